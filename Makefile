@@ -1,0 +1,121 @@
+# motcua - build, test, demo, bench.
+#
+#   make            build every program into build/bin/
+#   make check      install missing packages, build, run every test (unit + integration)
+#   make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   make demo       run the pipeline on a throwaway PostgreSQL with sample dossiers
+#   make bench      pgbench vs intake on one throwaway cluster (fsync=on)
+#   make deps       install the Debian packages motcua needs (apt-get as root, else sudo)
+
+BUILD    ?= build
+CC       ?= cc
+SAN      ?=
+OPT      ?= -O2 -g
+PKGS     := libzmq libprotobuf-c yaml-0.1 libpq libsystemd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS   := -std=c11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2 \
+            -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+            $(OPT) $(SAN) -I common -I $(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
+# protoc-c's output is not ours to lint
+GEN_CFLAGS := $(filter-out -Wshadow -Wformat=2,$(CFLAGS))
+LDFLAGS  := $(SAN)
+LDLIBS   := $(PKG_LIBS) -lpthread
+
+PROTOS   := $(wildcard proto/motcua/v1/*.proto)
+GEN_C    := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
+GEN_H    := $(GEN_C:.c=.h)
+MIGRATIONS := $(sort $(wildcard common/migrations/*.sql))
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC)) \
+              $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(GEN_C)) \
+              $(BUILD)/obj/gen/mc_migrations_data.o
+LIB      := $(BUILD)/lib/libmotcua.a
+
+SERVICES := intake cli
+BIN_intake := motcua-intake
+BIN_cli    := motcua
+BINS     := $(foreach s,$(SERVICES),$(BUILD)/bin/$(BIN_$(s)))
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+IT_SRC   := $(wildcard tests/it/it_*.c)
+HARNESS_SRC := $(wildcard tests/harness/*.c)
+HARNESS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HARNESS_SRC))
+TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC)) \
+            $(patsubst tests/it/%.c,$(BUILD)/tests/%,$(IT_SRC))
+
+.PHONY: all deps check asan demo bench clean install-deps-if-missing
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: $(BINS) $(TESTS)
+
+# --- generated code -------------------------------------------------------
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=proto --c_out=$(BUILD)/gen $<
+
+$(BUILD)/gen/mc_migrations_data.c: $(MIGRATIONS) deploy/embed-sql.sh
+	@mkdir -p $(dir $@)
+	sh deploy/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+# --- objects --------------------------------------------------------------
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(GEN_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# --- programs -------------------------------------------------------------
+define service_rule
+$(BUILD)/bin/$(BIN_$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard services/$(1)/*.c)) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach s,$(SERVICES),$(eval $(call service_rule,$(s))))
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/it_%: $(BUILD)/obj/tests/it/it_%.o $(HARNESS_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# --- workflows ------------------------------------------------------------
+deps:
+	sh deploy/install-deps.sh
+
+install-deps-if-missing:
+	@sh deploy/install-deps.sh --if-missing
+
+check: install-deps-if-missing
+	$(MAKE) all
+	sh tests/run.sh $(BUILD)
+
+asan: install-deps-if-missing
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    sh tests/run.sh build-asan
+
+demo: install-deps-if-missing
+	$(MAKE) all
+	sh deploy/demo.sh $(BUILD)
+
+bench: install-deps-if-missing
+	$(MAKE) all
+	sh bench/run.sh $(BUILD)
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

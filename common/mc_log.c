@@ -1,0 +1,103 @@
+/*
+ * mc_log - one line per event, key=value, for journald (see mc_log.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "mc_log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static char           log_ident[64] = "motcua"; /* program name on each line */
+static mc_log_level_t log_level = MC_LOG_INFO;  /* most verbose level written */
+
+/* mc_log_init - set the program name and level */
+void mc_log_init(const char *ident, mc_log_level_t level)
+{
+    snprintf(log_ident, sizeof log_ident, "%s", ident ? ident : "motcua");
+    log_level = level;
+}
+
+/* mc_log_set_level - change the level */
+void mc_log_set_level(mc_log_level_t level)
+{
+    log_level = level;
+}
+
+/* mc_log_level_parse - level name to level */
+int mc_log_level_parse(const char *name, mc_log_level_t *level)
+{
+    static const struct { const char *name; mc_log_level_t level; } names[] = {
+        {"error", MC_LOG_ERR},   {"warning", MC_LOG_WARNING}, {"notice", MC_LOG_NOTICE},
+        {"info", MC_LOG_INFO},   {"debug", MC_LOG_DEBUG},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (name && strcasecmp(name, names[i].name) == 0) {
+            *level = names[i].level;
+            return 0;
+        }
+    return -1;
+}
+
+/* mc_log_enabled - would this level be written */
+bool mc_log_enabled(mc_log_level_t level)
+{
+    return level <= log_level;
+}
+
+/* mc_log - format and write one line with a single write(2) */
+void mc_log(mc_log_level_t level, const char *event, const char *fmt, ...)
+{
+    if (level > log_level)
+        return;
+    char line[2048];
+    int n = snprintf(line, sizeof line, "<%d>%s: event=%s", (int)level, log_ident, event);
+    if (n < 0)
+        return;
+    size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    if (fmt && *fmt && len < sizeof line - 2) {
+        line[len++] = ' ';
+        va_list ap;
+        va_start(ap, fmt);
+        int m = vsnprintf(line + len, sizeof line - len, fmt, ap);
+        va_end(ap);
+        if (m > 0)
+            len += (size_t)m < sizeof line - len ? (size_t)m : sizeof line - len - 1;
+    }
+    /* a line is a line: newlines inside values would forge events */
+    for (size_t i = 0; i < len; i++)
+        if (line[i] == '\n' || line[i] == '\r')
+            line[i] = ' ';
+    line[len++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, len);
+    (void)w; /* nowhere to report a failed log write */
+}
+
+/* mc_log_quote - quote and escape a free-text value */
+const char *mc_log_quote(const char *value, char *buf, unsigned size)
+{
+    if (size < 3) {
+        if (size)
+            buf[0] = '\0';
+        return buf;
+    }
+    unsigned o = 0;
+    buf[o++] = '"';
+    for (const unsigned char *p = (const unsigned char *)(value ? value : ""); *p; p++) {
+        if (o + 5 >= size)
+            break;
+        if (*p == '"' || *p == '\\') {
+            buf[o++] = '\\';
+            buf[o++] = (char)*p;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            o += (unsigned)snprintf(buf + o, size - o, "\\x%02x", *p);
+        } else {
+            buf[o++] = (char)*p;
+        }
+    }
+    buf[o++] = '"';
+    buf[o] = '\0';
+    return buf;
+}

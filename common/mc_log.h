@@ -1,0 +1,54 @@
+/*
+ * mc_log - one line per event, key=value, for journald.
+ *
+ * Contract: every line goes to stderr as
+ *     <P>event=NAME key=value key="value with spaces" ...
+ * where <P> is the syslog priority (journald reads it when the unit has
+ * SyslogLevelPrefix=yes, the default). Values are quoted and escaped by
+ * mc_log_kv(); callers must never pass secrets or raw personal data
+ * (citizen ID numbers, phone numbers, e-mail addresses, names): log the
+ * dossier code, the procedure, the ward, the reason instead.
+ * Thread-safe: each line is written with one write(2).
+ */
+#ifndef MC_LOG_H
+#define MC_LOG_H
+
+#include <stdbool.h>
+
+typedef enum mc_log_level {
+    MC_LOG_ERR     = 3,
+    MC_LOG_WARNING = 4,
+    MC_LOG_NOTICE  = 5,
+    MC_LOG_INFO    = 6,
+    MC_LOG_DEBUG   = 7,
+} mc_log_level_t;
+
+/* mc_log_init - set the program name and the most verbose level written */
+void mc_log_init(const char *ident, mc_log_level_t level);
+
+/* mc_log_set_level - change the level at run time */
+void mc_log_set_level(mc_log_level_t level);
+
+/* mc_log_level_parse - "error|warning|notice|info|debug" to a level; -1 if unknown */
+int mc_log_level_parse(const char *name, mc_log_level_t *level);
+
+/* mc_log_enabled - would a line at this level be written? */
+bool mc_log_enabled(mc_log_level_t level);
+
+/*
+ * mc_log - write one event line. fmt holds the key=value pairs after the
+ * event name, e.g. mc_log(MC_LOG_INFO, "receipt", "code=%s ms=%d", code, ms).
+ * Use %s only with values that cannot contain spaces or quotes; for free text
+ * use mc_log_quote().
+ */
+void mc_log(mc_log_level_t level, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * mc_log_quote - render a free-text value safely for a key=value line:
+ * wrapped in double quotes, with quotes, backslashes and control bytes
+ * escaped, truncated to fit. Returns buf.
+ */
+const char *mc_log_quote(const char *value, char *buf, unsigned size);
+
+#endif

@@ -1,0 +1,538 @@
+/*
+ * mc_store - PostgreSQL, the source of truth (contract in mc_store.h).
+ *
+ * Two connections per store: "main" commits synchronously and carries every
+ * state change; "counter" has synchronous_commit off and only hands out
+ * dossier sequence numbers, so the short row lock on a ward's counter is
+ * never held across a WAL flush and concurrent intakes for one ward do not
+ * queue behind each other's fsync.
+ */
+#include "mc_store.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "mc_log.h"
+#include "mc_migrations.h"
+
+#define MC_STORE_MIGRATE_LOCK 7270010001LL /* pg_advisory_lock key for migrations */
+
+struct mc_store {
+    char   *conninfo;            /* as configured (may hold a password: never logged) */
+    int     connect_timeout_s;   /* libpq connect_timeout */
+    int     statement_timeout_ms;/* server-side statement_timeout, 0 = none */
+    PGconn *main;                /* synchronous commits: every state change */
+    PGconn *counter;             /* asynchronous commits: code counters only */
+    bool    prepared;            /* statements prepared on both connections */
+};
+
+/* a prepared statement: name, connection role, text */
+typedef struct mc_stmt {
+    const char *name;    /* prepared statement name */
+    bool        counter; /* prepared on the counter connection instead of main */
+    int         nparams; /* number of parameters */
+    const char *sql;     /* the statement */
+} mc_stmt_t;
+
+static const mc_stmt_t mc_stmts[] = {
+    {"reserve_code", true, 4,
+     "SELECT seq, request_sha256, response FROM mc_reserve_code($1, $2, $3, $4::date)"},
+    {"create_dossier", false, 17,
+     "SELECT created, dossier_id, request_sha256, response FROM mc_create_dossier("
+     "$1, $2, $3, $4, $5, $6, $7::date, $8::integer, $9, $10::smallint,"
+     " to_timestamp($11::bigint), to_timestamp($12::bigint), to_timestamp($13::bigint),"
+     " $14, $15, $16, $17)"},
+    {"dossier_by_code", false, 1,
+     "SELECT id, code, ward_code, procedure_code, state, channel,"
+     " extract(epoch FROM received_at)::bigint, extract(epoch FROM counted_from)::bigint,"
+     " extract(epoch FROM due_at)::bigint FROM dossier WHERE code = $1"},
+    {"dossier_events", false, 2,
+     "SELECT at_s, actor, kind, detail FROM ("
+     " SELECT id, extract(epoch FROM at)::bigint AS at_s, actor, kind, detail"
+     " FROM dossier_event WHERE dossier_id = $1::bigint ORDER BY id DESC LIMIT $2::integer"
+     ") newest ORDER BY id"},
+};
+
+/* mc_store_new - an unconnected store */
+mc_store_t *mc_store_new(const char *conninfo, int connect_timeout_s, int statement_timeout_ms)
+{
+    mc_store_t *store = calloc(1, sizeof *store);
+    if (!store)
+        return NULL;
+    store->conninfo = strdup(conninfo ? conninfo : "");
+    if (!store->conninfo) {
+        free(store);
+        return NULL;
+    }
+    store->connect_timeout_s = connect_timeout_s > 0 ? connect_timeout_s : 2;
+    store->statement_timeout_ms = statement_timeout_ms > 0 ? statement_timeout_ms : 0;
+    return store;
+}
+
+/* mc_store_disconnect - drop both connections */
+void mc_store_disconnect(mc_store_t *store)
+{
+    if (!store)
+        return;
+    if (store->main)
+        PQfinish(store->main);
+    if (store->counter)
+        PQfinish(store->counter);
+    store->main = store->counter = NULL;
+    store->prepared = false;
+}
+
+/* mc_store_destroy - disconnect, free, NULL the pointer */
+void mc_store_destroy(mc_store_t **store_p)
+{
+    if (!store_p || !*store_p)
+        return;
+    mc_store_disconnect(*store_p);
+    free((*store_p)->conninfo);
+    free(*store_p);
+    *store_p = NULL;
+}
+
+/* mc_store_connected - both connections up as far as libpq knows */
+bool mc_store_connected(const mc_store_t *store)
+{
+    return store && store->main && store->counter && store->prepared &&
+           PQstatus(store->main) == CONNECTION_OK && PQstatus(store->counter) == CONNECTION_OK;
+}
+
+/* first_line - the first line of a libpq message, for one-line logs */
+static const char *first_line(const char *msg, char *buf, size_t size)
+{
+    size_t n = 0;
+    while (msg && msg[n] && msg[n] != '\n' && n + 1 < size) {
+        buf[n] = msg[n];
+        n++;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+/* classify - is a failed result a lost server (retry later) or a real error? */
+static mc_store_rc_t classify(mc_store_t *store, PGconn *conn, const PGresult *res,
+                              const char *what, mc_err_t *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    char line[256];
+    first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(conn), line, sizeof line);
+    bool lost = PQstatus(conn) != CONNECTION_OK || !state ||
+                strncmp(state, "08", 2) == 0 ||     /* connection exception */
+                strcmp(state, "57P01") == 0 ||      /* admin shutdown */
+                strcmp(state, "57P02") == 0 ||      /* crash shutdown */
+                strcmp(state, "57P03") == 0 ||      /* cannot connect now */
+                strcmp(state, "53300") == 0;        /* too many connections */
+    mc_err_add(err, "store: %s: %s%s%s", what, line, state ? " sqlstate=" : "", state ? state : "");
+    if (lost) {
+        mc_store_disconnect(store);
+        return MC_STORE_UNAVAILABLE;
+    }
+    return MC_STORE_FAILED;
+}
+
+/* open_one - connect one libpq connection with our session settings */
+static PGconn *open_one(mc_store_t *store, const char *role, bool async_commit, mc_err_t *err)
+{
+    char timeout[16], appname[64];
+    snprintf(timeout, sizeof timeout, "%d", store->connect_timeout_s);
+    snprintf(appname, sizeof appname, "motcua-%s", role);
+    /* dbname with expand_dbname=1 takes a whole conninfo string or URI */
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+    const char *vals[] = {store->conninfo, timeout, appname, NULL};
+    if (!*store->conninfo)
+        keys[0] = "fallback_application_name", vals[0] = appname;
+    PGconn *conn = PQconnectdbParams(keys, vals, 1);
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        char line[256];
+        mc_err_add(err, "store: connect (%s): %s", role,
+                   first_line(conn ? PQerrorMessage(conn) : "out of memory", line, sizeof line));
+        if (conn)
+            PQfinish(conn);
+        return NULL;
+    }
+    char stmt_timeout[24];
+    snprintf(stmt_timeout, sizeof stmt_timeout, "%d", store->statement_timeout_ms);
+    const char *params[2][2] = {
+        {"statement_timeout", stmt_timeout},
+        {"synchronous_commit", async_commit ? "off" : "on"},
+    };
+    for (int i = 0; i < 2; i++) {
+        PGresult *res = PQexecParams(conn, "SELECT set_config($1, $2, false)", 2, NULL,
+                                     params[i], NULL, NULL, 0);
+        bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+        if (!ok) {
+            char line[256];
+            mc_err_add(err, "store: session setup (%s): %s", role,
+                       first_line(PQresultErrorMessage(res), line, sizeof line));
+        }
+        PQclear(res);
+        if (!ok) {
+            PQfinish(conn);
+            return NULL;
+        }
+    }
+    return conn;
+}
+
+/* connect_raw - both connections, no prepared statements (for migrate) */
+static mc_store_rc_t connect_raw(mc_store_t *store, mc_err_t *err)
+{
+    if (store->main && PQstatus(store->main) == CONNECTION_OK && store->counter &&
+        PQstatus(store->counter) == CONNECTION_OK)
+        return MC_STORE_OK;
+    mc_store_disconnect(store);
+    store->main = open_one(store, "main", false, err);
+    if (store->main)
+        store->counter = open_one(store, "counter", true, err);
+    if (!store->main || !store->counter) {
+        mc_store_disconnect(store);
+        return MC_STORE_UNAVAILABLE;
+    }
+    return MC_STORE_OK;
+}
+
+/* mc_store_connect - connect and prepare every statement */
+mc_store_rc_t mc_store_connect(mc_store_t *store, mc_err_t *err)
+{
+    if (mc_store_connected(store))
+        return MC_STORE_OK;
+    mc_store_rc_t rc = connect_raw(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    for (size_t i = 0; i < sizeof mc_stmts / sizeof mc_stmts[0]; i++) {
+        const mc_stmt_t *s = &mc_stmts[i];
+        PGconn *conn = s->counter ? store->counter : store->main;
+        PGresult *res = PQprepare(conn, s->name, s->sql, s->nparams, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+            if (state && (strcmp(state, "42883") == 0 || strcmp(state, "42P01") == 0))
+                mc_err_add(err, "store: the database has no motcua schema: run 'motcua migrate'");
+            rc = classify(store, conn, res, s->name, err);
+            PQclear(res);
+            mc_store_disconnect(store);
+            return rc;
+        }
+        PQclear(res);
+    }
+    store->prepared = true;
+    return MC_STORE_OK;
+}
+
+/* exec_simple - run one parameterless command on main, expecting success */
+static mc_store_rc_t exec_simple(mc_store_t *store, const char *sql, const char *what,
+                                 mc_err_t *err)
+{
+    PGresult *res = PQexec(store->main, sql);
+    ExecStatusType st = PQresultStatus(res);
+    mc_store_rc_t rc = MC_STORE_OK;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        rc = classify(store, store->main, res, what, err);
+    PQclear(res);
+    return rc;
+}
+
+/* mc_store_migrate - apply the embedded migrations newer than the database */
+mc_store_rc_t mc_store_migrate(mc_store_t *store, int *applied, int *version, mc_err_t *err)
+{
+    *applied = 0;
+    *version = 0;
+    mc_store_rc_t rc = connect_raw(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    char lock_key[24];
+    snprintf(lock_key, sizeof lock_key, "%lld", MC_STORE_MIGRATE_LOCK);
+    const char *lock_params[1] = {lock_key};
+    PGresult *res = PQexecParams(store->main, "SELECT pg_advisory_lock($1::bigint)", 1, NULL,
+                                 lock_params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = classify(store, store->main, res, "migrate lock", err);
+        PQclear(res);
+        return rc;
+    }
+    PQclear(res);
+    rc = exec_simple(store,
+                     "CREATE TABLE IF NOT EXISTS schema_migration ("
+                     " version integer PRIMARY KEY, name text NOT NULL,"
+                     " applied_at timestamptz NOT NULL DEFAULT now())",
+                     "migrate table", err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    res = PQexec(store->main, "SELECT coalesce(max(version), 0) FROM schema_migration");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = classify(store, store->main, res, "migrate version", err);
+        PQclear(res);
+        return rc;
+    }
+    int current = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    for (int i = 0; i < mc_migrations_count; i++) {
+        const mc_migration_t *m = &mc_migrations[i];
+        if (m->version <= current)
+            continue;
+        if ((rc = exec_simple(store, "BEGIN", "migrate begin", err)) != MC_STORE_OK)
+            return rc;
+        /* a migration file is a fixed, reviewed script: a simple query runs all its statements */
+        if ((rc = exec_simple(store, m->sql, m->name, err)) != MC_STORE_OK) {
+            if (store->main)
+                exec_simple(store, "ROLLBACK", "migrate rollback", NULL);
+            return rc;
+        }
+        char vtext[16];
+        snprintf(vtext, sizeof vtext, "%d", m->version);
+        const char *p[2] = {vtext, m->name};
+        res = PQexecParams(store->main, "INSERT INTO schema_migration (version, name) VALUES ($1::integer, $2)",
+                           2, NULL, p, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            rc = classify(store, store->main, res, "migrate record", err);
+            PQclear(res);
+            if (store->main)
+                exec_simple(store, "ROLLBACK", "migrate rollback", NULL);
+            return rc;
+        }
+        PQclear(res);
+        if ((rc = exec_simple(store, "COMMIT", "migrate commit", err)) != MC_STORE_OK)
+            return rc;
+        mc_log(MC_LOG_NOTICE, "migration_applied", "version=%d name=%s", m->version, m->name);
+        current = m->version;
+        (*applied)++;
+    }
+    *version = current;
+    res = PQexecParams(store->main, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, lock_params,
+                       NULL, NULL, 0);
+    PQclear(res);
+    return MC_STORE_OK;
+}
+
+/* mc_stored_response_clear - free and zero */
+void mc_stored_response_clear(mc_stored_response_t *response)
+{
+    if (!response)
+        return;
+    free(response->bytes);
+    memset(response, 0, sizeof *response);
+}
+
+/* unescape_into - a text-format bytea column into malloc'd bytes */
+static int unescape_into(const PGresult *res, int row, int col, uint8_t **bytes, size_t *len)
+{
+    size_t n = 0;
+    unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, col), &n);
+    if (!raw)
+        return -1;
+    uint8_t *copy = malloc(n ? n : 1);
+    if (!copy) {
+        PQfreemem(raw);
+        return -1;
+    }
+    memcpy(copy, raw, n);
+    PQfreemem(raw);
+    *bytes = copy;
+    *len = n;
+    return 0;
+}
+
+/* read_response - columns (sha, response) of a row into an mc_stored_response_t */
+static int read_response(const PGresult *res, int row, int col_sha, int col_resp,
+                         mc_stored_response_t *out)
+{
+    uint8_t *sha = NULL;
+    size_t sha_len = 0;
+    if (unescape_into(res, row, col_sha, &sha, &sha_len) != 0)
+        return -1;
+    if (sha_len != 32) {
+        free(sha);
+        return -1;
+    }
+    memcpy(out->request_sha256, sha, 32);
+    free(sha);
+    return unescape_into(res, row, col_resp, &out->bytes, &out->length);
+}
+
+/* date_text - "YYYY-MM-DD" */
+static void date_text(mc_date_t d, char buf[16])
+{
+    snprintf(buf, 16, "%04d-%02d-%02d", d.year % 10000, d.month % 100, d.day % 100);
+}
+
+/* mc_store_reserve_code - stored response for the key, or the next number */
+mc_store_rc_t mc_store_reserve_code(mc_store_t *store, const char *scope, const char *key,
+                                    const char *unit_id, mc_date_t day, int *seq,
+                                    mc_stored_response_t *existing, mc_err_t *err)
+{
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    char day_text[16];
+    date_text(day, day_text);
+    const char *p[4] = {scope, key, unit_id, day_text};
+    PGresult *res = PQexecPrepared(store->counter, "reserve_code", 4, p, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        rc = classify(store, store->counter, res, "reserve_code", err);
+        PQclear(res);
+        return rc;
+    }
+    if (!PQgetisnull(res, 0, 0)) {
+        *seq = atoi(PQgetvalue(res, 0, 0));
+        rc = MC_STORE_OK;
+    } else if (read_response(res, 0, 1, 2, existing) == 0) {
+        rc = MC_STORE_EXISTS;
+    } else {
+        mc_err_add(err, "store: reserve_code: bad stored response");
+        rc = MC_STORE_FAILED;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* create_one - one dossier in one transaction (the function call is atomic) */
+static mc_store_rc_t create_one(mc_store_t *store, const mc_new_dossier_t *d,
+                                mc_new_dossier_result_t *r, mc_err_t *err)
+{
+    char day_text[16], seq_text[16], chan_text[8], rec[24], cnt[24], due[24];
+    date_text(d->day, day_text);
+    snprintf(seq_text, sizeof seq_text, "%d", d->seq);
+    snprintf(chan_text, sizeof chan_text, "%d", d->channel);
+    snprintf(rec, sizeof rec, "%" PRId64, d->received_at);
+    snprintf(cnt, sizeof cnt, "%" PRId64, d->counted_from);
+    snprintf(due, sizeof due, "%" PRId64, d->due_at);
+    const char *p[17] = {d->scope, d->key, (const char *)d->request_sha256, d->code,
+                         d->ward_code, d->unit_id, day_text, seq_text, d->procedure_code,
+                         chan_text, rec, cnt, due, (const char *)d->payload,
+                         (const char *)d->response, d->event_actor, d->event_detail};
+    int lens[17] = {0};
+    int fmts[17] = {0};
+    lens[2] = 32, fmts[2] = 1; /* bytea parameters go binary: no escaping */
+    lens[13] = (int)d->payload_len, fmts[13] = 1;
+    lens[14] = (int)d->response_len, fmts[14] = 1;
+    PGresult *res = PQexecPrepared(store->main, "create_dossier", 17, p, lens, fmts, 0);
+    mc_store_rc_t rc;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        rc = classify(store, store->main, res, "create_dossier", err);
+    } else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+        r->id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        rc = MC_STORE_OK;
+    } else if (read_response(res, 0, 2, 3, &r->existing) == 0) {
+        r->id = PQgetisnull(res, 0, 1) ? 0 : strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        rc = MC_STORE_EXISTS;
+    } else {
+        mc_err_add(err, "store: create_dossier: bad stored response");
+        rc = MC_STORE_FAILED;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* mc_store_create_dossiers - each item in its own transaction, in order */
+mc_store_rc_t mc_store_create_dossiers(mc_store_t *store, const mc_new_dossier_t *items,
+                                       size_t n, mc_new_dossier_result_t *results,
+                                       mc_err_t *err)
+{
+    for (size_t i = 0; i < n; i++)
+        memset(&results[i], 0, sizeof results[i]);
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK) {
+        for (size_t i = 0; i < n; i++)
+            results[i].rc = rc;
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        results[i].rc = create_one(store, &items[i], &results[i], err);
+        if (results[i].rc < 0) {
+            for (size_t j = i + 1; j < n; j++)
+                results[j].rc = results[i].rc;
+            return results[i].rc;
+        }
+    }
+    return MC_STORE_OK;
+}
+
+/* copy_text - bounded copy of a result cell */
+static void copy_text(char *dst, size_t size, const PGresult *res, int row, int col)
+{
+    snprintf(dst, size, "%s", PQgetvalue(res, row, col));
+}
+
+/* mc_store_dossier_status - the dossier row and its newest events */
+mc_store_rc_t mc_store_dossier_status(mc_store_t *store, const char *code, size_t max_events,
+                                      mc_dossier_status_t **status, mc_err_t *err)
+{
+    *status = NULL;
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    const char *p1[1] = {code};
+    PGresult *res = PQexecPrepared(store->main, "dossier_by_code", 1, p1, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = classify(store, store->main, res, "dossier_by_code", err);
+        PQclear(res);
+        return rc;
+    }
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return MC_STORE_NOT_FOUND;
+    }
+    mc_dossier_status_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        PQclear(res);
+        mc_err_add(err, "store: out of memory");
+        return MC_STORE_FAILED;
+    }
+    s->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    copy_text(s->code, sizeof s->code, res, 0, 1);
+    copy_text(s->ward_code, sizeof s->ward_code, res, 0, 2);
+    copy_text(s->procedure_code, sizeof s->procedure_code, res, 0, 3);
+    s->state = atoi(PQgetvalue(res, 0, 4));
+    s->channel = atoi(PQgetvalue(res, 0, 5));
+    s->received_at = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
+    s->counted_from = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
+    s->due_at = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
+    PQclear(res);
+
+    char id_text[24], limit_text[24];
+    snprintf(id_text, sizeof id_text, "%" PRId64, s->id);
+    snprintf(limit_text, sizeof limit_text, "%zu", max_events ? (max_events > 10000 ? 10000 : max_events) : 1);
+    const char *p2[2] = {id_text, limit_text};
+    res = PQexecPrepared(store->main, "dossier_events", 2, p2, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = classify(store, store->main, res, "dossier_events", err);
+        PQclear(res);
+        mc_dossier_status_destroy(&s);
+        return rc;
+    }
+    int n = PQntuples(res);
+    s->events = calloc(n ? (size_t)n : 1, sizeof *s->events);
+    if (!s->events) {
+        PQclear(res);
+        mc_dossier_status_destroy(&s);
+        mc_err_add(err, "store: out of memory");
+        return MC_STORE_FAILED;
+    }
+    for (int i = 0; i < n; i++) {
+        mc_store_event_t *e = &s->events[i];
+        e->at = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        copy_text(e->actor, sizeof e->actor, res, i, 1);
+        copy_text(e->kind, sizeof e->kind, res, i, 2);
+        copy_text(e->detail, sizeof e->detail, res, i, 3);
+    }
+    s->n_events = (size_t)n;
+    PQclear(res);
+    *status = s;
+    return MC_STORE_OK;
+}
+
+/* mc_dossier_status_destroy - free and NULL */
+void mc_dossier_status_destroy(mc_dossier_status_t **status)
+{
+    if (!status || !*status)
+        return;
+    free((*status)->events);
+    free(*status);
+    *status = NULL;
+}

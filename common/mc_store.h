@@ -1,0 +1,157 @@
+/*
+ * mc_store - PostgreSQL, the source of truth.
+ *
+ * Contract:
+ *   * One mc_store_t belongs to one thread. It holds two libpq connections:
+ *     "main" (synchronous_commit on: every state change is durable when its
+ *     call returns OK) and "counter" (synchronous_commit off, used only to
+ *     hand out per-day dossier sequence numbers; see mc_store_reserve_code
+ *     for why that is safe).
+ *   * Every statement is prepared once per connection and run with
+ *     parameters; there is no string-built SQL.
+ *   * A state change and its event are written in one transaction.
+ *   * Every call returns MC_STORE_OK or MC_STORE_EXISTS when it decided;
+ *     MC_STORE_UNAVAILABLE when the server cannot be reached (the store then
+ *     drops its connections; the next mc_store_connect() retries) - nothing
+ *     was committed, or, for a write cut off at commit, the write is either
+ *     committed or not and a retry with the same idempotency key tells
+ *     which; MC_STORE_FAILED for any other error (message in err).
+ *   * Never logs parameters (they hold personal data).
+ */
+#ifndef MC_STORE_H
+#define MC_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mc_calendar.h"
+#include "mc_err.h"
+
+typedef enum mc_store_rc {
+    MC_STORE_OK          = 0,  /* done */
+    MC_STORE_EXISTS      = 1,  /* the idempotency key was already used: see existing */
+    MC_STORE_NOT_FOUND   = 2,  /* no such row */
+    MC_STORE_UNAVAILABLE = -1, /* cannot reach PostgreSQL: retry later */
+    MC_STORE_FAILED      = -2, /* anything else */
+} mc_store_rc_t;
+
+typedef struct mc_store mc_store_t;
+
+/* mc_store_new - a store that is not connected yet; NULL only on out of memory */
+mc_store_t *mc_store_new(const char *conninfo, int connect_timeout_s, int statement_timeout_ms);
+
+/* mc_store_destroy - disconnect, free, NULL the caller's pointer */
+void mc_store_destroy(mc_store_t **store);
+
+/* mc_store_connect - (re)connect and prepare statements if not connected */
+mc_store_rc_t mc_store_connect(mc_store_t *store, mc_err_t *err);
+
+/* mc_store_connected - are both connections up (as far as libpq knows)? */
+bool mc_store_connected(const mc_store_t *store);
+
+/* mc_store_disconnect - drop both connections */
+void mc_store_disconnect(mc_store_t *store);
+
+/*
+ * mc_store_migrate - apply every embedded migration newer than the
+ * database's version, each in its own transaction with its row in
+ * schema_migration; concurrent migrators serialise on an advisory lock.
+ * Needs no prepared statements (run before the schema exists).
+ */
+mc_store_rc_t mc_store_migrate(mc_store_t *store, int *applied, int *version, mc_err_t *err);
+
+/* a response stored under an idempotency key */
+typedef struct mc_stored_response {
+    uint8_t  request_sha256[32]; /* hash of the request that created it */
+    uint8_t *bytes;              /* malloc'd response (e.g. a serialized Receipt) */
+    size_t   length;             /* bytes in bytes */
+} mc_stored_response_t;
+
+/* mc_stored_response_clear - free bytes, zero the struct */
+void mc_stored_response_clear(mc_stored_response_t *response);
+
+/*
+ * mc_store_reserve_code - if (scope, key) already has a response, return
+ * MC_STORE_EXISTS with it in *existing; otherwise take the next sequence
+ * number of (unit_id, day) into *seq and return MC_STORE_OK.
+ * The increment commits asynchronously: it is durable before any dossier
+ * that uses the number, because that dossier's synchronous commit flushes
+ * the WAL up to and past it. A number whose dossier then fails is a gap,
+ * never a duplicate (dossier.code is also UNIQUE).
+ */
+mc_store_rc_t mc_store_reserve_code(mc_store_t *store, const char *scope, const char *key,
+                                    const char *unit_id, mc_date_t day, int *seq,
+                                    mc_stored_response_t *existing, mc_err_t *err);
+
+/* one dossier to create, with its idempotency key and first event */
+typedef struct mc_new_dossier {
+    const char    *scope;          /* idempotency scope, e.g. "submit:<ward>" */
+    const char    *key;            /* submission_id */
+    const uint8_t *request_sha256; /* 32 bytes: hash of the serialized Dossier */
+    const char    *code;           /* dossier code from mc_code_format() */
+    const char    *ward_code;
+    const char    *unit_id;
+    mc_date_t      day;            /* receipt day in the code */
+    int            seq;            /* from mc_store_reserve_code() */
+    const char    *procedure_code;
+    int            channel;        /* motcua.v1.Channel */
+    int64_t        received_at;
+    int64_t        counted_from;
+    int64_t        due_at;
+    const uint8_t *payload;        /* serialized motcua.v1.Dossier as submitted */
+    size_t         payload_len;
+    const uint8_t *response;       /* serialized Receipt to replay on retries */
+    size_t         response_len;
+    const char    *event_actor;    /* who received it */
+    const char    *event_detail;   /* human text, no personal data */
+} mc_new_dossier_t;
+
+typedef struct mc_new_dossier_result {
+    mc_store_rc_t        rc;       /* OK: created; EXISTS: key was used, see existing */
+    int64_t              id;       /* dossier id when created */
+    mc_stored_response_t existing; /* when EXISTS: the first response */
+} mc_new_dossier_result_t;
+
+/*
+ * mc_store_create_dossiers - create n dossiers, each in its own transaction
+ * with its "received" event and idempotency key (a batch, so later group
+ * commit needs no API change). Returns MC_STORE_OK when every item was
+ * decided (results[i].rc is OK or EXISTS); otherwise the first failure,
+ * and items after it are not attempted (results[i].rc = that failure).
+ */
+mc_store_rc_t mc_store_create_dossiers(mc_store_t *store, const mc_new_dossier_t *items,
+                                       size_t n, mc_new_dossier_result_t *results,
+                                       mc_err_t *err);
+
+/* one line of a dossier's history */
+typedef struct mc_store_event {
+    int64_t at;
+    char    actor[64];
+    char    kind[32];
+    char    detail[256];
+} mc_store_event_t;
+
+/* a dossier as the status query shows it */
+typedef struct mc_dossier_status {
+    int64_t           id;
+    char              code[64];
+    char              ward_code[32];
+    char              procedure_code[32];
+    int               state;    /* motcua.v1.DossierState */
+    int               channel;  /* motcua.v1.Channel */
+    int64_t           received_at;
+    int64_t           counted_from;
+    int64_t           due_at;
+    size_t            n_events; /* entries in events, oldest first */
+    mc_store_event_t *events;
+} mc_dossier_status_t;
+
+/* mc_store_dossier_status - the dossier and its newest max_events events */
+mc_store_rc_t mc_store_dossier_status(mc_store_t *store, const char *code, size_t max_events,
+                                      mc_dossier_status_t **status, mc_err_t *err);
+
+/* mc_dossier_status_destroy - free and NULL the caller's pointer */
+void mc_dossier_status_destroy(mc_dossier_status_t **status);
+
+#endif

@@ -1,0 +1,187 @@
+/*
+ * mc_transport - every ZeroMQ socket motcua opens is made here (contract in
+ * mc_transport.h). Later: CURVE keys are set here, in one place.
+ */
+#include "mc_transport.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <zmq.h>
+
+static void           *transport_ctx;                                /* the process's context */
+static pthread_mutex_t transport_lock = PTHREAD_MUTEX_INITIALIZER; /* guards transport_ctx */
+
+/* mc_transport_ctx - the context, made once */
+void *mc_transport_ctx(void)
+{
+    pthread_mutex_lock(&transport_lock);
+    if (!transport_ctx) {
+        transport_ctx = zmq_ctx_new();
+        if (transport_ctx)
+            zmq_ctx_set(transport_ctx, ZMQ_BLOCKY, 0); /* sockets do not block term */
+    }
+    void *ctx = transport_ctx;
+    pthread_mutex_unlock(&transport_lock);
+    return ctx;
+}
+
+/* mc_transport_term - destroy the context */
+void mc_transport_term(void)
+{
+    pthread_mutex_lock(&transport_lock);
+    if (transport_ctx)
+        zmq_ctx_term(transport_ctx);
+    transport_ctx = NULL;
+    pthread_mutex_unlock(&transport_lock);
+}
+
+/* make_socket - a socket with our options applied */
+static void *make_socket(int type, const mc_socket_opts_t *opts, mc_err_t *err)
+{
+    void *ctx = mc_transport_ctx();
+    if (!ctx) {
+        mc_err_add(err, "transport: cannot create context: %s", zmq_strerror(errno));
+        return NULL;
+    }
+    void *s = zmq_socket(ctx, type);
+    if (!s) {
+        mc_err_add(err, "transport: cannot create socket: %s", zmq_strerror(errno));
+        return NULL;
+    }
+    int linger = (opts && opts->linger_ms >= 0) ? opts->linger_ms : 0;
+    int rc = zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    if (rc == 0 && opts && opts->max_message_bytes > 0)
+        rc = zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &opts->max_message_bytes,
+                            sizeof opts->max_message_bytes);
+    if (rc == 0 && opts && opts->send_hwm > 0)
+        rc = zmq_setsockopt(s, ZMQ_SNDHWM, &opts->send_hwm, sizeof opts->send_hwm);
+    if (rc == 0 && opts && opts->recv_hwm > 0)
+        rc = zmq_setsockopt(s, ZMQ_RCVHWM, &opts->recv_hwm, sizeof opts->recv_hwm);
+    if (rc == 0 && type == ZMQ_ROUTER) {
+        /* a reply to a vanished client is dropped, never an error that stops the loop */
+        int mandatory = 0;
+        rc = zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
+    }
+    if (rc != 0) {
+        mc_err_add(err, "transport: socket option: %s", zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* mc_transport_bind - a bound socket */
+void *mc_transport_bind(int type, const char *endpoint, const mc_socket_opts_t *opts,
+                        mc_err_t *err)
+{
+    void *s = make_socket(type, opts, err);
+    if (s && zmq_bind(s, endpoint) != 0) {
+        mc_err_add(err, "transport: cannot bind %s: %s", endpoint, zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* mc_transport_connect - a connected socket */
+void *mc_transport_connect(int type, const char *endpoint, const mc_socket_opts_t *opts,
+                           mc_err_t *err)
+{
+    void *s = make_socket(type, opts, err);
+    if (s && zmq_connect(s, endpoint) != 0) {
+        mc_err_add(err, "transport: cannot connect %s: %s", endpoint, zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* mc_transport_close - close and NULL */
+void mc_transport_close(void **socket)
+{
+    if (socket && *socket) {
+        zmq_close(*socket);
+        *socket = NULL;
+    }
+}
+
+/* now_ms - monotonic milliseconds */
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* mc_transport_request - one request, one reply, with resends on new sockets */
+int mc_transport_request(const char *endpoint, const void *request, size_t request_len,
+                         int timeout_ms, int retries, uint32_t max_reply_bytes,
+                         void **reply, size_t *reply_len, mc_err_t *err)
+{
+    *reply = NULL;
+    *reply_len = 0;
+    mc_socket_opts_t opts = {.max_message_bytes = max_reply_bytes, .linger_ms = 0};
+    for (int attempt = 0; attempt <= retries; attempt++) {
+        void *s = mc_transport_connect(ZMQ_DEALER, endpoint, &opts, err);
+        if (!s)
+            return -1;
+        /* empty delimiter first: the same envelope a REQ socket would send */
+        if (zmq_send(s, "", 0, ZMQ_SNDMORE) < 0 || zmq_send(s, request, request_len, 0) < 0) {
+            mc_err_add(err, "transport: send to %s: %s", endpoint, zmq_strerror(errno));
+            mc_transport_close(&s);
+            return -1;
+        }
+        int64_t deadline = now_ms() + timeout_ms;
+        for (;;) {
+            int64_t left = deadline - now_ms();
+            if (left <= 0)
+                break;
+            zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};
+            int rc = zmq_poll(&item, 1, (long)left);
+            if (rc < 0 && errno == EINTR)
+                continue;
+            if (rc <= 0)
+                break;
+            zmq_msg_t part;
+            zmq_msg_init(&part);
+            if (zmq_msg_recv(&part, s, 0) < 0) {
+                zmq_msg_close(&part);
+                break;
+            }
+            /* skip the empty delimiter; the payload is the last frame */
+            int more = zmq_msg_more(&part);
+            if (zmq_msg_size(&part) == 0 && more) {
+                zmq_msg_close(&part);
+                continue;
+            }
+            if (more) { /* not our protocol: drain and fail */
+                zmq_msg_close(&part);
+                mc_err_add(err, "transport: reply from %s has extra frames", endpoint);
+                mc_transport_close(&s);
+                return -1;
+            }
+            size_t n = zmq_msg_size(&part);
+            void *copy = malloc(n ? n : 1);
+            if (!copy) {
+                zmq_msg_close(&part);
+                mc_transport_close(&s);
+                mc_err_add(err, "transport: out of memory");
+                return -1;
+            }
+            memcpy(copy, zmq_msg_data(&part), n);
+            zmq_msg_close(&part);
+            mc_transport_close(&s);
+            *reply = copy;
+            *reply_len = n;
+            return 0;
+        }
+        mc_transport_close(&s);
+    }
+    mc_err_add(err, "transport: no reply from %s after %d tries of %d ms", endpoint, retries + 1,
+               timeout_ms);
+    return -1;
+}

@@ -1,0 +1,55 @@
+/*
+ * mc_transport - every ZeroMQ socket motcua opens is made here.
+ *
+ * Contract: one place decides socket options (linger, high-water marks,
+ * maximum message size, reconnect intervals, and later CURVE keys), so
+ * that no daemon configures a socket by itself. Frames are read with a hard
+ * size bound. The context is one per process (mc_transport_ctx()).
+ * Functions return 0 / -1 with a message in err; nothing here exits.
+ */
+#ifndef MC_TRANSPORT_H
+#define MC_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mc_err.h"
+
+typedef struct mc_socket_opts {
+    int64_t max_message_bytes; /* ZMQ_MAXMSGSIZE: larger frames drop the peer; 0 = unlimited */
+    int     send_hwm;          /* ZMQ_SNDHWM, 0 = default 1000 */
+    int     recv_hwm;          /* ZMQ_RCVHWM, 0 = default 1000 */
+    int     linger_ms;         /* ZMQ_LINGER; -1 keeps the default of 0 */
+} mc_socket_opts_t;
+
+/* mc_transport_ctx - the process's ZeroMQ context, made on first use */
+void *mc_transport_ctx(void);
+
+/* mc_transport_term - destroy the context (after every socket is closed) */
+void mc_transport_term(void);
+
+/* mc_transport_bind - a socket of type (ZMQ_ROUTER, ...) bound to endpoint */
+void *mc_transport_bind(int type, const char *endpoint, const mc_socket_opts_t *opts,
+                        mc_err_t *err);
+
+/* mc_transport_connect - a socket of type connected to endpoint */
+void *mc_transport_connect(int type, const char *endpoint, const mc_socket_opts_t *opts,
+                           mc_err_t *err);
+
+/* mc_transport_close - close and NULL the caller's pointer */
+void mc_transport_close(void **socket);
+
+/*
+ * mc_transport_request - one request/reply exchange for clients: send one
+ * frame on a fresh DEALER connected to endpoint, wait up to timeout_ms for
+ * one frame back, resend on timeout up to retries times (on a new socket,
+ * so a late reply to an old attempt is never mistaken for the new one).
+ * On success *reply is malloc'd (caller frees) with *reply_len bytes.
+ * Returns 0, or -1 with err set ("no reply from ENDPOINT after N tries").
+ */
+int mc_transport_request(const char *endpoint, const void *request, size_t request_len,
+                         int timeout_ms, int retries, uint32_t max_reply_bytes,
+                         void **reply, size_t *reply_len, mc_err_t *err);
+
+#endif

@@ -1,0 +1,30 @@
+#!/bin/sh
+# install-deps.sh - install the Debian packages motcua builds, tests and
+# demos with. apt-get as root, through sudo otherwise.
+# --if-missing: do nothing (quickly) when every package is already there.
+set -eu
+PACKAGES="build-essential pkg-config libzmq3-dev libpq-dev libprotobuf-c-dev
+protobuf-c-compiler libyaml-dev libsystemd-dev libcurl4-openssl-dev
+postgresql postgresql-contrib librsvg2-bin procps"
+
+missing=""
+for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+    [ "${1:-}" = "--if-missing" ] || echo "install-deps: all packages present"
+    exit 0
+fi
+echo "install-deps: installing:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "install-deps: need root or sudo to install:$missing" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,84 @@
+/*
+ * intake - the motcua-intake daemon's internal interfaces.
+ *
+ * Shape: one broker thread owns the public ROUTER socket and an inproc
+ * ROUTER towards N worker threads (the ZeroMQ Guide's load-balancing
+ * broker). A worker owns one mc_store_t (its own PostgreSQL connections)
+ * and answers one request at a time, so a client frame is read from the
+ * network only when a worker is free to take it: back-pressure, not
+ * unbounded queues. Workers never touch the public socket; the broker never
+ * touches the store.
+ */
+#ifndef INTAKE_H
+#define INTAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mc_cfg.h"
+#include "mc_err.h"
+#include "mc_store.h"
+#include "motcua/v1/intake.pb-c.h"
+
+/* a reply being built: malloc'd serialized IntakeReply */
+typedef struct intake_reply {
+    uint8_t *bytes;  /* serialized motcua.v1.IntakeReply */
+    size_t   length; /* bytes used */
+} intake_reply_t;
+
+/* intake_reply_rejection - pack a Rejection; retry_after_ms only if retryable */
+int intake_reply_rejection(intake_reply_t *reply, Motcua__V1__Reason reason, const char *field,
+                           const char *message, int retry_after_ms);
+
+/* intake_reply_pack - pack any IntakeReply */
+int intake_reply_pack(intake_reply_t *reply, const Motcua__V1__IntakeReply *message);
+
+/* intake_reply_clear - free the bytes */
+void intake_reply_clear(intake_reply_t *reply);
+
+/* intake_reason_retryable - is this reason worth a retry by the client? */
+int intake_reason_retryable(Motcua__V1__Reason reason);
+
+/* per-worker context handed to request handlers */
+typedef struct intake_ctx {
+    const mc_cfg_t *cfg;          /* immutable configuration */
+    mc_store_t     *store;        /* this worker's store */
+    int64_t         next_connect; /* monotonic ms before which we do not reconnect */
+    int             worker;       /* worker number, for logs */
+} intake_ctx_t;
+
+/* intake_store_ready - connected, or reconnected now if the backoff allows */
+int intake_store_ready(intake_ctx_t *ctx);
+
+/* intake_handle - one request frame in, one reply frame out (never fails to answer) */
+void intake_handle(intake_ctx_t *ctx, const uint8_t *frame, size_t length, intake_reply_t *reply);
+
+/* intake_submit - SubmitDossier: validate, store, receipt */
+void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
+                   intake_reply_t *reply);
+
+/* intake_status - StatusQuery: state and history */
+void intake_status(intake_ctx_t *ctx, const Motcua__V1__StatusQuery *query,
+                   intake_reply_t *reply);
+
+/* the server */
+typedef struct intake_server intake_server_t;
+
+/* intake_server_new - bind, start workers; NULL with err on failure */
+intake_server_t *intake_server_new(const mc_cfg_t *cfg, mc_err_t *err);
+
+/*
+ * intake_server_run - serve until a signal in stop_fd (a signalfd) arrives,
+ * then stop taking new work, answer late arrivals with SHUTTING_DOWN, let
+ * in-flight requests finish (up to shutdown_grace_ms), stop the workers.
+ * Returns 0 on a clean stop.
+ */
+int intake_server_run(intake_server_t *server, int stop_fd);
+
+/* intake_server_destroy - free and NULL */
+void intake_server_destroy(intake_server_t **server);
+
+/* intake_now_ms - monotonic milliseconds */
+int64_t intake_now_ms(void);
+
+#endif

@@ -1,0 +1,387 @@
+/*
+ * intake_request - answer one IntakeRequest: submit or status.
+ *
+ * The rule that matters: a Receipt is packed before the store call (it must
+ * be stored for replays) but only SENT after mc_store_create_dossiers()
+ * returned OK, i.e. after the synchronous commit. Any doubt becomes a
+ * retryable rejection, and the client's retry with the same submission_id
+ * then finds either the committed dossier (same receipt) or nothing.
+ */
+#include "intake.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mc_code.h"
+#include "mc_log.h"
+#include "mc_sha256.h"
+#include "mc_validate.h"
+
+/* intake_now_ms - monotonic milliseconds */
+int64_t intake_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* intake_store_ready - connected, or try now unless we tried very recently */
+int intake_store_ready(intake_ctx_t *ctx)
+{
+    if (mc_store_connected(ctx->store))
+        return 0;
+    int64_t now = intake_now_ms();
+    if (now < ctx->next_connect)
+        return -1; /* answer "unavailable" at once instead of stalling on connect */
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (mc_store_connect(ctx->store, &err) == MC_STORE_OK) {
+        mc_log(MC_LOG_NOTICE, "store_connected", "worker=%d", ctx->worker);
+        return 0;
+    }
+    char line[300], quoted[340];
+    mc_log(MC_LOG_WARNING, "store_unavailable", "worker=%d error=%s", ctx->worker,
+           mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
+    ctx->next_connect = now + ctx->cfg->intake.reconnect_ms;
+    return -1;
+}
+
+/* unavailable - the retryable answer when the store cannot be reached */
+static void unavailable(intake_ctx_t *ctx, intake_reply_t *reply)
+{
+    intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_UNAVAILABLE, "",
+                           "Hệ thống tạm thời không lưu được hồ sơ; hồ sơ chưa được tiếp nhận. "
+                           "Vui lòng gửi lại sau ít phút.",
+                           ctx->cfg->intake.retry_after_ms);
+}
+
+/* store_failed - log a store error and answer retryable or unavailable */
+static void store_failed(intake_ctx_t *ctx, mc_store_rc_t rc, const mc_err_t *err,
+                         intake_reply_t *reply)
+{
+    char line[300], quoted[340];
+    mc_log(rc == MC_STORE_UNAVAILABLE ? MC_LOG_WARNING : MC_LOG_ERR, "store_error",
+           "worker=%d rc=%d error=%s", ctx->worker, (int)rc,
+           mc_log_quote(mc_err_first(err, line, sizeof line), quoted, sizeof quoted));
+    if (rc == MC_STORE_UNAVAILABLE) {
+        ctx->next_connect = intake_now_ms() + ctx->cfg->intake.reconnect_ms;
+        unavailable(ctx, reply);
+    } else {
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_INTERNAL, "",
+                               "Lỗi hệ thống; hồ sơ chưa được tiếp nhận. Vui lòng gửi lại.",
+                               ctx->cfg->intake.retry_after_ms);
+    }
+}
+
+/* replay - answer a repeated submission_id: same dossier → same bytes */
+static void replay(intake_ctx_t *ctx, const uint8_t sha[32], mc_stored_response_t *existing,
+                   const char *ward, intake_reply_t *reply)
+{
+    if (memcmp(sha, existing->request_sha256, 32) != 0) {
+        mc_log(MC_LOG_NOTICE, "submission_conflict", "worker=%d ward=%s", ctx->worker, ward);
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_DUPLICATE_SUBMISSION,
+                               "submission_id",
+                               "Mã lần nộp này đã được dùng cho một hồ sơ khác; "
+                               "hãy dùng mã mới cho hồ sơ mới.",
+                               0);
+        return;
+    }
+    intake_reply_clear(reply);
+    reply->bytes = existing->bytes; /* take ownership */
+    reply->length = existing->length;
+    existing->bytes = NULL;
+    existing->length = 0;
+    mc_log(MC_LOG_INFO, "receipt_replayed", "worker=%d ward=%s", ctx->worker, ward);
+}
+
+/* applicant_name - the name printed on the receipt */
+static const char *applicant_name(const Motcua__V1__Applicant *a)
+{
+    if (a->kind_case == MOTCUA__V1__APPLICANT__KIND_ORGANIZATION)
+        return a->organization->name;
+    return a->person->full_name;
+}
+
+static const char *const channel_text[] = {"", "trực tiếp", "trực tuyến", "bưu chính"};
+
+/* intake_submit - validate, reserve a code, commit, then answer */
+void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
+                   intake_reply_t *reply)
+{
+    const mc_cfg_t *cfg = ctx->cfg;
+    int64_t started = intake_now_ms();
+    const mc_procedure_t *proc = NULL;
+    const mc_ward_t *ward = NULL;
+    mc_problem_t problem;
+    if (mc_validate_submit(submit, cfg, &proc, &ward, &problem) != 0) {
+        mc_log(MC_LOG_INFO, "rejected", "worker=%d reason=%s field=%s", ctx->worker,
+               protobuf_c_enum_descriptor_get_value(&motcua__v1__reason__descriptor,
+                                                    problem.reason)->name,
+               problem.field);
+        intake_reply_rejection(reply, problem.reason, problem.field, problem.message, 0);
+        return;
+    }
+    const Motcua__V1__Dossier *d = submit->dossier;
+
+    /* the payload as stored, and its fingerprint for idempotency */
+    size_t payload_len = motcua__v1__dossier__get_packed_size(d);
+    uint8_t *payload = malloc(payload_len ? payload_len : 1);
+    if (!payload) {
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_INTERNAL, "", "Hết bộ nhớ.",
+                               cfg->intake.retry_after_ms);
+        return;
+    }
+    motcua__v1__dossier__pack(d, payload);
+    uint8_t sha[32];
+    mc_sha256(payload, payload_len, sha);
+
+    int64_t received_at = (int64_t)time(NULL);
+    mc_date_t day = mc_date_of(received_at, NULL);
+    int64_t counted_from = 0, due_at = 0;
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (mc_calendar_due(cfg->calendar, received_at, proc->processing_time, proc->time_unit,
+                        proc->cutoff_minutes, &counted_from, &due_at, &err) != 0) {
+        char line[300], quoted[340];
+        mc_log(MC_LOG_ERR, "calendar_error", "worker=%d error=%s", ctx->worker,
+               mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_INTERNAL, "",
+                               "Lịch làm việc chưa có ngày hẹn trả cho hồ sơ này; "
+                               "đơn vị cần cập nhật lịch.",
+                               cfg->intake.retry_after_ms);
+        free(payload);
+        return;
+    }
+
+    char scope[64];
+    snprintf(scope, sizeof scope, "submit:%s", ward->code);
+    if (intake_store_ready(ctx) != 0) {
+        unavailable(ctx, reply);
+        free(payload);
+        return;
+    }
+    int seq = 0;
+    mc_stored_response_t existing = {0};
+    mc_store_rc_t rc = mc_store_reserve_code(ctx->store, scope, submit->submission_id,
+                                             ward->unit_id, day, &seq, &existing, &err);
+    if (rc == MC_STORE_EXISTS) {
+        replay(ctx, sha, &existing, ward->code, reply);
+        mc_stored_response_clear(&existing);
+        free(payload);
+        return;
+    }
+    if (rc != MC_STORE_OK) {
+        store_failed(ctx, rc, &err, reply);
+        free(payload);
+        return;
+    }
+
+    char code[MC_CODE_MAX], time_text[64], due_text[80];
+    if (mc_code_format(code, sizeof code, ward->unit_id, day, seq) != 0) {
+        mc_err_add(&err, "cannot format a dossier code for unit %s", ward->unit_id);
+        store_failed(ctx, MC_STORE_FAILED, &err, reply);
+        free(payload);
+        return;
+    }
+    mc_procedure_time_text(proc, time_text, sizeof time_text);
+    mc_format_local(due_at, due_text, sizeof due_text);
+
+    /* the receipt: the fields of Mẫu số 01 */
+    Motcua__V1__Receipt rcpt = MOTCUA__V1__RECEIPT__INIT;
+    rcpt.dossier_code = code;
+    rcpt.submission_id = submit->submission_id;
+    rcpt.receiving_unit_code = ward->unit_id;
+    rcpt.receiving_unit_name = ward->unit_name;
+    rcpt.ward_code = ward->code;
+    rcpt.procedure_code = proc->code;
+    rcpt.procedure_name = proc->name;
+    rcpt.applicant_name = (char *)applicant_name(d->applicant);
+    rcpt.applicant_address = d->applicant->address;
+    rcpt.channel = d->channel;
+    Motcua__V1__ReceivedDocument docs_storage[MC_MAX_DOCUMENTS_HARD];
+    Motcua__V1__ReceivedDocument *docs[MC_MAX_DOCUMENTS_HARD];
+    uint32_t count = 0;
+    for (size_t i = 0; i < d->n_documents; i++) {
+        Motcua__V1__ReceivedDocument rd = MOTCUA__V1__RECEIVED_DOCUMENT__INIT;
+        rd.name = d->documents[i]->name;
+        rd.form = d->documents[i]->form;
+        rd.copies = d->documents[i]->copies ? d->documents[i]->copies : 1;
+        count += rd.copies;
+        docs_storage[i] = rd;
+        docs[i] = &docs_storage[i];
+    }
+    rcpt.n_documents = d->n_documents;
+    rcpt.documents = docs;
+    rcpt.document_count = count;
+    rcpt.processing_time = time_text;
+    rcpt.received_at = received_at;
+    rcpt.counted_from = counted_from;
+    rcpt.due_at = due_at;
+    rcpt.due_text = due_text;
+    char delivery[256];
+    if (d->delivery && *d->delivery)
+        snprintf(delivery, sizeof delivery, "%s", d->delivery);
+    else
+        snprintf(delivery, sizeof delivery, "%s", ward->unit_name);
+    rcpt.delivery = delivery;
+    rcpt.received_by = (submit->received_by && *submit->received_by)
+                           ? submit->received_by
+                           : (char *)"Hệ thống tiếp nhận trực tuyến";
+    rcpt.fee_vnd = proc->fee_vnd;
+    rcpt.handling_department = proc->department_name ? proc->department_name : proc->department;
+    Motcua__V1__IntakeReply msg = MOTCUA__V1__INTAKE_REPLY__INIT;
+    msg.body_case = MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT;
+    msg.receipt = &rcpt;
+    intake_reply_t packed = {0};
+    if (intake_reply_pack(&packed, &msg) != 0) {
+        mc_err_add(&err, "out of memory packing a receipt");
+        store_failed(ctx, MC_STORE_FAILED, &err, reply);
+        free(payload);
+        return;
+    }
+
+    char detail[160];
+    snprintf(detail, sizeof detail, "Tiếp nhận hồ sơ qua kênh %s", channel_text[d->channel]);
+    mc_new_dossier_t item = {
+        .scope = scope, .key = submit->submission_id, .request_sha256 = sha, .code = code,
+        .ward_code = ward->code, .unit_id = ward->unit_id, .day = day, .seq = seq,
+        .procedure_code = proc->code, .channel = d->channel, .received_at = received_at,
+        .counted_from = counted_from, .due_at = due_at, .payload = payload,
+        .payload_len = payload_len, .response = packed.bytes, .response_len = packed.length,
+        .event_actor = "intake", .event_detail = detail,
+    };
+    mc_new_dossier_result_t result;
+    rc = mc_store_create_dossiers(ctx->store, &item, 1, &result, &err);
+    free(payload);
+    if (rc != MC_STORE_OK) {
+        intake_reply_clear(&packed);
+        store_failed(ctx, rc, &err, reply);
+        return;
+    }
+    if (result.rc == MC_STORE_EXISTS) { /* a concurrent retry won the race */
+        intake_reply_clear(&packed);
+        replay(ctx, sha, &result.existing, ward->code, reply);
+        mc_stored_response_clear(&result.existing);
+        return;
+    }
+    /* committed: only now may the receipt leave */
+    intake_reply_clear(reply);
+    *reply = packed;
+    mc_log(MC_LOG_INFO, "receipt", "worker=%d code=%s procedure=%s ward=%s channel=%d ms=%lld",
+           ctx->worker, code, proc->code, ward->code, (int)d->channel,
+           (long long)(intake_now_ms() - started));
+}
+
+/* intake_status - a dossier's state and history */
+void intake_status(intake_ctx_t *ctx, const Motcua__V1__StatusQuery *query,
+                   intake_reply_t *reply)
+{
+    const char *code = query->dossier_code ? query->dossier_code : "";
+    size_t n = strlen(code);
+    if (n == 0) {
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_MISSING_FIELD, "dossier_code",
+                               "Thiếu mã hồ sơ.", 0);
+        return;
+    }
+    if (n >= MC_CODE_MAX) {
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_TOO_LARGE, "dossier_code",
+                               "Mã hồ sơ quá dài.", 0);
+        return;
+    }
+    char unit[MC_CODE_MAX];
+    mc_date_t day;
+    int seq;
+    if (mc_code_parse(code, unit, sizeof unit, &day, &seq) != 0) {
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_INVALID_FORMAT, "dossier_code",
+                               "Mã hồ sơ không đúng định dạng <mã đơn vị>-<YYMMDD>-<số thứ tự>.",
+                               0);
+        return;
+    }
+    if (intake_store_ready(ctx) != 0) {
+        unavailable(ctx, reply);
+        return;
+    }
+    mc_err_t err;
+    mc_err_clear(&err);
+    mc_dossier_status_t *st = NULL;
+    mc_store_rc_t rc = mc_store_dossier_status(ctx->store, code, 200, &st, &err);
+    if (rc == MC_STORE_NOT_FOUND) {
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_NOT_FOUND, "dossier_code",
+                               "Không tìm thấy hồ sơ có mã này.", 0);
+        return;
+    }
+    if (rc != MC_STORE_OK) {
+        store_failed(ctx, rc, &err, reply);
+        return;
+    }
+    const mc_procedure_t *proc = mc_catalog_find(ctx->cfg->catalog, st->procedure_code);
+    Motcua__V1__DossierStatus out = MOTCUA__V1__DOSSIER_STATUS__INIT;
+    out.dossier_code = st->code;
+    out.state = st->state;
+    out.procedure_code = st->procedure_code;
+    out.procedure_name = proc ? proc->name : (char *)"";
+    out.channel = st->channel;
+    out.received_at = st->received_at;
+    out.due_at = st->due_at;
+    out.ward_code = st->ward_code;
+    Motcua__V1__StatusEvent *events = calloc(st->n_events ? st->n_events : 1, sizeof *events);
+    Motcua__V1__StatusEvent **ptrs = calloc(st->n_events ? st->n_events : 1, sizeof *ptrs);
+    if (!events || !ptrs) {
+        free(events);
+        free(ptrs);
+        mc_dossier_status_destroy(&st);
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_INTERNAL, "", "Hết bộ nhớ.",
+                               ctx->cfg->intake.retry_after_ms);
+        return;
+    }
+    for (size_t i = 0; i < st->n_events; i++) {
+        Motcua__V1__StatusEvent e = MOTCUA__V1__STATUS_EVENT__INIT;
+        e.at = st->events[i].at;
+        e.actor = st->events[i].actor;
+        e.kind = st->events[i].kind;
+        e.detail = st->events[i].detail;
+        events[i] = e;
+        ptrs[i] = &events[i];
+    }
+    out.n_history = st->n_events;
+    out.history = ptrs;
+    Motcua__V1__IntakeReply msg = MOTCUA__V1__INTAKE_REPLY__INIT;
+    msg.body_case = MOTCUA__V1__INTAKE_REPLY__BODY_STATUS;
+    msg.status = &out;
+    if (intake_reply_pack(reply, &msg) != 0)
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_INTERNAL, "", "Hết bộ nhớ.",
+                               ctx->cfg->intake.retry_after_ms);
+    free(events);
+    free(ptrs);
+    mc_dossier_status_destroy(&st);
+}
+
+/* intake_handle - decode one frame and dispatch; always leaves a reply */
+void intake_handle(intake_ctx_t *ctx, const uint8_t *frame, size_t length, intake_reply_t *reply)
+{
+    Motcua__V1__IntakeRequest *req = motcua__v1__intake_request__unpack(NULL, length, frame);
+    if (!req) {
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_MALFORMED, "",
+                               "Yêu cầu không đúng định dạng IntakeRequest (protobuf), "
+                               "hoặc có chuỗi không phải UTF-8.",
+                               0);
+        mc_log(MC_LOG_INFO, "rejected", "worker=%d reason=REASON_MALFORMED bytes=%zu",
+               ctx->worker, length);
+        return;
+    }
+    switch (req->body_case) {
+    case MOTCUA__V1__INTAKE_REQUEST__BODY_SUBMIT:
+        intake_submit(ctx, req->submit, reply);
+        break;
+    case MOTCUA__V1__INTAKE_REQUEST__BODY_STATUS:
+        intake_status(ctx, req->status, reply);
+        break;
+    default:
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_MALFORMED, "body",
+                               "Yêu cầu không có nội dung (submit hoặc status).", 0);
+        break;
+    }
+    motcua__v1__intake_request__free_unpacked(req, NULL);
+}

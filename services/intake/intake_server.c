@@ -1,0 +1,407 @@
+/*
+ * intake_server - the broker thread and the worker threads (see intake.h).
+ *
+ * Frames from the public ROUTER: [identity][""]?[payload]. The envelope
+ * (identity, and the empty delimiter when the client sent one: REQ always
+ * does) is kept in the broker beside the worker that got the payload, so
+ * workers see payloads only and the reply goes back behind exactly the
+ * envelope it came with.
+ */
+#include "intake.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "mc_log.h"
+#include "mc_transport.h"
+
+#define BACKEND_ENDPOINT "inproc://intake-workers"
+#define MAX_FRAMES       4 /* identity, delimiter, payload: anything longer is malformed */
+
+/* one worker thread and what the broker knows of it */
+typedef struct intake_worker {
+    intake_server_t *server;              /* back pointer */
+    int              number;              /* 0..n-1, for logs */
+    pthread_t        thread;              /* the thread */
+    bool             started;             /* thread was created */
+    zmq_msg_t        identity;            /* its identity on the backend ROUTER */
+    bool             known;               /* it has said READY at least once */
+    bool             busy;                /* it holds a request */
+    zmq_msg_t        envelope[2];         /* client identity (+ delimiter) of that request */
+    int              envelope_frames;     /* 1 or 2 */
+} intake_worker_t;
+
+struct intake_server {
+    const mc_cfg_t  *cfg;      /* configuration */
+    void            *frontend; /* public ROUTER */
+    void            *backend;  /* inproc ROUTER to the workers */
+    intake_worker_t *workers;  /* cfg->intake.workers entries */
+    int              n_workers;/* entries in workers */
+    int              n_free;   /* workers known and not busy */
+};
+
+/* worker_main - take payloads, answer them, until an empty frame says stop */
+static void *worker_main(void *arg)
+{
+    intake_worker_t *w = arg;
+    const mc_cfg_t *cfg = w->server->cfg;
+    mc_err_t err;
+    mc_err_clear(&err);
+    void *sock = mc_transport_connect(ZMQ_DEALER, BACKEND_ENDPOINT, NULL, &err);
+    if (!sock) {
+        char line[256];
+        mc_log(MC_LOG_ERR, "worker_failed", "worker=%d error=\"%s\"", w->number,
+               mc_err_first(&err, line, sizeof line));
+        return NULL;
+    }
+    intake_ctx_t ctx = {
+        .cfg = cfg,
+        .store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms),
+        .worker = w->number,
+    };
+    if (!ctx.store) {
+        mc_log(MC_LOG_ERR, "worker_failed", "worker=%d error=out_of_memory", w->number);
+        mc_transport_close(&sock);
+        return NULL;
+    }
+    (void)intake_store_ready(&ctx); /* connect early; failure is answered per request */
+    zmq_send(sock, "R", 1, 0);      /* READY: the broker learns our identity */
+    for (;;) {
+        zmq_msg_t req;
+        zmq_msg_init(&req);
+        if (zmq_msg_recv(&req, sock, 0) < 0) {
+            zmq_msg_close(&req);
+            if (errno == EINTR)
+                continue;
+            break; /* context terminated */
+        }
+        size_t n = zmq_msg_size(&req);
+        if (n == 0) { /* stop */
+            zmq_msg_close(&req);
+            break;
+        }
+        intake_reply_t reply = {0};
+        intake_handle(&ctx, zmq_msg_data(&req), n, &reply);
+        zmq_msg_close(&req);
+        if (!reply.bytes) /* invariant: every request is answered */
+            intake_reply_rejection(&reply, MOTCUA__V1__REASON__REASON_INTERNAL, "",
+                                   "Lỗi hệ thống.", cfg->intake.retry_after_ms);
+        zmq_send(sock, reply.bytes ? reply.bytes : (const uint8_t *)"", reply.length, 0);
+        intake_reply_clear(&reply);
+    }
+    mc_store_destroy(&ctx.store);
+    mc_transport_close(&sock);
+    return NULL;
+}
+
+/* intake_server_new - bind both sockets and start the workers */
+intake_server_t *intake_server_new(const mc_cfg_t *cfg, mc_err_t *err)
+{
+    intake_server_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        mc_err_add(err, "intake: out of memory");
+        return NULL;
+    }
+    s->cfg = cfg;
+    s->n_workers = cfg->intake.workers;
+    s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
+    /* the hard frame bound protects memory; frames between max_request_bytes and
+     * this bound are read and answered REASON_TOO_LARGE instead of dropping the peer */
+    mc_socket_opts_t front = {.max_message_bytes = (int64_t)cfg->intake.max_request_bytes * 4,
+                              .send_hwm = 10000, .recv_hwm = 10000, .linger_ms = 1000};
+    if (s->workers)
+        s->frontend = mc_transport_bind(ZMQ_ROUTER, cfg->intake.endpoint, &front, err);
+    if (s->frontend)
+        s->backend = mc_transport_bind(ZMQ_ROUTER, BACKEND_ENDPOINT, NULL, err);
+    if (!s->backend) {
+        intake_server_destroy(&s);
+        return NULL;
+    }
+    for (int i = 0; i < s->n_workers; i++) {
+        intake_worker_t *w = &s->workers[i];
+        w->server = s;
+        w->number = i;
+        zmq_msg_init(&w->identity);
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            mc_err_add(err, "intake: cannot start worker %d", i);
+            intake_server_destroy(&s);
+            return NULL;
+        }
+        w->started = true;
+    }
+    return s;
+}
+
+/* read_message - all frames of one message, at most max; returns count or -1 */
+static int read_message(void *sock, zmq_msg_t *frames, int max, bool *overflow)
+{
+    int n = 0;
+    *overflow = false;
+    for (;;) {
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&part);
+            for (int i = 0; i < n; i++)
+                zmq_msg_close(&frames[i]);
+            return -1;
+        }
+        int more = zmq_msg_more(&part);
+        if (n < max) {
+            frames[n++] = part;
+        } else {
+            *overflow = true; /* keep draining: a message is all or nothing */
+            zmq_msg_close(&part);
+        }
+        if (!more)
+            return n;
+    }
+}
+
+/* send_to_client - envelope frames then the payload */
+static void send_to_client(intake_server_t *s, zmq_msg_t *envelope, int n_env,
+                           const void *payload, size_t length)
+{
+    for (int i = 0; i < n_env; i++) {
+        zmq_msg_t copy;
+        zmq_msg_init(&copy);
+        zmq_msg_copy(&copy, &envelope[i]);
+        if (zmq_msg_send(&copy, s->frontend, ZMQ_SNDMORE) < 0)
+            zmq_msg_close(&copy);
+    }
+    zmq_send(s->frontend, payload, length, 0);
+}
+
+/* reject_direct - the broker answers by itself (malformed, too large, stopping) */
+static void reject_direct(intake_server_t *s, zmq_msg_t *envelope, int n_env,
+                          Motcua__V1__Reason reason, const char *message)
+{
+    intake_reply_t reply = {0};
+    if (intake_reply_rejection(&reply, reason, "", message, s->cfg->intake.retry_after_ms) == 0)
+        send_to_client(s, envelope, n_env, reply.bytes, reply.length);
+    intake_reply_clear(&reply);
+    mc_log(MC_LOG_INFO, "rejected", "reason=%s",
+           protobuf_c_enum_descriptor_get_value(&motcua__v1__reason__descriptor, reason)->name);
+}
+
+/* free_worker - the first known worker with nothing to do, or NULL */
+static intake_worker_t *free_worker(intake_server_t *s)
+{
+    for (int i = 0; i < s->n_workers; i++)
+        if (s->workers[i].known && !s->workers[i].busy)
+            return &s->workers[i];
+    return NULL;
+}
+
+/* on_frontend - one client message: dispatch it or answer it here */
+static void on_frontend(intake_server_t *s, bool stopping)
+{
+    zmq_msg_t frames[MAX_FRAMES];
+    bool overflow;
+    int n = read_message(s->frontend, frames, MAX_FRAMES, &overflow);
+    if (n <= 0)
+        return;
+    /* envelope: identity, plus the delimiter if the client sent one */
+    int n_env = (n >= 3 && zmq_msg_size(&frames[1]) == 0) ? 2 : 1;
+    int n_payload = n - n_env;
+    if (stopping) {
+        reject_direct(s, frames, n_env, MOTCUA__V1__REASON__REASON_SHUTTING_DOWN,
+                      "Hệ thống đang dừng để bảo trì; hồ sơ chưa được tiếp nhận. Vui lòng gửi lại.");
+    } else if (overflow || n_payload != 1 || zmq_msg_size(&frames[n_env]) == 0) {
+        reject_direct(s, frames, n_env, MOTCUA__V1__REASON__REASON_MALFORMED,
+                      "Yêu cầu phải là đúng một khung (frame) IntakeRequest.");
+    } else if (zmq_msg_size(&frames[n_env]) > s->cfg->intake.max_request_bytes) {
+        reject_direct(s, frames, n_env, MOTCUA__V1__REASON__REASON_TOO_LARGE,
+                      "Yêu cầu vượt quá kích thước cho phép.");
+    } else {
+        intake_worker_t *w = free_worker(s);
+        if (!w) { /* invariant: we only poll the frontend when a worker is free */
+            mc_log(MC_LOG_ERR, "invariant_broken", "what=no_free_worker");
+            reject_direct(s, frames, n_env, MOTCUA__V1__REASON__REASON_INTERNAL, "Lỗi hệ thống.");
+        } else {
+            zmq_msg_t id;
+            zmq_msg_init(&id);
+            zmq_msg_copy(&id, &w->identity);
+            zmq_msg_send(&id, s->backend, ZMQ_SNDMORE);
+            zmq_msg_send(&frames[n_env], s->backend, 0); /* ownership passes to zmq */
+            for (int i = 0; i < n_env; i++)
+                w->envelope[i] = frames[i];
+            w->envelope_frames = n_env;
+            w->busy = true;
+            s->n_free--;
+            for (int i = n_env + 1; i < n; i++)
+                zmq_msg_close(&frames[i]);
+            return;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&frames[i]);
+}
+
+/* find_worker - the worker with this backend identity */
+static intake_worker_t *find_worker(intake_server_t *s, zmq_msg_t *id, int *unknown_slot)
+{
+    *unknown_slot = -1;
+    for (int i = 0; i < s->n_workers; i++) {
+        intake_worker_t *w = &s->workers[i];
+        if (!w->known) {
+            if (*unknown_slot < 0)
+                *unknown_slot = i;
+            continue;
+        }
+        if (zmq_msg_size(&w->identity) == zmq_msg_size(id) &&
+            memcmp(zmq_msg_data(&w->identity), zmq_msg_data(id), zmq_msg_size(id)) == 0)
+            return w;
+    }
+    return NULL;
+}
+
+/* on_backend - a worker said READY or answered */
+static void on_backend(intake_server_t *s)
+{
+    zmq_msg_t frames[MAX_FRAMES];
+    bool overflow;
+    int n = read_message(s->backend, frames, MAX_FRAMES, &overflow);
+    if (n <= 0)
+        return;
+    if (n != 2 || overflow) {
+        mc_log(MC_LOG_ERR, "invariant_broken", "what=worker_frames n=%d", n);
+        goto done;
+    }
+    int slot;
+    intake_worker_t *w = find_worker(s, &frames[0], &slot);
+    if (!w) { /* READY from a worker we have not seen: its identity fills a slot */
+        if (slot < 0) {
+            mc_log(MC_LOG_ERR, "invariant_broken", "what=too_many_workers");
+            goto done;
+        }
+        w = &s->workers[slot];
+        zmq_msg_copy(&w->identity, &frames[0]);
+        w->known = true;
+        w->busy = false;
+        s->n_free++;
+        goto done;
+    }
+    if (!w->busy) {
+        mc_log(MC_LOG_ERR, "invariant_broken", "what=reply_from_idle_worker worker=%d", w->number);
+        goto done;
+    }
+    send_to_client(s, w->envelope, w->envelope_frames, zmq_msg_data(&frames[1]),
+                   zmq_msg_size(&frames[1]));
+    for (int i = 0; i < w->envelope_frames; i++)
+        zmq_msg_close(&w->envelope[i]);
+    w->envelope_frames = 0;
+    w->busy = false;
+    s->n_free++;
+done:
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&frames[i]);
+}
+
+/* busy_count - workers holding a request */
+static int busy_count(const intake_server_t *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->n_workers; i++)
+        n += s->workers[i].busy;
+    return n;
+}
+
+/* intake_server_run - the broker loop */
+int intake_server_run(intake_server_t *s, int stop_fd)
+{
+    bool stopping = false;
+    int64_t stop_deadline = 0;
+    for (;;) {
+        zmq_pollitem_t items[3] = {
+            {s->backend, 0, ZMQ_POLLIN, 0},
+            {NULL, stop_fd, ZMQ_POLLIN, 0},
+            {s->frontend, 0, ZMQ_POLLIN, 0},
+        };
+        /* read clients only when a worker can take the request, or to turn them away */
+        int n_items = (stopping || s->n_free > 0) ? 3 : 2;
+        long timeout = stopping ? 100 : -1;
+        int rc = zmq_poll(items, n_items, timeout);
+        if (rc < 0) {
+            if (errno == EINTR)
+                continue;
+            mc_log(MC_LOG_ERR, "poll_failed", "error=\"%s\"", zmq_strerror(errno));
+            return -1;
+        }
+        if (items[1].revents & ZMQ_POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(stop_fd, &si, sizeof si) == (ssize_t)sizeof si && !stopping) {
+                stopping = true;
+                stop_deadline = intake_now_ms() + s->cfg->intake.shutdown_grace_ms;
+                mc_log(MC_LOG_NOTICE, "stopping", "signal=%u in_flight=%d", si.ssi_signo,
+                       busy_count(s));
+            }
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            on_backend(s);
+        if (n_items == 3 && (items[2].revents & ZMQ_POLLIN))
+            on_frontend(s, stopping);
+        if (stopping) {
+            int busy = busy_count(s);
+            if (busy == 0)
+                return 0;
+            if (intake_now_ms() >= stop_deadline) {
+                mc_log(MC_LOG_WARNING, "stop_timeout", "in_flight=%d", busy);
+                return -1;
+            }
+        }
+    }
+}
+
+/* intake_server_destroy - stop workers, close sockets, free */
+void intake_server_destroy(intake_server_t **server)
+{
+    if (!server || !*server)
+        return;
+    intake_server_t *s = *server;
+    for (int i = 0; s->workers && i < s->n_workers; i++) {
+        intake_worker_t *w = &s->workers[i];
+        if (w->started && w->known && !w->busy) {
+            zmq_msg_t id;
+            zmq_msg_init(&id);
+            zmq_msg_copy(&id, &w->identity);
+            zmq_msg_send(&id, s->backend, ZMQ_SNDMORE);
+            zmq_send(s->backend, "", 0, 0);
+        }
+    }
+    /* workers that never said READY, or are still busy past the grace time,
+     * are released by terminating the context: their recv then fails */
+    bool all_stoppable = true;
+    for (int i = 0; s->workers && i < s->n_workers; i++)
+        if (s->workers[i].started && (!s->workers[i].known || s->workers[i].busy))
+            all_stoppable = false;
+    if (all_stoppable) {
+        for (int i = 0; s->workers && i < s->n_workers; i++)
+            if (s->workers[i].started)
+                pthread_join(s->workers[i].thread, NULL);
+    }
+    for (int i = 0; s->workers && i < s->n_workers; i++) {
+        zmq_msg_close(&s->workers[i].identity);
+        for (int k = 0; k < s->workers[i].envelope_frames; k++)
+            zmq_msg_close(&s->workers[i].envelope[k]);
+    }
+    mc_transport_close(&s->frontend);
+    mc_transport_close(&s->backend);
+    if (!all_stoppable) {
+        mc_transport_term(); /* wakes stuck workers with ETERM */
+        for (int i = 0; s->workers && i < s->n_workers; i++)
+            if (s->workers[i].started)
+                pthread_join(s->workers[i].thread, NULL);
+    }
+    free(s->workers);
+    free(s);
+    *server = NULL;
+}
