@@ -17,7 +17,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS   := -std=c11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2 \
             -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-            $(OPT) $(SAN) -I common -I $(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
+            $(OPT) $(SAN) -I common -I tests -I tests/harness -I $(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
 # protoc-c's output is not ours to lint
 GEN_CFLAGS := $(filter-out -Wshadow -Wformat=2,$(CFLAGS))
 LDFLAGS  := $(SAN)

@@ -122,8 +122,9 @@ static mc_store_rc_t classify(mc_store_t *store, PGconn *conn, const PGresult *r
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     char line[256];
-    first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(conn), line, sizeof line);
-    bool lost = PQstatus(conn) != CONNECTION_OK || !state ||
+    first_line(res ? PQresultErrorMessage(res) : conn ? PQerrorMessage(conn) : "no connection",
+               line, sizeof line);
+    bool lost = !conn || PQstatus(conn) != CONNECTION_OK || !state ||
                 strncmp(state, "08", 2) == 0 ||     /* connection exception */
                 strcmp(state, "57P01") == 0 ||      /* admin shutdown */
                 strcmp(state, "57P02") == 0 ||      /* crash shutdown */
@@ -135,6 +136,13 @@ static mc_store_rc_t classify(mc_store_t *store, PGconn *conn, const PGresult *r
         return MC_STORE_UNAVAILABLE;
     }
     return MC_STORE_FAILED;
+}
+
+/* ignore_notice - server NOTICEs ("already exists, skipping") are not events */
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
 }
 
 /* open_one - connect one libpq connection with our session settings */
@@ -157,6 +165,7 @@ static PGconn *open_one(mc_store_t *store, const char *role, bool async_commit, 
             PQfinish(conn);
         return NULL;
     }
+    PQsetNoticeProcessor(conn, ignore_notice, NULL);
     char stmt_timeout[24];
     snprintf(stmt_timeout, sizeof stmt_timeout, "%d", store->statement_timeout_ms);
     const char *params[2][2] = {
@@ -310,6 +319,30 @@ mc_store_rc_t mc_store_migrate(mc_store_t *store, int *applied, int *version, mc
     return MC_STORE_OK;
 }
 
+/*
+ * exec_idempotent - run a prepared statement; if the connection turns out
+ * to be dead (PostgreSQL restarted since we last used it), reconnect and
+ * run it once more. Only for statements that are safe to repeat: both
+ * callers are keyed by an idempotency key, so a repeat of a commit that
+ * did happen finds it instead of doing it twice.
+ */
+static PGresult *exec_idempotent(mc_store_t *store, bool counter, const char *name, int n,
+                                 const char *const *params, const int *lens, const int *fmts)
+{
+    PGconn *conn = counter ? store->counter : store->main;
+    PGresult *res = PQexecPrepared(conn, name, n, params, lens, fmts, 0);
+    if (PQstatus(conn) == CONNECTION_OK)
+        return res;
+    PQclear(res);
+    mc_store_disconnect(store);
+    mc_err_t ignored;
+    mc_err_clear(&ignored);
+    if (mc_store_connect(store, &ignored) != MC_STORE_OK)
+        return NULL; /* classify() sees no result and a NULL connection: unavailable */
+    conn = counter ? store->counter : store->main;
+    return PQexecPrepared(conn, name, n, params, lens, fmts, 0);
+}
+
 /* mc_stored_response_clear - free and zero */
 void mc_stored_response_clear(mc_stored_response_t *response)
 {
@@ -372,7 +405,7 @@ mc_store_rc_t mc_store_reserve_code(mc_store_t *store, const char *scope, const 
     char day_text[16];
     date_text(day, day_text);
     const char *p[4] = {scope, key, unit_id, day_text};
-    PGresult *res = PQexecPrepared(store->counter, "reserve_code", 4, p, NULL, NULL, 0);
+    PGresult *res = exec_idempotent(store, true, "reserve_code", 4, p, NULL, NULL);
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
         rc = classify(store, store->counter, res, "reserve_code", err);
         PQclear(res);
@@ -411,7 +444,7 @@ static mc_store_rc_t create_one(mc_store_t *store, const mc_new_dossier_t *d,
     lens[2] = 32, fmts[2] = 1; /* bytea parameters go binary: no escaping */
     lens[13] = (int)d->payload_len, fmts[13] = 1;
     lens[14] = (int)d->response_len, fmts[14] = 1;
-    PGresult *res = PQexecPrepared(store->main, "create_dossier", 17, p, lens, fmts, 0);
+    PGresult *res = exec_idempotent(store, false, "create_dossier", 17, p, lens, fmts);
     mc_store_rc_t rc;
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
         rc = classify(store, store->main, res, "create_dossier", err);

@@ -92,7 +92,8 @@ bool mc_valid_citizen_id(const char *text)
     return province >= 1 && province <= 96;
 }
 
-/* mc_valid_phone - 0 or +84, then 9 digits not starting with 0 */
+/* mc_valid_phone - 0 or +84, then a mobile (9 digits, 3/5/7/8/9...) or a
+ * landline (10 digits starting with 2), the numbering since 2017-2018 */
 bool mc_valid_phone(const char *text)
 {
     if (!text)
@@ -104,7 +105,9 @@ bool mc_valid_phone(const char *text)
         rest = text + 3;
     else
         return false;
-    return all_digits(rest, 9) && rest[0] != '0';
+    if (all_digits(rest, 9))
+        return rest[0] >= '3' && rest[0] <= '9';
+    return all_digits(rest, 10) && rest[0] == '2';
 }
 
 /* mc_valid_email - a deliberately plain check: one @, dot in domain, no spaces */

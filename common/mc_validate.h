@@ -34,7 +34,7 @@ bool mc_valid_utf8(const char *text, size_t length);
 /* mc_valid_citizen_id - 12 digits; province code 001..096; century/sex digit 0..9 */
 bool mc_valid_citizen_id(const char *text);
 
-/* mc_valid_phone - "0" or "+84" then 9 digits (mobile/landline after 2017/2018 renumbering) */
+/* mc_valid_phone - "0" or "+84", then 9 digits (mobile) or 10 digits starting 2 (landline) */
 bool mc_valid_phone(const char *text);
 
 /* mc_valid_email - local@domain.tld, <= 254 bytes, printable ASCII, one '@' */

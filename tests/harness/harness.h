@@ -1,0 +1,94 @@
+/*
+ * harness - real parts for integration tests: a throwaway PostgreSQL in a
+ * temp directory (tests/pgtmp.sh), a generated motcua.yaml pointing at it,
+ * the real daemons started as child processes, real ZeroMQ requests.
+ *
+ * Contract: harness_setup() gives a migrated, empty database and a config;
+ * harness_teardown() stops everything it started and removes the
+ * directory (unless MOTCUA_KEEP_TEST_DIR is set). Daemons are started with
+ * NOTIFY_SOCKET pointing at a datagram socket the harness reads, so
+ * "started" means the daemon itself said READY=1, as systemd would see it.
+ */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <libpq-fe.h>
+
+#include "motcua/v1/intake.pb-c.h"
+
+typedef struct harness {
+    char    dir[256];         /* temp directory holding everything */
+    char    build[256];       /* build directory (binaries) */
+    char    repo[512];        /* repository root (config/ files) */
+    int     pg_port;          /* PostgreSQL TCP port */
+    char    conninfo[512];    /* libpq conninfo of the test database */
+    char    config[512];      /* generated motcua.yaml */
+    char    endpoint[128];    /* intake endpoint */
+    pid_t   intake_pid;       /* running motcua-intake, 0 if none */
+    int     notify_fd;        /* our NOTIFY_SOCKET datagram socket */
+    char    notify_path[300]; /* its path */
+    PGconn *db;               /* connection for assertions */
+} harness_t;
+
+/* harness_setup - temp dir, PostgreSQL, config (workers intake workers), migrate */
+int harness_setup(harness_t *h, const char *name, int workers);
+
+/* harness_teardown - stop daemons and PostgreSQL, remove the directory */
+void harness_teardown(harness_t *h);
+
+/* harness_run - run a shell command line; returns its exit status (or -1) */
+int harness_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* harness_motcua - run build/bin/motcua -c CONFIG ARGS, output to a file in dir */
+int harness_motcua(harness_t *h, const char *args);
+
+/* harness_start_intake - start motcua-intake and wait for READY=1 (10 s) */
+int harness_start_intake(harness_t *h);
+
+/* harness_signal_intake - send sig, wait for exit; returns exit status, 128+sig if killed */
+int harness_signal_intake(harness_t *h, int sig);
+
+/* harness_pg_stop / harness_pg_start - stop (fast) or start the cluster again */
+int harness_pg_stop(harness_t *h);
+int harness_pg_start(harness_t *h);
+
+/* harness_db - (re)connect the assertion connection; NULL if impossible */
+PGconn *harness_db(harness_t *h);
+
+/* harness_count - run a query returning one integer; -1 on error */
+long harness_count(harness_t *h, const char *sql, const char *param);
+
+/* harness_request - send a serialized IntakeRequest; *reply unpacked (free with
+ * motcua__v1__intake_reply__free_unpacked); -1 on timeout or garbage */
+int harness_request(harness_t *h, const Motcua__V1__IntakeRequest *req, int timeout_ms,
+                    Motcua__V1__IntakeReply **reply);
+
+/* harness_request_raw - send raw bytes, get raw reply bytes (malloc'd) */
+int harness_request_raw(harness_t *h, const void *bytes, size_t len, int timeout_ms,
+                        uint8_t **reply, size_t *reply_len);
+
+/* a valid birth-registration dossier that tests then spoil field by field */
+typedef struct harness_dossier {
+    Motcua__V1__SubmitDossier submit;
+    Motcua__V1__Dossier       dossier;
+    Motcua__V1__Applicant     applicant;
+    Motcua__V1__Person        person;
+    Motcua__V1__DocumentRef   docs[3];
+    Motcua__V1__DocumentRef  *doc_ptrs[3];
+    uint8_t                   sha[3][32];
+    char                      submission_id[64];
+    Motcua__V1__IntakeRequest request;
+} harness_dossier_t;
+
+/* harness_dossier_init - fill d with a valid dossier for ward 00229 */
+void harness_dossier_init(harness_dossier_t *d, const char *submission_id);
+
+/* harness_reason_name - "REASON_X" for messages */
+const char *harness_reason_name(Motcua__V1__Reason reason);
+
+#endif

@@ -1,0 +1,648 @@
+/*
+ * it_intake - motcua-intake against a real PostgreSQL over real ZeroMQ.
+ *
+ * One cluster and one daemon for the whole program (start-up is the slow
+ * part); each test uses its own submission ids so they do not interfere,
+ * and the tests that stop things (PostgreSQL down, kill -9, SIGTERM) run
+ * last and leave the daemon running again for the next.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "harness.h"
+#include "mc_calendar.h"
+#include "mc_code.h"
+#include "mc_test.h"
+#include "mc_transport.h"
+
+static harness_t H; /* the shared cluster and daemon */
+
+/* submit - send a dossier, expect a reply */
+static Motcua__V1__IntakeReply *submit(harness_dossier_t *d)
+{
+    Motcua__V1__IntakeReply *reply = NULL;
+    if (harness_request(&H, &d->request, 10000, &reply) != 0)
+        return NULL;
+    return reply;
+}
+
+/* dossier_rows - how many dossiers the store holds */
+static long dossier_rows(void)
+{
+    return harness_count(&H, "SELECT count(*) FROM dossier", NULL);
+}
+
+MC_TEST(valid_submit_is_stored_and_receipt_matches_row)
+{
+    harness_dossier_t d;
+    harness_dossier_init(&d, "it-valid-0001");
+    long before = dossier_rows();
+    Motcua__V1__IntakeReply *r = submit(&d);
+    REQUIRE(r);
+    REQUIRE(r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT);
+    Motcua__V1__Receipt *rc = r->receipt;
+    CHECK_INT(dossier_rows(), before + 1);
+    /* the code has the national shape and the unit of the ward */
+    char unit[64];
+    mc_date_t day;
+    int seq;
+    CHECK(mc_code_parse(rc->dossier_code, unit, sizeof unit, &day, &seq) == 0);
+    CHECK_STR(unit, "000.22.29.H26");
+    mc_date_t today = mc_date_of(rc->received_at, NULL);
+    CHECK_INT(day.year, today.year);
+    CHECK_INT(day.month, today.month);
+    CHECK_INT(day.day, today.day);
+    CHECK(seq >= 1);
+    /* the row says what the receipt says */
+    CHECK_INT(harness_count(&H, "SELECT extract(epoch FROM due_at)::bigint FROM dossier WHERE code = $1",
+                            rc->dossier_code), rc->due_at);
+    CHECK_INT(harness_count(&H, "SELECT extract(epoch FROM received_at)::bigint FROM dossier WHERE code = $1",
+                            rc->dossier_code), rc->received_at);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND procedure_code = '1.001193'"
+                            " AND channel = 2 AND state = 1 AND ward_code = '00229'", rc->dossier_code), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
+                            " WHERE d.code = $1 AND e.kind = 'received'", rc->dossier_code), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM idempotency_key WHERE key = $1 AND dossier_id IS NOT NULL",
+                            "it-valid-0001"), 1);
+    /* the receipt carries the form's fields */
+    CHECK_STR(rc->procedure_code, "1.001193");
+    CHECK(rc->procedure_name && strstr(rc->procedure_name, "khai sinh"));
+    CHECK_STR(rc->applicant_name, "Trần Văn Minh");
+    CHECK_INT(rc->n_documents, 3);
+    CHECK_INT(rc->document_count, 3);
+    CHECK(rc->due_at >= rc->received_at);
+    CHECK(rc->due_text && strstr(rc->due_text, "ngày"));
+    CHECK_STR(rc->submission_id, "it-valid-0001");
+    CHECK(rc->receiving_unit_name && strstr(rc->receiving_unit_name, "Kim Liên"));
+    /* the payload is stored whole: it unpacks to the same applicant */
+    PGresult *res = PQexecParams(harness_db(&H), "SELECT payload FROM dossier WHERE code = $1", 1,
+                                 NULL, (const char *const[]){rc->dossier_code}, NULL, NULL, 1);
+    REQUIRE(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1);
+    Motcua__V1__Dossier *stored = motcua__v1__dossier__unpack(
+        NULL, (size_t)PQgetlength(res, 0, 0), (const uint8_t *)PQgetvalue(res, 0, 0));
+    PQclear(res);
+    REQUIRE(stored);
+    CHECK_STR(stored->applicant->person->citizen_id, "001085012345");
+    CHECK_INT(stored->n_documents, 3);
+    motcua__v1__dossier__free_unpacked(stored, NULL);
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+}
+
+MC_TEST(retry_with_same_submission_id_returns_same_receipt_and_one_row)
+{
+    harness_dossier_t d;
+    harness_dossier_init(&d, "it-retry-0001");
+    size_t n = motcua__v1__intake_request__get_packed_size(&d.request);
+    uint8_t *buf = malloc(n);
+    REQUIRE(buf);
+    motcua__v1__intake_request__pack(&d.request, buf);
+    uint8_t *first = NULL, *second = NULL;
+    size_t first_len = 0, second_len = 0;
+    CHECK(harness_request_raw(&H, buf, n, 10000, &first, &first_len) == 0);
+    sleep(1); /* a later retry must not get a later received_at */
+    CHECK(harness_request_raw(&H, buf, n, 10000, &second, &second_len) == 0);
+    REQUIRE(first && second);
+    CHECK_INT(first_len, second_len);
+    CHECK(first_len == second_len && memcmp(first, second, first_len) == 0);
+    Motcua__V1__IntakeReply *r = motcua__v1__intake_reply__unpack(NULL, first_len, first);
+    REQUIRE(r);
+    CHECK(r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE submission_id = $1", "it-retry-0001"), 1);
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+    free(first);
+    free(second);
+    free(buf);
+}
+
+MC_TEST(same_submission_id_for_other_dossier_is_refused)
+{
+    harness_dossier_t d;
+    harness_dossier_init(&d, "it-conflict-0001");
+    Motcua__V1__IntakeReply *r = submit(&d);
+    REQUIRE(r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT);
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+    long before = dossier_rows();
+    d.person.full_name = (char *)"Người Khác";
+    r = submit(&d);
+    REQUIRE(r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION);
+    CHECK_STR(harness_reason_name(r->rejection->reason), "REASON_DUPLICATE_SUBMISSION");
+    CHECK(!r->rejection->retryable);
+    CHECK_INT(dossier_rows(), before);
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+}
+
+/* expect_rejection - submit d, expect reason and field, and no new row */
+static void expect_rejection(harness_dossier_t *d, const char *reason, const char *field)
+{
+    long before = dossier_rows();
+    Motcua__V1__IntakeReply *r = submit(d);
+    if (!r) {
+        printf("  FAIL no reply for %s\n", reason);
+        mc_test_current_bad++;
+        return;
+    }
+    if (r->body_case != MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION) {
+        printf("  FAIL expected %s, got a receipt\n", reason);
+        mc_test_current_bad++;
+    } else {
+        CHECK_STR(harness_reason_name(r->rejection->reason), reason);
+        if (field)
+            CHECK_STR(r->rejection->field, field);
+        CHECK(r->rejection->message && strlen(r->rejection->message) > 5);
+        CHECK(!r->rejection->retryable);
+    }
+    CHECK_INT(dossier_rows(), before);
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+}
+
+MC_TEST(each_invalid_input_gets_its_reason_and_no_row)
+{
+    harness_dossier_t d;
+    Motcua__V1__DocumentRef *one_doc[1];
+    Motcua__V1__DocumentRef many[60];
+    Motcua__V1__DocumentRef *many_ptrs[60];
+
+    harness_dossier_init(&d, "it-bad-cccd-01");
+    d.person.citizen_id = (char *)"12345";
+    expect_rejection(&d, "REASON_INVALID_FORMAT", "dossier.applicant.person.citizen_id");
+
+    harness_dossier_init(&d, "it-bad-cccd-02");
+    d.person.citizen_id = (char *)"999085012345"; /* province 999 does not exist */
+    expect_rejection(&d, "REASON_INVALID_FORMAT", "dossier.applicant.person.citizen_id");
+
+    harness_dossier_init(&d, "it-bad-phone-01");
+    d.applicant.phone = (char *)"12345";
+    expect_rejection(&d, "REASON_INVALID_FORMAT", "dossier.applicant.phone");
+
+    harness_dossier_init(&d, "it-bad-mail-01");
+    d.applicant.email = (char *)"not-an-email";
+    expect_rejection(&d, "REASON_INVALID_FORMAT", "dossier.applicant.email");
+
+    harness_dossier_init(&d, "it-bad-proc-01");
+    d.dossier.procedure_code = (char *)"9.999999";
+    expect_rejection(&d, "REASON_UNKNOWN_PROCEDURE", "dossier.procedure_code");
+
+    harness_dossier_init(&d, "it-bad-ward-01");
+    d.dossier.ward_code = (char *)"99999";
+    expect_rejection(&d, "REASON_UNKNOWN_WARD", "dossier.ward_code");
+
+    /* chứng thực bản sao needs the original in hand: counter only */
+    harness_dossier_init(&d, "it-bad-chan-01");
+    d.dossier.procedure_code = (char *)"2.000815";
+    d.dossier.channel = MOTCUA__V1__CHANNEL__CHANNEL_ONLINE;
+    expect_rejection(&d, "REASON_CHANNEL_NOT_ALLOWED", "dossier.channel");
+
+    harness_dossier_init(&d, "it-bad-chan-02");
+    d.dossier.channel = MOTCUA__V1__CHANNEL__CHANNEL_UNSPECIFIED;
+    expect_rejection(&d, "REASON_MISSING_FIELD", "dossier.channel");
+
+    harness_dossier_init(&d, "it-bad-docs-01");
+    one_doc[0] = &d.docs[0];
+    d.dossier.documents = one_doc;
+    d.dossier.n_documents = 1;
+    expect_rejection(&d, "REASON_MISSING_DOCUMENT", "dossier.documents");
+
+    harness_dossier_init(&d, "it-bad-docs-02");
+    for (int i = 0; i < 60; i++) {
+        many[i] = d.docs[i % 3];
+        many_ptrs[i] = &many[i];
+    }
+    d.dossier.documents = many_ptrs;
+    d.dossier.n_documents = 60;
+    expect_rejection(&d, "REASON_TOO_LARGE", "dossier.documents");
+
+    harness_dossier_init(&d, "it-bad-sha-01");
+    d.docs[1].sha256.len = 20;
+    expect_rejection(&d, "REASON_INVALID_FORMAT", "dossier.documents[1].sha256");
+
+    harness_dossier_init(&d, "it-bad-size-01");
+    d.docs[2].size_bytes = 200ull * 1024 * 1024;
+    expect_rejection(&d, "REASON_TOO_LARGE", "dossier.documents[2].size_bytes");
+
+    harness_dossier_init(&d, "it-bad-uri-01");
+    d.docs[0].uri = (char *)"no scheme here";
+    expect_rejection(&d, "REASON_INVALID_FORMAT", "dossier.documents[0].uri");
+
+    harness_dossier_init(&d, "it-bad-app-01");
+    d.dossier.applicant = NULL;
+    expect_rejection(&d, "REASON_MISSING_FIELD", "dossier.applicant");
+
+    harness_dossier_init(&d, "it-bad-name-01");
+    d.person.full_name = (char *)"";
+    expect_rejection(&d, "REASON_MISSING_FIELD", "dossier.applicant.person.full_name");
+
+    harness_dossier_init(&d, "bad id with spaces");
+    expect_rejection(&d, "REASON_INVALID_FORMAT", "submission_id");
+
+    harness_dossier_init(&d, "it-bad-addr-01");
+    char longtext[700];
+    memset(longtext, 'a', sizeof longtext - 1);
+    longtext[sizeof longtext - 1] = '\0';
+    d.applicant.address = longtext;
+    expect_rejection(&d, "REASON_TOO_LARGE", "dossier.applicant.address");
+
+    harness_dossier_init(&d, "it-bad-org-01");
+    Motcua__V1__Organization org = MOTCUA__V1__ORGANIZATION__INIT;
+    org.name = (char *)"Công ty TNHH Kim Liên";
+    org.enterprise_code = (char *)"12AB";
+    org.filed_by = &d.person;
+    d.applicant.kind_case = MOTCUA__V1__APPLICANT__KIND_ORGANIZATION;
+    d.applicant.organization = &org;
+    expect_rejection(&d, "REASON_INVALID_FORMAT", "dossier.applicant.organization.enterprise_code");
+}
+
+/* raw_reason - send raw bytes, return the rejection reason name (static buffer) */
+static const char *raw_reason(const void *bytes, size_t len)
+{
+    static char name[64];
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    snprintf(name, sizeof name, "(no reply)");
+    if (harness_request_raw(&H, bytes, len, 10000, &out, &out_len) != 0)
+        return name;
+    Motcua__V1__IntakeReply *r = motcua__v1__intake_reply__unpack(NULL, out_len, out);
+    free(out);
+    if (!r)
+        snprintf(name, sizeof name, "(garbage reply)");
+    else if (r->body_case != MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION)
+        snprintf(name, sizeof name, "(not a rejection)");
+    else
+        snprintf(name, sizeof name, "%s", harness_reason_name(r->rejection->reason));
+    if (r)
+        motcua__v1__intake_reply__free_unpacked(r, NULL);
+    return name;
+}
+
+MC_TEST(malformed_frames_are_answered_and_change_nothing)
+{
+    long before = dossier_rows();
+    CHECK_STR(raw_reason("\xff\xff\xff\xff garbage", 13), "REASON_MALFORMED");
+    CHECK_STR(raw_reason("\x0a\x05\x0a\x03", 4), "REASON_MALFORMED"); /* truncated */
+    /* an IntakeRequest with no body */
+    CHECK_STR(raw_reason("\x00", 0 + 1) , "REASON_MALFORMED");
+    /* a frame over max_request_bytes (256 KiB) but under the hard bound */
+    size_t big = 300 * 1024;
+    uint8_t *blob = calloc(1, big);
+    REQUIRE(blob);
+    CHECK_STR(raw_reason(blob, big), "REASON_TOO_LARGE");
+    free(blob);
+    /* invalid UTF-8 inside a string field */
+    harness_dossier_t d;
+    harness_dossier_init(&d, "it-bad-utf8-01");
+    d.person.full_name = (char *)"Tr\xc3\x28n";
+    size_t n = motcua__v1__intake_request__get_packed_size(&d.request);
+    uint8_t *buf = malloc(n);
+    REQUIRE(buf);
+    motcua__v1__intake_request__pack(&d.request, buf);
+    const char *reason = raw_reason(buf, n);
+    CHECK_STR(reason, "REASON_INVALID_UTF8");
+    free(buf);
+    CHECK_INT(dossier_rows(), before);
+}
+
+MC_TEST(two_payload_frames_and_req_sockets)
+{
+    mc_err_t err;
+    mc_err_clear(&err);
+    /* a DEALER that sends two payload frames gets MALFORMED */
+    void *s = mc_transport_connect(ZMQ_DEALER, H.endpoint, NULL, &err);
+    REQUIRE(s);
+    zmq_send(s, "a", 1, ZMQ_SNDMORE);
+    zmq_send(s, "b", 1, 0);
+    int timeout = 10000;
+    zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    uint8_t buf[4096];
+    int n = zmq_recv(s, buf, sizeof buf, 0);
+    REQUIRE(n > 0);
+    Motcua__V1__IntakeReply *r = motcua__v1__intake_reply__unpack(NULL, (size_t)n, buf);
+    REQUIRE(r);
+    CHECK(r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION &&
+          r->rejection->reason == MOTCUA__V1__REASON__REASON_MALFORMED);
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+    mc_transport_close(&s);
+
+    /* a REQ socket (with its own delimiter) gets a receipt */
+    harness_dossier_t d;
+    harness_dossier_init(&d, "it-req-socket-01");
+    size_t len = motcua__v1__intake_request__get_packed_size(&d.request);
+    uint8_t *req = malloc(len);
+    REQUIRE(req);
+    motcua__v1__intake_request__pack(&d.request, req);
+    s = mc_transport_connect(ZMQ_REQ, H.endpoint, NULL, &err);
+    REQUIRE(s);
+    zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    CHECK(zmq_send(s, req, len, 0) == (int)len);
+    n = zmq_recv(s, buf, sizeof buf, 0);
+    REQUIRE(n > 0 && (size_t)n <= sizeof buf);
+    r = motcua__v1__intake_reply__unpack(NULL, (size_t)n, buf);
+    REQUIRE(r);
+    CHECK(r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT);
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+    mc_transport_close(&s);
+
+    /* a DEALER without the delimiter gets a receipt (the replay) too */
+    s = mc_transport_connect(ZMQ_DEALER, H.endpoint, NULL, &err);
+    REQUIRE(s);
+    zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    CHECK(zmq_send(s, req, len, 0) == (int)len);
+    n = zmq_recv(s, buf, sizeof buf, 0);
+    REQUIRE(n > 0);
+    r = motcua__v1__intake_reply__unpack(NULL, (size_t)n, buf);
+    REQUIRE(r);
+    CHECK(r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT);
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+    mc_transport_close(&s);
+    free(req);
+}
+
+/* status - StatusQuery for code */
+static Motcua__V1__IntakeReply *status(const char *code)
+{
+    Motcua__V1__StatusQuery q = MOTCUA__V1__STATUS_QUERY__INIT;
+    q.dossier_code = (char *)code;
+    Motcua__V1__IntakeRequest req = MOTCUA__V1__INTAKE_REQUEST__INIT;
+    req.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_STATUS;
+    req.status = &q;
+    Motcua__V1__IntakeReply *r = NULL;
+    harness_request(&H, &req, 10000, &r);
+    return r;
+}
+
+MC_TEST(status_query_returns_state_and_history)
+{
+    harness_dossier_t d;
+    harness_dossier_init(&d, "it-status-0001");
+    Motcua__V1__IntakeReply *r = submit(&d);
+    REQUIRE(r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT);
+    char code[64];
+    snprintf(code, sizeof code, "%s", r->receipt->dossier_code);
+    int64_t due = r->receipt->due_at;
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+
+    r = status(code);
+    REQUIRE(r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_STATUS);
+    CHECK_STR(r->status->dossier_code, code);
+    CHECK_INT(r->status->state, MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_RECEIVED);
+    CHECK_INT(r->status->due_at, due);
+    CHECK_INT(r->status->n_history, 1);
+    if (r->status->n_history == 1)
+        CHECK_STR(r->status->history[0]->kind, "received");
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+
+    r = status("000.22.29.H26-200101-9999");
+    REQUIRE(r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION);
+    CHECK_STR(harness_reason_name(r->rejection->reason), "REASON_NOT_FOUND");
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+
+    r = status("'; DROP TABLE dossier; --");
+    REQUIRE(r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION);
+    CHECK_STR(harness_reason_name(r->rejection->reason), "REASON_INVALID_FORMAT");
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+}
+
+/* concurrent clients */
+typedef struct client_job {
+    int  client;        /* 0..N-1 */
+    int  count;         /* submissions to make */
+    char codes[64][64]; /* receipts' codes */
+    int  ok;            /* receipts received */
+} client_job_t;
+
+/* client_main - one client thread: submit count dossiers */
+static void *client_main(void *arg)
+{
+    client_job_t *job = arg;
+    for (int i = 0; i < job->count; i++) {
+        harness_dossier_t d;
+        char id[64];
+        snprintf(id, sizeof id, "it-conc-%02d-%04d", job->client, i);
+        harness_dossier_init(&d, id);
+        if (i % 2)
+            d.dossier.ward_code = (char *)"00220"; /* two wards, two counters */
+        Motcua__V1__IntakeReply *r = NULL;
+        if (harness_request(&H, &d.request, 20000, &r) == 0 && r &&
+            r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT) {
+            snprintf(job->codes[job->ok++], 64, "%s", r->receipt->dossier_code);
+        }
+        if (r)
+            motcua__v1__intake_reply__free_unpacked(r, NULL);
+    }
+    return NULL;
+}
+
+/* cmp_str - qsort strings */
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+MC_TEST(two_hundred_concurrent_submits_get_distinct_codes)
+{
+    enum { CLIENTS = 8, EACH = 25 };
+    static client_job_t jobs[CLIENTS];
+    pthread_t threads[CLIENTS];
+    long before = dossier_rows();
+    for (int c = 0; c < CLIENTS; c++) {
+        memset(&jobs[c], 0, sizeof jobs[c]);
+        jobs[c].client = c;
+        jobs[c].count = EACH;
+        pthread_create(&threads[c], NULL, client_main, &jobs[c]);
+    }
+    static char all[CLIENTS * EACH][64];
+    int n = 0;
+    for (int c = 0; c < CLIENTS; c++) {
+        pthread_join(threads[c], NULL);
+        for (int i = 0; i < jobs[c].ok; i++)
+            memcpy(all[n++], jobs[c].codes[i], 64);
+    }
+    CHECK_INT(n, CLIENTS * EACH);
+    qsort(all, (size_t)n, 64, cmp_str);
+    int dups = 0;
+    for (int i = 1; i < n; i++)
+        dups += strcmp(all[i - 1], all[i]) == 0;
+    CHECK_INT(dups, 0);
+    CHECK_INT(dossier_rows(), before + CLIENTS * EACH);
+    CHECK_INT(harness_count(&H, "SELECT count(DISTINCT code) FROM dossier WHERE submission_id LIKE 'it-conc-%'", NULL),
+              CLIENTS * EACH);
+}
+
+MC_TEST(kill_9_right_after_receipt_loses_nothing)
+{
+    harness_dossier_t d;
+    harness_dossier_init(&d, "it-kill9-0001");
+    Motcua__V1__IntakeReply *r = submit(&d);
+    REQUIRE(r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT);
+    char code[64];
+    snprintf(code, sizeof code, "%s", r->receipt->dossier_code);
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+    CHECK_INT(harness_signal_intake(&H, SIGKILL), 128 + SIGKILL);
+    /* the store has it without any help from the dead daemon */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1", code), 1);
+    REQUIRE(harness_start_intake(&H) == 0);
+    r = status(code);
+    REQUIRE(r);
+    CHECK(r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_STATUS);
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+    /* and a retry after the crash still gets the same receipt, not a new dossier */
+    r = submit(&d);
+    REQUIRE(r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT);
+    CHECK_STR(r->receipt->dossier_code, code);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE submission_id = $1", "it-kill9-0001"), 1);
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+}
+
+/* now_ms - monotonic */
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+MC_TEST(postgres_down_gives_retryable_rejection_and_recovers)
+{
+    REQUIRE(harness_pg_stop(&H) == 0);
+    harness_dossier_t d;
+    harness_dossier_init(&d, "it-pgdown-0001");
+    long long t0 = now_ms();
+    Motcua__V1__IntakeReply *r = submit(&d);
+    long long took = now_ms() - t0;
+    REQUIRE(r);
+    REQUIRE(r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION);
+    CHECK_STR(harness_reason_name(r->rejection->reason), "REASON_UNAVAILABLE");
+    CHECK(r->rejection->retryable);
+    CHECK(r->rejection->retry_after_ms > 0);
+    CHECK(took < 5000); /* prompt, not a hang: a correctness bound, not a speed target */
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+
+    REQUIRE(harness_pg_start(&H) == 0);
+    /* the same daemon, never restarted, takes dossiers again */
+    int got = 0;
+    for (int i = 0; i < 100 && !got; i++) {
+        r = submit(&d);
+        if (r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT)
+            got = 1;
+        else
+            usleep(200000);
+        if (r)
+            motcua__v1__intake_reply__free_unpacked(r, NULL);
+    }
+    CHECK(got);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE submission_id = $1", "it-pgdown-0001"), 1);
+}
+
+/* in-flight job for the SIGTERM test */
+typedef struct term_job {
+    int                id;      /* client number */
+    pthread_barrier_t *go;      /* all clients send together */
+    int                replied; /* got any reply */
+    int                receipt; /* it was a receipt */
+} term_job_t;
+
+/* term_client - connect first, then send on the barrier, so the request is
+ * surely on the wire when SIGTERM lands */
+static void *term_client(void *arg)
+{
+    term_job_t *job = arg;
+    harness_dossier_t d;
+    char id[64];
+    snprintf(id, sizeof id, "it-term-%04d", job->id);
+    harness_dossier_init(&d, id);
+    size_t len = motcua__v1__intake_request__get_packed_size(&d.request);
+    uint8_t *req = malloc(len);
+    mc_err_t err;
+    mc_err_clear(&err);
+    void *s = mc_transport_connect(ZMQ_DEALER, H.endpoint, NULL, &err);
+    if (req && s) {
+        motcua__v1__intake_request__pack(&d.request, req);
+        int timeout = 15000;
+        zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+        usleep(200000); /* let the TCP connection come up */
+    }
+    pthread_barrier_wait(job->go);
+    if (req && s && zmq_send(s, req, len, 0) == (int)len) {
+        uint8_t buf[8192];
+        int n = zmq_recv(s, buf, sizeof buf, 0);
+        if (n > 0 && (size_t)n <= sizeof buf) {
+            Motcua__V1__IntakeReply *r = motcua__v1__intake_reply__unpack(NULL, (size_t)n, buf);
+            if (r) {
+                job->replied = 1;
+                job->receipt = r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT;
+                motcua__v1__intake_reply__free_unpacked(r, NULL);
+            }
+        }
+    }
+    mc_transport_close(&s);
+    free(req);
+    return NULL;
+}
+
+MC_TEST(sigterm_finishes_in_flight_work_and_exits_zero)
+{
+    enum { N = 48 };
+    static term_job_t jobs[N];
+    pthread_t t[N];
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, N + 1);
+    for (int i = 0; i < N; i++) {
+        jobs[i] = (term_job_t){.id = i, .go = &go};
+        pthread_create(&t[i], NULL, term_client, &jobs[i]);
+    }
+    pthread_barrier_wait(&go);
+    usleep(3000); /* some requests done, some in flight, some queued */
+    int code = harness_signal_intake(&H, SIGTERM);
+    CHECK_INT(code, 0);
+    int receipts = 0, replied = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        receipts += jobs[i].receipt;
+        replied += jobs[i].replied;
+    }
+    pthread_barrier_destroy(&go);
+    /* everyone was answered (receipt or retryable SHUTTING_DOWN), and every
+     * receipt is a stored dossier and every stored dossier had its receipt */
+    CHECK_INT(replied, N);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE submission_id LIKE 'it-term-%'", NULL),
+              receipts);
+    printf("  info: %d receipts, %d turned away during shutdown\n", receipts, N - receipts);
+    REQUIRE(harness_start_intake(&H) == 0);
+}
+
+MC_TEST(migrate_twice_is_idempotent)
+{
+    CHECK_INT(harness_motcua(&H, "migrate"), 0);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM schema_migration", NULL), 1);
+    CHECK_INT(harness_run("grep -q 'applied 0' %s/motcua.out", H.dir), 0);
+}
+
+int main(void)
+{
+    if (harness_setup(&H, "it_intake", 4) != 0 || harness_start_intake(&H) != 0) {
+        printf("not ok - setup\n");
+        harness_teardown(&H);
+        printf("it_intake: 0 passed, 1 failed\n");
+        return 1;
+    }
+    mc_test_run(valid_submit_is_stored_and_receipt_matches_row);
+    mc_test_run(retry_with_same_submission_id_returns_same_receipt_and_one_row);
+    mc_test_run(same_submission_id_for_other_dossier_is_refused);
+    mc_test_run(each_invalid_input_gets_its_reason_and_no_row);
+    mc_test_run(malformed_frames_are_answered_and_change_nothing);
+    mc_test_run(two_payload_frames_and_req_sockets);
+    mc_test_run(status_query_returns_state_and_history);
+    mc_test_run(two_hundred_concurrent_submits_get_distinct_codes);
+    mc_test_run(migrate_twice_is_idempotent);
+    mc_test_run(kill_9_right_after_receipt_loses_nothing);
+    mc_test_run(postgres_down_gives_retryable_rejection_and_recovers);
+    mc_test_run(sigterm_finishes_in_flight_work_and_exits_zero);
+    harness_teardown(&H);
+    mc_transport_term();
+    return mc_test_done("it_intake");
+}
