@@ -1,0 +1,112 @@
+/*
+ * cli_status - `motcua status CODE [--json]`: ask the intake daemon where
+ * a dossier is (tra cứu hồ sơ) and print its state and history.
+ *
+ * Contract: exit 0 when the dossier was found, 2 when the daemon says
+ * NOT_FOUND (or refuses the query for another lasting reason), 3 when no
+ * reply came or the refusal is temporary, 64 usage, 78 bad configuration,
+ * 1 anything else.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char status_usage[] =
+    "usage: motcua [-c FILE] status CODE [--json]\n"
+    "  Print the state, dates and history of the dossier with this code\n"
+    "  (mã hồ sơ, as printed on the receipt).\n"
+    "  --json   print one line of JSON instead\n"
+    "exit: 0 found, 2 not found or refused, 3 retry later, 64 usage,\n"
+    "      78 bad configuration, 1 other error\n";
+
+/* cli_status - `motcua status CODE [--json]` */
+int cli_status(cli_ctx_t *ctx, int argc, char **argv)
+{
+    const char *code = NULL;
+    bool json = false;
+    for (int i = 0; i < argc; i++) {
+        const char *value = NULL;
+        int m = cli_opt_value(ctx, argc, argv, &i, "--config", "-c", &value);
+        if (m < 0)
+            return cli_usage_error(ctx, status_usage, "status: bad option");
+        if (m > 0) {
+            ctx->config_path = value;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(status_usage, stdout);
+            return CLI_EX_OK;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (argv[i][0] == '-') {
+            return cli_usage_error(ctx, status_usage, "status: unknown option %s", argv[i]);
+        } else if (code) {
+            return cli_usage_error(ctx, status_usage, "status: more than one code given");
+        } else {
+            code = argv[i];
+        }
+    }
+    if (!code || !*code)
+        return cli_usage_error(ctx, status_usage, "status: no dossier code given");
+
+    mc_cfg_t *cfg = NULL;
+    int status = cli_load_config(ctx, &cfg);
+    if (status != CLI_EX_OK)
+        return status;
+
+    Motcua__V1__StatusQuery query = MOTCUA__V1__STATUS_QUERY__INIT;
+    query.dossier_code = (char *)code; /* only read by pack */
+    Motcua__V1__IntakeRequest request = MOTCUA__V1__INTAKE_REQUEST__INIT;
+    request.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_STATUS;
+    request.status = &query;
+
+    Motcua__V1__IntakeReply *reply = NULL;
+    status = cli_exchange(ctx, cfg, &request, &reply);
+    if (status != CLI_EX_OK) {
+        if (json)
+            cli_json_error(stdout, status == CLI_EX_RETRY ? "no_reply" : "error",
+                           status == CLI_EX_RETRY ? "no reply from the intake daemon"
+                                                  : "bad reply from the intake daemon");
+        goto done;
+    }
+    char name[64];
+    switch (reply->body_case) {
+    case MOTCUA__V1__INTAKE_REPLY__BODY_STATUS:
+        if (json)
+            cli_json_status(stdout, reply->status);
+        else
+            cli_print_status(stdout, reply->status);
+        status = CLI_EX_OK;
+        break;
+    case MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION: {
+        const Motcua__V1__Rejection *j = reply->rejection;
+        status = cli_rejection_status(j);
+        if (json) {
+            cli_json_rejection(stdout, j);
+        } else if (j->reason == MOTCUA__V1__REASON__REASON_NOT_FOUND) {
+            printf("Không tìm thấy hồ sơ có mã %s.\n", code);
+        } else {
+            /* not a refused dossier, so not the refusal form: one line */
+            printf("Không tra cứu được hồ sơ %s: %s - %s%s%s%s%s\n", code,
+                   cli_reason_name(j->reason, name, sizeof name), cli_reason_label(j->reason),
+                   j->field && *j->field ? " (" : "", j->field && *j->field ? j->field : "",
+                   j->field && *j->field ? ")" : "", status == CLI_EX_RETRY ? "; thử lại sau" : "");
+            if (j->message && *j->message)
+                printf("%s\n", j->message);
+        }
+        break;
+    }
+    default:
+        fprintf(stderr, "%s: the daemon answered a status query with no status\n",
+                ctx->progname);
+        if (json)
+            cli_json_error(stdout, "error", "unexpected reply");
+        status = CLI_EX_FAIL;
+        break;
+    }
+done:
+    if (reply)
+        motcua__v1__intake_reply__free_unpacked(reply, NULL);
+    mc_cfg_destroy(&cfg);
+    return status;
+}
