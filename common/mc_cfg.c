@@ -1,0 +1,576 @@
+/*
+ * mc_cfg - config/motcua.yaml and the files it names (see mc_cfg.h;
+ * docs/configuration.md lists every key, default and bound).
+ *
+ * Contract: mc_cfg_load() keeps going after a problem so one run shows
+ * every mistake in all three files (motcua.yaml, procedures.yaml,
+ * calendar.yaml); it fails if there was any. Absent optional keys take the
+ * documented defaults. The result is immutable: share it between threads.
+ * The only environment read here is MOTCUA_DATABASE (load) and
+ * MOTCUA_CONFIG (default path).
+ */
+#include "mc_cfg.h"
+#include "mc_code.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CFG_MAX_WARDS   1000 /* wards one deployment serves */
+#define CFG_TEXT_MAX    500  /* bytes in names and addresses */
+#define CFG_PATH_MAX    4096 /* bytes in file names */
+#define CFG_CONNINFO_MAX 2048 /* bytes in a libpq connection string */
+
+/* where_key - "file:line:col" of map[key], or of map when the key is absent */
+static const char *where_key(const mc_yaml_node_t *map, const char *key, char *buf, size_t n)
+{
+    const mc_yaml_node_t *v = mc_yaml_get(map, key);
+    return mc_yaml_where(v ? v : map, buf, n);
+}
+
+/* get_int_field - an optional bounded integer into an int */
+static int get_int_field(const mc_yaml_node_t *map, const char *key, int64_t min, int64_t max,
+                         int *out, mc_err_t *err)
+{
+    int64_t v = *out;
+    if (mc_yaml_get_int(map, key, false, min, max, &v, err) < 0)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* replace_text - an optional string replacing a default (kept when absent) */
+static int replace_text(const mc_yaml_node_t *map, const char *key, size_t max, char **field,
+                        mc_err_t *err)
+{
+    char *v = NULL;
+    if (mc_yaml_get_string(map, key, false, max, &v, err) < 0)
+        return -1;
+    if (v) {
+        free(*field);
+        *field = v;
+    }
+    return 0;
+}
+
+/* req_text - a required, non-empty string */
+static int req_text(const mc_yaml_node_t *map, const char *key, size_t max, char **out,
+                    mc_err_t *err)
+{
+    if (mc_yaml_get_string(map, key, true, max, out, err) < 0)
+        return -1;
+    if ((*out)[0] == '\0') {
+        char w[512];
+        mc_err_add(err, "%s: key '%s': must not be empty", where_key(map, key, w, sizeof w), key);
+        return -1;
+    }
+    return 0;
+}
+
+/* section - a sub-mapping, checked against its keys; NULL when absent or bad */
+static const mc_yaml_node_t *section(const mc_yaml_node_t *root, const char *name,
+                                     const char *const *allowed, int *rc, mc_err_t *err)
+{
+    const mc_yaml_node_t *s = mc_yaml_get(root, name);
+    if (!s)
+        return NULL;
+    if (mc_yaml_check_keys(s, name, allowed, NULL, err) < 0) {
+        *rc = -1;
+        if (s->kind != MC_YAML_MAPPING)
+            return NULL;
+    }
+    return s;
+}
+
+/* load_database - database: {conninfo, connect_timeout_s, statement_timeout_ms} */
+static int load_database(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"conninfo", "connect_timeout_s",
+                                       "statement_timeout_ms", NULL};
+    int rc = 0;
+    const mc_yaml_node_t *s = section(root, "database", keys, &rc, err);
+    if (!s)
+        return rc;
+    if (replace_text(s, "conninfo", CFG_CONNINFO_MAX, &cfg->conninfo, err) < 0)
+        rc = -1;
+    if (get_int_field(s, "connect_timeout_s", 1, 300, &cfg->connect_timeout_s, err) < 0)
+        rc = -1;
+    if (get_int_field(s, "statement_timeout_ms", 0, 3600000, &cfg->statement_timeout_ms,
+                      err) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* load_log - log: {level} */
+static int load_log(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"level", NULL};
+    int rc = 0;
+    const mc_yaml_node_t *s = section(root, "log", keys, &rc, err);
+    if (!s)
+        return rc;
+    char *level = NULL, w[512];
+    if (mc_yaml_get_string(s, "level", false, 16, &level, err) < 0)
+        return -1;
+    if (level && mc_log_level_parse(level, &cfg->log_level) < 0) {
+        mc_err_add(err, "%s: key 'level': expected error, warning, notice, info or debug",
+                   where_key(s, "level", w, sizeof w));
+        rc = -1;
+    }
+    free(level);
+    return rc;
+}
+
+/* endpoint_ok - a ZeroMQ address with a transport we support */
+static bool endpoint_ok(const char *e)
+{
+    static const char *const schemes[] = {"tcp://", "ipc://", "inproc://"};
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        size_t n = strlen(schemes[i]);
+        if (strncmp(e, schemes[i], n) == 0 && e[n] != '\0' && !strpbrk(e, " \t\r\n"))
+            return true;
+    }
+    return false;
+}
+
+/* load_intake - intake: the intake daemon's bounds */
+static int load_intake(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"endpoint",       "workers",      "max_request_bytes",
+                                       "max_documents",  "retry_after_ms", "reconnect_ms",
+                                       "shutdown_grace_ms", NULL};
+    int rc = 0;
+    const mc_yaml_node_t *s = section(root, "intake", keys, &rc, err);
+    if (!s)
+        return rc;
+    mc_cfg_intake_t *in = &cfg->intake;
+    char w[512];
+    if (replace_text(s, "endpoint", 256, &in->endpoint, err) < 0) {
+        rc = -1;
+    } else if (!endpoint_ok(in->endpoint)) {
+        mc_err_add(err, "%s: key 'endpoint': expected tcp://, ipc:// or inproc:// and an "
+                        "address, without spaces",
+                   where_key(s, "endpoint", w, sizeof w));
+        rc = -1;
+    }
+    if (get_int_field(s, "workers", 1, 64, &in->workers, err) < 0)
+        rc = -1;
+    int max_req = (int)in->max_request_bytes;
+    if (get_int_field(s, "max_request_bytes", 1024, 16777216, &max_req, err) < 0)
+        rc = -1;
+    in->max_request_bytes = (uint32_t)max_req;
+    /* 200 is mc_validate's absolute bound (MC_MAX_DOCUMENTS_HARD) */
+    if (get_int_field(s, "max_documents", 1, 200, &in->max_documents, err) < 0)
+        rc = -1;
+    if (get_int_field(s, "retry_after_ms", 0, 600000, &in->retry_after_ms, err) < 0)
+        rc = -1;
+    if (get_int_field(s, "reconnect_ms", 10, 600000, &in->reconnect_ms, err) < 0)
+        rc = -1;
+    if (get_int_field(s, "shutdown_grace_ms", 0, 600000, &in->shutdown_grace_ms, err) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* load_client - client: the CLI's patience */
+static int load_client(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"timeout_ms", "retries", NULL};
+    int rc = 0;
+    const mc_yaml_node_t *s = section(root, "client", keys, &rc, err);
+    if (!s)
+        return rc;
+    if (get_int_field(s, "timeout_ms", 100, 600000, &cfg->client.timeout_ms, err) < 0)
+        rc = -1;
+    if (get_int_field(s, "retries", 0, 10, &cfg->client.retries, err) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* ward_code_ok - mã đơn vị hành chính cấp xã: 5 digits */
+static bool ward_code_ok(const char *s)
+{
+    if (strlen(s) != 5)
+        return false;
+    for (int i = 0; i < 5; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* load_wards - wards: the communes this deployment receives dossiers for */
+static int load_wards(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"code",    "name",      "province", "unit_id",
+                                       "unit_name", "address", NULL};
+    const mc_yaml_node_t *seq = mc_yaml_get(root, "wards");
+    char w[512];
+    if (!seq)
+        return -1; /* reported by the top-level key check */
+    if (mc_yaml_expect(seq, MC_YAML_SEQUENCE, "wards", err) < 0)
+        return -1;
+    if (seq->count == 0 || seq->count > CFG_MAX_WARDS) {
+        mc_err_add(err, "%s: key 'wards': expected 1..%d wards", mc_yaml_where(seq, w, sizeof w),
+                   CFG_MAX_WARDS);
+        return -1;
+    }
+    cfg->wards = calloc(seq->count, sizeof *cfg->wards);
+    if (!cfg->wards) {
+        mc_err_add(err, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < seq->count; i++) {
+        const mc_yaml_node_t *m = seq->items[i];
+        mc_ward_t *ward = &cfg->wards[cfg->n_wards++];
+        if (mc_yaml_check_keys(m, "ward", keys, keys, err) < 0) {
+            rc = -1;
+            if (m->kind != MC_YAML_MAPPING)
+                continue;
+        }
+        if (req_text(m, "code", 16, &ward->code, err) < 0) {
+            rc = -1;
+        } else if (!ward_code_ok(ward->code)) {
+            mc_err_add(err, "%s: key 'code': expected the 5-digit ward code, e.g. \"00229\"",
+                       where_key(m, "code", w, sizeof w));
+            rc = -1;
+        }
+        if (req_text(m, "name", CFG_TEXT_MAX, &ward->name, err) < 0)
+            rc = -1;
+        if (req_text(m, "province", CFG_TEXT_MAX, &ward->province, err) < 0)
+            rc = -1;
+        if (req_text(m, "unit_id", 64, &ward->unit_id, err) < 0) {
+            rc = -1;
+        } else if (!mc_unit_id_valid(ward->unit_id)) {
+            mc_err_add(err, "%s: key 'unit_id': expected 4 dot-separated groups of letters "
+                            "and digits, e.g. \"000.22.29.H26\"",
+                       where_key(m, "unit_id", w, sizeof w));
+            rc = -1;
+        }
+        if (req_text(m, "unit_name", CFG_TEXT_MAX, &ward->unit_name, err) < 0)
+            rc = -1;
+        if (req_text(m, "address", CFG_TEXT_MAX, &ward->address, err) < 0)
+            rc = -1;
+        /* unit ids start dossier codes: two wards sharing one would collide */
+        for (size_t k = 0; k + 1 < cfg->n_wards; k++) {
+            const mc_ward_t *o = &cfg->wards[k];
+            if (ward->code && o->code && strcmp(o->code, ward->code) == 0) {
+                mc_err_add(err, "%s: key 'code': ward '%s' is listed twice",
+                           where_key(m, "code", w, sizeof w), ward->code);
+                rc = -1;
+            }
+            if (ward->unit_id && o->unit_id && strcmp(o->unit_id, ward->unit_id) == 0) {
+                mc_err_add(err, "%s: key 'unit_id': '%s' already belongs to ward '%s'",
+                           where_key(m, "unit_id", w, sizeof w), ward->unit_id,
+                           o->code ? o->code : "?");
+                rc = -1;
+            }
+        }
+    }
+    return rc;
+}
+
+/* resolve - a companion file name relative to motcua.yaml's directory */
+static char *resolve(const char *cfg_path, const char *name)
+{
+    const char *slash = strrchr(cfg_path, '/');
+    if (name[0] == '/' || !slash)
+        return strdup(name);
+    size_t dir = (size_t)(slash - cfg_path);
+    size_t n = dir + 1 + strlen(name) + 1;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%.*s/%s", (int)dir, cfg_path, name);
+    return out;
+}
+
+/* load_files - files: {procedures, calendar}, resolved */
+static int load_files(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"procedures", "calendar", NULL};
+    int rc = 0;
+    char *procedures = strdup("procedures.yaml"), *calendar = strdup("calendar.yaml");
+    if (!procedures || !calendar) {
+        free(procedures);
+        free(calendar);
+        mc_err_add(err, "out of memory");
+        return -1;
+    }
+    const mc_yaml_node_t *s = section(root, "files", keys, &rc, err);
+    if (s) {
+        if (replace_text(s, "procedures", CFG_PATH_MAX, &procedures, err) < 0)
+            rc = -1;
+        if (replace_text(s, "calendar", CFG_PATH_MAX, &calendar, err) < 0)
+            rc = -1;
+        char w[512];
+        if (procedures[0] == '\0' || calendar[0] == '\0') {
+            mc_err_add(err, "%s: files: file names must not be empty",
+                       mc_yaml_where(s, w, sizeof w));
+            rc = -1;
+        }
+    }
+    cfg->procedures_path = resolve(cfg->path, procedures);
+    cfg->calendar_path = resolve(cfg->path, calendar);
+    free(procedures);
+    free(calendar);
+    if (!cfg->procedures_path || !cfg->calendar_path) {
+        mc_err_add(err, "out of memory");
+        return -1;
+    }
+    return rc;
+}
+
+/* set_defaults - the values documented for absent keys */
+static int set_defaults(mc_cfg_t *cfg, const char *path)
+{
+    cfg->path = strdup(path);
+    cfg->conninfo = strdup("dbname=motcua");
+    cfg->intake.endpoint = strdup("tcp://127.0.0.1:5555");
+    cfg->connect_timeout_s = 2;
+    cfg->statement_timeout_ms = 5000;
+    cfg->log_level = MC_LOG_INFO;
+    cfg->intake.workers = 4;
+    cfg->intake.max_request_bytes = 262144;
+    cfg->intake.max_documents = 50;
+    cfg->intake.retry_after_ms = 1000;
+    cfg->intake.reconnect_ms = 1000;
+    cfg->intake.shutdown_grace_ms = 10000;
+    cfg->client.timeout_ms = 5000;
+    cfg->client.retries = 2;
+    return cfg->path && cfg->conninfo && cfg->intake.endpoint ? 0 : -1;
+}
+
+/* mc_cfg_load - read and check motcua.yaml and its companions */
+int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
+{
+    static const char *const top[] = {"database", "log",  "files",
+                                      "intake",   "client", "wards", NULL};
+    static const char *const required[] = {"wards", NULL};
+    *out = NULL;
+    mc_cfg_t *cfg = calloc(1, sizeof *cfg);
+    if (!cfg || set_defaults(cfg, path) < 0) {
+        mc_cfg_destroy(&cfg);
+        mc_err_add(err, "%s: out of memory", path);
+        return -1;
+    }
+    mc_yaml_doc_t *doc = NULL;
+    if (mc_yaml_load_file(path, &doc, err) < 0) {
+        mc_cfg_destroy(&cfg);
+        return -1;
+    }
+    const mc_yaml_node_t *root = mc_yaml_root(doc);
+    int rc = mc_yaml_check_keys(root, "motcua.yaml", top, required, err);
+    if (root->kind == MC_YAML_MAPPING) {
+        if (load_database(root, cfg, err) < 0)
+            rc = -1;
+        if (load_log(root, cfg, err) < 0)
+            rc = -1;
+        if (load_intake(root, cfg, err) < 0)
+            rc = -1;
+        if (load_client(root, cfg, err) < 0)
+            rc = -1;
+        if (load_wards(root, cfg, err) < 0)
+            rc = -1;
+        if (load_files(root, cfg, err) < 0)
+            rc = -1;
+    }
+    mc_yaml_destroy(&doc);
+
+    /* companions are checked even when motcua.yaml has problems: one run, every error */
+    if (cfg->procedures_path && mc_catalog_load(cfg->procedures_path, &cfg->catalog, err) < 0)
+        rc = -1;
+    if (cfg->calendar_path && mc_calendar_load(cfg->calendar_path, &cfg->calendar, err) < 0)
+        rc = -1;
+
+    const char *env = getenv("MOTCUA_DATABASE");
+    if (env) {
+        char *copy = strdup(env);
+        if (!copy) {
+            mc_err_add(err, "MOTCUA_DATABASE: out of memory");
+            rc = -1;
+        } else {
+            free(cfg->conninfo);
+            cfg->conninfo = copy;
+        }
+    }
+    if (rc < 0) {
+        mc_cfg_destroy(&cfg);
+        return -1;
+    }
+    *out = cfg;
+    return 0;
+}
+
+/* mc_cfg_destroy - free and NULL the caller's pointer */
+void mc_cfg_destroy(mc_cfg_t **cfg)
+{
+    if (!cfg || !*cfg)
+        return;
+    mc_cfg_t *c = *cfg;
+    for (size_t i = 0; i < c->n_wards; i++) {
+        free(c->wards[i].code);
+        free(c->wards[i].name);
+        free(c->wards[i].province);
+        free(c->wards[i].unit_id);
+        free(c->wards[i].unit_name);
+        free(c->wards[i].address);
+    }
+    free(c->wards);
+    free(c->path);
+    free(c->conninfo);
+    free(c->intake.endpoint);
+    free(c->procedures_path);
+    free(c->calendar_path);
+    mc_catalog_destroy(&c->catalog);
+    mc_calendar_destroy(&c->calendar);
+    free(c);
+    *cfg = NULL;
+}
+
+/* mc_cfg_ward - the ward with this code */
+const mc_ward_t *mc_cfg_ward(const mc_cfg_t *cfg, const char *code)
+{
+    if (!cfg || !code)
+        return NULL;
+    for (size_t i = 0; i < cfg->n_wards; i++)
+        if (strcmp(cfg->wards[i].code, code) == 0)
+            return &cfg->wards[i];
+    return NULL;
+}
+
+typedef struct out_buf {
+    char  *buf;  /* destination */
+    size_t size; /* its size */
+    size_t len;  /* bytes written (excluding NUL) */
+} out_buf_t;
+
+/* put - append bytes, truncating at the end of the buffer */
+static void put(out_buf_t *o, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n && o->len + 1 < o->size; i++)
+        o->buf[o->len++] = s[i];
+    o->buf[o->len] = '\0';
+}
+
+/* redact_uri - postgresql://user:secret@host/db?password=secret&... */
+static void redact_uri(const char *s, out_buf_t *o)
+{
+    const char *auth = strstr(s, "://") + 3;
+    const char *auth_end = auth + strcspn(auth, "/?");
+    put(o, s, (size_t)(auth - s));
+    /* the last '@' ends the userinfo; a password may itself hold '@' when percent-less */
+    const char *at = NULL;
+    for (const char *p = auth; p < auth_end; p++)
+        if (*p == '@')
+            at = p;
+    const char *p = auth;
+    if (at) {
+        const char *colon = memchr(auth, ':', (size_t)(at - auth));
+        if (colon) {
+            put(o, auth, (size_t)(colon - auth) + 1);
+            put(o, "***", 3);
+            p = at;
+        }
+    }
+    put(o, p, (size_t)(auth_end - p));
+    p = auth_end;
+    const char *q = strchr(p, '?');
+    if (!q) {
+        put(o, p, strlen(p));
+        return;
+    }
+    put(o, p, (size_t)(q - p) + 1);
+    p = q + 1;
+    while (*p) {
+        size_t n = strcspn(p, "&");
+        if (n >= 9 && strncmp(p, "password=", 9) == 0) {
+            put(o, "password=***", 12);
+        } else {
+            put(o, p, n);
+        }
+        p += n;
+        if (*p == '&') {
+            put(o, "&", 1);
+            p++;
+        }
+    }
+}
+
+/* redact_kv - keyword = value pairs, values maybe single-quoted with escapes */
+static int redact_kv(const char *s, out_buf_t *o)
+{
+    const char *p = s;
+    while (*p) {
+        const char *ws = p;
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        put(o, ws, (size_t)(p - ws));
+        if (!*p)
+            break;
+        const char *kw = p;
+        while ((*p >= 'a' && *p <= 'z') || *p == '_')
+            p++;
+        size_t kwlen = (size_t)(p - kw);
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (kwlen == 0 || *p != '=')
+            return -1;
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *val = p;
+        if (*p == '\'') {
+            p++;
+            while (*p && *p != '\'') {
+                if (*p == '\\' && p[1])
+                    p++;
+                p++;
+            }
+            if (*p != '\'')
+                return -1;
+            p++;
+        } else {
+            while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+                if (*p == '\\' && p[1])
+                    p++;
+                p++;
+            }
+        }
+        put(o, kw, kwlen);
+        put(o, "=", 1);
+        if (kwlen == 8 && strncmp(kw, "password", 8) == 0)
+            put(o, "***", 3);
+        else
+            put(o, val, (size_t)(p - val));
+    }
+    return 0;
+}
+
+/* mc_cfg_conninfo_redacted - conninfo fit for logs: passwords become *** */
+const char *mc_cfg_conninfo_redacted(const mc_cfg_t *cfg, char *buf, size_t size)
+{
+    if (size == 0)
+        return buf;
+    out_buf_t o = {buf, size, 0};
+    buf[0] = '\0';
+    const char *s = cfg && cfg->conninfo ? cfg->conninfo : "";
+    if (strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0) {
+        redact_uri(s, &o);
+    } else if (redact_kv(s, &o) < 0) {
+        /* cannot tell where a password would end: show nothing rather than leak it */
+        o.len = 0;
+        put(&o, "(unparsable conninfo hidden)", 28);
+    }
+    return buf;
+}
+
+/* mc_cfg_default_path - $MOTCUA_CONFIG, the installed file, or the repo's */
+const char *mc_cfg_default_path(void)
+{
+    const char *env = getenv("MOTCUA_CONFIG");
+    if (env && env[0])
+        return env;
+    if (access("/etc/motcua/motcua.yaml", F_OK) == 0)
+        return "/etc/motcua/motcua.yaml";
+    return "config/motcua.yaml";
+}

@@ -1,0 +1,187 @@
+/*
+ * it_cli - the motcua command as a new user runs it, against the real
+ * daemon and a throwaway PostgreSQL: config check, every sample dossier,
+ * retries, status, bad files, and the exit codes docs/cli.md promises.
+ */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "mc_test.h"
+#include "mc_transport.h"
+
+static harness_t H; /* cluster + daemon */
+
+/* out_has - does the last CLI output contain text? */
+static int out_has(const char *text)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "grep -qF -- '%s' %s/motcua.out", text, H.dir);
+    int st = system(cmd);
+    return st == 0;
+}
+
+/* json_field - value of "key":"..." in the last output (first match) */
+static int json_field(const char *key, char *value, size_t size)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/motcua.out", H.dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[16384];
+    char pat[80];
+    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    int found = -1;
+    while (fgets(line, sizeof line, f) && found) {
+        char *p = strstr(line, pat);
+        if (!p)
+            continue;
+        p += strlen(pat);
+        char *q = strchr(p, '"');
+        if (!q)
+            continue;
+        snprintf(value, size, "%.*s", (int)(q - p), p);
+        found = 0;
+    }
+    fclose(f);
+    return found;
+}
+
+MC_TEST(config_check_accepts_the_shipped_config)
+{
+    CHECK_INT(harness_run("%s/bin/motcua config check config/motcua.yaml >%s/motcua.out 2>&1",
+                          H.build, H.dir), 0);
+    CHECK(out_has("config ok"));
+}
+
+MC_TEST(config_check_names_file_line_column_and_key)
+{
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/bad.yaml", H.dir);
+    FILE *f = fopen(bad, "w");
+    REQUIRE(f);
+    fprintf(f, "database:\n  conninfo: \"dbname=x\"\n  colour: blue\nintake:\n  workers: many\n");
+    fclose(f);
+    CHECK_INT(harness_run("%s/bin/motcua config check %s >%s/motcua.out 2>&1", H.build, bad, H.dir), 1);
+    CHECK(out_has("bad.yaml:3:3"));
+    CHECK(out_has("colour"));
+    CHECK(out_has("workers")); /* every error, not just the first */
+    /* any other command refuses to run on it */
+    CHECK_INT(harness_run("%s/bin/motcua -c %s status X >%s/motcua.out 2>&1", H.build, bad, H.dir), 78);
+}
+
+MC_TEST(every_sample_dossier_gets_its_answer)
+{
+    DIR *dir = opendir("config/samples");
+    REQUIRE(dir);
+    struct dirent *e;
+    int valid = 0, invalid = 0;
+    while ((e = readdir(dir))) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".yaml") != 0)
+            continue;
+        char args[600];
+        snprintf(args, sizeof args, "submit config/samples/%s", e->d_name);
+        int st = harness_motcua(&H, args);
+        if (strncmp(e->d_name, "invalid-", 8) == 0) {
+            invalid++;
+            if (st != 2)
+                printf("  FAIL %s: exit %d, expected 2\n", e->d_name, st), mc_test_current_bad++;
+        } else {
+            valid++;
+            if (st != 0 || !out_has("Mã hồ sơ")) {
+                printf("  FAIL %s: exit %d, expected 0 and a receipt\n", e->d_name, st);
+                harness_run("cat %s/motcua.out", H.dir);
+                mc_test_current_bad++;
+            }
+        }
+    }
+    closedir(dir);
+    CHECK(valid >= 7);   /* one per seeded procedure */
+    CHECK(invalid >= 2);
+    CHECK_INT(harness_count(&H, "SELECT count(DISTINCT procedure_code) FROM dossier", NULL), valid >= 7 ? 7 : -1);
+}
+
+MC_TEST(resubmitting_a_file_returns_the_same_code)
+{
+    char first[128] = "", second[128] = "";
+    CHECK_INT(harness_motcua(&H, "submit --json config/samples/thuong-tru.yaml"), 0);
+    CHECK(json_field("dossier_code", first, sizeof first) == 0);
+    CHECK_INT(harness_motcua(&H, "submit --json config/samples/thuong-tru.yaml"), 0);
+    CHECK(json_field("dossier_code", second, sizeof second) == 0);
+    CHECK(first[0] != '\0');
+    CHECK_STR(first, second);
+    char args[200];
+    snprintf(args, sizeof args, "status %s", first);
+    CHECK_INT(harness_motcua(&H, args), 0);
+    CHECK(out_has(first));
+    CHECK_INT(harness_motcua(&H, "status 000.22.29.H26-200101-9999"), 2);
+}
+
+MC_TEST(bad_dossier_file_is_refused_before_sending)
+{
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/bad-dossier.yaml", H.dir);
+    FILE *f = fopen(bad, "w");
+    REQUIRE(f);
+    fprintf(f, "submission_id: \"it-cli-bad-0001\"\ndossier:\n  procedure: \"1.001193\"\n"
+               "  ward: \"00229\"\n  channel: carrier-pigeon\n  favourite_colour: red\n");
+    fclose(f);
+    long before = harness_count(&H, "SELECT count(*) FROM dossier", NULL);
+    char args[700];
+    snprintf(args, sizeof args, "submit %s", bad);
+    CHECK_INT(harness_motcua(&H, args), 65);
+    CHECK(out_has("bad-dossier.yaml:5:"));
+    CHECK(out_has("favourite_colour"));
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier", NULL), before);
+    snprintf(args, sizeof args, "submit %s/does-not-exist.yaml", H.dir);
+    CHECK_INT(harness_motcua(&H, args), 65);
+}
+
+MC_TEST(usage_errors_and_help)
+{
+    CHECK_INT(harness_motcua(&H, "--help"), 0);
+    CHECK_INT(harness_motcua(&H, "submit --help"), 0);
+    CHECK_INT(harness_motcua(&H, "frobnicate"), 64);
+    CHECK_INT(harness_motcua(&H, "submit"), 64);
+    CHECK_INT(harness_motcua(&H, "load --rate -5 --count 10"), 64);
+    CHECK_INT(harness_motcua(&H, "load --rate 100 --count abc"), 64);
+}
+
+MC_TEST(store_down_means_exit_3_and_nothing_stored)
+{
+    REQUIRE(harness_pg_stop(&H) == 0);
+    CHECK_INT(harness_motcua(&H, "submit config/samples/khai-sinh.yaml"), 3);
+    REQUIRE(harness_pg_start(&H) == 0);
+}
+
+MC_TEST(load_generator_gets_every_request_answered)
+{
+    CHECK_INT(harness_motcua(&H, "load --rate 200 --count 300 --clients 8"), 0);
+    CHECK(out_has("acked=300"));
+}
+
+int main(void)
+{
+    if (harness_setup(&H, "it_cli", 2) != 0 || harness_start_intake(&H) != 0) {
+        printf("not ok - setup\n");
+        harness_teardown(&H);
+        printf("it_cli: 0 passed, 1 failed\n");
+        return 1;
+    }
+    mc_test_run(config_check_accepts_the_shipped_config);
+    mc_test_run(config_check_names_file_line_column_and_key);
+    mc_test_run(every_sample_dossier_gets_its_answer);
+    mc_test_run(resubmitting_a_file_returns_the_same_code);
+    mc_test_run(bad_dossier_file_is_refused_before_sending);
+    mc_test_run(usage_errors_and_help);
+    mc_test_run(load_generator_gets_every_request_answered);
+    mc_test_run(store_down_means_exit_3_and_nothing_stored);
+    harness_teardown(&H);
+    mc_transport_term();
+    return mc_test_done("it_cli");
+}
