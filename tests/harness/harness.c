@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -60,6 +62,28 @@ static int write_config(harness_t *h, int workers)
     return fclose(f);
 }
 
+/* free_port - a TCP port on 127.0.0.1 that nobody holds now, below the
+ * kernel's ephemeral range (32768+) so outgoing connections cannot take it */
+static int free_port(int avoid)
+{
+    unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL) ^ (unsigned)avoid;
+    for (int attempt = 0; attempt < 200; attempt++) {
+        int port = 20000 + (int)(rand_r(&seed) % 12000);
+        if (port == avoid)
+            continue;
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return -1;
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+        close(fd);
+        if (ok)
+            return port;
+    }
+    return -1;
+}
+
 /* harness_setup - everything a test needs, from nothing */
 int harness_setup(harness_t *h, const char *name, int workers)
 {
@@ -73,9 +97,11 @@ int harness_setup(harness_t *h, const char *name, int workers)
     if (!mkdtemp(h->dir))
         return -1;
     chmod(h->dir, 0755);
-    /* ports from the pid so parallel runs rarely meet; pgtmp fails loudly if they do */
-    h->pg_port = 20000 + (int)(getpid() % 20000);
-    snprintf(h->endpoint, sizeof h->endpoint, "tcp://127.0.0.1:%d", h->pg_port + 20000);
+    h->pg_port = free_port(0);
+    int intake_port = free_port(h->pg_port);
+    if (h->pg_port < 0 || intake_port < 0)
+        return -1;
+    snprintf(h->endpoint, sizeof h->endpoint, "tcp://127.0.0.1:%d", intake_port);
     snprintf(h->conninfo, sizeof h->conninfo, "host=%s/pg port=%d user=postgres dbname=motcua",
              h->dir, h->pg_port);
     snprintf(h->config, sizeof h->config, "%s/motcua.yaml", h->dir);
