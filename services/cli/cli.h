@@ -30,6 +30,7 @@
 #define CLI_EX_USAGE     64 /* EX_USAGE: bad command line */
 #define CLI_EX_DATAERR   65 /* EX_DATAERR: the dossier file is not acceptable */
 #define CLI_EX_CONFIG    78 /* EX_CONFIG: the configuration does not load */
+#define CLI_EX_HELP      -1 /* internal: usage was printed on request, exit 0 */
 
 /* the biggest reply the CLI accepts: a status with 200 history lines fits
  * many times over, and a hostile endpoint cannot make us allocate more */
@@ -56,6 +57,15 @@ int cli_opt_value(const cli_ctx_t *ctx, int argc, char **argv, int *i, const cha
 /* cli_usage_error - print "prog CMD: what" and the command's usage to stderr; returns CLI_EX_USAGE */
 int cli_usage_error(const cli_ctx_t *ctx, const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * cli_parse_args - the argument loop shared by the simple commands: -c/--config,
+ * -h/--help, --json (only when json is not NULL), and up to max positional
+ * arguments into args[] (*n_args of them). Returns CLI_EX_OK to go on,
+ * CLI_EX_HELP after printing usage to stdout, or CLI_EX_USAGE after an error.
+ */
+int cli_parse_args(cli_ctx_t *ctx, int argc, char **argv, const char *name, const char *usage,
+                   bool *json, const char **args, int max, int *n_args);
 
 /* cli_load_config - load ctx->config_path; on failure print every error and return CLI_EX_CONFIG */
 int cli_load_config(const cli_ctx_t *ctx, mc_cfg_t **cfg);

@@ -31,21 +31,11 @@ static const char config_usage[] =
 /* cli_migrate - `motcua migrate` */
 int cli_migrate(cli_ctx_t *ctx, int argc, char **argv)
 {
-    for (int i = 0; i < argc; i++) {
-        const char *value = NULL;
-        int m = cli_opt_value(ctx, argc, argv, &i, "--config", "-c", &value);
-        if (m < 0)
-            return cli_usage_error(ctx, migrate_usage, "migrate: bad option");
-        if (m > 0) {
-            ctx->config_path = value;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(migrate_usage, stdout);
-            return CLI_EX_OK;
-        } else {
-            return cli_usage_error(ctx, migrate_usage, "migrate: unexpected argument %s",
-                                   argv[i]);
-        }
-    }
+    const char *args[1];
+    int n_args = 0;
+    int parsed = cli_parse_args(ctx, argc, argv, "migrate", migrate_usage, NULL, args, 0, &n_args);
+    if (parsed != CLI_EX_OK)
+        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
     mc_cfg_t *cfg = NULL;
     int status = cli_load_config(ctx, &cfg);
     if (status != CLI_EX_OK)
@@ -114,26 +104,15 @@ static const char *calendar_years(const mc_calendar_t *cal, char *buf, size_t si
 int cli_config(cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *sub = NULL, *file = NULL;
-    for (int i = 0; i < argc; i++) {
-        const char *value = NULL;
-        int m = cli_opt_value(ctx, argc, argv, &i, "--config", "-c", &value);
-        if (m < 0)
-            return cli_usage_error(ctx, config_usage, "config: bad option");
-        if (m > 0) {
-            ctx->config_path = value;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(config_usage, stdout);
-            return CLI_EX_OK;
-        } else if (argv[i][0] == '-') {
-            return cli_usage_error(ctx, config_usage, "config: unknown option %s", argv[i]);
-        } else if (!sub) {
-            sub = argv[i];
-        } else if (!file) {
-            file = argv[i];
-        } else {
-            return cli_usage_error(ctx, config_usage, "config: unexpected argument %s", argv[i]);
-        }
-    }
+    const char *args[2];
+    int n_args = 0;
+    int parsed = cli_parse_args(ctx, argc, argv, "config", config_usage, NULL, args, 2, &n_args);
+    if (parsed != CLI_EX_OK)
+        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    if (n_args > 0)
+        sub = args[0];
+    if (n_args > 1)
+        file = args[1];
     if (!sub)
         return cli_usage_error(ctx, config_usage, "config: no subcommand given");
     if (strcmp(sub, "check") != 0)

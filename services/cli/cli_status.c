@@ -26,26 +26,13 @@ int cli_status(cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *code = NULL;
     bool json = false;
-    for (int i = 0; i < argc; i++) {
-        const char *value = NULL;
-        int m = cli_opt_value(ctx, argc, argv, &i, "--config", "-c", &value);
-        if (m < 0)
-            return cli_usage_error(ctx, status_usage, "status: bad option");
-        if (m > 0) {
-            ctx->config_path = value;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(status_usage, stdout);
-            return CLI_EX_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-        } else if (argv[i][0] == '-') {
-            return cli_usage_error(ctx, status_usage, "status: unknown option %s", argv[i]);
-        } else if (code) {
-            return cli_usage_error(ctx, status_usage, "status: more than one code given");
-        } else {
-            code = argv[i];
-        }
-    }
+    const char *args[1];
+    int n_args = 0;
+    int parsed = cli_parse_args(ctx, argc, argv, "status", status_usage, &json, args, 1, &n_args);
+    if (parsed != CLI_EX_OK)
+        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    if (n_args == 1)
+        code = args[0];
     if (!code || !*code)
         return cli_usage_error(ctx, status_usage, "status: no dossier code given");
 

@@ -130,26 +130,13 @@ int cli_submit(cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *file = NULL;
     bool json = false;
-    for (int i = 0; i < argc; i++) {
-        const char *value = NULL;
-        int m = cli_opt_value(ctx, argc, argv, &i, "--config", "-c", &value);
-        if (m < 0)
-            return cli_usage_error(ctx, submit_usage, "submit: bad option");
-        if (m > 0) {
-            ctx->config_path = value;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(submit_usage, stdout);
-            return CLI_EX_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage_error(ctx, submit_usage, "submit: unknown option %s", argv[i]);
-        } else if (file) {
-            return cli_usage_error(ctx, submit_usage, "submit: more than one file given");
-        } else {
-            file = argv[i];
-        }
-    }
+    const char *args[1];
+    int n_args = 0;
+    int parsed = cli_parse_args(ctx, argc, argv, "submit", submit_usage, &json, args, 1, &n_args);
+    if (parsed != CLI_EX_OK)
+        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    if (n_args == 1)
+        file = args[0];
     if (!file)
         return cli_usage_error(ctx, submit_usage, "submit: no dossier file given");
 

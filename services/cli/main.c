@@ -50,6 +50,34 @@ int cli_opt_value(const cli_ctx_t *ctx, int argc, char **argv, int *i, const cha
     return 1;
 }
 
+/* cli_parse_args - -c, --help, --json and positionals for simple commands */
+int cli_parse_args(cli_ctx_t *ctx, int argc, char **argv, const char *name, const char *usage,
+                   bool *json, const char **args, int max, int *n_args)
+{
+    *n_args = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *value = NULL;
+        int m = cli_opt_value(ctx, argc, argv, &i, "--config", "-c", &value);
+        if (m < 0)
+            return cli_usage_error(ctx, usage, "%s: bad option", name);
+        if (m > 0) {
+            ctx->config_path = value;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            return CLI_EX_HELP;
+        } else if (json && strcmp(argv[i], "--json") == 0) {
+            *json = true;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage_error(ctx, usage, "%s: unknown option %s", name, argv[i]);
+        } else if (*n_args >= max) {
+            return cli_usage_error(ctx, usage, "%s: unexpected argument %s", name, argv[i]);
+        } else {
+            args[(*n_args)++] = argv[i];
+        }
+    }
+    return CLI_EX_OK;
+}
+
 /* cli_usage_error - complain about the command line, show the usage */
 int cli_usage_error(const cli_ctx_t *ctx, const char *usage, const char *fmt, ...)
 {
