@@ -18,44 +18,26 @@
 
 #include "mc_log.h"
 #include "mc_migrations.h"
+#include "mc_store_int.h"
 
 #define MC_STORE_MIGRATE_LOCK 7270010001LL /* pg_advisory_lock key for migrations */
 
-struct mc_store {
-    char   *conninfo;            /* as configured (may hold a password: never logged) */
-    int     connect_timeout_s;   /* libpq connect_timeout */
-    int     statement_timeout_ms;/* server-side statement_timeout, 0 = none */
-    PGconn *main;                /* synchronous commits: every state change */
-    PGconn *counter;             /* asynchronous commits: code counters only */
-    bool    prepared;            /* statements prepared on both connections */
-};
-
-/* a prepared statement: name, connection role, text */
-typedef struct mc_stmt {
-    const char *name;    /* prepared statement name */
-    bool        counter; /* prepared on the counter connection instead of main */
-    int         nparams; /* number of parameters */
-    const char *sql;     /* the statement */
-} mc_stmt_t;
-
-static const mc_stmt_t mc_stmts[] = {
-    {"reserve_code", true, 4,
-     "SELECT seq, request_sha256, response FROM mc_reserve_code($1, $2, $3, $4::date)"},
-    {"create_dossier", false, 17,
+static const mc_stmt_t stmt_reserve_code = {"reserve_code", true, 4,
+     "SELECT seq, request_sha256, response FROM mc_reserve_code($1, $2, $3, $4::date)"};
+static const mc_stmt_t stmt_create_dossier = {"create_dossier", false, 17,
      "SELECT created, dossier_id, request_sha256, response FROM mc_create_dossier("
      "$1, $2, $3, $4, $5, $6, $7::date, $8::integer, $9, $10::smallint,"
      " to_timestamp($11::bigint), to_timestamp($12::bigint), to_timestamp($13::bigint),"
-     " $14, $15, $16, $17)"},
-    {"dossier_by_code", false, 1,
+     " $14, $15, $16, $17)"};
+static const mc_stmt_t stmt_dossier_by_code = {"dossier_by_code", false, 1,
      "SELECT id, code, ward_code, procedure_code, state, channel,"
      " extract(epoch FROM received_at)::bigint, extract(epoch FROM counted_from)::bigint,"
-     " extract(epoch FROM due_at)::bigint FROM dossier WHERE code = $1"},
-    {"dossier_events", false, 2,
+     " extract(epoch FROM due_at)::bigint FROM dossier WHERE code = $1"};
+static const mc_stmt_t stmt_dossier_events = {"dossier_events", false, 2,
      "SELECT at_s, actor, kind, detail FROM ("
      " SELECT id, extract(epoch FROM at)::bigint AS at_s, actor, kind, detail"
      " FROM dossier_event WHERE dossier_id = $1::bigint ORDER BY id DESC LIMIT $2::integer"
-     ") newest ORDER BY id"},
-};
+     ") newest ORDER BY id"};
 
 /* mc_store_new - an unconnected store */
 mc_store_t *mc_store_new(const char *conninfo, int connect_timeout_s, int statement_timeout_ms)
@@ -84,6 +66,7 @@ void mc_store_disconnect(mc_store_t *store)
         PQfinish(store->counter);
     store->main = store->counter = NULL;
     store->prepared = false;
+    store->n_prepared = 0;
 }
 
 /* mc_store_destroy - disconnect, free, NULL the pointer */
@@ -116,8 +99,8 @@ static const char *first_line(const char *msg, char *buf, size_t size)
     return buf;
 }
 
-/* classify - is a failed result a lost server (retry later) or a real error? */
-static mc_store_rc_t classify(mc_store_t *store, PGconn *conn, const PGresult *res,
+/* mc_store_classify - is a failed result a lost server (retry later) or a real error? */
+mc_store_rc_t mc_store_classify(mc_store_t *store, PGconn *conn, const PGresult *res,
                               const char *what, mc_err_t *err)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -207,7 +190,7 @@ static mc_store_rc_t connect_raw(mc_store_t *store, mc_err_t *err)
     return MC_STORE_OK;
 }
 
-/* mc_store_connect - connect and prepare every statement */
+/* mc_store_connect - connect and check the schema is as new as this binary */
 mc_store_rc_t mc_store_connect(mc_store_t *store, mc_err_t *err)
 {
     if (mc_store_connected(store))
@@ -215,23 +198,79 @@ mc_store_rc_t mc_store_connect(mc_store_t *store, mc_err_t *err)
     mc_store_rc_t rc = connect_raw(store, err);
     if (rc != MC_STORE_OK)
         return rc;
-    for (size_t i = 0; i < sizeof mc_stmts / sizeof mc_stmts[0]; i++) {
-        const mc_stmt_t *s = &mc_stmts[i];
-        PGconn *conn = s->counter ? store->counter : store->main;
-        PGresult *res = PQprepare(conn, s->name, s->sql, s->nparams, NULL);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-            if (state && (strcmp(state, "42883") == 0 || strcmp(state, "42P01") == 0))
-                mc_err_add(err, "store: the database has no motcua schema: run 'motcua migrate'");
-            rc = classify(store, conn, res, s->name, err);
-            PQclear(res);
+    /* statements are prepared on first use (mc_store_exec); here we only make
+     * sure they will find the tables and functions they expect */
+    PGresult *res = PQexec(store->main, "SELECT coalesce(max(version), 0) FROM schema_migration");
+    int want = mc_migrations_count > 0 ? mc_migrations[mc_migrations_count - 1].version : 0;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (state && strcmp(state, "42P01") == 0) {
+            mc_err_add(err, "store: the database has no motcua schema: run 'motcua migrate'");
+            rc = MC_STORE_FAILED;
             mc_store_disconnect(store);
-            return rc;
+        } else {
+            rc = mc_store_classify(store, store->main, res, "schema version", err);
         }
         PQclear(res);
+        return rc;
+    }
+    int have = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (have < want) {
+        mc_err_add(err, "store: schema version %d is older than this program's %d: run 'motcua migrate'",
+                   have, want);
+        mc_store_disconnect(store);
+        return MC_STORE_FAILED;
     }
     store->prepared = true;
     return MC_STORE_OK;
+}
+
+/* is_prepared - has this statement been prepared on the current connections? */
+static bool is_prepared(const mc_store_t *store, const mc_stmt_t *stmt)
+{
+    for (int i = 0; i < store->n_prepared; i++)
+        if (store->prepared_stmts[i] == stmt)
+            return true;
+    return false;
+}
+
+/* mc_store_exec - run a statement, preparing it on first use */
+PGresult *mc_store_exec(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
+                        const int *lens, const int *fmts, bool retry_once)
+{
+    for (int attempt = 0;; attempt++) {
+        PGconn *conn = stmt->counter ? store->counter : store->main;
+        if (!conn)
+            return NULL;
+        PGresult *res = NULL;
+        if (!is_prepared(store, stmt)) {
+            res = PQprepare(conn, stmt->name, stmt->sql, stmt->nparams, NULL);
+            if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+                PQclear(res);
+                res = NULL;
+                /* invariant: the table is sized for every statement the store has */
+                if (store->n_prepared >= MC_STORE_MAX_STMTS) {
+                    mc_log(MC_LOG_ERR, "invariant_broken", "what=too_many_statements");
+                    return NULL;
+                }
+                store->prepared_stmts[store->n_prepared++] = stmt;
+            }
+        }
+        if (!res)
+            res = PQexecPrepared(conn, stmt->name, stmt->nparams, params, lens, fmts, 0);
+        if (PQstatus(conn) == CONNECTION_OK || !retry_once || attempt > 0)
+            return res;
+        /* the connection was dead (PostgreSQL restarted since we last used it):
+         * reconnect and run once more; callers pass retry_once only for
+         * statements that are safe to repeat */
+        PQclear(res);
+        mc_store_disconnect(store);
+        mc_err_t ignored;
+        mc_err_clear(&ignored);
+        if (mc_store_connect(store, &ignored) != MC_STORE_OK)
+            return NULL;
+    }
 }
 
 /* exec_simple - run one parameterless command on main, expecting success */
@@ -242,7 +281,7 @@ static mc_store_rc_t exec_simple(mc_store_t *store, const char *sql, const char 
     ExecStatusType st = PQresultStatus(res);
     mc_store_rc_t rc = MC_STORE_OK;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-        rc = classify(store, store->main, res, what, err);
+        rc = mc_store_classify(store, store->main, res, what, err);
     PQclear(res);
     return rc;
 }
@@ -261,7 +300,7 @@ mc_store_rc_t mc_store_migrate(mc_store_t *store, int *applied, int *version, mc
     PGresult *res = PQexecParams(store->main, "SELECT pg_advisory_lock($1::bigint)", 1, NULL,
                                  lock_params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = classify(store, store->main, res, "migrate lock", err);
+        rc = mc_store_classify(store, store->main, res, "migrate lock", err);
         PQclear(res);
         return rc;
     }
@@ -275,7 +314,7 @@ mc_store_rc_t mc_store_migrate(mc_store_t *store, int *applied, int *version, mc
         return rc;
     res = PQexec(store->main, "SELECT coalesce(max(version), 0) FROM schema_migration");
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = classify(store, store->main, res, "migrate version", err);
+        rc = mc_store_classify(store, store->main, res, "migrate version", err);
         PQclear(res);
         return rc;
     }
@@ -299,7 +338,7 @@ mc_store_rc_t mc_store_migrate(mc_store_t *store, int *applied, int *version, mc
         res = PQexecParams(store->main, "INSERT INTO schema_migration (version, name) VALUES ($1::integer, $2)",
                            2, NULL, p, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            rc = classify(store, store->main, res, "migrate record", err);
+            rc = mc_store_classify(store, store->main, res, "migrate record", err);
             PQclear(res);
             if (store->main)
                 exec_simple(store, "ROLLBACK", "migrate rollback", NULL);
@@ -319,30 +358,6 @@ mc_store_rc_t mc_store_migrate(mc_store_t *store, int *applied, int *version, mc
     return MC_STORE_OK;
 }
 
-/*
- * exec_idempotent - run a prepared statement; if the connection turns out
- * to be dead (PostgreSQL restarted since we last used it), reconnect and
- * run it once more. Only for statements that are safe to repeat: both
- * callers are keyed by an idempotency key, so a repeat of a commit that
- * did happen finds it instead of doing it twice.
- */
-static PGresult *exec_idempotent(mc_store_t *store, bool counter, const char *name, int n,
-                                 const char *const *params, const int *lens, const int *fmts)
-{
-    PGconn *conn = counter ? store->counter : store->main;
-    PGresult *res = PQexecPrepared(conn, name, n, params, lens, fmts, 0);
-    if (PQstatus(conn) == CONNECTION_OK)
-        return res;
-    PQclear(res);
-    mc_store_disconnect(store);
-    mc_err_t ignored;
-    mc_err_clear(&ignored);
-    if (mc_store_connect(store, &ignored) != MC_STORE_OK)
-        return NULL; /* classify() sees no result and a NULL connection: unavailable */
-    conn = counter ? store->counter : store->main;
-    return PQexecPrepared(conn, name, n, params, lens, fmts, 0);
-}
-
 /* mc_stored_response_clear - free and zero */
 void mc_stored_response_clear(mc_stored_response_t *response)
 {
@@ -352,8 +367,8 @@ void mc_stored_response_clear(mc_stored_response_t *response)
     memset(response, 0, sizeof *response);
 }
 
-/* unescape_into - a text-format bytea column into malloc'd bytes */
-static int unescape_into(const PGresult *res, int row, int col, uint8_t **bytes, size_t *len)
+/* mc_store_unescape - a text-format bytea column into malloc'd bytes */
+int mc_store_unescape(const PGresult *res, int row, int col, uint8_t **bytes, size_t *len)
 {
     size_t n = 0;
     unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, col), &n);
@@ -377,7 +392,7 @@ static int read_response(const PGresult *res, int row, int col_sha, int col_resp
 {
     uint8_t *sha = NULL;
     size_t sha_len = 0;
-    if (unescape_into(res, row, col_sha, &sha, &sha_len) != 0)
+    if (mc_store_unescape(res, row, col_sha, &sha, &sha_len) != 0)
         return -1;
     if (sha_len != 32) {
         free(sha);
@@ -385,7 +400,7 @@ static int read_response(const PGresult *res, int row, int col_sha, int col_resp
     }
     memcpy(out->request_sha256, sha, 32);
     free(sha);
-    return unescape_into(res, row, col_resp, &out->bytes, &out->length);
+    return mc_store_unescape(res, row, col_resp, &out->bytes, &out->length);
 }
 
 /* date_text - "YYYY-MM-DD" */
@@ -405,9 +420,9 @@ mc_store_rc_t mc_store_reserve_code(mc_store_t *store, const char *scope, const 
     char day_text[16];
     date_text(day, day_text);
     const char *p[4] = {scope, key, unit_id, day_text};
-    PGresult *res = exec_idempotent(store, true, "reserve_code", 4, p, NULL, NULL);
+    PGresult *res = mc_store_exec(store, &stmt_reserve_code, p, NULL, NULL, true);
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        rc = classify(store, store->counter, res, "reserve_code", err);
+        rc = mc_store_classify(store, store->counter, res, "reserve_code", err);
         PQclear(res);
         return rc;
     }
@@ -444,10 +459,10 @@ static mc_store_rc_t create_one(mc_store_t *store, const mc_new_dossier_t *d,
     lens[2] = 32, fmts[2] = 1; /* bytea parameters go binary: no escaping */
     lens[13] = (int)d->payload_len, fmts[13] = 1;
     lens[14] = (int)d->response_len, fmts[14] = 1;
-    PGresult *res = exec_idempotent(store, false, "create_dossier", 17, p, lens, fmts);
+    PGresult *res = mc_store_exec(store, &stmt_create_dossier, p, lens, fmts, true);
     mc_store_rc_t rc;
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        rc = classify(store, store->main, res, "create_dossier", err);
+        rc = mc_store_classify(store, store->main, res, "create_dossier", err);
     } else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
         r->id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
         rc = MC_STORE_OK;
@@ -486,8 +501,8 @@ mc_store_rc_t mc_store_create_dossiers(mc_store_t *store, const mc_new_dossier_t
     return MC_STORE_OK;
 }
 
-/* copy_text - bounded copy of a result cell */
-static void copy_text(char *dst, size_t size, const PGresult *res, int row, int col)
+/* mc_store_copy_text - bounded copy of a result cell */
+void mc_store_copy_text(char *dst, size_t size, const PGresult *res, int row, int col)
 {
     snprintf(dst, size, "%s", PQgetvalue(res, row, col));
 }
@@ -501,9 +516,9 @@ mc_store_rc_t mc_store_dossier_status(mc_store_t *store, const char *code, size_
     if (rc != MC_STORE_OK)
         return rc;
     const char *p1[1] = {code};
-    PGresult *res = PQexecPrepared(store->main, "dossier_by_code", 1, p1, NULL, NULL, 0);
+    PGresult *res = mc_store_exec(store, &stmt_dossier_by_code, p1, NULL, NULL, true);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = classify(store, store->main, res, "dossier_by_code", err);
+        rc = mc_store_classify(store, store->main, res, "dossier_by_code", err);
         PQclear(res);
         return rc;
     }
@@ -518,9 +533,9 @@ mc_store_rc_t mc_store_dossier_status(mc_store_t *store, const char *code, size_
         return MC_STORE_FAILED;
     }
     s->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    copy_text(s->code, sizeof s->code, res, 0, 1);
-    copy_text(s->ward_code, sizeof s->ward_code, res, 0, 2);
-    copy_text(s->procedure_code, sizeof s->procedure_code, res, 0, 3);
+    mc_store_copy_text(s->code, sizeof s->code, res, 0, 1);
+    mc_store_copy_text(s->ward_code, sizeof s->ward_code, res, 0, 2);
+    mc_store_copy_text(s->procedure_code, sizeof s->procedure_code, res, 0, 3);
     s->state = atoi(PQgetvalue(res, 0, 4));
     s->channel = atoi(PQgetvalue(res, 0, 5));
     s->received_at = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
@@ -532,9 +547,9 @@ mc_store_rc_t mc_store_dossier_status(mc_store_t *store, const char *code, size_
     snprintf(id_text, sizeof id_text, "%" PRId64, s->id);
     snprintf(limit_text, sizeof limit_text, "%zu", max_events ? (max_events > 10000 ? 10000 : max_events) : 1);
     const char *p2[2] = {id_text, limit_text};
-    res = PQexecPrepared(store->main, "dossier_events", 2, p2, NULL, NULL, 0);
+    res = mc_store_exec(store, &stmt_dossier_events, p2, NULL, NULL, true);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = classify(store, store->main, res, "dossier_events", err);
+        rc = mc_store_classify(store, store->main, res, "dossier_events", err);
         PQclear(res);
         mc_dossier_status_destroy(&s);
         return rc;
@@ -550,9 +565,9 @@ mc_store_rc_t mc_store_dossier_status(mc_store_t *store, const char *code, size_
     for (int i = 0; i < n; i++) {
         mc_store_event_t *e = &s->events[i];
         e->at = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        copy_text(e->actor, sizeof e->actor, res, i, 1);
-        copy_text(e->kind, sizeof e->kind, res, i, 2);
-        copy_text(e->detail, sizeof e->detail, res, i, 3);
+        mc_store_copy_text(e->actor, sizeof e->actor, res, i, 1);
+        mc_store_copy_text(e->kind, sizeof e->kind, res, i, 2);
+        mc_store_copy_text(e->detail, sizeof e->detail, res, i, 3);
     }
     s->n_events = (size_t)n;
     PQclear(res);

@@ -1,0 +1,56 @@
+/*
+ * mc_store_int - internals shared by the files of the store module
+ * (common/mc_store*.c) and nobody else: the store's struct, statements
+ * prepared on first use, and error classification. Daemons include
+ * mc_store.h only.
+ */
+#ifndef MC_STORE_INT_H
+#define MC_STORE_INT_H
+
+#include <stdbool.h>
+
+#include <libpq-fe.h>
+
+#include "mc_store.h"
+
+#define MC_STORE_MAX_STMTS 64 /* statements one store may prepare */
+
+/* a statement: prepared on first use on its connection, then reused */
+typedef struct mc_stmt {
+    const char *name;    /* prepared statement name, unique in the program */
+    bool        counter; /* runs on the counter (asynchronous commit) connection */
+    int         nparams; /* number of parameters */
+    const char *sql;     /* the statement: parameters only, never built from input */
+} mc_stmt_t;
+
+struct mc_store {
+    char            *conninfo;             /* as configured (may hold a password: never logged) */
+    int              connect_timeout_s;    /* libpq connect_timeout */
+    int              statement_timeout_ms; /* server-side statement_timeout, 0 = none */
+    PGconn          *main;                 /* synchronous commits: every state change */
+    PGconn          *counter;              /* asynchronous commits: code counters only */
+    bool             prepared;             /* connected and schema checked */
+    const mc_stmt_t *prepared_stmts[MC_STORE_MAX_STMTS]; /* prepared on these connections */
+    int              n_prepared;           /* entries in prepared_stmts */
+};
+
+/*
+ * mc_store_exec - run stmt with text/binary parameters, preparing it on
+ * first use. retry_once: if the connection turns out dead, reconnect and
+ * run it again (only for statements safe to repeat). Returns the result
+ * (PQclear it) or NULL when no connection could be had.
+ */
+PGresult *mc_store_exec(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
+                        const int *lens, const int *fmts, bool retry_once);
+
+/* mc_store_classify - a failed result: UNAVAILABLE (and disconnect) or FAILED, message in err */
+mc_store_rc_t mc_store_classify(mc_store_t *store, PGconn *conn, const PGresult *res,
+                                const char *what, mc_err_t *err);
+
+/* mc_store_unescape - a text-format bytea cell into malloc'd bytes */
+int mc_store_unescape(const PGresult *res, int row, int col, uint8_t **bytes, size_t *len);
+
+/* mc_store_copy_text - bounded copy of a text cell */
+void mc_store_copy_text(char *dst, size_t size, const PGresult *res, int row, int col);
+
+#endif
