@@ -134,12 +134,105 @@ static bool endpoint_ok(const char *e)
     return false;
 }
 
+static char *resolve(const char *cfg_path, const char *name);
+
+/* endpoint_field - an optional ZeroMQ endpoint replacing a default */
+static int endpoint_field(const mc_yaml_node_t *s, const char *key, char **field, mc_err_t *err)
+{
+    char w[512];
+    if (replace_text(s, key, 256, field, err) < 0)
+        return -1;
+    if (!endpoint_ok(*field)) {
+        mc_err_add(err, "%s: key '%s': expected tcp://, ipc:// or inproc:// and an address, "
+                        "without spaces",
+                   where_key(s, key, w, sizeof w), key);
+        return -1;
+    }
+    return 0;
+}
+
+/* load_router - router: routing and deadlines */
+static int load_router(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"events_endpoint", "poll_ms", "batch",
+                                       "deadline_scan_ms", NULL};
+    int rc = 0;
+    const mc_yaml_node_t *s = section(root, "router", keys, &rc, err);
+    if (!s)
+        return rc;
+    mc_cfg_router_t *r = &cfg->router;
+    if (endpoint_field(s, "events_endpoint", &r->events_endpoint, err) < 0 ||
+        get_int_field(s, "poll_ms", 10, 600000, &r->poll_ms, err) < 0 ||
+        get_int_field(s, "batch", 1, 10000, &r->batch, err) < 0 ||
+        get_int_field(s, "deadline_scan_ms", 100, 3600000, &r->deadline_scan_ms, err) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* load_lienthong - lienthong: the exchange with partner agencies */
+static int load_lienthong(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"endpoint",     "events_endpoint", "server_key_file",
+                                       "heartbeat_ms", "ack_timeout_ms",  "max_attempts",
+                                       "window_max",   "poll_ms",         NULL};
+    int rc = 0;
+    const mc_yaml_node_t *s = section(root, "lienthong", keys, &rc, err);
+    if (!s)
+        return rc;
+    mc_cfg_lienthong_t *l = &cfg->lienthong;
+    if (endpoint_field(s, "endpoint", &l->endpoint, err) < 0)
+        rc = -1;
+    if (endpoint_field(s, "events_endpoint", &l->events_endpoint, err) < 0)
+        rc = -1;
+    if (replace_text(s, "server_key_file", CFG_PATH_MAX, &l->server_key_file, err) < 0)
+        rc = -1;
+    char *key_path = resolve(cfg->path, l->server_key_file); /* relative to motcua.yaml */
+    if (!key_path) {
+        mc_err_add(err, "out of memory");
+        return -1;
+    }
+    free(l->server_key_file);
+    l->server_key_file = key_path;
+    if (get_int_field(s, "heartbeat_ms", 100, 600000, &l->heartbeat_ms, err) < 0 ||
+        get_int_field(s, "ack_timeout_ms", 100, 3600000, &l->ack_timeout_ms, err) < 0 ||
+        get_int_field(s, "max_attempts", 1, 1000, &l->max_attempts, err) < 0 ||
+        get_int_field(s, "window_max", 1, 10000, &l->window_max, err) < 0 ||
+        get_int_field(s, "poll_ms", 10, 600000, &l->poll_ms, err) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* load_notify - notify: channels and retries */
+static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"spool_dir",   "sms_url",     "sms_token_file",
+                                       "smtp_url",    "smtp_from",   "smtp_user",
+                                       "smtp_password_file", "poll_ms", "retry_initial_ms",
+                                       "retry_max_ms", "max_attempts", NULL};
+    int rc = 0;
+    const mc_yaml_node_t *s = section(root, "notify", keys, &rc, err);
+    if (!s)
+        return rc;
+    mc_cfg_notify_t *n = &cfg->notify;
+    char **texts[] = {&n->spool_dir, &n->sms_url,  &n->sms_token_file, &n->smtp_url,
+                      &n->smtp_from, &n->smtp_user, &n->smtp_password_file};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (replace_text(s, keys[i], CFG_PATH_MAX, texts[i], err) < 0)
+            rc = -1;
+    if (get_int_field(s, "poll_ms", 10, 600000, &n->poll_ms, err) < 0 ||
+        get_int_field(s, "retry_initial_ms", 10, 3600000, &n->retry_initial_ms, err) < 0 ||
+        get_int_field(s, "retry_max_ms", 10, 86400000, &n->retry_max_ms, err) < 0 ||
+        get_int_field(s, "max_attempts", 1, 1000, &n->max_attempts, err) < 0)
+        rc = -1;
+    return rc;
+}
+
 /* load_intake - intake: the intake daemon's bounds */
 static int load_intake(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
     static const char *const keys[] = {"endpoint",       "workers",      "max_request_bytes",
                                        "max_documents",  "retry_after_ms", "reconnect_ms",
-                                       "shutdown_grace_ms", NULL};
+                                       "shutdown_grace_ms", "events_endpoint", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "intake", keys, &rc, err);
     if (!s)
@@ -154,6 +247,8 @@ static int load_intake(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
                    where_key(s, "endpoint", w, sizeof w));
         rc = -1;
     }
+    if (endpoint_field(s, "events_endpoint", &in->events_endpoint, err) < 0)
+        rc = -1;
     if (get_int_field(s, "workers", 1, 64, &in->workers, err) < 0)
         rc = -1;
     int max_req = (int)in->max_request_bytes;
@@ -287,35 +382,35 @@ static char *resolve(const char *cfg_path, const char *name)
 /* load_files - files: {procedures, calendar}, resolved */
 static int load_files(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
-    static const char *const keys[] = {"procedures", "calendar", NULL};
+    static const char *const keys[] = {"procedures", "calendar", "routing", "agencies",
+                                       "notifications", NULL};
+    static const char *const defaults[] = {"procedures.yaml", "calendar.yaml", "routing.yaml",
+                                           "agencies.yaml", "notifications.yaml"};
+    char **resolved[] = {&cfg->procedures_path, &cfg->calendar_path, &cfg->routing_path,
+                         &cfg->agencies_path, &cfg->notifications_path};
+    enum { N_FILES = sizeof defaults / sizeof defaults[0] };
     int rc = 0;
-    char *procedures = strdup("procedures.yaml"), *calendar = strdup("calendar.yaml");
-    if (!procedures || !calendar) {
-        free(procedures);
-        free(calendar);
-        mc_err_add(err, "out of memory");
-        return -1;
-    }
     const mc_yaml_node_t *s = section(root, "files", keys, &rc, err);
-    if (s) {
-        if (replace_text(s, "procedures", CFG_PATH_MAX, &procedures, err) < 0)
+    for (size_t i = 0; i < N_FILES; i++) {
+        char *name = strdup(defaults[i]);
+        if (!name) {
+            mc_err_add(err, "out of memory");
+            return -1;
+        }
+        if (s && replace_text(s, keys[i], CFG_PATH_MAX, &name, err) < 0)
             rc = -1;
-        if (replace_text(s, "calendar", CFG_PATH_MAX, &calendar, err) < 0)
-            rc = -1;
-        char w[512];
-        if (procedures[0] == '\0' || calendar[0] == '\0') {
-            mc_err_add(err, "%s: files: file names must not be empty",
-                       mc_yaml_where(s, w, sizeof w));
+        if (name[0] == '\0') {
+            char w[512];
+            mc_err_add(err, "%s: key '%s': file names must not be empty",
+                       where_key(s, keys[i], w, sizeof w), keys[i]);
             rc = -1;
         }
-    }
-    cfg->procedures_path = resolve(cfg->path, procedures);
-    cfg->calendar_path = resolve(cfg->path, calendar);
-    free(procedures);
-    free(calendar);
-    if (!cfg->procedures_path || !cfg->calendar_path) {
-        mc_err_add(err, "out of memory");
-        return -1;
+        *resolved[i] = resolve(cfg->path, name);
+        free(name);
+        if (!*resolved[i]) {
+            mc_err_add(err, "out of memory");
+            return -1;
+        }
     }
     return rc;
 }
@@ -337,14 +432,48 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->intake.shutdown_grace_ms = 10000;
     cfg->client.timeout_ms = 5000;
     cfg->client.retries = 2;
-    return cfg->path && cfg->conninfo && cfg->intake.endpoint ? 0 : -1;
+    cfg->intake.events_endpoint = strdup("tcp://127.0.0.1:5570");
+    cfg->router.events_endpoint = strdup("tcp://127.0.0.1:5571");
+    cfg->router.poll_ms = 1000;
+    cfg->router.batch = 100;
+    cfg->router.deadline_scan_ms = 60000;
+    cfg->lienthong.endpoint = strdup("tcp://127.0.0.1:5560");
+    cfg->lienthong.events_endpoint = strdup("tcp://127.0.0.1:5572");
+    cfg->lienthong.server_key_file = strdup("keys/lienthong.key");
+    cfg->lienthong.heartbeat_ms = 2000;
+    cfg->lienthong.ack_timeout_ms = 10000;
+    cfg->lienthong.max_attempts = 5;
+    cfg->lienthong.window_max = 32;
+    cfg->lienthong.poll_ms = 1000;
+    cfg->notify.spool_dir = strdup("/var/spool/motcua");
+    cfg->notify.sms_url = strdup("");
+    cfg->notify.sms_token_file = strdup("");
+    cfg->notify.smtp_url = strdup("");
+    cfg->notify.smtp_from = strdup("motcua@localhost");
+    cfg->notify.smtp_user = strdup("");
+    cfg->notify.smtp_password_file = strdup("");
+    cfg->notify.poll_ms = 1000;
+    cfg->notify.retry_initial_ms = 2000;
+    cfg->notify.retry_max_ms = 600000;
+    cfg->notify.max_attempts = 10;
+    const char *must[] = {cfg->path, cfg->conninfo, cfg->intake.endpoint,
+                          cfg->intake.events_endpoint, cfg->router.events_endpoint,
+                          cfg->lienthong.endpoint, cfg->lienthong.events_endpoint,
+                          cfg->lienthong.server_key_file, cfg->notify.spool_dir,
+                          cfg->notify.sms_url, cfg->notify.sms_token_file, cfg->notify.smtp_url,
+                          cfg->notify.smtp_from, cfg->notify.smtp_user,
+                          cfg->notify.smtp_password_file};
+    for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
+        if (!must[i])
+            return -1;
+    return 0;
 }
 
 /* mc_cfg_load - read and check motcua.yaml and its companions */
 int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
 {
-    static const char *const top[] = {"database", "log",  "files",
-                                      "intake",   "client", "wards", NULL};
+    static const char *const top[] = {"database", "log",       "files",  "intake", "client",
+                                      "router",   "lienthong", "notify", "wards",  NULL};
     static const char *const required[] = {"wards", NULL};
     *out = NULL;
     mc_cfg_t *cfg = calloc(1, sizeof *cfg);
@@ -368,6 +497,12 @@ int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
         if (load_intake(root, cfg, err) < 0)
             rc = -1;
         if (load_client(root, cfg, err) < 0)
+            rc = -1;
+        if (load_router(root, cfg, err) < 0)
+            rc = -1;
+        if (load_lienthong(root, cfg, err) < 0)
+            rc = -1;
+        if (load_notify(root, cfg, err) < 0)
             rc = -1;
         if (load_wards(root, cfg, err) < 0)
             rc = -1;
@@ -419,8 +554,23 @@ void mc_cfg_destroy(mc_cfg_t **cfg)
     free(c->path);
     free(c->conninfo);
     free(c->intake.endpoint);
+    free(c->intake.events_endpoint);
+    free(c->router.events_endpoint);
+    free(c->lienthong.endpoint);
+    free(c->lienthong.events_endpoint);
+    free(c->lienthong.server_key_file);
+    free(c->notify.spool_dir);
+    free(c->notify.sms_url);
+    free(c->notify.sms_token_file);
+    free(c->notify.smtp_url);
+    free(c->notify.smtp_from);
+    free(c->notify.smtp_user);
+    free(c->notify.smtp_password_file);
     free(c->procedures_path);
     free(c->calendar_path);
+    free(c->routing_path);
+    free(c->agencies_path);
+    free(c->notifications_path);
     mc_catalog_destroy(&c->catalog);
     mc_calendar_destroy(&c->calendar);
     free(c);

@@ -40,7 +40,40 @@ typedef struct mc_cfg_intake {
     int      retry_after_ms;    /* hint in retryable rejections */
     int      reconnect_ms;      /* least time between store reconnect attempts */
     int      shutdown_grace_ms; /* how long SIGTERM waits for in-flight work */
+    char    *events_endpoint;   /* PUB bind: PipelineEvent after each commit */
 } mc_cfg_intake_t;
+
+typedef struct mc_cfg_router {
+    char *events_endpoint;  /* PUB bind: PipelineEvent (case queued, notification) */
+    int   poll_ms;          /* safety-net poll of the store */
+    int   batch;            /* dossiers claimed per transaction */
+    int   deadline_scan_ms; /* how often overdue dossiers and steps are looked for */
+} mc_cfg_router_t;
+
+typedef struct mc_cfg_lienthong {
+    char *endpoint;         /* ROUTER bind for agencies (CURVE server) */
+    char *events_endpoint;  /* PUB bind: PipelineEvent (results, notifications) */
+    char *server_key_file;  /* the hub's CURVE secret key (Z85), from `motcua keygen` */
+    int   heartbeat_ms;     /* heartbeat interval both ways */
+    int   ack_timeout_ms;   /* a sent case not acked by then is sent again */
+    int   max_attempts;     /* sends before a case becomes a dead letter */
+    int   window_max;       /* most unacked cases per agency (concurrency window) */
+    int   poll_ms;          /* safety-net poll of the store */
+} mc_cfg_lienthong_t;
+
+typedef struct mc_cfg_notify {
+    char *spool_dir;          /* built-in channel: one file per message */
+    char *sms_url;            /* HTTP SMS gateway; "" = SMS off */
+    char *sms_token_file;     /* file with the gateway's bearer token; "" = none */
+    char *smtp_url;           /* "smtp://host:port" or "smtps://..."; "" = e-mail off */
+    char *smtp_from;          /* envelope and header From */
+    char *smtp_user;          /* "" = no authentication */
+    char *smtp_password_file; /* file with the SMTP password */
+    int   poll_ms;            /* safety-net poll of the store */
+    int   retry_initial_ms;   /* first backoff after a failure */
+    int   retry_max_ms;       /* backoff ceiling */
+    int   max_attempts;       /* tries before a notification is failed for good */
+} mc_cfg_notify_t;
 
 typedef struct mc_cfg_client {
     int timeout_ms; /* CLI: how long to wait for a reply before retrying */
@@ -55,10 +88,16 @@ typedef struct mc_cfg {
     mc_log_level_t   log_level;            /* from log.level */
     mc_cfg_intake_t  intake;               /* intake daemon */
     mc_cfg_client_t  client;               /* motcua CLI */
+    mc_cfg_router_t  router;               /* motcua-router */
+    mc_cfg_lienthong_t lienthong;          /* motcua-lienthong */
+    mc_cfg_notify_t  notify;               /* motcua-notify */
     mc_ward_t       *wards;                /* wards served */
     size_t           n_wards;              /* entries in wards */
     char            *procedures_path;      /* resolved path */
     char            *calendar_path;        /* resolved path */
+    char            *routing_path;         /* resolved path of routing.yaml (router) */
+    char            *agencies_path;        /* resolved path of agencies.yaml (lienthong) */
+    char            *notifications_path;   /* resolved path of notifications.yaml (notify) */
     mc_catalog_t    *catalog;              /* loaded procedures.yaml */
     mc_calendar_t   *calendar;             /* loaded calendar.yaml */
 } mc_cfg_t;
