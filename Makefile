@@ -11,7 +11,7 @@ BUILD    ?= build
 CC       ?= cc
 SAN      ?=
 OPT      ?= -O2 -g
-PKGS     := libzmq libprotobuf-c yaml-0.1 libpq libsystemd
+PKGS     := libzmq libprotobuf-c yaml-0.1 libpq libsystemd libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -34,10 +34,10 @@ COMMON_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC)) \
               $(BUILD)/obj/gen/mc_migrations_data.o
 LIB      := $(BUILD)/lib/libmotcua.a
 
-SERVICES := intake cli
-BIN_intake := motcua-intake
-BIN_cli    := motcua
-BINS     := $(foreach s,$(SERVICES),$(BUILD)/bin/$(BIN_$(s)))
+# every services/NAME with C files is a program: motcua-NAME, except cli → motcua
+SERVICES := $(sort $(foreach d,$(wildcard services/*/),$(if $(wildcard $(d)*.c),$(notdir $(d:/=)))))
+bin_name  = $(if $(filter cli,$(1)),motcua,motcua-$(1))
+BINS     := $(foreach s,$(SERVICES),$(BUILD)/bin/$(call bin_name,$(s)))
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 IT_SRC   := $(wildcard tests/it/it_*.c)
@@ -76,7 +76,7 @@ $(LIB): $(COMMON_OBJ)
 
 # --- programs -------------------------------------------------------------
 define service_rule
-$(BUILD)/bin/$(BIN_$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard services/$(1)/*.c)) $(LIB)
+$(BUILD)/bin/$(call bin_name,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard services/$(1)/*.c)) $(LIB)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
