@@ -31,12 +31,23 @@ say "Starting a throwaway PostgreSQL in $run/pg"
 sh tests/pgtmp.sh start "$run/pg" "$port"
 conninfo=$(sh tests/pgtmp.sh conninfo "$run/pg" "$port")
 
-# the shipped configuration, pointed at this cluster and port
-sed -e "s|^\(  *conninfo:\).*|\1 \"$conninfo\"|" \
-    -e "s|^\(  *endpoint:\).*|\1 \"tcp://127.0.0.1:$intake_port\"|" \
-    -e "s|^\(  *procedures:\).*|\1 $repo/config/procedures.yaml|" \
-    -e "s|^\(  *calendar:\).*|\1 $repo/config/calendar.yaml|" \
-    config/motcua.yaml >"$run/motcua.yaml"
+# the shipped configuration, pointed at this cluster, with the daemons on
+# ports of their own so the demo does not collide with an installed motcua
+base=$intake_port
+awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v base="$base" '
+    /^[a-z]/ { section = $1 }
+    section == "database:" && $1 == "conninfo:" { print "  conninfo: \"" conninfo "\""; next }
+    section == "files:" && $1 ~ /^(procedures|calendar|routing|agencies|notifications):$/ {
+        name = $2; if (name !~ /^\//) name = repo "/config/" name; print "  " $1 " " name; next }
+    section == "intake:" && $1 == "endpoint:" { print "  endpoint: \"tcp://127.0.0.1:" base "\""; next }
+    section == "intake:" && $1 == "events_endpoint:" { print "  events_endpoint: \"tcp://127.0.0.1:" base + 1 "\""; next }
+    section == "router:" && $1 == "events_endpoint:" { print "  events_endpoint: \"tcp://127.0.0.1:" base + 2 "\""; next }
+    section == "lienthong:" && $1 == "endpoint:" { print "  endpoint: \"tcp://127.0.0.1:" base + 3 "\""; next }
+    section == "lienthong:" && $1 == "events_endpoint:" { print "  events_endpoint: \"tcp://127.0.0.1:" base + 4 "\""; next }
+    section == "lienthong:" && $1 == "server_key_file:" { print "  server_key_file: " run "/keys/lienthong.key"; next }
+    section == "notify:" && $1 == "spool_dir:" { print "  spool_dir: " run "/spool"; next }
+    { print }
+' config/motcua.yaml >"$run/motcua.yaml"
 export MOTCUA_CONFIG="$run/motcua.yaml"
 motcua() { "$bin/motcua" -c "$run/motcua.yaml" "$@"; }
 
