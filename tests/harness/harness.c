@@ -47,6 +47,7 @@ static int write_config(harness_t *h, int workers)
             "database:\n  conninfo: \"%s\"\n  connect_timeout_s: 2\n  statement_timeout_ms: 10000\n"
             "log:\n  level: info\n"
             "files:\n  procedures: %s/config/procedures.yaml\n  calendar: %s/config/calendar.yaml\n"
+            "  notifications: %s/config/notifications.yaml\n"
             "intake:\n  endpoint: \"%s\"\n  workers: %d\n  max_request_bytes: 262144\n"
             "  max_documents: 50\n  retry_after_ms: 500\n  reconnect_ms: 300\n"
             "  shutdown_grace_ms: 10000\n"
@@ -58,7 +59,14 @@ static int write_config(harness_t *h, int workers)
             "  - {code: \"00220\", name: \"Phường Văn Miếu - Quốc Tử Giám\", province: \"Thành phố Hà Nội\","
             " unit_id: \"000.22.20.H26\", unit_name: \"Bộ phận Một cửa UBND phường Văn Miếu - Quốc Tử Giám\","
             " address: \"Văn Miếu, Hà Nội\"}\n",
-            h->conninfo, h->repo, h->repo, h->endpoint, workers);
+            h->conninfo, h->repo, h->repo, h->repo, h->endpoint, workers);
+    /* notify: spool inside the test directory, quick polls and retries; a
+     * test that wants SMS copies this file with harness_config_copy(),
+     * replacing the sms_url line */
+    fprintf(f,
+            "notify:\n  spool_dir: \"%s/spool\"\n  sms_url: \"\"\n  poll_ms: 100\n"
+            "  retry_initial_ms: 200\n  retry_max_ms: 800\n  max_attempts: 10\n",
+            h->dir);
     return fclose(f);
 }
 
@@ -371,4 +379,111 @@ const char *harness_reason_name(Motcua__V1__Reason reason)
     const ProtobufCEnumValue *v =
         protobuf_c_enum_descriptor_get_value(&motcua__v1__reason__descriptor, (int)reason);
     return v ? v->name : "?";
+}
+
+/* open_notify_socket - the NOTIFY_SOCKET datagram socket, made once */
+static int open_notify_socket(harness_t *h)
+{
+    if (h->notify_fd >= 0)
+        return 0;
+    snprintf(h->notify_path, sizeof h->notify_path, "%s/notify.sock", h->dir);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(h->notify_path) >= sizeof sa.sun_path)
+        return -1;
+    memcpy(sa.sun_path, h->notify_path, strlen(h->notify_path) + 1);
+    unlink(h->notify_path);
+    h->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (h->notify_fd < 0 || bind(h->notify_fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        return -1;
+    return 0;
+}
+
+/* harness_start_daemon - fork/exec build/bin/motcua-NAME, wait for its READY=1 */
+pid_t harness_start_daemon(harness_t *h, const char *name, const char *config,
+                           const char *log_name)
+{
+    if (open_notify_socket(h) != 0)
+        return -1;
+    char bin[512], log[512];
+    snprintf(bin, sizeof bin, "%s/bin/motcua-%s", h->build, name);
+    snprintf(log, sizeof log, "%s/%s", h->dir, log_name);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        setenv("NOTIFY_SOCKET", h->notify_path, 1);
+        execl(bin, bin, "-c", config ? config : h->config, (char *)NULL);
+        _exit(127);
+    }
+    int64_t deadline = now_ms() + 10000;
+    while (now_ms() < deadline) {
+        struct pollfd p = {h->notify_fd, POLLIN, 0};
+        if (poll(&p, 1, 100) == 1) {
+            char buf[512];
+            ssize_t n = recv(h->notify_fd, buf, sizeof buf - 1, 0);
+            if (n > 0) {
+                buf[n] = '\0';
+                if (strstr(buf, "READY=1"))
+                    return pid;
+            }
+        }
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            fprintf(stderr, "harness: motcua-%s exited during start\n", name);
+            harness_run("tail -n 20 %s >&2", log);
+            return -1;
+        }
+    }
+    fprintf(stderr, "harness: motcua-%s never said READY=1\n", name);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+/* harness_stop_daemon - signal, reap (SIGKILL after 20 s) */
+int harness_stop_daemon(pid_t pid, int sig)
+{
+    if (pid <= 0)
+        return -1;
+    kill(pid, sig);
+    int st = 0;
+    int64_t deadline = now_ms() + 20000;
+    while (waitpid(pid, &st, WNOHANG) == 0) {
+        if (now_ms() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            break;
+        }
+        usleep(10000);
+    }
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
+}
+
+/* harness_config_copy - the generated config with one text replaced */
+int harness_config_copy(harness_t *h, const char *path, const char *from, const char *to)
+{
+    FILE *in = fopen(h->config, "r");
+    if (!in)
+        return -1;
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, in);
+    fclose(in);
+    text[n] = '\0';
+    char *at = strstr(text, from);
+    if (!at)
+        return -1;
+    FILE *out = fopen(path, "w");
+    if (!out)
+        return -1;
+    fwrite(text, 1, (size_t)(at - text), out);
+    fputs(to, out);
+    fputs(at + strlen(from), out);
+    return fclose(out);
 }

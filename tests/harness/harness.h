@@ -72,6 +72,19 @@ int harness_request(harness_t *h, const Motcua__V1__IntakeRequest *req, int time
 int harness_request_raw(harness_t *h, const void *bytes, size_t len, int timeout_ms,
                         uint8_t **reply, size_t *reply_len);
 
+/* harness_start_daemon - start build/bin/motcua-NAME -c CONFIG (NULL = the
+ * generated one), output appended to DIR/LOG_NAME, and wait for READY=1
+ * (10 s); returns its pid or -1. The caller stops it (harness_stop_daemon). */
+pid_t harness_start_daemon(harness_t *h, const char *name, const char *config,
+                           const char *log_name);
+
+/* harness_stop_daemon - send sig, reap; exit status, 128+sig if killed */
+int harness_stop_daemon(pid_t pid, int sig);
+
+/* harness_config_copy - write PATH: the generated config with the first
+ * occurrence of FROM replaced by TO (e.g. a notify key) */
+int harness_config_copy(harness_t *h, const char *path, const char *from, const char *to);
+
 /* a valid birth-registration dossier that tests then spoil field by field */
 typedef struct harness_dossier {
     Motcua__V1__SubmitDossier submit;

@@ -1,0 +1,248 @@
+/*
+ * mc_store_notify - the notification queue (contract in mc_store_notify.h).
+ *
+ * One transaction per claim: BEGIN, lock due rows with SKIP LOCKED, the
+ * caller sends, each notice's attempts and decision are written, COMMIT.
+ * Holding the row locks across the sends is what keeps two notify
+ * instances from sending one message twice; the price is that a crash
+ * before COMMIT resends the messages of that transaction once.
+ */
+#include "mc_store_notify.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "mc_store_int.h"
+
+#define NOTIFY_MAX_ERROR 500 /* bytes of last_error / attempt error kept */
+
+static const mc_stmt_t stmt_begin = {"notify_begin", false, 0, "BEGIN"};
+static const mc_stmt_t stmt_commit = {"notify_commit", false, 0, "COMMIT"};
+static const mc_stmt_t stmt_rollback = {"notify_rollback", false, 0, "ROLLBACK"};
+/* the lock is taken in the CTE alone: FOR UPDATE cannot sit beside the
+ * aggregates that flatten data and earlier attempts */
+static const mc_stmt_t stmt_claim = {"notify_claim", false, 1,
+     "WITH c AS (SELECT id FROM notification WHERE state = 0 AND next_attempt_at <= now()"
+     "           ORDER BY next_attempt_at, id LIMIT $1::integer FOR UPDATE SKIP LOCKED)"
+     " SELECT n.id, n.kind, n.attempts, d.code, d.procedure_code, d.ward_code,"
+     "  extract(epoch FROM d.due_at)::bigint, d.payload,"
+     "  CASE jsonb_typeof(n.data->'missing')"
+     "   WHEN 'array' THEN (SELECT coalesce(string_agg(x, '; '), '')"
+     "                       FROM jsonb_array_elements_text(n.data->'missing') x)"
+     "   ELSE coalesce(n.data->>'missing', '') END,"
+     "  coalesce(n.data->>'reason', ''),"
+     "  coalesce(n.data->>'new_due', ''),"
+     "  coalesce((SELECT string_agg(DISTINCT a.channel, ',') FROM notification_attempt a"
+     "             WHERE a.notification_id = n.id AND a.ok), '')"
+     " FROM c JOIN notification n ON n.id = c.id JOIN dossier d ON d.id = n.dossier_id"
+     " ORDER BY n.next_attempt_at, n.id"};
+static const mc_stmt_t stmt_attempt = {"notify_attempt", false, 4,
+     "INSERT INTO notification_attempt (notification_id, channel, ok, error)"
+     " VALUES ($1::bigint, $2, $3::boolean, $4)"};
+static const mc_stmt_t stmt_sent = {"notify_sent", false, 2,
+     "UPDATE notification SET state = 1, attempts = attempts + 1, channel = $2,"
+     " sent_at = now(), last_error = NULL WHERE id = $1::bigint"};
+static const mc_stmt_t stmt_retry = {"notify_retry", false, 4,
+     "UPDATE notification SET attempts = attempts + 1,"
+     " next_attempt_at = now() + $2::integer * interval '1 millisecond',"
+     " last_error = $3, channel = nullif($4, '') WHERE id = $1::bigint"};
+static const mc_stmt_t stmt_failed = {"notify_failed", false, 3,
+     "UPDATE notification SET state = 2, attempts = attempts + 1, last_error = $2,"
+     " channel = nullif($3, '') WHERE id = $1::bigint"};
+
+/* mc_notice_clear - free and zero */
+void mc_notice_clear(mc_notice_t *notice)
+{
+    if (!notice)
+        return;
+    free(notice->payload);
+    free(notice->missing);
+    free(notice->reason);
+    free(notice->new_due);
+    memset(notice, 0, sizeof *notice);
+}
+
+/* command - run a parameterless transaction-control statement */
+static mc_store_rc_t command(mc_store_t *store, const mc_stmt_t *stmt, mc_err_t *err)
+{
+    /* never retried: repeating BEGIN/COMMIT on a new connection means nothing */
+    PGresult *res = mc_store_exec(store, stmt, NULL, NULL, NULL, false);
+    mc_store_rc_t rc = MC_STORE_OK;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = mc_store_classify(store, store->main, res, stmt->name, err);
+    PQclear(res);
+    return rc;
+}
+
+/* mc_store_notify_claim - BEGIN and lock due notifications */
+mc_store_rc_t mc_store_notify_claim(mc_store_t *store, int max, mc_notice_t *notices,
+                                    int *count, mc_err_t *err)
+{
+    *count = 0;
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    if ((rc = command(store, &stmt_begin, err)) != MC_STORE_OK)
+        return rc;
+    char max_text[16];
+    snprintf(max_text, sizeof max_text, "%d", max > 0 ? max : 1);
+    const char *p[1] = {max_text};
+    PGresult *res = mc_store_exec(store, &stmt_claim, p, NULL, NULL, false);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = mc_store_classify(store, store->main, res, "notify_claim", err);
+        PQclear(res);
+        if (store->main)
+            command(store, &stmt_rollback, NULL);
+        return rc;
+    }
+    int n = PQntuples(res);
+    for (int i = 0; i < n && i < max; i++) {
+        mc_notice_t *m = &notices[i];
+        memset(m, 0, sizeof *m);
+        m->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        mc_store_copy_text(m->kind, sizeof m->kind, res, i, 1);
+        m->attempts = atoi(PQgetvalue(res, i, 2));
+        mc_store_copy_text(m->code, sizeof m->code, res, i, 3);
+        mc_store_copy_text(m->procedure_code, sizeof m->procedure_code, res, i, 4);
+        mc_store_copy_text(m->ward_code, sizeof m->ward_code, res, i, 5);
+        m->due_at = PQgetisnull(res, i, 6) ? 0 : strtoll(PQgetvalue(res, i, 6), NULL, 10);
+        m->missing = strdup(PQgetvalue(res, i, 8));
+        m->reason = strdup(PQgetvalue(res, i, 9));
+        m->new_due = strdup(PQgetvalue(res, i, 10));
+        mc_store_copy_text(m->done_channels, sizeof m->done_channels, res, i, 11);
+        if (mc_store_unescape(res, i, 7, &m->payload, &m->payload_len) != 0 || !m->missing ||
+            !m->reason || !m->new_due) {
+            for (int j = 0; j <= i; j++)
+                mc_notice_clear(&notices[j]);
+            PQclear(res);
+            command(store, &stmt_rollback, NULL);
+            mc_err_add(err, "store: notify_claim: out of memory");
+            return MC_STORE_FAILED;
+        }
+        (*count)++;
+    }
+    PQclear(res);
+    return MC_STORE_OK;
+}
+
+/* list_has - is name one of the comma-separated items of list? */
+static bool list_has(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (n == len && strncmp(p, name, n) == 0)
+            return true;
+        p = comma ? comma + 1 : p + n;
+    }
+    return false;
+}
+
+/* list_add - append name to a comma-separated list unless present */
+static void list_add(char *list, size_t size, const char *name)
+{
+    if (list_has(list, name))
+        return;
+    size_t used = strlen(list);
+    snprintf(list + used, size - used, "%s%s", used ? "," : "", name);
+}
+
+/* mc_store_notify_backoff_ms - doubling, capped */
+int mc_store_notify_backoff_ms(const mc_notice_policy_t *policy, int attempts)
+{
+    int64_t delay = policy->retry_initial_ms > 0 ? policy->retry_initial_ms : 1;
+    for (int i = 1; i < attempts && delay < policy->retry_max_ms; i++)
+        delay *= 2;
+    if (delay > policy->retry_max_ms)
+        delay = policy->retry_max_ms;
+    return (int)delay;
+}
+
+/* exec_update - run one write statement of the open transaction */
+static mc_store_rc_t exec_update(mc_store_t *store, const mc_stmt_t *stmt,
+                                 const char *const *params, mc_err_t *err)
+{
+    PGresult *res = mc_store_exec(store, stmt, params, NULL, NULL, false);
+    mc_store_rc_t rc = MC_STORE_OK;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = mc_store_classify(store, store->main, res, stmt->name, err);
+    PQclear(res);
+    return rc;
+}
+
+/* mc_store_notify_record - the attempt rows and the decision */
+mc_store_rc_t mc_store_notify_record(mc_store_t *store, const mc_notice_t *notice,
+                                     const mc_notice_try_t *tries, size_t n_tries,
+                                     const char *wanted, const mc_notice_policy_t *policy,
+                                     mc_notice_outcome_t *outcome, int *delay_ms,
+                                     mc_err_t *err)
+{
+    char id_text[24];
+    snprintf(id_text, sizeof id_text, "%" PRId64, notice->id);
+    char done[128];
+    snprintf(done, sizeof done, "%s", notice->done_channels);
+    char last_error[4 * (NOTIFY_MAX_ERROR + 32)] = "";
+    mc_store_rc_t rc;
+    for (size_t i = 0; i < n_tries; i++) {
+        const mc_notice_try_t *t = &tries[i];
+        char error[NOTIFY_MAX_ERROR + 1];
+        snprintf(error, sizeof error, "%s", t->error ? t->error : "failed");
+        const char *p[4] = {id_text, t->channel, t->ok ? "true" : "false",
+                            t->ok ? NULL : error};
+        if ((rc = exec_update(store, &stmt_attempt, p, err)) != MC_STORE_OK)
+            return rc;
+        if (t->ok) {
+            list_add(done, sizeof done, t->channel);
+        } else {
+            size_t used = strlen(last_error);
+            int w = snprintf(last_error + used, sizeof last_error - used, "%s%s: %s",
+                             used ? "; " : "", t->channel, error);
+            (void)w; /* truncation is fine: the first errors are the useful ones */
+        }
+    }
+    bool all = true;
+    for (const char *p = wanted; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+        if (!list_has(done, name))
+            all = false;
+        p = comma ? comma + 1 : p + n;
+    }
+    int attempts = notice->attempts + 1;
+    *delay_ms = 0;
+    if (all) {
+        *outcome = MC_NOTICE_SENT;
+        const char *p[2] = {id_text, done};
+        return exec_update(store, &stmt_sent, p, err);
+    }
+    if (last_error[0] == '\0')
+        snprintf(last_error, sizeof last_error, "not every channel was tried");
+    if (attempts >= policy->max_attempts) {
+        *outcome = MC_NOTICE_FAILED;
+        const char *p[3] = {id_text, last_error, done};
+        return exec_update(store, &stmt_failed, p, err);
+    }
+    *outcome = MC_NOTICE_RETRY;
+    *delay_ms = mc_store_notify_backoff_ms(policy, attempts);
+    char delay_text[16];
+    snprintf(delay_text, sizeof delay_text, "%d", *delay_ms);
+    const char *p[4] = {id_text, delay_text, last_error, done};
+    return exec_update(store, &stmt_retry, p, err);
+}
+
+/* mc_store_notify_end - COMMIT or ROLLBACK the claim's transaction */
+mc_store_rc_t mc_store_notify_end(mc_store_t *store, bool ok, mc_err_t *err)
+{
+    if (!store->main)
+        return MC_STORE_UNAVAILABLE; /* the connection went: the server rolled back */
+    if (!ok)
+        return command(store, &stmt_rollback, NULL);
+    return command(store, &stmt_commit, err);
+}

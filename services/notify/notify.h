@@ -1,0 +1,124 @@
+/*
+ * notify - the motcua-notify daemon's internal interfaces.
+ *
+ * Shape: one thread. It claims due notifications from the store
+ * (mc_store_notify: FOR UPDATE SKIP LOCKED, so any number of instances may
+ * run), renders the kind's template (config/notifications.yaml) with the
+ * dossier's values, hands the message to every configured channel the
+ * applicant has an address for (spool always; SMS and e-mail when
+ * configured), and records the outcome in the same transaction. It wakes on
+ * any PipelineEvent from intake, router or lienthong, or every
+ * notify.poll_ms. Personal data (phone, e-mail, name) goes to the channels
+ * and the spool files only, never to logs or to stored error text.
+ */
+#ifndef NOTIFY_H
+#define NOTIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mc_cfg.h"
+#include "mc_err.h"
+
+/* --- templates (notify_templates.c) -------------------------------------- */
+
+typedef struct notify_templates notify_templates_t;
+
+/* the values a template may use; NULL counts as "" */
+typedef struct notify_values {
+    const char *code;      /* dossier code */
+    const char *procedure; /* procedure name */
+    const char *due;       /* DD/MM/YYYY */
+    const char *name;      /* applicant */
+    const char *ward;      /* ward name */
+    const char *unit;      /* one-stop unit name */
+    const char *address;   /* where results are returned */
+    const char *missing;   /* supplement_requested */
+    const char *reason;    /* late, refused */
+    const char *new_due;   /* late */
+} notify_values_t;
+
+/* a rendered message: malloc'd texts */
+typedef struct notify_message {
+    char *sms;     /* SMS text */
+    char *subject; /* e-mail subject */
+    char *body;    /* e-mail / spool body */
+} notify_message_t;
+
+/*
+ * notify_templates_load - read notifications.yaml strictly: every kind
+ * present, no other kind, exactly the keys sms, email_subject, email_body,
+ * no unknown or unavailable placeholder. Every problem is reported.
+ */
+int notify_templates_load(const char *path, notify_templates_t **out, mc_err_t *err);
+
+/* notify_templates_destroy - free and NULL */
+void notify_templates_destroy(notify_templates_t **templates);
+
+/* notify_render - the kind's message with values; -1 for an unknown kind or out of memory */
+int notify_render(const notify_templates_t *templates, const char *kind,
+                  const notify_values_t *values, notify_message_t *msg);
+
+/* notify_message_clear - free the texts, zero */
+void notify_message_clear(notify_message_t *msg);
+
+/* --- channels (notify_channels.c) ---------------------------------------- */
+
+typedef struct notify_channels notify_channels_t;
+
+/* who to tell: personal data, never logged */
+typedef struct notify_recipient {
+    const char *phone; /* "" = none */
+    const char *email; /* "" = none */
+    const char *name;  /* for the e-mail's To display name */
+} notify_recipient_t;
+
+/* notify_channels_new - read secrets (token, password), make the spool dir; NULL with err */
+notify_channels_t *notify_channels_new(const mc_cfg_notify_t *cfg, mc_err_t *err);
+
+/* notify_channels_destroy - free and NULL (secrets are wiped) */
+void notify_channels_destroy(notify_channels_t **channels);
+
+/* notify_sms_enabled / notify_email_enabled - is the channel configured? */
+bool notify_sms_enabled(const notify_channels_t *channels);
+bool notify_email_enabled(const notify_channels_t *channels);
+
+/*
+ * Each sender returns 0 when the channel took the message, else -1 with a
+ * short reason in error (no personal data: "http 500", "timeout").
+ */
+
+/* notify_spool_write - <spool_dir>/<id>.txt via a temporary file and rename:
+ * writing the same id again replaces the file, so a resend stays one file */
+int notify_spool_write(notify_channels_t *channels, int64_t id, const char *kind,
+                       const char *code, const notify_recipient_t *to,
+                       const notify_message_t *msg, char *error, size_t size);
+
+/* notify_sms_send - POST {"to": phone, "text": sms} to sms_url; 2xx = taken */
+int notify_sms_send(notify_channels_t *channels, const notify_recipient_t *to,
+                    const notify_message_t *msg, char *error, size_t size);
+
+/* notify_email_send - one MIME UTF-8 message through smtp_url */
+int notify_email_send(notify_channels_t *channels, int64_t id, const notify_recipient_t *to,
+                      const notify_message_t *msg, char *error, size_t size);
+
+/* notify_mime_subject - RFC 2047 "=?UTF-8?B?...?=" words, folded; malloc'd */
+char *notify_mime_subject(const char *subject);
+
+/* --- the loop (notify_loop.c) --------------------------------------------- */
+
+typedef struct notify notify_t;
+
+/* notify_new - connect the event subscriptions; the store connects lazily */
+notify_t *notify_new(const mc_cfg_t *cfg, const notify_templates_t *templates,
+                     notify_channels_t *channels, mc_err_t *err);
+
+/* notify_run - work until stop_fd (a signalfd) says TERM/INT; finishes the
+ * current message first. Returns 0 on a clean stop. */
+int notify_run(notify_t *notify, int stop_fd);
+
+/* notify_destroy - close sockets and the store, free, NULL */
+void notify_destroy(notify_t **notify);
+
+#endif

@@ -1,0 +1,485 @@
+/*
+ * notify_channels - where messages go: the spool directory (always), an
+ * HTTP SMS gateway and SMTP (each when configured), both through libcurl.
+ *
+ * Contract (notify.h): a sender returns 0 when the channel took the
+ * message. Errors are short and free of personal data, since they are
+ * logged and stored in notification.last_error: curl's generic text or
+ * the status code, never the server's reply (an SMTP server may echo the
+ * address). Every transfer is bounded (connect 5 s, whole 20 s) so a
+ * SIGTERM waits at most that long for the current message.
+ * Secrets (the gateway token, the SMTP password) are read once at start
+ * and wiped on destroy.
+ */
+#include "notify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#define CONNECT_TIMEOUT_MS 5000L
+#define TRANSFER_TIMEOUT_MS 20000L
+#define SECRET_MAX 4096 /* bytes in a token or password file */
+
+struct notify_channels {
+    const mc_cfg_notify_t *cfg;
+    char                  *sms_token;     /* "" = no Authorization header */
+    char                  *smtp_password; /* "" = none */
+    char                   mail_domain[256]; /* for Message-ID, from smtp_from */
+};
+
+/* wipe_free - zero a secret, then free it */
+static void wipe_free(char *s)
+{
+    if (!s)
+        return;
+    volatile char *v = s;
+    while (*v)
+        *v++ = '\0';
+    free(s);
+}
+
+/* read_secret - a file's first line, without the newline; "" for no file */
+static char *read_secret(const char *path, const char *what, mc_err_t *err)
+{
+    if (!path || !*path)
+        return strdup("");
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        mc_err_add(err, "%s: cannot read %s: %s", path, what, strerror(errno));
+        return NULL;
+    }
+    char *buf = calloc(1, SECRET_MAX);
+    if (!buf) {
+        fclose(f);
+        mc_err_add(err, "out of memory");
+        return NULL;
+    }
+    if (!fgets(buf, SECRET_MAX, f))
+        buf[0] = '\0';
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (!buf[0]) {
+        mc_err_add(err, "%s: %s file is empty", path, what);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* notify_channels_new - secrets and spool directory */
+notify_channels_t *notify_channels_new(const mc_cfg_notify_t *cfg, mc_err_t *err)
+{
+    notify_channels_t *c = calloc(1, sizeof *c);
+    if (!c) {
+        mc_err_add(err, "out of memory");
+        return NULL;
+    }
+    c->cfg = cfg;
+    c->sms_token = read_secret(cfg->sms_url[0] ? cfg->sms_token_file : "", "sms token", err);
+    c->smtp_password = read_secret(cfg->smtp_url[0] && cfg->smtp_user[0] ? cfg->smtp_password_file : "",
+                                   "smtp password", err);
+    const char *at = strrchr(cfg->smtp_from, '@');
+    snprintf(c->mail_domain, sizeof c->mail_domain, "%s", at && at[1] ? at + 1 : "motcua");
+    c->mail_domain[strcspn(c->mail_domain, "> \t")] = '\0';
+    if (!c->sms_token || !c->smtp_password) {
+        notify_channels_destroy(&c);
+        return NULL;
+    }
+    if (mkdir(cfg->spool_dir, 0750) != 0 && errno != EEXIST) {
+        mc_err_add(err, "%s: cannot create spool directory: %s", cfg->spool_dir, strerror(errno));
+        notify_channels_destroy(&c);
+        return NULL;
+    }
+    if (access(cfg->spool_dir, W_OK | X_OK) != 0) {
+        mc_err_add(err, "%s: spool directory not writable: %s", cfg->spool_dir, strerror(errno));
+        notify_channels_destroy(&c);
+        return NULL;
+    }
+    return c;
+}
+
+/* notify_channels_destroy - wipe secrets, free, NULL */
+void notify_channels_destroy(notify_channels_t **channels)
+{
+    if (!channels || !*channels)
+        return;
+    wipe_free((*channels)->sms_token);
+    wipe_free((*channels)->smtp_password);
+    free(*channels);
+    *channels = NULL;
+}
+
+/* notify_sms_enabled - sms_url configured */
+bool notify_sms_enabled(const notify_channels_t *channels)
+{
+    return channels->cfg->sms_url[0] != '\0';
+}
+
+/* notify_email_enabled - smtp_url configured */
+bool notify_email_enabled(const notify_channels_t *channels)
+{
+    return channels->cfg->smtp_url[0] != '\0';
+}
+
+/* write_all - the whole buffer or -1 */
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* one_line - a header value: CR and LF become spaces */
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if (*s == '\r' || *s == '\n')
+            *s = ' ';
+}
+
+/* notify_spool_write - <id>.txt, atomically */
+int notify_spool_write(notify_channels_t *channels, int64_t id, const char *kind,
+                       const char *code, const notify_recipient_t *to,
+                       const notify_message_t *msg, char *error, size_t size)
+{
+    const char *dir = channels->cfg->spool_dir;
+    size_t n = strlen(dir) + 64;
+    char *tmp = malloc(n), *final = malloc(n);
+    char *sms = strdup(msg->sms), *subject = strdup(msg->subject);
+    int rc = -1;
+    int fd = -1;
+    if (!tmp || !final || !sms || !subject) {
+        snprintf(error, size, "out of memory");
+        goto out;
+    }
+    one_line(sms);
+    one_line(subject);
+    /* the temporary name is per process, so two instances never share one */
+    snprintf(tmp, n, "%s/.%" PRId64 ".%ld.tmp", dir, id, (long)getpid());
+    snprintf(final, n, "%s/%" PRId64 ".txt", dir, id);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        snprintf(error, size, "spool: open: %s", strerror(errno));
+        goto out;
+    }
+    char head[512];
+    int hn = snprintf(head, sizeof head, "Notification: %" PRId64 "\nKind: %s\nDossier: %s\n", id,
+                      kind, code);
+    if (hn < 0 || (size_t)hn >= sizeof head)
+        hn = (int)strlen(head);
+    if (write_all(fd, head, (size_t)hn) < 0 ||
+        write_all(fd, "To: ", 4) < 0 || write_all(fd, to->email, strlen(to->email)) < 0 ||
+        write_all(fd, "\nPhone: ", 8) < 0 || write_all(fd, to->phone, strlen(to->phone)) < 0 ||
+        write_all(fd, "\nSubject: ", 10) < 0 || write_all(fd, subject, strlen(subject)) < 0 ||
+        write_all(fd, "\nSMS: ", 6) < 0 || write_all(fd, sms, strlen(sms)) < 0 ||
+        write_all(fd, "\n\n", 2) < 0 || write_all(fd, msg->body, strlen(msg->body)) < 0) {
+        snprintf(error, size, "spool: write: %s", strerror(errno));
+        goto out;
+    }
+    /* durable before it is recorded as sent: the spool is a delivery */
+    if (fsync(fd) != 0) {
+        snprintf(error, size, "spool: fsync: %s", strerror(errno));
+        goto out;
+    }
+    close(fd);
+    fd = -1;
+    if (rename(tmp, final) != 0) {
+        snprintf(error, size, "spool: rename: %s", strerror(errno));
+        goto out;
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0 && tmp)
+        unlink(tmp);
+    free(tmp);
+    free(final);
+    free(sms);
+    free(subject);
+    return rc;
+}
+
+/* json_string - append s as a JSON string literal (UTF-8 passes through) */
+static size_t json_string(char *out, const char *s)
+{
+    size_t n = 0;
+    out[n++] = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            out[n++] = '\\';
+            out[n++] = (char)*p;
+        } else if (*p < 0x20) {
+            n += (size_t)sprintf(out + n, "\\u%04x", *p);
+        } else {
+            out[n++] = (char)*p;
+        }
+    }
+    out[n++] = '"';
+    out[n] = '\0';
+    return n;
+}
+
+/* discard - ignore a response body */
+static size_t discard(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    (void)ptr;
+    (void)userdata;
+    return size * nmemb;
+}
+
+/* notify_sms_send - one POST to the gateway */
+int notify_sms_send(notify_channels_t *channels, const notify_recipient_t *to,
+                    const notify_message_t *msg, char *error, size_t size)
+{
+    /* worst case every byte becomes \u00XX (6 bytes) */
+    size_t cap = 32 + 6 * (strlen(to->phone) + strlen(msg->sms));
+    char *body = malloc(cap);
+    char *auth = malloc(strlen(channels->sms_token) + 32);
+    CURL *curl = curl_easy_init();
+    struct curl_slist *headers = NULL;
+    int rc = -1;
+    if (!body || !auth || !curl) {
+        snprintf(error, size, "out of memory");
+        goto out;
+    }
+    size_t n = (size_t)sprintf(body, "{\"to\":");
+    n += json_string(body + n, to->phone);
+    n += (size_t)sprintf(body + n, ",\"text\":");
+    n += json_string(body + n, msg->sms);
+    n += (size_t)sprintf(body + n, "}");
+    headers = curl_slist_append(headers, "Content-Type: application/json; charset=utf-8");
+    if (channels->sms_token[0]) {
+        sprintf(auth, "Authorization: Bearer %s", channels->sms_token);
+        struct curl_slist *h2 = curl_slist_append(headers, auth);
+        if (h2)
+            headers = h2;
+    }
+    curl_easy_setopt(curl, CURLOPT_URL, channels->cfg->sms_url);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)n);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, TRANSFER_TIMEOUT_MS);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    CURLcode cc = curl_easy_perform(curl);
+    if (cc != CURLE_OK) {
+        snprintf(error, size, "sms: %s", curl_easy_strerror(cc));
+        goto out;
+    }
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299) {
+        snprintf(error, size, "sms: http %ld", status);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (auth) {
+        memset(auth, 0, strlen(auth));
+        free(auth);
+    }
+    free(body);
+    curl_slist_free_all(headers);
+    if (curl)
+        curl_easy_cleanup(curl);
+    return rc;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* base64 - encode n bytes into out (4 * ceil(n/3) + 1 bytes) */
+static size_t base64(const unsigned char *in, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)in[i + 1] << 8;
+        if (i + 2 < n)
+            v |= in[i + 2];
+        out[o++] = b64[(v >> 18) & 63];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? b64[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* notify_mime_subject - encoded words of at most 45 bytes of text each (60
+ * base64 characters, under RFC 2047's 75), never splitting a UTF-8
+ * character, folded onto continuation lines */
+char *notify_mime_subject(const char *subject)
+{
+    size_t len = strlen(subject);
+    char *out = malloc(len * 2 + 64 + (len / 45 + 1) * 16);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    const unsigned char *s = (const unsigned char *)subject;
+    size_t i = 0;
+    do {
+        size_t take = len - i > 45 ? 45 : len - i;
+        while (take > 0 && i + take < len && (s[i + take] & 0xC0) == 0x80)
+            take--; /* back off to the start of a character */
+        if (o)
+            o += (size_t)sprintf(out + o, "\r\n ");
+        o += (size_t)sprintf(out + o, "=?UTF-8?B?");
+        o += base64(s + i, take, out + o);
+        o += (size_t)sprintf(out + o, "?=");
+        i += take;
+    } while (i < len);
+    return out;
+}
+
+/* a message being uploaded to curl */
+typedef struct upload {
+    const char *data;
+    size_t      len, off;
+} upload_t;
+
+/* read_upload - curl's read callback */
+static size_t read_upload(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    upload_t *u = userdata;
+    size_t room = size * nmemb, left = u->len - u->off;
+    size_t n = left < room ? left : room;
+    memcpy(ptr, u->data + u->off, n);
+    u->off += n;
+    return n;
+}
+
+/* build_mail - the RFC 5322 message with a base64 UTF-8 text body; malloc'd */
+static char *build_mail(const notify_channels_t *c, int64_t id, const notify_recipient_t *to,
+                        const notify_message_t *msg)
+{
+    char *subject_line = strdup(msg->subject);
+    if (!subject_line)
+        return NULL;
+    one_line(subject_line);
+    char *subject = notify_mime_subject(subject_line);
+    free(subject_line);
+    /* the body in canonical form (CRLF) before base64 */
+    size_t blen = strlen(msg->body);
+    char *crlf = malloc(blen * 2 + 1);
+    char *enc = malloc((blen * 2 / 3 + 2) * 4 + 1);
+    char *out = malloc(blen * 4 + 2048 + (subject ? strlen(subject) : 0) + strlen(to->email) +
+                       strlen(c->cfg->smtp_from));
+    if (!subject || !crlf || !enc || !out) {
+        free(subject);
+        free(crlf);
+        free(enc);
+        free(out);
+        return NULL;
+    }
+    size_t cl = 0;
+    for (size_t i = 0; i < blen; i++) {
+        if (msg->body[i] == '\n' && (i == 0 || msg->body[i - 1] != '\r'))
+            crlf[cl++] = '\r';
+        crlf[cl++] = msg->body[i];
+    }
+    size_t elen = base64((const unsigned char *)crlf, cl, enc);
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    size_t o = (size_t)sprintf(out,
+                               "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n"
+                               "Message-ID: <notification-%" PRId64 "@%s>\r\n"
+                               "MIME-Version: 1.0\r\n"
+                               "Content-Type: text/plain; charset=UTF-8\r\n"
+                               "Content-Transfer-Encoding: base64\r\n\r\n",
+                               date, c->cfg->smtp_from, to->email, subject, id, c->mail_domain);
+    for (size_t i = 0; i < elen; i += 76) {
+        size_t n = elen - i > 76 ? 76 : elen - i;
+        memcpy(out + o, enc + i, n);
+        o += n;
+        out[o++] = '\r';
+        out[o++] = '\n';
+    }
+    out[o] = '\0';
+    free(subject);
+    free(crlf);
+    free(enc);
+    return out;
+}
+
+/* notify_email_send - SMTP through libcurl */
+int notify_email_send(notify_channels_t *channels, int64_t id, const notify_recipient_t *to,
+                      const notify_message_t *msg, char *error, size_t size)
+{
+    const mc_cfg_notify_t *cfg = channels->cfg;
+    char *mail = build_mail(channels, id, to, msg);
+    size_t alen = strlen(to->email) + strlen(cfg->smtp_from) + 8;
+    char *rcpt = malloc(alen), *from = malloc(alen);
+    CURL *curl = curl_easy_init();
+    struct curl_slist *rcpts = NULL;
+    int rc = -1;
+    if (!mail || !rcpt || !from || !curl) {
+        snprintf(error, size, "out of memory");
+        goto out;
+    }
+    snprintf(rcpt, alen, "<%s>", to->email);
+    snprintf(from, alen, "<%s>", cfg->smtp_from);
+    rcpts = curl_slist_append(NULL, rcpt);
+    upload_t up = {mail, strlen(mail), 0};
+    curl_easy_setopt(curl, CURLOPT_URL, cfg->smtp_url);
+    curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
+    curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpts);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_upload);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &up);
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, TRANSFER_TIMEOUT_MS);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    if (cfg->smtp_user[0]) {
+        curl_easy_setopt(curl, CURLOPT_USERNAME, cfg->smtp_user);
+        curl_easy_setopt(curl, CURLOPT_PASSWORD, channels->smtp_password);
+        /* a password never crosses the network in clear */
+        curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+    } else {
+        curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+    }
+    CURLcode cc = curl_easy_perform(curl);
+    if (cc != CURLE_OK) {
+        long status = 0;
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        snprintf(error, size, "email: %s (smtp %ld)", curl_easy_strerror(cc), status);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(mail);
+    free(rcpt);
+    free(from);
+    curl_slist_free_all(rcpts);
+    if (curl)
+        curl_easy_cleanup(curl);
+    return rc;
+}

@@ -1,0 +1,268 @@
+/*
+ * notify_templates - config/notifications.yaml: the messages per kind.
+ *
+ * Contract: the loader is strict (contract in notify.h) so that a typo in
+ * a placeholder is found by `motcua-notify --check` at deploy time, not by
+ * a citizen reading "{cdoe}". A template is checked once at load; render
+ * then only substitutes. "{{" and "}}" stand for literal braces.
+ */
+#include "notify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mc_yaml.h"
+
+#define TEMPLATE_MAX 8192 /* bytes in one template text */
+
+/* the kinds, in the order of the file's documentation */
+enum { K_RECEIVED, K_SUPPLEMENT, K_RESULT, K_LATE, K_REFUSED, K_WITHDRAWN, K_COUNT };
+static const char *const kind_names[K_COUNT + 1] = {
+    "received", "supplement_requested", "result_ready", "late", "refused", "withdrawn", NULL};
+
+#define ALL_KINDS ((1u << K_COUNT) - 1)
+
+/* a placeholder: its name, where its value is, which kinds may use it */
+typedef struct placeholder {
+    const char *name;
+    size_t      offset;  /* in notify_values_t */
+    unsigned    kinds;   /* bit per kind */
+} placeholder_t;
+
+static const placeholder_t placeholders[] = {
+    {"code", offsetof(notify_values_t, code), ALL_KINDS},
+    {"procedure", offsetof(notify_values_t, procedure), ALL_KINDS},
+    {"due", offsetof(notify_values_t, due), ALL_KINDS},
+    {"name", offsetof(notify_values_t, name), ALL_KINDS},
+    {"ward", offsetof(notify_values_t, ward), ALL_KINDS},
+    {"unit", offsetof(notify_values_t, unit), ALL_KINDS},
+    {"address", offsetof(notify_values_t, address), ALL_KINDS},
+    {"missing", offsetof(notify_values_t, missing), 1u << K_SUPPLEMENT},
+    {"reason", offsetof(notify_values_t, reason), (1u << K_LATE) | (1u << K_REFUSED)},
+    {"new_due", offsetof(notify_values_t, new_due), 1u << K_LATE},
+};
+#define N_PLACEHOLDERS (sizeof placeholders / sizeof placeholders[0])
+
+typedef struct template {
+    char *sms;
+    char *email_subject;
+    char *email_body;
+} template_t;
+
+struct notify_templates {
+    template_t kinds[K_COUNT];
+};
+
+/* find_placeholder - by name and length */
+static const placeholder_t *find_placeholder(const char *name, size_t len)
+{
+    for (size_t i = 0; i < N_PLACEHOLDERS; i++)
+        if (strlen(placeholders[i].name) == len && strncmp(placeholders[i].name, name, len) == 0)
+            return &placeholders[i];
+    return NULL;
+}
+
+/* check_text - every {x} known and available for the kind; braces balanced */
+static int check_text(const mc_yaml_node_t *node, const char *key, int kind, const char *text,
+                      mc_err_t *err)
+{
+    char w[512];
+    int rc = 0;
+    for (const char *p = text; *p; p++) {
+        if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+            p++;
+            continue;
+        }
+        if (*p == '}') {
+            mc_err_add(err, "%s: key '%s': a lone '}' (write '}}' for a literal brace)",
+                       mc_yaml_where(node, w, sizeof w), key);
+            rc = -1;
+            continue;
+        }
+        if (*p != '{')
+            continue;
+        const char *end = strchr(p + 1, '}');
+        if (!end) {
+            mc_err_add(err, "%s: key '%s': '{' without '}' (write '{{' for a literal brace)",
+                       mc_yaml_where(node, w, sizeof w), key);
+            return -1;
+        }
+        size_t len = (size_t)(end - p - 1);
+        const placeholder_t *ph = find_placeholder(p + 1, len);
+        if (!ph) {
+            mc_err_add(err, "%s: key '%s': unknown placeholder '{%.*s}'",
+                       mc_yaml_where(node, w, sizeof w), key, (int)(len > 64 ? 64 : len), p + 1);
+            rc = -1;
+        } else if (!(ph->kinds & (1u << kind))) {
+            mc_err_add(err, "%s: key '%s': placeholder '{%s}' is not available for kind '%s'",
+                       mc_yaml_where(node, w, sizeof w), key, ph->name, kind_names[kind]);
+            rc = -1;
+        }
+        p = end;
+    }
+    return rc;
+}
+
+/* load_kind - one kind's three texts */
+static int load_kind(const mc_yaml_node_t *map, int kind, template_t *t, mc_err_t *err)
+{
+    static const char *const keys[] = {"sms", "email_subject", "email_body", NULL};
+    if (mc_yaml_check_keys(map, kind_names[kind], keys, keys, err) < 0)
+        return -1;
+    char **fields[] = {&t->sms, &t->email_subject, &t->email_body};
+    int rc = 0;
+    for (int i = 0; i < 3; i++) {
+        if (mc_yaml_get_string(map, keys[i], true, TEMPLATE_MAX, fields[i], err) < 0) {
+            rc = -1;
+            continue;
+        }
+        const mc_yaml_node_t *node = mc_yaml_get(map, keys[i]);
+        char w[512];
+        if ((*fields[i])[0] == '\0') {
+            mc_err_add(err, "%s: key '%s': must not be empty", mc_yaml_where(node, w, sizeof w),
+                       keys[i]);
+            rc = -1;
+        } else if (i == 1 && strpbrk(*fields[i], "\r\n")) {
+            mc_err_add(err, "%s: key '%s': a subject is one line", mc_yaml_where(node, w, sizeof w),
+                       keys[i]);
+            rc = -1;
+        } else if (check_text(node, keys[i], kind, *fields[i], err) < 0) {
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+/* notify_templates_load - read and check notifications.yaml */
+int notify_templates_load(const char *path, notify_templates_t **out, mc_err_t *err)
+{
+    *out = NULL;
+    mc_yaml_doc_t *doc = NULL;
+    if (mc_yaml_load_file(path, &doc, err) < 0)
+        return -1;
+    notify_templates_t *t = calloc(1, sizeof *t);
+    if (!t) {
+        mc_yaml_destroy(&doc);
+        mc_err_add(err, "%s: out of memory", path);
+        return -1;
+    }
+    const mc_yaml_node_t *root = mc_yaml_root(doc);
+    int rc = mc_yaml_check_keys(root, "notifications.yaml", kind_names, kind_names, err);
+    if (root->kind == MC_YAML_MAPPING) {
+        for (int k = 0; k < K_COUNT; k++) {
+            const mc_yaml_node_t *map = mc_yaml_get(root, kind_names[k]);
+            if (map && load_kind(map, k, &t->kinds[k], err) < 0)
+                rc = -1;
+        }
+    }
+    mc_yaml_destroy(&doc);
+    if (rc < 0) {
+        notify_templates_destroy(&t);
+        return -1;
+    }
+    *out = t;
+    return 0;
+}
+
+/* notify_templates_destroy - free and NULL */
+void notify_templates_destroy(notify_templates_t **templates)
+{
+    if (!templates || !*templates)
+        return;
+    for (int k = 0; k < K_COUNT; k++) {
+        free((*templates)->kinds[k].sms);
+        free((*templates)->kinds[k].email_subject);
+        free((*templates)->kinds[k].email_body);
+    }
+    free(*templates);
+    *templates = NULL;
+}
+
+/* buf_t - a growing string */
+typedef struct buf {
+    char  *data;
+    size_t len, cap;
+    bool   failed;
+} buf_t;
+
+/* buf_put - append n bytes */
+static void buf_put(buf_t *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (b->len + n + 1 > cap)
+            cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d) {
+            b->failed = true;
+            return;
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+/* render_text - substitute a checked template; NULL on out of memory */
+static char *render_text(const char *text, const notify_values_t *values)
+{
+    buf_t b = {0};
+    buf_put(&b, "", 0);
+    for (const char *p = text; *p; p++) {
+        if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+            buf_put(&b, p, 1);
+            p++;
+            continue;
+        }
+        const char *end = p[0] == '{' ? strchr(p + 1, '}') : NULL;
+        const placeholder_t *ph = end ? find_placeholder(p + 1, (size_t)(end - p - 1)) : NULL;
+        if (!ph) { /* cannot happen after the load-time check: keep the text as is */
+            buf_put(&b, p, 1);
+            continue;
+        }
+        const char *v = *(const char *const *)((const char *)values + ph->offset);
+        if (v)
+            buf_put(&b, v, strlen(v));
+        p = end;
+    }
+    if (b.failed) {
+        free(b.data);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* notify_render - fill msg for the kind */
+int notify_render(const notify_templates_t *templates, const char *kind,
+                  const notify_values_t *values, notify_message_t *msg)
+{
+    memset(msg, 0, sizeof *msg);
+    for (int k = 0; k < K_COUNT; k++) {
+        if (strcmp(kind, kind_names[k]) != 0)
+            continue;
+        const template_t *t = &templates->kinds[k];
+        msg->sms = render_text(t->sms, values);
+        msg->subject = render_text(t->email_subject, values);
+        msg->body = render_text(t->email_body, values);
+        if (!msg->sms || !msg->subject || !msg->body) {
+            notify_message_clear(msg);
+            return -1;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+/* notify_message_clear - free and zero */
+void notify_message_clear(notify_message_t *msg)
+{
+    free(msg->sms);
+    free(msg->subject);
+    free(msg->body);
+    memset(msg, 0, sizeof *msg);
+}

@@ -1,0 +1,679 @@
+/*
+ * it_notify - motcua-notify against a real PostgreSQL, a real motcua-intake
+ * and a fake SMS gateway (an HTTP server thread in this program).
+ *
+ * One cluster and one intake for the program. Notify instances are started
+ * and stopped per test; notifications of kinds other than "received" are
+ * inserted with SQL, as the pipeline daemons will (they are built
+ * elsewhere). The checks: every message is sent exactly once (across
+ * restarts and with two instances at once), a failing gateway is retried
+ * with a doubling backoff and the applicant gets the SMS once, the rendered
+ * Vietnamese carries the code and dates, and no personal data is logged.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "harness.h"
+#include "mc_calendar.h"
+#include "mc_test.h"
+
+static harness_t H;      /* the shared cluster and intake */
+static int       n_sent; /* dossiers submitted so far (each queues one notice) */
+
+/* --- fake SMS gateway ----------------------------------------------------- */
+
+#define GW_MAX 128
+
+typedef struct gateway {
+    int             fd;         /* listening socket */
+    int             port;       /* where it listens */
+    pthread_t       thread;
+    atomic_bool     stop;
+    int             fail_first; /* answer 500 to this many requests */
+    pthread_mutex_t lock;
+    int             requests;         /* requests seen */
+    int             ok;               /* answered 200 */
+    char            body[GW_MAX][1024]; /* request bodies */
+    char            auth[GW_MAX][128];  /* Authorization headers */
+} gateway_t;
+
+/* gw_serve_one - read one HTTP request, answer it, close */
+static void gw_serve_one(gateway_t *g, int c)
+{
+    char buf[8192];
+    size_t len = 0;
+    char *end = NULL;
+    long content = 0;
+    for (;;) {
+        struct pollfd p = {c, POLLIN, 0};
+        if (poll(&p, 1, 2000) != 1)
+            break;
+        ssize_t n = recv(c, buf + len, sizeof buf - 1 - len, 0);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        buf[len] = '\0';
+        if (!end && (end = strstr(buf, "\r\n\r\n"))) {
+            char *cl = strstr(buf, "Content-Length:");
+            content = cl ? strtol(cl + 15, NULL, 10) : 0;
+        }
+        if (end && (long)(len - (size_t)(end + 4 - buf)) >= content)
+            break;
+        if (len >= sizeof buf - 1)
+            break;
+    }
+    if (!end) {
+        close(c);
+        return;
+    }
+    pthread_mutex_lock(&g->lock);
+    int i = g->requests++;
+    bool fail = i < g->fail_first;
+    if (i < GW_MAX) {
+        snprintf(g->body[i], sizeof g->body[i], "%s", end + 4);
+        char *a = strstr(buf, "Authorization:");
+        if (a && a < end) {
+            a += 14;
+            while (*a == ' ')
+                a++;
+            size_t n = strcspn(a, "\r\n");
+            snprintf(g->auth[i], sizeof g->auth[i], "%.*s", (int)(n < 127 ? n : 127), a);
+        }
+    }
+    if (!fail)
+        g->ok++;
+    pthread_mutex_unlock(&g->lock);
+    const char *reply = fail ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\n"
+                               "Connection: close\r\n\r\nerror"
+                             : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+    ssize_t w = send(c, reply, strlen(reply), MSG_NOSIGNAL);
+    (void)w;
+    close(c);
+}
+
+/* gw_main - accept until told to stop */
+static void *gw_main(void *arg)
+{
+    gateway_t *g = arg;
+    while (!atomic_load(&g->stop)) {
+        struct pollfd p = {g->fd, POLLIN, 0};
+        if (poll(&p, 1, 50) != 1)
+            continue;
+        int c = accept(g->fd, NULL, NULL);
+        if (c >= 0)
+            gw_serve_one(g, c);
+    }
+    return NULL;
+}
+
+/* gw_start - listen on 127.0.0.1, a port the kernel picks */
+static int gw_start(gateway_t *g, int fail_first)
+{
+    memset(g, 0, sizeof *g);
+    pthread_mutex_init(&g->lock, NULL);
+    g->fail_first = fail_first;
+    g->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    if (g->fd < 0 || bind(g->fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        listen(g->fd, 16) != 0 || getsockname(g->fd, (struct sockaddr *)&sa, &sl) != 0)
+        return -1;
+    g->port = ntohs(sa.sin_port);
+    return pthread_create(&g->thread, NULL, gw_main, g) == 0 ? 0 : -1;
+}
+
+/* gw_stop - stop the thread, close */
+static void gw_stop(gateway_t *g)
+{
+    atomic_store(&g->stop, true);
+    pthread_join(g->thread, NULL);
+    close(g->fd);
+    pthread_mutex_destroy(&g->lock);
+}
+
+/* gw_counts - requests and 200s so far */
+static void gw_counts(gateway_t *g, int *requests, int *ok)
+{
+    pthread_mutex_lock(&g->lock);
+    *requests = g->requests;
+    *ok = g->ok;
+    pthread_mutex_unlock(&g->lock);
+}
+
+/* sms_config - a copy of the test config with the gateway and a token file */
+static int sms_config(gateway_t *g, char *path, size_t size)
+{
+    char token[600], to[1400];
+    snprintf(token, sizeof token, "%s/sms.token", H.dir);
+    FILE *f = fopen(token, "w");
+    if (!f)
+        return -1;
+    fputs("test-token-123\n", f);
+    fclose(f);
+    snprintf(path, size, "%s/motcua-sms-%d.yaml", H.dir, g->port);
+    snprintf(to, sizeof to, "sms_url: \"http://127.0.0.1:%d/sms\"\n  sms_token_file: \"%s\"",
+             g->port, token);
+    return harness_config_copy(&H, path, "sms_url: \"\"", to);
+}
+
+/* --- fake SMTP server: one session at a time, no TLS offered ------------- */
+
+typedef struct smtp_fake {
+    int             fd, port;
+    pthread_t       thread;
+    atomic_bool     stop;
+    pthread_mutex_t lock;
+    int             messages;     /* messages accepted */
+    char            rcpt[256];    /* last RCPT TO argument */
+    char            data[16384];  /* last DATA content */
+} smtp_fake_t;
+
+/* smtp_line - read one CRLF line (bounded); -1 on EOF or timeout */
+static int smtp_line(int c, char *line, size_t size)
+{
+    size_t n = 0;
+    while (n + 1 < size) {
+        struct pollfd p = {c, POLLIN, 0};
+        if (poll(&p, 1, 3000) != 1 || recv(c, line + n, 1, 0) != 1)
+            return -1;
+        if (line[n++] == '\n')
+            break;
+    }
+    line[n] = '\0';
+    return 0;
+}
+
+/* smtp_say - send a reply line */
+static void smtp_say(int c, const char *text)
+{
+    ssize_t w = send(c, text, strlen(text), MSG_NOSIGNAL);
+    (void)w;
+}
+
+/* smtp_session - the happy path of RFC 5321 */
+static void smtp_session(smtp_fake_t *s, int c)
+{
+    char line[2048];
+    smtp_say(c, "220 fake ESMTP\r\n");
+    while (smtp_line(c, line, sizeof line) == 0) {
+        if (strncmp(line, "EHLO", 4) == 0) {
+            smtp_say(c, "250-fake\r\n250 8BITMIME\r\n");
+        } else if (strncmp(line, "RCPT TO:", 8) == 0) {
+            pthread_mutex_lock(&s->lock);
+            snprintf(s->rcpt, sizeof s->rcpt, "%.*s", (int)strcspn(line + 8, "\r\n"), line + 8);
+            pthread_mutex_unlock(&s->lock);
+            smtp_say(c, "250 OK\r\n");
+        } else if (strncmp(line, "DATA", 4) == 0) {
+            smtp_say(c, "354 go on\r\n");
+            char data[16384];
+            size_t n = 0;
+            while (smtp_line(c, line, sizeof line) == 0 && strcmp(line, ".\r\n") != 0) {
+                size_t l = strlen(line);
+                if (n + l < sizeof data) {
+                    memcpy(data + n, line, l);
+                    n += l;
+                }
+            }
+            data[n] = '\0';
+            pthread_mutex_lock(&s->lock);
+            memcpy(s->data, data, n + 1);
+            s->messages++;
+            pthread_mutex_unlock(&s->lock);
+            smtp_say(c, "250 queued\r\n");
+        } else if (strncmp(line, "QUIT", 4) == 0) {
+            smtp_say(c, "221 bye\r\n");
+            break;
+        } else {
+            smtp_say(c, "250 OK\r\n");
+        }
+    }
+    close(c);
+}
+
+/* smtp_main - accept until told to stop */
+static void *smtp_main(void *arg)
+{
+    smtp_fake_t *s = arg;
+    while (!atomic_load(&s->stop)) {
+        struct pollfd p = {s->fd, POLLIN, 0};
+        if (poll(&p, 1, 50) != 1)
+            continue;
+        int c = accept(s->fd, NULL, NULL);
+        if (c >= 0)
+            smtp_session(s, c);
+    }
+    return NULL;
+}
+
+/* smtp_start - listen on 127.0.0.1, a port the kernel picks */
+static int smtp_start(smtp_fake_t *s)
+{
+    memset(s, 0, sizeof *s);
+    pthread_mutex_init(&s->lock, NULL);
+    s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        listen(s->fd, 16) != 0 || getsockname(s->fd, (struct sockaddr *)&sa, &sl) != 0)
+        return -1;
+    s->port = ntohs(sa.sin_port);
+    return pthread_create(&s->thread, NULL, smtp_main, s) == 0 ? 0 : -1;
+}
+
+/* smtp_stop - stop the thread, close */
+static void smtp_stop(smtp_fake_t *s)
+{
+    atomic_store(&s->stop, true);
+    pthread_join(s->thread, NULL);
+    close(s->fd);
+    pthread_mutex_destroy(&s->lock);
+}
+
+/* b64_decode - standard base64 (whitespace skipped) into out; bytes written */
+static size_t b64_decode(const char *in, size_t len, char *out, size_t size)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned v = 0;
+    int bits = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < len && in[i] != '='; i++) {
+        const char *p = strchr(a, in[i]);
+        if (!p || !in[i])
+            continue;
+        v = (v << 6) | (unsigned)(p - a);
+        bits += 6;
+        if (bits >= 8 && n + 1 < size) {
+            bits -= 8;
+            out[n++] = (char)((v >> bits) & 0xff);
+        }
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* --- helpers -------------------------------------------------------------- */
+
+/* submit_one - a new dossier through intake; its code into code */
+static int submit_one(char *code, size_t size)
+{
+    harness_dossier_t d;
+    char id[64];
+    snprintf(id, sizeof id, "it-notify-%04d", ++n_sent);
+    harness_dossier_init(&d, id);
+    Motcua__V1__IntakeReply *r = NULL;
+    if (harness_request(&H, &d.request, 10000, &r) != 0)
+        return -1;
+    int ok = r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT;
+    if (ok && code)
+        snprintf(code, size, "%s", r->receipt->dossier_code);
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+    return ok ? 0 : -1;
+}
+
+/* wait_count - poll a count query until it equals want (or timeout) */
+static long wait_count(const char *sql, const char *param, long want, int timeout_ms)
+{
+    long v = -1;
+    for (int waited = 0; waited <= timeout_ms; waited += 50) {
+        v = harness_count(&H, sql, param);
+        if (v == want)
+            return v;
+        usleep(50000);
+    }
+    return v;
+}
+
+/* spool_files - *.txt files in the spool (hidden temporaries excluded) */
+static int spool_files(void)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/spool", H.dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' && strstr(e->d_name, ".txt"))
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* read_spool - the spool file of a notification id, malloc'd; NULL if none */
+static char *read_spool(long id)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/spool/%ld.txt", H.dir, id);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *text = calloc(1, 65536);
+    size_t n = text ? fread(text, 1, 65535, f) : 0;
+    (void)n;
+    fclose(f);
+    return text;
+}
+
+static const char *const SENT_ALL = "SELECT count(*) FROM notification WHERE state = 1";
+
+/* --- tests ---------------------------------------------------------------- */
+
+MC_TEST(each_dossier_gets_one_received_file_across_restart)
+{
+    pid_t a = harness_start_daemon(&H, "notify", NULL, "notify-a.log");
+    REQUIRE(a > 0);
+    char code[64];
+    for (int i = 0; i < 3; i++)
+        CHECK(submit_one(code, sizeof code) == 0);
+    CHECK_INT(wait_count(SENT_ALL, NULL, 3, 15000), 3);
+    CHECK_INT(spool_files(), 3);
+    CHECK_INT(harness_stop_daemon(a, SIGTERM), 0);
+
+    /* queued while notify is down, sent after the restart; nothing twice */
+    for (int i = 0; i < 2; i++)
+        CHECK(submit_one(code, sizeof code) == 0);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification WHERE state = 0", NULL), 2);
+    a = harness_start_daemon(&H, "notify", NULL, "notify-a.log");
+    REQUIRE(a > 0);
+    CHECK_INT(wait_count(SENT_ALL, NULL, 5, 15000), 5);
+    CHECK_INT(harness_stop_daemon(a, SIGTERM), 0);
+    CHECK_INT(spool_files(), 5);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification WHERE kind = 'received'"
+                                " AND channel = 'spool' AND attempts = 1 AND sent_at IS NOT NULL", NULL), 5);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification_attempt WHERE channel = 'spool' AND ok", NULL), 5);
+    /* the file is named by the notification id and says what it is */
+    long id = harness_count(&H, "SELECT n.id FROM notification n JOIN dossier d ON d.id = n.dossier_id"
+                                " WHERE d.code = $1", code);
+    char *text = read_spool(id);
+    REQUIRE(text);
+    CHECK(strstr(text, "Kind: received\n"));
+    CHECK(strstr(text, code));
+    CHECK(strstr(text, "Phone: 0912345678\n"));
+    CHECK(strstr(text, "To: minh.tran@example.vn\n"));
+    CHECK(strstr(text, "Đã tiếp nhận hồ sơ"));
+    CHECK(strstr(text, "Kính gửi Trần Văn Minh"));
+    free(text);
+}
+
+MC_TEST(two_instances_never_send_one_message_twice)
+{
+    gateway_t g;
+    REQUIRE(gw_start(&g, 0) == 0);
+    char config[700];
+    REQUIRE(sms_config(&g, config, sizeof config) == 0);
+    long before = harness_count(&H, SENT_ALL, NULL);
+    /* queue first, so both instances start with the same backlog */
+    char code[64];
+    enum { N = 24 };
+    for (int i = 0; i < N; i++)
+        CHECK(submit_one(code, sizeof code) == 0);
+    pid_t b = harness_start_daemon(&H, "notify", config, "notify-b.log");
+    pid_t c = harness_start_daemon(&H, "notify", config, "notify-c.log");
+    CHECK(b > 0 && c > 0);
+    CHECK_INT(wait_count(SENT_ALL, NULL, before + N, 20000), before + N);
+    usleep(300000); /* a duplicate would show up by now */
+    CHECK_INT(harness_stop_daemon(b, SIGTERM), 0);
+    CHECK_INT(harness_stop_daemon(c, SIGTERM), 0);
+    int requests = 0, ok = 0;
+    gw_counts(&g, &requests, &ok);
+    CHECK_INT(requests, N);
+    CHECK_INT(ok, N);
+    CHECK_INT(spool_files(), before + N);
+    /* one successful try per channel per notification, none failed */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM (SELECT notification_id, channel FROM notification_attempt"
+                                " GROUP BY 1, 2 HAVING count(*) > 1) dup", NULL), 0);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification WHERE channel = 'spool,sms'", NULL), N);
+    /* both instances did work (not a proof of concurrency, but a sign of it) */
+    CHECK_INT(harness_run("grep -q notification_sent %s/notify-b.log", H.dir), 0);
+    CHECK_INT(harness_run("grep -q notification_sent %s/notify-c.log", H.dir), 0);
+    gw_stop(&g);
+}
+
+MC_TEST(failing_gateway_is_retried_with_backoff_and_sms_goes_once)
+{
+    gateway_t g;
+    REQUIRE(gw_start(&g, 2) == 0);
+    char config[700];
+    REQUIRE(sms_config(&g, config, sizeof config) == 0);
+    pid_t d = harness_start_daemon(&H, "notify", config, "notify-d.log");
+    REQUIRE(d > 0);
+    char code[64];
+    REQUIRE(submit_one(code, sizeof code) == 0);
+    CHECK_INT(wait_count("SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
+                         " WHERE d.code = $1 AND n.state = 1", code, 1, 15000), 1);
+    CHECK_INT(harness_stop_daemon(d, SIGTERM), 0);
+    int requests = 0, ok = 0;
+    gw_counts(&g, &requests, &ok);
+    CHECK_INT(requests, 3);
+    CHECK_INT(ok, 1);
+    /* what the gateway got: the token, the phone and the code */
+    CHECK_STR(g.auth[2], "Bearer test-token-123");
+    CHECK(strstr(g.body[2], "\"to\":\"0912345678\""));
+    CHECK(strstr(g.body[2], code));
+    CHECK(strstr(g.body[2], "đã tiếp nhận hồ sơ"));
+    /* the record: two failed SMS tries, then one good; the spool only once */
+    const char *per = "SELECT count(*) FROM notification_attempt a JOIN notification n ON n.id = a.notification_id"
+                      " JOIN dossier d ON d.id = n.dossier_id WHERE d.code = $1";
+    char sql[512];
+    snprintf(sql, sizeof sql, "%s AND a.channel = 'sms' AND NOT a.ok AND a.error = 'sms: http 500'", per);
+    CHECK_INT(harness_count(&H, sql, code), 2);
+    snprintf(sql, sizeof sql, "%s AND a.channel = 'sms' AND a.ok", per);
+    CHECK_INT(harness_count(&H, sql, code), 1);
+    snprintf(sql, sizeof sql, "%s AND a.channel = 'spool'", per);
+    CHECK_INT(harness_count(&H, sql, code), 1);
+    CHECK_INT(harness_count(&H, "SELECT n.attempts FROM notification n JOIN dossier d ON d.id = n.dossier_id"
+                                " WHERE d.code = $1", code), 3);
+    /* backoff doubles: 200 ms, then 400 ms (config retry_initial_ms 200) */
+    PGresult *res = PQexecParams(harness_db(&H),
+        "SELECT (extract(epoch FROM a.at) * 1000)::bigint FROM notification_attempt a"
+        " JOIN notification n ON n.id = a.notification_id JOIN dossier d ON d.id = n.dossier_id"
+        " WHERE d.code = $1 AND a.channel = 'sms' ORDER BY a.id", 1, NULL, (const char *[]){code},
+        NULL, NULL, 0);
+    REQUIRE(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 3);
+    long t0 = atol(PQgetvalue(res, 0, 0)), t1 = atol(PQgetvalue(res, 1, 0)),
+         t2 = atol(PQgetvalue(res, 2, 0));
+    PQclear(res);
+    CHECK(t1 - t0 >= 190);
+    CHECK(t2 - t1 >= 390);
+    gw_stop(&g);
+}
+
+/* insert_notice - a notification of another kind, as a pipeline daemon would queue it */
+static long insert_notice(const char *code, const char *kind, const char *data_sql)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
+             " SELECT id, '%s', code || '/%s', %s FROM dossier WHERE code = $1 RETURNING id",
+             kind, kind, data_sql);
+    return harness_count(&H, sql, code);
+}
+
+MC_TEST(other_kinds_render_vietnamese_with_code_and_dates)
+{
+    char code[64];
+    REQUIRE(submit_one(code, sizeof code) == 0);
+    long due = harness_count(&H, "SELECT extract(epoch FROM due_at)::bigint FROM dossier WHERE code = $1", code);
+    REQUIRE(due > 0);
+    long new_due = due + 5 * 86400;
+    char new_due_sql[256];
+    snprintf(new_due_sql, sizeof new_due_sql,
+             "jsonb_build_object('reason', 'Cần xác minh thêm với cơ quan công an', 'new_due', %ld)", new_due);
+    long late = insert_notice(code, "late", new_due_sql);
+    long supp = insert_notice(code, "supplement_requested",
+                              "'{\"missing\": [\"Giấy chứng sinh (bản chính)\", \"Giấy xác nhận nơi cư trú\"]}'::jsonb");
+    long ready = insert_notice(code, "result_ready", "'{}'::jsonb");
+    long refused = insert_notice(code, "refused", "'{\"reason\": \"Không thuộc thẩm quyền giải quyết\"}'::jsonb");
+    long withdrawn = insert_notice(code, "withdrawn", "'{}'::jsonb");
+    REQUIRE(late > 0 && supp > 0 && ready > 0 && refused > 0 && withdrawn > 0);
+    pid_t e = harness_start_daemon(&H, "notify", NULL, "notify-e.log");
+    REQUIRE(e > 0);
+    CHECK_INT(wait_count("SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
+                         " WHERE d.code = $1 AND n.state = 1", code, 6, 15000), 6);
+    CHECK_INT(harness_stop_daemon(e, SIGTERM), 0);
+
+    char due_text[32], new_due_text[32];
+    mc_date_t dd = mc_date_of(due, NULL), nd = mc_date_of(new_due, NULL);
+    snprintf(due_text, sizeof due_text, "%02d/%02d/%04d", dd.day, dd.month, dd.year);
+    snprintf(new_due_text, sizeof new_due_text, "%02d/%02d/%04d", nd.day, nd.month, nd.year);
+
+    char *t = read_spool(late);
+    REQUIRE(t);
+    CHECK(strstr(t, "Kind: late\n"));
+    CHECK(strstr(t, code));
+    CHECK(strstr(t, due_text));
+    CHECK(strstr(t, new_due_text));
+    CHECK(strstr(t, "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"));
+    CHECK(strstr(t, "Subject: Phiếu xin lỗi và hẹn lại ngày trả kết quả"));
+    CHECK(strstr(t, "Lý do: Cần xác minh thêm với cơ quan công an"));
+    CHECK(strstr(t, "thành thật xin lỗi"));
+    CHECK(strstr(t, "Thủ tục") || strstr(t, "khai sinh"));
+    free(t);
+
+    t = read_spool(supp);
+    REQUIRE(t);
+    CHECK(strstr(t, code));
+    CHECK(strstr(t, "Giấy chứng sinh (bản chính); Giấy xác nhận nơi cư trú"));
+    CHECK(strstr(t, "bổ sung"));
+    free(t);
+
+    t = read_spool(ready);
+    REQUIRE(t);
+    CHECK(strstr(t, code));
+    CHECK(strstr(t, due_text));
+    CHECK(strstr(t, "đã có kết quả"));
+    CHECK(strstr(t, "Kim Liên, Hà Nội")); /* where to collect it */
+    free(t);
+
+    t = read_spool(refused);
+    REQUIRE(t);
+    CHECK(strstr(t, code));
+    CHECK(strstr(t, "Không thuộc thẩm quyền giải quyết"));
+    free(t);
+
+    t = read_spool(withdrawn);
+    REQUIRE(t);
+    CHECK(strstr(t, code));
+    CHECK(strstr(t, "rút hồ sơ"));
+    free(t);
+}
+
+MC_TEST(email_goes_out_as_mime_utf8)
+{
+    smtp_fake_t s;
+    REQUIRE(smtp_start(&s) == 0);
+    char config[700], to[300];
+    snprintf(config, sizeof config, "%s/motcua-smtp.yaml", H.dir);
+    snprintf(to, sizeof to, "sms_url: \"\"\n  smtp_url: \"smtp://127.0.0.1:%d\"\n"
+                            "  smtp_from: \"motcua@kimlien.gov.vn\"", s.port);
+    REQUIRE(harness_config_copy(&H, config, "sms_url: \"\"", to) == 0);
+    pid_t f = harness_start_daemon(&H, "notify", config, "notify-f.log");
+    REQUIRE(f > 0);
+    char code[64];
+    REQUIRE(submit_one(code, sizeof code) == 0);
+    CHECK_INT(wait_count("SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
+                         " WHERE d.code = $1 AND n.state = 1 AND n.channel = 'spool,email'", code, 1, 15000), 1);
+    CHECK_INT(harness_stop_daemon(f, SIGTERM), 0);
+    pthread_mutex_lock(&s.lock);
+    CHECK_INT(s.messages, 1);
+    CHECK_STR(s.rcpt, "<minh.tran@example.vn>");
+    CHECK(strstr(s.data, "From: <motcua@kimlien.gov.vn>\r\n"));
+    CHECK(strstr(s.data, "To: <minh.tran@example.vn>\r\n"));
+    CHECK(strstr(s.data, "MIME-Version: 1.0\r\n"));
+    CHECK(strstr(s.data, "Content-Type: text/plain; charset=UTF-8\r\n"));
+    CHECK(strstr(s.data, "Content-Transfer-Encoding: base64\r\n"));
+    /* the subject: encoded words, decoded and joined = the rendered text */
+    char subject[512] = "";
+    const char *p = strstr(s.data, "Subject: ");
+    REQUIRE(p);
+    const char *end = strstr(p, "\r\nMessage-ID:");
+    REQUIRE(end);
+    for (const char *w = p; (w = strstr(w, "=?UTF-8?B?")) && w < end;) {
+        w += 10;
+        const char *q = strstr(w, "?=");
+        REQUIRE(q);
+        size_t used = strlen(subject);
+        b64_decode(w, (size_t)(q - w), subject + used, sizeof subject - used);
+        w = q + 2;
+    }
+    char want[256];
+    snprintf(want, sizeof want, "Đã tiếp nhận hồ sơ %s", code);
+    CHECK_STR(subject, want);
+    /* the body decodes to the Vietnamese text with CRLF line ends */
+    const char *body = strstr(s.data, "\r\n\r\n");
+    REQUIRE(body);
+    char text[8192];
+    b64_decode(body + 4, strlen(body + 4), text, sizeof text);
+    CHECK(strstr(text, "Kính gửi Trần Văn Minh,\r\n"));
+    CHECK(strstr(text, code));
+    pthread_mutex_unlock(&s.lock);
+    smtp_stop(&s);
+}
+
+MC_TEST(no_personal_data_in_notify_logs)
+{
+    /* every instance of this program logged to notify-*.log */
+    CHECK_INT(harness_run("cat %s/notify-*.log | grep -q notification_sent", H.dir), 0);
+    const char *secrets[] = {"0912345678", "minh.tran@example.vn", "Trần Văn Minh", "001085012345",
+                             "test-token-123"};
+    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
+        int found = harness_run("cat %s/notify-*.log | grep -q -F '%s'", H.dir, secrets[i]);
+        if (found != 1)
+            printf("  FAIL personal data or secret in the notify log: item %zu\n", i);
+        CHECK_INT(found, 1);
+    }
+    /* nor in the stored error text */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification_attempt WHERE error LIKE '%0912345678%'"
+                                " OR error LIKE '%@%'", NULL), 0);
+}
+
+MC_TEST(bad_placeholder_is_a_config_error)
+{
+    char bad[600], config[700], to[700];
+    snprintf(bad, sizeof bad, "%s/bad-notifications.yaml", H.dir);
+    CHECK_INT(harness_run("sed 's/{due}/{deu}/' %s/config/notifications.yaml > %s", H.repo, bad), 0);
+    snprintf(config, sizeof config, "%s/motcua-bad.yaml", H.dir);
+    snprintf(to, sizeof to, "notifications: %s\n", bad);
+    char from[700];
+    snprintf(from, sizeof from, "notifications: %s/config/notifications.yaml\n", H.repo);
+    REQUIRE(harness_config_copy(&H, config, from, to) == 0);
+    CHECK_INT(harness_run("%s/bin/motcua-notify -c %s --check > %s/check.out 2>&1", H.build, config,
+                          H.dir), 78);
+    CHECK_INT(harness_run("grep -q \"unknown placeholder '{deu}'\" %s/check.out", H.dir), 0);
+    CHECK_INT(harness_run("grep -q 'bad-notifications.yaml:[0-9]*:[0-9]*:' %s/check.out", H.dir), 0);
+    CHECK_INT(harness_run("%s/bin/motcua-notify -c %s --check > /dev/null 2>&1", H.build, H.config), 0);
+}
+
+int main(void)
+{
+    if (harness_setup(&H, "notify", 2) != 0 || harness_start_intake(&H) != 0) {
+        printf("it_notify: setup failed\n");
+        harness_teardown(&H);
+        printf("it_notify: 0 passed, 1 failed\n");
+        return 1;
+    }
+    mc_test_run(each_dossier_gets_one_received_file_across_restart);
+    mc_test_run(two_instances_never_send_one_message_twice);
+    mc_test_run(failing_gateway_is_retried_with_backoff_and_sms_goes_once);
+    mc_test_run(other_kinds_render_vietnamese_with_code_and_dates);
+    mc_test_run(email_goes_out_as_mime_utf8);
+    mc_test_run(no_personal_data_in_notify_logs);
+    mc_test_run(bad_placeholder_is_a_config_error);
+    harness_teardown(&H);
+    return mc_test_done("it_notify");
+}
