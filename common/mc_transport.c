@@ -100,6 +100,60 @@ void *mc_transport_connect(int type, const char *endpoint, const mc_socket_opts_
     return s;
 }
 
+/* set_text_opt - a string socket option (CURVE keys are 40-character Z85) */
+static int set_text_opt(void *s, int option, const char *value)
+{
+    return zmq_setsockopt(s, option, value, strlen(value));
+}
+
+/* mc_transport_bind_curve_server - CURVE options must be set before bind */
+void *mc_transport_bind_curve_server(int type, const char *endpoint, const mc_socket_opts_t *opts,
+                                     const char *secret_z85, const char *zap_domain,
+                                     mc_err_t *err)
+{
+    void *s = make_socket(type, opts, err);
+    if (!s)
+        return NULL;
+    int one = 1;
+    if (zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+        set_text_opt(s, ZMQ_CURVE_SECRETKEY, secret_z85) != 0 ||
+        set_text_opt(s, ZMQ_ZAP_DOMAIN, zap_domain) != 0) {
+        mc_err_add(err, "transport: CURVE server options: %s", zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
+    if (zmq_bind(s, endpoint) != 0) {
+        mc_err_add(err, "transport: cannot bind %s: %s", endpoint, zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* mc_transport_connect_curve_client - CURVE options must be set before connect */
+void *mc_transport_connect_curve_client(int type, const char *endpoint,
+                                        const mc_socket_opts_t *opts, const char *server_public_z85,
+                                        const char *public_z85, const char *secret_z85,
+                                        mc_err_t *err)
+{
+    void *s = make_socket(type, opts, err);
+    if (!s)
+        return NULL;
+    if (set_text_opt(s, ZMQ_CURVE_SERVERKEY, server_public_z85) != 0 ||
+        set_text_opt(s, ZMQ_CURVE_PUBLICKEY, public_z85) != 0 ||
+        set_text_opt(s, ZMQ_CURVE_SECRETKEY, secret_z85) != 0) {
+        mc_err_add(err, "transport: CURVE client options: %s", zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
+    if (zmq_connect(s, endpoint) != 0) {
+        mc_err_add(err, "transport: cannot connect %s: %s", endpoint, zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
 /* mc_transport_close - close and NULL */
 void mc_transport_close(void **socket)
 {

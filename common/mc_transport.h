@@ -37,6 +37,25 @@ void *mc_transport_bind(int type, const char *endpoint, const mc_socket_opts_t *
 void *mc_transport_connect(int type, const char *endpoint, const mc_socket_opts_t *opts,
                            mc_err_t *err);
 
+/*
+ * mc_transport_bind_curve_server - a socket of type bound to endpoint as a
+ * CURVE server with the given secret key (Z85). zap_domain names the ZAP
+ * domain; a ZAP handler (mc_zap_start) must already be running, or libzmq
+ * would let every client in.
+ */
+void *mc_transport_bind_curve_server(int type, const char *endpoint, const mc_socket_opts_t *opts,
+                                     const char *secret_z85, const char *zap_domain,
+                                     mc_err_t *err);
+
+/*
+ * mc_transport_connect_curve_client - a socket of type connected to
+ * endpoint as a CURVE client: our keypair (Z85) and the server's public key.
+ */
+void *mc_transport_connect_curve_client(int type, const char *endpoint,
+                                        const mc_socket_opts_t *opts, const char *server_public_z85,
+                                        const char *public_z85, const char *secret_z85,
+                                        mc_err_t *err);
+
 /* mc_transport_close - close and NULL the caller's pointer */
 void mc_transport_close(void **socket);
 

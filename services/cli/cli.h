@@ -90,6 +90,21 @@ int cli_config(cli_ctx_t *ctx, int argc, char **argv);
 /* cli_load - `motcua load --rate R --count N ...` */
 int cli_load(cli_ctx_t *ctx, int argc, char **argv);
 
+/* cli_supplement - `motcua supplement FILE.yaml [--json]` (cli_followup.c) */
+int cli_supplement(cli_ctx_t *ctx, int argc, char **argv);
+
+/* cli_withdraw - `motcua withdraw CODE --id SUBMISSION_ID [--reason TEXT] [--json]` (cli_followup.c) */
+int cli_withdraw(cli_ctx_t *ctx, int argc, char **argv);
+
+/* cli_keygen - `motcua keygen NAME [--dir D]` (cli_agency.c) */
+int cli_keygen(cli_ctx_t *ctx, int argc, char **argv);
+
+/* cli_deadletters - `motcua deadletters [--json]` (cli_agency.c) */
+int cli_deadletters(cli_ctx_t *ctx, int argc, char **argv);
+
+/* cli_requeue - `motcua requeue CASE_ID` (cli_agency.c) */
+int cli_requeue(cli_ctx_t *ctx, int argc, char **argv);
+
 /* --- cli_submit.c: one exchange with the intake daemon ------------------- */
 
 /*

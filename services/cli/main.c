@@ -21,9 +21,15 @@ static const char usage_text[] =
     "commands:\n"
     "  submit FILE.yaml [--json]   hand in a dossier, print the receipt\n"
     "  status CODE [--json]        where is the dossier with this code\n"
+    "  supplement FILE.yaml        hand in the documents a dossier waits for\n"
+    "  withdraw CODE --id ID [--reason TEXT]\n"
+    "                              withdraw a dossier (before its result is ready)\n"
     "  migrate                     bring the database schema up to date\n"
     "  config check [FILE]         load the configuration and report problems\n"
     "  load --rate R --count N     generate load against the intake daemon\n"
+    "  keygen NAME [--dir D]       make a CURVE keypair (NAME.key secret, NAME.pub)\n"
+    "  deadletters [--json]        cases agencies never acknowledged\n"
+    "  requeue CASE_ID             send a dead letter again\n"
     "\n"
     "options:\n"
     "  -c, --config FILE           configuration (default: $MOTCUA_CONFIG,\n"
@@ -159,6 +165,8 @@ int main(int argc, char **argv)
     } commands[] = {
         { "submit", cli_submit },   { "status", cli_status }, { "migrate", cli_migrate },
         { "config", cli_config },   { "load", cli_load },
+        { "keygen", cli_keygen }, { "deadletters", cli_deadletters }, { "requeue", cli_requeue },
+        { "supplement", cli_supplement }, { "withdraw", cli_withdraw },
     };
     const char *name = argv[i];
     if (strcmp(name, "help") == 0) {

@@ -8,6 +8,12 @@
  * network only when a worker is free to take it: back-pressure, not
  * unbounded queues. Workers never touch the public socket; the broker never
  * touches the store.
+ *
+ * Events: after a commit a handler notes a motcua.v1.PipelineEvent in its
+ * context (intake_note_event); the worker sends it to the broker as a second
+ * frame behind the reply, and the broker publishes it on
+ * intake.events_endpoint after the reply has left. Only the broker touches
+ * the PUB socket; a receipt never waits for an event.
  */
 #ifndef INTAKE_H
 #define INTAKE_H
@@ -45,7 +51,12 @@ typedef struct intake_ctx {
     mc_store_t     *store;        /* this worker's store */
     int64_t         next_connect; /* monotonic ms before which we do not reconnect */
     int             worker;       /* worker number, for logs */
+    int             event_kind;   /* set by a handler after a commit: PipelineEvent kind to publish, 0 none */
+    char            event_code[64]; /* the dossier code of that event */
 } intake_ctx_t;
+
+/* intake_note_event - remember a PipelineEvent for the broker to publish after the reply */
+void intake_note_event(intake_ctx_t *ctx, int kind, const char *code);
 
 /* intake_store_ready - connected, or reconnected now if the backoff allows */
 int intake_store_ready(intake_ctx_t *ctx);
@@ -60,6 +71,14 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
 /* intake_status - StatusQuery: state and history */
 void intake_status(intake_ctx_t *ctx, const Motcua__V1__StatusQuery *query,
                    intake_reply_t *reply);
+
+/* intake_supplement - SupplementDossier: documents added, the clock restarts (intake_followup.c) */
+void intake_supplement(intake_ctx_t *ctx, const Motcua__V1__SupplementDossier *supplement,
+                       intake_reply_t *reply);
+
+/* intake_withdraw - WithdrawDossier: the applicant withdraws (intake_followup.c) */
+void intake_withdraw(intake_ctx_t *ctx, const Motcua__V1__WithdrawDossier *withdraw,
+                     intake_reply_t *reply);
 
 /* the server */
 typedef struct intake_server intake_server_t;

@@ -18,6 +18,7 @@
 #include "mc_log.h"
 #include "mc_sha256.h"
 #include "mc_validate.h"
+#include "motcua/v1/pipeline.pb-c.h"
 
 /* intake_now_ms - monotonic milliseconds */
 int64_t intake_now_ms(void)
@@ -269,6 +270,7 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
     /* committed: only now may the receipt leave */
     intake_reply_clear(reply);
     *reply = packed;
+    intake_note_event(ctx, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_DOSSIER_RECEIVED, code);
     mc_log(MC_LOG_INFO, "receipt", "worker=%d code=%s procedure=%s ward=%s channel=%d ms=%lld",
            ctx->worker, code, proc->code, ward->code, (int)d->channel,
            (long long)(intake_now_ms() - started));
@@ -378,9 +380,15 @@ void intake_handle(intake_ctx_t *ctx, const uint8_t *frame, size_t length, intak
     case MOTCUA__V1__INTAKE_REQUEST__BODY_STATUS:
         intake_status(ctx, req->status, reply);
         break;
+    case MOTCUA__V1__INTAKE_REQUEST__BODY_SUPPLEMENT:
+        intake_supplement(ctx, req->supplement, reply);
+        break;
+    case MOTCUA__V1__INTAKE_REQUEST__BODY_WITHDRAW:
+        intake_withdraw(ctx, req->withdraw, reply);
+        break;
     default:
         intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_MALFORMED, "body",
-                               "Yêu cầu không có nội dung (submit hoặc status).", 0);
+                               "Yêu cầu không có nội dung (submit, status, supplement hoặc withdraw).", 0);
         break;
     }
     motcua__v1__intake_request__free_unpacked(req, NULL);

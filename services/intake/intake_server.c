@@ -22,6 +22,7 @@
 
 #include "mc_log.h"
 #include "mc_transport.h"
+#include "motcua/v1/pipeline.pb-c.h"
 
 #define BACKEND_ENDPOINT "inproc://intake-workers"
 #define MAX_FRAMES       4 /* identity, delimiter, payload: anything longer is malformed */
@@ -43,6 +44,7 @@ struct intake_server {
     const mc_cfg_t  *cfg;      /* configuration */
     void            *frontend; /* public ROUTER */
     void            *backend;  /* inproc ROUTER to the workers */
+    void            *events;   /* PUB on intake.events_endpoint, NULL if it could not bind */
     intake_worker_t *workers;  /* cfg->intake.workers entries */
     int              n_workers;/* entries in workers */
     int              n_free;   /* workers known and not busy */
@@ -89,12 +91,27 @@ static void *worker_main(void *arg)
             break;
         }
         intake_reply_t reply = {0};
+        ctx.event_kind = 0;
         intake_handle(&ctx, zmq_msg_data(&req), n, &reply);
         zmq_msg_close(&req);
         if (!reply.bytes) /* invariant: every request is answered */
             intake_reply_rejection(&reply, MOTCUA__V1__REASON__REASON_INTERNAL, "",
                                    "Lỗi hệ thống.", cfg->intake.retry_after_ms);
-        zmq_send(sock, reply.bytes ? reply.bytes : (const uint8_t *)"", reply.length, 0);
+        /* a committed change travels behind the reply as a second frame: the
+         * broker publishes it after the reply has gone (workers never touch PUB) */
+        uint8_t event[160];
+        size_t event_len = 0;
+        if (ctx.event_kind) {
+            Motcua__V1__PipelineEvent ev = MOTCUA__V1__PIPELINE_EVENT__INIT;
+            ev.kind = (Motcua__V1__PipelineEvent__Kind)ctx.event_kind;
+            ev.dossier_code = ctx.event_code;
+            if (motcua__v1__pipeline_event__get_packed_size(&ev) <= sizeof event)
+                event_len = motcua__v1__pipeline_event__pack(&ev, event);
+        }
+        zmq_send(sock, reply.bytes ? reply.bytes : (const uint8_t *)"", reply.length,
+                 event_len ? ZMQ_SNDMORE : 0);
+        if (event_len)
+            zmq_send(sock, event, event_len, 0);
         intake_reply_clear(&reply);
     }
     mc_store_destroy(&ctx.store);
@@ -124,6 +141,18 @@ intake_server_t *intake_server_new(const mc_cfg_t *cfg, mc_err_t *err)
     if (!s->backend) {
         intake_server_destroy(&s);
         return NULL;
+    }
+    /* events only make the router quicker (it polls the store anyway), so a
+     * failed bind is a warning, not a reason to refuse dossiers */
+    mc_socket_opts_t pub = {.send_hwm = 10000, .linger_ms = 0};
+    mc_err_t perr;
+    mc_err_clear(&perr);
+    s->events = mc_transport_bind(ZMQ_PUB, cfg->intake.events_endpoint, &pub, &perr);
+    if (!s->events) {
+        char line[300], quoted[340];
+        mc_log(MC_LOG_WARNING, "events_unavailable", "endpoint=%s error=%s",
+               cfg->intake.events_endpoint,
+               mc_log_quote(mc_err_first(&perr, line, sizeof line), quoted, sizeof quoted));
     }
     for (int i = 0; i < s->n_workers; i++) {
         intake_worker_t *w = &s->workers[i];
@@ -272,7 +301,7 @@ static void on_backend(intake_server_t *s)
     int n = read_message(s->backend, frames, MAX_FRAMES, &overflow);
     if (n <= 0)
         return;
-    if (n != 2 || overflow) {
+    if ((n != 2 && n != 3) || overflow) {
         mc_log(MC_LOG_ERR, "invariant_broken", "what=worker_frames n=%d", n);
         goto done;
     }
@@ -296,6 +325,8 @@ static void on_backend(intake_server_t *s)
     }
     send_to_client(s, w->envelope, w->envelope_frames, zmq_msg_data(&frames[1]),
                    zmq_msg_size(&frames[1]));
+    if (n == 3 && s->events) /* after the reply, never blocking */
+        zmq_send(s->events, zmq_msg_data(&frames[2]), zmq_msg_size(&frames[2]), ZMQ_DONTWAIT);
     for (int i = 0; i < w->envelope_frames; i++)
         zmq_msg_close(&w->envelope[i]);
     w->envelope_frames = 0;
@@ -395,6 +426,7 @@ void intake_server_destroy(intake_server_t **server)
     }
     mc_transport_close(&s->frontend);
     mc_transport_close(&s->backend);
+    mc_transport_close(&s->events);
     if (!all_stoppable) {
         mc_transport_term(); /* wakes stuck workers with ETERM */
         for (int i = 0; s->workers && i < s->n_workers; i++)

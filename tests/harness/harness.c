@@ -269,6 +269,80 @@ int harness_signal_intake(harness_t *h, int sig)
     return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
 }
 
+/* harness_free_port - the same choice the setup makes for its own ports */
+int harness_free_port(int avoid)
+{
+    return free_port(avoid);
+}
+
+/* harness_config_append - more sections for the generated motcua.yaml */
+int harness_config_append(harness_t *h, const char *fmt, ...)
+{
+    FILE *f = fopen(h->config, "a");
+    if (!f)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    return fclose(f);
+}
+
+/* spawn_program - fork/exec bin with argv, output to log, env NOTIFY_SOCKET if notify */
+static pid_t spawn_program(const char *bin, const char *const *argv, const char *log, const char *notify)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+    }
+    if (notify)
+        setenv("NOTIFY_SOCKET", notify, 1);
+    else
+        unsetenv("NOTIFY_SOCKET");
+    execv(bin, (char *const *)argv);
+    _exit(127);
+}
+
+/* harness_spawn - any program of the build, no readiness wait */
+pid_t harness_spawn(harness_t *h, const char *program, const char *log, const char *const *args)
+{
+    char bin[512], log_path[512];
+    const char *argv[64];
+    size_t n = 0;
+    snprintf(bin, sizeof bin, "%s/bin/%s", h->build, program);
+    snprintf(log_path, sizeof log_path, "%s/%s", h->dir, log);
+    argv[n++] = bin;
+    for (size_t i = 0; args && args[i] && n < 63; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    return spawn_program(bin, argv, log_path, NULL);
+}
+
+/* harness_wait_exit - reap within ms */
+int harness_wait_exit(pid_t *pid, int ms)
+{
+    if (!pid || *pid <= 0)
+        return -1;
+    int st = 0;
+    int64_t deadline = now_ms() + ms;
+    for (;;) {
+        pid_t r = waitpid(*pid, &st, WNOHANG);
+        if (r == *pid)
+            break;
+        if (r < 0 || now_ms() > deadline)
+            return -1;
+        usleep(10000);
+    }
+    *pid = 0;
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
+}
+
 /* harness_teardown - stop all and clean up */
 void harness_teardown(harness_t *h)
 {

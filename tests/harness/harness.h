@@ -53,6 +53,21 @@ int harness_start_intake(harness_t *h);
 /* harness_signal_intake - send sig, wait for exit; returns exit status, 128+sig if killed */
 int harness_signal_intake(harness_t *h, int sig);
 
+/* harness_free_port - a TCP port on 127.0.0.1 nobody holds now (not avoid); -1 if none */
+int harness_free_port(int avoid);
+
+/* harness_config_append - append text (whole top-level YAML sections) to the config */
+int harness_config_append(harness_t *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * harness_spawn - start build/bin/PROGRAM with argv (NULL-terminated, without
+ * argv[0]), output appended to DIR/LOG; no readiness wait. Returns the pid or -1.
+ */
+pid_t harness_spawn(harness_t *h, const char *program, const char *log, const char *const *args);
+
+/* harness_wait_exit - wait up to ms for *pid to exit (then zero it); exit status, or -1 if still running */
+int harness_wait_exit(pid_t *pid, int ms);
+
 /* harness_pg_stop / harness_pg_start - stop (fast) or start the cluster again */
 int harness_pg_stop(harness_t *h);
 int harness_pg_start(harness_t *h);

@@ -1,0 +1,269 @@
+/*
+ * mc_curve - CURVE keys and the ZAP handler (contract in mc_curve.h).
+ *
+ * The ZAP handler is the only place where a connection gets an identity:
+ * libzmq asks it during the CURVE handshake, before any frame is delivered,
+ * and stamps every later frame of that connection with the user id we
+ * return. So "which agency sent this" is answered by the key the peer
+ * proved it holds, never by anything the peer writes in a payload.
+ */
+#include "mc_curve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "mc_log.h"
+#include "mc_transport.h"
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+
+/* mc_curve_keypair - zmq_curve_keypair with our error reporting */
+int mc_curve_keypair(char public_z85[MC_CURVE_KEY_LEN + 1], char secret_z85[MC_CURVE_KEY_LEN + 1],
+                     mc_err_t *err)
+{
+    if (zmq_curve_keypair(public_z85, secret_z85) != 0) {
+        mc_err_add(err, "curve: cannot make a keypair: %s (libzmq without CURVE?)",
+                   zmq_strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* mc_curve_key_valid - 40 Z85 characters that decode */
+bool mc_curve_key_valid(const char *z85)
+{
+    if (!z85 || strlen(z85) != MC_CURVE_KEY_LEN)
+        return false;
+    uint8_t raw[32];
+    return zmq_z85_decode(raw, z85) != NULL;
+}
+
+/* mc_curve_public_of - derive the public key */
+int mc_curve_public_of(const char *secret_z85, char public_z85[MC_CURVE_KEY_LEN + 1],
+                       mc_err_t *err)
+{
+    if (!mc_curve_key_valid(secret_z85) || zmq_curve_public(public_z85, secret_z85) != 0) {
+        mc_err_add(err, "curve: not a valid secret key");
+        return -1;
+    }
+    return 0;
+}
+
+/* mc_curve_read_key - first non-comment line of a key file, checked */
+int mc_curve_read_key(const char *path, char z85[MC_CURVE_KEY_LEN + 1], mc_err_t *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        mc_err_add(err, "%s: cannot read key file: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[256];
+    int found = -1;
+    while (fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' ||
+                         line[n - 1] == '\t'))
+            line[--n] = '\0';
+        if (n == 0 || line[0] == '#')
+            continue;
+        if (mc_curve_key_valid(line)) {
+            memcpy(z85, line, MC_CURVE_KEY_LEN + 1);
+            found = 0;
+        }
+        break;
+    }
+    fclose(f);
+    if (found != 0)
+        mc_err_add(err, "%s: expected one CURVE key of 40 Z85 characters", path);
+    explicit_bzero(line, sizeof line); /* may have held a secret key */
+    return found;
+}
+
+/* write_key_file - create path exclusively with mode, write one line */
+static int write_key_file(const char *path, const char *comment, const char *key, mode_t mode,
+                          mc_err_t *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        mc_err_add(err, "%s: cannot create: %s", path, strerror(errno));
+        return -1;
+    }
+    fchmod(fd, mode); /* the umask must not widen or narrow what we promise */
+    char buf[256];
+    int n = snprintf(buf, sizeof buf, "# %s\n%s\n", comment, key);
+    int rc = (n > 0 && write(fd, buf, (size_t)n) == n && fsync(fd) == 0) ? 0 : -1;
+    explicit_bzero(buf, sizeof buf);
+    if (close(fd) != 0)
+        rc = -1;
+    if (rc != 0)
+        mc_err_add(err, "%s: cannot write: %s", path, strerror(errno));
+    return rc;
+}
+
+/* mc_curve_write_keys - NAME.key (0600) and NAME.pub */
+int mc_curve_write_keys(const char *dir, const char *name, char *public_z85, mc_err_t *err)
+{
+    char pub[MC_CURVE_KEY_LEN + 1], sec[MC_CURVE_KEY_LEN + 1];
+    if (mc_curve_keypair(pub, sec, err) != 0)
+        return -1;
+    char key_path[4096], pub_path[4096], comment[300];
+    snprintf(key_path, sizeof key_path, "%s/%s.key", dir, name);
+    snprintf(pub_path, sizeof pub_path, "%s/%s.pub", dir, name);
+    snprintf(comment, sizeof comment, "motcua CURVE secret key of %s: keep it private", name);
+    int rc = write_key_file(key_path, comment, sec, 0600, err);
+    explicit_bzero(sec, sizeof sec);
+    if (rc != 0)
+        return -1;
+    snprintf(comment, sizeof comment, "motcua CURVE public key of %s", name);
+    if (write_key_file(pub_path, comment, pub, 0644, err) != 0) {
+        unlink(key_path); /* half a keypair is worse than none */
+        return -1;
+    }
+    if (public_z85)
+        memcpy(public_z85, pub, sizeof pub);
+    return 0;
+}
+
+struct mc_zap {
+    void                *socket;   /* REP bound to ZAP_ENDPOINT, used by the thread only */
+    const mc_agencies_t *agencies; /* who may connect (not owned) */
+    pthread_t            thread;   /* the handler */
+    atomic_bool          stop;     /* set by mc_zap_stop */
+};
+
+/* frame_text - a received frame as a bounded string */
+static void frame_text(zmq_msg_t *m, char *buf, size_t size)
+{
+    size_t n = zmq_msg_size(m);
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, zmq_msg_data(m), n);
+    buf[n] = '\0';
+}
+
+/* zap_reply - the six reply frames of RFC 27 */
+static void zap_reply(void *s, const char *request_id, size_t request_id_len, const char *status,
+                      const char *text, const char *user_id)
+{
+    zmq_send(s, "1.0", 3, ZMQ_SNDMORE);
+    zmq_send(s, request_id, request_id_len, ZMQ_SNDMORE);
+    zmq_send(s, status, strlen(status), ZMQ_SNDMORE);
+    zmq_send(s, text, strlen(text), ZMQ_SNDMORE);
+    zmq_send(s, user_id, strlen(user_id), ZMQ_SNDMORE);
+    zmq_send(s, "", 0, 0);
+}
+
+/* zap_handle - read one request (all its frames) and answer it */
+static void zap_handle(mc_zap_t *zap)
+{
+    /* frames: version, request id, domain, address, identity, mechanism, credentials... */
+    zmq_msg_t frames[8];
+    int n = 0;
+    for (;;) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, zap->socket, 0) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        int more = zmq_msg_more(&m);
+        if (n < 8)
+            frames[n++] = m;
+        else
+            zmq_msg_close(&m);
+        if (!more)
+            break;
+    }
+    char version[8] = "", mechanism[16] = "", address[64] = "";
+    char request_id[256] = "";
+    size_t request_id_len = 0;
+    if (n >= 2) {
+        frame_text(&frames[0], version, sizeof version);
+        request_id_len = zmq_msg_size(&frames[1]) < sizeof request_id ? zmq_msg_size(&frames[1]) : 0;
+        memcpy(request_id, zmq_msg_data(&frames[1]), request_id_len);
+    }
+    if (n >= 6) {
+        frame_text(&frames[3], address, sizeof address);
+        frame_text(&frames[5], mechanism, sizeof mechanism);
+    }
+    const mc_agency_t *agency = NULL;
+    if (n >= 7 && strcmp(mechanism, "CURVE") == 0 && zmq_msg_size(&frames[6]) == 32) {
+        char z85[MC_CURVE_KEY_LEN + 1];
+        if (zmq_z85_encode(z85, zmq_msg_data(&frames[6]), 32))
+            agency = mc_agencies_by_key(zap->agencies, z85);
+    }
+    if (strcmp(version, "1.0") != 0) {
+        zap_reply(zap->socket, request_id, request_id_len, "500", "bad ZAP version", "");
+    } else if (agency) {
+        zap_reply(zap->socket, request_id, request_id_len, "200", "OK", agency->code);
+        mc_log(MC_LOG_INFO, "agency_authenticated", "agency=%s address=%s", agency->code,
+               address[0] ? address : "-");
+    } else {
+        zap_reply(zap->socket, request_id, request_id_len, "400", "unknown key", "");
+        mc_log(MC_LOG_WARNING, "agency_refused", "reason=unknown_key mechanism=%s address=%s",
+               mechanism[0] ? mechanism : "-", address[0] ? address : "-");
+    }
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&frames[i]);
+}
+
+/* zap_main - serve ZAP requests until told to stop */
+static void *zap_main(void *arg)
+{
+    mc_zap_t *zap = arg;
+    while (!atomic_load(&zap->stop)) {
+        zmq_pollitem_t item = {zap->socket, 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll(&item, 1, 100); /* short: it is also how often stop is seen */
+        if (rc > 0 && (item.revents & ZMQ_POLLIN))
+            zap_handle(zap);
+        else if (rc < 0 && errno == ETERM)
+            break;
+    }
+    return NULL;
+}
+
+/* mc_zap_start - bind and start */
+mc_zap_t *mc_zap_start(const mc_agencies_t *agencies, mc_err_t *err)
+{
+    mc_zap_t *zap = calloc(1, sizeof *zap);
+    if (!zap) {
+        mc_err_add(err, "curve: out of memory");
+        return NULL;
+    }
+    zap->agencies = agencies;
+    atomic_init(&zap->stop, false);
+    zap->socket = mc_transport_bind(ZMQ_REP, ZAP_ENDPOINT, NULL, err);
+    if (!zap->socket) {
+        free(zap);
+        return NULL;
+    }
+    if (pthread_create(&zap->thread, NULL, zap_main, zap) != 0) {
+        mc_err_add(err, "curve: cannot start the ZAP thread");
+        mc_transport_close(&zap->socket);
+        free(zap);
+        return NULL;
+    }
+    return zap;
+}
+
+/* mc_zap_stop - stop, join, close, free */
+void mc_zap_stop(mc_zap_t **zap_p)
+{
+    if (!zap_p || !*zap_p)
+        return;
+    mc_zap_t *zap = *zap_p;
+    atomic_store(&zap->stop, true);
+    pthread_join(zap->thread, NULL);
+    mc_transport_close(&zap->socket);
+    free(zap);
+    *zap_p = NULL;
+}

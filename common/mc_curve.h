@@ -1,0 +1,59 @@
+/*
+ * mc_curve - CURVE keys and the ZAP handler that turns a client's public key
+ * into an agency code.
+ *
+ * Contract:
+ *   * Keys are Z85 text, 40 characters (32 bytes). A key file holds one key
+ *     on one line (blank lines and lines starting with '#' are ignored).
+ *     Secret key files are written mode 0600 and never logged; a public key
+ *     is derived from a secret key when needed, so a client needs only its
+ *     secret key file and the server's public key file.
+ *   * mc_zap_start() runs a ZAP handler thread (RFC 27) bound to
+ *     inproc://zeromq.zap.01 in mc_transport_ctx(). It must run before any
+ *     CURVE server socket is bound: without a handler libzmq would accept
+ *     every client. It accepts a CURVE client only when its public key is
+ *     listed in the agencies table, and answers with the agency code as the
+ *     ZAP user id, so each received frame's "User-Id" property names the
+ *     agency. Anything else (unknown key, other mechanism) gets 400.
+ *   * The agencies table must not change while the handler runs.
+ */
+#ifndef MC_CURVE_H
+#define MC_CURVE_H
+
+#include <stdbool.h>
+
+#include "mc_agencies.h"
+#include "mc_err.h"
+
+#define MC_CURVE_KEY_LEN 40 /* Z85 characters of a 32-byte key */
+
+/* mc_curve_keypair - a new keypair; each buffer gets 40 characters and a NUL */
+int mc_curve_keypair(char public_z85[MC_CURVE_KEY_LEN + 1], char secret_z85[MC_CURVE_KEY_LEN + 1],
+                     mc_err_t *err);
+
+/* mc_curve_public_of - the public key of a secret key */
+int mc_curve_public_of(const char *secret_z85, char public_z85[MC_CURVE_KEY_LEN + 1],
+                       mc_err_t *err);
+
+/* mc_curve_key_valid - 40 Z85 characters that decode to 32 bytes? */
+bool mc_curve_key_valid(const char *z85);
+
+/* mc_curve_read_key - the key in a key file (checked) */
+int mc_curve_read_key(const char *path, char z85[MC_CURVE_KEY_LEN + 1], mc_err_t *err);
+
+/*
+ * mc_curve_write_keys - NAME.key (the secret key, mode 0600) and NAME.pub
+ * (the public key, 0644) in dir; refuses to overwrite an existing file.
+ * public_z85 (may be NULL) receives the public key.
+ */
+int mc_curve_write_keys(const char *dir, const char *name, char *public_z85, mc_err_t *err);
+
+typedef struct mc_zap mc_zap_t;
+
+/* mc_zap_start - bind the ZAP endpoint and start the handler thread */
+mc_zap_t *mc_zap_start(const mc_agencies_t *agencies, mc_err_t *err);
+
+/* mc_zap_stop - stop the thread, close its socket, free, NULL the pointer */
+void mc_zap_stop(mc_zap_t **zap);
+
+#endif

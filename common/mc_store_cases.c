@@ -1,0 +1,675 @@
+/*
+ * mc_store_cases - agency cases: claim, ack, result, dead letters
+ * (contract in mc_store_cases.h).
+ *
+ * The simple transitions (claim, ack, dead letter, requeue) are each ONE
+ * statement whose data-modifying CTEs change the case and append the event
+ * together: a statement is atomic, so they need no explicit transaction.
+ * Recording a result branches on what is stored, so it is an explicit
+ * BEGIN ... COMMIT holding the case and its dossier locked.
+ */
+#include "mc_store_cases.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "mc_store_int.h"
+
+static const mc_stmt_t stmt_dead = {"cases_dead", false, 2,
+     "WITH c AS (SELECT id FROM agency_case WHERE agency = $1 AND state = 2"
+     "   AND next_attempt_at <= now() AND attempts >= $2::integer FOR UPDATE SKIP LOCKED),"
+     " d AS (UPDATE agency_case a SET state = 5, updated_at = now() FROM c WHERE a.id = c.id"
+     "   RETURNING a.dossier_id, a.step, a.steps_total, a.attempts),"
+     " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
+     "   SELECT d.dossier_id, now(), 'lienthong', 'dead_letter', 'bước ' || d.step || '/' ||"
+     "   d.steps_total || ' ' || $1 || ': không xác nhận sau ' || d.attempts || ' lần gửi'"
+     "   FROM d)"
+     " SELECT count(*) FROM d"};
+static const mc_stmt_t stmt_claim = {"cases_claim", false, 4,
+     "WITH c AS (SELECT id FROM agency_case WHERE agency = $1 AND (state = 1 OR (state = 2"
+     "   AND next_attempt_at <= now() AND attempts < $4::integer))"
+     "   ORDER BY id LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
+     " u AS (UPDATE agency_case a SET state = 2, attempts = a.attempts + 1,"
+     "   next_attempt_at = now() + interval '1 millisecond' * ($3::bigint << least(a.attempts, 6)),"
+     "   updated_at = now() FROM c WHERE a.id = c.id"
+     "   RETURNING a.id, a.dossier_id, a.case_id, a.step, a.steps_total, a.task, a.attempts,"
+     "   a.due_at),"
+     " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
+     "   SELECT u.dossier_id, now(), 'lienthong', 'sent_to_agency', 'bước ' || u.step || '/' ||"
+     "   u.steps_total || ' gửi ' || $1 || ': ' || left(u.task, 60) FROM u WHERE u.attempts = 1)"
+     " SELECT u.id, u.dossier_id, u.case_id, u.step, u.steps_total, u.task, u.attempts,"
+     "   coalesce(extract(epoch FROM u.due_at)::bigint, 0), d.code, d.procedure_code, d.payload"
+     " FROM u JOIN dossier d ON d.id = u.dossier_id ORDER BY u.id"};
+static const mc_stmt_t stmt_previous = {"cases_previous", false, 2,
+     "SELECT step, agency, coalesce(outcome, 0), result FROM agency_case"
+     " WHERE dossier_id = $1::bigint AND step < $2::integer AND state = 4 ORDER BY step"};
+static const mc_stmt_t stmt_ack = {"cases_ack", false, 2,
+     "WITH c AS (SELECT id, agency, state FROM agency_case WHERE case_id = $1 FOR UPDATE),"
+     " a AS (UPDATE agency_case k SET state = 3, updated_at = now() FROM c"
+     "   WHERE k.id = c.id AND c.agency = $2 AND c.state IN (2, 5)"
+     "   RETURNING k.dossier_id, k.step, k.steps_total),"
+     " p AS (UPDATE dossier SET state = 3 FROM a WHERE dossier.id = a.dossier_id"
+     "   AND a.step = 1 AND dossier.state = 2 RETURNING dossier.id),"
+     " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
+     "   SELECT a.dossier_id, now(), $2, 'agency_received', 'bước ' || a.step || '/' ||"
+     "   a.steps_total || ': đã nhận hồ sơ' FROM a)"
+     " SELECT c.agency, c.state, (SELECT count(*) FROM a), (SELECT count(*) FROM p) FROM c"};
+static const mc_stmt_t stmt_lock_case = {"cases_lock", false, 1,
+     "SELECT c.id, c.agency, c.state, c.step, c.steps_total, coalesce(c.outcome, 0), c.result,"
+     " c.dossier_id, d.code, d.state FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
+     " WHERE c.case_id = $1 FOR UPDATE OF c, d"};
+static const mc_stmt_t stmt_set_case = {"cases_set", false, 4,
+     "UPDATE agency_case SET state = $2::smallint, outcome = $3::smallint, result = $4,"
+     " next_attempt_at = NULL, updated_at = now() WHERE id = $1::bigint"};
+static const mc_stmt_t stmt_event = {"cases_event", false, 4,
+     "INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
+     " VALUES ($1::bigint, now(), $2, $3, $4)"};
+static const mc_stmt_t stmt_next_step = {"cases_next_step", false, 2,
+     "SELECT id, agency, time_limit, time_unit, state FROM agency_case"
+     " WHERE dossier_id = $1::bigint AND step = $2::integer FOR UPDATE"};
+static const mc_stmt_t stmt_queue_step = {"cases_queue_step", false, 2,
+     "UPDATE agency_case SET state = 1, attempts = 0, next_attempt_at = NULL,"
+     " due_at = to_timestamp($2::bigint), updated_at = now() WHERE id = $1::bigint AND state = 0"};
+static const mc_stmt_t stmt_dossier_progress = {"cases_dossier_progress", false, 1,
+     "UPDATE dossier SET state = 3 WHERE id = $1::bigint AND state = 2"};
+static const mc_stmt_t stmt_dossier_ready = {"cases_dossier_ready", false, 1,
+     "UPDATE dossier SET state = 5, result_at = now() WHERE id = $1::bigint"};
+static const mc_stmt_t stmt_dossier_refused = {"cases_dossier_refused", false, 1,
+     "UPDATE dossier SET state = 8 WHERE id = $1::bigint"};
+static const mc_stmt_t stmt_dossier_paused = {"cases_dossier_paused", false, 1,
+     "UPDATE dossier SET state = 4, paused_at = now() WHERE id = $1::bigint"};
+static const mc_stmt_t stmt_cancel_later = {"cases_cancel_later", false, 2,
+     "UPDATE agency_case SET state = 6, next_attempt_at = NULL, updated_at = now()"
+     " WHERE dossier_id = $1::bigint AND step > $2::integer AND state IN (0, 1, 2, 3, 7)"};
+static const mc_stmt_t stmt_notify = {"cases_notify", false, 4,
+     "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
+     " VALUES ($1::bigint, $2, $3, $4::jsonb) ON CONFLICT (dedupe_key) DO NOTHING"};
+static const mc_stmt_t stmt_count_events = {"cases_count_events", false, 2,
+     "SELECT count(*) FROM dossier_event WHERE dossier_id = $1::bigint AND kind = $2"};
+static const mc_stmt_t stmt_dead_list = {"cases_dead_list", false, 1,
+     "SELECT c.case_id, d.code, c.agency, c.step, c.steps_total, c.attempts,"
+     " extract(epoch FROM c.updated_at)::bigint FROM agency_case c"
+     " JOIN dossier d ON d.id = c.dossier_id WHERE c.state = 5"
+     " ORDER BY c.updated_at, c.id LIMIT $1::integer"};
+static const mc_stmt_t stmt_requeue = {"cases_requeue", false, 1,
+     "WITH r AS (UPDATE agency_case SET state = 1, attempts = 0, next_attempt_at = NULL,"
+     "   updated_at = now() WHERE case_id = $1 AND state = 5"
+     "   RETURNING dossier_id, step, steps_total, agency),"
+     " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
+     "   SELECT r.dossier_id, now(), 'operator', 'requeued', 'bước ' || r.step || '/' ||"
+     "   r.steps_total || ' ' || r.agency || ': gửi lại' FROM r)"
+     " SELECT agency FROM r"};
+
+/* mc_case_verdict_name - for logs and replies */
+const char *mc_case_verdict_name(mc_case_verdict_t verdict)
+{
+    switch (verdict) {
+    case MC_VERDICT_ACCEPTED: return "accepted";
+    case MC_VERDICT_DUPLICATE: return "duplicate";
+    case MC_VERDICT_CONFLICT: return "already answered differently";
+    case MC_VERDICT_UNKNOWN: return "unknown case";
+    case MC_VERDICT_NOT_YOURS: return "not yours";
+    case MC_VERDICT_CLOSED: return "case closed or not sent";
+    }
+    return "?";
+}
+
+/* tuples_ok - a result with rows, else classify (and PQclear) it */
+static mc_store_rc_t tuples_ok(mc_store_t *store, PGresult *res, const char *what, mc_err_t *err)
+{
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK)
+        return MC_STORE_OK;
+    mc_store_rc_t rc = mc_store_classify(store, store->main, res, what, err);
+    PQclear(res);
+    return rc;
+}
+
+/* run_cmd - a statement whose rows we do not need */
+static mc_store_rc_t run_cmd(mc_store_t *store, const mc_stmt_t *stmt, const char *const *p,
+                             const int *lens, const int *fmts, mc_err_t *err)
+{
+    PGresult *res = mc_store_exec(store, stmt, p, lens, fmts, false);
+    ExecStatusType st = PQresultStatus(res);
+    if (res && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)) {
+        PQclear(res);
+        return MC_STORE_OK;
+    }
+    mc_store_rc_t rc = mc_store_classify(store, store->main, res, stmt->name, err);
+    PQclear(res);
+    return rc;
+}
+
+/* tx - BEGIN, COMMIT or ROLLBACK on main (fixed text, no parameters) */
+static mc_store_rc_t tx(mc_store_t *store, const char *what, mc_err_t *err)
+{
+    if (!store->main)
+        return MC_STORE_UNAVAILABLE;
+    PGresult *res = PQexec(store->main, what);
+    mc_store_rc_t rc = MC_STORE_OK;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = mc_store_classify(store, store->main, res, what, err);
+    PQclear(res);
+    return rc;
+}
+
+/* rollback - give up the open transaction, if the connection is still there */
+static void rollback(mc_store_t *store)
+{
+    if (store->main && PQstatus(store->main) == CONNECTION_OK) {
+        PGresult *res = PQexec(store->main, "ROLLBACK");
+        PQclear(res);
+    }
+}
+
+/* mc_cases_free - free claimed cases */
+void mc_cases_free(mc_case_t **cases, size_t n)
+{
+    if (!cases || !*cases)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        mc_case_t *c = &(*cases)[i];
+        free(c->task);
+        free(c->payload);
+        for (size_t j = 0; j < c->n_previous; j++)
+            free(c->previous[j].result);
+        free(c->previous);
+    }
+    free(*cases);
+    *cases = NULL;
+}
+
+/* load_previous - the answered earlier steps of c's dossier */
+static mc_store_rc_t load_previous(mc_store_t *store, mc_case_t *c, mc_err_t *err)
+{
+    char id[24], step[16];
+    snprintf(id, sizeof id, "%" PRId64, c->dossier_id);
+    snprintf(step, sizeof step, "%d", c->step);
+    const char *p[2] = {id, step};
+    PGresult *res = mc_store_exec(store, &stmt_previous, p, NULL, NULL, true);
+    mc_store_rc_t rc = tuples_ok(store, res, "cases_previous", err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    int n = PQntuples(res);
+    c->previous = n ? calloc((size_t)n, sizeof *c->previous) : NULL;
+    if (n && !c->previous) {
+        PQclear(res);
+        mc_err_add(err, "store: out of memory");
+        return MC_STORE_FAILED;
+    }
+    for (int i = 0; i < n; i++) {
+        mc_case_prev_t *pr = &c->previous[i];
+        pr->step = atoi(PQgetvalue(res, i, 0));
+        mc_store_copy_text(pr->agency, sizeof pr->agency, res, i, 1);
+        pr->outcome = atoi(PQgetvalue(res, i, 2));
+        if (!PQgetisnull(res, i, 3) && mc_store_unescape(res, i, 3, &pr->result, &pr->result_len) != 0) {
+            PQclear(res);
+            mc_err_add(err, "store: out of memory");
+            return MC_STORE_FAILED;
+        }
+        c->n_previous++;
+    }
+    PQclear(res);
+    return MC_STORE_OK;
+}
+
+/* mc_store_cases_claim - dead letters first, then claim and mark sent */
+mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int limit,
+                                   int ack_timeout_ms, int max_attempts, mc_case_t **cases,
+                                   size_t *n, int *dead, mc_err_t *err)
+{
+    *cases = NULL;
+    *n = 0;
+    *dead = 0;
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    char max_text[16], limit_text[16], timeout_text[24];
+    snprintf(max_text, sizeof max_text, "%d", max_attempts);
+    snprintf(limit_text, sizeof limit_text, "%d", limit);
+    snprintf(timeout_text, sizeof timeout_text, "%d", ack_timeout_ms);
+    const char *pd[2] = {agency, max_text};
+    PGresult *res = mc_store_exec(store, &stmt_dead, pd, NULL, NULL, true);
+    if ((rc = tuples_ok(store, res, "cases_dead", err)) != MC_STORE_OK)
+        return rc;
+    *dead = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (limit <= 0)
+        return MC_STORE_OK;
+
+    const char *pc[4] = {agency, limit_text, timeout_text, max_text};
+    /* not retried on a lost connection: a commit we did not hear about would
+     * be repeated as a second send; the ack timeout covers that case anyway */
+    res = mc_store_exec(store, &stmt_claim, pc, NULL, NULL, false);
+    if ((rc = tuples_ok(store, res, "cases_claim", err)) != MC_STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    if (rows == 0) {
+        PQclear(res);
+        return MC_STORE_OK;
+    }
+    mc_case_t *out = calloc((size_t)rows, sizeof *out);
+    if (!out) {
+        PQclear(res);
+        mc_err_add(err, "store: out of memory");
+        return MC_STORE_FAILED;
+    }
+    size_t got = 0;
+    for (int i = 0; i < rows; i++) {
+        mc_case_t *c = &out[got++];
+        c->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        c->dossier_id = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        mc_store_copy_text(c->case_id, sizeof c->case_id, res, i, 2);
+        c->step = atoi(PQgetvalue(res, i, 3));
+        c->steps_total = atoi(PQgetvalue(res, i, 4));
+        c->task = strdup(PQgetvalue(res, i, 5));
+        c->attempt = atoi(PQgetvalue(res, i, 6));
+        c->due_at = strtoll(PQgetvalue(res, i, 7), NULL, 10);
+        mc_store_copy_text(c->dossier_code, sizeof c->dossier_code, res, i, 8);
+        mc_store_copy_text(c->procedure_code, sizeof c->procedure_code, res, i, 9);
+        if (!c->task || mc_store_unescape(res, i, 10, &c->payload, &c->payload_len) != 0) {
+            PQclear(res);
+            mc_cases_free(&out, got);
+            mc_err_add(err, "store: out of memory");
+            return MC_STORE_FAILED;
+        }
+    }
+    PQclear(res);
+    for (size_t i = 0; i < got; i++) {
+        if (out[i].step > 1 && (rc = load_previous(store, &out[i], err)) != MC_STORE_OK) {
+            /* the cases are marked sent: without this send they go again at
+             * their ack timeout, so nothing is lost */
+            mc_cases_free(&out, got);
+            return rc;
+        }
+    }
+    *cases = out;
+    *n = got;
+    return MC_STORE_OK;
+}
+
+/* mc_store_cases_ack - sent → acked */
+mc_store_rc_t mc_store_cases_ack(mc_store_t *store, const char *agency, const char *case_id,
+                                 mc_case_verdict_t *verdict, mc_err_t *err)
+{
+    *verdict = MC_VERDICT_UNKNOWN;
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    const char *p[2] = {case_id, agency};
+    PGresult *res = mc_store_exec(store, &stmt_ack, p, NULL, NULL, true); /* repeat = no-op */
+    if ((rc = tuples_ok(store, res, "cases_ack", err)) != MC_STORE_OK)
+        return rc;
+    if (PQntuples(res) == 1) {
+        if (strcmp(PQgetvalue(res, 0, 0), agency) != 0)
+            *verdict = MC_VERDICT_NOT_YOURS;
+        else if (atoi(PQgetvalue(res, 0, 2)) == 1)
+            *verdict = MC_VERDICT_ACCEPTED;
+        else if (atoi(PQgetvalue(res, 0, 1)) == MC_CASE_PLANNED ||
+                 atoi(PQgetvalue(res, 0, 1)) == MC_CASE_CANCELLED)
+            *verdict = MC_VERDICT_CLOSED;
+        else
+            *verdict = MC_VERDICT_DUPLICATE;
+    }
+    PQclear(res);
+    return MC_STORE_OK;
+}
+
+/* json_string - append text as a JSON string literal to buf (bounded, always valid) */
+static void json_string(char *buf, size_t size, size_t *used, const char *text)
+{
+    static const char hex[] = "0123456789abcdef";
+    char tmp[8];
+    if (*used + 2 >= size)
+        return;
+    buf[(*used)++] = '"';
+    for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p; p++) {
+        size_t k = 0;
+        if (*p == '"' || *p == '\\') {
+            tmp[k++] = '\\';
+            tmp[k++] = (char)*p;
+        } else if (*p < 0x20) {
+            tmp[k++] = '\\', tmp[k++] = 'u', tmp[k++] = '0', tmp[k++] = '0';
+            tmp[k++] = hex[*p >> 4], tmp[k++] = hex[*p & 15];
+        } else {
+            tmp[k++] = (char)*p;
+        }
+        if (*used + k + 2 >= size)
+            break;
+        memcpy(buf + *used, tmp, k);
+        *used += k;
+    }
+    /* a cut in the middle of a UTF-8 sequence would make invalid JSON text */
+    while (*used > 0 && ((unsigned char)buf[*used - 1] & 0xC0) == 0x80) {
+        size_t start = *used - 1;
+        while (start > 0 && ((unsigned char)buf[start] & 0xC0) == 0x80)
+            start--;
+        unsigned char lead = (unsigned char)buf[start];
+        size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+        if (*used - start >= want)
+            break;
+        *used = start;
+    }
+    buf[(*used)++] = '"';
+    buf[*used] = '\0';
+}
+
+/* json_append - append raw text */
+static void json_append(char *buf, size_t size, size_t *used, const char *text)
+{
+    size_t n = strlen(text);
+    if (*used + n + 1 < size) {
+        memcpy(buf + *used, text, n + 1);
+        *used += n;
+    }
+}
+
+/* add_event - one dossier_event inside the open transaction */
+static mc_store_rc_t add_event(mc_store_t *store, const char *dossier_id, const char *actor,
+                               const char *kind, const char *detail, mc_err_t *err)
+{
+    const char *p[4] = {dossier_id, actor, kind, detail};
+    return run_cmd(store, &stmt_event, p, NULL, NULL, err);
+}
+
+/* add_notification - one notification inside the open transaction */
+static mc_store_rc_t add_notification(mc_store_t *store, const char *dossier_id, const char *kind,
+                                      const char *dedupe, const char *data, mc_err_t *err)
+{
+    const char *p[4] = {dossier_id, kind, dedupe, data};
+    return run_cmd(store, &stmt_notify, p, NULL, NULL, err);
+}
+
+/* count_events - how many events of kind the dossier has (for dedupe keys) */
+static long count_events(mc_store_t *store, const char *dossier_id, const char *kind,
+                         mc_store_rc_t *rc, mc_err_t *err)
+{
+    const char *p[2] = {dossier_id, kind};
+    PGresult *res = mc_store_exec(store, &stmt_count_events, p, NULL, NULL, false);
+    if ((*rc = tuples_ok(store, res, "cases_count_events", err)) != MC_STORE_OK)
+        return -1;
+    long v = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return v;
+}
+
+/* case_row - what the result transaction reads about the locked case */
+typedef struct case_row {
+    char     id[24];
+    char     agency[68];
+    int      state;
+    int      step;
+    int      steps_total;
+    int      outcome;
+    uint8_t *result;
+    size_t   result_len;
+    char     dossier_id[24];
+    int      dossier_state;
+} case_row_t;
+
+/* apply_result - the transitions, inside the open transaction */
+static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
+                                  const mc_case_result_t *in, const case_row_t *row,
+                                  mc_case_result_out_t *out, mc_err_t *err)
+{
+    mc_store_rc_t rc;
+    const char *did = row->dossier_id;
+    char detail[256], data[8192], dedupe[160], outcome_text[8];
+    snprintf(outcome_text, sizeof outcome_text, "%d", in->outcome);
+    int new_state = in->outcome == 3 ? MC_CASE_PAUSED : MC_CASE_DONE;
+    char state_text[8];
+    snprintf(state_text, sizeof state_text, "%d", new_state);
+    const char *pc[4] = {row->id, state_text, outcome_text, (const char *)in->result};
+    int lens[4] = {0, 0, 0, (int)in->result_len}, fmts[4] = {0, 0, 0, 1};
+    if ((rc = run_cmd(store, &stmt_set_case, pc, lens, fmts, err)) != MC_STORE_OK)
+        return rc;
+    const char *pd[1] = {did};
+    if ((rc = run_cmd(store, &stmt_dossier_progress, pd, NULL, NULL, err)) != MC_STORE_OK)
+        return rc;
+    out->dossier_state = row->dossier_state == 2 ? 3 : row->dossier_state;
+    size_t used = 0;
+    data[0] = '\0';
+
+    if (in->outcome == 1) { /* approved */
+        snprintf(detail, sizeof detail, "bước %d/%d: %s đã giải quyết xong", row->step,
+                 row->steps_total, in->agency);
+        if ((rc = add_event(store, did, in->agency, "step_done", detail, err)) != MC_STORE_OK)
+            return rc;
+        if (row->step < row->steps_total) {
+            char step_text[16];
+            snprintf(step_text, sizeof step_text, "%d", row->step + 1);
+            const char *pn[2] = {did, step_text};
+            PGresult *res = mc_store_exec(store, &stmt_next_step, pn, NULL, NULL, false);
+            if ((rc = tuples_ok(store, res, "cases_next_step", err)) != MC_STORE_OK)
+                return rc;
+            if (PQntuples(res) != 1) {
+                PQclear(res);
+                mc_err_add(err, "store: dossier %s has no step %d", out->dossier_code, row->step + 1);
+                return MC_STORE_FAILED;
+            }
+            char next_id[24];
+            mc_store_copy_text(next_id, sizeof next_id, res, 0, 0);
+            mc_store_copy_text(out->next_agency, sizeof out->next_agency, res, 0, 1);
+            int limit = atoi(PQgetvalue(res, 0, 2));
+            int unit = atoi(PQgetvalue(res, 0, 3));
+            PQclear(res);
+            int64_t counted = 0, due = 0;
+            mc_err_t cal_err;
+            mc_err_clear(&cal_err);
+            if (!cal || mc_calendar_due(cal, (int64_t)time(NULL), limit,
+                                        unit ? MC_TIME_WORKING_HOURS : MC_TIME_WORKING_DAYS, -1,
+                                        &counted, &due, &cal_err) != 0) {
+                char first[256];
+                mc_err_add(err, "store: due date of the next step: %s",
+                           cal ? mc_err_first(&cal_err, first, sizeof first) : "no calendar");
+                return MC_STORE_FAILED;
+            }
+            char due_text[24];
+            snprintf(due_text, sizeof due_text, "%" PRId64, due);
+            const char *pq[2] = {next_id, due_text};
+            return run_cmd(store, &stmt_queue_step, pq, NULL, NULL, err);
+        }
+        if ((rc = run_cmd(store, &stmt_dossier_ready, pd, NULL, NULL, err)) != MC_STORE_OK)
+            return rc;
+        out->dossier_state = 5;
+        snprintf(detail, sizeof detail, "có kết quả giải quyết (bước cuối %d/%d, %s)", row->step,
+                 row->steps_total, in->agency);
+        if ((rc = add_event(store, did, in->agency, "result_ready", detail, err)) != MC_STORE_OK)
+            return rc;
+        snprintf(dedupe, sizeof dedupe, "%s/result_ready", out->dossier_code);
+        json_append(data, sizeof data, &used, "{\"agency\":");
+        json_string(data, sizeof data, &used, in->agency);
+        json_append(data, sizeof data, &used, "}");
+        out->notified = true;
+        return add_notification(store, did, "result_ready", dedupe, data, err);
+    }
+
+    if (in->outcome == 2) { /* rejected: the dossier ends here */
+        char step_text[16];
+        snprintf(step_text, sizeof step_text, "%d", row->step);
+        const char *pl[2] = {did, step_text};
+        if ((rc = run_cmd(store, &stmt_cancel_later, pl, NULL, NULL, err)) != MC_STORE_OK ||
+            (rc = run_cmd(store, &stmt_dossier_refused, pd, NULL, NULL, err)) != MC_STORE_OK)
+            return rc;
+        out->dossier_state = 8;
+        snprintf(detail, sizeof detail, "bước %d/%d: %s từ chối giải quyết", row->step,
+                 row->steps_total, in->agency);
+        if ((rc = add_event(store, did, in->agency, "refused", detail, err)) != MC_STORE_OK)
+            return rc;
+        snprintf(dedupe, sizeof dedupe, "%s/refused", out->dossier_code);
+        json_append(data, sizeof data, &used, "{\"agency\":");
+        json_string(data, sizeof data, &used, in->agency);
+        json_append(data, sizeof data, &used, ",\"reason\":");
+        json_string(data, sizeof data, &used, in->reason);
+        json_append(data, sizeof data, &used, "}");
+        out->notified = true;
+        return add_notification(store, did, "refused", dedupe, data, err);
+    }
+
+    /* needs documents: the clock stops until the applicant supplements */
+    if ((rc = run_cmd(store, &stmt_dossier_paused, pd, NULL, NULL, err)) != MC_STORE_OK)
+        return rc;
+    out->dossier_state = 4;
+    long before = count_events(store, did, "supplement_requested", &rc, err);
+    if (before < 0)
+        return rc;
+    snprintf(detail, sizeof detail, "bước %d/%d: %s yêu cầu bổ sung %zu giấy tờ", row->step,
+             row->steps_total, in->agency, in->n_missing);
+    if ((rc = add_event(store, did, in->agency, "supplement_requested", detail, err)) != MC_STORE_OK)
+        return rc;
+    /* one notice per request: a dossier may be asked more than once */
+    snprintf(dedupe, sizeof dedupe, "%s/supplement_requested/%ld", out->dossier_code, before + 1);
+    json_append(data, sizeof data, &used, "{\"agency\":");
+    json_string(data, sizeof data, &used, in->agency);
+    json_append(data, sizeof data, &used, ",\"missing\":[");
+    for (size_t i = 0; i < in->n_missing; i++) {
+        char line[1200];
+        const mc_case_missing_t *m = &in->missing[i];
+        snprintf(line, sizeof line, "%s%s%s", m->name ? m->name : "",
+                 m->reason && *m->reason ? ": " : "", m->reason ? m->reason : "");
+        if (i)
+            json_append(data, sizeof data, &used, ",");
+        json_string(data, sizeof data, &used, line);
+    }
+    json_append(data, sizeof data, &used, "]}");
+    if (used + 1 >= sizeof data || data[used - 1] != '}') {
+        /* too long to keep whole: say so rather than store broken JSON */
+        used = 0;
+        json_append(data, sizeof data, &used, "{\"missing\":\"xem phiếu yêu cầu bổ sung\"}");
+    }
+    out->notified = true;
+    return add_notification(store, did, "supplement_requested", dedupe, data, err);
+}
+
+/* mc_store_cases_result - record an agency's result, idempotently */
+mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
+                                    const mc_case_result_t *in, mc_case_result_out_t *out,
+                                    mc_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    out->verdict = MC_VERDICT_UNKNOWN;
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    if ((rc = tx(store, "BEGIN", err)) != MC_STORE_OK)
+        return rc;
+    const char *p[1] = {in->case_id};
+    PGresult *res = mc_store_exec(store, &stmt_lock_case, p, NULL, NULL, false);
+    if ((rc = tuples_ok(store, res, "cases_lock", err)) != MC_STORE_OK) {
+        rollback(store);
+        return rc;
+    }
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        rollback(store);
+        return MC_STORE_OK; /* unknown case */
+    }
+    case_row_t row;
+    memset(&row, 0, sizeof row);
+    mc_store_copy_text(row.id, sizeof row.id, res, 0, 0);
+    mc_store_copy_text(row.agency, sizeof row.agency, res, 0, 1);
+    row.state = atoi(PQgetvalue(res, 0, 2));
+    row.step = atoi(PQgetvalue(res, 0, 3));
+    row.steps_total = atoi(PQgetvalue(res, 0, 4));
+    row.outcome = atoi(PQgetvalue(res, 0, 5));
+    mc_store_copy_text(row.dossier_id, sizeof row.dossier_id, res, 0, 7);
+    mc_store_copy_text(out->dossier_code, sizeof out->dossier_code, res, 0, 8);
+    row.dossier_state = atoi(PQgetvalue(res, 0, 9));
+    out->dossier_state = row.dossier_state;
+    if (!PQgetisnull(res, 0, 6) && mc_store_unescape(res, 0, 6, &row.result, &row.result_len) != 0) {
+        PQclear(res);
+        rollback(store);
+        mc_err_add(err, "store: out of memory");
+        return MC_STORE_FAILED;
+    }
+    PQclear(res);
+
+    bool same = row.result && row.result_len == in->result_len && row.outcome == in->outcome &&
+                memcmp(row.result, in->result, in->result_len) == 0;
+    if (strcmp(row.agency, in->agency) != 0) {
+        out->verdict = MC_VERDICT_NOT_YOURS;
+        memset(out->dossier_code, 0, sizeof out->dossier_code); /* not theirs to know */
+    } else if (same) {
+        out->verdict = MC_VERDICT_DUPLICATE; /* a resend, even after a resume */
+    } else if (row.state == MC_CASE_DONE || row.state == MC_CASE_PAUSED) {
+        out->verdict = MC_VERDICT_CONFLICT;
+    } else if (row.state == MC_CASE_PLANNED || row.state == MC_CASE_CANCELLED) {
+        out->verdict = MC_VERDICT_CLOSED;
+    } else {
+        out->verdict = MC_VERDICT_ACCEPTED;
+    }
+    free(row.result);
+    if (out->verdict != MC_VERDICT_ACCEPTED) {
+        rollback(store);
+        return MC_STORE_OK;
+    }
+    rc = apply_result(store, cal, in, &row, out, err);
+    if (rc == MC_STORE_OK)
+        rc = tx(store, "COMMIT", err);
+    if (rc != MC_STORE_OK) {
+        rollback(store);
+        out->verdict = MC_VERDICT_UNKNOWN;
+        out->next_agency[0] = '\0';
+        out->notified = false;
+    }
+    return rc;
+}
+
+/* mc_store_cases_dead - the dead letters */
+mc_store_rc_t mc_store_cases_dead(mc_store_t *store, int max, mc_dead_case_t **list, size_t *n,
+                                  mc_err_t *err)
+{
+    *list = NULL;
+    *n = 0;
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    char max_text[16];
+    snprintf(max_text, sizeof max_text, "%d", max > 0 ? max : 1);
+    const char *p[1] = {max_text};
+    PGresult *res = mc_store_exec(store, &stmt_dead_list, p, NULL, NULL, true);
+    if ((rc = tuples_ok(store, res, "cases_dead_list", err)) != MC_STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    mc_dead_case_t *out = calloc(rows ? (size_t)rows : 1, sizeof *out);
+    if (!out) {
+        PQclear(res);
+        mc_err_add(err, "store: out of memory");
+        return MC_STORE_FAILED;
+    }
+    for (int i = 0; i < rows; i++) {
+        mc_store_copy_text(out[i].case_id, sizeof out[i].case_id, res, i, 0);
+        mc_store_copy_text(out[i].dossier_code, sizeof out[i].dossier_code, res, i, 1);
+        mc_store_copy_text(out[i].agency, sizeof out[i].agency, res, i, 2);
+        out[i].step = atoi(PQgetvalue(res, i, 3));
+        out[i].steps_total = atoi(PQgetvalue(res, i, 4));
+        out[i].attempts = atoi(PQgetvalue(res, i, 5));
+        out[i].since = strtoll(PQgetvalue(res, i, 6), NULL, 10);
+    }
+    PQclear(res);
+    *list = out;
+    *n = (size_t)rows;
+    return MC_STORE_OK;
+}
+
+/* mc_store_cases_requeue - dead → queued */
+mc_store_rc_t mc_store_cases_requeue(mc_store_t *store, const char *case_id, char *agency,
+                                     mc_err_t *err)
+{
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    const char *p[1] = {case_id};
+    PGresult *res = mc_store_exec(store, &stmt_requeue, p, NULL, NULL, true); /* repeat = no-op */
+    if ((rc = tuples_ok(store, res, "cases_requeue", err)) != MC_STORE_OK)
+        return rc;
+    rc = PQntuples(res) == 1 ? MC_STORE_OK : MC_STORE_NOT_FOUND;
+    if (rc == MC_STORE_OK && agency)
+        mc_store_copy_text(agency, 68, res, 0, 0);
+    PQclear(res);
+    return rc;
+}

@@ -1,0 +1,178 @@
+/*
+ * mc_store_cases - the store's side of the inter-agency exchange: the
+ * agency_case rows (one step of one dossier for one agency), their
+ * transitions, and the dead letters (docs/pipeline.md is the contract).
+ *
+ * Contract:
+ *   * Every state change is written together with its dossier_event (and,
+ *     where the contract says so, its notification row) in ONE transaction:
+ *     either a single statement (data-modifying CTEs) or BEGIN..COMMIT on
+ *     the store's main connection, synchronous commit.
+ *   * Claiming uses SELECT ... FOR UPDATE SKIP LOCKED, so two lienthong
+ *     instances never send the same case at the same moment.
+ *   * Identity comes from the caller (the ZAP user id), never from the
+ *     frame: every call that an agency triggers takes its agency code and
+ *     changes nothing when the case belongs to another agency.
+ *   * A result is idempotent per case: the same result again is accepted
+ *     without change; a different one after the case was answered is
+ *     refused.
+ *   * Event actors: "lienthong" for sends and dead letters, the agency code
+ *     for what the agency did, "operator" for requeues. Details carry step
+ *     numbers and agency codes, never personal data.
+ *   * Same return convention as mc_store.h.
+ */
+#ifndef MC_STORE_CASES_H
+#define MC_STORE_CASES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mc_calendar.h"
+#include "mc_err.h"
+#include "mc_store.h"
+
+/* agency_case.state */
+enum {
+    MC_CASE_PLANNED   = 0, /* an earlier step is not done */
+    MC_CASE_QUEUED    = 1, /* ready to send */
+    MC_CASE_SENT      = 2, /* waiting for the ack */
+    MC_CASE_ACKED     = 3, /* waiting for the result */
+    MC_CASE_DONE      = 4, /* answered (approved or rejected) */
+    MC_CASE_DEAD      = 5, /* dead letter: sent max_attempts times without an ack */
+    MC_CASE_CANCELLED = 6, /* withdrawn or refused dossier */
+    MC_CASE_PAUSED    = 7, /* waiting for the applicant's supplement */
+};
+
+/* the result of an earlier step, handed to the next agency */
+typedef struct mc_case_prev {
+    int      step;       /* 1-based */
+    char     agency[68]; /* who answered */
+    int      outcome;    /* motcua.v1.Outcome */
+    uint8_t *result;     /* malloc'd serialized CaseResult, may be NULL */
+    size_t   result_len; /* bytes in result */
+} mc_case_prev_t;
+
+/* one case claimed for sending */
+typedef struct mc_case {
+    int64_t         id;             /* agency_case.id */
+    int64_t         dossier_id;     /* dossier.id */
+    char            case_id[96];    /* "<dossier code>/<step>", stable across resends */
+    char            dossier_code[64];
+    char            procedure_code[32];
+    int             step;           /* 1-based */
+    int             steps_total;
+    int             attempt;        /* this send's number: 1, 2, ... */
+    char           *task;           /* malloc'd: what the agency must do */
+    int64_t         due_at;         /* the step's deadline, 0 if none */
+    uint8_t        *payload;        /* malloc'd serialized motcua.v1.Dossier */
+    size_t          payload_len;
+    mc_case_prev_t *previous;       /* earlier steps' results, in order */
+    size_t          n_previous;
+} mc_case_t;
+
+/* mc_cases_free - free n claimed cases and NULL the caller's pointer */
+void mc_cases_free(mc_case_t **cases, size_t n);
+
+/*
+ * mc_store_cases_claim - for agency: first park as dead letters the sent
+ * cases whose ack time ran out after max_attempts sends (`dead_letter`
+ * event each; count in *dead), then claim up to limit cases that are
+ * queued or due for a resend, oldest first, and mark them sent: attempts+1,
+ * next_attempt_at = now + ack_timeout_ms * 2^(attempts-1) (capped at 64x:
+ * exponential backoff per case), `sent_to_agency` event on the first send.
+ * *cases (free with mc_cases_free) gets *n cases.
+ */
+mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int limit,
+                                   int ack_timeout_ms, int max_attempts, mc_case_t **cases,
+                                   size_t *n, int *dead, mc_err_t *err);
+
+/* what the store decided about an agency's ack or result */
+typedef enum mc_case_verdict {
+    MC_VERDICT_ACCEPTED  = 0, /* stored; the transitions are done */
+    MC_VERDICT_DUPLICATE = 1, /* the same again: accepted, nothing changed */
+    MC_VERDICT_CONFLICT  = 2, /* answered differently before: refused */
+    MC_VERDICT_UNKNOWN   = 3, /* no such case: refused */
+    MC_VERDICT_NOT_YOURS = 4, /* another agency's case: refused, nothing changed */
+    MC_VERDICT_CLOSED    = 5, /* cancelled, or never sent: refused */
+} mc_case_verdict_t;
+
+/* mc_case_verdict_name - "accepted", "duplicate", ... for logs and replies */
+const char *mc_case_verdict_name(mc_case_verdict_t verdict);
+
+/*
+ * mc_store_cases_ack - agency has the case: sent (or dead) → acked with an
+ * `agency_received` event; on step 1 a ROUTED dossier becomes IN_PROGRESS.
+ * An ack for an already acked or answered case is a DUPLICATE.
+ */
+mc_store_rc_t mc_store_cases_ack(mc_store_t *store, const char *agency, const char *case_id,
+                                 mc_case_verdict_t *verdict, mc_err_t *err);
+
+/* one missing document of a NEEDS_DOCUMENTS result (for the notification) */
+typedef struct mc_case_missing {
+    const char *document_type;
+    const char *name;
+    const char *reason;
+} mc_case_missing_t;
+
+/* an agency's result for a case */
+typedef struct mc_case_result {
+    const char              *agency;     /* from the ZAP user id */
+    const char              *case_id;
+    int                      outcome;    /* motcua.v1.Outcome: 1 approved, 2 rejected, 3 needs documents */
+    const uint8_t           *result;     /* the serialized CaseResult, stored as received */
+    size_t                   result_len;
+    const char              *reason;     /* REJECTED: the reason (notification data only) */
+    const mc_case_missing_t *missing;    /* NEEDS_DOCUMENTS: what is missing */
+    size_t                   n_missing;
+} mc_case_result_t;
+
+/* what recording a result did */
+typedef struct mc_case_result_out {
+    mc_case_verdict_t verdict;
+    char              dossier_code[64];  /* when the case exists */
+    char              next_agency[68];   /* non-empty: the next step was queued for it */
+    int               dossier_state;     /* motcua.v1.DossierState after the call */
+    bool              notified;          /* a notification row was queued */
+} mc_case_result_out_t;
+
+/*
+ * mc_store_cases_result - record a result with the transitions of
+ * docs/pipeline.md, in one transaction:
+ *   APPROVED, not last: case done, `step_done`, next step planned → queued
+ *     with its due_at from cal (mc_calendar_due from now);
+ *   APPROVED, last: case done, `step_done`, dossier RESULT_READY, result_at,
+ *     `result_ready` event + notification;
+ *   REJECTED: case done, dossier REFUSED, later steps cancelled, `refused`
+ *     event + notification (data: reason);
+ *   NEEDS_DOCUMENTS: case paused, dossier WAITING_SUPPLEMENT, paused_at,
+ *     `supplement_requested` event + notification (data: the missing list).
+ * A ROUTED dossier becomes IN_PROGRESS first. Results are accepted for sent,
+ * acked and dead cases (the agency evidently has it) and for a queued case.
+ */
+mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
+                                    const mc_case_result_t *in, mc_case_result_out_t *out,
+                                    mc_err_t *err);
+
+/* one dead letter, for the operator */
+typedef struct mc_dead_case {
+    char    case_id[96];
+    char    dossier_code[64];
+    char    agency[68];
+    int     step;
+    int     steps_total;
+    int     attempts;
+    int64_t since;  /* when it was parked */
+} mc_dead_case_t;
+
+/* mc_store_cases_dead - up to max dead letters, oldest first (*list malloc'd, free()) */
+mc_store_rc_t mc_store_cases_dead(mc_store_t *store, int max, mc_dead_case_t **list, size_t *n,
+                                  mc_err_t *err);
+
+/* mc_store_cases_requeue - a dead letter back to queued, attempts 0, `requeued`
+ * event (actor operator); NOT_FOUND unless case_id is a dead letter. *agency
+ * (68 bytes, may be NULL) gets its agency. */
+mc_store_rc_t mc_store_cases_requeue(mc_store_t *store, const char *case_id, char *agency,
+                                     mc_err_t *err);
+
+#endif

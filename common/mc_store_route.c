@@ -1,0 +1,415 @@
+/*
+ * mc_store_route - routing, deadlines and follow-ups in the store (contract
+ * in mc_store_route.h).
+ *
+ * Each batch is one explicit transaction driven from here with prepared
+ * statements: the claim (FOR UPDATE SKIP LOCKED) and the writes share it,
+ * so a row is either fully processed and committed or released untouched
+ * for the next instance. Statements inside a transaction never use
+ * mc_store_exec's retry: repeating half a transaction on a new connection
+ * would be wrong; the caller retries the whole batch at its next tick.
+ */
+#include "mc_store_route.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "mc_log.h"
+#include "mc_store_int.h"
+
+static const mc_stmt_t stmt_begin = {"route_begin", false, 0, "BEGIN"};
+static const mc_stmt_t stmt_commit = {"route_commit", false, 0, "COMMIT"};
+static const mc_stmt_t stmt_rollback = {"route_rollback", false, 0, "ROLLBACK"};
+
+static const mc_stmt_t stmt_claim_received = {"route_claim", false, 1,
+     "SELECT id, code, ward_code, procedure_code, extract(epoch FROM due_at)::bigint"
+     " FROM dossier WHERE state = 1 ORDER BY id LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
+static const mc_stmt_t stmt_set_routed = {"route_set_routed", false, 2,
+     "UPDATE dossier SET state = 2, department = $2 WHERE id = $1::bigint AND state = 1"};
+static const mc_stmt_t stmt_add_event = {"route_add_event", false, 4,
+     "INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
+     " VALUES ($1::bigint, now(), $2, $3, $4)"};
+static const mc_stmt_t stmt_add_case = {"route_add_case", false, 10,
+     "INSERT INTO agency_case (case_id, dossier_id, step, steps_total, agency, task, state,"
+     " time_limit, time_unit, due_at) VALUES ($1, $2::bigint, $3::smallint, $4::smallint, $5,"
+     " $6, $7::smallint, $8::integer, $9::smallint, to_timestamp($10::bigint))"};
+
+static const mc_stmt_t stmt_claim_late = {"route_claim_late", false, 1,
+     "SELECT id, code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
+     " late_notified_due IS NOT NULL FROM dossier"
+     " WHERE state IN (1, 2, 3) AND due_at < now() AND late_notified_due IS DISTINCT FROM due_at"
+     " ORDER BY due_at LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
+static const mc_stmt_t stmt_set_late = {"route_set_late", false, 3,
+     "UPDATE dossier SET late_notified_due = to_timestamp($2::bigint),"
+     " due_at = coalesce(to_timestamp($3::bigint), due_at) WHERE id = $1::bigint"};
+static const mc_stmt_t stmt_add_late_notice = {"route_add_late_notice", false, 4,
+     "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
+     " VALUES ($1::bigint, 'late', $2, jsonb_build_object('due_at', $3::bigint,"
+     " 'new_due_at', $4::bigint)) ON CONFLICT (dedupe_key) DO NOTHING"};
+
+static const mc_stmt_t stmt_key_lookup = {"followup_key", false, 2,
+     "SELECT request_sha256, response FROM idempotency_key WHERE scope = $1 AND key = $2"};
+static const mc_stmt_t stmt_lock_dossier = {"followup_lock", false, 1,
+     "SELECT id, code, ward_code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
+     " payload FROM dossier WHERE code = $1 FOR UPDATE"};
+static const mc_stmt_t stmt_key_insert = {"followup_key_insert", false, 5,
+     "INSERT INTO idempotency_key (scope, key, request_sha256, dossier_id, response)"
+     " VALUES ($1, $2, $3, $4::bigint, $5) ON CONFLICT (scope, key) DO NOTHING RETURNING 1"};
+static const mc_stmt_t stmt_supplement = {"followup_supplement", false, 4,
+     "UPDATE dossier SET payload = $2, state = 3, paused_at = NULL,"
+     " counted_from = to_timestamp($3::bigint), due_at = to_timestamp($4::bigint)"
+     " WHERE id = $1::bigint AND state = 4"};
+static const mc_stmt_t stmt_resume_cases = {"followup_resume_cases", false, 2,
+     "UPDATE agency_case SET state = 1, attempts = 0, next_attempt_at = NULL,"
+     " due_at = to_timestamp($2::bigint), updated_at = now()"
+     " WHERE dossier_id = $1::bigint AND state = 7"};
+static const mc_stmt_t stmt_withdraw = {"followup_withdraw", false, 1,
+     "UPDATE dossier SET state = 7 WHERE id = $1::bigint AND state < 5"};
+static const mc_stmt_t stmt_cancel_cases = {"followup_cancel_cases", false, 1,
+     "UPDATE agency_case SET state = 6, next_attempt_at = NULL, updated_at = now()"
+     " WHERE dossier_id = $1::bigint AND state IN (0, 1, 2, 3, 7)"};
+static const mc_stmt_t stmt_add_withdraw_notice = {"followup_withdraw_notice", false, 3,
+     "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
+     " VALUES ($1::bigint, 'withdrawn', $2, jsonb_build_object('reason', $3::text))"
+     " ON CONFLICT (dedupe_key) DO NOTHING"};
+
+/* run_ok - run a statement expecting a command or rows; classify failures */
+static mc_store_rc_t run_ok(mc_store_t *store, const mc_stmt_t *stmt, const char *const *p,
+                            const int *lens, const int *fmts, bool retry, mc_err_t *err)
+{
+    PGresult *res = mc_store_exec(store, stmt, p, lens, fmts, retry);
+    ExecStatusType st = PQresultStatus(res);
+    mc_store_rc_t rc = MC_STORE_OK;
+    if (!res || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK))
+        rc = mc_store_classify(store, store->main, res, stmt->name, err);
+    PQclear(res);
+    return rc;
+}
+
+/* tx_begin - BEGIN; safe to repeat on a fresh connection, nothing was done yet */
+static mc_store_rc_t tx_begin(mc_store_t *store, mc_err_t *err)
+{
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    return run_ok(store, &stmt_begin, NULL, NULL, NULL, true, err);
+}
+
+/* tx_rollback - abandon the transaction; a lost connection has abandoned it already */
+static void tx_rollback(mc_store_t *store)
+{
+    if (!store->main || PQstatus(store->main) != CONNECTION_OK)
+        return;
+    PGresult *res = mc_store_exec(store, &stmt_rollback, NULL, NULL, NULL, false);
+    PQclear(res);
+}
+
+/* tx_commit - COMMIT, classifying a failure (a lost COMMIT is "unknown": callers retry by key) */
+static mc_store_rc_t tx_commit(mc_store_t *store, mc_err_t *err)
+{
+    return run_ok(store, &stmt_commit, NULL, NULL, NULL, false, err);
+}
+
+/* i64 - decimal text of an integer into buf */
+static const char *i64(char *buf, size_t size, int64_t v)
+{
+    snprintf(buf, size, "%" PRId64, v);
+    return buf;
+}
+
+/* add_event - one history line of dossier id */
+static mc_store_rc_t add_event(mc_store_t *store, int64_t id, const char *actor,
+                               const char *kind, const char *detail, mc_err_t *err)
+{
+    char idt[24];
+    const char *p[4] = {i64(idt, sizeof idt, id), actor, kind, detail ? detail : ""};
+    return run_ok(store, &stmt_add_event, p, NULL, NULL, false, err);
+}
+
+/* route_one - the writes for one claimed dossier */
+static mc_store_rc_t route_one(mc_store_t *store, const mc_route_claim_t *c,
+                               const mc_route_plan_t *plan, mc_err_t *err)
+{
+    char idt[24];
+    const char *p[10] = {i64(idt, sizeof idt, c->id), plan->department};
+    mc_store_rc_t rc = run_ok(store, &stmt_set_routed, p, NULL, NULL, false, err);
+    if (rc == MC_STORE_OK)
+        rc = add_event(store, c->id, "router", "routed", plan->detail, err);
+    for (size_t i = 0; rc == MC_STORE_OK && i < plan->n_steps; i++) {
+        const mc_plan_step_t *s = &plan->steps[i];
+        char case_id[96], step[24], total[24], state[16], limit[16], unit[16], due[24];
+        snprintf(case_id, sizeof case_id, "%s/%zu", c->code, i + 1);
+        snprintf(step, sizeof step, "%zu", i + 1);
+        snprintf(total, sizeof total, "%zu", plan->n_steps);
+        snprintf(state, sizeof state, "%d", i == 0 ? 1 : 0);
+        snprintf(limit, sizeof limit, "%d", s->time_limit);
+        snprintf(unit, sizeof unit, "%d", s->time_unit);
+        const char *cp[10] = {case_id, idt, step, total, s->agency, s->task ? s->task : "",
+                              state, limit, unit,
+                              i == 0 ? i64(due, sizeof due, plan->first_due_at) : NULL};
+        rc = run_ok(store, &stmt_add_case, cp, NULL, NULL, false, err);
+    }
+    return rc;
+}
+
+/* mc_store_route_batch - claim RECEIVED dossiers and route them in one transaction */
+mc_store_rc_t mc_store_route_batch(mc_store_t *store, int limit, mc_route_decide_fn decide,
+                                   void *arg, int *claimed, int *routed, mc_err_t *err)
+{
+    *claimed = *routed = 0;
+    mc_store_rc_t rc = tx_begin(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
+    const char *p[1] = {lim};
+    PGresult *res = mc_store_exec(store, &stmt_claim_received, p, NULL, NULL, false);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = mc_store_classify(store, store->main, res, "route_claim", err);
+        PQclear(res);
+        tx_rollback(store);
+        return rc;
+    }
+    int n = PQntuples(res);
+    int done = 0;
+    for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
+        mc_route_claim_t c = {0};
+        c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
+        mc_store_copy_text(c.ward_code, sizeof c.ward_code, res, i, 2);
+        mc_store_copy_text(c.procedure_code, sizeof c.procedure_code, res, i, 3);
+        c.due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+        mc_route_plan_t plan = {0};
+        if (decide(arg, &c, &plan) != 0 || plan.n_steps == 0 || !plan.department)
+            continue; /* stays RECEIVED; its lock goes with the commit */
+        rc = route_one(store, &c, &plan, err);
+        if (rc == MC_STORE_OK)
+            done++;
+    }
+    PQclear(res);
+    if (rc == MC_STORE_OK)
+        rc = tx_commit(store, err);
+    if (rc != MC_STORE_OK) {
+        tx_rollback(store);
+        return rc;
+    }
+    *claimed = n;
+    *routed = done;
+    return MC_STORE_OK;
+}
+
+/* late_one - the writes for one overdue dossier */
+static mc_store_rc_t late_one(mc_store_t *store, const mc_late_claim_t *c,
+                              const mc_late_decision_t *d, mc_err_t *err)
+{
+    char idt[24], was[24], now_due[24], key[128];
+    i64(idt, sizeof idt, c->id);
+    i64(was, sizeof was, c->due_at);
+    const char *newp = d->new_due_at > 0 ? i64(now_due, sizeof now_due, d->new_due_at) : NULL;
+    const char *p1[3] = {idt, was, newp};
+    mc_store_rc_t rc = run_ok(store, &stmt_set_late, p1, NULL, NULL, false, err);
+    if (rc == MC_STORE_OK)
+        rc = add_event(store, c->id, "router", "late", d->detail, err);
+    if (rc == MC_STORE_OK) {
+        snprintf(key, sizeof key, "%s/late/%" PRId64, c->code, c->due_at);
+        const char *p2[4] = {idt, key, was, newp};
+        rc = run_ok(store, &stmt_add_late_notice, p2, NULL, NULL, false, err);
+    }
+    return rc;
+}
+
+/* mc_store_late_batch - claim overdue dossiers and record their late notices */
+mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_fn decide,
+                                  void *arg, int *marked, mc_err_t *err)
+{
+    *marked = 0;
+    mc_store_rc_t rc = tx_begin(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
+    const char *p[1] = {lim};
+    PGresult *res = mc_store_exec(store, &stmt_claim_late, p, NULL, NULL, false);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = mc_store_classify(store, store->main, res, "route_claim_late", err);
+        PQclear(res);
+        tx_rollback(store);
+        return rc;
+    }
+    int n = PQntuples(res), done = 0;
+    for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
+        mc_late_claim_t c = {0};
+        c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
+        mc_store_copy_text(c.procedure_code, sizeof c.procedure_code, res, i, 2);
+        c.state = atoi(PQgetvalue(res, i, 3));
+        c.due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+        c.reappointed = strcmp(PQgetvalue(res, i, 5), "t") == 0;
+        mc_late_decision_t d = {0};
+        if (decide(arg, &c, &d) != 0)
+            continue;
+        rc = late_one(store, &c, &d, err);
+        if (rc == MC_STORE_OK)
+            done++;
+    }
+    PQclear(res);
+    if (rc == MC_STORE_OK)
+        rc = tx_commit(store, err);
+    if (rc != MC_STORE_OK) {
+        tx_rollback(store);
+        return rc;
+    }
+    *marked = done;
+    return MC_STORE_OK;
+}
+
+/* key_lookup - OK (not known), EXISTS (reply in *existing), or a failure */
+static mc_store_rc_t key_lookup(mc_store_t *store, const mc_followup_t *req, bool retry,
+                                mc_stored_response_t *existing, mc_err_t *err)
+{
+    const char *p[2] = {req->scope, req->key};
+    PGresult *res = mc_store_exec(store, &stmt_key_lookup, p, NULL, NULL, retry);
+    mc_store_rc_t rc = MC_STORE_OK;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = mc_store_classify(store, store->main, res, "followup_key", err);
+    } else if (PQntuples(res) == 1) {
+        uint8_t *sha = NULL;
+        size_t sha_len = 0;
+        if (mc_store_unescape(res, 0, 0, &sha, &sha_len) == 0 && sha_len == 32 &&
+            mc_store_unescape(res, 0, 1, &existing->bytes, &existing->length) == 0) {
+            memcpy(existing->request_sha256, sha, 32);
+            rc = MC_STORE_EXISTS;
+        } else {
+            mc_err_add(err, "store: followup_key: bad stored response");
+            rc = MC_STORE_FAILED;
+        }
+        free(sha);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* apply_change - the writes of an accepted follow-up (key first: a lost race is EXISTS) */
+static mc_store_rc_t apply_change(mc_store_t *store, const mc_followup_t *req,
+                                  const mc_followup_row_t *row, const mc_followup_change_t *ch,
+                                  mc_err_t *err)
+{
+    char idt[24], cnt[24], due[24], key[96];
+    i64(idt, sizeof idt, row->id);
+    const char *pk[5] = {req->scope, req->key, (const char *)req->request_sha256, idt,
+                         (const char *)ch->response};
+    int lens[5] = {0, 0, 32, 0, (int)ch->response_len}, fmts[5] = {0, 0, 1, 0, 1};
+    PGresult *res = mc_store_exec(store, &stmt_key_insert, pk, lens, fmts, false);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        mc_store_rc_t rc = mc_store_classify(store, store->main, res, "followup_key_insert", err);
+        PQclear(res);
+        return rc;
+    }
+    int inserted = PQntuples(res);
+    PQclear(res);
+    if (inserted == 0)
+        return MC_STORE_EXISTS; /* same key for another dossier, committed meanwhile */
+    mc_store_rc_t rc;
+    if (req->kind == MC_FOLLOWUP_SUPPLEMENT) {
+        const char *p[4] = {idt, (const char *)ch->payload, i64(cnt, sizeof cnt, ch->counted_from),
+                            i64(due, sizeof due, ch->due_at)};
+        int pl[4] = {0, (int)ch->payload_len, 0, 0}, pf[4] = {0, 1, 0, 0};
+        rc = run_ok(store, &stmt_supplement, p, pl, pf, false, err);
+        if (rc == MC_STORE_OK) {
+            const char *pc[2] = {idt, due};
+            rc = run_ok(store, &stmt_resume_cases, pc, NULL, NULL, false, err);
+        }
+        if (rc == MC_STORE_OK)
+            rc = add_event(store, row->id, "intake", "supplemented", ch->detail, err);
+    } else {
+        const char *p[1] = {idt};
+        rc = run_ok(store, &stmt_withdraw, p, NULL, NULL, false, err);
+        if (rc == MC_STORE_OK)
+            rc = run_ok(store, &stmt_cancel_cases, p, NULL, NULL, false, err);
+        if (rc == MC_STORE_OK)
+            rc = add_event(store, row->id, "intake", "withdrawn", ch->detail, err);
+        if (rc == MC_STORE_OK) {
+            snprintf(key, sizeof key, "%s/withdrawn", row->code);
+            const char *pn[3] = {idt, key, ch->reason ? ch->reason : ""};
+            rc = run_ok(store, &stmt_add_withdraw_notice, pn, NULL, NULL, false, err);
+        }
+    }
+    return rc;
+}
+
+/* mc_store_followup - a supplement or withdrawal, idempotent by (scope, key) */
+mc_store_rc_t mc_store_followup(mc_store_t *store, const mc_followup_t *req,
+                                mc_stored_response_t *existing, bool *refused, mc_err_t *err)
+{
+    *refused = false;
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    /* a plain retry is answered without taking any lock */
+    rc = key_lookup(store, req, true, existing, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    if ((rc = tx_begin(store, err)) != MC_STORE_OK)
+        return rc;
+    const char *p[1] = {req->code};
+    PGresult *res = mc_store_exec(store, &stmt_lock_dossier, p, NULL, NULL, false);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = mc_store_classify(store, store->main, res, "followup_lock", err);
+        PQclear(res);
+        tx_rollback(store);
+        return rc;
+    }
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        tx_rollback(store);
+        return MC_STORE_NOT_FOUND;
+    }
+    mc_followup_row_t row = {0};
+    uint8_t *payload = NULL;
+    row.id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    mc_store_copy_text(row.code, sizeof row.code, res, 0, 1);
+    mc_store_copy_text(row.ward_code, sizeof row.ward_code, res, 0, 2);
+    mc_store_copy_text(row.procedure_code, sizeof row.procedure_code, res, 0, 3);
+    row.state = atoi(PQgetvalue(res, 0, 4));
+    row.due_at = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+    int bad = mc_store_unescape(res, 0, 6, &payload, &row.payload_len);
+    PQclear(res);
+    if (bad) {
+        mc_err_add(err, "store: followup_lock: out of memory");
+        tx_rollback(store);
+        return MC_STORE_FAILED;
+    }
+    row.payload = payload;
+    /* with the dossier locked, a concurrent twin has either committed its key or not started */
+    rc = key_lookup(store, req, false, existing, err);
+    mc_followup_change_t change = {0};
+    int decision = 0;
+    if (rc == MC_STORE_OK) {
+        decision = req->decide(req->arg, &row, &change);
+        if (decision < 0) {
+            mc_err_add(err, "followup: could not decide");
+            rc = MC_STORE_FAILED;
+        } else if (decision == 0) {
+            rc = apply_change(store, req, &row, &change, err);
+        }
+    }
+    free(payload);
+    if (rc == MC_STORE_OK && decision == 0)
+        rc = tx_commit(store, err);
+    if (rc != MC_STORE_OK || decision != 0)
+        tx_rollback(store);
+    if (rc == MC_STORE_EXISTS && !existing->bytes) {
+        /* lost the key to a concurrent request after the lock: read what it stored */
+        rc = key_lookup(store, req, true, existing, err);
+        if (rc == MC_STORE_OK) {
+            mc_err_add(err, "store: followup: idempotency key vanished");
+            rc = MC_STORE_FAILED;
+        }
+    }
+    *refused = rc == MC_STORE_OK && decision == 1;
+    return rc;
+}

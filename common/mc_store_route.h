@@ -1,0 +1,170 @@
+/*
+ * mc_store_route - the store's side of the pipeline after intake: routing
+ * dossiers to their desk with the whole plan of steps, the deadline scan
+ * (late notices and the one re-appointment), and the applicant's follow-up
+ * requests through intake (supplement, withdraw).
+ *
+ * Contract (docs/pipeline.md is the design this implements):
+ *   * Every call is one transaction (or, for the batches, one transaction
+ *     for the whole batch) on the store's main connection, synchronous
+ *     commit. What it returns OK for is committed.
+ *   * Work is claimed with SELECT ... FOR UPDATE SKIP LOCKED inside the
+ *     transaction that changes it, so several routers at once never route
+ *     a dossier twice and never send two late notices for one due date.
+ *   * The store decides nothing about the business: a callback supplied by
+ *     the daemon sees each claimed row while its lock is held and says what
+ *     to write (the plan, the new appointment, the reply). The callbacks
+ *     must not call the store.
+ *   * Return codes as in mc_store.h. On any failure the transaction is
+ *     rolled back; nothing of it is kept.
+ */
+#ifndef MC_STORE_ROUTE_H
+#define MC_STORE_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mc_err.h"
+#include "mc_store.h"
+
+/* --- routing ------------------------------------------------------------- */
+
+/* a RECEIVED dossier claimed for routing */
+typedef struct mc_route_claim {
+    int64_t id;                 /* dossier.id */
+    char    code[64];           /* dossier code */
+    char    ward_code[32];      /* receiving ward */
+    char    procedure_code[32]; /* catalog code */
+    int64_t due_at;             /* the receipt's due date */
+} mc_route_claim_t;
+
+/* one step of a dossier's plan */
+typedef struct mc_plan_step {
+    const char *agency;     /* desk or agency code */
+    const char *task;       /* what it does, "" if nothing to say */
+    int         time_limit; /* the step's own limit */
+    int         time_unit;  /* mc_time_unit_t */
+} mc_plan_step_t;
+
+/* what the router decided for one claim; pointers must stay valid until
+ * the decide callback is called again or the batch call returns */
+typedef struct mc_route_plan {
+    const char           *department;   /* handling desk: dossier.department, agency of step 1 */
+    const char           *detail;       /* `routed` event detail, no personal data */
+    const mc_plan_step_t *steps;        /* steps[0] is step 1 (the desk), then partner steps */
+    size_t                n_steps;      /* >= 1 */
+    int64_t               first_due_at; /* due date of step 1 (queued now) */
+} mc_route_plan_t;
+
+/* decide a plan; return 0 to route, -1 to leave the dossier RECEIVED (logged by the caller) */
+typedef int (*mc_route_decide_fn)(void *arg, const mc_route_claim_t *claim, mc_route_plan_t *plan);
+
+/*
+ * mc_store_route_batch - claim up to limit RECEIVED dossiers (oldest first,
+ * skipping rows another transaction holds) and route each one decide
+ * accepts: state ROUTED, department, `routed` event (actor "router"), and
+ * every agency_case row of the plan: case_id "<code>/<step>", step 1 state
+ * 1 queued with first_due_at, the others state 0 planned. One transaction.
+ * *claimed counts rows locked, *routed those routed.
+ */
+mc_store_rc_t mc_store_route_batch(mc_store_t *store, int limit, mc_route_decide_fn decide,
+                                   void *arg, int *claimed, int *routed, mc_err_t *err);
+
+/* --- deadlines ----------------------------------------------------------- */
+
+/* an overdue dossier claimed by the deadline scan */
+typedef struct mc_late_claim {
+    int64_t id;                 /* dossier.id */
+    char    code[64];           /* dossier code */
+    char    procedure_code[32]; /* catalog code */
+    int     state;              /* RECEIVED, ROUTED or IN_PROGRESS */
+    int64_t due_at;             /* the due date that passed */
+    bool    reappointed;        /* a late notice was sent before: no second re-appointment */
+} mc_late_claim_t;
+
+/* what to record for one overdue dossier */
+typedef struct mc_late_decision {
+    int64_t     new_due_at; /* the new appointment, or 0 for none */
+    const char *detail;     /* `late` event detail, no personal data */
+} mc_late_decision_t;
+
+/* decide; return 0 to record, -1 to leave the dossier for the next scan */
+typedef int (*mc_late_decide_fn)(void *arg, const mc_late_claim_t *claim,
+                                  mc_late_decision_t *decision);
+
+/*
+ * mc_store_late_batch - claim up to limit dossiers in RECEIVED, ROUTED or
+ * IN_PROGRESS whose due_at has passed and whose late_notified_due is not
+ * that due_at, and for each one decide accepts: late_notified_due = the due
+ * date that passed, due_at = new_due_at when one is given, a `late` event
+ * (actor "router") and a `late` notification with dedupe key
+ * "<code>/late/<epoch of the due date that passed>" and data {due_at,
+ * new_due_at}. One transaction; *marked counts the dossiers recorded.
+ */
+mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_fn decide,
+                                  void *arg, int *marked, mc_err_t *err);
+
+/* --- follow-ups through intake -------------------------------------------- */
+
+typedef enum mc_followup_kind {
+    MC_FOLLOWUP_SUPPLEMENT = 1, /* WAITING_SUPPLEMENT -> IN_PROGRESS */
+    MC_FOLLOWUP_WITHDRAW   = 2, /* open -> WITHDRAWN */
+} mc_followup_kind_t;
+
+/* the dossier a follow-up is about, locked while decide looks at it */
+typedef struct mc_followup_row {
+    int64_t        id;                 /* dossier.id */
+    char           code[64];           /* dossier code */
+    char           ward_code[32];      /* receiving ward */
+    char           procedure_code[32]; /* catalog code */
+    int            state;              /* motcua.v1.DossierState */
+    int64_t        due_at;             /* current due date */
+    const uint8_t *payload;            /* stored serialized Dossier */
+    size_t         payload_len;        /* bytes in payload */
+} mc_followup_row_t;
+
+/* what decide wants written (supplement uses payload and dates) */
+typedef struct mc_followup_change {
+    const uint8_t *response;     /* serialized reply, stored with the key */
+    size_t         response_len; /* bytes in response */
+    const uint8_t *payload;      /* supplement: the new serialized Dossier */
+    size_t         payload_len;  /* bytes in payload */
+    int64_t        counted_from; /* supplement: when the time runs again */
+    int64_t        due_at;       /* supplement: the new due date */
+    const char    *detail;       /* event detail, no personal data */
+    const char    *reason;       /* withdraw: the applicant's reason, kept in the notification, "" if none */
+} mc_followup_change_t;
+
+/* decide: 0 write the change, 1 refuse (nothing is written; the caller has its answer), -1 error */
+typedef int (*mc_followup_decide_fn)(void *arg, const mc_followup_row_t *row,
+                                     mc_followup_change_t *change);
+
+/* one follow-up request */
+typedef struct mc_followup {
+    mc_followup_kind_t    kind;           /* supplement or withdraw */
+    const char           *scope;          /* "supplement:<ward>" or "withdraw:<ward>" */
+    const char           *key;            /* the client's submission_id */
+    const uint8_t        *request_sha256; /* 32 bytes: hash of the request */
+    const char           *code;           /* the dossier code */
+    mc_followup_decide_fn decide;         /* the business rule */
+    void                 *arg;            /* for decide */
+} mc_followup_t;
+
+/*
+ * mc_store_followup - one follow-up in one transaction: if (scope, key) is
+ * known, EXISTS with the stored reply in *existing (before or after locking
+ * the dossier, so a concurrent retry also finds it); NOT_FOUND when no
+ * dossier has the code; otherwise lock the dossier row, call decide, and
+ * unless it refuses (*refused = true, OK, nothing written) write:
+ *   supplement: payload, state IN_PROGRESS, paused_at NULL, counted_from,
+ *     due_at; paused cases (7) -> queued (1), attempts 0, due_at; event
+ *     `supplemented`;
+ *   withdraw: state WITHDRAWN; open cases (0,1,2,3,7) -> cancelled (6);
+ *     event `withdrawn`; notification `withdrawn` ("<code>/withdrawn");
+ * and the idempotency key with the reply, all in the transaction.
+ */
+mc_store_rc_t mc_store_followup(mc_store_t *store, const mc_followup_t *req,
+                                mc_stored_response_t *existing, bool *refused, mc_err_t *err);
+
+#endif

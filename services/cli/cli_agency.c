@@ -1,0 +1,188 @@
+/*
+ * cli_agency - the operator's commands for the inter-agency exchange:
+ *   motcua keygen NAME [--dir D]    a CURVE keypair: D/NAME.key (secret, 0600), D/NAME.pub
+ *   motcua deadletters [--json]     cases parked after lienthong.max_attempts sends
+ *   motcua requeue CASE_ID          a dead letter back to the queue (attempts 0)
+ *
+ * Contract: keygen needs no configuration and never prints the secret key;
+ * it refuses to overwrite existing files. deadletters and requeue read and
+ * write the store directly (each change with its event, in one
+ * transaction). Exit: 0 done, 1 failed, 2 requeue: not a dead letter,
+ * 64 usage, 78 bad configuration.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "mc_calendar.h"
+#include "mc_curve.h"
+#include "mc_store.h"
+#include "mc_store_cases.h"
+
+static const char keygen_usage[] =
+    "usage: motcua keygen NAME [--dir D]\n"
+    "  Make a CURVE keypair for motcua-lienthong or an agency: D/NAME.key (the\n"
+    "  secret key, mode 0600) and D/NAME.pub (the public key to register in\n"
+    "  agencies.yaml or hand to agencies). D defaults to the current directory.\n"
+    "exit: 0 written, 1 failed (existing files are never overwritten), 64 usage\n";
+
+static const char dead_usage[] =
+    "usage: motcua [-c FILE] deadletters [--json]\n"
+    "  List the cases parked as dead letters (sent lienthong.max_attempts times\n"
+    "  without an ack). `motcua requeue CASE_ID` sends one again.\n"
+    "exit: 0 listed, 1 failed, 64 usage, 78 bad configuration\n";
+
+static const char requeue_usage[] =
+    "usage: motcua [-c FILE] requeue CASE_ID\n"
+    "  Put a dead letter back in its agency's queue with attempts 0.\n"
+    "exit: 0 requeued, 2 not a dead letter, 1 failed, 64 usage, 78 bad configuration\n";
+
+/* name_ok - a key name that is a plain file name */
+static bool name_ok(const char *name)
+{
+    if (!*name || strlen(name) > 64 || name[0] == '.')
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-' || *p == '.'))
+            return false;
+    return true;
+}
+
+/* cli_keygen - `motcua keygen NAME [--dir D]` */
+int cli_keygen(cli_ctx_t *ctx, int argc, char **argv)
+{
+    const char *name = NULL, *dir = ".";
+    for (int i = 0; i < argc; i++) {
+        const char *value = NULL;
+        int m = cli_opt_value(ctx, argc, argv, &i, "--dir", "-d", &value);
+        if (m < 0)
+            return CLI_EX_USAGE;
+        if (m > 0)
+            dir = value;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return fputs(keygen_usage, stdout), CLI_EX_OK;
+        else if (argv[i][0] == '-' || name)
+            return cli_usage_error(ctx, keygen_usage, "keygen: unexpected argument %s", argv[i]);
+        else
+            name = argv[i];
+    }
+    if (!name || !name_ok(name))
+        return cli_usage_error(ctx, keygen_usage, "keygen: NAME must be 1..64 of A-Z a-z 0-9 _ - .");
+    mkdir(dir, 0755); /* an existing directory is fine; a real failure shows below */
+    mc_err_t err;
+    mc_err_clear(&err);
+    char pub[MC_CURVE_KEY_LEN + 1];
+    if (mc_curve_write_keys(dir, name, pub, &err) != 0) {
+        cli_print_err(ctx, &err);
+        return CLI_EX_FAIL;
+    }
+    printf("secret key: %s/%s.key (mode 0600, keep it private)\n", dir, name);
+    printf("public key: %s/%s.pub\n", dir, name);
+    printf("public_key: \"%s\"\n", pub);
+    return CLI_EX_OK;
+}
+
+/* open_store - configuration and a connected store, or an exit status */
+static int open_store(cli_ctx_t *ctx, mc_cfg_t **cfg, mc_store_t **store)
+{
+    int status = cli_load_config(ctx, cfg);
+    if (status != CLI_EX_OK)
+        return status;
+    *store = mc_store_new((*cfg)->conninfo, (*cfg)->connect_timeout_s,
+                          (*cfg)->statement_timeout_ms);
+    if (!*store) {
+        mc_cfg_destroy(cfg);
+        return CLI_EX_FAIL;
+    }
+    return CLI_EX_OK;
+}
+
+/* cli_deadletters - `motcua deadletters [--json]` */
+int cli_deadletters(cli_ctx_t *ctx, int argc, char **argv)
+{
+    bool json = false;
+    const char *args[1];
+    int n_args = 0;
+    int parsed = cli_parse_args(ctx, argc, argv, "deadletters", dead_usage, &json, args, 0, &n_args);
+    if (parsed != CLI_EX_OK)
+        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    mc_cfg_t *cfg = NULL;
+    mc_store_t *store = NULL;
+    int status = open_store(ctx, &cfg, &store);
+    if (status != CLI_EX_OK)
+        return status;
+    mc_dead_case_t *list = NULL;
+    size_t n = 0;
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (mc_store_cases_dead(store, 10000, &list, &n, &err) != MC_STORE_OK) {
+        cli_print_err(ctx, &err);
+        status = CLI_EX_FAIL;
+    } else if (json) {
+        printf("{\"count\":%zu,\"dead_letters\":[", n);
+        for (size_t i = 0; i < n; i++) {
+            printf("%s{\"case_id\":", i ? "," : "");
+            cli_json_string(stdout, list[i].case_id);
+            printf(",\"dossier_code\":");
+            cli_json_string(stdout, list[i].dossier_code);
+            printf(",\"agency\":");
+            cli_json_string(stdout, list[i].agency);
+            char iso[40];
+            printf(",\"step\":%d,\"steps_total\":%d,\"attempts\":%d,\"since\":\"%s\"}",
+                   list[i].step, list[i].steps_total, list[i].attempts,
+                   mc_format_iso(list[i].since, iso, sizeof iso));
+        }
+        printf("]}\n");
+    } else if (n == 0) {
+        printf("Không có hồ sơ nào bị treo (no dead letters).\n");
+    } else {
+        printf("%-32s %-18s %-9s %-8s %s\n", "CASE_ID", "AGENCY", "STEP", "ATTEMPTS", "SINCE");
+        for (size_t i = 0; i < n; i++) {
+            char iso[40], step[16];
+            snprintf(step, sizeof step, "%d/%d", list[i].step, list[i].steps_total);
+            printf("%-32s %-18s %-9s %-8d %s\n", list[i].case_id, list[i].agency, step,
+                   list[i].attempts, mc_format_iso(list[i].since, iso, sizeof iso));
+        }
+        printf("%zu dead letter(s); `motcua requeue CASE_ID` sends one again.\n", n);
+    }
+    free(list);
+    mc_store_destroy(&store);
+    mc_cfg_destroy(&cfg);
+    return status;
+}
+
+/* cli_requeue - `motcua requeue CASE_ID` */
+int cli_requeue(cli_ctx_t *ctx, int argc, char **argv)
+{
+    const char *args[1];
+    int n_args = 0;
+    int parsed = cli_parse_args(ctx, argc, argv, "requeue", requeue_usage, NULL, args, 1, &n_args);
+    if (parsed != CLI_EX_OK)
+        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    if (n_args != 1 || !*args[0] || strlen(args[0]) > 95)
+        return cli_usage_error(ctx, requeue_usage, "requeue: give one CASE_ID");
+    mc_cfg_t *cfg = NULL;
+    mc_store_t *store = NULL;
+    int status = open_store(ctx, &cfg, &store);
+    if (status != CLI_EX_OK)
+        return status;
+    mc_err_t err;
+    mc_err_clear(&err);
+    char agency[68] = "";
+    mc_store_rc_t rc = mc_store_cases_requeue(store, args[0], agency, &err);
+    if (rc == MC_STORE_OK) {
+        printf("requeued %s for %s (attempts 0)\n", args[0], agency);
+    } else if (rc == MC_STORE_NOT_FOUND) {
+        fprintf(stderr, "%s: requeue: %s is not a dead letter\n", ctx->progname, args[0]);
+        status = CLI_EX_REJECTED;
+    } else {
+        cli_print_err(ctx, &err);
+        status = CLI_EX_FAIL;
+    }
+    mc_store_destroy(&store);
+    mc_cfg_destroy(&cfg);
+    return status;
+}

@@ -1,0 +1,363 @@
+/*
+ * cli_followup - `motcua supplement FILE.yaml` and `motcua withdraw CODE
+ * --id SUBMISSION_ID [--reason TEXT]`: the applicant's follow-ups on a
+ * dossier already received (proto: SupplementDossier, WithdrawDossier).
+ *
+ * Contract: the supplement file is checked for structure only, like a
+ * dossier file (docs/cli.md); the daemon judges the content. Both commands
+ * need a submission_id the user keeps (in the file, or --id), because a
+ * safe retry must reuse it; the CLI never invents one here, so a repeated
+ * command is always a retry and never a second supplement. Exit status:
+ * 0 acknowledged, 2 refused, 3 retry later (no reply or temporary refusal),
+ * 64 usage, 65 bad file, 78 bad configuration, 1 anything else.
+ *
+ *     submission_id: "kl-bs-0001"          required, 8..64 [A-Za-z0-9._:-]
+ *     dossier_code: "000.22.29.H26-251001-0001"
+ *     note: "..."                          optional
+ *     documents:                           as in a dossier file
+ *       - {type, name, media_type, size, sha256, uri, form, copies}
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mc_calendar.h"
+#include "mc_yaml.h"
+
+static const char supplement_usage[] =
+    "usage: motcua [-c FILE] supplement FILE.yaml [--json]\n"
+    "  Hand in the documents a dossier waits for (bổ sung hồ sơ), as described by\n"
+    "  FILE.yaml (submission_id, dossier_code, note, documents: docs/cli.md), and\n"
+    "  print the new due date. Resending the same file is a safe retry.\n"
+    "exit: 0 accepted, 2 refused, 3 retry later, 64 usage, 65 bad file,\n"
+    "      78 bad configuration, 1 other error\n";
+
+static const char withdraw_usage[] =
+    "usage: motcua [-c FILE] withdraw CODE --id SUBMISSION_ID [--reason TEXT] [--json]\n"
+    "  Withdraw the dossier with this code (rút hồ sơ). SUBMISSION_ID (8..64 of\n"
+    "  A-Z a-z 0-9 . _ : -) makes a resend a safe retry: keep it.\n"
+    "exit: 0 withdrawn, 2 refused (e.g. the result is ready), 3 retry later,\n"
+    "      64 usage, 78 bad configuration, 1 other error\n";
+
+/* free_supplement - free what read_supplement built (our allocation layout) */
+static void free_supplement(Motcua__V1__SupplementDossier *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_documents; i++) {
+        Motcua__V1__DocumentRef *d = s->documents[i];
+        free(d->document_type);
+        free(d->name);
+        free(d->media_type);
+        free(d->uri);
+        free(d->sha256.data);
+        free(d);
+    }
+    free(s->documents);
+    free(s->submission_id);
+    free(s->dossier_code);
+    free(s->note);
+    free(s);
+}
+
+/* hexval - one hex digit, -1 if not */
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* text - an optional string, "" when absent (never NULL, so pack is happy) */
+static int text(const mc_yaml_node_t *map, const char *key, char **out, mc_err_t *err)
+{
+    if (mc_yaml_get_string(map, key, false, MC_YAML_MAX_SCALAR, out, err) < 0)
+        return -1;
+    if (!*out && !(*out = strdup(""))) {
+        mc_err_add(err, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* read_document - one documents[] item */
+static int read_document(const mc_yaml_node_t *node, size_t i, Motcua__V1__DocumentRef **out,
+                         mc_err_t *err)
+{
+    static const char *const keys[] = {"type", "name", "media_type", "size", "sha256",
+                                       "uri",  "form", "copies",     NULL};
+    char what[48], w[256];
+    snprintf(what, sizeof what, "documents[%zu]", i);
+    if (mc_yaml_check_keys(node, what, keys, NULL, err) < 0)
+        return -1;
+    Motcua__V1__DocumentRef *d = calloc(1, sizeof *d);
+    if (!d) {
+        mc_err_add(err, "out of memory");
+        return -1;
+    }
+    motcua__v1__document_ref__init(d);
+    d->document_type = d->name = d->media_type = d->uri = NULL;
+    *out = d;
+    int rc = 0;
+    rc |= text(node, "type", &d->document_type, err);
+    rc |= text(node, "name", &d->name, err);
+    rc |= text(node, "media_type", &d->media_type, err);
+    rc |= text(node, "uri", &d->uri, err);
+    int64_t size = 0, copies = 0;
+    rc |= mc_yaml_get_int(node, "size", false, 0, INT64_MAX, &size, err);
+    rc |= mc_yaml_get_int(node, "copies", false, 0, UINT32_MAX, &copies, err);
+    d->size_bytes = (uint64_t)size;
+    d->copies = (uint32_t)copies;
+    char *sha = NULL, *form = NULL;
+    if (mc_yaml_get_string(node, "sha256", false, 256, &sha, err) < 0)
+        rc = -1;
+    if (sha) {
+        bool ok = strlen(sha) == 64;
+        for (size_t k = 0; ok && k < 64; k++)
+            ok = hexval(sha[k]) >= 0;
+        if (!ok) {
+            mc_err_add(err, "%s: key 'sha256': must be exactly 64 hexadecimal digits",
+                       mc_yaml_where(mc_yaml_get(node, "sha256"), w, sizeof w));
+            rc = -1;
+        } else if ((d->sha256.data = malloc(32))) {
+            for (size_t k = 0; k < 32; k++)
+                d->sha256.data[k] = (uint8_t)(hexval(sha[2 * k]) << 4 | hexval(sha[2 * k + 1]));
+            d->sha256.len = 32;
+        }
+    }
+    free(sha);
+    static const char *const forms[] = {"", "original", "certified_copy", "copy", "electronic"};
+    if (mc_yaml_get_string(node, "form", false, 64, &form, err) < 0)
+        rc = -1;
+    if (form) {
+        int found = 0;
+        for (int k = 1; k < 5; k++)
+            if (strcmp(form, forms[k]) == 0)
+                found = k;
+        if (!found) {
+            mc_err_add(err, "%s: key 'form': must be one of original, certified_copy, copy, "
+                            "electronic",
+                       mc_yaml_where(mc_yaml_get(node, "form"), w, sizeof w));
+            rc = -1;
+        }
+        d->form = (Motcua__V1__DocumentForm)found;
+    }
+    free(form);
+    return rc ? -1 : 0;
+}
+
+/* read_supplement - the supplement file into a new SupplementDossier */
+static int read_supplement(const char *path, Motcua__V1__SupplementDossier **out, mc_err_t *err)
+{
+    *out = NULL;
+    mc_yaml_doc_t *doc = NULL;
+    if (mc_yaml_load_file(path, &doc, err) < 0)
+        return -1;
+    const mc_yaml_node_t *root = mc_yaml_root(doc);
+    static const char *const keys[] = {"submission_id", "dossier_code", "note", "documents", NULL};
+    static const char *const required[] = {"submission_id", "dossier_code", "documents", NULL};
+    Motcua__V1__SupplementDossier *s = calloc(1, sizeof *s);
+    int rc = -1;
+    if (!s) {
+        mc_err_add(err, "out of memory");
+        goto done;
+    }
+    motcua__v1__supplement_dossier__init(s);
+    s->submission_id = s->dossier_code = s->note = NULL;
+    if (mc_yaml_check_keys(root, "supplement", keys, required, err) < 0)
+        goto done;
+    rc = 0;
+    rc |= text(root, "submission_id", &s->submission_id, err);
+    rc |= text(root, "dossier_code", &s->dossier_code, err);
+    rc |= text(root, "note", &s->note, err);
+    const mc_yaml_node_t *seq = mc_yaml_get(root, "documents");
+    if (mc_yaml_expect(seq, MC_YAML_SEQUENCE, "documents", err) < 0) {
+        rc = -1;
+    } else if (seq->count > 0) {
+        s->documents = calloc(seq->count, sizeof *s->documents);
+        if (!s->documents) {
+            mc_err_add(err, "out of memory");
+            rc = -1;
+        }
+        for (size_t i = 0; s->documents && i < seq->count; i++) {
+            Motcua__V1__DocumentRef *d = NULL;
+            if (read_document(seq->items[i], i, &d, err) < 0)
+                rc = -1; /* keep going: report every bad document at once */
+            if (d)
+                s->documents[s->n_documents++] = d;
+        }
+    }
+done:
+    mc_yaml_destroy(&doc);
+    if (rc != 0) {
+        free_supplement(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+/* print_ack - the acknowledgement for people or as one JSON line */
+static void print_ack(const Motcua__V1__Acknowledgement *a, bool json)
+{
+    char state[64];
+    if (json) {
+        printf("{\"result\":\"ack\",\"dossier_code\":");
+        cli_json_string(stdout, a->dossier_code);
+        printf(",\"state\":\"%s\",\"due_at\":%lld,\"due_text\":",
+               cli_state_name(a->state, state, sizeof state), (long long)a->due_at);
+        cli_json_string(stdout, a->due_text);
+        printf(",\"message\":");
+        cli_json_string(stdout, a->message);
+        printf("}\n");
+        return;
+    }
+    printf("Mã hồ sơ:        %s\n", a->dossier_code);
+    printf("Trạng thái:      %s\n", cli_state_label(a->state));
+    if (a->due_at > 0)
+        printf("Hẹn trả kết quả: %s\n", a->due_text);
+    if (a->message && *a->message)
+        printf("%s\n", a->message);
+}
+
+/* answer - print the reply and map it to the exit status */
+static int answer(const cli_ctx_t *ctx, const Motcua__V1__IntakeReply *reply, bool json)
+{
+    char name[64];
+    switch (reply->body_case) {
+    case MOTCUA__V1__INTAKE_REPLY__BODY_ACK:
+        print_ack(reply->ack, json);
+        return CLI_EX_OK;
+    case MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION: {
+        const Motcua__V1__Rejection *j = reply->rejection;
+        int status = cli_rejection_status(j);
+        if (json) {
+            cli_json_rejection(stdout, j);
+        } else {
+            printf("Không thực hiện được: %s%s%s%s%s\n", cli_reason_name(j->reason, name, sizeof name),
+                   j->field && *j->field ? " (" : "", j->field && *j->field ? j->field : "",
+                   j->field && *j->field ? ")" : "", status == CLI_EX_RETRY ? "; thử lại sau" : "");
+            if (j->message && *j->message)
+                printf("%s\n", j->message);
+        }
+        return status;
+    }
+    default:
+        fprintf(stderr, "%s: unexpected reply from the intake daemon\n", ctx->progname);
+        if (json)
+            cli_json_error(stdout, "error", "unexpected reply");
+        return CLI_EX_FAIL;
+    }
+}
+
+/* exchange - send, print, status */
+static int exchange(cli_ctx_t *ctx, const mc_cfg_t *cfg, const Motcua__V1__IntakeRequest *req,
+                    bool json)
+{
+    Motcua__V1__IntakeReply *reply = NULL;
+    int status = cli_exchange(ctx, cfg, req, &reply);
+    if (status != CLI_EX_OK) {
+        if (json)
+            cli_json_error(stdout, status == CLI_EX_RETRY ? "no_reply" : "error",
+                           status == CLI_EX_RETRY ? "no reply from the intake daemon"
+                                                  : "bad reply from the intake daemon");
+        return status;
+    }
+    status = answer(ctx, reply, json);
+    motcua__v1__intake_reply__free_unpacked(reply, NULL);
+    return status;
+}
+
+/* cli_supplement - `motcua supplement FILE.yaml [--json]` */
+int cli_supplement(cli_ctx_t *ctx, int argc, char **argv)
+{
+    bool json = false;
+    const char *args[1];
+    int n_args = 0;
+    int parsed = cli_parse_args(ctx, argc, argv, "supplement", supplement_usage, &json, args, 1,
+                                &n_args);
+    if (parsed != CLI_EX_OK)
+        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    if (n_args != 1)
+        return cli_usage_error(ctx, supplement_usage, "supplement: no file given");
+    mc_cfg_t *cfg = NULL;
+    int status = cli_load_config(ctx, &cfg);
+    if (status != CLI_EX_OK)
+        return status;
+    Motcua__V1__SupplementDossier *s = NULL;
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (read_supplement(args[0], &s, &err) < 0) {
+        cli_print_err(ctx, &err);
+        mc_cfg_destroy(&cfg);
+        return CLI_EX_DATAERR;
+    }
+    Motcua__V1__IntakeRequest req = MOTCUA__V1__INTAKE_REQUEST__INIT;
+    req.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_SUPPLEMENT;
+    req.supplement = s;
+    status = exchange(ctx, cfg, &req, json);
+    free_supplement(s);
+    mc_cfg_destroy(&cfg);
+    return status;
+}
+
+/* cli_withdraw - `motcua withdraw CODE --id SUBMISSION_ID [--reason TEXT] [--json]` */
+int cli_withdraw(cli_ctx_t *ctx, int argc, char **argv)
+{
+    const char *code = NULL, *id = NULL, *reason = "";
+    bool json = false;
+    for (int i = 0; i < argc; i++) {
+        const char *value = NULL;
+        int m;
+        if ((m = cli_opt_value(ctx, argc, argv, &i, "--config", "-c", &value)) != 0) {
+            if (m < 0)
+                return cli_usage_error(ctx, withdraw_usage, "withdraw: bad option");
+            ctx->config_path = value;
+        } else if ((m = cli_opt_value(ctx, argc, argv, &i, "--id", NULL, &value)) != 0) {
+            if (m < 0)
+                return cli_usage_error(ctx, withdraw_usage, "withdraw: bad option");
+            id = value;
+        } else if ((m = cli_opt_value(ctx, argc, argv, &i, "--reason", NULL, &value)) != 0) {
+            if (m < 0)
+                return cli_usage_error(ctx, withdraw_usage, "withdraw: bad option");
+            reason = value;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(withdraw_usage, stdout);
+            return CLI_EX_OK;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage_error(ctx, withdraw_usage, "withdraw: unknown option %s", argv[i]);
+        } else if (code) {
+            return cli_usage_error(ctx, withdraw_usage, "withdraw: unexpected argument %s",
+                                   argv[i]);
+        } else {
+            code = argv[i];
+        }
+    }
+    if (!code || !*code)
+        return cli_usage_error(ctx, withdraw_usage, "withdraw: no dossier code given");
+    if (!id || !*id)
+        return cli_usage_error(ctx, withdraw_usage, "withdraw: --id SUBMISSION_ID is required");
+    mc_cfg_t *cfg = NULL;
+    int status = cli_load_config(ctx, &cfg);
+    if (status != CLI_EX_OK)
+        return status;
+    Motcua__V1__WithdrawDossier w = MOTCUA__V1__WITHDRAW_DOSSIER__INIT;
+    w.submission_id = (char *)id; /* only read by pack */
+    w.dossier_code = (char *)code;
+    w.reason = (char *)reason;
+    Motcua__V1__IntakeRequest req = MOTCUA__V1__INTAKE_REQUEST__INIT;
+    req.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_WITHDRAW;
+    req.withdraw = &w;
+    status = exchange(ctx, cfg, &req, json);
+    mc_cfg_destroy(&cfg);
+    return status;
+}

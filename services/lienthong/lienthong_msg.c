@@ -1,0 +1,187 @@
+/*
+ * lienthong_msg - the frames motcua-lienthong sends, and the checks on the
+ * results it receives (agency.proto is the contract).
+ *
+ * Everything here is pure: no sockets, no store. A Case carries the dossier
+ * exactly as stored (supplements applied) and the earlier steps' results,
+ * so an agency needs nothing but the frame to do its step.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lienthong.h"
+#include "mc_validate.h"
+#include "motcua/v1/pipeline.pb-c.h"
+
+/* lienthong_frame_clear - free and zero */
+void lienthong_frame_clear(lienthong_frame_t *frame)
+{
+    free(frame->bytes);
+    frame->bytes = NULL;
+    frame->length = 0;
+}
+
+/* pack_hub - serialize a HubToAgency */
+static int pack_hub(const Motcua__V1__HubToAgency *m, lienthong_frame_t *frame)
+{
+    size_t n = motcua__v1__hub_to_agency__get_packed_size(m);
+    frame->bytes = malloc(n ? n : 1);
+    if (!frame->bytes)
+        return -1;
+    frame->length = motcua__v1__hub_to_agency__pack(m, frame->bytes);
+    return 0;
+}
+
+/* lienthong_pack_case - build the Case with its dossier and earlier results */
+int lienthong_pack_case(const mc_cfg_t *cfg, const mc_case_t *c, lienthong_frame_t *frame)
+{
+    const mc_procedure_t *proc = mc_catalog_find(cfg->catalog, c->procedure_code);
+    Motcua__V1__Case k = MOTCUA__V1__CASE__INIT;
+    k.case_id = (char *)c->case_id;
+    k.attempt = (uint32_t)c->attempt;
+    k.dossier_code = (char *)c->dossier_code;
+    k.step = (uint32_t)c->step;
+    k.steps_total = (uint32_t)c->steps_total;
+    k.procedure_code = (char *)c->procedure_code;
+    k.procedure_name = proc ? proc->name : (char *)"";
+    k.task = c->task ? c->task : (char *)"";
+    k.due_at = c->due_at;
+    k.dossier = motcua__v1__dossier__unpack(NULL, c->payload_len, c->payload);
+    if (!k.dossier)
+        return -1; /* the store only holds what intake accepted: never expected */
+
+    Motcua__V1__CaseResult **results = calloc(c->n_previous + 1, sizeof *results);
+    Motcua__V1__StepResult *steps = calloc(c->n_previous + 1, sizeof *steps);
+    Motcua__V1__StepResult **step_ptrs = calloc(c->n_previous + 1, sizeof *step_ptrs);
+    int rc = -1;
+    if (!results || !steps || !step_ptrs)
+        goto done;
+    for (size_t i = 0; i < c->n_previous; i++) {
+        const mc_case_prev_t *p = &c->previous[i];
+        Motcua__V1__StepResult s = MOTCUA__V1__STEP_RESULT__INIT;
+        s.step = (uint32_t)p->step;
+        s.agency = (char *)p->agency;
+        s.outcome = (Motcua__V1__Outcome)p->outcome;
+        if (p->result)
+            results[i] = motcua__v1__case_result__unpack(NULL, p->result_len, p->result);
+        if (results[i]) {
+            s.n_documents = results[i]->n_result_documents;
+            s.documents = results[i]->result_documents;
+        }
+        steps[i] = s;
+        step_ptrs[i] = &steps[i];
+    }
+    k.n_previous = c->n_previous;
+    k.previous = step_ptrs;
+    Motcua__V1__HubToAgency m = MOTCUA__V1__HUB_TO_AGENCY__INIT;
+    m.body_case = MOTCUA__V1__HUB_TO_AGENCY__BODY_CASE;
+    m.case_ = &k;
+    rc = pack_hub(&m, frame);
+done:
+    for (size_t i = 0; results && i < c->n_previous; i++)
+        if (results[i])
+            motcua__v1__case_result__free_unpacked(results[i], NULL);
+    free(results);
+    free(steps);
+    free(step_ptrs);
+    motcua__v1__dossier__free_unpacked(k.dossier, NULL);
+    return rc;
+}
+
+/* lienthong_pack_heartbeat - "still here" */
+int lienthong_pack_heartbeat(lienthong_frame_t *frame)
+{
+    Motcua__V1__Heartbeat hb = MOTCUA__V1__HEARTBEAT__INIT;
+    hb.at = (int64_t)time(NULL);
+    Motcua__V1__HubToAgency m = MOTCUA__V1__HUB_TO_AGENCY__INIT;
+    m.body_case = MOTCUA__V1__HUB_TO_AGENCY__BODY_HEARTBEAT;
+    m.heartbeat = &hb;
+    return pack_hub(&m, frame);
+}
+
+/* lienthong_pack_result_ack - stored or refused */
+int lienthong_pack_result_ack(const char *case_id, int accepted, const char *reason,
+                              lienthong_frame_t *frame)
+{
+    Motcua__V1__ResultAck a = MOTCUA__V1__RESULT_ACK__INIT;
+    a.case_id = (char *)case_id;
+    a.accepted = accepted ? 1 : 0;
+    a.reason = (char *)(reason ? reason : "");
+    Motcua__V1__HubToAgency m = MOTCUA__V1__HUB_TO_AGENCY__INIT;
+    m.body_case = MOTCUA__V1__HUB_TO_AGENCY__BODY_RESULT_ACK;
+    m.result_ack = &a;
+    return pack_hub(&m, frame);
+}
+
+/* lienthong_pack_refusal - the frame could not be used; nothing changed */
+int lienthong_pack_refusal(const char *case_id, Motcua__V1__Reason reason, const char *message,
+                           lienthong_frame_t *frame)
+{
+    Motcua__V1__Refusal r = MOTCUA__V1__REFUSAL__INIT;
+    r.case_id = (char *)(case_id ? case_id : "");
+    r.reason = reason;
+    r.message = (char *)message;
+    Motcua__V1__HubToAgency m = MOTCUA__V1__HUB_TO_AGENCY__INIT;
+    m.body_case = MOTCUA__V1__HUB_TO_AGENCY__BODY_REFUSAL;
+    m.refusal = &r;
+    return pack_hub(&m, frame);
+}
+
+/* lienthong_pack_event - PipelineEvent */
+int lienthong_pack_event(int kind, const char *dossier_code, const char *agency,
+                         lienthong_frame_t *frame)
+{
+    Motcua__V1__PipelineEvent e = MOTCUA__V1__PIPELINE_EVENT__INIT;
+    e.kind = (Motcua__V1__PipelineEvent__Kind)kind;
+    e.dossier_code = (char *)(dossier_code ? dossier_code : "");
+    e.agency = (char *)(agency ? agency : "");
+    size_t n = motcua__v1__pipeline_event__get_packed_size(&e);
+    frame->bytes = malloc(n ? n : 1);
+    if (!frame->bytes)
+        return -1;
+    frame->length = motcua__v1__pipeline_event__pack(&e, frame->bytes);
+    return 0;
+}
+
+/* text_ok - a string within max bytes and valid UTF-8 (NULL counts as empty) */
+static int text_ok(const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    return n <= max && (n == 0 || mc_valid_utf8(s, n));
+}
+
+/* lienthong_check_result - agency.proto's bounds */
+const char *lienthong_check_result(const Motcua__V1__CaseResult *r)
+{
+    if (!r->case_id || !*r->case_id || !text_ok(r->case_id, 95))
+        return "case_id missing or invalid";
+    if (r->outcome != MOTCUA__V1__OUTCOME__OUTCOME_APPROVED &&
+        r->outcome != MOTCUA__V1__OUTCOME__OUTCOME_REJECTED &&
+        r->outcome != MOTCUA__V1__OUTCOME__OUTCOME_NEEDS_DOCUMENTS)
+        return "outcome missing or unknown";
+    if (!text_ok(r->reason, 2000))
+        return "reason too long or not UTF-8";
+    if (r->outcome == MOTCUA__V1__OUTCOME__OUTCOME_REJECTED && (!r->reason || !*r->reason))
+        return "a rejection needs a reason";
+    if (r->n_missing > 50 || r->n_result_documents > 50)
+        return "too many missing or result documents";
+    if (r->outcome == MOTCUA__V1__OUTCOME__OUTCOME_NEEDS_DOCUMENTS && r->n_missing == 0)
+        return "needs_documents needs the missing list";
+    for (size_t i = 0; i < r->n_missing; i++) {
+        const Motcua__V1__MissingDocument *m = r->missing[i];
+        if (!text_ok(m->document_type, 64) || !text_ok(m->name, 255) || !text_ok(m->reason, 500))
+            return "missing document text too long or not UTF-8";
+        if ((!m->name || !*m->name) && (!m->document_type || !*m->document_type))
+            return "missing document without a name";
+    }
+    for (size_t i = 0; i < r->n_result_documents; i++) {
+        const Motcua__V1__DocumentRef *d = r->result_documents[i];
+        if (!text_ok(d->document_type, 64) || !text_ok(d->name, 255) ||
+            !text_ok(d->media_type, 127) || !text_ok(d->uri, 2048))
+            return "result document text too long or not UTF-8";
+    }
+    if (!text_ok(r->handled_by, 200))
+        return "handled_by too long or not UTF-8";
+    return NULL;
+}

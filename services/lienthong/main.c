@@ -1,0 +1,137 @@
+/*
+ * motcua-lienthong - the inter-agency exchange (liên thông): sends each
+ * step of each dossier to the agency that handles it over CURVE-encrypted
+ * ZeroMQ, and records their acks and results in the store.
+ *
+ * Usage: motcua-lienthong [-c FILE] [--check] [--help]
+ * Reads the configuration and config/agencies.yaml (files.agencies), binds
+ * lienthong.endpoint (CURVE server, key lienthong.server_key_file) and
+ * lienthong.events_endpoint, tells systemd READY=1 (Type=notify), serves
+ * until SIGTERM/SIGINT, tells systemd STOPPING=1 and exits 0.
+ * Exit codes: 0 clean stop, 64 usage, 78 bad configuration or agencies,
+ * 69 cannot bind / start, 1 unclean stop.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "lienthong.h"
+#include "mc_agencies.h"
+#include "mc_cfg.h"
+#include "mc_log.h"
+#include "mc_transport.h"
+
+/* usage - print help to f */
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: motcua-lienthong [-c FILE] [--check]\n"
+            "  -c, --config FILE  configuration (default: $MOTCUA_CONFIG, /etc/motcua/motcua.yaml,\n"
+            "                     or config/motcua.yaml)\n"
+            "      --check        load and check the configuration and agencies, then exit\n"
+            "  -h, --help         this text\n"
+            "Environment: MOTCUA_DATABASE overrides database.conninfo.\n");
+}
+
+/* log_err - the first message of err as a start_failed/config_invalid line */
+static void log_err(const char *event, const mc_err_t *err)
+{
+    char line[300], quoted[340];
+    mc_log(MC_LOG_ERR, event, "error=%s",
+           mc_log_quote(mc_err_first(err, line, sizeof line), quoted, sizeof quoted));
+}
+
+int main(int argc, char **argv)
+{
+    const char *config = NULL;
+    int check_only = 0;
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check", no_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'k': check_only = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 64;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "motcua-lienthong: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 64;
+    }
+    mc_log_init("motcua-lienthong", MC_LOG_INFO);
+    if (!config)
+        config = mc_cfg_default_path();
+    mc_err_t err;
+    mc_err_clear(&err);
+    mc_cfg_t *cfg = NULL;
+    if (mc_cfg_load(config, &cfg, &err) != 0) {
+        fprintf(stderr, "%s", err.text);
+        mc_log(MC_LOG_ERR, "config_invalid", "file=%s errors=%d", config, err.count);
+        return 78;
+    }
+    mc_log_set_level(cfg->log_level);
+    mc_agencies_t *agencies = NULL;
+    if (mc_agencies_load(cfg->agencies_path, &agencies, &err) != 0) {
+        fprintf(stderr, "%s", err.text);
+        mc_log(MC_LOG_ERR, "config_invalid", "file=%s errors=%d", cfg->agencies_path, err.count);
+        mc_cfg_destroy(&cfg);
+        return 78;
+    }
+    if (check_only) {
+        printf("config ok: %zu agencies\n", agencies->count);
+        mc_agencies_destroy(&agencies);
+        mc_cfg_destroy(&cfg);
+        return 0;
+    }
+
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &mask, NULL); /* before the ZAP thread starts */
+    signal(SIGPIPE, SIG_IGN);
+    int stop_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+    if (stop_fd < 0) {
+        mc_log(MC_LOG_ERR, "start_failed", "what=signalfd");
+        mc_agencies_destroy(&agencies);
+        mc_cfg_destroy(&cfg);
+        return 69;
+    }
+    lienthong_hub_t *hub = lienthong_hub_new(cfg, agencies, &err);
+    if (!hub) {
+        log_err("start_failed", &err);
+        mc_transport_term();
+        close(stop_fd);
+        mc_agencies_destroy(&agencies);
+        mc_cfg_destroy(&cfg);
+        return 69;
+    }
+    mc_log(MC_LOG_NOTICE, "started", "endpoint=%s events=%s pid=%d", cfg->lienthong.endpoint,
+           cfg->lienthong.events_endpoint, (int)getpid());
+    sd_notifyf(0, "READY=1\nSTATUS=serving %zu agencies on %s\nMAINPID=%d", agencies->count,
+               cfg->lienthong.endpoint, (int)getpid());
+
+    int rc = lienthong_hub_run(hub, stop_fd);
+    sd_notify(0, "STOPPING=1");
+    lienthong_hub_destroy(&hub);
+    mc_transport_term();
+    close(stop_fd);
+    mc_log(MC_LOG_NOTICE, "stopped", "clean=%s", rc == 0 ? "yes" : "no");
+    mc_agencies_destroy(&agencies);
+    mc_cfg_destroy(&cfg);
+    return rc == 0 ? 0 : 1;
+}

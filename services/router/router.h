@@ -1,0 +1,70 @@
+/*
+ * router - the motcua-router daemon's internal interfaces.
+ *
+ * Shape: one thread, one store (one pair of PostgreSQL connections), a SUB
+ * socket on intake's and lienthong's events endpoints ("look now") and a PUB
+ * socket on router.events_endpoint. The loop routes RECEIVED dossiers in
+ * batches whenever an event arrives or router.poll_ms passes, and runs the
+ * deadline scan every router.deadline_scan_ms. The store is the source of
+ * truth; events only shorten the wait. Any number of routers may run against
+ * one database: work is claimed with FOR UPDATE SKIP LOCKED
+ * (mc_store_route.h), so no dossier is routed twice.
+ */
+#ifndef ROUTER_H
+#define ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mc_cfg.h"
+#include "mc_err.h"
+#include "mc_routing.h"
+#include "mc_store.h"
+#include "mc_store_route.h"
+
+#define ROUTER_MAX_STEPS 32 /* plan steps: the desk and up to 31 partner steps */
+
+/* one routed or late dossier whose event is published after the commit */
+typedef struct router_note {
+    char code[64];   /* dossier code */
+    char agency[72]; /* for KIND_CASE_QUEUED: the desk; "" for a notification */
+} router_note_t;
+
+typedef struct router {
+    const mc_cfg_t      *cfg;      /* immutable configuration */
+    const mc_routing_t  *routing;  /* immutable routing table */
+    mc_store_t          *store;    /* our connections */
+    void                *sub;      /* SUB: intake + lienthong events, may be NULL */
+    void                *pub;      /* PUB: our events, NULL if the bind failed */
+    bool                 store_ok; /* last store call succeeded (log transitions only) */
+    mc_plan_step_t       steps[ROUTER_MAX_STEPS]; /* plan being written */
+    char                 detail[256];             /* event detail being written */
+    router_note_t       *notes;    /* events to publish after the current commit */
+    int                  n_notes;  /* entries used */
+    int                  cap_notes;/* entries allocated (router.batch) */
+    int64_t              now;      /* the wall clock of the current pass (seconds) */
+} router_t;
+
+/* router_new - store, sockets; NULL with err on failure */
+router_t *router_new(const mc_cfg_t *cfg, const mc_routing_t *routing, mc_err_t *err);
+
+/* router_run - serve until a signal arrives on stop_fd (a signalfd); 0 on a clean stop */
+int router_run(router_t *r, int stop_fd);
+
+/* router_destroy - close, free and NULL */
+void router_destroy(router_t **r);
+
+/* router_route_all - route batches until none is full; returns dossiers routed or -1 */
+int router_route_all(router_t *r);
+
+/* router_scan_late - the deadline scan; returns dossiers marked late or -1 */
+int router_scan_late(router_t *r);
+
+/* router_decide_route - mc_route_decide_fn: the plan of one dossier (router_plan.c) */
+int router_decide_route(void *arg, const mc_route_claim_t *claim, mc_route_plan_t *plan);
+
+/* router_decide_late - mc_late_decide_fn: the late notice and re-appointment (router_plan.c) */
+int router_decide_late(void *arg, const mc_late_claim_t *claim, mc_late_decision_t *decision);
+
+#endif

@@ -1,0 +1,254 @@
+/*
+ * router_loop - the router's event loop, batches and publishing (see router.h).
+ *
+ * Events are published only after the commit they announce, and are
+ * best effort: a PUB socket drops what nobody takes, and every consumer
+ * polls the store anyway.
+ */
+#include "router.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "mc_log.h"
+#include "mc_transport.h"
+#include "motcua/v1/pipeline.pb-c.h"
+
+/* now_ms - monotonic milliseconds */
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* connectable - a bind address made connectable (a wildcard host becomes 127.0.0.1) */
+static const char *connectable(const char *bind, char *buf, size_t size)
+{
+    static const char *const wild[] = {"tcp://*:", "tcp://0.0.0.0:"};
+    for (size_t i = 0; i < sizeof wild / sizeof wild[0]; i++) {
+        size_t n = strlen(wild[i]);
+        if (strncmp(bind, wild[i], n) == 0) {
+            snprintf(buf, size, "tcp://127.0.0.1:%s", bind + n);
+            return buf;
+        }
+    }
+    return bind;
+}
+
+/* router_new - store and sockets; a failed PUB bind only costs latency, so it is not fatal */
+router_t *router_new(const mc_cfg_t *cfg, const mc_routing_t *routing, mc_err_t *err)
+{
+    router_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        mc_err_add(err, "router: out of memory");
+        return NULL;
+    }
+    r->cfg = cfg;
+    r->routing = routing;
+    r->store_ok = true;
+    r->cap_notes = cfg->router.batch > 0 ? cfg->router.batch : 1;
+    r->notes = calloc((size_t)r->cap_notes, sizeof *r->notes);
+    r->store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms);
+    if (!r->notes || !r->store) {
+        mc_err_add(err, "router: out of memory");
+        router_destroy(&r);
+        return NULL;
+    }
+    mc_socket_opts_t opts = {.max_message_bytes = 4096, .send_hwm = 10000, .recv_hwm = 10000,
+                             .linger_ms = 0};
+    mc_err_t perr;
+    mc_err_clear(&perr);
+    r->pub = mc_transport_bind(ZMQ_PUB, cfg->router.events_endpoint, &opts, &perr);
+    if (!r->pub) {
+        char line[300], quoted[340];
+        mc_log(MC_LOG_WARNING, "events_unavailable", "endpoint=%s error=%s",
+               cfg->router.events_endpoint,
+               mc_log_quote(mc_err_first(&perr, line, sizeof line), quoted, sizeof quoted));
+    }
+    char buf[300];
+    r->sub = mc_transport_connect(ZMQ_SUB, connectable(cfg->intake.events_endpoint, buf, sizeof buf),
+                                  &opts, err);
+    if (!r->sub) {
+        router_destroy(&r);
+        return NULL;
+    }
+    zmq_setsockopt(r->sub, ZMQ_SUBSCRIBE, "", 0);
+    if (zmq_connect(r->sub, connectable(cfg->lienthong.events_endpoint, buf, sizeof buf)) != 0)
+        mc_log(MC_LOG_WARNING, "events_unavailable", "endpoint=%s error=\"%s\"",
+               cfg->lienthong.events_endpoint, zmq_strerror(errno));
+    mc_err_t cerr;
+    mc_err_clear(&cerr);
+    if (mc_store_connect(r->store, &cerr) != MC_STORE_OK) {
+        char line[300], quoted[340];
+        mc_log(MC_LOG_WARNING, "store_unavailable", "error=%s",
+               mc_log_quote(mc_err_first(&cerr, line, sizeof line), quoted, sizeof quoted));
+        r->store_ok = false;
+    }
+    return r;
+}
+
+/* router_destroy - close and free */
+void router_destroy(router_t **rp)
+{
+    if (!rp || !*rp)
+        return;
+    router_t *r = *rp;
+    mc_transport_close(&r->sub);
+    mc_transport_close(&r->pub);
+    mc_store_destroy(&r->store);
+    free(r->notes);
+    free(r);
+    *rp = NULL;
+}
+
+/* publish - one PipelineEvent, never blocking */
+static void publish(router_t *r, Motcua__V1__PipelineEvent__Kind kind, const char *code,
+                    const char *agency)
+{
+    if (!r->pub)
+        return;
+    Motcua__V1__PipelineEvent ev = MOTCUA__V1__PIPELINE_EVENT__INIT;
+    ev.kind = kind;
+    ev.dossier_code = (char *)code;
+    ev.agency = (char *)(agency ? agency : "");
+    uint8_t buf[512];
+    size_t n = motcua__v1__pipeline_event__get_packed_size(&ev);
+    if (n > sizeof buf)
+        return;
+    motcua__v1__pipeline_event__pack(&ev, buf);
+    zmq_send(r->pub, buf, n, ZMQ_DONTWAIT);
+}
+
+/* store_trouble - log a failed store call once per outage */
+static void store_trouble(router_t *r, const char *what, mc_store_rc_t rc, const mc_err_t *err)
+{
+    if (!r->store_ok && rc == MC_STORE_UNAVAILABLE)
+        return;
+    char line[300], quoted[340];
+    mc_log(rc == MC_STORE_UNAVAILABLE ? MC_LOG_WARNING : MC_LOG_ERR, "store_error",
+           "what=%s rc=%d error=%s", what, (int)rc,
+           mc_log_quote(mc_err_first(err, line, sizeof line), quoted, sizeof quoted));
+    r->store_ok = false;
+}
+
+/* store_back - note the store works again */
+static void store_back(router_t *r)
+{
+    if (!r->store_ok)
+        mc_log(MC_LOG_NOTICE, "store_connected", "daemon=router");
+    r->store_ok = true;
+}
+
+/* router_route_all - full batches mean more may be waiting */
+int router_route_all(router_t *r)
+{
+    int total = 0;
+    for (;;) {
+        mc_err_t err;
+        mc_err_clear(&err);
+        int claimed = 0, routed = 0;
+        r->n_notes = 0;
+        r->now = (int64_t)time(NULL);
+        mc_store_rc_t rc = mc_store_route_batch(r->store, r->cfg->router.batch,
+                                                router_decide_route, r, &claimed, &routed, &err);
+        if (rc != MC_STORE_OK) {
+            store_trouble(r, "route", rc, &err);
+            return -1;
+        }
+        store_back(r);
+        for (int i = 0; i < r->n_notes; i++) {
+            mc_log(MC_LOG_INFO, "routed", "code=%s department=%s", r->notes[i].code,
+                   r->notes[i].agency);
+            publish(r, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED, r->notes[i].code,
+                    r->notes[i].agency);
+        }
+        total += routed;
+        if (claimed < r->cfg->router.batch || routed == 0)
+            return total; /* a full batch of skipped dossiers must not spin */
+    }
+}
+
+/* router_scan_late - overdue dossiers, a batch at a time */
+int router_scan_late(router_t *r)
+{
+    int total = 0;
+    for (;;) {
+        mc_err_t err;
+        mc_err_clear(&err);
+        int marked = 0;
+        r->n_notes = 0;
+        r->now = (int64_t)time(NULL);
+        mc_store_rc_t rc = mc_store_late_batch(r->store, r->cfg->router.batch,
+                                               router_decide_late, r, &marked, &err);
+        if (rc != MC_STORE_OK) {
+            store_trouble(r, "deadline_scan", rc, &err);
+            return -1;
+        }
+        store_back(r);
+        for (int i = 0; i < r->n_notes; i++) {
+            mc_log(MC_LOG_NOTICE, "late", "code=%s", r->notes[i].code);
+            publish(r, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_NOTIFICATION, r->notes[i].code, "");
+        }
+        total += marked;
+        if (marked < r->cfg->router.batch)
+            return total;
+    }
+}
+
+/* drain - read every waiting event; their content does not matter, only that they came */
+static void drain(void *sub)
+{
+    char buf[4096];
+    while (zmq_recv(sub, buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
+        ;
+}
+
+/* router_run - wake on events, on poll_ms, and on the deadline scan's period */
+int router_run(router_t *r, int stop_fd)
+{
+    int64_t next_poll = 0, next_scan = 0; /* both at once on start */
+    for (;;) {
+        int64_t now = now_ms();
+        if (now >= next_poll) {
+            router_route_all(r);
+            next_poll = now_ms() + r->cfg->router.poll_ms;
+        }
+        if (now >= next_scan) {
+            router_scan_late(r);
+            next_scan = now_ms() + r->cfg->router.deadline_scan_ms;
+        }
+        now = now_ms();
+        int64_t wait = (next_poll < next_scan ? next_poll : next_scan) - now;
+        zmq_pollitem_t items[2] = {
+            {NULL, stop_fd, ZMQ_POLLIN, 0},
+            {r->sub, 0, ZMQ_POLLIN, 0},
+        };
+        int rc = zmq_poll(items, 2, wait > 0 ? (long)wait : 0);
+        if (rc < 0) {
+            if (errno == EINTR)
+                continue;
+            mc_log(MC_LOG_ERR, "poll_failed", "error=\"%s\"", zmq_strerror(errno));
+            return -1;
+        }
+        if (items[0].revents & ZMQ_POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(stop_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+                mc_log(MC_LOG_NOTICE, "stopping", "signal=%u", si.ssi_signo);
+                return 0;
+            }
+        }
+        if (items[1].revents & ZMQ_POLLIN) {
+            drain(r->sub);
+            if (r->store_ok) /* while the store is down, retry at poll_ms, not per event */
+                next_poll = 0;
+        }
+    }
+}

@@ -1,0 +1,639 @@
+/*
+ * it_lienthong - motcua-lienthong and motcua-agency against a real
+ * PostgreSQL, real CURVE sockets and real processes.
+ *
+ * One cluster, one intake and one lienthong for the program. Dossiers come
+ * in through motcua-intake; route_like_router() then writes what
+ * motcua-router will write (docs/pipeline.md: ROUTED, department, `routed`
+ * event, every agency_case of the plan) so these tests do not depend on the
+ * router; replace it with starting motcua-router when that exists.
+ * Agencies are motcua-agency processes, or a raw CURVE client in the test
+ * where the test must misbehave (never ack, answer twice, spoof).
+ * Timings are short (heartbeat 300 ms, ack timeout 700 ms, 3 attempts).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "harness.h"
+#include "mc_catalog.h"
+#include "mc_curve.h"
+#include "mc_test.h"
+#include "mc_transport.h"
+#include "motcua/v1/agency.pb-c.h"
+
+static harness_t     H;           /* cluster, intake */
+static pid_t         hub_pid;     /* motcua-lienthong */
+static char          hub_endpoint[64];
+static char          keys[400];   /* DIR/keys */
+static mc_catalog_t *catalog;     /* the repo's procedures, for the plans */
+
+static const char *const agency_codes[] = {"TU_PHAP", "UBND_XA_TUPHAP", "CONG_AN_XA", "BHXH", NULL};
+
+/* now_ms - monotonic ms */
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* wait_count - poll a one-integer query until it equals want (or time runs out) */
+static long wait_count(const char *sql, const char *param, long want, int ms)
+{
+    int64_t deadline = now_ms() + ms;
+    long v;
+    while ((v = harness_count(&H, sql, param)) != want && now_ms() < deadline)
+        usleep(50000);
+    return v;
+}
+
+/* exec_sql - a statement with up to 4 text parameters; 0 on success */
+static int exec_sql(const char *sql, int n, const char *const *params)
+{
+    PGresult *res = PQexecParams(harness_db(&H), sql, n, NULL, params, NULL, NULL, 0);
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
+    if (!ok)
+        fprintf(stderr, "sql failed: %s", PQresultErrorMessage(res));
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+/*
+ * route_like_router - what motcua-router does for one RECEIVED dossier
+ * (docs/pipeline.md): state ROUTED, department, `routed` event, step 1 for
+ * the department queued, the partner steps planned. Kept apart so it can
+ * be replaced by the real router.
+ */
+static int route_like_router(const char *code)
+{
+    PGresult *res = PQexecParams(harness_db(&H), "SELECT procedure_code FROM dossier WHERE code = $1",
+                                 1, NULL, (const char *const[]){code}, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        PQclear(res);
+        return -1;
+    }
+    const mc_procedure_t *p = mc_catalog_find(catalog, PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (!p)
+        return -1;
+    int total = 1 + (int)p->n_steps;
+    char total_text[16];
+    snprintf(total_text, sizeof total_text, "%d", total);
+    if (exec_sql("BEGIN", 0, NULL) != 0)
+        return -1;
+    int rc = exec_sql("UPDATE dossier SET state = 2, department = $2 WHERE code = $1 AND state = 1", 2,
+                      (const char *const[]){code, p->department});
+    rc |= exec_sql("INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
+                   " SELECT id, now(), 'router', 'routed', $2 FROM dossier WHERE code = $1", 2,
+                   (const char *const[]){code, p->department});
+    for (int step = 1; step <= total; step++) {
+        char case_id[96], step_text[16], limit[16], unit[16];
+        snprintf(case_id, sizeof case_id, "%s/%d", code, step);
+        snprintf(step_text, sizeof step_text, "%d", step);
+        const mc_agency_step_t *s = step > 1 ? &p->steps[step - 2] : NULL;
+        snprintf(limit, sizeof limit, "%d", s ? s->time_limit : p->processing_time);
+        snprintf(unit, sizeof unit, "%d", s ? (int)s->time_unit : (int)p->time_unit);
+        const char *params[8] = {case_id, code, step_text, total_text,
+                                 s ? s->agency : p->department, s ? s->task : "Tiếp nhận, xử lý",
+                                 limit, unit};
+        rc |= exec_sql("INSERT INTO agency_case (case_id, dossier_id, step, steps_total, agency, task,"
+                       " state, time_limit, time_unit, due_at)"
+                       " SELECT $1, id, $3::smallint, $4::smallint, $5, $6,"
+                       " CASE WHEN $3::integer = 1 THEN 1 ELSE 0 END, $7::integer, $8::smallint,"
+                       " CASE WHEN $3::integer = 1 THEN now() + interval '1 day' END"
+                       " FROM dossier WHERE code = $2", 8, params);
+    }
+    rc |= exec_sql(rc ? "ROLLBACK" : "COMMIT", 0, NULL);
+    return rc ? -1 : 0;
+}
+
+/* submit - hand a dossier to intake; the code into code (64 bytes); 0 on a receipt */
+static int submit(harness_dossier_t *d, char *code)
+{
+    Motcua__V1__IntakeReply *r = NULL;
+    if (harness_request(&H, &d->request, 10000, &r) != 0)
+        return -1;
+    int ok = r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT;
+    if (ok)
+        snprintf(code, 64, "%s", r->receipt->dossier_code);
+    else
+        fprintf(stderr, "submit refused: %s\n", harness_reason_name(r->rejection->reason));
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+    return ok ? 0 : -1;
+}
+
+/* new_routed - a routed birth registration (one step, TU_PHAP) */
+static int new_routed(const char *submission_id, char *code)
+{
+    harness_dossier_t d;
+    harness_dossier_init(&d, submission_id);
+    if (submit(&d, code) != 0)
+        return -1;
+    return route_like_router(code);
+}
+
+/* start_agency - motcua-agency for code with its key; extra options NULL-terminated */
+static pid_t start_agency(const char *code, const char *key_name, const char *log, const char *a1,
+                          const char *a2, const char *a3, const char *a4)
+{
+    char key[500], server[500];
+    snprintf(key, sizeof key, "%s/%s.key", keys, key_name);
+    snprintf(server, sizeof server, "%s/lienthong.pub", keys);
+    const char *args[] = {"-c", H.config, "--agency", code, "--key", key, "--server-key", server,
+                          "--delay-ms", "50", a1, a2, a3, a4, NULL};
+    return harness_spawn(&H, "motcua-agency", log, args);
+}
+
+/* log_has - does DIR/log contain text? */
+static bool log_has(const char *log, const char *text)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "grep -qF -- '%s' %s/%s", text, H.dir, log);
+    return system(cmd) == 0;
+}
+
+/* --- a raw CURVE client, for agencies that misbehave on purpose -------------- */
+
+/* raw_connect - a DEALER as agency key_name */
+static void *raw_connect(const char *key_name)
+{
+    char path[500], secret[41], pub[41], server[41];
+    mc_err_t err;
+    mc_err_clear(&err);
+    snprintf(path, sizeof path, "%s/%s.key", keys, key_name);
+    if (mc_curve_read_key(path, secret, &err) != 0 || mc_curve_public_of(secret, pub, &err) != 0)
+        return NULL;
+    snprintf(path, sizeof path, "%s/lienthong.pub", keys);
+    if (mc_curve_read_key(path, server, &err) != 0)
+        return NULL;
+    mc_socket_opts_t o = {.linger_ms = 0};
+    return mc_transport_connect_curve_client(ZMQ_DEALER, hub_endpoint, &o, server, pub, secret, &err);
+}
+
+/* raw_send - one AgencyToHub */
+static void raw_send(void *s, const Motcua__V1__AgencyToHub *m)
+{
+    size_t n = motcua__v1__agency_to_hub__get_packed_size(m);
+    uint8_t *buf = malloc(n ? n : 1);
+    motcua__v1__agency_to_hub__pack(m, buf);
+    zmq_send(s, buf, n, 0);
+    free(buf);
+}
+
+/* raw_ready - Ready{credit} */
+static void raw_ready(void *s, uint32_t credit)
+{
+    Motcua__V1__Ready r = MOTCUA__V1__READY__INIT;
+    r.credit = credit;
+    Motcua__V1__AgencyToHub m = MOTCUA__V1__AGENCY_TO_HUB__INIT;
+    m.body_case = MOTCUA__V1__AGENCY_TO_HUB__BODY_READY;
+    m.ready = &r;
+    raw_send(s, &m);
+}
+
+/* raw_heartbeat - Heartbeat */
+static void raw_heartbeat(void *s)
+{
+    Motcua__V1__Heartbeat hb = MOTCUA__V1__HEARTBEAT__INIT;
+    Motcua__V1__AgencyToHub m = MOTCUA__V1__AGENCY_TO_HUB__INIT;
+    m.body_case = MOTCUA__V1__AGENCY_TO_HUB__BODY_HEARTBEAT;
+    m.heartbeat = &hb;
+    raw_send(s, &m);
+}
+
+/* raw_ack - CaseAck */
+static void raw_ack(void *s, const char *case_id)
+{
+    Motcua__V1__CaseAck a = MOTCUA__V1__CASE_ACK__INIT;
+    a.case_id = (char *)case_id;
+    Motcua__V1__AgencyToHub m = MOTCUA__V1__AGENCY_TO_HUB__INIT;
+    m.body_case = MOTCUA__V1__AGENCY_TO_HUB__BODY_ACK;
+    m.ack = &a;
+    raw_send(s, &m);
+}
+
+/* raw_result - CaseResult with outcome (and a reason when rejected) */
+static void raw_result(void *s, const char *case_id, Motcua__V1__Outcome outcome, const char *reason)
+{
+    Motcua__V1__CaseResult r = MOTCUA__V1__CASE_RESULT__INIT;
+    r.case_id = (char *)case_id;
+    r.outcome = outcome;
+    r.reason = (char *)(reason ? reason : "");
+    r.handled_by = (char *)"it_lienthong";
+    Motcua__V1__AgencyToHub m = MOTCUA__V1__AGENCY_TO_HUB__INIT;
+    m.body_case = MOTCUA__V1__AGENCY_TO_HUB__BODY_RESULT;
+    m.result = &r;
+    raw_send(s, &m);
+}
+
+/* raw_next - the next frame that is not a heartbeat (heartbeating back meanwhile); NULL on timeout */
+static Motcua__V1__HubToAgency *raw_next(void *s, int ms)
+{
+    int64_t deadline = now_ms() + ms, beat = 0;
+    while (now_ms() < deadline) {
+        if (now_ms() - beat >= 100) {
+            raw_heartbeat(s);
+            beat = now_ms();
+        }
+        zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, 50) <= 0)
+            continue;
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, s, 0) < 0) {
+            zmq_msg_close(&msg);
+            continue;
+        }
+        Motcua__V1__HubToAgency *m =
+            motcua__v1__hub_to_agency__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+        zmq_msg_close(&msg);
+        if (m && m->body_case != MOTCUA__V1__HUB_TO_AGENCY__BODY_HEARTBEAT)
+            return m;
+        if (m)
+            motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    }
+    return NULL;
+}
+
+/* --- tests ---------------------------------------------------------------- */
+
+MC_TEST(inter_agency_dossier_visits_agencies_in_order)
+{
+    harness_dossier_t d;
+    harness_dossier_init(&d, "lt-order-0001");
+    d.dossier.procedure_code = (char *)"2.001023";
+    d.docs[0].document_type = (char *)"TO_KHAI_LIEN_THONG";
+    d.docs[0].name = (char *)"Tờ khai điện tử liên thông";
+    d.dossier.n_documents = 2;
+    char code[64];
+    REQUIRE(submit(&d, code) == 0);
+    REQUIRE(route_like_router(code) == 0);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
+                            " WHERE d.code = $1", code), 4);
+    pid_t pids[4];
+    char log[64];
+    for (int i = 0; i < 4; i++) {
+        snprintf(log, sizeof log, "agency-order-%s.log", agency_codes[i]);
+        pids[i] = start_agency(agency_codes[i], agency_codes[i], log, "--outcomes", "approved=100",
+                               NULL, NULL);
+    }
+    CHECK_INT(wait_count("SELECT state FROM dossier WHERE code = $1", code, 5, 20000), 5);
+    for (int i = 0; i < 4; i++)
+        harness_stop_daemon(pids[i], SIGTERM);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
+                            " WHERE d.code = $1 AND c.state = 4 AND c.outcome = 1", code), 4);
+    /* step_done events come from the four agencies in the plan's order */
+    PGresult *res = PQexecParams(harness_db(&H),
+                                 "SELECT e.actor FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
+                                 " WHERE d.code = $1 AND e.kind = 'step_done' ORDER BY e.id",
+                                 1, NULL, (const char *const[]){code}, NULL, NULL, 0);
+    REQUIRE(PQresultStatus(res) == PGRES_TUPLES_OK);
+    CHECK_INT(PQntuples(res), 4);
+    for (int i = 0; i < 4 && i < PQntuples(res); i++)
+        CHECK_STR(PQgetvalue(res, i, 0), agency_codes[i]);
+    PQclear(res);
+    /* every step was sent once, after the previous one was done */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
+                            " WHERE d.code = $1 AND e.kind = 'sent_to_agency'", code), 4);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event s JOIN dossier d ON d.id = s.dossier_id"
+                            " JOIN dossier_event p ON p.dossier_id = d.id AND p.kind = 'step_done'"
+                            " WHERE d.code = $1 AND s.kind = 'sent_to_agency' AND s.detail LIKE 'bước 2/%'"
+                            " AND p.actor = 'TU_PHAP' AND p.id < s.id", code), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
+                            " WHERE d.code = $1 AND e.kind = 'result_ready' AND e.actor = 'BHXH'", code), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
+                            " WHERE d.code = $1 AND n.kind = 'result_ready'", code), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND result_at IS NOT NULL",
+                            code), 1);
+    /* the last agency saw the three earlier results */
+    CHECK(log_has("agency-order-BHXH.log", "step=4/4 previous=3"));
+    /* the timeline through `motcua status` names the agencies */
+    char args[128];
+    snprintf(args, sizeof args, "status %s", code);
+    CHECK_INT(harness_motcua(&H, args), 0);
+    CHECK(log_has("motcua.out", "step_done") || log_has("motcua.out", "BHXH"));
+}
+
+MC_TEST(offline_agency_gets_its_cases_on_reconnect)
+{
+    char a[64], b[64];
+    REQUIRE(new_routed("lt-offline-0001", a) == 0);
+    REQUIRE(new_routed("lt-offline-0002", b) == 0);
+    usleep(600000); /* several polls with nobody connected */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id IN ($1 || '/1')"
+                            " AND state = 1 AND attempts = 0", a), 1);
+    pid_t pid = start_agency("TU_PHAP", "TU_PHAP", "agency-offline.log", "--outcomes", "approved=100",
+                             "--count", "2");
+    CHECK_INT(harness_wait_exit(&pid, 15000), 0);
+    if (pid)
+        harness_stop_daemon(pid, SIGKILL);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", a), 5);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", b), 5);
+}
+
+MC_TEST(unacked_case_is_redelivered_with_the_same_case_id)
+{
+    char code[64], line[160];
+    REQUIRE(new_routed("lt-redeliver-0001", code) == 0);
+    char key[500], server[500];
+    snprintf(key, sizeof key, "%s/TU_PHAP.key", keys);
+    snprintf(server, sizeof server, "%s/lienthong.pub", keys);
+    const char *args[] = {"-c", H.config, "--agency", "TU_PHAP", "--key", key, "--server-key", server,
+                          "--delay-ms", "50", "--outcomes", "approved=100", "--count", "1",
+                          "--drop-first-ack", NULL};
+    pid_t pid = harness_spawn(&H, "motcua-agency", "agency-drop.log", args);
+    CHECK_INT(harness_wait_exit(&pid, 15000), 0);
+    if (pid)
+        harness_stop_daemon(pid, SIGKILL);
+    snprintf(line, sizeof line, "case_dropped case=%s/1 attempt=1", code);
+    CHECK(log_has("agency-drop.log", line));
+    snprintf(line, sizeof line, "case_received case=%s/1 attempt=2", code);
+    CHECK(log_has("agency-drop.log", line));
+    char case_id[96];
+    snprintf(case_id, sizeof case_id, "%s/1", code);
+    CHECK_INT(harness_count(&H, "SELECT attempts FROM agency_case WHERE case_id = $1", case_id), 2);
+    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), 4);
+    /* sent_to_agency once: a resend is not a new step in the timeline */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
+                            " WHERE d.code = $1 AND e.kind = 'sent_to_agency'", code), 1);
+}
+
+MC_TEST(unknown_key_gets_nothing)
+{
+    char code[64], case_id[96];
+    REQUIRE(new_routed("lt-intruder-0001", code) == 0);
+    snprintf(case_id, sizeof case_id, "%s/1", code);
+    /* a key nobody registered, claiming to be TU_PHAP */
+    pid_t pid = start_agency("TU_PHAP", "INTRUDER", "agency-intruder.log", "--outcomes",
+                             "approved=100", NULL, NULL);
+    usleep(1500000);
+    harness_stop_daemon(pid, SIGTERM);
+    CHECK(!log_has("agency-intruder.log", "case_received"));
+    CHECK_INT(harness_count(&H, "SELECT attempts FROM agency_case WHERE case_id = $1", case_id), 0);
+    CHECK(log_has("lienthong.log", "agency_refused"));
+    /* the real desk then takes it */
+    pid = start_agency("TU_PHAP", "TU_PHAP", "agency-after-intruder.log", "--outcomes",
+                       "approved=100", "--count", "1");
+    CHECK_INT(harness_wait_exit(&pid, 15000), 0);
+    if (pid)
+        harness_stop_daemon(pid, SIGKILL);
+    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), 4);
+}
+
+MC_TEST(agency_never_gets_nor_answers_another_agencys_case)
+{
+    char code[64], case_id[96];
+    REQUIRE(new_routed("lt-other-0001", code) == 0);
+    snprintf(case_id, sizeof case_id, "%s/1", code);
+    long events = harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
+                                " ON d.id = e.dossier_id WHERE d.code = $1", code);
+    void *s = raw_connect("BHXH");
+    REQUIRE(s);
+    raw_ready(s, 10);
+    Motcua__V1__HubToAgency *m = raw_next(s, 1200);
+    CHECK(m == NULL); /* BHXH has nothing; TU_PHAP's case is not offered */
+    if (m)
+        motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    /* acking and answering TU_PHAP's case as BHXH is refused, nothing changes */
+    raw_ack(s, case_id);
+    m = raw_next(s, 3000);
+    REQUIRE(m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_REFUSAL);
+    CHECK_INT(m->refusal->reason, MOTCUA__V1__REASON__REASON_FORBIDDEN);
+    motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    raw_result(s, case_id, MOTCUA__V1__OUTCOME__OUTCOME_REJECTED, "giả mạo");
+    m = raw_next(s, 3000);
+    REQUIRE(m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_REFUSAL);
+    CHECK_INT(m->refusal->reason, MOTCUA__V1__REASON__REASON_FORBIDDEN);
+    motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    /* malformed frames: a Refusal, never a crash */
+    zmq_send(s, "\xff\xff\xff garbage", 12, 0);
+    m = raw_next(s, 3000);
+    REQUIRE(m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_REFUSAL);
+    CHECK_INT(m->refusal->reason, MOTCUA__V1__REASON__REASON_MALFORMED);
+    motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    zmq_send(s, "a", 1, ZMQ_SNDMORE);
+    zmq_send(s, "b", 1, 0);
+    m = raw_next(s, 3000);
+    REQUIRE(m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_REFUSAL);
+    motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    raw_result(s, "", MOTCUA__V1__OUTCOME__OUTCOME_APPROVED, NULL);
+    m = raw_next(s, 3000);
+    REQUIRE(m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_REFUSAL);
+    CHECK_INT(m->refusal->reason, MOTCUA__V1__REASON__REASON_MALFORMED);
+    motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    mc_transport_close(&s);
+    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), 1);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 2);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
+                            " ON d.id = e.dossier_id WHERE d.code = $1", code), events);
+    CHECK(kill(hub_pid, 0) == 0);
+    /* TU_PHAP takes it */
+    pid_t pid = start_agency("TU_PHAP", "TU_PHAP", "agency-after-other.log", "--outcomes",
+                             "approved=100", "--count", "1");
+    CHECK_INT(harness_wait_exit(&pid, 15000), 0);
+    if (pid)
+        harness_stop_daemon(pid, SIGKILL);
+}
+
+MC_TEST(dead_letter_after_max_attempts_and_requeue)
+{
+    char code[64], case_id[96];
+    REQUIRE(new_routed("lt-dead-0001", code) == 0);
+    snprintf(case_id, sizeof case_id, "%s/1", code);
+    /* a desk that takes cases and never acks them */
+    void *s = raw_connect("TU_PHAP");
+    REQUIRE(s);
+    raw_ready(s, 10);
+    int seen[8] = {0}, n = 0;
+    int64_t deadline = now_ms() + 15000;
+    while (now_ms() < deadline && harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1",
+                                                case_id) != 5) {
+        Motcua__V1__HubToAgency *m = raw_next(s, 300);
+        if (m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_CASE && n < 8) {
+            CHECK_STR(m->case_->case_id, case_id);
+            seen[n++] = (int)m->case_->attempt;
+        }
+        if (m)
+            motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    }
+    mc_transport_close(&s);
+    CHECK_INT(n, 3); /* max_attempts: 3 */
+    CHECK_INT(seen[0], 1);
+    CHECK_INT(seen[1], 2);
+    CHECK_INT(seen[2], 3);
+    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), 5);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
+                            " WHERE d.code = $1 AND e.kind = 'dead_letter'", code), 1);
+    CHECK_INT(harness_motcua(&H, "deadletters --json"), 0);
+    CHECK(log_has("motcua.out", case_id));
+    char args[160];
+    snprintf(args, sizeof args, "requeue %s", case_id);
+    CHECK_INT(harness_motcua(&H, args), 0);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1 AND state = 1"
+                            " AND attempts = 0", case_id), 1);
+    CHECK_INT(harness_motcua(&H, args), 2); /* no longer a dead letter */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
+                            " WHERE d.code = $1 AND e.kind = 'requeued' AND e.actor = 'operator'", code), 1);
+    pid_t pid = start_agency("TU_PHAP", "TU_PHAP", "agency-after-dead.log", "--outcomes",
+                             "approved=100", "--count", "1");
+    CHECK_INT(harness_wait_exit(&pid, 15000), 0);
+    if (pid)
+        harness_stop_daemon(pid, SIGKILL);
+    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), 4);
+}
+
+MC_TEST(results_are_idempotent_per_case)
+{
+    char code[64], case_id[96];
+    REQUIRE(new_routed("lt-idem-0001", code) == 0);
+    snprintf(case_id, sizeof case_id, "%s/1", code);
+    void *s = raw_connect("TU_PHAP");
+    REQUIRE(s);
+    raw_ready(s, 1);
+    Motcua__V1__HubToAgency *m = raw_next(s, 5000);
+    REQUIRE(m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_CASE);
+    CHECK_STR(m->case_->case_id, case_id);
+    CHECK_STR(m->case_->dossier_code, code);
+    CHECK(m->case_->dossier && m->case_->dossier->n_documents == 3);
+    motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    raw_ack(s, case_id);
+    raw_result(s, case_id, MOTCUA__V1__OUTCOME__OUTCOME_NEEDS_DOCUMENTS, NULL);
+    m = raw_next(s, 3000); /* needs_documents without the list is malformed */
+    REQUIRE(m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_REFUSAL);
+    motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    raw_result(s, case_id, MOTCUA__V1__OUTCOME__OUTCOME_APPROVED, NULL);
+    m = raw_next(s, 3000);
+    REQUIRE(m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_RESULT_ACK);
+    CHECK(m->result_ack->accepted);
+    motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 5);
+    long events = harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
+                                " ON d.id = e.dossier_id WHERE d.code = $1", code);
+    /* the same result again: accepted, nothing new */
+    raw_result(s, case_id, MOTCUA__V1__OUTCOME__OUTCOME_APPROVED, NULL);
+    m = raw_next(s, 3000);
+    REQUIRE(m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_RESULT_ACK);
+    CHECK(m->result_ack->accepted);
+    motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    /* a different result: refused, nothing changes */
+    raw_result(s, case_id, MOTCUA__V1__OUTCOME__OUTCOME_REJECTED, "đổi ý");
+    m = raw_next(s, 3000);
+    REQUIRE(m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_RESULT_ACK);
+    CHECK(!m->result_ack->accepted);
+    motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    mc_transport_close(&s);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 5);
+    CHECK_INT(harness_count(&H, "SELECT outcome FROM agency_case WHERE case_id = $1", case_id), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
+                            " ON d.id = e.dossier_id WHERE d.code = $1", code), events);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
+                            " WHERE d.code = $1 AND n.kind = 'result_ready'", code), 1);
+}
+
+MC_TEST(rejection_and_supplement_requests_end_or_pause_the_dossier)
+{
+    char code[64], case_id[96];
+    REQUIRE(new_routed("lt-reject-0001", code) == 0);
+    snprintf(case_id, sizeof case_id, "%s/1", code);
+    pid_t pid = start_agency("TU_PHAP", "TU_PHAP", "agency-reject.log", "--outcomes", "rejected=100",
+                             "--count", "1");
+    CHECK_INT(harness_wait_exit(&pid, 15000), 0);
+    if (pid)
+        harness_stop_daemon(pid, SIGKILL);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 8);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
+                            " WHERE d.code = $1 AND n.kind = 'refused' AND n.data->>'reason' <> ''", code), 1);
+    REQUIRE(new_routed("lt-needs-0001", code) == 0);
+    snprintf(case_id, sizeof case_id, "%s/1", code);
+    pid = start_agency("TU_PHAP", "TU_PHAP", "agency-needs.log", "--outcomes", "needs_documents=100",
+                       "--count", "1");
+    CHECK_INT(harness_wait_exit(&pid, 15000), 0);
+    if (pid)
+        harness_stop_daemon(pid, SIGKILL);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1 AND paused_at IS NOT NULL", code), 4);
+    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), 7);
+    CHECK_INT(harness_count(&H, "SELECT jsonb_array_length(n.data->'missing') FROM notification n"
+                            " JOIN dossier d ON d.id = n.dossier_id"
+                            " WHERE d.code = $1 AND n.kind = 'supplement_requested'", code), 1);
+}
+
+MC_TEST(sigterm_stops_cleanly)
+{
+    CHECK_INT(harness_stop_daemon(hub_pid, SIGTERM), 0);
+    hub_pid = 0;
+    CHECK(log_has("lienthong.log", "event=stopped clean=yes"));
+}
+
+/* setup - keys, agencies.yaml, config, intake and lienthong */
+static int setup(void)
+{
+    if (harness_setup(&H, "lienthong", 2) != 0)
+        return -1;
+    snprintf(keys, sizeof keys, "%s/keys", H.dir);
+    const char *names[] = {"lienthong", "TU_PHAP", "UBND_XA_TUPHAP", "CONG_AN_XA", "BHXH", "INTRUDER",
+                           NULL};
+    for (int i = 0; names[i]; i++) {
+        char args[600];
+        snprintf(args, sizeof args, "keygen %s --dir %s", names[i], keys);
+        if (harness_motcua(&H, args) != 0)
+            return -1;
+    }
+    char path[400];
+    snprintf(path, sizeof path, "%s/agencies.yaml", H.dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "agencies:\n");
+    for (int i = 0; agency_codes[i]; i++)
+        fprintf(f, "  - {code: %s, name: \"%s\", kind: %s, public_key_file: keys/%s.pub}\n",
+                agency_codes[i], agency_codes[i], i ? "partner" : "department", agency_codes[i]);
+    fclose(f);
+    int p1 = harness_free_port(H.pg_port), p2 = harness_free_port(p1);
+    snprintf(hub_endpoint, sizeof hub_endpoint, "tcp://127.0.0.1:%d", p1);
+    harness_config_append(&H,
+                          "lienthong:\n  endpoint: \"%s\"\n  events_endpoint: \"tcp://127.0.0.1:%d\"\n"
+                          "  server_key_file: keys/lienthong.key\n  heartbeat_ms: 300\n"
+                          "  ack_timeout_ms: 700\n  max_attempts: 3\n  window_max: 8\n  poll_ms: 100\n",
+                          hub_endpoint, p2);
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (mc_catalog_load("config/procedures.yaml", &catalog, &err) != 0)
+        return -1;
+    if (harness_start_intake(&H) != 0)
+        return -1;
+    hub_pid = harness_start_daemon(&H, "lienthong", NULL, "lienthong.log");
+    return hub_pid > 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (setup() != 0) {
+        printf("  FAIL setup\n");
+        harness_run("cat %s/lienthong.log %s/motcua.out >&2 2>/dev/null", H.dir, H.dir);
+        mc_test_failed++;
+    } else {
+        mc_test_run(inter_agency_dossier_visits_agencies_in_order);
+        mc_test_run(offline_agency_gets_its_cases_on_reconnect);
+        mc_test_run(unacked_case_is_redelivered_with_the_same_case_id);
+        mc_test_run(unknown_key_gets_nothing);
+        mc_test_run(agency_never_gets_nor_answers_another_agencys_case);
+        mc_test_run(dead_letter_after_max_attempts_and_requeue);
+        mc_test_run(results_are_idempotent_per_case);
+        mc_test_run(rejection_and_supplement_requests_end_or_pause_the_dossier);
+        mc_test_run(sigterm_stops_cleanly);
+    }
+    if (hub_pid > 0)
+        harness_stop_daemon(hub_pid, SIGKILL);
+    mc_catalog_destroy(&catalog);
+    mc_transport_term();
+    harness_teardown(&H);
+    return mc_test_done("it_lienthong");
+}
