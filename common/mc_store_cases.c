@@ -38,12 +38,13 @@ static const mc_stmt_t stmt_claim = {"cases_claim", false, 4,
      "   next_attempt_at = now() + interval '1 millisecond' * ($3::bigint << least(a.attempts, 6)),"
      "   updated_at = now() FROM c WHERE a.id = c.id"
      "   RETURNING a.id, a.dossier_id, a.case_id, a.step, a.steps_total, a.task, a.attempts,"
-     "   a.due_at),"
+     "   a.due_at, a.revision),"
      " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
      "   SELECT u.dossier_id, now(), 'lienthong', 'sent_to_agency', 'bước ' || u.step || '/' ||"
      "   u.steps_total || ' gửi ' || $1 || ': ' || left(u.task, 60) FROM u WHERE u.attempts = 1)"
      " SELECT u.id, u.dossier_id, u.case_id, u.step, u.steps_total, u.task, u.attempts,"
-     "   coalesce(extract(epoch FROM u.due_at)::bigint, 0), d.code, d.procedure_code, d.payload"
+     "   coalesce(extract(epoch FROM u.due_at)::bigint, 0), d.code, d.procedure_code, d.payload,"
+     "   u.revision"
      " FROM u JOIN dossier d ON d.id = u.dossier_id ORDER BY u.id"};
 static const mc_stmt_t stmt_previous = {"cases_previous", false, 2,
      "SELECT step, agency, coalesce(outcome, 0), result FROM agency_case"
@@ -268,6 +269,7 @@ mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int li
         c->steps_total = atoi(PQgetvalue(res, i, 4));
         c->task = strdup(PQgetvalue(res, i, 5));
         c->attempt = atoi(PQgetvalue(res, i, 6));
+        c->revision = atoi(PQgetvalue(res, i, 11));
         c->due_at = strtoll(PQgetvalue(res, i, 7), NULL, 10);
         mc_store_copy_text(c->dossier_code, sizeof c->dossier_code, res, i, 8);
         mc_store_copy_text(c->procedure_code, sizeof c->procedure_code, res, i, 9);

@@ -63,6 +63,7 @@ typedef struct mc_case {
     int             step;           /* 1-based */
     int             steps_total;
     int             attempt;        /* this send's number: 1, 2, ... */
+    int             revision;       /* 1, +1 per resume after a supplement: new work */
     char           *task;           /* malloc'd: what the agency must do */
     int64_t         due_at;         /* the step's deadline, 0 if none */
     uint8_t        *payload;        /* malloc'd serialized motcua.v1.Dossier */

@@ -1,73 +1,112 @@
 #!/bin/sh
 # demo.sh - the main job, end to end, on a throwaway PostgreSQL:
-# start a cluster in run/demo, migrate, start motcua-intake, hand in every
-# sample dossier (valid ones get receipts, invalid ones their rejection),
-# retry one to show idempotency, push a short burst of generated dossiers,
-# print a report from the store, stop everything cleanly.
+#   a cluster in run/demo; CURVE keys for the hub and every agency; the four
+#   daemons (intake, router, lienthong, notify); one simulated agency per
+#   desk and partner (police, social insurance, land registry, tax, ...);
+#   every sample dossier (valid and invalid) plus a burst of generated ones;
+#   progress while they flow; supplements for those returned for more
+#   documents; a withdrawal; a summary from the store; a clean stop.
 # Usage: deploy/demo.sh BUILD_DIR   (make demo)
 set -eu
 build=${1:-build}
 repo=$(pwd)
 run="$repo/run/demo"
 port=${MOTCUA_DEMO_PG_PORT:-55439}
-intake_port=${MOTCUA_DEMO_INTAKE_PORT:-55555}
+base=${MOTCUA_DEMO_INTAKE_PORT:-55555}
 bin="$build/bin"
+pids=""
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+stop_all() {
+    for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in $pids; do wait "$p" 2>/dev/null || true; done
+    pids=""
+}
 cleanup() {
-    if [ -n "${intake_pid:-}" ] && kill -0 "$intake_pid" 2>/dev/null; then
-        kill -TERM "$intake_pid" 2>/dev/null || true
-        wait "$intake_pid" 2>/dev/null || true
-    fi
+    stop_all
     sh tests/pgtmp.sh stop "$run/pg" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT INT TERM
 
 sh tests/pgtmp.sh stop "$run/pg" >/dev/null 2>&1 || true
 rm -rf "$run"
-mkdir -p "$run"
+mkdir -p "$run/keys" "$run/spool" "$run/logs" "$run/files"
 say "Starting a throwaway PostgreSQL in $run/pg"
 sh tests/pgtmp.sh start "$run/pg" "$port"
 conninfo=$(sh tests/pgtmp.sh conninfo "$run/pg" "$port")
+psql_q() { psql "$conninfo" -X -qAt -c "$1"; }
 
-# the shipped configuration, pointed at this cluster, with the daemons on
-# ports of their own so the demo does not collide with an installed motcua
-base=$intake_port
+# The shipped configuration, pointed at this cluster, with ports of its own
+# and short polling intervals so the demo moves briskly.
 awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v base="$base" '
     /^[a-z]/ { section = $1 }
     section == "database:" && $1 == "conninfo:" { print "  conninfo: \"" conninfo "\""; next }
-    section == "files:" && $1 ~ /^(procedures|calendar|routing|agencies|notifications):$/ {
+    section == "files:" && $1 == "agencies:" { print "  agencies: " run "/agencies.yaml"; next }
+    section == "files:" && $1 ~ /^(procedures|calendar|routing|notifications):$/ {
         name = $2; if (name !~ /^\//) name = repo "/config/" name; print "  " $1 " " name; next }
     section == "intake:" && $1 == "endpoint:" { print "  endpoint: \"tcp://127.0.0.1:" base "\""; next }
     section == "intake:" && $1 == "events_endpoint:" { print "  events_endpoint: \"tcp://127.0.0.1:" base + 1 "\""; next }
     section == "router:" && $1 == "events_endpoint:" { print "  events_endpoint: \"tcp://127.0.0.1:" base + 2 "\""; next }
+    section == "router:" && $1 == "poll_ms:" { print "  poll_ms: 300"; next }
+    section == "router:" && $1 == "deadline_scan_ms:" { print "  deadline_scan_ms: 5000"; next }
     section == "lienthong:" && $1 == "endpoint:" { print "  endpoint: \"tcp://127.0.0.1:" base + 3 "\""; next }
     section == "lienthong:" && $1 == "events_endpoint:" { print "  events_endpoint: \"tcp://127.0.0.1:" base + 4 "\""; next }
     section == "lienthong:" && $1 == "server_key_file:" { print "  server_key_file: " run "/keys/lienthong.key"; next }
+    section == "lienthong:" && $1 == "poll_ms:" { print "  poll_ms: 300"; next }
+    section == "lienthong:" && $1 == "ack_timeout_ms:" { print "  ack_timeout_ms: 3000"; next }
     section == "notify:" && $1 == "spool_dir:" { print "  spool_dir: " run "/spool"; next }
+    section == "notify:" && $1 == "poll_ms:" { print "  poll_ms: 300"; next }
     { print }
 ' config/motcua.yaml >"$run/motcua.yaml"
+cp config/agencies.yaml "$run/agencies.yaml"
 export MOTCUA_CONFIG="$run/motcua.yaml"
 motcua() { "$bin/motcua" -c "$run/motcua.yaml" "$@"; }
 
-say "motcua config check"
+say "motcua config check && motcua migrate"
 motcua config check
-say "motcua migrate"
 motcua migrate
 
-say "Starting motcua-intake (log: $run/intake.log)"
-"$bin/motcua-intake" -c "$run/motcua.yaml" 2>"$run/intake.log" &
-intake_pid=$!
-i=0
-until grep -q "event=started" "$run/intake.log" 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -lt 100 ] || { echo "intake did not start:"; cat "$run/intake.log"; exit 1; }
-    kill -0 "$intake_pid" 2>/dev/null || { echo "intake exited:"; cat "$run/intake.log"; exit 1; }
-    sleep 0.1
+say "CURVE keys: the hub and every agency (motcua keygen)"
+agencies=$(sed -n 's/.*{code: *\([A-Z_]*\),.*/\1/p' "$run/agencies.yaml")
+motcua keygen lienthong --dir "$run/keys" >/dev/null
+for a in $agencies; do motcua keygen "$a" --dir "$run/keys" >/dev/null; done
+echo "hub + $(echo "$agencies" | wc -w) agencies: $(echo $agencies)"
+
+# start NAME ARGS... - a background process whose log is run/logs/NAME.log
+start() {
+    name=$1
+    shift
+    "$@" 2>"$run/logs/$name.log" &
+    pids="$pids $!"
+    i=0
+    until grep -q "event=started" "$run/logs/$name.log" 2>/dev/null; do
+        i=$((i + 1))
+        if [ $i -ge 100 ]; then echo "$name did not start:"; cat "$run/logs/$name.log"; exit 1; fi
+        sleep 0.1
+    done
+}
+
+say "Starting the daemons (logs in $run/logs)"
+for d in intake router lienthong notify; do
+    start "$d" "$bin/motcua-$d" -c "$run/motcua.yaml"
+    echo "motcua-$d: $(grep -m1 'event=started' "$run/logs/$d.log" | cut -d' ' -f2-)"
 done
 
-first_code=""
+say "Starting one simulated agency per desk and partner (motcua-agency)"
+for a in $agencies; do
+    case $a in
+        VPDK_DAT_DAI) opts="--delay-ms 4000 --outcomes approved=100" ;;   # a slow land registry
+        CONG_AN_XA|BHXH) opts="--delay-ms 40 --outcomes approved=95,rejected=5" ;;
+        *) opts="--delay-ms 30 --outcomes approved=85,rejected=3,needs_documents=12" ;;
+    esac
+    # shellcheck disable=SC2086
+    start "agency-$a" "$bin/motcua-agency" -c "$run/motcua.yaml" --agency "$a" \
+        --key "$run/keys/$a.key" --server-key "$run/keys/lienthong.pub" --credit 20 $opts
+    echo "  $a ($opts)"
+done
+
+land_code=""
 for f in config/samples/*.yaml; do
     say "motcua submit $f"
     set +e
@@ -76,43 +115,122 @@ for f in config/samples/*.yaml; do
     set -e
     cat "$run/out.txt"
     echo "(exit $status)"
-    if [ $status -eq 0 ] && [ -z "$first_code" ]; then
-        first_code=$(sed -n 's/.*Mã hồ sơ[^0-9]*\([0-9A-Za-z.]*-[0-9]\{6\}-[0-9]*\).*/\1/p' "$run/out.txt" | head -n 1)
-        first_file=$f
-    fi
+    code=$(sed -n 's/.*Mã hồ sơ: *\([0-9A-Za-z.]*-[0-9]\{6\}-[0-9]*\).*/\1/p' "$run/out.txt" | head -n 1)
+    case $f in *giay-chung-nhan-qsdd*) land_code=$code ;; esac
 done
 
-if [ -n "$first_code" ]; then
-    say "Retrying $first_file (same submission_id): same receipt, no second dossier"
-    motcua submit --json "$first_file"
-    say "motcua status $first_code"
-    motcua status "$first_code"
+if [ -n "$land_code" ]; then
+    say "The applicant withdraws $land_code (the land registry is slow): motcua withdraw"
+    motcua withdraw "$land_code" --id "demo-withdraw-0001" --reason "Người dân xin rút hồ sơ để bổ sung giấy tờ nguồn gốc đất" || true
 fi
 
-say "A burst of generated dossiers: motcua load --rate 200 --count 600"
-motcua load --rate 200 --count 600 --clients 16
+say "A burst of generated dossiers: motcua load --rate 100 --count 300"
+motcua load --rate 100 --count 300 --clients 16
 
-say "Report from the store"
+# progress - dossiers by state, until nothing is moving or the time is up
+progress() {
+    limit=$1
+    t=0
+    while [ "$t" -lt "$limit" ]; do
+        line=$(psql_q "SELECT string_agg(s || '=' || n, ' ' ORDER BY s) FROM (
+                 SELECT CASE state WHEN 1 THEN 'tiếp_nhận' WHEN 2 THEN 'đã_phân_công' WHEN 3 THEN 'đang_xử_lý'
+                        WHEN 4 THEN 'chờ_bổ_sung' WHEN 5 THEN 'có_kết_quả' WHEN 7 THEN 'đã_rút'
+                        WHEN 8 THEN 'từ_chối' ELSE state::text END AS s, count(*) AS n
+                 FROM dossier GROUP BY 1) x")
+        sent=$(psql_q "SELECT count(*) FROM notification WHERE state = 1")
+        echo "t=${t}s  $line  notifications_sent=$sent"
+        moving=$(psql_q "SELECT count(*) FROM dossier WHERE state IN (1, 2, 3)")
+        pending=$(psql_q "SELECT count(*) FROM notification WHERE state = 0")
+        [ "$moving" -eq 0 ] && [ "$pending" -eq 0 ] && return 0
+        sleep 2
+        t=$((t + 2))
+    done
+    return 0
+}
+
+say "Dossiers flowing: intake → router → desks and agencies → notify"
+progress 40
+
+waiting=$(psql_q "SELECT code FROM dossier WHERE state = 4 ORDER BY id")
+if [ -n "$waiting" ]; then
+    say "$(echo "$waiting" | wc -l) dossiers were returned for more documents: the applicants supplement them (motcua supplement)"
+    n=0
+    for code in $waiting; do
+        n=$((n + 1))
+        cat >"$run/files/supplement-$n.yaml" <<YAML
+submission_id: "demo-supplement-$n"
+dossier_code: "$code"
+note: "Bổ sung giấy tờ theo phiếu yêu cầu"
+documents:
+  - {type: BO_SUNG, name: "Giấy tờ bổ sung theo yêu cầu", media_type: application/pdf, size: 52000, sha256: "$(printf '%064d' "$n")", uri: "https://dvc.example.vn/files/bo-sung-$n.pdf", form: copy, copies: 1}
+YAML
+        if [ $n -eq 1 ]; then
+            echo "--- $run/files/supplement-1.yaml"; cat "$run/files/supplement-1.yaml"
+            motcua supplement "$run/files/supplement-$n.yaml" || true
+        else
+            motcua supplement "$run/files/supplement-$n.yaml" >/dev/null || true
+        fi
+    done
+    progress 40
+fi
+
+first=$(psql_q "SELECT code FROM dossier WHERE procedure_code = '2.001023' AND state = 5 ORDER BY id LIMIT 1")
+if [ -n "$first" ]; then
+    say "The timeline of a liên thông dossier: motcua status $first"
+    motcua status "$first"
+fi
+if [ -n "$land_code" ]; then
+    say "The withdrawn dossier: motcua status $land_code"
+    motcua status "$land_code"
+fi
+
+say "Summary from the store"
 psql "$conninfo" -X -q -P pager=off <<'SQL'
-\echo 'Dossiers received, by channel'
+\echo 'Received by channel (tiếp nhận theo kênh)'
 SELECT CASE channel WHEN 1 THEN 'trực tiếp' WHEN 2 THEN 'trực tuyến' ELSE 'bưu chính' END AS kênh,
-       count(*) AS hồ_sơ
+       count(*) AS hồ_sơ,
+       count(*) FILTER (WHERE state = 5) AS có_kết_quả,
+       count(*) FILTER (WHERE state = 8) AS từ_chối,
+       count(*) FILTER (WHERE state = 7) AS đã_rút
   FROM dossier GROUP BY channel ORDER BY channel;
-\echo 'Dossiers received, by procedure'
-SELECT procedure_code AS thủ_tục, count(*) AS hồ_sơ, min(code) AS mã_đầu, max(code) AS mã_cuối
-  FROM dossier GROUP BY procedure_code ORDER BY procedure_code;
-\echo 'Due dates (hẹn trả) of the sample dossiers'
-SELECT code AS mã_hồ_sơ, procedure_code AS thủ_tục,
-       to_char(received_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'DD/MM/YYYY HH24:MI') AS nhận_lúc,
-       to_char(due_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'DD/MM/YYYY HH24:MI') AS hẹn_trả
-  FROM dossier WHERE submission_id NOT LIKE 'load-%' ORDER BY id;
+\echo 'Waiting, by stage (đang chờ ở đâu)'
+SELECT CASE d.state WHEN 1 THEN 'chờ phân công' WHEN 2 THEN 'đã phân công' WHEN 3 THEN 'đang xử lý'
+                    WHEN 4 THEN 'chờ bổ sung' END AS giai_đoạn,
+       coalesce(c.agency, '-') AS tại, count(*) AS hồ_sơ
+  FROM dossier d
+  LEFT JOIN agency_case c ON c.dossier_id = d.id AND c.state IN (1, 2, 3, 7)
+ WHERE d.state IN (1, 2, 3, 4)
+ GROUP BY 1, 2 ORDER BY 1, 2;
+\echo 'Steps handled, by desk or agency (bước xử lý)'
+SELECT agency AS cơ_quan,
+       count(*) FILTER (WHERE state = 4) AS xong,
+       count(*) FILTER (WHERE state IN (1, 2, 3)) AS đang_chờ,
+       count(*) FILTER (WHERE state = 6) AS hủy,
+       count(*) FILTER (WHERE state = 5) AS thư_chết
+  FROM agency_case GROUP BY agency ORDER BY agency;
+\echo 'Notifications (thông báo)'
+SELECT kind AS loại, count(*) FILTER (WHERE state = 1) AS đã_gửi,
+       count(*) FILTER (WHERE state = 0) AS chờ_gửi, count(*) FILTER (WHERE state = 2) AS lỗi
+  FROM notification GROUP BY kind ORDER BY kind;
 \echo 'Idempotency: submission ids used more than once (must be empty)'
 SELECT ward_code, submission_id, count(*) FROM dossier GROUP BY 1, 2 HAVING count(*) > 1;
 SQL
+echo "spool files (one per notification sent): $(ls "$run/spool" | wc -l)"
+sample=$(ls "$run/spool" | head -n 1)
+if [ -n "$sample" ]; then
+    say "One notification as the applicant receives it ($run/spool/$sample)"
+    cat "$run/spool/$sample"
+fi
 
-say "Stopping motcua-intake with SIGTERM"
-kill -TERM "$intake_pid"
-wait "$intake_pid" && echo "motcua-intake exited 0"
-intake_pid=""
-grep -E "event=(started|stopping|stopped)" "$run/intake.log" || true
-say "Demo finished. Logs and config are in $run"
+say "Stopping everything with SIGTERM"
+bad=0
+for p in $pids; do
+    kill -TERM "$p" 2>/dev/null || true
+done
+for p in $pids; do
+    wait "$p" || bad=$((bad + 1))
+done
+pids=""
+echo "processes that did not exit 0: $bad"
+grep -h "event=stopped" "$run"/logs/*.log | sort | uniq -c
+say "Demo finished. Logs, keys, spool and config are in $run"

@@ -27,7 +27,8 @@
 
 /* one case this agency has */
 typedef struct work {
-    char     case_id[96]; /* idempotency key */
+    char     case_id[96]; /* idempotency key, with revision */
+    uint32_t revision;    /* Case.revision: a new one is new work */
     int      outcome;     /* decided on arrival */
     int64_t  due;         /* monotonic ms when the "processing" ends */
     int      state;       /* 0 processing, 1 result sent, 2 answered */
@@ -136,10 +137,20 @@ static int connect_hub(client_t *c)
 }
 
 /* find_work - the case with this id, or NULL */
+/* find_work - the newest work for a case id (answers carry no revision) */
 static work_t *find_work(client_t *c, const char *case_id)
 {
-    for (size_t i = 0; i < c->n_work; i++)
+    for (size_t i = c->n_work; i-- > 0;)
         if (strcmp(c->work[i].case_id, case_id) == 0)
+            return &c->work[i];
+    return NULL;
+}
+
+/* find_work_rev - the work for exactly this case id and revision */
+static work_t *find_work_rev(client_t *c, const char *case_id, uint32_t revision)
+{
+    for (size_t i = 0; i < c->n_work; i++)
+        if (c->work[i].revision == revision && strcmp(c->work[i].case_id, case_id) == 0)
             return &c->work[i];
     return NULL;
 }
@@ -191,7 +202,8 @@ static void on_case(client_t *c, const Motcua__V1__Case *k)
 {
     if (!k->case_id || !*k->case_id || strlen(k->case_id) >= 96)
         return;
-    work_t *w = find_work(c, k->case_id);
+    uint32_t revision = k->revision ? k->revision : 1;
+    work_t *w = find_work_rev(c, k->case_id, revision);
     if (w) { /* seen before: our ack was lost; ack again, do nothing twice */
         mc_log(MC_LOG_INFO, "case_again", "case=%s attempt=%" PRIu32, k->case_id, k->attempt);
         send_ack(c, k->case_id);
@@ -229,7 +241,14 @@ static void on_case(client_t *c, const Motcua__V1__Case *k)
     w = &c->work[c->n_work];
     memset(w, 0, sizeof *w);
     snprintf(w->case_id, sizeof w->case_id, "%s", k->case_id);
-    w->outcome = agency_outcome(c->opts, k->case_id);
+    w->revision = revision;
+    /* a resumed step (revision > 1) is judged again: the outcome hashes the revision too */
+    char judged[128];
+    if (revision > 1)
+        snprintf(judged, sizeof judged, "%s#%" PRIu32, k->case_id, revision);
+    else
+        snprintf(judged, sizeof judged, "%s", k->case_id);
+    w->outcome = agency_outcome(c->opts, judged);
     w->due = now_ms() + c->opts->delay_ms;
     if (build_result(c, w) != 0)
         return;

@@ -40,6 +40,7 @@ int lienthong_pack_case(const mc_cfg_t *cfg, const mc_case_t *c, lienthong_frame
     Motcua__V1__Case k = MOTCUA__V1__CASE__INIT;
     k.case_id = (char *)c->case_id;
     k.attempt = (uint32_t)c->attempt;
+    k.revision = (uint32_t)c->revision;
     k.dossier_code = (char *)c->dossier_code;
     k.step = (uint32_t)c->step;
     k.steps_total = (uint32_t)c->steps_total;
