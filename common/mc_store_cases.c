@@ -62,7 +62,7 @@ static const mc_stmt_t stmt_ack = {"cases_ack", false, 2,
      " SELECT c.agency, c.state, (SELECT count(*) FROM a), (SELECT count(*) FROM p) FROM c"};
 static const mc_stmt_t stmt_lock_case = {"cases_lock", false, 1,
      "SELECT c.id, c.agency, c.state, c.step, c.steps_total, coalesce(c.outcome, 0), c.result,"
-     " c.dossier_id, d.code, d.state FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
+     " c.dossier_id, d.code, d.state, c.revision FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
      " WHERE c.case_id = $1 FOR UPDATE OF c, d"};
 static const mc_stmt_t stmt_set_case = {"cases_set", false, 4,
      "UPDATE agency_case SET state = $2::smallint, outcome = $3::smallint, result = $4,"
@@ -411,6 +411,7 @@ typedef struct case_row {
     size_t   result_len;
     char     dossier_id[24];
     int      dossier_state;
+    int      revision;    /* the round the agency must answer */
 } case_row_t;
 
 /* apply_result - the transitions, inside the open transaction */
@@ -581,6 +582,7 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
     mc_store_copy_text(row.dossier_id, sizeof row.dossier_id, res, 0, 7);
     mc_store_copy_text(out->dossier_code, sizeof out->dossier_code, res, 0, 8);
     row.dossier_state = atoi(PQgetvalue(res, 0, 9));
+    row.revision = atoi(PQgetvalue(res, 0, 10));
     out->dossier_state = row.dossier_state;
     if (!PQgetisnull(res, 0, 6) && mc_store_unescape(res, 0, 6, &row.result, &row.result_len) != 0) {
         PQclear(res);
@@ -592,9 +594,12 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
 
     bool same = row.result && row.result_len == in->result_len && row.outcome == in->outcome &&
                 memcmp(row.result, in->result, in->result_len) == 0;
+    int answers = in->revision > 0 ? in->revision : 1;
     if (strcmp(row.agency, in->agency) != 0) {
         out->verdict = MC_VERDICT_NOT_YOURS;
         memset(out->dossier_code, 0, sizeof out->dossier_code); /* not theirs to know */
+    } else if (answers != row.revision) {
+        out->verdict = MC_VERDICT_CLOSED; /* an answer to an earlier round: that round is over */
     } else if (same) {
         out->verdict = MC_VERDICT_DUPLICATE; /* a resend, even after a resume */
     } else if (row.state == MC_CASE_DONE || row.state == MC_CASE_PAUSED) {

@@ -126,6 +126,7 @@ typedef struct mc_case_result {
     const char              *reason;     /* REJECTED: the reason (notification data only) */
     const mc_case_missing_t *missing;    /* NEEDS_DOCUMENTS: what is missing */
     size_t                   n_missing;
+    int                      revision;   /* CaseResult.revision (0 = 1) */
 } mc_case_result_t;
 
 /* what recording a result did */

@@ -65,7 +65,8 @@ static const mc_stmt_t stmt_supplement = {"followup_supplement", false, 4,
      " WHERE id = $1::bigint AND state = 4"};
 static const mc_stmt_t stmt_resume_cases = {"followup_resume_cases", false, 2,
      "UPDATE agency_case SET state = 1, attempts = 0, next_attempt_at = NULL,"
-     " revision = revision + 1, due_at = to_timestamp($2::bigint), updated_at = now()"
+     " revision = revision + 1, outcome = NULL, result = NULL,"
+     " due_at = to_timestamp($2::bigint), updated_at = now()"
      " WHERE dossier_id = $1::bigint AND state = 7"};
 static const mc_stmt_t stmt_withdraw = {"followup_withdraw", false, 1,
      "UPDATE dossier SET state = 7 WHERE id = $1::bigint AND state < 5"};

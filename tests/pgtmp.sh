@@ -11,6 +11,7 @@
 set -eu
 cmd=${1:?usage: pgtmp.sh start|stop|kill|conninfo DIR [PORT]}
 dir=${2:?DIR missing}
+case "$dir" in /*) ;; *) dir="$(pwd)/$dir" ;; esac   # absolute: the server runs elsewhere
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$bindir/initdb" ] || { echo "pgtmp: PostgreSQL server binaries not found (make deps)" >&2; exit 1; }
 

@@ -160,6 +160,7 @@ static int build_result(client_t *c, work_t *w)
 {
     Motcua__V1__CaseResult r = MOTCUA__V1__CASE_RESULT__INIT;
     r.case_id = w->case_id;
+    r.revision = w->revision;
     r.outcome = (Motcua__V1__Outcome)w->outcome;
     char handled[120], uri[160];
     snprintf(handled, sizeof handled, "motcua-agency %s", c->opts->agency);

@@ -330,7 +330,7 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
     mc_case_result_t in = {
         .agency = p->agency, .case_id = r->case_id, .outcome = (int)r->outcome,
         .result = bytes, .result_len = n, .reason = r->reason,
-        .missing = missing, .n_missing = r->n_missing,
+        .missing = missing, .n_missing = r->n_missing, .revision = (int)r->revision,
     };
     mc_case_result_out_t out;
     mc_err_t err;
