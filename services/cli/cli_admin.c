@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "mc_agencies.h"
+#include "mc_routing.h"
 #include "mc_calendar.h"
 #include "mc_store.h"
 
@@ -127,6 +129,51 @@ int cli_config(cli_ctx_t *ctx, int argc, char **argv)
         cli_print_err(ctx, &err);
         fprintf(stderr, "%s: config check: %s: %d problem%s\n", ctx->progname, ctx->config_path,
                 err.count, err.count == 1 ? "" : "s");
+        return CLI_EX_FAIL;
+    }
+    /* the files only some daemons read: a desk or agency that no agency entry
+     * answers for would leave its dossiers waiting forever, so say it here */
+    mc_routing_t *routing = NULL;
+    int problems = 0;
+    if (mc_routing_load(cfg->routing_path, cfg, &routing, &err) < 0) {
+        cli_print_err(ctx, &err);
+        problems = err.count;
+    }
+    mc_agencies_t *agencies = NULL;
+    mc_err_t agency_err;
+    mc_err_clear(&agency_err);
+    if (mc_agencies_load(cfg->agencies_path, &agencies, &agency_err) < 0) {
+        /* key files are made at install time (motcua keygen): report, don't fail */
+        char line[512];
+        fprintf(stderr, "%s: config check: warning: %s not checked: %s\n", ctx->progname,
+                cfg->agencies_path, mc_err_first(&agency_err, line, sizeof line));
+    } else if (routing) {
+        for (size_t i = 0; i < cfg->catalog->count; i++) {
+            const mc_procedure_t *proc = &cfg->catalog->procedures[i];
+            for (size_t w = 0; w < cfg->n_wards; w++) {
+                mc_route_t r = mc_routing_lookup(routing, proc, cfg->wards[w].code);
+                if (!mc_agencies_find(agencies, r.department)) {
+                    fprintf(stderr, "%s: %s: desk '%s' (procedure %s, ward %s) has no entry\n",
+                            ctx->progname, cfg->agencies_path, r.department, proc->code,
+                            cfg->wards[w].code);
+                    problems++;
+                }
+            }
+            for (size_t k = 0; k < proc->n_steps; k++)
+                if (!mc_agencies_find(agencies, proc->steps[k].agency)) {
+                    fprintf(stderr, "%s: %s: agency '%s' (procedure %s, step %zu) has no entry\n",
+                            ctx->progname, cfg->agencies_path, proc->steps[k].agency, proc->code,
+                            k + 2);
+                    problems++;
+                }
+        }
+    }
+    mc_agencies_destroy(&agencies);
+    mc_routing_destroy(&routing);
+    if (problems) {
+        fprintf(stderr, "%s: config check: %d problem%s\n", ctx->progname, problems,
+                problems == 1 ? "" : "s");
+        mc_cfg_destroy(&cfg);
         return CLI_EX_FAIL;
     }
     char years[128];
