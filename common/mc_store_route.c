@@ -223,6 +223,42 @@ static mc_store_rc_t late_one(mc_store_t *store, const mc_late_claim_t *c,
     return rc;
 }
 
+static const mc_stmt_t stmt_step_overdue = {"route_step_overdue", false, 1,
+     "WITH c AS (SELECT id FROM agency_case WHERE state IN (1, 2, 3) AND due_at < now()"
+     "   AND overdue_noted_due IS DISTINCT FROM due_at ORDER BY due_at LIMIT $1::integer"
+     "   FOR UPDATE SKIP LOCKED),"
+     " u AS (UPDATE agency_case a SET overdue_noted_due = a.due_at, updated_at = now()"
+     "   FROM c WHERE a.id = c.id"
+     "   RETURNING a.dossier_id, a.step, a.steps_total, a.agency, a.due_at),"
+     " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
+     "   SELECT u.dossier_id, now(), 'router', 'step_overdue', 'bước ' || u.step || '/' ||"
+     "   u.steps_total || ' tại ' || u.agency || ' quá hạn xử lý ('"
+     "   || to_char(u.due_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'HH24:MI DD/MM/YYYY') || ')' FROM u)"
+     " SELECT count(*) FROM u"};
+
+/* mc_store_step_overdue_batch - report overdue agency steps once per due date */
+mc_store_rc_t mc_store_step_overdue_batch(mc_store_t *store, int limit, int *marked,
+                                          mc_err_t *err)
+{
+    *marked = 0;
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    char limit_text[16];
+    snprintf(limit_text, sizeof limit_text, "%d", limit > 0 ? limit : 1);
+    const char *p[1] = {limit_text};
+    /* one statement: the report and its mark commit together, so a repeat is a no-op */
+    PGresult *res = mc_store_exec(store, &stmt_step_overdue, p, NULL, NULL, true);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        rc = mc_store_classify(store, store->main, res, "step_overdue", err);
+        PQclear(res);
+        return rc;
+    }
+    *marked = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return MC_STORE_OK;
+}
+
 /* mc_store_late_batch - claim overdue dossiers and record their late notices */
 mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_fn decide,
                                   void *arg, int *marked, mc_err_t *err)

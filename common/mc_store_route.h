@@ -73,6 +73,16 @@ mc_store_rc_t mc_store_route_batch(mc_store_t *store, int limit, mc_route_decide
 
 /* --- deadlines ----------------------------------------------------------- */
 
+/*
+ * mc_store_step_overdue_batch - open agency steps (queued, sent, acked)
+ * whose own due_at has passed and that were not yet reported for that due
+ * date: record a `step_overdue` event (actor "router", detail: step, agency,
+ * due date) and remember the date, all in one statement. The applicant's
+ * late notice stays per dossier (mc_store_late_batch). *marked = steps reported.
+ */
+mc_store_rc_t mc_store_step_overdue_batch(mc_store_t *store, int limit, int *marked,
+                                          mc_err_t *err);
+
 /* an overdue dossier claimed by the deadline scan */
 typedef struct mc_late_claim {
     int64_t id;                 /* dossier.id */

@@ -199,6 +199,23 @@ int router_scan_late(router_t *r)
         }
         total += marked;
         if (marked < r->cfg->router.batch)
+            break;
+    }
+    /* each agency step against its own limit: an event for the desk's staff */
+    for (;;) {
+        mc_err_t err;
+        mc_err_clear(&err);
+        int steps = 0;
+        mc_store_rc_t rc = mc_store_step_overdue_batch(r->store, r->cfg->router.batch, &steps,
+                                                       &err);
+        if (rc != MC_STORE_OK) {
+            store_trouble(r, "step_overdue_scan", rc, &err);
+            return -1;
+        }
+        if (steps > 0)
+            mc_log(MC_LOG_NOTICE, "steps_overdue", "count=%d", steps);
+        total += steps;
+        if (steps < r->cfg->router.batch)
             return total;
     }
 }

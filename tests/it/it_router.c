@@ -368,6 +368,29 @@ MC_TEST(ward_override_applies)
                          " AND department = 'TU_PHAP'", code, 1, 10000), 1);
 }
 
+MC_TEST(overdue_agency_step_is_reported_once_per_due_date)
+{
+    char code[64];
+    REQUIRE(routed_khai_sinh("rt-step-late-0001", code, sizeof code) == 0);
+    const char *events = "SELECT count(*) FROM dossier_event e JOIN dossier d"
+                         " ON d.id = e.dossier_id WHERE d.code = $1 AND e.kind = 'step_overdue'";
+    CHECK_INT(harness_count(&H, events, code), 0);
+    /* step 1's own limit passes (the dossier's does not) */
+    CHECK(harness_count(&H, "WITH u AS (UPDATE agency_case c SET due_at = now() - interval '1 hour'"
+                        " FROM dossier d WHERE d.id = c.dossier_id AND d.code = $1 AND c.step = 1"
+                        " RETURNING 1) SELECT count(*) FROM u", code) == 1);
+    CHECK_INT(wait_count(events, code, 1, 5000), 1);
+    usleep(600000); /* more scans: still one report for that due date */
+    CHECK_INT(harness_count(&H, events, code), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
+                            " ON d.id = e.dossier_id WHERE d.code = $1 AND e.kind = 'late'", code), 0);
+    /* a new due date that passes again is a new report */
+    CHECK(harness_count(&H, "WITH u AS (UPDATE agency_case c SET due_at = now() - interval '10 minutes'"
+                        " FROM dossier d WHERE d.id = c.dossier_id AND d.code = $1 AND c.step = 1"
+                        " RETURNING 1) SELECT count(*) FROM u", code) == 1);
+    CHECK_INT(wait_count(events, code, 2, 5000), 2);
+}
+
 MC_TEST(deadline_scan_once_per_due_date_and_reappoints_once)
 {
     char code[64];
@@ -639,6 +662,7 @@ int main(void)
     mc_test_run(plan_rows_match_catalog_steps);
     mc_test_run(ward_override_applies);
     mc_test_run(deadline_scan_once_per_due_date_and_reappoints_once);
+    mc_test_run(overdue_agency_step_is_reported_once_per_due_date);
     mc_test_run(supplement_resumes_and_restarts_the_clock);
     mc_test_run(withdraw_cancels_open_cases_until_result_ready);
     /* both routers stop cleanly on SIGTERM */
