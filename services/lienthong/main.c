@@ -11,12 +11,11 @@
  * Exit codes: 0 clean stop, 64 usage, 78 bad configuration or agencies,
  * 69 cannot bind / start, 1 unclean stop.
  */
-#include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -24,6 +23,7 @@
 #include "lienthong.h"
 #include "mc_agencies.h"
 #include "mc_cfg.h"
+#include "mc_daemon.h"
 #include "mc_log.h"
 #include "mc_transport.h"
 
@@ -50,43 +50,18 @@ static void log_err(const char *event, const mc_err_t *err)
 int main(int argc, char **argv)
 {
     const char *config = NULL;
-    int check_only = 0;
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"check", no_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'k': check_only = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 64;
-        }
-    }
-    if (optind != argc) {
-        fprintf(stderr, "motcua-lienthong: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return 64;
-    }
-    mc_log_init("motcua-lienthong", MC_LOG_INFO);
-    if (!config)
-        config = mc_cfg_default_path();
+    bool check_only = false;
+    int status = mc_daemon_args("motcua-lienthong", usage, argc, argv, &config, &check_only);
+    if (status != MC_DAEMON_CONTINUE)
+        return status;
     mc_err_t err;
     mc_err_clear(&err);
     mc_cfg_t *cfg = NULL;
-    if (mc_cfg_load(config, &cfg, &err) != 0) {
-        fprintf(stderr, "%s", err.text);
-        mc_log(MC_LOG_ERR, "config_invalid", "file=%s errors=%d", config, err.count);
-        return 78;
-    }
-    mc_log_set_level(cfg->log_level);
+    if ((status = mc_daemon_config("motcua-lienthong", config, &cfg)) != 0)
+        return status;
     mc_agencies_t *agencies = NULL;
     if (mc_agencies_load(cfg->agencies_path, &agencies, &err) != 0) {
-        fprintf(stderr, "%s", err.text);
-        mc_log(MC_LOG_ERR, "config_invalid", "file=%s errors=%d", cfg->agencies_path, err.count);
+        mc_daemon_config_error(cfg->agencies_path, &err);
         mc_cfg_destroy(&cfg);
         return 78;
     }
@@ -97,14 +72,8 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &mask, NULL); /* before the ZAP thread starts */
-    signal(SIGPIPE, SIG_IGN);
-    int stop_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+    /* before any thread starts: workers inherit the blocked mask */
+    int stop_fd = mc_daemon_stop_fd();
     if (stop_fd < 0) {
         mc_log(MC_LOG_ERR, "start_failed", "what=signalfd");
         mc_agencies_destroy(&agencies);

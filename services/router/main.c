@@ -9,17 +9,17 @@
  * Exit codes: 0 clean stop, 64 usage, 78 bad configuration, 69 cannot
  * start, 1 unclean stop.
  */
-#include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "mc_cfg.h"
+#include "mc_daemon.h"
 #include "mc_log.h"
 #include "mc_routing.h"
 #include "mc_transport.h"
@@ -40,42 +40,21 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     const char *config = NULL;
-    int check_only = 0;
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"check", no_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'k': check_only = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 64;
-        }
-    }
-    if (optind != argc) {
-        fprintf(stderr, "motcua-router: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return 64;
-    }
-    mc_log_init("motcua-router", MC_LOG_INFO);
-    if (!config)
-        config = mc_cfg_default_path();
+    bool check_only = false;
+    int status = mc_daemon_args("motcua-router", usage, argc, argv, &config, &check_only);
+    if (status != MC_DAEMON_CONTINUE)
+        return status;
     mc_err_t err;
     mc_err_clear(&err);
     mc_cfg_t *cfg = NULL;
     mc_routing_t *routing = NULL;
-    if (mc_cfg_load(config, &cfg, &err) != 0 ||
-        mc_routing_load(cfg->routing_path, cfg, &routing, &err) != 0) {
-        fprintf(stderr, "%s", err.text);
-        mc_log(MC_LOG_ERR, "config_invalid", "file=%s errors=%d", config, err.count);
+    if ((status = mc_daemon_config("motcua-router", config, &cfg)) != 0)
+        return status;
+    if (mc_routing_load(cfg->routing_path, cfg, &routing, &err) != 0) {
+        mc_daemon_config_error(cfg->routing_path, &err);
         mc_cfg_destroy(&cfg);
         return 78;
     }
-    mc_log_set_level(cfg->log_level);
     if (check_only) {
         printf("config ok\n");
         mc_routing_destroy(&routing);
@@ -83,14 +62,8 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &mask, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    int stop_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+    /* before any thread starts: workers inherit the blocked mask */
+    int stop_fd = mc_daemon_stop_fd();
     int rc = 69;
     router_t *router = NULL;
     if (stop_fd < 0) {

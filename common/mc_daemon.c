@@ -1,0 +1,77 @@
+/*
+ * mc_daemon - command line, configuration and stop signals shared by the
+ * daemons (see mc_daemon.h).
+ */
+#include "mc_daemon.h"
+
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+
+#include "mc_log.h"
+
+/* mc_daemon_args - [-c FILE] [--check] [--help] */
+int mc_daemon_args(const char *name, void (*usage)(FILE *), int argc, char **argv,
+                   const char **config, bool *check_only)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check", no_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *config = NULL;
+    *check_only = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': *config = optarg; break;
+        case 'k': *check_only = true; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 64;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "%s: unexpected argument '%s'\n", name, argv[optind]);
+        usage(stderr);
+        return 64;
+    }
+    if (!*config)
+        *config = mc_cfg_default_path();
+    return MC_DAEMON_CONTINUE;
+}
+
+/* mc_daemon_config_error - every problem on stderr, one log line */
+void mc_daemon_config_error(const char *file, const mc_err_t *err)
+{
+    fprintf(stderr, "%s", err->text);
+    mc_log(MC_LOG_ERR, "config_invalid", "file=%s errors=%d", file, err->count);
+}
+
+/* mc_daemon_config - logging and configuration */
+int mc_daemon_config(const char *name, const char *config, mc_cfg_t **cfg)
+{
+    mc_log_init(name, MC_LOG_INFO);
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (mc_cfg_load(config, cfg, &err) != 0) {
+        mc_daemon_config_error(config, &err);
+        return 78;
+    }
+    mc_log_set_level((*cfg)->log_level);
+    return 0;
+}
+
+/* mc_daemon_stop_fd - signals as a descriptor; must run before any thread starts */
+int mc_daemon_stop_fd(void)
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return signalfd(-1, &mask, SFD_CLOEXEC);
+}

@@ -1,0 +1,41 @@
+/*
+ * mc_daemon - what every motcua daemon does before its own work: the
+ * command line ([-c FILE] [--check] [--help]), the configuration, and the
+ * signals that stop it.
+ *
+ * Contract: nothing here exits; each function returns what main() should
+ * do. Signals (TERM, INT, HUP) are blocked in every thread and delivered
+ * through a descriptor the daemon polls beside its sockets, so a stop
+ * request is handled between two units of work, never inside one.
+ */
+#ifndef MC_DAEMON_H
+#define MC_DAEMON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "mc_cfg.h"
+#include "mc_err.h"
+
+#define MC_DAEMON_CONTINUE -1 /* mc_daemon_args: go on starting */
+
+/*
+ * mc_daemon_args - parse the daemon's command line. Returns
+ * MC_DAEMON_CONTINUE with *config (default mc_cfg_default_path()) and
+ * *check_only set, or an exit status: 0 after --help, 64 on a usage error.
+ * usage prints the daemon's help to the given stream.
+ */
+int mc_daemon_args(const char *name, void (*usage)(FILE *), int argc, char **argv,
+                   const char **config, bool *check_only);
+
+/* mc_daemon_config - start logging as name and load the configuration;
+ * 0, or 78 (EX_CONFIG) after printing and logging every problem */
+int mc_daemon_config(const char *name, const char *config, mc_cfg_t **cfg);
+
+/* mc_daemon_config_error - print every problem of file and log one line */
+void mc_daemon_config_error(const char *file, const mc_err_t *err);
+
+/* mc_daemon_stop_fd - block TERM/INT/HUP everywhere, ignore PIPE; a signalfd or -1 */
+int mc_daemon_stop_fd(void);
+
+#endif
