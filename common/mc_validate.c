@@ -291,11 +291,12 @@ static int check_applicant(const Motcua__V1__Applicant *a, mc_problem_t *problem
     return check_text(a->address, "dossier.applicant.address", true, MAX_ADDRESS, problem);
 }
 
-/* check_document - one DocumentRef */
-static int check_document(const Motcua__V1__DocumentRef *d, size_t i, mc_problem_t *problem)
+/* mc_validate_document - one DocumentRef at list[i] */
+int mc_validate_document(const Motcua__V1__DocumentRef *d, const char *list, size_t i,
+                         mc_problem_t *problem)
 {
     char f[128];
-    snprintf(f, sizeof f, "dossier.documents[%zu].document_type", i);
+    snprintf(f, sizeof f, "%s[%zu].document_type", list, i);
     size_t tlen = d->document_type ? strlen(d->document_type) : 0;
     if (tlen > MAX_DOC_TYPE)
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_TOO_LARGE, f,
@@ -304,33 +305,33 @@ static int check_document(const Motcua__V1__DocumentRef *d, size_t i, mc_problem
         if (!isalnum((unsigned char)d->document_type[k]) && d->document_type[k] != '_')
             return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_INVALID_FORMAT, f,
                                   "Mã loại giấy tờ chỉ gồm chữ, số và dấu gạch dưới.");
-    snprintf(f, sizeof f, "dossier.documents[%zu].name", i);
+    snprintf(f, sizeof f, "%s[%zu].name", list, i);
     if (check_text(d->name, f, true, MAX_DOC_NAME, problem))
         return -1;
-    snprintf(f, sizeof f, "dossier.documents[%zu].media_type", i);
+    snprintf(f, sizeof f, "%s[%zu].media_type", list, i);
     if (!mc_valid_media_type(d->media_type))
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_INVALID_FORMAT, f,
                               "Kiểu tệp (media type) không hợp lệ, ví dụ application/pdf.");
-    snprintf(f, sizeof f, "dossier.documents[%zu].size_bytes", i);
+    snprintf(f, sizeof f, "%s[%zu].size_bytes", list, i);
     if (d->size_bytes == 0)
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_MISSING_FIELD, f,
                               "Thiếu dung lượng tệp.");
     if (d->size_bytes > MAX_DOC_SIZE)
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_TOO_LARGE, f,
                               "Tệp lớn quá 100 MiB.");
-    snprintf(f, sizeof f, "dossier.documents[%zu].sha256", i);
+    snprintf(f, sizeof f, "%s[%zu].sha256", list, i);
     if (d->sha256.len != 32)
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_INVALID_FORMAT, f,
                               "Mã băm SHA-256 phải dài đúng 32 byte.");
-    snprintf(f, sizeof f, "dossier.documents[%zu].uri", i);
+    snprintf(f, sizeof f, "%s[%zu].uri", list, i);
     if (!mc_valid_uri(d->uri))
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_INVALID_FORMAT, f,
                               "Đường dẫn tệp (URI) không hợp lệ.");
-    snprintf(f, sizeof f, "dossier.documents[%zu].form", i);
+    snprintf(f, sizeof f, "%s[%zu].form", list, i);
     if ((int)d->form < 0 || d->form > MOTCUA__V1__DOCUMENT_FORM__DOCUMENT_FORM_ELECTRONIC)
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_INVALID_FORMAT, f,
                               "Hình thức giấy tờ không hợp lệ.");
-    snprintf(f, sizeof f, "dossier.documents[%zu].copies", i);
+    snprintf(f, sizeof f, "%s[%zu].copies", list, i);
     if (d->copies > MAX_COPIES)
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_TOO_LARGE, f,
                               "Số bản quá lớn (tối đa %d).", MAX_COPIES);
@@ -387,7 +388,7 @@ int mc_validate_submit(const Motcua__V1__SubmitDossier *submit, const mc_cfg_t *
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_TOO_LARGE, "dossier.documents",
                               "Hồ sơ có quá nhiều giấy tờ (tối đa %zu).", max_docs);
     for (size_t i = 0; i < d->n_documents; i++)
-        if (check_document(d->documents[i], i, problem))
+        if (mc_validate_document(d->documents[i], "dossier.documents", i, problem))
             return -1;
     for (size_t r = 0; r < (*procedure)->n_documents; r++) {
         const mc_document_req_t *req = &(*procedure)->documents[r];

@@ -52,6 +52,10 @@ bool mc_valid_media_type(const char *text);
 /* mc_valid_uri - 1..2048 printable ASCII without spaces, with a scheme */
 bool mc_valid_uri(const char *text);
 
+/* mc_validate_document - one DocumentRef, named "<list>[i].<field>" in problems */
+int mc_validate_document(const Motcua__V1__DocumentRef *d, const char *list, size_t i,
+                         mc_problem_t *problem);
+
 /*
  * mc_validate_submit - check a SubmitDossier against the configuration
  * (ward served, procedure known, channel allowed, required documents,

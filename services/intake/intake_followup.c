@@ -27,10 +27,6 @@
 #include "motcua/v1/pipeline.pb-c.h"
 
 #define FU_MAX_NOTE     2000      /* bytes in note / reason */
-#define FU_MAX_DOC_NAME 255       /* bytes in a document name */
-#define FU_MAX_DOC_TYPE 64        /* bytes in a document type */
-#define FU_MAX_DOC_SIZE 104857600 /* 100 MiB */
-#define FU_MAX_COPIES   100       /* copies of one document */
 
 /* intake_note_event - remember one event; the worker hands it to the broker */
 void intake_note_event(intake_ctx_t *ctx, int kind, const char *code)
@@ -49,55 +45,6 @@ static int text_ok(const char *text, const char *field, size_t max, mc_problem_t
     if (n && !mc_valid_utf8(text, n))
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_INVALID_UTF8, field,
                               "Trường %s không phải văn bản UTF-8 hợp lệ.", field);
-    return 0;
-}
-
-/* check_document - the rules of Dossier.documents (mc_validate), for documents[i] */
-static int check_document(const Motcua__V1__DocumentRef *d, size_t i, mc_problem_t *problem)
-{
-    char f[96];
-    snprintf(f, sizeof f, "documents[%zu].document_type", i);
-    size_t tlen = d->document_type ? strlen(d->document_type) : 0;
-    if (tlen > FU_MAX_DOC_TYPE)
-        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_TOO_LARGE, f,
-                              "Mã loại giấy tờ quá dài.");
-    for (size_t k = 0; k < tlen; k++)
-        if (!isalnum((unsigned char)d->document_type[k]) && d->document_type[k] != '_')
-            return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_INVALID_FORMAT, f,
-                                  "Mã loại giấy tờ chỉ gồm chữ, số và dấu gạch dưới.");
-    snprintf(f, sizeof f, "documents[%zu].name", i);
-    if (!d->name || !*d->name)
-        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_MISSING_FIELD, f,
-                              "Thiếu tên giấy tờ.");
-    if (text_ok(d->name, f, FU_MAX_DOC_NAME, problem))
-        return -1;
-    snprintf(f, sizeof f, "documents[%zu].media_type", i);
-    if (!mc_valid_media_type(d->media_type))
-        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_INVALID_FORMAT, f,
-                              "Kiểu tệp (media type) không hợp lệ, ví dụ application/pdf.");
-    snprintf(f, sizeof f, "documents[%zu].size_bytes", i);
-    if (d->size_bytes == 0)
-        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_MISSING_FIELD, f,
-                              "Thiếu dung lượng tệp.");
-    if (d->size_bytes > FU_MAX_DOC_SIZE)
-        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_TOO_LARGE, f,
-                              "Tệp lớn quá 100 MiB.");
-    snprintf(f, sizeof f, "documents[%zu].sha256", i);
-    if (d->sha256.len != 32)
-        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_INVALID_FORMAT, f,
-                              "Mã băm SHA-256 phải dài đúng 32 byte.");
-    snprintf(f, sizeof f, "documents[%zu].uri", i);
-    if (!mc_valid_uri(d->uri))
-        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_INVALID_FORMAT, f,
-                              "Đường dẫn tệp (URI) không hợp lệ.");
-    snprintf(f, sizeof f, "documents[%zu].form", i);
-    if ((int)d->form < 0 || d->form > MOTCUA__V1__DOCUMENT_FORM__DOCUMENT_FORM_ELECTRONIC)
-        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_INVALID_FORMAT, f,
-                              "Hình thức giấy tờ không hợp lệ.");
-    snprintf(f, sizeof f, "documents[%zu].copies", i);
-    if (d->copies > FU_MAX_COPIES)
-        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_TOO_LARGE, f,
-                              "Số bản quá lớn (tối đa %d).", FU_MAX_COPIES);
     return 0;
 }
 
@@ -420,7 +367,7 @@ void intake_supplement(intake_ctx_t *ctx, const Motcua__V1__SupplementDossier *s
         return;
     }
     for (size_t i = 0; i < supplement->n_documents; i++)
-        if (check_document(supplement->documents[i], i, &problem)) {
+        if (mc_validate_document(supplement->documents[i], "documents", i, &problem)) {
             refuse_problem(ctx, "supplement", &problem, reply);
             return;
         }
