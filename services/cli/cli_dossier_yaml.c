@@ -41,7 +41,7 @@ static void free_person(Motcua__V1__Person *p)
 }
 
 /* free_document - a DocumentRef, its strings and its hash */
-static void free_document(Motcua__V1__DocumentRef *d)
+void cli_document_free(Motcua__V1__DocumentRef *d)
 {
     if (!d)
         return;
@@ -88,7 +88,7 @@ void cli_dossier_free(Motcua__V1__SubmitDossier **p)
         free_str(d->delivery);
         free_applicant(d->applicant);
         for (size_t i = 0; i < d->n_documents; i++)
-            free_document(d->documents[i]);
+            cli_document_free(d->documents[i]);
         free(d->documents);
         free(d);
     }
@@ -364,14 +364,14 @@ static int yaml_applicant(const mc_yaml_node_t *node, Motcua__V1__Applicant **ou
     return rc ? -1 : 0;
 }
 
-/* yaml_document - one item of dossier.documents */
-static Motcua__V1__DocumentRef *yaml_document(const mc_yaml_node_t *node, size_t index,
-                                              mc_err_t *err)
+/* cli_document_from_yaml - one item of a documents list (dossier or supplement) */
+Motcua__V1__DocumentRef *cli_document_from_yaml(const mc_yaml_node_t *node, const char *list,
+                                                size_t index, mc_err_t *err)
 {
     static const char *const keys[] = { "type", "name", "media_type", "size", "sha256",
                                         "uri", "form", "copies", NULL };
-    char what[64];
-    snprintf(what, sizeof what, "dossier.documents[%zu]", index);
+    char what[96];
+    snprintf(what, sizeof what, "%s[%zu]", list, index);
     int rc = check_map(node, what, keys, NULL, err);
     if (rc == -2)
         return NULL;
@@ -395,7 +395,7 @@ static Motcua__V1__DocumentRef *yaml_document(const mc_yaml_node_t *node, size_t
     rc |= yaml_sha256(node, &d->sha256, err);
     rc |= yaml_form(node, &d->form, err);
     if (rc) {
-        free_document(d);
+        cli_document_free(d);
         return NULL;
     }
     return d;
@@ -415,7 +415,8 @@ static int yaml_documents(const mc_yaml_node_t *seq, Motcua__V1__Dossier *d, mc_
     }
     int rc = 0;
     for (size_t i = 0; i < seq->count; i++) {
-        Motcua__V1__DocumentRef *doc = yaml_document(seq->items[i], i, err);
+        Motcua__V1__DocumentRef *doc = cli_document_from_yaml(seq->items[i], "dossier.documents",
+                                                              i, err);
         if (!doc) {
             rc = -1; /* keep going: report every bad document at once */
             continue;
@@ -591,7 +592,7 @@ static Motcua__V1__DocumentRef *random_document(rng_t *r, const mc_document_req_
     if (!d->sha256.data || set_str(&d->document_type, req->code) < 0
         || set_str(&d->name, req->name) < 0 || set_str(&d->media_type, "application/pdf") < 0
         || set_str(&d->uri, uri) < 0) {
-        free_document(d);
+        cli_document_free(d);
         return NULL;
     }
     d->sha256.len = 32;

@@ -20,6 +20,7 @@
 
 #include "mc_cfg.h"
 #include "mc_err.h"
+#include "mc_yaml.h"
 #include "motcua/v1/dossier.pb-c.h"
 #include "motcua/v1/intake.pb-c.h"
 
@@ -38,6 +39,15 @@ int cli_dossier_from_yaml(const char *path, Motcua__V1__SubmitDossier **out, mc_
  */
 int cli_random_dossier(const mc_cfg_t *cfg, unsigned n, const char *ward,
                        Motcua__V1__SubmitDossier **out);
+
+/* cli_document_from_yaml - one DocumentRef from a YAML mapping named
+ * "<list>[index]" in messages (type, name, media_type, size, sha256, uri,
+ * form, copies); NULL with every problem in err */
+Motcua__V1__DocumentRef *cli_document_from_yaml(const mc_yaml_node_t *node, const char *list,
+                                                size_t index, mc_err_t *err);
+
+/* cli_document_free - free a DocumentRef built by cli_document_from_yaml */
+void cli_document_free(Motcua__V1__DocumentRef *d);
 
 /* cli_dossier_free - free a message built here and NULL the caller's pointer */
 void cli_dossier_free(Motcua__V1__SubmitDossier **p);

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_dossier_yaml.h"
 #include "mc_calendar.h"
 #include "mc_yaml.h"
 
@@ -47,32 +48,13 @@ static void free_supplement(Motcua__V1__SupplementDossier *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->n_documents; i++) {
-        Motcua__V1__DocumentRef *d = s->documents[i];
-        free(d->document_type);
-        free(d->name);
-        free(d->media_type);
-        free(d->uri);
-        free(d->sha256.data);
-        free(d);
-    }
+    for (size_t i = 0; i < s->n_documents; i++)
+        cli_document_free(s->documents[i]);
     free(s->documents);
     free(s->submission_id);
     free(s->dossier_code);
     free(s->note);
     free(s);
-}
-
-/* hexval - one hex digit, -1 if not */
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* text - an optional string, "" when absent (never NULL, so pack is happy) */
@@ -85,72 +67,6 @@ static int text(const mc_yaml_node_t *map, const char *key, char **out, mc_err_t
         return -1;
     }
     return 0;
-}
-
-/* read_document - one documents[] item */
-static int read_document(const mc_yaml_node_t *node, size_t i, Motcua__V1__DocumentRef **out,
-                         mc_err_t *err)
-{
-    static const char *const keys[] = {"type", "name", "media_type", "size", "sha256",
-                                       "uri",  "form", "copies",     NULL};
-    char what[48], w[256];
-    snprintf(what, sizeof what, "documents[%zu]", i);
-    if (mc_yaml_check_keys(node, what, keys, NULL, err) < 0)
-        return -1;
-    Motcua__V1__DocumentRef *d = calloc(1, sizeof *d);
-    if (!d) {
-        mc_err_add(err, "out of memory");
-        return -1;
-    }
-    motcua__v1__document_ref__init(d);
-    d->document_type = d->name = d->media_type = d->uri = NULL;
-    *out = d;
-    int rc = 0;
-    rc |= text(node, "type", &d->document_type, err);
-    rc |= text(node, "name", &d->name, err);
-    rc |= text(node, "media_type", &d->media_type, err);
-    rc |= text(node, "uri", &d->uri, err);
-    int64_t size = 0, copies = 0;
-    rc |= mc_yaml_get_int(node, "size", false, 0, INT64_MAX, &size, err);
-    rc |= mc_yaml_get_int(node, "copies", false, 0, UINT32_MAX, &copies, err);
-    d->size_bytes = (uint64_t)size;
-    d->copies = (uint32_t)copies;
-    char *sha = NULL, *form = NULL;
-    if (mc_yaml_get_string(node, "sha256", false, 256, &sha, err) < 0)
-        rc = -1;
-    if (sha) {
-        bool ok = strlen(sha) == 64;
-        for (size_t k = 0; ok && k < 64; k++)
-            ok = hexval(sha[k]) >= 0;
-        if (!ok) {
-            mc_err_add(err, "%s: key 'sha256': must be exactly 64 hexadecimal digits",
-                       mc_yaml_where(mc_yaml_get(node, "sha256"), w, sizeof w));
-            rc = -1;
-        } else if ((d->sha256.data = malloc(32))) {
-            for (size_t k = 0; k < 32; k++)
-                d->sha256.data[k] = (uint8_t)(hexval(sha[2 * k]) << 4 | hexval(sha[2 * k + 1]));
-            d->sha256.len = 32;
-        }
-    }
-    free(sha);
-    static const char *const forms[] = {"", "original", "certified_copy", "copy", "electronic"};
-    if (mc_yaml_get_string(node, "form", false, 64, &form, err) < 0)
-        rc = -1;
-    if (form) {
-        int found = 0;
-        for (int k = 1; k < 5; k++)
-            if (strcmp(form, forms[k]) == 0)
-                found = k;
-        if (!found) {
-            mc_err_add(err, "%s: key 'form': must be one of original, certified_copy, copy, "
-                            "electronic",
-                       mc_yaml_where(mc_yaml_get(node, "form"), w, sizeof w));
-            rc = -1;
-        }
-        d->form = (Motcua__V1__DocumentForm)found;
-    }
-    free(form);
-    return rc ? -1 : 0;
 }
 
 /* read_supplement - the supplement file into a new SupplementDossier */
@@ -187,10 +103,10 @@ static int read_supplement(const char *path, Motcua__V1__SupplementDossier **out
             rc = -1;
         }
         for (size_t i = 0; s->documents && i < seq->count; i++) {
-            Motcua__V1__DocumentRef *d = NULL;
-            if (read_document(seq->items[i], i, &d, err) < 0)
+            Motcua__V1__DocumentRef *d = cli_document_from_yaml(seq->items[i], "documents", i, err);
+            if (!d)
                 rc = -1; /* keep going: report every bad document at once */
-            if (d)
+            else
                 s->documents[s->n_documents++] = d;
         }
     }
