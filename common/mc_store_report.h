@@ -1,0 +1,155 @@
+/*
+ * mc_store_report - the figures of the periodic report on the handling of
+ * administrative procedures (báo cáo tình hình, kết quả giải quyết TTHC),
+ * the overdue list and the satisfaction counts, read from the store.
+ *
+ * Contract:
+ *   * A period is [start, end): start is 00:00 local time of its first day,
+ *     end is 00:00 local time of the day after its last, so a dossier
+ *     received at 23:59:59 on the last day is in the period and one at
+ *     00:00:00 on the next day is not; each dossier is counted once.
+ *   * mc_store_report() runs every query in one REPEATABLE READ READ ONLY
+ *     transaction: the figures are one consistent snapshot even while the
+ *     daemons keep writing. It changes nothing.
+ *   * The rules (what "early", "late", "carried over" mean, how a
+ *     re-appointed dossier is judged) are in docs/reports.md; the SQL in
+ *     mc_store_report.c implements exactly those and nothing else.
+ *   * Every counter is exact; rates are left to the caller (mc_report_rate).
+ *   * Never logs parameters.
+ */
+#ifndef MC_STORE_REPORT_H
+#define MC_STORE_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mc_calendar.h"
+#include "mc_err.h"
+#include "mc_store.h"
+
+/* the counters of one line of the report (the total, or one procedure) */
+typedef struct mc_report_counts {
+    long carried_over;          /* received before start, still open at start (từ kỳ trước chuyển qua) */
+    long received_direct;       /* received in the period at the counter (trực tiếp) */
+    long received_online;       /* received in the period online (trực tuyến) */
+    long received_postal;       /* received in the period by post (bưu chính công ích) */
+    long received_new;          /* direct + online + postal (mới tiếp nhận trong kỳ) */
+    long received_total;        /* carried_over + received_new (tổng số hồ sơ nhận giải quyết) */
+    long resolved_early;        /* result ready in the period, before the due day (trước hạn) */
+    long resolved_on_time;      /* result ready in the period, on the due day by the due time (đúng hạn) */
+    long resolved_late;         /* result ready in the period, after the due date (quá hạn) */
+    long resolved_total;        /* early + on_time + late (đã giải quyết) */
+    long late_reappointed;      /* of resolved_late: given a new appointment with the apology */
+    long late_reappointed_kept; /* of late_reappointed: result by the new appointment */
+    long open_in_time;          /* open at end, due date not passed (đang giải quyết trong hạn) */
+    long open_overdue;          /* open at end, due date passed (đang giải quyết quá hạn) */
+    long open_total;            /* open_in_time + open_overdue */
+    long supplement_requested;  /* dossiers asked for more documents in the period (yêu cầu bổ sung) */
+    long refused;               /* closed in the period refused after examination (từ chối giải quyết) */
+    long withdrawn;             /* closed in the period withdrawn by the applicant (rút hồ sơ) */
+    long rating_very_satisfied; /* ratings given in the period: rất hài lòng */
+    long rating_satisfied;      /* hài lòng */
+    long rating_not_satisfied;  /* không hài lòng */
+    long rating_total;          /* the three together */
+} mc_report_counts_t;
+
+/* one procedure's line */
+typedef struct mc_report_row {
+    char               procedure_code[32]; /* catalog code */
+    mc_report_counts_t counts;             /* its counters */
+} mc_report_row_t;
+
+/* one calendar month of the period (for the chart): months the period touches, in order */
+typedef struct mc_report_month {
+    int  year;             /* e.g. 2025 */
+    int  month;            /* 1..12 */
+    long received_direct;  /* received in this month (and in the period) */
+    long received_online;  /* ... online */
+    long received_postal;  /* ... by post */
+    long resolved_in_time; /* early + on time, result ready in this month */
+    long resolved_late;    /* late, result ready in this month */
+} mc_report_month_t;
+
+/* what to report on */
+typedef struct mc_report_query {
+    mc_date_t   from;      /* first day, local */
+    mc_date_t   to;        /* last day, local (inclusive), from <= to */
+    const char *ward;      /* ward_code, or NULL / "" for every ward in the store */
+    const char *procedure; /* procedure_code, or NULL / "" for every procedure */
+} mc_report_query_t;
+
+/* a finished report */
+typedef struct mc_report {
+    mc_date_t          from;         /* as asked */
+    mc_date_t          to;           /* as asked */
+    char               ward[32];     /* "" for all */
+    char               procedure[32];/* "" for all */
+    int64_t            start;        /* the period as instants (epoch s): [start, end) */
+    int64_t            end;          /* ... */
+    int64_t            generated_at; /* when the snapshot was taken (epoch s) */
+    mc_report_counts_t total;        /* the whole period */
+    mc_report_row_t   *rows;         /* per procedure, sorted by code; procedures with no figure left out */
+    size_t             n_rows;       /* entries in rows */
+    mc_report_month_t *months;       /* every month from `from` to `to`, zeros included */
+    size_t             n_months;     /* entries in months */
+} mc_report_t;
+
+/* the longest period a report may cover; longer ones are refused (a typo guard and a bound) */
+#define MC_REPORT_MAX_DAYS 3660
+
+/*
+ * mc_store_report - the report for q, in one snapshot. FAILED (message in
+ * err) for a period that is reversed or longer than MC_REPORT_MAX_DAYS (the
+ * caller checks first; this is the invariant); UNAVAILABLE / FAILED as
+ * usual. *out is set only on OK; free it with mc_report_destroy.
+ */
+mc_store_rc_t mc_store_report(mc_store_t *store, const mc_report_query_t *q, mc_report_t **out,
+                              mc_err_t *err);
+
+/* mc_report_destroy - free a report and NULL the caller's pointer */
+void mc_report_destroy(mc_report_t **report);
+
+/* mc_report_rate - part / whole as a percentage, 0 when whole is 0 */
+double mc_report_rate(long part, long whole);
+
+/* --- the overdue / due-soon list ------------------------------------------ */
+
+/* one open dossier for the desk's list */
+typedef struct mc_overdue_item {
+    char     code[64];           /* dossier code */
+    char     ward_code[32];      /* receiving ward */
+    char     procedure_code[32]; /* catalog code */
+    int      state;              /* motcua.v1.DossierState */
+    int64_t  received_at;        /* epoch s */
+    int64_t  due_at;             /* the due date in force (epoch s) */
+    bool     reappointed;        /* a late notice with a new appointment was sent */
+    char     where[64];          /* who holds it: the agency or desk of the open step, "router" before routing */
+    int      step;               /* that step's number, 0 before routing */
+    int      steps_total;        /* steps of the dossier, 0 before routing */
+    int      case_state;         /* that step's agency_case.state, -1 before routing */
+    uint8_t *payload;            /* serialized motcua.v1.Dossier (the applicant, to be masked) */
+    size_t   payload_len;        /* bytes in payload */
+} mc_overdue_item_t;
+
+/* a list of them, most overdue first */
+typedef struct mc_overdue_list {
+    mc_overdue_item_t *items;    /* entries */
+    size_t             n_items;  /* how many */
+    bool               truncated;/* more matched than the limit */
+} mc_overdue_list_t;
+
+/*
+ * mc_store_overdue - open dossiers (RECEIVED, ROUTED, IN_PROGRESS; not those
+ * waiting for documents, whose clock is stopped) whose due date is before
+ * `before` (epoch s), most overdue first, at most limit (1..100000), of one
+ * ward or all (ward NULL / ""). *out is filled on OK; free with
+ * mc_overdue_list_clear.
+ */
+mc_store_rc_t mc_store_overdue(mc_store_t *store, const char *ward, int64_t before, int limit,
+                               mc_overdue_list_t *out, mc_err_t *err);
+
+/* mc_overdue_list_clear - free the items, zero the list */
+void mc_overdue_list_clear(mc_overdue_list_t *list);
+
+#endif
