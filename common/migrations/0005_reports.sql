@@ -3,9 +3,11 @@
 -- closed_at: when the dossier left the open states (result ready, withdrawn,
 -- refused). Set by a trigger in the same transaction as the state change, so
 -- every writer (router, lienthong, intake) keeps it right without knowing
--- about reports. A dossier is "open at instant t" when t lies in
--- [received_at, closed_at); the GiST index below answers that directly, which
--- is what the report's "carried over from the previous period" needs.
+-- about reports. A dossier received before instant t is still open at t
+-- when t lies in [received_at, closed_at] (closed exactly at t counts as
+-- open: its closing belongs to the period starting at t). The GiST index
+-- below answers that directly, which is what the report's "carried over
+-- from the previous period" needs.
 ALTER TABLE dossier ADD COLUMN closed_at timestamptz;
 UPDATE dossier d
    SET closed_at = greatest(received_at, coalesce(
@@ -33,7 +35,7 @@ CREATE TRIGGER dossier_closed
 -- open at an instant, requests for more documents in a period
 CREATE INDEX dossier_received_idx ON dossier (received_at);
 CREATE INDEX dossier_ward_received_idx ON dossier (ward_code, received_at);
-CREATE INDEX dossier_open_span_idx ON dossier USING gist (tstzrange(received_at, closed_at, '[)'));
+CREATE INDEX dossier_open_span_idx ON dossier USING gist (tstzrange(received_at, closed_at, '[]'));
 CREATE INDEX dossier_event_supplement_idx ON dossier_event (at) WHERE kind = 'supplement_requested';
 
 -- rating_token: the secret in the applicant's rating link. Only someone who

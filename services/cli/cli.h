@@ -105,6 +105,12 @@ int cli_deadletters(cli_ctx_t *ctx, int argc, char **argv);
 /* cli_requeue - `motcua requeue CASE_ID` (cli_agency.c) */
 int cli_requeue(cli_ctx_t *ctx, int argc, char **argv);
 
+/* cli_report - `motcua report --quarter Q | --from D --to D [--ward W] [--format F]` (cli_report.c) */
+int cli_report(cli_ctx_t *ctx, int argc, char **argv);
+
+/* cli_overdue - `motcua overdue [--ward W] [--days-left N] [--format table|csv|json]` (cli_overdue.c) */
+int cli_overdue(cli_ctx_t *ctx, int argc, char **argv);
+
 /* --- cli_submit.c: one exchange with the intake daemon ------------------- */
 
 /*

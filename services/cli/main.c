@@ -30,6 +30,10 @@ static const char usage_text[] =
     "  keygen NAME [--dir D]       make a CURVE keypair (NAME.key secret, NAME.pub)\n"
     "  deadletters [--json]        cases agencies never acknowledged\n"
     "  requeue CASE_ID             send a dead letter again\n"
+    "  report --quarter 2025-Q3 [--ward CODE] [--format table|csv|json|svg]\n"
+    "                              the period's figures: received, on time, late, ratings\n"
+    "  overdue [--ward CODE] [--days-left N]\n"
+    "                              open dossiers past (or near) their due date\n"
     "\n"
     "options:\n"
     "  -c, --config FILE           configuration (default: $MOTCUA_CONFIG,\n"
@@ -167,6 +171,7 @@ int main(int argc, char **argv)
         { "config", cli_config },   { "load", cli_load },
         { "keygen", cli_keygen }, { "deadletters", cli_deadletters }, { "requeue", cli_requeue },
         { "supplement", cli_supplement }, { "withdraw", cli_withdraw },
+        { "report", cli_report },   { "overdue", cli_overdue },
     };
     const char *name = argv[i];
     if (strcmp(name, "help") == 0) {

@@ -1,0 +1,942 @@
+/*
+ * it_report - `motcua report` and `motcua overdue` against a real
+ * PostgreSQL holding a generated quarter with known figures, and against
+ * the real intake daemon for the live write path.
+ *
+ * The generated quarter is Kim Liên's Q3 2025: exactly 7,399 dossiers
+ * received from 01/07 to 30/09/2025 (1,640 at the counter, 5,753 online, 6
+ * by post), plus dossiers carried over from June, distractors just outside
+ * the period and another ward's dossiers. Each dossier is generated from
+ * an intended outcome (early, on time, late, re-appointed, open in time,
+ * open overdue, paused, withdrawn, refused) with due dates from the real
+ * calendar (mc_calendar_due) and result times placed on the boundaries the
+ * rules in docs/reports.md draw (00:00 of the due day, the due time itself,
+ * one second after it, month ends, the Quốc khánh holiday). The expected
+ * figures are tallied here from those intentions, independently of the SQL,
+ * and every format must show exactly them.
+ *
+ * The rows are loaded with COPY (the generator is test data, not a
+ * daemon); the live test checks that what intake and its follow-ups write
+ * is what the report reads.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+#include "mc_calendar.h"
+#include "mc_cfg.h"
+#include "mc_test.h"
+
+static harness_t H;   /* the cluster */
+static mc_cfg_t *CFG; /* the test configuration: calendar, catalog */
+
+#define WARD  "00229"
+#define UNIT  "000.22.29.H26"
+#define OTHER_WARD "00220"
+#define OTHER_UNIT "000.22.20.H26"
+
+/* what a generated dossier is meant to be */
+typedef enum intent {
+    EARLY, ON_TIME, LATE, REAPPOINTED_KEPT, REAPPOINTED_BROKEN, OPEN_IN_TIME,
+    OPEN_OVERDUE_CLOSED_LATER, PAUSED, WITHDRAWN, REFUSED,
+    CARRIED_ON_TIME, CARRIED_LATE, CARRIED_OPEN, CARRIED_EARLY_AT_START,
+    BEFORE_CLOSED, AFTER_PERIOD, N_INTENTS
+} intent_t;
+
+/* counters the report must show, kept per procedure and in total */
+typedef struct expect {
+    long carried, direct, online, postal, early, on_time, late, reapp, reapp_kept;
+    long open_in_time, open_overdue, refused, withdrawn, supplements;
+    long very, satisfied, not_satisfied;
+} expect_t;
+
+#define N_PROCS 4
+static const char *const PROCS[N_PROCS] = {"1.004194", "2.001023", "1.009469", "1.001193"};
+static expect_t EXP, EXP_PROC[N_PROCS], EXP_OTHER_WARD;
+static long EXP_MONTH_RECV[3][3], EXP_MONTH_IN_TIME[3], EXP_MONTH_LATE[3]; /* Jul..Sep */
+
+static int64_t Q_START, Q_END; /* [01/07/2025 00:00, 01/10/2025 00:00) local */
+static FILE *COPY_DOSSIERS, *COPY_EVENTS, *COPY_RATINGS; /* COPY text being built */
+static int SEQ;                /* dossier sequence numbers, unique per code */
+static char PAYLOAD_HEX[8192]; /* one real serialized Dossier, as bytea hex */
+
+/* at - the instant of local Y-M-D h:m:s */
+static int64_t at(int y, int mo, int d, int h, int mi, int s)
+{
+    return mc_instant_of((mc_date_t){y, mo, d}, h * 60 + mi) + s;
+}
+
+/* day_start - 00:00 local of the day holding t */
+static int64_t day_start(int64_t t)
+{
+    return mc_instant_of(mc_date_of(t, NULL), 0);
+}
+
+/* iso - timestamptz text for COPY, "\N" for 0 */
+static const char *iso(int64_t t, char *buf, size_t size)
+{
+    if (t == 0)
+        snprintf(buf, size, "\\N");
+    else
+        mc_format_iso(t, buf, size);
+    return buf;
+}
+
+/* month_index - 0..2 for Jul..Sep 2025, -1 otherwise */
+static int month_index(int64_t t)
+{
+    mc_date_t d = mc_date_of(t, NULL);
+    return d.year == 2025 && d.month >= 7 && d.month <= 9 ? d.month - 7 : -1;
+}
+
+/* a generated dossier */
+typedef struct gen {
+    const char *ward, *unit;
+    int         proc;          /* index in PROCS */
+    int         channel;       /* 1 direct, 2 online, 3 postal */
+    int         state;         /* DossierState */
+    int64_t     received, counted, due, result, closed, late_noted, paused;
+    char        code[64];
+} gen_t;
+
+/* due_for - counted_from and due_at of a receipt, from the real calendar */
+static int due_for(gen_t *g)
+{
+    const mc_procedure_t *p = mc_catalog_find(CFG->catalog, PROCS[g->proc]);
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (!p || mc_calendar_due(CFG->calendar, g->received, p->processing_time, p->time_unit,
+                              p->cutoff_minutes, &g->counted, &g->due, &err) != 0)
+        return -1;
+    return 0;
+}
+
+/* emit - one dossier into the COPY text */
+static void emit(gen_t *g)
+{
+    char r[40], c[40], d[40], res[40], cl[40], ln[40], pa[40];
+    mc_date_t day = mc_date_of(g->received, NULL);
+    SEQ++;
+    snprintf(g->code, sizeof g->code, "%s-%02d%02d%02d-%05d", g->unit, day.year % 100, day.month,
+             day.day, SEQ);
+    fprintf(COPY_DOSSIERS,
+            "%s\t%s\t%s\t%04d-%02d-%02d\t%d\t%s\t%d\t%d\t%s\t%s\t%s\tgen-%08d\t%s\t%s\t%s\t%s\t%s\n",
+            g->code, g->ward, g->unit, day.year, day.month, day.day, SEQ, PROCS[g->proc],
+            g->channel, g->state, iso(g->received, r, sizeof r), iso(g->counted, c, sizeof c),
+            iso(g->due, d, sizeof d), SEQ, PAYLOAD_HEX, iso(g->result, res, sizeof res),
+            iso(g->closed, cl, sizeof cl), iso(g->late_noted, ln, sizeof ln),
+            iso(g->paused, pa, sizeof pa));
+}
+
+/* tally - the hand count: what this dossier adds to the figures of ward 00229 in Q3 */
+static void tally(const gen_t *g, intent_t intent, expect_t *e)
+{
+    bool fresh = g->received >= Q_START && g->received < Q_END;
+    bool open_at_start = g->received < Q_START && (g->closed == 0 || g->closed >= Q_START);
+    if (!fresh && !open_at_start)
+        return;
+    if (!fresh)
+        e->carried++;
+    else if (g->channel == 1)
+        e->direct++;
+    else if (g->channel == 2)
+        e->online++;
+    else
+        e->postal++;
+    switch (intent) {
+    case EARLY: case CARRIED_EARLY_AT_START: e->early++; break;
+    case ON_TIME: case CARRIED_ON_TIME: e->on_time++; break;
+    case LATE: case CARRIED_LATE: e->late++; break;
+    case REAPPOINTED_KEPT: e->late++; e->reapp++; e->reapp_kept++; break;
+    case REAPPOINTED_BROKEN: e->late++; e->reapp++; break;
+    case OPEN_IN_TIME: case PAUSED: e->open_in_time++; break;
+    case OPEN_OVERDUE_CLOSED_LATER: case CARRIED_OPEN: e->open_overdue++; break;
+    case WITHDRAWN: e->withdrawn++; break;
+    case REFUSED: e->refused++; break;
+    default: break;
+    }
+}
+
+/* month_tally - the chart's figures (ward 00229 only) */
+static void month_tally(const gen_t *g, intent_t intent)
+{
+    int m = month_index(g->received);
+    if (m >= 0)
+        EXP_MONTH_RECV[m][g->channel - 1]++;
+    bool resolved = g->state == 5 && g->closed >= Q_START && g->closed < Q_END;
+    if (!resolved)
+        return;
+    int rm = month_index(g->result);
+    bool late = intent == LATE || intent == CARRIED_LATE || intent == REAPPOINTED_KEPT ||
+                intent == REAPPOINTED_BROKEN;
+    if (late)
+        EXP_MONTH_LATE[rm]++;
+    else
+        EXP_MONTH_IN_TIME[rm]++;
+}
+
+/* make - place a dossier of this intent received at `received`; 0 or -1 when the plan cannot hold */
+static int make(intent_t intent, int channel, int proc, int64_t received, int variant,
+                const char *ward, const char *unit)
+{
+    gen_t g = {.ward = ward, .unit = unit, .proc = proc, .channel = channel, .state = 3,
+               .received = received};
+    if (due_for(&g) != 0)
+        return -1;
+    int64_t due_day = day_start(g.due);
+    switch (intent) {
+    case EARLY:
+        g.result = variant % 2 ? due_day - 1 : due_day - 1 - 86400; /* 23:59:59 the day(s) before */
+        if (g.result <= g.received)
+            g.result = due_day - 1;
+        break;
+    case ON_TIME: case CARRIED_ON_TIME:
+        g.result = variant % 3 == 0 ? g.due : variant % 3 == 1 ? due_day : g.due - 3600;
+        if (g.result < g.received)
+            g.result = g.due; /* same-day procedures: the due time itself */
+        break;
+    case LATE: case CARRIED_LATE:
+        g.result = variant % 2 ? g.due + 1 : g.due + 2 * 86400;
+        break;
+    case REAPPOINTED_KEPT: case REAPPOINTED_BROKEN:
+        g.late_noted = g.due;
+        g.due += 5 * 86400; /* the new appointment in the apology */
+        g.result = intent == REAPPOINTED_KEPT ? g.late_noted + 2 * 86400 : g.due + 86400;
+        break;
+    case CARRIED_EARLY_AT_START:
+        g.result = Q_START; /* 00:00:00 on 01/07: closed at the start, so open at the start */
+        break;
+    case OPEN_OVERDUE_CLOSED_LATER:
+        g.result = at(2025, 10, 6, 10, 0, 0);
+        break;
+    case PAUSED:
+        g.state = 4;
+        g.paused = g.received + 86400;
+        break;
+    case WITHDRAWN: case REFUSED: case BEFORE_CLOSED:
+        g.state = intent == REFUSED ? 8 : 7;
+        g.closed = g.received + 5 * 3600;
+        break;
+    default: /* OPEN_IN_TIME, CARRIED_OPEN, AFTER_PERIOD stay open */
+        break;
+    }
+    bool mine = strcmp(ward, WARD) == 0;
+    if (g.result) {
+        g.state = 5;
+        g.closed = g.result; /* what the trigger will set; kept here for the tally */
+    }
+    /* the plan must mean what it says, or the expected figures would lie */
+    if (g.result && g.result < g.received)
+        return -1;
+    if (intent == EARLY && !(mc_date_of(g.result, NULL).day != mc_date_of(g.due, NULL).day &&
+                             g.result < due_day))
+        return -1;
+    if ((intent == ON_TIME || intent == CARRIED_ON_TIME) && (g.result < due_day || g.result > g.due))
+        return -1;
+    if (intent == CARRIED_EARLY_AT_START && !(g.result < due_day))
+        return -1;
+    if ((intent == OPEN_IN_TIME && g.due < Q_END) ||
+        ((intent == OPEN_OVERDUE_CLOSED_LATER || intent == CARRIED_OPEN) && g.due >= Q_END))
+        return -1;
+    if (g.state == 5 && intent != OPEN_OVERDUE_CLOSED_LATER && g.closed >= Q_END)
+        return -1;
+    if (!mine) {
+        tally(&g, intent, &EXP_OTHER_WARD);
+    } else {
+        tally(&g, intent, &EXP);
+        tally(&g, intent, &EXP_PROC[proc]);
+        month_tally(&g, intent);
+    }
+    emit(&g);
+    /* some resolved dossiers were asked for documents once or twice, and rated */
+    if (mine && g.state == 5 && SEQ % 9 == 0) {
+        char t[40];
+        int64_t when = g.received + 3600;
+        fprintf(COPY_EVENTS, "%s\t%s\n", g.code, iso(when, t, sizeof t));
+        if (SEQ % 2 == 0)
+            fprintf(COPY_EVENTS, "%s\t%s\n", g.code, iso(when + 60, t, sizeof t));
+        if (when >= Q_START && when < Q_END) {
+            EXP.supplements++;
+            EXP_PROC[proc].supplements++;
+        }
+    }
+    if (mine && g.state == 5 && SEQ % 4 == 1) {
+        char t[40];
+        int level = 1 + (SEQ / 4) % 3;
+        int64_t rated = g.result + 3600;
+        fprintf(COPY_RATINGS, "%s\t%d\t%s\n", g.code, level, iso(rated, t, sizeof t));
+        if (rated >= Q_START && rated < Q_END) {
+            long *slot[2] = {level == 1 ? &EXP.very : level == 2 ? &EXP.satisfied : &EXP.not_satisfied,
+                             level == 1 ? &EXP_PROC[proc].very : level == 2 ? &EXP_PROC[proc].satisfied
+                                                                             : &EXP_PROC[proc].not_satisfied};
+            (*slot[0])++;
+            (*slot[1])++;
+        }
+    }
+    return 0;
+}
+
+/* copy_in - send COPY text to the server */
+static int copy_in(const char *sql, const char *text, size_t len)
+{
+    PGresult *res = PQexec(H.db, sql);
+    int ok = PQresultStatus(res) == PGRES_COPY_IN;
+    PQclear(res);
+    if (!ok || PQputCopyData(H.db, text, (int)len) != 1 || PQputCopyEnd(H.db, NULL) != 1)
+        return -1;
+    res = PQgetResult(H.db);
+    ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "copy: %s", PQresultErrorMessage(res));
+    PQclear(res);
+    while ((res = PQgetResult(H.db)))
+        PQclear(res);
+    return ok ? 0 : -1;
+}
+
+/* exec_ok - one statement without parameters (test setup) */
+static int exec_ok(const char *sql)
+{
+    PGresult *res = PQexec(H.db, sql);
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
+    if (!ok)
+        fprintf(stderr, "exec: %s", PQresultErrorMessage(res));
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+/* pick_time - a receipt time in [from, to) spread by i */
+static int64_t pick_time(int64_t from, int64_t to, long i)
+{
+    int64_t span_days = (to - from) / 86400;
+    if (span_days < 1)
+        span_days = 1;
+    int64_t day = from + ((i * 7919) % span_days) * 86400;
+    int64_t secs = 7 * 3600 + (i * 2371) % (11 * 3600); /* 07:00 .. 18:00 */
+    int64_t t = day_start(day) + secs;
+    return t < from ? from : t >= to ? to - 1 : t;
+}
+
+/* generate - the whole data set; 0 or -1 */
+static int generate(void)
+{
+    static char *dossiers, *events, *ratings;
+    size_t dl = 0, el = 0, rl = 0;
+    COPY_DOSSIERS = open_memstream(&dossiers, &dl);
+    COPY_EVENTS = open_memstream(&events, &el);
+    COPY_RATINGS = open_memstream(&ratings, &rl);
+    if (!COPY_DOSSIERS || !COPY_EVENTS || !COPY_RATINGS)
+        return -1;
+    Q_START = at(2025, 7, 1, 0, 0, 0);
+    Q_END = at(2025, 10, 1, 0, 0, 0);
+
+    /* the 7,399 of the quarter: how many of each intent, and where their receipts may fall */
+    static const struct { intent_t intent; int count; int64_t from_m, from_d, to_m, to_d; bool long_only; } plan[] = {
+        {EARLY, 4000, 7, 1, 9, 13, true},
+        {ON_TIME, 2500, 7, 1, 9, 13, false},
+        {LATE, 300, 7, 1, 9, 10, false},
+        {REAPPOINTED_KEPT, 40, 7, 1, 9, 3, true},
+        {REAPPOINTED_BROKEN, 10, 7, 1, 9, 3, true},
+        {OPEN_IN_TIME, 350, 9, 27, 10, 1, true},
+        {OPEN_OVERDUE_CLOSED_LATER, 60, 8, 1, 8, 21, true},
+        {PAUSED, 39, 9, 1, 9, 20, true},
+        {WITHDRAWN, 50, 7, 1, 9, 30, false},
+        {REFUSED, 50, 7, 1, 9, 30, false},
+    };
+    long i = 0;
+    for (size_t k = 0; k < sizeof plan / sizeof plan[0]; k++) {
+        int64_t from = at(2025, (int)plan[k].from_m, (int)plan[k].from_d, 0, 0, 0);
+        int64_t to = at(2025, (int)plan[k].to_m, (int)plan[k].to_d, 0, 0, 0);
+        for (int n = 0; n < plan[k].count; n++, i++) {
+            /* channels by position: 1,640 direct, 5,753 online, 6 postal */
+            long pos = (i * 4999) % 7399; /* a permutation of 0..7398 (4999 and 7399 are coprime) */
+            int channel = pos < 1640 ? 1 : pos < 1640 + 5753 ? 2 : 3;
+            int proc = plan[k].long_only ? (int)(i % 3) : (int)(i % N_PROCS);
+            int64_t received = pick_time(from, to, i);
+            /* the boundaries, placed on purpose */
+            if (plan[k].intent == EARLY && n == 0)
+                received = Q_START;                          /* first instant of the period */
+            if (plan[k].intent == OPEN_IN_TIME && n == 0)
+                received = Q_END - 1;                        /* 23:59:59 on 30/09 */
+            if (plan[k].intent == ON_TIME && n < 4)          /* month end, and Quốc khánh */
+                received = n == 0 ? at(2025, 7, 31, 23, 59, 59) : n == 1 ? at(2025, 8, 1, 0, 0, 0)
+                         : n == 2 ? at(2025, 8, 29, 17, 30, 0) : at(2025, 9, 2, 10, 0, 0);
+            if (make(plan[k].intent, channel, proc, received, n, WARD, UNIT) != 0) {
+                fprintf(stderr, "generator: intent %d #%d does not hold\n", plan[k].intent, n);
+                return -1;
+            }
+        }
+    }
+    if (i != 7399)
+        return -1;
+    /* carried over from June, and distractors around the period */
+    for (int n = 0; n < 60; n++)
+        if (make(CARRIED_ON_TIME, 2, n % 3, at(2025, 6, 26 + n % 2, 9, n, 0), n, WARD, UNIT))
+            return -1;
+    for (int n = 0; n < 40; n++)
+        if (make(CARRIED_LATE, 1, n % 3, at(2025, 6, 26 + n % 2, 10, n, 0), n, WARD, UNIT))
+            return -1;
+    for (int n = 0; n < 19; n++)
+        if (make(CARRIED_OPEN, 2, n % 3, at(2025, 6, 2 + n % 4, 9, n, 0), n, WARD, UNIT))
+            return -1;
+    if (make(CARRIED_OPEN, 2, 1, at(2025, 6, 30, 23, 59, 59), 0, WARD, UNIT) ||
+        make(CARRIED_EARLY_AT_START, 1, 1, at(2025, 6, 27, 9, 0, 0), 0, WARD, UNIT) ||
+        make(BEFORE_CLOSED, 1, 0, at(2025, 6, 30, 10, 0, 0), 0, WARD, UNIT) ||
+        make(AFTER_PERIOD, 2, 0, Q_END, 0, WARD, UNIT) ||
+        make(AFTER_PERIOD, 2, 0, at(2025, 10, 2, 9, 0, 0), 0, WARD, UNIT))
+        return -1;
+    /* a request for documents and a rating just outside the period are not counted */
+    fprintf(COPY_EVENTS, "%s-250701-%05d\t2025-10-01T00:00:00+07:00\n", UNIT, 1);
+    for (int n = 0; n < 50; n++)
+        if (make(n % 2 ? ON_TIME : OPEN_IN_TIME, 2, n % 3,
+                 n % 2 ? at(2025, 7, 10 + n % 20, 9, 0, 0) : at(2025, 9, 29, 9, 0, 0), n,
+                 OTHER_WARD, OTHER_UNIT))
+            return -1;
+    fclose(COPY_DOSSIERS);
+    fclose(COPY_EVENTS);
+    fclose(COPY_RATINGS);
+
+    int rc = copy_in("COPY dossier (code, ward_code, unit_id, receipt_day, seq, procedure_code,"
+                     " channel, state, received_at, counted_from, due_at, submission_id, payload,"
+                     " result_at, closed_at, late_notified_due, paused_at) FROM STDIN",
+                     dossiers, dl);
+    rc = rc ? rc : exec_ok("CREATE TEMP TABLE ev (code text, at timestamptz)");
+    rc = rc ? rc : copy_in("COPY ev FROM STDIN", events, el);
+    rc = rc ? rc : exec_ok("INSERT INTO dossier_event (dossier_id, at, actor, kind)"
+                           " SELECT d.id, ev.at, 'test', 'supplement_requested'"
+                           "   FROM ev JOIN dossier d USING (code)");
+    rc = rc ? rc : exec_ok("CREATE TEMP TABLE rt (code text, level smallint, at timestamptz)");
+    rc = rc ? rc : copy_in("COPY rt FROM STDIN", ratings, rl);
+    rc = rc ? rc : exec_ok("INSERT INTO rating (dossier_id, level, rated_at)"
+                           " SELECT d.id, rt.level, rt.at FROM rt JOIN dossier d USING (code)");
+    rc = rc ? rc : exec_ok("ANALYZE");
+    free(dossiers);
+    free(events);
+    free(ratings);
+    return rc;
+}
+
+/* --- reading the outputs ------------------------------------------------- */
+
+/* slurp - the CLI's last output */
+static char *slurp(void)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/motcua.out", H.dir);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char *buf;
+    free(buf);
+    buf = malloc(4 << 20);
+    size_t n = buf ? fread(buf, 1, (4 << 20) - 1, f) : 0;
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    return buf;
+}
+
+/* dump - keep a copy of an output for people to look at (MC_TEST_DUMP=DIR) */
+static void dump(const char *name, const char *doc)
+{
+    const char *dir = getenv("MC_TEST_DUMP");
+    if (!dir || !doc)
+        return;
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(doc, f);
+        fclose(f);
+    }
+}
+
+/* skip_value - past one JSON value starting at p (strings, objects, arrays, scalars) */
+static const char *skip_value(const char *p)
+{
+    int depth = 0;
+    do {
+        if (*p == '"') {
+            for (p++; *p && *p != '"'; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+        } else if (*p == '{' || *p == '[') {
+            depth++;
+        } else if (*p == '}' || *p == ']') {
+            depth--;
+        } else if (depth == 0) {
+            while (*p && *p != ',' && *p != '}' && *p != ']')
+                p++;
+            return p;
+        }
+        if (*p)
+            p++;
+    } while (*p && depth > 0);
+    return p;
+}
+
+/* json_at - the value at a dotted path ("total.received.direct"; "procedures.2.code"), or NULL */
+static const char *json_at(const char *doc, const char *path)
+{
+    const char *p = doc;
+    char seg[64];
+    while (*path) {
+        size_t n = strcspn(path, ".");
+        snprintf(seg, sizeof seg, "%.*s", (int)n, path);
+        path += n + (path[n] == '.');
+        while (*p == ' ')
+            p++;
+        if (*p == '[') {
+            int want = atoi(seg);
+            p++;
+            for (int k = 0; k < want && *p && *p != ']'; k++) {
+                p = skip_value(p);
+                if (*p == ',')
+                    p++;
+            }
+            if (*p == ']' || !*p)
+                return NULL;
+            continue;
+        }
+        if (*p != '{')
+            return NULL;
+        p++;
+        for (;;) {
+            if (*p != '"')
+                return NULL;
+            const char *key = p + 1;
+            const char *kend = strchr(key, '"');
+            if (!kend)
+                return NULL;
+            p = kend + 1;
+            if (*p != ':')
+                return NULL;
+            p++;
+            if ((size_t)(kend - key) == strlen(seg) && strncmp(key, seg, strlen(seg)) == 0)
+                break;
+            p = skip_value(p);
+            if (*p != ',')
+                return NULL;
+            p++;
+        }
+    }
+    return p;
+}
+
+/* json_long - a number at path, or -999999 */
+static long json_long(const char *doc, const char *path)
+{
+    const char *v = json_at(doc, path);
+    return v && (*v == '-' || (*v >= '0' && *v <= '9')) ? strtol(v, NULL, 10) : -999999;
+}
+
+/* check_json_counts - every counter of one JSON counter object */
+static void check_json_counts(const char *doc, const char *prefix, const expect_t *e)
+{
+    char k[128];
+#define J(path, want) do { snprintf(k, sizeof k, "%s.%s", prefix, path); \
+        long got_ = json_long(doc, k); if (got_ != (want)) fprintf(stderr, "  json %s\n", k); \
+        CHECK_INT(got_, want); } while (0)
+    J("received.carried_over", e->carried);
+    J("received.direct", e->direct);
+    J("received.online", e->online);
+    J("received.postal", e->postal);
+    J("received.new", e->direct + e->online + e->postal);
+    J("received.total", e->carried + e->direct + e->online + e->postal);
+    J("resolved.early", e->early);
+    J("resolved.on_time", e->on_time);
+    J("resolved.late", e->late);
+    J("resolved.total", e->early + e->on_time + e->late);
+    J("resolved.late_reappointed", e->reapp);
+    J("resolved.late_reappointed_kept", e->reapp_kept);
+    J("open.in_time", e->open_in_time);
+    J("open.overdue", e->open_overdue);
+    J("supplement_requested", e->supplements);
+    J("refused", e->refused);
+    J("withdrawn", e->withdrawn);
+    J("satisfaction.very_satisfied", e->very);
+    J("satisfaction.satisfied", e->satisfied);
+    J("satisfaction.not_satisfied", e->not_satisfied);
+    J("satisfaction.total", e->very + e->satisfied + e->not_satisfied);
+#undef J
+}
+
+MC_TEST(generated_quarter_has_the_known_totals)
+{
+    /* the headline figures the generator promises, before trusting it further */
+    CHECK_INT(EXP.direct, 1640);
+    CHECK_INT(EXP.online, 5753);
+    CHECK_INT(EXP.postal, 6);
+    CHECK_INT(EXP.carried, 121); /* 60 + 40 + 20 open + the one closed at 00:00 on 01/07 */
+    CHECK_INT(EXP.early, 4000 + 1);
+    CHECK_INT(EXP.on_time, 2500 + 60);
+    CHECK_INT(EXP.late, 300 + 40 + 50);
+    CHECK_INT(EXP.open_in_time, 350 + 39);
+    CHECK_INT(EXP.open_overdue, 60 + 20);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE ward_code = $1", WARD),
+              7399 + 121 + 1 + 2);
+    /* the trigger set closed_at from result_at for the resolved ones */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE state = 5 AND"
+                                " closed_at IS DISTINCT FROM result_at", NULL), 0);
+}
+
+MC_TEST(json_report_matches_the_hand_count)
+{
+    REQUIRE(harness_motcua(&H, "report --quarter 2025-Q3 --ward " WARD " --format json") == 0);
+    const char *doc = slurp();
+    REQUIRE(doc);
+    dump("report.json", doc);
+    CHECK(strstr(doc, "\"format\":\"motcua.report.v1\"") != NULL);
+    CHECK(strstr(doc, "\"period\":{\"from\":\"2025-07-01\",\"to\":\"2025-09-30\"}") != NULL);
+    check_json_counts(doc, "total", &EXP);
+    CHECK_INT(json_long(doc, "total.received.direct"), 1640);
+    CHECK_INT(json_long(doc, "total.received.online"), 5753);
+    CHECK_INT(json_long(doc, "total.received.postal"), 6);
+    CHECK_INT(json_long(doc, "total.received.new"), 7399);
+    /* per procedure, in code order */
+    int seen = 0;
+    for (int k = 0; k < 8; k++) {
+        char path[64];
+        snprintf(path, sizeof path, "procedures.%d.code", k);
+        const char *v = json_at(doc, path);
+        if (!v)
+            break;
+        for (int p = 0; p < N_PROCS; p++) {
+            char want[40];
+            snprintf(want, sizeof want, "\"%s\"", PROCS[p]);
+            if (strncmp(v, want, strlen(want)) == 0) {
+                snprintf(path, sizeof path, "procedures.%d", k);
+                check_json_counts(doc, path, &EXP_PROC[p]);
+                seen++;
+            }
+        }
+    }
+    CHECK_INT(seen, N_PROCS);
+    /* months: receipts by channel and results in time / late */
+    for (int m = 0; m < 3; m++) {
+        char path[64], month[16];
+        snprintf(path, sizeof path, "months.%d.month", m);
+        snprintf(month, sizeof month, "\"2025-%02d\"", 7 + m);
+        const char *v = json_at(doc, path);
+        CHECK(v && strncmp(v, month, strlen(month)) == 0);
+        static const char *const ch[3] = {"direct", "online", "postal"};
+        for (int c = 0; c < 3; c++) {
+            snprintf(path, sizeof path, "months.%d.received.%s", m, ch[c]);
+            CHECK_INT(json_long(doc, path), EXP_MONTH_RECV[m][c]);
+        }
+        snprintf(path, sizeof path, "months.%d.resolved.in_time", m);
+        CHECK_INT(json_long(doc, path), EXP_MONTH_IN_TIME[m]);
+        snprintf(path, sizeof path, "months.%d.resolved.late", m);
+        CHECK_INT(json_long(doc, path), EXP_MONTH_LATE[m]);
+    }
+    CHECK(json_at(doc, "months.3") == NULL);
+}
+
+/* csv_cells - split one CSV line (no quoted commas in our numeric rows) */
+static int csv_cells(char *line, char **cells, int max)
+{
+    int n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(line, ",", &save); t && n < max; t = strtok_r(NULL, ",", &save))
+        cells[n++] = t;
+    return n;
+}
+
+MC_TEST(csv_report_matches_the_hand_count)
+{
+    REQUIRE(harness_motcua(&H, "report --from 2025-07-01 --to 2025-09-30 --ward " WARD
+                               " --format csv") == 0);
+    char *doc = slurp();
+    REQUIRE(doc);
+    CHECK(memcmp(doc, "\xEF\xBB\xBF", 3) == 0);
+    char *save = NULL;
+    char *header = strtok_r(doc + 3, "\r\n", &save);
+    REQUIRE(header);
+    char header_copy[2048];
+    snprintf(header_copy, sizeof header_copy, "%s", header);
+    char *names[64];
+    int n_names = csv_cells(header_copy, names, 64);
+    CHECK_INT(n_names, 28);
+    char *total = strtok_r(NULL, "\r\n", &save);
+    REQUIRE(total && strncmp(total, "total,", 6) == 0);
+    /* the total row has no quoted field: its name is "Tổng" */
+    char *cells[64];
+    int n = csv_cells(total, cells, 64);
+    /* an empty procedure_code collapses under strtok: re-align by counting from the end */
+    int shift = n_names - n;
+    struct { const char *name; long want; } want[] = {
+        {"carried_over", EXP.carried}, {"received_direct", 1640}, {"received_online", 5753},
+        {"received_postal", 6}, {"received_new", 7399}, {"received_total", 7399 + EXP.carried},
+        {"resolved_early", EXP.early}, {"resolved_on_time", EXP.on_time},
+        {"resolved_late", EXP.late}, {"late_reappointed", EXP.reapp},
+        {"late_reappointed_kept", EXP.reapp_kept}, {"open_in_time", EXP.open_in_time},
+        {"open_overdue", EXP.open_overdue}, {"supplement_requested", EXP.supplements},
+        {"refused", EXP.refused}, {"withdrawn", EXP.withdrawn},
+        {"rating_very_satisfied", EXP.very}, {"rating_satisfied", EXP.satisfied},
+        {"rating_not_satisfied", EXP.not_satisfied},
+    };
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        int col = -1;
+        for (int k = 0; k < n_names; k++)
+            if (strcmp(names[k], want[w].name) == 0)
+                col = k;
+        REQUIRE(col >= 0);
+        long got = col - shift >= 0 && col - shift < n ? strtol(cells[col - shift], NULL, 10) : -1;
+        if (got != want[w].want)
+            fprintf(stderr, "  csv %s\n", want[w].name);
+        CHECK_INT(got, want[w].want);
+    }
+    int procedures = 0;
+    for (char *l = strtok_r(NULL, "\r\n", &save); l; l = strtok_r(NULL, "\r\n", &save))
+        procedures += strncmp(l, "procedure,", 10) == 0;
+    CHECK_INT(procedures, N_PROCS);
+}
+
+/* table_number - the number on the first line after `after` that contains label, or -1 */
+static long table_number(const char *doc, const char *after, const char *label)
+{
+    const char *p = after ? strstr(doc, after) : doc;
+    p = p ? strstr(p, label) : NULL;
+    if (!p)
+        return -1;
+    p += strlen(label);
+    while (*p == ' ')
+        p++;
+    long v = 0;
+    int digits = 0;
+    for (; (*p >= '0' && *p <= '9') || *p == '.'; p++)
+        if (*p != '.') {
+            v = v * 10 + (*p - '0');
+            digits++;
+        }
+    return digits ? v : -1;
+}
+
+MC_TEST(table_report_shows_the_same_figures_in_vietnamese)
+{
+    REQUIRE(harness_motcua(&H, "report --quarter 2025Q3 --ward " WARD) == 0);
+    const char *doc = slurp();
+    REQUIRE(doc);
+    dump("report.txt", doc);
+    CHECK(strstr(doc, "Phường Kim Liên") != NULL);
+    CHECK(strstr(doc, "từ 01/07/2025 đến 30/09/2025") != NULL);
+    CHECK(strstr(doc, "7.399") != NULL);
+    CHECK_INT(table_number(doc, "\n1. ", "Từ kỳ trước chuyển qua"), EXP.carried);
+    CHECK_INT(table_number(doc, "\n1. ", "Mới tiếp nhận trong kỳ"), 7399);
+    CHECK_INT(table_number(doc, "\n1. ", "Trực tiếp"), 1640);
+    CHECK_INT(table_number(doc, "\n1. ", "Trực tuyến"), 5753);
+    CHECK_INT(table_number(doc, "\n1. ", "Bưu chính công ích"), 6);
+    CHECK_INT(table_number(doc, "\n2. ", "Trước hạn"), EXP.early);
+    CHECK_INT(table_number(doc, "\n2. ", "Đúng hạn"), EXP.on_time);
+    CHECK_INT(table_number(doc, "\n2. ", "Quá hạn"), EXP.late);
+    CHECK_INT(table_number(doc, "\n3. ", "Trong hạn"), EXP.open_in_time);
+    CHECK_INT(table_number(doc, "\n3. ", "Quá hạn"), EXP.open_overdue);
+    CHECK_INT(table_number(doc, "\n4. ", "Từ chối giải quyết"), EXP.refused);
+    CHECK_INT(table_number(doc, "\n4. ", "Người nộp rút hồ sơ"), EXP.withdrawn);
+    CHECK_INT(table_number(doc, "\n5. ", "Tổng số lượt đánh giá"),
+              EXP.very + EXP.satisfied + EXP.not_satisfied);
+    CHECK(strstr(doc, "6. Theo thủ tục hành chính") != NULL);
+}
+
+MC_TEST(whole_store_and_one_procedure)
+{
+    REQUIRE(harness_motcua(&H, "report --quarter 2025-Q3 --format json") == 0);
+    const char *doc = slurp();
+    REQUIRE(doc);
+    CHECK(strstr(doc, "\"ward\":null") != NULL);
+    CHECK_INT(json_long(doc, "total.received.new"),
+              7399 + EXP_OTHER_WARD.direct + EXP_OTHER_WARD.online + EXP_OTHER_WARD.postal);
+    CHECK_INT(json_long(doc, "total.open.in_time"), EXP.open_in_time + EXP_OTHER_WARD.open_in_time);
+    REQUIRE(harness_motcua(&H, "report --quarter 2025-Q3 --ward " WARD
+                               " --procedure 2.001023 --format json") == 0);
+    doc = slurp();
+    REQUIRE(doc);
+    check_json_counts(doc, "total", &EXP_PROC[1]);
+    CHECK(json_at(doc, "procedures.1") == NULL);
+}
+
+MC_TEST(period_edges_count_once)
+{
+    /* the 30/09 23:59:59 receipt is in Q3 and not in Q4; 01/10 00:00:00 is in Q4 only */
+    REQUIRE(harness_motcua(&H, "report --from 2025-09-30 --to 2025-09-30 --ward " WARD
+                               " --format json") == 0);
+    const char *doc = slurp();
+    long sep30 = json_long(doc, "total.received.new");
+    REQUIRE(harness_motcua(&H, "report --from 2025-10-01 --to 2025-10-01 --ward " WARD
+                               " --format json") == 0);
+    doc = slurp();
+    CHECK_INT(json_long(doc, "total.received.new"), 1);
+    long expected_sep30 = harness_count(&H,
+        "SELECT count(*) FROM dossier WHERE ward_code = $1 AND received_at >= "
+        "'2025-09-30 00:00:00+07' AND received_at < '2025-10-01 00:00:00+07'", WARD);
+    CHECK(expected_sep30 >= 1);
+    CHECK_INT(sep30, expected_sep30);
+    /* July + August + September = the quarter */
+    long sum = 0;
+    static const char *const months[3][2] = {{"2025-07-01", "2025-07-31"},
+                                             {"2025-08-01", "2025-08-31"},
+                                             {"2025-09-01", "2025-09-30"}};
+    for (int m = 0; m < 3; m++) {
+        char args[200];
+        snprintf(args, sizeof args, "report --from %s --to %s --ward " WARD " --format json",
+                 months[m][0], months[m][1]);
+        REQUIRE(harness_motcua(&H, args) == 0);
+        sum += json_long(slurp(), "total.received.new");
+    }
+    CHECK_INT(sum, 7399);
+}
+
+MC_TEST(bad_arguments_are_refused_cleanly)
+{
+    CHECK_INT(harness_motcua(&H, "report"), 64);
+    CHECK_INT(harness_motcua(&H, "report --quarter 2025-Q5"), 64);
+    CHECK_INT(harness_motcua(&H, "report --from 2025-09-30 --to 2025-07-01"), 64);
+    CHECK_INT(harness_motcua(&H, "report --from 2025-02-30 --to 2025-03-01"), 64);
+    CHECK_INT(harness_motcua(&H, "report --quarter 2025-Q3 --format pdf"), 64);
+    CHECK_INT(harness_motcua(&H, "report --quarter 2025-Q3 --ward 99999"), 64);
+    CHECK_INT(harness_motcua(&H, "report --quarter 2025-Q3 --procedure 9.999"), 64);
+    CHECK_INT(harness_motcua(&H, "report --from 2000-01-01 --to 2025-01-01"), 64);
+    CHECK_INT(harness_motcua(&H, "overdue --days-left 61"), 64);
+    CHECK_INT(harness_motcua(&H, "overdue --days-left x"), 64);
+    CHECK_INT(harness_motcua(&H, "overdue --ward 99999"), 64);
+    CHECK_INT(harness_motcua(&H, "report --help"), 0);
+}
+
+MC_TEST(overdue_list_masks_and_locates)
+{
+    /* one open dossier sits at the police (step 2 of 2) */
+    const char *code_sql = "SELECT id FROM dossier WHERE ward_code = $1 AND state = 3"
+                           " ORDER BY due_at, id LIMIT 1";
+    long id = harness_count(&H, code_sql, WARD);
+    REQUIRE(id > 0);
+    char idt[24];
+    snprintf(idt, sizeof idt, "%ld", id);
+    REQUIRE(harness_count(&H,
+        "WITH a AS (INSERT INTO agency_case (case_id, dossier_id, step, steps_total, agency, state)"
+        " SELECT code || '/1', id, 1, 2, 'VP_UBND', 4 FROM dossier WHERE id = $1::bigint"
+        " UNION ALL SELECT code || '/2', id, 2, 2, 'CONG_AN_XA', 3 FROM dossier WHERE id = $1::bigint"
+        " RETURNING 1) SELECT count(*) FROM a", idt) == 2);
+    REQUIRE(harness_motcua(&H, "overdue --ward " WARD " --format json") == 0);
+    const char *doc = slurp();
+    REQUIRE(doc);
+    /* open now and past due: 20 carried, 350 received at the end of September, the 2 of
+     * October; not the 39 paused */
+    long open_past = harness_count(&H, "SELECT count(*) FROM dossier WHERE ward_code = $1"
+                                       " AND state IN (1, 2, 3) AND due_at < now()", WARD);
+    CHECK_INT(open_past, 372);
+    CHECK_INT(json_long(doc, "count"), open_past);
+    const char *holder = json_at(doc, "dossiers.0.holder");
+    CHECK(holder && strncmp(holder, "\"CONG_AN_XA\"", 12) == 0);
+    CHECK_INT(json_long(doc, "dossiers.0.step"), 2);
+    CHECK(strstr(doc, "Trần Văn Minh") == NULL);
+    CHECK(strstr(doc, "T*** V*** M***") != NULL);
+    REQUIRE(harness_motcua(&H, "overdue --ward " WARD " --limit 5") == 0);
+    doc = slurp();
+    dump("overdue.txt", doc);
+    CHECK(strstr(doc, "CONG_AN_XA bước 2/2: đang xử lý") != NULL);
+    CHECK(strstr(doc, "--limit") != NULL);
+    CHECK(strstr(doc, "Trần Văn Minh") == NULL);
+    /* due soon: a dossier due tomorrow shows only with --days-left */
+    REQUIRE(harness_count(&H,
+        "WITH n AS (INSERT INTO dossier (code, ward_code, unit_id, receipt_day, seq, procedure_code,"
+        " channel, state, received_at, counted_from, due_at, submission_id, payload)"
+        " SELECT $1, '00229', '" UNIT "', current_date, 99999, '1.004194', 2, 3, now(), now(),"
+        " now() + interval '26 hours', 'soon-000001', payload FROM dossier LIMIT 1 RETURNING 1)"
+        " SELECT count(*) FROM n", UNIT "-991231-99999") == 1);
+    REQUIRE(harness_motcua(&H, "overdue --ward " WARD " --format json") == 0);
+    CHECK_INT(json_long(slurp(), "count"), open_past);
+    REQUIRE(harness_motcua(&H, "overdue --ward " WARD " --days-left 5 --format json") == 0);
+    CHECK_INT(json_long(slurp(), "count"), open_past + 1);
+}
+
+MC_TEST(live_dossiers_through_intake_are_counted)
+{
+    REQUIRE(harness_start_intake(&H) == 0);
+    const char *ids[3] = {"live-report-0001", "live-report-0002", "live-report-0003"};
+    char codes[3][64] = {{0}};
+    for (int k = 0; k < 3; k++) {
+        harness_dossier_t d;
+        harness_dossier_init(&d, ids[k]);
+        d.dossier.channel = k < 2 ? MOTCUA__V1__CHANNEL__CHANNEL_DIRECT
+                                  : MOTCUA__V1__CHANNEL__CHANNEL_ONLINE;
+        Motcua__V1__IntakeReply *reply = NULL;
+        REQUIRE(harness_request(&H, &d.request, 5000, &reply) == 0);
+        REQUIRE(reply->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT);
+        snprintf(codes[k], sizeof codes[k], "%s", reply->receipt->dossier_code);
+        motcua__v1__intake_reply__free_unpacked(reply, NULL);
+    }
+    /* withdraw one through intake: the trigger closes it */
+    Motcua__V1__WithdrawDossier w = MOTCUA__V1__WITHDRAW_DOSSIER__INIT;
+    w.submission_id = (char *)"live-withdraw-0001";
+    w.dossier_code = codes[2];
+    Motcua__V1__IntakeRequest req = MOTCUA__V1__INTAKE_REQUEST__INIT;
+    req.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_WITHDRAW;
+    req.withdraw = &w;
+    Motcua__V1__IntakeReply *reply = NULL;
+    REQUIRE(harness_request(&H, &req, 5000, &reply) == 0);
+    CHECK(reply->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_ACK);
+    motcua__v1__intake_reply__free_unpacked(reply, NULL);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1"
+                                " AND closed_at IS NOT NULL AND state = 7", codes[2]), 1);
+
+    mc_date_t today = mc_date_of((int64_t)time(NULL), NULL);
+    char args[200];
+    snprintf(args, sizeof args, "report --from %04d-%02d-%02d --to %04d-%02d-%02d --ward "
+             WARD " --format json", today.year, today.month, today.day, today.year, today.month,
+             today.day);
+    REQUIRE(harness_motcua(&H, args) == 0);
+    const char *doc = slurp();
+    REQUIRE(doc);
+    /* the "due soon" dossier of the overdue test was also received today */
+    CHECK_INT(json_long(doc, "total.received.direct"), 2);
+    CHECK_INT(json_long(doc, "total.received.online"), 1 + 1);
+    CHECK_INT(json_long(doc, "total.withdrawn"), 1);
+    /* open at the end of today: the 2 live ones, the one due soon, and the 39 generated
+     * dossiers still waiting for documents (their clock is stopped) */
+    CHECK_INT(json_long(doc, "total.open.in_time"), 2 + 1 + 39);
+    CHECK_INT(json_long(doc, "total.resolved.total"), 0);
+}
+
+int main(void)
+{
+    if (harness_setup(&H, "it_report", 2) != 0)
+        return mc_test_done("it_report (setup failed)");
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (mc_cfg_load(H.config, &CFG, &err) < 0) {
+        harness_teardown(&H);
+        return mc_test_done("it_report (config failed)");
+    }
+    harness_dossier_t d;
+    harness_dossier_init(&d, "payload-template-1");
+    uint8_t packed[4000];
+    size_t len = motcua__v1__dossier__get_packed_size(&d.dossier);
+    if (len > sizeof packed || len * 2 + 4 > sizeof PAYLOAD_HEX) {
+        harness_teardown(&H);
+        return mc_test_done("it_report (payload too big)");
+    }
+    motcua__v1__dossier__pack(&d.dossier, packed);
+    int o = snprintf(PAYLOAD_HEX, sizeof PAYLOAD_HEX, "\\\\x");
+    for (size_t i = 0; i < len; i++)
+        o += snprintf(PAYLOAD_HEX + o, sizeof PAYLOAD_HEX - (size_t)o, "%02x", packed[i]);
+    if (generate() != 0) {
+        fprintf(stderr, "it_report: the generator failed\n");
+        mc_test_failed++;
+    } else {
+        mc_test_run(generated_quarter_has_the_known_totals);
+        mc_test_run(json_report_matches_the_hand_count);
+        mc_test_run(csv_report_matches_the_hand_count);
+        mc_test_run(table_report_shows_the_same_figures_in_vietnamese);
+        mc_test_run(whole_store_and_one_procedure);
+        mc_test_run(period_edges_count_once);
+        mc_test_run(bad_arguments_are_refused_cleanly);
+        mc_test_run(overdue_list_masks_and_locates);
+        mc_test_run(live_dossiers_through_intake_are_counted);
+    }
+    mc_cfg_destroy(&CFG);
+    harness_teardown(&H);
+    return mc_test_done("it_report");
+}
