@@ -4,7 +4,7 @@
 #   make check      install missing packages, build, run every test (unit + integration)
 #   make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make demo       run the pipeline on a throwaway PostgreSQL with sample dossiers
-#   make bench      pgbench vs intake on one throwaway cluster (fsync=on)
+#   make bench      pgbench vs intake on one throwaway cluster (fsync=on); report speed on millions
 #   make deps       install the Debian packages motcua needs (apt-get as root, else sudo)
 
 BUILD    ?= build
@@ -114,6 +114,7 @@ demo: install-deps-if-missing
 bench: install-deps-if-missing
 	$(MAKE) all
 	sh bench/run.sh $(BUILD)
+	sh bench/report.sh $(BUILD)
 
 clean:
 	rm -rf build build-asan

@@ -22,91 +22,103 @@
 
 #include "mc_store_int.h"
 
-/* the dossiers a period sees, with the flags the rules need (docs/reports.md) */
-#define REPORT_BASE                                                                          \
-    "WITH r AS ("                                                                            \
-    "  SELECT procedure_code, channel, state, received_at, closed_at, result_at, due_at,"    \
-    "         counted_from, late_notified_due, paused_at FROM dossier"                       \
-    "   WHERE received_at >= to_timestamp($1::bigint) AND received_at < to_timestamp($2::bigint)" \
-    "     AND ($3::text = '' OR ward_code = $3::text)"                                       \
-    "     AND ($4::text = '' OR procedure_code = $4::text)"                                  \
-    "  UNION ALL"                                                                            \
-    "  SELECT procedure_code, channel, state, received_at, closed_at, result_at, due_at,"    \
-    "         counted_from, late_notified_due, paused_at FROM dossier"                       \
-    "   WHERE tstzrange(received_at, closed_at, '[]') @> to_timestamp($1::bigint)"           \
-    "     AND received_at < to_timestamp($1::bigint)"                                        \
-    "     AND ($3::text = '' OR ward_code = $3::text)"                                       \
-    "     AND ($4::text = '' OR procedure_code = $4::text)),"                                \
-    " c AS ("                                                                                \
-    "  SELECT procedure_code, channel, received_at >= to_timestamp($1::bigint) AS fresh,"    \
-    "         state IN (5, 6) AND closed_at >= to_timestamp($1::bigint)"                     \
-    "           AND closed_at < to_timestamp($2::bigint) AS resolved,"                       \
-    "         state = 7 AND closed_at >= to_timestamp($1::bigint)"                           \
-    "           AND closed_at < to_timestamp($2::bigint) AS withdrawn,"                      \
-    "         state = 8 AND closed_at >= to_timestamp($1::bigint)"                           \
-    "           AND closed_at < to_timestamp($2::bigint) AS refused,"                        \
-    "         closed_at IS NULL OR closed_at >= to_timestamp($2::bigint) AS open_end,"       \
-    "         coalesce(late_notified_due >= counted_from, false) AS apologised,"             \
-    "         coalesce(due_at > late_notified_due, false) AS new_appointment,"               \
-    "         coalesce(result_at, closed_at) AS done_at, due_at, late_notified_due,"         \
-    "         coalesce(state = 4 AND paused_at < to_timestamp($2::bigint), false) AS paused_end," \
-    "         received_at FROM r),"                                                          \
-    " k AS ("                                                                                \
-    "  SELECT *, resolved AND (done_at > due_at OR apologised) AS late,"                     \
-    "         resolved AND NOT (done_at > due_at OR apologised)"                             \
-    "           AND (done_at AT TIME ZONE 'UTC' + $5::integer * interval '1 second')::date"  \
-    "             < (due_at AT TIME ZONE 'UTC' + $5::integer * interval '1 second')::date AS early," \
-    "         open_end AND NOT paused_end AND (due_at < least(to_timestamp($2::bigint), now())" \
-    "           OR (apologised AND late_notified_due < to_timestamp($2::bigint))) AS overdue_end," \
-    "         CASE WHEN fresh THEN to_char(received_at AT TIME ZONE 'UTC'"                   \
-    "           + $5::integer * interval '1 second', 'YYYY-MM') END AS rmonth,"              \
-    "         CASE WHEN resolved THEN to_char(done_at AT TIME ZONE 'UTC'"                    \
-    "           + $5::integer * interval '1 second', 'YYYY-MM') END AS cmonth"               \
+/*
+ * The dossiers a period sees, each put in exactly one class (docs/reports.md):
+ *   1 resolved early, 2 resolved on time, 3 resolved late,
+ *   4 late but re-appointed and resolved by the new appointment,
+ *   5 late, re-appointed, and late again,
+ *   6 withdrawn in the period, 7 refused in the period,
+ *   8 open at the end and in time (or its clock stopped), 9 open at the end and overdue.
+ * Then one hash aggregation counts (procedure, channel, fresh, class),
+ * (month of receipt, channel) and (month of result, class): a count per
+ * group rather than a dozen FILTERed aggregates per row, which is what
+ * keeps a province-wide quarter fast. The C side folds the groups.
+ * $1 start, $2 end (epoch s), $3 ward or '', $4 procedure or '',
+ * $5 local offset (s), $6 the month starts of the period (timestamptz[]).
+ */
+static const mc_stmt_t stmt_report_main = {"report_main", false, 6,
+    "WITH r AS ("
+    "  SELECT procedure_code, channel, state, received_at, closed_at, result_at, due_at,"
+    "         counted_from, late_notified_due, paused_at FROM dossier"
+    "   WHERE received_at >= to_timestamp($1::bigint) AND received_at < to_timestamp($2::bigint)"
+    "     AND ($3::text = '' OR ward_code = $3::text)"
+    "     AND ($4::text = '' OR procedure_code = $4::text)"
+    "  UNION ALL"
+    "  SELECT procedure_code, channel, state, received_at, closed_at, result_at, due_at,"
+    "         counted_from, late_notified_due, paused_at FROM dossier"
+    "   WHERE tstzrange(received_at, closed_at, '[]') @> to_timestamp($1::bigint)"
+    /* "<>", not "<": the containment already implies "<="; a "<" would lure the
+     * planner into ANDing a bitmap of every earlier receipt */
+    "     AND received_at <> to_timestamp($1::bigint)"
+    "     AND ($3::text = '' OR ward_code = $3::text)"
+    "     AND ($4::text = '' OR procedure_code = $4::text)),"
+    " c AS ("
+    "  SELECT procedure_code, channel, state, received_at, due_at, late_notified_due,"
+    "         paused_at, closed_at, coalesce(result_at, closed_at) AS done_at,"
+    "         received_at >= to_timestamp($1::bigint) AS fresh,"
+    "         closed_at >= to_timestamp($1::bigint) AND closed_at < to_timestamp($2::bigint) AS closed_in,"
+    "         coalesce(late_notified_due >= counted_from, false) AS apologised,"
+    "         coalesce(due_at > late_notified_due, false) AS new_appointment"
+    "    FROM r),"
+    " k AS ("
+    "  SELECT procedure_code, channel, fresh,"
+    "         CASE WHEN closed_in AND state IN (5, 6) THEN"
+    "                CASE WHEN done_at > due_at OR apologised THEN"
+    "                       CASE WHEN NOT (apologised AND new_appointment) THEN 3"
+    "                            WHEN done_at <= due_at THEN 4 ELSE 5 END"
+    "                     WHEN done_at < (date_trunc('day', (due_at AT TIME ZONE 'UTC')"
+    "                            + $5::integer * interval '1 second')"
+    "                            - $5::integer * interval '1 second') AT TIME ZONE 'UTC' THEN 1"
+    "                     ELSE 2 END"
+    "              WHEN closed_in AND state = 7 THEN 6"
+    "              WHEN closed_in AND state = 8 THEN 7"
+    "              WHEN closed_at IS NULL OR closed_at >= to_timestamp($2::bigint) THEN"
+    "                CASE WHEN state = 4 AND paused_at < to_timestamp($2::bigint) THEN 8"
+    "                     WHEN due_at < least(to_timestamp($2::bigint), now()) THEN 9"
+    "                     WHEN apologised AND late_notified_due < to_timestamp($2::bigint) THEN 9"
+    "                     ELSE 8 END"
+    "              ELSE 0 END AS cls,"
+    "         CASE WHEN fresh THEN width_bucket(received_at, $6::timestamptz[]) END AS rmonth,"
+    "         CASE WHEN closed_in AND state IN (5, 6)"
+    "              THEN width_bucket(done_at, $6::timestamptz[]) END AS cmonth"
     "    FROM c)"
-
-/* one pass: () total, (procedure_code), (rmonth) receipts per month, (cmonth) results per month */
-static const mc_stmt_t stmt_report_main = {"report_main", false, 5,
-    REPORT_BASE
     " SELECT grouping(procedure_code), grouping(rmonth), grouping(cmonth),"
-    "        procedure_code, rmonth, cmonth,"
-    "        count(*) FILTER (WHERE NOT fresh),"
-    "        count(*) FILTER (WHERE fresh AND channel = 1),"
-    "        count(*) FILTER (WHERE fresh AND channel = 2),"
-    "        count(*) FILTER (WHERE fresh AND channel = 3),"
-    "        count(*) FILTER (WHERE early),"
-    "        count(*) FILTER (WHERE resolved AND NOT late AND NOT early),"
-    "        count(*) FILTER (WHERE late),"
-    "        count(*) FILTER (WHERE late AND apologised AND new_appointment),"
-    "        count(*) FILTER (WHERE late AND apologised AND new_appointment AND done_at <= due_at),"
-    "        count(*) FILTER (WHERE open_end AND NOT overdue_end),"
-    "        count(*) FILTER (WHERE overdue_end),"
-    "        count(*) FILTER (WHERE refused),"
-    "        count(*) FILTER (WHERE withdrawn)"
-    "   FROM k GROUP BY GROUPING SETS ((), (procedure_code), (rmonth), (cmonth))"};
+    "        procedure_code, channel, fresh, cls, rmonth, cmonth, count(*)"
+    "   FROM k GROUP BY GROUPING SETS ((procedure_code, channel, fresh, cls),"
+    "                                  (rmonth, channel), (cmonth, cls))"};
 
-/* dossiers asked for more documents in the period (once each, however often asked) */
+/*
+ * Dossiers asked for more documents in the period (once each, however often
+ * asked), and ratings given in the period. Each event or rating looks its
+ * dossier up by primary key in a subquery: a quarter has tens of thousands
+ * of them, and a join would tempt the planner into scanning every dossier.
+ */
 static const mc_stmt_t stmt_report_supplements = {"report_supplements", false, 4,
-    "SELECT grouping(d.procedure_code), d.procedure_code, count(DISTINCT e.dossier_id)"
-    "  FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
-    " WHERE e.kind = 'supplement_requested'"
-    "   AND e.at >= to_timestamp($1::bigint) AND e.at < to_timestamp($2::bigint)"
-    "   AND ($3::text = '' OR d.ward_code = $3::text)"
-    "   AND ($4::text = '' OR d.procedure_code = $4::text)"
-    " GROUP BY GROUPING SETS ((), (d.procedure_code))"};
+    "SELECT grouping(p), p, count(*) FROM ("
+    "  SELECT (SELECT d.procedure_code FROM dossier d WHERE d.id = e.dossier_id"
+    "            AND ($3::text = '' OR d.ward_code = $3::text)"
+    "            AND ($4::text = '' OR d.procedure_code = $4::text)) AS p"
+    "    FROM (SELECT DISTINCT dossier_id FROM dossier_event"
+    "           WHERE kind = 'supplement_requested' AND at >= to_timestamp($1::bigint)"
+    "             AND at < to_timestamp($2::bigint)) e) x"
+    " WHERE p IS NOT NULL GROUP BY GROUPING SETS ((), (p))"};
 
-/* ratings given in the period */
 static const mc_stmt_t stmt_report_ratings = {"report_ratings", false, 4,
-    "SELECT grouping(d.procedure_code), d.procedure_code,"
-    "       count(*) FILTER (WHERE g.level = 1), count(*) FILTER (WHERE g.level = 2),"
-    "       count(*) FILTER (WHERE g.level = 3)"
-    "  FROM rating g JOIN dossier d ON d.id = g.dossier_id"
-    " WHERE g.rated_at >= to_timestamp($1::bigint) AND g.rated_at < to_timestamp($2::bigint)"
-    "   AND ($3::text = '' OR d.ward_code = $3::text)"
-    "   AND ($4::text = '' OR d.procedure_code = $4::text)"
-    " GROUP BY GROUPING SETS ((), (d.procedure_code))"};
+    "SELECT grouping(p), p, count(*) FILTER (WHERE level = 1),"
+    "       count(*) FILTER (WHERE level = 2), count(*) FILTER (WHERE level = 3) FROM ("
+    "  SELECT g.level, (SELECT d.procedure_code FROM dossier d WHERE d.id = g.dossier_id"
+    "            AND ($3::text = '' OR d.ward_code = $3::text)"
+    "            AND ($4::text = '' OR d.procedure_code = $4::text)) AS p"
+    "    FROM rating g WHERE g.rated_at >= to_timestamp($1::bigint)"
+    "     AND g.rated_at < to_timestamp($2::bigint)) x"
+    " WHERE p IS NOT NULL GROUP BY GROUPING SETS ((), (p))"};
 
 static const mc_stmt_t stmt_report_begin = {"report_begin", false, 0,
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"};
+/* JIT compiling the expressions costs more than it saves on queries of this size, and
+ * the grouping needs a few MB to hash in memory instead of sorting on disk */
+static const mc_stmt_t stmt_report_nojit = {"report_nojit", false, 0,
+    "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"};
 static const mc_stmt_t stmt_report_now = {"report_now", false, 0,
     "SELECT extract(epoch FROM now())::bigint"};
 static const mc_stmt_t stmt_report_end = {"report_end", false, 0, "COMMIT"};
@@ -174,34 +186,47 @@ static mc_report_counts_t *counts_of(mc_report_t *r, const PGresult *res, int i,
     return row ? &row->counts : NULL;
 }
 
-/* month_for - the month entry of "YYYY-MM", NULL when outside the period */
-static mc_report_month_t *month_for(mc_report_t *r, const char *ym)
+/* fold_class - n dossiers of procedure/channel/fresh/class into c */
+static void fold_class(mc_report_counts_t *c, int channel, bool fresh, int cls, long n)
 {
-    int y = 0, m = 0;
-    if (sscanf(ym, "%4d-%2d", &y, &m) != 2)
-        return NULL;
-    for (size_t i = 0; i < r->n_months; i++)
-        if (r->months[i].year == y && r->months[i].month == m)
-            return &r->months[i];
-    return NULL;
+    if (!fresh)
+        c->carried_over += n;
+    else if (channel == 1)
+        c->received_direct += n;
+    else if (channel == 2)
+        c->received_online += n;
+    else
+        c->received_postal += n;
+    switch (cls) {
+    case 1: c->resolved_early += n; break;
+    case 2: c->resolved_on_time += n; break;
+    case 3: c->resolved_late += n; break;
+    case 4: c->resolved_late += n; c->late_reappointed += n; c->late_reappointed_kept += n; break;
+    case 5: c->resolved_late += n; c->late_reappointed += n; break;
+    case 6: c->withdrawn += n; break;
+    case 7: c->refused += n; break;
+    case 8: c->open_in_time += n; break;
+    case 9: c->open_overdue += n; break;
+    default: break; /* 0: cannot happen for a dossier the period sees */
+    }
 }
 
-/* fill_main - counters from the main row of one grouping set */
-static void fill_main(mc_report_counts_t *c, const PGresult *res, int i)
+/* fold_month - a (month, channel) or (month, class) group into the chart's months */
+static void fold_month(mc_report_t *r, int month, int channel, int cls, long n)
 {
-    c->carried_over = cell_long(res, i, 6);
-    c->received_direct = cell_long(res, i, 7);
-    c->received_online = cell_long(res, i, 8);
-    c->received_postal = cell_long(res, i, 9);
-    c->resolved_early = cell_long(res, i, 10);
-    c->resolved_on_time = cell_long(res, i, 11);
-    c->resolved_late = cell_long(res, i, 12);
-    c->late_reappointed = cell_long(res, i, 13);
-    c->late_reappointed_kept = cell_long(res, i, 14);
-    c->open_in_time = cell_long(res, i, 15);
-    c->open_overdue = cell_long(res, i, 16);
-    c->refused = cell_long(res, i, 17);
-    c->withdrawn = cell_long(res, i, 18);
+    if (month < 1 || (size_t)month > r->n_months)
+        return; /* cannot happen: both months lie in the period */
+    mc_report_month_t *m = &r->months[month - 1];
+    if (channel == 1)
+        m->received_direct += n;
+    else if (channel == 2)
+        m->received_online += n;
+    else if (channel == 3)
+        m->received_postal += n;
+    else if (cls == 1 || cls == 2)
+        m->resolved_in_time += n;
+    else if (cls >= 3 && cls <= 5)
+        m->resolved_late += n;
 }
 
 /* finish_counts - the sums, from their parts */
@@ -242,7 +267,14 @@ static mc_store_rc_t read_all(mc_store_t *store, const char *const *p, mc_report
 {
     size_t cap = 0;
     PGresult *res = NULL;
-    mc_store_rc_t rc = query(store, &stmt_report_now, NULL, &res, err);
+    PGresult *set = mc_store_exec(store, &stmt_report_nojit, NULL, NULL, NULL, false);
+    mc_store_rc_t rc = PQresultStatus(set) == PGRES_TUPLES_OK
+                           ? MC_STORE_OK
+                           : mc_store_classify(store, store->main, set, "report_nojit", err);
+    PQclear(set);
+    if (rc != MC_STORE_OK)
+        return rc;
+    rc = query(store, &stmt_report_now, NULL, &res, err);
     if (rc != MC_STORE_OK)
         return rc;
     r->generated_at = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -251,31 +283,21 @@ static mc_store_rc_t read_all(mc_store_t *store, const char *const *p, mc_report
     if ((rc = query(store, &stmt_report_main, p, &res, err)) != MC_STORE_OK)
         return rc;
     for (int i = 0; i < PQntuples(res); i++) {
-        bool by_proc = PQgetvalue(res, i, 0)[0] == '0';
-        bool by_rmonth = PQgetvalue(res, i, 1)[0] == '0';
-        bool by_cmonth = PQgetvalue(res, i, 2)[0] == '0';
-        if (by_proc) {
+        long n = cell_long(res, i, 9);
+        int channel = PQgetisnull(res, i, 4) ? 0 : atoi(PQgetvalue(res, i, 4));
+        int cls = PQgetisnull(res, i, 6) ? 0 : atoi(PQgetvalue(res, i, 6));
+        if (PQgetvalue(res, i, 0)[0] == '0') { /* (procedure, channel, fresh, class) */
             mc_report_row_t *row = row_for(r, PQgetvalue(res, i, 3), &cap);
             if (!row)
                 return out_of_memory(res, err);
-            fill_main(&row->counts, res, i);
-        } else if (by_rmonth || by_cmonth) {
-            int col = by_rmonth ? 4 : 5;
-            if (PQgetisnull(res, i, col))
-                continue; /* the rows that were not received / resolved in the period */
-            mc_report_month_t *m = month_for(r, PQgetvalue(res, i, col));
-            if (!m)
-                continue; /* cannot happen: both months lie in the period */
-            if (by_rmonth) {
-                m->received_direct = cell_long(res, i, 7);
-                m->received_online = cell_long(res, i, 8);
-                m->received_postal = cell_long(res, i, 9);
-            } else {
-                m->resolved_in_time = cell_long(res, i, 10) + cell_long(res, i, 11);
-                m->resolved_late = cell_long(res, i, 12);
-            }
-        } else {
-            fill_main(&r->total, res, i);
+            bool fresh = PQgetvalue(res, i, 5)[0] == 't';
+            fold_class(&row->counts, channel, fresh, cls, n);
+            fold_class(&r->total, channel, fresh, cls, n);
+        } else if (PQgetvalue(res, i, 1)[0] == '0') { /* (month of receipt, channel) */
+            if (!PQgetisnull(res, i, 7))
+                fold_month(r, atoi(PQgetvalue(res, i, 7)), channel, 0, n);
+        } else if (!PQgetisnull(res, i, 8)) {         /* (month of result, class) */
+            fold_month(r, atoi(PQgetvalue(res, i, 8)), 0, cls, n);
         }
     }
     PQclear(res);
@@ -348,7 +370,25 @@ mc_store_rc_t mc_store_report(mc_store_t *store, const mc_report_query_t *q, mc_
     snprintf(start, sizeof start, "%" PRId64, r->start);
     snprintf(end, sizeof end, "%" PRId64, r->end);
     snprintf(tz, sizeof tz, "%d", MC_TZ_OFFSET_SECONDS);
-    const char *p[5] = {start, end, r->ward, r->procedure, tz};
+    /* the month starts as a timestamptz[] literal: the first is the period's start */
+    char *months = malloc(r->n_months * 40 + 8);
+    if (!months) {
+        mc_report_destroy(&r);
+        mc_err_add(err, "store: report: out of memory");
+        return MC_STORE_FAILED;
+    }
+    size_t used = 0;
+    months[used++] = '{';
+    for (size_t i = 0; i < r->n_months; i++) {
+        char iso[40];
+        mc_date_t first = {r->months[i].year, r->months[i].month, 1};
+        int64_t t = i == 0 ? r->start : mc_instant_of(first, 0);
+        used += (size_t)snprintf(months + used, 40, "%s%s", i ? "," : "",
+                                 mc_format_iso(t, iso, sizeof iso));
+    }
+    months[used++] = '}';
+    months[used] = '\0';
+    const char *p[6] = {start, end, r->ward, r->procedure, tz, months};
 
     mc_store_rc_t rc = mc_store_connect(store, err);
     if (rc == MC_STORE_OK) {
@@ -365,6 +405,7 @@ mc_store_rc_t mc_store_report(mc_store_t *store, const mc_report_query_t *q, mc_
             rc = mc_store_classify(store, store->main, res, "report_end", err);
         PQclear(res);
     }
+    free(months);
     if (rc != MC_STORE_OK) {
         mc_report_destroy(&r);
         return rc;
