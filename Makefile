@@ -82,13 +82,22 @@ $(BUILD)/bin/$(call bin_name,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard s
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rule,$(s))))
 
+# tests also link zlib (tests/harness/png_check reads PNGs); the daemons do not
+TEST_LDLIBS := $(LDLIBS) -lz
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
 
 $(BUILD)/tests/it_%: $(BUILD)/obj/tests/it/it_%.o $(HARNESS_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
+
+# unit tests of code outside common/: the objects they need besides libmotcua.a
+$(BUILD)/tests/test_png_check: $(BUILD)/obj/tests/harness/png_check.o
+$(BUILD)/tests/test_report_svg: $(BUILD)/obj/services/cli/cli_report_svg.o \
+                                $(BUILD)/obj/tests/harness/png_check.o
+$(BUILD)/obj/tests/unit/test_report_svg.o: CFLAGS += -I services/cli
 
 # --- workflows ------------------------------------------------------------
 deps:

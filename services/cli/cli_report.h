@@ -1,6 +1,10 @@
 /*
- * cli_report - what the report command's files share: the SVG chart
- * (cli_report_svg.c) and the Vietnamese number formats (cli_report.c).
+ * cli_report - what the files of `motcua report` share: the chart
+ * (cli_report_svg.c) and the Vietnamese number and column formats
+ * (cli_report.c), also used by `motcua overdue`.
+ *
+ * Contract: renderers only write to the stream they are given; they never
+ * read the store, allocate nothing that outlives the call, never exit.
  */
 #ifndef CLI_REPORT_H
 #define CLI_REPORT_H
@@ -11,7 +15,17 @@
 
 #include "mc_store_report.h"
 
-/* cli_report_svg - the period's figures as a standalone SVG 1.1 document; 0, or -1 if writing failed */
+/* the chart's size in px (also its viewBox): 16:10, fits a slide */
+#define CLI_REPORT_SVG_WIDTH  960
+#define CLI_REPORT_SVG_HEIGHT 600
+
+/*
+ * cli_report_svg - write report as one standalone SVG 1.1 document (UTF-8):
+ * received dossiers per month by channel and results on time vs late per
+ * month, with the period's totals and on-time rate, under title (escaped;
+ * NULL means none). Returns 0, or -1 when report is NULL or inconsistent
+ * (months NULL with n_months > 0) or when out is in error after writing.
+ */
 int cli_report_svg(FILE *out, const mc_report_t *report, const char *title);
 
 /* cli_report_number - 7399 as "7.399" (Vietnamese thousands separator) */

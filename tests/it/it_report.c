@@ -29,6 +29,7 @@
 #include "mc_calendar.h"
 #include "mc_cfg.h"
 #include "mc_test.h"
+#include "png_check.h"
 
 static harness_t H;   /* the cluster */
 static mc_cfg_t *CFG; /* the test configuration: calendar, catalog */
@@ -789,6 +790,41 @@ MC_TEST(period_edges_count_once)
     CHECK_INT(sum, 7399);
 }
 
+MC_TEST(svg_chart_of_the_quarter_renders)
+{
+    REQUIRE(harness_motcua(&H, "report --quarter 2025-Q3 --ward " WARD " --format svg") == 0);
+    const char *doc = slurp();
+    REQUIRE(doc);
+    CHECK(strncmp(doc, "<?xml", 5) == 0);
+    CHECK(strstr(doc, "Kim Liên") != NULL);
+    CHECK(strstr(doc, "7.399") != NULL);
+    CHECK(strstr(doc, "1.640") != NULL);
+    CHECK(strstr(doc, "5.753") != NULL);
+    CHECK(strstr(doc, "T7/2025") != NULL && strstr(doc, "T9/2025") != NULL);
+    char svg[400], png[400];
+    snprintf(svg, sizeof svg, "%s/chart.svg", H.dir);
+    snprintf(png, sizeof png, "%s/chart.png", H.dir);
+    FILE *f = fopen(svg, "w");
+    REQUIRE(f);
+    fputs(doc, f);
+    fclose(f);
+    dump("chart.svg", doc);
+    /* Debian's librsvg2-bin; make check installs it, so its absence is a failure */
+    REQUIRE(harness_run("rsvg-convert -b white -o '%s' '%s'", png, svg) == 0);
+    png_image_t img;
+    char why[200];
+    REQUIRE(png_check_read(png, &img, why, sizeof why) == 0);
+    CHECK_INT(img.width, 960);
+    CHECK_INT(img.height, 600);
+    size_t all = (size_t)img.width * img.height;
+    CHECK(png_check_count_other(&img, 255, 255, 255, 8) > all / 10);   /* not blank */
+    CHECK(png_check_count_color(&img, 0xf2, 0x8e, 0x2b, 6) > 5000);    /* online bars */
+    CHECK(png_check_count_color(&img, 0x4e, 0x79, 0xa7, 6) > 1000);    /* direct bars */
+    CHECK(png_check_count_color(&img, 0x2e, 0x7d, 0x32, 6) > 5000);    /* in-time bars */
+    CHECK(png_check_count_color(&img, 0xc6, 0x28, 0x28, 6) > 300);     /* late bars */
+    png_check_free(&img);
+}
+
 MC_TEST(bad_arguments_are_refused_cleanly)
 {
     CHECK_INT(harness_motcua(&H, "report"), 64);
@@ -932,6 +968,7 @@ int main(void)
         mc_test_run(table_report_shows_the_same_figures_in_vietnamese);
         mc_test_run(whole_store_and_one_procedure);
         mc_test_run(period_edges_count_once);
+        mc_test_run(svg_chart_of_the_quarter_renders);
         mc_test_run(bad_arguments_are_refused_cleanly);
         mc_test_run(overdue_list_masks_and_locates);
         mc_test_run(live_dossiers_through_intake_are_counted);
