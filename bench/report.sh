@@ -70,8 +70,8 @@ BEGIN
                CASE WHEN s.state IN (7, 8) THEN r.at + interval '1 day' END
           FROM generate_series(lo, least(lo + 499999, n)) g,
                LATERAL (SELECT timestamptz '2025-01-01 00:00+07' + span * ((g - 1)::float8 / n) AS at) r,
-               LATERAL (SELECT CASE WHEN g % 126 = 0 THEN '00229'
-                                    ELSE lpad((10000 + g % 126)::text, 5, '0') END AS code) w,
+               LATERAL (SELECT CASE WHEN (g / 3) % 126 = 0 THEN '00229'
+                                    ELSE lpad((10000 + (g / 3) % 126)::text, 5, '0') END AS code) w,
                LATERAL (SELECT CASE WHEN r.at > timestamptz '2026-11-01 00:00+07' THEN 3
                                     WHEN g % 50 = 0 THEN 7 WHEN g % 50 = 1 THEN 8
                                     ELSE 5 END AS state) s;

@@ -5,7 +5,8 @@
 #   desk and partner (police, social insurance, land registry, tax, ...);
 #   every sample dossier (valid and invalid) plus a burst of generated ones;
 #   progress while they flow; supplements for those returned for more
-#   documents; a withdrawal; a summary from the store; a clean stop.
+#   documents; a withdrawal; the ward's report (table, SVG chart, JSON) and
+#   overdue list; a summary from the store; a clean stop.
 # Usage: deploy/demo.sh BUILD_DIR   (make demo)
 set -eu
 build=${1:-build}
@@ -183,6 +184,19 @@ if [ -n "$land_code" ]; then
     say "The withdrawn dossier: motcua status $land_code"
     motcua status "$land_code"
 fi
+
+today=$(TZ=Asia/Ho_Chi_Minh date +%F)
+say "The ward's report for today: motcua report --from $today --to $today --ward 00229"
+motcua report --from "$today" --to "$today" --ward 00229
+motcua report --from "$today" --to "$today" --ward 00229 --format svg >"$run/report.svg"
+motcua report --from "$today" --to "$today" --format json >"$run/report.json"
+if command -v rsvg-convert >/dev/null 2>&1 && rsvg-convert -b white -o "$run/report.png" "$run/report.svg"; then
+    echo "chart: $run/report.svg (and report.png); every ward as JSON: $run/report.json"
+else
+    echo "chart: $run/report.svg; every ward as JSON: $run/report.json"
+fi
+say "Overdue or due within 3 working days: motcua overdue --ward 00229 --days-left 3 --limit 10"
+motcua overdue --ward 00229 --days-left 3 --limit 10
 
 say "Summary from the store"
 psql "$conninfo" -X -q -P pager=off <<'SQL'
