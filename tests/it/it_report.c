@@ -618,7 +618,7 @@ MC_TEST(json_report_matches_the_hand_count)
     CHECK_INT(seen, N_PROCS);
     /* months: receipts by channel and results in time / late */
     for (int m = 0; m < 3; m++) {
-        char path[64], month[16];
+        char path[64], month[24];
         snprintf(path, sizeof path, "months.%d.month", m);
         snprintf(month, sizeof month, "\"2025-%02d\"", 7 + m);
         const char *v = json_at(doc, path);
