@@ -21,6 +21,7 @@
 #define CFG_TEXT_MAX    500  /* bytes in names and addresses */
 #define CFG_PATH_MAX    4096 /* bytes in file names */
 #define CFG_CONNINFO_MAX 2048 /* bytes in a libpq connection string */
+#define CFG_URL_MAX     1024 /* bytes in a URL that goes into messages */
 
 /* where_key - "file:line:col" of map[key], or of map when the key is absent */
 static const char *where_key(const mc_yaml_node_t *map, const char *key, char *buf, size_t n)
@@ -202,13 +203,26 @@ static int load_lienthong(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *e
     return rc;
 }
 
-/* load_notify - notify: channels and retries */
+/* web_url_ok - http:// or https://, a host after it, nothing that would break
+ * the link when a query is appended or the SMS is read (space, control, '#') */
+static bool web_url_ok(const char *u)
+{
+    size_t n = strncmp(u, "https://", 8) == 0 ? 8 : strncmp(u, "http://", 7) == 0 ? 7 : 0;
+    if (n == 0 || u[n] == '\0' || u[n] == '/' || u[n] == '?')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)u; *p; p++)
+        if (*p <= ' ' || *p == 0x7f || *p == '#')
+            return false;
+    return true;
+}
+
+/* load_notify - notify: channels, retries and the rating link */
 static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
     static const char *const keys[] = {"spool_dir",   "sms_url",     "sms_token_file",
                                        "smtp_url",    "smtp_from",   "smtp_user",
                                        "smtp_password_file", "poll_ms", "retry_initial_ms",
-                                       "retry_max_ms", "max_attempts", NULL};
+                                       "retry_max_ms", "max_attempts", "rating_url", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "notify", keys, &rc, err);
     if (!s)
@@ -224,6 +238,15 @@ static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
         get_int_field(s, "retry_max_ms", 10, 86400000, &n->retry_max_ms, err) < 0 ||
         get_int_field(s, "max_attempts", 1, 1000, &n->max_attempts, err) < 0)
         rc = -1;
+    char w[512];
+    if (replace_text(s, "rating_url", CFG_URL_MAX, &n->rating_url, err) < 0) {
+        rc = -1;
+    } else if (!web_url_ok(n->rating_url)) {
+        mc_err_add(err, "%s: key 'rating_url': expected https:// or http:// and a host, "
+                        "without spaces or '#'",
+                   where_key(s, "rating_url", w, sizeof w));
+        rc = -1;
+    }
     return rc;
 }
 
@@ -456,13 +479,15 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->notify.retry_initial_ms = 2000;
     cfg->notify.retry_max_ms = 600000;
     cfg->notify.max_attempts = 10;
+    /* a placeholder that shows the shape; each deployment names its own survey page */
+    cfg->notify.rating_url = strdup("https://dichvucong.example.vn/danh-gia");
     const char *must[] = {cfg->path, cfg->conninfo, cfg->intake.endpoint,
                           cfg->intake.events_endpoint, cfg->router.events_endpoint,
                           cfg->lienthong.endpoint, cfg->lienthong.events_endpoint,
                           cfg->lienthong.server_key_file, cfg->notify.spool_dir,
                           cfg->notify.sms_url, cfg->notify.sms_token_file, cfg->notify.smtp_url,
                           cfg->notify.smtp_from, cfg->notify.smtp_user,
-                          cfg->notify.smtp_password_file};
+                          cfg->notify.smtp_password_file, cfg->notify.rating_url};
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
         if (!must[i])
             return -1;
@@ -566,6 +591,7 @@ void mc_cfg_destroy(mc_cfg_t **cfg)
     free(c->notify.smtp_from);
     free(c->notify.smtp_user);
     free(c->notify.smtp_password_file);
+    free(c->notify.rating_url);
     free(c->procedures_path);
     free(c->calendar_path);
     free(c->routing_path);

@@ -73,6 +73,7 @@ typedef struct mc_cfg_notify {
     int   retry_initial_ms;   /* first backoff after a failure */
     int   retry_max_ms;       /* backoff ceiling */
     int   max_attempts;       /* tries before a notification is failed for good */
+    char *rating_url;         /* the satisfaction survey page: {rating_link} = rating_url?ma=<code>&t=<token> */
 } mc_cfg_notify_t;
 
 typedef struct mc_cfg_client {

@@ -37,7 +37,8 @@ static const mc_stmt_t stmt_claim = {"notify_claim", false, 1,
      "  coalesce(n.data->>'reason', ''),"
      "  coalesce(n.data->>'new_due', ''),"
      "  coalesce((SELECT string_agg(DISTINCT a.channel, ',') FROM notification_attempt a"
-     "             WHERE a.notification_id = n.id AND a.ok), '')"
+     "             WHERE a.notification_id = n.id AND a.ok), ''),"
+     "  d.rating_token::text"
      " FROM c JOIN notification n ON n.id = c.id JOIN dossier d ON d.id = n.dossier_id"
      " ORDER BY n.next_attempt_at, n.id"};
 static const mc_stmt_t stmt_attempt = {"notify_attempt", false, 4,
@@ -114,6 +115,7 @@ mc_store_rc_t mc_store_notify_claim(mc_store_t *store, int max, mc_notice_t *not
         m->reason = strdup(PQgetvalue(res, i, 9));
         m->new_due = strdup(PQgetvalue(res, i, 10));
         mc_store_copy_text(m->done_channels, sizeof m->done_channels, res, i, 11);
+        mc_store_copy_text(m->rating_token, sizeof m->rating_token, res, i, 12);
         if (mc_store_unescape(res, i, 7, &m->payload, &m->payload_len) != 0 || !m->missing ||
             !m->reason || !m->new_due) {
             for (int j = 0; j <= i; j++)

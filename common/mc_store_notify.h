@@ -6,7 +6,8 @@
  *   * mc_store_notify_claim() opens a transaction on the main connection
  *     and locks up to max due pending notifications (state 0,
  *     next_attempt_at <= now()) with FOR UPDATE SKIP LOCKED, joined with
- *     their dossier. The row locks are held while the caller sends, so a
+ *     their dossier (code, contacts, due date, and the dossier's rating
+ *     token for the satisfaction link). The row locks are held while the caller sends, so a
  *     second notify instance skips these rows: two live instances never
  *     send the same message.
  *   * mc_store_notify_record() writes, inside that transaction, one
@@ -25,7 +26,7 @@
  *     whoever claims it next: at most one resend per crash, never a loss.
  *     Channels that already succeeded in an earlier, committed attempt are
  *     listed in done_channels so a retry does not send them again.
- *   * Never logs parameters (they hold personal data).
+ *   * Never logs parameters (they hold personal data) nor the rating token.
  */
 #ifndef MC_STORE_NOTIFY_H
 #define MC_STORE_NOTIFY_H
@@ -52,6 +53,7 @@ typedef struct mc_notice {
     char    *reason;             /* data.reason or ""; */
     char    *new_due;            /* data.new_due as text: epoch seconds, or a free string; "" if none */
     char     done_channels[64];  /* channels that succeeded before, "spool,sms" ("" if none) */
+    char     rating_token[40];   /* dossier.rating_token as UUID text, for the rating link (a secret: never log it) */
 } mc_notice_t;
 
 /* mc_notice_clear - free a notice's buffers, zero it */

@@ -53,9 +53,13 @@ static const mc_stmt_t stmt_add_late_notice = {"route_add_late_notice", false, 4
 
 static const mc_stmt_t stmt_key_lookup = {"followup_key", false, 2,
      "SELECT request_sha256, response FROM idempotency_key WHERE scope = $1 AND key = $2"};
+/* the rating's token and whether a rating exists are read under the same
+ * lock, so decide judges a rating against what the commit will see */
 static const mc_stmt_t stmt_lock_dossier = {"followup_lock", false, 1,
      "SELECT id, code, ward_code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
-     " payload FROM dossier WHERE code = $1 FOR UPDATE"};
+     " payload, rating_token::text,"
+     " EXISTS (SELECT 1 FROM rating r WHERE r.dossier_id = dossier.id)"
+     " FROM dossier WHERE code = $1 FOR UPDATE"};
 static const mc_stmt_t stmt_key_insert = {"followup_key_insert", false, 5,
      "INSERT INTO idempotency_key (scope, key, request_sha256, dossier_id, response)"
      " VALUES ($1, $2, $3, $4::bigint, $5) ON CONFLICT (scope, key) DO NOTHING RETURNING 1"};
@@ -77,6 +81,10 @@ static const mc_stmt_t stmt_add_withdraw_notice = {"followup_withdraw_notice", f
      "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
      " VALUES ($1::bigint, 'withdrawn', $2, jsonb_build_object('reason', $3::text))"
      " ON CONFLICT (dedupe_key) DO NOTHING"};
+/* no ON CONFLICT: decide saw no rating under the dossier's lock, so a
+ * conflict here is a bug worth a failed transaction, not a silent no-op */
+static const mc_stmt_t stmt_add_rating = {"followup_add_rating", false, 3,
+     "INSERT INTO rating (dossier_id, level, comment) VALUES ($1::bigint, $2::smallint, $3)"};
 
 /* run_ok - run a statement expecting a command or rows; classify failures */
 static mc_store_rc_t run_ok(mc_store_t *store, const mc_stmt_t *stmt, const char *const *p,
@@ -362,6 +370,13 @@ static mc_store_rc_t apply_change(mc_store_t *store, const mc_followup_t *req,
         }
         if (rc == MC_STORE_OK)
             rc = add_event(store, row->id, "intake", "supplemented", ch->detail, err);
+    } else if (req->kind == MC_FOLLOWUP_RATE) {
+        char level[16];
+        snprintf(level, sizeof level, "%d", ch->level);
+        const char *p[3] = {idt, level, ch->comment ? ch->comment : ""};
+        rc = run_ok(store, &stmt_add_rating, p, NULL, NULL, false, err);
+        if (rc == MC_STORE_OK)
+            rc = add_event(store, row->id, "intake", "rated", ch->detail, err);
     } else {
         const char *p[1] = {idt};
         rc = run_ok(store, &stmt_withdraw, p, NULL, NULL, false, err);
@@ -378,7 +393,7 @@ static mc_store_rc_t apply_change(mc_store_t *store, const mc_followup_t *req,
     return rc;
 }
 
-/* mc_store_followup - a supplement or withdrawal, idempotent by (scope, key) */
+/* mc_store_followup - a supplement, withdrawal or rating, idempotent by (scope, key) */
 mc_store_rc_t mc_store_followup(mc_store_t *store, const mc_followup_t *req,
                                 mc_stored_response_t *existing, bool *refused, mc_err_t *err)
 {
@@ -413,6 +428,8 @@ mc_store_rc_t mc_store_followup(mc_store_t *store, const mc_followup_t *req,
     mc_store_copy_text(row.procedure_code, sizeof row.procedure_code, res, 0, 3);
     row.state = atoi(PQgetvalue(res, 0, 4));
     row.due_at = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+    mc_store_copy_text(row.rating_token, sizeof row.rating_token, res, 0, 7);
+    row.rated = strcmp(PQgetvalue(res, 0, 8), "t") == 0;
     int bad = mc_store_unescape(res, 0, 6, &payload, &row.payload_len);
     PQclear(res);
     if (bad) {

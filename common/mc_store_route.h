@@ -2,7 +2,7 @@
  * mc_store_route - the store's side of the pipeline after intake: routing
  * dossiers to their desk with the whole plan of steps, the deadline scan
  * (late notices and the one re-appointment), and the applicant's follow-up
- * requests through intake (supplement, withdraw).
+ * requests through intake (supplement, withdraw, rate).
  *
  * Contract (docs/pipeline.md is the design this implements):
  *   * Every call is one transaction (or, for the batches, one transaction
@@ -120,6 +120,7 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
 typedef enum mc_followup_kind {
     MC_FOLLOWUP_SUPPLEMENT = 1, /* WAITING_SUPPLEMENT -> IN_PROGRESS */
     MC_FOLLOWUP_WITHDRAW   = 2, /* open -> WITHDRAWN */
+    MC_FOLLOWUP_RATE       = 3, /* the applicant's rating; the state does not change */
 } mc_followup_kind_t;
 
 /* the dossier a follow-up is about, locked while decide looks at it */
@@ -132,9 +133,11 @@ typedef struct mc_followup_row {
     int64_t        due_at;             /* current due date */
     const uint8_t *payload;            /* stored serialized Dossier */
     size_t         payload_len;        /* bytes in payload */
+    char           rating_token[40];   /* dossier.rating_token as lowercase UUID text (a secret: never log it) */
+    bool           rated;              /* a rating row exists for the dossier */
 } mc_followup_row_t;
 
-/* what decide wants written (supplement uses payload and dates) */
+/* what decide wants written (supplement uses payload and dates, rate level and comment) */
 typedef struct mc_followup_change {
     const uint8_t *response;     /* serialized reply, stored with the key */
     size_t         response_len; /* bytes in response */
@@ -144,6 +147,8 @@ typedef struct mc_followup_change {
     int64_t        due_at;       /* supplement: the new due date */
     const char    *detail;       /* event detail, no personal data */
     const char    *reason;       /* withdraw: the applicant's reason, kept in the notification, "" if none */
+    int            level;        /* rate: 1..3 (motcua.v1.Satisfaction) */
+    const char    *comment;      /* rate: the applicant's comment, kept in the rating row only, "" if none */
 } mc_followup_change_t;
 
 /* decide: 0 write the change, 1 refuse (nothing is written; the caller has its answer), -1 error */
@@ -152,8 +157,8 @@ typedef int (*mc_followup_decide_fn)(void *arg, const mc_followup_row_t *row,
 
 /* one follow-up request */
 typedef struct mc_followup {
-    mc_followup_kind_t    kind;           /* supplement or withdraw */
-    const char           *scope;          /* "supplement:<ward>" or "withdraw:<ward>" */
+    mc_followup_kind_t    kind;           /* supplement, withdraw or rate */
+    const char           *scope;          /* "supplement:<ward>", "withdraw:<ward>" or "rate:<ward>" */
     const char           *key;            /* the client's submission_id */
     const uint8_t        *request_sha256; /* 32 bytes: hash of the request */
     const char           *code;           /* the dossier code */
@@ -172,7 +177,12 @@ typedef struct mc_followup {
  *     `supplemented`;
  *   withdraw: state WITHDRAWN; open cases (0,1,2,3,7) -> cancelled (6);
  *     event `withdrawn`; notification `withdrawn` ("<code>/withdrawn");
- * and the idempotency key with the reply, all in the transaction.
+ *   rate: the `rating` row (level, comment); event `rated` (actor "intake",
+ *     decide's detail: never the comment); the dossier row is not changed;
+ * and the idempotency key with the reply, all in the transaction. decide
+ * sees row->rating_token and row->rated read under the lock, so two ratings
+ * under different keys serialise on the dossier row and the second one
+ * finds rated = true.
  */
 mc_store_rc_t mc_store_followup(mc_store_t *store, const mc_followup_t *req,
                                 mc_stored_response_t *existing, bool *refused, mc_err_t *err);

@@ -5,8 +5,9 @@
 #   desk and partner (police, social insurance, land registry, tax, ...);
 #   every sample dossier (valid and invalid) plus a burst of generated ones;
 #   progress while they flow; supplements for those returned for more
-#   documents; a withdrawal; the ward's report (table, SVG chart, JSON) and
-#   overdue list; a summary from the store; a clean stop.
+#   documents; a withdrawal; satisfaction ratings through the links of the
+#   result notices; the ward's report (table, SVG chart, JSON) and overdue
+#   list; a summary from the store; a clean stop.
 # Usage: deploy/demo.sh BUILD_DIR   (make demo)
 set -eu
 build=${1:-build}
@@ -174,6 +175,40 @@ YAML
     done
     progress 40
 fi
+
+# The result_ready and refused notices carry the rating link
+# <notify.rating_url>?ma=<code>&t=<token>; an applicant who follows it rates
+# the service once. Here the tokens are read from those notices' spool files.
+say "Applicants rate the service from the link in their notice: motcua rate"
+n=0
+levels="very_satisfied satisfied very_satisfied satisfied not_satisfied very_satisfied"
+for f in $(grep -lE '^Kind: (result_ready|refused)$' "$run"/spool/*.txt 2>/dev/null | head -n 36); do
+    code=$(sed -n 's/^Dossier: //p' "$f" | head -n 1)
+    token=$(sed -n 's/.*[?&]t=\([0-9a-f-]\{36\}\).*/\1/p' "$f" | head -n 1)
+    [ -n "$code" ] && [ -n "$token" ] || continue
+    n=$((n + 1))
+    level=$(echo $levels | cut -d' ' -f$(( (n - 1) % 6 + 1 )))
+    case $((n % 5)) in
+        0) comment="Cán bộ hướng dẫn tận tình, trả kết quả đúng hẹn" ;;
+        3) comment="Thời gian chờ ở bộ phận một cửa còn lâu" ;;
+        *) comment="" ;;
+    esac
+    if [ $n -eq 1 ]; then
+        # the token is the applicant's secret: shown shortened
+        echo "--- the link in $f: $(grep -m1 -o 'https\{0,1\}://[^ ]*[?&]t=[0-9a-f]\{8\}' "$f")…"
+        motcua rate "$code" --token "$token" --level "$level" --comment "$comment" --id "demo-rate-$n" || true
+        echo "--- the same command again (a retry: the same answer, still one rating)"
+        motcua rate "$code" --token "$token" --level "$level" --comment "$comment" --id "demo-rate-$n" >/dev/null && echo "exit 0"
+        echo "--- a second rating of the same dossier under another id"
+        motcua rate "$code" --token "$token" --level satisfied --id "demo-rate-again-$n" || echo "(exit $?)"
+    else
+        motcua rate "$code" --token "$token" --level "$level" --comment "$comment" --id "demo-rate-$n" >/dev/null || true
+    fi
+done
+echo "ratings sent: $n; recorded in the store: $(psql_q "SELECT count(*) FROM rating")" \
+     "($(psql_q "SELECT string_agg(l || '=' || c, ', ' ORDER BY level) FROM (SELECT level, CASE level
+          WHEN 1 THEN 'rất_hài_lòng' WHEN 2 THEN 'hài_lòng' ELSE 'không_hài_lòng' END AS l, count(*) AS c
+          FROM rating GROUP BY level) x"))"
 
 first=$(psql_q "SELECT code FROM dossier WHERE procedure_code = '2.001023' AND state = 5 ORDER BY id LIMIT 1")
 if [ -n "$first" ]; then

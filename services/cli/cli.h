@@ -96,6 +96,9 @@ int cli_supplement(cli_ctx_t *ctx, int argc, char **argv);
 /* cli_withdraw - `motcua withdraw CODE --id SUBMISSION_ID [--reason TEXT] [--json]` (cli_followup.c) */
 int cli_withdraw(cli_ctx_t *ctx, int argc, char **argv);
 
+/* cli_rate - `motcua rate CODE --token T --level L --id SUBMISSION_ID [--comment TEXT] [--json]` (cli_followup.c) */
+int cli_rate(cli_ctx_t *ctx, int argc, char **argv);
+
 /* cli_keygen - `motcua keygen NAME [--dir D]` (cli_agency.c) */
 int cli_keygen(cli_ctx_t *ctx, int argc, char **argv);
 

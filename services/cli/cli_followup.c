@@ -1,7 +1,9 @@
 /*
- * cli_followup - `motcua supplement FILE.yaml` and `motcua withdraw CODE
- * --id SUBMISSION_ID [--reason TEXT]`: the applicant's follow-ups on a
- * dossier already received (proto: SupplementDossier, WithdrawDossier).
+ * cli_followup - `motcua supplement FILE.yaml`, `motcua withdraw CODE
+ * --id SUBMISSION_ID [--reason TEXT]` and `motcua rate CODE --token T
+ * --level L --id SUBMISSION_ID [--comment TEXT]`: the applicant's
+ * follow-ups on a dossier already received (proto: SupplementDossier,
+ * WithdrawDossier, RateService).
  *
  * Contract: the supplement file is checked for structure only, like a
  * dossier file (docs/cli.md); the daemon judges the content. Both commands
@@ -9,7 +11,9 @@
  * safe retry must reuse it; the CLI never invents one here, so a repeated
  * command is always a retry and never a second supplement. Exit status:
  * 0 acknowledged, 2 refused, 3 retry later (no reply or temporary refusal),
- * 64 usage, 65 bad file, 78 bad configuration, 1 anything else.
+ * 64 usage (including an unknown --level), 65 bad file, 78 bad
+ * configuration, 1 anything else. The rating token is only sent, never
+ * printed.
  *
  *     submission_id: "kl-bs-0001"          required, 8..64 [A-Za-z0-9._:-]
  *     dossier_code: "000.22.29.H26-251001-0001"
@@ -41,6 +45,17 @@ static const char withdraw_usage[] =
     "  Withdraw the dossier with this code (rút hồ sơ). SUBMISSION_ID (8..64 of\n"
     "  A-Z a-z 0-9 . _ : -) makes a resend a safe retry: keep it.\n"
     "exit: 0 withdrawn, 2 refused (e.g. the result is ready), 3 retry later,\n"
+    "      64 usage, 78 bad configuration, 1 other error\n";
+
+static const char rate_usage[] =
+    "usage: motcua [-c FILE] rate CODE --token TOKEN --level LEVEL --id SUBMISSION_ID\n"
+    "                          [--comment TEXT] [--json]\n"
+    "  Rate how the dossier with this code was handled (đánh giá mức độ hài lòng),\n"
+    "  once its result is ready or it was refused. TOKEN is the t= value of the\n"
+    "  link in the result notice. LEVEL is very_satisfied (rất hài lòng),\n"
+    "  satisfied (hài lòng) or not_satisfied (không hài lòng). SUBMISSION_ID\n"
+    "  (8..64 of A-Z a-z 0-9 . _ : -) makes a resend a safe retry: keep it.\n"
+    "exit: 0 recorded, 2 refused (e.g. ALREADY_RATED, FORBIDDEN), 3 retry later,\n"
     "      64 usage, 78 bad configuration, 1 other error\n";
 
 /* free_supplement - free what read_supplement built (our allocation layout) */
@@ -273,6 +288,95 @@ int cli_withdraw(cli_ctx_t *ctx, int argc, char **argv)
     Motcua__V1__IntakeRequest req = MOTCUA__V1__INTAKE_REQUEST__INIT;
     req.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_WITHDRAW;
     req.withdraw = &w;
+    status = exchange(ctx, cfg, &req, json);
+    mc_cfg_destroy(&cfg);
+    return status;
+}
+
+/* rate_level - the --level word as a Satisfaction value, 0 when unknown */
+static int rate_level(const char *word)
+{
+    static const struct {
+        const char *word;
+        int         level;
+    } levels[] = {
+        {"very_satisfied", MOTCUA__V1__SATISFACTION__SATISFACTION_VERY_SATISFIED},
+        {"satisfied", MOTCUA__V1__SATISFACTION__SATISFACTION_SATISFIED},
+        {"not_satisfied", MOTCUA__V1__SATISFACTION__SATISFACTION_NOT_SATISFIED},
+    };
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+        if (strcmp(word, levels[i].word) == 0)
+            return levels[i].level;
+    return 0;
+}
+
+/* cli_rate - `motcua rate CODE --token T --level L --id SUBMISSION_ID [--comment TEXT] [--json]` */
+int cli_rate(cli_ctx_t *ctx, int argc, char **argv)
+{
+    const char *code = NULL, *id = NULL, *token = NULL, *level_word = NULL, *comment = "";
+    bool json = false;
+    for (int i = 0; i < argc; i++) {
+        const char *value = NULL;
+        int m;
+        if ((m = cli_opt_value(ctx, argc, argv, &i, "--config", "-c", &value)) != 0) {
+            if (m < 0)
+                return cli_usage_error(ctx, rate_usage, "rate: bad option");
+            ctx->config_path = value;
+        } else if ((m = cli_opt_value(ctx, argc, argv, &i, "--id", NULL, &value)) != 0) {
+            if (m < 0)
+                return cli_usage_error(ctx, rate_usage, "rate: bad option");
+            id = value;
+        } else if ((m = cli_opt_value(ctx, argc, argv, &i, "--token", NULL, &value)) != 0) {
+            if (m < 0)
+                return cli_usage_error(ctx, rate_usage, "rate: bad option");
+            token = value;
+        } else if ((m = cli_opt_value(ctx, argc, argv, &i, "--level", NULL, &value)) != 0) {
+            if (m < 0)
+                return cli_usage_error(ctx, rate_usage, "rate: bad option");
+            level_word = value;
+        } else if ((m = cli_opt_value(ctx, argc, argv, &i, "--comment", NULL, &value)) != 0) {
+            if (m < 0)
+                return cli_usage_error(ctx, rate_usage, "rate: bad option");
+            comment = value;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(rate_usage, stdout);
+            return CLI_EX_OK;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage_error(ctx, rate_usage, "rate: unknown option %s", argv[i]);
+        } else if (code) {
+            return cli_usage_error(ctx, rate_usage, "rate: unexpected argument %s", argv[i]);
+        } else {
+            code = argv[i];
+        }
+    }
+    if (!code || !*code)
+        return cli_usage_error(ctx, rate_usage, "rate: no dossier code given");
+    if (!token || !*token)
+        return cli_usage_error(ctx, rate_usage, "rate: --token TOKEN is required");
+    if (!level_word)
+        return cli_usage_error(ctx, rate_usage, "rate: --level LEVEL is required");
+    int level = rate_level(level_word);
+    if (level == 0) /* the word is the user's, not a secret: safe to echo */
+        return cli_usage_error(ctx, rate_usage,
+                               "rate: --level must be very_satisfied, satisfied or not_satisfied,"
+                               " not '%s'", level_word);
+    if (!id || !*id)
+        return cli_usage_error(ctx, rate_usage, "rate: --id SUBMISSION_ID is required");
+    mc_cfg_t *cfg = NULL;
+    int status = cli_load_config(ctx, &cfg);
+    if (status != CLI_EX_OK)
+        return status;
+    Motcua__V1__RateService r = MOTCUA__V1__RATE_SERVICE__INIT;
+    r.submission_id = (char *)id; /* only read by pack */
+    r.dossier_code = (char *)code;
+    r.token = (char *)token;
+    r.level = (Motcua__V1__Satisfaction)level;
+    r.comment = (char *)comment;
+    Motcua__V1__IntakeRequest req = MOTCUA__V1__INTAKE_REQUEST__INIT;
+    req.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_RATE;
+    req.rate = &r;
     status = exchange(ctx, cfg, &req, json);
     mc_cfg_destroy(&cfg);
     return status;

@@ -70,6 +70,9 @@ const char *cli_reason_label(int reason)
     case MOTCUA__V1__REASON__REASON_UNAVAILABLE: return "Hệ thống tạm thời không sẵn sàng";
     case MOTCUA__V1__REASON__REASON_SHUTTING_DOWN: return "Hệ thống đang tạm dừng";
     case MOTCUA__V1__REASON__REASON_INTERNAL: return "Lỗi nội bộ của hệ thống";
+    case MOTCUA__V1__REASON__REASON_WRONG_STATE:
+        return "Trạng thái hồ sơ không cho phép yêu cầu này";
+    case MOTCUA__V1__REASON__REASON_ALREADY_RATED: return "Hồ sơ đã được đánh giá";
     default: return "Không rõ lý do";
     }
 }

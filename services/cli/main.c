@@ -24,6 +24,8 @@ static const char usage_text[] =
     "  supplement FILE.yaml        hand in the documents a dossier waits for\n"
     "  withdraw CODE --id ID [--reason TEXT]\n"
     "                              withdraw a dossier (before its result is ready)\n"
+    "  rate CODE --token T --level L --id ID [--comment TEXT]\n"
+    "                              rate the service once the result is ready\n"
     "  migrate                     bring the database schema up to date\n"
     "  config check [FILE]         load the configuration and report problems\n"
     "  load --rate R --count N     generate load against the intake daemon\n"
@@ -171,7 +173,7 @@ int main(int argc, char **argv)
         { "config", cli_config },   { "load", cli_load },
         { "keygen", cli_keygen }, { "deadletters", cli_deadletters }, { "requeue", cli_requeue },
         { "supplement", cli_supplement }, { "withdraw", cli_withdraw },
-        { "report", cli_report },   { "overdue", cli_overdue },
+        { "rate", cli_rate },       { "report", cli_report },   { "overdue", cli_overdue },
     };
     const char *name = argv[i];
     if (strcmp(name, "help") == 0) {

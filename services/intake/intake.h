@@ -80,6 +80,9 @@ void intake_supplement(intake_ctx_t *ctx, const Motcua__V1__SupplementDossier *s
 void intake_withdraw(intake_ctx_t *ctx, const Motcua__V1__WithdrawDossier *withdraw,
                      intake_reply_t *reply);
 
+/* intake_rate - RateService: the applicant's satisfaction rating, once per dossier (intake_followup.c) */
+void intake_rate(intake_ctx_t *ctx, const Motcua__V1__RateService *rate, intake_reply_t *reply);
+
 /* the server */
 typedef struct intake_server intake_server_t;
 

@@ -1,19 +1,23 @@
 /*
  * intake_followup - the applicant's follow-ups on a dossier already
- * received: SupplementDossier (bổ sung hồ sơ) and WithdrawDossier (rút hồ
- * sơ). Contract in proto/motcua/v1/intake.proto; rules in docs/pipeline.md.
+ * received: SupplementDossier (bổ sung hồ sơ), WithdrawDossier (rút hồ
+ * sơ) and RateService (đánh giá mức độ hài lòng). Contract in
+ * proto/motcua/v1/intake.proto; rules in docs/pipeline.md.
  *
  * Same guarantees as a submission: the Acknowledgement is packed while the
  * dossier's row is locked, stored with the idempotency key in the same
  * transaction as the change, and sent only after the commit. A retry with
  * the same submission_id and the same request gets those bytes again; the
  * same id with another request is REASON_DUPLICATE_SUBMISSION. Refusals
- * (wrong state, too many documents) store nothing, so a request refused
- * today can succeed once the state allows it.
+ * (wrong state, too many documents, wrong token, already rated) store
+ * nothing, so a request refused today can succeed once the state allows it.
+ * A rating's token and comment never reach a log line: the token is the
+ * secret of the applicant's link, the comment is the applicant's own words.
  */
 #include "intake.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +30,8 @@
 #include "mc_validate.h"
 #include "motcua/v1/pipeline.pb-c.h"
 
-#define FU_MAX_NOTE     2000      /* bytes in note / reason */
+#define FU_MAX_NOTE     2000      /* bytes in note / reason / comment */
+#define FU_TOKEN_LEN    36        /* a rating token: lowercase UUID text */
 
 /* intake_note_event - remember one event; the worker hands it to the broker */
 void intake_note_event(intake_ctx_t *ctx, int kind, const char *code)
@@ -97,6 +102,7 @@ typedef struct fu_ctx {
     const char     *submission_id; /* echoed in the ack */
     const Motcua__V1__SupplementDossier *supplement; /* supplement only */
     const Motcua__V1__WithdrawDossier   *withdraw;   /* withdraw only */
+    const Motcua__V1__RateService       *rate;       /* rate only */
     intake_reply_t  ack;           /* the packed Acknowledgement (stored and sent) */
     intake_reply_t  refusal;       /* a packed Rejection when decide refused */
     uint8_t        *payload;       /* supplement: the new serialized Dossier */
@@ -239,12 +245,74 @@ static int decide_withdraw(void *arg, const mc_followup_row_t *row, mc_followup_
     return 0;
 }
 
+/* the Vietnamese name of each motcua.v1.Satisfaction level (1..3) */
+static const char *const level_text[] = {"", "Rất hài lòng", "Hài lòng", "Không hài lòng"};
+
+/* token_equal - compare in constant time, so the answer's timing does not
+ * tell how many leading characters of a guess were right */
+static bool token_equal(const char *given, const char *stored)
+{
+    if (strlen(stored) != FU_TOKEN_LEN) /* every stored token is 36 characters */
+        return false;
+    volatile unsigned char diff = 0;
+    for (size_t i = 0; i < FU_TOKEN_LEN; i++)
+        diff |= (unsigned char)(given[i] ^ stored[i]);
+    return diff == 0;
+}
+
+/* decide_rate - once the dossier is decided, with its token, once */
+static int decide_rate(void *arg, const mc_followup_row_t *row, mc_followup_change_t *ch)
+{
+    fu_ctx_t *fu = arg;
+    switch (row->state) {
+    case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_RESULT_READY:
+    case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_DELIVERED:
+    case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_REFUSED:
+        break;
+    case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_WITHDRAWN:
+        return refuse_state(fu, row, "rate", MOTCUA__V1__REASON__REASON_WRONG_STATE,
+                            "dossier_code", "Hồ sơ đã được rút; không thể đánh giá.");
+    default:
+        return refuse_state(fu, row, "rate", MOTCUA__V1__REASON__REASON_WRONG_STATE,
+                            "dossier_code",
+                            "Hồ sơ chưa có kết quả giải quyết; Ông/Bà có thể đánh giá sau "
+                            "khi nhận thông báo kết quả.");
+    }
+    /* the token before "already rated": without it nobody learns whether a rating exists */
+    if (!token_equal(fu->rate->token, row->rating_token))
+        return refuse_state(fu, row, "rate", MOTCUA__V1__REASON__REASON_FORBIDDEN, "token",
+                            "Mã đánh giá không đúng; vui lòng dùng đường liên kết trong thông "
+                            "báo kết quả của hồ sơ.");
+    if (row->rated)
+        return refuse_state(fu, row, "rate", MOTCUA__V1__REASON__REASON_ALREADY_RATED,
+                            "dossier_code",
+                            "Hồ sơ này đã được đánh giá; mỗi hồ sơ chỉ được đánh giá một lần.");
+    int level = (int)fu->rate->level; /* 1..3: checked before the store was called */
+    char msg[300];
+    snprintf(msg, sizeof msg,
+             "Cảm ơn Ông/Bà đã đánh giá mức độ hài lòng (%s). Ý kiến của Ông/Bà đã được ghi "
+             "nhận để chúng tôi phục vụ tốt hơn.", level_text[level]);
+    if (pack_ack(fu, row->code, row->state, 0, msg))
+        return -1;
+    /* the level only: the comment stays in the rating row, out of the history */
+    snprintf(fu->detail, sizeof fu->detail, "Người nộp đánh giá: %s", level_text[level]);
+    ch->response = fu->ack.bytes;
+    ch->response_len = fu->ack.length;
+    ch->detail = fu->detail;
+    ch->level = level;
+    ch->comment = fu->rate->comment ? fu->rate->comment : "";
+    return 0;
+}
+
 /* run_followup - hash, store, and turn the outcome into the reply */
 static void run_followup(intake_ctx_t *ctx, fu_ctx_t *fu, mc_followup_kind_t kind,
                          const mc_ward_t *ward, const char *code, const uint8_t *request,
                          size_t request_len, intake_reply_t *reply)
 {
-    const char *what = kind == MC_FOLLOWUP_SUPPLEMENT ? "supplement" : "withdraw";
+    const char *what = kind == MC_FOLLOWUP_SUPPLEMENT ? "supplement"
+                       : kind == MC_FOLLOWUP_WITHDRAW ? "withdraw" : "rate";
+    mc_followup_decide_fn decide = kind == MC_FOLLOWUP_SUPPLEMENT ? decide_supplement
+                                   : kind == MC_FOLLOWUP_WITHDRAW ? decide_withdraw : decide_rate;
     int64_t started = intake_now_ms();
     uint8_t sha[32];
     mc_sha256(request, request_len, sha);
@@ -259,8 +327,7 @@ static void run_followup(intake_ctx_t *ctx, fu_ctx_t *fu, mc_followup_kind_t kin
     }
     mc_followup_t req = {
         .kind = kind, .scope = scope, .key = fu->submission_id, .request_sha256 = sha,
-        .code = code, .decide = kind == MC_FOLLOWUP_SUPPLEMENT ? decide_supplement : decide_withdraw,
-        .arg = fu,
+        .code = code, .decide = decide, .arg = fu,
     };
     mc_stored_response_t existing = {0};
     bool refused = false;
@@ -314,6 +381,12 @@ static void run_followup(intake_ctx_t *ctx, fu_ctx_t *fu, mc_followup_kind_t kin
     /* committed: only now may the acknowledgement leave */
     *reply = fu->ack;
     fu->ack = (intake_reply_t){0};
+    if (kind == MC_FOLLOWUP_RATE) {
+        /* no event: a rating changes no state, so no daemon has anything to do */
+        mc_log(MC_LOG_INFO, "rated", "worker=%d code=%s ward=%s ms=%lld", ctx->worker, code,
+               ward->code, (long long)(intake_now_ms() - started));
+        return;
+    }
     intake_note_event(ctx,
                       kind == MC_FOLLOWUP_SUPPLEMENT
                           ? MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_SUPPLEMENTED
@@ -411,6 +484,65 @@ void intake_withdraw(intake_ctx_t *ctx, const Motcua__V1__WithdrawDossier *withd
     }
     fu_ctx_t fu = {.ctx = ctx, .submission_id = withdraw->submission_id, .withdraw = withdraw};
     run_followup(ctx, &fu, MC_FOLLOWUP_WITHDRAW, ward, withdraw->dossier_code, bytes, len, reply);
+    fu_clear(&fu);
+    free(bytes);
+}
+
+/* token_format_ok - 8-4-4-4-12 lowercase hex digits, as PostgreSQL prints a uuid */
+static bool token_format_ok(const char *t)
+{
+    if (strlen(t) != FU_TOKEN_LEN)
+        return false;
+    for (size_t i = 0; i < FU_TOKEN_LEN; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? t[i] != '-' : !((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+/* check_rate - the request's own fields, before the store is asked anything */
+static int check_rate(const Motcua__V1__RateService *rate, mc_problem_t *problem)
+{
+    const char *token = rate->token ? rate->token : "";
+    if (!*token)
+        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_MISSING_FIELD, "token",
+                              "Thiếu mã đánh giá (token) trong đường liên kết.");
+    if (!token_format_ok(token))
+        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_INVALID_FORMAT, "token",
+                              "Mã đánh giá không đúng định dạng; vui lòng dùng nguyên đường "
+                              "liên kết trong thông báo.");
+    if (rate->level == MOTCUA__V1__SATISFACTION__SATISFACTION_UNSPECIFIED)
+        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_MISSING_FIELD, "level",
+                              "Chưa chọn mức độ hài lòng.");
+    /* proto3 enums are open: any number can arrive on the wire */
+    if ((int)rate->level < MOTCUA__V1__SATISFACTION__SATISFACTION_VERY_SATISFIED ||
+        (int)rate->level > MOTCUA__V1__SATISFACTION__SATISFACTION_NOT_SATISFIED)
+        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_INVALID_FORMAT, "level",
+                              "Mức độ hài lòng phải là rất hài lòng, hài lòng hoặc không hài lòng.");
+    return text_ok(rate->comment, "comment", FU_MAX_NOTE, problem);
+}
+
+/* intake_rate - validate, then record the rating in one transaction */
+void intake_rate(intake_ctx_t *ctx, const Motcua__V1__RateService *rate, intake_reply_t *reply)
+{
+    const mc_cfg_t *cfg = ctx->cfg;
+    const mc_ward_t *ward = NULL;
+    mc_problem_t problem;
+    if (check_common(cfg, rate->submission_id, rate->dossier_code, &ward, &problem) ||
+        check_rate(rate, &problem)) {
+        refuse_problem(ctx, "rate", &problem, reply);
+        return;
+    }
+    size_t len = 0;
+    uint8_t *bytes = pack_request(&rate->base, &len);
+    if (!bytes) {
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_INTERNAL, "", "Hết bộ nhớ.",
+                               cfg->intake.retry_after_ms);
+        return;
+    }
+    fu_ctx_t fu = {.ctx = ctx, .submission_id = rate->submission_id, .rate = rate};
+    run_followup(ctx, &fu, MC_FOLLOWUP_RATE, ward, rate->dossier_code, bytes, len, reply);
     fu_clear(&fu);
     free(bytes);
 }

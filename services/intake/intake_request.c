@@ -1,5 +1,6 @@
 /*
- * intake_request - answer one IntakeRequest: submit or status.
+ * intake_request - answer one IntakeRequest: submit or status here; the
+ * follow-ups (supplement, withdraw, rate) are dispatched to intake_followup.c.
  *
  * The rule that matters: a Receipt is packed before the store call (it must
  * be stored for replays) but only SENT after mc_store_create_dossiers()
@@ -386,9 +387,13 @@ void intake_handle(intake_ctx_t *ctx, const uint8_t *frame, size_t length, intak
     case MOTCUA__V1__INTAKE_REQUEST__BODY_WITHDRAW:
         intake_withdraw(ctx, req->withdraw, reply);
         break;
+    case MOTCUA__V1__INTAKE_REQUEST__BODY_RATE:
+        intake_rate(ctx, req->rate, reply);
+        break;
     default:
         intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_MALFORMED, "body",
-                               "Yêu cầu không có nội dung (submit, status, supplement hoặc withdraw).", 0);
+                               "Yêu cầu không có nội dung (submit, status, supplement, withdraw "
+                               "hoặc rate).", 0);
         break;
     }
     motcua__v1__intake_request__free_unpacked(req, NULL);

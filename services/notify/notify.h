@@ -8,8 +8,9 @@
  * applicant has an address for (spool always; SMS and e-mail when
  * configured), and records the outcome in the same transaction. It wakes on
  * any PipelineEvent from intake, router or lienthong, or every
- * notify.poll_ms. Personal data (phone, e-mail, name) goes to the channels
- * and the spool files only, never to logs or to stored error text.
+ * notify.poll_ms. Personal data (phone, e-mail, name) and the rating link's
+ * token go to the channels and the spool files only, never to logs or to
+ * stored error text.
  */
 #ifndef NOTIFY_H
 #define NOTIFY_H
@@ -37,6 +38,7 @@ typedef struct notify_values {
     const char *missing;   /* supplement_requested */
     const char *reason;    /* late, refused */
     const char *new_due;   /* late */
+    const char *rating_link; /* result_ready, refused: the satisfaction survey link (holds the dossier's secret token) */
 } notify_values_t;
 
 /* a rendered message: malloc'd texts */
@@ -62,6 +64,15 @@ int notify_render(const notify_templates_t *templates, const char *kind,
 
 /* notify_message_clear - free the texts, zero */
 void notify_message_clear(notify_message_t *msg);
+
+/*
+ * notify_rating_link - "<base>?ma=<code>&t=<token>" into buf (with '&'
+ * instead of '?' when base already has a query), code and token
+ * percent-encoded (RFC 3986: all but unreserved characters). Returns buf,
+ * or NULL when it does not fit (the caller then leaves the link out).
+ */
+const char *notify_rating_link(const char *base, const char *code, const char *token, char *buf,
+                               size_t size);
 
 /* --- channels (notify_channels.c) ---------------------------------------- */
 

@@ -146,10 +146,16 @@ static mc_store_rc_t process(notify_t *n, const mc_notice_t *m, mc_err_t *err)
     }
     const mc_procedure_t *proc = mc_catalog_find(n->cfg->catalog, m->procedure_code);
     const mc_ward_t *ward = mc_cfg_ward(n->cfg, m->ward_code);
-    char due[32] = "", new_due[128];
+    char due[32] = "", new_due[128], link[1536];
     if (m->due_at > 0)
         format_date(m->due_at, due, sizeof due);
     new_due_text(m->new_due, new_due, sizeof new_due);
+    /* the link carries the dossier's secret: only the kinds that invite a rating get it */
+    const char *rating = NULL;
+    if (m->rating_token[0] &&
+        (strcmp(m->kind, "result_ready") == 0 || strcmp(m->kind, "refused") == 0))
+        rating = notify_rating_link(n->cfg->notify.rating_url, m->code, m->rating_token, link,
+                                    sizeof link);
     notify_values_t v = {
         .code = m->code,
         .procedure = proc ? proc->name : m->procedure_code,
@@ -161,6 +167,7 @@ static mc_store_rc_t process(notify_t *n, const mc_notice_t *m, mc_err_t *err)
         .missing = m->missing,
         .reason = m->reason,
         .new_due = new_due,
+        .rating_link = rating,
     };
 
     mc_notice_try_t tries[3];

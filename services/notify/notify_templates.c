@@ -41,6 +41,8 @@ static const placeholder_t placeholders[] = {
     {"missing", offsetof(notify_values_t, missing), 1u << K_SUPPLEMENT},
     {"reason", offsetof(notify_values_t, reason), (1u << K_LATE) | (1u << K_REFUSED)},
     {"new_due", offsetof(notify_values_t, new_due), 1u << K_LATE},
+    /* only once the dossier is decided may the applicant rate it (docs/pipeline.md) */
+    {"rating_link", offsetof(notify_values_t, rating_link), (1u << K_RESULT) | (1u << K_REFUSED)},
 };
 #define N_PLACEHOLDERS (sizeof placeholders / sizeof placeholders[0])
 
@@ -265,4 +267,43 @@ void notify_message_clear(notify_message_t *msg)
     free(msg->subject);
     free(msg->body);
     memset(msg, 0, sizeof *msg);
+}
+
+/* put_escaped - percent-encode text (RFC 3986 unreserved characters stay) at buf[*used] */
+static bool put_escaped(char *buf, size_t size, size_t *used, const char *text)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~';
+        size_t need = plain ? 1 : 3;
+        if (*used + need >= size)
+            return false;
+        if (plain) {
+            buf[(*used)++] = (char)*p;
+        } else {
+            buf[(*used)++] = '%';
+            buf[(*used)++] = hex[*p >> 4];
+            buf[(*used)++] = hex[*p & 15];
+        }
+    }
+    buf[*used] = '\0';
+    return true;
+}
+
+/* notify_rating_link - the survey page with the dossier's code and token */
+const char *notify_rating_link(const char *base, const char *code, const char *token, char *buf,
+                               size_t size)
+{
+    int n = snprintf(buf, size, "%s%sma=", base, strchr(base, '?') ? "&" : "?");
+    if (n < 0 || (size_t)n >= size)
+        return NULL;
+    size_t used = (size_t)n;
+    if (!put_escaped(buf, size, &used, code) || used + 3 >= size)
+        return NULL;
+    memcpy(buf + used, "&t=", 4);
+    used += 3;
+    if (!put_escaped(buf, size, &used, token))
+        return NULL;
+    return buf;
 }

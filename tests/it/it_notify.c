@@ -552,19 +552,40 @@ MC_TEST(other_kinds_render_vietnamese_with_code_and_dates)
     CHECK(strstr(t, "bổ sung"));
     free(t);
 
+    /* the rating link: notify.rating_url's default, the code and the dossier's token */
+    char link[256];
+    PGresult *tok = PQexecParams(harness_db(&H), "SELECT rating_token::text FROM dossier WHERE code = $1",
+                                 1, NULL, (const char *[]){code}, NULL, NULL, 0);
+    REQUIRE(PQresultStatus(tok) == PGRES_TUPLES_OK && PQntuples(tok) == 1);
+    snprintf(link, sizeof link, "https://dichvucong.example.vn/danh-gia?ma=%s&t=%s", code,
+             PQgetvalue(tok, 0, 0));
+    PQclear(tok);
+
     t = read_spool(ready);
     REQUIRE(t);
     CHECK(strstr(t, code));
     CHECK(strstr(t, due_text));
     CHECK(strstr(t, "đã có kết quả"));
     CHECK(strstr(t, "Kim Liên, Hà Nội")); /* where to collect it */
+    CHECK(strstr(t, link));
+    CHECK(strstr(t, "rất hài lòng"));
     free(t);
 
     t = read_spool(refused);
     REQUIRE(t);
     CHECK(strstr(t, code));
     CHECK(strstr(t, "Không thuộc thẩm quyền giải quyết"));
+    CHECK(strstr(t, link));
     free(t);
+
+    /* the other kinds never carry the token */
+    const long others[] = {late, supp, withdrawn};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        t = read_spool(others[i]);
+        REQUIRE(t);
+        CHECK(!strstr(t, "&t="));
+        free(t);
+    }
 
     t = read_spool(withdrawn);
     REQUIRE(t);

@@ -420,6 +420,39 @@ MC_TEST(test_samples_match_catalog)
 }
 
 /* main - make a scratch directory, run every test, clean up */
+MC_TEST(test_rating_url)
+{
+    mc_err_t err;
+    mc_cfg_t *cfg = NULL;
+    /* absent: the documented placeholder */
+    REQUIRE(load_in_tmp(ward, NULL, NULL, &cfg, &err) == 0);
+    CHECK_STR(cfg->notify.rating_url, "https://dichvucong.example.vn/danh-gia");
+    mc_cfg_destroy(&cfg);
+    /* the shipped file names one too */
+    REQUIRE(mc_cfg_load("config/motcua.yaml", &cfg, &err) == 0);
+    CHECK(strncmp(cfg->notify.rating_url, "https://", 8) == 0);
+    mc_cfg_destroy(&cfg);
+
+    char text[1024];
+    snprintf(text, sizeof text, "notify: {rating_url: \"http://danhgia.kimlien.vn/k?x=1\"}\n%s", ward);
+    REQUIRE(load_in_tmp(text, NULL, NULL, &cfg, &err) == 0);
+    CHECK_STR(cfg->notify.rating_url, "http://danhgia.kimlien.vn/k?x=1");
+    mc_cfg_destroy(&cfg);
+
+    static const char *const bad[] = {"ftp://danhgia.vn", "danhgia.vn/khao-sat", "https://",
+                                      "https://a b.vn", "https://danhgia.vn/#x", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "notify: {rating_url: \"%s\"}\n%s", bad[i], ward);
+        CHECK(load_in_tmp(text, NULL, NULL, &cfg, &err) == -1);
+        CHECK(cfg == NULL);
+        CHECK(has(&err, "motcua.yaml:1:"));
+        CHECK(has(&err, "key 'rating_url': expected https:// or http://"));
+    }
+    snprintf(text, sizeof text, "notify: {rating_url: 7}\n%s", ward);
+    CHECK(load_in_tmp(text, NULL, NULL, &cfg, &err) == -1);
+    CHECK(has(&err, "rating_url"));
+}
+
 int main(void)
 {
     unsetenv("MOTCUA_DATABASE");
@@ -436,6 +469,7 @@ int main(void)
     mc_test_run(test_catalog_errors);
     mc_test_run(test_redaction);
     mc_test_run(test_samples_match_catalog);
+    mc_test_run(test_rating_url);
     static const char *const files[] = {"motcua.yaml", "procedures.yaml", "calendar.yaml"};
     for (size_t i = 0; i < 3; i++) {
         char path[256];
