@@ -7,6 +7,7 @@
  * last and leave the daemon running again for the next.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -542,6 +543,9 @@ MC_TEST(postgres_down_gives_retryable_rejection_and_recovers)
 }
 
 /* in-flight job for the SIGTERM test */
+/* clients whose request has left their socket (the test signals only after all did) */
+static atomic_int term_sent;
+
 typedef struct term_job {
     int                id;      /* client number */
     pthread_barrier_t *go;      /* all clients send together */
@@ -570,7 +574,9 @@ static void *term_client(void *arg)
         usleep(200000); /* let the TCP connection come up */
     }
     pthread_barrier_wait(job->go);
-    if (req && s && zmq_send(s, req, len, 0) == (int)len) {
+    int sent = req && s && zmq_send(s, req, len, 0) == (int)len;
+    atomic_fetch_add(&term_sent, 1);
+    if (sent) {
         uint8_t buf[8192];
         int n = zmq_recv(s, buf, sizeof buf, 0);
         if (n > 0 && (size_t)n <= sizeof buf) {
@@ -598,7 +604,12 @@ MC_TEST(sigterm_finishes_in_flight_work_and_exits_zero)
         jobs[i] = (term_job_t){.id = i, .go = &go};
         pthread_create(&t[i], NULL, term_client, &jobs[i]);
     }
+    atomic_store(&term_sent, 0);
     pthread_barrier_wait(&go);
+    /* a loaded machine may not run a released client for a while: wait until every
+     * request is on its way, so "not answered" can only mean the daemon dropped it */
+    for (int waited = 0; atomic_load(&term_sent) < N && waited < 10000; waited++)
+        usleep(1000);
     usleep(3000); /* some requests done, some in flight, some queued */
     int code = harness_signal_intake(&H, SIGTERM);
     CHECK_INT(code, 0);
