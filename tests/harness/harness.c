@@ -184,12 +184,22 @@ long harness_count(harness_t *h, const char *sql, const char *param)
     return v;
 }
 
-/* now_ms - monotonic ms */
-static int64_t now_ms(void)
+/* harness_now_ms - monotonic ms */
+int64_t harness_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* harness_wait_count - poll a one-integer query until it equals want */
+long harness_wait_count(harness_t *h, const char *sql, const char *param, long want, int ms)
+{
+    int64_t deadline = harness_now_ms() + ms;
+    long v;
+    while ((v = harness_count(h, sql, param)) != want && harness_now_ms() < deadline)
+        usleep(50000);
+    return v;
 }
 
 /* harness_start_intake - fork/exec with NOTIFY_SOCKET, wait for READY=1 */
@@ -223,8 +233,8 @@ int harness_start_intake(harness_t *h)
         _exit(127);
     }
     h->intake_pid = pid;
-    int64_t deadline = now_ms() + 10000;
-    while (now_ms() < deadline) {
+    int64_t deadline = harness_now_ms() + 10000;
+    while (harness_now_ms() < deadline) {
         struct pollfd p = {h->notify_fd, POLLIN, 0};
         if (poll(&p, 1, 100) == 1) {
             char buf[512];
@@ -254,9 +264,9 @@ int harness_signal_intake(harness_t *h, int sig)
         return -1;
     kill(h->intake_pid, sig);
     int st = 0;
-    int64_t deadline = now_ms() + 20000;
+    int64_t deadline = harness_now_ms() + 20000;
     while (waitpid(h->intake_pid, &st, WNOHANG) == 0) {
-        if (now_ms() > deadline) {
+        if (harness_now_ms() > deadline) {
             kill(h->intake_pid, SIGKILL);
             waitpid(h->intake_pid, &st, 0);
             break;
@@ -328,12 +338,12 @@ int harness_wait_exit(pid_t *pid, int ms)
     if (!pid || *pid <= 0)
         return -1;
     int st = 0;
-    int64_t deadline = now_ms() + ms;
+    int64_t deadline = harness_now_ms() + ms;
     for (;;) {
         pid_t r = waitpid(*pid, &st, WNOHANG);
         if (r == *pid)
             break;
-        if (r < 0 || now_ms() > deadline)
+        if (r < 0 || harness_now_ms() > deadline)
             return -1;
         usleep(10000);
     }
@@ -494,8 +504,8 @@ pid_t harness_start_daemon(harness_t *h, const char *name, const char *config,
         execl(bin, bin, "-c", config ? config : h->config, (char *)NULL);
         _exit(127);
     }
-    int64_t deadline = now_ms() + 10000;
-    while (now_ms() < deadline) {
+    int64_t deadline = harness_now_ms() + 10000;
+    while (harness_now_ms() < deadline) {
         struct pollfd p = {h->notify_fd, POLLIN, 0};
         if (poll(&p, 1, 100) == 1) {
             char buf[512];
@@ -526,9 +536,9 @@ int harness_stop_daemon(pid_t pid, int sig)
         return -1;
     kill(pid, sig);
     int st = 0;
-    int64_t deadline = now_ms() + 20000;
+    int64_t deadline = harness_now_ms() + 20000;
     while (waitpid(pid, &st, WNOHANG) == 0) {
-        if (now_ms() > deadline) {
+        if (harness_now_ms() > deadline) {
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);
             break;

@@ -47,6 +47,12 @@ int harness_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* harness_motcua - run build/bin/motcua -c CONFIG ARGS, output to a file in dir */
 int harness_motcua(harness_t *h, const char *args);
 
+/* harness_now_ms - monotonic milliseconds */
+int64_t harness_now_ms(void);
+
+/* harness_wait_count - poll harness_count every 50 ms until it equals want or ms pass; the last value */
+long harness_wait_count(harness_t *h, const char *sql, const char *param, long want, int ms);
+
 /* harness_start_intake - start motcua-intake and wait for READY=1 (10 s) */
 int harness_start_intake(harness_t *h);
 

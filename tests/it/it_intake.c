@@ -502,22 +502,14 @@ MC_TEST(kill_9_right_after_receipt_loses_nothing)
     motcua__v1__intake_reply__free_unpacked(r, NULL);
 }
 
-/* now_ms - monotonic */
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 MC_TEST(postgres_down_gives_retryable_rejection_and_recovers)
 {
     REQUIRE(harness_pg_stop(&H) == 0);
     harness_dossier_t d;
     harness_dossier_init(&d, "it-pgdown-0001");
-    long long t0 = now_ms();
+    long long t0 = harness_now_ms();
     Motcua__V1__IntakeReply *r = submit(&d);
-    long long took = now_ms() - t0;
+    long long took = harness_now_ms() - t0;
     REQUIRE(r);
     REQUIRE(r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION);
     CHECK_STR(harness_reason_name(r->rejection->reason), "REASON_UNAVAILABLE");

@@ -36,24 +36,6 @@ static mc_catalog_t *catalog;     /* the repo's procedures, for the plans */
 
 static const char *const agency_codes[] = {"TU_PHAP", "UBND_XA_TUPHAP", "CONG_AN_XA", "BHXH", NULL};
 
-/* now_ms - monotonic ms */
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* wait_count - poll a one-integer query until it equals want (or time runs out) */
-static long wait_count(const char *sql, const char *param, long want, int ms)
-{
-    int64_t deadline = now_ms() + ms;
-    long v;
-    while ((v = harness_count(&H, sql, param)) != want && now_ms() < deadline)
-        usleep(50000);
-    return v;
-}
-
 /* exec_sql - a statement with up to 4 text parameters; 0 on success */
 static int exec_sql(const char *sql, int n, const char *const *params)
 {
@@ -236,11 +218,11 @@ static void raw_result(void *s, const char *case_id, Motcua__V1__Outcome outcome
 /* raw_next - the next frame that is not a heartbeat (heartbeating back meanwhile); NULL on timeout */
 static Motcua__V1__HubToAgency *raw_next(void *s, int ms)
 {
-    int64_t deadline = now_ms() + ms, beat = 0;
-    while (now_ms() < deadline) {
-        if (now_ms() - beat >= 100) {
+    int64_t deadline = harness_now_ms() + ms, beat = 0;
+    while (harness_now_ms() < deadline) {
+        if (harness_now_ms() - beat >= 100) {
             raw_heartbeat(s);
-            beat = now_ms();
+            beat = harness_now_ms();
         }
         zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&item, 1, 50) <= 0)
@@ -284,7 +266,7 @@ MC_TEST(inter_agency_dossier_visits_agencies_in_order)
         pids[i] = start_agency(agency_codes[i], agency_codes[i], log, "--outcomes", "approved=100",
                                NULL, NULL);
     }
-    CHECK_INT(wait_count("SELECT state FROM dossier WHERE code = $1", code, 5, 20000), 5);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, 5, 20000), 5);
     for (int i = 0; i < 4; i++)
         harness_stop_daemon(pids[i], SIGTERM);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
@@ -452,8 +434,8 @@ MC_TEST(dead_letter_after_max_attempts_and_requeue)
     REQUIRE(s);
     raw_ready(s, 10);
     int seen[8] = {0}, n = 0;
-    int64_t deadline = now_ms() + 15000;
-    while (now_ms() < deadline && harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1",
+    int64_t deadline = harness_now_ms() + 15000;
+    while (harness_now_ms() < deadline && harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1",
                                                 case_id) != 5) {
         Motcua__V1__HubToAgency *m = raw_next(s, 300);
         if (m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_CASE && n < 8) {

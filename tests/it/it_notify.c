@@ -324,19 +324,6 @@ static int submit_one(char *code, size_t size)
     return ok ? 0 : -1;
 }
 
-/* wait_count - poll a count query until it equals want (or timeout) */
-static long wait_count(const char *sql, const char *param, long want, int timeout_ms)
-{
-    long v = -1;
-    for (int waited = 0; waited <= timeout_ms; waited += 50) {
-        v = harness_count(&H, sql, param);
-        if (v == want)
-            return v;
-        usleep(50000);
-    }
-    return v;
-}
-
 /* spool_files - *.txt files in the spool (hidden temporaries excluded) */
 static int spool_files(void)
 {
@@ -380,7 +367,7 @@ MC_TEST(each_dossier_gets_one_received_file_across_restart)
     char code[64];
     for (int i = 0; i < 3; i++)
         CHECK(submit_one(code, sizeof code) == 0);
-    CHECK_INT(wait_count(SENT_ALL, NULL, 3, 15000), 3);
+    CHECK_INT(harness_wait_count(&H, SENT_ALL, NULL, 3, 15000), 3);
     CHECK_INT(spool_files(), 3);
     CHECK_INT(harness_stop_daemon(a, SIGTERM), 0);
 
@@ -390,7 +377,7 @@ MC_TEST(each_dossier_gets_one_received_file_across_restart)
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification WHERE state = 0", NULL), 2);
     a = harness_start_daemon(&H, "notify", NULL, "notify-a.log");
     REQUIRE(a > 0);
-    CHECK_INT(wait_count(SENT_ALL, NULL, 5, 15000), 5);
+    CHECK_INT(harness_wait_count(&H, SENT_ALL, NULL, 5, 15000), 5);
     CHECK_INT(harness_stop_daemon(a, SIGTERM), 0);
     CHECK_INT(spool_files(), 5);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification WHERE kind = 'received'"
@@ -425,7 +412,7 @@ MC_TEST(two_instances_never_send_one_message_twice)
     pid_t b = harness_start_daemon(&H, "notify", config, "notify-b.log");
     pid_t c = harness_start_daemon(&H, "notify", config, "notify-c.log");
     CHECK(b > 0 && c > 0);
-    CHECK_INT(wait_count(SENT_ALL, NULL, before + N, 20000), before + N);
+    CHECK_INT(harness_wait_count(&H, SENT_ALL, NULL, before + N, 20000), before + N);
     usleep(300000); /* a duplicate would show up by now */
     CHECK_INT(harness_stop_daemon(b, SIGTERM), 0);
     CHECK_INT(harness_stop_daemon(c, SIGTERM), 0);
@@ -454,7 +441,7 @@ MC_TEST(failing_gateway_is_retried_with_backoff_and_sms_goes_once)
     REQUIRE(d > 0);
     char code[64];
     REQUIRE(submit_one(code, sizeof code) == 0);
-    CHECK_INT(wait_count("SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
                          " WHERE d.code = $1 AND n.state = 1", code, 1, 15000), 1);
     CHECK_INT(harness_stop_daemon(d, SIGTERM), 0);
     int requests = 0, ok = 0;
@@ -523,7 +510,7 @@ MC_TEST(other_kinds_render_vietnamese_with_code_and_dates)
     REQUIRE(late > 0 && supp > 0 && ready > 0 && refused > 0 && withdrawn > 0);
     pid_t e = harness_start_daemon(&H, "notify", NULL, "notify-e.log");
     REQUIRE(e > 0);
-    CHECK_INT(wait_count("SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
                          " WHERE d.code = $1 AND n.state = 1", code, 6, 15000), 6);
     CHECK_INT(harness_stop_daemon(e, SIGTERM), 0);
 
@@ -607,7 +594,7 @@ MC_TEST(email_goes_out_as_mime_utf8)
     REQUIRE(f > 0);
     char code[64];
     REQUIRE(submit_one(code, sizeof code) == 0);
-    CHECK_INT(wait_count("SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
                          " WHERE d.code = $1 AND n.state = 1 AND n.channel = 'spool,email'", code, 1, 15000), 1);
     CHECK_INT(harness_stop_daemon(f, SIGTERM), 0);
     pthread_mutex_lock(&s.lock);

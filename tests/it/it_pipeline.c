@@ -47,24 +47,6 @@ static char      agency_code[MAX_AGENCIES][64]; /* from agencies.yaml, in file o
 static pid_t     agency_pid[MAX_AGENCIES];
 static int       agency_runs[MAX_AGENCIES];     /* starts so far: names each run's log */
 
-/* now_ms - monotonic ms */
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* wait_count - poll a one-integer query until it equals want (or time runs out); the last value */
-static long wait_count(const char *sql, const char *param, long want, int ms)
-{
-    long long deadline = now_ms() + ms;
-    long v;
-    while ((v = harness_count(&H, sql, param)) != want && now_ms() < deadline)
-        usleep(100000);
-    return v;
-}
-
 /* print_rows - every row of a query, tab-separated and indented (diagnostics) */
 static void print_rows(const char *title, const char *sql, const char *param)
 {
@@ -126,8 +108,8 @@ static bool agency_connected(int i, int ms)
 {
     char log[128];
     snprintf(log, sizeof log, "agency-%s-%d.log", agency_code[i], agency_runs[i]);
-    long long deadline = now_ms() + ms;
-    while (now_ms() < deadline) {
+    long long deadline = harness_now_ms() + ms;
+    while (harness_now_ms() < deadline) {
         if (log_has(log, "event=connected"))
             return true;
         usleep(50000);
@@ -186,7 +168,7 @@ static long spool_missing(const char *sql, const char *param)
 
 MC_TEST(thousand_dossiers_reach_result_ready_through_every_agency)
 {
-    long long t0 = now_ms();
+    long long t0 = harness_now_ms();
     int st = harness_motcua(&H, "load --rate 0 --count 1000 --clients 16");
     harness_run("sed 's/^/    /' %s/motcua.out | tail -n 3", H.dir);
     CHECK_INT(st, 0);
@@ -194,10 +176,10 @@ MC_TEST(thousand_dossiers_reach_result_ready_through_every_agency)
     CHECK_INT(harness_count(&H, "SELECT count(DISTINCT procedure_code) FROM dossier d WHERE" LOAD,
                             NULL), 7);
     CHECK_INT(harness_count(&H, "SELECT count(DISTINCT ward_code) FROM dossier d WHERE" LOAD, NULL), 2);
-    long long t_in = now_ms();
-    long ready = wait_count("SELECT count(*) FROM dossier d WHERE" LOAD " AND state = 5", NULL,
+    long long t_in = harness_now_ms();
+    long ready = harness_wait_count(&H, "SELECT count(*) FROM dossier d WHERE" LOAD " AND state = 5", NULL,
                             N_LOAD, 120000);
-    long long t_ready = now_ms();
+    long long t_ready = harness_now_ms();
     printf("  submitted in %.1f s; %ld RESULT_READY after %.1f s more\n", (t_in - t0) / 1000.0,
            ready, (t_ready - t_in) / 1000.0);
     CHECK_INT(ready, N_LOAD);
@@ -286,10 +268,10 @@ MC_TEST(thousand_dossiers_reach_result_ready_through_every_agency)
                             "   AND n.kind = 'result_ready') <> 1)", NULL), 0);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d"
                             " ON d.id = n.dossier_id WHERE" LOAD, NULL), 2 * N_LOAD);
-    long sent = wait_count("SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
+    long sent = harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
                            " WHERE" LOAD " AND n.state = 1 AND n.sent_at IS NOT NULL", NULL,
                            2 * N_LOAD, 60000);
-    printf("  all notices sent %.1f s after the last result\n", (now_ms() - t_ready) / 1000.0);
+    printf("  all notices sent %.1f s after the last result\n", (harness_now_ms() - t_ready) / 1000.0);
     CHECK_INT(sent, 2 * N_LOAD);
     if (sent != 2 * N_LOAD)
         print_rows("notifications by kind, state:",
@@ -338,14 +320,14 @@ MC_TEST(needs_documents_then_supplement_restarts_the_clock)
     char code[64], case_id[96];
     REQUIRE(submit(&d, code) == 0);
     snprintf(case_id, sizeof case_id, "%s/1", code);
-    CHECK_INT(wait_count("SELECT count(*) FROM dossier WHERE code = $1 AND state = 4"
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 4"
                          " AND paused_at IS NOT NULL", code, 1, 20000), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1"
                             " AND department = 'VAN_HOA_XA_HOI'", code), 1);
     CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), 7);
     const char *supp_sent = "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
                             " WHERE d.code = $1 AND n.kind = 'supplement_requested' AND n.state = 1";
-    CHECK_INT(wait_count(supp_sent, code, 1, 10000), 1);
+    CHECK_INT(harness_wait_count(&H, supp_sent, code, 1, 10000), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
                             " WHERE d.code = $1 AND n.kind = 'supplement_requested'", code), 1);
     CHECK_INT(harness_count(&H, "SELECT jsonb_array_length(n.data->'missing') FROM notification n"
@@ -393,7 +375,7 @@ MC_TEST(needs_documents_then_supplement_restarts_the_clock)
     snprintf(args, sizeof args, "supplement %s --json", path);
     CHECK_INT(harness_motcua(&H, args), 0);
     CHECK(log_has("motcua.out", "\"state\":\"IN_PROGRESS\""));
-    CHECK_INT(wait_count("SELECT state FROM dossier WHERE code = $1", code, 5, 20000), 5);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, 5, 20000), 5);
 
     /* IN_PROGRESS came before RESULT_READY: supplemented, sent again, done */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event s JOIN dossier d ON d.id = s.dossier_id"
@@ -437,7 +419,7 @@ MC_TEST(needs_documents_then_supplement_restarts_the_clock)
     /* the supplement notice went exactly once; the result notice too */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
                             " WHERE d.code = $1 AND n.kind = 'supplement_requested'", code), 1);
-    CHECK_INT(wait_count("SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
                          " WHERE d.code = $1 AND n.kind = 'result_ready' AND n.state = 1", code, 1,
                          10000), 1);
     CHECK_INT(spool_missing("SELECT n.id FROM notification n JOIN dossier d ON d.id = n.dossier_id"
@@ -467,7 +449,7 @@ MC_TEST(withdraw_while_waiting_for_step_two_cancels_the_rest)
     char code[64];
     REQUIRE(submit(&d, code) == 0);
     /* step 1 done at the desk, step 2 queued for nobody */
-    CHECK_INT(wait_count("SELECT count(*) FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
                          " WHERE d.code = $1 AND ((c.step = 1 AND c.state = 4) OR (c.step = 2 AND"
                          " c.state = 1) OR (c.step = 3 AND c.state = 0))", code, 3, 20000), 3);
     CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 3);
@@ -498,7 +480,7 @@ MC_TEST(withdraw_while_waiting_for_step_two_cancels_the_rest)
     CHECK(!log_has("agency-THUE-*.log", code));
     CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 7);
     /* the withdrawal notice went out; the reason stays out of the history */
-    CHECK_INT(wait_count("SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
                          " WHERE d.code = $1 AND n.kind = 'withdrawn' AND n.state = 1", code, 1, 10000), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
                             " WHERE d.code = $1 AND e.detail LIKE '%nhu cầu%'", code), 0);
@@ -636,7 +618,7 @@ static int setup(void)
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    long long t0 = now_ms();
+    long long t0 = harness_now_ms();
     if (setup() != 0) {
         printf("  FAIL setup\n");
         harness_run("tail -n 20 %s/*.log %s/motcua.out >&2 2>/dev/null", H.dir, H.dir);
@@ -661,6 +643,6 @@ int main(void)
     if (mc_test_failed)
         harness_run("grep -hE 'level=(err|warning|crit)' %s/*.log 2>/dev/null | head -n 20", H.dir);
     harness_teardown(&H);
-    printf("  it_pipeline took %.1f s\n", (now_ms() - t0) / 1000.0);
+    printf("  it_pipeline took %.1f s\n", (harness_now_ms() - t0) / 1000.0);
     return mc_test_done("it_pipeline");
 }

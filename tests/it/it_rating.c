@@ -38,24 +38,6 @@ static pid_t     agency_pid[MAX_AGENCIES];
 static char      seen_tokens[16][40]; /* every token this program used, for the log check */
 static int       n_seen;
 
-/* now_ms - monotonic ms */
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* wait_count - poll a one-integer query until it equals want; the last value */
-static long wait_count(const char *sql, const char *param, long want, int ms)
-{
-    long long deadline = now_ms() + ms;
-    long v;
-    while ((v = harness_count(&H, sql, param)) != want && now_ms() < deadline)
-        usleep(50000);
-    return v;
-}
-
 /* query_text - the one text value of a query with one parameter into buf; -1 if none */
 static int query_text(const char *sql, const char *param, char *buf, size_t size)
 {
@@ -98,7 +80,7 @@ static int resolved_dossier(const char *sid, char *code)
     harness_dossier_init(&d, sid);
     if (submit(&d, code) != 0)
         return -1;
-    return wait_count("SELECT state FROM dossier WHERE code = $1", code, 5, 20000) == 5 ? 0 : -1;
+    return harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, 5, 20000) == 5 ? 0 : -1;
 }
 
 /* noi_quy_dossier - procedure 1.009469 (VAN_HOA_XA_HOI, which rejects in this test) */
@@ -156,7 +138,7 @@ static int link_from_spool(const char *code, const char *kind, char *token)
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
              " WHERE d.code = $1 AND n.kind = '%s' AND n.state = 1", kind);
-    if (wait_count(sql, code, 1, 15000) != 1)
+    if (harness_wait_count(&H, sql, code, 1, 15000) != 1)
         return -1;
     snprintf(sql, sizeof sql,
              "SELECT n.id FROM notification n JOIN dossier d ON d.id = n.dossier_id"
@@ -339,7 +321,7 @@ MC_TEST(refused_dossier_wrong_token_is_forbidden_then_right_token_rates)
     noi_quy_dossier(&d, "rt-refused-0001");
     char code[64], token[40] = "";
     REQUIRE(submit(&d, code) == 0);
-    CHECK_INT(wait_count("SELECT state FROM dossier WHERE code = $1", code, 8, 20000), 8);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, 8, 20000), 8);
     REQUIRE(link_from_spool(code, "refused", token) == 0);
 
     /* a well-formed token of another dossier, and a made-up one */
@@ -381,7 +363,7 @@ MC_TEST(undecided_or_withdrawn_dossier_is_wrong_state)
     char code[64], token[40];
     REQUIRE(submit(&d, code) == 0);
     /* routed to DIA_CHINH, which is not connected: the dossier waits, undecided */
-    CHECK_INT(wait_count("SELECT state FROM dossier WHERE code = $1", code, 2, 10000), 2);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, 2, 10000), 2);
     REQUIRE(query_text("SELECT rating_token::text FROM dossier WHERE code = $1", code, token,
                        sizeof token) == 0);
     remember_token(token);
@@ -613,8 +595,8 @@ static int start_agency(const char *code, const char *outcomes)
     agency_pid[i] = harness_spawn(&H, "motcua-agency", log, args);
     if (agency_pid[i] <= 0)
         return -1;
-    long long deadline = now_ms() + 10000;
-    while (now_ms() < deadline) {
+    long long deadline = harness_now_ms() + 10000;
+    while (harness_now_ms() < deadline) {
         if (harness_run("grep -q event=connected %s/%s", H.dir, log) == 0)
             return 0;
         usleep(50000);
@@ -676,7 +658,7 @@ static int setup(void)
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    long long t0 = now_ms();
+    long long t0 = harness_now_ms();
     if (setup() != 0) {
         printf("  FAIL setup\n");
         harness_run("tail -n 20 %s/*.log %s/motcua.out >&2 2>/dev/null", H.dir, H.dir);
@@ -703,6 +685,6 @@ int main(void)
     if (mc_test_failed)
         harness_run("grep -hE 'level=(err|warning|crit)|<[0-3]>' %s/*.log 2>/dev/null | head -n 20", H.dir);
     harness_teardown(&H);
-    printf("  it_rating took %.1f s\n", (now_ms() - t0) / 1000.0);
+    printf("  it_rating took %.1f s\n", (harness_now_ms() - t0) / 1000.0);
     return mc_test_done("it_rating");
 }

@@ -81,14 +81,6 @@ static int rewrite_config(void)
     return fclose(f);
 }
 
-/* now_ms - monotonic ms */
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* start_router - motcua-router with its own NOTIFY_SOCKET; its pid once it said READY=1, or -1 */
 static pid_t start_router(const char *name)
 {
@@ -117,8 +109,8 @@ static pid_t start_router(const char *name)
         execl(bin, bin, "-c", H.config, (char *)NULL);
         _exit(127);
     }
-    long long deadline = now_ms() + 10000;
-    while (pid > 0 && now_ms() < deadline) {
+    long long deadline = harness_now_ms() + 10000;
+    while (pid > 0 && harness_now_ms() < deadline) {
         struct pollfd p = {fd, POLLIN, 0};
         char buf[512];
         ssize_t n;
@@ -148,9 +140,9 @@ static int stop_router(pid_t pid)
         return -1;
     kill(pid, SIGTERM);
     int st = 0;
-    long long deadline = now_ms() + 20000;
+    long long deadline = harness_now_ms() + 20000;
     while (waitpid(pid, &st, WNOHANG) == 0) {
-        if (now_ms() > deadline) {
+        if (harness_now_ms() > deadline) {
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);
             break;
@@ -160,19 +152,6 @@ static int stop_router(pid_t pid)
     if (WIFEXITED(st))
         return WEXITSTATUS(st);
     return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
-}
-
-/* wait_count - poll a counting query until it returns want (or timeout); the last value */
-static long wait_count(const char *sql, const char *param, long want, int timeout_ms)
-{
-    long long deadline = now_ms() + timeout_ms;
-    long v = -1;
-    for (;;) {
-        v = harness_count(&H, sql, param);
-        if (v == want || now_ms() > deadline)
-            return v;
-        usleep(50000);
-    }
 }
 
 /* submit_code - submit d, copy the receipt's code into code; 0 or -1 */
@@ -200,7 +179,7 @@ static int routed_khai_sinh(const char *sid, char *code, size_t size)
     harness_dossier_init(&d, sid);
     if (submit_code(&d, code, size) != 0)
         return -1;
-    return wait_count("SELECT count(*) FROM dossier WHERE code = $1 AND state = 2", code, 1,
+    return harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 2", code, 1,
                       10000) == 1 ? 0 : -1;
 }
 
@@ -240,8 +219,8 @@ MC_TEST(intake_publishes_received_event)
     char code[64];
     REQUIRE(submit_code(&d, code, sizeof code) == 0);
     bool seen = false;
-    long long deadline = now_ms() + 3000;
-    while (!seen && now_ms() < deadline) {
+    long long deadline = harness_now_ms() + 3000;
+    while (!seen && harness_now_ms() < deadline) {
         zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&it, 1, 200) <= 0)
             continue;
@@ -276,7 +255,7 @@ MC_TEST(two_routers_route_each_dossier_exactly_once)
         ok += submit_code(&d, code, sizeof code) == 0;
     }
     CHECK_INT(ok, N);
-    CHECK_INT(wait_count("SELECT count(*) FROM dossier WHERE submission_id LIKE 'rt-many-%'"
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE submission_id LIKE 'rt-many-%'"
                          " AND state = 2", NULL, N, 30000), N);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
                             " ON d.id = e.dossier_id WHERE d.submission_id LIKE 'rt-many-%'"
@@ -307,10 +286,10 @@ MC_TEST(plan_rows_match_catalog_steps)
     d.dossier.n_documents = 2;
     char code[64];
     REQUIRE(submit_code(&d, code, sizeof code) == 0);
-    long long t0 = now_ms();
-    CHECK_INT(wait_count("SELECT count(*) FROM dossier WHERE code = $1 AND state = 2", code, 1,
+    long long t0 = harness_now_ms();
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 2", code, 1,
                          10000), 1);
-    CHECK(now_ms() - t0 < 10000); /* the event woke a router: poll_ms is 30 s */
+    CHECK(harness_now_ms() - t0 < 10000); /* the event woke a router: poll_ms is 30 s */
     const mc_procedure_t *p = mc_catalog_find(CFG->catalog, "2.001023");
     REQUIRE(p && p->n_steps == 3);
     const char *const params[1] = {code};
@@ -356,7 +335,7 @@ MC_TEST(ward_override_applies)
     d.dossier.ward_code = (char *)"00220";
     char code[64];
     REQUIRE(submit_code(&d, code, sizeof code) == 0);
-    CHECK_INT(wait_count("SELECT count(*) FROM dossier WHERE code = $1 AND state = 2"
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 2"
                          " AND department = 'VM_HO_TICH'", code, 1, 10000), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id ="
                             " c.dossier_id WHERE d.code = $1 AND c.step = 1"
@@ -364,7 +343,7 @@ MC_TEST(ward_override_applies)
     /* the other ward keeps the general desk */
     harness_dossier_init(&d, "rt-ward-0002");
     REQUIRE(submit_code(&d, code, sizeof code) == 0);
-    CHECK_INT(wait_count("SELECT count(*) FROM dossier WHERE code = $1 AND state = 2"
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 2"
                          " AND department = 'TU_PHAP'", code, 1, 10000), 1);
 }
 
@@ -379,7 +358,7 @@ MC_TEST(overdue_agency_step_is_reported_once_per_due_date)
     CHECK(harness_count(&H, "WITH u AS (UPDATE agency_case c SET due_at = now() - interval '1 hour'"
                         " FROM dossier d WHERE d.id = c.dossier_id AND d.code = $1 AND c.step = 1"
                         " RETURNING 1) SELECT count(*) FROM u", code) == 1);
-    CHECK_INT(wait_count(events, code, 1, 5000), 1);
+    CHECK_INT(harness_wait_count(&H, events, code, 1, 5000), 1);
     usleep(600000); /* more scans: still one report for that due date */
     CHECK_INT(harness_count(&H, events, code), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
@@ -388,7 +367,7 @@ MC_TEST(overdue_agency_step_is_reported_once_per_due_date)
     CHECK(harness_count(&H, "WITH u AS (UPDATE agency_case c SET due_at = now() - interval '10 minutes'"
                         " FROM dossier d WHERE d.id = c.dossier_id AND d.code = $1 AND c.step = 1"
                         " RETURNING 1) SELECT count(*) FROM u", code) == 1);
-    CHECK_INT(wait_count(events, code, 2, 5000), 2);
+    CHECK_INT(harness_wait_count(&H, events, code, 2, 5000), 2);
 }
 
 MC_TEST(deadline_scan_once_per_due_date_and_reappoints_once)
@@ -403,7 +382,7 @@ MC_TEST(deadline_scan_once_per_due_date_and_reappoints_once)
                               " ON d.id = e.dossier_id WHERE d.code = $1 AND e.kind = 'late'";
     const char *late_notes = "SELECT count(*) FROM notification n JOIN dossier d"
                              " ON d.id = n.dossier_id WHERE d.code = $1 AND n.kind = 'late'";
-    CHECK_INT(wait_count(late_events, code, 1, 5000), 1);
+    CHECK_INT(harness_wait_count(&H, late_events, code, 1, 5000), 1);
     CHECK_INT(harness_count(&H, late_notes, code), 1);
     char key[128];
     snprintf(key, sizeof key, "%s/late/%ld", code, old_due);
@@ -425,7 +404,7 @@ MC_TEST(deadline_scan_once_per_due_date_and_reappoints_once)
                                     " - interval '10 minutes' WHERE code = $1"
                                     " RETURNING extract(epoch FROM due_at)::bigint", code);
     REQUIRE(second_due > 0);
-    CHECK_INT(wait_count(late_events, code, 2, 5000), 2);
+    CHECK_INT(harness_wait_count(&H, late_events, code, 2, 5000), 2);
     CHECK_INT(harness_count(&H, late_notes, code), 2);
     usleep(1000000);
     CHECK_INT(harness_count(&H, late_events, code), 2);
