@@ -67,6 +67,22 @@ int cli_usage_error(const cli_ctx_t *ctx, const char *usage, const char *fmt, ..
 int cli_parse_args(cli_ctx_t *ctx, int argc, char **argv, const char *name, const char *usage,
                    bool *json, const char **args, int max, int *n_args);
 
+/* one option that takes a value ("--name VALUE", "--name=VALUE"), stored in *value */
+typedef struct cli_opt {
+    const char  *name;  /* "--ward" */
+    const char **value; /* where the value goes (left alone when the option is absent) */
+} cli_opt_t;
+
+/*
+ * cli_parse_opts - the argument loop of commands with value options:
+ * -c/--config, -h/--help, --json (only when json is not NULL), the options
+ * in opts, and at most one positional argument (only when positional is not
+ * NULL). Returns CLI_EX_OK to go on, CLI_EX_HELP after printing usage to
+ * stdout, or CLI_EX_USAGE after an error.
+ */
+int cli_parse_opts(cli_ctx_t *ctx, int argc, char **argv, const char *name, const char *usage,
+                   const cli_opt_t *opts, size_t n_opts, bool *json, const char **positional);
+
 /* cli_load_config - load ctx->config_path; on failure print every error and return CLI_EX_CONFIG */
 int cli_load_config(const cli_ctx_t *ctx, mc_cfg_t **cfg);
 

@@ -244,35 +244,11 @@ int cli_withdraw(cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *code = NULL, *id = NULL, *reason = "";
     bool json = false;
-    for (int i = 0; i < argc; i++) {
-        const char *value = NULL;
-        int m;
-        if ((m = cli_opt_value(ctx, argc, argv, &i, "--config", "-c", &value)) != 0) {
-            if (m < 0)
-                return cli_usage_error(ctx, withdraw_usage, "withdraw: bad option");
-            ctx->config_path = value;
-        } else if ((m = cli_opt_value(ctx, argc, argv, &i, "--id", NULL, &value)) != 0) {
-            if (m < 0)
-                return cli_usage_error(ctx, withdraw_usage, "withdraw: bad option");
-            id = value;
-        } else if ((m = cli_opt_value(ctx, argc, argv, &i, "--reason", NULL, &value)) != 0) {
-            if (m < 0)
-                return cli_usage_error(ctx, withdraw_usage, "withdraw: bad option");
-            reason = value;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(withdraw_usage, stdout);
-            return CLI_EX_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage_error(ctx, withdraw_usage, "withdraw: unknown option %s", argv[i]);
-        } else if (code) {
-            return cli_usage_error(ctx, withdraw_usage, "withdraw: unexpected argument %s",
-                                   argv[i]);
-        } else {
-            code = argv[i];
-        }
-    }
+    const cli_opt_t opts[] = {{"--id", &id}, {"--reason", &reason}};
+    int parsed = cli_parse_opts(ctx, argc, argv, "withdraw", withdraw_usage, opts,
+                                sizeof opts / sizeof opts[0], &json, &code);
+    if (parsed != CLI_EX_OK)
+        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
     if (!code || !*code)
         return cli_usage_error(ctx, withdraw_usage, "withdraw: no dossier code given");
     if (!id || !*id)
@@ -315,42 +291,12 @@ int cli_rate(cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *code = NULL, *id = NULL, *token = NULL, *level_word = NULL, *comment = "";
     bool json = false;
-    for (int i = 0; i < argc; i++) {
-        const char *value = NULL;
-        int m;
-        if ((m = cli_opt_value(ctx, argc, argv, &i, "--config", "-c", &value)) != 0) {
-            if (m < 0)
-                return cli_usage_error(ctx, rate_usage, "rate: bad option");
-            ctx->config_path = value;
-        } else if ((m = cli_opt_value(ctx, argc, argv, &i, "--id", NULL, &value)) != 0) {
-            if (m < 0)
-                return cli_usage_error(ctx, rate_usage, "rate: bad option");
-            id = value;
-        } else if ((m = cli_opt_value(ctx, argc, argv, &i, "--token", NULL, &value)) != 0) {
-            if (m < 0)
-                return cli_usage_error(ctx, rate_usage, "rate: bad option");
-            token = value;
-        } else if ((m = cli_opt_value(ctx, argc, argv, &i, "--level", NULL, &value)) != 0) {
-            if (m < 0)
-                return cli_usage_error(ctx, rate_usage, "rate: bad option");
-            level_word = value;
-        } else if ((m = cli_opt_value(ctx, argc, argv, &i, "--comment", NULL, &value)) != 0) {
-            if (m < 0)
-                return cli_usage_error(ctx, rate_usage, "rate: bad option");
-            comment = value;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(rate_usage, stdout);
-            return CLI_EX_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage_error(ctx, rate_usage, "rate: unknown option %s", argv[i]);
-        } else if (code) {
-            return cli_usage_error(ctx, rate_usage, "rate: unexpected argument %s", argv[i]);
-        } else {
-            code = argv[i];
-        }
-    }
+    const cli_opt_t opts[] = {{"--id", &id}, {"--token", &token}, {"--level", &level_word},
+                              {"--comment", &comment}};
+    int parsed = cli_parse_opts(ctx, argc, argv, "rate", rate_usage, opts,
+                                sizeof opts / sizeof opts[0], &json, &code);
+    if (parsed != CLI_EX_OK)
+        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
     if (!code || !*code)
         return cli_usage_error(ctx, rate_usage, "rate: no dossier code given");
     if (!token || !*token)

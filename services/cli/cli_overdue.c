@@ -140,36 +140,12 @@ static int threshold_of(const mc_calendar_t *cal, int64_t now, int days_left, in
 int cli_overdue(cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *ward = NULL, *days_text = NULL, *limit_text = NULL, *format = "table";
-    for (int i = 0; i < argc; i++) {
-        const char *v = NULL;
-        int m;
-        if ((m = cli_opt_value(ctx, argc, argv, &i, "--config", "-c", &v)) != 0) {
-            if (m < 0)
-                return cli_usage_error(ctx, overdue_usage, "overdue: bad option");
-            ctx->config_path = v;
-        } else if ((m = cli_opt_value(ctx, argc, argv, &i, "--ward", NULL, &v)) != 0) {
-            if (m < 0)
-                return cli_usage_error(ctx, overdue_usage, "overdue: bad option");
-            ward = v;
-        } else if ((m = cli_opt_value(ctx, argc, argv, &i, "--days-left", NULL, &v)) != 0) {
-            if (m < 0)
-                return cli_usage_error(ctx, overdue_usage, "overdue: bad option");
-            days_text = v;
-        } else if ((m = cli_opt_value(ctx, argc, argv, &i, "--limit", NULL, &v)) != 0) {
-            if (m < 0)
-                return cli_usage_error(ctx, overdue_usage, "overdue: bad option");
-            limit_text = v;
-        } else if ((m = cli_opt_value(ctx, argc, argv, &i, "--format", NULL, &v)) != 0) {
-            if (m < 0)
-                return cli_usage_error(ctx, overdue_usage, "overdue: bad option");
-            format = v;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(overdue_usage, stdout);
-            return CLI_EX_OK;
-        } else {
-            return cli_usage_error(ctx, overdue_usage, "overdue: unexpected argument %s", argv[i]);
-        }
-    }
+    const cli_opt_t opts[] = {{"--ward", &ward}, {"--days-left", &days_text},
+                              {"--limit", &limit_text}, {"--format", &format}};
+    int parsed = cli_parse_opts(ctx, argc, argv, "overdue", overdue_usage, opts,
+                                sizeof opts / sizeof opts[0], NULL, NULL);
+    if (parsed != CLI_EX_OK)
+        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
     int days_left = 0, limit = 1000;
     char *end = NULL;
     if (days_text) {

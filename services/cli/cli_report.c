@@ -416,41 +416,15 @@ typedef struct report_args {
     const char *format;    /* --format */
 } report_args_t;
 
-/* parse_report_args - the command line into a; CLI_EX_OK, _HELP or _USAGE */
-static int parse_report_args(cli_ctx_t *ctx, int argc, char **argv, report_args_t *a)
-{
-    for (int i = 0; i < argc; i++) {
-        static const char *const names[] = {"--config", "--from", "--to", "--quarter",
-                                            "--ward", "--procedure", "--format"};
-        const char **slots[] = {&ctx->config_path, &a->from, &a->to, &a->quarter,
-                                &a->ward, &a->procedure, &a->format};
-        int matched = 0;
-        for (size_t k = 0; k < sizeof names / sizeof names[0] && !matched; k++) {
-            const char *value = NULL;
-            int m = cli_opt_value(ctx, argc, argv, &i, names[k], k == 0 ? "-c" : NULL, &value);
-            if (m < 0)
-                return cli_usage_error(ctx, report_usage, "report: %s needs a value", names[k]);
-            if (m > 0) {
-                *slots[k] = value;
-                matched = 1;
-            }
-        }
-        if (matched)
-            continue;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(report_usage, stdout);
-            return CLI_EX_HELP;
-        }
-        return cli_usage_error(ctx, report_usage, "report: unexpected argument %s", argv[i]);
-    }
-    return CLI_EX_OK;
-}
-
 /* cli_report - `motcua report ...` */
 int cli_report(cli_ctx_t *ctx, int argc, char **argv)
 {
     report_args_t a = {0};
-    int status = parse_report_args(ctx, argc, argv, &a);
+    const cli_opt_t opts[] = {{"--from", &a.from}, {"--to", &a.to}, {"--quarter", &a.quarter},
+                              {"--ward", &a.ward}, {"--procedure", &a.procedure},
+                              {"--format", &a.format}};
+    int status = cli_parse_opts(ctx, argc, argv, "report", report_usage, opts,
+                                sizeof opts / sizeof opts[0], NULL, NULL);
     if (status != CLI_EX_OK)
         return status == CLI_EX_HELP ? CLI_EX_OK : status;
     const char *format = a.format ? a.format : "table";

@@ -90,6 +90,38 @@ int cli_parse_args(cli_ctx_t *ctx, int argc, char **argv, const char *name, cons
     return CLI_EX_OK;
 }
 
+/* cli_parse_opts - -c, --help, --json, value options and one positional */
+int cli_parse_opts(cli_ctx_t *ctx, int argc, char **argv, const char *name, const char *usage,
+                   const cli_opt_t *opts, size_t n_opts, bool *json, const char **positional)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *value = NULL;
+        int m = cli_opt_value(ctx, argc, argv, &i, "--config", "-c", &value);
+        if (m > 0)
+            ctx->config_path = value;
+        for (size_t k = 0; k < n_opts && m == 0; k++)
+            if ((m = cli_opt_value(ctx, argc, argv, &i, opts[k].name, NULL, &value)) > 0)
+                *opts[k].value = value;
+        if (m < 0)
+            return cli_usage_error(ctx, usage, "%s: %s needs a value", name, argv[i]);
+        if (m > 0)
+            continue;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            return CLI_EX_HELP;
+        }
+        if (json && strcmp(argv[i], "--json") == 0)
+            *json = true;
+        else if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return cli_usage_error(ctx, usage, "%s: unknown option %s", name, argv[i]);
+        else if (!positional || *positional)
+            return cli_usage_error(ctx, usage, "%s: unexpected argument %s", name, argv[i]);
+        else
+            *positional = argv[i];
+    }
+    return CLI_EX_OK;
+}
+
 /* cli_usage_error - complain about the command line, show the usage */
 int cli_usage_error(const cli_ctx_t *ctx, const char *usage, const char *fmt, ...)
 {
