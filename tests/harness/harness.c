@@ -571,3 +571,76 @@ int harness_config_copy(harness_t *h, const char *path, const char *from, const 
     fputs(at + strlen(from), out);
     return fclose(out);
 }
+
+/* agency_codes - the codes of an agencies.yaml ("code: X" items), in file order.
+ * Scraped rather than loaded with mc_agencies_load, which wants the key files
+ * that are made from this very list. */
+static int agency_codes(const char *path, char (*codes)[64], int max, int *n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[1024];
+    *n = 0;
+    while (fgets(line, sizeof line, f)) {
+        const char *s = line + strspn(line, " \t");
+        if (*s == '#')
+            continue;
+        const char *at = strstr(s, "code:");
+        if (!at || (at != s && at[-1] != '{' && at[-1] != ' '))
+            continue;
+        at += 5;
+        at += strspn(at, " \"");
+        size_t len = strspn(at, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+        if (len == 0 || len >= 64 || *n >= max) {
+            fclose(f);
+            return -1;
+        }
+        memcpy(codes[*n], at, len);
+        codes[*n][len] = '\0';
+        (*n)++;
+    }
+    fclose(f);
+    return *n > 0 ? 0 : -1;
+}
+
+/* harness_pipeline_setup - events endpoints, router and lienthong sections, the shipped
+ * routing and agency lists, and CURVE keys for the hub and every agency */
+int harness_pipeline_setup(harness_t *h, int router_poll_ms, int window_max, char (*codes)[64],
+                           int max, int *n)
+{
+    char to[400];
+    snprintf(to, sizeof to, "  shutdown_grace_ms: 10000\n  events_endpoint: \"ipc://%s/intake-events\"\n",
+             h->dir);
+    if (harness_config_copy(h, h->config, "  shutdown_grace_ms: 10000\n", to) != 0)
+        return -1;
+    int port = harness_free_port(h->pg_port);
+    if (port < 0)
+        return -1;
+    if (harness_config_append(h,
+                              "router:\n  events_endpoint: \"ipc://%s/router-events\"\n  poll_ms: %d\n"
+                              "  batch: 100\n  deadline_scan_ms: 60000\n"
+                              "lienthong:\n  endpoint: \"tcp://127.0.0.1:%d\"\n"
+                              "  events_endpoint: \"ipc://%s/lienthong-events\"\n"
+                              "  server_key_file: keys/lienthong.key\n  heartbeat_ms: 500\n"
+                              "  ack_timeout_ms: 5000\n  max_attempts: 10\n  window_max: %d\n"
+                              "  poll_ms: 200\n",
+                              h->dir, router_poll_ms, port, h->dir, window_max) != 0)
+        return -1;
+    /* the shipped routing and agency list, beside motcua.yaml (files.* defaults) */
+    if (harness_run("cp config/routing.yaml config/agencies.yaml %s/", h->dir) != 0)
+        return -1;
+    char path[400], args[600];
+    snprintf(path, sizeof path, "%s/agencies.yaml", h->dir);
+    if (agency_codes(path, codes, max, n) != 0)
+        return -1;
+    snprintf(args, sizeof args, "keygen lienthong --dir %s/keys", h->dir);
+    if (harness_motcua(h, args) != 0)
+        return -1;
+    for (int i = 0; i < *n; i++) {
+        snprintf(args, sizeof args, "keygen %s --dir %s/keys", codes[i], h->dir);
+        if (harness_motcua(h, args) != 0)
+            return -1;
+    }
+    return 0;
+}

@@ -125,4 +125,14 @@ void harness_dossier_init(harness_dossier_t *d, const char *submission_id);
 /* harness_reason_name - "REASON_X" for messages */
 const char *harness_reason_name(Motcua__V1__Reason reason);
 
+/*
+ * harness_pipeline_setup - make h's configuration run the whole pipeline:
+ * intake's events endpoint, router and lienthong sections (router poll_ms,
+ * lienthong window_max), config/routing.yaml and config/agencies.yaml
+ * beside it, and CURVE keypairs in DIR/keys for lienthong and for every
+ * agency of agencies.yaml, whose codes (at most max) go to codes[0..*n).
+ */
+int harness_pipeline_setup(harness_t *h, int router_poll_ms, int window_max, char (*codes)[64],
+                           int max, int *n);
+
 #endif

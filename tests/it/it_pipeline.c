@@ -503,77 +503,16 @@ MC_TEST(everything_stops_cleanly)
 
 /* --- setup ---------------------------------------------------------------- */
 
-/* read_agency_codes - the codes of DIR/agencies.yaml ("code: X" items), in order */
-static int read_agency_codes(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char line[1024];
-    n_agencies = 0;
-    while (fgets(line, sizeof line, f)) {
-        const char *s = line;
-        while (*s == ' ' || *s == '\t')
-            s++;
-        if (*s == '#')
-            continue;
-        const char *at = strstr(s, "code:");
-        if (!at || (at != s && at[-1] != '{' && at[-1] != ' '))
-            continue;
-        at += 5;
-        while (*at == ' ' || *at == '"')
-            at++;
-        size_t n = strspn(at, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
-        if (n == 0 || n >= sizeof agency_code[0] || n_agencies >= MAX_AGENCIES) {
-            fclose(f);
-            return -1;
-        }
-        memcpy(agency_code[n_agencies], at, n);
-        agency_code[n_agencies][n] = '\0';
-        n_agencies++;
-    }
-    fclose(f);
-    return n_agencies > 0 ? 0 : -1;
-}
-
 /* setup - config, keys, every daemon, every agency */
 static int setup(void)
 {
     if (harness_setup(&H, "pipeline", 4) != 0)
         return -1;
-    char to[400];
-    snprintf(to, sizeof to, "  shutdown_grace_ms: 10000\n  events_endpoint: \"ipc://%s/intake-events\"\n",
-             H.dir);
-    if (harness_config_copy(&H, H.config, "  shutdown_grace_ms: 10000\n", to) != 0)
-        return -1;
-    int port = harness_free_port(H.pg_port);
-    if (port < 0)
-        return -1;
-    harness_config_append(&H,
-                          "router:\n  events_endpoint: \"ipc://%s/router-events\"\n  poll_ms: 500\n"
-                          "  batch: 100\n  deadline_scan_ms: 60000\n"
-                          "lienthong:\n  endpoint: \"tcp://127.0.0.1:%d\"\n"
-                          "  events_endpoint: \"ipc://%s/lienthong-events\"\n"
-                          "  server_key_file: keys/lienthong.key\n  heartbeat_ms: 500\n"
-                          "  ack_timeout_ms: 5000\n  max_attempts: 10\n  window_max: 64\n  poll_ms: 200\n",
-                          H.dir, port, H.dir);
-    /* the shipped routing and agency list, beside motcua.yaml (files.* defaults) */
-    if (harness_run("cp config/routing.yaml config/agencies.yaml %s/", H.dir) != 0)
-        return -1;
-    char path[400];
-    snprintf(path, sizeof path, "%s/agencies.yaml", H.dir);
-    if (read_agency_codes(path) != 0)
+    if (harness_pipeline_setup(&H, 500, 64, agency_code, MAX_AGENCIES, &n_agencies) != 0)
         return -1;
     snprintf(keys, sizeof keys, "%s/keys", H.dir);
-    char args[3000];
-    snprintf(args, sizeof args, "keygen lienthong --dir %s", keys);
-    if (harness_motcua(&H, args) != 0)
-        return -1;
-    for (int i = 0; i < n_agencies; i++) {
-        snprintf(args, sizeof args, "keygen %s --dir %s", agency_code[i], keys);
-        if (harness_motcua(&H, args) != 0)
-            return -1;
-    }
+    char path[400];
+    snprintf(path, sizeof path, "%s/agencies.yaml", H.dir);
     /* the list we start agencies from is the one lienthong accepts */
     mc_err_t err;
     mc_err_clear(&err);

@@ -548,36 +548,6 @@ MC_TEST(everything_stops_cleanly)
 
 /* --- setup ---------------------------------------------------------------- */
 
-/* read_agency_codes - the codes of agencies.yaml ("code: X" items), in order */
-static int read_agency_codes(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char line[1024];
-    n_agencies = 0;
-    while (fgets(line, sizeof line, f)) {
-        const char *s = line + strspn(line, " \t");
-        if (*s == '#')
-            continue;
-        const char *at = strstr(s, "code:");
-        if (!at || (at != s && at[-1] != '{' && at[-1] != ' '))
-            continue;
-        at += 5;
-        at += strspn(at, " \"");
-        size_t n = strspn(at, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
-        if (n == 0 || n >= sizeof agency_code[0] || n_agencies >= MAX_AGENCIES) {
-            fclose(f);
-            return -1;
-        }
-        memcpy(agency_code[n_agencies], at, n);
-        agency_code[n_agencies][n] = '\0';
-        n_agencies++;
-    }
-    fclose(f);
-    return n_agencies > 0 ? 0 : -1;
-}
-
 /* start_agency - motcua-agency for code with outcomes; waits until it connected */
 static int start_agency(const char *code, const char *outcomes)
 {
@@ -609,40 +579,12 @@ static int setup(void)
 {
     if (harness_setup(&H, "rating", 2) != 0)
         return -1;
-    char to[400];
-    snprintf(to, sizeof to, "  shutdown_grace_ms: 10000\n  events_endpoint: \"ipc://%s/intake-events\"\n",
-             H.dir);
-    if (harness_config_copy(&H, H.config, "  shutdown_grace_ms: 10000\n", to) != 0)
+    if (harness_pipeline_setup(&H, 300, 16, agency_code, MAX_AGENCIES, &n_agencies) != 0)
         return -1;
+    snprintf(keys, sizeof keys, "%s/keys", H.dir);
     if (harness_config_copy(&H, H.config, "  retry_max_ms: 800\n",
                             "  retry_max_ms: 800\n  rating_url: \"" RATING_URL "\"\n") != 0)
         return -1;
-    int port = harness_free_port(H.pg_port);
-    if (port < 0)
-        return -1;
-    harness_config_append(&H,
-                          "router:\n  events_endpoint: \"ipc://%s/router-events\"\n  poll_ms: 300\n"
-                          "  batch: 100\n  deadline_scan_ms: 60000\n"
-                          "lienthong:\n  endpoint: \"tcp://127.0.0.1:%d\"\n"
-                          "  events_endpoint: \"ipc://%s/lienthong-events\"\n"
-                          "  server_key_file: keys/lienthong.key\n  heartbeat_ms: 500\n"
-                          "  ack_timeout_ms: 5000\n  max_attempts: 10\n  window_max: 16\n  poll_ms: 200\n",
-                          H.dir, port, H.dir);
-    if (harness_run("cp config/routing.yaml config/agencies.yaml %s/", H.dir) != 0)
-        return -1;
-    char path[400], args[3000];
-    snprintf(path, sizeof path, "%s/agencies.yaml", H.dir);
-    if (read_agency_codes(path) != 0)
-        return -1;
-    snprintf(keys, sizeof keys, "%s/keys", H.dir);
-    snprintf(args, sizeof args, "keygen lienthong --dir %s", keys);
-    if (harness_motcua(&H, args) != 0)
-        return -1;
-    for (int i = 0; i < n_agencies; i++) {
-        snprintf(args, sizeof args, "keygen %s --dir %s", agency_code[i], keys);
-        if (harness_motcua(&H, args) != 0)
-            return -1;
-    }
     if (harness_start_intake(&H) != 0)
         return -1;
     if ((router_pid = harness_start_daemon(&H, "router", NULL, "router.log")) <= 0 ||
