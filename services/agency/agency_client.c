@@ -470,8 +470,11 @@ static void on_answer(client_t *c, const char *case_id, bool accepted, const cha
 static void on_epoch(client_t *c, uint64_t epoch, bool requested, const char *from)
 {
     bool changed = epoch != 0 && c->hub_epoch != 0 && epoch != c->hub_epoch;
-    if (epoch != 0)
+    if (epoch != 0 && epoch != c->hub_epoch) {
+        mc_log(MC_LOG_NOTICE, "hub_epoch", "epoch=%" PRIu64 " was=%" PRIu64 " from=%s", epoch,
+               c->hub_epoch, from);
         c->hub_epoch = epoch;
+    }
     if (changed) {
         resync(c, "hub_epoch");
         return;
