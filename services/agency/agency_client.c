@@ -387,8 +387,8 @@ static void on_case(client_t *c, const Motcua__V1__Case *k)
     uint32_t revision = k->revision ? k->revision : 1;
     work_t *w = find_work_rev(c, k->case_id, revision);
     if (w) { /* seen before: our ack was lost or a lease ran out; ack again, do nothing twice */
-        mc_log(MC_LOG_INFO, "case_again", "case=%s revision=%" PRIu32 " attempt=%" PRIu32
-               " answered=%s", k->case_id, revision, k->attempt, w->state == WORK_ANSWERED ? "yes" : "no");
+        mc_log(MC_LOG_INFO, "case_again", "case=%s attempt=%" PRIu32 " revision=%" PRIu32
+               " answered=%s", k->case_id, k->attempt, revision, w->state == WORK_ANSWERED ? "yes" : "no");
         send_ack(c, w);
         if (w->state == WORK_ANSWERED) { /* the hub lost our answer: the same one again */
             c->n_done--;
@@ -426,8 +426,8 @@ static void on_case(client_t *c, const Motcua__V1__Case *k)
     if (!w)
         return;
     send_ack(c, w);
-    mc_log(MC_LOG_INFO, "case_received", "case=%s revision=%" PRIu32 " attempt=%" PRIu32
-           " step=%" PRIu32 "/%" PRIu32 " previous=%zu outcome=%d", k->case_id, revision, k->attempt,
+    mc_log(MC_LOG_INFO, "case_received", "case=%s attempt=%" PRIu32 " revision=%" PRIu32
+           " step=%" PRIu32 "/%" PRIu32 " previous=%zu outcome=%d", k->case_id, k->attempt, revision,
            k->step, k->steps_total, k->n_previous, w->outcome);
     compact(c, false);
 }
