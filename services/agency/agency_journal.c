@@ -260,21 +260,6 @@ int agency_journal_replay(agency_journal_t *j, int (*apply)(void *ctx, const age
     return 0;
 }
 
-/* write_full - all n bytes to fd, or -1 */
-static int write_full(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* agency_journal_append - one line; a half-written line is cut off again */
 int agency_journal_append(agency_journal_t *j, const agency_record_t *r, bool sync, mc_err_t *err)
 {
@@ -284,7 +269,8 @@ int agency_journal_append(agency_journal_t *j, const agency_record_t *r, bool sy
         mc_err_add(err, "agency: record not journalable");
         return -1;
     }
-    if (write_full(j->fd, line, (size_t)n) != 0 || (sync && fdatasync(j->fd) != 0)) {
+    /* one write of a short line to a regular file: anything but all of it is a failure */
+    if (write(j->fd, line, (size_t)n) != (ssize_t)n || (sync && fdatasync(j->fd) != 0)) {
         mc_err_add(err, "agency: cannot write %s: %s", j->path, strerror(errno));
         if (ftruncate(j->fd, j->size) != 0)
             mc_err_add(err, "agency: cannot cut %s back: %s", j->path, strerror(errno));
