@@ -745,6 +745,16 @@ MC_TEST(test_number_formats)
     CHECK(strstr(svg, "Tỷ lệ đúng hạn: 66,7%") != NULL);
     free(svg);
 
+    /* a tie rounds half away from zero (docs/reports.md, "Rates"): 1 / 16 = 6.25 % is 6,3%,
+     * where printf("%.1f") would print 6.2 */
+    t.report.total.resolved_early = 1;
+    t.report.total.resolved_total = 16;
+    svg = check_svg("tie", &t.report, "số");
+    REQUIRE(svg);
+    CHECK(strstr(svg, "Tỷ lệ đúng hạn: 6,3%") != NULL);
+    free(svg);
+    t.report.total.resolved_total = 3;
+
     t.report.total.resolved_early = 3;
     svg = check_svg("all", &t.report, "số");
     REQUIRE(svg);
