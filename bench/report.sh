@@ -5,7 +5,9 @@
 # Fills a throwaway cluster with BENCH_REPORT_DOSSIERS dossiers (default
 # 3,000,000) spread over 126 wards and two years (2025-2026, in receipt
 # order, as a real store grows), about 10% of them rated and 8% asked for
-# more documents, then times, each BENCH_REPORT_RUNS times (default 5):
+# more documents, with the dossier_history rows their changes would have
+# left (three per closed dossier), then times, each BENCH_REPORT_RUNS
+# times (default 5):
 #   * one ward's quarter (2025-Q3, the figure a ward clerk asks for);
 #   * the whole store's quarter (every ward of the province);
 #   * one ward's overdue list.
@@ -79,13 +81,23 @@ BEGIN
         COMMIT;
     END LOOP;
 END $$;
+-- dossier_history (migration 0008) as the daemons' trigger leaves it: each dossier was
+-- routed (RECEIVED until +1 h) and taken up (ROUTED until +2 h); a closed one was IN_PROGRESS
+-- until it closed. So the report's probe for the dossiers open at a period's end meets the
+-- rows a real store holds (three per closed dossier), not an empty table.
+INSERT INTO dossier_history (dossier_id, until, state, counted_from, due_at)
+     SELECT id, received_at + interval '1 hour', 1, counted_from, due_at FROM dossier;
+INSERT INTO dossier_history (dossier_id, until, state, counted_from, due_at)
+     SELECT id, received_at + interval '2 hours', 2, counted_from, due_at FROM dossier;
+INSERT INTO dossier_history (dossier_id, until, state, counted_from, due_at)
+     SELECT id, closed_at, 3, counted_from, due_at FROM dossier WHERE closed_at IS NOT NULL;
 INSERT INTO rating (dossier_id, level, rated_at)
      SELECT id, 1 + id % 3, closed_at + interval '1 hour' FROM dossier WHERE state = 5 AND id % 10 = 0;
 INSERT INTO dossier_event (dossier_id, at, actor, kind)
      SELECT id, received_at + interval '1 day', 'bench', 'supplement_requested' FROM dossier WHERE id % 12 = 0;
 VACUUM ANALYZE;
 SQL
-echo "   filled in $(( $(date +%s) - start )) s: $(psql "$conninfo" -X -qAt -c "SELECT count(*) FROM dossier") dossiers, $(psql "$conninfo" -X -qAt -c "SELECT pg_size_pretty(pg_database_size(current_database()))")"
+echo "   filled in $(( $(date +%s) - start )) s: $(psql "$conninfo" -X -qAt -c "SELECT count(*) FROM dossier") dossiers, $(psql "$conninfo" -X -qAt -c "SELECT count(*) FROM dossier_history") history rows, $(psql "$conninfo" -X -qAt -c "SELECT pg_size_pretty(pg_database_size(current_database()))")"
 
 # time_runs LABEL ARGS... - run the CLI $runs times, print median and max in ms
 time_runs() {

@@ -11,7 +11,9 @@
  * one pass with GROUPING SETS: the total, each procedure, each month of
  * receipt, each month of result. Requests for more documents and ratings
  * come from their own tables in two more small queries; all three run in
- * one REPEATABLE READ snapshot.
+ * one REPEATABLE READ snapshot. The dossiers open at the end (a few percent
+ * of a closed period's) cost one index probe each into dossier_history
+ * (migration 0008), so a closed period's report never changes.
  */
 #include "mc_store_report.h"
 
@@ -29,6 +31,12 @@
  *   5 late, re-appointed, and late again,
  *   6 withdrawn in the period, 7 refused in the period,
  *   8 open at the end and in time (or its clock stopped), 9 open at the end and overdue.
+ * A dossier open at the period's end is classed by its columns as they were
+ * at the end: its first dossier_history row from the end on (the values a
+ * later change replaced), or the row itself when nothing changed since (a
+ * dossier closed before the end cannot change any more; the probe is not
+ * even made for it). Changes after the end (a withdrawal, a supplement, a
+ * second apology, a result) therefore cannot move a closed period's figures.
  * Then one hash aggregation counts (procedure, channel, fresh, class),
  * (month of receipt, channel) and (month of result, class): a count per
  * group rather than a dozen FILTERed aggregates per row, which is what
@@ -38,13 +46,13 @@
  */
 static const mc_stmt_t stmt_report_main = {"report_main", false, 6,
     "WITH r AS ("
-    "  SELECT procedure_code, channel, state, received_at, closed_at, result_at, due_at,"
+    "  SELECT id, procedure_code, channel, state, received_at, closed_at, result_at, due_at,"
     "         counted_from, late_notified_due, paused_at FROM dossier"
     "   WHERE received_at >= to_timestamp($1::bigint) AND received_at < to_timestamp($2::bigint)"
     "     AND ($3::text = '' OR ward_code = $3::text)"
     "     AND ($4::text = '' OR procedure_code = $4::text)"
     "  UNION ALL"
-    "  SELECT procedure_code, channel, state, received_at, closed_at, result_at, due_at,"
+    "  SELECT id, procedure_code, channel, state, received_at, closed_at, result_at, due_at,"
     "         counted_from, late_notified_due, paused_at FROM dossier"
     "   WHERE tstzrange(received_at, closed_at, '[]') @> to_timestamp($1::bigint)"
     /* "<>", not "<": the containment already implies "<="; a "<" would lure the
@@ -52,6 +60,20 @@ static const mc_stmt_t stmt_report_main = {"report_main", false, 6,
     "     AND received_at <> to_timestamp($1::bigint)"
     "     AND ($3::text = '' OR ward_code = $3::text)"
     "     AND ($4::text = '' OR procedure_code = $4::text)),"
+    " a AS ("
+    "  SELECT r.procedure_code, r.channel, r.received_at, r.closed_at, r.result_at,"
+    "         CASE WHEN h.id IS NULL THEN r.state ELSE h.state END AS state,"
+    "         CASE WHEN h.id IS NULL THEN r.counted_from ELSE h.counted_from END AS counted_from,"
+    "         CASE WHEN h.id IS NULL THEN r.due_at ELSE h.due_at END AS due_at,"
+    "         CASE WHEN h.id IS NULL THEN r.late_notified_due ELSE h.late_notified_due END"
+    "           AS late_notified_due,"
+    "         CASE WHEN h.id IS NULL THEN r.paused_at ELSE h.paused_at END AS paused_at"
+    "    FROM r LEFT JOIN LATERAL ("
+    "         SELECT id, state, counted_from, due_at, late_notified_due, paused_at"
+    "           FROM dossier_history"
+    "          WHERE (r.closed_at IS NULL OR r.closed_at >= to_timestamp($2::bigint))"
+    "            AND dossier_id = r.id AND until >= to_timestamp($2::bigint)"
+    "          ORDER BY until, id LIMIT 1) h ON true),"
     " c AS ("
     "  SELECT procedure_code, channel, state, received_at, due_at, late_notified_due,"
     "         paused_at, closed_at, coalesce(result_at, closed_at) AS done_at,"
@@ -59,7 +81,7 @@ static const mc_stmt_t stmt_report_main = {"report_main", false, 6,
     "         closed_at >= to_timestamp($1::bigint) AND closed_at < to_timestamp($2::bigint) AS closed_in,"
     "         coalesce(late_notified_due >= counted_from, false) AS apologised,"
     "         coalesce(due_at > late_notified_due, false) AS new_appointment"
-    "    FROM r),"
+    "    FROM a),"
     " k AS ("
     "  SELECT procedure_code, channel, fresh,"
     "         CASE WHEN closed_in AND state IN (5, 6) THEN"
@@ -135,12 +157,6 @@ static const mc_stmt_t stmt_overdue = {"report_overdue", false, 3,
     " WHERE d.state IN (1, 2, 3) AND d.due_at < to_timestamp($2::bigint)"
     "   AND ($1::text = '' OR d.ward_code = $1::text)"
     " ORDER BY d.due_at, d.id LIMIT $3::integer + 1"};
-
-/* mc_report_rate - a percentage that never divides by zero */
-double mc_report_rate(long part, long whole)
-{
-    return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
-}
 
 /* cell_long - a count cell (NULL reads 0) */
 static long cell_long(const PGresult *res, int row, int col)

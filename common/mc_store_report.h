@@ -14,15 +14,22 @@
  *   * The rules (what "early", "late", "carried over" mean, how a
  *     re-appointed dossier is judged) are in docs/reports.md; the SQL in
  *     mc_store_report.c implements exactly those and nothing else.
- *   * Every counter is exact; rates are left to the caller (mc_report_rate).
+ *   * Every counter is exact; rates are left to the caller, which rounds
+ *     them with mc_report_rate_units / mc_report_rate_text (half away from
+ *     zero, exactly).
+ *   * A dossier open at the period's end is judged by what held at the end
+ *     (dossier_history, migration 0008), so the figures of a period that
+ *     has ended never change, whenever the report is run.
  *   * Never logs parameters.
  */
 #ifndef MC_STORE_REPORT_H
 #define MC_STORE_REPORT_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mc_calendar.h"
 #include "mc_err.h"
@@ -110,8 +117,58 @@ mc_store_rc_t mc_store_report(mc_store_t *store, const mc_report_query_t *q, mc_
 /* mc_report_destroy - free a report and NULL the caller's pointer */
 void mc_report_destroy(mc_report_t **report);
 
-/* mc_report_rate - part / whole as a percentage, 0 when whole is 0 */
-double mc_report_rate(long part, long whole);
+/*
+ * Rates (docs/reports.md, "Rates"): part / whole as a percentage, rounded to
+ * the decimals shown HALF AWAY FROM ZERO, computed exactly in integers from
+ * the two counts: 84 / 128 = 65.625 % is 65.63 with two decimals and 65.6
+ * with one (each precision from the exact fraction, never a rounded
+ * rounding). printf("%.2f") would round the binary double to even (65.62).
+ * Inline here so the chart renderer shares the rule without linking the
+ * store.
+ */
+#define MC_REPORT_RATE_MAX_DECIMALS 4
+
+/* mc_report_rate_units - the rate in units of 10^-decimals; false when whole <= 0 (no rate) */
+static inline bool mc_report_rate_units(long part, long whole, int decimals, long long *units)
+{
+    if (whole <= 0 || decimals < 0 || decimals > MC_REPORT_RATE_MAX_DECIMALS)
+        return false;
+    long long scale = 100;
+    for (int i = 0; i < decimals; i++)
+        scale *= 10;
+    long long mag = part < 0 ? -(long long)part : (long long)part;
+    if (mag > LLONG_MAX / scale)
+        return false; /* cannot happen for counts of dossiers; keeps the product exact */
+    long long num = mag * scale;
+    long long q = num / whole, rem = num % whole;
+    if (rem >= whole - rem) /* 2 * rem >= whole without overflow: a tie goes away from zero */
+        q++;
+    *units = part < 0 ? -q : q;
+    return true;
+}
+
+/*
+ * mc_report_rate_text - the rate with `decimals` decimals and decimal mark
+ * `mark` ('.' for JSON and CSV, ',' for Vietnamese text): "65.63", "65,6";
+ * NULL (buf untouched) when there is nothing to divide by.
+ */
+static inline const char *mc_report_rate_text(long part, long whole, int decimals, char mark,
+                                              char *buf, size_t size)
+{
+    long long units;
+    if (!mc_report_rate_units(part, whole, decimals, &units) || size == 0)
+        return NULL;
+    long long scale = 1;
+    for (int i = 0; i < decimals; i++)
+        scale *= 10;
+    long long mag = units < 0 ? -units : units;
+    if (decimals == 0)
+        snprintf(buf, size, "%s%lld", units < 0 ? "-" : "", mag);
+    else
+        snprintf(buf, size, "%s%lld%c%0*lld", units < 0 ? "-" : "", mag / scale, mark, decimals,
+                 mag % scale);
+    return buf;
+}
 
 /* --- the overdue / due-soon list ------------------------------------------ */
 

@@ -53,14 +53,11 @@ const char *cli_report_number(long value, char *buf, size_t size)
 /* cli_report_percent - 87.5 as "87,5%"; "–" when there is nothing to divide by */
 const char *cli_report_percent(long part, long whole, char *buf, size_t size)
 {
-    if (whole <= 0) {
+    char digits[32];
+    if (!mc_report_rate_text(part, whole, 1, ',', digits, sizeof digits))
         snprintf(buf, size, "–");
-        return buf;
-    }
-    snprintf(buf, size, "%.1f%%", mc_report_rate(part, whole));
-    char *dot = strchr(buf, '.');
-    if (dot)
-        *dot = ',';
+    else
+        snprintf(buf, size, "%s%%", digits);
     return buf;
 }
 
@@ -230,13 +227,12 @@ static void print_table(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
     }
 }
 
-/* json_rate - a percentage with two decimals, or null when nothing to divide by */
+/* json_rate - a percentage with two decimals (half away from zero), or null when nothing to divide by */
 static void json_rate(FILE *out, const char *key, long part, long whole)
 {
-    if (whole <= 0)
-        fprintf(out, ",\"%s\":null", key);
-    else
-        fprintf(out, ",\"%s\":%.2f", key, mc_report_rate(part, whole));
+    char digits[32];
+    fprintf(out, ",\"%s\":%s", key,
+            mc_report_rate_text(part, whole, 2, '.', digits, sizeof digits) ? digits : "null");
 }
 
 /* json_counts - the stable counter object (keys documented in docs/reports.md) */
@@ -331,13 +327,11 @@ static void csv_field(FILE *out, const char *text)
     fputc('"', out);
 }
 
-/* csv_rate - a percentage field, empty when there is nothing to divide by */
+/* csv_rate - a percentage field (two decimals, half away from zero), empty when nothing to divide by */
 static void csv_rate(FILE *out, long part, long whole)
 {
-    if (whole > 0)
-        fprintf(out, ",%.2f", mc_report_rate(part, whole));
-    else
-        fputc(',', out);
+    char digits[32];
+    fprintf(out, ",%s", mc_report_rate_text(part, whole, 2, '.', digits, sizeof digits) ? digits : "");
 }
 
 /* csv_row - one line of counters */

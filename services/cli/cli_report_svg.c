@@ -30,8 +30,9 @@
  *     bars are written only when they fit at 8 px or more.
  *   * Styling is presentation attributes only (no CSS, no scripts, no
  *     external references): slide programs import those faithfully.
- *   * The on-time rate is computed here (percent_of), not with
- *     mc_report_rate, so the renderer depends on nothing but the struct.
+ *   * The on-time rate is rounded by mc_report_rate_text (inline in
+ *     mc_store_report.h: half away from zero, exactly), so the renderer
+ *     depends on nothing but the struct and that header.
  *
  * Colours (fixed, so every report looks alike and tests can find them):
  *   Trực tiếp   #4e79a7 blue        Đúng hạn (gồm trước hạn)  #2e7d32 green
@@ -146,25 +147,15 @@ static num_t tick_text(double value)
     return group_digits(digits, false);
 }
 
-/* percent_of - part / whole as a percentage, 0 when whole is 0 (this file's own mc_report_rate) */
-static double percent_of(long part, long whole)
-{
-    if (whole <= 0 || part <= 0)
-        return 0.0;
-    double pct = 100.0 * (double)part / (double)whole;
-    return isfinite(pct) ? pct : 0.0;
-}
-
-/* percent_text - a percentage with one decimal and a decimal comma: 87,5% */
-static num_t percent_text(double pct)
+/* percent_text - the on-time rate with one decimal and a decimal comma (87,5%), rounded
+ * half away from zero like every rate of the report; 0,0% when there is nothing to divide by */
+static num_t percent_text(long part, long whole)
 {
     num_t n;
-    if (!isfinite(pct) || pct < 0)
-        pct = 0.0;
-    if (pct > 1e9) /* only for inconsistent counts (part > whole); keeps the long in range */
-        pct = 1e9;
-    long tenths = (long)(pct * 10.0 + 0.5);
-    snprintf(n.s, sizeof n.s, "%ld,%ld%%", tenths / 10, tenths % 10);
+    char digits[32];
+    if (!mc_report_rate_text(part, whole, 1, ',', digits, sizeof digits))
+        snprintf(digits, sizeof digits, "0,0");
+    snprintf(n.s, sizeof n.s, "%s%%", digits);
     return n;
 }
 
@@ -636,7 +627,7 @@ static void draw_results(FILE *out, const mc_report_t *report)
              count_text(t->resolved_total).s, count_text(in_time).s,
              count_text(t->resolved_late).s);
     snprintf(rate, sizeof rate, "Tỷ lệ đúng hạn: %s",
-             percent_text(percent_of(in_time, t->resolved_total)).s);
+             percent_text(in_time, t->resolved_total).s);
     snprintf(line, sizeof line, "%s%s", facts, rate);
     double size = fitted_size(line, PLOT_RIGHT - MARGIN, 13, 8, false);
     fprintf(out, "<text x=\"%s\" y=\"%s\" font-size=\"%s\" fill=\"%s\">",

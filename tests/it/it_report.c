@@ -19,11 +19,13 @@
  * daemon); the live test checks that what intake and its follow-ups write
  * is what the report reads.
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "mc_calendar.h"
@@ -936,6 +938,212 @@ MC_TEST(live_dossiers_through_intake_are_counted)
     CHECK_INT(json_long(doc, "total.resolved.total"), 0);
 }
 
+/* --- rates: half away from zero ----------------------------------------- */
+
+MC_TEST(rates_round_half_away_from_zero)
+{
+    /* ward 00220 in 2025-Q1: 128 new dossiers, 8 online (6.25 %), 84 of them early
+     * (65.625 %): the two ties printf would round to even */
+    REQUIRE(exec_ok("INSERT INTO dossier (code, ward_code, unit_id, receipt_day, seq, procedure_code,"
+                    " channel, state, received_at, counted_from, due_at, submission_id, payload,"
+                    " result_at)"
+                    " SELECT '" OTHER_UNIT "-250110-' || (80000 + g), '" OTHER_WARD "', '" OTHER_UNIT "',"
+                    " '2025-01-10', 80000 + g, '1.001193', CASE WHEN g <= 8 THEN 2 ELSE 1 END, 5,"
+                    " t, t, t + interval '7 days', 'round-' || g,"
+                    " (SELECT payload FROM dossier LIMIT 1),"
+                    " t + CASE WHEN g <= 84 THEN interval '1 day' ELSE interval '9 days' END"
+                    " FROM generate_series(1, 128) g, (SELECT timestamptz '2025-01-10 09:00+07' AS t) x") == 0);
+    REQUIRE(harness_motcua(&H, "report --quarter 2025-Q1 --ward " OTHER_WARD " --format json") == 0);
+    const char *doc = slurp();
+    REQUIRE(doc);
+    CHECK_INT(json_long(doc, "total.resolved.total"), 128);
+    CHECK(strstr(doc, "\"online_share\":6.25}") != NULL);
+    CHECK(strstr(doc, "\"on_time_rate\":65.63}") != NULL);
+    CHECK(strstr(doc, "\"satisfied_share\":null") != NULL);
+    REQUIRE(harness_motcua(&H, "report --quarter 2025-Q1 --ward " OTHER_WARD " --format csv") == 0);
+    doc = slurp();
+    REQUIRE(doc);
+    CHECK(strstr(doc, ",6.25,") != NULL);
+    CHECK(strstr(doc, ",65.63,") != NULL);
+    REQUIRE(harness_motcua(&H, "report --quarter 2025-Q1 --ward " OTHER_WARD) == 0);
+    doc = slurp();
+    REQUIRE(doc);
+    CHECK(strstr(doc, "6,3%") != NULL);  /* one decimal, from the exact 6.25, not from 6.25 rounded */
+    CHECK(strstr(doc, "65,6%") != NULL);
+}
+
+/* --- a closed period never changes -------------------------------------- */
+
+static char AGENCY_CODES[32][64]; /* from agencies.yaml (harness_pipeline_setup) */
+
+/* start_agency - motcua-agency CODE answering with outcomes; its pid, or -1 (log agency-CODE.log) */
+static pid_t start_agency(const char *code, const char *outcomes)
+{
+    char key[500], server[500], log[128];
+    snprintf(key, sizeof key, "%s/keys/%s.key", H.dir, code);
+    snprintf(server, sizeof server, "%s/keys/lienthong.pub", H.dir);
+    snprintf(log, sizeof log, "agency-%s.log", code);
+    const char *args[] = {"-c", H.config, "--agency", code, "--key", key, "--server-key", server,
+                          "--delay-ms", "2", "--outcomes", outcomes, NULL};
+    pid_t pid = harness_spawn(&H, "motcua-agency", log, args);
+    /* connected: the agency logs it once the hub accepted its session */
+    int64_t deadline = harness_now_ms() + 10000;
+    while (pid > 0 && harness_now_ms() < deadline) {
+        if (harness_run("grep -q 'event=connected' %s/%s 2>/dev/null", H.dir, log) == 0)
+            return pid;
+        usleep(50000);
+    }
+    if (pid > 0)
+        harness_stop_daemon(pid, SIGTERM);
+    return -1;
+}
+
+/* report_json - the JSON report of args without its generated_at (the one field that says
+ * when it was run) into a malloc'd string; NULL on failure */
+static char *report_json(const char *args)
+{
+    if (harness_motcua(&H, args) != 0)
+        return NULL;
+    const char *doc = slurp();
+    const char *g = doc ? strstr(doc, ",\"generated_at\":\"") : NULL;
+    const char *after = g ? strchr(g + 17, '"') : NULL;
+    if (!after)
+        return NULL;
+    size_t head = (size_t)(g - doc);
+    char *out = malloc(strlen(doc) + 1);
+    if (out) {
+        memcpy(out, doc, head);
+        strcpy(out + head, after + 1);
+    }
+    return out;
+}
+
+/* text_of - one text value of a query with one parameter, into buf ("" on error) */
+static const char *text_of(const char *sql, const char *param, char *buf, size_t size)
+{
+    const char *p[1] = {param};
+    PGresult *res = PQexecParams(harness_db(&H), sql, 1, NULL, p, NULL, NULL, 0);
+    snprintf(buf, size, "%s", PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+                                  ? PQgetvalue(res, 0, 0) : "");
+    PQclear(res);
+    return buf;
+}
+
+#define HIST_W UNIT "-250902-90001" /* waiting for documents at the end; withdrawn later */
+#define HIST_R UNIT "-250804-90002" /* re-appointed before the end; misses the new date later */
+#define HIST_S UNIT "-250903-90003" /* overdue at the end; asked for documents and supplemented later */
+#define HIST_X UNIT "-250908-90004" /* overdue at the end; result later, then rated */
+#define HIST_Y UNIT "-250929-90005" /* in time at the end; refused later */
+
+MC_TEST(closed_quarter_never_changes)
+{
+    /* Q3 as it stood at its end (set up directly: the store cannot be sent back in time) */
+    REQUIRE(exec_ok(
+        "INSERT INTO dossier (code, ward_code, unit_id, receipt_day, seq, procedure_code, channel,"
+        " state, received_at, counted_from, due_at, late_notified_due, paused_at, submission_id,"
+        " payload)"
+        " SELECT v.code, '" WARD "', '" UNIT "', v.r::date, v.seq, '1.001193', 2, v.state, v.r, v.r,"
+        " v.due, v.late, v.paused, 'hist-' || v.seq, (SELECT payload FROM dossier LIMIT 1) FROM (VALUES"
+        " ('" HIST_W "', 90001, 4, timestamptz '2025-09-02 10:00+07', timestamptz '2025-09-09 17:00+07',"
+        "   NULL::timestamptz, timestamptz '2025-09-05 09:00+07'),"
+        " ('" HIST_R "', 90002, 3, '2025-08-04 10:00+07', '2025-10-08 17:00+07', '2025-08-13 17:00+07', NULL),"
+        " ('" HIST_S "', 90003, 3, '2025-09-03 10:00+07', '2025-09-12 17:00+07', NULL, NULL),"
+        " ('" HIST_X "', 90004, 3, '2025-09-08 10:00+07', '2025-09-17 17:00+07', NULL, NULL),"
+        " ('" HIST_Y "', 90005, 3, '2025-09-29 10:00+07', '2025-10-08 17:00+07', NULL, NULL))"
+        " AS v (code, seq, state, r, due, late, paused)") == 0);
+    const char *ward_q3 = "report --quarter 2025-Q3 --ward " WARD " --format json";
+    const char *all_q3 = "report --quarter 2025-Q3 --format json";
+    char *ward_before = report_json(ward_q3), *all_before = report_json(all_q3);
+    REQUIRE(ward_before && all_before);
+    /* W and Y in time, R (apologised before the end), S and X overdue */
+    CHECK_INT(json_long(ward_before, "total.open.in_time"), EXP.open_in_time + 2);
+    CHECK_INT(json_long(ward_before, "total.open.overdue"), EXP.open_overdue + 3);
+
+    /* after the end, through the real daemons: the router apologises for every open dossier
+     * past its date (R a second time), agencies answer through lienthong, the applicant
+     * withdraws, supplements and rates through intake */
+    int n_codes = 0;
+    REQUIRE(harness_pipeline_setup(&H, 200, 64, AGENCY_CODES, 32, &n_codes) == 0);
+    pid_t hub = harness_start_daemon(&H, "lienthong", NULL, "lienthong.log");
+    REQUIRE(hub > 0);
+    pid_t thue = start_agency("THUE", "approved=100");
+    pid_t bhxh = start_agency("BHXH", "rejected=100");
+    pid_t vpdk = start_agency("VPDK_DAT_DAI", "needs_documents=100");
+    CHECK(thue > 0 && bhxh > 0 && vpdk > 0);
+    REQUIRE(exec_ok("INSERT INTO agency_case (case_id, dossier_id, step, steps_total, agency, state,"
+                    " time_limit, due_at) SELECT d.code || '/1', d.id, 1, 1, v.agency, 1, 5, d.due_at"
+                    " FROM (VALUES ('" HIST_X "', 'THUE'), ('" HIST_Y "', 'BHXH'),"
+                    " ('" HIST_S "', 'VPDK_DAT_DAI')) AS v (code, agency) JOIN dossier d USING (code)") == 0);
+    pid_t router = harness_start_daemon(&H, "router", NULL, "router.log");
+    REQUIRE(router > 0);
+    CHECK_INT(harness_motcua(&H, "withdraw " HIST_W " --id hist-withdraw-0001 --reason 'Không còn nhu cầu'"), 0);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", HIST_X, 5, 20000), 5);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", HIST_Y, 8, 20000), 8);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", HIST_S, 4, 20000), 4);
+    char path[400], args[600], token[64];
+    snprintf(path, sizeof path, "%s/hist-supplement.yaml", H.dir);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f);
+    fprintf(f, "submission_id: \"hist-supplement-0001\"\ndossier_code: \"" HIST_S "\"\n"
+               "documents:\n  - {type: GIAY_TO_BO_SUNG, name: \"Giấy tờ bổ sung\","
+               " media_type: application/pdf, size: 2048, sha256: \"%064d\","
+               " uri: \"https://dvc.example.vn/files/bo-sung.pdf\", form: original, copies: 1}\n", 7);
+    fclose(f);
+    snprintf(args, sizeof args, "supplement %s", path);
+    CHECK_INT(harness_motcua(&H, args), 0);
+    /* sent again after the supplement, and asked again: it waits once more */
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON"
+                                 " d.id = e.dossier_id WHERE d.code = $1 AND e.kind ="
+                                 " 'supplement_requested'", HIST_S, 2, 20000), 2);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", HIST_S, 4, 20000), 4);
+    text_of("SELECT rating_token::text FROM dossier WHERE code = $1", HIST_X, token, sizeof token);
+    snprintf(args, sizeof args, "rate " HIST_X " --token %s --level very_satisfied --id hist-rate-0001", token);
+    CHECK_INT(harness_motcua(&H, args), 0);
+    /* the router has nothing left to say: every open dossier past its date was told */
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE state IN (1, 2, 3)"
+                                 " AND due_at < now() AND late_notified_due IS DISTINCT FROM due_at",
+                                 NULL, 0, 30000), 0);
+
+    /* the changes happened, and are the ones that used to move the figures: one row each */
+    static const struct { const char *code, *sql; } changed[] = {
+        {HIST_W, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 7"},
+        {HIST_R, "SELECT count(*) FROM dossier WHERE code = $1 AND late_notified_due = due_at"
+                 " AND due_at >= '2025-10-01 00:00+07'"},
+        {HIST_S, "SELECT count(*) FROM dossier WHERE code = $1 AND counted_from > '2025-10-01 00:00+07'"
+                 " AND due_at > now()"},
+        {HIST_X, "SELECT count(*) FROM rating g JOIN dossier d ON d.id = g.dossier_id WHERE d.code = $1"},
+    };
+    for (size_t k = 0; k < sizeof changed / sizeof changed[0]; k++)
+        CHECK_INT(harness_count(&H, changed[k].sql, changed[k].code), 1);
+    CHECK(harness_count(&H, "SELECT count(*) FROM dossier WHERE ward_code = $1 AND state = 3"
+                        " AND late_notified_due IS NOT NULL AND received_at < '2025-10-01 00:00+07'",
+                        WARD) >= 350); /* re-appointed after the end: the quarter's open ones */
+    CHECK(harness_count(&H, "SELECT count(*) FROM dossier_history", NULL) > 350);
+
+    /* the quarter's report, byte for byte */
+    char *ward_after = report_json(ward_q3), *all_after = report_json(all_q3);
+    REQUIRE(ward_after && all_after);
+    CHECK_STR(ward_after, ward_before);
+    CHECK_STR(all_after, all_before);
+    if (strcmp(ward_after, ward_before) != 0) {
+        dump("closed-before.json", ward_before);
+        dump("closed-after.json", ward_after);
+    }
+    free(ward_before);
+    free(ward_after);
+    free(all_before);
+    free(all_after);
+
+    CHECK_INT(harness_stop_daemon(router, SIGTERM), 0);
+    if (thue > 0)
+        CHECK_INT(harness_stop_daemon(thue, SIGTERM), 0);
+    if (bhxh > 0)
+        CHECK_INT(harness_stop_daemon(bhxh, SIGTERM), 0);
+    if (vpdk > 0)
+        CHECK_INT(harness_stop_daemon(vpdk, SIGTERM), 0);
+    CHECK_INT(harness_stop_daemon(hub, SIGTERM), 0);
+}
+
 int main(void)
 {
     if (harness_setup(&H, "it_report", 2) != 0)
@@ -972,6 +1180,8 @@ int main(void)
         mc_test_run(bad_arguments_are_refused_cleanly);
         mc_test_run(overdue_list_masks_and_locates);
         mc_test_run(live_dossiers_through_intake_are_counted);
+        mc_test_run(rates_round_half_away_from_zero);
+        mc_test_run(closed_quarter_never_changes);
     }
     mc_cfg_destroy(&CFG);
     harness_teardown(&H);
