@@ -375,6 +375,14 @@ static int store_failed(notify_t *n, mc_err_t *err)
     return -1;
 }
 
+/* store_ok - the store answered: end an outage */
+static void store_ok(notify_t *n)
+{
+    if (n->store_down)
+        mc_log(MC_LOG_NOTICE, "store_available", "what=reconnected");
+    n->store_down = false;
+}
+
 /* work_once - record what is in hand, then claim, send, record one notice.
  * Returns the number of notifications handled, 0 when none was due, -1 on
  * a store failure */
@@ -382,8 +390,11 @@ static int work_once(notify_t *n)
 {
     mc_err_t err;
     mc_err_clear(&err);
-    if (n->job.active && record(n, &err) != MC_STORE_OK)
-        return store_failed(n, &err);
+    if (n->job.active) {
+        if (record(n, &err) != MC_STORE_OK)
+            return store_failed(n, &err);
+        store_ok(n);
+    }
     /* the lease is counted from before the claim: notify's deadline falls
      * before the store's, whatever the claim transaction takes */
     int64_t deadline = now_ms() + (int64_t)n->cfg->notify.send_lease_ms * 3 / 4;
@@ -393,9 +404,7 @@ static int work_once(notify_t *n)
     int handled = claim(n, &letter, &started, &err);
     if (handled < 0)
         return store_failed(n, &err);
-    if (n->store_down)
-        mc_log(MC_LOG_NOTICE, "store_available", "what=reconnected");
-    n->store_down = false;
+    store_ok(n);
     if (!started)
         return handled;
     send_all(n, &n->job, &letter, deadline);
