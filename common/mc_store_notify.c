@@ -50,7 +50,8 @@ static const mc_stmt_t stmt_claim = {"notify_claim", false, 1,
      "  coalesce(n.data->>'new_due', ''),"
      "  " DONE_CHANNELS ","
      "  coalesce((SELECT string_agg(DISTINCT a.channel, ',') FROM notification_attempt a"
-     "             WHERE a.notification_id = n.id AND a.ok IS NULL /* in progress or lost */), ''),"
+     "             WHERE a.notification_id = n.id AND a.ok IS NULL AND a.finished_at IS NULL"
+     "             /* in progress: left by a claim whose lease ran out */), ''),"
      "  d.rating_token::text"
      " FROM c JOIN notification n ON n.id = c.id JOIN dossier d ON d.id = n.dossier_id"
      " ORDER BY n.next_attempt_at, n.id"};
@@ -230,8 +231,8 @@ mc_store_rc_t mc_store_notify_start(mc_store_t *store, mc_notice_t *notice,
     mc_store_rc_t rc = exec_update(store, &stmt_lost, p_id, err);
     if (rc != MC_STORE_OK)
         return rc;
-    if (notice->attempts >= policy->max_attempts) {
-        /* only a lost last attempt leaves a pending row at the limit: it counted */
+    if (notice->attempts >= policy->max_attempts && notice->unknown_channels[0]) {
+        /* the last allowed attempt was lost: it counted */
         *outcome = MC_NOTICE_FAILED;
         const char *p[3] = {id_text,
                             "the last attempt was lost (crash before its outcome was recorded)"

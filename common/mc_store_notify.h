@@ -16,8 +16,8 @@
  *      row "in progress" per channel the caller is about to try, and leases
  *      the notification: next_attempt_at = now() + lease_ms, so no other
  *      instance claims it while the caller sends. If the count was already
- *      at max_attempts (the last try was lost in a crash), it is failed for
- *      good instead and nothing is to be sent. mc_store_notify_end()
+ *      at max_attempts and that last try was lost in a crash, it is failed
+ *      for good instead and nothing is to be sent. mc_store_notify_end()
  *      commits (or rolls back: then nothing was started).
  *   2. The caller sends, with no transaction open, within the lease.
  *   3. Record (one short transaction of its own): mc_store_notify_record()
@@ -37,8 +37,12 @@
  *     progress; the notification is due again when the lease runs out, the
  *     next claim marks them lost and sends those channels again, under the
  *     same message ids (notify.h): at-least-once per channel, one resend
- *     per crash at most per claim. A channel with a committed success
- *     (done_channels) is never sent again.
+ *     per crash. A channel with a committed success (done_channels) is
+ *     never sent again. What that means per channel (notify.h): spool
+ *     exactly once as a file (<id>.txt, replaced); SMS at-least-once to the
+ *     gateway, exactly once delivered by a gateway that dedupes on the
+ *     reference "motcua-<id>"; e-mail at-least-once, every copy with the
+ *     Message-ID <motcua-<id>@domain>.
  *   * Never logs parameters (they hold personal data) nor the rating token.
  */
 #ifndef MC_STORE_NOTIFY_H
@@ -66,7 +70,7 @@ typedef struct mc_notice {
     char    *reason;             /* data.reason or ""; */
     char    *new_due;            /* data.new_due as text: epoch seconds, or a free string; "" if none */
     char     done_channels[64];  /* channels that succeeded before, "spool,sms" ("" if none) */
-    char     unknown_channels[64]; /* channels whose earlier attempt never got an outcome (lost), "" if none */
+    char     unknown_channels[64]; /* channels the last claim left in progress (now lost), "" if none */
     char     rating_token[40];   /* dossier.rating_token as UUID text, for the rating link (a secret: never log it) */
 } mc_notice_t;
 
@@ -122,7 +126,7 @@ typedef enum mc_notice_outcome {
  * channels about to be tried; their attempt_id and state (IN_PROGRESS) are
  * filled in, and notice->attempts becomes this attempt's number. *outcome
  * is SENDING, or FAILED when the notice had used up max_attempts already
- * (its last attempt was lost): then nothing is to be sent.
+ * and its last attempt was lost (unknown_channels): then nothing is sent.
  */
 mc_store_rc_t mc_store_notify_start(mc_store_t *store, mc_notice_t *notice,
                                     mc_notice_try_t *tries, size_t n_tries, int lease_ms,

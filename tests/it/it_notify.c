@@ -841,29 +841,42 @@ MC_TEST(store_stopped_during_a_slow_send_records_it_once)
     gw_stop(&g);
 }
 
+/* kill_mid_send - start notify (config, log), queue one notice, SIGKILL
+ * notify while the gateway holds its SMS; the notice's id, -1 on failure */
+static long kill_mid_send(gateway_t *g, const char *config, const char *log)
+{
+    gw_set_hold(g, true);
+    pid_t p = harness_start_daemon(&H, "notify", config, log);
+    char code[64];
+    if (p <= 0 || submit_one(code, sizeof code) != 0 || !gw_wait_holding(g, 15000)) {
+        if (p > 0)
+            harness_stop_daemon(p, SIGKILL);
+        return -1;
+    }
+    int killed = harness_stop_daemon(p, SIGKILL);
+    gw_set_hold(g, false);
+    long id = notice_id(code);
+    /* the store knows the send started and not how it ended */
+    CHECK_INT(killed, 128 + SIGKILL);
+    CHECK_INT(count_for(IN_PROGRESS, id), 2);
+    CHECK_INT(count_for(SENT_ID, id), 0);
+    return id;
+}
+
 MC_TEST(notify_killed_mid_send_resends_under_the_same_ref)
 {
     gateway_t g;
     REQUIRE(gw_start(&g, 0) == 0);
-    gw_set_hold(&g, true);
     char config[700];
     REQUIRE(sms_config(&g, "\n  send_lease_ms: 8000", config, sizeof config) == 0);
-    pid_t p = harness_start_daemon(&H, "notify", config, "notify-h.log");
-    REQUIRE(p > 0);
-    char code[64], ref[64], id_text[24];
-    REQUIRE(submit_one(code, sizeof code) == 0);
-    long id = notice_id(code);
+    long id = kill_mid_send(&g, config, "notify-h.log");
+    REQUIRE(id > 0);
+    char ref[64], id_text[24];
     snprintf(ref, sizeof ref, "motcua-%ld", id);
     snprintf(id_text, sizeof id_text, "%ld", id);
-    REQUIRE(gw_wait_holding(&g, 15000));
-    CHECK_INT(harness_stop_daemon(p, SIGKILL), 128 + SIGKILL);
-    gw_set_hold(&g, false);
-    /* the store knows the send started and not how it ended */
-    CHECK_INT(count_for(IN_PROGRESS, id), 2);
-    CHECK_INT(count_for(SENT_ID, id), 0);
 
     /* a new instance takes it once the lease has run out and sends it again */
-    p = harness_start_daemon(&H, "notify", config, "notify-h.log");
+    pid_t p = harness_start_daemon(&H, "notify", config, "notify-h.log");
     REQUIRE(p > 0);
     CHECK_INT(harness_wait_count(&H, SENT_ID, id_text, 1, 30000), 1);
     CHECK_INT(harness_stop_daemon(p, SIGTERM), 0);
@@ -877,6 +890,33 @@ MC_TEST(notify_killed_mid_send_resends_under_the_same_ref)
     char *text = read_spool(id); /* one file, rewritten in place */
     CHECK(text != NULL);
     free(text);
+    gw_stop(&g);
+}
+
+MC_TEST(lost_last_attempt_counts_and_fails_for_good)
+{
+    gateway_t g;
+    REQUIRE(gw_start(&g, 0) == 0);
+    char config[700];
+    REQUIRE(sms_config(&g, "\n  send_lease_ms: 6000", config, sizeof config) == 0);
+    REQUIRE(harness_run("sed -i 's/max_attempts: 10/max_attempts: 1/' %s", config) == 0);
+    long id = kill_mid_send(&g, config, "notify-j.log");
+    REQUIRE(id > 0);
+    char id_text[24];
+    snprintf(id_text, sizeof id_text, "%ld", id);
+    pid_t p = harness_start_daemon(&H, "notify", config, "notify-j.log");
+    REQUIRE(p > 0);
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification WHERE id = $1::bigint AND state = 2",
+                                 id_text, 1, 30000), 1);
+    CHECK_INT(harness_stop_daemon(p, SIGTERM), 0);
+    /* the one allowed attempt was the lost one: not sent again */
+    int requests = 0, ok = 0;
+    gw_counts(&g, &requests, &ok);
+    CHECK_INT(requests, 1);
+    CHECK_INT(count_for(LOST, id), 2);
+    CHECK_INT(count_for(ATTEMPTS_OF, id), 1);
+    CHECK_INT(count_for("SELECT count(*) FROM notification WHERE id = $1::bigint"
+                        " AND last_error LIKE 'the last attempt was lost%'", id), 1);
     gw_stop(&g);
 }
 
@@ -928,6 +968,7 @@ int main(void)
     mc_test_run(email_goes_out_as_mime_utf8);
     mc_test_run(store_stopped_during_a_slow_send_records_it_once);
     mc_test_run(notify_killed_mid_send_resends_under_the_same_ref);
+    mc_test_run(lost_last_attempt_counts_and_fails_for_good);
     mc_test_run(store_down_at_start_is_waited_for);
     mc_test_run(no_personal_data_in_notify_logs);
     mc_test_run(bad_placeholder_is_a_config_error);
