@@ -233,10 +233,12 @@ static void gw_counts(gateway_t *g, int *requests, int *ok)
     pthread_mutex_unlock(&g->lock);
 }
 
-/* sms_config - a copy of the test config with the gateway, a token file
- * and extra (more notify keys, "" for none) */
-static int sms_config(gateway_t *g, const char *extra, char *path, size_t size)
+/* gw_setup - start a gateway (gw_start) and write path: a copy of the test
+ * config with the gateway, a token file and extra (more notify keys, "" for none) */
+static int gw_setup(gateway_t *g, int fail_first, const char *extra, char *path, size_t size)
 {
+    if (gw_start(g, fail_first) != 0)
+        return -1;
     char token[600], to[1600];
     snprintf(token, sizeof token, "%s/sms.token", H.dir);
     FILE *f = fopen(token, "w");
@@ -518,9 +520,8 @@ MC_TEST(each_dossier_gets_one_received_file_across_restart)
 MC_TEST(two_instances_never_send_one_message_twice)
 {
     gateway_t g;
-    REQUIRE(gw_start(&g, 0) == 0);
     char config[700];
-    REQUIRE(sms_config(&g, "", config, sizeof config) == 0);
+    REQUIRE(gw_setup(&g, 0, "", config, sizeof config) == 0);
     long before = harness_count(&H, SENT_ALL, NULL);
     /* queue first, so both instances start with the same backlog */
     char code[64];
@@ -552,9 +553,8 @@ MC_TEST(two_instances_never_send_one_message_twice)
 MC_TEST(failing_gateway_is_retried_with_backoff_and_sms_goes_once)
 {
     gateway_t g;
-    REQUIRE(gw_start(&g, 2) == 0);
     char config[700];
-    REQUIRE(sms_config(&g, "", config, sizeof config) == 0);
+    REQUIRE(gw_setup(&g, 2, "", config, sizeof config) == 0);
     pid_t d = harness_start_daemon(&H, "notify", config, "notify-d.log");
     REQUIRE(d > 0);
     char code[64];
@@ -799,10 +799,9 @@ MC_TEST(store_stopped_during_a_slow_send_records_it_once)
     CHECK(PQresultStatus(res) == PGRES_COMMAND_OK);
     PQclear(res);
     gateway_t g;
-    REQUIRE(gw_start(&g, 0) == 0);
-    gw_set_hold(&g, true);
     char config[700];
-    REQUIRE(sms_config(&g, "\n  send_lease_ms: 20000", config, sizeof config) == 0);
+    REQUIRE(gw_setup(&g, 0, "\n  send_lease_ms: 20000", config, sizeof config) == 0);
+    gw_set_hold(&g, true);
     REQUIRE(harness_run("sed -i 's/user=postgres/user=motcua_notify/' %s", config) == 0);
     pid_t p = harness_start_daemon(&H, "notify", config, "notify-g.log");
     REQUIRE(p > 0);
@@ -866,9 +865,8 @@ static long kill_mid_send(gateway_t *g, const char *config, const char *log)
 MC_TEST(notify_killed_mid_send_resends_under_the_same_ref)
 {
     gateway_t g;
-    REQUIRE(gw_start(&g, 0) == 0);
     char config[700];
-    REQUIRE(sms_config(&g, "\n  send_lease_ms: 8000", config, sizeof config) == 0);
+    REQUIRE(gw_setup(&g, 0, "\n  send_lease_ms: 8000", config, sizeof config) == 0);
     long id = kill_mid_send(&g, config, "notify-h.log");
     REQUIRE(id > 0);
     char ref[64], id_text[24];
@@ -896,9 +894,8 @@ MC_TEST(notify_killed_mid_send_resends_under_the_same_ref)
 MC_TEST(lost_last_attempt_counts_and_fails_for_good)
 {
     gateway_t g;
-    REQUIRE(gw_start(&g, 0) == 0);
     char config[700];
-    REQUIRE(sms_config(&g, "\n  send_lease_ms: 6000", config, sizeof config) == 0);
+    REQUIRE(gw_setup(&g, 0, "\n  send_lease_ms: 6000", config, sizeof config) == 0);
     REQUIRE(harness_run("sed -i 's/max_attempts: 10/max_attempts: 1/' %s", config) == 0);
     long id = kill_mid_send(&g, config, "notify-j.log");
     REQUIRE(id > 0);
