@@ -94,9 +94,10 @@ int main(int argc, char **argv)
         log_start_error("subscribe", &err);
         goto out;
     }
-    mc_log(MC_LOG_NOTICE, "started", "sms=%s email=%s poll_ms=%d pid=%d",
+    mc_log(MC_LOG_NOTICE, "started", "sms=%s email=%s poll_ms=%d send_lease_ms=%d pid=%d",
            notify_sms_enabled(channels) ? "on" : "off",
-           notify_email_enabled(channels) ? "on" : "off", cfg->notify.poll_ms, (int)getpid());
+           notify_email_enabled(channels) ? "on" : "off", cfg->notify.poll_ms,
+           cfg->notify.send_lease_ms, (int)getpid());
     sd_notifyf(0, "READY=1\nSTATUS=sending notifications\nMAINPID=%d", (int)getpid());
     rc = notify_run(notify, stop_fd) == 0 ? 0 : 1;
     sd_notify(0, "STOPPING=1");

@@ -9,6 +9,11 @@
  * restarts and with two instances at once), a failing gateway is retried
  * with a doubling backoff and the applicant gets the SMS once, the rendered
  * Vietnamese carries the code and dates, and no personal data is logged.
+ * The faults of issue 8: PostgreSQL stopped while notify waits on a slow
+ * gateway, notify killed (SIGKILL) with a send in flight, PostgreSQL down
+ * when notify starts. The fake gateway can hold a request until the test
+ * lets it answer, and records each request's "ref" and Idempotency-Key, so
+ * the tests see what a deduplicating gateway would.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -43,11 +48,66 @@ typedef struct gateway {
     atomic_bool     stop;
     int             fail_first; /* answer 500 to this many requests */
     pthread_mutex_t lock;
+    pthread_cond_t  changed;          /* hold or holding changed */
+    bool            hold;             /* keep the next request unanswered until released */
+    bool            holding;          /* a request is being held now */
     int             requests;         /* requests seen */
     int             ok;               /* answered 200 */
     char            body[GW_MAX][1024]; /* request bodies */
     char            auth[GW_MAX][128];  /* Authorization headers */
+    char            idem[GW_MAX][64];   /* Idempotency-Key headers */
+    char            ref[GW_MAX][64];    /* the body's "ref" */
 } gateway_t;
+
+/* header_value - the value of header name (with its colon) in head[0..end), or "" */
+static void header_value(const char *head, const char *end, const char *name, char *out,
+                         size_t size)
+{
+    out[0] = '\0';
+    const char *a = strstr(head, name);
+    if (!a || a >= end)
+        return;
+    a += strlen(name);
+    while (*a == ' ')
+        a++;
+    size_t n = strcspn(a, "\r\n");
+    snprintf(out, size, "%.*s", (int)(n < size - 1 ? n : size - 1), a);
+}
+
+/* json_ref - the "ref" string of a request body (no escapes expected), or "" */
+static void json_ref(const char *body, char *out, size_t size)
+{
+    out[0] = '\0';
+    const char *r = strstr(body, "\"ref\":\"");
+    if (r)
+        snprintf(out, size, "%.*s", (int)strcspn(r + 7, "\""), r + 7);
+}
+
+/* gw_wait_a_little - with g->lock held: wait for a change, at most 50 ms */
+static void gw_wait_a_little(gateway_t *g)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 50 * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&g->changed, &g->lock, &ts);
+}
+
+/* gw_hold_here - with g->lock held: if holding is on, wait until released or stopped */
+static void gw_hold_here(gateway_t *g)
+{
+    if (!g->hold)
+        return;
+    g->holding = true;
+    pthread_cond_broadcast(&g->changed);
+    while (g->hold && !atomic_load(&g->stop)) {
+        gw_wait_a_little(g);
+    }
+    g->holding = false;
+}
 
 /* gw_serve_one - read one HTTP request, answer it, close */
 static void gw_serve_one(gateway_t *g, int c)
@@ -83,15 +143,11 @@ static void gw_serve_one(gateway_t *g, int c)
     bool fail = i < g->fail_first;
     if (i < GW_MAX) {
         snprintf(g->body[i], sizeof g->body[i], "%s", end + 4);
-        char *a = strstr(buf, "Authorization:");
-        if (a && a < end) {
-            a += 14;
-            while (*a == ' ')
-                a++;
-            size_t n = strcspn(a, "\r\n");
-            snprintf(g->auth[i], sizeof g->auth[i], "%.*s", (int)(n < 127 ? n : 127), a);
-        }
+        header_value(buf, end, "Authorization:", g->auth[i], sizeof g->auth[i]);
+        header_value(buf, end, "Idempotency-Key:", g->idem[i], sizeof g->idem[i]);
+        json_ref(g->body[i], g->ref[i], sizeof g->ref[i]);
     }
+    gw_hold_here(g);
     if (!fail)
         g->ok++;
     pthread_mutex_unlock(&g->lock);
@@ -123,6 +179,7 @@ static int gw_start(gateway_t *g, int fail_first)
 {
     memset(g, 0, sizeof *g);
     pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->changed, NULL);
     g->fail_first = fail_first;
     g->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET};
@@ -141,7 +198,30 @@ static void gw_stop(gateway_t *g)
     atomic_store(&g->stop, true);
     pthread_join(g->thread, NULL);
     close(g->fd);
+    pthread_cond_destroy(&g->changed);
     pthread_mutex_destroy(&g->lock);
+}
+
+/* gw_set_hold - hold every request from now on (true), or answer them and the held one (false) */
+static void gw_set_hold(gateway_t *g, bool hold)
+{
+    pthread_mutex_lock(&g->lock);
+    g->hold = hold;
+    pthread_cond_broadcast(&g->changed);
+    pthread_mutex_unlock(&g->lock);
+}
+
+/* gw_wait_holding - wait up to ms for a request to be held; true if one is */
+static bool gw_wait_holding(gateway_t *g, int ms)
+{
+    int64_t until = harness_now_ms() + ms;
+    pthread_mutex_lock(&g->lock);
+    while (!g->holding && harness_now_ms() < until) {
+        gw_wait_a_little(g);
+    }
+    bool holding = g->holding;
+    pthread_mutex_unlock(&g->lock);
+    return holding;
 }
 
 /* gw_counts - requests and 200s so far */
@@ -153,10 +233,13 @@ static void gw_counts(gateway_t *g, int *requests, int *ok)
     pthread_mutex_unlock(&g->lock);
 }
 
-/* sms_config - a copy of the test config with the gateway and a token file */
-static int sms_config(gateway_t *g, char *path, size_t size)
+/* gw_setup - start a gateway (gw_start) and write path: a copy of the test
+ * config with the gateway, a token file and extra (more notify keys, "" for none) */
+static int gw_setup(gateway_t *g, int fail_first, const char *extra, char *path, size_t size)
 {
-    char token[600], to[1400];
+    if (gw_start(g, fail_first) != 0)
+        return -1;
+    char token[600], to[1600];
     snprintf(token, sizeof token, "%s/sms.token", H.dir);
     FILE *f = fopen(token, "w");
     if (!f)
@@ -164,8 +247,8 @@ static int sms_config(gateway_t *g, char *path, size_t size)
     fputs("test-token-123\n", f);
     fclose(f);
     snprintf(path, size, "%s/motcua-sms-%d.yaml", H.dir, g->port);
-    snprintf(to, sizeof to, "sms_url: \"http://127.0.0.1:%d/sms\"\n  sms_token_file: \"%s\"",
-             g->port, token);
+    snprintf(to, sizeof to, "sms_url: \"http://127.0.0.1:%d/sms\"\n  sms_token_file: \"%s\"%s",
+             g->port, token, extra);
     return harness_config_copy(&H, path, "sms_url: \"\"", to);
 }
 
@@ -356,7 +439,45 @@ static char *read_spool(long id)
     return text;
 }
 
+/* notice_id - the id of a dossier's "received" notification; -1 if none */
+static long notice_id(const char *code)
+{
+    return harness_count(&H, "SELECT n.id FROM notification n JOIN dossier d ON d.id = n.dossier_id"
+                             " WHERE d.code = $1 AND n.kind = 'received'", code);
+}
+
+/* count_for - harness_count of sql with $1 = the notification id */
+static long count_for(const char *sql, long id)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%ld", id);
+    return harness_count(&H, sql, text);
+}
+
+/* wait_log - poll (bounded) until DIR/log has a line with text; 0 once it has */
+static int wait_log(const char *log, const char *text, int ms)
+{
+    int64_t until = harness_now_ms() + ms;
+    do {
+        if (harness_run("grep -q -F '%s' %s/%s", text, H.dir, log) == 0)
+            return 0;
+        usleep(50000);
+    } while (harness_now_ms() < until);
+    return -1;
+}
+
 static const char *const SENT_ALL = "SELECT count(*) FROM notification WHERE state = 1";
+static const char *const SENT_ID = "SELECT count(*) FROM notification WHERE id = $1::bigint AND state = 1";
+static const char *const ATTEMPTS_OF = "SELECT attempts FROM notification WHERE id = $1::bigint";
+/* attempt rows of notification $1 by channel and state (migration 0007) */
+static const char *const SMS_OK = "SELECT count(*) FROM notification_attempt"
+                                  " WHERE notification_id = $1::bigint AND channel = 'sms' AND ok";
+static const char *const SMS_ALL = "SELECT count(*) FROM notification_attempt"
+                                   " WHERE notification_id = $1::bigint AND channel = 'sms'";
+static const char *const IN_PROGRESS = "SELECT count(*) FROM notification_attempt"
+                                       " WHERE notification_id = $1::bigint AND ok IS NULL AND finished_at IS NULL";
+static const char *const LOST = "SELECT count(*) FROM notification_attempt"
+                                " WHERE notification_id = $1::bigint AND ok IS NULL AND finished_at IS NOT NULL";
 
 /* --- tests ---------------------------------------------------------------- */
 
@@ -384,8 +505,7 @@ MC_TEST(each_dossier_gets_one_received_file_across_restart)
                                 " AND channel = 'spool' AND attempts = 1 AND sent_at IS NOT NULL", NULL), 5);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification_attempt WHERE channel = 'spool' AND ok", NULL), 5);
     /* the file is named by the notification id and says what it is */
-    long id = harness_count(&H, "SELECT n.id FROM notification n JOIN dossier d ON d.id = n.dossier_id"
-                                " WHERE d.code = $1", code);
+    long id = notice_id(code);
     char *text = read_spool(id);
     REQUIRE(text);
     CHECK(strstr(text, "Kind: received\n"));
@@ -400,9 +520,8 @@ MC_TEST(each_dossier_gets_one_received_file_across_restart)
 MC_TEST(two_instances_never_send_one_message_twice)
 {
     gateway_t g;
-    REQUIRE(gw_start(&g, 0) == 0);
     char config[700];
-    REQUIRE(sms_config(&g, config, sizeof config) == 0);
+    REQUIRE(gw_setup(&g, 0, "", config, sizeof config) == 0);
     long before = harness_count(&H, SENT_ALL, NULL);
     /* queue first, so both instances start with the same backlog */
     char code[64];
@@ -413,7 +532,7 @@ MC_TEST(two_instances_never_send_one_message_twice)
     pid_t c = harness_start_daemon(&H, "notify", config, "notify-c.log");
     CHECK(b > 0 && c > 0);
     CHECK_INT(harness_wait_count(&H, SENT_ALL, NULL, before + N, 20000), before + N);
-    usleep(300000); /* a duplicate would show up by now */
+    /* once both have exited nothing more can be sent: the counts below are final */
     CHECK_INT(harness_stop_daemon(b, SIGTERM), 0);
     CHECK_INT(harness_stop_daemon(c, SIGTERM), 0);
     int requests = 0, ok = 0;
@@ -434,9 +553,8 @@ MC_TEST(two_instances_never_send_one_message_twice)
 MC_TEST(failing_gateway_is_retried_with_backoff_and_sms_goes_once)
 {
     gateway_t g;
-    REQUIRE(gw_start(&g, 2) == 0);
     char config[700];
-    REQUIRE(sms_config(&g, config, sizeof config) == 0);
+    REQUIRE(gw_setup(&g, 2, "", config, sizeof config) == 0);
     pid_t d = harness_start_daemon(&H, "notify", config, "notify-d.log");
     REQUIRE(d > 0);
     char code[64];
@@ -453,6 +571,13 @@ MC_TEST(failing_gateway_is_retried_with_backoff_and_sms_goes_once)
     CHECK(strstr(g.body[2], "\"to\":\"0912345678\""));
     CHECK(strstr(g.body[2], code));
     CHECK(strstr(g.body[2], "đã tiếp nhận hồ sơ"));
+    /* every try carries the same reference, in the body and as the header */
+    char ref[64];
+    snprintf(ref, sizeof ref, "motcua-%ld", notice_id(code));
+    for (int i = 0; i < 3; i++) {
+        CHECK_STR(g.ref[i], ref);
+        CHECK_STR(g.idem[i], ref);
+    }
     /* the record: two failed SMS tries, then one good; the spool only once */
     const char *per = "SELECT count(*) FROM notification_attempt a JOIN notification n ON n.id = a.notification_id"
                       " JOIN dossier d ON d.id = n.dossier_id WHERE d.code = $1";
@@ -605,6 +730,10 @@ MC_TEST(email_goes_out_as_mime_utf8)
     CHECK(strstr(s.data, "MIME-Version: 1.0\r\n"));
     CHECK(strstr(s.data, "Content-Type: text/plain; charset=UTF-8\r\n"));
     CHECK(strstr(s.data, "Content-Transfer-Encoding: base64\r\n"));
+    /* the stable id: the same on every resend, so a deduplicating MTA shows one */
+    char mid[128];
+    snprintf(mid, sizeof mid, "Message-ID: <motcua-%ld@kimlien.gov.vn>\r\n", notice_id(code));
+    CHECK(strstr(s.data, mid));
     /* the subject: encoded words, decoded and joined = the rendered text */
     char subject[512] = "";
     const char *p = strstr(s.data, "Subject: ");
@@ -650,6 +779,160 @@ MC_TEST(no_personal_data_in_notify_logs)
                                 " OR error LIKE '%@%'", NULL), 0);
 }
 
+/* sent_once_under - every request the gateway saw carried ref, in the body and as the header */
+static void sent_once_under(gateway_t *g, const char *ref, int requests)
+{
+    int seen = 0, ok = 0;
+    gw_counts(g, &seen, &ok);
+    CHECK_INT(seen, requests);
+    for (int i = 0; i < seen && i < GW_MAX; i++) {
+        CHECK_STR(g->ref[i], ref);
+        CHECK_STR(g->idem[i], ref);
+    }
+}
+
+MC_TEST(store_stopped_during_a_slow_send_records_it_once)
+{
+    /* notify logs in as its own role, so pg_stat_activity shows its sessions apart */
+    PGresult *res = PQexec(harness_db(&H), "DO $$ BEGIN CREATE ROLE motcua_notify LOGIN SUPERUSER;"
+                                           " EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+    CHECK(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+    gateway_t g;
+    char config[700];
+    REQUIRE(gw_setup(&g, 0, "\n  send_lease_ms: 20000", config, sizeof config) == 0);
+    gw_set_hold(&g, true);
+    REQUIRE(harness_run("sed -i 's/user=postgres/user=motcua_notify/' %s", config) == 0);
+    pid_t p = harness_start_daemon(&H, "notify", config, "notify-g.log");
+    REQUIRE(p > 0);
+    char code[64], ref[64];
+    REQUIRE(submit_one(code, sizeof code) == 0);
+    long id = notice_id(code);
+    snprintf(ref, sizeof ref, "motcua-%ld", id);
+    REQUIRE(gw_wait_holding(&g, 15000));
+
+    /* the gateway has the request and no answer yet: notify holds no
+     * transaction open (the claim committed; the record comes after) */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM pg_stat_activity WHERE usename = 'motcua_notify'"
+                                " AND state <> 'idle'", NULL), 0);
+    CHECK(harness_count(&H, "SELECT count(*) FROM pg_stat_activity WHERE usename = 'motcua_notify'"
+                            " AND state = 'idle'", NULL) >= 1);
+    CHECK_INT(count_for(IN_PROGRESS, id), 2); /* spool and sms: outcome not known yet */
+
+    /* PostgreSQL goes away while the send is in flight, then the gateway says yes */
+    REQUIRE(harness_pg_stop(&H) == 0);
+    gw_set_hold(&g, false);
+    CHECK_INT(wait_log("notify-g.log", "event=outcome_unrecorded", 15000), 0);
+    CHECK(kill(p, 0) == 0);
+    REQUIRE(harness_pg_start(&H) == 0);
+    char id_text[24];
+    snprintf(id_text, sizeof id_text, "%ld", id);
+    CHECK_INT(harness_wait_count(&H, SENT_ID, id_text, 1, 30000), 1);
+    CHECK_INT(harness_stop_daemon(p, SIGTERM), 0);
+
+    /* kept and recorded when the store came back: one delivery, one attempt */
+    sent_once_under(&g, ref, 1);
+    CHECK_INT(count_for(SMS_OK, id), 1);
+    CHECK_INT(count_for(SMS_ALL, id), 1);
+    CHECK_INT(count_for(IN_PROGRESS, id), 0);
+    CHECK_INT(count_for(LOST, id), 0);
+    CHECK_INT(count_for(ATTEMPTS_OF, id), 1);
+    gw_stop(&g);
+}
+
+/* kill_mid_send - start notify (config, log), queue one notice, SIGKILL
+ * notify while the gateway holds its SMS; the notice's id, -1 on failure */
+static long kill_mid_send(gateway_t *g, const char *config, const char *log)
+{
+    gw_set_hold(g, true);
+    pid_t p = harness_start_daemon(&H, "notify", config, log);
+    char code[64];
+    if (p <= 0 || submit_one(code, sizeof code) != 0 || !gw_wait_holding(g, 15000)) {
+        if (p > 0)
+            harness_stop_daemon(p, SIGKILL);
+        return -1;
+    }
+    int killed = harness_stop_daemon(p, SIGKILL);
+    gw_set_hold(g, false);
+    long id = notice_id(code);
+    /* the store knows the send started and not how it ended */
+    CHECK_INT(killed, 128 + SIGKILL);
+    CHECK_INT(count_for(IN_PROGRESS, id), 2);
+    CHECK_INT(count_for(SENT_ID, id), 0);
+    return id;
+}
+
+MC_TEST(notify_killed_mid_send_resends_under_the_same_ref)
+{
+    gateway_t g;
+    char config[700];
+    REQUIRE(gw_setup(&g, 0, "\n  send_lease_ms: 8000", config, sizeof config) == 0);
+    long id = kill_mid_send(&g, config, "notify-h.log");
+    REQUIRE(id > 0);
+    char ref[64], id_text[24];
+    snprintf(ref, sizeof ref, "motcua-%ld", id);
+    snprintf(id_text, sizeof id_text, "%ld", id);
+
+    /* a new instance takes it once the lease has run out and sends it again */
+    pid_t p = harness_start_daemon(&H, "notify", config, "notify-h.log");
+    REQUIRE(p > 0);
+    CHECK_INT(harness_wait_count(&H, SENT_ID, id_text, 1, 30000), 1);
+    CHECK_INT(harness_stop_daemon(p, SIGTERM), 0);
+    sent_once_under(&g, ref, 2);
+    CHECK_INT(count_for(SMS_OK, id), 1);
+    CHECK_INT(count_for(SMS_ALL, id), 2);
+    CHECK_INT(count_for(LOST, id), 2); /* spool and sms of the killed attempt */
+    CHECK_INT(count_for(IN_PROGRESS, id), 0);
+    CHECK_INT(count_for(ATTEMPTS_OF, id), 2); /* the lost attempt counts */
+    CHECK_INT(wait_log("notify-h.log", "event=notification_resend", 0), 0);
+    char *text = read_spool(id); /* one file, rewritten in place */
+    CHECK(text != NULL);
+    free(text);
+    gw_stop(&g);
+}
+
+MC_TEST(lost_last_attempt_counts_and_fails_for_good)
+{
+    gateway_t g;
+    char config[700];
+    REQUIRE(gw_setup(&g, 0, "\n  send_lease_ms: 6000", config, sizeof config) == 0);
+    REQUIRE(harness_run("sed -i 's/max_attempts: 10/max_attempts: 1/' %s", config) == 0);
+    long id = kill_mid_send(&g, config, "notify-j.log");
+    REQUIRE(id > 0);
+    char id_text[24];
+    snprintf(id_text, sizeof id_text, "%ld", id);
+    pid_t p = harness_start_daemon(&H, "notify", config, "notify-j.log");
+    REQUIRE(p > 0);
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification WHERE id = $1::bigint AND state = 2",
+                                 id_text, 1, 30000), 1);
+    CHECK_INT(harness_stop_daemon(p, SIGTERM), 0);
+    /* the one allowed attempt was the lost one: not sent again */
+    int requests = 0, ok = 0;
+    gw_counts(&g, &requests, &ok);
+    CHECK_INT(requests, 1);
+    CHECK_INT(count_for(LOST, id), 2);
+    CHECK_INT(count_for(ATTEMPTS_OF, id), 1);
+    CHECK_INT(count_for("SELECT count(*) FROM notification WHERE id = $1::bigint"
+                        " AND last_error LIKE 'the last attempt was lost%'", id), 1);
+    gw_stop(&g);
+}
+
+MC_TEST(store_down_at_start_is_waited_for)
+{
+    char code[64], id_text[24];
+    REQUIRE(submit_one(code, sizeof code) == 0);
+    snprintf(id_text, sizeof id_text, "%ld", notice_id(code));
+    REQUIRE(harness_pg_stop(&H) == 0);
+    pid_t p = harness_start_daemon(&H, "notify", NULL, "notify-i.log");
+    CHECK(p > 0);
+    CHECK_INT(wait_log("notify-i.log", "event=store_unavailable", 15000), 0);
+    CHECK(p > 0 && kill(p, 0) == 0);
+    REQUIRE(harness_pg_start(&H) == 0);
+    CHECK_INT(harness_wait_count(&H, SENT_ID, id_text, 1, 30000), 1);
+    if (p > 0)
+        CHECK_INT(harness_stop_daemon(p, SIGTERM), 0);
+}
+
 MC_TEST(bad_placeholder_is_a_config_error)
 {
     char bad[600], config[700], to[700];
@@ -680,6 +963,10 @@ int main(void)
     mc_test_run(failing_gateway_is_retried_with_backoff_and_sms_goes_once);
     mc_test_run(other_kinds_render_vietnamese_with_code_and_dates);
     mc_test_run(email_goes_out_as_mime_utf8);
+    mc_test_run(store_stopped_during_a_slow_send_records_it_once);
+    mc_test_run(notify_killed_mid_send_resends_under_the_same_ref);
+    mc_test_run(lost_last_attempt_counts_and_fails_for_good);
+    mc_test_run(store_down_at_start_is_waited_for);
     mc_test_run(no_personal_data_in_notify_logs);
     mc_test_run(bad_placeholder_is_a_config_error);
     harness_teardown(&H);
