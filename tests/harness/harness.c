@@ -529,18 +529,44 @@ static int wait_ready(harness_t *h, pid_t pid, const char *name, const char *log
     return -1;
 }
 
-/* config_set_endpoint - in the YAML file path, the "  endpoint:" line of
- * section, if it asks for any port (":*"), becomes endpoint; written whole
- * to a new file renamed over the old, so a starting daemon never reads half */
-static int config_set_endpoint(const char *path, const char *section, const char *endpoint)
+/* read_text - a whole (small) file as a string; 0 or -1 */
+static int read_text(const char *path, char *text, size_t size)
 {
     FILE *in = fopen(path, "r");
     if (!in)
         return -1;
-    static char text[65536];
-    size_t n = fread(text, 1, sizeof text - 1, in);
+    size_t n = fread(text, 1, size - 1, in);
     fclose(in);
     text[n] = '\0';
+    return 0;
+}
+
+/* write_replaced - path becomes text with the len bytes at at replaced by to,
+ * written to a new file renamed over the old, so a daemon starting meanwhile
+ * never reads half a file */
+static int write_replaced(const char *path, const char *text, const char *at, size_t len,
+                          const char *to)
+{
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *out = fopen(tmp, "w");
+    if (!out)
+        return -1;
+    fwrite(text, 1, (size_t)(at - text), out);
+    fputs(to, out);
+    fputs(at + len, out);
+    if (fclose(out) != 0)
+        return -1;
+    return rename(tmp, path);
+}
+
+/* config_set_endpoint - in the YAML file path, the "  endpoint:" line of
+ * section, if it asks for any port (":*"), becomes endpoint */
+static int config_set_endpoint(const char *path, const char *section, const char *endpoint)
+{
+    static char text[65536];
+    if (read_text(path, text, sizeof text) != 0)
+        return -1;
     char head[64];
     snprintf(head, sizeof head, "\n%s:\n", section);
     char *line = NULL;
@@ -560,17 +586,9 @@ static int config_set_endpoint(const char *path, const char *section, const char
     snprintf(value, sizeof value, "%.*s", (int)(end - line), line);
     if (!strstr(value, ":*"))
         return 0; /* a fixed port the test chose: keep it */
-    char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *out = fopen(tmp, "w");
-    if (!out)
-        return -1;
-    fwrite(text, 1, (size_t)(line - text), out);
-    fprintf(out, "  endpoint: \"%s\"", endpoint);
-    fputs(end, out);
-    if (fclose(out) != 0)
-        return -1;
-    return rename(tmp, path);
+    char to[400];
+    snprintf(to, sizeof to, "  endpoint: \"%s\"", endpoint);
+    return write_replaced(path, text, line, (size_t)(end - line), to);
 }
 
 /* remember_endpoint - what a daemon reported: into h, and into its
@@ -640,23 +658,13 @@ int harness_stop_daemon(pid_t pid, int sig)
 /* harness_config_copy - the generated config with one text replaced */
 int harness_config_copy(harness_t *h, const char *path, const char *from, const char *to)
 {
-    FILE *in = fopen(h->config, "r");
-    if (!in)
-        return -1;
     static char text[65536];
-    size_t n = fread(text, 1, sizeof text - 1, in);
-    fclose(in);
-    text[n] = '\0';
+    if (read_text(h->config, text, sizeof text) != 0)
+        return -1;
     char *at = strstr(text, from);
     if (!at)
         return -1;
-    FILE *out = fopen(path, "w");
-    if (!out)
-        return -1;
-    fwrite(text, 1, (size_t)(at - text), out);
-    fputs(to, out);
-    fputs(at + strlen(from), out);
-    return fclose(out);
+    return write_replaced(path, text, at, strlen(from), to);
 }
 
 /* agency_codes - the codes of an agencies.yaml ("code: X" items), in file order.
