@@ -655,7 +655,7 @@ int main(void)
     mc_cfg_destroy(&CFG);
     mc_transport_term();
     if (mc_test_failed)
-        harness_run("grep -hE 'level=(err|warning|crit)' %s/*.log 2>/dev/null | head -n 20", H.dir);
+        harness_run("grep -hE '^<[0-4]>' %s/*.log 2>/dev/null | head -n 20", H.dir);
     harness_teardown(&H);
     printf("  it_pipeline took %.1f s\n", (harness_now_ms() - t0) / 1000.0);
     return mc_test_done("it_pipeline");
