@@ -92,7 +92,7 @@ start() {
 say "Starting the daemons (logs in $run/logs)"
 for d in intake router lienthong notify; do
     start "$d" "$bin/motcua-$d" -c "$run/motcua.yaml"
-    echo "motcua-$d: $(grep -m1 'event=started' "$run/logs/$d.log" | cut -d' ' -f2-)"
+    echo "motcua-$d: $(grep -m1 'event=started' "$run/logs/$d.log" | sed 's/.*event=started //')"
 done
 
 say "Starting one simulated agency per desk and partner (motcua-agency)"
@@ -282,5 +282,6 @@ for p in $pids; do
 done
 pids=""
 echo "processes that did not exit 0: $bad"
-grep -h "event=stopped" "$run"/logs/*.log | sort | uniq -c
+# without the time at the front of each line (mc_log.h), equal lines count together
+grep -h "event=stopped" "$run"/logs/*.log | sed 's/^\(<[0-9]>\)[0-9T:.-]*Z /\1/' | sort | uniq -c
 say "Demo finished. Logs, keys, spool and config are in $run"

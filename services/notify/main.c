@@ -98,7 +98,7 @@ int main(int argc, char **argv)
            notify_sms_enabled(channels) ? "on" : "off",
            notify_email_enabled(channels) ? "on" : "off", cfg->notify.poll_ms,
            cfg->notify.send_lease_ms, (int)getpid());
-    sd_notifyf(0, "READY=1\nSTATUS=sending notifications\nMAINPID=%d", (int)getpid());
+    mc_daemon_ready("sending notifications", NULL, NULL, NULL);
     rc = notify_run(notify, stop_fd) == 0 ? 0 : 1;
     sd_notify(0, "STOPPING=1");
     mc_log(MC_LOG_NOTICE, "stopped", "clean=%s", rc == 0 ? "yes" : "no");
