@@ -129,7 +129,7 @@ demo: install-deps-if-missing
 	$(MAKE) all
 	sh deploy/demo.sh $(BUILD)
 
-# the whole fault test (docs/chaos.md): seed from the clock unless CHAOS_SEED=S
+# the whole fault test (tests/chaos/chaos.c): seed from the clock unless CHAOS_SEED=S
 chaos: install-deps-if-missing
 	$(MAKE) all
 	MOTCUA_BUILD=$(BUILD) $(BUILD)/tests/chaos

@@ -225,14 +225,20 @@ static int schedule(event_t *ev, uint64_t seed)
 {
     uint64_t s = seed;
     int64_t span = (int64_t)C.opts.load_s * 1000;
-    int n = 0;
+    int n = 0, order[CHAOS_MAX_PROCS];
+    /* the first round covers the daemons, then every agency once, in a seeded order */
+    for (int i = 0; i < C.n_procs; i++)
+        order[i] = i;
+    for (int i = C.n_procs - 1; i > 4; i--) {
+        int j = 4 + (int)(chaos_rand(&s) % (uint64_t)(i - 3));
+        int t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
     for (int k = 0; k < C.opts.kills; k++) {
         event_t *e = &ev[n++];
         e->kind = EV_KILL;
-        /* the first round covers every process once, in a seeded order */
-        e->proc = (int)(chaos_rand(&s) % (uint64_t)C.n_procs);
-        if (k < C.n_procs)
-            e->proc = (int)((k * 7 + (int)(seed % 13)) % C.n_procs);
+        e->proc = k < C.n_procs ? order[k] : (int)(chaos_rand(&s) % (uint64_t)C.n_procs);
         e->at_ms = span / 50 + (int64_t)(chaos_rand(&s) % (uint64_t)(span * 85 / 100));
         e->down_ms = chaos_rand(&s) % 2 ? 100 + (int)(chaos_rand(&s) % 500)
                                         : 1000 + (int)(chaos_rand(&s) % 2000);
@@ -247,21 +253,16 @@ static int schedule(event_t *ev, uint64_t seed)
     return n;
 }
 
-/* lease_setup - ask the hub for LEASE_MS leases when it knows them (else the test still runs) */
+/* lease_setup - ask the hub for LEASE_MS leases when it keeps sessions (migration 0006), else the test still runs */
 static void lease_setup(void)
 {
-    char old[600];
-    snprintf(old, sizeof old, "%s/motcua.yaml.noleases", C.h.dir);
-    if (harness_run("cp %s %s", C.h.config, old) != 0)
-        return;
-    /* the lienthong section ends the generated file: its poll_ms is the last one */
-    if (harness_run("grep -q 'lease_ms' %s", C.h.config) != 0 &&
-        harness_run("printf '  lease_ms: %d\\n' >> %s", LEASE_MS, C.h.config) == 0 &&
+    long sessions = harness_count(&C.h, "SELECT count(*) FROM pg_tables"
+                                        " WHERE tablename = 'agency_session'", NULL);
+    if (sessions == 1 && harness_config_append(&C.h, "  lease_ms: %d\n", LEASE_MS) == 0 &&
         harness_motcua(&C.h, "config check") == 0) {
-        C.lease_ms = LEASE_MS;
+        C.lease_ms = LEASE_MS; /* the lienthong section ends the generated file */
         return;
     }
-    harness_run("cp %s %s", old, C.h.config);
     C.lease_ms = 3 * 500 * 2; /* no leases: a cut still outlasts 3 heartbeats twice over */
 }
 
