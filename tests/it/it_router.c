@@ -36,39 +36,20 @@ static mc_cfg_t *CFG;      /* the test's configuration, for calendar and catalog
 static pid_t router_a, router_b;
 static char intake_events[320]; /* intake.events_endpoint of the test */
 
-/* rewrite_config - the generated config plus events endpoints and a router section */
+/* rewrite_config - the generated config plus a router section, and routing.yaml */
 static int rewrite_config(void)
 {
-    FILE *in = fopen(H.config, "r");
-    if (!in)
-        return -1;
-    static char text[65536], out[70000];
-    size_t n = fread(text, 1, sizeof text - 1, in);
-    fclose(in);
-    text[n] = '\0';
-    const char *grace = "  shutdown_grace_ms: 10000\n";
-    const char *client = "client:\n";
-    char *g = strstr(text, grace), *c = strstr(text, client);
-    if (!g || !c || c < g)
-        return -1;
+    /* intake's events endpoint is the harness's (ipc://DIR/intake-events) */
     snprintf(intake_events, sizeof intake_events, "ipc://%s/intake-events", H.dir);
-    char *g_end = g + strlen(grace);
-    snprintf(out, sizeof out,
-             "%.*s  events_endpoint: \"%s\"\n%.*s"
-             "router:\n  events_endpoint: \"ipc://%s/router-events\"\n  poll_ms: 30000\n"
-             "  batch: 10\n  deadline_scan_ms: 200\n%s",
-             (int)(g_end - text), text, intake_events, (int)(c - g_end), g_end, H.dir, c);
-    FILE *f = fopen(H.config, "w");
-    if (!f)
-        return -1;
-    fputs(out, f);
-    if (fclose(f) != 0)
+    if (harness_config_append(&H, "router:\n  events_endpoint: \"ipc://%s/router-events\"\n"
+                                  "  poll_ms: 30000\n  batch: 10\n  deadline_scan_ms: 200\n",
+                              H.dir) != 0)
         return -1;
     /* routing.yaml beside the config (files.routing's default): Văn Miếu
      * has its own civil-status desk */
     char path[400];
     snprintf(path, sizeof path, "%s/routing.yaml", H.dir);
-    f = fopen(path, "w");
+    FILE *f = fopen(path, "w");
     if (!f)
         return -1;
     fputs("procedures:\n"
