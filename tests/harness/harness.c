@@ -228,6 +228,19 @@ long harness_wait_count(harness_t *h, const char *sql, const char *param, long w
     return v;
 }
 
+/* harness_wait_next_second - until time(NULL) moves on; -1 if it did not within 2 s */
+int harness_wait_next_second(void)
+{
+    time_t start = time(NULL);
+    int64_t deadline = harness_now_ms() + 2000;
+    while (time(NULL) == start) {
+        if (harness_now_ms() > deadline)
+            return -1;
+        usleep(10000);
+    }
+    return 0;
+}
+
 /* harness_start_intake - motcua-intake through harness_start_daemon, its pid kept in h */
 int harness_start_intake(harness_t *h)
 {

@@ -65,6 +65,10 @@ int64_t harness_now_ms(void);
 /* harness_wait_count - poll harness_count every 50 ms until it equals want or ms pass; the last value */
 long harness_wait_count(harness_t *h, const char *sql, const char *param, long want, int ms);
 
+/* harness_wait_next_second - wait until the wall clock's second changes (at most 2 s):
+ * for tests where a replay must not show a later time; not a wait for the system */
+int harness_wait_next_second(void);
+
 /* harness_start_intake - harness_start_daemon(h, "intake", NULL, "intake.log"),
  * the pid kept in h->intake_pid; 0 or -1 */
 int harness_start_intake(harness_t *h);
