@@ -222,7 +222,7 @@ static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     static const char *const keys[] = {"spool_dir",   "sms_url",     "sms_token_file",
                                        "smtp_url",    "smtp_from",   "smtp_user",
                                        "smtp_password_file", "poll_ms", "retry_initial_ms",
-                                       "retry_max_ms", "max_attempts", "rating_url", NULL};
+                                       "retry_max_ms", "max_attempts", "send_lease_ms", "rating_url", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "notify", keys, &rc, err);
     if (!s)
@@ -236,7 +236,8 @@ static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     if (get_int_field(s, "poll_ms", 10, 600000, &n->poll_ms, err) < 0 ||
         get_int_field(s, "retry_initial_ms", 10, 3600000, &n->retry_initial_ms, err) < 0 ||
         get_int_field(s, "retry_max_ms", 10, 86400000, &n->retry_max_ms, err) < 0 ||
-        get_int_field(s, "max_attempts", 1, 1000, &n->max_attempts, err) < 0)
+        get_int_field(s, "max_attempts", 1, 1000, &n->max_attempts, err) < 0 ||
+        get_int_field(s, "send_lease_ms", 2000, 3600000, &n->send_lease_ms, err) < 0)
         rc = -1;
     char w[512];
     if (replace_text(s, "rating_url", CFG_URL_MAX, &n->rating_url, err) < 0) {
@@ -479,6 +480,7 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->notify.retry_initial_ms = 2000;
     cfg->notify.retry_max_ms = 600000;
     cfg->notify.max_attempts = 10;
+    cfg->notify.send_lease_ms = 60000;
     /* a placeholder that shows the shape; each deployment names its own survey page */
     cfg->notify.rating_url = strdup("https://dichvucong.example.vn/danh-gia");
     const char *must[] = {cfg->path, cfg->conninfo, cfg->intake.endpoint,

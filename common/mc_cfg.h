@@ -73,6 +73,7 @@ typedef struct mc_cfg_notify {
     int   retry_initial_ms;   /* first backoff after a failure */
     int   retry_max_ms;       /* backoff ceiling */
     int   max_attempts;       /* tries before a notification is failed for good */
+    int   send_lease_ms;      /* how long a claimed notification is held for its sends (notify.h) */
     char *rating_url;         /* the satisfaction survey page: {rating_link} = rating_url?ma=<code>&t=<token> */
 } mc_cfg_notify_t;
 

@@ -7,9 +7,14 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "mc_log.h"
+#include "mc_transport.h"
 
 /* mc_daemon_args - [-c FILE] [--check] [--help] */
 int mc_daemon_args(const char *name, void (*usage)(FILE *), int argc, char **argv,
@@ -74,4 +79,45 @@ int mc_daemon_stop_fd(void)
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
     return signalfd(-1, &mask, SFD_CLOEXEC);
+}
+
+/* mc_daemon_bound - the real endpoint of a configured bind */
+const char *mc_daemon_bound(const char *configured, char *buf, size_t size)
+{
+    if (mc_transport_bound(configured, buf, size) != 0)
+        snprintf(buf, size, "%s", configured ? configured : "");
+    return buf;
+}
+
+/* mc_daemon_ready - READY=1 with the status and the endpoints, one datagram */
+void mc_daemon_ready(const char *status, const char *endpoint, const char *name,
+                     const char *events)
+{
+    char msg[1400];
+    size_t n = 0;
+    n += (size_t)snprintf(msg + n, sizeof msg - n, "READY=1\nSTATUS=%s", status);
+    if (endpoint && n < sizeof msg)
+        n += (size_t)snprintf(msg + n, sizeof msg - n, " endpoint=%s", endpoint);
+    if (n < sizeof msg)
+        n += (size_t)snprintf(msg + n, sizeof msg - n, "\nMAINPID=%d", (int)getpid());
+    if (endpoint && n < sizeof msg)
+        n += (size_t)snprintf(msg + n, sizeof msg - n, "\nX_MOTCUA_ENDPOINT=%s", endpoint);
+    if (endpoint && name && n < sizeof msg) {
+        /* the variable name in capitals: X_MOTCUA_INTAKE_ENDPOINT */
+        char upper[32];
+        size_t i = 0;
+        for (; name[i] && i + 1 < sizeof upper; i++)
+            upper[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 'a' + 'A' : name[i]);
+        upper[i] = '\0';
+        n += (size_t)snprintf(msg + n, sizeof msg - n, "\nX_MOTCUA_%s_ENDPOINT=%s", upper,
+                              endpoint);
+    }
+    if (events && n < sizeof msg)
+        n += (size_t)snprintf(msg + n, sizeof msg - n, "\nX_MOTCUA_EVENTS_ENDPOINT=%s", events);
+    if (n >= sizeof msg) { /* cannot happen with endpoints of at most 256 bytes */
+        mc_log(MC_LOG_ERR, "invariant_broken", "what=ready_message_too_long");
+        sd_notifyf(0, "READY=1\nMAINPID=%d", (int)getpid());
+        return;
+    }
+    sd_notify(0, msg);
 }

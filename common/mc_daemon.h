@@ -38,4 +38,26 @@ void mc_daemon_config_error(const char *file, const mc_err_t *err);
 /* mc_daemon_stop_fd - block TERM/INT/HUP everywhere, ignore PIPE; a signalfd or -1 */
 int mc_daemon_stop_fd(void);
 
+/*
+ * mc_daemon_bound - the endpoint a bind of the configured endpoint really
+ * got (mc_transport_bound: `tcp://127.0.0.1:*` becomes the port the kernel
+ * chose), or configured itself if it was not bound. Returns buf.
+ */
+const char *mc_daemon_bound(const char *configured, char *buf, size_t size);
+
+/*
+ * mc_daemon_ready - tell systemd (sd_notify) the daemon serves:
+ *     READY=1
+ *     STATUS=<status>[ endpoint=<endpoint>]
+ *     MAINPID=<pid>
+ *     X_MOTCUA_ENDPOINT=<endpoint>              when endpoint is not NULL
+ *     X_MOTCUA_<NAME>_ENDPOINT=<endpoint>       when name is not NULL too
+ *     X_MOTCUA_EVENTS_ENDPOINT=<events>         when events is not NULL
+ * endpoint and events are the bound ones (mc_daemon_bound), so whoever
+ * started the daemon with a `*` port learns the real one. A failed notify
+ * (no NOTIFY_SOCKET) is not an error.
+ */
+void mc_daemon_ready(const char *status, const char *endpoint, const char *name,
+                     const char *events);
+
 #endif

@@ -4,14 +4,60 @@
 #define _POSIX_C_SOURCE 200809L
 #include "mc_log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char           log_ident[64] = "motcua"; /* program name on each line */
 static mc_log_level_t log_level = MC_LOG_INFO;  /* most verbose level written */
+static pthread_once_t log_once = PTHREAD_ONCE_INIT; /* guards log_journal's first look */
+static bool           log_journal;              /* stderr is journald's stream: no time */
+
+/* detect_journal - is stderr the stream JOURNAL_STREAM=dev:ino names? */
+static void detect_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev = 0, ino = 0;
+    struct stat st;
+    log_journal = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+                  fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+                  (unsigned long long)st.st_ino == ino;
+}
+
+/* timestamp - "2026-11-30T22:20:46.123Z " into buf, or "" under journald */
+static const char *timestamp(char *buf, size_t size)
+{
+    pthread_once(&log_once, detect_journal);
+    buf[0] = '\0';
+    if (log_journal)
+        return buf;
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (!gmtime_r(&ts.tv_sec, &tm))
+        return buf;
+    size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (n == 0 || n + 6 > size) {
+        buf[0] = '\0';
+        return buf;
+    }
+    int ms = (int)(ts.tv_nsec / 1000000L);
+    buf[n++] = '.';
+    buf[n++] = (char)('0' + ms / 100);
+    buf[n++] = (char)('0' + ms / 10 % 10);
+    buf[n++] = (char)('0' + ms % 10);
+    buf[n++] = 'Z';
+    buf[n++] = ' ';
+    buf[n] = '\0';
+    return buf;
+}
 
 /* mc_log_init - set the program name and level */
 void mc_log_init(const char *ident, mc_log_level_t level)
@@ -52,8 +98,9 @@ void mc_log(mc_log_level_t level, const char *event, const char *fmt, ...)
 {
     if (level > log_level)
         return;
-    char line[2048];
-    int n = snprintf(line, sizeof line, "<%d>%s: event=%s", (int)level, log_ident, event);
+    char line[2048], when[40];
+    int n = snprintf(line, sizeof line, "<%d>%s%s: event=%s", (int)level,
+                     timestamp(when, sizeof when), log_ident, event);
     if (n < 0)
         return;
     size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;

@@ -2,9 +2,15 @@
  * mc_log - one line per event, key=value, for journald.
  *
  * Contract: every line goes to stderr as
- *     <P>event=NAME key=value key="value with spaces" ...
+ *     <P>IDENT: event=NAME key=value key="value with spaces" ...
  * where <P> is the syslog priority (journald reads it when the unit has
- * SyslogLevelPrefix=yes, the default). Values are quoted and escaped by
+ * SyslogLevelPrefix=yes, the default) and IDENT the program name. When
+ * stderr is not journald's stream (a terminal, a file, a test's log) the
+ * line carries its time after <P>, ISO-8601 UTC with milliseconds:
+ *     <P>2026-11-30T22:20:46.123Z IDENT: event=NAME ...
+ * Under journald (JOURNAL_STREAM names stderr's device and inode, as
+ * sd_journal_stream_fd(3) describes) the time is left out: the journal
+ * stamps every line itself. Values are quoted and escaped by
  * mc_log_kv(); callers must never pass secrets or raw personal data
  * (citizen ID numbers, phone numbers, e-mail addresses, names): log the
  * dossier code, the procedure, the ward, the reason instead.

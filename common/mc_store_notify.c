@@ -1,11 +1,15 @@
 /*
  * mc_store_notify - the notification queue (contract in mc_store_notify.h).
  *
- * One transaction per claim: BEGIN, lock due rows with SKIP LOCKED, the
- * caller sends, each notice's attempts and decision are written, COMMIT.
- * Holding the row locks across the sends is what keeps two notify
- * instances from sending one message twice; the price is that a crash
- * before COMMIT resends the messages of that transaction once.
+ * Two short transactions per notification and none across a send: the
+ * claim (lock with SKIP LOCKED, write the attempts in progress, lease the
+ * row by moving next_attempt_at past the send) and the record (outcomes
+ * and the decision). The lease, not a held row lock, is what keeps a
+ * second notify instance off a message being sent; a crash costs a resend
+ * under the same message ids once the lease runs out, and the attempt rows
+ * say which channels were left not knowing.
+ * Notification states in SQL: 0 pending, 1 sent, 2 failed for good
+ * (migration 0002); attempt states: mc_attempt_state_t (migration 0007).
  */
 #include "mc_store_notify.h"
 
@@ -20,13 +24,21 @@
 
 #define NOTIFY_MAX_ERROR 500 /* bytes of last_error / attempt error kept */
 
+/* the channels of notification n that succeeded, in the order they first
+ * did ("spool,sms"): what notification.channel reports once sent */
+#define DONE_CHANNELS                                                                       \
+    "(SELECT coalesce(string_agg(s.channel, ',' ORDER BY s.first), '') FROM"                \
+    " (SELECT a.channel, min(a.id) AS first FROM notification_attempt a"                  \
+    "   WHERE a.notification_id = n.id AND a.ok GROUP BY a.channel) s)"
+
 static const mc_stmt_t stmt_begin = {"notify_begin", false, 0, "BEGIN"};
 static const mc_stmt_t stmt_commit = {"notify_commit", false, 0, "COMMIT"};
 static const mc_stmt_t stmt_rollback = {"notify_rollback", false, 0, "ROLLBACK"};
 /* the lock is taken in the CTE alone: FOR UPDATE cannot sit beside the
  * aggregates that flatten data and earlier attempts */
 static const mc_stmt_t stmt_claim = {"notify_claim", false, 1,
-     "WITH c AS (SELECT id FROM notification WHERE state = 0 AND next_attempt_at <= now()"
+     "WITH c AS (SELECT id FROM notification WHERE state = 0 /* pending */"
+     "           AND next_attempt_at <= now()"
      "           ORDER BY next_attempt_at, id LIMIT $1::integer FOR UPDATE SKIP LOCKED)"
      " SELECT n.id, n.kind, n.attempts, d.code, d.procedure_code, d.ward_code,"
      "  extract(epoch FROM d.due_at)::bigint, d.payload,"
@@ -36,23 +48,39 @@ static const mc_stmt_t stmt_claim = {"notify_claim", false, 1,
      "   ELSE coalesce(n.data->>'missing', '') END,"
      "  coalesce(n.data->>'reason', ''),"
      "  coalesce(n.data->>'new_due', ''),"
+     "  " DONE_CHANNELS ","
      "  coalesce((SELECT string_agg(DISTINCT a.channel, ',') FROM notification_attempt a"
-     "             WHERE a.notification_id = n.id AND a.ok), ''),"
+     "             WHERE a.notification_id = n.id AND a.ok IS NULL /* in progress or lost */), ''),"
      "  d.rating_token::text"
      " FROM c JOIN notification n ON n.id = c.id JOIN dossier d ON d.id = n.dossier_id"
      " ORDER BY n.next_attempt_at, n.id"};
-static const mc_stmt_t stmt_attempt = {"notify_attempt", false, 4,
-     "INSERT INTO notification_attempt (notification_id, channel, ok, error)"
-     " VALUES ($1::bigint, $2, $3::boolean, $4)"};
+/* a claimed row is due, so whatever it has in progress belongs to a lease that ran out */
+static const mc_stmt_t stmt_lost = {"notify_lost", false, 1,
+     "UPDATE notification_attempt SET finished_at = now(),"
+     " error = 'outcome unknown: not recorded before the send lease ran out'"
+     " WHERE notification_id = $1::bigint AND ok IS NULL AND finished_at IS NULL /* in progress */"};
+static const mc_stmt_t stmt_lease = {"notify_lease", false, 2,
+     "UPDATE notification SET attempts = attempts + 1,"
+     " next_attempt_at = now() + $2::integer * interval '1 millisecond'"
+     " WHERE id = $1::bigint AND state = 0 /* pending */ RETURNING attempts"};
+static const mc_stmt_t stmt_begin_try = {"notify_begin_try", false, 2,
+     "INSERT INTO notification_attempt (notification_id, channel, ok, finished_at)"
+     " VALUES ($1::bigint, $2, NULL, NULL) /* in progress */ RETURNING id"};
+static const mc_stmt_t stmt_finish_try = {"notify_finish_try", false, 3,
+     "UPDATE notification_attempt SET ok = $2::boolean, error = $3, finished_at = now()"
+     " WHERE id = $1::bigint AND ok IS NULL /* in progress or lost: a late outcome still counts */"};
+static const mc_stmt_t stmt_lock = {"notify_lock", false, 1,
+     "SELECT n.state, n.attempts, " DONE_CHANNELS
+     " FROM notification n WHERE n.id = $1::bigint FOR UPDATE"};
 static const mc_stmt_t stmt_sent = {"notify_sent", false, 2,
-     "UPDATE notification SET state = 1, attempts = attempts + 1, channel = $2,"
+     "UPDATE notification SET state = 1 /* sent */, channel = $2,"
      " sent_at = now(), last_error = NULL WHERE id = $1::bigint"};
 static const mc_stmt_t stmt_retry = {"notify_retry", false, 4,
-     "UPDATE notification SET attempts = attempts + 1,"
+     "UPDATE notification SET"
      " next_attempt_at = now() + $2::integer * interval '1 millisecond',"
      " last_error = $3, channel = nullif($4, '') WHERE id = $1::bigint"};
 static const mc_stmt_t stmt_failed = {"notify_failed", false, 3,
-     "UPDATE notification SET state = 2, attempts = attempts + 1, last_error = $2,"
+     "UPDATE notification SET state = 2 /* failed for good */, last_error = $2,"
      " channel = nullif($3, '') WHERE id = $1::bigint"};
 
 /* mc_notice_clear - free and zero */
@@ -115,7 +143,8 @@ mc_store_rc_t mc_store_notify_claim(mc_store_t *store, int max, mc_notice_t *not
         m->reason = strdup(PQgetvalue(res, i, 9));
         m->new_due = strdup(PQgetvalue(res, i, 10));
         mc_store_copy_text(m->done_channels, sizeof m->done_channels, res, i, 11);
-        mc_store_copy_text(m->rating_token, sizeof m->rating_token, res, i, 12);
+        mc_store_copy_text(m->unknown_channels, sizeof m->unknown_channels, res, i, 12);
+        mc_store_copy_text(m->rating_token, sizeof m->rating_token, res, i, 13);
         if (mc_store_unescape(res, i, 7, &m->payload, &m->payload_len) != 0 || !m->missing ||
             !m->reason || !m->new_due) {
             for (int j = 0; j <= i; j++)
@@ -145,15 +174,6 @@ static bool list_has(const char *list, const char *name)
     return false;
 }
 
-/* list_add - append name to a comma-separated list unless present */
-static void list_add(char *list, size_t size, const char *name)
-{
-    if (list_has(list, name))
-        return;
-    size_t used = strlen(list);
-    snprintf(list + used, size - used, "%s%s", used ? "," : "", name);
-}
-
 /* mc_store_notify_backoff_ms - doubling, capped */
 int mc_store_notify_backoff_ms(const mc_notice_policy_t *policy, int attempts)
 {
@@ -177,66 +197,67 @@ static mc_store_rc_t exec_update(mc_store_t *store, const mc_stmt_t *stmt,
     return rc;
 }
 
-/* mc_store_notify_record - the attempt rows and the decision */
-mc_store_rc_t mc_store_notify_record(mc_store_t *store, const mc_notice_t *notice,
-                                     const mc_notice_try_t *tries, size_t n_tries,
-                                     const char *wanted, const mc_notice_policy_t *policy,
-                                     mc_notice_outcome_t *outcome, int *delay_ms,
-                                     mc_err_t *err)
+/* exec_row - run a statement of the open transaction that returns one row
+ * (*res, PQclear it); MC_STORE_NOT_FOUND when it returned none */
+static mc_store_rc_t exec_row(mc_store_t *store, const mc_stmt_t *stmt,
+                              const char *const *params, PGresult **res, mc_err_t *err)
 {
-    char id_text[24];
+    *res = mc_store_exec(store, stmt, params, NULL, NULL, false);
+    if (PQresultStatus(*res) != PGRES_TUPLES_OK) {
+        mc_store_rc_t rc = mc_store_classify(store, store->main, *res, stmt->name, err);
+        PQclear(*res);
+        *res = NULL;
+        return rc;
+    }
+    if (PQntuples(*res) != 1) {
+        PQclear(*res);
+        *res = NULL;
+        return MC_STORE_NOT_FOUND;
+    }
+    return MC_STORE_OK;
+}
+
+/* mc_store_notify_start - close lost attempts, count and lease, attempts in progress */
+mc_store_rc_t mc_store_notify_start(mc_store_t *store, mc_notice_t *notice,
+                                    mc_notice_try_t *tries, size_t n_tries, int lease_ms,
+                                    const mc_notice_policy_t *policy,
+                                    mc_notice_outcome_t *outcome, mc_err_t *err)
+{
+    char id_text[24], lease_text[16];
     snprintf(id_text, sizeof id_text, "%" PRId64, notice->id);
-    char done[128];
-    snprintf(done, sizeof done, "%s", notice->done_channels);
-    char last_error[4 * (NOTIFY_MAX_ERROR + 32)] = "";
-    mc_store_rc_t rc;
-    for (size_t i = 0; i < n_tries; i++) {
-        const mc_notice_try_t *t = &tries[i];
-        char error[NOTIFY_MAX_ERROR + 1];
-        snprintf(error, sizeof error, "%s", t->error ? t->error : "failed");
-        const char *p[4] = {id_text, t->channel, t->ok ? "true" : "false",
-                            t->ok ? NULL : error};
-        if ((rc = exec_update(store, &stmt_attempt, p, err)) != MC_STORE_OK)
-            return rc;
-        if (t->ok) {
-            list_add(done, sizeof done, t->channel);
-        } else {
-            size_t used = strlen(last_error);
-            int w = snprintf(last_error + used, sizeof last_error - used, "%s%s: %s",
-                             used ? "; " : "", t->channel, error);
-            (void)w; /* truncation is fine: the first errors are the useful ones */
-        }
-    }
-    bool all = true;
-    for (const char *p = wanted; p && *p;) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        char name[32];
-        snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
-        if (!list_has(done, name))
-            all = false;
-        p = comma ? comma + 1 : p + n;
-    }
-    int attempts = notice->attempts + 1;
-    *delay_ms = 0;
-    if (all) {
-        *outcome = MC_NOTICE_SENT;
-        const char *p[2] = {id_text, done};
-        return exec_update(store, &stmt_sent, p, err);
-    }
-    if (last_error[0] == '\0')
-        snprintf(last_error, sizeof last_error, "not every channel was tried");
-    if (attempts >= policy->max_attempts) {
+    snprintf(lease_text, sizeof lease_text, "%d", lease_ms);
+    const char *p_id[1] = {id_text};
+    mc_store_rc_t rc = exec_update(store, &stmt_lost, p_id, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    if (notice->attempts >= policy->max_attempts) {
+        /* only a lost last attempt leaves a pending row at the limit: it counted */
         *outcome = MC_NOTICE_FAILED;
-        const char *p[3] = {id_text, last_error, done};
+        const char *p[3] = {id_text,
+                            "the last attempt was lost (crash before its outcome was recorded)"
+                            " and max_attempts is reached",
+                            notice->done_channels};
         return exec_update(store, &stmt_failed, p, err);
     }
-    *outcome = MC_NOTICE_RETRY;
-    *delay_ms = mc_store_notify_backoff_ms(policy, attempts);
-    char delay_text[16];
-    snprintf(delay_text, sizeof delay_text, "%d", *delay_ms);
-    const char *p[4] = {id_text, delay_text, last_error, done};
-    return exec_update(store, &stmt_retry, p, err);
+    PGresult *res = NULL;
+    const char *p_lease[2] = {id_text, lease_text};
+    if ((rc = exec_row(store, &stmt_lease, p_lease, &res, err)) != MC_STORE_OK) {
+        if (rc == MC_STORE_NOT_FOUND)
+            mc_err_add(err, "store: notify_lease: notification %" PRId64 " is not pending", notice->id);
+        return rc == MC_STORE_NOT_FOUND ? MC_STORE_FAILED : rc;
+    }
+    notice->attempts = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    for (size_t i = 0; i < n_tries; i++) {
+        const char *p[2] = {id_text, tries[i].channel};
+        if ((rc = exec_row(store, &stmt_begin_try, p, &res, err)) != MC_STORE_OK)
+            return rc == MC_STORE_NOT_FOUND ? MC_STORE_FAILED : rc;
+        tries[i].attempt_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        tries[i].state = MC_ATTEMPT_IN_PROGRESS;
+        PQclear(res);
+    }
+    *outcome = MC_NOTICE_SENDING;
+    return MC_STORE_OK;
 }
 
 /* mc_store_notify_end - COMMIT or ROLLBACK the claim's transaction */
@@ -247,4 +268,103 @@ mc_store_rc_t mc_store_notify_end(mc_store_t *store, bool ok, mc_err_t *err)
     if (!ok)
         return command(store, &stmt_rollback, NULL);
     return command(store, &stmt_commit, err);
+}
+
+/* all_done - has every channel of wanted succeeded (is it in done)? */
+static bool all_done(const char *wanted, const char *done)
+{
+    for (const char *p = wanted; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+        if (!list_has(done, name))
+            return false;
+        p = comma ? comma + 1 : p + n;
+    }
+    return true;
+}
+
+/* record_in_tx - the outcomes and the decision, inside the record's transaction */
+static mc_store_rc_t record_in_tx(mc_store_t *store, const mc_notice_t *notice,
+                                  const mc_notice_try_t *tries, size_t n_tries,
+                                  const char *wanted, const mc_notice_policy_t *policy,
+                                  mc_notice_outcome_t *outcome, int *delay_ms, mc_err_t *err)
+{
+    char id_text[24];
+    snprintf(id_text, sizeof id_text, "%" PRId64, notice->id);
+    char last_error[4 * (NOTIFY_MAX_ERROR + 32)] = "";
+    mc_store_rc_t rc;
+    for (size_t i = 0; i < n_tries; i++) {
+        const mc_notice_try_t *t = &tries[i];
+        if (t->state != MC_ATTEMPT_OK && t->state != MC_ATTEMPT_FAILED)
+            continue; /* not sent after all: the attempt stays in progress, found lost later */
+        bool ok = t->state == MC_ATTEMPT_OK;
+        char attempt_text[24], error[NOTIFY_MAX_ERROR + 1];
+        snprintf(attempt_text, sizeof attempt_text, "%" PRId64, t->attempt_id);
+        snprintf(error, sizeof error, "%s", t->error ? t->error : "failed");
+        const char *p[3] = {attempt_text, ok ? "true" : "false", ok ? NULL : error};
+        if ((rc = exec_update(store, &stmt_finish_try, p, err)) != MC_STORE_OK)
+            return rc;
+        if (!ok) {
+            size_t used = strlen(last_error);
+            int w = snprintf(last_error + used, sizeof last_error - used, "%s%s: %s",
+                             used ? "; " : "", t->channel, error);
+            (void)w; /* truncation is fine: the first errors are the useful ones */
+        }
+    }
+    /* decide on what the store holds now: a late success of an older,
+     * overtaken claim counts as much as this one's */
+    PGresult *res = NULL;
+    const char *p_id[1] = {id_text};
+    if ((rc = exec_row(store, &stmt_lock, p_id, &res, err)) != MC_STORE_OK) {
+        if (rc == MC_STORE_NOT_FOUND)
+            mc_err_add(err, "store: notify_lock: notification %" PRId64 " is gone", notice->id);
+        return rc == MC_STORE_NOT_FOUND ? MC_STORE_FAILED : rc;
+    }
+    bool ours = atoi(PQgetvalue(res, 0, 0)) == 0 /* pending */ &&
+                atoi(PQgetvalue(res, 0, 1)) == notice->attempts;
+    char done[128];
+    snprintf(done, sizeof done, "%s", PQgetvalue(res, 0, 2));
+    PQclear(res);
+    *delay_ms = 0;
+    if (!ours) {
+        *outcome = MC_NOTICE_OVERTAKEN;
+        return MC_STORE_OK;
+    }
+    if (all_done(wanted, done)) {
+        *outcome = MC_NOTICE_SENT;
+        const char *p[2] = {id_text, done};
+        return exec_update(store, &stmt_sent, p, err);
+    }
+    if (last_error[0] == '\0')
+        snprintf(last_error, sizeof last_error, "not every channel was tried");
+    if (notice->attempts >= policy->max_attempts) {
+        *outcome = MC_NOTICE_FAILED;
+        const char *p[3] = {id_text, last_error, done};
+        return exec_update(store, &stmt_failed, p, err);
+    }
+    *outcome = MC_NOTICE_RETRY;
+    *delay_ms = mc_store_notify_backoff_ms(policy, notice->attempts);
+    char delay_text[16];
+    snprintf(delay_text, sizeof delay_text, "%d", *delay_ms);
+    const char *p[4] = {id_text, delay_text, last_error, done};
+    return exec_update(store, &stmt_retry, p, err);
+}
+
+/* mc_store_notify_record - BEGIN, outcomes and decision, COMMIT */
+mc_store_rc_t mc_store_notify_record(mc_store_t *store, const mc_notice_t *notice,
+                                     const mc_notice_try_t *tries, size_t n_tries,
+                                     const char *wanted, const mc_notice_policy_t *policy,
+                                     mc_notice_outcome_t *outcome, int *delay_ms,
+                                     mc_err_t *err)
+{
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    if ((rc = command(store, &stmt_begin, err)) != MC_STORE_OK)
+        return rc;
+    rc = record_in_tx(store, notice, tries, n_tries, wanted, policy, outcome, delay_ms, err);
+    mc_store_rc_t end = mc_store_notify_end(store, rc == MC_STORE_OK, err);
+    return rc != MC_STORE_OK ? rc : end;
 }

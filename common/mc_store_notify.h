@@ -1,31 +1,44 @@
 /*
  * mc_store_notify - the notification queue (tables notification and
- * notification_attempt, migration 0002) as motcua-notify uses it.
+ * notification_attempt, migrations 0002 and 0007) as motcua-notify uses it.
  *
- * Contract:
- *   * mc_store_notify_claim() opens a transaction on the main connection
- *     and locks up to max due pending notifications (state 0,
- *     next_attempt_at <= now()) with FOR UPDATE SKIP LOCKED, joined with
- *     their dossier (code, contacts, due date, and the dossier's rating
- *     token for the satisfaction link). The row locks are held while the caller sends, so a
- *     second notify instance skips these rows: two live instances never
- *     send the same message.
- *   * mc_store_notify_record() writes, inside that transaction, one
- *     notification_attempt row per channel tried and then decides the
- *     notification: sent (state 1, channel, sent_at) when every channel in
- *     `wanted` has succeeded in this or an earlier attempt; otherwise failed
- *     for good (state 2) once attempts reach max_attempts; otherwise pending
- *     again with attempts + 1 and next_attempt_at = now + backoff (doubling
- *     from initial_ms, at most max_ms) and last_error.
- *   * mc_store_notify_end() commits (or, after any failure, rolls back). A
- *     notification claimed but not recorded (the caller stopped early) is
- *     simply released, unchanged.
- *   * Crash window: a message is sent before its attempt commits. A crash
- *     (of notify or of its connection) between the two rolls the
- *     transaction back, the row is pending again and is sent once more by
- *     whoever claims it next: at most one resend per crash, never a loss.
- *     Channels that already succeeded in an earlier, committed attempt are
- *     listed in done_channels so a retry does not send them again.
+ * Contract: no transaction is ever open while the caller sends. One
+ * notification goes through three steps:
+ *   1. Claim (one short transaction, no network inside):
+ *      mc_store_notify_claim() opens a transaction on the main connection
+ *      and locks up to max due pending notifications (state 0,
+ *      next_attempt_at <= now()) with FOR UPDATE SKIP LOCKED, joined with
+ *      their dossier (code, contacts, due date, and the dossier's rating
+ *      token for the satisfaction link). For each, mc_store_notify_start()
+ *      closes any attempt an earlier claim left in progress as lost,
+ *      counts this attempt (attempts + 1: a lost attempt was counted when
+ *      it started, so it counts against max_attempts), writes one attempt
+ *      row "in progress" per channel the caller is about to try, and leases
+ *      the notification: next_attempt_at = now() + lease_ms, so no other
+ *      instance claims it while the caller sends. If the count was already
+ *      at max_attempts (the last try was lost in a crash), it is failed for
+ *      good instead and nothing is to be sent. mc_store_notify_end()
+ *      commits (or rolls back: then nothing was started).
+ *   2. The caller sends, with no transaction open, within the lease.
+ *   3. Record (one short transaction of its own): mc_store_notify_record()
+ *      writes each attempt's outcome (ok / failed, finished_at) and decides
+ *      the notification: sent (state 1, channel, sent_at) when every
+ *      channel in `wanted` has succeeded in this or an earlier attempt;
+ *      otherwise failed for good (state 2) once attempts reach
+ *      max_attempts; otherwise pending again with next_attempt_at = now +
+ *      backoff (doubling from initial_ms, at most max_ms) and last_error.
+ *      The decision is taken only while the claim is still this caller's
+ *      (state pending and attempts as claimed): if the lease ran out and
+ *      another claim took over, only the outcomes are written and the
+ *      newer claim decides. Repeating a record (after a failure at COMMIT)
+ *      changes nothing the first one committed.
+ *   * Crash windows: a crash before the claim commits changes nothing. A
+ *     crash (of notify or of PostgreSQL) after it leaves the attempts in
+ *     progress; the notification is due again when the lease runs out, the
+ *     next claim marks them lost and sends those channels again, under the
+ *     same message ids (notify.h): at-least-once per channel, one resend
+ *     per crash at most per claim. A channel with a committed success
+ *     (done_channels) is never sent again.
  *   * Never logs parameters (they hold personal data) nor the rating token.
  */
 #ifndef MC_STORE_NOTIFY_H
@@ -42,7 +55,7 @@
 typedef struct mc_notice {
     int64_t  id;                 /* notification.id */
     char     kind[32];           /* received, supplement_requested, ... */
-    int      attempts;           /* tries so far (committed) */
+    int      attempts;           /* tries so far, counting a started one (mc_store_notify_start adds this one) */
     char     code[64];           /* dossier code */
     char     procedure_code[32]; /* catalog code */
     char     ward_code[32];      /* receiving ward */
@@ -53,6 +66,7 @@ typedef struct mc_notice {
     char    *reason;             /* data.reason or ""; */
     char    *new_due;            /* data.new_due as text: epoch seconds, or a free string; "" if none */
     char     done_channels[64];  /* channels that succeeded before, "spool,sms" ("" if none) */
+    char     unknown_channels[64]; /* channels whose earlier attempt never got an outcome (lost), "" if none */
     char     rating_token[40];   /* dossier.rating_token as UUID text, for the rating link (a secret: never log it) */
 } mc_notice_t;
 
@@ -62,16 +76,28 @@ void mc_notice_clear(mc_notice_t *notice);
 /*
  * mc_store_notify_claim - BEGIN, then lock up to max due notifications into
  * notices[0..*count). The transaction stays open (even when *count is 0)
- * until mc_store_notify_end().
+ * until mc_store_notify_end(); nothing in it may wait on the network.
  */
 mc_store_rc_t mc_store_notify_claim(mc_store_t *store, int max, mc_notice_t *notices,
                                     int *count, mc_err_t *err);
 
+/*
+ * The state of one attempt on one channel (notification_attempt, see
+ * migration 0007 for how the columns name it).
+ */
+typedef enum mc_attempt_state {
+    MC_ATTEMPT_IN_PROGRESS = 0, /* ok NULL, finished_at NULL: being sent, outcome not recorded yet */
+    MC_ATTEMPT_OK          = 1, /* ok true: the channel took the message */
+    MC_ATTEMPT_FAILED      = 2, /* ok false: refused or unreachable */
+    MC_ATTEMPT_LOST        = 3, /* ok NULL, finished_at set: never recorded (crash); maybe delivered */
+} mc_attempt_state_t;
+
 /* one channel tried in this attempt */
 typedef struct mc_notice_try {
-    const char *channel; /* "spool", "sms", "email" */
-    bool        ok;      /* delivered to the channel */
-    const char *error;   /* why not, no personal data; NULL when ok */
+    const char        *channel;    /* "spool", "sms", "email" */
+    int64_t            attempt_id; /* notification_attempt.id, set by mc_store_notify_start */
+    mc_attempt_state_t state;      /* IN_PROGRESS until sent, then OK or FAILED */
+    const char        *error;      /* why not, no personal data; NULL when ok */
 } mc_notice_try_t;
 
 /* the retry policy (config notify.*) */
@@ -82,25 +108,44 @@ typedef struct mc_notice_policy {
 } mc_notice_policy_t;
 
 typedef enum mc_notice_outcome {
-    MC_NOTICE_SENT    = 1, /* every wanted channel succeeded */
-    MC_NOTICE_RETRY   = 0, /* pending again, after *delay_ms */
-    MC_NOTICE_FAILED  = 2, /* failed for good */
+    MC_NOTICE_RETRY     = 0, /* pending again, after *delay_ms */
+    MC_NOTICE_SENT      = 1, /* every wanted channel succeeded */
+    MC_NOTICE_FAILED    = 2, /* failed for good */
+    MC_NOTICE_SENDING   = 3, /* started: leased, the caller sends now */
+    MC_NOTICE_OVERTAKEN = 4, /* recorded, but the claim was no longer ours (lease ran out, another
+                                claim decides) or the notification was already decided */
 } mc_notice_outcome_t;
 
 /*
- * mc_store_notify_record - record the tries of one claimed notice and
- * decide it (see the contract). wanted: comma-separated channels that must
- * all have succeeded ("spool,sms"). *outcome and *delay_ms say what was
- * decided (delay only for RETRY).
+ * mc_store_notify_start - inside the claim's transaction: start one attempt
+ * of a claimed notice (see the contract). tries[0..n_tries) name the
+ * channels about to be tried; their attempt_id and state (IN_PROGRESS) are
+ * filled in, and notice->attempts becomes this attempt's number. *outcome
+ * is SENDING, or FAILED when the notice had used up max_attempts already
+ * (its last attempt was lost): then nothing is to be sent.
+ */
+mc_store_rc_t mc_store_notify_start(mc_store_t *store, mc_notice_t *notice,
+                                    mc_notice_try_t *tries, size_t n_tries, int lease_ms,
+                                    const mc_notice_policy_t *policy,
+                                    mc_notice_outcome_t *outcome, mc_err_t *err);
+
+/* mc_store_notify_end - COMMIT if ok, else ROLLBACK; returns the commit's result */
+mc_store_rc_t mc_store_notify_end(mc_store_t *store, bool ok, mc_err_t *err);
+
+/*
+ * mc_store_notify_record - in a transaction of its own, record the tries of
+ * a started notice (state OK or FAILED; one left IN_PROGRESS is not
+ * written) and decide it (see the contract). wanted: comma-separated
+ * channels that must all have succeeded ("spool,sms"). *outcome and
+ * *delay_ms say what was decided (delay only for RETRY). On anything but
+ * MC_STORE_OK nothing was committed, or the commit's fate is unknown: the
+ * caller may simply call it again.
  */
 mc_store_rc_t mc_store_notify_record(mc_store_t *store, const mc_notice_t *notice,
                                      const mc_notice_try_t *tries, size_t n_tries,
                                      const char *wanted, const mc_notice_policy_t *policy,
                                      mc_notice_outcome_t *outcome, int *delay_ms,
                                      mc_err_t *err);
-
-/* mc_store_notify_end - COMMIT if ok, else ROLLBACK; returns the commit's result */
-mc_store_rc_t mc_store_notify_end(mc_store_t *store, bool ok, mc_err_t *err);
 
 /* mc_store_notify_backoff_ms - initial * 2^(attempts-1), capped at max (attempts >= 1) */
 int mc_store_notify_backoff_ms(const mc_notice_policy_t *policy, int attempts);

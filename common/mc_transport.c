@@ -1,6 +1,7 @@
 /*
  * mc_transport - every ZeroMQ socket motcua opens is made here (contract in
- * mc_transport.h). Later: CURVE keys are set here, in one place.
+ * mc_transport.h): options, CURVE keys, patient binds and the endpoints
+ * they got.
  */
 #include "mc_transport.h"
 
@@ -12,8 +13,32 @@
 
 #include <zmq.h>
 
+#include "mc_log.h"
+
+#define BIND_FIRST_WAIT_MS 50   /* first pause after EADDRINUSE */
+#define BIND_MAX_WAIT_MS   1000 /* the pause doubles up to this */
+#define BOUND_MAX          32   /* binds remembered for mc_transport_bound */
+#define ENDPOINT_MAX       300  /* longest endpoint remembered */
+
+/* one bind of this process: what was asked, what the kernel gave */
+typedef struct bound_endpoint {
+    char requested[ENDPOINT_MAX]; /* as passed to bind, e.g. tcp://127.0.0.1:* */
+    char actual[ENDPOINT_MAX];    /* ZMQ_LAST_ENDPOINT after it */
+} bound_endpoint_t;
+
 static void           *transport_ctx;                                /* the process's context */
-static pthread_mutex_t transport_lock = PTHREAD_MUTEX_INITIALIZER; /* guards transport_ctx */
+static pthread_mutex_t transport_lock = PTHREAD_MUTEX_INITIALIZER; /* guards transport_ctx, bound */
+static bound_endpoint_t bound[BOUND_MAX];                          /* newest binds, by requested */
+static int              n_bound;                                    /* entries used in bound */
+static int              next_bound;                                 /* slot reused when full */
+
+/* now_ms - monotonic milliseconds */
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* mc_transport_ctx - the context, made once */
 void *mc_transport_ctx(void)
@@ -74,13 +99,104 @@ static void *make_socket(int type, const mc_socket_opts_t *opts, mc_err_t *err)
     return s;
 }
 
+/* mc_transport_endpoint - ZMQ_LAST_ENDPOINT of a bound socket */
+int mc_transport_endpoint(void *socket, char *buf, size_t size, mc_err_t *err)
+{
+    size_t len = size;
+    if (!socket || size == 0 || zmq_getsockopt(socket, ZMQ_LAST_ENDPOINT, buf, &len) != 0) {
+        mc_err_add(err, "transport: cannot read the bound endpoint: %s",
+                    size ? zmq_strerror(errno) : "no buffer");
+        return -1;
+    }
+    buf[size - 1] = '\0';
+    return 0;
+}
+
+/* remember_bound - note what a bind of requested got, and log it once */
+static void remember_bound(void *s, const char *requested)
+{
+    char actual[ENDPOINT_MAX];
+    mc_err_t ignored;
+    mc_err_clear(&ignored);
+    if (mc_transport_endpoint(s, actual, sizeof actual, &ignored) != 0)
+        snprintf(actual, sizeof actual, "%s", requested);
+    pthread_mutex_lock(&transport_lock);
+    int slot = -1;
+    for (int i = 0; i < n_bound && slot < 0; i++)
+        if (strcmp(bound[i].requested, requested) == 0)
+            slot = i;
+    if (slot < 0 && n_bound < BOUND_MAX)
+        slot = n_bound++;
+    if (slot < 0) { /* full: the oldest entry goes */
+        slot = next_bound;
+        next_bound = (next_bound + 1) % BOUND_MAX;
+    }
+    snprintf(bound[slot].requested, sizeof bound[slot].requested, "%s", requested);
+    snprintf(bound[slot].actual, sizeof bound[slot].actual, "%s", actual);
+    pthread_mutex_unlock(&transport_lock);
+    /* in-process sockets are plumbing, not something an operator looks for */
+    if (strncmp(requested, "inproc://", 9) != 0)
+        mc_log(MC_LOG_INFO, "bound", "endpoint=%s requested=%s", actual, requested);
+}
+
+/* mc_transport_bound - the actual endpoint of the newest bind of requested */
+int mc_transport_bound(const char *requested, char *buf, size_t size)
+{
+    int rc = -1;
+    pthread_mutex_lock(&transport_lock);
+    for (int i = 0; i < n_bound && requested && size > 0; i++)
+        if (strcmp(bound[i].requested, requested) == 0) {
+            snprintf(buf, size, "%s", bound[i].actual);
+            rc = 0;
+        }
+    pthread_mutex_unlock(&transport_lock);
+    return rc;
+}
+
+/* sleep_ms - a pause that a signal does not cut short */
+static void sleep_ms(int64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* bind_patiently - zmq_bind, retrying EADDRINUSE with backoff (see mc_transport.h);
+ * an in-process name in use is a bug of ours that waiting does not cure */
+static int bind_patiently(void *s, const char *endpoint, mc_err_t *err)
+{
+    int64_t start = now_ms();
+    int64_t wait = BIND_FIRST_WAIT_MS;
+    for (int attempt = 1;; attempt++) {
+        if (zmq_bind(s, endpoint) == 0) {
+            remember_bound(s, endpoint);
+            return 0;
+        }
+        int e = errno;
+        int64_t left = start + MC_TRANSPORT_BIND_PATIENCE_MS - now_ms();
+        if (e != EADDRINUSE || strncmp(endpoint, "inproc://", 9) == 0 || left <= 0) {
+            if (e == EADDRINUSE && attempt > 1)
+                mc_err_add(err, "transport: cannot bind %s: %s (still after %d attempts in %lld ms)",
+                           endpoint, zmq_strerror(e), attempt, (long long)(now_ms() - start));
+            else
+                mc_err_add(err, "transport: cannot bind %s: %s", endpoint, zmq_strerror(e));
+            return -1;
+        }
+        if (wait > left)
+            wait = left;
+        mc_log(MC_LOG_WARNING, "bind_retry", "endpoint=%s attempt=%d wait_ms=%lld error=\"%s\"",
+               endpoint, attempt, (long long)wait, zmq_strerror(e));
+        sleep_ms(wait);
+        wait = wait * 2 > BIND_MAX_WAIT_MS ? BIND_MAX_WAIT_MS : wait * 2;
+    }
+}
+
 /* mc_transport_bind - a bound socket */
 void *mc_transport_bind(int type, const char *endpoint, const mc_socket_opts_t *opts,
                         mc_err_t *err)
 {
     void *s = make_socket(type, opts, err);
-    if (s && zmq_bind(s, endpoint) != 0) {
-        mc_err_add(err, "transport: cannot bind %s: %s", endpoint, zmq_strerror(errno));
+    if (s && bind_patiently(s, endpoint, err) != 0) {
         zmq_close(s);
         return NULL;
     }
@@ -122,8 +238,7 @@ void *mc_transport_bind_curve_server(int type, const char *endpoint, const mc_so
         zmq_close(s);
         return NULL;
     }
-    if (zmq_bind(s, endpoint) != 0) {
-        mc_err_add(err, "transport: cannot bind %s: %s", endpoint, zmq_strerror(errno));
+    if (bind_patiently(s, endpoint, err) != 0) {
         zmq_close(s);
         return NULL;
     }
@@ -161,14 +276,6 @@ void mc_transport_close(void **socket)
         zmq_close(*socket);
         *socket = NULL;
     }
-}
-
-/* now_ms - monotonic milliseconds */
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* mc_transport_request - one request, one reply, with resends on new sockets */

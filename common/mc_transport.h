@@ -6,6 +6,19 @@
  * that no daemon configures a socket by itself. Frames are read with a hard
  * size bound. The context is one per process (mc_transport_ctx()).
  * Functions return 0 / -1 with a message in err; nothing here exits.
+ *
+ * Binding does not give up at the first EADDRINUSE: a TCP or IPC port can
+ * be held for a moment by something we do not control (the source port of
+ * someone's outgoing connection, the previous instance's socket after
+ * kill -9). A bind failing with EADDRINUSE is retried after 50 ms, doubling
+ * to 1 s, for MC_TRANSPORT_BIND_PATIENCE_MS in all, each retry logged as
+ * `bind_retry endpoint=... attempt=N wait_ms=...`; then the bind fails with
+ * a clear error. Any other bind error fails at once.
+ *
+ * A bind may ask for any free port (`tcp://127.0.0.1:*`): the endpoint it
+ * really got is read back with mc_transport_endpoint() (the socket) or
+ * mc_transport_bound() (by the endpoint string that was asked for), so a
+ * daemon can report it (READY, logs) and its peers can be told.
  */
 #ifndef MC_TRANSPORT_H
 #define MC_TRANSPORT_H
@@ -22,6 +35,9 @@ typedef struct mc_socket_opts {
     int     recv_hwm;          /* ZMQ_RCVHWM, 0 = default 1000 */
     int     linger_ms;         /* ZMQ_LINGER; -1 keeps the default of 0 */
 } mc_socket_opts_t;
+
+/* how long a bind keeps retrying EADDRINUSE before it fails (ms) */
+#define MC_TRANSPORT_BIND_PATIENCE_MS 30000
 
 /* mc_transport_ctx - the process's ZeroMQ context, made on first use */
 void *mc_transport_ctx(void);
@@ -55,6 +71,21 @@ void *mc_transport_connect_curve_client(int type, const char *endpoint,
                                         const mc_socket_opts_t *opts, const char *server_public_z85,
                                         const char *public_z85, const char *secret_z85,
                                         mc_err_t *err);
+
+/*
+ * mc_transport_endpoint - the endpoint socket was last bound to, as the
+ * kernel gave it (ZMQ_LAST_ENDPOINT: `tcp://127.0.0.1:*` becomes
+ * `tcp://127.0.0.1:40123`). Returns 0, or -1 with err set.
+ */
+int mc_transport_endpoint(void *socket, char *buf, size_t size, mc_err_t *err);
+
+/*
+ * mc_transport_bound - the endpoint the newest successful bind of this
+ * process asked as requested actually got (for code that holds the
+ * configured endpoint but not the socket, e.g. a daemon's main reporting
+ * READY). Returns 0 with buf set, or -1 if nothing was bound as requested.
+ */
+int mc_transport_bound(const char *requested, char *buf, size_t size);
 
 /* mc_transport_close - close and NULL the caller's pointer */
 void mc_transport_close(void **socket);

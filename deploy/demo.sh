@@ -33,7 +33,7 @@ trap cleanup EXIT INT TERM
 
 sh tests/pgtmp.sh stop "$run/pg" >/dev/null 2>&1 || true
 rm -rf "$run"
-mkdir -p "$run/keys" "$run/spool" "$run/logs" "$run/files"
+mkdir -p "$run/keys" "$run/spool" "$run/logs" "$run/files" "$run/agency-state"
 say "Starting a throwaway PostgreSQL in $run/pg"
 sh tests/pgtmp.sh start "$run/pg" "$port"
 conninfo=$(sh tests/pgtmp.sh conninfo "$run/pg" "$port")
@@ -104,7 +104,8 @@ for a in $agencies; do
     esac
     # shellcheck disable=SC2086
     start "agency-$a" "$bin/motcua-agency" -c "$run/motcua.yaml" --agency "$a" \
-        --key "$run/keys/$a.key" --server-key "$run/keys/lienthong.pub" --credit 20 $opts
+        --key "$run/keys/$a.key" --server-key "$run/keys/lienthong.pub" --credit 20 \
+        --state-dir "$run/agency-state/$a" $opts
     echo "  $a ($opts)"
 done
 

@@ -1,15 +1,19 @@
 /*
  * agency_client - the loop of motcua-agency (contract in agency.h).
  *
- * All state is in memory: a real agency keeps its cases in its own store;
- * the simulator only needs enough to show the protocol's guarantees
- * (idempotent case ids, results resent until answered, reconnects).
+ * The cases are kept in memory and, with a state directory, in the journal
+ * (agency_journal.c) before they are acked: a real agency keeps them in its
+ * own store; the simulator keeps just enough to show the protocol's
+ * guarantees (idempotent (case_id, revision), acks only for what is stored,
+ * results resent until answered, resync on every new connection and every
+ * new hub epoch).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,33 +25,50 @@
 #include "mc_transport.h"
 #include "motcua/v1/agency.pb-c.h"
 
-#define AGENCY_TICK_MS      50      /* longest sleep */
-#define AGENCY_RESEND_MS    1000    /* resend an unanswered result this often (at least) */
-#define AGENCY_MAX_CASES    100000  /* cases remembered */
+#define AGENCY_TICK_MS        50   /* longest sleep */
+#define AGENCY_RESEND_MS      1000 /* resend an unanswered result this often (at least) */
+#define AGENCY_COMPACT_LINES  1024 /* never compact a journal shorter than this */
+
+/* where a case stands */
+typedef enum work_state {
+    WORK_PROCESSING  = 0, /* acked (journaled), "processing" until due */
+    WORK_RESULT_SENT = 1, /* result sent, resent until the hub answers */
+    WORK_ANSWERED    = 2, /* the hub accepted or refused the result */
+} work_state_t;
 
 /* one case this agency has */
 typedef struct work {
-    char     case_id[96]; /* idempotency key, with revision */
-    uint32_t revision;    /* Case.revision: a new one is new work */
-    int      outcome;     /* decided on arrival */
-    int64_t  due;         /* monotonic ms when the "processing" ends */
-    int      state;       /* 0 processing, 1 result sent, 2 answered */
-    int64_t  last_sent;   /* monotonic ms of the last result frame */
-    uint8_t *result;      /* packed AgencyToHub{result}, resent byte for byte */
-    size_t   result_len;
+    char         case_id[AGENCY_CASE_ID_MAX]; /* idempotency key, with revision */
+    uint32_t     revision;                    /* Case.revision: a new one is new work */
+    int          outcome;                     /* decided on arrival, journaled */
+    int          accepted;                    /* WORK_ANSWERED: 1 accepted, 0 refused */
+    int64_t      due;                         /* monotonic ms when the "processing" ends */
+    work_state_t state;                       /* see work_state_t */
+    int64_t      last_sent;                   /* monotonic ms of the last result frame */
 } work_t;
 
 /* the client */
 typedef struct client {
     const agency_opts_t *opts;
-    void   *socket;     /* DEALER, CURVE client */
-    work_t *work;       /* cases seen */
-    size_t  n_work, cap_work;
-    char  (*dropped)[96]; /* case ids whose first delivery was ignored */
-    size_t  n_dropped, cap_dropped;
-    int64_t last_recv;  /* monotonic ms of the last frame from the hub */
-    int64_t last_send;  /* monotonic ms of the last frame to the hub */
-    long    answered;   /* results answered (ResultAck or Refusal) */
+    agency_journal_t *journal;    /* NULL: memory only */
+    void    *socket;              /* DEALER, CURVE client */
+    work_t  *work;                /* cases taken, in arrival order */
+    size_t   n_work, cap_work;    /* entries, allocated */
+    size_t   n_done;              /* entries in WORK_ANSWERED */
+    char   (*dropped)[AGENCY_CASE_ID_MAX]; /* case ids whose first delivery was ignored */
+    size_t   n_dropped, cap_dropped; /* entries, allocated */
+    char     session[33];         /* Ready.session: 32 random hex digits, new each start */
+    uint64_t hub_epoch;           /* last Heartbeat/Hello epoch seen, 0 none yet */
+    uint64_t resync_epoch;        /* hub_epoch when the last resync Ready left */
+    int64_t  last_resync;         /* monotonic ms of the last resync Ready */
+    int      heartbeat_ms;        /* config, or what the last Hello said */
+    int64_t  last_recv;           /* monotonic ms of the last frame from the hub */
+    int64_t  last_send;           /* monotonic ms of the last frame to the hub */
+    long     answered;            /* results answered (ResultAck or Refusal) in this run */
+    bool     replaying;           /* reading the journal: no compaction now */
+    bool     compact_due;         /* cases were forgotten while replaying */
+    size_t   iter;                /* compaction: next work entry */
+    bool     iter_answer;         /* compaction: its A record is next */
 } client_t;
 
 /* now_ms - monotonic ms */
@@ -72,6 +93,13 @@ int agency_outcome(const agency_opts_t *opts, const char *case_id)
     return MOTCUA__V1__OUTCOME__OUTCOME_NEEDS_DOCUMENTS;
 }
 
+/* send_bytes - one frame to the hub, never blocking */
+static void send_bytes(client_t *c, const uint8_t *buf, size_t n)
+{
+    if (zmq_send(c->socket, buf, n, ZMQ_DONTWAIT) >= 0)
+        c->last_send = now_ms();
+}
+
 /* send_msg - pack and send one AgencyToHub */
 static void send_msg(client_t *c, const Motcua__V1__AgencyToHub *m)
 {
@@ -80,89 +108,49 @@ static void send_msg(client_t *c, const Motcua__V1__AgencyToHub *m)
     if (!buf)
         return;
     motcua__v1__agency_to_hub__pack(m, buf);
-    if (zmq_send(c->socket, buf, n, ZMQ_DONTWAIT) >= 0)
-        c->last_send = now_ms();
+    send_bytes(c, buf, n);
     free(buf);
 }
 
-/* send_ready - grant credit */
-static void send_ready(client_t *c, uint32_t credit)
+/* send_ready - a Ready: plain (adds credit) or resync (replaces it, lists holding) */
+static void send_ready(client_t *c, uint32_t credit, bool resync, Motcua__V1__HeldCase **holding,
+                       size_t n_holding)
 {
     Motcua__V1__Ready r = MOTCUA__V1__READY__INIT;
     r.credit = credit;
-    r.client_version = (char *)"motcua-agency/1";
+    r.client_version = (char *)"motcua-agency/2";
+    r.session = c->session;
+    r.resync = resync;
+    r.hub_epoch = c->hub_epoch;
+    r.holding = holding;
+    r.n_holding = n_holding;
     Motcua__V1__AgencyToHub m = MOTCUA__V1__AGENCY_TO_HUB__INIT;
     m.body_case = MOTCUA__V1__AGENCY_TO_HUB__BODY_READY;
     m.ready = &r;
     send_msg(c, &m);
 }
 
-/* send_ack - we have the case */
-static void send_ack(client_t *c, const char *case_id)
+/* send_ack - the case is stored */
+static void send_ack(client_t *c, const work_t *w)
 {
     Motcua__V1__CaseAck a = MOTCUA__V1__CASE_ACK__INIT;
-    a.case_id = (char *)case_id;
+    a.case_id = (char *)w->case_id;
+    a.revision = w->revision;
     Motcua__V1__AgencyToHub m = MOTCUA__V1__AGENCY_TO_HUB__INIT;
     m.body_case = MOTCUA__V1__AGENCY_TO_HUB__BODY_ACK;
     m.ack = &a;
     send_msg(c, &m);
 }
 
-/* connect_hub - a fresh CURVE connection and our credit */
-static int connect_hub(client_t *c)
-{
-    mc_transport_close(&c->socket);
-    mc_err_t err;
-    mc_err_clear(&err);
-    mc_socket_opts_t o = {.max_message_bytes = 16 << 20, .linger_ms = 0};
-    c->socket = mc_transport_connect_curve_client(ZMQ_DEALER, c->opts->endpoint, &o,
-                                                  c->opts->server_key, c->opts->public_key,
-                                                  c->opts->secret_key, &err);
-    if (!c->socket) {
-        char line[300];
-        mc_log(MC_LOG_ERR, "connect_failed", "error=\"%s\"", mc_err_first(&err, line, sizeof line));
-        return -1;
-    }
-    c->last_recv = now_ms();
-    /* the hub forgot our credit with the old connection; grant it afresh,
-     * minus what we are still working on */
-    long busy = 0;
-    for (size_t i = 0; i < c->n_work; i++)
-        busy += c->work[i].state != 2;
-    long credit = (long)c->opts->credit - busy;
-    send_ready(c, credit > 0 ? (uint32_t)credit : 1);
-    mc_log(MC_LOG_NOTICE, "connected", "agency=%s endpoint=%s credit=%ld", c->opts->agency,
-           c->opts->endpoint, credit > 0 ? credit : 1);
-    return 0;
-}
-
-/* find_work - the case with this id, or NULL */
-/* find_work - the newest work for a case id (answers carry no revision) */
-static work_t *find_work(client_t *c, const char *case_id)
-{
-    for (size_t i = c->n_work; i-- > 0;)
-        if (strcmp(c->work[i].case_id, case_id) == 0)
-            return &c->work[i];
-    return NULL;
-}
-
-/* find_work_rev - the work for exactly this case id and revision */
-static work_t *find_work_rev(client_t *c, const char *case_id, uint32_t revision)
-{
-    for (size_t i = 0; i < c->n_work; i++)
-        if (c->work[i].revision == revision && strcmp(c->work[i].case_id, case_id) == 0)
-            return &c->work[i];
-    return NULL;
-}
-
-/* build_result - the result frame for w, packed once so resends are identical */
-static int build_result(client_t *c, work_t *w)
+/* send_result - the result frame for w: a function of case_id, revision, outcome and
+ * --agency only, so every resend (and every restart) sends the same bytes */
+static void send_result(client_t *c, work_t *w)
 {
     Motcua__V1__CaseResult r = MOTCUA__V1__CASE_RESULT__INIT;
     r.case_id = w->case_id;
     r.revision = w->revision;
     r.outcome = (Motcua__V1__Outcome)w->outcome;
-    char handled[120], uri[160];
+    char handled[120], uri[200];
     snprintf(handled, sizeof handled, "motcua-agency %s", c->opts->agency);
     r.handled_by = handled;
     Motcua__V1__DocumentRef doc = MOTCUA__V1__DOCUMENT_REF__INIT;
@@ -190,90 +178,313 @@ static int build_result(client_t *c, work_t *w)
     Motcua__V1__AgencyToHub m = MOTCUA__V1__AGENCY_TO_HUB__INIT;
     m.body_case = MOTCUA__V1__AGENCY_TO_HUB__BODY_RESULT;
     m.result = &r;
-    w->result_len = motcua__v1__agency_to_hub__get_packed_size(&m);
-    w->result = malloc(w->result_len ? w->result_len : 1);
-    if (!w->result)
+    bool again = w->state != WORK_PROCESSING;
+    send_msg(c, &m);
+    w->state = WORK_RESULT_SENT;
+    w->last_sent = now_ms();
+    mc_log(again ? MC_LOG_NOTICE : MC_LOG_INFO, "result_sent", "case=%s revision=%" PRIu32
+           " outcome=%d again=%s", w->case_id, w->revision, w->outcome, again ? "yes" : "no");
+}
+
+/* resync - a resync Ready (credit = --credit minus what we hold, holding = all of it),
+ * then every unanswered result again at once (agency.proto rules 1, 4, 6) */
+static void resync(client_t *c, const char *why)
+{
+    size_t held = c->n_work - c->n_done;
+    Motcua__V1__HeldCase *cases = calloc(held ? held : 1, sizeof *cases);
+    Motcua__V1__HeldCase **ptrs = calloc(held ? held : 1, sizeof *ptrs);
+    if (!cases || !ptrs) {
+        free(cases);
+        free(ptrs);
+        mc_log(MC_LOG_ERR, "resync_failed", "error=\"out of memory\" holding=%zu", held);
+        return; /* no resync: the hub asks again (Hello) or we reconnect */
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_work && n < held; i++) {
+        if (c->work[i].state == WORK_ANSWERED)
+            continue;
+        motcua__v1__held_case__init(&cases[n]);
+        cases[n].case_id = c->work[i].case_id;
+        cases[n].revision = c->work[i].revision;
+        ptrs[n] = &cases[n];
+        n++;
+    }
+    long credit = (long)c->opts->credit - (long)held;
+    send_ready(c, credit > 0 ? (uint32_t)credit : 0, true, ptrs, n);
+    free(ptrs);
+    free(cases);
+    c->last_resync = now_ms();
+    c->resync_epoch = c->hub_epoch;
+    mc_log(MC_LOG_NOTICE, "resync", "why=%s credit=%ld holding=%zu hub_epoch=%" PRIu64, why,
+           credit > 0 ? credit : 0, n, c->hub_epoch);
+    for (size_t i = 0; i < c->n_work; i++)
+        if (c->work[i].state == WORK_RESULT_SENT)
+            send_result(c, &c->work[i]);
+}
+
+/* connect_hub - a fresh CURVE connection, opened with a resync Ready */
+static int connect_hub(client_t *c)
+{
+    mc_transport_close(&c->socket);
+    mc_err_t err;
+    mc_err_clear(&err);
+    mc_socket_opts_t o = {.max_message_bytes = 16 << 20, .linger_ms = 0};
+    c->socket = mc_transport_connect_curve_client(ZMQ_DEALER, c->opts->endpoint, &o,
+                                                  c->opts->server_key, c->opts->public_key,
+                                                  c->opts->secret_key, &err);
+    if (!c->socket) {
+        char line[300];
+        mc_log(MC_LOG_ERR, "connect_failed", "error=\"%s\"", mc_err_first(&err, line, sizeof line));
         return -1;
-    motcua__v1__agency_to_hub__pack(&m, w->result);
+    }
+    c->last_recv = now_ms();
+    mc_log(MC_LOG_NOTICE, "connected", "agency=%s endpoint=%s session=%s", c->opts->agency,
+           c->opts->endpoint, c->session);
+    resync(c, "connect");
     return 0;
 }
 
-/* on_case - a case arrived (maybe again) */
+/* find_work_rev - the work for exactly this case id and revision */
+static work_t *find_work_rev(client_t *c, const char *case_id, uint32_t revision)
+{
+    for (size_t i = c->n_work; i-- > 0;)
+        if (c->work[i].revision == revision && strcmp(c->work[i].case_id, case_id) == 0)
+            return &c->work[i];
+    return NULL;
+}
+
+/* journal_next - compaction's iterator: T for every remembered case, A after answered ones */
+static int journal_next(void *ctx, agency_record_t *r)
+{
+    client_t *c = ctx;
+    if (c->iter >= c->n_work)
+        return 0;
+    const work_t *w = &c->work[c->iter];
+    memset(r, 0, sizeof *r);
+    snprintf(r->case_id, sizeof r->case_id, "%s", w->case_id);
+    r->revision = w->revision;
+    if (c->iter_answer) {
+        r->kind = AGENCY_RECORD_ANSWERED;
+        r->value = w->accepted;
+        c->iter_answer = false;
+        c->iter++;
+    } else {
+        r->kind = AGENCY_RECORD_TAKEN;
+        r->value = w->outcome;
+        c->iter_answer = w->state == WORK_ANSWERED;
+        c->iter += !c->iter_answer;
+    }
+    return 1;
+}
+
+/* compact - rewrite the journal as what we remember, when it holds much more
+ * (force: after forgetting cases, which must not come back at the next start) */
+static void compact(client_t *c, bool force)
+{
+    long live = (long)(c->n_work + c->n_done);
+    long lines = c->journal ? agency_journal_lines(c->journal) : 0;
+    if (!c->journal || (!force && (lines < AGENCY_COMPACT_LINES || lines <= 2 * live)))
+        return;
+    if (c->replaying) { /* the file is being replayed: rewrite it once that is done */
+        c->compact_due = true;
+        return;
+    }
+    c->iter = 0;
+    c->iter_answer = false;
+    mc_err_t err;
+    mc_err_clear(&err);
+    char line[300];
+    if (agency_journal_rewrite(c->journal, journal_next, c, &err) != 0)
+        mc_log(MC_LOG_ERR, "journal_compact_failed", "error=\"%s\"",
+               mc_err_first(&err, line, sizeof line));
+    else
+        mc_log(MC_LOG_INFO, "journal_compacted", "lines_before=%ld lines=%ld", lines, live);
+}
+
+/* make_room - one free entry: forget the older half of the answered cases when
+ * full; false when every remembered case is still held */
+static bool make_room(client_t *c)
+{
+    if (c->n_work < AGENCY_MAX_CASES && c->n_work < c->cap_work)
+        return true;
+    if (c->n_work >= AGENCY_MAX_CASES) {
+        if (c->n_done == 0)
+            return false;
+        size_t forget = c->n_done / 2 ? c->n_done / 2 : 1, kept = 0;
+        for (size_t i = 0; i < c->n_work; i++) {
+            if (forget > 0 && c->work[i].state == WORK_ANSWERED) {
+                forget--;
+                c->n_done--;
+                continue;
+            }
+            c->work[kept++] = c->work[i];
+        }
+        mc_log(MC_LOG_NOTICE, "cases_forgotten", "count=%zu", c->n_work - kept);
+        c->n_work = kept;
+        return true;
+    }
+    size_t cap = c->cap_work ? c->cap_work * 2 : 64;
+    work_t *grown = realloc(c->work, cap * sizeof *grown);
+    if (!grown)
+        return false;
+    c->work = grown;
+    c->cap_work = cap;
+    return true;
+}
+
+/* reserve - room for one more case; forgotten cases leave the journal at once */
+static bool reserve(client_t *c)
+{
+    size_t before = c->n_work;
+    if (!make_room(c))
+        return false;
+    if (c->n_work < before)
+        compact(c, true);
+    return true;
+}
+
+/* add_work - remember a taken case (not journaled here); NULL when full */
+static work_t *add_work(client_t *c, const char *case_id, uint32_t revision, int outcome)
+{
+    if (!reserve(c))
+        return NULL;
+    work_t *w = &c->work[c->n_work++];
+    memset(w, 0, sizeof *w);
+    snprintf(w->case_id, sizeof w->case_id, "%s", case_id);
+    w->revision = revision;
+    w->outcome = outcome;
+    w->state = WORK_PROCESSING;
+    w->due = now_ms() + c->opts->delay_ms;
+    return w;
+}
+
+/* drop_first - --drop-first-ack: true the first time a case id is seen */
+static bool drop_first(client_t *c, const Motcua__V1__Case *k)
+{
+    for (size_t i = 0; i < c->n_dropped; i++)
+        if (strcmp(c->dropped[i], k->case_id) == 0)
+            return false;
+    if (c->n_dropped == c->cap_dropped) {
+        size_t cap = c->cap_dropped ? c->cap_dropped * 2 : 16;
+        char(*grown)[AGENCY_CASE_ID_MAX] = realloc(c->dropped, cap * sizeof *grown);
+        if (!grown)
+            return false;
+        c->dropped = grown;
+        c->cap_dropped = cap;
+    }
+    snprintf(c->dropped[c->n_dropped++], AGENCY_CASE_ID_MAX, "%s", k->case_id);
+    mc_log(MC_LOG_NOTICE, "case_dropped", "case=%s attempt=%" PRIu32, k->case_id, k->attempt);
+    return true;
+}
+
+/* on_case - a case arrived (maybe again): journal it, then ack it */
 static void on_case(client_t *c, const Motcua__V1__Case *k)
 {
-    if (!k->case_id || !*k->case_id || strlen(k->case_id) >= 96)
+    if (!k->case_id || !agency_case_id_ok(k->case_id)) {
+        mc_log(MC_LOG_WARNING, "case_unusable", "reason=\"case_id empty, too long or with spaces\"");
         return;
+    }
     uint32_t revision = k->revision ? k->revision : 1;
     work_t *w = find_work_rev(c, k->case_id, revision);
-    if (w) { /* seen before: our ack was lost; ack again, do nothing twice */
-        mc_log(MC_LOG_INFO, "case_again", "case=%s attempt=%" PRIu32, k->case_id, k->attempt);
-        send_ack(c, k->case_id);
+    if (w) { /* seen before: our ack was lost or a lease ran out; ack again, do nothing twice */
+        mc_log(MC_LOG_INFO, "case_again", "case=%s attempt=%" PRIu32 " revision=%" PRIu32
+               " answered=%s", k->case_id, k->attempt, revision, w->state == WORK_ANSWERED ? "yes" : "no");
+        send_ack(c, w);
+        if (w->state == WORK_ANSWERED) { /* the hub lost our answer: the same one again */
+            c->n_done--;
+            send_result(c, w);
+        }
         return;
     }
-    if (c->opts->drop_first_ack) {
-        bool seen = false;
-        for (size_t i = 0; i < c->n_dropped && !seen; i++)
-            seen = strcmp(c->dropped[i], k->case_id) == 0;
-        if (!seen) {
-            if (c->n_dropped == c->cap_dropped) {
-                size_t cap = c->cap_dropped ? c->cap_dropped * 2 : 16;
-                char(*grown)[96] = realloc(c->dropped, cap * sizeof *grown);
-                if (!grown)
-                    return;
-                c->dropped = grown;
-                c->cap_dropped = cap;
-            }
-            snprintf(c->dropped[c->n_dropped++], 96, "%s", k->case_id);
-            mc_log(MC_LOG_NOTICE, "case_dropped", "case=%s attempt=%" PRIu32, k->case_id,
-                   k->attempt);
-            return;
-        }
-    }
-    if (c->n_work >= AGENCY_MAX_CASES)
-        return; /* unacked: the hub keeps it for later */
-    if (c->n_work == c->cap_work) {
-        size_t cap = c->cap_work ? c->cap_work * 2 : 64;
-        work_t *grown = realloc(c->work, cap * sizeof *grown);
-        if (!grown)
-            return;
-        c->work = grown;
-        c->cap_work = cap;
-    }
-    w = &c->work[c->n_work];
-    memset(w, 0, sizeof *w);
-    snprintf(w->case_id, sizeof w->case_id, "%s", k->case_id);
-    w->revision = revision;
+    if (c->opts->drop_first_ack && drop_first(c, k))
+        return;
     /* a resumed step (revision > 1) is judged again: the outcome hashes the revision too */
     char judged[128];
     if (revision > 1)
         snprintf(judged, sizeof judged, "%s#%" PRIu32, k->case_id, revision);
     else
         snprintf(judged, sizeof judged, "%s", k->case_id);
-    w->outcome = agency_outcome(c->opts, judged);
-    w->due = now_ms() + c->opts->delay_ms;
-    if (build_result(c, w) != 0)
+    int outcome = agency_outcome(c->opts, judged);
+    if (!reserve(c)) {
+        mc_log(MC_LOG_WARNING, "case_not_taken", "case=%s reason=full held=%zu", k->case_id,
+               c->n_work - c->n_done);
+        return; /* not acked: the hub keeps it for later */
+    }
+    if (c->journal) {
+        agency_record_t r = {.kind = AGENCY_RECORD_TAKEN, .revision = revision, .value = outcome};
+        snprintf(r.case_id, sizeof r.case_id, "%s", k->case_id);
+        mc_err_t err;
+        mc_err_clear(&err);
+        char line[300];
+        if (agency_journal_append(c->journal, &r, true, &err) != 0) {
+            mc_log(MC_LOG_ERR, "journal_write_failed", "case=%s error=\"%s\"", k->case_id,
+                   mc_err_first(&err, line, sizeof line));
+            return; /* not stored, so not acked: the hub sends it again */
+        }
+    }
+    w = add_work(c, k->case_id, revision, outcome); /* reserved above */
+    if (!w)
         return;
-    c->n_work++;
-    send_ack(c, k->case_id);
-    mc_log(MC_LOG_INFO, "case_received", "case=%s attempt=%" PRIu32 " step=%" PRIu32 "/%" PRIu32
-           " previous=%zu outcome=%d", k->case_id, k->attempt, k->step, k->steps_total,
-           k->n_previous, w->outcome);
+    send_ack(c, w);
+    mc_log(MC_LOG_INFO, "case_received", "case=%s attempt=%" PRIu32 " revision=%" PRIu32
+           " step=%" PRIu32 "/%" PRIu32 " previous=%zu outcome=%d", k->case_id, k->attempt, revision,
+           k->step, k->steps_total, k->n_previous, w->outcome);
+    compact(c, false);
 }
 
 /* on_answer - the hub answered a result (ResultAck or Refusal) */
 static void on_answer(client_t *c, const char *case_id, bool accepted, const char *why)
 {
-    work_t *w = case_id ? find_work(c, case_id) : NULL;
-    if (!w || w->state == 2)
+    /* the newest sent result of that case id (answers carry no revision; a case in
+     * processing has sent nothing, so a late answer to an older revision cannot end it) */
+    work_t *w = NULL;
+    for (size_t i = c->n_work; case_id && i-- > 0 && !w;)
+        if (c->work[i].state == WORK_RESULT_SENT && strcmp(c->work[i].case_id, case_id) == 0)
+            w = &c->work[i];
+    if (!w)
         return;
-    w->state = 2;
-    free(w->result);
-    w->result = NULL;
+    w->state = WORK_ANSWERED;
+    w->accepted = accepted;
+    c->n_done++;
     c->answered++;
+    if (c->journal) { /* not synced: if lost, the result is resent and answered as a duplicate */
+        agency_record_t r = {.kind = AGENCY_RECORD_ANSWERED, .revision = w->revision,
+                             .value = accepted};
+        snprintf(r.case_id, sizeof r.case_id, "%s", w->case_id);
+        mc_err_t err;
+        mc_err_clear(&err);
+        char line[300];
+        if (agency_journal_append(c->journal, &r, false, &err) != 0)
+            mc_log(MC_LOG_WARNING, "journal_write_failed", "case=%s error=\"%s\"", w->case_id,
+                   mc_err_first(&err, line, sizeof line));
+    }
     mc_log(accepted ? MC_LOG_INFO : MC_LOG_WARNING, "result_answered",
-           "case=%s accepted=%s reason=\"%s\" answered=%ld", case_id, accepted ? "yes" : "no",
-           why ? why : "", c->answered);
-    send_ready(c, 1); /* one slot free again */
+           "case=%s revision=%" PRIu32 " accepted=%s reason=\"%s\" answered=%ld", w->case_id,
+           w->revision, accepted ? "yes" : "no", why ? why : "", c->answered);
+    send_ready(c, 1, false, NULL, 0); /* one slot free again */
+    compact(c, false);
+}
+
+/* on_epoch - a Heartbeat or Hello from the hub: a new incarnation, or a Hello
+ * asking for it, gets a resync at once (agency.proto rule 6) */
+static void on_epoch(client_t *c, uint64_t epoch, bool requested, const char *from)
+{
+    bool changed = epoch != 0 && c->hub_epoch != 0 && epoch != c->hub_epoch;
+    if (epoch != 0 && epoch != c->hub_epoch) {
+        mc_log(MC_LOG_NOTICE, "hub_epoch", "epoch=%" PRIu64 " was=%" PRIu64 " from=%s", epoch,
+               c->hub_epoch, from);
+        c->hub_epoch = epoch;
+    }
+    if (changed) {
+        resync(c, "hub_epoch");
+        return;
+    }
+    /* the hub says Hello to every frame of ours it got before our resync Ready:
+     * one resync per half heartbeat and epoch answers them all; if that one is
+     * lost, the Hello to our next frame comes after the window */
+    if (requested && (c->resync_epoch != c->hub_epoch ||
+                      now_ms() - c->last_resync >= c->heartbeat_ms / 2))
+        resync(c, from);
 }
 
 /* on_frame - one frame from the hub */
@@ -297,8 +508,19 @@ static void on_frame(client_t *c, const uint8_t *data, size_t len)
                (int)m->refusal->reason, m->refusal->message ? m->refusal->message : "");
         on_answer(c, m->refusal->case_id, false, m->refusal->message);
         break;
+    case MOTCUA__V1__HUB_TO_AGENCY__BODY_HELLO:
+        if (m->hello->heartbeat_ms >= 10 && m->hello->heartbeat_ms <= 3600000 &&
+            (int)m->hello->heartbeat_ms != c->heartbeat_ms) {
+            mc_log(MC_LOG_NOTICE, "heartbeat_changed", "ms=%" PRIu32, m->hello->heartbeat_ms);
+            c->heartbeat_ms = (int)m->hello->heartbeat_ms;
+        }
+        on_epoch(c, m->hello->epoch, m->hello->resync_requested, "hello");
+        break;
+    case MOTCUA__V1__HUB_TO_AGENCY__BODY_HEARTBEAT:
+        on_epoch(c, m->heartbeat->epoch, false, "heartbeat");
+        break;
     default:
-        break; /* heartbeat: last_recv is updated */
+        break; /* unknown to this version: last_recv is updated */
     }
     motcua__v1__hub_to_agency__free_unpacked(m, NULL);
 }
@@ -307,24 +529,18 @@ static void on_frame(client_t *c, const uint8_t *data, size_t len)
 static int tick(client_t *c)
 {
     int64_t now = now_ms();
-    int resend = c->opts->heartbeat_ms > AGENCY_RESEND_MS ? c->opts->heartbeat_ms : AGENCY_RESEND_MS;
+    int resend = c->heartbeat_ms > AGENCY_RESEND_MS ? c->heartbeat_ms : AGENCY_RESEND_MS;
     for (size_t i = 0; i < c->n_work; i++) {
         work_t *w = &c->work[i];
-        if ((w->state == 0 && w->due <= now) || (w->state == 1 && now - w->last_sent >= resend)) {
-            if (zmq_send(c->socket, w->result, w->result_len, ZMQ_DONTWAIT) >= 0) {
-                c->last_send = now;
-                mc_log(w->state ? MC_LOG_NOTICE : MC_LOG_INFO, "result_sent",
-                       "case=%s outcome=%d again=%s", w->case_id, w->outcome, w->state ? "yes" : "no");
-            }
-            w->state = 1;
-            w->last_sent = now;
-        }
+        if ((w->state == WORK_PROCESSING && w->due <= now) ||
+            (w->state == WORK_RESULT_SENT && now - w->last_sent >= resend))
+            send_result(c, w);
     }
-    if (now - c->last_recv > 3 * (int64_t)c->opts->heartbeat_ms) {
+    if (now - c->last_recv > 3 * (int64_t)c->heartbeat_ms) {
         mc_log(MC_LOG_NOTICE, "hub_silent", "ms=%" PRId64, now - c->last_recv);
         return connect_hub(c);
     }
-    if (now - c->last_send >= c->opts->heartbeat_ms) {
+    if (now - c->last_send >= c->heartbeat_ms) {
         Motcua__V1__Heartbeat hb = MOTCUA__V1__HEARTBEAT__INIT;
         hb.at = (int64_t)time(NULL);
         Motcua__V1__AgencyToHub m = MOTCUA__V1__AGENCY_TO_HUB__INIT;
@@ -335,13 +551,69 @@ static int tick(client_t *c)
     return 0;
 }
 
+/* replay_apply - one journal record into memory (agency_journal_replay's callback) */
+static int replay_apply(void *ctx, const agency_record_t *r)
+{
+    client_t *c = ctx;
+    work_t *w = find_work_rev(c, r->case_id, r->revision);
+    if (r->kind == AGENCY_RECORD_TAKEN)
+        return w || add_work(c, r->case_id, r->revision, r->value) ? 0 : -1;
+    if (w && w->state != WORK_ANSWERED) { /* an A without its T was forgotten: skip it */
+        w->state = WORK_ANSWERED;
+        w->accepted = r->value;
+        c->n_done++;
+    }
+    return 0;
+}
+
+/* new_session - 32 random hex digits */
+static int new_session(client_t *c)
+{
+    uint8_t raw[16];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+        mc_log(MC_LOG_ERR, "session_failed", "error=\"%s\"", strerror(errno));
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(c->session + 2 * i, 3, "%02x", raw[i]);
+    return 0;
+}
+
+/* recover - the journal into memory: held cases are processed again, answered ones remembered */
+static int recover(client_t *c)
+{
+    if (!c->journal)
+        return 0;
+    mc_err_t err;
+    mc_err_clear(&err);
+    long dropped = 0;
+    c->replaying = true;
+    int rc = agency_journal_replay(c->journal, replay_apply, c, &dropped, &err);
+    c->replaying = false;
+    if (rc != 0) {
+        char line[300];
+        mc_log(MC_LOG_ERR, "journal_replay_failed", "error=\"%s\"", mc_err_first(&err, line, sizeof line));
+        return -1;
+    }
+    mc_log(MC_LOG_NOTICE, "journal_replayed", "held=%zu answered=%zu bad_lines=%ld",
+           c->n_work - c->n_done, c->n_done, dropped);
+    compact(c, dropped > 0 || c->compact_due);
+    return 0;
+}
+
 /* agency_run - the loop */
-int agency_run(const agency_opts_t *opts, int stop_fd)
+int agency_run(const agency_opts_t *opts, agency_journal_t *journal, int stop_fd)
 {
     client_t c;
     memset(&c, 0, sizeof c);
     c.opts = opts;
-    int rc = connect_hub(&c);
+    c.journal = journal;
+    c.heartbeat_ms = opts->heartbeat_ms;
+    int rc = new_session(&c);
+    if (rc == 0)
+        rc = recover(&c);
+    if (rc == 0)
+        rc = connect_hub(&c);
     while (rc == 0) {
         if (opts->count > 0 && c.answered >= opts->count) {
             mc_log(MC_LOG_NOTICE, "count_reached", "answered=%ld", c.answered);
@@ -372,8 +644,6 @@ int agency_run(const agency_opts_t *opts, int stop_fd)
         }
         rc = tick(&c);
     }
-    for (size_t i = 0; i < c.n_work; i++)
-        free(c.work[i].result);
     free(c.work);
     free(c.dropped);
     mc_transport_close(&c.socket);

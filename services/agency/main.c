@@ -4,10 +4,13 @@
  * Usage: motcua-agency [-c FILE] --agency CODE --key FILE.key --server-key FILE.pub
  *                      [--delay-ms N] [--outcomes approved=90,rejected=5,needs_documents=5]
  *                      [--credit N] [--count N] [--drop-first-ack] [--endpoint E]
+ *                      [--state-dir DIR]
  * Connects to lienthong.endpoint (or --endpoint) as a CURVE client with the
  * secret key in --key, and serves until SIGTERM/SIGINT or until --count
- * results have been answered. Exit codes: 0 done, 64 usage, 78 bad
- * configuration or keys, 1 error.
+ * results have been answered. With --state-dir the cases it took survive a
+ * crash (agency.h: the journal); without it a warning is logged at start.
+ * Exit codes: 0 done, 64 usage, 78 bad configuration or keys, or the state
+ * directory unusable or in use by another motcua-agency, 1 error.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -30,15 +33,19 @@ static void usage(FILE *f)
             "usage: motcua-agency [-c FILE] --agency CODE --key FILE.key --server-key FILE.pub\n"
             "                     [--delay-ms N] [--outcomes approved=90,rejected=5,needs_documents=5]\n"
             "                     [--credit N] [--count N] [--drop-first-ack] [--endpoint E]\n"
+            "                     [--state-dir DIR]\n"
             "  --agency CODE       the agency (for logs; the key decides who we are)\n"
             "  --key FILE          our CURVE secret key (motcua keygen)\n"
             "  --server-key FILE   motcua-lienthong's public key\n"
             "  --delay-ms N        processing time per case (default 100)\n"
             "  --outcomes SPEC     outcome split in percent, decided per case id\n"
-            "  --credit N          cases we take at once (default 10)\n"
+            "  --credit N          cases we hold at once (default 10)\n"
             "  --count N           exit 0 after N results were answered\n"
             "  --drop-first-ack    ignore each case's first delivery (tests resends)\n"
-            "  --endpoint E        connect here instead of lienthong.endpoint\n");
+            "  --endpoint E        connect here instead of lienthong.endpoint\n"
+            "  --state-dir DIR     keep the journal of taken cases here (created 0700, one\n"
+            "                      agency per directory): a case is acked only once it is\n"
+            "                      stored, and survives a crash; without it: memory only\n");
 }
 
 /* parse_outcomes - "approved=90,rejected=5,needs_documents=5" (missing names are 0) */
@@ -95,6 +102,7 @@ static int long_arg(const char *text, long min, long max, long *out)
 int main(int argc, char **argv)
 {
     const char *config = NULL, *key_file = NULL, *server_key_file = NULL, *endpoint = NULL;
+    const char *state_dir = NULL;
     agency_opts_t o;
     memset(&o, 0, sizeof o);
     o.delay_ms = 100;
@@ -106,7 +114,8 @@ int main(int argc, char **argv)
         {"delay-ms", required_argument, NULL, 'd'},  {"outcomes", required_argument, NULL, 'o'},
         {"credit", required_argument, NULL, 'r'},    {"count", required_argument, NULL, 'n'},
         {"drop-first-ack", no_argument, NULL, 'D'},  {"endpoint", required_argument, NULL, 'e'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+        {"state-dir", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     long v;
@@ -117,6 +126,7 @@ int main(int argc, char **argv)
         case 'k': key_file = optarg; break;
         case 's': server_key_file = optarg; break;
         case 'e': endpoint = optarg; break;
+        case 'S': state_dir = optarg; break;
         case 'D': o.drop_first_ack = true; break;
         case 'd':
             if (long_arg(optarg, 0, 86400000, &v) != 0)
@@ -170,6 +180,20 @@ int main(int argc, char **argv)
         return 78;
     }
 
+    agency_journal_t *journal = NULL;
+    if (state_dir) {
+        agency_journal_status_t st = agency_journal_open(state_dir, &journal, &err);
+        if (st != AGENCY_JOURNAL_OK) {
+            char line[600];
+            fprintf(stderr, "motcua-agency: %s\n", mc_err_first(&err, line, sizeof line));
+            explicit_bzero(o.secret_key, sizeof o.secret_key);
+            return 78;
+        }
+    } else {
+        mc_log(MC_LOG_WARNING, "memory_only",
+               "reason=\"no --state-dir: acked cases are lost if this process dies\"");
+    }
+
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
@@ -177,11 +201,14 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
     int stop_fd = signalfd(-1, &mask, SFD_CLOEXEC);
-    if (stop_fd < 0)
+    if (stop_fd < 0) {
+        agency_journal_close(&journal);
         return 1;
-    mc_log(MC_LOG_NOTICE, "started", "agency=%s endpoint=%s credit=%u delay_ms=%d pid=%d",
-           o.agency, o.endpoint, o.credit, o.delay_ms, (int)getpid());
-    int rc = agency_run(&o, stop_fd);
+    }
+    mc_log(MC_LOG_NOTICE, "started", "agency=%s endpoint=%s credit=%u delay_ms=%d durable=%s pid=%d",
+           o.agency, o.endpoint, o.credit, o.delay_ms, journal ? "yes" : "no", (int)getpid());
+    int rc = agency_run(&o, journal, stop_fd);
+    agency_journal_close(&journal);
     explicit_bzero(o.secret_key, sizeof o.secret_key);
     mc_transport_term();
     close(stop_fd);

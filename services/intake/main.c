@@ -3,7 +3,9 @@
  *
  * Usage: motcua-intake [-c FILE] [--check] [--help]
  * Reads the configuration, binds intake.endpoint, starts its workers, tells
- * systemd READY=1 (Type=notify), serves until SIGTERM/SIGINT, then stops
+ * systemd READY=1 (Type=notify) with the endpoint it got (X_MOTCUA_ENDPOINT,
+ * X_MOTCUA_INTAKE_ENDPOINT, X_MOTCUA_EVENTS_ENDPOINT: a `*` port shows as
+ * the real one), serves until SIGTERM/SIGINT, then stops
  * taking work, finishes what is in flight, tells systemd STOPPING=1 and
  * exits 0. Exit codes: 0 clean stop, 64 usage, 78 bad configuration,
  * 69 cannot bind / start, 1 unclean stop.
@@ -72,10 +74,15 @@ int main(int argc, char **argv)
         mc_cfg_destroy(&cfg);
         return 69;
     }
-    mc_log(MC_LOG_NOTICE, "started", "endpoint=%s workers=%d pid=%d", cfg->intake.endpoint,
+    /* the endpoints as bound: a `*` port in the configuration is reported as the one we got */
+    char endpoint[300], events[300];
+    mc_daemon_bound(cfg->intake.endpoint, endpoint, sizeof endpoint);
+    mc_daemon_bound(cfg->intake.events_endpoint, events, sizeof events);
+    mc_log(MC_LOG_NOTICE, "started", "endpoint=%s events=%s workers=%d pid=%d", endpoint, events,
            cfg->intake.workers, (int)getpid());
-    sd_notifyf(0, "READY=1\nSTATUS=serving %s with %d workers\nMAINPID=%d", cfg->intake.endpoint,
-               cfg->intake.workers, (int)getpid());
+    char ready[64];
+    snprintf(ready, sizeof ready, "serving with %d workers", cfg->intake.workers);
+    mc_daemon_ready(ready, endpoint, "intake", events);
 
     int rc = intake_server_run(server, stop_fd);
     sd_notify(0, "STOPPING=1");

@@ -6,7 +6,9 @@
  * Usage: motcua-lienthong [-c FILE] [--check] [--help]
  * Reads the configuration and config/agencies.yaml (files.agencies), binds
  * lienthong.endpoint (CURVE server, key lienthong.server_key_file) and
- * lienthong.events_endpoint, tells systemd READY=1 (Type=notify), serves
+ * lienthong.events_endpoint, tells systemd READY=1 (Type=notify) with the
+ * endpoints it got (X_MOTCUA_ENDPOINT, X_MOTCUA_LIENTHONG_ENDPOINT,
+ * X_MOTCUA_EVENTS_ENDPOINT: a `*` port shows as the real one), serves
  * until SIGTERM/SIGINT, tells systemd STOPPING=1 and exits 0.
  * Exit codes: 0 clean stop, 64 usage, 78 bad configuration or agencies,
  * 69 cannot bind / start, 1 unclean stop.
@@ -89,10 +91,14 @@ int main(int argc, char **argv)
         mc_cfg_destroy(&cfg);
         return 69;
     }
-    mc_log(MC_LOG_NOTICE, "started", "endpoint=%s events=%s pid=%d", cfg->lienthong.endpoint,
-           cfg->lienthong.events_endpoint, (int)getpid());
-    sd_notifyf(0, "READY=1\nSTATUS=serving %zu agencies on %s\nMAINPID=%d", agencies->count,
-               cfg->lienthong.endpoint, (int)getpid());
+    /* the endpoints as bound: a `*` port in the configuration is reported as the one we got */
+    char endpoint[300], events[300], ready[64];
+    mc_daemon_bound(cfg->lienthong.endpoint, endpoint, sizeof endpoint);
+    mc_daemon_bound(cfg->lienthong.events_endpoint, events, sizeof events);
+    mc_log(MC_LOG_NOTICE, "started", "endpoint=%s events=%s pid=%d", endpoint, events,
+           (int)getpid());
+    snprintf(ready, sizeof ready, "serving %zu agencies", agencies->count);
+    mc_daemon_ready(ready, endpoint, "lienthong", events);
 
     int rc = lienthong_hub_run(hub, stop_fd);
     sd_notify(0, "STOPPING=1");

@@ -97,7 +97,7 @@ int main(int argc, char **argv)
     mc_log(MC_LOG_NOTICE, "started", "sms=%s email=%s poll_ms=%d pid=%d",
            notify_sms_enabled(channels) ? "on" : "off",
            notify_email_enabled(channels) ? "on" : "off", cfg->notify.poll_ms, (int)getpid());
-    sd_notifyf(0, "READY=1\nSTATUS=sending notifications\nMAINPID=%d", (int)getpid());
+    mc_daemon_ready("sending notifications", NULL, NULL, NULL);
     rc = notify_run(notify, stop_fd) == 0 ? 0 : 1;
     sd_notify(0, "STOPPING=1");
     mc_log(MC_LOG_NOTICE, "stopped", "clean=%s", rc == 0 ? "yes" : "no");

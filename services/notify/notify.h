@@ -1,16 +1,41 @@
 /*
  * notify - the motcua-notify daemon's internal interfaces.
  *
- * Shape: one thread. It claims due notifications from the store
- * (mc_store_notify: FOR UPDATE SKIP LOCKED, so any number of instances may
- * run), renders the kind's template (config/notifications.yaml) with the
- * dossier's values, hands the message to every configured channel the
- * applicant has an address for (spool always; SMS and e-mail when
- * configured), and records the outcome in the same transaction. It wakes on
- * any PipelineEvent from intake, router or lienthong, or every
- * notify.poll_ms. Personal data (phone, e-mail, name) and the rating link's
- * token go to the channels and the spool files only, never to logs or to
- * stored error text.
+ * Shape: one thread. For one notification at a time it
+ *   1. claims it in a short transaction (mc_store_notify: FOR UPDATE SKIP
+ *      LOCKED, so any number of instances may run), renders the kind's
+ *      template (config/notifications.yaml) with the dossier's values,
+ *      picks the channels still to do (spool always; SMS and e-mail when
+ *      configured and the applicant has an address; minus those that
+ *      succeeded before), writes their attempts "in progress" and leases the
+ *      notification for notify.send_lease_ms, and commits;
+ *   2. sends on those channels with NO transaction open, all within the
+ *      first three quarters of the lease;
+ *   3. records the outcomes and the decision (sent, retry with doubling
+ *      backoff, failed for good at max_attempts) in a second short
+ *      transaction. If the store is down then, it keeps the outcomes and
+ *      records them when the store is back, before claiming anything else.
+ * It wakes on any PipelineEvent from intake, router or lienthong, or every
+ * notify.poll_ms; PostgreSQL being down (at start too) is waited out.
+ *
+ * Delivery guarantees. A crash of notify or PostgreSQL between 1 and 3
+ * leaves the outcome unknown: once the lease has run out the notification
+ * is claimed again and those channels are sent again, every time under the
+ * same stable message id, notify_message_ref(): "motcua-<notification id>".
+ * A channel whose success was committed is never sent again.
+ *   * spool: exactly once, as a file: <spool_dir>/<notification id>.txt,
+ *     written to a temporary name and renamed, so a resend replaces it.
+ *   * SMS: at-least-once to the gateway; exactly once delivered by a gateway
+ *     that dedupes on the reference. Each POST to notify.sms_url carries
+ *       header  Idempotency-Key: motcua-<id>
+ *       body    {"to":"<phone>","text":"<sms text>","ref":"motcua-<id>"}
+ *     (Content-Type: application/json; charset=utf-8, Authorization:
+ *     Bearer <token> when a token file is set); any 2xx means taken.
+ *   * e-mail: at-least-once; every copy has the header
+ *       Message-ID: <motcua-<id>@<domain of notify.smtp_from>>
+ *     so mail clients and MTAs that dedupe on Message-ID show one.
+ * Personal data (phone, e-mail, name) and the rating link's token go to the
+ * channels and the spool files only, never to logs or to stored error text.
  */
 #ifndef NOTIFY_H
 #define NOTIFY_H
@@ -85,6 +110,13 @@ typedef struct notify_recipient {
     const char *name;  /* for the e-mail's To display name */
 } notify_recipient_t;
 
+#define NOTIFY_REF_MAX 32              /* bytes for "motcua-<id>" and its NUL */
+#define NOTIFY_TRANSFER_MAX_MS 20000L /* one SMS or e-mail transfer, connecting included */
+
+/* notify_message_ref - the stable message id of notification id,
+ * "motcua-<id>", the same on every resend; returns buf */
+const char *notify_message_ref(int64_t id, char *buf, size_t size);
+
 /* notify_channels_new - read secrets (token, password), make the spool dir; NULL with err */
 notify_channels_t *notify_channels_new(const mc_cfg_notify_t *cfg, mc_err_t *err);
 
@@ -98,6 +130,7 @@ bool notify_email_enabled(const notify_channels_t *channels);
 /*
  * Each sender returns 0 when the channel took the message, else -1 with a
  * short reason in error (no personal data: "http 500", "timeout").
+ * timeout_ms bounds a network send (capped at NOTIFY_TRANSFER_MAX_MS).
  */
 
 /* notify_spool_write - <spool_dir>/<id>.txt via a temporary file and rename:
@@ -106,13 +139,15 @@ int notify_spool_write(notify_channels_t *channels, int64_t id, const char *kind
                        const char *code, const notify_recipient_t *to,
                        const notify_message_t *msg, char *error, size_t size);
 
-/* notify_sms_send - POST {"to": phone, "text": sms} to sms_url; 2xx = taken */
-int notify_sms_send(notify_channels_t *channels, const notify_recipient_t *to,
-                    const notify_message_t *msg, char *error, size_t size);
+/* notify_sms_send - POST {"to": phone, "text": sms, "ref": "motcua-<id>"} with
+ * the header Idempotency-Key: motcua-<id> to sms_url; 2xx = taken */
+int notify_sms_send(notify_channels_t *channels, int64_t id, const notify_recipient_t *to,
+                    const notify_message_t *msg, int timeout_ms, char *error, size_t size);
 
-/* notify_email_send - one MIME UTF-8 message through smtp_url */
+/* notify_email_send - one MIME UTF-8 message through smtp_url, Message-ID
+ * <motcua-<id>@domain> */
 int notify_email_send(notify_channels_t *channels, int64_t id, const notify_recipient_t *to,
-                      const notify_message_t *msg, char *error, size_t size);
+                      const notify_message_t *msg, int timeout_ms, char *error, size_t size);
 
 /* notify_mime_subject - RFC 2047 "=?UTF-8?B?...?=" words, folded; malloc'd */
 char *notify_mime_subject(const char *subject);
@@ -126,7 +161,8 @@ notify_t *notify_new(const mc_cfg_t *cfg, const notify_templates_t *templates,
                      notify_channels_t *channels, mc_err_t *err);
 
 /* notify_run - work until stop_fd (a signalfd) says TERM/INT; finishes the
- * current message first. Returns 0 on a clean stop. */
+ * current message first (outcomes that cannot be recorded because the store
+ * is down are left to the lease: resent after it). Returns 0 on a clean stop. */
 int notify_run(notify_t *notify, int stop_fd);
 
 /* notify_destroy - close sockets and the store, free, NULL */

@@ -6,8 +6,12 @@
  * message. Errors are short and free of personal data, since they are
  * logged and stored in notification.last_error: curl's generic text or
  * the status code, never the server's reply (an SMTP server may echo the
- * address). Every transfer is bounded (connect 5 s, whole 20 s) so a
- * SIGTERM waits at most that long for the current message.
+ * address). Every transfer is bounded by the caller's timeout_ms, itself
+ * at most NOTIFY_TRANSFER_MAX_MS (connect at most 5 s of it), so a send
+ * ends inside the notification's send lease and a SIGTERM waits at most
+ * that long for the current message. Each message carries its stable id
+ * (notify_message_ref): the SMS gateway gets it as "ref" and as the
+ * Idempotency-Key header, the e-mail as its Message-ID.
  * Secrets (the gateway token, the SMTP password) are read once at start
  * and wiped on destroy.
  */
@@ -25,8 +29,7 @@
 
 #include <curl/curl.h>
 
-#define CONNECT_TIMEOUT_MS 5000L
-#define TRANSFER_TIMEOUT_MS 20000L
+#define CONNECT_TIMEOUT_MS 5000L /* at most this much of a transfer's time goes to connecting */
 #define SECRET_MAX 4096 /* bytes in a token or password file */
 
 struct notify_channels {
@@ -241,6 +244,24 @@ static size_t json_string(char *out, const char *s)
     return n;
 }
 
+/* notify_message_ref - "motcua-<id>" */
+const char *notify_message_ref(int64_t id, char *buf, size_t size)
+{
+    snprintf(buf, size, "motcua-%" PRId64, id);
+    return buf;
+}
+
+/* set_timeouts - bound one transfer by timeout_ms (capped), connecting included */
+static void set_timeouts(CURL *curl, int timeout_ms)
+{
+    long total = timeout_ms < NOTIFY_TRANSFER_MAX_MS ? timeout_ms : NOTIFY_TRANSFER_MAX_MS;
+    if (total < 1)
+        total = 1;
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, total < CONNECT_TIMEOUT_MS ? total : CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, total);
+}
+
 /* discard - ignore a response body */
 static size_t discard(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
@@ -250,11 +271,14 @@ static size_t discard(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 /* notify_sms_send - one POST to the gateway */
-int notify_sms_send(notify_channels_t *channels, const notify_recipient_t *to,
-                    const notify_message_t *msg, char *error, size_t size)
+int notify_sms_send(notify_channels_t *channels, int64_t id, const notify_recipient_t *to,
+                    const notify_message_t *msg, int timeout_ms, char *error, size_t size)
 {
+    char ref[NOTIFY_REF_MAX], idem[NOTIFY_REF_MAX + 32];
+    notify_message_ref(id, ref, sizeof ref);
+    snprintf(idem, sizeof idem, "Idempotency-Key: %s", ref);
     /* worst case every byte becomes \u00XX (6 bytes) */
-    size_t cap = 32 + 6 * (strlen(to->phone) + strlen(msg->sms));
+    size_t cap = 64 + sizeof ref + 6 * (strlen(to->phone) + strlen(msg->sms));
     char *body = malloc(cap);
     char *auth = malloc(strlen(channels->sms_token) + 32);
     CURL *curl = curl_easy_init();
@@ -268,8 +292,16 @@ int notify_sms_send(notify_channels_t *channels, const notify_recipient_t *to,
     n += json_string(body + n, to->phone);
     n += (size_t)sprintf(body + n, ",\"text\":");
     n += json_string(body + n, msg->sms);
+    n += (size_t)sprintf(body + n, ",\"ref\":");
+    n += json_string(body + n, ref);
     n += (size_t)sprintf(body + n, "}");
     headers = curl_slist_append(headers, "Content-Type: application/json; charset=utf-8");
+    struct curl_slist *h1 = headers ? curl_slist_append(headers, idem) : NULL;
+    if (!h1) {
+        snprintf(error, size, "out of memory");
+        goto out;
+    }
+    headers = h1;
     if (channels->sms_token[0]) {
         sprintf(auth, "Authorization: Bearer %s", channels->sms_token);
         struct curl_slist *h2 = curl_slist_append(headers, auth);
@@ -281,9 +313,7 @@ int notify_sms_send(notify_channels_t *channels, const notify_recipient_t *to,
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)n);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, TRANSFER_TIMEOUT_MS);
+    set_timeouts(curl, timeout_ms);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     CURLcode cc = curl_easy_perform(curl);
     if (cc != CURLE_OK) {
@@ -408,13 +438,15 @@ static char *build_mail(const notify_channels_t *c, int64_t id, const notify_rec
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    char ref[NOTIFY_REF_MAX];
     size_t o = (size_t)sprintf(out,
                                "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n"
-                               "Message-ID: <notification-%" PRId64 "@%s>\r\n"
+                               "Message-ID: <%s@%s>\r\n"
                                "MIME-Version: 1.0\r\n"
                                "Content-Type: text/plain; charset=UTF-8\r\n"
                                "Content-Transfer-Encoding: base64\r\n\r\n",
-                               date, c->cfg->smtp_from, to->email, subject, id, c->mail_domain);
+                               date, c->cfg->smtp_from, to->email, subject,
+                               notify_message_ref(id, ref, sizeof ref), c->mail_domain);
     for (size_t i = 0; i < elen; i += 76) {
         size_t n = elen - i > 76 ? 76 : elen - i;
         memcpy(out + o, enc + i, n);
@@ -431,7 +463,7 @@ static char *build_mail(const notify_channels_t *c, int64_t id, const notify_rec
 
 /* notify_email_send - SMTP through libcurl */
 int notify_email_send(notify_channels_t *channels, int64_t id, const notify_recipient_t *to,
-                      const notify_message_t *msg, char *error, size_t size)
+                      const notify_message_t *msg, int timeout_ms, char *error, size_t size)
 {
     const mc_cfg_notify_t *cfg = channels->cfg;
     char *mail = build_mail(channels, id, to, msg);
@@ -454,9 +486,7 @@ int notify_email_send(notify_channels_t *channels, int64_t id, const notify_reci
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_upload);
     curl_easy_setopt(curl, CURLOPT_READDATA, &up);
     curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, TRANSFER_TIMEOUT_MS);
+    set_timeouts(curl, timeout_ms);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     if (cfg->smtp_user[0]) {
         curl_easy_setopt(curl, CURLOPT_USERNAME, cfg->smtp_user);

@@ -1,10 +1,13 @@
 /*
- * notify_loop - claim, render, send, record; wake on events or the poll.
+ * notify_loop - claim, send, record; wake on events or the poll.
  *
- * Contract (notify.h): one notification per store transaction (batch 1),
- * so a crash resends at most the one message in flight, and SIGTERM waits
- * for at most one message. The events only shorten the wait; every wake
- * re-reads the store, and a lost event costs at most poll_ms.
+ * Contract (notify.h): one notification per claim (batch 1), because the
+ * send lease covers one message's sends. No transaction is open while a
+ * channel is tried: the claim commits first (attempts in progress, lease),
+ * the outcomes are recorded after. Outcomes the store could not take are
+ * kept (n->job) and recorded first thing when it is back; SIGTERM waits for
+ * at most one message's sends. The events only shorten the wait; every
+ * wake re-reads the store, and a lost event costs at most poll_ms.
  */
 #include "notify.h"
 
@@ -27,9 +30,22 @@
 #include "mc_transport.h"
 #include "motcua/v1/dossier.pb-c.h"
 
-#define NOTIFY_BATCH 1       /* notifications per transaction: see the contract */
+#define NOTIFY_BATCH 1       /* notifications per claim: see the contract */
 #define NOTIFY_SUBS 3        /* intake, router, lienthong */
+#define NOTIFY_CHANNELS 3    /* spool, sms, email */
 #define EVENT_MAX_BYTES 4096 /* a PipelineEvent is tiny */
+#define SEND_MIN_MS 500      /* a network channel with less of the lease left is not tried */
+
+/* one claimed notification from its claim until its outcomes are recorded */
+typedef struct notify_job {
+    mc_notice_t     notice;                      /* the claimed row; attempts = this attempt */
+    mc_notice_try_t tries[NOTIFY_CHANNELS];      /* channels tried, in order */
+    char            errors[NOTIFY_CHANNELS][256]; /* their failure reasons (tries[].error) */
+    size_t          n_tries;                     /* entries in tries */
+    char            wanted[64];                  /* channels that must all succeed: "spool,sms" */
+    bool            active;                      /* outcomes waiting to be recorded */
+    bool            unrecorded_logged;           /* outcome_unrecorded said once */
+} notify_job_t;
 
 struct notify {
     const mc_cfg_t           *cfg;
@@ -37,9 +53,12 @@ struct notify {
     notify_channels_t        *channels;
     mc_store_t               *store;
     void                     *subs[NOTIFY_SUBS];
+    notify_job_t              job;        /* the notification in hand */
     bool                      store_down; /* logged once per outage */
     bool                      stopping;
 };
+
+static void job_clear(notify_job_t *job);
 
 /* notify_new - store (lazy) and event subscriptions */
 notify_t *notify_new(const mc_cfg_t *cfg, const notify_templates_t *templates,
@@ -84,6 +103,7 @@ void notify_destroy(notify_t **notify)
     for (int i = 0; i < NOTIFY_SUBS; i++)
         mc_transport_close(&(*notify)->subs[i]);
     mc_store_destroy(&(*notify)->store);
+    job_clear(&(*notify)->job);
     free(*notify);
     *notify = NULL;
 }
@@ -129,20 +149,61 @@ static const char *quoted(const char *text, char *buf, unsigned size)
     return mc_log_quote(text, buf, size);
 }
 
-/* process - send one claimed notice on its channels and record it */
-static mc_store_rc_t process(notify_t *n, const mc_notice_t *m, mc_err_t *err)
+/* now_ms - monotonic milliseconds */
+static int64_t now_ms(void)
 {
-    Motcua__V1__Dossier *d = motcua__v1__dossier__unpack(NULL, m->payload_len, m->payload);
-    const Motcua__V1__Applicant *a = d ? d->applicant : NULL;
-    notify_recipient_t to = {"", "", ""};
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* policy_of - the retry policy from the configuration */
+static mc_notice_policy_t policy_of(const notify_t *n)
+{
+    return (mc_notice_policy_t){n->cfg->notify.retry_initial_ms, n->cfg->notify.retry_max_ms,
+                                n->cfg->notify.max_attempts};
+}
+
+/* job_clear - forget the notification in hand */
+static void job_clear(notify_job_t *job)
+{
+    mc_notice_clear(&job->notice);
+    memset(job, 0, sizeof *job);
+}
+
+/* what one notification is sent as: the unpacked dossier, who, the texts */
+typedef struct notify_letter {
+    Motcua__V1__Dossier *dossier;  /* unpacked payload; NULL if unreadable */
+    notify_recipient_t   to;       /* points into dossier */
+    notify_message_t     msg;      /* rendered texts */
+    const char          *problem;  /* why nothing but a failed spool try is possible, or NULL */
+} notify_letter_t;
+
+/* letter_clear - free the dossier and the texts */
+static void letter_clear(notify_letter_t *l)
+{
+    notify_message_clear(&l->msg);
+    if (l->dossier)
+        motcua__v1__dossier__free_unpacked(l->dossier, NULL);
+    l->dossier = NULL;
+}
+
+/* prepare - unpack and render the claimed notice, choose the channels still to do */
+static void prepare(notify_t *n, notify_job_t *job, notify_letter_t *l)
+{
+    const mc_notice_t *m = &job->notice;
+    memset(l, 0, sizeof *l);
+    l->to = (notify_recipient_t){"", "", ""};
+    l->dossier = motcua__v1__dossier__unpack(NULL, m->payload_len, m->payload);
+    const Motcua__V1__Applicant *a = l->dossier ? l->dossier->applicant : NULL;
     if (a) {
-        to.phone = a->phone ? a->phone : "";
-        to.email = a->email ? a->email : "";
+        l->to.phone = a->phone ? a->phone : "";
+        l->to.email = a->email ? a->email : "";
         if (a->kind_case == MOTCUA__V1__APPLICANT__KIND_PERSON && a->person && a->person->full_name)
-            to.name = a->person->full_name;
+            l->to.name = a->person->full_name;
         else if (a->kind_case == MOTCUA__V1__APPLICANT__KIND_ORGANIZATION && a->organization &&
                  a->organization->name)
-            to.name = a->organization->name;
+            l->to.name = a->organization->name;
     }
     const mc_procedure_t *proc = mc_catalog_find(n->cfg->catalog, m->procedure_code);
     const mc_ward_t *ward = mc_cfg_ward(n->cfg, m->ward_code);
@@ -160,7 +221,7 @@ static mc_store_rc_t process(notify_t *n, const mc_notice_t *m, mc_err_t *err)
         .code = m->code,
         .procedure = proc ? proc->name : m->procedure_code,
         .due = due,
-        .name = to.name,
+        .name = l->to.name,
         .ward = ward ? ward->name : m->ward_code,
         .unit = ward ? ward->unit_name : m->ward_code,
         .address = ward ? ward->address : "",
@@ -169,116 +230,180 @@ static mc_store_rc_t process(notify_t *n, const mc_notice_t *m, mc_err_t *err)
         .new_due = new_due,
         .rating_link = rating,
     };
-
-    mc_notice_try_t tries[3];
-    char errors[3][256];
-    size_t n_tries = 0;
-    char wanted[64] = "spool";
-    notify_message_t msg;
-    memset(&msg, 0, sizeof msg);
-    if (!d) {
-        tries[n_tries++] = (mc_notice_try_t){"spool", false, "dossier payload unreadable"};
-    } else if (notify_render(n->templates, m->kind, &v, &msg) != 0) {
-        tries[n_tries++] = (mc_notice_try_t){"spool", false, "no template for this kind"};
-    } else {
-        bool sms = notify_sms_enabled(n->channels) && to.phone[0];
-        bool email = notify_email_enabled(n->channels) && to.email[0];
-        snprintf(wanted, sizeof wanted, "spool%s%s", sms ? ",sms" : "", email ? ",email" : "");
-        static const char *const names[3] = {"spool", "sms", "email"};
-        bool use[3] = {true, sms, email};
-        for (int c = 0; c < 3; c++) {
-            if (!use[c])
-                continue;
-            /* a channel that already took this message in an earlier attempt is
-             * not asked again: a retry for a failed e-mail resends no SMS.
-             * The spool is rewritten anyway (idempotent by file name) only if
-             * it had failed before. */
-            char pattern[72];
-            snprintf(pattern, sizeof pattern, ",%s,", names[c]);
-            char have[72];
-            snprintf(have, sizeof have, ",%s,", m->done_channels);
-            if (strstr(have, pattern))
-                continue;
-            int rc;
-            errors[n_tries][0] = '\0';
-            if (c == 0)
-                rc = notify_spool_write(n->channels, m->id, m->kind, m->code, &to, &msg,
-                                        errors[n_tries], sizeof errors[n_tries]);
-            else if (c == 1)
-                rc = notify_sms_send(n->channels, &to, &msg, errors[n_tries],
-                                     sizeof errors[n_tries]);
-            else
-                rc = notify_email_send(n->channels, m->id, &to, &msg, errors[n_tries],
-                                       sizeof errors[n_tries]);
-            tries[n_tries] = (mc_notice_try_t){names[c], rc == 0, rc == 0 ? NULL : errors[n_tries]};
-            n_tries++;
-        }
+    snprintf(job->wanted, sizeof job->wanted, "spool");
+    job->n_tries = 0;
+    if (!l->dossier)
+        l->problem = "dossier payload unreadable";
+    else if (notify_render(n->templates, m->kind, &v, &l->msg) != 0)
+        l->problem = "no template for this kind";
+    if (l->problem) {
+        job->tries[job->n_tries++] = (mc_notice_try_t){.channel = "spool"};
+        return;
     }
-    notify_message_clear(&msg);
-    if (d)
-        motcua__v1__dossier__free_unpacked(d, NULL);
+    bool sms = notify_sms_enabled(n->channels) && l->to.phone[0];
+    bool email = notify_email_enabled(n->channels) && l->to.email[0];
+    snprintf(job->wanted, sizeof job->wanted, "spool%s%s", sms ? ",sms" : "", email ? ",email" : "");
+    static const char *const names[NOTIFY_CHANNELS] = {"spool", "sms", "email"};
+    const bool use[NOTIFY_CHANNELS] = {true, sms, email};
+    char have[72];
+    snprintf(have, sizeof have, ",%s,", m->done_channels);
+    for (int c = 0; c < NOTIFY_CHANNELS; c++) {
+        /* a channel that took this message in a committed earlier attempt is
+         * not asked again: a retry for a failed e-mail resends no SMS */
+        char pattern[72];
+        snprintf(pattern, sizeof pattern, ",%s,", names[c]);
+        if (use[c] && !strstr(have, pattern))
+            job->tries[job->n_tries++] = (mc_notice_try_t){.channel = names[c]};
+    }
+}
 
-    mc_notice_policy_t policy = {n->cfg->notify.retry_initial_ms, n->cfg->notify.retry_max_ms,
-                                 n->cfg->notify.max_attempts};
+/* send_all - try each started channel, no transaction open; a network send
+ * must end by deadline (monotonic ms), inside the lease */
+static void send_all(notify_t *n, notify_job_t *job, const notify_letter_t *l, int64_t deadline)
+{
+    const mc_notice_t *m = &job->notice;
+    for (size_t i = 0; i < job->n_tries; i++) {
+        mc_notice_try_t *t = &job->tries[i];
+        char *error = job->errors[i];
+        size_t size = sizeof job->errors[i];
+        error[0] = '\0';
+        int64_t left = deadline - now_ms();
+        int rc = -1;
+        if (l->problem)
+            snprintf(error, size, "%s", l->problem);
+        else if (strcmp(t->channel, "spool") == 0)
+            rc = notify_spool_write(n->channels, m->id, m->kind, m->code, &l->to, &l->msg, error, size);
+        else if (left < SEND_MIN_MS)
+            snprintf(error, size, "%s: not tried, the send lease is nearly over", t->channel);
+        else if (strcmp(t->channel, "sms") == 0)
+            rc = notify_sms_send(n->channels, m->id, &l->to, &l->msg, (int)left, error, size);
+        else
+            rc = notify_email_send(n->channels, m->id, &l->to, &l->msg, (int)left, error, size);
+        t->state = rc == 0 ? MC_ATTEMPT_OK : MC_ATTEMPT_FAILED;
+        t->error = rc == 0 ? NULL : error;
+    }
+}
+
+/* record - the outcomes of the job in hand into the store; logs the decision */
+static mc_store_rc_t record(notify_t *n, mc_err_t *err)
+{
+    notify_job_t *job = &n->job;
+    const mc_notice_t *m = &job->notice;
+    mc_notice_policy_t policy = policy_of(n);
     mc_notice_outcome_t outcome = MC_NOTICE_RETRY;
     int delay_ms = 0;
-    mc_store_rc_t rc = mc_store_notify_record(n->store, m, tries, n_tries, wanted, &policy,
-                                              &outcome, &delay_ms, err);
-    if (rc != MC_STORE_OK)
+    mc_store_rc_t rc = mc_store_notify_record(n->store, m, job->tries, job->n_tries, job->wanted,
+                                              &policy, &outcome, &delay_ms, err);
+    if (rc != MC_STORE_OK) {
+        if (!job->unrecorded_logged)
+            mc_log(MC_LOG_WARNING, "outcome_unrecorded", "id=%" PRId64 " code=%s kind=%s attempt=%d"
+                   " what=kept_until_the_store_is_back", m->id, m->code, m->kind, m->attempts);
+        job->unrecorded_logged = true;
         return rc;
+    }
     char q[300];
-    for (size_t i = 0; i < n_tries; i++)
-        if (!tries[i].ok)
+    for (size_t i = 0; i < job->n_tries; i++)
+        if (job->tries[i].state == MC_ATTEMPT_FAILED)
             mc_log(MC_LOG_WARNING, "channel_failed", "id=%" PRId64 " code=%s kind=%s channel=%s error=%s",
-                   m->id, m->code, m->kind, tries[i].channel, quoted(tries[i].error, q, sizeof q));
+                   m->id, m->code, m->kind, job->tries[i].channel,
+                   quoted(job->tries[i].error, q, sizeof q));
     if (outcome == MC_NOTICE_SENT)
         mc_log(MC_LOG_INFO, "notification_sent", "id=%" PRId64 " code=%s kind=%s channels=%s attempt=%d",
-               m->id, m->code, m->kind, wanted, m->attempts + 1);
+               m->id, m->code, m->kind, job->wanted, m->attempts);
     else if (outcome == MC_NOTICE_FAILED)
         mc_log(MC_LOG_ERR, "notification_failed", "id=%" PRId64 " code=%s kind=%s attempts=%d",
-               m->id, m->code, m->kind, m->attempts + 1);
+               m->id, m->code, m->kind, m->attempts);
+    else if (outcome == MC_NOTICE_OVERTAKEN)
+        mc_log(MC_LOG_NOTICE, "notification_overtaken", "id=%" PRId64 " code=%s kind=%s attempt=%d"
+               " what=outcomes_recorded_newer_claim_decides", m->id, m->code, m->kind, m->attempts);
     else
         mc_log(MC_LOG_NOTICE, "notification_retry", "id=%" PRId64 " code=%s kind=%s attempt=%d delay_ms=%d",
-               m->id, m->code, m->kind, m->attempts + 1, delay_ms);
+               m->id, m->code, m->kind, m->attempts, delay_ms);
+    job_clear(job);
     return MC_STORE_OK;
 }
 
-/* work_once - one transaction: claim, send, record, commit. Returns the
- * number of notifications handled, 0 when none was due, -1 on a store failure */
+/* claim - the claim transaction: lock one due notice, choose its channels,
+ * start the attempts and lease it, commit. *started: there is something to
+ * send (job filled, letter prepared); 0 / 1 handled, -1 store failure */
+static int claim(notify_t *n, notify_letter_t *l, bool *started, mc_err_t *err)
+{
+    notify_job_t *job = &n->job;
+    *started = false;
+    int count = 0;
+    if (mc_store_notify_claim(n->store, NOTIFY_BATCH, &job->notice, &count, err) != MC_STORE_OK)
+        return -1;
+    mc_store_rc_t rc = MC_STORE_OK;
+    mc_notice_outcome_t outcome = MC_NOTICE_SENDING;
+    mc_notice_policy_t policy = policy_of(n);
+    if (count > 0) {
+        prepare(n, job, l);
+        rc = mc_store_notify_start(n->store, &job->notice, job->tries, job->n_tries,
+                                   n->cfg->notify.send_lease_ms, &policy, &outcome, err);
+    }
+    mc_store_rc_t end = mc_store_notify_end(n->store, rc == MC_STORE_OK, err);
+    if (rc != MC_STORE_OK || end != MC_STORE_OK) {
+        letter_clear(l);
+        job_clear(job);
+        return -1;
+    }
+    if (count == 0)
+        return 0;
+    const mc_notice_t *m = &job->notice;
+    if (outcome == MC_NOTICE_FAILED) {
+        mc_log(MC_LOG_ERR, "notification_failed", "id=%" PRId64 " code=%s kind=%s attempts=%d"
+               " what=last_attempt_lost", m->id, m->code, m->kind, m->attempts);
+        letter_clear(l);
+        job_clear(job);
+        return 1;
+    }
+    if (m->unknown_channels[0])
+        mc_log(MC_LOG_NOTICE, "notification_resend", "id=%" PRId64 " code=%s kind=%s attempt=%d"
+               " unknown=%s", m->id, m->code, m->kind, m->attempts, m->unknown_channels);
+    *started = true;
+    return 1;
+}
+
+/* store_failed - log the first failure of an outage; -1 */
+static int store_failed(notify_t *n, mc_err_t *err)
+{
+    char line[300], q[340];
+    if (!n->store_down)
+        mc_log(MC_LOG_WARNING, "store_unavailable", "error=%s",
+               quoted(mc_err_first(err, line, sizeof line), q, sizeof q));
+    n->store_down = true;
+    return -1;
+}
+
+/* work_once - record what is in hand, then claim, send, record one notice.
+ * Returns the number of notifications handled, 0 when none was due, -1 on
+ * a store failure */
 static int work_once(notify_t *n)
 {
     mc_err_t err;
     mc_err_clear(&err);
-    mc_notice_t notices[NOTIFY_BATCH];
-    int count = 0;
-    mc_store_rc_t rc = mc_store_notify_claim(n->store, NOTIFY_BATCH, notices, &count, &err);
-    bool ok = rc == MC_STORE_OK;
-    int handled = 0;
-    for (int i = 0; ok && i < count; i++) {
-        if (process(n, &notices[i], &err) != MC_STORE_OK)
-            ok = false;
-        else
-            handled++;
-    }
-    if (rc == MC_STORE_OK) {
-        mc_store_rc_t end = mc_store_notify_end(n->store, ok, &err);
-        if (ok && end != MC_STORE_OK)
-            ok = false;
-    }
-    for (int i = 0; i < count; i++)
-        mc_notice_clear(&notices[i]);
-    if (!ok) {
-        char line[300], q[340];
-        if (!n->store_down)
-            mc_log(MC_LOG_WARNING, "store_unavailable", "error=%s",
-                   quoted(mc_err_first(&err, line, sizeof line), q, sizeof q));
-        n->store_down = true;
-        return -1;
-    }
+    if (n->job.active && record(n, &err) != MC_STORE_OK)
+        return store_failed(n, &err);
+    /* the lease is counted from before the claim: notify's deadline falls
+     * before the store's, whatever the claim transaction takes */
+    int64_t deadline = now_ms() + (int64_t)n->cfg->notify.send_lease_ms * 3 / 4;
+    notify_letter_t letter;
+    memset(&letter, 0, sizeof letter);
+    bool started = false;
+    int handled = claim(n, &letter, &started, &err);
+    if (handled < 0)
+        return store_failed(n, &err);
     if (n->store_down)
         mc_log(MC_LOG_NOTICE, "store_available", "what=reconnected");
     n->store_down = false;
-    return handled;
+    if (!started)
+        return handled;
+    send_all(n, &n->job, &letter, deadline);
+    letter_clear(&letter);
+    n->job.active = true;
+    if (record(n, &err) != MC_STORE_OK)
+        return store_failed(n, &err);
+    return 1;
 }
 
 /* drain_events - read every waiting event; they only mean "look now" */
@@ -310,6 +435,13 @@ int notify_run(notify_t *n, int stop_fd)
             return -1;
         }
         drain_events(n);
+    }
+    if (n->job.active) {
+        /* the store is still down: the lease runs out and the notification is
+         * sent again, under the same message ids (notify.h) */
+        mc_log(MC_LOG_WARNING, "outcome_abandoned", "id=%" PRId64 " code=%s kind=%s attempt=%d",
+               n->job.notice.id, n->job.notice.code, n->job.notice.kind, n->job.notice.attempts);
+        job_clear(&n->job);
     }
     return 0;
 }

@@ -3,7 +3,8 @@
  *
  * Usage: motcua-router [-c FILE] [--check] [--help]
  * Reads the configuration and routing.yaml, connects to the store and the
- * events endpoints, tells systemd READY=1 (Type=notify), routes and scans
+ * events endpoints, tells systemd READY=1 (Type=notify; X_MOTCUA_ENDPOINT and
+ * X_MOTCUA_EVENTS_ENDPOINT are its events endpoint as bound), routes and scans
  * until SIGTERM/SIGINT, tells systemd STOPPING=1 and exits 0. A batch in
  * progress is one transaction: stopping between batches loses nothing.
  * Exit codes: 0 clean stop, 64 usage, 78 bad configuration, 69 cannot
@@ -77,11 +78,14 @@ int main(int argc, char **argv)
                mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
         goto out;
     }
+    /* its one bind, the events it publishes, as bound (a `*` port shows as the real one) */
+    char events[300], ready[64];
+    mc_daemon_bound(cfg->router.events_endpoint, events, sizeof events);
     mc_log(MC_LOG_NOTICE, "started", "events=%s poll_ms=%d batch=%d deadline_scan_ms=%d pid=%d",
-           cfg->router.events_endpoint, cfg->router.poll_ms, cfg->router.batch,
-           cfg->router.deadline_scan_ms, (int)getpid());
-    sd_notifyf(0, "READY=1\nSTATUS=routing, batch %d\nMAINPID=%d", cfg->router.batch,
-               (int)getpid());
+           events, cfg->router.poll_ms, cfg->router.batch, cfg->router.deadline_scan_ms,
+           (int)getpid());
+    snprintf(ready, sizeof ready, "routing, batch %d", cfg->router.batch);
+    mc_daemon_ready(ready, events, "router", events);
     rc = router_run(router, stop_fd) == 0 ? 0 : 1;
     sd_notify(0, "STOPPING=1");
     mc_log(MC_LOG_NOTICE, "stopped", "clean=%s", rc == 0 ? "yes" : "no");

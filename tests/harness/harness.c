@@ -36,7 +36,9 @@ int harness_run(const char *fmt, ...)
     return WEXITSTATUS(st);
 }
 
-/* write_config - motcua.yaml for this test, using the repo's catalog and calendar */
+/* write_config - motcua.yaml for this test, using the repo's catalog and calendar;
+ * intake's events in the test directory (the default TCP port 5570 would be
+ * shared by every test program running at the same time) */
 static int write_config(harness_t *h, int workers)
 {
     FILE *f = fopen(h->config, "w");
@@ -50,7 +52,7 @@ static int write_config(harness_t *h, int workers)
             "  notifications: %s/config/notifications.yaml\n"
             "intake:\n  endpoint: \"%s\"\n  workers: %d\n  max_request_bytes: 262144\n"
             "  max_documents: 50\n  retry_after_ms: 500\n  reconnect_ms: 300\n"
-            "  shutdown_grace_ms: 10000\n"
+            "  shutdown_grace_ms: 10000\n  events_endpoint: \"ipc://%s/intake-events\"\n"
             "client:\n  timeout_ms: 5000\n  retries: 2\n"
             "wards:\n"
             "  - {code: \"00229\", name: \"Phường Kim Liên\", province: \"Thành phố Hà Nội\","
@@ -59,7 +61,7 @@ static int write_config(harness_t *h, int workers)
             "  - {code: \"00220\", name: \"Phường Văn Miếu - Quốc Tử Giám\", province: \"Thành phố Hà Nội\","
             " unit_id: \"000.22.20.H26\", unit_name: \"Bộ phận Một cửa UBND phường Văn Miếu - Quốc Tử Giám\","
             " address: \"Văn Miếu, Hà Nội\"}\n",
-            h->conninfo, h->repo, h->repo, h->repo, h->endpoint, workers);
+            h->conninfo, h->repo, h->repo, h->repo, h->endpoint, workers, h->dir);
     /* notify: spool inside the test directory, quick polls and retries; a
      * test that wants SMS copies this file with harness_config_copy(),
      * replacing the sms_url line */
@@ -70,14 +72,35 @@ static int write_config(harness_t *h, int workers)
     return fclose(f);
 }
 
-/* free_port - a TCP port on 127.0.0.1 that nobody holds now, below the
- * kernel's ephemeral range (32768+) so outgoing connections cannot take it */
+#define PORT_LOW    20000 /* harness_free_port's range: below the kernel's */
+#define PORT_SPAN   12000 /* ephemeral ports (32768+), so no outgoing connection takes them */
+#define PORTS_MAX   256   /* ports one test process may be handed */
+
+static int handed_out[PORTS_MAX]; /* every port free_port returned in this process */
+static int n_handed_out;          /* entries in handed_out */
+
+/* handed_out_before - did this process already get port? */
+static bool handed_out_before(int port)
+{
+    for (int i = 0; i < n_handed_out; i++)
+        if (handed_out[i] == port)
+            return true;
+    return false;
+}
+
+/* free_port - a TCP port on 127.0.0.1 that nobody holds now and that this
+ * process was never given before (two calls in one second once returned the
+ * same port: the seed was only pid, time and avoid). Random, so that test
+ * programs running side by side rarely try the same ones. */
 static int free_port(int avoid)
 {
-    unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL) ^ (unsigned)avoid;
-    for (int attempt = 0; attempt < 200; attempt++) {
-        int port = 20000 + (int)(rand_r(&seed) % 12000);
-        if (port == avoid)
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)ts.tv_nsec ^
+                    (unsigned)ts.tv_sec ^ (unsigned)n_handed_out * 40503u;
+    for (int attempt = 0; attempt < 500 && n_handed_out < PORTS_MAX; attempt++) {
+        int port = PORT_LOW + (int)(rand_r(&seed) % PORT_SPAN);
+        if (port == avoid || handed_out_before(port))
             continue;
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
@@ -86,8 +109,10 @@ static int free_port(int avoid)
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         int ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
         close(fd);
-        if (ok)
+        if (ok) {
+            handed_out[n_handed_out++] = port;
             return port;
+        }
     }
     return -1;
 }
@@ -105,11 +130,12 @@ int harness_setup(harness_t *h, const char *name, int workers)
     if (!mkdtemp(h->dir))
         return -1;
     chmod(h->dir, 0755);
+    /* PostgreSQL needs a port it is told; the daemons pick their own
+     * (HARNESS_ANY_PORT) and report it with READY=1 */
     h->pg_port = free_port(0);
-    int intake_port = free_port(h->pg_port);
-    if (h->pg_port < 0 || intake_port < 0)
+    if (h->pg_port < 0)
         return -1;
-    snprintf(h->endpoint, sizeof h->endpoint, "tcp://127.0.0.1:%d", intake_port);
+    snprintf(h->endpoint, sizeof h->endpoint, "%s", HARNESS_ANY_PORT);
     snprintf(h->conninfo, sizeof h->conninfo, "host=%s/pg port=%d user=postgres dbname=motcua",
              h->dir, h->pg_port);
     snprintf(h->config, sizeof h->config, "%s/motcua.yaml", h->dir);
@@ -202,59 +228,27 @@ long harness_wait_count(harness_t *h, const char *sql, const char *param, long w
     return v;
 }
 
-/* harness_start_intake - fork/exec with NOTIFY_SOCKET, wait for READY=1 */
+/* harness_wait_next_second - until time(NULL) moves on; -1 if it did not within 2 s */
+int harness_wait_next_second(void)
+{
+    time_t start = time(NULL);
+    int64_t deadline = harness_now_ms() + 2000;
+    while (time(NULL) == start) {
+        if (harness_now_ms() > deadline)
+            return -1;
+        usleep(10000);
+    }
+    return 0;
+}
+
+/* harness_start_intake - motcua-intake through harness_start_daemon, its pid kept in h */
 int harness_start_intake(harness_t *h)
 {
-    if (h->notify_fd < 0) {
-        snprintf(h->notify_path, sizeof h->notify_path, "%s/notify.sock", h->dir);
-        h->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(h->notify_path) >= sizeof sa.sun_path)
-            return -1;
-        memcpy(sa.sun_path, h->notify_path, strlen(h->notify_path) + 1);
-        unlink(h->notify_path);
-        if (h->notify_fd < 0 || bind(h->notify_fd, (struct sockaddr *)&sa, sizeof sa) != 0)
-            return -1;
-    }
-    char bin[512], log[512];
-    snprintf(bin, sizeof bin, "%s/bin/motcua-intake", h->build);
-    snprintf(log, sizeof log, "%s/intake.log", h->dir);
-    pid_t pid = fork();
+    pid_t pid = harness_start_daemon(h, "intake", NULL, "intake.log");
     if (pid < 0)
         return -1;
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        setenv("NOTIFY_SOCKET", h->notify_path, 1);
-        execl(bin, bin, "-c", h->config, (char *)NULL);
-        _exit(127);
-    }
     h->intake_pid = pid;
-    int64_t deadline = harness_now_ms() + 10000;
-    while (harness_now_ms() < deadline) {
-        struct pollfd p = {h->notify_fd, POLLIN, 0};
-        if (poll(&p, 1, 100) == 1) {
-            char buf[512];
-            ssize_t n = recv(h->notify_fd, buf, sizeof buf - 1, 0);
-            if (n > 0) {
-                buf[n] = '\0';
-                if (strstr(buf, "READY=1"))
-                    return 0;
-            }
-        }
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            h->intake_pid = 0;
-            fprintf(stderr, "harness: intake exited during start\n");
-            harness_run("tail -n 20 %s >&2", log);
-            return -1;
-        }
-    }
-    fprintf(stderr, "harness: intake never said READY=1\n");
-    return -1;
+    return 0;
 }
 
 /* harness_signal_intake - signal and reap */
@@ -279,7 +273,7 @@ int harness_signal_intake(harness_t *h, int sig)
     return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
 }
 
-/* harness_free_port - the same choice the setup makes for its own ports */
+/* harness_free_port - the same choice the setup makes for PostgreSQL's port */
 int harness_free_port(int avoid)
 {
     return free_port(avoid);
@@ -482,38 +476,43 @@ static int open_notify_socket(harness_t *h)
     return 0;
 }
 
-/* harness_start_daemon - fork/exec build/bin/motcua-NAME, wait for its READY=1 */
-pid_t harness_start_daemon(harness_t *h, const char *name, const char *config,
-                           const char *log_name)
+/* notify_value - the value of a KEY=value line of an sd_notify datagram; false if absent */
+static bool notify_value(const char *msg, const char *key, char *out, size_t size)
 {
-    if (open_notify_socket(h) != 0)
-        return -1;
-    char bin[512], log[512];
-    snprintf(bin, sizeof bin, "%s/bin/motcua-%s", h->build, name);
-    snprintf(log, sizeof log, "%s/%s", h->dir, log_name);
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
+    size_t klen = strlen(key);
+    for (const char *line = msg; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
+            const char *v = line + klen + 1;
+            size_t n = strcspn(v, "\n");
+            snprintf(out, size, "%.*s", (int)n, v);
+            return true;
         }
-        setenv("NOTIFY_SOCKET", h->notify_path, 1);
-        execl(bin, bin, "-c", config ? config : h->config, (char *)NULL);
-        _exit(127);
     }
+    return false;
+}
+
+/* wait_ready - read NOTIFY_SOCKET until pid says READY=1 (10 s). Datagrams of
+ * other daemons (a late STOPPING=1) are skipped by their MAINPID. 0 with the
+ * reported X_MOTCUA_ENDPOINT in endpoint ("" if none), or -1. */
+static int wait_ready(harness_t *h, pid_t pid, const char *name, const char *log, char *endpoint,
+                      size_t size)
+{
+    endpoint[0] = '\0';
     int64_t deadline = harness_now_ms() + 10000;
     while (harness_now_ms() < deadline) {
         struct pollfd p = {h->notify_fd, POLLIN, 0};
         if (poll(&p, 1, 100) == 1) {
-            char buf[512];
+            char buf[2048], mainpid[32];
             ssize_t n = recv(h->notify_fd, buf, sizeof buf - 1, 0);
-            if (n > 0) {
-                buf[n] = '\0';
-                if (strstr(buf, "READY=1"))
-                    return pid;
+            if (n <= 0)
+                continue;
+            buf[n] = '\0';
+            if (notify_value(buf, "MAINPID", mainpid, sizeof mainpid) && atoi(mainpid) != (int)pid)
+                continue;
+            char ready[8];
+            if (notify_value(buf, "READY", ready, sizeof ready) && strcmp(ready, "1") == 0) {
+                notify_value(buf, "X_MOTCUA_ENDPOINT", endpoint, size);
+                return 0;
             }
         }
         int st;
@@ -524,9 +523,97 @@ pid_t harness_start_daemon(harness_t *h, const char *name, const char *config,
         }
     }
     fprintf(stderr, "harness: motcua-%s never said READY=1\n", name);
+    harness_run("tail -n 20 %s >&2", log);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     return -1;
+}
+
+/* config_set_endpoint - in the YAML file path, the "  endpoint:" line of
+ * section, if it asks for any port (":*"), becomes endpoint; written whole
+ * to a new file renamed over the old, so a starting daemon never reads half */
+static int config_set_endpoint(const char *path, const char *section, const char *endpoint)
+{
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return -1;
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, in);
+    fclose(in);
+    text[n] = '\0';
+    char head[64];
+    snprintf(head, sizeof head, "\n%s:\n", section);
+    char *line = NULL;
+    if (strncmp(text, head + 1, strlen(head + 1)) == 0)
+        line = text + strlen(head + 1);
+    else if ((line = strstr(text, head)) != NULL)
+        line += strlen(head);
+    else
+        return 0;
+    /* the section's lines are the indented ones after its head */
+    while (*line == ' ' && strncmp(line, "  endpoint:", 11) != 0)
+        line += strcspn(line, "\n") + (line[strcspn(line, "\n")] ? 1 : 0);
+    if (strncmp(line, "  endpoint:", 11) != 0)
+        return 0;
+    char *end = line + strcspn(line, "\n");
+    char value[512];
+    snprintf(value, sizeof value, "%.*s", (int)(end - line), line);
+    if (!strstr(value, ":*"))
+        return 0; /* a fixed port the test chose: keep it */
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *out = fopen(tmp, "w");
+    if (!out)
+        return -1;
+    fwrite(text, 1, (size_t)(line - text), out);
+    fprintf(out, "  endpoint: \"%s\"", endpoint);
+    fputs(end, out);
+    if (fclose(out) != 0)
+        return -1;
+    return rename(tmp, path);
+}
+
+/* remember_endpoint - what a daemon reported: into h, and into its
+ * configuration and the generated one in place of a `*` port, so that the
+ * CLI, agencies and a restart of the daemon find it there */
+static int remember_endpoint(harness_t *h, const char *name, const char *config,
+                             const char *endpoint)
+{
+    char *field = strcmp(name, "intake") == 0      ? h->endpoint
+                  : strcmp(name, "lienthong") == 0 ? h->lienthong_endpoint
+                                                   : NULL;
+    if (!field || !*endpoint)
+        return 0;
+    snprintf(field, sizeof h->endpoint, "%s", endpoint);
+    if (config_set_endpoint(h->config, name, endpoint) != 0 ||
+        (config && strcmp(config, h->config) != 0 && config_set_endpoint(config, name, endpoint) != 0)) {
+        fprintf(stderr, "harness: cannot write %s's endpoint into the configuration\n", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* harness_start_daemon - fork/exec build/bin/motcua-NAME, wait for its READY=1 */
+pid_t harness_start_daemon(harness_t *h, const char *name, const char *config,
+                           const char *log_name)
+{
+    if (open_notify_socket(h) != 0)
+        return -1;
+    char bin[512], log[512];
+    snprintf(bin, sizeof bin, "%s/bin/motcua-%s", h->build, name);
+    snprintf(log, sizeof log, "%s/%s", h->dir, log_name);
+    const char *argv[] = {bin, "-c", config ? config : h->config, NULL};
+    pid_t pid = spawn_program(bin, argv, log, h->notify_path);
+    if (pid < 0)
+        return -1;
+    char endpoint[300];
+    if (wait_ready(h, pid, name, log, endpoint, sizeof endpoint) != 0)
+        return -1;
+    if (remember_endpoint(h, name, config, endpoint) != 0) {
+        harness_stop_daemon(pid, SIGKILL);
+        return -1;
+    }
+    return pid;
 }
 
 /* harness_stop_daemon - signal, reap (SIGKILL after 20 s) */
@@ -604,28 +691,20 @@ static int agency_codes(const char *path, char (*codes)[64], int max, int *n)
     return *n > 0 ? 0 : -1;
 }
 
-/* harness_pipeline_setup - events endpoints, router and lienthong sections, the shipped
+/* harness_pipeline_setup - router and lienthong sections, the shipped
  * routing and agency lists, and CURVE keys for the hub and every agency */
 int harness_pipeline_setup(harness_t *h, int router_poll_ms, int window_max, char (*codes)[64],
                            int max, int *n)
 {
-    char to[400];
-    snprintf(to, sizeof to, "  shutdown_grace_ms: 10000\n  events_endpoint: \"ipc://%s/intake-events\"\n",
-             h->dir);
-    if (harness_config_copy(h, h->config, "  shutdown_grace_ms: 10000\n", to) != 0)
-        return -1;
-    int port = harness_free_port(h->pg_port);
-    if (port < 0)
-        return -1;
     if (harness_config_append(h,
                               "router:\n  events_endpoint: \"ipc://%s/router-events\"\n  poll_ms: %d\n"
                               "  batch: 100\n  deadline_scan_ms: 60000\n"
-                              "lienthong:\n  endpoint: \"tcp://127.0.0.1:%d\"\n"
+                              "lienthong:\n  endpoint: \"%s\"\n"
                               "  events_endpoint: \"ipc://%s/lienthong-events\"\n"
                               "  server_key_file: keys/lienthong.key\n  heartbeat_ms: 500\n"
                               "  ack_timeout_ms: 5000\n  max_attempts: 10\n  window_max: %d\n"
                               "  poll_ms: 200\n",
-                              h->dir, router_poll_ms, port, h->dir, window_max) != 0)
+                              h->dir, router_poll_ms, HARNESS_ANY_PORT, h->dir, window_max) != 0)
         return -1;
     /* the shipped routing and agency list, beside motcua.yaml (files.* defaults) */
     if (harness_run("cp config/routing.yaml config/agencies.yaml %s/", h->dir) != 0)

@@ -8,6 +8,14 @@
  * directory (unless MOTCUA_KEEP_TEST_DIR is set). Daemons are started with
  * NOTIFY_SOCKET pointing at a datagram socket the harness reads, so
  * "started" means the daemon itself said READY=1, as systemd would see it.
+ *
+ * Ports: the generated configuration lets intake and lienthong bind any free
+ * port (HARNESS_ANY_PORT); each reports the one it got in its READY datagram
+ * (X_MOTCUA_ENDPOINT), and harness_start_daemon() stores it (h->endpoint,
+ * h->lienthong_endpoint) and writes it over the `*` in the configuration it
+ * started the daemon with and in the generated one, so the CLI, agencies and
+ * a restart of the daemon use that port. Only PostgreSQL's port is chosen by
+ * the harness (harness_free_port: never the same port twice in a process).
  */
 #ifndef HARNESS_H
 #define HARNESS_H
@@ -21,18 +29,22 @@
 
 #include "motcua/v1/intake.pb-c.h"
 
+/* an endpoint that lets the daemon pick a free port and report it */
+#define HARNESS_ANY_PORT "tcp://127.0.0.1:*"
+
 typedef struct harness {
-    char    dir[256];         /* temp directory holding everything */
-    char    build[256];       /* build directory (binaries) */
-    char    repo[512];        /* repository root (config/ files) */
-    int     pg_port;          /* PostgreSQL TCP port */
-    char    conninfo[512];    /* libpq conninfo of the test database */
-    char    config[512];      /* generated motcua.yaml */
-    char    endpoint[128];    /* intake endpoint */
-    pid_t   intake_pid;       /* running motcua-intake, 0 if none */
-    int     notify_fd;        /* our NOTIFY_SOCKET datagram socket */
-    char    notify_path[300]; /* its path */
-    PGconn *db;               /* connection for assertions */
+    char    dir[256];                /* temp directory holding everything */
+    char    build[256];              /* build directory (binaries) */
+    char    repo[512];               /* repository root (config/ files) */
+    int     pg_port;                 /* PostgreSQL TCP port */
+    char    conninfo[512];           /* libpq conninfo of the test database */
+    char    config[512];             /* generated motcua.yaml */
+    char    endpoint[128];           /* intake's; HARNESS_ANY_PORT until it reported one */
+    char    lienthong_endpoint[128]; /* lienthong's as it reported it, or "" */
+    pid_t   intake_pid;              /* running motcua-intake, 0 if none */
+    int     notify_fd;               /* our NOTIFY_SOCKET datagram socket */
+    char    notify_path[300];        /* its path */
+    PGconn  *db;                     /* connection for assertions */
 } harness_t;
 
 /* harness_setup - temp dir, PostgreSQL, config (workers intake workers), migrate */
@@ -53,13 +65,19 @@ int64_t harness_now_ms(void);
 /* harness_wait_count - poll harness_count every 50 ms until it equals want or ms pass; the last value */
 long harness_wait_count(harness_t *h, const char *sql, const char *param, long want, int ms);
 
-/* harness_start_intake - start motcua-intake and wait for READY=1 (10 s) */
+/* harness_wait_next_second - wait until the wall clock's second changes (at most 2 s):
+ * for tests where a replay must not show a later time; not a wait for the system */
+int harness_wait_next_second(void);
+
+/* harness_start_intake - harness_start_daemon(h, "intake", NULL, "intake.log"),
+ * the pid kept in h->intake_pid; 0 or -1 */
 int harness_start_intake(harness_t *h);
 
 /* harness_signal_intake - send sig, wait for exit; returns exit status, 128+sig if killed */
 int harness_signal_intake(harness_t *h, int sig);
 
-/* harness_free_port - a TCP port on 127.0.0.1 nobody holds now (not avoid); -1 if none */
+/* harness_free_port - a TCP port on 127.0.0.1 nobody holds now, not avoid, below the
+ * ephemeral range, never one this process was given before; -1 if none */
 int harness_free_port(int avoid);
 
 /* harness_config_append - append text (whole top-level YAML sections) to the config */
@@ -94,8 +112,10 @@ int harness_request_raw(harness_t *h, const void *bytes, size_t len, int timeout
                         uint8_t **reply, size_t *reply_len);
 
 /* harness_start_daemon - start build/bin/motcua-NAME -c CONFIG (NULL = the
- * generated one), output appended to DIR/LOG_NAME, and wait for READY=1
- * (10 s); returns its pid or -1. The caller stops it (harness_stop_daemon). */
+ * generated one), output appended to DIR/LOG_NAME, and wait for its READY=1
+ * (10 s); returns its pid or -1. The caller stops it (harness_stop_daemon).
+ * For intake and lienthong the endpoint they report is remembered (see the
+ * header: h->endpoint, h->lienthong_endpoint, the configurations). */
 pid_t harness_start_daemon(harness_t *h, const char *name, const char *config,
                            const char *log_name);
 
@@ -127,8 +147,9 @@ const char *harness_reason_name(Motcua__V1__Reason reason);
 
 /*
  * harness_pipeline_setup - make h's configuration run the whole pipeline:
- * intake's events endpoint, router and lienthong sections (router poll_ms,
- * lienthong window_max), config/routing.yaml and config/agencies.yaml
+ * router and lienthong sections (router poll_ms, lienthong window_max,
+ * lienthong on HARNESS_ANY_PORT; intake's events endpoint is in every
+ * generated configuration, ipc://DIR/intake-events), config/routing.yaml and config/agencies.yaml
  * beside it, and CURVE keypairs in DIR/keys for lienthong and for every
  * agency of agencies.yaml, whose codes (at most max) go to codes[0..*n).
  */

@@ -14,6 +14,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <zmq.h>
 
@@ -107,7 +110,9 @@ MC_TEST(retry_with_same_submission_id_returns_same_receipt_and_one_row)
     uint8_t *first = NULL, *second = NULL;
     size_t first_len = 0, second_len = 0;
     CHECK(harness_request_raw(&H, buf, n, 10000, &first, &first_len) == 0);
-    sleep(1); /* a later retry must not get a later received_at */
+    /* the clock moves on before the retry: a retry that made a new receipt would
+     * show a later received_at */
+    CHECK(harness_wait_next_second() == 0);
     CHECK(harness_request_raw(&H, buf, n, 10000, &second, &second_len) == 0);
     REQUIRE(first && second);
     CHECK_INT(first_len, second_len);
@@ -545,6 +550,24 @@ typedef struct term_job {
     int                receipt; /* it was a receipt */
 } term_job_t;
 
+/* connected_dealer - a DEALER to intake whose TCP connection is up (10 s at most),
+ * NULL otherwise: with ZMQ_IMMEDIATE the socket has no pipe, hence no POLLOUT,
+ * until the connection is made */
+static void *connected_dealer(void)
+{
+    void *s = zmq_socket(mc_transport_ctx(), ZMQ_DEALER);
+    int one = 1, zero = 0;
+    if (!s || zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof one) != 0 ||
+        zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) != 0 || zmq_connect(s, H.endpoint) != 0) {
+        mc_transport_close(&s);
+        return NULL;
+    }
+    zmq_pollitem_t it = {s, 0, ZMQ_POLLOUT, 0};
+    if (zmq_poll(&it, 1, 10000) != 1)
+        mc_transport_close(&s);
+    return s;
+}
+
 /* term_client - connect first, then send on the barrier, so the request is
  * surely on the wire when SIGTERM lands */
 static void *term_client(void *arg)
@@ -556,14 +579,11 @@ static void *term_client(void *arg)
     harness_dossier_init(&d, id);
     size_t len = motcua__v1__intake_request__get_packed_size(&d.request);
     uint8_t *req = malloc(len);
-    mc_err_t err;
-    mc_err_clear(&err);
-    void *s = mc_transport_connect(ZMQ_DEALER, H.endpoint, NULL, &err);
+    void *s = connected_dealer();
     if (req && s) {
         motcua__v1__intake_request__pack(&d.request, req);
         int timeout = 15000;
         zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-        usleep(200000); /* let the TCP connection come up */
     }
     pthread_barrier_wait(job->go);
     int sent = req && s && zmq_send(s, req, len, 0) == (int)len;
@@ -602,7 +622,10 @@ MC_TEST(sigterm_finishes_in_flight_work_and_exits_zero)
      * request is on its way, so "not answered" can only mean the daemon dropped it */
     for (int waited = 0; atomic_load(&term_sent) < N && waited < 10000; waited++)
         usleep(1000);
-    usleep(3000); /* some requests done, some in flight, some queued */
+    /* signal once some requests are done (the rest in flight or queued); if all
+     * are done by then the test is weaker, not wrong */
+    harness_wait_count(&H, "SELECT (count(*) > 0)::int FROM dossier WHERE submission_id LIKE 'it-term-%'",
+                       NULL, 1, 10000);
     int code = harness_signal_intake(&H, SIGTERM);
     CHECK_INT(code, 0);
     int receipts = 0, replied = 0;
@@ -619,6 +642,64 @@ MC_TEST(sigterm_finishes_in_flight_work_and_exits_zero)
               receipts);
     printf("  info: %d receipts, %d turned away during shutdown\n", receipts, N - receipts);
     REQUIRE(harness_start_intake(&H) == 0);
+}
+
+/* busy port for the bind test: a listener on intake's port, closed once
+ * intake.log shows the daemon retrying (the positive sign it met the port busy) */
+typedef struct port_holder {
+    int fd;       /* the listening socket; -1 once closed */
+    int released; /* 1 when closed after a bind_retry line, 0 if none came in 10 s */
+} port_holder_t;
+
+/* release_when_retried - wait for event=bind_retry in intake.log, then close the listener */
+static void *release_when_retried(void *arg)
+{
+    port_holder_t *p = arg;
+    long long deadline = harness_now_ms() + 10000;
+    while (harness_now_ms() < deadline && !p->released) {
+        if (harness_run("grep -q 'event=bind_retry endpoint=%s attempt=' %s/intake.log", H.endpoint,
+                        H.dir) == 0)
+            p->released = 1;
+        else
+            usleep(20000);
+    }
+    close(p->fd);
+    p->fd = -1;
+    return NULL;
+}
+
+MC_TEST(restart_waits_while_its_port_is_taken)
+{
+    /* after kill -9 something else may hold the port for a while (the source
+     * port of an outgoing connection): intake must wait for it, not exit */
+    REQUIRE(harness_signal_intake(&H, SIGKILL) == 128 + SIGKILL);
+    const char *colon = strrchr(H.endpoint, ':');
+    REQUIRE(colon);
+    int port = atoi(colon + 1);
+    REQUIRE(port > 0);
+    port_holder_t holder = {socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), 0};
+    REQUIRE(holder.fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    setsockopt(holder.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    REQUIRE(bind(holder.fd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(holder.fd, 1) == 0);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, release_when_retried, &holder) == 0);
+    int started = harness_start_intake(&H);
+    pthread_join(t, NULL);
+    CHECK(holder.released);
+    CHECK_INT(started, 0);
+    /* the port it was configured with, and it serves */
+    char expected[64];
+    snprintf(expected, sizeof expected, "tcp://127.0.0.1:%d", port);
+    CHECK_STR(H.endpoint, expected);
+    harness_dossier_t d;
+    harness_dossier_init(&d, "it-busy-port-0001");
+    Motcua__V1__IntakeReply *r = submit(&d);
+    REQUIRE(r);
+    CHECK(r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT);
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
 }
 
 MC_TEST(migrate_twice_is_idempotent)
@@ -650,6 +731,7 @@ int main(void)
     mc_test_run(kill_9_right_after_receipt_loses_nothing);
     mc_test_run(postgres_down_gives_retryable_rejection_and_recovers);
     mc_test_run(sigterm_finishes_in_flight_work_and_exits_zero);
+    mc_test_run(restart_waits_while_its_port_is_taken);
     harness_teardown(&H);
     mc_transport_term();
     return mc_test_done("it_intake");
