@@ -29,6 +29,7 @@ enum {
     NOTE_PENDING = 0,               /* notification.state */
     NOTE_SENT = 1,
     NOTE_FAILED = 2,
+    NOTE_SENDING = 3,               /* not a stored state: an attempt is open (stmt_queues) */
 };
 
 static const mc_stmt_t stmt_begin = {"queues_begin", false, 0,
@@ -39,7 +40,9 @@ static const mc_stmt_t stmt_end = {"queues_end", false, 0, "COMMIT"};
  * Columns: stage (0 dossier, 1 case, 2 notification), holder, the table's
  * state, tried (notifications: attempts > 0), count, oldest age (s), now
  * (epoch s), agency_session exists. A notification's holder is the channel
- * of its last failed attempt ("-" before the first). Age: dossiers since
+ * of its last attempt that did not succeed ("-" before the first); while
+ * that attempt is still open (migration 0007: ok and finished_at NULL) the
+ * line's state is 3, "being sent". Age: dossiers since
  * received, cases since their last change, notifications since created.
  * The last row (stage -1) is always there and carries now and the table
  * check even when nothing is queued.
@@ -52,12 +55,14 @@ static const mc_stmt_t stmt_queues = {"queues_lines", false, 0,
     "SELECT 1, agency, state, false, count(*), extract(epoch FROM now() - min(updated_at))::bigint"
     "  FROM agency_case WHERE state IN (1, 2, 3, 5, 7) GROUP BY agency, state"
     " UNION ALL "
-    "SELECT 2, coalesce(f.channel, '-'), n.state, n.attempts > 0, count(*),"
-    "       extract(epoch FROM now() - min(n.created_at))::bigint"
+    "SELECT 2, coalesce(f.channel, '-'), CASE WHEN f.running THEN 3 ELSE n.state END,"
+    "       n.attempts > 0, count(*), extract(epoch FROM now() - min(n.created_at))::bigint"
     "  FROM notification n LEFT JOIN LATERAL ("
-    "       SELECT a.channel FROM notification_attempt a"
-    "        WHERE a.notification_id = n.id AND NOT a.ok ORDER BY a.id DESC LIMIT 1) f ON true"
-    " WHERE n.state <> 1 GROUP BY 2, n.state, n.attempts > 0"
+    "       SELECT a.channel, a.ok IS NULL AND a.finished_at IS NULL AS running"
+    "         FROM notification_attempt a"
+    "        WHERE a.notification_id = n.id AND a.ok IS NOT TRUE ORDER BY a.id DESC LIMIT 1) f"
+    "    ON true"
+    " WHERE n.state <> 1 GROUP BY 2, 3, 4"
     " UNION ALL "
     "SELECT -1, '', 0, to_regclass('agency_session') IS NOT NULL, 0,"
     "       extract(epoch FROM now())::bigint"
@@ -115,7 +120,7 @@ static bool line_state(mc_queue_stage_t stage, int state, bool tried, mc_queue_s
     else if (state == NOTE_FAILED)
         *out = MC_QUEUE_FAILED;
     else
-        *out = MC_QUEUE_SENDING; /* any newer state between pending and done: claimed, in hand */
+        *out = MC_QUEUE_SENDING; /* NOTE_SENDING, or a newer state between pending and done */
     return true;
 }
 

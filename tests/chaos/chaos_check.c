@@ -74,48 +74,73 @@ static bool word_after(const char *line, const char *key, char *out, size_t size
     return true;
 }
 
-/* read_takes - every fresh take in DIR's agency logs: case_received lines */
+/* add_take - append one take to *t (growing it); -1 on OOM */
+static int add_take(take_t **t, size_t *n, size_t *cap, const char *id, int revision, int outcome)
+{
+    if (*n == *cap) {
+        take_t *grown = realloc(*t, *cap * 2 * sizeof **t);
+        if (!grown)
+            return -1;
+        *t = grown;
+        *cap *= 2;
+    }
+    take_t *k = &(*t)[(*n)++];
+    snprintf(k->case_id, sizeof k->case_id, "%s", id);
+    k->revision = revision;
+    k->takes = 1;
+    k->outcome = outcome;
+    return 0;
+}
+
+/* read_file_takes - the takes one file records: journal "T <case> <rev> <outcome> <crc>" lines, or log case_received lines */
+static void read_file_takes(const char *path, bool journal, take_t **t, size_t *n, size_t *cap)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    while (f && fgets(line, sizeof line, f)) {
+        char id[96], out[16], rev[16], crc[16];
+        int r = 0, o = -1;
+        if (journal) {
+            /* a torn last line has fewer fields: the agency ignores it, so do we */
+            if (sscanf(line, "T %95s %d %d %15s", id, &r, &o, crc) != 4)
+                continue;
+        } else {
+            if (!strstr(line, "event=case_received") || !word_after(line, "case=", id, sizeof id))
+                continue;
+            r = word_after(line, "revision=", rev, sizeof rev) ? atoi(rev) : 0;
+            o = word_after(line, "outcome=", out, sizeof out) ? atoi(out) : -1;
+        }
+        if (add_take(t, n, cap, id, r, o) != 0)
+            break;
+    }
+    if (f)
+        fclose(f);
+}
+
+/* read_takes - every take the agencies recorded: their journals when they keep
+ * them (DIR/agency-state/CODE/journal), else their logs across restarts */
 static take_t *read_takes(chaos_t *c, size_t *n)
 {
     size_t cap = 4096;
     take_t *t = malloc(cap * sizeof *t);
     *n = 0;
-    DIR *dir = opendir(c->h.dir);
-    if (!t || !dir) {
-        free(t);
-        if (dir)
-            closedir(dir);
-        return NULL;
-    }
-    struct dirent *e;
-    while ((e = readdir(dir))) {
-        if (strncmp(e->d_name, "agency-", 7) != 0 || !strstr(e->d_name, ".log"))
+    for (int i = 0; t && i < c->n_procs; i++) {
+        const chaos_proc_t *p = &c->procs[i];
+        char path[700];
+        if (!p->agency)
             continue;
-        char path[600], line[1024];
-        snprintf(path, sizeof path, "%s/%s", c->h.dir, e->d_name);
-        FILE *f = fopen(path, "r");
-        while (f && fgets(line, sizeof line, f)) {
-            char id[96], out[16], rev[16];
-            if (!strstr(line, "event=case_received") || !word_after(line, "case=", id, sizeof id))
-                continue;
-            if (*n == cap) {
-                take_t *grown = realloc(t, cap * 2 * sizeof *t);
-                if (!grown)
-                    break;
-                t = grown;
-                cap *= 2;
-            }
-            take_t *k = &t[(*n)++];
-            snprintf(k->case_id, sizeof k->case_id, "%s", id);
-            k->revision = word_after(line, "revision=", rev, sizeof rev) ? atoi(rev) : 0;
-            k->takes = 1;
-            k->outcome = word_after(line, "outcome=", out, sizeof out) ? atoi(out) : -1;
+        if (c->state_dir) {
+            snprintf(path, sizeof path, "%s/agency-state/%s/journal", c->h.dir, p->name);
+            read_file_takes(path, true, &t, n, &cap);
+            continue;
         }
-        if (f)
-            fclose(f);
+        for (int run = 1; run <= p->runs; run++) {
+            snprintf(path, sizeof path, "%s/agency-%s-%d.log", c->h.dir, p->name, run);
+            read_file_takes(path, false, &t, n, &cap);
+        }
     }
-    closedir(dir);
-    qsort(t, *n, sizeof *t, cmp_take);
+    if (t)
+        qsort(t, *n, sizeof *t, cmp_take);
     return t;
 }
 
@@ -125,7 +150,7 @@ static void check_agencies(chaos_t *c, chaos_result_t *r)
     size_t n = 0;
     take_t *t = read_takes(c, &n);
     PGresult *res = t ? query(c, "SELECT case_id, revision, coalesce(outcome, -1), state"
-                                 " FROM agency_case ORDER BY case_id") : NULL;
+                                 " FROM agency_case ORDER BY case_id COLLATE \"C\"") : NULL;
     if (!res) {
         free(t);
         r->double_takes = -1;
@@ -140,14 +165,21 @@ static void check_agencies(chaos_t *c, chaos_result_t *r)
         int state = atoi(PQgetvalue(res, row, 3));
         while (i < n && strcmp(t[i].case_id, id) < 0)
             i++;
-        int takes = 0, last = -1;
+        int takes = 0, unknown = 0, doubled = 0, last = -1;
         for (; i < n && strcmp(t[i].case_id, id) == 0; i++) {
             takes++;
+            unknown += t[i].revision == 0;
+            /* sorted by revision: the same revision twice in a row is the same work twice */
+            if (t[i].revision > 0 && i > 0 && strcmp(t[i - 1].case_id, id) == 0 &&
+                t[i - 1].revision == t[i].revision)
+                doubled++;
             last = t[i].outcome;
         }
-        /* each revision is new work once; logs with revisions could say which, the count suffices */
-        if (takes > revision) {
-            r->double_takes += takes - revision;
+        /* records without revisions: each revision is new work once, no more */
+        if (unknown && takes > revision)
+            doubled = takes - revision;
+        if (doubled) {
+            r->double_takes += doubled;
             if (shown++ < 5)
                 printf("  chaos: %s taken %d times for %d revision(s)\n", id, takes, revision);
         }
