@@ -181,6 +181,10 @@ static void fire(event_t *e, int64_t now)
                e->down_ms, C.lease_ms);
         break;
     case EV_PG:
+        /* our own connection would fail its next query: drop it, harness_db() reconnects */
+        if (C.h.db)
+            PQfinish(C.h.db);
+        C.h.db = NULL;
         if (harness_run("sh tests/pgtmp.sh kill %s/pg >>%s/pgtmp.log 2>&1", C.h.dir, C.h.dir) == 0) {
             C.pg_restarts++;
             pg_up_at = now + e->down_ms;
@@ -285,7 +289,8 @@ static int setup(void)
         return -1;
     lease_setup();
     C.state_dir = harness_run("%s/bin/motcua-agency --help 2>&1 | grep -q -- --state-dir",
-                              C.h.build) == 0;
+                              C.h.build) == 0 &&
+                  harness_run("mkdir -p %s/agency-state", C.h.dir) == 0;
     mc_err_t err;
     mc_err_clear(&err);
     if (mc_cfg_load(C.h.config, &C.cfg, &err) != 0) {

@@ -361,6 +361,10 @@ static void check_dossiers(chaos_t *c, chaos_result_t *r)
 int chaos_check(chaos_t *c, chaos_result_t *r)
 {
     memset(r, 0, sizeof *r);
+    /* a connection from before PostgreSQL's crash fails its first query: start afresh */
+    if (c->h.db)
+        PQfinish(c->h.db);
+    c->h.db = NULL;
     check_dossiers(c, r);
     check_notices(c, r);
     check_agencies(c, r);
