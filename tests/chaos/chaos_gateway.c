@@ -108,20 +108,28 @@ static bool json_ref(const char *body, char *out, size_t size)
     return true;
 }
 
+/* recv_more - wait (5 s at most) and append what arrives to buf; -1 on silence, close or a full buffer */
+static int recv_more(int fd, char *buf, size_t size, size_t *used)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, 5000) != 1 || *used + 1 >= size)
+        return -1;
+    ssize_t n = recv(fd, buf + *used, size - 1 - *used, 0);
+    if (n <= 0)
+        return -1;
+    *used += (size_t)n;
+    buf[*used] = '\0';
+    return 0;
+}
+
 /* read_request - head and body of one HTTP request; -1 on a broken one */
 static int read_request(int fd, char *buf, size_t size, char **body)
 {
     size_t used = 0;
     char *end = NULL;
     while (!end) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 5000) != 1 || used + 1 >= size)
+        if (recv_more(fd, buf, size, &used) != 0)
             return -1;
-        ssize_t n = recv(fd, buf + used, size - 1 - used, 0);
-        if (n <= 0)
-            return -1;
-        used += (size_t)n;
-        buf[used] = '\0';
         end = strstr(buf, "\r\n\r\n");
     }
     *end = '\0';
@@ -129,17 +137,9 @@ static int read_request(int fd, char *buf, size_t size, char **body)
     header_value(buf, "Content-Length", cl, sizeof cl);
     size_t want = (size_t)strtoul(cl, NULL, 10);
     *body = end + 4;
-    size_t have = used - (size_t)(*body - buf);
-    while (have < want) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 5000) != 1 || used + 1 >= size)
+    while (used - (size_t)(*body - buf) < want)
+        if (recv_more(fd, buf, size, &used) != 0)
             return -1;
-        ssize_t n = recv(fd, buf + used, size - 1 - used, 0);
-        if (n <= 0)
-            return -1;
-        used += (size_t)n;
-        have += (size_t)n;
-    }
     (*body)[want] = '\0';
     return 0;
 }
