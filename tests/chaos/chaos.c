@@ -160,8 +160,12 @@ static void fire(event_t *e, int64_t now)
     chaos_proc_t *p = e->kind == EV_KILL || e->kind == EV_CUT ? &C.procs[e->proc] : NULL;
     switch (e->kind) {
     case EV_KILL:
-        if (p->pid <= 0)
-            return; /* already down: the schedule counts only real kills */
+        if (p->pid <= 0) {
+            /* already down: the kill waits until it is up again, so every kill is a real one */
+            e->done = false;
+            e->at_ms = now + 500;
+            return;
+        }
         kill(p->pid, SIGKILL);
         waitpid(p->pid, NULL, 0);
         p->pid = 0;
@@ -265,6 +269,7 @@ static void lease_setup(void)
     if (sessions == 1 && harness_config_append(&C.h, "  lease_ms: %d\n", LEASE_MS) == 0 &&
         harness_motcua(&C.h, "config check") == 0) {
         C.lease_ms = LEASE_MS; /* the lienthong section ends the generated file */
+        C.leases = true;
         return;
     }
     C.lease_ms = 3 * 500 * 2; /* no leases: a cut still outlasts 3 heartbeats twice over */
@@ -311,7 +316,7 @@ static int setup(void)
         }
     printf("  chaos: %d agencies, state dir %s, lease %d ms%s, SMS gateway on port %d, dir %s\n",
            n_agencies, C.state_dir ? "yes" : "no (agency without --state-dir)", C.lease_ms,
-           C.lease_ms == LEASE_MS ? "" : " (hub without leases)", C.gateway_port, C.h.dir);
+           C.leases ? "" : " (hub without leases)", C.gateway_port, C.h.dir);
     return 0;
 }
 

@@ -76,6 +76,7 @@ typedef struct chaos {
     char             keys[400];         /* DIR/keys */
     bool             state_dir;         /* motcua-agency supports --state-dir */
     int              lease_ms;          /* lienthong lease (configured when supported) */
+    bool             leases;            /* the hub keeps sessions and leases (migration 0006) */
     chaos_proc_t     procs[CHAOS_MAX_PROCS];
     int              n_procs;
     chaos_gateway_t *gateway;
