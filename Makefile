@@ -4,6 +4,7 @@
 #   make check      install missing packages, build, run every test (unit + integration)
 #   make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make demo       run the pipeline on a throwaway PostgreSQL with sample dossiers
+#   make chaos      the fault test: load, kill -9s, a PostgreSQL crash; nothing lost (CHAOS_SEED=S replays)
 #   make bench      pgbench vs intake on one throwaway cluster (fsync=on); report speed on millions
 #   make deps       install the Debian packages motcua needs (apt-get as root, else sudo)
 
@@ -45,12 +46,15 @@ HARNESS_SRC := $(wildcard tests/harness/*.c)
 HARNESS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HARNESS_SRC))
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC)) \
             $(patsubst tests/it/%.c,$(BUILD)/tests/%,$(IT_SRC))
+# the fault test (make chaos; it_chaos runs its short version): not it_*/test_*, run.sh skips it
+CHAOS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/chaos/*.c)) \
+             $(BUILD)/obj/services/cli/cli_dossier_yaml.o
 
-.PHONY: all deps check asan demo bench clean install-deps-if-missing
+.PHONY: all deps check asan demo bench chaos clean install-deps-if-missing
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(BINS) $(TESTS)
+all: $(BINS) $(TESTS) $(BUILD)/tests/chaos
 
 # --- generated code -------------------------------------------------------
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
@@ -93,6 +97,11 @@ $(BUILD)/tests/it_%: $(BUILD)/obj/tests/it/it_%.o $(HARNESS_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
 
+$(BUILD)/tests/chaos: $(CHAOS_OBJ) $(HARNESS_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
+$(BUILD)/obj/tests/chaos/%.o: CFLAGS += -I services/cli
+
 # unit tests of code outside common/: the objects they need besides libmotcua.a
 $(BUILD)/tests/test_png_check: $(BUILD)/obj/tests/harness/png_check.o
 $(BUILD)/tests/test_report_svg: $(BUILD)/obj/services/cli/cli_report_svg.o \
@@ -119,6 +128,11 @@ asan: install-deps-if-missing
 demo: install-deps-if-missing
 	$(MAKE) all
 	sh deploy/demo.sh $(BUILD)
+
+# the whole fault test (tests/chaos/chaos.c): seed from the clock unless CHAOS_SEED=S
+chaos: install-deps-if-missing
+	$(MAKE) all
+	MOTCUA_BUILD=$(BUILD) $(BUILD)/tests/chaos
 
 bench: install-deps-if-missing
 	$(MAKE) all

@@ -130,6 +130,9 @@ int cli_report(cli_ctx_t *ctx, int argc, char **argv);
 /* cli_overdue - `motcua overdue [--ward W] [--days-left N] [--format table|csv|json]` (cli_overdue.c) */
 int cli_overdue(cli_ctx_t *ctx, int argc, char **argv);
 
+/* cli_queues - `motcua queues [--json] [--idle]` (cli_queues.c) */
+int cli_queues(cli_ctx_t *ctx, int argc, char **argv);
+
 /* --- cli_submit.c: one exchange with the intake daemon ------------------- */
 
 /*

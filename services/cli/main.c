@@ -36,6 +36,8 @@ static const char usage_text[] =
     "                              the period's figures: received, on time, late, ratings\n"
     "  overdue [--ward CODE] [--days-left N]\n"
     "                              open dossiers past (or near) their due date\n"
+    "  queues [--json] [--idle]    the pipeline's backlog per stage and agency;\n"
+    "                              --idle: exit 0 when nothing is in flight\n"
     "\n"
     "options:\n"
     "  -c, --config FILE           configuration (default: $MOTCUA_CONFIG,\n"
@@ -206,6 +208,7 @@ int main(int argc, char **argv)
         { "keygen", cli_keygen }, { "deadletters", cli_deadletters }, { "requeue", cli_requeue },
         { "supplement", cli_supplement }, { "withdraw", cli_withdraw },
         { "rate", cli_rate },       { "report", cli_report },   { "overdue", cli_overdue },
+        { "queues", cli_queues },
     };
     const char *name = argv[i];
     if (strcmp(name, "help") == 0) {

@@ -1,0 +1,104 @@
+/*
+ * mc_store_queues - the pipeline's backlog, stage by stage, read from the
+ * store: what `motcua queues` prints and what the chaos test waits on.
+ *
+ * Contract:
+ *   * mc_store_queues() reads, in one REPEATABLE READ READ ONLY snapshot,
+ *     one line per (stage, holder, state) with work not finished: dossiers
+ *     received and not yet routed (and, for information, those waiting for
+ *     the applicant's documents), agency cases by agency and state (queued,
+ *     sent, acked, paused, dead), notifications not sent by state and by the
+ *     channel holding them up; each with its count and the age of its oldest
+ *     item. It changes nothing.
+ *   * When the table agency_session exists (the hub's sessions and leases),
+ *     it also returns the hub's view of every agency session; otherwise
+ *     has_sessions is false and the list is empty.
+ *   * in_flight counts the items some daemon still has to move on its own:
+ *     dossiers RECEIVED and unrouted, cases queued, sent or acked,
+ *     notifications pending or being sent. Paused cases and dossiers waiting
+ *     for documents wait for the applicant; dead cases and failed
+ *     notifications wait for a person (`motcua requeue`): none of them is in
+ *     flight. The pipeline is idle when in_flight is 0.
+ *   * Never logs parameters; there are none that hold personal data.
+ */
+#ifndef MC_STORE_QUEUES_H
+#define MC_STORE_QUEUES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mc_err.h"
+#include "mc_store.h"
+
+/* the stage a backlog line belongs to */
+typedef enum mc_queue_stage {
+    MC_QUEUE_DOSSIER      = 0, /* dossiers (intake -> router) */
+    MC_QUEUE_CASE         = 1, /* agency cases (router/lienthong -> agencies) */
+    MC_QUEUE_NOTIFICATION = 2, /* notices to the applicant (notify) */
+} mc_queue_stage_t;
+
+/* what the items of a line are waiting for */
+typedef enum mc_queue_state {
+    MC_QUEUE_UNROUTED = 0,   /* dossier RECEIVED, no desk yet */
+    MC_QUEUE_WAITING_DOCS,   /* dossier WAITING_SUPPLEMENT (the applicant's turn) */
+    MC_QUEUE_QUEUED,         /* case ready to send */
+    MC_QUEUE_SENT,           /* case sent, not acknowledged */
+    MC_QUEUE_ACKED,          /* case acknowledged (leased), result awaited */
+    MC_QUEUE_PAUSED,         /* case paused for documents */
+    MC_QUEUE_DEAD,           /* case dead-lettered */
+    MC_QUEUE_PENDING,        /* notification never tried yet */
+    MC_QUEUE_RETRYING,       /* notification tried, waiting for its next attempt */
+    MC_QUEUE_SENDING,        /* notification claimed by a notify instance */
+    MC_QUEUE_FAILED,         /* notification failed for good */
+    MC_QUEUE_STATES          /* count */
+} mc_queue_state_t;
+
+/* one line of the backlog */
+typedef struct mc_queue_line {
+    mc_queue_stage_t stage;        /* which stage */
+    char             holder[64];   /* agency code, notification channel ("-" before any try), "" for dossiers */
+    mc_queue_state_t state;        /* what the items wait for */
+    long             count;        /* how many */
+    int64_t          oldest_age_s; /* age of the oldest (since received / updated / created), seconds */
+    bool             in_flight;    /* counted in mc_queues_t.in_flight (see the contract) */
+} mc_queue_line_t;
+
+/* the hub's view of one agency session (table agency_session) */
+typedef struct mc_queue_session {
+    char    session[64];     /* session id */
+    char    agency[64];      /* agency code */
+    int64_t hub_epoch;       /* the hub run that holds it */
+    bool    connected;       /* the agency's socket is there */
+    bool    ready;           /* the agency said Ready (resync done) */
+    long    credit;          /* cases it will take */
+    long    in_flight;       /* cases it holds */
+    int64_t seen_age_s;      /* since the hub last heard from it, seconds */
+    int64_t lease_left_ms;   /* until its lease runs out (negative: expired); 0 when none */
+    bool    has_lease;       /* lease_until is set */
+} mc_queue_session_t;
+
+/* the whole backlog */
+typedef struct mc_queues {
+    mc_queue_line_t    *lines;        /* ordered by stage, holder, state */
+    size_t              n_lines;      /* entries in lines */
+    bool                has_sessions; /* table agency_session exists */
+    mc_queue_session_t *sessions;     /* ordered by agency, session */
+    size_t              n_sessions;   /* entries in sessions */
+    long                in_flight;    /* items of lines with in_flight set */
+    int64_t             taken_at;     /* when the snapshot was taken (epoch s) */
+} mc_queues_t;
+
+/* mc_store_queues - the backlog in one snapshot; *out set on OK (free with mc_queues_destroy) */
+mc_store_rc_t mc_store_queues(mc_store_t *store, mc_queues_t **out, mc_err_t *err);
+
+/* mc_queues_destroy - free and NULL the caller's pointer */
+void mc_queues_destroy(mc_queues_t **queues);
+
+/* mc_queue_state_name - "unrouted", "queued", ... (stable: JSON output uses them) */
+const char *mc_queue_state_name(mc_queue_state_t state);
+
+/* mc_queue_stage_name - "dossier", "case", "notification" */
+const char *mc_queue_stage_name(mc_queue_stage_t stage);
+
+#endif
