@@ -286,7 +286,48 @@ static mc_store_rc_t exec_simple(mc_store_t *store, const char *sql, const char 
     return rc;
 }
 
-/* mc_store_migrate - apply the embedded migrations newer than the database */
+/* migration_recorded - is version one of the rows of res (SELECT version ...)? */
+static bool migration_recorded(const PGresult *res, int version)
+{
+    for (int r = 0; r < PQntuples(res); r++)
+        if (atoi(PQgetvalue(res, r, 0)) == version)
+            return true;
+    return false;
+}
+
+/* migration_apply - one migration and its schema_migration row in one transaction */
+static mc_store_rc_t migration_apply(mc_store_t *store, const mc_migration_t *m, mc_err_t *err)
+{
+    mc_store_rc_t rc;
+    if ((rc = exec_simple(store, "BEGIN", "migrate begin", err)) != MC_STORE_OK)
+        return rc;
+    /* a migration file is a fixed, reviewed script: a simple query runs all its statements */
+    if ((rc = exec_simple(store, m->sql, m->name, err)) != MC_STORE_OK) {
+        if (store->main)
+            exec_simple(store, "ROLLBACK", "migrate rollback", NULL);
+        return rc;
+    }
+    char vtext[16];
+    snprintf(vtext, sizeof vtext, "%d", m->version);
+    const char *p[2] = {vtext, m->name};
+    PGresult *res = PQexecParams(store->main,
+                                 "INSERT INTO schema_migration (version, name) VALUES ($1::integer, $2)",
+                                 2, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        rc = mc_store_classify(store, store->main, res, "migrate record", err);
+        PQclear(res);
+        if (store->main)
+            exec_simple(store, "ROLLBACK", "migrate rollback", NULL);
+        return rc;
+    }
+    PQclear(res);
+    if ((rc = exec_simple(store, "COMMIT", "migrate commit", err)) != MC_STORE_OK)
+        return rc;
+    mc_log(MC_LOG_NOTICE, "migration_applied", "version=%d name=%s", m->version, m->name);
+    return MC_STORE_OK;
+}
+
+/* mc_store_migrate - apply every embedded migration the database has not recorded */
 mc_store_rc_t mc_store_migrate(mc_store_t *store, int *applied, int *version, mc_err_t *err)
 {
     *applied = 0;
@@ -312,45 +353,32 @@ mc_store_rc_t mc_store_migrate(mc_store_t *store, int *applied, int *version, mc
                      "migrate table", err);
     if (rc != MC_STORE_OK)
         return rc;
-    res = PQexec(store->main, "SELECT coalesce(max(version), 0) FROM schema_migration");
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, "migrate version", err);
-        PQclear(res);
+    /* every recorded version, not just the highest: migrations made on two
+     * branches at once land out of order (0008 before 0007), and one that
+     * is missing must still be applied, never skipped for being "older" */
+    PGresult *done = PQexec(store->main, "SELECT version FROM schema_migration ORDER BY version");
+    if (PQresultStatus(done) != PGRES_TUPLES_OK) {
+        rc = mc_store_classify(store, store->main, done, "migrate version", err);
+        PQclear(done);
         return rc;
     }
-    int current = atoi(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    for (int i = 0; i < mc_migrations_count; i++) {
+    int current = 0;
+    for (int r = 0; r < PQntuples(done); r++)
+        if (atoi(PQgetvalue(done, r, 0)) > current)
+            current = atoi(PQgetvalue(done, r, 0));
+    for (int i = 0; i < mc_migrations_count && rc == MC_STORE_OK; i++) {
         const mc_migration_t *m = &mc_migrations[i];
-        if (m->version <= current)
+        if (migration_recorded(done, m->version))
             continue;
-        if ((rc = exec_simple(store, "BEGIN", "migrate begin", err)) != MC_STORE_OK)
-            return rc;
-        /* a migration file is a fixed, reviewed script: a simple query runs all its statements */
-        if ((rc = exec_simple(store, m->sql, m->name, err)) != MC_STORE_OK) {
-            if (store->main)
-                exec_simple(store, "ROLLBACK", "migrate rollback", NULL);
-            return rc;
-        }
-        char vtext[16];
-        snprintf(vtext, sizeof vtext, "%d", m->version);
-        const char *p[2] = {vtext, m->name};
-        res = PQexecParams(store->main, "INSERT INTO schema_migration (version, name) VALUES ($1::integer, $2)",
-                           2, NULL, p, NULL, NULL, 0);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            rc = mc_store_classify(store, store->main, res, "migrate record", err);
-            PQclear(res);
-            if (store->main)
-                exec_simple(store, "ROLLBACK", "migrate rollback", NULL);
-            return rc;
-        }
-        PQclear(res);
-        if ((rc = exec_simple(store, "COMMIT", "migrate commit", err)) != MC_STORE_OK)
-            return rc;
-        mc_log(MC_LOG_NOTICE, "migration_applied", "version=%d name=%s", m->version, m->name);
-        current = m->version;
+        if ((rc = migration_apply(store, m, err)) != MC_STORE_OK)
+            break;
+        if (m->version > current)
+            current = m->version;
         (*applied)++;
     }
+    PQclear(done);
+    if (rc != MC_STORE_OK)
+        return rc;
     *version = current;
     res = PQexecParams(store->main, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, lock_params,
                        NULL, NULL, 0);

@@ -54,9 +54,11 @@ bool mc_store_connected(const mc_store_t *store);
 void mc_store_disconnect(mc_store_t *store);
 
 /*
- * mc_store_migrate - apply every embedded migration newer than the
- * database's version, each in its own transaction with its row in
- * schema_migration; concurrent migrators serialise on an advisory lock.
+ * mc_store_migrate - apply every embedded migration whose version has no
+ * row in schema_migration (in version order; a gap left by a migration that
+ * landed later than a newer one is filled, never skipped), each in its own
+ * transaction with its row; concurrent migrators serialise on an advisory
+ * lock. *version is the highest version recorded afterwards.
  * Needs no prepared statements (run before the schema exists).
  */
 mc_store_rc_t mc_store_migrate(mc_store_t *store, int *applied, int *version, mc_err_t *err);
