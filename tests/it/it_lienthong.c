@@ -352,6 +352,23 @@ static bool wait_acked_by(const char *case_id, const char *session, int ms)
     return true;
 }
 
+/* routed_and_held - a new routed dossier (case_id: 96 bytes) whose case a raw
+ * TU_PHAP client of session took and acked; that client, or NULL */
+static void *routed_and_held(const char *submission_id, const char *session, char *case_id)
+{
+    char code[64];
+    if (new_routed(submission_id, code) != 0)
+        return NULL;
+    snprintf(case_id, 96, "%s/1", code);
+    void *s = raw_connect("TU_PHAP");
+    if (!s)
+        return NULL;
+    raw_resync(s, 1, session, NULL, 0);
+    if (!raw_take_case(s, case_id, NULL, true) || !wait_acked_by(case_id, session, 5000))
+        mc_transport_close(&s);
+    return s;
+}
+
 /* events - how many events of kind the dossier of case_id has */
 static long events(const char *case_id, const char *kind)
 {
@@ -705,15 +722,10 @@ MC_TEST(resync_reoffers_what_is_not_held_and_keeps_what_is)
 
 MC_TEST(acked_cases_of_a_silent_session_go_to_another_connection_after_the_lease)
 {
-    char code[64], case_id[96];
+    char case_id[96];
     const char *dying = "it-lease-dying-000000000001", *next = "it-lease-next-0000000000001";
-    REQUIRE(new_routed("lt-lease-0001", code) == 0);
-    snprintf(case_id, sizeof case_id, "%s/1", code);
-    void *s = raw_connect("TU_PHAP");
+    void *s = routed_and_held("lt-lease-0001", dying, case_id);
     REQUIRE(s);
-    raw_resync(s, 1, dying, NULL, 0);
-    REQUIRE(raw_take_case(s, case_id, NULL, true));
-    CHECK(wait_acked_by(case_id, dying, 5000));
     int64_t acked_at = harness_now_ms();
     /* the agency dies: its socket stays open but says nothing more */
     void *t = raw_connect("TU_PHAP");
@@ -734,22 +746,16 @@ MC_TEST(acked_cases_of_a_silent_session_go_to_another_connection_after_the_lease
 
 MC_TEST(requeue_takes_an_acked_case_back)
 {
-    char code[64], case_id[96], args[160];
+    char case_id[96], args[160];
     const char *session = "it-requeue-000000000000001";
-    REQUIRE(new_routed("lt-requeue-0001", code) == 0);
-    snprintf(case_id, sizeof case_id, "%s/1", code);
-    void *s = raw_connect("TU_PHAP");
+    void *s = routed_and_held("lt-requeue-0001", session, case_id);
     REQUIRE(s);
-    raw_resync(s, 1, session, NULL, 0);
-    REQUIRE(raw_take_case(s, case_id, NULL, true));
-    CHECK(wait_acked_by(case_id, session, 5000));
     snprintf(args, sizeof args, "requeue %s", case_id);
     CHECK_INT(harness_motcua(&H, args), 0);
     CHECK(log_has("motcua.out", "taken back"));
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1 AND state = 1"
                             " AND lease_session IS NULL AND attempts = 1", case_id), 1);
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
-                            " WHERE d.code = $1 AND e.kind = 'requeued' AND e.actor = 'operator'", code), 1);
+    CHECK_INT(events(case_id, "requeued"), 1);
     raw_ready(s, 1); /* the same agency gets it again, next attempt */
     int attempt = 0;
     CHECK(raw_take_case(s, case_id, &attempt, true));
@@ -762,15 +768,10 @@ MC_TEST(requeue_takes_an_acked_case_back)
 
 MC_TEST(hub_killed_under_a_connected_agency_resyncs_without_an_agency_restart)
 {
-    char a[64], b[64], case_a[96], case_b[96];
+    char b[64], case_a[96], case_b[96];
     const char *session = "it-hubkill-000000000000001";
-    REQUIRE(new_routed("lt-hubkill-0001", a) == 0);
-    snprintf(case_a, sizeof case_a, "%s/1", a);
-    void *s = raw_connect("TU_PHAP");
+    void *s = routed_and_held("lt-hubkill-0001", session, case_a);
     REQUIRE(s);
-    raw_resync(s, 1, session, NULL, 0);
-    REQUIRE(raw_take_case(s, case_a, NULL, true));
-    CHECK(wait_acked_by(case_a, session, 5000));
     uint64_t before = raw_epoch;
     CHECK(before != 0);
     /* kill -9 and start again; the DEALER stays and ZeroMQ reconnects it silently */
