@@ -175,7 +175,8 @@ static int load_lienthong(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *e
 {
     static const char *const keys[] = {"endpoint",     "events_endpoint", "server_key_file",
                                        "heartbeat_ms", "ack_timeout_ms",  "max_attempts",
-                                       "window_max",   "poll_ms",         NULL};
+                                       "window_max",   "poll_ms",         "lease_ms",
+                                       NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "lienthong", keys, &rc, err);
     if (!s)
@@ -198,7 +199,8 @@ static int load_lienthong(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *e
         get_int_field(s, "ack_timeout_ms", 100, 3600000, &l->ack_timeout_ms, err) < 0 ||
         get_int_field(s, "max_attempts", 1, 1000, &l->max_attempts, err) < 0 ||
         get_int_field(s, "window_max", 1, 10000, &l->window_max, err) < 0 ||
-        get_int_field(s, "poll_ms", 10, 600000, &l->poll_ms, err) < 0)
+        get_int_field(s, "poll_ms", 10, 600000, &l->poll_ms, err) < 0 ||
+        get_int_field(s, "lease_ms", 1000, 86400000, &l->lease_ms, err) < 0)
         rc = -1;
     return rc;
 }
@@ -469,6 +471,7 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->lienthong.max_attempts = 5;
     cfg->lienthong.window_max = 32;
     cfg->lienthong.poll_ms = 1000;
+    cfg->lienthong.lease_ms = 60000;
     cfg->notify.spool_dir = strdup("/var/spool/motcua");
     cfg->notify.sms_url = strdup("");
     cfg->notify.sms_token_file = strdup("");

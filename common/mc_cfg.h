@@ -59,6 +59,7 @@ typedef struct mc_cfg_lienthong {
     int   max_attempts;     /* sends before a case becomes a dead letter */
     int   window_max;       /* most unacked cases per agency (concurrency window) */
     int   poll_ms;          /* safety-net poll of the store */
+    int   lease_ms;         /* an acked case outlives a silent agency session this long */
 } mc_cfg_lienthong_t;
 
 typedef struct mc_cfg_notify {

@@ -2,8 +2,8 @@
  * mc_store_cases - agency cases: claim, ack, result, dead letters
  * (contract in mc_store_cases.h).
  *
- * The simple transitions (claim, ack, dead letter, requeue) are each ONE
- * statement whose data-modifying CTEs change the case and append the event
+ * The simple transitions (claim, ack, dead letter, requeue, and the session
+ * calls: resync, renew, disconnect, lease expiry) are each ONE statement whose data-modifying CTEs change the case and append the event
  * together: a statement is atomic, so they need no explicit transaction.
  * Recording a result branches on what is stored, so it is an explicit
  * BEGIN ... COMMIT holding the case and its dossier locked.
@@ -49,17 +49,102 @@ static const mc_stmt_t stmt_claim = {"cases_claim", false, 4,
 static const mc_stmt_t stmt_previous = {"cases_previous", false, 2,
      "SELECT step, agency, coalesce(outcome, 0), result FROM agency_case"
      " WHERE dossier_id = $1::bigint AND step < $2::integer AND state = 4 ORDER BY step"};
-static const mc_stmt_t stmt_ack = {"cases_ack", false, 2,
-     "WITH c AS (SELECT id, agency, state FROM agency_case WHERE case_id = $1 FOR UPDATE),"
-     " a AS (UPDATE agency_case k SET state = 3, updated_at = now() FROM c"
-     "   WHERE k.id = c.id AND c.agency = $2 AND c.state IN (2, 5)"
-     "   RETURNING k.dossier_id, k.step, k.steps_total),"
+/* the SQL below names states by number; these keep the numbers honest */
+_Static_assert(MC_CASE_QUEUED == 1 && MC_CASE_SENT == 2 && MC_CASE_ACKED == 3 &&
+                   MC_CASE_DEAD == 5,
+               "the session and lease statements spell these states as 1, 2, 3 and 5");
+
+/* the lease part the session statements share: make the session or renew
+ * it (lease_until never moves back), never another agency's session;
+ * ready_etc is the new value of ready and any further assignments */
+#define SESSION_UPSERT(session, agency, epoch, lease_ms, ready)                                 \
+    "INSERT INTO agency_session (session, agency, hub_epoch, ready, lease_until)"               \
+    " SELECT " session ", " agency ", " epoch "::bigint, " ready ","                             \
+    " now() + interval '1 millisecond' * " lease_ms "::integer"
+#define SESSION_ON_CONFLICT(ready_etc)                                                           \
+    " ON CONFLICT (session) DO UPDATE SET hub_epoch = EXCLUDED.hub_epoch, connected = true,"     \
+    " ready = " ready_etc ", seen_at = now(),"                                                       \
+    " lease_until = greatest(agency_session.lease_until, EXCLUDED.lease_until)"                 \
+    " WHERE agency_session.agency = EXCLUDED.agency"
+
+/* $1 case_id, $2 agency, $3 session, $4 hub epoch, $5 lease_ms, $6 revision (0 = current).
+ * sent (2), dead (5) or queued again after a lease ran out (1, attempts > 0)
+ * → acked (3); acked under another session → this one (no event) */
+static const mc_stmt_t stmt_ack = {"cases_ack", false, 6,
+     "WITH c AS (SELECT id, agency, state, revision, attempts, lease_session FROM agency_case"
+     "   WHERE case_id = $1 FOR UPDATE),"
+     " a AS (UPDATE agency_case k SET state = 3, lease_session = $3,"
+     "   updated_at = CASE WHEN c.state = 3 THEN k.updated_at ELSE now() END FROM c"
+     "   WHERE k.id = c.id AND c.agency = $2 AND ($6::integer = 0 OR $6::integer = c.revision)"
+     "   AND (c.state IN (2, 5) OR (c.state = 1 AND c.attempts > 0)"
+     "     OR (c.state = 3 AND c.lease_session IS DISTINCT FROM $3))"
+     "   RETURNING k.dossier_id, k.step, k.steps_total, c.state AS was),"
+     " s AS (" SESSION_UPSERT("$3", "$2", "$4", "$5", "false") " FROM a"
+     SESSION_ON_CONFLICT("agency_session.ready") "),"
      " p AS (UPDATE dossier SET state = 3 FROM a WHERE dossier.id = a.dossier_id"
-     "   AND a.step = 1 AND dossier.state = 2 RETURNING dossier.id),"
+     "   AND a.step = 1 AND a.was <> 3 AND dossier.state = 2 RETURNING dossier.id),"
      " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
      "   SELECT a.dossier_id, now(), $2, 'agency_received', 'bước ' || a.step || '/' ||"
-     "   a.steps_total || ': đã nhận hồ sơ' FROM a)"
-     " SELECT c.agency, c.state, (SELECT count(*) FROM a), (SELECT count(*) FROM p) FROM c"};
+     "   a.steps_total || ': đã nhận hồ sơ' FROM a WHERE a.was <> 3)"
+     " SELECT c.agency, c.state, c.revision, (SELECT count(*) FROM a WHERE a.was <> 3),"
+     "   (SELECT count(*) FROM p) FROM c"};
+/* $1 agency, $2 session, $3 hub epoch, $4 lease_ms, $5 held case_ids, $6 their revisions.
+ * Nothing changes unless the session is this agency's (s has a row). */
+static const mc_stmt_t stmt_resync = {"sessions_resync", false, 6,
+     "WITH s AS (" SESSION_UPSERT("$2", "$1", "$3", "$4", "true")
+     SESSION_ON_CONFLICT("true") " RETURNING 1),"
+     " h AS (SELECT DISTINCT u.case_id, greatest(u.revision, 1) AS revision"
+     "   FROM unnest($5::text[], $6::integer[]) AS u(case_id, revision)),"
+     " r AS (UPDATE agency_case k SET state = 1, lease_session = NULL, next_attempt_at = NULL,"
+     "   updated_at = now() WHERE k.state = 3 AND k.lease_session = $2 AND k.agency = $1"
+     "   AND EXISTS (SELECT 1 FROM s)"
+     "   AND NOT EXISTS (SELECT 1 FROM h WHERE h.case_id = k.case_id AND h.revision = k.revision)"
+     "   RETURNING k.dossier_id, k.step, k.steps_total),"
+     " t AS (UPDATE agency_case k SET lease_session = $2 FROM h"
+     "   WHERE k.case_id = h.case_id AND k.revision = h.revision AND k.state = 3"
+     "   AND k.agency = $1 AND k.lease_session IS DISTINCT FROM $2 AND EXISTS (SELECT 1 FROM s)"
+     "   RETURNING k.id),"
+     " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
+     "   SELECT r.dossier_id, now(), $1, 'not_held', 'bước ' || r.step || '/' || r.steps_total"
+     "   || ': cơ quan không còn giữ hồ sơ, gửi lại' FROM r)"
+     " SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM r),"
+     "   (SELECT count(*) FROM agency_case k JOIN h ON h.case_id = k.case_id"
+     "    AND h.revision = k.revision WHERE k.state = 3 AND k.agency = $1)"};
+/* $1 hub epoch, $2 lease_ms, $3 sessions, $4 agencies, $5 ready, $6 credit, $7 in_flight */
+static const mc_stmt_t stmt_renew = {"sessions_renew", false, 7,
+     "WITH u AS (SELECT x.session, min(x.agency) AS agency, bool_or(x.ready) AS ready,"
+     "   least(sum(x.credit), 1000000)::integer AS credit,"
+     "   least(sum(x.in_flight), 1000000)::integer AS in_flight"
+     "   FROM unnest($3::text[], $4::text[], $5::boolean[], $6::integer[], $7::integer[])"
+     "   AS x(session, agency, ready, credit, in_flight)"
+     "   GROUP BY x.session HAVING count(DISTINCT x.agency) = 1),"
+     " r AS (INSERT INTO agency_session (session, agency, hub_epoch, ready, credit, in_flight,"
+     "   lease_until) SELECT u.session, u.agency, $1::bigint, u.ready, u.credit, u.in_flight,"
+     "   now() + interval '1 millisecond' * $2::integer FROM u"
+     SESSION_ON_CONFLICT("EXCLUDED.ready, credit = EXCLUDED.credit, in_flight = EXCLUDED.in_flight")
+     " RETURNING 1),"
+     " d AS (UPDATE agency_session SET connected = false, ready = false, credit = 0, in_flight = 0"
+     "   WHERE hub_epoch = $1::bigint AND connected AND session <> ALL ($3::text[]) RETURNING 1)"
+     " SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM d)"};
+/* $1 session, $2 agency */
+static const mc_stmt_t stmt_disconnect = {"sessions_disconnect", false, 2,
+     "UPDATE agency_session SET connected = false, ready = false, credit = 0, in_flight = 0"
+     " WHERE session = $1 AND agency = $2"};
+/* $1 limit: acked (3) cases whose lease ran out → queued (1) */
+static const mc_stmt_t stmt_expire = {"sessions_expire", false, 1,
+     "WITH x AS (SELECT c.id FROM agency_case c LEFT JOIN agency_session s"
+     "   ON s.session = c.lease_session AND s.agency = c.agency"
+     "   WHERE c.state = 3 AND (s.session IS NULL OR s.lease_until < now())"
+     "   ORDER BY c.id LIMIT $1::integer FOR UPDATE OF c SKIP LOCKED),"
+     " u AS (UPDATE agency_case a SET state = 1, lease_session = NULL, next_attempt_at = NULL,"
+     "   updated_at = now() FROM x WHERE a.id = x.id"
+     "   RETURNING a.dossier_id, a.step, a.steps_total, a.agency),"
+     " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
+     "   SELECT u.dossier_id, now(), 'lienthong', 'lease_expired', 'bước ' || u.step || '/' ||"
+     "   u.steps_total || ' ' || u.agency || ': cơ quan im lặng quá thời hạn giữ hồ sơ, gửi lại'"
+     "   FROM u),"
+     " g AS (DELETE FROM agency_session WHERE lease_until < now() - interval '1 day')"
+     " SELECT count(*) FROM u"};
 static const mc_stmt_t stmt_lock_case = {"cases_lock", false, 1,
      "SELECT c.id, c.agency, c.state, c.step, c.steps_total, coalesce(c.outcome, 0), c.result,"
      " c.dossier_id, d.code, d.state, c.revision FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
@@ -97,14 +182,19 @@ static const mc_stmt_t stmt_dead_list = {"cases_dead_list", false, 1,
      " extract(epoch FROM c.updated_at)::bigint FROM agency_case c"
      " JOIN dossier d ON d.id = c.dossier_id WHERE c.state = 5"
      " ORDER BY c.updated_at, c.id LIMIT $1::integer"};
+/* $1 case_id: dead (5) → queued (1), attempts 0; acked (3) → queued, attempts kept */
 static const mc_stmt_t stmt_requeue = {"cases_requeue", false, 1,
-     "WITH r AS (UPDATE agency_case SET state = 1, attempts = 0, next_attempt_at = NULL,"
-     "   updated_at = now() WHERE case_id = $1 AND state = 5"
-     "   RETURNING dossier_id, step, steps_total, agency),"
+     "WITH c AS (SELECT id, state FROM agency_case WHERE case_id = $1 AND state IN (3, 5)"
+     "   FOR UPDATE),"
+     " r AS (UPDATE agency_case k SET state = 1,"
+     "   attempts = CASE WHEN c.state = 5 THEN 0 ELSE k.attempts END, next_attempt_at = NULL,"
+     "   lease_session = NULL, updated_at = now() FROM c WHERE k.id = c.id"
+     "   RETURNING k.dossier_id, k.step, k.steps_total, k.agency, c.state AS was),"
      " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
      "   SELECT r.dossier_id, now(), 'operator', 'requeued', 'bước ' || r.step || '/' ||"
-     "   r.steps_total || ' ' || r.agency || ': gửi lại' FROM r)"
-     " SELECT agency FROM r"};
+     "   r.steps_total || ' ' || r.agency || CASE WHEN r.was = 5 THEN ': gửi lại'"
+     "   ELSE ': thu hồi từ cơ quan đang giữ, gửi lại' END FROM r)"
+     " SELECT agency, was FROM r"};
 
 /* mc_case_verdict_name - for logs and replies */
 const char *mc_case_verdict_name(mc_case_verdict_t verdict)
@@ -116,6 +206,7 @@ const char *mc_case_verdict_name(mc_case_verdict_t verdict)
     case MC_VERDICT_UNKNOWN: return "unknown case";
     case MC_VERDICT_NOT_YOURS: return "not yours";
     case MC_VERDICT_CLOSED: return "case closed or not sent";
+    case MC_VERDICT_STALE: return "another revision";
     }
     return "?";
 }
@@ -294,29 +385,232 @@ mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int li
     return MC_STORE_OK;
 }
 
-/* mc_store_cases_ack - sent → acked */
-mc_store_rc_t mc_store_cases_ack(mc_store_t *store, const char *agency, const char *case_id,
+/* session_params - the text parameters that name who: session, agency, epoch, lease */
+typedef struct session_params {
+    char epoch[24]; /* hub_epoch as a signed bigint */
+    char lease[16]; /* lease_ms */
+} session_params_t;
+
+/* session_params_fill - format who's numbers */
+static void session_params_fill(const mc_session_ref_t *who, session_params_t *sp)
+{
+    snprintf(sp->epoch, sizeof sp->epoch, "%" PRId64, who->hub_epoch);
+    snprintf(sp->lease, sizeof sp->lease, "%d", who->lease_ms);
+}
+
+/* mc_store_cases_ack - sent → acked under who's session */
+mc_store_rc_t mc_store_cases_ack(mc_store_t *store, const mc_session_ref_t *who,
+                                 const char *case_id, uint32_t revision,
                                  mc_case_verdict_t *verdict, mc_err_t *err)
 {
     *verdict = MC_VERDICT_UNKNOWN;
     mc_store_rc_t rc = mc_store_connect(store, err);
     if (rc != MC_STORE_OK)
         return rc;
-    const char *p[2] = {case_id, agency};
+    if (revision > INT32_MAX) {
+        *verdict = MC_VERDICT_STALE; /* no case has such a revision */
+        return MC_STORE_OK;
+    }
+    session_params_t sp;
+    session_params_fill(who, &sp);
+    char rev[16];
+    snprintf(rev, sizeof rev, "%" PRIu32, revision);
+    const char *p[6] = {case_id, who->agency, who->session, sp.epoch, sp.lease, rev};
     PGresult *res = mc_store_exec(store, &stmt_ack, p, NULL, NULL, true); /* repeat = no-op */
     if ((rc = tuples_ok(store, res, "cases_ack", err)) != MC_STORE_OK)
         return rc;
     if (PQntuples(res) == 1) {
-        if (strcmp(PQgetvalue(res, 0, 0), agency) != 0)
+        int state = atoi(PQgetvalue(res, 0, 1));
+        if (strcmp(PQgetvalue(res, 0, 0), who->agency) != 0)
             *verdict = MC_VERDICT_NOT_YOURS;
-        else if (atoi(PQgetvalue(res, 0, 2)) == 1)
+        else if (revision != 0 && (long)revision != atol(PQgetvalue(res, 0, 2)))
+            *verdict = MC_VERDICT_STALE;
+        else if (atoi(PQgetvalue(res, 0, 3)) == 1)
             *verdict = MC_VERDICT_ACCEPTED;
-        else if (atoi(PQgetvalue(res, 0, 1)) == MC_CASE_PLANNED ||
-                 atoi(PQgetvalue(res, 0, 1)) == MC_CASE_CANCELLED)
+        else if (state == MC_CASE_PLANNED || state == MC_CASE_CANCELLED)
             *verdict = MC_VERDICT_CLOSED;
         else
             *verdict = MC_VERDICT_DUPLICATE;
     }
+    PQclear(res);
+    return MC_STORE_OK;
+}
+
+/* text_array - a PostgreSQL array literal being built: {"a","b"} */
+typedef struct text_array {
+    char  *text; /* malloc'd, NUL-terminated */
+    size_t used; /* bytes before the NUL */
+    size_t cap;  /* bytes allocated */
+    bool   oom;  /* an allocation failed: the literal is unusable */
+} text_array_t;
+
+/* array_put - append n bytes */
+static void array_put(text_array_t *a, const char *s, size_t n)
+{
+    if (a->oom)
+        return;
+    if (a->used + n + 2 > a->cap) {
+        size_t cap = a->cap ? a->cap : 256;
+        while (a->used + n + 2 > cap)
+            cap *= 2;
+        char *grown = realloc(a->text, cap);
+        if (!grown) {
+            a->oom = true;
+            return;
+        }
+        a->text = grown;
+        a->cap = cap;
+    }
+    memcpy(a->text + a->used, s, n);
+    a->used += n;
+    a->text[a->used] = '\0';
+}
+
+/* array_item - append one element: a double-quoted string (NULL: an unquoted word
+ * such as a number or t/f), with the comma before all but the first */
+static void array_item(text_array_t *a, const char *quoted, const char *word)
+{
+    array_put(a, a->used > 1 ? "," : "", a->used > 1 ? 1 : 0);
+    if (!quoted) {
+        array_put(a, word, strlen(word));
+        return;
+    }
+    array_put(a, "\"", 1);
+    for (const char *c = quoted; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            array_put(a, "\\", 1);
+        array_put(a, c, 1);
+    }
+    array_put(a, "\"", 1);
+}
+
+/* array_open - start a literal with "{" */
+static void array_open(text_array_t *a)
+{
+    memset(a, 0, sizeof *a);
+    array_put(a, "{", 1);
+}
+
+/* array_close - end a literal with "}"; false (and freed) if out of memory */
+static bool array_close(text_array_t *a)
+{
+    array_put(a, "}", 1);
+    if (a->oom) {
+        free(a->text);
+        a->text = NULL;
+    }
+    return !a->oom;
+}
+
+/* int_item - append an integer element */
+static void int_item(text_array_t *a, long long v)
+{
+    char word[24];
+    snprintf(word, sizeof word, "%lld", v);
+    array_item(a, NULL, word);
+}
+
+/* mc_store_sessions_resync - a resync Ready: re-offer what is not held, keep what is */
+mc_store_rc_t mc_store_sessions_resync(mc_store_t *store, const mc_session_ref_t *who,
+                                       const mc_held_case_t *held, size_t n_held, int *reoffered,
+                                       int *kept, mc_err_t *err)
+{
+    *reoffered = *kept = 0;
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    text_array_t ids, revs;
+    array_open(&ids);
+    array_open(&revs);
+    for (size_t i = 0; i < n_held; i++) {
+        array_item(&ids, held[i].case_id, NULL);
+        int_item(&revs, held[i].revision);
+    }
+    bool ok_ids = array_close(&ids), ok_revs = array_close(&revs);
+    if (!ok_ids || !ok_revs) {
+        free(ids.text);
+        free(revs.text);
+        mc_err_add(err, "store: out of memory");
+        return MC_STORE_FAILED;
+    }
+    session_params_t sp;
+    session_params_fill(who, &sp);
+    const char *p[6] = {who->agency, who->session, sp.epoch, sp.lease, ids.text, revs.text};
+    /* repeating it after a lost commit finds nothing left to change: safe */
+    PGresult *res = mc_store_exec(store, &stmt_resync, p, NULL, NULL, true);
+    free(ids.text);
+    free(revs.text);
+    if ((rc = tuples_ok(store, res, "sessions_resync", err)) != MC_STORE_OK)
+        return rc;
+    bool ours = atoi(PQgetvalue(res, 0, 0)) == 1;
+    *reoffered = atoi(PQgetvalue(res, 0, 1));
+    *kept = atoi(PQgetvalue(res, 0, 2));
+    PQclear(res);
+    return ours ? MC_STORE_OK : MC_STORE_EXISTS;
+}
+
+/* mc_store_sessions_renew - renew every live session in one statement */
+mc_store_rc_t mc_store_sessions_renew(mc_store_t *store, int64_t hub_epoch, int lease_ms,
+                                      const mc_session_state_t *live, size_t n, mc_err_t *err)
+{
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    text_array_t a[5]; /* sessions, agencies, ready, credit, in_flight */
+    for (int k = 0; k < 5; k++)
+        array_open(&a[k]);
+    for (size_t i = 0; i < n; i++) {
+        array_item(&a[0], live[i].session, NULL);
+        array_item(&a[1], live[i].agency, NULL);
+        array_item(&a[2], NULL, live[i].ready ? "t" : "f");
+        int_item(&a[3], live[i].credit);
+        int_item(&a[4], live[i].in_flight);
+    }
+    bool ok = true;
+    for (int k = 0; k < 5; k++)
+        ok = array_close(&a[k]) && ok;
+    mc_session_ref_t who = {.hub_epoch = hub_epoch, .lease_ms = lease_ms};
+    session_params_t sp;
+    session_params_fill(&who, &sp);
+    const char *p[7] = {sp.epoch, sp.lease, a[0].text, a[1].text, a[2].text, a[3].text, a[4].text};
+    PGresult *res = ok ? mc_store_exec(store, &stmt_renew, p, NULL, NULL, true) : NULL;
+    for (int k = 0; k < 5; k++)
+        free(a[k].text);
+    if (!ok) {
+        mc_err_add(err, "store: out of memory");
+        return MC_STORE_FAILED;
+    }
+    if ((rc = tuples_ok(store, res, "sessions_renew", err)) != MC_STORE_OK)
+        return rc;
+    PQclear(res);
+    return MC_STORE_OK;
+}
+
+/* mc_store_sessions_disconnect - no live connection for this session */
+mc_store_rc_t mc_store_sessions_disconnect(mc_store_t *store, const char *agency,
+                                           const char *session, mc_err_t *err)
+{
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    const char *p[2] = {session, agency};
+    return run_cmd(store, &stmt_disconnect, p, NULL, NULL, err);
+}
+
+/* mc_store_sessions_expire - acked cases of lapsed sessions back to queued */
+mc_store_rc_t mc_store_sessions_expire(mc_store_t *store, int limit, int *expired, mc_err_t *err)
+{
+    *expired = 0;
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    char limit_text[16];
+    snprintf(limit_text, sizeof limit_text, "%d", limit > 0 ? limit : 1);
+    const char *p[1] = {limit_text};
+    PGresult *res = mc_store_exec(store, &stmt_expire, p, NULL, NULL, true); /* repeat = no-op */
+    if ((rc = tuples_ok(store, res, "sessions_expire", err)) != MC_STORE_OK)
+        return rc;
+    *expired = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
     return MC_STORE_OK;
 }
@@ -663,9 +957,9 @@ mc_store_rc_t mc_store_cases_dead(mc_store_t *store, int max, mc_dead_case_t **l
     return MC_STORE_OK;
 }
 
-/* mc_store_cases_requeue - dead → queued */
+/* mc_store_cases_requeue - dead or acked → queued */
 mc_store_rc_t mc_store_cases_requeue(mc_store_t *store, const char *case_id, char *agency,
-                                     mc_err_t *err)
+                                     int *was_state, mc_err_t *err)
 {
     mc_store_rc_t rc = mc_store_connect(store, err);
     if (rc != MC_STORE_OK)
@@ -677,6 +971,8 @@ mc_store_rc_t mc_store_cases_requeue(mc_store_t *store, const char *case_id, cha
     rc = PQntuples(res) == 1 ? MC_STORE_OK : MC_STORE_NOT_FOUND;
     if (rc == MC_STORE_OK && agency)
         mc_store_copy_text(agency, 68, res, 0, 0);
+    if (rc == MC_STORE_OK && was_state)
+        *was_state = atoi(PQgetvalue(res, 0, 1));
     PQclear(res);
     return rc;
 }

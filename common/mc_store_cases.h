@@ -16,8 +16,13 @@
  *   * A result is idempotent per case: the same result again is accepted
  *     without change; a different one after the case was answered is
  *     refused.
- *   * Event actors: "lienthong" for sends and dead letters, the agency code
- *     for what the agency did, "operator" for requeues. Details carry step
+ *   * Leases (agency.proto rule 7): an acked case names the session that
+ *     acked it (agency_case.lease_session); it stays acked while that
+ *     session's agency_session.lease_until lies ahead, and the lease scan
+ *     (mc_store_sessions_expire) queues it again once it has passed. The
+ *     store only records and compares times; the hub decides when to renew.
+ *   * Event actors: "lienthong" for sends, dead letters and lease expiry,
+ *     the agency code for what the agency did, "operator" for requeues. Details carry step
  *     numbers and agency codes, never personal data.
  *   * Same return convention as mc_store.h.
  */
@@ -96,18 +101,91 @@ typedef enum mc_case_verdict {
     MC_VERDICT_UNKNOWN   = 3, /* no such case: refused */
     MC_VERDICT_NOT_YOURS = 4, /* another agency's case: refused, nothing changed */
     MC_VERDICT_CLOSED    = 5, /* cancelled, or never sent: refused */
+    MC_VERDICT_STALE     = 6, /* an ack for another revision: nothing changed, nothing answered */
 } mc_case_verdict_t;
 
 /* mc_case_verdict_name - "accepted", "duplicate", ... for logs and replies */
 const char *mc_case_verdict_name(mc_case_verdict_t verdict);
 
+/* an agency session (agency.proto rule 6) as the hub names it in store calls */
+typedef struct mc_session_ref {
+    const char *agency;    /* agency code from the ZAP user id */
+    const char *session;   /* Ready.session, or the hub's own per-connection id */
+    int64_t     hub_epoch; /* this hub's epoch (uint64 bits) */
+    int         lease_ms;  /* lienthong.lease_ms: how long the lease lasts from now */
+} mc_session_ref_t;
+
 /*
- * mc_store_cases_ack - agency has the case: sent (or dead) → acked with an
- * `agency_received` event; on step 1 a ROUTED dossier becomes IN_PROGRESS.
- * An ack for an already acked or answered case is a DUPLICATE.
+ * mc_store_cases_ack - who (agency, session) has the case: sent, dead, or
+ * queued again after a lease ran out (attempts > 0) → acked with an
+ * `agency_received` event, lease_session = who->session, and the session's
+ * lease renewed (the row made if new); on step 1 a ROUTED dossier becomes
+ * IN_PROGRESS. revision is CaseAck.revision: 0 means the case's current
+ * one; any other value that is not the current revision changes nothing
+ * (STALE). An ack for an already acked case is a DUPLICATE that moves its
+ * lease to who->session; for an answered case a DUPLICATE that changes
+ * nothing.
  */
-mc_store_rc_t mc_store_cases_ack(mc_store_t *store, const char *agency, const char *case_id,
+mc_store_rc_t mc_store_cases_ack(mc_store_t *store, const mc_session_ref_t *who,
+                                 const char *case_id, uint32_t revision,
                                  mc_case_verdict_t *verdict, mc_err_t *err);
+
+/* one case an agency says it holds (HeldCase) */
+typedef struct mc_held_case {
+    const char *case_id;  /* HeldCase.case_id */
+    uint32_t    revision; /* HeldCase.revision (0 is read as 1) */
+} mc_held_case_t;
+
+/*
+ * mc_store_sessions_resync - a resync Ready from who, in one transaction:
+ * the session's row is made or renewed (connected, ready); who's agency's
+ * cases acked under who->session and not in held (same case_id and
+ * revision) go back to queued with a `not_held` event (actor: the agency),
+ * so the next claim offers them again with a higher attempt; acked cases of
+ * who's agency that are in held move to who->session. Held cases that are
+ * not acked (done, cancelled, another agency's, unknown) are ignored.
+ * *reoffered and *kept get the counts.
+ */
+mc_store_rc_t mc_store_sessions_resync(mc_store_t *store, const mc_session_ref_t *who,
+                                       const mc_held_case_t *held, size_t n_held, int *reoffered,
+                                       int *kept, mc_err_t *err);
+
+/* one live session as the hub sees it, for mc_store_sessions_renew */
+typedef struct mc_session_state {
+    const char *agency;    /* agency code */
+    const char *session;   /* its session */
+    bool        ready;     /* said Ready on a live connection */
+    int         credit;    /* credit the hub counts */
+    int         in_flight; /* cases sent, not acked */
+} mc_session_state_t;
+
+/*
+ * mc_store_sessions_renew - one statement for every live session of this
+ * hub: each listed session is made or renewed (connected, ready, credit,
+ * in_flight, hub_epoch, seen_at = now, lease_until = now + lease_ms;
+ * several entries of one session are summed); sessions of this hub_epoch
+ * that are not listed are marked not connected (their lease runs on).
+ * A session that belongs to another agency is left alone.
+ */
+mc_store_rc_t mc_store_sessions_renew(mc_store_t *store, int64_t hub_epoch, int lease_ms,
+                                      const mc_session_state_t *live, size_t n, mc_err_t *err);
+
+/* mc_store_sessions_disconnect - agency's session has no live connection any
+ * more: connected, ready off; its lease is NOT extended, so it runs out
+ * lease_ms after the last renewal unless the agency comes back */
+mc_store_rc_t mc_store_sessions_disconnect(mc_store_t *store, const char *agency,
+                                           const char *session, mc_err_t *err);
+
+/*
+ * mc_store_sessions_expire - up to limit acked cases whose lease ran out
+ * (their session's lease_until has passed, or the session is missing,
+ * belongs to another agency, or lease_session is NULL) go back to queued,
+ * lease_session NULL, with a `lease_expired` event (actor lienthong); the
+ * next claim sends them again with the same case_id and revision and a
+ * higher attempt. Sessions whose lease ran out a day ago are deleted.
+ * *expired gets the count.
+ */
+mc_store_rc_t mc_store_sessions_expire(mc_store_t *store, int limit, int *expired, mc_err_t *err);
 
 /* one missing document of a NEEDS_DOCUMENTS result (for the notification) */
 typedef struct mc_case_missing {
@@ -171,10 +249,16 @@ typedef struct mc_dead_case {
 mc_store_rc_t mc_store_cases_dead(mc_store_t *store, int max, mc_dead_case_t **list, size_t *n,
                                   mc_err_t *err);
 
-/* mc_store_cases_requeue - a dead letter back to queued, attempts 0, `requeued`
- * event (actor operator); NOT_FOUND unless case_id is a dead letter. *agency
- * (68 bytes, may be NULL) gets its agency. */
+/*
+ * mc_store_cases_requeue - an operator takes a case back, with a `requeued`
+ * event (actor operator): a dead letter → queued with attempts 0; an acked
+ * case → queued with its attempts kept and lease_session NULL (the agency
+ * that held it is offered it again, same case_id and revision, higher
+ * attempt, and its dedupe makes that safe). NOT_FOUND unless case_id is
+ * dead or acked. *agency (68 bytes, may be NULL) gets its agency,
+ * *was_state (may be NULL) MC_CASE_DEAD or MC_CASE_ACKED.
+ */
 mc_store_rc_t mc_store_cases_requeue(mc_store_t *store, const char *case_id, char *agency,
-                                     mc_err_t *err);
+                                     int *was_state, mc_err_t *err);
 
 #endif

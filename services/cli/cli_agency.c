@@ -2,12 +2,12 @@
  * cli_agency - the operator's commands for the inter-agency exchange:
  *   motcua keygen NAME [--dir D]    a CURVE keypair: D/NAME.key (secret, 0600), D/NAME.pub
  *   motcua deadletters [--json]     cases parked after lienthong.max_attempts sends
- *   motcua requeue CASE_ID          a dead letter back to the queue (attempts 0)
+ *   motcua requeue CASE_ID          a dead letter (attempts 0) or an acked case back to the queue
  *
  * Contract: keygen needs no configuration and never prints the secret key;
  * it refuses to overwrite existing files. deadletters and requeue read and
  * write the store directly (each change with its event, in one
- * transaction). Exit: 0 done, 1 failed, 2 requeue: not a dead letter,
+ * transaction). Exit: 0 done, 1 failed, 2 requeue: neither dead nor acked,
  * 64 usage, 78 bad configuration.
  */
 #include <stdio.h>
@@ -36,8 +36,15 @@ static const char dead_usage[] =
 
 static const char requeue_usage[] =
     "usage: motcua [-c FILE] requeue CASE_ID\n"
-    "  Put a dead letter back in its agency's queue with attempts 0.\n"
-    "exit: 0 requeued, 2 not a dead letter, 1 failed, 64 usage, 78 bad configuration\n";
+    "  Put a case back in its agency's queue:\n"
+    "  - a dead letter (sent lienthong.max_attempts times without an ack) with\n"
+    "    attempts 0;\n"
+    "  - an acked case the agency has not answered (it may have lost it): the\n"
+    "    lease of the agency's session ends now, and the case is offered again\n"
+    "    with the same case_id and revision and a higher attempt (the agency\n"
+    "    dedupes on case_id and revision, so this is safe).\n"
+    "exit: 0 requeued, 2 neither a dead letter nor acked, 1 failed, 64 usage,\n"
+    "      78 bad configuration\n";
 
 /* name_ok - a key name that is a plain file name */
 static bool name_ok(const char *name)
@@ -172,11 +179,14 @@ int cli_requeue(cli_ctx_t *ctx, int argc, char **argv)
     mc_err_t err;
     mc_err_clear(&err);
     char agency[68] = "";
-    mc_store_rc_t rc = mc_store_cases_requeue(store, args[0], agency, &err);
+    int was = 0;
+    mc_store_rc_t rc = mc_store_cases_requeue(store, args[0], agency, &was, &err);
     if (rc == MC_STORE_OK) {
-        printf("requeued %s for %s (attempts 0)\n", args[0], agency);
+        printf("requeued %s for %s (%s)\n", args[0], agency,
+               was == MC_CASE_DEAD ? "dead letter, attempts 0" : "taken back from the agency");
     } else if (rc == MC_STORE_NOT_FOUND) {
-        fprintf(stderr, "%s: requeue: %s is not a dead letter\n", ctx->progname, args[0]);
+        fprintf(stderr, "%s: requeue: %s is neither a dead letter nor an acked case\n",
+                ctx->progname, args[0]);
         status = CLI_EX_REJECTED;
     } else {
         cli_print_err(ctx, &err);

@@ -31,7 +31,7 @@ static const char usage_text[] =
     "  load --rate R --count N     generate load against the intake daemon\n"
     "  keygen NAME [--dir D]       make a CURVE keypair (NAME.key secret, NAME.pub)\n"
     "  deadletters [--json]        cases agencies never acknowledged\n"
-    "  requeue CASE_ID             send a dead letter again\n"
+    "  requeue CASE_ID             send a dead letter or an acked case again\n"
     "  report --quarter 2025-Q3 [--ward CODE] [--format table|csv|json|svg]\n"
     "                              the period's figures: received, on time, late, ratings\n"
     "  overdue [--ward CODE] [--days-left N]\n"

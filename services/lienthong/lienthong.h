@@ -5,18 +5,33 @@
  * the agencies, a PUB for PipelineEvents, a SUB on the router's and
  * intake's events, and one mc_store_t. The store is the source of truth:
  * a case is marked sent in the store before its frame leaves, acks and
- * results are committed before anything is answered, and a restart loses
- * nothing but the in-memory credit and windows (agencies say Ready again).
+ * results are committed before anything is answered, and a restart (even
+ * kill -9) loses nothing but the in-memory credit and windows.
+ *
+ * Sessions (agency.proto rules 6 and 7): the hub picks a random non-zero
+ * epoch at start and puts it in every Heartbeat and Hello. A connection it
+ * does not know (ZeroMQ reconnects a DEALER to a restarted hub silently)
+ * gets a Hello asking for a resync unless its first frame is a resync
+ * Ready; the resync Ready replaces the credit and reconciles the cases the
+ * agency holds against the store. Acks record the agency's session; the
+ * hub renews the leases of the sessions it hears from every lease_ms/4 (one
+ * statement), marks a dropped peer's session disconnected, and every second
+ * (and at start) queues again the acked cases whose lease ran out.
  *
  * Per connected agency (a "peer", one per ROUTER routing id) the hub keeps
- * the agency code from ZAP, the credit the agency granted, a Postfix-style
- * concurrency window (starts at 1, +1 per ack up to window_max, halved on an
- * ack timeout) and the cases in flight. A peer silent for 3 heartbeat
- * intervals is forgotten; its unacked cases go again at their ack timeout.
+ * the agency code from ZAP, its session, the credit the agency granted, a
+ * Postfix-style concurrency window (starts at 1, +1 per ack up to
+ * window_max, halved on an ack timeout) and the cases in flight. A peer
+ * silent for 3 heartbeat intervals is forgotten; its unacked cases go again
+ * at their ack timeout, its acked ones when its session's lease runs out.
+ * The hub's view is logged without debug: `agency_view` (NOTICE) when an
+ * agency's connected/ready changes, `hub_view` every 60 s, and the systemd
+ * STATUS line.
  */
 #ifndef LIENTHONG_H
 #define LIENTHONG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,7 +41,10 @@
 #include "mc_store_cases.h"
 #include "motcua/v1/agency.pb-c.h"
 
-#define LIENTHONG_MAX_FRAME (4 * 1024 * 1024) /* largest frame an agency may send */
+#define LIENTHONG_MAX_FRAME   (4 * 1024 * 1024) /* largest frame an agency may send */
+#define LIENTHONG_MAX_HOLDING 100000            /* most HeldCase entries in a resync Ready */
+#define LIENTHONG_SESSION_MIN 16                /* shortest Ready.session */
+#define LIENTHONG_SESSION_MAX 64                /* longest Ready.session */
 
 /* --- lienthong_msg.c: frames ---------------------------------------------- */
 
@@ -42,8 +60,11 @@ void lienthong_frame_clear(lienthong_frame_t *frame);
 /* lienthong_pack_case - a claimed case as a HubToAgency{case} (catalog fills the names) */
 int lienthong_pack_case(const mc_cfg_t *cfg, const mc_case_t *c, lienthong_frame_t *frame);
 
-/* lienthong_pack_heartbeat - HubToAgency{heartbeat} */
-int lienthong_pack_heartbeat(lienthong_frame_t *frame);
+/* lienthong_pack_heartbeat - HubToAgency{heartbeat} with the hub's epoch */
+int lienthong_pack_heartbeat(uint64_t epoch, lienthong_frame_t *frame);
+
+/* lienthong_pack_hello - HubToAgency{hello}: epoch, resync_requested, heartbeat and lease */
+int lienthong_pack_hello(uint64_t epoch, int heartbeat_ms, int lease_ms, lienthong_frame_t *frame);
 
 /* lienthong_pack_result_ack - HubToAgency{result_ack} */
 int lienthong_pack_result_ack(const char *case_id, int accepted, const char *reason,
@@ -62,6 +83,17 @@ int lienthong_pack_event(int kind, const char *dossier_code, const char *agency,
  * short reason for the Refusal (bounds of agency.proto, UTF-8, outcome).
  */
 const char *lienthong_check_result(const Motcua__V1__CaseResult *r);
+
+/*
+ * lienthong_check_ready - is a Ready usable? NULL if so, else a reason:
+ * credit 1..1000 (0 allowed in a resync), client_version, session (empty
+ * or valid), holding only in a resync, at most LIENTHONG_MAX_HOLDING
+ * entries each with a case_id (1..95 bytes UTF-8) and revision <= INT32_MAX.
+ */
+const char *lienthong_check_ready(const Motcua__V1__Ready *r);
+
+/* lienthong_session_ok - LIENTHONG_SESSION_MIN..MAX printable ASCII bytes */
+bool lienthong_session_ok(const char *session);
 
 /* --- lienthong_hub.c: the server ------------------------------------------ */
 

@@ -8,6 +8,15 @@
  *   ack/result:   frame in → commit → answer.
  * A frame lost on the way is covered by the ack timeout (the case goes
  * again, same case_id) or by the agency resending its result.
+ *
+ * Sessions and leases (agency.proto rules 6, 7): every frame of a
+ * connection that has not sent a resync Ready may get a Hello (the first
+ * always, then at most one per heartbeat to non-Ready frames); an ack is
+ * recorded under the peer's session; leases are renewed for every peer
+ * whose session the store knows, in one statement every lease_ms/4, and a
+ * dropped peer's session is marked disconnected (its lease then runs out
+ * unless the agency comes back). Lease expiry is the store's scan, run
+ * every HUB_LEASE_SCAN_MS and at start.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,10 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
 #include <zmq.h>
 
 #include "lienthong.h"
@@ -32,6 +43,12 @@
 #define HUB_DRAIN          256  /* frames handled per wake before timers run again */
 #define HUB_RECONNECT_MS   1000 /* least time between store reconnect attempts */
 #define HUB_ZAP_DOMAIN     "motcua-lienthong"
+#define HUB_LEASE_SCAN_MS  1000  /* how often acked cases of lapsed sessions are looked for */
+#define HUB_LEASE_BATCH    1000  /* cases a lease scan requeues at most (then it runs again at once) */
+#define HUB_SUMMARY_MS     60000 /* how often the hub_view line is logged */
+#define HUB_STATUS_MS      1000  /* least time between two systemd STATUS lines */
+#define VIEW_CONNECTED     1     /* view flag: the agency has a live connection */
+#define VIEW_READY         2     /* view flag: one of its connections said Ready */
 
 /* a case sent on this connection and not acked yet */
 typedef struct inflight {
@@ -44,6 +61,11 @@ typedef struct peer {
     uint8_t     rid[256];     /* ROUTER routing id */
     size_t      rid_len;      /* bytes in rid */
     char        agency[68];   /* from ZAP: the only identity we trust */
+    size_t      agency_index; /* its entry in hub->agencies (for the view) */
+    char        session[LIENTHONG_SESSION_MAX + 1]; /* Ready.session, or ours until it sends one */
+    bool        session_live; /* the store has the session (Ready or ack): renewed with the rest */
+    bool        resynced;     /* sent a resync Ready on this connection (and it was reconciled) */
+    int64_t     last_hello;   /* monotonic ms of the last Hello sent to it, 0 = none yet */
     uint32_t    credit;       /* cases the agency still accepts */
     int         window;       /* most cases in flight now (slow open) */
     bool        ready;        /* said Ready at least once */
@@ -54,6 +76,15 @@ typedef struct peer {
     int64_t     last_recv;    /* monotonic ms of the last frame from it */
     int64_t     last_send;    /* monotonic ms of the last frame to it */
 } peer_t;
+
+/* what the hub sees of one agency, for the agency_view line */
+typedef struct view {
+    uint8_t logged;    /* VIEW_* flags as last logged */
+    uint8_t now;       /* VIEW_* flags now */
+    size_t  peers;     /* live connections */
+    long    credit;    /* their credit, summed */
+    long    in_flight; /* their unacked cases, summed */
+} view_t;
 
 struct lienthong_hub {
     const mc_cfg_t *cfg;          /* immutable configuration */
@@ -67,6 +98,17 @@ struct lienthong_hub {
     size_t          n_peers;      /* entries used */
     int64_t         next_poll;    /* monotonic ms of the next safety-net poll */
     int64_t         store_retry;  /* monotonic ms before which the store is not retried */
+    uint64_t        epoch;        /* this incarnation (agency.proto rule 6): random, non-zero */
+    uint32_t        sessions_made; /* per-connection sessions made for clients without one */
+    int64_t         next_renew;   /* monotonic ms of the next lease renewal */
+    int64_t         next_expire;  /* monotonic ms of the next lease scan */
+    int64_t         next_summary; /* monotonic ms of the next hub_view line */
+    view_t         *view;         /* one per agency, in agencies.yaml order */
+    size_t          status_agencies; /* agencies with a live connection, for STATUS */
+    size_t          status_peers; /* live peers, for STATUS */
+    size_t          status_ready; /* ready peers, for STATUS */
+    bool            status_dirty; /* the counts changed since the last STATUS */
+    int64_t         next_status;  /* monotonic ms before which no STATUS is sent */
 };
 
 /* lienthong_now_ms - monotonic ms */
@@ -178,7 +220,7 @@ static void dispatch(lienthong_hub_t *hub, peer_t *p)
         /* is the connection still there? a case marked sent into a closed
          * connection would cost an attempt and an ack timeout */
         lienthong_frame_t probe = {0};
-        if (lienthong_pack_heartbeat(&probe) == 0 && !send_to(hub, p, &probe))
+        if (lienthong_pack_heartbeat(hub->epoch, &probe) == 0 && !send_to(hub, p, &probe))
             return;
     }
     /* limit 0 still runs the dead-letter pass for this agency */
@@ -224,8 +266,83 @@ static void dispatch_agency(lienthong_hub_t *hub, const char *agency)
             dispatch(hub, hub->peers[i]);
 }
 
+/* up_changed - remember how many agencies are connected; true if that changed */
+static bool up_changed(lienthong_hub_t *hub, size_t agencies_up)
+{
+    bool changed = agencies_up != hub->status_agencies;
+    hub->status_agencies = agencies_up;
+    return changed;
+}
+
+/* view_update - recount what the hub sees; log each agency whose connected or
+ * ready changed (NOTICE, so it shows without debug) and keep systemd's STATUS
+ * current */
+static void view_update(lienthong_hub_t *hub)
+{
+    size_t na = hub->agencies->count, peers = 0, ready = 0, agencies_up = 0;
+    for (size_t a = 0; a < na; a++) {
+        view_t *v = &hub->view[a];
+        v->now = 0;
+        v->peers = 0;
+        v->credit = v->in_flight = 0;
+    }
+    for (size_t i = 0; i < hub->n_peers; i++) {
+        const peer_t *p = hub->peers[i];
+        if (p->gone || p->agency_index >= na)
+            continue;
+        view_t *v = &hub->view[p->agency_index];
+        v->now |= VIEW_CONNECTED | (p->ready ? VIEW_READY : 0);
+        v->peers++;
+        v->credit += (long)p->credit;
+        v->in_flight += (long)p->n_inflight;
+        peers++;
+        ready += p->ready;
+    }
+    for (size_t a = 0; a < na; a++) {
+        view_t *v = &hub->view[a];
+        agencies_up += v->now != 0;
+        if (v->now == v->logged)
+            continue;
+        v->logged = v->now;
+        mc_log(MC_LOG_NOTICE, "agency_view",
+               "agency=%s connected=%s ready=%s peers=%zu credit=%ld in_flight=%ld",
+               hub->agencies->items[a].code, v->now & VIEW_CONNECTED ? "yes" : "no",
+               v->now & VIEW_READY ? "yes" : "no", v->peers, v->credit, v->in_flight);
+    }
+    if (peers != hub->status_peers || ready != hub->status_ready || up_changed(hub, agencies_up)) {
+        hub->status_peers = peers;
+        hub->status_ready = ready;
+        hub->status_dirty = true; /* sent by status_send, at most once per HUB_STATUS_MS */
+    }
+}
+
+/* status_send - systemd's STATUS line, when the view changed since the last one */
+static void status_send(lienthong_hub_t *hub, int64_t now)
+{
+    if (!hub->status_dirty || now < hub->next_status)
+        return;
+    hub->status_dirty = false;
+    hub->next_status = now + HUB_STATUS_MS; /* sd_notify blocks if nobody reads: keep it rare */
+    sd_notifyf(0, "STATUS=%zu/%zu agencies connected, %zu connections, %zu ready",
+               hub->status_agencies, hub->agencies->count, hub->status_peers, hub->status_ready);
+}
+
+/* view_summary - the hub_view line: the whole picture in one line */
+static void view_summary(lienthong_hub_t *hub)
+{
+    size_t up = 0, ready = 0;
+    for (size_t a = 0; a < hub->agencies->count; a++) {
+        up += (hub->view[a].now & VIEW_CONNECTED) != 0;
+        ready += (hub->view[a].now & VIEW_READY) != 0;
+    }
+    mc_log(MC_LOG_NOTICE, "hub_view",
+           "epoch=%016" PRIx64 " agencies=%zu connected=%zu ready=%zu peers=%zu ready_peers=%zu",
+           hub->epoch, hub->agencies->count, up, ready, hub->status_peers, hub->status_ready);
+}
+
 /* peer_find - the peer with this routing id, made on first sight */
-static peer_t *peer_find(lienthong_hub_t *hub, const void *rid, size_t rid_len, const char *agency)
+static peer_t *peer_find(lienthong_hub_t *hub, const void *rid, size_t rid_len,
+                         const mc_agency_t *agency)
 {
     for (size_t i = 0; i < hub->n_peers; i++) {
         peer_t *p = hub->peers[i];
@@ -245,23 +362,120 @@ static peer_t *peer_find(lienthong_hub_t *hub, const void *rid, size_t rid_len, 
     hub->peers = grown;
     memcpy(p->rid, rid, rid_len);
     p->rid_len = rid_len;
-    snprintf(p->agency, sizeof p->agency, "%s", agency);
+    snprintf(p->agency, sizeof p->agency, "%s", agency->code);
+    p->agency_index = (size_t)(agency - hub->agencies->items);
+    /* until it names its own (older clients never do): one per connection,
+     * so such a client's leases end with its connection */
+    snprintf(p->session, sizeof p->session, "hub-%016" PRIx64 "-%08" PRIx32, hub->epoch,
+             ++hub->sessions_made);
     p->window = 1; /* slow open: earn a wider window with acks */
     p->last_recv = p->last_send = lienthong_now_ms();
     hub->peers[hub->n_peers++] = p;
-    mc_log(MC_LOG_NOTICE, "agency_connected", "agency=%s peers=%zu", agency, hub->n_peers);
+    mc_log(MC_LOG_NOTICE, "agency_connected", "agency=%s peers=%zu", agency->code, hub->n_peers);
+    view_update(hub);
     return p;
 }
 
-/* peer_drop - forget peer i (its credit with it) */
+/* session_ref - how store calls name p's session */
+static mc_session_ref_t session_ref(const lienthong_hub_t *hub, const peer_t *p)
+{
+    mc_session_ref_t ref = {.agency = p->agency, .session = p->session,
+                            .hub_epoch = (int64_t)hub->epoch,
+                            .lease_ms = hub->cfg->lienthong.lease_ms};
+    return ref;
+}
+
+/* session_release - p no longer speaks for its session: unless another live
+ * connection does, mark it disconnected so its lease runs out (rule 7) */
+static void session_release(lienthong_hub_t *hub, const peer_t *p)
+{
+    if (!p->session_live)
+        return;
+    for (size_t i = 0; i < hub->n_peers; i++) {
+        const peer_t *o = hub->peers[i];
+        if (o != p && !o->gone && o->session_live && strcmp(o->session, p->session) == 0 &&
+            strcmp(o->agency, p->agency) == 0)
+            return;
+    }
+    if (!store_usable(hub))
+        return; /* the next renewal marks it: it is not in the list any more */
+    mc_err_t err;
+    mc_err_clear(&err);
+    mc_store_rc_t rc = mc_store_sessions_disconnect(hub->store, p->agency, p->session, &err);
+    if (rc != MC_STORE_OK)
+        log_store_error(hub, "session_disconnect", rc, &err);
+}
+
+/* peer_drop - forget peer i (its credit with it; its session's lease runs on) */
 static void peer_drop(lienthong_hub_t *hub, size_t i, const char *why)
 {
     peer_t *p = hub->peers[i];
     mc_log(MC_LOG_NOTICE, "agency_gone", "agency=%s why=%s in_flight=%zu", p->agency, why,
            p->n_inflight);
+    p->gone = true;
+    session_release(hub, p);
     free(p->inflight);
     free(p);
     hub->peers[i] = hub->peers[--hub->n_peers];
+    view_update(hub);
+}
+
+/* hello - a Hello asking p to resync, at most once per heartbeat interval */
+static void hello(lienthong_hub_t *hub, peer_t *p)
+{
+    const mc_cfg_lienthong_t *lc = &hub->cfg->lienthong;
+    int64_t now = lienthong_now_ms();
+    if (p->last_hello && now - p->last_hello < lc->heartbeat_ms)
+        return;
+    lienthong_frame_t f = {0};
+    if (lienthong_pack_hello(hub->epoch, lc->heartbeat_ms, lc->lease_ms, &f) == 0 &&
+        send_to(hub, p, &f)) {
+        p->last_hello = now;
+        mc_log(MC_LOG_INFO, "hello_sent", "agency=%s epoch=%016" PRIx64, p->agency, hub->epoch);
+    }
+}
+
+/* renew_leases - one statement renewing every session a live peer speaks for */
+static void renew_leases(lienthong_hub_t *hub)
+{
+    mc_session_state_t *live = calloc(hub->n_peers + 1, sizeof *live);
+    if (!live)
+        return; /* the next renewal tries again; leases outlast several misses */
+    size_t n = 0;
+    for (size_t i = 0; i < hub->n_peers; i++) {
+        const peer_t *p = hub->peers[i];
+        if (p->gone || !p->session_live)
+            continue;
+        live[n++] = (mc_session_state_t){.agency = p->agency, .session = p->session,
+                                         .ready = p->ready, .credit = (int)p->credit,
+                                         .in_flight = (int)p->n_inflight};
+    }
+    mc_err_t err;
+    mc_err_clear(&err);
+    mc_store_rc_t rc = mc_store_sessions_renew(hub->store, (int64_t)hub->epoch,
+                                               hub->cfg->lienthong.lease_ms, live, n, &err);
+    free(live);
+    if (rc != MC_STORE_OK)
+        log_store_error(hub, "lease_renew", rc, &err);
+}
+
+/* expire_leases - acked cases of lapsed sessions back to the queue, then offered */
+static void expire_leases(lienthong_hub_t *hub)
+{
+    int expired = 0;
+    mc_err_t err;
+    mc_err_clear(&err);
+    mc_store_rc_t rc = mc_store_sessions_expire(hub->store, HUB_LEASE_BATCH, &expired, &err);
+    if (rc != MC_STORE_OK) {
+        log_store_error(hub, "lease_expire", rc, &err);
+        return;
+    }
+    if (expired == 0)
+        return;
+    mc_log(MC_LOG_NOTICE, "leases_expired", "cases=%d", expired);
+    if (expired >= HUB_LEASE_BATCH)
+        hub->next_expire = lienthong_now_ms(); /* more are waiting */
+    dispatch_agency(hub, NULL);
 }
 
 /* handle_ack - CaseAck */
@@ -271,19 +485,30 @@ static void handle_ack(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseAc
         refuse(hub, p, "", MOTCUA__V1__REASON__REASON_MALFORMED, "ack without a valid case_id");
         return;
     }
+    if (ack->revision > INT32_MAX) {
+        refuse(hub, p, ack->case_id, MOTCUA__V1__REASON__REASON_MALFORMED, "revision out of range");
+        return;
+    }
     if (!store_usable(hub))
         return; /* not acked in the store: the case goes again and is acked again */
     mc_case_verdict_t verdict;
     mc_err_t err;
     mc_err_clear(&err);
-    mc_store_rc_t rc = mc_store_cases_ack(hub->store, p->agency, ack->case_id, &verdict, &err);
+    mc_session_ref_t who = session_ref(hub, p);
+    mc_store_rc_t rc = mc_store_cases_ack(hub->store, &who, ack->case_id, ack->revision, &verdict,
+                                          &err);
     if (rc != MC_STORE_OK) {
         log_store_error(hub, "ack", rc, &err);
         return;
     }
     switch (verdict) {
+    case MC_VERDICT_STALE: /* rule: an ack for another revision is answered by nothing */
+        mc_log(MC_LOG_INFO, "ack_stale", "case=%s agency=%s revision=%" PRIu32, ack->case_id,
+               p->agency, ack->revision);
+        break;
     case MC_VERDICT_ACCEPTED:
     case MC_VERDICT_DUPLICATE:
+        p->session_live = true; /* the ack made or renewed the session's row */
         if (inflight_remove(p, ack->case_id) && p->window < hub->cfg->lienthong.window_max)
             p->window++; /* slow open: one more per ack */
         mc_log(MC_LOG_INFO, "case_acked", "case=%s agency=%s verdict=%s window=%d", ack->case_id,
@@ -350,6 +575,7 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
         break;
     case MC_VERDICT_CONFLICT:
     case MC_VERDICT_CLOSED:
+    case MC_VERDICT_STALE:
         lienthong_pack_result_ack(r->case_id, 0, mc_case_verdict_name(out.verdict), &f);
         break;
     case MC_VERDICT_NOT_YOURS:
@@ -377,6 +603,87 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
     dispatch(hub, p);
 }
 
+/* what reconciling a resync Ready came to */
+typedef enum resync_rc {
+    RESYNC_DONE,    /* reconciled */
+    RESYNC_LATER,   /* the store could not: the peer stays un-resynced and gets a Hello again */
+    RESYNC_REFUSED, /* the session is another agency's: refused, nothing changes */
+} resync_rc_t;
+
+/* resync - a resync Ready's holding against the store (*reoffered: cases queued again) */
+static resync_rc_t resync(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Ready *r,
+                          const char *session, int *reoffered)
+{
+    *reoffered = 0;
+    if (!store_usable(hub))
+        return RESYNC_LATER;
+    mc_held_case_t *held = calloc(r->n_holding + 1, sizeof *held);
+    if (!held)
+        return RESYNC_LATER;
+    for (size_t i = 0; i < r->n_holding; i++)
+        held[i] = (mc_held_case_t){r->holding[i]->case_id, r->holding[i]->revision};
+    mc_session_ref_t who = session_ref(hub, p);
+    who.session = session;
+    int kept = 0;
+    mc_err_t err;
+    mc_err_clear(&err);
+    mc_store_rc_t rc = mc_store_sessions_resync(hub->store, &who, held, r->n_holding, reoffered,
+                                                &kept, &err);
+    free(held);
+    char quoted[2 * LIENTHONG_SESSION_MAX + 8];
+    if (rc == MC_STORE_EXISTS) {
+        refuse(hub, p, "", MOTCUA__V1__REASON__REASON_FORBIDDEN,
+               "session belongs to another agency: pick a new one");
+        return RESYNC_REFUSED;
+    }
+    if (rc != MC_STORE_OK) {
+        log_store_error(hub, "resync", rc, &err);
+        return RESYNC_LATER;
+    }
+    mc_log(MC_LOG_NOTICE, "agency_resync",
+           "agency=%s session=%s credit=%" PRIu32 " holding=%zu kept=%d reoffered=%d"
+           " their_epoch=%016" PRIx64 " epoch=%016" PRIx64,
+           p->agency, mc_log_quote(session, quoted, sizeof quoted), r->credit, r->n_holding, kept,
+           *reoffered, r->hub_epoch, hub->epoch);
+    return RESYNC_DONE;
+}
+
+/* handle_ready - Ready: plain adds credit, resync replaces it and reconciles */
+static void handle_ready(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Ready *r)
+{
+    const char *bad = lienthong_check_ready(r);
+    if (bad) {
+        refuse(hub, p, "", MOTCUA__V1__REASON__REASON_MALFORMED, bad);
+        return;
+    }
+    const char *session = r->session && *r->session ? r->session : p->session;
+    int reoffered = 0;
+    if (r->resync) {
+        resync_rc_t done = resync(hub, p, r, session, &reoffered);
+        if (done == RESYNC_REFUSED)
+            return;
+        p->resynced = done == RESYNC_DONE;
+        p->credit = r->credit; /* rule 1: replaces, 0 allowed */
+    } else {
+        p->credit = p->credit + r->credit > 100000 ? 100000 : p->credit + r->credit;
+    }
+    if (strcmp(session, p->session) != 0) {
+        session_release(hub, p); /* the old one: its lease runs out unless used elsewhere */
+        snprintf(p->session, sizeof p->session, "%s", session);
+    }
+    p->session_live = true;
+    mc_log(MC_LOG_DEBUG, "agency_ready", "agency=%s credit=%" PRIu32 " resync=%s", p->agency,
+           p->credit, r->resync ? "yes" : "no");
+    if (!p->ready) {
+        p->ready = true;
+        view_update(hub);
+    }
+    if (reoffered > 0)
+        dispatch_agency(hub, p->agency); /* queued again: offer them now, to any connection */
+    else
+        dispatch(hub, p);
+}
+
 /* handle_frame - one frame from an authenticated agency */
 static void handle_frame(lienthong_hub_t *hub, peer_t *p, const uint8_t *data, size_t len)
 {
@@ -387,19 +694,15 @@ static void handle_frame(lienthong_hub_t *hub, peer_t *p, const uint8_t *data, s
             motcua__v1__agency_to_hub__free_unpacked(m, NULL);
         return;
     }
+    bool is_ready = m->body_case == MOTCUA__V1__AGENCY_TO_HUB__BODY_READY;
+    /* rule 6: a connection we do not know resyncs first; ZeroMQ reconnected
+     * it to us silently, so the agency may not know we are new */
+    if (!p->resynced && !(is_ready && m->ready->resync) && (!is_ready || p->last_hello == 0))
+        hello(hub, p);
     switch (m->body_case) {
-    case MOTCUA__V1__AGENCY_TO_HUB__BODY_READY: {
-        uint32_t credit = m->ready->credit;
-        if (credit < 1 || credit > 1000) {
-            refuse(hub, p, "", MOTCUA__V1__REASON__REASON_MALFORMED, "credit must be 1..1000");
-            break;
-        }
-        p->credit = p->credit + credit > 100000 ? 100000 : p->credit + credit;
-        p->ready = true;
-        mc_log(MC_LOG_DEBUG, "agency_ready", "agency=%s credit=%" PRIu32, p->agency, p->credit);
-        dispatch(hub, p);
+    case MOTCUA__V1__AGENCY_TO_HUB__BODY_READY:
+        handle_ready(hub, p, m->ready);
         break;
-    }
     case MOTCUA__V1__AGENCY_TO_HUB__BODY_HEARTBEAT:
         break; /* last_recv is already updated */
     case MOTCUA__V1__AGENCY_TO_HUB__BODY_ACK:
@@ -441,7 +744,7 @@ static bool read_router(lienthong_hub_t *hub)
     if (!agency) {
         mc_log(MC_LOG_WARNING, "frame_dropped", "reason=no_identity");
     } else {
-        peer_t *p = peer_find(hub, zmq_msg_data(&rid), zmq_msg_size(&rid), agency->code);
+        peer_t *p = peer_find(hub, zmq_msg_data(&rid), zmq_msg_size(&rid), agency);
         if (p) {
             p->last_recv = lienthong_now_ms();
             if (extra)
@@ -511,10 +814,23 @@ static void timers(lienthong_hub_t *hub)
         }
         if (now - p->last_send >= lc->heartbeat_ms) {
             lienthong_frame_t f = {0};
-            if (lienthong_pack_heartbeat(&f) == 0)
+            if (lienthong_pack_heartbeat(hub->epoch, &f) == 0)
                 send_to(hub, p, &f);
         }
         i++;
+    }
+    if (now >= hub->next_renew && store_usable(hub)) {
+        hub->next_renew = now + lc->lease_ms / 4; /* a lease outlives three missed renewals */
+        renew_leases(hub);
+    }
+    if (now >= hub->next_expire && store_usable(hub)) {
+        hub->next_expire = now + HUB_LEASE_SCAN_MS;
+        expire_leases(hub);
+    }
+    status_send(hub, now);
+    if (now >= hub->next_summary) {
+        hub->next_summary = now + HUB_SUMMARY_MS;
+        view_summary(hub);
     }
     if (now >= hub->next_poll) {
         hub->next_poll = now + lc->poll_ms;
@@ -536,6 +852,17 @@ lienthong_hub_t *lienthong_hub_new(const mc_cfg_t *cfg, mc_agencies_t *agencies,
     }
     hub->cfg = cfg;
     hub->agencies = agencies;
+    /* rule 6: a new epoch at every start tells connected agencies to resync */
+    for (int i = 0; i < 8 && hub->epoch == 0; i++)
+        if (getrandom(&hub->epoch, sizeof hub->epoch, 0) != (ssize_t)sizeof hub->epoch)
+            hub->epoch = 0;
+    hub->view = calloc(agencies->count + 1, sizeof *hub->view);
+    if (hub->epoch == 0 || !hub->view) {
+        mc_err_add(err, hub->view ? "no randomness for the hub epoch" : "out of memory");
+        explicit_bzero(secret, sizeof secret);
+        lienthong_hub_destroy(&hub);
+        return NULL;
+    }
     hub->store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms);
     mc_socket_opts_t ropts = {.max_message_bytes = LIENTHONG_MAX_FRAME, .send_hwm = 10000,
                               .recv_hwm = 10000, .linger_ms = 0};
@@ -560,15 +887,17 @@ lienthong_hub_t *lienthong_hub_new(const mc_cfg_t *cfg, mc_agencies_t *agencies,
     mc_err_clear(&ignored);
     if (mc_store_connect(hub->store, &ignored) != MC_STORE_OK)
         log_store_error(hub, "connect", MC_STORE_UNAVAILABLE, &ignored); /* retried later */
-    mc_log(MC_LOG_NOTICE, "curve_server", "endpoint=%s public_key=%s agencies=%zu",
-           cfg->lienthong.endpoint, public_key, agencies->count);
+    mc_log(MC_LOG_NOTICE, "curve_server",
+           "endpoint=%s public_key=%s agencies=%zu epoch=%016" PRIx64 " lease_ms=%d",
+           cfg->lienthong.endpoint, public_key, agencies->count, hub->epoch, cfg->lienthong.lease_ms);
     return hub;
 }
 
 /* lienthong_hub_run - the loop */
 int lienthong_hub_run(lienthong_hub_t *hub, int stop_fd)
 {
-    hub->next_poll = lienthong_now_ms();
+    hub->next_poll = hub->next_renew = hub->next_expire = lienthong_now_ms(); /* all at start */
+    hub->next_summary = hub->next_poll + HUB_SUMMARY_MS;
     for (;;) {
         zmq_pollitem_t items[3] = {
             {hub->router, 0, ZMQ_POLLIN, 0},
@@ -611,6 +940,7 @@ void lienthong_hub_destroy(lienthong_hub_t **hub_p)
         free(hub->peers[i]);
     }
     free(hub->peers);
+    free(hub->view);
     mc_transport_close(&hub->router);
     mc_transport_close(&hub->pub);
     mc_transport_close(&hub->sub);

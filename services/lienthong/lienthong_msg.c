@@ -6,6 +6,7 @@
  * exactly as stored (supplements applied) and the earlier steps' results,
  * so an agency needs nothing but the frame to do its step.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -90,14 +91,29 @@ done:
     return rc;
 }
 
-/* lienthong_pack_heartbeat - "still here" */
-int lienthong_pack_heartbeat(lienthong_frame_t *frame)
+/* lienthong_pack_heartbeat - "still here", with the hub's epoch */
+int lienthong_pack_heartbeat(uint64_t epoch, lienthong_frame_t *frame)
 {
     Motcua__V1__Heartbeat hb = MOTCUA__V1__HEARTBEAT__INIT;
     hb.at = (int64_t)time(NULL);
+    hb.epoch = epoch;
     Motcua__V1__HubToAgency m = MOTCUA__V1__HUB_TO_AGENCY__INIT;
     m.body_case = MOTCUA__V1__HUB_TO_AGENCY__BODY_HEARTBEAT;
     m.heartbeat = &hb;
+    return pack_hub(&m, frame);
+}
+
+/* lienthong_pack_hello - "who are you? resync with me" */
+int lienthong_pack_hello(uint64_t epoch, int heartbeat_ms, int lease_ms, lienthong_frame_t *frame)
+{
+    Motcua__V1__Hello h = MOTCUA__V1__HELLO__INIT;
+    h.epoch = epoch;
+    h.resync_requested = 1;
+    h.heartbeat_ms = (uint32_t)heartbeat_ms;
+    h.lease_ms = (uint32_t)lease_ms;
+    Motcua__V1__HubToAgency m = MOTCUA__V1__HUB_TO_AGENCY__INIT;
+    m.body_case = MOTCUA__V1__HUB_TO_AGENCY__BODY_HELLO;
+    m.hello = &h;
     return pack_hub(&m, frame);
 }
 
@@ -184,5 +200,40 @@ const char *lienthong_check_result(const Motcua__V1__CaseResult *r)
     }
     if (!text_ok(r->handled_by, 200))
         return "handled_by too long or not UTF-8";
+    return NULL;
+}
+
+/* lienthong_session_ok - 16..64 printable ASCII bytes (agency.proto rule 6) */
+bool lienthong_session_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < LIENTHONG_SESSION_MIN || n > LIENTHONG_SESSION_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+            return false;
+    return true;
+}
+
+/* lienthong_check_ready - agency.proto's bounds for a Ready */
+const char *lienthong_check_ready(const Motcua__V1__Ready *r)
+{
+    if (r->credit > 1000 || (r->credit < 1 && !r->resync))
+        return "credit must be 1..1000 (0 only in a resync Ready)";
+    if (!text_ok(r->client_version, 64))
+        return "client_version too long or not UTF-8";
+    if (r->session && *r->session && !lienthong_session_ok(r->session))
+        return "session must be 16..64 printable ASCII bytes";
+    if (!r->resync && r->n_holding > 0)
+        return "holding is for a resync Ready only";
+    if (r->n_holding > LIENTHONG_MAX_HOLDING)
+        return "holding lists more than 100000 cases";
+    for (size_t i = 0; i < r->n_holding; i++) {
+        const Motcua__V1__HeldCase *h = r->holding[i];
+        if (!h->case_id || !*h->case_id || !text_ok(h->case_id, 95))
+            return "a held case_id is missing or invalid";
+        if (h->revision > INT32_MAX)
+            return "a held revision is out of range";
+    }
     return NULL;
 }

@@ -9,7 +9,11 @@
  * router; replace it with starting motcua-router when that exists.
  * Agencies are motcua-agency processes, or a raw CURVE client in the test
  * where the test must misbehave (never ack, answer twice, spoof).
- * Timings are short (heartbeat 300 ms, ack timeout 700 ms, 3 attempts).
+ * Timings are short (heartbeat 300 ms, ack timeout 700 ms, 3 attempts,
+ * lease 3 s). The session tests (issue 8) are written as the faults they
+ * guard against: the hub killed under a connected agency, an agency that
+ * dies holding acked cases, a resync that forgets a case, an operator
+ * taking a case back.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -141,6 +145,18 @@ static bool log_has(const char *log, const char *text)
     return system(cmd) == 0;
 }
 
+/* wait_log - log_has, polled until true or ms pass */
+static bool wait_log(const char *log, const char *text, int ms)
+{
+    int64_t deadline = harness_now_ms() + ms;
+    while (!log_has(log, text)) {
+        if (harness_now_ms() >= deadline)
+            return false;
+        usleep(50000);
+    }
+    return true;
+}
+
 /* --- a raw CURVE client, for agencies that misbehave on purpose -------------- */
 
 /* raw_connect - a DEALER as agency key_name */
@@ -169,7 +185,33 @@ static void raw_send(void *s, const Motcua__V1__AgencyToHub *m)
     free(buf);
 }
 
-/* raw_ready - Ready{credit} */
+static uint64_t raw_epoch; /* the hub epoch in the last Heartbeat or Hello a raw client got */
+
+/* raw_resync - Ready{resync, credit, session, holding: case_ids at revision 1} */
+static void raw_resync(void *s, uint32_t credit, const char *session, const char *const *held,
+                       size_t n_held)
+{
+    Motcua__V1__HeldCase cases[8], *ptrs[8];
+    for (size_t i = 0; i < n_held && i < 8; i++) {
+        motcua__v1__held_case__init(&cases[i]);
+        cases[i].case_id = (char *)held[i];
+        cases[i].revision = 1;
+        ptrs[i] = &cases[i];
+    }
+    Motcua__V1__Ready r = MOTCUA__V1__READY__INIT;
+    r.credit = credit;
+    r.session = (char *)session;
+    r.resync = 1;
+    r.hub_epoch = raw_epoch;
+    r.n_holding = n_held < 8 ? n_held : 8;
+    r.holding = ptrs;
+    Motcua__V1__AgencyToHub m = MOTCUA__V1__AGENCY_TO_HUB__INIT;
+    m.body_case = MOTCUA__V1__AGENCY_TO_HUB__BODY_READY;
+    m.ready = &r;
+    raw_send(s, &m);
+}
+
+/* raw_ready - Ready{credit}: a plain one, as older clients send */
 static void raw_ready(void *s, uint32_t credit)
 {
     Motcua__V1__Ready r = MOTCUA__V1__READY__INIT;
@@ -215,8 +257,9 @@ static void raw_result(void *s, const char *case_id, Motcua__V1__Outcome outcome
     raw_send(s, &m);
 }
 
-/* raw_next - the next frame that is not a heartbeat (heartbeating back meanwhile); NULL on timeout */
-static Motcua__V1__HubToAgency *raw_next(void *s, int ms)
+/* raw_frame - the next frame that is not a heartbeat, nor a Hello unless
+ * want_hello (heartbeating back meanwhile; raw_epoch follows the hub); NULL on timeout */
+static Motcua__V1__HubToAgency *raw_frame(void *s, int ms, bool want_hello)
 {
     int64_t deadline = harness_now_ms() + ms, beat = 0;
     while (harness_now_ms() < deadline) {
@@ -236,12 +279,106 @@ static Motcua__V1__HubToAgency *raw_next(void *s, int ms)
         Motcua__V1__HubToAgency *m =
             motcua__v1__hub_to_agency__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
         zmq_msg_close(&msg);
-        if (m && m->body_case != MOTCUA__V1__HUB_TO_AGENCY__BODY_HEARTBEAT)
+        if (m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_HEARTBEAT)
+            raw_epoch = m->heartbeat->epoch;
+        if (m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_HELLO)
+            raw_epoch = m->hello->epoch;
+        if (m && m->body_case != MOTCUA__V1__HUB_TO_AGENCY__BODY_HEARTBEAT &&
+            (want_hello || m->body_case != MOTCUA__V1__HUB_TO_AGENCY__BODY_HELLO))
             return m;
         if (m)
             motcua__v1__hub_to_agency__free_unpacked(m, NULL);
     }
     return NULL;
+}
+
+/* raw_next - the next frame that is neither a heartbeat nor a Hello; NULL on timeout */
+static Motcua__V1__HubToAgency *raw_next(void *s, int ms)
+{
+    return raw_frame(s, ms, false);
+}
+
+/* raw_take_case - the next frame must be case_id (attempt into *attempt); acks it if ack */
+static bool raw_take_case(void *s, const char *case_id, int *attempt, bool ack)
+{
+    Motcua__V1__HubToAgency *m = raw_next(s, 8000);
+    bool ok = m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_CASE &&
+              strcmp(m->case_->case_id, case_id) == 0 && m->case_->revision == 1;
+    if (!ok)
+        fprintf(stderr, "  expected case %s, got %s\n", case_id,
+                !m ? "nothing" : m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_CASE
+                                     ? m->case_->case_id : "another frame");
+    if (ok && attempt)
+        *attempt = (int)m->case_->attempt;
+    if (m)
+        motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    if (ok && ack)
+        raw_ack(s, case_id);
+    return ok;
+}
+
+/* raw_finish - approve case_id and wait for the ResultAck: leaves nothing open */
+static bool raw_finish(void *s, const char *case_id)
+{
+    raw_result(s, case_id, MOTCUA__V1__OUTCOME__OUTCOME_APPROVED, NULL);
+    Motcua__V1__HubToAgency *m = raw_next(s, 5000);
+    bool ok = m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_RESULT_ACK &&
+              m->result_ack->accepted;
+    if (m)
+        motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    return ok;
+}
+
+/* acked_by - 1 when case_id is acked (state 3) under session, 0 if not, -1 on error */
+static long acked_by(const char *case_id, const char *session)
+{
+    PGresult *res = PQexecParams(harness_db(&H), "SELECT count(*) FROM agency_case WHERE"
+                                 " case_id = $1 AND state = 3 AND lease_session = $2",
+                                 2, NULL, (const char *const[]){case_id, session}, NULL, NULL, 0);
+    long n = PQresultStatus(res) == PGRES_TUPLES_OK ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
+    PQclear(res);
+    return n;
+}
+
+/* wait_acked_by - acked_by polled until 1 or ms pass */
+static bool wait_acked_by(const char *case_id, const char *session, int ms)
+{
+    int64_t deadline = harness_now_ms() + ms;
+    while (acked_by(case_id, session) != 1) {
+        if (harness_now_ms() >= deadline)
+            return false;
+        usleep(20000);
+    }
+    return true;
+}
+
+/* routed_and_held - a new routed dossier (case_id: 96 bytes) whose case a raw
+ * TU_PHAP client of session took and acked; that client, or NULL */
+static void *routed_and_held(const char *submission_id, const char *session, char *case_id)
+{
+    char code[64];
+    if (new_routed(submission_id, code) != 0)
+        return NULL;
+    snprintf(case_id, 96, "%s/1", code);
+    void *s = raw_connect("TU_PHAP");
+    if (!s)
+        return NULL;
+    raw_resync(s, 1, session, NULL, 0);
+    if (!raw_take_case(s, case_id, NULL, true) || !wait_acked_by(case_id, session, 5000))
+        mc_transport_close(&s);
+    return s;
+}
+
+/* events - how many events of kind the dossier of case_id has */
+static long events(const char *case_id, const char *kind)
+{
+    PGresult *res = PQexecParams(harness_db(&H), "SELECT count(*) FROM dossier_event e JOIN"
+                                 " agency_case c ON c.dossier_id = e.dossier_id"
+                                 " WHERE c.case_id = $1 AND e.kind = $2",
+                                 2, NULL, (const char *const[]){case_id, kind}, NULL, NULL, 0);
+    long n = PQresultStatus(res) == PGRES_TUPLES_OK ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
+    PQclear(res);
+    return n;
 }
 
 /* --- tests ---------------------------------------------------------------- */
@@ -308,7 +445,6 @@ MC_TEST(offline_agency_gets_its_cases_on_reconnect)
     char a[64], b[64];
     REQUIRE(new_routed("lt-offline-0001", a) == 0);
     REQUIRE(new_routed("lt-offline-0002", b) == 0);
-    usleep(600000); /* several polls with nobody connected */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id IN ($1 || '/1')"
                             " AND state = 1 AND attempts = 0", a), 1);
     pid_t pid = start_agency("TU_PHAP", "TU_PHAP", "agency-offline.log", "--outcomes", "approved=100",
@@ -318,6 +454,9 @@ MC_TEST(offline_agency_gets_its_cases_on_reconnect)
         harness_stop_daemon(pid, SIGKILL);
     CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", a), 5);
     CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", b), 5);
+    /* each went out once, to the agency: nothing was sent into the void meanwhile */
+    CHECK_INT(harness_count(&H, "SELECT attempts FROM agency_case WHERE case_id = $1 || '/1'", a), 1);
+    CHECK_INT(harness_count(&H, "SELECT attempts FROM agency_case WHERE case_id = $1 || '/1'", b), 1);
 }
 
 MC_TEST(unacked_case_is_redelivered_with_the_same_case_id)
@@ -355,11 +494,10 @@ MC_TEST(unknown_key_gets_nothing)
     /* a key nobody registered, claiming to be TU_PHAP */
     pid_t pid = start_agency("TU_PHAP", "INTRUDER", "agency-intruder.log", "--outcomes",
                              "approved=100", NULL, NULL);
-    usleep(1500000);
+    CHECK(wait_log("lienthong.log", "agency_refused", 10000)); /* the handshake failed */
     harness_stop_daemon(pid, SIGTERM);
     CHECK(!log_has("agency-intruder.log", "case_received"));
     CHECK_INT(harness_count(&H, "SELECT attempts FROM agency_case WHERE case_id = $1", case_id), 0);
-    CHECK(log_has("lienthong.log", "agency_refused"));
     /* the real desk then takes it */
     pid = start_agency("TU_PHAP", "TU_PHAP", "agency-after-intruder.log", "--outcomes",
                        "approved=100", "--count", "1");
@@ -546,6 +684,124 @@ MC_TEST(rejection_and_supplement_requests_end_or_pause_the_dossier)
                             " WHERE d.code = $1 AND n.kind = 'supplement_requested'", code), 1);
 }
 
+MC_TEST(resync_reoffers_what_is_not_held_and_keeps_what_is)
+{
+    char a[64], b[64], case_a[96], case_b[96];
+    const char *session = "it-resync-0000000000000001";
+    REQUIRE(new_routed("lt-resync-0001", a) == 0);
+    REQUIRE(new_routed("lt-resync-0002", b) == 0);
+    snprintf(case_a, sizeof case_a, "%s/1", a);
+    snprintf(case_b, sizeof case_b, "%s/1", b);
+    void *s = raw_connect("TU_PHAP");
+    REQUIRE(s);
+    raw_resync(s, 2, session, NULL, 0); /* a first resync Ready gets no Hello */
+    REQUIRE(raw_take_case(s, case_a, NULL, true));
+    REQUIRE(raw_take_case(s, case_b, NULL, true));
+    CHECK(wait_acked_by(case_a, session, 5000));
+    CHECK(wait_acked_by(case_b, session, 5000));
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_session WHERE session = $1"
+                            " AND ready AND agency = 'TU_PHAP' AND lease_until > now()", session), 1);
+    /* the agency lost b (say its disk did): a resync listing only a */
+    raw_resync(s, 0, session, (const char *const[]){case_a}, 1);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_b, 1,
+                                 5000), 1);
+    CHECK_INT(events(case_b, "not_held"), 1);
+    CHECK_INT(acked_by(case_a, session), 1); /* kept: no re-offer */
+    CHECK_INT(events(case_a, "not_held"), 0);
+    /* credit again: b comes back at once, same case_id and revision, next attempt */
+    raw_resync(s, 1, session, (const char *const[]){case_a}, 1);
+    int attempt = 0;
+    CHECK(raw_take_case(s, case_b, &attempt, true));
+    CHECK_INT(attempt, 2);
+    CHECK(wait_acked_by(case_b, session, 5000));
+    CHECK(raw_finish(s, case_a));
+    CHECK(raw_finish(s, case_b));
+    CHECK_INT(harness_count(&H, "SELECT attempts FROM agency_case WHERE case_id = $1", case_a), 1);
+    mc_transport_close(&s);
+}
+
+MC_TEST(acked_cases_of_a_silent_session_go_to_another_connection_after_the_lease)
+{
+    char case_id[96];
+    const char *dying = "it-lease-dying-000000000001", *next = "it-lease-next-0000000000001";
+    void *s = routed_and_held("lt-lease-0001", dying, case_id);
+    REQUIRE(s);
+    int64_t acked_at = harness_now_ms();
+    /* the agency dies: its socket stays open but says nothing more */
+    void *t = raw_connect("TU_PHAP");
+    REQUIRE(t);
+    raw_resync(t, 1, next, NULL, 0);
+    int attempt = 0;
+    CHECK(raw_take_case(t, case_id, &attempt, true)); /* within lease_ms (3 s) + a scan */
+    CHECK(harness_now_ms() - acked_at >= 2000);        /* and not before the lease ran out */
+    CHECK_INT(attempt, 2);
+    CHECK_INT(events(case_id, "lease_expired"), 1);
+    CHECK(wait_acked_by(case_id, next, 5000));
+    CHECK(raw_finish(t, case_id));
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_session WHERE session = $1"
+                            " AND NOT connected", dying), 1);
+    mc_transport_close(&t);
+    mc_transport_close(&s);
+}
+
+MC_TEST(requeue_takes_an_acked_case_back)
+{
+    char case_id[96], args[160];
+    const char *session = "it-requeue-000000000000001";
+    void *s = routed_and_held("lt-requeue-0001", session, case_id);
+    REQUIRE(s);
+    snprintf(args, sizeof args, "requeue %s", case_id);
+    CHECK_INT(harness_motcua(&H, args), 0);
+    CHECK(log_has("motcua.out", "taken back"));
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1 AND state = 1"
+                            " AND lease_session IS NULL AND attempts = 1", case_id), 1);
+    CHECK_INT(events(case_id, "requeued"), 1);
+    raw_ready(s, 1); /* the same agency gets it again, next attempt */
+    int attempt = 0;
+    CHECK(raw_take_case(s, case_id, &attempt, true));
+    CHECK_INT(attempt, 2);
+    CHECK(wait_acked_by(case_id, session, 5000));
+    CHECK(raw_finish(s, case_id));
+    CHECK_INT(harness_motcua(&H, args), 2); /* answered: neither dead nor acked */
+    mc_transport_close(&s);
+}
+
+MC_TEST(hub_killed_under_a_connected_agency_resyncs_without_an_agency_restart)
+{
+    char b[64], case_a[96], case_b[96];
+    const char *session = "it-hubkill-000000000000001";
+    void *s = routed_and_held("lt-hubkill-0001", session, case_a);
+    REQUIRE(s);
+    uint64_t before = raw_epoch;
+    CHECK(before != 0);
+    /* kill -9 and start again; the DEALER stays and ZeroMQ reconnects it silently */
+    CHECK_INT(harness_stop_daemon(hub_pid, SIGKILL), 128 + SIGKILL);
+    hub_pid = harness_start_daemon(&H, "lienthong", NULL, "lienthong.log");
+    REQUIRE(hub_pid > 0);
+    REQUIRE(new_routed("lt-hubkill-0002", b) == 0);
+    snprintf(case_b, sizeof case_b, "%s/1", b);
+    /* the agency only heartbeats: the new hub must ask it to resync */
+    Motcua__V1__HubToAgency *m = raw_frame(s, 10000, true);
+    REQUIRE(m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_HELLO);
+    CHECK(m->hello->resync_requested);
+    CHECK(m->hello->epoch != 0 && m->hello->epoch != before);
+    CHECK_INT(m->hello->heartbeat_ms, 300);
+    CHECK_INT(m->hello->lease_ms, 3000);
+    motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    int64_t hello_at = harness_now_ms();
+    raw_resync(s, 1, session, (const char *const[]){case_a}, 1);
+    int attempt = 0;
+    CHECK(raw_take_case(s, case_b, &attempt, true)); /* work flows again */
+    CHECK(harness_now_ms() - hello_at < 5 * 300 + 2000);
+    CHECK_INT(attempt, 1);
+    CHECK_INT(acked_by(case_a, session), 1); /* what it held stays with it */
+    CHECK_INT(harness_count(&H, "SELECT attempts FROM agency_case WHERE case_id = $1", case_a), 1);
+    CHECK(wait_acked_by(case_b, session, 5000));
+    CHECK(raw_finish(s, case_a));
+    CHECK(raw_finish(s, case_b));
+    mc_transport_close(&s);
+}
+
 MC_TEST(sigterm_stops_cleanly)
 {
     CHECK_INT(harness_stop_daemon(hub_pid, SIGTERM), 0);
@@ -582,7 +838,8 @@ static int setup(void)
     harness_config_append(&H,
                           "lienthong:\n  endpoint: \"%s\"\n  events_endpoint: \"tcp://127.0.0.1:%d\"\n"
                           "  server_key_file: keys/lienthong.key\n  heartbeat_ms: 300\n"
-                          "  ack_timeout_ms: 700\n  max_attempts: 3\n  window_max: 8\n  poll_ms: 100\n",
+                          "  ack_timeout_ms: 700\n  max_attempts: 3\n  window_max: 8\n  poll_ms: 100\n"
+                          "  lease_ms: 3000\n",
                           hub_endpoint, p2);
     mc_err_t err;
     mc_err_clear(&err);
@@ -610,6 +867,10 @@ int main(void)
         mc_test_run(dead_letter_after_max_attempts_and_requeue);
         mc_test_run(results_are_idempotent_per_case);
         mc_test_run(rejection_and_supplement_requests_end_or_pause_the_dossier);
+        mc_test_run(resync_reoffers_what_is_not_held_and_keeps_what_is);
+        mc_test_run(acked_cases_of_a_silent_session_go_to_another_connection_after_the_lease);
+        mc_test_run(requeue_takes_an_acked_case_back);
+        mc_test_run(hub_killed_under_a_connected_agency_resyncs_without_an_agency_restart);
         mc_test_run(sigterm_stops_cleanly);
     }
     if (hub_pid > 0)
