@@ -5,7 +5,8 @@
 set -eu
 PACKAGES="build-essential pkg-config libzmq3-dev libpq-dev libprotobuf-c-dev
 protobuf-c-compiler libyaml-dev libsystemd-dev libcurl4-openssl-dev
-postgresql postgresql-contrib librsvg2-bin procps zlib1g-dev"
+postgresql postgresql-contrib librsvg2-bin procps zlib1g-dev
+systemd"
 
 missing=""
 for p in $PACKAGES; do
