@@ -76,14 +76,10 @@ static int check_common(const mc_cfg_t *cfg, const char *submission_id, const ch
     if (mc_code_parse(code, unit, sizeof unit, &day, &seq) != 0)
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_INVALID_FORMAT, "dossier_code",
                               "Mã hồ sơ không đúng định dạng <mã đơn vị>-<YYMMDD>-<số thứ tự>.");
-    /* the code names its receiving unit: that ward's key space holds the id */
-    for (size_t i = 0; i < cfg->n_wards; i++)
-        if (strcmp(cfg->wards[i].unit_id, unit) == 0) {
-            *ward = &cfg->wards[i];
-            return 0;
-        }
-    return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_NOT_FOUND, "dossier_code",
-                          "Không tìm thấy hồ sơ có mã này.");
+    /* the code names its receiving unit: that ward's key space holds the id;
+     * a unit not served here is the caller's REASON_FORBIDDEN (intake_forbidden) */
+    *ward = intake_ward_of_unit(cfg, unit);
+    return 0;
 }
 
 /* refuse_problem - log and answer a validation problem */
@@ -108,6 +104,7 @@ typedef struct fu_ctx {
     uint8_t        *payload;       /* supplement: the new serialized Dossier */
     int64_t         due_at;        /* the ack's due date */
     char            detail[200];   /* event detail */
+    const char     *actor;         /* the client, recorded as the event's actor */
 } fu_ctx_t;
 
 /* pack_ack - the Acknowledgement for row in state, due_at (0 = none) */
@@ -213,6 +210,7 @@ static int decide_supplement(void *arg, const mc_followup_row_t *row, mc_followu
     ch->counted_from = counted;
     ch->due_at = due;
     ch->detail = fu->detail;
+    ch->actor = fu->actor;
     return 0;
 }
 
@@ -241,6 +239,7 @@ static int decide_withdraw(void *arg, const mc_followup_row_t *row, mc_followup_
     ch->response = fu->ack.bytes;
     ch->response_len = fu->ack.length;
     ch->detail = fu->detail;
+    ch->actor = fu->actor;
     ch->reason = fu->withdraw->reason ? fu->withdraw->reason : "";
     return 0;
 }
@@ -299,6 +298,7 @@ static int decide_rate(void *arg, const mc_followup_row_t *row, mc_followup_chan
     ch->response = fu->ack.bytes;
     ch->response_len = fu->ack.length;
     ch->detail = fu->detail;
+    ch->actor = fu->actor;
     ch->level = level;
     ch->comment = fu->rate->comment ? fu->rate->comment : "";
     return 0;
@@ -313,11 +313,14 @@ static void run_followup(intake_ctx_t *ctx, fu_ctx_t *fu, mc_followup_kind_t kin
                        : kind == MC_FOLLOWUP_WITHDRAW ? "withdraw" : "rate";
     mc_followup_decide_fn decide = kind == MC_FOLLOWUP_SUPPLEMENT ? decide_supplement
                                    : kind == MC_FOLLOWUP_WITHDRAW ? decide_withdraw : decide_rate;
+    if (intake_forbidden(ctx, ward, "dossier_code", reply))
+        return;
     int64_t started = intake_now_ms();
     uint8_t sha[32];
     mc_sha256(request, request_len, sha);
     char scope[64];
     snprintf(scope, sizeof scope, "%s:%s", what, ward->code);
+    fu->actor = ctx->client->code;
     if (intake_store_ready(ctx) != 0) {
         intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_UNAVAILABLE, "",
                                "Hệ thống tạm thời không lưu được yêu cầu; yêu cầu chưa được "

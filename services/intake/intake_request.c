@@ -126,6 +126,8 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         return;
     }
     const Motcua__V1__Dossier *d = submit->dossier;
+    if (intake_forbidden(ctx, ward, "dossier.ward_code", reply))
+        return;
 
     /* the payload as stored, and its fingerprint for idempotency */
     size_t payload_len = motcua__v1__dossier__get_packed_size(d);
@@ -244,15 +246,20 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         return;
     }
 
-    char detail[160];
-    snprintf(detail, sizeof detail, "Tiếp nhận hồ sơ qua kênh %s", channel_text[d->channel]);
+    /* the history names the client (actor) and the clerk who received it */
+    char detail[400];
+    if (submit->received_by && *submit->received_by)
+        snprintf(detail, sizeof detail, "Tiếp nhận hồ sơ qua kênh %s; người tiếp nhận: %s",
+                 channel_text[d->channel], submit->received_by);
+    else
+        snprintf(detail, sizeof detail, "Tiếp nhận hồ sơ qua kênh %s", channel_text[d->channel]);
     mc_new_dossier_t item = {
         .scope = scope, .key = submit->submission_id, .request_sha256 = sha, .code = code,
         .ward_code = ward->code, .unit_id = ward->unit_id, .day = day, .seq = seq,
         .procedure_code = proc->code, .channel = d->channel, .received_at = received_at,
         .counted_from = counted_from, .due_at = due_at, .payload = payload,
         .payload_len = payload_len, .response = packed.bytes, .response_len = packed.length,
-        .event_actor = "intake", .event_detail = detail,
+        .event_actor = ctx->client->code, .event_detail = detail,
     };
     mc_new_dossier_result_t result;
     rc = mc_store_create_dossiers(ctx->store, &item, 1, &result, &err);
@@ -302,6 +309,8 @@ void intake_status(intake_ctx_t *ctx, const Motcua__V1__StatusQuery *query,
                                0);
         return;
     }
+    if (intake_forbidden(ctx, intake_ward_of_unit(ctx->cfg, unit), "dossier_code", reply))
+        return;
     if (intake_store_ready(ctx) != 0) {
         unavailable(ctx, reply);
         return;
@@ -359,6 +368,30 @@ void intake_status(intake_ctx_t *ctx, const Motcua__V1__StatusQuery *query,
     free(events);
     free(ptrs);
     mc_dossier_status_destroy(&st);
+}
+
+/* intake_ward_of_unit - the served ward whose one-stop unit is unit_id, or NULL */
+const mc_ward_t *intake_ward_of_unit(const mc_cfg_t *cfg, const char *unit_id)
+{
+    for (size_t i = 0; i < cfg->n_wards; i++)
+        if (strcmp(cfg->wards[i].unit_id, unit_id) == 0)
+            return &cfg->wards[i];
+    return NULL;
+}
+
+/* intake_forbidden - refuse (1) unless the client acts for ward; a ward not
+ * served here (NULL) is refused the same way, so codes of other wards tell
+ * nothing about whether they exist */
+int intake_forbidden(intake_ctx_t *ctx, const mc_ward_t *ward, const char *field,
+                     intake_reply_t *reply)
+{
+    if (ward && mc_client_acts_for(ctx->client, ward->code))
+        return 0;
+    mc_log(MC_LOG_NOTICE, "forbidden", "worker=%d client=%s ward=%s field=%s", ctx->worker,
+           ctx->client->code, ward ? ward->code : "-", field);
+    intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_FORBIDDEN, field,
+                           "Máy khách này không được phép thực hiện yêu cầu cho đơn vị này.", 0);
+    return 1;
 }
 
 /* intake_handle - decode one frame and dispatch; always leaves a reply */

@@ -321,7 +321,7 @@ MC_TEST(two_payload_frames_and_req_sockets)
     mc_err_t err;
     mc_err_clear(&err);
     /* a DEALER that sends two payload frames gets MALFORMED */
-    void *s = mc_transport_connect(ZMQ_DEALER, H.endpoint, NULL, &err);
+    void *s = mc_transport_connect_as(ZMQ_DEALER, H.endpoint, NULL, &H.keys[HARNESS_COUNTER], &err);
     REQUIRE(s);
     zmq_send(s, "a", 1, ZMQ_SNDMORE);
     zmq_send(s, "b", 1, 0);
@@ -344,7 +344,7 @@ MC_TEST(two_payload_frames_and_req_sockets)
     uint8_t *req = malloc(len);
     REQUIRE(req);
     motcua__v1__intake_request__pack(&d.request, req);
-    s = mc_transport_connect(ZMQ_REQ, H.endpoint, NULL, &err);
+    s = mc_transport_connect_as(ZMQ_REQ, H.endpoint, NULL, &H.keys[HARNESS_COUNTER], &err);
     REQUIRE(s);
     zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     CHECK(zmq_send(s, req, len, 0) == (int)len);
@@ -357,7 +357,7 @@ MC_TEST(two_payload_frames_and_req_sockets)
     mc_transport_close(&s);
 
     /* a DEALER without the delimiter gets a receipt (the replay) too */
-    s = mc_transport_connect(ZMQ_DEALER, H.endpoint, NULL, &err);
+    s = mc_transport_connect_as(ZMQ_DEALER, H.endpoint, NULL, &H.keys[HARNESS_COUNTER], &err);
     REQUIRE(s);
     zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     CHECK(zmq_send(s, req, len, 0) == (int)len);
@@ -558,7 +558,11 @@ static void *connected_dealer(void)
     void *s = zmq_socket(mc_transport_ctx(), ZMQ_DEALER);
     int one = 1, zero = 0;
     if (!s || zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof one) != 0 ||
-        zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) != 0 || zmq_connect(s, H.endpoint) != 0) {
+        zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, H.keys[HARNESS_COUNTER].server_public, 40) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, H.keys[HARNESS_COUNTER].public_key, 40) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, H.keys[HARNESS_COUNTER].secret_key, 40) != 0 ||
+        zmq_connect(s, H.endpoint) != 0) {
         mc_transport_close(&s);
         return NULL;
     }
