@@ -26,6 +26,7 @@
 #ifndef INTAKE_H
 #define INTAKE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,6 +68,11 @@ typedef struct intake_ctx {
 
 /* intake_note_event - remember a PipelineEvent for the broker to publish after the reply */
 void intake_note_event(intake_ctx_t *ctx, int kind, const char *code);
+
+#define INTAKE_SECRET_LEN 36 /* a dossier's secret: lowercase UUID text (dossier.rating_token) */
+
+/* intake_secret_equal - given == stored (a dossier's secret), in constant time */
+bool intake_secret_equal(const char *given, const char *stored);
 
 /* intake_ward_of_unit - the served ward whose one-stop unit is unit_id, or NULL */
 const mc_ward_t *intake_ward_of_unit(const mc_cfg_t *cfg, const char *unit_id);
