@@ -27,19 +27,6 @@ static bool code_ok(const char *code)
     return true;
 }
 
-/* resolve - name relative to the directory of path (absolute names kept) */
-static char *resolve(const char *path, const char *name)
-{
-    const char *slash = strrchr(path, '/');
-    if (name[0] == '/' || !slash)
-        return strdup(name);
-    size_t n = (size_t)(slash - path) + 1 + strlen(name) + 1;
-    char *out = malloc(n);
-    if (out)
-        snprintf(out, n, "%.*s/%s", (int)(slash - path), path, name);
-    return out;
-}
-
 /* load_one - one entry of the agencies list into a */
 static int load_one(const char *path, const mc_yaml_node_t *node, mc_agency_t *a, mc_err_t *err)
 {
@@ -50,12 +37,10 @@ static int load_one(const char *path, const mc_yaml_node_t *node, mc_agency_t *a
         return -1;
     char w[512];
     int rc = 0;
-    char *kind = NULL, *key = NULL, *key_file = NULL;
+    char *kind = NULL;
     if (mc_yaml_get_string(node, "code", true, 64, &a->code, err) < 0 ||
         mc_yaml_get_string(node, "name", true, 500, &a->name, err) < 0 ||
-        mc_yaml_get_string(node, "kind", true, 16, &kind, err) < 0 ||
-        mc_yaml_get_string(node, "public_key", false, 64, &key, err) < 0 ||
-        mc_yaml_get_string(node, "public_key_file", false, 4096, &key_file, err) < 0) {
+        mc_yaml_get_string(node, "kind", true, 16, &kind, err) < 0) {
         rc = -1;
         goto done;
     }
@@ -73,35 +58,10 @@ static int load_one(const char *path, const mc_yaml_node_t *node, mc_agency_t *a
                    mc_yaml_where(mc_yaml_get(node, "kind"), w, sizeof w));
         rc = -1;
     }
-    if ((key != NULL) == (key_file != NULL)) {
-        mc_err_add(err, "%s: agency '%s': give exactly one of public_key and public_key_file",
-                   mc_yaml_where(node, w, sizeof w), a->code);
+    if (mc_curve_yaml_public_key(path, node, "agency", a->code, a->public_key, err) != 0)
         rc = -1;
-    } else if (key) {
-        if (!mc_curve_key_valid(key)) {
-            mc_err_add(err, "%s: key 'public_key': expected 40 Z85 characters",
-                       mc_yaml_where(mc_yaml_get(node, "public_key"), w, sizeof w));
-            rc = -1;
-        } else {
-            memcpy(a->public_key, key, MC_CURVE_KEY_LEN + 1);
-        }
-    } else {
-        char *full = resolve(path, key_file);
-        mc_err_t sub;
-        mc_err_clear(&sub);
-        if (!full || mc_curve_read_key(full, a->public_key, &sub) != 0) {
-            char first[512];
-            mc_err_add(err, "%s: key 'public_key_file': %s",
-                       mc_yaml_where(mc_yaml_get(node, "public_key_file"), w, sizeof w),
-                       full ? mc_err_first(&sub, first, sizeof first) : "out of memory");
-            rc = -1;
-        }
-        free(full);
-    }
 done:
     free(kind);
-    free(key);
-    free(key_file);
     return rc;
 }
 

@@ -152,6 +152,25 @@ static int endpoint_field(const mc_yaml_node_t *s, const char *key, char **field
     return 0;
 }
 
+/* path_field - an optional file name replacing a default, resolved relative
+ * to motcua.yaml; "" stays "" (meaning: none) */
+static int path_field(const mc_yaml_node_t *s, const char *key, const mc_cfg_t *cfg,
+                      char **field, mc_err_t *err)
+{
+    if (replace_text(s, key, CFG_PATH_MAX, field, err) < 0)
+        return -1;
+    if ((*field)[0] == '\0')
+        return 0;
+    char *full = resolve(cfg->path, *field);
+    if (!full) {
+        mc_err_add(err, "out of memory");
+        return -1;
+    }
+    free(*field);
+    *field = full;
+    return 0;
+}
+
 /* load_router - router: routing and deadlines */
 static int load_router(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
@@ -186,15 +205,8 @@ static int load_lienthong(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *e
         rc = -1;
     if (endpoint_field(s, "events_endpoint", &l->events_endpoint, err) < 0)
         rc = -1;
-    if (replace_text(s, "server_key_file", CFG_PATH_MAX, &l->server_key_file, err) < 0)
+    if (path_field(s, "server_key_file", cfg, &l->server_key_file, err) < 0)
         rc = -1;
-    char *key_path = resolve(cfg->path, l->server_key_file); /* relative to motcua.yaml */
-    if (!key_path) {
-        mc_err_add(err, "out of memory");
-        return -1;
-    }
-    free(l->server_key_file);
-    l->server_key_file = key_path;
     if (get_int_field(s, "heartbeat_ms", 100, 600000, &l->heartbeat_ms, err) < 0 ||
         get_int_field(s, "ack_timeout_ms", 100, 3600000, &l->ack_timeout_ms, err) < 0 ||
         get_int_field(s, "max_attempts", 1, 1000, &l->max_attempts, err) < 0 ||
@@ -258,7 +270,8 @@ static int load_intake(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
     static const char *const keys[] = {"endpoint",       "workers",      "max_request_bytes",
                                        "max_documents",  "retry_after_ms", "reconnect_ms",
-                                       "shutdown_grace_ms", "events_endpoint", NULL};
+                                       "shutdown_grace_ms", "events_endpoint", "server_key_file",
+                                       "plaintext", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "intake", keys, &rc, err);
     if (!s)
@@ -290,13 +303,18 @@ static int load_intake(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
         rc = -1;
     if (get_int_field(s, "shutdown_grace_ms", 0, 600000, &in->shutdown_grace_ms, err) < 0)
         rc = -1;
+    if (path_field(s, "server_key_file", cfg, &in->server_key_file, err) < 0)
+        rc = -1;
+    if (mc_yaml_get_bool(s, "plaintext", false, &in->plaintext, err) < 0)
+        rc = -1;
     return rc;
 }
 
 /* load_client - client: the CLI's patience */
 static int load_client(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
-    static const char *const keys[] = {"timeout_ms", "retries", NULL};
+    static const char *const keys[] = {"timeout_ms", "retries", "key_file",
+                                       "server_public_key_file", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "client", keys, &rc, err);
     if (!s)
@@ -304,6 +322,9 @@ static int load_client(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     if (get_int_field(s, "timeout_ms", 100, 600000, &cfg->client.timeout_ms, err) < 0)
         rc = -1;
     if (get_int_field(s, "retries", 0, 10, &cfg->client.retries, err) < 0)
+        rc = -1;
+    if (path_field(s, "key_file", cfg, &cfg->client.key_file, err) < 0 ||
+        path_field(s, "server_public_key_file", cfg, &cfg->client.server_public_key_file, err) < 0)
         rc = -1;
     return rc;
 }
@@ -409,11 +430,11 @@ static char *resolve(const char *cfg_path, const char *name)
 static int load_files(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
     static const char *const keys[] = {"procedures", "calendar", "routing", "agencies",
-                                       "notifications", NULL};
+                                       "notifications", "clients", NULL};
     static const char *const defaults[] = {"procedures.yaml", "calendar.yaml", "routing.yaml",
-                                           "agencies.yaml", "notifications.yaml"};
+                                           "agencies.yaml", "notifications.yaml", "clients.yaml"};
     char **resolved[] = {&cfg->procedures_path, &cfg->calendar_path, &cfg->routing_path,
-                         &cfg->agencies_path, &cfg->notifications_path};
+                         &cfg->agencies_path, &cfg->notifications_path, &cfg->clients_path};
     enum { N_FILES = sizeof defaults / sizeof defaults[0] };
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "files", keys, &rc, err);
@@ -458,7 +479,12 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->intake.shutdown_grace_ms = 10000;
     cfg->client.timeout_ms = 5000;
     cfg->client.retries = 2;
-    cfg->intake.events_endpoint = strdup("tcp://127.0.0.1:5570");
+    /* ipc in a directory only the motcua user can open (systemd RuntimeDirectory):
+     * the events carry dossier codes, which no stranger may collect */
+    cfg->intake.events_endpoint = strdup("ipc:///run/motcua/intake-events");
+    cfg->intake.server_key_file = strdup("keys/intake.key");
+    cfg->client.key_file = strdup("");
+    cfg->client.server_public_key_file = strdup("");
     cfg->router.events_endpoint = strdup("tcp://127.0.0.1:5571");
     cfg->router.poll_ms = 1000;
     cfg->router.batch = 100;
@@ -490,6 +516,8 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
                           cfg->intake.events_endpoint, cfg->router.events_endpoint,
                           cfg->lienthong.endpoint, cfg->lienthong.events_endpoint,
                           cfg->lienthong.server_key_file, cfg->notify.spool_dir,
+                          cfg->intake.server_key_file, cfg->client.key_file,
+                          cfg->client.server_public_key_file,
                           cfg->notify.sms_url, cfg->notify.sms_token_file, cfg->notify.smtp_url,
                           cfg->notify.smtp_from, cfg->notify.smtp_user,
                           cfg->notify.smtp_password_file, cfg->notify.rating_url};
@@ -585,6 +613,9 @@ void mc_cfg_destroy(mc_cfg_t **cfg)
     free(c->conninfo);
     free(c->intake.endpoint);
     free(c->intake.events_endpoint);
+    free(c->intake.server_key_file);
+    free(c->client.key_file);
+    free(c->client.server_public_key_file);
     free(c->router.events_endpoint);
     free(c->lienthong.endpoint);
     free(c->lienthong.events_endpoint);
@@ -601,6 +632,7 @@ void mc_cfg_destroy(mc_cfg_t **cfg)
     free(c->calendar_path);
     free(c->routing_path);
     free(c->agencies_path);
+    free(c->clients_path);
     free(c->notifications_path);
     mc_catalog_destroy(&c->catalog);
     mc_calendar_destroy(&c->calendar);

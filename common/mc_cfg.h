@@ -40,7 +40,9 @@ typedef struct mc_cfg_intake {
     int      retry_after_ms;    /* hint in retryable rejections */
     int      reconnect_ms;      /* least time between store reconnect attempts */
     int      shutdown_grace_ms; /* how long SIGTERM waits for in-flight work */
-    char    *events_endpoint;   /* PUB bind: PipelineEvent after each commit */
+    char    *events_endpoint;   /* PUB bind: PipelineEvent after each commit (ipc:// in a private directory) */
+    char    *server_key_file;   /* intake's CURVE secret key (Z85), from `motcua keygen intake` */
+    bool     plaintext;         /* no CURVE, no client registry: local development only (warned at start) */
 } mc_cfg_intake_t;
 
 typedef struct mc_cfg_router {
@@ -79,8 +81,10 @@ typedef struct mc_cfg_notify {
 } mc_cfg_notify_t;
 
 typedef struct mc_cfg_client {
-    int timeout_ms; /* CLI: how long to wait for a reply before retrying */
-    int retries;    /* CLI: resend attempts after a timeout */
+    int   timeout_ms;             /* CLI: how long to wait for a reply before retrying */
+    int   retries;                /* CLI: resend attempts after a timeout */
+    char *key_file;               /* CLI: our CURVE secret key (clients.yaml lists its public key); "" = none */
+    char *server_public_key_file; /* CLI: intake's public key; "" = intake.server_key_file with .pub */
 } mc_cfg_client_t;
 
 typedef struct mc_cfg {
@@ -100,6 +104,7 @@ typedef struct mc_cfg {
     char            *calendar_path;        /* resolved path */
     char            *routing_path;         /* resolved path of routing.yaml (router) */
     char            *agencies_path;        /* resolved path of agencies.yaml (lienthong) */
+    char            *clients_path;         /* resolved path of clients.yaml (intake's client registry) */
     char            *notifications_path;   /* resolved path of notifications.yaml (notify) */
     mc_catalog_t    *catalog;              /* loaded procedures.yaml */
     mc_calendar_t   *calendar;             /* loaded calendar.yaml */

@@ -133,11 +133,84 @@ int mc_curve_write_keys(const char *dir, const char *name, char *public_z85, mc_
     return 0;
 }
 
+/* resolve - name relative to the directory of path (absolute names kept) */
+static char *resolve(const char *path, const char *name)
+{
+    const char *slash = strrchr(path, '/');
+    if (name[0] == '/' || !slash)
+        return strdup(name);
+    size_t n = (size_t)(slash - path) + 1 + strlen(name) + 1;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%.*s/%s", (int)(slash - path), path, name);
+    return out;
+}
+
+/* mc_curve_yaml_public_key - public_key or public_key_file of one entry */
+int mc_curve_yaml_public_key(const char *yaml_path, const mc_yaml_node_t *node, const char *what,
+                             const char *code, char public_z85[MC_CURVE_KEY_LEN + 1],
+                             mc_err_t *err)
+{
+    char w[512];
+    char *key = NULL, *key_file = NULL;
+    int rc = 0;
+    if (mc_yaml_get_string(node, "public_key", false, 64, &key, err) < 0 ||
+        mc_yaml_get_string(node, "public_key_file", false, 4096, &key_file, err) < 0) {
+        rc = -1;
+    } else if ((key != NULL) == (key_file != NULL)) {
+        mc_err_add(err, "%s: %s '%s': give exactly one of public_key and public_key_file",
+                   mc_yaml_where(node, w, sizeof w), what, code ? code : "?");
+        rc = -1;
+    } else if (key) {
+        if (!mc_curve_key_valid(key)) {
+            mc_err_add(err, "%s: key 'public_key': expected 40 Z85 characters",
+                       mc_yaml_where(mc_yaml_get(node, "public_key"), w, sizeof w));
+            rc = -1;
+        } else {
+            memcpy(public_z85, key, MC_CURVE_KEY_LEN + 1);
+        }
+    } else {
+        char *full = resolve(yaml_path, key_file);
+        mc_err_t sub;
+        mc_err_clear(&sub);
+        if (!full || mc_curve_read_key(full, public_z85, &sub) != 0) {
+            char first[512];
+            mc_err_add(err, "%s: key 'public_key_file': %s",
+                       mc_yaml_where(mc_yaml_get(node, "public_key_file"), w, sizeof w),
+                       full ? mc_err_first(&sub, first, sizeof first) : "out of memory");
+            rc = -1;
+        }
+        free(full);
+    }
+    free(key);
+    free(key_file);
+    return rc;
+}
+
+/* mc_curve_client_keys - our secret key file, the server's public key file */
+int mc_curve_client_keys(const char *secret_key_file, const char *server_public_key_file,
+                         mc_transport_keys_t *keys, mc_err_t *err)
+{
+    memset(keys, 0, sizeof *keys);
+    int rc = 0;
+    if (mc_curve_read_key(secret_key_file, keys->secret_key, err) != 0 ||
+        mc_curve_public_of(keys->secret_key, keys->public_key, err) != 0 ||
+        mc_curve_read_key(server_public_key_file, keys->server_public, err) != 0)
+        rc = -1;
+    if (rc != 0)
+        explicit_bzero(keys, sizeof *keys);
+    return rc;
+}
+
 struct mc_zap {
-    void                *socket;   /* REP bound to ZAP_ENDPOINT, used by the thread only */
-    const mc_agencies_t *agencies; /* who may connect (not owned) */
-    pthread_t            thread;   /* the handler */
-    atomic_bool          stop;     /* set by mc_zap_stop */
+    void             *socket;      /* REP bound to ZAP_ENDPOINT, used by the thread only */
+    mc_zap_lookup_fn  lookup;      /* public key -> user id */
+    const void       *table;       /* who may connect (not owned), for lookup */
+    char              ok_event[48];     /* "<who>_authenticated" */
+    char              refused_event[48]; /* "<who>_refused" */
+    char              who[24];     /* log key naming the user id: "agency", "client" */
+    pthread_t         thread;      /* the handler */
+    atomic_bool       stop;        /* set by mc_zap_stop */
 };
 
 /* frame_text - a received frame as a bounded string */
@@ -195,21 +268,21 @@ static void zap_handle(mc_zap_t *zap)
         frame_text(&frames[3], address, sizeof address);
         frame_text(&frames[5], mechanism, sizeof mechanism);
     }
-    const mc_agency_t *agency = NULL;
+    const char *user = NULL;
     if (n >= 7 && strcmp(mechanism, "CURVE") == 0 && zmq_msg_size(&frames[6]) == 32) {
         char z85[MC_CURVE_KEY_LEN + 1];
         if (zmq_z85_encode(z85, zmq_msg_data(&frames[6]), 32))
-            agency = mc_agencies_by_key(zap->agencies, z85);
+            user = zap->lookup(zap->table, z85);
     }
     if (strcmp(version, "1.0") != 0) {
         zap_reply(zap->socket, request_id, request_id_len, "500", "bad ZAP version", "");
-    } else if (agency) {
-        zap_reply(zap->socket, request_id, request_id_len, "200", "OK", agency->code);
-        mc_log(MC_LOG_INFO, "agency_authenticated", "agency=%s address=%s", agency->code,
+    } else if (user) {
+        zap_reply(zap->socket, request_id, request_id_len, "200", "OK", user);
+        mc_log(MC_LOG_INFO, zap->ok_event, "%s=%s address=%s", zap->who, user,
                address[0] ? address : "-");
     } else {
         zap_reply(zap->socket, request_id, request_id_len, "400", "unknown key", "");
-        mc_log(MC_LOG_WARNING, "agency_refused", "reason=unknown_key mechanism=%s address=%s",
+        mc_log(MC_LOG_WARNING, zap->refused_event, "reason=unknown_key mechanism=%s address=%s",
                mechanism[0] ? mechanism : "-", address[0] ? address : "-");
     }
     for (int i = 0; i < n; i++)
@@ -231,15 +304,33 @@ static void *zap_main(void *arg)
     return NULL;
 }
 
-/* mc_zap_start - bind and start */
+/* agency_of_key - mc_zap_lookup_fn over an agencies table */
+static const char *agency_of_key(const void *table, const char *public_z85)
+{
+    const mc_agency_t *a = mc_agencies_by_key(table, public_z85);
+    return a ? a->code : NULL;
+}
+
+/* mc_zap_start - the agencies' handler */
 mc_zap_t *mc_zap_start(const mc_agencies_t *agencies, mc_err_t *err)
+{
+    return mc_zap_start_lookup("agency", agency_of_key, agencies, err);
+}
+
+/* mc_zap_start_lookup - bind and start */
+mc_zap_t *mc_zap_start_lookup(const char *who, mc_zap_lookup_fn lookup, const void *table,
+                              mc_err_t *err)
 {
     mc_zap_t *zap = calloc(1, sizeof *zap);
     if (!zap) {
         mc_err_add(err, "curve: out of memory");
         return NULL;
     }
-    zap->agencies = agencies;
+    zap->lookup = lookup;
+    zap->table = table;
+    snprintf(zap->who, sizeof zap->who, "%s", who);
+    snprintf(zap->ok_event, sizeof zap->ok_event, "%s_authenticated", who);
+    snprintf(zap->refused_event, sizeof zap->refused_event, "%s_refused", who);
     atomic_init(&zap->stop, false);
     zap->socket = mc_transport_bind(ZMQ_REP, ZAP_ENDPOINT, NULL, err);
     if (!zap->socket) {

@@ -16,6 +16,9 @@
  *     ZAP user id, so each received frame's "User-Id" property names the
  *     agency. Anything else (unknown key, other mechanism) gets 400.
  *   * The agencies table must not change while the handler runs.
+ *   * mc_zap_start_lookup() is the same handler for any registry (intake's
+ *     clients): lookup turns a public key into the user id, NULL refuses.
+ *     Log events are "<who>_authenticated" and "<who>_refused".
  */
 #ifndef MC_CURVE_H
 #define MC_CURVE_H
@@ -24,6 +27,8 @@
 
 #include "mc_agencies.h"
 #include "mc_err.h"
+#include "mc_transport.h"
+#include "mc_yaml.h"
 
 #define MC_CURVE_KEY_LEN 40 /* Z85 characters of a 32-byte key */
 
@@ -48,10 +53,31 @@ int mc_curve_read_key(const char *path, char z85[MC_CURVE_KEY_LEN + 1], mc_err_t
  */
 int mc_curve_write_keys(const char *dir, const char *name, char *public_z85, mc_err_t *err);
 
+/*
+ * mc_curve_yaml_public_key - the public key of a registry entry (agencies.yaml,
+ * clients.yaml): exactly one of `public_key` (Z85) or `public_key_file`
+ * (relative to yaml_path's directory); errors name file:line:col, what and code.
+ */
+int mc_curve_yaml_public_key(const char *yaml_path, const mc_yaml_node_t *node, const char *what,
+                             const char *code, char public_z85[MC_CURVE_KEY_LEN + 1],
+                             mc_err_t *err);
+
+/* mc_curve_client_keys - a client's keys: its secret key file (the public key
+ * is derived) and the server's public key file */
+int mc_curve_client_keys(const char *secret_key_file, const char *server_public_key_file,
+                         mc_transport_keys_t *keys, mc_err_t *err);
+
 typedef struct mc_zap mc_zap_t;
+
+/* mc_zap_lookup_fn - the user id (a code) of a client's public key, NULL if unknown */
+typedef const char *(*mc_zap_lookup_fn)(const void *table, const char *public_z85);
 
 /* mc_zap_start - bind the ZAP endpoint and start the handler thread */
 mc_zap_t *mc_zap_start(const mc_agencies_t *agencies, mc_err_t *err);
+
+/* mc_zap_start_lookup - the same handler over any registry; who names it in logs */
+mc_zap_t *mc_zap_start_lookup(const char *who, mc_zap_lookup_fn lookup, const void *table,
+                              mc_err_t *err);
 
 /* mc_zap_stop - stop the thread, close its socket, free, NULL the pointer */
 void mc_zap_stop(mc_zap_t **zap);

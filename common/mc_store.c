@@ -32,7 +32,7 @@ static const mc_stmt_t stmt_create_dossier = {"create_dossier", false, 17,
 static const mc_stmt_t stmt_dossier_by_code = {"dossier_by_code", false, 1,
      "SELECT id, code, ward_code, procedure_code, state, channel,"
      " extract(epoch FROM received_at)::bigint, extract(epoch FROM counted_from)::bigint,"
-     " extract(epoch FROM due_at)::bigint FROM dossier WHERE code = $1"};
+     " extract(epoch FROM due_at)::bigint, rating_token::text FROM dossier WHERE code = $1"};
 static const mc_stmt_t stmt_dossier_events = {"dossier_events", false, 2,
      "SELECT at_s, actor, kind, detail FROM ("
      " SELECT id, extract(epoch FROM at)::bigint AS at_s, actor, kind, detail"
@@ -569,6 +569,7 @@ mc_store_rc_t mc_store_dossier_status(mc_store_t *store, const char *code, size_
     s->received_at = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
     s->counted_from = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
     s->due_at = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
+    mc_store_copy_text(s->secret, sizeof s->secret, res, 0, 9);
     PQclear(res);
 
     char id_text[24], limit_text[24];

@@ -145,6 +145,7 @@ typedef struct mc_dossier_status {
     int64_t           received_at;
     int64_t           counted_from;
     int64_t           due_at;
+    char              secret[40]; /* dossier.rating_token as UUID text: the applicant's secret (never log it) */
     size_t            n_events; /* entries in events, oldest first */
     mc_store_event_t *events;
 } mc_dossier_status_t;

@@ -359,6 +359,7 @@ static mc_store_rc_t apply_change(mc_store_t *store, const mc_followup_t *req,
     if (inserted == 0)
         return MC_STORE_EXISTS; /* same key for another dossier, committed meanwhile */
     mc_store_rc_t rc;
+    const char *actor = ch->actor ? ch->actor : "intake";
     if (req->kind == MC_FOLLOWUP_SUPPLEMENT) {
         const char *p[4] = {idt, (const char *)ch->payload, i64(cnt, sizeof cnt, ch->counted_from),
                             i64(due, sizeof due, ch->due_at)};
@@ -369,21 +370,21 @@ static mc_store_rc_t apply_change(mc_store_t *store, const mc_followup_t *req,
             rc = run_ok(store, &stmt_resume_cases, pc, NULL, NULL, false, err);
         }
         if (rc == MC_STORE_OK)
-            rc = add_event(store, row->id, "intake", "supplemented", ch->detail, err);
+            rc = add_event(store, row->id, actor, "supplemented", ch->detail, err);
     } else if (req->kind == MC_FOLLOWUP_RATE) {
         char level[16];
         snprintf(level, sizeof level, "%d", ch->level);
         const char *p[3] = {idt, level, ch->comment ? ch->comment : ""};
         rc = run_ok(store, &stmt_add_rating, p, NULL, NULL, false, err);
         if (rc == MC_STORE_OK)
-            rc = add_event(store, row->id, "intake", "rated", ch->detail, err);
+            rc = add_event(store, row->id, actor, "rated", ch->detail, err);
     } else {
         const char *p[1] = {idt};
         rc = run_ok(store, &stmt_withdraw, p, NULL, NULL, false, err);
         if (rc == MC_STORE_OK)
             rc = run_ok(store, &stmt_cancel_cases, p, NULL, NULL, false, err);
         if (rc == MC_STORE_OK)
-            rc = add_event(store, row->id, "intake", "withdrawn", ch->detail, err);
+            rc = add_event(store, row->id, actor, "withdrawn", ch->detail, err);
         if (rc == MC_STORE_OK) {
             snprintf(key, sizeof key, "%s/withdrawn", row->code);
             const char *pn[3] = {idt, key, ch->reason ? ch->reason : ""};

@@ -146,6 +146,7 @@ typedef struct mc_followup_change {
     int64_t        counted_from; /* supplement: when the time runs again */
     int64_t        due_at;       /* supplement: the new due date */
     const char    *detail;       /* event detail, no personal data */
+    const char    *actor;        /* event actor: the intake client that asked; NULL = "intake" */
     const char    *reason;       /* withdraw: the applicant's reason, kept in the notification, "" if none */
     int            level;        /* rate: 1..3 (motcua.v1.Satisfaction) */
     const char    *comment;      /* rate: the applicant's comment, kept in the rating row only, "" if none */

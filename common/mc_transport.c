@@ -278,16 +278,36 @@ void mc_transport_close(void **socket)
     }
 }
 
-/* mc_transport_request - one request, one reply, with resends on new sockets */
+/* mc_transport_connect_as - CURVE client when keys are given, plain otherwise */
+void *mc_transport_connect_as(int type, const char *endpoint, const mc_socket_opts_t *opts,
+                              const mc_transport_keys_t *keys, mc_err_t *err)
+{
+    if (!keys)
+        return mc_transport_connect(type, endpoint, opts, err);
+    return mc_transport_connect_curve_client(type, endpoint, opts, keys->server_public,
+                                             keys->public_key, keys->secret_key, err);
+}
+
+/* mc_transport_request - plain text */
 int mc_transport_request(const char *endpoint, const void *request, size_t request_len,
                          int timeout_ms, int retries, uint32_t max_reply_bytes,
                          void **reply, size_t *reply_len, mc_err_t *err)
+{
+    return mc_transport_request_as(endpoint, NULL, request, request_len, timeout_ms, retries,
+                                   max_reply_bytes, reply, reply_len, err);
+}
+
+/* mc_transport_request_as - one request, one reply, with resends on new sockets */
+int mc_transport_request_as(const char *endpoint, const mc_transport_keys_t *keys,
+                            const void *request, size_t request_len, int timeout_ms, int retries,
+                            uint32_t max_reply_bytes, void **reply, size_t *reply_len,
+                            mc_err_t *err)
 {
     *reply = NULL;
     *reply_len = 0;
     mc_socket_opts_t opts = {.max_message_bytes = max_reply_bytes, .linger_ms = 0};
     for (int attempt = 0; attempt <= retries; attempt++) {
-        void *s = mc_transport_connect(ZMQ_DEALER, endpoint, &opts, err);
+        void *s = mc_transport_connect_as(ZMQ_DEALER, endpoint, &opts, keys, err);
         if (!s)
             return -1;
         /* empty delimiter first: the same envelope a REQ socket would send */

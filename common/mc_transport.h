@@ -72,6 +72,18 @@ void *mc_transport_connect_curve_client(int type, const char *endpoint,
                                         const char *public_z85, const char *secret_z85,
                                         mc_err_t *err);
 
+/* a CURVE client's keys: ours and the server's (Z85; the secret is never logged) */
+typedef struct mc_transport_keys {
+    char server_public[41]; /* the server's public key */
+    char public_key[41];    /* ours */
+    char secret_key[41];    /* ours */
+} mc_transport_keys_t;
+
+/* mc_transport_connect_as - mc_transport_connect_curve_client with keys, or
+ * mc_transport_connect when keys is NULL (a plain-text server) */
+void *mc_transport_connect_as(int type, const char *endpoint, const mc_socket_opts_t *opts,
+                              const mc_transport_keys_t *keys, mc_err_t *err);
+
 /*
  * mc_transport_endpoint - the endpoint socket was last bound to, as the
  * kernel gave it (ZMQ_LAST_ENDPOINT: `tcp://127.0.0.1:*` becomes
@@ -101,5 +113,13 @@ void mc_transport_close(void **socket);
 int mc_transport_request(const char *endpoint, const void *request, size_t request_len,
                          int timeout_ms, int retries, uint32_t max_reply_bytes,
                          void **reply, size_t *reply_len, mc_err_t *err);
+
+/* mc_transport_request_as - mc_transport_request as a CURVE client with keys
+ * (NULL: plain text). A server that refuses our key never answers: the
+ * result is then the same "no reply" error. */
+int mc_transport_request_as(const char *endpoint, const mc_transport_keys_t *keys,
+                            const void *request, size_t request_len, int timeout_ms, int retries,
+                            uint32_t max_reply_bytes, void **reply, size_t *reply_len,
+                            mc_err_t *err);
 
 #endif

@@ -45,10 +45,13 @@ awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v base="$base" '
     /^[a-z]/ { section = $1 }
     section == "database:" && $1 == "conninfo:" { print "  conninfo: \"" conninfo "\""; next }
     section == "files:" && $1 == "agencies:" { print "  agencies: " run "/agencies.yaml"; next }
+    section == "files:" && $1 == "clients:" { print "  clients: " run "/clients.yaml"; next }
     section == "files:" && $1 ~ /^(procedures|calendar|routing|notifications):$/ {
         name = $2; if (name !~ /^\//) name = repo "/config/" name; print "  " $1 " " name; next }
     section == "intake:" && $1 == "endpoint:" { print "  endpoint: \"tcp://127.0.0.1:" base "\""; next }
-    section == "intake:" && $1 == "events_endpoint:" { print "  events_endpoint: \"tcp://127.0.0.1:" base + 1 "\""; next }
+    section == "intake:" && $1 == "events_endpoint:" { print "  events_endpoint: \"ipc://" run "/intake-events\""; next }
+    section == "intake:" && $1 == "server_key_file:" { print "  server_key_file: " run "/keys/intake.key"; next }
+    section == "client:" && $1 == "key_file:" { print "  key_file: " run "/keys/QUAY_KIM_LIEN.key"; next }
     section == "router:" && $1 == "events_endpoint:" { print "  events_endpoint: \"tcp://127.0.0.1:" base + 2 "\""; next }
     section == "router:" && $1 == "poll_ms:" { print "  poll_ms: 300"; next }
     section == "router:" && $1 == "deadline_scan_ms:" { print "  deadline_scan_ms: 5000"; next }
@@ -74,6 +77,20 @@ agencies=$(sed -n 's/.*{code: *\([A-Z_]*\),.*/\1/p' "$run/agencies.yaml")
 motcua keygen lienthong --dir "$run/keys" >/dev/null
 for a in $agencies; do motcua keygen "$a" --dir "$run/keys" >/dev/null; done
 echo "hub + $(echo "$agencies" | wc -w) agencies: $(echo $agencies)"
+
+say "Admitting the ward offices and the portal to intake (keygen, clients.yaml)"
+motcua keygen intake --dir "$run/keys" >/dev/null
+for c in QUAY_KIM_LIEN QUAY_VAN_MIEU CONG_DVC; do motcua keygen "$c" --dir "$run/keys" >/dev/null; done
+cat >"$run/clients.yaml" <<YAML
+clients:
+  - {code: QUAY_KIM_LIEN, name: "Quầy một cửa phường Kim Liên (và Văn Miếu, cho bản demo)",
+     role: counter, wards: ["00229", "00220"], public_key_file: keys/QUAY_KIM_LIEN.pub}
+  - {code: QUAY_VAN_MIEU, name: "Quầy một cửa phường Văn Miếu - Quốc Tử Giám", role: counter,
+     wards: ["00220"], public_key_file: keys/QUAY_VAN_MIEU.pub}
+  - {code: CONG_DVC, name: "Cổng dịch vụ công", role: portal, wards: ["00229", "00220"],
+     public_key_file: keys/CONG_DVC.pub}
+YAML
+cat "$run/clients.yaml"
 
 # start NAME ARGS... - a background process whose log is run/logs/NAME.log
 start() {

@@ -18,6 +18,7 @@
 
 #include "mc_cfg.h"
 #include "mc_err.h"
+#include "mc_transport.h"
 #include "motcua/v1/dossier.pb-c.h"
 #include "motcua/v1/intake.pb-c.h"
 
@@ -40,6 +41,7 @@
 typedef struct cli_ctx {
     const char *progname;    /* argv[0]'s base name, for messages */
     const char *config_path; /* -c / --config, else mc_cfg_default_path() */
+    const char *key_path;    /* -k / --key: our CURVE secret key for intake, else client.key_file */
 } cli_ctx_t;
 
 /* --- main.c: argument helpers --------------------------------------------- */
@@ -143,6 +145,16 @@ int cli_queues(cli_ctx_t *ctx, int argc, char **argv);
  */
 int cli_exchange(const cli_ctx_t *ctx, const mc_cfg_t *cfg,
                  const Motcua__V1__IntakeRequest *request, Motcua__V1__IntakeReply **reply);
+
+/*
+ * cli_intake_keys - the keys to talk to intake: *keys_out is NULL with
+ * intake.plaintext, else keys filled from ctx->key_path (or client.key_file)
+ * and intake's public key (client.server_public_key_file, else
+ * intake.server_key_file with .key replaced by .pub). CLI_EX_OK, or
+ * CLI_EX_CONFIG with the problem on stderr.
+ */
+int cli_intake_keys(const cli_ctx_t *ctx, const mc_cfg_t *cfg, mc_transport_keys_t *keys,
+                    const mc_transport_keys_t **keys_out);
 
 /* cli_client_endpoint - cfg's intake endpoint made connectable (a wildcard
  * bind address becomes 127.0.0.1); returns bind itself or buf */

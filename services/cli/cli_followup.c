@@ -242,9 +242,9 @@ int cli_supplement(cli_ctx_t *ctx, int argc, char **argv)
 /* cli_withdraw - `motcua withdraw CODE --id SUBMISSION_ID [--reason TEXT] [--json]` */
 int cli_withdraw(cli_ctx_t *ctx, int argc, char **argv)
 {
-    const char *code = NULL, *id = NULL, *reason = "";
+    const char *code = NULL, *id = NULL, *reason = "", *secret = "";
     bool json = false;
-    const cli_opt_t opts[] = {{"--id", &id}, {"--reason", &reason}};
+    const cli_opt_t opts[] = {{"--id", &id}, {"--reason", &reason}, {"--secret", &secret}};
     int parsed = cli_parse_opts(ctx, argc, argv, "withdraw", withdraw_usage, opts,
                                 sizeof opts / sizeof opts[0], &json, &code);
     if (parsed != CLI_EX_OK)
@@ -261,6 +261,7 @@ int cli_withdraw(cli_ctx_t *ctx, int argc, char **argv)
     w.submission_id = (char *)id; /* only read by pack */
     w.dossier_code = (char *)code;
     w.reason = (char *)reason;
+    w.secret = (char *)secret; /* "" from a ward's counter client: the applicant is present */
     Motcua__V1__IntakeRequest req = MOTCUA__V1__INTAKE_REQUEST__INIT;
     req.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_WITHDRAW;
     req.withdraw = &w;

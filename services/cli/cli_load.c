@@ -63,6 +63,8 @@ typedef struct load {
     const cli_ctx_t *ctx;
     const mc_cfg_t  *cfg;
     const char      *endpoint;
+    mc_transport_keys_t keys;     /* our CURVE keys for intake */
+    const mc_transport_keys_t *as; /* &keys, or NULL with intake.plaintext */
     const char      *ward;        /* NULL: cycle over cfg's wards */
     double           rate;        /* per second; 0 = closed loop */
     unsigned         count;
@@ -131,7 +133,7 @@ static int open_client(load_t *l, client_t *c)
     mc_socket_opts_t opts = { CLI_MAX_REPLY_BYTES, 0, 0, 0 };
     mc_err_t err;
     mc_err_clear(&err);
-    c->sock = mc_transport_connect(ZMQ_DEALER, l->endpoint, &opts, &err);
+    c->sock = mc_transport_connect_as(ZMQ_DEALER, l->endpoint, &opts, l->as, &err);
     if (!c->sock) {
         cli_print_err(l->ctx, &err);
         return -1;
@@ -488,6 +490,9 @@ int cli_load(cli_ctx_t *ctx, int argc, char **argv)
     status = CLI_EX_FAIL;
     char ep[512];
     l.endpoint = cli_client_endpoint(cfg->intake.endpoint, ep, sizeof ep);
+    if ((status = cli_intake_keys(ctx, cfg, &l.keys, &l.as)) != CLI_EX_OK)
+        goto done;
+    status = CLI_EX_FAIL;
     if (ward && !mc_cfg_ward(cfg, ward))
         fprintf(stderr, "%s: load: warning: ward %s is not in %s; expect UNKNOWN_WARD\n",
                 ctx->progname, ward, ctx->config_path);
@@ -537,6 +542,7 @@ done:
     free(l.clients);
     free(l.lat_ms);
     free(l.buf);
+    explicit_bzero(&l.keys, sizeof l.keys);
     mc_cfg_destroy(&cfg);
     return status;
 }

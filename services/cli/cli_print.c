@@ -246,6 +246,8 @@ void cli_print_receipt(FILE *out, const Motcua__V1__Receipt *r)
     fprintf(out, "Người tiếp nhận: %s\n",
             r->received_by && *r->received_by ? r->received_by : "Hệ thống tiếp nhận trực tuyến");
     fprintf(out, "Bộ phận xử lý: %s\n", or_dash(r->handling_department));
+    if (r->secret && *r->secret) /* for the applicant only: follow-ups through the portal */
+        fprintf(out, "Mã bí mật của hồ sơ (chỉ người nộp giữ): %s\n", r->secret);
     fprintf(out, "Mã nộp (submission_id): %s\n", or_dash(r->submission_id));
     fputc('\n', out);
     /* literal spacing: printf widths count bytes, not columns */
@@ -438,6 +440,7 @@ void cli_json_receipt(FILE *out, const Motcua__V1__Receipt *r)
     kv_str(out, 0, "received_by", r->received_by);
     fprintf(out, ",\"fee_vnd\":%" PRIu64, r->fee_vnd);
     kv_str(out, 0, "handling_department", r->handling_department);
+    kv_str(out, 0, "secret", r->secret);
     fputs("}\n", out);
 }
 

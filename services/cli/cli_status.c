@@ -17,6 +17,7 @@ static const char status_usage[] =
     "usage: motcua [-c FILE] status CODE [--json]\n"
     "  Print the state, dates and history of the dossier with this code\n"
     "  (mã hồ sơ, as printed on the receipt).\n"
+    "  --secret S  the dossier's secret (from the receipt): a portal client needs it for the history\n"
     "  --json   print one line of JSON instead\n"
     "exit: 0 found, 2 not found or refused, 3 retry later, 64 usage,\n"
     "      78 bad configuration, 1 other error\n";
@@ -24,15 +25,12 @@ static const char status_usage[] =
 /* cli_status - `motcua status CODE [--json]` */
 int cli_status(cli_ctx_t *ctx, int argc, char **argv)
 {
-    const char *code = NULL;
+    const char *code = NULL, *secret = "";
     bool json = false;
-    const char *args[1];
-    int n_args = 0;
-    int parsed = cli_parse_args(ctx, argc, argv, "status", status_usage, &json, args, 1, &n_args);
+    const cli_opt_t opts[] = {{"--secret", &secret}};
+    int parsed = cli_parse_opts(ctx, argc, argv, "status", status_usage, opts, 1, &json, &code);
     if (parsed != CLI_EX_OK)
         return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
-    if (n_args == 1)
-        code = args[0];
     if (!code || !*code)
         return cli_usage_error(ctx, status_usage, "status: no dossier code given");
 
@@ -43,6 +41,7 @@ int cli_status(cli_ctx_t *ctx, int argc, char **argv)
 
     Motcua__V1__StatusQuery query = MOTCUA__V1__STATUS_QUERY__INIT;
     query.dossier_code = (char *)code; /* only read by pack */
+    query.secret = (char *)secret;
     Motcua__V1__IntakeRequest request = MOTCUA__V1__INTAKE_REQUEST__INIT;
     request.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_STATUS;
     request.status = &query;

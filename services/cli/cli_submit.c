@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "cli_dossier_yaml.h"
+#include "mc_curve.h"
 #include "mc_transport.h"
 
 static const char submit_usage[] =
@@ -63,11 +64,50 @@ const char *cli_client_endpoint(const char *bind, char *buf, size_t size)
     return bind;
 }
 
+/* cli_intake_keys - our secret key and intake's public key, unless plain text */
+int cli_intake_keys(const cli_ctx_t *ctx, const mc_cfg_t *cfg, mc_transport_keys_t *keys,
+                    const mc_transport_keys_t **keys_out)
+{
+    *keys_out = NULL;
+    if (cfg->intake.plaintext)
+        return CLI_EX_OK;
+    const char *key_file = ctx->key_path ? ctx->key_path : cfg->client.key_file;
+    if (!key_file || !*key_file) {
+        fprintf(stderr,
+                "%s: intake needs this client's CURVE key: give --key FILE or set "
+                "client.key_file (motcua keygen NAME makes one; intake's clients.yaml must "
+                "list NAME.pub)\n", ctx->progname);
+        return CLI_EX_CONFIG;
+    }
+    char server_pub[4096];
+    if (cfg->client.server_public_key_file[0]) {
+        snprintf(server_pub, sizeof server_pub, "%s", cfg->client.server_public_key_file);
+    } else {
+        size_t n = strlen(cfg->intake.server_key_file);
+        bool dot_key = n >= 4 && strcmp(cfg->intake.server_key_file + n - 4, ".key") == 0;
+        snprintf(server_pub, sizeof server_pub, "%.*s.pub", (int)(dot_key ? n - 4 : n),
+                 cfg->intake.server_key_file);
+    }
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (mc_curve_client_keys(key_file, server_pub, keys, &err) != 0) {
+        cli_print_err(ctx, &err);
+        return CLI_EX_CONFIG;
+    }
+    *keys_out = keys;
+    return CLI_EX_OK;
+}
+
 /* cli_exchange - one request, one reply, with the configured retries */
 int cli_exchange(const cli_ctx_t *ctx, const mc_cfg_t *cfg,
                  const Motcua__V1__IntakeRequest *request, Motcua__V1__IntakeReply **reply)
 {
     *reply = NULL;
+    mc_transport_keys_t keys;
+    const mc_transport_keys_t *as = NULL;
+    int krc = cli_intake_keys(ctx, cfg, &keys, &as);
+    if (krc != CLI_EX_OK)
+        return krc;
     size_t len = motcua__v1__intake_request__get_packed_size(request);
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf) {
@@ -82,8 +122,10 @@ int cli_exchange(const cli_ctx_t *ctx, const mc_cfg_t *cfg,
     size_t raw_len = 0;
     mc_err_t err;
     mc_err_clear(&err);
-    int rc = mc_transport_request(endpoint, buf, len, cfg->client.timeout_ms, cfg->client.retries,
-                                  CLI_MAX_REPLY_BYTES, &raw, &raw_len, &err);
+    int rc = mc_transport_request_as(endpoint, as, buf, len, cfg->client.timeout_ms,
+                                     cfg->client.retries, CLI_MAX_REPLY_BYTES, &raw, &raw_len,
+                                     &err);
+    explicit_bzero(&keys, sizeof keys);
     free(buf);
     if (rc < 0) {
         cli_print_err(ctx, &err);

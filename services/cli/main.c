@@ -16,7 +16,7 @@
 #include "mc_transport.h"
 
 static const char usage_text[] =
-    "usage: motcua [-c FILE] COMMAND [ARGS]\n"
+    "usage: motcua [-c FILE] [-k KEYFILE] COMMAND [ARGS]\n"
     "\n"
     "commands:\n"
     "  submit FILE.yaml [--json]   hand in a dossier, print the receipt\n"
@@ -42,6 +42,8 @@ static const char usage_text[] =
     "options:\n"
     "  -c, --config FILE           configuration (default: $MOTCUA_CONFIG,\n"
     "                              /etc/motcua/motcua.yaml, config/motcua.yaml)\n"
+    "  -k, --key FILE              this client's CURVE secret key for intake\n"
+    "                              (default: client.key_file)\n"
     "  -h, --help                  this text; `motcua COMMAND --help` for a command\n";
 
 /* cli_opt_value - match one option that takes a value */
@@ -171,19 +173,22 @@ int cli_load_config(const cli_ctx_t *ctx, mc_cfg_t **cfg)
 /* main - read global options, run one command, exit with its status */
 int main(int argc, char **argv)
 {
-    cli_ctx_t ctx = { "motcua", NULL };
+    cli_ctx_t ctx = { "motcua", NULL, NULL };
     mc_log_init("motcua", MC_LOG_WARNING);
 
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *value = NULL;
         int m = cli_opt_value(&ctx, argc, argv, &i, "--config", "-c", &value);
-        if (m < 0) {
+        int k = m == 0 ? cli_opt_value(&ctx, argc, argv, &i, "--key", "-k", &value) : 0;
+        if (m < 0 || k < 0) {
             fputs(usage_text, stderr);
             return CLI_EX_USAGE;
         }
         if (m > 0) {
             ctx.config_path = value;
+        } else if (k > 0) {
+            ctx.key_path = value;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(usage_text, stdout);
             return CLI_EX_OK;

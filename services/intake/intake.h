@@ -9,6 +9,14 @@
  * unbounded queues. Workers never touch the public socket; the broker never
  * touches the store.
  *
+ * Identity: the public ROUTER is a CURVE server; mc_curve's ZAP handler
+ * admits only the keys of clients.yaml (mc_clients) and stamps each frame
+ * with the client's code (User-Id). The broker hands a worker
+ * [client code][payload]; the worker looks the client up and the handlers
+ * decide what that client may do (its wards, its role). With
+ * intake.plaintext (development only) every request comes from one
+ * stand-in counter client, PLAINTEXT, acting for every ward.
+ *
  * Events: after a commit a handler notes a motcua.v1.PipelineEvent in its
  * context (intake_note_event); the worker sends it to the broker as a second
  * frame behind the reply, and the broker publishes it on
@@ -18,10 +26,12 @@
 #ifndef INTAKE_H
 #define INTAKE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "mc_cfg.h"
+#include "mc_clients.h"
 #include "mc_err.h"
 #include "mc_store.h"
 #include "motcua/v1/intake.pb-c.h"
@@ -51,12 +61,26 @@ typedef struct intake_ctx {
     mc_store_t     *store;        /* this worker's store */
     int64_t         next_connect; /* monotonic ms before which we do not reconnect */
     int             worker;       /* worker number, for logs */
+    const mc_client_t *client;    /* who sent the request being handled (from its CURVE key) */
     int             event_kind;   /* set by a handler after a commit: PipelineEvent kind to publish, 0 none */
     char            event_code[64]; /* the dossier code of that event */
 } intake_ctx_t;
 
 /* intake_note_event - remember a PipelineEvent for the broker to publish after the reply */
 void intake_note_event(intake_ctx_t *ctx, int kind, const char *code);
+
+#define INTAKE_SECRET_LEN 36 /* a dossier's secret: lowercase UUID text (dossier.rating_token) */
+
+/* intake_secret_equal - given == stored (a dossier's secret), in constant time */
+bool intake_secret_equal(const char *given, const char *stored);
+
+/* intake_ward_of_unit - the served ward whose one-stop unit is unit_id, or NULL */
+const mc_ward_t *intake_ward_of_unit(const mc_cfg_t *cfg, const char *unit_id);
+
+/* intake_forbidden - 0 when ctx's client acts for ward; else a REASON_FORBIDDEN
+ * rejection (field named) in reply and 1. A NULL ward is forbidden. */
+int intake_forbidden(intake_ctx_t *ctx, const mc_ward_t *ward, const char *field,
+                     intake_reply_t *reply);
 
 /* intake_store_ready - connected, or reconnected now if the backoff allows */
 int intake_store_ready(intake_ctx_t *ctx);
@@ -86,8 +110,14 @@ void intake_rate(intake_ctx_t *ctx, const Motcua__V1__RateService *rate, intake_
 /* the server */
 typedef struct intake_server intake_server_t;
 
-/* intake_server_new - bind, start workers; NULL with err on failure */
-intake_server_t *intake_server_new(const mc_cfg_t *cfg, mc_err_t *err);
+/*
+ * intake_server_new - bind, start workers; NULL with err on failure. Unless
+ * intake.plaintext, the public socket is a CURVE server (intake.server_key_file)
+ * whose ZAP handler admits only the keys in clients (which must outlive the
+ * server); each request is handled as the client its key names.
+ */
+intake_server_t *intake_server_new(const mc_cfg_t *cfg, const mc_clients_t *clients,
+                                   mc_err_t *err);
 
 /*
  * intake_server_run - serve until a signal in stop_fd (a signalfd) arrives,

@@ -31,7 +31,7 @@
 #include "motcua/v1/pipeline.pb-c.h"
 
 #define FU_MAX_NOTE     2000      /* bytes in note / reason / comment */
-#define FU_TOKEN_LEN    36        /* a rating token: lowercase UUID text */
+#define FU_TOKEN_LEN    INTAKE_SECRET_LEN /* a rating token is the dossier's secret */
 
 /* intake_note_event - remember one event; the worker hands it to the broker */
 void intake_note_event(intake_ctx_t *ctx, int kind, const char *code)
@@ -76,14 +76,10 @@ static int check_common(const mc_cfg_t *cfg, const char *submission_id, const ch
     if (mc_code_parse(code, unit, sizeof unit, &day, &seq) != 0)
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_INVALID_FORMAT, "dossier_code",
                               "Mã hồ sơ không đúng định dạng <mã đơn vị>-<YYMMDD>-<số thứ tự>.");
-    /* the code names its receiving unit: that ward's key space holds the id */
-    for (size_t i = 0; i < cfg->n_wards; i++)
-        if (strcmp(cfg->wards[i].unit_id, unit) == 0) {
-            *ward = &cfg->wards[i];
-            return 0;
-        }
-    return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_NOT_FOUND, "dossier_code",
-                          "Không tìm thấy hồ sơ có mã này.");
+    /* the code names its receiving unit: that ward's key space holds the id;
+     * a unit not served here is the caller's REASON_FORBIDDEN (intake_forbidden) */
+    *ward = intake_ward_of_unit(cfg, unit);
+    return 0;
 }
 
 /* refuse_problem - log and answer a validation problem */
@@ -108,6 +104,7 @@ typedef struct fu_ctx {
     uint8_t        *payload;       /* supplement: the new serialized Dossier */
     int64_t         due_at;        /* the ack's due date */
     char            detail[200];   /* event detail */
+    const char     *actor;         /* the client, recorded as the event's actor */
 } fu_ctx_t;
 
 /* pack_ack - the Acknowledgement for row in state, due_at (0 = none) */
@@ -141,10 +138,29 @@ static int refuse_state(fu_ctx_t *fu, const mc_followup_row_t *row, const char *
     return 1;
 }
 
+/* refuse_secret - 0 when the ward's counter client asks, or the dossier's
+ * secret is given; a refusal (1) otherwise, and for a wrong secret from anyone.
+ * First in every decide: without the secret nobody learns the dossier's state. */
+static int refuse_secret(fu_ctx_t *fu, const mc_followup_row_t *row, const char *what,
+                         const char *given, const char *field)
+{
+    bool has = given && *given;
+    if (has ? intake_secret_equal(given, row->rating_token)
+            : fu->ctx->client->role == MC_CLIENT_COUNTER)
+        return 0;
+    return refuse_state(fu, row, what, MOTCUA__V1__REASON__REASON_FORBIDDEN, field,
+                        has ? "Mã bí mật của hồ sơ không đúng; vui lòng dùng mã in trên giấy "
+                              "tiếp nhận hoặc đường liên kết trong thông báo."
+                            : "Cần mã bí mật của hồ sơ (in trên giấy tiếp nhận), hoặc người "
+                              "nộp đến Bộ phận Một cửa.");
+}
+
 /* decide_supplement - only while waiting for documents; the clock starts again */
 static int decide_supplement(void *arg, const mc_followup_row_t *row, mc_followup_change_t *ch)
 {
     fu_ctx_t *fu = arg;
+    if (refuse_secret(fu, row, "supplement", fu->supplement->secret, "secret"))
+        return 1;
     const mc_cfg_t *cfg = fu->ctx->cfg;
     if (row->state != MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_WAITING_SUPPLEMENT)
         return refuse_state(fu, row, "supplement", MOTCUA__V1__REASON__REASON_WRONG_STATE,
@@ -213,6 +229,7 @@ static int decide_supplement(void *arg, const mc_followup_row_t *row, mc_followu
     ch->counted_from = counted;
     ch->due_at = due;
     ch->detail = fu->detail;
+    ch->actor = fu->actor;
     return 0;
 }
 
@@ -220,6 +237,8 @@ static int decide_supplement(void *arg, const mc_followup_row_t *row, mc_followu
 static int decide_withdraw(void *arg, const mc_followup_row_t *row, mc_followup_change_t *ch)
 {
     fu_ctx_t *fu = arg;
+    if (refuse_secret(fu, row, "withdraw", fu->withdraw->secret, "secret"))
+        return 1;
     switch (row->state) {
     case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_RESULT_READY:
     case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_DELIVERED:
@@ -241,24 +260,13 @@ static int decide_withdraw(void *arg, const mc_followup_row_t *row, mc_followup_
     ch->response = fu->ack.bytes;
     ch->response_len = fu->ack.length;
     ch->detail = fu->detail;
+    ch->actor = fu->actor;
     ch->reason = fu->withdraw->reason ? fu->withdraw->reason : "";
     return 0;
 }
 
 /* the Vietnamese name of each motcua.v1.Satisfaction level (1..3) */
 static const char *const level_text[] = {"", "Rất hài lòng", "Hài lòng", "Không hài lòng"};
-
-/* token_equal - compare in constant time, so the answer's timing does not
- * tell how many leading characters of a guess were right */
-static bool token_equal(const char *given, const char *stored)
-{
-    if (strlen(stored) != FU_TOKEN_LEN) /* every stored token is 36 characters */
-        return false;
-    volatile unsigned char diff = 0;
-    for (size_t i = 0; i < FU_TOKEN_LEN; i++)
-        diff |= (unsigned char)(given[i] ^ stored[i]);
-    return diff == 0;
-}
 
 /* decide_rate - once the dossier is decided, with its token, once */
 static int decide_rate(void *arg, const mc_followup_row_t *row, mc_followup_change_t *ch)
@@ -279,10 +287,8 @@ static int decide_rate(void *arg, const mc_followup_row_t *row, mc_followup_chan
                             "khi nhận thông báo kết quả.");
     }
     /* the token before "already rated": without it nobody learns whether a rating exists */
-    if (!token_equal(fu->rate->token, row->rating_token))
-        return refuse_state(fu, row, "rate", MOTCUA__V1__REASON__REASON_FORBIDDEN, "token",
-                            "Mã đánh giá không đúng; vui lòng dùng đường liên kết trong thông "
-                            "báo kết quả của hồ sơ.");
+    if (refuse_secret(fu, row, "rate", fu->rate->token, "token"))
+        return 1;
     if (row->rated)
         return refuse_state(fu, row, "rate", MOTCUA__V1__REASON__REASON_ALREADY_RATED,
                             "dossier_code",
@@ -299,6 +305,7 @@ static int decide_rate(void *arg, const mc_followup_row_t *row, mc_followup_chan
     ch->response = fu->ack.bytes;
     ch->response_len = fu->ack.length;
     ch->detail = fu->detail;
+    ch->actor = fu->actor;
     ch->level = level;
     ch->comment = fu->rate->comment ? fu->rate->comment : "";
     return 0;
@@ -313,11 +320,14 @@ static void run_followup(intake_ctx_t *ctx, fu_ctx_t *fu, mc_followup_kind_t kin
                        : kind == MC_FOLLOWUP_WITHDRAW ? "withdraw" : "rate";
     mc_followup_decide_fn decide = kind == MC_FOLLOWUP_SUPPLEMENT ? decide_supplement
                                    : kind == MC_FOLLOWUP_WITHDRAW ? decide_withdraw : decide_rate;
+    if (intake_forbidden(ctx, ward, "dossier_code", reply))
+        return;
     int64_t started = intake_now_ms();
     uint8_t sha[32];
     mc_sha256(request, request_len, sha);
     char scope[64];
     snprintf(scope, sizeof scope, "%s:%s", what, ward->code);
+    fu->actor = ctx->client->code;
     if (intake_store_ready(ctx) != 0) {
         intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_UNAVAILABLE, "",
                                "Hệ thống tạm thời không lưu được yêu cầu; yêu cầu chưa được "
@@ -505,10 +515,7 @@ static bool token_format_ok(const char *t)
 static int check_rate(const Motcua__V1__RateService *rate, mc_problem_t *problem)
 {
     const char *token = rate->token ? rate->token : "";
-    if (!*token)
-        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_MISSING_FIELD, "token",
-                              "Thiếu mã đánh giá (token) trong đường liên kết.");
-    if (!token_format_ok(token))
+    if (*token && !token_format_ok(token)) /* none: the counter client's case (decide_rate) */
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_INVALID_FORMAT, "token",
                               "Mã đánh giá không đúng định dạng; vui lòng dùng nguyên đường "
                               "liên kết trong thông báo.");

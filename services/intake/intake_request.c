@@ -98,6 +98,57 @@ static void replay(intake_ctx_t *ctx, const uint8_t sha[32], mc_stored_response_
     mc_log(MC_LOG_INFO, "receipt_replayed", "worker=%d ward=%s", ctx->worker, ward);
 }
 
+/* intake_secret_equal - compare in constant time, so the answer's timing does
+ * not tell how many leading characters of a guess were right */
+bool intake_secret_equal(const char *given, const char *stored)
+{
+    if (!given || strlen(stored) != INTAKE_SECRET_LEN || strlen(given) != INTAKE_SECRET_LEN)
+        return false;
+    volatile unsigned char diff = 0;
+    for (size_t i = 0; i < INTAKE_SECRET_LEN; i++)
+        diff |= (unsigned char)(given[i] ^ stored[i]);
+    return diff == 0;
+}
+
+/* with_secret - the receipt in reply gains the dossier's secret, read back
+ * after the commit (the store makes it): a replay gets the same bytes. A
+ * failure here is a retryable rejection; the retry's replay carries it. */
+static void with_secret(intake_ctx_t *ctx, intake_reply_t *reply)
+{
+    Motcua__V1__IntakeReply *r = motcua__v1__intake_reply__unpack(NULL, reply->length,
+                                                                  reply->bytes);
+    if (!r || r->body_case != MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT) {
+        if (r)
+            motcua__v1__intake_reply__free_unpacked(r, NULL);
+        return; /* a refusal: nothing to add */
+    }
+    mc_err_t err;
+    mc_err_clear(&err);
+    mc_dossier_status_t *st = NULL;
+    mc_store_rc_t rc = mc_store_dossier_status(ctx->store, r->receipt->dossier_code, 0, &st, &err);
+    if (rc != MC_STORE_OK) {
+        motcua__v1__intake_reply__free_unpacked(r, NULL);
+        if (rc == MC_STORE_NOT_FOUND)
+            mc_err_add(&err, "a committed dossier was not found");
+        store_failed(ctx, rc == MC_STORE_NOT_FOUND ? MC_STORE_FAILED : rc, &err, reply);
+        return;
+    }
+    char *kept = r->receipt->secret;
+    r->receipt->secret = st->secret;
+    intake_reply_t packed = {0};
+    int prc = intake_reply_pack(&packed, r);
+    r->receipt->secret = kept; /* free_unpacked frees what unpack made */
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+    mc_dossier_status_destroy(&st);
+    if (prc != 0) {
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_INTERNAL, "", "Hết bộ nhớ.",
+                               ctx->cfg->intake.retry_after_ms);
+        return;
+    }
+    intake_reply_clear(reply);
+    *reply = packed;
+}
+
 /* applicant_name - the name printed on the receipt */
 static const char *applicant_name(const Motcua__V1__Applicant *a)
 {
@@ -126,6 +177,8 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         return;
     }
     const Motcua__V1__Dossier *d = submit->dossier;
+    if (intake_forbidden(ctx, ward, "dossier.ward_code", reply))
+        return;
 
     /* the payload as stored, and its fingerprint for idempotency */
     size_t payload_len = motcua__v1__dossier__get_packed_size(d);
@@ -172,6 +225,7 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         replay(ctx, sha, &existing, ward->code, reply);
         mc_stored_response_clear(&existing);
         free(payload);
+        with_secret(ctx, reply);
         return;
     }
     if (rc != MC_STORE_OK) {
@@ -244,15 +298,20 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         return;
     }
 
-    char detail[160];
-    snprintf(detail, sizeof detail, "Tiếp nhận hồ sơ qua kênh %s", channel_text[d->channel]);
+    /* the history names the client (actor) and the clerk who received it */
+    char detail[400];
+    if (submit->received_by && *submit->received_by)
+        snprintf(detail, sizeof detail, "Tiếp nhận hồ sơ qua kênh %s; người tiếp nhận: %s",
+                 channel_text[d->channel], submit->received_by);
+    else
+        snprintf(detail, sizeof detail, "Tiếp nhận hồ sơ qua kênh %s", channel_text[d->channel]);
     mc_new_dossier_t item = {
         .scope = scope, .key = submit->submission_id, .request_sha256 = sha, .code = code,
         .ward_code = ward->code, .unit_id = ward->unit_id, .day = day, .seq = seq,
         .procedure_code = proc->code, .channel = d->channel, .received_at = received_at,
         .counted_from = counted_from, .due_at = due_at, .payload = payload,
         .payload_len = payload_len, .response = packed.bytes, .response_len = packed.length,
-        .event_actor = "intake", .event_detail = detail,
+        .event_actor = ctx->client->code, .event_detail = detail,
     };
     mc_new_dossier_result_t result;
     rc = mc_store_create_dossiers(ctx->store, &item, 1, &result, &err);
@@ -266,12 +325,14 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         intake_reply_clear(&packed);
         replay(ctx, sha, &result.existing, ward->code, reply);
         mc_stored_response_clear(&result.existing);
+        with_secret(ctx, reply);
         return;
     }
     /* committed: only now may the receipt leave */
     intake_reply_clear(reply);
     *reply = packed;
     intake_note_event(ctx, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_DOSSIER_RECEIVED, code);
+    with_secret(ctx, reply); /* committed: a failure here is retried as a replay */
     mc_log(MC_LOG_INFO, "receipt", "worker=%d code=%s procedure=%s ward=%s channel=%d ms=%lld",
            ctx->worker, code, proc->code, ward->code, (int)d->channel,
            (long long)(intake_now_ms() - started));
@@ -302,6 +363,8 @@ void intake_status(intake_ctx_t *ctx, const Motcua__V1__StatusQuery *query,
                                0);
         return;
     }
+    if (intake_forbidden(ctx, intake_ward_of_unit(ctx->cfg, unit), "dossier_code", reply))
+        return;
     if (intake_store_ready(ctx) != 0) {
         unavailable(ctx, reply);
         return;
@@ -319,6 +382,19 @@ void intake_status(intake_ctx_t *ctx, const Motcua__V1__StatusQuery *query,
         store_failed(ctx, rc, &err, reply);
         return;
     }
+    /* the history (who did what) only for the ward's counter or the secret's holder;
+     * a secret that is given must be right */
+    bool has_secret = query->secret && *query->secret;
+    if (has_secret && !intake_secret_equal(query->secret, st->secret)) {
+        mc_dossier_status_destroy(&st);
+        mc_log(MC_LOG_NOTICE, "forbidden", "worker=%d client=%s request=status field=secret",
+               ctx->worker, ctx->client->code);
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_FORBIDDEN, "secret",
+                               "Mã bí mật của hồ sơ không đúng.", 0);
+        return;
+    }
+    if (!has_secret && ctx->client->role != MC_CLIENT_COUNTER)
+        st->n_events = 0;
     const mc_procedure_t *proc = mc_catalog_find(ctx->cfg->catalog, st->procedure_code);
     Motcua__V1__DossierStatus out = MOTCUA__V1__DOSSIER_STATUS__INIT;
     out.dossier_code = st->code;
@@ -359,6 +435,30 @@ void intake_status(intake_ctx_t *ctx, const Motcua__V1__StatusQuery *query,
     free(events);
     free(ptrs);
     mc_dossier_status_destroy(&st);
+}
+
+/* intake_ward_of_unit - the served ward whose one-stop unit is unit_id, or NULL */
+const mc_ward_t *intake_ward_of_unit(const mc_cfg_t *cfg, const char *unit_id)
+{
+    for (size_t i = 0; i < cfg->n_wards; i++)
+        if (strcmp(cfg->wards[i].unit_id, unit_id) == 0)
+            return &cfg->wards[i];
+    return NULL;
+}
+
+/* intake_forbidden - refuse (1) unless the client acts for ward; a ward not
+ * served here (NULL) is refused the same way, so codes of other wards tell
+ * nothing about whether they exist */
+int intake_forbidden(intake_ctx_t *ctx, const mc_ward_t *ward, const char *field,
+                     intake_reply_t *reply)
+{
+    if (ward && mc_client_acts_for(ctx->client, ward->code))
+        return 0;
+    mc_log(MC_LOG_NOTICE, "forbidden", "worker=%d client=%s ward=%s field=%s", ctx->worker,
+           ctx->client->code, ward ? ward->code : "-", field);
+    intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_FORBIDDEN, field,
+                           "Máy khách này không được phép thực hiện yêu cầu cho đơn vị này.", 0);
+    return 1;
 }
 
 /* intake_handle - decode one frame and dispatch; always leaves a reply */

@@ -20,12 +20,15 @@
 
 #include <zmq.h>
 
+#include "mc_curve.h"
 #include "mc_log.h"
 #include "mc_transport.h"
 #include "motcua/v1/pipeline.pb-c.h"
 
 #define BACKEND_ENDPOINT "inproc://intake-workers"
 #define MAX_FRAMES       4 /* identity, delimiter, payload: anything longer is malformed */
+#define ZAP_DOMAIN       "motcua-intake"
+#define PLAINTEXT_CLIENT "PLAINTEXT" /* the client every request comes from with intake.plaintext */
 
 /* one worker thread and what the broker knows of it */
 typedef struct intake_worker {
@@ -42,6 +45,9 @@ typedef struct intake_worker {
 
 struct intake_server {
     const mc_cfg_t  *cfg;      /* configuration */
+    const mc_clients_t *clients; /* who may connect (not owned); NULL in plain-text mode */
+    mc_client_t      plaintext;  /* the stand-in client of plain-text mode: counter, every ward */
+    mc_zap_t        *zap;      /* ZAP handler (CURVE mode) */
     void            *frontend; /* public ROUTER */
     void            *backend;  /* inproc ROUTER to the workers */
     void            *events;   /* PUB on intake.events_endpoint, NULL if it could not bind */
@@ -85,14 +91,31 @@ static void *worker_main(void *arg)
                 continue;
             break; /* context terminated */
         }
-        size_t n = zmq_msg_size(&req);
-        if (n == 0) { /* stop */
+        /* [client code][payload]; a lone empty frame says stop */
+        if (!zmq_msg_more(&req)) {
             zmq_msg_close(&req);
             break;
         }
+        char client_code[80];
+        size_t cn = zmq_msg_size(&req) < sizeof client_code ? zmq_msg_size(&req) : 0;
+        memcpy(client_code, zmq_msg_data(&req), cn);
+        client_code[cn] = '\0';
+        zmq_msg_close(&req);
+        zmq_msg_init(&req);
+        if (zmq_msg_recv(&req, sock, 0) < 0) {
+            zmq_msg_close(&req);
+            break;
+        }
+        size_t n = zmq_msg_size(&req);
         intake_reply_t reply = {0};
         ctx.event_kind = 0;
-        intake_handle(&ctx, zmq_msg_data(&req), n, &reply);
+        ctx.client = w->server->clients ? mc_clients_find(w->server->clients, client_code)
+                                        : &w->server->plaintext;
+        if (ctx.client)
+            intake_handle(&ctx, zmq_msg_data(&req), n, &reply);
+        else /* invariant: ZAP only lets registered clients in */
+            intake_reply_rejection(&reply, MOTCUA__V1__REASON__REASON_FORBIDDEN, "",
+                                   "Máy khách chưa được đăng ký với hệ thống.", 0);
         zmq_msg_close(&req);
         if (!reply.bytes) /* invariant: every request is answered */
             intake_reply_rejection(&reply, MOTCUA__V1__REASON__REASON_INTERNAL, "",
@@ -119,8 +142,30 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* bind_frontend - the public ROUTER: CURVE server behind the clients' ZAP
+ * handler, or plain text when intake.plaintext says so */
+static void *bind_frontend(intake_server_t *s, const mc_socket_opts_t *front, mc_err_t *err)
+{
+    const mc_cfg_t *cfg = s->cfg;
+    if (cfg->intake.plaintext)
+        return mc_transport_bind(ZMQ_ROUTER, cfg->intake.endpoint, front, err);
+    char secret[MC_CURVE_KEY_LEN + 1], public_key[MC_CURVE_KEY_LEN + 1];
+    void *sock = NULL;
+    if (mc_curve_read_key(cfg->intake.server_key_file, secret, err) == 0 &&
+        mc_curve_public_of(secret, public_key, err) == 0 &&
+        (s->zap = mc_zap_start_lookup("client", mc_clients_code_of_key, s->clients, err)))
+        sock = mc_transport_bind_curve_server(ZMQ_ROUTER, cfg->intake.endpoint, front, secret,
+                                              ZAP_DOMAIN, err);
+    explicit_bzero(secret, sizeof secret);
+    if (sock)
+        mc_log(MC_LOG_NOTICE, "curve_server", "public_key=%s clients=%zu", public_key,
+               s->clients->count);
+    return sock;
+}
+
 /* intake_server_new - bind both sockets and start the workers */
-intake_server_t *intake_server_new(const mc_cfg_t *cfg, mc_err_t *err)
+intake_server_t *intake_server_new(const mc_cfg_t *cfg, const mc_clients_t *clients,
+                                   mc_err_t *err)
 {
     intake_server_t *s = calloc(1, sizeof *s);
     if (!s) {
@@ -128,6 +173,14 @@ intake_server_t *intake_server_new(const mc_cfg_t *cfg, mc_err_t *err)
         return NULL;
     }
     s->cfg = cfg;
+    s->clients = clients;
+    s->plaintext = (mc_client_t){.code = PLAINTEXT_CLIENT, .name = "plain text (development)",
+                                 .role = MC_CLIENT_COUNTER, .all_wards = true};
+    if (!cfg->intake.plaintext && !clients) {
+        mc_err_add(err, "intake: no client registry (clients.yaml) and intake.plaintext is off");
+        free(s);
+        return NULL;
+    }
     s->n_workers = cfg->intake.workers;
     s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
     /* the hard frame bound protects memory; frames between max_request_bytes and
@@ -135,7 +188,7 @@ intake_server_t *intake_server_new(const mc_cfg_t *cfg, mc_err_t *err)
     mc_socket_opts_t front = {.max_message_bytes = (int64_t)cfg->intake.max_request_bytes * 4,
                               .send_hwm = 10000, .recv_hwm = 10000, .linger_ms = 1000};
     if (s->workers)
-        s->frontend = mc_transport_bind(ZMQ_ROUTER, cfg->intake.endpoint, &front, err);
+        s->frontend = bind_frontend(s, &front, err);
     if (s->frontend)
         s->backend = mc_transport_bind(ZMQ_ROUTER, BACKEND_ENDPOINT, NULL, err);
     if (!s->backend) {
@@ -256,10 +309,15 @@ static void on_frontend(intake_server_t *s, bool stopping)
             mc_log(MC_LOG_ERR, "invariant_broken", "what=no_free_worker");
             reject_direct(s, frames, n_env, MOTCUA__V1__REASON__REASON_INTERNAL, "Lỗi hệ thống.");
         } else {
+            /* the ZAP handler named the client from its CURVE key: the only identity we trust */
+            const char *user = zmq_msg_gets(&frames[n_env], "User-Id");
+            if (!user)
+                user = "";
             zmq_msg_t id;
             zmq_msg_init(&id);
             zmq_msg_copy(&id, &w->identity);
             zmq_msg_send(&id, s->backend, ZMQ_SNDMORE);
+            zmq_send(s->backend, user, strlen(user), ZMQ_SNDMORE);
             zmq_msg_send(&frames[n_env], s->backend, 0); /* ownership passes to zmq */
             for (int i = 0; i < n_env; i++)
                 w->envelope[i] = frames[i];
@@ -433,6 +491,7 @@ void intake_server_destroy(intake_server_t **server)
             if (s->workers[i].started)
                 pthread_join(s->workers[i].thread, NULL);
     }
+    mc_zap_stop(&s->zap); /* last: it may be serving the frontend */
     free(s->workers);
     free(s);
     *server = NULL;

@@ -2,7 +2,9 @@
  * motcua-intake - receive dossiers from ward offices and the portal.
  *
  * Usage: motcua-intake [-c FILE] [--check] [--help]
- * Reads the configuration, binds intake.endpoint, starts its workers, tells
+ * Reads the configuration and the client registry (files.clients; not with
+ * intake.plaintext, which is warned about at every start), binds
+ * intake.endpoint as a CURVE server (intake.server_key_file), starts its workers, tells
  * systemd READY=1 (Type=notify) with the endpoint it got (X_MOTCUA_ENDPOINT,
  * X_MOTCUA_INTAKE_ENDPOINT, X_MOTCUA_EVENTS_ENDPOINT: a `*` port shows as
  * the real one), serves until SIGTERM/SIGINT, then stops
@@ -21,6 +23,7 @@
 
 #include "intake.h"
 #include "mc_cfg.h"
+#include "mc_clients.h"
 #include "mc_daemon.h"
 #include "mc_log.h"
 #include "mc_transport.h"
@@ -49,11 +52,25 @@ int main(int argc, char **argv)
     mc_cfg_t *cfg = NULL;
     if ((status = mc_daemon_config("motcua-intake", config, &cfg)) != 0)
         return status;
+    /* the client registry: every key that may connect, and what for */
+    mc_clients_t *clients = NULL;
+    if (!cfg->intake.plaintext && (mc_clients_load(cfg->clients_path, &clients, &err) != 0 ||
+                                   mc_clients_check_wards(clients, cfg, &err) != 0)) {
+        mc_daemon_config_error(cfg->clients_path, &err);
+        mc_clients_destroy(&clients);
+        mc_cfg_destroy(&cfg);
+        return 78;
+    }
     if (check_only) {
         printf("config ok\n");
+        mc_clients_destroy(&clients);
         mc_cfg_destroy(&cfg);
         return 0;
     }
+    if (cfg->intake.plaintext) /* at every start, so nobody forgets it is on */
+        mc_log(MC_LOG_WARNING, "plaintext_mode",
+               "what=\"intake.plaintext is on: no encryption, no client authentication; "
+               "for local development only\"");
 
     /* signals arrive through a descriptor the broker polls; block them in
      * every thread (workers inherit the mask) before any thread starts */
@@ -61,16 +78,18 @@ int main(int argc, char **argv)
     int stop_fd = mc_daemon_stop_fd();
     if (stop_fd < 0) {
         mc_log(MC_LOG_ERR, "start_failed", "what=signalfd");
+        mc_clients_destroy(&clients);
         mc_cfg_destroy(&cfg);
         return 69;
     }
 
-    intake_server_t *server = intake_server_new(cfg, &err);
+    intake_server_t *server = intake_server_new(cfg, clients, &err);
     if (!server) {
         char line[300], quoted[340];
         mc_log(MC_LOG_ERR, "start_failed", "error=%s",
                mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
         close(stop_fd);
+        mc_clients_destroy(&clients);
         mc_cfg_destroy(&cfg);
         return 69;
     }
@@ -90,6 +109,7 @@ int main(int argc, char **argv)
     mc_transport_term();
     close(stop_fd);
     mc_log(MC_LOG_NOTICE, "stopped", "clean=%s", rc == 0 ? "yes" : "no");
+    mc_clients_destroy(&clients);
     mc_cfg_destroy(&cfg);
     return rc == 0 ? 0 : 1;
 }

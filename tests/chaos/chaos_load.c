@@ -58,8 +58,8 @@ static Motcua__V1__IntakeReply *exchange(chaos_t *c, const uint8_t *bytes, size_
         (*sends)++;
         if (*sends > 1)
             atomic_fetch_add(&c->resends, 1);
-        if (mc_transport_request(c->h.endpoint, bytes, len, REQUEST_TIMEOUT_MS, 0, 1u << 22, &out,
-                                 &out_len, &err) == 0) {
+        if (mc_transport_request_as(c->h.endpoint, &c->h.keys[HARNESS_COUNTER], bytes, len,
+                                    REQUEST_TIMEOUT_MS, 0, 1u << 22, &out, &out_len, &err) == 0) {
             Motcua__V1__IntakeReply *r = motcua__v1__intake_reply__unpack(NULL, out_len, out);
             free(out);
             if (r && !retryable(r))

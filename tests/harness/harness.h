@@ -27,10 +27,25 @@
 
 #include <libpq-fe.h>
 
+#include "mc_transport.h"
 #include "motcua/v1/intake.pb-c.h"
 
 /* an endpoint that lets the daemon pick a free port and report it */
 #define HARNESS_ANY_PORT "tcp://127.0.0.1:*"
+
+/*
+ * Intake's clients: harness_setup() writes DIR/keys (intake's keypair and one
+ * per client) and DIR/clients.yaml registering every client below but
+ * HARNESS_STRANGER; the generated config points intake.server_key_file and
+ * the CLI's client.key_file (HARNESS_COUNTER) at them.
+ */
+typedef enum harness_client {
+    HARNESS_COUNTER    = 0, /* counter software acting for both wards (00229, 00220): the default */
+    HARNESS_OTHER_WARD = 1, /* QUAY_00220: a counter acting for ward 00220 only */
+    HARNESS_PORTAL     = 2, /* HARNESS_PORTAL: the online portal, both wards */
+    HARNESS_STRANGER   = 3, /* a valid CURVE key that clients.yaml does not list */
+    HARNESS_N_CLIENTS  = 4,
+} harness_client_t;
 
 typedef struct harness {
     char    dir[256];                /* temp directory holding everything */
@@ -45,6 +60,7 @@ typedef struct harness {
     int     notify_fd;               /* our NOTIFY_SOCKET datagram socket */
     char    notify_path[300];        /* its path */
     PGconn  *db;                     /* connection for assertions */
+    mc_transport_keys_t keys[HARNESS_N_CLIENTS]; /* each client's keys and intake's public key */
 } harness_t;
 
 /* harness_setup - temp dir, PostgreSQL, config (workers intake workers), migrate */
@@ -110,6 +126,13 @@ int harness_request(harness_t *h, const Motcua__V1__IntakeRequest *req, int time
 /* harness_request_raw - send raw bytes, get raw reply bytes (malloc'd) */
 int harness_request_raw(harness_t *h, const void *bytes, size_t len, int timeout_ms,
                         uint8_t **reply, size_t *reply_len);
+
+/* harness_request_as / harness_request_raw_as - the same as client who
+ * (harness_request* use HARNESS_COUNTER); a refused key gets no reply: -1 */
+int harness_request_as(harness_t *h, harness_client_t who, const Motcua__V1__IntakeRequest *req,
+                       int timeout_ms, Motcua__V1__IntakeReply **reply);
+int harness_request_raw_as(harness_t *h, harness_client_t who, const void *bytes, size_t len,
+                           int timeout_ms, uint8_t **reply, size_t *reply_len);
 
 /* harness_start_daemon - start build/bin/motcua-NAME -c CONFIG (NULL = the
  * generated one), output appended to DIR/LOG_NAME, and wait for its READY=1

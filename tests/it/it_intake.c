@@ -321,7 +321,7 @@ MC_TEST(two_payload_frames_and_req_sockets)
     mc_err_t err;
     mc_err_clear(&err);
     /* a DEALER that sends two payload frames gets MALFORMED */
-    void *s = mc_transport_connect(ZMQ_DEALER, H.endpoint, NULL, &err);
+    void *s = mc_transport_connect_as(ZMQ_DEALER, H.endpoint, NULL, &H.keys[HARNESS_COUNTER], &err);
     REQUIRE(s);
     zmq_send(s, "a", 1, ZMQ_SNDMORE);
     zmq_send(s, "b", 1, 0);
@@ -344,7 +344,7 @@ MC_TEST(two_payload_frames_and_req_sockets)
     uint8_t *req = malloc(len);
     REQUIRE(req);
     motcua__v1__intake_request__pack(&d.request, req);
-    s = mc_transport_connect(ZMQ_REQ, H.endpoint, NULL, &err);
+    s = mc_transport_connect_as(ZMQ_REQ, H.endpoint, NULL, &H.keys[HARNESS_COUNTER], &err);
     REQUIRE(s);
     zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     CHECK(zmq_send(s, req, len, 0) == (int)len);
@@ -357,7 +357,7 @@ MC_TEST(two_payload_frames_and_req_sockets)
     mc_transport_close(&s);
 
     /* a DEALER without the delimiter gets a receipt (the replay) too */
-    s = mc_transport_connect(ZMQ_DEALER, H.endpoint, NULL, &err);
+    s = mc_transport_connect_as(ZMQ_DEALER, H.endpoint, NULL, &H.keys[HARNESS_COUNTER], &err);
     REQUIRE(s);
     zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     CHECK(zmq_send(s, req, len, 0) == (int)len);
@@ -413,6 +413,186 @@ MC_TEST(status_query_returns_state_and_history)
     r = status("'; DROP TABLE dossier; --");
     REQUIRE(r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION);
     CHECK_STR(harness_reason_name(r->rejection->reason), "REASON_INVALID_FORMAT");
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+}
+
+/* status_as - StatusQuery for code (and secret, may be NULL) as client who */
+static Motcua__V1__IntakeReply *status_as(harness_client_t who, const char *code,
+                                          const char *secret)
+{
+    Motcua__V1__StatusQuery q = MOTCUA__V1__STATUS_QUERY__INIT;
+    q.dossier_code = (char *)code;
+    q.secret = (char *)(secret ? secret : "");
+    Motcua__V1__IntakeRequest req = MOTCUA__V1__INTAKE_REQUEST__INIT;
+    req.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_STATUS;
+    req.status = &q;
+    Motcua__V1__IntakeReply *r = NULL;
+    harness_request_as(&H, who, &req, 10000, &r);
+    return r;
+}
+
+/* refused_with - r is a Rejection with this reason on this field (r freed) */
+static bool refused_with(Motcua__V1__IntakeReply *r, const char *reason, const char *field)
+{
+    bool ok = r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION &&
+              strcmp(harness_reason_name(r->rejection->reason), reason) == 0 &&
+              strcmp(r->rejection->field, field) == 0;
+    if (!ok)
+        printf("  info: expected %s on %s, got %s\n", reason, field,
+               !r ? "no reply"
+               : r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION
+                   ? harness_reason_name(r->rejection->reason)
+                   : "an answer");
+    if (r)
+        motcua__v1__intake_reply__free_unpacked(r, NULL);
+    return ok;
+}
+
+/* withdraw_as - WithdrawDossier of code with secret (may be "") as client who */
+static Motcua__V1__IntakeReply *withdraw_as(harness_client_t who, const char *sid,
+                                            const char *code, const char *secret)
+{
+    Motcua__V1__WithdrawDossier w = MOTCUA__V1__WITHDRAW_DOSSIER__INIT;
+    w.submission_id = (char *)sid;
+    w.dossier_code = (char *)code;
+    w.secret = (char *)secret;
+    Motcua__V1__IntakeRequest req = MOTCUA__V1__INTAKE_REQUEST__INIT;
+    req.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_WITHDRAW;
+    req.withdraw = &w;
+    Motcua__V1__IntakeReply *r = NULL;
+    harness_request_as(&H, who, &req, 10000, &r);
+    return r;
+}
+
+/* submit_for - a receipt for a new dossier of ward as client who; code and secret copied out */
+static bool submit_for(harness_client_t who, const char *sid, const char *ward, char code[64],
+                       char secret[64])
+{
+    harness_dossier_t d;
+    harness_dossier_init(&d, sid);
+    d.dossier.ward_code = (char *)ward;
+    Motcua__V1__IntakeReply *r = NULL;
+    bool ok = harness_request_as(&H, who, &d.request, 10000, &r) == 0 && r &&
+              r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT;
+    if (ok) {
+        snprintf(code, 64, "%s", r->receipt->dossier_code);
+        snprintf(secret, 64, "%s", r->receipt->secret);
+    }
+    if (r)
+        motcua__v1__intake_reply__free_unpacked(r, NULL);
+    return ok;
+}
+
+MC_TEST(an_unknown_key_gets_nothing)
+{
+    harness_dossier_t d;
+    harness_dossier_init(&d, "it-attack-stranger-01");
+    long before = dossier_rows();
+    Motcua__V1__IntakeReply *r = NULL;
+    /* refused in the CURVE handshake: no reply at all, not even a rejection */
+    CHECK(harness_request_as(&H, HARNESS_STRANGER, &d.request, 1500, &r) != 0);
+    CHECK(r == NULL);
+    CHECK_INT(dossier_rows(), before);
+    /* and a plain-text client does not get through either */
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    mc_err_t err;
+    mc_err_clear(&err);
+    CHECK(mc_transport_request(H.endpoint, "x", 1, 1500, 0, 1 << 20, (void **)&out, &out_len,
+                               &err) != 0);
+    free(out);
+    CHECK(harness_count(&H, "SELECT 1", NULL) == 1);
+    CHECK(harness_run("grep -q 'event=client_refused' %s/intake.log", H.dir) == 0);
+}
+
+MC_TEST(a_ward_office_acting_for_another_ward_is_refused)
+{
+    char code[64], secret[64], other[64], other_secret[64];
+    REQUIRE(submit_for(HARNESS_COUNTER, "it-attack-ward-0001", "00229", code, secret));
+    long before = dossier_rows();
+    /* QUAY_00220 acts for 00220 only: it may not submit for 00229 ... */
+    harness_dossier_t d;
+    harness_dossier_init(&d, "it-attack-ward-0002");
+    Motcua__V1__IntakeReply *r = NULL;
+    CHECK(harness_request_as(&H, HARNESS_OTHER_WARD, &d.request, 10000, &r) == 0);
+    CHECK(refused_with(r, "REASON_FORBIDDEN", "dossier.ward_code"));
+    CHECK_INT(dossier_rows(), before);
+    /* ... nor ask about, nor withdraw, a dossier of 00229, even with its secret */
+    CHECK(refused_with(status_as(HARNESS_OTHER_WARD, code, NULL), "REASON_FORBIDDEN",
+                       "dossier_code"));
+    CHECK(refused_with(withdraw_as(HARNESS_OTHER_WARD, "it-attack-ward-w01", code, secret),
+                       "REASON_FORBIDDEN", "dossier_code"));
+    /* a code of 00229 that does not exist gets the same answer: no existence oracle */
+    CHECK(refused_with(status_as(HARNESS_OTHER_WARD, "000.22.29.H26-200101-9999", NULL),
+                       "REASON_FORBIDDEN", "dossier_code"));
+    /* its own ward works */
+    CHECK(submit_for(HARNESS_OTHER_WARD, "it-attack-ward-0003", "00220", other, other_secret));
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code),
+              MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_RECEIVED);
+}
+
+MC_TEST(the_portal_needs_the_applicants_secret)
+{
+    char code[64], secret[64];
+    REQUIRE(submit_for(HARNESS_PORTAL, "it-attack-secret-01", "00229", code, secret));
+    CHECK_INT((long)strlen(secret), 36);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE rating_token::text = $1",
+                            secret), 1);
+    char wrong[64];
+    snprintf(wrong, sizeof wrong, "%s", secret);
+    wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
+    /* status by code alone: state and dates, nothing personal, no history */
+    Motcua__V1__IntakeReply *r = status_as(HARNESS_PORTAL, code, NULL);
+    REQUIRE(r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_STATUS);
+    CHECK_INT(r->status->state, MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_RECEIVED);
+    CHECK(r->status->due_at > 0);
+    CHECK_INT(r->status->n_history, 0);
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+    /* with the secret: the history, naming the client that received it */
+    r = status_as(HARNESS_PORTAL, code, secret);
+    REQUIRE(r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_STATUS);
+    CHECK_INT(r->status->n_history, 1);
+    if (r->status->n_history == 1)
+        CHECK_STR(r->status->history[0]->actor, "HARNESS_PORTAL");
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+    CHECK(refused_with(status_as(HARNESS_PORTAL, code, wrong), "REASON_FORBIDDEN", "secret"));
+    /* withdrawal without the secret, or with a wrong one: refused, nothing changes */
+    CHECK(refused_with(withdraw_as(HARNESS_PORTAL, "it-attack-secret-w1", code, ""),
+                       "REASON_FORBIDDEN", "secret"));
+    CHECK(refused_with(withdraw_as(HARNESS_PORTAL, "it-attack-secret-w2", code, wrong),
+                       "REASON_FORBIDDEN", "secret"));
+    CHECK(refused_with(withdraw_as(HARNESS_COUNTER, "it-attack-secret-w3", code, wrong),
+                       "REASON_FORBIDDEN", "secret"));
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code),
+              MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_RECEIVED);
+    /* with it: accepted, and the history records the client */
+    r = withdraw_as(HARNESS_PORTAL, "it-attack-secret-w4", code, secret);
+    CHECK(r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_ACK);
+    if (r)
+        motcua__v1__intake_reply__free_unpacked(r, NULL);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
+                                " ON d.id = e.dossier_id WHERE d.code = $1 AND e.kind = 'withdrawn'"
+                                " AND e.actor = 'HARNESS_PORTAL'", code), 1);
+}
+
+MC_TEST(the_history_records_the_client_and_the_clerk)
+{
+    harness_dossier_t d;
+    harness_dossier_init(&d, "it-attack-history-1");
+    d.submit.received_by = (char *)"Nguyễn Thị Lan";
+    Motcua__V1__IntakeReply *r = submit(&d);
+    REQUIRE(r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT);
+    char code[64];
+    snprintf(code, sizeof code, "%s", r->receipt->dossier_code);
+    motcua__v1__intake_reply__free_unpacked(r, NULL);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
+                                " ON d.id = e.dossier_id WHERE d.code = $1 AND e.kind = 'received'"
+                                " AND e.actor = 'HARNESS_COUNTER'"
+                                " AND e.detail LIKE '%người tiếp nhận: Nguyễn Thị Lan%'", code), 1);
+    /* the counter client sees the history without a secret */
+    r = status_as(HARNESS_COUNTER, code, NULL);
+    REQUIRE(r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_STATUS);
+    CHECK_INT(r->status->n_history, 1);
     motcua__v1__intake_reply__free_unpacked(r, NULL);
 }
 
@@ -558,7 +738,11 @@ static void *connected_dealer(void)
     void *s = zmq_socket(mc_transport_ctx(), ZMQ_DEALER);
     int one = 1, zero = 0;
     if (!s || zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof one) != 0 ||
-        zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) != 0 || zmq_connect(s, H.endpoint) != 0) {
+        zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, H.keys[HARNESS_COUNTER].server_public, 40) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, H.keys[HARNESS_COUNTER].public_key, 40) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, H.keys[HARNESS_COUNTER].secret_key, 40) != 0 ||
+        zmq_connect(s, H.endpoint) != 0) {
         mc_transport_close(&s);
         return NULL;
     }
@@ -726,6 +910,10 @@ int main(void)
     mc_test_run(malformed_frames_are_answered_and_change_nothing);
     mc_test_run(two_payload_frames_and_req_sockets);
     mc_test_run(status_query_returns_state_and_history);
+    mc_test_run(an_unknown_key_gets_nothing);
+    mc_test_run(a_ward_office_acting_for_another_ward_is_refused);
+    mc_test_run(the_portal_needs_the_applicants_secret);
+    mc_test_run(the_history_records_the_client_and_the_clerk);
     mc_test_run(two_hundred_concurrent_submits_get_distinct_codes);
     mc_test_run(migrate_twice_is_idempotent);
     mc_test_run(kill_9_right_after_receipt_loses_nothing);

@@ -420,7 +420,7 @@ MC_TEST(needs_documents_then_supplement_restarts_the_clock)
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event s JOIN dossier d ON d.id = s.dossier_id"
                             " JOIN dossier_event r ON r.dossier_id = d.id AND r.kind = 'result_ready'"
                             " JOIN dossier_event p ON p.dossier_id = d.id AND p.kind = 'supplement_requested'"
-                            " WHERE d.code = $1 AND s.kind = 'supplemented' AND s.actor = 'intake'"
+                            " WHERE d.code = $1 AND s.kind = 'supplemented' AND s.actor = 'HARNESS_COUNTER'"
                             " AND p.id < s.id AND s.id < r.id", code), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1 AND state = 4"
                             " AND outcome = 1", case_id), 1);

@@ -191,7 +191,7 @@ static void rate_request(Motcua__V1__IntakeRequest *req, Motcua__V1__RateService
     req->rate = r;
 }
 
-/* rate - send one rating; the reply (free it) or NULL */
+/* rate - send one rating as the portal (the rating page); the reply (free it) or NULL */
 static Motcua__V1__IntakeReply *rate(const char *sid, const char *code, const char *token,
                                      int level, const char *comment)
 {
@@ -199,7 +199,7 @@ static Motcua__V1__IntakeReply *rate(const char *sid, const char *code, const ch
     Motcua__V1__RateService r;
     rate_request(&req, &r, sid, code, token, level, comment);
     Motcua__V1__IntakeReply *reply = NULL;
-    if (harness_request(&H, &req, 10000, &reply) != 0)
+    if (harness_request_as(&H, HARNESS_PORTAL, &req, 10000, &reply) != 0)
         return NULL;
     return reply;
 }
@@ -260,7 +260,7 @@ MC_TEST(rating_from_the_result_notice_link_is_recorded_once)
     motcua__v1__intake_request__pack(&req, bytes);
     uint8_t *first = NULL, *second = NULL;
     size_t first_len = 0, second_len = 0;
-    CHECK(harness_request_raw(&H, bytes, n, 10000, &first, &first_len) == 0);
+    CHECK(harness_request_raw_as(&H, HARNESS_PORTAL, bytes, n, 10000, &first, &first_len) == 0);
     REQUIRE(first);
     Motcua__V1__IntakeReply *r = motcua__v1__intake_reply__unpack(NULL, first_len, first);
     REQUIRE(r);
@@ -286,7 +286,7 @@ MC_TEST(rating_from_the_result_notice_link_is_recorded_once)
                      " WHERE d.code = $1", ready_code, comment, sizeof comment) == 0);
     CHECK_STR(comment, COMMENT);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
-                            " WHERE d.code = $1 AND e.kind = 'rated' AND e.actor = 'intake'"
+                            " WHERE d.code = $1 AND e.kind = 'rated' AND e.actor = 'HARNESS_PORTAL'"
                             " AND e.detail LIKE '%Rất hài lòng%' AND e.detail NOT LIKE '%7781%'",
                             ready_code), 1);
     CHECK_INT(stored_for(ready_code), 111);
@@ -296,7 +296,7 @@ MC_TEST(rating_from_the_result_notice_link_is_recorded_once)
     /* the same bytes again: the same answer, byte for byte, and still one of everything */
     /* the clock moves on first: a replay that rebuilt its answer would show a different time */
     CHECK(harness_wait_next_second() == 0);
-    CHECK(harness_request_raw(&H, bytes, n, 10000, &second, &second_len) == 0);
+    CHECK(harness_request_raw_as(&H, HARNESS_PORTAL, bytes, n, 10000, &second, &second_len) == 0);
     REQUIRE(second);
     CHECK_INT(second_len, first_len);
     CHECK(second_len == first_len && memcmp(first, second, first_len) == 0);
@@ -405,7 +405,8 @@ MC_TEST(bad_fields_get_their_reasons_and_store_nothing)
     expect_refusal("rt-fields-r05", code, token, ok_level, "Tr\xc3\x28n t\xe1\xba", "REASON_INVALID_UTF8",
                    "comment");
 
-    expect_refusal("rt-fields-r06", code, "", ok_level, "", "REASON_MISSING_FIELD", "token");
+    /* the portal without the dossier's secret (the counter client needs none) */
+    expect_refusal("rt-fields-r06", code, "", ok_level, "", "REASON_FORBIDDEN", "token");
     expect_refusal("rt-fields-r07", code, "not-a-token", ok_level, "", "REASON_INVALID_FORMAT", "token");
     char upper[40];
     snprintf(upper, sizeof upper, "%s", token);
