@@ -13,8 +13,10 @@ set -eu
 build=${1:-build}
 repo=$(pwd)
 run="$repo/run/demo"
-port=${MOTCUA_DEMO_PG_PORT:-55439}
-base=${MOTCUA_DEMO_INTAKE_PORT:-55555}
+# below the kernel's ephemeral range (32768-60999): an outgoing connection or
+# another program's any-port bind can never be holding these when we start
+port=${MOTCUA_DEMO_PG_PORT:-25439}
+base=${MOTCUA_DEMO_INTAKE_PORT:-25555}
 bin="$build/bin"
 pids=""
 
