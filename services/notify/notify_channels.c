@@ -55,11 +55,10 @@ static char *read_secret(const char *path, const char *what, mc_err_t *err)
 {
     if (!path || !*path)
         return strdup("");
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        mc_err_add(err, "%s: cannot read %s: %s", path, what, strerror(errno));
+    /* a token or password others on the host can read is refused, with the reason */
+    FILE *f = mc_cfg_open_secret(path, what, err);
+    if (!f)
         return NULL;
-    }
     char *buf = calloc(1, SECRET_MAX);
     if (!buf) {
         fclose(f);
