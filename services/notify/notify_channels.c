@@ -50,12 +50,12 @@ static void wipe_free(char *s)
     free(s);
 }
 
-/* read_secret - a file's first line, without the newline; "" for no file */
+/* read_secret - a secret file's first line, without the newline; "" for no file; a file
+ * others may read is refused (mc_cfg_open_secret) */
 static char *read_secret(const char *path, const char *what, mc_err_t *err)
 {
     if (!path || !*path)
         return strdup("");
-    /* a token or password others on the host can read is refused, with the reason */
     FILE *f = mc_cfg_open_secret(path, what, err);
     if (!f)
         return NULL;
