@@ -12,10 +12,15 @@
 #include "mc_cfg.h"
 #include "mc_code.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <libpq-fe.h>
 
 #define CFG_MAX_WARDS   1000 /* wards one deployment serves */
 #define CFG_TEXT_MAX    500  /* bytes in names and addresses */
@@ -84,16 +89,60 @@ static const mc_yaml_node_t *section(const mc_yaml_node_t *root, const char *nam
     return s;
 }
 
-/* load_database - database: {conninfo, connect_timeout_s, statement_timeout_ms} */
+/* the programs with a database role, in mc_db_program_t order: the key
+ * under database.login, the group role, the application_name */
+static const char *const db_program_keys[MC_DB_PROGRAMS] = {"intake", "router", "lienthong",
+                                                            "notify"};
+
+/* load_login - database.login: {intake, router, lienthong, notify}, each a
+ * conninfo fragment that libpq parses and that holds no password */
+static int load_login(const mc_yaml_node_t *db, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"intake", "router", "lienthong", "notify", NULL};
+    int rc = 0;
+    const mc_yaml_node_t *s = section(db, "login", keys, &rc, err);
+    if (!s)
+        return rc;
+    for (int i = 0; i < MC_DB_PROGRAMS; i++) {
+        if (replace_text(s, db_program_keys[i], CFG_CONNINFO_MAX, &cfg->login[i], err) < 0) {
+            rc = -1;
+            continue;
+        }
+        char w[512], *why = NULL;
+        PQconninfoOption *opts = PQconninfoParse(cfg->login[i], &why);
+        if (why)
+            why[strcspn(why, "\n")] = '\0';
+        if (!opts) {
+            mc_err_add(err, "%s: key 'database.login.%s': not a libpq connection string: %s",
+                       where_key(s, db_program_keys[i], w, sizeof w), db_program_keys[i],
+                       why ? why : "out of memory");
+            rc = -1;
+        }
+        for (PQconninfoOption *o = opts; o && o->keyword; o++)
+            if (o->val && strcmp(o->keyword, "password") == 0) {
+                mc_err_add(err, "%s: key 'database.login.%s': no password here: use passfile=, "
+                           "a file only the daemon can read (docs/store.md)",
+                           where_key(s, db_program_keys[i], w, sizeof w), db_program_keys[i]);
+                rc = -1;
+            }
+        PQfreemem(why);
+        PQconninfoFree(opts);
+    }
+    return rc;
+}
+
+/* load_database - database: {conninfo, connect_timeout_s, statement_timeout_ms, login} */
 static int load_database(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
     static const char *const keys[] = {"conninfo", "connect_timeout_s",
-                                       "statement_timeout_ms", NULL};
+                                       "statement_timeout_ms", "login", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "database", keys, &rc, err);
     if (!s)
         return rc;
     if (replace_text(s, "conninfo", CFG_CONNINFO_MAX, &cfg->conninfo, err) < 0)
+        rc = -1;
+    if (load_login(s, cfg, err) < 0)
         rc = -1;
     if (get_int_field(s, "connect_timeout_s", 1, 300, &cfg->connect_timeout_s, err) < 0)
         rc = -1;
@@ -467,6 +516,9 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
 {
     cfg->path = strdup(path);
     cfg->conninfo = strdup("dbname=motcua");
+    for (int i = 0; i < MC_DB_PROGRAMS; i++)
+        if (!(cfg->login[i] = strdup("")))
+            return -1;
     cfg->intake.endpoint = strdup("tcp://127.0.0.1:5555");
     cfg->connect_timeout_s = 2;
     cfg->statement_timeout_ms = 5000;
@@ -611,6 +663,8 @@ void mc_cfg_destroy(mc_cfg_t **cfg)
     free(c->wards);
     free(c->path);
     free(c->conninfo);
+    for (int i = 0; i < MC_DB_PROGRAMS; i++)
+        free(c->login[i]);
     free(c->intake.endpoint);
     free(c->intake.events_endpoint);
     free(c->intake.server_key_file);
@@ -786,4 +840,125 @@ const char *mc_cfg_default_path(void)
     if (access("/etc/motcua/motcua.yaml", F_OK) == 0)
         return "/etc/motcua/motcua.yaml";
     return "config/motcua.yaml";
+}
+
+/* conn_put - append `keyword='value'` (libpq quoting) to a growing string */
+static void conn_put(out_buf_t *o, const char *keyword, const char *value)
+{
+    if (o->len)
+        put(o, " ", 1);
+    put(o, keyword, strlen(keyword));
+    put(o, "='", 2);
+    for (const char *c = value; *c; c++) {
+        if (*c == '\'' || *c == '\\')
+            put(o, "\\", 1);
+        put(o, c, 1);
+    }
+    put(o, "'", 1);
+}
+
+/* conn_value - the value a parsed conninfo gives keyword, or NULL */
+static const char *conn_value(const PQconninfoOption *opts, const char *keyword)
+{
+    for (const PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (o->val && strcmp(o->keyword, keyword) == 0)
+            return o->val;
+    return NULL;
+}
+
+/* mc_cfg_use_role - this program's conninfo: login fragment, application_name, role */
+int mc_cfg_use_role(mc_cfg_t *cfg, const char *program, mc_err_t *err)
+{
+    int which = -1;
+    for (int i = 0; i < MC_DB_PROGRAMS; i++)
+        if (strncmp(program, "motcua-", 7) == 0 && strcmp(program + 7, db_program_keys[i]) == 0)
+            which = i;
+    if (which < 0)
+        return 0; /* no role: the CLI and the agency client keep the configured identity */
+    char *why = NULL, *why_login = NULL;
+    PQconninfoOption *base = PQconninfoParse(cfg->conninfo, &why);
+    PQconninfoOption *login = PQconninfoParse(cfg->login[which], &why_login);
+    int rc = -1;
+    if (!base || !login) {
+        mc_err_add(err, "database: %s: %s", base ? "database.login" : "database.conninfo",
+                   "not a libpq connection string");
+        goto done;
+    }
+    char role_option[96];
+    snprintf(role_option, sizeof role_option, "-c role=motcua_%s", db_program_keys[which]);
+    /* a conninfo never holds more than CFG_CONNINFO_MAX of values, twice, plus ours */
+    size_t size = 3 * CFG_CONNINFO_MAX + 256;
+    char *text = malloc(size);
+    if (!text) {
+        mc_err_add(err, "database: out of memory");
+        goto done;
+    }
+    out_buf_t o = {text, size, 0};
+    text[0] = '\0';
+    for (const PQconninfoOption *b = base; b->keyword; b++) {
+        const char *v = conn_value(login, b->keyword);
+        if (!v)
+            v = b->val;
+        if (strcmp(b->keyword, "application_name") == 0) {
+            v = program; /* pg_stat_activity tells the daemons apart */
+        } else if (strcmp(b->keyword, "options") == 0) {
+            char options[CFG_CONNINFO_MAX + 128];
+            snprintf(options, sizeof options, "%s%s%s", v ? v : "", v && *v ? " " : "",
+                     role_option);
+            conn_put(&o, "options", options);
+            continue;
+        }
+        if (v)
+            conn_put(&o, b->keyword, v);
+    }
+    if (o.len + 1 >= size) {
+        mc_err_add(err, "database: connection string too long");
+        free(text);
+        goto done;
+    }
+    free(cfg->conninfo);
+    cfg->conninfo = text;
+    rc = 0;
+done:
+    PQfreemem(why);
+    PQfreemem(why_login);
+    PQconninfoFree(base);
+    PQconninfoFree(login);
+    return rc;
+}
+
+/* mc_cfg_open_secret - open a secret file, refusing one that others may read */
+FILE *mc_cfg_open_secret(const char *path, const char *what, mc_err_t *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        mc_err_add(err, "%s: cannot read %s: %s", path, what, strerror(errno));
+        return NULL;
+    }
+    /* the mode of the file we opened, not of whatever the name points to later */
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        mc_err_add(err, "%s: cannot stat %s: %s", path, what, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        mc_err_add(err, "%s: %s is not a regular file", path, what);
+        close(fd);
+        return NULL;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        mc_err_add(err, "%s: %s is open to %s (mode %04o): refused; chmod 600 it (or 400) so "
+                   "only its owner can read it", path, what,
+                   st.st_mode & S_IRWXO ? "everyone" : "its group",
+                   (unsigned)(st.st_mode & 07777));
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        mc_err_add(err, "%s: cannot read %s: %s", path, what, strerror(errno));
+        close(fd);
+    }
+    return f;
 }

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mc_calendar.h"
 #include "mc_catalog.h"
@@ -87,9 +88,19 @@ typedef struct mc_cfg_client {
     char *server_public_key_file; /* CLI: intake's public key; "" = intake.server_key_file with .pub */
 } mc_cfg_client_t;
 
+/* the programs that run under their own database role (docs/store.md, "Roles") */
+typedef enum mc_db_program {
+    MC_DB_INTAKE,    /* motcua-intake: role motcua_intake, database.login.intake */
+    MC_DB_ROUTER,    /* motcua-router */
+    MC_DB_LIENTHONG, /* motcua-lienthong */
+    MC_DB_NOTIFY,    /* motcua-notify */
+    MC_DB_PROGRAMS   /* how many */
+} mc_db_program_t;
+
 typedef struct mc_cfg {
     char            *path;                 /* motcua.yaml as given */
     char            *conninfo;             /* libpq connection string ("" = libpq env) */
+    char            *login[MC_DB_PROGRAMS]; /* database.login.<program>: conninfo overrides ("" = none) */
     int              connect_timeout_s;    /* libpq connect_timeout */
     int              statement_timeout_ms; /* per statement, 0 = none */
     mc_log_level_t   log_level;            /* from log.level */
@@ -121,6 +132,27 @@ const mc_ward_t *mc_cfg_ward(const mc_cfg_t *cfg, const char *code);
 
 /* mc_cfg_conninfo_redacted - conninfo with any password=... replaced by *** */
 const char *mc_cfg_conninfo_redacted(const mc_cfg_t *cfg, char *buf, size_t size);
+
+/*
+ * mc_cfg_use_role - make cfg->conninfo the one program ("motcua-intake",
+ * ...) connects with: database.conninfo, overridden by database.login.<name>
+ * (its login role, passfile, ...), with application_name=<program> and
+ * options "-c role=motcua_<name>", so every session of the program runs as
+ * its group role from its first statement (the server refuses the
+ * connection if the login may not take that role). Programs without a role
+ * (the CLI, motcua-agency) are left as configured. Call once, right after
+ * mc_cfg_load(), before the configuration is shared. 0 or -1 (err).
+ */
+int mc_cfg_use_role(mc_cfg_t *cfg, const char *program, mc_err_t *err);
+
+/*
+ * mc_cfg_open_secret - open a file holding a secret (CURVE secret key, SMS
+ * token, SMTP password) for reading, or NULL with the reason in err: it
+ * must be a regular file that neither its group nor others may read, write
+ * or execute (mode 0600 or 0400; systemd's $CREDENTIALS_DIRECTORY files
+ * are). what names the secret in messages ("sms token").
+ */
+FILE *mc_cfg_open_secret(const char *path, const char *what, mc_err_t *err);
 
 /* mc_cfg_default_path - $MOTCUA_CONFIG, else "/etc/motcua/motcua.yaml" if it exists, else "config/motcua.yaml" */
 const char *mc_cfg_default_path(void);

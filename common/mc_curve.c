@@ -8,6 +8,7 @@
  * proved it holds, never by anything the peer writes in a payload.
  */
 #include "mc_curve.h"
+#include "mc_cfg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,14 +59,9 @@ int mc_curve_public_of(const char *secret_z85, char public_z85[MC_CURVE_KEY_LEN 
     return 0;
 }
 
-/* mc_curve_read_key - first non-comment line of a key file, checked */
-int mc_curve_read_key(const char *path, char z85[MC_CURVE_KEY_LEN + 1], mc_err_t *err)
+/* read_key - the first non-comment line of an open key file, checked; closes f */
+static int read_key(FILE *f, const char *path, char z85[MC_CURVE_KEY_LEN + 1], mc_err_t *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        mc_err_add(err, "%s: cannot read key file: %s", path, strerror(errno));
-        return -1;
-    }
     char line[256];
     int found = -1;
     while (fgets(line, sizeof line, f)) {
@@ -86,6 +82,24 @@ int mc_curve_read_key(const char *path, char z85[MC_CURVE_KEY_LEN + 1], mc_err_t
         mc_err_add(err, "%s: expected one CURVE key of 40 Z85 characters", path);
     explicit_bzero(line, sizeof line); /* may have held a secret key */
     return found;
+}
+
+/* mc_curve_read_key - the key in a (public) key file, checked */
+int mc_curve_read_key(const char *path, char z85[MC_CURVE_KEY_LEN + 1], mc_err_t *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        mc_err_add(err, "%s: cannot read key file: %s", path, strerror(errno));
+        return -1;
+    }
+    return read_key(f, path, z85, err);
+}
+
+/* mc_curve_read_secret_key - the key in a secret key file only its owner can read */
+int mc_curve_read_secret_key(const char *path, char z85[MC_CURVE_KEY_LEN + 1], mc_err_t *err)
+{
+    FILE *f = mc_cfg_open_secret(path, "CURVE secret key", err);
+    return f ? read_key(f, path, z85, err) : -1;
 }
 
 /* write_key_file - create path exclusively with mode, write one line */

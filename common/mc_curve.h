@@ -43,8 +43,16 @@ int mc_curve_public_of(const char *secret_z85, char public_z85[MC_CURVE_KEY_LEN 
 /* mc_curve_key_valid - 40 Z85 characters that decode to 32 bytes? */
 bool mc_curve_key_valid(const char *z85);
 
-/* mc_curve_read_key - the key in a key file (checked) */
+/* mc_curve_read_key - the key in a key file (checked); for public keys */
 int mc_curve_read_key(const char *path, char z85[MC_CURVE_KEY_LEN + 1], mc_err_t *err);
+
+/*
+ * mc_curve_read_secret_key - the key in a secret key file (checked), which
+ * must be a regular file its group and others cannot read (0600 or 0400,
+ * as `motcua keygen` writes it; mc_cfg_open_secret): a daemon refuses to
+ * start on a key anybody else on the host could have copied.
+ */
+int mc_curve_read_secret_key(const char *path, char z85[MC_CURVE_KEY_LEN + 1], mc_err_t *err);
 
 /*
  * mc_curve_write_keys - NAME.key (the secret key, mode 0600) and NAME.pub

@@ -60,8 +60,10 @@ int mc_daemon_config(const char *name, const char *config, mc_cfg_t **cfg)
     mc_log_init(name, MC_LOG_INFO);
     mc_err_t err;
     mc_err_clear(&err);
-    if (mc_cfg_load(config, cfg, &err) != 0) {
+    /* the daemon's own database role and application_name (docs/store.md) */
+    if (mc_cfg_load(config, cfg, &err) != 0 || mc_cfg_use_role(*cfg, name, &err) != 0) {
         mc_daemon_config_error(config, &err);
+        mc_cfg_destroy(cfg);
         return 78;
     }
     mc_log_set_level((*cfg)->log_level);

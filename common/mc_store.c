@@ -134,11 +134,13 @@ static PGconn *open_one(mc_store_t *store, const char *role, bool async_commit, 
     char timeout[16], appname[64];
     snprintf(timeout, sizeof timeout, "%d", store->connect_timeout_s);
     snprintf(appname, sizeof appname, "motcua-%s", role);
-    /* dbname with expand_dbname=1 takes a whole conninfo string or URI */
-    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+    /* dbname with expand_dbname=1 takes a whole conninfo string or URI; a
+     * daemon's carries its application_name and role (mc_cfg_use_role), so
+     * ours is only the fallback */
+    const char *keys[] = {"dbname", "connect_timeout", "fallback_application_name", NULL};
     const char *vals[] = {store->conninfo, timeout, appname, NULL};
     if (!*store->conninfo)
-        keys[0] = "fallback_application_name", vals[0] = appname;
+        keys[0] = "fallback_application_name", vals[0] = appname, keys[2] = NULL;
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
         char line[256];

@@ -45,7 +45,10 @@ psql_q() { psql "$conninfo" -X -qAt -c "$1"; }
 # and short polling intervals so the demo moves briskly.
 awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v base="$base" '
     /^[a-z]/ { section = $1 }
-    section == "database:" && $1 == "conninfo:" { print "  conninfo: \"" conninfo "\""; next }
+    section == "database:" && $1 == "conninfo:" { print "  conninfo: \"" conninfo "\""
+        # each daemon logs in as its own role (docs/store.md, "Roles")
+        print "  login: {intake: \"user=motcua-intake\", router: \"user=motcua-router\","
+        print "          lienthong: \"user=motcua-lienthong\", notify: \"user=motcua-notify\"}"; next }
     section == "files:" && $1 == "agencies:" { print "  agencies: " run "/agencies.yaml"; next }
     section == "files:" && $1 == "clients:" { print "  clients: " run "/clients.yaml"; next }
     section == "files:" && $1 ~ /^(procedures|calendar|routing|notifications):$/ {
@@ -70,14 +73,17 @@ cp config/agencies.yaml "$run/agencies.yaml"
 export MOTCUA_CONFIG="$run/motcua.yaml"
 motcua() { "$bin/motcua" -c "$run/motcua.yaml" "$@"; }
 
-say "motcua config check && motcua migrate"
-motcua config check
-motcua migrate
-
 say "CURVE keys: the hub and every agency (motcua keygen)"
 agencies=$(sed -n 's/.*{code: *\([A-Z_]*\),.*/\1/p' "$run/agencies.yaml")
 motcua keygen lienthong --dir "$run/keys" >/dev/null
 for a in $agencies; do motcua keygen "$a" --dir "$run/keys" >/dev/null; done
+
+say "motcua config check && motcua migrate; one login role per daemon"
+motcua config check
+motcua migrate
+for d in intake router lienthong notify; do
+    psql_q "CREATE ROLE \"motcua-$d\" LOGIN IN ROLE motcua_$d" >/dev/null
+done
 echo "hub + $(echo "$agencies" | wc -w) agencies: $(echo $agencies)"
 
 say "Admitting the ward offices and the portal to intake (keygen, clients.yaml)"

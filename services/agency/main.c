@@ -173,7 +173,7 @@ int main(int argc, char **argv)
     client_endpoint(endpoint ? endpoint : cfg->lienthong.endpoint, o.endpoint, sizeof o.endpoint);
     o.heartbeat_ms = cfg->lienthong.heartbeat_ms;
     mc_cfg_destroy(&cfg);
-    if (mc_curve_read_key(key_file, o.secret_key, &err) != 0 ||
+    if (mc_curve_read_secret_key(key_file, o.secret_key, &err) != 0 ||
         mc_curve_public_of(o.secret_key, o.public_key, &err) != 0 ||
         mc_curve_read_key(server_key_file, o.server_key, &err) != 0) {
         fprintf(stderr, "motcua-agency: %s", err.text);

@@ -1,21 +1,33 @@
 /*
  * cli_admin - the operator's commands: `motcua migrate` (bring the schema
- * up to date) and `motcua config check [FILE]` (does the configuration
- * load?).
+ * up to date) and `motcua config check [FILE]` (would every daemon start
+ * with this configuration?).
  *
  * Contract: migrate exits 0 when the database is at the newest embedded
  * schema, 1 otherwise, 78 when the configuration does not load. config
  * check prints every problem it finds and exits 1, or prints a one-line
- * summary and exits 0. Neither prints a password: conninfo is shown only
+ * summary and exits 0. It fails on everything a daemon would refuse at
+ * start: it runs each daemon's own `--check` (installed beside this
+ * program), so a file only one daemon reads (notifications.yaml,
+ * agencies.yaml with its key files) is judged by the very code that reads
+ * it, and it opens the secret files the daemons open (mode 0600). It warns
+ * (exit still 0) about a plain-TCP bind on an address other hosts can
+ * reach. Neither command prints a password: conninfo is shown only
  * redacted.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "mc_agencies.h"
 #include "mc_routing.h"
 #include "mc_calendar.h"
+#include "mc_curve.h"
 #include "mc_store.h"
 
 static const char migrate_usage[] =
@@ -26,8 +38,10 @@ static const char migrate_usage[] =
 
 static const char config_usage[] =
     "usage: motcua [-c FILE] config check [FILE]\n"
-    "  Load the configuration (FILE, else -c, else the default) with its\n"
-    "  procedure catalog and calendar, and report every problem found.\n"
+    "  Load the configuration (FILE, else -c, else the default) with every\n"
+    "  file it names (catalog, calendar, routing, agencies and their keys,\n"
+    "  notification templates, secret files) as the daemons do, and report\n"
+    "  every problem found. Warns about unencrypted binds other hosts can reach.\n"
     "exit: 0 ok, 1 problems found, 64 usage\n";
 
 /* cli_migrate - `motcua migrate` */
@@ -102,6 +116,112 @@ static const char *calendar_years(const mc_calendar_t *cal, char *buf, size_t si
     return buf;
 }
 
+/* the daemons whose own start-up checks config check runs */
+static const char *const checked_daemons[] = {"motcua-intake", "motcua-router",
+                                              "motcua-lienthong", "motcua-notify"};
+
+/* daemon_check - run `<this program's directory>/<daemon> -c config --check`:
+ * the daemon's own validation (notify's templates, lienthong's agencies and
+ * keys, ...). Its problems go to our stderr, its "config ok" is dropped.
+ * Returns 0 when it accepted the configuration. */
+static int daemon_check(cli_ctx_t *ctx, const char *daemon, const char *config)
+{
+    char self[4096], path[4200];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        fprintf(stderr, "%s: config check: cannot find the %s program: %s\n", ctx->progname,
+                daemon, strerror(errno));
+        return -1;
+    }
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    snprintf(path, sizeof path, "%.*s/%s", slash ? (int)(slash - self) : 1, slash ? self : ".",
+             daemon);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "%s: config check: fork: %s\n", ctx->progname, strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, STDOUT_FILENO);
+        execl(path, daemon, "-c", config, "--check", (char *)NULL);
+        fprintf(stderr, "%s: config check: cannot run %s: %s\n", ctx->progname, path,
+                strerror(errno));
+        _exit(127);
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* open_to_others - is a tcp:// endpoint bound on an address other hosts can reach? */
+static bool open_to_others(const char *endpoint)
+{
+    if (strncmp(endpoint, "tcp://", 6) != 0)
+        return false; /* ipc:// and inproc:// stay on this host */
+    const char *host = endpoint + 6;
+    static const char *const local[] = {"127.", "localhost:", "[::1]:", "lo:"};
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
+        if (strncmp(host, local[i], strlen(local[i])) == 0)
+            return false;
+    return true;
+}
+
+/* warn_open_binds - one warning per plain-TCP bind others can reach: anyone
+ * there may submit, or read every PipelineEvent */
+static void warn_open_binds(cli_ctx_t *ctx, const mc_cfg_t *cfg)
+{
+    const struct { const char *key, *value; } binds[] = {
+        {"intake.endpoint", cfg->intake.endpoint},
+        {"intake.events_endpoint", cfg->intake.events_endpoint},
+        {"router.events_endpoint", cfg->router.events_endpoint},
+        {"lienthong.events_endpoint", cfg->lienthong.events_endpoint},
+    };
+    for (size_t i = 0; i < sizeof binds / sizeof binds[0]; i++)
+        if (open_to_others(binds[i].value))
+            fprintf(stderr, "%s: config check: warning: %s %s is reachable from other hosts "
+                    "without CURVE: bind it to 127.0.0.1 or ipc://, or put it behind a "
+                    "firewall\n", ctx->progname, binds[i].key, binds[i].value);
+}
+
+/* check_secret - can the secret file be opened as a daemon would (mode 0600)? */
+static int check_secret(cli_ctx_t *ctx, const char *path, const char *what)
+{
+    mc_err_t err;
+    mc_err_clear(&err);
+    FILE *f = mc_cfg_open_secret(path, what, &err);
+    if (!f) {
+        cli_print_err(ctx, &err);
+        return 1;
+    }
+    fclose(f);
+    return 0;
+}
+
+/* check_secrets - every secret file the configuration names, as its daemon opens it */
+static int check_secrets(cli_ctx_t *ctx, const mc_cfg_t *cfg)
+{
+    int problems = 0;
+    char key[MC_CURVE_KEY_LEN + 1];
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (mc_curve_read_secret_key(cfg->lienthong.server_key_file, key, &err) != 0) {
+        cli_print_err(ctx, &err);
+        problems++;
+    }
+    explicit_bzero(key, sizeof key);
+    if (cfg->notify.sms_url[0] && cfg->notify.sms_token_file[0])
+        problems += check_secret(ctx, cfg->notify.sms_token_file, "sms token");
+    if (cfg->notify.smtp_url[0] && cfg->notify.smtp_user[0])
+        problems += check_secret(ctx, cfg->notify.smtp_password_file, "smtp password");
+    return problems;
+}
+
 /* cli_config - `motcua config check [FILE]` */
 int cli_config(cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -143,10 +263,9 @@ int cli_config(cli_ctx_t *ctx, int argc, char **argv)
     mc_err_t agency_err;
     mc_err_clear(&agency_err);
     if (mc_agencies_load(cfg->agencies_path, &agencies, &agency_err) < 0) {
-        /* key files are made at install time (motcua keygen): report, don't fail */
-        char line[512];
-        fprintf(stderr, "%s: config check: warning: %s not checked: %s\n", ctx->progname,
-                cfg->agencies_path, mc_err_first(&agency_err, line, sizeof line));
+        /* lienthong refuses to start on it (its --check below says so too) */
+        cli_print_err(ctx, &agency_err);
+        problems += agency_err.count;
     } else if (routing) {
         for (size_t i = 0; i < cfg->catalog->count; i++) {
             const mc_procedure_t *proc = &cfg->catalog->procedures[i];
@@ -170,6 +289,14 @@ int cli_config(cli_ctx_t *ctx, int argc, char **argv)
     }
     mc_agencies_destroy(&agencies);
     mc_routing_destroy(&routing);
+    problems += check_secrets(ctx, cfg);
+    for (size_t i = 0; i < sizeof checked_daemons / sizeof checked_daemons[0]; i++)
+        if (daemon_check(ctx, checked_daemons[i], ctx->config_path) != 0) {
+            fprintf(stderr, "%s: config check: %s refuses this configuration\n",
+                    ctx->progname, checked_daemons[i]);
+            problems++;
+        }
+    warn_open_binds(ctx, cfg);
     if (problems) {
         fprintf(stderr, "%s: config check: %d problem%s\n", ctx->progname, problems,
                 problems == 1 ? "" : "s");

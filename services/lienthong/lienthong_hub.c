@@ -842,7 +842,7 @@ static void timers(lienthong_hub_t *hub)
 lienthong_hub_t *lienthong_hub_new(const mc_cfg_t *cfg, mc_agencies_t *agencies, mc_err_t *err)
 {
     char secret[MC_CURVE_KEY_LEN + 1], public_key[MC_CURVE_KEY_LEN + 1];
-    if (mc_curve_read_key(cfg->lienthong.server_key_file, secret, err) != 0 ||
+    if (mc_curve_read_secret_key(cfg->lienthong.server_key_file, secret, err) != 0 ||
         mc_curve_public_of(secret, public_key, err) != 0)
         return NULL;
     lienthong_hub_t *hub = calloc(1, sizeof *hub);

@@ -50,16 +50,15 @@ static void wipe_free(char *s)
     free(s);
 }
 
-/* read_secret - a file's first line, without the newline; "" for no file */
+/* read_secret - a secret file's first line, without the newline; "" for no file; a file
+ * others may read is refused (mc_cfg_open_secret) */
 static char *read_secret(const char *path, const char *what, mc_err_t *err)
 {
     if (!path || !*path)
         return strdup("");
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        mc_err_add(err, "%s: cannot read %s: %s", path, what, strerror(errno));
+    FILE *f = mc_cfg_open_secret(path, what, err);
+    if (!f)
         return NULL;
-    }
     char *buf = calloc(1, SECRET_MAX);
     if (!buf) {
         fclose(f);

@@ -29,6 +29,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 #include "mc_calendar.h"
@@ -246,6 +247,8 @@ static int gw_setup(gateway_t *g, int fail_first, const char *extra, char *path,
         return -1;
     fputs("test-token-123\n", f);
     fclose(f);
+    if (chmod(token, 0600) != 0) /* notify refuses a secret others can read */
+        return -1;
     snprintf(path, size, "%s/motcua-sms-%d.yaml", H.dir, g->port);
     snprintf(to, sizeof to, "sms_url: \"http://127.0.0.1:%d/sms\"\n  sms_token_file: \"%s\"%s",
              g->port, token, extra);
@@ -793,16 +796,12 @@ static void sent_once_under(gateway_t *g, const char *ref, int requests)
 
 MC_TEST(store_stopped_during_a_slow_send_records_it_once)
 {
-    /* notify logs in as its own role, so pg_stat_activity shows its sessions apart */
-    PGresult *res = PQexec(harness_db(&H), "DO $$ BEGIN CREATE ROLE motcua_notify LOGIN SUPERUSER;"
-                                           " EXCEPTION WHEN duplicate_object THEN NULL; END $$");
-    CHECK(PQresultStatus(res) == PGRES_COMMAND_OK);
-    PQclear(res);
+    /* notify logs in as its own role (the harness's database.login), so
+     * pg_stat_activity shows its sessions apart */
     gateway_t g;
     char config[700];
     REQUIRE(gw_setup(&g, 0, "\n  send_lease_ms: 20000", config, sizeof config) == 0);
     gw_set_hold(&g, true);
-    REQUIRE(harness_run("sed -i 's/user=postgres/user=motcua_notify/' %s", config) == 0);
     pid_t p = harness_start_daemon(&H, "notify", config, "notify-g.log");
     REQUIRE(p > 0);
     char code[64], ref[64];
@@ -813,9 +812,9 @@ MC_TEST(store_stopped_during_a_slow_send_records_it_once)
 
     /* the gateway has the request and no answer yet: notify holds no
      * transaction open (the claim committed; the record comes after) */
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM pg_stat_activity WHERE usename = 'motcua_notify'"
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM pg_stat_activity WHERE usename = 'motcua-notify'"
                                 " AND state <> 'idle'", NULL), 0);
-    CHECK(harness_count(&H, "SELECT count(*) FROM pg_stat_activity WHERE usename = 'motcua_notify'"
+    CHECK(harness_count(&H, "SELECT count(*) FROM pg_stat_activity WHERE usename = 'motcua-notify'"
                             " AND state = 'idle'", NULL) >= 1);
     CHECK_INT(count_for(IN_PROGRESS, id), 2); /* spool and sms: outcome not known yet */
 
