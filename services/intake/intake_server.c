@@ -26,6 +26,7 @@
 #include "motcua/v1/pipeline.pb-c.h"
 
 #define BACKEND_ENDPOINT "inproc://intake-workers"
+#define INTAKE_STOP_QUIET_MS 200 /* stopping: exit after this long with no new frame */
 #define MAX_FRAMES       4 /* identity, delimiter, payload: anything longer is malformed */
 #define ZAP_DOMAIN       "motcua-intake"
 #define PLAINTEXT_CLIENT "PLAINTEXT" /* the client every request comes from with intake.plaintext */
@@ -404,11 +405,21 @@ static int busy_count(const intake_server_t *s)
     return n;
 }
 
+/* frontend_readable - is a whole client message waiting on the frontend? */
+static bool frontend_readable(intake_server_t *s)
+{
+    int events = 0;
+    size_t size = sizeof events;
+    return zmq_getsockopt(s->frontend, ZMQ_EVENTS, &events, &size) == 0 &&
+           (events & ZMQ_POLLIN);
+}
+
 /* intake_server_run - the broker loop */
 int intake_server_run(intake_server_t *s, int stop_fd)
 {
     bool stopping = false;
     int64_t stop_deadline = 0;
+    int64_t last_frame = 0; /* monotonic ms of the last frame turned away while stopping */
     for (;;) {
         zmq_pollitem_t items[3] = {
             {s->backend, 0, ZMQ_POLLIN, 0},
@@ -430,17 +441,30 @@ int intake_server_run(intake_server_t *s, int stop_fd)
             if (read(stop_fd, &si, sizeof si) == (ssize_t)sizeof si && !stopping) {
                 stopping = true;
                 stop_deadline = intake_now_ms() + s->cfg->intake.shutdown_grace_ms;
+                last_frame = intake_now_ms();
                 mc_log(MC_LOG_NOTICE, "stopping", "signal=%u in_flight=%d", si.ssi_signo,
                        busy_count(s));
             }
         }
         if (items[0].revents & ZMQ_POLLIN)
             on_backend(s);
-        if (n_items == 3 && (items[2].revents & ZMQ_POLLIN))
+        if (n_items == 3 && (items[2].revents & ZMQ_POLLIN)) {
             on_frontend(s, stopping);
+            if (stopping)
+                last_frame = intake_now_ms();
+            /* stopping: every frame already here is turned away now, not left
+             * unanswered in the queue when we exit */
+            while (stopping && frontend_readable(s)) {
+                on_frontend(s, stopping);
+                last_frame = intake_now_ms();
+            }
+        }
         if (stopping) {
             int busy = busy_count(s);
-            if (busy == 0)
+            /* exit once idle and nothing arrived for a moment: a request a
+             * client sent just before the signal may still be on its way from
+             * the client's I/O thread, and it deserves SHUTTING_DOWN, not silence */
+            if (busy == 0 && intake_now_ms() - last_frame >= INTAKE_STOP_QUIET_MS)
                 return 0;
             if (intake_now_ms() >= stop_deadline) {
                 mc_log(MC_LOG_WARNING, "stop_timeout", "in_flight=%d", busy);
