@@ -193,6 +193,36 @@ int mc_wire_unpack(const ProtobufCMessageDescriptor *d, const uint8_t *bytes, si
     return 0;
 }
 
+/* mc_wire_strip_unknown - recursive, following only set members of a oneof */
+void mc_wire_strip_unknown(ProtobufCMessage *msg)
+{
+    if (!msg)
+        return;
+    for (unsigned i = 0; i < msg->n_unknown_fields; i++)
+        free(msg->unknown_fields[i].data);
+    free(msg->unknown_fields);
+    msg->unknown_fields = NULL;
+    msg->n_unknown_fields = 0;
+    const ProtobufCMessageDescriptor *d = msg->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        char *base = (char *)msg;
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+            continue; /* the union holds another member */
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(base + f->quantifier_offset);
+            ProtobufCMessage **items = *(ProtobufCMessage ***)(base + f->offset);
+            for (size_t k = 0; items && k < n; k++)
+                mc_wire_strip_unknown(items[k]);
+        } else {
+            mc_wire_strip_unknown(*(ProtobufCMessage **)(base + f->offset));
+        }
+    }
+}
+
 /* mc_wire_u32_in - inclusive range */
 bool mc_wire_u32_in(uint32_t v, uint32_t lo, uint32_t hi)
 {

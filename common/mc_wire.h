@@ -42,6 +42,13 @@ int mc_wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *bytes, siz
 int mc_wire_unpack(const ProtobufCMessageDescriptor *d, const uint8_t *bytes, size_t len,
                    ProtobufCMessage **msg, char *why, size_t size);
 
+/*
+ * mc_wire_strip_unknown - drop the unknown fields protobuf-c kept in msg and
+ * every message inside it, so that packing it again forwards nothing we do
+ * not understand. Only for messages unpacked with the default allocator.
+ */
+void mc_wire_strip_unknown(ProtobufCMessage *msg);
+
 /* mc_wire_u32_in - lo <= v <= hi */
 bool mc_wire_u32_in(uint32_t v, uint32_t lo, uint32_t hi);
 

@@ -92,7 +92,6 @@ MC_TEST(ok_message)
 MC_TEST(unknown_field_top_level)
 {
     buf_t w = {0};
-    w.n = 0;
     put_num(&w, 7, 1);
     char why[200];
     ProtobufCMessage *msg = (ProtobufCMessage *)1;
