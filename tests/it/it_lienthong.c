@@ -880,6 +880,22 @@ static refusal_t send_refused(void *s, uint8_t *buf, size_t n)
     return raw_refusal(s, 3000);
 }
 
+/* new_case - a routed dossier (code: 64 bytes) and its step 1 (case_id: 96 bytes) */
+static int new_case(const char *submission_id, char *code, char *case_id)
+{
+    if (new_routed(submission_id, code) != 0)
+        return -1;
+    snprintf(case_id, 96, "%s/1", code);
+    return 0;
+}
+
+/* take_and_finish - s resyncs (credit 1) under session, takes case_id, acks and approves it */
+static bool take_and_finish(void *s, const char *session, const char *case_id)
+{
+    raw_resync(s, 1, session, NULL, 0);
+    return raw_take_case(s, case_id, NULL, true) && raw_finish(s, case_id);
+}
+
 /* case_state - agency_case.state of case_id, -1 if none */
 static long case_state(const char *case_id)
 {
@@ -912,8 +928,7 @@ MC_TEST(routing_id_takeover_gets_nothing_and_answers_nothing)
     if (m)
         motcua__v1__hub_to_agency__free_unpacked(m, NULL);
     char code[64], case_id[96];
-    REQUIRE(new_routed("lt-takeover-0001", code) == 0);
-    snprintf(case_id, sizeof case_id, "%s/1", code);
+    REQUIRE(new_case("lt-takeover-0001", code, case_id) == 0);
     m = raw_next(b, 1500); /* B heartbeats meanwhile: A's case is offered now if ever */
     CHECK(m == NULL || m->body_case != MOTCUA__V1__HUB_TO_AGENCY__BODY_CASE);
     if (m)
@@ -931,9 +946,7 @@ MC_TEST(routing_id_takeover_gets_nothing_and_answers_nothing)
     /* A's case is still A's */
     a = raw_socket(mc_transport_ctx(), "TU_PHAP", "desk-7");
     REQUIRE(a);
-    raw_resync(a, 1, "takeover-session-0001", NULL, 0);
-    CHECK(raw_take_case(a, case_id, NULL, true));
-    CHECK(raw_finish(a, case_id));
+    CHECK(take_and_finish(a, "takeover-session-0001", case_id));
     mc_transport_close(&a);
     CHECK_INT(case_state(case_id), 4);
 }
@@ -941,8 +954,7 @@ MC_TEST(routing_id_takeover_gets_nothing_and_answers_nothing)
 MC_TEST(unknown_fields_nul_and_bad_utf8_are_refused_with_the_field_path)
 {
     char code[64], case_id[96];
-    REQUIRE(new_routed("lt-strict-0001", code) == 0);
-    snprintf(case_id, sizeof case_id, "%s/1", code);
+    REQUIRE(new_case("lt-strict-0001", code, case_id) == 0);
     void *s = raw_connect("TU_PHAP");
     REQUIRE(s);
     raw_resync(s, 0, "strict-session-00001", NULL, 0); /* takes nothing */
@@ -985,9 +997,7 @@ MC_TEST(unknown_fields_nul_and_bad_utf8_are_refused_with_the_field_path)
     CHECK_INT(events(case_id, "refused"), 0);
     CHECK(kill(hub_pid, 0) == 0);
     /* the case is untouched: it is taken and answered as usual */
-    raw_resync(s, 1, "strict-session-00001", NULL, 0);
-    CHECK(raw_take_case(s, case_id, NULL, true));
-    CHECK(raw_finish(s, case_id));
+    CHECK(take_and_finish(s, "strict-session-00001", case_id));
     mc_transport_close(&s);
 }
 
@@ -1036,8 +1046,7 @@ MC_TEST(one_answer_for_unknown_not_yours_and_never_sent)
 MC_TEST(revision_4294967295_is_refused_not_read_as_1)
 {
     char code[64], case_id[96];
-    REQUIRE(new_routed("lt-revision-0001", code) == 0);
-    snprintf(case_id, sizeof case_id, "%s/1", code);
+    REQUIRE(new_case("lt-revision-0001", code, case_id) == 0);
     void *s = raw_connect("TU_PHAP");
     REQUIRE(s);
     raw_resync(s, 1, "revision-session-0001", NULL, 0);
@@ -1073,11 +1082,9 @@ static long vm_rss_kb(pid_t pid)
     return kb;
 }
 
-/* open_fds - how many descriptors pid has open */
-static long open_fds(pid_t pid)
+/* shell_number - the number a shell command prints, -1 if none */
+static long shell_number(const char *cmd)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "ls /proc/%d/fd | wc -l", (int)pid);
     FILE *p = popen(cmd, "r");
     long n = -1;
     if (p && fscanf(p, "%ld", &n) != 1)
@@ -1085,6 +1092,14 @@ static long open_fds(pid_t pid)
     if (p)
         pclose(p);
     return n;
+}
+
+/* open_fds - how many descriptors pid has open */
+static long open_fds(pid_t pid)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "ls /proc/%d/fd | wc -l", (int)pid);
+    return shell_number(cmd);
 }
 
 #define FLOOD 2100 /* connections under one key: more than the hub's 64 per agency, x32 */
@@ -1121,25 +1136,17 @@ MC_TEST(one_key_flooding_connections_locks_nobody_else_out)
     long rss_flood = vm_rss_kb(hub_pid);
     /* another agency still gets its case and its result is accepted */
     char code[64], case_id[96];
-    REQUIRE(new_routed("lt-flood-0001", code) == 0);
-    snprintf(case_id, sizeof case_id, "%s/1", code);
+    REQUIRE(new_case("lt-flood-0001", code, case_id) == 0);
     void *s = raw_connect("TU_PHAP");
     REQUIRE(s);
-    raw_resync(s, 1, "flood-session-000001", NULL, 0);
-    CHECK(raw_take_case(s, case_id, NULL, true));
-    CHECK(raw_finish(s, case_id));
+    CHECK(take_and_finish(s, "flood-session-000001", case_id));
     mc_transport_close(&s);
     CHECK_INT(case_state(case_id), 4);
     long seconds = (harness_now_ms() - started) / 1000;
     char cmd[600];
     snprintf(cmd, sizeof cmd, "grep -c 'event=frame_dropped agency=CONG_AN_XA' %s/lienthong.log",
              H.dir);
-    FILE *p = popen(cmd, "r");
-    long lines = -1;
-    if (p && fscanf(p, "%ld", &lines) != 1)
-        lines = -1;
-    if (p)
-        pclose(p);
+    long lines = shell_number(cmd);
     CHECK(lines >= 1 && lines <= seconds / 10 + 2); /* one line per 10 s, with a count */
     CHECK(!log_has("lienthong.log", "event=frame_dropped agency=TU_PHAP"));
     for (int i = 0; i < FLOOD; i++)
