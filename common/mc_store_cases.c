@@ -147,7 +147,7 @@ static const mc_stmt_t stmt_expire = {"sessions_expire", false, 1,
      " SELECT count(*) FROM u"};
 static const mc_stmt_t stmt_lock_case = {"cases_lock", false, 1,
      "SELECT c.id, c.agency, c.state, c.step, c.steps_total, coalesce(c.outcome, 0), c.result,"
-     " c.dossier_id, d.code, d.state, c.revision FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
+     " c.dossier_id, d.code, d.state, c.revision, c.attempts FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
      " WHERE c.case_id = $1 FOR UPDATE OF c, d"};
 static const mc_stmt_t stmt_set_case = {"cases_set", false, 4,
      "UPDATE agency_case SET state = $2::smallint, outcome = $3::smallint, result = $4,"
@@ -207,6 +207,7 @@ const char *mc_case_verdict_name(mc_case_verdict_t verdict)
     case MC_VERDICT_NOT_YOURS: return "not yours";
     case MC_VERDICT_CLOSED: return "case closed or not sent";
     case MC_VERDICT_STALE: return "another revision";
+    case MC_VERDICT_NOT_SENT: return "not sent";
     }
     return "?";
 }
@@ -877,6 +878,7 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
     mc_store_copy_text(out->dossier_code, sizeof out->dossier_code, res, 0, 8);
     row.dossier_state = atoi(PQgetvalue(res, 0, 9));
     row.revision = atoi(PQgetvalue(res, 0, 10));
+    int attempts = atoi(PQgetvalue(res, 0, 11));
     out->dossier_state = row.dossier_state;
     if (!PQgetisnull(res, 0, 6) && mc_store_unescape(res, 0, 6, &row.result, &row.result_len) != 0) {
         PQclear(res);
@@ -891,9 +893,12 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
     int answers = in->revision > 0 ? in->revision : 1;
     if (strcmp(row.agency, in->agency) != 0) {
         out->verdict = MC_VERDICT_NOT_YOURS;
-        memset(out->dossier_code, 0, sizeof out->dossier_code); /* not theirs to know */
+    } else if (answers > row.revision) {
+        out->verdict = MC_VERDICT_NOT_SENT; /* a round the case never had */
     } else if (answers != row.revision) {
         out->verdict = MC_VERDICT_CLOSED; /* an answer to an earlier round: that round is over */
+    } else if (row.state == MC_CASE_PLANNED || (row.state == MC_CASE_QUEUED && attempts == 0)) {
+        out->verdict = MC_VERDICT_NOT_SENT; /* this round never left the hub */
     } else if (same) {
         out->verdict = MC_VERDICT_DUPLICATE; /* a resend, even after a resume */
     } else if (row.state == MC_CASE_DONE || row.state == MC_CASE_PAUSED) {
@@ -904,6 +909,8 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
         out->verdict = MC_VERDICT_ACCEPTED;
     }
     free(row.result);
+    if (out->verdict == MC_VERDICT_NOT_YOURS || out->verdict == MC_VERDICT_NOT_SENT)
+        memset(out->dossier_code, 0, sizeof out->dossier_code); /* not theirs to know */
     if (out->verdict != MC_VERDICT_ACCEPTED) {
         rollback(store);
         return MC_STORE_OK;

@@ -102,6 +102,7 @@ typedef enum mc_case_verdict {
     MC_VERDICT_NOT_YOURS = 4, /* another agency's case: refused, nothing changed */
     MC_VERDICT_CLOSED    = 5, /* cancelled, or never sent: refused */
     MC_VERDICT_STALE     = 6, /* an ack for another revision: nothing changed, nothing answered */
+    MC_VERDICT_NOT_SENT  = 7, /* a result for a round never sent to the agency: refused */
 } mc_case_verdict_t;
 
 /* mc_case_verdict_name - "accepted", "duplicate", ... for logs and replies */
@@ -228,7 +229,11 @@ typedef struct mc_case_result_out {
  *   NEEDS_DOCUMENTS: case paused, dossier WAITING_SUPPLEMENT, paused_at,
  *     `supplement_requested` event + notification (data: the missing list).
  * A ROUTED dossier becomes IN_PROGRESS first. Results are accepted for sent,
- * acked and dead cases (the agency evidently has it) and for a queued case.
+ * acked and dead cases (the agency evidently has it) and for a case queued
+ * again after it was sent in this revision (attempts > 0). NOT_SENT: the
+ * case was never sent in the revision answered (planned, queued with no
+ * attempt yet, or a revision above the case's): the agency cannot know it.
+ * NOT_YOURS: another agency's case. CLOSED: an earlier revision, or cancelled.
  */
 mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
                                     const mc_case_result_t *in, mc_case_result_out_t *out,

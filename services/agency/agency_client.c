@@ -23,6 +23,7 @@
 #include "agency.h"
 #include "mc_log.h"
 #include "mc_transport.h"
+#include "mc_wire.h"
 #include "motcua/v1/agency.pb-c.h"
 
 #define AGENCY_TICK_MS        50   /* longest sleep */
@@ -490,11 +491,18 @@ static void on_epoch(client_t *c, uint64_t epoch, bool requested, const char *fr
 /* on_frame - one frame from the hub */
 static void on_frame(client_t *c, const uint8_t *data, size_t len)
 {
-    Motcua__V1__HubToAgency *m = motcua__v1__hub_to_agency__unpack(NULL, len, data);
-    if (!m) {
-        mc_log(MC_LOG_WARNING, "frame_garbled", "bytes=%zu", len);
+    /* strict: an unknown field, a NUL or bad UTF-8 in a string is refused
+     * here rather than stored in the journal (why names the field, never its value) */
+    ProtobufCMessage *msg = NULL;
+    char why[256];
+    if (mc_wire_unpack(&motcua__v1__hub_to_agency__descriptor, data, len, &msg, why,
+                       sizeof why) != 0) {
+        char quoted[300];
+        mc_log(MC_LOG_WARNING, "frame_garbled", "bytes=%zu why=%s", len,
+               mc_log_quote(why, quoted, sizeof quoted));
         return;
     }
+    Motcua__V1__HubToAgency *m = (Motcua__V1__HubToAgency *)msg;
     switch (m->body_case) {
     case MOTCUA__V1__HUB_TO_AGENCY__BODY_CASE:
         on_case(c, m->case_);

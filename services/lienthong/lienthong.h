@@ -18,7 +18,9 @@
  * statement), marks a dropped peer's session disconnected, and every second
  * (and at start) queues again the acked cases whose lease ran out.
  *
- * Per connected agency (a "peer", one per ROUTER routing id) the hub keeps
+ * Per connected agency (a "peer", one per connection: routing id, ZAP user
+ * id and socket; at most 64 per agency and 4096 in all, so one key cannot
+ * take the others' places) the hub keeps
  * the agency code from ZAP, its session, the credit the agency granted, a
  * Postfix-style concurrency window (starts at 1, +1 per ack up to
  * window_max, halved on an ack timeout) and the cases in flight. A peer
@@ -91,6 +93,10 @@ const char *lienthong_check_result(const Motcua__V1__CaseResult *r);
  * entries each with a case_id (1..95 bytes UTF-8) and revision <= INT32_MAX.
  */
 const char *lienthong_check_ready(const Motcua__V1__Ready *r);
+
+/* lienthong_case_id_ok - 1..95 printable ASCII bytes (case ids are "<code>/<step>"):
+ * only such a case_id is echoed, logged or passed to the store */
+bool lienthong_case_id_ok(const char *case_id);
 
 /* lienthong_session_ok - LIENTHONG_SESSION_MIN..MAX printable ASCII bytes */
 bool lienthong_session_ok(const char *session);

@@ -36,9 +36,14 @@
 #include "mc_curve.h"
 #include "mc_log.h"
 #include "mc_transport.h"
+#include "mc_wire.h"
 #include "motcua/v1/pipeline.pb-c.h"
 
-#define HUB_MAX_PEERS      4096 /* connections at once (only listed keys get in) */
+#define HUB_MAX_PEERS      4096 /* connections served at once, all agencies */
+#define HUB_AGENCY_PEERS   64   /* connections served at once for one agency (one key) */
+#define HUB_DROP_LOG_MS    10000 /* at most one frame_dropped line per agency this often */
+#define HUB_MONITOR        "inproc://motcua-lienthong-monitor" /* the ROUTER's connection events */
+#define HUB_UNKNOWN_CASE   "unknown case" /* the one answer for unknown, not yours, not sent */
 #define HUB_TICK_MS        100  /* longest sleep: timers are checked at least this often */
 #define HUB_DRAIN          256  /* frames handled per wake before timers run again */
 #define HUB_RECONNECT_MS   1000 /* least time between store reconnect attempts */
@@ -56,10 +61,11 @@ typedef struct inflight {
     int64_t deadline;    /* monotonic ms: no ack by then is a timeout */
 } inflight_t;
 
-/* one connected agency (one ROUTER routing id) */
+/* one connected agency: one connection, named by (routing id, ZAP user id) */
 typedef struct peer {
-    uint8_t     rid[256];     /* ROUTER routing id */
+    uint8_t     rid[256];     /* ROUTER routing id (the agency may choose it: never trusted alone) */
     size_t      rid_len;      /* bytes in rid */
+    int         fd;           /* its connection's socket (ZMQ_SRCFD): closed = the peer is gone */
     char        agency[68];   /* from ZAP: the only identity we trust */
     size_t      agency_index; /* its entry in hub->agencies (for the view) */
     char        session[LIENTHONG_SESSION_MAX + 1]; /* Ready.session, or ours until it sends one */
@@ -84,6 +90,8 @@ typedef struct view {
     size_t  peers;     /* live connections */
     long    credit;    /* their credit, summed */
     long    in_flight; /* their unacked cases, summed */
+    long    dropped;   /* frames not served (over the limits) since the last frame_dropped line */
+    int64_t drop_logged; /* monotonic ms of the last frame_dropped line, 0 = none */
 } view_t;
 
 struct lienthong_hub {
@@ -93,6 +101,7 @@ struct lienthong_hub {
     void           *router;       /* CURVE ROUTER for agencies */
     void           *pub;          /* PipelineEvents out */
     void           *sub;          /* PipelineEvents in (router, intake) */
+    void           *monitor;      /* the ROUTER's accepted/closed connections (fds) */
     mc_store_t     *store;        /* this thread's store */
     peer_t        **peers;        /* connected agencies */
     size_t          n_peers;      /* entries used */
@@ -137,12 +146,44 @@ static bool store_usable(lienthong_hub_t *hub)
     return mc_store_connected(hub->store) || lienthong_now_ms() >= hub->store_retry;
 }
 
+/* watch_connections - the ROUTER's connection events: a peer whose socket
+ * was closed (or whose fd number a new connection got) is gone at once, so
+ * nothing more is sent to its routing id, which another connection, maybe
+ * another agency's, may take next */
+static void watch_connections(lienthong_hub_t *hub)
+{
+    for (;;) {
+        zmq_msg_t ev, where;
+        zmq_msg_init(&ev);
+        if (zmq_msg_recv(&ev, hub->monitor, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&ev);
+            return;
+        }
+        uint16_t event = 0;
+        uint32_t fd = 0;
+        if (zmq_msg_size(&ev) >= 6) {
+            memcpy(&event, zmq_msg_data(&ev), sizeof event);
+            memcpy(&fd, (const uint8_t *)zmq_msg_data(&ev) + 2, sizeof fd);
+        }
+        if (zmq_msg_more(&ev)) { /* the endpoint frame: not needed */
+            zmq_msg_init(&where);
+            zmq_msg_recv(&where, hub->monitor, 0);
+            zmq_msg_close(&where);
+        }
+        zmq_msg_close(&ev);
+        for (size_t i = 0; i < hub->n_peers; i++)
+            if (hub->peers[i]->fd == (int)fd)
+                hub->peers[i]->gone = true; /* dropped, with its log line, at the next tick */
+    }
+}
+
 /* send_to - one frame to a peer; frame is cleared. false if it did not go:
  * the ROUTER is mandatory, so a closed connection shows as EHOSTUNREACH and
  * the peer is marked gone at once instead of after 3 silent heartbeats */
 static bool send_to(lienthong_hub_t *hub, peer_t *p, lienthong_frame_t *frame)
 {
     bool sent = false;
+    watch_connections(hub); /* a closed connection's routing id may be someone else's now */
     if (frame->bytes && !p->gone) {
         if (zmq_send(hub->router, p->rid, p->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
             /* the routing id frame is queued only with its body: this cannot fail halfway */
@@ -175,6 +216,16 @@ static void refuse(lienthong_hub_t *hub, peer_t *p, const char *case_id, Motcua_
         send_to(hub, p, &f);
     mc_log(MC_LOG_WARNING, "frame_refused", "agency=%s reason=%d message=\"%s\"", p->agency,
            (int)reason, message);
+}
+
+/* refuse_unknown - the same Refusal whether the case does not exist, is
+ * another agency's or was never sent to this one (the log tells them apart) */
+static void refuse_unknown(lienthong_hub_t *hub, peer_t *p, const char *case_id,
+                           mc_case_verdict_t verdict)
+{
+    mc_log(MC_LOG_NOTICE, "case_refused", "case=%s agency=%s verdict=%s", case_id, p->agency,
+           mc_case_verdict_name(verdict));
+    refuse(hub, p, case_id, MOTCUA__V1__REASON__REASON_NOT_FOUND, HUB_UNKNOWN_CASE);
 }
 
 /* inflight_remove - forget a case in flight; true if it was there */
@@ -340,17 +391,66 @@ static void view_summary(lienthong_hub_t *hub)
            hub->epoch, hub->agencies->count, up, ready, hub->status_peers, hub->status_ready);
 }
 
-/* peer_find - the peer with this routing id, made on first sight */
-static peer_t *peer_find(lienthong_hub_t *hub, const void *rid, size_t rid_len,
-                         const mc_agency_t *agency)
+/* drop_note - a frame of agency a was not served: counted, and logged at
+ * most once per HUB_DROP_LOG_MS per agency (drops_flush logs the rest) */
+static void drop_note(lienthong_hub_t *hub, size_t a, const char *why, int64_t now)
 {
+    view_t *v = &hub->view[a];
+    v->dropped++;
+    if (v->drop_logged && now - v->drop_logged < HUB_DROP_LOG_MS)
+        return;
+    mc_log(MC_LOG_WARNING, "frame_dropped", "agency=%s reason=%s count=%ld agency_limit=%d"
+           " limit=%d peers=%zu", hub->agencies->items[a].code, why, v->dropped, HUB_AGENCY_PEERS,
+           HUB_MAX_PEERS, hub->n_peers);
+    v->dropped = 0;
+    v->drop_logged = now;
+}
+
+/* drops_flush - the counts of drops not logged yet, once their interval is over */
+static void drops_flush(lienthong_hub_t *hub, int64_t now)
+{
+    for (size_t a = 0; a < hub->agencies->count; a++) {
+        view_t *v = &hub->view[a];
+        if (v->dropped > 0 && now - v->drop_logged >= HUB_DROP_LOG_MS) {
+            v->dropped--; /* drop_note counts it again */
+            drop_note(hub, a, "over_limit", now);
+        }
+    }
+}
+
+/*
+ * peer_find - the peer for (routing id, agency) on connection fd, made on
+ * first sight. A routing id is chosen by the agency's software, so it names
+ * nothing alone: the same routing id under another key, or on another
+ * connection, means the old connection is closed (ZeroMQ routes a routing
+ * id to one connection) and its peer is gone, never reused. New peers are
+ * refused (NULL, counted in frame_dropped) beyond HUB_AGENCY_PEERS for the
+ * agency or HUB_MAX_PEERS in all: one key cannot take the others' places.
+ */
+static peer_t *peer_find(lienthong_hub_t *hub, const void *rid, size_t rid_len,
+                         const mc_agency_t *agency, int fd)
+{
+    size_t a = (size_t)(agency - hub->agencies->items), mine = 0, live = 0;
     for (size_t i = 0; i < hub->n_peers; i++) {
         peer_t *p = hub->peers[i];
-        if (p->rid_len == rid_len && memcmp(p->rid, rid, rid_len) == 0 && !p->gone)
-            return p;
+        if (p->gone)
+            continue;
+        if (p->rid_len == rid_len && memcmp(p->rid, rid, rid_len) == 0) {
+            if (p->agency_index == a && p->fd == fd)
+                return p;
+            mc_log(MC_LOG_WARNING, "routing_id_reused", "agency=%s was=%s",
+                   agency->code, p->agency); /* the old connection is closed: forget it */
+            p->gone = true;
+            continue;
+        }
+        live++;
+        mine += p->agency_index == a;
     }
-    if (hub->n_peers >= HUB_MAX_PEERS || rid_len > sizeof hub->peers[0]->rid)
+    int64_t now = lienthong_now_ms();
+    if (mine >= HUB_AGENCY_PEERS || live >= HUB_MAX_PEERS || rid_len > sizeof hub->peers[0]->rid) {
+        drop_note(hub, a, mine >= HUB_AGENCY_PEERS ? "agency_limit" : "limit", now);
         return NULL;
+    }
     peer_t *p = calloc(1, sizeof *p);
     peer_t **grown = realloc(hub->peers, (hub->n_peers + 1) * sizeof *grown);
     if (!p || !grown) {
@@ -362,16 +462,18 @@ static peer_t *peer_find(lienthong_hub_t *hub, const void *rid, size_t rid_len,
     hub->peers = grown;
     memcpy(p->rid, rid, rid_len);
     p->rid_len = rid_len;
+    p->fd = fd;
     snprintf(p->agency, sizeof p->agency, "%s", agency->code);
-    p->agency_index = (size_t)(agency - hub->agencies->items);
+    p->agency_index = a;
     /* until it names its own (older clients never do): one per connection,
      * so such a client's leases end with its connection */
     snprintf(p->session, sizeof p->session, "hub-%016" PRIx64 "-%08" PRIx32, hub->epoch,
              ++hub->sessions_made);
     p->window = 1; /* slow open: earn a wider window with acks */
-    p->last_recv = p->last_send = lienthong_now_ms();
+    p->last_recv = p->last_send = now;
     hub->peers[hub->n_peers++] = p;
-    mc_log(MC_LOG_NOTICE, "agency_connected", "agency=%s peers=%zu", agency->code, hub->n_peers);
+    mc_log(MC_LOG_NOTICE, "agency_connected", "agency=%s peers=%zu agency_peers=%zu",
+           agency->code, hub->n_peers, mine + 1);
     view_update(hub);
     return p;
 }
@@ -481,7 +583,7 @@ static void expire_leases(lienthong_hub_t *hub)
 /* handle_ack - CaseAck */
 static void handle_ack(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseAck *ack)
 {
-    if (!ack->case_id || !*ack->case_id || strlen(ack->case_id) > 95) {
+    if (!lienthong_case_id_ok(ack->case_id)) { /* never echoed: it may not be text */
         refuse(hub, p, "", MOTCUA__V1__REASON__REASON_MALFORMED, "ack without a valid case_id");
         return;
     }
@@ -515,12 +617,8 @@ static void handle_ack(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseAc
                p->agency, mc_case_verdict_name(verdict), p->window);
         dispatch(hub, p);
         break;
-    case MC_VERDICT_NOT_YOURS:
-        refuse(hub, p, ack->case_id, MOTCUA__V1__REASON__REASON_FORBIDDEN, "not your case");
-        break;
-    default:
-        refuse(hub, p, ack->case_id, MOTCUA__V1__REASON__REASON_NOT_FOUND,
-               mc_case_verdict_name(verdict));
+    default: /* unknown, not yours, never sent, closed: one answer, nothing to enumerate */
+        refuse_unknown(hub, p, ack->case_id, verdict);
         break;
     }
 }
@@ -528,10 +626,16 @@ static void handle_ack(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseAc
 /* handle_result - CaseResult: check, commit, answer */
 static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseResult *r)
 {
+    if (!lienthong_case_id_ok(r->case_id)) { /* never echoed, logged or sent to SQL */
+        refuse(hub, p, "", MOTCUA__V1__REASON__REASON_MALFORMED, "case_id missing or invalid");
+        return;
+    }
+    int revision = 0;
     const char *bad = lienthong_check_result(r);
+    if (!bad && mc_wire_u32_to_int(r->revision, &revision) != 0)
+        bad = "revision out of range"; /* 4294967295 is not 1 */
     if (bad) {
-        refuse(hub, p, r->case_id && strlen(r->case_id) < 96 ? r->case_id : "",
-               MOTCUA__V1__REASON__REASON_MALFORMED, bad);
+        refuse(hub, p, r->case_id, MOTCUA__V1__REASON__REASON_MALFORMED, bad);
         return;
     }
     if (!store_usable(hub))
@@ -555,7 +659,7 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
     mc_case_result_t in = {
         .agency = p->agency, .case_id = r->case_id, .outcome = (int)r->outcome,
         .result = bytes, .result_len = n, .reason = r->reason,
-        .missing = missing, .n_missing = r->n_missing, .revision = (int)r->revision,
+        .missing = missing, .n_missing = r->n_missing, .revision = revision,
     };
     mc_case_result_out_t out;
     mc_err_t err;
@@ -579,10 +683,9 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
         lienthong_pack_result_ack(r->case_id, 0, mc_case_verdict_name(out.verdict), &f);
         break;
     case MC_VERDICT_NOT_YOURS:
-        refuse(hub, p, r->case_id, MOTCUA__V1__REASON__REASON_FORBIDDEN, "not your case");
-        return;
     case MC_VERDICT_UNKNOWN:
-        refuse(hub, p, r->case_id, MOTCUA__V1__REASON__REASON_NOT_FOUND, "unknown case");
+    case MC_VERDICT_NOT_SENT:
+        refuse_unknown(hub, p, r->case_id, out.verdict);
         return;
     }
     send_to(hub, p, &f);
@@ -687,11 +790,19 @@ static void handle_ready(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Read
 /* handle_frame - one frame from an authenticated agency */
 static void handle_frame(lienthong_hub_t *hub, peer_t *p, const uint8_t *data, size_t len)
 {
-    Motcua__V1__AgencyToHub *m = motcua__v1__agency_to_hub__unpack(NULL, len, data);
-    if (!m || m->body_case == MOTCUA__V1__AGENCY_TO_HUB__BODY__NOT_SET) {
+    /* strict: unknown fields, NULs and bad UTF-8 are refused before anything
+     * reads the frame; why names the field, never its value */
+    ProtobufCMessage *msg = NULL;
+    char why[256];
+    if (mc_wire_unpack(&motcua__v1__agency_to_hub__descriptor, data, len, &msg, why,
+                       sizeof why) != 0) {
+        refuse(hub, p, "", MOTCUA__V1__REASON__REASON_MALFORMED, why);
+        return;
+    }
+    Motcua__V1__AgencyToHub *m = (Motcua__V1__AgencyToHub *)msg;
+    if (m->body_case == MOTCUA__V1__AGENCY_TO_HUB__BODY__NOT_SET) {
         refuse(hub, p, "", MOTCUA__V1__REASON__REASON_MALFORMED, "not an AgencyToHub frame");
-        if (m)
-            motcua__v1__agency_to_hub__free_unpacked(m, NULL);
+        motcua__v1__agency_to_hub__free_unpacked(m, NULL);
         return;
     }
     bool is_ready = m->body_case == MOTCUA__V1__AGENCY_TO_HUB__BODY_READY;
@@ -738,13 +849,15 @@ static bool read_router(lienthong_hub_t *hub)
         if (!more)
             break;
     }
+    watch_connections(hub); /* closed connections first: their routing ids are free again */
     /* the ZAP handler set this from the CURVE key; nothing in the frame counts */
     const char *user = have_body ? zmq_msg_gets(&body, "User-Id") : NULL;
     const mc_agency_t *agency = user ? mc_agencies_find(hub->agencies, user) : NULL;
     if (!agency) {
         mc_log(MC_LOG_WARNING, "frame_dropped", "reason=no_identity");
     } else {
-        peer_t *p = peer_find(hub, zmq_msg_data(&rid), zmq_msg_size(&rid), agency);
+        int fd = zmq_msg_get(&body, ZMQ_SRCFD); /* which connection: -1 if unknown */
+        peer_t *p = peer_find(hub, zmq_msg_data(&rid), zmq_msg_size(&rid), agency, fd);
         if (p) {
             p->last_recv = lienthong_now_ms();
             if (extra)
@@ -828,6 +941,7 @@ static void timers(lienthong_hub_t *hub)
         expire_leases(hub);
     }
     status_send(hub, now);
+    drops_flush(hub, now);
     if (now >= hub->next_summary) {
         hub->next_summary = now + HUB_SUMMARY_MS;
         view_summary(hub);
@@ -883,6 +997,14 @@ lienthong_hub_t *lienthong_hub_new(const mc_cfg_t *cfg, mc_agencies_t *agencies,
     explicit_bzero(secret, sizeof secret);
     int mandatory = 1; /* see send_to */
     zmq_setsockopt(hub->router, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
+    if (zmq_socket_monitor(hub->router, HUB_MONITOR,
+                           ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED) != 0 ||
+        !(hub->monitor = zmq_socket(mc_transport_ctx(), ZMQ_PAIR)) ||
+        zmq_connect(hub->monitor, HUB_MONITOR) != 0) {
+        mc_err_add(err, "cannot watch the agencies' connections: %s", zmq_strerror(errno));
+        lienthong_hub_destroy(&hub);
+        return NULL;
+    }
     mc_err_t ignored;
     mc_err_clear(&ignored);
     if (mc_store_connect(hub->store, &ignored) != MC_STORE_OK)
@@ -941,9 +1063,12 @@ void lienthong_hub_destroy(lienthong_hub_t **hub_p)
     }
     free(hub->peers);
     free(hub->view);
-    mc_transport_close(&hub->router);
     mc_transport_close(&hub->pub);
     mc_transport_close(&hub->sub);
+    if (hub->router)
+        zmq_socket_monitor(hub->router, NULL, 0);
+    mc_transport_close(&hub->monitor);
+    mc_transport_close(&hub->router);
     mc_zap_stop(&hub->zap);
     mc_store_destroy(&hub->store);
     free(hub);

@@ -13,6 +13,7 @@
 
 #include "lienthong.h"
 #include "mc_validate.h"
+#include "mc_wire.h"
 #include "motcua/v1/pipeline.pb-c.h"
 
 /* lienthong_frame_clear - free and zero */
@@ -52,6 +53,9 @@ int lienthong_pack_case(const mc_cfg_t *cfg, const mc_case_t *c, lienthong_frame
     k.dossier = motcua__v1__dossier__unpack(NULL, c->payload_len, c->payload);
     if (!k.dossier)
         return -1; /* the store only holds what intake accepted: never expected */
+    /* dossiers stored before intake decoded strictly may carry fields we do
+     * not know: they are not forwarded to agencies */
+    mc_wire_strip_unknown(&k.dossier->base);
 
     Motcua__V1__CaseResult **results = calloc(c->n_previous + 1, sizeof *results);
     Motcua__V1__StepResult *steps = calloc(c->n_previous + 1, sizeof *steps);
@@ -68,6 +72,7 @@ int lienthong_pack_case(const mc_cfg_t *cfg, const mc_case_t *c, lienthong_frame
         if (p->result)
             results[i] = motcua__v1__case_result__unpack(NULL, p->result_len, p->result);
         if (results[i]) {
+            mc_wire_strip_unknown(&results[i]->base);
             s.n_documents = results[i]->n_result_documents;
             s.documents = results[i]->result_documents;
         }
@@ -203,16 +208,27 @@ const char *lienthong_check_result(const Motcua__V1__CaseResult *r)
     return NULL;
 }
 
-/* lienthong_session_ok - 16..64 printable ASCII bytes (agency.proto rule 6) */
-bool lienthong_session_ok(const char *s)
+/* printable - n bytes of printable ASCII (0x20..0x7e) */
+static bool printable(const char *s, size_t n)
 {
-    size_t n = s ? strlen(s) : 0;
-    if (n < LIENTHONG_SESSION_MIN || n > LIENTHONG_SESSION_MAX)
-        return false;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
             return false;
     return true;
+}
+
+/* lienthong_case_id_ok - 1..95 printable ASCII bytes */
+bool lienthong_case_id_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    return n >= 1 && n <= 95 && printable(s, n);
+}
+
+/* lienthong_session_ok - 16..64 printable ASCII bytes (agency.proto rule 6) */
+bool lienthong_session_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    return n >= LIENTHONG_SESSION_MIN && n <= LIENTHONG_SESSION_MAX && printable(s, n);
 }
 
 /* lienthong_check_ready - agency.proto's bounds for a Ready */
@@ -230,7 +246,7 @@ const char *lienthong_check_ready(const Motcua__V1__Ready *r)
         return "holding lists more than 100000 cases";
     for (size_t i = 0; i < r->n_holding; i++) {
         const Motcua__V1__HeldCase *h = r->holding[i];
-        if (!h->case_id || !*h->case_id || !text_ok(h->case_id, 95))
+        if (!lienthong_case_id_ok(h->case_id))
             return "a held case_id is missing or invalid";
         if (h->revision > INT32_MAX)
             return "a held revision is out of range";

@@ -159,8 +159,9 @@ static bool wait_log(const char *log, const char *text, int ms)
 
 /* --- a raw CURVE client, for agencies that misbehave on purpose -------------- */
 
-/* raw_connect - a DEALER as agency key_name */
-static void *raw_connect(const char *key_name)
+/* raw_socket - a CURVE DEALER in ctx as agency key_name, with routing id rid
+ * (NULL: ZeroMQ picks one), as an agency's own software may set it */
+static void *raw_socket(void *ctx, const char *key_name, const char *rid)
 {
     char path[500], secret[41], pub[41], server[41];
     mc_err_t err;
@@ -171,8 +172,25 @@ static void *raw_connect(const char *key_name)
     snprintf(path, sizeof path, "%s/lienthong.pub", keys);
     if (mc_curve_read_key(path, server, &err) != 0)
         return NULL;
-    mc_socket_opts_t o = {.linger_ms = 0};
-    return mc_transport_connect_curve_client(ZMQ_DEALER, hub_endpoint, &o, server, pub, secret, &err);
+    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0;
+    if (!s || zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, 40) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub, 40) != 0 ||
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, secret, 40) != 0 ||
+        (rid && zmq_setsockopt(s, ZMQ_ROUTING_ID, rid, strlen(rid)) != 0) ||
+        zmq_connect(s, hub_endpoint) != 0) {
+        if (s)
+            zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* raw_connect - a DEALER as agency key_name */
+static void *raw_connect(const char *key_name)
+{
+    return raw_socket(mc_transport_ctx(), key_name, NULL);
 }
 
 /* raw_send - one AgencyToHub */
@@ -521,16 +539,17 @@ MC_TEST(agency_never_gets_nor_answers_another_agencys_case)
     CHECK(m == NULL); /* BHXH has nothing; TU_PHAP's case is not offered */
     if (m)
         motcua__v1__hub_to_agency__free_unpacked(m, NULL);
-    /* acking and answering TU_PHAP's case as BHXH is refused, nothing changes */
+    /* acking and answering TU_PHAP's case as BHXH is refused as if it did
+     * not exist (issue 9: no answer tells a partner which codes exist) */
     raw_ack(s, case_id);
     m = raw_next(s, 3000);
     REQUIRE(m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_REFUSAL);
-    CHECK_INT(m->refusal->reason, MOTCUA__V1__REASON__REASON_FORBIDDEN);
+    CHECK_INT(m->refusal->reason, MOTCUA__V1__REASON__REASON_NOT_FOUND);
     motcua__v1__hub_to_agency__free_unpacked(m, NULL);
     raw_result(s, case_id, MOTCUA__V1__OUTCOME__OUTCOME_REJECTED, "giả mạo");
     m = raw_next(s, 3000);
     REQUIRE(m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_REFUSAL);
-    CHECK_INT(m->refusal->reason, MOTCUA__V1__REASON__REASON_FORBIDDEN);
+    CHECK_INT(m->refusal->reason, MOTCUA__V1__REASON__REASON_NOT_FOUND);
     motcua__v1__hub_to_agency__free_unpacked(m, NULL);
     /* malformed frames: a Refusal, never a crash */
     zmq_send(s, "\xff\xff\xff garbage", 12, 0);
@@ -802,6 +821,346 @@ MC_TEST(hub_killed_under_a_connected_agency_resyncs_without_an_agency_restart)
     mc_transport_close(&s);
 }
 
+/* --- issue 9: every door authenticated (written as the attacks) ------------ */
+
+/* a Refusal as received */
+typedef struct refusal {
+    bool got;           /* the next frame was a Refusal */
+    int  reason;        /* its reason */
+    char case_id[128];  /* its case_id */
+    char message[300];  /* its message */
+} refusal_t;
+
+/* raw_refusal - the next frame (heartbeats and Hellos skipped), as a Refusal */
+static refusal_t raw_refusal(void *s, int ms)
+{
+    refusal_t r = {0};
+    Motcua__V1__HubToAgency *m = raw_next(s, ms);
+    if (m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_REFUSAL) {
+        r.got = true;
+        r.reason = (int)m->refusal->reason;
+        snprintf(r.case_id, sizeof r.case_id, "%s", m->refusal->case_id);
+        snprintf(r.message, sizeof r.message, "%s", m->refusal->message);
+    } else {
+        fprintf(stderr, "  expected a refusal, got %s\n", m ? "another frame" : "nothing");
+    }
+    if (m)
+        motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    return r;
+}
+
+/* result_frame - a packed AgencyToHub{result} (malloc'd, *n bytes): rejected, or needs missing */
+static uint8_t *result_frame(const char *case_id, const char *reason, uint32_t revision,
+                             Motcua__V1__MissingDocument *missing, size_t *n)
+{
+    Motcua__V1__CaseResult r = MOTCUA__V1__CASE_RESULT__INIT;
+    r.case_id = (char *)case_id;
+    r.outcome = missing ? MOTCUA__V1__OUTCOME__OUTCOME_NEEDS_DOCUMENTS
+                        : MOTCUA__V1__OUTCOME__OUTCOME_REJECTED;
+    r.reason = (char *)reason;
+    r.revision = revision;
+    r.n_missing = missing ? 1 : 0;
+    r.missing = missing ? &missing : NULL;
+    Motcua__V1__AgencyToHub m = MOTCUA__V1__AGENCY_TO_HUB__INIT;
+    m.body_case = MOTCUA__V1__AGENCY_TO_HUB__BODY_RESULT;
+    m.result = &r;
+    *n = motcua__v1__agency_to_hub__get_packed_size(&m);
+    uint8_t *buf = malloc(*n);
+    if (buf)
+        motcua__v1__agency_to_hub__pack(&m, buf);
+    return buf;
+}
+
+/* send_refused - send n bytes; the Refusal they got */
+static refusal_t send_refused(void *s, uint8_t *buf, size_t n)
+{
+    if (buf)
+        zmq_send(s, buf, n, 0);
+    free(buf);
+    return raw_refusal(s, 3000);
+}
+
+/* new_case - a routed dossier (code: 64 bytes) and its step 1 (case_id: 96 bytes) */
+static int new_case(const char *submission_id, char *code, char *case_id)
+{
+    if (new_routed(submission_id, code) != 0)
+        return -1;
+    snprintf(case_id, 96, "%s/1", code);
+    return 0;
+}
+
+/* take_and_finish - s resyncs (credit 1) under session, takes case_id, acks and approves it */
+static bool take_and_finish(void *s, const char *session, const char *case_id)
+{
+    raw_resync(s, 1, session, NULL, 0);
+    return raw_take_case(s, case_id, NULL, true) && raw_finish(s, case_id);
+}
+
+/* case_state - agency_case.state of case_id, -1 if none */
+static long case_state(const char *case_id)
+{
+    return harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id);
+}
+
+MC_TEST(routing_id_takeover_gets_nothing_and_answers_nothing)
+{
+    /* A (TU_PHAP) sets its own routing id, says Ready and disconnects */
+    void *a = raw_socket(mc_transport_ctx(), "TU_PHAP", "desk-7");
+    REQUIRE(a);
+    raw_ready(a, 5);
+    Motcua__V1__HubToAgency *m = raw_frame(a, 5000, true);
+    CHECK(m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_HELLO); /* the hub knows A */
+    if (m)
+        motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    mc_transport_close(&a);
+    /* B (BHXH) connects with the same routing id: it is another peer. While
+     * the ROUTER still has A's connection it ignores a second one with the
+     * same routing id, so B tries again, as an attacker would */
+    void *b = NULL;
+    m = NULL;
+    for (int attempt = 0; attempt < 10 && !m; attempt++) {
+        mc_transport_close(&b);
+        b = raw_socket(mc_transport_ctx(), "BHXH", "desk-7");
+        REQUIRE(b);
+        m = raw_frame(b, 1500, true);
+    }
+    CHECK(m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_HELLO);
+    if (m)
+        motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    char code[64], case_id[96];
+    REQUIRE(new_case("lt-takeover-0001", code, case_id) == 0);
+    m = raw_next(b, 1500); /* B heartbeats meanwhile: A's case is offered now if ever */
+    CHECK(m == NULL || m->body_case != MOTCUA__V1__HUB_TO_AGENCY__BODY_CASE);
+    if (m)
+        motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    CHECK_INT(case_state(case_id), 1); /* still queued: nobody was sent it */
+    /* B's REJECTED for A's case is refused and recorded nowhere */
+    raw_result(b, case_id, MOTCUA__V1__OUTCOME__OUTCOME_REJECTED, "giả mạo");
+    refusal_t r = raw_refusal(b, 3000);
+    CHECK(r.got && r.reason == MOTCUA__V1__REASON__REASON_NOT_FOUND);
+    mc_transport_close(&b);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 2);
+    CHECK_INT(events(case_id, "refused"), 0);
+    CHECK(log_has("lienthong.log", "event=routing_id_reused agency=BHXH was=TU_PHAP") ||
+              log_has("lienthong.log", "event=agency_gone agency=TU_PHAP why=closed"));
+    /* A's case is still A's */
+    a = raw_socket(mc_transport_ctx(), "TU_PHAP", "desk-7");
+    REQUIRE(a);
+    CHECK(take_and_finish(a, "takeover-session-0001", case_id));
+    mc_transport_close(&a);
+    CHECK_INT(case_state(case_id), 4);
+}
+
+MC_TEST(unknown_fields_nul_and_bad_utf8_are_refused_with_the_field_path)
+{
+    char code[64], case_id[96];
+    REQUIRE(new_case("lt-strict-0001", code, case_id) == 0);
+    void *s = raw_connect("TU_PHAP");
+    REQUIRE(s);
+    raw_resync(s, 0, "strict-session-00001", NULL, 0); /* takes nothing */
+    size_t n;
+    uint8_t *buf;
+    /* an unknown field, nested: protobuf-c would keep and forward it */
+    Motcua__V1__MissingDocument doc = MOTCUA__V1__MISSING_DOCUMENT__INIT;
+    doc.name = (char *)"Giấy khai sinh";
+    ProtobufCMessageUnknownField extra = {.tag = 7, .wire_type = PROTOBUF_C_WIRE_TYPE_VARINT,
+                                          .len = 1, .data = (uint8_t *)"\x2a"};
+    doc.base.n_unknown_fields = 1;
+    doc.base.unknown_fields = &extra;
+    buf = result_frame(case_id, "", 1, &doc, &n);
+    refusal_t r = send_refused(s, buf, n);
+    CHECK(r.got && r.reason == MOTCUA__V1__REASON__REASON_MALFORMED);
+    CHECK_STR(r.message, "AgencyToHub.result.missing[0]: unknown field 7");
+    /* an unknown field at the top */
+    buf = result_frame(case_id, "lý do", 1, NULL, &n);
+    uint8_t *more = buf ? realloc(buf, n + 2) : NULL;
+    REQUIRE(more);
+    memcpy(more + n, "\x38\x01", 2);
+    r = send_refused(s, more, n + 2);
+    CHECK_STR(r.message, "AgencyToHub: unknown field 7");
+    /* a NUL inside the reason (protobuf-c would cut it after our checks) */
+    buf = result_frame(case_id, "từ chối#bí mật", 1, NULL, &n);
+    REQUIRE(buf);
+    uint8_t *hash = memchr(buf, '#', n);
+    REQUIRE(hash);
+    *hash = 0;
+    r = send_refused(s, buf, n);
+    CHECK_STR(r.message, "AgencyToHub.result.reason: contains a NUL byte");
+    /* bad UTF-8 in the case_id: not echoed, not sent to PostgreSQL */
+    buf = result_frame("HS\xc3\x28/1", "lý do", 1, NULL, &n);
+    r = send_refused(s, buf, n);
+    CHECK(r.got && r.reason == MOTCUA__V1__REASON__REASON_MALFORMED);
+    CHECK_STR(r.case_id, "");
+    CHECK_STR(r.message, "AgencyToHub.result.case_id: not valid UTF-8 (6 bytes)");
+    CHECK(!log_has("lienthong.log", "HS\xc3\x28"));
+    CHECK_INT(case_state(case_id), 1);
+    CHECK_INT(events(case_id, "refused"), 0);
+    CHECK(kill(hub_pid, 0) == 0);
+    /* the case is untouched: it is taken and answered as usual */
+    CHECK(take_and_finish(s, "strict-session-00001", case_id));
+    mc_transport_close(&s);
+}
+
+MC_TEST(one_answer_for_unknown_not_yours_and_never_sent)
+{
+    char mine[64], theirs[64], mine_id[96], theirs_id[96];
+    REQUIRE(new_routed("lt-answer-0001", mine) == 0);   /* TU_PHAP's, never sent */
+    REQUIRE(new_routed("lt-answer-0002", theirs) == 0); /* TU_PHAP's too: BHXH asks */
+    snprintf(mine_id, sizeof mine_id, "%s/1", mine);
+    snprintf(theirs_id, sizeof theirs_id, "%s/1", theirs);
+    void *t = raw_connect("TU_PHAP");
+    void *b = raw_connect("BHXH");
+    REQUIRE(t && b);
+    raw_resync(t, 0, "answer-session-00001", NULL, 0); /* credit 0: nothing is sent to it */
+    raw_resync(b, 0, "answer-session-00002", NULL, 0);
+    raw_result(t, mine_id, MOTCUA__V1__OUTCOME__OUTCOME_APPROVED, NULL);
+    refusal_t never_sent = raw_refusal(t, 3000);
+    raw_result(b, theirs_id, MOTCUA__V1__OUTCOME__OUTCOME_APPROVED, NULL);
+    refusal_t not_yours = raw_refusal(b, 3000);
+    raw_result(b, "HS-KHONG-CO/1", MOTCUA__V1__OUTCOME__OUTCOME_APPROVED, NULL);
+    refusal_t unknown = raw_refusal(b, 3000);
+    raw_ack(b, theirs_id);
+    refusal_t ack_not_yours = raw_refusal(b, 3000);
+    raw_ack(b, "HS-KHONG-CO/1");
+    refusal_t ack_unknown = raw_refusal(b, 3000);
+    CHECK(never_sent.got && not_yours.got && unknown.got && ack_not_yours.got && ack_unknown.got);
+    refusal_t *all[] = {&never_sent, &not_yours, &ack_not_yours, &ack_unknown};
+    for (size_t i = 0; i < 4; i++) {
+        CHECK_INT(all[i]->reason, unknown.reason);
+        CHECK_STR(all[i]->message, unknown.message);
+    }
+    CHECK_INT(unknown.reason, MOTCUA__V1__REASON__REASON_NOT_FOUND);
+    CHECK_INT(case_state(mine_id), 1);
+    CHECK_INT(case_state(theirs_id), 1);
+    /* once it was sent, the same result is accepted */
+    raw_resync(t, 1, "answer-session-00001", NULL, 0);
+    CHECK(raw_take_case(t, mine_id, NULL, true));
+    CHECK(raw_finish(t, mine_id));
+    raw_ready(t, 1);
+    CHECK(raw_take_case(t, theirs_id, NULL, true));
+    CHECK(raw_finish(t, theirs_id));
+    mc_transport_close(&t);
+    mc_transport_close(&b);
+}
+
+MC_TEST(revision_4294967295_is_refused_not_read_as_1)
+{
+    char code[64], case_id[96];
+    REQUIRE(new_case("lt-revision-0001", code, case_id) == 0);
+    void *s = raw_connect("TU_PHAP");
+    REQUIRE(s);
+    raw_resync(s, 1, "revision-session-0001", NULL, 0);
+    CHECK(raw_take_case(s, case_id, NULL, true));
+    REQUIRE(wait_acked_by(case_id, "revision-session-0001", 5000));
+    size_t n;
+    uint8_t *buf = result_frame(case_id, "lý do", 4294967295u, NULL, &n);
+    refusal_t r = send_refused(s, buf, n);
+    CHECK(r.got && r.reason == MOTCUA__V1__REASON__REASON_MALFORMED);
+    CHECK_STR(r.message, "revision out of range");
+    /* a revision the case never had is a round never sent */
+    buf = result_frame(case_id, "lý do", 2, NULL, &n);
+    r = send_refused(s, buf, n);
+    CHECK(r.got && r.reason == MOTCUA__V1__REASON__REASON_NOT_FOUND);
+    CHECK_INT(case_state(case_id), 3); /* still acked, nothing recorded */
+    CHECK_INT(events(case_id, "refused"), 0);
+    CHECK(raw_finish(s, case_id));
+    mc_transport_close(&s);
+}
+
+/* vm_rss_kb - VmRSS of pid in kB, -1 if unknown */
+static long vm_rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+/* shell_number - the number a shell command prints, -1 if none */
+static long shell_number(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    long n = -1;
+    if (p && fscanf(p, "%ld", &n) != 1)
+        n = -1;
+    if (p)
+        pclose(p);
+    return n;
+}
+
+/* open_fds - how many descriptors pid has open */
+static long open_fds(pid_t pid)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "ls /proc/%d/fd | wc -l", (int)pid);
+    return shell_number(cmd);
+}
+
+#define FLOOD 2100 /* connections under one key: more than the hub's 64 per agency, x32 */
+
+MC_TEST(one_key_flooding_connections_locks_nobody_else_out)
+{
+    void *ctx = zmq_ctx_new();
+    REQUIRE(ctx);
+    zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, FLOOD + 16);
+    static void *flood[FLOOD];
+    long rss_before = vm_rss_kb(hub_pid), fds_before = open_fds(hub_pid);
+    int64_t started = harness_now_ms();
+    int opened = 0;
+    for (int i = 0; i < FLOOD; i++) {
+        char rid[32];
+        snprintf(rid, sizeof rid, "flood-%d", i);
+        flood[i] = raw_socket(ctx, "CONG_AN_XA", i % 2 ? rid : NULL);
+        if (flood[i]) {
+            raw_heartbeat(flood[i]);
+            opened++;
+        }
+    }
+    CHECK_INT(opened, FLOOD);
+    /* every connection is up at the hub (a socket each) */
+    int64_t deadline = harness_now_ms() + 120000;
+    while (open_fds(hub_pid) < fds_before + FLOOD && harness_now_ms() < deadline)
+        usleep(200000);
+    CHECK(open_fds(hub_pid) >= fds_before + FLOOD);
+    CHECK(wait_log("lienthong.log", "event=frame_dropped agency=CONG_AN_XA reason=agency_limit",
+                   20000));
+    for (int i = 0; i < FLOOD; i++) /* and again: frames of refused connections are counted */
+        if (flood[i])
+            raw_heartbeat(flood[i]);
+    long rss_flood = vm_rss_kb(hub_pid);
+    /* another agency still gets its case and its result is accepted */
+    char code[64], case_id[96];
+    REQUIRE(new_case("lt-flood-0001", code, case_id) == 0);
+    void *s = raw_connect("TU_PHAP");
+    REQUIRE(s);
+    CHECK(take_and_finish(s, "flood-session-000001", case_id));
+    mc_transport_close(&s);
+    CHECK_INT(case_state(case_id), 4);
+    long seconds = (harness_now_ms() - started) / 1000;
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "grep -c 'event=frame_dropped agency=CONG_AN_XA' %s/lienthong.log",
+             H.dir);
+    long lines = shell_number(cmd);
+    CHECK(lines >= 1 && lines <= seconds / 10 + 2); /* one line per 10 s, with a count */
+    CHECK(!log_has("lienthong.log", "event=frame_dropped agency=TU_PHAP"));
+    for (int i = 0; i < FLOOD; i++)
+        if (flood[i])
+            zmq_close(flood[i]);
+    zmq_ctx_term(ctx);
+    printf("  # hub VmRSS: %ld kB before, %ld kB with %d connections of one key"
+           " (%ld kB each), %ld s, %ld frame_dropped lines\n",
+           rss_before, rss_flood, FLOOD, rss_flood > rss_before ? (rss_flood - rss_before) / FLOOD : 0,
+           seconds, lines);
+    CHECK(rss_flood > 0 && rss_flood - rss_before < 200 * 1024); /* < 200 MB for 2,100 connections */
+    CHECK(kill(hub_pid, 0) == 0);
+}
+
 MC_TEST(sigterm_stops_cleanly)
 {
     CHECK_INT(harness_stop_daemon(hub_pid, SIGTERM), 0);
@@ -871,6 +1230,11 @@ int main(void)
         mc_test_run(acked_cases_of_a_silent_session_go_to_another_connection_after_the_lease);
         mc_test_run(requeue_takes_an_acked_case_back);
         mc_test_run(hub_killed_under_a_connected_agency_resyncs_without_an_agency_restart);
+        mc_test_run(routing_id_takeover_gets_nothing_and_answers_nothing);
+        mc_test_run(unknown_fields_nul_and_bad_utf8_are_refused_with_the_field_path);
+        mc_test_run(one_answer_for_unknown_not_yours_and_never_sent);
+        mc_test_run(revision_4294967295_is_refused_not_read_as_1);
+        mc_test_run(one_key_flooding_connections_locks_nobody_else_out);
         mc_test_run(sigterm_stops_cleanly);
     }
     if (hub_pid > 0)
