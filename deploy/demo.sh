@@ -78,14 +78,6 @@ agencies=$(sed -n 's/.*{code: *\([A-Z_]*\),.*/\1/p' "$run/agencies.yaml")
 motcua keygen lienthong --dir "$run/keys" >/dev/null
 for a in $agencies; do motcua keygen "$a" --dir "$run/keys" >/dev/null; done
 
-say "motcua config check && motcua migrate; one login role per daemon"
-motcua config check
-motcua migrate
-for d in intake router lienthong notify; do
-    psql_q "CREATE ROLE \"motcua-$d\" LOGIN IN ROLE motcua_$d" >/dev/null
-done
-echo "hub + $(echo "$agencies" | wc -w) agencies: $(echo $agencies)"
-
 say "Admitting the ward offices and the portal to intake (keygen, clients.yaml)"
 motcua keygen intake --dir "$run/keys" >/dev/null
 for c in QUAY_KIM_LIEN QUAY_VAN_MIEU CONG_DVC; do motcua keygen "$c" --dir "$run/keys" >/dev/null; done
@@ -99,6 +91,14 @@ clients:
      public_key_file: keys/CONG_DVC.pub}
 YAML
 cat "$run/clients.yaml"
+
+say "motcua config check && motcua migrate; one login role per daemon"
+motcua config check
+motcua migrate
+for d in intake router lienthong notify; do
+    psql_q "CREATE ROLE \"motcua-$d\" LOGIN IN ROLE motcua_$d" >/dev/null
+done
+echo "hub + $(echo "$agencies" | wc -w) agencies: $(echo $agencies)"
 
 # start NAME ARGS... - a background process whose log is run/logs/NAME.log
 start() {
