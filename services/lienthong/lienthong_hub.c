@@ -147,9 +147,9 @@ static bool store_usable(lienthong_hub_t *hub)
 }
 
 /* watch_connections - the ROUTER's connection events: a peer whose socket
- * was closed (or whose fd number a new connection got) is gone at once, so
- * nothing more is sent to its routing id, which another connection, maybe
- * another agency's, may take next */
+ * was closed is gone at once, so nothing more is sent to its routing id,
+ * which another connection, maybe another agency's, may take next. (A late
+ * event for a reused fd number costs a live peer a Hello and a resync.) */
 static void watch_connections(lienthong_hub_t *hub)
 {
     for (;;) {
@@ -997,8 +997,9 @@ lienthong_hub_t *lienthong_hub_new(const mc_cfg_t *cfg, mc_agencies_t *agencies,
     explicit_bzero(secret, sizeof secret);
     int mandatory = 1; /* see send_to */
     zmq_setsockopt(hub->router, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
-    if (zmq_socket_monitor(hub->router, HUB_MONITOR,
-                           ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED) != 0 ||
+    /* closes only: an event may reach us after the frames that followed it,
+     * so an ACCEPTED could name a connection we already serve */
+    if (zmq_socket_monitor(hub->router, HUB_MONITOR, ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED) != 0 ||
         !(hub->monitor = zmq_socket(mc_transport_ctx(), ZMQ_PAIR)) ||
         zmq_connect(hub->monitor, HUB_MONITOR) != 0) {
         mc_err_add(err, "cannot watch the agencies' connections: %s", zmq_strerror(errno));

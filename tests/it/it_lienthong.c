@@ -1123,11 +1123,17 @@ MC_TEST(one_key_flooding_connections_locks_nobody_else_out)
         }
     }
     CHECK_INT(opened, FLOOD);
-    /* every connection is up at the hub (a socket each) */
-    int64_t deadline = harness_now_ms() + 120000;
-    while (open_fds(hub_pid) < fds_before + FLOOD && harness_now_ms() < deadline)
+    /* every connection is up at the hub (a socket each) and through its
+     * CURVE handshake (ZAP logs each one): the flood is all there */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "grep -c 'event=agency_authenticated agency=CONG_AN_XA' %s/lienthong.log",
+             H.dir);
+    int64_t deadline = harness_now_ms() + 180000;
+    while ((open_fds(hub_pid) < fds_before + FLOOD || shell_number(cmd) < FLOOD) &&
+           harness_now_ms() < deadline)
         usleep(200000);
     CHECK(open_fds(hub_pid) >= fds_before + FLOOD);
+    CHECK(shell_number(cmd) >= FLOOD);
     CHECK(wait_log("lienthong.log", "event=frame_dropped agency=CONG_AN_XA reason=agency_limit",
                    20000));
     for (int i = 0; i < FLOOD; i++) /* and again: frames of refused connections are counted */
@@ -1143,7 +1149,6 @@ MC_TEST(one_key_flooding_connections_locks_nobody_else_out)
     mc_transport_close(&s);
     CHECK_INT(case_state(case_id), 4);
     long seconds = (harness_now_ms() - started) / 1000;
-    char cmd[600];
     snprintf(cmd, sizeof cmd, "grep -c 'event=frame_dropped agency=CONG_AN_XA' %s/lienthong.log",
              H.dir);
     long lines = shell_number(cmd);
