@@ -2,6 +2,7 @@
  * chaos - `make chaos`: the pipeline under load while everything fails.
  *
  * Usage: build/tests/chaos [--seed S] [--short] [--dossiers N] [--kills N]
+ *        build/tests/chaos --selftest-logscan   (the log scan on a planted value)
  *        (CHAOS_SEED=S in the environment replays a run; MOTCUA_BUILD picks
  *        the build directory, MOTCUA_KEEP_TEST_DIR keeps the cluster.)
  *
@@ -16,12 +17,15 @@
  * again, SIGSTOPs one agency for 1.5 times the hub's lease (the half-open
  * case) and makes the SMS gateway fail for a while. Then it waits, bounded,
  * until `motcua queues --idle` says nothing is in flight and no dossier
- * waits for a supplement, and does the accounting (chaos_check.c).
+ * waits for a supplement, and does the accounting (chaos_check.c). Once
+ * every process has stopped, the logs are scanned for the personal values
+ * the load submitted (chaos_logscan.c).
  *
  * Output: "chaos: seed S" first; the summary (acked, kills per process,
  * restarts, lost, duplicated, duplicate deliveries, stuck, drain time) as
  * the last lines. Exit 0 only when lost, duplicated, duplicate deliveries
- * and stuck are 0 and nothing else in the accounting is wrong.
+ * and stuck are 0, "personal data in logs" is 0, and nothing else in the
+ * accounting is wrong.
  */
 #include "chaos.h"
 
@@ -52,6 +56,7 @@ typedef struct event {
 static chaos_t C;                  /* the run (threads see it through their argument) */
 static int     manual_fixes;       /* processes that never came back by themselves */
 static int64_t pg_up_at;           /* when to start PostgreSQL again (ms), 0 = running */
+static long    pii_hits = -1;      /* personal values found in our logs, -1 = not scanned */
 
 /* chaos_rand - splitmix64 */
 uint64_t chaos_rand(uint64_t *state)
@@ -376,6 +381,22 @@ static int stop_all(void)
     return unclean;
 }
 
+/* scan_logs - the load's personal values against the run's logs; hits, -1 on error */
+static long scan_logs(void)
+{
+    int64_t start = harness_now_ms();
+    chaos_logscan_t *s = chaos_logscan_new();
+    long hits = s ? 0 : -1;
+    for (int i = 0; i < C.opts.dossiers && hits == 0; i++)
+        if (chaos_logscan_add_sub(s, &C.subs[i].pii) != 0)
+            hits = -1;
+    if (hits == 0)
+        hits = chaos_logscan_dir(s, C.h.dir);
+    chaos_logscan_destroy(&s);
+    printf("  chaos: log scan took %.2f s\n", (harness_now_ms() - start) / 1000.0);
+    return hits;
+}
+
 /* parse_args - options and CHAOS_SEED; -1 on a bad command line */
 static int parse_args(int argc, char **argv)
 {
@@ -385,6 +406,7 @@ static int parse_args(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--short") == 0)
             C.opts.quick = true;
+
         else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
             seed = argv[++i];
         else if (strcmp(argv[i], "--dossiers") == 0 && i + 1 < argc)
@@ -392,7 +414,8 @@ static int parse_args(int argc, char **argv)
         else if (strcmp(argv[i], "--kills") == 0 && i + 1 < argc)
             C.opts.kills = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: chaos [--seed S] [--short] [--dossiers N] [--kills N]\n");
+            fprintf(stderr, "usage: chaos [--seed S] [--short] [--dossiers N] [--kills N]"
+                            " | --selftest-logscan\n");
             return -1;
         }
     }
@@ -441,6 +464,7 @@ static void summary(const chaos_result_t *r, int64_t drain_ms, int unclean, int 
     printf("duplicated: %ld\n", r->duplicated);
     printf("duplicate deliveries: %ld\n", r->dup_deliveries);
     printf("stuck: %ld\n", r->stuck);
+    printf("personal data in logs: %ld%s\n", pii_hits, pii_hits < 0 ? " (not scanned)" : "");
     if (drain_ms >= 0)
         printf("drain time: %.1f s\n", drain_ms / 1000.0);
     else
@@ -451,6 +475,8 @@ static void summary(const chaos_result_t *r, int64_t drain_ms, int unclean, int 
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc == 2 && strcmp(argv[1], "--selftest-logscan") == 0)
+        return chaos_logscan_selftest() == 0 ? 0 : 1;
     if (parse_args(argc, argv) != 0)
         return 64;
     printf("chaos: seed %llu (replay: CHAOS_SEED=%llu)\n", (unsigned long long)C.opts.seed,
@@ -505,7 +531,8 @@ int main(int argc, char **argv)
             pthread_join(threads[n_threads - 1], NULL);
         rc = chaos_check(&C, &r);
         unclean = stop_all();
-        if (drain_ms < 0 || unclean || manual_fixes)
+        pii_hits = scan_logs(); /* every log is complete now */
+        if (drain_ms < 0 || unclean || manual_fixes || pii_hits != 0)
             rc = 1;
     }
     stop_all();

@@ -36,6 +36,17 @@ typedef struct chaos_opts {
     int      clients;     /* submitting threads */
 } chaos_opts_t;
 
+/* the personal values one submission put on the wire (chaos_logscan looks for them in the logs) */
+typedef struct chaos_pii {
+    char citizen_id[16];     /* the applicant's CCCD number */
+    char phone[16];          /* mobile number, 0xxxxxxxxx */
+    char email[64];          /* e-mail address */
+    char name[128];          /* full name */
+    char address[192];       /* postal address */
+    char secret[48];         /* the receipt's secret (= the rating token), "" until acked */
+    char submission_id[64];  /* the request's idempotency key */
+} chaos_pii_t;
+
 /* one submission of the load, by its index */
 typedef struct chaos_sub {
     char          code[64];    /* the receipt's dossier code, "" until acked */
@@ -47,6 +58,7 @@ typedef struct chaos_sub {
     int           withdrawn;   /* withdrawal acknowledged (1) or refused as too late (2) */
     int           rated;       /* rating acknowledged (1) or refused (2) */
     int           supplements; /* supplements acknowledged */
+    chaos_pii_t   pii;         /* written by the one submitter thread that owns the index */
 } chaos_sub_t;
 
 /* the fake SMS gateway (chaos_gateway.c) */
@@ -145,6 +157,45 @@ typedef struct chaos_result {
 
 /* chaos_check - the accounting, from the store, the agencies' journals/logs, the gateway, the spool */
 int chaos_check(chaos_t *c, chaos_result_t *r);
+
+/* --- chaos_logscan.c --------------------------------------------------- */
+
+/* the kinds of personal value the log scan reports (never the value itself) */
+typedef enum chaos_pii_kind {
+    CHAOS_PII_CITIZEN_ID,
+    CHAOS_PII_PHONE,
+    CHAOS_PII_EMAIL,
+    CHAOS_PII_NAME,
+    CHAOS_PII_ADDRESS,
+    CHAOS_PII_SECRET,
+    CHAOS_PII_SUBMISSION_ID,
+    CHAOS_PII_KINDS
+} chaos_pii_kind_t;
+
+/* a set of personal values to look for in logs */
+typedef struct chaos_logscan chaos_logscan_t;
+
+/* chaos_logscan_new - an empty set; NULL on OOM */
+chaos_logscan_t *chaos_logscan_new(void);
+
+/* chaos_logscan_add - look for value (of kind) too; "" and values under 6 bytes are ignored; -1 on OOM */
+int chaos_logscan_add(chaos_logscan_t *s, chaos_pii_kind_t kind, const char *value);
+
+/* chaos_logscan_add_sub - every personal value of one submission; -1 on OOM */
+int chaos_logscan_add_sub(chaos_logscan_t *s, const chaos_pii_t *pii);
+
+/* chaos_logscan_file - hits per kind in one file (added to hits[]); their total, -1 if unreadable */
+long chaos_logscan_file(const chaos_logscan_t *s, const char *path, long hits[CHAOS_PII_KINDS]);
+
+/* chaos_logscan_dir - scan dir's *.log (ours: counted, returned) and pg/server.log
+ * (PostgreSQL's: printed, not counted); one line per file and kind with hits; -1 on error */
+long chaos_logscan_dir(const chaos_logscan_t *s, const char *dir);
+
+/* chaos_logscan_destroy - free; NULLs *s */
+void chaos_logscan_destroy(chaos_logscan_t **s);
+
+/* chaos_logscan_selftest - plant one phone number among decoys in a fake log: 0 when exactly it is found */
+int chaos_logscan_selftest(void);
 
 /* --- chaos.c ------------------------------------------------------------ */
 

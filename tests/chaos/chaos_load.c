@@ -87,6 +87,24 @@ static Motcua__V1__Channel channel_for(const chaos_t *c, const char *procedure, 
     return allowed[chaos_mix(c->opts.seed, 3000000u + (uint64_t)n) % (uint64_t)k];
 }
 
+/* keep_pii - note the personal values of a generated dossier (the log scan looks for them) */
+static void keep_pii(chaos_pii_t *p, const Motcua__V1__SubmitDossier *d)
+{
+    const Motcua__V1__Applicant *a = d->dossier ? d->dossier->applicant : NULL;
+    const Motcua__V1__Person *who =
+        a && a->kind_case == MOTCUA__V1__APPLICANT__KIND_PERSON ? a->person : NULL;
+    snprintf(p->submission_id, sizeof p->submission_id, "%s", d->submission_id);
+    if (!a)
+        return;
+    snprintf(p->phone, sizeof p->phone, "%s", a->phone ? a->phone : "");
+    snprintf(p->email, sizeof p->email, "%s", a->email ? a->email : "");
+    snprintf(p->address, sizeof p->address, "%s", a->address ? a->address : "");
+    if (!who)
+        return;
+    snprintf(p->name, sizeof p->name, "%s", who->full_name ? who->full_name : "");
+    snprintf(p->citizen_id, sizeof p->citizen_id, "%s", who->citizen_id ? who->citizen_id : "");
+}
+
 /* submit_one - dossier n until it has a receipt (or is refused for good) */
 static void submit_one(chaos_t *c, int n)
 {
@@ -111,6 +129,8 @@ static void submit_one(chaos_t *c, int n)
     req.submit = d;
     size_t len = 0;
     uint8_t *bytes = d->submission_id ? pack(&req, &len) : NULL;
+    if (bytes)
+        keep_pii(&s->pii, d);
     cli_dossier_free(&d);
     if (!bytes) {
         s->refused = true;
@@ -122,6 +142,7 @@ static void submit_one(chaos_t *c, int n)
         return;
     if (r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT) {
         snprintf(s->code, sizeof s->code, "%s", r->receipt->dossier_code);
+        snprintf(s->pii.secret, sizeof s->pii.secret, "%s", r->receipt->secret);
         atomic_store(&s->acked, true);
     } else {
         s->refused = true;
