@@ -112,7 +112,11 @@ mc_store_rc_t mc_store_classify(mc_store_t *store, PGconn *conn, const PGresult 
                 strcmp(state, "57P01") == 0 ||      /* admin shutdown */
                 strcmp(state, "57P02") == 0 ||      /* crash shutdown */
                 strcmp(state, "57P03") == 0 ||      /* cannot connect now */
-                strcmp(state, "53300") == 0;        /* too many connections */
+                strcmp(state, "53300") == 0 ||      /* too many connections */
+                /* a deadlock or serialisation victim: nothing was committed and
+                 * the same call again will work; a fresh connection also drops
+                 * the aborted transaction the caller may not roll back */
+                strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0;
     mc_err_add(err, "store: %s: %s%s%s", what, line, state ? " sqlstate=" : "", state ? state : "");
     if (lost) {
         mc_store_disconnect(store);

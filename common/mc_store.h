@@ -11,7 +11,8 @@
  *     parameters; there is no string-built SQL.
  *   * A state change and its event are written in one transaction.
  *   * Every call returns MC_STORE_OK or MC_STORE_EXISTS when it decided;
- *     MC_STORE_UNAVAILABLE when the server cannot be reached (the store then
+ *     MC_STORE_UNAVAILABLE when the server cannot be reached, or the
+ *     transaction was a deadlock or serialisation victim (the store then
  *     drops its connections; the next mc_store_connect() retries) - nothing
  *     was committed, or, for a write cut off at commit, the write is either
  *     committed or not and a retry with the same idempotency key tells

@@ -145,10 +145,15 @@ static const mc_stmt_t stmt_expire = {"sessions_expire", false, 1,
      "   FROM u),"
      " g AS (DELETE FROM agency_session WHERE lease_until < now() - interval '1 day')"
      " SELECT count(*) FROM u"};
+/* the dossier first: intake's withdraw and supplement lock the dossier and
+ * then its cases, so taking them in the other order here could deadlock */
+static const mc_stmt_t stmt_lock_dossier_of = {"cases_lock_dossier", false, 1,
+     "SELECT d.id FROM dossier d WHERE d.id = (SELECT dossier_id FROM agency_case"
+     " WHERE case_id = $1) FOR NO KEY UPDATE"};
 static const mc_stmt_t stmt_lock_case = {"cases_lock", false, 1,
      "SELECT c.id, c.agency, c.state, c.step, c.steps_total, coalesce(c.outcome, 0), c.result,"
      " c.dossier_id, d.code, d.state, c.revision, c.attempts FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
-     " WHERE c.case_id = $1 FOR UPDATE OF c, d"};
+     " WHERE c.case_id = $1 FOR NO KEY UPDATE OF c, d"};
 static const mc_stmt_t stmt_set_case = {"cases_set", false, 4,
      "UPDATE agency_case SET state = $2::smallint, outcome = $3::smallint, result = $4,"
      " next_attempt_at = NULL, updated_at = now() WHERE id = $1::bigint"};
@@ -856,7 +861,13 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
     if ((rc = tx(store, "BEGIN", err)) != MC_STORE_OK)
         return rc;
     const char *p[1] = {in->case_id};
-    PGresult *res = mc_store_exec(store, &stmt_lock_case, p, NULL, NULL, false);
+    PGresult *res = mc_store_exec(store, &stmt_lock_dossier_of, p, NULL, NULL, false);
+    if ((rc = tuples_ok(store, res, "cases_lock_dossier", err)) != MC_STORE_OK) {
+        rollback(store);
+        return rc;
+    }
+    PQclear(res);
+    res = mc_store_exec(store, &stmt_lock_case, p, NULL, NULL, false);
     if ((rc = tuples_ok(store, res, "cases_lock", err)) != MC_STORE_OK) {
         rollback(store);
         return rc;
