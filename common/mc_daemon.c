@@ -4,11 +4,18 @@
  */
 #include "mc_daemon.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -122,4 +129,35 @@ void mc_daemon_ready(const char *status, const char *endpoint, const char *name,
         return;
     }
     sd_notify(0, msg);
+}
+
+/* mc_daemon_status - a STATUS line with MSG_DONTWAIT (see the header) */
+int mc_daemon_status(const char *fmt, ...)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    if (!path || !*path)
+        return 1;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t len = strlen(path);
+    if (len >= sizeof sa.sun_path || (path[0] != '/' && path[0] != '@'))
+        return -1;
+    memcpy(sa.sun_path, path, len);
+    if (path[0] == '@')
+        sa.sun_path[0] = '\0'; /* abstract namespace, as sd_notify reads it */
+    char msg[512];
+    int n = snprintf(msg, sizeof msg, "STATUS=");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    ssize_t sent = sendto(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa,
+                          (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+    int saved = errno;
+    close(fd);
+    if (sent >= 0)
+        return 0;
+    return saved == EAGAIN || saved == EWOULDBLOCK ? 1 : -1;
 }

@@ -60,4 +60,13 @@ const char *mc_daemon_bound(const char *configured, char *buf, size_t size);
 void mc_daemon_ready(const char *status, const char *endpoint, const char *name,
                      const char *events);
 
+/*
+ * mc_daemon_status - "STATUS=<text>" to $NOTIFY_SOCKET without ever
+ * blocking: sd_notify() sends on a blocking datagram socket, so a
+ * supervisor that does not read (a full queue) would stall the daemon's
+ * loop. A status that cannot leave at once is dropped (it is advisory; the
+ * next one replaces it). Returns 0 sent, 1 dropped or no socket, -1 error.
+ */
+int mc_daemon_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -34,6 +34,7 @@
 
 #include "lienthong.h"
 #include "mc_curve.h"
+#include "mc_daemon.h"
 #include "mc_log.h"
 #include "mc_transport.h"
 #include "mc_wire.h"
@@ -373,9 +374,11 @@ static void status_send(lienthong_hub_t *hub, int64_t now)
     if (!hub->status_dirty || now < hub->next_status)
         return;
     hub->status_dirty = false;
-    hub->next_status = now + HUB_STATUS_MS; /* sd_notify blocks if nobody reads: keep it rare */
-    sd_notifyf(0, "STATUS=%zu/%zu agencies connected, %zu connections, %zu ready",
-               hub->status_agencies, hub->agencies->count, hub->status_peers, hub->status_ready);
+    hub->next_status = now + HUB_STATUS_MS;
+    /* never sd_notify here: it blocks the loop when the supervisor does not read */
+    mc_daemon_status("%zu/%zu agencies connected, %zu connections, %zu ready",
+                     hub->status_agencies, hub->agencies->count, hub->status_peers,
+                     hub->status_ready);
 }
 
 /* view_summary - the hub_view line: the whole picture in one line */

@@ -255,14 +255,24 @@ PGconn *harness_db(harness_t *h)
     return h->db;
 }
 
+/* the NOTIFY_SOCKET every daemon of this process's tests reports to, -1 if none */
+static int notify_sink = -1;
+
+/* drain_notify - act like systemd and read what daemons tell NOTIFY_SOCKET:
+ * a datagram queue left full would block a daemon's READY or STOPPING
+ * (STATUS updates never block: mc_daemon_status drops them) */
+static void drain_notify(void)
+{
+    char junk[512];
+    while (notify_sink >= 0 && recv(notify_sink, junk, sizeof junk, MSG_DONTWAIT) > 0)
+        ;
+}
+
 /* harness_count - one integer from a query with at most one parameter */
 long harness_count(harness_t *h, const char *sql, const char *param)
 {
-    /* act like systemd and read what daemons tell NOTIFY_SOCKET (STATUS
-     * updates): a datagram queue left full would block their sd_notify */
-    char junk[512];
-    while (h->notify_fd >= 0 && recv(h->notify_fd, junk, sizeof junk, MSG_DONTWAIT) > 0)
-        ;
+    (void)h;
+    drain_notify();
     PGconn *db = harness_db(h);
     if (!db)
         return -1;
@@ -332,6 +342,7 @@ int harness_signal_intake(harness_t *h, int sig)
             waitpid(h->intake_pid, &st, 0);
             break;
         }
+        drain_notify();
         usleep(10000);
     }
     h->intake_pid = 0;
@@ -406,6 +417,7 @@ int harness_wait_exit(pid_t *pid, int ms)
             break;
         if (r < 0 || harness_now_ms() > deadline)
             return -1;
+        drain_notify();
         usleep(10000);
     }
     *pid = 0;
@@ -423,8 +435,11 @@ void harness_teardown(harness_t *h)
         PQfinish(h->db);
     h->db = NULL;
     harness_run("sh tests/pgtmp.sh kill %s/pg >/dev/null 2>&1", h->dir);
-    if (h->notify_fd >= 0)
+    if (h->notify_fd >= 0) {
+        if (notify_sink == h->notify_fd)
+            notify_sink = -1;
         close(h->notify_fd);
+    }
     if (getenv("MOTCUA_KEEP_TEST_DIR"))
         fprintf(stderr, "harness: kept %s\n", h->dir);
     else if (h->dir[0])
@@ -552,6 +567,7 @@ static int open_notify_socket(harness_t *h)
     memcpy(sa.sun_path, h->notify_path, strlen(h->notify_path) + 1);
     unlink(h->notify_path);
     h->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    notify_sink = h->notify_fd;
     if (h->notify_fd < 0 || bind(h->notify_fd, (struct sockaddr *)&sa, sizeof sa) != 0)
         return -1;
     return 0;
@@ -729,6 +745,7 @@ int harness_stop_daemon(pid_t pid, int sig)
             waitpid(pid, &st, 0);
             break;
         }
+        drain_notify();
         usleep(10000);
     }
     if (WIFEXITED(st))
