@@ -64,7 +64,7 @@ BEGIN
                              state, received_at, counted_from, due_at, submission_id, payload,
                              result_at, closed_at)
         SELECT 'BENCH-' || g, w.code, 'U' || w.code, (r.at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date,
-               g, (ARRAY['1.001193','1.004194','2.001023','2.000635','2.000815','1.012758','1.009469'])[1 + g % 7],
+               g, (ARRAY['1.001193','1.004222','2.000986','2.000635','2.000815','1.013978','1.009469'])[1 + g % 7],
                CASE WHEN g % 100 < 22 THEN 1 WHEN g % 100 < 99 THEN 2 ELSE 3 END,
                s.state, r.at, r.at, r.at + interval '7 days',
                'bench-' || g, '\x00'::bytea,

@@ -16,6 +16,11 @@
  *         channels: [direct, online, postal]
  *         online_level: "toàn trình" | "một phần" | "không"
  *         fee_vnd: 0        fee_note: "..."  (optional)
+ *         fee_rule: {per: dossier, direct: N, online: N, postal: N}   optional,
+ *                   one price for each listed channel and no other
+ *               or  {per: page, first_pages: 2, first_page_vnd: 2000,
+ *                    next_page_vnd: 1000, max_vnd: 200000}   (max_vnd optional)
+ *                   absent: fee_vnd on every channel (mc_catalog_fee)
  *         assumed: true     assumption: "..." (required when assumed)
  *         documents: [{code, name, form, required}]
  *         steps: [{agency, task, time_limit: {amount, unit}}]   optional
@@ -295,13 +300,80 @@ static int check_step_total(const mc_yaml_node_t *p, const mc_procedure_t *proc,
     return 0;
 }
 
+/* load_fee_rule - the optional fee_rule map; absent = fee_vnd on every channel */
+static int load_fee_rule(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_t *err)
+{
+    static const char *const per_channel[] = {"per", "direct", "online", "postal", NULL};
+    static const char *const per_page[] = {"per", "first_pages", "first_page_vnd",
+                                           "next_page_vnd", "max_vnd", NULL};
+    static const char *const page_required[] = {"per", "first_pages", "first_page_vnd",
+                                                "next_page_vnd", NULL};
+    static const char *const per_only[] = {"per", NULL};
+    static const char *const names[4] = {NULL, "direct", "online", "postal"};
+    const mc_yaml_node_t *r = mc_yaml_get(p, "fee_rule");
+    char w[512];
+    mc_fee_rule_t *fr = &proc->fee_rule;
+    fr->kind = MC_FEE_FLAT;
+    if (!r)
+        return 0;
+    if (mc_yaml_expect(r, MC_YAML_MAPPING, "fee_rule", err) < 0)
+        return -1;
+    char *per = NULL;
+    if (mc_yaml_get_string(r, "per", true, 16, &per, err) < 0)
+        return -1;
+    int rc = 0;
+    int64_t v = 0;
+    if (strcmp(per, "dossier") == 0) {
+        fr->kind = MC_FEE_PER_CHANNEL;
+        if (mc_yaml_check_keys(r, "fee_rule", per_channel, per_only, err) < 0)
+            rc = -1;
+        for (int ch = MC_CHANNEL_DIRECT; ch <= MC_CHANNEL_POSTAL; ch++) {
+            bool listed = proc->channels & MC_CHANNEL_BIT(ch);
+            bool priced = mc_yaml_get(r, names[ch]) != NULL;
+            if (listed != priced) {
+                mc_err_add(err, "%s: key 'fee_rule': channel %s is %s channels but %s",
+                           mc_yaml_where(r, w, sizeof w), names[ch],
+                           listed ? "in" : "not in", priced ? "has a price" : "has no price");
+                rc = -1;
+            } else if (priced) {
+                if (mc_yaml_get_int(r, names[ch], true, 0, CAT_MAX_FEE, &v, err) < 0)
+                    rc = -1;
+                fr->channel_vnd[ch] = (uint64_t)v;
+            }
+        }
+    } else if (strcmp(per, "page") == 0) {
+        fr->kind = MC_FEE_PER_PAGE;
+        if (mc_yaml_check_keys(r, "fee_rule", per_page, page_required, err) < 0)
+            rc = -1;
+        if (mc_yaml_get_int(r, "first_pages", true, 0, 1000, &v, err) < 0)
+            rc = -1;
+        fr->first_pages = (int)v;
+        if (mc_yaml_get_int(r, "first_page_vnd", true, 0, CAT_MAX_FEE, &v, err) < 0)
+            rc = -1;
+        fr->first_page_vnd = (uint64_t)v;
+        if (mc_yaml_get_int(r, "next_page_vnd", true, 0, CAT_MAX_FEE, &v, err) < 0)
+            rc = -1;
+        fr->next_page_vnd = (uint64_t)v;
+        v = 0;
+        if (mc_yaml_get_int(r, "max_vnd", false, 0, CAT_MAX_FEE, &v, err) < 0)
+            rc = -1;
+        fr->max_vnd = (uint64_t)v;
+    } else {
+        mc_err_add(err, "%s: key 'per': expected \"dossier\" or \"page\"",
+                   where_key(r, "per", w, sizeof w));
+        rc = -1;
+    }
+    free(per);
+    return rc;
+}
+
 /* load_procedure - one procedure entry; every problem is reported */
 static int load_procedure(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_t *err)
 {
     static const char *const allowed[] = {
         "code",     "name",         "field",   "department", "department_name",
         "processing_time", "cutoff", "channels", "online_level", "fee_vnd",
-        "fee_note", "result",       "legal_basis", "assumed", "assumption",
+        "fee_note", "fee_rule",     "result",  "legal_basis", "assumed", "assumption",
         "documents", "steps",       NULL};
     static const char *const required[] = {
         "code",     "name",         "field",   "department", "department_name",
@@ -365,6 +437,8 @@ static int load_procedure(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_
         rc = -1;
     proc->fee_vnd = (uint64_t)fee;
     if (opt_text(p, "fee_note", CAT_TEXT_MAX, &proc->fee_note, err) < 0)
+        rc = -1;
+    if (load_fee_rule(p, proc, err) < 0)
         rc = -1;
     if (req_text(p, "result", CAT_TEXT_MAX, &proc->result, err) < 0)
         rc = -1;
@@ -508,4 +582,39 @@ const char *mc_procedure_time_text(const mc_procedure_t *proc, char *buf, unsign
     else
         snprintf(buf, size, "%02d ngày làm việc", proc->processing_time);
     return buf;
+}
+
+/* mc_catalog_fee - see mc_catalog.h */
+int mc_catalog_fee(const mc_procedure_t *proc, int channel, int pages, uint64_t *amount,
+                   mc_err_t *err)
+{
+    if (channel < MC_CHANNEL_DIRECT || channel > MC_CHANNEL_POSTAL ||
+        !(proc->channels & MC_CHANNEL_BIT(channel))) {
+        mc_err_add(err, "procedure %s: channel %d is not one of its channels", proc->code,
+                   channel);
+        return -1;
+    }
+    const mc_fee_rule_t *fr = &proc->fee_rule;
+    switch (fr->kind) {
+    case MC_FEE_FLAT:
+        *amount = proc->fee_vnd;
+        return 0;
+    case MC_FEE_PER_CHANNEL:
+        *amount = fr->channel_vnd[channel];
+        return 0;
+    case MC_FEE_PER_PAGE:
+        break;
+    }
+    if (pages < 1) {
+        mc_err_add(err, "procedure %s: a per-page fee needs the number of pages (got %d)",
+                   proc->code, pages);
+        return -1;
+    }
+    /* pages are bounded by int and prices by CAT_MAX_FEE: no overflow in 64 bits */
+    uint64_t first = (uint64_t)(pages < fr->first_pages ? pages : fr->first_pages);
+    uint64_t total = first * fr->first_page_vnd + ((uint64_t)pages - first) * fr->next_page_vnd;
+    if (fr->max_vnd && total > fr->max_vnd)
+        total = fr->max_vnd;
+    *amount = total;
+    return 0;
 }

@@ -40,6 +40,22 @@ typedef struct mc_agency_step {
     mc_time_unit_t time_unit;  /* days or hours */
 } mc_agency_step_t;
 
+/* how a fee is computed from the dossier (config key fee_rule) */
+typedef enum mc_fee_kind {
+    MC_FEE_FLAT = 0,     /* fee_vnd on every channel (no fee_rule) */
+    MC_FEE_PER_CHANNEL,  /* fee_rule: {per: dossier, direct: N, online: N, postal: N} */
+    MC_FEE_PER_PAGE,     /* fee_rule: {per: page, first_pages, first_page_vnd, ...} */
+} mc_fee_kind_t;
+
+typedef struct mc_fee_rule {
+    mc_fee_kind_t kind;             /* which of the rules below applies */
+    uint64_t      channel_vnd[4];   /* MC_FEE_PER_CHANNEL: price per dossier, by channel */
+    int           first_pages;      /* MC_FEE_PER_PAGE: pages at first_page_vnd */
+    uint64_t      first_page_vnd;   /* price of each of the first first_pages pages */
+    uint64_t      next_page_vnd;    /* price of each further page */
+    uint64_t      max_vnd;          /* cap per copy, 0 = none */
+} mc_fee_rule_t;
+
 typedef struct mc_procedure {
     char              *code;            /* national TTHC code, e.g. "1.001193" */
     char              *name;            /* full Vietnamese name */
@@ -53,6 +69,7 @@ typedef struct mc_procedure {
     char              *online_level;    /* "toàn trình", "một phần", "không" */
     uint64_t           fee_vnd;         /* phí/lệ phí, VND, for the receipt */
     char              *fee_note;        /* how the fee is reckoned */
+    mc_fee_rule_t      fee_rule;        /* how mc_catalog_fee() computes the fee */
     char              *result;          /* what the applicant gets */
     char              *legal_basis;     /* căn cứ pháp lý */
     bool               assumed;         /* some value is our assumption, not law */
@@ -79,6 +96,14 @@ void mc_catalog_destroy(mc_catalog_t **catalog);
 
 /* mc_catalog_find - the procedure with this code, or NULL */
 const mc_procedure_t *mc_catalog_find(const mc_catalog_t *catalog, const char *code);
+
+/* mc_catalog_fee - the fee for one dossier of proc filed through channel
+ * (MC_CHANNEL_*), pages = pages of the original (bản chính) for a per-page
+ * rule (the dossier carries no page count: the counter enters it), ignored
+ * otherwise. Fails (-1, err set) when the channel is not one of the
+ * procedure's or a per-page fee gets pages < 1. */
+int mc_catalog_fee(const mc_procedure_t *proc, int channel, int pages, uint64_t *amount,
+                   mc_err_t *err);
 
 /* mc_procedure_time_text - "07 ngày làm việc", "trong ngày", "08 giờ làm việc" */
 const char *mc_procedure_time_text(const mc_procedure_t *proc, char *buf, unsigned size);

@@ -236,7 +236,7 @@ echo "ratings sent: $n; recorded in the store: $(psql_q "SELECT count(*) FROM ra
           WHEN 1 THEN 'rất_hài_lòng' WHEN 2 THEN 'hài_lòng' ELSE 'không_hài_lòng' END AS l, count(*) AS c
           FROM rating GROUP BY level) x"))"
 
-first=$(psql_q "SELECT code FROM dossier WHERE procedure_code = '2.001023' AND state = 5 ORDER BY id LIMIT 1")
+first=$(psql_q "SELECT code FROM dossier WHERE procedure_code = '2.000986' AND state = 5 ORDER BY id LIMIT 1")
 if [ -n "$first" ]; then
     say "The timeline of a liên thông dossier: motcua status $first"
     motcua status "$first"

@@ -405,7 +405,7 @@ MC_TEST(inter_agency_dossier_visits_agencies_in_order)
 {
     harness_dossier_t d;
     harness_dossier_init(&d, "lt-order-0001");
-    d.dossier.procedure_code = (char *)"2.001023";
+    d.dossier.procedure_code = (char *)"2.000986";
     d.docs[0].document_type = (char *)"TO_KHAI_LIEN_THONG";
     d.docs[0].name = (char *)"Tờ khai điện tử liên thông";
     d.dossier.n_documents = 2;

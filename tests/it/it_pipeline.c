@@ -244,8 +244,8 @@ MC_TEST(thousand_dossiers_reach_result_ready_through_every_agency)
     static const struct {
         const char *procedure, *chain;
         int steps;
-    } inter[] = {{"2.001023", "TU_PHAP,UBND_XA_TUPHAP,CONG_AN_XA,BHXH", 4},
-                 {"1.012758", "DIA_CHINH,VPDK_DAT_DAI,THUE", 3}};
+    } inter[] = {{"2.000986", "TU_PHAP,UBND_XA_TUPHAP,CONG_AN_XA,BHXH", 4},
+                 {"1.013978", "DIA_CHINH,VPDK_DAT_DAI,THUE", 3}};
     for (size_t k = 0; k < sizeof inter / sizeof inter[0]; k++) {
         const char *proc = inter[k].procedure;
         long n = harness_count(&H, "SELECT count(*) FROM dossier d WHERE" LOAD
@@ -289,7 +289,7 @@ MC_TEST(thousand_dossiers_reach_result_ready_through_every_agency)
     }
     /* BHXH, last of four, was shown the three earlier results each time */
     long bhxh = harness_count(&H, "SELECT count(*) FROM dossier d WHERE" LOAD
-                              " AND procedure_code = '2.001023'", NULL);
+                              " AND procedure_code = '2.000986'", NULL);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "test $(cat %s/agency-BHXH-*.log | grep 'event=case_received'"
                               " | grep -c 'step=4/4 previous=3') -eq %ld", H.dir, bhxh);
@@ -337,8 +337,8 @@ static void noi_quy_dossier(harness_dossier_t *d, const char *sid)
     d->docs[0].name = (char *)"Văn bản đề nghị đăng ký nội quy lao động";
     d->docs[1].document_type = (char *)"NOI_QUY_LAO_DONG";
     d->docs[1].name = (char *)"Nội quy lao động";
-    d->docs[2].document_type = (char *)"QUYET_DINH_BAN_HANH";
-    d->docs[2].name = (char *)"Quyết định ban hành nội quy lao động";
+    d->docs[2].document_type = (char *)"VAN_BAN_GOP_Y_CONG_DOAN";
+    d->docs[2].name = (char *)"Văn bản góp ý của tổ chức đại diện người lao động";
     d->docs[2].form = MOTCUA__V1__DOCUMENT_FORM__DOCUMENT_FORM_COPY;
 }
 
@@ -465,11 +465,11 @@ MC_TEST(needs_documents_then_supplement_restarts_the_clock)
                             " WHERE d.code = $1", code), 0);
 }
 
-/* a dossier for procedure 1.012758 (DIA_CHINH -> VPDK_DAT_DAI -> THUE) */
+/* a dossier for procedure 1.013978 (DIA_CHINH -> VPDK_DAT_DAI -> THUE) */
 static void dat_dai_dossier(harness_dossier_t *d, const char *sid)
 {
     harness_dossier_init(d, sid);
-    d->dossier.procedure_code = (char *)"1.012758";
+    d->dossier.procedure_code = (char *)"1.013978";
     d->docs[0].document_type = (char *)"DON_DANG_KY";
     d->docs[0].name = (char *)"Đơn đăng ký đất đai, tài sản gắn liền với đất";
     d->docs[1].document_type = (char *)"GIAY_TO_NGUON_GOC_DAT";

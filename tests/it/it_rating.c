@@ -92,16 +92,16 @@ static void noi_quy_dossier(harness_dossier_t *d, const char *sid)
     d->docs[0].name = (char *)"Văn bản đề nghị đăng ký nội quy lao động";
     d->docs[1].document_type = (char *)"NOI_QUY_LAO_DONG";
     d->docs[1].name = (char *)"Nội quy lao động";
-    d->docs[2].document_type = (char *)"QUYET_DINH_BAN_HANH";
-    d->docs[2].name = (char *)"Quyết định ban hành nội quy lao động";
+    d->docs[2].document_type = (char *)"VAN_BAN_GOP_Y_CONG_DOAN";
+    d->docs[2].name = (char *)"Văn bản góp ý của tổ chức đại diện người lao động";
     d->docs[2].form = MOTCUA__V1__DOCUMENT_FORM__DOCUMENT_FORM_COPY;
 }
 
-/* dat_dai_dossier - procedure 1.012758, whose desk DIA_CHINH never connects here */
+/* dat_dai_dossier - procedure 1.013978, whose desk DIA_CHINH never connects here */
 static void dat_dai_dossier(harness_dossier_t *d, const char *sid)
 {
     harness_dossier_init(d, sid);
-    d->dossier.procedure_code = (char *)"1.012758";
+    d->dossier.procedure_code = (char *)"1.013978";
     d->docs[0].document_type = (char *)"DON_DANG_KY";
     d->docs[0].name = (char *)"Đơn đăng ký đất đai, tài sản gắn liền với đất";
     d->docs[1].document_type = (char *)"GIAY_TO_NGUON_GOC_DAT";

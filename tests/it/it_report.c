@@ -57,7 +57,7 @@ typedef struct expect {
 } expect_t;
 
 #define N_PROCS 4
-static const char *const PROCS[N_PROCS] = {"1.004194", "2.001023", "1.009469", "1.001193"};
+static const char *const PROCS[N_PROCS] = {"1.004222", "2.000986", "1.009469", "1.001193"};
 static expect_t EXP, EXP_PROC[N_PROCS], EXP_OTHER_WARD;
 static long EXP_MONTH_RECV[3][3], EXP_MONTH_IN_TIME[3], EXP_MONTH_LATE[3]; /* Jul..Sep */
 
@@ -754,7 +754,7 @@ MC_TEST(whole_store_and_one_procedure)
               7399 + EXP_OTHER_WARD.direct + EXP_OTHER_WARD.online + EXP_OTHER_WARD.postal);
     CHECK_INT(json_long(doc, "total.open.in_time"), EXP.open_in_time + EXP_OTHER_WARD.open_in_time);
     REQUIRE(harness_motcua(&H, "report --quarter 2025-Q3 --ward " WARD
-                               " --procedure 2.001023 --format json") == 0);
+                               " --procedure 2.000986 --format json") == 0);
     doc = slurp();
     REQUIRE(doc);
     check_json_counts(doc, "total", &EXP_PROC[1]);
@@ -881,7 +881,7 @@ MC_TEST(overdue_list_masks_and_locates)
     REQUIRE(harness_count(&H,
         "WITH n AS (INSERT INTO dossier (code, ward_code, unit_id, receipt_day, seq, procedure_code,"
         " channel, state, received_at, counted_from, due_at, submission_id, payload)"
-        " SELECT $1, '00229', '" UNIT "', current_date, 99999, '1.004194', 2, 3, now(), now(),"
+        " SELECT $1, '00229', '" UNIT "', current_date, 99999, '1.004222', 2, 3, now(), now(),"
         " now() + interval '26 hours', 'soon-000001', payload FROM dossier LIMIT 1 RETURNING 1)"
         " SELECT count(*) FROM n", UNIT "-991231-99999") == 1);
     REQUIRE(harness_motcua(&H, "overdue --ward " WARD " --format json") == 0);

@@ -211,7 +211,7 @@ MC_TEST(plan_rows_match_catalog_steps)
 {
     harness_dossier_t d;
     harness_dossier_init(&d, "rt-plan-0001");
-    d.dossier.procedure_code = (char *)"2.001023";
+    d.dossier.procedure_code = (char *)"2.000986";
     d.docs[0].document_type = (char *)"TO_KHAI_LIEN_THONG";
     d.docs[1].document_type = (char *)"GIAY_CHUNG_SINH";
     d.dossier.n_documents = 2;
@@ -221,7 +221,7 @@ MC_TEST(plan_rows_match_catalog_steps)
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 2", code, 1,
                          10000), 1);
     CHECK(harness_now_ms() - t0 < 10000); /* the event woke a router: poll_ms is 30 s */
-    const mc_procedure_t *p = mc_catalog_find(CFG->catalog, "2.001023");
+    const mc_procedure_t *p = mc_catalog_find(CFG->catalog, "2.000986");
     REQUIRE(p && p->n_steps == 3);
     const char *const params[1] = {code};
     PGresult *res = PQexecParams(harness_db(&H),

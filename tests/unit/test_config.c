@@ -114,8 +114,8 @@ MC_TEST(test_real_catalog)
         printf("%s", err.text);
     REQUIRE(rc == 0 && cat);
     CHECK_INT(cat->count, 7);
-    static const char *const codes[] = {"1.001193", "1.004194", "2.001023", "2.000635",
-                                        "2.000815", "1.012758", "1.009469"};
+    static const char *const codes[] = {"1.001193", "1.004222", "2.000986", "2.000635",
+                                        "2.000815", "1.013978", "1.009469"};
     for (size_t i = 0; i < 7; i++)
         CHECK(mc_catalog_find(cat, codes[i]) != NULL);
     CHECK(mc_catalog_find(cat, "1.00119") == NULL);
@@ -136,7 +136,7 @@ MC_TEST(test_real_catalog)
     CHECK(ks->channels == (MC_CHANNEL_BIT(MC_CHANNEL_DIRECT) | MC_CHANNEL_BIT(MC_CHANNEL_ONLINE) |
                            MC_CHANNEL_BIT(MC_CHANNEL_POSTAL)));
 
-    const mc_procedure_t *tt = mc_catalog_find(cat, "1.004194");
+    const mc_procedure_t *tt = mc_catalog_find(cat, "1.004222");
     REQUIRE(tt);
     CHECK_STR(mc_procedure_time_text(tt, buf, sizeof buf), "07 ngày làm việc");
     CHECK_INT(tt->cutoff_minutes, -1);
@@ -148,9 +148,27 @@ MC_TEST(test_real_catalog)
     REQUIRE(ct);
     CHECK(ct->channels == MC_CHANNEL_BIT(MC_CHANNEL_DIRECT));
     CHECK_INT(ct->fee_vnd, 2000);
+    /* fees from the dossier: per page (Thông tư 226/2016) and per channel (Thông tư 75/2022) */
+    uint64_t fee = 0;
+    mc_err_t ferr = {0};
+    static const struct { int pages; uint64_t vnd; } pg[] = {
+        {1, 2000}, {2, 4000}, {3, 5000}, {10, 12000}, {198, 200000}, {199, 200000}, {5000, 200000}};
+    for (size_t i = 0; i < sizeof pg / sizeof pg[0]; i++) {
+        CHECK(mc_catalog_fee(ct, MC_CHANNEL_DIRECT, pg[i].pages, &fee, &ferr) == 0);
+        CHECK_INT(fee, pg[i].vnd);
+    }
+    CHECK(mc_catalog_fee(ct, MC_CHANNEL_DIRECT, 0, &fee, &ferr) == -1);
+    CHECK(mc_catalog_fee(ct, MC_CHANNEL_ONLINE, 3, &fee, &ferr) == -1);
+    CHECK(mc_catalog_fee(tt, MC_CHANNEL_DIRECT, 0, &fee, &ferr) == 0);
+    CHECK_INT(fee, 20000);
+    CHECK(mc_catalog_fee(tt, MC_CHANNEL_ONLINE, 0, &fee, &ferr) == 0);
+    CHECK_INT(fee, 10000);
+    CHECK(mc_catalog_fee(ks, MC_CHANNEL_POSTAL, 0, &fee, &ferr) == 0);
+    CHECK_INT(fee, 0);
+    mc_err_clear(&ferr);
     CHECK_STR(ct->online_level, "không");
 
-    const mc_procedure_t *lt = mc_catalog_find(cat, "2.001023");
+    const mc_procedure_t *lt = mc_catalog_find(cat, "2.000986");
     REQUIRE(lt);
     REQUIRE(lt->n_steps == 3);
     CHECK_STR(lt->steps[0].agency, "UBND_XA_TUPHAP");
@@ -159,7 +177,7 @@ MC_TEST(test_real_catalog)
     CHECK_INT(lt->steps[2].time_limit, 1);
     CHECK_STR(mc_procedure_time_text(lt, buf, sizeof buf), "03 ngày làm việc");
 
-    const mc_procedure_t *gcn = mc_catalog_find(cat, "1.012758");
+    const mc_procedure_t *gcn = mc_catalog_find(cat, "1.013978");
     REQUIRE(gcn && gcn->n_documents == 3);
     CHECK(!gcn->documents[2].required);
     CHECK_STR(mc_procedure_time_text(gcn, buf, sizeof buf), "20 ngày làm việc");

@@ -58,7 +58,7 @@ MC_TEST(test_lookup_falls_back_to_catalog)
                   "    wards: [{ward: \"00229\", department: KL_HO_TICH, department_name: \"KL\"}]\n",
                   &r, &err) == 0);
     const mc_procedure_t *ks = mc_catalog_find(cfg->catalog, "1.001193");
-    const mc_procedure_t *tt = mc_catalog_find(cfg->catalog, "1.004194");
+    const mc_procedure_t *tt = mc_catalog_find(cfg->catalog, "1.004222");
     REQUIRE(ks && tt);
     CHECK_STR(mc_routing_lookup(r, ks, "00229").department, "KL_HO_TICH");
     CHECK_STR(mc_routing_lookup(r, ks, "00220").department, "HO_TICH");
