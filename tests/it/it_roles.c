@@ -217,7 +217,7 @@ MC_TEST(the_report_role_only_reads)
     PQfinish(r);
 }
 
-/* report_status - exit status of `motcua report` for this quarter's figures */
+/* report_status - exit status of `motcua report` (this year, JSON) with config */
 static int report_status(const char *config)
 {
     char cmd[700];
