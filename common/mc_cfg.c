@@ -907,7 +907,7 @@ int mc_cfg_use_role(mc_cfg_t *cfg, const char *program, mc_err_t *err)
         if (strncmp(program, "motcua-", 7) == 0 && strcmp(program + 7, db_program_keys[i]) == 0)
             which = i;
     if (which < 0)
-        return 0; /* no role: the CLI and the agency client keep the configured identity */
+        return 0; /* no role: the CLI's writing commands and the agency client keep theirs */
     char *why = NULL, *why_login = NULL;
     PQconninfoOption *base = PQconninfoParse(cfg->conninfo, &why);
     PQconninfoOption *login = PQconninfoParse(cfg->login[which], &why_login);
