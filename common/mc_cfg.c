@@ -92,13 +92,13 @@ static const mc_yaml_node_t *section(const mc_yaml_node_t *root, const char *nam
 /* the programs with a database role, in mc_db_program_t order: the key
  * under database.login, the group role, the application_name */
 static const char *const db_program_keys[MC_DB_PROGRAMS] = {"intake", "router", "lienthong",
-                                                            "notify"};
+                                                            "notify", "report"};
 
-/* load_login - database.login: {intake, router, lienthong, notify}, each a
- * conninfo fragment that libpq parses and that holds no password */
+/* load_login - database.login: {intake, router, lienthong, notify, report},
+ * each a conninfo fragment that libpq parses and that holds no password */
 static int load_login(const mc_yaml_node_t *db, mc_cfg_t *cfg, mc_err_t *err)
 {
-    static const char *const keys[] = {"intake", "router", "lienthong", "notify", NULL};
+    static const char *const keys[] = {"intake", "router", "lienthong", "notify", "report", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(db, "login", keys, &rc, err);
     if (!s)
@@ -186,6 +186,19 @@ static bool endpoint_ok(const char *e)
 
 static char *resolve(const char *cfg_path, const char *name);
 
+/* mc_cfg_endpoint_is_local - ipc://, inproc:// or tcp:// on a loopback address */
+bool mc_cfg_endpoint_is_local(const char *endpoint)
+{
+    if (strncmp(endpoint, "tcp://", 6) != 0)
+        return true; /* ipc:// and inproc:// stay on this host */
+    const char *host = endpoint + 6;
+    static const char *const local[] = {"127.", "localhost:", "[::1]:", "lo:"};
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
+        if (strncmp(host, local[i], strlen(local[i])) == 0)
+            return true;
+    return false;
+}
+
 /* endpoint_field - an optional ZeroMQ endpoint replacing a default */
 static int endpoint_field(const mc_yaml_node_t *s, const char *key, char **field, mc_err_t *err)
 {
@@ -196,6 +209,25 @@ static int endpoint_field(const mc_yaml_node_t *s, const char *key, char **field
         mc_err_add(err, "%s: key '%s': expected tcp://, ipc:// or inproc:// and an address, "
                         "without spaces",
                    where_key(s, key, w, sizeof w), key);
+        return -1;
+    }
+    return 0;
+}
+
+/* events_field - an events_endpoint: an endpoint that stays on this host.
+ * The PipelineEvents name dossier codes and PUB/SUB has no CURVE here yet,
+ * so a listener on another host would collect them unauthenticated. */
+static int events_field(const mc_yaml_node_t *s, const char *key, char **field, mc_err_t *err)
+{
+    if (endpoint_field(s, key, field, err) < 0)
+        return -1;
+    if (!mc_cfg_endpoint_is_local(*field)) {
+        char w[512];
+        mc_err_add(err, "%s: key '%s': %s is reachable from other hosts: the events (PUB/SUB) "
+                        "have no CURVE yet and would announce dossier codes to any listener; "
+                        "use ipc:// or a 127.0.0.1 address (several hosts are the \"beyond one "
+                        "machine\" work, docs/security.md)",
+                   where_key(s, key, w, sizeof w), key, *field);
         return -1;
     }
     return 0;
@@ -230,7 +262,7 @@ static int load_router(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     if (!s)
         return rc;
     mc_cfg_router_t *r = &cfg->router;
-    if (endpoint_field(s, "events_endpoint", &r->events_endpoint, err) < 0 ||
+    if (events_field(s, "events_endpoint", &r->events_endpoint, err) < 0 ||
         get_int_field(s, "poll_ms", 10, 600000, &r->poll_ms, err) < 0 ||
         get_int_field(s, "batch", 1, 10000, &r->batch, err) < 0 ||
         get_int_field(s, "deadline_scan_ms", 100, 3600000, &r->deadline_scan_ms, err) < 0)
@@ -252,7 +284,7 @@ static int load_lienthong(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *e
     mc_cfg_lienthong_t *l = &cfg->lienthong;
     if (endpoint_field(s, "endpoint", &l->endpoint, err) < 0)
         rc = -1;
-    if (endpoint_field(s, "events_endpoint", &l->events_endpoint, err) < 0)
+    if (events_field(s, "events_endpoint", &l->events_endpoint, err) < 0)
         rc = -1;
     if (path_field(s, "server_key_file", cfg, &l->server_key_file, err) < 0)
         rc = -1;
@@ -335,7 +367,7 @@ static int load_intake(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
                    where_key(s, "endpoint", w, sizeof w));
         rc = -1;
     }
-    if (endpoint_field(s, "events_endpoint", &in->events_endpoint, err) < 0)
+    if (events_field(s, "events_endpoint", &in->events_endpoint, err) < 0)
         rc = -1;
     if (get_int_field(s, "workers", 1, 64, &in->workers, err) < 0)
         rc = -1;
@@ -531,18 +563,19 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->intake.shutdown_grace_ms = 10000;
     cfg->client.timeout_ms = 5000;
     cfg->client.retries = 2;
-    /* ipc in a directory only the motcua user can open (systemd RuntimeDirectory):
-     * the events carry dossier codes, which no stranger may collect */
+    /* every events endpoint: ipc in a directory only the motcua user can open
+     * (systemd RuntimeDirectory): the events carry dossier codes, which no
+     * stranger may collect */
     cfg->intake.events_endpoint = strdup("ipc:///run/motcua/intake-events");
     cfg->intake.server_key_file = strdup("keys/intake.key");
     cfg->client.key_file = strdup("");
     cfg->client.server_public_key_file = strdup("");
-    cfg->router.events_endpoint = strdup("tcp://127.0.0.1:5571");
+    cfg->router.events_endpoint = strdup("ipc:///run/motcua/router-events");
     cfg->router.poll_ms = 1000;
     cfg->router.batch = 100;
     cfg->router.deadline_scan_ms = 60000;
     cfg->lienthong.endpoint = strdup("tcp://127.0.0.1:5560");
-    cfg->lienthong.events_endpoint = strdup("tcp://127.0.0.1:5572");
+    cfg->lienthong.events_endpoint = strdup("ipc:///run/motcua/lienthong-events");
     cfg->lienthong.server_key_file = strdup("keys/lienthong.key");
     cfg->lienthong.heartbeat_ms = 2000;
     cfg->lienthong.ack_timeout_ms = 10000;
@@ -874,7 +907,7 @@ int mc_cfg_use_role(mc_cfg_t *cfg, const char *program, mc_err_t *err)
         if (strncmp(program, "motcua-", 7) == 0 && strcmp(program + 7, db_program_keys[i]) == 0)
             which = i;
     if (which < 0)
-        return 0; /* no role: the CLI and the agency client keep the configured identity */
+        return 0; /* no role: the CLI's writing commands and the agency client keep theirs */
     char *why = NULL, *why_login = NULL;
     PQconninfoOption *base = PQconninfoParse(cfg->conninfo, &why);
     PQconninfoOption *login = PQconninfoParse(cfg->login[which], &why_login);

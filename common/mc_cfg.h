@@ -94,6 +94,7 @@ typedef enum mc_db_program {
     MC_DB_ROUTER,    /* motcua-router */
     MC_DB_LIENTHONG, /* motcua-lienthong */
     MC_DB_NOTIFY,    /* motcua-notify */
+    MC_DB_REPORT,    /* motcua-report: the CLI's read-only commands (report, overdue, queues, deadletters) */
     MC_DB_PROGRAMS   /* how many */
 } mc_db_program_t;
 
@@ -139,11 +140,21 @@ const char *mc_cfg_conninfo_redacted(const mc_cfg_t *cfg, char *buf, size_t size
  * (its login role, passfile, ...), with application_name=<program> and
  * options "-c role=motcua_<name>", so every session of the program runs as
  * its group role from its first statement (the server refuses the
- * connection if the login may not take that role). Programs without a role
- * (the CLI, motcua-agency) are left as configured. Call once, right after
+ * connection if the login may not take that role). "motcua-report" is the
+ * CLI's read-only commands (role motcua_report, database.login.report).
+ * Programs without a role (the CLI's other commands, motcua-agency) are
+ * left as configured. Call once, right after
  * mc_cfg_load(), before the configuration is shared. 0 or -1 (err).
  */
 int mc_cfg_use_role(mc_cfg_t *cfg, const char *program, mc_err_t *err);
+
+/*
+ * mc_cfg_endpoint_is_local - does a ZeroMQ endpoint stay on this host
+ * (ipc://, inproc://, tcp:// on 127.x, localhost, [::1] or lo)? The
+ * events endpoints must (mc_cfg_load refuses others: PUB/SUB has no CURVE
+ * yet); config check warns on a plaintext intake bound elsewhere.
+ */
+bool mc_cfg_endpoint_is_local(const char *endpoint);
 
 /*
  * mc_cfg_open_secret - open a file holding a secret (CURVE secret key, SMS

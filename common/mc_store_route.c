@@ -67,16 +67,14 @@ static const mc_stmt_t stmt_supplement = {"followup_supplement", false, 4,
      "UPDATE dossier SET payload = $2, state = 3, paused_at = NULL,"
      " counted_from = to_timestamp($3::bigint), due_at = to_timestamp($4::bigint)"
      " WHERE id = $1::bigint AND state = 4"};
+/* the agency steps change through functions (migration 0010): intake holds
+ * no privilege on agency_case, only EXECUTE on these two transitions */
 static const mc_stmt_t stmt_resume_cases = {"followup_resume_cases", false, 2,
-     "UPDATE agency_case SET state = 1, attempts = 0, next_attempt_at = NULL,"
-     " revision = revision + 1, outcome = NULL, result = NULL,"
-     " due_at = to_timestamp($2::bigint), updated_at = now()"
-     " WHERE dossier_id = $1::bigint AND state = 7"};
+     "SELECT mc_cases_resume($1::bigint, to_timestamp($2::bigint))"};
 static const mc_stmt_t stmt_withdraw = {"followup_withdraw", false, 1,
      "UPDATE dossier SET state = 7 WHERE id = $1::bigint AND state < 5"};
 static const mc_stmt_t stmt_cancel_cases = {"followup_cancel_cases", false, 1,
-     "UPDATE agency_case SET state = 6, next_attempt_at = NULL, updated_at = now()"
-     " WHERE dossier_id = $1::bigint AND state IN (0, 1, 2, 3, 7)"};
+     "SELECT mc_cases_cancel($1::bigint)"};
 static const mc_stmt_t stmt_add_withdraw_notice = {"followup_withdraw_notice", false, 3,
      "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
      " VALUES ($1::bigint, 'withdrawn', $2, jsonb_build_object('reason', $3::text))"

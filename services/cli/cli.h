@@ -88,6 +88,13 @@ int cli_parse_opts(cli_ctx_t *ctx, int argc, char **argv, const char *name, cons
 /* cli_load_config - load ctx->config_path; on failure print every error and return CLI_EX_CONFIG */
 int cli_load_config(const cli_ctx_t *ctx, mc_cfg_t **cfg);
 
+/* cli_load_config_as - cli_load_config, then connect as program's database
+ * role (mc_cfg_use_role): "motcua-report" for the read-only commands */
+int cli_load_config_as(const cli_ctx_t *ctx, const char *program, mc_cfg_t **cfg);
+
+/* the read-only commands' database role (docs/store.md, "Roles") */
+#define CLI_READER "motcua-report"
+
 /* cli_print_err - print every line of err to stderr, each prefixed with "prog: " */
 void cli_print_err(const cli_ctx_t *ctx, const mc_err_t *err);
 

@@ -92,10 +92,11 @@ int cli_keygen(cli_ctx_t *ctx, int argc, char **argv)
     return CLI_EX_OK;
 }
 
-/* open_store - configuration and a connected store, or an exit status */
-static int open_store(cli_ctx_t *ctx, mc_cfg_t **cfg, mc_store_t **store)
+/* open_store - configuration and a connected store as program's database
+ * role (NULL: the configured identity), or an exit status */
+static int open_store(cli_ctx_t *ctx, const char *program, mc_cfg_t **cfg, mc_store_t **store)
 {
-    int status = cli_load_config(ctx, cfg);
+    int status = program ? cli_load_config_as(ctx, program, cfg) : cli_load_config(ctx, cfg);
     if (status != CLI_EX_OK)
         return status;
     *store = mc_store_new((*cfg)->conninfo, (*cfg)->connect_timeout_s,
@@ -118,7 +119,7 @@ int cli_deadletters(cli_ctx_t *ctx, int argc, char **argv)
         return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
     mc_cfg_t *cfg = NULL;
     mc_store_t *store = NULL;
-    int status = open_store(ctx, &cfg, &store);
+    int status = open_store(ctx, CLI_READER, &cfg, &store);
     if (status != CLI_EX_OK)
         return status;
     mc_dead_case_t *list = NULL;
@@ -173,7 +174,7 @@ int cli_requeue(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage_error(ctx, requeue_usage, "requeue: give one CASE_ID");
     mc_cfg_t *cfg = NULL;
     mc_store_t *store = NULL;
-    int status = open_store(ctx, &cfg, &store);
+    int status = open_store(ctx, NULL, &cfg, &store);
     if (status != CLI_EX_OK)
         return status;
     mc_err_t err;

@@ -166,7 +166,7 @@ int cli_overdue(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage_error(ctx, overdue_usage, "overdue: --format must be table or json");
 
     mc_cfg_t *cfg = NULL;
-    int status = cli_load_config(ctx, &cfg);
+    int status = cli_load_config_as(ctx, CLI_READER, &cfg);
     if (status != CLI_EX_OK)
         return status;
     bool known = ward == NULL;

@@ -197,7 +197,7 @@ int cli_queues(cli_ctx_t *ctx, int argc, char **argv)
         return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
 
     mc_cfg_t *cfg = NULL;
-    int status = cli_load_config(ctx, &cfg);
+    int status = cli_load_config_as(ctx, CLI_READER, &cfg);
     if (status != CLI_EX_OK)
         return status;
     mc_store_t *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms);

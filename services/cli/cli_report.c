@@ -445,7 +445,7 @@ int cli_report(cli_ctx_t *ctx, int argc, char **argv)
         return cli_usage_error(ctx, report_usage, "report: the period may span at most 10 years");
 
     mc_cfg_t *cfg = NULL;
-    if ((status = cli_load_config(ctx, &cfg)) != CLI_EX_OK)
+    if ((status = cli_load_config_as(ctx, CLI_READER, &cfg)) != CLI_EX_OK)
         return status;
     if (a.ward && !ward_of(cfg, a.ward)) {
         mc_cfg_destroy(&cfg);

@@ -170,6 +170,22 @@ int cli_load_config(const cli_ctx_t *ctx, mc_cfg_t **cfg)
     return CLI_EX_OK;
 }
 
+/* cli_load_config_as - the configuration, connecting as program's role */
+int cli_load_config_as(const cli_ctx_t *ctx, const char *program, mc_cfg_t **cfg)
+{
+    int status = cli_load_config(ctx, cfg);
+    if (status != CLI_EX_OK)
+        return status;
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (mc_cfg_use_role(*cfg, program, &err) < 0) {
+        cli_print_err(ctx, &err);
+        mc_cfg_destroy(cfg);
+        return CLI_EX_CONFIG;
+    }
+    return CLI_EX_OK;
+}
+
 /* main - read global options, run one command, exit with its status */
 int main(int argc, char **argv)
 {

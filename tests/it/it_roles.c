@@ -8,8 +8,11 @@
  * application_name; a write outside a role's grants is refused by the
  * server, even after RESET ROLE; a login that is not a member of the role
  * cannot connect as that daemon; a secret file open to others stops the
- * daemon that reads it with the reason; `motcua config check` fails on
- * everything a daemon would refuse and warns on an open plain-TCP bind.
+ * daemon that reads it with the reason; intake cannot touch agency cases
+ * but through the two transition functions (migration 0010); the CLI's
+ * read-only commands run as motcua_report; `motcua config check` fails on
+ * everything a daemon would refuse (an events endpoint off this host among
+ * them) and warns on an open bind of intake without CURVE.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -53,10 +56,11 @@ static PGconn *connect_as(const char *program, const char *login, char *why, siz
         snprintf(why, size, "config: %.400s", err.text);
         return NULL;
     }
+    static const char *const keys[MC_DB_PROGRAMS] = {"intake", "router", "lienthong",
+                                                     "notify", "report"};
     if (login) {
         for (int i = 0; i < MC_DB_PROGRAMS; i++)
-            if (strstr(program, i == MC_DB_INTAKE ? "intake" : i == MC_DB_ROUTER ? "router"
-                                : i == MC_DB_LIENTHONG ? "lienthong" : "notify")) {
+            if (strcmp(program + strlen("motcua-"), keys[i]) == 0) {
                 free(cfg->login[i]);
                 cfg->login[i] = strdup(login);
             }
@@ -159,6 +163,18 @@ MC_TEST(writes_outside_a_roles_grants_are_refused)
                                   " agency) SELECT code || '/9', id, 1, 1, 'X' FROM dossier", st,
                           sizeof st), DENIED);
     CHECK_STR(sqlstate_of(intake, "UPDATE agency_case SET agency = 'X'", st, sizeof st), DENIED);
+    /* not even the transitions of a supplement or withdrawal (migration 0010),
+     * nor a read: its status answer comes from dossier and dossier_event */
+    CHECK_STR(sqlstate_of(intake, "UPDATE agency_case SET state = 6", st, sizeof st), DENIED);
+    CHECK_STR(sqlstate_of(intake, "SELECT count(*) FROM agency_case", st, sizeof st), DENIED);
+    CHECK_STR(sqlstate_of(intake, "SELECT state FROM agency_case", st, sizeof st), DENIED);
+    /* the functions change only a withdrawn dossier's open steps, a
+     * supplemented dossier's paused ones: this dossier is neither */
+    PGresult *res = PQexec(intake, "SELECT mc_cases_cancel(id) + mc_cases_resume(id, now())"
+                                   " FROM dossier WHERE code IS NOT NULL LIMIT 1");
+    CHECK(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+          strcmp(PQgetvalue(res, 0, 0), "0") == 0);
+    PQclear(res);
     CHECK_STR(sqlstate_of(intake, "DELETE FROM dossier", st, sizeof st), DENIED);
     CHECK_STR(sqlstate_of(intake, "INSERT INTO dossier_history (dossier_id, until, state,"
                                   " counted_from, due_at) SELECT id, now(), 1, now(), now()"
@@ -172,6 +188,7 @@ MC_TEST(writes_outside_a_roles_grants_are_refused)
     CHECK_STR(sqlstate_of(router, "UPDATE notification SET state = 1", st, sizeof st), DENIED);
     CHECK_STR(sqlstate_of(router, "SELECT * FROM mc_reserve_code('a', 'b', 'c', current_date)",
                           st, sizeof st), DENIED);
+    CHECK_STR(sqlstate_of(router, "SELECT mc_cases_cancel(1)", st, sizeof st), DENIED);
     PQfinish(router);
 
     PGconn *lienthong = connect_as("motcua-lienthong", NULL, why, sizeof why);
@@ -198,6 +215,41 @@ MC_TEST(the_report_role_only_reads)
     CHECK_STR(sqlstate_of(r, "UPDATE dossier SET state = state", st, sizeof st), DENIED);
     CHECK_STR(sqlstate_of(r, "DELETE FROM rating", st, sizeof st), DENIED);
     PQfinish(r);
+}
+
+/* report_status - exit status of `motcua report` (this year, JSON) with config */
+static int report_status(const char *config)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "-c %s report --from 2026-01-01 --to 2026-12-31 --format json",
+             config);
+    return harness_motcua(&H, cmd);
+}
+
+MC_TEST(the_cli_reads_as_the_report_role)
+{
+    PGconn *db = harness_db(&H);
+    REQUIRE(db);
+    CHECK_INT(report_status(H.config), 0);
+    /* the harness logs the CLI in as a superuser: only the role taken at
+     * connect (motcua_report) can make a grant it lacks matter */
+    PQclear(PQexec(db, "REVOKE SELECT ON dossier FROM motcua_report"));
+    CHECK_INT(report_status(H.config), 1);
+    CHECK(file_has("motcua.out", "permission denied"));
+    CHECK_INT(harness_motcua(&H, "overdue"), 1);
+    PQclear(PQexec(db, "GRANT SELECT ON dossier TO motcua_report"));
+    CHECK_INT(report_status(H.config), 0);
+    CHECK_INT(harness_motcua(&H, "overdue"), 0);
+    CHECK_INT(harness_motcua(&H, "queues"), 0);
+    CHECK_INT(harness_motcua(&H, "deadletters"), 0);
+    /* database.login.report names its login; one outside the group is refused */
+    PQclear(PQexec(db, "CREATE ROLE outsider LOGIN"));
+    char cfg[600];
+    snprintf(cfg, sizeof cfg, "%s/report-login.yaml", H.dir);
+    REQUIRE(harness_config_copy(&H, cfg, "notify: \"user=motcua-notify\"",
+                                "notify: \"user=motcua-notify\", report: \"user=outsider\"") == 0);
+    CHECK_INT(report_status(cfg), 1);
+    CHECK(file_has("motcua.out", "permission denied to set"));
 }
 
 MC_TEST(a_login_outside_the_group_cannot_take_the_role)
@@ -299,14 +351,40 @@ MC_TEST(config_check_fails_on_what_a_daemon_refuses)
     CHECK_INT(harness_motcua(&H, "config check"), 0);
 }
 
-MC_TEST(config_check_warns_on_an_open_plain_tcp_bind)
+MC_TEST(config_check_refuses_an_events_endpoint_off_this_host)
+{
+    static const char *const names[] = {"intake-events", "router-events", "lienthong-events"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char from[200];
+        snprintf(from, sizeof from, "ipc://[^\"]*/%s", names[i]);
+        check_refuses("motcua.yaml", from, "tcp://0.0.0.0:5599", "PUB/SUB) have no CURVE yet");
+    }
+    /* a loopback address stays on this host: accepted */
+    char cfg[600], cmd[700];
+    snprintf(cfg, sizeof cfg, "%s/loopback.yaml", H.dir);
+    REQUIRE(harness_config_copy(&H, cfg, "events_endpoint: \"ipc://",
+                                "events_endpoint: \"tcp://127.0.0.1:5599\"\n  #") == 0);
+    snprintf(cmd, sizeof cmd, "-c %s config check", cfg);
+    CHECK_INT(harness_motcua(&H, cmd), 0);
+}
+
+MC_TEST(config_check_warns_on_an_open_bind_without_curve)
 {
     char cfg[600], cmd[700];
+    /* CURVE on (the harness's intake): any address is fine */
     snprintf(cfg, sizeof cfg, "%s/open.yaml", H.dir);
     REQUIRE(harness_config_copy(&H, cfg, "endpoint: \"", "endpoint: \"tcp://0.0.0.0:5555\"\n  #") == 0);
     snprintf(cmd, sizeof cmd, "-c %s config check", cfg);
     CHECK_INT(harness_motcua(&H, cmd), 0);
-    CHECK(file_has("motcua.out", "warning: intake.endpoint tcp://0.0.0.0:5555 is reachable"));
+    CHECK(!file_has("motcua.out", "warning"));
+    /* plaintext: a warning, still exit 0 */
+    snprintf(cfg, sizeof cfg, "%s/open-plain.yaml", H.dir);
+    REQUIRE(harness_config_copy(&H, cfg, "endpoint: \"",
+                                "plaintext: true\n  endpoint: \"tcp://0.0.0.0:5555\"\n  #") == 0);
+    snprintf(cmd, sizeof cmd, "-c %s config check", cfg);
+    CHECK_INT(harness_motcua(&H, cmd), 0);
+    CHECK(file_has("motcua.out", "warning: intake.endpoint tcp://0.0.0.0:5555 is reachable from "
+                                 "other hosts without CURVE"));
     CHECK_INT(harness_motcua(&H, "config check"), 0);
     CHECK(!file_has("motcua.out", "warning"));
 }
@@ -325,11 +403,13 @@ int main(void)
     mc_test_run(every_daemon_runs_as_its_role_with_its_application_name);
     mc_test_run(writes_outside_a_roles_grants_are_refused);
     mc_test_run(the_report_role_only_reads);
+    mc_test_run(the_cli_reads_as_the_report_role);
     mc_test_run(a_login_outside_the_group_cannot_take_the_role);
     mc_test_run(a_secret_key_open_to_others_stops_lienthong);
     mc_test_run(an_sms_token_open_to_others_stops_notify);
     mc_test_run(config_check_fails_on_what_a_daemon_refuses);
-    mc_test_run(config_check_warns_on_an_open_plain_tcp_bind);
+    mc_test_run(config_check_refuses_an_events_endpoint_off_this_host);
+    mc_test_run(config_check_warns_on_an_open_bind_without_curve);
     harness_teardown(&H);
     return mc_test_done("it_roles");
 }

@@ -255,6 +255,37 @@ MC_TEST(test_ranges_and_wards)
     CHECK(has(&err, "expected 1..1000 wards"));
 }
 
+MC_TEST(test_events_stay_on_this_host)
+{
+    mc_err_t err;
+    mc_cfg_t *cfg = NULL;
+    /* the defaults are ipc:// in /run/motcua */
+    REQUIRE(load_in_tmp(ward, NULL, NULL, &cfg, &err) == 0);
+    CHECK_STR(cfg->intake.events_endpoint, "ipc:///run/motcua/intake-events");
+    CHECK_STR(cfg->router.events_endpoint, "ipc:///run/motcua/router-events");
+    CHECK_STR(cfg->lienthong.events_endpoint, "ipc:///run/motcua/lienthong-events");
+    mc_cfg_destroy(&cfg);
+    /* loopback is this host too */
+    char text[2048];
+    snprintf(text, sizeof text, "router: {events_endpoint: \"tcp://127.0.0.1:5571\"}\n"
+             "lienthong: {events_endpoint: \"tcp://[::1]:5572\"}\n%s", ward);
+    REQUIRE(load_in_tmp(text, NULL, NULL, &cfg, &err) == 0);
+    mc_cfg_destroy(&cfg);
+    /* any other address: refused, each one */
+    snprintf(text, sizeof text, "intake: {events_endpoint: \"tcp://0.0.0.0:5570\"}\n"
+             "router: {events_endpoint: \"tcp://10.0.0.5:5571\"}\n"
+             "lienthong: {events_endpoint: \"tcp://eth0:5572\"}\n%s", ward);
+    CHECK(load_in_tmp(text, NULL, NULL, &cfg, &err) == -1);
+    CHECK(cfg == NULL);
+    CHECK(has(&err, "tcp://0.0.0.0:5570 is reachable from other hosts: the events (PUB/SUB) have no CURVE yet"));
+    CHECK(has(&err, "tcp://10.0.0.5:5571 is reachable"));
+    CHECK(has(&err, "tcp://eth0:5572 is reachable"));
+    CHECK_INT(err.count, 3);
+    CHECK(mc_cfg_endpoint_is_local("ipc:///run/motcua/x"));
+    CHECK(mc_cfg_endpoint_is_local("tcp://localhost:1"));
+    CHECK(!mc_cfg_endpoint_is_local("tcp://*:1"));
+}
+
 MC_TEST(test_errors_across_files)
 {
     mc_err_t err;
@@ -483,6 +514,7 @@ int main(void)
     mc_test_run(test_real_catalog);
     mc_test_run(test_defaults_and_env);
     mc_test_run(test_ranges_and_wards);
+    mc_test_run(test_events_stay_on_this_host);
     mc_test_run(test_errors_across_files);
     mc_test_run(test_catalog_errors);
     mc_test_run(test_redaction);
