@@ -24,6 +24,15 @@
 
 static const mc_stmt_t stmt_reserve_code = {"reserve_code", true, 4,
      "SELECT seq, request_sha256, response FROM mc_reserve_code($1, $2, $3, $4::date)"};
+/* one submission key at a time: a concurrent retry of a submission still in
+ * flight waits here, then finds its key instead of burning a number. The
+ * lock is the session's (the counter connection autocommits), taken before
+ * the key is looked up and released once the dossier is created or refused;
+ * two keys that share a hash only wait for each other. */
+static const mc_stmt_t stmt_key_lock = {"key_lock", true, 2,
+     "SELECT pg_advisory_lock(7270011, hashtext($1 || ' ' || $2))"};
+static const mc_stmt_t stmt_key_unlock = {"key_unlock", true, 0,
+     "SELECT pg_advisory_unlock_all()"};
 static const mc_stmt_t stmt_create_dossier = {"create_dossier", false, 17,
      "SELECT created, dossier_id, request_sha256, response FROM mc_create_dossier("
      "$1, $2, $3, $4, $5, $6, $7::date, $8::integer, $9, $10::smallint,"
@@ -65,6 +74,7 @@ void mc_store_disconnect(mc_store_t *store)
     if (store->counter)
         PQfinish(store->counter);
     store->main = store->counter = NULL;
+    store->key_locked = false; /* session locks end with their session */
     store->prepared = false;
     store->n_prepared = 0;
 }
@@ -443,7 +453,18 @@ static void date_text(mc_date_t d, char buf[16])
     snprintf(buf, 16, "%04d-%02d-%02d", d.year % 10000, d.month % 100, d.day % 100);
 }
 
-/* mc_store_reserve_code - stored response for the key, or the next number */
+/* key_unlock - release the submission key's lock, if held; a failure only
+ * means the connection is gone, and the lock with it */
+static void key_unlock(mc_store_t *store)
+{
+    if (!store->key_locked || !store->counter)
+        return;
+    PQclear(mc_store_exec(store, &stmt_key_unlock, NULL, NULL, NULL, false));
+    store->key_locked = false;
+}
+
+/* mc_store_reserve_code - under the key's lock: the stored response for the
+ * key, or the next number (the lock is kept until mc_store_create_dossiers) */
 mc_store_rc_t mc_store_reserve_code(mc_store_t *store, const char *scope, const char *key,
                                     const char *unit_id, mc_date_t day, int *seq,
                                     mc_stored_response_t *existing, mc_err_t *err)
@@ -451,18 +472,29 @@ mc_store_rc_t mc_store_reserve_code(mc_store_t *store, const char *scope, const 
     mc_store_rc_t rc = mc_store_connect(store, err);
     if (rc != MC_STORE_OK)
         return rc;
+    key_unlock(store); /* a reservation whose dossier was never created */
+    const char *lp[2] = {scope, key};
+    PGresult *res = mc_store_exec(store, &stmt_key_lock, lp, NULL, NULL, true);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = mc_store_classify(store, store->counter, res, "key_lock", err);
+        PQclear(res);
+        return rc;
+    }
+    PQclear(res);
+    store->key_locked = true;
     char day_text[16];
     date_text(day, day_text);
     const char *p[4] = {scope, key, unit_id, day_text};
-    PGresult *res = mc_store_exec(store, &stmt_reserve_code, p, NULL, NULL, true);
+    res = mc_store_exec(store, &stmt_reserve_code, p, NULL, NULL, false);
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
         rc = mc_store_classify(store, store->counter, res, "reserve_code", err);
         PQclear(res);
+        key_unlock(store);
         return rc;
     }
     if (!PQgetisnull(res, 0, 0)) {
         *seq = atoi(PQgetvalue(res, 0, 0));
-        rc = MC_STORE_OK;
+        rc = MC_STORE_OK; /* the lock stays until the dossier is created */
     } else if (read_response(res, 0, 1, 2, existing) == 0) {
         rc = MC_STORE_EXISTS;
     } else {
@@ -470,6 +502,8 @@ mc_store_rc_t mc_store_reserve_code(mc_store_t *store, const char *scope, const 
         rc = MC_STORE_FAILED;
     }
     PQclear(res);
+    if (rc != MC_STORE_OK)
+        key_unlock(store);
     return rc;
 }
 
@@ -529,9 +563,11 @@ mc_store_rc_t mc_store_create_dossiers(mc_store_t *store, const mc_new_dossier_t
         if (results[i].rc < 0) {
             for (size_t j = i + 1; j < n; j++)
                 results[j].rc = results[i].rc;
+            key_unlock(store);
             return results[i].rc;
         }
     }
+    key_unlock(store); /* committed (or found): a waiting retry now finds the key */
     return MC_STORE_OK;
 }
 

@@ -82,6 +82,10 @@ void mc_stored_response_clear(mc_stored_response_t *response);
  * that uses the number, because that dossier's synchronous commit flushes
  * the WAL up to and past it. A number whose dossier then fails is a gap,
  * never a duplicate (dossier.code is also UNIQUE).
+ * The key is looked up under a lock on (scope, key), held from here until
+ * mc_store_create_dossiers returns (or the next reserve_code, or the
+ * connection ends): a retry arriving while its first attempt is still in
+ * flight waits, then finds the key, and burns no number.
  */
 mc_store_rc_t mc_store_reserve_code(mc_store_t *store, const char *scope, const char *key,
                                     const char *unit_id, mc_date_t day, int *seq,

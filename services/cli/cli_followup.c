@@ -1,7 +1,8 @@
 /*
- * cli_followup - `motcua supplement FILE.yaml`, `motcua withdraw CODE
- * --id SUBMISSION_ID [--reason TEXT]` and `motcua rate CODE --token T
- * --level L --id SUBMISSION_ID [--comment TEXT]`: the applicant's
+ * cli_followup - `motcua supplement FILE.yaml [--secret S]`, `motcua
+ * withdraw CODE --id SUBMISSION_ID [--reason TEXT] [--secret S]` and
+ * `motcua rate CODE [--secret S | --token S] --level L --id SUBMISSION_ID
+ * [--comment TEXT]`: the applicant's
  * follow-ups on a dossier already received (proto: SupplementDossier,
  * WithdrawDossier, RateService).
  *
@@ -12,8 +13,10 @@
  * command is always a retry and never a second supplement. Exit status:
  * 0 acknowledged, 2 refused, 3 retry later (no reply or temporary refusal),
  * 64 usage (including an unknown --level), 65 bad file, 78 bad
- * configuration, 1 anything else. The rating token is only sent, never
- * printed.
+ * configuration, 1 anything else. The dossier's secret (Receipt.secret,
+ * also the rating link's token) is only sent, never printed; a ward's
+ * counter client may leave it out (the applicant is present in person),
+ * a portal client needs it: intake decides, not the CLI.
  *
  *     submission_id: "kl-bs-0001"          required, 8..64 [A-Za-z0-9._:-]
  *     dossier_code: "000.22.29.H26-251001-0001"
@@ -33,26 +36,33 @@
 #include "mc_yaml.h"
 
 static const char supplement_usage[] =
-    "usage: motcua [-c FILE] supplement FILE.yaml [--json]\n"
+    "usage: motcua [-c FILE] supplement FILE.yaml [--secret S] [--json]\n"
     "  Hand in the documents a dossier waits for (bổ sung hồ sơ), as described by\n"
     "  FILE.yaml (submission_id, dossier_code, note, documents: docs/cli.md), and\n"
     "  print the new due date. Resending the same file is a safe retry.\n"
+    "  --secret S  the dossier's secret (from the receipt); a ward's counter client\n"
+    "              may leave it out, a portal client needs it\n"
     "exit: 0 accepted, 2 refused, 3 retry later, 64 usage, 65 bad file,\n"
     "      78 bad configuration, 1 other error\n";
 
 static const char withdraw_usage[] =
-    "usage: motcua [-c FILE] withdraw CODE --id SUBMISSION_ID [--reason TEXT] [--json]\n"
+    "usage: motcua [-c FILE] withdraw CODE --id SUBMISSION_ID [--reason TEXT] [--secret S]\n"
+    "                              [--json]\n"
     "  Withdraw the dossier with this code (rút hồ sơ). SUBMISSION_ID (8..64 of\n"
     "  A-Z a-z 0-9 . _ : -) makes a resend a safe retry: keep it.\n"
+    "  --secret S  the dossier's secret (from the receipt); a ward's counter client\n"
+    "              may leave it out, a portal client needs it\n"
     "exit: 0 withdrawn, 2 refused (e.g. the result is ready), 3 retry later,\n"
     "      64 usage, 78 bad configuration, 1 other error\n";
 
 static const char rate_usage[] =
-    "usage: motcua [-c FILE] rate CODE --token TOKEN --level LEVEL --id SUBMISSION_ID\n"
+    "usage: motcua [-c FILE] rate CODE [--secret S] --level LEVEL --id SUBMISSION_ID\n"
     "                          [--comment TEXT] [--json]\n"
     "  Rate how the dossier with this code was handled (đánh giá mức độ hài lòng),\n"
-    "  once its result is ready or it was refused. TOKEN is the t= value of the\n"
-    "  link in the result notice. LEVEL is very_satisfied (rất hài lòng),\n"
+    "  once its result is ready or it was refused. S is the dossier's secret: on\n"
+    "  the receipt, or the t= value of the link in the result notice (--token S\n"
+    "  is the same); a ward's counter client may leave it out, a portal client\n"
+    "  needs it. LEVEL is very_satisfied (rất hài lòng),\n"
     "  satisfied (hài lòng) or not_satisfied (không hài lòng). SUBMISSION_ID\n"
     "  (8..64 of A-Z a-z 0-9 . _ : -) makes a resend a safe retry: keep it.\n"
     "exit: 0 recorded, 2 refused (e.g. ALREADY_RATED, FORBIDDEN), 3 retry later,\n"
@@ -206,17 +216,17 @@ static int exchange(cli_ctx_t *ctx, const mc_cfg_t *cfg, const Motcua__V1__Intak
     return status;
 }
 
-/* cli_supplement - `motcua supplement FILE.yaml [--json]` */
+/* cli_supplement - `motcua supplement FILE.yaml [--secret S] [--json]` */
 int cli_supplement(cli_ctx_t *ctx, int argc, char **argv)
 {
+    const char *path = NULL, *secret = "";
     bool json = false;
-    const char *args[1];
-    int n_args = 0;
-    int parsed = cli_parse_args(ctx, argc, argv, "supplement", supplement_usage, &json, args, 1,
-                                &n_args);
+    const cli_opt_t opts[] = {{"--secret", &secret}};
+    int parsed = cli_parse_opts(ctx, argc, argv, "supplement", supplement_usage, opts,
+                                sizeof opts / sizeof opts[0], &json, &path);
     if (parsed != CLI_EX_OK)
         return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
-    if (n_args != 1)
+    if (!path || !*path)
         return cli_usage_error(ctx, supplement_usage, "supplement: no file given");
     mc_cfg_t *cfg = NULL;
     int status = cli_load_config(ctx, &cfg);
@@ -225,7 +235,7 @@ int cli_supplement(cli_ctx_t *ctx, int argc, char **argv)
     Motcua__V1__SupplementDossier *s = NULL;
     mc_err_t err;
     mc_err_clear(&err);
-    if (read_supplement(args[0], &s, &err) < 0) {
+    if (read_supplement(path, &s, &err) < 0) {
         cli_print_err(ctx, &err);
         mc_cfg_destroy(&cfg);
         return CLI_EX_DATAERR;
@@ -233,13 +243,15 @@ int cli_supplement(cli_ctx_t *ctx, int argc, char **argv)
     Motcua__V1__IntakeRequest req = MOTCUA__V1__INTAKE_REQUEST__INIT;
     req.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_SUPPLEMENT;
     req.supplement = s;
+    s->secret = (char *)secret; /* "" from a ward's counter client: the applicant is present */
     status = exchange(ctx, cfg, &req, json);
+    s->secret = NULL; /* not ours to free */
     free_supplement(s);
     mc_cfg_destroy(&cfg);
     return status;
 }
 
-/* cli_withdraw - `motcua withdraw CODE --id SUBMISSION_ID [--reason TEXT] [--json]` */
+/* cli_withdraw - `motcua withdraw CODE --id SUBMISSION_ID [--reason TEXT] [--secret S] [--json]` */
 int cli_withdraw(cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *code = NULL, *id = NULL, *reason = "", *secret = "";
@@ -287,12 +299,14 @@ static int rate_level(const char *word)
     return 0;
 }
 
-/* cli_rate - `motcua rate CODE --token T --level L --id SUBMISSION_ID [--comment TEXT] [--json]` */
+/* cli_rate - `motcua rate CODE [--secret S] --level L --id SUBMISSION_ID [--comment TEXT] [--json]` */
 int cli_rate(cli_ctx_t *ctx, int argc, char **argv)
 {
-    const char *code = NULL, *id = NULL, *token = NULL, *level_word = NULL, *comment = "";
+    const char *code = NULL, *id = NULL, *token = "", *secret = "", *level_word = NULL;
+    const char *comment = "";
     bool json = false;
-    const cli_opt_t opts[] = {{"--id", &id}, {"--token", &token}, {"--level", &level_word},
+    const cli_opt_t opts[] = {{"--id", &id},           {"--token", &token},
+                              {"--secret", &secret},   {"--level", &level_word},
                               {"--comment", &comment}};
     int parsed = cli_parse_opts(ctx, argc, argv, "rate", rate_usage, opts,
                                 sizeof opts / sizeof opts[0], &json, &code);
@@ -300,8 +314,10 @@ int cli_rate(cli_ctx_t *ctx, int argc, char **argv)
         return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
     if (!code || !*code)
         return cli_usage_error(ctx, rate_usage, "rate: no dossier code given");
-    if (!token || !*token)
-        return cli_usage_error(ctx, rate_usage, "rate: --token TOKEN is required");
+    if (*token && *secret && strcmp(token, secret) != 0) /* never echo either */
+        return cli_usage_error(ctx, rate_usage, "rate: --token and --secret differ; give one");
+    if (!*token) /* none: a ward's counter client rates for the applicant present */
+        token = secret;
     if (!level_word)
         return cli_usage_error(ctx, rate_usage, "rate: --level LEVEL is required");
     int level = rate_level(level_word);
@@ -318,7 +334,7 @@ int cli_rate(cli_ctx_t *ctx, int argc, char **argv)
     Motcua__V1__RateService r = MOTCUA__V1__RATE_SERVICE__INIT;
     r.submission_id = (char *)id; /* only read by pack */
     r.dossier_code = (char *)code;
-    r.token = (char *)token;
+    r.token = (char *)token; /* "" only works from the ward's counter client */
     r.level = (Motcua__V1__Satisfaction)level;
     r.comment = (char *)comment;
     Motcua__V1__IntakeRequest req = MOTCUA__V1__INTAKE_REQUEST__INIT;

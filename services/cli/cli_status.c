@@ -1,5 +1,5 @@
 /*
- * cli_status - `motcua status CODE [--json]`: ask the intake daemon where
+ * cli_status - `motcua status CODE [--secret S] [--json]`: ask the intake daemon where
  * a dossier is (tra cứu hồ sơ) and print its state and history.
  *
  * Contract: exit 0 when the dossier was found, 2 when the daemon says
@@ -14,7 +14,7 @@
 #include "cli.h"
 
 static const char status_usage[] =
-    "usage: motcua [-c FILE] status CODE [--json]\n"
+    "usage: motcua [-c FILE] status CODE [--secret S] [--json]\n"
     "  Print the state, dates and history of the dossier with this code\n"
     "  (mã hồ sơ, as printed on the receipt).\n"
     "  --secret S  the dossier's secret (from the receipt): a portal client needs it for the history\n"
@@ -22,7 +22,7 @@ static const char status_usage[] =
     "exit: 0 found, 2 not found or refused, 3 retry later, 64 usage,\n"
     "      78 bad configuration, 1 other error\n";
 
-/* cli_status - `motcua status CODE [--json]` */
+/* cli_status - `motcua status CODE [--secret S] [--json]` */
 int cli_status(cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *code = NULL, *secret = "";

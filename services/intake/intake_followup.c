@@ -138,6 +138,17 @@ static int refuse_state(fu_ctx_t *fu, const mc_followup_row_t *row, const char *
     return 1;
 }
 
+/* refuse_ward - the row's own ward must be one the client acts for: the
+ * code's unit was checked before the store was asked, this checks the row
+ * itself (a unit moved to another ward), with the very answer a code of
+ * another ward gets, so neither tells whether the dossier exists */
+static int refuse_ward(fu_ctx_t *fu, const mc_followup_row_t *row)
+{
+    if (mc_client_acts_for(fu->ctx->client, row->ward_code))
+        return 0;
+    return intake_forbidden(fu->ctx, NULL, "dossier_code", &fu->refusal);
+}
+
 /* refuse_secret - 0 when the ward's counter client asks, or the dossier's
  * secret is given; a refusal (1) otherwise, and for a wrong secret from anyone.
  * First in every decide: without the secret nobody learns the dossier's state. */
@@ -159,7 +170,8 @@ static int refuse_secret(fu_ctx_t *fu, const mc_followup_row_t *row, const char 
 static int decide_supplement(void *arg, const mc_followup_row_t *row, mc_followup_change_t *ch)
 {
     fu_ctx_t *fu = arg;
-    if (refuse_secret(fu, row, "supplement", fu->supplement->secret, "secret"))
+    if (refuse_ward(fu, row) || refuse_secret(fu, row, "supplement", fu->supplement->secret,
+                                               "secret"))
         return 1;
     const mc_cfg_t *cfg = fu->ctx->cfg;
     if (row->state != MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_WAITING_SUPPLEMENT)
@@ -237,7 +249,7 @@ static int decide_supplement(void *arg, const mc_followup_row_t *row, mc_followu
 static int decide_withdraw(void *arg, const mc_followup_row_t *row, mc_followup_change_t *ch)
 {
     fu_ctx_t *fu = arg;
-    if (refuse_secret(fu, row, "withdraw", fu->withdraw->secret, "secret"))
+    if (refuse_ward(fu, row) || refuse_secret(fu, row, "withdraw", fu->withdraw->secret, "secret"))
         return 1;
     switch (row->state) {
     case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_RESULT_READY:
@@ -272,6 +284,8 @@ static const char *const level_text[] = {"", "Rất hài lòng", "Hài lòng", "
 static int decide_rate(void *arg, const mc_followup_row_t *row, mc_followup_change_t *ch)
 {
     fu_ctx_t *fu = arg;
+    if (refuse_ward(fu, row))
+        return 1;
     switch (row->state) {
     case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_RESULT_READY:
     case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_DELIVERED:

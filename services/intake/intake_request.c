@@ -19,6 +19,7 @@
 #include "mc_log.h"
 #include "mc_sha256.h"
 #include "mc_validate.h"
+#include "mc_wire.h"
 #include "motcua/v1/pipeline.pb-c.h"
 
 /* intake_now_ms - monotonic milliseconds */
@@ -382,6 +383,12 @@ void intake_status(intake_ctx_t *ctx, const Motcua__V1__StatusQuery *query,
         store_failed(ctx, rc, &err, reply);
         return;
     }
+    /* the row's own ward, not only the code's unit: the answer of another ward */
+    if (!mc_client_acts_for(ctx->client, st->ward_code)) {
+        mc_dossier_status_destroy(&st);
+        intake_forbidden(ctx, NULL, "dossier_code", reply);
+        return;
+    }
     /* the history (who did what) only for the ward's counter or the secret's holder;
      * a secret that is given must be right */
     bool has_secret = query->secret && *query->secret;
@@ -461,19 +468,64 @@ int intake_forbidden(intake_ctx_t *ctx, const mc_ward_t *ward, const char *field
     return 1;
 }
 
-/* intake_handle - decode one frame and dispatch; always leaves a reply */
+/* wire_reason - the Reason for mc_wire's problem (the text after "<path>: ") */
+static Motcua__V1__Reason wire_reason(const char *problem)
+{
+    if (strncmp(problem, "not valid UTF-8", 15) == 0)
+        return MOTCUA__V1__REASON__REASON_INVALID_UTF8;
+    if (strcmp(problem, "unknown enum value") == 0) /* e.g. a Satisfaction level beyond 3 */
+        return MOTCUA__V1__REASON__REASON_INVALID_FORMAT;
+    return MOTCUA__V1__REASON__REASON_MALFORMED;
+}
+
+/* wire_field - the Rejection's field from mc_wire's path: relative to the
+ * request's body, as every other rejection names it ("IntakeRequest.submit.
+ * dossier.applicant.person.citizen_id" is "dossier.applicant.person.citizen_id";
+ * the body itself, or the top level, is "") */
+static void wire_field(const char *path, size_t path_len, char *field, size_t size)
+{
+    const char *p = path;
+    const char *end = path + path_len;
+    for (int skip = 0; skip < 2 && p < end; skip++) { /* "IntakeRequest." then "<body>." */
+        const char *dot = memchr(p, '.', (size_t)(end - p));
+        p = dot ? dot + 1 : end;
+    }
+    snprintf(field, size, "%.*s", (int)(end - p), p);
+}
+
+/* refuse_wire - the strict decoding refused the frame: nothing was unpacked,
+ * so nothing of it is logged, stored or echoed but mc_wire's path and problem
+ * (which never hold the value) */
+static void refuse_wire(intake_ctx_t *ctx, const char *why, size_t length,
+                        intake_reply_t *reply)
+{
+    const char *sep = strstr(why, ": ");
+    const char *problem = sep ? sep + 2 : why;
+    char field[256], message[512], quoted[600];
+    wire_field(why, sep ? (size_t)(sep - why) : 0, field, sizeof field);
+    Motcua__V1__Reason reason = sep ? wire_reason(problem) : MOTCUA__V1__REASON__REASON_MALFORMED;
+    snprintf(message, sizeof message,
+             "Yêu cầu không đúng định dạng IntakeRequest (protobuf) nên không được tiếp nhận: %s.",
+             why);
+    intake_reply_rejection(reply, reason, field, message, 0);
+    mc_log(MC_LOG_INFO, "rejected", "worker=%d reason=%s bytes=%zu why=%s", ctx->worker,
+           protobuf_c_enum_descriptor_get_value(&motcua__v1__reason__descriptor, reason)->name,
+           length, mc_log_quote(why, quoted, sizeof quoted));
+}
+
+/* intake_handle - decode one frame strictly (mc_wire: no unknown field, no
+ * NUL byte, UTF-8 strings, named enum values, at any depth) and dispatch;
+ * always leaves a reply */
 void intake_handle(intake_ctx_t *ctx, const uint8_t *frame, size_t length, intake_reply_t *reply)
 {
-    Motcua__V1__IntakeRequest *req = motcua__v1__intake_request__unpack(NULL, length, frame);
-    if (!req) {
-        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_MALFORMED, "",
-                               "Yêu cầu không đúng định dạng IntakeRequest (protobuf), "
-                               "hoặc có chuỗi không phải UTF-8.",
-                               0);
-        mc_log(MC_LOG_INFO, "rejected", "worker=%d reason=REASON_MALFORMED bytes=%zu",
-               ctx->worker, length);
+    ProtobufCMessage *msg = NULL;
+    char why[300];
+    if (mc_wire_unpack(&motcua__v1__intake_request__descriptor, frame, length, &msg, why,
+                       sizeof why) != 0) {
+        refuse_wire(ctx, why, length, reply);
         return;
     }
+    Motcua__V1__IntakeRequest *req = (Motcua__V1__IntakeRequest *)msg;
     switch (req->body_case) {
     case MOTCUA__V1__INTAKE_REQUEST__BODY_SUBMIT:
         intake_submit(ctx, req->submit, reply);

@@ -64,6 +64,7 @@ typedef struct notify_values {
     const char *reason;    /* late, refused */
     const char *new_due;   /* late */
     const char *rating_link; /* result_ready, refused: the satisfaction survey link (holds the dossier's secret token) */
+    const char *secret;    /* received only: the dossier's secret (Receipt.secret), given once; never logged */
 } notify_values_t;
 
 /* a rendered message: malloc'd texts */

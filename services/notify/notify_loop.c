@@ -229,6 +229,9 @@ static void prepare(notify_t *n, notify_job_t *job, notify_letter_t *l)
         .reason = m->reason,
         .new_due = new_due,
         .rating_link = rating,
+        /* the secret is given once, on the receipt and in the received notice: an
+         * applicant who filed online has no printed receipt to read it from */
+        .secret = strcmp(m->kind, "received") == 0 && m->rating_token[0] ? m->rating_token : NULL,
     };
     snprintf(job->wanted, sizeof job->wanted, "spool");
     job->n_tries = 0;

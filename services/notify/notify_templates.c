@@ -43,6 +43,9 @@ static const placeholder_t placeholders[] = {
     {"new_due", offsetof(notify_values_t, new_due), 1u << K_LATE},
     /* only once the dossier is decided may the applicant rate it (docs/pipeline.md) */
     {"rating_link", offsetof(notify_values_t, rating_link), (1u << K_RESULT) | (1u << K_REFUSED)},
+    /* the dossier's secret is given once, in the received notice (and on the
+     * receipt); a later notice that repeated it would spread it further */
+    {"secret", offsetof(notify_values_t, secret), 1u << K_RECEIVED},
 };
 #define N_PLACEHOLDERS (sizeof placeholders / sizeof placeholders[0])
 

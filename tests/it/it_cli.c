@@ -125,6 +125,45 @@ MC_TEST(resubmitting_a_file_returns_the_same_code)
     CHECK_INT(harness_motcua(&H, "status 000.22.29.H26-200101-9999"), 2);
 }
 
+MC_TEST(the_applicants_secret_on_the_command_line)
+{
+    char code[128] = "", secret[128] = "", args[1200];
+    CHECK_INT(harness_motcua(&H, "submit --json config/samples/khai-sinh.yaml"), 0);
+    REQUIRE(json_field("dossier_code", code, sizeof code) == 0 && code[0]);
+    REQUIRE(json_field("secret", secret, sizeof secret) == 0 && strlen(secret) == 36);
+    /* status as the portal: by code alone no history; with --secret the history */
+    snprintf(args, sizeof args, "-k %s/keys/HARNESS_PORTAL.key status %s --json", H.dir, code);
+    CHECK_INT(harness_motcua(&H, args), 0);
+    CHECK(out_has("\"history\":[]"));
+    snprintf(args, sizeof args, "-k %s/keys/HARNESS_PORTAL.key status %s --secret %s --json", H.dir,
+             code, secret);
+    CHECK_INT(harness_motcua(&H, args), 0);
+    CHECK(out_has("\"kind\":\"received\""));
+    snprintf(args, sizeof args, "-k %s/keys/HARNESS_PORTAL.key status %s"
+                                " --secret 00000000-0000-4000-8000-000000000000", H.dir, code);
+    CHECK_INT(harness_motcua(&H, args), 2);
+    /* supplement --secret reaches intake: with it the portal gets past the secret
+     * (to WRONG_STATE: the dossier waits for no documents); without it, FORBIDDEN */
+    char file[600];
+    snprintf(file, sizeof file, "%s/supplement-secret.yaml", H.dir);
+    FILE *f = fopen(file, "w");
+    REQUIRE(f);
+    fprintf(f, "submission_id: \"it-cli-sup-0001\"\ndossier_code: \"%s\"\ndocuments:\n"
+               "  - {type: GIAY_KHAC, name: \"Bản sao\", media_type: application/pdf, size: 1000,"
+               " sha256: \"3f5b22720a20ea43b383c8f596f2e2c6d53988f454dbed3b88f961fd764e59b1\","
+               " uri: \"https://dvc.example.vn/files/x.pdf\", form: copy, copies: 1}\n", code);
+    fclose(f);
+    snprintf(args, sizeof args, "-k %s/keys/HARNESS_PORTAL.key supplement %s --json", H.dir, file);
+    CHECK_INT(harness_motcua(&H, args), 2);
+    CHECK(out_has("\"reason\":\"FORBIDDEN\""));
+    snprintf(args, sizeof args, "-k %s/keys/HARNESS_PORTAL.key supplement %s --secret %s --json",
+             H.dir, file, secret);
+    CHECK_INT(harness_motcua(&H, args), 2);
+    CHECK(out_has("\"reason\":\"WRONG_STATE\""));
+    CHECK_INT(harness_run("grep -qF -- '%s' %s/motcua.out", secret, H.dir), 1); /* never echoed */
+    CHECK_INT(harness_motcua(&H, "supplement --secret"), 64);
+}
+
 MC_TEST(bad_dossier_file_is_refused_before_sending)
 {
     char bad[600];
@@ -180,6 +219,7 @@ int main(void)
     mc_test_run(config_check_names_file_line_column_and_key);
     mc_test_run(every_sample_dossier_gets_its_answer);
     mc_test_run(resubmitting_a_file_returns_the_same_code);
+    mc_test_run(the_applicants_secret_on_the_command_line);
     mc_test_run(bad_dossier_file_is_refused_before_sending);
     mc_test_run(usage_errors_and_help);
     mc_test_run(load_generator_gets_every_request_answered);

@@ -596,6 +596,288 @@ MC_TEST(the_history_records_the_client_and_the_clerk)
     motcua__v1__intake_reply__free_unpacked(r, NULL);
 }
 
+/* find_bytes - the first place needle occurs in hay, or NULL (memmem is GNU only) */
+static uint8_t *find_bytes(uint8_t *hay, size_t n, const void *needle, size_t k)
+{
+    for (size_t i = 0; k && k <= n && i <= n - k; i++)
+        if (memcmp(hay + i, needle, k) == 0)
+            return hay + i;
+    return NULL;
+}
+
+/* packed - d's request serialized (malloc'd) */
+static uint8_t *packed(const Motcua__V1__IntakeRequest *req, size_t *n)
+{
+    *n = motcua__v1__intake_request__get_packed_size(req);
+    uint8_t *buf = malloc(*n ? *n : 1);
+    if (buf)
+        motcua__v1__intake_request__pack(req, buf);
+    return buf;
+}
+
+/* raw_as - send bytes as client who; the reply unpacked (NULL if none), raw bytes kept */
+static Motcua__V1__IntakeReply *raw_as(harness_client_t who, const uint8_t *bytes, size_t n,
+                                       uint8_t **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (harness_request_raw_as(&H, who, bytes, n, 10000, out, out_len) != 0 || !*out)
+        return NULL;
+    return motcua__v1__intake_reply__unpack(NULL, *out_len, *out);
+}
+
+/* refused_raw - bytes as the counter: refused with reason on field, nothing stored,
+ * and the reply does not carry `secret_bytes` (the smuggled value) back */
+static void refused_raw(const uint8_t *bytes, size_t n, const char *reason, const char *field,
+                        const char *sid, const char *secret_bytes)
+{
+    long before = dossier_rows();
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    Motcua__V1__IntakeReply *r = raw_as(HARNESS_COUNTER, bytes, n, &out, &out_len);
+    CHECK(refused_with(r, reason, field));
+    CHECK_INT(dossier_rows(), before);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM idempotency_key WHERE key = $1", sid), 0);
+    if (secret_bytes && out)
+        CHECK(find_bytes(out, out_len, secret_bytes, strlen(secret_bytes)) == NULL);
+    free(out);
+}
+
+MC_TEST(strict_decoding_refuses_what_protobuf_c_would_let_through)
+{
+    /* an unknown field at the top level: refused, not kept and stored */
+    harness_dossier_t d;
+    harness_dossier_init(&d, "it-wire-unknown-01");
+    size_t n = 0;
+    uint8_t *buf = packed(&d.request, &n);
+    REQUIRE(buf);
+    uint8_t *top = malloc(n + 4);
+    REQUIRE(top);
+    memcpy(top, buf, n);
+    memcpy(top + n, "\x4a\x02hi", 4); /* field 9, length-delimited, "hi" */
+    refused_raw(top, n + 4, "REASON_MALFORMED", "", "it-wire-unknown-01", NULL);
+    free(top);
+    free(buf);
+
+    /* 60 KB of non-UTF-8 in an unknown field inside the dossier: refused with the
+     * path; it would otherwise be stored in the payload and sent on to agencies */
+    harness_dossier_init(&d, "it-wire-unknown-02");
+    enum { SMUGGLED = 60 * 1024 };
+    uint8_t *junk = malloc(SMUGGLED);
+    REQUIRE(junk);
+    memset(junk, 0xff, SMUGGLED);
+    ProtobufCMessageUnknownField extra = {.tag = 99,
+                                          .wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+                                          .len = SMUGGLED, .data = junk};
+    d.dossier.base.n_unknown_fields = 1;
+    d.dossier.base.unknown_fields = &extra;
+    buf = packed(&d.request, &n);
+    REQUIRE(buf && n > SMUGGLED);
+    refused_raw(buf, n, "REASON_MALFORMED", "dossier", "it-wire-unknown-02", NULL);
+    free(buf);
+    /* and one level deeper, inside the person */
+    harness_dossier_init(&d, "it-wire-unknown-03");
+    extra.len = 16;
+    d.person.base.n_unknown_fields = 1;
+    d.person.base.unknown_fields = &extra;
+    buf = packed(&d.request, &n);
+    REQUIRE(buf);
+    refused_raw(buf, n, "REASON_MALFORMED", "dossier.applicant.person", "it-wire-unknown-03",
+                NULL);
+    free(buf);
+    free(junk);
+
+    /* a citizen ID of 12 good digits, a NUL, then 5,000 bytes: protobuf-c would
+     * cut it at the NUL and the 12 digits would pass */
+    harness_dossier_init(&d, "it-wire-nul-0001");
+    enum { TAIL = 5000 };
+    char *cccd = malloc(12 + 1 + TAIL + 1);
+    REQUIRE(cccd);
+    memcpy(cccd, "001085012345", 12);
+    cccd[12] = 'Q'; /* becomes the NUL once packed */
+    memset(cccd + 13, 'A', TAIL);
+    cccd[13 + TAIL] = '\0';
+    d.person.citizen_id = cccd;
+    buf = packed(&d.request, &n);
+    REQUIRE(buf);
+    uint8_t *at = find_bytes(buf, n, cccd, 13 + TAIL);
+    REQUIRE(at);
+    at[12] = '\0';
+    refused_raw(buf, n, "REASON_MALFORMED", "dossier.applicant.person.citizen_id",
+                "it-wire-nul-0001", NULL);
+    free(buf);
+    free(cccd);
+
+    /* bad UTF-8 in a name: refused on that field, and not echoed back */
+    harness_dossier_init(&d, "it-wire-utf8-0001");
+    d.person.full_name = (char *)"Tr\xc3\x28n Smuggled";
+    buf = packed(&d.request, &n);
+    REQUIRE(buf);
+    refused_raw(buf, n, "REASON_INVALID_UTF8", "dossier.applicant.person.full_name",
+                "it-wire-utf8-0001", "Smuggled");
+    free(buf);
+    CHECK(harness_run("grep -q 'Smuggled' %s/intake.log", H.dir) != 0);
+    CHECK(harness_run("grep -q '5000\\|AAAAAAAA' %s/intake.log", H.dir) != 0);
+}
+
+/* other_ward_reply - the raw reply to req from QUAY_00220 (malloc'd, *len set) */
+static uint8_t *other_ward_reply(const Motcua__V1__IntakeRequest *req, size_t *len)
+{
+    size_t n = 0;
+    uint8_t *buf = packed(req, &n), *out = NULL;
+    Motcua__V1__IntakeReply *r = buf ? raw_as(HARNESS_OTHER_WARD, buf, n, &out, len) : NULL;
+    bool refused = r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION &&
+                   r->rejection->reason == MOTCUA__V1__REASON__REASON_FORBIDDEN;
+    if (r)
+        motcua__v1__intake_reply__free_unpacked(r, NULL);
+    free(buf);
+    if (!refused) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+MC_TEST(another_wards_code_tells_nothing_about_its_existence)
+{
+    char code[64], secret[64];
+    REQUIRE(submit_for(HARNESS_COUNTER, "it-oracle-0001", "00229", code, secret));
+    /* an existing dossier of 00229, a code of 00229 that does not exist, and a unit
+     * not served here: byte for byte one answer, for every request by code */
+    const char *codes[3] = {code, "000.22.29.H26-200101-9999", "000.99.99.H26-200101-0001"};
+    uint8_t *first[4] = {0};
+    size_t first_len[4] = {0};
+    for (int c = 0; c < 3; c++) {
+        Motcua__V1__StatusQuery q = MOTCUA__V1__STATUS_QUERY__INIT;
+        q.dossier_code = (char *)codes[c];
+        q.secret = secret;
+        Motcua__V1__DocumentRef *docs[1];
+        harness_dossier_t d;
+        harness_dossier_init(&d, "unused-id-0001");
+        docs[0] = &d.docs[0];
+        Motcua__V1__SupplementDossier su = MOTCUA__V1__SUPPLEMENT_DOSSIER__INIT;
+        su.submission_id = (char *)"it-oracle-su-01";
+        su.dossier_code = (char *)codes[c];
+        su.documents = docs;
+        su.n_documents = 1;
+        su.secret = secret;
+        Motcua__V1__WithdrawDossier w = MOTCUA__V1__WITHDRAW_DOSSIER__INIT;
+        w.submission_id = (char *)"it-oracle-wd-01";
+        w.dossier_code = (char *)codes[c];
+        w.secret = secret;
+        Motcua__V1__RateService ra = MOTCUA__V1__RATE_SERVICE__INIT;
+        ra.submission_id = (char *)"it-oracle-ra-01";
+        ra.dossier_code = (char *)codes[c];
+        ra.token = secret;
+        ra.level = MOTCUA__V1__SATISFACTION__SATISFACTION_SATISFIED;
+        Motcua__V1__IntakeRequest req[4] = {
+            MOTCUA__V1__INTAKE_REQUEST__INIT, MOTCUA__V1__INTAKE_REQUEST__INIT,
+            MOTCUA__V1__INTAKE_REQUEST__INIT, MOTCUA__V1__INTAKE_REQUEST__INIT};
+        req[0].body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_STATUS;
+        req[0].status = &q;
+        req[1].body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_SUPPLEMENT;
+        req[1].supplement = &su;
+        req[2].body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_WITHDRAW;
+        req[2].withdraw = &w;
+        req[3].body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_RATE;
+        req[3].rate = &ra;
+        for (int k = 0; k < 4; k++) {
+            size_t len = 0;
+            uint8_t *out = other_ward_reply(&req[k], &len);
+            CHECK(out != NULL);
+            if (c == 0) {
+                first[k] = out;
+                first_len[k] = len;
+                continue;
+            }
+            CHECK(out && first[k] && len == first_len[k] && memcmp(out, first[k], len) == 0);
+            free(out);
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        free(first[k]);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code),
+              MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_RECEIVED);
+}
+
+/* seq_of - the sequence number in a receipt's code, -1 if none */
+static int seq_of(Motcua__V1__IntakeReply *r)
+{
+    char unit[64];
+    mc_date_t day;
+    int seq = -1;
+    if (!r || r->body_case != MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT ||
+        mc_code_parse(r->receipt->dossier_code, unit, sizeof unit, &day, &seq) != 0)
+        seq = -1;
+    if (r)
+        motcua__v1__intake_reply__free_unpacked(r, NULL);
+    return seq;
+}
+
+static void *connected_dealer(void);
+
+/* race_one - the same first submission from `n` connected clients at the same
+ * instant (intake's workers take them in parallel); 0 when every client got
+ * the same receipt bytes, and its sequence number in *seq */
+static int race_one(const char *sid, int n, int *seq)
+{
+    harness_dossier_t d;
+    harness_dossier_init(&d, sid);
+    size_t len = 0;
+    uint8_t *buf = packed(&d.request, &len);
+    void *s[8] = {0};
+    int rc = buf && n <= 8 ? 0 : -1;
+    for (int i = 0; rc == 0 && i < n; i++)
+        if (!(s[i] = connected_dealer()))
+            rc = -1;
+    for (int i = 0; rc == 0 && i < n; i++) /* back to back: all in flight together */
+        if (zmq_send(s[i], buf, len, 0) != (int)len)
+            rc = -1;
+    uint8_t first[4096];
+    int first_len = -1;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        uint8_t got[4096];
+        int timeout = 20000;
+        zmq_setsockopt(s[i], ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+        int k = zmq_recv(s[i], got, sizeof got, 0);
+        if (k <= 0 || k > (int)sizeof got)
+            rc = -1;
+        else if (first_len < 0)
+            memcpy(first, got, (size_t)(first_len = k));
+        else if (k != first_len || memcmp(got, first, (size_t)k) != 0)
+            rc = -1;
+    }
+    for (int i = 0; i < n; i++)
+        mc_transport_close(&s[i]);
+    free(buf);
+    *seq = rc == 0 ? seq_of(motcua__v1__intake_reply__unpack(NULL, (size_t)first_len, first)) : -1;
+    return rc;
+}
+
+MC_TEST(replays_consume_no_dossier_number)
+{
+    harness_dossier_t d;
+    harness_dossier_init(&d, "it-seq-first-0001");
+    int first = seq_of(submit(&d));
+    REQUIRE(first > 0);
+    for (int i = 0; i < 5; i++)
+        CHECK_INT(seq_of(submit(&d)), first);
+    /* a new submission from eight clients at once, five times over: a retry
+     * sent while its first attempt is in flight takes no number either */
+    enum { ROUNDS = 5, RACERS = 8 };
+    for (int r = 0; r < ROUNDS; r++) {
+        char sid[64];
+        snprintf(sid, sizeof sid, "it-seq-race-%04d", r);
+        int seq = -1;
+        CHECK_INT(race_one(sid, RACERS, &seq), 0);
+        CHECK_INT(seq, first + 1 + r);
+        CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE submission_id = $1", sid), 1);
+    }
+    /* the next new dossier takes the next number: no gap */
+    harness_dossier_init(&d, "it-seq-next-0001");
+    CHECK_INT(seq_of(submit(&d)), first + ROUNDS + 1);
+}
+
 /* concurrent clients */
 typedef struct client_job {
     int  client;        /* 0..N-1 */
@@ -914,6 +1196,9 @@ int main(void)
     mc_test_run(a_ward_office_acting_for_another_ward_is_refused);
     mc_test_run(the_portal_needs_the_applicants_secret);
     mc_test_run(the_history_records_the_client_and_the_clerk);
+    mc_test_run(strict_decoding_refuses_what_protobuf_c_would_let_through);
+    mc_test_run(another_wards_code_tells_nothing_about_its_existence);
+    mc_test_run(replays_consume_no_dossier_number);
     mc_test_run(two_hundred_concurrent_submits_get_distinct_codes);
     mc_test_run(migrate_twice_is_idempotent);
     mc_test_run(kill_9_right_after_receipt_loses_nothing);

@@ -932,6 +932,46 @@ MC_TEST(store_down_at_start_is_waited_for)
         CHECK_INT(harness_stop_daemon(p, SIGTERM), 0);
 }
 
+MC_TEST(received_notice_gives_the_secret_once)
+{
+    char code[64], secret[64] = "";
+    REQUIRE(submit_one(code, sizeof code) == 0);
+    PGresult *res = PQexecParams(harness_db(&H), "SELECT rating_token::text FROM dossier WHERE code = $1",
+                                 1, NULL, (const char *const[]){code}, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        snprintf(secret, sizeof secret, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    REQUIRE(strlen(secret) == 36);
+    pid_t a = harness_start_daemon(&H, "notify", NULL, "notify-secret.log");
+    REQUIRE(a > 0);
+    char id[32];
+    snprintf(id, sizeof id, "%ld", notice_id(code));
+    CHECK_INT(harness_wait_count(&H, SENT_ID, id, 1, 15000), 1);
+    CHECK_INT(harness_stop_daemon(a, SIGTERM), 0);
+    /* the applicant who filed online reads it in the received notice ... */
+    char *text = read_spool(atol(id));
+    REQUIRE(text);
+    CHECK(strstr(text, "Kind: received\n"));
+    CHECK(strstr(text, secret) != NULL);
+    free(text);
+    /* ... and no log line carries it */
+    CHECK_INT(harness_run("cat %s/notify-*.log %s/intake.log | grep -q -F '%s'", H.dir, H.dir, secret), 1);
+    /* only the received notice may hold it: anywhere else the loader refuses */
+    char bad[600], config[700], to[700], from[700];
+    snprintf(bad, sizeof bad, "%s/secret-notifications.yaml", H.dir);
+    CHECK_INT(harness_run("sed 's/^\\(  sms: \"{unit}: đã ghi nhận yêu cầu rút hồ sơ {code}\\)/\\1 {secret}/'"
+                          " %s/config/notifications.yaml > %s", H.repo, bad), 0);
+    CHECK_INT(harness_run("grep -q 'rút hồ sơ {code} {secret}' %s", bad), 0);
+    snprintf(config, sizeof config, "%s/motcua-secret.yaml", H.dir);
+    snprintf(to, sizeof to, "notifications: %s\n", bad);
+    snprintf(from, sizeof from, "notifications: %s/config/notifications.yaml\n", H.repo);
+    REQUIRE(harness_config_copy(&H, config, from, to) == 0);
+    CHECK_INT(harness_run("%s/bin/motcua-notify -c %s --check > %s/check-secret.out 2>&1", H.build,
+                          config, H.dir), 78);
+    CHECK_INT(harness_run("grep -q \"placeholder '{secret}' is not available for kind 'withdrawn'\""
+                          " %s/check-secret.out", H.dir), 0);
+}
+
 MC_TEST(bad_placeholder_is_a_config_error)
 {
     char bad[600], config[700], to[700];
@@ -966,6 +1006,7 @@ int main(void)
     mc_test_run(notify_killed_mid_send_resends_under_the_same_ref);
     mc_test_run(lost_last_attempt_counts_and_fails_for_good);
     mc_test_run(store_down_at_start_is_waited_for);
+    mc_test_run(received_notice_gives_the_secret_once);
     mc_test_run(no_personal_data_in_notify_logs);
     mc_test_run(bad_placeholder_is_a_config_error);
     harness_teardown(&H);

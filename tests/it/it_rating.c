@@ -461,8 +461,10 @@ MC_TEST(cli_rate_and_its_exit_statuses)
     CHECK_INT(harness_run("grep -q 'very_satisfied, satisfied or not_satisfied' %s/motcua.out", H.dir), 0);
     snprintf(args, sizeof args, "rate %s --token %s --level satisfied", code, token);
     CHECK_INT(harness_motcua(&H, args), 64);
-    snprintf(args, sizeof args, "rate %s --level satisfied --id rt-cli-r01", code);
-    CHECK_INT(harness_motcua(&H, args), 64);
+    snprintf(args, sizeof args, "rate %s --token %s --secret 11111111-0000-4000-8000-000000000000"
+                                " --level satisfied --id rt-cli-r01", code, token);
+    CHECK_INT(harness_motcua(&H, args), 64); /* two different secrets */
+    CHECK_INT(harness_run("grep -qF -- '%s' %s/motcua.out", token, H.dir), 1); /* never echoed */
     snprintf(args, sizeof args, "rate --token %s --level satisfied --id rt-cli-r01", token);
     CHECK_INT(harness_motcua(&H, args), 64);
     CHECK_INT(harness_motcua(&H, "rate --help"), 0);
@@ -476,7 +478,7 @@ MC_TEST(cli_rate_and_its_exit_statuses)
     CHECK_INT(harness_run("grep -q '\"reason\":\"FORBIDDEN\"' %s/motcua.out", H.dir), 0);
 
     /* recorded; the same command again is a retry and answers the same */
-    snprintf(args, sizeof args, "rate %s --token %s --level satisfied --id rt-cli-r03"
+    snprintf(args, sizeof args, "rate %s --secret %s --level satisfied --id rt-cli-r03"
                                 " --comment 'Thủ tục nhanh gọn (ý-kiến-7782)' --json", code, token);
     CHECK_INT(harness_motcua(&H, args), 0);
     CHECK_INT(harness_run("grep -q '\"result\":\"ack\"' %s/motcua.out", H.dir), 0);
@@ -494,6 +496,20 @@ MC_TEST(cli_rate_and_its_exit_statuses)
     CHECK_INT(harness_run("grep -q 'ALREADY_RATED' %s/motcua.out", H.dir), 0);
     CHECK_INT(harness_run("grep -q 'đã được đánh giá' %s/motcua.out", H.dir), 0);
     CHECK_INT(stored_for(code), 111);
+
+    /* without the secret: the portal is refused, the ward's counter (the applicant
+     * is there in person) may rate; intake decides, the CLI sends either */
+    char counter_code[64];
+    REQUIRE(resolved_dossier("rt-cli-0002", counter_code) == 0);
+    snprintf(args, sizeof args, "-k %s/keys/HARNESS_PORTAL.key rate %s --level satisfied"
+                                " --id rt-cli-p01", H.dir, counter_code);
+    CHECK_INT(harness_motcua(&H, args), 2);
+    CHECK_INT(harness_run("grep -q 'FORBIDDEN' %s/motcua.out", H.dir), 0);
+    CHECK_INT(stored_for(counter_code), 0);
+    snprintf(args, sizeof args, "rate %s --level not_satisfied --id rt-cli-c01", counter_code);
+    CHECK_INT(harness_motcua(&H, args), 0);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM rating r JOIN dossier d ON d.id = r.dossier_id"
+                            " WHERE d.code = $1 AND r.level = 3", counter_code), 1);
 
     /* nobody answers: retry later */
     char dead[700], to[200];
