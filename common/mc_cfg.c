@@ -279,6 +279,23 @@ static bool web_url_ok(const char *u)
     return true;
 }
 
+/* get_outbox_timing - the keys every outbox sender (notify, portal) has:
+ * poll_ms, retry_initial_ms, retry_max_ms and send_lease_ms, same bounds */
+static int get_outbox_timing(const mc_yaml_node_t *s, int *poll_ms, int *retry_initial_ms,
+                             int *retry_max_ms, int *send_lease_ms, mc_err_t *err)
+{
+    int rc = 0;
+    if (get_int_field(s, "poll_ms", 10, 600000, poll_ms, err) < 0)
+        rc = -1;
+    if (get_int_field(s, "retry_initial_ms", 10, 3600000, retry_initial_ms, err) < 0)
+        rc = -1;
+    if (get_int_field(s, "retry_max_ms", 10, 86400000, retry_max_ms, err) < 0)
+        rc = -1;
+    if (get_int_field(s, "send_lease_ms", 2000, 3600000, send_lease_ms, err) < 0)
+        rc = -1;
+    return rc;
+}
+
 /* load_notify - notify: channels, retries and the rating link */
 static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
@@ -296,11 +313,9 @@ static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         if (replace_text(s, keys[i], CFG_PATH_MAX, texts[i], err) < 0)
             rc = -1;
-    if (get_int_field(s, "poll_ms", 10, 600000, &n->poll_ms, err) < 0 ||
-        get_int_field(s, "retry_initial_ms", 10, 3600000, &n->retry_initial_ms, err) < 0 ||
-        get_int_field(s, "retry_max_ms", 10, 86400000, &n->retry_max_ms, err) < 0 ||
-        get_int_field(s, "max_attempts", 1, 1000, &n->max_attempts, err) < 0 ||
-        get_int_field(s, "send_lease_ms", 2000, 3600000, &n->send_lease_ms, err) < 0)
+    if (get_outbox_timing(s, &n->poll_ms, &n->retry_initial_ms, &n->retry_max_ms,
+                          &n->send_lease_ms, err) < 0 ||
+        get_int_field(s, "max_attempts", 1, 1000, &n->max_attempts, err) < 0)
         rc = -1;
     char w[512];
     if (replace_text(s, "rating_url", CFG_URL_MAX, &n->rating_url, err) < 0) {
@@ -325,11 +340,9 @@ static int load_portal(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
         return rc;
     mc_cfg_portal_t *p = &cfg->portal;
     if (replace_text(s, "token_file", CFG_PATH_MAX, &p->token_file, err) < 0 ||
-        get_int_field(s, "poll_ms", 10, 600000, &p->poll_ms, err) < 0 ||
-        get_int_field(s, "retry_initial_ms", 10, 3600000, &p->retry_initial_ms, err) < 0 ||
-        get_int_field(s, "retry_max_ms", 10, 86400000, &p->retry_max_ms, err) < 0 ||
-        get_int_field(s, "batch", 1, 1000, &p->batch, err) < 0 ||
-        get_int_field(s, "send_lease_ms", 2000, 3600000, &p->send_lease_ms, err) < 0)
+        get_outbox_timing(s, &p->poll_ms, &p->retry_initial_ms, &p->retry_max_ms,
+                          &p->send_lease_ms, err) < 0 ||
+        get_int_field(s, "batch", 1, 1000, &p->batch, err) < 0)
         rc = -1;
     char w[512];
     if (replace_text(s, "url", CFG_URL_MAX, &p->url, err) < 0) {

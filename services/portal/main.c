@@ -40,6 +40,11 @@ static int start(const mc_cfg_t *cfg, portal_http_t **http, portal_t **portal)
 {
     mc_err_t err;
     mc_err_clear(&err);
+    /* curl's global state before any other thread exists (there is none here) */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        mc_log(MC_LOG_ERR, "start_failed", "what=curl");
+        return 69;
+    }
     *http = portal_http_new(&cfg->portal, &err);
     if (*http)
         *portal = portal_new(cfg, *http, &err);
@@ -79,16 +84,15 @@ int main(int argc, char **argv)
 
     /* before any thread starts: every thread inherits the blocked mask */
     int stop_fd = mc_daemon_stop_fd();
-    if (stop_fd < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        mc_log(MC_LOG_ERR, "start_failed", "what=%s", stop_fd < 0 ? "signalfd" : "curl");
-        if (stop_fd >= 0)
-            close(stop_fd);
-        mc_cfg_destroy(&cfg);
-        return 69;
-    }
     portal_http_t *http = NULL;
     portal_t *portal = NULL;
-    int rc = on ? start(cfg, &http, &portal) : 0;
+    int rc = 0;
+    if (stop_fd < 0) {
+        mc_log(MC_LOG_ERR, "start_failed", "what=signalfd");
+        rc = 69;
+    } else if (on) {
+        rc = start(cfg, &http, &portal);
+    }
     if (rc == 0) {
         /* the URL may carry a path the operator considers private: only on/off is logged */
         mc_log(MC_LOG_NOTICE, "started", "portal=%s token=%s poll_ms=%d batch=%d send_lease_ms=%d pid=%d",
@@ -105,8 +109,10 @@ int main(int argc, char **argv)
     }
     portal_destroy(&portal);
     portal_http_destroy(&http);
-    curl_global_cleanup();
-    close(stop_fd);
+    if (on && stop_fd >= 0)
+        curl_global_cleanup(); /* reference-counted: a no-op if start() did not get that far */
+    if (stop_fd >= 0)
+        close(stop_fd);
     mc_cfg_destroy(&cfg);
     return rc;
 }

@@ -514,6 +514,29 @@ MC_TEST(bad_url_and_readable_token_are_config_errors)
     CHECK_INT(harness_run("chmod 0600 %s/portal-token", H.dir), 0);
 }
 
+MC_TEST(without_a_url_it_only_waits_and_the_outbox_keeps_the_events)
+{
+    char config[700], from[700];
+    snprintf(config, sizeof config, "%s/motcua-off.yaml", H.dir);
+    snprintf(from, sizeof from, "url: \"http://127.0.0.1:%d/api/v1/events\"", P.port);
+    REQUIRE(harness_config_copy(&H, config, from, "url: \"\"") == 0);
+    int before = portal_requests(&P);
+    pid_t p = harness_start_daemon(&H, "portal", config, "portal-off.log");
+    REQUIRE(p > 0);
+    char code[64];
+    REQUIRE(submit_one(code, sizeof code) == 0);
+    CHECK_INT(harness_wait_count(&H, ROWS_OF, code, 1, 10000), 1);
+    CHECK_INT(harness_stop_daemon(p, SIGTERM), 0);
+    CHECK_INT(portal_requests(&P), before);
+    CHECK_INT(harness_count(&H, ACKED_OF, code), 0);
+    CHECK_INT(harness_run("grep -q 'event=started portal=off' %s/portal-off.log", H.dir), 0);
+    /* turned on: what waited goes out */
+    p = harness_start_daemon(&H, "portal", NULL, "portal-off.log");
+    REQUIRE(p > 0);
+    exactly_once_in_order(code, 1);
+    CHECK_INT(harness_stop_daemon(p, SIGTERM), 0);
+}
+
 int main(void)
 {
     if (harness_setup(&H, "portal", 2) != 0 || harness_start_intake(&H) != 0 ||
@@ -533,6 +556,7 @@ int main(void)
     mc_test_run(a_pusher_killed_mid_push_resends_the_same_event_id);
     mc_test_run(portal_role_reads_only_its_outbox);
     mc_test_run(bad_url_and_readable_token_are_config_errors);
+    mc_test_run(without_a_url_it_only_waits_and_the_outbox_keeps_the_events);
     portal_stop(&P);
     harness_teardown(&H);
     return mc_test_done("it_portal");
