@@ -92,13 +92,14 @@ static const mc_yaml_node_t *section(const mc_yaml_node_t *root, const char *nam
 /* the programs with a database role, in mc_db_program_t order: the key
  * under database.login, the group role, the application_name */
 static const char *const db_program_keys[MC_DB_PROGRAMS] = {"intake", "router", "lienthong",
-                                                            "notify", "report"};
+                                                            "notify", "report", "portal"};
 
-/* load_login - database.login: {intake, router, lienthong, notify, report},
- * each a conninfo fragment that libpq parses and that holds no password */
+/* load_login - database.login: {intake, router, lienthong, notify, report,
+ * portal}, each a conninfo fragment that libpq parses and that holds no password */
 static int load_login(const mc_yaml_node_t *db, mc_cfg_t *cfg, mc_err_t *err)
 {
-    static const char *const keys[] = {"intake", "router", "lienthong", "notify", "report", NULL};
+    static const char *const keys[] = {"intake", "router", "lienthong", "notify", "report",
+                                       "portal", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(db, "login", keys, &rc, err);
     if (!s)
@@ -311,6 +312,23 @@ static bool web_url_ok(const char *u)
     return true;
 }
 
+/* get_outbox_timing - the keys every outbox sender (notify, portal) has:
+ * poll_ms, retry_initial_ms, retry_max_ms and send_lease_ms, same bounds */
+static int get_outbox_timing(const mc_yaml_node_t *s, int *poll_ms, int *retry_initial_ms,
+                             int *retry_max_ms, int *send_lease_ms, mc_err_t *err)
+{
+    int rc = 0;
+    if (get_int_field(s, "poll_ms", 10, 600000, poll_ms, err) < 0)
+        rc = -1;
+    if (get_int_field(s, "retry_initial_ms", 10, 3600000, retry_initial_ms, err) < 0)
+        rc = -1;
+    if (get_int_field(s, "retry_max_ms", 10, 86400000, retry_max_ms, err) < 0)
+        rc = -1;
+    if (get_int_field(s, "send_lease_ms", 2000, 3600000, send_lease_ms, err) < 0)
+        rc = -1;
+    return rc;
+}
+
 /* load_notify - notify: channels, retries and the rating link */
 static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
@@ -328,11 +346,9 @@ static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         if (replace_text(s, keys[i], CFG_PATH_MAX, texts[i], err) < 0)
             rc = -1;
-    if (get_int_field(s, "poll_ms", 10, 600000, &n->poll_ms, err) < 0 ||
-        get_int_field(s, "retry_initial_ms", 10, 3600000, &n->retry_initial_ms, err) < 0 ||
-        get_int_field(s, "retry_max_ms", 10, 86400000, &n->retry_max_ms, err) < 0 ||
-        get_int_field(s, "max_attempts", 1, 1000, &n->max_attempts, err) < 0 ||
-        get_int_field(s, "send_lease_ms", 2000, 3600000, &n->send_lease_ms, err) < 0)
+    if (get_outbox_timing(s, &n->poll_ms, &n->retry_initial_ms, &n->retry_max_ms,
+                          &n->send_lease_ms, err) < 0 ||
+        get_int_field(s, "max_attempts", 1, 1000, &n->max_attempts, err) < 0)
         rc = -1;
     char w[512];
     if (replace_text(s, "rating_url", CFG_URL_MAX, &n->rating_url, err) < 0) {
@@ -341,6 +357,33 @@ static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
         mc_err_add(err, "%s: key 'rating_url': expected https:// or http:// and a host, "
                         "without spaces or '#'",
                    where_key(s, "rating_url", w, sizeof w));
+        rc = -1;
+    }
+    return rc;
+}
+
+/* load_portal - portal: where and how often status changes are pushed */
+static int load_portal(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"url", "token_file", "poll_ms", "retry_initial_ms",
+                                       "retry_max_ms", "batch", "send_lease_ms", NULL};
+    int rc = 0;
+    const mc_yaml_node_t *s = section(root, "portal", keys, &rc, err);
+    if (!s)
+        return rc;
+    mc_cfg_portal_t *p = &cfg->portal;
+    if (replace_text(s, "token_file", CFG_PATH_MAX, &p->token_file, err) < 0 ||
+        get_outbox_timing(s, &p->poll_ms, &p->retry_initial_ms, &p->retry_max_ms,
+                          &p->send_lease_ms, err) < 0 ||
+        get_int_field(s, "batch", 1, 1000, &p->batch, err) < 0)
+        rc = -1;
+    char w[512];
+    if (replace_text(s, "url", CFG_URL_MAX, &p->url, err) < 0) {
+        rc = -1;
+    } else if (p->url[0] && !web_url_ok(p->url)) {
+        mc_err_add(err, "%s: key 'url': expected \"\" (off), or https:// or http:// and a host, "
+                        "without spaces or '#'",
+                   where_key(s, "url", w, sizeof w));
         rc = -1;
     }
     return rc;
@@ -597,6 +640,13 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->notify.send_lease_ms = 60000;
     /* a placeholder that shows the shape; each deployment names its own survey page */
     cfg->notify.rating_url = strdup("https://dichvucong.example.vn/danh-gia");
+    cfg->portal.url = strdup("");
+    cfg->portal.token_file = strdup("");
+    cfg->portal.poll_ms = 1000;
+    cfg->portal.retry_initial_ms = 2000;
+    cfg->portal.retry_max_ms = 300000;
+    cfg->portal.batch = 16;
+    cfg->portal.send_lease_ms = 30000;
     const char *must[] = {cfg->path, cfg->conninfo, cfg->intake.endpoint,
                           cfg->intake.events_endpoint, cfg->router.events_endpoint,
                           cfg->lienthong.endpoint, cfg->lienthong.events_endpoint,
@@ -605,7 +655,8 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
                           cfg->client.server_public_key_file,
                           cfg->notify.sms_url, cfg->notify.sms_token_file, cfg->notify.smtp_url,
                           cfg->notify.smtp_from, cfg->notify.smtp_user,
-                          cfg->notify.smtp_password_file, cfg->notify.rating_url};
+                          cfg->notify.smtp_password_file, cfg->notify.rating_url,
+                          cfg->portal.url, cfg->portal.token_file};
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
         if (!must[i])
             return -1;
@@ -616,7 +667,7 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
 int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
 {
     static const char *const top[] = {"database", "log",       "files",  "intake", "client",
-                                      "router",   "lienthong", "notify", "wards",  NULL};
+                                      "router",   "lienthong", "notify", "portal", "wards", NULL};
     static const char *const required[] = {"wards", NULL};
     *out = NULL;
     mc_cfg_t *cfg = calloc(1, sizeof *cfg);
@@ -646,6 +697,8 @@ int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
         if (load_lienthong(root, cfg, err) < 0)
             rc = -1;
         if (load_notify(root, cfg, err) < 0)
+            rc = -1;
+        if (load_portal(root, cfg, err) < 0)
             rc = -1;
         if (load_wards(root, cfg, err) < 0)
             rc = -1;
@@ -715,6 +768,8 @@ void mc_cfg_destroy(mc_cfg_t **cfg)
     free(c->notify.smtp_user);
     free(c->notify.smtp_password_file);
     free(c->notify.rating_url);
+    free(c->portal.url);
+    free(c->portal.token_file);
     free(c->procedures_path);
     free(c->calendar_path);
     free(c->routing_path);

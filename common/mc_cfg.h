@@ -81,6 +81,16 @@ typedef struct mc_cfg_notify {
     char *rating_url;         /* the satisfaction survey page: {rating_link} = rating_url?ma=<code>&t=<token> */
 } mc_cfg_notify_t;
 
+typedef struct mc_cfg_portal {
+    char *url;              /* the national portal's endpoint (POST, JSON); "" = synchronisation off */
+    char *token_file;       /* file with the portal's bearer token (0600); "" = none */
+    int   poll_ms;          /* how often the outbox is read when idle */
+    int   retry_initial_ms; /* first backoff after a failed push */
+    int   retry_max_ms;     /* backoff ceiling (a push is retried for ever: order per dossier) */
+    int   batch;            /* events claimed at once (each of another dossier) */
+    int   send_lease_ms;    /* how long claimed events are held for their pushes (docs/portal.md) */
+} mc_cfg_portal_t;
+
 typedef struct mc_cfg_client {
     int   timeout_ms;             /* CLI: how long to wait for a reply before retrying */
     int   retries;                /* CLI: resend attempts after a timeout */
@@ -95,6 +105,7 @@ typedef enum mc_db_program {
     MC_DB_LIENTHONG, /* motcua-lienthong */
     MC_DB_NOTIFY,    /* motcua-notify */
     MC_DB_REPORT,    /* motcua-report: the CLI's read-only commands (report, overdue, queues, deadletters) */
+    MC_DB_PORTAL,    /* motcua-portal */
     MC_DB_PROGRAMS   /* how many */
 } mc_db_program_t;
 
@@ -110,6 +121,7 @@ typedef struct mc_cfg {
     mc_cfg_router_t  router;               /* motcua-router */
     mc_cfg_lienthong_t lienthong;          /* motcua-lienthong */
     mc_cfg_notify_t  notify;               /* motcua-notify */
+    mc_cfg_portal_t  portal;               /* motcua-portal */
     mc_ward_t       *wards;                /* wards served */
     size_t           n_wards;              /* entries in wards */
     char            *procedures_path;      /* resolved path */
