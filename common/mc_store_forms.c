@@ -102,6 +102,18 @@ static mc_store_rc_t read_dossier(mc_store_t *store, const char *code, mc_form_d
     return MC_STORE_OK;
 }
 
+/* alloc_rows - zeroed room for res's rows (at least one); NULL with res cleared and err set */
+static void *alloc_rows(PGresult *res, size_t each, mc_err_t *err)
+{
+    int n = PQntuples(res);
+    void *rows = calloc(n ? (size_t)n : 1, each);
+    if (!rows) {
+        PQclear(res);
+        mc_err_add(err, "store: forms: out of memory");
+    }
+    return rows;
+}
+
 /* read_events - the history into f */
 static mc_store_rc_t read_events(mc_store_t *store, const char *id, mc_form_data_t *f,
                                  mc_err_t *err)
@@ -114,12 +126,8 @@ static mc_store_rc_t read_events(mc_store_t *store, const char *id, mc_form_data
     if (!res)
         return rc;
     int n = PQntuples(res);
-    f->events = calloc(n ? (size_t)n : 1, sizeof *f->events);
-    if (!f->events) {
-        PQclear(res);
-        mc_err_add(err, "store: forms: out of memory");
+    if (!(f->events = alloc_rows(res, sizeof *f->events, err)))
         return MC_STORE_FAILED;
-    }
     for (int i = 0; i < n; i++) {
         mc_form_event_t *e = &f->events[i];
         e->at = epoch(res, i, 0);
@@ -142,12 +150,8 @@ static mc_store_rc_t read_cases(mc_store_t *store, const char *id, mc_form_data_
     if (!res)
         return rc;
     int n = PQntuples(res);
-    f->cases = calloc(n ? (size_t)n : 1, sizeof *f->cases);
-    if (!f->cases) {
-        PQclear(res);
-        mc_err_add(err, "store: forms: out of memory");
+    if (!(f->cases = alloc_rows(res, sizeof *f->cases, err)))
         return MC_STORE_FAILED;
-    }
     for (int i = 0; i < n; i++) {
         mc_form_case_t *c = &f->cases[i];
         c->step = atoi(PQgetvalue(res, i, 0));

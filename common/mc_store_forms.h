@@ -41,13 +41,8 @@ typedef enum mc_form_case_state {
     MC_FORM_CASE_PAUSED    = 7, /* waiting for the applicant's documents */
 } mc_form_case_state_t;
 
-/* one line of the dossier's history */
-typedef struct mc_form_event {
-    int64_t at;          /* epoch s */
-    char    actor[64];   /* intake, router, a desk or agency code */
-    char    kind[32];    /* received, routed, sent_to_agency, ... (docs/store.md) */
-    char    detail[256]; /* short text, no personal data */
-} mc_form_event_t;
+/* one line of the dossier's history: at, actor, kind, detail (no personal data) */
+typedef mc_store_event_t mc_form_event_t;
 
 /* one agency step */
 typedef struct mc_form_case {

@@ -94,6 +94,15 @@ static void form_clear(cli_form_t *f)
             free(f->cells[r][c]);
 }
 
+/* set_table - the table's caption and header (n <= CLI_FORM_MAX_COLS) */
+static void set_table(cli_form_t *f, const char *caption, const char *const *cols, int n)
+{
+    f->table_caption = caption;
+    f->n_cols = n;
+    for (int c = 0; c < n; c++)
+        f->cols[c] = cols[c];
+}
+
 /* --- values ----------------------------------------------------------------- */
 
 /* when - "HH giờ MM phút, ngày DD/MM/YYYY", or "-" for 0 */
@@ -216,12 +225,8 @@ static int build_receipt(cli_form_t *f, const form_src_t *s)
     if (add_field(f, "Cơ quan tiếp nhận", "%s (mã định danh %s)", f->unit, d->unit_id) ||
         add_field(f, "Kênh tiếp nhận", "%s", cli_channel_label(d->channel)))
         return -1;
-    f->table_caption = "1. Thành phần hồ sơ nộp gồm:";
-    f->n_cols = 4;
-    f->cols[0] = "STT";
-    f->cols[1] = "Tên giấy tờ";
-    f->cols[2] = "Hình thức";
-    f->cols[3] = "Số lượng";
+    static const char *const cols[4] = {"STT", "Tên giấy tờ", "Hình thức", "Số lượng"};
+    set_table(f, "1. Thành phần hồ sơ nộp gồm:", cols, 4);
     unsigned total = 0;
     for (size_t i = 0; i < s->dossier->n_documents; i++) {
         const Motcua__V1__DocumentRef *doc = s->dossier->documents[i];
@@ -257,28 +262,40 @@ static int build_receipt(cli_form_t *f, const form_src_t *s)
     return 0;
 }
 
+/* answer_head - head() plus the receipt date and the answering agency, dated by event_kind */
+static int answer_head(cli_form_t *f, const form_src_t *s, const char *number, const char *title,
+                       const mc_form_case_t *c, const char *event_kind, const char *who)
+{
+    const mc_form_event_t *e = last_event(s->data, event_kind);
+    char t[96];
+    if (head(f, s, number, title, e ? e->at : c->done_at) ||
+        add_field(f, "Ngày nhận hồ sơ", "%s", when(s->data->received_at, t, sizeof t)) ||
+        add_field(f, who, "%s (bước %d/%d)", c->agency, c->step, c->steps_total))
+        return -1;
+    return 0;
+}
+
+/* answer_done - the common end of the forms built from an agency's answer */
+static int answer_done(cli_form_t *f, Motcua__V1__CaseResult *res, int rc, const char *sign)
+{
+    motcua__v1__case_result__free_unpacked(res, NULL);
+    f->sign_right = sign;
+    return rc ? -1 : 0;
+}
+
 /* build_supplement - Mẫu số 02, from the last NEEDS_DOCUMENTS answer */
 static int build_supplement(cli_form_t *f, const form_src_t *s)
 {
     const mc_form_case_t *c = last_case_with(s->data, MOTCUA__V1__OUTCOME__OUTCOME_NEEDS_DOCUMENTS);
-    const mc_form_event_t *e = last_event(s->data, "supplement_requested");
     if (!c)
         return 1;
     Motcua__V1__CaseResult *res = case_result(c);
     if (!res)
         return -1;
-    char t[96];
-    int rc = head(f, s, "Mẫu số 02", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ",
-                  e ? e->at : c->done_at);
-    if (rc == 0)
-        rc = add_field(f, "Ngày nhận hồ sơ", "%s", when(s->data->received_at, t, sizeof t)) ||
-             add_field(f, "Cơ quan yêu cầu", "%s (bước %d/%d)", c->agency, c->step,
-                       c->steps_total);
-    f->table_caption = "Yêu cầu bổ sung, hoàn thiện hồ sơ gồm những nội dung sau:";
-    f->n_cols = 3;
-    f->cols[0] = "STT";
-    f->cols[1] = "Giấy tờ cần bổ sung, hoàn thiện";
-    f->cols[2] = "Lý do";
+    int rc = answer_head(f, s, "Mẫu số 02", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ", c,
+                         "supplement_requested", "Cơ quan yêu cầu");
+    static const char *const cols[3] = {"STT", "Giấy tờ cần bổ sung, hoàn thiện", "Lý do"};
+    set_table(f, "Yêu cầu bổ sung, hoàn thiện hồ sơ gồm những nội dung sau:", cols, 3);
     for (size_t i = 0; rc == 0 && i < res->n_missing; i++) {
         char n[24];
         snprintf(n, sizeof n, "%zu", i + 1);
@@ -289,35 +306,26 @@ static int build_supplement(cli_form_t *f, const form_src_t *s)
         rc = add_field(f, "Ghi chú", "%s",
                        "Thời gian giải quyết tạm dừng cho tới khi nhận đủ giấy tờ bổ sung; "
                        "nộp bổ sung với mã hồ sơ trên.");
-    motcua__v1__case_result__free_unpacked(res, NULL);
-    f->sign_right = "NGƯỜI HƯỚNG DẪN";
-    return rc ? -1 : 0;
+    return answer_done(f, res, rc, "NGƯỜI HƯỚNG DẪN");
 }
 
 /* build_refusal - Mẫu số 03, from the REJECTED answer */
 static int build_refusal(cli_form_t *f, const form_src_t *s)
 {
     const mc_form_case_t *c = last_case_with(s->data, MOTCUA__V1__OUTCOME__OUTCOME_REJECTED);
-    const mc_form_event_t *e = last_event(s->data, "refused");
     if (!c || s->data->state != MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_REFUSED)
         return 1;
     Motcua__V1__CaseResult *res = case_result(c);
     if (!res)
         return -1;
-    char t[96];
-    int rc = head(f, s, "Mẫu số 03", "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ",
-                  e ? e->at : s->data->closed_at);
+    int rc = answer_head(f, s, "Mẫu số 03", "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ", c,
+                         "refused", "Cơ quan từ chối");
     if (rc == 0)
-        rc = add_field(f, "Ngày nhận hồ sơ", "%s", when(s->data->received_at, t, sizeof t)) ||
-             add_field(f, "Cơ quan từ chối", "%s (bước %d/%d)", c->agency, c->step,
-                       c->steps_total) ||
-             add_field(f, "Lý do từ chối", "%s", res->reason && *res->reason ? res->reason : "-") ||
+        rc = add_field(f, "Lý do từ chối", "%s", res->reason && *res->reason ? res->reason : "-") ||
              add_field(f, "Xin thông báo", "%s",
                        "hồ sơ không đủ điều kiện giải quyết vì lý do trên; "
                        "xin trân trọng thông báo để Ông/Bà biết.");
-    motcua__v1__case_result__free_unpacked(res, NULL);
-    f->sign_right = "NGƯỜI TIẾP NHẬN HỒ SƠ";
-    return rc ? -1 : 0;
+    return answer_done(f, res, rc, "NGƯỜI TIẾP NHẬN HỒ SƠ");
 }
 
 /* build_apology - Mẫu số 04, once a late notice was recorded */
@@ -371,12 +379,10 @@ static int build_control(cli_form_t *f, const form_src_t *s)
         add_field(f, "Cơ quan (bộ phận) giải quyết", "%s", *d->department ? d->department : "-") ||
         add_field(f, "Trạng thái", "%s", cli_state_label(d->state)))
         return -1;
-    f->table_caption = "Quá trình giao, nhận hồ sơ:";
-    f->n_cols = 4;
-    f->cols[0] = "Tên cơ quan";
-    f->cols[1] = "Thời gian giao, nhận hồ sơ";
-    f->cols[2] = "Kết quả giải quyết (trước hạn / đúng hạn / quá hạn)";
-    f->cols[3] = "Ghi chú";
+    static const char *const cols[4] = {"Tên cơ quan", "Thời gian giao, nhận hồ sơ",
+                                        "Kết quả giải quyết (trước hạn / đúng hạn / quá hạn)",
+                                        "Ghi chú"};
+    set_table(f, "Quá trình giao, nhận hồ sơ:", cols, 4);
     const mc_form_event_t *routed = last_event(d, "routed");
     snprintf(desk, sizeof desk, "%s", *d->department ? d->department : "bộ phận giải quyết");
     if (control_row(f, "Người nộp hồ sơ", f->unit, d->received_at, "Đã tiếp nhận",
