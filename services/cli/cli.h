@@ -142,6 +142,9 @@ int cli_overdue(cli_ctx_t *ctx, int argc, char **argv);
 /* cli_queues - `motcua queues [--json] [--idle]` (cli_queues.c) */
 int cli_queues(cli_ctx_t *ctx, int argc, char **argv);
 
+/* cli_form - `motcua form KIND CODE [--format text|html]` (cli_forms.c) */
+int cli_form(cli_ctx_t *ctx, int argc, char **argv);
+
 /* --- cli_submit.c: one exchange with the intake daemon ------------------- */
 
 /*

@@ -40,6 +40,7 @@ static const char usage_text[] =
     "                              open dossiers past (or near) their due date\n"
     "  queues [--json] [--idle]    the pipeline's backlog per stage and agency;\n"
     "                              --idle: exit 0 when nothing is in flight\n"
+    "  form KIND CODE [--format text|html]\n                              print a form (receipt, supplement, refusal, apology, control)\n"
     "\n"
     "options:\n"
     "  -c, --config FILE           configuration (default: $MOTCUA_CONFIG,\n"
@@ -231,7 +232,7 @@ int main(int argc, char **argv)
         { "keygen", cli_keygen }, { "deadletters", cli_deadletters }, { "requeue", cli_requeue },
         { "supplement", cli_supplement }, { "withdraw", cli_withdraw },
         { "rate", cli_rate },       { "report", cli_report },   { "overdue", cli_overdue },
-        { "queues", cli_queues },
+        { "queues", cli_queues },   { "form", cli_form },
     };
     const char *name = argv[i];
     if (strcmp(name, "help") == 0) {

@@ -1,0 +1,96 @@
+/*
+ * mc_store_forms - everything the printed forms of Thông tư 03/2025/TT-VPCP
+ * (docs/forms.md) carry about one dossier, read from the store.
+ *
+ * Contract:
+ *   * mc_store_form_data() reads, in one REPEATABLE READ READ ONLY
+ *     snapshot, the dossier row (with its payload, which holds the
+ *     applicant), the receipt reply intake stored for it (the exact
+ *     IntakeReply bytes, so a reprinted Mẫu 01 is the one handed out), its
+ *     events in order and its agency cases by step with their results. It
+ *     changes nothing.
+ *   * The step's handover times are the store's own: `sent_at` is the first
+ *     sent_to_agency event of the step, `done_at` the case's last update
+ *     once it is done (state 4); 0 when there is none.
+ *   * NOT_FOUND when no dossier has the code. Never logs parameters (the
+ *     payload holds personal data; the code is not personal but is not
+ *     needed in logs either).
+ */
+#ifndef MC_STORE_FORMS_H
+#define MC_STORE_FORMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mc_err.h"
+#include "mc_store.h"
+
+/* at most this many events are read: a dossier's history is far shorter */
+#define MC_FORM_MAX_EVENTS 500
+
+/* agency_case.state values the forms read (migration 0002) */
+typedef enum mc_form_case_state {
+    MC_FORM_CASE_PLANNED   = 0, /* an earlier step is not done */
+    MC_FORM_CASE_QUEUED    = 1, /* ready to send */
+    MC_FORM_CASE_SENT      = 2, /* sent, not acknowledged */
+    MC_FORM_CASE_ACKED     = 3, /* acknowledged, result awaited */
+    MC_FORM_CASE_DONE      = 4, /* answered */
+    MC_FORM_CASE_DEAD      = 5, /* dead letter */
+    MC_FORM_CASE_CANCELLED = 6, /* withdrawn / refused */
+    MC_FORM_CASE_PAUSED    = 7, /* waiting for the applicant's documents */
+} mc_form_case_state_t;
+
+/* one line of the dossier's history: at, actor, kind, detail (no personal data) */
+typedef mc_store_event_t mc_form_event_t;
+
+/* one agency step */
+typedef struct mc_form_case {
+    int                  step;        /* 1.. */
+    int                  steps_total; /* steps of the dossier */
+    char                 agency[64];  /* agency or desk code */
+    char                 task[128];   /* what the step does */
+    mc_form_case_state_t state;       /* where it is */
+    int                  outcome;     /* motcua.v1.Outcome once answered, else -1 */
+    int64_t              due_at;      /* the step's own due date, 0 before it was queued */
+    int64_t              sent_at;     /* handed to the agency (first sent_to_agency), 0 if never */
+    int64_t              done_at;     /* answered (state done), 0 otherwise */
+    uint8_t             *result;      /* serialized motcua.v1.CaseResult, NULL before an answer */
+    size_t               result_len;  /* bytes in result */
+} mc_form_case_t;
+
+/* everything about one dossier */
+typedef struct mc_form_data {
+    char             code[64];           /* mã hồ sơ as stored */
+    char             ward_code[32];      /* receiving ward */
+    char             unit_id[64];        /* its one-stop unit's mã định danh */
+    char             procedure_code[32]; /* catalog code */
+    char             department[64];     /* handling desk, "" before routing */
+    char             submission_id[128]; /* the submitter's id */
+    int              state;              /* motcua.v1.DossierState */
+    int              channel;            /* motcua.v1.Channel */
+    int64_t          received_at;        /* epoch s */
+    int64_t          counted_from;       /* the clock's start */
+    int64_t          due_at;             /* the due date in force */
+    int64_t          result_at;          /* result ready, 0 if not */
+    int64_t          closed_at;          /* closed (result, refusal, withdrawal), 0 if open */
+    int64_t          late_notified_due;  /* the due date an apology was sent for, 0 if none */
+    uint8_t         *payload;            /* serialized motcua.v1.Dossier as accepted */
+    size_t           payload_len;        /* bytes in payload */
+    uint8_t         *reply;              /* serialized IntakeReply (the receipt), NULL if not kept */
+    size_t           reply_len;          /* bytes in reply */
+    mc_form_event_t *events;             /* oldest first */
+    size_t           n_events;           /* entries in events */
+    mc_form_case_t  *cases;              /* by step */
+    size_t           n_cases;            /* entries in cases */
+    int64_t          taken_at;           /* when the snapshot was taken (epoch s) */
+} mc_form_data_t;
+
+/* mc_store_form_data - the dossier with this code in one snapshot; *out set on OK */
+mc_store_rc_t mc_store_form_data(mc_store_t *store, const char *code, mc_form_data_t **out,
+                                 mc_err_t *err);
+
+/* mc_form_data_destroy - free and NULL the caller's pointer */
+void mc_form_data_destroy(mc_form_data_t **data);
+
+#endif
