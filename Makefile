@@ -61,7 +61,8 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(BUILD)/gen
 	protoc-c --proto_path=proto --c_out=$(BUILD)/gen $<
 
-$(BUILD)/gen/mc_migrations_data.c: $(MIGRATIONS) deploy/embed-sql.sh
+# the folder too: its time changes when a migration is added, renamed or removed
+$(BUILD)/gen/mc_migrations_data.c: $(MIGRATIONS) common/migrations deploy/embed-sql.sh
 	@mkdir -p $(dir $@)
 	sh deploy/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 

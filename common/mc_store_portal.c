@@ -7,7 +7,7 @@
  * once the lease runs out. Order per dossier comes from the claim taking
  * only the oldest pending row of each dossier: the next one becomes due
  * only when this one is acknowledged.
- * Outbox states in SQL: 0 pending, 1 acknowledged (migration 0012).
+ * Outbox states in SQL: 0 pending, 1 acknowledged (migration 0011).
  */
 #include "mc_store_portal.h"
 

@@ -1,6 +1,6 @@
 /*
  * mc_store_portal - the portal outbox (table portal_outbox, migration
- * 0012) as motcua-portal uses it.
+ * 0011) as motcua-portal uses it.
  *
  * Contract: no transaction is ever open while the caller pushes. The rows
  * are written by a trigger in the transaction of each dossier_event, so an

@@ -5,7 +5,7 @@
  * Contract:
  *   * What is pushed is what PostgreSQL committed: the outbox rows are
  *     written by a trigger in the transaction of each dossier_event
- *     (migration 0012); the pusher only reads them.
+ *     (migration 0011); the pusher only reads them.
  *   * One HTTP POST per event, JSON body frozen in the outbox, headers
  *     Idempotency-Key: <event_id> and Authorization: Bearer <token> (when
  *     portal.token_file is set). A 2xx answer acknowledges the event;

@@ -57,7 +57,7 @@ static PGconn *connect_as(const char *program, const char *login, char *why, siz
         return NULL;
     }
     static const char *const keys[MC_DB_PROGRAMS] = {"intake", "router", "lienthong",
-                                                     "notify", "report"};
+                                                     "notify", "report", "portal"};
     if (login) {
         for (int i = 0; i < MC_DB_PROGRAMS; i++)
             if (strcmp(program + strlen("motcua-"), keys[i]) == 0) {
