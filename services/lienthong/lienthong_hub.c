@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +45,7 @@
 #define HUB_AGENCY_PEERS   64   /* connections served at once for one agency (one key) */
 #define HUB_DROP_LOG_MS    10000 /* at most one frame_dropped line per agency this often */
 #define HUB_MONITOR        "inproc://motcua-lienthong-monitor" /* the ROUTER's connection events */
+#define HUB_MAX_CONNS      (2 * HUB_MAX_PEERS) /* handshaken connections kept at once */
 #define HUB_UNKNOWN_CASE   "unknown case" /* the one answer for unknown, not yours, not sent */
 #define HUB_TICK_MS        100  /* longest sleep: timers are checked at least this often */
 #define HUB_DRAIN          256  /* frames handled per wake before timers run again */
@@ -61,6 +63,14 @@ typedef struct inflight {
     char    case_id[96]; /* the case */
     int64_t deadline;    /* monotonic ms: no ack by then is a timeout */
 } inflight_t;
+
+/* one CURVE connection the ROUTER accepted, until it closes: memory per
+ * connection is libzmq's (~38 kB), so connections that serve no peer are cut */
+typedef struct conn {
+    int     fd;    /* its socket (monitor events, ZMQ_SRCFD) */
+    int64_t since; /* monotonic ms of its handshake */
+    bool    known; /* a peer is served on it */
+} conn_t;
 
 /* one connected agency: one connection, named by (routing id, ZAP user id) */
 typedef struct peer {
@@ -103,6 +113,10 @@ struct lienthong_hub {
     void           *pub;          /* PipelineEvents out */
     void           *sub;          /* PipelineEvents in (router, intake) */
     void           *monitor;      /* the ROUTER's accepted/closed connections (fds) */
+    conn_t         *conns;        /* handshaken connections, HUB_MAX_CONNS at most */
+    size_t          n_conns;      /* entries used */
+    long            cut;          /* connections cut since the last connections_cut line */
+    int64_t         cut_logged;   /* monotonic ms of the last connections_cut line */
     mc_store_t     *store;        /* this thread's store */
     peer_t        **peers;        /* connected agencies */
     size_t          n_peers;      /* entries used */
@@ -147,6 +161,61 @@ static bool store_usable(lienthong_hub_t *hub)
     return mc_store_connected(hub->store) || lienthong_now_ms() >= hub->store_retry;
 }
 
+/* conn_find - the entry of connection fd, or NULL */
+static conn_t *conn_find(lienthong_hub_t *hub, int fd)
+{
+    for (size_t i = 0; i < hub->n_conns; i++)
+        if (hub->conns[i].fd == fd)
+            return &hub->conns[i];
+    return NULL;
+}
+
+/* conn_forget - drop the entry of connection fd, if any */
+static void conn_forget(lienthong_hub_t *hub, int fd)
+{
+    conn_t *c = conn_find(hub, fd);
+    if (c)
+        *c = hub->conns[--hub->n_conns];
+}
+
+/* conn_cut - end a connection that serves no peer (over its agency's limit,
+ * silent since its handshake, or its peer went silent): a ROUTER cannot
+ * close one chosen connection, so shut its socket down under libzmq, which
+ * then sees the end and frees it. Bounded memory under a flood of
+ * connections from one key rests on this. Logged at most every 10 s. */
+static void conn_cut(lienthong_hub_t *hub, int fd, const char *why)
+{
+    if (fd < 0)
+        return;
+    conn_forget(hub, fd);
+    shutdown(fd, SHUT_RDWR);
+    hub->cut++;
+    int64_t now = lienthong_now_ms();
+    if (now - hub->cut_logged >= 10000) {
+        mc_log(MC_LOG_WARNING, "connections_cut", "count=%ld last_why=%s connections=%zu",
+               hub->cut, why, hub->n_conns);
+        hub->cut = 0;
+        hub->cut_logged = now;
+    }
+}
+
+/* conn_seen - a handshaken connection (known: a peer is served on it) */
+static void conn_seen(lienthong_hub_t *hub, int fd, bool known)
+{
+    if (fd < 0)
+        return;
+    conn_t *c = conn_find(hub, fd);
+    if (c) {
+        c->known = c->known || known;
+        return;
+    }
+    if (hub->n_conns >= HUB_MAX_CONNS) {
+        conn_cut(hub, fd, "too_many_connections");
+        return;
+    }
+    hub->conns[hub->n_conns++] = (conn_t){fd, lienthong_now_ms(), known};
+}
+
 /* watch_connections - the ROUTER's connection events: a peer whose socket
  * was closed is gone at once, so nothing more is sent to its routing id,
  * which another connection, maybe another agency's, may take next. (A late
@@ -172,6 +241,15 @@ static void watch_connections(lienthong_hub_t *hub)
             zmq_msg_close(&where);
         }
         zmq_msg_close(&ev);
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            /* this event may come after the connection's first frames */
+            bool known = false;
+            for (size_t i = 0; i < hub->n_peers && !known; i++)
+                known = hub->peers[i]->fd == (int)fd && !hub->peers[i]->gone;
+            conn_seen(hub, (int)fd, known);
+            continue;
+        }
+        conn_forget(hub, (int)fd);
         for (size_t i = 0; i < hub->n_peers; i++)
             if (hub->peers[i]->fd == (int)fd)
                 hub->peers[i]->gone = true; /* dropped, with its log line, at the next tick */
@@ -452,6 +530,7 @@ static peer_t *peer_find(lienthong_hub_t *hub, const void *rid, size_t rid_len,
     int64_t now = lienthong_now_ms();
     if (mine >= HUB_AGENCY_PEERS || live >= HUB_MAX_PEERS || rid_len > sizeof hub->peers[0]->rid) {
         drop_note(hub, a, mine >= HUB_AGENCY_PEERS ? "agency_limit" : "limit", now);
+        conn_cut(hub, fd, mine >= HUB_AGENCY_PEERS ? "agency_limit" : "limit");
         return NULL;
     }
     peer_t *p = calloc(1, sizeof *p);
@@ -475,6 +554,7 @@ static peer_t *peer_find(lienthong_hub_t *hub, const void *rid, size_t rid_len,
     p->window = 1; /* slow open: earn a wider window with acks */
     p->last_recv = p->last_send = now;
     hub->peers[hub->n_peers++] = p;
+    conn_seen(hub, fd, true);
     mc_log(MC_LOG_NOTICE, "agency_connected", "agency=%s peers=%zu agency_peers=%zu",
            agency->code, hub->n_peers, mine + 1);
     view_update(hub);
@@ -906,10 +986,21 @@ static void timers(lienthong_hub_t *hub)
 {
     const mc_cfg_lienthong_t *lc = &hub->cfg->lienthong;
     int64_t now = lienthong_now_ms();
+    /* a connection that has said nothing within 3 heartbeats of its
+     * handshake serves nobody: a conforming agency speaks at once */
+    for (size_t i = 0; i < hub->n_conns;) {
+        conn_t *c = &hub->conns[i];
+        if (!c->known && now - c->since > 3 * (int64_t)lc->heartbeat_ms)
+            conn_cut(hub, c->fd, "silent_connection"); /* moves the last entry here */
+        else
+            i++;
+    }
     for (size_t i = 0; i < hub->n_peers;) {
         peer_t *p = hub->peers[i];
         if (p->gone || now - p->last_recv > 3 * (int64_t)lc->heartbeat_ms) {
+            int fd = p->gone ? -1 : p->fd;
             peer_drop(hub, i, p->gone ? "closed" : "silent");
+            conn_cut(hub, fd, "peer_silent"); /* half-open: the agency reconnects anyway */
             continue;
         }
         bool timed_out = false;
@@ -1000,9 +1091,14 @@ lienthong_hub_t *lienthong_hub_new(const mc_cfg_t *cfg, mc_agencies_t *agencies,
     explicit_bzero(secret, sizeof secret);
     int mandatory = 1; /* see send_to */
     zmq_setsockopt(hub->router, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
-    /* closes only: an event may reach us after the frames that followed it,
-     * so an ACCEPTED could name a connection we already serve */
-    if (zmq_socket_monitor(hub->router, HUB_MONITOR, ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED) != 0 ||
+    /* handshakes (to cut connections that serve no peer) and closes; an event
+     * may reach us after the frames that followed it, so a handshake may name
+     * a connection we already serve (watch_connections checks the peers) */
+    hub->conns = calloc(HUB_MAX_CONNS, sizeof *hub->conns);
+    if (!hub->conns ||
+        zmq_socket_monitor(hub->router, HUB_MONITOR,
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_CLOSED) != 0 ||
         !(hub->monitor = zmq_socket(mc_transport_ctx(), ZMQ_PAIR)) ||
         zmq_connect(hub->monitor, HUB_MONITOR) != 0) {
         mc_err_add(err, "cannot watch the agencies' connections: %s", zmq_strerror(errno));
@@ -1066,6 +1162,7 @@ void lienthong_hub_destroy(lienthong_hub_t **hub_p)
         free(hub->peers[i]);
     }
     free(hub->peers);
+    free(hub->conns);
     free(hub->view);
     mc_transport_close(&hub->pub);
     mc_transport_close(&hub->sub);
