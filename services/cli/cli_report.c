@@ -53,7 +53,7 @@ const char *cli_report_number(long value, char *buf, size_t size)
 /* cli_report_percent - 87.5 as "87,5%"; "–" when there is nothing to divide by */
 const char *cli_report_percent(long part, long whole, char *buf, size_t size)
 {
-    char digits[32];
+    char digits[48]; /* mc_report_rate_text writes at most 42 */
     if (!mc_report_rate_text(part, whole, 1, ',', digits, sizeof digits))
         snprintf(buf, size, "–");
     else
@@ -230,7 +230,7 @@ static void print_table(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
 /* json_rate - a percentage with two decimals (half away from zero), or null when nothing to divide by */
 static void json_rate(FILE *out, const char *key, long part, long whole)
 {
-    char digits[32];
+    char digits[48]; /* mc_report_rate_text writes at most 42 */
     fprintf(out, ",\"%s\":%s", key,
             mc_report_rate_text(part, whole, 2, '.', digits, sizeof digits) ? digits : "null");
 }
@@ -330,7 +330,7 @@ static void csv_field(FILE *out, const char *text)
 /* csv_rate - a percentage field (two decimals, half away from zero), empty when nothing to divide by */
 static void csv_rate(FILE *out, long part, long whole)
 {
-    char digits[32];
+    char digits[48]; /* mc_report_rate_text writes at most 42 */
     fprintf(out, ",%s", mc_report_rate_text(part, whole, 2, '.', digits, sizeof digits) ? digits : "");
 }
 

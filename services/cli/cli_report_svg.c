@@ -89,7 +89,7 @@
 
 /* a number formatted for the file; returned by value so several fit in one fprintf */
 typedef struct num {
-    char s[40];
+    char s[56]; /* a rate (mc_report_rate_text: at most 42) and its % sign fit */
 } num_t;
 
 /* px - a coordinate or length with at most one decimal and '.', whatever the locale; never NaN */
@@ -152,7 +152,7 @@ static num_t tick_text(double value)
 static num_t percent_text(long part, long whole)
 {
     num_t n;
-    char digits[32];
+    char digits[48]; /* mc_report_rate_text writes at most 42 */
     if (!mc_report_rate_text(part, whole, 1, ',', digits, sizeof digits))
         snprintf(digits, sizeof digits, "0,0");
     snprintf(n.s, sizeof n.s, "%s%%", digits);

@@ -701,7 +701,12 @@ static int remember_endpoint(harness_t *h, const char *name, const char *config,
                                                    : NULL;
     if (!field || !*endpoint)
         return 0;
-    snprintf(field, sizeof h->endpoint, "%s", endpoint);
+    size_t len = strlen(endpoint);
+    if (len >= sizeof h->endpoint) { /* both fields have that size */
+        fprintf(stderr, "harness: %s reported an endpoint of %zu bytes\n", name, len);
+        return -1;
+    }
+    memcpy(field, endpoint, len + 1);
     if (config_set_endpoint(h->config, name, endpoint) != 0 ||
         (config && strcmp(config, h->config) != 0 && config_set_endpoint(config, name, endpoint) != 0)) {
         fprintf(stderr, "harness: cannot write %s's endpoint into the configuration\n", name);
