@@ -46,7 +46,11 @@ static int out_has(const char *text)
 /* exec_sql - one statement with text parameters (bytea in binary when lens[i] > 0) */
 static int exec_sql(const char *sql, int n, const char *const *p, const int *lens)
 {
-    int fmts[8] = {0};
+    int fmts[16] = {0};
+    if (n < 0 || n > (int)(sizeof fmts / sizeof fmts[0])) {
+        printf("  sql: %d parameters, at most 16\n", n);
+        return -1;
+    }
     for (int i = 0; lens && i < n; i++)
         fmts[i] = lens[i] > 0;
     PGresult *res = PQexecParams(H.db, sql, n, NULL, p, lens, fmts, 0);
