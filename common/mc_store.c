@@ -33,11 +33,11 @@ static const mc_stmt_t stmt_key_lock = {"key_lock", true, 2,
      "SELECT pg_advisory_lock(7270011, hashtext($1 || ' ' || $2))"};
 static const mc_stmt_t stmt_key_unlock = {"key_unlock", true, 0,
      "SELECT pg_advisory_unlock_all()"};
-static const mc_stmt_t stmt_create_dossier = {"create_dossier", false, 17,
+static const mc_stmt_t stmt_create_dossier = {"create_dossier", false, 18,
      "SELECT created, dossier_id, request_sha256, response FROM mc_create_dossier("
      "$1, $2, $3, $4, $5, $6, $7::date, $8::integer, $9, $10::smallint,"
      " to_timestamp($11::bigint), to_timestamp($12::bigint), to_timestamp($13::bigint),"
-     " $14, $15, $16, $17)"};
+     " $14, $15, $16, $17, $18::uuid)"};
 static const mc_stmt_t stmt_dossier_by_code = {"dossier_by_code", false, 1,
      "SELECT id, code, ward_code, procedure_code, state, channel,"
      " extract(epoch FROM received_at)::bigint, extract(epoch FROM counted_from)::bigint,"
@@ -518,12 +518,12 @@ static mc_store_rc_t create_one(mc_store_t *store, const mc_new_dossier_t *d,
     snprintf(rec, sizeof rec, "%" PRId64, d->received_at);
     snprintf(cnt, sizeof cnt, "%" PRId64, d->counted_from);
     snprintf(due, sizeof due, "%" PRId64, d->due_at);
-    const char *p[17] = {d->scope, d->key, (const char *)d->request_sha256, d->code,
+    const char *p[18] = {d->scope, d->key, (const char *)d->request_sha256, d->code,
                          d->ward_code, d->unit_id, day_text, seq_text, d->procedure_code,
                          chan_text, rec, cnt, due, (const char *)d->payload,
-                         (const char *)d->response, d->event_actor, d->event_detail};
-    int lens[17] = {0};
-    int fmts[17] = {0};
+                         (const char *)d->response, d->event_actor, d->event_detail, d->secret};
+    int lens[18] = {0};
+    int fmts[18] = {0};
     lens[2] = 32, fmts[2] = 1; /* bytea parameters go binary: no escaping */
     lens[13] = (int)d->payload_len, fmts[13] = 1;
     lens[14] = (int)d->response_len, fmts[14] = 1;

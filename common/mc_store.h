@@ -112,6 +112,7 @@ typedef struct mc_new_dossier {
     size_t         response_len;
     const char    *event_actor;    /* who received it */
     const char    *event_detail;   /* human text, no personal data */
+    const char    *secret;         /* the applicant's secret (rating_token), UUID text, as in response */
 } mc_new_dossier_t;
 
 typedef struct mc_new_dossier_result {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "mc_code.h"
@@ -111,43 +112,25 @@ bool intake_secret_equal(const char *given, const char *stored)
     return diff == 0;
 }
 
-/* with_secret - the receipt in reply gains the dossier's secret, read back
- * after the commit (the store makes it): a replay gets the same bytes. A
- * failure here is a retryable rejection; the retry's replay carries it. */
-static void with_secret(intake_ctx_t *ctx, intake_reply_t *reply)
+/* new_secret - the applicant's secret for a new dossier: a random (version 4)
+ * UUID, the form dossier.rating_token stores; 0, or -1 without randomness */
+static int new_secret(char out[37])
 {
-    Motcua__V1__IntakeReply *r = motcua__v1__intake_reply__unpack(NULL, reply->length,
-                                                                  reply->bytes);
-    if (!r || r->body_case != MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT) {
-        if (r)
-            motcua__v1__intake_reply__free_unpacked(r, NULL);
-        return; /* a refusal: nothing to add */
+    uint8_t r[16];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+        return -1;
+    r[6] = (uint8_t)((r[6] & 0x0f) | 0x40); /* version 4 */
+    r[8] = (uint8_t)((r[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[r[i] >> 4];
+        out[o++] = hex[r[i] & 15];
     }
-    mc_err_t err;
-    mc_err_clear(&err);
-    mc_dossier_status_t *st = NULL;
-    mc_store_rc_t rc = mc_store_dossier_status(ctx->store, r->receipt->dossier_code, 0, &st, &err);
-    if (rc != MC_STORE_OK) {
-        motcua__v1__intake_reply__free_unpacked(r, NULL);
-        if (rc == MC_STORE_NOT_FOUND)
-            mc_err_add(&err, "a committed dossier was not found");
-        store_failed(ctx, rc == MC_STORE_NOT_FOUND ? MC_STORE_FAILED : rc, &err, reply);
-        return;
-    }
-    char *kept = r->receipt->secret;
-    r->receipt->secret = st->secret;
-    intake_reply_t packed = {0};
-    int prc = intake_reply_pack(&packed, r);
-    r->receipt->secret = kept; /* free_unpacked frees what unpack made */
-    motcua__v1__intake_reply__free_unpacked(r, NULL);
-    mc_dossier_status_destroy(&st);
-    if (prc != 0) {
-        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_INTERNAL, "", "Hết bộ nhớ.",
-                               ctx->cfg->intake.retry_after_ms);
-        return;
-    }
-    intake_reply_clear(reply);
-    *reply = packed;
+    out[o] = '\0';
+    return 0;
 }
 
 /* applicant_name - the name printed on the receipt */
@@ -226,7 +209,6 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         replay(ctx, sha, &existing, ward->code, reply);
         mc_stored_response_clear(&existing);
         free(payload);
-        with_secret(ctx, reply);
         return;
     }
     if (rc != MC_STORE_OK) {
@@ -288,6 +270,16 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
                            : (char *)"Hệ thống tiếp nhận trực tuyến";
     rcpt.fee_vnd = proc->fee_vnd;
     rcpt.handling_department = proc->department_name ? proc->department_name : proc->department;
+    /* drawn here, not by the store after the commit: the receipt stored for
+     * replays then carries it, and no second read of the dossier is needed */
+    char secret[37];
+    if (new_secret(secret) != 0) {
+        mc_err_add(&err, "no randomness for the applicant's secret");
+        store_failed(ctx, MC_STORE_FAILED, &err, reply);
+        free(payload);
+        return;
+    }
+    rcpt.secret = secret;
     Motcua__V1__IntakeReply msg = MOTCUA__V1__INTAKE_REPLY__INIT;
     msg.body_case = MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT;
     msg.receipt = &rcpt;
@@ -312,7 +304,7 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         .procedure_code = proc->code, .channel = d->channel, .received_at = received_at,
         .counted_from = counted_from, .due_at = due_at, .payload = payload,
         .payload_len = payload_len, .response = packed.bytes, .response_len = packed.length,
-        .event_actor = ctx->client->code, .event_detail = detail,
+        .event_actor = ctx->client->code, .event_detail = detail, .secret = secret,
     };
     mc_new_dossier_result_t result;
     rc = mc_store_create_dossiers(ctx->store, &item, 1, &result, &err);
@@ -326,14 +318,12 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         intake_reply_clear(&packed);
         replay(ctx, sha, &result.existing, ward->code, reply);
         mc_stored_response_clear(&result.existing);
-        with_secret(ctx, reply);
         return;
     }
     /* committed: only now may the receipt leave */
     intake_reply_clear(reply);
     *reply = packed;
     intake_note_event(ctx, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_DOSSIER_RECEIVED, code);
-    with_secret(ctx, reply); /* committed: a failure here is retried as a replay */
     mc_log(MC_LOG_INFO, "receipt", "worker=%d code=%s procedure=%s ward=%s channel=%d ms=%lld",
            ctx->worker, code, proc->code, ward->code, (int)d->channel,
            (long long)(intake_now_ms() - started));
