@@ -21,6 +21,7 @@
 #define MAX_URI       2048
 #define MAX_DOC_SIZE  (100ull * 1024 * 1024)
 #define MAX_COPIES    100
+#define MAX_PAGES     10000 /* DocumentRef.pages: pages of the original */
 
 /* mc_problem_set - fill a problem and return -1 */
 int mc_problem_set(mc_problem_t *problem, Motcua__V1__Reason reason, const char *field,
@@ -335,6 +336,10 @@ int mc_validate_document(const Motcua__V1__DocumentRef *d, const char *list, siz
     if (d->copies > MAX_COPIES)
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_TOO_LARGE, f,
                               "Số bản quá lớn (tối đa %d).", MAX_COPIES);
+    snprintf(f, sizeof f, "%s[%zu].pages", list, i);
+    if (d->pages > MAX_PAGES)
+        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_TOO_LARGE, f,
+                              "Số trang quá lớn (tối đa %d).", MAX_PAGES);
     return 0;
 }
 

@@ -369,7 +369,7 @@ Motcua__V1__DocumentRef *cli_document_from_yaml(const mc_yaml_node_t *node, cons
                                                 size_t index, mc_err_t *err)
 {
     static const char *const keys[] = { "type", "name", "media_type", "size", "sha256",
-                                        "uri", "form", "copies", NULL };
+                                        "uri", "form", "copies", "pages", NULL };
     char what[96];
     snprintf(what, sizeof what, "%s[%zu]", list, index);
     int rc = check_map(node, what, keys, NULL, err);
@@ -385,13 +385,15 @@ Motcua__V1__DocumentRef *cli_document_from_yaml(const mc_yaml_node_t *node, cons
     rc |= yaml_str(node, "name", &d->name, err);
     rc |= yaml_str(node, "media_type", &d->media_type, err);
     rc |= yaml_str(node, "uri", &d->uri, err);
-    int64_t size = 0, copies = 0;
+    int64_t size = 0, copies = 0, pages = 0;
     /* ranges are the wire types' (uint64, uint32): the documented bounds
      * are the server's to enforce */
     rc |= mc_yaml_get_int(node, "size", false, 0, INT64_MAX, &size, err);
     rc |= mc_yaml_get_int(node, "copies", false, 0, UINT32_MAX, &copies, err);
+    rc |= mc_yaml_get_int(node, "pages", false, 0, UINT32_MAX, &pages, err);
     d->size_bytes = (uint64_t)size;
     d->copies = (uint32_t)copies;
+    d->pages = (uint32_t)pages;
     rc |= yaml_sha256(node, &d->sha256, err);
     rc |= yaml_form(node, &d->form, err);
     if (rc) {

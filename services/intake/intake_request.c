@@ -143,6 +143,36 @@ static const char *applicant_name(const Motcua__V1__Applicant *a)
 
 static const char *const channel_text[] = {"", "trực tiếp", "trực tuyến", "bưu chính"};
 
+/* dossier_fee - the fee of the receipt, from the dossier (mc_catalog_fee). A
+ * per-page procedure (chứng thực) charges each document that states the pages
+ * of its original and is not the original itself, copies x fee(pages): the
+ * cap max_vnd is per copy (Thông tư 226/2016/TT-BTC Điều 4). When no document
+ * states pages, the minimum: one page, one copy (DocumentRef.pages). Bounds:
+ * 50 documents x 100 copies x 1e9 VND stays far inside 64 bits. */
+static int dossier_fee(const mc_procedure_t *proc, const Motcua__V1__Dossier *d, uint64_t *fee,
+                       mc_err_t *err)
+{
+    int channel = (int)d->channel;
+    if (proc->fee_rule.kind != MC_FEE_PER_PAGE)
+        return mc_catalog_fee(proc, channel, 0, fee, err);
+    uint64_t total = 0;
+    bool charged = false;
+    for (size_t i = 0; i < d->n_documents; i++) {
+        const Motcua__V1__DocumentRef *doc = d->documents[i];
+        if (doc->pages == 0 || doc->form == MOTCUA__V1__DOCUMENT_FORM__DOCUMENT_FORM_ORIGINAL)
+            continue;
+        uint64_t one = 0;
+        if (mc_catalog_fee(proc, channel, (int)doc->pages, &one, err) != 0)
+            return -1;
+        total += one * (doc->copies ? doc->copies : 1);
+        charged = true;
+    }
+    if (!charged)
+        return mc_catalog_fee(proc, channel, 1, fee, err);
+    *fee = total;
+    return 0;
+}
+
 /* intake_submit - validate, reserve a code, commit, then answer */
 void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
                    intake_reply_t *reply)
@@ -163,6 +193,17 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
     const Motcua__V1__Dossier *d = submit->dossier;
     if (intake_forbidden(ctx, ward, "dossier.ward_code", reply))
         return;
+    uint64_t fee = 0;
+    mc_err_t fee_err;
+    mc_err_clear(&fee_err);
+    if (dossier_fee(proc, d, &fee, &fee_err) != 0) { /* validation admitted the channel */
+        char line[300], quoted[340];
+        mc_log(MC_LOG_ERR, "fee_error", "worker=%d error=%s", ctx->worker,
+               mc_log_quote(mc_err_first(&fee_err, line, sizeof line), quoted, sizeof quoted));
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_INTERNAL, "",
+                               "Không tính được lệ phí của hồ sơ.", 0);
+        return;
+    }
 
     /* the payload as stored, and its fingerprint for idempotency */
     size_t payload_len = motcua__v1__dossier__get_packed_size(d);
@@ -268,7 +309,7 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
     rcpt.received_by = (submit->received_by && *submit->received_by)
                            ? submit->received_by
                            : (char *)"Hệ thống tiếp nhận trực tuyến";
-    rcpt.fee_vnd = proc->fee_vnd;
+    rcpt.fee_vnd = fee; /* from the dossier: channel, pages of the original */
     rcpt.handling_department = proc->department_name ? proc->department_name : proc->department;
     /* drawn here, not by the store after the commit: the receipt stored for
      * replays then carries it, and no second read of the dossier is needed */

@@ -171,6 +171,72 @@ static void expect_rejection(harness_dossier_t *d, const char *reason, const cha
     motcua__v1__intake_reply__free_unpacked(r, NULL);
 }
 
+/* fee_of - submit d and return the receipt's fee (-1 when refused) */
+static long long fee_of(harness_dossier_t *d)
+{
+    Motcua__V1__IntakeReply *r = submit(d);
+    long long fee = r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT
+                        ? (long long)r->receipt->fee_vnd
+                        : -1;
+    if (r)
+        motcua__v1__intake_reply__free_unpacked(r, NULL);
+    return fee;
+}
+
+/* chung_thuc - a chứng thực dossier (direct only): the original shown, the copy
+ * to certify with the original's pages and the copies wanted */
+static void chung_thuc(harness_dossier_t *d, const char *sid, uint32_t pages, uint32_t copies)
+{
+    harness_dossier_init(d, sid);
+    d->dossier.procedure_code = (char *)"2.000815";
+    d->dossier.channel = MOTCUA__V1__CHANNEL__CHANNEL_DIRECT;
+    d->submit.received_by = (char *)"Cán bộ tiếp nhận";
+    d->docs[0].document_type = (char *)"BAN_CHINH";
+    d->docs[0].pages = pages; /* the original itself is never charged */
+    d->docs[1].document_type = (char *)"BAN_SAO";
+    d->docs[1].form = MOTCUA__V1__DOCUMENT_FORM__DOCUMENT_FORM_COPY;
+    d->docs[1].pages = pages;
+    d->docs[1].copies = copies;
+    d->dossier.n_documents = 2;
+}
+
+MC_TEST(fee_is_computed_from_the_dossier)
+{
+    harness_dossier_t d;
+    /* Thông tư 226/2016 Điều 4: 2,000 đ for each of the first two pages, 1,000 đ further */
+    chung_thuc(&d, "it-fee-ct-0001", 3, 1);
+    CHECK_INT(fee_of(&d), 2000 * 2 + 1000);
+    chung_thuc(&d, "it-fee-ct-0002", 3, 2); /* per copy */
+    CHECK_INT(fee_of(&d), 2 * 5000);
+    chung_thuc(&d, "it-fee-ct-0003", 500, 1); /* capped at 200,000 đ a copy */
+    CHECK_INT(fee_of(&d), 200000);
+    chung_thuc(&d, "it-fee-ct-0004", 0, 1); /* no pages given: the minimum, one page */
+    CHECK_INT(fee_of(&d), 2000);
+    /* the stored receipt says the same: a retry replays 5,000 đ */
+    chung_thuc(&d, "it-fee-ct-0001", 3, 1);
+    CHECK_INT(fee_of(&d), 5000);
+    chung_thuc(&d, "it-fee-ct-0005", 10001, 1);
+    expect_rejection(&d, "REASON_TOO_LARGE", "dossier.documents[0].pages");
+    /* Thông tư 75/2022: đăng ký thường trú 20,000 đ at the counter, 10,000 đ online */
+    static const struct {
+        const char *sid;
+        Motcua__V1__Channel channel;
+        long long fee;
+    } tt[] = {{"it-fee-tt-0001", MOTCUA__V1__CHANNEL__CHANNEL_DIRECT, 20000},
+              {"it-fee-tt-0002", MOTCUA__V1__CHANNEL__CHANNEL_ONLINE, 10000}};
+    for (size_t i = 0; i < sizeof tt / sizeof tt[0]; i++) {
+        harness_dossier_init(&d, tt[i].sid);
+        d.dossier.procedure_code = (char *)"1.004222";
+        d.dossier.channel = tt[i].channel;
+        if (tt[i].channel == MOTCUA__V1__CHANNEL__CHANNEL_DIRECT)
+            d.submit.received_by = (char *)"Cán bộ tiếp nhận";
+        d.docs[0].document_type = (char *)"TO_KHAI_CU_TRU";
+        d.docs[1].document_type = (char *)"GIAY_TO_CHO_O_HOP_PHAP";
+        d.dossier.n_documents = 2;
+        CHECK_INT(fee_of(&d), tt[i].fee);
+    }
+}
+
 MC_TEST(each_invalid_input_gets_its_reason_and_no_row)
 {
     harness_dossier_t d;
@@ -1186,6 +1252,7 @@ int main(void)
         return 1;
     }
     mc_test_run(valid_submit_is_stored_and_receipt_matches_row);
+    mc_test_run(fee_is_computed_from_the_dossier);
     mc_test_run(retry_with_same_submission_id_returns_same_receipt_and_one_row);
     mc_test_run(same_submission_id_for_other_dossier_is_refused);
     mc_test_run(each_invalid_input_gets_its_reason_and_no_row);

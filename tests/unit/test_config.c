@@ -176,6 +176,7 @@ MC_TEST(test_real_catalog)
     CHECK_STR(lt->steps[2].agency, "BHXH");
     CHECK_INT(lt->steps[2].time_limit, 1);
     CHECK_STR(mc_procedure_time_text(lt, buf, sizeof buf), "03 ngày làm việc");
+    CHECK(lt->channels == MC_CHANNEL_BIT(MC_CHANNEL_ONLINE)); /* online only (QĐ 296/QĐ-VPCP) */
 
     const mc_procedure_t *gcn = mc_catalog_find(cat, "1.013978");
     REQUIRE(gcn && gcn->n_documents == 3);
