@@ -3,7 +3,7 @@
  * mc_store_forms.h).
  *
  * Three statements in one read-only snapshot: the dossier with its stored
- * receipt, its events, its cases. Times travel as epoch seconds (0 for
+ * receipt, its events, its cases. The register (Mẫu 07) is one statement. Times travel as epoch seconds (0 for
  * NULL) so the caller formats them in local time with mc_calendar.
  */
 #include "mc_store_forms.h"
@@ -43,6 +43,20 @@ static const mc_stmt_t stmt_cases = {"forms_cases", false, 1,
     " CASE WHEN a.state = 4 THEN extract(epoch FROM a.updated_at)::bigint ELSE 0 END,"
     " a.result"
     " FROM agency_case a WHERE a.dossier_id = $1::bigint ORDER BY a.step"};
+
+/* the register: one ward's dossiers received in a period, limit + 1 to see "more" */
+static const mc_stmt_t stmt_register = {"forms_register", false, 4,
+    "SELECT d.code, d.procedure_code, coalesce(d.department, ''), d.state,"
+    " extract(epoch FROM d.received_at)::bigint, extract(epoch FROM d.due_at)::bigint,"
+    " coalesce((SELECT extract(epoch FROM min(e.at))::bigint FROM dossier_event e"
+    "   WHERE e.dossier_id = d.id AND e.kind = 'routed'), 0),"
+    " coalesce(extract(epoch FROM d.result_at)::bigint, 0),"
+    " coalesce((SELECT extract(epoch FROM min(e.at))::bigint FROM dossier_event e"
+    "   WHERE e.dossier_id = d.id AND e.kind = 'delivered'), 0),"
+    " coalesce(extract(epoch FROM d.closed_at)::bigint, 0), d.payload"
+    " FROM dossier d WHERE d.ward_code = $1"
+    " AND d.received_at >= to_timestamp($2::bigint) AND d.received_at < to_timestamp($3::bigint)"
+    " ORDER BY d.received_at, d.id LIMIT $4::integer + 1"};
 
 /* query - run stmt, expecting rows; NULL with err filled on failure */
 static PGresult *query(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
@@ -226,4 +240,69 @@ void mc_form_data_destroy(mc_form_data_t **data)
     free(f->reply);
     free(f);
     *data = NULL;
+}
+
+/* mc_store_form_register - one ward's register for a period, one statement */
+mc_store_rc_t mc_store_form_register(mc_store_t *store, const char *ward, int64_t from, int64_t to,
+                                     int limit, mc_form_register_row_t **rows, size_t *n,
+                                     bool *more, mc_err_t *err)
+{
+    *rows = NULL;
+    *n = 0;
+    *more = false;
+    if (limit < 1 || limit > 10000) {
+        mc_err_add(err, "store: forms: register limit %d out of 1..10000", limit);
+        return MC_STORE_FAILED;
+    }
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    char s_from[24], s_to[24], s_limit[16];
+    snprintf(s_from, sizeof s_from, "%lld", (long long)from);
+    snprintf(s_to, sizeof s_to, "%lld", (long long)to);
+    snprintf(s_limit, sizeof s_limit, "%d", limit);
+    const char *p[4] = {ward, s_from, s_to, s_limit};
+    PGresult *res = query(store, &stmt_register, p, &rc, err);
+    if (!res)
+        return rc;
+    int got = PQntuples(res);
+    *more = got > limit;
+    int keep = *more ? limit : got;
+    mc_form_register_row_t *r = alloc_rows(res, sizeof *r, err);
+    if (!r)
+        return MC_STORE_FAILED;
+    for (int i = 0; i < keep; i++) {
+        mc_form_register_row_t *w = &r[i];
+        mc_store_copy_text(w->code, sizeof w->code, res, i, 0);
+        mc_store_copy_text(w->procedure_code, sizeof w->procedure_code, res, i, 1);
+        mc_store_copy_text(w->department, sizeof w->department, res, i, 2);
+        w->state = atoi(PQgetvalue(res, i, 3));
+        w->received_at = epoch(res, i, 4);
+        w->due_at = epoch(res, i, 5);
+        w->routed_at = epoch(res, i, 6);
+        w->result_at = epoch(res, i, 7);
+        w->delivered_at = epoch(res, i, 8);
+        w->closed_at = epoch(res, i, 9);
+        if (mc_store_unescape(res, i, 10, &w->payload, &w->payload_len) != 0) {
+            PQclear(res);
+            mc_form_register_destroy(&r, (size_t)i);
+            mc_err_add(err, "store: forms: out of memory");
+            return MC_STORE_FAILED;
+        }
+    }
+    PQclear(res);
+    *rows = r;
+    *n = (size_t)keep;
+    return MC_STORE_OK;
+}
+
+/* mc_form_register_destroy - free the rows' payloads and the rows */
+void mc_form_register_destroy(mc_form_register_row_t **rows, size_t n)
+{
+    if (!rows || !*rows)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free((*rows)[i].payload);
+    free(*rows);
+    *rows = NULL;
 }

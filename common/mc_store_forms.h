@@ -15,6 +15,10 @@
  *   * NOT_FOUND when no dossier has the code. Never logs parameters (the
  *     payload holds personal data; the code is not personal but is not
  *     needed in logs either).
+ *   * mc_store_form_register() reads the register (Mẫu số 07, Sổ theo dõi hồ
+ *     sơ) of one ward: the dossiers it received in [from, to), oldest first,
+ *     at most `limit` of them (`*more` says there were others), each with
+ *     its handover times, in one read-only statement. Changes nothing.
  */
 #ifndef MC_STORE_FORMS_H
 #define MC_STORE_FORMS_H
@@ -85,6 +89,32 @@ typedef struct mc_form_data {
     size_t           n_cases;            /* entries in cases */
     int64_t          taken_at;           /* when the snapshot was taken (epoch s) */
 } mc_form_data_t;
+
+/* one line of the register (Sổ theo dõi hồ sơ) */
+typedef struct mc_form_register_row {
+    char     code[64];           /* mã hồ sơ */
+    char     procedure_code[32]; /* catalog code */
+    char     department[64];     /* handling desk, "" before routing */
+    int      state;              /* motcua.v1.DossierState */
+    int64_t  received_at;        /* nhận hồ sơ */
+    int64_t  due_at;             /* hẹn trả kết quả (in force) */
+    int64_t  routed_at;          /* chuyển hồ sơ đến bộ phận giải quyết: first `routed` event, 0 if none */
+    int64_t  result_at;          /* nhận kết quả từ bộ phận giải quyết, 0 if none */
+    int64_t  delivered_at;       /* trả kết quả: first `delivered` event, 0 if none */
+    int64_t  closed_at;          /* closed for any reason, 0 if open */
+    uint8_t *payload;            /* serialized motcua.v1.Dossier (the applicant) */
+    size_t   payload_len;        /* bytes in payload */
+} mc_form_register_row_t;
+
+/* mc_store_form_register - ward's dossiers received in [from, to) (epoch s),
+ * at most limit (1..10000); *rows (free with mc_form_register_destroy) and
+ * *n set on OK, *more true when more dossiers matched */
+mc_store_rc_t mc_store_form_register(mc_store_t *store, const char *ward, int64_t from, int64_t to,
+                                     int limit, mc_form_register_row_t **rows, size_t *n,
+                                     bool *more, mc_err_t *err);
+
+/* mc_form_register_destroy - free n rows and NULL the caller's pointer */
+void mc_form_register_destroy(mc_form_register_row_t **rows, size_t n);
 
 /* mc_store_form_data - the dossier with this code in one snapshot; *out set on OK */
 mc_store_rc_t mc_store_form_data(mc_store_t *store, const char *code, mc_form_data_t **out,

@@ -7,9 +7,13 @@
  * (ward and unit names, the catalog); changes nothing. The applicant's name
  * and address are printed (a form is handed to that applicant) but never
  * logged. HTML output is one self-contained A4 page, every value escaped.
+ * `motcua form register WARD [--from D] [--to D]` prints the register of
+ * one ward (Mẫu số 07, Sổ theo dõi hồ sơ): every dossier it received in the
+ * period, at most CLI_FORM_MAX_ROWS of them.
  * Exit statuses: 0 printed, 1 store failure, 2 the form does not apply to
- * this dossier (no supplement request, not refused, never late), 64 bad
- * command line, 65 no dossier with this code, 78 configuration.
+ * this dossier (no supplement request, not refused, never late, not
+ * stopped; a register longer than CLI_FORM_MAX_ROWS), 64 bad command line
+ * (also an unknown ward), 65 no dossier with this code, 78 configuration.
  */
 #include "cli_forms.h"
 
@@ -17,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "mc_calendar.h"
@@ -26,12 +31,16 @@
 
 static const char form_usage[] =
     "usage: motcua form KIND CODE [--format text|html]\n"
+    "       motcua form register WARD [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format text|html]\n"
     "  Print a form of Thông tư 03/2025/TT-VPCP for the dossier CODE. KIND:\n"
     "    receipt     Mẫu số 01  Giấy tiếp nhận hồ sơ và hẹn trả kết quả\n"
     "    supplement  Mẫu số 02  Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ\n"
     "    refusal     Mẫu số 03  Phiếu từ chối tiếp nhận giải quyết hồ sơ\n"
     "    apology     Mẫu số 04  Văn bản xin lỗi và hẹn lại ngày trả kết quả\n"
+    "    stop        Mẫu số 05  Thông báo dừng giải quyết hồ sơ (withdrawn or returned)\n"
     "    control     Mẫu số 06  Phiếu kiểm soát quá trình giải quyết hồ sơ\n"
+    "    register    Mẫu số 07  Sổ theo dõi hồ sơ: the dossiers ward WARD received\n"
+    "                from --from to --to (both days included; default today)\n"
     "  --format html gives one printable A4 page (no external resources).\n";
 
 /* what a builder has to work with */
@@ -113,10 +122,9 @@ static const char *when(int64_t t, char *buf, size_t size)
     return mc_format_local(t, buf, (unsigned)size);
 }
 
-/* applicant_name - the person, or the organisation and who filed for it */
-static const char *applicant_name(const form_src_t *s, char *buf, size_t size)
+/* applicant_text - the person, or the organisation and who filed for it */
+static const char *applicant_text(const Motcua__V1__Applicant *a, char *buf, size_t size)
 {
-    const Motcua__V1__Applicant *a = s->dossier->applicant;
     snprintf(buf, size, "-");
     if (a && a->kind_case == MOTCUA__V1__APPLICANT__KIND_PERSON && a->person)
         snprintf(buf, size, "%s", a->person->full_name);
@@ -124,6 +132,12 @@ static const char *applicant_name(const form_src_t *s, char *buf, size_t size)
         snprintf(buf, size, "%s (người nộp: %s)", a->organization->name,
                  a->organization->filed_by ? a->organization->filed_by->full_name : "-");
     return buf;
+}
+
+/* applicant_name - the applicant of the form's dossier */
+static const char *applicant_name(const form_src_t *s, char *buf, size_t size)
+{
+    return applicant_text(s->dossier->applicant, buf, size);
 }
 
 /* procedure_name - the catalog's name, else the code */
@@ -214,6 +228,28 @@ static const char *judge(int64_t done, int64_t due, int64_t now)
 
 /* --- the forms ------------------------------------------------------------- */
 
+/* documents_table - the dossier's documents as the table (name, hình thức,
+ * copies); *total = the copies handed in */
+static int documents_table(cli_form_t *f, const form_src_t *s, const char *caption,
+                           unsigned *total)
+{
+    static const char *const cols[4] = {"STT", "Tên giấy tờ", "Hình thức", "Số lượng"};
+    set_table(f, caption, cols, 4);
+    *total = 0;
+    for (size_t i = 0; i < s->dossier->n_documents; i++) {
+        const Motcua__V1__DocumentRef *doc = s->dossier->documents[i];
+        char n[24], copies[16];
+        unsigned k = doc->copies ? doc->copies : 1;
+        *total += k;
+        snprintf(n, sizeof n, "%zu", i + 1);
+        snprintf(copies, sizeof copies, "%02u", k);
+        const char *cells[4] = {n, doc->name, cli_form_label(doc->form), copies};
+        if (add_row(f, cells))
+            return -1;
+    }
+    return 0;
+}
+
 /* build_receipt - Mẫu số 01 */
 static int build_receipt(cli_form_t *f, const form_src_t *s)
 {
@@ -225,20 +261,9 @@ static int build_receipt(cli_form_t *f, const form_src_t *s)
     if (add_field(f, "Cơ quan tiếp nhận", "%s (mã định danh %s)", f->unit, d->unit_id) ||
         add_field(f, "Kênh tiếp nhận", "%s", cli_channel_label(d->channel)))
         return -1;
-    static const char *const cols[4] = {"STT", "Tên giấy tờ", "Hình thức", "Số lượng"};
-    set_table(f, "1. Thành phần hồ sơ nộp gồm:", cols, 4);
     unsigned total = 0;
-    for (size_t i = 0; i < s->dossier->n_documents; i++) {
-        const Motcua__V1__DocumentRef *doc = s->dossier->documents[i];
-        char n[24], copies[16];
-        unsigned k = doc->copies ? doc->copies : 1;
-        total += k;
-        snprintf(n, sizeof n, "%zu", i + 1);
-        snprintf(copies, sizeof copies, "%02u", k);
-        const char *cells[4] = {n, doc->name, cli_form_label(doc->form), copies};
-        if (add_row(f, cells))
-            return -1;
-    }
+    if (documents_table(f, s, "1. Thành phần hồ sơ nộp gồm:", &total))
+        return -1;
     const char *ptime = r && r->processing_time && *r->processing_time ? r->processing_time
                         : s->proc ? mc_procedure_time_text(s->proc, time_text, sizeof time_text)
                                   : "-";
@@ -358,6 +383,38 @@ static int build_apology(cli_form_t *f, const form_src_t *s)
     return 0;
 }
 
+/* build_stop - Mẫu số 05: processing stopped, because the applicant withdrew
+ * the dossier or because it was returned, not supplemented in time (the
+ * `returned` event, Nghị định 118/2025 Điều 19 khoản 5); the documents go back */
+static int build_stop(cli_form_t *f, const form_src_t *s)
+{
+    const mc_form_data_t *d = s->data;
+    const mc_form_event_t *e = last_event(d, "returned");
+    const char *why = "Hồ sơ không được bổ sung, hoàn thiện trong thời hạn đã yêu cầu";
+    if (!e && d->state == MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_WITHDRAWN) {
+        e = last_event(d, "withdrawn");
+        why = "Theo đề nghị rút hồ sơ của người nộp";
+    }
+    if (!e)
+        return 1;
+    char t1[96], t2[96], t3[96];
+    unsigned total = 0;
+    if (head(f, s, "Mẫu số 05", "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ", e->at) ||
+        add_field(f, "Ngày nhận hồ sơ", "%s", when(d->received_at, t1, sizeof t1)) ||
+        add_field(f, "Hẹn trả kết quả", "%s", when(d->due_at, t2, sizeof t2)) ||
+        add_field(f, "Thời điểm dừng giải quyết", "%s", when(e->at, t3, sizeof t3)) ||
+        add_field(f, "Lý do dừng giải quyết", "%s%s%s", why, *e->detail ? ": " : "", e->detail) ||
+        add_field(f, "Xin thông báo", "%s",
+                  "hồ sơ trên dừng giải quyết; Ông/Bà nhận lại các giấy tờ đã nộp "
+                  "liệt kê dưới đây.") ||
+        documents_table(f, s, "Giấy tờ trả lại người nộp:", &total) ||
+        add_field(f, "Số lượng giấy tờ trả lại", "%02u", total))
+        return -1;
+    f->sign_left = "NGƯỜI NHẬN LẠI HỒ SƠ";
+    f->sign_right = "THỦ TRƯỞNG CƠ QUAN";
+    return 0;
+}
+
 /* control_row - one handover line of Mẫu số 06 */
 static int control_row(cli_form_t *f, const char *from, const char *to, int64_t at,
                        const char *verdict, const char *note)
@@ -437,7 +494,10 @@ static void render_text(FILE *out, const cli_form_t *f)
 {
     fprintf(out, "%s\n%s\n%s\n", f->number, f->agency, f->unit);
     fprintf(out, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n");
-    fprintf(out, "%s\n\n%s\nMã hồ sơ: %s\n\n", f->place_date, f->title, f->code);
+    fprintf(out, "%s\n\n%s\n", f->place_date, f->title);
+    if (*f->code)
+        fprintf(out, "Mã hồ sơ: %s\n", f->code);
+    fputc('\n', out);
     for (int i = 0; i < f->n_fields; i++)
         fprintf(out, "%s: %s\n", f->fields[i].label, f->fields[i].value);
     if (f->table_caption) {
@@ -470,7 +530,9 @@ static void render_html(FILE *out, const cli_form_t *f)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n", out);
     html_el(out, "<title>", f->title, "</title>\n");
-    fputs("<style>\n@page { size: A4; margin: 20mm 15mm 20mm 25mm; }\n"
+    fputs(f->landscape ? "<style>\n@page { size: A4 landscape; margin: 15mm; }\n"
+                       : "<style>\n@page { size: A4; margin: 20mm 15mm 20mm 25mm; }\n", out);
+    fputs(""
           "body { font-family: \"Times New Roman\", serif; font-size: 13pt; margin: 0; }\n"
           ".head { width: 100%; border-collapse: collapse; }\n"
           ".head td { text-align: center; vertical-align: top; width: 50%; }\n"
@@ -493,7 +555,8 @@ static void render_html(FILE *out, const cli_form_t *f)
           "<b>Độc lập - Tự do - Hạnh phúc</b></td></tr></table>\n", out);
     html_el(out, "<p class=\"date\">", f->place_date, "</p>\n");
     html_el(out, "<h1>", f->title, "</h1>\n");
-    html_el(out, "<p class=\"code\">Mã hồ sơ: <b>", f->code, "</b></p>\n");
+    if (*f->code)
+        html_el(out, "<p class=\"code\">Mã hồ sơ: <b>", f->code, "</b></p>\n");
     for (int i = 0; i < f->n_fields; i++) {
         html_el(out, "<p><b>", f->fields[i].label, ":</b> ");
         html_el(out, "", f->fields[i].value, "</p>\n");
@@ -529,6 +592,7 @@ static const struct {
     {"supplement", build_supplement, "hồ sơ chưa có yêu cầu bổ sung, hoàn thiện"},
     {"refusal", build_refusal, "hồ sơ không bị từ chối giải quyết"},
     {"apology", build_apology, "hồ sơ chưa quá hạn lần nào (không có thông báo trễ hạn)"},
+    {"stop", build_stop, "hồ sơ không bị dừng giải quyết (không rút, không trả lại)"},
     {"control", build_control, ""},
 };
 
@@ -592,6 +656,161 @@ static int load_and_print(const cli_ctx_t *ctx, const mc_cfg_t *cfg, int k, cons
     return status;
 }
 
+/* --- the register (Mẫu số 07) ------------------------------------------------ */
+
+/* short_when - "DD/MM/YYYY HH:MM" for a register cell, "" for 0 */
+static const char *short_when(int64_t t, char *buf, size_t size)
+{
+    if (t <= 0)
+        return "";
+    int minute = 0;
+    mc_date_t d = mc_date_of(t, &minute);
+    snprintf(buf, size, "%02d/%02d/%04d %02d:%02d", d.day, d.month, d.year, minute / 60,
+             minute % 60);
+    return buf;
+}
+
+/* register_row - one dossier's line; -1 when full or out of memory */
+static int register_row(cli_form_t *f, const mc_cfg_t *cfg, const mc_form_register_row_t *r,
+                        size_t index)
+{
+    Motcua__V1__Dossier *d = motcua__v1__dossier__unpack(NULL, r->payload_len, r->payload);
+    const mc_procedure_t *proc = mc_catalog_find(cfg->catalog, r->procedure_code);
+    char n[24], name[640], t[5][40];
+    const char *addr = d && d->applicant && d->applicant->address ? d->applicant->address : "";
+    snprintf(n, sizeof n, "%zu", index + 1);
+    const char *cells[13] = {
+        n, r->code, proc && proc->name ? proc->name : r->procedure_code, "01",
+        d ? applicant_text(d->applicant, name, sizeof name) : "-", addr,
+        *r->department ? r->department : "",
+        short_when(r->received_at, t[0], sizeof t[0]), short_when(r->due_at, t[1], sizeof t[1]),
+        short_when(r->routed_at, t[2], sizeof t[2]), short_when(r->result_at, t[3], sizeof t[3]),
+        short_when(r->delivered_at, t[4], sizeof t[4]), cli_state_label(r->state)};
+    int rc = add_row(f, cells);
+    if (d)
+        motcua__v1__dossier__free_unpacked(d, NULL);
+    return rc;
+}
+
+/* build_register - Mẫu số 07 for ward w, dossiers received on from..to */
+static int build_register(cli_form_t *f, const mc_cfg_t *cfg, const mc_ward_t *w,
+                          mc_date_t from, mc_date_t to, const mc_form_register_row_t *rows,
+                          size_t n)
+{
+    static const char *const cols[13] = {
+        "STT", "Mã hồ sơ", "Tên thủ tục hành chính", "Số lượng hồ sơ (bộ)",
+        "Tên cá nhân, tổ chức", "Địa chỉ", "Cơ quan chủ trì giải quyết", "Nhận hồ sơ",
+        "Hẹn trả kết quả", "Chuyển hồ sơ đến cơ quan giải quyết",
+        "Nhận kết quả từ cơ quan giải quyết", "Trả kết quả cho cá nhân, tổ chức (ký nhận)",
+        "Ghi chú"};
+    f->number = "Mẫu số 07";
+    f->title = "SỔ THEO DÕI HỒ SƠ";
+    f->landscape = 1;
+    snprintf(f->agency, sizeof f->agency, "%s", w->name);
+    snprintf(f->unit, sizeof f->unit, "%s", w->unit_name);
+    mc_date_t today = mc_date_of((int64_t)time(NULL), NULL);
+    snprintf(f->place_date, sizeof f->place_date, "%s, ngày %02d tháng %02d năm %04d", w->name,
+             today.day, today.month, today.year);
+    if (add_field(f, "Đơn vị tiếp nhận", "%s (mã định danh %s)", w->unit_name, w->unit_id) ||
+        add_field(f, "Thời gian", "từ ngày %02d/%02d/%04d đến ngày %02d/%02d/%04d", from.day,
+                  from.month, from.year, to.day, to.month, to.year) ||
+        add_field(f, "Tổng số hồ sơ", "%zu", n))
+        return -1;
+    set_table(f, "Hồ sơ tiếp nhận trong kỳ:", cols, 13);
+    for (size_t i = 0; i < n; i++)
+        if (register_row(f, cfg, &rows[i], i))
+            return -1;
+    f->sign_right = "NGƯỜI LẬP SỔ";
+    return 0;
+}
+
+/* register_dates - --from/--to (default today) into from/to; usage error text or NULL */
+static const char *register_dates(const char *a_from, const char *a_to, mc_date_t *from,
+                                  mc_date_t *to)
+{
+    mc_date_t today = mc_date_of((int64_t)time(NULL), NULL);
+    *from = *to = today;
+    if (a_from && mc_date_parse(a_from, from) != 0)
+        return "form register: --from is not a date YYYY-MM-DD";
+    if (a_to && mc_date_parse(a_to, to) != 0)
+        return "form register: --to is not a date YYYY-MM-DD";
+    if (mc_instant_of(*from, 0) > mc_instant_of(*to, 0))
+        return "form register: --from is after --to";
+    return NULL;
+}
+
+/* print_register - read the ward's register and print it; exit status */
+static int print_register(const cli_ctx_t *ctx, const mc_cfg_t *cfg, const mc_ward_t *w,
+                          mc_date_t from, mc_date_t to, bool html)
+{
+    mc_store_t *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s,
+                                     cfg->statement_timeout_ms);
+    if (!store)
+        return CLI_EX_FAIL;
+    mc_form_register_row_t *rows = NULL;
+    size_t n = 0;
+    bool more = false;
+    mc_err_t err;
+    mc_err_clear(&err);
+    mc_store_rc_t rc = mc_store_form_register(store, w->code, mc_instant_of(from, 0),
+                                              mc_instant_of(to, 24 * 60), CLI_FORM_MAX_ROWS,
+                                              &rows, &n, &more, &err);
+    mc_store_destroy(&store);
+    if (rc != MC_STORE_OK) {
+        cli_print_err(ctx, &err);
+        return CLI_EX_FAIL;
+    }
+    int status = CLI_EX_OK;
+    static cli_form_t f; /* large: 500 x 13 cell pointers */
+    memset(&f, 0, sizeof f);
+    if (more) {
+        fprintf(stderr, "%s: form register: hơn %d hồ sơ trong kỳ; hãy thu hẹp --from/--to\n",
+                ctx->progname, CLI_FORM_MAX_ROWS);
+        status = CLI_EX_REJECTED;
+    } else if (build_register(&f, cfg, w, from, to, rows, n) != 0) {
+        fprintf(stderr, "%s: form register: không lập được sổ (thiếu bộ nhớ)\n", ctx->progname);
+        status = CLI_EX_FAIL;
+    } else if (html) {
+        render_html(stdout, &f);
+    } else {
+        render_text(stdout, &f);
+    }
+    form_clear(&f);
+    mc_form_register_destroy(&rows, n);
+    return status;
+}
+
+/* cli_form_register - `motcua form register WARD [--from D] [--to D] [--format F]` */
+static int cli_form_register(cli_ctx_t *ctx, int argc, char **argv)
+{
+    const char *format = "text", *ward = NULL, *a_from = NULL, *a_to = NULL;
+    const cli_opt_t opts[] = {{"--format", &format}, {"--from", &a_from}, {"--to", &a_to}};
+    int parsed = cli_parse_opts(ctx, argc, argv, "form", form_usage, opts, 3, NULL, &ward);
+    if (parsed != CLI_EX_OK)
+        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    if (!ward)
+        return cli_usage_error(ctx, form_usage, "form register: WARD is required");
+    bool html = strcmp(format, "html") == 0;
+    if (!html && strcmp(format, "text") != 0)
+        return cli_usage_error(ctx, form_usage, "form: --format must be text or html");
+    mc_date_t from, to;
+    const char *bad = register_dates(a_from, a_to, &from, &to);
+    if (bad)
+        return cli_usage_error(ctx, form_usage, "%s", bad);
+    mc_cfg_t *cfg = NULL;
+    int status = cli_load_config(ctx, &cfg);
+    if (status != CLI_EX_OK)
+        return status;
+    const mc_ward_t *w = mc_cfg_ward(cfg, ward);
+    if (!w)
+        status = cli_usage_error(ctx, form_usage, "form register: ward %.40s is not in the configuration",
+                                 ward);
+    else
+        status = print_register(ctx, cfg, w, from, to, html);
+    mc_cfg_destroy(&cfg);
+    return status;
+}
+
 /* cli_form - `motcua form KIND CODE [--format text|html]` */
 int cli_form(cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -602,6 +821,8 @@ int cli_form(cli_ctx_t *ctx, int argc, char **argv)
         argc--;
         argv++;
     }
+    if (kind && strcmp(kind, "register") == 0)
+        return cli_form_register(ctx, argc, argv);
     int parsed = cli_parse_opts(ctx, argc, argv, "form", form_usage, opts, 1, NULL, &code);
     if (parsed != CLI_EX_OK)
         return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;

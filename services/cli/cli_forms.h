@@ -14,8 +14,8 @@
 #include <stdio.h>
 
 #define CLI_FORM_MAX_FIELDS 32 /* label/value lines of one form */
-#define CLI_FORM_MAX_ROWS   64 /* rows of its table */
-#define CLI_FORM_MAX_COLS   5  /* columns of its table */
+#define CLI_FORM_MAX_ROWS   500 /* rows of its table: the register (Mẫu 07) prints at most this many dossiers */
+#define CLI_FORM_MAX_COLS   13  /* columns of its table: the register's 13 */
 
 /* one "label: value" line */
 typedef struct cli_form_field {
@@ -30,7 +30,7 @@ typedef struct cli_form {
     char             agency[256];                  /* upper left: the ward */
     char             unit[256];                    /* upper left: the one-stop unit */
     char             place_date[160];              /* "Phường Kim Liên, ngày 01 tháng 10 năm 2025" */
-    char             code[64];                     /* mã hồ sơ */
+    char             code[64];                     /* mã hồ sơ, "" for the register (no one dossier) */
     cli_form_field_t fields[CLI_FORM_MAX_FIELDS];  /* in order */
     int              n_fields;                     /* entries in fields */
     const char      *table_caption;                /* text above the table, NULL when no table */
@@ -40,6 +40,7 @@ typedef struct cli_form {
     int              n_rows;                       /* rows filled */
     const char      *sign_left;                    /* left signature caption, may be NULL */
     const char      *sign_right;                   /* right signature caption */
+    int              landscape;                    /* 1: A4 landscape (the register's 13 columns) */
 } cli_form_t;
 
 /* cli_form_html_escape - text with & < > " ' escaped, written to out */

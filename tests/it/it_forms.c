@@ -23,6 +23,8 @@ static harness_t H;             /* the cluster and intake */
 static mc_cfg_t *CFG;           /* the generated configuration: ward names */
 static char CODE_A[64];         /* refused at step 2, late, re-appointed */
 static char CODE_B[64];         /* waiting for documents */
+static char CODE_C[64];         /* withdrawn by the applicant */
+static char CODE_D[64];         /* returned: not supplemented in time */
 static int64_t RECEIVED_A;      /* dossier A's received_at */
 
 #define EVIL_NAME "Lê <script>alert(1)</script> Thị Hoa"
@@ -193,6 +195,19 @@ static int history(void)
     return 0;
 }
 
+/* stopped - dossier C withdrawn (as intake's withdrawal writes it), D returned
+ * (the `returned` event of the supplement deadline, docs/store.md) */
+static int stopped(void)
+{
+    int64_t t = RECEIVED_A;
+    const char *pc[1] = {CODE_C};
+    if (exec_sql("UPDATE dossier SET state = 7 WHERE code = $1", 1, pc, NULL) ||
+        add_event(CODE_C, t + 300, "HARNESS_COUNTER", "withdrawn", "chuyển nơi cư trú") ||
+        add_event(CODE_D, t + 400, "router", "returned", "quá hạn bổ sung"))
+        return -1;
+    return 0;
+}
+
 /* form - run `motcua form KIND CODE --format F`; its exit status */
 static int form(const char *kind, const char *code, const char *format)
 {
@@ -284,6 +299,74 @@ MC_TEST(supplement_lists_missing_documents)
     CHECK(out_has("CONGAN_PHUONG"));
 }
 
+MC_TEST(stop_notice_for_withdrawn_and_returned_dossiers)
+{
+    CHECK_INT(form("stop", CODE_C, "text"), 0);
+    CHECK(out_has("Mẫu số 05"));
+    CHECK(out_has("THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ"));
+    CHECK(out_has(CODE_C));
+    CHECK(out_has("Theo đề nghị rút hồ sơ của người nộp: chuyển nơi cư trú"));
+    CHECK(out_has("Giấy tờ trả lại người nộp:"));
+    CHECK(out_has("Giấy chứng sinh"));
+    CHECK(out_has("Số lượng giấy tờ trả lại: 03"));
+    char at[96];
+    mc_format_local(RECEIVED_A + 300, at, sizeof at);
+    CHECK(out_has(at));
+    CHECK_INT(form("stop", CODE_D, "html"), 0);
+    CHECK(out_has("không được bổ sung, hoàn thiện trong thời hạn"));
+    CHECK(out_has("quá hạn bổ sung"));
+    CHECK(out_has("size: A4;"));
+    CHECK_INT(form("stop", CODE_B, "text"), 2); /* still open */
+    CHECK(out_has("không bị dừng giải quyết"));
+}
+
+/* reg - run `motcua form register WARD --from F --to T --format FMT` */
+static int reg(const char *ward, const char *from, const char *to, const char *format)
+{
+    char args[256];
+    snprintf(args, sizeof args, "form register %s --from %s --to %s --format %s", ward, from, to,
+             format);
+    return harness_motcua(&H, args);
+}
+
+MC_TEST(register_lists_the_wards_dossiers_of_the_period)
+{
+    char from[16], to[16], routed[40], line[96];
+    mc_date_t a = mc_date_of(RECEIVED_A, NULL), now = mc_date_of((int64_t)time(NULL), NULL);
+    snprintf(from, sizeof from, "%04d-%02d-%02d", a.year, a.month, a.day);
+    snprintf(to, sizeof to, "%04d-%02d-%02d", now.year, now.month, now.day);
+    int minute = 0;
+    mc_date_t r = mc_date_of(RECEIVED_A + 60, &minute);
+    snprintf(routed, sizeof routed, "%02d/%02d/%04d %02d:%02d", r.day, r.month, r.year,
+             minute / 60, minute % 60);
+    CHECK_INT(reg("00229", from, to, "text"), 0);
+    CHECK(out_has("Mẫu số 07"));
+    CHECK(out_has("SỔ THEO DÕI HỒ SƠ"));
+    CHECK(out_has("Tổng số hồ sơ: 4"));
+    CHECK(out_has(CODE_A) && out_has(CODE_B) && out_has(CODE_C) && out_has(CODE_D));
+    CHECK(out_has("Đăng ký khai sinh"));
+    CHECK(out_has("Trần Văn Minh"));
+    CHECK(out_has(routed));                      /* A: routed at t + 60 */
+    CHECK(out_has("| Từ chối giải quyết"));      /* A's state */
+    CHECK(out_has("| Công dân đã rút hồ sơ"));   /* C's */
+    snprintf(line, sizeof line, "1 | %s |", CODE_A); /* oldest first */
+    CHECK(out_has(line));
+    CHECK(!out_has("001085012345") && !out_has("0912345678")); /* no ID, no phone */
+    CHECK_INT(reg("00229", from, to, "html"), 0);
+    CHECK(out_has("size: A4 landscape"));
+    CHECK(out_has(EVIL_NAME_HTML));
+    CHECK(!out_has("<script>"));
+    /* another ward, an empty period, bad input */
+    CHECK_INT(reg("00220", from, to, "text"), 0);
+    CHECK(out_has("Tổng số hồ sơ: 0"));
+    CHECK(!out_has(CODE_A));
+    CHECK_INT(reg("00229", "2025-01-01", "2025-01-31", "text"), 0);
+    CHECK(out_has("Tổng số hồ sơ: 0"));
+    CHECK_INT(reg("00229", to, "2025-01-01", "text"), 64);
+    CHECK_INT(reg("99999", from, to, "text"), 64);
+    CHECK_INT(reg("00229", "2025-02-30", to, "text"), 64);
+}
+
 MC_TEST(forms_that_do_not_apply_and_bad_input)
 {
     CHECK_INT(form("refusal", CODE_B, "text"), 2);
@@ -306,8 +389,11 @@ int main(void)
                          : mc_cfg_load(H.config, &CFG, &err) != 0     ? "config"
                          : submit("it-forms-000a", CODE_A, sizeof CODE_A)   ? "submit a"
                          : submit("it-forms-000b", CODE_B, sizeof CODE_B)   ? "submit b"
+                         : submit("it-forms-000c", CODE_C, sizeof CODE_C)   ? "submit c"
+                         : submit("it-forms-000d", CODE_D, sizeof CODE_D)   ? "submit d"
                          : set_evil_name() != 0                       ? "payload"
                          : history() != 0                             ? "history"
+                         : stopped() != 0                             ? "stopped"
                                                                       : NULL;
     if (failed) {
         printf("not ok - setup: %s %s\n", failed, err.text);
@@ -321,6 +407,8 @@ int main(void)
     mc_test_run(control_sheet_lists_every_handover_on_time_or_late);
     mc_test_run(refusal_and_apology_carry_reason_and_new_appointment);
     mc_test_run(supplement_lists_missing_documents);
+    mc_test_run(stop_notice_for_withdrawn_and_returned_dossiers);
+    mc_test_run(register_lists_the_wards_dossiers_of_the_period);
     mc_test_run(forms_that_do_not_apply_and_bad_input);
     mc_cfg_destroy(&CFG);
     harness_teardown(&H);
