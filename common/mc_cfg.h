@@ -29,7 +29,7 @@ typedef struct mc_ward {
     char *name;          /* "Phường Kim Liên" */
     char *province;      /* "Thành phố Hà Nội" */
     char *unit_id;       /* mã định danh of its one-stop unit, first part of dossier codes */
-    char *unit_name;     /* "Bộ phận Một cửa UBND phường Kim Liên" */
+    char *unit_name;     /* "Điểm Phục vụ hành chính công phường Kim Liên - Trung tâm ..." */
     char *address;       /* where results are returned */
 } mc_ward_t;
 

@@ -61,10 +61,10 @@ static int write_config(harness_t *h, int workers)
             "client:\n  timeout_ms: 5000\n  retries: 2\n  key_file: keys/HARNESS_COUNTER.key\n"
             "wards:\n"
             "  - {code: \"00229\", name: \"Phường Kim Liên\", province: \"Thành phố Hà Nội\","
-            " unit_id: \"000.22.29.H26\", unit_name: \"Bộ phận Một cửa UBND phường Kim Liên\","
+            " unit_id: \"000.22.29.H26\", unit_name: \"Điểm Phục vụ hành chính công phường Kim Liên - Trung tâm Phục vụ hành chính công thành phố Hà Nội\","
             " address: \"Kim Liên, Hà Nội\"}\n"
             "  - {code: \"00220\", name: \"Phường Văn Miếu - Quốc Tử Giám\", province: \"Thành phố Hà Nội\","
-            " unit_id: \"000.22.20.H26\", unit_name: \"Bộ phận Một cửa UBND phường Văn Miếu - Quốc Tử Giám\","
+            " unit_id: \"000.22.20.H26\", unit_name: \"Điểm Phục vụ hành chính công phường Văn Miếu - Quốc Tử Giám - Trung tâm Phục vụ hành chính công thành phố Hà Nội\","
             " address: \"Văn Miếu, Hà Nội\"}\n",
             h->conninfo, h->repo, h->repo, h->repo, h->endpoint, workers, h->dir);
     /* notify: spool inside the test directory, quick polls and retries; a
