@@ -92,6 +92,16 @@ static int add_take(take_t **t, size_t *n, size_t *cap, const char *id, int revi
     return 0;
 }
 
+/* redecide - the newest take of (id, revision) gets a re-decided outcome */
+static void redecide(take_t *t, size_t n, const char *id, int revision, int outcome)
+{
+    for (size_t i = n; i-- > 0;)
+        if (strcmp(t[i].case_id, id) == 0 && (t[i].revision == revision || t[i].revision == 0)) {
+            t[i].outcome = outcome;
+            return;
+        }
+}
+
 /* read_file_takes - the takes one file records: journal "T <case> <rev> <outcome> <crc>" lines, or log case_received lines */
 static void read_file_takes(const char *path, bool journal, take_t **t, size_t *n, size_t *cap)
 {
@@ -101,10 +111,22 @@ static void read_file_takes(const char *path, bool journal, take_t **t, size_t *
         char id[96], out[16], rev[16], crc[16];
         int r = 0, o = -1;
         if (journal) {
+            /* a re-decided outcome (R, after a refused second supplement
+             * request) replaces its take's outcome; it is not a take */
+            if (sscanf(line, "R %95s %d %d %15s", id, &r, &o, crc) == 4) {
+                redecide(*t, *n, id, r, o);
+                continue;
+            }
             /* a torn last line has fewer fields: the agency ignores it, so do we */
             if (sscanf(line, "T %95s %d %d %15s", id, &r, &o, crc) != 4)
                 continue;
         } else {
+            if (strstr(line, "event=case_redecided") && word_after(line, "case=", id, sizeof id)) {
+                r = word_after(line, "revision=", rev, sizeof rev) ? atoi(rev) : 0;
+                o = word_after(line, "outcome=", out, sizeof out) ? atoi(out) : -1;
+                redecide(*t, *n, id, r, o);
+                continue;
+            }
             if (!strstr(line, "event=case_received") || !word_after(line, "case=", id, sizeof id))
                 continue;
             r = word_after(line, "revision=", rev, sizeof rev) ? atoi(rev) : 0;
