@@ -96,3 +96,19 @@ int router_decide_late(void *arg, const mc_late_claim_t *claim, mc_late_decision
     note(r, claim->code, NULL); /* logged and published after the commit */
     return 0;
 }
+
+/* router_decide_unsupplemented - the one supplement request's deadline passed:
+ * the dossier is closed and returned (Nghị định 118/2025; docs/rules.md "One
+ * supplement request, then return"); every such dossier is returned */
+int router_decide_unsupplemented(void *arg, const mc_unsupplemented_claim_t *claim,
+                                 mc_unsupplemented_decision_t *decision)
+{
+    router_t *r = arg;
+    char due_text[80];
+    snprintf(r->detail, sizeof r->detail,
+             "Trả lại hồ sơ: không bổ sung trong thời hạn (hạn bổ sung %s)",
+             mc_format_local(claim->supplement_due_at, due_text, sizeof due_text));
+    decision->detail = r->detail;
+    note(r, claim->code, NULL); /* logged and published after the commit */
+    return 0;
+}

@@ -369,7 +369,7 @@ static void check_dossiers(chaos_t *c, chaos_result_t *r)
             "SELECT d.state, coalesce(k.agency, '-'), coalesce(k.state, -1), count(*)"
             "  FROM dossier d LEFT JOIN agency_case k ON k.dossier_id = d.id"
             "   AND k.state IN (1, 2, 3, 5, 7)"
-            " WHERE d.submission_id LIKE 'chaos-%' AND d.state NOT IN (5, 7, 8)"
+            " WHERE d.submission_id LIKE 'chaos-%' AND d.state NOT IN (5, 7, 8, 10)"
             " GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 15");
         printf("  open dossiers by state, open step (agency, case state):\n");
         for (int i = 0; why && i < PQntuples(why); i++)
