@@ -67,3 +67,15 @@ GRANT EXECUTE ON FUNCTION mc_cases_return(bigint) TO motcua_router;
 -- router closes the dossier; reads follow the table grants of 0009
 GRANT UPDATE (supplement_requests, supplement_due_at) ON dossier TO motcua_lienthong;
 GRANT UPDATE (returned_at) ON dossier TO motcua_router;
+
+-- the portal's name of the new state (docs/portal.md). 9 is
+-- PENDING_ACCEPTANCE (migration 0013, issue 12 point 1): named here too, so
+-- whichever of 0013 and 0015 replaces this function last knows both.
+CREATE OR REPLACE FUNCTION mc_portal_state_name(s smallint) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE s WHEN 1 THEN 'RECEIVED' WHEN 2 THEN 'ROUTED' WHEN 3 THEN 'IN_PROGRESS'
+                  WHEN 4 THEN 'WAITING_SUPPLEMENT' WHEN 5 THEN 'RESULT_READY'
+                  WHEN 6 THEN 'DELIVERED' WHEN 7 THEN 'WITHDRAWN' WHEN 8 THEN 'REFUSED'
+                  WHEN 9 THEN 'PENDING_ACCEPTANCE' WHEN 10 THEN 'RETURNED'
+                  ELSE 'UNSPECIFIED' END
+$$;
