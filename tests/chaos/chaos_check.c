@@ -397,6 +397,10 @@ int chaos_check(chaos_t *c, chaos_result_t *r)
         printf(" %s=%s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
     printf("\n");
     PQclear(res);
+    /* the one-supplement rule under faults: refused second requests were answered again */
+    printf("  second supplement requests refused: %ld (dossiers asked twice: %ld)\n",
+           count(c, "SELECT count(*) FROM dossier_event WHERE kind = 'supplement_refused'"),
+           count(c, "SELECT count(*) FROM dossier WHERE supplement_requests > 1"));
     return r->lost == 0 && r->duplicated == 0 && r->dup_deliveries == 0 && r->stuck == 0 &&
                    r->double_takes == 0 && r->outcome_mismatch == 0 && r->missing_notices == 0 &&
                    r->refused == 0
