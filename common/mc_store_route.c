@@ -223,6 +223,37 @@ mc_store_rc_t mc_store_route_batch(mc_store_t *store, int limit, mc_route_decide
     return MC_STORE_OK;
 }
 
+/* claim_begin - BEGIN and a deadline scan's claim ($1 = limit) into *res; on
+ * failure nothing is left open */
+static mc_store_rc_t claim_begin(mc_store_t *store, const mc_stmt_t *claim, int limit,
+                                 PGresult **res, mc_err_t *err)
+{
+    mc_store_rc_t rc = tx_begin(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
+    const char *p[1] = {lim};
+    *res = mc_store_exec(store, claim, p, NULL, NULL, false);
+    if (PQresultStatus(*res) != PGRES_TUPLES_OK) {
+        rc = mc_store_classify(store, store->main, *res, claim->name, err);
+        PQclear(*res);
+        *res = NULL;
+        tx_rollback(store);
+    }
+    return rc;
+}
+
+/* claim_end - commit a scan's batch when rc is OK, else roll it back; the outcome */
+static mc_store_rc_t claim_end(mc_store_t *store, mc_store_rc_t rc, mc_err_t *err)
+{
+    if (rc == MC_STORE_OK)
+        rc = tx_commit(store, err);
+    if (rc != MC_STORE_OK)
+        tx_rollback(store);
+    return rc;
+}
+
 /* late_one - the writes for one overdue dossier */
 static mc_store_rc_t late_one(mc_store_t *store, const mc_late_claim_t *c,
                               const mc_late_decision_t *d, mc_err_t *err)
@@ -284,19 +315,10 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
                                   void *arg, int *marked, mc_err_t *err)
 {
     *marked = 0;
-    mc_store_rc_t rc = tx_begin(store, err);
+    PGresult *res = NULL;
+    mc_store_rc_t rc = claim_begin(store, &stmt_claim_late, limit, &res, err);
     if (rc != MC_STORE_OK)
         return rc;
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
-    const char *p[1] = {lim};
-    PGresult *res = mc_store_exec(store, &stmt_claim_late, p, NULL, NULL, false);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, "route_claim_late", err);
-        PQclear(res);
-        tx_rollback(store);
-        return rc;
-    }
     int n = PQntuples(res), done = 0;
     for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
         mc_late_claim_t c = {0};
@@ -314,12 +336,8 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
             done++;
     }
     PQclear(res);
-    if (rc == MC_STORE_OK)
-        rc = tx_commit(store, err);
-    if (rc != MC_STORE_OK) {
-        tx_rollback(store);
+    if ((rc = claim_end(store, rc, err)) != MC_STORE_OK)
         return rc;
-    }
     *marked = done;
     return MC_STORE_OK;
 }
@@ -347,19 +365,10 @@ mc_store_rc_t mc_store_unsupplemented_batch(mc_store_t *store, int limit,
                                             int *returned, mc_err_t *err)
 {
     *returned = 0;
-    mc_store_rc_t rc = tx_begin(store, err);
+    PGresult *res = NULL;
+    mc_store_rc_t rc = claim_begin(store, &stmt_claim_unsupplemented, limit, &res, err);
     if (rc != MC_STORE_OK)
         return rc;
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
-    const char *p[1] = {lim};
-    PGresult *res = mc_store_exec(store, &stmt_claim_unsupplemented, p, NULL, NULL, false);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, "route_claim_unsupplemented", err);
-        PQclear(res);
-        tx_rollback(store);
-        return rc;
-    }
     int n = PQntuples(res), done = 0;
     for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
         mc_unsupplemented_claim_t c = {0};
@@ -374,12 +383,8 @@ mc_store_rc_t mc_store_unsupplemented_batch(mc_store_t *store, int limit,
             done++;
     }
     PQclear(res);
-    if (rc == MC_STORE_OK)
-        rc = tx_commit(store, err);
-    if (rc != MC_STORE_OK) {
-        tx_rollback(store);
+    if ((rc = claim_end(store, rc, err)) != MC_STORE_OK)
         return rc;
-    }
     *returned = done;
     return MC_STORE_OK;
 }

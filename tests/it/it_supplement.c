@@ -41,7 +41,6 @@
 static harness_t H;
 static mc_cfg_t *CFG;       /* the test's configuration (calendar) */
 static char      keys[400]; /* DIR/keys */
-static pid_t     router_pid, hub_pid, notify_pid;
 static int       n_agencies;
 static char      agency_code[MAX_AGENCIES][64];
 static pid_t     agency_pid[MAX_AGENCIES];
@@ -275,6 +274,11 @@ MC_TEST(unsupplemented_dossier_is_returned_once)
     CHECK_INT(follow_up(returned_code, "supp-ret-wd-0001", false),
               MOTCUA__V1__REASON__REASON_WRONG_STATE);
     CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", returned_code), 10);
+    /* the Mẫu 02 form prints the deadline the applicant had */
+    char args[200];
+    snprintf(args, sizeof args, "form supplement '%s' --format text", returned_code);
+    CHECK_INT(harness_motcua(&H, args), 0);
+    CHECK_INT(harness_run("grep -q 'Thời hạn bổ sung' %s/motcua.out", H.dir), 0);
     /* notified once (the dedupe key "<code>/returned"; a RETURNED dossier is never claimed again) */
     CHECK_INT(notices(returned_code, RETURNED_NOTICES), 1);
     CHECK_INT(harness_run("test $(grep -c 'event=returned code=%s' %s/router.log) -eq 1",
@@ -331,61 +335,67 @@ MC_TEST(counter_guidance_lists_every_missing_document)
                             "supp-missing-0001"), 0);
 }
 
-/* setup - config (deadline scan every 300 ms), keys, the four daemons, four agencies */
+/* the daemons this test starts besides intake, in start order */
+static const char *const DAEMONS[] = {"router", "lienthong", "notify"};
+#define N_DAEMONS (sizeof DAEMONS / sizeof DAEMONS[0])
+static pid_t daemon_pid[N_DAEMONS];
+
+/* setup - config (deadline scan every 300 ms), keys, intake and DAEMONS, the four agencies */
 static int setup(void)
 {
-    if (harness_setup(&H, "supplement", 2) != 0)
-        return -1;
-    if (harness_pipeline_setup(&H, 200, 16, agency_code, MAX_AGENCIES, &n_agencies) != 0)
+    if (harness_setup(&H, "supplement", 2) != 0 ||
+        harness_pipeline_setup(&H, 200, 16, agency_code, MAX_AGENCIES, &n_agencies) != 0)
         return -1;
     snprintf(keys, sizeof keys, "%s/keys", H.dir);
-    if (harness_config_copy(&H, H.config, "  deadline_scan_ms: 60000\n",
-                            "  deadline_scan_ms: 300\n") != 0)
-        return -1;
     mc_err_t err;
     mc_err_clear(&err);
-    if (mc_cfg_load(H.config, &CFG, &err) != 0)
+    if (harness_config_copy(&H, H.config, "  deadline_scan_ms: 60000\n",
+                            "  deadline_scan_ms: 300\n") != 0 ||
+        mc_cfg_load(H.config, &CFG, &err) != 0 || harness_start_intake(&H) != 0)
         return -1;
-    if (harness_start_intake(&H) != 0)
-        return -1;
-    if ((router_pid = harness_start_daemon(&H, "router", NULL, "router.log")) <= 0 ||
-        (hub_pid = harness_start_daemon(&H, "lienthong", NULL, "lienthong.log")) <= 0 ||
-        (notify_pid = harness_start_daemon(&H, "notify", NULL, "notify.log")) <= 0)
-        return -1;
+    for (size_t i = 0; i < N_DAEMONS; i++) {
+        char log[64];
+        snprintf(log, sizeof log, "%s.log", DAEMONS[i]);
+        if ((daemon_pid[i] = harness_start_daemon(&H, DAEMONS[i], NULL, log)) <= 0)
+            return -1;
+    }
     for (size_t i = 0; i < N_USED; i++)
         if (start_agency(AGENCIES[i]) != 0)
             return -1;
     return 0;
 }
 
+/* kill_all - every agency, then DAEMONS in reverse order (intake goes with the harness) */
+static void kill_all(void)
+{
+    for (int i = 0; i < n_agencies; i++)
+        if (agency_pid[i] > 0)
+            harness_stop_daemon(agency_pid[i], SIGKILL);
+    for (size_t i = N_DAEMONS; i-- > 0;)
+        if (daemon_pid[i] > 0)
+            harness_stop_daemon(daemon_pid[i], SIGKILL);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     long long t0 = harness_now_ms();
-    if (setup() != 0) {
-        printf("  FAIL setup\n");
-        harness_run("tail -n 20 %s/*.log %s/motcua.out >&2 2>/dev/null", H.dir, H.dir);
-        mc_test_failed++;
-    } else {
+    if (setup() == 0) {
         mc_test_run(first_request_tells_the_deadline);
         mc_test_run(second_request_is_refused_and_answered_again);
         mc_test_run(unsupplemented_dossier_is_returned_once);
         mc_test_run(report_counts_returned_apart_and_refused_requests);
         mc_test_run(counter_guidance_lists_every_missing_document);
+    } else {
+        printf("  FAIL setup\n");
+        harness_run("tail -n 20 %s/*.log >&2 2>/dev/null", H.dir);
+        mc_test_failed++;
     }
-    for (int i = 0; i < n_agencies; i++)
-        if (agency_pid[i] > 0)
-            harness_stop_daemon(agency_pid[i], SIGKILL);
-    if (notify_pid > 0)
-        harness_stop_daemon(notify_pid, SIGKILL);
-    if (hub_pid > 0)
-        harness_stop_daemon(hub_pid, SIGKILL);
-    if (router_pid > 0)
-        harness_stop_daemon(router_pid, SIGKILL);
+    kill_all();
     mc_cfg_destroy(&CFG);
     mc_transport_term();
-    if (mc_test_failed)
-        harness_run("grep -hE 'level=(err|warning|crit)|<[0-3]>' %s/*.log 2>/dev/null | head -n 20", H.dir);
+    if (mc_test_failed) /* the daemons' errors, for whoever reads the failure */
+        harness_run("grep -hE 'level=(err|warning)' %s/*.log 2>/dev/null | head -n 20", H.dir);
     harness_teardown(&H);
     printf("  it_supplement took %.1f s\n", (harness_now_ms() - t0) / 1000.0);
     return mc_test_done("it_supplement");
