@@ -1,7 +1,8 @@
 /*
  * mc_store_route - the store's side of the pipeline after intake: routing
- * dossiers to their desk with the whole plan of steps, the deadline scan
- * (late notices and the one re-appointment), and the applicant's follow-up
+ * dossiers to their desk with the whole plan of steps, the deadline scans
+ * (late notices and the one re-appointment; the return of dossiers whose
+ * supplement deadline passed), and the applicant's follow-up
  * requests through intake (supplement, withdraw, rate).
  *
  * Contract (docs/pipeline.md is the design this implements):

@@ -1,7 +1,8 @@
 /*
  * router_plan - the router's business decisions: which desk and which steps
- * a dossier gets, and what a late dossier's notice says (docs/pipeline.md,
- * docs/rules.md "Late results"). Called by the store while the dossier's
+ * a dossier gets, what a late dossier's notice says, and what the return of
+ * a dossier not supplemented in time records (docs/pipeline.md, docs/rules.md
+ * "Late results", "One supplement request, then return"). Called by the store while the dossier's
  * row is locked; no I/O here except logs.
  */
 #include "router.h"
