@@ -389,6 +389,19 @@ static int load_portal(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     return rc;
 }
 
+/* load_rules - rules: the law's time limits (docs/rules.md) */
+static int load_rules(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"supplement_days", NULL};
+    int rc = 0;
+    const mc_yaml_node_t *s = section(root, "rules", keys, &rc, err);
+    if (!s)
+        return rc;
+    if (get_int_field(s, "supplement_days", 1, 365, &cfg->rules.supplement_days, err) < 0)
+        rc = -1;
+    return rc;
+}
+
 /* load_intake - intake: the intake daemon's bounds */
 static int load_intake(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
@@ -617,6 +630,7 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->router.poll_ms = 1000;
     cfg->router.batch = 100;
     cfg->router.deadline_scan_ms = 60000;
+    cfg->rules.supplement_days = 15;
     cfg->lienthong.endpoint = strdup("tcp://127.0.0.1:5560");
     cfg->lienthong.events_endpoint = strdup("ipc:///run/motcua/lienthong-events");
     cfg->lienthong.server_key_file = strdup("keys/lienthong.key");
@@ -667,7 +681,8 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
 int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
 {
     static const char *const top[] = {"database", "log",       "files",  "intake", "client",
-                                      "router",   "lienthong", "notify", "portal", "wards", NULL};
+                                      "router",   "lienthong", "notify", "portal", "wards",
+                                      "rules", NULL};
     static const char *const required[] = {"wards", NULL};
     *out = NULL;
     mc_cfg_t *cfg = calloc(1, sizeof *cfg);
@@ -699,6 +714,8 @@ int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
         if (load_notify(root, cfg, err) < 0)
             rc = -1;
         if (load_portal(root, cfg, err) < 0)
+            rc = -1;
+        if (load_rules(root, cfg, err) < 0)
             rc = -1;
         if (load_wards(root, cfg, err) < 0)
             rc = -1;

@@ -152,7 +152,8 @@ static const mc_stmt_t stmt_lock_dossier_of = {"cases_lock_dossier", false, 1,
      " WHERE case_id = $1) FOR NO KEY UPDATE"};
 static const mc_stmt_t stmt_lock_case = {"cases_lock", false, 1,
      "SELECT c.id, c.agency, c.state, c.step, c.steps_total, coalesce(c.outcome, 0), c.result,"
-     " c.dossier_id, d.code, d.state, c.revision, c.attempts FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
+     " c.dossier_id, d.code, d.state, c.revision, c.attempts, d.supplement_requests"
+     " FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
      " WHERE c.case_id = $1 FOR NO KEY UPDATE OF c, d"};
 static const mc_stmt_t stmt_set_case = {"cases_set", false, 4,
      "UPDATE agency_case SET state = $2::smallint, outcome = $3::smallint, result = $4,"
@@ -172,8 +173,11 @@ static const mc_stmt_t stmt_dossier_ready = {"cases_dossier_ready", false, 1,
      "UPDATE dossier SET state = 5, result_at = now() WHERE id = $1::bigint"};
 static const mc_stmt_t stmt_dossier_refused = {"cases_dossier_refused", false, 1,
      "UPDATE dossier SET state = 8 WHERE id = $1::bigint"};
-static const mc_stmt_t stmt_dossier_paused = {"cases_dossier_paused", false, 1,
-     "UPDATE dossier SET state = 4, paused_at = now() WHERE id = $1::bigint"};
+/* $2: the applicant's deadline for the one supplement (0015_supplement_once) */
+static const mc_stmt_t stmt_dossier_paused = {"cases_dossier_paused", false, 2,
+     "UPDATE dossier SET state = 4, paused_at = now(),"
+     " supplement_requests = supplement_requests + 1, supplement_due_at = to_timestamp($2::bigint)"
+     " WHERE id = $1::bigint"};
 static const mc_stmt_t stmt_cancel_later = {"cases_cancel_later", false, 2,
      "UPDATE agency_case SET state = 6, next_attempt_at = NULL, updated_at = now()"
      " WHERE dossier_id = $1::bigint AND step > $2::integer AND state IN (0, 1, 2, 3, 7)"};
@@ -213,6 +217,7 @@ const char *mc_case_verdict_name(mc_case_verdict_t verdict)
     case MC_VERDICT_CLOSED: return "case closed or not sent";
     case MC_VERDICT_STALE: return "another revision";
     case MC_VERDICT_NOT_SENT: return "not sent";
+    case MC_VERDICT_SUPPLEMENT_REFUSED: return "supplement already requested";
     }
     return "?";
 }
@@ -712,7 +717,42 @@ typedef struct case_row {
     char     dossier_id[24];
     int      dossier_state;
     int      revision;    /* the round the agency must answer */
+    int      supplement_requests; /* dossier.supplement_requests: requests accepted so far */
 } case_row_t;
+
+/* motcua.v1.Outcome as the store compares it (no protobuf headers here) */
+enum { OUTCOME_NEEDS_DOCUMENTS = 3 };
+
+/* supplement_due - the applicant's deadline after the one request: days
+ * working days from now (mc_calendar, end of the last working day) */
+static mc_store_rc_t supplement_due(const mc_calendar_t *cal, int days, int64_t *due,
+                                    mc_err_t *err)
+{
+    int64_t counted = 0;
+    mc_err_t cal_err;
+    mc_err_clear(&cal_err);
+    if (!cal || mc_calendar_due(cal, (int64_t)time(NULL), days > 0 ? days : 15,
+                                MC_TIME_WORKING_DAYS, -1, &counted, due, &cal_err) != 0) {
+        char first[256];
+        mc_err_add(err, "store: supplement deadline: %s",
+                   cal ? mc_err_first(&cal_err, first, sizeof first) : "no calendar");
+        return MC_STORE_FAILED;
+    }
+    return MC_STORE_OK;
+}
+
+/* refuse_second_supplement - a second NEEDS_DOCUMENTS: only the event, inside
+ * the open transaction; the case is left as it is for the agency's re-answer */
+static mc_store_rc_t refuse_second_supplement(mc_store_t *store, const mc_case_result_t *in,
+                                              const case_row_t *row, mc_err_t *err)
+{
+    char detail[256];
+    snprintf(detail, sizeof detail,
+             "bước %d/%d (lượt %d): %s yêu cầu bổ sung lần hai, không chấp nhận"
+             " (hồ sơ đã được yêu cầu bổ sung một lần); chờ cơ quan trả lời lại",
+             row->step, row->steps_total, row->revision, in->agency);
+    return add_event(store, row->dossier_id, in->agency, "supplement_refused", detail, err);
+}
 
 /* apply_result - the transitions, inside the open transaction */
 static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
@@ -813,10 +853,18 @@ static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
         return add_notification(store, did, "refused", dedupe, data, err);
     }
 
-    /* needs documents: the clock stops until the applicant supplements */
-    if ((rc = run_cmd(store, &stmt_dossier_paused, pd, NULL, NULL, err)) != MC_STORE_OK)
+    /* needs documents, the one request: the clock stops until the applicant
+     * supplements, who has rules.supplement_days working days to do it */
+    int64_t due = 0;
+    if ((rc = supplement_due(cal, in->supplement_days, &due, err)) != MC_STORE_OK)
+        return rc;
+    char due_text[24];
+    snprintf(due_text, sizeof due_text, "%" PRId64, due);
+    const char *pp[2] = {did, due_text};
+    if ((rc = run_cmd(store, &stmt_dossier_paused, pp, NULL, NULL, err)) != MC_STORE_OK)
         return rc;
     out->dossier_state = 4;
+    out->supplement_due_at = due;
     long before = count_events(store, did, "supplement_requested", &rc, err);
     if (before < 0)
         return rc;
@@ -824,9 +872,11 @@ static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
              row->steps_total, in->agency, in->n_missing);
     if ((rc = add_event(store, did, in->agency, "supplement_requested", detail, err)) != MC_STORE_OK)
         return rc;
-    /* one notice per request: a dossier may be asked more than once */
+    /* one notice per request (before 0015 a dossier could be asked more than once) */
     snprintf(dedupe, sizeof dedupe, "%s/supplement_requested/%ld", out->dossier_code, before + 1);
-    json_append(data, sizeof data, &used, "{\"agency\":");
+    json_append(data, sizeof data, &used, "{\"supplement_due\":");
+    json_append(data, sizeof data, &used, due_text);
+    json_append(data, sizeof data, &used, ",\"agency\":");
     json_string(data, sizeof data, &used, in->agency);
     json_append(data, sizeof data, &used, ",\"missing\":[");
     for (size_t i = 0; i < in->n_missing; i++) {
@@ -842,7 +892,9 @@ static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
     if (used + 1 >= sizeof data || data[used - 1] != '}') {
         /* too long to keep whole: say so rather than store broken JSON */
         used = 0;
-        json_append(data, sizeof data, &used, "{\"missing\":\"xem phiếu yêu cầu bổ sung\"}");
+        json_append(data, sizeof data, &used, "{\"supplement_due\":");
+        json_append(data, sizeof data, &used, due_text);
+        json_append(data, sizeof data, &used, ",\"missing\":\"xem phiếu yêu cầu bổ sung\"}");
     }
     out->notified = true;
     return add_notification(store, did, "supplement_requested", dedupe, data, err);
@@ -890,6 +942,7 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
     row.dossier_state = atoi(PQgetvalue(res, 0, 9));
     row.revision = atoi(PQgetvalue(res, 0, 10));
     int attempts = atoi(PQgetvalue(res, 0, 11));
+    row.supplement_requests = atoi(PQgetvalue(res, 0, 12));
     out->dossier_state = row.dossier_state;
     if (!PQgetisnull(res, 0, 6) && mc_store_unescape(res, 0, 6, &row.result, &row.result_len) != 0) {
         PQclear(res);
@@ -924,6 +977,19 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
         memset(out->dossier_code, 0, sizeof out->dossier_code); /* not theirs to know */
     if (out->verdict != MC_VERDICT_ACCEPTED) {
         rollback(store);
+        return MC_STORE_OK;
+    }
+    if (in->outcome == OUTCOME_NEEDS_DOCUMENTS && row.supplement_requests >= 1) {
+        /* one request per dossier (Nghị định 118/2025): refused, reported */
+        rc = refuse_second_supplement(store, in, &row, err);
+        if (rc == MC_STORE_OK)
+            rc = tx(store, "COMMIT", err);
+        if (rc != MC_STORE_OK) {
+            rollback(store);
+            out->verdict = MC_VERDICT_UNKNOWN;
+            return rc;
+        }
+        out->verdict = MC_VERDICT_SUPPLEMENT_REFUSED;
         return MC_STORE_OK;
     }
     rc = apply_result(store, cal, in, &row, out, err);

@@ -103,6 +103,8 @@ typedef enum mc_case_verdict {
     MC_VERDICT_CLOSED    = 5, /* cancelled, or never sent: refused */
     MC_VERDICT_STALE     = 6, /* an ack for another revision: nothing changed, nothing answered */
     MC_VERDICT_NOT_SENT  = 7, /* a result for a round never sent to the agency: refused */
+    MC_VERDICT_SUPPLEMENT_REFUSED = 8, /* a second NEEDS_DOCUMENTS for the dossier: refused, only
+                                        * a `supplement_refused` event stored; answer again */
 } mc_case_verdict_t;
 
 /* mc_case_verdict_name - "accepted", "duplicate", ... for logs and replies */
@@ -206,6 +208,7 @@ typedef struct mc_case_result {
     const mc_case_missing_t *missing;    /* NEEDS_DOCUMENTS: what is missing */
     size_t                   n_missing;
     int                      revision;   /* CaseResult.revision (0 = 1) */
+    int                      supplement_days; /* rules.supplement_days: working days to supplement after the one request */
 } mc_case_result_t;
 
 /* what recording a result did */
@@ -215,6 +218,7 @@ typedef struct mc_case_result_out {
     char              next_agency[68];   /* non-empty: the next step was queued for it */
     int               dossier_state;     /* motcua.v1.DossierState after the call */
     bool              notified;          /* a notification row was queued */
+    int64_t           supplement_due_at; /* NEEDS_DOCUMENTS accepted: the applicant's deadline, else 0 */
 } mc_case_result_out_t;
 
 /*
@@ -226,8 +230,15 @@ typedef struct mc_case_result_out {
  *     `result_ready` event + notification;
  *   REJECTED: case done, dossier REFUSED, later steps cancelled, `refused`
  *     event + notification (data: reason);
- *   NEEDS_DOCUMENTS: case paused, dossier WAITING_SUPPLEMENT, paused_at,
- *     `supplement_requested` event + notification (data: the missing list).
+ *   NEEDS_DOCUMENTS, the dossier's first request (supplement_requests 0):
+ *     case paused, dossier WAITING_SUPPLEMENT, paused_at, supplement_requests
+ *     + 1, supplement_due_at = mc_calendar_due(now, in->supplement_days
+ *     working days), `supplement_requested` event + notification (data: the
+ *     missing list, supplement_due = that deadline in epoch seconds);
+ *   NEEDS_DOCUMENTS when the dossier was asked once already: verdict
+ *     SUPPLEMENT_REFUSED, nothing changes but a `supplement_refused` event
+ *     (committed); the case stays as it was (acked, same revision, no
+ *     result), so the agency's next APPROVED or REJECTED is ACCEPTED.
  * A ROUTED dossier becomes IN_PROGRESS first. Results are accepted for sent,
  * acked and dead cases (the agency evidently has it) and for a case queued
  * again after it was sent in this revision (attempts > 0). NOT_SENT: the

@@ -26,7 +26,8 @@ static const mc_stmt_t stmt_dossier = {"forms_dossier", false, 1,
     " coalesce(extract(epoch FROM d.result_at)::bigint, 0),"
     " coalesce(extract(epoch FROM d.closed_at)::bigint, 0),"
     " coalesce(extract(epoch FROM d.late_notified_due)::bigint, 0),"
-    " d.payload, k.response, extract(epoch FROM now())::bigint"
+    " d.payload, k.response, extract(epoch FROM now())::bigint,"
+    " coalesce(extract(epoch FROM d.supplement_due_at)::bigint, 0)"
     " FROM dossier d LEFT JOIN idempotency_key k"
     "   ON k.scope = 'submit:' || d.ward_code AND k.key = d.submission_id"
     " WHERE d.code = $1"};
@@ -105,6 +106,7 @@ static mc_store_rc_t read_dossier(mc_store_t *store, const char *code, mc_form_d
     f->closed_at = epoch(res, 0, 13);
     f->late_notified_due = epoch(res, 0, 14);
     f->taken_at = epoch(res, 0, 17);
+    f->supplement_due_at = epoch(res, 0, 18);
     if (mc_store_unescape(res, 0, 15, &f->payload, &f->payload_len) != 0 ||
         (!PQgetisnull(res, 0, 16) &&
          mc_store_unescape(res, 0, 16, &f->reply, &f->reply_len) != 0)) {

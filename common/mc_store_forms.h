@@ -88,6 +88,7 @@ typedef struct mc_form_data {
     mc_form_case_t  *cases;              /* by step */
     size_t           n_cases;            /* entries in cases */
     int64_t          taken_at;           /* when the snapshot was taken (epoch s) */
+    int64_t          supplement_due_at;  /* the one supplement request's deadline, 0 if never asked (0015) */
 } mc_form_data_t;
 
 /* one line of the register (Sổ theo dõi hồ sơ) */

@@ -18,6 +18,7 @@
 #include "mc_store_report.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,9 @@
  *   4 late but re-appointed and resolved by the new appointment,
  *   5 late, re-appointed, and late again,
  *   6 withdrawn in the period, 7 refused in the period,
- *   8 open at the end and in time (or its clock stopped), 9 open at the end and overdue.
+ *   8 open at the end and in time (or its clock stopped), 9 open at the end and overdue,
+ *   10 returned in the period because not supplemented in time (RETURNED, 0015):
+ *      closed, so neither resolved nor open, never "in time".
  * A dossier open at the period's end is classed by its columns as they were
  * at the end: its first dossier_history row from the end on (the values a
  * later change replaced), or the row itself when nothing changed since (a
@@ -94,6 +97,7 @@ static const mc_stmt_t stmt_report_main = {"report_main", false, 6,
     "                     ELSE 2 END"
     "              WHEN closed_in AND state = 7 THEN 6"
     "              WHEN closed_in AND state = 8 THEN 7"
+    "              WHEN closed_in AND state = 10 THEN 10"
     "              WHEN closed_at IS NULL OR closed_at >= to_timestamp($2::bigint) THEN"
     "                CASE WHEN state = 4 AND paused_at < to_timestamp($2::bigint) THEN 8"
     "                     WHEN due_at < least(to_timestamp($2::bigint), now()) THEN 9"
@@ -122,6 +126,19 @@ static const mc_stmt_t stmt_report_supplements = {"report_supplements", false, 4
     "            AND ($4::text = '' OR d.procedure_code = $4::text)) AS p"
     "    FROM (SELECT DISTINCT dossier_id FROM dossier_event"
     "           WHERE kind = 'supplement_requested' AND at >= to_timestamp($1::bigint)"
+    "             AND at < to_timestamp($2::bigint)) e) x"
+    " WHERE p IS NOT NULL GROUP BY GROUPING SETS ((), (p))"};
+
+/* second requests for documents refused in the period: one per refused
+ * answer (step and revision are in the detail; the agency's resends of the
+ * same refused answer count once) */
+static const mc_stmt_t stmt_report_supplement_refused = {"report_supplement_refused", false, 4,
+    "SELECT grouping(p), p, count(*) FROM ("
+    "  SELECT (SELECT d.procedure_code FROM dossier d WHERE d.id = e.dossier_id"
+    "            AND ($3::text = '' OR d.ward_code = $3::text)"
+    "            AND ($4::text = '' OR d.procedure_code = $4::text)) AS p"
+    "    FROM (SELECT DISTINCT dossier_id, detail FROM dossier_event"
+    "           WHERE kind = 'supplement_refused' AND at >= to_timestamp($1::bigint)"
     "             AND at < to_timestamp($2::bigint)) e) x"
     " WHERE p IS NOT NULL GROUP BY GROUPING SETS ((), (p))"};
 
@@ -223,6 +240,7 @@ static void fold_class(mc_report_counts_t *c, int channel, bool fresh, int cls, 
     case 7: c->refused += n; break;
     case 8: c->open_in_time += n; break;
     case 9: c->open_overdue += n; break;
+    case 10: c->returned_unsupplemented += n; break;
     default: break; /* 0: cannot happen for a dossier the period sees */
     }
 }
@@ -277,6 +295,26 @@ static mc_store_rc_t out_of_memory(PGresult *res, mc_err_t *err)
     return MC_STORE_FAILED;
 }
 
+/* read_event_counts - a (total / procedure, count) query into the counter at
+ * offset in mc_report_counts_t */
+static mc_store_rc_t read_event_counts(mc_store_t *store, const mc_stmt_t *stmt,
+                                       const char *const *p, mc_report_t *r, size_t *cap,
+                                       size_t offset, mc_err_t *err)
+{
+    PGresult *res = NULL;
+    mc_store_rc_t rc = query(store, stmt, p, &res, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    for (int i = 0; i < PQntuples(res); i++) {
+        mc_report_counts_t *c = counts_of(r, res, i, cap);
+        if (!c)
+            return out_of_memory(res, err);
+        *(long *)((char *)c + offset) = cell_long(res, i, 2);
+    }
+    PQclear(res);
+    return MC_STORE_OK;
+}
+
 /* read_all - the three queries into r (inside the snapshot) */
 static mc_store_rc_t read_all(mc_store_t *store, const char *const *p, mc_report_t *r,
                               mc_err_t *err)
@@ -327,6 +365,11 @@ static mc_store_rc_t read_all(mc_store_t *store, const char *const *p, mc_report
         c->supplement_requested = cell_long(res, i, 2);
     }
     PQclear(res);
+
+    if ((rc = read_event_counts(store, &stmt_report_supplement_refused, p, r, &cap,
+                                offsetof(mc_report_counts_t, supplement_refused), err)) !=
+        MC_STORE_OK)
+        return rc;
 
     if ((rc = query(store, &stmt_report_ratings, p, &res, err)) != MC_STORE_OK)
         return rc;

@@ -59,6 +59,8 @@ typedef struct mc_report_counts {
     long rating_satisfied;      /* hài lòng */
     long rating_not_satisfied;  /* không hài lòng */
     long rating_total;          /* the three together */
+    long returned_unsupplemented; /* closed in the period RETURNED: not supplemented in time (trả lại do không bổ sung) */
+    long supplement_refused;    /* second requests for documents refused in the period (one request per dossier) */
 } mc_report_counts_t;
 
 /* one procedure's line */

@@ -51,6 +51,20 @@ static const mc_stmt_t stmt_add_late_notice = {"route_add_late_notice", false, 4
      " VALUES ($1::bigint, 'late', $2, jsonb_build_object('due_at', $3::bigint,"
      " 'new_due_at', $4::bigint)) ON CONFLICT (dedupe_key) DO NOTHING"};
 
+/* the closure of dossiers not supplemented in time; states: 4 WAITING_SUPPLEMENT, 10 RETURNED */
+static const mc_stmt_t stmt_claim_unsupplemented = {"route_claim_unsupplemented", false, 1,
+     "SELECT id, code, procedure_code, extract(epoch FROM supplement_due_at)::bigint FROM dossier"
+     " WHERE state = 4 AND supplement_due_at < now()"
+     " ORDER BY supplement_due_at LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
+static const mc_stmt_t stmt_set_returned = {"route_set_returned", false, 1,
+     "UPDATE dossier SET state = 10, returned_at = now() WHERE id = $1::bigint AND state = 4"};
+static const mc_stmt_t stmt_return_cases = {"route_return_cases", false, 1,
+     "SELECT mc_cases_return($1::bigint)"};
+static const mc_stmt_t stmt_add_returned_notice = {"route_add_returned_notice", false, 3,
+     "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
+     " VALUES ($1::bigint, 'returned', $2, jsonb_build_object('supplement_due', $3::bigint))"
+     " ON CONFLICT (dedupe_key) DO NOTHING"};
+
 static const mc_stmt_t stmt_key_lookup = {"followup_key", false, 2,
      "SELECT request_sha256, response FROM idempotency_key WHERE scope = $1 AND key = $2"};
 /* the rating's token and whether a rating exists are read under the same
@@ -209,6 +223,37 @@ mc_store_rc_t mc_store_route_batch(mc_store_t *store, int limit, mc_route_decide
     return MC_STORE_OK;
 }
 
+/* claim_begin - BEGIN and a deadline scan's claim ($1 = limit) into *res; on
+ * failure nothing is left open */
+static mc_store_rc_t claim_begin(mc_store_t *store, const mc_stmt_t *claim, int limit,
+                                 PGresult **res, mc_err_t *err)
+{
+    mc_store_rc_t rc = tx_begin(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
+    const char *p[1] = {lim};
+    *res = mc_store_exec(store, claim, p, NULL, NULL, false);
+    if (PQresultStatus(*res) != PGRES_TUPLES_OK) {
+        rc = mc_store_classify(store, store->main, *res, claim->name, err);
+        PQclear(*res);
+        *res = NULL;
+        tx_rollback(store);
+    }
+    return rc;
+}
+
+/* claim_end - commit a scan's batch when rc is OK, else roll it back; the outcome */
+static mc_store_rc_t claim_end(mc_store_t *store, mc_store_rc_t rc, mc_err_t *err)
+{
+    if (rc == MC_STORE_OK)
+        rc = tx_commit(store, err);
+    if (rc != MC_STORE_OK)
+        tx_rollback(store);
+    return rc;
+}
+
 /* late_one - the writes for one overdue dossier */
 static mc_store_rc_t late_one(mc_store_t *store, const mc_late_claim_t *c,
                               const mc_late_decision_t *d, mc_err_t *err)
@@ -270,19 +315,10 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
                                   void *arg, int *marked, mc_err_t *err)
 {
     *marked = 0;
-    mc_store_rc_t rc = tx_begin(store, err);
+    PGresult *res = NULL;
+    mc_store_rc_t rc = claim_begin(store, &stmt_claim_late, limit, &res, err);
     if (rc != MC_STORE_OK)
         return rc;
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
-    const char *p[1] = {lim};
-    PGresult *res = mc_store_exec(store, &stmt_claim_late, p, NULL, NULL, false);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, "route_claim_late", err);
-        PQclear(res);
-        tx_rollback(store);
-        return rc;
-    }
     int n = PQntuples(res), done = 0;
     for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
         mc_late_claim_t c = {0};
@@ -300,13 +336,56 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
             done++;
     }
     PQclear(res);
-    if (rc == MC_STORE_OK)
-        rc = tx_commit(store, err);
-    if (rc != MC_STORE_OK) {
-        tx_rollback(store);
+    if ((rc = claim_end(store, rc, err)) != MC_STORE_OK)
         return rc;
-    }
     *marked = done;
+    return MC_STORE_OK;
+}
+
+/* returned_one - the writes for one dossier not supplemented in time */
+static mc_store_rc_t returned_one(mc_store_t *store, const mc_unsupplemented_claim_t *c,
+                                  const mc_unsupplemented_decision_t *d, mc_err_t *err)
+{
+    char idt[24], due[24], key[128];
+    const char *p[3] = {i64(idt, sizeof idt, c->id), key, i64(due, sizeof due, c->supplement_due_at)};
+    snprintf(key, sizeof key, "%s/returned", c->code);
+    mc_store_rc_t rc = run_ok(store, &stmt_set_returned, p, NULL, NULL, false, err);
+    if (rc == MC_STORE_OK) /* after the state: the function cancels only a RETURNED dossier's steps */
+        rc = run_ok(store, &stmt_return_cases, p, NULL, NULL, false, err);
+    if (rc == MC_STORE_OK)
+        rc = add_event(store, c->id, "router", "returned", d->detail, err);
+    if (rc == MC_STORE_OK)
+        rc = run_ok(store, &stmt_add_returned_notice, p, NULL, NULL, false, err);
+    return rc;
+}
+
+/* mc_store_unsupplemented_batch - close the dossiers whose supplement did not come in time */
+mc_store_rc_t mc_store_unsupplemented_batch(mc_store_t *store, int limit,
+                                            mc_unsupplemented_decide_fn decide, void *arg,
+                                            int *returned, mc_err_t *err)
+{
+    *returned = 0;
+    PGresult *res = NULL;
+    mc_store_rc_t rc = claim_begin(store, &stmt_claim_unsupplemented, limit, &res, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    int n = PQntuples(res), done = 0;
+    for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
+        mc_unsupplemented_claim_t c = {0};
+        c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
+        mc_store_copy_text(c.procedure_code, sizeof c.procedure_code, res, i, 2);
+        c.supplement_due_at = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+        mc_unsupplemented_decision_t d = {0};
+        if (decide(arg, &c, &d) != 0)
+            continue;
+        if ((rc = returned_one(store, &c, &d, err)) == MC_STORE_OK)
+            done++;
+    }
+    PQclear(res);
+    if ((rc = claim_end(store, rc, err)) != MC_STORE_OK)
+        return rc;
+    *returned = done;
     return MC_STORE_OK;
 }
 

@@ -1,7 +1,8 @@
 /*
  * mc_store_route - the store's side of the pipeline after intake: routing
- * dossiers to their desk with the whole plan of steps, the deadline scan
- * (late notices and the one re-appointment), and the applicant's follow-up
+ * dossiers to their desk with the whole plan of steps, the deadline scans
+ * (late notices and the one re-appointment; the return of dossiers whose
+ * supplement deadline passed), and the applicant's follow-up
  * requests through intake (supplement, withdraw, rate).
  *
  * Contract (docs/pipeline.md is the design this implements):
@@ -114,6 +115,41 @@ typedef int (*mc_late_decide_fn)(void *arg, const mc_late_claim_t *claim,
  */
 mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_fn decide,
                                   void *arg, int *marked, mc_err_t *err);
+
+/* --- supplements not made in time (0015_supplement_once) ------------------ */
+
+/* a WAITING_SUPPLEMENT dossier whose supplement_due_at has passed */
+typedef struct mc_unsupplemented_claim {
+    int64_t id;                 /* dossier.id */
+    char    code[64];           /* dossier code */
+    char    procedure_code[32]; /* catalog code */
+    int64_t supplement_due_at;  /* the deadline that passed (epoch s) */
+} mc_unsupplemented_claim_t;
+
+/* what to record for one returned dossier */
+typedef struct mc_unsupplemented_decision {
+    const char *detail; /* `returned` event detail, no personal data */
+} mc_unsupplemented_decision_t;
+
+/* decide; return 0 to return the dossier, -1 to leave it for the next scan */
+typedef int (*mc_unsupplemented_decide_fn)(void *arg, const mc_unsupplemented_claim_t *claim,
+                                           mc_unsupplemented_decision_t *decision);
+
+/*
+ * mc_store_unsupplemented_batch - claim up to limit dossiers in
+ * WAITING_SUPPLEMENT whose supplement_due_at has passed (FOR UPDATE SKIP
+ * LOCKED, oldest deadline first) and for each one decide accepts: state
+ * RETURNED (10), returned_at = now(), its open steps (planned, queued, sent,
+ * acked, paused) cancelled through mc_cases_return (as a withdrawal cancels
+ * them), a `returned` event (actor "router") and a `returned` notification
+ * with dedupe key "<code>/returned" and data {supplement_due}. One
+ * transaction; *returned counts the dossiers returned. A supplement that
+ * commits first takes the dossier out of WAITING_SUPPLEMENT, so it is not
+ * claimed; one that comes after finds RETURNED (REASON_WRONG_STATE).
+ */
+mc_store_rc_t mc_store_unsupplemented_batch(mc_store_t *store, int limit,
+                                            mc_unsupplemented_decide_fn decide, void *arg,
+                                            int *returned, mc_err_t *err);
 
 /* --- follow-ups through intake -------------------------------------------- */
 

@@ -28,6 +28,7 @@ int mc_problem_set(mc_problem_t *problem, Motcua__V1__Reason reason, const char 
                    const char *fmt, ...)
 {
     problem->reason = reason;
+    problem->n_missing = 0;
     snprintf(problem->field, sizeof problem->field, "%s", field ? field : "");
     va_list ap;
     va_start(ap, fmt);
@@ -343,6 +344,47 @@ int mc_validate_document(const Motcua__V1__DocumentRef *d, const char *list, siz
     return 0;
 }
 
+/* missing_documents - every required document the dossier lacks, in the
+ * catalog's order: the guidance is given once, so it must be whole (Mẫu 02) */
+static int missing_documents(const Motcua__V1__Dossier *d, const mc_procedure_t *proc,
+                             mc_problem_t *problem)
+{
+    const mc_document_req_t *absent[MC_PROBLEM_MAX_MISSING];
+    size_t n = 0;
+    for (size_t r = 0; r < proc->n_documents && n < MC_PROBLEM_MAX_MISSING; r++) {
+        const mc_document_req_t *req = &proc->documents[r];
+        if (!req->required)
+            continue;
+        bool found = false;
+        for (size_t i = 0; i < d->n_documents && !found; i++)
+            found = strcmp(d->documents[i]->document_type, req->code) == 0;
+        if (!found)
+            absent[n++] = req;
+    }
+    if (n == 0)
+        return 0;
+    if (n == 1) {
+        mc_problem_set(problem, MOTCUA__V1__REASON__REASON_MISSING_DOCUMENT, "dossier.documents",
+                       "Thiếu giấy tờ bắt buộc: %s (mã %s).", absent[0]->name, absent[0]->code);
+    } else {
+        mc_problem_set(problem, MOTCUA__V1__REASON__REASON_MISSING_DOCUMENT, "dossier.documents",
+                       "Thiếu %zu giấy tờ bắt buộc:", n);
+        size_t used = strlen(problem->message);
+        for (size_t i = 0; i < n && used + 1 < sizeof problem->message; i++) {
+            int w = snprintf(problem->message + used, sizeof problem->message - used, " %s (mã %s)%s",
+                             absent[i]->name, absent[i]->code, i + 1 < n ? ";" : ".");
+            if (w < 0 || (size_t)w >= sizeof problem->message - used) {
+                problem->message[used] = '\0'; /* the list in Rejection.missing is whole */
+                break;
+            }
+            used += (size_t)w;
+        }
+    }
+    memcpy(problem->missing, absent, n * sizeof absent[0]);
+    problem->n_missing = n;
+    return -1;
+}
+
 /* mc_validate_submit - the whole SubmitDossier against the configuration */
 int mc_validate_submit(const Motcua__V1__SubmitDossier *submit, const mc_cfg_t *cfg,
                        const mc_procedure_t **procedure, const mc_ward_t **ward,
@@ -395,18 +437,8 @@ int mc_validate_submit(const Motcua__V1__SubmitDossier *submit, const mc_cfg_t *
     for (size_t i = 0; i < d->n_documents; i++)
         if (mc_validate_document(d->documents[i], "dossier.documents", i, problem))
             return -1;
-    for (size_t r = 0; r < (*procedure)->n_documents; r++) {
-        const mc_document_req_t *req = &(*procedure)->documents[r];
-        if (!req->required)
-            continue;
-        bool found = false;
-        for (size_t i = 0; i < d->n_documents && !found; i++)
-            found = strcmp(d->documents[i]->document_type, req->code) == 0;
-        if (!found)
-            return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_MISSING_DOCUMENT,
-                                  "dossier.documents",
-                                  "Thiếu giấy tờ bắt buộc: %s (mã %s).", req->name, req->code);
-    }
+    if (missing_documents(d, *procedure, problem))
+        return -1;
     if (check_text(d->note, "dossier.note", false, MAX_NOTE, problem) ||
         check_text(d->delivery, "dossier.delivery", false, MAX_DELIVERY, problem))
         return -1;

@@ -18,13 +18,18 @@
 
 #define MC_MAX_DOCUMENTS_HARD 200 /* absolute bound whatever the config says */
 
+#define MC_PROBLEM_MAX_MISSING 64 /* required documents one problem lists (Rejection.missing) */
+
 typedef struct mc_problem {
     Motcua__V1__Reason reason;     /* machine-readable */
     char               field[128]; /* e.g. "dossier.applicant.phone" */
     char               message[512]; /* Vietnamese, for people */
+    const mc_document_req_t *missing[MC_PROBLEM_MAX_MISSING]; /* MISSING_DOCUMENT: every required
+                                                                * document absent (into the catalog) */
+    size_t             n_missing;  /* entries in missing; 0 for any other problem */
 } mc_problem_t;
 
-/* mc_problem_set - fill a problem (printf-style message) and return -1 */
+/* mc_problem_set - fill a problem (printf-style message, no missing list) and return -1 */
 int mc_problem_set(mc_problem_t *problem, Motcua__V1__Reason reason, const char *field,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -59,7 +64,9 @@ int mc_validate_document(const Motcua__V1__DocumentRef *d, const char *list, siz
 /*
  * mc_validate_submit - check a SubmitDossier against the configuration
  * (ward served, procedure known, channel allowed, required documents,
- * formats, bounds, UTF-8). On failure fills problem and returns -1.
+ * formats, bounds, UTF-8). On failure fills problem and returns -1. For
+ * REASON_MISSING_DOCUMENT problem->missing lists EVERY required document
+ * absent, so the counter's guidance (Mẫu 02) is given once.
  * On success *procedure and *ward point into cfg.
  */
 int mc_validate_submit(const Motcua__V1__SubmitDossier *submit, const mc_cfg_t *cfg,

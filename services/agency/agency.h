@@ -34,6 +34,12 @@
  *
  *   T <case_id> <revision> <outcome> <crc>      taken: acked after this line was fdatasync'ed
  *   A <case_id> <revision> <accepted> <crc>     answered: ResultAck accepted (1) or refused (0)
+ *   R <case_id> <revision> <outcome> <crc>      re-decided: the hub refused our NEEDS_DOCUMENTS
+ *                                               (ResultAck.code REASON_SUPPLEMENT_ALREADY_REQUESTED,
+ *                                               one supplement request per dossier); the case is
+ *                                               answered again with this outcome (1 or 2). Written
+ *                                               and fdatasync'ed BEFORE that result leaves; on
+ *                                               replay an R replaces its T's outcome. Not a take.
  *
  * fields separated by one space; case_id is 1..95 printable ASCII bytes
  * without spaces; revision is decimal >= 1; outcome is the
@@ -55,7 +61,15 @@
  * are not acked (the hub keeps them).
  *
  * The journal is also the evidence a fault test reads: one T line per
- * (case_id, revision) the agency ever took, whatever was killed when.
+ * (case_id, revision) the agency ever took, whatever was killed when, and
+ * an R line when its outcome was re-decided.
+ *
+ * Re-decision (agency.proto ResultAck rule): a ResultAck{accepted=false,
+ * code=REASON_SUPPLEMENT_ALREADY_REQUESTED} for a NEEDS_DOCUMENTS result
+ * makes the agency decide the same case and revision again between
+ * APPROVED and REJECTED only (agency_outcome_decided: the --outcomes split
+ * without needs_documents, same hash), journal it (R), and send that
+ * result at once; the hub accepts it as the case's first answer.
  */
 #ifndef AGENCY_H
 #define AGENCY_H
@@ -92,6 +106,7 @@ typedef struct agency_opts {
 typedef enum agency_record_kind {
     AGENCY_RECORD_TAKEN    = 'T', /* acked: case_id, revision, outcome */
     AGENCY_RECORD_ANSWERED = 'A', /* the hub answered our result: accepted or refused */
+    AGENCY_RECORD_REDECIDED = 'R', /* a refused second supplement request: the new outcome (1 or 2) */
 } agency_record_kind_t;
 
 /* one journal record */
@@ -99,7 +114,7 @@ typedef struct agency_record {
     agency_record_kind_t kind;                        /* T or A */
     char                 case_id[AGENCY_CASE_ID_MAX]; /* the hub's case id */
     uint32_t             revision;                    /* Case.revision, >= 1 */
-    int                  value;                       /* T: motcua.v1.Outcome; A: 1 accepted, 0 refused */
+    int                  value;                       /* T, R: motcua.v1.Outcome; A: 1 accepted, 0 refused */
 } agency_record_t;
 
 /* how opening a state directory ended */
@@ -146,6 +161,11 @@ void agency_journal_close(agency_journal_t **j);
 
 /* agency_outcome - the deterministic outcome (motcua.v1.Outcome) for a case id */
 int agency_outcome(const agency_opts_t *opts, const char *case_id);
+
+/* agency_outcome_decided - APPROVED or REJECTED for a case id: the split without
+ * needs_documents (for a re-decision after REASON_SUPPLEMENT_ALREADY_REQUESTED;
+ * APPROVED when the split has neither) */
+int agency_outcome_decided(const agency_opts_t *opts, const char *case_id);
 
 /* agency_run - serve until stop_fd (a signalfd) fires or count is reached;
  * journal (may be NULL: memory only) is replayed first; 0 ok, -1 error */

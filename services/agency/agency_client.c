@@ -94,6 +94,20 @@ int agency_outcome(const agency_opts_t *opts, const char *case_id)
     return MOTCUA__V1__OUTCOME__OUTCOME_NEEDS_DOCUMENTS;
 }
 
+/* agency_outcome_decided - the same hash, split between approved and rejected only */
+int agency_outcome_decided(const agency_opts_t *opts, const char *case_id)
+{
+    int decided = opts->pct_approved + opts->pct_rejected;
+    if (decided <= 0)
+        return MOTCUA__V1__OUTCOME__OUTCOME_APPROVED;
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)case_id; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return (int)(h % (uint32_t)decided) < opts->pct_approved
+               ? MOTCUA__V1__OUTCOME__OUTCOME_APPROVED
+               : MOTCUA__V1__OUTCOME__OUTCOME_REJECTED;
+}
+
 /* send_bytes - one frame to the hub, never blocking */
 static void send_bytes(client_t *c, const uint8_t *buf, size_t n)
 {
@@ -466,6 +480,41 @@ static void on_answer(client_t *c, const char *case_id, bool accepted, const cha
     compact(c, false);
 }
 
+/* on_redecide - the hub refused our NEEDS_DOCUMENTS because the dossier was
+ * asked for documents once already: decide the same case and revision again
+ * as APPROVED or REJECTED, journal that (synced, so a restart answers the
+ * same) and send it at once; the case stays held until the hub answers it */
+static void on_redecide(client_t *c, const char *case_id)
+{
+    work_t *w = NULL;
+    for (size_t i = c->n_work; case_id && i-- > 0 && !w;)
+        if (c->work[i].state == WORK_RESULT_SENT && strcmp(c->work[i].case_id, case_id) == 0)
+            w = &c->work[i];
+    if (!w || w->outcome != MOTCUA__V1__OUTCOME__OUTCOME_NEEDS_DOCUMENTS)
+        return; /* a late answer to something we no longer ask */
+    char judged[128];
+    snprintf(judged, sizeof judged, "%s#%" PRIu32, w->case_id, w->revision);
+    int outcome = agency_outcome_decided(c->opts, judged);
+    if (c->journal) {
+        agency_record_t r = {.kind = AGENCY_RECORD_REDECIDED, .revision = w->revision,
+                             .value = outcome};
+        snprintf(r.case_id, sizeof r.case_id, "%s", w->case_id);
+        mc_err_t err;
+        mc_err_clear(&err);
+        char line[300];
+        if (agency_journal_append(c->journal, &r, true, &err) != 0) {
+            /* not journaled: keep resending NEEDS_DOCUMENTS; each refusal retries this */
+            mc_log(MC_LOG_ERR, "journal_write_failed", "case=%s error=\"%s\"", w->case_id,
+                   mc_err_first(&err, line, sizeof line));
+            return;
+        }
+    }
+    w->outcome = outcome;
+    mc_log(MC_LOG_NOTICE, "case_redecided", "case=%s revision=%" PRIu32 " outcome=%d"
+           " reason=supplement_already_requested", w->case_id, w->revision, outcome);
+    send_result(c, w);
+}
+
 /* on_epoch - a Heartbeat or Hello from the hub: a new incarnation, or a Hello
  * asking for it, gets a resync at once (agency.proto rule 6) */
 static void on_epoch(client_t *c, uint64_t epoch, bool requested, const char *from)
@@ -508,7 +557,11 @@ static void on_frame(client_t *c, const uint8_t *data, size_t len)
         on_case(c, m->case_);
         break;
     case MOTCUA__V1__HUB_TO_AGENCY__BODY_RESULT_ACK:
-        on_answer(c, m->result_ack->case_id, m->result_ack->accepted, m->result_ack->reason);
+        if (!m->result_ack->accepted &&
+            m->result_ack->code == MOTCUA__V1__REASON__REASON_SUPPLEMENT_ALREADY_REQUESTED)
+            on_redecide(c, m->result_ack->case_id); /* not an answer: the case is still ours */
+        else
+            on_answer(c, m->result_ack->case_id, m->result_ack->accepted, m->result_ack->reason);
         break;
     case MOTCUA__V1__HUB_TO_AGENCY__BODY_REFUSAL:
         mc_log(MC_LOG_WARNING, "refused", "case=%s reason=%d message=\"%s\"",
@@ -566,6 +619,11 @@ static int replay_apply(void *ctx, const agency_record_t *r)
     work_t *w = find_work_rev(c, r->case_id, r->revision);
     if (r->kind == AGENCY_RECORD_TAKEN)
         return w || add_work(c, r->case_id, r->revision, r->value) ? 0 : -1;
+    if (r->kind == AGENCY_RECORD_REDECIDED) { /* the re-decided outcome replaces the taken one */
+        if (w)
+            w->outcome = r->value;
+        return 0;
+    }
     if (w && w->state != WORK_ANSWERED) { /* an A without its T was forgotten: skip it */
         w->state = WORK_ANSWERED;
         w->accepted = r->value;

@@ -64,6 +64,8 @@ static bool record_ok(const agency_record_t *r)
         return false;
     if (r->kind == AGENCY_RECORD_TAKEN)
         return r->value >= 1 && r->value <= 3;
+    if (r->kind == AGENCY_RECORD_REDECIDED) /* only ever to approved or rejected */
+        return r->value == 1 || r->value == 2;
     return r->kind == AGENCY_RECORD_ANSWERED && (r->value == 0 || r->value == 1);
 }
 

@@ -331,6 +331,10 @@ static int build_supplement(cli_form_t *f, const form_src_t *s)
         rc = add_field(f, "Ghi chú", "%s",
                        "Thời gian giải quyết tạm dừng cho tới khi nhận đủ giấy tờ bổ sung; "
                        "nộp bổ sung với mã hồ sơ trên.");
+    char due[80];
+    if (rc == 0 && s->data->supplement_due_at > 0) /* the one request's deadline (0015) */
+        rc = add_field(f, "Thời hạn bổ sung", "đến %s; quá thời hạn này hồ sơ được trả lại",
+                       mc_format_local(s->data->supplement_due_at, due, sizeof due));
     return answer_done(f, res, rc, "NGƯỜI HƯỚNG DẪN");
 }
 

@@ -73,6 +73,8 @@ const char *cli_reason_label(int reason)
     case MOTCUA__V1__REASON__REASON_WRONG_STATE:
         return "Trạng thái hồ sơ không cho phép yêu cầu này";
     case MOTCUA__V1__REASON__REASON_ALREADY_RATED: return "Hồ sơ đã được đánh giá";
+    case MOTCUA__V1__REASON__REASON_SUPPLEMENT_ALREADY_REQUESTED:
+        return "Hồ sơ đã được yêu cầu bổ sung một lần";
     default: return "Không rõ lý do";
     }
 }
@@ -90,6 +92,8 @@ const char *cli_state_label(int state)
     case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_DELIVERED: return "Đã trả kết quả";
     case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_WITHDRAWN: return "Công dân đã rút hồ sơ";
     case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_REFUSED: return "Từ chối giải quyết";
+    case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_RETURNED:
+        return "Đã trả lại hồ sơ (không bổ sung trong thời hạn)";
     default: return "Không xác định";
     }
 }
@@ -255,7 +259,8 @@ void cli_print_receipt(FILE *out, const Motcua__V1__Receipt *r)
     rule(out);
 }
 
-/* cli_print_rejection - the refusal laid out like Mẫu số 03 */
+/* cli_print_rejection - the refusal laid out like Mẫu số 03; missing documents
+ * are not a refusal but the one written guidance to complete the dossier (Mẫu số 02) */
 void cli_print_rejection(FILE *out, const Motcua__V1__Rejection *j)
 {
     char name[64];
@@ -264,6 +269,8 @@ void cli_print_rejection(FILE *out, const Motcua__V1__Rejection *j)
         /* a passing failure is not a refusal of the dossier: do not print
          * a form that tells the applicant it was refused */
         center(out, "HỒ SƠ CHƯA ĐƯỢC TIẾP NHẬN - VUI LÒNG GỬI LẠI SAU");
+    } else if (j->reason == MOTCUA__V1__REASON__REASON_MISSING_DOCUMENT) {
+        center(out, "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ");
     } else {
         center(out, "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ");
     }
@@ -273,6 +280,9 @@ void cli_print_rejection(FILE *out, const Motcua__V1__Rejection *j)
     if (j->field && *j->field)
         fprintf(out, "Thông tin liên quan: %s\n", j->field);
     fprintf(out, "Nội dung: %s\n", or_dash(j->message));
+    for (size_t i = 0; i < j->n_missing; i++)
+        fprintf(out, "  %zu. %s (mã %s): %s\n", i + 1, or_dash(j->missing[i]->name),
+                or_dash(j->missing[i]->document_type), or_dash(j->missing[i]->reason));
     if (j->retryable) {
         fprintf(out, "Hồ sơ chưa được lưu. Gửi lại cùng nội dung và cùng submission_id");
         if (j->retry_after_ms)
@@ -455,7 +465,15 @@ void cli_json_rejection(FILE *out, const Motcua__V1__Rejection *j)
     kv_str(out, 0, "message", j->message);
     fprintf(out, ",\"retryable\":%s", j->retryable ? "true" : "false");
     kv_int(out, "retry_after_ms", j->retry_after_ms);
-    fputs("}\n", out);
+    fputs(",\"missing\":[", out);
+    for (size_t i = 0; i < j->n_missing; i++) {
+        fputs(i ? ",{" : "{", out);
+        kv_str(out, 1, "document_type", j->missing[i]->document_type);
+        kv_str(out, 0, "name", j->missing[i]->name);
+        kv_str(out, 0, "reason", j->missing[i]->reason);
+        fputc('}', out);
+    }
+    fputs("]}\n", out);
 }
 
 /* cli_json_status - the status answer as one line of JSON */

@@ -173,6 +173,8 @@ static void print_table(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
     line(out, 3, "Yêu cầu bổ sung, hoàn thiện", t->supplement_requested, NULL);
     line(out, 3, "Từ chối giải quyết", t->refused, NULL);
     line(out, 3, "Người nộp rút hồ sơ", t->withdrawn, NULL);
+    line(out, 3, "Trả lại do không bổ sung", t->returned_unsupplemented, NULL);
+    line(out, 3, "Từ chối yêu cầu bổ sung lần hai", t->supplement_refused, NULL);
 
     fprintf(out, "5. Đánh giá mức độ hài lòng (trong kỳ)\n");
     line(out, 3, "Rất hài lòng", t->rating_very_satisfied, NULL);
@@ -261,6 +263,8 @@ static void json_counts(FILE *out, const mc_report_counts_t *c)
     json_rate(out, "satisfied_share", c->rating_very_satisfied + c->rating_satisfied,
               c->rating_total);
     fputc('}', out);
+    fprintf(out, ",\"returned_unsupplemented\":%ld,\"supplement_refused\":%ld",
+            c->returned_unsupplemented, c->supplement_refused);
 }
 
 /* print_json - one JSON document, format "motcua.report.v1" */
@@ -354,6 +358,7 @@ static void csv_row(FILE *out, const char *scope, const char *code, const char *
             c->rating_very_satisfied, c->rating_satisfied, c->rating_not_satisfied,
             c->rating_total);
     csv_rate(out, c->rating_very_satisfied + c->rating_satisfied, c->rating_total);
+    fprintf(out, ",%ld,%ld", c->returned_unsupplemented, c->supplement_refused);
     fputs("\r\n", out);
 }
 
@@ -366,7 +371,8 @@ static void print_csv(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
           "resolved_on_time,resolved_late,resolved_total,late_reappointed,"
           "late_reappointed_kept,on_time_rate,open_in_time,open_overdue,open_total,"
           "supplement_requested,refused,withdrawn,rating_very_satisfied,rating_satisfied,"
-          "rating_not_satisfied,rating_total,satisfied_share\r\n", out);
+          "rating_not_satisfied,rating_total,satisfied_share,"
+          "returned_unsupplemented,supplement_refused\r\n", out);
     csv_row(out, "total", "", "Tổng", &r->total);
     for (size_t k = 0; k < r->n_rows; k++) {
         const mc_procedure_t *p = mc_catalog_find(cfg->catalog, r->rows[k].procedure_code);

@@ -34,6 +34,7 @@
 #include "mc_clients.h"
 #include "mc_err.h"
 #include "mc_store.h"
+#include "mc_validate.h"
 #include "motcua/v1/intake.pb-c.h"
 
 /* a reply being built: malloc'd serialized IntakeReply */
@@ -45,6 +46,10 @@ typedef struct intake_reply {
 /* intake_reply_rejection - pack a Rejection; retry_after_ms only if retryable */
 int intake_reply_rejection(intake_reply_t *reply, Motcua__V1__Reason reason, const char *field,
                            const char *message, int retry_after_ms);
+
+/* intake_reply_missing - pack the Rejection of a validation problem with its
+ * Rejection.missing list (every required document absent; never retryable) */
+int intake_reply_missing(intake_reply_t *reply, const mc_problem_t *problem);
 
 /* intake_reply_pack - pack any IntakeReply */
 int intake_reply_pack(intake_reply_t *reply, const Motcua__V1__IntakeReply *message);

@@ -33,6 +33,10 @@
 #define FU_MAX_NOTE     2000      /* bytes in note / reason / comment */
 #define FU_TOKEN_LEN    INTAKE_SECRET_LEN /* a rating token is the dossier's secret */
 
+
+/* why a RETURNED dossier takes no follow-up (issue 12: one supplement, then return) */
+#define RETURNED_TEXT "Hồ sơ đã được trả lại do không bổ sung trong thời hạn."
+
 /* intake_note_event - remember one event; the worker hands it to the broker */
 void intake_note_event(intake_ctx_t *ctx, int kind, const char *code)
 {
@@ -174,6 +178,9 @@ static int decide_supplement(void *arg, const mc_followup_row_t *row, mc_followu
                                                "secret"))
         return 1;
     const mc_cfg_t *cfg = fu->ctx->cfg;
+    if (row->state == MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_RETURNED) /* final: too late */
+        return refuse_state(fu, row, "supplement", MOTCUA__V1__REASON__REASON_WRONG_STATE,
+                            "dossier_code", RETURNED_TEXT " Không thể bổ sung; đề nghị nộp hồ sơ mới.");
     if (row->state != MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_WAITING_SUPPLEMENT)
         return refuse_state(fu, row, "supplement", MOTCUA__V1__REASON__REASON_WRONG_STATE,
                             "dossier_code",
@@ -245,7 +252,7 @@ static int decide_supplement(void *arg, const mc_followup_row_t *row, mc_followu
     return 0;
 }
 
-/* decide_withdraw - any open state; refused once the result is ready */
+/* decide_withdraw - any open state; refused once the result is ready or the dossier returned */
 static int decide_withdraw(void *arg, const mc_followup_row_t *row, mc_followup_change_t *ch)
 {
     fu_ctx_t *fu = arg;
@@ -262,6 +269,9 @@ static int decide_withdraw(void *arg, const mc_followup_row_t *row, mc_followup_
     case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_REFUSED:
         return refuse_state(fu, row, "withdraw", MOTCUA__V1__REASON__REASON_WRONG_STATE,
                             "dossier_code", "Hồ sơ đã bị từ chối giải quyết; không thể rút.");
+    case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_RETURNED:
+        return refuse_state(fu, row, "withdraw", MOTCUA__V1__REASON__REASON_WRONG_STATE,
+                            "dossier_code", RETURNED_TEXT " Không thể rút hồ sơ.");
     default:
         break;
     }
@@ -294,6 +304,9 @@ static int decide_rate(void *arg, const mc_followup_row_t *row, mc_followup_chan
     case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_WITHDRAWN:
         return refuse_state(fu, row, "rate", MOTCUA__V1__REASON__REASON_WRONG_STATE,
                             "dossier_code", "Hồ sơ đã được rút; không thể đánh giá.");
+    case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_RETURNED: /* never decided: nothing to rate */
+        return refuse_state(fu, row, "rate", MOTCUA__V1__REASON__REASON_WRONG_STATE,
+                            "dossier_code", RETURNED_TEXT " Không có kết quả giải quyết để đánh giá.");
     default:
         return refuse_state(fu, row, "rate", MOTCUA__V1__REASON__REASON_WRONG_STATE,
                             "dossier_code",

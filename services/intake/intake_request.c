@@ -187,7 +187,7 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
                protobuf_c_enum_descriptor_get_value(&motcua__v1__reason__descriptor,
                                                     problem.reason)->name,
                problem.field);
-        intake_reply_rejection(reply, problem.reason, problem.field, problem.message, 0);
+        intake_reply_missing(reply, &problem); /* missing is empty but for MISSING_DOCUMENT */
         return;
     }
     const Motcua__V1__Dossier *d = submit->dossier;

@@ -47,6 +47,11 @@
 #define LIENTHONG_MAX_HOLDING 100000            /* most HeldCase entries in a resync Ready */
 #define LIENTHONG_SESSION_MIN 16                /* shortest Ready.session */
 #define LIENTHONG_SESSION_MAX 64                /* longest Ready.session */
+/* ResultAck.reason of a refused second NEEDS_DOCUMENTS (code REASON_SUPPLEMENT_ALREADY_REQUESTED) */
+#define LIENTHONG_SUPPLEMENT_REFUSED_TEXT                                                         \
+    "Hồ sơ đã được yêu cầu bổ sung một lần; không yêu cầu bổ sung lần thứ hai (Nghị định "      \
+    "118/2025/NĐ-CP). Đề nghị trả lời lại hồ sơ này: giải quyết (APPROVED) hoặc từ chối "       \
+    "(REJECTED)."
 
 /* --- lienthong_msg.c: frames ---------------------------------------------- */
 
@@ -71,6 +76,11 @@ int lienthong_pack_hello(uint64_t epoch, int heartbeat_ms, int lease_ms, lientho
 /* lienthong_pack_result_ack - HubToAgency{result_ack} */
 int lienthong_pack_result_ack(const char *case_id, int accepted, const char *reason,
                               lienthong_frame_t *frame);
+
+/* lienthong_pack_result_ack_code - HubToAgency{result_ack} with ResultAck.code (a Reason:
+ * REASON_SUPPLEMENT_ALREADY_REQUESTED when a second NEEDS_DOCUMENTS was refused) */
+int lienthong_pack_result_ack_code(const char *case_id, int accepted, const char *reason,
+                                   Motcua__V1__Reason code, lienthong_frame_t *frame);
 
 /* lienthong_pack_refusal - HubToAgency{refusal} */
 int lienthong_pack_refusal(const char *case_id, Motcua__V1__Reason reason, const char *message,

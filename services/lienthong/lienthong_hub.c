@@ -743,6 +743,7 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
         .agency = p->agency, .case_id = r->case_id, .outcome = (int)r->outcome,
         .result = bytes, .result_len = n, .reason = r->reason,
         .missing = missing, .n_missing = r->n_missing, .revision = revision,
+        .supplement_days = hub->cfg->rules.supplement_days,
     };
     mc_case_result_out_t out;
     mc_err_t err;
@@ -764,6 +765,12 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
     case MC_VERDICT_CLOSED:
     case MC_VERDICT_STALE:
         lienthong_pack_result_ack(r->case_id, 0, mc_case_verdict_name(out.verdict), &f);
+        break;
+    case MC_VERDICT_SUPPLEMENT_REFUSED:
+        /* one request per dossier: the case stays with the agency, which answers again */
+        lienthong_pack_result_ack_code(r->case_id, 0, LIENTHONG_SUPPLEMENT_REFUSED_TEXT,
+                                       MOTCUA__V1__REASON__REASON_SUPPLEMENT_ALREADY_REQUESTED, &f);
+        mc_log(MC_LOG_NOTICE, "supplement_refused", "case=%s agency=%s", r->case_id, p->agency);
         break;
     case MC_VERDICT_NOT_YOURS:
     case MC_VERDICT_UNKNOWN:

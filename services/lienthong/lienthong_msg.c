@@ -126,10 +126,19 @@ int lienthong_pack_hello(uint64_t epoch, int heartbeat_ms, int lease_ms, lientho
 int lienthong_pack_result_ack(const char *case_id, int accepted, const char *reason,
                               lienthong_frame_t *frame)
 {
+    return lienthong_pack_result_ack_code(case_id, accepted, reason,
+                                          MOTCUA__V1__REASON__REASON_UNSPECIFIED, frame);
+}
+
+/* lienthong_pack_result_ack_code - stored or refused, with the machine reason of a refusal */
+int lienthong_pack_result_ack_code(const char *case_id, int accepted, const char *reason,
+                                   Motcua__V1__Reason code, lienthong_frame_t *frame)
+{
     Motcua__V1__ResultAck a = MOTCUA__V1__RESULT_ACK__INIT;
     a.case_id = (char *)case_id;
     a.accepted = accepted ? 1 : 0;
     a.reason = (char *)(reason ? reason : "");
+    a.code = code;
     Motcua__V1__HubToAgency m = MOTCUA__V1__HUB_TO_AGENCY__INIT;
     m.body_case = MOTCUA__V1__HUB_TO_AGENCY__BODY_RESULT_ACK;
     m.result_ack = &a;

@@ -211,6 +211,8 @@ static void prepare(notify_t *n, notify_job_t *job, notify_letter_t *l)
     if (m->due_at > 0)
         format_date(m->due_at, due, sizeof due);
     new_due_text(m->new_due, new_due, sizeof new_due);
+    char supplement_due[128];
+    new_due_text(m->supplement_due, supplement_due, sizeof supplement_due);
     /* the link carries the dossier's secret: only the kinds that invite a rating get it */
     const char *rating = NULL;
     if (m->rating_token[0] &&
@@ -228,6 +230,7 @@ static void prepare(notify_t *n, notify_job_t *job, notify_letter_t *l)
         .missing = m->missing,
         .reason = m->reason,
         .new_due = new_due,
+        .supplement_due = supplement_due,
         .rating_link = rating,
         /* the secret is given once, on the receipt and in the received notice: an
          * applicant who filed online has no printed receipt to read it from */

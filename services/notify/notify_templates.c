@@ -17,9 +17,10 @@
 #define TEMPLATE_MAX 8192 /* bytes in one template text */
 
 /* the kinds, in the order of the file's documentation */
-enum { K_RECEIVED, K_SUPPLEMENT, K_RESULT, K_LATE, K_REFUSED, K_WITHDRAWN, K_COUNT };
+enum { K_RECEIVED, K_SUPPLEMENT, K_RESULT, K_LATE, K_REFUSED, K_WITHDRAWN, K_RETURNED, K_COUNT };
 static const char *const kind_names[K_COUNT + 1] = {
-    "received", "supplement_requested", "result_ready", "late", "refused", "withdrawn", NULL};
+    "received", "supplement_requested", "result_ready", "late", "refused", "withdrawn",
+    "returned", NULL};
 
 #define ALL_KINDS ((1u << K_COUNT) - 1)
 
@@ -41,6 +42,9 @@ static const placeholder_t placeholders[] = {
     {"missing", offsetof(notify_values_t, missing), 1u << K_SUPPLEMENT},
     {"reason", offsetof(notify_values_t, reason), (1u << K_LATE) | (1u << K_REFUSED)},
     {"new_due", offsetof(notify_values_t, new_due), 1u << K_LATE},
+    /* the one supplement request's deadline: told with the request, recalled at the return */
+    {"supplement_due", offsetof(notify_values_t, supplement_due),
+     (1u << K_SUPPLEMENT) | (1u << K_RETURNED)},
     /* only once the dossier is decided may the applicant rate it (docs/pipeline.md) */
     {"rating_link", offsetof(notify_values_t, rating_link), (1u << K_RESULT) | (1u << K_REFUSED)},
     /* the dossier's secret is given once, in the received notice (and on the

@@ -61,6 +61,14 @@ int router_route_all(router_t *r);
 /* router_scan_late - the deadline scan; returns dossiers marked late or -1 */
 int router_scan_late(router_t *r);
 
+/* router_scan_unsupplemented - close dossiers whose supplement did not come in
+ * time (RETURNED); returns dossiers returned or -1 */
+int router_scan_unsupplemented(router_t *r);
+
+/* router_decide_unsupplemented - mc_unsupplemented_decide_fn: the `returned` event (router_plan.c) */
+int router_decide_unsupplemented(void *arg, const mc_unsupplemented_claim_t *claim,
+                                 mc_unsupplemented_decision_t *decision);
+
 /* router_decide_route - mc_route_decide_fn: the plan of one dossier (router_plan.c) */
 int router_decide_route(void *arg, const mc_route_claim_t *claim, mc_route_plan_t *plan);
 

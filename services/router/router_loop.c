@@ -220,6 +220,34 @@ int router_scan_late(router_t *r)
     }
 }
 
+/* router_scan_unsupplemented - dossiers past their supplement deadline, a batch at a time */
+int router_scan_unsupplemented(router_t *r)
+{
+    int total = 0;
+    for (;;) {
+        mc_err_t err;
+        mc_err_clear(&err);
+        int returned = 0;
+        r->n_notes = 0;
+        r->now = (int64_t)time(NULL);
+        mc_store_rc_t rc = mc_store_unsupplemented_batch(r->store, r->cfg->router.batch,
+                                                         router_decide_unsupplemented, r,
+                                                         &returned, &err);
+        if (rc != MC_STORE_OK) {
+            store_trouble(r, "unsupplemented_scan", rc, &err);
+            return -1;
+        }
+        store_back(r);
+        for (int i = 0; i < r->n_notes; i++) {
+            mc_log(MC_LOG_NOTICE, "returned", "code=%s reason=not_supplemented", r->notes[i].code);
+            publish(r, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_NOTIFICATION, r->notes[i].code, "");
+        }
+        total += returned;
+        if (returned < r->cfg->router.batch)
+            return total;
+    }
+}
+
 /* drain - read every waiting event; their content does not matter, only that they came */
 static void drain(void *sub)
 {
@@ -240,6 +268,7 @@ int router_run(router_t *r, int stop_fd)
         }
         if (now >= next_scan) {
             router_scan_late(r);
+            router_scan_unsupplemented(r);
             next_scan = now_ms() + r->cfg->router.deadline_scan_ms;
         }
         now = now_ms();

@@ -1,7 +1,8 @@
 /*
  * router_plan - the router's business decisions: which desk and which steps
- * a dossier gets, and what a late dossier's notice says (docs/pipeline.md,
- * docs/rules.md "Late results"). Called by the store while the dossier's
+ * a dossier gets, what a late dossier's notice says, and what the return of
+ * a dossier not supplemented in time records (docs/pipeline.md, docs/rules.md
+ * "Late results", "One supplement request, then return"). Called by the store while the dossier's
  * row is locked; no I/O here except logs.
  */
 #include "router.h"
@@ -92,6 +93,22 @@ int router_decide_late(void *arg, const mc_late_claim_t *claim, mc_late_decision
         snprintf(r->detail, sizeof r->detail,
                  "Quá hạn giải quyết lần nữa; đã hẹn lại một lần, không hẹn lại lần thứ hai");
     }
+    decision->detail = r->detail;
+    note(r, claim->code, NULL); /* logged and published after the commit */
+    return 0;
+}
+
+/* router_decide_unsupplemented - the one supplement request's deadline passed:
+ * the dossier is closed and returned (Nghị định 118/2025; docs/rules.md "One
+ * supplement request, then return"); every such dossier is returned */
+int router_decide_unsupplemented(void *arg, const mc_unsupplemented_claim_t *claim,
+                                 mc_unsupplemented_decision_t *decision)
+{
+    router_t *r = arg;
+    char due_text[80];
+    snprintf(r->detail, sizeof r->detail,
+             "Trả lại hồ sơ: không bổ sung trong thời hạn (hạn bổ sung %s)",
+             mc_format_local(claim->supplement_due_at, due_text, sizeof due_text));
     decision->detail = r->detail;
     note(r, claim->code, NULL); /* logged and published after the commit */
     return 0;
