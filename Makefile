@@ -115,6 +115,8 @@ $(BUILD)/tests/test_png_check: $(BUILD)/obj/tests/harness/png_check.o
 $(BUILD)/tests/test_report_svg: $(BUILD)/obj/services/cli/cli_report_svg.o \
                                 $(BUILD)/obj/tests/harness/png_check.o
 $(BUILD)/obj/tests/unit/test_report_svg.o: CFLAGS += -I services/cli
+$(BUILD)/tests/test_fakeportal: $(BUILD)/obj/tests/fakeportal/fakeportal_check.o \
+                                $(BUILD)/obj/tests/fakeportal/fakeportal_ledger.o
 
 # --- workflows ------------------------------------------------------------
 deps:
