@@ -418,6 +418,7 @@ echo "processes that did not exit 0: $bad"
 # without the time at the front of each line (mc_log.h), equal lines count together
 grep -h "event=stopped" "$run"/logs/*.log | sed 's/^\(<[0-9]>\)[0-9T:.-]*Z /\1/' | sort | uniq -c
 if [ -n "$failed" ]; then
+    grep -v ' kind=' "$summary" || true
     printf '\n\033[1;31mDEMO FAILED (Cổng Dịch vụ công giả lập): %s\033[0m\n' "${failed#; }"
     exit 1
 fi

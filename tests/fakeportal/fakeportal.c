@@ -84,7 +84,7 @@ static void serve(void *ctx, int fd, const char *head, char *body, size_t len)
         (void)http_fake_answer(fd, 503, "application/json", "{\"ok\": false}");
         return;
     }
-    if (outcome == FP_NEW) {
+    if (outcome == FP_NEW || outcome == FP_EARLY) {
         /* recorded before it is acknowledged, one line each (JSON has no raw newline in a string) */
         for (size_t i = 0; i < len; i++)
             if (body[i] == '\n' || body[i] == '\r')
@@ -95,8 +95,10 @@ static void serve(void *ctx, int fd, const char *head, char *body, size_t len)
             return;
         }
     }
-    static const char *const names[] = {"event_received", "event_resent", "event_duplicate"};
-    mc_log(outcome == FP_CHANGED ? MC_LOG_WARNING : MC_LOG_INFO, names[outcome],
+    static const char *const names[] = {"event_received", "event_resent", "event_duplicate",
+                                        "event_out_of_order"};
+    bool bad = outcome == FP_CHANGED || outcome == FP_EARLY;
+    mc_log(bad ? MC_LOG_WARNING : MC_LOG_INFO, names[outcome],
            "code=%s seq=%ld kind=%s state=%s", b.code, b.seq, b.kind, b.state);
     /* already processed: 2xx again (docs/portal.md, "The answer") */
     (void)http_fake_answer(fd, 200, "application/json", "{\"ok\": true}");

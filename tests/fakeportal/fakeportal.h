@@ -13,8 +13,9 @@
  * one is answered 400 with the reason. The summary counts events, dossiers,
  * resends, duplicates (an event_id again with other bytes), events that
  * arrived before their predecessor (out of order), holes in a dossier's
- * seq, and, given the store's list of events, those missing and extra. It
- * names no person: codes, seqs and kinds only.
+ * seq (with the first few dossiers concerned), and, given the store's list
+ * of events, those missing (the first few named) and extra. It names no
+ * person: codes, seqs and kinds only.
  */
 #ifndef FAKEPORTAL_H
 #define FAKEPORTAL_H
@@ -42,6 +43,7 @@ typedef enum fp_outcome {
     FP_NEW     = 0, /* an event_id seen for the first time */
     FP_RESENT  = 1, /* the same event_id and the same bytes again */
     FP_CHANGED = 2, /* the same event_id with other bytes: a duplicate */
+    FP_EARLY   = 3, /* a new event_id whose dossier's seq before it had not arrived: out of order */
 } fp_outcome_t;
 
 typedef struct fp_ledger fp_ledger_t;

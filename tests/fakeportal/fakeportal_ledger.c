@@ -15,6 +15,7 @@
 #include <string.h>
 
 #define FP_KINDS_MAX 64 /* distinct event kinds counted */
+#define FP_NAMED_MAX 10 /* dossiers or events named in the summary per problem */
 
 /* a string -> index map (open addressing, linear probing) */
 typedef struct fp_map {
@@ -34,8 +35,10 @@ typedef struct fp_event {
 
 /* one dossier */
 typedef struct fp_dossier {
-    long max_seq;  /* highest seq received */
-    long n_events; /* distinct events received */
+    char code[96];     /* dossier_code */
+    long max_seq;      /* highest seq received */
+    long n_events;     /* distinct events received */
+    long out_of_order; /* its events that came before their predecessor */
 } fp_dossier_t;
 
 struct fp_ledger {
@@ -58,6 +61,7 @@ struct fp_ledger {
     long          store_events;  /* lines in it */
     long          missing;       /* in the store, never received */
     long          wrong_kind;    /* received under another kind than the store's */
+    char          missing_ids[FP_NAMED_MAX][256]; /* the first missing event_ids */
 };
 
 /* fnv - FNV-1a 64 of n bytes */
@@ -209,6 +213,7 @@ int fp_ledger_record(fp_ledger_t *l, const fp_body_t *b, const char *body, size_
             return -1;
         d = (int)l->n_dossiers++;
         memset(&l->dossiers[d], 0, sizeof l->dossiers[d]);
+        snprintf(l->dossiers[d].code, sizeof l->dossiers[d].code, "%s", b->code);
     }
     if (grow((void **)&l->events, l->n_events, &l->cap_events, sizeof *l->events) != 0 ||
         map_put(&l->events_by_id, b->event_id, (int)l->n_events) != 0)
@@ -221,12 +226,15 @@ int fp_ledger_record(fp_ledger_t *l, const fp_body_t *b, const char *body, size_
     ev->expected = false;
     l->received[ev->kind]++;
     /* every earlier request was answered 2xx: seq n + 1 may follow n only */
-    if (b->seq > ds->max_seq + 1)
+    *out = FP_NEW;
+    if (b->seq > ds->max_seq + 1) {
         l->out_of_order++;
+        ds->out_of_order++;
+        *out = FP_EARLY;
+    }
     if (b->seq > ds->max_seq)
         ds->max_seq = b->seq;
     ds->n_events++;
-    *out = FP_NEW;
     return 0;
 }
 
@@ -246,6 +254,8 @@ int fp_ledger_expect(fp_ledger_t *l, const char *path)
         l->stored[kind_slot(l, kind)]++;
         int e = map_get(&l->events_by_id, id);
         if (e < 0 || l->events[e].expected) {
+            if (l->missing < FP_NAMED_MAX)
+                snprintf(l->missing_ids[l->missing], sizeof l->missing_ids[0], "%s", id);
             l->missing++;
             continue;
         }
@@ -280,6 +290,15 @@ long fp_ledger_summary(fp_ledger_t *l, FILE *out)
         else
             fprintf(out, "fakeportal: kind=%s received=%ld\n", l->kinds[k], l->received[k]);
     }
+    /* which dossiers and events, a few of each: codes and seqs name no one */
+    for (size_t i = 0, named = 0; i < l->n_dossiers && named < FP_NAMED_MAX; i++)
+        if (l->dossiers[i].out_of_order || l->dossiers[i].max_seq > l->dossiers[i].n_events) {
+            fprintf(out, "fakeportal: dossier=%s out_of_order=%ld holes=%ld\n", l->dossiers[i].code,
+                    l->dossiers[i].out_of_order, l->dossiers[i].max_seq - l->dossiers[i].n_events);
+            named++;
+        }
+    for (long i = 0; i < l->missing && i < FP_NAMED_MAX; i++)
+        fprintf(out, "fakeportal: missing event_id=%s\n", l->missing_ids[i]);
     long problems = l->changed + l->out_of_order + holes + l->rejected + l->missing + extra +
                     l->wrong_kind;
     fprintf(out, "fakeportal: %s problems=%ld\n", problems ? "FAILED" : "ok", problems);

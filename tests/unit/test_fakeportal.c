@@ -126,8 +126,9 @@ MC_TEST(the_ledger_counts_resends_duplicates_disorder_and_holes)
     CHECK_INT(problems, 0);
     /* the same event_id with other bytes, a successor before its predecessor */
     CHECK_INT(feed(l, "A", 2, "routed", "IN_PROGRESS"), FP_CHANGED);
-    CHECK_INT(feed(l, "B", 3, "step_done", "IN_PROGRESS"), FP_NEW);
+    CHECK_INT(feed(l, "B", 3, "step_done", "IN_PROGRESS"), FP_EARLY);
     CHECK(summary_has(l, "duplicates=1 out_of_order=1 holes=1", &problems));
+    CHECK(summary_has(l, "dossier=B out_of_order=1 holes=1\n", &problems));
     CHECK_INT(problems, 3);
     CHECK(summary_has(l, "FAILED problems=3", &problems));
     fp_ledger_destroy(&l);
@@ -156,6 +157,8 @@ MC_TEST(against_the_store_it_counts_missing_extra_and_kinds)
     CHECK(summary_has(l, "kind=received received=2 store=2", &problems));
     CHECK(summary_has(l, "kind=routed received=1 store=1", &problems));
     CHECK(summary_has(l, "kind=step_done received=0 store=1", &problems));
+    CHECK(summary_has(l, "missing event_id=B/1\n", &problems));
+    CHECK(summary_has(l, "missing event_id=-\n", &problems));
     CHECK_INT(problems, 4);
     CHECK_INT(fp_ledger_expect(l, "/nonexistent/store-events.txt"), -1);
     fp_ledger_destroy(&l);
