@@ -1,7 +1,7 @@
 /*
  * http_fake - the HTTP/1.1 server behind the test tools' fake peers (the
- * national portal of it_portal and tests/fakeportal, the SMS gateway of the
- * chaos test): one listening socket on 127.0.0.1, one thread that accepts
+ * national portal of it_portal and tests/fakeportal, the SMS gateways of
+ * it_notify and the chaos test): one listening socket on 127.0.0.1, one thread that accepts
  * connections one at a time, reads one request each (head and body, by
  * Content-Length) and hands it to a handler, then closes the connection.
  *
