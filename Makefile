@@ -54,7 +54,7 @@ CHAOS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/chaos/*.c)) \
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(BINS) $(TESTS) $(BUILD)/tests/chaos
+all: $(BINS) $(TESTS) $(BUILD)/tests/chaos $(BUILD)/tests/fakeportal
 
 # --- generated code -------------------------------------------------------
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
@@ -103,11 +103,20 @@ $(BUILD)/tests/chaos: $(CHAOS_OBJ) $(HARNESS_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
 $(BUILD)/obj/tests/chaos/%.o: CFLAGS += -I services/cli
 
+# the fake national portal (tests/fakeportal): a test tool for the demo and for integrators,
+# not a daemon; run.sh skips it (not it_*/test_*)
+$(BUILD)/tests/fakeportal: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/fakeportal/*.c)) \
+                           $(BUILD)/obj/tests/harness/http_fake.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # unit tests of code outside common/: the objects they need besides libmotcua.a
 $(BUILD)/tests/test_png_check: $(BUILD)/obj/tests/harness/png_check.o
 $(BUILD)/tests/test_report_svg: $(BUILD)/obj/services/cli/cli_report_svg.o \
                                 $(BUILD)/obj/tests/harness/png_check.o
 $(BUILD)/obj/tests/unit/test_report_svg.o: CFLAGS += -I services/cli
+$(BUILD)/tests/test_fakeportal: $(BUILD)/obj/tests/fakeportal/fakeportal_check.o \
+                                $(BUILD)/obj/tests/fakeportal/fakeportal_ledger.o
 
 # --- workflows ------------------------------------------------------------
 deps:

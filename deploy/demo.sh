@@ -7,7 +7,12 @@
 #   progress while they flow; supplements for those returned for more
 #   documents; a withdrawal; satisfaction ratings through the links of the
 #   result notices; the ward's report (table, SVG chart, JSON) and overdue
-#   list; a summary from the store; a clean stop.
+#   list; a summary from the store; a clean stop. Beside them a fake national
+#   portal (tests/fakeportal) receives every dossier event from
+#   motcua-portal, which is killed with SIGKILL once mid-demo and restarted;
+#   at the end the events it received are compared with the store's, per
+#   kind, and the demo fails (exit 1) on a duplicate, a dossier's events out
+#   of order, or an event missing once the outbox has drained.
 # Usage: deploy/demo.sh BUILD_DIR   (make demo)
 set -eu
 build=${1:-build}
@@ -17,6 +22,8 @@ run="$repo/run/demo"
 # another program's any-port bind can never be holding these when we start
 port=${MOTCUA_DEMO_PG_PORT:-25439}
 base=${MOTCUA_DEMO_INTAKE_PORT:-25555}
+# the fake national portal (tests/fakeportal), also below the ephemeral range
+portal_port=${MOTCUA_DEMO_PORTAL_PORT:-$((base + 6))}
 bin="$build/bin"
 pids=""
 
@@ -48,7 +55,8 @@ awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v base="$base" '
     section == "database:" && $1 == "conninfo:" { print "  conninfo: \"" conninfo "\""
         # each daemon logs in as its own role (docs/store.md, "Roles")
         print "  login: {intake: \"user=motcua-intake\", router: \"user=motcua-router\","
-        print "          lienthong: \"user=motcua-lienthong\", notify: \"user=motcua-notify\"}"; next }
+        print "          lienthong: \"user=motcua-lienthong\", notify: \"user=motcua-notify\","
+        print "          portal: \"user=motcua-portal\"}"; next }
     section == "files:" && $1 == "agencies:" { print "  agencies: " run "/agencies.yaml"; next }
     section == "files:" && $1 == "clients:" { print "  clients: " run "/clients.yaml"; next }
     section == "files:" && $1 ~ /^(procedures|calendar|routing|notifications):$/ {
@@ -69,6 +77,20 @@ awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v base="$base" '
     section == "notify:" && $1 == "poll_ms:" { print "  poll_ms: 300"; next }
     { print }
 ' config/motcua.yaml >"$run/motcua.yaml"
+# motcua-portal pushes to the fake portal, with a bearer token as a real
+# portal would want; a short lease so a killed pusher's pushes are retried soon
+(umask 077 && printf 'demo-portal-token-%s\n' "$(date +%s)" >"$run/keys/portal-token")
+cat >>"$run/motcua.yaml" <<YAML
+
+portal:
+  url: "http://127.0.0.1:$portal_port/api/v1/events"
+  token_file: "$run/keys/portal-token"
+  poll_ms: 200
+  retry_initial_ms: 200
+  retry_max_ms: 2000
+  batch: 32
+  send_lease_ms: 3000
+YAML
 cp config/agencies.yaml "$run/agencies.yaml"
 export MOTCUA_CONFIG="$run/motcua.yaml"
 motcua() { "$bin/motcua" -c "$run/motcua.yaml" "$@"; }
@@ -95,17 +117,23 @@ cat "$run/clients.yaml"
 say "motcua config check && motcua migrate; one login role per daemon"
 motcua config check
 motcua migrate
-for d in intake router lienthong notify; do
+for d in intake router lienthong notify portal; do
     psql_q "CREATE ROLE \"motcua-$d\" LOGIN IN ROLE motcua_$d" >/dev/null
 done
 echo "hub + $(echo "$agencies" | wc -w) agencies: $(echo $agencies)"
 
-# start NAME ARGS... - a background process whose log is run/logs/NAME.log
-start() {
+# without PIDS - the running processes but those
+without() {
+    out=""
+    for p in $pids; do
+        case " $1 " in *" $p "*) ;; *) out="$out $p" ;; esac
+    done
+    echo "$out"
+}
+
+# started NAME - wait until run/logs/NAME.log says event=started
+started() {
     name=$1
-    shift
-    "$@" 2>"$run/logs/$name.log" &
-    pids="$pids $!"
     i=0
     until grep -q "event=started" "$run/logs/$name.log" 2>/dev/null; do
         i=$((i + 1))
@@ -114,11 +142,34 @@ start() {
     done
 }
 
+# start NAME ARGS... - a background process whose log is run/logs/NAME.log
+start() {
+    name=$1
+    shift
+    "$@" 2>"$run/logs/$name.log" &
+    pids="$pids $!"
+    started "$name"
+}
+
 say "Starting the daemons (logs in $run/logs)"
 for d in intake router lienthong notify; do
     start "$d" "$bin/motcua-$d" -c "$run/motcua.yaml"
     echo "motcua-$d: $(grep -m1 'event=started' "$run/logs/$d.log" | sed 's/.*event=started //')"
 done
+
+say "Cổng Dịch vụ công (giả lập): a fake national portal on 127.0.0.1:$portal_port, and motcua-portal pushing to it"
+# tests/fakeportal checks each POST against docs/portal.md, records it in
+# portal-events.jsonl and answers 200; its summary (stdout) comes at SIGTERM
+"$build/tests/fakeportal" --port "$portal_port" --events "$run/portal-events.jsonl" \
+    --token-file "$run/keys/portal-token" --expect "$run/portal-store-events.txt" \
+    >"$run/portal-summary.txt" 2>"$run/logs/fakeportal.log" &
+fake_pid=$!
+pids="$pids $fake_pid"
+started fakeportal
+start portal "$bin/motcua-portal" -c "$run/motcua.yaml"
+portal_pid=$!
+echo "fakeportal: $(grep -m1 'event=started' "$run/logs/fakeportal.log" | sed 's/.*event=started //')"
+echo "motcua-portal: $(grep -m1 'event=started' "$run/logs/portal.log" | sed 's/.*event=started //')"
 
 say "Starting one simulated agency per desk and partner (motcua-agency)"
 for a in $agencies; do
@@ -154,6 +205,20 @@ fi
 
 say "A burst of generated dossiers: motcua load --rate 100 --count 300"
 motcua load --rate 100 --count 300 --clients 16
+
+# the pusher dies with its pushes in flight: the store knows a push started,
+# not how it ended; the restarted one resends under the same event_id
+say "kill -9 motcua-portal in the middle of the flow, then start it again"
+acked=$(psql_q "SELECT count(*) FROM portal_outbox WHERE state = 1")
+backlog=$(psql_q "SELECT count(*) FROM portal_outbox WHERE state = 0")
+kill -KILL "$portal_pid"
+wait "$portal_pid" 2>/dev/null || true
+pids=$(without "$portal_pid")
+leased=$(psql_q "SELECT count(*) FROM portal_outbox WHERE state = 0 AND attempts > 0 AND next_attempt_at > now()")
+echo "motcua-portal killed (SIGKILL): $acked events acknowledged by the portal, $backlog in the outbox, $leased of them leased to the dead pusher"
+start portal-restarted "$bin/motcua-portal" -c "$run/motcua.yaml"
+portal_pid=$!
+echo "motcua-portal restarted: $(grep -m1 'event=started' "$run/logs/portal-restarted.log" | sed 's/.*event=started //')"
 
 # progress - dossiers by state, until nothing is moving or the time is up
 progress() {
@@ -297,16 +362,64 @@ if [ -n "$sample" ]; then
     cat "$run/spool/$sample"
 fi
 
-say "Stopping everything with SIGTERM"
+say "Stopping everything with SIGTERM (motcua-portal and the fake portal last)"
 bad=0
-for p in $pids; do
+others=$(without "$portal_pid $fake_pid")
+for p in $others; do
     kill -TERM "$p" 2>/dev/null || true
 done
-for p in $pids; do
+for p in $others; do
     wait "$p" || bad=$((bad + 1))
 done
+pids="$portal_pid $fake_pid"
+
+say "Cổng Dịch vụ công (giả lập): every dossier event, as the portal received it"
+# no event is added any more: wait (bounded) until the outbox has pushed all
+t=0
+pending=$(psql_q "SELECT count(*) FROM portal_outbox WHERE state = 0")
+while [ "$pending" -gt 0 ] && [ "$t" -lt 60 ]; do
+    sleep 1
+    t=$((t + 1))
+    pending=$(psql_q "SELECT count(*) FROM portal_outbox WHERE state = 0")
+done
+echo "outbox drained in ${t}s: $pending events still pending"
+kill -TERM "$portal_pid" 2>/dev/null || true
+wait "$portal_pid" || bad=$((bad + 1))
+# the store's side: every dossier_event with the event_id its outbox row gave
+# it ("-" when it has none); the fake portal reads it when it stops
+psql "$conninfo" -X -qAt -c "COPY (SELECT coalesce(o.event_id, '-') || ' ' || e.kind
+    FROM dossier_event e LEFT JOIN portal_outbox o ON o.dossier_event_id = e.id ORDER BY e.id) TO STDOUT" \
+    >"$run/portal-store-events.txt"
+fake_status=0
+kill -TERM "$fake_pid" 2>/dev/null || true
+wait "$fake_pid" || fake_status=$?
 pids=""
+summary="$run/portal-summary.txt"
+field() { sed -n "s/^fakeportal:.*[ :]$1=\([0-9]*\).*/\1/p" "$summary" | head -n 1; }
+echo "Sự kiện hồ sơ theo loại: trong kho (dossier_event) và cổng giả lập đã nhận"
+printf '%-24s %10s %10s\n' kind store portal
+sed -n 's/^fakeportal: kind=\([a-z_0-9]*\) received=\([0-9]*\) store=\([0-9]*\)$/\1 \3 \2/p' "$summary" |
+    sort | while read -r kind store got; do printf '%-24s %10s %10s\n' "$kind" "$store" "$got"; done
+printf '%-24s %10s %10s\n' total "$(field store_events)" "$(field events)"
+echo "$(field events) events of $(field dossiers) dossiers received; requests $(field requests)," \
+     "resent after the crash of the pusher $(field resent) (same event_id and bytes, kept once)"
+echo "$(field duplicates) duplicates, $(field out_of_order) out of order per dossier, $(field holes) holes," \
+     "$(field missing) missing, $(field extra) extra, $(field rejected) rejected requests"
+echo "motcua-portal was killed with SIGKILL once and restarted (see above); events in $run/portal-events.jsonl"
+failed=""
+[ "$fake_status" -eq 0 ] || failed="the fake portal found problems (exit $fake_status): $(tail -n 1 "$summary")"
+[ "$pending" -eq 0 ] || failed="$failed; $pending events never left the outbox"
+[ "$(field events)" = "$(psql_q "SELECT count(*) FROM dossier_event")" ] || failed="$failed; events received != dossier_event rows"
+if [ -z "$failed" ]; then
+    echo "0 duplicates, in order per dossier, none missing: measured by the fake portal against the store"
+fi
+
 echo "processes that did not exit 0: $bad"
 # without the time at the front of each line (mc_log.h), equal lines count together
 grep -h "event=stopped" "$run"/logs/*.log | sed 's/^\(<[0-9]>\)[0-9T:.-]*Z /\1/' | sort | uniq -c
+if [ -n "$failed" ]; then
+    grep -v ' kind=' "$summary" || true
+    printf '\n\033[1;31mDEMO FAILED (Cổng Dịch vụ công giả lập): %s\033[0m\n' "${failed#; }"
+    exit 1
+fi
 say "Demo finished. Logs, keys, spool and config are in $run"

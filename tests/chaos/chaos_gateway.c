@@ -12,18 +12,11 @@
  * lost: the retry must not make a second SMS).
  */
 #include "chaos.h"
+#include "http_fake.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#define GW_MAX_REQUEST 65536 /* a notice is far smaller */
 
 /* one message the gateway has seen */
 typedef struct gw_ref {
@@ -35,9 +28,7 @@ typedef struct gw_ref {
 } gw_ref_t;
 
 struct chaos_gateway {
-    int             fd;          /* listening socket */
-    pthread_t       thread;      /* serving thread */
-    atomic_bool     stop;        /* ask the thread to end */
+    http_fake_t    *http;        /* the server (http_fake.c), its thread calls serve_one */
     pthread_mutex_t lock;        /* guards everything below */
     int64_t         fail_from;   /* failing window start (ms) */
     int64_t         fail_until;  /* ... end */
@@ -75,22 +66,6 @@ static gw_ref_t *find_ref(chaos_gateway_t *g, const char *key, bool keyed)
     return r;
 }
 
-/* header_value - the value of header name (case-insensitive) in head, into out */
-static bool header_value(const char *head, const char *name, char *out, size_t size)
-{
-    size_t n = strlen(name);
-    for (const char *p = strstr(head, "\r\n"); p; p = strstr(p + 2, "\r\n")) {
-        if (strncasecmp(p + 2, name, n) == 0 && p[2 + n] == ':') {
-            const char *v = p + 3 + n;
-            v += strspn(v, " \t");
-            size_t len = strcspn(v, "\r\n");
-            snprintf(out, size, "%.*s", (int)(len < size ? len : size - 1), v);
-            return true;
-        }
-    }
-    return false;
-}
-
 /* json_ref - the "ref" member of a flat JSON object (string or number), into out */
 static bool json_ref(const char *body, char *out, size_t size)
 {
@@ -108,51 +83,13 @@ static bool json_ref(const char *body, char *out, size_t size)
     return true;
 }
 
-/* recv_more - wait (5 s at most) and append what arrives to buf; -1 on silence, close or a full buffer */
-static int recv_more(int fd, char *buf, size_t size, size_t *used)
+/* serve_one - one request (http_fake handler): decide, record, answer */
+static void serve_one(void *ctx, int fd, const char *head, char *body, size_t body_len)
 {
-    struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, 5000) != 1 || *used + 1 >= size)
-        return -1;
-    ssize_t n = recv(fd, buf + *used, size - 1 - *used, 0);
-    if (n <= 0)
-        return -1;
-    *used += (size_t)n;
-    buf[*used] = '\0';
-    return 0;
-}
-
-/* read_request - head and body of one HTTP request; -1 on a broken one */
-static int read_request(int fd, char *buf, size_t size, char **body)
-{
-    size_t used = 0;
-    char *end = NULL;
-    while (!end) {
-        if (recv_more(fd, buf, size, &used) != 0)
-            return -1;
-        end = strstr(buf, "\r\n\r\n");
-    }
-    *end = '\0';
-    char cl[32] = "0";
-    header_value(buf, "Content-Length", cl, sizeof cl);
-    size_t want = (size_t)strtoul(cl, NULL, 10);
-    *body = end + 4;
-    while (used - (size_t)(*body - buf) < want)
-        if (recv_more(fd, buf, size, &used) != 0)
-            return -1;
-    (*body)[want] = '\0';
-    return 0;
-}
-
-/* serve_one - one connection: read, decide, record, answer */
-static void serve_one(chaos_gateway_t *g, int fd)
-{
-    static char buf[GW_MAX_REQUEST];
-    char *body = NULL;
-    if (read_request(fd, buf, sizeof buf, &body) != 0)
-        return;
+    chaos_gateway_t *g = ctx;
+    (void)body_len;
     char key[512];
-    bool keyed = header_value(buf, "Idempotency-Key", key, sizeof key) ||
+    bool keyed = http_fake_header(head, "Idempotency-Key", key, sizeof key) ||
                  json_ref(body, key, sizeof key);
     int64_t now = harness_now_ms();
     pthread_mutex_lock(&g->lock);
@@ -174,31 +111,9 @@ static void serve_one(chaos_gateway_t *g, int fd)
         g->failed_answers++;
     }
     pthread_mutex_unlock(&g->lock);
-    char reply[200];
-    int n = snprintf(reply, sizeof reply,
-                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
-                     "Connection: close\r\n\r\n%s",
-                     status, status == 200 ? "OK" : "Internal Server Error",
-                     status == 200 ? 13 : 15, status == 200 ? "{\"ok\": true}\n" : "{\"ok\": false}\n");
-    if (send(fd, reply, (size_t)n, MSG_NOSIGNAL) < 0)
-        return; /* the client went away: it will retry */
-}
-
-/* gateway_main - accept and serve until told to stop */
-static void *gateway_main(void *arg)
-{
-    chaos_gateway_t *g = arg;
-    while (!atomic_load(&g->stop)) {
-        struct pollfd p = {g->fd, POLLIN, 0};
-        if (poll(&p, 1, 100) != 1)
-            continue;
-        int fd = accept(g->fd, NULL, NULL);
-        if (fd < 0)
-            continue;
-        serve_one(g, fd);
-        close(fd);
-    }
-    return NULL;
+    /* a client that went away will retry */
+    (void)http_fake_answer(fd, status, "application/json",
+                           status == 200 ? "{\"ok\": true}\n" : "{\"ok\": false}\n");
 }
 
 /* chaos_gateway_start - listen on a free port and serve in a thread */
@@ -208,19 +123,13 @@ chaos_gateway_t *chaos_gateway_start(int *port)
     if (!g)
         return NULL;
     pthread_mutex_init(&g->lock, NULL);
-    g->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    if (g->fd < 0 || bind(g->fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-        listen(g->fd, 64) != 0 || getsockname(g->fd, (struct sockaddr *)&sa, &len) != 0 ||
-        pthread_create(&g->thread, NULL, gateway_main, g) != 0) {
-        if (g->fd >= 0)
-            close(g->fd);
+    g->http = http_fake_start(0, serve_one, g);
+    if (!g->http) {
+        pthread_mutex_destroy(&g->lock);
         free(g);
         return NULL;
     }
-    *port = ntohs(sa.sin_port);
+    *port = http_fake_port(g->http);
     return g;
 }
 
@@ -282,9 +191,7 @@ void chaos_gateway_stop(chaos_gateway_t **gp)
     if (!gp || !*gp)
         return;
     chaos_gateway_t *g = *gp;
-    atomic_store(&g->stop, true);
-    pthread_join(g->thread, NULL);
-    close(g->fd);
+    http_fake_stop(&g->http);
     for (size_t i = 0; i < g->n_refs; i++)
         free(g->refs[i].key);
     free(g->refs);

@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
+#include "http_fake.h"
 #include "mc_calendar.h"
 #include "mc_test.h"
 
@@ -43,10 +44,9 @@ static int       n_sent; /* dossiers submitted so far (each queues one notice) *
 #define GW_MAX 128
 
 typedef struct gateway {
-    int             fd;         /* listening socket */
+    http_fake_t    *http;       /* the server (http_fake.c): its thread calls gw_serve_one */
     int             port;       /* where it listens */
-    pthread_t       thread;
-    atomic_bool     stop;
+    atomic_bool     stop;       /* stopping: a held request is let go */
     int             fail_first; /* answer 500 to this many requests */
     pthread_mutex_t lock;
     pthread_cond_t  changed;          /* hold or holding changed */
@@ -59,21 +59,6 @@ typedef struct gateway {
     char            idem[GW_MAX][64];   /* Idempotency-Key headers */
     char            ref[GW_MAX][64];    /* the body's "ref" */
 } gateway_t;
-
-/* header_value - the value of header name (with its colon) in head[0..end), or "" */
-static void header_value(const char *head, const char *end, const char *name, char *out,
-                         size_t size)
-{
-    out[0] = '\0';
-    const char *a = strstr(head, name);
-    if (!a || a >= end)
-        return;
-    a += strlen(name);
-    while (*a == ' ')
-        a++;
-    size_t n = strcspn(a, "\r\n");
-    snprintf(out, size, "%.*s", (int)(n < size - 1 ? n : size - 1), a);
-}
 
 /* json_ref - the "ref" string of a request body (no escapes expected), or "" */
 static void json_ref(const char *body, char *out, size_t size)
@@ -110,69 +95,25 @@ static void gw_hold_here(gateway_t *g)
     g->holding = false;
 }
 
-/* gw_serve_one - read one HTTP request, answer it, close */
-static void gw_serve_one(gateway_t *g, int c)
+/* gw_serve_one - one request (http_fake handler): record it, answer it (or hold it first) */
+static void gw_serve_one(void *ctx, int c, const char *head, char *body, size_t body_len)
 {
-    char buf[8192];
-    size_t len = 0;
-    char *end = NULL;
-    long content = 0;
-    for (;;) {
-        struct pollfd p = {c, POLLIN, 0};
-        if (poll(&p, 1, 2000) != 1)
-            break;
-        ssize_t n = recv(c, buf + len, sizeof buf - 1 - len, 0);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        buf[len] = '\0';
-        if (!end && (end = strstr(buf, "\r\n\r\n"))) {
-            char *cl = strstr(buf, "Content-Length:");
-            content = cl ? strtol(cl + 15, NULL, 10) : 0;
-        }
-        if (end && (long)(len - (size_t)(end + 4 - buf)) >= content)
-            break;
-        if (len >= sizeof buf - 1)
-            break;
-    }
-    if (!end) {
-        close(c);
-        return;
-    }
+    gateway_t *g = ctx;
+    (void)body_len;
     pthread_mutex_lock(&g->lock);
     int i = g->requests++;
     bool fail = i < g->fail_first;
     if (i < GW_MAX) {
-        snprintf(g->body[i], sizeof g->body[i], "%s", end + 4);
-        header_value(buf, end, "Authorization:", g->auth[i], sizeof g->auth[i]);
-        header_value(buf, end, "Idempotency-Key:", g->idem[i], sizeof g->idem[i]);
+        snprintf(g->body[i], sizeof g->body[i], "%s", body);
+        http_fake_header(head, "Authorization", g->auth[i], sizeof g->auth[i]);
+        http_fake_header(head, "Idempotency-Key", g->idem[i], sizeof g->idem[i]);
         json_ref(g->body[i], g->ref[i], sizeof g->ref[i]);
     }
     gw_hold_here(g);
     if (!fail)
         g->ok++;
     pthread_mutex_unlock(&g->lock);
-    const char *reply = fail ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\n"
-                               "Connection: close\r\n\r\nerror"
-                             : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
-    ssize_t w = send(c, reply, strlen(reply), MSG_NOSIGNAL);
-    (void)w;
-    close(c);
-}
-
-/* gw_main - accept until told to stop */
-static void *gw_main(void *arg)
-{
-    gateway_t *g = arg;
-    while (!atomic_load(&g->stop)) {
-        struct pollfd p = {g->fd, POLLIN, 0};
-        if (poll(&p, 1, 50) != 1)
-            continue;
-        int c = accept(g->fd, NULL, NULL);
-        if (c >= 0)
-            gw_serve_one(g, c);
-    }
-    return NULL;
+    (void)http_fake_answer(c, fail ? 500 : 200, "text/plain", fail ? "error" : "ok");
 }
 
 /* gw_start - listen on 127.0.0.1, a port the kernel picks */
@@ -182,23 +123,18 @@ static int gw_start(gateway_t *g, int fail_first)
     pthread_mutex_init(&g->lock, NULL);
     pthread_cond_init(&g->changed, NULL);
     g->fail_first = fail_first;
-    g->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof sa;
-    if (g->fd < 0 || bind(g->fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-        listen(g->fd, 16) != 0 || getsockname(g->fd, (struct sockaddr *)&sa, &sl) != 0)
+    g->http = http_fake_start(0, gw_serve_one, g);
+    if (!g->http)
         return -1;
-    g->port = ntohs(sa.sin_port);
-    return pthread_create(&g->thread, NULL, gw_main, g) == 0 ? 0 : -1;
+    g->port = http_fake_port(g->http);
+    return 0;
 }
 
-/* gw_stop - stop the thread, close */
+/* gw_stop - let a held request go, stop the server */
 static void gw_stop(gateway_t *g)
 {
     atomic_store(&g->stop, true);
-    pthread_join(g->thread, NULL);
-    close(g->fd);
+    http_fake_stop(&g->http);
     pthread_cond_destroy(&g->changed);
     pthread_mutex_destroy(&g->lock);
 }

@@ -14,8 +14,6 @@
  * the portal holds a push: afterwards every event is acknowledged exactly
  * once, in order, and the held one is resent under the same event id.
  */
-#include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -23,12 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "harness.h"
+#include "http_fake.h"
 #include "mc_test.h"
 
 #define PORTAL_MAX 256   /* requests the fake remembers */
@@ -48,10 +44,9 @@ typedef struct seen {
 } seen_t;
 
 typedef struct fake_portal {
-    int             fd;                 /* listening socket */
+    http_fake_t    *http;               /* the server (http_fake.c): its thread calls serve_one */
     int             port;               /* where it listens */
-    pthread_t       thread;
-    atomic_bool     stop;
+    atomic_bool     stop;               /* stopping: a held request is let go */
     pthread_mutex_t lock;
     pthread_cond_t  changed;            /* hold or holding changed */
     bool            down;               /* answer 503 to everything */
@@ -96,24 +91,6 @@ static int json_number(const char *body, const char *key)
     return p ? atoi(p + strlen(pattern)) : -1;
 }
 
-/* header - the value of header name (case-insensitive) in head, or "" */
-static void header(const char *head, const char *name, char *out, size_t size)
-{
-    out[0] = '\0';
-    size_t len = strlen(name);
-    for (const char *line = strstr(head, "\r\n"); line; line = strstr(line + 2, "\r\n")) {
-        const char *l = line + 2;
-        if (strncasecmp(l, name, len) == 0 && l[len] == ':') {
-            l += len + 1;
-            while (*l == ' ')
-                l++;
-            size_t n = strcspn(l, "\r\n");
-            snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), l);
-            return;
-        }
-    }
-}
-
 /* dossier_slot - index of code in the order table (added if new) */
 static int dossier_slot(fake_portal_t *f, const char *code)
 {
@@ -139,8 +116,8 @@ static seen_t *check_request(fake_portal_t *f, const char *head, const char *bod
     s->seq = json_number(body, "seq");
     snprintf(f->last_body, sizeof f->last_body, "%s", body);
     char key[128], auth[128], want[128];
-    header(head, "Idempotency-Key", key, sizeof key);
-    header(head, "Authorization", auth, sizeof auth);
+    http_fake_header(head, "Idempotency-Key", key, sizeof key);
+    http_fake_header(head, "Authorization", auth, sizeof auth);
     snprintf(want, sizeof want, "%s/%d", s->code, s->seq);
     if (strcmp(key, s->event_id) != 0 || strcmp(want, s->event_id) != 0)
         f->bad_key++;
@@ -163,45 +140,13 @@ static seen_t *check_request(fake_portal_t *f, const char *head, const char *bod
     return s;
 }
 
-/* read_request - headers and body of one request into buf; the body, or NULL */
-static char *read_request(int c, char *buf, size_t size)
+/* serve_one - check a request (http_fake handler), answer it (or hold and drop it) */
+static void serve_one(void *ctx, int c, const char *head, char *body, size_t body_len)
 {
-    size_t got = 0;
-    char *end = NULL;
-    while (!end && got + 1 < size) {
-        ssize_t n = recv(c, buf + got, size - 1 - got, 0);
-        if (n <= 0)
-            return NULL;
-        got += (size_t)n;
-        buf[got] = '\0';
-        end = strstr(buf, "\r\n\r\n");
-    }
-    if (!end)
-        return NULL;
-    char length[16];
-    end[2] = '\0'; /* headers end with their CRLF */
-    header(buf, "Content-Length", length, sizeof length);
-    char *body = end + 4;
-    size_t want = (size_t)atoi(length);
-    while ((size_t)(buf + got - body) < want && got + 1 < size) {
-        ssize_t n = recv(c, buf + got, size - 1 - got, 0);
-        if (n <= 0)
-            return NULL;
-        got += (size_t)n;
-    }
-    buf[got] = '\0';
-    return body;
-}
-
-/* serve_one - read a request, check it, answer (or hold and drop it) */
-static void serve_one(fake_portal_t *f, int c)
-{
-    char buf[8192];
-    char *body = read_request(c, buf, sizeof buf);
-    if (!body)
-        return;
+    fake_portal_t *f = ctx;
+    (void)body_len;
     pthread_mutex_lock(&f->lock);
-    seen_t *s = check_request(f, buf, body);
+    seen_t *s = check_request(f, head, body);
     bool down = f->down;
     if (f->hold) {
         /* a portal that took the request and died before answering */
@@ -220,31 +165,7 @@ static void serve_one(fake_portal_t *f, int c)
             f->acked_max[slot] = s->seq;
     }
     pthread_mutex_unlock(&f->lock);
-    const char *answer = down ? "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
-                                "Connection: close\r\n\r\n"
-                              : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
-                                "Connection: close\r\n\r\n{}";
-    ssize_t w = send(c, answer, strlen(answer), MSG_NOSIGNAL);
-    (void)w;
-}
-
-/* portal_main - accept until stopped */
-static void *portal_main(void *arg)
-{
-    fake_portal_t *f = arg;
-    while (!atomic_load(&f->stop)) {
-        struct pollfd p = {f->fd, POLLIN, 0};
-        if (poll(&p, 1, 100) != 1)
-            continue;
-        int c = accept(f->fd, NULL, NULL);
-        if (c < 0)
-            continue;
-        struct timeval tv = {5, 0};
-        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        serve_one(f, c);
-        close(c);
-    }
-    return NULL;
+    (void)http_fake_answer(c, down ? 503 : 200, "application/json", down ? "" : "{}");
 }
 
 /* portal_start - listen on 127.0.0.1 and serve */
@@ -253,19 +174,14 @@ static int portal_start(fake_portal_t *f)
     memset(f, 0, sizeof *f);
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->changed, NULL);
-    f->port = harness_free_port(0);
-    f->fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(f->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f->port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (f->port < 0 || f->fd < 0 || bind(f->fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        listen(f->fd, 16) != 0)
+    f->http = http_fake_start(0, serve_one, f);
+    if (!f->http)
         return -1;
-    return pthread_create(&f->thread, NULL, portal_main, f) == 0 ? 0 : -1;
+    f->port = http_fake_port(f->http);
+    return 0;
 }
 
-/* portal_stop - stop serving */
+/* portal_stop - stop serving (a held request is let go first) */
 static void portal_stop(fake_portal_t *f)
 {
     pthread_mutex_lock(&f->lock);
@@ -273,8 +189,7 @@ static void portal_stop(fake_portal_t *f)
     f->holding = false;
     pthread_cond_broadcast(&f->changed);
     pthread_mutex_unlock(&f->lock);
-    pthread_join(f->thread, NULL);
-    close(f->fd);
+    http_fake_stop(&f->http);
 }
 
 /* portal_set - down / hold switches; release: let a held request go */
