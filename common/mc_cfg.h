@@ -53,6 +53,12 @@ typedef struct mc_cfg_router {
     int   deadline_scan_ms; /* how often overdue dossiers and steps are looked for */
 } mc_cfg_router_t;
 
+/* rules: figures the law fixes (Nghị định 118/2025), one key per rule */
+typedef struct mc_cfg_rules {
+    int warn_before_days;    /* working days before the due date an open dossier is flagged (Điều 19 khoản 6) */
+    int apology_before_days; /* working days before the due date the apology must go out at the latest (Điều 19 khoản 6) */
+} mc_cfg_rules_t;
+
 typedef struct mc_cfg_lienthong {
     char *endpoint;         /* ROUTER bind for agencies (CURVE server) */
     char *events_endpoint;  /* PUB bind: PipelineEvent (results, notifications) */
@@ -122,6 +128,7 @@ typedef struct mc_cfg {
     mc_cfg_lienthong_t lienthong;          /* motcua-lienthong */
     mc_cfg_notify_t  notify;               /* motcua-notify */
     mc_cfg_portal_t  portal;               /* motcua-portal */
+    mc_cfg_rules_t   rules;                /* rules: figures of Nghị định 118/2025 */
     mc_ward_t       *wards;                /* wards served */
     size_t           n_wards;              /* entries in wards */
     char            *procedures_path;      /* resolved path */

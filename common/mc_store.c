@@ -655,3 +655,44 @@ void mc_dossier_status_destroy(mc_dossier_status_t **status)
     free(*status);
     *status = NULL;
 }
+
+/* mc_store_run - one statement of the caller's transaction: never retried,
+ * since repeating half a transaction on a new connection would be wrong */
+mc_store_rc_t mc_store_run(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
+                           const int *lens, const int *fmts, mc_err_t *err)
+{
+    PGresult *res = mc_store_exec(store, stmt, params, lens, fmts, false);
+    ExecStatusType st = PQresultStatus(res);
+    mc_store_rc_t rc = MC_STORE_OK;
+    if (!res || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK))
+        rc = mc_store_classify(store, store->main, res, stmt->name, err);
+    PQclear(res);
+    return rc;
+}
+
+/* mc_store_tx - BEGIN (after connecting: nothing was done yet) or COMMIT */
+mc_store_rc_t mc_store_tx(mc_store_t *store, const char *what, mc_err_t *err)
+{
+    if (strcmp(what, "BEGIN") == 0) {
+        mc_store_rc_t rc = mc_store_connect(store, err);
+        if (rc != MC_STORE_OK)
+            return rc;
+    }
+    if (!store->main)
+        return MC_STORE_UNAVAILABLE;
+    PGresult *res = PQexec(store->main, what);
+    mc_store_rc_t rc = MC_STORE_OK;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = mc_store_classify(store, store->main, res, what, err);
+    PQclear(res);
+    return rc;
+}
+
+/* mc_store_rollback - a lost connection has abandoned the transaction already */
+void mc_store_rollback(mc_store_t *store)
+{
+    if (store->main && PQstatus(store->main) == CONNECTION_OK) {
+        PGresult *res = PQexec(store->main, "ROLLBACK");
+        PQclear(res);
+    }
+}

@@ -54,4 +54,15 @@ int mc_store_unescape(const PGresult *res, int row, int col, uint8_t **bytes, si
 /* mc_store_copy_text - bounded copy of a text cell */
 void mc_store_copy_text(char *dst, size_t size, const PGresult *res, int row, int col);
 
+/* mc_store_run - run stmt on main inside the caller's transaction (no retry), expecting a
+ * command or rows; a failure is classified into err */
+mc_store_rc_t mc_store_run(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
+                           const int *lens, const int *fmts, mc_err_t *err);
+
+/* mc_store_tx - "BEGIN" (connecting first) or "COMMIT" on main, classified */
+mc_store_rc_t mc_store_tx(mc_store_t *store, const char *what, mc_err_t *err);
+
+/* mc_store_rollback - give up the open transaction, if the connection is still there */
+void mc_store_rollback(mc_store_t *store);
+
 #endif

@@ -40,16 +40,17 @@ static const mc_stmt_t stmt_add_case = {"route_add_case", false, 10,
 
 static const mc_stmt_t stmt_claim_late = {"route_claim_late", false, 1,
      "SELECT id, code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
-     " late_notified_due IS NOT NULL FROM dossier"
+     " late_notified_due IS NOT NULL, apology_at IS NOT NULL FROM dossier"
      " WHERE state IN (1, 2, 3) AND due_at < now() AND late_notified_due IS DISTINCT FROM due_at"
      " ORDER BY due_at LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
 static const mc_stmt_t stmt_set_late = {"route_set_late", false, 3,
      "UPDATE dossier SET late_notified_due = to_timestamp($2::bigint),"
      " due_at = coalesce(to_timestamp($3::bigint), due_at) WHERE id = $1::bigint"};
-static const mc_stmt_t stmt_add_late_notice = {"route_add_late_notice", false, 4,
+static const mc_stmt_t stmt_add_late_notice = {"route_add_late_notice", false, 6,
      "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
      " VALUES ($1::bigint, 'late', $2, jsonb_build_object('due_at', $3::bigint,"
-     " 'new_due_at', $4::bigint)) ON CONFLICT (dedupe_key) DO NOTHING"};
+     " 'new_due_at', $4::bigint, 'apology', $5::boolean, 'reason', $6::text))"
+     " ON CONFLICT (dedupe_key) DO NOTHING"};
 
 static const mc_stmt_t stmt_key_lookup = {"followup_key", false, 2,
      "SELECT request_sha256, response FROM idempotency_key WHERE scope = $1 AND key = $2"};
@@ -223,7 +224,8 @@ static mc_store_rc_t late_one(mc_store_t *store, const mc_late_claim_t *c,
         rc = add_event(store, c->id, "router", "late", d->detail, err);
     if (rc == MC_STORE_OK) {
         snprintf(key, sizeof key, "%s/late/%" PRId64, c->code, c->due_at);
-        const char *p2[4] = {idt, key, was, newp};
+        const char *p2[6] = {idt, key, was, newp, c->apologized ? "true" : "false",
+                             d->detail ? d->detail : ""};
         rc = run_ok(store, &stmt_add_late_notice, p2, NULL, NULL, false, err);
     }
     return rc;
@@ -292,6 +294,7 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
         c.state = atoi(PQgetvalue(res, i, 3));
         c.due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
         c.reappointed = strcmp(PQgetvalue(res, i, 5), "t") == 0;
+        c.apologized = strcmp(PQgetvalue(res, i, 6), "t") == 0;
         mc_late_decision_t d = {0};
         if (decide(arg, &c, &d) != 0)
             continue;
