@@ -329,7 +329,7 @@ MC_TEST(overdue_agency_step_is_reported_once_per_due_date)
     CHECK_INT(harness_wait_count(&H, events, code, 2, 5000), 2);
 }
 
-MC_TEST(deadline_scan_once_per_due_date_and_reappoints_once)
+MC_TEST(deadline_scan_once_per_due_date_never_reappoints)
 {
     char code[64];
     REQUIRE(routed_khai_sinh("rt-late-0001", code, sizeof code) == 0);
@@ -348,18 +348,20 @@ MC_TEST(deadline_scan_once_per_due_date_and_reappoints_once)
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification WHERE dedupe_key = $1", key), 1);
     CHECK_INT(harness_count(&H, "SELECT extract(epoch FROM late_notified_due)::bigint FROM dossier"
                             " WHERE code = $1", code), old_due);
-    /* re-appointed: a new date in the future, also in the notice */
-    long new_due = harness_count(&H, "SELECT extract(epoch FROM due_at)::bigint FROM dossier"
-                                 " WHERE code = $1", code);
-    CHECK(new_due > (long)time(NULL));
-    CHECK_INT(harness_count(&H, "SELECT (data->>'new_due_at')::bigint FROM notification"
-                            " WHERE dedupe_key = $1", key), new_due);
+    /* no re-appointment after the fact (issue 12: only the apology before the
+     * due date re-appoints): the date stays, the notice has none and says
+     * the dossier is late without apology */
+    CHECK_INT(harness_count(&H, "SELECT extract(epoch FROM due_at)::bigint FROM dossier"
+                            " WHERE code = $1", code), old_due);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification WHERE dedupe_key = $1"
+                            " AND data->'new_due_at' = 'null'::jsonb"
+                            " AND data->'apology' = 'false'::jsonb", key), 1);
     /* a later scan (a later dossier's report): nothing new */
     CHECK(later_scan_done("rt-late-mark1", false) == 0);
     CHECK_INT(harness_count(&H, late_events, code), 1);
     CHECK_INT(harness_count(&H, late_notes, code), 1);
 
-    /* the new date passes too: one more notice, but no second re-appointment */
+    /* another due date passes (a supplement's, say): one more notice, no new date */
     long second_due = harness_count(&H, "UPDATE dossier SET due_at = date_trunc('second', now())"
                                     " - interval '10 minutes' WHERE code = $1"
                                     " RETURNING extract(epoch FROM due_at)::bigint", code);
@@ -601,7 +603,7 @@ int main(void)
     mc_test_run(two_routers_route_each_dossier_exactly_once);
     mc_test_run(plan_rows_match_catalog_steps);
     mc_test_run(ward_override_applies);
-    mc_test_run(deadline_scan_once_per_due_date_and_reappoints_once);
+    mc_test_run(deadline_scan_once_per_due_date_never_reappoints);
     mc_test_run(overdue_agency_step_is_reported_once_per_due_date);
     mc_test_run(supplement_resumes_and_restarts_the_clock);
     mc_test_run(withdraw_cancels_open_cases_until_result_ready);
