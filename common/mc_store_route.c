@@ -43,9 +43,12 @@ static const mc_stmt_t stmt_claim_late = {"route_claim_late", false, 1,
      " late_notified_due IS NOT NULL, apology_at IS NOT NULL FROM dossier"
      " WHERE state IN (1, 2, 3) AND due_at < now() AND late_notified_due IS DISTINCT FROM due_at"
      " ORDER BY due_at LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
-static const mc_stmt_t stmt_set_late = {"route_set_late", false, 3,
-     "UPDATE dossier SET late_notified_due = to_timestamp($2::bigint),"
-     " due_at = coalesce(to_timestamp($3::bigint), due_at) WHERE id = $1::bigint"};
+/* late_notified_due takes due_at itself, not its whole seconds: a due date
+ * with a fraction would otherwise never compare equal and be reported at
+ * every scan now that the scan no longer moves the date */
+static const mc_stmt_t stmt_set_late = {"route_set_late", false, 2,
+     "UPDATE dossier SET late_notified_due = due_at,"
+     " due_at = coalesce(to_timestamp($2::bigint), due_at) WHERE id = $1::bigint"};
 static const mc_stmt_t stmt_add_late_notice = {"route_add_late_notice", false, 6,
      "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
      " VALUES ($1::bigint, 'late', $2, jsonb_build_object('due_at', $3::bigint,"
@@ -218,7 +221,7 @@ static mc_store_rc_t late_one(mc_store_t *store, const mc_late_claim_t *c,
     i64(idt, sizeof idt, c->id);
     i64(was, sizeof was, c->due_at);
     const char *newp = d->new_due_at > 0 ? i64(now_due, sizeof now_due, d->new_due_at) : NULL;
-    const char *p1[3] = {idt, was, newp};
+    const char *p1[2] = {idt, newp};
     mc_store_rc_t rc = run_ok(store, &stmt_set_late, p1, NULL, NULL, false, err);
     if (rc == MC_STORE_OK)
         rc = add_event(store, c->id, "router", "late", d->detail, err);

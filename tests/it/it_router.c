@@ -376,6 +376,58 @@ MC_TEST(deadline_scan_once_per_due_date_never_reappoints)
                             " WHERE code = $1", code), second_due);
 }
 
+/* issue 12.2: the warning before lateness, then late with or without an apology */
+MC_TEST(due_soon_warns_once_then_late_says_whether_an_apology_went_out)
+{
+    char code[64], other[64];
+    REQUIRE(routed_khai_sinh("rt-soon-0001", code, sizeof code) == 0);
+    REQUIRE(routed_khai_sinh("rt-soon-0002", other, sizeof other) == 0);
+    /* due in an hour: within any warn_before_days (>= 1 working day) */
+    long due = harness_count(&H, "UPDATE dossier SET due_at = date_trunc('second', now())"
+                             " + interval '1 hour' WHERE code = $1"
+                             " RETURNING extract(epoch FROM due_at)::bigint", code);
+    REQUIRE(due > 0);
+    const char *soon = "SELECT count(*) FROM dossier_event e JOIN dossier d"
+                       " ON d.id = e.dossier_id WHERE d.code = $1 AND e.kind = 'due_soon'";
+    /* (a khai sinh dossier is due within two working days from the start, so
+     * it may have been warned for its first date already: once per due date) */
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1"
+                                 " AND warned_due = due_at", code, 1, 5000), 1);
+    long warned = harness_count(&H, soon, code);
+    CHECK(warned >= 1);
+    /* the open step is flagged for lienthong's DueSoon */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON"
+                            " d.id = c.dossier_id WHERE d.code = $1 AND c.step = 1"
+                            " AND c.warn_pending", code), 1);
+    CHECK(later_scan_done("rt-soon-mark1", false) == 0);
+    CHECK_INT(harness_count(&H, soon, code), warned); /* once per due date */
+
+    /* the date passes without an apology: late without apology, no new date */
+    REQUIRE(harness_count(&H, "UPDATE dossier SET due_at = date_trunc('second', now())"
+                          " - interval '1 minute' WHERE code = $1 RETURNING 1", code) == 1);
+    const char *late = "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
+                       " WHERE d.code = $1 AND e.kind = 'late'";
+    CHECK_INT(harness_wait_count(&H, late, code, 1, 5000), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON"
+                            " d.id = e.dossier_id WHERE d.code = $1 AND e.kind = 'late'"
+                            " AND e.detail LIKE '%không có văn bản xin lỗi%'", code), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON"
+                            " d.id = n.dossier_id WHERE d.code = $1 AND n.kind = 'late'"
+                            " AND n.data->'apology' = 'false'::jsonb", code), 1);
+
+    /* the other one was extended with an apology (as lienthong writes it), then is late */
+    REQUIRE(harness_count(&H, "UPDATE dossier SET due_at = date_trunc('second', now())"
+                          " - interval '1 minute', extended_at = now(), apology_at = now(),"
+                          " extension_reason = 'x' WHERE code = $1 RETURNING 1", other) == 1);
+    CHECK_INT(harness_wait_count(&H, late, other, 1, 5000), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON"
+                            " d.id = e.dossier_id WHERE d.code = $1 AND e.kind = 'late'"
+                            " AND e.detail LIKE '%sau khi đã xin lỗi%'", other), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON"
+                            " d.id = n.dossier_id WHERE d.code = $1 AND n.kind = 'late'"
+                            " AND n.data->'apology' = 'true'::jsonb", other), 1);
+}
+
 /* supplement_request - a SupplementDossier with one document */
 typedef struct supp {
     Motcua__V1__SupplementDossier s;
@@ -604,6 +656,7 @@ int main(void)
     mc_test_run(plan_rows_match_catalog_steps);
     mc_test_run(ward_override_applies);
     mc_test_run(deadline_scan_once_per_due_date_never_reappoints);
+    mc_test_run(due_soon_warns_once_then_late_says_whether_an_apology_went_out);
     mc_test_run(overdue_agency_step_is_reported_once_per_due_date);
     mc_test_run(supplement_resumes_and_restarts_the_clock);
     mc_test_run(withdraw_cancels_open_cases_until_result_ready);
