@@ -661,7 +661,15 @@ void mc_dossier_status_destroy(mc_dossier_status_t **status)
 mc_store_rc_t mc_store_run(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
                            const int *lens, const int *fmts, mc_err_t *err)
 {
-    PGresult *res = mc_store_exec(store, stmt, params, lens, fmts, false);
+    return mc_store_run_retry(store, stmt, params, lens, fmts, false, err);
+}
+
+/* mc_store_run_retry - mc_store_run; retry only where nothing of a transaction was done yet */
+mc_store_rc_t mc_store_run_retry(mc_store_t *store, const mc_stmt_t *stmt,
+                                 const char *const *params, const int *lens, const int *fmts,
+                                 bool retry, mc_err_t *err)
+{
+    PGresult *res = mc_store_exec(store, stmt, params, lens, fmts, retry);
     ExecStatusType st = PQresultStatus(res);
     mc_store_rc_t rc = MC_STORE_OK;
     if (!res || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK))
@@ -695,4 +703,31 @@ void mc_store_rollback(mc_store_t *store)
         PGresult *res = PQexec(store->main, "ROLLBACK");
         PQclear(res);
     }
+}
+
+/* mc_store_key_lookup - one idempotency_key row: its fingerprint and stored answer */
+mc_store_rc_t mc_store_key_lookup(mc_store_t *store, const mc_stmt_t *stmt, const char *scope,
+                                  const char *key, bool retry, mc_stored_response_t *existing,
+                                  mc_err_t *err)
+{
+    const char *p[2] = {scope, key};
+    PGresult *res = mc_store_exec(store, stmt, p, NULL, NULL, retry);
+    mc_store_rc_t rc = MC_STORE_OK;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = mc_store_classify(store, store->main, res, stmt->name, err);
+    } else if (PQntuples(res) == 1) {
+        uint8_t *sha = NULL;
+        size_t sha_len = 0;
+        if (mc_store_unescape(res, 0, 0, &sha, &sha_len) == 0 && sha_len == 32 &&
+            mc_store_unescape(res, 0, 1, &existing->bytes, &existing->length) == 0) {
+            memcpy(existing->request_sha256, sha, 32);
+            rc = MC_STORE_EXISTS;
+        } else {
+            mc_err_add(err, "store: %s: bad stored response", stmt->name);
+            rc = MC_STORE_FAILED;
+        }
+        free(sha);
+    }
+    PQclear(res);
+    return rc;
 }

@@ -183,32 +183,6 @@ mc_store_rc_t mc_store_cases_warned(mc_store_t *store, const char *case_id, mc_e
     return rc;
 }
 
-/* key_lookup - OK (not known), EXISTS (answer in *existing), or a failure */
-static mc_store_rc_t key_lookup(mc_store_t *store, const char *scope, const char *key,
-                                mc_stored_response_t *existing, mc_err_t *err)
-{
-    const char *p[2] = {scope, key};
-    PGresult *res = mc_store_exec(store, &stmt_key_lookup, p, NULL, NULL, false);
-    mc_store_rc_t rc = MC_STORE_OK;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, stmt_key_lookup.name, err);
-    } else if (PQntuples(res) == 1) {
-        uint8_t *sha = NULL;
-        size_t sha_len = 0;
-        if (mc_store_unescape(res, 0, 0, &sha, &sha_len) == 0 && sha_len == 32 &&
-            mc_store_unescape(res, 0, 1, &existing->bytes, &existing->length) == 0) {
-            memcpy(existing->request_sha256, sha, 32);
-            rc = MC_STORE_EXISTS;
-        } else {
-            mc_err_add(err, "store: extend_key: bad stored answer");
-            rc = MC_STORE_FAILED;
-        }
-        free(sha);
-    }
-    PQclear(res);
-    return rc;
-}
-
 /* extend_apply - the writes of a decided request, key first */
 static mc_store_rc_t extend_apply(mc_store_t *store, const mc_extension_req_t *req,
                                   const char *scope, const char *key,
@@ -298,7 +272,7 @@ mc_store_rc_t mc_store_extension(mc_store_t *store, const mc_extension_req_t *re
     /* the lock first: a twin request waits here, then finds the stored answer */
     rc = lock_case(store, req, &row, verdict, err);
     if (rc == MC_STORE_OK) {
-        rc = key_lookup(store, scope, key, existing, err);
+        rc = mc_store_key_lookup(store, &stmt_key_lookup, scope, key, false, existing, err);
         if (rc == MC_STORE_EXISTS) {
             *verdict = MC_VERDICT_DUPLICATE;
             mc_store_rollback(store);

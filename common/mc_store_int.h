@@ -59,6 +59,19 @@ void mc_store_copy_text(char *dst, size_t size, const PGresult *res, int row, in
 mc_store_rc_t mc_store_run(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
                            const int *lens, const int *fmts, mc_err_t *err);
 
+/* mc_store_run_retry - mc_store_run, retried on a new connection when retry (only where
+ * nothing of the transaction was done yet: BEGIN, or a statement outside one) */
+mc_store_rc_t mc_store_run_retry(mc_store_t *store, const mc_stmt_t *stmt,
+                                 const char *const *params, const int *lens, const int *fmts,
+                                 bool retry, mc_err_t *err);
+
+/* mc_store_key_lookup - stmt (SELECT request_sha256, response FROM idempotency_key WHERE
+ * scope = $1 AND key = $2): OK (not known), EXISTS (fingerprint and answer in *existing,
+ * free with mc_stored_response_clear), or a failure classified into err */
+mc_store_rc_t mc_store_key_lookup(mc_store_t *store, const mc_stmt_t *stmt, const char *scope,
+                                  const char *key, bool retry, mc_stored_response_t *existing,
+                                  mc_err_t *err);
+
 /* mc_store_tx - "BEGIN" (connecting first) or "COMMIT" on main, classified */
 mc_store_rc_t mc_store_tx(mc_store_t *store, const char *what, mc_err_t *err);
 

@@ -88,26 +88,13 @@ static const mc_stmt_t stmt_add_withdraw_notice = {"followup_withdraw_notice", f
 static const mc_stmt_t stmt_add_rating = {"followup_add_rating", false, 3,
      "INSERT INTO rating (dossier_id, level, comment) VALUES ($1::bigint, $2::smallint, $3)"};
 
-/* run_ok - run a statement expecting a command or rows; classify failures */
-static mc_store_rc_t run_ok(mc_store_t *store, const mc_stmt_t *stmt, const char *const *p,
-                            const int *lens, const int *fmts, bool retry, mc_err_t *err)
-{
-    PGresult *res = mc_store_exec(store, stmt, p, lens, fmts, retry);
-    ExecStatusType st = PQresultStatus(res);
-    mc_store_rc_t rc = MC_STORE_OK;
-    if (!res || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK))
-        rc = mc_store_classify(store, store->main, res, stmt->name, err);
-    PQclear(res);
-    return rc;
-}
-
 /* tx_begin - BEGIN; safe to repeat on a fresh connection, nothing was done yet */
 static mc_store_rc_t tx_begin(mc_store_t *store, mc_err_t *err)
 {
     mc_store_rc_t rc = mc_store_connect(store, err);
     if (rc != MC_STORE_OK)
         return rc;
-    return run_ok(store, &stmt_begin, NULL, NULL, NULL, true, err);
+    return mc_store_run_retry(store, &stmt_begin, NULL, NULL, NULL, true, err);
 }
 
 /* tx_rollback - abandon the transaction; a lost connection has abandoned it already */
@@ -122,7 +109,7 @@ static void tx_rollback(mc_store_t *store)
 /* tx_commit - COMMIT, classifying a failure (a lost COMMIT is "unknown": callers retry by key) */
 static mc_store_rc_t tx_commit(mc_store_t *store, mc_err_t *err)
 {
-    return run_ok(store, &stmt_commit, NULL, NULL, NULL, false, err);
+    return mc_store_run_retry(store, &stmt_commit, NULL, NULL, NULL, false, err);
 }
 
 /* i64 - decimal text of an integer into buf */
@@ -138,7 +125,7 @@ static mc_store_rc_t add_event(mc_store_t *store, int64_t id, const char *actor,
 {
     char idt[24];
     const char *p[4] = {i64(idt, sizeof idt, id), actor, kind, detail ? detail : ""};
-    return run_ok(store, &stmt_add_event, p, NULL, NULL, false, err);
+    return mc_store_run_retry(store, &stmt_add_event, p, NULL, NULL, false, err);
 }
 
 /* route_one - the writes for one claimed dossier */
@@ -147,7 +134,7 @@ static mc_store_rc_t route_one(mc_store_t *store, const mc_route_claim_t *c,
 {
     char idt[24];
     const char *p[10] = {i64(idt, sizeof idt, c->id), plan->department};
-    mc_store_rc_t rc = run_ok(store, &stmt_set_routed, p, NULL, NULL, false, err);
+    mc_store_rc_t rc = mc_store_run_retry(store, &stmt_set_routed, p, NULL, NULL, false, err);
     if (rc == MC_STORE_OK)
         rc = add_event(store, c->id, "router", "routed", plan->detail, err);
     for (size_t i = 0; rc == MC_STORE_OK && i < plan->n_steps; i++) {
@@ -162,7 +149,7 @@ static mc_store_rc_t route_one(mc_store_t *store, const mc_route_claim_t *c,
         const char *cp[10] = {case_id, idt, step, total, s->agency, s->task ? s->task : "",
                               state, limit, unit,
                               i == 0 ? i64(due, sizeof due, plan->first_due_at) : NULL};
-        rc = run_ok(store, &stmt_add_case, cp, NULL, NULL, false, err);
+        rc = mc_store_run_retry(store, &stmt_add_case, cp, NULL, NULL, false, err);
     }
     return rc;
 }
@@ -222,14 +209,14 @@ static mc_store_rc_t late_one(mc_store_t *store, const mc_late_claim_t *c,
     i64(was, sizeof was, c->due_at);
     const char *newp = d->new_due_at > 0 ? i64(now_due, sizeof now_due, d->new_due_at) : NULL;
     const char *p1[2] = {idt, newp};
-    mc_store_rc_t rc = run_ok(store, &stmt_set_late, p1, NULL, NULL, false, err);
+    mc_store_rc_t rc = mc_store_run_retry(store, &stmt_set_late, p1, NULL, NULL, false, err);
     if (rc == MC_STORE_OK)
         rc = add_event(store, c->id, "router", "late", d->detail, err);
     if (rc == MC_STORE_OK) {
         snprintf(key, sizeof key, "%s/late/%" PRId64, c->code, c->due_at);
         const char *p2[6] = {idt, key, was, newp, c->apologized ? "true" : "false",
                              d->detail ? d->detail : ""};
-        rc = run_ok(store, &stmt_add_late_notice, p2, NULL, NULL, false, err);
+        rc = mc_store_run_retry(store, &stmt_add_late_notice, p2, NULL, NULL, false, err);
     }
     return rc;
 }
@@ -316,32 +303,6 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
     return MC_STORE_OK;
 }
 
-/* key_lookup - OK (not known), EXISTS (reply in *existing), or a failure */
-static mc_store_rc_t key_lookup(mc_store_t *store, const mc_followup_t *req, bool retry,
-                                mc_stored_response_t *existing, mc_err_t *err)
-{
-    const char *p[2] = {req->scope, req->key};
-    PGresult *res = mc_store_exec(store, &stmt_key_lookup, p, NULL, NULL, retry);
-    mc_store_rc_t rc = MC_STORE_OK;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, "followup_key", err);
-    } else if (PQntuples(res) == 1) {
-        uint8_t *sha = NULL;
-        size_t sha_len = 0;
-        if (mc_store_unescape(res, 0, 0, &sha, &sha_len) == 0 && sha_len == 32 &&
-            mc_store_unescape(res, 0, 1, &existing->bytes, &existing->length) == 0) {
-            memcpy(existing->request_sha256, sha, 32);
-            rc = MC_STORE_EXISTS;
-        } else {
-            mc_err_add(err, "store: followup_key: bad stored response");
-            rc = MC_STORE_FAILED;
-        }
-        free(sha);
-    }
-    PQclear(res);
-    return rc;
-}
-
 /* apply_change - the writes of an accepted follow-up (key first: a lost race is EXISTS) */
 static mc_store_rc_t apply_change(mc_store_t *store, const mc_followup_t *req,
                                   const mc_followup_row_t *row, const mc_followup_change_t *ch,
@@ -368,10 +329,10 @@ static mc_store_rc_t apply_change(mc_store_t *store, const mc_followup_t *req,
         const char *p[4] = {idt, (const char *)ch->payload, i64(cnt, sizeof cnt, ch->counted_from),
                             i64(due, sizeof due, ch->due_at)};
         int pl[4] = {0, (int)ch->payload_len, 0, 0}, pf[4] = {0, 1, 0, 0};
-        rc = run_ok(store, &stmt_supplement, p, pl, pf, false, err);
+        rc = mc_store_run_retry(store, &stmt_supplement, p, pl, pf, false, err);
         if (rc == MC_STORE_OK) {
             const char *pc[2] = {idt, due};
-            rc = run_ok(store, &stmt_resume_cases, pc, NULL, NULL, false, err);
+            rc = mc_store_run_retry(store, &stmt_resume_cases, pc, NULL, NULL, false, err);
         }
         if (rc == MC_STORE_OK)
             rc = add_event(store, row->id, actor, "supplemented", ch->detail, err);
@@ -379,20 +340,20 @@ static mc_store_rc_t apply_change(mc_store_t *store, const mc_followup_t *req,
         char level[16];
         snprintf(level, sizeof level, "%d", ch->level);
         const char *p[3] = {idt, level, ch->comment ? ch->comment : ""};
-        rc = run_ok(store, &stmt_add_rating, p, NULL, NULL, false, err);
+        rc = mc_store_run_retry(store, &stmt_add_rating, p, NULL, NULL, false, err);
         if (rc == MC_STORE_OK)
             rc = add_event(store, row->id, actor, "rated", ch->detail, err);
     } else {
         const char *p[1] = {idt};
-        rc = run_ok(store, &stmt_withdraw, p, NULL, NULL, false, err);
+        rc = mc_store_run_retry(store, &stmt_withdraw, p, NULL, NULL, false, err);
         if (rc == MC_STORE_OK)
-            rc = run_ok(store, &stmt_cancel_cases, p, NULL, NULL, false, err);
+            rc = mc_store_run_retry(store, &stmt_cancel_cases, p, NULL, NULL, false, err);
         if (rc == MC_STORE_OK)
             rc = add_event(store, row->id, actor, "withdrawn", ch->detail, err);
         if (rc == MC_STORE_OK) {
             snprintf(key, sizeof key, "%s/withdrawn", row->code);
             const char *pn[3] = {idt, key, ch->reason ? ch->reason : ""};
-            rc = run_ok(store, &stmt_add_withdraw_notice, pn, NULL, NULL, false, err);
+            rc = mc_store_run_retry(store, &stmt_add_withdraw_notice, pn, NULL, NULL, false, err);
         }
     }
     return rc;
@@ -407,7 +368,8 @@ mc_store_rc_t mc_store_followup(mc_store_t *store, const mc_followup_t *req,
     if (rc != MC_STORE_OK)
         return rc;
     /* a plain retry is answered without taking any lock */
-    rc = key_lookup(store, req, true, existing, err);
+    rc = mc_store_key_lookup(store, &stmt_key_lookup, req->scope, req->key, true,
+                                 existing, err);
     if (rc != MC_STORE_OK)
         return rc;
     if ((rc = tx_begin(store, err)) != MC_STORE_OK)
@@ -444,7 +406,8 @@ mc_store_rc_t mc_store_followup(mc_store_t *store, const mc_followup_t *req,
     }
     row.payload = payload;
     /* with the dossier locked, a concurrent twin has either committed its key or not started */
-    rc = key_lookup(store, req, false, existing, err);
+    rc = mc_store_key_lookup(store, &stmt_key_lookup, req->scope, req->key, false,
+                                 existing, err);
     mc_followup_change_t change = {0};
     int decision = 0;
     if (rc == MC_STORE_OK) {
@@ -463,7 +426,8 @@ mc_store_rc_t mc_store_followup(mc_store_t *store, const mc_followup_t *req,
         tx_rollback(store);
     if (rc == MC_STORE_EXISTS && !existing->bytes) {
         /* lost the key to a concurrent request after the lock: read what it stored */
-        rc = key_lookup(store, req, true, existing, err);
+        rc = mc_store_key_lookup(store, &stmt_key_lookup, req->scope, req->key, true,
+                                 existing, err);
         if (rc == MC_STORE_OK) {
             mc_err_add(err, "store: followup: idempotency key vanished");
             rc = MC_STORE_FAILED;

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <zlib.h>
 #include <zmq.h>
 
 #include "harness.h"
@@ -1350,6 +1351,100 @@ MC_TEST(extension_too_close_to_the_due_date_is_refused)
     mc_transport_close(&s2);
 }
 
+/* journal_lines - lines of the agency journal in dir that start with prefix, -1 if unreadable */
+static int journal_lines(const char *dir, const char *prefix)
+{
+    char path[600], line[300];
+    snprintf(path, sizeof path, "%s/journal", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strncmp(line, prefix, strlen(prefix)) == 0;
+    fclose(f);
+    return n;
+}
+
+/* journal_append_line - one journal line (agency.h format) with its CRC-32; 0 on success */
+static int journal_append_line(const char *dir, const char *body)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/journal", dir);
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return -1;
+    unsigned long crc = crc32(0L, (const unsigned char *)body, (unsigned)strlen(body));
+    int ok = fprintf(f, "%s %08lx\n", body, crc) > 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* CASE_IN_STATE - SQL counting case_id ($1) in agency_case.state st (harness_wait_count) */
+#define CASE_IN_STATE(st) "SELECT count(*) FROM agency_case WHERE case_id = $1 AND state = " #st
+
+MC_TEST(agency_with_extend_days_proposes_once_and_the_apology_comes_before_the_result)
+{
+    char code[64], case_id[96], dir[500], log[64] = "agency-extend-1.log";
+    REQUIRE(new_routed("lt-ext-agency-0001", code) == 0);
+    snprintf(case_id, sizeof case_id, "%s/1", code);
+    snprintf(dir, sizeof dir, "%s/state-extend", H.dir);
+    pid_t a = start_agency("TU_PHAP", "TU_PHAP", log, "--extend-days", "3", "--state-dir", dir);
+    REQUIRE(a > 0);
+    REQUIRE(harness_wait_count(&H, CASE_IN_STATE(3), case_id, 1, 10000) == 1);
+    /* due in 10 days, flagged as the router's due_soon scan leaves it */
+    REQUIRE(set_due(case_id, "10 days") == 0);
+    long old_due = dossier_due(case_id);
+    REQUIRE(exec_sql("UPDATE agency_case SET warn_pending = true WHERE case_id = $1", 1,
+                     (const char *const[]){case_id}) == 0);
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier_event e JOIN agency_case c"
+                                 " ON c.dossier_id = e.dossier_id WHERE c.case_id = $1"
+                                 " AND e.kind = 'extended'", case_id, 1, 10000), 1);
+    CHECK(dossier_due(case_id) >= old_due + 3 * 86400);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN agency_case c"
+                            " ON c.dossier_id = n.dossier_id WHERE c.case_id = $1"
+                            " AND n.kind = 'apology' AND n.data->>'reason' ="
+                            " 'Cần thêm thời gian xác minh hồ sơ'", case_id), 1);
+    /* the exact proposal is journaled once */
+    char prefix[200];
+    snprintf(prefix, sizeof prefix, "E %s 1 %ld ", case_id, old_due + 3 * 86400);
+    CHECK_INT(journal_lines(dir, prefix), 1);
+    CHECK(wait_log(log, "event=extension_ack", 5000));
+    CHECK(log_has(log, "accepted=yes"));
+    /* then the case is answered: after the extension */
+    CHECK_INT(harness_wait_count(&H, CASE_IN_STATE(4), case_id, 1, 10000), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d"
+                            " ON d.id = c.dossier_id WHERE c.case_id = $1"
+                            " AND c.updated_at >= d.extended_at", case_id), 1);
+    CHECK_INT(events(case_id, "extension_refused"), 0);
+
+    /* a restart resends the journaled proposal, never another: the agency dies
+     * holding a second case, its journal says it proposed a date, the restart
+     * sends exactly that one (and a later DueSoon does not change it) */
+    char code2[64], case2[96];
+    REQUIRE(new_routed("lt-ext-agency-0002", code2) == 0);
+    snprintf(case2, sizeof case2, "%s/1", code2);
+    REQUIRE(harness_wait_count(&H, CASE_IN_STATE(3), case2, 1, 10000) == 1);
+    CHECK_INT(harness_stop_daemon(a, SIGKILL), 128 + SIGKILL);
+    REQUIRE(set_due(case2, "10 days") == 0);
+    long due2 = dossier_due(case2);
+    char body[200];
+    snprintf(body, sizeof body, "E %s 1 %ld", case2, due2 + 5 * 86400);
+    REQUIRE(journal_append_line(dir, body) == 0);
+    REQUIRE(exec_sql("UPDATE agency_case SET warn_pending = true WHERE case_id = $1", 1,
+                     (const char *const[]){case2}) == 0);
+    a = start_agency("TU_PHAP", "TU_PHAP", "agency-extend-2.log", "--extend-days", "3",
+                     "--state-dir", dir);
+    REQUIRE(a > 0);
+    CHECK_INT(harness_wait_count(&H, CASE_IN_STATE(4), case2, 1, 15000), 1);
+    CHECK_INT(events(case2, "extended"), 1);
+    CHECK_INT(events(case2, "extension_refused"), 0);
+    CHECK(dossier_due(case2) >= due2 + 5 * 86400);
+    CHECK(dossier_due(case2) < due2 + 9 * 86400); /* +5 rounded up to a working day's end */
+    snprintf(prefix, sizeof prefix, "E %s 1 ", case2);
+    CHECK_INT(journal_lines(dir, prefix), 1);
+    CHECK_INT(harness_stop_daemon(a, SIGTERM), 0);
+}
+
 MC_TEST(sigterm_stops_cleanly)
 {
     CHECK_INT(harness_stop_daemon(hub_pid, SIGTERM), 0);
@@ -1426,6 +1521,7 @@ int main(void)
         mc_test_run(one_key_flooding_connections_locks_nobody_else_out);
         mc_test_run(due_soon_reaches_the_holder_and_the_extension_is_granted_once);
         mc_test_run(extension_too_close_to_the_due_date_is_refused);
+        mc_test_run(agency_with_extend_days_proposes_once_and_the_apology_comes_before_the_result);
         mc_test_run(sigterm_stops_cleanly);
     }
     if (hub_pid > 0)
