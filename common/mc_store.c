@@ -731,3 +731,49 @@ mc_store_rc_t mc_store_key_lookup(mc_store_t *store, const mc_stmt_t *stmt, cons
     PQclear(res);
     return rc;
 }
+
+static const mc_stmt_t stmt_claim_begin = {"store_claim_begin", false, 0, "BEGIN"};
+
+/* mc_store_claim_begin - a deadline scan's batch: BEGIN (retried on a fresh connection:
+ * nothing was done yet), then the claim; on failure rolled back and classified */
+mc_store_rc_t mc_store_claim_begin(mc_store_t *store, const mc_stmt_t *claim,
+                                   const char *const *params, PGresult **rows, mc_err_t *err)
+{
+    *rows = NULL;
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc == MC_STORE_OK)
+        rc = mc_store_run_retry(store, &stmt_claim_begin, NULL, NULL, NULL, true, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    PGresult *res = mc_store_exec(store, claim, params, NULL, NULL, false);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = mc_store_classify(store, store->main, res, claim->name, err);
+        PQclear(res);
+        mc_store_rollback(store);
+        return rc;
+    }
+    *rows = res;
+    return MC_STORE_OK;
+}
+
+/* mc_store_claim_head - the columns every claimed dossier row starts with */
+void mc_store_claim_head(const PGresult *rows, int i, int64_t *id, char *code, size_t code_size,
+                         char *procedure_code, size_t procedure_size, int *state, int64_t *due_at)
+{
+    *id = strtoll(PQgetvalue(rows, i, 0), NULL, 10);
+    mc_store_copy_text(code, code_size, rows, i, 1);
+    mc_store_copy_text(procedure_code, procedure_size, rows, i, 2);
+    *state = atoi(PQgetvalue(rows, i, 3));
+    *due_at = strtoll(PQgetvalue(rows, i, 4), NULL, 10);
+}
+
+/* mc_store_claim_end - the batch's end: COMMIT if rc is OK, else (or if COMMIT fails)
+ * ROLLBACK; the outcome */
+mc_store_rc_t mc_store_claim_end(mc_store_t *store, mc_store_rc_t rc, mc_err_t *err)
+{
+    if (rc == MC_STORE_OK)
+        rc = mc_store_tx(store, "COMMIT", err);
+    if (rc != MC_STORE_OK)
+        mc_store_rollback(store);
+    return rc;
+}

@@ -98,27 +98,18 @@ mc_store_rc_t mc_store_due_soon_batch(mc_store_t *store, int limit, int64_t hori
                                       mc_err_t *err)
 {
     *marked = 0;
-    mc_store_rc_t rc = mc_store_tx(store, "BEGIN", err);
-    if (rc != MC_STORE_OK)
-        return rc;
     char lim[16], hz[24];
     snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
     const char *p[2] = {lim, i64(hz, sizeof hz, horizon)};
-    PGresult *res = mc_store_exec(store, &stmt_claim_due_soon, p, NULL, NULL, false);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, stmt_claim_due_soon.name, err);
-        PQclear(res);
-        mc_store_rollback(store);
+    PGresult *res = NULL;
+    mc_store_rc_t rc = mc_store_claim_begin(store, &stmt_claim_due_soon, p, &res, err);
+    if (rc != MC_STORE_OK)
         return rc;
-    }
     int n = PQntuples(res), done = 0;
     for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
         mc_due_soon_claim_t c = {0};
-        c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
-        mc_store_copy_text(c.procedure_code, sizeof c.procedure_code, res, i, 2);
-        c.state = atoi(PQgetvalue(res, i, 3));
-        c.due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+        mc_store_claim_head(res, i, &c.id, c.code, sizeof c.code, c.procedure_code,
+                            sizeof c.procedure_code, &c.state, &c.due_at);
         c.extended = strcmp(PQgetvalue(res, i, 5), "t") == 0;
         const char *detail = NULL;
         if (decide(arg, &c, &detail) != 0)
@@ -128,14 +119,10 @@ mc_store_rc_t mc_store_due_soon_batch(mc_store_t *store, int limit, int64_t hori
             done++;
     }
     PQclear(res);
+    rc = mc_store_claim_end(store, rc, err);
     if (rc == MC_STORE_OK)
-        rc = mc_store_tx(store, "COMMIT", err);
-    if (rc != MC_STORE_OK) {
-        mc_store_rollback(store);
-        return rc;
-    }
-    *marked = done;
-    return MC_STORE_OK;
+        *marked = done;
+    return rc;
 }
 
 /* mc_store_cases_warnings - acked cases of agency still to be warned */

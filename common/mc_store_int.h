@@ -8,6 +8,8 @@
 #define MC_STORE_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -71,6 +73,19 @@ mc_store_rc_t mc_store_run_retry(mc_store_t *store, const mc_stmt_t *stmt,
 mc_store_rc_t mc_store_key_lookup(mc_store_t *store, const mc_stmt_t *stmt, const char *scope,
                                   const char *key, bool retry, mc_stored_response_t *existing,
                                   mc_err_t *err);
+
+/* mc_store_claim_begin - a deadline scan's batch (one transaction): BEGIN, then claim (a
+ * SELECT ... FOR UPDATE SKIP LOCKED whose rows start with id, code, procedure_code, state,
+ * due_at epoch); *rows on OK (the caller clears them), else rolled back */
+mc_store_rc_t mc_store_claim_begin(mc_store_t *store, const mc_stmt_t *claim,
+                                   const char *const *params, PGresult **rows, mc_err_t *err);
+
+/* mc_store_claim_head - the first five columns of claimed row i */
+void mc_store_claim_head(const PGresult *rows, int i, int64_t *id, char *code, size_t code_size,
+                         char *procedure_code, size_t procedure_size, int *state, int64_t *due_at);
+
+/* mc_store_claim_end - COMMIT when rc is OK, else (or when COMMIT fails) ROLLBACK; the outcome */
+mc_store_rc_t mc_store_claim_end(mc_store_t *store, mc_store_rc_t rc, mc_err_t *err);
 
 /* mc_store_tx - "BEGIN" (connecting first) or "COMMIT" on main, classified */
 mc_store_rc_t mc_store_tx(mc_store_t *store, const char *what, mc_err_t *err);

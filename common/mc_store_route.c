@@ -262,27 +262,18 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
                                   void *arg, int *marked, mc_err_t *err)
 {
     *marked = 0;
-    mc_store_rc_t rc = tx_begin(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
     const char *p[1] = {lim};
-    PGresult *res = mc_store_exec(store, &stmt_claim_late, p, NULL, NULL, false);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, "route_claim_late", err);
-        PQclear(res);
-        tx_rollback(store);
+    PGresult *res = NULL;
+    mc_store_rc_t rc = mc_store_claim_begin(store, &stmt_claim_late, p, &res, err);
+    if (rc != MC_STORE_OK)
         return rc;
-    }
     int n = PQntuples(res), done = 0;
     for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
         mc_late_claim_t c = {0};
-        c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
-        mc_store_copy_text(c.procedure_code, sizeof c.procedure_code, res, i, 2);
-        c.state = atoi(PQgetvalue(res, i, 3));
-        c.due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+        mc_store_claim_head(res, i, &c.id, c.code, sizeof c.code, c.procedure_code,
+                            sizeof c.procedure_code, &c.state, &c.due_at);
         c.reappointed = strcmp(PQgetvalue(res, i, 5), "t") == 0;
         c.apologized = strcmp(PQgetvalue(res, i, 6), "t") == 0;
         mc_late_decision_t d = {0};
@@ -293,14 +284,10 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
             done++;
     }
     PQclear(res);
+    rc = mc_store_claim_end(store, rc, err);
     if (rc == MC_STORE_OK)
-        rc = tx_commit(store, err);
-    if (rc != MC_STORE_OK) {
-        tx_rollback(store);
-        return rc;
-    }
-    *marked = done;
-    return MC_STORE_OK;
+        *marked = done;
+    return rc;
 }
 
 /* apply_change - the writes of an accepted follow-up (key first: a lost race is EXISTS) */
