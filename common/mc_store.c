@@ -777,3 +777,23 @@ mc_store_rc_t mc_store_claim_end(mc_store_t *store, mc_store_rc_t rc, mc_err_t *
         mc_store_rollback(store);
     return rc;
 }
+
+static const mc_stmt_t stmt_add_event = {"store_add_event", false, 4,
+     "INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
+     " VALUES ($1::bigint, now(), $2, $3, $4)"};
+
+/* mc_store_i64 - decimal text of an integer into buf */
+const char *mc_store_i64(char *buf, size_t size, int64_t v)
+{
+    snprintf(buf, size, "%" PRId64, v);
+    return buf;
+}
+
+/* mc_store_add_event - one history line of dossier id inside the caller's transaction */
+mc_store_rc_t mc_store_add_event(mc_store_t *store, int64_t id, const char *actor,
+                                 const char *kind, const char *detail, mc_err_t *err)
+{
+    char idt[24];
+    const char *p[4] = {mc_store_i64(idt, sizeof idt, id), actor, kind, detail ? detail : ""};
+    return mc_store_run(store, &stmt_add_event, p, NULL, NULL, err);
+}

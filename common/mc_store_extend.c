@@ -30,9 +30,6 @@ static const mc_stmt_t stmt_set_warned = {"extend_set_warned", false, 1,
 static const mc_stmt_t stmt_warn_cases = {"extend_warn_cases", false, 1,
      "UPDATE agency_case SET warn_pending = true, updated_at = now()"
      " WHERE dossier_id = $1::bigint AND state IN (1, 2, 3)"};
-static const mc_stmt_t stmt_event = {"extend_event", false, 4,
-     "INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
-     " VALUES ($1::bigint, now(), $2, $3, $4)"};
 static const mc_stmt_t stmt_warnings = {"extend_warnings", false, 2,
      "SELECT a.case_id, a.revision, coalesce(extract(epoch FROM a.due_at)::bigint, 0),"
      " extract(epoch FROM d.due_at)::bigint, coalesce(a.lease_session, '')"
@@ -62,31 +59,15 @@ static const mc_stmt_t stmt_apology_notice = {"extend_apology_notice", false, 5,
      " VALUES ($1::bigint, 'apology', $2, jsonb_build_object('reason', $3::text,"
      " 'old_due', $4::text, 'new_due', $5::text)) ON CONFLICT (dedupe_key) DO NOTHING"};
 
-/* i64 - decimal text of an integer into buf */
-static const char *i64(char *buf, size_t size, int64_t v)
-{
-    snprintf(buf, size, "%" PRId64, v);
-    return buf;
-}
-
-/* add_event - one history line of dossier id inside the open transaction */
-static mc_store_rc_t add_event(mc_store_t *store, int64_t id, const char *actor,
-                               const char *kind, const char *detail, mc_err_t *err)
-{
-    char idt[24];
-    const char *p[4] = {i64(idt, sizeof idt, id), actor, kind, detail ? detail : ""};
-    return mc_store_run(store, &stmt_event, p, NULL, NULL, err);
-}
-
 /* warn_one - the writes for one dossier due soon */
 static mc_store_rc_t warn_one(mc_store_t *store, const mc_due_soon_claim_t *c,
                               const char *detail, mc_err_t *err)
 {
     char idt[24];
-    const char *p[1] = {i64(idt, sizeof idt, c->id)};
+    const char *p[1] = {mc_store_i64(idt, sizeof idt, c->id)};
     mc_store_rc_t rc = mc_store_run(store, &stmt_set_warned, p, NULL, NULL, err);
     if (rc == MC_STORE_OK)
-        rc = add_event(store, c->id, "router", "due_soon", detail, err);
+        rc = mc_store_add_event(store, c->id, "router", "due_soon", detail, err);
     if (rc == MC_STORE_OK)
         rc = mc_store_run(store, &stmt_warn_cases, p, NULL, NULL, err);
     return rc;
@@ -100,7 +81,7 @@ mc_store_rc_t mc_store_due_soon_batch(mc_store_t *store, int limit, int64_t hori
     *marked = 0;
     char lim[16], hz[24];
     snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
-    const char *p[2] = {lim, i64(hz, sizeof hz, horizon)};
+    const char *p[2] = {lim, mc_store_i64(hz, sizeof hz, horizon)};
     PGresult *res = NULL;
     mc_store_rc_t rc = mc_store_claim_begin(store, &stmt_claim_due_soon, p, &res, err);
     if (rc != MC_STORE_OK)
@@ -177,30 +158,30 @@ static mc_store_rc_t extend_apply(mc_store_t *store, const mc_extension_req_t *r
                                   mc_err_t *err)
 {
     char idt[24], old_due[24], new_due[24], dedupe[96];
-    i64(idt, sizeof idt, row->dossier_id);
+    mc_store_i64(idt, sizeof idt, row->dossier_id);
     const char *pk[5] = {scope, key, (const char *)req->request_sha256, idt,
                          (const char *)ch->response};
     int lens[5] = {0, 0, 32, 0, (int)ch->response_len}, fmts[5] = {0, 0, 1, 0, 1};
     mc_store_rc_t rc = mc_store_run(store, &stmt_key_insert, pk, lens, fmts, err);
     if (rc != MC_STORE_OK || !ch->accepted) {
         if (rc == MC_STORE_OK)
-            rc = add_event(store, row->dossier_id, req->agency, "extension_refused", ch->detail,
+            rc = mc_store_add_event(store, row->dossier_id, req->agency, "extension_refused", ch->detail,
                            err);
         return rc;
     }
-    const char *pd[3] = {idt, i64(new_due, sizeof new_due, ch->new_due_at), req->reason};
+    const char *pd[3] = {idt, mc_store_i64(new_due, sizeof new_due, ch->new_due_at), req->reason};
     rc = mc_store_run(store, &stmt_extend_dossier, pd, NULL, NULL, err);
     if (rc == MC_STORE_OK) {
         const char *pc[2] = {req->case_id, new_due};
         rc = mc_store_run(store, &stmt_extend_case, pc, NULL, NULL, err);
     }
     if (rc == MC_STORE_OK)
-        rc = add_event(store, row->dossier_id, req->agency, "extended", ch->detail, err);
+        rc = mc_store_add_event(store, row->dossier_id, req->agency, "extended", ch->detail, err);
     if (rc == MC_STORE_OK)
-        rc = add_event(store, row->dossier_id, "lienthong", "apology", ch->apology, err);
+        rc = mc_store_add_event(store, row->dossier_id, "lienthong", "apology", ch->apology, err);
     if (rc == MC_STORE_OK) {
         snprintf(dedupe, sizeof dedupe, "%s/apology", row->code);
-        const char *pn[5] = {idt, dedupe, req->reason, i64(old_due, sizeof old_due, row->due_at),
+        const char *pn[5] = {idt, dedupe, req->reason, mc_store_i64(old_due, sizeof old_due, row->due_at),
                              new_due};
         rc = mc_store_run(store, &stmt_apology_notice, pn, NULL, NULL, err);
     }

@@ -87,6 +87,14 @@ void mc_store_claim_head(const PGresult *rows, int i, int64_t *id, char *code, s
 /* mc_store_claim_end - COMMIT when rc is OK, else (or when COMMIT fails) ROLLBACK; the outcome */
 mc_store_rc_t mc_store_claim_end(mc_store_t *store, mc_store_rc_t rc, mc_err_t *err);
 
+/* mc_store_i64 - decimal text of v into buf; buf */
+const char *mc_store_i64(char *buf, size_t size, int64_t v);
+
+/* mc_store_add_event - a dossier_event (at now()) of dossier id, in the caller's transaction
+ * (detail NULL reads ""; never personal data) */
+mc_store_rc_t mc_store_add_event(mc_store_t *store, int64_t id, const char *actor,
+                                 const char *kind, const char *detail, mc_err_t *err);
+
 /* mc_store_tx - "BEGIN" (connecting first) or "COMMIT" on main, classified */
 mc_store_rc_t mc_store_tx(mc_store_t *store, const char *what, mc_err_t *err);
 

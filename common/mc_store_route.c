@@ -30,9 +30,6 @@ static const mc_stmt_t stmt_claim_received = {"route_claim", false, 1,
      " FROM dossier WHERE state = 1 ORDER BY id LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
 static const mc_stmt_t stmt_set_routed = {"route_set_routed", false, 2,
      "UPDATE dossier SET state = 2, department = $2 WHERE id = $1::bigint AND state = 1"};
-static const mc_stmt_t stmt_add_event = {"route_add_event", false, 4,
-     "INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
-     " VALUES ($1::bigint, now(), $2, $3, $4)"};
 static const mc_stmt_t stmt_add_case = {"route_add_case", false, 10,
      "INSERT INTO agency_case (case_id, dossier_id, step, steps_total, agency, task, state,"
      " time_limit, time_unit, due_at) VALUES ($1, $2::bigint, $3::smallint, $4::smallint, $5,"
@@ -112,31 +109,15 @@ static mc_store_rc_t tx_commit(mc_store_t *store, mc_err_t *err)
     return mc_store_run_retry(store, &stmt_commit, NULL, NULL, NULL, false, err);
 }
 
-/* i64 - decimal text of an integer into buf */
-static const char *i64(char *buf, size_t size, int64_t v)
-{
-    snprintf(buf, size, "%" PRId64, v);
-    return buf;
-}
-
-/* add_event - one history line of dossier id */
-static mc_store_rc_t add_event(mc_store_t *store, int64_t id, const char *actor,
-                               const char *kind, const char *detail, mc_err_t *err)
-{
-    char idt[24];
-    const char *p[4] = {i64(idt, sizeof idt, id), actor, kind, detail ? detail : ""};
-    return mc_store_run_retry(store, &stmt_add_event, p, NULL, NULL, false, err);
-}
-
 /* route_one - the writes for one claimed dossier */
 static mc_store_rc_t route_one(mc_store_t *store, const mc_route_claim_t *c,
                                const mc_route_plan_t *plan, mc_err_t *err)
 {
     char idt[24];
-    const char *p[10] = {i64(idt, sizeof idt, c->id), plan->department};
+    const char *p[10] = {mc_store_i64(idt, sizeof idt, c->id), plan->department};
     mc_store_rc_t rc = mc_store_run_retry(store, &stmt_set_routed, p, NULL, NULL, false, err);
     if (rc == MC_STORE_OK)
-        rc = add_event(store, c->id, "router", "routed", plan->detail, err);
+        rc = mc_store_add_event(store, c->id, "router", "routed", plan->detail, err);
     for (size_t i = 0; rc == MC_STORE_OK && i < plan->n_steps; i++) {
         const mc_plan_step_t *s = &plan->steps[i];
         char case_id[96], step[24], total[24], state[16], limit[16], unit[16], due[24];
@@ -148,7 +129,7 @@ static mc_store_rc_t route_one(mc_store_t *store, const mc_route_claim_t *c,
         snprintf(unit, sizeof unit, "%d", s->time_unit);
         const char *cp[10] = {case_id, idt, step, total, s->agency, s->task ? s->task : "",
                               state, limit, unit,
-                              i == 0 ? i64(due, sizeof due, plan->first_due_at) : NULL};
+                              i == 0 ? mc_store_i64(due, sizeof due, plan->first_due_at) : NULL};
         rc = mc_store_run_retry(store, &stmt_add_case, cp, NULL, NULL, false, err);
     }
     return rc;
@@ -205,13 +186,13 @@ static mc_store_rc_t late_one(mc_store_t *store, const mc_late_claim_t *c,
                               const mc_late_decision_t *d, mc_err_t *err)
 {
     char idt[24], was[24], now_due[24], key[128];
-    i64(idt, sizeof idt, c->id);
-    i64(was, sizeof was, c->due_at);
-    const char *newp = d->new_due_at > 0 ? i64(now_due, sizeof now_due, d->new_due_at) : NULL;
+    mc_store_i64(idt, sizeof idt, c->id);
+    mc_store_i64(was, sizeof was, c->due_at);
+    const char *newp = d->new_due_at > 0 ? mc_store_i64(now_due, sizeof now_due, d->new_due_at) : NULL;
     const char *p1[2] = {idt, newp};
     mc_store_rc_t rc = mc_store_run_retry(store, &stmt_set_late, p1, NULL, NULL, false, err);
     if (rc == MC_STORE_OK)
-        rc = add_event(store, c->id, "router", "late", d->detail, err);
+        rc = mc_store_add_event(store, c->id, "router", "late", d->detail, err);
     if (rc == MC_STORE_OK) {
         snprintf(key, sizeof key, "%s/late/%" PRId64, c->code, c->due_at);
         const char *p2[6] = {idt, key, was, newp, c->apologized ? "true" : "false",
@@ -296,7 +277,7 @@ static mc_store_rc_t apply_change(mc_store_t *store, const mc_followup_t *req,
                                   mc_err_t *err)
 {
     char idt[24], cnt[24], due[24], key[96];
-    i64(idt, sizeof idt, row->id);
+    mc_store_i64(idt, sizeof idt, row->id);
     const char *pk[5] = {req->scope, req->key, (const char *)req->request_sha256, idt,
                          (const char *)ch->response};
     int lens[5] = {0, 0, 32, 0, (int)ch->response_len}, fmts[5] = {0, 0, 1, 0, 1};
@@ -313,8 +294,8 @@ static mc_store_rc_t apply_change(mc_store_t *store, const mc_followup_t *req,
     mc_store_rc_t rc;
     const char *actor = ch->actor ? ch->actor : "intake";
     if (req->kind == MC_FOLLOWUP_SUPPLEMENT) {
-        const char *p[4] = {idt, (const char *)ch->payload, i64(cnt, sizeof cnt, ch->counted_from),
-                            i64(due, sizeof due, ch->due_at)};
+        const char *p[4] = {idt, (const char *)ch->payload, mc_store_i64(cnt, sizeof cnt, ch->counted_from),
+                            mc_store_i64(due, sizeof due, ch->due_at)};
         int pl[4] = {0, (int)ch->payload_len, 0, 0}, pf[4] = {0, 1, 0, 0};
         rc = mc_store_run_retry(store, &stmt_supplement, p, pl, pf, false, err);
         if (rc == MC_STORE_OK) {
@@ -322,21 +303,21 @@ static mc_store_rc_t apply_change(mc_store_t *store, const mc_followup_t *req,
             rc = mc_store_run_retry(store, &stmt_resume_cases, pc, NULL, NULL, false, err);
         }
         if (rc == MC_STORE_OK)
-            rc = add_event(store, row->id, actor, "supplemented", ch->detail, err);
+            rc = mc_store_add_event(store, row->id, actor, "supplemented", ch->detail, err);
     } else if (req->kind == MC_FOLLOWUP_RATE) {
         char level[16];
         snprintf(level, sizeof level, "%d", ch->level);
         const char *p[3] = {idt, level, ch->comment ? ch->comment : ""};
         rc = mc_store_run_retry(store, &stmt_add_rating, p, NULL, NULL, false, err);
         if (rc == MC_STORE_OK)
-            rc = add_event(store, row->id, actor, "rated", ch->detail, err);
+            rc = mc_store_add_event(store, row->id, actor, "rated", ch->detail, err);
     } else {
         const char *p[1] = {idt};
         rc = mc_store_run_retry(store, &stmt_withdraw, p, NULL, NULL, false, err);
         if (rc == MC_STORE_OK)
             rc = mc_store_run_retry(store, &stmt_cancel_cases, p, NULL, NULL, false, err);
         if (rc == MC_STORE_OK)
-            rc = add_event(store, row->id, actor, "withdrawn", ch->detail, err);
+            rc = mc_store_add_event(store, row->id, actor, "withdrawn", ch->detail, err);
         if (rc == MC_STORE_OK) {
             snprintf(key, sizeof key, "%s/withdrawn", row->code);
             const char *pn[3] = {idt, key, ch->reason ? ch->reason : ""};
