@@ -271,6 +271,23 @@ static int load_router(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     return rc;
 }
 
+/* load_rules - rules: the figures of Nghị định 118/2025 (docs/rules.md) */
+static int load_rules(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"warn_before_days", "apology_before_days",
+                                       "supplement_days", NULL};
+    int rc = 0;
+    const mc_yaml_node_t *s = section(root, "rules", keys, &rc, err);
+    if (!s)
+        return rc;
+    mc_cfg_rules_t *r = &cfg->rules;
+    if (get_int_field(s, "warn_before_days", 1, 30, &r->warn_before_days, err) < 0 ||
+        get_int_field(s, "apology_before_days", 1, 30, &r->apology_before_days, err) < 0 ||
+        get_int_field(s, "supplement_days", 1, 365, &r->supplement_days, err) < 0)
+        rc = -1;
+    return rc;
+}
+
 /* load_lienthong - lienthong: the exchange with partner agencies */
 static int load_lienthong(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
@@ -386,19 +403,6 @@ static int load_portal(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
                    where_key(s, "url", w, sizeof w));
         rc = -1;
     }
-    return rc;
-}
-
-/* load_rules - rules: the law's time limits (docs/rules.md) */
-static int load_rules(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
-{
-    static const char *const keys[] = {"supplement_days", NULL};
-    int rc = 0;
-    const mc_yaml_node_t *s = section(root, "rules", keys, &rc, err);
-    if (!s)
-        return rc;
-    if (get_int_field(s, "supplement_days", 1, 365, &cfg->rules.supplement_days, err) < 0)
-        rc = -1;
     return rc;
 }
 
@@ -631,6 +635,8 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->router.batch = 100;
     cfg->router.deadline_scan_ms = 60000;
     cfg->rules.supplement_days = 15;
+    cfg->rules.warn_before_days = 2;
+    cfg->rules.apology_before_days = 1;
     cfg->lienthong.endpoint = strdup("tcp://127.0.0.1:5560");
     cfg->lienthong.events_endpoint = strdup("ipc:///run/motcua/lienthong-events");
     cfg->lienthong.server_key_file = strdup("keys/lienthong.key");
@@ -682,7 +688,7 @@ int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
 {
     static const char *const top[] = {"database", "log",       "files",  "intake", "client",
                                       "router",   "lienthong", "notify", "portal", "wards",
-                                      "rules", NULL};
+                                      "rules",    NULL};
     static const char *const required[] = {"wards", NULL};
     *out = NULL;
     mc_cfg_t *cfg = calloc(1, sizeof *cfg);
@@ -709,13 +715,13 @@ int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
             rc = -1;
         if (load_router(root, cfg, err) < 0)
             rc = -1;
+        if (load_rules(root, cfg, err) < 0)
+            rc = -1;
         if (load_lienthong(root, cfg, err) < 0)
             rc = -1;
         if (load_notify(root, cfg, err) < 0)
             rc = -1;
         if (load_portal(root, cfg, err) < 0)
-            rc = -1;
-        if (load_rules(root, cfg, err) < 0)
             rc = -1;
         if (load_wards(root, cfg, err) < 0)
             rc = -1;

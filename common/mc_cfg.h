@@ -53,6 +53,13 @@ typedef struct mc_cfg_router {
     int   deadline_scan_ms; /* how often overdue dossiers and steps are looked for */
 } mc_cfg_router_t;
 
+/* rules: figures the law fixes (Nghị định 118/2025), one key per rule */
+typedef struct mc_cfg_rules {
+    int warn_before_days;    /* working days before the due date an open dossier is flagged (Điều 19 khoản 6) */
+    int apology_before_days; /* working days before the due date the apology must go out at the latest (Điều 19 khoản 6) */
+    int supplement_days;     /* working days to supplement after the one request, then the dossier is returned */
+} mc_cfg_rules_t;
+
 typedef struct mc_cfg_lienthong {
     char *endpoint;         /* ROUTER bind for agencies (CURVE server) */
     char *events_endpoint;  /* PUB bind: PipelineEvent (results, notifications) */
@@ -98,11 +105,6 @@ typedef struct mc_cfg_client {
     char *server_public_key_file; /* CLI: intake's public key; "" = intake.server_key_file with .pub */
 } mc_cfg_client_t;
 
-/* rules: time limits the law sets (Nghị định 118/2025), one key per rule (docs/rules.md) */
-typedef struct mc_cfg_rules {
-    int supplement_days; /* working days to supplement after the one request, then the dossier is returned */
-} mc_cfg_rules_t;
-
 /* the programs that run under their own database role (docs/store.md, "Roles") */
 typedef enum mc_db_program {
     MC_DB_INTAKE,    /* motcua-intake: role motcua_intake, database.login.intake */
@@ -127,7 +129,7 @@ typedef struct mc_cfg {
     mc_cfg_lienthong_t lienthong;          /* motcua-lienthong */
     mc_cfg_notify_t  notify;               /* motcua-notify */
     mc_cfg_portal_t  portal;               /* motcua-portal */
-    mc_cfg_rules_t   rules;                /* the law's time limits (section rules:) */
+    mc_cfg_rules_t   rules;                /* rules: figures of Nghị định 118/2025 */
     mc_ward_t       *wards;                /* wards served */
     size_t           n_wards;              /* entries in wards */
     char            *procedures_path;      /* resolved path */

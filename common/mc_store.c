@@ -655,3 +655,145 @@ void mc_dossier_status_destroy(mc_dossier_status_t **status)
     free(*status);
     *status = NULL;
 }
+
+/* mc_store_run - one statement of the caller's transaction: never retried,
+ * since repeating half a transaction on a new connection would be wrong */
+mc_store_rc_t mc_store_run(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
+                           const int *lens, const int *fmts, mc_err_t *err)
+{
+    return mc_store_run_retry(store, stmt, params, lens, fmts, false, err);
+}
+
+/* mc_store_run_retry - mc_store_run; retry only where nothing of a transaction was done yet */
+mc_store_rc_t mc_store_run_retry(mc_store_t *store, const mc_stmt_t *stmt,
+                                 const char *const *params, const int *lens, const int *fmts,
+                                 bool retry, mc_err_t *err)
+{
+    PGresult *res = mc_store_exec(store, stmt, params, lens, fmts, retry);
+    ExecStatusType st = PQresultStatus(res);
+    mc_store_rc_t rc = MC_STORE_OK;
+    if (!res || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK))
+        rc = mc_store_classify(store, store->main, res, stmt->name, err);
+    PQclear(res);
+    return rc;
+}
+
+/* mc_store_tx - BEGIN (after connecting: nothing was done yet) or COMMIT */
+mc_store_rc_t mc_store_tx(mc_store_t *store, const char *what, mc_err_t *err)
+{
+    if (strcmp(what, "BEGIN") == 0) {
+        mc_store_rc_t rc = mc_store_connect(store, err);
+        if (rc != MC_STORE_OK)
+            return rc;
+    }
+    if (!store->main)
+        return MC_STORE_UNAVAILABLE;
+    PGresult *res = PQexec(store->main, what);
+    mc_store_rc_t rc = MC_STORE_OK;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = mc_store_classify(store, store->main, res, what, err);
+    PQclear(res);
+    return rc;
+}
+
+/* mc_store_rollback - a lost connection has abandoned the transaction already */
+void mc_store_rollback(mc_store_t *store)
+{
+    if (store->main && PQstatus(store->main) == CONNECTION_OK) {
+        PGresult *res = PQexec(store->main, "ROLLBACK");
+        PQclear(res);
+    }
+}
+
+/* mc_store_key_lookup - one idempotency_key row: its fingerprint and stored answer */
+mc_store_rc_t mc_store_key_lookup(mc_store_t *store, const mc_stmt_t *stmt, const char *scope,
+                                  const char *key, bool retry, mc_stored_response_t *existing,
+                                  mc_err_t *err)
+{
+    const char *p[2] = {scope, key};
+    PGresult *res = mc_store_exec(store, stmt, p, NULL, NULL, retry);
+    mc_store_rc_t rc = MC_STORE_OK;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = mc_store_classify(store, store->main, res, stmt->name, err);
+    } else if (PQntuples(res) == 1) {
+        uint8_t *sha = NULL;
+        size_t sha_len = 0;
+        if (mc_store_unescape(res, 0, 0, &sha, &sha_len) == 0 && sha_len == 32 &&
+            mc_store_unescape(res, 0, 1, &existing->bytes, &existing->length) == 0) {
+            memcpy(existing->request_sha256, sha, 32);
+            rc = MC_STORE_EXISTS;
+        } else {
+            mc_err_add(err, "store: %s: bad stored response", stmt->name);
+            rc = MC_STORE_FAILED;
+        }
+        free(sha);
+    }
+    PQclear(res);
+    return rc;
+}
+
+static const mc_stmt_t stmt_claim_begin = {"store_claim_begin", false, 0, "BEGIN"};
+
+/* mc_store_claim_begin - a deadline scan's batch: BEGIN (retried on a fresh connection:
+ * nothing was done yet), then the claim; on failure rolled back and classified */
+mc_store_rc_t mc_store_claim_begin(mc_store_t *store, const mc_stmt_t *claim,
+                                   const char *const *params, PGresult **rows, mc_err_t *err)
+{
+    *rows = NULL;
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc == MC_STORE_OK)
+        rc = mc_store_run_retry(store, &stmt_claim_begin, NULL, NULL, NULL, true, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    PGresult *res = mc_store_exec(store, claim, params, NULL, NULL, false);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = mc_store_classify(store, store->main, res, claim->name, err);
+        PQclear(res);
+        mc_store_rollback(store);
+        return rc;
+    }
+    *rows = res;
+    return MC_STORE_OK;
+}
+
+/* mc_store_claim_head - the columns every claimed dossier row starts with */
+void mc_store_claim_head(const PGresult *rows, int i, int64_t *id, char *code, size_t code_size,
+                         char *procedure_code, size_t procedure_size, int *state, int64_t *due_at)
+{
+    *id = strtoll(PQgetvalue(rows, i, 0), NULL, 10);
+    mc_store_copy_text(code, code_size, rows, i, 1);
+    mc_store_copy_text(procedure_code, procedure_size, rows, i, 2);
+    *state = atoi(PQgetvalue(rows, i, 3));
+    *due_at = strtoll(PQgetvalue(rows, i, 4), NULL, 10);
+}
+
+/* mc_store_claim_end - the batch's end: COMMIT if rc is OK, else (or if COMMIT fails)
+ * ROLLBACK; the outcome */
+mc_store_rc_t mc_store_claim_end(mc_store_t *store, mc_store_rc_t rc, mc_err_t *err)
+{
+    if (rc == MC_STORE_OK)
+        rc = mc_store_tx(store, "COMMIT", err);
+    if (rc != MC_STORE_OK)
+        mc_store_rollback(store);
+    return rc;
+}
+
+static const mc_stmt_t stmt_add_event = {"store_add_event", false, 4,
+     "INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
+     " VALUES ($1::bigint, now(), $2, $3, $4)"};
+
+/* mc_store_i64 - decimal text of an integer into buf */
+const char *mc_store_i64(char *buf, size_t size, int64_t v)
+{
+    snprintf(buf, size, "%" PRId64, v);
+    return buf;
+}
+
+/* mc_store_add_event - one history line of dossier id inside the caller's transaction */
+mc_store_rc_t mc_store_add_event(mc_store_t *store, int64_t id, const char *actor,
+                                 const char *kind, const char *detail, mc_err_t *err)
+{
+    char idt[24];
+    const char *p[4] = {mc_store_i64(idt, sizeof idt, id), actor, kind, detail ? detail : ""};
+    return mc_store_run(store, &stmt_add_event, p, NULL, NULL, err);
+}

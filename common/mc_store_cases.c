@@ -232,43 +232,6 @@ static mc_store_rc_t tuples_ok(mc_store_t *store, PGresult *res, const char *wha
     return rc;
 }
 
-/* run_cmd - a statement whose rows we do not need */
-static mc_store_rc_t run_cmd(mc_store_t *store, const mc_stmt_t *stmt, const char *const *p,
-                             const int *lens, const int *fmts, mc_err_t *err)
-{
-    PGresult *res = mc_store_exec(store, stmt, p, lens, fmts, false);
-    ExecStatusType st = PQresultStatus(res);
-    if (res && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)) {
-        PQclear(res);
-        return MC_STORE_OK;
-    }
-    mc_store_rc_t rc = mc_store_classify(store, store->main, res, stmt->name, err);
-    PQclear(res);
-    return rc;
-}
-
-/* tx - BEGIN, COMMIT or ROLLBACK on main (fixed text, no parameters) */
-static mc_store_rc_t tx(mc_store_t *store, const char *what, mc_err_t *err)
-{
-    if (!store->main)
-        return MC_STORE_UNAVAILABLE;
-    PGresult *res = PQexec(store->main, what);
-    mc_store_rc_t rc = MC_STORE_OK;
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = mc_store_classify(store, store->main, res, what, err);
-    PQclear(res);
-    return rc;
-}
-
-/* rollback - give up the open transaction, if the connection is still there */
-static void rollback(mc_store_t *store)
-{
-    if (store->main && PQstatus(store->main) == CONNECTION_OK) {
-        PGresult *res = PQexec(store->main, "ROLLBACK");
-        PQclear(res);
-    }
-}
-
 /* mc_cases_free - free claimed cases */
 void mc_cases_free(mc_case_t **cases, size_t n)
 {
@@ -605,7 +568,7 @@ mc_store_rc_t mc_store_sessions_disconnect(mc_store_t *store, const char *agency
     if (rc != MC_STORE_OK)
         return rc;
     const char *p[2] = {session, agency};
-    return run_cmd(store, &stmt_disconnect, p, NULL, NULL, err);
+    return mc_store_run(store, &stmt_disconnect, p, NULL, NULL, err);
 }
 
 /* mc_store_sessions_expire - acked cases of lapsed sessions back to queued */
@@ -680,7 +643,7 @@ static mc_store_rc_t add_event(mc_store_t *store, const char *dossier_id, const 
                                const char *kind, const char *detail, mc_err_t *err)
 {
     const char *p[4] = {dossier_id, actor, kind, detail};
-    return run_cmd(store, &stmt_event, p, NULL, NULL, err);
+    return mc_store_run(store, &stmt_event, p, NULL, NULL, err);
 }
 
 /* add_notification - one notification inside the open transaction */
@@ -688,7 +651,7 @@ static mc_store_rc_t add_notification(mc_store_t *store, const char *dossier_id,
                                       const char *dedupe, const char *data, mc_err_t *err)
 {
     const char *p[4] = {dossier_id, kind, dedupe, data};
-    return run_cmd(store, &stmt_notify, p, NULL, NULL, err);
+    return mc_store_run(store, &stmt_notify, p, NULL, NULL, err);
 }
 
 /* count_events - how many events of kind the dossier has (for dedupe keys) */
@@ -768,10 +731,10 @@ static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
     snprintf(state_text, sizeof state_text, "%d", new_state);
     const char *pc[4] = {row->id, state_text, outcome_text, (const char *)in->result};
     int lens[4] = {0, 0, 0, (int)in->result_len}, fmts[4] = {0, 0, 0, 1};
-    if ((rc = run_cmd(store, &stmt_set_case, pc, lens, fmts, err)) != MC_STORE_OK)
+    if ((rc = mc_store_run(store, &stmt_set_case, pc, lens, fmts, err)) != MC_STORE_OK)
         return rc;
     const char *pd[1] = {did};
-    if ((rc = run_cmd(store, &stmt_dossier_progress, pd, NULL, NULL, err)) != MC_STORE_OK)
+    if ((rc = mc_store_run(store, &stmt_dossier_progress, pd, NULL, NULL, err)) != MC_STORE_OK)
         return rc;
     out->dossier_state = row->dossier_state == 2 ? 3 : row->dossier_state;
     size_t used = 0;
@@ -814,9 +777,9 @@ static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
             char due_text[24];
             snprintf(due_text, sizeof due_text, "%" PRId64, due);
             const char *pq[2] = {next_id, due_text};
-            return run_cmd(store, &stmt_queue_step, pq, NULL, NULL, err);
+            return mc_store_run(store, &stmt_queue_step, pq, NULL, NULL, err);
         }
-        if ((rc = run_cmd(store, &stmt_dossier_ready, pd, NULL, NULL, err)) != MC_STORE_OK)
+        if ((rc = mc_store_run(store, &stmt_dossier_ready, pd, NULL, NULL, err)) != MC_STORE_OK)
             return rc;
         out->dossier_state = 5;
         snprintf(detail, sizeof detail, "có kết quả giải quyết (bước cuối %d/%d, %s)", row->step,
@@ -835,8 +798,8 @@ static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
         char step_text[16];
         snprintf(step_text, sizeof step_text, "%d", row->step);
         const char *pl[2] = {did, step_text};
-        if ((rc = run_cmd(store, &stmt_cancel_later, pl, NULL, NULL, err)) != MC_STORE_OK ||
-            (rc = run_cmd(store, &stmt_dossier_refused, pd, NULL, NULL, err)) != MC_STORE_OK)
+        if ((rc = mc_store_run(store, &stmt_cancel_later, pl, NULL, NULL, err)) != MC_STORE_OK ||
+            (rc = mc_store_run(store, &stmt_dossier_refused, pd, NULL, NULL, err)) != MC_STORE_OK)
             return rc;
         out->dossier_state = 8;
         snprintf(detail, sizeof detail, "bước %d/%d: %s từ chối giải quyết", row->step,
@@ -861,7 +824,7 @@ static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
     char due_text[24];
     snprintf(due_text, sizeof due_text, "%" PRId64, due);
     const char *pp[2] = {did, due_text};
-    if ((rc = run_cmd(store, &stmt_dossier_paused, pp, NULL, NULL, err)) != MC_STORE_OK)
+    if ((rc = mc_store_run(store, &stmt_dossier_paused, pp, NULL, NULL, err)) != MC_STORE_OK)
         return rc;
     out->dossier_state = 4;
     out->supplement_due_at = due;
@@ -910,23 +873,23 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
     mc_store_rc_t rc = mc_store_connect(store, err);
     if (rc != MC_STORE_OK)
         return rc;
-    if ((rc = tx(store, "BEGIN", err)) != MC_STORE_OK)
+    if ((rc = mc_store_tx(store, "BEGIN", err)) != MC_STORE_OK)
         return rc;
     const char *p[1] = {in->case_id};
     PGresult *res = mc_store_exec(store, &stmt_lock_dossier_of, p, NULL, NULL, false);
     if ((rc = tuples_ok(store, res, "cases_lock_dossier", err)) != MC_STORE_OK) {
-        rollback(store);
+        mc_store_rollback(store);
         return rc;
     }
     PQclear(res);
     res = mc_store_exec(store, &stmt_lock_case, p, NULL, NULL, false);
     if ((rc = tuples_ok(store, res, "cases_lock", err)) != MC_STORE_OK) {
-        rollback(store);
+        mc_store_rollback(store);
         return rc;
     }
     if (PQntuples(res) != 1) {
         PQclear(res);
-        rollback(store);
+        mc_store_rollback(store);
         return MC_STORE_OK; /* unknown case */
     }
     case_row_t row;
@@ -946,7 +909,7 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
     out->dossier_state = row.dossier_state;
     if (!PQgetisnull(res, 0, 6) && mc_store_unescape(res, 0, 6, &row.result, &row.result_len) != 0) {
         PQclear(res);
-        rollback(store);
+        mc_store_rollback(store);
         mc_err_add(err, "store: out of memory");
         return MC_STORE_FAILED;
     }
@@ -976,16 +939,16 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
     if (out->verdict == MC_VERDICT_NOT_YOURS || out->verdict == MC_VERDICT_NOT_SENT)
         memset(out->dossier_code, 0, sizeof out->dossier_code); /* not theirs to know */
     if (out->verdict != MC_VERDICT_ACCEPTED) {
-        rollback(store);
+        mc_store_rollback(store);
         return MC_STORE_OK;
     }
     if (in->outcome == OUTCOME_NEEDS_DOCUMENTS && row.supplement_requests >= 1) {
         /* one request per dossier (Nghị định 118/2025): refused, reported */
         rc = refuse_second_supplement(store, in, &row, err);
         if (rc == MC_STORE_OK)
-            rc = tx(store, "COMMIT", err);
+            rc = mc_store_tx(store, "COMMIT", err);
         if (rc != MC_STORE_OK) {
-            rollback(store);
+            mc_store_rollback(store);
             out->verdict = MC_VERDICT_UNKNOWN;
             return rc;
         }
@@ -994,9 +957,9 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
     }
     rc = apply_result(store, cal, in, &row, out, err);
     if (rc == MC_STORE_OK)
-        rc = tx(store, "COMMIT", err);
+        rc = mc_store_tx(store, "COMMIT", err);
     if (rc != MC_STORE_OK) {
-        rollback(store);
+        mc_store_rollback(store);
         out->verdict = MC_VERDICT_UNKNOWN;
         out->next_agency[0] = '\0';
         out->notified = false;

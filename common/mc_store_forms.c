@@ -17,7 +17,8 @@
 static const mc_stmt_t stmt_begin = {"forms_begin", false, 0,
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"};
 static const mc_stmt_t stmt_end = {"forms_end", false, 0, "COMMIT"};
-/* the receipt is the reply intake kept under the submission's idempotency key */
+/* the receipt is the reply intake kept under the submission's idempotency key; the
+ * extension's old and new appointment are those of its apology notification (0014) */
 static const mc_stmt_t stmt_dossier = {"forms_dossier", false, 1,
     "SELECT d.id, d.code, d.ward_code, d.unit_id, d.procedure_code, coalesce(d.department, ''),"
     " d.submission_id, d.state, d.channel,"
@@ -27,9 +28,15 @@ static const mc_stmt_t stmt_dossier = {"forms_dossier", false, 1,
     " coalesce(extract(epoch FROM d.closed_at)::bigint, 0),"
     " coalesce(extract(epoch FROM d.late_notified_due)::bigint, 0),"
     " d.payload, k.response, extract(epoch FROM now())::bigint,"
-    " coalesce(extract(epoch FROM d.supplement_due_at)::bigint, 0)"
+    " coalesce(extract(epoch FROM d.supplement_due_at)::bigint, 0),"
+    " coalesce(extract(epoch FROM d.extended_at)::bigint, 0), coalesce(d.extension_reason, ''),"
+    " coalesce(extract(epoch FROM d.apology_at)::bigint, 0),"
+    " coalesce(ap.old_due, 0), coalesce(ap.new_due, 0)"
     " FROM dossier d LEFT JOIN idempotency_key k"
     "   ON k.scope = 'submit:' || d.ward_code AND k.key = d.submission_id"
+    " LEFT JOIN LATERAL (SELECT (n.data->>'old_due')::bigint AS old_due,"
+    "   (n.data->>'new_due')::bigint AS new_due FROM notification n"
+    "   WHERE n.dossier_id = d.id AND n.kind = 'apology' ORDER BY n.id LIMIT 1) ap ON true"
     " WHERE d.code = $1"};
 static const mc_stmt_t stmt_events = {"forms_events", false, 2,
     "SELECT extract(epoch FROM at)::bigint, actor, kind, detail FROM dossier_event"
@@ -107,6 +114,11 @@ static mc_store_rc_t read_dossier(mc_store_t *store, const char *code, mc_form_d
     f->late_notified_due = epoch(res, 0, 14);
     f->taken_at = epoch(res, 0, 17);
     f->supplement_due_at = epoch(res, 0, 18);
+    f->extended_at = epoch(res, 0, 19);
+    mc_store_copy_text(f->extension_reason, sizeof f->extension_reason, res, 0, 20);
+    f->apology_at = epoch(res, 0, 21);
+    f->extension_old_due = epoch(res, 0, 22);
+    f->extension_new_due = epoch(res, 0, 23);
     if (mc_store_unescape(res, 0, 15, &f->payload, &f->payload_len) != 0 ||
         (!PQgetisnull(res, 0, 16) &&
          mc_store_unescape(res, 0, 16, &f->reply, &f->reply_len) != 0)) {

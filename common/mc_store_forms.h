@@ -89,6 +89,11 @@ typedef struct mc_form_data {
     size_t           n_cases;            /* entries in cases */
     int64_t          taken_at;           /* when the snapshot was taken (epoch s) */
     int64_t          supplement_due_at;  /* the one supplement request's deadline, 0 if never asked (0015) */
+    int64_t          extended_at;        /* the one extension was granted, 0 if never (0014) */
+    char             extension_reason[2048]; /* the agency's reason, as on the apology */
+    int64_t          apology_at;         /* the apology (Mẫu 04) was issued, 0 if none */
+    int64_t          extension_old_due;  /* the appointment before the extension, 0 if unknown */
+    int64_t          extension_new_due;  /* the appointment it set, 0 if unknown */
 } mc_form_data_t;
 
 /* one line of the register (Sổ theo dõi hồ sơ) */

@@ -8,6 +8,8 @@
 #define MC_STORE_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -53,5 +55,50 @@ int mc_store_unescape(const PGresult *res, int row, int col, uint8_t **bytes, si
 
 /* mc_store_copy_text - bounded copy of a text cell */
 void mc_store_copy_text(char *dst, size_t size, const PGresult *res, int row, int col);
+
+/* mc_store_run - run stmt on main inside the caller's transaction (no retry), expecting a
+ * command or rows; a failure is classified into err */
+mc_store_rc_t mc_store_run(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
+                           const int *lens, const int *fmts, mc_err_t *err);
+
+/* mc_store_run_retry - mc_store_run, retried on a new connection when retry (only where
+ * nothing of the transaction was done yet: BEGIN, or a statement outside one) */
+mc_store_rc_t mc_store_run_retry(mc_store_t *store, const mc_stmt_t *stmt,
+                                 const char *const *params, const int *lens, const int *fmts,
+                                 bool retry, mc_err_t *err);
+
+/* mc_store_key_lookup - stmt (SELECT request_sha256, response FROM idempotency_key WHERE
+ * scope = $1 AND key = $2): OK (not known), EXISTS (fingerprint and answer in *existing,
+ * free with mc_stored_response_clear), or a failure classified into err */
+mc_store_rc_t mc_store_key_lookup(mc_store_t *store, const mc_stmt_t *stmt, const char *scope,
+                                  const char *key, bool retry, mc_stored_response_t *existing,
+                                  mc_err_t *err);
+
+/* mc_store_claim_begin - a deadline scan's batch (one transaction): BEGIN, then claim (a
+ * SELECT ... FOR UPDATE SKIP LOCKED whose rows start with id, code, procedure_code, state,
+ * due_at epoch); *rows on OK (the caller clears them), else rolled back */
+mc_store_rc_t mc_store_claim_begin(mc_store_t *store, const mc_stmt_t *claim,
+                                   const char *const *params, PGresult **rows, mc_err_t *err);
+
+/* mc_store_claim_head - the first five columns of claimed row i */
+void mc_store_claim_head(const PGresult *rows, int i, int64_t *id, char *code, size_t code_size,
+                         char *procedure_code, size_t procedure_size, int *state, int64_t *due_at);
+
+/* mc_store_claim_end - COMMIT when rc is OK, else (or when COMMIT fails) ROLLBACK; the outcome */
+mc_store_rc_t mc_store_claim_end(mc_store_t *store, mc_store_rc_t rc, mc_err_t *err);
+
+/* mc_store_i64 - decimal text of v into buf; buf */
+const char *mc_store_i64(char *buf, size_t size, int64_t v);
+
+/* mc_store_add_event - a dossier_event (at now()) of dossier id, in the caller's transaction
+ * (detail NULL reads ""; never personal data) */
+mc_store_rc_t mc_store_add_event(mc_store_t *store, int64_t id, const char *actor,
+                                 const char *kind, const char *detail, mc_err_t *err);
+
+/* mc_store_tx - "BEGIN" (connecting first) or "COMMIT" on main, classified */
+mc_store_rc_t mc_store_tx(mc_store_t *store, const char *what, mc_err_t *err);
+
+/* mc_store_rollback - give up the open transaction, if the connection is still there */
+void mc_store_rollback(mc_store_t *store);
 
 #endif

@@ -53,7 +53,8 @@ static const mc_stmt_t stmt_claim = {"notify_claim", false, 1,
      "             WHERE a.notification_id = n.id AND a.ok IS NULL AND a.finished_at IS NULL"
      "             /* in progress: left by a claim whose lease ran out */), ''),"
      "  d.rating_token::text,"
-     "  coalesce(n.data->>'supplement_due', '')"
+     "  coalesce(n.data->>'supplement_due', ''),"
+     "  coalesce(n.data->>'old_due', '')"
      " FROM c JOIN notification n ON n.id = c.id JOIN dossier d ON d.id = n.dossier_id"
      " ORDER BY n.next_attempt_at, n.id"};
 /* a claimed row is due, so whatever it has in progress belongs to a lease that ran out */
@@ -94,6 +95,7 @@ void mc_notice_clear(mc_notice_t *notice)
     free(notice->missing);
     free(notice->reason);
     free(notice->new_due);
+    free(notice->old_due);
     memset(notice, 0, sizeof *notice);
 }
 
@@ -144,12 +146,13 @@ mc_store_rc_t mc_store_notify_claim(mc_store_t *store, int max, mc_notice_t *not
         m->missing = strdup(PQgetvalue(res, i, 8));
         m->reason = strdup(PQgetvalue(res, i, 9));
         m->new_due = strdup(PQgetvalue(res, i, 10));
+        m->old_due = strdup(PQgetvalue(res, i, 15));
         mc_store_copy_text(m->done_channels, sizeof m->done_channels, res, i, 11);
         mc_store_copy_text(m->unknown_channels, sizeof m->unknown_channels, res, i, 12);
         mc_store_copy_text(m->rating_token, sizeof m->rating_token, res, i, 13);
         mc_store_copy_text(m->supplement_due, sizeof m->supplement_due, res, i, 14);
         if (mc_store_unescape(res, i, 7, &m->payload, &m->payload_len) != 0 || !m->missing ||
-            !m->reason || !m->new_due) {
+            !m->reason || !m->new_due || !m->old_due) {
             for (int j = 0; j <= i; j++)
                 mc_notice_clear(&notices[j]);
             PQclear(res);

@@ -69,6 +69,7 @@ typedef struct mc_notice {
     char    *missing;            /* data.missing: array joined with "; ", or the string; "" if none */
     char    *reason;             /* data.reason or ""; */
     char    *new_due;            /* data.new_due as text: epoch seconds, or a free string; "" if none */
+    char    *old_due;            /* data.old_due (apology: the appointment it replaces), epoch seconds; "" if none */
     char     done_channels[64];  /* channels that succeeded before, "spool,sms" ("" if none) */
     char     unknown_channels[64]; /* channels the last claim left in progress (now lost), "" if none */
     char     rating_token[40];   /* dossier.rating_token as UUID text, for the rating link (a secret: never log it) */

@@ -162,16 +162,21 @@ static const mc_stmt_t stmt_report_now = {"report_now", false, 0,
     "SELECT extract(epoch FROM now())::bigint"};
 static const mc_stmt_t stmt_report_end = {"report_end", false, 0, "COMMIT"};
 
-/* open dossiers past `before`, with the step that holds each (the lowest open or dead one) */
+/* open dossiers past `before` or warned (due_soon) and not extended, with the step that
+ * holds each (the lowest open or dead one) */
 static const mc_stmt_t stmt_overdue = {"report_overdue", false, 3,
     "SELECT d.code, d.ward_code, d.procedure_code, d.state,"
     "       extract(epoch FROM d.received_at)::bigint, extract(epoch FROM d.due_at)::bigint,"
     "       coalesce(d.due_at > d.late_notified_due, false),"
-    "       c.agency, c.step, c.steps_total, c.state, d.payload"
+    "       c.agency, c.step, c.steps_total, c.state, d.payload,"
+    "       d.warned_due = d.due_at AND d.extended_at IS NULL, d.extended_at IS NOT NULL,"
+    "       coalesce(extract(epoch FROM d.apology_at)::bigint, 0)"
     "  FROM dossier d LEFT JOIN LATERAL ("
     "       SELECT agency, step, steps_total, state FROM agency_case"
     "        WHERE dossier_id = d.id AND state IN (1, 2, 3, 5) ORDER BY step LIMIT 1) c ON true"
-    " WHERE d.state IN (1, 2, 3) AND d.due_at < to_timestamp($2::bigint)"
+    " WHERE d.state IN (1, 2, 3)"
+    "   AND (d.due_at < to_timestamp($2::bigint)"
+    "        OR (d.warned_due = d.due_at AND d.extended_at IS NULL))"
     "   AND ($1::text = '' OR d.ward_code = $1::text)"
     " ORDER BY d.due_at, d.id LIMIT $3::integer + 1"};
 
@@ -535,6 +540,9 @@ mc_store_rc_t mc_store_overdue(mc_store_t *store, const char *ward, int64_t befo
             it->steps_total = atoi(PQgetvalue(res, i, 9));
             it->case_state = atoi(PQgetvalue(res, i, 10));
         }
+        it->due_soon = PQgetvalue(res, i, 12)[0] == 't';
+        it->extended = PQgetvalue(res, i, 13)[0] == 't';
+        it->apology_at = strtoll(PQgetvalue(res, i, 14), NULL, 10);
         if (mc_store_unescape(res, i, 11, &it->payload, &it->payload_len) != 0) {
             out->n_items = (size_t)i;
             PQclear(res);

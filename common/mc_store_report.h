@@ -189,6 +189,9 @@ typedef struct mc_overdue_item {
     int      case_state;         /* that step's agency_case.state, -1 before routing */
     uint8_t *payload;            /* serialized motcua.v1.Dossier (the applicant, to be masked) */
     size_t   payload_len;        /* bytes in payload */
+    bool     due_soon;           /* warned for this due date (due_soon) and not extended: sắp quá hạn */
+    bool     extended;           /* the one extension was granted (Mẫu 04 apology sent) */
+    int64_t  apology_at;         /* when the apology was queued, 0 if none */
 } mc_overdue_item_t;
 
 /* a list of them, most overdue first */
@@ -201,8 +204,9 @@ typedef struct mc_overdue_list {
 /*
  * mc_store_overdue - open dossiers (RECEIVED, ROUTED, IN_PROGRESS; not those
  * waiting for documents, whose clock is stopped) whose due date is before
- * `before` (epoch s), most overdue first, at most limit (1..100000), of one
- * ward or all (ward NULL / ""). *out is filled on OK; free with
+ * `before` (epoch s), or that were warned for their due date (due_soon, Nghị
+ * định 118/2025 Điều 19(6)) and not extended, most overdue first, at most
+ * limit (1..100000), of one ward or all (ward NULL / ""). *out is filled on OK; free with
  * mc_overdue_list_clear.
  */
 mc_store_rc_t mc_store_overdue(mc_store_t *store, const char *ward, int64_t before, int limit,

@@ -30,9 +30,6 @@ static const mc_stmt_t stmt_claim_received = {"route_claim", false, 1,
      " FROM dossier WHERE state = 1 ORDER BY id LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
 static const mc_stmt_t stmt_set_routed = {"route_set_routed", false, 2,
      "UPDATE dossier SET state = 2, department = $2 WHERE id = $1::bigint AND state = 1"};
-static const mc_stmt_t stmt_add_event = {"route_add_event", false, 4,
-     "INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
-     " VALUES ($1::bigint, now(), $2, $3, $4)"};
 static const mc_stmt_t stmt_add_case = {"route_add_case", false, 10,
      "INSERT INTO agency_case (case_id, dossier_id, step, steps_total, agency, task, state,"
      " time_limit, time_unit, due_at) VALUES ($1, $2::bigint, $3::smallint, $4::smallint, $5,"
@@ -40,16 +37,20 @@ static const mc_stmt_t stmt_add_case = {"route_add_case", false, 10,
 
 static const mc_stmt_t stmt_claim_late = {"route_claim_late", false, 1,
      "SELECT id, code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
-     " late_notified_due IS NOT NULL FROM dossier"
+     " late_notified_due IS NOT NULL, apology_at IS NOT NULL FROM dossier"
      " WHERE state IN (1, 2, 3) AND due_at < now() AND late_notified_due IS DISTINCT FROM due_at"
      " ORDER BY due_at LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
-static const mc_stmt_t stmt_set_late = {"route_set_late", false, 3,
-     "UPDATE dossier SET late_notified_due = to_timestamp($2::bigint),"
-     " due_at = coalesce(to_timestamp($3::bigint), due_at) WHERE id = $1::bigint"};
-static const mc_stmt_t stmt_add_late_notice = {"route_add_late_notice", false, 4,
+/* late_notified_due takes due_at itself, not its whole seconds: a due date
+ * with a fraction would otherwise never compare equal and be reported at
+ * every scan now that the scan no longer moves the date */
+static const mc_stmt_t stmt_set_late = {"route_set_late", false, 2,
+     "UPDATE dossier SET late_notified_due = due_at,"
+     " due_at = coalesce(to_timestamp($2::bigint), due_at) WHERE id = $1::bigint"};
+static const mc_stmt_t stmt_add_late_notice = {"route_add_late_notice", false, 6,
      "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
      " VALUES ($1::bigint, 'late', $2, jsonb_build_object('due_at', $3::bigint,"
-     " 'new_due_at', $4::bigint)) ON CONFLICT (dedupe_key) DO NOTHING"};
+     " 'new_due_at', $4::bigint, 'apology', $5::boolean, 'reason', $6::text))"
+     " ON CONFLICT (dedupe_key) DO NOTHING"};
 
 /* the closure of dossiers not supplemented in time; states: 4 WAITING_SUPPLEMENT, 10 RETURNED */
 static const mc_stmt_t stmt_claim_unsupplemented = {"route_claim_unsupplemented", false, 1,
@@ -98,26 +99,13 @@ static const mc_stmt_t stmt_add_withdraw_notice = {"followup_withdraw_notice", f
 static const mc_stmt_t stmt_add_rating = {"followup_add_rating", false, 3,
      "INSERT INTO rating (dossier_id, level, comment) VALUES ($1::bigint, $2::smallint, $3)"};
 
-/* run_ok - run a statement expecting a command or rows; classify failures */
-static mc_store_rc_t run_ok(mc_store_t *store, const mc_stmt_t *stmt, const char *const *p,
-                            const int *lens, const int *fmts, bool retry, mc_err_t *err)
-{
-    PGresult *res = mc_store_exec(store, stmt, p, lens, fmts, retry);
-    ExecStatusType st = PQresultStatus(res);
-    mc_store_rc_t rc = MC_STORE_OK;
-    if (!res || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK))
-        rc = mc_store_classify(store, store->main, res, stmt->name, err);
-    PQclear(res);
-    return rc;
-}
-
 /* tx_begin - BEGIN; safe to repeat on a fresh connection, nothing was done yet */
 static mc_store_rc_t tx_begin(mc_store_t *store, mc_err_t *err)
 {
     mc_store_rc_t rc = mc_store_connect(store, err);
     if (rc != MC_STORE_OK)
         return rc;
-    return run_ok(store, &stmt_begin, NULL, NULL, NULL, true, err);
+    return mc_store_run_retry(store, &stmt_begin, NULL, NULL, NULL, true, err);
 }
 
 /* tx_rollback - abandon the transaction; a lost connection has abandoned it already */
@@ -132,23 +120,7 @@ static void tx_rollback(mc_store_t *store)
 /* tx_commit - COMMIT, classifying a failure (a lost COMMIT is "unknown": callers retry by key) */
 static mc_store_rc_t tx_commit(mc_store_t *store, mc_err_t *err)
 {
-    return run_ok(store, &stmt_commit, NULL, NULL, NULL, false, err);
-}
-
-/* i64 - decimal text of an integer into buf */
-static const char *i64(char *buf, size_t size, int64_t v)
-{
-    snprintf(buf, size, "%" PRId64, v);
-    return buf;
-}
-
-/* add_event - one history line of dossier id */
-static mc_store_rc_t add_event(mc_store_t *store, int64_t id, const char *actor,
-                               const char *kind, const char *detail, mc_err_t *err)
-{
-    char idt[24];
-    const char *p[4] = {i64(idt, sizeof idt, id), actor, kind, detail ? detail : ""};
-    return run_ok(store, &stmt_add_event, p, NULL, NULL, false, err);
+    return mc_store_run_retry(store, &stmt_commit, NULL, NULL, NULL, false, err);
 }
 
 /* route_one - the writes for one claimed dossier */
@@ -156,10 +128,10 @@ static mc_store_rc_t route_one(mc_store_t *store, const mc_route_claim_t *c,
                                const mc_route_plan_t *plan, mc_err_t *err)
 {
     char idt[24];
-    const char *p[10] = {i64(idt, sizeof idt, c->id), plan->department};
-    mc_store_rc_t rc = run_ok(store, &stmt_set_routed, p, NULL, NULL, false, err);
+    const char *p[10] = {mc_store_i64(idt, sizeof idt, c->id), plan->department};
+    mc_store_rc_t rc = mc_store_run_retry(store, &stmt_set_routed, p, NULL, NULL, false, err);
     if (rc == MC_STORE_OK)
-        rc = add_event(store, c->id, "router", "routed", plan->detail, err);
+        rc = mc_store_add_event(store, c->id, "router", "routed", plan->detail, err);
     for (size_t i = 0; rc == MC_STORE_OK && i < plan->n_steps; i++) {
         const mc_plan_step_t *s = &plan->steps[i];
         char case_id[96], step[24], total[24], state[16], limit[16], unit[16], due[24];
@@ -171,8 +143,8 @@ static mc_store_rc_t route_one(mc_store_t *store, const mc_route_claim_t *c,
         snprintf(unit, sizeof unit, "%d", s->time_unit);
         const char *cp[10] = {case_id, idt, step, total, s->agency, s->task ? s->task : "",
                               state, limit, unit,
-                              i == 0 ? i64(due, sizeof due, plan->first_due_at) : NULL};
-        rc = run_ok(store, &stmt_add_case, cp, NULL, NULL, false, err);
+                              i == 0 ? mc_store_i64(due, sizeof due, plan->first_due_at) : NULL};
+        rc = mc_store_run_retry(store, &stmt_add_case, cp, NULL, NULL, false, err);
     }
     return rc;
 }
@@ -223,53 +195,23 @@ mc_store_rc_t mc_store_route_batch(mc_store_t *store, int limit, mc_route_decide
     return MC_STORE_OK;
 }
 
-/* claim_begin - BEGIN and a deadline scan's claim ($1 = limit) into *res; on
- * failure nothing is left open */
-static mc_store_rc_t claim_begin(mc_store_t *store, const mc_stmt_t *claim, int limit,
-                                 PGresult **res, mc_err_t *err)
-{
-    mc_store_rc_t rc = tx_begin(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
-    const char *p[1] = {lim};
-    *res = mc_store_exec(store, claim, p, NULL, NULL, false);
-    if (PQresultStatus(*res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, *res, claim->name, err);
-        PQclear(*res);
-        *res = NULL;
-        tx_rollback(store);
-    }
-    return rc;
-}
-
-/* claim_end - commit a scan's batch when rc is OK, else roll it back; the outcome */
-static mc_store_rc_t claim_end(mc_store_t *store, mc_store_rc_t rc, mc_err_t *err)
-{
-    if (rc == MC_STORE_OK)
-        rc = tx_commit(store, err);
-    if (rc != MC_STORE_OK)
-        tx_rollback(store);
-    return rc;
-}
-
 /* late_one - the writes for one overdue dossier */
 static mc_store_rc_t late_one(mc_store_t *store, const mc_late_claim_t *c,
                               const mc_late_decision_t *d, mc_err_t *err)
 {
     char idt[24], was[24], now_due[24], key[128];
-    i64(idt, sizeof idt, c->id);
-    i64(was, sizeof was, c->due_at);
-    const char *newp = d->new_due_at > 0 ? i64(now_due, sizeof now_due, d->new_due_at) : NULL;
-    const char *p1[3] = {idt, was, newp};
-    mc_store_rc_t rc = run_ok(store, &stmt_set_late, p1, NULL, NULL, false, err);
+    mc_store_i64(idt, sizeof idt, c->id);
+    mc_store_i64(was, sizeof was, c->due_at);
+    const char *newp = d->new_due_at > 0 ? mc_store_i64(now_due, sizeof now_due, d->new_due_at) : NULL;
+    const char *p1[2] = {idt, newp};
+    mc_store_rc_t rc = mc_store_run_retry(store, &stmt_set_late, p1, NULL, NULL, false, err);
     if (rc == MC_STORE_OK)
-        rc = add_event(store, c->id, "router", "late", d->detail, err);
+        rc = mc_store_add_event(store, c->id, "router", "late", d->detail, err);
     if (rc == MC_STORE_OK) {
         snprintf(key, sizeof key, "%s/late/%" PRId64, c->code, c->due_at);
-        const char *p2[4] = {idt, key, was, newp};
-        rc = run_ok(store, &stmt_add_late_notice, p2, NULL, NULL, false, err);
+        const char *p2[6] = {idt, key, was, newp, c->apologized ? "true" : "false",
+                             d->detail ? d->detail : ""};
+        rc = mc_store_run_retry(store, &stmt_add_late_notice, p2, NULL, NULL, false, err);
     }
     return rc;
 }
@@ -315,19 +257,20 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
                                   void *arg, int *marked, mc_err_t *err)
 {
     *marked = 0;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
+    const char *p[1] = {lim};
     PGresult *res = NULL;
-    mc_store_rc_t rc = claim_begin(store, &stmt_claim_late, limit, &res, err);
+    mc_store_rc_t rc = mc_store_claim_begin(store, &stmt_claim_late, p, &res, err);
     if (rc != MC_STORE_OK)
         return rc;
     int n = PQntuples(res), done = 0;
     for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
         mc_late_claim_t c = {0};
-        c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
-        mc_store_copy_text(c.procedure_code, sizeof c.procedure_code, res, i, 2);
-        c.state = atoi(PQgetvalue(res, i, 3));
-        c.due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+        mc_store_claim_head(res, i, &c.id, c.code, sizeof c.code, c.procedure_code,
+                            sizeof c.procedure_code, &c.state, &c.due_at);
         c.reappointed = strcmp(PQgetvalue(res, i, 5), "t") == 0;
+        c.apologized = strcmp(PQgetvalue(res, i, 6), "t") == 0;
         mc_late_decision_t d = {0};
         if (decide(arg, &c, &d) != 0)
             continue;
@@ -336,10 +279,10 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
             done++;
     }
     PQclear(res);
-    if ((rc = claim_end(store, rc, err)) != MC_STORE_OK)
-        return rc;
-    *marked = done;
-    return MC_STORE_OK;
+    rc = mc_store_claim_end(store, rc, err);
+    if (rc == MC_STORE_OK)
+        *marked = done;
+    return rc;
 }
 
 /* returned_one - the writes for one dossier not supplemented in time */
@@ -347,15 +290,15 @@ static mc_store_rc_t returned_one(mc_store_t *store, const mc_unsupplemented_cla
                                   const mc_unsupplemented_decision_t *d, mc_err_t *err)
 {
     char idt[24], due[24], key[128];
-    const char *p[3] = {i64(idt, sizeof idt, c->id), key, i64(due, sizeof due, c->supplement_due_at)};
+    const char *p[3] = {mc_store_i64(idt, sizeof idt, c->id), key, mc_store_i64(due, sizeof due, c->supplement_due_at)};
     snprintf(key, sizeof key, "%s/returned", c->code);
-    mc_store_rc_t rc = run_ok(store, &stmt_set_returned, p, NULL, NULL, false, err);
+    mc_store_rc_t rc = mc_store_run_retry(store, &stmt_set_returned, p, NULL, NULL, false, err);
     if (rc == MC_STORE_OK) /* after the state: the function cancels only a RETURNED dossier's steps */
-        rc = run_ok(store, &stmt_return_cases, p, NULL, NULL, false, err);
+        rc = mc_store_run_retry(store, &stmt_return_cases, p, NULL, NULL, false, err);
     if (rc == MC_STORE_OK)
-        rc = add_event(store, c->id, "router", "returned", d->detail, err);
+        rc = mc_store_add_event(store, c->id, "router", "returned", d->detail, err);
     if (rc == MC_STORE_OK)
-        rc = run_ok(store, &stmt_add_returned_notice, p, NULL, NULL, false, err);
+        rc = mc_store_run_retry(store, &stmt_add_returned_notice, p, NULL, NULL, false, err);
     return rc;
 }
 
@@ -365,8 +308,11 @@ mc_store_rc_t mc_store_unsupplemented_batch(mc_store_t *store, int limit,
                                             int *returned, mc_err_t *err)
 {
     *returned = 0;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
+    const char *lp[1] = {lim};
     PGresult *res = NULL;
-    mc_store_rc_t rc = claim_begin(store, &stmt_claim_unsupplemented, limit, &res, err);
+    mc_store_rc_t rc = mc_store_claim_begin(store, &stmt_claim_unsupplemented, lp, &res, err);
     if (rc != MC_STORE_OK)
         return rc;
     int n = PQntuples(res), done = 0;
@@ -383,35 +329,9 @@ mc_store_rc_t mc_store_unsupplemented_batch(mc_store_t *store, int limit,
             done++;
     }
     PQclear(res);
-    if ((rc = claim_end(store, rc, err)) != MC_STORE_OK)
-        return rc;
-    *returned = done;
-    return MC_STORE_OK;
-}
-
-/* key_lookup - OK (not known), EXISTS (reply in *existing), or a failure */
-static mc_store_rc_t key_lookup(mc_store_t *store, const mc_followup_t *req, bool retry,
-                                mc_stored_response_t *existing, mc_err_t *err)
-{
-    const char *p[2] = {req->scope, req->key};
-    PGresult *res = mc_store_exec(store, &stmt_key_lookup, p, NULL, NULL, retry);
-    mc_store_rc_t rc = MC_STORE_OK;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, "followup_key", err);
-    } else if (PQntuples(res) == 1) {
-        uint8_t *sha = NULL;
-        size_t sha_len = 0;
-        if (mc_store_unescape(res, 0, 0, &sha, &sha_len) == 0 && sha_len == 32 &&
-            mc_store_unescape(res, 0, 1, &existing->bytes, &existing->length) == 0) {
-            memcpy(existing->request_sha256, sha, 32);
-            rc = MC_STORE_EXISTS;
-        } else {
-            mc_err_add(err, "store: followup_key: bad stored response");
-            rc = MC_STORE_FAILED;
-        }
-        free(sha);
-    }
-    PQclear(res);
+    rc = mc_store_claim_end(store, rc, err);
+    if (rc == MC_STORE_OK)
+        *returned = done;
     return rc;
 }
 
@@ -421,7 +341,7 @@ static mc_store_rc_t apply_change(mc_store_t *store, const mc_followup_t *req,
                                   mc_err_t *err)
 {
     char idt[24], cnt[24], due[24], key[96];
-    i64(idt, sizeof idt, row->id);
+    mc_store_i64(idt, sizeof idt, row->id);
     const char *pk[5] = {req->scope, req->key, (const char *)req->request_sha256, idt,
                          (const char *)ch->response};
     int lens[5] = {0, 0, 32, 0, (int)ch->response_len}, fmts[5] = {0, 0, 1, 0, 1};
@@ -438,34 +358,34 @@ static mc_store_rc_t apply_change(mc_store_t *store, const mc_followup_t *req,
     mc_store_rc_t rc;
     const char *actor = ch->actor ? ch->actor : "intake";
     if (req->kind == MC_FOLLOWUP_SUPPLEMENT) {
-        const char *p[4] = {idt, (const char *)ch->payload, i64(cnt, sizeof cnt, ch->counted_from),
-                            i64(due, sizeof due, ch->due_at)};
+        const char *p[4] = {idt, (const char *)ch->payload, mc_store_i64(cnt, sizeof cnt, ch->counted_from),
+                            mc_store_i64(due, sizeof due, ch->due_at)};
         int pl[4] = {0, (int)ch->payload_len, 0, 0}, pf[4] = {0, 1, 0, 0};
-        rc = run_ok(store, &stmt_supplement, p, pl, pf, false, err);
+        rc = mc_store_run_retry(store, &stmt_supplement, p, pl, pf, false, err);
         if (rc == MC_STORE_OK) {
             const char *pc[2] = {idt, due};
-            rc = run_ok(store, &stmt_resume_cases, pc, NULL, NULL, false, err);
+            rc = mc_store_run_retry(store, &stmt_resume_cases, pc, NULL, NULL, false, err);
         }
         if (rc == MC_STORE_OK)
-            rc = add_event(store, row->id, actor, "supplemented", ch->detail, err);
+            rc = mc_store_add_event(store, row->id, actor, "supplemented", ch->detail, err);
     } else if (req->kind == MC_FOLLOWUP_RATE) {
         char level[16];
         snprintf(level, sizeof level, "%d", ch->level);
         const char *p[3] = {idt, level, ch->comment ? ch->comment : ""};
-        rc = run_ok(store, &stmt_add_rating, p, NULL, NULL, false, err);
+        rc = mc_store_run_retry(store, &stmt_add_rating, p, NULL, NULL, false, err);
         if (rc == MC_STORE_OK)
-            rc = add_event(store, row->id, actor, "rated", ch->detail, err);
+            rc = mc_store_add_event(store, row->id, actor, "rated", ch->detail, err);
     } else {
         const char *p[1] = {idt};
-        rc = run_ok(store, &stmt_withdraw, p, NULL, NULL, false, err);
+        rc = mc_store_run_retry(store, &stmt_withdraw, p, NULL, NULL, false, err);
         if (rc == MC_STORE_OK)
-            rc = run_ok(store, &stmt_cancel_cases, p, NULL, NULL, false, err);
+            rc = mc_store_run_retry(store, &stmt_cancel_cases, p, NULL, NULL, false, err);
         if (rc == MC_STORE_OK)
-            rc = add_event(store, row->id, actor, "withdrawn", ch->detail, err);
+            rc = mc_store_add_event(store, row->id, actor, "withdrawn", ch->detail, err);
         if (rc == MC_STORE_OK) {
             snprintf(key, sizeof key, "%s/withdrawn", row->code);
             const char *pn[3] = {idt, key, ch->reason ? ch->reason : ""};
-            rc = run_ok(store, &stmt_add_withdraw_notice, pn, NULL, NULL, false, err);
+            rc = mc_store_run_retry(store, &stmt_add_withdraw_notice, pn, NULL, NULL, false, err);
         }
     }
     return rc;
@@ -480,7 +400,8 @@ mc_store_rc_t mc_store_followup(mc_store_t *store, const mc_followup_t *req,
     if (rc != MC_STORE_OK)
         return rc;
     /* a plain retry is answered without taking any lock */
-    rc = key_lookup(store, req, true, existing, err);
+    rc = mc_store_key_lookup(store, &stmt_key_lookup, req->scope, req->key, true,
+                                 existing, err);
     if (rc != MC_STORE_OK)
         return rc;
     if ((rc = tx_begin(store, err)) != MC_STORE_OK)
@@ -517,7 +438,8 @@ mc_store_rc_t mc_store_followup(mc_store_t *store, const mc_followup_t *req,
     }
     row.payload = payload;
     /* with the dossier locked, a concurrent twin has either committed its key or not started */
-    rc = key_lookup(store, req, false, existing, err);
+    rc = mc_store_key_lookup(store, &stmt_key_lookup, req->scope, req->key, false,
+                                 existing, err);
     mc_followup_change_t change = {0};
     int decision = 0;
     if (rc == MC_STORE_OK) {
@@ -536,7 +458,8 @@ mc_store_rc_t mc_store_followup(mc_store_t *store, const mc_followup_t *req,
         tx_rollback(store);
     if (rc == MC_STORE_EXISTS && !existing->bytes) {
         /* lost the key to a concurrent request after the lock: read what it stored */
-        rc = key_lookup(store, req, true, existing, err);
+        rc = mc_store_key_lookup(store, &stmt_key_lookup, req->scope, req->key, true,
+                                 existing, err);
         if (rc == MC_STORE_OK) {
             mc_err_add(err, "store: followup: idempotency key vanished");
             rc = MC_STORE_FAILED;

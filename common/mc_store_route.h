@@ -91,7 +91,8 @@ typedef struct mc_late_claim {
     char    procedure_code[32]; /* catalog code */
     int     state;              /* RECEIVED, ROUTED or IN_PROGRESS */
     int64_t due_at;             /* the due date that passed */
-    bool    reappointed;        /* a late notice was sent before: no second re-appointment */
+    bool    reappointed;        /* a late notice was sent before */
+    bool    apologized;         /* the apology with a new date went out before (apology_at) */
 } mc_late_claim_t;
 
 /* what to record for one overdue dossier */
@@ -111,7 +112,8 @@ typedef int (*mc_late_decide_fn)(void *arg, const mc_late_claim_t *claim,
  * date that passed, due_at = new_due_at when one is given, a `late` event
  * (actor "router") and a `late` notification with dedupe key
  * "<code>/late/<epoch of the due date that passed>" and data {due_at,
- * new_due_at}. One transaction; *marked counts the dossiers recorded.
+ * new_due_at, apology (bool: an apology went out before), reason (the
+ * event detail)}. One transaction; *marked counts the dossiers recorded.
  */
 mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_fn decide,
                                   void *arg, int *marked, mc_err_t *err);

@@ -40,6 +40,8 @@
  *                                               answered again with this outcome (1 or 2). Written
  *                                               and fdatasync'ed BEFORE that result leaves; on
  *                                               replay an R replaces its T's outcome. Not a take.
+ *   E <case_id> <revision> <new_due_at> <crc>   extension proposed (--extend-days): the exact
+ *                                               ExtensionRequest.new_due_at, epoch seconds
  *
  * fields separated by one space; case_id is 1..95 printable ASCII bytes
  * without spaces; revision is decimal >= 1; outcome is the
@@ -59,6 +61,19 @@
  * AGENCY_MAX_CASES cases are remembered: the oldest answered ones are
  * forgotten first; when every remembered case is still held, new cases
  * are not acked (the hub keeps them).
+ *
+ * Extension (--extend-days N, agency.proto rule 8): on a DueSoon for a
+ * case held and not answered, the agency proposes ExtensionRequest{case_id,
+ * revision, new_due_at = DueSoon.dossier_due_at + N days, reason (a fixed
+ * Vietnamese text)}, once per (case_id, revision): the E line is
+ * fdatasync'ed BEFORE the request leaves, and a later DueSoon never changes
+ * it, so every resend and every restart sends the same bytes and the hub's
+ * idempotency answers with the same ExtensionAck. It is resent (at least
+ * once a second, and after every resync) until an ExtensionAck (accepted or
+ * not) or a Refusal for that case_id arrives; that answer is not journaled
+ * (after a restart the proposal goes again and gets the same answer). With
+ * --extend-days every case is held (its result not sent) until its
+ * extension is answered, so the extension comes before the result.
  *
  * The journal is also the evidence a fault test reads: one T line per
  * (case_id, revision) the agency ever took, whatever was killed when, and
@@ -98,7 +113,10 @@ typedef struct agency_opts {
     uint32_t    credit;          /* cases held at once: the resync Ready's credit */
     long        count;           /* exit 0 after this many answered results; 0 = never */
     bool        drop_first_ack;  /* ignore the first delivery of each case (tests resends) */
+    int         extend_days;     /* --extend-days: 0 off, else days added to DueSoon.dossier_due_at */
 } agency_opts_t;
+
+#define AGENCY_EXTEND_DAYS_MAX 30 /* --extend-days bound */
 
 /* --- the journal (agency_journal.c) ------------------------------------- */
 
@@ -107,6 +125,7 @@ typedef enum agency_record_kind {
     AGENCY_RECORD_TAKEN    = 'T', /* acked: case_id, revision, outcome */
     AGENCY_RECORD_ANSWERED = 'A', /* the hub answered our result: accepted or refused */
     AGENCY_RECORD_REDECIDED = 'R', /* a refused second supplement request: the new outcome (1 or 2) */
+    AGENCY_RECORD_EXTENSION = 'E', /* an extension was proposed: case_id, revision, new_due_at */
 } agency_record_kind_t;
 
 /* one journal record */
@@ -115,6 +134,7 @@ typedef struct agency_record {
     char                 case_id[AGENCY_CASE_ID_MAX]; /* the hub's case id */
     uint32_t             revision;                    /* Case.revision, >= 1 */
     int                  value;                       /* T, R: motcua.v1.Outcome; A: 1 accepted, 0 refused */
+    int64_t              new_due_at;                  /* E: the proposed date (epoch s, > 0) */
 } agency_record_t;
 
 /* how opening a state directory ended */

@@ -29,6 +29,7 @@
 #define AGENCY_TICK_MS        50   /* longest sleep */
 #define AGENCY_RESEND_MS      1000 /* resend an unanswered result this often (at least) */
 #define AGENCY_COMPACT_LINES  1024 /* never compact a journal shorter than this */
+#define AGENCY_EXTEND_REASON  "Cần thêm thời gian xác minh hồ sơ" /* ExtensionRequest.reason */
 
 /* where a case stands */
 typedef enum work_state {
@@ -36,6 +37,13 @@ typedef enum work_state {
     WORK_RESULT_SENT = 1, /* result sent, resent until the hub answers */
     WORK_ANSWERED    = 2, /* the hub accepted or refused the result */
 } work_state_t;
+
+/* where a case's extension proposal stands (--extend-days, agency.proto rule 8) */
+typedef enum extension_state {
+    EXTENSION_NONE     = 0, /* nothing proposed */
+    EXTENSION_PROPOSED = 1, /* journaled and sent, resent until the hub answers */
+    EXTENSION_ANSWERED = 2, /* ExtensionAck (accepted or not) or Refusal received */
+} extension_state_t;
 
 /* one case this agency has */
 typedef struct work {
@@ -46,6 +54,9 @@ typedef struct work {
     int64_t      due;                         /* monotonic ms when the "processing" ends */
     work_state_t state;                       /* see work_state_t */
     int64_t      last_sent;                   /* monotonic ms of the last result frame */
+    extension_state_t ext_state;              /* the extension proposal, see extension_state_t */
+    int64_t      ext_due;                     /* proposed new_due_at (epoch s), 0 if none */
+    int64_t      ext_last_sent;               /* monotonic ms of the last ExtensionRequest */
 } work_t;
 
 /* the client */
@@ -70,6 +81,7 @@ typedef struct client {
     bool     compact_due;         /* cases were forgotten while replaying */
     size_t   iter;                /* compaction: next work entry */
     bool     iter_answer;         /* compaction: its A record is next */
+    bool     iter_extension;      /* compaction: its E record is next */
 } client_t;
 
 /* now_ms - monotonic ms */
@@ -201,6 +213,8 @@ static void send_result(client_t *c, work_t *w)
            " outcome=%d again=%s", w->case_id, w->revision, w->outcome, again ? "yes" : "no");
 }
 
+static void resend_extensions(client_t *c, bool all);
+
 /* resync - a resync Ready (credit = --credit minus what we hold, holding = all of it),
  * then every unanswered result again at once (agency.proto rules 1, 4, 6) */
 static void resync(client_t *c, const char *why)
@@ -235,6 +249,7 @@ static void resync(client_t *c, const char *why)
     for (size_t i = 0; i < c->n_work; i++)
         if (c->work[i].state == WORK_RESULT_SENT)
             send_result(c, &c->work[i]);
+    resend_extensions(c, true);
 }
 
 /* connect_hub - a fresh CURVE connection, opened with a resync Ready */
@@ -278,7 +293,13 @@ static int journal_next(void *ctx, agency_record_t *r)
     memset(r, 0, sizeof *r);
     snprintf(r->case_id, sizeof r->case_id, "%s", w->case_id);
     r->revision = w->revision;
-    if (c->iter_answer) {
+    if (c->iter_extension) { /* after the T: the proposal, so a restart sends the same one */
+        r->kind = AGENCY_RECORD_EXTENSION;
+        r->new_due_at = w->ext_due;
+        c->iter_extension = false;
+        c->iter_answer = w->state == WORK_ANSWERED;
+        c->iter += !c->iter_answer;
+    } else if (c->iter_answer) {
         r->kind = AGENCY_RECORD_ANSWERED;
         r->value = w->accepted;
         c->iter_answer = false;
@@ -286,8 +307,9 @@ static int journal_next(void *ctx, agency_record_t *r)
     } else {
         r->kind = AGENCY_RECORD_TAKEN;
         r->value = w->outcome;
-        c->iter_answer = w->state == WORK_ANSWERED;
-        c->iter += !c->iter_answer;
+        c->iter_extension = w->ext_due > 0;
+        c->iter_answer = !c->iter_extension && w->state == WORK_ANSWERED;
+        c->iter += !c->iter_answer && !c->iter_extension;
     }
     return 1;
 }
@@ -306,6 +328,7 @@ static void compact(client_t *c, bool force)
     }
     c->iter = 0;
     c->iter_answer = false;
+    c->iter_extension = false;
     mc_err_t err;
     mc_err_clear(&err);
     char line[300];
@@ -537,6 +560,92 @@ static void on_epoch(client_t *c, uint64_t epoch, bool requested, const char *fr
         resync(c, from);
 }
 
+/* send_extension - the ExtensionRequest of w: a function of case_id, revision and the
+ * journaled new_due_at only, so every resend and restart sends the same request */
+static void send_extension(client_t *c, work_t *w)
+{
+    Motcua__V1__ExtensionRequest x = MOTCUA__V1__EXTENSION_REQUEST__INIT;
+    x.case_id = w->case_id;
+    x.revision = w->revision;
+    x.new_due_at = w->ext_due;
+    x.reason = (char *)AGENCY_EXTEND_REASON;
+    Motcua__V1__AgencyToHub m = MOTCUA__V1__AGENCY_TO_HUB__INIT;
+    m.body_case = MOTCUA__V1__AGENCY_TO_HUB__BODY_EXTENSION;
+    m.extension = &x;
+    bool again = w->ext_last_sent != 0;
+    send_msg(c, &m);
+    w->ext_last_sent = now_ms();
+    mc_log(again ? MC_LOG_NOTICE : MC_LOG_INFO, "extension_sent", "case=%s revision=%" PRIu32
+           " new_due_at=%" PRId64 " again=%s", w->case_id, w->revision, w->ext_due,
+           again ? "yes" : "no");
+}
+
+/* resend_extensions - unanswered proposals of unanswered cases again: all of them
+ * (after a resync) or those not sent for AGENCY_RESEND_MS (at most once a second) */
+static void resend_extensions(client_t *c, bool all)
+{
+    int64_t now = now_ms();
+    for (size_t i = 0; i < c->n_work; i++) {
+        work_t *w = &c->work[i];
+        if (w->ext_state == EXTENSION_PROPOSED && w->state == WORK_PROCESSING &&
+            (all || now - w->ext_last_sent >= AGENCY_RESEND_MS))
+            send_extension(c, w);
+    }
+}
+
+/* on_due_soon - the hub warns that the dossier of a case we hold is due soon: with
+ * --extend-days, propose (once per case_id and revision, journaled first) a new date */
+static void on_due_soon(client_t *c, const Motcua__V1__DueSoon *d)
+{
+    uint32_t revision = d->revision ? d->revision : 1;
+    work_t *w = d->case_id ? find_work_rev(c, d->case_id, revision) : NULL;
+    bool usable = w && w->state == WORK_PROCESSING && d->dossier_due_at > 0;
+    mc_log(MC_LOG_NOTICE, "due_soon_received", "case=%s revision=%" PRIu32 " dossier_due_at=%"
+           PRId64 " held=%s", w ? w->case_id : "-", revision, d->dossier_due_at,
+           usable ? "yes" : "no");
+    if (!usable || c->opts->extend_days <= 0)
+        return;
+    if (w->ext_due > 0) { /* proposed already: the same proposal, never another */
+        if (w->ext_state == EXTENSION_PROPOSED)
+            send_extension(c, w);
+        return;
+    }
+    int64_t new_due = d->dossier_due_at + (int64_t)c->opts->extend_days * 86400;
+    if (c->journal) { /* synced before it leaves: a restart must send this same date */
+        agency_record_t r = {.kind = AGENCY_RECORD_EXTENSION, .revision = w->revision,
+                             .new_due_at = new_due};
+        snprintf(r.case_id, sizeof r.case_id, "%s", w->case_id);
+        mc_err_t err;
+        mc_err_clear(&err);
+        char line[300];
+        if (agency_journal_append(c->journal, &r, true, &err) != 0) {
+            mc_log(MC_LOG_ERR, "journal_write_failed", "case=%s error=\"%s\"", w->case_id,
+                   mc_err_first(&err, line, sizeof line));
+            return; /* nothing proposed: a later DueSoon may try again */
+        }
+    }
+    w->ext_due = new_due;
+    w->ext_state = EXTENSION_PROPOSED;
+    send_extension(c, w);
+}
+
+/* on_extension_answer - an ExtensionAck, or a Refusal, for case_id: the proposal is
+ * answered (not journaled: a restart proposes the same again and gets the same answer) */
+static void on_extension_answer(client_t *c, const char *case_id, bool accepted,
+                                int64_t new_due_at, int code)
+{
+    work_t *w = NULL;
+    for (size_t i = c->n_work; case_id && i-- > 0 && !w;)
+        if (c->work[i].ext_state == EXTENSION_PROPOSED && strcmp(c->work[i].case_id, case_id) == 0)
+            w = &c->work[i];
+    if (!w)
+        return;
+    w->ext_state = EXTENSION_ANSWERED;
+    mc_log(accepted ? MC_LOG_NOTICE : MC_LOG_WARNING, "extension_ack", "case=%s revision=%" PRIu32
+           " accepted=%s new_due_at=%" PRId64 " code=%d", w->case_id, w->revision,
+           accepted ? "yes" : "no", new_due_at, code);
+}
+
 /* on_frame - one frame from the hub */
 static void on_frame(client_t *c, const uint8_t *data, size_t len)
 {
@@ -568,6 +677,14 @@ static void on_frame(client_t *c, const uint8_t *data, size_t len)
                m->refusal->case_id && *m->refusal->case_id ? m->refusal->case_id : "-",
                (int)m->refusal->reason, m->refusal->message ? m->refusal->message : "");
         on_answer(c, m->refusal->case_id, false, m->refusal->message);
+        on_extension_answer(c, m->refusal->case_id, false, 0, (int)m->refusal->reason);
+        break;
+    case MOTCUA__V1__HUB_TO_AGENCY__BODY_DUE_SOON:
+        on_due_soon(c, m->due_soon);
+        break;
+    case MOTCUA__V1__HUB_TO_AGENCY__BODY_EXTENSION_ACK:
+        on_extension_answer(c, m->extension_ack->case_id, m->extension_ack->accepted,
+                            m->extension_ack->new_due_at, (int)m->extension_ack->code);
         break;
     case MOTCUA__V1__HUB_TO_AGENCY__BODY_HELLO:
         if (m->hello->heartbeat_ms >= 10 && m->hello->heartbeat_ms <= 3600000 &&
@@ -593,10 +710,12 @@ static int tick(client_t *c)
     int resend = c->heartbeat_ms > AGENCY_RESEND_MS ? c->heartbeat_ms : AGENCY_RESEND_MS;
     for (size_t i = 0; i < c->n_work; i++) {
         work_t *w = &c->work[i];
-        if ((w->state == WORK_PROCESSING && w->due <= now) ||
+        bool held = c->opts->extend_days > 0 && w->ext_state != EXTENSION_ANSWERED;
+        if ((w->state == WORK_PROCESSING && w->due <= now && !held) ||
             (w->state == WORK_RESULT_SENT && now - w->last_sent >= resend))
             send_result(c, w);
     }
+    resend_extensions(c, false);
     if (now - c->last_recv > 3 * (int64_t)c->heartbeat_ms) {
         mc_log(MC_LOG_NOTICE, "hub_silent", "ms=%" PRId64, now - c->last_recv);
         return connect_hub(c);
@@ -622,6 +741,13 @@ static int replay_apply(void *ctx, const agency_record_t *r)
     if (r->kind == AGENCY_RECORD_REDECIDED) { /* the re-decided outcome replaces the taken one */
         if (w)
             w->outcome = r->value;
+        return 0;
+    }
+    if (r->kind == AGENCY_RECORD_EXTENSION) { /* proposed: the same proposal goes again */
+        if (w && w->ext_due == 0) {
+            w->ext_due = r->new_due_at;
+            w->ext_state = EXTENSION_PROPOSED;
+        }
         return 0;
     }
     if (w && w->state != WORK_ANSWERED) { /* an A without its T was forgotten: skip it */

@@ -66,6 +66,8 @@ static bool record_ok(const agency_record_t *r)
         return r->value >= 1 && r->value <= 3;
     if (r->kind == AGENCY_RECORD_REDECIDED) /* only ever to approved or rejected */
         return r->value == 1 || r->value == 2;
+    if (r->kind == AGENCY_RECORD_EXTENSION)
+        return r->new_due_at > 0;
     return r->kind == AGENCY_RECORD_ANSWERED && (r->value == 0 || r->value == 1);
 }
 
@@ -74,8 +76,9 @@ static int format_line(const agency_record_t *r, char *buf)
 {
     if (!record_ok(r))
         return -1;
-    int n = snprintf(buf, JOURNAL_LINE_MAX, "%c %s %" PRIu32 " %d", (char)r->kind, r->case_id,
-                     r->revision, r->value);
+    int64_t field = r->kind == AGENCY_RECORD_EXTENSION ? r->new_due_at : (int64_t)r->value;
+    int n = snprintf(buf, JOURNAL_LINE_MAX, "%c %s %" PRIu32 " %" PRId64, (char)r->kind,
+                     r->case_id, r->revision, field);
     if (n < 0 || n + 10 >= JOURNAL_LINE_MAX)
         return -1;
     return n + snprintf(buf + n, JOURNAL_LINE_MAX - (size_t)n, " %08" PRIx32 "\n",
@@ -101,13 +104,20 @@ static bool parse_line(const char *text, size_t len, agency_record_t *r)
     crc_text[-1] = '\0';
     char kind = 0;
     unsigned long revision = 0;
+    long long field = 0;
     int consumed = -1;
     memset(r, 0, sizeof *r);
-    if (sscanf(line, "%c %95s %lu %d%n", &kind, r->case_id, &revision, &r->value, &consumed) != 4 ||
+    if (sscanf(line, "%c %95s %lu %lld%n", &kind, r->case_id, &revision, &field, &consumed) != 4 ||
         consumed != (int)strlen(line) || revision > UINT32_MAX)
         return false;
     r->kind = (agency_record_kind_t)kind;
     r->revision = (uint32_t)revision;
+    if (r->kind == AGENCY_RECORD_EXTENSION)
+        r->new_due_at = (int64_t)field;
+    else if (field >= INT32_MIN && field <= INT32_MAX) /* T and A carry a small int */
+        r->value = (int)field;
+    else
+        return false;
     return record_ok(r);
 }
 

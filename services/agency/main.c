@@ -4,7 +4,7 @@
  * Usage: motcua-agency [-c FILE] --agency CODE --key FILE.key --server-key FILE.pub
  *                      [--delay-ms N] [--outcomes approved=90,rejected=5,needs_documents=5]
  *                      [--credit N] [--count N] [--drop-first-ack] [--endpoint E]
- *                      [--state-dir DIR]
+ *                      [--state-dir DIR] [--extend-days N]
  * Connects to lienthong.endpoint (or --endpoint) as a CURVE client with the
  * secret key in --key, and serves until SIGTERM/SIGINT or until --count
  * results have been answered. With --state-dir the cases it took survive a
@@ -33,7 +33,7 @@ static void usage(FILE *f)
             "usage: motcua-agency [-c FILE] --agency CODE --key FILE.key --server-key FILE.pub\n"
             "                     [--delay-ms N] [--outcomes approved=90,rejected=5,needs_documents=5]\n"
             "                     [--credit N] [--count N] [--drop-first-ack] [--endpoint E]\n"
-            "                     [--state-dir DIR]\n"
+            "                     [--state-dir DIR] [--extend-days N]\n"
             "  --agency CODE       the agency (for logs; the key decides who we are)\n"
             "  --key FILE          our CURVE secret key (motcua keygen)\n"
             "  --server-key FILE   motcua-lienthong's public key\n"
@@ -45,7 +45,15 @@ static void usage(FILE *f)
             "  --endpoint E        connect here instead of lienthong.endpoint\n"
             "  --state-dir DIR     keep the journal of taken cases here (created 0700, one\n"
             "                      agency per directory): a case is acked only once it is\n"
-            "                      stored, and survives a crash; without it: memory only\n");
+            "                      stored, and survives a crash; without it: memory only\n"
+            "  --extend-days N     0 (default): off. 1..30: on a DueSoon for a case we hold\n"
+            "                      and have not answered, propose an extension to the\n"
+            "                      dossier's due date + N days (ExtensionRequest, resent\n"
+            "                      until its ExtensionAck; journaled, so a restart sends\n"
+            "                      the same proposal). Every case is then held until its\n"
+            "                      extension is answered, so a demo or test sees the\n"
+            "                      extension and the apology before the result; a case\n"
+            "                      whose dossier is never warned is never answered\n");
 }
 
 /* parse_outcomes - "approved=90,rejected=5,needs_documents=5" (missing names are 0) */
@@ -115,6 +123,7 @@ int main(int argc, char **argv)
         {"credit", required_argument, NULL, 'r'},    {"count", required_argument, NULL, 'n'},
         {"drop-first-ack", no_argument, NULL, 'D'},  {"endpoint", required_argument, NULL, 'e'},
         {"state-dir", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+        {"extend-days", required_argument, NULL, 'x'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -142,6 +151,11 @@ int main(int argc, char **argv)
             if (long_arg(optarg, 0, 1000000000, &v) != 0)
                 goto bad;
             o.count = v;
+            break;
+        case 'x':
+            if (long_arg(optarg, 0, AGENCY_EXTEND_DAYS_MAX, &v) != 0)
+                goto bad;
+            o.extend_days = (int)v;
             break;
         case 'o':
             if (parse_outcomes(optarg, &o) != 0) {
@@ -205,8 +219,9 @@ int main(int argc, char **argv)
         agency_journal_close(&journal);
         return 1;
     }
-    mc_log(MC_LOG_NOTICE, "started", "agency=%s endpoint=%s credit=%u delay_ms=%d durable=%s pid=%d",
-           o.agency, o.endpoint, o.credit, o.delay_ms, journal ? "yes" : "no", (int)getpid());
+    mc_log(MC_LOG_NOTICE, "started", "agency=%s endpoint=%s credit=%u delay_ms=%d durable=%s"
+           " extend_days=%d pid=%d", o.agency, o.endpoint, o.credit, o.delay_ms,
+           journal ? "yes" : "no", o.extend_days, (int)getpid());
     int rc = agency_run(&o, journal, stop_fd);
     agency_journal_close(&journal);
     explicit_bzero(o.secret_key, sizeof o.secret_key);

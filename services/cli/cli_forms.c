@@ -357,10 +357,37 @@ static int build_refusal(cli_form_t *f, const form_src_t *s)
     return answer_done(f, res, rc, "NGƯỜI TIẾP NHẬN HỒ SƠ");
 }
 
-/* build_apology - Mẫu số 04, once a late notice was recorded */
+/* build_extension_apology - Mẫu số 04 issued before the due date for the agency's
+ * extension (Nghị định 118/2025 Điều 19(6)): its reason, old and new appointment */
+static int build_extension_apology(cli_form_t *f, const form_src_t *s)
+{
+    const mc_form_data_t *d = s->data;
+    char t1[96], t2[96], t3[96], t4[96];
+    int64_t letter = d->apology_at ? d->apology_at : d->extended_at;
+    int64_t old_due = d->extension_old_due ? d->extension_old_due : first_due(s);
+    int64_t new_due = d->extension_new_due ? d->extension_new_due : d->due_at;
+    if (head(f, s, "Mẫu số 04", "VĂN BẢN XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ", letter) ||
+        add_field(f, "Ngày nhận hồ sơ", "%s", when(d->received_at, t1, sizeof t1)) ||
+        add_field(f, "Hẹn trả kết quả (hẹn cũ)", "%s", when(old_due, t2, sizeof t2)) ||
+        add_field(f, "Lý do chưa trả kết quả đúng hẹn", "%s",
+                  *d->extension_reason ? d->extension_reason : "-") ||
+        add_field(f, "Xin lỗi", "%s",
+                  "Bộ phận Một cửa xin lỗi Ông/Bà vì hồ sơ chưa thể giải quyết đúng hẹn "
+                  "và xin hẹn lại ngày trả kết quả như sau.") ||
+        add_field(f, "Hẹn lại ngày trả kết quả", "%s", when(new_due, t3, sizeof t3)) ||
+        add_field(f, "Ngày lập văn bản", "%s", when(letter, t4, sizeof t4)))
+        return -1;
+    f->sign_right = "THỦ TRƯỞNG CƠ QUAN";
+    return 0;
+}
+
+/* build_apology - Mẫu số 04: for the extension when one was granted, else once a
+ * late notice was recorded */
 static int build_apology(cli_form_t *f, const form_src_t *s)
 {
     const mc_form_data_t *d = s->data;
+    if (d->extended_at > 0)
+        return build_extension_apology(f, s);
     const mc_form_event_t *e = last_event(d, "late");
     if (!e)
         return 1;
@@ -595,7 +622,7 @@ static const struct {
     {"receipt", build_receipt, ""},
     {"supplement", build_supplement, "hồ sơ chưa có yêu cầu bổ sung, hoàn thiện"},
     {"refusal", build_refusal, "hồ sơ không bị từ chối giải quyết"},
-    {"apology", build_apology, "hồ sơ chưa quá hạn lần nào (không có thông báo trễ hạn)"},
+    {"apology", build_apology, "hồ sơ chưa được gia hạn và chưa quá hạn lần nào (không có thông báo trễ hạn)"},
     {"stop", build_stop, "hồ sơ không bị dừng giải quyết (không rút, không trả lại)"},
     {"control", build_control, ""},
 };

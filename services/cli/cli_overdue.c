@@ -25,6 +25,9 @@ static const char overdue_usage[] =
     "  Open dossiers past their due date, most overdue first. With --days-left N\n"
     "  (0..60 working days) also those due by the end of the N-th working day from\n"
     "  today. Dossiers waiting for the applicant's documents are not listed.\n"
+    "  Also listed, whatever --days-left: dossiers warned before lateness and not\n"
+    "  extended, marked \"sắp quá hạn\"; an extended one is marked \"đã gia hạn,\n"
+    "  xin lỗi đã gửi\" (Mẫu 04).\n"
     "  --limit      at most this many (1..100000, default 1000)\n";
 
 #define OVERDUE_MAX_DAYS_LEFT 60
@@ -100,6 +103,14 @@ static const char *lateness(int64_t now, int64_t due, char *buf, size_t size)
     else
         snprintf(buf, size, "%s %lld giờ", word, (long long)(d / 3600));
     return buf;
+}
+
+/* extension_note - the warning before lateness in words, "" if none */
+static const char *extension_note(const mc_overdue_item_t *it)
+{
+    if (it->extended)
+        return "đã gia hạn, xin lỗi đã gửi";
+    return it->due_soon ? "sắp quá hạn" : "";
 }
 
 /* print_row - one line of the table, columns counted in characters */
@@ -208,7 +219,7 @@ int cli_overdue(cli_ctx_t *ctx, int argc, char **argv)
         print_row("MÃ HỒ SƠ", "NGƯỜI NỘP", "THỦ TỤC", "HẠN TRẢ", "QUÁ/CÒN", "ĐANG Ở");
     for (size_t i = 0; i < list.n_items; i++) {
         const mc_overdue_item_t *it = &list.items[i];
-        char who[320], where[160], late[48], due[48];
+        char who[320], where[220], late[48], due[48];
         applicant_text(it, who, sizeof who);
         where_text(it, where, sizeof where);
         lateness(now, it->due_at, late, sizeof late);
@@ -227,11 +238,22 @@ int cli_overdue(cli_ctx_t *ctx, int argc, char **argv)
             cli_json_string(stdout, it->case_state < 0 ? "router" : it->where);
             printf(",\"step\":%d,\"steps_total\":%d,\"where\":", it->step, it->steps_total);
             cli_json_string(stdout, where);
+            printf(",\"due_soon\":%s,\"extended\":%s,\"apology_at\":",
+                   it->due_soon ? "true" : "false", it->extended ? "true" : "false");
+            if (it->apology_at > 0)
+                printf("\"%s\"", mc_format_iso(it->apology_at, due, sizeof due));
+            else
+                printf("null");
+            printf(",\"note\":");
+            cli_json_string(stdout, extension_note(it));
             printf("}");
         } else {
             mc_date_t d = mc_date_of(it->due_at, NULL);
             snprintf(due, sizeof due, "%02d/%02d/%04d%s", d.day, d.month, d.year,
                      it->reappointed ? " (hẹn lại)" : "");
+            if (*extension_note(it)) /* the last column: no width to keep */
+                snprintf(where + strlen(where), sizeof where - strlen(where), " [%s]",
+                         extension_note(it));
             print_row(it->code, who, it->procedure_code, due, late, where);
         }
     }

@@ -86,6 +86,20 @@ int lienthong_pack_result_ack_code(const char *case_id, int accepted, const char
 int lienthong_pack_refusal(const char *case_id, Motcua__V1__Reason reason, const char *message,
                            lienthong_frame_t *frame);
 
+/* lienthong_pack_due_soon - HubToAgency{due_soon} (agency.proto rule 8) */
+int lienthong_pack_due_soon(const char *case_id, int revision, int64_t due_at,
+                            int64_t dossier_due_at, const char *message, lienthong_frame_t *frame);
+
+/* lienthong_pack_extension_ack - HubToAgency{extension_ack}: accepted with the new date kept,
+ * or refused with code and reason */
+int lienthong_pack_extension_ack(const char *case_id, bool accepted, int64_t new_due_at,
+                                 Motcua__V1__Reason code, const char *reason,
+                                 lienthong_frame_t *frame);
+
+/* lienthong_check_extension - is an ExtensionRequest usable? NULL if so, else a reason:
+ * case_id valid, revision <= INT32_MAX, new_due_at > 0, reason 1..2000 bytes UTF-8 */
+const char *lienthong_check_extension(const Motcua__V1__ExtensionRequest *r);
+
 /* lienthong_pack_event - a PipelineEvent for the PUB socket */
 int lienthong_pack_event(int kind, const char *dossier_code, const char *agency,
                          lienthong_frame_t *frame);

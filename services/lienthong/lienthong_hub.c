@@ -36,6 +36,8 @@
 #include "lienthong.h"
 #include "mc_curve.h"
 #include "mc_daemon.h"
+#include "mc_sha256.h"
+#include "mc_store_extend.h"
 #include "mc_log.h"
 #include "mc_transport.h"
 #include "mc_wire.h"
@@ -796,6 +798,219 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
     dispatch(hub, p);
 }
 
+#define HUB_WARN_BATCH 32 /* DueSoon frames sent per agency per pass */
+
+/* warn_agency - DueSoon for the acked cases of p's agency that the due_soon
+ * scan flagged, each to the connection whose session holds the case (else
+ * to p), the flag cleared once the frame went (advisory: a lost frame after
+ * that is not resent, one before it is) */
+static void warn_agency(lienthong_hub_t *hub, peer_t *p)
+{
+    mc_case_warning_t w[HUB_WARN_BATCH];
+    size_t n = 0;
+    mc_err_t err;
+    mc_err_clear(&err);
+    mc_store_rc_t rc = mc_store_cases_warnings(hub->store, p->agency, w, HUB_WARN_BATCH, &n, &err);
+    if (rc != MC_STORE_OK) {
+        log_store_error(hub, "warnings", rc, &err);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        peer_t *to = p;
+        for (size_t k = 0; k < hub->n_peers; k++) {
+            peer_t *q = hub->peers[k];
+            if (q->ready && !q->gone && strcmp(q->agency, p->agency) == 0 &&
+                strcmp(q->session, w[i].session) == 0)
+                to = q;
+        }
+        char due[80], message[400];
+        snprintf(message, sizeof message,
+                 "Hồ sơ sắp đến hạn trả kết quả (%s). Nếu không kịp, đề xuất gia hạn "
+                 "(ExtensionRequest) trước hạn ít nhất %d ngày làm việc để gửi văn bản xin lỗi "
+                 "và hẹn lại; chỉ được hẹn lại một lần.",
+                 mc_format_local(w[i].dossier_due_at, due, sizeof due),
+                 hub->cfg->rules.apology_before_days);
+        lienthong_frame_t f = {0};
+        if (lienthong_pack_due_soon(w[i].case_id, w[i].revision, w[i].due_at, w[i].dossier_due_at,
+                                    message, &f) != 0 || !send_to(hub, to, &f))
+            continue; /* stays flagged: the next pass tries again */
+        rc = mc_store_cases_warned(hub->store, w[i].case_id, &err);
+        if (rc != MC_STORE_OK) {
+            log_store_error(hub, "warned", rc, &err);
+            return;
+        }
+        mc_log(MC_LOG_NOTICE, "due_soon_sent", "case=%s agency=%s", w[i].case_id, p->agency);
+    }
+}
+
+/* warn_agencies - warn_agency once per agency with a ready connection */
+static void warn_agencies(lienthong_hub_t *hub)
+{
+    if (!store_usable(hub))
+        return;
+    for (size_t i = 0; i < hub->n_peers; i++) {
+        peer_t *p = hub->peers[i];
+        if (!p->ready || p->gone)
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = hub->peers[k]->ready && !hub->peers[k]->gone &&
+                   strcmp(hub->peers[k]->agency, p->agency) == 0;
+        if (!seen)
+            warn_agency(hub, p);
+    }
+}
+
+/* what an extension request is decided with (decide_extension's arg) */
+typedef struct extension_ctx {
+    lienthong_hub_t                        *hub;     /* for the configuration */
+    const char                             *agency;  /* who asks */
+    const Motcua__V1__ExtensionRequest     *req;     /* the request */
+    lienthong_frame_t                       answer;  /* the ExtensionAck decided */
+    char                                    detail[300];  /* `extended` / `extension_refused` detail */
+    char                                    apology[300]; /* `apology` detail */
+} extension_ctx_t;
+
+/* round_up_day - the end of working hours of the working day that holds t,
+ * or of the next one when t is after them (mc_calendar: N = 0 is "that day") */
+static int round_up_day(const mc_calendar_t *cal, int64_t t, int64_t *out)
+{
+    int64_t counted = 0;
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (mc_calendar_due(cal, t, 0, MC_TIME_WORKING_DAYS, 24 * 60, &counted, out, &err) != 0)
+        return -1;
+    if (*out >= t)
+        return 0;
+    return mc_calendar_due(cal, t, 1, MC_TIME_WORKING_DAYS, 24 * 60, &counted, out, &err);
+}
+
+/* decide_extension - mc_extension_decide_fn: agency.proto rule 8, in its order */
+static int decide_extension(void *arg, const mc_extension_row_t *row, mc_extension_change_t *ch)
+{
+    extension_ctx_t *x = arg;
+    const mc_cfg_t *cfg = x->hub->cfg;
+    Motcua__V1__Reason code = MOTCUA__V1__REASON__REASON_WRONG_STATE;
+    const char *why = NULL;
+    int64_t new_due = 0, latest = 0, counted = 0, now = (int64_t)time(NULL);
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (row->dossier_state < 1 || row->dossier_state > 3) {
+        why = "hồ sơ không còn trong thời gian giải quyết";
+    } else if (row->extended) {
+        why = "hồ sơ đã được hẹn lại một lần; không hẹn lại lần thứ hai";
+    } else if (round_up_day(cfg->calendar, x->req->new_due_at, &new_due) != 0) {
+        code = MOTCUA__V1__REASON__REASON_INVALID_FORMAT;
+        why = "ngày hẹn mới nằm ngoài lịch làm việc đã biết";
+    } else if (new_due <= row->due_at) {
+        code = MOTCUA__V1__REASON__REASON_INVALID_FORMAT;
+        why = "ngày hẹn mới phải sau ngày hẹn trả kết quả hiện tại";
+    } else if (mc_calendar_due(cfg->calendar, now, cfg->rules.apology_before_days,
+                               MC_TIME_WORKING_DAYS, 24 * 60, &counted, &latest, &err) != 0 ||
+               latest > row->due_at) {
+        /* the apology must reach the applicant at least apology_before_days
+         * working days before the due date: too late now, the dossier will
+         * be late and is reported late without apology */
+        why = "quá thời điểm gửi văn bản xin lỗi (chậm nhất trước hạn 1 ngày làm việc); "
+              "hồ sơ sẽ bị ghi nhận quá hạn không có văn bản xin lỗi";
+    }
+    char old_text[80], new_text[80];
+    mc_format_local(row->due_at, old_text, sizeof old_text);
+    ch->accepted = why == NULL;
+    if (ch->accepted) {
+        ch->new_due_at = new_due;
+        mc_format_local(new_due, new_text, sizeof new_text);
+        snprintf(x->detail, sizeof x->detail, "%s đề xuất gia hạn bước %d: hẹn cũ %s, hẹn mới %s",
+                 x->agency, row->step, old_text, new_text);
+        snprintf(x->apology, sizeof x->apology,
+                 "Văn bản xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04): hẹn cũ %s, hẹn mới %s",
+                 old_text, new_text);
+        ch->apology = x->apology;
+    } else {
+        snprintf(x->detail, sizeof x->detail, "Từ chối đề xuất gia hạn của %s: %s", x->agency, why);
+    }
+    ch->detail = x->detail;
+    if (lienthong_pack_extension_ack(x->req->case_id, ch->accepted, new_due, code,
+                                     why ? why : "", &x->answer) != 0)
+        return -1;
+    ch->response = x->answer.bytes;
+    ch->response_len = x->answer.length;
+    return 0;
+}
+
+/* handle_extension - ExtensionRequest: check, decide under the store's lock, answer */
+static void handle_extension(lienthong_hub_t *hub, peer_t *p,
+                             const Motcua__V1__ExtensionRequest *r)
+{
+    const char *bad = lienthong_check_extension(r);
+    if (bad) { /* the case_id is echoed only when it is printable */
+        refuse(hub, p, lienthong_case_id_ok(r->case_id) ? r->case_id : "",
+               MOTCUA__V1__REASON__REASON_MALFORMED, bad);
+        return;
+    }
+    if (!store_usable(hub))
+        return; /* no answer: the agency resends */
+    /* the fingerprint is our own packing of what we understood */
+    size_t n = motcua__v1__extension_request__get_packed_size(r);
+    uint8_t *bytes = malloc(n ? n : 1);
+    if (!bytes)
+        return;
+    motcua__v1__extension_request__pack(r, bytes);
+    uint8_t sha[32];
+    mc_sha256(bytes, n, sha);
+    free(bytes);
+    extension_ctx_t x = {.hub = hub, .agency = p->agency, .req = r};
+    mc_extension_req_t req = {.agency = p->agency, .case_id = r->case_id,
+                              .revision = (int)r->revision, .reason = r->reason,
+                              .request_sha256 = sha, .decide = decide_extension, .arg = &x};
+    mc_stored_response_t existing = {0};
+    mc_case_verdict_t verdict;
+    bool notified = false;
+    mc_err_t err;
+    mc_err_clear(&err);
+    mc_store_rc_t rc = mc_store_extension(hub->store, &req, &existing, &verdict, &notified, &err);
+    if (rc != MC_STORE_OK) {
+        log_store_error(hub, "extension", rc, &err);
+        lienthong_frame_clear(&x.answer);
+        return;
+    }
+    lienthong_frame_t f = {0};
+    switch (verdict) {
+    case MC_VERDICT_DUPLICATE: /* the stored answer, byte for byte */
+        f.bytes = existing.bytes;
+        f.length = existing.length;
+        existing.bytes = NULL;
+        break;
+    case MC_VERDICT_ACCEPTED:
+    case MC_VERDICT_CONFLICT:
+        f = x.answer;
+        x.answer = (lienthong_frame_t){0};
+        break;
+    case MC_VERDICT_UNKNOWN:
+    case MC_VERDICT_NOT_YOURS:
+        refuse_unknown(hub, p, r->case_id, verdict);
+        return;
+    default: /* not acked, closed or another revision: not stored, may succeed later */
+        lienthong_pack_extension_ack(r->case_id, false, 0, MOTCUA__V1__REASON__REASON_WRONG_STATE,
+                                     "hồ sơ chưa được nhận (chưa ack), đã xong hoặc khác lượt "
+                                     "(revision)", &f);
+        break;
+    }
+    mc_stored_response_clear(&existing);
+    lienthong_frame_clear(&x.answer);
+    send_to(hub, p, &f);
+    mc_log(MC_LOG_NOTICE, "extension", "case=%s agency=%s verdict=%s", r->case_id, p->agency,
+           mc_case_verdict_name(verdict));
+    if (notified) {
+        char code[96];
+        snprintf(code, sizeof code, "%s", r->case_id);
+        char *slash = strrchr(code, '/');
+        if (slash)
+            *slash = '\0';
+        publish(hub, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_NOTIFICATION, code, "");
+    }
+}
+
 /* what reconciling a resync Ready came to */
 typedef enum resync_rc {
     RESYNC_DONE,    /* reconciled */
@@ -911,6 +1126,9 @@ static void handle_frame(lienthong_hub_t *hub, peer_t *p, const uint8_t *data, s
         break;
     case MOTCUA__V1__AGENCY_TO_HUB__BODY_RESULT:
         handle_result(hub, p, m->result);
+        break;
+    case MOTCUA__V1__AGENCY_TO_HUB__BODY_EXTENSION:
+        handle_extension(hub, p, m->extension);
         break;
     default:
         refuse(hub, p, "", MOTCUA__V1__REASON__REASON_MALFORMED, "unknown body");
@@ -1050,6 +1268,7 @@ static void timers(lienthong_hub_t *hub)
     if (now >= hub->next_poll) {
         hub->next_poll = now + lc->poll_ms;
         dispatch_agency(hub, NULL);
+        warn_agencies(hub); /* DueSoon for what the router's scan flagged */
     }
 }
 

@@ -159,6 +159,39 @@ int lienthong_pack_refusal(const char *case_id, Motcua__V1__Reason reason, const
     return pack_hub(&m, frame);
 }
 
+/* lienthong_pack_due_soon - the warning before lateness for the case's holder */
+int lienthong_pack_due_soon(const char *case_id, int revision, int64_t due_at,
+                            int64_t dossier_due_at, const char *message, lienthong_frame_t *frame)
+{
+    Motcua__V1__DueSoon d = MOTCUA__V1__DUE_SOON__INIT;
+    d.case_id = (char *)case_id;
+    d.revision = revision > 0 ? (uint32_t)revision : 1;
+    d.due_at = due_at;
+    d.dossier_due_at = dossier_due_at;
+    d.message = (char *)(message ? message : "");
+    Motcua__V1__HubToAgency m = MOTCUA__V1__HUB_TO_AGENCY__INIT;
+    m.body_case = MOTCUA__V1__HUB_TO_AGENCY__BODY_DUE_SOON;
+    m.due_soon = &d;
+    return pack_hub(&m, frame);
+}
+
+/* lienthong_pack_extension_ack - the answer to an ExtensionRequest */
+int lienthong_pack_extension_ack(const char *case_id, bool accepted, int64_t new_due_at,
+                                 Motcua__V1__Reason code, const char *reason,
+                                 lienthong_frame_t *frame)
+{
+    Motcua__V1__ExtensionAck a = MOTCUA__V1__EXTENSION_ACK__INIT;
+    a.case_id = (char *)case_id;
+    a.accepted = accepted ? 1 : 0;
+    a.new_due_at = accepted ? new_due_at : 0;
+    a.code = accepted ? MOTCUA__V1__REASON__REASON_UNSPECIFIED : code;
+    a.reason = (char *)(reason ? reason : "");
+    Motcua__V1__HubToAgency m = MOTCUA__V1__HUB_TO_AGENCY__INIT;
+    m.body_case = MOTCUA__V1__HUB_TO_AGENCY__BODY_EXTENSION_ACK;
+    m.extension_ack = &a;
+    return pack_hub(&m, frame);
+}
+
 /* lienthong_pack_event - PipelineEvent */
 int lienthong_pack_event(int kind, const char *dossier_code, const char *agency,
                          lienthong_frame_t *frame)
@@ -214,6 +247,20 @@ const char *lienthong_check_result(const Motcua__V1__CaseResult *r)
     }
     if (!text_ok(r->handled_by, 200))
         return "handled_by too long or not UTF-8";
+    return NULL;
+}
+
+/* lienthong_check_extension - agency.proto rule 8's bounds */
+const char *lienthong_check_extension(const Motcua__V1__ExtensionRequest *r)
+{
+    if (!lienthong_case_id_ok(r->case_id))
+        return "case_id missing or invalid";
+    if (r->revision > INT32_MAX)
+        return "revision out of range";
+    if (r->new_due_at <= 0)
+        return "new_due_at missing";
+    if (!r->reason || !*r->reason || !text_ok(r->reason, 2000))
+        return "reason must be 1..2000 bytes of UTF-8";
     return NULL;
 }
 

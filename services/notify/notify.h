@@ -62,7 +62,8 @@ typedef struct notify_values {
     const char *address;   /* where results are returned */
     const char *missing;   /* supplement_requested */
     const char *reason;    /* late, refused */
-    const char *new_due;   /* late */
+    const char *new_due;   /* late, apology */
+    const char *old_due;   /* apology: the appointment replaced */
     const char *supplement_due; /* supplement_requested, returned: DD/MM/YYYY, the last day to supplement */
     const char *rating_link; /* result_ready, refused: the satisfaction survey link (holds the dossier's secret token) */
     const char *secret;    /* received only: the dossier's secret (Receipt.secret), given once; never logged */

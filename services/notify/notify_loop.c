@@ -207,12 +207,13 @@ static void prepare(notify_t *n, notify_job_t *job, notify_letter_t *l)
     }
     const mc_procedure_t *proc = mc_catalog_find(n->cfg->catalog, m->procedure_code);
     const mc_ward_t *ward = mc_cfg_ward(n->cfg, m->ward_code);
-    char due[32] = "", new_due[128], link[1536];
+    char due[32] = "", new_due[128], old_due[128], link[1536];
     if (m->due_at > 0)
         format_date(m->due_at, due, sizeof due);
     new_due_text(m->new_due, new_due, sizeof new_due);
     char supplement_due[128];
     new_due_text(m->supplement_due, supplement_due, sizeof supplement_due);
+    new_due_text(m->old_due, old_due, sizeof old_due);
     /* the link carries the dossier's secret: only the kinds that invite a rating get it */
     const char *rating = NULL;
     if (m->rating_token[0] &&
@@ -231,6 +232,7 @@ static void prepare(notify_t *n, notify_job_t *job, notify_letter_t *l)
         .reason = m->reason,
         .new_due = new_due,
         .supplement_due = supplement_due,
+        .old_due = old_due,
         .rating_link = rating,
         /* the secret is given once, on the receipt and in the received notice: an
          * applicant who filed online has no printed receipt to read it from */

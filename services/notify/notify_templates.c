@@ -17,10 +17,11 @@
 #define TEMPLATE_MAX 8192 /* bytes in one template text */
 
 /* the kinds, in the order of the file's documentation */
-enum { K_RECEIVED, K_SUPPLEMENT, K_RESULT, K_LATE, K_REFUSED, K_WITHDRAWN, K_RETURNED, K_COUNT };
+enum { K_RECEIVED, K_SUPPLEMENT, K_RESULT, K_LATE, K_REFUSED, K_WITHDRAWN, K_RETURNED,
+       K_APOLOGY, K_COUNT };
 static const char *const kind_names[K_COUNT + 1] = {
     "received", "supplement_requested", "result_ready", "late", "refused", "withdrawn",
-    "returned", NULL};
+    "returned", "apology", NULL};
 
 #define ALL_KINDS ((1u << K_COUNT) - 1)
 
@@ -40,8 +41,10 @@ static const placeholder_t placeholders[] = {
     {"unit", offsetof(notify_values_t, unit), ALL_KINDS},
     {"address", offsetof(notify_values_t, address), ALL_KINDS},
     {"missing", offsetof(notify_values_t, missing), 1u << K_SUPPLEMENT},
-    {"reason", offsetof(notify_values_t, reason), (1u << K_LATE) | (1u << K_REFUSED)},
-    {"new_due", offsetof(notify_values_t, new_due), 1u << K_LATE},
+    {"reason", offsetof(notify_values_t, reason),
+     (1u << K_LATE) | (1u << K_REFUSED) | (1u << K_APOLOGY)},
+    {"new_due", offsetof(notify_values_t, new_due), (1u << K_LATE) | (1u << K_APOLOGY)},
+    {"old_due", offsetof(notify_values_t, old_due), 1u << K_APOLOGY},
     /* the one supplement request's deadline: told with the request, recalled at the return */
     {"supplement_due", offsetof(notify_values_t, supplement_due),
      (1u << K_SUPPLEMENT) | (1u << K_RETURNED)},

@@ -21,6 +21,7 @@
 #include "mc_err.h"
 #include "mc_routing.h"
 #include "mc_store.h"
+#include "mc_store_extend.h"
 #include "mc_store_route.h"
 
 #define ROUTER_MAX_STEPS 32 /* plan steps: the desk and up to 31 partner steps */
@@ -69,10 +70,20 @@ int router_scan_unsupplemented(router_t *r);
 int router_decide_unsupplemented(void *arg, const mc_unsupplemented_claim_t *claim,
                                  mc_unsupplemented_decision_t *decision);
 
+/* router_scan_due_soon - the warning before lateness; returns dossiers warned or -1 */
+int router_scan_due_soon(router_t *r);
+
+/* router_due_soon_horizon - the latest due date warned now: the end of the
+ * rules.warn_before_days-th working day after now (router_plan.c); -1 on a calendar error */
+int64_t router_due_soon_horizon(router_t *r);
+
+/* router_decide_due_soon - mc_due_soon_decide_fn: the `due_soon` event detail (router_plan.c) */
+int router_decide_due_soon(void *arg, const mc_due_soon_claim_t *claim, const char **detail);
+
 /* router_decide_route - mc_route_decide_fn: the plan of one dossier (router_plan.c) */
 int router_decide_route(void *arg, const mc_route_claim_t *claim, mc_route_plan_t *plan);
 
-/* router_decide_late - mc_late_decide_fn: the late notice and re-appointment (router_plan.c) */
+/* router_decide_late - mc_late_decide_fn: the late notice, after an apology or without (router_plan.c) */
 int router_decide_late(void *arg, const mc_late_claim_t *claim, mc_late_decision_t *decision);
 
 #endif

@@ -248,6 +248,34 @@ int router_scan_unsupplemented(router_t *r)
     }
 }
 
+/* router_scan_due_soon - dossiers due within rules.warn_before_days working days, a batch at a time */
+int router_scan_due_soon(router_t *r)
+{
+    int total = 0;
+    for (;;) {
+        mc_err_t err;
+        mc_err_clear(&err);
+        int marked = 0;
+        r->n_notes = 0;
+        r->now = (int64_t)time(NULL);
+        int64_t horizon = router_due_soon_horizon(r);
+        if (horizon < 0)
+            return -1;
+        mc_store_rc_t rc = mc_store_due_soon_batch(r->store, r->cfg->router.batch, horizon,
+                                                   router_decide_due_soon, r, &marked, &err);
+        if (rc != MC_STORE_OK) {
+            store_trouble(r, "due_soon_scan", rc, &err);
+            return -1;
+        }
+        store_back(r);
+        for (int i = 0; i < r->n_notes; i++)
+            mc_log(MC_LOG_NOTICE, "due_soon", "code=%s", r->notes[i].code);
+        total += marked;
+        if (marked < r->cfg->router.batch)
+            return total;
+    }
+}
+
 /* drain - read every waiting event; their content does not matter, only that they came */
 static void drain(void *sub)
 {
@@ -269,6 +297,7 @@ int router_run(router_t *r, int stop_fd)
         if (now >= next_scan) {
             router_scan_late(r);
             router_scan_unsupplemented(r);
+            router_scan_due_soon(r);
             next_scan = now_ms() + r->cfg->router.deadline_scan_ms;
         }
         now = now_ms();

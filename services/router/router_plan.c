@@ -58,41 +58,22 @@ int router_decide_route(void *arg, const mc_route_claim_t *claim, mc_route_plan_
     return 0;
 }
 
-/* router_decide_late - the first time a new appointment, afterwards only the notice */
+/* router_decide_late - the notice once per due date, never a new date: the
+ * law re-appoints only through the apology before the due date (Điều 19
+ * khoản 6, mc_store_extension); the detail says which case this is */
 int router_decide_late(void *arg, const mc_late_claim_t *claim, mc_late_decision_t *decision)
 {
     router_t *r = arg;
     char due_text[80];
     decision->new_due_at = 0;
-    if (!claim->reappointed) {
-        const mc_procedure_t *proc = mc_catalog_find(r->cfg->catalog, claim->procedure_code);
-        if (!proc) {
-            mc_log(MC_LOG_ERR, "late_skipped", "code=%s procedure=%s reason=unknown_procedure",
-                   claim->code, claim->procedure_code);
-            return -1;
-        }
-        /* the new date counts the procedure's time again from the due date
-         * that passed, or from now when the scan comes later than that, so
-         * the new appointment is never already in the past */
-        int64_t base = claim->due_at > r->now ? claim->due_at : r->now;
-        int64_t counted = 0, due = 0;
-        mc_err_t err;
-        mc_err_clear(&err);
-        if (mc_calendar_due(r->cfg->calendar, base, proc->processing_time, proc->time_unit,
-                            proc->cutoff_minutes, &counted, &due, &err) != 0) {
-            char line[300], quoted[340];
-            mc_log(MC_LOG_ERR, "late_skipped", "code=%s reason=calendar error=%s", claim->code,
-                   mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
-            return -1;
-        }
-        decision->new_due_at = due;
+    mc_format_local(claim->due_at, due_text, sizeof due_text);
+    if (claim->apologized)
         snprintf(r->detail, sizeof r->detail,
-                 "Quá hạn giải quyết; xin lỗi và hẹn lại: %s",
-                 mc_format_local(due, due_text, sizeof due_text));
-    } else {
+                 "Quá hạn sau khi đã xin lỗi và hẹn lại (hạn %s); không hẹn lại lần thứ hai",
+                 due_text);
+    else
         snprintf(r->detail, sizeof r->detail,
-                 "Quá hạn giải quyết lần nữa; đã hẹn lại một lần, không hẹn lại lần thứ hai");
-    }
+                 "Quá hạn không có văn bản xin lỗi trước hạn (hạn %s)", due_text);
     decision->detail = r->detail;
     note(r, claim->code, NULL); /* logged and published after the commit */
     return 0;
@@ -111,5 +92,37 @@ int router_decide_unsupplemented(void *arg, const mc_unsupplemented_claim_t *cla
              mc_format_local(claim->supplement_due_at, due_text, sizeof due_text));
     decision->detail = r->detail;
     note(r, claim->code, NULL); /* logged and published after the commit */
+    return 0;
+}
+
+/* router_due_soon_horizon - counted like a due date with a day ending at
+ * midnight, so a scan after working hours still looks N working days ahead */
+int64_t router_due_soon_horizon(router_t *r)
+{
+    int64_t counted = 0, horizon = 0;
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (mc_calendar_due(r->cfg->calendar, r->now, r->cfg->rules.warn_before_days,
+                        MC_TIME_WORKING_DAYS, 24 * 60, &counted, &horizon, &err) != 0) {
+        char line[300], quoted[340];
+        mc_log(MC_LOG_ERR, "due_soon_skipped", "reason=calendar error=%s",
+               mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
+        return -1;
+    }
+    return horizon;
+}
+
+/* router_decide_due_soon - the desk's and agency's warning: the date that comes near */
+int router_decide_due_soon(void *arg, const mc_due_soon_claim_t *claim, const char **detail)
+{
+    router_t *r = arg;
+    char due_text[80];
+    snprintf(r->detail, sizeof r->detail,
+             "Sắp quá hạn: hạn trả kết quả %s; nếu không kịp, cơ quan giải quyết đề xuất "
+             "gia hạn để gửi văn bản xin lỗi trước hạn%s",
+             mc_format_local(claim->due_at, due_text, sizeof due_text),
+             claim->extended ? " (đã hẹn lại một lần, không gia hạn thêm)" : "");
+    *detail = r->detail;
+    note(r, claim->code, NULL);
     return 0;
 }

@@ -367,6 +367,44 @@ MC_TEST(register_lists_the_wards_dossiers_of_the_period)
     CHECK_INT(reg("00229", "2025-02-30", to, "text"), 64);
 }
 
+MC_TEST(apology_for_an_extension_carries_reason_old_and_new_appointment_and_its_date)
+{
+    /* what motcua-lienthong stores when it grants an agency's ExtensionRequest (0014) */
+    char code[64], old_due[24], new_due[24], letter[24];
+    REQUIRE(submit("it-forms-000c", code, sizeof code) == 0);
+    int64_t t = RECEIVED_A;
+    snprintf(old_due, sizeof old_due, "%lld", (long long)(t + 7 * 86400));
+    snprintf(new_due, sizeof new_due, "%lld", (long long)(t + 12 * 86400));
+    snprintf(letter, sizeof letter, "%lld", (long long)(t + 5 * 86400));
+    const char *reason = "Cần thêm thời gian xác minh <hồ sơ>";
+    const char *p[5] = {code, new_due, letter, reason, old_due};
+    REQUIRE(exec_sql("UPDATE dossier SET state = 3, due_at = to_timestamp($2::bigint),"
+                     " extended_at = to_timestamp($3::bigint), apology_at = to_timestamp($3::bigint),"
+                     " extension_reason = $4, warned_due = to_timestamp($5::bigint) WHERE code = $1",
+                     5, p, NULL) == 0);
+    REQUIRE(exec_sql("INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
+                     " SELECT id, 'apology', code || '/apology', jsonb_build_object('reason', $4::text,"
+                     " 'old_due', $5::bigint, 'new_due', $2::bigint)"
+                     " FROM dossier WHERE code = $1 AND $3::text <> ''", 5, p, NULL) == 0);
+    CHECK_INT(form("apology", code, "text"), 0);
+    CHECK(out_has("Mẫu số 04"));
+    CHECK(out_has("VĂN BẢN XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"));
+    CHECK(out_has(reason));
+    char text[96];
+    mc_format_local(t + 7 * 86400, text, sizeof text);
+    CHECK(out_has(text)); /* the old appointment */
+    mc_format_local(t + 12 * 86400, text, sizeof text);
+    CHECK(out_has(text)); /* the new one */
+    mc_format_local(t + 5 * 86400, text, sizeof text);
+    CHECK(out_has(text)); /* the letter's date */
+    mc_date_t d = mc_date_of(t + 5 * 86400, NULL);
+    snprintf(text, sizeof text, "ngày %02d tháng %02d năm %04d", d.day, d.month, d.year);
+    CHECK(out_has(text));
+    CHECK(out_has("Hẹn lại ngày trả kết quả"));
+    CHECK_INT(form("apology", code, "html"), 0);
+    CHECK(out_has("Cần thêm thời gian xác minh &lt;hồ sơ&gt;"));
+}
+
 MC_TEST(forms_that_do_not_apply_and_bad_input)
 {
     CHECK_INT(form("refusal", CODE_B, "text"), 2);
@@ -409,6 +447,7 @@ int main(void)
     mc_test_run(supplement_lists_missing_documents);
     mc_test_run(stop_notice_for_withdrawn_and_returned_dossiers);
     mc_test_run(register_lists_the_wards_dossiers_of_the_period);
+    mc_test_run(apology_for_an_extension_carries_reason_old_and_new_appointment_and_its_date);
     mc_test_run(forms_that_do_not_apply_and_bad_input);
     mc_cfg_destroy(&CFG);
     harness_teardown(&H);

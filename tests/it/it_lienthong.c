@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <zlib.h>
 #include <zmq.h>
 
 #include "harness.h"
@@ -1188,6 +1189,262 @@ MC_TEST(one_key_flooding_connections_locks_nobody_else_out)
     CHECK(kill(hub_pid, 0) == 0);
 }
 
+/* --- issue 12.2: DueSoon, the extension and the apology (agency.proto rule 8) --- */
+
+/* extension_send - an ExtensionRequest for case_id; the next ExtensionAck (NULL on timeout) */
+static Motcua__V1__ExtensionAck *extension_send(void *s, const char *case_id, int64_t new_due_at,
+                                                const char *reason)
+{
+    Motcua__V1__ExtensionRequest x = MOTCUA__V1__EXTENSION_REQUEST__INIT;
+    x.case_id = (char *)case_id;
+    x.revision = 1;
+    x.new_due_at = new_due_at;
+    x.reason = (char *)reason;
+    Motcua__V1__AgencyToHub m = MOTCUA__V1__AGENCY_TO_HUB__INIT;
+    m.body_case = MOTCUA__V1__AGENCY_TO_HUB__BODY_EXTENSION;
+    m.extension = &x;
+    raw_send(s, &m);
+    int64_t deadline = harness_now_ms() + 5000;
+    while (harness_now_ms() < deadline) {
+        Motcua__V1__HubToAgency *f = raw_next(s, 1000);
+        if (f && f->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_EXTENSION_ACK) {
+            Motcua__V1__ExtensionAck *a = f->extension_ack;
+            f->extension_ack = NULL;
+            motcua__v1__hub_to_agency__free_unpacked(f, NULL);
+            return a;
+        }
+        if (f)
+            motcua__v1__hub_to_agency__free_unpacked(f, NULL);
+    }
+    return NULL;
+}
+
+/* dossier_due - the dossier's due_at of case_id, epoch seconds */
+static long dossier_due(const char *case_id)
+{
+    return harness_count(&H, "SELECT extract(epoch FROM d.due_at)::bigint FROM dossier d"
+                         " JOIN agency_case c ON c.dossier_id = d.id WHERE c.case_id = $1", case_id);
+}
+
+/* set_due - move the dossier of case_id to be due in `interval`; 0 on success */
+static int set_due(const char *case_id, const char *interval)
+{
+    return exec_sql("UPDATE dossier SET due_at = date_trunc('second', now()) + $2::interval"
+                    " WHERE id = (SELECT dossier_id FROM agency_case WHERE case_id = $1)",
+                    2, (const char *const[]){case_id, interval});
+}
+
+MC_TEST(due_soon_reaches_the_holder_and_the_extension_is_granted_once)
+{
+    char case_id[96];
+    void *s = routed_and_held("lt-ext-0001", "ext-session-0001-aaaaaaaa", case_id);
+    REQUIRE(s);
+    REQUIRE(set_due(case_id, "10 days") == 0);
+    /* what the router's due_soon scan leaves for lienthong (it_router tests the scan) */
+    REQUIRE(exec_sql("UPDATE agency_case SET warn_pending = true WHERE case_id = $1", 1,
+                     (const char *const[]){case_id}) == 0);
+    Motcua__V1__HubToAgency *f = NULL;
+    for (int64_t end = harness_now_ms() + 5000; harness_now_ms() < end;) {
+        f = raw_next(s, 1000);
+        if (f && f->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_DUE_SOON)
+            break;
+        if (f)
+            motcua__v1__hub_to_agency__free_unpacked(f, NULL);
+        f = NULL;
+    }
+    REQUIRE(f);
+    CHECK(strcmp(f->due_soon->case_id, case_id) == 0);
+    CHECK_INT(f->due_soon->dossier_due_at, dossier_due(case_id));
+    CHECK(strstr(f->due_soon->message, "gia hạn") != NULL);
+    motcua__v1__hub_to_agency__free_unpacked(f, NULL);
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1"
+                                 " AND NOT warn_pending", case_id, 1, 5000), 1);
+
+    long old_due = dossier_due(case_id);
+    const char *reason = "Chờ kết quả xác minh của cơ quan công an";
+    Motcua__V1__ExtensionAck *a = extension_send(s, case_id, old_due + 3 * 86400, reason);
+    REQUIRE(a);
+    CHECK(a->accepted);
+    CHECK(a->new_due_at >= old_due + 3 * 86400);
+    int64_t kept = a->new_due_at;
+    motcua__v1__extension_ack__free_unpacked(a, NULL);
+    CHECK_INT(dossier_due(case_id), kept);
+    CHECK_INT(harness_count(&H, "SELECT extract(epoch FROM due_at)::bigint FROM agency_case"
+                            " WHERE case_id = $1", case_id), kept);
+    CHECK_INT(events(case_id, "extended"), 1);
+    CHECK_INT(events(case_id, "apology"), 1);
+    char sql[400];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM notification n JOIN agency_case c"
+             " ON c.dossier_id = n.dossier_id WHERE c.case_id = $1 AND n.kind = 'apology'"
+             " AND n.data->>'reason' = 'Chờ kết quả xác minh của cơ quan công an'"
+             " AND n.data->>'old_due' = '%ld' AND n.data->>'new_due' = '%ld'", old_due, (long)kept);
+    CHECK_INT(harness_count(&H, sql, case_id), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier d JOIN agency_case c ON"
+                            " c.dossier_id = d.id WHERE c.case_id = $1 AND d.extended_at IS NOT NULL"
+                            " AND d.apology_at IS NOT NULL AND d.extension_reason IS NOT NULL",
+                            case_id), 1);
+
+    /* the same request again: the same answer, nothing written twice */
+    a = extension_send(s, case_id, old_due + 3 * 86400, reason);
+    REQUIRE(a);
+    CHECK(a->accepted);
+    CHECK_INT(a->new_due_at, kept);
+    motcua__v1__extension_ack__free_unpacked(a, NULL);
+    CHECK_INT(events(case_id, "extended"), 1);
+
+    /* a second proposal: re-appointment at most once */
+    a = extension_send(s, case_id, kept + 5 * 86400, "Cần thêm thời gian");
+    REQUIRE(a);
+    CHECK(!a->accepted);
+    CHECK_INT(a->code, MOTCUA__V1__REASON__REASON_WRONG_STATE);
+    motcua__v1__extension_ack__free_unpacked(a, NULL);
+    CHECK_INT(dossier_due(case_id), kept);
+    CHECK_INT(events(case_id, "extension_refused"), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN agency_case c"
+                            " ON c.dossier_id = n.dossier_id WHERE c.case_id = $1"
+                            " AND n.kind = 'apology'", case_id), 1);
+    CHECK(raw_finish(s, case_id));
+    mc_transport_close(&s);
+}
+
+MC_TEST(extension_too_close_to_the_due_date_is_refused)
+{
+    char case_id[96];
+    void *s = routed_and_held("lt-ext-0002", "ext-session-0002-bbbbbbbb", case_id);
+    REQUIRE(s);
+    REQUIRE(set_due(case_id, "2 hours") == 0);
+    long due = dossier_due(case_id);
+    Motcua__V1__ExtensionAck *a = extension_send(s, case_id, due + 5 * 86400, "Chưa kịp xác minh");
+    REQUIRE(a);
+    CHECK(!a->accepted);
+    CHECK_INT(a->code, MOTCUA__V1__REASON__REASON_WRONG_STATE);
+    CHECK(strstr(a->reason, "xin lỗi") != NULL);
+    motcua__v1__extension_ack__free_unpacked(a, NULL);
+    CHECK_INT(dossier_due(case_id), due);
+    CHECK_INT(events(case_id, "extension_refused"), 1);
+    CHECK_INT(events(case_id, "extended"), 0);
+    /* a date not after the due date, on another dossier far from it: refused as such */
+    char case2[96];
+    void *s2 = routed_and_held("lt-ext-0003", "ext-session-0003-cccccccc", case2);
+    REQUIRE(s2);
+    REQUIRE(set_due(case2, "10 days") == 0);
+    a = extension_send(s2, case2, dossier_due(case2) - 86400, "Lùi ngày");
+    REQUIRE(a);
+    CHECK(!a->accepted);
+    CHECK_INT(a->code, MOTCUA__V1__REASON__REASON_INVALID_FORMAT);
+    motcua__v1__extension_ack__free_unpacked(a, NULL);
+    /* an empty reason is malformed: a Refusal, nothing recorded */
+    Motcua__V1__ExtensionRequest x = MOTCUA__V1__EXTENSION_REQUEST__INIT;
+    x.case_id = case2;
+    x.new_due_at = dossier_due(case2) + 86400;
+    x.reason = "";
+    Motcua__V1__AgencyToHub m = MOTCUA__V1__AGENCY_TO_HUB__INIT;
+    m.body_case = MOTCUA__V1__AGENCY_TO_HUB__BODY_EXTENSION;
+    m.extension = &x;
+    raw_send(s2, &m);
+    refusal_t r = raw_refusal(s2, 5000);
+    CHECK_INT(r.reason, MOTCUA__V1__REASON__REASON_MALFORMED);
+    CHECK_INT(events(case2, "extension_refused"), 1);
+    CHECK(raw_finish(s, case_id));
+    CHECK(raw_finish(s2, case2));
+    mc_transport_close(&s);
+    mc_transport_close(&s2);
+}
+
+/* journal_lines - lines of the agency journal in dir that start with prefix, -1 if unreadable */
+static int journal_lines(const char *dir, const char *prefix)
+{
+    char path[600], line[300];
+    snprintf(path, sizeof path, "%s/journal", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strncmp(line, prefix, strlen(prefix)) == 0;
+    fclose(f);
+    return n;
+}
+
+/* journal_append_line - one journal line (agency.h format) with its CRC-32; 0 on success */
+static int journal_append_line(const char *dir, const char *body)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/journal", dir);
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return -1;
+    unsigned long crc = crc32(0L, (const unsigned char *)body, (unsigned)strlen(body));
+    int ok = fprintf(f, "%s %08lx\n", body, crc) > 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* CASE_IN_STATE - SQL counting case_id ($1) in agency_case.state st (harness_wait_count) */
+#define CASE_IN_STATE(st) "SELECT count(*) FROM agency_case WHERE case_id = $1 AND state = " #st
+
+MC_TEST(agency_with_extend_days_proposes_once_and_the_apology_comes_before_the_result)
+{
+    char code[64], case_id[96], dir[500], log[64] = "agency-extend-1.log";
+    REQUIRE(new_routed("lt-ext-agency-0001", code) == 0);
+    snprintf(case_id, sizeof case_id, "%s/1", code);
+    snprintf(dir, sizeof dir, "%s/state-extend", H.dir);
+    pid_t a = start_agency("TU_PHAP", "TU_PHAP", log, "--extend-days", "3", "--state-dir", dir);
+    REQUIRE(a > 0);
+    REQUIRE(harness_wait_count(&H, CASE_IN_STATE(3), case_id, 1, 10000) == 1);
+    /* due in 10 days, flagged as the router's due_soon scan leaves it */
+    REQUIRE(set_due(case_id, "10 days") == 0);
+    long old_due = dossier_due(case_id);
+    REQUIRE(exec_sql("UPDATE agency_case SET warn_pending = true WHERE case_id = $1", 1,
+                     (const char *const[]){case_id}) == 0);
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier_event e JOIN agency_case c"
+                                 " ON c.dossier_id = e.dossier_id WHERE c.case_id = $1"
+                                 " AND e.kind = 'extended'", case_id, 1, 10000), 1);
+    CHECK(dossier_due(case_id) >= old_due + 3 * 86400);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN agency_case c"
+                            " ON c.dossier_id = n.dossier_id WHERE c.case_id = $1"
+                            " AND n.kind = 'apology' AND n.data->>'reason' ="
+                            " 'Cần thêm thời gian xác minh hồ sơ'", case_id), 1);
+    /* the exact proposal is journaled once */
+    char prefix[200];
+    snprintf(prefix, sizeof prefix, "E %s 1 %ld ", case_id, old_due + 3 * 86400);
+    CHECK_INT(journal_lines(dir, prefix), 1);
+    CHECK(wait_log(log, "event=extension_ack", 5000));
+    CHECK(log_has(log, "accepted=yes"));
+    /* then the case is answered: after the extension */
+    CHECK_INT(harness_wait_count(&H, CASE_IN_STATE(4), case_id, 1, 10000), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d"
+                            " ON d.id = c.dossier_id WHERE c.case_id = $1"
+                            " AND c.updated_at >= d.extended_at", case_id), 1);
+    CHECK_INT(events(case_id, "extension_refused"), 0);
+
+    /* a restart resends the journaled proposal, never another: the agency dies
+     * holding a second case, its journal says it proposed a date, the restart
+     * sends exactly that one (and a later DueSoon does not change it) */
+    char code2[64], case2[96];
+    REQUIRE(new_routed("lt-ext-agency-0002", code2) == 0);
+    snprintf(case2, sizeof case2, "%s/1", code2);
+    REQUIRE(harness_wait_count(&H, CASE_IN_STATE(3), case2, 1, 10000) == 1);
+    CHECK_INT(harness_stop_daemon(a, SIGKILL), 128 + SIGKILL);
+    REQUIRE(set_due(case2, "10 days") == 0);
+    long due2 = dossier_due(case2);
+    char body[200];
+    snprintf(body, sizeof body, "E %s 1 %ld", case2, due2 + 5 * 86400);
+    REQUIRE(journal_append_line(dir, body) == 0);
+    REQUIRE(exec_sql("UPDATE agency_case SET warn_pending = true WHERE case_id = $1", 1,
+                     (const char *const[]){case2}) == 0);
+    a = start_agency("TU_PHAP", "TU_PHAP", "agency-extend-2.log", "--extend-days", "3",
+                     "--state-dir", dir);
+    REQUIRE(a > 0);
+    CHECK_INT(harness_wait_count(&H, CASE_IN_STATE(4), case2, 1, 15000), 1);
+    CHECK_INT(events(case2, "extended"), 1);
+    CHECK_INT(events(case2, "extension_refused"), 0);
+    CHECK(dossier_due(case2) >= due2 + 5 * 86400);
+    CHECK(dossier_due(case2) < due2 + 9 * 86400); /* +5 rounded up to a working day's end */
+    snprintf(prefix, sizeof prefix, "E %s 1 ", case2);
+    CHECK_INT(journal_lines(dir, prefix), 1);
+    CHECK_INT(harness_stop_daemon(a, SIGTERM), 0);
+}
+
 MC_TEST(sigterm_stops_cleanly)
 {
     CHECK_INT(harness_stop_daemon(hub_pid, SIGTERM), 0);
@@ -1262,6 +1519,9 @@ int main(void)
         mc_test_run(one_answer_for_unknown_not_yours_and_never_sent);
         mc_test_run(revision_4294967295_is_refused_not_read_as_1);
         mc_test_run(one_key_flooding_connections_locks_nobody_else_out);
+        mc_test_run(due_soon_reaches_the_holder_and_the_extension_is_granted_once);
+        mc_test_run(extension_too_close_to_the_due_date_is_refused);
+        mc_test_run(agency_with_extend_days_proposes_once_and_the_apology_comes_before_the_result);
         mc_test_run(sigterm_stops_cleanly);
     }
     if (hub_pid > 0)

@@ -571,11 +571,16 @@ MC_TEST(other_kinds_render_vietnamese_with_code_and_dates)
     long ready = insert_notice(code, "result_ready", "'{}'::jsonb");
     long refused = insert_notice(code, "refused", "'{\"reason\": \"Không thuộc thẩm quyền giải quyết\"}'::jsonb");
     long withdrawn = insert_notice(code, "withdrawn", "'{}'::jsonb");
-    REQUIRE(late > 0 && supp > 0 && ready > 0 && refused > 0 && withdrawn > 0);
+    char apology_sql[256];
+    snprintf(apology_sql, sizeof apology_sql,
+             "jsonb_build_object('reason', 'Chờ kết quả xác minh', 'old_due', %ld, 'new_due', %ld)",
+             due, new_due);
+    long apology = insert_notice(code, "apology", apology_sql);
+    REQUIRE(late > 0 && supp > 0 && ready > 0 && refused > 0 && withdrawn > 0 && apology > 0);
     pid_t e = harness_start_daemon(&H, "notify", NULL, "notify-e.log");
     REQUIRE(e > 0);
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
-                         " WHERE d.code = $1 AND n.state = 1", code, 6, 15000), 6);
+                         " WHERE d.code = $1 AND n.state = 1", code, 7, 15000), 7);
     CHECK_INT(harness_stop_daemon(e, SIGTERM), 0);
 
     char due_text[32], new_due_text[32];
@@ -588,11 +593,19 @@ MC_TEST(other_kinds_render_vietnamese_with_code_and_dates)
     CHECK(strstr(t, "Kind: late\n"));
     CHECK(strstr(t, code));
     CHECK(strstr(t, due_text));
-    CHECK(strstr(t, new_due_text));
-    CHECK(strstr(t, "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"));
-    CHECK(strstr(t, "Subject: Phiếu xin lỗi và hẹn lại ngày trả kết quả"));
-    CHECK(strstr(t, "Lý do: Cần xác minh thêm với cơ quan công an"));
+    CHECK(strstr(t, "Subject: Thông báo hồ sơ"));
+    CHECK(strstr(t, "Tình trạng: Cần xác minh thêm với cơ quan công an"));
     CHECK(strstr(t, "thành thật xin lỗi"));
+    free(t);
+
+    /* the apology (Mẫu 04): the reason, the old and the new appointment */
+    t = read_spool(apology);
+    REQUIRE(t);
+    CHECK(strstr(t, "Kind: apology\n"));
+    CHECK(strstr(t, "VĂN BẢN XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ (Mẫu số 04)"));
+    CHECK(strstr(t, "Lý do: Chờ kết quả xác minh"));
+    CHECK(strstr(t, due_text));
+    CHECK(strstr(t, new_due_text));
     CHECK(strstr(t, "Thủ tục") || strstr(t, "khai sinh"));
     free(t);
 

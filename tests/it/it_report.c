@@ -889,6 +889,34 @@ MC_TEST(overdue_list_masks_and_locates)
     CHECK_INT(json_long(slurp(), "count"), open_past);
     REQUIRE(harness_motcua(&H, "overdue --ward " WARD " --days-left 5 --format json") == 0);
     CHECK_INT(json_long(slurp(), "count"), open_past + 1);
+    /* warned before lateness (the router's due_soon scan) and not extended: listed
+     * without --days-left, marked "sắp quá hạn" */
+    REQUIRE(harness_count(&H, "WITH u AS (UPDATE dossier SET warned_due = due_at WHERE code = $1"
+                              " RETURNING 1) SELECT count(*) FROM u", UNIT "-991231-99999") == 1);
+    REQUIRE(harness_motcua(&H, "overdue --ward " WARD " --format json") == 0);
+    doc = slurp();
+    CHECK_INT(json_long(doc, "count"), open_past + 1);
+    CHECK(strstr(doc, "\"due_soon\":true,\"extended\":false,\"apology_at\":null,"
+                      "\"note\":\"sắp quá hạn\"") != NULL);
+    REQUIRE(harness_motcua(&H, "overdue --ward " WARD " --limit 100000") == 0);
+    doc = slurp();
+    CHECK(strstr(doc, UNIT "-991231-99999") != NULL);
+    CHECK(strstr(doc, "[sắp quá hạn]") != NULL);
+    /* extended with the apology: no longer "sắp quá hạn", marked as extended */
+    REQUIRE(harness_count(&H, "WITH u AS (UPDATE dossier SET due_at = due_at + interval '3 days',"
+                              " extended_at = now(), apology_at = now(), extension_reason = 'x'"
+                              " WHERE code = $1 RETURNING 1) SELECT count(*) FROM u",
+                          UNIT "-991231-99999") == 1);
+    REQUIRE(harness_motcua(&H, "overdue --ward " WARD " --format json") == 0);
+    doc = slurp();
+    CHECK_INT(json_long(doc, "count"), open_past);
+    CHECK(strstr(doc, "sắp quá hạn") == NULL);
+    REQUIRE(harness_motcua(&H, "overdue --ward " WARD " --days-left 10 --limit 100000") == 0);
+    doc = slurp();
+    CHECK(strstr(doc, "[đã gia hạn, xin lỗi đã gửi]") != NULL);
+    REQUIRE(harness_motcua(&H, "overdue --ward " WARD " --days-left 10 --format json") == 0);
+    doc = slurp();
+    CHECK(strstr(doc, "\"due_soon\":false,\"extended\":true,\"apology_at\":\"") != NULL);
 }
 
 MC_TEST(live_dossiers_through_intake_are_counted)

@@ -329,7 +329,7 @@ MC_TEST(overdue_agency_step_is_reported_once_per_due_date)
     CHECK_INT(harness_wait_count(&H, events, code, 2, 5000), 2);
 }
 
-MC_TEST(deadline_scan_once_per_due_date_and_reappoints_once)
+MC_TEST(deadline_scan_once_per_due_date_never_reappoints)
 {
     char code[64];
     REQUIRE(routed_khai_sinh("rt-late-0001", code, sizeof code) == 0);
@@ -348,18 +348,20 @@ MC_TEST(deadline_scan_once_per_due_date_and_reappoints_once)
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification WHERE dedupe_key = $1", key), 1);
     CHECK_INT(harness_count(&H, "SELECT extract(epoch FROM late_notified_due)::bigint FROM dossier"
                             " WHERE code = $1", code), old_due);
-    /* re-appointed: a new date in the future, also in the notice */
-    long new_due = harness_count(&H, "SELECT extract(epoch FROM due_at)::bigint FROM dossier"
-                                 " WHERE code = $1", code);
-    CHECK(new_due > (long)time(NULL));
-    CHECK_INT(harness_count(&H, "SELECT (data->>'new_due_at')::bigint FROM notification"
-                            " WHERE dedupe_key = $1", key), new_due);
+    /* no re-appointment after the fact (issue 12: only the apology before the
+     * due date re-appoints): the date stays, the notice has none and says
+     * the dossier is late without apology */
+    CHECK_INT(harness_count(&H, "SELECT extract(epoch FROM due_at)::bigint FROM dossier"
+                            " WHERE code = $1", code), old_due);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification WHERE dedupe_key = $1"
+                            " AND data->'new_due_at' = 'null'::jsonb"
+                            " AND data->'apology' = 'false'::jsonb", key), 1);
     /* a later scan (a later dossier's report): nothing new */
     CHECK(later_scan_done("rt-late-mark1", false) == 0);
     CHECK_INT(harness_count(&H, late_events, code), 1);
     CHECK_INT(harness_count(&H, late_notes, code), 1);
 
-    /* the new date passes too: one more notice, but no second re-appointment */
+    /* another due date passes (a supplement's, say): one more notice, no new date */
     long second_due = harness_count(&H, "UPDATE dossier SET due_at = date_trunc('second', now())"
                                     " - interval '10 minutes' WHERE code = $1"
                                     " RETURNING extract(epoch FROM due_at)::bigint", code);
@@ -372,6 +374,58 @@ MC_TEST(deadline_scan_once_per_due_date_and_reappoints_once)
                             " WHERE code = $1", code), second_due);
     CHECK_INT(harness_count(&H, "SELECT extract(epoch FROM late_notified_due)::bigint FROM dossier"
                             " WHERE code = $1", code), second_due);
+}
+
+/* issue 12.2: the warning before lateness, then late with or without an apology */
+MC_TEST(due_soon_warns_once_then_late_says_whether_an_apology_went_out)
+{
+    char code[64], other[64];
+    REQUIRE(routed_khai_sinh("rt-soon-0001", code, sizeof code) == 0);
+    REQUIRE(routed_khai_sinh("rt-soon-0002", other, sizeof other) == 0);
+    /* due in an hour: within any warn_before_days (>= 1 working day) */
+    long due = harness_count(&H, "UPDATE dossier SET due_at = date_trunc('second', now())"
+                             " + interval '1 hour' WHERE code = $1"
+                             " RETURNING extract(epoch FROM due_at)::bigint", code);
+    REQUIRE(due > 0);
+    const char *soon = "SELECT count(*) FROM dossier_event e JOIN dossier d"
+                       " ON d.id = e.dossier_id WHERE d.code = $1 AND e.kind = 'due_soon'";
+    /* (a khai sinh dossier is due within two working days from the start, so
+     * it may have been warned for its first date already: once per due date) */
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1"
+                                 " AND warned_due = due_at", code, 1, 5000), 1);
+    long warned = harness_count(&H, soon, code);
+    CHECK(warned >= 1);
+    /* the open step is flagged for lienthong's DueSoon */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON"
+                            " d.id = c.dossier_id WHERE d.code = $1 AND c.step = 1"
+                            " AND c.warn_pending", code), 1);
+    CHECK(later_scan_done("rt-soon-mark1", false) == 0);
+    CHECK_INT(harness_count(&H, soon, code), warned); /* once per due date */
+
+    /* the date passes without an apology: late without apology, no new date */
+    REQUIRE(harness_count(&H, "UPDATE dossier SET due_at = date_trunc('second', now())"
+                          " - interval '1 minute' WHERE code = $1 RETURNING 1", code) == 1);
+    const char *late = "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
+                       " WHERE d.code = $1 AND e.kind = 'late'";
+    CHECK_INT(harness_wait_count(&H, late, code, 1, 5000), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON"
+                            " d.id = e.dossier_id WHERE d.code = $1 AND e.kind = 'late'"
+                            " AND e.detail LIKE '%không có văn bản xin lỗi%'", code), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON"
+                            " d.id = n.dossier_id WHERE d.code = $1 AND n.kind = 'late'"
+                            " AND n.data->'apology' = 'false'::jsonb", code), 1);
+
+    /* the other one was extended with an apology (as lienthong writes it), then is late */
+    REQUIRE(harness_count(&H, "UPDATE dossier SET due_at = date_trunc('second', now())"
+                          " - interval '1 minute', extended_at = now(), apology_at = now(),"
+                          " extension_reason = 'x' WHERE code = $1 RETURNING 1", other) == 1);
+    CHECK_INT(harness_wait_count(&H, late, other, 1, 5000), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON"
+                            " d.id = e.dossier_id WHERE d.code = $1 AND e.kind = 'late'"
+                            " AND e.detail LIKE '%sau khi đã xin lỗi%'", other), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON"
+                            " d.id = n.dossier_id WHERE d.code = $1 AND n.kind = 'late'"
+                            " AND n.data->'apology' = 'true'::jsonb", other), 1);
 }
 
 /* supplement_request - a SupplementDossier with one document */
@@ -601,7 +655,8 @@ int main(void)
     mc_test_run(two_routers_route_each_dossier_exactly_once);
     mc_test_run(plan_rows_match_catalog_steps);
     mc_test_run(ward_override_applies);
-    mc_test_run(deadline_scan_once_per_due_date_and_reappoints_once);
+    mc_test_run(deadline_scan_once_per_due_date_never_reappoints);
+    mc_test_run(due_soon_warns_once_then_late_says_whether_an_apology_went_out);
     mc_test_run(overdue_agency_step_is_reported_once_per_due_date);
     mc_test_run(supplement_resumes_and_restarts_the_clock);
     mc_test_run(withdraw_cancels_open_cases_until_result_ready);

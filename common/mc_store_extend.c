@@ -1,0 +1,270 @@
+/*
+ * mc_store_extend - the due_soon scan, the DueSoon flags and the extension
+ * with its apology (contract in mc_store_extend.h).
+ *
+ * Each call is one explicit transaction driven from here with prepared
+ * statements, as in mc_store_route.c: the claim or lock and the writes share
+ * it, so a dossier is either fully warned / extended and committed, or
+ * untouched.
+ */
+#include "mc_store_extend.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "mc_sha256.h"
+#include "mc_store_int.h"
+
+static const mc_stmt_t stmt_claim_due_soon = {"extend_claim_due_soon", false, 2,
+     "SELECT id, code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
+     " extended_at IS NOT NULL FROM dossier"
+     " WHERE state IN (1, 2, 3) AND due_at > now() AND due_at <= to_timestamp($2::bigint)"
+     " AND warned_due IS DISTINCT FROM due_at"
+     " ORDER BY due_at LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
+static const mc_stmt_t stmt_set_warned = {"extend_set_warned", false, 1,
+     "UPDATE dossier SET warned_due = due_at WHERE id = $1::bigint"};
+static const mc_stmt_t stmt_warn_cases = {"extend_warn_cases", false, 1,
+     "UPDATE agency_case SET warn_pending = true, updated_at = now()"
+     " WHERE dossier_id = $1::bigint AND state IN (1, 2, 3)"};
+static const mc_stmt_t stmt_warnings = {"extend_warnings", false, 2,
+     "SELECT a.case_id, a.revision, coalesce(extract(epoch FROM a.due_at)::bigint, 0),"
+     " extract(epoch FROM d.due_at)::bigint, coalesce(a.lease_session, '')"
+     " FROM agency_case a JOIN dossier d ON d.id = a.dossier_id"
+     " WHERE a.agency = $1 AND a.warn_pending AND a.state = 3"
+     " ORDER BY a.id LIMIT $2::integer"};
+static const mc_stmt_t stmt_warned = {"extend_warned", false, 1,
+     "UPDATE agency_case SET warn_pending = false WHERE case_id = $1 AND warn_pending"};
+static const mc_stmt_t stmt_key_lookup = {"extend_key", false, 2,
+     "SELECT request_sha256, response FROM idempotency_key WHERE scope = $1 AND key = $2"};
+static const mc_stmt_t stmt_key_insert = {"extend_key_insert", false, 5,
+     "INSERT INTO idempotency_key (scope, key, request_sha256, dossier_id, response)"
+     " VALUES ($1, $2, $3, $4::bigint, $5) ON CONFLICT (scope, key) DO NOTHING RETURNING 1"};
+static const mc_stmt_t stmt_lock_case = {"extend_lock_case", false, 1,
+     "SELECT a.agency, a.state, a.revision, a.step, d.id, d.code, d.state,"
+     " extract(epoch FROM d.due_at)::bigint, d.extended_at IS NOT NULL"
+     " FROM agency_case a JOIN dossier d ON d.id = a.dossier_id"
+     " WHERE a.case_id = $1 FOR UPDATE OF a, d"};
+static const mc_stmt_t stmt_extend_dossier = {"extend_dossier", false, 3,
+     "UPDATE dossier SET due_at = to_timestamp($2::bigint), extended_at = now(),"
+     " extension_reason = $3, apology_at = now() WHERE id = $1::bigint"};
+static const mc_stmt_t stmt_extend_case = {"extend_case", false, 2,
+     "UPDATE agency_case SET due_at = to_timestamp($2::bigint), updated_at = now()"
+     " WHERE case_id = $1"};
+static const mc_stmt_t stmt_apology_notice = {"extend_apology_notice", false, 5,
+     "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
+     " VALUES ($1::bigint, 'apology', $2, jsonb_build_object('reason', $3::text,"
+     " 'old_due', $4::text, 'new_due', $5::text)) ON CONFLICT (dedupe_key) DO NOTHING"};
+
+/* warn_one - the writes for one dossier due soon */
+static mc_store_rc_t warn_one(mc_store_t *store, const mc_due_soon_claim_t *c,
+                              const char *detail, mc_err_t *err)
+{
+    char idt[24];
+    const char *p[1] = {mc_store_i64(idt, sizeof idt, c->id)};
+    mc_store_rc_t rc = mc_store_run(store, &stmt_set_warned, p, NULL, NULL, err);
+    if (rc == MC_STORE_OK)
+        rc = mc_store_add_event(store, c->id, "router", "due_soon", detail, err);
+    if (rc == MC_STORE_OK)
+        rc = mc_store_run(store, &stmt_warn_cases, p, NULL, NULL, err);
+    return rc;
+}
+
+/* mc_store_due_soon_batch - claim dossiers due within the horizon and warn them */
+mc_store_rc_t mc_store_due_soon_batch(mc_store_t *store, int limit, int64_t horizon,
+                                      mc_due_soon_decide_fn decide, void *arg, int *marked,
+                                      mc_err_t *err)
+{
+    *marked = 0;
+    char lim[16], hz[24];
+    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
+    const char *p[2] = {lim, mc_store_i64(hz, sizeof hz, horizon)};
+    PGresult *res = NULL;
+    mc_store_rc_t rc = mc_store_claim_begin(store, &stmt_claim_due_soon, p, &res, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    int n = PQntuples(res), done = 0;
+    for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
+        mc_due_soon_claim_t c = {0};
+        mc_store_claim_head(res, i, &c.id, c.code, sizeof c.code, c.procedure_code,
+                            sizeof c.procedure_code, &c.state, &c.due_at);
+        c.extended = strcmp(PQgetvalue(res, i, 5), "t") == 0;
+        const char *detail = NULL;
+        if (decide(arg, &c, &detail) != 0)
+            continue;
+        rc = warn_one(store, &c, detail, err);
+        if (rc == MC_STORE_OK)
+            done++;
+    }
+    PQclear(res);
+    rc = mc_store_claim_end(store, rc, err);
+    if (rc == MC_STORE_OK)
+        *marked = done;
+    return rc;
+}
+
+/* mc_store_cases_warnings - acked cases of agency still to be warned */
+mc_store_rc_t mc_store_cases_warnings(mc_store_t *store, const char *agency,
+                                      mc_case_warning_t *out, size_t max, size_t *n,
+                                      mc_err_t *err)
+{
+    *n = 0;
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    char lim[24];
+    snprintf(lim, sizeof lim, "%zu", max);
+    const char *p[2] = {agency, lim};
+    PGresult *res = mc_store_exec(store, &stmt_warnings, p, NULL, NULL, true);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = mc_store_classify(store, store->main, res, stmt_warnings.name, err);
+        PQclear(res);
+        return rc;
+    }
+    for (int i = 0; i < PQntuples(res) && (size_t)i < max; i++) {
+        mc_case_warning_t *w = &out[i];
+        mc_store_copy_text(w->case_id, sizeof w->case_id, res, i, 0);
+        w->revision = atoi(PQgetvalue(res, i, 1));
+        w->due_at = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+        w->dossier_due_at = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+        mc_store_copy_text(w->session, sizeof w->session, res, i, 4);
+        (*n)++;
+    }
+    PQclear(res);
+    return MC_STORE_OK;
+}
+
+/* mc_store_cases_warned - the DueSoon went out: clear the flag */
+mc_store_rc_t mc_store_cases_warned(mc_store_t *store, const char *case_id, mc_err_t *err)
+{
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    const char *p[1] = {case_id};
+    PGresult *res = mc_store_exec(store, &stmt_warned, p, NULL, NULL, true);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = mc_store_classify(store, store->main, res, stmt_warned.name, err);
+    PQclear(res);
+    return rc;
+}
+
+/* extend_apply - the writes of a decided request, key first */
+static mc_store_rc_t extend_apply(mc_store_t *store, const mc_extension_req_t *req,
+                                  const char *scope, const char *key,
+                                  const mc_extension_row_t *row, const mc_extension_change_t *ch,
+                                  mc_err_t *err)
+{
+    char idt[24], old_due[24], new_due[24], dedupe[96];
+    mc_store_i64(idt, sizeof idt, row->dossier_id);
+    const char *pk[5] = {scope, key, (const char *)req->request_sha256, idt,
+                         (const char *)ch->response};
+    int lens[5] = {0, 0, 32, 0, (int)ch->response_len}, fmts[5] = {0, 0, 1, 0, 1};
+    mc_store_rc_t rc = mc_store_run(store, &stmt_key_insert, pk, lens, fmts, err);
+    if (rc != MC_STORE_OK || !ch->accepted) {
+        if (rc == MC_STORE_OK)
+            rc = mc_store_add_event(store, row->dossier_id, req->agency, "extension_refused", ch->detail,
+                           err);
+        return rc;
+    }
+    const char *pd[3] = {idt, mc_store_i64(new_due, sizeof new_due, ch->new_due_at), req->reason};
+    rc = mc_store_run(store, &stmt_extend_dossier, pd, NULL, NULL, err);
+    if (rc == MC_STORE_OK) {
+        const char *pc[2] = {req->case_id, new_due};
+        rc = mc_store_run(store, &stmt_extend_case, pc, NULL, NULL, err);
+    }
+    if (rc == MC_STORE_OK)
+        rc = mc_store_add_event(store, row->dossier_id, req->agency, "extended", ch->detail, err);
+    if (rc == MC_STORE_OK)
+        rc = mc_store_add_event(store, row->dossier_id, "lienthong", "apology", ch->apology, err);
+    if (rc == MC_STORE_OK) {
+        snprintf(dedupe, sizeof dedupe, "%s/apology", row->code);
+        const char *pn[5] = {idt, dedupe, req->reason, mc_store_i64(old_due, sizeof old_due, row->due_at),
+                             new_due};
+        rc = mc_store_run(store, &stmt_apology_notice, pn, NULL, NULL, err);
+    }
+    return rc;
+}
+
+/* lock_case - the case and its dossier under lock; *verdict says whether decide may look */
+static mc_store_rc_t lock_case(mc_store_t *store, const mc_extension_req_t *req,
+                               mc_extension_row_t *row, mc_case_verdict_t *verdict,
+                               mc_err_t *err)
+{
+    const char *p[1] = {req->case_id};
+    PGresult *res = mc_store_exec(store, &stmt_lock_case, p, NULL, NULL, false);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        mc_store_rc_t rc = mc_store_classify(store, store->main, res, stmt_lock_case.name, err);
+        PQclear(res);
+        return rc;
+    }
+    *verdict = MC_VERDICT_ACCEPTED;
+    int revision = req->revision > 0 ? req->revision : 1;
+    if (PQntuples(res) != 1)
+        *verdict = MC_VERDICT_UNKNOWN;
+    else if (strcmp(PQgetvalue(res, 0, 0), req->agency) != 0)
+        *verdict = MC_VERDICT_NOT_YOURS;
+    else if (atoi(PQgetvalue(res, 0, 2)) != revision)
+        *verdict = MC_VERDICT_STALE;
+    else if (atoi(PQgetvalue(res, 0, 1)) != MC_CASE_ACKED)
+        *verdict = MC_VERDICT_CLOSED;
+    if (*verdict == MC_VERDICT_ACCEPTED) {
+        row->step = atoi(PQgetvalue(res, 0, 3));
+        row->dossier_id = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+        mc_store_copy_text(row->code, sizeof row->code, res, 0, 5);
+        row->dossier_state = atoi(PQgetvalue(res, 0, 6));
+        row->due_at = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
+        row->extended = strcmp(PQgetvalue(res, 0, 8), "t") == 0;
+    }
+    PQclear(res);
+    return MC_STORE_OK;
+}
+
+/* mc_store_extension - decide and record one ExtensionRequest, idempotently */
+mc_store_rc_t mc_store_extension(mc_store_t *store, const mc_extension_req_t *req,
+                                 mc_stored_response_t *existing, mc_case_verdict_t *verdict,
+                                 bool *notified, mc_err_t *err)
+{
+    *notified = false;
+    *verdict = MC_VERDICT_UNKNOWN;
+    char scope[96], key[200], hex[65];
+    snprintf(scope, sizeof scope, "extension:%s", req->agency);
+    snprintf(key, sizeof key, "%s/%d/%s", req->case_id, req->revision > 0 ? req->revision : 1,
+             mc_hex(req->request_sha256, 32, hex));
+    mc_store_rc_t rc = mc_store_tx(store, "BEGIN", err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    mc_extension_row_t row = {0};
+    /* the lock first: a twin request waits here, then finds the stored answer */
+    rc = lock_case(store, req, &row, verdict, err);
+    if (rc == MC_STORE_OK) {
+        rc = mc_store_key_lookup(store, &stmt_key_lookup, scope, key, false, existing, err);
+        if (rc == MC_STORE_EXISTS) {
+            *verdict = MC_VERDICT_DUPLICATE;
+            mc_store_rollback(store);
+            return MC_STORE_OK;
+        }
+    }
+    if (rc != MC_STORE_OK || *verdict != MC_VERDICT_ACCEPTED) {
+        mc_store_rollback(store);
+        return rc;
+    }
+    mc_extension_change_t ch = {0};
+    if (req->decide(req->arg, &row, &ch) != 0 || !ch.response) {
+        mc_store_rollback(store);
+        mc_err_add(err, "extension: could not decide");
+        return MC_STORE_FAILED;
+    }
+    rc = extend_apply(store, req, scope, key, &row, &ch, err);
+    if (rc == MC_STORE_OK)
+        rc = mc_store_tx(store, "COMMIT", err);
+    if (rc != MC_STORE_OK) {
+        mc_store_rollback(store);
+        return rc;
+    }
+    *verdict = ch.accepted ? MC_VERDICT_ACCEPTED : MC_VERDICT_CONFLICT;
+    *notified = ch.accepted;
+    return MC_STORE_OK;
+}
