@@ -271,6 +271,19 @@ static int load_router(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     return rc;
 }
 
+/* load_rules - rules: the legal time limits (one key per rule) */
+static int load_rules(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"acceptance_hours", NULL};
+    int rc = 0;
+    const mc_yaml_node_t *s = section(root, "rules", keys, &rc, err);
+    if (!s)
+        return rc;
+    if (get_int_field(s, "acceptance_hours", 1, 400, &cfg->rules.acceptance_hours, err) < 0)
+        rc = -1;
+    return rc;
+}
+
 /* load_lienthong - lienthong: the exchange with partner agencies */
 static int load_lienthong(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
@@ -617,6 +630,7 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->router.poll_ms = 1000;
     cfg->router.batch = 100;
     cfg->router.deadline_scan_ms = 60000;
+    cfg->rules.acceptance_hours = 8;
     cfg->lienthong.endpoint = strdup("tcp://127.0.0.1:5560");
     cfg->lienthong.events_endpoint = strdup("ipc:///run/motcua/lienthong-events");
     cfg->lienthong.server_key_file = strdup("keys/lienthong.key");
@@ -667,7 +681,7 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
 int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
 {
     static const char *const top[] = {"database", "log",       "files",  "intake", "client",
-                                      "router",   "lienthong", "notify", "portal", "wards", NULL};
+                                      "router",   "lienthong", "notify", "portal", "wards", "rules", NULL};
     static const char *const required[] = {"wards", NULL};
     *out = NULL;
     mc_cfg_t *cfg = calloc(1, sizeof *cfg);
@@ -693,6 +707,8 @@ int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
         if (load_client(root, cfg, err) < 0)
             rc = -1;
         if (load_router(root, cfg, err) < 0)
+            rc = -1;
+        if (load_rules(root, cfg, err) < 0)
             rc = -1;
         if (load_lienthong(root, cfg, err) < 0)
             rc = -1;

@@ -98,6 +98,11 @@ typedef struct mc_cfg_client {
     char *server_public_key_file; /* CLI: intake's public key; "" = intake.server_key_file with .pub */
 } mc_cfg_client_t;
 
+/* rules: time limits the law sets (docs/rules.md cites each) */
+typedef struct mc_cfg_rules {
+    int acceptance_hours; /* working hours the desk has to accept an online dossier (NĐ 118/2025 Điều 17) */
+} mc_cfg_rules_t;
+
 /* the programs that run under their own database role (docs/store.md, "Roles") */
 typedef enum mc_db_program {
     MC_DB_INTAKE,    /* motcua-intake: role motcua_intake, database.login.intake */
@@ -122,6 +127,7 @@ typedef struct mc_cfg {
     mc_cfg_lienthong_t lienthong;          /* motcua-lienthong */
     mc_cfg_notify_t  notify;               /* motcua-notify */
     mc_cfg_portal_t  portal;               /* motcua-portal */
+    mc_cfg_rules_t   rules;                /* rules: legal time limits */
     mc_ward_t       *wards;                /* wards served */
     size_t           n_wards;              /* entries in wards */
     char            *procedures_path;      /* resolved path */

@@ -152,7 +152,8 @@ static const mc_stmt_t stmt_lock_dossier_of = {"cases_lock_dossier", false, 1,
      " WHERE case_id = $1) FOR NO KEY UPDATE"};
 static const mc_stmt_t stmt_lock_case = {"cases_lock", false, 1,
      "SELECT c.id, c.agency, c.state, c.step, c.steps_total, coalesce(c.outcome, 0), c.result,"
-     " c.dossier_id, d.code, d.state, c.revision, c.attempts FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
+     " c.dossier_id, d.code, d.state, c.revision, c.attempts, d.procedure_code"
+     " FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
      " WHERE c.case_id = $1 FOR NO KEY UPDATE OF c, d"};
 static const mc_stmt_t stmt_set_case = {"cases_set", false, 4,
      "UPDATE agency_case SET state = $2::smallint, outcome = $3::smallint, result = $4,"
@@ -174,6 +175,11 @@ static const mc_stmt_t stmt_dossier_refused = {"cases_dossier_refused", false, 1
      "UPDATE dossier SET state = 8 WHERE id = $1::bigint"};
 static const mc_stmt_t stmt_dossier_paused = {"cases_dossier_paused", false, 1,
      "UPDATE dossier SET state = 4, paused_at = now() WHERE id = $1::bigint"};
+/* $1 dossier, $2 accepted at, $3 counted from, $4 due: only a pending one (9) becomes RECEIVED (1) */
+static const mc_stmt_t stmt_dossier_accepted = {"cases_dossier_accepted", false, 4,
+     "UPDATE dossier SET state = 1, accepted_at = to_timestamp($2::bigint),"
+     " counted_from = to_timestamp($3::bigint), due_at = to_timestamp($4::bigint)"
+     " WHERE id = $1::bigint AND state = 9"};
 static const mc_stmt_t stmt_cancel_later = {"cases_cancel_later", false, 2,
      "UPDATE agency_case SET state = 6, next_attempt_at = NULL, updated_at = now()"
      " WHERE dossier_id = $1::bigint AND step > $2::integer AND state IN (0, 1, 2, 3, 7)"};
@@ -712,7 +718,39 @@ typedef struct case_row {
     char     dossier_id[24];
     int      dossier_state;
     int      revision;    /* the round the agency must answer */
+    char     procedure_code[32]; /* the dossier's procedure */
 } case_row_t;
+
+/* accept_dossier - the desk accepted an online dossier (step 0 APPROVED): the
+ * processing time counts from now; the receipt notice follows */
+static mc_store_rc_t accept_dossier(mc_store_t *store, const mc_case_result_t *in,
+                                    const case_row_t *row, mc_case_result_out_t *out,
+                                    mc_err_t *err)
+{
+    int64_t at = (int64_t)time(NULL), counted = 0, due = 0;
+    if (!in->accept_due ||
+        in->accept_due(in->accept_arg, row->procedure_code, at, &counted, &due) != 0) {
+        mc_err_add(err, "store: no due date for the accepted dossier %s", out->dossier_code);
+        return MC_STORE_FAILED;
+    }
+    char at_text[24], counted_text[24], due_text[24], detail[256], when[80], dedupe[160];
+    snprintf(at_text, sizeof at_text, "%" PRId64, at);
+    snprintf(counted_text, sizeof counted_text, "%" PRId64, counted);
+    snprintf(due_text, sizeof due_text, "%" PRId64, due);
+    const char *p[4] = {row->dossier_id, at_text, counted_text, due_text};
+    mc_store_rc_t rc = run_cmd(store, &stmt_dossier_accepted, p, NULL, NULL, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    out->dossier_state = 1;
+    out->accepted = true;
+    snprintf(detail, sizeof detail, "%s tiếp nhận hồ sơ trực tuyến; hẹn trả kết quả %s",
+             in->agency, mc_format_local(due, when, sizeof when));
+    if ((rc = add_event(store, row->dossier_id, in->agency, "accepted", detail, err)) != MC_STORE_OK)
+        return rc;
+    snprintf(dedupe, sizeof dedupe, "%s/received", out->dossier_code);
+    out->notified = true;
+    return add_notification(store, row->dossier_id, "received", dedupe, "{}", err);
+}
 
 /* apply_result - the transitions, inside the open transaction */
 static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
@@ -737,6 +775,8 @@ static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
     size_t used = 0;
     data[0] = '\0';
 
+    if (in->outcome == 1 && row->step == 0) /* the desk accepted an online dossier */
+        return accept_dossier(store, in, row, out, err);
     if (in->outcome == 1) { /* approved */
         snprintf(detail, sizeof detail, "bước %d/%d: %s đã giải quyết xong", row->step,
                  row->steps_total, in->agency);
@@ -890,6 +930,7 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
     row.dossier_state = atoi(PQgetvalue(res, 0, 9));
     row.revision = atoi(PQgetvalue(res, 0, 10));
     int attempts = atoi(PQgetvalue(res, 0, 11));
+    mc_store_copy_text(row.procedure_code, sizeof row.procedure_code, res, 0, 12);
     out->dossier_state = row.dossier_state;
     if (!PQgetisnull(res, 0, 6) && mc_store_unescape(res, 0, 6, &row.result, &row.result_len) != 0) {
         PQclear(res);

@@ -206,6 +206,12 @@ typedef struct mc_case_result {
     const mc_case_missing_t *missing;    /* NEEDS_DOCUMENTS: what is missing */
     size_t                   n_missing;
     int                      revision;   /* CaseResult.revision (0 = 1) */
+    /* APPROVED acceptance case (step 0): the daemon's rule for the processing
+     * time counted from the acceptance moment `at` (the procedure's time,
+     * mc_calendar_due); 0 on success, -1 fails the call (nothing stored) */
+    int (*accept_due)(void *arg, const char *procedure_code, int64_t at, int64_t *counted_from,
+                      int64_t *due_at);
+    void                    *accept_arg; /* for accept_due */
 } mc_case_result_t;
 
 /* what recording a result did */
@@ -215,6 +221,7 @@ typedef struct mc_case_result_out {
     char              next_agency[68];   /* non-empty: the next step was queued for it */
     int               dossier_state;     /* motcua.v1.DossierState after the call */
     bool              notified;          /* a notification row was queued */
+    bool              accepted;          /* an online dossier was accepted: it waits for routing */
 } mc_case_result_out_t;
 
 /*
@@ -228,6 +235,12 @@ typedef struct mc_case_result_out {
  *     event + notification (data: reason);
  *   NEEDS_DOCUMENTS: case paused, dossier WAITING_SUPPLEMENT, paused_at,
  *     `supplement_requested` event + notification (data: the missing list).
+ *   APPROVED acceptance case (step 0, dossier PENDING_ACCEPTANCE): case
+ *     done, dossier RECEIVED with accepted_at = now and counted_from /
+ *     due_at from in->accept_due, `accepted` event, `received` notification
+ *     ("<code>/received"); out->accepted. REJECTED and NEEDS_DOCUMENTS of an
+ *     acceptance case are the transitions above (REFUSED, WAITING_SUPPLEMENT).
+ * Steps: 0 is the acceptance case of an online dossier, 1..n the processing.
  * A ROUTED dossier becomes IN_PROGRESS first. Results are accepted for sent,
  * acked and dead cases (the agency evidently has it) and for a case queued
  * again after it was sent in this revision (attempts > 0). NOT_SENT: the

@@ -67,4 +67,19 @@ int router_decide_route(void *arg, const mc_route_claim_t *claim, mc_route_plan_
 /* router_decide_late - mc_late_decide_fn: the late notice and re-appointment (router_plan.c) */
 int router_decide_late(void *arg, const mc_late_claim_t *claim, mc_late_decision_t *decision);
 
+/* router_accept_all - acceptance cases for pending online dossiers, a batch at a
+ * time; returns cases created or -1 */
+int router_accept_all(router_t *r);
+
+/* router_scan_acceptance - pending online dossiers past their acceptance
+ * deadline get `acceptance_overdue` once; returns dossiers flagged or -1 */
+int router_scan_acceptance(router_t *r);
+
+/* router_decide_acceptance_case - mc_route_decide_fn: the desk and task of an
+ * online dossier's acceptance case (router_plan.c) */
+int router_decide_acceptance_case(void *arg, const mc_route_claim_t *claim, mc_route_plan_t *plan);
+
+/* router_decide_acceptance - mc_accept_decide_fn: the `acceptance_overdue` detail (router_plan.c) */
+int router_decide_acceptance(void *arg, const mc_accept_claim_t *claim, const char **detail);
+
 #endif

@@ -220,6 +220,62 @@ int router_scan_late(router_t *r)
     }
 }
 
+/* router_accept_all - acceptance cases, batch after batch while they are full */
+int router_accept_all(router_t *r)
+{
+    int total = 0;
+    for (;;) {
+        mc_err_t err;
+        mc_err_clear(&err);
+        int claimed = 0, created = 0;
+        r->n_notes = 0;
+        r->now = (int64_t)time(NULL);
+        mc_store_rc_t rc = mc_store_acceptance_case_batch(r->store, r->cfg->router.batch,
+                                                          router_decide_acceptance_case, r,
+                                                          &claimed, &created, &err);
+        if (rc != MC_STORE_OK) {
+            store_trouble(r, "acceptance_cases", rc, &err);
+            return -1;
+        }
+        store_back(r);
+        for (int i = 0; i < r->n_notes; i++) {
+            mc_log(MC_LOG_INFO, "acceptance_queued", "code=%s department=%s", r->notes[i].code,
+                   r->notes[i].agency);
+            publish(r, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED, r->notes[i].code,
+                    r->notes[i].agency);
+        }
+        total += created;
+        if (claimed < r->cfg->router.batch || created == 0)
+            return total;
+    }
+}
+
+/* router_scan_acceptance - pending online dossiers past their 8 working hours */
+int router_scan_acceptance(router_t *r)
+{
+    int total = 0;
+    for (;;) {
+        mc_err_t err;
+        mc_err_clear(&err);
+        int marked = 0;
+        r->n_notes = 0;
+        r->now = (int64_t)time(NULL);
+        mc_store_rc_t rc = mc_store_acceptance_batch(r->store, r->cfg->router.batch,
+                                                     router_decide_acceptance, r, &marked, &err);
+        if (rc != MC_STORE_OK) {
+            store_trouble(r, "acceptance_scan", rc, &err);
+            return -1;
+        }
+        store_back(r);
+        for (int i = 0; i < r->n_notes; i++)
+            mc_log(MC_LOG_NOTICE, "acceptance_overdue", "code=%s department=%s",
+                   r->notes[i].code, r->notes[i].agency);
+        total += marked;
+        if (marked < r->cfg->router.batch)
+            return total;
+    }
+}
+
 /* drain - read every waiting event; their content does not matter, only that they came */
 static void drain(void *sub)
 {
@@ -235,11 +291,13 @@ int router_run(router_t *r, int stop_fd)
     for (;;) {
         int64_t now = now_ms();
         if (now >= next_poll) {
+            router_accept_all(r);
             router_route_all(r);
             next_poll = now_ms() + r->cfg->router.poll_ms;
         }
         if (now >= next_scan) {
             router_scan_late(r);
+            router_scan_acceptance(r);
             next_scan = now_ms() + r->cfg->router.deadline_scan_ms;
         }
         now = now_ms();
