@@ -48,7 +48,8 @@ static const mc_stmt_t stmt_claim = {"cases_claim", false, 4,
      " FROM u JOIN dossier d ON d.id = u.dossier_id ORDER BY u.id"};
 static const mc_stmt_t stmt_previous = {"cases_previous", false, 2,
      "SELECT step, agency, coalesce(outcome, 0), result FROM agency_case"
-     " WHERE dossier_id = $1::bigint AND step < $2::integer AND state = 4 ORDER BY step"};
+     " WHERE dossier_id = $1::bigint AND step BETWEEN 1 AND $2::integer - 1 AND state = 4"
+     " ORDER BY step"}; /* not the acceptance (step 0): the processing steps' results */
 /* the SQL below names states by number; these keep the numbers honest */
 _Static_assert(MC_CASE_QUEUED == 1 && MC_CASE_SENT == 2 && MC_CASE_ACKED == 3 &&
                    MC_CASE_DEAD == 5,

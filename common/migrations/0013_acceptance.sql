@@ -16,6 +16,9 @@ ALTER TABLE dossier ADD COLUMN accepted_at timestamptz;   -- online: when the de
 -- a pending online dossier has no processing time running yet
 ALTER TABLE dossier ALTER COLUMN counted_from DROP NOT NULL;
 ALTER TABLE dossier ALTER COLUMN due_at DROP NOT NULL;
+-- the history (0008) keeps the values before each change: a pending dossier's too
+ALTER TABLE dossier_history ALTER COLUMN counted_from DROP NOT NULL;
+ALTER TABLE dossier_history ALTER COLUMN due_at DROP NOT NULL;
 -- the acceptance scan and the overdue list: pending dossiers by their deadline
 CREATE INDEX dossier_accept_due_idx ON dossier (accept_due_at) WHERE state = 9;
 
@@ -125,3 +128,7 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
+
+-- router: the acceptance scan flags a dossier once (it looks for an earlier
+-- `acceptance_overdue` event of the dossier)
+GRANT SELECT (dossier_id, kind) ON dossier_event TO motcua_router;
