@@ -143,6 +143,17 @@ static mc_store_rc_t add_event(mc_store_t *store, int64_t id, const char *actor,
     return run_ok(store, &stmt_add_event, p, NULL, NULL, false, err);
 }
 
+/* route_claim_read - row i of a routing claim (id, code, ward, procedure, a due date) */
+static void route_claim_read(const PGresult *res, int i, mc_route_claim_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+    mc_store_copy_text(c->code, sizeof c->code, res, i, 1);
+    mc_store_copy_text(c->ward_code, sizeof c->ward_code, res, i, 2);
+    mc_store_copy_text(c->procedure_code, sizeof c->procedure_code, res, i, 3);
+    c->due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+}
+
 /* route_one - the writes for one claimed dossier */
 static mc_store_rc_t route_one(mc_store_t *store, const mc_route_claim_t *c,
                                const mc_route_plan_t *plan, mc_err_t *err)
@@ -190,12 +201,8 @@ mc_store_rc_t mc_store_route_batch(mc_store_t *store, int limit, mc_route_decide
     int n = PQntuples(res);
     int done = 0;
     for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
-        mc_route_claim_t c = {0};
-        c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
-        mc_store_copy_text(c.ward_code, sizeof c.ward_code, res, i, 2);
-        mc_store_copy_text(c.procedure_code, sizeof c.procedure_code, res, i, 3);
-        c.due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+        mc_route_claim_t c;
+        route_claim_read(res, i, &c);
         mc_route_plan_t plan = {0};
         if (decide(arg, &c, &plan) != 0 || plan.n_steps == 0 || !plan.department)
             continue; /* stays RECEIVED; its lock goes with the commit */
@@ -228,19 +235,27 @@ static const mc_stmt_t stmt_claim_accept_overdue = {"route_claim_accept_overdue"
      "   AND e.kind = 'acceptance_overdue')"
      " ORDER BY d.accept_due_at LIMIT $1::integer FOR UPDATE OF d SKIP LOCKED"};
 
-/* claim_rows - run a claim statement with its batch limit inside the open transaction */
-static PGresult *claim_rows(mc_store_t *store, const mc_stmt_t *stmt, int limit,
-                            mc_store_rc_t *rc, mc_err_t *err)
+/* begin_claim - BEGIN and the claim statement with its batch limit; on
+ * failure nothing is left open. *res gets the claimed rows (PQclear it) */
+static mc_store_rc_t begin_claim(mc_store_t *store, const mc_stmt_t *stmt, int limit,
+                                 PGresult **res, mc_err_t *err)
 {
+    *res = NULL;
+    mc_store_rc_t rc = tx_begin(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
     const char *p[1] = {lim};
-    PGresult *res = mc_store_exec(store, stmt, p, NULL, NULL, false);
-    if (PQresultStatus(res) == PGRES_TUPLES_OK)
-        return res;
-    *rc = mc_store_classify(store, store->main, res, stmt->name, err);
-    PQclear(res);
-    return NULL;
+    PGresult *got = mc_store_exec(store, stmt, p, NULL, NULL, false);
+    if (PQresultStatus(got) == PGRES_TUPLES_OK) {
+        *res = got;
+        return MC_STORE_OK;
+    }
+    rc = mc_store_classify(store, store->main, got, stmt->name, err);
+    PQclear(got);
+    tx_rollback(store);
+    return rc;
 }
 
 /* finish - commit when all went well, else roll back; the batch's verdict */
@@ -259,22 +274,14 @@ mc_store_rc_t mc_store_acceptance_case_batch(mc_store_t *store, int limit,
                                              int *created, mc_err_t *err)
 {
     *claimed = *created = 0;
-    mc_store_rc_t rc = tx_begin(store, err);
+    PGresult *res = NULL;
+    mc_store_rc_t rc = begin_claim(store, &stmt_claim_pending, limit, &res, err);
     if (rc != MC_STORE_OK)
         return rc;
-    PGresult *res = claim_rows(store, &stmt_claim_pending, limit, &rc, err);
-    if (!res) {
-        tx_rollback(store);
-        return rc;
-    }
     int n = PQntuples(res), done = 0;
     for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
-        mc_route_claim_t c = {0};
-        c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
-        mc_store_copy_text(c.ward_code, sizeof c.ward_code, res, i, 2);
-        mc_store_copy_text(c.procedure_code, sizeof c.procedure_code, res, i, 3);
-        c.due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+        mc_route_claim_t c;
+        route_claim_read(res, i, &c);
         mc_route_plan_t plan = {0};
         if (decide(arg, &c, &plan) != 0 || plan.n_steps != 1 || !plan.department)
             continue; /* stays without a case; logged by decide */
@@ -303,14 +310,10 @@ mc_store_rc_t mc_store_acceptance_batch(mc_store_t *store, int limit, mc_accept_
                                         void *arg, int *marked, mc_err_t *err)
 {
     *marked = 0;
-    mc_store_rc_t rc = tx_begin(store, err);
+    PGresult *res = NULL;
+    mc_store_rc_t rc = begin_claim(store, &stmt_claim_accept_overdue, limit, &res, err);
     if (rc != MC_STORE_OK)
         return rc;
-    PGresult *res = claim_rows(store, &stmt_claim_accept_overdue, limit, &rc, err);
-    if (!res) {
-        tx_rollback(store);
-        return rc;
-    }
     int n = PQntuples(res), done = 0;
     for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
         mc_accept_claim_t c = {0};
