@@ -65,7 +65,7 @@ typedef struct mc_case {
     char            case_id[96];    /* "<dossier code>/<step>", stable across resends */
     char            dossier_code[64];
     char            procedure_code[32];
-    int             step;           /* 1-based */
+    int             step;           /* 0 = acceptance of an online dossier, 1.. = processing steps */
     int             steps_total;
     int             attempt;        /* this send's number: 1, 2, ... */
     int             revision;       /* 1, +1 per resume after a supplement: new work */

@@ -3,9 +3,11 @@
  *
  * Shape: one thread, one store (one pair of PostgreSQL connections), a SUB
  * socket on intake's and lienthong's events endpoints ("look now") and a PUB
- * socket on router.events_endpoint. The loop routes RECEIVED dossiers in
+ * socket on router.events_endpoint. The loop gives PENDING_ACCEPTANCE
+ * (online) dossiers their acceptance case and routes RECEIVED dossiers in
  * batches whenever an event arrives or router.poll_ms passes, and runs the
- * deadline scan every router.deadline_scan_ms. The store is the source of
+ * deadline scans (late dossiers, overdue steps, dossiers not accepted within
+ * rules.acceptance_hours) every router.deadline_scan_ms. The store is the source of
  * truth; events only shorten the wait. Any number of routers may run against
  * one database: work is claimed with FOR UPDATE SKIP LOCKED
  * (mc_store_route.h), so no dossier is routed twice.
