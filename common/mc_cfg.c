@@ -275,7 +275,7 @@ static int load_router(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 static int load_rules(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
     static const char *const keys[] = {"warn_before_days", "apology_before_days",
-                                       "supplement_days", NULL};
+                                       "supplement_days", "acceptance_hours", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "rules", keys, &rc, err);
     if (!s)
@@ -283,7 +283,8 @@ static int load_rules(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     mc_cfg_rules_t *r = &cfg->rules;
     if (get_int_field(s, "warn_before_days", 1, 30, &r->warn_before_days, err) < 0 ||
         get_int_field(s, "apology_before_days", 1, 30, &r->apology_before_days, err) < 0 ||
-        get_int_field(s, "supplement_days", 1, 365, &r->supplement_days, err) < 0)
+        get_int_field(s, "supplement_days", 1, 365, &r->supplement_days, err) < 0 ||
+        get_int_field(s, "acceptance_hours", 1, 400, &r->acceptance_hours, err) < 0)
         rc = -1;
     return rc;
 }
@@ -637,6 +638,7 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->rules.supplement_days = 15;
     cfg->rules.warn_before_days = 2;
     cfg->rules.apology_before_days = 1;
+    cfg->rules.acceptance_hours = 8;
     cfg->lienthong.endpoint = strdup("tcp://127.0.0.1:5560");
     cfg->lienthong.events_endpoint = strdup("ipc:///run/motcua/lienthong-events");
     cfg->lienthong.server_key_file = strdup("keys/lienthong.key");

@@ -58,6 +58,7 @@ typedef struct mc_cfg_rules {
     int warn_before_days;    /* working days before the due date an open dossier is flagged (Điều 19 khoản 6) */
     int apology_before_days; /* working days before the due date the apology must go out at the latest (Điều 19 khoản 6) */
     int supplement_days;     /* working days to supplement after the one request, then the dossier is returned */
+    int acceptance_hours;    /* working hours the desk has to accept an online dossier (Điều 17) */
 } mc_cfg_rules_t;
 
 typedef struct mc_cfg_lienthong {

@@ -33,15 +33,17 @@ static const mc_stmt_t stmt_key_lock = {"key_lock", true, 2,
      "SELECT pg_advisory_lock(7270011, hashtext($1 || ' ' || $2))"};
 static const mc_stmt_t stmt_key_unlock = {"key_unlock", true, 0,
      "SELECT pg_advisory_unlock_all()"};
-static const mc_stmt_t stmt_create_dossier = {"create_dossier", false, 18,
+static const mc_stmt_t stmt_create_dossier = {"create_dossier", false, 20,
      "SELECT created, dossier_id, request_sha256, response FROM mc_create_dossier("
      "$1, $2, $3, $4, $5, $6, $7::date, $8::integer, $9, $10::smallint,"
      " to_timestamp($11::bigint), to_timestamp($12::bigint), to_timestamp($13::bigint),"
-     " $14, $15, $16, $17, $18::uuid)"};
+     " $14, $15, $16, $17, $18::uuid, $19::smallint, to_timestamp($20::bigint))"};
 static const mc_stmt_t stmt_dossier_by_code = {"dossier_by_code", false, 1,
      "SELECT id, code, ward_code, procedure_code, state, channel,"
      " extract(epoch FROM received_at)::bigint, extract(epoch FROM counted_from)::bigint,"
-     " extract(epoch FROM due_at)::bigint, rating_token::text FROM dossier WHERE code = $1"};
+     " extract(epoch FROM due_at)::bigint, rating_token::text,"
+     " coalesce(extract(epoch FROM accept_due_at)::bigint, 0),"
+     " coalesce(extract(epoch FROM accepted_at)::bigint, 0) FROM dossier WHERE code = $1"};
 static const mc_stmt_t stmt_dossier_events = {"dossier_events", false, 2,
      "SELECT at_s, actor, kind, detail FROM ("
      " SELECT id, extract(epoch FROM at)::bigint AS at_s, actor, kind, detail"
@@ -511,19 +513,23 @@ mc_store_rc_t mc_store_reserve_code(mc_store_t *store, const char *scope, const 
 static mc_store_rc_t create_one(mc_store_t *store, const mc_new_dossier_t *d,
                                 mc_new_dossier_result_t *r, mc_err_t *err)
 {
-    char day_text[16], seq_text[16], chan_text[8], rec[24], cnt[24], due[24];
+    char day_text[16], seq_text[16], chan_text[8], rec[24], cnt[24], due[24], state[8], acc[24];
     date_text(d->day, day_text);
     snprintf(seq_text, sizeof seq_text, "%d", d->seq);
     snprintf(chan_text, sizeof chan_text, "%d", d->channel);
     snprintf(rec, sizeof rec, "%" PRId64, d->received_at);
     snprintf(cnt, sizeof cnt, "%" PRId64, d->counted_from);
     snprintf(due, sizeof due, "%" PRId64, d->due_at);
-    const char *p[18] = {d->scope, d->key, (const char *)d->request_sha256, d->code,
+    snprintf(state, sizeof state, "%d", d->state ? d->state : 1);
+    snprintf(acc, sizeof acc, "%" PRId64, d->accept_due_at);
+    /* a pending online dossier has no processing time yet: NULL, not 1970 */
+    const char *p[20] = {d->scope, d->key, (const char *)d->request_sha256, d->code,
                          d->ward_code, d->unit_id, day_text, seq_text, d->procedure_code,
-                         chan_text, rec, cnt, due, (const char *)d->payload,
-                         (const char *)d->response, d->event_actor, d->event_detail, d->secret};
-    int lens[18] = {0};
-    int fmts[18] = {0};
+                         chan_text, rec, d->counted_from ? cnt : NULL, d->due_at ? due : NULL,
+                         (const char *)d->payload, (const char *)d->response, d->event_actor,
+                         d->event_detail, d->secret, state, d->accept_due_at ? acc : NULL};
+    int lens[20] = {0};
+    int fmts[20] = {0};
     lens[2] = 32, fmts[2] = 1; /* bytea parameters go binary: no escaping */
     lens[13] = (int)d->payload_len, fmts[13] = 1;
     lens[14] = (int)d->response_len, fmts[14] = 1;
@@ -612,6 +618,8 @@ mc_store_rc_t mc_store_dossier_status(mc_store_t *store, const char *code, size_
     s->counted_from = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
     s->due_at = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
     mc_store_copy_text(s->secret, sizeof s->secret, res, 0, 9);
+    s->accept_due_at = strtoll(PQgetvalue(res, 0, 10), NULL, 10);
+    s->accepted_at = strtoll(PQgetvalue(res, 0, 11), NULL, 10);
     PQclear(res);
 
     char id_text[24], limit_text[24];

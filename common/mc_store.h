@@ -113,6 +113,8 @@ typedef struct mc_new_dossier {
     const char    *event_actor;    /* who received it */
     const char    *event_detail;   /* human text, no personal data */
     const char    *secret;         /* the applicant's secret (rating_token), UUID text, as in response */
+    int            state;          /* motcua.v1.DossierState it starts in: RECEIVED, or PENDING_ACCEPTANCE (online) */
+    int64_t        accept_due_at;  /* PENDING_ACCEPTANCE: the acceptance deadline; 0 otherwise */
 } mc_new_dossier_t;
 
 typedef struct mc_new_dossier_result {
@@ -150,7 +152,9 @@ typedef struct mc_dossier_status {
     int               channel;  /* motcua.v1.Channel */
     int64_t           received_at;
     int64_t           counted_from;
-    int64_t           due_at;
+    int64_t           due_at;         /* 0 while pending acceptance */
+    int64_t           accept_due_at;  /* online: the acceptance deadline, 0 if none */
+    int64_t           accepted_at;    /* online: when the desk accepted it, 0 if not (yet) */
     char              secret[40]; /* dossier.rating_token as UUID text: the applicant's secret (never log it) */
     size_t            n_events; /* entries in events, oldest first */
     mc_store_event_t *events;

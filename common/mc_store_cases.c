@@ -48,7 +48,8 @@ static const mc_stmt_t stmt_claim = {"cases_claim", false, 4,
      " FROM u JOIN dossier d ON d.id = u.dossier_id ORDER BY u.id"};
 static const mc_stmt_t stmt_previous = {"cases_previous", false, 2,
      "SELECT step, agency, coalesce(outcome, 0), result FROM agency_case"
-     " WHERE dossier_id = $1::bigint AND step < $2::integer AND state = 4 ORDER BY step"};
+     " WHERE dossier_id = $1::bigint AND step BETWEEN 1 AND $2::integer - 1 AND state = 4"
+     " ORDER BY step"}; /* not the acceptance (step 0): the processing steps' results */
 /* the SQL below names states by number; these keep the numbers honest */
 _Static_assert(MC_CASE_QUEUED == 1 && MC_CASE_SENT == 2 && MC_CASE_ACKED == 3 &&
                    MC_CASE_DEAD == 5,
@@ -152,7 +153,8 @@ static const mc_stmt_t stmt_lock_dossier_of = {"cases_lock_dossier", false, 1,
      " WHERE case_id = $1) FOR NO KEY UPDATE"};
 static const mc_stmt_t stmt_lock_case = {"cases_lock", false, 1,
      "SELECT c.id, c.agency, c.state, c.step, c.steps_total, coalesce(c.outcome, 0), c.result,"
-     " c.dossier_id, d.code, d.state, c.revision, c.attempts, d.supplement_requests"
+     " c.dossier_id, d.code, d.state, c.revision, c.attempts, d.supplement_requests,"
+     " d.procedure_code"
      " FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
      " WHERE c.case_id = $1 FOR NO KEY UPDATE OF c, d"};
 static const mc_stmt_t stmt_set_case = {"cases_set", false, 4,
@@ -178,6 +180,11 @@ static const mc_stmt_t stmt_dossier_paused = {"cases_dossier_paused", false, 2,
      "UPDATE dossier SET state = 4, paused_at = now(),"
      " supplement_requests = supplement_requests + 1, supplement_due_at = to_timestamp($2::bigint)"
      " WHERE id = $1::bigint"};
+/* $1 dossier, $2 accepted at, $3 counted from, $4 due: only a pending one (9) becomes RECEIVED (1) */
+static const mc_stmt_t stmt_dossier_accepted = {"cases_dossier_accepted", false, 4,
+     "UPDATE dossier SET state = 1, accepted_at = to_timestamp($2::bigint),"
+     " counted_from = to_timestamp($3::bigint), due_at = to_timestamp($4::bigint)"
+     " WHERE id = $1::bigint AND state = 9"};
 static const mc_stmt_t stmt_cancel_later = {"cases_cancel_later", false, 2,
      "UPDATE agency_case SET state = 6, next_attempt_at = NULL, updated_at = now()"
      " WHERE dossier_id = $1::bigint AND step > $2::integer AND state IN (0, 1, 2, 3, 7)"};
@@ -681,6 +688,7 @@ typedef struct case_row {
     int      dossier_state;
     int      revision;    /* the round the agency must answer */
     int      supplement_requests; /* dossier.supplement_requests: requests accepted so far */
+    char     procedure_code[32]; /* the dossier's procedure */
 } case_row_t;
 
 /* motcua.v1.Outcome as the store compares it (no protobuf headers here) */
@@ -717,6 +725,37 @@ static mc_store_rc_t refuse_second_supplement(mc_store_t *store, const mc_case_r
     return add_event(store, row->dossier_id, in->agency, "supplement_refused", detail, err);
 }
 
+/* accept_dossier - the desk accepted an online dossier (step 0 APPROVED): the
+ * processing time counts from now; the receipt notice follows */
+static mc_store_rc_t accept_dossier(mc_store_t *store, const mc_case_result_t *in,
+                                    const case_row_t *row, mc_case_result_out_t *out,
+                                    mc_err_t *err)
+{
+    int64_t at = (int64_t)time(NULL), counted = 0, due = 0;
+    if (!in->accept_due ||
+        in->accept_due(in->accept_arg, row->procedure_code, at, &counted, &due) != 0) {
+        mc_err_add(err, "store: no due date for the accepted dossier %s", out->dossier_code);
+        return MC_STORE_FAILED;
+    }
+    char at_text[24], counted_text[24], due_text[24], detail[256], when[80], dedupe[160];
+    snprintf(at_text, sizeof at_text, "%" PRId64, at);
+    snprintf(counted_text, sizeof counted_text, "%" PRId64, counted);
+    snprintf(due_text, sizeof due_text, "%" PRId64, due);
+    const char *p[4] = {row->dossier_id, at_text, counted_text, due_text};
+    mc_store_rc_t rc = mc_store_run(store, &stmt_dossier_accepted, p, NULL, NULL, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    out->dossier_state = 1;
+    out->accepted = true;
+    snprintf(detail, sizeof detail, "%s tiếp nhận hồ sơ trực tuyến; hẹn trả kết quả %s",
+             in->agency, mc_format_local(due, when, sizeof when));
+    if ((rc = add_event(store, row->dossier_id, in->agency, "accepted", detail, err)) != MC_STORE_OK)
+        return rc;
+    snprintf(dedupe, sizeof dedupe, "%s/received", out->dossier_code);
+    out->notified = true;
+    return add_notification(store, row->dossier_id, "received", dedupe, "{}", err);
+}
+
 /* apply_result - the transitions, inside the open transaction */
 static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
                                   const mc_case_result_t *in, const case_row_t *row,
@@ -740,6 +779,8 @@ static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
     size_t used = 0;
     data[0] = '\0';
 
+    if (in->outcome == 1 && row->step == 0) /* the desk accepted an online dossier */
+        return accept_dossier(store, in, row, out, err);
     if (in->outcome == 1) { /* approved */
         snprintf(detail, sizeof detail, "bước %d/%d: %s đã giải quyết xong", row->step,
                  row->steps_total, in->agency);
@@ -906,6 +947,7 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
     row.revision = atoi(PQgetvalue(res, 0, 10));
     int attempts = atoi(PQgetvalue(res, 0, 11));
     row.supplement_requests = atoi(PQgetvalue(res, 0, 12));
+    mc_store_copy_text(row.procedure_code, sizeof row.procedure_code, res, 0, 13);
     out->dossier_state = row.dossier_state;
     if (!PQgetisnull(res, 0, 6) && mc_store_unescape(res, 0, 6, &row.result, &row.result_len) != 0) {
         PQclear(res);

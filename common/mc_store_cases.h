@@ -65,7 +65,7 @@ typedef struct mc_case {
     char            case_id[96];    /* "<dossier code>/<step>", stable across resends */
     char            dossier_code[64];
     char            procedure_code[32];
-    int             step;           /* 1-based */
+    int             step;           /* 0 = acceptance of an online dossier, 1.. = processing steps */
     int             steps_total;
     int             attempt;        /* this send's number: 1, 2, ... */
     int             revision;       /* 1, +1 per resume after a supplement: new work */
@@ -209,6 +209,12 @@ typedef struct mc_case_result {
     size_t                   n_missing;
     int                      revision;   /* CaseResult.revision (0 = 1) */
     int                      supplement_days; /* rules.supplement_days: working days to supplement after the one request */
+    /* APPROVED acceptance case (step 0): the daemon's rule for the processing
+     * time counted from the acceptance moment `at` (the procedure's time,
+     * mc_calendar_due); 0 on success, -1 fails the call (nothing stored) */
+    int (*accept_due)(void *arg, const char *procedure_code, int64_t at, int64_t *counted_from,
+                      int64_t *due_at);
+    void                    *accept_arg; /* for accept_due */
 } mc_case_result_t;
 
 /* what recording a result did */
@@ -219,6 +225,7 @@ typedef struct mc_case_result_out {
     int               dossier_state;     /* motcua.v1.DossierState after the call */
     bool              notified;          /* a notification row was queued */
     int64_t           supplement_due_at; /* NEEDS_DOCUMENTS accepted: the applicant's deadline, else 0 */
+    bool              accepted;          /* an online dossier was accepted: it waits for routing */
 } mc_case_result_out_t;
 
 /*
@@ -239,6 +246,12 @@ typedef struct mc_case_result_out {
  *     SUPPLEMENT_REFUSED, nothing changes but a `supplement_refused` event
  *     (committed); the case stays as it was (acked, same revision, no
  *     result), so the agency's next APPROVED or REJECTED is ACCEPTED.
+ *   APPROVED acceptance case (step 0, dossier PENDING_ACCEPTANCE): case
+ *     done, dossier RECEIVED with accepted_at = now and counted_from /
+ *     due_at from in->accept_due, `accepted` event, `received` notification
+ *     ("<code>/received"); out->accepted. REJECTED and NEEDS_DOCUMENTS of an
+ *     acceptance case are the transitions above (REFUSED, WAITING_SUPPLEMENT).
+ * Steps: 0 is the acceptance case of an online dossier, 1..n the processing.
  * A ROUTED dossier becomes IN_PROGRESS first. Results are accepted for sent,
  * acked and dead cases (the agency evidently has it) and for a case queued
  * again after it was sent in this revision (attempts > 0). NOT_SENT: the

@@ -54,7 +54,8 @@ static const mc_stmt_t stmt_claim = {"notify_claim", false, 1,
      "             /* in progress: left by a claim whose lease ran out */), ''),"
      "  d.rating_token::text,"
      "  coalesce(n.data->>'supplement_due', ''),"
-     "  coalesce(n.data->>'old_due', '')"
+     "  coalesce(n.data->>'old_due', ''),"
+     "  coalesce((n.data->>'accept_due_at')::bigint, 0)"
      " FROM c JOIN notification n ON n.id = c.id JOIN dossier d ON d.id = n.dossier_id"
      " ORDER BY n.next_attempt_at, n.id"};
 /* a claimed row is due, so whatever it has in progress belongs to a lease that ran out */
@@ -151,6 +152,7 @@ mc_store_rc_t mc_store_notify_claim(mc_store_t *store, int max, mc_notice_t *not
         mc_store_copy_text(m->unknown_channels, sizeof m->unknown_channels, res, i, 12);
         mc_store_copy_text(m->rating_token, sizeof m->rating_token, res, i, 13);
         mc_store_copy_text(m->supplement_due, sizeof m->supplement_due, res, i, 14);
+        m->accept_due_at = strtoll(PQgetvalue(res, i, 16), NULL, 10);
         if (mc_store_unescape(res, i, 7, &m->payload, &m->payload_len) != 0 || !m->missing ||
             !m->reason || !m->new_due || !m->old_due) {
             for (int j = 0; j <= i; j++)

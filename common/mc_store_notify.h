@@ -74,6 +74,7 @@ typedef struct mc_notice {
     char     unknown_channels[64]; /* channels the last claim left in progress (now lost), "" if none */
     char     rating_token[40];   /* dossier.rating_token as UUID text, for the rating link (a secret: never log it) */
     char     supplement_due[24]; /* data.supplement_due: epoch seconds as text, "" if none */
+    int64_t  accept_due_at;      /* submitted: data.accept_due_at, the acceptance deadline (epoch s); 0 if none */
 } mc_notice_t;
 
 /* mc_notice_clear - free a notice's buffers, zero it */

@@ -21,6 +21,7 @@
 enum {
     DOSSIER_RECEIVED = 1,           /* motcua.v1.DossierState */
     DOSSIER_WAITING_SUPPLEMENT = 4,
+    DOSSIER_PENDING_ACCEPTANCE = 9,
     CASE_QUEUED = 1,                /* agency_case.state */
     CASE_SENT = 2,
     CASE_ACKED = 3,
@@ -52,6 +53,11 @@ static const mc_stmt_t stmt_queues = {"queues_lines", false, 0,
     "  FROM dossier WHERE state IN (1, 4) AND (state <> 1 OR department IS NULL)"
     " GROUP BY state"
     " UNION ALL "
+    "SELECT 0, coalesce(c.agency, ''), 9, false, count(*),"
+    "       extract(epoch FROM now() - min(d.received_at))::bigint"
+    "  FROM dossier d LEFT JOIN agency_case c ON c.dossier_id = d.id AND c.step = 0"
+    " WHERE d.state = 9 GROUP BY 2"
+    " UNION ALL "
     "SELECT 1, agency, state, false, count(*), extract(epoch FROM now() - min(updated_at))::bigint"
     "  FROM agency_case WHERE state IN (1, 2, 3, 5, 7) GROUP BY agency, state"
     " UNION ALL "
@@ -81,7 +87,7 @@ const char *mc_queue_state_name(mc_queue_state_t state)
 {
     static const char *const names[MC_QUEUE_STATES] = {
         "unrouted", "waiting_documents", "queued", "sent", "acked", "paused", "dead",
-        "pending", "retrying", "sending", "failed"};
+        "pending", "retrying", "sending", "failed", "pending_acceptance"};
     return (int)state >= 0 && state < MC_QUEUE_STATES ? names[state] : "?";
 }
 
@@ -100,8 +106,11 @@ const char *mc_queue_stage_name(mc_queue_stage_t stage)
 static bool line_state(mc_queue_stage_t stage, int state, bool tried, mc_queue_state_t *out)
 {
     if (stage == MC_QUEUE_DOSSIER) {
-        *out = state == DOSSIER_RECEIVED ? MC_QUEUE_UNROUTED : MC_QUEUE_WAITING_DOCS;
-        return state == DOSSIER_RECEIVED || state == DOSSIER_WAITING_SUPPLEMENT;
+        *out = state == DOSSIER_RECEIVED             ? MC_QUEUE_UNROUTED
+               : state == DOSSIER_PENDING_ACCEPTANCE ? MC_QUEUE_PENDING_ACCEPTANCE
+                                                     : MC_QUEUE_WAITING_DOCS;
+        return state == DOSSIER_RECEIVED || state == DOSSIER_WAITING_SUPPLEMENT ||
+               state == DOSSIER_PENDING_ACCEPTANCE;
     }
     if (stage == MC_QUEUE_CASE) {
         switch (state) {
@@ -129,6 +138,7 @@ static bool moves_on_its_own(mc_queue_state_t state)
 {
     switch (state) {
     case MC_QUEUE_UNROUTED:
+    case MC_QUEUE_PENDING_ACCEPTANCE: /* the desk's turn: it answers within 8 working hours */
     case MC_QUEUE_QUEUED:
     case MC_QUEUE_SENT:
     case MC_QUEUE_ACKED:

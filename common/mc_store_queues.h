@@ -51,6 +51,7 @@ typedef enum mc_queue_state {
     MC_QUEUE_RETRYING,       /* notification tried, waiting for its next attempt */
     MC_QUEUE_SENDING,        /* notification claimed by a notify instance */
     MC_QUEUE_FAILED,         /* notification failed for good */
+    MC_QUEUE_PENDING_ACCEPTANCE, /* online dossier PENDING_ACCEPTANCE (holder: the desk of its acceptance case) */
     MC_QUEUE_STATES          /* count */
 } mc_queue_state_t;
 

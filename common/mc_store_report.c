@@ -166,19 +166,21 @@ static const mc_stmt_t stmt_report_end = {"report_end", false, 0, "COMMIT"};
  * holds each (the lowest open or dead one) */
 static const mc_stmt_t stmt_overdue = {"report_overdue", false, 3,
     "SELECT d.code, d.ward_code, d.procedure_code, d.state,"
-    "       extract(epoch FROM d.received_at)::bigint, extract(epoch FROM d.due_at)::bigint,"
+    "       extract(epoch FROM d.received_at)::bigint, extract(epoch FROM d.due)::bigint,"
     "       coalesce(d.due_at > d.late_notified_due, false),"
     "       c.agency, c.step, c.steps_total, c.state, d.payload,"
     "       d.warned_due = d.due_at AND d.extended_at IS NULL, d.extended_at IS NOT NULL,"
     "       coalesce(extract(epoch FROM d.apology_at)::bigint, 0)"
-    "  FROM dossier d LEFT JOIN LATERAL ("
+    "  FROM (SELECT *, CASE WHEN state = 9 THEN accept_due_at ELSE due_at END AS due FROM dossier"
+    "         WHERE (state IN (1, 2, 3) AND (due_at < to_timestamp($2::bigint)"
+    "                OR (warned_due = due_at AND extended_at IS NULL)))"
+    "            OR (state = 9 AND accept_due_at < to_timestamp($2::bigint))) d"
+    "  LEFT JOIN LATERAL ("
     "       SELECT agency, step, steps_total, state FROM agency_case"
     "        WHERE dossier_id = d.id AND state IN (1, 2, 3, 5) ORDER BY step LIMIT 1) c ON true"
-    " WHERE d.state IN (1, 2, 3)"
-    "   AND (d.due_at < to_timestamp($2::bigint)"
-    "        OR (d.warned_due = d.due_at AND d.extended_at IS NULL))"
-    "   AND ($1::text = '' OR d.ward_code = $1::text)"
-    " ORDER BY d.due_at, d.id LIMIT $3::integer + 1"};
+    " WHERE ($1::text = '' OR d.ward_code = $1::text)"
+    " ORDER BY d.due, d.id LIMIT $3::integer + 1"};
+/* (state 9 PENDING_ACCEPTANCE: listed by its acceptance deadline, Nghị định 118/2025 Điều 17) */
 
 /* cell_long - a count cell (NULL reads 0) */
 static long cell_long(const PGresult *res, int row, int col)

@@ -73,7 +73,8 @@ static const mc_stmt_t stmt_key_lookup = {"followup_key", false, 2,
 static const mc_stmt_t stmt_lock_dossier = {"followup_lock", false, 1,
      "SELECT id, code, ward_code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
      " payload, rating_token::text,"
-     " EXISTS (SELECT 1 FROM rating r WHERE r.dossier_id = dossier.id)"
+     " EXISTS (SELECT 1 FROM rating r WHERE r.dossier_id = dossier.id),"
+     " accept_due_at IS NOT NULL AND accepted_at IS NULL"
      " FROM dossier WHERE code = $1 FOR UPDATE"};
 static const mc_stmt_t stmt_key_insert = {"followup_key_insert", false, 5,
      "INSERT INTO idempotency_key (scope, key, request_sha256, dossier_id, response)"
@@ -82,12 +83,17 @@ static const mc_stmt_t stmt_supplement = {"followup_supplement", false, 4,
      "UPDATE dossier SET payload = $2, state = 3, paused_at = NULL,"
      " counted_from = to_timestamp($3::bigint), due_at = to_timestamp($4::bigint)"
      " WHERE id = $1::bigint AND state = 4"};
+/* a supplement before acceptance: back to PENDING_ACCEPTANCE (9), no due date */
+static const mc_stmt_t stmt_supplement_unaccepted = {"followup_supplement_unaccepted", false, 3,
+     "UPDATE dossier SET payload = $2, state = 9, paused_at = NULL, counted_from = NULL,"
+     " due_at = NULL, accept_due_at = to_timestamp($3::bigint)"
+     " WHERE id = $1::bigint AND state = 4 AND accepted_at IS NULL"};
 /* the agency steps change through functions (migration 0010): intake holds
  * no privilege on agency_case, only EXECUTE on these two transitions */
 static const mc_stmt_t stmt_resume_cases = {"followup_resume_cases", false, 2,
      "SELECT mc_cases_resume($1::bigint, to_timestamp($2::bigint))"};
 static const mc_stmt_t stmt_withdraw = {"followup_withdraw", false, 1,
-     "UPDATE dossier SET state = 7 WHERE id = $1::bigint AND state < 5"};
+     "UPDATE dossier SET state = 7 WHERE id = $1::bigint AND (state < 5 OR state = 9)"};
 static const mc_stmt_t stmt_cancel_cases = {"followup_cancel_cases", false, 1,
      "SELECT mc_cases_cancel($1::bigint)"};
 static const mc_stmt_t stmt_add_withdraw_notice = {"followup_withdraw_notice", false, 3,
@@ -121,6 +127,17 @@ static void tx_rollback(mc_store_t *store)
 static mc_store_rc_t tx_commit(mc_store_t *store, mc_err_t *err)
 {
     return mc_store_run_retry(store, &stmt_commit, NULL, NULL, NULL, false, err);
+}
+
+/* route_claim_read - row i of a routing claim (id, code, ward, procedure, a due date) */
+static void route_claim_read(const PGresult *res, int i, mc_route_claim_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+    mc_store_copy_text(c->code, sizeof c->code, res, i, 1);
+    mc_store_copy_text(c->ward_code, sizeof c->ward_code, res, i, 2);
+    mc_store_copy_text(c->procedure_code, sizeof c->procedure_code, res, i, 3);
+    c->due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
 }
 
 /* route_one - the writes for one claimed dossier */
@@ -170,12 +187,8 @@ mc_store_rc_t mc_store_route_batch(mc_store_t *store, int limit, mc_route_decide
     int n = PQntuples(res);
     int done = 0;
     for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
-        mc_route_claim_t c = {0};
-        c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
-        mc_store_copy_text(c.ward_code, sizeof c.ward_code, res, i, 2);
-        mc_store_copy_text(c.procedure_code, sizeof c.procedure_code, res, i, 3);
-        c.due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+        mc_route_claim_t c;
+        route_claim_read(res, i, &c);
         mc_route_plan_t plan = {0};
         if (decide(arg, &c, &plan) != 0 || plan.n_steps == 0 || !plan.department)
             continue; /* stays RECEIVED; its lock goes with the commit */
@@ -192,6 +205,119 @@ mc_store_rc_t mc_store_route_batch(mc_store_t *store, int limit, mc_route_decide
     }
     *claimed = n;
     *routed = done;
+    return MC_STORE_OK;
+}
+
+static const mc_stmt_t stmt_claim_pending = {"route_claim_pending", false, 1,
+     "SELECT id, code, ward_code, procedure_code, extract(epoch FROM accept_due_at)::bigint"
+     " FROM dossier d WHERE state = 9 AND NOT EXISTS (SELECT 1 FROM agency_case c"
+     "   WHERE c.dossier_id = d.id AND c.step = 0)"
+     " ORDER BY id LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
+static const mc_stmt_t stmt_claim_accept_overdue = {"route_claim_accept_overdue", false, 1,
+     "SELECT d.id, d.code, extract(epoch FROM d.accept_due_at)::bigint,"
+     " coalesce((SELECT c.agency FROM agency_case c WHERE c.dossier_id = d.id AND c.step = 0), '')"
+     " FROM dossier d WHERE d.state = 9 AND d.accept_due_at < now()"
+     " AND NOT EXISTS (SELECT 1 FROM dossier_event e WHERE e.dossier_id = d.id"
+     "   AND e.kind = 'acceptance_overdue')"
+     " ORDER BY d.accept_due_at LIMIT $1::integer FOR UPDATE OF d SKIP LOCKED"};
+
+/* begin_claim - BEGIN and the claim statement with its batch limit; on
+ * failure nothing is left open. *res gets the claimed rows (PQclear it) */
+static mc_store_rc_t begin_claim(mc_store_t *store, const mc_stmt_t *stmt, int limit,
+                                 PGresult **res, mc_err_t *err)
+{
+    *res = NULL;
+    mc_store_rc_t rc = tx_begin(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
+    const char *p[1] = {lim};
+    PGresult *got = mc_store_exec(store, stmt, p, NULL, NULL, false);
+    if (PQresultStatus(got) == PGRES_TUPLES_OK) {
+        *res = got;
+        return MC_STORE_OK;
+    }
+    rc = mc_store_classify(store, store->main, got, stmt->name, err);
+    PQclear(got);
+    tx_rollback(store);
+    return rc;
+}
+
+/* finish - commit when all went well, else roll back; the batch's verdict */
+static mc_store_rc_t finish(mc_store_t *store, mc_store_rc_t rc, mc_err_t *err)
+{
+    if (rc == MC_STORE_OK)
+        rc = tx_commit(store, err);
+    if (rc != MC_STORE_OK)
+        tx_rollback(store);
+    return rc;
+}
+
+/* mc_store_acceptance_case_batch - give pending online dossiers their acceptance case */
+mc_store_rc_t mc_store_acceptance_case_batch(mc_store_t *store, int limit,
+                                             mc_route_decide_fn decide, void *arg, int *claimed,
+                                             int *created, mc_err_t *err)
+{
+    *claimed = *created = 0;
+    PGresult *res = NULL;
+    mc_store_rc_t rc = begin_claim(store, &stmt_claim_pending, limit, &res, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    int n = PQntuples(res), done = 0;
+    for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
+        mc_route_claim_t c;
+        route_claim_read(res, i, &c);
+        mc_route_plan_t plan = {0};
+        if (decide(arg, &c, &plan) != 0 || plan.n_steps != 1 || !plan.department)
+            continue; /* stays without a case; logged by decide */
+        const mc_plan_step_t *s = &plan.steps[0];
+        char idt[24], case_id[96], limit_text[16], unit[16], due[24];
+        snprintf(case_id, sizeof case_id, "%s/0", c.code);
+        snprintf(limit_text, sizeof limit_text, "%d", s->time_limit);
+        snprintf(unit, sizeof unit, "%d", s->time_unit);
+        const char *cp[10] = {case_id, mc_store_i64(idt, sizeof idt, c.id), "0", "0", plan.department,
+                              s->task ? s->task : "", "1", limit_text, unit,
+                              mc_store_i64(due, sizeof due, plan.first_due_at)};
+        rc = mc_store_run_retry(store, &stmt_add_case, cp, NULL, NULL, false, err);
+        if (rc == MC_STORE_OK)
+            done++;
+    }
+    PQclear(res);
+    if ((rc = finish(store, rc, err)) != MC_STORE_OK)
+        return rc;
+    *claimed = n;
+    *created = done;
+    return MC_STORE_OK;
+}
+
+/* mc_store_acceptance_batch - flag pending dossiers past their acceptance deadline, once */
+mc_store_rc_t mc_store_acceptance_batch(mc_store_t *store, int limit, mc_accept_decide_fn decide,
+                                        void *arg, int *marked, mc_err_t *err)
+{
+    *marked = 0;
+    PGresult *res = NULL;
+    mc_store_rc_t rc = begin_claim(store, &stmt_claim_accept_overdue, limit, &res, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    int n = PQntuples(res), done = 0;
+    for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
+        mc_accept_claim_t c = {0};
+        c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
+        c.accept_due_at = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+        mc_store_copy_text(c.agency, sizeof c.agency, res, i, 3);
+        const char *detail = NULL;
+        if (decide(arg, &c, &detail) != 0)
+            continue;
+        rc = mc_store_add_event(store, c.id, "router", "acceptance_overdue", detail, err);
+        if (rc == MC_STORE_OK)
+            done++;
+    }
+    PQclear(res);
+    if ((rc = finish(store, rc, err)) != MC_STORE_OK)
+        return rc;
+    *marked = done;
     return MC_STORE_OK;
 }
 
@@ -358,10 +484,13 @@ static mc_store_rc_t apply_change(mc_store_t *store, const mc_followup_t *req,
     mc_store_rc_t rc;
     const char *actor = ch->actor ? ch->actor : "intake";
     if (req->kind == MC_FOLLOWUP_SUPPLEMENT) {
-        const char *p[4] = {idt, (const char *)ch->payload, mc_store_i64(cnt, sizeof cnt, ch->counted_from),
-                            mc_store_i64(due, sizeof due, ch->due_at)};
+        bool unaccepted = ch->accept_due_at > 0;
+        const char *p[4] = {idt, (const char *)ch->payload,
+                            mc_store_i64(cnt, sizeof cnt, unaccepted ? ch->accept_due_at : ch->counted_from),
+                            mc_store_i64(due, sizeof due, unaccepted ? ch->accept_due_at : ch->due_at)};
         int pl[4] = {0, (int)ch->payload_len, 0, 0}, pf[4] = {0, 1, 0, 0};
-        rc = mc_store_run_retry(store, &stmt_supplement, p, pl, pf, false, err);
+        rc = mc_store_run_retry(store, unaccepted ? &stmt_supplement_unaccepted : &stmt_supplement, p, pl, pf,
+                    false, err);
         if (rc == MC_STORE_OK) {
             const char *pc[2] = {idt, due};
             rc = mc_store_run_retry(store, &stmt_resume_cases, pc, NULL, NULL, false, err);
@@ -429,6 +558,7 @@ mc_store_rc_t mc_store_followup(mc_store_t *store, const mc_followup_t *req,
     row.due_at = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
     mc_store_copy_text(row.rating_token, sizeof row.rating_token, res, 0, 7);
     row.rated = strcmp(PQgetvalue(res, 0, 8), "t") == 0;
+    row.unaccepted = strcmp(PQgetvalue(res, 0, 9), "t") == 0;
     int bad = mc_store_unescape(res, 0, 6, &payload, &row.payload_len);
     PQclear(res);
     if (bad) {

@@ -72,6 +72,43 @@ typedef int (*mc_route_decide_fn)(void *arg, const mc_route_claim_t *claim, mc_r
 mc_store_rc_t mc_store_route_batch(mc_store_t *store, int limit, mc_route_decide_fn decide,
                                    void *arg, int *claimed, int *routed, mc_err_t *err);
 
+/* --- online acceptance (Nghị định 118/2025 Điều 17) ------------------------ */
+
+/*
+ * mc_store_acceptance_case_batch - claim up to limit PENDING_ACCEPTANCE
+ * dossiers that have no acceptance case yet (oldest first, SKIP LOCKED) and
+ * for each one decide accepts write its acceptance case: case_id
+ * "<code>/0", step 0, steps_total 0, agency = plan->department, task =
+ * plan->steps[0].task, the step's limit, state 1 queued, due_at =
+ * plan->first_due_at (the dossier's accept_due_at, handed to decide as
+ * claim->due_at). The dossier row is not changed. One transaction;
+ * *claimed counts rows locked, *created the cases written.
+ */
+mc_store_rc_t mc_store_acceptance_case_batch(mc_store_t *store, int limit,
+                                             mc_route_decide_fn decide, void *arg, int *claimed,
+                                             int *created, mc_err_t *err);
+
+/* a pending online dossier past its acceptance deadline */
+typedef struct mc_accept_claim {
+    int64_t id;             /* dossier.id */
+    char    code[64];       /* dossier code */
+    int64_t accept_due_at;  /* the deadline that passed */
+    char    agency[68];     /* the desk holding its acceptance case, "" if none yet */
+} mc_accept_claim_t;
+
+/* decide the `acceptance_overdue` detail; 0 to record, -1 to leave it for the next scan */
+typedef int (*mc_accept_decide_fn)(void *arg, const mc_accept_claim_t *claim,
+                                   const char **detail);
+
+/*
+ * mc_store_acceptance_batch - claim up to limit PENDING_ACCEPTANCE dossiers
+ * whose accept_due_at has passed and that have no `acceptance_overdue`
+ * event yet, and record one (actor "router", decide's detail) for each one
+ * decide accepts: once per dossier. One transaction; *marked counts them.
+ */
+mc_store_rc_t mc_store_acceptance_batch(mc_store_t *store, int limit, mc_accept_decide_fn decide,
+                                        void *arg, int *marked, mc_err_t *err);
+
 /* --- deadlines ----------------------------------------------------------- */
 
 /*
@@ -173,6 +210,7 @@ typedef struct mc_followup_row {
     size_t         payload_len;        /* bytes in payload */
     char           rating_token[40];   /* dossier.rating_token as lowercase UUID text (a secret: never log it) */
     bool           rated;              /* a rating row exists for the dossier */
+    bool           unaccepted;         /* online and not accepted yet (accept_due_at set, accepted_at NULL) */
 } mc_followup_row_t;
 
 /* what decide wants written (supplement uses payload and dates, rate level and comment) */
@@ -183,6 +221,9 @@ typedef struct mc_followup_change {
     size_t         payload_len;  /* bytes in payload */
     int64_t        counted_from; /* supplement: when the time runs again */
     int64_t        due_at;       /* supplement: the new due date */
+    int64_t        accept_due_at; /* supplement of an unaccepted dossier: the new acceptance deadline
+                                   * (then counted_from and due_at are 0 and the dossier goes back to
+                                   * PENDING_ACCEPTANCE, its acceptance case resumed) */
     const char    *detail;       /* event detail, no personal data */
     const char    *actor;        /* event actor: the intake client that asked; NULL = "intake" */
     const char    *reason;       /* withdraw: the applicant's reason, kept in the notification, "" if none */
@@ -213,7 +254,9 @@ typedef struct mc_followup {
  * unless it refuses (*refused = true, OK, nothing written) write:
  *   supplement: payload, state IN_PROGRESS, paused_at NULL, counted_from,
  *     due_at; paused cases (7) -> queued (1), attempts 0, due_at; event
- *     `supplemented`;
+ *     `supplemented`; with accept_due_at instead: state PENDING_ACCEPTANCE,
+ *     accept_due_at, no counted_from/due_at, the paused acceptance case
+ *     queued as a new revision due at accept_due_at;
  *   withdraw: state WITHDRAWN; open cases (0,1,2,3,7) -> cancelled (6);
  *     event `withdrawn`; notification `withdrawn` ("<code>/withdrawn");
  *   rate: the `rating` row (level, comment); event `rated` (actor "intake",

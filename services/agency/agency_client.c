@@ -465,8 +465,9 @@ static void on_case(client_t *c, const Motcua__V1__Case *k)
         return;
     send_ack(c, w);
     mc_log(MC_LOG_INFO, "case_received", "case=%s attempt=%" PRIu32 " revision=%" PRIu32
-           " step=%" PRIu32 "/%" PRIu32 " previous=%zu outcome=%d", k->case_id, k->attempt, revision,
-           k->step, k->steps_total, k->n_previous, w->outcome);
+           " step=%" PRIu32 "/%" PRIu32 " previous=%zu outcome=%d kind=%s", k->case_id, k->attempt,
+           revision, k->step, k->steps_total, k->n_previous, w->outcome,
+           k->kind == MOTCUA__V1__CASE_KIND__CASE_KIND_ACCEPTANCE ? "acceptance" : "process");
     compact(c, false);
 }
 

@@ -268,6 +268,14 @@ static int build_receipt(cli_form_t *f, const form_src_t *s)
                         : s->proc ? mc_procedure_time_text(s->proc, time_text, sizeof time_text)
                                   : "-";
     const char *due = r && r->due_text && *r->due_text ? r->due_text : when(d->due_at, t2, sizeof t2);
+    char pending[240];
+    if (d->state == MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_PENDING_ACCEPTANCE) {
+        /* Nghị định 118/2025 Điều 17: no appointment before the desk accepts it */
+        const char *by = r && r->accept_due_text && *r->accept_due_text ? r->accept_due_text : "-";
+        snprintf(pending, sizeof pending, "chưa có - hồ sơ trực tuyến chờ tiếp nhận (hạn tiếp nhận "
+                 "%s); thời hạn giải quyết tính từ khi tiếp nhận", by);
+        due = pending;
+    }
     const char *delivery = s->dossier->delivery && *s->dossier->delivery ? s->dossier->delivery
                            : s->ward && s->ward->address ? s->ward->address : "-";
     if (add_field(f, "2. Số lượng hồ sơ", "%02u", total) ||

@@ -77,13 +77,21 @@ static const char *applicant_text(const mc_overdue_item_t *it, char *buf, size_t
     return buf;
 }
 
-/* where_text - who holds the dossier, in words */
-static const char *where_text(const mc_overdue_item_t *it, char *buf, size_t size)
+/* where_text - who holds the dossier, in words; a pending online dossier is
+ * listed by its acceptance deadline (hours: rules.acceptance_hours) */
+static const char *where_text(const mc_overdue_item_t *it, int64_t now, int hours, char *buf,
+                              size_t size)
 {
     static const char *const states[] = {"chưa tới lượt", "chờ gửi", "đã gửi, chờ xác nhận",
                                          "đang xử lý", "đã xong", "không xác nhận (thư chết)",
                                          "đã hủy", "chờ bổ sung"};
-    if (it->case_state < 0)
+    if (it->state == MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_PENDING_ACCEPTANCE) {
+        char late[64] = "chờ tiếp nhận";
+        if (it->due_at < now)
+            snprintf(late, sizeof late, "chờ tiếp nhận quá %d giờ làm việc", hours);
+        snprintf(buf, size, "%s: %s", it->case_state < 0 ? "chưa giao bộ phận (router)" : it->where,
+                 late);
+    } else if (it->case_state < 0)
         snprintf(buf, size, "chưa phân công (router)");
     else
         snprintf(buf, size, "%s bước %d/%d: %s", it->where, it->step, it->steps_total,
@@ -221,7 +229,7 @@ int cli_overdue(cli_ctx_t *ctx, int argc, char **argv)
         const mc_overdue_item_t *it = &list.items[i];
         char who[320], where[220], late[48], due[48];
         applicant_text(it, who, sizeof who);
-        where_text(it, where, sizeof where);
+        where_text(it, now, cfg->rules.acceptance_hours, where, sizeof where);
         lateness(now, it->due_at, late, sizeof late);
         if (json) {
             printf("%s{\"code\":", i ? "," : "");

@@ -94,6 +94,7 @@ const char *cli_state_label(int state)
     case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_REFUSED: return "Từ chối giải quyết";
     case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_RETURNED:
         return "Đã trả lại hồ sơ (không bổ sung trong thời hạn)";
+    case MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_PENDING_ACCEPTANCE: return "Chờ tiếp nhận";
     default: return "Không xác định";
     }
 }
@@ -214,7 +215,9 @@ void cli_print_receipt(FILE *out, const Motcua__V1__Receipt *r)
     fputc('\n', out);
     center(out, or_dash(r->receiving_unit_name));
     fputc('\n', out);
-    center(out, "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ");
+    bool pending = r->state == MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_PENDING_ACCEPTANCE;
+    center(out, pending ? "XÁC NHẬN ĐÃ NHẬN HỒ SƠ TRỰC TUYẾN (CHỜ TIẾP NHẬN)"
+                        : "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ");
     snprintf(line, sizeof line, "Mã hồ sơ: %s", or_dash(r->dossier_code));
     center(out, line);
     fputc('\n', out);
@@ -244,7 +247,11 @@ void cli_print_receipt(FILE *out, const Motcua__V1__Receipt *r)
         mc_format_local(r->due_at, due, sizeof due);
     else
         snprintf(due, sizeof due, "-");
-    fprintf(out, "5. Thời gian trả kết quả: %s\n", due);
+    if (pending) /* Nghị định 118/2025 Điều 17: the time counts from acceptance */
+        fprintf(out, "5. Thời gian trả kết quả: chưa có; hồ sơ chờ tiếp nhận, hạn tiếp nhận %s; "
+                     "thời hạn giải quyết tính từ khi tiếp nhận\n", or_dash(r->accept_due_text));
+    else
+        fprintf(out, "5. Thời gian trả kết quả: %s\n", due);
     fprintf(out, "6. Nơi trả kết quả: %s\n", or_dash(r->delivery));
     fprintf(out, "7. Phí/lệ phí: %s\n", format_vnd(r->fee_vnd, fee, sizeof fee));
     fprintf(out, "Người tiếp nhận: %s\n",
@@ -307,8 +314,11 @@ void cli_print_status(FILE *out, const Motcua__V1__DossierStatus *s)
         fprintf(out, "Phường/xã: %s\n", s->ward_code);
     fprintf(out, "Thời gian nhận hồ sơ: %s\n",
             s->received_at ? mc_format_local(s->received_at, when, sizeof when) : "-");
-    fprintf(out, "Thời gian hẹn trả kết quả: %s\n",
-            s->due_at ? mc_format_local(s->due_at, when, sizeof when) : "-");
+    if (s->state == MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_PENDING_ACCEPTANCE)
+        fprintf(out, "Thời gian hẹn trả kết quả: chưa có (chờ tiếp nhận; tính từ khi tiếp nhận)\n");
+    else
+        fprintf(out, "Thời gian hẹn trả kết quả: %s\n",
+                s->due_at ? mc_format_local(s->due_at, when, sizeof when) : "-");
     fprintf(out, "Quá trình xử lý:\n");
     if (s->n_history == 0)
         fprintf(out, "  (chưa có)\n");
@@ -418,6 +428,7 @@ static void kv_time(FILE *out, const char *key, int64_t value)
 /* cli_json_receipt - the receipt as one line of JSON */
 void cli_json_receipt(FILE *out, const Motcua__V1__Receipt *r)
 {
+    char state[64];
     fputc('{', out);
     kv_str(out, 1, "result", "receipt");
     kv_str(out, 0, "dossier_code", r->dossier_code);
@@ -446,6 +457,9 @@ void cli_json_receipt(FILE *out, const Motcua__V1__Receipt *r)
     kv_time(out, "counted_from", r->counted_from);
     kv_time(out, "due_at", r->due_at);
     kv_str(out, 0, "due_text", r->due_text);
+    kv_str(out, 0, "state", cli_state_name(r->state, state, sizeof state));
+    kv_time(out, "accept_due_at", r->accept_due_at);
+    kv_str(out, 0, "accept_due_text", r->accept_due_text);
     kv_str(out, 0, "delivery", r->delivery);
     kv_str(out, 0, "received_by", r->received_by);
     fprintf(out, ",\"fee_vnd\":%" PRIu64, r->fee_vnd);

@@ -43,7 +43,7 @@ static const char *state_label(mc_queue_state_t state)
     static const char *const labels[MC_QUEUE_STATES] = {
         "chưa phân công", "chờ bổ sung", "chờ gửi", "đã gửi, chờ xác nhận",
         "đang xử lý (đã nhận)", "tạm dừng chờ bổ sung", "thư chết", "chờ gửi",
-        "chờ gửi lại", "đang gửi", "gửi thất bại"};
+        "chờ gửi lại", "đang gửi", "gửi thất bại", "chờ tiếp nhận"};
     return (int)state >= 0 && state < MC_QUEUE_STATES ? labels[state] : "?";
 }
 

@@ -97,6 +97,10 @@ void intake_handle(intake_ctx_t *ctx, const uint8_t *frame, size_t length, intak
 void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
                    intake_reply_t *reply);
 
+/* intake_accept_due - an online dossier's acceptance deadline: cfg->rules.acceptance_hours
+ * working hours after at (mc_calendar_due); 0 or -1 with err */
+int intake_accept_due(const mc_cfg_t *cfg, int64_t at, int64_t *accept_due_at, mc_err_t *err);
+
 /* intake_status - StatusQuery: state and history */
 void intake_status(intake_ctx_t *ctx, const Motcua__V1__StatusQuery *query,
                    intake_reply_t *reply);

@@ -170,6 +170,42 @@ static int refuse_secret(fu_ctx_t *fu, const mc_followup_row_t *row, const char 
                               "nộp đến Bộ phận Một cửa.");
 }
 
+/* supplement_unaccepted - the desk asked for more before accepting an online
+ * dossier: it goes back to the desk (PENDING_ACCEPTANCE) with a new
+ * acceptance deadline from now, and still no due date */
+static int supplement_unaccepted(fu_ctx_t *fu, const mc_followup_row_t *row,
+                                 mc_followup_change_t *ch, int64_t now, size_t payload_len)
+{
+    int64_t accept_due = 0;
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (intake_accept_due(fu->ctx->cfg, now, &accept_due, &err) != 0) {
+        char line[300], quoted[340];
+        mc_log(MC_LOG_ERR, "calendar_error", "worker=%d code=%s error=%s", fu->ctx->worker,
+               row->code, mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
+        return -1;
+    }
+    char due_text[80], msg[300];
+    mc_format_local(accept_due, due_text, sizeof due_text);
+    snprintf(msg, sizeof msg,
+             "Đã nhận hồ sơ bổ sung; hồ sơ chờ tiếp nhận, Bộ phận Một cửa kiểm tra lại trước %s. "
+             "Thời hạn giải quyết tính từ khi hồ sơ được tiếp nhận.", due_text);
+    if (pack_ack(fu, row->code, MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_PENDING_ACCEPTANCE, 0,
+                 msg))
+        return -1;
+    snprintf(fu->detail, sizeof fu->detail, "Bổ sung %zu giấy tờ; chờ tiếp nhận đến %s",
+             fu->supplement->n_documents, due_text);
+    fu->due_at = 0;
+    ch->response = fu->ack.bytes;
+    ch->response_len = fu->ack.length;
+    ch->payload = fu->payload;
+    ch->payload_len = payload_len;
+    ch->accept_due_at = accept_due;
+    ch->detail = fu->detail;
+    ch->actor = fu->actor;
+    return 0;
+}
+
 /* decide_supplement - only while waiting for documents; the clock starts again */
 static int decide_supplement(void *arg, const mc_followup_row_t *row, mc_followup_change_t *ch)
 {
@@ -225,6 +261,8 @@ static int decide_supplement(void *arg, const mc_followup_row_t *row, mc_followu
     int64_t now = (int64_t)time(NULL), counted = 0, due = 0;
     mc_err_t err;
     mc_err_clear(&err);
+    if (row->unaccepted)
+        return supplement_unaccepted(fu, row, ch, now, len);
     if (mc_calendar_due(cfg->calendar, now, proc->processing_time, proc->time_unit,
                         proc->cutoff_minutes, &counted, &due, &err) != 0) {
         char line[300], quoted[340];

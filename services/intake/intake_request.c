@@ -219,11 +219,17 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
 
     int64_t received_at = (int64_t)time(NULL);
     mc_date_t day = mc_date_of(received_at, NULL);
-    int64_t counted_from = 0, due_at = 0;
+    int64_t counted_from = 0, due_at = 0, accept_due_at = 0;
     mc_err_t err;
     mc_err_clear(&err);
-    if (mc_calendar_due(cfg->calendar, received_at, proc->processing_time, proc->time_unit,
-                        proc->cutoff_minutes, &counted_from, &due_at, &err) != 0) {
+    /* online: stored and coded now, accepted by the desk later (Nghị định
+     * 118/2025 Điều 17): no due date until then, only the acceptance deadline */
+    bool pending = d->channel == MOTCUA__V1__CHANNEL__CHANNEL_ONLINE;
+    int cal_rc = pending ? intake_accept_due(cfg, received_at, &accept_due_at, &err)
+                         : mc_calendar_due(cfg->calendar, received_at, proc->processing_time,
+                                           proc->time_unit, proc->cutoff_minutes, &counted_from,
+                                           &due_at, &err);
+    if (cal_rc != 0) {
         char line[300], quoted[340];
         mc_log(MC_LOG_ERR, "calendar_error", "worker=%d error=%s", ctx->worker,
                mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
@@ -258,7 +264,7 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         return;
     }
 
-    char code[MC_CODE_MAX], time_text[64], due_text[80];
+    char code[MC_CODE_MAX], time_text[64], due_text[80] = "", accept_due_text[80] = "";
     if (mc_code_format(code, sizeof code, ward->unit_id, day, seq) != 0) {
         mc_err_add(&err, "cannot format a dossier code for unit %s", ward->unit_id);
         store_failed(ctx, MC_STORE_FAILED, &err, reply);
@@ -266,7 +272,10 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         return;
     }
     mc_procedure_time_text(proc, time_text, sizeof time_text);
-    mc_format_local(due_at, due_text, sizeof due_text);
+    if (due_at)
+        mc_format_local(due_at, due_text, sizeof due_text);
+    if (accept_due_at)
+        mc_format_local(accept_due_at, accept_due_text, sizeof accept_due_text);
 
     /* the receipt: the fields of Mẫu số 01 */
     Motcua__V1__Receipt rcpt = MOTCUA__V1__RECEIPT__INIT;
@@ -300,6 +309,10 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
     rcpt.counted_from = counted_from;
     rcpt.due_at = due_at;
     rcpt.due_text = due_text;
+    rcpt.state = pending ? MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_PENDING_ACCEPTANCE
+                         : MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_RECEIVED;
+    rcpt.accept_due_at = accept_due_at;
+    rcpt.accept_due_text = accept_due_text;
     char delivery[256];
     if (d->delivery && *d->delivery)
         snprintf(delivery, sizeof delivery, "%s", d->delivery);
@@ -334,7 +347,10 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
 
     /* the history names the client (actor) and the clerk who received it */
     char detail[400];
-    if (submit->received_by && *submit->received_by)
+    if (pending)
+        snprintf(detail, sizeof detail, "Nộp hồ sơ trực tuyến, chờ tiếp nhận đến %s",
+                 accept_due_text);
+    else if (submit->received_by && *submit->received_by)
         snprintf(detail, sizeof detail, "Tiếp nhận hồ sơ qua kênh %s; người tiếp nhận: %s",
                  channel_text[d->channel], submit->received_by);
     else
@@ -346,6 +362,7 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         .counted_from = counted_from, .due_at = due_at, .payload = payload,
         .payload_len = payload_len, .response = packed.bytes, .response_len = packed.length,
         .event_actor = ctx->client->code, .event_detail = detail, .secret = secret,
+        .state = rcpt.state, .accept_due_at = accept_due_at,
     };
     mc_new_dossier_result_t result;
     rc = mc_store_create_dossiers(ctx->store, &item, 1, &result, &err);
@@ -368,6 +385,15 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
     mc_log(MC_LOG_INFO, "receipt", "worker=%d code=%s procedure=%s ward=%s channel=%d ms=%lld",
            ctx->worker, code, proc->code, ward->code, (int)d->channel,
            (long long)(intake_now_ms() - started));
+}
+
+/* intake_accept_due - the acceptance deadline of an online dossier that
+ * arrives (or is supplemented) at: rules.acceptance_hours working hours later */
+int intake_accept_due(const mc_cfg_t *cfg, int64_t at, int64_t *accept_due_at, mc_err_t *err)
+{
+    int64_t from = 0;
+    return mc_calendar_due(cfg->calendar, at, cfg->rules.acceptance_hours, MC_TIME_WORKING_HOURS,
+                           -1, &from, accept_due_at, err);
 }
 
 /* intake_status - a dossier's state and history */

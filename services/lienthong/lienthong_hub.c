@@ -708,6 +708,30 @@ static void handle_ack(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseAc
     }
 }
 
+/* accept_due - mc_case_result_t.accept_due: an online dossier accepted at
+ * `at` gets the procedure's processing time counted from then (Nghị định
+ * 118/2025 Điều 17 khoản 3), by the same rule as a counter receipt */
+static int accept_due(void *arg, const char *procedure_code, int64_t at, int64_t *counted_from,
+                      int64_t *due_at)
+{
+    const mc_cfg_t *cfg = arg;
+    const mc_procedure_t *proc = mc_catalog_find(cfg->catalog, procedure_code);
+    if (!proc) {
+        mc_log(MC_LOG_ERR, "accept_failed", "procedure=%s reason=unknown_procedure", procedure_code);
+        return -1;
+    }
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (mc_calendar_due(cfg->calendar, at, proc->processing_time, proc->time_unit,
+                        proc->cutoff_minutes, counted_from, due_at, &err) != 0) {
+        char line[300], quoted[340];
+        mc_log(MC_LOG_ERR, "accept_failed", "procedure=%s reason=calendar error=%s", procedure_code,
+               mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
+        return -1;
+    }
+    return 0;
+}
+
 /* handle_result - CaseResult: check, commit, answer */
 static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseResult *r)
 {
@@ -746,6 +770,7 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
         .result = bytes, .result_len = n, .reason = r->reason,
         .missing = missing, .n_missing = r->n_missing, .revision = revision,
         .supplement_days = hub->cfg->rules.supplement_days,
+        .accept_due = accept_due, .accept_arg = (void *)hub->cfg,
     };
     mc_case_result_out_t out;
     mc_err_t err;
@@ -795,6 +820,8 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
     }
     if (out.notified)
         publish(hub, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_NOTIFICATION, out.dossier_code, "");
+    if (out.accepted) /* the router routes it at once (it polls too) */
+        publish(hub, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_ACCEPTED, out.dossier_code, "");
     dispatch(hub, p);
 }
 

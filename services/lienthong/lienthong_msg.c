@@ -49,6 +49,9 @@ int lienthong_pack_case(const mc_cfg_t *cfg, const mc_case_t *c, lienthong_frame
     k.procedure_code = (char *)c->procedure_code;
     k.procedure_name = proc ? proc->name : (char *)"";
     k.task = c->task ? c->task : (char *)"";
+    /* step 0 is the desk's acceptance of an online dossier (agency.proto CaseKind) */
+    k.kind = c->step == 0 ? MOTCUA__V1__CASE_KIND__CASE_KIND_ACCEPTANCE
+                          : MOTCUA__V1__CASE_KIND__CASE_KIND_PROCESS;
     k.due_at = c->due_at;
     k.dossier = motcua__v1__dossier__unpack(NULL, c->payload_len, c->payload);
     if (!k.dossier)

@@ -66,7 +66,8 @@ typedef struct notify_values {
     const char *old_due;   /* apology: the appointment replaced */
     const char *supplement_due; /* supplement_requested, returned: DD/MM/YYYY, the last day to supplement */
     const char *rating_link; /* result_ready, refused: the satisfaction survey link (holds the dossier's secret token) */
-    const char *secret;    /* received only: the dossier's secret (Receipt.secret), given once; never logged */
+    const char *secret;    /* received, submitted: the dossier's secret (Receipt.secret); never logged */
+    const char *accept_due; /* submitted: the acceptance deadline, "HH giờ MM phút, ngày DD/MM/YYYY" */
 } notify_values_t;
 
 /* a rendered message: malloc'd texts */

@@ -207,7 +207,9 @@ static void prepare(notify_t *n, notify_job_t *job, notify_letter_t *l)
     }
     const mc_procedure_t *proc = mc_catalog_find(n->cfg->catalog, m->procedure_code);
     const mc_ward_t *ward = mc_cfg_ward(n->cfg, m->ward_code);
-    char due[32] = "", new_due[128], old_due[128], link[1536];
+    char due[32] = "", new_due[128], old_due[128], link[1536], accept_due[80] = "";
+    if (m->accept_due_at > 0)
+        mc_format_local(m->accept_due_at, accept_due, sizeof accept_due);
     if (m->due_at > 0)
         format_date(m->due_at, due, sizeof due);
     new_due_text(m->new_due, new_due, sizeof new_due);
@@ -236,7 +238,9 @@ static void prepare(notify_t *n, notify_job_t *job, notify_letter_t *l)
         .rating_link = rating,
         /* the secret is given once, on the receipt and in the received notice: an
          * applicant who filed online has no printed receipt to read it from */
-        .secret = strcmp(m->kind, "received") == 0 && m->rating_token[0] ? m->rating_token : NULL,
+        .secret = (strcmp(m->kind, "received") == 0 || strcmp(m->kind, "submitted") == 0) &&
+                          m->rating_token[0] ? m->rating_token : NULL,
+        .accept_due = accept_due,
     };
     snprintf(job->wanted, sizeof job->wanted, "spool");
     job->n_tries = 0;

@@ -18,10 +18,10 @@
 
 /* the kinds, in the order of the file's documentation */
 enum { K_RECEIVED, K_SUPPLEMENT, K_RESULT, K_LATE, K_REFUSED, K_WITHDRAWN, K_RETURNED,
-       K_APOLOGY, K_COUNT };
+       K_APOLOGY, K_SUBMITTED, K_COUNT };
 static const char *const kind_names[K_COUNT + 1] = {
     "received", "supplement_requested", "result_ready", "late", "refused", "withdrawn",
-    "returned", "apology", NULL};
+    "returned", "apology", "submitted", NULL};
 
 #define ALL_KINDS ((1u << K_COUNT) - 1)
 
@@ -52,7 +52,9 @@ static const placeholder_t placeholders[] = {
     {"rating_link", offsetof(notify_values_t, rating_link), (1u << K_RESULT) | (1u << K_REFUSED)},
     /* the dossier's secret is given once, in the received notice (and on the
      * receipt); a later notice that repeated it would spread it further */
-    {"secret", offsetof(notify_values_t, secret), 1u << K_RECEIVED},
+    {"secret", offsetof(notify_values_t, secret), (1u << K_RECEIVED) | (1u << K_SUBMITTED)},
+    /* an online dossier waits for the desk's acceptance until then */
+    {"accept_due", offsetof(notify_values_t, accept_due), 1u << K_SUBMITTED},
 };
 #define N_PLACEHOLDERS (sizeof placeholders / sizeof placeholders[0])
 

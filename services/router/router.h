@@ -3,9 +3,11 @@
  *
  * Shape: one thread, one store (one pair of PostgreSQL connections), a SUB
  * socket on intake's and lienthong's events endpoints ("look now") and a PUB
- * socket on router.events_endpoint. The loop routes RECEIVED dossiers in
+ * socket on router.events_endpoint. The loop gives PENDING_ACCEPTANCE
+ * (online) dossiers their acceptance case and routes RECEIVED dossiers in
  * batches whenever an event arrives or router.poll_ms passes, and runs the
- * deadline scan every router.deadline_scan_ms. The store is the source of
+ * deadline scans (late dossiers, overdue steps, dossiers not accepted within
+ * rules.acceptance_hours) every router.deadline_scan_ms. The store is the source of
  * truth; events only shorten the wait. Any number of routers may run against
  * one database: work is claimed with FOR UPDATE SKIP LOCKED
  * (mc_store_route.h), so no dossier is routed twice.
@@ -85,5 +87,20 @@ int router_decide_route(void *arg, const mc_route_claim_t *claim, mc_route_plan_
 
 /* router_decide_late - mc_late_decide_fn: the late notice, after an apology or without (router_plan.c) */
 int router_decide_late(void *arg, const mc_late_claim_t *claim, mc_late_decision_t *decision);
+
+/* router_accept_all - acceptance cases for pending online dossiers, a batch at a
+ * time; returns cases created or -1 */
+int router_accept_all(router_t *r);
+
+/* router_scan_acceptance - pending online dossiers past their acceptance
+ * deadline get `acceptance_overdue` once; returns dossiers flagged or -1 */
+int router_scan_acceptance(router_t *r);
+
+/* router_decide_acceptance_case - mc_route_decide_fn: the desk and task of an
+ * online dossier's acceptance case (router_plan.c) */
+int router_decide_acceptance_case(void *arg, const mc_route_claim_t *claim, mc_route_plan_t *plan);
+
+/* router_decide_acceptance - mc_accept_decide_fn: the `acceptance_overdue` detail (router_plan.c) */
+int router_decide_acceptance(void *arg, const mc_accept_claim_t *claim, const char **detail);
 
 #endif

@@ -248,6 +248,36 @@ int router_scan_unsupplemented(router_t *r)
     }
 }
 
+/* one batch of a store scan: *claimed rows locked, *done rows written; the
+ * decide callbacks leave their notes in r */
+typedef mc_store_rc_t (*router_batch_fn)(router_t *r, int *claimed, int *done, mc_err_t *err);
+
+/* run_batches - batch after batch while they come back full (and wrote
+ * something: a full batch of skipped rows must not spin); after each commit
+ * notes() logs and publishes what the batch noted. Returns rows done or -1 */
+static int run_batches(router_t *r, const char *what, router_batch_fn batch,
+                       void (*notes)(router_t *r))
+{
+    int total = 0;
+    for (;;) {
+        mc_err_t err;
+        mc_err_clear(&err);
+        int claimed = 0, done = 0;
+        r->n_notes = 0;
+        r->now = (int64_t)time(NULL);
+        mc_store_rc_t rc = batch(r, &claimed, &done, &err);
+        if (rc != MC_STORE_OK) {
+            store_trouble(r, what, rc, &err);
+            return -1;
+        }
+        store_back(r);
+        notes(r);
+        total += done;
+        if (claimed < r->cfg->router.batch || done == 0)
+            return total;
+    }
+}
+
 /* router_scan_due_soon - dossiers due within rules.warn_before_days working days, a batch at a time */
 int router_scan_due_soon(router_t *r)
 {
@@ -276,6 +306,53 @@ int router_scan_due_soon(router_t *r)
     }
 }
 
+/* acceptance_cases - one batch of acceptance cases for pending online dossiers */
+static mc_store_rc_t acceptance_cases(router_t *r, int *claimed, int *done, mc_err_t *err)
+{
+    return mc_store_acceptance_case_batch(r->store, r->cfg->router.batch,
+                                          router_decide_acceptance_case, r, claimed, done, err);
+}
+
+/* acceptance_queued - each new acceptance case goes to its desk at once */
+static void acceptance_queued(router_t *r)
+{
+    for (int i = 0; i < r->n_notes; i++) {
+        mc_log(MC_LOG_INFO, "acceptance_queued", "code=%s department=%s", r->notes[i].code,
+               r->notes[i].agency);
+        publish(r, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED, r->notes[i].code,
+                r->notes[i].agency);
+    }
+}
+
+/* router_accept_all - acceptance cases, batch after batch while they are full */
+int router_accept_all(router_t *r)
+{
+    return run_batches(r, "acceptance_cases", acceptance_cases, acceptance_queued);
+}
+
+/* acceptance_overdue - one batch of the acceptance scan (every row claimed is flagged or skipped) */
+static mc_store_rc_t acceptance_overdue(router_t *r, int *claimed, int *done, mc_err_t *err)
+{
+    mc_store_rc_t rc = mc_store_acceptance_batch(r->store, r->cfg->router.batch,
+                                                 router_decide_acceptance, r, done, err);
+    *claimed = *done;
+    return rc;
+}
+
+/* acceptance_flagged - one log line per flagged dossier (no notice: the flag is for the desk) */
+static void acceptance_flagged(router_t *r)
+{
+    for (int i = 0; i < r->n_notes; i++)
+        mc_log(MC_LOG_NOTICE, "acceptance_overdue", "code=%s department=%s", r->notes[i].code,
+               r->notes[i].agency);
+}
+
+/* router_scan_acceptance - pending online dossiers past their 8 working hours */
+int router_scan_acceptance(router_t *r)
+{
+    return run_batches(r, "acceptance_scan", acceptance_overdue, acceptance_flagged);
+}
+
 /* drain - read every waiting event; their content does not matter, only that they came */
 static void drain(void *sub)
 {
@@ -291,6 +368,7 @@ int router_run(router_t *r, int stop_fd)
     for (;;) {
         int64_t now = now_ms();
         if (now >= next_poll) {
+            router_accept_all(r);
             router_route_all(r);
             next_poll = now_ms() + r->cfg->router.poll_ms;
         }
@@ -298,6 +376,7 @@ int router_run(router_t *r, int stop_fd)
             router_scan_late(r);
             router_scan_unsupplemented(r);
             router_scan_due_soon(r);
+            router_scan_acceptance(r);
             next_scan = now_ms() + r->cfg->router.deadline_scan_ms;
         }
         now = now_ms();

@@ -126,3 +126,40 @@ int router_decide_due_soon(void *arg, const mc_due_soon_claim_t *claim, const ch
     note(r, claim->code, NULL);
     return 0;
 }
+
+/* router_decide_acceptance_case - an online dossier's acceptance goes to the
+ * desk that will handle it (routing.yaml), due at its acceptance deadline */
+int router_decide_acceptance_case(void *arg, const mc_route_claim_t *claim, mc_route_plan_t *plan)
+{
+    router_t *r = arg;
+    const mc_procedure_t *proc = mc_catalog_find(r->cfg->catalog, claim->procedure_code);
+    if (!proc) {
+        mc_log(MC_LOG_ERR, "acceptance_skipped", "code=%s procedure=%s reason=unknown_procedure",
+               claim->code, claim->procedure_code);
+        return -1;
+    }
+    mc_route_t route = mc_routing_lookup(r->routing, proc, claim->ward_code);
+    r->steps[0] = (mc_plan_step_t){route.department, "Kiểm tra, tiếp nhận hồ sơ trực tuyến",
+                                   r->cfg->rules.acceptance_hours, (int)MC_TIME_WORKING_HOURS};
+    plan->department = route.department;
+    plan->detail = "";
+    plan->steps = r->steps;
+    plan->n_steps = 1;
+    plan->first_due_at = claim->due_at;
+    note(r, claim->code, route.department); /* logged and published after the commit */
+    return 0;
+}
+
+/* router_decide_acceptance - the flag for a dossier not accepted in time */
+int router_decide_acceptance(void *arg, const mc_accept_claim_t *claim, const char **detail)
+{
+    router_t *r = arg;
+    char due_text[80];
+    snprintf(r->detail, sizeof r->detail,
+             "Chờ tiếp nhận quá %d giờ làm việc (hạn %s)%s%s", r->cfg->rules.acceptance_hours,
+             mc_format_local(claim->accept_due_at, due_text, sizeof due_text),
+             claim->agency[0] ? "; bộ phận " : "", claim->agency);
+    *detail = r->detail;
+    note(r, claim->code, claim->agency);
+    return 0;
+}

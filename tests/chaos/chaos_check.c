@@ -8,6 +8,8 @@
  *   duplicated      more than one dossier per submission_id, or per code;
  *   stuck           a dossier of the run that, after the drain, is neither
  *                   final (RESULT_READY, WITHDRAWN, REFUSED) nor legitimately
+ *                   (PENDING_ACCEPTANCE is not final: an online dossier the
+ *                   desk has not accepted yet is stuck)
  *                   waiting (WAITING_SUPPLEMENT with its step paused and the
  *                   applicant's supplement not yet in), or that has a step
  *                   queued/sent/acked/dead, or a notice pending or failed;
@@ -358,7 +360,7 @@ static void check_dossiers(chaos_t *c, chaos_result_t *r)
     r->duplicated += codes > 0 ? codes : 0;
     r->stuck = count(c,
         "SELECT count(*) FROM dossier d WHERE d.submission_id LIKE 'chaos-%' AND ("
-        " d.state IN (1, 2, 3, 6)"
+        " d.state IN (1, 2, 3, 6, 9)"
         " OR (d.state = 4 AND NOT EXISTS (SELECT 1 FROM agency_case k WHERE k.dossier_id = d.id"
         "      AND k.state = 7))"
         " OR EXISTS (SELECT 1 FROM agency_case k WHERE k.dossier_id = d.id"

@@ -272,7 +272,7 @@ static const char *const applicant_sql =
     "         AND e.kind = 'supplement_requested')"
     "  FROM dossier d"
     " WHERE d.submission_id LIKE 'chaos-%'"
-    "   AND (d.state IN (1, 2, 3, 4) OR (d.state IN (5, 8)"
+    "   AND (d.state IN (1, 2, 3, 4, 9) OR (d.state IN (5, 8)"
     "        AND NOT EXISTS (SELECT 1 FROM rating r WHERE r.dossier_id = d.id)))";
 
 /* chaos_applicant_round - act on what the store says the applicant must do */
@@ -291,7 +291,8 @@ void chaos_applicant_round(chaos_t *c, PGconn *conn)
         if (n < 0)
             continue;
         chaos_sub_t *s = &c->subs[n];
-        if (s->withdraw && !s->withdrawn && state <= 4)
+        if (s->withdraw && !s->withdrawn &&
+            (state <= 4 || state == MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_PENDING_ACCEPTANCE))
             s->withdrawn = withdraw(c, code);
         else if (state == 4 && s->supplements < asked && supplement(c, code, asked) == 1)
             s->supplements = asked;

@@ -533,7 +533,9 @@ void harness_dossier_init(harness_dossier_t *d, const char *submission_id)
     Motcua__V1__Dossier dossier = MOTCUA__V1__DOSSIER__INIT;
     dossier.procedure_code = (char *)"1.001193";
     dossier.ward_code = (char *)"00229";
-    dossier.channel = MOTCUA__V1__CHANNEL__CHANNEL_ONLINE;
+    /* at the counter: accepted there and then, with its due date. An online
+     * dossier waits for the desk's acceptance (it_acceptance sets CHANNEL_ONLINE) */
+    dossier.channel = MOTCUA__V1__CHANNEL__CHANNEL_DIRECT;
     dossier.applicant = &d->applicant;
     dossier.n_documents = 3;
     dossier.documents = d->doc_ptrs;

@@ -162,7 +162,7 @@ typedef struct harness_dossier {
     Motcua__V1__IntakeRequest request;
 } harness_dossier_t;
 
-/* harness_dossier_init - fill d with a valid dossier for ward 00229 */
+/* harness_dossier_init - fill d with a valid counter (CHANNEL_DIRECT) dossier for ward 00229 */
 void harness_dossier_init(harness_dossier_t *d, const char *submission_id);
 
 /* harness_reason_name - "REASON_X" for messages */

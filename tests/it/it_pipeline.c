@@ -13,7 +13,9 @@
  * 1. 1,000 generated dossiers (`motcua load`, all 7 procedures, both wards)
  *    with every agency approving: all reach RESULT_READY; inter-agency
  *    dossiers visit their agencies in step order; each has one `received`
- *    and one `result_ready` notice, both sent (one spool file per id).
+ *    and one `result_ready` notice, both sent (one spool file per id); the
+ *    online ones were accepted by their desk first (step 0, the `submitted`
+ *    notice, the due date counted from acceptance).
  * 2. An agency asks for documents: WAITING_SUPPLEMENT, one notice; the
  *    applicant supplements (`motcua supplement`): IN_PROGRESS, the clock
  *    restarts (docs/pipeline.md), then RESULT_READY.
@@ -255,7 +257,8 @@ MC_TEST(thousand_dossiers_reach_result_ready_through_every_agency)
         snprintf(sql, sizeof sql,
                  "SELECT count(*) FROM dossier d WHERE" LOAD_FMT " AND d.procedure_code = $1 AND"
                  " (SELECT string_agg(c.agency, ',' ORDER BY c.step) FROM agency_case c"
-                 "  WHERE c.dossier_id = d.id) IS DISTINCT FROM '%s'", inter[k].chain);
+                 "  WHERE c.dossier_id = d.id AND c.step >= 1) IS DISTINCT FROM '%s'",
+                 inter[k].chain); /* step 0: an online dossier's acceptance by the desk */
         CHECK_INT(harness_count(&H, sql, proc), 0);
         snprintf(sql, sizeof sql,
                  "SELECT count(*) FROM dossier d WHERE" LOAD_FMT " AND d.procedure_code = $1 AND"
@@ -263,11 +266,11 @@ MC_TEST(thousand_dossiers_reach_result_ready_through_every_agency)
                  "  WHERE e.dossier_id = d.id AND e.kind = 'step_done') IS DISTINCT FROM '%s'",
                  inter[k].chain);
         CHECK_INT(harness_count(&H, sql, proc), 0);
-        /* one first send per step */
+        /* one first send per step, and one for the acceptance of an online dossier */
         snprintf(sql, sizeof sql,
                  "SELECT count(*) FROM dossier d WHERE" LOAD_FMT " AND d.procedure_code = $1 AND"
                  " (SELECT count(*) FROM dossier_event e WHERE e.dossier_id = d.id"
-                 "  AND e.kind = 'sent_to_agency') <> %d", inter[k].steps);
+                 "  AND e.kind = 'sent_to_agency') <> %d + (d.channel = 2)::int", inter[k].steps);
         CHECK_INT(harness_count(&H, sql, proc), 0);
         /* step k+1 was first sent after step k was done (event ids are commit order per dossier) */
         CHECK_INT(harness_count(&H,
@@ -295,6 +298,20 @@ MC_TEST(thousand_dossiers_reach_result_ready_through_every_agency)
                               " | grep -c 'step=4/4 previous=3') -eq %ld", H.dir, bhxh);
     CHECK_INT(harness_run("%s", cmd), 0);
 
+    /* online dossiers: accepted by their desk (step 0) before routing, with the
+     * submitted notice first and the due date counted from the acceptance */
+    long online = harness_count(&H, "SELECT count(*) FROM dossier d WHERE" LOAD " AND channel = 2",
+                                NULL);
+    CHECK(online > 0);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier d WHERE" LOAD " AND channel = 2 AND"
+                            " (accepted_at IS NULL OR counted_from < accepted_at OR NOT EXISTS"
+                            "  (SELECT 1 FROM agency_case c WHERE c.dossier_id = d.id AND c.step = 0"
+                            "   AND c.agency = d.department AND c.state = 4 AND c.outcome = 1)"
+                            "  OR (SELECT count(*) FROM notification n WHERE n.dossier_id = d.id"
+                            "   AND n.kind = 'submitted') <> 1)", NULL), 0);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id ="
+                            " c.dossier_id WHERE" LOAD " AND c.step = 0 AND d.channel <> 2", NULL), 0);
+
     /* notices: exactly one received and one result_ready per dossier, both sent */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier d WHERE" LOAD " AND"
                             " ((SELECT count(*) FROM notification n WHERE n.dossier_id = d.id"
@@ -302,13 +319,13 @@ MC_TEST(thousand_dossiers_reach_result_ready_through_every_agency)
                             "  (SELECT count(*) FROM notification n WHERE n.dossier_id = d.id"
                             "   AND n.kind = 'result_ready') <> 1)", NULL), 0);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d"
-                            " ON d.id = n.dossier_id WHERE" LOAD, NULL), 2 * N_LOAD);
+                            " ON d.id = n.dossier_id WHERE" LOAD, NULL), 2 * N_LOAD + online);
     long sent = harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
                            " WHERE" LOAD " AND n.state = 1 AND n.sent_at IS NOT NULL", NULL,
-                           2 * N_LOAD, 60000);
+                           2 * N_LOAD + online, 60000);
     printf("  all notices sent %.1f s after the last result\n", (harness_now_ms() - t_ready) / 1000.0);
-    CHECK_INT(sent, 2 * N_LOAD);
-    if (sent != 2 * N_LOAD)
+    CHECK_INT(sent, 2 * N_LOAD + online);
+    if (sent != 2 * N_LOAD + online)
         print_rows("notifications by kind, state:",
                    "SELECT n.kind, n.state, count(*), max(n.last_error) FROM notification n"
                    " JOIN dossier d ON d.id = n.dossier_id WHERE" LOAD " GROUP BY 1, 2", NULL);

@@ -85,10 +85,10 @@ static Motcua__V1__IntakeReply *reply_of(const Motcua__V1__IntakeRequest *req)
     return harness_request(&H, req, 10000, &r) == 0 ? r : NULL;
 }
 
-/* submit - hand d in at the counter (channel DIRECT); its code into code; 0 on a receipt */
+/* submit - hand d in through its channel (the harness's default: the counter); its
+ * code into code; 0 on a receipt */
 static int submit(harness_dossier_t *d, char *code)
 {
-    d->dossier.channel = MOTCUA__V1__CHANNEL__CHANNEL_DIRECT;
     Motcua__V1__IntakeReply *r = reply_of(&d->request);
     int ok = r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT;
     if (ok)
@@ -174,6 +174,8 @@ MC_TEST(first_request_tells_the_deadline)
     harness_dossier_t d;
     harness_dossier_init(&d, "supp-chain-0001");
     d.dossier.procedure_code = (char *)"2.000986";
+    /* online only (QĐ 296/QĐ-VPCP): the desk's acceptance (step 0) is the first to ask */
+    d.dossier.channel = MOTCUA__V1__CHANNEL__CHANNEL_ONLINE;
     d.docs[0].document_type = (char *)"TO_KHAI_LIEN_THONG";
     d.docs[0].name = (char *)"Tờ khai điện tử liên thông";
     d.dossier.n_documents = 2;
@@ -226,14 +228,15 @@ MC_TEST(second_request_is_refused_and_answered_again)
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
                             " ON d.id = e.dossier_id WHERE d.code = $1"
                             " AND e.kind = 'supplement_requested'", chain_code), 1);
-    /* refused four times: the desk's second revision and the three partner steps */
+    /* refused five times: the acceptance's second revision, the desk's step and the
+     * three partner steps */
     CHECK_INT(harness_count(&H, "SELECT count(DISTINCT e.detail) FROM dossier_event e JOIN dossier d"
                             " ON d.id = e.dossier_id WHERE d.code = $1"
-                            " AND e.kind = 'supplement_refused'", chain_code), 4);
-    /* then answered APPROVED: every step done and approved */
+                            " AND e.kind = 'supplement_refused'", chain_code), 5);
+    /* then answered APPROVED: the acceptance and every step done and approved */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d"
                             " ON d.id = c.dossier_id WHERE d.code = $1 AND c.state = 4"
-                            " AND c.outcome = 1", chain_code), 4);
+                            " AND c.outcome = 1", chain_code), 5);
     for (size_t i = 0; i < N_USED; i++) {
         char grep[600];
         snprintf(grep, sizeof grep, "grep -q 'event=case_redecided.*reason=supplement_already_requested'"
@@ -294,7 +297,7 @@ MC_TEST(report_counts_returned_apart_and_refused_requests)
              today.year, today.month, today.day, today.year, today.month, today.day);
     REQUIRE(harness_motcua(&H, args) == 0);
     /* the first COUNTS of the document is the total */
-    CHECK_INT(harness_run("grep -q '\"returned_unsupplemented\":1,\"supplement_refused\":4' %s/motcua.out",
+    CHECK_INT(harness_run("grep -q '\"returned_unsupplemented\":1,\"supplement_refused\":5' %s/motcua.out",
                           H.dir), 0);
     /* neither open nor resolved: the chain dossier is the one resolved, nothing is open */
     CHECK_INT(harness_run("grep -q '\"open\":{\"in_time\":0,\"overdue\":0,\"total\":0}' %s/motcua.out",
@@ -305,7 +308,7 @@ MC_TEST(report_counts_returned_apart_and_refused_requests)
     REQUIRE(harness_motcua(&H, args) == 0);
     CHECK_INT(harness_run("grep -q 'satisfied_share,returned_unsupplemented,supplement_refused'"
                           " %s/motcua.out", H.dir), 0);
-    CHECK_INT(harness_run("grep -q '^total,.*,1,4.$' %s/motcua.out", H.dir), 0);
+    CHECK_INT(harness_run("grep -q '^total,.*,1,5.$' %s/motcua.out", H.dir), 0);
     snprintf(args, sizeof args, "report --from %04d-%02d-%02d --to %04d-%02d-%02d",
              today.year, today.month, today.day, today.year, today.month, today.day);
     REQUIRE(harness_motcua(&H, args) == 0);
