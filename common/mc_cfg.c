@@ -271,6 +271,25 @@ static int load_router(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     return rc;
 }
 
+/* load_rules - rules: legal time limits, each key one rule's */
+static int load_rules(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"forward_days", NULL};
+    int rc = 0;
+    const mc_yaml_node_t *s = section(root, "rules", keys, &rc, err);
+    if (!s)
+        return rc;
+    if (get_int_field(s, "forward_days", 1, 30, &cfg->rules.forward_days, err) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* mc_cfg_same_province - two served wards of one province */
+bool mc_cfg_same_province(const mc_ward_t *a, const mc_ward_t *b)
+{
+    return a && b && a->province && b->province && strcmp(a->province, b->province) == 0;
+}
+
 /* load_lienthong - lienthong: the exchange with partner agencies */
 static int load_lienthong(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
@@ -647,6 +666,7 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->portal.retry_max_ms = 300000;
     cfg->portal.batch = 16;
     cfg->portal.send_lease_ms = 30000;
+    cfg->rules.forward_days = 1; /* Nghị định 118/2025 Điều 20: within one working day */
     const char *must[] = {cfg->path, cfg->conninfo, cfg->intake.endpoint,
                           cfg->intake.events_endpoint, cfg->router.events_endpoint,
                           cfg->lienthong.endpoint, cfg->lienthong.events_endpoint,
@@ -667,7 +687,8 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
 int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
 {
     static const char *const top[] = {"database", "log",       "files",  "intake", "client",
-                                      "router",   "lienthong", "notify", "portal", "wards", NULL};
+                                      "router",   "lienthong", "notify", "portal", "wards", "rules",
+                                      NULL};
     static const char *const required[] = {"wards", NULL};
     *out = NULL;
     mc_cfg_t *cfg = calloc(1, sizeof *cfg);
@@ -699,6 +720,8 @@ int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
         if (load_notify(root, cfg, err) < 0)
             rc = -1;
         if (load_portal(root, cfg, err) < 0)
+            rc = -1;
+        if (load_rules(root, cfg, err) < 0)
             rc = -1;
         if (load_wards(root, cfg, err) < 0)
             rc = -1;

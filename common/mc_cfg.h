@@ -91,6 +91,11 @@ typedef struct mc_cfg_portal {
     int   send_lease_ms;    /* how long claimed events are held for their pushes (docs/portal.md) */
 } mc_cfg_portal_t;
 
+/* rules: the time limits the law sets (Nghị định 118/2025; docs/rules.md) */
+typedef struct mc_cfg_rules {
+    int   forward_days;     /* boundary-free reception: working days to forward a dossier to the competent ward (Điều 20) */
+} mc_cfg_rules_t;
+
 typedef struct mc_cfg_client {
     int   timeout_ms;             /* CLI: how long to wait for a reply before retrying */
     int   retries;                /* CLI: resend attempts after a timeout */
@@ -122,6 +127,7 @@ typedef struct mc_cfg {
     mc_cfg_lienthong_t lienthong;          /* motcua-lienthong */
     mc_cfg_notify_t  notify;               /* motcua-notify */
     mc_cfg_portal_t  portal;               /* motcua-portal */
+    mc_cfg_rules_t   rules;                /* legal time limits (rules:) */
     mc_ward_t       *wards;                /* wards served */
     size_t           n_wards;              /* entries in wards */
     char            *procedures_path;      /* resolved path */
@@ -133,6 +139,10 @@ typedef struct mc_cfg {
     mc_catalog_t    *catalog;              /* loaded procedures.yaml */
     mc_calendar_t   *calendar;             /* loaded calendar.yaml */
 } mc_cfg_t;
+
+/* mc_cfg_same_province - both wards are served here and in the same province
+ * (mc_ward_t.province compared as written): boundary-free reception allowed */
+bool mc_cfg_same_province(const mc_ward_t *a, const mc_ward_t *b);
 
 /* mc_cfg_load - read motcua.yaml and its companions; every error reported */
 int mc_cfg_load(const char *path, mc_cfg_t **cfg, mc_err_t *err);

@@ -38,10 +38,17 @@ static const mc_stmt_t stmt_create_dossier = {"create_dossier", false, 18,
      "$1, $2, $3, $4, $5, $6, $7::date, $8::integer, $9, $10::smallint,"
      " to_timestamp($11::bigint), to_timestamp($12::bigint), to_timestamp($13::bigint),"
      " $14, $15, $16, $17, $18::uuid)"};
+/* a dossier received at another ward than its competent one (migration 0016) */
+static const mc_stmt_t stmt_create_dossier_fwd = {"create_dossier_fwd", false, 21,
+     "SELECT created, dossier_id, request_sha256, response FROM mc_create_dossier("
+     "$1, $2, $3, $4, $5, $6, $7::date, $8::integer, $9, $10::smallint,"
+     " to_timestamp($11::bigint), to_timestamp($12::bigint), to_timestamp($13::bigint),"
+     " $14, $15, $16, $17, $18::uuid, $19, to_timestamp($20::bigint), $21)"};
 static const mc_stmt_t stmt_dossier_by_code = {"dossier_by_code", false, 1,
      "SELECT id, code, ward_code, procedure_code, state, channel,"
      " extract(epoch FROM received_at)::bigint, extract(epoch FROM counted_from)::bigint,"
-     " extract(epoch FROM due_at)::bigint, rating_token::text FROM dossier WHERE code = $1"};
+     " extract(epoch FROM due_at)::bigint, rating_token::text, coalesce(receiving_ward, '')"
+     " FROM dossier WHERE code = $1"};
 static const mc_stmt_t stmt_dossier_events = {"dossier_events", false, 2,
      "SELECT at_s, actor, kind, detail FROM ("
      " SELECT id, extract(epoch FROM at)::bigint AS at_s, actor, kind, detail"
@@ -511,23 +518,28 @@ mc_store_rc_t mc_store_reserve_code(mc_store_t *store, const char *scope, const 
 static mc_store_rc_t create_one(mc_store_t *store, const mc_new_dossier_t *d,
                                 mc_new_dossier_result_t *r, mc_err_t *err)
 {
-    char day_text[16], seq_text[16], chan_text[8], rec[24], cnt[24], due[24];
+    char day_text[16], seq_text[16], chan_text[8], rec[24], cnt[24], due[24], fwd[24];
     date_text(d->day, day_text);
     snprintf(seq_text, sizeof seq_text, "%d", d->seq);
     snprintf(chan_text, sizeof chan_text, "%d", d->channel);
     snprintf(rec, sizeof rec, "%" PRId64, d->received_at);
     snprintf(cnt, sizeof cnt, "%" PRId64, d->counted_from);
     snprintf(due, sizeof due, "%" PRId64, d->due_at);
-    const char *p[18] = {d->scope, d->key, (const char *)d->request_sha256, d->code,
+    snprintf(fwd, sizeof fwd, "%" PRId64, d->forward_due_at);
+    const char *p[21] = {d->scope, d->key, (const char *)d->request_sha256, d->code,
                          d->ward_code, d->unit_id, day_text, seq_text, d->procedure_code,
                          chan_text, rec, cnt, due, (const char *)d->payload,
-                         (const char *)d->response, d->event_actor, d->event_detail, d->secret};
-    int lens[18] = {0};
-    int fmts[18] = {0};
+                         (const char *)d->response, d->event_actor, d->event_detail, d->secret,
+                         d->receiving_ward, fwd, d->forward_detail ? d->forward_detail : ""};
+    int lens[21] = {0};
+    int fmts[21] = {0};
     lens[2] = 32, fmts[2] = 1; /* bytea parameters go binary: no escaping */
     lens[13] = (int)d->payload_len, fmts[13] = 1;
     lens[14] = (int)d->response_len, fmts[14] = 1;
-    PGresult *res = mc_store_exec(store, &stmt_create_dossier, p, lens, fmts, true);
+    /* the 18-parameter statement ignores the last three */
+    PGresult *res = mc_store_exec(store, d->receiving_ward ? &stmt_create_dossier_fwd
+                                                           : &stmt_create_dossier,
+                                  p, lens, fmts, true);
     mc_store_rc_t rc;
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
         rc = mc_store_classify(store, store->main, res, "create_dossier", err);
@@ -612,6 +624,7 @@ mc_store_rc_t mc_store_dossier_status(mc_store_t *store, const char *code, size_
     s->counted_from = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
     s->due_at = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
     mc_store_copy_text(s->secret, sizeof s->secret, res, 0, 9);
+    mc_store_copy_text(s->receiving_ward, sizeof s->receiving_ward, res, 0, 10);
     PQclear(res);
 
     char id_text[24], limit_text[24];

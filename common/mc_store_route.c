@@ -58,7 +58,8 @@ static const mc_stmt_t stmt_key_lookup = {"followup_key", false, 2,
 static const mc_stmt_t stmt_lock_dossier = {"followup_lock", false, 1,
      "SELECT id, code, ward_code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
      " payload, rating_token::text,"
-     " EXISTS (SELECT 1 FROM rating r WHERE r.dossier_id = dossier.id)"
+     " EXISTS (SELECT 1 FROM rating r WHERE r.dossier_id = dossier.id),"
+     " coalesce(receiving_ward, '')"
      " FROM dossier WHERE code = $1 FOR UPDATE"};
 static const mc_stmt_t stmt_key_insert = {"followup_key_insert", false, 5,
      "INSERT INTO idempotency_key (scope, key, request_sha256, dossier_id, response)"
@@ -429,6 +430,7 @@ mc_store_rc_t mc_store_followup(mc_store_t *store, const mc_followup_t *req,
     row.due_at = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
     mc_store_copy_text(row.rating_token, sizeof row.rating_token, res, 0, 7);
     row.rated = strcmp(PQgetvalue(res, 0, 8), "t") == 0;
+    mc_store_copy_text(row.receiving_ward, sizeof row.receiving_ward, res, 0, 9);
     int bad = mc_store_unescape(res, 0, 6, &payload, &row.payload_len);
     PQclear(res);
     if (bad) {

@@ -127,7 +127,7 @@ typedef enum mc_followup_kind {
 typedef struct mc_followup_row {
     int64_t        id;                 /* dossier.id */
     char           code[64];           /* dossier code */
-    char           ward_code[32];      /* receiving ward */
+    char           ward_code[32];      /* the competent ward (it received it too unless receiving_ward says otherwise) */
     char           procedure_code[32]; /* catalog code */
     int            state;              /* motcua.v1.DossierState */
     int64_t        due_at;             /* current due date */
@@ -135,6 +135,7 @@ typedef struct mc_followup_row {
     size_t         payload_len;        /* bytes in payload */
     char           rating_token[40];   /* dossier.rating_token as lowercase UUID text (a secret: never log it) */
     bool           rated;              /* a rating row exists for the dossier */
+    char           receiving_ward[32]; /* boundary-free reception: the ward that received it, "" when ward_code did */
 } mc_followup_row_t;
 
 /* what decide wants written (supplement uses payload and dates, rate level and comment) */
