@@ -51,6 +51,16 @@ static const mc_stmt_t stmt_add_late_notice = {"route_add_late_notice", false, 4
      " VALUES ($1::bigint, 'late', $2, jsonb_build_object('due_at', $3::bigint,"
      " 'new_due_at', $4::bigint)) ON CONFLICT (dedupe_key) DO NOTHING"};
 
+/* boundary-free reception (0016): overdue forwardings, each reported once */
+static const mc_stmt_t stmt_claim_forwarding = {"route_claim_forwarding", false, 1,
+     "SELECT id, code, ward_code, receiving_ward, extract(epoch FROM forward_due_at)::bigint"
+     " FROM dossier WHERE receiving_ward IS NOT NULL AND forwarded_at IS NULL"
+     " AND forward_overdue_at IS NULL AND forward_due_at < now() AND state IN (1, 2, 3, 4)"
+     " ORDER BY forward_due_at LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
+static const mc_stmt_t stmt_set_forward_overdue = {"route_set_forward_overdue", false, 1,
+     "UPDATE dossier SET forward_overdue_at = now() WHERE id = $1::bigint"
+     " AND forward_overdue_at IS NULL"};
+
 static const mc_stmt_t stmt_key_lookup = {"followup_key", false, 2,
      "SELECT request_sha256, response FROM idempotency_key WHERE scope = $1 AND key = $2"};
 /* the rating's token and whether a rating exists are read under the same
@@ -297,6 +307,55 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
         if (decide(arg, &c, &d) != 0)
             continue;
         rc = late_one(store, &c, &d, err);
+        if (rc == MC_STORE_OK)
+            done++;
+    }
+    PQclear(res);
+    if (rc == MC_STORE_OK)
+        rc = tx_commit(store, err);
+    if (rc != MC_STORE_OK) {
+        tx_rollback(store);
+        return rc;
+    }
+    *marked = done;
+    return MC_STORE_OK;
+}
+
+/* mc_store_forwarding_batch - claim overdue forwardings and record each once */
+mc_store_rc_t mc_store_forwarding_batch(mc_store_t *store, int limit,
+                                        mc_forwarding_decide_fn decide, void *arg, int *marked,
+                                        mc_err_t *err)
+{
+    *marked = 0;
+    mc_store_rc_t rc = tx_begin(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
+    const char *p[1] = {lim};
+    PGresult *res = mc_store_exec(store, &stmt_claim_forwarding, p, NULL, NULL, false);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = mc_store_classify(store, store->main, res, "route_claim_forwarding", err);
+        PQclear(res);
+        tx_rollback(store);
+        return rc;
+    }
+    int n = PQntuples(res), done = 0;
+    for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
+        mc_forwarding_claim_t c = {0};
+        c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
+        mc_store_copy_text(c.ward_code, sizeof c.ward_code, res, i, 2);
+        mc_store_copy_text(c.receiving_ward, sizeof c.receiving_ward, res, i, 3);
+        c.forward_due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+        mc_forwarding_decision_t d = {0};
+        if (decide(arg, &c, &d) != 0)
+            continue;
+        char idt[24];
+        const char *p1[1] = {i64(idt, sizeof idt, c.id)};
+        rc = run_ok(store, &stmt_set_forward_overdue, p1, NULL, NULL, false, err);
+        if (rc == MC_STORE_OK)
+            rc = add_event(store, c.id, "router", "forward_overdue", d.detail, err);
         if (rc == MC_STORE_OK)
             done++;
     }

@@ -220,6 +220,30 @@ int router_scan_late(router_t *r)
     }
 }
 
+/* router_scan_forwarding - overdue forwardings, a batch at a time */
+int router_scan_forwarding(router_t *r)
+{
+    int total = 0;
+    for (;;) {
+        mc_err_t err;
+        mc_err_clear(&err);
+        int marked = 0;
+        r->n_notes = 0;
+        mc_store_rc_t rc = mc_store_forwarding_batch(r->store, r->cfg->router.batch,
+                                                     router_decide_forwarding, r, &marked, &err);
+        if (rc != MC_STORE_OK) {
+            store_trouble(r, "forwarding_scan", rc, &err);
+            return -1;
+        }
+        store_back(r);
+        for (int i = 0; i < r->n_notes; i++)
+            mc_log(MC_LOG_NOTICE, "forward_overdue", "code=%s", r->notes[i].code);
+        total += marked;
+        if (marked < r->cfg->router.batch)
+            return total;
+    }
+}
+
 /* drain - read every waiting event; their content does not matter, only that they came */
 static void drain(void *sub)
 {
@@ -240,6 +264,7 @@ int router_run(router_t *r, int stop_fd)
         }
         if (now >= next_scan) {
             router_scan_late(r);
+            router_scan_forwarding(r);
             next_scan = now_ms() + r->cfg->router.deadline_scan_ms;
         }
         now = now_ms();
