@@ -150,13 +150,17 @@ static const mc_stmt_t stmt_overdue = {"report_overdue", false, 3,
     "SELECT d.code, d.ward_code, d.procedure_code, d.state,"
     "       extract(epoch FROM d.received_at)::bigint, extract(epoch FROM d.due_at)::bigint,"
     "       coalesce(d.due_at > d.late_notified_due, false),"
-    "       c.agency, c.step, c.steps_total, c.state, d.payload"
+    "       c.agency, c.step, c.steps_total, c.state, d.payload,"
+    "       coalesce(d.receiving_ward, ''),"
+    "       coalesce(extract(epoch FROM d.forward_due_at)::bigint, 0), d.forwarded_at IS NOT NULL"
     "  FROM dossier d LEFT JOIN LATERAL ("
     "       SELECT agency, step, steps_total, state FROM agency_case"
     "        WHERE dossier_id = d.id AND state IN (1, 2, 3, 5) ORDER BY step LIMIT 1) c ON true"
-    " WHERE d.state IN (1, 2, 3) AND d.due_at < to_timestamp($2::bigint)"
-    "   AND ($1::text = '' OR d.ward_code = $1::text)"
-    " ORDER BY d.due_at, d.id LIMIT $3::integer + 1"};
+    " WHERE d.state IN (1, 2, 3) AND (d.due_at < to_timestamp($2::bigint)"
+    "       OR (d.receiving_ward IS NOT NULL AND d.forwarded_at IS NULL"
+    "           AND d.forward_due_at < to_timestamp($2::bigint)))"
+    "   AND ($1::text = '' OR d.ward_code = $1::text OR d.receiving_ward = $1::text)"
+    " ORDER BY least(d.due_at, d.forward_due_at), d.id LIMIT $3::integer + 1"};
 
 /* cell_long - a count cell (NULL reads 0) */
 static long cell_long(const PGresult *res, int row, int col)
@@ -492,6 +496,9 @@ mc_store_rc_t mc_store_overdue(mc_store_t *store, const char *ward, int64_t befo
             it->steps_total = atoi(PQgetvalue(res, i, 9));
             it->case_state = atoi(PQgetvalue(res, i, 10));
         }
+        mc_store_copy_text(it->receiving_ward, sizeof it->receiving_ward, res, i, 12);
+        it->forward_due_at = strtoll(PQgetvalue(res, i, 13), NULL, 10);
+        it->forwarded = PQgetvalue(res, i, 14)[0] == 't';
         if (mc_store_unescape(res, i, 11, &it->payload, &it->payload_len) != 0) {
             out->n_items = (size_t)i;
             PQclear(res);

@@ -175,7 +175,7 @@ static inline const char *mc_report_rate_text(long part, long whole, int decimal
 /* one open dossier for the desk's list */
 typedef struct mc_overdue_item {
     char     code[64];           /* dossier code */
-    char     ward_code[32];      /* receiving ward */
+    char     ward_code[32];      /* the competent ward */
     char     procedure_code[32]; /* catalog code */
     int      state;              /* motcua.v1.DossierState */
     int64_t  received_at;        /* epoch s */
@@ -187,6 +187,9 @@ typedef struct mc_overdue_item {
     int      case_state;         /* that step's agency_case.state, -1 before routing */
     uint8_t *payload;            /* serialized motcua.v1.Dossier (the applicant, to be masked) */
     size_t   payload_len;        /* bytes in payload */
+    char     receiving_ward[32]; /* boundary-free reception: the ward that received it, "" = ward_code did */
+    int64_t  forward_due_at;     /* with receiving_ward: the forwarding deadline (epoch s) */
+    bool     forwarded;          /* with receiving_ward: the competent unit has it */
 } mc_overdue_item_t;
 
 /* a list of them, most overdue first */
@@ -199,8 +202,10 @@ typedef struct mc_overdue_list {
 /*
  * mc_store_overdue - open dossiers (RECEIVED, ROUTED, IN_PROGRESS; not those
  * waiting for documents, whose clock is stopped) whose due date is before
- * `before` (epoch s), most overdue first, at most limit (1..100000), of one
- * ward or all (ward NULL / ""). *out is filled on OK; free with
+ * `before` (epoch s), or that were received at another ward and not
+ * forwarded by a forwarding deadline before `before`; most overdue first, at
+ * most limit (1..100000), of one ward (competent or receiving: both see a
+ * forwarded dossier) or all (ward NULL / ""). *out is filled on OK; free with
  * mc_overdue_list_clear.
  */
 mc_store_rc_t mc_store_overdue(mc_store_t *store, const char *ward, int64_t before, int limit,
