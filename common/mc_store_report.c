@@ -162,6 +162,16 @@ static const mc_stmt_t stmt_overdue = {"report_overdue", false, 3,
     "   AND ($1::text = '' OR d.ward_code = $1::text OR d.receiving_ward = $1::text)"
     " ORDER BY least(d.due_at, d.forward_due_at), d.id LIMIT $3::integer + 1"};
 
+/* boundary-free reception: $1 start, $2 end, $3 receiving ward ('' = all) */
+static const mc_stmt_t stmt_report_forwarding = {"report_forwarding", false, 3,
+    "SELECT count(*),"
+    "       count(*) FILTER (WHERE forwarded_at <= forward_due_at),"
+    "       count(*) FILTER (WHERE forwarded_at > forward_due_at),"
+    "       count(*) FILTER (WHERE forwarded_at IS NULL AND forward_due_at < now())"
+    "  FROM dossier"
+    " WHERE receiving_ward IS NOT NULL AND ($3::text = '' OR receiving_ward = $3::text)"
+    "   AND received_at >= to_timestamp($1::bigint) AND received_at < to_timestamp($2::bigint)"};
+
 /* cell_long - a count cell (NULL reads 0) */
 static long cell_long(const PGresult *res, int row, int col)
 {
@@ -519,4 +529,31 @@ void mc_overdue_list_clear(mc_overdue_list_t *list)
         free(list->items[i].payload);
     free(list->items);
     memset(list, 0, sizeof *list);
+}
+
+/* mc_store_report_forwarding - received here for other wards, and how forwarding went */
+mc_store_rc_t mc_store_report_forwarding(mc_store_t *store, const mc_report_t *r,
+                                         mc_report_forwarding_t *out, mc_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    char start[24], end[24];
+    snprintf(start, sizeof start, "%" PRId64, r->start);
+    snprintf(end, sizeof end, "%" PRId64, r->end);
+    const char *p[3] = {start, end, r->ward};
+    PGresult *res = mc_store_exec(store, &stmt_report_forwarding, p, NULL, NULL, true);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        rc = mc_store_classify(store, store->main, res, "report_forwarding", err);
+        PQclear(res);
+        return rc;
+    }
+    out->received = cell_long(res, 0, 0);
+    out->forwarded_in_time = cell_long(res, 0, 1);
+    out->forwarded_late = cell_long(res, 0, 2);
+    out->overdue = cell_long(res, 0, 3);
+    out->pending = out->received - out->forwarded_in_time - out->forwarded_late - out->overdue;
+    PQclear(res);
+    return MC_STORE_OK;
 }

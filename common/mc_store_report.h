@@ -117,6 +117,24 @@ mc_store_rc_t mc_store_report(mc_store_t *store, const mc_report_query_t *q, mc_
 /* mc_report_destroy - free a report and NULL the caller's pointer */
 void mc_report_destroy(mc_report_t **report);
 
+/* boundary-free reception (migration 0016): what a ward received for other wards */
+typedef struct mc_report_forwarding {
+    long received;          /* received in the period here for another ward (tiếp nhận hộ, chuyển đi) */
+    long forwarded_in_time; /* reached the competent unit by its forwarding deadline */
+    long forwarded_late;    /* reached it after the deadline */
+    long overdue;           /* not forwarded yet, deadline passed (as of the report) */
+    long pending;           /* not forwarded yet, deadline not passed, or closed before forwarding */
+} mc_report_forwarding_t;
+
+/*
+ * mc_store_report_forwarding - the figure "tiếp nhận hộ, chuyển đi" of r's
+ * period and ward (receiving_ward = r->ward; every receiving ward when r->ward
+ * is ""), judged as of now in a statement of its own (not r's snapshot).
+ * The dossiers themselves count in the competent ward's figures (r).
+ */
+mc_store_rc_t mc_store_report_forwarding(mc_store_t *store, const mc_report_t *r,
+                                         mc_report_forwarding_t *out, mc_err_t *err);
+
 /*
  * Rates (docs/reports.md, "Rates"): part / whole as a percentage, rounded to
  * the decimals shown HALF AWAY FROM ZERO, computed exactly in integers from

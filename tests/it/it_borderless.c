@@ -153,24 +153,38 @@ static bool is_forbidden(const Motcua__V1__IntakeReply *r, const char *field)
            strcmp(r->rejection->field, field) == 0;
 }
 
-/* cli_output_has - `motcua ARGS` exits 0 and its output holds text */
-static bool cli_output_has(const char *args, const char *text)
+/* cli_output - run `motcua ARGS`; its output, or NULL unless it exited 0 */
+static const char *cli_output(const char *args)
 {
+    static char buf[1 << 16];
     if (harness_motcua(&H, args) != 0)
-        return false;
+        return NULL;
     char path[400];
     snprintf(path, sizeof path, "%s/motcua.out", H.dir);
     FILE *f = fopen(path, "r");
     if (!f)
-        return false;
-    static char buf[1 << 16];
+        return NULL;
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = '\0';
-    bool found = strstr(buf, text) != NULL;
-    if (!found)
-        printf("  `motcua %s` lacks \"%s\":\n%s\n", args, text, buf);
-    return found;
+    return buf;
+}
+
+/* cli_output_has - `motcua ARGS` exits 0 and its output holds text */
+static bool cli_output_has(const char *args, const char *text)
+{
+    const char *out = cli_output(args);
+    if (out && strstr(out, text))
+        return true;
+    printf("  `motcua %s` lacks \"%s\":\n%s\n", args, text, out ? out : "(failed)");
+    return false;
+}
+
+/* cli_output_lacks - `motcua ARGS` exits 0 and its output does not hold text */
+static bool cli_output_lacks(const char *args, const char *text)
+{
+    const char *out = cli_output(args);
+    return out && !strstr(out, text);
 }
 
 /* --- tests ---------------------------------------------------------------- */
@@ -383,21 +397,27 @@ MC_TEST(unforwarded_past_deadline_gets_forward_overdue_once)
 MC_TEST(lists_and_report_show_it_for_both_wards)
 {
     REQUIRE(forwarded_code[0]);
-    /* the overdue forwarding in the receiving ward's and the competent ward's lists */
-    CHECK(cli_output_has("queues --ward " WARD_A, "chuyển đến"));
-    CHECK(cli_output_has("queues --ward " WARD_B, "tiếp nhận tại"));
-    CHECK(cli_output_has("overdue --ward " WARD_A, "chuyển đến"));
+    /* the overdue forwardings in the receiving ward's and the competent ward's lists */
+    CHECK(cli_output_has("overdue --ward " WARD_A, "chuyển đến Phường Văn Miếu"));
+    CHECK(cli_output_has("overdue --ward " WARD_A, "quá hạn chuyển"));
+    CHECK(cli_output_has("overdue --ward " WARD_B, "tiếp nhận tại Phường Kim Liên"));
+    CHECK(cli_output_lacks("overdue --ward " WARD_X, "Kim Liên"));
     char args[200];
     snprintf(args, sizeof args, "status %s", forwarded_code);
     CHECK(cli_output_has(args, "tiếp nhận tại"));
-    /* the quarter: A received 3 for others, 1 forwarded in time, 2 not yet (overdue) */
+    /* the quarter: A received 3 for B, 1 forwarded in time, 2 not (overdue) */
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
-    snprintf(args, sizeof args, "report --ward %s --year %d --quarter %d", WARD_A,
-             tm.tm_year + 1900, tm.tm_mon / 3 + 1);
+    snprintf(args, sizeof args, "report --ward %s --quarter %d-Q%d", WARD_A, tm.tm_year + 1900,
+             tm.tm_mon / 3 + 1);
     CHECK(cli_output_has(args, "tiếp nhận hộ, chuyển đi"));
-    CHECK(cli_output_has(args, "3 hồ sơ"));
+    CHECK(cli_output_has(args, "3 hồ sơ\n  chuyển đúng hạn: 1; chuyển quá hạn: 0;"
+                               " chưa chuyển, đã quá hạn: 2"));
+    /* the competent ward has no such figure: the dossiers count as its own */
+    snprintf(args, sizeof args, "report --ward %s --quarter %d-Q%d", WARD_B, tm.tm_year + 1900,
+             tm.tm_mon / 3 + 1);
+    CHECK(cli_output_lacks(args, "tiếp nhận hộ"));
 }
 
 MC_TEST(everything_stops_cleanly)
