@@ -93,10 +93,13 @@ int intake_forward_due(intake_ctx_t *ctx, int64_t received_at, int cutoff_minute
 bool intake_acts_for_dossier(const intake_ctx_t *ctx, const char *ward_code,
                              const char *receiving_ward);
 
-/* intake_forbidden_code - the check on a dossier code's unit before the
- * store is asked: 0 when the client acts for ward or for a ward of its
- * province (the row is checked afterwards); else as intake_forbidden */
-int intake_forbidden_code(intake_ctx_t *ctx, const mc_ward_t *ward, intake_reply_t *reply);
+/* intake_forbidden_code - the check on a dossier code whose unit is ward's,
+ * before anything else: 0 when the client acts for ward, or for another ward
+ * of its province that received this very dossier (read from the store);
+ * else 1 with the one REASON_FORBIDDEN of intake_forbidden, whether the code
+ * exists or not (or a retryable rejection when the store cannot answer) */
+int intake_forbidden_code(intake_ctx_t *ctx, const mc_ward_t *ward, const char *code,
+                          intake_reply_t *reply);
 
 /* intake_forbidden - 0 when ctx's client acts for ward; else a REASON_FORBIDDEN
  * rejection (field named) in reply and 1. A NULL ward is forbidden. */

@@ -334,7 +334,7 @@ static void run_followup(intake_ctx_t *ctx, fu_ctx_t *fu, mc_followup_kind_t kin
                        : kind == MC_FOLLOWUP_WITHDRAW ? "withdraw" : "rate";
     mc_followup_decide_fn decide = kind == MC_FOLLOWUP_SUPPLEMENT ? decide_supplement
                                    : kind == MC_FOLLOWUP_WITHDRAW ? decide_withdraw : decide_rate;
-    if (intake_forbidden_code(ctx, ward, reply))
+    if (intake_forbidden_code(ctx, ward, code, reply))
         return;
     int64_t started = intake_now_ms();
     uint8_t sha[32];

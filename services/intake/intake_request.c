@@ -383,7 +383,7 @@ void intake_status(intake_ctx_t *ctx, const Motcua__V1__StatusQuery *query,
                                0);
         return;
     }
-    if (intake_forbidden_code(ctx, intake_ward_of_unit(ctx->cfg, unit), reply))
+    if (intake_forbidden_code(ctx, intake_ward_of_unit(ctx->cfg, unit), code, reply))
         return;
     if (intake_store_ready(ctx) != 0) {
         unavailable(ctx, reply);
@@ -536,18 +536,43 @@ bool intake_acts_for_dossier(const intake_ctx_t *ctx, const char *ward_code,
            (receiving_ward && *receiving_ward && mc_client_acts_for(ctx->client, receiving_ward));
 }
 
-/* intake_forbidden_code - before the store is asked about a code whose unit
- * is ward's: refuse (1) unless the client acts for that ward or for another
- * ward of its province (which may have received the dossier; the row decides
- * afterwards, intake_acts_for_dossier). The same bytes as intake_forbidden. */
-int intake_forbidden_code(intake_ctx_t *ctx, const mc_ward_t *ward, intake_reply_t *reply)
+/* province_client - the client acts for another ward of ward's province */
+static bool province_client(const intake_ctx_t *ctx, const mc_ward_t *ward)
 {
-    if (ward && !mc_client_acts_for(ctx->client, ward->code))
-        for (size_t i = 0; i < ctx->cfg->n_wards; i++)
-            if (mc_cfg_same_province(&ctx->cfg->wards[i], ward) &&
-                mc_client_acts_for(ctx->client, ctx->cfg->wards[i].code))
-                return 0;
-    return intake_forbidden(ctx, ward, "dossier_code", reply);
+    for (size_t i = 0; i < ctx->cfg->n_wards; i++)
+        if (mc_cfg_same_province(&ctx->cfg->wards[i], ward) &&
+            mc_client_acts_for(ctx->client, ctx->cfg->wards[i].code))
+            return true;
+    return false;
+}
+
+/* intake_forbidden_code - before anything is done with a code whose unit is
+ * ward's: 0 when the client acts for that ward, or when it acts for another
+ * ward of the province AND the dossier exists and was received at one of its
+ * wards (boundary-free reception; looked up now, so that neither a stored
+ * follow-up key nor a "not found" answers such a client). Every other case is
+ * the one REASON_FORBIDDEN of intake_forbidden, whether the code exists or
+ * not; a store that cannot answer gets the retryable rejection (1). */
+int intake_forbidden_code(intake_ctx_t *ctx, const mc_ward_t *ward, const char *code,
+                          intake_reply_t *reply)
+{
+    if (!ward || mc_client_acts_for(ctx->client, ward->code) || !province_client(ctx, ward))
+        return intake_forbidden(ctx, ward, "dossier_code", reply);
+    if (intake_store_ready(ctx) != 0) {
+        unavailable(ctx, reply);
+        return 1;
+    }
+    mc_err_t err;
+    mc_err_clear(&err);
+    mc_dossier_status_t *st = NULL;
+    mc_store_rc_t rc = mc_store_dossier_status(ctx->store, code, 1, &st, &err);
+    if (rc != MC_STORE_OK && rc != MC_STORE_NOT_FOUND) {
+        store_failed(ctx, rc, &err, reply);
+        return 1;
+    }
+    bool ok = st && intake_acts_for_dossier(ctx, st->ward_code, st->receiving_ward);
+    mc_dossier_status_destroy(&st);
+    return ok ? 0 : intake_forbidden(ctx, NULL, "dossier_code", reply);
 }
 
 /* wire_reason - the Reason for mc_wire's problem (the text after "<path>: ") */
