@@ -276,9 +276,14 @@ mc_store_rc_t mc_store_step_overdue_batch(mc_store_t *store, int limit, int *mar
     return MC_STORE_OK;
 }
 
-/* mc_store_late_batch - claim overdue dossiers and record their late notices */
-mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_fn decide,
-                                  void *arg, int *marked, mc_err_t *err)
+/* one claimed row of a deadline batch: decide and write it; *done when recorded */
+typedef mc_store_rc_t (*batch_row_fn)(mc_store_t *store, const PGresult *res, int row,
+                                      void *arg, bool *done, mc_err_t *err);
+
+/* deadline_batch - one transaction: claim up to limit rows with stmt ($1 the
+ * limit, FOR UPDATE SKIP LOCKED), hand each to row, commit; *marked = rows recorded */
+static mc_store_rc_t deadline_batch(mc_store_t *store, const mc_stmt_t *stmt, int limit,
+                                    batch_row_fn row, void *arg, int *marked, mc_err_t *err)
 {
     *marked = 0;
     mc_store_rc_t rc = tx_begin(store, err);
@@ -287,28 +292,18 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
     const char *p[1] = {lim};
-    PGresult *res = mc_store_exec(store, &stmt_claim_late, p, NULL, NULL, false);
+    PGresult *res = mc_store_exec(store, stmt, p, NULL, NULL, false);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, "route_claim_late", err);
+        rc = mc_store_classify(store, store->main, res, stmt->name, err);
         PQclear(res);
         tx_rollback(store);
         return rc;
     }
     int n = PQntuples(res), done = 0;
     for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
-        mc_late_claim_t c = {0};
-        c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
-        mc_store_copy_text(c.procedure_code, sizeof c.procedure_code, res, i, 2);
-        c.state = atoi(PQgetvalue(res, i, 3));
-        c.due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
-        c.reappointed = strcmp(PQgetvalue(res, i, 5), "t") == 0;
-        mc_late_decision_t d = {0};
-        if (decide(arg, &c, &d) != 0)
-            continue;
-        rc = late_one(store, &c, &d, err);
-        if (rc == MC_STORE_OK)
-            done++;
+        bool recorded = false;
+        rc = row(store, res, i, arg, &recorded, err);
+        done += rc == MC_STORE_OK && recorded;
     }
     PQclear(res);
     if (rc == MC_STORE_OK)
@@ -321,53 +316,76 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
     return MC_STORE_OK;
 }
 
+/* what late_row needs */
+typedef struct late_arg {
+    mc_late_decide_fn decide; /* the daemon's decision */
+    void             *arg;    /* its argument */
+} late_arg_t;
+
+/* late_row - one overdue dossier: decide, then the late notice */
+static mc_store_rc_t late_row(mc_store_t *store, const PGresult *res, int i, void *arg,
+                              bool *done, mc_err_t *err)
+{
+    const late_arg_t *la = arg;
+    mc_late_claim_t c = {0};
+    c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+    mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
+    mc_store_copy_text(c.procedure_code, sizeof c.procedure_code, res, i, 2);
+    c.state = atoi(PQgetvalue(res, i, 3));
+    c.due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+    c.reappointed = strcmp(PQgetvalue(res, i, 5), "t") == 0;
+    mc_late_decision_t d = {0};
+    if (la->decide(la->arg, &c, &d) != 0)
+        return MC_STORE_OK;
+    *done = true;
+    return late_one(store, &c, &d, err);
+}
+
+/* mc_store_late_batch - claim overdue dossiers and record their late notices */
+mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_fn decide,
+                                  void *arg, int *marked, mc_err_t *err)
+{
+    late_arg_t la = {decide, arg};
+    return deadline_batch(store, &stmt_claim_late, limit, late_row, &la, marked, err);
+}
+
+/* what forwarding_row needs */
+typedef struct forwarding_arg {
+    mc_forwarding_decide_fn decide; /* the daemon's decision */
+    void                   *arg;    /* its argument */
+} forwarding_arg_t;
+
+/* forwarding_row - one overdue forwarding: decide, then mark it and its event */
+static mc_store_rc_t forwarding_row(mc_store_t *store, const PGresult *res, int i, void *arg,
+                                    bool *done, mc_err_t *err)
+{
+    const forwarding_arg_t *fa = arg;
+    mc_forwarding_claim_t c = {0};
+    c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+    mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
+    mc_store_copy_text(c.ward_code, sizeof c.ward_code, res, i, 2);
+    mc_store_copy_text(c.receiving_ward, sizeof c.receiving_ward, res, i, 3);
+    c.forward_due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+    mc_forwarding_decision_t d = {0};
+    if (fa->decide(fa->arg, &c, &d) != 0)
+        return MC_STORE_OK;
+    char idt[24];
+    const char *p1[1] = {i64(idt, sizeof idt, c.id)};
+    mc_store_rc_t rc = run_ok(store, &stmt_set_forward_overdue, p1, NULL, NULL, false, err);
+    if (rc == MC_STORE_OK)
+        rc = add_event(store, c.id, "router", "forward_overdue", d.detail, err);
+    *done = true;
+    return rc;
+}
+
 /* mc_store_forwarding_batch - claim overdue forwardings and record each once */
 mc_store_rc_t mc_store_forwarding_batch(mc_store_t *store, int limit,
                                         mc_forwarding_decide_fn decide, void *arg, int *marked,
                                         mc_err_t *err)
 {
-    *marked = 0;
-    mc_store_rc_t rc = tx_begin(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
-    const char *p[1] = {lim};
-    PGresult *res = mc_store_exec(store, &stmt_claim_forwarding, p, NULL, NULL, false);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, "route_claim_forwarding", err);
-        PQclear(res);
-        tx_rollback(store);
-        return rc;
-    }
-    int n = PQntuples(res), done = 0;
-    for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
-        mc_forwarding_claim_t c = {0};
-        c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
-        mc_store_copy_text(c.ward_code, sizeof c.ward_code, res, i, 2);
-        mc_store_copy_text(c.receiving_ward, sizeof c.receiving_ward, res, i, 3);
-        c.forward_due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
-        mc_forwarding_decision_t d = {0};
-        if (decide(arg, &c, &d) != 0)
-            continue;
-        char idt[24];
-        const char *p1[1] = {i64(idt, sizeof idt, c.id)};
-        rc = run_ok(store, &stmt_set_forward_overdue, p1, NULL, NULL, false, err);
-        if (rc == MC_STORE_OK)
-            rc = add_event(store, c.id, "router", "forward_overdue", d.detail, err);
-        if (rc == MC_STORE_OK)
-            done++;
-    }
-    PQclear(res);
-    if (rc == MC_STORE_OK)
-        rc = tx_commit(store, err);
-    if (rc != MC_STORE_OK) {
-        tx_rollback(store);
-        return rc;
-    }
-    *marked = done;
-    return MC_STORE_OK;
+    forwarding_arg_t fa = {decide, arg};
+    return deadline_batch(store, &stmt_claim_forwarding, limit, forwarding_row, &fa, marked,
+                          err);
 }
 
 /* key_lookup - OK (not known), EXISTS (reply in *existing), or a failure */
