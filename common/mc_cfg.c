@@ -275,7 +275,8 @@ static int load_router(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 static int load_rules(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
     static const char *const keys[] = {"warn_before_days", "apology_before_days",
-                                       "supplement_days", "acceptance_hours", NULL};
+                                       "supplement_days", "acceptance_hours",
+                                       "forward_days", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "rules", keys, &rc, err);
     if (!s)
@@ -284,9 +285,16 @@ static int load_rules(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     if (get_int_field(s, "warn_before_days", 1, 30, &r->warn_before_days, err) < 0 ||
         get_int_field(s, "apology_before_days", 1, 30, &r->apology_before_days, err) < 0 ||
         get_int_field(s, "supplement_days", 1, 365, &r->supplement_days, err) < 0 ||
-        get_int_field(s, "acceptance_hours", 1, 400, &r->acceptance_hours, err) < 0)
+        get_int_field(s, "acceptance_hours", 1, 400, &r->acceptance_hours, err) < 0 ||
+        get_int_field(s, "forward_days", 1, 30, &r->forward_days, err) < 0)
         rc = -1;
     return rc;
+}
+
+/* mc_cfg_same_province - two served wards of one province */
+bool mc_cfg_same_province(const mc_ward_t *a, const mc_ward_t *b)
+{
+    return a && b && a->province && b->province && strcmp(a->province, b->province) == 0;
 }
 
 /* load_lienthong - lienthong: the exchange with partner agencies */
@@ -669,6 +677,7 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->portal.retry_max_ms = 300000;
     cfg->portal.batch = 16;
     cfg->portal.send_lease_ms = 30000;
+    cfg->rules.forward_days = 1; /* Nghị định 118/2025 Điều 20: within one working day */
     const char *must[] = {cfg->path, cfg->conninfo, cfg->intake.endpoint,
                           cfg->intake.events_endpoint, cfg->router.events_endpoint,
                           cfg->lienthong.endpoint, cfg->lienthong.events_endpoint,
@@ -724,6 +733,8 @@ int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
         if (load_notify(root, cfg, err) < 0)
             rc = -1;
         if (load_portal(root, cfg, err) < 0)
+            rc = -1;
+        if (load_rules(root, cfg, err) < 0)
             rc = -1;
         if (load_wards(root, cfg, err) < 0)
             rc = -1;

@@ -59,6 +59,7 @@ typedef struct mc_cfg_rules {
     int apology_before_days; /* working days before the due date the apology must go out at the latest (Điều 19 khoản 6) */
     int supplement_days;     /* working days to supplement after the one request, then the dossier is returned */
     int acceptance_hours;    /* working hours the desk has to accept an online dossier (Điều 17) */
+    int forward_days;        /* boundary-free reception: working days to forward a dossier to the competent ward (Điều 20) */
 } mc_cfg_rules_t;
 
 typedef struct mc_cfg_lienthong {
@@ -142,6 +143,10 @@ typedef struct mc_cfg {
     mc_catalog_t    *catalog;              /* loaded procedures.yaml */
     mc_calendar_t   *calendar;             /* loaded calendar.yaml */
 } mc_cfg_t;
+
+/* mc_cfg_same_province - both wards are served here and in the same province
+ * (mc_ward_t.province compared as written): boundary-free reception allowed */
+bool mc_cfg_same_province(const mc_ward_t *a, const mc_ward_t *b);
 
 /* mc_cfg_load - read motcua.yaml and its companions; every error reported */
 int mc_cfg_load(const char *path, mc_cfg_t **cfg, mc_err_t *err);

@@ -3,9 +3,10 @@
  *
  * Format (Thông tư 01/2018/TT-VPCP, art. 19; docs/rules.md):
  *     <unit id>-<YYMMDD>-<NNNN>
- * unit id: the receiving unit's identifier (mã định danh, QCVN 102:2016,
- * dotted, e.g. "000.00.12.H26"); YYMMDD: the local receipt date; NNNN: the
- * unit's sequence number for that day, 4 digits zero-padded (a 5th digit
+ * unit id: the COMPETENT unit's identifier (mã định danh, QCVN 102:2016,
+ * dotted, e.g. "000.00.12.H26"; Nghị định 118/2025 Điều 28 khoản 2: for a
+ * dossier received at another ward, not the receiving unit's, docs/rules.md);
+ * YYMMDD: the local receipt date; NNNN: the unit's sequence number for that day, 4 digits zero-padded (a 5th digit
  * appears only past 9,999 dossiers a day, so codes stay unique).
  */
 #ifndef MC_CODE_H

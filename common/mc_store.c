@@ -38,12 +38,20 @@ static const mc_stmt_t stmt_create_dossier = {"create_dossier", false, 20,
      "$1, $2, $3, $4, $5, $6, $7::date, $8::integer, $9, $10::smallint,"
      " to_timestamp($11::bigint), to_timestamp($12::bigint), to_timestamp($13::bigint),"
      " $14, $15, $16, $17, $18::uuid, $19::smallint, to_timestamp($20::bigint))"};
+/* a dossier received at another ward than its competent one (migration 0016) */
+static const mc_stmt_t stmt_create_dossier_fwd = {"create_dossier_fwd", false, 23,
+     "SELECT created, dossier_id, request_sha256, response FROM mc_create_dossier("
+     "$1, $2, $3, $4, $5, $6, $7::date, $8::integer, $9, $10::smallint,"
+     " to_timestamp($11::bigint), to_timestamp($12::bigint), to_timestamp($13::bigint),"
+     " $14, $15, $16, $17, $18::uuid, $19::smallint, to_timestamp($20::bigint),"
+     " $21, to_timestamp($22::bigint), $23)"};
 static const mc_stmt_t stmt_dossier_by_code = {"dossier_by_code", false, 1,
      "SELECT id, code, ward_code, procedure_code, state, channel,"
      " extract(epoch FROM received_at)::bigint, extract(epoch FROM counted_from)::bigint,"
      " extract(epoch FROM due_at)::bigint, rating_token::text,"
      " coalesce(extract(epoch FROM accept_due_at)::bigint, 0),"
-     " coalesce(extract(epoch FROM accepted_at)::bigint, 0) FROM dossier WHERE code = $1"};
+     " coalesce(extract(epoch FROM accepted_at)::bigint, 0), coalesce(receiving_ward, '')"
+     " FROM dossier WHERE code = $1"};
 static const mc_stmt_t stmt_dossier_events = {"dossier_events", false, 2,
      "SELECT at_s, actor, kind, detail FROM ("
      " SELECT id, extract(epoch FROM at)::bigint AS at_s, actor, kind, detail"
@@ -513,7 +521,8 @@ mc_store_rc_t mc_store_reserve_code(mc_store_t *store, const char *scope, const 
 static mc_store_rc_t create_one(mc_store_t *store, const mc_new_dossier_t *d,
                                 mc_new_dossier_result_t *r, mc_err_t *err)
 {
-    char day_text[16], seq_text[16], chan_text[8], rec[24], cnt[24], due[24], state[8], acc[24];
+    char day_text[16], seq_text[16], chan_text[8], rec[24], cnt[24], due[24], state[8], acc[24],
+         fwd[24];
     date_text(d->day, day_text);
     snprintf(seq_text, sizeof seq_text, "%d", d->seq);
     snprintf(chan_text, sizeof chan_text, "%d", d->channel);
@@ -522,18 +531,23 @@ static mc_store_rc_t create_one(mc_store_t *store, const mc_new_dossier_t *d,
     snprintf(due, sizeof due, "%" PRId64, d->due_at);
     snprintf(state, sizeof state, "%d", d->state ? d->state : 1);
     snprintf(acc, sizeof acc, "%" PRId64, d->accept_due_at);
+    snprintf(fwd, sizeof fwd, "%" PRId64, d->forward_due_at);
     /* a pending online dossier has no processing time yet: NULL, not 1970 */
-    const char *p[20] = {d->scope, d->key, (const char *)d->request_sha256, d->code,
+    const char *p[23] = {d->scope, d->key, (const char *)d->request_sha256, d->code,
                          d->ward_code, d->unit_id, day_text, seq_text, d->procedure_code,
                          chan_text, rec, d->counted_from ? cnt : NULL, d->due_at ? due : NULL,
                          (const char *)d->payload, (const char *)d->response, d->event_actor,
-                         d->event_detail, d->secret, state, d->accept_due_at ? acc : NULL};
-    int lens[20] = {0};
-    int fmts[20] = {0};
+                         d->event_detail, d->secret, state, d->accept_due_at ? acc : NULL,
+                         d->receiving_ward, fwd, d->forward_detail ? d->forward_detail : ""};
+    int lens[23] = {0};
+    int fmts[23] = {0};
     lens[2] = 32, fmts[2] = 1; /* bytea parameters go binary: no escaping */
     lens[13] = (int)d->payload_len, fmts[13] = 1;
     lens[14] = (int)d->response_len, fmts[14] = 1;
-    PGresult *res = mc_store_exec(store, &stmt_create_dossier, p, lens, fmts, true);
+    /* the 20-parameter statement ignores the last three */
+    PGresult *res = mc_store_exec(store, d->receiving_ward ? &stmt_create_dossier_fwd
+                                                           : &stmt_create_dossier,
+                                  p, lens, fmts, true);
     mc_store_rc_t rc;
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
         rc = mc_store_classify(store, store->main, res, "create_dossier", err);
@@ -620,6 +634,7 @@ mc_store_rc_t mc_store_dossier_status(mc_store_t *store, const char *code, size_
     mc_store_copy_text(s->secret, sizeof s->secret, res, 0, 9);
     s->accept_due_at = strtoll(PQgetvalue(res, 0, 10), NULL, 10);
     s->accepted_at = strtoll(PQgetvalue(res, 0, 11), NULL, 10);
+    mc_store_copy_text(s->receiving_ward, sizeof s->receiving_ward, res, 0, 12);
     PQclear(res);
 
     char id_text[24], limit_text[24];

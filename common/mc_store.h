@@ -115,6 +115,9 @@ typedef struct mc_new_dossier {
     const char    *secret;         /* the applicant's secret (rating_token), UUID text, as in response */
     int            state;          /* motcua.v1.DossierState it starts in: RECEIVED, or PENDING_ACCEPTANCE (online) */
     int64_t        accept_due_at;  /* PENDING_ACCEPTANCE: the acceptance deadline; 0 otherwise */
+    const char    *receiving_ward; /* boundary-free reception: the ward that received it when it is not ward_code, else NULL */
+    int64_t        forward_due_at; /* with receiving_ward: when it must reach the competent unit */
+    const char    *forward_detail; /* with receiving_ward: the `forward_due` event's detail */
 } mc_new_dossier_t;
 
 typedef struct mc_new_dossier_result {
@@ -156,6 +159,7 @@ typedef struct mc_dossier_status {
     int64_t           accept_due_at;  /* online: the acceptance deadline, 0 if none */
     int64_t           accepted_at;    /* online: when the desk accepted it, 0 if not (yet) */
     char              secret[40]; /* dossier.rating_token as UUID text: the applicant's secret (never log it) */
+    char              receiving_ward[32]; /* the ward that received it when not ward_code (boundary-free reception), else "" */
     size_t            n_events; /* entries in events, oldest first */
     mc_store_event_t *events;
 } mc_dossier_status_t;

@@ -170,17 +170,33 @@ static const mc_stmt_t stmt_overdue = {"report_overdue", false, 3,
     "       coalesce(d.due_at > d.late_notified_due, false),"
     "       c.agency, c.step, c.steps_total, c.state, d.payload,"
     "       d.warned_due = d.due_at AND d.extended_at IS NULL, d.extended_at IS NOT NULL,"
-    "       coalesce(extract(epoch FROM d.apology_at)::bigint, 0)"
-    "  FROM (SELECT *, CASE WHEN state = 9 THEN accept_due_at ELSE due_at END AS due FROM dossier"
+    "       coalesce(extract(epoch FROM d.apology_at)::bigint, 0),"
+    "       coalesce(d.receiving_ward, ''),"
+    "       coalesce(extract(epoch FROM d.forward_due_at)::bigint, 0), d.forwarded_at IS NOT NULL"
+    "  FROM (SELECT *, CASE WHEN state = 9 THEN accept_due_at"
+    "                       WHEN receiving_ward IS NOT NULL AND forwarded_at IS NULL"
+    "                       THEN least(due_at, forward_due_at) ELSE due_at END AS due FROM dossier"
     "         WHERE (state IN (1, 2, 3) AND (due_at < to_timestamp($2::bigint)"
-    "                OR (warned_due = due_at AND extended_at IS NULL)))"
+    "                OR (warned_due = due_at AND extended_at IS NULL)"
+    "                OR (receiving_ward IS NOT NULL AND forwarded_at IS NULL"
+    "                    AND forward_due_at < to_timestamp($2::bigint))))"
     "            OR (state = 9 AND accept_due_at < to_timestamp($2::bigint))) d"
     "  LEFT JOIN LATERAL ("
     "       SELECT agency, step, steps_total, state FROM agency_case"
     "        WHERE dossier_id = d.id AND state IN (1, 2, 3, 5) ORDER BY step LIMIT 1) c ON true"
-    " WHERE ($1::text = '' OR d.ward_code = $1::text)"
+    " WHERE ($1::text = '' OR d.ward_code = $1::text OR d.receiving_ward = $1::text)"
     " ORDER BY d.due, d.id LIMIT $3::integer + 1"};
 /* (state 9 PENDING_ACCEPTANCE: listed by its acceptance deadline, Nghị định 118/2025 Điều 17) */
+
+/* boundary-free reception: $1 start, $2 end, $3 receiving ward ('' = all) */
+static const mc_stmt_t stmt_report_forwarding = {"report_forwarding", false, 3,
+    "SELECT count(*),"
+    "       count(*) FILTER (WHERE forwarded_at <= forward_due_at),"
+    "       count(*) FILTER (WHERE forwarded_at > forward_due_at),"
+    "       count(*) FILTER (WHERE forwarded_at IS NULL AND forward_due_at < now())"
+    "  FROM dossier"
+    " WHERE receiving_ward IS NOT NULL AND ($3::text = '' OR receiving_ward = $3::text)"
+    "   AND received_at >= to_timestamp($1::bigint) AND received_at < to_timestamp($2::bigint)"};
 
 /* cell_long - a count cell (NULL reads 0) */
 static long cell_long(const PGresult *res, int row, int col)
@@ -545,6 +561,9 @@ mc_store_rc_t mc_store_overdue(mc_store_t *store, const char *ward, int64_t befo
         it->due_soon = PQgetvalue(res, i, 12)[0] == 't';
         it->extended = PQgetvalue(res, i, 13)[0] == 't';
         it->apology_at = strtoll(PQgetvalue(res, i, 14), NULL, 10);
+        mc_store_copy_text(it->receiving_ward, sizeof it->receiving_ward, res, i, 15);
+        it->forward_due_at = strtoll(PQgetvalue(res, i, 16), NULL, 10);
+        it->forwarded = PQgetvalue(res, i, 17)[0] == 't';
         if (mc_store_unescape(res, i, 11, &it->payload, &it->payload_len) != 0) {
             out->n_items = (size_t)i;
             PQclear(res);
@@ -565,4 +584,31 @@ void mc_overdue_list_clear(mc_overdue_list_t *list)
         free(list->items[i].payload);
     free(list->items);
     memset(list, 0, sizeof *list);
+}
+
+/* mc_store_report_forwarding - received here for other wards, and how forwarding went */
+mc_store_rc_t mc_store_report_forwarding(mc_store_t *store, const mc_report_t *r,
+                                         mc_report_forwarding_t *out, mc_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    char start[24], end[24];
+    snprintf(start, sizeof start, "%" PRId64, r->start);
+    snprintf(end, sizeof end, "%" PRId64, r->end);
+    const char *p[3] = {start, end, r->ward};
+    PGresult *res = mc_store_exec(store, &stmt_report_forwarding, p, NULL, NULL, true);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        rc = mc_store_classify(store, store->main, res, "report_forwarding", err);
+        PQclear(res);
+        return rc;
+    }
+    out->received = cell_long(res, 0, 0);
+    out->forwarded_in_time = cell_long(res, 0, 1);
+    out->forwarded_late = cell_long(res, 0, 2);
+    out->overdue = cell_long(res, 0, 3);
+    out->pending = out->received - out->forwarded_in_time - out->forwarded_late - out->overdue;
+    PQclear(res);
+    return MC_STORE_OK;
 }

@@ -119,6 +119,24 @@ mc_store_rc_t mc_store_report(mc_store_t *store, const mc_report_query_t *q, mc_
 /* mc_report_destroy - free a report and NULL the caller's pointer */
 void mc_report_destroy(mc_report_t **report);
 
+/* boundary-free reception (migration 0016): what a ward received for other wards */
+typedef struct mc_report_forwarding {
+    long received;          /* received in the period here for another ward (tiếp nhận hộ, chuyển đi) */
+    long forwarded_in_time; /* reached the competent unit by its forwarding deadline */
+    long forwarded_late;    /* reached it after the deadline */
+    long overdue;           /* not forwarded yet, deadline passed (as of the report) */
+    long pending;           /* not forwarded yet, deadline not passed, or closed before forwarding */
+} mc_report_forwarding_t;
+
+/*
+ * mc_store_report_forwarding - the figure "tiếp nhận hộ, chuyển đi" of r's
+ * period and ward (receiving_ward = r->ward; every receiving ward when r->ward
+ * is ""), judged as of now in a statement of its own (not r's snapshot).
+ * The dossiers themselves count in the competent ward's figures (r).
+ */
+mc_store_rc_t mc_store_report_forwarding(mc_store_t *store, const mc_report_t *r,
+                                         mc_report_forwarding_t *out, mc_err_t *err);
+
 /*
  * Rates (docs/reports.md, "Rates"): part / whole as a percentage, rounded to
  * the decimals shown HALF AWAY FROM ZERO, computed exactly in integers from
@@ -177,7 +195,7 @@ static inline const char *mc_report_rate_text(long part, long whole, int decimal
 /* one open dossier for the desk's list */
 typedef struct mc_overdue_item {
     char     code[64];           /* dossier code */
-    char     ward_code[32];      /* receiving ward */
+    char     ward_code[32];      /* the competent ward */
     char     procedure_code[32]; /* catalog code */
     int      state;              /* motcua.v1.DossierState */
     int64_t  received_at;        /* epoch s */
@@ -192,6 +210,9 @@ typedef struct mc_overdue_item {
     bool     due_soon;           /* warned for this due date (due_soon) and not extended: sắp quá hạn */
     bool     extended;           /* the one extension was granted (Mẫu 04 apology sent) */
     int64_t  apology_at;         /* when the apology was queued, 0 if none */
+    char     receiving_ward[32]; /* boundary-free reception: the ward that received it, "" = ward_code did */
+    int64_t  forward_due_at;     /* with receiving_ward: the forwarding deadline (epoch s) */
+    bool     forwarded;          /* with receiving_ward: the competent unit has it */
 } mc_overdue_item_t;
 
 /* a list of them, most overdue first */
@@ -205,8 +226,10 @@ typedef struct mc_overdue_list {
  * mc_store_overdue - open dossiers (RECEIVED, ROUTED, IN_PROGRESS; not those
  * waiting for documents, whose clock is stopped) whose due date is before
  * `before` (epoch s), or that were warned for their due date (due_soon, Nghị
- * định 118/2025 Điều 19(6)) and not extended, most overdue first, at most
- * limit (1..100000), of one ward or all (ward NULL / ""). *out is filled on OK; free with
+ * định 118/2025 Điều 19(6)) and not extended, or that were received at another
+ * ward and not forwarded by a forwarding deadline before `before`; most overdue
+ * first, at most limit (1..100000), of one ward (competent or receiving: both
+ * see a forwarded dossier) or all (ward NULL / ""). *out is filled on OK; free with
  * mc_overdue_list_clear.
  */
 mc_store_rc_t mc_store_overdue(mc_store_t *store, const char *ward, int64_t before, int limit,

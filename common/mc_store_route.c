@@ -66,6 +66,16 @@ static const mc_stmt_t stmt_add_returned_notice = {"route_add_returned_notice", 
      " VALUES ($1::bigint, 'returned', $2, jsonb_build_object('supplement_due', $3::bigint))"
      " ON CONFLICT (dedupe_key) DO NOTHING"};
 
+/* boundary-free reception (0016): overdue forwardings, each reported once */
+static const mc_stmt_t stmt_claim_forwarding = {"route_claim_forwarding", false, 1,
+     "SELECT id, code, ward_code, receiving_ward, extract(epoch FROM forward_due_at)::bigint"
+     " FROM dossier WHERE receiving_ward IS NOT NULL AND forwarded_at IS NULL"
+     " AND forward_overdue_at IS NULL AND forward_due_at < now() AND state IN (1, 2, 3, 4)"
+     " ORDER BY forward_due_at LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
+static const mc_stmt_t stmt_set_forward_overdue = {"route_set_forward_overdue", false, 1,
+     "UPDATE dossier SET forward_overdue_at = now() WHERE id = $1::bigint"
+     " AND forward_overdue_at IS NULL"};
+
 static const mc_stmt_t stmt_key_lookup = {"followup_key", false, 2,
      "SELECT request_sha256, response FROM idempotency_key WHERE scope = $1 AND key = $2"};
 /* the rating's token and whether a rating exists are read under the same
@@ -74,7 +84,7 @@ static const mc_stmt_t stmt_lock_dossier = {"followup_lock", false, 1,
      "SELECT id, code, ward_code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
      " payload, rating_token::text,"
      " EXISTS (SELECT 1 FROM rating r WHERE r.dossier_id = dossier.id),"
-     " accept_due_at IS NOT NULL AND accepted_at IS NULL"
+     " accept_due_at IS NOT NULL AND accepted_at IS NULL, coalesce(receiving_ward, '')"
      " FROM dossier WHERE code = $1 FOR UPDATE"};
 static const mc_stmt_t stmt_key_insert = {"followup_key_insert", false, 5,
      "INSERT INTO idempotency_key (scope, key, request_sha256, dossier_id, response)"
@@ -378,37 +388,104 @@ mc_store_rc_t mc_store_step_overdue_batch(mc_store_t *store, int limit, int *mar
     return MC_STORE_OK;
 }
 
-/* mc_store_late_batch - claim overdue dossiers and record their late notices */
-mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_fn decide,
-                                  void *arg, int *marked, mc_err_t *err)
+/* one claimed row of a deadline batch: decide and write it; *done when recorded */
+typedef mc_store_rc_t (*batch_row_fn)(mc_store_t *store, const PGresult *res, int row,
+                                      void *arg, bool *done, mc_err_t *err);
+
+/* deadline_batch - one transaction: claim up to limit rows with stmt ($1 the
+ * limit, FOR UPDATE SKIP LOCKED), hand each to row, commit; *marked = rows recorded */
+static mc_store_rc_t deadline_batch(mc_store_t *store, const mc_stmt_t *stmt, int limit,
+                                    batch_row_fn row, void *arg, int *marked, mc_err_t *err)
 {
     *marked = 0;
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
     const char *p[1] = {lim};
     PGresult *res = NULL;
-    mc_store_rc_t rc = mc_store_claim_begin(store, &stmt_claim_late, p, &res, err);
+    mc_store_rc_t rc = mc_store_claim_begin(store, stmt, p, &res, err);
     if (rc != MC_STORE_OK)
         return rc;
     int n = PQntuples(res), done = 0;
     for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
-        mc_late_claim_t c = {0};
-        mc_store_claim_head(res, i, &c.id, c.code, sizeof c.code, c.procedure_code,
-                            sizeof c.procedure_code, &c.state, &c.due_at);
-        c.reappointed = strcmp(PQgetvalue(res, i, 5), "t") == 0;
-        c.apologized = strcmp(PQgetvalue(res, i, 6), "t") == 0;
-        mc_late_decision_t d = {0};
-        if (decide(arg, &c, &d) != 0)
-            continue;
-        rc = late_one(store, &c, &d, err);
-        if (rc == MC_STORE_OK)
-            done++;
+        bool recorded = false;
+        rc = row(store, res, i, arg, &recorded, err);
+        done += rc == MC_STORE_OK && recorded;
     }
     PQclear(res);
     rc = mc_store_claim_end(store, rc, err);
     if (rc == MC_STORE_OK)
         *marked = done;
     return rc;
+}
+
+/* what late_row needs */
+typedef struct late_arg {
+    mc_late_decide_fn decide; /* the daemon's decision */
+    void             *arg;    /* its argument */
+} late_arg_t;
+
+/* late_row - one overdue dossier: decide, then the late notice */
+static mc_store_rc_t late_row(mc_store_t *store, const PGresult *res, int i, void *arg,
+                              bool *done, mc_err_t *err)
+{
+    const late_arg_t *la = arg;
+    mc_late_claim_t c = {0};
+    mc_store_claim_head(res, i, &c.id, c.code, sizeof c.code, c.procedure_code,
+                        sizeof c.procedure_code, &c.state, &c.due_at);
+    c.reappointed = strcmp(PQgetvalue(res, i, 5), "t") == 0;
+    c.apologized = strcmp(PQgetvalue(res, i, 6), "t") == 0;
+    mc_late_decision_t d = {0};
+    if (la->decide(la->arg, &c, &d) != 0)
+        return MC_STORE_OK;
+    *done = true;
+    return late_one(store, &c, &d, err);
+}
+
+/* mc_store_late_batch - claim overdue dossiers and record their late notices */
+mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_fn decide,
+                                  void *arg, int *marked, mc_err_t *err)
+{
+    late_arg_t la = {decide, arg};
+    return deadline_batch(store, &stmt_claim_late, limit, late_row, &la, marked, err);
+}
+
+/* what forwarding_row needs */
+typedef struct forwarding_arg {
+    mc_forwarding_decide_fn decide; /* the daemon's decision */
+    void                   *arg;    /* its argument */
+} forwarding_arg_t;
+
+/* forwarding_row - one overdue forwarding: decide, then mark it and its event */
+static mc_store_rc_t forwarding_row(mc_store_t *store, const PGresult *res, int i, void *arg,
+                                    bool *done, mc_err_t *err)
+{
+    const forwarding_arg_t *fa = arg;
+    mc_forwarding_claim_t c = {0};
+    c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+    mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
+    mc_store_copy_text(c.ward_code, sizeof c.ward_code, res, i, 2);
+    mc_store_copy_text(c.receiving_ward, sizeof c.receiving_ward, res, i, 3);
+    c.forward_due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+    mc_forwarding_decision_t d = {0};
+    if (fa->decide(fa->arg, &c, &d) != 0)
+        return MC_STORE_OK;
+    char idt[24];
+    const char *p1[1] = {mc_store_i64(idt, sizeof idt, c.id)};
+    mc_store_rc_t rc = mc_store_run_retry(store, &stmt_set_forward_overdue, p1, NULL, NULL, false, err);
+    if (rc == MC_STORE_OK)
+        rc = mc_store_add_event(store, c.id, "router", "forward_overdue", d.detail, err);
+    *done = true;
+    return rc;
+}
+
+/* mc_store_forwarding_batch - claim overdue forwardings and record each once */
+mc_store_rc_t mc_store_forwarding_batch(mc_store_t *store, int limit,
+                                        mc_forwarding_decide_fn decide, void *arg, int *marked,
+                                        mc_err_t *err)
+{
+    forwarding_arg_t fa = {decide, arg};
+    return deadline_batch(store, &stmt_claim_forwarding, limit, forwarding_row, &fa, marked,
+                          err);
 }
 
 /* returned_one - the writes for one dossier not supplemented in time */
@@ -559,6 +636,7 @@ mc_store_rc_t mc_store_followup(mc_store_t *store, const mc_followup_t *req,
     mc_store_copy_text(row.rating_token, sizeof row.rating_token, res, 0, 7);
     row.rated = strcmp(PQgetvalue(res, 0, 8), "t") == 0;
     row.unaccepted = strcmp(PQgetvalue(res, 0, 9), "t") == 0;
+    mc_store_copy_text(row.receiving_ward, sizeof row.receiving_ward, res, 0, 10);
     int bad = mc_store_unescape(res, 0, 6, &payload, &row.payload_len);
     PQclear(res);
     if (bad) {

@@ -190,6 +190,36 @@ mc_store_rc_t mc_store_unsupplemented_batch(mc_store_t *store, int limit,
                                             mc_unsupplemented_decide_fn decide, void *arg,
                                             int *returned, mc_err_t *err);
 
+/* a dossier received at another ward that has not reached its competent unit in time */
+typedef struct mc_forwarding_claim {
+    int64_t id;                 /* dossier.id */
+    char    code[64];           /* dossier code */
+    char    ward_code[32];      /* the competent ward */
+    char    receiving_ward[32]; /* the ward that received it */
+    int64_t forward_due_at;     /* the forwarding deadline that passed */
+} mc_forwarding_claim_t;
+
+/* what to record for it */
+typedef struct mc_forwarding_decision {
+    const char *detail; /* `forward_overdue` event detail, no personal data */
+} mc_forwarding_decision_t;
+
+/* decide; return 0 to record, -1 to leave the dossier for the next scan */
+typedef int (*mc_forwarding_decide_fn)(void *arg, const mc_forwarding_claim_t *claim,
+                                       mc_forwarding_decision_t *decision);
+
+/*
+ * mc_store_forwarding_batch - boundary-free reception (migration 0016):
+ * claim up to limit open dossiers (RECEIVED, ROUTED, IN_PROGRESS,
+ * WAITING_SUPPLEMENT) received at another ward whose forward_due_at has
+ * passed with no forwarded_at and no forward_overdue_at yet, and for each one
+ * decide accepts: forward_overdue_at = now and a `forward_overdue` event
+ * (actor "router"): once per dossier. One transaction; *marked counts them.
+ */
+mc_store_rc_t mc_store_forwarding_batch(mc_store_t *store, int limit,
+                                        mc_forwarding_decide_fn decide, void *arg, int *marked,
+                                        mc_err_t *err);
+
 /* --- follow-ups through intake -------------------------------------------- */
 
 typedef enum mc_followup_kind {
@@ -202,7 +232,7 @@ typedef enum mc_followup_kind {
 typedef struct mc_followup_row {
     int64_t        id;                 /* dossier.id */
     char           code[64];           /* dossier code */
-    char           ward_code[32];      /* receiving ward */
+    char           ward_code[32];      /* the competent ward (it received it too unless receiving_ward says otherwise) */
     char           procedure_code[32]; /* catalog code */
     int            state;              /* motcua.v1.DossierState */
     int64_t        due_at;             /* current due date */
@@ -211,6 +241,7 @@ typedef struct mc_followup_row {
     char           rating_token[40];   /* dossier.rating_token as lowercase UUID text (a secret: never log it) */
     bool           rated;              /* a rating row exists for the dossier */
     bool           unaccepted;         /* online and not accepted yet (accept_due_at set, accepted_at NULL) */
+    char           receiving_ward[32]; /* boundary-free reception: the ward that received it, "" when ward_code did */
 } mc_followup_row_t;
 
 /* what decide wants written (supplement uses payload and dates, rate level and comment) */

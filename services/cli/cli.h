@@ -139,6 +139,15 @@ int cli_report(cli_ctx_t *ctx, int argc, char **argv);
 /* cli_overdue - `motcua overdue [--ward W] [--days-left N] [--format table|csv|json]` (cli_overdue.c) */
 int cli_overdue(cli_ctx_t *ctx, int argc, char **argv);
 
+/* cli_borderless_mark - boundary-free reception (cli_borderless.c): for a
+ * dossier received at receiving_ward ("" = at its competent ward_code: the
+ * mark is ""), "chuyển đến <ward>" seen from view_ward = the receiving ward,
+ * "tiếp nhận tại <ward>" from another, both for view_ward NULL or "", with
+ * whether it was forwarded (overdue when forward_due_at has passed) */
+const char *cli_borderless_mark(const mc_cfg_t *cfg, const char *view_ward,
+                                const char *ward_code, const char *receiving_ward,
+                                int64_t forward_due_at, bool forwarded, char *buf, size_t size);
+
 /* cli_queues - `motcua queues [--json] [--idle]` (cli_queues.c) */
 int cli_queues(cli_ctx_t *ctx, int argc, char **argv);
 

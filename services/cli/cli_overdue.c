@@ -227,15 +227,21 @@ int cli_overdue(cli_ctx_t *ctx, int argc, char **argv)
         print_row("MÃ HỒ SƠ", "NGƯỜI NỘP", "THỦ TỤC", "HẠN TRẢ", "QUÁ/CÒN", "ĐANG Ở");
     for (size_t i = 0; i < list.n_items; i++) {
         const mc_overdue_item_t *it = &list.items[i];
-        char who[320], where[220], late[48], due[48];
+        char who[320], where[480], late[48], due[48], mark[320];
         applicant_text(it, who, sizeof who);
         where_text(it, now, cfg->rules.acceptance_hours, where, sizeof where);
+        cli_borderless_mark(cfg, ward, it->ward_code, it->receiving_ward, it->forward_due_at,
+                            it->forwarded, mark, sizeof mark);
+        if (*mark) /* a dossier received at another ward: both wards list it */
+            snprintf(where + strlen(where), sizeof where - strlen(where), "; %s", mark);
         lateness(now, it->due_at, late, sizeof late);
         if (json) {
             printf("%s{\"code\":", i ? "," : "");
             cli_json_string(stdout, it->code);
             printf(",\"ward\":");
             cli_json_string(stdout, it->ward_code);
+            printf(",\"receiving_ward\":");
+            cli_json_string(stdout, it->receiving_ward);
             printf(",\"applicant\":");
             cli_json_string(stdout, who);
             printf(",\"procedure\":");

@@ -223,6 +223,12 @@ void cli_print_receipt(FILE *out, const Motcua__V1__Receipt *r)
     fputc('\n', out);
     fprintf(out, "Cơ quan tiếp nhận: %s (mã định danh %s)\n", or_dash(r->receiving_unit_name),
             or_dash(r->receiving_unit_code));
+    if (r->forward_due_at) { /* boundary-free reception: received here for another ward */
+        char fwd[96];
+        fprintf(out, "Hồ sơ tiếp nhận không phụ thuộc địa giới hành chính: chuyển đến đơn vị có "
+                     "thẩm quyền (mã định danh %s) trước %s; kết quả trả tại nơi ghi ở mục 6\n",
+                or_dash(r->competent_unit_code), mc_format_local(r->forward_due_at, fwd, sizeof fwd));
+    }
     fprintf(out, "Tiếp nhận hồ sơ của:\n");
     fprintf(out, "  Ông/Bà: %s\n", or_dash(r->applicant_name));
     fprintf(out, "  Địa chỉ: %s\n", or_dash(r->applicant_address));
@@ -312,6 +318,9 @@ void cli_print_status(FILE *out, const Motcua__V1__DossierStatus *s)
     fprintf(out, "Kênh tiếp nhận: %s\n", cli_channel_label(s->channel));
     if (s->ward_code && *s->ward_code)
         fprintf(out, "Phường/xã: %s\n", s->ward_code);
+    if (s->receiving_ward_code && *s->receiving_ward_code) /* boundary-free reception */
+        fprintf(out, "Hồ sơ tiếp nhận tại phường/xã %s, chuyển đến phường/xã %s (có thẩm quyền)\n",
+                s->receiving_ward_code, or_dash(s->ward_code));
     fprintf(out, "Thời gian nhận hồ sơ: %s\n",
             s->received_at ? mc_format_local(s->received_at, when, sizeof when) : "-");
     if (s->state == MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_PENDING_ACCEPTANCE)
@@ -435,6 +444,8 @@ void cli_json_receipt(FILE *out, const Motcua__V1__Receipt *r)
     kv_str(out, 0, "submission_id", r->submission_id);
     kv_str(out, 0, "receiving_unit_code", r->receiving_unit_code);
     kv_str(out, 0, "receiving_unit_name", r->receiving_unit_name);
+    kv_str(out, 0, "competent_unit_code", r->competent_unit_code);
+    kv_time(out, "forward_due_at", r->forward_due_at);
     kv_str(out, 0, "ward_code", r->ward_code);
     kv_str(out, 0, "procedure_code", r->procedure_code);
     kv_str(out, 0, "procedure_name", r->procedure_name);
@@ -503,6 +514,7 @@ void cli_json_status(FILE *out, const Motcua__V1__DossierStatus *s)
     kv_str(out, 0, "procedure_name", s->procedure_name);
     kv_str(out, 0, "channel", channel_name(s->channel));
     kv_str(out, 0, "ward_code", s->ward_code);
+    kv_str(out, 0, "receiving_ward_code", s->receiving_ward_code);
     kv_time(out, "received_at", s->received_at);
     kv_time(out, "due_at", s->due_at);
     fputs(",\"history\":[", out);

@@ -229,6 +229,24 @@ static void print_table(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
     }
 }
 
+/* print_forwarding - boundary-free reception: the figure "tiếp nhận hộ,
+ * chuyển đi" of the receiving ward (these dossiers count above for their
+ * competent ward); nothing when there is none. 0, or -1 with err. */
+static int print_forwarding(FILE *out, mc_store_t *store, const mc_report_t *r, mc_err_t *err)
+{
+    mc_report_forwarding_t f;
+    if (mc_store_report_forwarding(store, r, &f, err) != MC_STORE_OK)
+        return -1;
+    if (f.received == 0)
+        return 0;
+    fprintf(out,
+            "\nHồ sơ tiếp nhận hộ, chuyển đi phường/xã có thẩm quyền (Nghị định 118/2025 Điều 20): "
+            "%ld hồ sơ\n  chuyển đúng hạn: %ld; chuyển quá hạn: %ld; chưa chuyển, đã quá hạn: %ld; "
+            "chưa đến hạn hoặc đã đóng trước khi chuyển: %ld\n",
+            f.received, f.forwarded_in_time, f.forwarded_late, f.overdue, f.pending);
+    return 0;
+}
+
 /* json_rate - a percentage with two decimals (half away from zero), or null when nothing to divide by */
 static void json_rate(FILE *out, const char *key, long part, long whole)
 {
@@ -492,6 +510,10 @@ int cli_report(cli_ctx_t *ctx, int argc, char **argv)
             status = CLI_EX_FAIL;
     } else {
         print_table(stdout, cfg, report);
+        if (print_forwarding(stdout, store, report, &err) != 0) {
+            cli_print_err(ctx, &err);
+            status = CLI_EX_FAIL;
+        }
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "%s: report: could not write the output\n", ctx->progname);

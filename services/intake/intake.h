@@ -82,6 +82,30 @@ bool intake_secret_equal(const char *given, const char *stored);
 /* intake_ward_of_unit - the served ward whose one-stop unit is unit_id, or NULL */
 const mc_ward_t *intake_ward_of_unit(const mc_cfg_t *cfg, const char *unit_id);
 
+/* intake_receiving_ward - boundary-free reception: the ward receiving submit
+ * (its receiving_ward_code, or competent when empty), which the client must
+ * act for and which must share competent's province; NULL with a
+ * REASON_FORBIDDEN rejection in reply otherwise */
+const mc_ward_t *intake_receiving_ward(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
+                                       const mc_ward_t *competent, intake_reply_t *reply);
+
+/* intake_forward_due - *forward_due_at = end of the rules.forward_days-th
+ * working day after the deemed receipt; -1 (logged) when the calendar has no such day */
+int intake_forward_due(intake_ctx_t *ctx, int64_t received_at, int cutoff_minutes,
+                       int64_t *forward_due_at);
+
+/* intake_acts_for_dossier - the client acts for ward_code or receiving_ward ("" = none) */
+bool intake_acts_for_dossier(const intake_ctx_t *ctx, const char *ward_code,
+                             const char *receiving_ward);
+
+/* intake_forbidden_code - the check on a dossier code whose unit is ward's,
+ * before anything else: 0 when the client acts for ward, or for another ward
+ * of its province that received this very dossier (read from the store);
+ * else 1 with the one REASON_FORBIDDEN of intake_forbidden, whether the code
+ * exists or not (or a retryable rejection when the store cannot answer) */
+int intake_forbidden_code(intake_ctx_t *ctx, const mc_ward_t *ward, const char *code,
+                          intake_reply_t *reply);
+
 /* intake_forbidden - 0 when ctx's client acts for ward; else a REASON_FORBIDDEN
  * rejection (field named) in reply and 1. A NULL ward is forbidden. */
 int intake_forbidden(intake_ctx_t *ctx, const mc_ward_t *ward, const char *field,

@@ -148,7 +148,7 @@ static int refuse_state(fu_ctx_t *fu, const mc_followup_row_t *row, const char *
  * another ward gets, so neither tells whether the dossier exists */
 static int refuse_ward(fu_ctx_t *fu, const mc_followup_row_t *row)
 {
-    if (mc_client_acts_for(fu->ctx->client, row->ward_code))
+    if (intake_acts_for_dossier(fu->ctx, row->ward_code, row->receiving_ward))
         return 0;
     return intake_forbidden(fu->ctx, NULL, "dossier_code", &fu->refusal);
 }
@@ -385,7 +385,7 @@ static void run_followup(intake_ctx_t *ctx, fu_ctx_t *fu, mc_followup_kind_t kin
                        : kind == MC_FOLLOWUP_WITHDRAW ? "withdraw" : "rate";
     mc_followup_decide_fn decide = kind == MC_FOLLOWUP_SUPPLEMENT ? decide_supplement
                                    : kind == MC_FOLLOWUP_WITHDRAW ? decide_withdraw : decide_rate;
-    if (intake_forbidden(ctx, ward, "dossier_code", reply))
+    if (intake_forbidden_code(ctx, ward, code, reply))
         return;
     int64_t started = intake_now_ms();
     uint8_t sha[32];

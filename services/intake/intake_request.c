@@ -191,7 +191,9 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         return;
     }
     const Motcua__V1__Dossier *d = submit->dossier;
-    if (intake_forbidden(ctx, ward, "dossier.ward_code", reply))
+    /* ward is the COMPETENT ward; the client acts for the receiving one */
+    const mc_ward_t *receiving = intake_receiving_ward(ctx, submit, ward, reply);
+    if (!receiving)
         return;
     uint64_t fee = 0;
     mc_err_t fee_err;
@@ -241,6 +243,18 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         return;
     }
 
+    /* boundary-free reception: the deadline to reach the competent unit */
+    int64_t forward_due_at = 0;
+    if (receiving != ward &&
+        intake_forward_due(ctx, received_at, proc->cutoff_minutes, &forward_due_at) != 0) {
+        intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_INTERNAL, "",
+                               "Lịch làm việc chưa có hạn chuyển hồ sơ; đơn vị cần cập nhật lịch.",
+                               cfg->intake.retry_after_ms);
+        free(payload);
+        return;
+    }
+
+    /* per competent ward: the dossier's row (ward_code, submission_id) is unique there */
     char scope[64];
     snprintf(scope, sizeof scope, "submit:%s", ward->code);
     if (intake_store_ready(ctx) != 0) {
@@ -281,8 +295,10 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
     Motcua__V1__Receipt rcpt = MOTCUA__V1__RECEIPT__INIT;
     rcpt.dossier_code = code;
     rcpt.submission_id = submit->submission_id;
-    rcpt.receiving_unit_code = ward->unit_id;
-    rcpt.receiving_unit_name = ward->unit_name;
+    rcpt.receiving_unit_code = receiving->unit_id;
+    rcpt.receiving_unit_name = receiving->unit_name;
+    rcpt.competent_unit_code = ward->unit_id;
+    rcpt.forward_due_at = forward_due_at;
     rcpt.ward_code = ward->code;
     rcpt.procedure_code = proc->code;
     rcpt.procedure_name = proc->name;
@@ -319,6 +335,8 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
     else
         snprintf(delivery, sizeof delivery, "%s", ward->unit_name);
     rcpt.delivery = delivery;
+    if (receiving != ward && !(d->delivery && *d->delivery)) /* the result comes back from the competent unit */
+        snprintf(delivery, sizeof delivery, "%s (%s)", ward->unit_name, ward->address);
     rcpt.received_by = (submit->received_by && *submit->received_by)
                            ? submit->received_by
                            : (char *)"Hệ thống tiếp nhận trực tuyến";
@@ -364,6 +382,16 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         .event_actor = ctx->client->code, .event_detail = detail, .secret = secret,
         .state = rcpt.state, .accept_due_at = accept_due_at,
     };
+    char forward_detail[400], forward_text[80];
+    if (receiving != ward) {
+        snprintf(forward_detail, sizeof forward_detail,
+                 "Tiếp nhận tại %s; chuyển đến %s (đơn vị có thẩm quyền) trước %s",
+                 receiving->name, ward->name,
+                 mc_format_local(forward_due_at, forward_text, sizeof forward_text));
+        item.receiving_ward = receiving->code;
+        item.forward_due_at = forward_due_at;
+        item.forward_detail = forward_detail;
+    }
     mc_new_dossier_result_t result;
     rc = mc_store_create_dossiers(ctx->store, &item, 1, &result, &err);
     free(payload);
@@ -382,8 +410,9 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
     intake_reply_clear(reply);
     *reply = packed;
     intake_note_event(ctx, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_DOSSIER_RECEIVED, code);
-    mc_log(MC_LOG_INFO, "receipt", "worker=%d code=%s procedure=%s ward=%s channel=%d ms=%lld",
-           ctx->worker, code, proc->code, ward->code, (int)d->channel,
+    mc_log(MC_LOG_INFO, "receipt",
+           "worker=%d code=%s procedure=%s ward=%s receiving=%s channel=%d ms=%lld",
+           ctx->worker, code, proc->code, ward->code, receiving->code, (int)d->channel,
            (long long)(intake_now_ms() - started));
 }
 
@@ -421,7 +450,7 @@ void intake_status(intake_ctx_t *ctx, const Motcua__V1__StatusQuery *query,
                                0);
         return;
     }
-    if (intake_forbidden(ctx, intake_ward_of_unit(ctx->cfg, unit), "dossier_code", reply))
+    if (intake_forbidden_code(ctx, intake_ward_of_unit(ctx->cfg, unit), code, reply))
         return;
     if (intake_store_ready(ctx) != 0) {
         unavailable(ctx, reply);
@@ -440,8 +469,8 @@ void intake_status(intake_ctx_t *ctx, const Motcua__V1__StatusQuery *query,
         store_failed(ctx, rc, &err, reply);
         return;
     }
-    /* the row's own ward, not only the code's unit: the answer of another ward */
-    if (!mc_client_acts_for(ctx->client, st->ward_code)) {
+    /* the row's own wards, not only the code's unit: the answer of another ward */
+    if (!intake_acts_for_dossier(ctx, st->ward_code, st->receiving_ward)) {
         mc_dossier_status_destroy(&st);
         intake_forbidden(ctx, NULL, "dossier_code", reply);
         return;
@@ -469,6 +498,7 @@ void intake_status(intake_ctx_t *ctx, const Motcua__V1__StatusQuery *query,
     out.received_at = st->received_at;
     out.due_at = st->due_at;
     out.ward_code = st->ward_code;
+    out.receiving_ward_code = st->receiving_ward;
     Motcua__V1__StatusEvent *events = calloc(st->n_events ? st->n_events : 1, sizeof *events);
     Motcua__V1__StatusEvent **ptrs = calloc(st->n_events ? st->n_events : 1, sizeof *ptrs);
     if (!events || !ptrs) {
@@ -523,6 +553,93 @@ int intake_forbidden(intake_ctx_t *ctx, const mc_ward_t *ward, const char *field
     intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_FORBIDDEN, field,
                            "Máy khách này không được phép thực hiện yêu cầu cho đơn vị này.", 0);
     return 1;
+}
+
+/* intake_receiving_ward - the ward receiving submit (receiving_ward_code, or
+ * the competent ward when empty), or NULL with a REASON_FORBIDDEN in reply:
+ * the client must act for it, and a competent ward other than it must be in
+ * the same province (boundary-free reception, Nghị định 118/2025 Điều 14
+ * khoản 2); another province gets the very bytes of any other forbidden ward */
+const mc_ward_t *intake_receiving_ward(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
+                                       const mc_ward_t *competent, intake_reply_t *reply)
+{
+    const char *code = submit->receiving_ward_code;
+    if (!code || !*code || strcmp(code, competent->code) == 0)
+        return intake_forbidden(ctx, competent, "dossier.ward_code", reply) ? NULL : competent;
+    const mc_ward_t *receiving = mc_cfg_ward(ctx->cfg, code);
+    if (intake_forbidden(ctx, receiving, "receiving_ward_code", reply))
+        return NULL;
+    if (!mc_cfg_same_province(receiving, competent)) {
+        intake_forbidden(ctx, NULL, "dossier.ward_code", reply);
+        return NULL;
+    }
+    return receiving;
+}
+
+/* intake_forward_due - the end of the rules.forward_days-th working day after
+ * the deemed receipt (mc_calendar_due's rule, the procedure's cutoff) */
+int intake_forward_due(intake_ctx_t *ctx, int64_t received_at, int cutoff_minutes,
+                       int64_t *forward_due_at)
+{
+    int64_t counted = 0;
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (mc_calendar_due(ctx->cfg->calendar, received_at, ctx->cfg->rules.forward_days,
+                        MC_TIME_WORKING_DAYS, cutoff_minutes, &counted, forward_due_at,
+                        &err) == 0)
+        return 0;
+    char line[300], quoted[340];
+    mc_log(MC_LOG_ERR, "calendar_error", "worker=%d what=forward_due error=%s", ctx->worker,
+           mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
+    return -1;
+}
+
+/* intake_acts_for_dossier - the client acts for the dossier's competent ward
+ * or for the ward that received it (receiving_ward "" = none) */
+bool intake_acts_for_dossier(const intake_ctx_t *ctx, const char *ward_code,
+                             const char *receiving_ward)
+{
+    return mc_client_acts_for(ctx->client, ward_code) ||
+           (receiving_ward && *receiving_ward && mc_client_acts_for(ctx->client, receiving_ward));
+}
+
+/* province_client - the client acts for another ward of ward's province */
+static bool province_client(const intake_ctx_t *ctx, const mc_ward_t *ward)
+{
+    for (size_t i = 0; i < ctx->cfg->n_wards; i++)
+        if (mc_cfg_same_province(&ctx->cfg->wards[i], ward) &&
+            mc_client_acts_for(ctx->client, ctx->cfg->wards[i].code))
+            return true;
+    return false;
+}
+
+/* intake_forbidden_code - before anything is done with a code whose unit is
+ * ward's: 0 when the client acts for that ward, or when it acts for another
+ * ward of the province AND the dossier exists and was received at one of its
+ * wards (boundary-free reception; looked up now, so that neither a stored
+ * follow-up key nor a "not found" answers such a client). Every other case is
+ * the one REASON_FORBIDDEN of intake_forbidden, whether the code exists or
+ * not; a store that cannot answer gets the retryable rejection (1). */
+int intake_forbidden_code(intake_ctx_t *ctx, const mc_ward_t *ward, const char *code,
+                          intake_reply_t *reply)
+{
+    if (!ward || mc_client_acts_for(ctx->client, ward->code) || !province_client(ctx, ward))
+        return intake_forbidden(ctx, ward, "dossier_code", reply);
+    if (intake_store_ready(ctx) != 0) {
+        unavailable(ctx, reply);
+        return 1;
+    }
+    mc_err_t err;
+    mc_err_clear(&err);
+    mc_dossier_status_t *st = NULL;
+    mc_store_rc_t rc = mc_store_dossier_status(ctx->store, code, 1, &st, &err);
+    if (rc != MC_STORE_OK && rc != MC_STORE_NOT_FOUND) {
+        store_failed(ctx, rc, &err, reply);
+        return 1;
+    }
+    bool ok = st && intake_acts_for_dossier(ctx, st->ward_code, st->receiving_ward);
+    mc_dossier_status_destroy(&st);
+    return ok ? 0 : intake_forbidden(ctx, NULL, "dossier_code", reply);
 }
 
 /* wire_reason - the Reason for mc_wire's problem (the text after "<path>: ") */

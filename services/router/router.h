@@ -82,6 +82,14 @@ int64_t router_due_soon_horizon(router_t *r);
 /* router_decide_due_soon - mc_due_soon_decide_fn: the `due_soon` event detail (router_plan.c) */
 int router_decide_due_soon(void *arg, const mc_due_soon_claim_t *claim, const char **detail);
 
+/* router_scan_forwarding - boundary-free reception: dossiers not forwarded
+ * to their competent ward in time, each recorded once; count or -1 */
+int router_scan_forwarding(router_t *r);
+
+/* router_decide_forwarding - mc_forwarding_decide_fn: the forward_overdue event (router_plan.c) */
+int router_decide_forwarding(void *arg, const mc_forwarding_claim_t *claim,
+                             mc_forwarding_decision_t *decision);
+
 /* router_decide_route - mc_route_decide_fn: the plan of one dossier (router_plan.c) */
 int router_decide_route(void *arg, const mc_route_claim_t *claim, mc_route_plan_t *plan);
 

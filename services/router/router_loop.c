@@ -176,8 +176,13 @@ int router_route_all(router_t *r)
     }
 }
 
-/* router_scan_late - overdue dossiers, a batch at a time */
-int router_scan_late(router_t *r)
+/* one deadline batch of the store, with the router's decision */
+typedef mc_store_rc_t (*scan_batch_fn)(router_t *r, int *marked, mc_err_t *err);
+
+/* scan_batches - run batch until one is not full; each noted dossier is logged
+ * as event and, with notify, published as a notification nudge; count or -1 */
+static int scan_batches(router_t *r, const char *what, scan_batch_fn batch, const char *event,
+                        bool notify)
 {
     int total = 0;
     for (;;) {
@@ -186,21 +191,37 @@ int router_scan_late(router_t *r)
         int marked = 0;
         r->n_notes = 0;
         r->now = (int64_t)time(NULL);
-        mc_store_rc_t rc = mc_store_late_batch(r->store, r->cfg->router.batch,
-                                               router_decide_late, r, &marked, &err);
+        mc_store_rc_t rc = batch(r, &marked, &err);
         if (rc != MC_STORE_OK) {
-            store_trouble(r, "deadline_scan", rc, &err);
+            store_trouble(r, what, rc, &err);
             return -1;
         }
         store_back(r);
         for (int i = 0; i < r->n_notes; i++) {
-            mc_log(MC_LOG_NOTICE, "late", "code=%s", r->notes[i].code);
-            publish(r, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_NOTIFICATION, r->notes[i].code, "");
+            mc_log(MC_LOG_NOTICE, event, "code=%s", r->notes[i].code);
+            if (notify)
+                publish(r, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_NOTIFICATION, r->notes[i].code,
+                        "");
         }
         total += marked;
         if (marked < r->cfg->router.batch)
-            break;
+            return total;
     }
+}
+
+/* late_batch - scan_batch_fn: overdue dossiers and their late notices */
+static mc_store_rc_t late_batch(router_t *r, int *marked, mc_err_t *err)
+{
+    return mc_store_late_batch(r->store, r->cfg->router.batch, router_decide_late, r, marked,
+                               err);
+}
+
+/* router_scan_late - overdue dossiers, a batch at a time */
+int router_scan_late(router_t *r)
+{
+    int total = scan_batches(r, "deadline_scan", late_batch, "late", true);
+    if (total < 0)
+        return -1;
     /* each agency step against its own limit: an event for the desk's staff */
     for (;;) {
         mc_err_t err;
@@ -220,32 +241,18 @@ int router_scan_late(router_t *r)
     }
 }
 
-/* router_scan_unsupplemented - dossiers past their supplement deadline, a batch at a time */
+/* unsupplemented_batch - scan_batch_fn: dossiers past their supplement deadline */
+static mc_store_rc_t unsupplemented_batch(router_t *r, int *marked, mc_err_t *err)
+{
+    return mc_store_unsupplemented_batch(r->store, r->cfg->router.batch,
+                                         router_decide_unsupplemented, r, marked, err);
+}
+
+/* router_scan_unsupplemented - dossiers past their supplement deadline are
+ * returned, a batch at a time; each gets its `returned` notice */
 int router_scan_unsupplemented(router_t *r)
 {
-    int total = 0;
-    for (;;) {
-        mc_err_t err;
-        mc_err_clear(&err);
-        int returned = 0;
-        r->n_notes = 0;
-        r->now = (int64_t)time(NULL);
-        mc_store_rc_t rc = mc_store_unsupplemented_batch(r->store, r->cfg->router.batch,
-                                                         router_decide_unsupplemented, r,
-                                                         &returned, &err);
-        if (rc != MC_STORE_OK) {
-            store_trouble(r, "unsupplemented_scan", rc, &err);
-            return -1;
-        }
-        store_back(r);
-        for (int i = 0; i < r->n_notes; i++) {
-            mc_log(MC_LOG_NOTICE, "returned", "code=%s reason=not_supplemented", r->notes[i].code);
-            publish(r, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_NOTIFICATION, r->notes[i].code, "");
-        }
-        total += returned;
-        if (returned < r->cfg->router.batch)
-            return total;
-    }
+    return scan_batches(r, "unsupplemented_scan", unsupplemented_batch, "returned", true);
 }
 
 /* one batch of a store scan: *claimed rows locked, *done rows written; the
@@ -278,32 +285,24 @@ static int run_batches(router_t *r, const char *what, router_batch_fn batch,
     }
 }
 
-/* router_scan_due_soon - dossiers due within rules.warn_before_days working days, a batch at a time */
+/* due_soon_batch - scan_batch_fn: dossiers due within rules.warn_before_days
+ * working days of now (the horizon is computed for each batch) */
+static mc_store_rc_t due_soon_batch(router_t *r, int *marked, mc_err_t *err)
+{
+    int64_t horizon = router_due_soon_horizon(r);
+    if (horizon < 0) {
+        mc_err_add(err, "calendar: no horizon for rules.warn_before_days");
+        return MC_STORE_FAILED;
+    }
+    return mc_store_due_soon_batch(r->store, r->cfg->router.batch, horizon,
+                                   router_decide_due_soon, r, marked, err);
+}
+
+/* router_scan_due_soon - the warning before lateness, a batch at a time (no
+ * notice: the flag is for the desk or agency, which may propose an extension) */
 int router_scan_due_soon(router_t *r)
 {
-    int total = 0;
-    for (;;) {
-        mc_err_t err;
-        mc_err_clear(&err);
-        int marked = 0;
-        r->n_notes = 0;
-        r->now = (int64_t)time(NULL);
-        int64_t horizon = router_due_soon_horizon(r);
-        if (horizon < 0)
-            return -1;
-        mc_store_rc_t rc = mc_store_due_soon_batch(r->store, r->cfg->router.batch, horizon,
-                                                   router_decide_due_soon, r, &marked, &err);
-        if (rc != MC_STORE_OK) {
-            store_trouble(r, "due_soon_scan", rc, &err);
-            return -1;
-        }
-        store_back(r);
-        for (int i = 0; i < r->n_notes; i++)
-            mc_log(MC_LOG_NOTICE, "due_soon", "code=%s", r->notes[i].code);
-        total += marked;
-        if (marked < r->cfg->router.batch)
-            return total;
-    }
+    return scan_batches(r, "due_soon_scan", due_soon_batch, "due_soon", false);
 }
 
 /* acceptance_cases - one batch of acceptance cases for pending online dossiers */
@@ -353,6 +352,20 @@ int router_scan_acceptance(router_t *r)
     return run_batches(r, "acceptance_scan", acceptance_overdue, acceptance_flagged);
 }
 
+/* forwarding_batch - scan_batch_fn: dossiers not forwarded in time */
+static mc_store_rc_t forwarding_batch(router_t *r, int *marked, mc_err_t *err)
+{
+    return mc_store_forwarding_batch(r->store, r->cfg->router.batch, router_decide_forwarding, r,
+                                     marked, err);
+}
+
+/* router_scan_forwarding - overdue forwardings, a batch at a time (no notice:
+ * the applicant's appointment is unchanged; the event is for both wards' staff) */
+int router_scan_forwarding(router_t *r)
+{
+    return scan_batches(r, "forwarding_scan", forwarding_batch, "forward_overdue", false);
+}
+
 /* drain - read every waiting event; their content does not matter, only that they came */
 static void drain(void *sub)
 {
@@ -377,6 +390,7 @@ int router_run(router_t *r, int stop_fd)
             router_scan_unsupplemented(r);
             router_scan_due_soon(r);
             router_scan_acceptance(r);
+            router_scan_forwarding(r);
             next_scan = now_ms() + r->cfg->router.deadline_scan_ms;
         }
         now = now_ms();

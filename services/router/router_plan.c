@@ -163,3 +163,20 @@ int router_decide_acceptance(void *arg, const mc_accept_claim_t *claim, const ch
     note(r, claim->code, claim->agency);
     return 0;
 }
+
+/* router_decide_forwarding - a dossier received at another ward that did not
+ * reach its competent ward by the forwarding deadline (Nghị định 118/2025
+ * Điều 20): one event for both wards' staff; forwarding still happens when
+ * the competent desk takes the case */
+int router_decide_forwarding(void *arg, const mc_forwarding_claim_t *claim,
+                             mc_forwarding_decision_t *decision)
+{
+    router_t *r = arg;
+    char due_text[80];
+    snprintf(r->detail, sizeof r->detail,
+             "Quá hạn chuyển hồ sơ từ phường %s đến phường %s (hạn %s)", claim->receiving_ward,
+             claim->ward_code, mc_format_local(claim->forward_due_at, due_text, sizeof due_text));
+    decision->detail = r->detail;
+    note(r, claim->code, NULL); /* logged after the commit */
+    return 0;
+}

@@ -77,6 +77,7 @@ MC_TEST(test_real_config)
         printf("%s", err.text);
     REQUIRE(rc == 0 && cfg);
     CHECK_STR(cfg->conninfo, "dbname=motcua");
+    CHECK_INT(cfg->rules.forward_days, 1); /* Nghị định 118/2025 Điều 20 */
     CHECK_INT(cfg->connect_timeout_s, 2);
     CHECK_INT(cfg->statement_timeout_ms, 5000);
     CHECK_INT(cfg->log_level, MC_LOG_INFO);
@@ -250,10 +251,37 @@ MC_TEST(test_ranges_and_wards)
     CHECK(has(&err, "key 'address': missing in ward"));
     CHECK(err.count >= 11);
 
+    /* boundary-free reception: rules.forward_days is 1..30 working days */
+    CHECK(load_in_tmp("rules: {forward_days: 0}\n"
+                      "wards:\n  - {code: \"00229\", name: a, province: b,"
+                      " unit_id: \"000.22.29.H26\", unit_name: c, address: d}\n",
+                      NULL, NULL, &cfg, &err) == -1);
+    CHECK(has(&err, "key 'forward_days': 0 is out of range (1..30)"));
+
     CHECK(load_in_tmp("database: {conninfo: x}\n", NULL, NULL, &cfg, &err) == -1);
     CHECK(has(&err, "key 'wards': missing in motcua.yaml"));
     CHECK(load_in_tmp("wards: []\n", NULL, NULL, &cfg, &err) == -1);
     CHECK(has(&err, "expected 1..1000 wards"));
+}
+
+MC_TEST(test_rules_and_provinces)
+{
+    mc_err_t err;
+    mc_cfg_t *cfg = NULL;
+    REQUIRE(load_in_tmp("rules: {forward_days: 2}\n"
+                        "wards:\n"
+                        "  - {code: \"00229\", name: a, province: \"Hà Nội\","
+                        " unit_id: \"000.22.29.H26\", unit_name: c, address: d}\n"
+                        "  - {code: \"00220\", name: a, province: \"Hà Nội\","
+                        " unit_id: \"000.22.20.H26\", unit_name: c, address: d}\n"
+                        "  - {code: \"27001\", name: a, province: \"Bắc Ninh\","
+                        " unit_id: \"000.27.01.H27\", unit_name: c, address: d}\n",
+                        NULL, NULL, &cfg, &err) == 0);
+    CHECK_INT(cfg->rules.forward_days, 2);
+    CHECK(mc_cfg_same_province(mc_cfg_ward(cfg, "00229"), mc_cfg_ward(cfg, "00220")));
+    CHECK(!mc_cfg_same_province(mc_cfg_ward(cfg, "00229"), mc_cfg_ward(cfg, "27001")));
+    CHECK(!mc_cfg_same_province(mc_cfg_ward(cfg, "00229"), NULL));
+    mc_cfg_destroy(&cfg);
 }
 
 MC_TEST(test_events_stay_on_this_host)
@@ -515,6 +543,7 @@ int main(void)
     mc_test_run(test_real_catalog);
     mc_test_run(test_defaults_and_env);
     mc_test_run(test_ranges_and_wards);
+    mc_test_run(test_rules_and_provinces);
     mc_test_run(test_events_stay_on_this_host);
     mc_test_run(test_errors_across_files);
     mc_test_run(test_catalog_errors);
