@@ -208,7 +208,7 @@ MC_TEST(ward_a_receives_for_ward_b_coded_for_the_competent_unit)
     snprintf(forwarded_code, sizeof forwarded_code, "%s", rc->dossier_code);
     CHECK(strncmp(rc->dossier_code, UNIT_B "-", strlen(UNIT_B) + 1) == 0);
     CHECK_STR(rc->receiving_unit_code, UNIT_A);
-    CHECK_STR(rc->receiving_unit_name, "Bộ phận Một cửa UBND phường Kim Liên");
+    CHECK_STR(rc->receiving_unit_name, "Điểm Phục vụ hành chính công phường Kim Liên - Trung tâm Phục vụ hành chính công thành phố Hà Nội");
     CHECK_STR(rc->competent_unit_code, UNIT_B);
     CHECK_STR(rc->ward_code, WARD_B);
     CHECK(rc->forward_due_at > rc->received_at);

@@ -75,7 +75,12 @@ static int route_like_router(const char *code)
     snprintf(total_text, sizeof total_text, "%d", total);
     if (exec_sql("BEGIN", 0, NULL) != 0)
         return -1;
-    int rc = exec_sql("UPDATE dossier SET state = 2, department = $2 WHERE code = $1 AND state = 1", 2,
+    /* an online dossier (2.000986 is online only) as its desk's acceptance leaves it
+     * (it_acceptance walks the real acceptance): RECEIVED, counted from now */
+    int rc = exec_sql("UPDATE dossier SET state = 1, accepted_at = now(), counted_from = now(),"
+                      " due_at = now() + interval '7 days' WHERE code = $1 AND state = 9", 1,
+                      (const char *const[]){code});
+    rc |= exec_sql("UPDATE dossier SET state = 2, department = $2 WHERE code = $1 AND state = 1", 2,
                       (const char *const[]){code, p->department});
     rc |= exec_sql("INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
                    " SELECT id, now(), 'router', 'routed', $2 FROM dossier WHERE code = $1", 2,
@@ -417,6 +422,7 @@ MC_TEST(inter_agency_dossier_visits_agencies_in_order)
     harness_dossier_t d;
     harness_dossier_init(&d, "lt-order-0001");
     d.dossier.procedure_code = (char *)"2.000986";
+    d.dossier.channel = MOTCUA__V1__CHANNEL__CHANNEL_ONLINE; /* online only */
     d.docs[0].document_type = (char *)"TO_KHAI_LIEN_THONG";
     d.docs[0].name = (char *)"Tờ khai điện tử liên thông";
     d.dossier.n_documents = 2;
