@@ -258,7 +258,15 @@ static int build_receipt(cli_form_t *f, const form_src_t *s)
     char t1[96], t2[96], time_text[64];
     if (head(f, s, "Mẫu số 01", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", d->received_at))
         return -1;
-    if (add_field(f, "Cơ quan tiếp nhận", "%s (mã định danh %s)", f->unit, d->unit_id) ||
+    /* boundary-free reception (Nghị định 118/2025 Điều 14, 20): the stored receipt names
+     * the point that received it; the code and the dossier belong to the competent unit */
+    bool elsewhere = r && r->receiving_unit_code && *r->receiving_unit_code &&
+                     strcmp(r->receiving_unit_code, d->unit_id) != 0;
+    if (add_field(f, "Cơ quan tiếp nhận", "%s (mã định danh %s)",
+                  elsewhere && r->receiving_unit_name ? r->receiving_unit_name : f->unit,
+                  elsewhere ? r->receiving_unit_code : d->unit_id) ||
+        (elsewhere && add_field(f, "Cơ quan có thẩm quyền giải quyết", "%s (mã định danh %s)",
+                                f->unit, d->unit_id)) ||
         add_field(f, "Kênh tiếp nhận", "%s", cli_channel_label(d->channel)))
         return -1;
     unsigned total = 0;

@@ -242,6 +242,15 @@ MC_TEST(ward_a_receives_for_ward_b_coded_for_the_competent_unit)
     motcua__v1__intake_reply__free_unpacked(r, NULL);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE receiving_ward IS NOT NULL",
                             NULL), 1);
+    /* the printed receipt (Mẫu 01) names the point that received it and the competent unit */
+    char args[160];
+    snprintf(args, sizeof args, "form receipt %s", forwarded_code);
+    const char *out = cli_output(args);
+    REQUIRE(out);
+    CHECK(strstr(out, "Cơ quan tiếp nhận: Điểm Phục vụ hành chính công phường Kim Liên") != NULL);
+    CHECK(strstr(out, "(mã định danh " UNIT_A ")") != NULL);
+    CHECK(strstr(out, "Cơ quan có thẩm quyền giải quyết:") != NULL);
+    CHECK(strstr(out, "(mã định danh " UNIT_B ")") != NULL);
 }
 
 MC_TEST(both_wards_see_it_another_province_does_not)
