@@ -9,9 +9,10 @@
  * sets, through dossier_received_idx / dossier_ward_received_idx and the
  * GiST index on tstzrange(received_at, closed_at), and aggregates them in
  * one pass with GROUPING SETS: the total, each procedure, each month of
- * receipt, each month of result. Requests for more documents and ratings
- * come from their own tables in two more small queries; all three run in
- * one REPEATABLE READ snapshot. The dossiers open at the end (a few percent
+ * receipt, each month of result. Requests for more documents, refused
+ * second requests, apologies, lateness without apology (events, by time),
+ * what a ward received for others (receiving_ward) and ratings come from
+ * their own small queries; all run in one REPEATABLE READ snapshot. The dossiers open at the end (a few percent
  * of a closed period's) cost one index probe each into dossier_history
  * (migration 0008), so a closed period's report never changes.
  */

@@ -20,6 +20,9 @@
  *   * A dossier open at the period's end is judged by what held at the end
  *     (dossier_history, migration 0008), so the figures of a period that
  *     has ended never change, whenever the report is run.
+ *   * The figures of Nghị định 118/2025 (acceptance, apologies, lateness
+ *     without apology, forwarding; issue 12 point 8) are in the same
+ *     snapshot and judged as at the period's end too (docs/reports.md).
  *   * Never logs parameters.
  */
 #ifndef MC_STORE_REPORT_H
