@@ -337,12 +337,12 @@ static void fold_class(mc_report_counts_t *c, int channel, bool fresh, int cls, 
 /* fold_acceptance - n dossiers of acceptance class acc (stmt_report_main) into c */
 static void fold_acceptance(mc_report_counts_t *c, int acc, long n)
 {
-    if (acc == 1)
-        c->accepted_in_time += n;
-    else if (acc == 2)
-        c->accepted_late += n;
-    else if (acc == 3)
-        c->acceptance_overdue += n;
+    switch (acc) {
+    case 1: c->accepted_in_time += n; break;
+    case 2: c->accepted_late += n; break;
+    case 3: c->acceptance_overdue += n; break;
+    default: break; /* 0: not accepted in the period, not pending past its deadline at the end */
+    }
 }
 
 /* fold_month - a (month, channel) or (month, class) group into the chart's months */

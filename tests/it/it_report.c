@@ -1191,7 +1191,16 @@ MC_TEST(closed_quarter_never_changes)
 #define R8 OTHER_UNIT "-2604"                     /* codes of this test's dossiers */
 #define R8_Q2 "report --quarter 2026-Q2 --ward " OTHER_WARD
 
-/* r8_expect - the new figures of one report (json COUNTS `total`) */
+/* day_json - the JSON report of one local day for ward; its text (slurp), or NULL */
+static const char *day_json(mc_date_t day, const char *ward)
+{
+    char args[200];
+    snprintf(args, sizeof args, "report --from %04d-%02d-%02d --to %04d-%02d-%02d --ward %s"
+             " --format json", day.year, day.month, day.day, day.year, day.month, day.day, ward);
+    return harness_motcua(&H, args) == 0 ? slurp() : NULL;
+}
+
+/* r8_check_json - the new figures of the 2026-Q2 report of ward 00220 (json COUNTS `total`) */
 static void r8_check_json(const char *doc)
 {
     CHECK_INT(json_long(doc, "total.acceptance.in_time"), 2);
@@ -1339,13 +1348,7 @@ MC_TEST(decree_118_figures_as_at_the_end)
     free(before);
     free(after);
     /* ... and today's report sees A4's acceptance, late */
-    mc_date_t today = mc_date_of((int64_t)time(NULL), NULL);
-    char args[200];
-    snprintf(args, sizeof args, "report --from %04d-%02d-%02d --to %04d-%02d-%02d --ward "
-             OTHER_WARD " --format json", today.year, today.month, today.day, today.year,
-             today.month, today.day);
-    REQUIRE(harness_motcua(&H, args) == 0);
-    doc = slurp();
+    doc = day_json(mc_date_of((int64_t)time(NULL), NULL), OTHER_WARD);
     REQUIRE(doc);
     CHECK_INT(json_long(doc, "total.acceptance.late"), 1);
 }
@@ -1354,19 +1357,16 @@ MC_TEST(decree_118_figures_as_at_the_end)
  * open dossier of ward 00229 past its date, none apologised) are today's late figure */
 MC_TEST(router_late_events_are_late_without_apology)
 {
-    long late_today = harness_count(&H,
-        "SELECT count(DISTINCT e.dossier_id) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
-        " WHERE d.ward_code = $1 AND e.kind = 'late' AND e.actor = 'router'"
-        " AND e.at >= date_trunc('day', now() AT TIME ZONE 'Asia/Ho_Chi_Minh') AT TIME ZONE 'Asia/Ho_Chi_Minh'",
-        WARD);
-    CHECK(late_today >= 350);
     mc_date_t today = mc_date_of((int64_t)time(NULL), NULL);
-    char args[200];
-    snprintf(args, sizeof args, "report --from %04d-%02d-%02d --to %04d-%02d-%02d --ward "
-             WARD " --format json", today.year, today.month, today.day, today.year,
-             today.month, today.day);
-    REQUIRE(harness_motcua(&H, args) == 0);
-    const char *doc = slurp();
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "SELECT count(DISTINCT e.dossier_id) FROM dossier_event e JOIN dossier d"
+             " ON d.id = e.dossier_id WHERE d.ward_code = $1 AND e.kind = 'late'"
+             " AND e.actor = 'router' AND e.at >= to_timestamp(%lld)",
+             (long long)at(today.year, today.month, today.day, 0, 0, 0));
+    long late_today = harness_count(&H, sql, WARD);
+    CHECK(late_today >= 350);
+    const char *doc = day_json(today, WARD);
     REQUIRE(doc);
     CHECK_INT(json_long(doc, "total.late_without_apology"), late_today);
     CHECK_INT(json_long(doc, "total.apologies.issued"), 0);
