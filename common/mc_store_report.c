@@ -9,9 +9,10 @@
  * sets, through dossier_received_idx / dossier_ward_received_idx and the
  * GiST index on tstzrange(received_at, closed_at), and aggregates them in
  * one pass with GROUPING SETS: the total, each procedure, each month of
- * receipt, each month of result. Requests for more documents and ratings
- * come from their own tables in two more small queries; all three run in
- * one REPEATABLE READ snapshot. The dossiers open at the end (a few percent
+ * receipt, each month of result. Requests for more documents, refused
+ * second requests, apologies, lateness without apology (events, by time),
+ * what a ward received for others (receiving_ward) and ratings come from
+ * their own small queries; all run in one REPEATABLE READ snapshot. The dossiers open at the end (a few percent
  * of a closed period's) cost one index probe each into dossier_history
  * (migration 0008), so a closed period's report never changes.
  */
@@ -40,7 +41,11 @@
  * dossier closed before the end cannot change any more; the probe is not
  * even made for it). Changes after the end (a withdrawal, a supplement, a
  * second apology, a result) therefore cannot move a closed period's figures.
- * Then one hash aggregation counts (procedure, channel, fresh, class),
+ * Online acceptance (0013, Nghị định 118/2025 Điều 17) adds a second class
+ * per dossier, acc: 1 accepted in the period within its deadline, 2 after
+ * it, 3 still pending acceptance at the end with its deadline passed before
+ * the end (judged as it stood at the end, below), 0 none of these.
+ * Then one hash aggregation counts (procedure, channel, fresh, class, acc),
  * (month of receipt, channel) and (month of result, class): a count per
  * group rather than a dozen FILTERed aggregates per row, which is what
  * keeps a province-wide quarter fast. The C side folds the groups.
@@ -50,13 +55,13 @@
 static const mc_stmt_t stmt_report_main = {"report_main", false, 6,
     "WITH r AS ("
     "  SELECT id, procedure_code, channel, state, received_at, closed_at, result_at, due_at,"
-    "         counted_from, late_notified_due, paused_at FROM dossier"
+    "         counted_from, late_notified_due, paused_at, accepted_at, accept_due_at FROM dossier"
     "   WHERE received_at >= to_timestamp($1::bigint) AND received_at < to_timestamp($2::bigint)"
     "     AND ($3::text = '' OR ward_code = $3::text)"
     "     AND ($4::text = '' OR procedure_code = $4::text)"
     "  UNION ALL"
     "  SELECT id, procedure_code, channel, state, received_at, closed_at, result_at, due_at,"
-    "         counted_from, late_notified_due, paused_at FROM dossier"
+    "         counted_from, late_notified_due, paused_at, accepted_at, accept_due_at FROM dossier"
     "   WHERE tstzrange(received_at, closed_at, '[]') @> to_timestamp($1::bigint)"
     /* "<>", not "<": the containment already implies "<="; a "<" would lure the
      * planner into ANDing a bitmap of every earlier receipt */
@@ -64,7 +69,8 @@ static const mc_stmt_t stmt_report_main = {"report_main", false, 6,
     "     AND ($3::text = '' OR ward_code = $3::text)"
     "     AND ($4::text = '' OR procedure_code = $4::text)),"
     " a AS ("
-    "  SELECT r.procedure_code, r.channel, r.received_at, r.closed_at, r.result_at,"
+    "  SELECT r.id, r.procedure_code, r.channel, r.received_at, r.closed_at, r.result_at,"
+    "         r.accepted_at, r.accept_due_at,"
     "         CASE WHEN h.id IS NULL THEN r.state ELSE h.state END AS state,"
     "         CASE WHEN h.id IS NULL THEN r.counted_from ELSE h.counted_from END AS counted_from,"
     "         CASE WHEN h.id IS NULL THEN r.due_at ELSE h.due_at END AS due_at,"
@@ -78,8 +84,8 @@ static const mc_stmt_t stmt_report_main = {"report_main", false, 6,
     "            AND dossier_id = r.id AND until >= to_timestamp($2::bigint)"
     "          ORDER BY until, id LIMIT 1) h ON true),"
     " c AS ("
-    "  SELECT procedure_code, channel, state, received_at, due_at, late_notified_due,"
-    "         paused_at, closed_at, coalesce(result_at, closed_at) AS done_at,"
+    "  SELECT id, procedure_code, channel, state, received_at, due_at, late_notified_due,"
+    "         paused_at, closed_at, accepted_at, accept_due_at, coalesce(result_at, closed_at) AS done_at,"
     "         received_at >= to_timestamp($1::bigint) AS fresh,"
     "         closed_at >= to_timestamp($1::bigint) AND closed_at < to_timestamp($2::bigint) AS closed_in,"
     "         coalesce(late_notified_due >= counted_from, false) AS apologised,"
@@ -104,13 +110,30 @@ static const mc_stmt_t stmt_report_main = {"report_main", false, 6,
     "                     WHEN apologised AND late_notified_due < to_timestamp($2::bigint) THEN 9"
     "                     ELSE 8 END"
     "              ELSE 0 END AS cls,"
+    "         CASE WHEN accepted_at >= to_timestamp($1::bigint)"
+    "               AND accepted_at < to_timestamp($2::bigint) THEN"
+    "                CASE WHEN accepted_at <= accept_due_at THEN 1 ELSE 2 END"
+    "              WHEN state = 9 THEN"
+    /* pending at the end: its deadline as it stood then. accept_due_at moves
+     * only when a supplement brings the dossier back from WAITING_SUPPLEMENT
+     * (4); when that happened after the end, the deadline at the end is gone
+     * and the router's `acceptance_overdue` flag before the end decides */
+    "                CASE WHEN NOT EXISTS (SELECT 1 FROM dossier_history h"
+    "                       WHERE h.dossier_id = c.id AND h.until >= to_timestamp($2::bigint)"
+    "                         AND h.state = 4)"
+    "                     THEN CASE WHEN accept_due_at < least(to_timestamp($2::bigint), now())"
+    "                               THEN 3 ELSE 0 END"
+    "                     WHEN EXISTS (SELECT 1 FROM dossier_event e WHERE e.dossier_id = c.id"
+    "                       AND e.kind = 'acceptance_overdue' AND e.at < to_timestamp($2::bigint))"
+    "                     THEN 3 ELSE 0 END"
+    "              ELSE 0 END AS acc,"
     "         CASE WHEN fresh THEN width_bucket(received_at, $6::timestamptz[]) END AS rmonth,"
     "         CASE WHEN closed_in AND state IN (5, 6)"
     "              THEN width_bucket(done_at, $6::timestamptz[]) END AS cmonth"
     "    FROM c)"
     " SELECT grouping(procedure_code), grouping(rmonth), grouping(cmonth),"
-    "        procedure_code, channel, fresh, cls, rmonth, cmonth, count(*)"
-    "   FROM k GROUP BY GROUPING SETS ((procedure_code, channel, fresh, cls),"
+    "        procedure_code, channel, fresh, cls, rmonth, cmonth, count(*), acc"
+    "   FROM k GROUP BY GROUPING SETS ((procedure_code, channel, fresh, cls, acc),"
     "                                  (rmonth, channel), (cmonth, cls))"};
 
 /*
@@ -152,6 +175,59 @@ static const mc_stmt_t stmt_report_ratings = {"report_ratings", false, 4,
     "     AND g.rated_at < to_timestamp($2::bigint)) x"
     " WHERE p IS NOT NULL GROUP BY GROUPING SETS ((), (p))"};
 
+/*
+ * Apologies with a new appointment (Mẫu 04) issued in the period: one row
+ * each (the extension is granted once per dossier), with the due date it
+ * replaced from the apology notice (`old_due`, written in the same
+ * transaction as the event); the C side judges the timing with the calendar.
+ */
+static const mc_stmt_t stmt_report_apologies = {"report_apologies", false, 4,
+    "SELECT d.procedure_code, extract(epoch FROM e.at)::bigint,"
+    "       (SELECT (n.data->>'old_due')::bigint FROM notification n"
+    "         WHERE n.dedupe_key = d.code || '/apology')"
+    "  FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
+    " WHERE e.kind = 'apology' AND e.at >= to_timestamp($1::bigint)"
+    "   AND e.at < to_timestamp($2::bigint)"
+    "   AND ($3::text = '' OR d.ward_code = $3::text)"
+    "   AND ($4::text = '' OR d.procedure_code = $4::text)"};
+
+/* dossiers that became late in the period (the router's `late` event, once
+ * per due date) with no apology before: quá hạn không có văn bản xin lỗi */
+static const mc_stmt_t stmt_report_late_unapologised = {"report_late_unapologised", false, 4,
+    "SELECT grouping(p), p, count(*) FROM ("
+    "  SELECT (SELECT d.procedure_code FROM dossier d WHERE d.id = e.dossier_id"
+    "            AND ($3::text = '' OR d.ward_code = $3::text)"
+    "            AND ($4::text = '' OR d.procedure_code = $4::text)) AS p"
+    "    FROM (SELECT DISTINCT l.dossier_id FROM dossier_event l"
+    "           WHERE l.kind = 'late' AND l.at >= to_timestamp($1::bigint)"
+    "             AND l.at < to_timestamp($2::bigint)"
+    "             AND NOT EXISTS (SELECT 1 FROM dossier_event a WHERE a.dossier_id = l.dossier_id"
+    "                               AND a.kind = 'apology' AND a.at <= l.at)) e) x"
+    " WHERE p IS NOT NULL GROUP BY GROUPING SETS ((), (p))"};
+
+/*
+ * Boundary-free reception (0016, Điều 20): dossiers received in the period
+ * at the ward $3 (the RECEIVING ward; every receiving ward for '') for
+ * another ward, and how their forwarding stood at the end: forwarded before
+ * the end in time or late, or not forwarded by the end with the deadline
+ * passed (unless closed before the deadline, a withdrawal: nothing left to
+ * forward). forwarded_at and forward_due_at never change once written.
+ */
+static const mc_stmt_t stmt_report_forwarding = {"report_forwarding", false, 4,
+    "SELECT grouping(procedure_code), procedure_code, count(*),"
+    "       count(*) FILTER (WHERE forwarded_at < to_timestamp($2::bigint)"
+    "                          AND forwarded_at <= forward_due_at),"
+    "       count(*) FILTER (WHERE forwarded_at < to_timestamp($2::bigint)"
+    "                          AND forwarded_at > forward_due_at),"
+    "       count(*) FILTER (WHERE (forwarded_at IS NULL OR forwarded_at >= to_timestamp($2::bigint))"
+    "                          AND forward_due_at < least(to_timestamp($2::bigint), now())"
+    "                          AND (closed_at IS NULL OR closed_at > forward_due_at))"
+    "  FROM dossier"
+    " WHERE receiving_ward IS NOT NULL AND ($3::text = '' OR receiving_ward = $3::text)"
+    "   AND ($4::text = '' OR procedure_code = $4::text)"
+    "   AND received_at >= to_timestamp($1::bigint) AND received_at < to_timestamp($2::bigint)"
+    " GROUP BY GROUPING SETS ((), (procedure_code))"};
+
 static const mc_stmt_t stmt_report_begin = {"report_begin", false, 0,
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"};
 /* JIT compiling the expressions costs more than it saves on queries of this size, and
@@ -187,16 +263,6 @@ static const mc_stmt_t stmt_overdue = {"report_overdue", false, 3,
     " WHERE ($1::text = '' OR d.ward_code = $1::text OR d.receiving_ward = $1::text)"
     " ORDER BY d.due, d.id LIMIT $3::integer + 1"};
 /* (state 9 PENDING_ACCEPTANCE: listed by its acceptance deadline, Nghị định 118/2025 Điều 17) */
-
-/* boundary-free reception: $1 start, $2 end, $3 receiving ward ('' = all) */
-static const mc_stmt_t stmt_report_forwarding = {"report_forwarding", false, 3,
-    "SELECT count(*),"
-    "       count(*) FILTER (WHERE forwarded_at <= forward_due_at),"
-    "       count(*) FILTER (WHERE forwarded_at > forward_due_at),"
-    "       count(*) FILTER (WHERE forwarded_at IS NULL AND forward_due_at < now())"
-    "  FROM dossier"
-    " WHERE receiving_ward IS NOT NULL AND ($3::text = '' OR receiving_ward = $3::text)"
-    "   AND received_at >= to_timestamp($1::bigint) AND received_at < to_timestamp($2::bigint)"};
 
 /* cell_long - a count cell (NULL reads 0) */
 static long cell_long(const PGresult *res, int row, int col)
@@ -265,6 +331,17 @@ static void fold_class(mc_report_counts_t *c, int channel, bool fresh, int cls, 
     case 9: c->open_overdue += n; break;
     case 10: c->returned_unsupplemented += n; break;
     default: break; /* 0: cannot happen for a dossier the period sees */
+    }
+}
+
+/* fold_acceptance - n dossiers of acceptance class acc (stmt_report_main) into c */
+static void fold_acceptance(mc_report_counts_t *c, int acc, long n)
+{
+    switch (acc) {
+    case 1: c->accepted_in_time += n; break;
+    case 2: c->accepted_late += n; break;
+    case 3: c->acceptance_overdue += n; break;
+    default: break; /* 0: not accepted in the period, not pending past its deadline at the end */
     }
 }
 
@@ -338,9 +415,72 @@ static mc_store_rc_t read_event_counts(mc_store_t *store, const mc_stmt_t *stmt,
     return MC_STORE_OK;
 }
 
-/* read_all - the three queries into r (inside the snapshot) */
-static mc_store_rc_t read_all(mc_store_t *store, const char *const *p, mc_report_t *r,
-                              mc_err_t *err)
+/* apology_in_time - issued at `at`, at least days working days before old_due
+ * (the hub's own rule, lienthong decide_extension); false when unknown */
+static bool apology_in_time(const mc_report_query_t *q, int64_t at, int64_t old_due)
+{
+    int64_t counted = 0, latest = 0;
+    mc_err_t err;
+    mc_err_clear(&err);
+    return q->calendar && old_due > 0 &&
+           mc_calendar_due(q->calendar, at, q->apology_before_days, MC_TIME_WORKING_DAYS,
+                           24 * 60, &counted, &latest, &err) == 0 &&
+           latest <= old_due;
+}
+
+/* read_apologies - the period's apologies, each judged in time or not, into r */
+static mc_store_rc_t read_apologies(mc_store_t *store, const mc_report_query_t *q,
+                                    const char *const *p, mc_report_t *r, size_t *cap,
+                                    mc_err_t *err)
+{
+    PGresult *res = NULL;
+    mc_store_rc_t rc = query(store, &stmt_report_apologies, p, &res, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    for (int i = 0; i < PQntuples(res); i++) {
+        mc_report_row_t *row = row_for(r, PQgetvalue(res, i, 0), cap);
+        if (!row)
+            return out_of_memory(res, err);
+        int64_t at = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        int64_t old_due = PQgetisnull(res, i, 2) ? 0 : strtoll(PQgetvalue(res, i, 2), NULL, 10);
+        long in_time = apology_in_time(q, at, old_due) ? 1 : 0;
+        row->counts.apologies++;
+        r->total.apologies++;
+        row->counts.apologies_in_time += in_time;
+        r->total.apologies_in_time += in_time;
+    }
+    PQclear(res);
+    return MC_STORE_OK;
+}
+
+/* read_forwarding - what the (receiving) ward received for other wards, into r */
+static mc_store_rc_t read_forwarding(mc_store_t *store, const char *const *p, mc_report_t *r,
+                                     size_t *cap, mc_err_t *err)
+{
+    PGresult *res = NULL;
+    mc_store_rc_t rc = query(store, &stmt_report_forwarding, p, &res, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    for (int i = 0; i < PQntuples(res); i++) {
+        long n = cell_long(res, i, 2);
+        if (n == 0)
+            continue; /* the empty total: no row to create */
+        mc_report_counts_t *c = counts_of(r, res, i, cap);
+        if (!c)
+            return out_of_memory(res, err);
+        c->forward_received = n;
+        c->forwarded_in_time = cell_long(res, i, 3);
+        c->forwarded_late = cell_long(res, i, 4);
+        c->forward_overdue = cell_long(res, i, 5);
+        c->forward_pending = n - c->forwarded_in_time - c->forwarded_late - c->forward_overdue;
+    }
+    PQclear(res);
+    return MC_STORE_OK;
+}
+
+/* read_all - the queries into r (inside the snapshot) */
+static mc_store_rc_t read_all(mc_store_t *store, const mc_report_query_t *q,
+                              const char *const *p, mc_report_t *r, mc_err_t *err)
 {
     size_t cap = 0;
     PGresult *res = NULL;
@@ -368,8 +508,11 @@ static mc_store_rc_t read_all(mc_store_t *store, const char *const *p, mc_report
             if (!row)
                 return out_of_memory(res, err);
             bool fresh = PQgetvalue(res, i, 5)[0] == 't';
+            int acc = PQgetisnull(res, i, 10) ? 0 : atoi(PQgetvalue(res, i, 10));
             fold_class(&row->counts, channel, fresh, cls, n);
             fold_class(&r->total, channel, fresh, cls, n);
+            fold_acceptance(&row->counts, acc, n);
+            fold_acceptance(&r->total, acc, n);
         } else if (PQgetvalue(res, i, 1)[0] == '0') { /* (month of receipt, channel) */
             if (!PQgetisnull(res, i, 7))
                 fold_month(r, atoi(PQgetvalue(res, i, 7)), channel, 0, n);
@@ -392,6 +535,15 @@ static mc_store_rc_t read_all(mc_store_t *store, const char *const *p, mc_report
     if ((rc = read_event_counts(store, &stmt_report_supplement_refused, p, r, &cap,
                                 offsetof(mc_report_counts_t, supplement_refused), err)) !=
         MC_STORE_OK)
+        return rc;
+
+    if ((rc = read_event_counts(store, &stmt_report_late_unapologised, p, r, &cap,
+                                offsetof(mc_report_counts_t, late_without_apology), err)) !=
+        MC_STORE_OK)
+        return rc;
+    if ((rc = read_apologies(store, q, p, r, &cap, err)) != MC_STORE_OK)
+        return rc;
+    if ((rc = read_forwarding(store, p, r, &cap, err)) != MC_STORE_OK)
         return rc;
 
     if ((rc = query(store, &stmt_report_ratings, p, &res, err)) != MC_STORE_OK)
@@ -480,7 +632,7 @@ mc_store_rc_t mc_store_report(mc_store_t *store, const mc_report_query_t *q, mc_
         PQclear(res);
     }
     if (rc == MC_STORE_OK) {
-        rc = read_all(store, p, r, err);
+        rc = read_all(store, q, p, r, err);
         /* read-only: COMMIT and ROLLBACK are the same; COMMIT also reports a broken link */
         PGresult *res = mc_store_exec(store, &stmt_report_end, NULL, NULL, NULL, false);
         if (rc == MC_STORE_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -584,31 +736,4 @@ void mc_overdue_list_clear(mc_overdue_list_t *list)
         free(list->items[i].payload);
     free(list->items);
     memset(list, 0, sizeof *list);
-}
-
-/* mc_store_report_forwarding - received here for other wards, and how forwarding went */
-mc_store_rc_t mc_store_report_forwarding(mc_store_t *store, const mc_report_t *r,
-                                         mc_report_forwarding_t *out, mc_err_t *err)
-{
-    memset(out, 0, sizeof *out);
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    char start[24], end[24];
-    snprintf(start, sizeof start, "%" PRId64, r->start);
-    snprintf(end, sizeof end, "%" PRId64, r->end);
-    const char *p[3] = {start, end, r->ward};
-    PGresult *res = mc_store_exec(store, &stmt_report_forwarding, p, NULL, NULL, true);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        rc = mc_store_classify(store, store->main, res, "report_forwarding", err);
-        PQclear(res);
-        return rc;
-    }
-    out->received = cell_long(res, 0, 0);
-    out->forwarded_in_time = cell_long(res, 0, 1);
-    out->forwarded_late = cell_long(res, 0, 2);
-    out->overdue = cell_long(res, 0, 3);
-    out->pending = out->received - out->forwarded_in_time - out->forwarded_late - out->overdue;
-    PQclear(res);
-    return MC_STORE_OK;
 }

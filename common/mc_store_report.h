@@ -20,6 +20,9 @@
  *   * A dossier open at the period's end is judged by what held at the end
  *     (dossier_history, migration 0008), so the figures of a period that
  *     has ended never change, whenever the report is run.
+ *   * The figures of Nghị định 118/2025 (acceptance, apologies, lateness
+ *     without apology, forwarding; issue 12 point 8) are in the same
+ *     snapshot and judged as at the period's end too (docs/reports.md).
  *   * Never logs parameters.
  */
 #ifndef MC_STORE_REPORT_H
@@ -61,6 +64,18 @@ typedef struct mc_report_counts {
     long rating_total;          /* the three together */
     long returned_unsupplemented; /* closed in the period RETURNED: not supplemented in time (trả lại do không bổ sung) */
     long supplement_refused;    /* second requests for documents refused in the period (one request per dossier) */
+    /* Nghị định 118/2025 (issue 12 point 8; rules in docs/reports.md) */
+    long accepted_in_time;      /* online dossiers accepted in the period within 8 working hours (Điều 17) */
+    long accepted_late;         /* ... accepted in the period after their acceptance deadline */
+    long acceptance_overdue;    /* still pending acceptance at the end, deadline passed before the end */
+    long apologies;             /* apologies with a new appointment (Mẫu 04) issued in the period (Điều 19(6)) */
+    long apologies_in_time;     /* of those: issued at least rules.apology_before_days working days before the replaced due date */
+    long late_without_apology;  /* dossiers that became late in the period with no apology before (quá hạn không có văn bản xin lỗi) */
+    long forward_received;      /* received in the period here for another ward (the ward filter is the receiving ward, Điều 20) */
+    long forwarded_in_time;     /* of those: reached the competent unit before the end, by the forwarding deadline */
+    long forwarded_late;        /* ... before the end, after the deadline */
+    long forward_overdue;       /* ... not forwarded by the end, deadline passed before the end, not closed before it */
+    long forward_pending;       /* the rest: deadline not passed at the end, or closed before it */
 } mc_report_counts_t;
 
 /* one procedure's line */
@@ -86,6 +101,8 @@ typedef struct mc_report_query {
     mc_date_t   to;        /* last day, local (inclusive), from <= to */
     const char *ward;      /* ward_code, or NULL / "" for every ward in the store */
     const char *procedure; /* procedure_code, or NULL / "" for every procedure */
+    const mc_calendar_t *calendar; /* working days, to judge an apology's timing; NULL: none counts in time */
+    int         apology_before_days; /* rules.apology_before_days (Điều 19 khoản 6) */
 } mc_report_query_t;
 
 /* a finished report */
@@ -118,24 +135,6 @@ mc_store_rc_t mc_store_report(mc_store_t *store, const mc_report_query_t *q, mc_
 
 /* mc_report_destroy - free a report and NULL the caller's pointer */
 void mc_report_destroy(mc_report_t **report);
-
-/* boundary-free reception (migration 0016): what a ward received for other wards */
-typedef struct mc_report_forwarding {
-    long received;          /* received in the period here for another ward (tiếp nhận hộ, chuyển đi) */
-    long forwarded_in_time; /* reached the competent unit by its forwarding deadline */
-    long forwarded_late;    /* reached it after the deadline */
-    long overdue;           /* not forwarded yet, deadline passed (as of the report) */
-    long pending;           /* not forwarded yet, deadline not passed, or closed before forwarding */
-} mc_report_forwarding_t;
-
-/*
- * mc_store_report_forwarding - the figure "tiếp nhận hộ, chuyển đi" of r's
- * period and ward (receiving_ward = r->ward; every receiving ward when r->ward
- * is ""), judged as of now in a statement of its own (not r's snapshot).
- * The dossiers themselves count in the competent ward's figures (r).
- */
-mc_store_rc_t mc_store_report_forwarding(mc_store_t *store, const mc_report_t *r,
-                                         mc_report_forwarding_t *out, mc_err_t *err);
 
 /*
  * Rates (docs/reports.md, "Rates"): part / whole as a percentage, rounded to

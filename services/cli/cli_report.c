@@ -187,9 +187,20 @@ static void print_table(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
                                        t->rating_total, a, sizeof a), 10, true);
     fputc('\n', out);
 
+    fprintf(out, "6. Tiếp nhận trực tuyến, xin lỗi, quá hạn (Nghị định 118/2025)\n");
+    snprintf(note, sizeof note, "(%s)", cli_report_percent(t->accepted_in_time,
+                                                           t->accepted_in_time + t->accepted_late,
+                                                           a, sizeof a));
+    line(out, 3, "Tiếp nhận trực tuyến trong 8 giờ làm việc", t->accepted_in_time, note);
+    line(out, 3, "Tiếp nhận trực tuyến quá 8 giờ làm việc", t->accepted_late, NULL);
+    line(out, 3, "Chờ tiếp nhận quá 8 giờ làm việc (cuối kỳ)", t->acceptance_overdue, NULL);
+    line(out, 3, "Văn bản xin lỗi, hẹn lại (Mẫu 04)", t->apologies, NULL);
+    line(out, 6, "Gửi đúng thời hạn", t->apologies_in_time, NULL);
+    line(out, 3, "Quá hạn không có văn bản xin lỗi", t->late_without_apology, NULL);
+
     if (r->n_rows == 0)
         return;
-    fprintf(out, "\n6. Theo thủ tục hành chính\n");
+    fprintf(out, "\n7. Theo thủ tục hành chính\n");
     static const char *const heads[] = {"Mã TTHC", "Kỳ trước", "Mới", "Trực tuyến",
                                         "Đã GQ", "Trước hạn", "Đúng hạn", "Quá hạn",
                                         "Đang GQ", "Đang QH", "Bổ sung", "Hài lòng"};
@@ -231,20 +242,18 @@ static void print_table(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
 
 /* print_forwarding - boundary-free reception: the figure "tiếp nhận hộ,
  * chuyển đi" of the receiving ward (these dossiers count above for their
- * competent ward); nothing when there is none. 0, or -1 with err. */
-static int print_forwarding(FILE *out, mc_store_t *store, const mc_report_t *r, mc_err_t *err)
+ * competent ward); nothing when there is none */
+static void print_forwarding(FILE *out, const mc_report_t *r)
 {
-    mc_report_forwarding_t f;
-    if (mc_store_report_forwarding(store, r, &f, err) != MC_STORE_OK)
-        return -1;
-    if (f.received == 0)
-        return 0;
+    const mc_report_counts_t *t = &r->total;
+    if (t->forward_received == 0)
+        return;
     fprintf(out,
             "\nHồ sơ tiếp nhận hộ, chuyển đi phường/xã có thẩm quyền (Nghị định 118/2025 Điều 20): "
             "%ld hồ sơ\n  chuyển đúng hạn: %ld; chuyển quá hạn: %ld; chưa chuyển, đã quá hạn: %ld; "
             "chưa đến hạn hoặc đã đóng trước khi chuyển: %ld\n",
-            f.received, f.forwarded_in_time, f.forwarded_late, f.overdue, f.pending);
-    return 0;
+            t->forward_received, t->forwarded_in_time, t->forwarded_late, t->forward_overdue,
+            t->forward_pending);
 }
 
 /* json_rate - a percentage with two decimals (half away from zero), or null when nothing to divide by */
@@ -283,6 +292,15 @@ static void json_counts(FILE *out, const mc_report_counts_t *c)
     fputc('}', out);
     fprintf(out, ",\"returned_unsupplemented\":%ld,\"supplement_refused\":%ld",
             c->returned_unsupplemented, c->supplement_refused);
+    fprintf(out, ",\"acceptance\":{\"in_time\":%ld,\"late\":%ld,\"pending_overdue\":%ld",
+            c->accepted_in_time, c->accepted_late, c->acceptance_overdue);
+    json_rate(out, "in_time_rate", c->accepted_in_time, c->accepted_in_time + c->accepted_late);
+    fprintf(out,
+            "},\"apologies\":{\"issued\":%ld,\"in_time\":%ld},\"late_without_apology\":%ld,"
+            "\"forwarding\":{\"received\":%ld,\"in_time\":%ld,\"late\":%ld,\"overdue\":%ld,"
+            "\"pending\":%ld}",
+            c->apologies, c->apologies_in_time, c->late_without_apology, c->forward_received,
+            c->forwarded_in_time, c->forwarded_late, c->forward_overdue, c->forward_pending);
 }
 
 /* print_json - one JSON document, format "motcua.report.v1" */
@@ -377,6 +395,11 @@ static void csv_row(FILE *out, const char *scope, const char *code, const char *
             c->rating_total);
     csv_rate(out, c->rating_very_satisfied + c->rating_satisfied, c->rating_total);
     fprintf(out, ",%ld,%ld", c->returned_unsupplemented, c->supplement_refused);
+    fprintf(out, ",%ld,%ld,%ld", c->accepted_in_time, c->accepted_late, c->acceptance_overdue);
+    csv_rate(out, c->accepted_in_time, c->accepted_in_time + c->accepted_late);
+    fprintf(out, ",%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld", c->apologies, c->apologies_in_time,
+            c->late_without_apology, c->forward_received, c->forwarded_in_time,
+            c->forwarded_late, c->forward_overdue, c->forward_pending);
     fputs("\r\n", out);
 }
 
@@ -390,7 +413,10 @@ static void print_csv(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
           "late_reappointed_kept,on_time_rate,open_in_time,open_overdue,open_total,"
           "supplement_requested,refused,withdrawn,rating_very_satisfied,rating_satisfied,"
           "rating_not_satisfied,rating_total,satisfied_share,"
-          "returned_unsupplemented,supplement_refused\r\n", out);
+          "returned_unsupplemented,supplement_refused,"
+          "accepted_in_time,accepted_late,acceptance_overdue,acceptance_in_time_rate,"
+          "apologies,apologies_in_time,late_without_apology,forward_received,"
+          "forwarded_in_time,forwarded_late,forward_overdue,forward_pending\r\n", out);
     csv_row(out, "total", "", "Tổng", &r->total);
     for (size_t k = 0; k < r->n_rows; k++) {
         const mc_procedure_t *p = mc_catalog_find(cfg->catalog, r->rows[k].procedure_code);
@@ -483,6 +509,8 @@ int cli_report(cli_ctx_t *ctx, int argc, char **argv)
     }
     q.ward = a.ward;
     q.procedure = a.procedure;
+    q.calendar = cfg->calendar;
+    q.apology_before_days = cfg->rules.apology_before_days;
     int timeout = cfg->statement_timeout_ms > REPORT_STATEMENT_TIMEOUT_MS || cfg->statement_timeout_ms == 0
                       ? cfg->statement_timeout_ms : REPORT_STATEMENT_TIMEOUT_MS;
     mc_store_t *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, timeout);
@@ -510,10 +538,7 @@ int cli_report(cli_ctx_t *ctx, int argc, char **argv)
             status = CLI_EX_FAIL;
     } else {
         print_table(stdout, cfg, report);
-        if (print_forwarding(stdout, store, report, &err) != 0) {
-            cli_print_err(ctx, &err);
-            status = CLI_EX_FAIL;
-        }
+        print_forwarding(stdout, report);
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "%s: report: could not write the output\n", ctx->progname);

@@ -378,6 +378,21 @@ MC_TEST(unanswered_dossier_is_flagged_once_and_listed_then_withdrawn)
     snprintf(args, sizeof args, "form receipt %s", code);
     CHECK_INT(harness_motcua(&H, args), 0);
     CHECK(log_has("motcua.out", "chờ tiếp nhận"));
+    /* today's report (issue 12 point 8): both pending past their 8 hours; those the desk
+     * accepted earlier in this run, every one within them */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE state = 9"
+                            " AND accept_due_at < now()", NULL), 2);
+    long accepted = harness_count(&H, "SELECT count(*) FROM dossier WHERE accepted_at IS NOT NULL"
+                                  " AND accepted_at <= accept_due_at", NULL);
+    CHECK(accepted >= 1);
+    mc_date_t today = mc_date_of((int64_t)time(NULL), NULL);
+    snprintf(args, sizeof args, "report --from %04d-%02d-%02d --to %04d-%02d-%02d --format json",
+             today.year, today.month, today.day, today.year, today.month, today.day);
+    CHECK_INT(harness_motcua(&H, args), 0);
+    char want[120];
+    snprintf(want, sizeof want, "\"acceptance\":{\"in_time\":%ld,\"late\":0,\"pending_overdue\":2,"
+             "\"in_time_rate\":100.00}", accepted);
+    CHECK(log_has("motcua.out", want));
 
     /* withdrawn while pending: the acceptance case is cancelled */
     snprintf(args, sizeof args, "withdraw %s --id acc-late-wd-0001", code);

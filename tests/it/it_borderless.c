@@ -423,6 +423,14 @@ MC_TEST(lists_and_report_show_it_for_both_wards)
     CHECK(cli_output_has(args, "tiếp nhận hộ, chuyển đi"));
     CHECK(cli_output_has(args, "3 hồ sơ\n  chuyển đúng hạn: 1; chuyển quá hạn: 0;"
                                " chưa chuyển, đã quá hạn: 2"));
+    /* the same figure in JSON and CSV (issue 12 point 8), from the report's snapshot */
+    snprintf(args, sizeof args, "report --ward %s --quarter %d-Q%d --format json", WARD_A,
+             tm.tm_year + 1900, tm.tm_mon / 3 + 1);
+    CHECK(cli_output_has(args, "\"forwarding\":{\"received\":3,\"in_time\":1,\"late\":0,"
+                               "\"overdue\":2,\"pending\":0}"));
+    snprintf(args, sizeof args, "report --ward %s --quarter %d-Q%d --format csv", WARD_A,
+             tm.tm_year + 1900, tm.tm_mon / 3 + 1);
+    CHECK(cli_output_has(args, ",3,1,0,2,0\r"));
     /* the competent ward has no such figure: the dossiers count as its own */
     snprintf(args, sizeof args, "report --ward %s --quarter %d-Q%d", WARD_B, tm.tm_year + 1900,
              tm.tm_mon / 3 + 1);

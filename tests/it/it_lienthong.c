@@ -27,6 +27,7 @@
 #include <zmq.h>
 
 #include "harness.h"
+#include "mc_calendar.h"
 #include "mc_catalog.h"
 #include "mc_curve.h"
 #include "mc_test.h"
@@ -1309,6 +1310,16 @@ MC_TEST(due_soon_reaches_the_holder_and_the_extension_is_granted_once)
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN agency_case c"
                             " ON c.dossier_id = n.dossier_id WHERE c.case_id = $1"
                             " AND n.kind = 'apology'", case_id), 1);
+    /* the report of today (issue 12 point 8): the one apology, sent in time (the hub
+     * granted it at least one working day before the due date it replaced) */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event WHERE kind = 'apology'", NULL), 1);
+    mc_date_t today = mc_date_of((int64_t)time(NULL), NULL);
+    char args[200];
+    snprintf(args, sizeof args, "report --from %04d-%02d-%02d --to %04d-%02d-%02d --format json",
+             today.year, today.month, today.day, today.year, today.month, today.day);
+    CHECK_INT(harness_motcua(&H, args), 0);
+    CHECK_INT(harness_run("grep -q '\"apologies\":{\"issued\":1,\"in_time\":1}' %s/motcua.out",
+                          H.dir), 0);
     CHECK(raw_finish(s, case_id));
     mc_transport_close(&s);
 }

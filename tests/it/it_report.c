@@ -638,13 +638,18 @@ MC_TEST(json_report_matches_the_hand_count)
     CHECK(json_at(doc, "months.3") == NULL);
 }
 
-/* csv_cells - split one CSV line (no quoted commas in our numeric rows) */
+/* csv_cells - split one CSV line (no quoted commas in our numeric rows), empty fields kept */
 static int csv_cells(char *line, char **cells, int max)
 {
     int n = 0;
-    char *save = NULL;
-    for (char *t = strtok_r(line, ",", &save); t && n < max; t = strtok_r(NULL, ",", &save))
-        cells[n++] = t;
+    for (char *p = line; n < max;) {
+        cells[n++] = p;
+        char *comma = strchr(p, ',');
+        if (!comma)
+            break;
+        *comma = '\0';
+        p = comma + 1;
+    }
     return n;
 }
 
@@ -662,14 +667,19 @@ MC_TEST(csv_report_matches_the_hand_count)
     snprintf(header_copy, sizeof header_copy, "%s", header);
     char *names[64];
     int n_names = csv_cells(header_copy, names, 64);
-    CHECK_INT(n_names, 30); /* 28, then returned_unsupplemented and supplement_refused (issue 12) */
+    /* 28, then returned_unsupplemented and supplement_refused, then the 12 figures of
+     * issue 12 point 8 (acceptance, apologies, forwarding), each appended at the end */
+    CHECK_INT(n_names, 42);
+    CHECK_STR(names[28], "returned_unsupplemented");
+    CHECK_STR(names[30], "accepted_in_time");
+    CHECK_STR(names[41], "forward_pending");
     char *total = strtok_r(NULL, "\r\n", &save);
     REQUIRE(total && strncmp(total, "total,", 6) == 0);
     /* the total row has no quoted field: its name is "Tổng" */
     char *cells[64];
     int n = csv_cells(total, cells, 64);
-    /* an empty procedure_code collapses under strtok: re-align by counting from the end */
-    int shift = n_names - n;
+    CHECK_INT(n, n_names);
+    int shift = 0;
     struct { const char *name; long want; } want[] = {
         {"carried_over", EXP.carried}, {"received_direct", 1640}, {"received_online", 5753},
         {"received_postal", 6}, {"received_new", 7399}, {"received_total", 7399 + EXP.carried},
@@ -681,6 +691,8 @@ MC_TEST(csv_report_matches_the_hand_count)
         {"rating_very_satisfied", EXP.very}, {"rating_satisfied", EXP.satisfied},
         {"rating_not_satisfied", EXP.not_satisfied},
         {"returned_unsupplemented", 0}, {"supplement_refused", 0},
+        {"accepted_in_time", 0}, {"apologies", 0}, {"late_without_apology", 0},
+        {"forward_received", 0},
     };
     for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
         int col = -1;
@@ -742,7 +754,7 @@ MC_TEST(table_report_shows_the_same_figures_in_vietnamese)
     CHECK_INT(table_number(doc, "\n4. ", "Người nộp rút hồ sơ"), EXP.withdrawn);
     CHECK_INT(table_number(doc, "\n5. ", "Tổng số lượt đánh giá"),
               EXP.very + EXP.satisfied + EXP.not_satisfied);
-    CHECK(strstr(doc, "6. Theo thủ tục hành chính") != NULL);
+    CHECK(strstr(doc, "7. Theo thủ tục hành chính") != NULL);
 }
 
 MC_TEST(whole_store_and_one_procedure)
@@ -1174,6 +1186,192 @@ MC_TEST(closed_quarter_never_changes)
     CHECK_INT(harness_stop_daemon(hub, SIGTERM), 0);
 }
 
+/* --- the figures of Nghị định 118/2025 (issue 12 point 8) --------------- */
+
+#define R8 OTHER_UNIT "-2604"                     /* codes of this test's dossiers */
+#define R8_Q2 "report --quarter 2026-Q2 --ward " OTHER_WARD
+
+/* day_json - the JSON report of one local day for ward; its text (slurp), or NULL */
+static const char *day_json(mc_date_t day, const char *ward)
+{
+    char args[200];
+    snprintf(args, sizeof args, "report --from %04d-%02d-%02d --to %04d-%02d-%02d --ward %s"
+             " --format json", day.year, day.month, day.day, day.year, day.month, day.day, ward);
+    return harness_motcua(&H, args) == 0 ? slurp() : NULL;
+}
+
+/* r8_check_json - the new figures of the 2026-Q2 report of ward 00220 (json COUNTS `total`) */
+static void r8_check_json(const char *doc)
+{
+    CHECK_INT(json_long(doc, "total.acceptance.in_time"), 2);
+    CHECK_INT(json_long(doc, "total.acceptance.late"), 1);
+    CHECK_INT(json_long(doc, "total.acceptance.pending_overdue"), 2);
+    CHECK(strstr(doc, "\"in_time_rate\":66.67}") != NULL);
+    CHECK_INT(json_long(doc, "total.apologies.issued"), 2);
+    CHECK_INT(json_long(doc, "total.apologies.in_time"), 1);
+    CHECK_INT(json_long(doc, "total.late_without_apology"), 2);
+    CHECK_INT(json_long(doc, "total.forwarding.received"), 6);
+    CHECK_INT(json_long(doc, "total.forwarding.in_time"), 1);
+    CHECK_INT(json_long(doc, "total.forwarding.late"), 1);
+    CHECK_INT(json_long(doc, "total.forwarding.overdue"), 2);
+    CHECK_INT(json_long(doc, "total.forwarding.pending"), 2);
+}
+
+MC_TEST(decree_118_figures_as_at_the_end)
+{
+    /* 2026-Q2 of ward 00220 (A: online acceptance, B: apologies, C: late, D: received here
+     * for 00229), placed directly: the store cannot be sent back in time */
+    REQUIRE(exec_ok(
+        "INSERT INTO dossier (code, ward_code, unit_id, receipt_day, seq, procedure_code, channel,"
+        " state, received_at, counted_from, due_at, submission_id, payload, accept_due_at,"
+        " accepted_at, receiving_ward, forward_due_at, forwarded_at, closed_at)"
+        " SELECT '" R8 "' || v.seq, v.ward, '" OTHER_UNIT "', v.r::date, v.seq, v.proc, v.ch, v.state,"
+        " v.r, CASE WHEN v.state <> 9 THEN v.r END, CASE WHEN v.state <> 9 THEN v.r + interval '30 days' END,"
+        " 'r8-' || v.seq, (SELECT payload FROM dossier LIMIT 1), v.acc_due, v.acc, v.recv, v.fwd_due,"
+        " v.fwd, v.closed FROM (VALUES"
+        /* A1 in time, A2 late, A3 received before the period and accepted in it, in time */
+        " (70001, '" OTHER_WARD "', '1.001193', 2, 3, timestamptz '2026-04-06 09:00+07',"
+        "   timestamptz '2026-04-07 09:00+07', timestamptz '2026-04-06 15:00+07', NULL, NULL::timestamptz,"
+        "   NULL::timestamptz, NULL::timestamptz),"
+        " (70002, '" OTHER_WARD "', '1.001193', 2, 3, '2026-04-08 09:00+07', '2026-04-09 09:00+07',"
+        "   '2026-04-09 10:00+07', NULL, NULL, NULL, NULL),"
+        " (70003, '" OTHER_WARD "', '1.001193', 2, 3, '2026-03-31 16:00+07', '2026-04-01 16:00+07',"
+        "   '2026-04-01 15:00+07', NULL, NULL, NULL, NULL),"
+        /* A4 pending past its deadline at the end; A5 pending, deadline after the end;
+         * A6 pending past its deadline, flagged before the end */
+        " (70004, '" OTHER_WARD "', '1.001193', 2, 9, '2026-06-29 09:00+07', '2026-06-30 09:00+07',"
+        "   NULL, NULL, NULL, NULL, NULL),"
+        " (70005, '" OTHER_WARD "', '1.001193', 2, 9, '2026-06-30 15:00+07', '2026-07-01 15:00+07',"
+        "   NULL, NULL, NULL, NULL, NULL),"
+        " (70006, '" OTHER_WARD "', '1.001193', 2, 9, '2026-06-24 09:00+07', '2026-06-25 09:00+07',"
+        "   NULL, NULL, NULL, NULL, NULL),"
+        /* B1 apologised in time, B2 too late (then late), C2 and C3 late without apology */
+        " (70011, '" OTHER_WARD "', '1.004222', 1, 3, '2026-04-20 09:00+07', NULL, NULL, NULL, NULL, NULL, NULL),"
+        " (70012, '" OTHER_WARD "', '1.004222', 1, 3, '2026-04-21 09:00+07', NULL, NULL, NULL, NULL, NULL, NULL),"
+        " (70013, '" OTHER_WARD "', '1.004222', 1, 3, '2026-04-22 09:00+07', NULL, NULL, NULL, NULL, NULL, NULL),"
+        " (70014, '" OTHER_WARD "', '1.004222', 1, 3, '2026-04-23 09:00+07', NULL, NULL, NULL, NULL, NULL, NULL),"
+        /* D: received here for 00229: in time, late, forwarded after the end (overdue at
+         * it), deadline after the end, withdrawn before its deadline, never forwarded */
+        " (70021, '" WARD "', '1.009469', 1, 3, '2026-04-06 09:00+07', NULL, NULL, '" OTHER_WARD "',"
+        "   '2026-04-07 17:00+07', '2026-04-07 10:00+07', NULL),"
+        " (70022, '" WARD "', '1.009469', 1, 3, '2026-04-06 09:00+07', NULL, NULL, '" OTHER_WARD "',"
+        "   '2026-04-07 17:00+07', '2026-04-09 10:00+07', NULL),"
+        " (70023, '" WARD "', '1.009469', 1, 3, '2026-06-26 09:00+07', NULL, NULL, '" OTHER_WARD "',"
+        "   '2026-06-29 17:00+07', '2026-07-02 10:00+07', NULL),"
+        " (70024, '" WARD "', '1.009469', 1, 3, '2026-06-30 16:00+07', NULL, NULL, '" OTHER_WARD "',"
+        "   '2026-07-01 17:00+07', NULL, NULL),"
+        " (70025, '" WARD "', '1.009469', 1, 7, '2026-05-04 09:00+07', NULL, NULL, '" OTHER_WARD "',"
+        "   '2026-05-05 17:00+07', NULL, '2026-05-05 10:00+07'),"
+        " (70026, '" WARD "', '1.009469', 1, 3, '2026-05-04 09:00+07', NULL, NULL, '" OTHER_WARD "',"
+        "   '2026-05-05 17:00+07', NULL, NULL))"
+        " AS v (seq, ward, proc, ch, state, r, acc_due, acc, recv, fwd_due, fwd, closed)") == 0);
+    REQUIRE(exec_ok(
+        "INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
+        " SELECT d.id, v.at, 'it_report', v.kind, '' FROM (VALUES"
+        " (70006, timestamptz '2026-06-25 09:01+07', 'acceptance_overdue'),"
+        " (70011, '2026-05-04 10:00+07', 'apology'), (70012, '2026-05-07 10:00+07', 'apology'),"
+        " (70012, '2026-05-11 08:00+07', 'late'),"   /* late after its apology: not counted */
+        " (70013, '2026-05-12 08:00+07', 'late'), (70014, '2026-05-12 08:00+07', 'late'),"
+        " (70014, '2026-06-20 08:00+07', 'late'),"   /* a second due date: the dossier once */
+        " (70003, '2026-03-30 08:00+07', 'apology'),"/* before the period: not counted */
+        " (70011, '2026-07-05 08:00+07', 'late'))"   /* after it */
+        " AS v (seq, at, kind) JOIN dossier d ON d.code = '" R8 "' || v.seq") == 0);
+    /* the due dates the apologies replaced (Monday 04/05 for Friday 08/05: in time;
+     * Thursday 07/05 for that same day: too late), as lienthong writes them */
+    REQUIRE(exec_ok(
+        "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
+        " SELECT d.id, 'apology', d.code || '/apology', jsonb_build_object('old_due',"
+        " extract(epoch FROM v.old)::bigint::text) FROM (VALUES"
+        " (70011, timestamptz '2026-05-08 17:00+07'), (70012, '2026-05-07 17:00+07'))"
+        " AS v (seq, old) JOIN dossier d ON d.code = '" R8 "' || v.seq") == 0);
+    /* the same judgement by hand, from the calendar */
+    int64_t counted = 0, latest = 0;
+    mc_err_t err;
+    mc_err_clear(&err);
+    REQUIRE(mc_calendar_due(CFG->calendar, at(2026, 5, 4, 10, 0, 0), CFG->rules.apology_before_days,
+                            MC_TIME_WORKING_DAYS, 24 * 60, &counted, &latest, &err) == 0);
+    CHECK(latest <= at(2026, 5, 8, 17, 0, 0));
+    REQUIRE(mc_calendar_due(CFG->calendar, at(2026, 5, 7, 10, 0, 0), CFG->rules.apology_before_days,
+                            MC_TIME_WORKING_DAYS, 24 * 60, &counted, &latest, &err) == 0);
+    CHECK(latest > at(2026, 5, 7, 17, 0, 0));
+
+    char *before = report_json(R8_Q2 " --format json");
+    REQUIRE(before);
+    r8_check_json(before);
+    /* per procedure: the forwarded ones are 1.009469's */
+    CHECK(strstr(before, "\"code\":\"1.009469\"") != NULL);
+    /* the competent ward counts them as received, not as forwarded */
+    REQUIRE(harness_motcua(&H, "report --quarter 2026-Q2 --ward " WARD " --format json") == 0);
+    const char *doc = slurp();
+    REQUIRE(doc);
+    CHECK_INT(json_long(doc, "total.received.direct"), 6);
+    CHECK_INT(json_long(doc, "total.forwarding.received"), 0);
+    CHECK_INT(json_long(doc, "total.acceptance.in_time"), 0);
+
+    REQUIRE(harness_motcua(&H, R8_Q2 " --format csv") == 0);
+    doc = slurp();
+    REQUIRE(doc);
+    CHECK(strstr(doc, "supplement_refused,accepted_in_time,accepted_late,acceptance_overdue,"
+                      "acceptance_in_time_rate,apologies,apologies_in_time,late_without_apology,"
+                      "forward_received,forwarded_in_time,forwarded_late,forward_overdue,"
+                      "forward_pending\r\n") != NULL);
+    const char *total = strstr(doc, "\r\ntotal,");
+    const char *eol = total ? strstr(total + 2, "\r\n") : NULL;
+    REQUIRE(eol);
+    const char *tail = ",2,1,2,66.67,2,1,2,6,1,1,2,2";
+    CHECK(strncmp(eol - strlen(tail), tail, strlen(tail)) == 0);
+
+    REQUIRE(harness_motcua(&H, R8_Q2) == 0);
+    doc = slurp();
+    REQUIRE(doc);
+    const char *sec = "6. Tiếp nhận trực tuyến";
+    CHECK_INT(table_number(doc, sec, "Tiếp nhận trực tuyến trong 8 giờ làm việc"), 2);
+    CHECK_INT(table_number(doc, sec, "Tiếp nhận trực tuyến quá 8 giờ làm việc"), 1);
+    CHECK_INT(table_number(doc, sec, "Chờ tiếp nhận quá 8 giờ làm việc (cuối kỳ)"), 2);
+    CHECK_INT(table_number(doc, sec, "Văn bản xin lỗi, hẹn lại (Mẫu 04)"), 2);
+    CHECK_INT(table_number(doc, sec, "Gửi đúng thời hạn"), 1);
+    CHECK_INT(table_number(doc, sec, "Quá hạn không có văn bản xin lỗi"), 2);
+    CHECK(strstr(doc, "6 hồ sơ\n  chuyển đúng hạn: 1; chuyển quá hạn: 1; chưa chuyển, đã quá hạn: 2;"
+                      " chưa đến hạn hoặc đã đóng trước khi chuyển: 2") != NULL);
+
+    /* after the end: A4 accepted, A6 asked for documents and supplemented (a new
+     * deadline), D4 forwarded: the closed quarter does not move */
+    REQUIRE(exec_ok("UPDATE dossier SET state = 1, accepted_at = now(), counted_from = now(),"
+                    " due_at = now() + interval '7 days' WHERE code = '" R8 "70004'") == 0);
+    REQUIRE(exec_ok("UPDATE dossier SET state = 4, paused_at = now() WHERE code = '" R8 "70006'") == 0);
+    REQUIRE(exec_ok("UPDATE dossier SET state = 9, paused_at = NULL,"
+                    " accept_due_at = now() + interval '1 day' WHERE code = '" R8 "70006'") == 0);
+    REQUIRE(exec_ok("UPDATE dossier SET forwarded_at = now() WHERE code = '" R8 "70024'") == 0);
+    char *after = report_json(R8_Q2 " --format json");
+    REQUIRE(after);
+    CHECK_STR(after, before);
+    free(before);
+    free(after);
+    /* ... and today's report sees A4's acceptance, late */
+    doc = day_json(mc_date_of((int64_t)time(NULL), NULL), OTHER_WARD);
+    REQUIRE(doc);
+    CHECK_INT(json_long(doc, "total.acceptance.late"), 1);
+}
+
+/* after closed_quarter_never_changes: the router's own `late` events of today (every
+ * open dossier of ward 00229 past its date, none apologised) are today's late figure */
+MC_TEST(router_late_events_are_late_without_apology)
+{
+    mc_date_t today = mc_date_of((int64_t)time(NULL), NULL);
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "SELECT count(DISTINCT e.dossier_id) FROM dossier_event e JOIN dossier d"
+             " ON d.id = e.dossier_id WHERE d.ward_code = $1 AND e.kind = 'late'"
+             " AND e.actor = 'router' AND e.at >= to_timestamp(%lld)",
+             (long long)at(today.year, today.month, today.day, 0, 0, 0));
+    long late_today = harness_count(&H, sql, WARD);
+    CHECK(late_today >= 350);
+    const char *doc = day_json(today, WARD);
+    REQUIRE(doc);
+    CHECK_INT(json_long(doc, "total.late_without_apology"), late_today);
+    CHECK_INT(json_long(doc, "total.apologies.issued"), 0);
+}
+
 int main(void)
 {
     if (harness_setup(&H, "it_report", 2) != 0)
@@ -1212,6 +1410,8 @@ int main(void)
         mc_test_run(live_dossiers_through_intake_are_counted);
         mc_test_run(rates_round_half_away_from_zero);
         mc_test_run(closed_quarter_never_changes);
+        mc_test_run(router_late_events_are_late_without_apology);
+        mc_test_run(decree_118_figures_as_at_the_end);
     }
     mc_cfg_destroy(&CFG);
     harness_teardown(&H);

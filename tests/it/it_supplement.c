@@ -308,7 +308,7 @@ MC_TEST(report_counts_returned_apart_and_refused_requests)
     REQUIRE(harness_motcua(&H, args) == 0);
     CHECK_INT(harness_run("grep -q 'satisfied_share,returned_unsupplemented,supplement_refused'"
                           " %s/motcua.out", H.dir), 0);
-    CHECK_INT(harness_run("grep -q '^total,.*,1,5.$' %s/motcua.out", H.dir), 0);
+    CHECK_INT(harness_run("grep -Eq '^total(,[^,]*){27},1,5,' %s/motcua.out", H.dir), 0);
     snprintf(args, sizeof args, "report --from %04d-%02d-%02d --to %04d-%02d-%02d",
              today.year, today.month, today.day, today.year, today.month, today.day);
     REQUIRE(harness_motcua(&H, args) == 0);
