@@ -242,6 +242,9 @@ static mc_store_rc_t lock_case(mc_store_t *store, const mc_extension_req_t *req,
         *verdict = MC_VERDICT_NOT_YOURS;
     else if (atoi(PQgetvalue(res, 0, 2)) != revision)
         *verdict = MC_VERDICT_STALE;
+    else if (atoi(PQgetvalue(res, 0, 1)) == MC_CASE_QUEUED ||
+             atoi(PQgetvalue(res, 0, 1)) == MC_CASE_SENT)
+        *verdict = MC_VERDICT_NOT_SENT; /* offered again (a lease ran out): acked soon */
     else if (atoi(PQgetvalue(res, 0, 1)) != MC_CASE_ACKED)
         *verdict = MC_VERDICT_CLOSED;
     if (*verdict == MC_VERDICT_ACCEPTED) {

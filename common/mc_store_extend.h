@@ -137,8 +137,9 @@ typedef struct mc_extension_req {
  * mc_store_extension - one ExtensionRequest in one transaction. If the
  * request's key is stored: *verdict DUPLICATE and the stored answer in
  * *existing. Else lock the case and its dossier: no such case UNKNOWN,
- * another agency's NOT_YOURS, another revision STALE, not acked CLOSED
- * (nothing written, nothing stored); else decide, and write:
+ * another agency's NOT_YOURS, another revision STALE, queued or sent (offered
+ * again, not acked yet: its lease ran out) NOT_SENT, otherwise not acked
+ * CLOSED (nothing written, nothing stored); else decide, and write:
  *   accepted: dossier due_at = new, extended_at = apology_at = now(),
  *     extension_reason; the case's due_at = new; events `extended` (actor:
  *     the agency) and `apology` (actor "lienthong"); notification `apology`

@@ -78,8 +78,8 @@
  *
  * Hold (--extend-days): so that a demo sees the extension before the
  * result, a case is held (its result not sent) while
- *   - its proposal is journaled and not answered yet (the hub always
- *     answers one: ExtensionAck or Refusal), or
+ *   - its proposal is journaled and not answered yet (the hub answers
+ *     each one, ExtensionAck or Refusal, once the case is acked), or
  *   - nothing was proposed and --extend-hold-ms (default 30000) have not
  *     passed since the case was taken (or, after a restart, replayed).
  * So a case whose DueSoon never comes (never warned, warned long after, or

@@ -17,6 +17,13 @@
  * dropped peer's session is marked disconnected (its lease then runs out
  * unless the agency comes back). Lease expiry is the store's scan, run
  * every HUB_LEASE_SCAN_MS and at start.
+ *
+ * DueSoon (rule 8): sent for each case the router's scan flagged (flag
+ * cleared once sent), then derived from the store again after every resync
+ * Ready (that session's held cases) and every HUB_REWARN_BEATS heartbeats
+ * (all held cases) while the dossier is warned for its due date, not
+ * extended and the case's proposal not answered: no frame lost with a
+ * connection or a dead agency leaves a case without its warning.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -1076,7 +1083,11 @@ static void handle_extension(lienthong_hub_t *hub, peer_t *p,
     case MC_VERDICT_NOT_YOURS:
         refuse_unknown(hub, p, r->case_id, verdict);
         return;
-    default: /* not acked, closed or another revision: not stored, may succeed later */
+    case MC_VERDICT_NOT_SENT: /* offered again, not acked yet: no answer, the agency
+                               * resends its proposal and it is decided once acked */
+        mc_log(MC_LOG_INFO, "extension_deferred", "case=%s agency=%s", r->case_id, p->agency);
+        return;
+    default: /* closed or another revision: not stored, may succeed later */
         lienthong_pack_extension_ack(r->case_id, false, 0, MOTCUA__V1__REASON__REASON_WRONG_STATE,
                                      "hồ sơ chưa được nhận (chưa ack), đã xong hoặc khác lượt "
                                      "(revision)", &f);
