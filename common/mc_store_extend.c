@@ -36,6 +36,18 @@ static const mc_stmt_t stmt_warnings = {"extend_warnings", false, 2,
      " FROM agency_case a JOIN dossier d ON d.id = a.dossier_id"
      " WHERE a.agency = $1 AND a.warn_pending AND a.state = 3"
      " ORDER BY a.id LIMIT $2::integer"};
+static const mc_stmt_t stmt_rewarnings = {"extend_rewarnings", false, 4,
+     "SELECT a.case_id, a.revision, coalesce(extract(epoch FROM a.due_at)::bigint, 0),"
+     " extract(epoch FROM d.due_at)::bigint, coalesce(a.lease_session, ''), a.id"
+     " FROM agency_case a JOIN dossier d ON d.id = a.dossier_id"
+     " WHERE a.agency = $1 AND a.state = 3 AND NOT a.warn_pending"
+     " AND ($2 = '' OR a.lease_session = $2) AND a.id > $3::bigint"
+     " AND d.state IN (1, 2, 3) AND d.warned_due = d.due_at AND d.due_at > now()"
+     " AND d.extended_at IS NULL"
+     " AND NOT EXISTS (SELECT 1 FROM idempotency_key k WHERE k.scope = 'extension:' || a.agency"
+     " AND left(k.key, length(a.case_id || '/' || a.revision || '/'))"
+     " = a.case_id || '/' || a.revision || '/')"
+     " ORDER BY a.id LIMIT $4::integer"};
 static const mc_stmt_t stmt_warned = {"extend_warned", false, 1,
      "UPDATE agency_case SET warn_pending = false WHERE case_id = $1 AND warn_pending"};
 static const mc_stmt_t stmt_key_lookup = {"extend_key", false, 2,
@@ -106,24 +118,22 @@ mc_store_rc_t mc_store_due_soon_batch(mc_store_t *store, int limit, int64_t hori
     return rc;
 }
 
-/* mc_store_cases_warnings - acked cases of agency still to be warned */
-mc_store_rc_t mc_store_cases_warnings(mc_store_t *store, const char *agency,
-                                      mc_case_warning_t *out, size_t max, size_t *n,
-                                      mc_err_t *err)
+/* read_warnings - run a warnings query (the last parameter is the limit) into out */
+static mc_store_rc_t read_warnings(mc_store_t *store, const mc_stmt_t *stmt,
+                                   const char *const *params, mc_case_warning_t *out,
+                                   size_t max, size_t *n, mc_err_t *err)
 {
     *n = 0;
     mc_store_rc_t rc = mc_store_connect(store, err);
     if (rc != MC_STORE_OK)
         return rc;
-    char lim[24];
-    snprintf(lim, sizeof lim, "%zu", max);
-    const char *p[2] = {agency, lim};
-    PGresult *res = mc_store_exec(store, &stmt_warnings, p, NULL, NULL, true);
+    PGresult *res = mc_store_exec(store, stmt, params, NULL, NULL, true);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, stmt_warnings.name, err);
+        rc = mc_store_classify(store, store->main, res, stmt->name, err);
         PQclear(res);
         return rc;
     }
+    bool has_id = PQnfields(res) > 5;
     for (int i = 0; i < PQntuples(res) && (size_t)i < max; i++) {
         mc_case_warning_t *w = &out[i];
         mc_store_copy_text(w->case_id, sizeof w->case_id, res, i, 0);
@@ -131,10 +141,34 @@ mc_store_rc_t mc_store_cases_warnings(mc_store_t *store, const char *agency,
         w->due_at = strtoll(PQgetvalue(res, i, 2), NULL, 10);
         w->dossier_due_at = strtoll(PQgetvalue(res, i, 3), NULL, 10);
         mc_store_copy_text(w->session, sizeof w->session, res, i, 4);
+        w->id = has_id ? strtoll(PQgetvalue(res, i, 5), NULL, 10) : 0;
         (*n)++;
     }
     PQclear(res);
     return MC_STORE_OK;
+}
+
+/* mc_store_cases_warnings - acked cases of agency still to be warned */
+mc_store_rc_t mc_store_cases_warnings(mc_store_t *store, const char *agency,
+                                      mc_case_warning_t *out, size_t max, size_t *n,
+                                      mc_err_t *err)
+{
+    char lim[24];
+    snprintf(lim, sizeof lim, "%zu", max);
+    const char *p[2] = {agency, lim};
+    return read_warnings(store, &stmt_warnings, p, out, max, n, err);
+}
+
+/* mc_store_cases_rewarnings - held cases warned for their due date, not extended nor answered */
+mc_store_rc_t mc_store_cases_rewarnings(mc_store_t *store, const char *agency, const char *session,
+                                        int64_t after_id, mc_case_warning_t *out, size_t max,
+                                        size_t *n, mc_err_t *err)
+{
+    char lim[24], after[24];
+    snprintf(lim, sizeof lim, "%zu", max);
+    const char *p[4] = {agency, session ? session : "", mc_store_i64(after, sizeof after, after_id),
+                        lim};
+    return read_warnings(store, &stmt_rewarnings, p, out, max, n, err);
 }
 
 /* mc_store_cases_warned - the DueSoon went out: clear the flag */
@@ -208,6 +242,9 @@ static mc_store_rc_t lock_case(mc_store_t *store, const mc_extension_req_t *req,
         *verdict = MC_VERDICT_NOT_YOURS;
     else if (atoi(PQgetvalue(res, 0, 2)) != revision)
         *verdict = MC_VERDICT_STALE;
+    else if (atoi(PQgetvalue(res, 0, 1)) == MC_CASE_QUEUED ||
+             atoi(PQgetvalue(res, 0, 1)) == MC_CASE_SENT)
+        *verdict = MC_VERDICT_NOT_SENT; /* offered again (a lease ran out): acked soon */
     else if (atoi(PQgetvalue(res, 0, 1)) != MC_CASE_ACKED)
         *verdict = MC_VERDICT_CLOSED;
     if (*verdict == MC_VERDICT_ACCEPTED) {

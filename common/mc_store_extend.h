@@ -65,6 +65,7 @@ typedef struct mc_case_warning {
     int64_t due_at;           /* the step's own deadline, 0 if none */
     int64_t dossier_due_at;   /* the date promised to the applicant */
     char    session[72];      /* lease_session: the session that holds it, "" if none */
+    int64_t id;               /* agency_case.id: the cursor of mc_store_cases_rewarnings */
 } mc_case_warning_t;
 
 /*
@@ -77,6 +78,23 @@ mc_store_rc_t mc_store_cases_warnings(mc_store_t *store, const char *agency,
 
 /* mc_store_cases_warned - clear warn_pending of case_id (its DueSoon went out) */
 mc_store_rc_t mc_store_cases_warned(mc_store_t *store, const char *case_id, mc_err_t *err);
+
+/*
+ * mc_store_cases_rewarnings - the cases whose DueSoon must go again (agency
+ * .proto rule 8: after a resync Ready, and every few heartbeats): up to max
+ * cases of agency, acked (held) under session ("" = any session), with id
+ * > after_id, oldest first, not flagged warn_pending (those go first
+ * anyway), whose dossier is RECEIVED, ROUTED or IN_PROGRESS, was warned for
+ * its current due date (warned_due = due_at), is not due yet, was never
+ * extended (extended_at IS NULL), and whose ExtensionRequest for this case
+ * and revision has no stored answer (idempotency_key scope
+ * "extension:<agency>", key "<case_id>/<revision>/..."). Reads only: the
+ * warning is derived from the store, so a lost frame or a dead daemon on
+ * either side never loses it.
+ */
+mc_store_rc_t mc_store_cases_rewarnings(mc_store_t *store, const char *agency, const char *session,
+                                        int64_t after_id, mc_case_warning_t *out, size_t max,
+                                        size_t *n, mc_err_t *err);
 
 /* --- the extension (lienthong) ----------------------------------------------- */
 
@@ -119,8 +137,9 @@ typedef struct mc_extension_req {
  * mc_store_extension - one ExtensionRequest in one transaction. If the
  * request's key is stored: *verdict DUPLICATE and the stored answer in
  * *existing. Else lock the case and its dossier: no such case UNKNOWN,
- * another agency's NOT_YOURS, another revision STALE, not acked CLOSED
- * (nothing written, nothing stored); else decide, and write:
+ * another agency's NOT_YOURS, another revision STALE, queued or sent (offered
+ * again, not acked yet: its lease ran out) NOT_SENT, otherwise not acked
+ * CLOSED (nothing written, nothing stored); else decide, and write:
  *   accepted: dossier due_at = new, extended_at = apology_at = now(),
  *     extension_reason; the case's due_at = new; events `extended` (actor:
  *     the agency) and `apology` (actor "lienthong"); notification `apology`

@@ -71,9 +71,21 @@
  * idempotency answers with the same ExtensionAck. It is resent (at least
  * once a second, and after every resync) until an ExtensionAck (accepted or
  * not) or a Refusal for that case_id arrives; that answer is not journaled
- * (after a restart the proposal goes again and gets the same answer). With
- * --extend-days every case is held (its result not sent) until its
- * extension is answered, so the extension comes before the result.
+ * (after a restart the proposal goes again and gets the same answer). A
+ * DueSoon that comes again (the hub resends it after every resync and
+ * every few heartbeats until the proposal is answered) gets the same
+ * proposal: one per (case_id, revision).
+ *
+ * Hold (--extend-days): so that a demo sees the extension before the
+ * result, a case is held (its result not sent) while
+ *   - its proposal is journaled and not answered yet (the hub answers
+ *     each one, ExtensionAck or Refusal, once the case is acked), or
+ *   - nothing was proposed and --extend-hold-ms (default 30000) have not
+ *     passed since the case was taken (or, after a restart, replayed).
+ * So a case whose DueSoon never comes (never warned, warned long after, or
+ * its due date passed) is answered once the hold ran out, and a case whose
+ * proposal was answered (accepted or refused) is answered at once: no case
+ * is held forever. The hold is not journaled: a restart starts it again.
  *
  * The journal is also the evidence a fault test reads: one T line per
  * (case_id, revision) the agency ever took, whatever was killed when, and
@@ -114,9 +126,12 @@ typedef struct agency_opts {
     long        count;           /* exit 0 after this many answered results; 0 = never */
     bool        drop_first_ack;  /* ignore the first delivery of each case (tests resends) */
     int         extend_days;     /* --extend-days: 0 off, else days added to DueSoon.dossier_due_at */
+    int         extend_hold_ms;  /* --extend-hold-ms: longest wait for a DueSoon before answering */
 } agency_opts_t;
 
-#define AGENCY_EXTEND_DAYS_MAX 30 /* --extend-days bound */
+#define AGENCY_EXTEND_DAYS_MAX     30       /* --extend-days bound */
+#define AGENCY_EXTEND_HOLD_MS      30000    /* --extend-hold-ms default */
+#define AGENCY_EXTEND_HOLD_MS_MAX  86400000 /* --extend-hold-ms bound (one day) */
 
 /* --- the journal (agency_journal.c) ------------------------------------- */
 

@@ -57,6 +57,7 @@ typedef struct work {
     extension_state_t ext_state;              /* the extension proposal, see extension_state_t */
     int64_t      ext_due;                     /* proposed new_due_at (epoch s), 0 if none */
     int64_t      ext_last_sent;               /* monotonic ms of the last ExtensionRequest */
+    int64_t      hold_until;                  /* monotonic ms: no DueSoon by then, answer anyway */
 } work_t;
 
 /* the client */
@@ -393,6 +394,7 @@ static work_t *add_work(client_t *c, const char *case_id, uint32_t revision, int
     w->outcome = outcome;
     w->state = WORK_PROCESSING;
     w->due = now_ms() + c->opts->delay_ms;
+    w->hold_until = now_ms() + c->opts->extend_hold_ms;
     return w;
 }
 
@@ -704,6 +706,16 @@ static void on_frame(client_t *c, const uint8_t *data, size_t len)
     motcua__v1__hub_to_agency__free_unpacked(m, NULL);
 }
 
+/* held - --extend-days: is w's result held back for its extension (agency.h: Hold)?
+ * A proposal in flight holds it; no proposal holds it until hold_until only. */
+static bool held(const client_t *c, const work_t *w, int64_t now)
+{
+    if (c->opts->extend_days <= 0)
+        return false;
+    return w->ext_state == EXTENSION_PROPOSED ||
+           (w->ext_state == EXTENSION_NONE && now < w->hold_until);
+}
+
 /* tick - results due, resends, heartbeats, a silent hub */
 static int tick(client_t *c)
 {
@@ -711,10 +723,14 @@ static int tick(client_t *c)
     int resend = c->heartbeat_ms > AGENCY_RESEND_MS ? c->heartbeat_ms : AGENCY_RESEND_MS;
     for (size_t i = 0; i < c->n_work; i++) {
         work_t *w = &c->work[i];
-        bool held = c->opts->extend_days > 0 && w->ext_state != EXTENSION_ANSWERED;
-        if ((w->state == WORK_PROCESSING && w->due <= now && !held) ||
-            (w->state == WORK_RESULT_SENT && now - w->last_sent >= resend))
+        if (w->state == WORK_PROCESSING && w->due <= now && !held(c, w, now)) {
+            if (c->opts->extend_days > 0 && w->ext_state == EXTENSION_NONE)
+                mc_log(MC_LOG_NOTICE, "extension_hold_expired", "case=%s revision=%" PRIu32
+                       " hold_ms=%d", w->case_id, w->revision, c->opts->extend_hold_ms);
             send_result(c, w);
+        } else if (w->state == WORK_RESULT_SENT && now - w->last_sent >= resend) {
+            send_result(c, w);
+        }
     }
     resend_extensions(c, false);
     if (now - c->last_recv > 3 * (int64_t)c->heartbeat_ms) {

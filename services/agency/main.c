@@ -4,7 +4,7 @@
  * Usage: motcua-agency [-c FILE] --agency CODE --key FILE.key --server-key FILE.pub
  *                      [--delay-ms N] [--outcomes approved=90,rejected=5,needs_documents=5]
  *                      [--credit N] [--count N] [--drop-first-ack] [--endpoint E]
- *                      [--state-dir DIR] [--extend-days N]
+ *                      [--state-dir DIR] [--extend-days N] [--extend-hold-ms N]
  * Connects to lienthong.endpoint (or --endpoint) as a CURVE client with the
  * secret key in --key, and serves until SIGTERM/SIGINT or until --count
  * results have been answered. With --state-dir the cases it took survive a
@@ -33,7 +33,7 @@ static void usage(FILE *f)
             "usage: motcua-agency [-c FILE] --agency CODE --key FILE.key --server-key FILE.pub\n"
             "                     [--delay-ms N] [--outcomes approved=90,rejected=5,needs_documents=5]\n"
             "                     [--credit N] [--count N] [--drop-first-ack] [--endpoint E]\n"
-            "                     [--state-dir DIR] [--extend-days N]\n"
+            "                     [--state-dir DIR] [--extend-days N] [--extend-hold-ms N]\n"
             "  --agency CODE       the agency (for logs; the key decides who we are)\n"
             "  --key FILE          our CURVE secret key (motcua keygen)\n"
             "  --server-key FILE   motcua-lienthong's public key\n"
@@ -50,10 +50,15 @@ static void usage(FILE *f)
             "                      and have not answered, propose an extension to the\n"
             "                      dossier's due date + N days (ExtensionRequest, resent\n"
             "                      until its ExtensionAck; journaled, so a restart sends\n"
-            "                      the same proposal). Every case is then held until its\n"
-            "                      extension is answered, so a demo or test sees the\n"
-            "                      extension and the apology before the result; a case\n"
-            "                      whose dossier is never warned is never answered\n");
+            "                      the same proposal; a DueSoon that comes again gets the\n"
+            "                      same one). A case is then held (its result not sent)\n"
+            "                      while its proposal waits for the hub's answer, or, if\n"
+            "                      nothing was proposed, for at most --extend-hold-ms\n"
+            "                      after it was taken (or replayed at a restart): a demo\n"
+            "                      sees the extension and the apology before the result,\n"
+            "                      and a case never warned is answered once the hold ends\n"
+            "  --extend-hold-ms N  with --extend-days: longest wait for a DueSoon before\n"
+            "                      a case is answered anyway, 0..86400000 (default 30000)\n");
 }
 
 /* parse_outcomes - "approved=90,rejected=5,needs_documents=5" (missing names are 0) */
@@ -115,6 +120,7 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.delay_ms = 100;
     o.credit = 10;
+    o.extend_hold_ms = AGENCY_EXTEND_HOLD_MS;
     o.pct_approved = 90, o.pct_rejected = 5, o.pct_needs = 5;
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},    {"agency", required_argument, NULL, 'a'},
@@ -124,6 +130,7 @@ int main(int argc, char **argv)
         {"drop-first-ack", no_argument, NULL, 'D'},  {"endpoint", required_argument, NULL, 'e'},
         {"state-dir", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
         {"extend-days", required_argument, NULL, 'x'},
+        {"extend-hold-ms", required_argument, NULL, 'H'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -156,6 +163,11 @@ int main(int argc, char **argv)
             if (long_arg(optarg, 0, AGENCY_EXTEND_DAYS_MAX, &v) != 0)
                 goto bad;
             o.extend_days = (int)v;
+            break;
+        case 'H':
+            if (long_arg(optarg, 0, AGENCY_EXTEND_HOLD_MS_MAX, &v) != 0)
+                goto bad;
+            o.extend_hold_ms = (int)v;
             break;
         case 'o':
             if (parse_outcomes(optarg, &o) != 0) {
@@ -220,8 +232,8 @@ int main(int argc, char **argv)
         return 1;
     }
     mc_log(MC_LOG_NOTICE, "started", "agency=%s endpoint=%s credit=%u delay_ms=%d durable=%s"
-           " extend_days=%d pid=%d", o.agency, o.endpoint, o.credit, o.delay_ms,
-           journal ? "yes" : "no", o.extend_days, (int)getpid());
+           " extend_days=%d extend_hold_ms=%d pid=%d", o.agency, o.endpoint, o.credit,
+           o.delay_ms, journal ? "yes" : "no", o.extend_days, o.extend_hold_ms, (int)getpid());
     int rc = agency_run(&o, journal, stop_fd);
     agency_journal_close(&journal);
     explicit_bzero(o.secret_key, sizeof o.secret_key);

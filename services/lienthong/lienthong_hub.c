@@ -17,6 +17,13 @@
  * dropped peer's session is marked disconnected (its lease then runs out
  * unless the agency comes back). Lease expiry is the store's scan, run
  * every HUB_LEASE_SCAN_MS and at start.
+ *
+ * DueSoon (rule 8): sent for each case the router's scan flagged (flag
+ * cleared once sent), then derived from the store again after every resync
+ * Ready (that session's held cases) and every HUB_REWARN_BEATS heartbeats
+ * (all held cases) while the dossier is warned for its due date, not
+ * extended and the case's proposal not answered: no frame lost with a
+ * connection or a dead agency leaves a case without its warning.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -105,6 +112,7 @@ typedef struct view {
     long    in_flight; /* their unacked cases, summed */
     long    dropped;   /* frames not served (over the limits) since the last frame_dropped line */
     int64_t drop_logged; /* monotonic ms of the last frame_dropped line, 0 = none */
+    int64_t rewarn_after; /* the periodic DueSoon pass goes on after this agency_case.id */
 } view_t;
 
 struct lienthong_hub {
@@ -135,6 +143,7 @@ struct lienthong_hub {
     size_t          status_ready; /* ready peers, for STATUS */
     bool            status_dirty; /* the counts changed since the last STATUS */
     int64_t         next_status;  /* monotonic ms before which no STATUS is sent */
+    int64_t         next_rewarn;  /* monotonic ms of the next periodic DueSoon pass */
 };
 
 /* lienthong_now_ms - monotonic ms */
@@ -825,12 +834,42 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
     dispatch(hub, p);
 }
 
-#define HUB_WARN_BATCH 32 /* DueSoon frames sent per agency per pass */
+#define HUB_WARN_BATCH   32 /* DueSoon frames read from the store at once */
+#define HUB_REWARN_PAGES 32 /* batches one DueSoon pass sends at most (the next pass goes on) */
+#define HUB_REWARN_BEATS 15 /* heartbeats between two periodic DueSoon passes (agency.proto rule 8) */
+
+/* holder - the ready connection of agency whose session is session, NULL if none */
+static peer_t *holder(lienthong_hub_t *hub, const char *agency, const char *session)
+{
+    peer_t *to = NULL;
+    for (size_t k = 0; k < hub->n_peers; k++) {
+        peer_t *q = hub->peers[k];
+        if (q->ready && !q->gone && strcmp(q->agency, agency) == 0 &&
+            strcmp(q->session, session) == 0)
+            to = q;
+    }
+    return to;
+}
+
+/* send_due_soon - the DueSoon of w, with its Vietnamese text, to `to`; true if it left */
+static bool send_due_soon(lienthong_hub_t *hub, peer_t *to, const mc_case_warning_t *w)
+{
+    char due[80], message[400];
+    snprintf(message, sizeof message,
+             "Hồ sơ sắp đến hạn trả kết quả (%s). Nếu không kịp, đề xuất gia hạn "
+             "(ExtensionRequest) trước hạn ít nhất %d ngày làm việc để gửi văn bản xin lỗi "
+             "và hẹn lại; chỉ được hẹn lại một lần.",
+             mc_format_local(w->dossier_due_at, due, sizeof due),
+             hub->cfg->rules.apology_before_days);
+    lienthong_frame_t f = {0};
+    return lienthong_pack_due_soon(w->case_id, w->revision, w->due_at, w->dossier_due_at,
+                                   message, &f) == 0 && send_to(hub, to, &f);
+}
 
 /* warn_agency - DueSoon for the acked cases of p's agency that the due_soon
  * scan flagged, each to the connection whose session holds the case (else
- * to p), the flag cleared once the frame went (advisory: a lost frame after
- * that is not resent, one before it is) */
+ * to p), the flag cleared once the frame went (a frame lost after that is
+ * covered by rewarn: after the holder's next resync, and periodically) */
 static void warn_agency(lienthong_hub_t *hub, peer_t *p)
 {
     mc_case_warning_t w[HUB_WARN_BATCH];
@@ -843,23 +882,8 @@ static void warn_agency(lienthong_hub_t *hub, peer_t *p)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        peer_t *to = p;
-        for (size_t k = 0; k < hub->n_peers; k++) {
-            peer_t *q = hub->peers[k];
-            if (q->ready && !q->gone && strcmp(q->agency, p->agency) == 0 &&
-                strcmp(q->session, w[i].session) == 0)
-                to = q;
-        }
-        char due[80], message[400];
-        snprintf(message, sizeof message,
-                 "Hồ sơ sắp đến hạn trả kết quả (%s). Nếu không kịp, đề xuất gia hạn "
-                 "(ExtensionRequest) trước hạn ít nhất %d ngày làm việc để gửi văn bản xin lỗi "
-                 "và hẹn lại; chỉ được hẹn lại một lần.",
-                 mc_format_local(w[i].dossier_due_at, due, sizeof due),
-                 hub->cfg->rules.apology_before_days);
-        lienthong_frame_t f = {0};
-        if (lienthong_pack_due_soon(w[i].case_id, w[i].revision, w[i].due_at, w[i].dossier_due_at,
-                                    message, &f) != 0 || !send_to(hub, to, &f))
+        peer_t *to = holder(hub, p->agency, w[i].session);
+        if (!send_due_soon(hub, to ? to : p, &w[i]))
             continue; /* stays flagged: the next pass tries again */
         rc = mc_store_cases_warned(hub->store, w[i].case_id, &err);
         if (rc != MC_STORE_OK) {
@@ -870,8 +894,50 @@ static void warn_agency(lienthong_hub_t *hub, peer_t *p)
     }
 }
 
-/* warn_agencies - warn_agency once per agency with a ready connection */
-static void warn_agencies(lienthong_hub_t *hub)
+/* rewarn - DueSoon again (agency.proto rule 8) for agency's held cases that were
+ * warned for their due date and are neither extended nor answered
+ * (mc_store_cases_rewarnings): those of session only, or of any session when
+ * NULL, each to the ready connection of its session (none: skipped). At most
+ * HUB_REWARN_PAGES batches from after the case id `after`; returns where the
+ * next pass goes on (0: all were seen). Reads the store only. */
+static int64_t rewarn(lienthong_hub_t *hub, const char *agency, const char *session,
+                      int64_t after, const char *why)
+{
+    mc_case_warning_t w[HUB_WARN_BATCH];
+    for (int page = 0; page < HUB_REWARN_PAGES; page++) {
+        size_t n = 0;
+        mc_err_t err;
+        mc_err_clear(&err);
+        mc_store_rc_t rc = mc_store_cases_rewarnings(hub->store, agency, session, after, w,
+                                                     HUB_WARN_BATCH, &n, &err);
+        if (rc != MC_STORE_OK) {
+            log_store_error(hub, "rewarnings", rc, &err);
+            return after; /* the next pass tries again from here */
+        }
+        for (size_t i = 0; i < n; i++) {
+            after = w[i].id;
+            peer_t *to = holder(hub, agency, w[i].session);
+            if (to && send_due_soon(hub, to, &w[i]))
+                mc_log(MC_LOG_INFO, "due_soon_resent", "case=%s agency=%s why=%s", w[i].case_id,
+                       agency, why);
+        }
+        if (n < HUB_WARN_BATCH)
+            return 0;
+    }
+    return after;
+}
+
+/* rewarn_agency - the periodic DueSoon pass for p's agency, going on where the last stopped */
+static void rewarn_agency(lienthong_hub_t *hub, peer_t *p)
+{
+    if (p->agency_index > hub->agencies->count)
+        return;
+    view_t *v = &hub->view[p->agency_index];
+    v->rewarn_after = rewarn(hub, p->agency, NULL, v->rewarn_after, "period");
+}
+
+/* each_ready_agency - fn once per agency with a ready connection (with its first one) */
+static void each_ready_agency(lienthong_hub_t *hub, void (*fn)(lienthong_hub_t *, peer_t *))
 {
     if (!store_usable(hub))
         return;
@@ -884,7 +950,7 @@ static void warn_agencies(lienthong_hub_t *hub)
             seen = hub->peers[k]->ready && !hub->peers[k]->gone &&
                    strcmp(hub->peers[k]->agency, p->agency) == 0;
         if (!seen)
-            warn_agency(hub, p);
+            fn(hub, p);
     }
 }
 
@@ -1017,7 +1083,11 @@ static void handle_extension(lienthong_hub_t *hub, peer_t *p,
     case MC_VERDICT_NOT_YOURS:
         refuse_unknown(hub, p, r->case_id, verdict);
         return;
-    default: /* not acked, closed or another revision: not stored, may succeed later */
+    case MC_VERDICT_NOT_SENT: /* offered again, not acked yet: no answer, the agency
+                               * resends its proposal and it is decided once acked */
+        mc_log(MC_LOG_INFO, "extension_deferred", "case=%s agency=%s", r->case_id, p->agency);
+        return;
+    default: /* closed or another revision: not stored, may succeed later */
         lienthong_pack_extension_ack(r->case_id, false, 0, MOTCUA__V1__REASON__REASON_WRONG_STATE,
                                      "hồ sơ chưa được nhận (chưa ack), đã xong hoặc khác lượt "
                                      "(revision)", &f);
@@ -1117,6 +1187,8 @@ static void handle_ready(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Read
         dispatch_agency(hub, p->agency); /* queued again: offer them now, to any connection */
     else
         dispatch(hub, p);
+    if (r->resync && p->resynced && store_usable(hub)) /* rule 8: a lost DueSoon comes again */
+        rewarn(hub, p->agency, p->session, 0, "resync");
 }
 
 /* handle_frame - one frame from an authenticated agency */
@@ -1295,7 +1367,11 @@ static void timers(lienthong_hub_t *hub)
     if (now >= hub->next_poll) {
         hub->next_poll = now + lc->poll_ms;
         dispatch_agency(hub, NULL);
-        warn_agencies(hub); /* DueSoon for what the router's scan flagged */
+        each_ready_agency(hub, warn_agency); /* DueSoon for what the router's scan flagged */
+    }
+    if (now >= hub->next_rewarn) { /* rule 8: DueSoon again while unanswered */
+        hub->next_rewarn = now + HUB_REWARN_BEATS * (int64_t)lc->heartbeat_ms;
+        each_ready_agency(hub, rewarn_agency);
     }
 }
 

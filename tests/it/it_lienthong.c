@@ -1241,24 +1241,49 @@ static int set_due(const char *case_id, const char *interval)
                     2, (const char *const[]){case_id, interval});
 }
 
+/* raw_due_soon - the next DueSoon for case_id on s (other frames skipped); NULL after ms */
+static Motcua__V1__HubToAgency *raw_due_soon(void *s, const char *case_id, int ms)
+{
+    for (int64_t end = harness_now_ms() + ms; harness_now_ms() < end;) {
+        Motcua__V1__HubToAgency *f = raw_next(s, 500);
+        if (f && f->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_DUE_SOON &&
+            strcmp(f->due_soon->case_id, case_id) == 0)
+            return f;
+        if (f)
+            motcua__v1__hub_to_agency__free_unpacked(f, NULL);
+    }
+    return NULL;
+}
+
+/* got_due_soon - did a DueSoon for case_id reach s within ms? */
+static bool got_due_soon(void *s, const char *case_id, int ms)
+{
+    Motcua__V1__HubToAgency *f = raw_due_soon(s, case_id, ms);
+    if (f)
+        motcua__v1__hub_to_agency__free_unpacked(f, NULL);
+    return f != NULL;
+}
+
+/* warn_like_router - what the router's due_soon scan leaves for lienthong (it_router
+ * tests the scan): with warned, the dossier's warned_due = due_at too; 0 on success */
+static int warn_like_router(const char *case_id, bool warned)
+{
+    if (warned && exec_sql("UPDATE dossier SET warned_due = due_at WHERE id ="
+                           " (SELECT dossier_id FROM agency_case WHERE case_id = $1)", 1,
+                           (const char *const[]){case_id}) != 0)
+        return -1;
+    return exec_sql("UPDATE agency_case SET warn_pending = true WHERE case_id = $1", 1,
+                    (const char *const[]){case_id});
+}
+
 MC_TEST(due_soon_reaches_the_holder_and_the_extension_is_granted_once)
 {
     char case_id[96];
     void *s = routed_and_held("lt-ext-0001", "ext-session-0001-aaaaaaaa", case_id);
     REQUIRE(s);
     REQUIRE(set_due(case_id, "10 days") == 0);
-    /* what the router's due_soon scan leaves for lienthong (it_router tests the scan) */
-    REQUIRE(exec_sql("UPDATE agency_case SET warn_pending = true WHERE case_id = $1", 1,
-                     (const char *const[]){case_id}) == 0);
-    Motcua__V1__HubToAgency *f = NULL;
-    for (int64_t end = harness_now_ms() + 5000; harness_now_ms() < end;) {
-        f = raw_next(s, 1000);
-        if (f && f->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_DUE_SOON)
-            break;
-        if (f)
-            motcua__v1__hub_to_agency__free_unpacked(f, NULL);
-        f = NULL;
-    }
+    REQUIRE(warn_like_router(case_id, false) == 0);
+    Motcua__V1__HubToAgency *f = raw_due_soon(s, case_id, 5000);
     REQUIRE(f);
     CHECK(strcmp(f->due_soon->case_id, case_id) == 0);
     CHECK_INT(f->due_soon->dossier_due_at, dossier_due(case_id));
@@ -1321,6 +1346,52 @@ MC_TEST(due_soon_reaches_the_holder_and_the_extension_is_granted_once)
     CHECK_INT(harness_run("grep -q '\"apologies\":{\"issued\":1,\"in_time\":1}' %s/motcua.out",
                           H.dir), 0);
     CHECK(raw_finish(s, case_id));
+    mc_transport_close(&s);
+}
+
+MC_TEST(due_soon_comes_again_after_a_resync_and_periodically_until_answered)
+{
+    char case_id[96], line[200];
+    const char *session = "ext-session-0004-dddddddd";
+    void *s = routed_and_held("lt-ext-0004", session, case_id);
+    REQUIRE(s);
+    REQUIRE(set_due(case_id, "10 days") == 0);
+    REQUIRE(warn_like_router(case_id, true) == 0);
+    CHECK(got_due_soon(s, case_id, 5000));
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1"
+                                 " AND NOT warn_pending", case_id, 1, 5000), 1);
+    /* the agency goes away without proposing (the frame lost, or it died before
+     * storing a proposal); its next connection resyncs holding the case */
+    mc_transport_close(&s);
+    s = raw_connect("TU_PHAP");
+    REQUIRE(s);
+    const char *held[] = {case_id};
+    raw_resync(s, 0, session, held, 1);
+    CHECK(got_due_soon(s, case_id, 5000));
+    snprintf(line, sizeof line, "event=due_soon_resent case=%s agency=TU_PHAP why=resync", case_id);
+    CHECK(wait_log("lienthong.log", line, 5000));
+    /* and, with no resync, again within 15 heartbeats (300 ms here) */
+    CHECK(got_due_soon(s, case_id, 15000));
+    snprintf(line, sizeof line, "event=due_soon_resent case=%s agency=TU_PHAP why=period", case_id);
+    CHECK(wait_log("lienthong.log", line, 5000));
+    /* a restarted agency (a new session) that holds it is warned at its resync too */
+    mc_transport_close(&s);
+    s = raw_connect("TU_PHAP");
+    REQUIRE(s);
+    const char *session2 = "ext-session-0004-eeeeeeee";
+    raw_resync(s, 0, session2, held, 1);
+    CHECK(wait_acked_by(case_id, session2, 5000));
+    CHECK(got_due_soon(s, case_id, 5000));
+    /* once the proposal is answered, no DueSoon any more: after this resync the
+     * next frame is the ResultAck of the result sent behind it */
+    Motcua__V1__ExtensionAck *a = extension_send(s, case_id, dossier_due(case_id) + 3 * 86400,
+                                                 "Chờ kết quả xác minh");
+    REQUIRE(a);
+    CHECK(a->accepted);
+    motcua__v1__extension_ack__free_unpacked(a, NULL);
+    raw_resync(s, 0, session2, held, 1);
+    CHECK(raw_finish(s, case_id));
+    CHECK_INT(events(case_id, "extended"), 1);
     mc_transport_close(&s);
 }
 
@@ -1411,8 +1482,7 @@ MC_TEST(agency_with_extend_days_proposes_once_and_the_apology_comes_before_the_r
     /* due in 10 days, flagged as the router's due_soon scan leaves it */
     REQUIRE(set_due(case_id, "10 days") == 0);
     long old_due = dossier_due(case_id);
-    REQUIRE(exec_sql("UPDATE agency_case SET warn_pending = true WHERE case_id = $1", 1,
-                     (const char *const[]){case_id}) == 0);
+    REQUIRE(warn_like_router(case_id, false) == 0);
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier_event e JOIN agency_case c"
                                  " ON c.dossier_id = e.dossier_id WHERE c.case_id = $1"
                                  " AND e.kind = 'extended'", case_id, 1, 10000), 1);
@@ -1447,8 +1517,7 @@ MC_TEST(agency_with_extend_days_proposes_once_and_the_apology_comes_before_the_r
     char body[200];
     snprintf(body, sizeof body, "E %s 1 %ld", case2, due2 + 5 * 86400);
     REQUIRE(journal_append_line(dir, body) == 0);
-    REQUIRE(exec_sql("UPDATE agency_case SET warn_pending = true WHERE case_id = $1", 1,
-                     (const char *const[]){case2}) == 0);
+    REQUIRE(warn_like_router(case2, false) == 0);
     a = start_agency("TU_PHAP", "TU_PHAP", "agency-extend-2.log", "--extend-days", "3",
                      "--state-dir", dir);
     REQUIRE(a > 0);
@@ -1459,6 +1528,102 @@ MC_TEST(agency_with_extend_days_proposes_once_and_the_apology_comes_before_the_r
     CHECK(dossier_due(case2) < due2 + 9 * 86400); /* +5 rounded up to a working day's end */
     snprintf(prefix, sizeof prefix, "E %s 1 ", case2);
     CHECK_INT(journal_lines(dir, prefix), 1);
+    CHECK_INT(harness_stop_daemon(a, SIGTERM), 0);
+}
+
+/* extended_once - the dossier of case_id was extended once, by at least days, never refused,
+ * with one apology, and dir's journal proposed it once */
+static void extended_once(const char *case_id, long old_due, int days, const char *dir)
+{
+    CHECK_INT(events(case_id, "extended"), 1);
+    CHECK_INT(events(case_id, "extension_refused"), 0);
+    CHECK(dossier_due(case_id) >= old_due + days * 86400);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN agency_case c"
+                            " ON c.dossier_id = n.dossier_id WHERE c.case_id = $1"
+                            " AND n.kind = 'apology'", case_id), 1);
+    char prefix[200];
+    snprintf(prefix, sizeof prefix, "E %s 1 %ld ", case_id, old_due + days * 86400);
+    CHECK_INT(journal_lines(dir, prefix), 1);
+}
+
+MC_TEST(agency_killed_after_a_due_soon_still_extends_once_and_answers)
+{
+    char code[64], case_id[96], dir[500], line[200];
+    REQUIRE(new_routed("lt-ext-agency-0003", code) == 0);
+    snprintf(case_id, sizeof case_id, "%s/1", code);
+    snprintf(dir, sizeof dir, "%s/state-extend-kill", H.dir);
+    pid_t a = start_agency("TU_PHAP", "TU_PHAP", "agency-extend-3.log", "--extend-days", "3",
+                           "--state-dir", dir);
+    REQUIRE(a > 0);
+    REQUIRE(harness_wait_count(&H, CASE_IN_STATE(3), case_id, 1, 10000) == 1);
+    REQUIRE(set_due(case_id, "10 days") == 0);
+    long old_due = dossier_due(case_id);
+    REQUIRE(warn_like_router(case_id, true) == 0);
+    /* killed as soon as it says it got the DueSoon: it may or may not have
+     * journaled its proposal by then; both must end the same way */
+    snprintf(line, sizeof line, "event=due_soon_received case=%s", case_id);
+    CHECK(wait_log("agency-extend-3.log", line, 10000));
+    CHECK_INT(harness_stop_daemon(a, SIGKILL), 128 + SIGKILL);
+    char prefix[200];
+    snprintf(prefix, sizeof prefix, "E %s ", case_id);
+    printf("    (killed %s its proposal was journaled)\n",
+           journal_lines(dir, prefix) > 0 ? "after" : "before");
+
+    /* deterministic: a second case whose DueSoon is lost with the process, which
+     * was stopped before it came (so nothing can be journaled) and then killed */
+    char code2[64], case2[96];
+    a = start_agency("TU_PHAP", "TU_PHAP", "agency-extend-4.log", "--extend-days", "3",
+                     "--state-dir", dir);
+    REQUIRE(a > 0);
+    REQUIRE(new_routed("lt-ext-agency-0004", code2) == 0);
+    snprintf(case2, sizeof case2, "%s/1", code2);
+    REQUIRE(harness_wait_count(&H, CASE_IN_STATE(3), case2, 1, 10000) == 1);
+    CHECK_INT(harness_wait_count(&H, CASE_IN_STATE(4), case_id, 1, 15000), 1);
+    extended_once(case_id, old_due, 3, dir);
+    REQUIRE(kill(a, SIGSTOP) == 0);
+    REQUIRE(set_due(case2, "10 days") == 0);
+    long due2 = dossier_due(case2);
+    REQUIRE(warn_like_router(case2, true) == 0);
+    /* the frame left (into the stopped process's socket) unless the hub found the
+     * agency silent first, on a very loaded machine: then it goes at the restart */
+    bool left = harness_wait_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1"
+                                   " AND NOT warn_pending", case2, 1, 5000) == 1;
+    CHECK_INT(harness_stop_daemon(a, SIGKILL), 128 + SIGKILL);
+    snprintf(prefix, sizeof prefix, "E %s ", case2);
+    CHECK_INT(journal_lines(dir, prefix), 0);
+    a = start_agency("TU_PHAP", "TU_PHAP", "agency-extend-5.log", "--extend-days", "3",
+                     "--state-dir", dir);
+    REQUIRE(a > 0);
+    CHECK_INT(harness_wait_count(&H, CASE_IN_STATE(4), case2, 1, 15000), 1);
+    extended_once(case2, due2, 3, dir);
+    snprintf(line, sizeof line, "event=due_soon_resent case=%s agency=TU_PHAP why=resync", case2);
+    if (left)
+        CHECK(log_has("lienthong.log", line));
+    else
+        printf("    (the DueSoon did not leave before the kill: sent at the restart)\n");
+    CHECK_INT(events(case_id, "extended"), 1);
+    CHECK_INT(harness_stop_daemon(a, SIGTERM), 0);
+}
+
+MC_TEST(agency_with_extend_days_answers_a_case_never_warned_after_the_hold)
+{
+    char code[64], case_id[96], line[200];
+    REQUIRE(new_routed("lt-ext-agency-0005", code) == 0);
+    snprintf(case_id, sizeof case_id, "%s/1", code);
+    pid_t a = start_agency("TU_PHAP", "TU_PHAP", "agency-extend-6.log", "--extend-days", "3",
+                           "--extend-hold-ms", "1500");
+    REQUIRE(a > 0);
+    CHECK_INT(harness_wait_count(&H, CASE_IN_STATE(4), case_id, 1, 15000), 1);
+    snprintf(line, sizeof line, "event=extension_hold_expired case=%s", case_id);
+    CHECK(log_has("agency-extend-6.log", line));
+    CHECK_INT(events(case_id, "extended"), 0);
+    /* not before the hold: its result came at least 1.5 s after the case was first sent */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event r JOIN agency_case c"
+                            " ON c.dossier_id = r.dossier_id WHERE c.case_id = $1"
+                            " AND r.kind = 'step_done' AND r.at >= (SELECT min(s.at)"
+                            " + interval '1.5 seconds' FROM dossier_event s WHERE"
+                            " s.dossier_id = c.dossier_id AND s.kind = 'sent_to_agency')",
+                            case_id), 1);
     CHECK_INT(harness_stop_daemon(a, SIGTERM), 0);
 }
 
@@ -1539,6 +1704,9 @@ int main(void)
         mc_test_run(due_soon_reaches_the_holder_and_the_extension_is_granted_once);
         mc_test_run(extension_too_close_to_the_due_date_is_refused);
         mc_test_run(agency_with_extend_days_proposes_once_and_the_apology_comes_before_the_result);
+        mc_test_run(due_soon_comes_again_after_a_resync_and_periodically_until_answered);
+        mc_test_run(agency_killed_after_a_due_soon_still_extends_once_and_answers);
+        mc_test_run(agency_with_extend_days_answers_a_case_never_warned_after_the_hold);
         mc_test_run(sigterm_stops_cleanly);
     }
     if (hub_pid > 0)
