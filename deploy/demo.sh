@@ -7,9 +7,15 @@
 #   progress while they flow; supplements for those returned for more
 #   documents; a withdrawal; satisfaction ratings through the links of the
 #   result notices; the ward's report (table, SVG chart, JSON) and overdue
-#   list; a summary from the store; a clean stop. Beside them a fake national
-#   portal (tests/fakeportal) receives every dossier event from
-#   motcua-portal, which is killed with SIGKILL once mid-demo and restarted;
+#   list; a summary from the store; a clean stop. Two sections measure
+#   Nghị định 118/2025 in the store: online dossiers waiting for acceptance
+#   ("chờ tiếp nhận") and accepted by their desk within 8 working hours,
+#   counted per desk; and a desk restarted with --extend-days whose two
+#   counter dossiers are warned, extended and apologised for (Mẫu 04) before
+#   their due date (exit 1 if the apology is not before the old due date).
+#   Beside them a fake national portal (tests/fakeportal) receives every
+#   dossier event from motcua-portal, which is killed with SIGKILL once
+#   mid-demo and restarted;
 #   at the end the events it received are compared with the store's, per
 #   kind, and the demo fails (exit 1) on a duplicate, a dossier's events out
 #   of order, or an event missing once the outbox has drained.
@@ -26,8 +32,14 @@ base=${MOTCUA_DEMO_INTAKE_PORT:-25555}
 portal_port=${MOTCUA_DEMO_PORTAL_PORT:-$((base + 6))}
 bin="$build/bin"
 pids=""
+bad_restarts=0   # processes stopped mid-demo (a desk restarted) that did not exit 0
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# fail WHAT WHY - one of the demo's own checks failed: say so loudly, exit 1
+fail() {
+    printf '\n\033[1;31mDEMO FAILED (%s): %s\033[0m\n' "$1" "$2"
+    exit 1
+}
 
 stop_all() {
     for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
@@ -48,9 +60,19 @@ sh tests/pgtmp.sh start "$run/pg" "$port"
 conninfo=$(sh tests/pgtmp.sh conninfo "$run/pg" "$port")
 psql_q() { psql "$conninfo" -X -qAt -c "$1"; }
 
+# The apology section: a dossier of apology_procedure (1.009469, 7 working
+# days, desk VAN_HOA_XA_HOI) filed at the counter must be due within
+# warn_days working days of its receipt, on any day and at any hour (after
+# the cut-off its 7 days count from the next working day: 8 at most), and
+# more than rules.apology_before_days (1) working day away, so that the
+# desk's extension is granted with its apology.
+apology_procedure="1.009469"
+apology_desk="VAN_HOA_XA_HOI"
+warn_days=10
+
 # The shipped configuration, pointed at this cluster, with ports of its own
 # and short polling intervals so the demo moves briskly.
-awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v base="$base" '
+awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v base="$base" -v warn_days="$warn_days" '
     /^[a-z]/ { section = $1 }
     section == "database:" && $1 == "conninfo:" { print "  conninfo: \"" conninfo "\""
         # each daemon logs in as its own role (docs/store.md, "Roles")
@@ -67,7 +89,7 @@ awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v base="$base" '
     section == "client:" && $1 == "key_file:" { print "  key_file: " run "/keys/QUAY_KIM_LIEN.key"; next }
     section == "router:" && $1 == "events_endpoint:" { print "  events_endpoint: \"tcp://127.0.0.1:" base + 2 "\""; next }
     section == "router:" && $1 == "poll_ms:" { print "  poll_ms: 300"; next }
-    section == "router:" && $1 == "deadline_scan_ms:" { print "  deadline_scan_ms: 5000"; next }
+    section == "router:" && $1 == "deadline_scan_ms:" { print "  deadline_scan_ms: 2000"; next }
     section == "lienthong:" && $1 == "endpoint:" { print "  endpoint: \"tcp://127.0.0.1:" base + 3 "\""; next }
     section == "lienthong:" && $1 == "events_endpoint:" { print "  events_endpoint: \"tcp://127.0.0.1:" base + 4 "\""; next }
     section == "lienthong:" && $1 == "server_key_file:" { print "  server_key_file: " run "/keys/lienthong.key"; next }
@@ -75,6 +97,10 @@ awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v base="$base" '
     section == "lienthong:" && $1 == "ack_timeout_ms:" { print "  ack_timeout_ms: 3000"; next }
     section == "notify:" && $1 == "spool_dir:" { print "  spool_dir: " run "/spool"; next }
     section == "notify:" && $1 == "poll_ms:" { print "  poll_ms: 300"; next }
+    # a wide warning horizon, so that a 7-working-day dossier is "due soon" on
+    # the day it is received and the apology section below sees a warning,
+    # an extension and the apology within seconds (the shipped default is 2)
+    section == "rules:" && $1 == "warn_before_days:" { print "  warn_before_days: " warn_days "   # demo: shipped default 2"; next }
     { print }
 ' config/motcua.yaml >"$run/motcua.yaml"
 # motcua-portal pushes to the fake portal, with a bearer token as a real
@@ -182,6 +208,7 @@ for a in $agencies; do
     start "agency-$a" "$bin/motcua-agency" -c "$run/motcua.yaml" --agency "$a" \
         --key "$run/keys/$a.key" --server-key "$run/keys/lienthong.pub" --credit 20 \
         --state-dir "$run/agency-state/$a" $opts
+    if [ "$a" = "$apology_desk" ]; then apology_desk_pid=$! apology_desk_opts=$opts; fi
     echo "  $a ($opts)"
 done
 
@@ -228,11 +255,12 @@ progress() {
         line=$(psql_q "SELECT string_agg(s || '=' || n, ' ' ORDER BY s) FROM (
                  SELECT CASE state WHEN 1 THEN 'tiếp_nhận' WHEN 2 THEN 'đã_phân_công' WHEN 3 THEN 'đang_xử_lý'
                         WHEN 4 THEN 'chờ_bổ_sung' WHEN 5 THEN 'có_kết_quả' WHEN 7 THEN 'đã_rút'
-                        WHEN 8 THEN 'từ_chối' ELSE state::text END AS s, count(*) AS n
+                        WHEN 8 THEN 'từ_chối' WHEN 9 THEN 'chờ_tiếp_nhận' WHEN 10 THEN 'đã_trả_lại'
+                        ELSE state::text END AS s, count(*) AS n
                  FROM dossier GROUP BY 1) x")
         sent=$(psql_q "SELECT count(*) FROM notification WHERE state = 1")
         echo "t=${t}s  $line  notifications_sent=$sent"
-        moving=$(psql_q "SELECT count(*) FROM dossier WHERE state IN (1, 2, 3)")
+        moving=$(psql_q "SELECT count(*) FROM dossier WHERE state IN (1, 2, 3, 9)")
         pending=$(psql_q "SELECT count(*) FROM notification WHERE state = 0")
         [ "$moving" -eq 0 ] && [ "$pending" -eq 0 ] && return 0
         sleep 2
@@ -311,6 +339,187 @@ if [ -n "$land_code" ]; then
     motcua status "$land_code"
 fi
 
+# ---- Online acceptance (Nghị định 118/2025 Điều 17): measured from the store
+say "Online dossiers: 'chờ tiếp nhận' first, then accepted by their desk within 8 working hours (Điều 17)"
+echo "Every online dossier was stored as PENDING_ACCEPTANCE with the 'submitted' event and the"
+echo "acknowledgement notice; its desk answered the acceptance case (step 0): accepted (due date"
+echo "counted from acceptance), asked for more, or refused. Per desk, from dossier, dossier_event,"
+echo "agency_case (step 0) and notification:"
+psql "$conninfo" -X -q -P pager=off <<'SQL'
+WITH o AS (
+  SELECT d.id, d.state, d.accepted_at, d.accept_due_at, c.agency,
+         EXISTS (SELECT 1 FROM dossier_event e WHERE e.dossier_id = d.id AND e.kind = 'submitted') AS ev,
+         EXISTS (SELECT 1 FROM notification n WHERE n.dossier_id = d.id AND n.kind = 'submitted'
+                    AND n.state = 1) AS ack,
+         -- asked for more at acceptance: a request before any `accepted` event
+         EXISTS (SELECT 1 FROM dossier_event e WHERE e.dossier_id = d.id AND e.kind = 'supplement_requested'
+                    AND NOT EXISTS (SELECT 1 FROM dossier_event a WHERE a.dossier_id = d.id
+                                       AND a.kind = 'accepted' AND a.id < e.id)) AS asked
+    FROM dossier d LEFT JOIN agency_case c ON c.dossier_id = d.id AND c.step = 0
+   WHERE d.channel = 2)
+SELECT CASE WHEN grouping(agency) = 1 THEN 'tổng' ELSE coalesce(agency, '-') END AS bàn_tiếp_nhận,
+       count(*) AS nộp_trực_tuyến,
+       count(*) FILTER (WHERE ev) AS sự_kiện_submitted,
+       count(*) FILTER (WHERE ack) AS đã_gửi_xác_nhận,
+       count(*) FILTER (WHERE accepted_at IS NOT NULL) AS đã_tiếp_nhận,
+       count(*) FILTER (WHERE accepted_at <= accept_due_at) AS trong_8_giờ,
+       count(*) FILTER (WHERE asked) AS yêu_cầu_bổ_sung,
+       count(*) FILTER (WHERE accepted_at IS NULL AND state = 8) AS từ_chối,
+       count(*) FILTER (WHERE state = 9) AS còn_chờ,
+       count(*) FILTER (WHERE accepted_at IS NULL AND state NOT IN (8, 9)) AS khác
+  FROM o GROUP BY ROLLUP (agency) ORDER BY grouping(agency), agency;
+SQL
+online=$(psql_q "SELECT count(*) FROM dossier WHERE channel = 2")
+no_event=$(psql_q "SELECT count(*) FROM dossier d WHERE channel = 2 AND NOT EXISTS (SELECT 1
+    FROM dossier_event e WHERE e.dossier_id = d.id AND e.kind = 'submitted')")
+late_accept=$(psql_q "SELECT count(*) FROM dossier WHERE channel = 2 AND accepted_at > accept_due_at")
+early_clock=$(psql_q "SELECT count(*) FROM dossier WHERE channel = 2 AND counted_from < accepted_at")
+echo "checks: $online online dossiers; without a 'submitted' event: $no_event; accepted after their"
+echo "8 working hours: $late_accept; processing time counted from before acceptance: $early_clock"
+[ "$online" -gt 0 ] || fail "tiếp nhận trực tuyến" "no online dossier in the store"
+[ "$no_event" -eq 0 ] || fail "tiếp nhận trực tuyến" "$no_event online dossiers have no 'submitted' event"
+[ "$late_accept" -eq 0 ] || fail "tiếp nhận trực tuyến" "$late_accept online dossiers accepted after accept_due_at"
+[ "$early_clock" -eq 0 ] || fail "tiếp nhận trực tuyến" "$early_clock online dossiers counted from before acceptance"
+# one dossier the desk first asked for more, else any accepted one, with a
+# single step so its timeline stays short (the liên thông one is above)
+accepted_code=$(psql_q "SELECT code FROM dossier d WHERE channel = 2 AND accepted_at IS NOT NULL
+      AND state = 5 AND procedure_code <> '2.000986'
+    ORDER BY EXISTS (SELECT 1 FROM dossier_event e WHERE e.dossier_id = d.id
+                        AND e.kind = 'supplement_requested') DESC, id LIMIT 1")
+if [ -n "$accepted_code" ]; then
+    say "An online dossier from submission to acceptance: motcua status $accepted_code"
+    psql "$conninfo" -X -q -P pager=off -v code="$accepted_code" <<'SQL'
+SELECT to_char(received_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'HH24:MI:SS DD/MM/YYYY') AS nộp_chờ_tiếp_nhận,
+       to_char(accept_due_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'HH24:MI:SS DD/MM/YYYY') AS hạn_tiếp_nhận_8_giờ,
+       to_char(accepted_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'HH24:MI:SS DD/MM/YYYY') AS tiếp_nhận,
+       to_char(counted_from AT TIME ZONE 'Asia/Ho_Chi_Minh', 'HH24:MI:SS DD/MM/YYYY') AS tính_hạn_từ,
+       to_char(due_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'HH24:MI DD/MM/YYYY') AS hẹn_trả_kết_quả
+  FROM dossier WHERE code = :'code';
+SQL
+    ack=$(grep -l "^Dossier: $accepted_code\$" "$run"/spool/*.txt 2>/dev/null |
+          xargs -r grep -l '^Kind: submitted$' | head -n 1)
+    [ -z "$ack" ] || echo "the acknowledgement it received ($ack): $(sed -n 's/^Subject: //p' "$ack")"
+    motcua status "$accepted_code"
+fi
+
+# ---- Warning, extension and apology before the due date (Điều 19 khoản 6)
+say "An apology before the due date: warning, the desk's extension, Mẫu 04 (Điều 19 khoản 6)"
+echo "rules (this demo's $run/motcua.yaml): warn_before_days: $warn_days (shipped: 2), apology_before_days: 1."
+echo "$apology_desk is restarted with --extend-days 3: it proposes an extension on every warning"
+echo "(and holds each case until its proposal is answered); two dossiers of $apology_procedure"
+echo "(7 working days) are filed at the counter, so they are due within $warn_days working days."
+# restart_desk LOG OPTIONS... - stop the apology desk's agency (SIGTERM) and
+# start it again on the same journal with OPTIONS, logging to run/logs/LOG.log
+restart_desk() {
+    log=$1
+    shift
+    kill -TERM "$apology_desk_pid" 2>/dev/null || true
+    wait "$apology_desk_pid" || bad_restarts=$((bad_restarts + 1))
+    pids=$(without "$apology_desk_pid")
+    start "$log" "$bin/motcua-agency" -c "$run/motcua.yaml" --agency "$apology_desk" \
+        --key "$run/keys/$apology_desk.key" --server-key "$run/keys/lienthong.pub" --credit 20 \
+        --state-dir "$run/agency-state/$apology_desk" "$@"
+    apology_desk_pid=$!
+}
+restart_desk "agency-$apology_desk-extend" --delay-ms 30 --outcomes approved=100 --extend-days 3
+echo "$apology_desk restarted: $(grep -m1 'event=started' "$run/logs/agency-$apology_desk-extend.log" | sed 's/.*event=started //')"
+apology_codes=""
+for n in 1 2; do
+    # the online sample, filed at the counter: an online one would first
+    # wait for acceptance by this very desk, which holds it (no warning)
+    awk -v n="$n" '
+        /^submission_id:/ { print "submission_id: \"demo-apology-" n "\""; print "received_by: \"Nguyễn Thị Lan\""; next }
+        /^  channel:/ { print "  channel: direct"; next }
+        /^  delivery:/ { print "  delivery: \"Nhận tại Bộ phận Một cửa\""; next }
+        { print }' config/samples/noi-quy-lao-dong.yaml >"$run/files/apology-$n.yaml"
+    motcua submit "$run/files/apology-$n.yaml" >"$run/out.txt" 2>&1 ||
+        { cat "$run/out.txt"; fail "xin lỗi trước hạn" "motcua submit $run/files/apology-$n.yaml failed"; }
+    code=$(sed -n 's/.*Mã hồ sơ: *\([0-9A-Za-z.]*-[0-9]\{6\}-[0-9]*\).*/\1/p' "$run/out.txt" | head -n 1)
+    [ -n "$code" ] || { cat "$run/out.txt"; fail "xin lỗi trước hạn" "no dossier code in the receipt"; }
+    echo "motcua submit $run/files/apology-$n.yaml: $code, $(grep -m1 'Thời gian trả kết quả' "$run/out.txt" | sed 's/^ *[0-9]*\. *//')"
+    apology_codes="$apology_codes${apology_codes:+,}'$code'"
+done
+# bounded wait: the router's deadline scan (2 s here) warns them, the hub
+# sends DueSoon, the desk proposes, the hub grants it and notify sends Mẫu 04
+t=0
+done_n=0
+while [ "$t" -lt 60 ]; do
+    done_n=$(psql_q "SELECT count(*) FROM dossier d WHERE code IN ($apology_codes) AND apology_at IS NOT NULL
+        AND EXISTS (SELECT 1 FROM notification n WHERE n.dossier_id = d.id AND n.kind = 'apology' AND n.state = 1)")
+    [ "$done_n" -ge 2 ] && break
+    # one is enough after 10 s: the other may have been warned in the moment
+    # between its receipt and its routing, when it had no case to flag
+    [ "$done_n" -ge 1 ] && [ "$t" -ge 20 ] && break
+    sleep 0.5
+    t=$((t + 1))
+done
+echo "after $((t / 2)).$((t % 2 * 5))s: $done_n of 2 extended with their apology sent"
+psql "$conninfo" -X -q -P pager=off <<SQL
+SELECT d.code AS mã_hồ_sơ, to_char(e.at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'HH24:MI:SS.MS') AS lúc,
+       e.actor AS bởi, e.kind AS sự_kiện, e.detail AS nội_dung
+  FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id
+ WHERE d.code IN ($apology_codes) AND e.kind IN ('due_soon', 'extended', 'apology', 'extension_refused')
+ ORDER BY e.id;
+SQL
+apology_code=$(psql_q "SELECT code FROM dossier d WHERE code IN ($apology_codes) AND apology_at IS NOT NULL
+    AND EXISTS (SELECT 1 FROM notification n WHERE n.dossier_id = d.id AND n.kind = 'apology' AND n.state = 1)
+    ORDER BY id LIMIT 1")
+if [ -z "$apology_code" ]; then
+    grep -h "due_soon\|extension" "$run/logs/agency-$apology_desk-extend.log" "$run/logs/lienthong.log" | tail -n 20
+    fail "xin lỗi trước hạn" "no dossier of $apology_procedure was extended with an apology within 30 s"
+fi
+# old due date = the one the warning was raised for (warned_due); the checks
+# are the rule's: issued before the old date, on an earlier day, sent, later new date
+row=$(psql_q "SELECT extract(epoch FROM d.warned_due)::bigint, extract(epoch FROM d.due_at)::bigint,
+        extract(epoch FROM d.apology_at)::bigint, extract(epoch FROM n.sent_at)::bigint,
+        ((d.apology_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date < (d.warned_due AT TIME ZONE 'Asia/Ho_Chi_Minh')::date)
+      FROM dossier d JOIN notification n ON n.dossier_id = d.id AND n.kind = 'apology'
+     WHERE d.code = '$apology_code'")
+old_due=$(echo "$row" | cut -d'|' -f1)
+new_due=$(echo "$row" | cut -d'|' -f2)
+apology_at=$(echo "$row" | cut -d'|' -f3)
+sent_at=$(echo "$row" | cut -d'|' -f4)
+earlier_day=$(echo "$row" | cut -d'|' -f5)
+psql "$conninfo" -X -q -P pager=off -v code="$apology_code" <<'SQL'
+SELECT d.code AS mã_hồ_sơ,
+       to_char(d.warned_due AT TIME ZONE 'Asia/Ho_Chi_Minh', 'HH24:MI DD/MM/YYYY') AS hẹn_cũ,
+       to_char(d.due_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'HH24:MI DD/MM/YYYY') AS hẹn_mới,
+       to_char(d.apology_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'HH24:MI:SS DD/MM/YYYY') AS xin_lỗi_lúc,
+       to_char(n.sent_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'HH24:MI:SS DD/MM/YYYY') AS thông_báo_gửi_lúc,
+       d.extension_reason AS lý_do
+  FROM dossier d JOIN notification n ON n.dossier_id = d.id AND n.kind = 'apology'
+ WHERE d.code = :'code';
+SQL
+if [ -z "$old_due" ] || [ -z "$apology_at" ] || [ -z "$sent_at" ]; then
+    fail "xin lỗi trước hạn" "$apology_code: no old due date, apology time or sent notice in the store"
+fi
+[ "$apology_at" -lt "$old_due" ] ||
+    fail "xin lỗi trước hạn" "$apology_code: apology issued at $apology_at, not before the old due date $old_due"
+[ "$sent_at" -lt "$old_due" ] ||
+    fail "xin lỗi trước hạn" "$apology_code: apology notice sent at $sent_at, not before the old due date $old_due"
+[ "$earlier_day" = "t" ] ||
+    fail "xin lỗi trước hạn" "$apology_code: apology issued on the day of the old due date, not a day before"
+[ "$new_due" -gt "$old_due" ] ||
+    fail "xin lỗi trước hạn" "$apology_code: the new due date is not after the old one"
+echo "checks: the apology was issued and sent $(( (old_due - apology_at) / 3600 )) hours before the old due date," \
+     "on an earlier day (lienthong granted it only at least apology_before_days working day ahead" \
+     "by calendar.yaml); the new date is later; the dossier was extended once"
+say "The letter: motcua form apology $apology_code"
+motcua form apology "$apology_code"
+# the desk goes back to its usual run: nothing it holds waits for a warning
+# that may not come (a dossier warned before its case was created is not
+# warned twice for one due date)
+# shellcheck disable=SC2086
+restart_desk "agency-$apology_desk-again" $apology_desk_opts
+echo "$apology_desk back to its usual run ($apology_desk_opts)"
+t=0
+while [ "$t" -lt 40 ] && [ "$(psql_q "SELECT count(*) FROM dossier WHERE code IN ($apology_codes) AND state IN (1, 2, 3)")" -gt 0 ]; do
+    sleep 0.5
+    t=$((t + 1))
+done
+say "The extended dossier's timeline: motcua status $apology_code"
+motcua status "$apology_code"
+
 today=$(TZ=Asia/Ho_Chi_Minh date +%F)
 say "The ward's report for today: motcua report --from $today --to $today --ward 00229"
 motcua report --from "$today" --to "$today" --ward 00229
@@ -363,7 +572,7 @@ if [ -n "$sample" ]; then
 fi
 
 say "Stopping everything with SIGTERM (motcua-portal and the fake portal last)"
-bad=0
+bad=$bad_restarts
 others=$(without "$portal_pid $fake_pid")
 for p in $others; do
     kill -TERM "$p" 2>/dev/null || true
