@@ -19,12 +19,15 @@
 #include "mc_sha256.h"
 #include "mc_store_int.h"
 
+/* ROUTED or IN_PROGRESS only: a RECEIVED dossier has no step yet to flag, and
+ * warning it would spend the warning for that due date on nobody; NO KEY: see
+ * mc_store_route.c (no deadlock with lienthong's event inserts) */
 static const mc_stmt_t stmt_claim_due_soon = {"extend_claim_due_soon", false, 2,
      "SELECT id, code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
      " extended_at IS NOT NULL FROM dossier"
-     " WHERE state IN (1, 2, 3) AND due_at > now() AND due_at <= to_timestamp($2::bigint)"
+     " WHERE state IN (2, 3) AND due_at > now() AND due_at <= to_timestamp($2::bigint)"
      " AND warned_due IS DISTINCT FROM due_at"
-     " ORDER BY due_at LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
+     " ORDER BY due_at LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
 static const mc_stmt_t stmt_set_warned = {"extend_set_warned", false, 1,
      "UPDATE dossier SET warned_due = due_at WHERE id = $1::bigint"};
 static const mc_stmt_t stmt_warn_cases = {"extend_warn_cases", false, 1,
@@ -59,7 +62,7 @@ static const mc_stmt_t stmt_lock_case = {"extend_lock_case", false, 1,
      "SELECT a.agency, a.state, a.revision, a.step, d.id, d.code, d.state,"
      " extract(epoch FROM d.due_at)::bigint, d.extended_at IS NOT NULL"
      " FROM agency_case a JOIN dossier d ON d.id = a.dossier_id"
-     " WHERE a.case_id = $1 FOR UPDATE OF a, d"};
+     " WHERE a.case_id = $1 FOR NO KEY UPDATE OF a, d"};
 static const mc_stmt_t stmt_extend_dossier = {"extend_dossier", false, 3,
      "UPDATE dossier SET due_at = to_timestamp($2::bigint), extended_at = now(),"
      " extension_reason = $3, apology_at = now() WHERE id = $1::bigint"};

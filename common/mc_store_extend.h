@@ -35,7 +35,7 @@ typedef struct mc_due_soon_claim {
     int64_t id;                 /* dossier.id */
     char    code[64];           /* dossier code */
     char    procedure_code[32]; /* catalog code */
-    int     state;              /* RECEIVED, ROUTED or IN_PROGRESS */
+    int     state;              /* ROUTED or IN_PROGRESS (a RECEIVED dossier has no step to warn yet) */
     int64_t due_at;             /* the due date that comes near */
     bool    extended;           /* re-appointed once already */
 } mc_due_soon_claim_t;

@@ -3,9 +3,13 @@
  * in mc_store_route.h).
  *
  * Each batch is one explicit transaction driven from here with prepared
- * statements: the claim (FOR UPDATE SKIP LOCKED) and the writes share it,
- * so a row is either fully processed and committed or released untouched
- * for the next instance. Statements inside a transaction never use
+ * statements: the claim (FOR NO KEY UPDATE SKIP LOCKED) and the writes share
+ * it, so a row is either fully processed and committed or released untouched
+ * for the next instance. NO KEY: a dossier claimed here must not block the
+ * KEY SHARE lock that another daemon's insert of a dossier_event or
+ * notification takes through its foreign key (lienthong inserts events while
+ * it holds agency_case rows that these batches update: with FOR UPDATE the two
+ * deadlocked, 40P01, seen in the demo). Claimers still exclude each other. Statements inside a transaction never use
  * mc_store_exec's retry: repeating half a transaction on a new connection
  * would be wrong; the caller retries the whole batch at its next tick.
  */
@@ -27,7 +31,7 @@ static const mc_stmt_t stmt_rollback = {"route_rollback", false, 0, "ROLLBACK"};
 
 static const mc_stmt_t stmt_claim_received = {"route_claim", false, 1,
      "SELECT id, code, ward_code, procedure_code, extract(epoch FROM due_at)::bigint"
-     " FROM dossier WHERE state = 1 ORDER BY id LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
+     " FROM dossier WHERE state = 1 ORDER BY id LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
 static const mc_stmt_t stmt_set_routed = {"route_set_routed", false, 2,
      "UPDATE dossier SET state = 2, department = $2 WHERE id = $1::bigint AND state = 1"};
 static const mc_stmt_t stmt_add_case = {"route_add_case", false, 10,
@@ -39,7 +43,7 @@ static const mc_stmt_t stmt_claim_late = {"route_claim_late", false, 1,
      "SELECT id, code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
      " late_notified_due IS NOT NULL, apology_at IS NOT NULL FROM dossier"
      " WHERE state IN (1, 2, 3) AND due_at < now() AND late_notified_due IS DISTINCT FROM due_at"
-     " ORDER BY due_at LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
+     " ORDER BY due_at LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
 /* late_notified_due takes due_at itself, not its whole seconds: a due date
  * with a fraction would otherwise never compare equal and be reported at
  * every scan now that the scan no longer moves the date */
@@ -56,7 +60,7 @@ static const mc_stmt_t stmt_add_late_notice = {"route_add_late_notice", false, 6
 static const mc_stmt_t stmt_claim_unsupplemented = {"route_claim_unsupplemented", false, 1,
      "SELECT id, code, procedure_code, extract(epoch FROM supplement_due_at)::bigint FROM dossier"
      " WHERE state = 4 AND supplement_due_at < now()"
-     " ORDER BY supplement_due_at LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
+     " ORDER BY supplement_due_at LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
 static const mc_stmt_t stmt_set_returned = {"route_set_returned", false, 1,
      "UPDATE dossier SET state = 10, returned_at = now() WHERE id = $1::bigint AND state = 4"};
 static const mc_stmt_t stmt_return_cases = {"route_return_cases", false, 1,
@@ -71,7 +75,7 @@ static const mc_stmt_t stmt_claim_forwarding = {"route_claim_forwarding", false,
      "SELECT id, code, ward_code, receiving_ward, extract(epoch FROM forward_due_at)::bigint"
      " FROM dossier WHERE receiving_ward IS NOT NULL AND forwarded_at IS NULL"
      " AND forward_overdue_at IS NULL AND forward_due_at < now() AND state IN (1, 2, 3, 4)"
-     " ORDER BY forward_due_at LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
+     " ORDER BY forward_due_at LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
 static const mc_stmt_t stmt_set_forward_overdue = {"route_set_forward_overdue", false, 1,
      "UPDATE dossier SET forward_overdue_at = now() WHERE id = $1::bigint"
      " AND forward_overdue_at IS NULL"};
@@ -85,7 +89,7 @@ static const mc_stmt_t stmt_lock_dossier = {"followup_lock", false, 1,
      " payload, rating_token::text,"
      " EXISTS (SELECT 1 FROM rating r WHERE r.dossier_id = dossier.id),"
      " accept_due_at IS NOT NULL AND accepted_at IS NULL, coalesce(receiving_ward, '')"
-     " FROM dossier WHERE code = $1 FOR UPDATE"};
+     " FROM dossier WHERE code = $1 FOR NO KEY UPDATE"};
 static const mc_stmt_t stmt_key_insert = {"followup_key_insert", false, 5,
      "INSERT INTO idempotency_key (scope, key, request_sha256, dossier_id, response)"
      " VALUES ($1, $2, $3, $4::bigint, $5) ON CONFLICT (scope, key) DO NOTHING RETURNING 1"};
@@ -222,14 +226,14 @@ static const mc_stmt_t stmt_claim_pending = {"route_claim_pending", false, 1,
      "SELECT id, code, ward_code, procedure_code, extract(epoch FROM accept_due_at)::bigint"
      " FROM dossier d WHERE state = 9 AND NOT EXISTS (SELECT 1 FROM agency_case c"
      "   WHERE c.dossier_id = d.id AND c.step = 0)"
-     " ORDER BY id LIMIT $1::integer FOR UPDATE SKIP LOCKED"};
+     " ORDER BY id LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
 static const mc_stmt_t stmt_claim_accept_overdue = {"route_claim_accept_overdue", false, 1,
      "SELECT d.id, d.code, extract(epoch FROM d.accept_due_at)::bigint,"
      " coalesce((SELECT c.agency FROM agency_case c WHERE c.dossier_id = d.id AND c.step = 0), '')"
      " FROM dossier d WHERE d.state = 9 AND d.accept_due_at < now()"
      " AND NOT EXISTS (SELECT 1 FROM dossier_event e WHERE e.dossier_id = d.id"
      "   AND e.kind = 'acceptance_overdue')"
-     " ORDER BY d.accept_due_at LIMIT $1::integer FOR UPDATE OF d SKIP LOCKED"};
+     " ORDER BY d.accept_due_at LIMIT $1::integer FOR NO KEY UPDATE OF d SKIP LOCKED"};
 
 /* begin_claim - BEGIN and the claim statement with its batch limit; on
  * failure nothing is left open. *res gets the claimed rows (PQclear it) */
@@ -393,7 +397,7 @@ typedef mc_store_rc_t (*batch_row_fn)(mc_store_t *store, const PGresult *res, in
                                       void *arg, bool *done, mc_err_t *err);
 
 /* deadline_batch - one transaction: claim up to limit rows with stmt ($1 the
- * limit, FOR UPDATE SKIP LOCKED), hand each to row, commit; *marked = rows recorded */
+ * limit, FOR NO KEY UPDATE SKIP LOCKED), hand each to row, commit; *marked = rows recorded */
 static mc_store_rc_t deadline_batch(mc_store_t *store, const mc_stmt_t *stmt, int limit,
                                     batch_row_fn row, void *arg, int *marked, mc_err_t *err)
 {
