@@ -45,8 +45,9 @@ typedef int (*mc_due_soon_decide_fn)(void *arg, const mc_due_soon_claim_t *claim
                                      const char **detail);
 
 /*
- * mc_store_due_soon_batch - claim up to limit dossiers in RECEIVED, ROUTED
- * or IN_PROGRESS whose due_at lies in (now, horizon] and whose warned_due
+ * mc_store_due_soon_batch - claim up to limit dossiers in ROUTED or
+ * IN_PROGRESS (FOR NO KEY UPDATE SKIP LOCKED; a RECEIVED dossier has no step
+ * to flag yet) whose due_at lies in (now, horizon] and whose warned_due
  * is not that due_at; for each one decide accepts: warned_due = due_at, a
  * `due_soon` event (actor "router"), and warn_pending on its open steps
  * (queued, sent, acked) so lienthong tells their agency. One transaction;
