@@ -21,9 +21,9 @@
 #include "mc_store_int.h"
 
 static const mc_stmt_t stmt_dead = {"cases_dead", false, 2,
-     "WITH c AS (SELECT id FROM agency_case WHERE agency = $1 AND state = 2"
+     "WITH c AS (SELECT id FROM agency_case WHERE agency = $1 AND state = " MC_SQL(MC_CASE_SENT)
      "   AND next_attempt_at <= now() AND attempts >= $2::integer FOR UPDATE SKIP LOCKED),"
-     " d AS (UPDATE agency_case a SET state = 5, updated_at = now() FROM c WHERE a.id = c.id"
+     " d AS (UPDATE agency_case a SET state = " MC_SQL(MC_CASE_DEAD) ", updated_at = now() FROM c WHERE a.id = c.id"
      "   RETURNING a.dossier_id, a.step, a.steps_total, a.attempts),"
      " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
      "   SELECT d.dossier_id, now(), 'lienthong', 'dead_letter', 'bước ' || d.step || '/' ||"
@@ -31,10 +31,10 @@ static const mc_stmt_t stmt_dead = {"cases_dead", false, 2,
      "   FROM d)"
      " SELECT count(*) FROM d"};
 static const mc_stmt_t stmt_claim = {"cases_claim", false, 4,
-     "WITH c AS (SELECT id FROM agency_case WHERE agency = $1 AND (state = 1 OR (state = 2"
+     "WITH c AS (SELECT id FROM agency_case WHERE agency = $1 AND (state = " MC_SQL(MC_CASE_QUEUED) " OR (state = " MC_SQL(MC_CASE_SENT)
      "   AND next_attempt_at <= now() AND attempts < $4::integer))"
      "   ORDER BY id LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
-     " u AS (UPDATE agency_case a SET state = 2, attempts = a.attempts + 1,"
+     " u AS (UPDATE agency_case a SET state = " MC_SQL(MC_CASE_SENT) ", attempts = a.attempts + 1,"
      "   next_attempt_at = now() + interval '1 millisecond' * ($3::bigint << least(a.attempts, 6)),"
      "   updated_at = now() FROM c WHERE a.id = c.id"
      "   RETURNING a.id, a.dossier_id, a.case_id, a.step, a.steps_total, a.task, a.attempts,"
@@ -48,13 +48,8 @@ static const mc_stmt_t stmt_claim = {"cases_claim", false, 4,
      " FROM u JOIN dossier d ON d.id = u.dossier_id ORDER BY u.id"};
 static const mc_stmt_t stmt_previous = {"cases_previous", false, 2,
      "SELECT step, agency, coalesce(outcome, 0), result FROM agency_case"
-     " WHERE dossier_id = $1::bigint AND step BETWEEN 1 AND $2::integer - 1 AND state = 4"
+     " WHERE dossier_id = $1::bigint AND step BETWEEN 1 AND $2::integer - 1 AND state = " MC_SQL(MC_CASE_DONE)
      " ORDER BY step"}; /* not the acceptance (step 0): the processing steps' results */
-/* the SQL below names states by number; these keep the numbers honest */
-_Static_assert(MC_CASE_QUEUED == 1 && MC_CASE_SENT == 2 && MC_CASE_ACKED == 3 &&
-                   MC_CASE_DEAD == 5,
-               "the session and lease statements spell these states as 1, 2, 3 and 5");
-
 /* the lease part the session statements share: make the session or renew
  * it (lease_until never moves back), never another agency's session;
  * ready_etc is the new value of ready and any further assignments */
@@ -74,20 +69,20 @@ _Static_assert(MC_CASE_QUEUED == 1 && MC_CASE_SENT == 2 && MC_CASE_ACKED == 3 &&
 static const mc_stmt_t stmt_ack = {"cases_ack", false, 6,
      "WITH c AS (SELECT id, agency, state, revision, attempts, lease_session FROM agency_case"
      "   WHERE case_id = $1 FOR UPDATE),"
-     " a AS (UPDATE agency_case k SET state = 3, lease_session = $3,"
-     "   updated_at = CASE WHEN c.state = 3 THEN k.updated_at ELSE now() END FROM c"
+     " a AS (UPDATE agency_case k SET state = " MC_SQL(MC_CASE_ACKED) ", lease_session = $3,"
+     "   updated_at = CASE WHEN c.state = " MC_SQL(MC_CASE_ACKED) " THEN k.updated_at ELSE now() END FROM c"
      "   WHERE k.id = c.id AND c.agency = $2 AND ($6::integer = 0 OR $6::integer = c.revision)"
-     "   AND (c.state IN (2, 5) OR (c.state = 1 AND c.attempts > 0)"
-     "     OR (c.state = 3 AND c.lease_session IS DISTINCT FROM $3))"
+     "   AND (c.state IN (" MC_SQL(MC_CASE_SENT) ", " MC_SQL(MC_CASE_DEAD) ") OR (c.state = " MC_SQL(MC_CASE_QUEUED) " AND c.attempts > 0)"
+     "     OR (c.state = " MC_SQL(MC_CASE_ACKED) " AND c.lease_session IS DISTINCT FROM $3))"
      "   RETURNING k.dossier_id, k.step, k.steps_total, c.state AS was),"
      " s AS (" SESSION_UPSERT("$3", "$2", "$4", "$5", "false") " FROM a"
      SESSION_ON_CONFLICT("agency_session.ready") "),"
-     " p AS (UPDATE dossier SET state = 3 FROM a WHERE dossier.id = a.dossier_id"
-     "   AND a.step = 1 AND a.was <> 3 AND dossier.state = 2 RETURNING dossier.id),"
+     " p AS (UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_IN_PROGRESS) " FROM a WHERE dossier.id = a.dossier_id"
+     "   AND a.step = 1 AND a.was <> " MC_SQL(MC_CASE_ACKED) " AND dossier.state = " MC_SQL(MC_DOSSIER_ROUTED) " RETURNING dossier.id),"
      " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
      "   SELECT a.dossier_id, now(), $2, 'agency_received', 'bước ' || a.step || '/' ||"
-     "   a.steps_total || ': đã nhận hồ sơ' FROM a WHERE a.was <> 3)"
-     " SELECT c.agency, c.state, c.revision, (SELECT count(*) FROM a WHERE a.was <> 3),"
+     "   a.steps_total || ': đã nhận hồ sơ' FROM a WHERE a.was <> " MC_SQL(MC_CASE_ACKED) ")"
+     " SELECT c.agency, c.state, c.revision, (SELECT count(*) FROM a WHERE a.was <> " MC_SQL(MC_CASE_ACKED) "),"
      "   (SELECT count(*) FROM p) FROM c"};
 /* $1 agency, $2 session, $3 hub epoch, $4 lease_ms, $5 held case_ids, $6 their revisions.
  * Nothing changes unless the session is this agency's (s has a row). */
@@ -96,13 +91,13 @@ static const mc_stmt_t stmt_resync = {"sessions_resync", false, 6,
      SESSION_ON_CONFLICT("true") " RETURNING 1),"
      " h AS (SELECT DISTINCT u.case_id, greatest(u.revision, 1) AS revision"
      "   FROM unnest($5::text[], $6::integer[]) AS u(case_id, revision)),"
-     " r AS (UPDATE agency_case k SET state = 1, lease_session = NULL, next_attempt_at = NULL,"
-     "   updated_at = now() WHERE k.state = 3 AND k.lease_session = $2 AND k.agency = $1"
+     " r AS (UPDATE agency_case k SET state = " MC_SQL(MC_CASE_QUEUED) ", lease_session = NULL, next_attempt_at = NULL,"
+     "   updated_at = now() WHERE k.state = " MC_SQL(MC_CASE_ACKED) " AND k.lease_session = $2 AND k.agency = $1"
      "   AND EXISTS (SELECT 1 FROM s)"
      "   AND NOT EXISTS (SELECT 1 FROM h WHERE h.case_id = k.case_id AND h.revision = k.revision)"
      "   RETURNING k.dossier_id, k.step, k.steps_total),"
      " t AS (UPDATE agency_case k SET lease_session = $2 FROM h"
-     "   WHERE k.case_id = h.case_id AND k.revision = h.revision AND k.state = 3"
+     "   WHERE k.case_id = h.case_id AND k.revision = h.revision AND k.state = " MC_SQL(MC_CASE_ACKED)
      "   AND k.agency = $1 AND k.lease_session IS DISTINCT FROM $2 AND EXISTS (SELECT 1 FROM s)"
      "   RETURNING k.id),"
      " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
@@ -110,7 +105,7 @@ static const mc_stmt_t stmt_resync = {"sessions_resync", false, 6,
      "   || ': cơ quan không còn giữ hồ sơ, gửi lại' FROM r)"
      " SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM r),"
      "   (SELECT count(*) FROM agency_case k JOIN h ON h.case_id = k.case_id"
-     "    AND h.revision = k.revision WHERE k.state = 3 AND k.agency = $1)"};
+     "    AND h.revision = k.revision WHERE k.state = " MC_SQL(MC_CASE_ACKED) " AND k.agency = $1)"};
 /* $1 hub epoch, $2 lease_ms, $3 sessions, $4 agencies, $5 ready, $6 credit, $7 in_flight */
 static const mc_stmt_t stmt_renew = {"sessions_renew", false, 7,
      "WITH u AS (SELECT x.session, min(x.agency) AS agency, bool_or(x.ready) AS ready,"
@@ -135,9 +130,9 @@ static const mc_stmt_t stmt_disconnect = {"sessions_disconnect", false, 2,
 static const mc_stmt_t stmt_expire = {"sessions_expire", false, 1,
      "WITH x AS (SELECT c.id FROM agency_case c LEFT JOIN agency_session s"
      "   ON s.session = c.lease_session AND s.agency = c.agency"
-     "   WHERE c.state = 3 AND (s.session IS NULL OR s.lease_until < now())"
+     "   WHERE c.state = " MC_SQL(MC_CASE_ACKED) " AND (s.session IS NULL OR s.lease_until < now())"
      "   ORDER BY c.id LIMIT $1::integer FOR UPDATE OF c SKIP LOCKED),"
-     " u AS (UPDATE agency_case a SET state = 1, lease_session = NULL, next_attempt_at = NULL,"
+     " u AS (UPDATE agency_case a SET state = " MC_SQL(MC_CASE_QUEUED) ", lease_session = NULL, next_attempt_at = NULL,"
      "   updated_at = now() FROM x WHERE a.id = x.id"
      "   RETURNING a.dossier_id, a.step, a.steps_total, a.agency),"
      " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
@@ -167,27 +162,27 @@ static const mc_stmt_t stmt_next_step = {"cases_next_step", false, 2,
      "SELECT id, agency, time_limit, time_unit, state FROM agency_case"
      " WHERE dossier_id = $1::bigint AND step = $2::integer FOR UPDATE"};
 static const mc_stmt_t stmt_queue_step = {"cases_queue_step", false, 2,
-     "UPDATE agency_case SET state = 1, attempts = 0, next_attempt_at = NULL,"
-     " due_at = to_timestamp($2::bigint), updated_at = now() WHERE id = $1::bigint AND state = 0"};
+     "UPDATE agency_case SET state = " MC_SQL(MC_CASE_QUEUED) ", attempts = 0, next_attempt_at = NULL,"
+     " due_at = to_timestamp($2::bigint), updated_at = now() WHERE id = $1::bigint AND state = " MC_SQL(MC_CASE_PLANNED)};
 static const mc_stmt_t stmt_dossier_progress = {"cases_dossier_progress", false, 1,
-     "UPDATE dossier SET state = 3 WHERE id = $1::bigint AND state = 2"};
+     "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_IN_PROGRESS) " WHERE id = $1::bigint AND state = " MC_SQL(MC_DOSSIER_ROUTED)};
 static const mc_stmt_t stmt_dossier_ready = {"cases_dossier_ready", false, 1,
-     "UPDATE dossier SET state = 5, result_at = now() WHERE id = $1::bigint"};
+     "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_RESULT_READY) ", result_at = now() WHERE id = $1::bigint"};
 static const mc_stmt_t stmt_dossier_refused = {"cases_dossier_refused", false, 1,
-     "UPDATE dossier SET state = 8 WHERE id = $1::bigint"};
+     "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_REFUSED) " WHERE id = $1::bigint"};
 /* $2: the applicant's deadline for the one supplement (0015_supplement_once) */
 static const mc_stmt_t stmt_dossier_paused = {"cases_dossier_paused", false, 2,
-     "UPDATE dossier SET state = 4, paused_at = now(),"
+     "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) ", paused_at = now(),"
      " supplement_requests = supplement_requests + 1, supplement_due_at = to_timestamp($2::bigint)"
      " WHERE id = $1::bigint"};
 /* $1 dossier, $2 accepted at, $3 counted from, $4 due: only a pending one (9) becomes RECEIVED (1) */
 static const mc_stmt_t stmt_dossier_accepted = {"cases_dossier_accepted", false, 4,
-     "UPDATE dossier SET state = 1, accepted_at = to_timestamp($2::bigint),"
+     "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_RECEIVED) ", accepted_at = to_timestamp($2::bigint),"
      " counted_from = to_timestamp($3::bigint), due_at = to_timestamp($4::bigint)"
-     " WHERE id = $1::bigint AND state = 9"};
+     " WHERE id = $1::bigint AND state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE)};
 static const mc_stmt_t stmt_cancel_later = {"cases_cancel_later", false, 2,
-     "UPDATE agency_case SET state = 6, next_attempt_at = NULL, updated_at = now()"
-     " WHERE dossier_id = $1::bigint AND step > $2::integer AND state IN (0, 1, 2, 3, 7)"};
+     "UPDATE agency_case SET state = " MC_SQL(MC_CASE_CANCELLED) ", next_attempt_at = NULL, updated_at = now()"
+     " WHERE dossier_id = $1::bigint AND step > $2::integer AND state IN (" MC_SQL(MC_CASE_PLANNED) ", " MC_SQL(MC_CASE_QUEUED) ", " MC_SQL(MC_CASE_SENT) ", " MC_SQL(MC_CASE_ACKED) ", " MC_SQL(MC_CASE_PAUSED) ")"};
 static const mc_stmt_t stmt_notify = {"cases_notify", false, 4,
      "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
      " VALUES ($1::bigint, $2, $3, $4::jsonb) ON CONFLICT (dedupe_key) DO NOTHING"};
@@ -196,19 +191,19 @@ static const mc_stmt_t stmt_count_events = {"cases_count_events", false, 2,
 static const mc_stmt_t stmt_dead_list = {"cases_dead_list", false, 1,
      "SELECT c.case_id, d.code, c.agency, c.step, c.steps_total, c.attempts,"
      " extract(epoch FROM c.updated_at)::bigint FROM agency_case c"
-     " JOIN dossier d ON d.id = c.dossier_id WHERE c.state = 5"
+     " JOIN dossier d ON d.id = c.dossier_id WHERE c.state = " MC_SQL(MC_CASE_DEAD)
      " ORDER BY c.updated_at, c.id LIMIT $1::integer"};
 /* $1 case_id: dead (5) → queued (1), attempts 0; acked (3) → queued, attempts kept */
 static const mc_stmt_t stmt_requeue = {"cases_requeue", false, 1,
-     "WITH c AS (SELECT id, state FROM agency_case WHERE case_id = $1 AND state IN (3, 5)"
+     "WITH c AS (SELECT id, state FROM agency_case WHERE case_id = $1 AND state IN (" MC_SQL(MC_CASE_ACKED) ", " MC_SQL(MC_CASE_DEAD) ")"
      "   FOR UPDATE),"
-     " r AS (UPDATE agency_case k SET state = 1,"
-     "   attempts = CASE WHEN c.state = 5 THEN 0 ELSE k.attempts END, next_attempt_at = NULL,"
+     " r AS (UPDATE agency_case k SET state = " MC_SQL(MC_CASE_QUEUED) ","
+     "   attempts = CASE WHEN c.state = " MC_SQL(MC_CASE_DEAD) " THEN 0 ELSE k.attempts END, next_attempt_at = NULL,"
      "   lease_session = NULL, updated_at = now() FROM c WHERE k.id = c.id"
      "   RETURNING k.dossier_id, k.step, k.steps_total, k.agency, c.state AS was),"
      " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
      "   SELECT r.dossier_id, now(), 'operator', 'requeued', 'bước ' || r.step || '/' ||"
-     "   r.steps_total || ' ' || r.agency || CASE WHEN r.was = 5 THEN ': gửi lại'"
+     "   r.steps_total || ' ' || r.agency || CASE WHEN r.was = " MC_SQL(MC_CASE_DEAD) " THEN ': gửi lại'"
      "   ELSE ': thu hồi từ cơ quan đang giữ, gửi lại' END FROM r)"
      " SELECT agency, was FROM r"};
 
@@ -745,7 +740,7 @@ static mc_store_rc_t accept_dossier(mc_store_t *store, const mc_case_result_t *i
     mc_store_rc_t rc = mc_store_run(store, &stmt_dossier_accepted, p, NULL, NULL, err);
     if (rc != MC_STORE_OK)
         return rc;
-    out->dossier_state = 1;
+    out->dossier_state = MC_DOSSIER_RECEIVED;
     out->accepted = true;
     snprintf(detail, sizeof detail, "%s tiếp nhận hồ sơ trực tuyến; hẹn trả kết quả %s",
              in->agency, mc_format_local(due, when, sizeof when));
@@ -765,7 +760,7 @@ static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
     const char *did = row->dossier_id;
     char detail[256], data[8192], dedupe[160], outcome_text[8];
     snprintf(outcome_text, sizeof outcome_text, "%d", in->outcome);
-    int new_state = in->outcome == 3 ? MC_CASE_PAUSED : MC_CASE_DONE;
+    int new_state = in->outcome == MC_OUTCOME_NEEDS_DOCUMENTS ? MC_CASE_PAUSED : MC_CASE_DONE;
     char state_text[8];
     snprintf(state_text, sizeof state_text, "%d", new_state);
     const char *pc[4] = {row->id, state_text, outcome_text, (const char *)in->result};
@@ -775,13 +770,14 @@ static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
     const char *pd[1] = {did};
     if ((rc = mc_store_run(store, &stmt_dossier_progress, pd, NULL, NULL, err)) != MC_STORE_OK)
         return rc;
-    out->dossier_state = row->dossier_state == 2 ? 3 : row->dossier_state;
+    out->dossier_state =
+        row->dossier_state == MC_DOSSIER_ROUTED ? MC_DOSSIER_IN_PROGRESS : row->dossier_state;
     size_t used = 0;
     data[0] = '\0';
 
-    if (in->outcome == 1 && row->step == 0) /* the desk accepted an online dossier */
+    if (in->outcome == MC_OUTCOME_APPROVED && row->step == 0) /* the desk accepted an online dossier */
         return accept_dossier(store, in, row, out, err);
-    if (in->outcome == 1) { /* approved */
+    if (in->outcome == MC_OUTCOME_APPROVED) { /* approved */
         snprintf(detail, sizeof detail, "bước %d/%d: %s đã giải quyết xong", row->step,
                  row->steps_total, in->agency);
         if ((rc = add_event(store, did, in->agency, "step_done", detail, err)) != MC_STORE_OK)
@@ -822,7 +818,7 @@ static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
         }
         if ((rc = mc_store_run(store, &stmt_dossier_ready, pd, NULL, NULL, err)) != MC_STORE_OK)
             return rc;
-        out->dossier_state = 5;
+        out->dossier_state = MC_DOSSIER_RESULT_READY;
         snprintf(detail, sizeof detail, "có kết quả giải quyết (bước cuối %d/%d, %s)", row->step,
                  row->steps_total, in->agency);
         if ((rc = add_event(store, did, in->agency, "result_ready", detail, err)) != MC_STORE_OK)
@@ -835,14 +831,14 @@ static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
         return add_notification(store, did, "result_ready", dedupe, data, err);
     }
 
-    if (in->outcome == 2) { /* rejected: the dossier ends here */
+    if (in->outcome == MC_OUTCOME_REJECTED) { /* rejected: the dossier ends here */
         char step_text[16];
         snprintf(step_text, sizeof step_text, "%d", row->step);
         const char *pl[2] = {did, step_text};
         if ((rc = mc_store_run(store, &stmt_cancel_later, pl, NULL, NULL, err)) != MC_STORE_OK ||
             (rc = mc_store_run(store, &stmt_dossier_refused, pd, NULL, NULL, err)) != MC_STORE_OK)
             return rc;
-        out->dossier_state = 8;
+        out->dossier_state = MC_DOSSIER_REFUSED;
         snprintf(detail, sizeof detail, "bước %d/%d: %s từ chối giải quyết", row->step,
                  row->steps_total, in->agency);
         if ((rc = add_event(store, did, in->agency, "refused", detail, err)) != MC_STORE_OK)
@@ -867,7 +863,7 @@ static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
     const char *pp[2] = {did, due_text};
     if ((rc = mc_store_run(store, &stmt_dossier_paused, pp, NULL, NULL, err)) != MC_STORE_OK)
         return rc;
-    out->dossier_state = 4;
+    out->dossier_state = MC_DOSSIER_WAITING_SUPPLEMENT;
     out->supplement_due_at = due;
     long before = count_events(store, did, "supplement_requested", &rc, err);
     if (before < 0)

@@ -35,19 +35,10 @@
 
 #include "mc_calendar.h"
 #include "mc_err.h"
+#include "mc_states.h"
 #include "mc_store.h"
 
-/* agency_case.state */
-enum {
-    MC_CASE_PLANNED   = 0, /* an earlier step is not done */
-    MC_CASE_QUEUED    = 1, /* ready to send */
-    MC_CASE_SENT      = 2, /* waiting for the ack */
-    MC_CASE_ACKED     = 3, /* waiting for the result */
-    MC_CASE_DONE      = 4, /* answered (approved or rejected) */
-    MC_CASE_DEAD      = 5, /* dead letter: sent max_attempts times without an ack */
-    MC_CASE_CANCELLED = 6, /* withdrawn or refused dossier */
-    MC_CASE_PAUSED    = 7, /* waiting for the applicant's supplement */
-};
+/* agency_case.state: mc_case_state_t in mc_states.h */
 
 /* the result of an earlier step, handed to the next agency */
 typedef struct mc_case_prev {

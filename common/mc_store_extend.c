@@ -25,27 +25,27 @@
 static const mc_stmt_t stmt_claim_due_soon = {"extend_claim_due_soon", false, 2,
      "SELECT id, code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
      " extended_at IS NOT NULL FROM dossier"
-     " WHERE state IN (2, 3) AND due_at > now() AND due_at <= to_timestamp($2::bigint)"
+     " WHERE state IN (" MC_SQL(MC_DOSSIER_ROUTED) ", " MC_SQL(MC_DOSSIER_IN_PROGRESS) ") AND due_at > now() AND due_at <= to_timestamp($2::bigint)"
      " AND warned_due IS DISTINCT FROM due_at"
      " ORDER BY due_at LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
 static const mc_stmt_t stmt_set_warned = {"extend_set_warned", false, 1,
      "UPDATE dossier SET warned_due = due_at WHERE id = $1::bigint"};
 static const mc_stmt_t stmt_warn_cases = {"extend_warn_cases", false, 1,
      "UPDATE agency_case SET warn_pending = true, updated_at = now()"
-     " WHERE dossier_id = $1::bigint AND state IN (1, 2, 3)"};
+     " WHERE dossier_id = $1::bigint AND state IN (" MC_SQL_CASE_OPEN ")"};
 static const mc_stmt_t stmt_warnings = {"extend_warnings", false, 2,
      "SELECT a.case_id, a.revision, coalesce(extract(epoch FROM a.due_at)::bigint, 0),"
      " extract(epoch FROM d.due_at)::bigint, coalesce(a.lease_session, '')"
      " FROM agency_case a JOIN dossier d ON d.id = a.dossier_id"
-     " WHERE a.agency = $1 AND a.warn_pending AND a.state = 3"
+     " WHERE a.agency = $1 AND a.warn_pending AND a.state = " MC_SQL(MC_CASE_ACKED)
      " ORDER BY a.id LIMIT $2::integer"};
 static const mc_stmt_t stmt_rewarnings = {"extend_rewarnings", false, 4,
      "SELECT a.case_id, a.revision, coalesce(extract(epoch FROM a.due_at)::bigint, 0),"
      " extract(epoch FROM d.due_at)::bigint, coalesce(a.lease_session, ''), a.id"
      " FROM agency_case a JOIN dossier d ON d.id = a.dossier_id"
-     " WHERE a.agency = $1 AND a.state = 3 AND NOT a.warn_pending"
+     " WHERE a.agency = $1 AND a.state = " MC_SQL(MC_CASE_ACKED) " AND NOT a.warn_pending"
      " AND ($2 = '' OR a.lease_session = $2) AND a.id > $3::bigint"
-     " AND d.state IN (1, 2, 3) AND d.warned_due = d.due_at AND d.due_at > now()"
+     " AND d.state IN (" MC_SQL_DOSSIER_RUNNING ") AND d.warned_due = d.due_at AND d.due_at > now()"
      " AND d.extended_at IS NULL"
      " AND NOT EXISTS (SELECT 1 FROM idempotency_key k WHERE k.scope = 'extension:' || a.agency"
      " AND left(k.key, length(a.case_id || '/' || a.revision || '/'))"

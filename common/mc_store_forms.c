@@ -48,7 +48,7 @@ static const mc_stmt_t stmt_cases = {"forms_cases", false, 1,
     " coalesce((SELECT extract(epoch FROM min(e.at))::bigint FROM dossier_event e"
     "   WHERE e.dossier_id = a.dossier_id AND e.kind = 'sent_to_agency'"
     "   AND e.detail LIKE 'bước ' || a.step || '/%'), 0),"
-    " CASE WHEN a.state = 4 THEN extract(epoch FROM a.updated_at)::bigint ELSE 0 END,"
+    " CASE WHEN a.state = " MC_SQL(MC_CASE_DONE) " THEN extract(epoch FROM a.updated_at)::bigint ELSE 0 END,"
     " a.result"
     " FROM agency_case a WHERE a.dossier_id = $1::bigint ORDER BY a.step"};
 

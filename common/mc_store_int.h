@@ -13,6 +13,7 @@
 
 #include <libpq-fe.h>
 
+#include "mc_states.h"
 #include "mc_store.h"
 
 #define MC_STORE_MAX_STMTS 64 /* statements one store may prepare */

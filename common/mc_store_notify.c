@@ -37,7 +37,7 @@ static const mc_stmt_t stmt_rollback = {"notify_rollback", false, 0, "ROLLBACK"}
 /* the lock is taken in the CTE alone: FOR UPDATE cannot sit beside the
  * aggregates that flatten data and earlier attempts */
 static const mc_stmt_t stmt_claim = {"notify_claim", false, 1,
-     "WITH c AS (SELECT id FROM notification WHERE state = 0 /* pending */"
+     "WITH c AS (SELECT id FROM notification WHERE state = " MC_SQL(MC_NOTIFICATION_PENDING)
      "           AND next_attempt_at <= now()"
      "           ORDER BY next_attempt_at, id LIMIT $1::integer FOR UPDATE SKIP LOCKED)"
      " SELECT n.id, n.kind, n.attempts, d.code, d.procedure_code, d.ward_code,"
@@ -66,7 +66,7 @@ static const mc_stmt_t stmt_lost = {"notify_lost", false, 1,
 static const mc_stmt_t stmt_lease = {"notify_lease", false, 2,
      "UPDATE notification SET attempts = attempts + 1,"
      " next_attempt_at = now() + $2::integer * interval '1 millisecond'"
-     " WHERE id = $1::bigint AND state = 0 /* pending */ RETURNING attempts"};
+     " WHERE id = $1::bigint AND state = " MC_SQL(MC_NOTIFICATION_PENDING) " RETURNING attempts"};
 static const mc_stmt_t stmt_begin_try = {"notify_begin_try", false, 2,
      "INSERT INTO notification_attempt (notification_id, channel, ok, finished_at)"
      " VALUES ($1::bigint, $2, NULL, NULL) /* in progress */ RETURNING id"};
@@ -77,14 +77,14 @@ static const mc_stmt_t stmt_lock = {"notify_lock", false, 1,
      "SELECT n.state, n.attempts, " DONE_CHANNELS
      " FROM notification n WHERE n.id = $1::bigint FOR UPDATE"};
 static const mc_stmt_t stmt_sent = {"notify_sent", false, 2,
-     "UPDATE notification SET state = 1 /* sent */, channel = $2,"
+     "UPDATE notification SET state = " MC_SQL(MC_NOTIFICATION_SENT) ", channel = $2,"
      " sent_at = now(), last_error = NULL WHERE id = $1::bigint"};
 static const mc_stmt_t stmt_retry = {"notify_retry", false, 4,
      "UPDATE notification SET"
      " next_attempt_at = now() + $2::integer * interval '1 millisecond',"
      " last_error = $3, channel = nullif($4, '') WHERE id = $1::bigint"};
 static const mc_stmt_t stmt_failed = {"notify_failed", false, 3,
-     "UPDATE notification SET state = 2 /* failed for good */, last_error = $2,"
+     "UPDATE notification SET state = " MC_SQL(MC_NOTIFICATION_FAILED) ", last_error = $2,"
      " channel = nullif($3, '') WHERE id = $1::bigint"};
 
 /* mc_notice_clear - free and zero */

@@ -24,23 +24,23 @@
 
 /* the lock is taken in the CTE: FOR UPDATE cannot sit on an UPDATE ... FROM */
 static const mc_stmt_t stmt_claim = {"portal_claim", false, 2,
-     "WITH c AS (SELECT o.id FROM portal_outbox o WHERE o.state = 0 /* pending */"
+     "WITH c AS (SELECT o.id FROM portal_outbox o WHERE o.state = " MC_SQL(MC_OUTBOX_PENDING)
      "           AND o.next_attempt_at <= now()"
      "           AND NOT EXISTS (SELECT 1 FROM portal_outbox p WHERE p.dossier_id = o.dossier_id"
-     "                           AND p.state = 0 AND p.id < o.id) /* the dossier's oldest */"
+     "                           AND p.state = " MC_SQL(MC_OUTBOX_PENDING) " AND p.id < o.id) /* the dossier's oldest */"
      "           ORDER BY o.next_attempt_at, o.id LIMIT $1::integer FOR UPDATE SKIP LOCKED)"
      " UPDATE portal_outbox o SET attempts = o.attempts + 1,"
      "  next_attempt_at = now() + $2::integer * interval '1 millisecond'"
      " FROM c WHERE o.id = c.id"
      " RETURNING o.id, o.event_id, o.code, o.seq, o.attempts, o.body"};
 static const mc_stmt_t stmt_acked = {"portal_acked", false, 2,
-     "UPDATE portal_outbox SET state = 1 /* acknowledged */, sent_at = now(),"
+     "UPDATE portal_outbox SET state = " MC_SQL(MC_OUTBOX_ACKED) ", sent_at = now(),"
      " last_status = $2::integer, last_error = NULL"
-     " WHERE id = $1::bigint AND state = 0 /* pending */"};
+     " WHERE id = $1::bigint AND state = " MC_SQL(MC_OUTBOX_PENDING)};
 static const mc_stmt_t stmt_retry = {"portal_retry", false, 5,
      "UPDATE portal_outbox SET next_attempt_at = now() + $3::integer * interval '1 millisecond',"
      " last_status = nullif($4::integer, 0), last_error = $5"
-     " WHERE id = $1::bigint AND state = 0 /* pending */ AND attempts = $2::integer"};
+     " WHERE id = $1::bigint AND state = " MC_SQL(MC_OUTBOX_PENDING) " AND attempts = $2::integer"};
 
 /* mc_portal_event_clear - free and zero */
 void mc_portal_event_clear(mc_portal_event_t *event)

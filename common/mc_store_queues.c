@@ -17,21 +17,10 @@
 
 #include "mc_store_int.h"
 
-/* the store's state numbers this module reads (migrations 0001, 0002) */
-enum {
-    DOSSIER_RECEIVED = 1,           /* motcua.v1.DossierState */
-    DOSSIER_WAITING_SUPPLEMENT = 4,
-    DOSSIER_PENDING_ACCEPTANCE = 9,
-    CASE_QUEUED = 1,                /* agency_case.state */
-    CASE_SENT = 2,
-    CASE_ACKED = 3,
-    CASE_DEAD = 5,
-    CASE_PAUSED = 7,
-    NOTE_PENDING = 0,               /* notification.state */
-    NOTE_SENT = 1,
-    NOTE_FAILED = 2,
-    NOTE_SENDING = 3,               /* not a stored state: an attempt is open (stmt_queues) */
-};
+/* not a stored state: a notification whose last attempt is still open
+ * (stmt_queues names it beside notification.state's own, mc_states.h) */
+#define NOTE_SENDING_ 3
+enum { NOTE_SENDING = NOTE_SENDING_ };
 
 static const mc_stmt_t stmt_begin = {"queues_begin", false, 0,
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"};
@@ -50,25 +39,25 @@ static const mc_stmt_t stmt_end = {"queues_end", false, 0, "COMMIT"};
  */
 static const mc_stmt_t stmt_queues = {"queues_lines", false, 0,
     "SELECT 0, '', state, false, count(*), extract(epoch FROM now() - min(received_at))::bigint"
-    "  FROM dossier WHERE state IN (1, 4) AND (state <> 1 OR department IS NULL)"
+    "  FROM dossier WHERE state IN (" MC_SQL(MC_DOSSIER_RECEIVED) ", " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) ") AND (state <> " MC_SQL(MC_DOSSIER_RECEIVED) " OR department IS NULL)"
     " GROUP BY state"
     " UNION ALL "
     "SELECT 0, coalesce(c.agency, ''), 9, false, count(*),"
     "       extract(epoch FROM now() - min(d.received_at))::bigint"
     "  FROM dossier d LEFT JOIN agency_case c ON c.dossier_id = d.id AND c.step = 0"
-    " WHERE d.state = 9 GROUP BY 2"
+    " WHERE d.state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) " GROUP BY 2"
     " UNION ALL "
     "SELECT 1, agency, state, false, count(*), extract(epoch FROM now() - min(updated_at))::bigint"
-    "  FROM agency_case WHERE state IN (1, 2, 3, 5, 7) GROUP BY agency, state"
+    "  FROM agency_case WHERE state IN (" MC_SQL(MC_CASE_QUEUED) ", " MC_SQL(MC_CASE_SENT) ", " MC_SQL(MC_CASE_ACKED) ", " MC_SQL(MC_CASE_DEAD) ", " MC_SQL(MC_CASE_PAUSED) ") GROUP BY agency, state"
     " UNION ALL "
-    "SELECT 2, coalesce(f.channel, '-'), CASE WHEN f.running THEN 3 ELSE n.state END,"
+    "SELECT 2, coalesce(f.channel, '-'), CASE WHEN f.running THEN " MC_SQL(NOTE_SENDING) " ELSE n.state END,"
     "       n.attempts > 0, count(*), extract(epoch FROM now() - min(n.created_at))::bigint"
     "  FROM notification n LEFT JOIN LATERAL ("
     "       SELECT a.channel, a.ok IS NULL AND a.finished_at IS NULL AS running"
     "         FROM notification_attempt a"
     "        WHERE a.notification_id = n.id AND a.ok IS NOT TRUE ORDER BY a.id DESC LIMIT 1) f"
     "    ON true"
-    " WHERE n.state <> 1 GROUP BY 2, 3, 4"
+    " WHERE n.state <> " MC_SQL(MC_NOTIFICATION_SENT) " GROUP BY 2, 3, 4"
     " UNION ALL "
     "SELECT -1, '', 0, to_regclass('agency_session') IS NOT NULL, 0,"
     "       extract(epoch FROM now())::bigint"
@@ -106,27 +95,27 @@ const char *mc_queue_stage_name(mc_queue_stage_t stage)
 static bool line_state(mc_queue_stage_t stage, int state, bool tried, mc_queue_state_t *out)
 {
     if (stage == MC_QUEUE_DOSSIER) {
-        *out = state == DOSSIER_RECEIVED             ? MC_QUEUE_UNROUTED
-               : state == DOSSIER_PENDING_ACCEPTANCE ? MC_QUEUE_PENDING_ACCEPTANCE
+        *out = state == MC_DOSSIER_RECEIVED             ? MC_QUEUE_UNROUTED
+               : state == MC_DOSSIER_PENDING_ACCEPTANCE ? MC_QUEUE_PENDING_ACCEPTANCE
                                                      : MC_QUEUE_WAITING_DOCS;
-        return state == DOSSIER_RECEIVED || state == DOSSIER_WAITING_SUPPLEMENT ||
-               state == DOSSIER_PENDING_ACCEPTANCE;
+        return state == MC_DOSSIER_RECEIVED || state == MC_DOSSIER_WAITING_SUPPLEMENT ||
+               state == MC_DOSSIER_PENDING_ACCEPTANCE;
     }
     if (stage == MC_QUEUE_CASE) {
         switch (state) {
-        case CASE_QUEUED: *out = MC_QUEUE_QUEUED; return true;
-        case CASE_SENT: *out = MC_QUEUE_SENT; return true;
-        case CASE_ACKED: *out = MC_QUEUE_ACKED; return true;
-        case CASE_DEAD: *out = MC_QUEUE_DEAD; return true;
-        case CASE_PAUSED: *out = MC_QUEUE_PAUSED; return true;
+        case MC_CASE_QUEUED: *out = MC_QUEUE_QUEUED; return true;
+        case MC_CASE_SENT: *out = MC_QUEUE_SENT; return true;
+        case MC_CASE_ACKED: *out = MC_QUEUE_ACKED; return true;
+        case MC_CASE_DEAD: *out = MC_QUEUE_DEAD; return true;
+        case MC_CASE_PAUSED: *out = MC_QUEUE_PAUSED; return true;
         default: return false;
         }
     }
-    if (state == NOTE_SENT)
+    if (state == MC_NOTIFICATION_SENT)
         return false;
-    if (state == NOTE_PENDING)
+    if (state == MC_NOTIFICATION_PENDING)
         *out = tried ? MC_QUEUE_RETRYING : MC_QUEUE_PENDING;
-    else if (state == NOTE_FAILED)
+    else if (state == MC_NOTIFICATION_FAILED)
         *out = MC_QUEUE_FAILED;
     else
         *out = MC_QUEUE_SENDING; /* NOTE_SENDING, or a newer state between pending and done */

@@ -31,9 +31,9 @@ static const mc_stmt_t stmt_rollback = {"route_rollback", false, 0, "ROLLBACK"};
 
 static const mc_stmt_t stmt_claim_received = {"route_claim", false, 1,
      "SELECT id, code, ward_code, procedure_code, extract(epoch FROM due_at)::bigint"
-     " FROM dossier WHERE state = 1 ORDER BY id LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
+     " FROM dossier WHERE state = " MC_SQL(MC_DOSSIER_RECEIVED) " ORDER BY id LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
 static const mc_stmt_t stmt_set_routed = {"route_set_routed", false, 2,
-     "UPDATE dossier SET state = 2, department = $2 WHERE id = $1::bigint AND state = 1"};
+     "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_ROUTED) ", department = $2 WHERE id = $1::bigint AND state = " MC_SQL(MC_DOSSIER_RECEIVED)};
 static const mc_stmt_t stmt_add_case = {"route_add_case", false, 10,
      "INSERT INTO agency_case (case_id, dossier_id, step, steps_total, agency, task, state,"
      " time_limit, time_unit, due_at) VALUES ($1, $2::bigint, $3::smallint, $4::smallint, $5,"
@@ -42,7 +42,7 @@ static const mc_stmt_t stmt_add_case = {"route_add_case", false, 10,
 static const mc_stmt_t stmt_claim_late = {"route_claim_late", false, 1,
      "SELECT id, code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
      " late_notified_due IS NOT NULL, apology_at IS NOT NULL FROM dossier"
-     " WHERE state IN (1, 2, 3) AND due_at < now() AND late_notified_due IS DISTINCT FROM due_at"
+     " WHERE state IN (" MC_SQL_DOSSIER_RUNNING ") AND due_at < now() AND late_notified_due IS DISTINCT FROM due_at"
      " ORDER BY due_at LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
 /* late_notified_due takes due_at itself, not its whole seconds: a due date
  * with a fraction would otherwise never compare equal and be reported at
@@ -59,10 +59,10 @@ static const mc_stmt_t stmt_add_late_notice = {"route_add_late_notice", false, 6
 /* the closure of dossiers not supplemented in time; states: 4 WAITING_SUPPLEMENT, 10 RETURNED */
 static const mc_stmt_t stmt_claim_unsupplemented = {"route_claim_unsupplemented", false, 1,
      "SELECT id, code, procedure_code, extract(epoch FROM supplement_due_at)::bigint FROM dossier"
-     " WHERE state = 4 AND supplement_due_at < now()"
+     " WHERE state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) " AND supplement_due_at < now()"
      " ORDER BY supplement_due_at LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
 static const mc_stmt_t stmt_set_returned = {"route_set_returned", false, 1,
-     "UPDATE dossier SET state = 10, returned_at = now() WHERE id = $1::bigint AND state = 4"};
+     "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_RETURNED) ", returned_at = now() WHERE id = $1::bigint AND state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT)};
 static const mc_stmt_t stmt_return_cases = {"route_return_cases", false, 1,
      "SELECT mc_cases_return($1::bigint)"};
 static const mc_stmt_t stmt_add_returned_notice = {"route_add_returned_notice", false, 3,
@@ -74,7 +74,7 @@ static const mc_stmt_t stmt_add_returned_notice = {"route_add_returned_notice", 
 static const mc_stmt_t stmt_claim_forwarding = {"route_claim_forwarding", false, 1,
      "SELECT id, code, ward_code, receiving_ward, extract(epoch FROM forward_due_at)::bigint"
      " FROM dossier WHERE receiving_ward IS NOT NULL AND forwarded_at IS NULL"
-     " AND forward_overdue_at IS NULL AND forward_due_at < now() AND state IN (1, 2, 3, 4)"
+     " AND forward_overdue_at IS NULL AND forward_due_at < now() AND state IN (" MC_SQL(MC_DOSSIER_RECEIVED) ", " MC_SQL(MC_DOSSIER_ROUTED) ", " MC_SQL(MC_DOSSIER_IN_PROGRESS) ", " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) ")"
      " ORDER BY forward_due_at LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
 static const mc_stmt_t stmt_set_forward_overdue = {"route_set_forward_overdue", false, 1,
      "UPDATE dossier SET forward_overdue_at = now() WHERE id = $1::bigint"
@@ -94,20 +94,20 @@ static const mc_stmt_t stmt_key_insert = {"followup_key_insert", false, 5,
      "INSERT INTO idempotency_key (scope, key, request_sha256, dossier_id, response)"
      " VALUES ($1, $2, $3, $4::bigint, $5) ON CONFLICT (scope, key) DO NOTHING RETURNING 1"};
 static const mc_stmt_t stmt_supplement = {"followup_supplement", false, 4,
-     "UPDATE dossier SET payload = $2, state = 3, paused_at = NULL,"
+     "UPDATE dossier SET payload = $2, state = " MC_SQL(MC_DOSSIER_IN_PROGRESS) ", paused_at = NULL,"
      " counted_from = to_timestamp($3::bigint), due_at = to_timestamp($4::bigint)"
-     " WHERE id = $1::bigint AND state = 4"};
+     " WHERE id = $1::bigint AND state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT)};
 /* a supplement before acceptance: back to PENDING_ACCEPTANCE (9), no due date */
 static const mc_stmt_t stmt_supplement_unaccepted = {"followup_supplement_unaccepted", false, 3,
-     "UPDATE dossier SET payload = $2, state = 9, paused_at = NULL, counted_from = NULL,"
+     "UPDATE dossier SET payload = $2, state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) ", paused_at = NULL, counted_from = NULL,"
      " due_at = NULL, accept_due_at = to_timestamp($3::bigint)"
-     " WHERE id = $1::bigint AND state = 4 AND accepted_at IS NULL"};
+     " WHERE id = $1::bigint AND state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) " AND accepted_at IS NULL"};
 /* the agency steps change through functions (migration 0010): intake holds
  * no privilege on agency_case, only EXECUTE on these two transitions */
 static const mc_stmt_t stmt_resume_cases = {"followup_resume_cases", false, 2,
      "SELECT mc_cases_resume($1::bigint, to_timestamp($2::bigint))"};
 static const mc_stmt_t stmt_withdraw = {"followup_withdraw", false, 1,
-     "UPDATE dossier SET state = 7 WHERE id = $1::bigint AND (state < 5 OR state = 9)"};
+     "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_WITHDRAWN) " WHERE id = $1::bigint AND (state < " MC_SQL_DOSSIER_OPEN_BELOW " OR state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) ")"};
 static const mc_stmt_t stmt_cancel_cases = {"followup_cancel_cases", false, 1,
      "SELECT mc_cases_cancel($1::bigint)"};
 static const mc_stmt_t stmt_add_withdraw_notice = {"followup_withdraw_notice", false, 3,
@@ -224,13 +224,13 @@ mc_store_rc_t mc_store_route_batch(mc_store_t *store, int limit, mc_route_decide
 
 static const mc_stmt_t stmt_claim_pending = {"route_claim_pending", false, 1,
      "SELECT id, code, ward_code, procedure_code, extract(epoch FROM accept_due_at)::bigint"
-     " FROM dossier d WHERE state = 9 AND NOT EXISTS (SELECT 1 FROM agency_case c"
+     " FROM dossier d WHERE state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) " AND NOT EXISTS (SELECT 1 FROM agency_case c"
      "   WHERE c.dossier_id = d.id AND c.step = 0)"
      " ORDER BY id LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
 static const mc_stmt_t stmt_claim_accept_overdue = {"route_claim_accept_overdue", false, 1,
      "SELECT d.id, d.code, extract(epoch FROM d.accept_due_at)::bigint,"
      " coalesce((SELECT c.agency FROM agency_case c WHERE c.dossier_id = d.id AND c.step = 0), '')"
-     " FROM dossier d WHERE d.state = 9 AND d.accept_due_at < now()"
+     " FROM dossier d WHERE d.state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) " AND d.accept_due_at < now()"
      " AND NOT EXISTS (SELECT 1 FROM dossier_event e WHERE e.dossier_id = d.id"
      "   AND e.kind = 'acceptance_overdue')"
      " ORDER BY d.accept_due_at LIMIT $1::integer FOR NO KEY UPDATE OF d SKIP LOCKED"};
@@ -357,7 +357,7 @@ static mc_store_rc_t late_one(mc_store_t *store, const mc_late_claim_t *c,
 }
 
 static const mc_stmt_t stmt_step_overdue = {"route_step_overdue", false, 1,
-     "WITH c AS (SELECT id FROM agency_case WHERE state IN (1, 2, 3) AND due_at < now()"
+     "WITH c AS (SELECT id FROM agency_case WHERE state IN (" MC_SQL_CASE_OPEN ") AND due_at < now()"
      "   AND overdue_noted_due IS DISTINCT FROM due_at ORDER BY due_at LIMIT $1::integer"
      "   FOR UPDATE SKIP LOCKED),"
      " u AS (UPDATE agency_case a SET overdue_noted_due = a.due_at, updated_at = now()"

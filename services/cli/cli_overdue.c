@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "cli_report.h"
 #include "mc_catalog.h"
+#include "mc_states.h"
 #include "mc_store_report.h"
 
 static const char overdue_usage[] =
@@ -82,9 +83,11 @@ static const char *applicant_text(const mc_overdue_item_t *it, char *buf, size_t
 static const char *where_text(const mc_overdue_item_t *it, int64_t now, int hours, char *buf,
                               size_t size)
 {
-    static const char *const states[] = {"chưa tới lượt", "chờ gửi", "đã gửi, chờ xác nhận",
-                                         "đang xử lý", "đã xong", "không xác nhận (thư chết)",
-                                         "đã hủy", "chờ bổ sung"};
+    static const char *const states[] = {
+        [MC_CASE_PLANNED] = "chưa tới lượt",    [MC_CASE_QUEUED] = "chờ gửi",
+        [MC_CASE_SENT] = "đã gửi, chờ xác nhận", [MC_CASE_ACKED] = "đang xử lý",
+        [MC_CASE_DONE] = "đã xong",              [MC_CASE_DEAD] = "không xác nhận (thư chết)",
+        [MC_CASE_CANCELLED] = "đã hủy",          [MC_CASE_PAUSED] = "chờ bổ sung"};
     if (it->state == MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_PENDING_ACCEPTANCE) {
         char late[64] = "chờ tiếp nhận";
         if (it->due_at < now)
@@ -95,7 +98,7 @@ static const char *where_text(const mc_overdue_item_t *it, int64_t now, int hour
         snprintf(buf, size, "chưa phân công (router)");
     else
         snprintf(buf, size, "%s bước %d/%d: %s", it->where, it->step, it->steps_total,
-                 it->case_state <= 7 ? states[it->case_state] : "?");
+                 it->case_state <= MC_CASE_PAUSED ? states[it->case_state] : "?");
     return buf;
 }
 

@@ -988,7 +988,8 @@ static int decide_extension(void *arg, const mc_extension_row_t *row, mc_extensi
     int64_t new_due = 0, latest = 0, counted = 0, now = (int64_t)time(NULL);
     mc_err_t err;
     mc_err_clear(&err);
-    if (row->dossier_state < 1 || row->dossier_state > 3) {
+    if (row->dossier_state != MC_DOSSIER_RECEIVED && row->dossier_state != MC_DOSSIER_ROUTED &&
+        row->dossier_state != MC_DOSSIER_IN_PROGRESS) {
         why = "hồ sơ không còn trong thời gian giải quyết";
     } else if (row->extended) {
         why = "hồ sơ đã được hẹn lại một lần; không hẹn lại lần thứ hai";

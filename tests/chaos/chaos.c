@@ -27,6 +27,7 @@
  * and stuck are 0, "personal data in logs" is 0, and nothing else in the
  * accounting is wrong.
  */
+#include "mc_states.h"
 #include "chaos.h"
 
 #include <signal.h>
@@ -328,7 +329,7 @@ static int setup(void)
 /* waiting_docs - our dossiers waiting for a supplement; -1 on error */
 static long waiting_docs(void)
 {
-    return harness_count(&C.h, "SELECT count(*) FROM dossier WHERE state = 4"
+    return harness_count(&C.h, "SELECT count(*) FROM dossier WHERE state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT)
                                " AND submission_id LIKE 'chaos-%'", NULL);
 }
 

@@ -19,6 +19,7 @@
  *   dup. delivery   an SMS handed on twice (gateway), a milestone with two
  *                   notification rows, or a spool file with no sent notice.
  */
+#include "mc_states.h"
 #include "chaos.h"
 
 #include <dirent.h>
@@ -360,17 +361,17 @@ static void check_dossiers(chaos_t *c, chaos_result_t *r)
     r->duplicated += codes > 0 ? codes : 0;
     r->stuck = count(c,
         "SELECT count(*) FROM dossier d WHERE d.submission_id LIKE 'chaos-%' AND ("
-        " d.state IN (1, 2, 3, 6, 9)"
-        " OR (d.state = 4 AND NOT EXISTS (SELECT 1 FROM agency_case k WHERE k.dossier_id = d.id"
-        "      AND k.state = 7))"
+        " d.state IN (" MC_SQL(MC_DOSSIER_RECEIVED) ", " MC_SQL(MC_DOSSIER_ROUTED) ", " MC_SQL(MC_DOSSIER_IN_PROGRESS) ", " MC_SQL(MC_DOSSIER_DELIVERED) ", " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) ")"
+        " OR (d.state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) " AND NOT EXISTS (SELECT 1 FROM agency_case k WHERE k.dossier_id = d.id"
+        "      AND k.state = " MC_SQL(MC_CASE_PAUSED) "))"
         " OR EXISTS (SELECT 1 FROM agency_case k WHERE k.dossier_id = d.id"
-        "      AND k.state IN (1, 2, 3, 5))"
-        " OR EXISTS (SELECT 1 FROM notification n WHERE n.dossier_id = d.id AND n.state <> 1))");
+        "      AND k.state IN (" MC_SQL(MC_CASE_QUEUED) ", " MC_SQL(MC_CASE_SENT) ", " MC_SQL(MC_CASE_ACKED) ", " MC_SQL(MC_CASE_DEAD) "))"
+        " OR EXISTS (SELECT 1 FROM notification n WHERE n.dossier_id = d.id AND n.state <> " MC_SQL(MC_NOTIFICATION_SENT) "))");
     if (r->stuck != 0) {
         PGresult *why = query(c,
             "SELECT d.state, coalesce(k.agency, '-'), coalesce(k.state, -1), count(*)"
             "  FROM dossier d LEFT JOIN agency_case k ON k.dossier_id = d.id"
-            "   AND k.state IN (1, 2, 3, 5, 7)"
+            "   AND k.state IN (" MC_SQL(MC_CASE_QUEUED) ", " MC_SQL(MC_CASE_SENT) ", " MC_SQL(MC_CASE_ACKED) ", " MC_SQL(MC_CASE_DEAD) ", " MC_SQL(MC_CASE_PAUSED) ")"
             " WHERE d.submission_id LIKE 'chaos-%' AND d.state NOT IN (5, 7, 8, 10)"
             " GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 15");
         printf("  open dossiers by state, open step (agency, case state):\n");

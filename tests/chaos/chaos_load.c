@@ -12,6 +12,7 @@
  * wards and every channel each procedure allows (cli_random_dossier, with
  * the channel re-drawn from the seed).
  */
+#include "mc_states.h"
 #include "chaos.h"
 
 #include <stdio.h>
@@ -272,7 +273,7 @@ static const char *const applicant_sql =
     "         AND e.kind = 'supplement_requested')"
     "  FROM dossier d"
     " WHERE d.submission_id LIKE 'chaos-%'"
-    "   AND (d.state IN (1, 2, 3, 4, 9) OR (d.state IN (5, 8)"
+    "   AND (d.state IN (" MC_SQL(MC_DOSSIER_RECEIVED) ", " MC_SQL(MC_DOSSIER_ROUTED) ", " MC_SQL(MC_DOSSIER_IN_PROGRESS) ", " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) ", " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) ") OR (d.state IN (" MC_SQL(MC_DOSSIER_RESULT_READY) ", " MC_SQL(MC_DOSSIER_REFUSED) ")"
     "        AND NOT EXISTS (SELECT 1 FROM rating r WHERE r.dossier_id = d.id)))";
 
 /* chaos_applicant_round - act on what the store says the applicant must do */
@@ -292,7 +293,8 @@ void chaos_applicant_round(chaos_t *c, PGconn *conn)
             continue;
         chaos_sub_t *s = &c->subs[n];
         if (s->withdraw && !s->withdrawn &&
-            (state <= 4 || state == MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_PENDING_ACCEPTANCE))
+            (state == MC_DOSSIER_RECEIVED || state == MC_DOSSIER_ROUTED || state == MC_DOSSIER_IN_PROGRESS ||
+             state == MC_DOSSIER_WAITING_SUPPLEMENT || state == MC_DOSSIER_PENDING_ACCEPTANCE))
             s->withdrawn = withdraw(c, code);
         else if (state == 4 && s->supplements < asked && supplement(c, code, asked) == 1)
             s->supplements = asked;

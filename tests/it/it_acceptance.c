@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mc_states.h"
 #include "harness.h"
 #include "mc_calendar.h"
 #include "mc_catalog.h"
@@ -213,7 +214,7 @@ MC_TEST(online_dossier_is_accepted_and_its_time_counts_from_acceptance)
     motcua__v1__intake_reply__free_unpacked(r, NULL);
 
     /* stored pending: no due date, the first event and notice are `submitted` */
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 9);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), MC_DOSSIER_PENDING_ACCEPTANCE);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND due_at IS NULL"
                             " AND counted_from IS NULL AND accepted_at IS NULL", code), 1);
     CHECK_INT(epoch(code, "accept_due_at"), due8);
@@ -224,14 +225,14 @@ MC_TEST(online_dossier_is_accepted_and_its_time_counts_from_acceptance)
     /* the submitted notice went out with the deadline and the secret */
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id ="
                                  " n.dossier_id WHERE d.code = $1 AND n.kind = 'submitted'"
-                                 " AND n.state = 1", code, 1, 15000), 1);
+                                 " AND n.state = " MC_SQL(MC_NOTIFICATION_SENT), code, 1, 15000), 1);
     CHECK_INT(harness_run("grep -qF 'chờ tiếp nhận' $(grep -lF '%s' %s/spool/*.txt)", code, H.dir), 0);
 
     /* the router gives it the acceptance case for the desk, due at the deadline */
     char case_id[96];
     snprintf(case_id, sizeof case_id, "%s/0", code);
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1"
-                                 " AND step = 0 AND agency = '" DESK "' AND state IN (1, 2, 3)",
+                                 " AND step = 0 AND agency = '" DESK "' AND state IN (" MC_SQL_CASE_OPEN ")",
                                  case_id, 1, 15000), 1);
     CHECK_INT(harness_count(&H, "SELECT extract(epoch FROM due_at)::bigint FROM agency_case"
                             " WHERE case_id = $1", case_id), due8);
@@ -240,10 +241,10 @@ MC_TEST(online_dossier_is_accepted_and_its_time_counts_from_acceptance)
 
     /* the desk accepts: RECEIVED from then on, routed, decided */
     REQUIRE(start_desk("approved=100") == 0);
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, 5, 20000), 5);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, MC_DOSSIER_RESULT_READY, 20000), MC_DOSSIER_RESULT_READY);
     CHECK(accepted_in_order(code));
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1 AND state = 4"
-                            " AND outcome = 1", case_id), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1 AND state = " MC_SQL(MC_CASE_DONE)
+                            " AND outcome = " MC_SQL(MC_OUTCOME_APPROVED), case_id), 1);
     char line[200];
     snprintf(line, sizeof line, "case=%s attempt=1 revision=1 step=0/0", case_id);
     CHECK(log_has("desk-1.log", line));
@@ -262,7 +263,7 @@ MC_TEST(online_dossier_is_accepted_and_its_time_counts_from_acceptance)
     CHECK_INT(notices(code, "received"), 1);
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id ="
                                  " n.dossier_id WHERE d.code = $1 AND n.kind = 'received'"
-                                 " AND n.state = 1", code, 1, 15000), 1);
+                                 " AND n.state = " MC_SQL(MC_NOTIFICATION_SENT), code, 1, 15000), 1);
     /* the processing step 1 is the desk's, due at the dossier's due date */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id ="
                             " c.dossier_id WHERE d.code = $1 AND c.step = 1 AND c.due_at = d.due_at"
@@ -283,8 +284,8 @@ MC_TEST(desk_asks_for_more_then_the_supplement_comes_back_for_acceptance)
     char code[64], case_id[96];
     REQUIRE(submit_code(&d, code) == 0);
     snprintf(case_id, sizeof case_id, "%s/0", code);
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, 4, 20000), 4);
-    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), 7);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, MC_DOSSIER_WAITING_SUPPLEMENT, 20000), MC_DOSSIER_WAITING_SUPPLEMENT);
+    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), MC_CASE_PAUSED);
     CHECK_INT(events(code, "supplement_requested"), 1);
     CHECK_INT(notices(code, "supplement_requested"), 1);
     CHECK_INT(epoch(code, "due_at"), 0);
@@ -297,7 +298,7 @@ MC_TEST(desk_asks_for_more_then_the_supplement_comes_back_for_acceptance)
     snprintf(args, sizeof args, "supplement %s --json", path);
     CHECK_INT(harness_motcua(&H, args), 0);
     CHECK(log_has("motcua.out", "\"state\":\"PENDING_ACCEPTANCE\""));
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 9);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), MC_DOSSIER_PENDING_ACCEPTANCE);
     CHECK_INT(epoch(code, "due_at"), 0);
     long accept_due = epoch(code, "accept_due_at");
     bool match = false;
@@ -307,14 +308,14 @@ MC_TEST(desk_asks_for_more_then_the_supplement_comes_back_for_acceptance)
         match = du == accept_due;
     }
     CHECK(match);
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1 AND state = 1"
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1 AND state = " MC_SQL(MC_CASE_QUEUED)
                             " AND revision = 2 AND attempts = 0", case_id), 1);
     CHECK_INT(harness_count(&H, "SELECT extract(epoch FROM due_at)::bigint FROM agency_case"
                             " WHERE case_id = $1", case_id), accept_due);
 
     /* the desk looks again and accepts it */
     REQUIRE(start_desk("approved=100") == 0);
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, 5, 20000), 5);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, MC_DOSSIER_RESULT_READY, 20000), MC_DOSSIER_RESULT_READY);
     CHECK(accepted_in_order(code));
     CHECK(epoch(code, "accepted_at") >= supp_at);
     char line[200];
@@ -332,7 +333,7 @@ MC_TEST(desk_refuses_an_online_dossier)
     online(&d, "acc-no-0001");
     char code[64];
     REQUIRE(submit_code(&d, code) == 0);
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, 8, 20000), 8);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, MC_DOSSIER_REFUSED, 20000), MC_DOSSIER_REFUSED);
     CHECK_INT(events(code, "refused"), 1);
     CHECK_INT(events(code, "accepted"), 0);
     CHECK_INT(notices(code, "refused"), 1);
@@ -354,19 +355,19 @@ MC_TEST(unanswered_dossier_is_flagged_once_and_listed_then_withdrawn)
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1",
                                  case_id, 1, 15000), 1);
     CHECK_INT(harness_count(&H, "UPDATE dossier SET accept_due_at = now() - interval '1 hour'"
-                            " WHERE code = $1 AND state = 9 RETURNING 1", code), 1);
+                            " WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) " RETURNING 1", code), 1);
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON"
                                  " d.id = e.dossier_id WHERE d.code = $1 AND e.kind ="
                                  " 'acceptance_overdue'", code, 1, 15000), 1);
     /* a second one flagged by a later scan: the first is not flagged again */
     REQUIRE(submit_code(&later, code2) == 0);
     CHECK_INT(harness_count(&H, "UPDATE dossier SET accept_due_at = now() - interval '1 hour'"
-                            " WHERE code = $1 AND state = 9 RETURNING 1", code2), 1);
+                            " WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) " RETURNING 1", code2), 1);
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON"
                                  " d.id = e.dossier_id WHERE d.code = $1 AND e.kind ="
                                  " 'acceptance_overdue'", code2, 1, 15000), 1);
     CHECK_INT(events(code, "acceptance_overdue"), 1);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 9);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), MC_DOSSIER_PENDING_ACCEPTANCE);
 
     /* the desk's lists */
     CHECK_INT(harness_motcua(&H, "overdue"), 0);
@@ -380,7 +381,7 @@ MC_TEST(unanswered_dossier_is_flagged_once_and_listed_then_withdrawn)
     CHECK(log_has("motcua.out", "chờ tiếp nhận"));
     /* today's report (issue 12 point 8): both pending past their 8 hours; those the desk
      * accepted earlier in this run, every one within them */
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE state = 9"
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE)
                             " AND accept_due_at < now()", NULL), 2);
     long accepted = harness_count(&H, "SELECT count(*) FROM dossier WHERE accepted_at IS NOT NULL"
                                   " AND accepted_at <= accept_due_at", NULL);
@@ -397,8 +398,8 @@ MC_TEST(unanswered_dossier_is_flagged_once_and_listed_then_withdrawn)
     /* withdrawn while pending: the acceptance case is cancelled */
     snprintf(args, sizeof args, "withdraw %s --id acc-late-wd-0001", code);
     CHECK_INT(harness_motcua(&H, args), 0);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 7);
-    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), 6);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), MC_DOSSIER_WITHDRAWN);
+    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), MC_CASE_CANCELLED);
 }
 
 MC_TEST(direct_dossier_is_received_at_the_counter_as_before)
@@ -422,7 +423,7 @@ MC_TEST(direct_dossier_is_received_at_the_counter_as_before)
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1"
                             " AND accept_due_at IS NULL AND accepted_at IS NULL", code), 1);
     /* routed at once (no desk needed for that), with no acceptance case */
-    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 2",
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_ROUTED),
                                  code, 1, 15000), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id ="
                             " c.dossier_id WHERE d.code = $1 AND c.step = 0", code), 0);

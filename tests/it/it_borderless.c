@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mc_states.h"
 #include "harness.h"
 #include "mc_curve.h"
 #include "mc_test.h"
@@ -355,7 +356,7 @@ MC_TEST(routed_to_b_desk_and_forwarded_when_it_acks)
                             " AND e.actor = 'TU_PHAP_CHUNG_THUC'", forwarded_code), 1);
     /* the result comes, and forwarding stays recorded once */
     CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", forwarded_code,
-                                 5, 30000), 5);
+                                 MC_DOSSIER_RESULT_READY, 30000), MC_DOSSIER_RESULT_READY);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
                             " ON d.id = e.dossier_id WHERE d.code = $1 AND e.kind = 'forwarded'",
                             forwarded_code), 1);

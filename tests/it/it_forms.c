@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mc_states.h"
 #include "harness.h"
 #include "mc_calendar.h"
 #include "mc_cfg.h"
@@ -174,22 +175,25 @@ static int history(void)
     snprintf(new_due, sizeof new_due, "%lld", (long long)(t + 5 * 86400));
     const char *pa[2] = {CODE_A, new_due};
     const char *pb[1] = {CODE_B};
-    if (exec_sql("UPDATE dossier SET department = 'TUPHAP', state = 3 WHERE code = $1", 1, pa, NULL) ||
+    if (exec_sql("UPDATE dossier SET department = 'TUPHAP', state = " MC_SQL(MC_DOSSIER_IN_PROGRESS) " WHERE code = $1", 1, pa, NULL) ||
         add_event(CODE_A, t + 60, "router", "routed", "TUPHAP: Bộ phận Tư pháp - Hộ tịch") ||
         add_event(CODE_A, t + 120, "lienthong", "sent_to_agency", "bước 1/2 gửi CONGAN_PHUONG: x") ||
-        add_case(CODE_A, 1, 2, "CONGAN_PHUONG", 4, t + 86400, t + 3600, 1, &ok) ||
+        add_case(CODE_A, 1, 2, "CONGAN_PHUONG", MC_CASE_DONE, t + 86400, t + 3600,
+                 MC_OUTCOME_APPROVED, &ok) ||
         add_event(CODE_A, t + 3600, "CONGAN_PHUONG", "step_done", "bước 1/2: xong") ||
         add_event(CODE_A, t + 3700, "lienthong", "sent_to_agency", "bước 2/2 gửi THUE_KHUVUC: x") ||
-        add_case(CODE_A, 2, 2, "THUE_KHUVUC", 4, t + 2 * 86400, t + 3 * 86400, 2, &no) ||
+        add_case(CODE_A, 2, 2, "THUE_KHUVUC", MC_CASE_DONE, t + 2 * 86400, t + 3 * 86400,
+                 MC_OUTCOME_REJECTED, &no) ||
         add_event(CODE_A, t + 2 * 86400 + 60, "router", "late", "hẹn lại") ||
         exec_sql("UPDATE dossier SET due_at = to_timestamp($2::bigint), late_notified_due = due_at"
                  " WHERE code = $1", 2, pa, NULL) ||
         add_event(CODE_A, t + 3 * 86400, "THUE_KHUVUC", "refused", "bước 2/2: từ chối") ||
-        exec_sql("UPDATE dossier SET state = 8 WHERE code = $1", 1, pa, NULL) ||
-        exec_sql("UPDATE dossier SET department = 'TUPHAP', state = 4, paused_at = now()"
+        exec_sql("UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_REFUSED) " WHERE code = $1", 1, pa, NULL) ||
+        exec_sql("UPDATE dossier SET department = 'TUPHAP', state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) ", paused_at = now()"
                  " WHERE code = $1", 1, pb, NULL) ||
         add_event(CODE_B, t + 200, "lienthong", "sent_to_agency", "bước 1/1 gửi CONGAN_PHUONG: x") ||
-        add_case(CODE_B, 1, 1, "CONGAN_PHUONG", 7, t + 86400, 0, 3, &more) ||
+        add_case(CODE_B, 1, 1, "CONGAN_PHUONG", MC_CASE_PAUSED, t + 86400, 0,
+                 MC_OUTCOME_NEEDS_DOCUMENTS, &more) ||
         add_event(CODE_B, t + 900, "CONGAN_PHUONG", "supplement_requested", "bước 1/1"))
         return -1;
     return 0;
@@ -201,7 +205,7 @@ static int stopped(void)
 {
     int64_t t = RECEIVED_A;
     const char *pc[1] = {CODE_C};
-    if (exec_sql("UPDATE dossier SET state = 7 WHERE code = $1", 1, pc, NULL) ||
+    if (exec_sql("UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_WITHDRAWN) " WHERE code = $1", 1, pc, NULL) ||
         add_event(CODE_C, t + 300, "HARNESS_COUNTER", "withdrawn", "chuyển nơi cư trú") ||
         add_event(CODE_D, t + 400, "router", "returned", "quá hạn bổ sung"))
         return -1;
@@ -378,7 +382,7 @@ MC_TEST(apology_for_an_extension_carries_reason_old_and_new_appointment_and_its_
     snprintf(letter, sizeof letter, "%lld", (long long)(t + 5 * 86400));
     const char *reason = "Cần thêm thời gian xác minh <hồ sơ>";
     const char *p[5] = {code, new_due, letter, reason, old_due};
-    REQUIRE(exec_sql("UPDATE dossier SET state = 3, due_at = to_timestamp($2::bigint),"
+    REQUIRE(exec_sql("UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_IN_PROGRESS) ", due_at = to_timestamp($2::bigint),"
                      " extended_at = to_timestamp($3::bigint), apology_at = to_timestamp($3::bigint),"
                      " extension_reason = $4, warned_due = to_timestamp($5::bigint) WHERE code = $1",
                      5, p, NULL) == 0);

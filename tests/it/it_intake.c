@@ -20,6 +20,7 @@
 
 #include <zmq.h>
 
+#include "mc_states.h"
 #include "harness.h"
 #include "mc_calendar.h"
 #include "mc_code.h"
@@ -70,7 +71,7 @@ MC_TEST(valid_submit_is_stored_and_receipt_matches_row)
     CHECK_INT(harness_count(&H, "SELECT extract(epoch FROM received_at)::bigint FROM dossier WHERE code = $1",
                             rc->dossier_code), rc->received_at);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND procedure_code = '1.001193'"
-                            " AND channel = 1 AND state = 1 AND ward_code = '00229'", rc->dossier_code), 1);
+                            " AND channel = 1 AND state = " MC_SQL(MC_DOSSIER_RECEIVED) " AND ward_code = '00229'", rc->dossier_code), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
                             " WHERE d.code = $1 AND e.kind = 'received'", rc->dossier_code), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM idempotency_key WHERE key = $1 AND dossier_id IS NOT NULL",

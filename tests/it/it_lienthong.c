@@ -26,6 +26,7 @@
 #include <zlib.h>
 #include <zmq.h>
 
+#include "mc_states.h"
 #include "harness.h"
 #include "mc_calendar.h"
 #include "mc_catalog.h"
@@ -78,10 +79,10 @@ static int route_like_router(const char *code)
         return -1;
     /* an online dossier (2.000986 is online only) as its desk's acceptance leaves it
      * (it_acceptance walks the real acceptance): RECEIVED, counted from now */
-    int rc = exec_sql("UPDATE dossier SET state = 1, accepted_at = now(), counted_from = now(),"
-                      " due_at = now() + interval '7 days' WHERE code = $1 AND state = 9", 1,
+    int rc = exec_sql("UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_RECEIVED) ", accepted_at = now(), counted_from = now(),"
+                      " due_at = now() + interval '7 days' WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE), 1,
                       (const char *const[]){code});
-    rc |= exec_sql("UPDATE dossier SET state = 2, department = $2 WHERE code = $1 AND state = 1", 2,
+    rc |= exec_sql("UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_ROUTED) ", department = $2 WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_RECEIVED), 2,
                       (const char *const[]){code, p->department});
     rc |= exec_sql("INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
                    " SELECT id, now(), 'router', 'routed', $2 FROM dossier WHERE code = $1", 2,
@@ -368,7 +369,7 @@ static bool raw_finish(void *s, const char *case_id)
 static long acked_by(const char *case_id, const char *session)
 {
     PGresult *res = PQexecParams(harness_db(&H), "SELECT count(*) FROM agency_case WHERE"
-                                 " case_id = $1 AND state = 3 AND lease_session = $2",
+                                 " case_id = $1 AND state = " MC_SQL(MC_CASE_ACKED) " AND lease_session = $2",
                                  2, NULL, (const char *const[]){case_id, session}, NULL, NULL, 0);
     long n = PQresultStatus(res) == PGRES_TUPLES_OK ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
     PQclear(res);
@@ -439,11 +440,11 @@ MC_TEST(inter_agency_dossier_visits_agencies_in_order)
         pids[i] = start_agency(agency_codes[i], agency_codes[i], log, "--outcomes", "approved=100",
                                NULL, NULL);
     }
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, 5, 20000), 5);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, MC_DOSSIER_RESULT_READY, 20000), MC_DOSSIER_RESULT_READY);
     for (int i = 0; i < 4; i++)
         harness_stop_daemon(pids[i], SIGTERM);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
-                            " WHERE d.code = $1 AND c.state = 4 AND c.outcome = 1", code), 4);
+                            " WHERE d.code = $1 AND c.state = " MC_SQL(MC_CASE_DONE) " AND c.outcome = " MC_SQL(MC_OUTCOME_APPROVED), code), 4);
     /* step_done events come from the four agencies in the plan's order */
     PGresult *res = PQexecParams(harness_db(&H),
                                  "SELECT e.actor FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
@@ -482,14 +483,14 @@ MC_TEST(offline_agency_gets_its_cases_on_reconnect)
     REQUIRE(new_routed("lt-offline-0001", a) == 0);
     REQUIRE(new_routed("lt-offline-0002", b) == 0);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id IN ($1 || '/1')"
-                            " AND state = 1 AND attempts = 0", a), 1);
+                            " AND state = " MC_SQL(MC_CASE_QUEUED) " AND attempts = 0", a), 1);
     pid_t pid = start_agency("TU_PHAP", "TU_PHAP", "agency-offline.log", "--outcomes", "approved=100",
                              "--count", "2");
     CHECK_INT(harness_wait_exit(&pid, 15000), 0);
     if (pid)
         harness_stop_daemon(pid, SIGKILL);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", a), 5);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", b), 5);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", a), MC_DOSSIER_RESULT_READY);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", b), MC_DOSSIER_RESULT_READY);
     /* each went out once, to the agency: nothing was sent into the void meanwhile */
     CHECK_INT(harness_count(&H, "SELECT attempts FROM agency_case WHERE case_id = $1 || '/1'", a), 1);
     CHECK_INT(harness_count(&H, "SELECT attempts FROM agency_case WHERE case_id = $1 || '/1'", b), 1);
@@ -516,7 +517,7 @@ MC_TEST(unacked_case_is_redelivered_with_the_same_case_id)
     char case_id[96];
     snprintf(case_id, sizeof case_id, "%s/1", code);
     CHECK_INT(harness_count(&H, "SELECT attempts FROM agency_case WHERE case_id = $1", case_id), 2);
-    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), 4);
+    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), MC_CASE_DONE);
     /* sent_to_agency once: a resend is not a new step in the timeline */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
                             " WHERE d.code = $1 AND e.kind = 'sent_to_agency'", code), 1);
@@ -540,7 +541,7 @@ MC_TEST(unknown_key_gets_nothing)
     CHECK_INT(harness_wait_exit(&pid, 15000), 0);
     if (pid)
         harness_stop_daemon(pid, SIGKILL);
-    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), 4);
+    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), MC_CASE_DONE);
 }
 
 MC_TEST(agency_never_gets_nor_answers_another_agencys_case)
@@ -586,8 +587,8 @@ MC_TEST(agency_never_gets_nor_answers_another_agencys_case)
     CHECK_INT(m->refusal->reason, MOTCUA__V1__REASON__REASON_MALFORMED);
     motcua__v1__hub_to_agency__free_unpacked(m, NULL);
     mc_transport_close(&s);
-    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), 1);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 2);
+    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), MC_CASE_QUEUED);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), MC_DOSSIER_ROUTED);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
                             " ON d.id = e.dossier_id WHERE d.code = $1", code), events);
     CHECK(kill(hub_pid, 0) == 0);
@@ -611,7 +612,7 @@ MC_TEST(dead_letter_after_max_attempts_and_requeue)
     int seen[8] = {0}, n = 0;
     int64_t deadline = harness_now_ms() + 15000;
     while (harness_now_ms() < deadline && harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1",
-                                                case_id) != 5) {
+                                                case_id) != MC_CASE_DEAD) {
         Motcua__V1__HubToAgency *m = raw_next(s, 300);
         if (m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_CASE && n < 8) {
             CHECK_STR(m->case_->case_id, case_id);
@@ -625,7 +626,7 @@ MC_TEST(dead_letter_after_max_attempts_and_requeue)
     CHECK_INT(seen[0], 1);
     CHECK_INT(seen[1], 2);
     CHECK_INT(seen[2], 3);
-    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), 5);
+    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), MC_CASE_DEAD);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
                             " WHERE d.code = $1 AND e.kind = 'dead_letter'", code), 1);
     CHECK_INT(harness_motcua(&H, "deadletters --json"), 0);
@@ -633,7 +634,7 @@ MC_TEST(dead_letter_after_max_attempts_and_requeue)
     char args[160];
     snprintf(args, sizeof args, "requeue %s", case_id);
     CHECK_INT(harness_motcua(&H, args), 0);
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1 AND state = 1"
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1 AND state = " MC_SQL(MC_CASE_QUEUED)
                             " AND attempts = 0", case_id), 1);
     CHECK_INT(harness_motcua(&H, args), 2); /* no longer a dead letter */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
@@ -643,7 +644,7 @@ MC_TEST(dead_letter_after_max_attempts_and_requeue)
     CHECK_INT(harness_wait_exit(&pid, 15000), 0);
     if (pid)
         harness_stop_daemon(pid, SIGKILL);
-    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), 4);
+    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), MC_CASE_DONE);
 }
 
 MC_TEST(results_are_idempotent_per_case)
@@ -670,7 +671,7 @@ MC_TEST(results_are_idempotent_per_case)
     REQUIRE(m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_RESULT_ACK);
     CHECK(m->result_ack->accepted);
     motcua__v1__hub_to_agency__free_unpacked(m, NULL);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 5);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), MC_DOSSIER_RESULT_READY);
     long events = harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
                                 " ON d.id = e.dossier_id WHERE d.code = $1", code);
     /* the same result again: accepted, nothing new */
@@ -686,8 +687,8 @@ MC_TEST(results_are_idempotent_per_case)
     CHECK(!m->result_ack->accepted);
     motcua__v1__hub_to_agency__free_unpacked(m, NULL);
     mc_transport_close(&s);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 5);
-    CHECK_INT(harness_count(&H, "SELECT outcome FROM agency_case WHERE case_id = $1", case_id), 1);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), MC_DOSSIER_RESULT_READY);
+    CHECK_INT(harness_count(&H, "SELECT outcome FROM agency_case WHERE case_id = $1", case_id), MC_OUTCOME_APPROVED);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
                             " ON d.id = e.dossier_id WHERE d.code = $1", code), events);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
@@ -704,7 +705,7 @@ MC_TEST(rejection_and_supplement_requests_end_or_pause_the_dossier)
     CHECK_INT(harness_wait_exit(&pid, 15000), 0);
     if (pid)
         harness_stop_daemon(pid, SIGKILL);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 8);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), MC_DOSSIER_REFUSED);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
                             " WHERE d.code = $1 AND n.kind = 'refused' AND n.data->>'reason' <> ''", code), 1);
     REQUIRE(new_routed("lt-needs-0001", code) == 0);
@@ -714,8 +715,8 @@ MC_TEST(rejection_and_supplement_requests_end_or_pause_the_dossier)
     CHECK_INT(harness_wait_exit(&pid, 15000), 0);
     if (pid)
         harness_stop_daemon(pid, SIGKILL);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1 AND paused_at IS NOT NULL", code), 4);
-    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), 7);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1 AND paused_at IS NOT NULL", code), MC_DOSSIER_WAITING_SUPPLEMENT);
+    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), MC_CASE_PAUSED);
     CHECK_INT(harness_count(&H, "SELECT jsonb_array_length(n.data->'missing') FROM notification n"
                             " JOIN dossier d ON d.id = n.dossier_id"
                             " WHERE d.code = $1 AND n.kind = 'supplement_requested'", code), 1);
@@ -740,8 +741,8 @@ MC_TEST(resync_reoffers_what_is_not_held_and_keeps_what_is)
                             " AND ready AND agency = 'TU_PHAP' AND lease_until > now()", session), 1);
     /* the agency lost b (say its disk did): a resync listing only a */
     raw_resync(s, 0, session, (const char *const[]){case_a}, 1);
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_b, 1,
-                                 5000), 1);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_b, MC_CASE_QUEUED,
+                                 5000), MC_CASE_QUEUED);
     CHECK_INT(events(case_b, "not_held"), 1);
     CHECK_INT(acked_by(case_a, session), 1); /* kept: no re-offer */
     CHECK_INT(events(case_a, "not_held"), 0);
@@ -790,7 +791,7 @@ MC_TEST(requeue_takes_an_acked_case_back)
     snprintf(args, sizeof args, "requeue %s", case_id);
     CHECK_INT(harness_motcua(&H, args), 0);
     CHECK(log_has("motcua.out", "taken back"));
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1 AND state = 1"
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1 AND state = " MC_SQL(MC_CASE_QUEUED)
                             " AND lease_session IS NULL AND attempts = 1", case_id), 1);
     CHECK_INT(events(case_id, "requeued"), 1);
     raw_ready(s, 1); /* the same agency gets it again, next attempt */
@@ -951,13 +952,13 @@ MC_TEST(routing_id_takeover_gets_nothing_and_answers_nothing)
     CHECK(m == NULL || m->body_case != MOTCUA__V1__HUB_TO_AGENCY__BODY_CASE);
     if (m)
         motcua__v1__hub_to_agency__free_unpacked(m, NULL);
-    CHECK_INT(case_state(case_id), 1); /* still queued: nobody was sent it */
+    CHECK_INT(case_state(case_id), MC_CASE_QUEUED); /* still queued: nobody was sent it */
     /* B's REJECTED for A's case is refused and recorded nowhere */
     raw_result(b, case_id, MOTCUA__V1__OUTCOME__OUTCOME_REJECTED, "giả mạo");
     refusal_t r = raw_refusal(b, 3000);
     CHECK(r.got && r.reason == MOTCUA__V1__REASON__REASON_NOT_FOUND);
     mc_transport_close(&b);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 2);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), MC_DOSSIER_ROUTED);
     CHECK_INT(events(case_id, "refused"), 0);
     CHECK(log_has("lienthong.log", "event=routing_id_reused agency=BHXH was=TU_PHAP") ||
               log_has("lienthong.log", "event=agency_gone agency=TU_PHAP why=closed"));
@@ -966,7 +967,7 @@ MC_TEST(routing_id_takeover_gets_nothing_and_answers_nothing)
     REQUIRE(a);
     CHECK(take_and_finish(a, "takeover-session-0001", case_id));
     mc_transport_close(&a);
-    CHECK_INT(case_state(case_id), 4);
+    CHECK_INT(case_state(case_id), MC_CASE_DONE);
 }
 
 MC_TEST(unknown_fields_nul_and_bad_utf8_are_refused_with_the_field_path)
@@ -1011,7 +1012,7 @@ MC_TEST(unknown_fields_nul_and_bad_utf8_are_refused_with_the_field_path)
     CHECK_STR(r.case_id, "");
     CHECK_STR(r.message, "AgencyToHub.result.case_id: not valid UTF-8 (6 bytes)");
     CHECK(!log_has("lienthong.log", "HS\xc3\x28"));
-    CHECK_INT(case_state(case_id), 1);
+    CHECK_INT(case_state(case_id), MC_CASE_QUEUED);
     CHECK_INT(events(case_id, "refused"), 0);
     CHECK(kill(hub_pid, 0) == 0);
     /* the case is untouched: it is taken and answered as usual */
@@ -1048,8 +1049,8 @@ MC_TEST(one_answer_for_unknown_not_yours_and_never_sent)
         CHECK_STR(all[i]->message, unknown.message);
     }
     CHECK_INT(unknown.reason, MOTCUA__V1__REASON__REASON_NOT_FOUND);
-    CHECK_INT(case_state(mine_id), 1);
-    CHECK_INT(case_state(theirs_id), 1);
+    CHECK_INT(case_state(mine_id), MC_CASE_QUEUED);
+    CHECK_INT(case_state(theirs_id), MC_CASE_QUEUED);
     /* once it was sent, the same result is accepted */
     raw_resync(t, 1, "answer-session-00001", NULL, 0);
     CHECK(raw_take_case(t, mine_id, NULL, true));
@@ -1079,7 +1080,7 @@ MC_TEST(revision_4294967295_is_refused_not_read_as_1)
     buf = result_frame(case_id, "lý do", 2, NULL, &n);
     r = send_refused(s, buf, n);
     CHECK(r.got && r.reason == MOTCUA__V1__REASON__REASON_NOT_FOUND);
-    CHECK_INT(case_state(case_id), 3); /* still acked, nothing recorded */
+    CHECK_INT(case_state(case_id), MC_CASE_ACKED); /* still acked, nothing recorded */
     CHECK_INT(events(case_id, "refused"), 0);
     CHECK(raw_finish(s, case_id));
     mc_transport_close(&s);
@@ -1178,7 +1179,7 @@ MC_TEST(one_key_flooding_connections_locks_nobody_else_out)
     REQUIRE(s);
     CHECK(take_and_finish(s, "flood-session-000001", case_id));
     mc_transport_close(&s);
-    CHECK_INT(case_state(case_id), 4);
+    CHECK_INT(case_state(case_id), MC_CASE_DONE);
     long seconds = (harness_now_ms() - started) / 1000;
     snprintf(cmd, sizeof cmd, "grep -c 'event=frame_dropped agency=CONG_AN_XA' %s/lienthong.log",
              H.dir);

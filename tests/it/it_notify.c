@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "mc_states.h"
 #include "harness.h"
 #include "http_fake.h"
 #include "mc_calendar.h"
@@ -405,8 +406,8 @@ static int wait_log(const char *log, const char *text, int ms)
     return -1;
 }
 
-static const char *const SENT_ALL = "SELECT count(*) FROM notification WHERE state = 1";
-static const char *const SENT_ID = "SELECT count(*) FROM notification WHERE id = $1::bigint AND state = 1";
+static const char *const SENT_ALL = "SELECT count(*) FROM notification WHERE state = " MC_SQL(MC_NOTIFICATION_SENT);
+static const char *const SENT_ID = "SELECT count(*) FROM notification WHERE id = $1::bigint AND state = " MC_SQL(MC_NOTIFICATION_SENT);
 static const char *const ATTEMPTS_OF = "SELECT attempts FROM notification WHERE id = $1::bigint";
 /* attempt rows of notification $1 by channel and state (migration 0007) */
 static const char *const SMS_OK = "SELECT count(*) FROM notification_attempt"
@@ -434,7 +435,7 @@ MC_TEST(each_dossier_gets_one_received_file_across_restart)
     /* queued while notify is down, sent after the restart; nothing twice */
     for (int i = 0; i < 2; i++)
         CHECK(submit_one(code, sizeof code) == 0);
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification WHERE state = 0", NULL), 2);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification WHERE state = " MC_SQL(MC_NOTIFICATION_PENDING), NULL), 2);
     a = harness_start_daemon(&H, "notify", NULL, "notify-a.log");
     REQUIRE(a > 0);
     CHECK_INT(harness_wait_count(&H, SENT_ALL, NULL, 5, 15000), 5);
@@ -499,7 +500,7 @@ MC_TEST(failing_gateway_is_retried_with_backoff_and_sms_goes_once)
     char code[64];
     REQUIRE(submit_one(code, sizeof code) == 0);
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
-                         " WHERE d.code = $1 AND n.state = 1", code, 1, 15000), 1);
+                         " WHERE d.code = $1 AND n.state = " MC_SQL(MC_NOTIFICATION_SENT), code, 1, 15000), 1);
     CHECK_INT(harness_stop_daemon(d, SIGTERM), 0);
     int requests = 0, ok = 0;
     gw_counts(&g, &requests, &ok);
@@ -580,7 +581,7 @@ MC_TEST(other_kinds_render_vietnamese_with_code_and_dates)
     pid_t e = harness_start_daemon(&H, "notify", NULL, "notify-e.log");
     REQUIRE(e > 0);
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
-                         " WHERE d.code = $1 AND n.state = 1", code, 7, 15000), 7);
+                         " WHERE d.code = $1 AND n.state = " MC_SQL(MC_NOTIFICATION_SENT), code, 7, 15000), 7);
     CHECK_INT(harness_stop_daemon(e, SIGTERM), 0);
 
     char due_text[32], new_due_text[32];
@@ -672,7 +673,7 @@ MC_TEST(email_goes_out_as_mime_utf8)
     char code[64];
     REQUIRE(submit_one(code, sizeof code) == 0);
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
-                         " WHERE d.code = $1 AND n.state = 1 AND n.channel = 'spool,email'", code, 1, 15000), 1);
+                         " WHERE d.code = $1 AND n.state = " MC_SQL(MC_NOTIFICATION_SENT) " AND n.channel = 'spool,email'", code, 1, 15000), 1);
     CHECK_INT(harness_stop_daemon(f, SIGTERM), 0);
     pthread_mutex_lock(&s.lock);
     CHECK_INT(s.messages, 1);
@@ -851,7 +852,7 @@ MC_TEST(lost_last_attempt_counts_and_fails_for_good)
     snprintf(id_text, sizeof id_text, "%ld", id);
     pid_t p = harness_start_daemon(&H, "notify", config, "notify-j.log");
     REQUIRE(p > 0);
-    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification WHERE id = $1::bigint AND state = 2",
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification WHERE id = $1::bigint AND state = " MC_SQL(MC_NOTIFICATION_FAILED),
                                  id_text, 1, 30000), 1);
     CHECK_INT(harness_stop_daemon(p, SIGTERM), 0);
     /* the one allowed attempt was the lost one: not sent again */

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mc_states.h"
 #include "harness.h"
 #include "mc_agencies.h"
 #include "mc_calendar.h"
@@ -178,7 +179,8 @@ static int probe_through(harness_dossier_t *d)
     char code[64];
     if (submit(d, code) != 0)
         return -1;
-    return harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, 5, 30000) == 5
+    return harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, MC_DOSSIER_RESULT_READY, 30000) ==
+                   MC_DOSSIER_RESULT_READY
                ? 0 : -1;
 }
 
@@ -214,7 +216,7 @@ MC_TEST(thousand_dossiers_reach_result_ready_through_every_agency)
                             NULL), 7);
     CHECK_INT(harness_count(&H, "SELECT count(DISTINCT ward_code) FROM dossier d WHERE" LOAD, NULL), 2);
     long long t_in = harness_now_ms();
-    long ready = harness_wait_count(&H, "SELECT count(*) FROM dossier d WHERE" LOAD " AND state = 5", NULL,
+    long ready = harness_wait_count(&H, "SELECT count(*) FROM dossier d WHERE" LOAD " AND state = " MC_SQL(MC_DOSSIER_RESULT_READY), NULL,
                             N_LOAD, 120000);
     long long t_ready = harness_now_ms();
     printf("  submitted in %.1f s; %ld RESULT_READY after %.1f s more\n", (t_in - t0) / 1000.0,
@@ -226,12 +228,12 @@ MC_TEST(thousand_dossiers_reach_result_ready_through_every_agency)
                    " FROM dossier d WHERE" LOAD " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4", NULL);
         print_rows("cases not done, by agency, step, state:",
                    "SELECT c.agency, c.step, c.state, count(*) FROM agency_case c JOIN dossier d"
-                   " ON d.id = c.dossier_id WHERE" LOAD " AND c.state <> 4 GROUP BY 1, 2, 3"
+                   " ON d.id = c.dossier_id WHERE" LOAD " AND c.state <> " MC_SQL(MC_CASE_DONE) " GROUP BY 1, 2, 3"
                    " ORDER BY 1, 2, 3", NULL);
     }
     /* every case of every dossier done and approved, nothing dead or resent for good */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d"
-                            " ON d.id = c.dossier_id WHERE" LOAD " AND (c.state <> 4 OR c.outcome <> 1)",
+                            " ON d.id = c.dossier_id WHERE" LOAD " AND (c.state <> " MC_SQL(MC_CASE_DONE) " OR c.outcome <> " MC_SQL(MC_OUTCOME_APPROVED) ")",
                             NULL), 0);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier d WHERE" LOAD " AND result_at IS NULL",
                             NULL), 0);
@@ -306,7 +308,7 @@ MC_TEST(thousand_dossiers_reach_result_ready_through_every_agency)
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier d WHERE" LOAD " AND channel = 2 AND"
                             " (accepted_at IS NULL OR counted_from < accepted_at OR NOT EXISTS"
                             "  (SELECT 1 FROM agency_case c WHERE c.dossier_id = d.id AND c.step = 0"
-                            "   AND c.agency = d.department AND c.state = 4 AND c.outcome = 1)"
+                            "   AND c.agency = d.department AND c.state = " MC_SQL(MC_CASE_DONE) " AND c.outcome = " MC_SQL(MC_OUTCOME_APPROVED) ")"
                             "  OR (SELECT count(*) FROM notification n WHERE n.dossier_id = d.id"
                             "   AND n.kind = 'submitted') <> 1)", NULL), 0);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id ="
@@ -321,7 +323,7 @@ MC_TEST(thousand_dossiers_reach_result_ready_through_every_agency)
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d"
                             " ON d.id = n.dossier_id WHERE" LOAD, NULL), 2 * N_LOAD + online);
     long sent = harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
-                           " WHERE" LOAD " AND n.state = 1 AND n.sent_at IS NOT NULL", NULL,
+                           " WHERE" LOAD " AND n.state = " MC_SQL(MC_NOTIFICATION_SENT) " AND n.sent_at IS NOT NULL", NULL,
                            2 * N_LOAD + online, 60000);
     printf("  all notices sent %.1f s after the last result\n", (harness_now_ms() - t_ready) / 1000.0);
     CHECK_INT(sent, 2 * N_LOAD + online);
@@ -372,13 +374,13 @@ MC_TEST(needs_documents_then_supplement_restarts_the_clock)
     char code[64], case_id[96];
     REQUIRE(submit(&d, code) == 0);
     snprintf(case_id, sizeof case_id, "%s/1", code);
-    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 4"
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT)
                          " AND paused_at IS NOT NULL", code, 1, 20000), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1"
                             " AND department = 'VAN_HOA_XA_HOI'", code), 1);
-    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), 7);
+    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), MC_CASE_PAUSED);
     const char *supp_sent = "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
-                            " WHERE d.code = $1 AND n.kind = 'supplement_requested' AND n.state = 1";
+                            " WHERE d.code = $1 AND n.kind = 'supplement_requested' AND n.state = " MC_SQL(MC_NOTIFICATION_SENT);
     CHECK_INT(harness_wait_count(&H, supp_sent, code, 1, 10000), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
                             " WHERE d.code = $1 AND n.kind = 'supplement_requested'", code), 1);
@@ -403,7 +405,7 @@ MC_TEST(needs_documents_then_supplement_restarts_the_clock)
     harness_dossier_t probe;
     noi_quy_dossier(&probe, "pl-probe-0001");
     CHECK(probe_through(&probe) == 0);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 4); /* still paused */
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), MC_DOSSIER_WAITING_SUPPLEMENT); /* still paused */
 
     /*
      * The applicant comes back three days later: the receipt's clock
@@ -414,7 +416,7 @@ MC_TEST(needs_documents_then_supplement_restarts_the_clock)
      * from its own time (docs/pipeline.md "Supplements and the due date").
      */
     long shifted = harness_count(&H, "UPDATE dossier SET counted_from = counted_from - interval '3 days',"
-                                 " due_at = due_at - interval '3 days' WHERE code = $1 AND state = 4"
+                                 " due_at = due_at - interval '3 days' WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT)
                                  " RETURNING extract(epoch FROM due_at)::bigint", code);
     REQUIRE(shifted > (long)time(NULL));
     char path[400], args[600];
@@ -431,7 +433,7 @@ MC_TEST(needs_documents_then_supplement_restarts_the_clock)
     snprintf(args, sizeof args, "supplement %s --json", path);
     CHECK_INT(harness_motcua(&H, args), 0);
     CHECK(log_has("motcua.out", "\"state\":\"IN_PROGRESS\""));
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, 5, 20000), 5);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, MC_DOSSIER_RESULT_READY, 20000), MC_DOSSIER_RESULT_READY);
 
     /* IN_PROGRESS came before RESULT_READY: supplemented, sent again, done */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event s JOIN dossier d ON d.id = s.dossier_id"
@@ -439,8 +441,8 @@ MC_TEST(needs_documents_then_supplement_restarts_the_clock)
                             " JOIN dossier_event p ON p.dossier_id = d.id AND p.kind = 'supplement_requested'"
                             " WHERE d.code = $1 AND s.kind = 'supplemented' AND s.actor = 'HARNESS_COUNTER'"
                             " AND p.id < s.id AND s.id < r.id", code), 1);
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1 AND state = 4"
-                            " AND outcome = 1", case_id), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1 AND state = " MC_SQL(MC_CASE_DONE)
+                            " AND outcome = " MC_SQL(MC_OUTCOME_APPROVED), case_id), 1);
     char log[128];
     snprintf(log, sizeof log, "agency-%s-%d.log", desk, agency_runs[a]);
     char line[200];
@@ -476,7 +478,7 @@ MC_TEST(needs_documents_then_supplement_restarts_the_clock)
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
                             " WHERE d.code = $1 AND n.kind = 'supplement_requested'", code), 1);
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
-                         " WHERE d.code = $1 AND n.kind = 'result_ready' AND n.state = 1", code, 1,
+                         " WHERE d.code = $1 AND n.kind = 'result_ready' AND n.state = " MC_SQL(MC_NOTIFICATION_SENT), code, 1,
                          10000), 1);
     CHECK_INT(spool_missing("SELECT n.id FROM notification n JOIN dossier d ON d.id = n.dossier_id"
                             " WHERE d.code = $1", code), 0);
@@ -506,22 +508,22 @@ MC_TEST(withdraw_while_waiting_for_step_two_cancels_the_rest)
     REQUIRE(submit(&d, code) == 0);
     /* step 1 done at the desk, step 2 queued for nobody */
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
-                         " WHERE d.code = $1 AND ((c.step = 1 AND c.state = 4) OR (c.step = 2 AND"
-                         " c.state = 1) OR (c.step = 3 AND c.state = 0))", code, 3, 20000), 3);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 3);
+                         " WHERE d.code = $1 AND ((c.step = 1 AND c.state = " MC_SQL(MC_CASE_DONE) ") OR (c.step = 2 AND"
+                         " c.state = " MC_SQL(MC_CASE_QUEUED) ") OR (c.step = 3 AND c.state = " MC_SQL(MC_CASE_PLANNED) "))", code, 3, 20000), 3);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), MC_DOSSIER_IN_PROGRESS);
     /* a later dossier through the hub: it got past queueing step 2 with its agency away */
     harness_dossier_t probe;
     noi_quy_dossier(&probe, "pl-probe-0002");
     CHECK(probe_through(&probe) == 0);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
-                            " WHERE d.code = $1 AND c.step = 2 AND c.state = 1 AND c.attempts = 0", code), 1);
+                            " WHERE d.code = $1 AND c.step = 2 AND c.state = " MC_SQL(MC_CASE_QUEUED) " AND c.attempts = 0", code), 1);
     char args[300];
     snprintf(args, sizeof args, "withdraw %s --id pl-wd-sid-0001 --reason 'Không còn nhu cầu'", code);
     CHECK_INT(harness_motcua(&H, args), 0);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 7);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), MC_DOSSIER_WITHDRAWN);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
-                            " WHERE d.code = $1 AND c.step > 1 AND c.state = 6", code), 2);
-    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1 || '/1'", code), 4);
+                            " WHERE d.code = $1 AND c.step > 1 AND c.state = " MC_SQL(MC_CASE_CANCELLED), code), 2);
+    CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1 || '/1'", code), MC_CASE_DONE);
     /* the agency comes back: it must never get the cancelled case */
     REQUIRE(start_agency(second, "approved=100") > 0);
     CHECK(agency_connected(second, 10000));
@@ -530,7 +532,7 @@ MC_TEST(withdraw_while_waiting_for_step_two_cancels_the_rest)
     dat_dai_dossier(&probe, "pl-probe-0003");
     CHECK(probe_through(&probe) == 0);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
-                            " WHERE d.code = $1 AND c.step > 1 AND c.state = 6 AND c.attempts = 0", code), 2);
+                            " WHERE d.code = $1 AND c.step > 1 AND c.state = " MC_SQL(MC_CASE_CANCELLED) " AND c.attempts = 0", code), 2);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
                             " WHERE d.code = $1 AND e.kind = 'sent_to_agency'", code), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
@@ -540,10 +542,10 @@ MC_TEST(withdraw_while_waiting_for_step_two_cancels_the_rest)
                             " WHERE d.code = $1 AND e.kind = 'withdrawn'", code), 1);
     CHECK(!log_has("agency-VPDK_DAT_DAI-*.log", code));
     CHECK(!log_has("agency-THUE-*.log", code));
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 7);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), MC_DOSSIER_WITHDRAWN);
     /* the withdrawal notice went out; the reason stays out of the history */
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
-                         " WHERE d.code = $1 AND n.kind = 'withdrawn' AND n.state = 1", code, 1, 10000), 1);
+                         " WHERE d.code = $1 AND n.kind = 'withdrawn' AND n.state = " MC_SQL(MC_NOTIFICATION_SENT), code, 1, 10000), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
                             " WHERE d.code = $1 AND e.detail LIKE '%nhu cầu%'", code), 0);
 }
@@ -551,11 +553,11 @@ MC_TEST(withdraw_while_waiting_for_step_two_cancels_the_rest)
 MC_TEST(everything_stops_cleanly)
 {
     /* every notice is sent before notify stops (the last ones are seconds old) */
-    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification WHERE state <> 1", NULL, 0,
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification WHERE state <> " MC_SQL(MC_NOTIFICATION_SENT), NULL, 0,
                                  20000), 0);
     CHECK_INT(stop_all(), 0);
     /* nothing dead-lettered or lost along the way */
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE state = 5", NULL), 0);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE state = " MC_SQL(MC_CASE_DEAD), NULL), 0);
 }
 
 MC_TEST(every_daemon_starts_with_postgres_down_and_catches_up)
@@ -585,9 +587,9 @@ MC_TEST(every_daemon_starts_with_postgres_down_and_catches_up)
         usleep(100000);
     REQUIRE(code[0]);
     /* routed, through the desk, result ready, both notices sent: every daemon caught up */
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, 5, 30000), 5);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, MC_DOSSIER_RESULT_READY, 30000), MC_DOSSIER_RESULT_READY);
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM notification n JOIN dossier d"
-                                 " ON d.id = n.dossier_id WHERE d.code = $1 AND n.state = 1"
+                                 " ON d.id = n.dossier_id WHERE d.code = $1 AND n.state = " MC_SQL(MC_NOTIFICATION_SENT)
                                  " AND n.kind IN ('received', 'result_ready')", code, 2, 20000), 2);
     CHECK_INT(stop_all(), 0);
 }

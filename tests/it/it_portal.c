@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "mc_states.h"
 #include "harness.h"
 #include "http_fake.h"
 #include "mc_test.h"
@@ -296,7 +297,7 @@ static int life(const char *code)
 }
 
 static const char *const ACKED_OF = "SELECT count(*) FROM portal_outbox o JOIN dossier d"
-                                    " ON d.id = o.dossier_id WHERE d.code = $1 AND o.state = 1";
+                                    " ON d.id = o.dossier_id WHERE d.code = $1 AND o.state = " MC_SQL(MC_OUTBOX_ACKED);
 static const char *const ROWS_OF = "SELECT count(*) FROM portal_outbox o JOIN dossier d"
                                    " ON d.id = o.dossier_id WHERE d.code = $1";
 
@@ -366,7 +367,7 @@ MC_TEST(a_portal_outage_is_retried_in_order_and_acknowledged_once)
         snprintf(second, sizeof second, "%s/2", codes[i]);
         CHECK_INT(seen_count(&P, second, false), 0);
     }
-    CHECK(harness_count(&H, "SELECT count(*) FROM portal_outbox WHERE state = 0 AND attempts > 1"
+    CHECK(harness_count(&H, "SELECT count(*) FROM portal_outbox WHERE state = " MC_SQL(MC_OUTBOX_PENDING) " AND attempts > 1"
                             " AND last_status = 503 AND last_error = 'http 503'", NULL) >= 1);
     portal_set(&P, false, false, false);
     for (int i = 0; i < 2; i++)
@@ -389,7 +390,7 @@ MC_TEST(a_pusher_killed_mid_push_resends_the_same_event_id)
     snprintf(first, sizeof first, "%s/1", code);
     /* the store knows the push started, not how it ended */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM portal_outbox WHERE event_id = $1"
-                                " AND state = 0 AND attempts = 1", first), 1);
+                                " AND state = " MC_SQL(MC_OUTBOX_PENDING) " AND attempts = 1", first), 1);
     /* a new pusher waits out the lease and pushes the same event again */
     p = harness_start_daemon(&H, "portal", NULL, "portal-c.log");
     REQUIRE(p > 0);

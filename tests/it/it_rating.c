@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mc_states.h"
 #include "harness.h"
 #include "mc_test.h"
 #include "mc_transport.h"
@@ -80,7 +81,8 @@ static int resolved_dossier(const char *sid, char *code)
     harness_dossier_init(&d, sid);
     if (submit(&d, code) != 0)
         return -1;
-    return harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, 5, 20000) == 5 ? 0 : -1;
+    return harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, MC_DOSSIER_RESULT_READY, 20000) == MC_DOSSIER_RESULT_READY
+               ? 0 : -1;
 }
 
 /* noi_quy_dossier - procedure 1.009469 (VAN_HOA_XA_HOI, which rejects in this test) */
@@ -137,7 +139,7 @@ static int link_from_spool(const char *code, const char *kind, char *token)
     char sql[400], id[32];
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id"
-             " WHERE d.code = $1 AND n.kind = '%s' AND n.state = 1", kind);
+             " WHERE d.code = $1 AND n.kind = '%s' AND n.state = " MC_SQL(MC_NOTIFICATION_SENT), kind);
     if (harness_wait_count(&H, sql, code, 1, 15000) != 1)
         return -1;
     snprintf(sql, sizeof sql,
@@ -291,7 +293,7 @@ MC_TEST(rating_from_the_result_notice_link_is_recorded_once)
                             ready_code), 1);
     CHECK_INT(stored_for(ready_code), 111);
     /* a rating changes nothing else: the state and the closing time stay */
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", ready_code), 5);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", ready_code), MC_DOSSIER_RESULT_READY);
 
     /* the same bytes again: the same answer, byte for byte, and still one of everything */
     /* the clock moves on first: a replay that rebuilt its answer would show a different time */
@@ -322,7 +324,7 @@ MC_TEST(refused_dossier_wrong_token_is_forbidden_then_right_token_rates)
     noi_quy_dossier(&d, "rt-refused-0001");
     char code[64], token[40] = "";
     REQUIRE(submit(&d, code) == 0);
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, 8, 20000), 8);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, MC_DOSSIER_REFUSED, 20000), MC_DOSSIER_REFUSED);
     REQUIRE(link_from_spool(code, "refused", token) == 0);
 
     /* a well-formed token of another dossier, and a made-up one */
@@ -354,7 +356,7 @@ MC_TEST(refused_dossier_wrong_token_is_forbidden_then_right_token_rates)
     CHECK_INT(stored_for(code), 111);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM rating r JOIN dossier d ON d.id = r.dossier_id"
                             " WHERE d.code = $1 AND r.level = 3 AND r.comment = ''", code), 1);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 8);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), MC_DOSSIER_REFUSED);
 }
 
 MC_TEST(undecided_or_withdrawn_dossier_is_wrong_state)
@@ -364,7 +366,7 @@ MC_TEST(undecided_or_withdrawn_dossier_is_wrong_state)
     char code[64], token[40];
     REQUIRE(submit(&d, code) == 0);
     /* routed to DIA_CHINH, which is not connected: the dossier waits, undecided */
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, 2, 10000), 2);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", code, MC_DOSSIER_ROUTED, 10000), MC_DOSSIER_ROUTED);
     REQUIRE(query_text("SELECT rating_token::text FROM dossier WHERE code = $1", code, token,
                        sizeof token) == 0);
     remember_token(token);
@@ -378,7 +380,7 @@ MC_TEST(undecided_or_withdrawn_dossier_is_wrong_state)
     char args[300];
     snprintf(args, sizeof args, "withdraw %s --id rt-open-wd-01", code);
     CHECK_INT(harness_motcua(&H, args), 0);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 7);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), MC_DOSSIER_WITHDRAWN);
     expect_refusal("rt-open-rate-02", code, token, MOTCUA__V1__SATISFACTION__SATISFACTION_SATISFIED,
                    "", "REASON_WRONG_STATE", "dossier_code");
     CHECK_INT(stored_for(code), 0);
@@ -432,7 +434,7 @@ MC_TEST(bad_fields_get_their_reasons_and_store_nothing)
     CHECK_INT(stored_for(code), 0);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM idempotency_key WHERE scope LIKE 'rate:%'", NULL),
               keys_before);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), 5);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", code), MC_DOSSIER_RESULT_READY);
 
     /* the bound is 2000 bytes, not characters: 666 three-byte letters and two ASCII ones */
     char at_bound[2001] = "";

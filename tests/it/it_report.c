@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mc_states.h"
 #include "harness.h"
 #include "mc_calendar.h"
 #include "mc_cfg.h"
@@ -185,7 +186,7 @@ static void month_tally(const gen_t *g, intent_t intent)
 static int make(intent_t intent, int channel, int proc, int64_t received, int variant,
                 const char *ward, const char *unit)
 {
-    gen_t g = {.ward = ward, .unit = unit, .proc = proc, .channel = channel, .state = 3,
+    gen_t g = {.ward = ward, .unit = unit, .proc = proc, .channel = channel, .state = MC_DOSSIER_IN_PROGRESS,
                .received = received};
     if (due_for(&g) != 0)
         return -1;
@@ -216,11 +217,11 @@ static int make(intent_t intent, int channel, int proc, int64_t received, int va
         g.result = at(2025, 10, 6, 10, 0, 0);
         break;
     case PAUSED:
-        g.state = 4;
+        g.state = MC_DOSSIER_WAITING_SUPPLEMENT;
         g.paused = g.received + 86400;
         break;
     case WITHDRAWN: case REFUSED: case BEFORE_CLOSED:
-        g.state = intent == REFUSED ? 8 : 7;
+        g.state = intent == REFUSED ? MC_DOSSIER_REFUSED : MC_DOSSIER_WITHDRAWN;
         g.closed = g.received + 5 * 3600;
         break;
     default: /* OPEN_IN_TIME, CARRIED_OPEN, AFTER_PERIOD stay open */
@@ -228,7 +229,7 @@ static int make(intent_t intent, int channel, int proc, int64_t received, int va
     }
     bool mine = strcmp(ward, WARD) == 0;
     if (g.result) {
-        g.state = 5;
+        g.state = MC_DOSSIER_RESULT_READY;
         g.closed = g.result; /* what the trigger will set; kept here for the tally */
     }
     /* the plan must mean what it says, or the expected figures would lie */
@@ -244,7 +245,7 @@ static int make(intent_t intent, int channel, int proc, int64_t received, int va
     if ((intent == OPEN_IN_TIME && g.due < Q_END) ||
         ((intent == OPEN_OVERDUE_CLOSED_LATER || intent == CARRIED_OPEN) && g.due >= Q_END))
         return -1;
-    if (g.state == 5 && intent != OPEN_OVERDUE_CLOSED_LATER && g.closed >= Q_END)
+    if (g.state == MC_DOSSIER_RESULT_READY && intent != OPEN_OVERDUE_CLOSED_LATER && g.closed >= Q_END)
         return -1;
     if (!mine) {
         tally(&g, intent, &EXP_OTHER_WARD);
@@ -255,7 +256,7 @@ static int make(intent_t intent, int channel, int proc, int64_t received, int va
     }
     emit(&g);
     /* some resolved dossiers were asked for documents once or twice, and rated */
-    if (mine && g.state == 5 && SEQ % 9 == 0) {
+    if (mine && g.state == MC_DOSSIER_RESULT_READY && SEQ % 9 == 0) {
         char t[40];
         int64_t when = g.received + 3600;
         fprintf(COPY_EVENTS, "%s\t%s\n", g.code, iso(when, t, sizeof t));
@@ -266,7 +267,7 @@ static int make(intent_t intent, int channel, int proc, int64_t received, int va
             EXP_PROC[proc].supplements++;
         }
     }
-    if (mine && g.state == 5 && SEQ % 4 == 1) {
+    if (mine && g.state == MC_DOSSIER_RESULT_READY && SEQ % 4 == 1) {
         char t[40];
         int level = 1 + (SEQ / 4) % 3;
         int64_t rated = g.result + 3600;
@@ -582,7 +583,7 @@ MC_TEST(generated_quarter_has_the_known_totals)
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE ward_code = $1", WARD),
               7399 + 121 + 1 + 2);
     /* the trigger set closed_at from result_at for the resolved ones */
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE state = 5 AND"
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE state = " MC_SQL(MC_DOSSIER_RESULT_READY) " AND"
                                 " closed_at IS DISTINCT FROM result_at", NULL), 0);
 }
 
@@ -859,7 +860,7 @@ MC_TEST(bad_arguments_are_refused_cleanly)
 MC_TEST(overdue_list_masks_and_locates)
 {
     /* one open dossier sits at the police (step 2 of 2) */
-    const char *code_sql = "SELECT id FROM dossier WHERE ward_code = $1 AND state = 3"
+    const char *code_sql = "SELECT id FROM dossier WHERE ward_code = $1 AND state = " MC_SQL(MC_DOSSIER_IN_PROGRESS)
                            " ORDER BY due_at, id LIMIT 1";
     long id = harness_count(&H, code_sql, WARD);
     REQUIRE(id > 0);
@@ -876,7 +877,7 @@ MC_TEST(overdue_list_masks_and_locates)
     /* open now and past due: 20 carried, 350 received at the end of September, the 2 of
      * October; not the 39 paused */
     long open_past = harness_count(&H, "SELECT count(*) FROM dossier WHERE ward_code = $1"
-                                       " AND state IN (1, 2, 3) AND due_at < now()", WARD);
+                                       " AND state IN (" MC_SQL_DOSSIER_RUNNING ") AND due_at < now()", WARD);
     CHECK_INT(open_past, 372);
     CHECK_INT(json_long(doc, "count"), open_past);
     const char *holder = json_at(doc, "dossiers.0.holder");
@@ -959,7 +960,7 @@ MC_TEST(live_dossiers_through_intake_are_counted)
     CHECK(reply->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_ACK);
     motcua__v1__intake_reply__free_unpacked(reply, NULL);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1"
-                                " AND closed_at IS NOT NULL AND state = 7", codes[2]), 1);
+                                " AND closed_at IS NOT NULL AND state = " MC_SQL(MC_DOSSIER_WITHDRAWN), codes[2]), 1);
 
     mc_date_t today = mc_date_of((int64_t)time(NULL), NULL);
     char args[200];
@@ -1118,9 +1119,9 @@ MC_TEST(closed_quarter_never_changes)
     pid_t router = harness_start_daemon(&H, "router", NULL, "router.log");
     REQUIRE(router > 0);
     CHECK_INT(harness_motcua(&H, "withdraw " HIST_W " --id hist-withdraw-0001 --reason 'Không còn nhu cầu'"), 0);
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", HIST_X, 5, 20000), 5);
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", HIST_Y, 8, 20000), 8);
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", HIST_S, 4, 20000), 4);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", HIST_X, MC_DOSSIER_RESULT_READY, 20000), MC_DOSSIER_RESULT_READY);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", HIST_Y, MC_DOSSIER_REFUSED, 20000), MC_DOSSIER_REFUSED);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", HIST_S, MC_DOSSIER_WAITING_SUPPLEMENT, 20000), MC_DOSSIER_WAITING_SUPPLEMENT);
     char path[400], args[600], token[64];
     snprintf(path, sizeof path, "%s/hist-supplement.yaml", H.dir);
     FILE *f = fopen(path, "w");
@@ -1137,18 +1138,18 @@ MC_TEST(closed_quarter_never_changes)
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON"
                                  " d.id = e.dossier_id WHERE d.code = $1 AND e.kind ="
                                  " 'supplement_refused'", HIST_S, 1, 20000), 1);
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", HIST_S, 5, 20000), 5);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", HIST_S, MC_DOSSIER_RESULT_READY, 20000), MC_DOSSIER_RESULT_READY);
     text_of("SELECT rating_token::text FROM dossier WHERE code = $1", HIST_X, token, sizeof token);
     snprintf(args, sizeof args, "rate " HIST_X " --token %s --level very_satisfied --id hist-rate-0001", token);
     CHECK_INT(harness_motcua(&H, args), 0);
     /* the router has nothing left to say: every open dossier past its date was told */
-    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE state IN (1, 2, 3)"
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE state IN (" MC_SQL_DOSSIER_RUNNING ")"
                                  " AND due_at < now() AND late_notified_due IS DISTINCT FROM due_at",
                                  NULL, 0, 30000), 0);
 
     /* the changes happened, and are the ones that used to move the figures: one row each */
     static const struct { const char *code, *sql; } changed[] = {
-        {HIST_W, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 7"},
+        {HIST_W, "SELECT count(*) FROM dossier WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_WITHDRAWN)},
         {HIST_R, "SELECT count(*) FROM dossier WHERE code = $1 AND late_notified_due = due_at"
                  " AND due_at >= '2025-10-01 00:00+07'"},
         {HIST_S, "SELECT count(*) FROM dossier WHERE code = $1 AND counted_from > '2025-10-01 00:00+07'"
@@ -1157,7 +1158,7 @@ MC_TEST(closed_quarter_never_changes)
     };
     for (size_t k = 0; k < sizeof changed / sizeof changed[0]; k++)
         CHECK_INT(harness_count(&H, changed[k].sql, changed[k].code), 1);
-    CHECK(harness_count(&H, "SELECT count(*) FROM dossier WHERE ward_code = $1 AND state = 3"
+    CHECK(harness_count(&H, "SELECT count(*) FROM dossier WHERE ward_code = $1 AND state = " MC_SQL(MC_DOSSIER_IN_PROGRESS)
                         " AND late_notified_due IS NOT NULL AND received_at < '2025-10-01 00:00+07'",
                         WARD) >= 350); /* re-appointed after the end: the quarter's open ones */
     CHECK(harness_count(&H, "SELECT count(*) FROM dossier_history", NULL) > 350);
@@ -1226,7 +1227,7 @@ MC_TEST(decree_118_figures_as_at_the_end)
         " state, received_at, counted_from, due_at, submission_id, payload, accept_due_at,"
         " accepted_at, receiving_ward, forward_due_at, forwarded_at, closed_at)"
         " SELECT '" R8 "' || v.seq, v.ward, '" OTHER_UNIT "', v.r::date, v.seq, v.proc, v.ch, v.state,"
-        " v.r, CASE WHEN v.state <> 9 THEN v.r END, CASE WHEN v.state <> 9 THEN v.r + interval '30 days' END,"
+        " v.r, CASE WHEN v.state <> " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) " THEN v.r END, CASE WHEN v.state <> " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) " THEN v.r + interval '30 days' END,"
         " 'r8-' || v.seq, (SELECT payload FROM dossier LIMIT 1), v.acc_due, v.acc, v.recv, v.fwd_due,"
         " v.fwd, v.closed FROM (VALUES"
         /* A1 in time, A2 late, A3 received before the period and accepted in it, in time */
@@ -1336,10 +1337,10 @@ MC_TEST(decree_118_figures_as_at_the_end)
 
     /* after the end: A4 accepted, A6 asked for documents and supplemented (a new
      * deadline), D4 forwarded: the closed quarter does not move */
-    REQUIRE(exec_ok("UPDATE dossier SET state = 1, accepted_at = now(), counted_from = now(),"
+    REQUIRE(exec_ok("UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_RECEIVED) ", accepted_at = now(), counted_from = now(),"
                     " due_at = now() + interval '7 days' WHERE code = '" R8 "70004'") == 0);
-    REQUIRE(exec_ok("UPDATE dossier SET state = 4, paused_at = now() WHERE code = '" R8 "70006'") == 0);
-    REQUIRE(exec_ok("UPDATE dossier SET state = 9, paused_at = NULL,"
+    REQUIRE(exec_ok("UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) ", paused_at = now() WHERE code = '" R8 "70006'") == 0);
+    REQUIRE(exec_ok("UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) ", paused_at = NULL,"
                     " accept_due_at = now() + interval '1 day' WHERE code = '" R8 "70006'") == 0);
     REQUIRE(exec_ok("UPDATE dossier SET forwarded_at = now() WHERE code = '" R8 "70024'") == 0);
     char *after = report_json(R8_Q2 " --format json");

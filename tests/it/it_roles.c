@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mc_states.h"
 #include "harness.h"
 #include "mc_cfg.h"
 #include "mc_test.h"
@@ -145,7 +146,7 @@ MC_TEST(writes_outside_a_roles_grants_are_refused)
 
     PGconn *notify = connect_as("motcua-notify", NULL, why, sizeof why);
     REQUIRE(notify);
-    CHECK_STR(sqlstate_of(notify, "UPDATE dossier SET state = 1", st, sizeof st), DENIED);
+    CHECK_STR(sqlstate_of(notify, "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_RECEIVED), st, sizeof st), DENIED);
     CHECK_STR(sqlstate_of(notify, "SELECT * FROM idempotency_key", st, sizeof st), DENIED);
     CHECK_STR(sqlstate_of(notify, "INSERT INTO dossier_event (dossier_id, at, actor, kind)"
                                   " SELECT id, now(), 'x', 'x' FROM notification LIMIT 1", st,
@@ -154,7 +155,7 @@ MC_TEST(writes_outside_a_roles_grants_are_refused)
     CHECK_STR(sqlstate_of(notify, "SELECT code, payload FROM dossier", st, sizeof st), "00000");
     /* RESET ROLE goes back to the login role, which has nothing of its own */
     CHECK_STR(sqlstate_of(notify, "RESET ROLE", st, sizeof st), "00000");
-    CHECK_STR(sqlstate_of(notify, "UPDATE dossier SET state = 1", st, sizeof st), DENIED);
+    CHECK_STR(sqlstate_of(notify, "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_RECEIVED), st, sizeof st), DENIED);
     PQfinish(notify);
 
     PGconn *intake = connect_as("motcua-intake", NULL, why, sizeof why);
@@ -165,7 +166,7 @@ MC_TEST(writes_outside_a_roles_grants_are_refused)
     CHECK_STR(sqlstate_of(intake, "UPDATE agency_case SET agency = 'X'", st, sizeof st), DENIED);
     /* not even the transitions of a supplement or withdrawal (migration 0010),
      * nor a read: its status answer comes from dossier and dossier_event */
-    CHECK_STR(sqlstate_of(intake, "UPDATE agency_case SET state = 6", st, sizeof st), DENIED);
+    CHECK_STR(sqlstate_of(intake, "UPDATE agency_case SET state = " MC_SQL(MC_CASE_CANCELLED), st, sizeof st), DENIED);
     CHECK_STR(sqlstate_of(intake, "SELECT count(*) FROM agency_case", st, sizeof st), DENIED);
     CHECK_STR(sqlstate_of(intake, "SELECT state FROM agency_case", st, sizeof st), DENIED);
     /* the functions change only a withdrawn dossier's open steps, a
@@ -185,7 +186,7 @@ MC_TEST(writes_outside_a_roles_grants_are_refused)
     PGconn *router = connect_as("motcua-router", NULL, why, sizeof why);
     REQUIRE(router);
     CHECK_STR(sqlstate_of(router, "UPDATE dossier SET payload = ''", st, sizeof st), DENIED);
-    CHECK_STR(sqlstate_of(router, "UPDATE notification SET state = 1", st, sizeof st), DENIED);
+    CHECK_STR(sqlstate_of(router, "UPDATE notification SET state = " MC_SQL(MC_NOTIFICATION_SENT), st, sizeof st), DENIED);
     CHECK_STR(sqlstate_of(router, "SELECT * FROM mc_reserve_code('a', 'b', 'c', current_date)",
                           st, sizeof st), DENIED);
     CHECK_STR(sqlstate_of(router, "SELECT mc_cases_cancel(1)", st, sizeof st), DENIED);

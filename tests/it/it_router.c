@@ -19,6 +19,7 @@
 
 #include <zmq.h>
 
+#include "mc_states.h"
 #include "harness.h"
 #include "mc_calendar.h"
 #include "mc_cfg.h"
@@ -96,7 +97,7 @@ static int routed_khai_sinh(const char *sid, char *code, size_t size)
     harness_dossier_init(&d, sid);
     if (submit_code(&d, code, size) != 0)
         return -1;
-    return harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 2", code, 1,
+    return harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_ROUTED), code, 1,
                       10000) == 1 ? 0 : -1;
 }
 
@@ -187,7 +188,7 @@ MC_TEST(two_routers_route_each_dossier_exactly_once)
     }
     CHECK_INT(ok, N);
     CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE submission_id LIKE 'rt-many-%'"
-                         " AND state = 2", NULL, N, 30000), N);
+                         " AND state = " MC_SQL(MC_DOSSIER_ROUTED), NULL, N, 30000), N);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
                             " ON d.id = e.dossier_id WHERE d.submission_id LIKE 'rt-many-%'"
                             " AND e.kind = 'routed'", NULL), N);
@@ -197,7 +198,7 @@ MC_TEST(two_routers_route_each_dossier_exactly_once)
                             NULL), 0);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d"
                             " ON d.id = c.dossier_id WHERE d.submission_id LIKE 'rt-many-%'"
-                            " AND c.step = 1 AND c.state = 1 AND c.agency = 'TU_PHAP'"
+                            " AND c.step = 1 AND c.state = " MC_SQL(MC_CASE_QUEUED) " AND c.agency = 'TU_PHAP'"
                             " AND c.case_id = d.code || '/1' AND c.due_at = d.due_at", NULL), N);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE submission_id LIKE 'rt-many-%'"
                             " AND department = 'TU_PHAP'", NULL), N);
@@ -220,7 +221,7 @@ MC_TEST(plan_rows_match_catalog_steps)
     char code[64];
     REQUIRE(submit_code(&d, code, sizeof code) == 0);
     long long t0 = harness_now_ms();
-    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 2", code, 1,
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_ROUTED), code, 1,
                          10000), 1);
     CHECK(harness_now_ms() - t0 < 10000); /* the event woke a router: poll_ms is 30 s */
     const mc_procedure_t *p = mc_catalog_find(CFG->catalog, "1.013978");
@@ -268,7 +269,7 @@ MC_TEST(ward_override_applies)
     d.dossier.ward_code = (char *)"00220";
     char code[64];
     REQUIRE(submit_code(&d, code, sizeof code) == 0);
-    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 2"
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_ROUTED)
                          " AND department = 'VM_HO_TICH'", code, 1, 10000), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id ="
                             " c.dossier_id WHERE d.code = $1 AND c.step = 1"
@@ -276,7 +277,7 @@ MC_TEST(ward_override_applies)
     /* the other ward keeps the general desk */
     harness_dossier_init(&d, "rt-ward-0002");
     REQUIRE(submit_code(&d, code, sizeof code) == 0);
-    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 2"
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_ROUTED)
                          " AND department = 'TU_PHAP'", code, 1, 10000), 1);
 }
 
@@ -490,8 +491,8 @@ MC_TEST(supplement_resumes_and_restarts_the_clock)
                             "rt-supp-sid-0001"), 0);
 
     /* what lienthong does on NEEDS_DOCUMENTS */
-    REQUIRE(exec_sql("UPDATE dossier SET state = 4, paused_at = now() WHERE code = $1", code) == 0);
-    REQUIRE(exec_sql("UPDATE agency_case SET state = 7, attempts = 3 WHERE case_id = $1 || '/1'",
+    REQUIRE(exec_sql("UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) ", paused_at = now() WHERE code = $1", code) == 0);
+    REQUIRE(exec_sql("UPDATE agency_case SET state = " MC_SQL(MC_CASE_PAUSED) ", attempts = 3 WHERE case_id = $1 || '/1'",
                      code) == 0);
     time_t before = time(NULL);
     uint8_t *first = NULL, *second = NULL;
@@ -513,7 +514,7 @@ MC_TEST(supplement_resumes_and_restarts_the_clock)
     CHECK(r->ack->due_at == due1 || r->ack->due_at == due2);
     long due = (long)r->ack->due_at;
     motcua__v1__intake_reply__free_unpacked(r, NULL);
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 3"
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_IN_PROGRESS)
                             " AND paused_at IS NULL", code), 1);
     CHECK_INT(harness_count(&H, "SELECT extract(epoch FROM due_at)::bigint FROM dossier"
                             " WHERE code = $1", code), due);
@@ -521,7 +522,7 @@ MC_TEST(supplement_resumes_and_restarts_the_clock)
                                  " WHERE code = $1", code);
     CHECK(counted == cf1 || counted == cf2);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case WHERE case_id = $1 || '/1'"
-                            " AND state = 1 AND attempts = 0", code), 1);
+                            " AND state = " MC_SQL(MC_CASE_QUEUED) " AND attempts = 0", code), 1);
     CHECK_INT(harness_count(&H, "SELECT extract(epoch FROM due_at)::bigint FROM agency_case"
                             " WHERE case_id = $1 || '/1'", code), due);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id ="
@@ -558,7 +559,7 @@ MC_TEST(supplement_resumes_and_restarts_the_clock)
     /* the CLI: a supplement file for another paused dossier; resending it is a retry */
     char other[64], path[400], args[500];
     REQUIRE(routed_khai_sinh("rt-supp-0002", other, sizeof other) == 0);
-    REQUIRE(exec_sql("UPDATE dossier SET state = 4, paused_at = now() WHERE code = $1", other) == 0);
+    REQUIRE(exec_sql("UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) ", paused_at = now() WHERE code = $1", other) == 0);
     snprintf(path, sizeof path, "%s/supplement.yaml", H.dir);
     FILE *f = fopen(path, "w");
     REQUIRE(f);
@@ -572,7 +573,7 @@ MC_TEST(supplement_resumes_and_restarts_the_clock)
     CHECK_INT(harness_motcua(&H, args), 0);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id ="
                             " e.dossier_id WHERE d.code = $1 AND e.kind = 'supplemented'", other), 1);
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 3", other), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_IN_PROGRESS), other), 1);
     /* an unknown dossier */
     supp_init(&s, "rt-supp-sid-0002", "000.22.29.H26-990101-9999");
     REQUIRE(harness_request(&H, &s.req, 10000, &r) == 0);
@@ -599,9 +600,9 @@ MC_TEST(withdraw_cancels_open_cases_until_result_ready)
     REQUIRE(r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_ACK);
     CHECK_INT(r->ack->state, MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_WITHDRAWN);
     motcua__v1__intake_reply__free_unpacked(r, NULL);
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 7", code), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_WITHDRAWN), code), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id ="
-                            " c.dossier_id WHERE d.code = $1 AND c.state <> 6", code), 0);
+                            " c.dossier_id WHERE d.code = $1 AND c.state <> " MC_SQL(MC_CASE_CANCELLED), code), 0);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id ="
                             " e.dossier_id WHERE d.code = $1 AND e.kind = 'withdrawn'", code), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON d.id ="
@@ -616,21 +617,21 @@ MC_TEST(withdraw_cancels_open_cases_until_result_ready)
     /* once the result is ready it is too late */
     char ready[64];
     REQUIRE(routed_khai_sinh("rt-wd-0002", ready, sizeof ready) == 0);
-    REQUIRE(exec_sql("UPDATE dossier SET state = 5, result_at = now() WHERE code = $1", ready) == 0);
+    REQUIRE(exec_sql("UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_RESULT_READY) ", result_at = now() WHERE code = $1", ready) == 0);
     w.submission_id = (char *)"rt-wd-sid-0002";
     w.dossier_code = ready;
     REQUIRE(harness_request(&H, &req, 10000, &r) == 0);
     CHECK(r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION &&
           r->rejection->reason == MOTCUA__V1__REASON__REASON_WRONG_STATE);
     motcua__v1__intake_reply__free_unpacked(r, NULL);
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 5", ready), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_RESULT_READY), ready), 1);
 
     /* the CLI: exit 0 withdrawn, 2 refused */
     char third[64], args[256];
     REQUIRE(routed_khai_sinh("rt-wd-0003", third, sizeof third) == 0);
     snprintf(args, sizeof args, "withdraw %s --id rt-wd-cli-0003 --reason 'không cần nữa'", third);
     CHECK_INT(harness_motcua(&H, args), 0);
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = 7", third), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_WITHDRAWN), third), 1);
     snprintf(args, sizeof args, "withdraw %s --id rt-wd-cli-0004", ready);
     CHECK_INT(harness_motcua(&H, args), 2);
 }

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mc_states.h"
 #include "harness.h"
 #include "mc_calendar.h"
 #include "mc_cfg.h"
@@ -180,8 +181,8 @@ MC_TEST(first_request_tells_the_deadline)
     d.docs[0].name = (char *)"Tờ khai điện tử liên thông";
     d.dossier.n_documents = 2;
     REQUIRE(submit(&d, chain_code) == 0);
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", chain_code, 4,
-                                 20000), 4);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", chain_code, MC_DOSSIER_WAITING_SUPPLEMENT,
+                                 20000), MC_DOSSIER_WAITING_SUPPLEMENT);
     CHECK_INT(harness_count(&H, "SELECT supplement_requests FROM dossier WHERE code = $1",
                             chain_code), 1);
     /* the deadline: 15 working days from the request, by the calendar */
@@ -204,7 +205,7 @@ MC_TEST(first_request_tells_the_deadline)
     CHECK_INT(harness_count(&H, "SELECT (n.data->>'supplement_due')::bigint FROM notification n"
                             " JOIN dossier d ON d.id = n.dossier_id WHERE d.code = $1"
                             " AND n.kind = 'supplement_requested'", chain_code), due);
-    CHECK_INT(harness_wait_count(&H, SUPP_NOTICES " AND n.state = 1", chain_code, 1, 15000), 1);
+    CHECK_INT(harness_wait_count(&H, SUPP_NOTICES " AND n.state = " MC_SQL(MC_NOTIFICATION_SENT), chain_code, 1, 15000), 1);
     mc_date_t day = mc_date_of(due, NULL);
     char text[64];
     snprintf(text, sizeof text, "đến hết ngày %02d/%02d/%04d", day.day, day.month, day.year);
@@ -216,10 +217,10 @@ MC_TEST(second_request_is_refused_and_answered_again)
     REQUIRE(chain_code[0]);
     CHECK_INT(follow_up(chain_code, "supp-chain-sup-0001", true), 0);
     /* every later step asks again and is refused; each agency answers again */
-    long state = harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", chain_code, 5,
+    long state = harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", chain_code, MC_DOSSIER_RESULT_READY,
                                     40000);
-    CHECK_INT(state, 5);
-    if (state != 5)
+    CHECK_INT(state, MC_DOSSIER_RESULT_READY);
+    if (state != MC_DOSSIER_RESULT_READY)
         harness_run("grep -h 'supplement\\|redecided' %s/*.log | tail -n 20", H.dir);
     /* asked once: one request, one notice, the counter unchanged */
     CHECK_INT(harness_count(&H, "SELECT supplement_requests FROM dossier WHERE code = $1",
@@ -235,8 +236,8 @@ MC_TEST(second_request_is_refused_and_answered_again)
                             " AND e.kind = 'supplement_refused'", chain_code), 5);
     /* then answered APPROVED: the acceptance and every step done and approved */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d"
-                            " ON d.id = c.dossier_id WHERE d.code = $1 AND c.state = 4"
-                            " AND c.outcome = 1", chain_code), 5);
+                            " ON d.id = c.dossier_id WHERE d.code = $1 AND c.state = " MC_SQL(MC_CASE_DONE)
+                            " AND c.outcome = " MC_SQL(MC_OUTCOME_APPROVED), chain_code), 5);
     for (size_t i = 0; i < N_USED; i++) {
         char grep[600];
         snprintf(grep, sizeof grep, "grep -q 'event=case_redecided.*reason=supplement_already_requested'"
@@ -251,32 +252,32 @@ MC_TEST(unsupplemented_dossier_is_returned_once)
     harness_dossier_t d;
     harness_dossier_init(&d, "supp-ret-0001");
     REQUIRE(submit(&d, returned_code) == 0);
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", returned_code, 4,
-                                 20000), 4);
-    CHECK_INT(harness_wait_count(&H, SUPP_NOTICES " AND n.state = 1", returned_code, 1, 15000), 1);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", returned_code, MC_DOSSIER_WAITING_SUPPLEMENT,
+                                 20000), MC_DOSSIER_WAITING_SUPPLEMENT);
+    CHECK_INT(harness_wait_count(&H, SUPP_NOTICES " AND n.state = " MC_SQL(MC_NOTIFICATION_SENT), returned_code, 1, 15000), 1);
     /* the applicant never comes: the deadline is moved into the past */
     CHECK_INT(harness_count(&H, "WITH u AS (UPDATE dossier SET supplement_due_at = now()"
-                            " - interval '1 minute' WHERE code = $1 AND state = 4 RETURNING 1)"
+                            " - interval '1 minute' WHERE code = $1 AND state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) " RETURNING 1)"
                             " SELECT count(*) FROM u", returned_code), 1);
-    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", returned_code, 10,
-                                 15000), 10);
+    CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", returned_code, MC_DOSSIER_RETURNED,
+                                 15000), MC_DOSSIER_RETURNED);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE code = $1"
                             " AND returned_at IS NOT NULL AND closed_at IS NOT NULL", returned_code), 1);
     /* its steps cancelled, as a withdrawal cancels them */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d"
-                            " ON d.id = c.dossier_id WHERE d.code = $1 AND c.state <> 6",
+                            " ON d.id = c.dossier_id WHERE d.code = $1 AND c.state <> " MC_SQL(MC_CASE_CANCELLED),
                             returned_code), 0);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
                             " ON d.id = e.dossier_id WHERE d.code = $1 AND e.kind = 'returned'"
                             " AND e.actor = 'router'", returned_code), 1);
-    CHECK_INT(harness_wait_count(&H, RETURNED_NOTICES " AND n.state = 1", returned_code, 1, 15000), 1);
+    CHECK_INT(harness_wait_count(&H, RETURNED_NOTICES " AND n.state = " MC_SQL(MC_NOTIFICATION_SENT), returned_code, 1, 15000), 1);
     CHECK(spool_of(RETURNED_NOTICE_ID, returned_code, "được trả lại do không bổ sung trong thời hạn"));
     /* final: a late supplement and a withdrawal are refused, nothing changes */
     CHECK_INT(follow_up(returned_code, "supp-ret-late-0001", true),
               MOTCUA__V1__REASON__REASON_WRONG_STATE);
     CHECK_INT(follow_up(returned_code, "supp-ret-wd-0001", false),
               MOTCUA__V1__REASON__REASON_WRONG_STATE);
-    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", returned_code), 10);
+    CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", returned_code), MC_DOSSIER_RETURNED);
     /* the Mẫu 02 form prints the deadline the applicant had */
     char args[200];
     snprintf(args, sizeof args, "form supplement '%s' --format text", returned_code);
