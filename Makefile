@@ -12,7 +12,7 @@ BUILD    ?= build
 CC       ?= cc
 SAN      ?=
 OPT      ?= -O2 -g
-PKGS     := libzmq libprotobuf-c yaml-0.1 libpq libsystemd libcurl
+PKGS     := libzmq libprotobuf-c yaml-0.1 libpq libsystemd libcurl libsodium
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
