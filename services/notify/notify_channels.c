@@ -29,6 +29,8 @@
 
 #include <curl/curl.h>
 
+#include "mc_json.h"
+
 #define CONNECT_TIMEOUT_MS 5000L /* at most this much of a transfer's time goes to connecting */
 #define SECRET_MAX 4096 /* bytes in a token or password file */
 
@@ -223,26 +225,6 @@ out:
     return rc;
 }
 
-/* json_string - append s as a JSON string literal (UTF-8 passes through) */
-static size_t json_string(char *out, const char *s)
-{
-    size_t n = 0;
-    out[n++] = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            out[n++] = '\\';
-            out[n++] = (char)*p;
-        } else if (*p < 0x20) {
-            n += (size_t)sprintf(out + n, "\\u%04x", *p);
-        } else {
-            out[n++] = (char)*p;
-        }
-    }
-    out[n++] = '"';
-    out[n] = '\0';
-    return n;
-}
-
 /* notify_message_ref - "motcua-<id>" */
 const char *notify_message_ref(int64_t id, char *buf, size_t size)
 {
@@ -277,7 +259,8 @@ int notify_sms_send(notify_channels_t *channels, int64_t id, const notify_recipi
     notify_message_ref(id, ref, sizeof ref);
     snprintf(idem, sizeof idem, "Idempotency-Key: %s", ref);
     /* worst case every byte becomes \u00XX (6 bytes) */
-    size_t cap = 64 + sizeof ref + 6 * (strlen(to->phone) + strlen(msg->sms));
+    size_t cap = 64 + MC_JSON_STRING_MAX(sizeof ref) +
+                 MC_JSON_STRING_MAX(strlen(to->phone)) + MC_JSON_STRING_MAX(strlen(msg->sms));
     char *body = malloc(cap);
     char *auth = malloc(strlen(channels->sms_token) + 32);
     CURL *curl = curl_easy_init();
@@ -288,11 +271,11 @@ int notify_sms_send(notify_channels_t *channels, int64_t id, const notify_recipi
         goto out;
     }
     size_t n = (size_t)sprintf(body, "{\"to\":");
-    n += json_string(body + n, to->phone);
+    n += mc_json_string(body + n, cap - n, to->phone, NULL);
     n += (size_t)sprintf(body + n, ",\"text\":");
-    n += json_string(body + n, msg->sms);
+    n += mc_json_string(body + n, cap - n, msg->sms, NULL);
     n += (size_t)sprintf(body + n, ",\"ref\":");
-    n += json_string(body + n, ref);
+    n += mc_json_string(body + n, cap - n, ref, NULL);
     n += (size_t)sprintf(body + n, "}");
     headers = curl_slist_append(headers, "Content-Type: application/json; charset=utf-8");
     struct curl_slist *h1 = headers ? curl_slist_append(headers, idem) : NULL;
