@@ -12,13 +12,14 @@ BUILD    ?= build
 CC       ?= cc
 SAN      ?=
 OPT      ?= -O2 -g
-PKGS     := libzmq libprotobuf-c yaml-0.1 libpq libsystemd libcurl
+PKGS     := libzmq libprotobuf-c yaml-0.1 libpq libsystemd libcurl libsodium
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS   := -std=c11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2 \
             -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-            $(OPT) $(SAN) -I common -I tests -I tests/harness -I $(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
+            $(OPT) $(SAN) -I common -I tests -I tests/harness -I $(BUILD)/gen $(PKG_CFLAGS) \
+            $(shell pkg-config --cflags libpng zlib 2>/dev/null) -MMD -MP
 # protoc-c's output is not ours to lint
 GEN_CFLAGS := $(filter-out -Wshadow -Wformat=2,$(CFLAGS))
 LDFLAGS  := $(SAN)
@@ -87,8 +88,10 @@ $(BUILD)/bin/$(call bin_name,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard s
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rule,$(s))))
 
-# tests also link zlib (tests/harness/png_check reads PNGs); the daemons do not
-TEST_LDLIBS := $(LDLIBS) -lz
+# tests also link libpng (tests/harness/png_check reads PNGs) and zlib (test_png_check
+# makes them); the daemons do not
+TEST_PKGS   := libpng zlib
+TEST_LDLIBS := $(LDLIBS) $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)

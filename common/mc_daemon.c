@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <systemd/sd-daemon.h>
 
 #include "mc_log.h"
@@ -61,10 +62,15 @@ void mc_daemon_config_error(const char *file, const mc_err_t *err)
     mc_log(MC_LOG_ERR, "config_invalid", "file=%s errors=%d", file, err->count);
 }
 
-/* mc_daemon_config - logging and configuration */
+/* mc_daemon_config - logging, libsodium and configuration */
 int mc_daemon_config(const char *name, const char *config, mc_cfg_t **cfg)
 {
     mc_log_init(name, MC_LOG_INFO);
+    /* libsodium (request fingerprints) before any thread: -1 only if it cannot start */
+    if (sodium_init() < 0) {
+        mc_log(MC_LOG_ERR, "startup_failed", "what=sodium_init");
+        return 71; /* EX_OSERR */
+    }
     mc_err_t err;
     mc_err_clear(&err);
     /* the daemon's own database role and application_name (docs/store.md) */

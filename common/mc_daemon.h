@@ -28,8 +28,9 @@
 int mc_daemon_args(const char *name, void (*usage)(FILE *), int argc, char **argv,
                    const char **config, bool *check_only);
 
-/* mc_daemon_config - start logging as name and load the configuration;
- * 0, or 78 (EX_CONFIG) after printing and logging every problem */
+/* mc_daemon_config - start logging as name, initialise libsodium (SHA-256 of
+ * requests) and load the configuration; 0, 71 (EX_OSERR) if libsodium cannot
+ * start, or 78 (EX_CONFIG) after printing and logging every problem */
 int mc_daemon_config(const char *name, const char *config, mc_cfg_t **cfg);
 
 /* mc_daemon_config_error - print every problem of file and log one line */

@@ -18,6 +18,7 @@
 
 #include <libpq-fe.h>
 
+#include "mc_json.h"
 #include "mc_store_int.h"
 
 static const mc_stmt_t stmt_dead = {"cases_dead", false, 2,
@@ -591,43 +592,12 @@ mc_store_rc_t mc_store_sessions_expire(mc_store_t *store, int limit, int *expire
     return MC_STORE_OK;
 }
 
-/* json_string - append text as a JSON string literal to buf (bounded, always valid) */
+/* json_string - append text as a JSON string literal to buf (bounded, always valid JSON:
+ * a text too long is cut at a character by mc_json_string) */
 static void json_string(char *buf, size_t size, size_t *used, const char *text)
 {
-    static const char hex[] = "0123456789abcdef";
-    char tmp[8];
-    if (*used + 2 >= size)
-        return;
-    buf[(*used)++] = '"';
-    for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p; p++) {
-        size_t k = 0;
-        if (*p == '"' || *p == '\\') {
-            tmp[k++] = '\\';
-            tmp[k++] = (char)*p;
-        } else if (*p < 0x20) {
-            tmp[k++] = '\\', tmp[k++] = 'u', tmp[k++] = '0', tmp[k++] = '0';
-            tmp[k++] = hex[*p >> 4], tmp[k++] = hex[*p & 15];
-        } else {
-            tmp[k++] = (char)*p;
-        }
-        if (*used + k + 2 >= size)
-            break;
-        memcpy(buf + *used, tmp, k);
-        *used += k;
-    }
-    /* a cut in the middle of a UTF-8 sequence would make invalid JSON text */
-    while (*used > 0 && ((unsigned char)buf[*used - 1] & 0xC0) == 0x80) {
-        size_t start = *used - 1;
-        while (start > 0 && ((unsigned char)buf[start] & 0xC0) == 0x80)
-            start--;
-        unsigned char lead = (unsigned char)buf[start];
-        size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-        if (*used - start >= want)
-            break;
-        *used = start;
-    }
-    buf[(*used)++] = '"';
-    buf[*used] = '\0';
+    if (*used + 3 <= size)
+        *used += mc_json_string(buf + *used, size - *used, text, NULL);
 }
 
 /* json_append - append raw text */

@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include <libpq-fe.h>
+#include <sodium.h>
 
-#include "mc_sha256.h"
 #include "mc_store_int.h"
 
 /* ROUTED or IN_PROGRESS only: a RECEIVED dossier has no step yet to flag, and
@@ -272,7 +272,7 @@ mc_store_rc_t mc_store_extension(mc_store_t *store, const mc_extension_req_t *re
     char scope[96], key[200], hex[65];
     snprintf(scope, sizeof scope, "extension:%s", req->agency);
     snprintf(key, sizeof key, "%s/%d/%s", req->case_id, req->revision > 0 ? req->revision : 1,
-             mc_hex(req->request_sha256, 32, hex));
+             sodium_bin2hex(hex, sizeof hex, req->request_sha256, 32));
     mc_store_rc_t rc = mc_store_tx(store, "BEGIN", err);
     if (rc != MC_STORE_OK)
         return rc;

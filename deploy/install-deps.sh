@@ -4,7 +4,7 @@
 # --if-missing: do nothing (quickly) when every package is already there.
 set -eu
 PACKAGES="build-essential pkg-config libzmq3-dev libpq-dev libprotobuf-c-dev
-protobuf-c-compiler libyaml-dev libsystemd-dev libcurl4-openssl-dev
+protobuf-c-compiler libyaml-dev libsystemd-dev libcurl4-openssl-dev libsodium-dev libpng-dev
 postgresql postgresql-contrib librsvg2-bin procps zlib1g-dev
 systemd"
 

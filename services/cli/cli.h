@@ -219,7 +219,7 @@ void cli_json_status(FILE *out, const Motcua__V1__DossierStatus *status);
 /* cli_json_error - {"result":"KIND","message":"..."} for failures scripts must see */
 void cli_json_error(FILE *out, const char *kind, const char *message);
 
-/* cli_json_string - write text as a JSON string literal (quotes included);
+/* cli_json_string - write text as a JSON string literal (quotes included), by mc_json;
  * invalid UTF-8 becomes U+FFFD so the output is always valid JSON */
 void cli_json_string(FILE *out, const char *text);
 

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "mc_calendar.h"
+#include "mc_json.h"
 
 #define FORM_WIDTH 76 /* columns of the printed form */
 
@@ -345,71 +346,10 @@ void cli_print_status(FILE *out, const Motcua__V1__DossierStatus *s)
 /* JSON output                                                             */
 /* ---------------------------------------------------------------------- */
 
-/* utf8_len - length of the valid UTF-8 sequence at s, 0 if invalid */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t n;
-    unsigned cp, min;
-    if ((c & 0xE0) == 0xC0) {
-        n = 2, cp = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 3, cp = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-        n = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) /* also stops at the NUL */
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
-/* cli_json_string - text as a JSON string literal */
+/* cli_json_string - text as a JSON string literal (mc_json's escaping) */
 void cli_json_string(FILE *out, const char *text)
 {
-    const unsigned char *s = (const unsigned char *)(text ? text : "");
-    fputc('"', out);
-    while (*s) {
-        unsigned c = *s;
-        if (c == '"' || c == '\\') {
-            fputc('\\', out);
-            fputc((int)c, out);
-            s++;
-        } else if (c == '\n') {
-            fputs("\\n", out);
-            s++;
-        } else if (c == '\r') {
-            fputs("\\r", out);
-            s++;
-        } else if (c == '\t') {
-            fputs("\\t", out);
-            s++;
-        } else if (c < 0x20 || c == 0x7F) {
-            fprintf(out, "\\u%04x", c);
-            s++;
-        } else if (c < 0x80) {
-            fputc((int)c, out);
-            s++;
-        } else {
-            size_t n = utf8_len(s);
-            if (n == 0) {
-                fputs("\\ufffd", out); /* one replacement per bad byte */
-                s++;
-            } else {
-                fwrite(s, 1, n, out);
-                s += n;
-            }
-        }
-    }
-    fputc('"', out);
+    (void)mc_json_fputs(out, text); /* a full stdout shows at the final fflush/exit status */
 }
 
 /* kv_str - ,"key":"value" (first == 1 leaves out the comma) */

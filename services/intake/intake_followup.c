@@ -23,9 +23,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "mc_code.h"
 #include "mc_log.h"
-#include "mc_sha256.h"
 #include "mc_store_route.h"
 #include "mc_validate.h"
 #include "motcua/v1/pipeline.pb-c.h"
@@ -389,7 +390,7 @@ static void run_followup(intake_ctx_t *ctx, fu_ctx_t *fu, mc_followup_kind_t kin
         return;
     int64_t started = intake_now_ms();
     uint8_t sha[32];
-    mc_sha256(request, request_len, sha);
+    crypto_hash_sha256(sha, request, request_len);
     char scope[64];
     snprintf(scope, sizeof scope, "%s:%s", what, ward->code);
     fu->actor = ctx->client->code;

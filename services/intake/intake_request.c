@@ -16,9 +16,10 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "mc_code.h"
 #include "mc_log.h"
-#include "mc_sha256.h"
 #include "mc_validate.h"
 #include "mc_wire.h"
 #include "motcua/v1/pipeline.pb-c.h"
@@ -217,7 +218,7 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
     }
     motcua__v1__dossier__pack(d, payload);
     uint8_t sha[32];
-    mc_sha256(payload, payload_len, sha);
+    crypto_hash_sha256(sha, payload, payload_len);
 
     int64_t received_at = (int64_t)time(NULL);
     mc_date_t day = mc_date_of(received_at, NULL);

@@ -38,12 +38,12 @@
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
+#include <sodium.h>
 #include <zmq.h>
 
 #include "lienthong.h"
 #include "mc_curve.h"
 #include "mc_daemon.h"
-#include "mc_sha256.h"
 #include "mc_store_extend.h"
 #include "mc_log.h"
 #include "mc_transport.h"
@@ -1051,7 +1051,7 @@ static void handle_extension(lienthong_hub_t *hub, peer_t *p,
         return;
     motcua__v1__extension_request__pack(r, bytes);
     uint8_t sha[32];
-    mc_sha256(bytes, n, sha);
+    crypto_hash_sha256(sha, bytes, n);
     free(bytes);
     extension_ctx_t x = {.hub = hub, .agency = p->agency, .req = r};
     mc_extension_req_t req = {.agency = p->agency, .case_id = r->case_id,

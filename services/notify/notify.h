@@ -148,7 +148,8 @@ int notify_spool_write(notify_channels_t *channels, int64_t id, const char *kind
 int notify_sms_send(notify_channels_t *channels, int64_t id, const notify_recipient_t *to,
                     const notify_message_t *msg, int timeout_ms, char *error, size_t size);
 
-/* notify_email_send - one MIME UTF-8 message through smtp_url, Message-ID
+/* notify_email_send - one MIME UTF-8 message (built by curl_mime: multipart/mixed,
+ * one base64 text/plain part) through smtp_url, Message-ID
  * <motcua-<id>@domain> */
 int notify_email_send(notify_channels_t *channels, int64_t id, const notify_recipient_t *to,
                       const notify_message_t *msg, int timeout_ms, char *error, size_t size);

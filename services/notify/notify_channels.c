@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,9 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <sodium.h>
+
+#include "mc_json.h"
 
 #define CONNECT_TIMEOUT_MS 5000L /* at most this much of a transfer's time goes to connecting */
 #define SECRET_MAX 4096 /* bytes in a token or password file */
@@ -223,26 +227,6 @@ out:
     return rc;
 }
 
-/* json_string - append s as a JSON string literal (UTF-8 passes through) */
-static size_t json_string(char *out, const char *s)
-{
-    size_t n = 0;
-    out[n++] = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            out[n++] = '\\';
-            out[n++] = (char)*p;
-        } else if (*p < 0x20) {
-            n += (size_t)sprintf(out + n, "\\u%04x", *p);
-        } else {
-            out[n++] = (char)*p;
-        }
-    }
-    out[n++] = '"';
-    out[n] = '\0';
-    return n;
-}
-
 /* notify_message_ref - "motcua-<id>" */
 const char *notify_message_ref(int64_t id, char *buf, size_t size)
 {
@@ -277,7 +261,8 @@ int notify_sms_send(notify_channels_t *channels, int64_t id, const notify_recipi
     notify_message_ref(id, ref, sizeof ref);
     snprintf(idem, sizeof idem, "Idempotency-Key: %s", ref);
     /* worst case every byte becomes \u00XX (6 bytes) */
-    size_t cap = 64 + sizeof ref + 6 * (strlen(to->phone) + strlen(msg->sms));
+    size_t cap = 64 + MC_JSON_STRING_MAX(sizeof ref) +
+                 MC_JSON_STRING_MAX(strlen(to->phone)) + MC_JSON_STRING_MAX(strlen(msg->sms));
     char *body = malloc(cap);
     char *auth = malloc(strlen(channels->sms_token) + 32);
     CURL *curl = curl_easy_init();
@@ -288,11 +273,11 @@ int notify_sms_send(notify_channels_t *channels, int64_t id, const notify_recipi
         goto out;
     }
     size_t n = (size_t)sprintf(body, "{\"to\":");
-    n += json_string(body + n, to->phone);
+    n += mc_json_string(body + n, cap - n, to->phone, NULL);
     n += (size_t)sprintf(body + n, ",\"text\":");
-    n += json_string(body + n, msg->sms);
+    n += mc_json_string(body + n, cap - n, msg->sms, NULL);
     n += (size_t)sprintf(body + n, ",\"ref\":");
-    n += json_string(body + n, ref);
+    n += mc_json_string(body + n, cap - n, ref, NULL);
     n += (size_t)sprintf(body + n, "}");
     headers = curl_slist_append(headers, "Content-Type: application/json; charset=utf-8");
     struct curl_slist *h1 = headers ? curl_slist_append(headers, idem) : NULL;
@@ -338,34 +323,14 @@ out:
     return rc;
 }
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* base64 - encode n bytes into out (4 * ceil(n/3) + 1 bytes) */
-static size_t base64(const unsigned char *in, size_t n, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= in[i + 2];
-        out[o++] = b64[(v >> 18) & 63];
-        out[o++] = b64[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? b64[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return o;
-}
-
 /* notify_mime_subject - encoded words of at most 45 bytes of text each (60
- * base64 characters, under RFC 2047's 75), never splitting a UTF-8
- * character, folded onto continuation lines */
+ * base64 characters, under RFC 2047's 75; base64 by libsodium), never
+ * splitting a UTF-8 character, folded onto continuation lines */
 char *notify_mime_subject(const char *subject)
 {
     size_t len = strlen(subject);
-    char *out = malloc(len * 2 + 64 + (len / 45 + 1) * 16);
+    size_t cap = len * 2 + 64 + (len / 45 + 1) * 16;
+    char *out = malloc(cap);
     if (!out)
         return NULL;
     size_t o = 0;
@@ -375,36 +340,41 @@ char *notify_mime_subject(const char *subject)
         size_t take = len - i > 45 ? 45 : len - i;
         while (take > 0 && i + take < len && (s[i + take] & 0xC0) == 0x80)
             take--; /* back off to the start of a character */
-        if (o)
-            o += (size_t)sprintf(out + o, "\r\n ");
-        o += (size_t)sprintf(out + o, "=?UTF-8?B?");
-        o += base64(s + i, take, out + o);
-        o += (size_t)sprintf(out + o, "?=");
+        o += (size_t)snprintf(out + o, cap - o, "%s=?UTF-8?B?", o ? "\r\n " : "");
+        sodium_bin2base64(out + o, cap - o, s + i, take, sodium_base64_VARIANT_ORIGINAL);
+        o += strlen(out + o);
+        o += (size_t)snprintf(out + o, cap - o, "?=");
         i += take;
     } while (i < len);
     return out;
 }
 
-/* a message being uploaded to curl */
-typedef struct upload {
-    const char *data;
-    size_t      len, off;
-} upload_t;
-
-/* read_upload - curl's read callback */
-static size_t read_upload(char *ptr, size_t size, size_t nmemb, void *userdata)
+/* add_header - append one "Name: value" line to *list; -1 without memory */
+static int add_header(struct curl_slist **list, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int add_header(struct curl_slist **list, const char *fmt, ...)
 {
-    upload_t *u = userdata;
-    size_t room = size * nmemb, left = u->len - u->off;
-    size_t n = left < room ? left : room;
-    memcpy(ptr, u->data + u->off, n);
-    u->off += n;
-    return n;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *line = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (!line)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(line, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    struct curl_slist *grown = curl_slist_append(*list, line);
+    free(line);
+    if (!grown)
+        return -1;
+    *list = grown;
+    return 0;
 }
 
-/* build_mail - the RFC 5322 message with a base64 UTF-8 text body; malloc'd */
-static char *build_mail(const notify_channels_t *c, int64_t id, const notify_recipient_t *to,
-                        const notify_message_t *msg)
+/* mail_headers - the message's own headers (curl_mime adds the body's); NULL without memory */
+static struct curl_slist *mail_headers(const notify_channels_t *c, int64_t id,
+                                       const notify_recipient_t *to, const notify_message_t *msg)
 {
     char *subject_line = strdup(msg->subject);
     if (!subject_line)
@@ -412,79 +382,80 @@ static char *build_mail(const notify_channels_t *c, int64_t id, const notify_rec
     one_line(subject_line);
     char *subject = notify_mime_subject(subject_line);
     free(subject_line);
-    /* the body in canonical form (CRLF) before base64 */
-    size_t blen = strlen(msg->body);
-    char *crlf = malloc(blen * 2 + 1);
-    char *enc = malloc((blen * 2 / 3 + 2) * 4 + 1);
-    char *out = malloc(blen * 4 + 2048 + (subject ? strlen(subject) : 0) + strlen(to->email) +
-                       strlen(c->cfg->smtp_from));
-    if (!subject || !crlf || !enc || !out) {
-        free(subject);
-        free(crlf);
-        free(enc);
-        free(out);
+    if (!subject)
         return NULL;
-    }
-    size_t cl = 0;
-    for (size_t i = 0; i < blen; i++) {
-        if (msg->body[i] == '\n' && (i == 0 || msg->body[i - 1] != '\r'))
-            crlf[cl++] = '\r';
-        crlf[cl++] = msg->body[i];
-    }
-    size_t elen = base64((const unsigned char *)crlf, cl, enc);
     char date[64];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
     char ref[NOTIFY_REF_MAX];
-    size_t o = (size_t)sprintf(out,
-                               "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n"
-                               "Message-ID: <%s@%s>\r\n"
-                               "MIME-Version: 1.0\r\n"
-                               "Content-Type: text/plain; charset=UTF-8\r\n"
-                               "Content-Transfer-Encoding: base64\r\n\r\n",
-                               date, c->cfg->smtp_from, to->email, subject,
-                               notify_message_ref(id, ref, sizeof ref), c->mail_domain);
-    for (size_t i = 0; i < elen; i += 76) {
-        size_t n = elen - i > 76 ? 76 : elen - i;
-        memcpy(out + o, enc + i, n);
-        o += n;
-        out[o++] = '\r';
-        out[o++] = '\n';
-    }
-    out[o] = '\0';
+    struct curl_slist *h = NULL;
+    int bad = add_header(&h, "Date: %s", date) | add_header(&h, "From: <%s>", c->cfg->smtp_from) |
+              add_header(&h, "To: <%s>", to->email) | add_header(&h, "Subject: %s", subject) |
+              add_header(&h, "Message-ID: <%s@%s>", notify_message_ref(id, ref, sizeof ref),
+                         c->mail_domain) |
+              add_header(&h, "MIME-Version: 1.0");
     free(subject);
-    free(crlf);
-    free(enc);
-    return out;
+    if (bad) {
+        curl_slist_free_all(h);
+        return NULL;
+    }
+    return h;
 }
 
-/* notify_email_send - SMTP through libcurl */
+/* mail_body - the text in canonical form (CRLF line ends, RFC 2049) as the one part of
+ * mime: UTF-8 text/plain, base64 by curl; -1 without memory */
+static int mail_body(curl_mime *mime, const char *body)
+{
+    size_t blen = strlen(body), cl = 0;
+    char *crlf = malloc(blen * 2 + 1);
+    curl_mimepart *part = curl_mime_addpart(mime);
+    if (!crlf || !part) {
+        free(crlf);
+        return -1;
+    }
+    for (size_t i = 0; i < blen; i++) {
+        if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r'))
+            crlf[cl++] = '\r';
+        crlf[cl++] = body[i];
+    }
+    CURLcode cc = curl_mime_data(part, crlf, cl); /* curl copies the bytes */
+    free(crlf);
+    if (cc != CURLE_OK || curl_mime_type(part, "text/plain; charset=UTF-8") != CURLE_OK ||
+        curl_mime_encoder(part, "base64") != CURLE_OK)
+        return -1;
+    return 0;
+}
+
+/* notify_email_send - SMTP through libcurl, the message assembled by curl_mime */
 int notify_email_send(notify_channels_t *channels, int64_t id, const notify_recipient_t *to,
                       const notify_message_t *msg, int timeout_ms, char *error, size_t size)
 {
     const mc_cfg_notify_t *cfg = channels->cfg;
-    char *mail = build_mail(channels, id, to, msg);
     size_t alen = strlen(to->email) + strlen(cfg->smtp_from) + 8;
     char *rcpt = malloc(alen), *from = malloc(alen);
     CURL *curl = curl_easy_init();
+    curl_mime *mime = curl ? curl_mime_init(curl) : NULL;
+    struct curl_slist *headers = mail_headers(channels, id, to, msg);
     struct curl_slist *rcpts = NULL;
     int rc = -1;
-    if (!mail || !rcpt || !from || !curl) {
+    if (!rcpt || !from || !mime || !headers || mail_body(mime, msg->body) != 0) {
         snprintf(error, size, "out of memory");
         goto out;
     }
     snprintf(rcpt, alen, "<%s>", to->email);
     snprintf(from, alen, "<%s>", cfg->smtp_from);
     rcpts = curl_slist_append(NULL, rcpt);
-    upload_t up = {mail, strlen(mail), 0};
+    if (!rcpts) {
+        snprintf(error, size, "out of memory");
+        goto out;
+    }
     curl_easy_setopt(curl, CURLOPT_URL, cfg->smtp_url);
     curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
     curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpts);
-    curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_upload);
-    curl_easy_setopt(curl, CURLOPT_READDATA, &up);
-    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_MIMEPOST, mime);
     set_timeouts(curl, timeout_ms);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     if (cfg->smtp_user[0]) {
@@ -504,10 +475,11 @@ int notify_email_send(notify_channels_t *channels, int64_t id, const notify_reci
     }
     rc = 0;
 out:
-    free(mail);
     free(rcpt);
     free(from);
     curl_slist_free_all(rcpts);
+    curl_slist_free_all(headers);
+    curl_mime_free(mime);
     if (curl)
         curl_easy_cleanup(curl);
     return rc;

@@ -1,27 +1,25 @@
 /*
- * png_check - a small PNG reader for tests (contract in png_check.h).
+ * png_check - PNG reading for tests (contract in png_check.h), by libpng.
  *
- * The format is the PNG specification (ISO/IEC 15948, W3C PNG 2nd ed.):
- * 8-byte signature, then chunks of length (4 bytes, big-endian, < 2^31),
- * type (4 letters), data, CRC-32 of type and data; IHDR first, IEND last,
- * the image in the zlib stream cut across consecutive IDAT chunks, each row
- * preceded by its filter type (0 None, 1 Sub, 2 Up, 3 Average, 4 Paeth).
- * Every length is checked against the bytes that are left before it is
- * used, so a truncated or hostile file fails with a reason instead of
- * being read out of bounds.
+ * libpng does the format: signature, chunk bounds and CRCs (ancillary
+ * chunks' too: PNG_CRC_ERROR_QUIT), chunk order, the zlib stream and the
+ * row filters; its benign errors (too much or too little image data) are
+ * made errors. What is ours: the bytes come from memory through a reader
+ * that refuses to go past the end, libpng's error message becomes the
+ * reason in why (its error handler longjmps back here), bytes after IEND
+ * are refused, and every picture comes out as 8-bit RGBA.
  */
 #include "png_check.h"
 
 #include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <zlib.h>
-
-static const uint8_t png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+#include <png.h>
 
 /* fail - write the reason into why and return -1 */
 static int fail(char *why, size_t why_size, const char *fmt, ...)
@@ -37,247 +35,96 @@ static int fail(char *why, size_t why_size, const char *fmt, ...)
     return -1;
 }
 
-/* be32 - the big-endian 32-bit number at p (the caller has checked 4 bytes are there) */
-static uint32_t be32(const uint8_t *p)
+/* one decode: libpng's I/O and error pointer */
+typedef struct reader {
+    const uint8_t *data;     /* the whole file */
+    size_t         size;     /* bytes in data */
+    size_t         pos;      /* next byte libpng reads */
+    char          *why;      /* where the reason goes */
+    size_t         why_size; /* bytes in why */
+    jmp_buf        jmp;      /* back to png_check_decode on an error */
+} reader_t;
+
+/* on_error - libpng's error handler: keep its message, go back (it must not return) */
+static void on_error(png_structp png, png_const_charp msg)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+    reader_t *r = png_get_error_ptr(png);
+    fail(r->why, r->why_size, "%s (at byte %zu)", msg, r->pos);
+    longjmp(r->jmp, 1);
 }
 
-/* chunk_name - a chunk type as printable text for messages */
-static const char *chunk_name(const uint8_t *type, char buf[5])
+/* on_warning - libpng's warnings are not refusals: what matters is an error */
+static void on_warning(png_structp png, png_const_charp msg)
 {
-    for (int i = 0; i < 4; i++)
-        buf[i] = (type[i] >= 0x20 && type[i] < 0x7F) ? (char)type[i] : '?';
-    buf[4] = '\0';
-    return buf;
+    (void)png;
+    (void)msg;
 }
 
-/* is_chunk_type - are these four bytes ASCII letters, as the format requires? */
-static bool is_chunk_type(const uint8_t *type)
+/* read_bytes - libpng's reader over memory; never past the end of the file */
+static void read_bytes(png_structp png, png_bytep out, size_t n)
 {
-    for (int i = 0; i < 4; i++) {
-        uint8_t c = type[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
-            return false;
-    }
-    return true;
+    reader_t *r = png_get_io_ptr(png);
+    if (n > r->size - r->pos)
+        png_error(png, "file ends early (truncated?)");
+    memcpy(out, r->data + r->pos, n);
+    r->pos += n;
 }
 
-/* paeth - the Paeth predictor of filter type 4 (left a, up b, upper-left c) */
-static uint8_t paeth(int a, int b, int c)
-{
-    int p = a + b - c;
-    int pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
-    if (pa <= pb && pa <= pc)
-        return (uint8_t)a;
-    return (uint8_t)(pb <= pc ? b : c);
-}
-
-/* unfilter - undo each row's filter in place; raw holds height rows of 1 + stride bytes */
-static int unfilter(uint8_t *raw, uint32_t height, size_t stride, size_t bpp, char *why,
-                    size_t why_size)
-{
-    const uint8_t *prev = NULL; /* the row above, already unfiltered; none for the first */
-    for (uint32_t y = 0; y < height; y++) {
-        uint8_t *row = raw + (size_t)y * (stride + 1);
-        uint8_t filter = row[0];
-        uint8_t *cur = row + 1;
-        for (size_t i = 0; i < stride; i++) {
-            int left = i >= bpp ? cur[i - bpp] : 0;
-            int up = prev ? prev[i] : 0;
-            int up_left = (prev && i >= bpp) ? prev[i - bpp] : 0;
-            switch (filter) {
-            case 0: break;
-            case 1: cur[i] = (uint8_t)(cur[i] + left); break;
-            case 2: cur[i] = (uint8_t)(cur[i] + up); break;
-            case 3: cur[i] = (uint8_t)(cur[i] + (left + up) / 2); break;
-            case 4: cur[i] = (uint8_t)(cur[i] + paeth(left, up, up_left)); break;
-            default:
-                return fail(why, why_size, "row %u: unknown filter type %u", y, filter);
-            }
-        }
-        prev = cur;
-    }
-    return 0;
-}
-
-/* inflate_all - inflate the IDAT stream into exactly raw_size bytes; -1 if it is short,
- * long, incomplete or corrupt */
-static int inflate_all(const uint8_t *idat, size_t idat_len, uint8_t *raw, size_t raw_size,
-                       char *why, size_t why_size)
-{
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    if (inflateInit(&zs) != Z_OK)
-        return fail(why, why_size, "inflateInit failed");
-    zs.next_in = (Bytef *)(uintptr_t)idat; /* zlib's API is not const; it only reads */
-    zs.avail_in = (uInt)idat_len;
-    zs.next_out = raw;
-    zs.avail_out = (uInt)(raw_size + 1); /* one byte more, to notice too much data */
-    int rc = inflate(&zs, Z_FINISH);
-    unsigned long produced = zs.total_out;
-    const char *msg = zs.msg ? zs.msg : "";
-    char detail[128];
-    snprintf(detail, sizeof detail, "%s", msg);
-    inflateEnd(&zs);
-    if (rc == Z_STREAM_END) {
-        if (produced != raw_size)
-            return fail(why, why_size, "image data is %lu bytes, the header says %zu", produced,
-                        raw_size);
-        return 0;
-    }
-    if (rc == Z_DATA_ERROR)
-        return fail(why, why_size, "corrupt image data (zlib: %s)", detail);
-    if (produced > raw_size)
-        return fail(why, why_size, "more image data than the header says (%zu bytes)", raw_size);
-    return fail(why, why_size, "image data ends early (%lu of %zu bytes; truncated?)", produced,
-                raw_size);
-}
-
-/* png_check_decode - decode a PNG held in memory */
+/* png_check_decode - decode a PNG held in memory into 8-bit RGBA */
 int png_check_decode(const uint8_t *data, size_t size, png_image_t *img, char *why,
                      size_t why_size)
 {
     memset(img, 0, sizeof *img);
-    if (size < sizeof png_signature || memcmp(data, png_signature, sizeof png_signature) != 0)
+    if (size < 8 || png_sig_cmp(data, 0, 8) != 0)
         return fail(why, why_size, "not a PNG file (bad signature)");
-
-    uint32_t width = 0, height = 0;
-    uint8_t colour_type = 0;
-    bool seen_ihdr = false, seen_iend = false, idat_done = false;
-    uint8_t *idat = NULL; /* the IDAT chunks' data, concatenated */
-    size_t idat_len = 0;
-    size_t pos = sizeof png_signature;
-    char name[5];
-    int rc = -1;
-
-    while (pos < size && !seen_iend) {
-        if (size - pos < 12) {
-            fail(why, why_size, "truncated chunk header at byte %zu", pos);
-            goto out;
-        }
-        uint32_t len = be32(data + pos);
-        const uint8_t *type = data + pos + 4;
-        const uint8_t *body = data + pos + 8;
-        if (len > 0x7FFFFFFFu || len > size - pos - 12) {
-            fail(why, why_size, "chunk %s at byte %zu: %u bytes run past the end of the file "
-                 "(truncated?)", chunk_name(type, name), pos, len);
-            goto out;
-        }
-        if (!is_chunk_type(type)) {
-            fail(why, why_size, "bad chunk type at byte %zu", pos);
-            goto out;
-        }
-        uLong crc = crc32(crc32(0L, Z_NULL, 0), type, (uInt)(4 + len));
-        if ((uint32_t)crc != be32(body + len)) {
-            fail(why, why_size, "chunk %s at byte %zu: CRC mismatch", chunk_name(type, name),
-                 pos);
-            goto out;
-        }
-        bool is_idat = memcmp(type, "IDAT", 4) == 0;
-        if (!seen_ihdr && memcmp(type, "IHDR", 4) != 0) {
-            fail(why, why_size, "first chunk is %s, not IHDR", chunk_name(type, name));
-            goto out;
-        }
-        if (idat_len > 0 && !is_idat)
-            idat_done = true;
-        if (memcmp(type, "IHDR", 4) == 0) {
-            if (seen_ihdr || len != 13) {
-                fail(why, why_size, "IHDR repeated or not 13 bytes long");
-                goto out;
-            }
-            seen_ihdr = true;
-            width = be32(body);
-            height = be32(body + 4);
-            uint8_t depth = body[8];
-            colour_type = body[9];
-            if (width == 0 || height == 0 || width > PNG_CHECK_MAX_SIDE ||
-                height > PNG_CHECK_MAX_SIDE || (uint64_t)width * height > PNG_CHECK_MAX_PIXELS) {
-                fail(why, why_size, "unsupported size %ux%u", width, height);
-                goto out;
-            }
-            if (depth != 8 || (colour_type != 2 && colour_type != 6)) {
-                fail(why, why_size, "unsupported bit depth %u / colour type %u (only 8-bit RGB "
-                     "or RGBA)", depth, colour_type);
-                goto out;
-            }
-            if (body[10] != 0 || body[11] != 0 || body[12] != 0) {
-                fail(why, why_size, "unsupported compression %u / filter %u / interlace %u",
-                     body[10], body[11], body[12]);
-                goto out;
-            }
-        } else if (is_idat) {
-            if (idat_done) {
-                fail(why, why_size, "IDAT chunks are not consecutive");
-                goto out;
-            }
-            if (len > 0) {
-                uint8_t *grown = realloc(idat, idat_len + len);
-                if (!grown) {
-                    fail(why, why_size, "out of memory");
-                    goto out;
-                }
-                idat = grown;
-                memcpy(idat + idat_len, body, len);
-                idat_len += len;
-            }
-        } else if (memcmp(type, "IEND", 4) == 0) {
-            seen_iend = true;
-        } else if (type[0] >= 'A' && type[0] <= 'Z' && memcmp(type, "PLTE", 4) != 0) {
-            /* an upper-case first letter marks a chunk a decoder must understand */
-            fail(why, why_size, "unknown critical chunk %s", chunk_name(type, name));
-            goto out;
-        }
-        pos += 12 + (size_t)len;
+    reader_t r = {.data = data, .size = size, .why = why, .why_size = why_size};
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &r, on_error, on_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        return fail(why, why_size, "out of memory");
     }
-    if (!seen_iend) {
-        fail(why, why_size, "no IEND chunk (truncated?)");
-        goto out;
-    }
-    if (pos != size) {
-        fail(why, why_size, "%zu bytes after IEND", size - pos);
-        goto out;
-    }
-    if (idat_len == 0) {
-        fail(why, why_size, "no image data (IDAT)");
-        goto out;
-    }
-
-    size_t bpp = colour_type == 6 ? 4 : 3;
-    size_t stride = (size_t)width * bpp;
-    size_t raw_size = (size_t)height * (stride + 1);
-    uint8_t *raw = malloc(raw_size + 1);
-    uint8_t *rgba = malloc((size_t)width * height * 4);
-    if (!raw || !rgba) {
-        free(raw);
+    uint8_t *volatile rgba = NULL;      /* volatile: set after setjmp, freed after longjmp */
+    png_bytep *volatile rows = NULL;
+    if (setjmp(r.jmp)) {
+        free(rows);
         free(rgba);
-        fail(why, why_size, "out of memory");
-        goto out;
+        png_destroy_read_struct(&png, &info, NULL);
+        return -1;
     }
-    if (inflate_all(idat, idat_len, raw, raw_size, why, why_size) < 0 ||
-        unfilter(raw, height, stride, bpp, why, why_size) < 0) {
-        free(raw);
-        free(rgba);
-        goto out;
-    }
-    for (uint32_t y = 0; y < height; y++) {
-        const uint8_t *src = raw + (size_t)y * (stride + 1) + 1;
-        uint8_t *dst = rgba + (size_t)y * width * 4;
-        for (uint32_t x = 0; x < width; x++, src += bpp, dst += 4) {
-            dst[0] = src[0];
-            dst[1] = src[1];
-            dst[2] = src[2];
-            dst[3] = bpp == 4 ? src[3] : 255;
-        }
-    }
-    free(raw);
+    png_set_read_fn(png, &r, read_bytes);
+    png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
+    png_set_benign_errors(png, 0);
+    png_set_user_limits(png, PNG_CHECK_MAX_SIDE, PNG_CHECK_MAX_SIDE);
+    png_read_info(png, info);
+    uint32_t width = png_get_image_width(png, info), height = png_get_image_height(png, info);
+    if ((uint64_t)width * height > PNG_CHECK_MAX_PIXELS)
+        png_error(png, "unsupported size: too many pixels");
+    /* any colour type, depth and interlacing to 8-bit RGBA */
+    png_set_expand(png);
+    png_set_strip_16(png);
+    png_set_gray_to_rgb(png);
+    png_set_add_alpha(png, 0xFF, PNG_FILLER_AFTER);
+    (void)png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    if (png_get_rowbytes(png, info) != (size_t)width * 4)
+        png_error(png, "not converted to 8-bit RGBA");
+    rgba = malloc((size_t)width * height * 4);
+    rows = malloc(height * sizeof *rows);
+    if (!rgba || !rows)
+        png_error(png, "out of memory");
+    for (uint32_t y = 0; y < height; y++)
+        rows[y] = rgba + (size_t)y * width * 4;
+    png_read_image(png, rows);
+    png_read_end(png, NULL);
+    if (r.pos != size)
+        png_error(png, "bytes after IEND");
+    free(rows);
+    png_destroy_read_struct(&png, &info, NULL);
     img->width = width;
     img->height = height;
     img->rgba = rgba;
-    rc = 0;
-out:
-    free(idat);
-    return rc;
+    return 0;
 }
 
 /* png_check_read - read the file at path (at most PNG_CHECK_MAX_FILE_BYTES) and decode it */

@@ -1,14 +1,14 @@
 /*
- * png_check - a small PNG reader for tests: enough to look at what
+ * png_check - PNG reading for tests, by libpng: enough to look at what
  * rsvg-convert made of a chart (size, colours, not blank).
  *
- * Contract: png_check_read() accepts exactly the PNGs rsvg-convert and
- * most tools write: 8-bit RGB (colour type 2) or RGBA (6), not interlaced.
- * It checks the signature, every chunk's bounds and CRC, IHDR first, IEND
- * last, the zlib stream of the IDAT chunks (complete, exactly one image's
- * worth) and each row's filter, and refuses anything else with a reason in
- * why, never reading outside the file's bytes. Pixels come out as RGBA
- * (alpha 255 for RGB). Test code only: it links zlib, the daemons do not.
+ * Contract: png_check_read() decodes any PNG libpng reads (any colour
+ * type, bit depth, interlacing) into 8-bit RGBA (alpha 255 where the file
+ * has none). A file libpng refuses (bad signature, a chunk that runs past
+ * the end, a CRC error in any chunk, too little or too much image data, a
+ * bad row filter) or with bytes after IEND is refused with a reason in
+ * why, never read outside its bytes. Test code only: it links libpng, the
+ * daemons do not.
  */
 #ifndef PNG_CHECK_H
 #define PNG_CHECK_H

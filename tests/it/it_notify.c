@@ -704,11 +704,15 @@ MC_TEST(email_goes_out_as_mime_utf8)
     char want[256];
     snprintf(want, sizeof want, "Đã tiếp nhận hồ sơ %s", code);
     CHECK_STR(subject, want);
-    /* the body decodes to the Vietnamese text with CRLF line ends */
-    const char *body = strstr(s.data, "\r\n\r\n");
+    /* the body (curl_mime's one part, up to the closing boundary) decodes to the
+     * Vietnamese text with CRLF line ends */
+    const char *body = strstr(s.data, "Content-Transfer-Encoding: base64\r\n\r\n");
     REQUIRE(body);
+    body = strstr(body, "\r\n\r\n") + 4;
+    const char *body_end = strstr(body, "\r\n--");
+    REQUIRE(body_end);
     char text[8192];
-    b64_decode(body + 4, strlen(body + 4), text, sizeof text);
+    b64_decode(body, (size_t)(body_end - body), text, sizeof text);
     CHECK(strstr(text, "Kính gửi Trần Văn Minh,\r\n"));
     CHECK(strstr(text, code));
     pthread_mutex_unlock(&s.lock);
