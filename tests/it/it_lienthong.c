@@ -516,8 +516,13 @@ MC_TEST(unacked_case_is_redelivered_with_the_same_case_id)
     CHECK(log_has("agency-drop.log", line));
     char case_id[96];
     snprintf(case_id, sizeof case_id, "%s/1", code);
-    CHECK_INT(harness_count(&H, "SELECT attempts FROM agency_case WHERE case_id = $1", case_id), 2);
+    /* at least the dropped delivery and the one acked: on a loaded machine the ack of
+     * attempt 2 may miss the 700 ms ack timeout too, and a third send is then correct
+     * (at-least-once); what must hold is one answer and one step in the timeline */
+    CHECK(harness_count(&H, "SELECT attempts FROM agency_case WHERE case_id = $1", case_id) >= 2);
     CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), MC_CASE_DONE);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
+                            " WHERE d.code = $1 AND e.kind = 'step_done'", code), 1);
     /* sent_to_agency once: a resend is not a new step in the timeline */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
                             " WHERE d.code = $1 AND e.kind = 'sent_to_agency'", code), 1);
