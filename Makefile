@@ -118,6 +118,9 @@ $(BUILD)/tests/test_png_check: $(BUILD)/obj/tests/harness/png_check.o
 $(BUILD)/tests/test_report_svg: $(BUILD)/obj/services/cli/cli_report_svg.o \
                                 $(BUILD)/obj/tests/harness/png_check.o
 $(BUILD)/obj/tests/unit/test_report_svg.o: CFLAGS += -I services/cli
+$(BUILD)/tests/test_decide: $(BUILD)/obj/services/notify/notify_decide.o \
+                            $(BUILD)/obj/services/lienthong/lienthong_decide.o
+$(BUILD)/obj/tests/unit/test_decide.o: CFLAGS += -I services/notify -I services/lienthong
 $(BUILD)/tests/test_fakeportal: $(BUILD)/obj/tests/fakeportal/fakeportal_check.o \
                                 $(BUILD)/obj/tests/fakeportal/fakeportal_ledger.o
 

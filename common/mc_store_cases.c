@@ -7,6 +7,7 @@
  * together: a statement is atomic, so they need no explicit transaction.
  * Recording a result branches on what is stored, so it is an explicit
  * BEGIN ... COMMIT holding the case and its dossier locked.
+ * The resend delays are the daemon's (bound as a bigint[]), not decided here.
  */
 #include "mc_store_cases.h"
 
@@ -36,7 +37,8 @@ static const mc_stmt_t stmt_claim = {"cases_claim", false, 4,
      "   AND next_attempt_at <= now() AND attempts < $4::integer))"
      "   ORDER BY id LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
      " u AS (UPDATE agency_case a SET state = " MC_SQL(MC_CASE_SENT) ", attempts = a.attempts + 1,"
-     "   next_attempt_at = now() + interval '1 millisecond' * ($3::bigint << least(a.attempts, 6)),"
+     "   next_attempt_at = now() + interval '1 millisecond' * coalesce(($3::bigint[])[a.attempts + 1],"
+     "     ($3::bigint[])[cardinality($3::bigint[])]),"
      "   updated_at = now() FROM c WHERE a.id = c.id"
      "   RETURNING a.id, a.dossier_id, a.case_id, a.step, a.steps_total, a.task, a.attempts,"
      "   a.due_at, a.revision),"
@@ -288,19 +290,29 @@ static mc_store_rc_t load_previous(mc_store_t *store, mc_case_t *c, mc_err_t *er
 
 /* mc_store_cases_claim - dead letters first, then claim and mark sent */
 mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int limit,
-                                   int ack_timeout_ms, int max_attempts, mc_case_t **cases,
-                                   size_t *n, int *dead, mc_err_t *err)
+                                   const int64_t *resend_ms, size_t n_resend, int max_attempts,
+                                   mc_case_t **cases, size_t *n, int *dead, mc_err_t *err)
 {
     *cases = NULL;
     *n = 0;
     *dead = 0;
+    if (n_resend < 1 || n_resend > MC_CASES_MAX_RESEND_STEPS) {
+        mc_err_add(err, "store: cases_claim: %zu resend delays (1..%d)", n_resend,
+                   MC_CASES_MAX_RESEND_STEPS);
+        return MC_STORE_FAILED;
+    }
     mc_store_rc_t rc = mc_store_connect(store, err);
     if (rc != MC_STORE_OK)
         return rc;
-    char max_text[16], limit_text[16], timeout_text[24];
+    char max_text[16], limit_text[16], resend_text[MC_CASES_MAX_RESEND_STEPS * 22 + 3];
     snprintf(max_text, sizeof max_text, "%d", max_attempts);
     snprintf(limit_text, sizeof limit_text, "%d", limit);
-    snprintf(timeout_text, sizeof timeout_text, "%d", ack_timeout_ms);
+    /* the daemon's delays as a bigint[] literal "{d1,d2,...}": one parameter */
+    size_t used = 0;
+    for (size_t i = 0; i < n_resend; i++)
+        used += (size_t)snprintf(resend_text + used, sizeof resend_text - used, "%c%" PRId64,
+                                 i ? ',' : '{', resend_ms[i]);
+    snprintf(resend_text + used, sizeof resend_text - used, "}");
     const char *pd[2] = {agency, max_text};
     PGresult *res = mc_store_exec(store, &stmt_dead, pd, NULL, NULL, true);
     if ((rc = tuples_ok(store, res, "cases_dead", err)) != MC_STORE_OK)
@@ -310,7 +322,7 @@ mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int li
     if (limit <= 0)
         return MC_STORE_OK;
 
-    const char *pc[4] = {agency, limit_text, timeout_text, max_text};
+    const char *pc[4] = {agency, limit_text, resend_text, max_text};
     /* not retried on a lost connection: a commit we did not hear about would
      * be repeated as a second send; the ack timeout covers that case anyway */
     res = mc_store_exec(store, &stmt_claim, pc, NULL, NULL, false);

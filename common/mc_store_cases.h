@@ -68,6 +68,8 @@ typedef struct mc_case {
     size_t          n_previous;
 } mc_case_t;
 
+#define MC_CASES_MAX_RESEND_STEPS 64 /* most entries of mc_store_cases_claim's resend_ms */
+
 /* mc_cases_free - free n claimed cases and NULL the caller's pointer */
 void mc_cases_free(mc_case_t **cases, size_t n);
 
@@ -76,13 +78,15 @@ void mc_cases_free(mc_case_t **cases, size_t n);
  * cases whose ack time ran out after max_attempts sends (`dead_letter`
  * event each; count in *dead), then claim up to limit cases that are
  * queued or due for a resend, oldest first, and mark them sent: attempts+1,
- * next_attempt_at = now + ack_timeout_ms * 2^(attempts-1) (capped at 64x:
- * exponential backoff per case), `sent_to_agency` event on the first send.
- * *cases (free with mc_cases_free) gets *n cases.
+ * next_attempt_at = now + resend_ms[attempts - 1] (this send's number;
+ * resend_ms[n_resend - 1] for any later send), `sent_to_agency` event on
+ * the first send. The delays are the daemon's rule (lienthong_decide.c
+ * lienthong_resend_delays); the store only writes them. 1 <= n_resend <=
+ * MC_CASES_MAX_RESEND_STEPS. *cases (free with mc_cases_free) gets *n cases.
  */
 mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int limit,
-                                   int ack_timeout_ms, int max_attempts, mc_case_t **cases,
-                                   size_t *n, int *dead, mc_err_t *err);
+                                   const int64_t *resend_ms, size_t n_resend, int max_attempts,
+                                   mc_case_t **cases, size_t *n, int *dead, mc_err_t *err);
 
 /* what the store decided about an agency's ack or result */
 typedef enum mc_case_verdict {

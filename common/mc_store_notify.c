@@ -7,7 +7,8 @@
  * and the decision). The lease, not a held row lock, is what keeps a
  * second notify instance off a message being sent; a crash costs a resend
  * under the same message ids once the lease runs out, and the attempt rows
- * say which channels were left not knowing.
+ * say which channels were left not knowing. Retry and give-up are the
+ * daemon's verdicts (mc_notice_retry_t), written as given.
  * Notification states in SQL: 0 pending, 1 sent, 2 failed for good
  * (migration 0002); attempt states: mc_attempt_state_t (migration 0007).
  */
@@ -182,17 +183,6 @@ static bool list_has(const char *list, const char *name)
     return false;
 }
 
-/* mc_store_notify_backoff_ms - doubling, capped */
-int mc_store_notify_backoff_ms(const mc_notice_policy_t *policy, int attempts)
-{
-    int64_t delay = policy->retry_initial_ms > 0 ? policy->retry_initial_ms : 1;
-    for (int i = 1; i < attempts && delay < policy->retry_max_ms; i++)
-        delay *= 2;
-    if (delay > policy->retry_max_ms)
-        delay = policy->retry_max_ms;
-    return (int)delay;
-}
-
 /* exec_update - run one write statement of the open transaction */
 static mc_store_rc_t exec_update(mc_store_t *store, const mc_stmt_t *stmt,
                                  const char *const *params, mc_err_t *err)
@@ -228,7 +218,7 @@ static mc_store_rc_t exec_row(mc_store_t *store, const mc_stmt_t *stmt,
 /* mc_store_notify_start - close lost attempts, count and lease, attempts in progress */
 mc_store_rc_t mc_store_notify_start(mc_store_t *store, mc_notice_t *notice,
                                     mc_notice_try_t *tries, size_t n_tries, int lease_ms,
-                                    const mc_notice_policy_t *policy,
+                                    const mc_notice_retry_t *if_lost,
                                     mc_notice_outcome_t *outcome, mc_err_t *err)
 {
     char id_text[24], lease_text[16];
@@ -238,8 +228,8 @@ mc_store_rc_t mc_store_notify_start(mc_store_t *store, mc_notice_t *notice,
     mc_store_rc_t rc = exec_update(store, &stmt_lost, p_id, err);
     if (rc != MC_STORE_OK)
         return rc;
-    if (notice->attempts >= policy->max_attempts && notice->unknown_channels[0]) {
-        /* the last allowed attempt was lost: it counted */
+    if (if_lost->give_up && notice->unknown_channels[0]) {
+        /* the last allowed attempt was lost: it counted (the daemon's verdict) */
         *outcome = MC_NOTICE_FAILED;
         const char *p[3] = {id_text,
                             "the last attempt was lost (crash before its outcome was recorded)"
@@ -296,8 +286,8 @@ static bool all_done(const char *wanted, const char *done)
 /* record_in_tx - the outcomes and the decision, inside the record's transaction */
 static mc_store_rc_t record_in_tx(mc_store_t *store, const mc_notice_t *notice,
                                   const mc_notice_try_t *tries, size_t n_tries,
-                                  const char *wanted, const mc_notice_policy_t *policy,
-                                  mc_notice_outcome_t *outcome, int *delay_ms, mc_err_t *err)
+                                  const char *wanted, const mc_notice_retry_t *if_unsent,
+                                  mc_notice_outcome_t *outcome, mc_err_t *err)
 {
     char id_text[24];
     snprintf(id_text, sizeof id_text, "%" PRId64, notice->id);
@@ -335,7 +325,6 @@ static mc_store_rc_t record_in_tx(mc_store_t *store, const mc_notice_t *notice,
     char done[128];
     snprintf(done, sizeof done, "%s", PQgetvalue(res, 0, 2));
     PQclear(res);
-    *delay_ms = 0;
     if (!ours) {
         *outcome = MC_NOTICE_OVERTAKEN;
         return MC_STORE_OK;
@@ -347,15 +336,14 @@ static mc_store_rc_t record_in_tx(mc_store_t *store, const mc_notice_t *notice,
     }
     if (last_error[0] == '\0')
         snprintf(last_error, sizeof last_error, "not every channel was tried");
-    if (notice->attempts >= policy->max_attempts) {
+    if (if_unsent->give_up) {
         *outcome = MC_NOTICE_FAILED;
         const char *p[3] = {id_text, last_error, done};
         return exec_update(store, &stmt_failed, p, err);
     }
     *outcome = MC_NOTICE_RETRY;
-    *delay_ms = mc_store_notify_backoff_ms(policy, notice->attempts);
     char delay_text[16];
-    snprintf(delay_text, sizeof delay_text, "%d", *delay_ms);
+    snprintf(delay_text, sizeof delay_text, "%d", if_unsent->delay_ms);
     const char *p[4] = {id_text, delay_text, last_error, done};
     return exec_update(store, &stmt_retry, p, err);
 }
@@ -363,16 +351,15 @@ static mc_store_rc_t record_in_tx(mc_store_t *store, const mc_notice_t *notice,
 /* mc_store_notify_record - BEGIN, outcomes and decision, COMMIT */
 mc_store_rc_t mc_store_notify_record(mc_store_t *store, const mc_notice_t *notice,
                                      const mc_notice_try_t *tries, size_t n_tries,
-                                     const char *wanted, const mc_notice_policy_t *policy,
-                                     mc_notice_outcome_t *outcome, int *delay_ms,
-                                     mc_err_t *err)
+                                     const char *wanted, const mc_notice_retry_t *if_unsent,
+                                     mc_notice_outcome_t *outcome, mc_err_t *err)
 {
     mc_store_rc_t rc = mc_store_connect(store, err);
     if (rc != MC_STORE_OK)
         return rc;
     if ((rc = command(store, &stmt_begin, err)) != MC_STORE_OK)
         return rc;
-    rc = record_in_tx(store, notice, tries, n_tries, wanted, policy, outcome, delay_ms, err);
+    rc = record_in_tx(store, notice, tries, n_tries, wanted, if_unsent, outcome, err);
     mc_store_rc_t end = mc_store_notify_end(store, rc == MC_STORE_OK, err);
     return rc != MC_STORE_OK ? rc : end;
 }

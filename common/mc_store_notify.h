@@ -17,21 +17,25 @@
  *      the notification: next_attempt_at = now() + lease_ms, so no other
  *      instance claims it while the caller sends. If the count was already
  *      at max_attempts and that last try was lost in a crash, it is failed
- *      for good instead and nothing is to be sent. mc_store_notify_end()
- *      commits (or rolls back: then nothing was started).
+ *      for good instead and nothing is to be sent (the daemon's verdict,
+ *      see below). mc_store_notify_end() commits (or rolls back: then
+ *      nothing was started).
  *   2. The caller sends, with no transaction open, within the lease.
  *   3. Record (one short transaction of its own): mc_store_notify_record()
  *      writes each attempt's outcome (ok / failed, finished_at) and decides
  *      the notification: sent (state 1, channel, sent_at) when every
  *      channel in `wanted` has succeeded in this or an earlier attempt;
- *      otherwise failed for good (state 2) once attempts reach
- *      max_attempts; otherwise pending again with next_attempt_at = now +
- *      backoff (doubling from initial_ms, at most max_ms) and last_error.
- *      The decision is taken only while the claim is still this caller's
+ *      otherwise what the caller's verdict (mc_notice_retry_t) says: failed
+ *      for good (state 2), or pending again with next_attempt_at = now +
+ *      its delay_ms, with last_error.
+ *      The verdict is written only while the claim is still this caller's
  *      (state pending and attempts as claimed): if the lease ran out and
  *      another claim took over, only the outcomes are written and the
  *      newer claim decides. Repeating a record (after a failure at COMMIT)
  *      changes nothing the first one committed.
+ *   * The store decides no retry policy: when to retry and when to give
+ *     up is the daemon's (services/notify/notify_decide.c
+ *     notify_decide_retry); the store writes the verdict it is given.
  *   * Crash windows: a crash before the claim commits changes nothing. A
  *     crash (of notify or of PostgreSQL) after it leaves the attempts in
  *     progress; the notification is due again when the lease runs out, the
@@ -107,15 +111,14 @@ typedef struct mc_notice_try {
     const char        *error;      /* why not, no personal data; NULL when ok */
 } mc_notice_try_t;
 
-/* the retry policy (config notify.*) */
-typedef struct mc_notice_policy {
-    int retry_initial_ms; /* first backoff */
-    int retry_max_ms;     /* backoff ceiling */
-    int max_attempts;     /* tries before failed for good */
-} mc_notice_policy_t;
+/* the daemon's verdict for a notification not sent by every channel it wants */
+typedef struct mc_notice_retry {
+    bool give_up;  /* failed for good: no attempt is left */
+    int  delay_ms; /* otherwise pending again, due after this many ms */
+} mc_notice_retry_t;
 
 typedef enum mc_notice_outcome {
-    MC_NOTICE_RETRY     = 0, /* pending again, after *delay_ms */
+    MC_NOTICE_RETRY     = 0, /* pending again, after the verdict's delay_ms */
     MC_NOTICE_SENT      = 1, /* every wanted channel succeeded */
     MC_NOTICE_FAILED    = 2, /* failed for good */
     MC_NOTICE_SENDING   = 3, /* started: leased, the caller sends now */
@@ -127,13 +130,14 @@ typedef enum mc_notice_outcome {
  * mc_store_notify_start - inside the claim's transaction: start one attempt
  * of a claimed notice (see the contract). tries[0..n_tries) name the
  * channels about to be tried; their attempt_id and state (IN_PROGRESS) are
- * filled in, and notice->attempts becomes this attempt's number. *outcome
- * is SENDING, or FAILED when the notice had used up max_attempts already
- * and its last attempt was lost (unknown_channels): then nothing is sent.
+ * filled in, and notice->attempts becomes this attempt's number. if_lost
+ * is the daemon's verdict on the attempts counted so far (as claimed):
+ * *outcome is SENDING, or FAILED when if_lost->give_up and the last attempt
+ * was lost (unknown_channels): then nothing is sent.
  */
 mc_store_rc_t mc_store_notify_start(mc_store_t *store, mc_notice_t *notice,
                                     mc_notice_try_t *tries, size_t n_tries, int lease_ms,
-                                    const mc_notice_policy_t *policy,
+                                    const mc_notice_retry_t *if_lost,
                                     mc_notice_outcome_t *outcome, mc_err_t *err);
 
 /* mc_store_notify_end - COMMIT if ok, else ROLLBACK; returns the commit's result */
@@ -143,18 +147,16 @@ mc_store_rc_t mc_store_notify_end(mc_store_t *store, bool ok, mc_err_t *err);
  * mc_store_notify_record - in a transaction of its own, record the tries of
  * a started notice (state OK or FAILED; one left IN_PROGRESS is not
  * written) and decide it (see the contract). wanted: comma-separated
- * channels that must all have succeeded ("spool,sms"). *outcome and
- * *delay_ms say what was decided (delay only for RETRY). On anything but
- * MC_STORE_OK nothing was committed, or the commit's fate is unknown: the
- * caller may simply call it again.
+ * channels that must all have succeeded ("spool,sms"). if_unsent: the
+ * daemon's verdict for this attempt's number, written when not every
+ * wanted channel has succeeded. *outcome says what was written (RETRY:
+ * after if_unsent->delay_ms). On anything but MC_STORE_OK nothing was
+ * committed, or the commit's fate is unknown: the caller may simply call
+ * it again.
  */
 mc_store_rc_t mc_store_notify_record(mc_store_t *store, const mc_notice_t *notice,
                                      const mc_notice_try_t *tries, size_t n_tries,
-                                     const char *wanted, const mc_notice_policy_t *policy,
-                                     mc_notice_outcome_t *outcome, int *delay_ms,
-                                     mc_err_t *err);
-
-/* mc_store_notify_backoff_ms - initial * 2^(attempts-1), capped at max (attempts >= 1) */
-int mc_store_notify_backoff_ms(const mc_notice_policy_t *policy, int attempts);
+                                     const char *wanted, const mc_notice_retry_t *if_unsent,
+                                     mc_notice_outcome_t *outcome, mc_err_t *err);
 
 #endif

@@ -125,6 +125,21 @@ bool lienthong_case_id_ok(const char *case_id);
 /* lienthong_session_ok - LIENTHONG_SESSION_MIN..MAX printable ASCII bytes */
 bool lienthong_session_ok(const char *session);
 
+/* --- lienthong_decide.c: resends ------------------------------------------- */
+
+/* sends with a delay of their own: the delay doubles from the first send to the 7th
+ * (64 x ack_timeout_ms) and stays there */
+#define LIENTHONG_RESEND_STEPS 7
+
+/* lienthong_resend_delay_ms - how long the attempt-th send of a case (1, 2, ...)
+ * waits for its ack before the case is due again: ack_timeout_ms * 2^(attempt-1),
+ * at most ack_timeout_ms * 2^(LIENTHONG_RESEND_STEPS-1) */
+int64_t lienthong_resend_delay_ms(int ack_timeout_ms, int attempt);
+
+/* lienthong_resend_delays - table[i] = lienthong_resend_delay_ms(ack_timeout_ms, i + 1);
+ * every later send waits table[LIENTHONG_RESEND_STEPS - 1] (what mc_store_cases_claim binds) */
+void lienthong_resend_delays(int ack_timeout_ms, int64_t table[LIENTHONG_RESEND_STEPS]);
+
 /* --- lienthong_hub.c: the server ------------------------------------------ */
 
 typedef struct lienthong_hub lienthong_hub_t;

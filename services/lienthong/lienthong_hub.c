@@ -370,9 +370,11 @@ static void dispatch(lienthong_hub_t *hub, peer_t *p)
     int dead = 0;
     mc_err_t err;
     mc_err_clear(&err);
+    int64_t resend_ms[LIENTHONG_RESEND_STEPS];
+    lienthong_resend_delays(lc->ack_timeout_ms, resend_ms);
     mc_store_rc_t rc = mc_store_cases_claim(hub->store, p->agency, room > 0 ? (int)room : 0,
-                                            lc->ack_timeout_ms, lc->max_attempts, &cases, &n,
-                                            &dead, &err);
+                                            resend_ms, LIENTHONG_RESEND_STEPS, lc->max_attempts,
+                                            &cases, &n, &dead, &err);
     if (rc != MC_STORE_OK) {
         log_store_error(hub, "claim", rc, &err);
         return;
@@ -387,8 +389,8 @@ static void dispatch(lienthong_hub_t *hub, peer_t *p)
             mc_log(MC_LOG_ERR, "case_unpackable", "case=%s", c->case_id);
             continue; /* marked sent: it becomes a dead letter for an operator to see */
         }
-        int shift = c->attempt - 1 < 6 ? c->attempt - 1 : 6;
-        inflight_add(p, c->case_id, now + ((int64_t)lc->ack_timeout_ms << shift));
+        /* the same delay the store gave next_attempt_at */
+        inflight_add(p, c->case_id, now + lienthong_resend_delay_ms(lc->ack_timeout_ms, c->attempt));
         send_to(hub, p, &f); /* lost or not, the ack timeout decides what happens next */
         if (p->credit > 0)
             p->credit--;

@@ -12,7 +12,8 @@
  *   2. sends on those channels with NO transaction open, all within the
  *      first three quarters of the lease;
  *   3. records the outcomes and the decision (sent, retry with doubling
- *      backoff, failed for good at max_attempts) in a second short
+ *      backoff, failed for good at max_attempts: notify_decide_retry, the
+ *      store only writes its verdict) in a second short
  *      transaction. If the store is down then, it keeps the outcomes and
  *      records them when the store is back, before claiming anything else.
  * It wakes on any PipelineEvent from intake, router or lienthong, or every
@@ -46,6 +47,7 @@
 
 #include "mc_cfg.h"
 #include "mc_err.h"
+#include "mc_store_notify.h"
 
 /* --- templates (notify_templates.c) -------------------------------------- */
 
@@ -156,6 +158,18 @@ int notify_email_send(notify_channels_t *channels, int64_t id, const notify_reci
 
 /* notify_mime_subject - RFC 2047 "=?UTF-8?B?...?=" words, folded; malloc'd */
 char *notify_mime_subject(const char *subject);
+
+/* --- the retry policy (notify_decide.c) ------------------------------------ */
+
+/* notify_backoff_ms - the delay after the attempts-th failed attempt (attempts >= 1):
+ * retry_initial_ms * 2^(attempts-1), at most retry_max_ms (an initial <= 0 counts as 1) */
+int notify_backoff_ms(const mc_cfg_notify_t *cfg, int attempts);
+
+/* notify_decide_retry - the verdict for a notification not sent by every wanted
+ * channel after its attempts-th attempt: failed for good once attempts reach
+ * max_attempts, else pending again after notify_backoff_ms; also asked, with the
+ * attempts counted at claim, whether a lost last attempt ends it (mc_store_notify_start) */
+mc_notice_retry_t notify_decide_retry(const mc_cfg_notify_t *cfg, int attempts);
 
 /* --- the loop (notify_loop.c) --------------------------------------------- */
 

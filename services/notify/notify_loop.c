@@ -157,13 +157,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* policy_of - the retry policy from the configuration */
-static mc_notice_policy_t policy_of(const notify_t *n)
-{
-    return (mc_notice_policy_t){n->cfg->notify.retry_initial_ms, n->cfg->notify.retry_max_ms,
-                                n->cfg->notify.max_attempts};
-}
-
 /* job_clear - forget the notification in hand */
 static void job_clear(notify_job_t *job)
 {
@@ -301,11 +294,10 @@ static mc_store_rc_t record(notify_t *n, mc_err_t *err)
 {
     notify_job_t *job = &n->job;
     const mc_notice_t *m = &job->notice;
-    mc_notice_policy_t policy = policy_of(n);
+    mc_notice_retry_t verdict = notify_decide_retry(&n->cfg->notify, m->attempts);
     mc_notice_outcome_t outcome = MC_NOTICE_RETRY;
-    int delay_ms = 0;
     mc_store_rc_t rc = mc_store_notify_record(n->store, m, job->tries, job->n_tries, job->wanted,
-                                              &policy, &outcome, &delay_ms, err);
+                                              &verdict, &outcome, err);
     if (rc != MC_STORE_OK) {
         if (!job->unrecorded_logged)
             mc_log(MC_LOG_WARNING, "outcome_unrecorded", "id=%" PRId64 " code=%s kind=%s attempt=%d"
@@ -330,7 +322,7 @@ static mc_store_rc_t record(notify_t *n, mc_err_t *err)
                " what=outcomes_recorded_newer_claim_decides", m->id, m->code, m->kind, m->attempts);
     else
         mc_log(MC_LOG_NOTICE, "notification_retry", "id=%" PRId64 " code=%s kind=%s attempt=%d delay_ms=%d",
-               m->id, m->code, m->kind, m->attempts, delay_ms);
+               m->id, m->code, m->kind, m->attempts, verdict.delay_ms);
     job_clear(job);
     return MC_STORE_OK;
 }
@@ -347,11 +339,12 @@ static int claim(notify_t *n, notify_letter_t *l, bool *started, mc_err_t *err)
         return -1;
     mc_store_rc_t rc = MC_STORE_OK;
     mc_notice_outcome_t outcome = MC_NOTICE_SENDING;
-    mc_notice_policy_t policy = policy_of(n);
     if (count > 0) {
         prepare(n, job, l);
+        /* on the attempts counted so far: is a lost last attempt the end? */
+        mc_notice_retry_t if_lost = notify_decide_retry(&n->cfg->notify, job->notice.attempts);
         rc = mc_store_notify_start(n->store, &job->notice, job->tries, job->n_tries,
-                                   n->cfg->notify.send_lease_ms, &policy, &outcome, err);
+                                   n->cfg->notify.send_lease_ms, &if_lost, &outcome, err);
     }
     mc_store_rc_t end = mc_store_notify_end(n->store, rc == MC_STORE_OK, err);
     if (rc != MC_STORE_OK || end != MC_STORE_OK) {

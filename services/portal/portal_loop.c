@@ -24,7 +24,6 @@
 
 #include "mc_log.h"
 #include "mc_store.h"
-#include "mc_store_notify.h"
 
 #define SEND_MIN_MS 500 /* a push with less of the lease left is not started */
 
@@ -131,11 +130,14 @@ static int64_t monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* backoff_ms - the delay after the attempts-th failed push (notify's doubling rule) */
+/* backoff_ms - the delay after the attempts-th failed push: retry_initial_ms
+ * doubled per earlier failure, at most retry_max_ms (portal's own policy) */
 static int backoff_ms(const portal_t *p, int attempts)
 {
-    mc_notice_policy_t policy = {p->cfg->portal.retry_initial_ms, p->cfg->portal.retry_max_ms, 0};
-    return mc_store_notify_backoff_ms(&policy, attempts);
+    int64_t delay = p->cfg->portal.retry_initial_ms > 0 ? p->cfg->portal.retry_initial_ms : 1;
+    for (int i = 1; i < attempts && delay < p->cfg->portal.retry_max_ms; i++)
+        delay *= 2;
+    return (int)(delay < p->cfg->portal.retry_max_ms ? delay : p->cfg->portal.retry_max_ms);
 }
 
 /* record_one - tell the store what became of one push; logs the outcome */
