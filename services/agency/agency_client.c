@@ -417,6 +417,23 @@ static bool drop_first(client_t *c, const Motcua__V1__Case *k)
     return true;
 }
 
+/* journal_synced - r for case_id appended to the journal and fdatasync'ed (nothing
+ * to do without --state-dir); 0, or -1 after logging the failure */
+static int journal_synced(client_t *c, agency_record_t *r, const char *case_id)
+{
+    if (!c->journal)
+        return 0;
+    snprintf(r->case_id, sizeof r->case_id, "%s", case_id);
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (agency_journal_append(c->journal, r, true, &err) == 0)
+        return 0;
+    char line[300];
+    mc_log(MC_LOG_ERR, "journal_write_failed", "case=%s error=\"%s\"", case_id,
+           mc_err_first(&err, line, sizeof line));
+    return -1;
+}
+
 /* on_case - a case arrived (maybe again): journal it, then ack it */
 static void on_case(client_t *c, const Motcua__V1__Case *k)
 {
@@ -450,18 +467,9 @@ static void on_case(client_t *c, const Motcua__V1__Case *k)
                c->n_work - c->n_done);
         return; /* not acked: the hub keeps it for later */
     }
-    if (c->journal) {
-        agency_record_t r = {.kind = AGENCY_RECORD_TAKEN, .revision = revision, .value = outcome};
-        snprintf(r.case_id, sizeof r.case_id, "%s", k->case_id);
-        mc_err_t err;
-        mc_err_clear(&err);
-        char line[300];
-        if (agency_journal_append(c->journal, &r, true, &err) != 0) {
-            mc_log(MC_LOG_ERR, "journal_write_failed", "case=%s error=\"%s\"", k->case_id,
-                   mc_err_first(&err, line, sizeof line));
-            return; /* not stored, so not acked: the hub sends it again */
-        }
-    }
+    agency_record_t taken = {.kind = AGENCY_RECORD_TAKEN, .revision = revision, .value = outcome};
+    if (journal_synced(c, &taken, k->case_id) != 0)
+        return; /* not stored, so not acked: the hub sends it again */
     w = add_work(c, k->case_id, revision, outcome); /* reserved above */
     if (!w)
         return;
@@ -521,20 +529,10 @@ static void on_redecide(client_t *c, const char *case_id)
     char judged[128];
     snprintf(judged, sizeof judged, "%s#%" PRIu32, w->case_id, w->revision);
     int outcome = agency_outcome_decided(c->opts, judged);
-    if (c->journal) {
-        agency_record_t r = {.kind = AGENCY_RECORD_REDECIDED, .revision = w->revision,
-                             .value = outcome};
-        snprintf(r.case_id, sizeof r.case_id, "%s", w->case_id);
-        mc_err_t err;
-        mc_err_clear(&err);
-        char line[300];
-        if (agency_journal_append(c->journal, &r, true, &err) != 0) {
-            /* not journaled: keep resending NEEDS_DOCUMENTS; each refusal retries this */
-            mc_log(MC_LOG_ERR, "journal_write_failed", "case=%s error=\"%s\"", w->case_id,
-                   mc_err_first(&err, line, sizeof line));
-            return;
-        }
-    }
+    agency_record_t redecided = {.kind = AGENCY_RECORD_REDECIDED, .revision = w->revision,
+                                 .value = outcome};
+    if (journal_synced(c, &redecided, w->case_id) != 0)
+        return; /* not journaled: keep resending NEEDS_DOCUMENTS; each refusal retries this */
     w->outcome = outcome;
     mc_log(MC_LOG_NOTICE, "case_redecided", "case=%s revision=%" PRIu32 " outcome=%d"
            " reason=supplement_already_requested", w->case_id, w->revision, outcome);
@@ -614,19 +612,11 @@ static void on_due_soon(client_t *c, const Motcua__V1__DueSoon *d)
         return;
     }
     int64_t new_due = d->dossier_due_at + (int64_t)c->opts->extend_days * 86400;
-    if (c->journal) { /* synced before it leaves: a restart must send this same date */
-        agency_record_t r = {.kind = AGENCY_RECORD_EXTENSION, .revision = w->revision,
-                             .new_due_at = new_due};
-        snprintf(r.case_id, sizeof r.case_id, "%s", w->case_id);
-        mc_err_t err;
-        mc_err_clear(&err);
-        char line[300];
-        if (agency_journal_append(c->journal, &r, true, &err) != 0) {
-            mc_log(MC_LOG_ERR, "journal_write_failed", "case=%s error=\"%s\"", w->case_id,
-                   mc_err_first(&err, line, sizeof line));
-            return; /* nothing proposed: a later DueSoon may try again */
-        }
-    }
+    /* synced before it leaves: a restart must send this same date */
+    agency_record_t proposed = {.kind = AGENCY_RECORD_EXTENSION, .revision = w->revision,
+                                .new_due_at = new_due};
+    if (journal_synced(c, &proposed, w->case_id) != 0)
+        return; /* nothing proposed: a later DueSoon may try again */
     w->ext_due = new_due;
     w->ext_state = EXTENSION_PROPOSED;
     send_extension(c, w);
