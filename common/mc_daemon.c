@@ -167,3 +167,12 @@ int mc_daemon_status(const char *fmt, ...)
         return 0;
     return saved == EAGAIN || saved == EWOULDBLOCK ? 1 : -1;
 }
+
+/* mc_daemon_backoff_ms - doubling from initial_ms, capped at max_ms */
+int mc_daemon_backoff_ms(int initial_ms, int max_ms, int attempts)
+{
+    int64_t delay = initial_ms > 0 ? initial_ms : 1;
+    for (int i = 1; i < attempts && delay < max_ms; i++)
+        delay *= 2;
+    return (int)(delay < max_ms ? delay : max_ms);
+}

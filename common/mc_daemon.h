@@ -70,4 +70,12 @@ void mc_daemon_ready(const char *status, const char *endpoint, const char *name,
  */
 int mc_daemon_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * mc_daemon_backoff_ms - the wait before retrying after the attempts-th
+ * failure: initial_ms (1 when <= 0) doubled for each earlier failure, never
+ * above max_ms. One formula for every daemon's retries (notify's deliveries,
+ * portal's pushes); each daemon decides with its own keys.
+ */
+int mc_daemon_backoff_ms(int initial_ms, int max_ms, int attempts);
+
 #endif

@@ -6,17 +6,13 @@
  */
 #include <stdint.h>
 
+#include "mc_daemon.h"
 #include "notify.h"
 
 /* notify_backoff_ms - retry_initial_ms doubled per earlier attempt, capped at retry_max_ms */
 int notify_backoff_ms(const mc_cfg_notify_t *cfg, int attempts)
 {
-    int64_t delay = cfg->retry_initial_ms > 0 ? cfg->retry_initial_ms : 1;
-    for (int i = 1; i < attempts && delay < cfg->retry_max_ms; i++)
-        delay *= 2;
-    if (delay > cfg->retry_max_ms)
-        delay = cfg->retry_max_ms;
-    return (int)delay;
+    return mc_daemon_backoff_ms(cfg->retry_initial_ms, cfg->retry_max_ms, attempts);
 }
 
 /* notify_decide_retry - give up at max_attempts, else retry after the backoff */

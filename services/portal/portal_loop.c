@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mc_daemon.h"
 #include "mc_log.h"
 #include "mc_store.h"
 
@@ -134,10 +135,8 @@ static int64_t monotonic_ms(void)
  * doubled per earlier failure, at most retry_max_ms (portal's own policy) */
 static int backoff_ms(const portal_t *p, int attempts)
 {
-    int64_t delay = p->cfg->portal.retry_initial_ms > 0 ? p->cfg->portal.retry_initial_ms : 1;
-    for (int i = 1; i < attempts && delay < p->cfg->portal.retry_max_ms; i++)
-        delay *= 2;
-    return (int)(delay < p->cfg->portal.retry_max_ms ? delay : p->cfg->portal.retry_max_ms);
+    return mc_daemon_backoff_ms(p->cfg->portal.retry_initial_ms, p->cfg->portal.retry_max_ms,
+                                attempts);
 }
 
 /* record_one - tell the store what became of one push; logs the outcome */
