@@ -9,6 +9,8 @@
 #   make deps       install the Debian packages motcua needs (apt-get as root, else sudo)
 
 BUILD    ?= build
+# common/ by kind (docs/architecture.md): util is generic, the rest is motcua's own
+COMMON_ROOMS := common/util common/config common/wire common/store common/daemon
 CC       ?= cc
 SAN      ?=
 OPT      ?= -O2 -g
@@ -18,7 +20,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS   := -std=c11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2 \
             -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-            $(OPT) $(SAN) -I common -I tests -I tests/harness -I $(BUILD)/gen $(PKG_CFLAGS) \
+            $(OPT) $(SAN) $(addprefix -I ,$(COMMON_ROOMS)) -I tests -I tests/harness -I $(BUILD)/gen $(PKG_CFLAGS) \
             $(shell pkg-config --cflags libpng zlib 2>/dev/null) -MMD -MP
 # protoc-c's output is not ours to lint
 GEN_CFLAGS := $(filter-out -Wshadow -Wformat=2,$(CFLAGS))
@@ -28,9 +30,9 @@ LDLIBS   := $(PKG_LIBS) -lpthread
 PROTOS   := $(wildcard proto/motcua/v1/*.proto)
 GEN_C    := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H    := $(GEN_C:.c=.h)
-MIGRATIONS := $(sort $(wildcard common/migrations/*.sql))
+MIGRATIONS := $(sort $(wildcard common/store/migrations/*.sql))
 
-COMMON_SRC := $(wildcard common/*.c)
+COMMON_SRC := $(wildcard $(addsuffix /*.c,$(COMMON_ROOMS)))
 COMMON_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC)) \
               $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(GEN_C)) \
               $(BUILD)/obj/gen/mc_migrations_data.o
@@ -63,7 +65,7 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	protoc-c --proto_path=proto --c_out=$(BUILD)/gen $<
 
 # the folder too: its time changes when a migration is added, renamed or removed
-$(BUILD)/gen/mc_migrations_data.c: $(MIGRATIONS) common/migrations deploy/embed-sql.sh
+$(BUILD)/gen/mc_migrations_data.c: $(MIGRATIONS) common/store/migrations deploy/embed-sql.sh
 	@mkdir -p $(dir $@)
 	sh deploy/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 

@@ -5,7 +5,7 @@
  * exit status, for scripts and the chaos test that wait for a drain.
  *
  * Contract: reads the store (mc_store_queues), changes nothing; what "in
- * flight" means is in common/mc_store_queues.h. Exit statuses: 0 shown
+ * flight" means is in common/store/mc_store_queues.h. Exit statuses: 0 shown
  * (with --idle: nothing in flight), 1 something in flight (--idle) or a
  * store failure, 3 PostgreSQL unreachable (retry later), 64 bad command
  * line, 78 configuration.

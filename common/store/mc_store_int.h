@@ -1,6 +1,6 @@
 /*
  * mc_store_int - internals shared by the files of the store module
- * (common/mc_store*.c) and nobody else: the store's struct, statements
+ * (common/store/mc_store*.c) and nobody else: the store's struct, statements
  * prepared on first use, and error classification. Daemons include
  * mc_store.h only.
  */

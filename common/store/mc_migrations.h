@@ -1,6 +1,6 @@
 /*
  * mc_migrations - the schema migrations, embedded at build time from
- * common/migrations/NNNN_name.sql (deploy/embed-sql.sh). Versions ascend;
+ * common/store/migrations/NNNN_name.sql (deploy/embed-sql.sh). Versions ascend;
  * a migration, once released, is never edited: add a new one.
  */
 #ifndef MC_MIGRATIONS_H
