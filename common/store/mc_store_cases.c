@@ -6,7 +6,10 @@
  * calls: resync, renew, disconnect, lease expiry) are each ONE statement whose data-modifying CTEs change the case and append the event
  * together: a statement is atomic, so they need no explicit transaction.
  * Recording a result branches on what is stored, so it is an explicit
- * BEGIN ... COMMIT holding the case and its dossier locked.
+ * BEGIN ... COMMIT holding the case and its dossier locked: the store judges
+ * only the verdict (identity, revision, idempotency); what an accepted
+ * result does is the daemon's (mc_result_decide_fn, lienthong_decide.c
+ * lienthong_decide_result), written here as planned.
  * The resend delays are the daemon's (bound as a bigint[]), not decided here.
  */
 #include "mc_store_cases.h"
@@ -19,7 +22,6 @@
 
 #include <libpq-fe.h>
 
-#include "mc_json.h"
 #include "mc_store_int.h"
 
 static const mc_stmt_t stmt_dead = {"cases_dead", false, 2,
@@ -604,24 +606,6 @@ mc_store_rc_t mc_store_sessions_expire(mc_store_t *store, int limit, int *expire
     return MC_STORE_OK;
 }
 
-/* json_string - append text as a JSON string literal to buf (bounded, always valid JSON:
- * a text too long is cut at a character by mc_json_string) */
-static void json_string(char *buf, size_t size, size_t *used, const char *text)
-{
-    if (*used + 3 <= size)
-        *used += mc_json_string(buf + *used, size - *used, text, NULL);
-}
-
-/* json_append - append raw text */
-static void json_append(char *buf, size_t size, size_t *used, const char *text)
-{
-    size_t n = strlen(text);
-    if (*used + n + 1 < size) {
-        memcpy(buf + *used, text, n + 1);
-        *used += n;
-    }
-}
-
 /* add_event - one dossier_event inside the open transaction */
 static mc_store_rc_t add_event(mc_store_t *store, const char *dossier_id, const char *actor,
                                const char *kind, const char *detail, mc_err_t *err)
@@ -653,98 +637,105 @@ static long count_events(mc_store_t *store, const char *dossier_id, const char *
 
 /* case_row - what the result transaction reads about the locked case */
 typedef struct case_row {
-    char     id[24];
-    char     agency[68];
-    int      state;
-    int      step;
-    int      steps_total;
-    int      outcome;
-    uint8_t *result;
-    size_t   result_len;
-    char     dossier_id[24];
-    int      dossier_state;
-    int      revision;    /* the round the agency must answer */
+    char     id[24];              /* agency_case.id */
+    char     agency[68];          /* the case's agency */
+    int      state;               /* mc_case_state_t */
+    int      step;                /* 0 acceptance, 1.. processing */
+    int      steps_total;         /* the plan's steps */
+    int      outcome;             /* the stored answer's outcome, 0 if none */
+    uint8_t *result;              /* the stored answer, malloc'd, NULL if none */
+    size_t   result_len;          /* bytes in result */
+    char     dossier_id[24];      /* dossier.id */
+    int      dossier_state;       /* mc_dossier_state_t as locked */
+    int      revision;            /* the round the agency must answer */
+    int      attempts;            /* sends in this round */
     int      supplement_requests; /* dossier.supplement_requests: requests accepted so far */
-    char     procedure_code[32]; /* the dossier's procedure */
+    char     procedure_code[32];  /* the dossier's procedure */
 } case_row_t;
 
-/* motcua.v1.Outcome as the store compares it (no protobuf headers here) */
-enum { OUTCOME_NEEDS_DOCUMENTS = 3 };
+/* next_step - the step after the answered one, locked with it */
+typedef struct next_step {
+    bool found;       /* the dossier has step + 1 */
+    char id[24];      /* its agency_case.id */
+    char agency[68];  /* its agency */
+    int  time_limit;  /* its limit */
+    int  time_unit;   /* mc_time_unit_t of the limit */
+} next_step_t;
 
-/* supplement_due - the applicant's deadline after the one request: days
- * working days from now (mc_calendar, end of the last working day) */
-static mc_store_rc_t supplement_due(const mc_calendar_t *cal, int days, int64_t *due,
+/* read_next_step - step + 1 of the locked dossier, if the plan has one */
+static mc_store_rc_t read_next_step(mc_store_t *store, const case_row_t *row, next_step_t *next,
                                     mc_err_t *err)
 {
-    int64_t counted = 0;
-    mc_err_t cal_err;
-    mc_err_clear(&cal_err);
-    if (!cal || mc_calendar_due(cal, (int64_t)time(NULL), days > 0 ? days : 15,
-                                MC_TIME_WORKING_DAYS, -1, &counted, due, &cal_err) != 0) {
-        char first[256];
-        mc_err_add(err, "store: supplement deadline: %s",
-                   cal ? mc_err_first(&cal_err, first, sizeof first) : "no calendar");
-        return MC_STORE_FAILED;
+    memset(next, 0, sizeof *next);
+    if (row->step >= row->steps_total)
+        return MC_STORE_OK;
+    char step_text[16];
+    snprintf(step_text, sizeof step_text, "%d", row->step + 1);
+    const char *pn[2] = {row->dossier_id, step_text};
+    PGresult *res = mc_store_exec(store, &stmt_next_step, pn, NULL, NULL, false);
+    mc_store_rc_t rc = tuples_ok(store, res, "cases_next_step", err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    if (PQntuples(res) == 1) {
+        next->found = true;
+        mc_store_copy_text(next->id, sizeof next->id, res, 0, 0);
+        mc_store_copy_text(next->agency, sizeof next->agency, res, 0, 1);
+        next->time_limit = atoi(PQgetvalue(res, 0, 2));
+        next->time_unit = atoi(PQgetvalue(res, 0, 3));
     }
+    PQclear(res);
     return MC_STORE_OK;
 }
 
-/* refuse_second_supplement - a second NEEDS_DOCUMENTS: only the event, inside
- * the open transaction; the case is left as it is for the agency's re-answer */
-static mc_store_rc_t refuse_second_supplement(mc_store_t *store, const mc_case_result_t *in,
-                                              const case_row_t *row, mc_err_t *err)
+/* write_dossier - the dossier's next state as the plan gives it */
+static mc_store_rc_t write_dossier(mc_store_t *store, const case_row_t *row,
+                                   const mc_result_plan_t *plan, mc_case_result_out_t *out,
+                                   mc_err_t *err)
 {
-    char detail[256];
-    snprintf(detail, sizeof detail,
-             "bước %d/%d (lượt %d): %s yêu cầu bổ sung lần hai, không chấp nhận"
-             " (hồ sơ đã được yêu cầu bổ sung một lần); chờ cơ quan trả lời lại",
-             row->step, row->steps_total, row->revision, in->agency);
-    return add_event(store, row->dossier_id, in->agency, "supplement_refused", detail, err);
-}
-
-/* accept_dossier - the desk accepted an online dossier (step 0 APPROVED): the
- * processing time counts from now; the receipt notice follows */
-static mc_store_rc_t accept_dossier(mc_store_t *store, const mc_case_result_t *in,
-                                    const case_row_t *row, mc_case_result_out_t *out,
-                                    mc_err_t *err)
-{
-    int64_t at = (int64_t)time(NULL), counted = 0, due = 0;
-    if (!in->accept_due ||
-        in->accept_due(in->accept_arg, row->procedure_code, at, &counted, &due) != 0) {
-        mc_err_add(err, "store: no due date for the accepted dossier %s", out->dossier_code);
+    char a[24], b[24], c[24];
+    const char *did = row->dossier_id;
+    const char *pd[4] = {did, NULL, NULL, NULL};
+    const mc_stmt_t *stmt = NULL;
+    switch (plan->dossier_state) {
+    case 0:
+        return MC_STORE_OK;
+    case MC_DOSSIER_RESULT_READY:
+        stmt = &stmt_dossier_ready;
+        break;
+    case MC_DOSSIER_REFUSED:
+        stmt = &stmt_dossier_refused;
+        break;
+    case MC_DOSSIER_WAITING_SUPPLEMENT:
+        stmt = &stmt_dossier_paused;
+        pd[1] = mc_store_i64(a, sizeof a, plan->supplement_due_at);
+        out->supplement_due_at = plan->supplement_due_at;
+        break;
+    case MC_DOSSIER_RECEIVED:
+        stmt = &stmt_dossier_accepted;
+        pd[1] = mc_store_i64(a, sizeof a, plan->accepted_at);
+        pd[2] = mc_store_i64(b, sizeof b, plan->counted_from);
+        pd[3] = mc_store_i64(c, sizeof c, plan->due_at);
+        out->accepted = true;
+        break;
+    default:
+        mc_err_add(err, "store: a result plan with dossier state %d", plan->dossier_state);
         return MC_STORE_FAILED;
     }
-    char at_text[24], counted_text[24], due_text[24], detail[256], when[80], dedupe[160];
-    snprintf(at_text, sizeof at_text, "%" PRId64, at);
-    snprintf(counted_text, sizeof counted_text, "%" PRId64, counted);
-    snprintf(due_text, sizeof due_text, "%" PRId64, due);
-    const char *p[4] = {row->dossier_id, at_text, counted_text, due_text};
-    mc_store_rc_t rc = mc_store_run(store, &stmt_dossier_accepted, p, NULL, NULL, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    out->dossier_state = MC_DOSSIER_RECEIVED;
-    out->accepted = true;
-    snprintf(detail, sizeof detail, "%s tiếp nhận hồ sơ trực tuyến; hẹn trả kết quả %s",
-             in->agency, mc_format_local(due, when, sizeof when));
-    if ((rc = add_event(store, row->dossier_id, in->agency, "accepted", detail, err)) != MC_STORE_OK)
-        return rc;
-    snprintf(dedupe, sizeof dedupe, "%s/received", out->dossier_code);
-    out->notified = true;
-    return add_notification(store, row->dossier_id, "received", dedupe, "{}", err);
+    out->dossier_state = plan->dossier_state;
+    return mc_store_run(store, stmt, pd, NULL, NULL, err);
 }
 
-/* apply_result - the transitions, inside the open transaction */
-static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
-                                  const mc_case_result_t *in, const case_row_t *row,
-                                  mc_case_result_out_t *out, mc_err_t *err)
+/* write_plan - an accepted result's plan, as given, inside the open transaction */
+static mc_store_rc_t write_plan(mc_store_t *store, const mc_case_result_t *in,
+                                const case_row_t *row, const next_step_t *next,
+                                const mc_result_plan_t *plan, mc_case_result_out_t *out,
+                                mc_err_t *err)
 {
     mc_store_rc_t rc;
     const char *did = row->dossier_id;
-    char detail[256], data[8192], dedupe[160], outcome_text[8];
+    char state_text[8], outcome_text[8], step_text[16];
+    snprintf(state_text, sizeof state_text, "%d", plan->case_state);
     snprintf(outcome_text, sizeof outcome_text, "%d", in->outcome);
-    int new_state = in->outcome == MC_OUTCOME_NEEDS_DOCUMENTS ? MC_CASE_PAUSED : MC_CASE_DONE;
-    char state_text[8];
-    snprintf(state_text, sizeof state_text, "%d", new_state);
     const char *pc[4] = {row->id, state_text, outcome_text, (const char *)in->result};
     int lens[4] = {0, 0, 0, (int)in->result_len}, fmts[4] = {0, 0, 0, 1};
     if ((rc = mc_store_run(store, &stmt_set_case, pc, lens, fmts, err)) != MC_STORE_OK)
@@ -754,138 +745,76 @@ static mc_store_rc_t apply_result(mc_store_t *store, const mc_calendar_t *cal,
         return rc;
     out->dossier_state =
         row->dossier_state == MC_DOSSIER_ROUTED ? MC_DOSSIER_IN_PROGRESS : row->dossier_state;
-    size_t used = 0;
-    data[0] = '\0';
-
-    if (in->outcome == MC_OUTCOME_APPROVED && row->step == 0) /* the desk accepted an online dossier */
-        return accept_dossier(store, in, row, out, err);
-    if (in->outcome == MC_OUTCOME_APPROVED) { /* approved */
-        snprintf(detail, sizeof detail, "bước %d/%d: %s đã giải quyết xong", row->step,
-                 row->steps_total, in->agency);
-        if ((rc = add_event(store, did, in->agency, "step_done", detail, err)) != MC_STORE_OK)
-            return rc;
-        if (row->step < row->steps_total) {
-            char step_text[16];
-            snprintf(step_text, sizeof step_text, "%d", row->step + 1);
-            const char *pn[2] = {did, step_text};
-            PGresult *res = mc_store_exec(store, &stmt_next_step, pn, NULL, NULL, false);
-            if ((rc = tuples_ok(store, res, "cases_next_step", err)) != MC_STORE_OK)
-                return rc;
-            if (PQntuples(res) != 1) {
-                PQclear(res);
-                mc_err_add(err, "store: dossier %s has no step %d", out->dossier_code, row->step + 1);
-                return MC_STORE_FAILED;
-            }
-            char next_id[24];
-            mc_store_copy_text(next_id, sizeof next_id, res, 0, 0);
-            mc_store_copy_text(out->next_agency, sizeof out->next_agency, res, 0, 1);
-            int limit = atoi(PQgetvalue(res, 0, 2));
-            int unit = atoi(PQgetvalue(res, 0, 3));
-            PQclear(res);
-            int64_t counted = 0, due = 0;
-            mc_err_t cal_err;
-            mc_err_clear(&cal_err);
-            if (!cal || mc_calendar_due(cal, (int64_t)time(NULL), limit,
-                                        unit ? MC_TIME_WORKING_HOURS : MC_TIME_WORKING_DAYS, -1,
-                                        &counted, &due, &cal_err) != 0) {
-                char first[256];
-                mc_err_add(err, "store: due date of the next step: %s",
-                           cal ? mc_err_first(&cal_err, first, sizeof first) : "no calendar");
-                return MC_STORE_FAILED;
-            }
-            char due_text[24];
-            snprintf(due_text, sizeof due_text, "%" PRId64, due);
-            const char *pq[2] = {next_id, due_text};
-            return mc_store_run(store, &stmt_queue_step, pq, NULL, NULL, err);
+    if (plan->before.kind &&
+        (rc = add_event(store, did, in->agency, plan->before.kind, plan->before.detail, err)) !=
+            MC_STORE_OK)
+        return rc;
+    snprintf(step_text, sizeof step_text, "%d", row->step);
+    const char *pl[2] = {did, step_text};
+    if (plan->cancel_later &&
+        (rc = mc_store_run(store, &stmt_cancel_later, pl, NULL, NULL, err)) != MC_STORE_OK)
+        return rc;
+    if ((rc = write_dossier(store, row, plan, out, err)) != MC_STORE_OK)
+        return rc;
+    if (plan->event.kind &&
+        (rc = add_event(store, did, in->agency, plan->event.kind, plan->event.detail, err)) !=
+            MC_STORE_OK)
+        return rc;
+    if (plan->queue_next) {
+        if (!next->found) {
+            mc_err_add(err, "store: dossier %s has no step %d", out->dossier_code, row->step + 1);
+            return MC_STORE_FAILED;
         }
-        if ((rc = mc_store_run(store, &stmt_dossier_ready, pd, NULL, NULL, err)) != MC_STORE_OK)
+        char due_text[24];
+        const char *pq[2] = {next->id, mc_store_i64(due_text, sizeof due_text, plan->next_due_at)};
+        if ((rc = mc_store_run(store, &stmt_queue_step, pq, NULL, NULL, err)) != MC_STORE_OK)
             return rc;
-        out->dossier_state = MC_DOSSIER_RESULT_READY;
-        snprintf(detail, sizeof detail, "có kết quả giải quyết (bước cuối %d/%d, %s)", row->step,
-                 row->steps_total, in->agency);
-        if ((rc = add_event(store, did, in->agency, "result_ready", detail, err)) != MC_STORE_OK)
-            return rc;
-        snprintf(dedupe, sizeof dedupe, "%s/result_ready", out->dossier_code);
-        json_append(data, sizeof data, &used, "{\"agency\":");
-        json_string(data, sizeof data, &used, in->agency);
-        json_append(data, sizeof data, &used, "}");
-        out->notified = true;
-        return add_notification(store, did, "result_ready", dedupe, data, err);
+        snprintf(out->next_agency, sizeof out->next_agency, "%s", next->agency);
     }
-
-    if (in->outcome == MC_OUTCOME_REJECTED) { /* rejected: the dossier ends here */
-        char step_text[16];
-        snprintf(step_text, sizeof step_text, "%d", row->step);
-        const char *pl[2] = {did, step_text};
-        if ((rc = mc_store_run(store, &stmt_cancel_later, pl, NULL, NULL, err)) != MC_STORE_OK ||
-            (rc = mc_store_run(store, &stmt_dossier_refused, pd, NULL, NULL, err)) != MC_STORE_OK)
-            return rc;
-        out->dossier_state = MC_DOSSIER_REFUSED;
-        snprintf(detail, sizeof detail, "bước %d/%d: %s từ chối giải quyết", row->step,
-                 row->steps_total, in->agency);
-        if ((rc = add_event(store, did, in->agency, "refused", detail, err)) != MC_STORE_OK)
-            return rc;
-        snprintf(dedupe, sizeof dedupe, "%s/refused", out->dossier_code);
-        json_append(data, sizeof data, &used, "{\"agency\":");
-        json_string(data, sizeof data, &used, in->agency);
-        json_append(data, sizeof data, &used, ",\"reason\":");
-        json_string(data, sizeof data, &used, in->reason);
-        json_append(data, sizeof data, &used, "}");
-        out->notified = true;
-        return add_notification(store, did, "refused", dedupe, data, err);
-    }
-
-    /* needs documents, the one request: the clock stops until the applicant
-     * supplements, who has rules.supplement_days working days to do it */
-    int64_t due = 0;
-    if ((rc = supplement_due(cal, in->supplement_days, &due, err)) != MC_STORE_OK)
-        return rc;
-    char due_text[24];
-    snprintf(due_text, sizeof due_text, "%" PRId64, due);
-    const char *pp[2] = {did, due_text};
-    if ((rc = mc_store_run(store, &stmt_dossier_paused, pp, NULL, NULL, err)) != MC_STORE_OK)
-        return rc;
-    out->dossier_state = MC_DOSSIER_WAITING_SUPPLEMENT;
-    out->supplement_due_at = due;
-    long before = count_events(store, did, "supplement_requested", &rc, err);
-    if (before < 0)
-        return rc;
-    snprintf(detail, sizeof detail, "bước %d/%d: %s yêu cầu bổ sung %zu giấy tờ", row->step,
-             row->steps_total, in->agency, in->n_missing);
-    if ((rc = add_event(store, did, in->agency, "supplement_requested", detail, err)) != MC_STORE_OK)
-        return rc;
-    /* one notice per request (before 0015 a dossier could be asked more than once) */
-    snprintf(dedupe, sizeof dedupe, "%s/supplement_requested/%ld", out->dossier_code, before + 1);
-    json_append(data, sizeof data, &used, "{\"supplement_due\":");
-    json_append(data, sizeof data, &used, due_text);
-    json_append(data, sizeof data, &used, ",\"agency\":");
-    json_string(data, sizeof data, &used, in->agency);
-    json_append(data, sizeof data, &used, ",\"missing\":[");
-    for (size_t i = 0; i < in->n_missing; i++) {
-        char line[1200];
-        const mc_case_missing_t *m = &in->missing[i];
-        snprintf(line, sizeof line, "%s%s%s", m->name ? m->name : "",
-                 m->reason && *m->reason ? ": " : "", m->reason ? m->reason : "");
-        if (i)
-            json_append(data, sizeof data, &used, ",");
-        json_string(data, sizeof data, &used, line);
-    }
-    json_append(data, sizeof data, &used, "]}");
-    if (used + 1 >= sizeof data || data[used - 1] != '}') {
-        /* too long to keep whole: say so rather than store broken JSON */
-        used = 0;
-        json_append(data, sizeof data, &used, "{\"supplement_due\":");
-        json_append(data, sizeof data, &used, due_text);
-        json_append(data, sizeof data, &used, ",\"missing\":\"xem phiếu yêu cầu bổ sung\"}");
-    }
+    if (!plan->notice_kind)
+        return MC_STORE_OK;
     out->notified = true;
-    return add_notification(store, did, "supplement_requested", dedupe, data, err);
+    return add_notification(store, did, plan->notice_kind, plan->notice_dedupe,
+                            plan->notice_data ? plan->notice_data : "{}", err);
+}
+
+/* decide_and_write - read what the daemon's judgement needs, ask it, write its plan */
+static mc_store_rc_t decide_and_write(mc_store_t *store, const mc_case_result_t *in,
+                                      const case_row_t *row, mc_case_result_out_t *out,
+                                      mc_err_t *err)
+{
+    mc_store_rc_t rc;
+    next_step_t next;
+    long asked = count_events(store, row->dossier_id, "supplement_requested", &rc, err);
+    if (asked < 0 || (rc = read_next_step(store, row, &next, err)) != MC_STORE_OK)
+        return rc;
+    mc_result_claim_t claim = {
+        .agency = in->agency, .dossier_code = out->dossier_code,
+        .procedure_code = row->procedure_code, .dossier_state = row->dossier_state,
+        .supplement_requests = row->supplement_requests, .supplement_events = asked,
+        .step = row->step, .steps_total = row->steps_total, .revision = row->revision,
+        .outcome = in->outcome, .reason = in->reason, .missing = in->missing,
+        .n_missing = in->n_missing, .has_next = next.found, .next_agency = next.agency,
+        .next_time_limit = next.time_limit, .next_time_unit = next.time_unit,
+        .now = (int64_t)time(NULL),
+    };
+    mc_result_plan_t plan;
+    memset(&plan, 0, sizeof plan);
+    if (!in->decide || in->decide(in->decide_arg, &claim, &plan) != 0) {
+        mc_err_add(err, "store: the result for dossier %s was not decided", out->dossier_code);
+        return MC_STORE_FAILED;
+    }
+    if (plan.refuse) { /* the answer is refused: its event only, the case stays */
+        out->verdict = MC_VERDICT_SUPPLEMENT_REFUSED;
+        return add_event(store, row->dossier_id, in->agency, plan.event.kind, plan.event.detail,
+                         err);
+    }
+    return write_plan(store, in, row, &next, &plan, out, err);
 }
 
 /* mc_store_cases_result - record an agency's result, idempotently */
-mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
-                                    const mc_case_result_t *in, mc_case_result_out_t *out,
-                                    mc_err_t *err)
+mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_case_result_t *in,
+                                    mc_case_result_out_t *out, mc_err_t *err)
 {
     memset(out, 0, sizeof *out);
     out->verdict = MC_VERDICT_UNKNOWN;
@@ -923,7 +852,7 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
     mc_store_copy_text(out->dossier_code, sizeof out->dossier_code, res, 0, 8);
     row.dossier_state = atoi(PQgetvalue(res, 0, 9));
     row.revision = atoi(PQgetvalue(res, 0, 10));
-    int attempts = atoi(PQgetvalue(res, 0, 11));
+    row.attempts = atoi(PQgetvalue(res, 0, 11));
     row.supplement_requests = atoi(PQgetvalue(res, 0, 12));
     mc_store_copy_text(row.procedure_code, sizeof row.procedure_code, res, 0, 13);
     out->dossier_state = row.dossier_state;
@@ -944,7 +873,7 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
         out->verdict = MC_VERDICT_NOT_SENT; /* a round the case never had */
     } else if (answers != row.revision) {
         out->verdict = MC_VERDICT_CLOSED; /* an answer to an earlier round: that round is over */
-    } else if (row.state == MC_CASE_PLANNED || (row.state == MC_CASE_QUEUED && attempts == 0)) {
+    } else if (row.state == MC_CASE_PLANNED || (row.state == MC_CASE_QUEUED && row.attempts == 0)) {
         out->verdict = MC_VERDICT_NOT_SENT; /* this round never left the hub */
     } else if (same) {
         out->verdict = MC_VERDICT_DUPLICATE; /* a resend, even after a resume */
@@ -962,20 +891,7 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
         mc_store_rollback(store);
         return MC_STORE_OK;
     }
-    if (in->outcome == OUTCOME_NEEDS_DOCUMENTS && row.supplement_requests >= 1) {
-        /* one request per dossier (Nghị định 118/2025): refused, reported */
-        rc = refuse_second_supplement(store, in, &row, err);
-        if (rc == MC_STORE_OK)
-            rc = mc_store_tx(store, "COMMIT", err);
-        if (rc != MC_STORE_OK) {
-            mc_store_rollback(store);
-            out->verdict = MC_VERDICT_UNKNOWN;
-            return rc;
-        }
-        out->verdict = MC_VERDICT_SUPPLEMENT_REFUSED;
-        return MC_STORE_OK;
-    }
-    rc = apply_result(store, cal, in, &row, out, err);
+    rc = decide_and_write(store, in, &row, out, err);
     if (rc == MC_STORE_OK)
         rc = mc_store_tx(store, "COMMIT", err);
     if (rc != MC_STORE_OK) {
@@ -983,6 +899,8 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
         out->verdict = MC_VERDICT_UNKNOWN;
         out->next_agency[0] = '\0';
         out->notified = false;
+        out->accepted = false;
+        out->supplement_due_at = 0;
     }
     return rc;
 }

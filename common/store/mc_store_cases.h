@@ -33,7 +33,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mc_calendar.h"
 #include "mc_err.h"
 #include "mc_states.h"
 #include "mc_store.h"
@@ -192,6 +191,72 @@ typedef struct mc_case_missing {
     const char *reason;
 } mc_case_missing_t;
 
+/*
+ * What the store reads, under the lock of the case and its dossier, for the
+ * daemon to judge an agency's accepted result (the verdict was ACCEPTED:
+ * identity, revision and idempotency are the store's). Pointers live for
+ * the call only.
+ */
+typedef struct mc_result_claim {
+    const char              *agency;              /* who answered (the ZAP user id) */
+    const char              *dossier_code;        /* the dossier's code */
+    const char              *procedure_code;      /* its procedure (catalog code) */
+    int                      dossier_state;       /* mc_dossier_state_t as locked (ROUTED is written
+                                                   * IN_PROGRESS before the plan) */
+    int                      supplement_requests; /* dossier.supplement_requests: requests made so far */
+    long                     supplement_events;   /* `supplement_requested` events so far (notice numbering) */
+    int                      step;                /* 0 = acceptance of an online dossier, 1.. processing */
+    int                      steps_total;         /* the plan's steps (0 for an acceptance case) */
+    int                      revision;            /* the round answered */
+    int                      outcome;             /* mc_outcome_t of the answer */
+    const char              *reason;              /* REJECTED: the agency's reason */
+    const mc_case_missing_t *missing;             /* NEEDS_DOCUMENTS: what is missing */
+    size_t                   n_missing;           /* entries in missing */
+    bool                     has_next;            /* a step step+1 exists */
+    const char              *next_agency;         /* has_next: its agency */
+    int                      next_time_limit;     /* has_next: its time limit */
+    int                      next_time_unit;      /* has_next: mc_time_unit_t of the limit */
+    int64_t                  now;                 /* the moment of the lock (epoch seconds) */
+} mc_result_claim_t;
+
+/* one dossier_event of a result plan (actor: the agency) */
+typedef struct mc_result_event {
+    const char *kind;   /* dossier_event.kind (mc_event_kind_name), NULL for none */
+    const char *detail; /* its detail (an mc_event text) */
+} mc_result_event_t;
+
+/*
+ * What the store writes for an accepted result, as given, in the result's
+ * transaction, in this order: the case, `before`, the later steps cancelled,
+ * the dossier, `event`, the next step queued, the notice.
+ * A ROUTED dossier becomes IN_PROGRESS whatever the plan says.
+ */
+typedef struct mc_result_plan {
+    bool        refuse;             /* a refused answer (second NEEDS_DOCUMENTS): only the event is
+                                     * written, the case stays; verdict SUPPLEMENT_REFUSED */
+    int         case_state;         /* mc_case_state_t of the answered case: DONE or PAUSED */
+    int         dossier_state;      /* the dossier's next state: RESULT_READY, REFUSED,
+                                     * WAITING_SUPPLEMENT, RECEIVED, or 0 to leave it */
+    bool        cancel_later;       /* the later steps are cancelled */
+    int64_t     supplement_due_at;  /* WAITING_SUPPLEMENT: the applicant's deadline */
+    int64_t     accepted_at;        /* RECEIVED: when it was accepted */
+    int64_t     counted_from;       /* RECEIVED: the processing time counts from */
+    int64_t     due_at;             /* RECEIVED: the result is due at */
+    bool        queue_next;         /* step+1 is queued (it must exist: claim->has_next) */
+    int64_t     next_due_at;        /* queue_next: the next step's due date */
+    mc_result_event_t before;       /* written before the dossier's new state (kind NULL: none) */
+    mc_result_event_t event;        /* written after it (kind NULL: none); the only write of a
+                                     * refused answer */
+    const char *notice_kind;        /* notification.kind, NULL for none */
+    const char *notice_dedupe;      /* its dedupe key */
+    const char *notice_data;        /* its data, a JSON object */
+} mc_result_plan_t;
+
+/* decide an accepted result; return 0 to write plan, -1 to fail the call (nothing stored).
+ * No I/O but logs; never calls the store. */
+typedef int (*mc_result_decide_fn)(void *arg, const mc_result_claim_t *claim,
+                                   mc_result_plan_t *plan);
+
 /* an agency's result for a case */
 typedef struct mc_case_result {
     const char              *agency;     /* from the ZAP user id */
@@ -203,13 +268,8 @@ typedef struct mc_case_result {
     const mc_case_missing_t *missing;    /* NEEDS_DOCUMENTS: what is missing */
     size_t                   n_missing;
     int                      revision;   /* CaseResult.revision (0 = 1) */
-    int                      supplement_days; /* rules.supplement_days: working days to supplement after the one request */
-    /* APPROVED acceptance case (step 0): the daemon's rule for the processing
-     * time counted from the acceptance moment `at` (the procedure's time,
-     * mc_calendar_due); 0 on success, -1 fails the call (nothing stored) */
-    int (*accept_due)(void *arg, const char *procedure_code, int64_t at, int64_t *counted_from,
-                      int64_t *due_at);
-    void                    *accept_arg; /* for accept_due */
+    mc_result_decide_fn      decide;     /* the daemon's judgement (lienthong_decide_result) */
+    void                    *decide_arg; /* for decide */
 } mc_case_result_t;
 
 /* what recording a result did */
@@ -224,17 +284,19 @@ typedef struct mc_case_result_out {
 } mc_case_result_out_t;
 
 /*
- * mc_store_cases_result - record a result with the transitions of
- * docs/pipeline.md, in one transaction:
+ * mc_store_cases_result - record a result, in one transaction: lock the
+ * dossier and the case, judge the verdict (below), and for an ACCEPTED one
+ * read a mc_result_claim_t, call in->decide and write its plan. The
+ * transitions of docs/pipeline.md as lienthong_decide_result plans them:
  *   APPROVED, not last: case done, `step_done`, next step planned → queued
- *     with its due_at from cal (mc_calendar_due from now);
+ *     with its due_at (mc_calendar_due from now);
  *   APPROVED, last: case done, `step_done`, dossier RESULT_READY, result_at,
  *     `result_ready` event + notification;
  *   REJECTED: case done, dossier REFUSED, later steps cancelled, `refused`
  *     event + notification (data: reason);
  *   NEEDS_DOCUMENTS, the dossier's first request (supplement_requests 0):
  *     case paused, dossier WAITING_SUPPLEMENT, paused_at, supplement_requests
- *     + 1, supplement_due_at = mc_calendar_due(now, in->supplement_days
+ *     + 1, supplement_due_at = mc_calendar_due(now, rules.supplement_days
  *     working days), `supplement_requested` event + notification (data: the
  *     missing list, supplement_due = that deadline in epoch seconds);
  *   NEEDS_DOCUMENTS when the dossier was asked once already: verdict
@@ -243,7 +305,7 @@ typedef struct mc_case_result_out {
  *     result), so the agency's next APPROVED or REJECTED is ACCEPTED.
  *   APPROVED acceptance case (step 0, dossier PENDING_ACCEPTANCE): case
  *     done, dossier RECEIVED with accepted_at = now and counted_from /
- *     due_at from in->accept_due, `accepted` event, `received` notification
+ *     due_at the procedure's time from now, `accepted` event, `received` notification
  *     ("<code>/received"); out->accepted. REJECTED and NEEDS_DOCUMENTS of an
  *     acceptance case are the transitions above (REFUSED, WAITING_SUPPLEMENT).
  * Steps: 0 is the acceptance case of an online dossier, 1..n the processing.
@@ -254,9 +316,8 @@ typedef struct mc_case_result_out {
  * attempt yet, or a revision above the case's): the agency cannot know it.
  * NOT_YOURS: another agency's case. CLOSED: an earlier revision, or cancelled.
  */
-mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_calendar_t *cal,
-                                    const mc_case_result_t *in, mc_case_result_out_t *out,
-                                    mc_err_t *err);
+mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_case_result_t *in,
+                                    mc_case_result_out_t *out, mc_err_t *err);
 
 /* one dead letter, for the operator */
 typedef struct mc_dead_case {

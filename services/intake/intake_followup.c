@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "mc_code.h"
+#include "mc_event.h"
 #include "mc_log.h"
 #include "mc_store_route.h"
 #include "mc_validate.h"
@@ -194,8 +195,8 @@ static int supplement_unaccepted(fu_ctx_t *fu, const mc_followup_row_t *row,
     if (pack_ack(fu, row->code, MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_PENDING_ACCEPTANCE, 0,
                  msg))
         return -1;
-    snprintf(fu->detail, sizeof fu->detail, "Bổ sung %zu giấy tờ; chờ tiếp nhận đến %s",
-             fu->supplement->n_documents, due_text);
+    mc_event_supplemented_pending(fu->detail, sizeof fu->detail, fu->supplement->n_documents,
+                                  accept_due);
     fu->due_at = 0;
     ch->response = fu->ack.bytes;
     ch->response_len = fu->ack.length;
@@ -277,8 +278,7 @@ static int decide_supplement(void *arg, const mc_followup_row_t *row, mc_followu
              "Hẹn trả kết quả: %s.", mc_format_local(due, due_text, sizeof due_text));
     if (pack_ack(fu, row->code, MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_IN_PROGRESS, due, msg))
         return -1;
-    snprintf(fu->detail, sizeof fu->detail, "Bổ sung %zu giấy tờ; hẹn trả mới %s",
-             s->n_documents, due_text);
+    mc_event_supplemented(fu->detail, sizeof fu->detail, s->n_documents, due);
     fu->due_at = due;
     ch->response = fu->ack.bytes;
     ch->response_len = fu->ack.length;
@@ -317,7 +317,7 @@ static int decide_withdraw(void *arg, const mc_followup_row_t *row, mc_followup_
     if (pack_ack(fu, row->code, MOTCUA__V1__DOSSIER_STATE__DOSSIER_STATE_WITHDRAWN, 0,
                  "Đã rút hồ sơ theo yêu cầu; hồ sơ không được giải quyết tiếp."))
         return -1;
-    snprintf(fu->detail, sizeof fu->detail, "Người nộp rút hồ sơ");
+    mc_event_withdrawn(fu->detail, sizeof fu->detail);
     ch->response = fu->ack.bytes;
     ch->response_len = fu->ack.length;
     ch->detail = fu->detail;
@@ -367,7 +367,7 @@ static int decide_rate(void *arg, const mc_followup_row_t *row, mc_followup_chan
     if (pack_ack(fu, row->code, row->state, 0, msg))
         return -1;
     /* the level only: the comment stays in the rating row, out of the history */
-    snprintf(fu->detail, sizeof fu->detail, "Người nộp đánh giá: %s", level_text[level]);
+    mc_event_rated(fu->detail, sizeof fu->detail, level_text[level]);
     ch->response = fu->ack.bytes;
     ch->response_len = fu->ack.length;
     ch->detail = fu->detail;

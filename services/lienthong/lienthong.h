@@ -140,6 +140,40 @@ int64_t lienthong_resend_delay_ms(int ack_timeout_ms, int attempt);
  * every later send waits table[LIENTHONG_RESEND_STEPS - 1] (what mc_store_cases_claim binds) */
 void lienthong_resend_delays(int ack_timeout_ms, int64_t table[LIENTHONG_RESEND_STEPS]);
 
+/* --- lienthong_decide.c: results ------------------------------------------ */
+
+/* what lienthong_decide_result needs and where its plan's texts live (one per call) */
+typedef struct lienthong_result_ctx {
+    const mc_cfg_t *cfg;          /* calendar, catalog, rules.supplement_days */
+    char            before[256];  /* plan.before.detail */
+    char            detail[256];  /* plan.event.detail */
+    char            dedupe[160];  /* plan.notice_dedupe */
+    char            data[8192];   /* plan.notice_data: a JSON object */
+} lienthong_result_ctx_t;
+
+/*
+ * lienthong_decide_result - mc_result_decide_fn (arg: a lienthong_result_ctx_t)
+ * for an agency's accepted result (docs/pipeline.md, docs/rules.md):
+ *   NEEDS_DOCUMENTS when the dossier was asked once already (Nghị định
+ *     118/2025): refused, a `supplement_refused` event only;
+ *   APPROVED of an acceptance case (step 0): case done, dossier RECEIVED,
+ *     the procedure's processing time counted from claim->now
+ *     (mc_calendar_due with the procedure's unit and cut-off), `accepted`
+ *     event, `received` notice ("<code>/received", data {});
+ *   APPROVED, not last: case done, `step_done`, the next step queued due
+ *     mc_calendar_due(now, its limit, its unit, no cut-off);
+ *   APPROVED, last: case done, `step_done`, dossier RESULT_READY,
+ *     `result_ready` event and notice ({"agency"});
+ *   REJECTED: case done, later steps cancelled, dossier REFUSED, `refused`
+ *     event and notice ({"agency","reason"});
+ *   NEEDS_DOCUMENTS, the one request: case paused, dossier WAITING_SUPPLEMENT
+ *     with supplement_due_at = mc_calendar_due(now, rules.supplement_days
+ *     working days, or 15), `supplement_requested` event and notice
+ *     "<code>/supplement_requested/<n>" ({"supplement_due","agency","missing"}).
+ * -1 (logged) when the procedure is unknown or the calendar cannot count.
+ */
+int lienthong_decide_result(void *arg, const mc_result_claim_t *claim, mc_result_plan_t *plan);
+
 /* --- lienthong_hub.c: the server ------------------------------------------ */
 
 typedef struct lienthong_hub lienthong_hub_t;

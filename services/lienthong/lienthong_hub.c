@@ -44,6 +44,7 @@
 #include "lienthong.h"
 #include "mc_curve.h"
 #include "mc_daemon.h"
+#include "mc_event.h"
 #include "mc_store_extend.h"
 #include "mc_log.h"
 #include "mc_transport.h"
@@ -719,30 +720,6 @@ static void handle_ack(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseAc
     }
 }
 
-/* accept_due - mc_case_result_t.accept_due: an online dossier accepted at
- * `at` gets the procedure's processing time counted from then (Nghị định
- * 118/2025 Điều 17 khoản 3), by the same rule as a counter receipt */
-static int accept_due(void *arg, const char *procedure_code, int64_t at, int64_t *counted_from,
-                      int64_t *due_at)
-{
-    const mc_cfg_t *cfg = arg;
-    const mc_procedure_t *proc = mc_catalog_find(cfg->catalog, procedure_code);
-    if (!proc) {
-        mc_log(MC_LOG_ERR, "accept_failed", "procedure=%s reason=unknown_procedure", procedure_code);
-        return -1;
-    }
-    mc_err_t err;
-    mc_err_clear(&err);
-    if (mc_calendar_due(cfg->calendar, at, proc->processing_time, proc->time_unit,
-                        proc->cutoff_minutes, counted_from, due_at, &err) != 0) {
-        char line[300], quoted[340];
-        mc_log(MC_LOG_ERR, "accept_failed", "procedure=%s reason=calendar error=%s", procedure_code,
-               mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
-        return -1;
-    }
-    return 0;
-}
-
 /* handle_result - CaseResult: check, commit, answer */
 static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseResult *r)
 {
@@ -765,11 +742,14 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
     size_t n = motcua__v1__case_result__get_packed_size(r);
     uint8_t *bytes = malloc(n ? n : 1);
     mc_case_missing_t *missing = calloc(r->n_missing + 1, sizeof *missing);
-    if (!bytes || !missing) {
+    lienthong_result_ctx_t *ctx = calloc(1, sizeof *ctx); /* the plan's texts: 9 KB */
+    if (!bytes || !missing || !ctx) {
         free(bytes);
         free(missing);
+        free(ctx);
         return;
     }
+    ctx->cfg = hub->cfg;
     motcua__v1__case_result__pack(r, bytes);
     for (size_t i = 0; i < r->n_missing; i++) {
         missing[i].document_type = r->missing[i]->document_type;
@@ -780,13 +760,13 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
         .agency = p->agency, .case_id = r->case_id, .outcome = (int)r->outcome,
         .result = bytes, .result_len = n, .reason = r->reason,
         .missing = missing, .n_missing = r->n_missing, .revision = revision,
-        .supplement_days = hub->cfg->rules.supplement_days,
-        .accept_due = accept_due, .accept_arg = (void *)hub->cfg,
+        .decide = lienthong_decide_result, .decide_arg = ctx,
     };
     mc_case_result_out_t out;
     mc_err_t err;
     mc_err_clear(&err);
-    mc_store_rc_t rc = mc_store_cases_result(hub->store, hub->cfg->calendar, &in, &out, &err);
+    mc_store_rc_t rc = mc_store_cases_result(hub->store, &in, &out, &err);
+    free(ctx);
     free(bytes);
     free(missing);
     if (rc != MC_STORE_OK) {
@@ -1010,20 +990,13 @@ static int decide_extension(void *arg, const mc_extension_row_t *row, mc_extensi
         why = "quá thời điểm gửi văn bản xin lỗi (chậm nhất trước hạn 1 ngày làm việc); "
               "hồ sơ sẽ bị ghi nhận quá hạn không có văn bản xin lỗi";
     }
-    char old_text[80], new_text[80];
-    mc_format_local(row->due_at, old_text, sizeof old_text);
     ch->accepted = why == NULL;
     if (ch->accepted) {
         ch->new_due_at = new_due;
-        mc_format_local(new_due, new_text, sizeof new_text);
-        snprintf(x->detail, sizeof x->detail, "%s đề xuất gia hạn bước %d: hẹn cũ %s, hẹn mới %s",
-                 x->agency, row->step, old_text, new_text);
-        snprintf(x->apology, sizeof x->apology,
-                 "Văn bản xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04): hẹn cũ %s, hẹn mới %s",
-                 old_text, new_text);
-        ch->apology = x->apology;
+        mc_event_extended(x->detail, sizeof x->detail, x->agency, row->step, row->due_at, new_due);
+        ch->apology = mc_event_apology(x->apology, sizeof x->apology, row->due_at, new_due);
     } else {
-        snprintf(x->detail, sizeof x->detail, "Từ chối đề xuất gia hạn của %s: %s", x->agency, why);
+        mc_event_extension_refused(x->detail, sizeof x->detail, x->agency, why);
     }
     ch->detail = x->detail;
     if (lienthong_pack_extension_ack(x->req->case_id, ch->accepted, new_due, code,

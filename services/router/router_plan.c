@@ -12,6 +12,7 @@
 
 #include "mc_calendar.h"
 #include "mc_catalog.h"
+#include "mc_event.h"
 #include "mc_log.h"
 
 /* note - remember a dossier whose event goes out after the commit */
@@ -48,7 +49,7 @@ int router_decide_route(void *arg, const mc_route_claim_t *claim, mc_route_plan_
         r->steps[i + 1] = (mc_plan_step_t){proc->steps[i].agency, proc->steps[i].task,
                                            proc->steps[i].time_limit,
                                            (int)proc->steps[i].time_unit};
-    snprintf(r->detail, sizeof r->detail, "%s: %s", route.department, route.department_name);
+    mc_event_routed(r->detail, sizeof r->detail, route.department, route.department_name);
     plan->department = route.department;
     plan->detail = r->detail;
     plan->steps = r->steps;
@@ -64,17 +65,8 @@ int router_decide_route(void *arg, const mc_route_claim_t *claim, mc_route_plan_
 int router_decide_late(void *arg, const mc_late_claim_t *claim, mc_late_decision_t *decision)
 {
     router_t *r = arg;
-    char due_text[80];
     decision->new_due_at = 0;
-    mc_format_local(claim->due_at, due_text, sizeof due_text);
-    if (claim->apologized)
-        snprintf(r->detail, sizeof r->detail,
-                 "Quá hạn sau khi đã xin lỗi và hẹn lại (hạn %s); không hẹn lại lần thứ hai",
-                 due_text);
-    else
-        snprintf(r->detail, sizeof r->detail,
-                 "Quá hạn không có văn bản xin lỗi trước hạn (hạn %s)", due_text);
-    decision->detail = r->detail;
+    decision->detail = mc_event_late(r->detail, sizeof r->detail, claim->due_at, claim->apologized);
     note(r, claim->code, NULL); /* logged and published after the commit */
     return 0;
 }
@@ -86,11 +78,7 @@ int router_decide_unsupplemented(void *arg, const mc_unsupplemented_claim_t *cla
                                  mc_unsupplemented_decision_t *decision)
 {
     router_t *r = arg;
-    char due_text[80];
-    snprintf(r->detail, sizeof r->detail,
-             "Trả lại hồ sơ: không bổ sung trong thời hạn (hạn bổ sung %s)",
-             mc_format_local(claim->supplement_due_at, due_text, sizeof due_text));
-    decision->detail = r->detail;
+    decision->detail = mc_event_returned(r->detail, sizeof r->detail, claim->supplement_due_at);
     note(r, claim->code, NULL); /* logged and published after the commit */
     return 0;
 }
@@ -116,13 +104,7 @@ int64_t router_due_soon_horizon(router_t *r)
 int router_decide_due_soon(void *arg, const mc_due_soon_claim_t *claim, const char **detail)
 {
     router_t *r = arg;
-    char due_text[80];
-    snprintf(r->detail, sizeof r->detail,
-             "Sắp quá hạn: hạn trả kết quả %s; nếu không kịp, cơ quan giải quyết đề xuất "
-             "gia hạn để gửi văn bản xin lỗi trước hạn%s",
-             mc_format_local(claim->due_at, due_text, sizeof due_text),
-             claim->extended ? " (đã hẹn lại một lần, không gia hạn thêm)" : "");
-    *detail = r->detail;
+    *detail = mc_event_due_soon(r->detail, sizeof r->detail, claim->due_at, claim->extended);
     note(r, claim->code, NULL);
     return 0;
 }
@@ -154,12 +136,9 @@ int router_decide_acceptance_case(void *arg, const mc_route_claim_t *claim, mc_r
 int router_decide_acceptance(void *arg, const mc_accept_claim_t *claim, const char **detail)
 {
     router_t *r = arg;
-    char due_text[80];
-    snprintf(r->detail, sizeof r->detail,
-             "Chờ tiếp nhận quá %d giờ làm việc (hạn %s)%s%s", r->cfg->rules.acceptance_hours,
-             mc_format_local(claim->accept_due_at, due_text, sizeof due_text),
-             claim->agency[0] ? "; bộ phận " : "", claim->agency);
-    *detail = r->detail;
+    *detail = mc_event_acceptance_overdue(r->detail, sizeof r->detail,
+                                          r->cfg->rules.acceptance_hours, claim->accept_due_at,
+                                          claim->agency);
     note(r, claim->code, claim->agency);
     return 0;
 }
@@ -172,11 +151,8 @@ int router_decide_forwarding(void *arg, const mc_forwarding_claim_t *claim,
                              mc_forwarding_decision_t *decision)
 {
     router_t *r = arg;
-    char due_text[80];
-    snprintf(r->detail, sizeof r->detail,
-             "Quá hạn chuyển hồ sơ từ phường %s đến phường %s (hạn %s)", claim->receiving_ward,
-             claim->ward_code, mc_format_local(claim->forward_due_at, due_text, sizeof due_text));
-    decision->detail = r->detail;
+    decision->detail = mc_event_forward_overdue(r->detail, sizeof r->detail, claim->receiving_ward,
+                                                claim->ward_code, claim->forward_due_at);
     note(r, claim->code, NULL); /* logged after the commit */
     return 0;
 }
