@@ -356,42 +356,6 @@ static mc_store_rc_t late_one(mc_store_t *store, const mc_late_claim_t *c,
     return rc;
 }
 
-static const mc_stmt_t stmt_step_overdue = {"route_step_overdue", false, 1,
-     "WITH c AS (SELECT id FROM agency_case WHERE state IN (" MC_SQL_CASE_OPEN ") AND due_at < now()"
-     "   AND overdue_noted_due IS DISTINCT FROM due_at ORDER BY due_at LIMIT $1::integer"
-     "   FOR UPDATE SKIP LOCKED),"
-     " u AS (UPDATE agency_case a SET overdue_noted_due = a.due_at, updated_at = now()"
-     "   FROM c WHERE a.id = c.id"
-     "   RETURNING a.dossier_id, a.step, a.steps_total, a.agency, a.due_at),"
-     " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
-     "   SELECT u.dossier_id, now(), 'router', 'step_overdue', 'bước ' || u.step || '/' ||"
-     "   u.steps_total || ' tại ' || u.agency || ' quá hạn xử lý ('"
-     "   || to_char(u.due_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'HH24:MI DD/MM/YYYY') || ')' FROM u)"
-     " SELECT count(*) FROM u"};
-
-/* mc_store_step_overdue_batch - report overdue agency steps once per due date */
-mc_store_rc_t mc_store_step_overdue_batch(mc_store_t *store, int limit, int *marked,
-                                          mc_err_t *err)
-{
-    *marked = 0;
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    char limit_text[16];
-    snprintf(limit_text, sizeof limit_text, "%d", limit > 0 ? limit : 1);
-    const char *p[1] = {limit_text};
-    /* one statement: the report and its mark commit together, so a repeat is a no-op */
-    PGresult *res = mc_store_exec(store, &stmt_step_overdue, p, NULL, NULL, true);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        rc = mc_store_classify(store, store->main, res, "step_overdue", err);
-        PQclear(res);
-        return rc;
-    }
-    *marked = atoi(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return MC_STORE_OK;
-}
-
 /* one claimed row of a deadline batch: decide and write it; *done when recorded */
 typedef mc_store_rc_t (*batch_row_fn)(mc_store_t *store, const PGresult *res, int row,
                                       void *arg, bool *done, mc_err_t *err);
@@ -451,6 +415,61 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
 {
     late_arg_t la = {decide, arg};
     return deadline_batch(store, &stmt_claim_late, limit, late_row, &la, marked, err);
+}
+
+/* $1 limit: open steps past their own due date, not reported for it; the
+ * first five columns as mc_store_claim_head reads them */
+static const mc_stmt_t stmt_claim_step_overdue = {"route_claim_step_overdue", false, 1,
+     "SELECT a.id, d.code, d.procedure_code, a.state,"
+     " floor(extract(epoch FROM a.due_at))::bigint, a.dossier_id, a.step, a.steps_total, a.agency"
+     " FROM agency_case a JOIN dossier d ON d.id = a.dossier_id"
+     " WHERE a.state IN (" MC_SQL_CASE_OPEN ") AND a.due_at < now()"
+     " AND a.overdue_noted_due IS DISTINCT FROM a.due_at ORDER BY a.due_at LIMIT $1::integer"
+     " FOR NO KEY UPDATE OF a SKIP LOCKED"};
+/* $1 agency_case.id: reported for its due date */
+static const mc_stmt_t stmt_set_step_overdue = {"route_set_step_overdue", false, 1,
+     "UPDATE agency_case SET overdue_noted_due = due_at, updated_at = now() WHERE id = $1::bigint"};
+
+/* what step_overdue_row needs */
+typedef struct step_overdue_arg {
+    mc_step_overdue_decide_fn decide; /* the daemon's decision */
+    void                     *arg;    /* its argument */
+} step_overdue_arg_t;
+
+/* step_overdue_row - one overdue step: decide, then mark it and its event */
+static mc_store_rc_t step_overdue_row(mc_store_t *store, const PGresult *res, int i, void *arg,
+                                      bool *done, mc_err_t *err)
+{
+    const step_overdue_arg_t *sa = arg;
+    mc_step_overdue_claim_t c = {0};
+    char procedure[32];
+    int state = 0;
+    mc_store_claim_head(res, i, &c.case_id, c.code, sizeof c.code, procedure, sizeof procedure,
+                        &state, &c.due_at);
+    c.dossier_id = strtoll(PQgetvalue(res, i, 5), NULL, 10);
+    c.step = atoi(PQgetvalue(res, i, 6));
+    c.steps_total = atoi(PQgetvalue(res, i, 7));
+    mc_store_copy_text(c.agency, sizeof c.agency, res, i, 8);
+    const char *detail = NULL;
+    if (sa->decide(sa->arg, &c, &detail) != 0)
+        return MC_STORE_OK;
+    char idt[24];
+    const char *p1[1] = {mc_store_i64(idt, sizeof idt, c.case_id)};
+    mc_store_rc_t rc = mc_store_run_retry(store, &stmt_set_step_overdue, p1, NULL, NULL, false, err);
+    if (rc == MC_STORE_OK)
+        rc = mc_store_add_event(store, c.dossier_id, "router", "step_overdue", detail, err);
+    *done = rc == MC_STORE_OK;
+    return rc;
+}
+
+/* mc_store_step_overdue_batch - report overdue agency steps once per due date */
+mc_store_rc_t mc_store_step_overdue_batch(mc_store_t *store, int limit,
+                                          mc_step_overdue_decide_fn decide, void *arg,
+                                          int *marked, mc_err_t *err)
+{
+    step_overdue_arg_t sa = {decide, arg};
+    return deadline_batch(store, &stmt_claim_step_overdue, limit, step_overdue_row, &sa, marked,
+                          err);
 }
 
 /* what forwarding_row needs */

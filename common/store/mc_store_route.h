@@ -111,15 +111,34 @@ mc_store_rc_t mc_store_acceptance_batch(mc_store_t *store, int limit, mc_accept_
 
 /* --- deadlines ----------------------------------------------------------- */
 
+/* an agency step past its own due date, claimed by the step-overdue scan */
+typedef struct mc_step_overdue_claim {
+    int64_t case_id;     /* agency_case.id */
+    int64_t dossier_id;  /* dossier.id */
+    char    code[64];    /* dossier code */
+    int     step;        /* 1-based (0: an acceptance case) */
+    int     steps_total; /* the plan's steps */
+    char    agency[68];  /* who holds the step */
+    int64_t due_at;      /* the step's own due date that passed */
+} mc_step_overdue_claim_t;
+
+/* decide; set *detail (no personal data) and return 0 to record, -1 to leave the step for
+ * the next scan */
+typedef int (*mc_step_overdue_decide_fn)(void *arg, const mc_step_overdue_claim_t *claim,
+                                         const char **detail);
+
 /*
- * mc_store_step_overdue_batch - open agency steps (queued, sent, acked)
- * whose own due_at has passed and that were not yet reported for that due
- * date: record a `step_overdue` event (actor "router", detail: step, agency,
- * due date) and remember the date, all in one statement. The applicant's
- * late notice stays per dossier (mc_store_late_batch). *marked = steps reported.
+ * mc_store_step_overdue_batch - claim up to limit open agency steps
+ * (queued, sent, acked) whose own due_at has passed and that were not yet
+ * reported for that due date, oldest due first, and for each one decide
+ * accepts: a `step_overdue` event (actor "router") with decide's detail and
+ * the date remembered (overdue_noted_due), in one transaction, so a repeat
+ * is a no-op. The applicant's late notice stays per dossier
+ * (mc_store_late_batch). *marked = steps reported.
  */
-mc_store_rc_t mc_store_step_overdue_batch(mc_store_t *store, int limit, int *marked,
-                                          mc_err_t *err);
+mc_store_rc_t mc_store_step_overdue_batch(mc_store_t *store, int limit,
+                                          mc_step_overdue_decide_fn decide, void *arg,
+                                          int *marked, mc_err_t *err);
 
 /* an overdue dossier claimed by the deadline scan */
 typedef struct mc_late_claim {

@@ -90,6 +90,10 @@ int router_scan_forwarding(router_t *r);
 int router_decide_forwarding(void *arg, const mc_forwarding_claim_t *claim,
                              mc_forwarding_decision_t *decision);
 
+/* router_decide_step_overdue - mc_step_overdue_decide_fn: the `step_overdue` detail (router_plan.c) */
+int router_decide_step_overdue(void *arg, const mc_step_overdue_claim_t *claim,
+                               const char **detail);
+
 /* router_decide_route - mc_route_decide_fn: the plan of one dossier (router_plan.c) */
 int router_decide_route(void *arg, const mc_route_claim_t *claim, mc_route_plan_t *plan);
 

@@ -227,8 +227,8 @@ int router_scan_late(router_t *r)
         mc_err_t err;
         mc_err_clear(&err);
         int steps = 0;
-        mc_store_rc_t rc = mc_store_step_overdue_batch(r->store, r->cfg->router.batch, &steps,
-                                                       &err);
+        mc_store_rc_t rc = mc_store_step_overdue_batch(r->store, r->cfg->router.batch,
+                                                       router_decide_step_overdue, r, &steps, &err);
         if (rc != MC_STORE_OK) {
             store_trouble(r, "step_overdue_scan", rc, &err);
             return -1;

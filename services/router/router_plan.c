@@ -156,3 +156,15 @@ int router_decide_forwarding(void *arg, const mc_forwarding_claim_t *claim,
     note(r, claim->code, NULL); /* logged after the commit */
     return 0;
 }
+
+/* router_decide_step_overdue - an agency's step past its own limit: one event
+ * for the desk's staff per due date (the applicant's notice is the dossier's,
+ * router_decide_late) */
+int router_decide_step_overdue(void *arg, const mc_step_overdue_claim_t *claim,
+                               const char **detail)
+{
+    router_t *r = arg;
+    *detail = mc_event_step_overdue(r->detail, sizeof r->detail, claim->step, claim->steps_total,
+                                    claim->agency, claim->due_at);
+    return 0;
+}
