@@ -22,19 +22,19 @@
 
 #include <libpq-fe.h>
 
+#include "mc_event.h"
 #include "mc_store_int.h"
 
-static const mc_stmt_t stmt_dead = {"cases_dead", false, 2,
+static const mc_stmt_t stmt_dead = {"cases_dead", false, 3,
      "WITH c AS (SELECT id FROM agency_case WHERE agency = $1 AND state = " MC_SQL(MC_CASE_SENT)
      "   AND next_attempt_at <= now() AND attempts >= $2::integer FOR UPDATE SKIP LOCKED),"
      " d AS (UPDATE agency_case a SET state = " MC_SQL(MC_CASE_DEAD) ", updated_at = now() FROM c WHERE a.id = c.id"
      "   RETURNING a.dossier_id, a.step, a.steps_total, a.attempts),"
      " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
-     "   SELECT d.dossier_id, now(), 'lienthong', 'dead_letter', 'bước ' || d.step || '/' ||"
-     "   d.steps_total || ' ' || $1 || ': không xác nhận sau ' || d.attempts || ' lần gửi'"
-     "   FROM d)"
+     "   SELECT d.dossier_id, now(), 'lienthong', 'dead_letter',"
+     "   format($3::text, d.step, d.steps_total, $1::text, d.attempts) FROM d)"
      " SELECT count(*) FROM d"};
-static const mc_stmt_t stmt_claim = {"cases_claim", false, 4,
+static const mc_stmt_t stmt_claim = {"cases_claim", false, 5,
      "WITH c AS (SELECT id FROM agency_case WHERE agency = $1 AND (state = " MC_SQL(MC_CASE_QUEUED) " OR (state = " MC_SQL(MC_CASE_SENT)
      "   AND next_attempt_at <= now() AND attempts < $4::integer))"
      "   ORDER BY id LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
@@ -45,8 +45,9 @@ static const mc_stmt_t stmt_claim = {"cases_claim", false, 4,
      "   RETURNING a.id, a.dossier_id, a.case_id, a.step, a.steps_total, a.task, a.attempts,"
      "   a.due_at, a.revision),"
      " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
-     "   SELECT u.dossier_id, now(), 'lienthong', 'sent_to_agency', 'bước ' || u.step || '/' ||"
-     "   u.steps_total || ' gửi ' || $1 || ': ' || left(u.task, 60) FROM u WHERE u.attempts = 1)"
+     "   SELECT u.dossier_id, now(), 'lienthong', 'sent_to_agency',"
+     "   format($5::text, u.step, u.steps_total, $1::text, left(u.task, 60)) FROM u"
+     "   WHERE u.attempts = 1)"
      " SELECT u.id, u.dossier_id, u.case_id, u.step, u.steps_total, u.task, u.attempts,"
      "   coalesce(extract(epoch FROM u.due_at)::bigint, 0), d.code, d.procedure_code, d.payload,"
      "   u.revision"
@@ -71,7 +72,7 @@ static const mc_stmt_t stmt_previous = {"cases_previous", false, 2,
 /* $1 case_id, $2 agency, $3 session, $4 hub epoch, $5 lease_ms, $6 revision (0 = current).
  * sent (2), dead (5) or queued again after a lease ran out (1, attempts > 0)
  * → acked (3); acked under another session → this one (no event) */
-static const mc_stmt_t stmt_ack = {"cases_ack", false, 6,
+static const mc_stmt_t stmt_ack = {"cases_ack", false, 7,
      "WITH c AS (SELECT id, agency, state, revision, attempts, lease_session FROM agency_case"
      "   WHERE case_id = $1 FOR UPDATE),"
      " a AS (UPDATE agency_case k SET state = " MC_SQL(MC_CASE_ACKED) ", lease_session = $3,"
@@ -85,13 +86,13 @@ static const mc_stmt_t stmt_ack = {"cases_ack", false, 6,
      " p AS (UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_IN_PROGRESS) " FROM a WHERE dossier.id = a.dossier_id"
      "   AND a.step = 1 AND a.was <> " MC_SQL(MC_CASE_ACKED) " AND dossier.state = " MC_SQL(MC_DOSSIER_ROUTED) " RETURNING dossier.id),"
      " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
-     "   SELECT a.dossier_id, now(), $2, 'agency_received', 'bước ' || a.step || '/' ||"
-     "   a.steps_total || ': đã nhận hồ sơ' FROM a WHERE a.was <> " MC_SQL(MC_CASE_ACKED) ")"
+     "   SELECT a.dossier_id, now(), $2, 'agency_received', format($7::text, a.step,"
+     "   a.steps_total) FROM a WHERE a.was <> " MC_SQL(MC_CASE_ACKED) ")"
      " SELECT c.agency, c.state, c.revision, (SELECT count(*) FROM a WHERE a.was <> " MC_SQL(MC_CASE_ACKED) "),"
      "   (SELECT count(*) FROM p) FROM c"};
 /* $1 agency, $2 session, $3 hub epoch, $4 lease_ms, $5 held case_ids, $6 their revisions.
  * Nothing changes unless the session is this agency's (s has a row). */
-static const mc_stmt_t stmt_resync = {"sessions_resync", false, 6,
+static const mc_stmt_t stmt_resync = {"sessions_resync", false, 7,
      "WITH s AS (" SESSION_UPSERT("$2", "$1", "$3", "$4", "true")
      SESSION_ON_CONFLICT("true") " RETURNING 1),"
      " h AS (SELECT DISTINCT u.case_id, greatest(u.revision, 1) AS revision"
@@ -106,8 +107,8 @@ static const mc_stmt_t stmt_resync = {"sessions_resync", false, 6,
      "   AND k.agency = $1 AND k.lease_session IS DISTINCT FROM $2 AND EXISTS (SELECT 1 FROM s)"
      "   RETURNING k.id),"
      " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
-     "   SELECT r.dossier_id, now(), $1, 'not_held', 'bước ' || r.step || '/' || r.steps_total"
-     "   || ': cơ quan không còn giữ hồ sơ, gửi lại' FROM r)"
+     "   SELECT r.dossier_id, now(), $1, 'not_held', format($7::text, r.step, r.steps_total)"
+     "   FROM r)"
      " SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM r),"
      "   (SELECT count(*) FROM agency_case k JOIN h ON h.case_id = k.case_id"
      "    AND h.revision = k.revision WHERE k.state = " MC_SQL(MC_CASE_ACKED) " AND k.agency = $1)"};
@@ -132,7 +133,7 @@ static const mc_stmt_t stmt_disconnect = {"sessions_disconnect", false, 2,
      "UPDATE agency_session SET connected = false, ready = false, credit = 0, in_flight = 0"
      " WHERE session = $1 AND agency = $2"};
 /* $1 limit: acked (3) cases whose lease ran out → queued (1) */
-static const mc_stmt_t stmt_expire = {"sessions_expire", false, 1,
+static const mc_stmt_t stmt_expire = {"sessions_expire", false, 2,
      "WITH x AS (SELECT c.id FROM agency_case c LEFT JOIN agency_session s"
      "   ON s.session = c.lease_session AND s.agency = c.agency"
      "   WHERE c.state = " MC_SQL(MC_CASE_ACKED) " AND (s.session IS NULL OR s.lease_until < now())"
@@ -141,9 +142,8 @@ static const mc_stmt_t stmt_expire = {"sessions_expire", false, 1,
      "   updated_at = now() FROM x WHERE a.id = x.id"
      "   RETURNING a.dossier_id, a.step, a.steps_total, a.agency),"
      " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
-     "   SELECT u.dossier_id, now(), 'lienthong', 'lease_expired', 'bước ' || u.step || '/' ||"
-     "   u.steps_total || ' ' || u.agency || ': cơ quan im lặng quá thời hạn giữ hồ sơ, gửi lại'"
-     "   FROM u),"
+     "   SELECT u.dossier_id, now(), 'lienthong', 'lease_expired',"
+     "   format($2::text, u.step, u.steps_total, u.agency) FROM u),"
      " g AS (DELETE FROM agency_session WHERE lease_until < now() - interval '1 day')"
      " SELECT count(*) FROM u"};
 /* the dossier first: intake's withdraw and supplement lock the dossier and
@@ -199,7 +199,7 @@ static const mc_stmt_t stmt_dead_list = {"cases_dead_list", false, 1,
      " JOIN dossier d ON d.id = c.dossier_id WHERE c.state = " MC_SQL(MC_CASE_DEAD)
      " ORDER BY c.updated_at, c.id LIMIT $1::integer"};
 /* $1 case_id: dead (5) → queued (1), attempts 0; acked (3) → queued, attempts kept */
-static const mc_stmt_t stmt_requeue = {"cases_requeue", false, 1,
+static const mc_stmt_t stmt_requeue = {"cases_requeue", false, 3,
      "WITH c AS (SELECT id, state FROM agency_case WHERE case_id = $1 AND state IN (" MC_SQL(MC_CASE_ACKED) ", " MC_SQL(MC_CASE_DEAD) ")"
      "   FOR UPDATE),"
      " r AS (UPDATE agency_case k SET state = " MC_SQL(MC_CASE_QUEUED) ","
@@ -207,9 +207,9 @@ static const mc_stmt_t stmt_requeue = {"cases_requeue", false, 1,
      "   lease_session = NULL, updated_at = now() FROM c WHERE k.id = c.id"
      "   RETURNING k.dossier_id, k.step, k.steps_total, k.agency, c.state AS was),"
      " e AS (INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
-     "   SELECT r.dossier_id, now(), 'operator', 'requeued', 'bước ' || r.step || '/' ||"
-     "   r.steps_total || ' ' || r.agency || CASE WHEN r.was = " MC_SQL(MC_CASE_DEAD) " THEN ': gửi lại'"
-     "   ELSE ': thu hồi từ cơ quan đang giữ, gửi lại' END FROM r)"
+     "   SELECT r.dossier_id, now(), 'operator', 'requeued', format(CASE WHEN r.was = "
+     MC_SQL(MC_CASE_DEAD) " THEN $2::text ELSE $3::text END, r.step, r.steps_total, r.agency)"
+     "   FROM r)"
      " SELECT agency, was FROM r"};
 
 /* mc_case_verdict_name - for logs and replies */
@@ -315,7 +315,7 @@ mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int li
         used += (size_t)snprintf(resend_text + used, sizeof resend_text - used, "%c%" PRId64,
                                  i ? ',' : '{', resend_ms[i]);
     snprintf(resend_text + used, sizeof resend_text - used, "}");
-    const char *pd[2] = {agency, max_text};
+    const char *pd[3] = {agency, max_text, mc_event_sql_format(MC_EVENT_DEAD_LETTER)};
     PGresult *res = mc_store_exec(store, &stmt_dead, pd, NULL, NULL, true);
     if ((rc = tuples_ok(store, res, "cases_dead", err)) != MC_STORE_OK)
         return rc;
@@ -324,7 +324,8 @@ mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int li
     if (limit <= 0)
         return MC_STORE_OK;
 
-    const char *pc[4] = {agency, limit_text, resend_text, max_text};
+    const char *pc[5] = {agency, limit_text, resend_text, max_text,
+                         mc_event_sql_format(MC_EVENT_SENT_TO_AGENCY)};
     /* not retried on a lost connection: a commit we did not hear about would
      * be repeated as a second send; the ack timeout covers that case anyway */
     res = mc_store_exec(store, &stmt_claim, pc, NULL, NULL, false);
@@ -406,7 +407,8 @@ mc_store_rc_t mc_store_cases_ack(mc_store_t *store, const mc_session_ref_t *who,
     session_params_fill(who, &sp);
     char rev[16];
     snprintf(rev, sizeof rev, "%" PRIu32, revision);
-    const char *p[6] = {case_id, who->agency, who->session, sp.epoch, sp.lease, rev};
+    const char *p[7] = {case_id, who->agency, who->session, sp.epoch, sp.lease, rev,
+                        mc_event_sql_format(MC_EVENT_AGENCY_RECEIVED)};
     PGresult *res = mc_store_exec(store, &stmt_ack, p, NULL, NULL, true); /* repeat = no-op */
     if ((rc = tuples_ok(store, res, "cases_ack", err)) != MC_STORE_OK)
         return rc;
@@ -526,7 +528,8 @@ mc_store_rc_t mc_store_sessions_resync(mc_store_t *store, const mc_session_ref_t
     }
     session_params_t sp;
     session_params_fill(who, &sp);
-    const char *p[6] = {who->agency, who->session, sp.epoch, sp.lease, ids.text, revs.text};
+    const char *p[7] = {who->agency, who->session, sp.epoch,  sp.lease, ids.text, revs.text,
+                        mc_event_sql_format(MC_EVENT_NOT_HELD)};
     /* repeating it after a lost commit finds nothing left to change: safe */
     PGresult *res = mc_store_exec(store, &stmt_resync, p, NULL, NULL, true);
     free(ids.text);
@@ -597,7 +600,7 @@ mc_store_rc_t mc_store_sessions_expire(mc_store_t *store, int limit, int *expire
         return rc;
     char limit_text[16];
     snprintf(limit_text, sizeof limit_text, "%d", limit > 0 ? limit : 1);
-    const char *p[1] = {limit_text};
+    const char *p[2] = {limit_text, mc_event_sql_format(MC_EVENT_LEASE_EXPIRED)};
     PGresult *res = mc_store_exec(store, &stmt_expire, p, NULL, NULL, true); /* repeat = no-op */
     if ((rc = tuples_ok(store, res, "sessions_expire", err)) != MC_STORE_OK)
         return rc;
@@ -949,7 +952,8 @@ mc_store_rc_t mc_store_cases_requeue(mc_store_t *store, const char *case_id, cha
     mc_store_rc_t rc = mc_store_connect(store, err);
     if (rc != MC_STORE_OK)
         return rc;
-    const char *p[1] = {case_id};
+    const char *p[3] = {case_id, mc_event_sql_format(MC_EVENT_REQUEUED),
+                        mc_event_sql_requeued_held()};
     PGresult *res = mc_store_exec(store, &stmt_requeue, p, NULL, NULL, true); /* repeat = no-op */
     if ((rc = tuples_ok(store, res, "cases_requeue", err)) != MC_STORE_OK)
         return rc;

@@ -60,6 +60,27 @@ int mc_event_kind_of(const char *name)
     return -1;
 }
 
+/* mc_event_sql_format - the store's format() templates */
+const char *mc_event_sql_format(mc_event_kind_t kind)
+{
+    switch (kind) {
+    case MC_EVENT_SENT_TO_AGENCY: return "bước %s/%s gửi %s: %s";
+    case MC_EVENT_AGENCY_RECEIVED: return "bước %s/%s: đã nhận hồ sơ";
+    case MC_EVENT_NOT_HELD: return "bước %s/%s: cơ quan không còn giữ hồ sơ, gửi lại";
+    case MC_EVENT_LEASE_EXPIRED:
+        return "bước %s/%s %s: cơ quan im lặng quá thời hạn giữ hồ sơ, gửi lại";
+    case MC_EVENT_DEAD_LETTER: return "bước %s/%s %s: không xác nhận sau %s lần gửi";
+    case MC_EVENT_REQUEUED: return "bước %s/%s %s: gửi lại";
+    default: return NULL;
+    }
+}
+
+/* mc_event_sql_requeued_held - an acked case taken back */
+const char *mc_event_sql_requeued_held(void)
+{
+    return "bước %s/%s %s: thu hồi từ cơ quan đang giữ, gửi lại";
+}
+
 /* local - a date in mc_format_local's form, into a buffer of the caller's */
 #define LOCAL_DATE_MAX 80
 static const char *local(int64_t instant, char out[LOCAL_DATE_MAX])

@@ -13,12 +13,13 @@
  *     numbers, agency and ward codes and dates, never personal data.
  *   * Dates are local time (Asia/Ho_Chi_Minh) in mc_format_local's form
  *     ("HH giờ MM phút, ngày DD/MM/YYYY") unless a function says otherwise.
- *   * Some kinds are written by SQL whose text is history too: the
- *     migrations' functions (received, submitted, forward_due, forwarded)
- *     and the store's set-based statements in mc_store_cases.c
+ *   * Some kinds are written by SQL: the migrations' functions (received,
+ *     submitted, forward_due with intake's texts, forwarded with its own;
+ *     migrations are history and stay) and the store's set-based
+ *     statements in mc_store_cases.c
  *     (sent_to_agency, agency_received, not_held, lease_expired,
- *     dead_letter, requeued); they are listed here with where their text
- *     is built. Nothing here allocates or does I/O.
+ *     dead_letter, requeued), whose texts are format() templates from here
+ *     (mc_event_sql_format). Nothing here allocates or does I/O.
  */
 #ifndef MC_EVENT_H
 #define MC_EVENT_H
@@ -68,6 +69,27 @@ const char *mc_event_kind_name(mc_event_kind_t kind);
 
 /* mc_event_kind_of - the kind whose stored string is name; -1 if none */
 int mc_event_kind_of(const char *name);
+
+/* --- the store's set-based statements (common/store/mc_store_cases.c) ----- */
+
+/*
+ * mc_event_sql_format - for a kind the store writes for many rows in one
+ * statement, the detail as a PostgreSQL format() template the store binds
+ * as a parameter, its %s arguments in this order:
+ *   SENT_TO_AGENCY:   step, steps_total, agency, the task's first 60 characters
+ *   AGENCY_RECEIVED:  step, steps_total
+ *   NOT_HELD:         step, steps_total
+ *   LEASE_EXPIRED:    step, steps_total, agency
+ *   DEAD_LETTER:      step, steps_total, agency, sends
+ *   REQUEUED:         step, steps_total, agency (a dead letter sent again;
+ *                     mc_event_sql_requeued_held for an acked case taken back)
+ * NULL for any other kind.
+ */
+const char *mc_event_sql_format(mc_event_kind_t kind);
+
+/* mc_event_sql_requeued_held - REQUEUED of an acked case taken back from its agency
+ * (arguments as REQUEUED) */
+const char *mc_event_sql_requeued_held(void);
 
 /* --- router (services/router/router_plan.c) ------------------------------ */
 

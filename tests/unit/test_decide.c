@@ -321,6 +321,18 @@ MC_TEST(test_event_kinds_are_the_stored_strings)
         CHECK_INT(mc_event_kind_of(mc_event_kind_name((mc_event_kind_t)k)), k);
     }
     CHECK_INT(mc_event_kind_of("nothing"), -1);
+    /* the store's set-based kinds: format() templates starting "bước <step>/<total>" (the
+     * forms count a step's events by that prefix, mc_store_forms.c) */
+    const mc_event_kind_t set_based[] = {MC_EVENT_SENT_TO_AGENCY, MC_EVENT_AGENCY_RECEIVED,
+                                         MC_EVENT_NOT_HELD, MC_EVENT_LEASE_EXPIRED,
+                                         MC_EVENT_DEAD_LETTER, MC_EVENT_REQUEUED};
+    for (size_t i = 0; i < sizeof set_based / sizeof set_based[0]; i++) {
+        const char *t = mc_event_sql_format(set_based[i]);
+        CHECK(t && strncmp(t, "bước %s/%s", strlen("bước %s/%s")) == 0);
+    }
+    CHECK_STR(mc_event_sql_format(MC_EVENT_DEAD_LETTER), "bước %s/%s %s: không xác nhận sau %s lần gửi");
+    CHECK_STR(mc_event_sql_requeued_held(), "bước %s/%s %s: thu hồi từ cơ quan đang giữ, gửi lại");
+    CHECK(!mc_event_sql_format(MC_EVENT_ROUTED));
 }
 
 MC_TEST(test_event_texts_router)
