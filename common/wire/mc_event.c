@@ -170,12 +170,19 @@ const char *mc_event_accepted(char *buf, size_t size, const char *agency, int64_
     return buf;
 }
 
+/* step_by - "bước <step>/<total>: <agency> <what>", the answers' common form */
+static const char *step_by(char *buf, size_t size, int step, int steps_total, const char *agency,
+                           const char *what)
+{
+    snprintf(buf, size, "bước %d/%d: %s %s", step, steps_total, agency, what);
+    return buf;
+}
+
 /* mc_event_step_done - a step approved */
 const char *mc_event_step_done(char *buf, size_t size, int step, int steps_total,
                                const char *agency)
 {
-    snprintf(buf, size, "bước %d/%d: %s đã giải quyết xong", step, steps_total, agency);
-    return buf;
+    return step_by(buf, size, step, steps_total, agency, "đã giải quyết xong");
 }
 
 /* mc_event_result_ready - the last step approved */
@@ -190,8 +197,7 @@ const char *mc_event_result_ready(char *buf, size_t size, int step, int steps_to
 const char *mc_event_refused(char *buf, size_t size, int step, int steps_total,
                              const char *agency)
 {
-    snprintf(buf, size, "bước %d/%d: %s từ chối giải quyết", step, steps_total, agency);
-    return buf;
+    return step_by(buf, size, step, steps_total, agency, "từ chối giải quyết");
 }
 
 /* mc_event_supplement_requested - the one request, with how many documents */

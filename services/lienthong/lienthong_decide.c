@@ -127,6 +127,16 @@ static int due(const mc_cfg_t *cfg, const mc_result_claim_t *c, const char *what
     return -1;
 }
 
+/* plan_notice - the notice of kind ("<code>/<kind>") with its data */
+static void plan_notice(lienthong_result_ctx_t *x, const mc_result_claim_t *c,
+                        mc_result_plan_t *plan, const char *kind, const char *data)
+{
+    snprintf(x->dedupe, sizeof x->dedupe, "%s/%s", c->dossier_code, kind);
+    plan->notice_kind = kind;
+    plan->notice_dedupe = x->dedupe;
+    plan->notice_data = data;
+}
+
 /* decide_accepted - the desk accepted an online dossier (Nghị định 118/2025 Điều
  * 17 khoản 3): the procedure's processing time counts from now, by the same
  * rule as a counter receipt; the receipt notice follows */
@@ -146,10 +156,7 @@ static int decide_accepted(lienthong_result_ctx_t *x, const mc_result_claim_t *c
     plan->dossier_state = MC_DOSSIER_RECEIVED;
     plan->event.kind = mc_event_kind_name(MC_EVENT_ACCEPTED);
     plan->event.detail = mc_event_accepted(x->detail, sizeof x->detail, c->agency, plan->due_at);
-    snprintf(x->dedupe, sizeof x->dedupe, "%s/received", c->dossier_code);
-    plan->notice_kind = "received";
-    plan->notice_dedupe = x->dedupe;
-    plan->notice_data = "{}";
+    plan_notice(x, c, plan, "received", "{}");
     return 0;
 }
 
@@ -172,10 +179,7 @@ static int decide_approved(lienthong_result_ctx_t *x, const mc_result_claim_t *c
     plan->event.kind = mc_event_kind_name(MC_EVENT_RESULT_READY);
     plan->event.detail =
         mc_event_result_ready(x->detail, sizeof x->detail, c->step, c->steps_total, c->agency);
-    snprintf(x->dedupe, sizeof x->dedupe, "%s/result_ready", c->dossier_code);
-    plan->notice_kind = "result_ready";
-    plan->notice_dedupe = x->dedupe;
-    plan->notice_data = notice_agency(x, c->agency, NULL);
+    plan_notice(x, c, plan, "result_ready", notice_agency(x, c->agency, NULL));
     return 0;
 }
 
@@ -188,10 +192,7 @@ static int decide_rejected(lienthong_result_ctx_t *x, const mc_result_claim_t *c
     plan->event.kind = mc_event_kind_name(MC_EVENT_REFUSED);
     plan->event.detail =
         mc_event_refused(x->detail, sizeof x->detail, c->step, c->steps_total, c->agency);
-    snprintf(x->dedupe, sizeof x->dedupe, "%s/refused", c->dossier_code);
-    plan->notice_kind = "refused";
-    plan->notice_dedupe = x->dedupe;
-    plan->notice_data = notice_agency(x, c->agency, c->reason ? c->reason : "");
+    plan_notice(x, c, plan, "refused", notice_agency(x, c->agency, c->reason ? c->reason : ""));
     return 0;
 }
 
