@@ -5,7 +5,7 @@
  * scripts.
  *
  * Contract: printing never fails the command (stdout errors are noticed
- * once, by main.c, through ferror). Text from the reply is printed as
+ * once, by mc_cli_main, through ferror). Text from the reply is printed as
  * received; JSON output is always valid JSON whatever bytes the reply
  * holds, because a script must be able to parse a hostile reply too.
  */

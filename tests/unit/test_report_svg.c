@@ -2,7 +2,8 @@
  * test_report_svg - the report chart (mc_report_svg): what it writes, that
  * it is well-formed XML with finite numbers, and that rsvg-convert really
  * renders it (the PNG is read back with png_check: its size, the bars'
- * colours, not blank, never transparent).
+ * colours, not blank, never transparent); and the engine's buffer and
+ * period helpers (mc_report_render, mc_report_period).
  *
  * Contract: rsvg-convert (Debian's librsvg2-bin, installed by
  * deploy/install-deps.sh) must be on PATH: without it the rendering tests
@@ -794,6 +795,44 @@ MC_TEST(test_errors)
     CHECK_INT(mc_report_svg(stdout, &t.report, "x"), -1);
 }
 
+MC_TEST(test_engine_buffer_and_period)
+{
+    /* mc_report_render gives the bytes mc_report_write gives a stream, with
+     * the chart's title made from the configuration and the period */
+    test_report_t t;
+    quarter_report(&t);
+    t.report.from = (mc_date_t){2025, 7, 1};
+    t.report.to = (mc_date_t){2025, 9, 30};
+    static mc_cfg_t cfg; /* no wards: "all wards" */
+    char *buf = NULL;
+    size_t len = 0;
+    REQUIRE(mc_report_render(&buf, &len, MC_REPORT_SVG, &cfg, &t.report) == 0);
+    char path[512];
+    path_in(path, sizeof path, "engine.svg");
+    CHECK_INT(render(path, &t.report, "Tất cả phường, xã · 01/07/2025 – 30/09/2025"), 0);
+    char *file = read_all(path);
+    CHECK(file && strlen(file) == len && memcmp(file, buf, len) == 0);
+    free(file);
+    free(buf);
+    t.report.months = NULL; /* the chart refuses: no buffer is left behind */
+    CHECK_INT(mc_report_render(&buf, &len, MC_REPORT_SVG, &cfg, &t.report), -1);
+    CHECK(buf == NULL && len == 0);
+    /* formats and periods as the front ends give them */
+    mc_report_format_t f = MC_REPORT_TABLE;
+    CHECK_INT(mc_report_format_parse("csv", &f), 0);
+    CHECK_INT(f, MC_REPORT_CSV);
+    CHECK_INT(mc_report_format_parse("pdf", &f), -1);
+    mc_date_t a, b;
+    mc_err_t err;
+    mc_err_clear(&err);
+    CHECK_INT(mc_report_period("2025-Q4", NULL, NULL, &a, &b, &err), 0);
+    CHECK(a.month == 10 && a.day == 1 && b.month == 12 && b.day == 31);
+    CHECK_INT(mc_report_period("2025-Q4", "2025-01-01", NULL, &a, &b, &err), -1);
+    CHECK_INT(mc_report_period(NULL, "2025-02-01", "2025-01-01", &a, &b, &err), -1);
+    CHECK_INT(mc_report_period(NULL, "2000-01-01", "2025-01-01", &a, &b, &err), -1);
+    CHECK_INT(err.count, 3);
+}
+
 /* remove_test_dir - delete the files made here and the directory */
 static void remove_test_dir(void)
 {
@@ -831,6 +870,7 @@ int main(void)
     mc_test_run(test_hostile_title);
     mc_test_run(test_number_formats);
     mc_test_run(test_errors);
+    mc_test_run(test_engine_buffer_and_period);
     remove_test_dir();
     return mc_test_done("test_report_svg");
 }
