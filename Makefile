@@ -9,8 +9,10 @@
 #   make deps       install the Debian packages motcua needs (apt-get as root, else sudo)
 
 BUILD    ?= build
-# common/ by kind (docs/architecture.md): util is generic, the rest is motcua's own
-COMMON_ROOMS := common/util common/config common/wire common/store common/daemon
+# common/ by kind (docs/architecture.md): util is generic, the rest is motcua's own;
+# cli is what the command-line programs share, report the report engine
+COMMON_ROOMS := common/util common/config common/wire common/store common/daemon \
+                common/cli common/report
 CC       ?= cc
 SAN      ?=
 OPT      ?= -O2 -g
@@ -39,6 +41,7 @@ COMMON_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC)) \
 LIB      := $(BUILD)/lib/libmotcua.a
 
 # every services/NAME with C files is a program: motcua-NAME, except cli → motcua
+# (the command-line programs: motcua, motcua-admin, motcua-report, motcua-load)
 SERVICES := $(sort $(foreach d,$(wildcard services/*/),$(if $(wildcard $(d)*.c),$(notdir $(d:/=)))))
 bin_name  = $(if $(filter cli,$(1)),motcua,motcua-$(1))
 BINS     := $(foreach s,$(SERVICES),$(BUILD)/bin/$(call bin_name,$(s)))
@@ -50,8 +53,7 @@ HARNESS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(HARNESS_SRC))
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC)) \
             $(patsubst tests/it/%.c,$(BUILD)/tests/%,$(IT_SRC))
 # the fault test (make chaos; it_chaos runs its short version): not it_*/test_*, run.sh skips it
-CHAOS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/chaos/*.c)) \
-             $(BUILD)/obj/services/cli/cli_dossier_yaml.o
+CHAOS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/chaos/*.c))
 
 .PHONY: all deps check asan demo bench chaos clean install-deps-if-missing
 .DEFAULT_GOAL := all
@@ -106,7 +108,6 @@ $(BUILD)/tests/it_%: $(BUILD)/obj/tests/it/it_%.o $(HARNESS_OBJ) $(LIB)
 $(BUILD)/tests/chaos: $(CHAOS_OBJ) $(HARNESS_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
-$(BUILD)/obj/tests/chaos/%.o: CFLAGS += -I services/cli
 
 # the fake national portal (tests/fakeportal): a test tool for the demo and for integrators,
 # not a daemon; run.sh skips it (not it_*/test_*)
@@ -117,9 +118,7 @@ $(BUILD)/tests/fakeportal: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/fake
 
 # unit tests of code outside common/: the objects they need besides libmotcua.a
 $(BUILD)/tests/test_png_check: $(BUILD)/obj/tests/harness/png_check.o
-$(BUILD)/tests/test_report_svg: $(BUILD)/obj/services/cli/cli_report_svg.o \
-                                $(BUILD)/obj/tests/harness/png_check.o
-$(BUILD)/obj/tests/unit/test_report_svg.o: CFLAGS += -I services/cli
+$(BUILD)/tests/test_report_svg: $(BUILD)/obj/tests/harness/png_check.o
 $(BUILD)/tests/test_decide: $(BUILD)/obj/services/notify/notify_decide.o \
                             $(BUILD)/obj/services/lienthong/lienthong_decide.o
 $(BUILD)/obj/tests/unit/test_decide.o: CFLAGS += -I services/notify -I services/lienthong

@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cli_dossier_yaml.h"
+#include "mc_cli_dossier.h"
 #include "mc_calendar.h"
 #include "mc_yaml.h"
 
@@ -74,7 +74,7 @@ static void free_supplement(Motcua__V1__SupplementDossier *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->n_documents; i++)
-        cli_document_free(s->documents[i]);
+        mc_cli_document_free(s->documents[i]);
     free(s->documents);
     free(s->submission_id);
     free(s->dossier_code);
@@ -128,7 +128,7 @@ static int read_supplement(const char *path, Motcua__V1__SupplementDossier **out
             rc = -1;
         }
         for (size_t i = 0; s->documents && i < seq->count; i++) {
-            Motcua__V1__DocumentRef *d = cli_document_from_yaml(seq->items[i], "documents", i, err);
+            Motcua__V1__DocumentRef *d = mc_cli_document_from_yaml(seq->items[i], "documents", i, err);
             if (!d)
                 rc = -1; /* keep going: report every bad document at once */
             else
@@ -151,12 +151,12 @@ static void print_ack(const Motcua__V1__Acknowledgement *a, bool json)
     char state[64];
     if (json) {
         printf("{\"result\":\"ack\",\"dossier_code\":");
-        cli_json_string(stdout, a->dossier_code);
+        mc_cli_json_string(stdout, a->dossier_code);
         printf(",\"state\":\"%s\",\"due_at\":%lld,\"due_text\":",
-               cli_state_name(a->state, state, sizeof state), (long long)a->due_at);
-        cli_json_string(stdout, a->due_text);
+               mc_cli_state_name(a->state, state, sizeof state), (long long)a->due_at);
+        mc_cli_json_string(stdout, a->due_text);
         printf(",\"message\":");
-        cli_json_string(stdout, a->message);
+        mc_cli_json_string(stdout, a->message);
         printf("}\n");
         return;
     }
@@ -169,22 +169,22 @@ static void print_ack(const Motcua__V1__Acknowledgement *a, bool json)
 }
 
 /* answer - print the reply and map it to the exit status */
-static int answer(const cli_ctx_t *ctx, const Motcua__V1__IntakeReply *reply, bool json)
+static int answer(const mc_cli_ctx_t *ctx, const Motcua__V1__IntakeReply *reply, bool json)
 {
     char name[64];
     switch (reply->body_case) {
     case MOTCUA__V1__INTAKE_REPLY__BODY_ACK:
         print_ack(reply->ack, json);
-        return CLI_EX_OK;
+        return MC_CLI_EX_OK;
     case MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION: {
         const Motcua__V1__Rejection *j = reply->rejection;
-        int status = cli_rejection_status(j);
+        int status = mc_cli_rejection_status(j);
         if (json) {
             cli_json_rejection(stdout, j);
         } else {
-            printf("Không thực hiện được: %s%s%s%s%s\n", cli_reason_name(j->reason, name, sizeof name),
+            printf("Không thực hiện được: %s%s%s%s%s\n", mc_cli_reason_name(j->reason, name, sizeof name),
                    j->field && *j->field ? " (" : "", j->field && *j->field ? j->field : "",
-                   j->field && *j->field ? ")" : "", status == CLI_EX_RETRY ? "; thử lại sau" : "");
+                   j->field && *j->field ? ")" : "", status == MC_CLI_EX_RETRY ? "; thử lại sau" : "");
             if (j->message && *j->message)
                 printf("%s\n", j->message);
         }
@@ -194,20 +194,20 @@ static int answer(const cli_ctx_t *ctx, const Motcua__V1__IntakeReply *reply, bo
         fprintf(stderr, "%s: unexpected reply from the intake daemon\n", ctx->progname);
         if (json)
             cli_json_error(stdout, "error", "unexpected reply");
-        return CLI_EX_FAIL;
+        return MC_CLI_EX_FAIL;
     }
 }
 
 /* exchange - send, print, status */
-static int exchange(cli_ctx_t *ctx, const mc_cfg_t *cfg, const Motcua__V1__IntakeRequest *req,
+static int exchange(mc_cli_ctx_t *ctx, const mc_cfg_t *cfg, const Motcua__V1__IntakeRequest *req,
                     bool json)
 {
     Motcua__V1__IntakeReply *reply = NULL;
-    int status = cli_exchange(ctx, cfg, req, &reply);
-    if (status != CLI_EX_OK) {
+    int status = mc_cli_exchange(ctx, cfg, req, &reply);
+    if (status != MC_CLI_EX_OK) {
         if (json)
-            cli_json_error(stdout, status == CLI_EX_RETRY ? "no_reply" : "error",
-                           status == CLI_EX_RETRY ? "no reply from the intake daemon"
+            cli_json_error(stdout, status == MC_CLI_EX_RETRY ? "no_reply" : "error",
+                           status == MC_CLI_EX_RETRY ? "no reply from the intake daemon"
                                                   : "bad reply from the intake daemon");
         return status;
     }
@@ -217,28 +217,28 @@ static int exchange(cli_ctx_t *ctx, const mc_cfg_t *cfg, const Motcua__V1__Intak
 }
 
 /* cli_supplement - `motcua supplement FILE.yaml [--secret S] [--json]` */
-int cli_supplement(cli_ctx_t *ctx, int argc, char **argv)
+int cli_supplement(mc_cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *path = NULL, *secret = "";
     bool json = false;
-    const cli_opt_t opts[] = {{"--secret", &secret}};
-    int parsed = cli_parse_opts(ctx, argc, argv, "supplement", supplement_usage, opts,
+    const mc_cli_opt_t opts[] = {{"--secret", &secret, 0}};
+    int parsed = mc_cli_parse_opts(ctx, argc, argv, "supplement", supplement_usage, opts,
                                 sizeof opts / sizeof opts[0], &json, &path);
-    if (parsed != CLI_EX_OK)
-        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    if (parsed != MC_CLI_EX_OK)
+        return parsed == MC_CLI_EX_HELP ? MC_CLI_EX_OK : parsed;
     if (!path || !*path)
-        return cli_usage_error(ctx, supplement_usage, "supplement: no file given");
+        return mc_cli_usage_error(ctx, supplement_usage, "supplement: no file given");
     mc_cfg_t *cfg = NULL;
-    int status = cli_load_config(ctx, &cfg);
-    if (status != CLI_EX_OK)
+    int status = mc_cli_load_config(ctx, &cfg);
+    if (status != MC_CLI_EX_OK)
         return status;
     Motcua__V1__SupplementDossier *s = NULL;
     mc_err_t err;
     mc_err_clear(&err);
     if (read_supplement(path, &s, &err) < 0) {
-        cli_print_err(ctx, &err);
+        mc_cli_print_err(ctx, &err);
         mc_cfg_destroy(&cfg);
-        return CLI_EX_DATAERR;
+        return MC_CLI_EX_DATAERR;
     }
     Motcua__V1__IntakeRequest req = MOTCUA__V1__INTAKE_REQUEST__INIT;
     req.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_SUPPLEMENT;
@@ -252,22 +252,22 @@ int cli_supplement(cli_ctx_t *ctx, int argc, char **argv)
 }
 
 /* cli_withdraw - `motcua withdraw CODE --id SUBMISSION_ID [--reason TEXT] [--secret S] [--json]` */
-int cli_withdraw(cli_ctx_t *ctx, int argc, char **argv)
+int cli_withdraw(mc_cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *code = NULL, *id = NULL, *reason = "", *secret = "";
     bool json = false;
-    const cli_opt_t opts[] = {{"--id", &id}, {"--reason", &reason}, {"--secret", &secret}};
-    int parsed = cli_parse_opts(ctx, argc, argv, "withdraw", withdraw_usage, opts,
+    const mc_cli_opt_t opts[] = {{"--id", &id, 0}, {"--reason", &reason, 0}, {"--secret", &secret, 0}};
+    int parsed = mc_cli_parse_opts(ctx, argc, argv, "withdraw", withdraw_usage, opts,
                                 sizeof opts / sizeof opts[0], &json, &code);
-    if (parsed != CLI_EX_OK)
-        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    if (parsed != MC_CLI_EX_OK)
+        return parsed == MC_CLI_EX_HELP ? MC_CLI_EX_OK : parsed;
     if (!code || !*code)
-        return cli_usage_error(ctx, withdraw_usage, "withdraw: no dossier code given");
+        return mc_cli_usage_error(ctx, withdraw_usage, "withdraw: no dossier code given");
     if (!id || !*id)
-        return cli_usage_error(ctx, withdraw_usage, "withdraw: --id SUBMISSION_ID is required");
+        return mc_cli_usage_error(ctx, withdraw_usage, "withdraw: --id SUBMISSION_ID is required");
     mc_cfg_t *cfg = NULL;
-    int status = cli_load_config(ctx, &cfg);
-    if (status != CLI_EX_OK)
+    int status = mc_cli_load_config(ctx, &cfg);
+    if (status != MC_CLI_EX_OK)
         return status;
     Motcua__V1__WithdrawDossier w = MOTCUA__V1__WITHDRAW_DOSSIER__INIT;
     w.submission_id = (char *)id; /* only read by pack */
@@ -300,36 +300,36 @@ static int rate_level(const char *word)
 }
 
 /* cli_rate - `motcua rate CODE [--secret S] --level L --id SUBMISSION_ID [--comment TEXT] [--json]` */
-int cli_rate(cli_ctx_t *ctx, int argc, char **argv)
+int cli_rate(mc_cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *code = NULL, *id = NULL, *token = "", *secret = "", *level_word = NULL;
     const char *comment = "";
     bool json = false;
-    const cli_opt_t opts[] = {{"--id", &id},           {"--token", &token},
-                              {"--secret", &secret},   {"--level", &level_word},
-                              {"--comment", &comment}};
-    int parsed = cli_parse_opts(ctx, argc, argv, "rate", rate_usage, opts,
+    const mc_cli_opt_t opts[] = {{"--id", &id, 0},           {"--token", &token, 0},
+                              {"--secret", &secret, 0},   {"--level", &level_word, 0},
+                              {"--comment", &comment, 0}};
+    int parsed = mc_cli_parse_opts(ctx, argc, argv, "rate", rate_usage, opts,
                                 sizeof opts / sizeof opts[0], &json, &code);
-    if (parsed != CLI_EX_OK)
-        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    if (parsed != MC_CLI_EX_OK)
+        return parsed == MC_CLI_EX_HELP ? MC_CLI_EX_OK : parsed;
     if (!code || !*code)
-        return cli_usage_error(ctx, rate_usage, "rate: no dossier code given");
+        return mc_cli_usage_error(ctx, rate_usage, "rate: no dossier code given");
     if (*token && *secret && strcmp(token, secret) != 0) /* never echo either */
-        return cli_usage_error(ctx, rate_usage, "rate: --token and --secret differ; give one");
+        return mc_cli_usage_error(ctx, rate_usage, "rate: --token and --secret differ; give one");
     if (!*token) /* none: a ward's counter client rates for the applicant present */
         token = secret;
     if (!level_word)
-        return cli_usage_error(ctx, rate_usage, "rate: --level LEVEL is required");
+        return mc_cli_usage_error(ctx, rate_usage, "rate: --level LEVEL is required");
     int level = rate_level(level_word);
     if (level == 0) /* the word is the user's, not a secret: safe to echo */
-        return cli_usage_error(ctx, rate_usage,
+        return mc_cli_usage_error(ctx, rate_usage,
                                "rate: --level must be very_satisfied, satisfied or not_satisfied,"
                                " not '%s'", level_word);
     if (!id || !*id)
-        return cli_usage_error(ctx, rate_usage, "rate: --id SUBMISSION_ID is required");
+        return mc_cli_usage_error(ctx, rate_usage, "rate: --id SUBMISSION_ID is required");
     mc_cfg_t *cfg = NULL;
-    int status = cli_load_config(ctx, &cfg);
-    if (status != CLI_EX_OK)
+    int status = mc_cli_load_config(ctx, &cfg);
+    if (status != MC_CLI_EX_OK)
         return status;
     Motcua__V1__RateService r = MOTCUA__V1__RATE_SERVICE__INIT;
     r.submission_id = (char *)id; /* only read by pack */

@@ -644,7 +644,7 @@ static const struct {
 };
 
 /* print_form - build and print one form for data; exit status */
-static int print_form(const cli_ctx_t *ctx, int k, const form_src_t *s, bool html)
+static int print_form(const mc_cli_ctx_t *ctx, int k, const form_src_t *s, bool html)
 {
     static cli_form_t f; /* large: cells are pointers, but 64 x 5 of them */
     memset(&f, 0, sizeof f);
@@ -661,17 +661,17 @@ static int print_form(const cli_ctx_t *ctx, int k, const form_src_t *s, bool htm
                 ctx->progname, kinds[k].kind);
     }
     form_clear(&f);
-    return rc == 0 ? CLI_EX_OK : rc > 0 ? CLI_EX_REJECTED : CLI_EX_FAIL;
+    return rc == 0 ? MC_CLI_EX_OK : rc > 0 ? MC_CLI_EX_REJECTED : MC_CLI_EX_FAIL;
 }
 
 /* load_and_print - read the dossier, unpack what the forms need, print */
-static int load_and_print(const cli_ctx_t *ctx, const mc_cfg_t *cfg, int k, const char *code,
+static int load_and_print(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg, int k, const char *code,
                           bool html)
 {
     mc_store_t *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s,
                                      cfg->statement_timeout_ms);
     if (!store)
-        return CLI_EX_FAIL;
+        return MC_CLI_EX_FAIL;
     mc_form_data_t *data = NULL;
     mc_err_t err;
     mc_err_clear(&err);
@@ -679,18 +679,18 @@ static int load_and_print(const cli_ctx_t *ctx, const mc_cfg_t *cfg, int k, cons
     mc_store_destroy(&store);
     if (rc == MC_STORE_NOT_FOUND) {
         fprintf(stderr, "%s: form: không có hồ sơ mã %.64s\n", ctx->progname, code);
-        return CLI_EX_DATAERR;
+        return MC_CLI_EX_DATAERR;
     }
     if (rc != MC_STORE_OK) {
-        cli_print_err(ctx, &err);
-        return CLI_EX_FAIL;
+        mc_cli_print_err(ctx, &err);
+        return MC_CLI_EX_FAIL;
     }
     form_src_t s = {data, cfg, mc_cfg_ward(cfg, data->ward_code),
                     mc_catalog_find(cfg->catalog, data->procedure_code), NULL, NULL};
     s.dossier = motcua__v1__dossier__unpack(NULL, data->payload_len, data->payload);
     if (data->reply)
         s.reply = motcua__v1__intake_reply__unpack(NULL, data->reply_len, data->reply);
-    int status = CLI_EX_FAIL;
+    int status = MC_CLI_EX_FAIL;
     if (!s.dossier)
         fprintf(stderr, "%s: form: hồ sơ %.64s có dữ liệu không đọc được\n", ctx->progname, code);
     else
@@ -787,13 +787,13 @@ static const char *register_dates(const char *a_from, const char *a_to, mc_date_
 }
 
 /* print_register - read the ward's register and print it; exit status */
-static int print_register(const cli_ctx_t *ctx, const mc_cfg_t *cfg, const mc_ward_t *w,
+static int print_register(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg, const mc_ward_t *w,
                           mc_date_t from, mc_date_t to, bool html)
 {
     mc_store_t *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s,
                                      cfg->statement_timeout_ms);
     if (!store)
-        return CLI_EX_FAIL;
+        return MC_CLI_EX_FAIL;
     mc_form_register_row_t *rows = NULL;
     size_t n = 0;
     bool more = false;
@@ -804,19 +804,19 @@ static int print_register(const cli_ctx_t *ctx, const mc_cfg_t *cfg, const mc_wa
                                               &rows, &n, &more, &err);
     mc_store_destroy(&store);
     if (rc != MC_STORE_OK) {
-        cli_print_err(ctx, &err);
-        return CLI_EX_FAIL;
+        mc_cli_print_err(ctx, &err);
+        return MC_CLI_EX_FAIL;
     }
-    int status = CLI_EX_OK;
+    int status = MC_CLI_EX_OK;
     static cli_form_t f; /* large: 500 x 13 cell pointers */
     memset(&f, 0, sizeof f);
     if (more) {
         fprintf(stderr, "%s: form register: hơn %d hồ sơ trong kỳ; hãy thu hẹp --from/--to\n",
                 ctx->progname, CLI_FORM_MAX_ROWS);
-        status = CLI_EX_REJECTED;
+        status = MC_CLI_EX_REJECTED;
     } else if (build_register(&f, cfg, w, from, to, rows, n) != 0) {
         fprintf(stderr, "%s: form register: không lập được sổ (thiếu bộ nhớ)\n", ctx->progname);
-        status = CLI_EX_FAIL;
+        status = MC_CLI_EX_FAIL;
     } else if (html) {
         render_html(stdout, &f);
     } else {
@@ -828,29 +828,29 @@ static int print_register(const cli_ctx_t *ctx, const mc_cfg_t *cfg, const mc_wa
 }
 
 /* cli_form_register - `motcua form register WARD [--from D] [--to D] [--format F]` */
-static int cli_form_register(cli_ctx_t *ctx, int argc, char **argv)
+static int cli_form_register(mc_cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *format = "text", *ward = NULL, *a_from = NULL, *a_to = NULL;
-    const cli_opt_t opts[] = {{"--format", &format}, {"--from", &a_from}, {"--to", &a_to}};
-    int parsed = cli_parse_opts(ctx, argc, argv, "form", form_usage, opts, 3, NULL, &ward);
-    if (parsed != CLI_EX_OK)
-        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    const mc_cli_opt_t opts[] = {{"--format", &format, 0}, {"--from", &a_from, 0}, {"--to", &a_to, 0}};
+    int parsed = mc_cli_parse_opts(ctx, argc, argv, "form", form_usage, opts, 3, NULL, &ward);
+    if (parsed != MC_CLI_EX_OK)
+        return parsed == MC_CLI_EX_HELP ? MC_CLI_EX_OK : parsed;
     if (!ward)
-        return cli_usage_error(ctx, form_usage, "form register: WARD is required");
+        return mc_cli_usage_error(ctx, form_usage, "form register: WARD is required");
     bool html = strcmp(format, "html") == 0;
     if (!html && strcmp(format, "text") != 0)
-        return cli_usage_error(ctx, form_usage, "form: --format must be text or html");
+        return mc_cli_usage_error(ctx, form_usage, "form: --format must be text or html");
     mc_date_t from, to;
     const char *bad = register_dates(a_from, a_to, &from, &to);
     if (bad)
-        return cli_usage_error(ctx, form_usage, "%s", bad);
+        return mc_cli_usage_error(ctx, form_usage, "%s", bad);
     mc_cfg_t *cfg = NULL;
-    int status = cli_load_config(ctx, &cfg);
-    if (status != CLI_EX_OK)
+    int status = mc_cli_load_config(ctx, &cfg);
+    if (status != MC_CLI_EX_OK)
         return status;
     const mc_ward_t *w = mc_cfg_ward(cfg, ward);
     if (!w)
-        status = cli_usage_error(ctx, form_usage, "form register: ward %.40s is not in the configuration",
+        status = mc_cli_usage_error(ctx, form_usage, "form register: ward %.40s is not in the configuration",
                                  ward);
     else
         status = print_register(ctx, cfg, w, from, to, html);
@@ -859,10 +859,10 @@ static int cli_form_register(cli_ctx_t *ctx, int argc, char **argv)
 }
 
 /* cli_form - `motcua form KIND CODE [--format text|html]` */
-int cli_form(cli_ctx_t *ctx, int argc, char **argv)
+int cli_form(mc_cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *format = "text", *kind = NULL, *code = NULL;
-    const cli_opt_t opts[] = {{"--format", &format}};
+    const mc_cli_opt_t opts[] = {{"--format", &format, 0}};
     if (argc > 0 && argv[0][0] != '-') {
         kind = argv[0];
         argc--;
@@ -870,23 +870,23 @@ int cli_form(cli_ctx_t *ctx, int argc, char **argv)
     }
     if (kind && strcmp(kind, "register") == 0)
         return cli_form_register(ctx, argc, argv);
-    int parsed = cli_parse_opts(ctx, argc, argv, "form", form_usage, opts, 1, NULL, &code);
-    if (parsed != CLI_EX_OK)
-        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    int parsed = mc_cli_parse_opts(ctx, argc, argv, "form", form_usage, opts, 1, NULL, &code);
+    if (parsed != MC_CLI_EX_OK)
+        return parsed == MC_CLI_EX_HELP ? MC_CLI_EX_OK : parsed;
     if (!kind || !code)
-        return cli_usage_error(ctx, form_usage, "form: KIND and CODE are required");
+        return mc_cli_usage_error(ctx, form_usage, "form: KIND and CODE are required");
     int k = -1;
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(kinds[i].kind, kind) == 0)
             k = (int)i;
     if (k < 0)
-        return cli_usage_error(ctx, form_usage, "form: unknown KIND %.40s", kind);
+        return mc_cli_usage_error(ctx, form_usage, "form: unknown KIND %.40s", kind);
     bool html = strcmp(format, "html") == 0;
     if (!html && strcmp(format, "text") != 0)
-        return cli_usage_error(ctx, form_usage, "form: --format must be text or html");
+        return mc_cli_usage_error(ctx, form_usage, "form: --format must be text or html");
     mc_cfg_t *cfg = NULL;
-    int status = cli_load_config(ctx, &cfg);
-    if (status != CLI_EX_OK)
+    int status = mc_cli_load_config(ctx, &cfg);
+    if (status != MC_CLI_EX_OK)
         return status;
     status = load_and_print(ctx, cfg, k, code, html);
     mc_cfg_destroy(&cfg);

@@ -5,7 +5,7 @@
  * scripts.
  *
  * Contract: printing never fails the command (stdout errors are noticed
- * once, by main.c, through ferror). Text from the reply is printed as
+ * once, by mc_cli_main, through ferror). Text from the reply is printed as
  * received; JSON output is always valid JSON whatever bytes the reply
  * holds, because a script must be able to parse a hostile reply too.
  */
@@ -23,31 +23,6 @@
 /* ---------------------------------------------------------------------- */
 /* names and labels                                                        */
 /* ---------------------------------------------------------------------- */
-
-/* enum_name - the proto name of an enum value without its prefix */
-static const char *enum_name(const ProtobufCEnumDescriptor *desc, const char *prefix, int value,
-                             char *buf, size_t size)
-{
-    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(desc, value);
-    size_t n = strlen(prefix);
-    if (v && strncmp(v->name, prefix, n) == 0)
-        snprintf(buf, size, "%s", v->name + n);
-    else
-        snprintf(buf, size, "%d", value); /* a newer server's value: show the number */
-    return buf;
-}
-
-/* cli_reason_name - "INVALID_FORMAT" for REASON_INVALID_FORMAT */
-const char *cli_reason_name(int reason, char *buf, size_t size)
-{
-    return enum_name(&motcua__v1__reason__descriptor, "REASON_", reason, buf, size);
-}
-
-/* cli_state_name - "RECEIVED" for DOSSIER_STATE_RECEIVED */
-const char *cli_state_name(int state, char *buf, size_t size)
-{
-    return enum_name(&motcua__v1__dossier_state__descriptor, "DOSSIER_STATE_", state, buf, size);
-}
 
 /* cli_reason_label - a short Vietnamese description of a reason */
 const char *cli_reason_label(int reason)
@@ -289,7 +264,7 @@ void cli_print_rejection(FILE *out, const Motcua__V1__Rejection *j)
         center(out, "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ");
     }
     fputc('\n', out);
-    fprintf(out, "Lý do: %s - %s\n", cli_reason_name(j->reason, name, sizeof name),
+    fprintf(out, "Lý do: %s - %s\n", mc_cli_reason_name(j->reason, name, sizeof name),
             cli_reason_label(j->reason));
     if (j->field && *j->field)
         fprintf(out, "Thông tin liên quan: %s\n", j->field);
@@ -314,7 +289,7 @@ void cli_print_status(FILE *out, const Motcua__V1__DossierStatus *s)
     char name[64], when[96], iso[64];
     fprintf(out, "Mã hồ sơ: %s\n", or_dash(s->dossier_code));
     fprintf(out, "Trạng thái: %s (%s)\n", cli_state_label(s->state),
-            cli_state_name(s->state, name, sizeof name));
+            mc_cli_state_name(s->state, name, sizeof name));
     fprintf(out, "Thủ tục: %s - %s\n", or_dash(s->procedure_code), or_dash(s->procedure_name));
     fprintf(out, "Kênh tiếp nhận: %s\n", cli_channel_label(s->channel));
     if (s->ward_code && *s->ward_code)
@@ -346,17 +321,11 @@ void cli_print_status(FILE *out, const Motcua__V1__DossierStatus *s)
 /* JSON output                                                             */
 /* ---------------------------------------------------------------------- */
 
-/* cli_json_string - text as a JSON string literal (mc_json's escaping) */
-void cli_json_string(FILE *out, const char *text)
-{
-    (void)mc_json_fputs(out, text); /* a full stdout shows at the final fflush/exit status */
-}
-
 /* kv_str - ,"key":"value" (first == 1 leaves out the comma) */
 static void kv_str(FILE *out, int first, const char *key, const char *value)
 {
     fprintf(out, "%s\"%s\":", first ? "" : ",", key);
-    cli_json_string(out, value);
+    mc_cli_json_string(out, value);
 }
 
 /* kv_int - ,"key":number */
@@ -408,7 +377,7 @@ void cli_json_receipt(FILE *out, const Motcua__V1__Receipt *r)
     kv_time(out, "counted_from", r->counted_from);
     kv_time(out, "due_at", r->due_at);
     kv_str(out, 0, "due_text", r->due_text);
-    kv_str(out, 0, "state", cli_state_name(r->state, state, sizeof state));
+    kv_str(out, 0, "state", mc_cli_state_name(r->state, state, sizeof state));
     kv_time(out, "accept_due_at", r->accept_due_at);
     kv_str(out, 0, "accept_due_text", r->accept_due_text);
     kv_str(out, 0, "delivery", r->delivery);
@@ -425,7 +394,7 @@ void cli_json_rejection(FILE *out, const Motcua__V1__Rejection *j)
     char name[64];
     fputc('{', out);
     kv_str(out, 1, "result", "rejection");
-    kv_str(out, 0, "reason", cli_reason_name(j->reason, name, sizeof name));
+    kv_str(out, 0, "reason", mc_cli_reason_name(j->reason, name, sizeof name));
     kv_str(out, 0, "field", j->field);
     kv_str(out, 0, "message", j->message);
     fprintf(out, ",\"retryable\":%s", j->retryable ? "true" : "false");
@@ -448,7 +417,7 @@ void cli_json_status(FILE *out, const Motcua__V1__DossierStatus *s)
     fputc('{', out);
     kv_str(out, 1, "result", "status");
     kv_str(out, 0, "dossier_code", s->dossier_code);
-    kv_str(out, 0, "state", cli_state_name(s->state, name, sizeof name));
+    kv_str(out, 0, "state", mc_cli_state_name(s->state, name, sizeof name));
     kv_str(out, 0, "state_label", cli_state_label(s->state));
     kv_str(out, 0, "procedure_code", s->procedure_code);
     kv_str(out, 0, "procedure_name", s->procedure_name);

@@ -23,20 +23,20 @@ static const char status_usage[] =
     "      78 bad configuration, 1 other error\n";
 
 /* cli_status - `motcua status CODE [--secret S] [--json]` */
-int cli_status(cli_ctx_t *ctx, int argc, char **argv)
+int cli_status(mc_cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *code = NULL, *secret = "";
     bool json = false;
-    const cli_opt_t opts[] = {{"--secret", &secret}};
-    int parsed = cli_parse_opts(ctx, argc, argv, "status", status_usage, opts, 1, &json, &code);
-    if (parsed != CLI_EX_OK)
-        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    const mc_cli_opt_t opts[] = {{"--secret", &secret, 0}};
+    int parsed = mc_cli_parse_opts(ctx, argc, argv, "status", status_usage, opts, 1, &json, &code);
+    if (parsed != MC_CLI_EX_OK)
+        return parsed == MC_CLI_EX_HELP ? MC_CLI_EX_OK : parsed;
     if (!code || !*code)
-        return cli_usage_error(ctx, status_usage, "status: no dossier code given");
+        return mc_cli_usage_error(ctx, status_usage, "status: no dossier code given");
 
     mc_cfg_t *cfg = NULL;
-    int status = cli_load_config(ctx, &cfg);
-    if (status != CLI_EX_OK)
+    int status = mc_cli_load_config(ctx, &cfg);
+    if (status != MC_CLI_EX_OK)
         return status;
 
     Motcua__V1__StatusQuery query = MOTCUA__V1__STATUS_QUERY__INIT;
@@ -47,11 +47,11 @@ int cli_status(cli_ctx_t *ctx, int argc, char **argv)
     request.status = &query;
 
     Motcua__V1__IntakeReply *reply = NULL;
-    status = cli_exchange(ctx, cfg, &request, &reply);
-    if (status != CLI_EX_OK) {
+    status = mc_cli_exchange(ctx, cfg, &request, &reply);
+    if (status != MC_CLI_EX_OK) {
         if (json)
-            cli_json_error(stdout, status == CLI_EX_RETRY ? "no_reply" : "error",
-                           status == CLI_EX_RETRY ? "no reply from the intake daemon"
+            cli_json_error(stdout, status == MC_CLI_EX_RETRY ? "no_reply" : "error",
+                           status == MC_CLI_EX_RETRY ? "no reply from the intake daemon"
                                                   : "bad reply from the intake daemon");
         goto done;
     }
@@ -62,11 +62,11 @@ int cli_status(cli_ctx_t *ctx, int argc, char **argv)
             cli_json_status(stdout, reply->status);
         else
             cli_print_status(stdout, reply->status);
-        status = CLI_EX_OK;
+        status = MC_CLI_EX_OK;
         break;
     case MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION: {
         const Motcua__V1__Rejection *j = reply->rejection;
-        status = cli_rejection_status(j);
+        status = mc_cli_rejection_status(j);
         if (json) {
             cli_json_rejection(stdout, j);
         } else if (j->reason == MOTCUA__V1__REASON__REASON_NOT_FOUND) {
@@ -74,9 +74,9 @@ int cli_status(cli_ctx_t *ctx, int argc, char **argv)
         } else {
             /* not a refused dossier, so not the refusal form: one line */
             printf("Không tra cứu được hồ sơ %s: %s - %s%s%s%s%s\n", code,
-                   cli_reason_name(j->reason, name, sizeof name), cli_reason_label(j->reason),
+                   mc_cli_reason_name(j->reason, name, sizeof name), cli_reason_label(j->reason),
                    j->field && *j->field ? " (" : "", j->field && *j->field ? j->field : "",
-                   j->field && *j->field ? ")" : "", status == CLI_EX_RETRY ? "; thử lại sau" : "");
+                   j->field && *j->field ? ")" : "", status == MC_CLI_EX_RETRY ? "; thử lại sau" : "");
             if (j->message && *j->message)
                 printf("%s\n", j->message);
         }
@@ -87,7 +87,7 @@ int cli_status(cli_ctx_t *ctx, int argc, char **argv)
                 ctx->progname);
         if (json)
             cli_json_error(stdout, "error", "unexpected reply");
-        status = CLI_EX_FAIL;
+        status = MC_CLI_EX_FAIL;
         break;
     }
 done:

@@ -2,7 +2,7 @@
  * cli_submit - `motcua submit FILE.yaml [--json]`: hand one dossier to the
  * intake daemon and print the receipt or the refusal.
  *
- * Contract: the file is checked for structure only (cli_dossier_yaml.h);
+ * Contract: the file is checked for structure only (mc_cli_dossier.h);
  * the daemon judges the content. A file without submission_id gets a fresh
  * random one, printed on stderr, because the protocol's safe retry needs
  * the same id again: the user can paste it into the file and resend
@@ -10,7 +10,7 @@
  * refused, 3 refused for a passing reason or no reply (retry), 65 bad
  * file, 64 usage, 78 bad configuration, 1 anything else.
  *
- * Also home of cli_exchange(), the one request/reply round trip that
+ * Also home of mc_cli_exchange(), the one request/reply round trip that
  * `submit` and `status` share.
  */
 #include <errno.h>
@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "cli_dossier_yaml.h"
+#include "mc_cli_dossier.h"
 #include "mc_curve.h"
 #include "mc_transport.h"
 
@@ -33,113 +33,6 @@ static const char submit_usage[] =
     "  --json   print one line of JSON instead of the form\n"
     "exit: 0 receipt, 2 refused, 3 retry later (no reply or temporary refusal),\n"
     "      64 usage, 65 bad file, 78 bad configuration, 1 other error\n";
-
-/* cli_rejection_status - 3 for a rejection worth retrying, else 2 */
-int cli_rejection_status(const Motcua__V1__Rejection *rejection)
-{
-    switch (rejection->reason) {
-    case MOTCUA__V1__REASON__REASON_UNAVAILABLE:
-    case MOTCUA__V1__REASON__REASON_SHUTTING_DOWN:
-    case MOTCUA__V1__REASON__REASON_INTERNAL:
-        return CLI_EX_RETRY;
-    default:
-        /* trust the flag too: a newer server may add retryable reasons */
-        return rejection->retryable ? CLI_EX_RETRY : CLI_EX_REJECTED;
-    }
-}
-
-/* cli_client_endpoint - the endpoint to connect to for the one the daemon
- * binds: a wildcard bind address (tcp with host "*" or 0.0.0.0) is
- * not connectable, and a CLI reading the daemon's own config runs beside it */
-const char *cli_client_endpoint(const char *bind, char *buf, size_t size)
-{
-    static const char *const wild[] = { "tcp://*:", "tcp://0.0.0.0:" };
-    for (size_t i = 0; i < sizeof wild / sizeof wild[0]; i++) {
-        size_t n = strlen(wild[i]);
-        if (strncmp(bind, wild[i], n) == 0) {
-            snprintf(buf, size, "tcp://127.0.0.1:%s", bind + n);
-            return buf;
-        }
-    }
-    return bind;
-}
-
-/* cli_intake_keys - our secret key and intake's public key, unless plain text */
-int cli_intake_keys(const cli_ctx_t *ctx, const mc_cfg_t *cfg, mc_transport_keys_t *keys,
-                    const mc_transport_keys_t **keys_out)
-{
-    *keys_out = NULL;
-    if (cfg->intake.plaintext)
-        return CLI_EX_OK;
-    const char *key_file = ctx->key_path ? ctx->key_path : cfg->client.key_file;
-    if (!key_file || !*key_file) {
-        fprintf(stderr,
-                "%s: intake needs this client's CURVE key: give --key FILE or set "
-                "client.key_file (motcua keygen NAME makes one; intake's clients.yaml must "
-                "list NAME.pub)\n", ctx->progname);
-        return CLI_EX_CONFIG;
-    }
-    char server_pub[4096];
-    if (cfg->client.server_public_key_file[0]) {
-        snprintf(server_pub, sizeof server_pub, "%s", cfg->client.server_public_key_file);
-    } else {
-        size_t n = strlen(cfg->intake.server_key_file);
-        bool dot_key = n >= 4 && strcmp(cfg->intake.server_key_file + n - 4, ".key") == 0;
-        snprintf(server_pub, sizeof server_pub, "%.*s.pub", (int)(dot_key ? n - 4 : n),
-                 cfg->intake.server_key_file);
-    }
-    mc_err_t err;
-    mc_err_clear(&err);
-    if (mc_curve_client_keys(key_file, server_pub, keys, &err) != 0) {
-        cli_print_err(ctx, &err);
-        return CLI_EX_CONFIG;
-    }
-    *keys_out = keys;
-    return CLI_EX_OK;
-}
-
-/* cli_exchange - one request, one reply, with the configured retries */
-int cli_exchange(const cli_ctx_t *ctx, const mc_cfg_t *cfg,
-                 const Motcua__V1__IntakeRequest *request, Motcua__V1__IntakeReply **reply)
-{
-    *reply = NULL;
-    mc_transport_keys_t keys;
-    const mc_transport_keys_t *as = NULL;
-    int krc = cli_intake_keys(ctx, cfg, &keys, &as);
-    if (krc != CLI_EX_OK)
-        return krc;
-    size_t len = motcua__v1__intake_request__get_packed_size(request);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf) {
-        fprintf(stderr, "%s: out of memory\n", ctx->progname);
-        return CLI_EX_FAIL;
-    }
-    motcua__v1__intake_request__pack(request, buf);
-
-    char ep[512];
-    const char *endpoint = cli_client_endpoint(cfg->intake.endpoint, ep, sizeof ep);
-    void *raw = NULL;
-    size_t raw_len = 0;
-    mc_err_t err;
-    mc_err_clear(&err);
-    int rc = mc_transport_request_as(endpoint, as, buf, len, cfg->client.timeout_ms,
-                                     cfg->client.retries, CLI_MAX_REPLY_BYTES, &raw, &raw_len,
-                                     &err);
-    explicit_bzero(&keys, sizeof keys);
-    free(buf);
-    if (rc < 0) {
-        cli_print_err(ctx, &err);
-        return CLI_EX_RETRY;
-    }
-    *reply = motcua__v1__intake_reply__unpack(NULL, raw_len, raw);
-    free(raw);
-    if (!*reply) {
-        fprintf(stderr, "%s: the reply from %s is not an IntakeReply (%zu bytes)\n",
-                ctx->progname, endpoint, raw_len);
-        return CLI_EX_FAIL;
-    }
-    return CLI_EX_OK;
-}
 
 /* random_submission_id - "cli-" and 32 hex digits from the kernel's CSPRNG:
  * an idempotency key must not collide with anyone else's */
@@ -168,32 +61,32 @@ static int random_submission_id(char *buf, size_t size)
 }
 
 /* cli_submit - `motcua submit FILE.yaml [--json]` */
-int cli_submit(cli_ctx_t *ctx, int argc, char **argv)
+int cli_submit(mc_cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *file = NULL;
     bool json = false;
     const char *args[1];
     int n_args = 0;
-    int parsed = cli_parse_args(ctx, argc, argv, "submit", submit_usage, &json, args, 1, &n_args);
-    if (parsed != CLI_EX_OK)
-        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    int parsed = mc_cli_parse_args(ctx, argc, argv, "submit", submit_usage, &json, args, 1, &n_args);
+    if (parsed != MC_CLI_EX_OK)
+        return parsed == MC_CLI_EX_HELP ? MC_CLI_EX_OK : parsed;
     if (n_args == 1)
         file = args[0];
     if (!file)
-        return cli_usage_error(ctx, submit_usage, "submit: no dossier file given");
+        return mc_cli_usage_error(ctx, submit_usage, "submit: no dossier file given");
 
     mc_cfg_t *cfg = NULL;
-    int status = cli_load_config(ctx, &cfg);
-    if (status != CLI_EX_OK)
+    int status = mc_cli_load_config(ctx, &cfg);
+    if (status != MC_CLI_EX_OK)
         return status;
 
     Motcua__V1__SubmitDossier *submit = NULL;
     Motcua__V1__IntakeReply *reply = NULL;
     mc_err_t err;
     mc_err_clear(&err);
-    if (cli_dossier_from_yaml(file, &submit, &err) < 0) {
-        cli_print_err(ctx, &err);
-        status = CLI_EX_DATAERR;
+    if (mc_cli_dossier_from_yaml(file, &submit, &err) < 0) {
+        mc_cli_print_err(ctx, &err);
+        status = MC_CLI_EX_DATAERR;
         goto done;
     }
     if (!submit->submission_id || !*submit->submission_id) {
@@ -202,7 +95,7 @@ int cli_submit(cli_ctx_t *ctx, int argc, char **argv)
         if (random_submission_id(sid, sizeof sid) < 0 || !(copy = strdup(sid))) {
             fprintf(stderr, "%s: cannot make a submission id: %s\n", ctx->progname,
                     strerror(errno));
-            status = CLI_EX_FAIL;
+            status = MC_CLI_EX_FAIL;
             goto done;
         }
         /* "" is either protobuf-c's shared one or ours (submission_id: "") */
@@ -218,11 +111,11 @@ int cli_submit(cli_ctx_t *ctx, int argc, char **argv)
     Motcua__V1__IntakeRequest request = MOTCUA__V1__INTAKE_REQUEST__INIT;
     request.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_SUBMIT;
     request.submit = submit;
-    status = cli_exchange(ctx, cfg, &request, &reply);
-    if (status != CLI_EX_OK) {
+    status = mc_cli_exchange(ctx, cfg, &request, &reply);
+    if (status != MC_CLI_EX_OK) {
         if (json)
-            cli_json_error(stdout, status == CLI_EX_RETRY ? "no_reply" : "error",
-                           status == CLI_EX_RETRY ? "no reply from the intake daemon"
+            cli_json_error(stdout, status == MC_CLI_EX_RETRY ? "no_reply" : "error",
+                           status == MC_CLI_EX_RETRY ? "no reply from the intake daemon"
                                                   : "bad reply from the intake daemon");
         goto done;
     }
@@ -232,27 +125,27 @@ int cli_submit(cli_ctx_t *ctx, int argc, char **argv)
             cli_json_receipt(stdout, reply->receipt);
         else
             cli_print_receipt(stdout, reply->receipt);
-        status = CLI_EX_OK;
+        status = MC_CLI_EX_OK;
         break;
     case MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION:
         if (json)
             cli_json_rejection(stdout, reply->rejection);
         else
             cli_print_rejection(stdout, reply->rejection);
-        status = cli_rejection_status(reply->rejection);
+        status = mc_cli_rejection_status(reply->rejection);
         break;
     default:
         fprintf(stderr, "%s: the daemon answered a submission with neither receipt nor rejection\n",
                 ctx->progname);
         if (json)
             cli_json_error(stdout, "error", "unexpected reply");
-        status = CLI_EX_FAIL;
+        status = MC_CLI_EX_FAIL;
         break;
     }
 done:
     if (reply)
         motcua__v1__intake_reply__free_unpacked(reply, NULL);
-    cli_dossier_free(&submit);
+    mc_cli_dossier_free(&submit);
     mc_cfg_destroy(&cfg);
     return status;
 }

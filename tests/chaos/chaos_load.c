@@ -9,7 +9,7 @@
  * client must; so a receipt that was committed but whose reply was lost
  * comes back on the resend, and an acked submission is never resubmitted
  * under another id. Dossiers cover every procedure of the catalog, both
- * wards and every channel each procedure allows (cli_random_dossier, with
+ * wards and every channel each procedure allows (mc_cli_random_dossier, with
  * the channel re-drawn from the seed).
  */
 #include "mc_states.h"
@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli_dossier_yaml.h"
+#include "mc_cli_dossier.h"
 #include "mc_catalog.h"
 #include "mc_transport.h"
 
@@ -111,7 +111,7 @@ static void submit_one(chaos_t *c, int n)
 {
     chaos_sub_t *s = &c->subs[n];
     Motcua__V1__SubmitDossier *d = NULL;
-    if (cli_random_dossier(c->cfg, (unsigned)n, NULL, &d) != 0) {
+    if (mc_cli_random_dossier(c->cfg, (unsigned)n, NULL, &d) != 0) {
         s->refused = true;
         return;
     }
@@ -132,7 +132,7 @@ static void submit_one(chaos_t *c, int n)
     uint8_t *bytes = d->submission_id ? pack(&req, &len) : NULL;
     if (bytes)
         keep_pii(&s->pii, d);
-    cli_dossier_free(&d);
+    mc_cli_dossier_free(&d);
     if (!bytes) {
         s->refused = true;
         return;

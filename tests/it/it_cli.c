@@ -1,7 +1,8 @@
 /*
  * it_cli - the motcua command as a new user runs it, against the real
  * daemon and a throwaway PostgreSQL: config check, every sample dossier,
- * retries, status, bad files, and the exit codes docs/cli.md promises.
+ * retries, status, bad files, the exit codes docs/cli.md promises, and the
+ * moved commands (`motcua report` is motcua-report, ...).
  */
 #include <dirent.h>
 #include <signal.h>
@@ -194,6 +195,45 @@ MC_TEST(usage_errors_and_help)
     CHECK_INT(harness_motcua(&H, "load --rate 100 --count abc"), 64);
 }
 
+/* same_output - exit statuses of `motcua ARGS_A` and `PROGRAM ARGS_B` (both with -c),
+ * outputs (stdout and stderr) into a.out and b.out; 0 when both exit 0 with
+ * byte-identical outputs */
+static int same_output(const char *args_a, const char *program, const char *args_b)
+{
+    int a = harness_run("%s/bin/motcua -c %s %s >%s/a.out 2>&1", H.build, H.config, args_a, H.dir);
+    int b = harness_run("%s/bin/%s -c %s %s >%s/b.out 2>&1", H.build, program, H.config, args_b,
+                        H.dir);
+    if (a != 0 || b != 0) {
+        printf("# motcua %s: exit %d; %s %s: exit %d\n", args_a, a, program, args_b, b);
+        return -1;
+    }
+    return harness_run("cmp -s %s/a.out %s/b.out", H.dir, H.dir);
+}
+
+MC_TEST(moved_commands_run_their_programs)
+{
+    /* each program answers --help */
+    static const char *const programs[] = {"motcua", "motcua-admin", "motcua-report",
+                                           "motcua-load"};
+    for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++)
+        CHECK_INT(harness_run("%s/bin/%s --help >/dev/null", H.build, programs[i]), 0);
+    CHECK_INT(harness_motcua(&H, "report --help"), 0);
+    CHECK(out_has("usage: motcua-report"));
+    CHECK_INT(harness_motcua(&H, "migrate --help"), 0);
+    CHECK(out_has("usage: motcua-admin"));
+    /* motcua report == motcua-report, options before or after */
+    CHECK_INT(same_output("report --quarter 2025-Q3 --format json", "motcua-report",
+                          "--quarter 2025-Q3 --format json"), 0);
+    CHECK_INT(same_output("report --format=csv --from 2025-07-01 --to 2025-09-30", "motcua-report",
+                          "--from 2025-07-01 --to 2025-09-30 --format csv"), 0);
+    /* motcua migrate == motcua-admin migrate (nothing left to apply) */
+    CHECK_INT(same_output("migrate", "motcua-admin", "migrate"), 0);
+    /* usage errors keep their status through the forwarding */
+    CHECK_INT(harness_motcua(&H, "report --format pdf --quarter 2025-Q3"), 64);
+    CHECK_INT(harness_motcua(&H, "queues --frobnicate"), 64);
+    CHECK_INT(harness_motcua(&H, "keygen"), 64);
+}
+
 MC_TEST(store_down_means_exit_3_and_nothing_stored)
 {
     REQUIRE(harness_pg_stop(&H) == 0);
@@ -222,6 +262,7 @@ int main(void)
     mc_test_run(the_applicants_secret_on_the_command_line);
     mc_test_run(bad_dossier_file_is_refused_before_sending);
     mc_test_run(usage_errors_and_help);
+    mc_test_run(moved_commands_run_their_programs);
     mc_test_run(load_generator_gets_every_request_answered);
     mc_test_run(store_down_means_exit_3_and_nothing_stored);
     harness_teardown(&H);

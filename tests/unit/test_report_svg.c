@@ -1,8 +1,9 @@
 /*
- * test_report_svg - the report chart (cli_report_svg): what it writes, that
+ * test_report_svg - the report chart (mc_report_svg): what it writes, that
  * it is well-formed XML with finite numbers, and that rsvg-convert really
  * renders it (the PNG is read back with png_check: its size, the bars'
- * colours, not blank, never transparent).
+ * colours, not blank, never transparent); and the engine's buffer and
+ * period helpers (mc_report_render, mc_report_period).
  *
  * Contract: rsvg-convert (Debian's librsvg2-bin, installed by
  * deploy/install-deps.sh) must be on PATH: without it the rendering tests
@@ -19,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli_report.h"
+#include "mc_report.h"
 #include "mc_test.h"
 #include "png_check.h"
 
@@ -115,13 +116,13 @@ static const char *path_in(char *buf, size_t size, const char *name)
     return buf;
 }
 
-/* render - cli_report_svg into the file at path; its return value, or -2 if the file failed */
+/* render - mc_report_svg into the file at path; its return value, or -2 if the file failed */
 static int render(const char *path, const mc_report_t *report, const char *title)
 {
     FILE *f = fopen(path, "w");
     if (!f)
         return -2;
-    int rc = cli_report_svg(f, report, title);
+    int rc = mc_report_svg(f, report, title);
     if (fclose(f) != 0)
         return -2;
     return rc;
@@ -457,7 +458,7 @@ static char *check_svg(const char *name, const mc_report_t *report, const char *
     path_in(path, sizeof path, file);
     int rc = render(path, report, title);
     if (rc != 0) {
-        printf("  cli_report_svg(%s) returned %d\n", name, rc);
+        printf("  mc_report_svg(%s) returned %d\n", name, rc);
         return NULL;
     }
     char *svg = read_all(path);
@@ -567,8 +568,8 @@ MC_TEST(test_quarter_renders)
     path_in(png_path, sizeof png_path, "quarter.png");
     png_image_t img;
     REQUIRE(render_png(svg_path, png_path, true, &img));
-    CHECK_INT(img.width, CLI_REPORT_SVG_WIDTH);
-    CHECK_INT(img.height, CLI_REPORT_SVG_HEIGHT);
+    CHECK_INT(img.width, MC_REPORT_SVG_WIDTH);
+    CHECK_INT(img.height, MC_REPORT_SVG_HEIGHT);
     size_t pixels = (size_t)img.width * img.height;
     size_t direct = png_check_count_color(&img, 0x4e, 0x79, 0xa7, 2);
     size_t online = png_check_count_color(&img, 0xf2, 0x8e, 0x2b, 2);
@@ -610,8 +611,8 @@ MC_TEST(test_all_zero_report)
     path_in(png_path, sizeof png_path, "zero.png");
     png_image_t img;
     REQUIRE(render_png(svg_path, png_path, true, &img));
-    CHECK_INT(img.width, CLI_REPORT_SVG_WIDTH);
-    CHECK_INT(img.height, CLI_REPORT_SVG_HEIGHT);
+    CHECK_INT(img.width, MC_REPORT_SVG_WIDTH);
+    CHECK_INT(img.height, MC_REPORT_SVG_HEIGHT);
     /* no bars: each colour only in its 12 x 12 legend swatch */
     CHECK(png_check_count_color(&img, 0xf2, 0x8e, 0x2b, 2) <= 144);
     CHECK(png_check_count_color(&img, 0xc6, 0x28, 0x28, 2) <= 144);
@@ -628,7 +629,7 @@ MC_TEST(test_all_zero_report)
     path_in(svg_path, sizeof svg_path, "no_months.svg");
     path_in(png_path, sizeof png_path, "no_months.png");
     REQUIRE(render_png(svg_path, png_path, true, &img));
-    CHECK_INT(img.width, CLI_REPORT_SVG_WIDTH);
+    CHECK_INT(img.width, MC_REPORT_SVG_WIDTH);
     png_check_free(&img);
 }
 
@@ -668,8 +669,8 @@ MC_TEST(test_120_months_stay_legible)
     path_in(png_path, sizeof png_path, "decade.png");
     png_image_t img;
     REQUIRE(render_png(svg_path, png_path, true, &img));
-    CHECK_INT(img.width, CLI_REPORT_SVG_WIDTH);
-    CHECK_INT(img.height, CLI_REPORT_SVG_HEIGHT);
+    CHECK_INT(img.width, MC_REPORT_SVG_WIDTH);
+    CHECK_INT(img.height, MC_REPORT_SVG_HEIGHT);
     size_t online_px = png_check_count_color(&img, 0xf2, 0x8e, 0x2b, 2);
     size_t late_px = png_check_count_color(&img, 0xc6, 0x28, 0x28, 2);
     printf("  # 120 months: online %zu px, late %zu px\n", online_px, late_px);
@@ -695,7 +696,7 @@ MC_TEST(test_hostile_title)
     path_in(png_path, sizeof png_path, "hostile.png");
     png_image_t img;
     REQUIRE(render_png(svg_path, png_path, true, &img));
-    CHECK_INT(img.height, CLI_REPORT_SVG_HEIGHT);
+    CHECK_INT(img.height, MC_REPORT_SVG_HEIGHT);
     png_check_free(&img);
 
     /* a title far too long for the width: shrunk, then cut with an ellipsis */
@@ -787,11 +788,49 @@ MC_TEST(test_errors)
     /* a stream that cannot be written: -1, not 0 */
     FILE *full = fopen("/dev/full", "w");
     REQUIRE(full);
-    CHECK_INT(cli_report_svg(full, &t.report, "x"), -1);
+    CHECK_INT(mc_report_svg(full, &t.report, "x"), -1);
     fclose(full);
-    CHECK_INT(cli_report_svg(stdout, NULL, "x"), -1);
+    CHECK_INT(mc_report_svg(stdout, NULL, "x"), -1);
     t.report.months = NULL;
-    CHECK_INT(cli_report_svg(stdout, &t.report, "x"), -1);
+    CHECK_INT(mc_report_svg(stdout, &t.report, "x"), -1);
+}
+
+MC_TEST(test_engine_buffer_and_period)
+{
+    /* mc_report_render gives the bytes mc_report_write gives a stream, with
+     * the chart's title made from the configuration and the period */
+    test_report_t t;
+    quarter_report(&t);
+    t.report.from = (mc_date_t){2025, 7, 1};
+    t.report.to = (mc_date_t){2025, 9, 30};
+    static mc_cfg_t cfg; /* no wards: "all wards" */
+    char *buf = NULL;
+    size_t len = 0;
+    REQUIRE(mc_report_render(&buf, &len, MC_REPORT_SVG, &cfg, &t.report) == 0);
+    char path[512];
+    path_in(path, sizeof path, "engine.svg");
+    CHECK_INT(render(path, &t.report, "Tất cả phường, xã · 01/07/2025 – 30/09/2025"), 0);
+    char *file = read_all(path);
+    CHECK(file && strlen(file) == len && memcmp(file, buf, len) == 0);
+    free(file);
+    free(buf);
+    t.report.months = NULL; /* the chart refuses: no buffer is left behind */
+    CHECK_INT(mc_report_render(&buf, &len, MC_REPORT_SVG, &cfg, &t.report), -1);
+    CHECK(buf == NULL && len == 0);
+    /* formats and periods as the front ends give them */
+    mc_report_format_t f = MC_REPORT_TABLE;
+    CHECK_INT(mc_report_format_parse("csv", &f), 0);
+    CHECK_INT(f, MC_REPORT_CSV);
+    CHECK_INT(mc_report_format_parse("pdf", &f), -1);
+    mc_date_t a, b;
+    mc_err_t err;
+    mc_err_clear(&err);
+    CHECK_INT(mc_report_period("2025-Q4", NULL, NULL, &a, &b, &err), 0);
+    CHECK(a.month == 10 && a.day == 1 && b.month == 12 && b.day == 31);
+    CHECK_INT(mc_report_period("2025-Q4", "2025-01-01", NULL, &a, &b, &err), -1);
+    CHECK_INT(mc_report_period(NULL, "2025-02-01", "2025-01-01", &a, &b, &err), -1);
+    CHECK_INT(mc_report_period(NULL, "2000-01-01", "2025-01-01", &a, &b, &err), -1);
+    CHECK_INT(err.count, 3);
 }
 
 /* remove_test_dir - delete the files made here and the directory */
@@ -831,6 +870,7 @@ int main(void)
     mc_test_run(test_hostile_title);
     mc_test_run(test_number_formats);
     mc_test_run(test_errors);
+    mc_test_run(test_engine_buffer_and_period);
     remove_test_dir();
     return mc_test_done("test_report_svg");
 }

@@ -1,13 +1,13 @@
 /*
- * cli_dossier_yaml - a dossier YAML file, or a random dossier, as a
- * Motcua__V1__SubmitDossier (contract in cli_dossier_yaml.h; the file
+ * mc_cli_dossier - a dossier YAML file, or a random dossier, as a
+ * Motcua__V1__SubmitDossier (contract in mc_cli_dossier.h; the file
  * format is described in docs/cli.md).
  *
  * Ownership: every string field is either protobuf_c_empty_string (never
  * freed) or malloc'd here; every sub-message is malloc'd here. That is the
- * one rule cli_dossier_free() relies on.
+ * one rule mc_cli_dossier_free() relies on.
  */
-#include "cli_dossier_yaml.h"
+#include "mc_cli_dossier.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,7 +41,7 @@ static void free_person(Motcua__V1__Person *p)
 }
 
 /* free_document - a DocumentRef, its strings and its hash */
-void cli_document_free(Motcua__V1__DocumentRef *d)
+void mc_cli_document_free(Motcua__V1__DocumentRef *d)
 {
     if (!d)
         return;
@@ -72,8 +72,8 @@ static void free_applicant(Motcua__V1__Applicant *a)
     free(a);
 }
 
-/* cli_dossier_free - free a message built here and NULL the caller's pointer */
-void cli_dossier_free(Motcua__V1__SubmitDossier **p)
+/* mc_cli_dossier_free - free a message built here and NULL the caller's pointer */
+void mc_cli_dossier_free(Motcua__V1__SubmitDossier **p)
 {
     if (!p || !*p)
         return;
@@ -88,7 +88,7 @@ void cli_dossier_free(Motcua__V1__SubmitDossier **p)
         free_str(d->delivery);
         free_applicant(d->applicant);
         for (size_t i = 0; i < d->n_documents; i++)
-            cli_document_free(d->documents[i]);
+            mc_cli_document_free(d->documents[i]);
         free(d->documents);
         free(d);
     }
@@ -364,8 +364,8 @@ static int yaml_applicant(const mc_yaml_node_t *node, Motcua__V1__Applicant **ou
     return rc ? -1 : 0;
 }
 
-/* cli_document_from_yaml - one item of a documents list (dossier or supplement) */
-Motcua__V1__DocumentRef *cli_document_from_yaml(const mc_yaml_node_t *node, const char *list,
+/* mc_cli_document_from_yaml - one item of a documents list (dossier or supplement) */
+Motcua__V1__DocumentRef *mc_cli_document_from_yaml(const mc_yaml_node_t *node, const char *list,
                                                 size_t index, mc_err_t *err)
 {
     static const char *const keys[] = { "type", "name", "media_type", "size", "sha256",
@@ -397,7 +397,7 @@ Motcua__V1__DocumentRef *cli_document_from_yaml(const mc_yaml_node_t *node, cons
     rc |= yaml_sha256(node, &d->sha256, err);
     rc |= yaml_form(node, &d->form, err);
     if (rc) {
-        cli_document_free(d);
+        mc_cli_document_free(d);
         return NULL;
     }
     return d;
@@ -417,7 +417,7 @@ static int yaml_documents(const mc_yaml_node_t *seq, Motcua__V1__Dossier *d, mc_
     }
     int rc = 0;
     for (size_t i = 0; i < seq->count; i++) {
-        Motcua__V1__DocumentRef *doc = cli_document_from_yaml(seq->items[i], "dossier.documents",
+        Motcua__V1__DocumentRef *doc = mc_cli_document_from_yaml(seq->items[i], "dossier.documents",
                                                               i, err);
         if (!doc) {
             rc = -1; /* keep going: report every bad document at once */
@@ -450,8 +450,8 @@ static int yaml_dossier(const mc_yaml_node_t *node, Motcua__V1__Dossier *d, mc_e
     return rc ? -1 : 0;
 }
 
-/* cli_dossier_from_yaml - read a dossier file into a new SubmitDossier */
-int cli_dossier_from_yaml(const char *path, Motcua__V1__SubmitDossier **out, mc_err_t *err)
+/* mc_cli_dossier_from_yaml - read a dossier file into a new SubmitDossier */
+int mc_cli_dossier_from_yaml(const char *path, Motcua__V1__SubmitDossier **out, mc_err_t *err)
 {
     static const char *const keys[] = { "submission_id", "received_by", "dossier", NULL };
     static const char *const required[] = { "dossier", NULL };
@@ -480,7 +480,7 @@ int cli_dossier_from_yaml(const char *path, Motcua__V1__SubmitDossier **out, mc_
     s = NULL;
     rc = 0;
 done:
-    cli_dossier_free(&s);
+    mc_cli_dossier_free(&s);
     mc_yaml_destroy(&doc);
     return rc;
 }
@@ -594,7 +594,7 @@ static Motcua__V1__DocumentRef *random_document(rng_t *r, const mc_document_req_
     if (!d->sha256.data || set_str(&d->document_type, req->code) < 0
         || set_str(&d->name, req->name) < 0 || set_str(&d->media_type, "application/pdf") < 0
         || set_str(&d->uri, uri) < 0) {
-        cli_document_free(d);
+        mc_cli_document_free(d);
         return NULL;
     }
     d->sha256.len = 32;
@@ -605,8 +605,8 @@ static Motcua__V1__DocumentRef *random_document(rng_t *r, const mc_document_req_
     return d;
 }
 
-/* cli_random_dossier - a valid random dossier, number n of this process */
-int cli_random_dossier(const mc_cfg_t *cfg, unsigned n, const char *ward,
+/* mc_cli_random_dossier - a valid random dossier, number n of this process */
+int mc_cli_random_dossier(const mc_cfg_t *cfg, unsigned n, const char *ward,
                        Motcua__V1__SubmitDossier **out)
 {
     *out = NULL;
@@ -678,6 +678,6 @@ int cli_random_dossier(const mc_cfg_t *cfg, unsigned n, const char *ward,
     *out = s;
     return 0;
 fail:
-    cli_dossier_free(&s);
+    mc_cli_dossier_free(&s);
     return -1;
 }

@@ -1,5 +1,5 @@
 /*
- * cli_report_svg - `motcua report --format svg`: the period's figures as one
+ * mc_report_svg - the report engine's chart (`motcua-report --format svg`): the period's figures as one
  * chart a ward leader can paste into a slide. Two panels, one above the
  * other, sharing the month axis:
  *   1. "Hồ sơ tiếp nhận theo kênh": per month a stacked bar of Trực tiếp /
@@ -49,7 +49,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli_report.h"
+#include "mc_report.h"
 
 #define COLOUR_DIRECT  "#4e79a7"
 #define COLOUR_ONLINE  "#f28e2b"
@@ -644,18 +644,18 @@ static void draw_results(FILE *out, const mc_report_t *report)
 /* draw_title - the title centred on top, shrunk (down to 12 px) and then cut to fit */
 static void draw_title(FILE *out, const char *title)
 {
-    double room = CLI_REPORT_SVG_WIDTH - 2 * MARGIN;
+    double room = MC_REPORT_SVG_WIDTH - 2 * MARGIN;
     double size = fitted_size(title, room, 22, 12, true);
     size_t fits = (size_t)(room / (size * EM_BOLD));
     fprintf(out, "<text x=\"%s\" y=\"34\" text-anchor=\"middle\" font-size=\"%s\" "
                  "font-weight=\"bold\" fill=\"%s\">",
-            px(CLI_REPORT_SVG_WIDTH / 2.0).s, px(size).s, COLOUR_TEXT);
+            px(MC_REPORT_SVG_WIDTH / 2.0).s, px(size).s, COLOUR_TEXT);
     put_text(out, title, fits);
     fputs("</text>\n", out);
 }
 
-/* cli_report_svg - write report as one standalone SVG 1.1 document (see cli_report.h) */
-int cli_report_svg(FILE *out, const mc_report_t *report, const char *title)
+/* mc_report_svg - write report as one standalone SVG 1.1 document (see mc_report.h) */
+int mc_report_svg(FILE *out, const mc_report_t *report, const char *title)
 {
     if (!out || !report || (report->n_months > 0 && !report->months))
         return -1;
@@ -665,13 +665,13 @@ int cli_report_svg(FILE *out, const mc_report_t *report, const char *title)
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" xml:lang=\"vi\" "
             "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"%s\">\n",
-            CLI_REPORT_SVG_WIDTH, CLI_REPORT_SVG_HEIGHT, CLI_REPORT_SVG_WIDTH,
-            CLI_REPORT_SVG_HEIGHT, FONT_FAMILY);
+            MC_REPORT_SVG_WIDTH, MC_REPORT_SVG_HEIGHT, MC_REPORT_SVG_WIDTH,
+            MC_REPORT_SVG_HEIGHT, FONT_FAMILY);
     fputs("<title>", out);
     put_text(out, title, SIZE_MAX);
     fputs("</title>\n", out);
     fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n",
-            CLI_REPORT_SVG_WIDTH, CLI_REPORT_SVG_HEIGHT);
+            MC_REPORT_SVG_WIDTH, MC_REPORT_SVG_HEIGHT);
     draw_title(out, title);
     draw_received(out, report);
     draw_results(out, report);

@@ -1,5 +1,5 @@
 /*
- * cli_overdue - `motcua overdue`: the desk's list of open dossiers past
+ * admin_overdue - `motcua-admin overdue`: the desk's list of open dossiers past
  * their due date, or due within the next N working days, most overdue
  * first, with the applicant masked and where each dossier is held.
  *
@@ -15,14 +15,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
-#include "cli_report.h"
+#include "admin.h"
+#include "mc_report.h"
 #include "mc_catalog.h"
 #include "mc_states.h"
 #include "mc_store_report.h"
 
 static const char overdue_usage[] =
-    "usage: motcua overdue [--ward CODE] [--days-left N] [--limit N] [--format table|json]\n"
+    "usage: motcua-admin [-c FILE] overdue [--ward CODE] [--days-left N] [--limit N] [--format table|json]\n"
     "  Open dossiers past their due date, most overdue first. With --days-left N\n"
     "  (0..60 working days) also those due by the end of the N-th working day from\n"
     "  today. Dossiers waiting for the applicant's documents are not listed.\n"
@@ -131,7 +131,7 @@ static void print_row(const char *code, const char *who, const char *proc, const
     const char *cells[5] = {code, who, proc, due, late};
     static const size_t widths[5] = {26, 24, 10, 21, 12};
     for (int i = 0; i < 5; i++) {
-        cli_put_padded(stdout, cells[i], widths[i], false);
+        mc_report_put_padded(stdout, cells[i], widths[i], false);
         putchar(' ');
     }
     printf("%s\n", where);
@@ -158,45 +158,45 @@ static int threshold_of(const mc_calendar_t *cal, int64_t now, int days_left, in
     return 0;
 }
 
-/* cli_overdue - `motcua overdue ...` */
-int cli_overdue(cli_ctx_t *ctx, int argc, char **argv)
+/* admin_overdue - `motcua-admin overdue ...` */
+int admin_overdue(mc_cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *ward = NULL, *days_text = NULL, *limit_text = NULL, *format = "table";
-    const cli_opt_t opts[] = {{"--ward", &ward}, {"--days-left", &days_text},
-                              {"--limit", &limit_text}, {"--format", &format}};
-    int parsed = cli_parse_opts(ctx, argc, argv, "overdue", overdue_usage, opts,
+    const mc_cli_opt_t opts[] = {{"--ward", &ward, 0}, {"--days-left", &days_text, 0},
+                              {"--limit", &limit_text, 0}, {"--format", &format, 0}};
+    int parsed = mc_cli_parse_opts(ctx, argc, argv, "overdue", overdue_usage, opts,
                                 sizeof opts / sizeof opts[0], NULL, NULL);
-    if (parsed != CLI_EX_OK)
-        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    if (parsed != MC_CLI_EX_OK)
+        return parsed == MC_CLI_EX_HELP ? MC_CLI_EX_OK : parsed;
     int days_left = 0, limit = 1000;
     char *end = NULL;
     if (days_text) {
         long v = strtol(days_text, &end, 10);
         if (!*days_text || *end || v < 0 || v > OVERDUE_MAX_DAYS_LEFT)
-            return cli_usage_error(ctx, overdue_usage, "overdue: --days-left must be 0..%d",
+            return mc_cli_usage_error(ctx, overdue_usage, "overdue: --days-left must be 0..%d",
                                    OVERDUE_MAX_DAYS_LEFT);
         days_left = (int)v;
     }
     if (limit_text) {
         long v = strtol(limit_text, &end, 10);
         if (!*limit_text || *end || v < 1 || v > 100000)
-            return cli_usage_error(ctx, overdue_usage, "overdue: --limit must be 1..100000");
+            return mc_cli_usage_error(ctx, overdue_usage, "overdue: --limit must be 1..100000");
         limit = (int)v;
     }
     bool json = strcmp(format, "json") == 0;
     if (!json && strcmp(format, "table") != 0)
-        return cli_usage_error(ctx, overdue_usage, "overdue: --format must be table or json");
+        return mc_cli_usage_error(ctx, overdue_usage, "overdue: --format must be table or json");
 
     mc_cfg_t *cfg = NULL;
-    int status = cli_load_config_as(ctx, CLI_READER, &cfg);
-    if (status != CLI_EX_OK)
+    int status = mc_cli_load_config_as(ctx, MC_CLI_READER, &cfg);
+    if (status != MC_CLI_EX_OK)
         return status;
     bool known = ward == NULL;
     for (size_t i = 0; ward && i < cfg->n_wards; i++)
         known = known || strcmp(cfg->wards[i].code, ward) == 0;
     if (!known) {
         mc_cfg_destroy(&cfg);
-        return cli_usage_error(ctx, overdue_usage, "overdue: ward %.40s is not in the configuration",
+        return mc_cli_usage_error(ctx, overdue_usage, "overdue: ward %.40s is not in the configuration",
                                ward);
     }
     int64_t now = (int64_t)time(NULL), before = 0;
@@ -204,21 +204,21 @@ int cli_overdue(cli_ctx_t *ctx, int argc, char **argv)
         fprintf(stderr, "%s: overdue: calendar.yaml does not cover the next %d working days\n",
                 ctx->progname, days_left);
         mc_cfg_destroy(&cfg);
-        return CLI_EX_CONFIG;
+        return MC_CLI_EX_CONFIG;
     }
     mc_store_t *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms);
     if (!store) {
         mc_cfg_destroy(&cfg);
-        return CLI_EX_FAIL;
+        return MC_CLI_EX_FAIL;
     }
     mc_overdue_list_t list;
     mc_err_t err;
     mc_err_clear(&err);
     if (mc_store_overdue(store, ward, before, limit, &list, &err) != MC_STORE_OK) {
-        cli_print_err(ctx, &err);
+        mc_cli_print_err(ctx, &err);
         mc_store_destroy(&store);
         mc_cfg_destroy(&cfg);
-        return CLI_EX_FAIL;
+        return MC_CLI_EX_FAIL;
     }
     if (json)
         printf("{\"count\":%zu,\"truncated\":%s,\"dossiers\":[", list.n_items,
@@ -233,28 +233,28 @@ int cli_overdue(cli_ctx_t *ctx, int argc, char **argv)
         char who[320], where[480], late[48], due[48], mark[320];
         applicant_text(it, who, sizeof who);
         where_text(it, now, cfg->rules.acceptance_hours, where, sizeof where);
-        cli_borderless_mark(cfg, ward, it->ward_code, it->receiving_ward, it->forward_due_at,
+        mc_report_borderless_mark(cfg, ward, it->ward_code, it->receiving_ward, it->forward_due_at,
                             it->forwarded, mark, sizeof mark);
         if (*mark) /* a dossier received at another ward: both wards list it */
             snprintf(where + strlen(where), sizeof where - strlen(where), "; %s", mark);
         lateness(now, it->due_at, late, sizeof late);
         if (json) {
             printf("%s{\"code\":", i ? "," : "");
-            cli_json_string(stdout, it->code);
+            mc_cli_json_string(stdout, it->code);
             printf(",\"ward\":");
-            cli_json_string(stdout, it->ward_code);
+            mc_cli_json_string(stdout, it->ward_code);
             printf(",\"receiving_ward\":");
-            cli_json_string(stdout, it->receiving_ward);
+            mc_cli_json_string(stdout, it->receiving_ward);
             printf(",\"applicant\":");
-            cli_json_string(stdout, who);
+            mc_cli_json_string(stdout, who);
             printf(",\"procedure\":");
-            cli_json_string(stdout, it->procedure_code);
+            mc_cli_json_string(stdout, it->procedure_code);
             printf(",\"due_at\":\"%s\",\"overdue\":%s,\"reappointed\":%s,\"holder\":",
                    mc_format_iso(it->due_at, due, sizeof due), it->due_at < now ? "true" : "false",
                    it->reappointed ? "true" : "false");
-            cli_json_string(stdout, it->case_state < 0 ? "router" : it->where);
+            mc_cli_json_string(stdout, it->case_state < 0 ? "router" : it->where);
             printf(",\"step\":%d,\"steps_total\":%d,\"where\":", it->step, it->steps_total);
-            cli_json_string(stdout, where);
+            mc_cli_json_string(stdout, where);
             printf(",\"due_soon\":%s,\"extended\":%s,\"apology_at\":",
                    it->due_soon ? "true" : "false", it->extended ? "true" : "false");
             if (it->apology_at > 0)
@@ -262,7 +262,7 @@ int cli_overdue(cli_ctx_t *ctx, int argc, char **argv)
             else
                 printf("null");
             printf(",\"note\":");
-            cli_json_string(stdout, extension_note(it));
+            mc_cli_json_string(stdout, extension_note(it));
             printf("}");
         } else {
             mc_date_t d = mc_date_of(it->due_at, NULL);
@@ -281,5 +281,5 @@ int cli_overdue(cli_ctx_t *ctx, int argc, char **argv)
     mc_overdue_list_clear(&list);
     mc_store_destroy(&store);
     mc_cfg_destroy(&cfg);
-    return CLI_EX_OK;
+    return MC_CLI_EX_OK;
 }

@@ -1,8 +1,8 @@
 /*
- * cli_agency - the operator's commands for the inter-agency exchange:
- *   motcua keygen NAME [--dir D]    a CURVE keypair: D/NAME.key (secret, 0600), D/NAME.pub
- *   motcua deadletters [--json]     cases parked after lienthong.max_attempts sends
- *   motcua requeue CASE_ID          a dead letter (attempts 0) or an acked case back to the queue
+ * admin_agency - the operator's commands for the inter-agency exchange:
+ *   motcua-admin keygen NAME [--dir D]    a CURVE keypair: D/NAME.key (secret, 0600), D/NAME.pub
+ *   motcua-admin deadletters [--json]     cases parked after lienthong.max_attempts sends
+ *   motcua-admin requeue CASE_ID          a dead letter (attempts 0) or an acked case back to the queue
  *
  * Contract: keygen needs no configuration and never prints the secret key;
  * it refuses to overwrite existing files. deadletters and requeue read and
@@ -15,27 +15,27 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
+#include "admin.h"
 #include "mc_calendar.h"
 #include "mc_curve.h"
 #include "mc_store.h"
 #include "mc_store_cases.h"
 
 static const char keygen_usage[] =
-    "usage: motcua keygen NAME [--dir D]\n"
+    "usage: motcua-admin keygen NAME [--dir D]\n"
     "  Make a CURVE keypair for motcua-lienthong or an agency: D/NAME.key (the\n"
     "  secret key, mode 0600) and D/NAME.pub (the public key to register in\n"
     "  agencies.yaml or hand to agencies). D defaults to the current directory.\n"
     "exit: 0 written, 1 failed (existing files are never overwritten), 64 usage\n";
 
 static const char dead_usage[] =
-    "usage: motcua [-c FILE] deadletters [--json]\n"
+    "usage: motcua-admin [-c FILE] deadletters [--json]\n"
     "  List the cases parked as dead letters (sent lienthong.max_attempts times\n"
-    "  without an ack). `motcua requeue CASE_ID` sends one again.\n"
+    "  without an ack). `motcua-admin requeue CASE_ID` sends one again.\n"
     "exit: 0 listed, 1 failed, 64 usage, 78 bad configuration\n";
 
 static const char requeue_usage[] =
-    "usage: motcua [-c FILE] requeue CASE_ID\n"
+    "usage: motcua-admin [-c FILE] requeue CASE_ID\n"
     "  Put a case back in its agency's queue:\n"
     "  - a dead letter (sent lienthong.max_attempts times without an ack) with\n"
     "    attempts 0;\n"
@@ -49,7 +49,7 @@ static const char requeue_usage[] =
 /* name_ok - a key name that is a plain file name */
 static bool name_ok(const char *name)
 {
-    if (!*name || strlen(name) > 64 || name[0] == '.')
+    if (!*name || strlen(name) > 64 || name[0] == '.' || name[0] == '-')
         return false;
     for (const char *p = name; *p; p++)
         if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
@@ -58,86 +58,76 @@ static bool name_ok(const char *name)
     return true;
 }
 
-/* cli_keygen - `motcua keygen NAME [--dir D]` */
-int cli_keygen(cli_ctx_t *ctx, int argc, char **argv)
+/* admin_keygen - `motcua-admin keygen NAME [--dir D]` */
+int admin_keygen(mc_cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *name = NULL, *dir = ".";
-    for (int i = 0; i < argc; i++) {
-        const char *value = NULL;
-        int m = cli_opt_value(ctx, argc, argv, &i, "--dir", "-d", &value);
-        if (m < 0)
-            return CLI_EX_USAGE;
-        if (m > 0)
-            dir = value;
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return fputs(keygen_usage, stdout), CLI_EX_OK;
-        else if (argv[i][0] == '-' || name)
-            return cli_usage_error(ctx, keygen_usage, "keygen: unexpected argument %s", argv[i]);
-        else
-            name = argv[i];
-    }
+    const mc_cli_opt_t opts[] = {{"--dir", &dir, 'd'}};
+    int parsed = mc_cli_parse_opts(ctx, argc, argv, "keygen", keygen_usage, opts, 1, NULL, &name);
+    if (parsed != MC_CLI_EX_OK)
+        return parsed == MC_CLI_EX_HELP ? MC_CLI_EX_OK : parsed;
     if (!name || !name_ok(name))
-        return cli_usage_error(ctx, keygen_usage, "keygen: NAME must be 1..64 of A-Z a-z 0-9 _ - .");
+        return mc_cli_usage_error(ctx, keygen_usage, "keygen: NAME must be 1..64 of A-Z a-z 0-9 _ - .");
     mkdir(dir, 0755); /* an existing directory is fine; a real failure shows below */
     mc_err_t err;
     mc_err_clear(&err);
     char pub[MC_CURVE_KEY_LEN + 1];
     if (mc_curve_write_keys(dir, name, pub, &err) != 0) {
-        cli_print_err(ctx, &err);
-        return CLI_EX_FAIL;
+        mc_cli_print_err(ctx, &err);
+        return MC_CLI_EX_FAIL;
     }
     printf("secret key: %s/%s.key (mode 0600, keep it private)\n", dir, name);
     printf("public key: %s/%s.pub\n", dir, name);
     printf("public_key: \"%s\"\n", pub);
-    return CLI_EX_OK;
+    return MC_CLI_EX_OK;
 }
 
 /* open_store - configuration and a connected store as program's database
  * role (NULL: the configured identity), or an exit status */
-static int open_store(cli_ctx_t *ctx, const char *program, mc_cfg_t **cfg, mc_store_t **store)
+static int open_store(mc_cli_ctx_t *ctx, const char *program, mc_cfg_t **cfg, mc_store_t **store)
 {
-    int status = program ? cli_load_config_as(ctx, program, cfg) : cli_load_config(ctx, cfg);
-    if (status != CLI_EX_OK)
+    int status = program ? mc_cli_load_config_as(ctx, program, cfg) : mc_cli_load_config(ctx, cfg);
+    if (status != MC_CLI_EX_OK)
         return status;
     *store = mc_store_new((*cfg)->conninfo, (*cfg)->connect_timeout_s,
                           (*cfg)->statement_timeout_ms);
     if (!*store) {
         mc_cfg_destroy(cfg);
-        return CLI_EX_FAIL;
+        return MC_CLI_EX_FAIL;
     }
-    return CLI_EX_OK;
+    return MC_CLI_EX_OK;
 }
 
-/* cli_deadletters - `motcua deadletters [--json]` */
-int cli_deadletters(cli_ctx_t *ctx, int argc, char **argv)
+/* admin_deadletters - `motcua-admin deadletters [--json]` */
+int admin_deadletters(mc_cli_ctx_t *ctx, int argc, char **argv)
 {
     bool json = false;
     const char *args[1];
     int n_args = 0;
-    int parsed = cli_parse_args(ctx, argc, argv, "deadletters", dead_usage, &json, args, 0, &n_args);
-    if (parsed != CLI_EX_OK)
-        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    int parsed = mc_cli_parse_args(ctx, argc, argv, "deadletters", dead_usage, &json, args, 0, &n_args);
+    if (parsed != MC_CLI_EX_OK)
+        return parsed == MC_CLI_EX_HELP ? MC_CLI_EX_OK : parsed;
     mc_cfg_t *cfg = NULL;
     mc_store_t *store = NULL;
-    int status = open_store(ctx, CLI_READER, &cfg, &store);
-    if (status != CLI_EX_OK)
+    int status = open_store(ctx, MC_CLI_READER, &cfg, &store);
+    if (status != MC_CLI_EX_OK)
         return status;
     mc_dead_case_t *list = NULL;
     size_t n = 0;
     mc_err_t err;
     mc_err_clear(&err);
     if (mc_store_cases_dead(store, 10000, &list, &n, &err) != MC_STORE_OK) {
-        cli_print_err(ctx, &err);
-        status = CLI_EX_FAIL;
+        mc_cli_print_err(ctx, &err);
+        status = MC_CLI_EX_FAIL;
     } else if (json) {
         printf("{\"count\":%zu,\"dead_letters\":[", n);
         for (size_t i = 0; i < n; i++) {
             printf("%s{\"case_id\":", i ? "," : "");
-            cli_json_string(stdout, list[i].case_id);
+            mc_cli_json_string(stdout, list[i].case_id);
             printf(",\"dossier_code\":");
-            cli_json_string(stdout, list[i].dossier_code);
+            mc_cli_json_string(stdout, list[i].dossier_code);
             printf(",\"agency\":");
-            cli_json_string(stdout, list[i].agency);
+            mc_cli_json_string(stdout, list[i].agency);
             char iso[40];
             printf(",\"step\":%d,\"steps_total\":%d,\"attempts\":%d,\"since\":\"%s\"}",
                    list[i].step, list[i].steps_total, list[i].attempts,
@@ -154,7 +144,7 @@ int cli_deadletters(cli_ctx_t *ctx, int argc, char **argv)
             printf("%-32s %-18s %-9s %-8d %s\n", list[i].case_id, list[i].agency, step,
                    list[i].attempts, mc_format_iso(list[i].since, iso, sizeof iso));
         }
-        printf("%zu dead letter(s); `motcua requeue CASE_ID` sends one again.\n", n);
+        printf("%zu dead letter(s); `motcua-admin requeue CASE_ID` sends one again.\n", n);
     }
     free(list);
     mc_store_destroy(&store);
@@ -162,20 +152,20 @@ int cli_deadletters(cli_ctx_t *ctx, int argc, char **argv)
     return status;
 }
 
-/* cli_requeue - `motcua requeue CASE_ID` */
-int cli_requeue(cli_ctx_t *ctx, int argc, char **argv)
+/* admin_requeue - `motcua-admin requeue CASE_ID` */
+int admin_requeue(mc_cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *args[1];
     int n_args = 0;
-    int parsed = cli_parse_args(ctx, argc, argv, "requeue", requeue_usage, NULL, args, 1, &n_args);
-    if (parsed != CLI_EX_OK)
-        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    int parsed = mc_cli_parse_args(ctx, argc, argv, "requeue", requeue_usage, NULL, args, 1, &n_args);
+    if (parsed != MC_CLI_EX_OK)
+        return parsed == MC_CLI_EX_HELP ? MC_CLI_EX_OK : parsed;
     if (n_args != 1 || !*args[0] || strlen(args[0]) > 95)
-        return cli_usage_error(ctx, requeue_usage, "requeue: give one CASE_ID");
+        return mc_cli_usage_error(ctx, requeue_usage, "requeue: give one CASE_ID");
     mc_cfg_t *cfg = NULL;
     mc_store_t *store = NULL;
     int status = open_store(ctx, NULL, &cfg, &store);
-    if (status != CLI_EX_OK)
+    if (status != MC_CLI_EX_OK)
         return status;
     mc_err_t err;
     mc_err_clear(&err);
@@ -188,10 +178,10 @@ int cli_requeue(cli_ctx_t *ctx, int argc, char **argv)
     } else if (rc == MC_STORE_NOT_FOUND) {
         fprintf(stderr, "%s: requeue: %s is neither a dead letter nor an acked case\n",
                 ctx->progname, args[0]);
-        status = CLI_EX_REJECTED;
+        status = MC_CLI_EX_REJECTED;
     } else {
-        cli_print_err(ctx, &err);
-        status = CLI_EX_FAIL;
+        mc_cli_print_err(ctx, &err);
+        status = MC_CLI_EX_FAIL;
     }
     mc_store_destroy(&store);
     mc_cfg_destroy(&cfg);

@@ -1,5 +1,5 @@
 /*
- * cli_queues - `motcua queues`: the pipeline's backlog per stage and per
+ * admin_queues - `motcua-admin queues`: the pipeline's backlog per stage and per
  * agency, with the age of the oldest item, and the hub's view of every
  * agency session; `--idle` answers "is anything still in flight?" with the
  * exit status, for scripts and the chaos test that wait for a drain.
@@ -14,12 +14,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
-#include "cli_report.h"
+#include "admin.h"
+#include "mc_report.h"
 #include "mc_store_queues.h"
 
 static const char queues_usage[] =
-    "usage: motcua queues [--json] [--idle]\n"
+    "usage: motcua-admin [-c FILE] queues [--json] [--idle]\n"
     "  The pipeline's backlog: dossiers not yet routed, agency cases by agency and\n"
     "  state, notifications not yet sent by channel, each with its oldest item's age;\n"
     "  and the lienthong hub's agency sessions (connected, ready, credit, leases).\n"
@@ -81,7 +81,7 @@ static const char *lease_text(const mc_queue_session_t *s, char *buf, size_t siz
 static void put_row(const char *const *cells, const size_t *widths, int n, int right_from)
 {
     for (int i = 0; i < n; i++) {
-        cli_put_padded(stdout, cells[i], widths[i], i >= right_from);
+        mc_report_put_padded(stdout, cells[i], widths[i], i >= right_from);
         putchar(i + 1 < n ? ' ' : '\n');
     }
 }
@@ -106,7 +106,7 @@ static void print_table(const mc_queues_t *q)
             const char *cells[5] = {stage_label(l->stage),
                                     l->stage == MC_QUEUE_DOSSIER ? "router" : l->holder,
                                     state_label(l->state),
-                                    cli_report_number(l->count, num, sizeof num),
+                                    mc_report_number(l->count, num, sizeof num),
                                     age_text(l->oldest_age_s, age, sizeof age)};
             put_row(cells, w, 5, 3);
         }
@@ -146,7 +146,7 @@ static void print_json(const mc_queues_t *q)
     for (size_t i = 0; i < q->n_lines; i++) {
         const mc_queue_line_t *l = &q->lines[i];
         printf("%s{\"stage\":\"%s\",\"holder\":", i ? "," : "", mc_queue_stage_name(l->stage));
-        cli_json_string(stdout, l->holder);
+        mc_cli_json_string(stdout, l->holder);
         printf(",\"state\":\"%s\",\"count\":%ld,\"oldest_age_s\":%lld,\"in_flight\":%s}",
                mc_queue_state_name(l->state), l->count, (long long)l->oldest_age_s,
                l->in_flight ? "true" : "false");
@@ -160,9 +160,9 @@ static void print_json(const mc_queues_t *q)
     for (size_t i = 0; i < q->n_sessions; i++) {
         const mc_queue_session_t *s = &q->sessions[i];
         printf("%s{\"agency\":", i ? "," : "");
-        cli_json_string(stdout, s->agency);
+        mc_cli_json_string(stdout, s->agency);
         printf(",\"session\":");
-        cli_json_string(stdout, s->session);
+        mc_cli_json_string(stdout, s->session);
         printf(",\"hub_epoch\":%lld,\"connected\":%s,\"ready\":%s,\"credit\":%ld,"
                "\"in_flight\":%ld,\"seen_age_s\":%lld,\"lease_left_ms\":",
                (long long)s->hub_epoch, s->connected ? "true" : "false",
@@ -175,8 +175,8 @@ static void print_json(const mc_queues_t *q)
     printf("]}\n");
 }
 
-/* cli_queues - `motcua queues [--json] [--idle]` */
-int cli_queues(cli_ctx_t *ctx, int argc, char **argv)
+/* admin_queues - `motcua-admin queues [--json] [--idle]` */
+int admin_queues(mc_cli_ctx_t *ctx, int argc, char **argv)
 {
     bool json = false, idle = false;
     const char *args[1];
@@ -190,28 +190,28 @@ int cli_queues(cli_ctx_t *ctx, int argc, char **argv)
         else if (n_rest < 64)
             rest[n_rest++] = argv[i];
         else
-            return cli_usage_error(ctx, queues_usage, "queues: too many arguments");
+            return mc_cli_usage_error(ctx, queues_usage, "queues: too many arguments");
     }
-    int parsed = cli_parse_args(ctx, n_rest, rest, "queues", queues_usage, &json, args, 0, &n_args);
-    if (parsed != CLI_EX_OK)
-        return parsed == CLI_EX_HELP ? CLI_EX_OK : parsed;
+    int parsed = mc_cli_parse_args(ctx, n_rest, rest, "queues", queues_usage, &json, args, 0, &n_args);
+    if (parsed != MC_CLI_EX_OK)
+        return parsed == MC_CLI_EX_HELP ? MC_CLI_EX_OK : parsed;
 
     mc_cfg_t *cfg = NULL;
-    int status = cli_load_config_as(ctx, CLI_READER, &cfg);
-    if (status != CLI_EX_OK)
+    int status = mc_cli_load_config_as(ctx, MC_CLI_READER, &cfg);
+    if (status != MC_CLI_EX_OK)
         return status;
     mc_store_t *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms);
     mc_cfg_destroy(&cfg);
     if (!store)
-        return CLI_EX_FAIL;
+        return MC_CLI_EX_FAIL;
     mc_queues_t *q = NULL;
     mc_err_t err;
     mc_err_clear(&err);
     mc_store_rc_t rc = mc_store_queues(store, &q, &err);
     mc_store_destroy(&store);
     if (rc != MC_STORE_OK) {
-        cli_print_err(ctx, &err);
-        return rc == MC_STORE_UNAVAILABLE ? CLI_EX_RETRY : CLI_EX_FAIL;
+        mc_cli_print_err(ctx, &err);
+        return rc == MC_STORE_UNAVAILABLE ? MC_CLI_EX_RETRY : MC_CLI_EX_FAIL;
     }
     if (idle && json)
         printf("{\"idle\":%s,\"in_flight\":%ld}\n", q->in_flight == 0 ? "true" : "false",
@@ -224,7 +224,7 @@ int cli_queues(cli_ctx_t *ctx, int argc, char **argv)
         print_json(q);
     else
         print_table(q);
-    status = idle && q->in_flight > 0 ? CLI_EX_FAIL : CLI_EX_OK;
+    status = idle && q->in_flight > 0 ? MC_CLI_EX_FAIL : MC_CLI_EX_OK;
     mc_queues_destroy(&q);
     return status;
 }

@@ -1,39 +1,29 @@
 /*
- * cli_report - `motcua report`: the periodic report on the handling of
- * administrative procedures (received / resolved early, on time, late /
- * still open, per channel and per procedure, satisfaction) for a ward or the
- * whole store, as a terminal table, CSV, JSON or an SVG chart.
+ * mc_report_render - the report engine (mc_report.h): the periodic report
+ * as a terminal table, CSV or JSON (the chart is mc_report_svg.c), the
+ * period's parsing, and mc_report_run, the whole request for any front end.
  *
- * Contract: reads the store directly in one snapshot (mc_store_report) and
- * changes nothing. The JSON keys are stable (docs/reports.md lists them);
- * CSV is RFC 4180 with a UTF-8 byte-order mark so spreadsheet programs show
- * the Vietnamese names; the table is for people and may change. Exit
- * statuses: 0 done, 1 store failure, 64 bad command line, 78 configuration.
+ * Contract: reads the store only through mc_store_report, in one snapshot,
+ * and changes nothing. The JSON keys are stable (docs/reports.md lists
+ * them); CSV is RFC 4180 with a UTF-8 byte-order mark so spreadsheet
+ * programs show the Vietnamese names; the table is for people and may
+ * change. Never prints anything but the report, never exits.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cli_report.h"
 #include "mc_catalog.h"
+#include "mc_report.h"
+#include "mc_store.h"
+#include "mc_json.h"
 #include "mc_store_report.h"
-
-static const char report_usage[] =
-    "usage: motcua report (--quarter YYYY-QN | --from YYYY-MM-DD --to YYYY-MM-DD)\n"
-    "                     [--ward CODE] [--procedure CODE] [--format table|csv|json|svg]\n"
-    "  The figures of a period (both days included, local time): received per channel,\n"
-    "  resolved early / on time / late, still open, per procedure, satisfaction.\n"
-    "  --ward       one ward (a code from the configuration's wards); default: all\n"
-    "  --procedure  one procedure (a code from procedures.yaml); default: all\n"
-    "  --format     table (default, Vietnamese), csv, json (stable keys), svg (a chart)\n"
-    "  The rules are in docs/reports.md.\n";
 
 /* the store may be busy with daemons; a province-wide report gets more than their 5 s */
 #define REPORT_STATEMENT_TIMEOUT_MS 120000
 
-/* cli_report_number - 7399 as "7.399" (Vietnamese thousands separator) */
-const char *cli_report_number(long value, char *buf, size_t size)
+/* mc_report_number - 7399 as "7.399" (Vietnamese thousands separator) */
+const char *mc_report_number(long value, char *buf, size_t size)
 {
     char digits[32];
     int n = snprintf(digits, sizeof digits, "%ld", value < 0 ? -value : value);
@@ -50,8 +40,8 @@ const char *cli_report_number(long value, char *buf, size_t size)
     return buf;
 }
 
-/* cli_report_percent - 87.5 as "87,5%"; "–" when there is nothing to divide by */
-const char *cli_report_percent(long part, long whole, char *buf, size_t size)
+/* mc_report_percent - 87.5 as "87,5%"; "–" when there is nothing to divide by */
+const char *mc_report_percent(long part, long whole, char *buf, size_t size)
 {
     char digits[48]; /* mc_report_rate_text writes at most 42 */
     if (!mc_report_rate_text(part, whole, 1, ',', digits, sizeof digits))
@@ -71,8 +61,8 @@ static size_t utf8_width(const char *text)
     return n;
 }
 
-/* cli_put_padded - text in a column of width characters (not bytes), left or right aligned */
-void cli_put_padded(FILE *out, const char *text, size_t width, bool right)
+/* mc_report_put_padded - text in a column of width characters (not bytes), left or right aligned */
+void mc_report_put_padded(FILE *out, const char *text, size_t width, bool right)
 {
     size_t w = utf8_width(text);
     if (right)
@@ -90,8 +80,8 @@ static void line(FILE *out, int indent, const char *label, long value, const cha
     char num[32];
     for (int i = 0; i < indent; i++)
         fputc(' ', out);
-    cli_put_padded(out, label, (size_t)(44 - indent), false);
-    cli_put_padded(out, cli_report_number(value, num, sizeof num), 10, true);
+    mc_report_put_padded(out, label, (size_t)(44 - indent), false);
+    mc_report_put_padded(out, mc_report_number(value, num, sizeof num), 10, true);
     if (note && *note)
         fprintf(out, "   %s", note);
     fputc('\n', out);
@@ -142,11 +132,11 @@ static void print_table(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
     fprintf(out, "1. Số hồ sơ nhận giải quyết\n");
     line(out, 3, "Từ kỳ trước chuyển qua", t->carried_over, NULL);
     line(out, 3, "Mới tiếp nhận trong kỳ", t->received_new, NULL);
-    snprintf(note, sizeof note, "(%s)", cli_report_percent(t->received_direct, t->received_new, a, sizeof a));
+    snprintf(note, sizeof note, "(%s)", mc_report_percent(t->received_direct, t->received_new, a, sizeof a));
     line(out, 6, "Trực tiếp", t->received_direct, note);
-    snprintf(note, sizeof note, "(%s)", cli_report_percent(t->received_online, t->received_new, a, sizeof a));
+    snprintf(note, sizeof note, "(%s)", mc_report_percent(t->received_online, t->received_new, a, sizeof a));
     line(out, 6, "Trực tuyến", t->received_online, note);
-    snprintf(note, sizeof note, "(%s)", cli_report_percent(t->received_postal, t->received_new, a, sizeof a));
+    snprintf(note, sizeof note, "(%s)", mc_report_percent(t->received_postal, t->received_new, a, sizeof a));
     line(out, 6, "Bưu chính công ích", t->received_postal, note);
     line(out, 3, "Tổng số", t->received_total, NULL);
 
@@ -155,12 +145,12 @@ static void print_table(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
     line(out, 6, "Trước hạn", t->resolved_early, NULL);
     line(out, 6, "Đúng hạn", t->resolved_on_time, NULL);
     snprintf(note, sizeof note, "(trong đó hẹn lại %s, trả đúng lịch hẹn lại %s)",
-             cli_report_number(t->late_reappointed, a, sizeof a),
-             cli_report_number(t->late_reappointed_kept, b, sizeof b));
+             mc_report_number(t->late_reappointed, a, sizeof a),
+             mc_report_number(t->late_reappointed_kept, b, sizeof b));
     line(out, 6, "Quá hạn", t->resolved_late, note);
     fprintf(out, "   ");
-    cli_put_padded(out, "Tỷ lệ trước hạn và đúng hạn", 41, false);
-    cli_put_padded(out, cli_report_percent(t->resolved_early + t->resolved_on_time, t->resolved_total,
+    mc_report_put_padded(out, "Tỷ lệ trước hạn và đúng hạn", 41, false);
+    mc_report_put_padded(out, mc_report_percent(t->resolved_early + t->resolved_on_time, t->resolved_total,
                                        a, sizeof a), 10, true);
     fputc('\n', out);
 
@@ -182,13 +172,13 @@ static void print_table(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
     line(out, 3, "Không hài lòng", t->rating_not_satisfied, NULL);
     line(out, 3, "Tổng số lượt đánh giá", t->rating_total, NULL);
     fprintf(out, "   ");
-    cli_put_padded(out, "Tỷ lệ hài lòng (gồm rất hài lòng)", 41, false);
-    cli_put_padded(out, cli_report_percent(t->rating_very_satisfied + t->rating_satisfied,
+    mc_report_put_padded(out, "Tỷ lệ hài lòng (gồm rất hài lòng)", 41, false);
+    mc_report_put_padded(out, mc_report_percent(t->rating_very_satisfied + t->rating_satisfied,
                                        t->rating_total, a, sizeof a), 10, true);
     fputc('\n', out);
 
     fprintf(out, "6. Tiếp nhận trực tuyến, xin lỗi, quá hạn (Nghị định 118/2025)\n");
-    snprintf(note, sizeof note, "(%s)", cli_report_percent(t->accepted_in_time,
+    snprintf(note, sizeof note, "(%s)", mc_report_percent(t->accepted_in_time,
                                                            t->accepted_in_time + t->accepted_late,
                                                            a, sizeof a));
     line(out, 3, "Tiếp nhận trực tuyến trong 8 giờ làm việc", t->accepted_in_time, note);
@@ -206,7 +196,7 @@ static void print_table(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
                                         "Đang GQ", "Đang QH", "Bổ sung", "Hài lòng"};
     static const size_t widths[] = {12, 9, 8, 10, 8, 9, 9, 8, 8, 8, 8, 9};
     for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
-        cli_put_padded(out, heads[i], widths[i], i > 0);
+        mc_report_put_padded(out, heads[i], widths[i], i > 0);
         fputc(' ', out);
     }
     fputc('\n', out);
@@ -215,20 +205,20 @@ static void print_table(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
         const char *code = k < r->n_rows ? r->rows[k].procedure_code : "Tổng";
         char cells[12][32];
         snprintf(cells[0], sizeof cells[0], "%s", code);
-        cli_report_number(c->carried_over, cells[1], sizeof cells[1]);
-        cli_report_number(c->received_new, cells[2], sizeof cells[2]);
-        cli_report_percent(c->received_online, c->received_new, cells[3], sizeof cells[3]);
-        cli_report_number(c->resolved_total, cells[4], sizeof cells[4]);
-        cli_report_number(c->resolved_early, cells[5], sizeof cells[5]);
-        cli_report_number(c->resolved_on_time, cells[6], sizeof cells[6]);
-        cli_report_number(c->resolved_late, cells[7], sizeof cells[7]);
-        cli_report_number(c->open_in_time, cells[8], sizeof cells[8]);
-        cli_report_number(c->open_overdue, cells[9], sizeof cells[9]);
-        cli_report_number(c->supplement_requested, cells[10], sizeof cells[10]);
-        cli_report_percent(c->rating_very_satisfied + c->rating_satisfied, c->rating_total,
+        mc_report_number(c->carried_over, cells[1], sizeof cells[1]);
+        mc_report_number(c->received_new, cells[2], sizeof cells[2]);
+        mc_report_percent(c->received_online, c->received_new, cells[3], sizeof cells[3]);
+        mc_report_number(c->resolved_total, cells[4], sizeof cells[4]);
+        mc_report_number(c->resolved_early, cells[5], sizeof cells[5]);
+        mc_report_number(c->resolved_on_time, cells[6], sizeof cells[6]);
+        mc_report_number(c->resolved_late, cells[7], sizeof cells[7]);
+        mc_report_number(c->open_in_time, cells[8], sizeof cells[8]);
+        mc_report_number(c->open_overdue, cells[9], sizeof cells[9]);
+        mc_report_number(c->supplement_requested, cells[10], sizeof cells[10]);
+        mc_report_percent(c->rating_very_satisfied + c->rating_satisfied, c->rating_total,
                            cells[11], sizeof cells[11]);
         for (size_t i = 0; i < 12; i++) {
-            cli_put_padded(out, cells[i], widths[i], i > 0);
+            mc_report_put_padded(out, cells[i], widths[i], i > 0);
             fputc(' ', out);
         }
         fputc('\n', out);
@@ -314,16 +304,16 @@ static void print_json(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
     fprintf(out, "\"ward\":");
     if (r->ward[0]) {
         fprintf(out, "{\"code\":");
-        cli_json_string(out, r->ward);
+        (void)mc_json_fputs(out, r->ward);
         fprintf(out, ",\"name\":");
-        cli_json_string(out, w ? w->name : "");
+        (void)mc_json_fputs(out, w ? w->name : "");
         fputc('}', out);
     } else {
         fprintf(out, "null");
     }
     fprintf(out, ",\"procedure\":");
     if (r->procedure[0])
-        cli_json_string(out, r->procedure);
+        (void)mc_json_fputs(out, r->procedure);
     else
         fprintf(out, "null");
     fprintf(out, ",\"generated_at\":\"%s\",\"total\":{", mc_format_iso(r->generated_at, gen, sizeof gen));
@@ -332,9 +322,9 @@ static void print_json(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
     for (size_t k = 0; k < r->n_rows; k++) {
         const mc_procedure_t *p = mc_catalog_find(cfg->catalog, r->rows[k].procedure_code);
         fprintf(out, "%s{\"code\":", k ? "," : "");
-        cli_json_string(out, r->rows[k].procedure_code);
+        (void)mc_json_fputs(out, r->rows[k].procedure_code);
         fprintf(out, ",\"name\":");
-        cli_json_string(out, p ? p->name : "");
+        (void)mc_json_fputs(out, p ? p->name : "");
         fputc(',', out);
         json_counts(out, &r->rows[k].counts);
         fputc('}', out);
@@ -450,102 +440,134 @@ static int date_cmp(mc_date_t a, mc_date_t b)
     return a.day < b.day ? -1 : a.day > b.day;
 }
 
-/* report options as given */
-typedef struct report_args {
-    const char *from;      /* --from */
-    const char *to;        /* --to */
-    const char *quarter;   /* --quarter */
-    const char *ward;      /* --ward */
-    const char *procedure; /* --procedure */
-    const char *format;    /* --format */
-} report_args_t;
-
-/* cli_report - `motcua report ...` */
-int cli_report(cli_ctx_t *ctx, int argc, char **argv)
+/* mc_report_format_parse - a format's name */
+int mc_report_format_parse(const char *name, mc_report_format_t *out)
 {
-    report_args_t a = {0};
-    const cli_opt_t opts[] = {{"--from", &a.from}, {"--to", &a.to}, {"--quarter", &a.quarter},
-                              {"--ward", &a.ward}, {"--procedure", &a.procedure},
-                              {"--format", &a.format}};
-    int status = cli_parse_opts(ctx, argc, argv, "report", report_usage, opts,
-                                sizeof opts / sizeof opts[0], NULL, NULL);
-    if (status != CLI_EX_OK)
-        return status == CLI_EX_HELP ? CLI_EX_OK : status;
-    const char *format = a.format ? a.format : "table";
-    if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "json") &&
-        strcmp(format, "svg"))
-        return cli_usage_error(ctx, report_usage, "report: --format must be table, csv, json or svg");
-    mc_report_query_t q = {0};
-    if (a.quarter) {
-        if (a.from || a.to)
-            return cli_usage_error(ctx, report_usage, "report: give --quarter or --from/--to, not both");
-        if (parse_quarter(a.quarter, &q.from, &q.to) != 0)
-            return cli_usage_error(ctx, report_usage, "report: --quarter must look like 2025-Q3");
-    } else {
-        if (!a.from || !a.to)
-            return cli_usage_error(ctx, report_usage, "report: give --quarter, or both --from and --to");
-        if (mc_date_parse(a.from, &q.from) != 0)
-            return cli_usage_error(ctx, report_usage, "report: --from is not a date YYYY-MM-DD");
-        if (mc_date_parse(a.to, &q.to) != 0)
-            return cli_usage_error(ctx, report_usage, "report: --to is not a date YYYY-MM-DD");
-        if (date_cmp(q.from, q.to) > 0)
-            return cli_usage_error(ctx, report_usage, "report: --from is after --to");
-    }
-    if (q.to.year - q.from.year > 9)
-        return cli_usage_error(ctx, report_usage, "report: the period may span at most 10 years");
+    static const char *const names[] = {"table", "csv", "json", "svg"};
+    static const mc_report_format_t formats[] = {MC_REPORT_TABLE, MC_REPORT_CSV, MC_REPORT_JSON,
+                                                 MC_REPORT_SVG};
+    for (size_t k = 0; name && k < sizeof names / sizeof names[0]; k++)
+        if (strcmp(name, names[k]) == 0) {
+            *out = formats[k];
+            return 0;
+        }
+    return -1;
+}
 
-    mc_cfg_t *cfg = NULL;
-    if ((status = cli_load_config_as(ctx, CLI_READER, &cfg)) != CLI_EX_OK)
-        return status;
-    if (a.ward && !ward_of(cfg, a.ward)) {
-        mc_cfg_destroy(&cfg);
-        return cli_usage_error(ctx, report_usage, "report: ward %.40s is not in the configuration",
-                               a.ward);
+/* mc_report_period - a quarter, or --from and --to */
+int mc_report_period(const char *quarter, const char *from, const char *to, mc_date_t *first,
+                     mc_date_t *last, mc_err_t *err)
+{
+    const char *why = NULL;
+    if (quarter) {
+        if (from || to)
+            why = "give --quarter or --from/--to, not both";
+        else if (parse_quarter(quarter, first, last) != 0)
+            why = "--quarter must look like 2025-Q3";
+    } else if (!from || !to) {
+        why = "give --quarter, or both --from and --to";
+    } else if (mc_date_parse(from, first) != 0) {
+        why = "--from is not a date YYYY-MM-DD";
+    } else if (mc_date_parse(to, last) != 0) {
+        why = "--to is not a date YYYY-MM-DD";
+    } else if (date_cmp(*first, *last) > 0) {
+        why = "--from is after --to";
     }
-    if (a.procedure && !mc_catalog_find(cfg->catalog, a.procedure)) {
-        mc_cfg_destroy(&cfg);
-        return cli_usage_error(ctx, report_usage,
-                               "report: procedure %.40s is not in procedures.yaml", a.procedure);
+    if (!why && last->year - first->year > 9)
+        why = "the period may span at most 10 years";
+    if (why) {
+        mc_err_add(err, "report: %s", why);
+        return -1;
     }
-    q.ward = a.ward;
-    q.procedure = a.procedure;
+    return 0;
+}
+
+/* svg_title - "<unit> · DD/MM/YYYY – DD/MM/YYYY", the chart's heading */
+static const char *svg_title(const mc_cfg_t *cfg, const mc_report_t *r, char *buf, size_t size)
+{
+    char f[16], t[16];
+    const mc_ward_t *w = ward_of(cfg, r->ward);
+    snprintf(buf, size, "%.299s · %s – %s", w ? w->unit_name : "Tất cả phường, xã",
+             date_vn(r->from, f, sizeof f), date_vn(r->to, t, sizeof t));
+    return buf;
+}
+
+/* mc_report_write - one report in one format */
+int mc_report_write(FILE *out, mc_report_format_t format, const mc_cfg_t *cfg,
+                    const mc_report_t *report)
+{
+    char title[400];
+    switch (format) {
+    case MC_REPORT_JSON:
+        print_json(out, cfg, report);
+        return 0;
+    case MC_REPORT_CSV:
+        print_csv(out, cfg, report);
+        return 0;
+    case MC_REPORT_SVG:
+        return mc_report_svg(out, report, svg_title(cfg, report, title, sizeof title)) == 0 ? 0
+                                                                                          : -1;
+    case MC_REPORT_TABLE:
+        break;
+    }
+    print_table(out, cfg, report);
+    print_forwarding(out, report);
+    return 0;
+}
+
+/* mc_report_render - one report into a new buffer */
+int mc_report_render(char **buf, size_t *len, mc_report_format_t format, const mc_cfg_t *cfg,
+                     const mc_report_t *report)
+{
+    *buf = NULL;
+    *len = 0;
+    FILE *mem = open_memstream(buf, len);
+    if (!mem)
+        return -1;
+    int rc = mc_report_write(mem, format, cfg, report);
+    if (ferror(mem))
+        rc = -1;
+    if (fclose(mem) != 0)
+        rc = -1;
+    if (rc != 0) {
+        free(*buf);
+        *buf = NULL;
+        *len = 0;
+    }
+    return rc;
+}
+
+/* mc_report_run - check, read in one snapshot, write */
+mc_report_rc_t mc_report_run(const mc_cfg_t *cfg, const mc_report_request_t *req, FILE *out,
+                             mc_err_t *err)
+{
+    if (req->ward && !ward_of(cfg, req->ward)) {
+        mc_err_add(err, "report: ward %.40s is not in the configuration", req->ward);
+        return MC_REPORT_RUN_BAD;
+    }
+    if (req->procedure && !mc_catalog_find(cfg->catalog, req->procedure)) {
+        mc_err_add(err, "report: procedure %.40s is not in procedures.yaml", req->procedure);
+        return MC_REPORT_RUN_BAD;
+    }
+    mc_report_query_t q = {0};
+    q.from = req->from;
+    q.to = req->to;
+    q.ward = req->ward;
+    q.procedure = req->procedure;
     q.calendar = cfg->calendar;
     q.apology_before_days = cfg->rules.apology_before_days;
     int timeout = cfg->statement_timeout_ms > REPORT_STATEMENT_TIMEOUT_MS || cfg->statement_timeout_ms == 0
                       ? cfg->statement_timeout_ms : REPORT_STATEMENT_TIMEOUT_MS;
     mc_store_t *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, timeout);
-    if (!store) {
-        mc_cfg_destroy(&cfg);
-        return CLI_EX_FAIL;
-    }
+    if (!store)
+        return MC_REPORT_RUN_FAILED;
     mc_report_t *report = NULL;
-    mc_err_t err;
-    mc_err_clear(&err);
-    if (mc_store_report(store, &q, &report, &err) != MC_STORE_OK) {
-        cli_print_err(ctx, &err);
-        status = CLI_EX_FAIL;
-    } else if (strcmp(format, "json") == 0) {
-        print_json(stdout, cfg, report);
-    } else if (strcmp(format, "csv") == 0) {
-        print_csv(stdout, cfg, report);
-    } else if (strcmp(format, "svg") == 0) {
-        char unit[300], f[16], t[16], title[400];
-        const mc_ward_t *w = ward_of(cfg, report->ward);
-        snprintf(unit, sizeof unit, "%s", w ? w->unit_name : "Tất cả phường, xã");
-        snprintf(title, sizeof title, "%s · %s – %s", unit, date_vn(report->from, f, sizeof f),
-                 date_vn(report->to, t, sizeof t));
-        if (cli_report_svg(stdout, report, title) != 0)
-            status = CLI_EX_FAIL;
-    } else {
-        print_table(stdout, cfg, report);
-        print_forwarding(stdout, report);
-    }
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "%s: report: could not write the output\n", ctx->progname);
-        status = CLI_EX_FAIL;
-    }
+    mc_report_rc_t rc = MC_REPORT_RUN_OK;
+    if (mc_store_report(store, &q, &report, err) != MC_STORE_OK)
+        rc = MC_REPORT_RUN_FAILED;
+    else if (mc_report_write(out, req->format, cfg, report) != 0)
+        rc = MC_REPORT_RUN_FAILED;
     mc_report_destroy(&report);
     mc_store_destroy(&store);
-    mc_cfg_destroy(&cfg);
-    return status;
+    return rc;
 }

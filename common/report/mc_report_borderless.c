@@ -1,5 +1,5 @@
 /*
- * cli_borderless - how the CLI marks a dossier received at another ward
+ * mc_report_borderless - how the lists and forms mark a dossier received at another ward
  * than its competent one (boundary-free reception, Nghị định 118/2025
  * Điều 14 khoản 2, Điều 20; docs/rules.md): "tiếp nhận tại phường X" seen
  * from the competent ward, "chuyển đến phường Y" seen from the receiving
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
+#include "mc_report.h"
 
 /* ward_name - the configured name of a ward, or its code */
 static const char *ward_name(const mc_cfg_t *cfg, const char *code)
@@ -21,8 +21,8 @@ static const char *ward_name(const mc_cfg_t *cfg, const char *code)
     return w ? w->name : code;
 }
 
-/* cli_borderless_mark - the mark, "" for a dossier received where it belongs */
-const char *cli_borderless_mark(const mc_cfg_t *cfg, const char *view_ward,
+/* mc_report_borderless_mark - the mark, "" for a dossier received where it belongs */
+const char *mc_report_borderless_mark(const mc_cfg_t *cfg, const char *view_ward,
                                 const char *ward_code, const char *receiving_ward,
                                 int64_t forward_due_at, bool forwarded, char *buf, size_t size)
 {

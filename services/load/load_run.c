@@ -1,7 +1,8 @@
 /*
- * cli_load - `motcua load`: a load generator for the intake daemon.
+ * load_run - `motcua-load` (also `motcua load`): a load generator for the
+ * intake daemon, used by bench/ and the demo.
  *
- * Contract: sends --count valid random dossiers (cli_random_dossier) over
+ * Contract: sends --count valid random dossiers (mc_cli_random_dossier) over
  * --clients DEALER sockets, each with at most one request in flight, all
  * driven by one thread with zmq_poll. Open loop at --rate R per second:
  * request i is due at t0 + i/R and goes out as soon as a client is free;
@@ -27,8 +28,9 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "cli.h"
-#include "cli_dossier_yaml.h"
+#include "load.h"
+#include "mc_cli_dossier.h"
+#include "mc_cli_intake.h"
 #include "mc_transport.h"
 #include "mc_validate.h"
 
@@ -38,8 +40,8 @@
 #define REASONS      32         /* rejection counters, by Reason value */
 
 static const char load_usage[] =
-    "usage: motcua [-c FILE] load --rate R --count N [--clients C] [--ward W]\n"
-    "                              [--duration-limit S]\n"
+    "usage: motcua-load [-c FILE] [-k KEYFILE] --rate R --count N [--clients C] [--ward W]\n"
+    "                   [--duration-limit S]\n"
     "  Send N valid random dossiers to the intake daemon.\n"
     "  --rate R              requests per second, open loop (latency counted from\n"
     "                        each request's scheduled time); 0 = closed loop, as\n"
@@ -60,7 +62,7 @@ typedef struct client {
 
 /* the whole run */
 typedef struct load {
-    const cli_ctx_t *ctx;
+    const mc_cli_ctx_t *ctx;
     const mc_cfg_t  *cfg;
     const char      *endpoint;
     mc_transport_keys_t keys;     /* our CURVE keys for intake */
@@ -130,12 +132,12 @@ static int open_client(load_t *l, client_t *c)
 {
     mc_transport_close(&c->sock);
     /* linger 0: closing a timed-out socket must drop what it still holds */
-    mc_socket_opts_t opts = { CLI_MAX_REPLY_BYTES, 0, 0, 0 };
+    mc_socket_opts_t opts = { MC_CLI_MAX_REPLY_BYTES, 0, 0, 0 };
     mc_err_t err;
     mc_err_clear(&err);
     c->sock = mc_transport_connect_as(ZMQ_DEALER, l->endpoint, &opts, l->as, &err);
     if (!c->sock) {
-        cli_print_err(l->ctx, &err);
+        mc_cli_print_err(l->ctx, &err);
         return -1;
     }
     return 0;
@@ -145,7 +147,7 @@ static int open_client(load_t *l, client_t *c)
 static size_t pack_request(load_t *l, unsigned n)
 {
     Motcua__V1__SubmitDossier *s = NULL;
-    if (cli_random_dossier(l->cfg, n, l->ward, &s) < 0)
+    if (mc_cli_random_dossier(l->cfg, n, l->ward, &s) < 0)
         return 0;
     Motcua__V1__IntakeRequest request = MOTCUA__V1__INTAKE_REQUEST__INIT;
     request.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_SUBMIT;
@@ -154,14 +156,14 @@ static size_t pack_request(load_t *l, unsigned n)
     if (len > l->buf_size) {
         uint8_t *bigger = realloc(l->buf, len);
         if (!bigger) {
-            cli_dossier_free(&s);
+            mc_cli_dossier_free(&s);
             return 0;
         }
         l->buf = bigger;
         l->buf_size = len;
     }
     motcua__v1__intake_request__pack(&request, l->buf);
-    cli_dossier_free(&s);
+    mc_cli_dossier_free(&s);
     return len;
 }
 
@@ -263,18 +265,18 @@ static void preflight(const load_t *l)
     unsigned n = l->count < 64 ? l->count : 64;
     for (unsigned i = 0; i < n; i++) {
         Motcua__V1__SubmitDossier *s = NULL;
-        if (cli_random_dossier(l->cfg, i, l->ward, &s) < 0)
+        if (mc_cli_random_dossier(l->cfg, i, l->ward, &s) < 0)
             return;
         const mc_procedure_t *proc = NULL;
         const mc_ward_t *ward = NULL;
         mc_problem_t problem;
         memset(&problem, 0, sizeof problem);
         int rc = mc_validate_submit(s, l->cfg, &proc, &ward, &problem);
-        cli_dossier_free(&s);
+        mc_cli_dossier_free(&s);
         if (rc < 0) {
             char name[64];
             fprintf(stderr, "%s: load: warning: dossier %u fails local validation: %s %s: %s\n",
-                    l->ctx->progname, i, cli_reason_name(problem.reason, name, sizeof name),
+                    l->ctx->progname, i, mc_cli_reason_name(problem.reason, name, sizeof name),
                     problem.field, problem.message);
             return;
         }
@@ -401,7 +403,7 @@ static void summary(load_t *l)
         for (int r = 0; r < REASONS; r++) {
             char name[64];
             if (l->reasons[r])
-                fprintf(stderr, " %s=%u", cli_reason_name(r, name, sizeof name), l->reasons[r]);
+                fprintf(stderr, " %s=%u", mc_cli_reason_name(r, name, sizeof name), l->reasons[r]);
         }
         fputc('\n', stderr);
     }
@@ -436,73 +438,56 @@ static int parse_uint(const char *text, unsigned long min, unsigned long max, un
     return 0;
 }
 
-/* cli_load - `motcua load --rate R --count N ...` */
-int cli_load(cli_ctx_t *ctx, int argc, char **argv)
+/* load_command - `motcua-load --rate R --count N ...` */
+int load_command(mc_cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *rate = NULL, *count = NULL, *clients = "16", *ward = NULL, *limit = NULL;
-    for (int i = 0; i < argc; i++) {
-        const char *v = NULL;
-        int m;
-        if ((m = cli_opt_value(ctx, argc, argv, &i, "--config", "-c", &v)) > 0)
-            ctx->config_path = v;
-        else if (m == 0 && (m = cli_opt_value(ctx, argc, argv, &i, "--rate", NULL, &v)) > 0)
-            rate = v;
-        else if (m == 0 && (m = cli_opt_value(ctx, argc, argv, &i, "--count", NULL, &v)) > 0)
-            count = v;
-        else if (m == 0 && (m = cli_opt_value(ctx, argc, argv, &i, "--clients", NULL, &v)) > 0)
-            clients = v;
-        else if (m == 0 && (m = cli_opt_value(ctx, argc, argv, &i, "--ward", NULL, &v)) > 0)
-            ward = v;
-        else if (m == 0
-                 && (m = cli_opt_value(ctx, argc, argv, &i, "--duration-limit", NULL, &v)) > 0)
-            limit = v;
-        else if (m < 0)
-            return cli_usage_error(ctx, load_usage, "load: bad option");
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(load_usage, stdout);
-            return CLI_EX_OK;
-        } else
-            return cli_usage_error(ctx, load_usage, "load: unexpected argument %s", argv[i]);
-    }
+    const mc_cli_opt_t opts[] = {{"--rate", &rate, 0},   {"--count", &count, 0},
+                                 {"--clients", &clients, 0}, {"--ward", &ward, 0},
+                                 {"--duration-limit", &limit, 0}};
+    int parsed = mc_cli_parse_opts(ctx, argc, argv, "load", load_usage, opts,
+                                   sizeof opts / sizeof opts[0], NULL, NULL);
+    if (parsed != MC_CLI_EX_OK)
+        return parsed == MC_CLI_EX_HELP ? MC_CLI_EX_OK : parsed;
     load_t l;
     memset(&l, 0, sizeof l);
     l.ctx = ctx;
     l.ward = ward;
     unsigned long n = 0, c = 0;
     if (!rate || !count)
-        return cli_usage_error(ctx, load_usage, "load: --rate and --count are required");
+        return mc_cli_usage_error(ctx, load_usage, "load: --rate and --count are required");
     if (parse_double(rate, &l.rate) < 0)
-        return cli_usage_error(ctx, load_usage, "load: --rate must be a number >= 0");
+        return mc_cli_usage_error(ctx, load_usage, "load: --rate must be a number >= 0");
     if (parse_uint(count, 1, MAX_COUNT, &n) < 0)
-        return cli_usage_error(ctx, load_usage, "load: --count must be 1..%u", MAX_COUNT);
+        return mc_cli_usage_error(ctx, load_usage, "load: --count must be 1..%u", MAX_COUNT);
     if (parse_uint(clients, 1, MAX_CLIENTS, &c) < 0)
-        return cli_usage_error(ctx, load_usage, "load: --clients must be 1..%d", MAX_CLIENTS);
+        return mc_cli_usage_error(ctx, load_usage, "load: --clients must be 1..%d", MAX_CLIENTS);
     if (limit && parse_double(limit, &l.limit_s) < 0)
-        return cli_usage_error(ctx, load_usage, "load: --duration-limit must be seconds >= 0");
+        return mc_cli_usage_error(ctx, load_usage, "load: --duration-limit must be seconds >= 0");
     l.count = (unsigned)n;
     l.n_clients = (int)c;
 
     mc_cfg_t *cfg = NULL;
-    int status = cli_load_config(ctx, &cfg);
-    if (status != CLI_EX_OK)
+    int status = mc_cli_load_config(ctx, &cfg);
+    if (status != MC_CLI_EX_OK)
         return status;
     l.cfg = cfg;
-    status = CLI_EX_FAIL;
+    status = MC_CLI_EX_FAIL;
     char ep[512];
-    l.endpoint = cli_client_endpoint(cfg->intake.endpoint, ep, sizeof ep);
-    if ((status = cli_intake_keys(ctx, cfg, &l.keys, &l.as)) != CLI_EX_OK)
+    l.endpoint = mc_cli_client_endpoint(cfg->intake.endpoint, ep, sizeof ep);
+    if ((status = mc_cli_intake_keys(ctx, cfg, &l.keys, &l.as)) != MC_CLI_EX_OK)
         goto done;
-    status = CLI_EX_FAIL;
+    status = MC_CLI_EX_FAIL;
     if (ward && !mc_cfg_ward(cfg, ward))
         fprintf(stderr, "%s: load: warning: ward %s is not in %s; expect UNKNOWN_WARD\n",
                 ctx->progname, ward, ctx->config_path);
     Motcua__V1__SubmitDossier *probe = NULL;
-    if (cli_random_dossier(cfg, 0, ward, &probe) < 0) {
+    if (mc_cli_random_dossier(cfg, 0, ward, &probe) < 0) {
         fprintf(stderr, "%s: load: the configuration has no ward, or no procedure that can be "
                         "filed online or directly\n", ctx->progname);
         goto done;
     }
-    cli_dossier_free(&probe);
+    mc_cli_dossier_free(&probe);
     preflight(&l);
 
     l.clients = calloc((size_t)l.n_clients, sizeof *l.clients);
@@ -533,7 +518,7 @@ int cli_load(cli_ctx_t *ctx, int argc, char **argv)
     sigaction(SIGTERM, &old_term, NULL);
     summary(&l);
     if (rc == 0 && l.acked + l.rejected == l.count)
-        status = CLI_EX_OK;
+        status = MC_CLI_EX_OK;
 done:
     if (l.clients) {
         for (int i = 0; i < l.n_clients; i++)
