@@ -14,6 +14,7 @@
 #include <zmq.h>
 
 #include "mc_log.h"
+#include "mc_time.h"
 
 #define BIND_FIRST_WAIT_MS 50   /* first pause after EADDRINUSE */
 #define BIND_MAX_WAIT_MS   1000 /* the pause doubles up to this */
@@ -31,14 +32,6 @@ static pthread_mutex_t transport_lock = PTHREAD_MUTEX_INITIALIZER; /* guards tra
 static bound_endpoint_t bound[BOUND_MAX];                          /* newest binds, by requested */
 static int              n_bound;                                    /* entries used in bound */
 static int              next_bound;                                 /* slot reused when full */
-
-/* now_ms - monotonic milliseconds */
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* mc_transport_ctx - the context, made once */
 void *mc_transport_ctx(void)
@@ -165,7 +158,7 @@ static void sleep_ms(int64_t ms)
  * an in-process name in use is a bug of ours that waiting does not cure */
 static int bind_patiently(void *s, const char *endpoint, mc_err_t *err)
 {
-    int64_t start = now_ms();
+    int64_t start = mc_time_mono_ms();
     int64_t wait = BIND_FIRST_WAIT_MS;
     for (int attempt = 1;; attempt++) {
         if (zmq_bind(s, endpoint) == 0) {
@@ -173,11 +166,11 @@ static int bind_patiently(void *s, const char *endpoint, mc_err_t *err)
             return 0;
         }
         int e = errno;
-        int64_t left = start + MC_TRANSPORT_BIND_PATIENCE_MS - now_ms();
+        int64_t left = start + MC_TRANSPORT_BIND_PATIENCE_MS - mc_time_mono_ms();
         if (e != EADDRINUSE || strncmp(endpoint, "inproc://", 9) == 0 || left <= 0) {
             if (e == EADDRINUSE && attempt > 1)
                 mc_err_add(err, "transport: cannot bind %s: %s (still after %d attempts in %lld ms)",
-                           endpoint, zmq_strerror(e), attempt, (long long)(now_ms() - start));
+                           endpoint, zmq_strerror(e), attempt, (long long)(mc_time_mono_ms() - start));
             else
                 mc_err_add(err, "transport: cannot bind %s: %s", endpoint, zmq_strerror(e));
             return -1;
@@ -316,9 +309,9 @@ int mc_transport_request_as(const char *endpoint, const mc_transport_keys_t *key
             mc_transport_close(&s);
             return -1;
         }
-        int64_t deadline = now_ms() + timeout_ms;
+        int64_t deadline = mc_time_mono_ms() + timeout_ms;
         for (;;) {
-            int64_t left = deadline - now_ms();
+            int64_t left = deadline - mc_time_mono_ms();
             if (left <= 0)
                 break;
             zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};

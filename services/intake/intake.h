@@ -163,7 +163,4 @@ int intake_server_run(intake_server_t *server, int stop_fd);
 /* intake_server_destroy - free and NULL */
 void intake_server_destroy(intake_server_t **server);
 
-/* intake_now_ms - monotonic milliseconds */
-int64_t intake_now_ms(void);
-
 #endif

@@ -22,6 +22,7 @@
 
 #include "mc_curve.h"
 #include "mc_log.h"
+#include "mc_time.h"
 #include "mc_transport.h"
 #include "motcua/v1/pipeline.pb-c.h"
 
@@ -440,8 +441,8 @@ int intake_server_run(intake_server_t *s, int stop_fd)
             struct signalfd_siginfo si;
             if (read(stop_fd, &si, sizeof si) == (ssize_t)sizeof si && !stopping) {
                 stopping = true;
-                stop_deadline = intake_now_ms() + s->cfg->intake.shutdown_grace_ms;
-                last_frame = intake_now_ms();
+                stop_deadline = mc_time_mono_ms() + s->cfg->intake.shutdown_grace_ms;
+                last_frame = mc_time_mono_ms();
                 mc_log(MC_LOG_NOTICE, "stopping", "signal=%u in_flight=%d", si.ssi_signo,
                        busy_count(s));
             }
@@ -451,12 +452,12 @@ int intake_server_run(intake_server_t *s, int stop_fd)
         if (n_items == 3 && (items[2].revents & ZMQ_POLLIN)) {
             on_frontend(s, stopping);
             if (stopping)
-                last_frame = intake_now_ms();
+                last_frame = mc_time_mono_ms();
             /* stopping: every frame already here is turned away now, not left
              * unanswered in the queue when we exit */
             while (stopping && frontend_readable(s)) {
                 on_frontend(s, stopping);
-                last_frame = intake_now_ms();
+                last_frame = mc_time_mono_ms();
             }
         }
         if (stopping) {
@@ -464,9 +465,9 @@ int intake_server_run(intake_server_t *s, int stop_fd)
             /* exit once idle and nothing arrived for a moment: a request a
              * client sent just before the signal may still be on its way from
              * the client's I/O thread, and it deserves SHUTTING_DOWN, not silence */
-            if (busy == 0 && intake_now_ms() - last_frame >= INTAKE_STOP_QUIET_MS)
+            if (busy == 0 && mc_time_mono_ms() - last_frame >= INTAKE_STOP_QUIET_MS)
                 return 0;
-            if (intake_now_ms() >= stop_deadline) {
+            if (mc_time_mono_ms() >= stop_deadline) {
                 mc_log(MC_LOG_WARNING, "stop_timeout", "in_flight=%d", busy);
                 return -1;
             }

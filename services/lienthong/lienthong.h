@@ -153,7 +153,4 @@ int lienthong_hub_run(lienthong_hub_t *hub, int stop_fd);
 /* lienthong_hub_destroy - close everything, free, NULL the pointer (agencies are the caller's) */
 void lienthong_hub_destroy(lienthong_hub_t **hub);
 
-/* lienthong_now_ms - monotonic milliseconds */
-int64_t lienthong_now_ms(void);
-
 #endif

@@ -46,6 +46,7 @@
 #include "mc_daemon.h"
 #include "mc_store_extend.h"
 #include "mc_log.h"
+#include "mc_time.h"
 #include "mc_transport.h"
 #include "mc_wire.h"
 #include "motcua/v1/pipeline.pb-c.h"
@@ -146,14 +147,6 @@ struct lienthong_hub {
     int64_t         next_rewarn;  /* monotonic ms of the next periodic DueSoon pass */
 };
 
-/* lienthong_now_ms - monotonic ms */
-int64_t lienthong_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* log_store_error - one line for a failed store call */
 static void log_store_error(lienthong_hub_t *hub, const char *what, mc_store_rc_t rc,
                             const mc_err_t *err)
@@ -163,13 +156,13 @@ static void log_store_error(lienthong_hub_t *hub, const char *what, mc_store_rc_
            "what=%s unavailable=%s error=%s", what, rc == MC_STORE_UNAVAILABLE ? "yes" : "no",
            mc_log_quote(mc_err_first(err, line, sizeof line), quoted, sizeof quoted));
     if (rc == MC_STORE_UNAVAILABLE)
-        hub->store_retry = lienthong_now_ms() + HUB_RECONNECT_MS;
+        hub->store_retry = mc_time_mono_ms() + HUB_RECONNECT_MS;
 }
 
 /* store_usable - not inside a reconnect backoff */
 static bool store_usable(lienthong_hub_t *hub)
 {
-    return mc_store_connected(hub->store) || lienthong_now_ms() >= hub->store_retry;
+    return mc_store_connected(hub->store) || mc_time_mono_ms() >= hub->store_retry;
 }
 
 /* conn_find - the entry of connection fd, or NULL */
@@ -201,7 +194,7 @@ static void conn_cut(lienthong_hub_t *hub, int fd, const char *why)
     conn_forget(hub, fd);
     shutdown(fd, SHUT_RDWR);
     hub->cut++;
-    int64_t now = lienthong_now_ms();
+    int64_t now = mc_time_mono_ms();
     if (now - hub->cut_logged >= 10000) {
         mc_log(MC_LOG_WARNING, "connections_cut", "count=%ld last_why=%s connections=%zu",
                hub->cut, why, hub->n_conns);
@@ -224,7 +217,7 @@ static void conn_seen(lienthong_hub_t *hub, int fd, bool known)
         conn_cut(hub, fd, "too_many_connections");
         return;
     }
-    hub->conns[hub->n_conns++] = (conn_t){fd, lienthong_now_ms(), known};
+    hub->conns[hub->n_conns++] = (conn_t){fd, mc_time_mono_ms(), known};
 }
 
 /* watch_connections - the ROUTER's connection events: a peer whose socket
@@ -283,7 +276,7 @@ static bool send_to(lienthong_hub_t *hub, peer_t *p, lienthong_frame_t *frame)
         }
     }
     if (sent)
-        p->last_send = lienthong_now_ms();
+        p->last_send = mc_time_mono_ms();
     lienthong_frame_clear(frame);
     return sent;
 }
@@ -381,7 +374,7 @@ static void dispatch(lienthong_hub_t *hub, peer_t *p)
     }
     if (dead > 0)
         mc_log(MC_LOG_WARNING, "dead_letters", "agency=%s count=%d", p->agency, dead);
-    int64_t now = lienthong_now_ms();
+    int64_t now = mc_time_mono_ms();
     for (size_t i = 0; i < n; i++) {
         mc_case_t *c = &cases[i];
         lienthong_frame_t f = {0};
@@ -540,7 +533,7 @@ static peer_t *peer_find(lienthong_hub_t *hub, const void *rid, size_t rid_len,
         live++;
         mine += p->agency_index == a;
     }
-    int64_t now = lienthong_now_ms();
+    int64_t now = mc_time_mono_ms();
     if (mine >= HUB_AGENCY_PEERS || live >= HUB_MAX_PEERS || rid_len > sizeof hub->peers[0]->rid) {
         drop_note(hub, a, mine >= HUB_AGENCY_PEERS ? "agency_limit" : "limit", now);
         conn_cut(hub, fd, mine >= HUB_AGENCY_PEERS ? "agency_limit" : "limit");
@@ -622,7 +615,7 @@ static void peer_drop(lienthong_hub_t *hub, size_t i, const char *why)
 static void hello(lienthong_hub_t *hub, peer_t *p)
 {
     const mc_cfg_lienthong_t *lc = &hub->cfg->lienthong;
-    int64_t now = lienthong_now_ms();
+    int64_t now = mc_time_mono_ms();
     if (p->last_hello && now - p->last_hello < lc->heartbeat_ms)
         return;
     lienthong_frame_t f = {0};
@@ -672,7 +665,7 @@ static void expire_leases(lienthong_hub_t *hub)
         return;
     mc_log(MC_LOG_NOTICE, "leases_expired", "cases=%d", expired);
     if (expired >= HUB_LEASE_BATCH)
-        hub->next_expire = lienthong_now_ms(); /* more are waiting */
+        hub->next_expire = mc_time_mono_ms(); /* more are waiting */
     dispatch_agency(hub, NULL);
 }
 
@@ -1269,7 +1262,7 @@ static bool read_router(lienthong_hub_t *hub)
         int fd = zmq_msg_get(&body, ZMQ_SRCFD); /* which connection: -1 if unknown */
         peer_t *p = peer_find(hub, zmq_msg_data(&rid), zmq_msg_size(&rid), agency, fd);
         if (p) {
-            p->last_recv = lienthong_now_ms();
+            p->last_recv = mc_time_mono_ms();
             if (extra)
                 refuse(hub, p, "", MOTCUA__V1__REASON__REASON_MALFORMED, "one frame per message");
             else
@@ -1312,7 +1305,7 @@ static void read_events(lienthong_hub_t *hub)
 static void timers(lienthong_hub_t *hub)
 {
     const mc_cfg_lienthong_t *lc = &hub->cfg->lienthong;
-    int64_t now = lienthong_now_ms();
+    int64_t now = mc_time_mono_ms();
     /* a connection that has said nothing within 3 heartbeats of its
      * handshake serves nobody: a conforming agency speaks at once */
     for (size_t i = 0; i < hub->n_conns;) {
@@ -1450,7 +1443,7 @@ lienthong_hub_t *lienthong_hub_new(const mc_cfg_t *cfg, mc_agencies_t *agencies,
 /* lienthong_hub_run - the loop */
 int lienthong_hub_run(lienthong_hub_t *hub, int stop_fd)
 {
-    hub->next_poll = hub->next_renew = hub->next_expire = lienthong_now_ms(); /* all at start */
+    hub->next_poll = hub->next_renew = hub->next_expire = mc_time_mono_ms(); /* all at start */
     hub->next_summary = hub->next_poll + HUB_SUMMARY_MS;
     for (;;) {
         zmq_pollitem_t items[3] = {
@@ -1458,7 +1451,7 @@ int lienthong_hub_run(lienthong_hub_t *hub, int stop_fd)
             {hub->sub, 0, ZMQ_POLLIN, 0},
             {NULL, stop_fd, ZMQ_POLLIN, 0},
         };
-        int64_t wait = hub->next_poll - lienthong_now_ms();
+        int64_t wait = hub->next_poll - mc_time_mono_ms();
         if (wait > HUB_TICK_MS)
             wait = HUB_TICK_MS;
         if (wait < 0)

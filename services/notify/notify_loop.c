@@ -25,6 +25,7 @@
 #include <zmq.h>
 
 #include "mc_log.h"
+#include "mc_time.h"
 #include "mc_store.h"
 #include "mc_store_notify.h"
 #include "mc_transport.h"
@@ -149,14 +150,6 @@ static const char *quoted(const char *text, char *buf, unsigned size)
     return mc_log_quote(text, buf, size);
 }
 
-/* now_ms - monotonic milliseconds */
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* job_clear - forget the notification in hand */
 static void job_clear(notify_job_t *job)
 {
@@ -272,7 +265,7 @@ static void send_all(notify_t *n, notify_job_t *job, const notify_letter_t *l, i
         char *error = job->errors[i];
         size_t size = sizeof job->errors[i];
         error[0] = '\0';
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - mc_time_mono_ms();
         int rc = -1;
         if (l->problem)
             snprintf(error, size, "%s", l->problem);
@@ -402,7 +395,7 @@ static int work_once(notify_t *n)
     }
     /* the lease is counted from before the claim: notify's deadline falls
      * before the store's, whatever the claim transaction takes */
-    int64_t deadline = now_ms() + (int64_t)n->cfg->notify.send_lease_ms * 3 / 4;
+    int64_t deadline = mc_time_mono_ms() + (int64_t)n->cfg->notify.send_lease_ms * 3 / 4;
     notify_letter_t letter;
     memset(&letter, 0, sizeof letter);
     bool started = false;

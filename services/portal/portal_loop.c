@@ -24,6 +24,7 @@
 
 #include "mc_daemon.h"
 #include "mc_log.h"
+#include "mc_time.h"
 #include "mc_store.h"
 
 #define SEND_MIN_MS 500 /* a push with less of the lease left is not started */
@@ -123,14 +124,6 @@ static bool stop_seen(portal_t *p)
     return p->stopping;
 }
 
-/* monotonic_ms - milliseconds of CLOCK_MONOTONIC */
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* backoff_ms - the delay after the attempts-th failed push: retry_initial_ms
  * doubled per earlier failure, at most retry_max_ms (portal's own policy) */
 static int backoff_ms(const portal_t *p, int attempts)
@@ -208,7 +201,7 @@ static void store_back(portal_t *p)
 /* push_one - one POST, its outcome in u */
 static void push_one(portal_t *p, push_t *u, int64_t deadline)
 {
-    int64_t left = deadline - monotonic_ms();
+    int64_t left = deadline - mc_time_mono_ms();
     if (left < SEND_MIN_MS || stop_seen(p)) {
         u->state = PUSH_RELEASE;
         return;
@@ -228,7 +221,7 @@ static int work_once(portal_t *p)
         return store_failed(p, &err);
     /* the lease is counted from before the claim: our deadline falls before
      * the store's, whatever the claim statement takes */
-    int64_t deadline = monotonic_ms() + (int64_t)p->cfg->portal.send_lease_ms * 3 / 4;
+    int64_t deadline = mc_time_mono_ms() + (int64_t)p->cfg->portal.send_lease_ms * 3 / 4;
     mc_portal_event_t *events = calloc((size_t)p->cfg->portal.batch, sizeof *events);
     if (!events) {
         mc_err_add(&err, "out of memory");

@@ -18,16 +18,9 @@
 #include <zmq.h>
 
 #include "mc_log.h"
+#include "mc_time.h"
 #include "mc_transport.h"
 #include "motcua/v1/pipeline.pb-c.h"
-
-/* now_ms - monotonic milliseconds */
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* connectable - a bind address made connectable (a wildcard host becomes 127.0.0.1) */
 static const char *connectable(const char *bind, char *buf, size_t size)
@@ -379,11 +372,11 @@ int router_run(router_t *r, int stop_fd)
 {
     int64_t next_poll = 0, next_scan = 0; /* both at once on start */
     for (;;) {
-        int64_t now = now_ms();
+        int64_t now = mc_time_mono_ms();
         if (now >= next_poll) {
             router_accept_all(r);
             router_route_all(r);
-            next_poll = now_ms() + r->cfg->router.poll_ms;
+            next_poll = mc_time_mono_ms() + r->cfg->router.poll_ms;
         }
         if (now >= next_scan) {
             router_scan_late(r);
@@ -391,9 +384,9 @@ int router_run(router_t *r, int stop_fd)
             router_scan_due_soon(r);
             router_scan_acceptance(r);
             router_scan_forwarding(r);
-            next_scan = now_ms() + r->cfg->router.deadline_scan_ms;
+            next_scan = mc_time_mono_ms() + r->cfg->router.deadline_scan_ms;
         }
-        now = now_ms();
+        now = mc_time_mono_ms();
         int64_t wait = (next_poll < next_scan ? next_poll : next_scan) - now;
         zmq_pollitem_t items[2] = {
             {NULL, stop_fd, ZMQ_POLLIN, 0},
