@@ -92,6 +92,56 @@ static void *make_socket(int type, const mc_socket_opts_t *opts, mc_err_t *err)
     return s;
 }
 
+/* mc_transport_connect_more - one more zmq_connect */
+int mc_transport_connect_more(void *socket, const char *endpoint, mc_err_t *err)
+{
+    if (socket && endpoint && zmq_connect(socket, endpoint) == 0)
+        return 0;
+    mc_err_add(err, "transport: cannot connect to %s: %s", endpoint ? endpoint : "(none)",
+               zmq_strerror(errno));
+    return -1;
+}
+
+/* mc_transport_subscribe - ZMQ_SUBSCRIBE */
+int mc_transport_subscribe(void *socket, const char *prefix, mc_err_t *err)
+{
+    if (socket && zmq_setsockopt(socket, ZMQ_SUBSCRIBE, prefix, strlen(prefix)) == 0)
+        return 0;
+    mc_err_add(err, "transport: cannot subscribe: %s", zmq_strerror(errno));
+    return -1;
+}
+
+/* mc_transport_router_mandatory - ZMQ_ROUTER_MANDATORY */
+int mc_transport_router_mandatory(void *socket, bool on, mc_err_t *err)
+{
+    int value = on ? 1 : 0;
+    if (socket && zmq_setsockopt(socket, ZMQ_ROUTER_MANDATORY, &value, sizeof value) == 0)
+        return 0;
+    mc_err_add(err, "transport: socket option ROUTER_MANDATORY: %s", zmq_strerror(errno));
+    return -1;
+}
+
+/* mc_transport_monitor - zmq_socket_monitor and the PAIR that reads it */
+void *mc_transport_monitor(void *socket, const char *inproc, int events, mc_err_t *err)
+{
+    void *pair = NULL;
+    if (!socket || zmq_socket_monitor(socket, inproc, events) != 0 ||
+        !(pair = make_socket(ZMQ_PAIR, NULL, err)) || zmq_connect(pair, inproc) != 0) {
+        mc_err_add(err, "transport: cannot monitor a socket: %s", zmq_strerror(errno));
+        if (pair)
+            zmq_close(pair);
+        return NULL;
+    }
+    return pair;
+}
+
+/* mc_transport_monitor_stop - zmq_socket_monitor(NULL) */
+void mc_transport_monitor_stop(void *socket)
+{
+    if (socket)
+        zmq_socket_monitor(socket, NULL, 0);
+}
+
 /* mc_transport_endpoint - ZMQ_LAST_ENDPOINT of a bound socket */
 int mc_transport_endpoint(void *socket, char *buf, size_t size, mc_err_t *err)
 {
