@@ -17,20 +17,6 @@
 static const mc_socket_opts_t bus_opts = {.max_message_bytes = MC_EVENTS_MAX_BYTES,
                                           .send_hwm = 10000, .recv_hwm = 10000, .linger_ms = 0};
 
-/* connectable - a bind address made connectable (a wildcard host becomes 127.0.0.1) */
-static const char *connectable(const char *bind, char *buf, size_t size)
-{
-    static const char *const wild[] = {"tcp://*:", "tcp://0.0.0.0:"};
-    for (size_t i = 0; i < sizeof wild / sizeof wild[0]; i++) {
-        size_t n = strlen(wild[i]);
-        if (strncmp(bind, wild[i], n) == 0) {
-            snprintf(buf, size, "tcp://127.0.0.1:%s", bind + n);
-            return buf;
-        }
-    }
-    return bind;
-}
-
 /* unavailable - the one warning of a bus endpoint that cannot be used */
 static void unavailable(const char *endpoint, const mc_err_t *err)
 {
@@ -58,8 +44,8 @@ void *mc_events_sub(const char *const *endpoints, size_t n, mc_err_t *err)
         return NULL;
     }
     char buf[300];
-    void *sub = mc_transport_connect(ZMQ_SUB, connectable(endpoints[0], buf, sizeof buf),
-                                     &bus_opts, err);
+    const char *first = mc_transport_connectable(endpoints[0], buf, sizeof buf);
+    void *sub = mc_transport_connect(ZMQ_SUB, first, &bus_opts, err);
     if (!sub || mc_transport_subscribe(sub, "", err) != 0) {
         mc_transport_close(&sub);
         return NULL;
@@ -67,7 +53,8 @@ void *mc_events_sub(const char *const *endpoints, size_t n, mc_err_t *err)
     for (size_t i = 1; i < n; i++) {
         mc_err_t cerr;
         mc_err_clear(&cerr);
-        if (mc_transport_connect_more(sub, connectable(endpoints[i], buf, sizeof buf), &cerr) != 0)
+        const char *more = mc_transport_connectable(endpoints[i], buf, sizeof buf);
+        if (mc_transport_connect_more(sub, more, &cerr) != 0)
             unavailable(endpoints[i], &cerr);
     }
     return sub;

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -90,6 +91,20 @@ static void *make_socket(int type, const mc_socket_opts_t *opts, mc_err_t *err)
         return NULL;
     }
     return s;
+}
+
+/* mc_transport_connectable - the wildcard host replaced by the loopback */
+const char *mc_transport_connectable(const char *bind, char *buf, size_t size)
+{
+    static const char *const wild[] = {"tcp://*:", "tcp://0.0.0.0:"};
+    for (size_t i = 0; i < sizeof wild / sizeof wild[0]; i++) {
+        size_t n = strlen(wild[i]);
+        if (strncmp(bind, wild[i], n) == 0) {
+            snprintf(buf, size, "tcp://127.0.0.1:%s", bind + n);
+            return buf;
+        }
+    }
+    return bind;
 }
 
 /* mc_transport_connect_more - one more zmq_connect */

@@ -99,6 +99,11 @@ int mc_transport_endpoint(void *socket, char *buf, size_t size, mc_err_t *err);
  */
 int mc_transport_bound(const char *requested, char *buf, size_t size);
 
+/* mc_transport_connectable - a bind address made connectable: a wildcard
+ * host (a `*` or 0.0.0.0 after tcp://) becomes 127.0.0.1; other endpoints are
+ * returned as they are. Returns buf or bind. */
+const char *mc_transport_connectable(const char *bind, char *buf, size_t size);
+
 /* mc_transport_connect_more - connect socket to one more endpoint (a SUB
  * listening to several publishers); 0, or -1 with err set */
 int mc_transport_connect_more(void *socket, const char *endpoint, mc_err_t *err);
