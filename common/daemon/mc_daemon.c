@@ -1,6 +1,6 @@
 /*
- * mc_daemon - command line, configuration and stop signals shared by the
- * daemons (see mc_daemon.h).
+ * mc_daemon - the daemon skeleton: command line, configuration, signals,
+ * sd_notify and the loop (see mc_daemon.h).
  */
 #include "mc_daemon.h"
 
@@ -22,11 +22,27 @@
 #include <systemd/sd-daemon.h>
 
 #include "mc_log.h"
+#include "mc_time.h"
 #include "mc_transport.h"
 
-/* mc_daemon_args - [-c FILE] [--check] [--help] */
-int mc_daemon_args(const char *name, void (*usage)(FILE *), int argc, char **argv,
-                   const char **config, bool *check_only)
+/* usage - the daemon's help to f */
+static void usage(const mc_daemon_def_t *def, FILE *f)
+{
+    fprintf(f,
+            "usage: %s [-c FILE] [--check]\n"
+            "  -c, --config FILE  configuration (default: $MOTCUA_CONFIG, /etc/motcua/motcua.yaml,\n"
+            "                     or config/motcua.yaml)%s%s\n"
+            "      --check        %s, then exit\n"
+            "  -h, --help         this text\n"
+            "Signals: SIGTERM or SIGINT stop after the work in hand; SIGHUP does not stop.\n"
+            "Environment: MOTCUA_DATABASE overrides database.conninfo.\n",
+            def->name, def->more_help ? "; " : "", def->more_help ? def->more_help : "",
+            def->check_help ? def->check_help : "load and check the configuration");
+}
+
+/* parse_args - [-c FILE] [--check] [--help]: MC_DAEMON_CONTINUE, or 0 (help) / 64 */
+static int parse_args(const mc_daemon_def_t *def, int argc, char **argv, const char **config,
+                      bool *check_only)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -41,13 +57,13 @@ int mc_daemon_args(const char *name, void (*usage)(FILE *), int argc, char **arg
         switch (c) {
         case 'c': *config = optarg; break;
         case 'k': *check_only = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 64;
+        case 'h': usage(def, stdout); return 0;
+        default: usage(def, stderr); return 64;
         }
     }
     if (optind != argc) {
-        fprintf(stderr, "%s: unexpected argument '%s'\n", name, argv[optind]);
-        usage(stderr);
+        fprintf(stderr, "%s: unexpected argument '%s'\n", def->name, argv[optind]);
+        usage(def, stderr);
         return 64;
     }
     if (!*config)
@@ -62,8 +78,8 @@ void mc_daemon_config_error(const char *file, const mc_err_t *err)
     mc_log(MC_LOG_ERR, "config_invalid", "file=%s errors=%d", file, err->count);
 }
 
-/* mc_daemon_config - logging, libsodium and configuration */
-int mc_daemon_config(const char *name, const char *config, mc_cfg_t **cfg)
+/* load_config - logging, libsodium and configuration; 0, 71 or 78 */
+static int load_config(const char *name, const char *config, mc_cfg_t **cfg)
 {
     mc_log_init(name, MC_LOG_INFO);
     /* libsodium (request fingerprints) before any thread: -1 only if it cannot start */
@@ -83,8 +99,8 @@ int mc_daemon_config(const char *name, const char *config, mc_cfg_t **cfg)
     return 0;
 }
 
-/* mc_daemon_stop_fd - signals as a descriptor; must run before any thread starts */
-int mc_daemon_stop_fd(void)
+/* stop_fd - signals as a descriptor; must run before any thread starts */
+static int stop_fd(void)
 {
     sigset_t mask;
     sigemptyset(&mask);
@@ -93,7 +109,7 @@ int mc_daemon_stop_fd(void)
     sigaddset(&mask, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
-    return signalfd(-1, &mask, SFD_CLOEXEC);
+    return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK); /* read until EAGAIN */
 }
 
 /* mc_daemon_bound - the real endpoint of a configured bind */
@@ -137,8 +153,9 @@ void mc_daemon_ready(const char *status, const char *endpoint, const char *name,
     sd_notify(0, msg);
 }
 
-/* mc_daemon_status - a STATUS line with MSG_DONTWAIT (see the header) */
-int mc_daemon_status(const char *fmt, ...)
+/* notify_now - one datagram to $NOTIFY_SOCKET with MSG_DONTWAIT; 0 sent, 1
+ * dropped or no socket, -1 error (see mc_daemon_status) */
+static int notify_now(const char *msg)
 {
     const char *path = getenv("NOTIFY_SOCKET");
     if (!path || !*path)
@@ -150,12 +167,6 @@ int mc_daemon_status(const char *fmt, ...)
     memcpy(sa.sun_path, path, len);
     if (path[0] == '@')
         sa.sun_path[0] = '\0'; /* abstract namespace, as sd_notify reads it */
-    char msg[512];
-    int n = snprintf(msg, sizeof msg, "STATUS=");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
-    va_end(ap);
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
@@ -168,6 +179,18 @@ int mc_daemon_status(const char *fmt, ...)
     return saved == EAGAIN || saved == EWOULDBLOCK ? 1 : -1;
 }
 
+/* mc_daemon_status - a STATUS line, never blocking */
+int mc_daemon_status(const char *fmt, ...)
+{
+    char msg[512];
+    int n = snprintf(msg, sizeof msg, "STATUS=");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    return notify_now(msg);
+}
+
 /* mc_daemon_backoff_ms - doubling from initial_ms, capped at max_ms */
 int mc_daemon_backoff_ms(int initial_ms, int max_ms, int attempts)
 {
@@ -175,4 +198,143 @@ int mc_daemon_backoff_ms(int initial_ms, int max_ms, int attempts)
     for (int i = 1; i < attempts && delay < max_ms; i++)
         delay *= 2;
     return (int)(delay < max_ms ? delay : max_ms);
+}
+
+/* read_signals - every pending signal: TERM/INT begin the stop (once), HUP
+ * and the rest are logged and ignored */
+static void read_signals(mc_daemon_t *d)
+{
+    struct signalfd_siginfo si;
+    while (read(d->stop_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo != SIGTERM && si.ssi_signo != SIGINT) {
+            mc_log(MC_LOG_INFO, "signal_ignored", "signal=%u", si.ssi_signo);
+            continue;
+        }
+        if (d->stopping)
+            continue;
+        d->stopping = true;
+        mc_log(MC_LOG_NOTICE, "stopping", "signal=%u", si.ssi_signo);
+        if (d->def->stop)
+            d->def->stop(d);
+        else
+            mc_loop_stop(d->loop, 0);
+    }
+}
+
+/* on_signal - mc_loop_fn of the signalfd */
+static int on_signal(mc_loop_t *loop, void *arg)
+{
+    (void)loop;
+    read_signals(arg);
+    return 0;
+}
+
+/* mc_daemon_stopping - pending signals read at once (the signalfd is non-blocking) */
+bool mc_daemon_stopping(mc_daemon_t *d)
+{
+    read_signals(d);
+    return d->stopping;
+}
+
+/* on_watchdog - mc_loop_fn: WATCHDOG=1, never blocking */
+static int on_watchdog(mc_loop_t *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+    notify_now("WATCHDOG=1");
+    return 0;
+}
+
+/* log_start_failed - one line with the first problem of err */
+static void log_start_failed(const mc_err_t *err)
+{
+    char line[300], quoted[340];
+    mc_log(MC_LOG_ERR, "start_failed", "error=%s",
+           mc_log_quote(mc_err_first(err, line, sizeof line), quoted, sizeof quoted));
+}
+
+/* serve - signals, start, READY, the loop, STOPPING; the exit status */
+static int serve(mc_daemon_t *d)
+{
+    mc_err_t err;
+    mc_err_clear(&err);
+    /* before any thread starts: every thread inherits the blocked mask */
+    if ((d->stop_fd = stop_fd()) < 0) {
+        mc_log(MC_LOG_ERR, "start_failed", "what=signalfd");
+        return 69;
+    }
+    if (!(d->loop = mc_loop_new()) || mc_loop_add_fd(d->loop, d->stop_fd, on_signal, d) != 0) {
+        mc_log(MC_LOG_ERR, "start_failed", "what=loop");
+        return 69;
+    }
+    if (d->def->start(d, &err) != 0) {
+        log_start_failed(&err);
+        return 69;
+    }
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) > 0 && usec >= 2000 &&
+        mc_loop_every(d->loop, 0, (int64_t)(usec / 2000), on_watchdog, d) < 0) {
+        mc_log(MC_LOG_ERR, "start_failed", "what=watchdog");
+        return 69;
+    }
+    /* the endpoints as bound: a `*` port in the configuration is reported as the one we got */
+    char endpoint[300] = "", events[300] = "";
+    if (d->endpoint)
+        mc_daemon_bound(d->endpoint, endpoint, sizeof endpoint);
+    if (d->events)
+        mc_daemon_bound(d->events, events, sizeof events);
+    char fields[900];
+    size_t n = 0;
+    fields[0] = '\0';
+    if (d->endpoint)
+        n += (size_t)snprintf(fields + n, sizeof fields - n, "endpoint=%s ", endpoint);
+    if (d->events && n < sizeof fields)
+        n += (size_t)snprintf(fields + n, sizeof fields - n, "events=%s ", events);
+    if (d->detail[0] && n < sizeof fields)
+        snprintf(fields + n, sizeof fields - n, "%s ", d->detail);
+    mc_log(MC_LOG_NOTICE, "started", "%spid=%d", fields, (int)getpid());
+    const char *reported = d->endpoint ? endpoint : d->events ? events : NULL;
+    mc_daemon_ready(d->status, reported, reported ? d->def->role : NULL,
+                    d->events ? events : NULL);
+    int rc = mc_loop_run(d->loop);
+    if (d->def->finish && d->def->finish(d) != 0)
+        rc = -1;
+    sd_notify(0, "STOPPING=1");
+    return rc == 0 ? 0 : 1;
+}
+
+/* mc_daemon_main - arguments, configuration, then serve */
+int mc_daemon_main(int argc, char **argv, const mc_daemon_def_t *def)
+{
+    const char *config = NULL;
+    bool check_only = false;
+    int status = parse_args(def, argc, argv, &config, &check_only);
+    if (status != MC_DAEMON_CONTINUE)
+        return status;
+    mc_daemon_t d = {.def = def, .stop_fd = -1};
+    if ((status = load_config(def->name, config, &d.cfg)) != 0)
+        return status;
+    mc_err_t err;
+    mc_err_clear(&err);
+    const char *file = config;
+    if ((def->load && def->load(&d, &err, &file) != 0) ||
+        (check_only && def->check && def->check(&d, &err, &file) != 0)) {
+        mc_daemon_config_error(file, &err);
+        status = 78;
+    } else if (check_only) {
+        printf("config ok%s\n", d.check_note);
+        status = 0;
+    } else {
+        status = serve(&d);
+    }
+    if (def->destroy)
+        def->destroy(&d);
+    mc_transport_term();
+    if (!check_only && status <= 1)
+        mc_log(MC_LOG_NOTICE, "stopped", "clean=%s", status == 0 ? "yes" : "no");
+    mc_loop_destroy(&d.loop);
+    if (d.stop_fd >= 0)
+        close(d.stop_fd);
+    mc_cfg_destroy(&d.cfg);
+    return status;
 }

@@ -1,12 +1,32 @@
 /*
- * mc_daemon - what every motcua daemon does before its own work: the
- * command line ([-c FILE] [--check] [--help]), the configuration, and the
- * signals that stop it.
+ * mc_daemon - the skeleton of every motcua daemon (after Postfix's
+ * trigger_server_main): a daemon's main() is its definition (name, files,
+ * handlers) and one call, mc_daemon_main(), which owns
+ *   - the command line: [-c FILE] [--check] [-h|--help] (getopt_long);
+ *   - the configuration (motcua.yaml, then the daemon's own files through
+ *     def->load, and def->check for --check);
+ *   - logging (mc_log as the program's name), libsodium;
+ *   - the signals, with one meaning in every daemon (docs/operations.md):
+ *       SIGTERM, SIGINT  stop gracefully: the unit of work in hand is
+ *                        finished and committed (def->stop may drain
+ *                        longer), then exit 0 after `event=stopped clean=yes`;
+ *       SIGHUP           does NOT stop: logged as `signal_ignored` (logs go
+ *                        to stderr/journald, nothing to re-open; the
+ *                        configuration is read only at start: restart to
+ *                        apply a change);
+ *       SIGPIPE          ignored.
+ *     They are blocked in every thread and read from a signalfd that the
+ *     loop watches, so a stop is handled between two units of work.
+ *   - sd_notify: READY=1 with the bound endpoints (mc_daemon_ready), STATUS,
+ *     WATCHDOG=1 every half $WATCHDOG_USEC from the loop when systemd asks
+ *     for it, STOPPING=1 on the way out;
+ *   - the loop (mc_loop), on which def->start registers the daemon's
+ *     sockets, fds and timers; the event bus is mc_events.
+ * Exit statuses: 0 clean stop (and --help, --check), 64 usage, 78 bad
+ * configuration, 69 cannot start, 71 libsodium cannot start, 1 unclean stop.
  *
  * Contract: nothing here exits; each function returns what main() should
- * do. Signals (TERM, INT, HUP) are blocked in every thread and delivered
- * through a descriptor the daemon polls beside its sockets, so a stop
- * request is handled between two units of work, never inside one.
+ * do, and mc_daemon_main returns the exit status.
  */
 #ifndef MC_DAEMON_H
 #define MC_DAEMON_H
@@ -16,28 +36,56 @@
 
 #include "mc_cfg.h"
 #include "mc_err.h"
+#include "mc_loop.h"
 
 #define MC_DAEMON_CONTINUE -1 /* mc_daemon_args: go on starting */
 
-/*
- * mc_daemon_args - parse the daemon's command line. Returns
- * MC_DAEMON_CONTINUE with *config (default mc_cfg_default_path()) and
- * *check_only set, or an exit status: 0 after --help, 64 on a usage error.
- * usage prints the daemon's help to the given stream.
- */
-int mc_daemon_args(const char *name, void (*usage)(FILE *), int argc, char **argv,
-                   const char **config, bool *check_only);
+typedef struct mc_daemon mc_daemon_t;
 
-/* mc_daemon_config - start logging as name, initialise libsodium (SHA-256 of
- * requests) and load the configuration; 0, 71 (EX_OSERR) if libsodium cannot
- * start, or 78 (EX_CONFIG) after printing and logging every problem */
-int mc_daemon_config(const char *name, const char *config, mc_cfg_t **cfg);
+/*
+ * What a daemon is, for mc_daemon_main. Hooks return 0, or -1 with err set
+ * (load and check also name the file they were reading in *file). Any hook
+ * may be NULL except start.
+ */
+typedef struct mc_daemon_def {
+    const char *name;       /* program: "motcua-router" (log ident, database role) */
+    const char *role;       /* READY's X_MOTCUA_<ROLE>_ENDPOINT ("router"), NULL: none */
+    const char *check_help; /* --help's text for --check: "load and check ..." */
+    const char *more_help;  /* --help's extra line after --config's, NULL: none */
+    int  (*load)(mc_daemon_t *d, mc_err_t *err, const char **file);  /* own files (78) */
+    int  (*check)(mc_daemon_t *d, mc_err_t *err, const char **file); /* --check only (78) */
+    int  (*start)(mc_daemon_t *d, mc_err_t *err); /* state, sockets, loop handlers (69) */
+    void (*stop)(mc_daemon_t *d);    /* SIGTERM/INT: NULL stops the loop at once; else the
+                                        daemon drains and calls mc_loop_stop itself */
+    int  (*finish)(mc_daemon_t *d);  /* after the loop: settle the work in hand; -1 unclean */
+    void (*destroy)(mc_daemon_t *d); /* free what load and start made (also after a failure) */
+} mc_daemon_def_t;
+
+/* one running daemon, as its hooks see it */
+struct mc_daemon {
+    const mc_daemon_def_t *def;    /* what it is */
+    mc_cfg_t              *cfg;    /* motcua.yaml */
+    mc_loop_t             *loop;   /* its loop (NULL before start) */
+    void                  *files;  /* what load made (the daemon's type) */
+    void                  *app;    /* what start made (the daemon's type) */
+    const char            *endpoint; /* start: the configured endpoint READY reports, or NULL */
+    const char            *events;   /* start: the configured events endpoint, or NULL */
+    char                   status[64];      /* start: READY's STATUS text */
+    char                   detail[256];     /* start: the `started` line's own fields */
+    char                   check_note[64];  /* load/check: said after "config ok" */
+    bool                   stopping;        /* SIGTERM or SIGINT came */
+    int                    stop_fd;         /* the signalfd */
+};
+
+/* mc_daemon_main - run the daemon def describes; returns the exit status */
+int mc_daemon_main(int argc, char **argv, const mc_daemon_def_t *def);
+
+/* mc_daemon_stopping - read pending signals without waiting (for a handler
+ * in a long run of work); true once SIGTERM or SIGINT came */
+bool mc_daemon_stopping(mc_daemon_t *d);
 
 /* mc_daemon_config_error - print every problem of file and log one line */
 void mc_daemon_config_error(const char *file, const mc_err_t *err);
-
-/* mc_daemon_stop_fd - block TERM/INT/HUP everywhere, ignore PIPE; a signalfd or -1 */
-int mc_daemon_stop_fd(void);
 
 /*
  * mc_daemon_bound - the endpoint a bind of the configured endpoint really

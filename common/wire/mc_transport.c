@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +15,7 @@
 #include <zmq.h>
 
 #include "mc_log.h"
+#include "mc_time.h"
 
 #define BIND_FIRST_WAIT_MS 50   /* first pause after EADDRINUSE */
 #define BIND_MAX_WAIT_MS   1000 /* the pause doubles up to this */
@@ -31,14 +33,6 @@ static pthread_mutex_t transport_lock = PTHREAD_MUTEX_INITIALIZER; /* guards tra
 static bound_endpoint_t bound[BOUND_MAX];                          /* newest binds, by requested */
 static int              n_bound;                                    /* entries used in bound */
 static int              next_bound;                                 /* slot reused when full */
-
-/* now_ms - monotonic milliseconds */
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* mc_transport_ctx - the context, made once */
 void *mc_transport_ctx(void)
@@ -97,6 +91,70 @@ static void *make_socket(int type, const mc_socket_opts_t *opts, mc_err_t *err)
         return NULL;
     }
     return s;
+}
+
+/* mc_transport_connectable - the wildcard host replaced by the loopback */
+const char *mc_transport_connectable(const char *bind, char *buf, size_t size)
+{
+    static const char *const wild[] = {"tcp://*:", "tcp://0.0.0.0:"};
+    for (size_t i = 0; i < sizeof wild / sizeof wild[0]; i++) {
+        size_t n = strlen(wild[i]);
+        if (strncmp(bind, wild[i], n) == 0) {
+            snprintf(buf, size, "tcp://127.0.0.1:%s", bind + n);
+            return buf;
+        }
+    }
+    return bind;
+}
+
+/* mc_transport_connect_more - one more zmq_connect */
+int mc_transport_connect_more(void *socket, const char *endpoint, mc_err_t *err)
+{
+    if (socket && endpoint && zmq_connect(socket, endpoint) == 0)
+        return 0;
+    mc_err_add(err, "transport: cannot connect to %s: %s", endpoint ? endpoint : "(none)",
+               zmq_strerror(errno));
+    return -1;
+}
+
+/* mc_transport_subscribe - ZMQ_SUBSCRIBE */
+int mc_transport_subscribe(void *socket, const char *prefix, mc_err_t *err)
+{
+    if (socket && zmq_setsockopt(socket, ZMQ_SUBSCRIBE, prefix, strlen(prefix)) == 0)
+        return 0;
+    mc_err_add(err, "transport: cannot subscribe: %s", zmq_strerror(errno));
+    return -1;
+}
+
+/* mc_transport_router_mandatory - ZMQ_ROUTER_MANDATORY */
+int mc_transport_router_mandatory(void *socket, bool on, mc_err_t *err)
+{
+    int value = on ? 1 : 0;
+    if (socket && zmq_setsockopt(socket, ZMQ_ROUTER_MANDATORY, &value, sizeof value) == 0)
+        return 0;
+    mc_err_add(err, "transport: socket option ROUTER_MANDATORY: %s", zmq_strerror(errno));
+    return -1;
+}
+
+/* mc_transport_monitor - zmq_socket_monitor and the PAIR that reads it */
+void *mc_transport_monitor(void *socket, const char *inproc, int events, mc_err_t *err)
+{
+    void *pair = NULL;
+    if (!socket || zmq_socket_monitor(socket, inproc, events) != 0 ||
+        !(pair = make_socket(ZMQ_PAIR, NULL, err)) || zmq_connect(pair, inproc) != 0) {
+        mc_err_add(err, "transport: cannot monitor a socket: %s", zmq_strerror(errno));
+        if (pair)
+            zmq_close(pair);
+        return NULL;
+    }
+    return pair;
+}
+
+/* mc_transport_monitor_stop - zmq_socket_monitor(NULL) */
+void mc_transport_monitor_stop(void *socket)
+{
+    if (socket)
+        zmq_socket_monitor(socket, NULL, 0);
 }
 
 /* mc_transport_endpoint - ZMQ_LAST_ENDPOINT of a bound socket */
@@ -165,7 +223,7 @@ static void sleep_ms(int64_t ms)
  * an in-process name in use is a bug of ours that waiting does not cure */
 static int bind_patiently(void *s, const char *endpoint, mc_err_t *err)
 {
-    int64_t start = now_ms();
+    int64_t start = mc_time_mono_ms();
     int64_t wait = BIND_FIRST_WAIT_MS;
     for (int attempt = 1;; attempt++) {
         if (zmq_bind(s, endpoint) == 0) {
@@ -173,11 +231,11 @@ static int bind_patiently(void *s, const char *endpoint, mc_err_t *err)
             return 0;
         }
         int e = errno;
-        int64_t left = start + MC_TRANSPORT_BIND_PATIENCE_MS - now_ms();
+        int64_t left = start + MC_TRANSPORT_BIND_PATIENCE_MS - mc_time_mono_ms();
         if (e != EADDRINUSE || strncmp(endpoint, "inproc://", 9) == 0 || left <= 0) {
             if (e == EADDRINUSE && attempt > 1)
                 mc_err_add(err, "transport: cannot bind %s: %s (still after %d attempts in %lld ms)",
-                           endpoint, zmq_strerror(e), attempt, (long long)(now_ms() - start));
+                           endpoint, zmq_strerror(e), attempt, (long long)(mc_time_mono_ms() - start));
             else
                 mc_err_add(err, "transport: cannot bind %s: %s", endpoint, zmq_strerror(e));
             return -1;
@@ -316,9 +374,9 @@ int mc_transport_request_as(const char *endpoint, const mc_transport_keys_t *key
             mc_transport_close(&s);
             return -1;
         }
-        int64_t deadline = now_ms() + timeout_ms;
+        int64_t deadline = mc_time_mono_ms() + timeout_ms;
         for (;;) {
-            int64_t left = deadline - now_ms();
+            int64_t left = deadline - mc_time_mono_ms();
             if (left <= 0)
                 break;
             zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};

@@ -99,6 +99,32 @@ int mc_transport_endpoint(void *socket, char *buf, size_t size, mc_err_t *err);
  */
 int mc_transport_bound(const char *requested, char *buf, size_t size);
 
+/* mc_transport_connectable - a bind address made connectable: a wildcard
+ * host (a `*` or 0.0.0.0 after tcp://) becomes 127.0.0.1; other endpoints are
+ * returned as they are. Returns buf or bind. */
+const char *mc_transport_connectable(const char *bind, char *buf, size_t size);
+
+/* mc_transport_connect_more - connect socket to one more endpoint (a SUB
+ * listening to several publishers); 0, or -1 with err set */
+int mc_transport_connect_more(void *socket, const char *endpoint, mc_err_t *err);
+
+/* mc_transport_subscribe - a SUB socket takes messages starting with prefix
+ * ("" for all); 0, or -1 with err set */
+int mc_transport_subscribe(void *socket, const char *prefix, mc_err_t *err);
+
+/* mc_transport_router_mandatory - a ROUTER socket's send to a peer that is
+ * gone fails with EHOSTUNREACH (on) instead of being dropped (off, the
+ * default every ROUTER gets here); 0, or -1 with err set */
+int mc_transport_router_mandatory(void *socket, bool on, mc_err_t *err);
+
+/* mc_transport_monitor - a PAIR socket receiving socket's events (ZMQ_EVENT_*
+ * mask) through the inproc endpoint; NULL with err set */
+void *mc_transport_monitor(void *socket, const char *inproc, int events, mc_err_t *err);
+
+/* mc_transport_monitor_stop - stop the monitor of socket (before closing it);
+ * the PAIR socket is closed with mc_transport_close */
+void mc_transport_monitor_stop(void *socket);
+
 /* mc_transport_close - close and NULL the caller's pointer */
 void mc_transport_close(void **socket);
 

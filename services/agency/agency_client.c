@@ -22,6 +22,7 @@
 
 #include "agency.h"
 #include "mc_log.h"
+#include "mc_time.h"
 #include "mc_transport.h"
 #include "mc_wire.h"
 #include "motcua/v1/agency.pb-c.h"
@@ -85,14 +86,6 @@ typedef struct client {
     bool     iter_extension;      /* compaction: its E record is next */
 } client_t;
 
-/* now_ms - monotonic ms */
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* agency_outcome - FNV-1a of the case id, mod 100, against the split */
 int agency_outcome(const agency_opts_t *opts, const char *case_id)
 {
@@ -125,7 +118,7 @@ int agency_outcome_decided(const agency_opts_t *opts, const char *case_id)
 static void send_bytes(client_t *c, const uint8_t *buf, size_t n)
 {
     if (zmq_send(c->socket, buf, n, ZMQ_DONTWAIT) >= 0)
-        c->last_send = now_ms();
+        c->last_send = mc_time_mono_ms();
 }
 
 /* send_msg - pack and send one AgencyToHub */
@@ -209,7 +202,7 @@ static void send_result(client_t *c, work_t *w)
     bool again = w->state != WORK_PROCESSING;
     send_msg(c, &m);
     w->state = WORK_RESULT_SENT;
-    w->last_sent = now_ms();
+    w->last_sent = mc_time_mono_ms();
     mc_log(again ? MC_LOG_NOTICE : MC_LOG_INFO, "result_sent", "case=%s revision=%" PRIu32
            " outcome=%d again=%s", w->case_id, w->revision, w->outcome, again ? "yes" : "no");
 }
@@ -243,7 +236,7 @@ static void resync(client_t *c, const char *why)
     send_ready(c, credit > 0 ? (uint32_t)credit : 0, true, ptrs, n);
     free(ptrs);
     free(cases);
-    c->last_resync = now_ms();
+    c->last_resync = mc_time_mono_ms();
     c->resync_epoch = c->hub_epoch;
     mc_log(MC_LOG_NOTICE, "resync", "why=%s credit=%ld holding=%zu hub_epoch=%" PRIu64, why,
            credit > 0 ? credit : 0, n, c->hub_epoch);
@@ -268,7 +261,7 @@ static int connect_hub(client_t *c)
         mc_log(MC_LOG_ERR, "connect_failed", "error=\"%s\"", mc_err_first(&err, line, sizeof line));
         return -1;
     }
-    c->last_recv = now_ms();
+    c->last_recv = mc_time_mono_ms();
     mc_log(MC_LOG_NOTICE, "connected", "agency=%s endpoint=%s session=%s", c->opts->agency,
            c->opts->endpoint, c->session);
     resync(c, "connect");
@@ -393,8 +386,8 @@ static work_t *add_work(client_t *c, const char *case_id, uint32_t revision, int
     w->revision = revision;
     w->outcome = outcome;
     w->state = WORK_PROCESSING;
-    w->due = now_ms() + c->opts->delay_ms;
-    w->hold_until = now_ms() + c->opts->extend_hold_ms;
+    w->due = mc_time_mono_ms() + c->opts->delay_ms;
+    w->hold_until = mc_time_mono_ms() + c->opts->extend_hold_ms;
     return w;
 }
 
@@ -557,7 +550,7 @@ static void on_epoch(client_t *c, uint64_t epoch, bool requested, const char *fr
      * one resync per half heartbeat and epoch answers them all; if that one is
      * lost, the Hello to our next frame comes after the window */
     if (requested && (c->resync_epoch != c->hub_epoch ||
-                      now_ms() - c->last_resync >= c->heartbeat_ms / 2))
+                      mc_time_mono_ms() - c->last_resync >= c->heartbeat_ms / 2))
         resync(c, from);
 }
 
@@ -575,7 +568,7 @@ static void send_extension(client_t *c, work_t *w)
     m.extension = &x;
     bool again = w->ext_last_sent != 0;
     send_msg(c, &m);
-    w->ext_last_sent = now_ms();
+    w->ext_last_sent = mc_time_mono_ms();
     mc_log(again ? MC_LOG_NOTICE : MC_LOG_INFO, "extension_sent", "case=%s revision=%" PRIu32
            " new_due_at=%" PRId64 " again=%s", w->case_id, w->revision, w->ext_due,
            again ? "yes" : "no");
@@ -585,7 +578,7 @@ static void send_extension(client_t *c, work_t *w)
  * (after a resync) or those not sent for AGENCY_RESEND_MS (at most once a second) */
 static void resend_extensions(client_t *c, bool all)
 {
-    int64_t now = now_ms();
+    int64_t now = mc_time_mono_ms();
     for (size_t i = 0; i < c->n_work; i++) {
         work_t *w = &c->work[i];
         if (w->ext_state == EXTENSION_PROPOSED && w->state == WORK_PROCESSING &&
@@ -709,7 +702,7 @@ static bool held(const client_t *c, const work_t *w, int64_t now)
 /* tick - results due, resends, heartbeats, a silent hub */
 static int tick(client_t *c)
 {
-    int64_t now = now_ms();
+    int64_t now = mc_time_mono_ms();
     int resend = c->heartbeat_ms > AGENCY_RESEND_MS ? c->heartbeat_ms : AGENCY_RESEND_MS;
     for (size_t i = 0; i < c->n_work; i++) {
         work_t *w = &c->work[i];
@@ -837,7 +830,7 @@ int agency_run(const agency_opts_t *opts, agency_journal_t *journal, int stop_fd
                 zmq_msg_close(&m);
                 break;
             }
-            c.last_recv = now_ms();
+            c.last_recv = mc_time_mono_ms();
             on_frame(&c, zmq_msg_data(&m), zmq_msg_size(&m));
             zmq_msg_close(&m);
         }

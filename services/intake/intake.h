@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "mc_cfg.h"
+#include "mc_loop.h"
 #include "mc_clients.h"
 #include "mc_err.h"
 #include "mc_store.h"
@@ -153,17 +154,19 @@ intake_server_t *intake_server_new(const mc_cfg_t *cfg, const mc_clients_t *clie
                                    mc_err_t *err);
 
 /*
- * intake_server_run - serve until a signal in stop_fd (a signalfd) arrives,
- * then stop taking new work, answer late arrivals with SHUTTING_DOWN, let
- * in-flight requests finish (up to shutdown_grace_ms), stop the workers.
- * Returns 0 on a clean stop.
+ * intake_server_start - the broker on loop: workers' replies, clients'
+ * requests (read only while a worker is free); 0, or -1 with err.
+ * intake_server_stop (SIGTERM/SIGINT) turns new requests away with
+ * SHUTTING_DOWN, lets the workers finish what they hold, and stops the loop
+ * with 0 once idle and quiet for a moment, or with -1 after
+ * intake.shutdown_grace_ms (`stop_timeout`).
  */
-int intake_server_run(intake_server_t *server, int stop_fd);
+int intake_server_start(intake_server_t *server, mc_loop_t *loop, mc_err_t *err);
+
+/* intake_server_stop - begin the graceful stop (see intake_server_start) */
+void intake_server_stop(intake_server_t *server);
 
 /* intake_server_destroy - free and NULL */
 void intake_server_destroy(intake_server_t **server);
-
-/* intake_now_ms - monotonic milliseconds */
-int64_t intake_now_ms(void);
 
 #endif

@@ -28,6 +28,7 @@
 #include "mc_code.h"
 #include "mc_event.h"
 #include "mc_log.h"
+#include "mc_time.h"
 #include "mc_store_route.h"
 #include "mc_validate.h"
 #include "motcua/v1/pipeline.pb-c.h"
@@ -388,7 +389,7 @@ static void run_followup(intake_ctx_t *ctx, fu_ctx_t *fu, mc_followup_kind_t kin
                                    : kind == MC_FOLLOWUP_WITHDRAW ? decide_withdraw : decide_rate;
     if (intake_forbidden_code(ctx, ward, code, reply))
         return;
-    int64_t started = intake_now_ms();
+    int64_t started = mc_time_mono_ms();
     uint8_t sha[32];
     crypto_hash_sha256(sha, request, request_len);
     char scope[64];
@@ -440,7 +441,7 @@ static void run_followup(intake_ctx_t *ctx, fu_ctx_t *fu, mc_followup_kind_t kin
                "worker=%d request=%s rc=%d error=%s", ctx->worker, what, (int)rc,
                mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
         if (rc == MC_STORE_UNAVAILABLE)
-            ctx->next_connect = intake_now_ms() + ctx->cfg->intake.reconnect_ms;
+            ctx->next_connect = mc_time_mono_ms() + ctx->cfg->intake.reconnect_ms;
         intake_reply_rejection(reply,
                                rc == MC_STORE_UNAVAILABLE ? MOTCUA__V1__REASON__REASON_UNAVAILABLE
                                                           : MOTCUA__V1__REASON__REASON_INTERNAL,
@@ -460,7 +461,7 @@ static void run_followup(intake_ctx_t *ctx, fu_ctx_t *fu, mc_followup_kind_t kin
     if (kind == MC_FOLLOWUP_RATE) {
         /* no event: a rating changes no state, so no daemon has anything to do */
         mc_log(MC_LOG_INFO, "rated", "worker=%d code=%s ward=%s ms=%lld", ctx->worker, code,
-               ward->code, (long long)(intake_now_ms() - started));
+               ward->code, (long long)(mc_time_mono_ms() - started));
         return;
     }
     intake_note_event(ctx,
@@ -470,7 +471,7 @@ static void run_followup(intake_ctx_t *ctx, fu_ctx_t *fu, mc_followup_kind_t kin
                       code);
     mc_log(MC_LOG_INFO, kind == MC_FOLLOWUP_SUPPLEMENT ? "supplemented" : "withdrawn",
            "worker=%d code=%s ward=%s due=%lld ms=%lld", ctx->worker, code, ward->code,
-           (long long)fu->due_at, (long long)(intake_now_ms() - started));
+           (long long)fu->due_at, (long long)(mc_time_mono_ms() - started));
 }
 
 /* fu_clear - free what decide left */

@@ -20,24 +20,17 @@
 
 #include "mc_code.h"
 #include "mc_log.h"
+#include "mc_time.h"
 #include "mc_validate.h"
 #include "mc_wire.h"
 #include "motcua/v1/pipeline.pb-c.h"
-
-/* intake_now_ms - monotonic milliseconds */
-int64_t intake_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* intake_store_ready - connected, or try now unless we tried very recently */
 int intake_store_ready(intake_ctx_t *ctx)
 {
     if (mc_store_connected(ctx->store))
         return 0;
-    int64_t now = intake_now_ms();
+    int64_t now = mc_time_mono_ms();
     if (now < ctx->next_connect)
         return -1; /* answer "unavailable" at once instead of stalling on connect */
     mc_err_t err;
@@ -71,7 +64,7 @@ static void store_failed(intake_ctx_t *ctx, mc_store_rc_t rc, const mc_err_t *er
            "worker=%d rc=%d error=%s", ctx->worker, (int)rc,
            mc_log_quote(mc_err_first(err, line, sizeof line), quoted, sizeof quoted));
     if (rc == MC_STORE_UNAVAILABLE) {
-        ctx->next_connect = intake_now_ms() + ctx->cfg->intake.reconnect_ms;
+        ctx->next_connect = mc_time_mono_ms() + ctx->cfg->intake.reconnect_ms;
         unavailable(ctx, reply);
     } else {
         intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_INTERNAL, "",
@@ -179,7 +172,7 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
                    intake_reply_t *reply)
 {
     const mc_cfg_t *cfg = ctx->cfg;
-    int64_t started = intake_now_ms();
+    int64_t started = mc_time_mono_ms();
     const mc_procedure_t *proc = NULL;
     const mc_ward_t *ward = NULL;
     mc_problem_t problem;
@@ -414,7 +407,7 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
     mc_log(MC_LOG_INFO, "receipt",
            "worker=%d code=%s procedure=%s ward=%s receiving=%s channel=%d ms=%lld",
            ctx->worker, code, proc->code, ward->code, receiving->code, (int)d->channel,
-           (long long)(intake_now_ms() - started));
+           (long long)(mc_time_mono_ms() - started));
 }
 
 /* intake_accept_due - the acceptance deadline of an online dossier that

@@ -15,13 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <zmq.h>
 
 #include "mc_curve.h"
+#include "mc_events.h"
 #include "mc_log.h"
+#include "mc_time.h"
 #include "mc_transport.h"
 #include "motcua/v1/pipeline.pb-c.h"
 
@@ -55,6 +56,10 @@ struct intake_server {
     intake_worker_t *workers;  /* cfg->intake.workers entries */
     int              n_workers;/* entries in workers */
     int              n_free;   /* workers known and not busy */
+    mc_loop_t       *loop;     /* the daemon's loop */
+    bool             stopping; /* SIGTERM/SIGINT came: turn requests away, drain */
+    int64_t          stop_deadline; /* monotonic ms: give up on busy workers */
+    int64_t          last_frame; /* monotonic ms of the last frame turned away while stopping */
 };
 
 /* worker_main - take payloads, answer them, until an empty frame says stop */
@@ -198,16 +203,7 @@ intake_server_t *intake_server_new(const mc_cfg_t *cfg, const mc_clients_t *clie
     }
     /* events only make the router quicker (it polls the store anyway), so a
      * failed bind is a warning, not a reason to refuse dossiers */
-    mc_socket_opts_t pub = {.send_hwm = 10000, .linger_ms = 0};
-    mc_err_t perr;
-    mc_err_clear(&perr);
-    s->events = mc_transport_bind(ZMQ_PUB, cfg->intake.events_endpoint, &pub, &perr);
-    if (!s->events) {
-        char line[300], quoted[340];
-        mc_log(MC_LOG_WARNING, "events_unavailable", "endpoint=%s error=%s",
-               cfg->intake.events_endpoint,
-               mc_log_quote(mc_err_first(&perr, line, sizeof line), quoted, sizeof quoted));
-    }
+    s->events = mc_events_pub(cfg->intake.events_endpoint);
     for (int i = 0; i < s->n_workers; i++) {
         intake_worker_t *w = &s->workers[i];
         w->server = s;
@@ -384,8 +380,8 @@ static void on_backend(intake_server_t *s)
     }
     send_to_client(s, w->envelope, w->envelope_frames, zmq_msg_data(&frames[1]),
                    zmq_msg_size(&frames[1]));
-    if (n == 3 && s->events) /* after the reply, never blocking */
-        zmq_send(s->events, zmq_msg_data(&frames[2]), zmq_msg_size(&frames[2]), ZMQ_DONTWAIT);
+    if (n == 3) /* after the reply, never blocking */
+        mc_events_send(s->events, zmq_msg_data(&frames[2]), zmq_msg_size(&frames[2]));
     for (int i = 0; i < w->envelope_frames; i++)
         zmq_msg_close(&w->envelope[i]);
     w->envelope_frames = 0;
@@ -414,64 +410,86 @@ static bool frontend_readable(intake_server_t *s)
            (events & ZMQ_POLLIN);
 }
 
-/* intake_server_run - the broker loop */
-int intake_server_run(intake_server_t *s, int stop_fd)
+/* after_work - read clients only when a worker can take the request, or to
+ * turn them away; stopping, end the loop once drained (see intake.h) */
+static int after_work(intake_server_t *s)
 {
-    bool stopping = false;
-    int64_t stop_deadline = 0;
-    int64_t last_frame = 0; /* monotonic ms of the last frame turned away while stopping */
-    for (;;) {
-        zmq_pollitem_t items[3] = {
-            {s->backend, 0, ZMQ_POLLIN, 0},
-            {NULL, stop_fd, ZMQ_POLLIN, 0},
-            {s->frontend, 0, ZMQ_POLLIN, 0},
-        };
-        /* read clients only when a worker can take the request, or to turn them away */
-        int n_items = (stopping || s->n_free > 0) ? 3 : 2;
-        long timeout = stopping ? 100 : -1;
-        int rc = zmq_poll(items, n_items, timeout);
-        if (rc < 0) {
-            if (errno == EINTR)
-                continue;
-            mc_log(MC_LOG_ERR, "poll_failed", "error=\"%s\"", zmq_strerror(errno));
-            return -1;
-        }
-        if (items[1].revents & ZMQ_POLLIN) {
-            struct signalfd_siginfo si;
-            if (read(stop_fd, &si, sizeof si) == (ssize_t)sizeof si && !stopping) {
-                stopping = true;
-                stop_deadline = intake_now_ms() + s->cfg->intake.shutdown_grace_ms;
-                last_frame = intake_now_ms();
-                mc_log(MC_LOG_NOTICE, "stopping", "signal=%u in_flight=%d", si.ssi_signo,
-                       busy_count(s));
-            }
-        }
-        if (items[0].revents & ZMQ_POLLIN)
-            on_backend(s);
-        if (n_items == 3 && (items[2].revents & ZMQ_POLLIN)) {
-            on_frontend(s, stopping);
-            if (stopping)
-                last_frame = intake_now_ms();
-            /* stopping: every frame already here is turned away now, not left
-             * unanswered in the queue when we exit */
-            while (stopping && frontend_readable(s)) {
-                on_frontend(s, stopping);
-                last_frame = intake_now_ms();
-            }
-        }
-        if (stopping) {
-            int busy = busy_count(s);
-            /* exit once idle and nothing arrived for a moment: a request a
-             * client sent just before the signal may still be on its way from
-             * the client's I/O thread, and it deserves SHUTTING_DOWN, not silence */
-            if (busy == 0 && intake_now_ms() - last_frame >= INTAKE_STOP_QUIET_MS)
-                return 0;
-            if (intake_now_ms() >= stop_deadline) {
-                mc_log(MC_LOG_WARNING, "stop_timeout", "in_flight=%d", busy);
-                return -1;
-            }
-        }
+    mc_loop_pause_socket(s->loop, s->frontend, !(s->stopping || s->n_free > 0));
+    if (!s->stopping)
+        return 0;
+    int busy = busy_count(s);
+    /* exit once idle and nothing arrived for a moment: a request a client
+     * sent just before the signal may still be on its way from the client's
+     * I/O thread, and it deserves SHUTTING_DOWN, not silence */
+    if (busy == 0 && mc_time_mono_ms() - s->last_frame >= INTAKE_STOP_QUIET_MS)
+        mc_loop_stop(s->loop, 0);
+    else if (mc_time_mono_ms() >= s->stop_deadline) {
+        mc_log(MC_LOG_WARNING, "stop_timeout", "in_flight=%d", busy);
+        mc_loop_stop(s->loop, -1);
     }
+    return 0;
+}
+
+/* on_backend_ready - mc_loop_fn: a worker's READY or reply */
+static int on_backend_ready(mc_loop_t *loop, void *arg)
+{
+    (void)loop;
+    on_backend(arg);
+    return after_work(arg);
+}
+
+/* on_frontend_ready - mc_loop_fn: a client's request */
+static int on_frontend_ready(mc_loop_t *loop, void *arg)
+{
+    (void)loop;
+    intake_server_t *s = arg;
+    on_frontend(s, s->stopping);
+    if (s->stopping)
+        s->last_frame = mc_time_mono_ms();
+    /* stopping: every frame already here is turned away now, not left
+     * unanswered in the queue when we exit */
+    while (s->stopping && frontend_readable(s)) {
+        on_frontend(s, s->stopping);
+        s->last_frame = mc_time_mono_ms();
+    }
+    return after_work(s);
+}
+
+/* on_drain_tick - mc_loop_fn: while stopping, is it over? */
+static int on_drain_tick(mc_loop_t *loop, void *arg)
+{
+    (void)loop;
+    return after_work(arg);
+}
+
+/* intake_server_start - both sockets on the loop */
+int intake_server_start(intake_server_t *s, mc_loop_t *loop, mc_err_t *err)
+{
+    s->loop = loop;
+    if (mc_loop_add_socket(loop, s->backend, on_backend_ready, s) != 0 ||
+        mc_loop_add_socket(loop, s->frontend, on_frontend_ready, s) != 0) {
+        mc_err_add(err, "intake: cannot set up the loop");
+        return -1;
+    }
+    mc_loop_pause_socket(loop, s->frontend, s->n_free == 0);
+    return 0;
+}
+
+/* intake_server_stop - turn away, drain, check every 100 ms */
+void intake_server_stop(intake_server_t *s)
+{
+    if (s->stopping)
+        return;
+    s->stopping = true;
+    s->stop_deadline = mc_time_mono_ms() + s->cfg->intake.shutdown_grace_ms;
+    s->last_frame = mc_time_mono_ms();
+    mc_log(MC_LOG_NOTICE, "draining", "in_flight=%d", busy_count(s));
+    if (mc_loop_every(s->loop, 100, 100, on_drain_tick, s) < 0) {
+        mc_log(MC_LOG_ERR, "stop_timeout", "what=no_timer in_flight=%d", busy_count(s));
+        mc_loop_stop(s->loop, -1);
+        return;
+    }
+    after_work(s);
 }
 
 /* intake_server_destroy - stop workers, close sockets, free */

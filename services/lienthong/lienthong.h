@@ -39,6 +39,7 @@
 
 #include "mc_agencies.h"
 #include "mc_cfg.h"
+#include "mc_loop.h"
 #include "mc_err.h"
 #include "mc_store_cases.h"
 #include "motcua/v1/agency.pb-c.h"
@@ -181,13 +182,11 @@ typedef struct lienthong_hub lienthong_hub_t;
 /* lienthong_hub_new - ZAP handler, sockets, store; NULL with err on failure */
 lienthong_hub_t *lienthong_hub_new(const mc_cfg_t *cfg, mc_agencies_t *agencies, mc_err_t *err);
 
-/* lienthong_hub_run - serve until a signal arrives on stop_fd (a signalfd); 0 on a clean stop */
-int lienthong_hub_run(lienthong_hub_t *hub, int stop_fd);
+/* lienthong_hub_start - on loop: the agencies' ROUTER, the events, and the
+ * hub's timers at once, then at least every 100 ms; 0, or -1 with err */
+int lienthong_hub_start(lienthong_hub_t *hub, mc_loop_t *loop, mc_err_t *err);
 
 /* lienthong_hub_destroy - close everything, free, NULL the pointer (agencies are the caller's) */
 void lienthong_hub_destroy(lienthong_hub_t **hub);
-
-/* lienthong_now_ms - monotonic milliseconds */
-int64_t lienthong_now_ms(void);
 
 #endif

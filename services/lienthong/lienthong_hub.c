@@ -32,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,7 +45,9 @@
 #include "mc_daemon.h"
 #include "mc_event.h"
 #include "mc_store_extend.h"
+#include "mc_events.h"
 #include "mc_log.h"
+#include "mc_time.h"
 #include "mc_transport.h"
 #include "mc_wire.h"
 #include "motcua/v1/pipeline.pb-c.h"
@@ -132,6 +133,7 @@ struct lienthong_hub {
     peer_t        **peers;        /* connected agencies */
     size_t          n_peers;      /* entries used */
     int64_t         next_poll;    /* monotonic ms of the next safety-net poll */
+    int             tick_timer;   /* mc_loop timer running timers() */
     int64_t         store_retry;  /* monotonic ms before which the store is not retried */
     uint64_t        epoch;        /* this incarnation (agency.proto rule 6): random, non-zero */
     uint32_t        sessions_made; /* per-connection sessions made for clients without one */
@@ -147,14 +149,6 @@ struct lienthong_hub {
     int64_t         next_rewarn;  /* monotonic ms of the next periodic DueSoon pass */
 };
 
-/* lienthong_now_ms - monotonic ms */
-int64_t lienthong_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* log_store_error - one line for a failed store call */
 static void log_store_error(lienthong_hub_t *hub, const char *what, mc_store_rc_t rc,
                             const mc_err_t *err)
@@ -164,13 +158,13 @@ static void log_store_error(lienthong_hub_t *hub, const char *what, mc_store_rc_
            "what=%s unavailable=%s error=%s", what, rc == MC_STORE_UNAVAILABLE ? "yes" : "no",
            mc_log_quote(mc_err_first(err, line, sizeof line), quoted, sizeof quoted));
     if (rc == MC_STORE_UNAVAILABLE)
-        hub->store_retry = lienthong_now_ms() + HUB_RECONNECT_MS;
+        hub->store_retry = mc_time_mono_ms() + HUB_RECONNECT_MS;
 }
 
 /* store_usable - not inside a reconnect backoff */
 static bool store_usable(lienthong_hub_t *hub)
 {
-    return mc_store_connected(hub->store) || lienthong_now_ms() >= hub->store_retry;
+    return mc_store_connected(hub->store) || mc_time_mono_ms() >= hub->store_retry;
 }
 
 /* conn_find - the entry of connection fd, or NULL */
@@ -202,7 +196,7 @@ static void conn_cut(lienthong_hub_t *hub, int fd, const char *why)
     conn_forget(hub, fd);
     shutdown(fd, SHUT_RDWR);
     hub->cut++;
-    int64_t now = lienthong_now_ms();
+    int64_t now = mc_time_mono_ms();
     if (now - hub->cut_logged >= 10000) {
         mc_log(MC_LOG_WARNING, "connections_cut", "count=%ld last_why=%s connections=%zu",
                hub->cut, why, hub->n_conns);
@@ -225,7 +219,7 @@ static void conn_seen(lienthong_hub_t *hub, int fd, bool known)
         conn_cut(hub, fd, "too_many_connections");
         return;
     }
-    hub->conns[hub->n_conns++] = (conn_t){fd, lienthong_now_ms(), known};
+    hub->conns[hub->n_conns++] = (conn_t){fd, mc_time_mono_ms(), known};
 }
 
 /* watch_connections - the ROUTER's connection events: a peer whose socket
@@ -284,7 +278,7 @@ static bool send_to(lienthong_hub_t *hub, peer_t *p, lienthong_frame_t *frame)
         }
     }
     if (sent)
-        p->last_send = lienthong_now_ms();
+        p->last_send = mc_time_mono_ms();
     lienthong_frame_clear(frame);
     return sent;
 }
@@ -294,7 +288,7 @@ static void publish(lienthong_hub_t *hub, int kind, const char *code, const char
 {
     lienthong_frame_t f = {0};
     if (lienthong_pack_event(kind, code, agency, &f) == 0)
-        zmq_send(hub->pub, f.bytes, f.length, ZMQ_DONTWAIT);
+        mc_events_send(hub->pub, f.bytes, f.length);
     lienthong_frame_clear(&f);
 }
 
@@ -382,7 +376,7 @@ static void dispatch(lienthong_hub_t *hub, peer_t *p)
     }
     if (dead > 0)
         mc_log(MC_LOG_WARNING, "dead_letters", "agency=%s count=%d", p->agency, dead);
-    int64_t now = lienthong_now_ms();
+    int64_t now = mc_time_mono_ms();
     for (size_t i = 0; i < n; i++) {
         mc_case_t *c = &cases[i];
         lienthong_frame_t f = {0};
@@ -541,7 +535,7 @@ static peer_t *peer_find(lienthong_hub_t *hub, const void *rid, size_t rid_len,
         live++;
         mine += p->agency_index == a;
     }
-    int64_t now = lienthong_now_ms();
+    int64_t now = mc_time_mono_ms();
     if (mine >= HUB_AGENCY_PEERS || live >= HUB_MAX_PEERS || rid_len > sizeof hub->peers[0]->rid) {
         drop_note(hub, a, mine >= HUB_AGENCY_PEERS ? "agency_limit" : "limit", now);
         conn_cut(hub, fd, mine >= HUB_AGENCY_PEERS ? "agency_limit" : "limit");
@@ -623,7 +617,7 @@ static void peer_drop(lienthong_hub_t *hub, size_t i, const char *why)
 static void hello(lienthong_hub_t *hub, peer_t *p)
 {
     const mc_cfg_lienthong_t *lc = &hub->cfg->lienthong;
-    int64_t now = lienthong_now_ms();
+    int64_t now = mc_time_mono_ms();
     if (p->last_hello && now - p->last_hello < lc->heartbeat_ms)
         return;
     lienthong_frame_t f = {0};
@@ -673,7 +667,7 @@ static void expire_leases(lienthong_hub_t *hub)
         return;
     mc_log(MC_LOG_NOTICE, "leases_expired", "cases=%d", expired);
     if (expired >= HUB_LEASE_BATCH)
-        hub->next_expire = lienthong_now_ms(); /* more are waiting */
+        hub->next_expire = mc_time_mono_ms(); /* more are waiting */
     dispatch_agency(hub, NULL);
 }
 
@@ -1242,7 +1236,7 @@ static bool read_router(lienthong_hub_t *hub)
         int fd = zmq_msg_get(&body, ZMQ_SRCFD); /* which connection: -1 if unknown */
         peer_t *p = peer_find(hub, zmq_msg_data(&rid), zmq_msg_size(&rid), agency, fd);
         if (p) {
-            p->last_recv = lienthong_now_ms();
+            p->last_recv = mc_time_mono_ms();
             if (extra)
                 refuse(hub, p, "", MOTCUA__V1__REASON__REASON_MALFORMED, "one frame per message");
             else
@@ -1285,7 +1279,7 @@ static void read_events(lienthong_hub_t *hub)
 static void timers(lienthong_hub_t *hub)
 {
     const mc_cfg_lienthong_t *lc = &hub->cfg->lienthong;
-    int64_t now = lienthong_now_ms();
+    int64_t now = mc_time_mono_ms();
     /* a connection that has said nothing within 3 heartbeats of its
      * handshake serves nobody: a conforming agency speaks at once */
     for (size_t i = 0; i < hub->n_conns;) {
@@ -1379,14 +1373,12 @@ lienthong_hub_t *lienthong_hub_new(const mc_cfg_t *cfg, mc_agencies_t *agencies,
     hub->store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms);
     mc_socket_opts_t ropts = {.max_message_bytes = LIENTHONG_MAX_FRAME, .send_hwm = 10000,
                               .recv_hwm = 10000, .linger_ms = 0};
-    mc_socket_opts_t popts = {.max_message_bytes = 4096, .linger_ms = 0};
+    const char *publishers[] = {cfg->router.events_endpoint, cfg->intake.events_endpoint};
     if (!hub->store || !(hub->zap = mc_zap_start(agencies, err)) ||
         !(hub->router = mc_transport_bind_curve_server(ZMQ_ROUTER, cfg->lienthong.endpoint, &ropts,
                                                        secret, HUB_ZAP_DOMAIN, err)) ||
-        !(hub->pub = mc_transport_bind(ZMQ_PUB, cfg->lienthong.events_endpoint, &popts, err)) ||
-        !(hub->sub = mc_transport_connect(ZMQ_SUB, cfg->router.events_endpoint, &popts, err)) ||
-        zmq_connect(hub->sub, cfg->intake.events_endpoint) != 0 ||
-        zmq_setsockopt(hub->sub, ZMQ_SUBSCRIBE, "", 0) != 0) {
+        !(hub->sub = mc_events_sub(publishers, 2, err)) ||
+        mc_transport_router_mandatory(hub->router, true, err) != 0) { /* see send_to */
         explicit_bzero(secret, sizeof secret);
         if (!hub->store)
             mc_err_add(err, "out of memory");
@@ -1394,19 +1386,17 @@ lienthong_hub_t *lienthong_hub_new(const mc_cfg_t *cfg, mc_agencies_t *agencies,
         return NULL;
     }
     explicit_bzero(secret, sizeof secret);
-    int mandatory = 1; /* see send_to */
-    zmq_setsockopt(hub->router, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
+    hub->pub = mc_events_pub(cfg->lienthong.events_endpoint); /* NULL: latency only */
     /* handshakes (to cut connections that serve no peer) and closes; an event
      * may reach us after the frames that followed it, so a handshake may name
      * a connection we already serve (watch_connections checks the peers) */
     hub->conns = calloc(HUB_MAX_CONNS, sizeof *hub->conns);
     if (!hub->conns ||
-        zmq_socket_monitor(hub->router, HUB_MONITOR,
-                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
-                               ZMQ_EVENT_CLOSED) != 0 ||
-        !(hub->monitor = zmq_socket(mc_transport_ctx(), ZMQ_PAIR)) ||
-        zmq_connect(hub->monitor, HUB_MONITOR) != 0) {
-        mc_err_add(err, "cannot watch the agencies' connections: %s", zmq_strerror(errno));
+        !(hub->monitor = mc_transport_monitor(hub->router, HUB_MONITOR,
+                                              ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                                                  ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED,
+                                              err))) {
+        mc_err_add(err, "cannot watch the agencies' connections");
         lienthong_hub_destroy(&hub);
         return NULL;
     }
@@ -1420,40 +1410,46 @@ lienthong_hub_t *lienthong_hub_new(const mc_cfg_t *cfg, mc_agencies_t *agencies,
     return hub;
 }
 
-/* lienthong_hub_run - the loop */
-int lienthong_hub_run(lienthong_hub_t *hub, int stop_fd)
+/* on_tick - mc_loop_fn: the hub's timers; due again at the next poll, at most HUB_TICK_MS away */
+static int on_tick(mc_loop_t *loop, void *arg)
 {
-    hub->next_poll = hub->next_renew = hub->next_expire = lienthong_now_ms(); /* all at start */
+    lienthong_hub_t *hub = arg;
+    timers(hub);
+    int64_t wait = hub->next_poll - mc_time_mono_ms();
+    mc_loop_timer_reset(loop, hub->tick_timer, wait > HUB_TICK_MS ? HUB_TICK_MS : wait);
+    return 0;
+}
+
+/* on_router - mc_loop_fn: a bounded run of agency frames, then the timers */
+static int on_router(mc_loop_t *loop, void *arg)
+{
+    lienthong_hub_t *hub = arg;
+    for (int i = 0; i < HUB_DRAIN && read_router(hub); i++)
+        ;
+    return on_tick(loop, hub);
+}
+
+/* on_events - mc_loop_fn: PipelineEvents, then the timers */
+static int on_events(mc_loop_t *loop, void *arg)
+{
+    lienthong_hub_t *hub = arg;
+    read_events(hub);
+    return on_tick(loop, hub);
+}
+
+/* lienthong_hub_start - every timer due at start; nothing in flight is lost
+ * at a stop: the store has it all */
+int lienthong_hub_start(lienthong_hub_t *hub, mc_loop_t *loop, mc_err_t *err)
+{
+    hub->next_poll = hub->next_renew = hub->next_expire = mc_time_mono_ms(); /* all at start */
     hub->next_summary = hub->next_poll + HUB_SUMMARY_MS;
-    for (;;) {
-        zmq_pollitem_t items[3] = {
-            {hub->router, 0, ZMQ_POLLIN, 0},
-            {hub->sub, 0, ZMQ_POLLIN, 0},
-            {NULL, stop_fd, ZMQ_POLLIN, 0},
-        };
-        int64_t wait = hub->next_poll - lienthong_now_ms();
-        if (wait > HUB_TICK_MS)
-            wait = HUB_TICK_MS;
-        if (wait < 0)
-            wait = 0;
-        int rc = zmq_poll(items, 3, (long)wait);
-        if (rc < 0 && errno != EINTR) {
-            mc_log(MC_LOG_ERR, "poll_failed", "error=\"%s\"", zmq_strerror(errno));
-            return -1;
-        }
-        if (rc > 0 && (items[2].revents & ZMQ_POLLIN)) {
-            struct signalfd_siginfo si;
-            if (read(stop_fd, &si, sizeof si) == (ssize_t)sizeof si)
-                mc_log(MC_LOG_NOTICE, "stopping", "signal=%u", si.ssi_signo);
-            return 0; /* nothing in flight is lost: the store has it all */
-        }
-        if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
-            for (int i = 0; i < HUB_DRAIN && read_router(hub); i++)
-                ;
-        if (rc > 0 && (items[1].revents & ZMQ_POLLIN))
-            read_events(hub);
-        timers(hub);
+    hub->tick_timer = mc_loop_every(loop, 0, HUB_TICK_MS, on_tick, hub);
+    if (hub->tick_timer < 0 || mc_loop_add_socket(loop, hub->router, on_router, hub) != 0 ||
+        mc_loop_add_socket(loop, hub->sub, on_events, hub) != 0) {
+        mc_err_add(err, "lienthong: cannot set up the loop");
+        return -1;
     }
+    return 0;
 }
 
 /* lienthong_hub_destroy - close sockets (ZAP last: it may be serving them), free */
@@ -1471,8 +1467,7 @@ void lienthong_hub_destroy(lienthong_hub_t **hub_p)
     free(hub->view);
     mc_transport_close(&hub->pub);
     mc_transport_close(&hub->sub);
-    if (hub->router)
-        zmq_socket_monitor(hub->router, NULL, 0);
+    mc_transport_monitor_stop(hub->router);
     mc_transport_close(&hub->monitor);
     mc_transport_close(&hub->router);
     mc_zap_stop(&hub->zap);

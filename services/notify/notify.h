@@ -46,6 +46,7 @@
 #include <stdint.h>
 
 #include "mc_cfg.h"
+#include "mc_daemon.h"
 #include "mc_err.h"
 #include "mc_store_notify.h"
 
@@ -179,10 +180,14 @@ typedef struct notify notify_t;
 notify_t *notify_new(const mc_cfg_t *cfg, const notify_templates_t *templates,
                      notify_channels_t *channels, mc_err_t *err);
 
-/* notify_run - work until stop_fd (a signalfd) says TERM/INT; finishes the
- * current message first (outcomes that cannot be recorded because the store
- * is down are left to the lease: resent after it). Returns 0 on a clean stop. */
-int notify_run(notify_t *notify, int stop_fd);
+/* notify_start - on d's loop: work at once and every notify.poll_ms, and at
+ * once when an event comes; a stop (mc_daemon_stopping) is seen between two
+ * messages. 0, or -1 with err */
+int notify_start(notify_t *notify, mc_daemon_t *d, mc_err_t *err);
+
+/* notify_finish - after the loop: outcomes that cannot be recorded because
+ * the store is down are left to the lease (resent after it); 0 */
+int notify_finish(notify_t *notify);
 
 /* notify_destroy - close sockets and the store, free, NULL */
 void notify_destroy(notify_t **notify);

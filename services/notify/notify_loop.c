@@ -13,27 +13,24 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <zmq.h>
 
+#include "mc_events.h"
 #include "mc_log.h"
+#include "mc_time.h"
 #include "mc_store.h"
 #include "mc_store_notify.h"
 #include "mc_transport.h"
 #include "motcua/v1/dossier.pb-c.h"
 
 #define NOTIFY_BATCH 1       /* notifications per claim: see the contract */
-#define NOTIFY_SUBS 3        /* intake, router, lienthong */
 #define NOTIFY_CHANNELS 3    /* spool, sms, email */
-#define EVENT_MAX_BYTES 4096 /* a PipelineEvent is tiny */
 #define SEND_MIN_MS 500      /* a network channel with less of the lease left is not tried */
 
 /* one claimed notification from its claim until its outcomes are recorded */
@@ -52,10 +49,11 @@ struct notify {
     const notify_templates_t *templates;
     notify_channels_t        *channels;
     mc_store_t               *store;
-    void                     *subs[NOTIFY_SUBS];
+    void                     *sub;        /* SUB: intake, router and lienthong events */
+    mc_daemon_t              *daemon;     /* for its stop requests */
+    int                       work_timer; /* mc_loop timer of the work */
     notify_job_t              job;        /* the notification in hand */
     bool                      store_down; /* logged once per outage */
-    bool                      stopping;
 };
 
 static void job_clear(notify_job_t *job);
@@ -78,19 +76,13 @@ notify_t *notify_new(const mc_cfg_t *cfg, const notify_templates_t *templates,
         free(n);
         return NULL;
     }
-    const char *endpoints[NOTIFY_SUBS] = {cfg->intake.events_endpoint,
-                                          cfg->router.events_endpoint,
-                                          cfg->lienthong.events_endpoint};
-    mc_socket_opts_t opts = {.max_message_bytes = EVENT_MAX_BYTES, .recv_hwm = 100,
-                             .linger_ms = 0};
-    for (int i = 0; i < NOTIFY_SUBS; i++) {
-        /* connecting to a publisher that is not up yet is fine: ZeroMQ retries */
-        n->subs[i] = mc_transport_connect(ZMQ_SUB, endpoints[i], &opts, err);
-        if (!n->subs[i] || zmq_setsockopt(n->subs[i], ZMQ_SUBSCRIBE, "", 0) != 0) {
-            mc_err_add(err, "cannot subscribe to %s", endpoints[i]);
-            notify_destroy(&n);
-            return NULL;
-        }
+    const char *publishers[] = {cfg->intake.events_endpoint, cfg->router.events_endpoint,
+                                cfg->lienthong.events_endpoint};
+    /* connecting to a publisher that is not up yet is fine: ZeroMQ retries */
+    n->sub = mc_events_sub(publishers, 3, err);
+    if (!n->sub) {
+        notify_destroy(&n);
+        return NULL;
     }
     return n;
 }
@@ -100,28 +92,11 @@ void notify_destroy(notify_t **notify)
 {
     if (!notify || !*notify)
         return;
-    for (int i = 0; i < NOTIFY_SUBS; i++)
-        mc_transport_close(&(*notify)->subs[i]);
+    mc_transport_close(&(*notify)->sub);
     mc_store_destroy(&(*notify)->store);
     job_clear(&(*notify)->job);
     free(*notify);
     *notify = NULL;
-}
-
-/* check_stop - consume pending signals; true once TERM or INT arrived */
-static bool check_stop(notify_t *n, int stop_fd)
-{
-    struct pollfd p = {stop_fd, POLLIN, 0};
-    while (poll(&p, 1, 0) == 1) {
-        struct signalfd_siginfo si;
-        if (read(stop_fd, &si, sizeof si) != (ssize_t)sizeof si)
-            break;
-        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-            n->stopping = true;
-        else
-            mc_log(MC_LOG_INFO, "signal_ignored", "signal=%u", si.ssi_signo);
-    }
-    return n->stopping;
 }
 
 /* format_date - DD/MM/YYYY of an instant in Vietnam time */
@@ -147,14 +122,6 @@ static void new_due_text(const char *raw, char *buf, size_t size)
 static const char *quoted(const char *text, char *buf, unsigned size)
 {
     return mc_log_quote(text, buf, size);
-}
-
-/* now_ms - monotonic milliseconds */
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* job_clear - forget the notification in hand */
@@ -272,7 +239,7 @@ static void send_all(notify_t *n, notify_job_t *job, const notify_letter_t *l, i
         char *error = job->errors[i];
         size_t size = sizeof job->errors[i];
         error[0] = '\0';
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - mc_time_mono_ms();
         int rc = -1;
         if (l->problem)
             snprintf(error, size, "%s", l->problem);
@@ -402,7 +369,7 @@ static int work_once(notify_t *n)
     }
     /* the lease is counted from before the claim: notify's deadline falls
      * before the store's, whatever the claim transaction takes */
-    int64_t deadline = now_ms() + (int64_t)n->cfg->notify.send_lease_ms * 3 / 4;
+    int64_t deadline = mc_time_mono_ms() + (int64_t)n->cfg->notify.send_lease_ms * 3 / 4;
     notify_letter_t letter;
     memset(&letter, 0, sizeof letter);
     bool started = false;
@@ -420,36 +387,40 @@ static int work_once(notify_t *n)
     return 1;
 }
 
-/* drain_events - read every waiting event; they only mean "look now" */
-static void drain_events(notify_t *n)
+/* on_work - mc_loop_fn: work until nothing is due, checking for SIGTERM between messages */
+static int on_work(mc_loop_t *loop, void *arg)
 {
-    for (int i = 0; i < NOTIFY_SUBS; i++) {
-        char buf[EVENT_MAX_BYTES];
-        while (zmq_recv(n->subs[i], buf, sizeof buf, ZMQ_DONTWAIT) >= 0) {
-        }
+    (void)loop;
+    notify_t *n = arg;
+    while (!mc_daemon_stopping(n->daemon) && work_once(n) > 0) {
     }
+    return 0;
 }
 
-/* notify_run - the loop */
-int notify_run(notify_t *n, int stop_fd)
+/* on_events - mc_loop_fn: events only mean "look now" */
+static int on_events(mc_loop_t *loop, void *arg)
 {
-    while (!check_stop(n, stop_fd)) {
-        /* work until nothing is due, checking for SIGTERM between messages */
-        int r;
-        while ((r = work_once(n)) > 0 && !check_stop(n, stop_fd)) {
-        }
-        if (n->stopping)
-            break;
-        zmq_pollitem_t items[NOTIFY_SUBS + 1];
-        for (int i = 0; i < NOTIFY_SUBS; i++)
-            items[i] = (zmq_pollitem_t){n->subs[i], 0, ZMQ_POLLIN, 0};
-        items[NOTIFY_SUBS] = (zmq_pollitem_t){NULL, stop_fd, ZMQ_POLLIN, 0};
-        if (zmq_poll(items, NOTIFY_SUBS + 1, n->cfg->notify.poll_ms) < 0 && errno != EINTR) {
-            mc_log(MC_LOG_ERR, "poll_failed", "error=%s", zmq_strerror(errno));
-            return -1;
-        }
-        drain_events(n);
+    notify_t *n = arg;
+    mc_events_drain(n->sub);
+    mc_loop_timer_reset(loop, n->work_timer, 0);
+    return 0;
+}
+
+/* notify_start - the work timer and the events */
+int notify_start(notify_t *n, mc_daemon_t *d, mc_err_t *err)
+{
+    n->daemon = d;
+    n->work_timer = mc_loop_every(d->loop, 0, n->cfg->notify.poll_ms, on_work, n);
+    if (n->work_timer < 0 || mc_loop_add_socket(d->loop, n->sub, on_events, n) != 0) {
+        mc_err_add(err, "notify: cannot set up the loop");
+        return -1;
     }
+    return 0;
+}
+
+/* notify_finish - the outcome in hand, if the store never took it */
+int notify_finish(notify_t *n)
+{
     if (n->job.active) {
         /* the store is still down: the lease runs out and the notification is
          * sent again, under the same message ids (notify.h) */

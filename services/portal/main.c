@@ -8,111 +8,89 @@
  * in hand, tells systemd STOPPING=1 and exits 0. With portal.url "" it only
  * waits for the stop (synchronisation off; the outbox keeps the events).
  * Several instances may run against one database (see portal.h).
- * Exit codes: 0 clean stop, 64 usage, 78 bad configuration, 69 cannot
- * start, 1 unclean stop.
+ * Signals and exit codes: mc_daemon.h.
  */
-#include <stdbool.h>
 #include <stdio.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
-#include <systemd/sd-daemon.h>
 
-#include "mc_cfg.h"
 #include "mc_daemon.h"
-#include "mc_log.h"
 #include "portal.h"
 
-/* usage - print help to f */
-static void usage(FILE *f)
+/* what portal holds while it runs */
+typedef struct portal_daemon {
+    portal_http_t *http;   /* the token and the HTTP client */
+    portal_t      *portal; /* the pusher */
+    bool           curl;   /* curl_global_init succeeded */
+} portal_daemon_t;
+
+/* check - the token file, when synchronisation is on */
+static int check(mc_daemon_t *d, mc_err_t *err, const char **file)
 {
-    fprintf(f,
-            "usage: motcua-portal [-c FILE] [--check]\n"
-            "  -c, --config FILE  configuration (default: $MOTCUA_CONFIG, /etc/motcua/motcua.yaml,\n"
-            "                     or config/motcua.yaml)\n"
-            "      --check        load and check the configuration and the token file, then exit\n"
-            "  -h, --help         this text\n"
-            "Environment: MOTCUA_DATABASE overrides database.conninfo.\n");
+    if (!d->cfg->portal.url[0])
+        return 0;
+    *file = d->cfg->portal.token_file;
+    portal_http_t *http = portal_http_new(&d->cfg->portal, err);
+    int rc = http ? 0 : -1;
+    portal_http_destroy(&http);
+    return rc;
 }
 
-/* start - the token and the pusher; 0, or 69 with one log line */
-static int start(const mc_cfg_t *cfg, portal_http_t **http, portal_t **portal)
+/* start - the token and the pusher on the loop; nothing when portal.url is "" */
+static int start(mc_daemon_t *d, mc_err_t *err)
 {
-    mc_err_t err;
-    mc_err_clear(&err);
-    /* curl's global state before any other thread exists (there is none here) */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        mc_log(MC_LOG_ERR, "start_failed", "what=curl");
-        return 69;
-    }
-    *http = portal_http_new(&cfg->portal, &err);
-    if (*http)
-        *portal = portal_new(cfg, *http, &err);
-    if (*http && *portal)
+    static portal_daemon_t pd;
+    const mc_cfg_t *cfg = d->cfg;
+    bool on = cfg->portal.url[0] != '\0';
+    d->app = &pd;
+    /* the URL may carry a path the operator considers private: only on/off is logged */
+    snprintf(d->detail, sizeof d->detail,
+             "portal=%s token=%s poll_ms=%d batch=%d send_lease_ms=%d", on ? "on" : "off",
+             cfg->portal.token_file[0] ? "yes" : "no", cfg->portal.poll_ms, cfg->portal.batch,
+             cfg->portal.send_lease_ms);
+    snprintf(d->status, sizeof d->status, "%s",
+             on ? "pushing to the portal" : "portal synchronisation off");
+    if (!on)
         return 0;
-    char line[300], quoted[340];
-    mc_log(MC_LOG_ERR, "start_failed", "what=%s error=%s", *http ? "pusher" : "token",
-           mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
-    return 69;
+    /* curl's global state before any other thread exists (there is none here) */
+    if (!(pd.curl = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)) {
+        mc_err_add(err, "curl: cannot initialise");
+        return -1;
+    }
+    if (!(pd.http = portal_http_new(&cfg->portal, err)) ||
+        !(pd.portal = portal_new(cfg, pd.http, err)) || portal_start(pd.portal, d, err) != 0)
+        return -1;
+    return 0;
+}
+
+/* finish - the batch in hand */
+static int finish(mc_daemon_t *d)
+{
+    portal_daemon_t *pd = d->app;
+    return pd->portal ? portal_finish(pd->portal) : 0;
+}
+
+/* destroy - what start made */
+static void destroy(mc_daemon_t *d)
+{
+    portal_daemon_t *pd = d->app;
+    if (!pd)
+        return;
+    portal_destroy(&pd->portal);
+    portal_http_destroy(&pd->http);
+    if (pd->curl)
+        curl_global_cleanup();
 }
 
 int main(int argc, char **argv)
 {
-    const char *config = NULL;
-    bool check_only = false;
-    int status = mc_daemon_args("motcua-portal", usage, argc, argv, &config, &check_only);
-    if (status != MC_DAEMON_CONTINUE)
-        return status;
-    mc_cfg_t *cfg = NULL;
-    if ((status = mc_daemon_config("motcua-portal", config, &cfg)) != 0)
-        return status;
-    bool on = cfg->portal.url[0] != '\0';
-    if (check_only) {
-        mc_err_t err;
-        mc_err_clear(&err);
-        portal_http_t *http = on ? portal_http_new(&cfg->portal, &err) : NULL;
-        if (on && !http) {
-            mc_daemon_config_error(cfg->portal.token_file, &err);
-            mc_cfg_destroy(&cfg);
-            return 78;
-        }
-        portal_http_destroy(&http);
-        printf("config ok\n");
-        mc_cfg_destroy(&cfg);
-        return 0;
-    }
-
-    /* before any thread starts: every thread inherits the blocked mask */
-    int stop_fd = mc_daemon_stop_fd();
-    portal_http_t *http = NULL;
-    portal_t *portal = NULL;
-    int rc = 0;
-    if (stop_fd < 0) {
-        mc_log(MC_LOG_ERR, "start_failed", "what=signalfd");
-        rc = 69;
-    } else if (on) {
-        rc = start(cfg, &http, &portal);
-    }
-    if (rc == 0) {
-        /* the URL may carry a path the operator considers private: only on/off is logged */
-        mc_log(MC_LOG_NOTICE, "started", "portal=%s token=%s poll_ms=%d batch=%d send_lease_ms=%d pid=%d",
-               on ? "on" : "off", cfg->portal.token_file[0] ? "yes" : "no", cfg->portal.poll_ms,
-               cfg->portal.batch, cfg->portal.send_lease_ms, (int)getpid());
-        mc_daemon_ready(on ? "pushing to the portal" : "portal synchronisation off", NULL, NULL, NULL);
-        if (on)
-            rc = portal_run(portal, stop_fd) == 0 ? 0 : 1;
-        else
-            while (!portal_wait_stop(stop_fd, -1)) {
-            }
-        sd_notify(0, "STOPPING=1");
-        mc_log(MC_LOG_NOTICE, "stopped", "clean=%s", rc == 0 ? "yes" : "no");
-    }
-    portal_destroy(&portal);
-    portal_http_destroy(&http);
-    if (on && stop_fd >= 0)
-        curl_global_cleanup(); /* reference-counted: a no-op if start() did not get that far */
-    if (stop_fd >= 0)
-        close(stop_fd);
-    mc_cfg_destroy(&cfg);
-    return rc;
+    static const mc_daemon_def_t def = {
+        .name = "motcua-portal",
+        .check_help = "load and check the configuration and the token file",
+        .check = check,
+        .start = start,
+        .finish = finish,
+        .destroy = destroy,
+    };
+    return mc_daemon_main(argc, argv, &def);
 }

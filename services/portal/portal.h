@@ -26,6 +26,7 @@
 #define PORTAL_H
 
 #include "mc_cfg.h"
+#include "mc_daemon.h"
 #include "mc_err.h"
 #include "mc_store_portal.h"
 
@@ -57,10 +58,12 @@ portal_t *portal_new(const mc_cfg_t *cfg, portal_http_t *http, mc_err_t *err);
 /* portal_destroy - free, NULL */
 void portal_destroy(portal_t **portal);
 
-/* portal_run - push until SIGTERM/SIGINT arrives on stop_fd; 0 clean, -1 otherwise */
-int portal_run(portal_t *portal, int stop_fd);
+/* portal_start - on d's loop: push at once and every portal.poll_ms; a stop
+ * (mc_daemon_stopping) is seen between two pushes. 0, or -1 with err */
+int portal_start(portal_t *portal, mc_daemon_t *d, mc_err_t *err);
 
-/* portal_wait_stop - wait up to ms for SIGTERM/SIGINT on stop_fd; true once it came */
-bool portal_wait_stop(int stop_fd, int ms);
+/* portal_finish - after the loop: settle the batch in hand (outcomes the
+ * store cannot take are left to the lease); 0 */
+int portal_finish(portal_t *portal);
 
 #endif

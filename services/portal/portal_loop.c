@@ -13,17 +13,15 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "mc_daemon.h"
 #include "mc_log.h"
+#include "mc_time.h"
 #include "mc_store.h"
 
 #define SEND_MIN_MS 500 /* a push with less of the lease left is not started */
@@ -52,8 +50,7 @@ struct portal {
     push_t         *pushes;     /* the batch in hand: cfg->portal.batch entries */
     int             n_pushes;   /* entries in use */
     bool            store_down; /* logged once per outage */
-    bool            stopping;   /* SIGTERM/SIGINT seen */
-    int             stop_fd;    /* signals */
+    mc_daemon_t    *daemon;     /* for its stop requests */
 };
 
 /* portal_new - store (lazy) and the batch buffer */
@@ -71,7 +68,6 @@ portal_t *portal_new(const mc_cfg_t *cfg, portal_http_t *http, mc_err_t *err)
     }
     p->cfg = cfg;
     p->http = http;
-    p->stop_fd = -1;
     return p;
 }
 
@@ -97,38 +93,10 @@ void portal_destroy(portal_t **portal)
     *portal = NULL;
 }
 
-/* portal_wait_stop - poll the signalfd; TERM/INT mean stop, others are logged */
-bool portal_wait_stop(int stop_fd, int ms)
-{
-    struct pollfd pfd = {.fd = stop_fd, .events = POLLIN};
-    bool stop = false;
-    int timeout = ms;
-    while (poll(&pfd, 1, timeout) == 1) {
-        struct signalfd_siginfo si;
-        if (read(stop_fd, &si, sizeof si) != (ssize_t)sizeof si)
-            break;
-        stop = stop || si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT;
-        if (si.ssi_signo != SIGTERM && si.ssi_signo != SIGINT)
-            mc_log(MC_LOG_INFO, "signal_ignored", "signal=%u", si.ssi_signo);
-        timeout = 0; /* drain what else is queued, then answer */
-    }
-    return stop;
-}
-
 /* stop_seen - has SIGTERM/SIGINT come (without waiting)? */
 static bool stop_seen(portal_t *p)
 {
-    if (!p->stopping && portal_wait_stop(p->stop_fd, 0))
-        p->stopping = true;
-    return p->stopping;
-}
-
-/* monotonic_ms - milliseconds of CLOCK_MONOTONIC */
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return mc_daemon_stopping(p->daemon);
 }
 
 /* backoff_ms - the delay after the attempts-th failed push: retry_initial_ms
@@ -208,7 +176,7 @@ static void store_back(portal_t *p)
 /* push_one - one POST, its outcome in u */
 static void push_one(portal_t *p, push_t *u, int64_t deadline)
 {
-    int64_t left = deadline - monotonic_ms();
+    int64_t left = deadline - mc_time_mono_ms();
     if (left < SEND_MIN_MS || stop_seen(p)) {
         u->state = PUSH_RELEASE;
         return;
@@ -228,7 +196,7 @@ static int work_once(portal_t *p)
         return store_failed(p, &err);
     /* the lease is counted from before the claim: our deadline falls before
      * the store's, whatever the claim statement takes */
-    int64_t deadline = monotonic_ms() + (int64_t)p->cfg->portal.send_lease_ms * 3 / 4;
+    int64_t deadline = mc_time_mono_ms() + (int64_t)p->cfg->portal.send_lease_ms * 3 / 4;
     mc_portal_event_t *events = calloc((size_t)p->cfg->portal.batch, sizeof *events);
     if (!events) {
         mc_err_add(&err, "out of memory");
@@ -256,17 +224,30 @@ static int work_once(portal_t *p)
     return count;
 }
 
-/* portal_run - the loop */
-int portal_run(portal_t *p, int stop_fd)
+/* on_work - mc_loop_fn: work until nothing is due, checking for SIGTERM between batches */
+static int on_work(mc_loop_t *loop, void *arg)
 {
-    p->stop_fd = stop_fd;
-    while (!stop_seen(p)) {
-        /* work until nothing is due, checking for SIGTERM between batches */
-        while (work_once(p) > 0 && !stop_seen(p)) {
-        }
-        if (p->stopping || portal_wait_stop(stop_fd, p->cfg->portal.poll_ms))
-            p->stopping = true;
+    (void)loop;
+    portal_t *p = arg;
+    while (!stop_seen(p) && work_once(p) > 0) {
     }
+    return 0;
+}
+
+/* portal_start - the work timer */
+int portal_start(portal_t *p, mc_daemon_t *d, mc_err_t *err)
+{
+    p->daemon = d;
+    if (mc_loop_every(d->loop, 0, p->cfg->portal.poll_ms, on_work, p) < 0) {
+        mc_err_add(err, "portal: cannot set up the loop");
+        return -1;
+    }
+    return 0;
+}
+
+/* portal_finish - settle what the batch in hand left */
+int portal_finish(portal_t *p)
+{
     if (p->n_pushes > 0) {
         mc_err_t err;
         mc_err_clear(&err);

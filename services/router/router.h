@@ -22,6 +22,7 @@
 #include "mc_cfg.h"
 #include "mc_err.h"
 #include "mc_routing.h"
+#include "mc_loop.h"
 #include "mc_store.h"
 #include "mc_store_extend.h"
 #include "mc_store_route.h"
@@ -47,13 +48,16 @@ typedef struct router {
     int                  n_notes;  /* entries used */
     int                  cap_notes;/* entries allocated (router.batch) */
     int64_t              now;      /* the wall clock of the current pass (seconds) */
+    int                  poll_timer; /* mc_loop timer of the routing pass */
 } router_t;
 
 /* router_new - store, sockets; NULL with err on failure */
 router_t *router_new(const mc_cfg_t *cfg, const mc_routing_t *routing, mc_err_t *err);
 
-/* router_run - serve until a signal arrives on stop_fd (a signalfd); 0 on a clean stop */
-int router_run(router_t *r, int stop_fd);
+/* router_start - on loop: a routing pass every router.poll_ms (at once when
+ * an event comes), the deadline scans every router.deadline_scan_ms, both
+ * at start; 0 or -1 with err */
+int router_start(router_t *r, mc_loop_t *loop, mc_err_t *err);
 
 /* router_destroy - close, free and NULL */
 void router_destroy(router_t **r);

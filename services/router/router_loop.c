@@ -7,41 +7,17 @@
  */
 #include "router.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <zmq.h>
 
+#include "mc_events.h"
 #include "mc_log.h"
 #include "mc_transport.h"
 #include "motcua/v1/pipeline.pb-c.h"
-
-/* now_ms - monotonic milliseconds */
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* connectable - a bind address made connectable (a wildcard host becomes 127.0.0.1) */
-static const char *connectable(const char *bind, char *buf, size_t size)
-{
-    static const char *const wild[] = {"tcp://*:", "tcp://0.0.0.0:"};
-    for (size_t i = 0; i < sizeof wild / sizeof wild[0]; i++) {
-        size_t n = strlen(wild[i]);
-        if (strncmp(bind, wild[i], n) == 0) {
-            snprintf(buf, size, "tcp://127.0.0.1:%s", bind + n);
-            return buf;
-        }
-    }
-    return bind;
-}
 
 /* router_new - store and sockets; a failed PUB bind only costs latency, so it is not fatal */
 router_t *router_new(const mc_cfg_t *cfg, const mc_routing_t *routing, mc_err_t *err)
@@ -62,28 +38,14 @@ router_t *router_new(const mc_cfg_t *cfg, const mc_routing_t *routing, mc_err_t 
         router_destroy(&r);
         return NULL;
     }
-    mc_socket_opts_t opts = {.max_message_bytes = 4096, .send_hwm = 10000, .recv_hwm = 10000,
-                             .linger_ms = 0};
-    mc_err_t perr;
-    mc_err_clear(&perr);
-    r->pub = mc_transport_bind(ZMQ_PUB, cfg->router.events_endpoint, &opts, &perr);
-    if (!r->pub) {
-        char line[300], quoted[340];
-        mc_log(MC_LOG_WARNING, "events_unavailable", "endpoint=%s error=%s",
-               cfg->router.events_endpoint,
-               mc_log_quote(mc_err_first(&perr, line, sizeof line), quoted, sizeof quoted));
-    }
-    char buf[300];
-    r->sub = mc_transport_connect(ZMQ_SUB, connectable(cfg->intake.events_endpoint, buf, sizeof buf),
-                                  &opts, err);
+    /* a failed PUB bind only costs latency (mc_events) */
+    r->pub = mc_events_pub(cfg->router.events_endpoint);
+    const char *publishers[] = {cfg->intake.events_endpoint, cfg->lienthong.events_endpoint};
+    r->sub = mc_events_sub(publishers, 2, err);
     if (!r->sub) {
         router_destroy(&r);
         return NULL;
     }
-    zmq_setsockopt(r->sub, ZMQ_SUBSCRIBE, "", 0);
-    if (zmq_connect(r->sub, connectable(cfg->lienthong.events_endpoint, buf, sizeof buf)) != 0)
-        mc_log(MC_LOG_WARNING, "events_unavailable", "endpoint=%s error=\"%s\"",
-               cfg->lienthong.events_endpoint, zmq_strerror(errno));
     mc_err_t cerr;
     mc_err_clear(&cerr);
     if (mc_store_connect(r->store, &cerr) != MC_STORE_OK) {
@@ -113,18 +75,7 @@ void router_destroy(router_t **rp)
 static void publish(router_t *r, Motcua__V1__PipelineEvent__Kind kind, const char *code,
                     const char *agency)
 {
-    if (!r->pub)
-        return;
-    Motcua__V1__PipelineEvent ev = MOTCUA__V1__PIPELINE_EVENT__INIT;
-    ev.kind = kind;
-    ev.dossier_code = (char *)code;
-    ev.agency = (char *)(agency ? agency : "");
-    uint8_t buf[512];
-    size_t n = motcua__v1__pipeline_event__get_packed_size(&ev);
-    if (n > sizeof buf)
-        return;
-    motcua__v1__pipeline_event__pack(&ev, buf);
-    zmq_send(r->pub, buf, n, ZMQ_DONTWAIT);
+    mc_events_publish(r->pub, (int)kind, code, agency);
 }
 
 /* store_trouble - log a failed store call once per outage */
@@ -366,57 +317,46 @@ int router_scan_forwarding(router_t *r)
     return scan_batches(r, "forwarding_scan", forwarding_batch, "forward_overdue", false);
 }
 
-/* drain - read every waiting event; their content does not matter, only that they came */
-static void drain(void *sub)
+/* on_poll - mc_loop_fn: acceptance cases, then routing */
+static int on_poll(mc_loop_t *loop, void *arg)
 {
-    char buf[4096];
-    while (zmq_recv(sub, buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
-        ;
+    (void)loop;
+    router_accept_all(arg);
+    router_route_all(arg);
+    return 0;
 }
 
-/* router_run - wake on events, on poll_ms, and on the deadline scan's period */
-int router_run(router_t *r, int stop_fd)
+/* on_scan - mc_loop_fn: every deadline scan */
+static int on_scan(mc_loop_t *loop, void *arg)
 {
-    int64_t next_poll = 0, next_scan = 0; /* both at once on start */
-    for (;;) {
-        int64_t now = now_ms();
-        if (now >= next_poll) {
-            router_accept_all(r);
-            router_route_all(r);
-            next_poll = now_ms() + r->cfg->router.poll_ms;
-        }
-        if (now >= next_scan) {
-            router_scan_late(r);
-            router_scan_unsupplemented(r);
-            router_scan_due_soon(r);
-            router_scan_acceptance(r);
-            router_scan_forwarding(r);
-            next_scan = now_ms() + r->cfg->router.deadline_scan_ms;
-        }
-        now = now_ms();
-        int64_t wait = (next_poll < next_scan ? next_poll : next_scan) - now;
-        zmq_pollitem_t items[2] = {
-            {NULL, stop_fd, ZMQ_POLLIN, 0},
-            {r->sub, 0, ZMQ_POLLIN, 0},
-        };
-        int rc = zmq_poll(items, 2, wait > 0 ? (long)wait : 0);
-        if (rc < 0) {
-            if (errno == EINTR)
-                continue;
-            mc_log(MC_LOG_ERR, "poll_failed", "error=\"%s\"", zmq_strerror(errno));
-            return -1;
-        }
-        if (items[0].revents & ZMQ_POLLIN) {
-            struct signalfd_siginfo si;
-            if (read(stop_fd, &si, sizeof si) == (ssize_t)sizeof si) {
-                mc_log(MC_LOG_NOTICE, "stopping", "signal=%u", si.ssi_signo);
-                return 0;
-            }
-        }
-        if (items[1].revents & ZMQ_POLLIN) {
-            drain(r->sub);
-            if (r->store_ok) /* while the store is down, retry at poll_ms, not per event */
-                next_poll = 0;
-        }
+    (void)loop;
+    router_scan_late(arg);
+    router_scan_unsupplemented(arg);
+    router_scan_due_soon(arg);
+    router_scan_acceptance(arg);
+    router_scan_forwarding(arg);
+    return 0;
+}
+
+/* on_events - mc_loop_fn: an event means "route now"; their content does not matter */
+static int on_events(mc_loop_t *loop, void *arg)
+{
+    router_t *r = arg;
+    mc_events_drain(r->sub);
+    if (r->store_ok) /* while the store is down, retry at poll_ms, not per event */
+        mc_loop_timer_reset(loop, r->poll_timer, 0);
+    return 0;
+}
+
+/* router_start - the pass and the scans at once, then on their periods */
+int router_start(router_t *r, mc_loop_t *loop, mc_err_t *err)
+{
+    r->poll_timer = mc_loop_every(loop, 0, r->cfg->router.poll_ms, on_poll, r);
+    if (r->poll_timer < 0 ||
+        mc_loop_every(loop, 0, r->cfg->router.deadline_scan_ms, on_scan, r) < 0 ||
+        mc_loop_add_socket(loop, r->sub, on_events, r) != 0) {
+        mc_err_add(err, "router: cannot set up the loop");
+        return -1;
     }
+    return 0;
 }
