@@ -212,15 +212,12 @@ static const mc_stmt_t stmt_report_forwarding = {"report_forwarding", false, 4,
     "   AND received_at >= to_timestamp($1::bigint) AND received_at < to_timestamp($2::bigint)"
     " GROUP BY GROUPING SETS ((), (procedure_code))"};
 
-static const mc_stmt_t stmt_report_begin = {"report_begin", false, 0,
-    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"};
 /* JIT compiling the expressions costs more than it saves on queries of this size, and
  * the grouping needs a few MB to hash in memory instead of sorting on disk */
 static const mc_stmt_t stmt_report_nojit = {"report_nojit", false, 0,
     "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"};
 static const mc_stmt_t stmt_report_now = {"report_now", false, 0,
     "SELECT extract(epoch FROM now())::bigint"};
-static const mc_stmt_t stmt_report_end = {"report_end", false, 0, "COMMIT"};
 
 /* open dossiers past `before` or warned (due_soon) and not extended, with the step that
  * holds each (the lowest open or dead one) */
@@ -575,6 +572,20 @@ static mc_store_rc_t read_all(mc_store_t *store, const mc_report_query_t *q,
     return MC_STORE_OK;
 }
 
+/* what read_report reads: the queries of q with parameters p into r */
+typedef struct report_read {
+    const mc_report_query_t *q; /* the query */
+    const char *const       *p; /* stmt_report_main's parameters */
+    mc_report_t             *r; /* filled */
+} report_read_t;
+
+/* read_report - read_all (inside the snapshot) */
+static mc_store_rc_t read_report(mc_store_t *store, void *arg, mc_err_t *err)
+{
+    report_read_t *rr = arg;
+    return read_all(store, rr->q, rr->p, rr->r, err);
+}
+
 /* mc_store_report - the report for q, in one snapshot */
 mc_store_rc_t mc_store_report(mc_store_t *store, const mc_report_query_t *q, mc_report_t **out,
                               mc_err_t *err)
@@ -635,21 +646,8 @@ mc_store_rc_t mc_store_report(mc_store_t *store, const mc_report_query_t *q, mc_
     months[used] = '\0';
     const char *p[6] = {start, end, r->ward, r->procedure, tz, months};
 
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc == MC_STORE_OK) {
-        PGresult *res = mc_store_exec(store, &stmt_report_begin, NULL, NULL, NULL, true);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            rc = mc_store_classify(store, store->main, res, "report_begin", err);
-        PQclear(res);
-    }
-    if (rc == MC_STORE_OK) {
-        rc = read_all(store, q, p, r, err);
-        /* read-only: COMMIT and ROLLBACK are the same; COMMIT also reports a broken link */
-        PGresult *res = mc_store_exec(store, &stmt_report_end, NULL, NULL, NULL, false);
-        if (rc == MC_STORE_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
-            rc = mc_store_classify(store, store->main, res, "report_end", err);
-        PQclear(res);
-    }
+    report_read_t read = {q, p, r};
+    mc_store_rc_t rc = mc_store_snapshot(store, read_report, &read, err);
     free(months);
     if (rc != MC_STORE_OK) {
         mc_report_destroy(&r);
