@@ -649,17 +649,21 @@ mc_store_rc_t mc_store_dossier_status(mc_store_t *store, const char *code, size_
         mc_err_add(err, "store: out of memory");
         return MC_STORE_FAILED;
     }
-    for (int i = 0; i < n; i++) {
-        mc_store_event_t *e = &s->events[i];
-        e->at = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        mc_store_copy_text(e->actor, sizeof e->actor, res, i, 1);
-        mc_store_copy_text(e->kind, sizeof e->kind, res, i, 2);
-        mc_store_copy_text(e->detail, sizeof e->detail, res, i, 3);
-    }
+    for (int i = 0; i < n; i++)
+        mc_store_read_event(res, i, &s->events[i]);
     s->n_events = (size_t)n;
     PQclear(res);
     *status = s;
     return MC_STORE_OK;
+}
+
+/* mc_store_read_event - row i (at epoch, actor, kind, detail) of an events query into e */
+void mc_store_read_event(const PGresult *res, int i, mc_store_event_t *e)
+{
+    e->at = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+    mc_store_copy_text(e->actor, sizeof e->actor, res, i, 1);
+    mc_store_copy_text(e->kind, sizeof e->kind, res, i, 2);
+    mc_store_copy_text(e->detail, sizeof e->detail, res, i, 3);
 }
 
 /* mc_dossier_status_destroy - free and NULL */

@@ -153,13 +153,8 @@ static mc_store_rc_t read_events(mc_store_t *store, const char *id, mc_form_data
     int n = PQntuples(res);
     if (!(f->events = alloc_rows(res, sizeof *f->events, err)))
         return MC_STORE_FAILED;
-    for (int i = 0; i < n; i++) {
-        mc_form_event_t *e = &f->events[i];
-        e->at = epoch(res, i, 0);
-        mc_store_copy_text(e->actor, sizeof e->actor, res, i, 1);
-        mc_store_copy_text(e->kind, sizeof e->kind, res, i, 2);
-        mc_store_copy_text(e->detail, sizeof e->detail, res, i, 3);
-    }
+    for (int i = 0; i < n; i++)
+        mc_store_read_event(res, i, &f->events[i]);
     f->n_events = (size_t)n;
     PQclear(res);
     return MC_STORE_OK;

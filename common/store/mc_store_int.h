@@ -57,6 +57,9 @@ int mc_store_unescape(const PGresult *res, int row, int col, uint8_t **bytes, si
 /* mc_store_copy_text - bounded copy of a text cell */
 void mc_store_copy_text(char *dst, size_t size, const PGresult *res, int row, int col);
 
+/* mc_store_read_event - row i of an events query (at epoch, actor, kind, detail) into e */
+void mc_store_read_event(const PGresult *res, int i, mc_store_event_t *e);
+
 /* mc_store_run - run stmt on main inside the caller's transaction (no retry), expecting a
  * command or rows; a failure is classified into err */
 mc_store_rc_t mc_store_run(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,

@@ -113,15 +113,27 @@ static mc_store_rc_t route_one(mc_store_t *store, const mc_route_claim_t *c,
     return rc;
 }
 
+/* a scan's decide callback and its argument, handed to the row function by claim_batch */
+typedef struct scan {
+    union {
+        mc_route_decide_fn          route;          /* route_row, acceptance_case_row */
+        mc_accept_decide_fn         accept;         /* acceptance_row */
+        mc_late_decide_fn           late;           /* late_row */
+        mc_forwarding_decide_fn     forwarding;     /* forwarding_row */
+        mc_unsupplemented_decide_fn unsupplemented; /* unsupplemented_row */
+    } decide;  /* the daemon's decision, by scan */
+    void *arg; /* its argument */
+} scan_t;
+
 /* one claimed row of a batch: decide and write it; *done when recorded */
 typedef mc_store_rc_t (*batch_row_fn)(mc_store_t *store, const PGresult *res, int row,
-                                      void *arg, bool *done, mc_err_t *err);
+                                      const scan_t *sc, bool *done, mc_err_t *err);
 
 /* claim_batch - one transaction: claim up to limit rows with stmt ($1 the limit,
  * FOR NO KEY UPDATE SKIP LOCKED), hand each to row, commit; *claimed = rows locked
  * (claimed may be NULL), *marked = rows recorded; on failure nothing is kept */
 static mc_store_rc_t claim_batch(mc_store_t *store, const mc_stmt_t *stmt, int limit,
-                                 batch_row_fn row, void *arg, int *claimed, int *marked,
+                                 batch_row_fn row, const scan_t *sc, int *claimed, int *marked,
                                  mc_err_t *err)
 {
     *marked = 0;
@@ -137,7 +149,7 @@ static mc_store_rc_t claim_batch(mc_store_t *store, const mc_stmt_t *stmt, int l
     int n = PQntuples(res), done = 0;
     for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
         bool recorded = false;
-        rc = row(store, res, i, arg, &recorded, err);
+        rc = row(store, res, i, sc, &recorded, err);
         done += rc == MC_STORE_OK && recorded;
     }
     PQclear(res);
@@ -149,22 +161,15 @@ static mc_store_rc_t claim_batch(mc_store_t *store, const mc_stmt_t *stmt, int l
     return MC_STORE_OK;
 }
 
-/* what route_row and acceptance_case_row need */
-typedef struct route_arg {
-    mc_route_decide_fn decide; /* the daemon's decision */
-    void              *arg;    /* its argument */
-} route_arg_t;
-
 /* route_row - one RECEIVED dossier: decide its plan, then route it (or leave it RECEIVED:
  * its lock goes with the commit) */
-static mc_store_rc_t route_row(mc_store_t *store, const PGresult *res, int i, void *arg,
-                               bool *done, mc_err_t *err)
+static mc_store_rc_t route_row(mc_store_t *store, const PGresult *res, int i,
+                               const scan_t *sc, bool *done, mc_err_t *err)
 {
-    const route_arg_t *ra = arg;
     mc_route_claim_t c;
     route_claim_read(res, i, &c);
     mc_route_plan_t plan = {0};
-    if (ra->decide(ra->arg, &c, &plan) != 0 || plan.n_steps == 0 || !plan.department)
+    if (sc->decide.route(sc->arg, &c, &plan) != 0 || plan.n_steps == 0 || !plan.department)
         return MC_STORE_OK;
     *done = true;
     return route_one(store, &c, &plan, err);
@@ -174,8 +179,8 @@ static mc_store_rc_t route_row(mc_store_t *store, const PGresult *res, int i, vo
 mc_store_rc_t mc_store_route_batch(mc_store_t *store, int limit, mc_route_decide_fn decide,
                                    void *arg, int *claimed, int *routed, mc_err_t *err)
 {
-    route_arg_t ra = {decide, arg};
-    return claim_batch(store, &stmt_claim_received, limit, route_row, &ra, claimed, routed,
+    scan_t sc = {.decide.route = decide, .arg = arg};
+    return claim_batch(store, &stmt_claim_received, limit, route_row, &sc, claimed, routed,
                        err);
 }
 
@@ -194,13 +199,12 @@ static const mc_stmt_t stmt_claim_accept_overdue = {"route_claim_accept_overdue"
 
 /* acceptance_case_row - one pending online dossier: decide its desk, then its acceptance case */
 static mc_store_rc_t acceptance_case_row(mc_store_t *store, const PGresult *res, int i,
-                                         void *arg, bool *done, mc_err_t *err)
+                                         const scan_t *sc, bool *done, mc_err_t *err)
 {
-    const route_arg_t *ra = arg;
     mc_route_claim_t c;
     route_claim_read(res, i, &c);
     mc_route_plan_t plan = {0};
-    if (ra->decide(ra->arg, &c, &plan) != 0 || plan.n_steps != 1 || !plan.department)
+    if (sc->decide.route(sc->arg, &c, &plan) != 0 || plan.n_steps != 1 || !plan.department)
         return MC_STORE_OK; /* stays without a case; logged by decide */
     const mc_plan_step_t *s = &plan.steps[0];
     char idt[24], case_id[96], limit_text[16], unit[16], due[24];
@@ -219,29 +223,22 @@ mc_store_rc_t mc_store_acceptance_case_batch(mc_store_t *store, int limit,
                                              mc_route_decide_fn decide, void *arg, int *claimed,
                                              int *created, mc_err_t *err)
 {
-    route_arg_t ra = {decide, arg};
-    return claim_batch(store, &stmt_claim_pending, limit, acceptance_case_row, &ra, claimed,
+    scan_t sc = {.decide.route = decide, .arg = arg};
+    return claim_batch(store, &stmt_claim_pending, limit, acceptance_case_row, &sc, claimed,
                        created, err);
 }
 
-/* what acceptance_row needs */
-typedef struct accept_arg {
-    mc_accept_decide_fn decide; /* the daemon's decision */
-    void               *arg;    /* its argument */
-} accept_arg_t;
-
 /* acceptance_row - one dossier past its acceptance deadline: decide, then its event */
-static mc_store_rc_t acceptance_row(mc_store_t *store, const PGresult *res, int i, void *arg,
-                                    bool *done, mc_err_t *err)
+static mc_store_rc_t acceptance_row(mc_store_t *store, const PGresult *res, int i,
+                                    const scan_t *sc, bool *done, mc_err_t *err)
 {
-    const accept_arg_t *aa = arg;
     mc_accept_claim_t c = {0};
     c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
     mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
     c.accept_due_at = strtoll(PQgetvalue(res, i, 2), NULL, 10);
     mc_store_copy_text(c.agency, sizeof c.agency, res, i, 3);
     const char *detail = NULL;
-    if (aa->decide(aa->arg, &c, &detail) != 0)
+    if (sc->decide.accept(sc->arg, &c, &detail) != 0)
         return MC_STORE_OK;
     *done = true;
     return mc_store_add_event(store, c.id, "router", "acceptance_overdue", detail, err);
@@ -251,8 +248,8 @@ static mc_store_rc_t acceptance_row(mc_store_t *store, const PGresult *res, int 
 mc_store_rc_t mc_store_acceptance_batch(mc_store_t *store, int limit, mc_accept_decide_fn decide,
                                         void *arg, int *marked, mc_err_t *err)
 {
-    accept_arg_t aa = {decide, arg};
-    return claim_batch(store, &stmt_claim_accept_overdue, limit, acceptance_row, &aa, NULL,
+    scan_t sc = {.decide.accept = decide, .arg = arg};
+    return claim_batch(store, &stmt_claim_accept_overdue, limit, acceptance_row, &sc, NULL,
                        marked, err);
 }
 
@@ -313,24 +310,17 @@ mc_store_rc_t mc_store_step_overdue_batch(mc_store_t *store, int limit, int *mar
     return MC_STORE_OK;
 }
 
-/* what late_row needs */
-typedef struct late_arg {
-    mc_late_decide_fn decide; /* the daemon's decision */
-    void             *arg;    /* its argument */
-} late_arg_t;
-
 /* late_row - one overdue dossier: decide, then the late notice */
-static mc_store_rc_t late_row(mc_store_t *store, const PGresult *res, int i, void *arg,
-                              bool *done, mc_err_t *err)
+static mc_store_rc_t late_row(mc_store_t *store, const PGresult *res, int i,
+                              const scan_t *sc, bool *done, mc_err_t *err)
 {
-    const late_arg_t *la = arg;
     mc_late_claim_t c = {0};
     mc_store_claim_head(res, i, &c.id, c.code, sizeof c.code, c.procedure_code,
                         sizeof c.procedure_code, &c.state, &c.due_at);
     c.reappointed = strcmp(PQgetvalue(res, i, 5), "t") == 0;
     c.apologized = strcmp(PQgetvalue(res, i, 6), "t") == 0;
     mc_late_decision_t d = {0};
-    if (la->decide(la->arg, &c, &d) != 0)
+    if (sc->decide.late(sc->arg, &c, &d) != 0)
         return MC_STORE_OK;
     *done = true;
     return late_one(store, &c, &d, err);
@@ -340,21 +330,14 @@ static mc_store_rc_t late_row(mc_store_t *store, const PGresult *res, int i, voi
 mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_fn decide,
                                   void *arg, int *marked, mc_err_t *err)
 {
-    late_arg_t la = {decide, arg};
-    return claim_batch(store, &stmt_claim_late, limit, late_row, &la, NULL, marked, err);
+    scan_t sc = {.decide.late = decide, .arg = arg};
+    return claim_batch(store, &stmt_claim_late, limit, late_row, &sc, NULL, marked, err);
 }
 
-/* what forwarding_row needs */
-typedef struct forwarding_arg {
-    mc_forwarding_decide_fn decide; /* the daemon's decision */
-    void                   *arg;    /* its argument */
-} forwarding_arg_t;
-
 /* forwarding_row - one overdue forwarding: decide, then mark it and its event */
-static mc_store_rc_t forwarding_row(mc_store_t *store, const PGresult *res, int i, void *arg,
-                                    bool *done, mc_err_t *err)
+static mc_store_rc_t forwarding_row(mc_store_t *store, const PGresult *res, int i,
+                                    const scan_t *sc, bool *done, mc_err_t *err)
 {
-    const forwarding_arg_t *fa = arg;
     mc_forwarding_claim_t c = {0};
     c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
     mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
@@ -362,7 +345,7 @@ static mc_store_rc_t forwarding_row(mc_store_t *store, const PGresult *res, int 
     mc_store_copy_text(c.receiving_ward, sizeof c.receiving_ward, res, i, 3);
     c.forward_due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
     mc_forwarding_decision_t d = {0};
-    if (fa->decide(fa->arg, &c, &d) != 0)
+    if (sc->decide.forwarding(sc->arg, &c, &d) != 0)
         return MC_STORE_OK;
     char idt[24];
     const char *p1[1] = {mc_store_i64(idt, sizeof idt, c.id)};
@@ -378,8 +361,8 @@ mc_store_rc_t mc_store_forwarding_batch(mc_store_t *store, int limit,
                                         mc_forwarding_decide_fn decide, void *arg, int *marked,
                                         mc_err_t *err)
 {
-    forwarding_arg_t fa = {decide, arg};
-    return claim_batch(store, &stmt_claim_forwarding, limit, forwarding_row, &fa, NULL, marked,
+    scan_t sc = {.decide.forwarding = decide, .arg = arg};
+    return claim_batch(store, &stmt_claim_forwarding, limit, forwarding_row, &sc, NULL, marked,
                        err);
 }
 
@@ -400,24 +383,17 @@ static mc_store_rc_t returned_one(mc_store_t *store, const mc_unsupplemented_cla
     return rc;
 }
 
-/* what unsupplemented_row needs */
-typedef struct unsupplemented_arg {
-    mc_unsupplemented_decide_fn decide; /* the daemon's decision */
-    void                       *arg;    /* its argument */
-} unsupplemented_arg_t;
-
 /* unsupplemented_row - one dossier whose supplement deadline passed: decide, then return it */
-static mc_store_rc_t unsupplemented_row(mc_store_t *store, const PGresult *res, int i, void *arg,
-                                        bool *done, mc_err_t *err)
+static mc_store_rc_t unsupplemented_row(mc_store_t *store, const PGresult *res, int i,
+                                        const scan_t *sc, bool *done, mc_err_t *err)
 {
-    const unsupplemented_arg_t *ua = arg;
     mc_unsupplemented_claim_t c = {0};
     c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
     mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
     mc_store_copy_text(c.procedure_code, sizeof c.procedure_code, res, i, 2);
     c.supplement_due_at = strtoll(PQgetvalue(res, i, 3), NULL, 10);
     mc_unsupplemented_decision_t d = {0};
-    if (ua->decide(ua->arg, &c, &d) != 0)
+    if (sc->decide.unsupplemented(sc->arg, &c, &d) != 0)
         return MC_STORE_OK;
     *done = true;
     return returned_one(store, &c, &d, err);
@@ -428,7 +404,7 @@ mc_store_rc_t mc_store_unsupplemented_batch(mc_store_t *store, int limit,
                                             mc_unsupplemented_decide_fn decide, void *arg,
                                             int *returned, mc_err_t *err)
 {
-    unsupplemented_arg_t ua = {decide, arg};
-    return claim_batch(store, &stmt_claim_unsupplemented, limit, unsupplemented_row, &ua, NULL,
+    scan_t sc = {.decide.unsupplemented = decide, .arg = arg};
+    return claim_batch(store, &stmt_claim_unsupplemented, limit, unsupplemented_row, &sc, NULL,
                        returned, err);
 }
