@@ -325,29 +325,22 @@ static bool migration_recorded(const PGresult *res, int version)
 static mc_store_rc_t migration_apply(mc_store_t *store, const mc_migration_t *m, mc_err_t *err)
 {
     mc_store_rc_t rc;
-    if ((rc = exec_simple(store, "BEGIN", "migrate begin", err)) != MC_STORE_OK)
+    if ((rc = mc_store_begin(store, MC_TX_SCHEMA, err)) != MC_STORE_OK)
         return rc;
     /* a migration file is a fixed, reviewed script: a simple query runs all its statements */
-    if ((rc = exec_simple(store, m->sql, m->name, err)) != MC_STORE_OK) {
-        if (store->main)
-            exec_simple(store, "ROLLBACK", "migrate rollback", NULL);
-        return rc;
-    }
-    char vtext[16];
-    snprintf(vtext, sizeof vtext, "%d", m->version);
-    const char *p[2] = {vtext, m->name};
-    PGresult *res = PQexecParams(store->main,
-                                 "INSERT INTO schema_migration (version, name) VALUES ($1::integer, $2)",
-                                 2, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        rc = mc_store_classify(store, store->main, res, "migrate record", err);
+    if ((rc = exec_simple(store, m->sql, m->name, err)) == MC_STORE_OK) {
+        char vtext[16];
+        snprintf(vtext, sizeof vtext, "%d", m->version);
+        const char *p[2] = {vtext, m->name};
+        PGresult *res = PQexecParams(store->main,
+                                     "INSERT INTO schema_migration (version, name)"
+                                     " VALUES ($1::integer, $2)",
+                                     2, NULL, p, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            rc = mc_store_classify(store, store->main, res, "migrate record", err);
         PQclear(res);
-        if (store->main)
-            exec_simple(store, "ROLLBACK", "migrate rollback", NULL);
-        return rc;
     }
-    PQclear(res);
-    if ((rc = exec_simple(store, "COMMIT", "migrate commit", err)) != MC_STORE_OK)
+    if ((rc = mc_store_end(store, rc, err)) != MC_STORE_OK)
         return rc;
     mc_log(MC_LOG_NOTICE, "migration_applied", "version=%d name=%s", m->version, m->name);
     return MC_STORE_OK;
@@ -656,17 +649,21 @@ mc_store_rc_t mc_store_dossier_status(mc_store_t *store, const char *code, size_
         mc_err_add(err, "store: out of memory");
         return MC_STORE_FAILED;
     }
-    for (int i = 0; i < n; i++) {
-        mc_store_event_t *e = &s->events[i];
-        e->at = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        mc_store_copy_text(e->actor, sizeof e->actor, res, i, 1);
-        mc_store_copy_text(e->kind, sizeof e->kind, res, i, 2);
-        mc_store_copy_text(e->detail, sizeof e->detail, res, i, 3);
-    }
+    for (int i = 0; i < n; i++)
+        mc_store_read_event(res, i, &s->events[i]);
     s->n_events = (size_t)n;
     PQclear(res);
     *status = s;
     return MC_STORE_OK;
+}
+
+/* mc_store_read_event - row i (at epoch, actor, kind, detail) of an events query into e */
+void mc_store_read_event(const PGresult *res, int i, mc_store_event_t *e)
+{
+    e->at = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+    mc_store_copy_text(e->actor, sizeof e->actor, res, i, 1);
+    mc_store_copy_text(e->kind, sizeof e->kind, res, i, 2);
+    mc_store_copy_text(e->detail, sizeof e->detail, res, i, 3);
 }
 
 /* mc_dossier_status_destroy - free and NULL */
@@ -701,31 +698,63 @@ mc_store_rc_t mc_store_run_retry(mc_store_t *store, const mc_stmt_t *stmt,
     return rc;
 }
 
-/* mc_store_tx - BEGIN (after connecting: nothing was done yet) or COMMIT */
-mc_store_rc_t mc_store_tx(mc_store_t *store, const char *what, mc_err_t *err)
+static const mc_stmt_t stmt_begin_write = {"store_begin", false, 0, "BEGIN"};
+static const mc_stmt_t stmt_begin_snapshot = {"store_begin_snapshot", false, 0,
+    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"};
+static const mc_stmt_t stmt_commit = {"store_commit", false, 0, "COMMIT"};
+
+/* mc_store_begin - BEGIN a transaction of kind (mc_store_int.h says when each is used) */
+mc_store_rc_t mc_store_begin(mc_store_t *store, mc_tx_kind_t kind, mc_err_t *err)
 {
-    if (strcmp(what, "BEGIN") == 0) {
-        mc_store_rc_t rc = mc_store_connect(store, err);
-        if (rc != MC_STORE_OK)
-            return rc;
-    }
-    if (!store->main)
-        return MC_STORE_UNAVAILABLE;
-    PGresult *res = PQexec(store->main, what);
-    mc_store_rc_t rc = MC_STORE_OK;
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = mc_store_classify(store, store->main, res, what, err);
-    PQclear(res);
-    return rc;
+    if (kind == MC_TX_SCHEMA) /* the schema may be older than this binary: no check, no retry */
+        return store->main ? mc_store_run_retry(store, &stmt_begin_write, NULL, NULL, NULL,
+                                                false, err)
+                           : MC_STORE_UNAVAILABLE;
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    return mc_store_run_retry(store,
+                              kind == MC_TX_SNAPSHOT_READ_ONLY ? &stmt_begin_snapshot
+                                                               : &stmt_begin_write,
+                              NULL, NULL, NULL, true, err);
 }
 
-/* mc_store_rollback - a lost connection has abandoned the transaction already */
+/* mc_store_commit - COMMIT, never retried */
+mc_store_rc_t mc_store_commit(mc_store_t *store, mc_err_t *err)
+{
+    if (!store->main)
+        return MC_STORE_UNAVAILABLE; /* the connection went: the server rolled back */
+    return mc_store_run_retry(store, &stmt_commit, NULL, NULL, NULL, false, err);
+}
+
+/* mc_store_rollback - a simple query: accepted even in an aborted transaction */
 void mc_store_rollback(mc_store_t *store)
 {
     if (store->main && PQstatus(store->main) == CONNECTION_OK) {
         PGresult *res = PQexec(store->main, "ROLLBACK");
         PQclear(res);
     }
+}
+
+/* mc_store_end - COMMIT if rc is OK, else (or if COMMIT fails) ROLLBACK; the outcome */
+mc_store_rc_t mc_store_end(mc_store_t *store, mc_store_rc_t rc, mc_err_t *err)
+{
+    if (rc == MC_STORE_OK)
+        rc = mc_store_commit(store, err);
+    if (rc != MC_STORE_OK)
+        mc_store_rollback(store);
+    return rc;
+}
+
+/* mc_store_snapshot - begin a read-only snapshot, read, end it */
+mc_store_rc_t mc_store_snapshot(mc_store_t *store, mc_store_read_fn read, void *arg,
+                                mc_err_t *err)
+{
+    mc_store_rc_t rc = mc_store_begin(store, MC_TX_SNAPSHOT_READ_ONLY, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    /* read-only: COMMIT and ROLLBACK are the same; COMMIT also reports a broken link */
+    return mc_store_end(store, read(store, arg, err), err);
 }
 
 /* mc_store_key_lookup - one idempotency_key row: its fingerprint and stored answer */
@@ -755,17 +784,13 @@ mc_store_rc_t mc_store_key_lookup(mc_store_t *store, const mc_stmt_t *stmt, cons
     return rc;
 }
 
-static const mc_stmt_t stmt_claim_begin = {"store_claim_begin", false, 0, "BEGIN"};
-
-/* mc_store_claim_begin - a deadline scan's batch: BEGIN (retried on a fresh connection:
- * nothing was done yet), then the claim; on failure rolled back and classified */
+/* mc_store_claim_begin - a deadline scan's batch: begin, then the claim; on failure rolled
+ * back and classified */
 mc_store_rc_t mc_store_claim_begin(mc_store_t *store, const mc_stmt_t *claim,
                                    const char *const *params, PGresult **rows, mc_err_t *err)
 {
     *rows = NULL;
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc == MC_STORE_OK)
-        rc = mc_store_run_retry(store, &stmt_claim_begin, NULL, NULL, NULL, true, err);
+    mc_store_rc_t rc = mc_store_begin(store, MC_TX_WRITE, err);
     if (rc != MC_STORE_OK)
         return rc;
     PGresult *res = mc_store_exec(store, claim, params, NULL, NULL, false);
@@ -788,17 +813,6 @@ void mc_store_claim_head(const PGresult *rows, int i, int64_t *id, char *code, s
     mc_store_copy_text(procedure_code, procedure_size, rows, i, 2);
     *state = atoi(PQgetvalue(rows, i, 3));
     *due_at = strtoll(PQgetvalue(rows, i, 4), NULL, 10);
-}
-
-/* mc_store_claim_end - the batch's end: COMMIT if rc is OK, else (or if COMMIT fails)
- * ROLLBACK; the outcome */
-mc_store_rc_t mc_store_claim_end(mc_store_t *store, mc_store_rc_t rc, mc_err_t *err)
-{
-    if (rc == MC_STORE_OK)
-        rc = mc_store_tx(store, "COMMIT", err);
-    if (rc != MC_STORE_OK)
-        mc_store_rollback(store);
-    return rc;
 }
 
 static const mc_stmt_t stmt_add_event = {"store_add_event", false, 4,

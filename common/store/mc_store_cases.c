@@ -824,7 +824,7 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_case_result_t *i
     mc_store_rc_t rc = mc_store_connect(store, err);
     if (rc != MC_STORE_OK)
         return rc;
-    if ((rc = mc_store_tx(store, "BEGIN", err)) != MC_STORE_OK)
+    if ((rc = mc_store_begin(store, MC_TX_WRITE, err)) != MC_STORE_OK)
         return rc;
     const char *p[1] = {in->case_id};
     PGresult *res = mc_store_exec(store, &stmt_lock_dossier_of, p, NULL, NULL, false);
@@ -896,7 +896,7 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_case_result_t *i
     }
     rc = decide_and_write(store, in, &row, out, err);
     if (rc == MC_STORE_OK)
-        rc = mc_store_tx(store, "COMMIT", err);
+        rc = mc_store_commit(store, err);
     if (rc != MC_STORE_OK) {
         mc_store_rollback(store);
         out->verdict = MC_VERDICT_UNKNOWN;

@@ -115,7 +115,7 @@ mc_store_rc_t mc_store_due_soon_batch(mc_store_t *store, int limit, int64_t hori
             done++;
     }
     PQclear(res);
-    rc = mc_store_claim_end(store, rc, err);
+    rc = mc_store_end(store, rc, err);
     if (rc == MC_STORE_OK)
         *marked = done;
     return rc;
@@ -273,7 +273,7 @@ mc_store_rc_t mc_store_extension(mc_store_t *store, const mc_extension_req_t *re
     snprintf(scope, sizeof scope, "extension:%s", req->agency);
     snprintf(key, sizeof key, "%s/%d/%s", req->case_id, req->revision > 0 ? req->revision : 1,
              sodium_bin2hex(hex, sizeof hex, req->request_sha256, 32));
-    mc_store_rc_t rc = mc_store_tx(store, "BEGIN", err);
+    mc_store_rc_t rc = mc_store_begin(store, MC_TX_WRITE, err);
     if (rc != MC_STORE_OK)
         return rc;
     mc_extension_row_t row = {0};
@@ -299,7 +299,7 @@ mc_store_rc_t mc_store_extension(mc_store_t *store, const mc_extension_req_t *re
     }
     rc = extend_apply(store, req, scope, key, &row, &ch, err);
     if (rc == MC_STORE_OK)
-        rc = mc_store_tx(store, "COMMIT", err);
+        rc = mc_store_commit(store, err);
     if (rc != MC_STORE_OK) {
         mc_store_rollback(store);
         return rc;

@@ -14,9 +14,6 @@
 
 #include "mc_store_int.h"
 
-static const mc_stmt_t stmt_begin = {"forms_begin", false, 0,
-    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"};
-static const mc_stmt_t stmt_end = {"forms_end", false, 0, "COMMIT"};
 /* the receipt is the reply intake kept under the submission's idempotency key; the
  * extension's old and new appointment are those of its apology notification (0014) */
 static const mc_stmt_t stmt_dossier = {"forms_dossier", false, 1,
@@ -156,13 +153,8 @@ static mc_store_rc_t read_events(mc_store_t *store, const char *id, mc_form_data
     int n = PQntuples(res);
     if (!(f->events = alloc_rows(res, sizeof *f->events, err)))
         return MC_STORE_FAILED;
-    for (int i = 0; i < n; i++) {
-        mc_form_event_t *e = &f->events[i];
-        e->at = epoch(res, i, 0);
-        mc_store_copy_text(e->actor, sizeof e->actor, res, i, 1);
-        mc_store_copy_text(e->kind, sizeof e->kind, res, i, 2);
-        mc_store_copy_text(e->detail, sizeof e->detail, res, i, 3);
-    }
+    for (int i = 0; i < n; i++)
+        mc_store_read_event(res, i, &f->events[i]);
     f->n_events = (size_t)n;
     PQclear(res);
     return MC_STORE_OK;
@@ -202,6 +194,25 @@ static mc_store_rc_t read_cases(mc_store_t *store, const char *id, mc_form_data_
     return MC_STORE_OK;
 }
 
+/* what read_form reads: the dossier of code into f */
+typedef struct form_read {
+    const char     *code; /* the dossier's code */
+    mc_form_data_t *f;    /* filled */
+} form_read_t;
+
+/* read_form - the dossier, its events and cases (inside the snapshot) */
+static mc_store_rc_t read_form(mc_store_t *store, void *arg, mc_err_t *err)
+{
+    form_read_t *r = arg;
+    char id[24] = "";
+    mc_store_rc_t rc = read_dossier(store, r->code, r->f, id, sizeof id, err);
+    if (rc == MC_STORE_OK)
+        rc = read_events(store, id, r->f, err);
+    if (rc == MC_STORE_OK)
+        rc = read_cases(store, id, r->f, err);
+    return rc;
+}
+
 /* mc_store_form_data - the dossier, its events and cases in one snapshot */
 mc_store_rc_t mc_store_form_data(mc_store_t *store, const char *code, mc_form_data_t **out,
                                  mc_err_t *err)
@@ -212,26 +223,8 @@ mc_store_rc_t mc_store_form_data(mc_store_t *store, const char *code, mc_form_da
         mc_err_add(err, "store: forms: out of memory");
         return MC_STORE_FAILED;
     }
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc == MC_STORE_OK) {
-        PGresult *res = mc_store_exec(store, &stmt_begin, NULL, NULL, NULL, true);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            rc = mc_store_classify(store, store->main, res, "forms_begin", err);
-        PQclear(res);
-        if (rc == MC_STORE_OK) {
-            char id[24] = "";
-            rc = read_dossier(store, code, f, id, sizeof id, err);
-            if (rc == MC_STORE_OK)
-                rc = read_events(store, id, f, err);
-            if (rc == MC_STORE_OK)
-                rc = read_cases(store, id, f, err);
-            /* read-only: COMMIT and ROLLBACK are the same; COMMIT also reports a broken link */
-            res = mc_store_exec(store, &stmt_end, NULL, NULL, NULL, false);
-            if (rc == MC_STORE_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
-                rc = mc_store_classify(store, store->main, res, "forms_end", err);
-            PQclear(res);
-        }
-    }
+    form_read_t read = {code, f};
+    mc_store_rc_t rc = mc_store_snapshot(store, read_form, &read, err);
     if (rc != MC_STORE_OK) {
         mc_form_data_destroy(&f);
         return rc;

@@ -57,6 +57,9 @@ int mc_store_unescape(const PGresult *res, int row, int col, uint8_t **bytes, si
 /* mc_store_copy_text - bounded copy of a text cell */
 void mc_store_copy_text(char *dst, size_t size, const PGresult *res, int row, int col);
 
+/* mc_store_read_event - row i of an events query (at epoch, actor, kind, detail) into e */
+void mc_store_read_event(const PGresult *res, int i, mc_store_event_t *e);
+
 /* mc_store_run - run stmt on main inside the caller's transaction (no retry), expecting a
  * command or rows; a failure is classified into err */
 mc_store_rc_t mc_store_run(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
@@ -75,18 +78,54 @@ mc_store_rc_t mc_store_key_lookup(mc_store_t *store, const mc_stmt_t *stmt, cons
                                   const char *key, bool retry, mc_stored_response_t *existing,
                                   mc_err_t *err);
 
-/* mc_store_claim_begin - a deadline scan's batch (one transaction): BEGIN, then claim (a
- * SELECT ... FOR UPDATE SKIP LOCKED whose rows start with id, code, procedure_code, state,
- * due_at epoch); *rows on OK (the caller clears them), else rolled back */
+/* --- transactions: the one way the store begins and ends them ----------------
+ *
+ * Every transaction of the store begins with mc_store_begin and ends with
+ * mc_store_commit, mc_store_rollback or mc_store_end (which picks one of the
+ * two by the outcome); mc_store_snapshot wraps a whole read-only snapshot.
+ * Inside, statements run through mc_store_run (never retried: repeating half
+ * a transaction on a new connection would be wrong). The kinds: */
+typedef enum mc_tx_kind {
+    MC_TX_WRITE,              /* READ COMMITTED read-write: every claim (FOR [NO KEY] UPDATE
+                                 SKIP LOCKED) and state change, with its event and notification */
+    MC_TX_SNAPSHOT_READ_ONLY, /* REPEATABLE READ READ ONLY: a report, the queue view, a form:
+                                 every figure from one snapshot while the daemons keep writing */
+    MC_TX_SCHEMA,             /* a migration with its schema_migration row (mc_store_migrate
+                                 only): on the connection as it is, no schema check, no retry */
+} mc_tx_kind_t;
+
+/* mc_store_begin - connect (except MC_TX_SCHEMA) and BEGIN a transaction of kind; BEGIN is
+ * retried once on a fresh connection, since nothing of the transaction was done yet */
+mc_store_rc_t mc_store_begin(mc_store_t *store, mc_tx_kind_t kind, mc_err_t *err);
+
+/* mc_store_commit - COMMIT, classified (a COMMIT whose answer was lost is unknown: callers
+ * retry by idempotency key, never by repeating); the caller rolls back on failure */
+mc_store_rc_t mc_store_commit(mc_store_t *store, mc_err_t *err);
+
+/* mc_store_rollback - give up the open transaction, if the connection is still there (a lost
+ * connection has abandoned it already) */
+void mc_store_rollback(mc_store_t *store);
+
+/* mc_store_end - COMMIT when rc is OK, else (or when COMMIT fails) ROLLBACK; the outcome */
+mc_store_rc_t mc_store_end(mc_store_t *store, mc_store_rc_t rc, mc_err_t *err);
+
+/* reads one snapshot's rows into arg (mc_store_snapshot) */
+typedef mc_store_rc_t (*mc_store_read_fn)(mc_store_t *store, void *arg, mc_err_t *err);
+
+/* mc_store_snapshot - read(store, arg, err) inside one MC_TX_SNAPSHOT_READ_ONLY transaction;
+ * the first failure */
+mc_store_rc_t mc_store_snapshot(mc_store_t *store, mc_store_read_fn read, void *arg,
+                                mc_err_t *err);
+
+/* mc_store_claim_begin - a deadline scan's batch (one MC_TX_WRITE transaction): begin, then
+ * claim (a SELECT ... FOR UPDATE SKIP LOCKED whose rows start with id, code, procedure_code,
+ * state, due_at epoch); *rows on OK (the caller clears them), else rolled back */
 mc_store_rc_t mc_store_claim_begin(mc_store_t *store, const mc_stmt_t *claim,
                                    const char *const *params, PGresult **rows, mc_err_t *err);
 
 /* mc_store_claim_head - the first five columns of claimed row i */
 void mc_store_claim_head(const PGresult *rows, int i, int64_t *id, char *code, size_t code_size,
                          char *procedure_code, size_t procedure_size, int *state, int64_t *due_at);
-
-/* mc_store_claim_end - COMMIT when rc is OK, else (or when COMMIT fails) ROLLBACK; the outcome */
-mc_store_rc_t mc_store_claim_end(mc_store_t *store, mc_store_rc_t rc, mc_err_t *err);
 
 /* mc_store_i64 - decimal text of v into buf; buf */
 const char *mc_store_i64(char *buf, size_t size, int64_t v);
@@ -95,11 +134,5 @@ const char *mc_store_i64(char *buf, size_t size, int64_t v);
  * (detail NULL reads ""; never personal data) */
 mc_store_rc_t mc_store_add_event(mc_store_t *store, int64_t id, const char *actor,
                                  const char *kind, const char *detail, mc_err_t *err);
-
-/* mc_store_tx - "BEGIN" (connecting first) or "COMMIT" on main, classified */
-mc_store_rc_t mc_store_tx(mc_store_t *store, const char *what, mc_err_t *err);
-
-/* mc_store_rollback - give up the open transaction, if the connection is still there */
-void mc_store_rollback(mc_store_t *store);
 
 #endif

@@ -32,9 +32,6 @@
     " (SELECT a.channel, min(a.id) AS first FROM notification_attempt a"                  \
     "   WHERE a.notification_id = n.id AND a.ok GROUP BY a.channel) s)"
 
-static const mc_stmt_t stmt_begin = {"notify_begin", false, 0, "BEGIN"};
-static const mc_stmt_t stmt_commit = {"notify_commit", false, 0, "COMMIT"};
-static const mc_stmt_t stmt_rollback = {"notify_rollback", false, 0, "ROLLBACK"};
 /* the lock is taken in the CTE alone: FOR UPDATE cannot sit beside the
  * aggregates that flatten data and earlier attempts */
 static const mc_stmt_t stmt_claim = {"notify_claim", false, 1,
@@ -101,39 +98,18 @@ void mc_notice_clear(mc_notice_t *notice)
     memset(notice, 0, sizeof *notice);
 }
 
-/* command - run a parameterless transaction-control statement */
-static mc_store_rc_t command(mc_store_t *store, const mc_stmt_t *stmt, mc_err_t *err)
-{
-    /* never retried: repeating BEGIN/COMMIT on a new connection means nothing */
-    PGresult *res = mc_store_exec(store, stmt, NULL, NULL, NULL, false);
-    mc_store_rc_t rc = MC_STORE_OK;
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = mc_store_classify(store, store->main, res, stmt->name, err);
-    PQclear(res);
-    return rc;
-}
-
 /* mc_store_notify_claim - BEGIN and lock due notifications */
 mc_store_rc_t mc_store_notify_claim(mc_store_t *store, int max, mc_notice_t *notices,
                                     int *count, mc_err_t *err)
 {
     *count = 0;
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    if ((rc = command(store, &stmt_begin, err)) != MC_STORE_OK)
-        return rc;
     char max_text[16];
     snprintf(max_text, sizeof max_text, "%d", max > 0 ? max : 1);
     const char *p[1] = {max_text};
-    PGresult *res = mc_store_exec(store, &stmt_claim, p, NULL, NULL, false);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, "notify_claim", err);
-        PQclear(res);
-        if (store->main)
-            command(store, &stmt_rollback, NULL);
+    PGresult *res = NULL;
+    mc_store_rc_t rc = mc_store_claim_begin(store, &stmt_claim, p, &res, err);
+    if (rc != MC_STORE_OK)
         return rc;
-    }
     int n = PQntuples(res);
     for (int i = 0; i < n && i < max; i++) {
         mc_notice_t *m = &notices[i];
@@ -159,7 +135,7 @@ mc_store_rc_t mc_store_notify_claim(mc_store_t *store, int max, mc_notice_t *not
             for (int j = 0; j <= i; j++)
                 mc_notice_clear(&notices[j]);
             PQclear(res);
-            command(store, &stmt_rollback, NULL);
+            mc_store_rollback(store);
             mc_err_add(err, "store: notify_claim: out of memory");
             return MC_STORE_FAILED;
         }
@@ -263,9 +239,11 @@ mc_store_rc_t mc_store_notify_end(mc_store_t *store, bool ok, mc_err_t *err)
 {
     if (!store->main)
         return MC_STORE_UNAVAILABLE; /* the connection went: the server rolled back */
-    if (!ok)
-        return command(store, &stmt_rollback, NULL);
-    return command(store, &stmt_commit, err);
+    if (!ok) {
+        mc_store_rollback(store);
+        return MC_STORE_OK;
+    }
+    return mc_store_commit(store, err);
 }
 
 /* all_done - has every channel of wanted succeeded (is it in done)? */
@@ -354,10 +332,8 @@ mc_store_rc_t mc_store_notify_record(mc_store_t *store, const mc_notice_t *notic
                                      const char *wanted, const mc_notice_retry_t *if_unsent,
                                      mc_notice_outcome_t *outcome, mc_err_t *err)
 {
-    mc_store_rc_t rc = mc_store_connect(store, err);
+    mc_store_rc_t rc = mc_store_begin(store, MC_TX_WRITE, err);
     if (rc != MC_STORE_OK)
-        return rc;
-    if ((rc = command(store, &stmt_begin, err)) != MC_STORE_OK)
         return rc;
     rc = record_in_tx(store, notice, tries, n_tries, wanted, if_unsent, outcome, err);
     mc_store_rc_t end = mc_store_notify_end(store, rc == MC_STORE_OK, err);

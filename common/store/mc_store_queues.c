@@ -22,9 +22,6 @@
 #define NOTE_SENDING_ 3
 enum { NOTE_SENDING = NOTE_SENDING_ };
 
-static const mc_stmt_t stmt_begin = {"queues_begin", false, 0,
-    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"};
-static const mc_stmt_t stmt_end = {"queues_end", false, 0, "COMMIT"};
 
 /*
  * Columns: stage (0 dossier, 1 case, 2 notification), holder, the table's
@@ -215,6 +212,18 @@ static mc_store_rc_t read_sessions(mc_store_t *store, mc_queues_t *q, mc_err_t *
     return MC_STORE_OK;
 }
 
+/* read_queues - the lines and, when the table exists, the sessions into q (inside the snapshot) */
+static mc_store_rc_t read_queues(mc_store_t *store, void *arg, mc_err_t *err)
+{
+    mc_queues_t *q = arg;
+    bool sessions_table = false;
+    mc_store_rc_t rc = read_lines(store, q, &sessions_table, err);
+    q->has_sessions = sessions_table;
+    if (rc == MC_STORE_OK && sessions_table)
+        rc = read_sessions(store, q, err);
+    return rc;
+}
+
 /* mc_store_queues - the backlog in one snapshot */
 mc_store_rc_t mc_store_queues(mc_store_t *store, mc_queues_t **out, mc_err_t *err)
 {
@@ -224,25 +233,7 @@ mc_store_rc_t mc_store_queues(mc_store_t *store, mc_queues_t **out, mc_err_t *er
         mc_err_add(err, "store: queues: out of memory");
         return MC_STORE_FAILED;
     }
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc == MC_STORE_OK) {
-        PGresult *res = mc_store_exec(store, &stmt_begin, NULL, NULL, NULL, true);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            rc = mc_store_classify(store, store->main, res, "queues_begin", err);
-        PQclear(res);
-    }
-    if (rc == MC_STORE_OK) {
-        bool sessions_table = false;
-        rc = read_lines(store, q, &sessions_table, err);
-        q->has_sessions = sessions_table;
-        if (rc == MC_STORE_OK && sessions_table)
-            rc = read_sessions(store, q, err);
-        /* read-only: COMMIT and ROLLBACK are the same; COMMIT also reports a broken link */
-        PGresult *res = mc_store_exec(store, &stmt_end, NULL, NULL, NULL, false);
-        if (rc == MC_STORE_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
-            rc = mc_store_classify(store, store->main, res, "queues_end", err);
-        PQclear(res);
-    }
+    mc_store_rc_t rc = mc_store_snapshot(store, read_queues, q, err);
     if (rc != MC_STORE_OK) {
         mc_queues_destroy(&q);
         return rc;

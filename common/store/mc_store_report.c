@@ -27,14 +27,12 @@
 #include "mc_store_int.h"
 
 /*
- * The dossiers a period sees, each put in exactly one class (docs/reports.md):
- *   1 resolved early, 2 resolved on time, 3 resolved late,
- *   4 late but re-appointed and resolved by the new appointment,
- *   5 late, re-appointed, and late again,
- *   6 withdrawn in the period, 7 refused in the period,
- *   8 open at the end and in time (or its clock stopped), 9 open at the end and overdue,
- *   10 returned in the period because not supplemented in time (RETURNED, 0015):
- *      closed, so neither resolved nor open, never "in time".
+ * The dossiers a period sees, each put in exactly one class by the SQL
+ * function mc_report_class (migration 0019, where each class and its rule
+ * are written; docs/reports.md): resolved_early, resolved_on_time,
+ * resolved_late, late_reappointed_kept, late_reappointed_late, withdrawn,
+ * refused, returned_unsupplemented, open_in_time, open_overdue. The C side
+ * numbers them by CLASS_NAMES (class_of) and folds them (fold_class).
  * A dossier open at the period's end is classed by its columns as they were
  * at the end: its first dossier_history row from the end on (the values a
  * later change replaced), or the row itself when nothing changed since (a
@@ -84,32 +82,18 @@ static const mc_stmt_t stmt_report_main = {"report_main", false, 6,
     "            AND dossier_id = r.id AND until >= to_timestamp($2::bigint)"
     "          ORDER BY until, id LIMIT 1) h ON true),"
     " c AS ("
-    "  SELECT id, procedure_code, channel, state, received_at, due_at, late_notified_due,"
-    "         paused_at, closed_at, accepted_at, accept_due_at, coalesce(result_at, closed_at) AS done_at,"
+    "  SELECT id, procedure_code, channel, state, received_at, due_at, counted_from,"
+    "         late_notified_due, paused_at, closed_at, result_at, accepted_at, accept_due_at,"
+    "         coalesce(result_at, closed_at) AS done_at,"
     "         received_at >= to_timestamp($1::bigint) AS fresh,"
-    "         closed_at >= to_timestamp($1::bigint) AND closed_at < to_timestamp($2::bigint) AS closed_in,"
-    "         coalesce(late_notified_due >= counted_from, false) AS apologised,"
-    "         coalesce(due_at > late_notified_due, false) AS new_appointment"
+    "         closed_at >= to_timestamp($1::bigint) AND closed_at < to_timestamp($2::bigint) AS closed_in"
     "    FROM a),"
     " k AS ("
     "  SELECT procedure_code, channel, fresh,"
-    "         CASE WHEN closed_in AND state IN (" MC_SQL_DOSSIER_WITH_RESULT ") THEN"
-    "                CASE WHEN done_at > due_at OR apologised THEN"
-    "                       CASE WHEN NOT (apologised AND new_appointment) THEN 3"
-    "                            WHEN done_at <= due_at THEN 4 ELSE 5 END"
-    "                     WHEN done_at < (date_trunc('day', (due_at AT TIME ZONE 'UTC')"
-    "                            + $5::integer * interval '1 second')"
-    "                            - $5::integer * interval '1 second') AT TIME ZONE 'UTC' THEN 1"
-    "                     ELSE 2 END"
-    "              WHEN closed_in AND state = " MC_SQL(MC_DOSSIER_WITHDRAWN) " THEN 6"
-    "              WHEN closed_in AND state = " MC_SQL(MC_DOSSIER_REFUSED) " THEN 7"
-    "              WHEN closed_in AND state = " MC_SQL(MC_DOSSIER_RETURNED) " THEN 10"
-    "              WHEN closed_at IS NULL OR closed_at >= to_timestamp($2::bigint) THEN"
-    "                CASE WHEN state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) " AND paused_at < to_timestamp($2::bigint) THEN 8"
-    "                     WHEN due_at < least(to_timestamp($2::bigint), now()) THEN 9"
-    "                     WHEN apologised AND late_notified_due < to_timestamp($2::bigint) THEN 9"
-    "                     ELSE 8 END"
-    "              ELSE 0 END AS cls,"
+    /* the class (migration 0019, docs/reports.md), inlined by the planner */
+    "         mc_report_class(state, closed_at, result_at, due_at, counted_from,"
+    "                         late_notified_due, paused_at, to_timestamp($1::bigint),"
+    "                         to_timestamp($2::bigint), now(), $5::integer) AS cls,"
     "         CASE WHEN accepted_at >= to_timestamp($1::bigint)"
     "               AND accepted_at < to_timestamp($2::bigint) THEN"
     "                CASE WHEN accepted_at <= accept_due_at THEN 1 ELSE 2 END"
@@ -228,15 +212,12 @@ static const mc_stmt_t stmt_report_forwarding = {"report_forwarding", false, 4,
     "   AND received_at >= to_timestamp($1::bigint) AND received_at < to_timestamp($2::bigint)"
     " GROUP BY GROUPING SETS ((), (procedure_code))"};
 
-static const mc_stmt_t stmt_report_begin = {"report_begin", false, 0,
-    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"};
 /* JIT compiling the expressions costs more than it saves on queries of this size, and
  * the grouping needs a few MB to hash in memory instead of sorting on disk */
 static const mc_stmt_t stmt_report_nojit = {"report_nojit", false, 0,
     "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"};
 static const mc_stmt_t stmt_report_now = {"report_now", false, 0,
     "SELECT extract(epoch FROM now())::bigint"};
-static const mc_stmt_t stmt_report_end = {"report_end", false, 0, "COMMIT"};
 
 /* open dossiers past `before` or warned (due_soon) and not extended, with the step that
  * holds each (the lowest open or dead one) */
@@ -306,6 +287,33 @@ static mc_report_counts_t *counts_of(mc_report_t *r, const PGresult *res, int i,
         return &r->total;
     mc_report_row_t *row = row_for(r, PQgetvalue(res, i, 1), cap);
     return row ? &row->counts : NULL;
+}
+
+/* the class names of mc_report_class (migration 0019), by the number fold_class folds */
+static const char *const CLASS_NAMES[] = {
+    NULL,                    /* 0: no class (closed before the period) */
+    "resolved_early",        /* 1 */
+    "resolved_on_time",      /* 2 */
+    "resolved_late",         /* 3 */
+    "late_reappointed_kept", /* 4: late, re-appointed, resolved by the new appointment */
+    "late_reappointed_late", /* 5: late, re-appointed, late again */
+    "withdrawn",             /* 6 */
+    "refused",               /* 7 */
+    "open_in_time",          /* 8 */
+    "open_overdue",          /* 9 */
+    "returned_unsupplemented", /* 10 */
+};
+
+/* class_of - the number of the class named in cell (row, col); 0 when NULL or unknown */
+static int class_of(const PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return 0;
+    const char *name = PQgetvalue(res, row, col);
+    for (int i = 1; i < (int)(sizeof CLASS_NAMES / sizeof *CLASS_NAMES); i++)
+        if (strcmp(name, CLASS_NAMES[i]) == 0)
+            return i;
+    return 0;
 }
 
 /* fold_class - n dossiers of procedure/channel/fresh/class into c */
@@ -502,7 +510,7 @@ static mc_store_rc_t read_all(mc_store_t *store, const mc_report_query_t *q,
     for (int i = 0; i < PQntuples(res); i++) {
         long n = cell_long(res, i, 9);
         int channel = PQgetisnull(res, i, 4) ? 0 : atoi(PQgetvalue(res, i, 4));
-        int cls = PQgetisnull(res, i, 6) ? 0 : atoi(PQgetvalue(res, i, 6));
+        int cls = class_of(res, i, 6);
         if (PQgetvalue(res, i, 0)[0] == '0') { /* (procedure, channel, fresh, class) */
             mc_report_row_t *row = row_for(r, PQgetvalue(res, i, 3), &cap);
             if (!row)
@@ -562,6 +570,20 @@ static mc_store_rc_t read_all(mc_store_t *store, const mc_report_query_t *q,
     for (size_t i = 0; i < r->n_rows; i++)
         finish_counts(&r->rows[i].counts);
     return MC_STORE_OK;
+}
+
+/* what read_report reads: the queries of q with parameters p into r */
+typedef struct report_read {
+    const mc_report_query_t *q; /* the query */
+    const char *const       *p; /* stmt_report_main's parameters */
+    mc_report_t             *r; /* filled */
+} report_read_t;
+
+/* read_report - read_all (inside the snapshot) */
+static mc_store_rc_t read_report(mc_store_t *store, void *arg, mc_err_t *err)
+{
+    report_read_t *rr = arg;
+    return read_all(store, rr->q, rr->p, rr->r, err);
 }
 
 /* mc_store_report - the report for q, in one snapshot */
@@ -624,21 +646,8 @@ mc_store_rc_t mc_store_report(mc_store_t *store, const mc_report_query_t *q, mc_
     months[used] = '\0';
     const char *p[6] = {start, end, r->ward, r->procedure, tz, months};
 
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc == MC_STORE_OK) {
-        PGresult *res = mc_store_exec(store, &stmt_report_begin, NULL, NULL, NULL, true);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            rc = mc_store_classify(store, store->main, res, "report_begin", err);
-        PQclear(res);
-    }
-    if (rc == MC_STORE_OK) {
-        rc = read_all(store, q, p, r, err);
-        /* read-only: COMMIT and ROLLBACK are the same; COMMIT also reports a broken link */
-        PGresult *res = mc_store_exec(store, &stmt_report_end, NULL, NULL, NULL, false);
-        if (rc == MC_STORE_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
-            rc = mc_store_classify(store, store->main, res, "report_end", err);
-        PQclear(res);
-    }
+    report_read_t read = {q, p, r};
+    mc_store_rc_t rc = mc_store_snapshot(store, read_report, &read, err);
     free(months);
     if (rc != MC_STORE_OK) {
         mc_report_destroy(&r);

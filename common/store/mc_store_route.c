@@ -1,6 +1,6 @@
 /*
- * mc_store_route - routing, deadlines and follow-ups in the store (contract
- * in mc_store_route.h).
+ * mc_store_route - routing and deadlines in the store (contract in
+ * mc_store_route.h).
  *
  * Each batch is one explicit transaction driven from here with prepared
  * statements: the claim (FOR NO KEY UPDATE SKIP LOCKED) and the writes share
@@ -24,10 +24,6 @@
 
 #include "mc_log.h"
 #include "mc_store_int.h"
-
-static const mc_stmt_t stmt_begin = {"route_begin", false, 0, "BEGIN"};
-static const mc_stmt_t stmt_commit = {"route_commit", false, 0, "COMMIT"};
-static const mc_stmt_t stmt_rollback = {"route_rollback", false, 0, "ROLLBACK"};
 
 static const mc_stmt_t stmt_claim_received = {"route_claim", false, 1,
      "SELECT id, code, ward_code, procedure_code, extract(epoch FROM due_at)::bigint"
@@ -80,69 +76,6 @@ static const mc_stmt_t stmt_set_forward_overdue = {"route_set_forward_overdue", 
      "UPDATE dossier SET forward_overdue_at = now() WHERE id = $1::bigint"
      " AND forward_overdue_at IS NULL"};
 
-static const mc_stmt_t stmt_key_lookup = {"followup_key", false, 2,
-     "SELECT request_sha256, response FROM idempotency_key WHERE scope = $1 AND key = $2"};
-/* the rating's token and whether a rating exists are read under the same
- * lock, so decide judges a rating against what the commit will see */
-static const mc_stmt_t stmt_lock_dossier = {"followup_lock", false, 1,
-     "SELECT id, code, ward_code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
-     " payload, rating_token::text,"
-     " EXISTS (SELECT 1 FROM rating r WHERE r.dossier_id = dossier.id),"
-     " accept_due_at IS NOT NULL AND accepted_at IS NULL, coalesce(receiving_ward, '')"
-     " FROM dossier WHERE code = $1 FOR NO KEY UPDATE"};
-static const mc_stmt_t stmt_key_insert = {"followup_key_insert", false, 5,
-     "INSERT INTO idempotency_key (scope, key, request_sha256, dossier_id, response)"
-     " VALUES ($1, $2, $3, $4::bigint, $5) ON CONFLICT (scope, key) DO NOTHING RETURNING 1"};
-static const mc_stmt_t stmt_supplement = {"followup_supplement", false, 4,
-     "UPDATE dossier SET payload = $2, state = " MC_SQL(MC_DOSSIER_IN_PROGRESS) ", paused_at = NULL,"
-     " counted_from = to_timestamp($3::bigint), due_at = to_timestamp($4::bigint)"
-     " WHERE id = $1::bigint AND state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT)};
-/* a supplement before acceptance: back to PENDING_ACCEPTANCE (9), no due date */
-static const mc_stmt_t stmt_supplement_unaccepted = {"followup_supplement_unaccepted", false, 3,
-     "UPDATE dossier SET payload = $2, state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) ", paused_at = NULL, counted_from = NULL,"
-     " due_at = NULL, accept_due_at = to_timestamp($3::bigint)"
-     " WHERE id = $1::bigint AND state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) " AND accepted_at IS NULL"};
-/* the agency steps change through functions (migration 0010): intake holds
- * no privilege on agency_case, only EXECUTE on these two transitions */
-static const mc_stmt_t stmt_resume_cases = {"followup_resume_cases", false, 2,
-     "SELECT mc_cases_resume($1::bigint, to_timestamp($2::bigint))"};
-static const mc_stmt_t stmt_withdraw = {"followup_withdraw", false, 1,
-     "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_WITHDRAWN) " WHERE id = $1::bigint AND (state < " MC_SQL_DOSSIER_OPEN_BELOW " OR state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) ")"};
-static const mc_stmt_t stmt_cancel_cases = {"followup_cancel_cases", false, 1,
-     "SELECT mc_cases_cancel($1::bigint)"};
-static const mc_stmt_t stmt_add_withdraw_notice = {"followup_withdraw_notice", false, 3,
-     "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
-     " VALUES ($1::bigint, 'withdrawn', $2, jsonb_build_object('reason', $3::text))"
-     " ON CONFLICT (dedupe_key) DO NOTHING"};
-/* no ON CONFLICT: decide saw no rating under the dossier's lock, so a
- * conflict here is a bug worth a failed transaction, not a silent no-op */
-static const mc_stmt_t stmt_add_rating = {"followup_add_rating", false, 3,
-     "INSERT INTO rating (dossier_id, level, comment) VALUES ($1::bigint, $2::smallint, $3)"};
-
-/* tx_begin - BEGIN; safe to repeat on a fresh connection, nothing was done yet */
-static mc_store_rc_t tx_begin(mc_store_t *store, mc_err_t *err)
-{
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    return mc_store_run_retry(store, &stmt_begin, NULL, NULL, NULL, true, err);
-}
-
-/* tx_rollback - abandon the transaction; a lost connection has abandoned it already */
-static void tx_rollback(mc_store_t *store)
-{
-    if (!store->main || PQstatus(store->main) != CONNECTION_OK)
-        return;
-    PGresult *res = mc_store_exec(store, &stmt_rollback, NULL, NULL, NULL, false);
-    PQclear(res);
-}
-
-/* tx_commit - COMMIT, classifying a failure (a lost COMMIT is "unknown": callers retry by key) */
-static mc_store_rc_t tx_commit(mc_store_t *store, mc_err_t *err)
-{
-    return mc_store_run_retry(store, &stmt_commit, NULL, NULL, NULL, false, err);
-}
-
 /* route_claim_read - row i of a routing claim (id, code, ward, procedure, a due date) */
 static void route_claim_read(const PGresult *res, int i, mc_route_claim_t *c)
 {
@@ -180,46 +113,76 @@ static mc_store_rc_t route_one(mc_store_t *store, const mc_route_claim_t *c,
     return rc;
 }
 
+/* a scan's decide callback and its argument, handed to the row function by claim_batch */
+typedef struct scan {
+    union {
+        mc_route_decide_fn          route;          /* route_row, acceptance_case_row */
+        mc_accept_decide_fn         accept;         /* acceptance_row */
+        mc_late_decide_fn           late;           /* late_row */
+        mc_forwarding_decide_fn     forwarding;     /* forwarding_row */
+        mc_unsupplemented_decide_fn unsupplemented; /* unsupplemented_row */
+        mc_step_overdue_decide_fn   step_overdue;   /* step_overdue_row */
+    } decide;  /* the daemon's decision, by scan */
+    void *arg; /* its argument */
+} scan_t;
+
+/* one claimed row of a batch: decide and write it; *done when recorded */
+typedef mc_store_rc_t (*batch_row_fn)(mc_store_t *store, const PGresult *res, int row,
+                                      const scan_t *sc, bool *done, mc_err_t *err);
+
+/* claim_batch - one transaction: claim up to limit rows with stmt ($1 the limit,
+ * FOR NO KEY UPDATE SKIP LOCKED), hand each to row, commit; *claimed = rows locked
+ * (claimed may be NULL), *marked = rows recorded; on failure nothing is kept */
+static mc_store_rc_t claim_batch(mc_store_t *store, const mc_stmt_t *stmt, int limit,
+                                 batch_row_fn row, const scan_t *sc, int *claimed, int *marked,
+                                 mc_err_t *err)
+{
+    *marked = 0;
+    if (claimed)
+        *claimed = 0;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
+    const char *p[1] = {lim};
+    PGresult *res = NULL;
+    mc_store_rc_t rc = mc_store_claim_begin(store, stmt, p, &res, err);
+    if (rc != MC_STORE_OK)
+        return rc;
+    int n = PQntuples(res), done = 0;
+    for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
+        bool recorded = false;
+        rc = row(store, res, i, sc, &recorded, err);
+        done += rc == MC_STORE_OK && recorded;
+    }
+    PQclear(res);
+    if ((rc = mc_store_end(store, rc, err)) != MC_STORE_OK)
+        return rc;
+    if (claimed)
+        *claimed = n;
+    *marked = done;
+    return MC_STORE_OK;
+}
+
+/* route_row - one RECEIVED dossier: decide its plan, then route it (or leave it RECEIVED:
+ * its lock goes with the commit) */
+static mc_store_rc_t route_row(mc_store_t *store, const PGresult *res, int i,
+                               const scan_t *sc, bool *done, mc_err_t *err)
+{
+    mc_route_claim_t c;
+    route_claim_read(res, i, &c);
+    mc_route_plan_t plan = {0};
+    if (sc->decide.route(sc->arg, &c, &plan) != 0 || plan.n_steps == 0 || !plan.department)
+        return MC_STORE_OK;
+    *done = true;
+    return route_one(store, &c, &plan, err);
+}
+
 /* mc_store_route_batch - claim RECEIVED dossiers and route them in one transaction */
 mc_store_rc_t mc_store_route_batch(mc_store_t *store, int limit, mc_route_decide_fn decide,
                                    void *arg, int *claimed, int *routed, mc_err_t *err)
 {
-    *claimed = *routed = 0;
-    mc_store_rc_t rc = tx_begin(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
-    const char *p[1] = {lim};
-    PGresult *res = mc_store_exec(store, &stmt_claim_received, p, NULL, NULL, false);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, "route_claim", err);
-        PQclear(res);
-        tx_rollback(store);
-        return rc;
-    }
-    int n = PQntuples(res);
-    int done = 0;
-    for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
-        mc_route_claim_t c;
-        route_claim_read(res, i, &c);
-        mc_route_plan_t plan = {0};
-        if (decide(arg, &c, &plan) != 0 || plan.n_steps == 0 || !plan.department)
-            continue; /* stays RECEIVED; its lock goes with the commit */
-        rc = route_one(store, &c, &plan, err);
-        if (rc == MC_STORE_OK)
-            done++;
-    }
-    PQclear(res);
-    if (rc == MC_STORE_OK)
-        rc = tx_commit(store, err);
-    if (rc != MC_STORE_OK) {
-        tx_rollback(store);
-        return rc;
-    }
-    *claimed = n;
-    *routed = done;
-    return MC_STORE_OK;
+    scan_t sc = {.decide.route = decide, .arg = arg};
+    return claim_batch(store, &stmt_claim_received, limit, route_row, &sc, claimed, routed,
+                       err);
 }
 
 static const mc_stmt_t stmt_claim_pending = {"route_claim_pending", false, 1,
@@ -235,37 +198,25 @@ static const mc_stmt_t stmt_claim_accept_overdue = {"route_claim_accept_overdue"
      "   AND e.kind = 'acceptance_overdue')"
      " ORDER BY d.accept_due_at LIMIT $1::integer FOR NO KEY UPDATE OF d SKIP LOCKED"};
 
-/* begin_claim - BEGIN and the claim statement with its batch limit; on
- * failure nothing is left open. *res gets the claimed rows (PQclear it) */
-static mc_store_rc_t begin_claim(mc_store_t *store, const mc_stmt_t *stmt, int limit,
-                                 PGresult **res, mc_err_t *err)
+/* acceptance_case_row - one pending online dossier: decide its desk, then its acceptance case */
+static mc_store_rc_t acceptance_case_row(mc_store_t *store, const PGresult *res, int i,
+                                         const scan_t *sc, bool *done, mc_err_t *err)
 {
-    *res = NULL;
-    mc_store_rc_t rc = tx_begin(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
-    const char *p[1] = {lim};
-    PGresult *got = mc_store_exec(store, stmt, p, NULL, NULL, false);
-    if (PQresultStatus(got) == PGRES_TUPLES_OK) {
-        *res = got;
-        return MC_STORE_OK;
-    }
-    rc = mc_store_classify(store, store->main, got, stmt->name, err);
-    PQclear(got);
-    tx_rollback(store);
-    return rc;
-}
-
-/* finish - commit when all went well, else roll back; the batch's verdict */
-static mc_store_rc_t finish(mc_store_t *store, mc_store_rc_t rc, mc_err_t *err)
-{
-    if (rc == MC_STORE_OK)
-        rc = tx_commit(store, err);
-    if (rc != MC_STORE_OK)
-        tx_rollback(store);
-    return rc;
+    mc_route_claim_t c;
+    route_claim_read(res, i, &c);
+    mc_route_plan_t plan = {0};
+    if (sc->decide.route(sc->arg, &c, &plan) != 0 || plan.n_steps != 1 || !plan.department)
+        return MC_STORE_OK; /* stays without a case; logged by decide */
+    const mc_plan_step_t *s = &plan.steps[0];
+    char idt[24], case_id[96], limit_text[16], unit[16], due[24];
+    snprintf(case_id, sizeof case_id, "%s/0", c.code);
+    snprintf(limit_text, sizeof limit_text, "%d", s->time_limit);
+    snprintf(unit, sizeof unit, "%d", s->time_unit);
+    const char *cp[10] = {case_id, mc_store_i64(idt, sizeof idt, c.id), "0", "0", plan.department,
+                          s->task ? s->task : "", "1", limit_text, unit,
+                          mc_store_i64(due, sizeof due, plan.first_due_at)};
+    *done = true;
+    return mc_store_run(store, &stmt_add_case, cp, NULL, NULL, err);
 }
 
 /* mc_store_acceptance_case_batch - give pending online dossiers their acceptance case */
@@ -273,66 +224,34 @@ mc_store_rc_t mc_store_acceptance_case_batch(mc_store_t *store, int limit,
                                              mc_route_decide_fn decide, void *arg, int *claimed,
                                              int *created, mc_err_t *err)
 {
-    *claimed = *created = 0;
-    PGresult *res = NULL;
-    mc_store_rc_t rc = begin_claim(store, &stmt_claim_pending, limit, &res, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    int n = PQntuples(res), done = 0;
-    for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
-        mc_route_claim_t c;
-        route_claim_read(res, i, &c);
-        mc_route_plan_t plan = {0};
-        if (decide(arg, &c, &plan) != 0 || plan.n_steps != 1 || !plan.department)
-            continue; /* stays without a case; logged by decide */
-        const mc_plan_step_t *s = &plan.steps[0];
-        char idt[24], case_id[96], limit_text[16], unit[16], due[24];
-        snprintf(case_id, sizeof case_id, "%s/0", c.code);
-        snprintf(limit_text, sizeof limit_text, "%d", s->time_limit);
-        snprintf(unit, sizeof unit, "%d", s->time_unit);
-        const char *cp[10] = {case_id, mc_store_i64(idt, sizeof idt, c.id), "0", "0", plan.department,
-                              s->task ? s->task : "", "1", limit_text, unit,
-                              mc_store_i64(due, sizeof due, plan.first_due_at)};
-        rc = mc_store_run_retry(store, &stmt_add_case, cp, NULL, NULL, false, err);
-        if (rc == MC_STORE_OK)
-            done++;
-    }
-    PQclear(res);
-    if ((rc = finish(store, rc, err)) != MC_STORE_OK)
-        return rc;
-    *claimed = n;
-    *created = done;
-    return MC_STORE_OK;
+    scan_t sc = {.decide.route = decide, .arg = arg};
+    return claim_batch(store, &stmt_claim_pending, limit, acceptance_case_row, &sc, claimed,
+                       created, err);
+}
+
+/* acceptance_row - one dossier past its acceptance deadline: decide, then its event */
+static mc_store_rc_t acceptance_row(mc_store_t *store, const PGresult *res, int i,
+                                    const scan_t *sc, bool *done, mc_err_t *err)
+{
+    mc_accept_claim_t c = {0};
+    c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+    mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
+    c.accept_due_at = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+    mc_store_copy_text(c.agency, sizeof c.agency, res, i, 3);
+    const char *detail = NULL;
+    if (sc->decide.accept(sc->arg, &c, &detail) != 0)
+        return MC_STORE_OK;
+    *done = true;
+    return mc_store_add_event(store, c.id, "router", "acceptance_overdue", detail, err);
 }
 
 /* mc_store_acceptance_batch - flag pending dossiers past their acceptance deadline, once */
 mc_store_rc_t mc_store_acceptance_batch(mc_store_t *store, int limit, mc_accept_decide_fn decide,
                                         void *arg, int *marked, mc_err_t *err)
 {
-    *marked = 0;
-    PGresult *res = NULL;
-    mc_store_rc_t rc = begin_claim(store, &stmt_claim_accept_overdue, limit, &res, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    int n = PQntuples(res), done = 0;
-    for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
-        mc_accept_claim_t c = {0};
-        c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
-        c.accept_due_at = strtoll(PQgetvalue(res, i, 2), NULL, 10);
-        mc_store_copy_text(c.agency, sizeof c.agency, res, i, 3);
-        const char *detail = NULL;
-        if (decide(arg, &c, &detail) != 0)
-            continue;
-        rc = mc_store_add_event(store, c.id, "router", "acceptance_overdue", detail, err);
-        if (rc == MC_STORE_OK)
-            done++;
-    }
-    PQclear(res);
-    if ((rc = finish(store, rc, err)) != MC_STORE_OK)
-        return rc;
-    *marked = done;
-    return MC_STORE_OK;
+    scan_t sc = {.decide.accept = decide, .arg = arg};
+    return claim_batch(store, &stmt_claim_accept_overdue, limit, acceptance_row, &sc, NULL,
+                       marked, err);
 }
 
 /* late_one - the writes for one overdue dossier */
@@ -356,54 +275,17 @@ static mc_store_rc_t late_one(mc_store_t *store, const mc_late_claim_t *c,
     return rc;
 }
 
-/* one claimed row of a deadline batch: decide and write it; *done when recorded */
-typedef mc_store_rc_t (*batch_row_fn)(mc_store_t *store, const PGresult *res, int row,
-                                      void *arg, bool *done, mc_err_t *err);
-
-/* deadline_batch - one transaction: claim up to limit rows with stmt ($1 the
- * limit, FOR NO KEY UPDATE SKIP LOCKED), hand each to row, commit; *marked = rows recorded */
-static mc_store_rc_t deadline_batch(mc_store_t *store, const mc_stmt_t *stmt, int limit,
-                                    batch_row_fn row, void *arg, int *marked, mc_err_t *err)
-{
-    *marked = 0;
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
-    const char *p[1] = {lim};
-    PGresult *res = NULL;
-    mc_store_rc_t rc = mc_store_claim_begin(store, stmt, p, &res, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    int n = PQntuples(res), done = 0;
-    for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
-        bool recorded = false;
-        rc = row(store, res, i, arg, &recorded, err);
-        done += rc == MC_STORE_OK && recorded;
-    }
-    PQclear(res);
-    rc = mc_store_claim_end(store, rc, err);
-    if (rc == MC_STORE_OK)
-        *marked = done;
-    return rc;
-}
-
-/* what late_row needs */
-typedef struct late_arg {
-    mc_late_decide_fn decide; /* the daemon's decision */
-    void             *arg;    /* its argument */
-} late_arg_t;
-
 /* late_row - one overdue dossier: decide, then the late notice */
-static mc_store_rc_t late_row(mc_store_t *store, const PGresult *res, int i, void *arg,
-                              bool *done, mc_err_t *err)
+static mc_store_rc_t late_row(mc_store_t *store, const PGresult *res, int i,
+                              const scan_t *sc, bool *done, mc_err_t *err)
 {
-    const late_arg_t *la = arg;
     mc_late_claim_t c = {0};
     mc_store_claim_head(res, i, &c.id, c.code, sizeof c.code, c.procedure_code,
                         sizeof c.procedure_code, &c.state, &c.due_at);
     c.reappointed = strcmp(PQgetvalue(res, i, 5), "t") == 0;
     c.apologized = strcmp(PQgetvalue(res, i, 6), "t") == 0;
     mc_late_decision_t d = {0};
-    if (la->decide(la->arg, &c, &d) != 0)
+    if (sc->decide.late(sc->arg, &c, &d) != 0)
         return MC_STORE_OK;
     *done = true;
     return late_one(store, &c, &d, err);
@@ -413,8 +295,8 @@ static mc_store_rc_t late_row(mc_store_t *store, const PGresult *res, int i, voi
 mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_fn decide,
                                   void *arg, int *marked, mc_err_t *err)
 {
-    late_arg_t la = {decide, arg};
-    return deadline_batch(store, &stmt_claim_late, limit, late_row, &la, marked, err);
+    scan_t sc = {.decide.late = decide, .arg = arg};
+    return claim_batch(store, &stmt_claim_late, limit, late_row, &sc, NULL, marked, err);
 }
 
 /* $1 limit: open steps past their own due date, not reported for it; the
@@ -430,17 +312,10 @@ static const mc_stmt_t stmt_claim_step_overdue = {"route_claim_step_overdue", fa
 static const mc_stmt_t stmt_set_step_overdue = {"route_set_step_overdue", false, 1,
      "UPDATE agency_case SET overdue_noted_due = due_at, updated_at = now() WHERE id = $1::bigint"};
 
-/* what step_overdue_row needs */
-typedef struct step_overdue_arg {
-    mc_step_overdue_decide_fn decide; /* the daemon's decision */
-    void                     *arg;    /* its argument */
-} step_overdue_arg_t;
-
 /* step_overdue_row - one overdue step: decide, then mark it and its event */
-static mc_store_rc_t step_overdue_row(mc_store_t *store, const PGresult *res, int i, void *arg,
-                                      bool *done, mc_err_t *err)
+static mc_store_rc_t step_overdue_row(mc_store_t *store, const PGresult *res, int i,
+                                      const scan_t *sc, bool *done, mc_err_t *err)
 {
-    const step_overdue_arg_t *sa = arg;
     mc_step_overdue_claim_t c = {0};
     char procedure[32];
     int state = 0;
@@ -451,7 +326,7 @@ static mc_store_rc_t step_overdue_row(mc_store_t *store, const PGresult *res, in
     c.steps_total = atoi(PQgetvalue(res, i, 7));
     mc_store_copy_text(c.agency, sizeof c.agency, res, i, 8);
     const char *detail = NULL;
-    if (sa->decide(sa->arg, &c, &detail) != 0)
+    if (sc->decide.step_overdue(sc->arg, &c, &detail) != 0)
         return MC_STORE_OK;
     char idt[24];
     const char *p1[1] = {mc_store_i64(idt, sizeof idt, c.case_id)};
@@ -467,22 +342,15 @@ mc_store_rc_t mc_store_step_overdue_batch(mc_store_t *store, int limit,
                                           mc_step_overdue_decide_fn decide, void *arg,
                                           int *marked, mc_err_t *err)
 {
-    step_overdue_arg_t sa = {decide, arg};
-    return deadline_batch(store, &stmt_claim_step_overdue, limit, step_overdue_row, &sa, marked,
-                          err);
+    scan_t sc = {.decide.step_overdue = decide, .arg = arg};
+    return claim_batch(store, &stmt_claim_step_overdue, limit, step_overdue_row, &sc, NULL, marked,
+                       err);
 }
 
-/* what forwarding_row needs */
-typedef struct forwarding_arg {
-    mc_forwarding_decide_fn decide; /* the daemon's decision */
-    void                   *arg;    /* its argument */
-} forwarding_arg_t;
-
 /* forwarding_row - one overdue forwarding: decide, then mark it and its event */
-static mc_store_rc_t forwarding_row(mc_store_t *store, const PGresult *res, int i, void *arg,
-                                    bool *done, mc_err_t *err)
+static mc_store_rc_t forwarding_row(mc_store_t *store, const PGresult *res, int i,
+                                    const scan_t *sc, bool *done, mc_err_t *err)
 {
-    const forwarding_arg_t *fa = arg;
     mc_forwarding_claim_t c = {0};
     c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
     mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
@@ -490,7 +358,7 @@ static mc_store_rc_t forwarding_row(mc_store_t *store, const PGresult *res, int 
     mc_store_copy_text(c.receiving_ward, sizeof c.receiving_ward, res, i, 3);
     c.forward_due_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
     mc_forwarding_decision_t d = {0};
-    if (fa->decide(fa->arg, &c, &d) != 0)
+    if (sc->decide.forwarding(sc->arg, &c, &d) != 0)
         return MC_STORE_OK;
     char idt[24];
     const char *p1[1] = {mc_store_i64(idt, sizeof idt, c.id)};
@@ -506,9 +374,9 @@ mc_store_rc_t mc_store_forwarding_batch(mc_store_t *store, int limit,
                                         mc_forwarding_decide_fn decide, void *arg, int *marked,
                                         mc_err_t *err)
 {
-    forwarding_arg_t fa = {decide, arg};
-    return deadline_batch(store, &stmt_claim_forwarding, limit, forwarding_row, &fa, marked,
-                          err);
+    scan_t sc = {.decide.forwarding = decide, .arg = arg};
+    return claim_batch(store, &stmt_claim_forwarding, limit, forwarding_row, &sc, NULL, marked,
+                       err);
 }
 
 /* returned_one - the writes for one dossier not supplemented in time */
@@ -528,174 +396,28 @@ static mc_store_rc_t returned_one(mc_store_t *store, const mc_unsupplemented_cla
     return rc;
 }
 
+/* unsupplemented_row - one dossier whose supplement deadline passed: decide, then return it */
+static mc_store_rc_t unsupplemented_row(mc_store_t *store, const PGresult *res, int i,
+                                        const scan_t *sc, bool *done, mc_err_t *err)
+{
+    mc_unsupplemented_claim_t c = {0};
+    c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+    mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
+    mc_store_copy_text(c.procedure_code, sizeof c.procedure_code, res, i, 2);
+    c.supplement_due_at = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+    mc_unsupplemented_decision_t d = {0};
+    if (sc->decide.unsupplemented(sc->arg, &c, &d) != 0)
+        return MC_STORE_OK;
+    *done = true;
+    return returned_one(store, &c, &d, err);
+}
+
 /* mc_store_unsupplemented_batch - close the dossiers whose supplement did not come in time */
 mc_store_rc_t mc_store_unsupplemented_batch(mc_store_t *store, int limit,
                                             mc_unsupplemented_decide_fn decide, void *arg,
                                             int *returned, mc_err_t *err)
 {
-    *returned = 0;
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit > 0 ? limit : 1);
-    const char *lp[1] = {lim};
-    PGresult *res = NULL;
-    mc_store_rc_t rc = mc_store_claim_begin(store, &stmt_claim_unsupplemented, lp, &res, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    int n = PQntuples(res), done = 0;
-    for (int i = 0; i < n && rc == MC_STORE_OK; i++) {
-        mc_unsupplemented_claim_t c = {0};
-        c.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        mc_store_copy_text(c.code, sizeof c.code, res, i, 1);
-        mc_store_copy_text(c.procedure_code, sizeof c.procedure_code, res, i, 2);
-        c.supplement_due_at = strtoll(PQgetvalue(res, i, 3), NULL, 10);
-        mc_unsupplemented_decision_t d = {0};
-        if (decide(arg, &c, &d) != 0)
-            continue;
-        if ((rc = returned_one(store, &c, &d, err)) == MC_STORE_OK)
-            done++;
-    }
-    PQclear(res);
-    rc = mc_store_claim_end(store, rc, err);
-    if (rc == MC_STORE_OK)
-        *returned = done;
-    return rc;
-}
-
-/* apply_change - the writes of an accepted follow-up (key first: a lost race is EXISTS) */
-static mc_store_rc_t apply_change(mc_store_t *store, const mc_followup_t *req,
-                                  const mc_followup_row_t *row, const mc_followup_change_t *ch,
-                                  mc_err_t *err)
-{
-    char idt[24], cnt[24], due[24], key[96];
-    mc_store_i64(idt, sizeof idt, row->id);
-    const char *pk[5] = {req->scope, req->key, (const char *)req->request_sha256, idt,
-                         (const char *)ch->response};
-    int lens[5] = {0, 0, 32, 0, (int)ch->response_len}, fmts[5] = {0, 0, 1, 0, 1};
-    PGresult *res = mc_store_exec(store, &stmt_key_insert, pk, lens, fmts, false);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        mc_store_rc_t rc = mc_store_classify(store, store->main, res, "followup_key_insert", err);
-        PQclear(res);
-        return rc;
-    }
-    int inserted = PQntuples(res);
-    PQclear(res);
-    if (inserted == 0)
-        return MC_STORE_EXISTS; /* same key for another dossier, committed meanwhile */
-    mc_store_rc_t rc;
-    const char *actor = ch->actor ? ch->actor : "intake";
-    if (req->kind == MC_FOLLOWUP_SUPPLEMENT) {
-        bool unaccepted = ch->accept_due_at > 0;
-        const char *p[4] = {idt, (const char *)ch->payload,
-                            mc_store_i64(cnt, sizeof cnt, unaccepted ? ch->accept_due_at : ch->counted_from),
-                            mc_store_i64(due, sizeof due, unaccepted ? ch->accept_due_at : ch->due_at)};
-        int pl[4] = {0, (int)ch->payload_len, 0, 0}, pf[4] = {0, 1, 0, 0};
-        rc = mc_store_run_retry(store, unaccepted ? &stmt_supplement_unaccepted : &stmt_supplement, p, pl, pf,
-                    false, err);
-        if (rc == MC_STORE_OK) {
-            const char *pc[2] = {idt, due};
-            rc = mc_store_run_retry(store, &stmt_resume_cases, pc, NULL, NULL, false, err);
-        }
-        if (rc == MC_STORE_OK)
-            rc = mc_store_add_event(store, row->id, actor, "supplemented", ch->detail, err);
-    } else if (req->kind == MC_FOLLOWUP_RATE) {
-        char level[16];
-        snprintf(level, sizeof level, "%d", ch->level);
-        const char *p[3] = {idt, level, ch->comment ? ch->comment : ""};
-        rc = mc_store_run_retry(store, &stmt_add_rating, p, NULL, NULL, false, err);
-        if (rc == MC_STORE_OK)
-            rc = mc_store_add_event(store, row->id, actor, "rated", ch->detail, err);
-    } else {
-        const char *p[1] = {idt};
-        rc = mc_store_run_retry(store, &stmt_withdraw, p, NULL, NULL, false, err);
-        if (rc == MC_STORE_OK)
-            rc = mc_store_run_retry(store, &stmt_cancel_cases, p, NULL, NULL, false, err);
-        if (rc == MC_STORE_OK)
-            rc = mc_store_add_event(store, row->id, actor, "withdrawn", ch->detail, err);
-        if (rc == MC_STORE_OK) {
-            snprintf(key, sizeof key, "%s/withdrawn", row->code);
-            const char *pn[3] = {idt, key, ch->reason ? ch->reason : ""};
-            rc = mc_store_run_retry(store, &stmt_add_withdraw_notice, pn, NULL, NULL, false, err);
-        }
-    }
-    return rc;
-}
-
-/* mc_store_followup - a supplement, withdrawal or rating, idempotent by (scope, key) */
-mc_store_rc_t mc_store_followup(mc_store_t *store, const mc_followup_t *req,
-                                mc_stored_response_t *existing, bool *refused, mc_err_t *err)
-{
-    *refused = false;
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    /* a plain retry is answered without taking any lock */
-    rc = mc_store_key_lookup(store, &stmt_key_lookup, req->scope, req->key, true,
-                                 existing, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    if ((rc = tx_begin(store, err)) != MC_STORE_OK)
-        return rc;
-    const char *p[1] = {req->code};
-    PGresult *res = mc_store_exec(store, &stmt_lock_dossier, p, NULL, NULL, false);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, "followup_lock", err);
-        PQclear(res);
-        tx_rollback(store);
-        return rc;
-    }
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        tx_rollback(store);
-        return MC_STORE_NOT_FOUND;
-    }
-    mc_followup_row_t row = {0};
-    uint8_t *payload = NULL;
-    row.id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    mc_store_copy_text(row.code, sizeof row.code, res, 0, 1);
-    mc_store_copy_text(row.ward_code, sizeof row.ward_code, res, 0, 2);
-    mc_store_copy_text(row.procedure_code, sizeof row.procedure_code, res, 0, 3);
-    row.state = atoi(PQgetvalue(res, 0, 4));
-    row.due_at = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
-    mc_store_copy_text(row.rating_token, sizeof row.rating_token, res, 0, 7);
-    row.rated = strcmp(PQgetvalue(res, 0, 8), "t") == 0;
-    row.unaccepted = strcmp(PQgetvalue(res, 0, 9), "t") == 0;
-    mc_store_copy_text(row.receiving_ward, sizeof row.receiving_ward, res, 0, 10);
-    int bad = mc_store_unescape(res, 0, 6, &payload, &row.payload_len);
-    PQclear(res);
-    if (bad) {
-        mc_err_add(err, "store: followup_lock: out of memory");
-        tx_rollback(store);
-        return MC_STORE_FAILED;
-    }
-    row.payload = payload;
-    /* with the dossier locked, a concurrent twin has either committed its key or not started */
-    rc = mc_store_key_lookup(store, &stmt_key_lookup, req->scope, req->key, false,
-                                 existing, err);
-    mc_followup_change_t change = {0};
-    int decision = 0;
-    if (rc == MC_STORE_OK) {
-        decision = req->decide(req->arg, &row, &change);
-        if (decision < 0) {
-            mc_err_add(err, "followup: could not decide");
-            rc = MC_STORE_FAILED;
-        } else if (decision == 0) {
-            rc = apply_change(store, req, &row, &change, err);
-        }
-    }
-    free(payload);
-    if (rc == MC_STORE_OK && decision == 0)
-        rc = tx_commit(store, err);
-    if (rc != MC_STORE_OK || decision != 0)
-        tx_rollback(store);
-    if (rc == MC_STORE_EXISTS && !existing->bytes) {
-        /* lost the key to a concurrent request after the lock: read what it stored */
-        rc = mc_store_key_lookup(store, &stmt_key_lookup, req->scope, req->key, true,
-                                 existing, err);
-        if (rc == MC_STORE_OK) {
-            mc_err_add(err, "store: followup: idempotency key vanished");
-            rc = MC_STORE_FAILED;
-        }
-    }
-    *refused = rc == MC_STORE_OK && decision == 1;
-    return rc;
+    scan_t sc = {.decide.unsupplemented = decide, .arg = arg};
+    return claim_batch(store, &stmt_claim_unsupplemented, limit, unsupplemented_row, &sc, NULL,
+                       returned, err);
 }

@@ -28,8 +28,8 @@
 #include "mc_code.h"
 #include "mc_event.h"
 #include "mc_log.h"
+#include "mc_store_followup.h"
 #include "mc_time.h"
-#include "mc_store_route.h"
 #include "mc_validate.h"
 #include "motcua/v1/pipeline.pb-c.h"
 
