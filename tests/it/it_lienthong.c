@@ -627,10 +627,14 @@ MC_TEST(dead_letter_after_max_attempts_and_requeue)
             motcua__v1__hub_to_agency__free_unpacked(m, NULL);
     }
     mc_transport_close(&s);
-    CHECK_INT(n, 3); /* max_attempts: 3 */
-    CHECK_INT(seen[0], 1);
-    CHECK_INT(seen[1], 2);
-    CHECK_INT(seen[2], 3);
+    /* max_attempts: 3. Every send this desk got counts up to the last attempt; an
+     * earlier attempt may have gone to the previous test's session of the same agency
+     * while the hub had not yet seen it leave (at-least-once: that send is one attempt) */
+    CHECK(n >= 1 && n <= 3);
+    for (int i = 1; i < n; i++)
+        CHECK(seen[i] > seen[i - 1]);
+    CHECK_INT(n > 0 ? seen[n - 1] : 0, 3);
+    CHECK_INT(harness_count(&H, "SELECT attempts FROM agency_case WHERE case_id = $1", case_id), 3);
     CHECK_INT(harness_count(&H, "SELECT state FROM agency_case WHERE case_id = $1", case_id), MC_CASE_DEAD);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
                             " WHERE d.code = $1 AND e.kind = 'dead_letter'", code), 1);
