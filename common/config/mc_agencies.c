@@ -10,6 +10,7 @@
 
 #include "mc_curve.h"
 #include "mc_yaml.h"
+#include "mc_limits.h"
 
 #define AGENCIES_MAX 10000 /* agencies one file may list */
 
@@ -17,7 +18,7 @@
 static bool code_ok(const char *code)
 {
     size_t n = strlen(code);
-    if (n == 0 || n > 64)
+    if (n == 0 || n > MC_AGENCY_CODE_LEN)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = code[i];
@@ -38,7 +39,7 @@ static int load_one(const char *path, const mc_yaml_node_t *node, mc_agency_t *a
     char w[512];
     int rc = 0;
     char *kind = NULL;
-    if (mc_yaml_get_string(node, "code", true, 64, &a->code, err) < 0 ||
+    if (mc_yaml_get_string(node, "code", true, MC_AGENCY_CODE_LEN, &a->code, err) < 0 ||
         mc_yaml_get_string(node, "name", true, 500, &a->name, err) < 0 ||
         mc_yaml_get_string(node, "kind", true, 16, &kind, err) < 0) {
         rc = -1;

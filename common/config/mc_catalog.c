@@ -26,6 +26,7 @@
  *         steps: [{agency, task, time_limit: {amount, unit}}]   optional
  */
 #include "mc_catalog.h"
+#include "mc_limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +95,7 @@ static bool code_ok(const char *s, const char *extra, bool upper_only)
 static int req_code(const mc_yaml_node_t *map, const char *key, bool national, char **out,
                     mc_err_t *err)
 {
-    if (mc_yaml_get_string(map, key, true, national ? 32 : CAT_CODE_MAX, out, err) < 0)
+    if (mc_yaml_get_string(map, key, true, national ? MC_PROCEDURE_CODE_LEN : CAT_CODE_MAX, out, err) < 0)
         return -1;
     bool ok = national ? code_ok(*out, ".-", false) : code_ok(*out, "_", true);
     if (!ok) {

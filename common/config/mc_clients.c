@@ -9,6 +9,7 @@
 
 #include "mc_curve.h"
 #include "mc_yaml.h"
+#include "mc_limits.h"
 
 #define CLIENTS_MAX 10000 /* clients one file may list */
 
@@ -43,7 +44,7 @@ static int load_wards(const mc_yaml_node_t *node, mc_client_t *c, mc_err_t *err)
         return -1;
     }
     for (size_t i = 0; i < list->count; i++) {
-        if (mc_yaml_scalar_string(list->items[i], "ward", 32, &c->wards[c->n_wards], err) < 0)
+        if (mc_yaml_scalar_string(list->items[i], "ward", MC_WARD_CODE_LEN, &c->wards[c->n_wards], err) < 0)
             return -1;
         c->n_wards++;
     }

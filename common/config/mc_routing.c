@@ -3,12 +3,13 @@
  * mc_routing.h). Every problem in the file is reported before failing.
  */
 #include "mc_routing.h"
+#include "mc_limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define RT_CODE_MAX 64   /* bytes in a desk code */
+#define RT_CODE_MAX MC_AGENCY_CODE_LEN /* a desk is an agency */
 #define RT_NAME_MAX 1000 /* bytes in a desk name */
 
 typedef struct rt_entry {
@@ -114,7 +115,7 @@ static int load_overrides(mc_routing_t *r, const mc_yaml_node_t *seq, const char
             continue;
         }
         char *ward = NULL, w[512];
-        if (mc_yaml_get_string(o, "ward", true, 32, &ward, err) < 0) {
+        if (mc_yaml_get_string(o, "ward", true, MC_WARD_CODE_LEN, &ward, err) < 0) {
             rc = -1;
             continue;
         }
@@ -157,7 +158,7 @@ int mc_routing_from_yaml(const mc_yaml_node_t *root, const mc_cfg_t *cfg, mc_rou
             continue;
         }
         char *code = NULL, w[512];
-        if (mc_yaml_get_string(p, "procedure", true, 32, &code, err) < 0) {
+        if (mc_yaml_get_string(p, "procedure", true, MC_PROCEDURE_CODE_LEN, &code, err) < 0) {
             rc = -1;
             continue;
         }

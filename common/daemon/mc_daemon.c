@@ -248,9 +248,7 @@ static int on_watchdog(mc_loop_t *loop, void *arg)
 /* log_start_failed - one line with the first problem of err */
 static void log_start_failed(const mc_err_t *err)
 {
-    char line[300], quoted[340];
-    mc_log(MC_LOG_ERR, "start_failed", "error=%s",
-           mc_log_quote(mc_err_first(err, line, sizeof line), quoted, sizeof quoted));
+    mc_log_error(MC_LOG_ERR, "start_failed", err, NULL);
 }
 
 /* serve - signals, start, READY, the loop, STOPPING; the exit status */

@@ -20,9 +20,7 @@ static const mc_socket_opts_t bus_opts = {.max_message_bytes = MC_EVENTS_MAX_BYT
 /* unavailable - the one warning of a bus endpoint that cannot be used */
 static void unavailable(const char *endpoint, const mc_err_t *err)
 {
-    char line[300], quoted[340];
-    mc_log(MC_LOG_WARNING, "events_unavailable", "endpoint=%s error=%s", endpoint,
-           mc_log_quote(mc_err_first(err, line, sizeof line), quoted, sizeof quoted));
+    mc_log_error(MC_LOG_WARNING, "events_unavailable", err, "endpoint=%s", endpoint);
 }
 
 /* mc_events_pub - bind, or warn */

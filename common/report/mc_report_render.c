@@ -203,7 +203,7 @@ static void print_table(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
     for (size_t k = 0; k <= r->n_rows; k++) {
         const mc_report_counts_t *c = k < r->n_rows ? &r->rows[k].counts : t;
         const char *code = k < r->n_rows ? r->rows[k].procedure_code : "Tổng";
-        char cells[12][32];
+        char cells[12][MC_PROCEDURE_CODE_LEN + 1]; /* the widest cell is a procedure code */
         snprintf(cells[0], sizeof cells[0], "%s", code);
         mc_report_number(c->carried_over, cells[1], sizeof cells[1]);
         mc_report_number(c->received_new, cells[2], sizeof cells[2]);

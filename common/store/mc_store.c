@@ -19,6 +19,7 @@
 #include "mc_log.h"
 #include "mc_migrations.h"
 #include "mc_store_int.h"
+#include "mc_limits.h"
 
 #define MC_STORE_MIGRATE_LOCK 7270010001LL /* pg_advisory_lock key for migrations */
 
@@ -630,7 +631,7 @@ mc_store_rc_t mc_store_dossier_status(mc_store_t *store, const char *code, size_
     mc_store_copy_text(s->receiving_ward, sizeof s->receiving_ward, res, 0, 12);
     PQclear(res);
 
-    char id_text[24], limit_text[24];
+    char id_text[MC_I64_TEXT], limit_text[24];
     snprintf(id_text, sizeof id_text, "%" PRId64, s->id);
     snprintf(limit_text, sizeof limit_text, "%zu", max_events ? (max_events > 10000 ? 10000 : max_events) : 1);
     const char *p2[2] = {id_text, limit_text};
@@ -830,7 +831,7 @@ const char *mc_store_i64(char *buf, size_t size, int64_t v)
 mc_store_rc_t mc_store_add_event(mc_store_t *store, int64_t id, const char *actor,
                                  const char *kind, const char *detail, mc_err_t *err)
 {
-    char idt[24];
+    char idt[MC_I64_TEXT];
     const char *p[4] = {mc_store_i64(idt, sizeof idt, id), actor, kind, detail ? detail : ""};
     return mc_store_run(store, &stmt_add_event, p, NULL, NULL, err);
 }

@@ -28,6 +28,7 @@
 
 #include "mc_calendar.h"
 #include "mc_err.h"
+#include "mc_limits.h"
 
 typedef enum mc_store_rc {
     MC_STORE_OK          = 0,  /* done */
@@ -148,19 +149,19 @@ typedef struct mc_store_event {
 /* a dossier as the status query shows it */
 typedef struct mc_dossier_status {
     int64_t           id;
-    char              code[64];
-    char              ward_code[32];
-    char              procedure_code[32];
-    int               state;    /* motcua.v1.DossierState */
-    int               channel;  /* motcua.v1.Channel */
+    char              code[MC_CODE_MAX];
+    char              ward_code[MC_WARD_CODE_LEN + 1];
+    char              procedure_code[MC_PROCEDURE_CODE_LEN + 1];
+    int               state;                                /* motcua.v1.DossierState */
+    int               channel;                              /* motcua.v1.Channel */
     int64_t           received_at;
     int64_t           counted_from;
-    int64_t           due_at;         /* 0 while pending acceptance */
-    int64_t           accept_due_at;  /* online: the acceptance deadline, 0 if none */
-    int64_t           accepted_at;    /* online: when the desk accepted it, 0 if not (yet) */
-    char              secret[40]; /* dossier.rating_token as UUID text: the applicant's secret (never log it) */
-    char              receiving_ward[32]; /* the ward that received it when not ward_code (boundary-free reception), else "" */
-    size_t            n_events; /* entries in events, oldest first */
+    int64_t           due_at;                               /* 0 while pending acceptance */
+    int64_t           accept_due_at;                        /* online: the acceptance deadline, 0 if none */
+    int64_t           accepted_at;                          /* online: when the desk accepted it, 0 if not (yet) */
+    char              secret[40];                           /* dossier.rating_token as UUID text: the applicant's secret (never log it) */
+    char              receiving_ward[MC_WARD_CODE_LEN + 1]; /* the ward that received it when not ward_code (boundary-free reception), else "" */
+    size_t            n_events;                             /* entries in events, oldest first */
     mc_store_event_t *events;
 } mc_dossier_status_t;
 

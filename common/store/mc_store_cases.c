@@ -24,6 +24,7 @@
 
 #include "mc_event.h"
 #include "mc_store_int.h"
+#include "mc_limits.h"
 
 static const mc_stmt_t stmt_dead = {"cases_dead", false, 3,
      "WITH c AS (SELECT id FROM agency_case WHERE agency = $1 AND state = " MC_SQL(MC_CASE_SENT)
@@ -259,7 +260,7 @@ void mc_cases_free(mc_case_t **cases, size_t n)
 /* load_previous - the answered earlier steps of c's dossier */
 static mc_store_rc_t load_previous(mc_store_t *store, mc_case_t *c, mc_err_t *err)
 {
-    char id[24], step[16];
+    char id[MC_I64_TEXT], step[16];
     snprintf(id, sizeof id, "%" PRId64, c->dossier_id);
     snprintf(step, sizeof step, "%d", c->step);
     const char *p[2] = {id, step};
@@ -640,29 +641,29 @@ static long count_events(mc_store_t *store, const char *dossier_id, const char *
 
 /* case_row - what the result transaction reads about the locked case */
 typedef struct case_row {
-    char     id[24];              /* agency_case.id */
-    char     agency[68];          /* the case's agency */
-    int      state;               /* mc_case_state_t */
-    int      step;                /* 0 acceptance, 1.. processing */
-    int      steps_total;         /* the plan's steps */
-    int      outcome;             /* the stored answer's outcome, 0 if none */
-    uint8_t *result;              /* the stored answer, malloc'd, NULL if none */
-    size_t   result_len;          /* bytes in result */
-    char     dossier_id[24];      /* dossier.id */
-    int      dossier_state;       /* mc_dossier_state_t as locked */
-    int      revision;            /* the round the agency must answer */
-    int      attempts;            /* sends in this round */
-    int      supplement_requests; /* dossier.supplement_requests: requests accepted so far */
-    char     procedure_code[32];  /* the dossier's procedure */
+    char     id[MC_I64_TEXT];                           /* agency_case.id */
+    char     agency[MC_AGENCY_CODE_LEN + 1];            /* the case's agency */
+    int      state;                                     /* mc_case_state_t */
+    int      step;                                      /* 0 acceptance, 1.. processing */
+    int      steps_total;                               /* the plan's steps */
+    int      outcome;                                   /* the stored answer's outcome, 0 if none */
+    uint8_t *result;                                    /* the stored answer, malloc'd, NULL if none */
+    size_t   result_len;                                /* bytes in result */
+    char     dossier_id[MC_I64_TEXT];                   /* dossier.id */
+    int      dossier_state;                             /* mc_dossier_state_t as locked */
+    int      revision;                                  /* the round the agency must answer */
+    int      attempts;                                  /* sends in this round */
+    int      supplement_requests;                       /* dossier.supplement_requests: requests accepted so far */
+    char     procedure_code[MC_PROCEDURE_CODE_LEN + 1]; /* the dossier's procedure */
 } case_row_t;
 
 /* next_step - the step after the answered one, locked with it */
 typedef struct next_step {
-    bool found;       /* the dossier has step + 1 */
-    char id[24];      /* its agency_case.id */
-    char agency[68];  /* its agency */
-    int  time_limit;  /* its limit */
-    int  time_unit;   /* mc_time_unit_t of the limit */
+    bool found;                          /* the dossier has step + 1 */
+    char id[MC_I64_TEXT];                /* its agency_case.id */
+    char agency[MC_AGENCY_CODE_LEN + 1]; /* its agency */
+    int  time_limit;                     /* its limit */
+    int  time_unit;                      /* mc_time_unit_t of the limit */
 } next_step_t;
 
 /* read_next_step - step + 1 of the locked dossier, if the plan has one */

@@ -36,34 +36,35 @@
 #include "mc_err.h"
 #include "mc_states.h"
 #include "mc_store.h"
+#include "mc_limits.h"
 
 /* agency_case.state: mc_case_state_t in mc_states.h */
 
 /* the result of an earlier step, handed to the next agency */
 typedef struct mc_case_prev {
-    int      step;       /* 1-based */
-    char     agency[68]; /* who answered */
-    int      outcome;    /* motcua.v1.Outcome */
-    uint8_t *result;     /* malloc'd serialized CaseResult, may be NULL */
-    size_t   result_len; /* bytes in result */
+    int      step;                           /* 1-based */
+    char     agency[MC_AGENCY_CODE_LEN + 1]; /* who answered */
+    int      outcome;                        /* motcua.v1.Outcome */
+    uint8_t *result;                         /* malloc'd serialized CaseResult, may be NULL */
+    size_t   result_len;                     /* bytes in result */
 } mc_case_prev_t;
 
 /* one case claimed for sending */
 typedef struct mc_case {
-    int64_t         id;             /* agency_case.id */
-    int64_t         dossier_id;     /* dossier.id */
-    char            case_id[96];    /* "<dossier code>/<step>", stable across resends */
-    char            dossier_code[64];
-    char            procedure_code[32];
-    int             step;           /* 0 = acceptance of an online dossier, 1.. = processing steps */
+    int64_t         id;                          /* agency_case.id */
+    int64_t         dossier_id;                  /* dossier.id */
+    char            case_id[MC_CASE_ID_LEN + 1]; /* "<dossier code>/<step>", stable across resends */
+    char            dossier_code[MC_CODE_MAX];
+    char            procedure_code[MC_PROCEDURE_CODE_LEN + 1];
+    int             step;                        /* 0 = acceptance of an online dossier, 1.. = processing steps */
     int             steps_total;
-    int             attempt;        /* this send's number: 1, 2, ... */
-    int             revision;       /* 1, +1 per resume after a supplement: new work */
-    char           *task;           /* malloc'd: what the agency must do */
-    int64_t         due_at;         /* the step's deadline, 0 if none */
-    uint8_t        *payload;        /* malloc'd serialized motcua.v1.Dossier */
+    int             attempt;                     /* this send's number: 1, 2, ... */
+    int             revision;                    /* 1, +1 per resume after a supplement: new work */
+    char           *task;                        /* malloc'd: what the agency must do */
+    int64_t         due_at;                      /* the step's deadline, 0 if none */
+    uint8_t        *payload;                     /* malloc'd serialized motcua.v1.Dossier */
     size_t          payload_len;
-    mc_case_prev_t *previous;       /* earlier steps' results, in order */
+    mc_case_prev_t *previous;                    /* earlier steps' results, in order */
     size_t          n_previous;
 } mc_case_t;
 
@@ -275,12 +276,12 @@ typedef struct mc_case_result {
 /* what recording a result did */
 typedef struct mc_case_result_out {
     mc_case_verdict_t verdict;
-    char              dossier_code[64];  /* when the case exists */
-    char              next_agency[68];   /* non-empty: the next step was queued for it */
-    int               dossier_state;     /* motcua.v1.DossierState after the call */
-    bool              notified;          /* a notification row was queued */
-    int64_t           supplement_due_at; /* NEEDS_DOCUMENTS accepted: the applicant's deadline, else 0 */
-    bool              accepted;          /* an online dossier was accepted: it waits for routing */
+    char              dossier_code[MC_CODE_MAX];           /* when the case exists */
+    char              next_agency[MC_AGENCY_CODE_LEN + 1]; /* non-empty: the next step was queued for it */
+    int               dossier_state;                       /* motcua.v1.DossierState after the call */
+    bool              notified;                            /* a notification row was queued */
+    int64_t           supplement_due_at;                   /* NEEDS_DOCUMENTS accepted: the applicant's deadline, else 0 */
+    bool              accepted;                            /* an online dossier was accepted: it waits for routing */
 } mc_case_result_out_t;
 
 /*
@@ -321,13 +322,13 @@ mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_case_result_t *i
 
 /* one dead letter, for the operator */
 typedef struct mc_dead_case {
-    char    case_id[96];
-    char    dossier_code[64];
-    char    agency[68];
+    char    case_id[MC_CASE_ID_LEN + 1];
+    char    dossier_code[MC_CODE_MAX];
+    char    agency[MC_AGENCY_CODE_LEN + 1];
     int     step;
     int     steps_total;
     int     attempts;
-    int64_t since;  /* when it was parked */
+    int64_t since; /* when it was parked */
 } mc_dead_case_t;
 
 /* mc_store_cases_dead - up to max dead letters, oldest first (*list malloc'd, free()) */

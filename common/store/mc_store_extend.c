@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "mc_store_int.h"
+#include "mc_limits.h"
 
 /* ROUTED or IN_PROGRESS only: a RECEIVED dossier has no step yet to flag, and
  * warning it would spend the warning for that due date on nobody; NO KEY: see
@@ -78,7 +79,7 @@ static const mc_stmt_t stmt_apology_notice = {"extend_apology_notice", false, 5,
 static mc_store_rc_t warn_one(mc_store_t *store, const mc_due_soon_claim_t *c,
                               const char *detail, mc_err_t *err)
 {
-    char idt[24];
+    char idt[MC_I64_TEXT];
     const char *p[1] = {mc_store_i64(idt, sizeof idt, c->id)};
     mc_store_rc_t rc = mc_store_run(store, &stmt_set_warned, p, NULL, NULL, err);
     if (rc == MC_STORE_OK)
@@ -194,7 +195,7 @@ static mc_store_rc_t extend_apply(mc_store_t *store, const mc_extension_req_t *r
                                   const mc_extension_row_t *row, const mc_extension_change_t *ch,
                                   mc_err_t *err)
 {
-    char idt[24], old_due[24], new_due[24], dedupe[96];
+    char idt[MC_I64_TEXT], old_due[24], new_due[24], dedupe[96];
     mc_store_i64(idt, sizeof idt, row->dossier_id);
     const char *pk[5] = {scope, key, (const char *)req->request_sha256, idt,
                          (const char *)ch->response};

@@ -27,17 +27,18 @@
 #include "mc_err.h"
 #include "mc_store.h"
 #include "mc_store_cases.h"
+#include "mc_limits.h"
 
 /* --- the warning (router) --------------------------------------------------- */
 
 /* an open dossier claimed by the due_soon scan */
 typedef struct mc_due_soon_claim {
-    int64_t id;                 /* dossier.id */
-    char    code[64];           /* dossier code */
-    char    procedure_code[32]; /* catalog code */
-    int     state;              /* ROUTED or IN_PROGRESS (a RECEIVED dossier has no step to warn yet) */
-    int64_t due_at;             /* the due date that comes near */
-    bool    extended;           /* re-appointed once already */
+    int64_t id;                                        /* dossier.id */
+    char    code[MC_CODE_MAX];                         /* dossier code */
+    char    procedure_code[MC_PROCEDURE_CODE_LEN + 1]; /* catalog code */
+    int     state;                                     /* ROUTED or IN_PROGRESS (a RECEIVED dossier has no step to warn yet) */
+    int64_t due_at;                                    /* the due date that comes near */
+    bool    extended;                                  /* re-appointed once already */
 } mc_due_soon_claim_t;
 
 /* decide the event detail (no personal data) in *detail; 0 to record, -1 to skip */
@@ -61,12 +62,12 @@ mc_store_rc_t mc_store_due_soon_batch(mc_store_t *store, int limit, int64_t hori
 
 /* an acked case whose agency is still to be warned */
 typedef struct mc_case_warning {
-    char    case_id[96];      /* the case */
-    int     revision;         /* its current revision */
-    int64_t due_at;           /* the step's own deadline, 0 if none */
-    int64_t dossier_due_at;   /* the date promised to the applicant */
-    char    session[72];      /* lease_session: the session that holds it, "" if none */
-    int64_t id;               /* agency_case.id: the cursor of mc_store_cases_rewarnings */
+    char    case_id[MC_CASE_ID_LEN + 1]; /* the case */
+    int     revision;                    /* its current revision */
+    int64_t due_at;                      /* the step's own deadline, 0 if none */
+    int64_t dossier_due_at;              /* the date promised to the applicant */
+    char    session[MC_SESSION_LEN + 1]; /* lease_session: the session that holds it, "" if none */
+    int64_t id;                          /* agency_case.id: the cursor of mc_store_cases_rewarnings */
 } mc_case_warning_t;
 
 /*
@@ -101,12 +102,12 @@ mc_store_rc_t mc_store_cases_rewarnings(mc_store_t *store, const char *agency, c
 
 /* the case and dossier an ExtensionRequest is about, locked while decide looks */
 typedef struct mc_extension_row {
-    int64_t dossier_id;       /* dossier.id */
-    char    code[64];         /* dossier code */
-    int     dossier_state;    /* motcua.v1.DossierState */
-    int64_t due_at;           /* the dossier's due date now */
-    bool    extended;         /* extended_at is set: re-appointed once already */
-    int     step;             /* the case's step */
+    int64_t dossier_id;        /* dossier.id */
+    char    code[MC_CODE_MAX]; /* dossier code */
+    int     dossier_state;     /* motcua.v1.DossierState */
+    int64_t due_at;            /* the dossier's due date now */
+    bool    extended;          /* extended_at is set: re-appointed once already */
+    int     step;              /* the case's step */
 } mc_extension_row_t;
 
 /* what decide wants: accept (new date) or refuse; the answer is stored with the key */

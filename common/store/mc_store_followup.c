@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 
 #include "mc_store_int.h"
+#include "mc_limits.h"
 
 static const mc_stmt_t stmt_key_lookup = {"followup_key", false, 2,
      "SELECT request_sha256, response FROM idempotency_key WHERE scope = $1 AND key = $2"};
@@ -63,7 +64,7 @@ static mc_store_rc_t apply_change(mc_store_t *store, const mc_followup_t *req,
                                   const mc_followup_row_t *row, const mc_followup_change_t *ch,
                                   mc_err_t *err)
 {
-    char idt[24], cnt[24], due[24], key[96];
+    char idt[MC_I64_TEXT], cnt[24], due[24], key[96];
     mc_store_i64(idt, sizeof idt, row->id);
     const char *pk[5] = {req->scope, req->key, (const char *)req->request_sha256, idt,
                          (const char *)ch->response};

@@ -23,6 +23,7 @@
 
 #include "mc_err.h"
 #include "mc_store.h"
+#include "mc_limits.h"
 
 typedef enum mc_followup_kind {
     MC_FOLLOWUP_SUPPLEMENT = 1, /* WAITING_SUPPLEMENT -> IN_PROGRESS */
@@ -32,18 +33,18 @@ typedef enum mc_followup_kind {
 
 /* the dossier a follow-up is about, locked while decide looks at it */
 typedef struct mc_followup_row {
-    int64_t        id;                 /* dossier.id */
-    char           code[64];           /* dossier code */
-    char           ward_code[32];      /* the competent ward (it received it too unless receiving_ward says otherwise) */
-    char           procedure_code[32]; /* catalog code */
-    int            state;              /* motcua.v1.DossierState */
-    int64_t        due_at;             /* current due date */
-    const uint8_t *payload;            /* stored serialized Dossier */
-    size_t         payload_len;        /* bytes in payload */
-    char           rating_token[40];   /* dossier.rating_token as lowercase UUID text (a secret: never log it) */
-    bool           rated;              /* a rating row exists for the dossier */
-    bool           unaccepted;         /* online and not accepted yet (accept_due_at set, accepted_at NULL) */
-    char           receiving_ward[32]; /* boundary-free reception: the ward that received it, "" when ward_code did */
+    int64_t        id;                                        /* dossier.id */
+    char           code[MC_CODE_MAX];                         /* dossier code */
+    char           ward_code[MC_WARD_CODE_LEN + 1];           /* the competent ward (it received it too unless receiving_ward says otherwise) */
+    char           procedure_code[MC_PROCEDURE_CODE_LEN + 1]; /* catalog code */
+    int            state;                                     /* motcua.v1.DossierState */
+    int64_t        due_at;                                    /* current due date */
+    const uint8_t *payload;                                   /* stored serialized Dossier */
+    size_t         payload_len;                               /* bytes in payload */
+    char           rating_token[40];                          /* dossier.rating_token as lowercase UUID text (a secret: never log it) */
+    bool           rated;                                     /* a rating row exists for the dossier */
+    bool           unaccepted;                                /* online and not accepted yet (accept_due_at set, accepted_at NULL) */
+    char           receiving_ward[MC_WARD_CODE_LEN + 1];      /* boundary-free reception: the ward that received it, "" when ward_code did */
 } mc_followup_row_t;
 
 /* what decide wants written (supplement uses payload and dates, rate level and comment) */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mc_store_int.h"
+#include "mc_limits.h"
 
 /* the receipt is the reply intake kept under the submission's idempotency key; the
  * extension's old and new appointment are those of its apology notification (0014) */
@@ -204,7 +205,7 @@ typedef struct form_read {
 static mc_store_rc_t read_form(mc_store_t *store, void *arg, mc_err_t *err)
 {
     form_read_t *r = arg;
-    char id[24] = "";
+    char id[MC_I64_TEXT] = "";
     mc_store_rc_t rc = read_dossier(store, r->code, r->f, id, sizeof id, err);
     if (rc == MC_STORE_OK)
         rc = read_events(store, id, r->f, err);

@@ -29,6 +29,7 @@
 
 #include "mc_err.h"
 #include "mc_store.h"
+#include "mc_limits.h"
 
 /* at most this many events are read: a dossier's history is far shorter */
 #define MC_FORM_MAX_EVENTS 500
@@ -50,66 +51,66 @@ typedef mc_store_event_t mc_form_event_t;
 
 /* one agency step */
 typedef struct mc_form_case {
-    int                  step;        /* 1.. */
-    int                  steps_total; /* steps of the dossier */
-    char                 agency[64];  /* agency or desk code */
-    char                 task[128];   /* what the step does */
-    mc_form_case_state_t state;       /* where it is */
-    int                  outcome;     /* motcua.v1.Outcome once answered, else -1 */
-    int64_t              due_at;      /* the step's own due date, 0 before it was queued */
-    int64_t              sent_at;     /* handed to the agency (first sent_to_agency), 0 if never */
-    int64_t              done_at;     /* answered (state done), 0 otherwise */
-    uint8_t             *result;      /* serialized motcua.v1.CaseResult, NULL before an answer */
-    size_t               result_len;  /* bytes in result */
+    int                  step;                           /* 1.. */
+    int                  steps_total;                    /* steps of the dossier */
+    char                 agency[MC_AGENCY_CODE_LEN + 1]; /* agency or desk code */
+    char                 task[128];                      /* what the step does */
+    mc_form_case_state_t state;                          /* where it is */
+    int                  outcome;                        /* motcua.v1.Outcome once answered, else -1 */
+    int64_t              due_at;                         /* the step's own due date, 0 before it was queued */
+    int64_t              sent_at;                        /* handed to the agency (first sent_to_agency), 0 if never */
+    int64_t              done_at;                        /* answered (state done), 0 otherwise */
+    uint8_t             *result;                         /* serialized motcua.v1.CaseResult, NULL before an answer */
+    size_t               result_len;                     /* bytes in result */
 } mc_form_case_t;
 
 /* everything about one dossier */
 typedef struct mc_form_data {
-    char             code[64];           /* mã hồ sơ as stored */
-    char             ward_code[32];      /* receiving ward */
-    char             unit_id[64];        /* its one-stop unit's mã định danh */
-    char             procedure_code[32]; /* catalog code */
-    char             department[64];     /* handling desk, "" before routing */
-    char             submission_id[128]; /* the submitter's id */
-    int              state;              /* motcua.v1.DossierState */
-    int              channel;            /* motcua.v1.Channel */
-    int64_t          received_at;        /* epoch s */
-    int64_t          counted_from;       /* the clock's start */
-    int64_t          due_at;             /* the due date in force */
-    int64_t          result_at;          /* result ready, 0 if not */
-    int64_t          closed_at;          /* closed (result, refusal, withdrawal), 0 if open */
-    int64_t          late_notified_due;  /* the due date an apology was sent for, 0 if none */
-    uint8_t         *payload;            /* serialized motcua.v1.Dossier as accepted */
-    size_t           payload_len;        /* bytes in payload */
-    uint8_t         *reply;              /* serialized IntakeReply (the receipt), NULL if not kept */
-    size_t           reply_len;          /* bytes in reply */
-    mc_form_event_t *events;             /* oldest first */
-    size_t           n_events;           /* entries in events */
-    mc_form_case_t  *cases;              /* by step */
-    size_t           n_cases;            /* entries in cases */
-    int64_t          taken_at;           /* when the snapshot was taken (epoch s) */
-    int64_t          supplement_due_at;  /* the one supplement request's deadline, 0 if never asked (0015) */
-    int64_t          extended_at;        /* the one extension was granted, 0 if never (0014) */
-    char             extension_reason[2048]; /* the agency's reason, as on the apology */
-    int64_t          apology_at;         /* the apology (Mẫu 04) was issued, 0 if none */
-    int64_t          extension_old_due;  /* the appointment before the extension, 0 if unknown */
-    int64_t          extension_new_due;  /* the appointment it set, 0 if unknown */
+    char             code[MC_CODE_MAX];                         /* mã hồ sơ as stored */
+    char             ward_code[MC_WARD_CODE_LEN + 1];           /* receiving ward */
+    char             unit_id[64];                               /* its one-stop unit's mã định danh */
+    char             procedure_code[MC_PROCEDURE_CODE_LEN + 1]; /* catalog code */
+    char             department[64];                            /* handling desk, "" before routing */
+    char             submission_id[128];                        /* the submitter's id */
+    int              state;                                     /* motcua.v1.DossierState */
+    int              channel;                                   /* motcua.v1.Channel */
+    int64_t          received_at;                               /* epoch s */
+    int64_t          counted_from;                              /* the clock's start */
+    int64_t          due_at;                                    /* the due date in force */
+    int64_t          result_at;                                 /* result ready, 0 if not */
+    int64_t          closed_at;                                 /* closed (result, refusal, withdrawal), 0 if open */
+    int64_t          late_notified_due;                         /* the due date an apology was sent for, 0 if none */
+    uint8_t         *payload;                                   /* serialized motcua.v1.Dossier as accepted */
+    size_t           payload_len;                               /* bytes in payload */
+    uint8_t         *reply;                                     /* serialized IntakeReply (the receipt), NULL if not kept */
+    size_t           reply_len;                                 /* bytes in reply */
+    mc_form_event_t *events;                                    /* oldest first */
+    size_t           n_events;                                  /* entries in events */
+    mc_form_case_t  *cases;                                     /* by step */
+    size_t           n_cases;                                   /* entries in cases */
+    int64_t          taken_at;                                  /* when the snapshot was taken (epoch s) */
+    int64_t          supplement_due_at;                         /* the one supplement request's deadline, 0 if never asked (0015) */
+    int64_t          extended_at;                               /* the one extension was granted, 0 if never (0014) */
+    char             extension_reason[2048];                    /* the agency's reason, as on the apology */
+    int64_t          apology_at;                                /* the apology (Mẫu 04) was issued, 0 if none */
+    int64_t          extension_old_due;                         /* the appointment before the extension, 0 if unknown */
+    int64_t          extension_new_due;                         /* the appointment it set, 0 if unknown */
 } mc_form_data_t;
 
 /* one line of the register (Sổ theo dõi hồ sơ) */
 typedef struct mc_form_register_row {
-    char     code[64];           /* mã hồ sơ */
-    char     procedure_code[32]; /* catalog code */
-    char     department[64];     /* handling desk, "" before routing */
-    int      state;              /* motcua.v1.DossierState */
-    int64_t  received_at;        /* nhận hồ sơ */
-    int64_t  due_at;             /* hẹn trả kết quả (in force) */
-    int64_t  routed_at;          /* chuyển hồ sơ đến bộ phận giải quyết: first `routed` event, 0 if none */
-    int64_t  result_at;          /* nhận kết quả từ bộ phận giải quyết, 0 if none */
-    int64_t  delivered_at;       /* trả kết quả: first `delivered` event, 0 if none */
-    int64_t  closed_at;          /* closed for any reason, 0 if open */
-    uint8_t *payload;            /* serialized motcua.v1.Dossier (the applicant) */
-    size_t   payload_len;        /* bytes in payload */
+    char     code[MC_CODE_MAX];                         /* mã hồ sơ */
+    char     procedure_code[MC_PROCEDURE_CODE_LEN + 1]; /* catalog code */
+    char     department[64];                            /* handling desk, "" before routing */
+    int      state;                                     /* motcua.v1.DossierState */
+    int64_t  received_at;                               /* nhận hồ sơ */
+    int64_t  due_at;                                    /* hẹn trả kết quả (in force) */
+    int64_t  routed_at;                                 /* chuyển hồ sơ đến bộ phận giải quyết: first `routed` event, 0 if none */
+    int64_t  result_at;                                 /* nhận kết quả từ bộ phận giải quyết, 0 if none */
+    int64_t  delivered_at;                              /* trả kết quả: first `delivered` event, 0 if none */
+    int64_t  closed_at;                                 /* closed for any reason, 0 if open */
+    uint8_t *payload;                                   /* serialized motcua.v1.Dossier (the applicant) */
+    size_t   payload_len;                               /* bytes in payload */
 } mc_form_register_row_t;
 
 /* mc_store_form_register - ward's dossiers received in [from, to) (epoch s),

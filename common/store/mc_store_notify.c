@@ -22,6 +22,7 @@
 #include <libpq-fe.h>
 
 #include "mc_store_int.h"
+#include "mc_limits.h"
 
 #define NOTIFY_MAX_ERROR 500 /* bytes of last_error / attempt error kept */
 
@@ -197,7 +198,7 @@ mc_store_rc_t mc_store_notify_start(mc_store_t *store, mc_notice_t *notice,
                                     const mc_notice_retry_t *if_lost,
                                     mc_notice_outcome_t *outcome, mc_err_t *err)
 {
-    char id_text[24], lease_text[16];
+    char id_text[MC_I64_TEXT], lease_text[16];
     snprintf(id_text, sizeof id_text, "%" PRId64, notice->id);
     snprintf(lease_text, sizeof lease_text, "%d", lease_ms);
     const char *p_id[1] = {id_text};
@@ -267,7 +268,7 @@ static mc_store_rc_t record_in_tx(mc_store_t *store, const mc_notice_t *notice,
                                   const char *wanted, const mc_notice_retry_t *if_unsent,
                                   mc_notice_outcome_t *outcome, mc_err_t *err)
 {
-    char id_text[24];
+    char id_text[MC_I64_TEXT];
     snprintf(id_text, sizeof id_text, "%" PRId64, notice->id);
     char last_error[4 * (NOTIFY_MAX_ERROR + 32)] = "";
     mc_store_rc_t rc;

@@ -58,27 +58,28 @@
 
 #include "mc_err.h"
 #include "mc_store.h"
+#include "mc_limits.h"
 
 /* one claimed notification with what the templates need */
 typedef struct mc_notice {
-    int64_t  id;                 /* notification.id */
-    char     kind[32];           /* received, supplement_requested, ... */
-    int      attempts;           /* tries so far, counting a started one (mc_store_notify_start adds this one) */
-    char     code[64];           /* dossier code */
-    char     procedure_code[32]; /* catalog code */
-    char     ward_code[32];      /* receiving ward */
-    int64_t  due_at;             /* dossier due date (epoch s) */
-    uint8_t *payload;            /* serialized motcua.v1.Dossier (applicant's contacts) */
-    size_t   payload_len;        /* bytes in payload */
-    char    *missing;            /* data.missing: array joined with "; ", or the string; "" if none */
-    char    *reason;             /* data.reason or ""; */
-    char    *new_due;            /* data.new_due as text: epoch seconds, or a free string; "" if none */
-    char    *old_due;            /* data.old_due (apology: the appointment it replaces), epoch seconds; "" if none */
-    char     done_channels[64];  /* channels that succeeded before, "spool,sms" ("" if none) */
-    char     unknown_channels[64]; /* channels the last claim left in progress (now lost), "" if none */
-    char     rating_token[40];   /* dossier.rating_token as UUID text, for the rating link (a secret: never log it) */
-    char     supplement_due[24]; /* data.supplement_due: epoch seconds as text, "" if none */
-    int64_t  accept_due_at;      /* submitted: data.accept_due_at, the acceptance deadline (epoch s); 0 if none */
+    int64_t  id;                                        /* notification.id */
+    char     kind[32];                                  /* received, supplement_requested, ... */
+    int      attempts;                                  /* tries so far, counting a started one (mc_store_notify_start adds this one) */
+    char     code[MC_CODE_MAX];                         /* dossier code */
+    char     procedure_code[MC_PROCEDURE_CODE_LEN + 1]; /* catalog code */
+    char     ward_code[MC_WARD_CODE_LEN + 1];           /* receiving ward */
+    int64_t  due_at;                                    /* dossier due date (epoch s) */
+    uint8_t *payload;                                   /* serialized motcua.v1.Dossier (applicant's contacts) */
+    size_t   payload_len;                               /* bytes in payload */
+    char    *missing;                                   /* data.missing: array joined with "; ", or the string; "" if none */
+    char    *reason;                                    /* data.reason or ""; */
+    char    *new_due;                                   /* data.new_due as text: epoch seconds, or a free string; "" if none */
+    char    *old_due;                                   /* data.old_due (apology: the appointment it replaces), epoch seconds; "" if none */
+    char     done_channels[64];                         /* channels that succeeded before, "spool,sms" ("" if none) */
+    char     unknown_channels[64];                      /* channels the last claim left in progress (now lost), "" if none */
+    char     rating_token[40];                          /* dossier.rating_token as UUID text, for the rating link (a secret: never log it) */
+    char     supplement_due[24];                        /* data.supplement_due: epoch seconds as text, "" if none */
+    int64_t  accept_due_at;                             /* submitted: data.accept_due_at, the acceptance deadline (epoch s); 0 if none */
 } mc_notice_t;
 
 /* mc_notice_clear - free a notice's buffers, zero it */

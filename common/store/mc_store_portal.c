@@ -19,6 +19,7 @@
 #include <libpq-fe.h>
 
 #include "mc_store_int.h"
+#include "mc_limits.h"
 
 #define PORTAL_MAX_ERROR 500 /* bytes of last_error kept */
 
@@ -125,7 +126,7 @@ static mc_store_rc_t update(mc_store_t *store, const mc_stmt_t *stmt, const char
 mc_store_rc_t mc_store_portal_acked(mc_store_t *store, const mc_portal_event_t *event,
                                     int status, mc_err_t *err)
 {
-    char id_text[24], status_text[16];
+    char id_text[MC_I64_TEXT], status_text[16];
     snprintf(id_text, sizeof id_text, "%" PRId64, event->id);
     snprintf(status_text, sizeof status_text, "%d", status);
     const char *p[2] = {id_text, status_text};
@@ -138,7 +139,7 @@ mc_store_rc_t mc_store_portal_retry(mc_store_t *store, const mc_portal_event_t *
                                     int delay_ms, int status, const char *error,
                                     bool *overtaken, mc_err_t *err)
 {
-    char id_text[24], attempts_text[16], delay_text[16], status_text[16];
+    char id_text[MC_I64_TEXT], attempts_text[16], delay_text[16], status_text[16];
     char error_text[PORTAL_MAX_ERROR + 1];
     snprintf(id_text, sizeof id_text, "%" PRId64, event->id);
     snprintf(attempts_text, sizeof attempts_text, "%d", event->attempts);

@@ -34,15 +34,16 @@
 
 #include "mc_err.h"
 #include "mc_store.h"
+#include "mc_limits.h"
 
 /* one claimed outbox row */
 typedef struct mc_portal_event {
-    int64_t id;           /* portal_outbox.id */
-    char    event_id[96]; /* "<dossier code>/<seq>": the Idempotency-Key */
-    char    code[64];     /* dossier code */
-    int     seq;          /* 1, 2, ... within the dossier */
-    int     attempts;     /* pushes so far, counting this one */
-    char   *body;         /* the JSON to push (malloc'd) */
+    int64_t id;                /* portal_outbox.id */
+    char    event_id[96];      /* "<dossier code>/<seq>": the Idempotency-Key */
+    char    code[MC_CODE_MAX]; /* dossier code */
+    int     seq;               /* 1, 2, ... within the dossier */
+    int     attempts;          /* pushes so far, counting this one */
+    char   *body;              /* the JSON to push (malloc'd) */
 } mc_portal_event_t;
 
 /* mc_portal_event_clear - free the body, zero the struct */

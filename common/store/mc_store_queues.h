@@ -30,6 +30,7 @@
 
 #include "mc_err.h"
 #include "mc_store.h"
+#include "mc_limits.h"
 
 /* the stage a backlog line belongs to */
 typedef enum mc_queue_stage {
@@ -67,16 +68,16 @@ typedef struct mc_queue_line {
 
 /* the hub's view of one agency session (table agency_session) */
 typedef struct mc_queue_session {
-    char    session[64];     /* session id */
-    char    agency[64];      /* agency code */
-    int64_t hub_epoch;       /* the hub run that holds it */
-    bool    connected;       /* the agency's socket is there */
-    bool    ready;           /* the agency said Ready (resync done) */
-    long    credit;          /* cases it will take */
-    long    in_flight;       /* cases it holds */
-    int64_t seen_age_s;      /* since the hub last heard from it, seconds */
-    int64_t lease_left_ms;   /* until its lease runs out (negative: expired); 0 when none */
-    bool    has_lease;       /* lease_until is set */
+    char    session[MC_SESSION_LEN + 1];    /* session id */
+    char    agency[MC_AGENCY_CODE_LEN + 1]; /* agency code */
+    int64_t hub_epoch;                      /* the hub run that holds it */
+    bool    connected;                      /* the agency's socket is there */
+    bool    ready;                          /* the agency said Ready (resync done) */
+    long    credit;                         /* cases it will take */
+    long    in_flight;                      /* cases it holds */
+    int64_t seen_age_s;                     /* since the hub last heard from it, seconds */
+    int64_t lease_left_ms;                  /* until its lease runs out (negative: expired); 0 when none */
+    bool    has_lease;                      /* lease_until is set */
 } mc_queue_session_t;
 
 /* the whole backlog */

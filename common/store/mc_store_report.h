@@ -37,6 +37,7 @@
 #include "mc_calendar.h"
 #include "mc_err.h"
 #include "mc_store.h"
+#include "mc_limits.h"
 
 /* the counters of one line of the report (the total, or one procedure) */
 typedef struct mc_report_counts {
@@ -80,8 +81,8 @@ typedef struct mc_report_counts {
 
 /* one procedure's line */
 typedef struct mc_report_row {
-    char               procedure_code[32]; /* catalog code */
-    mc_report_counts_t counts;             /* its counters */
+    char               procedure_code[MC_PROCEDURE_CODE_LEN + 1]; /* catalog code */
+    mc_report_counts_t counts;                                    /* its counters */
 } mc_report_row_t;
 
 /* one calendar month of the period (for the chart): months the period touches, in order */
@@ -107,18 +108,18 @@ typedef struct mc_report_query {
 
 /* a finished report */
 typedef struct mc_report {
-    mc_date_t          from;         /* as asked */
-    mc_date_t          to;           /* as asked */
-    char               ward[32];     /* "" for all */
-    char               procedure[32];/* "" for all */
-    int64_t            start;        /* the period as instants (epoch s): [start, end) */
-    int64_t            end;          /* ... */
-    int64_t            generated_at; /* when the snapshot was taken (epoch s) */
-    mc_report_counts_t total;        /* the whole period */
-    mc_report_row_t   *rows;         /* per procedure, sorted by code; procedures with no figure left out */
-    size_t             n_rows;       /* entries in rows */
-    mc_report_month_t *months;       /* every month from `from` to `to`, zeros included */
-    size_t             n_months;     /* entries in months */
+    mc_date_t          from;                                 /* as asked */
+    mc_date_t          to;                                   /* as asked */
+    char               ward[MC_WARD_CODE_LEN + 1];           /* "" for all */
+    char               procedure[MC_PROCEDURE_CODE_LEN + 1]; /* "" for all */
+    int64_t            start;                                /* the period as instants (epoch s): [start, end) */
+    int64_t            end;                                  /* ... */
+    int64_t            generated_at;                         /* when the snapshot was taken (epoch s) */
+    mc_report_counts_t total;                                /* the whole period */
+    mc_report_row_t   *rows;                                 /* per procedure, sorted by code; procedures with no figure left out */
+    size_t             n_rows;                               /* entries in rows */
+    mc_report_month_t *months;                               /* every month from `from` to `to`, zeros included */
+    size_t             n_months;                             /* entries in months */
 } mc_report_t;
 
 /* the longest period a report may cover; longer ones are refused (a typo guard and a bound) */
@@ -193,25 +194,25 @@ static inline const char *mc_report_rate_text(long part, long whole, int decimal
 
 /* one open dossier for the desk's list */
 typedef struct mc_overdue_item {
-    char     code[64];           /* dossier code */
-    char     ward_code[32];      /* the competent ward */
-    char     procedure_code[32]; /* catalog code */
-    int      state;              /* motcua.v1.DossierState */
-    int64_t  received_at;        /* epoch s */
-    int64_t  due_at;             /* the due date in force (epoch s) */
-    bool     reappointed;        /* a late notice with a new appointment was sent */
-    char     where[64];          /* who holds it: the agency or desk of the open step, "router" before routing */
-    int      step;               /* that step's number, 0 before routing */
-    int      steps_total;        /* steps of the dossier, 0 before routing */
-    int      case_state;         /* that step's agency_case.state, -1 before routing */
-    uint8_t *payload;            /* serialized motcua.v1.Dossier (the applicant, to be masked) */
-    size_t   payload_len;        /* bytes in payload */
-    bool     due_soon;           /* warned for this due date (due_soon) and not extended: sắp quá hạn */
-    bool     extended;           /* the one extension was granted (Mẫu 04 apology sent) */
-    int64_t  apology_at;         /* when the apology was queued, 0 if none */
-    char     receiving_ward[32]; /* boundary-free reception: the ward that received it, "" = ward_code did */
-    int64_t  forward_due_at;     /* with receiving_ward: the forwarding deadline (epoch s) */
-    bool     forwarded;          /* with receiving_ward: the competent unit has it */
+    char     code[MC_CODE_MAX];                         /* dossier code */
+    char     ward_code[MC_WARD_CODE_LEN + 1];           /* the competent ward */
+    char     procedure_code[MC_PROCEDURE_CODE_LEN + 1]; /* catalog code */
+    int      state;                                     /* motcua.v1.DossierState */
+    int64_t  received_at;                               /* epoch s */
+    int64_t  due_at;                                    /* the due date in force (epoch s) */
+    bool     reappointed;                               /* a late notice with a new appointment was sent */
+    char     where[64];                                 /* who holds it: the agency or desk of the open step, "router" before routing */
+    int      step;                                      /* that step's number, 0 before routing */
+    int      steps_total;                               /* steps of the dossier, 0 before routing */
+    int      case_state;                                /* that step's agency_case.state, -1 before routing */
+    uint8_t *payload;                                   /* serialized motcua.v1.Dossier (the applicant, to be masked) */
+    size_t   payload_len;                               /* bytes in payload */
+    bool     due_soon;                                  /* warned for this due date (due_soon) and not extended: sắp quá hạn */
+    bool     extended;                                  /* the one extension was granted (Mẫu 04 apology sent) */
+    int64_t  apology_at;                                /* when the apology was queued, 0 if none */
+    char     receiving_ward[MC_WARD_CODE_LEN + 1];      /* boundary-free reception: the ward that received it, "" = ward_code did */
+    int64_t  forward_due_at;                            /* with receiving_ward: the forwarding deadline (epoch s) */
+    bool     forwarded;                                 /* with receiving_ward: the competent unit has it */
 } mc_overdue_item_t;
 
 /* a list of them, most overdue first */

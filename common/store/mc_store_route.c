@@ -24,6 +24,7 @@
 
 #include "mc_log.h"
 #include "mc_store_int.h"
+#include "mc_limits.h"
 
 static const mc_stmt_t stmt_claim_received = {"route_claim", false, 1,
      "SELECT id, code, ward_code, procedure_code, extract(epoch FROM due_at)::bigint"
@@ -91,14 +92,14 @@ static void route_claim_read(const PGresult *res, int i, mc_route_claim_t *c)
 static mc_store_rc_t route_one(mc_store_t *store, const mc_route_claim_t *c,
                                const mc_route_plan_t *plan, mc_err_t *err)
 {
-    char idt[24];
+    char idt[MC_I64_TEXT];
     const char *p[10] = {mc_store_i64(idt, sizeof idt, c->id), plan->department};
     mc_store_rc_t rc = mc_store_run_retry(store, &stmt_set_routed, p, NULL, NULL, false, err);
     if (rc == MC_STORE_OK)
         rc = mc_store_add_event(store, c->id, "router", "routed", plan->detail, err);
     for (size_t i = 0; rc == MC_STORE_OK && i < plan->n_steps; i++) {
         const mc_plan_step_t *s = &plan->steps[i];
-        char case_id[96], step[24], total[24], state[16], limit[16], unit[16], due[24];
+        char case_id[MC_CASE_ID_LEN + 1], step[24], total[24], state[16], limit[16], unit[16], due[24];
         snprintf(case_id, sizeof case_id, "%s/%zu", c->code, i + 1);
         snprintf(step, sizeof step, "%zu", i + 1);
         snprintf(total, sizeof total, "%zu", plan->n_steps);
@@ -208,7 +209,7 @@ static mc_store_rc_t acceptance_case_row(mc_store_t *store, const PGresult *res,
     if (sc->decide.route(sc->arg, &c, &plan) != 0 || plan.n_steps != 1 || !plan.department)
         return MC_STORE_OK; /* stays without a case; logged by decide */
     const mc_plan_step_t *s = &plan.steps[0];
-    char idt[24], case_id[96], limit_text[16], unit[16], due[24];
+    char idt[MC_I64_TEXT], case_id[MC_CASE_ID_LEN + 1], limit_text[16], unit[16], due[24];
     snprintf(case_id, sizeof case_id, "%s/0", c.code);
     snprintf(limit_text, sizeof limit_text, "%d", s->time_limit);
     snprintf(unit, sizeof unit, "%d", s->time_unit);
@@ -258,7 +259,7 @@ mc_store_rc_t mc_store_acceptance_batch(mc_store_t *store, int limit, mc_accept_
 static mc_store_rc_t late_one(mc_store_t *store, const mc_late_claim_t *c,
                               const mc_late_decision_t *d, mc_err_t *err)
 {
-    char idt[24], was[24], now_due[24], key[128];
+    char idt[MC_I64_TEXT], was[24], now_due[24], key[128];
     mc_store_i64(idt, sizeof idt, c->id);
     mc_store_i64(was, sizeof was, c->due_at);
     const char *newp = d->new_due_at > 0 ? mc_store_i64(now_due, sizeof now_due, d->new_due_at) : NULL;
@@ -317,7 +318,7 @@ static mc_store_rc_t step_overdue_row(mc_store_t *store, const PGresult *res, in
                                       const scan_t *sc, bool *done, mc_err_t *err)
 {
     mc_step_overdue_claim_t c = {0};
-    char procedure[32];
+    char procedure[MC_PROCEDURE_CODE_LEN + 1];
     int state = 0;
     mc_store_claim_head(res, i, &c.case_id, c.code, sizeof c.code, procedure, sizeof procedure,
                         &state, &c.due_at);
@@ -328,7 +329,7 @@ static mc_store_rc_t step_overdue_row(mc_store_t *store, const PGresult *res, in
     const char *detail = NULL;
     if (sc->decide.step_overdue(sc->arg, &c, &detail) != 0)
         return MC_STORE_OK;
-    char idt[24];
+    char idt[MC_I64_TEXT];
     const char *p1[1] = {mc_store_i64(idt, sizeof idt, c.case_id)};
     mc_store_rc_t rc = mc_store_run_retry(store, &stmt_set_step_overdue, p1, NULL, NULL, false, err);
     if (rc == MC_STORE_OK)
@@ -360,7 +361,7 @@ static mc_store_rc_t forwarding_row(mc_store_t *store, const PGresult *res, int 
     mc_forwarding_decision_t d = {0};
     if (sc->decide.forwarding(sc->arg, &c, &d) != 0)
         return MC_STORE_OK;
-    char idt[24];
+    char idt[MC_I64_TEXT];
     const char *p1[1] = {mc_store_i64(idt, sizeof idt, c.id)};
     mc_store_rc_t rc = mc_store_run_retry(store, &stmt_set_forward_overdue, p1, NULL, NULL, false, err);
     if (rc == MC_STORE_OK)
@@ -383,7 +384,7 @@ mc_store_rc_t mc_store_forwarding_batch(mc_store_t *store, int limit,
 static mc_store_rc_t returned_one(mc_store_t *store, const mc_unsupplemented_claim_t *c,
                                   const mc_unsupplemented_decision_t *d, mc_err_t *err)
 {
-    char idt[24], due[24], key[128];
+    char idt[MC_I64_TEXT], due[24], key[128];
     const char *p[3] = {mc_store_i64(idt, sizeof idt, c->id), key, mc_store_i64(due, sizeof due, c->supplement_due_at)};
     snprintf(key, sizeof key, "%s/returned", c->code);
     mc_store_rc_t rc = mc_store_run_retry(store, &stmt_set_returned, p, NULL, NULL, false, err);

@@ -28,16 +28,17 @@
 
 #include "mc_err.h"
 #include "mc_store.h"
+#include "mc_limits.h"
 
 /* --- routing ------------------------------------------------------------- */
 
 /* a RECEIVED dossier claimed for routing */
 typedef struct mc_route_claim {
-    int64_t id;                 /* dossier.id */
-    char    code[64];           /* dossier code */
-    char    ward_code[32];      /* receiving ward */
-    char    procedure_code[32]; /* catalog code */
-    int64_t due_at;             /* the receipt's due date */
+    int64_t id;                                        /* dossier.id */
+    char    code[MC_CODE_MAX];                         /* dossier code */
+    char    ward_code[MC_WARD_CODE_LEN + 1];           /* receiving ward */
+    char    procedure_code[MC_PROCEDURE_CODE_LEN + 1]; /* catalog code */
+    int64_t due_at;                                    /* the receipt's due date */
 } mc_route_claim_t;
 
 /* one step of a dossier's plan */
@@ -90,10 +91,10 @@ mc_store_rc_t mc_store_acceptance_case_batch(mc_store_t *store, int limit,
 
 /* a pending online dossier past its acceptance deadline */
 typedef struct mc_accept_claim {
-    int64_t id;             /* dossier.id */
-    char    code[64];       /* dossier code */
-    int64_t accept_due_at;  /* the deadline that passed */
-    char    agency[68];     /* the desk holding its acceptance case, "" if none yet */
+    int64_t id;                             /* dossier.id */
+    char    code[MC_CODE_MAX];              /* dossier code */
+    int64_t accept_due_at;                  /* the deadline that passed */
+    char    agency[MC_AGENCY_CODE_LEN + 1]; /* the desk holding its acceptance case, "" if none yet */
 } mc_accept_claim_t;
 
 /* decide the `acceptance_overdue` detail; 0 to record, -1 to leave it for the next scan */
@@ -113,13 +114,13 @@ mc_store_rc_t mc_store_acceptance_batch(mc_store_t *store, int limit, mc_accept_
 
 /* an agency step past its own due date, claimed by the step-overdue scan */
 typedef struct mc_step_overdue_claim {
-    int64_t case_id;     /* agency_case.id */
-    int64_t dossier_id;  /* dossier.id */
-    char    code[64];    /* dossier code */
-    int     step;        /* 1-based (0: an acceptance case) */
-    int     steps_total; /* the plan's steps */
-    char    agency[68];  /* who holds the step */
-    int64_t due_at;      /* the step's own due date that passed */
+    int64_t case_id;                        /* agency_case.id */
+    int64_t dossier_id;                     /* dossier.id */
+    char    code[MC_CODE_MAX];              /* dossier code */
+    int     step;                           /* 1-based (0: an acceptance case) */
+    int     steps_total;                    /* the plan's steps */
+    char    agency[MC_AGENCY_CODE_LEN + 1]; /* who holds the step */
+    int64_t due_at;                         /* the step's own due date that passed */
 } mc_step_overdue_claim_t;
 
 /* decide; set *detail (no personal data) and return 0 to record, -1 to leave the step for
@@ -142,13 +143,13 @@ mc_store_rc_t mc_store_step_overdue_batch(mc_store_t *store, int limit,
 
 /* an overdue dossier claimed by the deadline scan */
 typedef struct mc_late_claim {
-    int64_t id;                 /* dossier.id */
-    char    code[64];           /* dossier code */
-    char    procedure_code[32]; /* catalog code */
-    int     state;              /* RECEIVED, ROUTED or IN_PROGRESS */
-    int64_t due_at;             /* the due date that passed */
-    bool    reappointed;        /* a late notice was sent before */
-    bool    apologized;         /* the apology with a new date went out before (apology_at) */
+    int64_t id;                                        /* dossier.id */
+    char    code[MC_CODE_MAX];                         /* dossier code */
+    char    procedure_code[MC_PROCEDURE_CODE_LEN + 1]; /* catalog code */
+    int     state;                                     /* RECEIVED, ROUTED or IN_PROGRESS */
+    int64_t due_at;                                    /* the due date that passed */
+    bool    reappointed;                               /* a late notice was sent before */
+    bool    apologized;                                /* the apology with a new date went out before (apology_at) */
 } mc_late_claim_t;
 
 /* what to record for one overdue dossier */
@@ -178,10 +179,10 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
 
 /* a WAITING_SUPPLEMENT dossier whose supplement_due_at has passed */
 typedef struct mc_unsupplemented_claim {
-    int64_t id;                 /* dossier.id */
-    char    code[64];           /* dossier code */
-    char    procedure_code[32]; /* catalog code */
-    int64_t supplement_due_at;  /* the deadline that passed (epoch s) */
+    int64_t id;                                        /* dossier.id */
+    char    code[MC_CODE_MAX];                         /* dossier code */
+    char    procedure_code[MC_PROCEDURE_CODE_LEN + 1]; /* catalog code */
+    int64_t supplement_due_at;                         /* the deadline that passed (epoch s) */
 } mc_unsupplemented_claim_t;
 
 /* what to record for one returned dossier */
@@ -211,11 +212,11 @@ mc_store_rc_t mc_store_unsupplemented_batch(mc_store_t *store, int limit,
 
 /* a dossier received at another ward that has not reached its competent unit in time */
 typedef struct mc_forwarding_claim {
-    int64_t id;                 /* dossier.id */
-    char    code[64];           /* dossier code */
-    char    ward_code[32];      /* the competent ward */
-    char    receiving_ward[32]; /* the ward that received it */
-    int64_t forward_due_at;     /* the forwarding deadline that passed */
+    int64_t id;                                   /* dossier.id */
+    char    code[MC_CODE_MAX];                    /* dossier code */
+    char    ward_code[MC_WARD_CODE_LEN + 1];      /* the competent ward */
+    char    receiving_ward[MC_WARD_CODE_LEN + 1]; /* the ward that received it */
+    int64_t forward_due_at;                       /* the forwarding deadline that passed */
 } mc_forwarding_claim_t;
 
 /* what to record for it */

@@ -122,6 +122,23 @@ void mc_log(mc_log_level_t level, const char *event, const char *fmt, ...)
     (void)w; /* nowhere to report a failed log write */
 }
 
+/* mc_log_error - the caller's pairs, then error="<err's first problem>" */
+void mc_log_error(mc_log_level_t level, const char *event, const mc_err_t *err,
+                  const char *fmt, ...)
+{
+    if (level > log_level)
+        return;
+    char pairs[1024] = "", first[300], quoted[340];
+    if (fmt && *fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(pairs, sizeof pairs, fmt, ap);
+        va_end(ap);
+    }
+    mc_log(level, event, "%s%serror=%s", pairs, pairs[0] ? " " : "",
+           mc_log_quote(err ? mc_err_first(err, first, sizeof first) : "", quoted, sizeof quoted));
+}
+
 /* mc_log_quote - quote and escape a free-text value */
 const char *mc_log_quote(const char *value, char *buf, unsigned size)
 {

@@ -21,6 +21,8 @@
 
 #include <stdbool.h>
 
+#include "mc_err.h"
+
 typedef enum mc_log_level {
     MC_LOG_ERR     = 3,
     MC_LOG_WARNING = 4,
@@ -49,6 +51,15 @@ bool mc_log_enabled(mc_log_level_t level);
  */
 void mc_log(mc_log_level_t level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * mc_log_error - mc_log with the first problem of err appended, quoted, as
+ * the last pair: mc_log_error(MC_LOG_ERR, "store_error", &err, "what=%s", w)
+ * writes `event=store_error what=... error="..."`. fmt may be NULL or "".
+ * The one way every daemon logs a failure it got as an mc_err_t.
+ */
+void mc_log_error(mc_log_level_t level, const char *event, const mc_err_t *err,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /*
  * mc_log_quote - render a free-text value safely for a key=value line:

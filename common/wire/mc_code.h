@@ -16,8 +16,8 @@
 #include <stddef.h>
 
 #include "mc_calendar.h"
+#include "mc_limits.h"
 
-#define MC_CODE_MAX 64
 
 /* mc_code_format - write the code; -1 if it does not fit or inputs are bad */
 int mc_code_format(char *buf, size_t size, const char *unit_id, mc_date_t day, int seq);

@@ -5,6 +5,7 @@
  * them in step. Messages are Vietnamese because the applicant reads them.
  */
 #include "mc_validate.h"
+#include "mc_limits.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -402,13 +403,13 @@ int mc_validate_submit(const Motcua__V1__SubmitDossier *submit, const mc_cfg_t *
     if (!d)
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_MISSING_FIELD, "dossier",
                               "Thiếu hồ sơ.");
-    if (check_text(d->ward_code, "dossier.ward_code", true, 32, problem))
+    if (check_text(d->ward_code, "dossier.ward_code", true, MC_WARD_CODE_LEN, problem))
         return -1;
     *ward = mc_cfg_ward(cfg, d->ward_code);
     if (!*ward)
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_UNKNOWN_WARD, "dossier.ward_code",
                               "Đơn vị hành chính này không tiếp nhận hồ sơ tại hệ thống.");
-    if (check_text(d->procedure_code, "dossier.procedure_code", true, 32, problem))
+    if (check_text(d->procedure_code, "dossier.procedure_code", true, MC_PROCEDURE_CODE_LEN, problem))
         return -1;
     *procedure = mc_catalog_find(cfg->catalog, d->procedure_code);
     if (!*procedure)

@@ -20,6 +20,7 @@
 #include "mc_curve.h"
 #include "mc_store.h"
 #include "mc_store_cases.h"
+#include "mc_limits.h"
 
 static const char keygen_usage[] =
     "usage: motcua-admin keygen NAME [--dir D]\n"
@@ -169,7 +170,7 @@ int admin_requeue(mc_cli_ctx_t *ctx, int argc, char **argv)
         return status;
     mc_err_t err;
     mc_err_clear(&err);
-    char agency[68] = "";
+    char agency[MC_AGENCY_CODE_LEN + 1] = "";
     int was = 0;
     mc_store_rc_t rc = mc_store_cases_requeue(store, args[0], agency, &was, &err);
     if (rc == MC_STORE_OK) {

@@ -257,8 +257,7 @@ static int connect_hub(client_t *c)
                                                   c->opts->server_key, c->opts->public_key,
                                                   c->opts->secret_key, &err);
     if (!c->socket) {
-        char line[300];
-        mc_log(MC_LOG_ERR, "connect_failed", "error=\"%s\"", mc_err_first(&err, line, sizeof line));
+        mc_log_error(MC_LOG_ERR, "connect_failed", &err, NULL);
         return -1;
     }
     c->last_recv = mc_time_mono_ms();
@@ -325,10 +324,8 @@ static void compact(client_t *c, bool force)
     c->iter_extension = false;
     mc_err_t err;
     mc_err_clear(&err);
-    char line[300];
     if (agency_journal_rewrite(c->journal, journal_next, c, &err) != 0)
-        mc_log(MC_LOG_ERR, "journal_compact_failed", "error=\"%s\"",
-               mc_err_first(&err, line, sizeof line));
+        mc_log_error(MC_LOG_ERR, "journal_compact_failed", &err, NULL);
     else
         mc_log(MC_LOG_INFO, "journal_compacted", "lines_before=%ld lines=%ld", lines, live);
 }
@@ -421,9 +418,7 @@ static int journal_synced(client_t *c, agency_record_t *r, const char *case_id)
     mc_err_clear(&err);
     if (agency_journal_append(c->journal, r, true, &err) == 0)
         return 0;
-    char line[300];
-    mc_log(MC_LOG_ERR, "journal_write_failed", "case=%s error=\"%s\"", case_id,
-           mc_err_first(&err, line, sizeof line));
+    mc_log_error(MC_LOG_ERR, "journal_write_failed", &err, "case=%s", case_id);
     return -1;
 }
 
@@ -495,10 +490,8 @@ static void on_answer(client_t *c, const char *case_id, bool accepted, const cha
         snprintf(r.case_id, sizeof r.case_id, "%s", w->case_id);
         mc_err_t err;
         mc_err_clear(&err);
-        char line[300];
         if (agency_journal_append(c->journal, &r, false, &err) != 0)
-            mc_log(MC_LOG_WARNING, "journal_write_failed", "case=%s error=\"%s\"", w->case_id,
-                   mc_err_first(&err, line, sizeof line));
+            mc_log_error(MC_LOG_WARNING, "journal_write_failed", &err, "case=%s", w->case_id);
     }
     mc_log(accepted ? MC_LOG_INFO : MC_LOG_WARNING, "result_answered",
            "case=%s revision=%" PRIu32 " accepted=%s reason=\"%s\" answered=%ld", w->case_id,
@@ -783,8 +776,7 @@ static int recover(client_t *c)
     int rc = agency_journal_replay(c->journal, replay_apply, c, &dropped, &err);
     c->replaying = false;
     if (rc != 0) {
-        char line[300];
-        mc_log(MC_LOG_ERR, "journal_replay_failed", "error=\"%s\"", mc_err_first(&err, line, sizeof line));
+        mc_log_error(MC_LOG_ERR, "journal_replay_failed", &err, NULL);
         return -1;
     }
     mc_log(MC_LOG_NOTICE, "journal_replayed", "held=%zu answered=%zu bad_lines=%ld",

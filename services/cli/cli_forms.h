@@ -11,6 +11,8 @@
 #ifndef CLI_FORMS_H
 #define CLI_FORMS_H
 
+#include "mc_limits.h"
+
 #include <stdio.h>
 
 #define CLI_FORM_MAX_FIELDS 32 /* label/value lines of one form */
@@ -25,22 +27,22 @@ typedef struct cli_form_field {
 
 /* a form ready to render */
 typedef struct cli_form {
-    const char      *number;                       /* "Mẫu số 01" */
-    const char      *title;                        /* "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" */
-    char             agency[256];                  /* upper left: the ward */
-    char             unit[256];                    /* upper left: the one-stop unit */
-    char             place_date[160];              /* "Phường Kim Liên, ngày 01 tháng 10 năm 2025" */
-    char             code[64];                     /* mã hồ sơ, "" for the register (no one dossier) */
-    cli_form_field_t fields[CLI_FORM_MAX_FIELDS];  /* in order */
-    int              n_fields;                     /* entries in fields */
-    const char      *table_caption;                /* text above the table, NULL when no table */
-    const char      *cols[CLI_FORM_MAX_COLS];      /* table header */
-    int              n_cols;                       /* columns */
+    const char      *number;                                      /* "Mẫu số 01" */
+    const char      *title;                                       /* "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" */
+    char             agency[256];                                 /* upper left: the ward */
+    char             unit[256];                                   /* upper left: the one-stop unit */
+    char             place_date[160];                             /* "Phường Kim Liên, ngày 01 tháng 10 năm 2025" */
+    char             code[MC_CODE_MAX];                           /* mã hồ sơ, "" for the register (no one dossier) */
+    cli_form_field_t fields[CLI_FORM_MAX_FIELDS];                 /* in order */
+    int              n_fields;                                    /* entries in fields */
+    const char      *table_caption;                               /* text above the table, NULL when no table */
+    const char      *cols[CLI_FORM_MAX_COLS];                     /* table header */
+    int              n_cols;                                      /* columns */
     char            *cells[CLI_FORM_MAX_ROWS][CLI_FORM_MAX_COLS]; /* malloc'd cells */
-    int              n_rows;                       /* rows filled */
-    const char      *sign_left;                    /* left signature caption, may be NULL */
-    const char      *sign_right;                   /* right signature caption */
-    int              landscape;                    /* 1: A4 landscape (the register's 13 columns) */
+    int              n_rows;                                      /* rows filled */
+    const char      *sign_left;                                   /* left signature caption, may be NULL */
+    const char      *sign_right;                                  /* right signature caption */
+    int              landscape;                                   /* 1: A4 landscape (the register's 13 columns) */
 } cli_form_t;
 
 /* cli_form_html_escape - text with & < > " ' escaped, written to out */

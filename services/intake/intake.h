@@ -37,6 +37,7 @@
 #include "mc_store.h"
 #include "mc_validate.h"
 #include "motcua/v1/intake.pb-c.h"
+#include "mc_limits.h"
 
 /* a reply being built: malloc'd serialized IntakeReply */
 typedef struct intake_reply {
@@ -63,13 +64,13 @@ int intake_reason_retryable(Motcua__V1__Reason reason);
 
 /* per-worker context handed to request handlers */
 typedef struct intake_ctx {
-    const mc_cfg_t *cfg;          /* immutable configuration */
-    mc_store_t     *store;        /* this worker's store */
-    int64_t         next_connect; /* monotonic ms before which we do not reconnect */
-    int             worker;       /* worker number, for logs */
-    const mc_client_t *client;    /* who sent the request being handled (from its CURVE key) */
-    int             event_kind;   /* set by a handler after a commit: PipelineEvent kind to publish, 0 none */
-    char            event_code[64]; /* the dossier code of that event */
+    const mc_cfg_t *cfg;                     /* immutable configuration */
+    mc_store_t     *store;                   /* this worker's store */
+    int64_t         next_connect;            /* monotonic ms before which we do not reconnect */
+    int             worker;                  /* worker number, for logs */
+    const mc_client_t *client;               /* who sent the request being handled (from its CURVE key) */
+    int             event_kind;              /* set by a handler after a commit: PipelineEvent kind to publish, 0 none */
+    char            event_code[MC_CODE_MAX]; /* the dossier code of that event */
 } intake_ctx_t;
 
 /* intake_note_event - remember a PipelineEvent for the broker to publish after the reply */

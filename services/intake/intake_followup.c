@@ -183,9 +183,8 @@ static int supplement_unaccepted(fu_ctx_t *fu, const mc_followup_row_t *row,
     mc_err_t err;
     mc_err_clear(&err);
     if (intake_accept_due(fu->ctx->cfg, now, &accept_due, &err) != 0) {
-        char line[300], quoted[340];
-        mc_log(MC_LOG_ERR, "calendar_error", "worker=%d code=%s error=%s", fu->ctx->worker,
-               row->code, mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
+        mc_log_error(MC_LOG_ERR, "calendar_error", &err, "worker=%d code=%s", fu->ctx->worker,
+               row->code);
         return -1;
     }
     char due_text[80], msg[300];
@@ -268,9 +267,8 @@ static int decide_supplement(void *arg, const mc_followup_row_t *row, mc_followu
         return supplement_unaccepted(fu, row, ch, now, len);
     if (mc_calendar_due(cfg->calendar, now, proc->processing_time, proc->time_unit,
                         proc->cutoff_minutes, &counted, &due, &err) != 0) {
-        char line[300], quoted[340];
-        mc_log(MC_LOG_ERR, "calendar_error", "worker=%d code=%s error=%s", fu->ctx->worker,
-               row->code, mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
+        mc_log_error(MC_LOG_ERR, "calendar_error", &err, "worker=%d code=%s", fu->ctx->worker,
+               row->code);
         return -1;
     }
     char due_text[80], msg[300];
@@ -436,10 +434,8 @@ static void run_followup(intake_ctx_t *ctx, fu_ctx_t *fu, mc_followup_kind_t kin
         return;
     }
     if (rc != MC_STORE_OK) {
-        char line[300], quoted[340];
-        mc_log(rc == MC_STORE_UNAVAILABLE ? MC_LOG_WARNING : MC_LOG_ERR, "store_error",
-               "worker=%d request=%s rc=%d error=%s", ctx->worker, what, (int)rc,
-               mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
+        mc_log_error(rc == MC_STORE_UNAVAILABLE ? MC_LOG_WARNING : MC_LOG_ERR, "store_error", &err,
+                     "worker=%d request=%s rc=%d", ctx->worker, what, (int)rc);
         if (rc == MC_STORE_UNAVAILABLE)
             ctx->next_connect = mc_time_mono_ms() + ctx->cfg->intake.reconnect_ms;
         intake_reply_rejection(reply,

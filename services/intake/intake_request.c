@@ -39,9 +39,7 @@ int intake_store_ready(intake_ctx_t *ctx)
         mc_log(MC_LOG_NOTICE, "store_connected", "worker=%d", ctx->worker);
         return 0;
     }
-    char line[300], quoted[340];
-    mc_log(MC_LOG_WARNING, "store_unavailable", "worker=%d error=%s", ctx->worker,
-           mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
+    mc_log_error(MC_LOG_WARNING, "store_unavailable", &err, "worker=%d", ctx->worker);
     ctx->next_connect = now + ctx->cfg->intake.reconnect_ms;
     return -1;
 }
@@ -59,10 +57,8 @@ static void unavailable(intake_ctx_t *ctx, intake_reply_t *reply)
 static void store_failed(intake_ctx_t *ctx, mc_store_rc_t rc, const mc_err_t *err,
                          intake_reply_t *reply)
 {
-    char line[300], quoted[340];
-    mc_log(rc == MC_STORE_UNAVAILABLE ? MC_LOG_WARNING : MC_LOG_ERR, "store_error",
-           "worker=%d rc=%d error=%s", ctx->worker, (int)rc,
-           mc_log_quote(mc_err_first(err, line, sizeof line), quoted, sizeof quoted));
+    mc_log_error(rc == MC_STORE_UNAVAILABLE ? MC_LOG_WARNING : MC_LOG_ERR, "store_error", err,
+                 "worker=%d rc=%d", ctx->worker, (int)rc);
     if (rc == MC_STORE_UNAVAILABLE) {
         ctx->next_connect = mc_time_mono_ms() + ctx->cfg->intake.reconnect_ms;
         unavailable(ctx, reply);
@@ -193,9 +189,7 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
     mc_err_t fee_err;
     mc_err_clear(&fee_err);
     if (dossier_fee(proc, d, &fee, &fee_err) != 0) { /* validation admitted the channel */
-        char line[300], quoted[340];
-        mc_log(MC_LOG_ERR, "fee_error", "worker=%d error=%s", ctx->worker,
-               mc_log_quote(mc_err_first(&fee_err, line, sizeof line), quoted, sizeof quoted));
+        mc_log_error(MC_LOG_ERR, "fee_error", &fee_err, "worker=%d", ctx->worker);
         intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_INTERNAL, "",
                                "Không tính được lệ phí của hồ sơ.", 0);
         return;
@@ -226,9 +220,7 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
                                            proc->time_unit, proc->cutoff_minutes, &counted_from,
                                            &due_at, &err);
     if (cal_rc != 0) {
-        char line[300], quoted[340];
-        mc_log(MC_LOG_ERR, "calendar_error", "worker=%d error=%s", ctx->worker,
-               mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
+        mc_log_error(MC_LOG_ERR, "calendar_error", &err, "worker=%d", ctx->worker);
         intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_INTERNAL, "",
                                "Lịch làm việc chưa có ngày hẹn trả cho hồ sơ này; "
                                "đơn vị cần cập nhật lịch.",
@@ -582,9 +574,7 @@ int intake_forward_due(intake_ctx_t *ctx, int64_t received_at, int cutoff_minute
                         MC_TIME_WORKING_DAYS, cutoff_minutes, &counted, forward_due_at,
                         &err) == 0)
         return 0;
-    char line[300], quoted[340];
-    mc_log(MC_LOG_ERR, "calendar_error", "worker=%d what=forward_due error=%s", ctx->worker,
-           mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
+    mc_log_error(MC_LOG_ERR, "calendar_error", &err, "worker=%d what=forward_due", ctx->worker);
     return -1;
 }
 

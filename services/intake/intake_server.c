@@ -71,9 +71,7 @@ static void *worker_main(void *arg)
     mc_err_clear(&err);
     void *sock = mc_transport_connect(ZMQ_DEALER, BACKEND_ENDPOINT, NULL, &err);
     if (!sock) {
-        char line[256];
-        mc_log(MC_LOG_ERR, "worker_failed", "worker=%d error=\"%s\"", w->number,
-               mc_err_first(&err, line, sizeof line));
+        mc_log_error(MC_LOG_ERR, "worker_failed", &err, "worker=%d", w->number);
         return NULL;
     }
     intake_ctx_t ctx = {

@@ -120,10 +120,8 @@ static int due(const mc_cfg_t *cfg, const mc_result_claim_t *c, const char *what
     mc_err_clear(&err);
     if (mc_calendar_due(cfg->calendar, at, amount, unit, cutoff, counted, due_at, &err) == 0)
         return 0;
-    char line[300], quoted[340];
-    mc_log(MC_LOG_ERR, "result_undecided", "code=%s what=%s reason=calendar error=%s",
-           c->dossier_code, what,
-           mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
+    mc_log_error(MC_LOG_ERR, "result_undecided", &err, "code=%s what=%s reason=calendar",
+           c->dossier_code, what);
     return -1;
 }
 

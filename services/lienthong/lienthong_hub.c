@@ -51,6 +51,7 @@
 #include "mc_transport.h"
 #include "mc_wire.h"
 #include "motcua/v1/pipeline.pb-c.h"
+#include "mc_limits.h"
 
 #define HUB_MAX_PEERS      4096 /* connections served at once, all agencies */
 #define HUB_AGENCY_PEERS   64   /* connections served at once for one agency (one key) */
@@ -71,8 +72,8 @@
 
 /* a case sent on this connection and not acked yet */
 typedef struct inflight {
-    char    case_id[96]; /* the case */
-    int64_t deadline;    /* monotonic ms: no ack by then is a timeout */
+    char    case_id[MC_CASE_ID_LEN + 1]; /* the case */
+    int64_t deadline;                    /* monotonic ms: no ack by then is a timeout */
 } inflight_t;
 
 /* one CURVE connection the ROUTER accepted, until it closes: memory per
@@ -85,24 +86,24 @@ typedef struct conn {
 
 /* one connected agency: one connection, named by (routing id, ZAP user id) */
 typedef struct peer {
-    uint8_t     rid[256];     /* ROUTER routing id (the agency may choose it: never trusted alone) */
-    size_t      rid_len;      /* bytes in rid */
-    int         fd;           /* its connection's socket (ZMQ_SRCFD): closed = the peer is gone */
-    char        agency[68];   /* from ZAP: the only identity we trust */
-    size_t      agency_index; /* its entry in hub->agencies (for the view) */
+    uint8_t     rid[256];                           /* ROUTER routing id (the agency may choose it: never trusted alone) */
+    size_t      rid_len;                            /* bytes in rid */
+    int         fd;                                 /* its connection's socket (ZMQ_SRCFD): closed = the peer is gone */
+    char        agency[MC_AGENCY_CODE_LEN + 1];     /* from ZAP: the only identity we trust */
+    size_t      agency_index;                       /* its entry in hub->agencies (for the view) */
     char        session[LIENTHONG_SESSION_MAX + 1]; /* Ready.session, or ours until it sends one */
-    bool        session_live; /* the store has the session (Ready or ack): renewed with the rest */
-    bool        resynced;     /* sent a resync Ready on this connection (and it was reconciled) */
-    int64_t     last_hello;   /* monotonic ms of the last Hello sent to it, 0 = none yet */
-    uint32_t    credit;       /* cases the agency still accepts */
-    int         window;       /* most cases in flight now (slow open) */
-    bool        ready;        /* said Ready at least once */
-    bool        gone;         /* its connection closed: dropped at the next tick */
-    inflight_t *inflight;     /* cases in flight */
-    size_t      n_inflight;   /* entries used */
-    size_t      cap_inflight; /* entries allocated */
-    int64_t     last_recv;    /* monotonic ms of the last frame from it */
-    int64_t     last_send;    /* monotonic ms of the last frame to it */
+    bool        session_live;                       /* the store has the session (Ready or ack): renewed with the rest */
+    bool        resynced;                           /* sent a resync Ready on this connection (and it was reconciled) */
+    int64_t     last_hello;                         /* monotonic ms of the last Hello sent to it, 0 = none yet */
+    uint32_t    credit;                             /* cases the agency still accepts */
+    int         window;                             /* most cases in flight now (slow open) */
+    bool        ready;                              /* said Ready at least once */
+    bool        gone;                               /* its connection closed: dropped at the next tick */
+    inflight_t *inflight;                           /* cases in flight */
+    size_t      n_inflight;                         /* entries used */
+    size_t      cap_inflight;                       /* entries allocated */
+    int64_t     last_recv;                          /* monotonic ms of the last frame from it */
+    int64_t     last_send;                          /* monotonic ms of the last frame to it */
 } peer_t;
 
 /* what the hub sees of one agency, for the agency_view line */
@@ -153,10 +154,8 @@ struct lienthong_hub {
 static void log_store_error(lienthong_hub_t *hub, const char *what, mc_store_rc_t rc,
                             const mc_err_t *err)
 {
-    char line[300], quoted[340];
-    mc_log(rc == MC_STORE_UNAVAILABLE ? MC_LOG_WARNING : MC_LOG_ERR, "store_failed",
-           "what=%s unavailable=%s error=%s", what, rc == MC_STORE_UNAVAILABLE ? "yes" : "no",
-           mc_log_quote(mc_err_first(err, line, sizeof line), quoted, sizeof quoted));
+    mc_log_error(rc == MC_STORE_UNAVAILABLE ? MC_LOG_WARNING : MC_LOG_ERR, "store_failed", err,
+                 "what=%s unavailable=%s", what, rc == MC_STORE_UNAVAILABLE ? "yes" : "no");
     if (rc == MC_STORE_UNAVAILABLE)
         hub->store_retry = mc_time_mono_ms() + HUB_RECONNECT_MS;
 }

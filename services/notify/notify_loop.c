@@ -118,12 +118,6 @@ static void new_due_text(const char *raw, char *buf, size_t size)
         snprintf(buf, size, "%s", raw);
 }
 
-/* log_error - a short quoted reason */
-static const char *quoted(const char *text, char *buf, unsigned size)
-{
-    return mc_log_quote(text, buf, size);
-}
-
 /* job_clear - forget the notification in hand */
 static void job_clear(notify_job_t *job)
 {
@@ -277,7 +271,7 @@ static mc_store_rc_t record(notify_t *n, mc_err_t *err)
         if (job->tries[i].state == MC_ATTEMPT_FAILED)
             mc_log(MC_LOG_WARNING, "channel_failed", "id=%" PRId64 " code=%s kind=%s channel=%s error=%s",
                    m->id, m->code, m->kind, job->tries[i].channel,
-                   quoted(job->tries[i].error, q, sizeof q));
+                   mc_log_quote(job->tries[i].error, q, sizeof q));
     if (outcome == MC_NOTICE_SENT)
         mc_log(MC_LOG_INFO, "notification_sent", "id=%" PRId64 " code=%s kind=%s channels=%s attempt=%d",
                m->id, m->code, m->kind, job->wanted, m->attempts);
@@ -339,10 +333,8 @@ static int claim(notify_t *n, notify_letter_t *l, bool *started, mc_err_t *err)
 /* store_failed - log the first failure of an outage; -1 */
 static int store_failed(notify_t *n, mc_err_t *err)
 {
-    char line[300], q[340];
     if (!n->store_down)
-        mc_log(MC_LOG_WARNING, "store_unavailable", "error=%s",
-               quoted(mc_err_first(err, line, sizeof line), q, sizeof q));
+        mc_log_error(MC_LOG_WARNING, "store_unavailable", err, NULL);
     n->store_down = true;
     return -1;
 }

@@ -157,10 +157,8 @@ static mc_store_rc_t settle(portal_t *p, mc_err_t *err)
 /* store_failed - log the first failure of an outage; -1 */
 static int store_failed(portal_t *p, mc_err_t *err)
 {
-    char line[300], q[340];
     if (!p->store_down)
-        mc_log(MC_LOG_WARNING, "store_unavailable", "error=%s",
-               mc_log_quote(mc_err_first(err, line, sizeof line), q, sizeof q));
+        mc_log_error(MC_LOG_WARNING, "store_unavailable", err, NULL);
     p->store_down = true;
     return -1;
 }

@@ -26,13 +26,14 @@
 #include "mc_store.h"
 #include "mc_store_extend.h"
 #include "mc_store_route.h"
+#include "mc_limits.h"
 
 #define ROUTER_MAX_STEPS 32 /* plan steps: the desk and up to 31 partner steps */
 
 /* one routed or late dossier whose event is published after the commit */
 typedef struct router_note {
-    char code[64];   /* dossier code */
-    char agency[72]; /* for KIND_CASE_QUEUED: the desk; "" for a notification */
+    char code[MC_CODE_MAX]; /* dossier code */
+    char agency[72];        /* for KIND_CASE_QUEUED: the desk; "" for a notification */
 } router_note_t;
 
 typedef struct router {

@@ -49,9 +49,7 @@ router_t *router_new(const mc_cfg_t *cfg, const mc_routing_t *routing, mc_err_t 
     mc_err_t cerr;
     mc_err_clear(&cerr);
     if (mc_store_connect(r->store, &cerr) != MC_STORE_OK) {
-        char line[300], quoted[340];
-        mc_log(MC_LOG_WARNING, "store_unavailable", "error=%s",
-               mc_log_quote(mc_err_first(&cerr, line, sizeof line), quoted, sizeof quoted));
+        mc_log_error(MC_LOG_WARNING, "store_unavailable", &cerr, NULL);
         r->store_ok = false;
     }
     return r;
@@ -83,10 +81,8 @@ static void store_trouble(router_t *r, const char *what, mc_store_rc_t rc, const
 {
     if (!r->store_ok && rc == MC_STORE_UNAVAILABLE)
         return;
-    char line[300], quoted[340];
-    mc_log(rc == MC_STORE_UNAVAILABLE ? MC_LOG_WARNING : MC_LOG_ERR, "store_error",
-           "what=%s rc=%d error=%s", what, (int)rc,
-           mc_log_quote(mc_err_first(err, line, sizeof line), quoted, sizeof quoted));
+    mc_log_error(rc == MC_STORE_UNAVAILABLE ? MC_LOG_WARNING : MC_LOG_ERR, "store_error", err,
+                 "what=%s rc=%d", what, (int)rc);
     r->store_ok = false;
 }
 

@@ -92,9 +92,7 @@ int64_t router_due_soon_horizon(router_t *r)
     mc_err_clear(&err);
     if (mc_calendar_due(r->cfg->calendar, r->now, r->cfg->rules.warn_before_days,
                         MC_TIME_WORKING_DAYS, 24 * 60, &counted, &horizon, &err) != 0) {
-        char line[300], quoted[340];
-        mc_log(MC_LOG_ERR, "due_soon_skipped", "reason=calendar error=%s",
-               mc_log_quote(mc_err_first(&err, line, sizeof line), quoted, sizeof quoted));
+        mc_log_error(MC_LOG_ERR, "due_soon_skipped", &err, "reason=calendar");
         return -1;
     }
     return horizon;
