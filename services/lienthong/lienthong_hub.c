@@ -1278,6 +1278,11 @@ static void read_events(lienthong_hub_t *hub)
 static void timers(lienthong_hub_t *hub)
 {
     const mc_cfg_lienthong_t *lc = &hub->cfg->lienthong;
+    /* read the connection events here too, not only around a send or a frame:
+     * a connection the ROUTER ignores (its routing id was still held by a
+     * closing one) sends us nothing and we may have no one to send to, yet it
+     * must be seen to be cut, so its agency reconnects */
+    watch_connections(hub);
     int64_t now = mc_time_mono_ms();
     /* a connection that has said nothing within 3 heartbeats of its
      * handshake serves nobody: a conforming agency speaks at once */
