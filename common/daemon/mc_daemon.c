@@ -99,8 +99,8 @@ static int load_config(const char *name, const char *config, mc_cfg_t **cfg)
     return 0;
 }
 
-/* stop_fd - signals as a descriptor; must run before any thread starts */
-static int stop_fd(void)
+/* mc_daemon_signal_fd - signals as a descriptor; must run before any thread starts */
+int mc_daemon_signal_fd(void)
 {
     sigset_t mask;
     sigemptyset(&mask);
@@ -200,25 +200,34 @@ int mc_daemon_backoff_ms(int initial_ms, int max_ms, int attempts)
     return (int)(delay < max_ms ? delay : max_ms);
 }
 
-/* read_signals - every pending signal: TERM/INT begin the stop (once), HUP
- * and the rest are logged and ignored */
-static void read_signals(mc_daemon_t *d)
+/* mc_daemon_signal_read - every pending signal: TERM/INT begin the stop
+ * (once), HUP and the rest are logged and ignored */
+bool mc_daemon_signal_read(int fd, bool *stopping)
 {
+    bool began = false;
     struct signalfd_siginfo si;
-    while (read(d->stop_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
         if (si.ssi_signo != SIGTERM && si.ssi_signo != SIGINT) {
             mc_log(MC_LOG_INFO, "signal_ignored", "signal=%u", si.ssi_signo);
             continue;
         }
-        if (d->stopping)
+        if (*stopping)
             continue;
-        d->stopping = true;
+        *stopping = began = true;
         mc_log(MC_LOG_NOTICE, "stopping", "signal=%u", si.ssi_signo);
-        if (d->def->stop)
-            d->def->stop(d);
-        else
-            mc_loop_stop(d->loop, 0);
     }
+    return began;
+}
+
+/* read_signals - pending signals; the first TERM/INT stops the daemon */
+static void read_signals(mc_daemon_t *d)
+{
+    if (!mc_daemon_signal_read(d->stop_fd, &d->stopping))
+        return;
+    if (d->def->stop)
+        d->def->stop(d);
+    else
+        mc_loop_stop(d->loop, 0);
 }
 
 /* on_signal - mc_loop_fn of the signalfd */
@@ -257,7 +266,7 @@ static int serve(mc_daemon_t *d)
     mc_err_t err;
     mc_err_clear(&err);
     /* before any thread starts: every thread inherits the blocked mask */
-    if ((d->stop_fd = stop_fd()) < 0) {
+    if ((d->stop_fd = mc_daemon_signal_fd()) < 0) {
         mc_log(MC_LOG_ERR, "start_failed", "what=signalfd");
         return 69;
     }

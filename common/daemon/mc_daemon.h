@@ -84,6 +84,23 @@ int mc_daemon_main(int argc, char **argv, const mc_daemon_def_t *def);
  * in a long run of work); true once SIGTERM or SIGINT came */
 bool mc_daemon_stopping(mc_daemon_t *d);
 
+/*
+ * mc_daemon_signal_fd - the signals' one meaning for a program that runs
+ * its own command line (motcua-agency): SIGTERM, SIGINT and SIGHUP blocked
+ * in this thread and every thread it starts, SIGPIPE ignored, and a
+ * non-blocking signalfd of the three, or -1. Call before any thread starts
+ * (before the first ZeroMQ socket); watch it on the loop.
+ */
+int mc_daemon_signal_fd(void);
+
+/*
+ * mc_daemon_signal_read - read every pending signal of fd (mc_daemon_signal_fd):
+ * SIGHUP and any other are logged `signal_ignored`; the first SIGTERM or
+ * SIGINT is logged `stopping` and sets *stopping. True when this call set it
+ * (the caller then stops its loop).
+ */
+bool mc_daemon_signal_read(int fd, bool *stopping);
+
 /* mc_daemon_config_error - print every problem of file and log one line */
 void mc_daemon_config_error(const char *file, const mc_err_t *err);
 

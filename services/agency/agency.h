@@ -133,6 +133,28 @@ typedef struct agency_opts {
 #define AGENCY_EXTEND_HOLD_MS      30000    /* --extend-hold-ms default */
 #define AGENCY_EXTEND_HOLD_MS_MAX  86400000 /* --extend-hold-ms bound (one day) */
 
+/* --- the command line (agency_args.c) ------------------------------------ */
+
+#define AGENCY_ARGS_CONTINUE -1 /* agency_args_parse, agency_args_load: go on starting */
+
+/* the command line as given, before the files it names are read */
+typedef struct agency_args {
+    const char   *config;          /* -c/--config, or mc_cfg_default_path() */
+    const char   *key_file;        /* --key: our CURVE secret key */
+    const char   *server_key_file; /* --server-key: the hub's public key */
+    const char   *endpoint;        /* --endpoint, NULL: lienthong.endpoint */
+    const char   *state_dir;       /* --state-dir, NULL: memory only */
+    agency_opts_t opts;            /* the rest; endpoint and keys filled by agency_args_load */
+} agency_args_t;
+
+/* agency_args_parse - the options (getopt_long) into a, with their defaults;
+ * AGENCY_ARGS_CONTINUE, or the exit status: 0 (--help) or 64 (usage, on stderr) */
+int agency_args_parse(int argc, char **argv, agency_args_t *a);
+
+/* agency_args_load - the configuration (lienthong.endpoint, heartbeat_ms) and the
+ * keys into a->opts; AGENCY_ARGS_CONTINUE, or 78 after saying why on stderr */
+int agency_args_load(agency_args_t *a);
+
 /* --- the journal (agency_journal.c) ------------------------------------- */
 
 /* what one journal line says */
@@ -202,8 +224,9 @@ int agency_outcome(const agency_opts_t *opts, const char *case_id);
  * APPROVED when the split has neither) */
 int agency_outcome_decided(const agency_opts_t *opts, const char *case_id);
 
-/* agency_run - serve until stop_fd (a signalfd) fires or count is reached;
+/* agency_run - serve on an mc_loop until SIGTERM/SIGINT come on signal_fd
+ * (mc_daemon_signal_fd; SIGHUP is logged and ignored) or count is reached;
  * journal (may be NULL: memory only) is replayed first; 0 ok, -1 error */
-int agency_run(const agency_opts_t *opts, agency_journal_t *journal, int stop_fd);
+int agency_run(const agency_opts_t *opts, agency_journal_t *journal, int signal_fd);
 
 #endif

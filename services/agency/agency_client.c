@@ -7,6 +7,14 @@
  * guarantees (idempotent (case_id, revision), acks only for what is stored,
  * results resent until answered, resync on every new connection and every
  * new hub epoch).
+ *
+ * The loop is an mc_loop (the daemons' one loop, mc_loop.h): the DEALER's
+ * frames, the signals (mc_daemon_signal_read: SIGHUP logged and ignored,
+ * SIGTERM/SIGINT stop after the frame in hand) and three timers: the cases'
+ * scan (results due, resends, holds; at once after every batch of frames),
+ * the heartbeat (pushed back by every frame sent) and the hub's silence
+ * (pushed back by every frame received). A loop watches one socket for its
+ * life, so a reconnect ends the loop and the next connection gets a new one.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,20 +22,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <zmq.h>
 
 #include "agency.h"
+#include "mc_daemon.h"
 #include "mc_log.h"
+#include "mc_loop.h"
 #include "mc_time.h"
 #include "mc_transport.h"
 #include "mc_wire.h"
 #include "motcua/v1/agency.pb-c.h"
 
-#define AGENCY_TICK_MS        50   /* longest sleep */
+#define AGENCY_SCAN_MS        50   /* the cases are scanned at least this often */
+#define AGENCY_SILENT_BEATS   3    /* a hub silent this many heartbeats: reconnect */
+#define AGENCY_RECONNECT      1    /* mc_loop_stop status: a new connection, a new loop */
 #define AGENCY_RESEND_MS      1000 /* resend an unanswered result this often (at least) */
 #define AGENCY_COMPACT_LINES  1024 /* never compact a journal shorter than this */
 #define AGENCY_EXTEND_REASON  "Cần thêm thời gian xác minh hồ sơ" /* ExtensionRequest.reason */
@@ -77,7 +88,12 @@ typedef struct client {
     int64_t  last_resync;         /* monotonic ms of the last resync Ready */
     int      heartbeat_ms;        /* config, or what the last Hello said */
     int64_t  last_recv;           /* monotonic ms of the last frame from the hub */
-    int64_t  last_send;           /* monotonic ms of the last frame to the hub */
+    mc_loop_t *loop;              /* the loop of the connection in hand, NULL between two */
+    int      signal_fd;           /* mc_daemon_signal_fd */
+    bool     stopping;            /* SIGTERM or SIGINT came */
+    int      scan_timer;          /* mc_loop timer ids: the cases' scan, */
+    int      heartbeat_timer;     /* ... our heartbeat, */
+    int      silence_timer;       /* ... the hub's silence */
     long     answered;            /* results answered (ResultAck or Refusal) in this run */
     bool     replaying;           /* reading the journal: no compaction now */
     bool     compact_due;         /* cases were forgotten while replaying */
@@ -117,8 +133,8 @@ int agency_outcome_decided(const agency_opts_t *opts, const char *case_id)
 /* send_bytes - one frame to the hub, never blocking */
 static void send_bytes(client_t *c, const uint8_t *buf, size_t n)
 {
-    if (zmq_send(c->socket, buf, n, ZMQ_DONTWAIT) >= 0)
-        c->last_send = mc_time_mono_ms();
+    if (zmq_send(c->socket, buf, n, ZMQ_DONTWAIT) >= 0 && c->loop) /* not idle: no heartbeat yet */
+        mc_loop_timer_reset(c->loop, c->heartbeat_timer, c->heartbeat_ms);
 }
 
 /* send_msg - pack and send one AgencyToHub */
@@ -625,6 +641,33 @@ static void on_extension_answer(client_t *c, const char *case_id, bool accepted,
            accepted ? "yes" : "no", new_due_at, code);
 }
 
+/* on_heartbeat - mc_loop_fn: nothing sent for a heartbeat, so a Heartbeat */
+static int on_heartbeat(mc_loop_t *loop, void *arg)
+{
+    (void)loop;
+    Motcua__V1__Heartbeat hb = MOTCUA__V1__HEARTBEAT__INIT;
+    hb.at = (int64_t)time(NULL);
+    Motcua__V1__AgencyToHub m = MOTCUA__V1__AGENCY_TO_HUB__INIT;
+    m.body_case = MOTCUA__V1__AGENCY_TO_HUB__BODY_HEARTBEAT;
+    m.heartbeat = &hb;
+    send_msg(arg, &m);
+    return 0;
+}
+
+/* arm_heartbeat - the heartbeat timer at the current heartbeat_ms (a Hello may
+ * change it); a loop without a free timer is stopped as failed */
+static void arm_heartbeat(client_t *c)
+{
+    if (!c->loop)
+        return;
+    mc_loop_cancel(c->loop, c->heartbeat_timer);
+    c->heartbeat_timer = mc_loop_every(c->loop, c->heartbeat_ms, c->heartbeat_ms, on_heartbeat, c);
+    if (c->heartbeat_timer < 0) {
+        mc_log(MC_LOG_ERR, "loop_failed", "what=heartbeat_timer");
+        mc_loop_stop(c->loop, -1);
+    }
+}
+
 /* on_frame - one frame from the hub */
 static void on_frame(client_t *c, const uint8_t *data, size_t len)
 {
@@ -670,6 +713,7 @@ static void on_frame(client_t *c, const uint8_t *data, size_t len)
             (int)m->hello->heartbeat_ms != c->heartbeat_ms) {
             mc_log(MC_LOG_NOTICE, "heartbeat_changed", "ms=%" PRIu32, m->hello->heartbeat_ms);
             c->heartbeat_ms = (int)m->hello->heartbeat_ms;
+            arm_heartbeat(c);
         }
         on_epoch(c, m->hello->epoch, m->hello->resync_requested, "hello");
         break;
@@ -692,9 +736,11 @@ static bool held(const client_t *c, const work_t *w, int64_t now)
            (w->ext_state == EXTENSION_NONE && now < w->hold_until);
 }
 
-/* tick - results due, resends, heartbeats, a silent hub */
-static int tick(client_t *c)
+/* on_scan - mc_loop_fn: results due (and holds run out), resends of results and proposals */
+static int on_scan(mc_loop_t *loop, void *arg)
 {
+    (void)loop;
+    client_t *c = arg;
     int64_t now = mc_time_mono_ms();
     int resend = c->heartbeat_ms > AGENCY_RESEND_MS ? c->heartbeat_ms : AGENCY_RESEND_MS;
     for (size_t i = 0; i < c->n_work; i++) {
@@ -709,19 +755,70 @@ static int tick(client_t *c)
         }
     }
     resend_extensions(c, false);
-    if (now - c->last_recv > 3 * (int64_t)c->heartbeat_ms) {
-        mc_log(MC_LOG_NOTICE, "hub_silent", "ms=%" PRId64, now - c->last_recv);
-        return connect_hub(c);
+    return 0;
+}
+
+/* on_silent - mc_loop_fn: nothing from the hub for AGENCY_SILENT_BEATS heartbeats: a new connection */
+static int on_silent(mc_loop_t *loop, void *arg)
+{
+    client_t *c = arg;
+    mc_log(MC_LOG_NOTICE, "hub_silent", "ms=%" PRId64, mc_time_mono_ms() - c->last_recv);
+    mc_loop_stop(loop, AGENCY_RECONNECT);
+    return 0;
+}
+
+/* on_readable - mc_loop_fn of the DEALER: a batch of frames, then the cases'
+ * scan at once, the silence pushed back, and the end once --count is reached */
+static int on_readable(mc_loop_t *loop, void *arg)
+{
+    client_t *c = arg;
+    for (int i = 0; i < 256 && !mc_loop_stopped(loop); i++) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, c->socket, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        c->last_recv = mc_time_mono_ms();
+        on_frame(c, zmq_msg_data(&m), zmq_msg_size(&m));
+        zmq_msg_close(&m);
     }
-    if (now - c->last_send >= c->heartbeat_ms) {
-        Motcua__V1__Heartbeat hb = MOTCUA__V1__HEARTBEAT__INIT;
-        hb.at = (int64_t)time(NULL);
-        Motcua__V1__AgencyToHub m = MOTCUA__V1__AGENCY_TO_HUB__INIT;
-        m.body_case = MOTCUA__V1__AGENCY_TO_HUB__BODY_HEARTBEAT;
-        m.heartbeat = &hb;
-        send_msg(c, &m);
+    mc_loop_timer_reset(loop, c->silence_timer, AGENCY_SILENT_BEATS * (int64_t)c->heartbeat_ms);
+    mc_loop_timer_reset(loop, c->scan_timer, 0);
+    if (c->opts->count > 0 && c->answered >= c->opts->count && !mc_loop_stopped(loop)) {
+        mc_log(MC_LOG_NOTICE, "count_reached", "answered=%ld", c->answered);
+        mc_loop_stop(loop, 0);
     }
     return 0;
+}
+
+/* on_signal - mc_loop_fn of the signalfd: the daemons' meanings (mc_daemon_signal_read) */
+static int on_signal(mc_loop_t *loop, void *arg)
+{
+    client_t *c = arg;
+    if (mc_daemon_signal_read(c->signal_fd, &c->stopping))
+        mc_loop_stop(loop, 0);
+    return 0;
+}
+
+/* serve - one loop for the connection in hand; 0 stop, AGENCY_RECONNECT, or -1 */
+static int serve(client_t *c)
+{
+    if (!(c->loop = mc_loop_new()) ||
+        mc_loop_add_fd(c->loop, c->signal_fd, on_signal, c) != 0 ||
+        mc_loop_add_socket(c->loop, c->socket, on_readable, c) != 0 ||
+        (c->scan_timer = mc_loop_every(c->loop, AGENCY_SCAN_MS, AGENCY_SCAN_MS, on_scan, c)) < 0 ||
+        (c->silence_timer = mc_loop_after(c->loop, AGENCY_SILENT_BEATS * (int64_t)c->heartbeat_ms,
+                                          on_silent, c)) < 0) {
+        mc_log(MC_LOG_ERR, "loop_failed", "what=new");
+        mc_loop_destroy(&c->loop);
+        return -1;
+    }
+    c->heartbeat_timer = 0;
+    arm_heartbeat(c);
+    int rc = mc_loop_run(c->loop);
+    mc_loop_destroy(&c->loop);
+    return rc;
 }
 
 /* replay_apply - one journal record into memory (agency_journal_replay's callback) */
@@ -785,13 +882,14 @@ static int recover(client_t *c)
     return 0;
 }
 
-/* agency_run - the loop */
-int agency_run(const agency_opts_t *opts, agency_journal_t *journal, int stop_fd)
+/* agency_run - recover, connect, then a loop per connection until a stop */
+int agency_run(const agency_opts_t *opts, agency_journal_t *journal, int signal_fd)
 {
     client_t c;
     memset(&c, 0, sizeof c);
     c.opts = opts;
     c.journal = journal;
+    c.signal_fd = signal_fd;
     c.heartbeat_ms = opts->heartbeat_ms;
     int rc = new_session(&c);
     if (rc == 0)
@@ -799,34 +897,10 @@ int agency_run(const agency_opts_t *opts, agency_journal_t *journal, int stop_fd
     if (rc == 0)
         rc = connect_hub(&c);
     while (rc == 0) {
-        if (opts->count > 0 && c.answered >= opts->count) {
-            mc_log(MC_LOG_NOTICE, "count_reached", "answered=%ld", c.answered);
-            break;
-        }
-        zmq_pollitem_t items[2] = {{c.socket, 0, ZMQ_POLLIN, 0}, {NULL, stop_fd, ZMQ_POLLIN, 0}};
-        int n = zmq_poll(items, 2, AGENCY_TICK_MS);
-        if (n < 0 && errno != EINTR) {
-            rc = -1;
-            break;
-        }
-        if (n > 0 && (items[1].revents & ZMQ_POLLIN)) {
-            struct signalfd_siginfo si;
-            if (read(stop_fd, &si, sizeof si) == (ssize_t)sizeof si)
-                mc_log(MC_LOG_NOTICE, "stopping", "signal=%u", si.ssi_signo);
-            break;
-        }
-        for (int i = 0; n > 0 && (items[0].revents & ZMQ_POLLIN) && i < 256; i++) {
-            zmq_msg_t m;
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, c.socket, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&m);
-                break;
-            }
-            c.last_recv = mc_time_mono_ms();
-            on_frame(&c, zmq_msg_data(&m), zmq_msg_size(&m));
-            zmq_msg_close(&m);
-        }
-        rc = tick(&c);
+        rc = serve(&c);
+        if (rc != AGENCY_RECONNECT)
+            break; /* stopped (0) or failed */
+        rc = connect_hub(&c);
     }
     free(c.work);
     free(c.dropped);

@@ -17,11 +17,15 @@
  * 5. A torn journal tail is cut away; the good lines before it count.
  * 6. A second agency on the same state directory exits 78.
  * 7. Without --state-dir the agency warns that it keeps memory only.
+ * 8. The daemons' signals (docs/operations.md): SIGHUP is logged
+ *    (`signal_ignored signal=1`) and the agency serves on; SIGTERM stops it
+ *    with exit 0 and `event=stopped clean=yes` as its last line.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -555,6 +559,44 @@ MC_TEST(without_state_dir_the_agency_warns)
     CHECK_INT(harness_stop_daemon(p, SIGTERM), 0);
 }
 
+/* signals_log - the log of the signals run */
+static char signals_log[64];
+static bool cond_signals_started(void)
+{
+    return log_has(signals_log, "event=connected");
+}
+static bool cond_hup_logged(void)
+{
+    return log_has(signals_log, "event=signal_ignored signal=1");
+}
+static bool cond_hup_answered(void)
+{
+    seen_case_t *s = seen("HUP-1", 1);
+    return s && s->acks >= 1 && s->results >= 1;
+}
+
+MC_TEST(hup_goes_on_term_stops_cleanly)
+{
+    if (agency_pid > 0) /* the hub answers the last connection: this agency alone */
+        CHECK_INT(harness_stop_daemon(agency_pid, SIGTERM), 0);
+    agency_pid = 0;
+    pid_t p = start_agency("100", NULL, signals_log, sizeof signals_log);
+    REQUIRE(p > 0);
+    REQUIRE(pump_until(cond_signals_started, 10000));
+    CHECK(kill(p, SIGHUP) == 0);
+    CHECK(pump_until(cond_hup_logged, 10000));
+    int st;
+    CHECK(waitpid(p, &st, WNOHANG) == 0); /* still running */
+    CHECK(!log_has(signals_log, "event=stopping"));
+    /* still serving: a case sent after the HUP is acked and answered */
+    hub_case("HUP-1", 1, 1);
+    CHECK(pump_until(cond_hup_answered, 10000));
+    CHECK_INT(harness_stop_daemon(p, SIGTERM), 0);
+    CHECK(log_has(signals_log, "event=stopping signal=15"));
+    CHECK_INT(harness_run("tail -n 1 %s/%s | grep -qF 'event=stopped clean=yes'", H.dir,
+                          signals_log), 0);
+}
+
 /* setup - cluster (for the config), keys, the fake hub */
 static int setup(void)
 {
@@ -581,6 +623,7 @@ int main(void)
         mc_test_run(torn_journal_tail_is_cut_and_the_good_lines_count);
         mc_test_run(second_agency_on_one_state_dir_is_refused);
         mc_test_run(without_state_dir_the_agency_warns);
+        mc_test_run(hup_goes_on_term_stops_cleanly);
     }
     if (agency_pid > 0)
         harness_stop_daemon(agency_pid, SIGKILL);
