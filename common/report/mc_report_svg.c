@@ -486,6 +486,21 @@ static void put_rect(FILE *out, double x, double y, double w, double h, const ch
             px(x).s, px(y).s, px(w).s, px(h).s, colour);
 }
 
+/* draw_frame - the scale up to max; false, with a "no data" label in the
+ * plot, when there is no month to draw */
+static bool draw_frame(FILE *out, const mc_report_t *report, double max, double plot_top,
+                       double baseline, scale_t *scale)
+{
+    *scale = nice_scale(max);
+    draw_scale(out, scale, plot_top, baseline);
+    if (report->n_months == 0) {
+        put_label(out, (PLOT_LEFT + PLOT_RIGHT) / 2, (plot_top + baseline) / 2, "middle", 14,
+                  false, COLOUR_MUTED, "Không có số liệu theo tháng");
+        return false;
+    }
+    return true;
+}
+
 /* draw_stacked - one bar per month made of the series on top of each other, the month's
  * total above it, each part's number inside it where it fits */
 static void draw_stacked(FILE *out, const mc_report_t *report, const series_t *series,
@@ -507,13 +522,9 @@ static void draw_stacked(FILE *out, const mc_report_t *report, const series_t *s
         if (chars > total_chars)
             total_chars = chars;
     }
-    scale_t scale = nice_scale(max);
-    draw_scale(out, &scale, plot_top, baseline);
-    if (report->n_months == 0) {
-        put_label(out, (PLOT_LEFT + PLOT_RIGHT) / 2, (plot_top + baseline) / 2, "middle", 14,
-                  false, COLOUR_MUTED, "Không có số liệu theo tháng");
+    scale_t scale;
+    if (!draw_frame(out, report, max, plot_top, baseline, &scale))
         return;
-    }
 
     double slot = (PLOT_RIGHT - PLOT_LEFT) / (double)report->n_months;
     double bar = slot * 0.7 < MAX_BAR_WIDTH ? slot * 0.7 : MAX_BAR_WIDTH;
@@ -561,13 +572,9 @@ static void draw_grouped(FILE *out, const mc_report_t *report, const series_t *s
             if (c > chars)
                 chars = c;
         }
-    scale_t scale = nice_scale(max);
-    draw_scale(out, &scale, plot_top, baseline);
-    if (report->n_months == 0) {
-        put_label(out, (PLOT_LEFT + PLOT_RIGHT) / 2, (plot_top + baseline) / 2, "middle", 14,
-                  false, COLOUR_MUTED, "Không có số liệu theo tháng");
+    scale_t scale;
+    if (!draw_frame(out, report, max, plot_top, baseline, &scale))
         return;
-    }
 
     double slot = (PLOT_RIGHT - PLOT_LEFT) / (double)report->n_months;
     double group = slot * 0.86; /* wide bars: room for their numbers; groups still apart */
