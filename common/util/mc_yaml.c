@@ -225,6 +225,14 @@ static int check_duplicates(builder_t *b, const mc_yaml_node_t *map)
 
 static int build_node(builder_t *b, yaml_event_t *ev, int depth, mc_yaml_node_t **out);
 
+/* build_child - build_node on the event just read, then free that event */
+static int build_child(builder_t *b, yaml_event_t *ev, int depth, mc_yaml_node_t **out)
+{
+    int rc = build_node(b, ev, depth, out);
+    yaml_event_delete(ev);
+    return rc;
+}
+
 /* build_scalar - copy a scalar event's bytes into a node */
 static int build_scalar(builder_t *b, yaml_event_t *ev, mc_yaml_node_t **out)
 {
@@ -284,9 +292,7 @@ static int build_collection(builder_t *b, yaml_event_t *start, int depth, mc_yam
                 yaml_event_delete(&ev);
                 goto fail;
             }
-            int rc = build_node(b, &ev, depth + 1, &key);
-            yaml_event_delete(&ev);
-            if (rc < 0)
+            if (build_child(b, &ev, depth + 1, &key) < 0)
                 goto fail;
             if (push_item(b, &node->keys, node->count, &cap_keys, key) < 0) {
                 node_free(key);
@@ -300,15 +306,11 @@ static int build_collection(builder_t *b, yaml_event_t *start, int depth, mc_yam
             node->count++;
             if (next_event(b, &ev) < 0)
                 goto fail;
-            rc = build_node(b, &ev, depth + 1, &value);
-            yaml_event_delete(&ev);
-            if (rc < 0)
+            if (build_child(b, &ev, depth + 1, &value) < 0)
                 goto fail;
             node->items[node->count - 1] = value;
         } else {
-            int rc = build_node(b, &ev, depth + 1, &value);
-            yaml_event_delete(&ev);
-            if (rc < 0)
+            if (build_child(b, &ev, depth + 1, &value) < 0)
                 goto fail;
             if (push_item(b, &node->items, node->count, &cap_items, value) < 0) {
                 node_free(value);
@@ -385,8 +387,7 @@ static int parse_stream(builder_t *b, mc_yaml_node_t **root)
 
     if (next_event(b, &ev) < 0)
         return -1;
-    rc = build_node(b, &ev, 0, root);
-    yaml_event_delete(&ev);
+    rc = build_child(b, &ev, 0, root);
     if (rc < 0)
         return -1;
 
