@@ -372,27 +372,13 @@ static int check_name(const mc_yaml_node_t *entry, mc_err_t *err)
     return 0;
 }
 
-/* check_entries - key is a sequence of at most MC_CAL_MAX_ENTRIES entries */
-static int check_entries(const mc_yaml_node_t *seq, const char *key, mc_err_t *err)
-{
-    char where[512];
-    if (mc_yaml_expect(seq, MC_YAML_SEQUENCE, key, err) < 0)
-        return -1;
-    if (seq->count > MC_CAL_MAX_ENTRIES) {
-        mc_err_add(err, "%s: key '%s': at most %d entries",
-                   mc_yaml_where(seq, where, sizeof where), key, MC_CAL_MAX_ENTRIES);
-        return -1;
-    }
-    return 0;
-}
-
 /* load_holidays - single days and from..to ranges, all inside the years */
 static int load_holidays(mc_calendar_t *cal, const mc_yaml_node_t *seq, mc_err_t *err)
 {
     static const char *const allowed[] = {"date", "from", "to", "name", NULL};
     static const char *const required[] = {"name", NULL};
     char where[512];
-    if (check_entries(seq, "holidays", err) < 0)
+    if (mc_yaml_expect_list(seq, "holidays", MC_CAL_MAX_ENTRIES, "entries", err) < 0)
         return -1;
     size_t cap = 0;
     int rc = 0;
@@ -462,7 +448,8 @@ static int load_makeup(mc_calendar_t *cal, const mc_yaml_node_t *seq, mc_err_t *
     static const char *const allowed[] = {"date", "name", NULL};
     static const char *const required[] = {"date", "name", NULL};
     char where[512];
-    if (check_entries(seq, "makeup_working_days", err) < 0)
+    if (mc_yaml_expect_list(seq, "makeup_working_days", MC_CAL_MAX_ENTRIES, "entries",
+                            err) < 0)
         return -1;
     size_t cap = 0;
     int rc = 0;

@@ -199,13 +199,8 @@ static int load_documents(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_
     static const char *const required[] = {"code", "name", NULL};
     const mc_yaml_node_t *seq = mc_yaml_get(p, "documents");
     char w[512];
-    if (mc_yaml_expect(seq, MC_YAML_SEQUENCE, "documents", err) < 0)
+    if (mc_yaml_expect_list(seq, "documents", CAT_MAX_DOCUMENTS, "documents", err) < 0)
         return -1;
-    if (seq->count > CAT_MAX_DOCUMENTS) {
-        mc_err_add(err, "%s: key 'documents': at most %d documents",
-                   mc_yaml_where(seq, w, sizeof w), CAT_MAX_DOCUMENTS);
-        return -1;
-    }
     if (seq->count == 0)
         return 0;
     proc->documents = calloc(seq->count, sizeof *proc->documents);
@@ -218,11 +213,8 @@ static int load_documents(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_
         const mc_yaml_node_t *d = seq->items[i];
         mc_document_req_t *doc = &proc->documents[proc->n_documents++];
         doc->required = true;
-        if (mc_yaml_check_keys(d, "document", allowed, required, err) < 0) {
-            rc = -1;
-            if (d->kind != MC_YAML_MAPPING)
-                continue;
-        }
+        if (!mc_yaml_check_item(d, "document", allowed, required, &rc, err))
+            continue;
         if (req_code(d, "code", false, &doc->code, err) < 0)
             rc = -1;
         if (req_text(d, "name", CAT_NAME_MAX, &doc->name, err) < 0)
@@ -246,16 +238,10 @@ static int load_steps(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_t *e
 {
     static const char *const keys[] = {"agency", "task", "time_limit", NULL};
     const mc_yaml_node_t *seq = mc_yaml_get(p, "steps");
-    char w[512];
     if (!seq)
         return 0;
-    if (mc_yaml_expect(seq, MC_YAML_SEQUENCE, "steps", err) < 0)
+    if (mc_yaml_expect_list(seq, "steps", CAT_MAX_STEPS, "steps", err) < 0)
         return -1;
-    if (seq->count > CAT_MAX_STEPS) {
-        mc_err_add(err, "%s: key 'steps': at most %d steps", mc_yaml_where(seq, w, sizeof w),
-                   CAT_MAX_STEPS);
-        return -1;
-    }
     if (seq->count == 0)
         return 0;
     proc->steps = calloc(seq->count, sizeof *proc->steps);
@@ -267,11 +253,8 @@ static int load_steps(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_t *e
     for (size_t i = 0; i < seq->count; i++) {
         const mc_yaml_node_t *s = seq->items[i];
         mc_agency_step_t *step = &proc->steps[proc->n_steps++];
-        if (mc_yaml_check_keys(s, "step", keys, keys, err) < 0) {
-            rc = -1;
-            if (s->kind != MC_YAML_MAPPING)
-                continue;
-        }
+        if (!mc_yaml_check_item(s, "step", keys, keys, &rc, err))
+            continue;
         if (req_code(s, "agency", false, &step->agency, err) < 0)
             rc = -1;
         if (req_text(s, "task", CAT_NAME_MAX, &step->task, err) < 0)

@@ -81,12 +81,7 @@ static const mc_yaml_node_t *section(const mc_yaml_node_t *root, const char *nam
     const mc_yaml_node_t *s = mc_yaml_get(root, name);
     if (!s)
         return NULL;
-    if (mc_yaml_check_keys(s, name, allowed, NULL, err) < 0) {
-        *rc = -1;
-        if (s->kind != MC_YAML_MAPPING)
-            return NULL;
-    }
-    return s;
+    return mc_yaml_check_item(s, name, allowed, NULL, rc, err) ? s : NULL;
 }
 
 /* the programs with a database role, in mc_db_program_t order: the key
@@ -515,11 +510,8 @@ static int load_wards(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     for (size_t i = 0; i < seq->count; i++) {
         const mc_yaml_node_t *m = seq->items[i];
         mc_ward_t *ward = &cfg->wards[cfg->n_wards++];
-        if (mc_yaml_check_keys(m, "ward", keys, keys, err) < 0) {
-            rc = -1;
-            if (m->kind != MC_YAML_MAPPING)
-                continue;
-        }
+        if (!mc_yaml_check_item(m, "ward", keys, keys, &rc, err))
+            continue;
         if (req_text(m, "code", 16, &ward->code, err) < 0) {
             rc = -1;
         } else if (!ward_code_ok(ward->code)) {

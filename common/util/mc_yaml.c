@@ -585,6 +585,34 @@ int mc_yaml_expect(const mc_yaml_node_t *node, mc_yaml_kind_t kind, const char *
     return 0;
 }
 
+/* mc_yaml_expect_list - a sequence, bounded */
+int mc_yaml_expect_list(const mc_yaml_node_t *node, const char *key, int max, const char *noun,
+                        mc_err_t *err)
+{
+    if (mc_yaml_expect(node, MC_YAML_SEQUENCE, key, err) < 0)
+        return -1;
+    if (node->count > (size_t)max) {
+        char where[512];
+        mc_err_add(err, "%s: key '%s': at most %d %s", mc_yaml_where(node, where, sizeof where),
+                   key, max, noun);
+        return -1;
+    }
+    return 0;
+}
+
+/* mc_yaml_check_item - check one item's keys; a non-mapping cannot be read further */
+bool mc_yaml_check_item(const mc_yaml_node_t *item, const char *what,
+                        const char *const *allowed, const char *const *required, int *rc,
+                        mc_err_t *err)
+{
+    if (mc_yaml_check_keys(item, what, allowed, required, err) < 0) {
+        *rc = -1;
+        if (item->kind != MC_YAML_MAPPING)
+            return false;
+    }
+    return true;
+}
+
 /* in_list - is this key (bytes) one of a NULL-terminated list? */
 static bool in_list(const mc_yaml_node_t *k, const char *const *list)
 {

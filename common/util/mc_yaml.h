@@ -100,6 +100,17 @@ int mc_yaml_scalar_int(const mc_yaml_node_t *node, const char *what,
 int mc_yaml_expect(const mc_yaml_node_t *node, mc_yaml_kind_t kind, const char *what,
                    mc_err_t *err);
 
+/* mc_yaml_expect_list - fail unless node is a sequence of at most max items;
+ * key names it and noun its items in messages ("at most 50 documents") */
+int mc_yaml_expect_list(const mc_yaml_node_t *node, const char *key, int max, const char *noun,
+                        mc_err_t *err);
+
+/* mc_yaml_check_item - mc_yaml_check_keys on one item of a list: *rc becomes
+ * -1 on any problem; false when the item is no mapping and must be skipped */
+bool mc_yaml_check_item(const mc_yaml_node_t *item, const char *what,
+                        const char *const *allowed, const char *const *required, int *rc,
+                        mc_err_t *err);
+
 /* mc_yaml_where - "file:line:col" of a node into buf */
 const char *mc_yaml_where(const mc_yaml_node_t *node, char *buf, size_t size);
 
