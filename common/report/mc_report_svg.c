@@ -486,19 +486,19 @@ static void put_rect(FILE *out, double x, double y, double w, double h, const ch
             px(x).s, px(y).s, px(w).s, px(h).s, colour);
 }
 
-/* draw_frame - the scale up to max; false, with a "no data" label in the
- * plot, when there is no month to draw */
-static bool draw_frame(FILE *out, const mc_report_t *report, double max, double plot_top,
-                       double baseline, scale_t *scale)
+/* draw_frame - the scale up to max; returns the width of one month's slot,
+ * or 0, with a "no data" label in the plot, when there is no month to draw */
+static double draw_frame(FILE *out, const mc_report_t *report, double max, double plot_top,
+                         double baseline, scale_t *scale)
 {
     *scale = nice_scale(max);
     draw_scale(out, scale, plot_top, baseline);
     if (report->n_months == 0) {
         put_label(out, (PLOT_LEFT + PLOT_RIGHT) / 2, (plot_top + baseline) / 2, "middle", 14,
                   false, COLOUR_MUTED, "Không có số liệu theo tháng");
-        return false;
+        return 0;
     }
-    return true;
+    return (PLOT_RIGHT - PLOT_LEFT) / (double)report->n_months;
 }
 
 /* draw_stacked - one bar per month made of the series on top of each other, the month's
@@ -523,10 +523,9 @@ static void draw_stacked(FILE *out, const mc_report_t *report, const series_t *s
             total_chars = chars;
     }
     scale_t scale;
-    if (!draw_frame(out, report, max, plot_top, baseline, &scale))
+    double slot = draw_frame(out, report, max, plot_top, baseline, &scale);
+    if (slot <= 0)
         return;
-
-    double slot = (PLOT_RIGHT - PLOT_LEFT) / (double)report->n_months;
     double bar = slot * 0.7 < MAX_BAR_WIDTH ? slot * 0.7 : MAX_BAR_WIDTH;
     double total_font = number_font(total_chars, slot - 2, true);
     for (size_t i = 0; i < report->n_months; i++) {
@@ -573,10 +572,9 @@ static void draw_grouped(FILE *out, const mc_report_t *report, const series_t *s
                 chars = c;
         }
     scale_t scale;
-    if (!draw_frame(out, report, max, plot_top, baseline, &scale))
+    double slot = draw_frame(out, report, max, plot_top, baseline, &scale);
+    if (slot <= 0)
         return;
-
-    double slot = (PLOT_RIGHT - PLOT_LEFT) / (double)report->n_months;
     double group = slot * 0.86; /* wide bars: room for their numbers; groups still apart */
     if (group > MAX_BAR_WIDTH * (double)n_series)
         group = MAX_BAR_WIDTH * (double)n_series;
