@@ -28,13 +28,6 @@
 #define CFG_CONNINFO_MAX 2048 /* bytes in a libpq connection string */
 #define CFG_URL_MAX     1024 /* bytes in a URL that goes into messages */
 
-/* where_key - "file:line:col" of map[key], or of map when the key is absent */
-static const char *where_key(const mc_yaml_node_t *map, const char *key, char *buf, size_t n)
-{
-    const mc_yaml_node_t *v = mc_yaml_get(map, key);
-    return mc_yaml_where(v ? v : map, buf, n);
-}
-
 /* get_int_field - an optional bounded integer into an int */
 static int get_int_field(const mc_yaml_node_t *map, const char *key, int64_t min, int64_t max,
                          int *out, mc_err_t *err)
@@ -56,20 +49,6 @@ static int replace_text(const mc_yaml_node_t *map, const char *key, size_t max, 
     if (v) {
         free(*field);
         *field = v;
-    }
-    return 0;
-}
-
-/* req_text - a required, non-empty string */
-static int req_text(const mc_yaml_node_t *map, const char *key, size_t max, char **out,
-                    mc_err_t *err)
-{
-    if (mc_yaml_get_string(map, key, true, max, out, err) < 0)
-        return -1;
-    if ((*out)[0] == '\0') {
-        char w[512];
-        mc_err_add(err, "%s: key '%s': must not be empty", where_key(map, key, w, sizeof w), key);
-        return -1;
     }
     return 0;
 }
@@ -110,7 +89,7 @@ static int load_login(const mc_yaml_node_t *db, mc_cfg_t *cfg, mc_err_t *err)
             why[strcspn(why, "\n")] = '\0';
         if (!opts) {
             mc_err_add(err, "%s: key 'database.login.%s': not a libpq connection string: %s",
-                       where_key(s, db_program_keys[i], w, sizeof w), db_program_keys[i],
+                       mc_yaml_where_key(s, db_program_keys[i], w, sizeof w), db_program_keys[i],
                        why ? why : "out of memory");
             rc = -1;
         }
@@ -118,7 +97,8 @@ static int load_login(const mc_yaml_node_t *db, mc_cfg_t *cfg, mc_err_t *err)
             if (o->val && strcmp(o->keyword, "password") == 0) {
                 mc_err_add(err, "%s: key 'database.login.%s': no password here: use passfile=, "
                            "a file only the daemon can read (docs/store.md)",
-                           where_key(s, db_program_keys[i], w, sizeof w), db_program_keys[i]);
+                           mc_yaml_where_key(s, db_program_keys[i], w, sizeof w),
+                           db_program_keys[i]);
                 rc = -1;
             }
         PQfreemem(why);
@@ -161,7 +141,7 @@ static int load_log(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
         return -1;
     if (level && mc_log_level_parse(level, &cfg->log_level) < 0) {
         mc_err_add(err, "%s: key 'level': expected error, warning, notice, info or debug",
-                   where_key(s, "level", w, sizeof w));
+                   mc_yaml_where_key(s, "level", w, sizeof w));
         rc = -1;
     }
     free(level);
@@ -204,7 +184,7 @@ static int endpoint_field(const mc_yaml_node_t *s, const char *key, char **field
     if (!endpoint_ok(*field)) {
         mc_err_add(err, "%s: key '%s': expected tcp://, ipc:// or inproc:// and an address, "
                         "without spaces",
-                   where_key(s, key, w, sizeof w), key);
+                   mc_yaml_where_key(s, key, w, sizeof w), key);
         return -1;
     }
     return 0;
@@ -223,7 +203,7 @@ static int events_field(const mc_yaml_node_t *s, const char *key, char **field, 
                         "have no CURVE yet and would announce dossier codes to any listener; "
                         "use ipc:// or a 127.0.0.1 address (several hosts are the \"beyond one "
                         "machine\" work, docs/security.md)",
-                   where_key(s, key, w, sizeof w), key, *field);
+                   mc_yaml_where_key(s, key, w, sizeof w), key, *field);
         return -1;
     }
     return 0;
@@ -377,7 +357,7 @@ static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     } else if (!web_url_ok(n->rating_url)) {
         mc_err_add(err, "%s: key 'rating_url': expected https:// or http:// and a host, "
                         "without spaces or '#'",
-                   where_key(s, "rating_url", w, sizeof w));
+                   mc_yaml_where_key(s, "rating_url", w, sizeof w));
         rc = -1;
     }
     return rc;
@@ -404,7 +384,7 @@ static int load_portal(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     } else if (p->url[0] && !web_url_ok(p->url)) {
         mc_err_add(err, "%s: key 'url': expected \"\" (off), or https:// or http:// and a host, "
                         "without spaces or '#'",
-                   where_key(s, "url", w, sizeof w));
+                   mc_yaml_where_key(s, "url", w, sizeof w));
         rc = -1;
     }
     return rc;
@@ -428,7 +408,7 @@ static int load_intake(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     } else if (!endpoint_ok(in->endpoint)) {
         mc_err_add(err, "%s: key 'endpoint': expected tcp://, ipc:// or inproc:// and an "
                         "address, without spaces",
-                   where_key(s, "endpoint", w, sizeof w));
+                   mc_yaml_where_key(s, "endpoint", w, sizeof w));
         rc = -1;
     }
     if (events_field(s, "events_endpoint", &in->events_endpoint, err) < 0)
@@ -512,40 +492,40 @@ static int load_wards(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
         mc_ward_t *ward = &cfg->wards[cfg->n_wards++];
         if (!mc_yaml_check_item(m, "ward", keys, keys, &rc, err))
             continue;
-        if (req_text(m, "code", 16, &ward->code, err) < 0) {
+        if (mc_yaml_get_text(m, "code", 16, &ward->code, err) < 0) {
             rc = -1;
         } else if (!ward_code_ok(ward->code)) {
             mc_err_add(err, "%s: key 'code': expected the 5-digit ward code, e.g. \"00229\"",
-                       where_key(m, "code", w, sizeof w));
+                       mc_yaml_where_key(m, "code", w, sizeof w));
             rc = -1;
         }
-        if (req_text(m, "name", CFG_TEXT_MAX, &ward->name, err) < 0)
+        if (mc_yaml_get_text(m, "name", CFG_TEXT_MAX, &ward->name, err) < 0)
             rc = -1;
-        if (req_text(m, "province", CFG_TEXT_MAX, &ward->province, err) < 0)
+        if (mc_yaml_get_text(m, "province", CFG_TEXT_MAX, &ward->province, err) < 0)
             rc = -1;
-        if (req_text(m, "unit_id", 64, &ward->unit_id, err) < 0) {
+        if (mc_yaml_get_text(m, "unit_id", 64, &ward->unit_id, err) < 0) {
             rc = -1;
         } else if (!mc_unit_id_valid(ward->unit_id)) {
             mc_err_add(err, "%s: key 'unit_id': expected 4 dot-separated groups of letters "
                             "and digits, e.g. \"000.22.29.H26\"",
-                       where_key(m, "unit_id", w, sizeof w));
+                       mc_yaml_where_key(m, "unit_id", w, sizeof w));
             rc = -1;
         }
-        if (req_text(m, "unit_name", CFG_TEXT_MAX, &ward->unit_name, err) < 0)
+        if (mc_yaml_get_text(m, "unit_name", CFG_TEXT_MAX, &ward->unit_name, err) < 0)
             rc = -1;
-        if (req_text(m, "address", CFG_TEXT_MAX, &ward->address, err) < 0)
+        if (mc_yaml_get_text(m, "address", CFG_TEXT_MAX, &ward->address, err) < 0)
             rc = -1;
         /* unit ids start dossier codes: two wards sharing one would collide */
         for (size_t k = 0; k + 1 < cfg->n_wards; k++) {
             const mc_ward_t *o = &cfg->wards[k];
             if (ward->code && o->code && strcmp(o->code, ward->code) == 0) {
                 mc_err_add(err, "%s: key 'code': ward '%s' is listed twice",
-                           where_key(m, "code", w, sizeof w), ward->code);
+                           mc_yaml_where_key(m, "code", w, sizeof w), ward->code);
                 rc = -1;
             }
             if (ward->unit_id && o->unit_id && strcmp(o->unit_id, ward->unit_id) == 0) {
                 mc_err_add(err, "%s: key 'unit_id': '%s' already belongs to ward '%s'",
-                           where_key(m, "unit_id", w, sizeof w), ward->unit_id,
+                           mc_yaml_where_key(m, "unit_id", w, sizeof w), ward->unit_id,
                            o->code ? o->code : "?");
                 rc = -1;
             }
@@ -591,7 +571,7 @@ static int load_files(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
         if (name[0] == '\0') {
             char w[512];
             mc_err_add(err, "%s: key '%s': file names must not be empty",
-                       where_key(s, keys[i], w, sizeof w), keys[i]);
+                       mc_yaml_where_key(s, keys[i], w, sizeof w), keys[i]);
             rc = -1;
         }
         *resolved[i] = resolve(cfg->path, name);

@@ -540,6 +540,13 @@ const mc_yaml_node_t *mc_yaml_get(const mc_yaml_node_t *map, const char *key)
     return NULL;
 }
 
+/* mc_yaml_where_key - where map[key] is, or map when there is no such key */
+const char *mc_yaml_where_key(const mc_yaml_node_t *map, const char *key, char *buf, size_t n)
+{
+    const mc_yaml_node_t *v = mc_yaml_get(map, key);
+    return mc_yaml_where(v ? v : map, buf, n);
+}
+
 /* kind_name - for messages */
 static const char *kind_name(mc_yaml_kind_t kind)
 {
@@ -855,6 +862,21 @@ int mc_yaml_get_int(const mc_yaml_node_t *map, const char *key, bool required,
         return 0;
     char name[160];
     return int_of(v, label(name, sizeof name, key, NULL), min, max, out, err);
+}
+
+/* mc_yaml_get_text - a required string that is not empty */
+int mc_yaml_get_text(const mc_yaml_node_t *map, const char *key, size_t max_len, char **out,
+                     mc_err_t *err)
+{
+    if (mc_yaml_get_string(map, key, true, max_len, out, err) < 0)
+        return -1;
+    if ((*out)[0] == '\0') {
+        char w[512];
+        mc_err_add(err, "%s: key '%s': must not be empty", mc_yaml_where_key(map, key, w, sizeof w),
+                   key);
+        return -1;
+    }
+    return 0;
 }
 
 /* mc_yaml_get_bool - map[key] as exactly true or false */

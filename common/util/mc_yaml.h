@@ -65,6 +65,10 @@ void mc_yaml_destroy(mc_yaml_doc_t **doc);
 /* mc_yaml_get - value of key in a mapping, NULL if absent or not a mapping */
 const mc_yaml_node_t *mc_yaml_get(const mc_yaml_node_t *map, const char *key);
 
+/* mc_yaml_where_key - "file:line:col" of map[key], or of map when the key is
+ * absent: where a message about that key points */
+const char *mc_yaml_where_key(const mc_yaml_node_t *map, const char *key, char *buf, size_t n);
+
 /*
  * mc_yaml_check_keys - fail (one message per offender) when map is not a
  * mapping, holds a key not in allowed (NULL-terminated), or lacks one of
@@ -88,6 +92,10 @@ int mc_yaml_get_int(const mc_yaml_node_t *map, const char *key, bool required,
                     int64_t min, int64_t max, int64_t *out, mc_err_t *err);
 int mc_yaml_get_bool(const mc_yaml_node_t *map, const char *key, bool required,
                      bool *out, mc_err_t *err);
+
+/* mc_yaml_get_text - map[key] as a required, non-empty bounded UTF-8 string */
+int mc_yaml_get_text(const mc_yaml_node_t *map, const char *key, size_t max_len, char **out,
+                     mc_err_t *err);
 
 /* mc_yaml_scalar_string / _int - the same checks on a node itself (e.g. a
  * sequence item); what names it in messages */
