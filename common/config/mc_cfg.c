@@ -402,15 +402,8 @@ static int load_intake(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     if (!s)
         return rc;
     mc_cfg_intake_t *in = &cfg->intake;
-    char w[512];
-    if (replace_text(s, "endpoint", 256, &in->endpoint, err) < 0) {
+    if (endpoint_field(s, "endpoint", &in->endpoint, err) < 0)
         rc = -1;
-    } else if (!endpoint_ok(in->endpoint)) {
-        mc_err_add(err, "%s: key 'endpoint': expected tcp://, ipc:// or inproc:// and an "
-                        "address, without spaces",
-                   mc_yaml_where_key(s, "endpoint", w, sizeof w));
-        rc = -1;
-    }
     if (events_field(s, "events_endpoint", &in->events_endpoint, err) < 0)
         rc = -1;
     if (get_int_field(s, "workers", 1, 64, &in->workers, err) < 0)
