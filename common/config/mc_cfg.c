@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -577,15 +578,52 @@ static int load_files(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     return rc;
 }
 
+/* the text settings with a default: where each lives in mc_cfg_t, and the
+ * default; set_defaults copies them and mc_cfg_destroy frees them */
+static const struct {
+    size_t      at;    /* offsetof the char * in mc_cfg_t */
+    const char *value; /* the documented default */
+} text_defaults[] = {
+    {offsetof(mc_cfg_t, conninfo), "dbname=motcua"},
+    {offsetof(mc_cfg_t, intake.endpoint), "tcp://127.0.0.1:5555"},
+    /* every events endpoint: ipc in a directory only the motcua user can open
+     * (systemd RuntimeDirectory): the events carry dossier codes, which no
+     * stranger may collect */
+    {offsetof(mc_cfg_t, intake.events_endpoint), "ipc:///run/motcua/intake-events"},
+    {offsetof(mc_cfg_t, intake.server_key_file), "keys/intake.key"},
+    {offsetof(mc_cfg_t, client.key_file), ""},
+    {offsetof(mc_cfg_t, client.server_public_key_file), ""},
+    {offsetof(mc_cfg_t, router.events_endpoint), "ipc:///run/motcua/router-events"},
+    {offsetof(mc_cfg_t, lienthong.endpoint), "tcp://127.0.0.1:5560"},
+    {offsetof(mc_cfg_t, lienthong.events_endpoint), "ipc:///run/motcua/lienthong-events"},
+    {offsetof(mc_cfg_t, lienthong.server_key_file), "keys/lienthong.key"},
+    {offsetof(mc_cfg_t, notify.spool_dir), "/var/spool/motcua"},
+    {offsetof(mc_cfg_t, notify.sms_url), ""},
+    {offsetof(mc_cfg_t, notify.sms_token_file), ""},
+    {offsetof(mc_cfg_t, notify.smtp_url), ""},
+    {offsetof(mc_cfg_t, notify.smtp_from), "motcua@localhost"},
+    {offsetof(mc_cfg_t, notify.smtp_user), ""},
+    {offsetof(mc_cfg_t, notify.smtp_password_file), ""},
+    /* a placeholder that shows the shape; each deployment names its own survey page */
+    {offsetof(mc_cfg_t, notify.rating_url), "https://dichvucong.example.vn/danh-gia"},
+    {offsetof(mc_cfg_t, portal.url), ""},
+    {offsetof(mc_cfg_t, portal.token_file), ""},
+};
+enum { N_TEXT_DEFAULTS = sizeof text_defaults / sizeof text_defaults[0] };
+
+/* text_field - the char * of cfg that text_defaults[i] names */
+static char **text_field(mc_cfg_t *cfg, size_t i)
+{
+    return (char **)(void *)((char *)cfg + text_defaults[i].at);
+}
+
 /* set_defaults - the values documented for absent keys */
 static int set_defaults(mc_cfg_t *cfg, const char *path)
 {
     cfg->path = strdup(path);
-    cfg->conninfo = strdup("dbname=motcua");
     for (int i = 0; i < MC_DB_PROGRAMS; i++)
         if (!(cfg->login[i] = strdup("")))
             return -1;
-    cfg->intake.endpoint = strdup("tcp://127.0.0.1:5555");
     cfg->connect_timeout_s = 2;
     cfg->statement_timeout_ms = 5000;
     cfg->log_level = MC_LOG_INFO;
@@ -597,14 +635,6 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->intake.shutdown_grace_ms = 10000;
     cfg->client.timeout_ms = 5000;
     cfg->client.retries = 2;
-    /* every events endpoint: ipc in a directory only the motcua user can open
-     * (systemd RuntimeDirectory): the events carry dossier codes, which no
-     * stranger may collect */
-    cfg->intake.events_endpoint = strdup("ipc:///run/motcua/intake-events");
-    cfg->intake.server_key_file = strdup("keys/intake.key");
-    cfg->client.key_file = strdup("");
-    cfg->client.server_public_key_file = strdup("");
-    cfg->router.events_endpoint = strdup("ipc:///run/motcua/router-events");
     cfg->router.poll_ms = 1000;
     cfg->router.batch = 100;
     cfg->router.deadline_scan_ms = 60000;
@@ -612,49 +642,27 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->rules.warn_before_days = 2;
     cfg->rules.apology_before_days = 1;
     cfg->rules.acceptance_hours = 8;
-    cfg->lienthong.endpoint = strdup("tcp://127.0.0.1:5560");
-    cfg->lienthong.events_endpoint = strdup("ipc:///run/motcua/lienthong-events");
-    cfg->lienthong.server_key_file = strdup("keys/lienthong.key");
     cfg->lienthong.heartbeat_ms = 2000;
     cfg->lienthong.ack_timeout_ms = 10000;
     cfg->lienthong.max_attempts = 5;
     cfg->lienthong.window_max = 32;
     cfg->lienthong.poll_ms = 1000;
     cfg->lienthong.lease_ms = 60000;
-    cfg->notify.spool_dir = strdup("/var/spool/motcua");
-    cfg->notify.sms_url = strdup("");
-    cfg->notify.sms_token_file = strdup("");
-    cfg->notify.smtp_url = strdup("");
-    cfg->notify.smtp_from = strdup("motcua@localhost");
-    cfg->notify.smtp_user = strdup("");
-    cfg->notify.smtp_password_file = strdup("");
     cfg->notify.poll_ms = 1000;
     cfg->notify.retry_initial_ms = 2000;
     cfg->notify.retry_max_ms = 600000;
     cfg->notify.max_attempts = 10;
     cfg->notify.send_lease_ms = 60000;
-    /* a placeholder that shows the shape; each deployment names its own survey page */
-    cfg->notify.rating_url = strdup("https://dichvucong.example.vn/danh-gia");
-    cfg->portal.url = strdup("");
-    cfg->portal.token_file = strdup("");
     cfg->portal.poll_ms = 1000;
     cfg->portal.retry_initial_ms = 2000;
     cfg->portal.retry_max_ms = 300000;
     cfg->portal.batch = 16;
     cfg->portal.send_lease_ms = 30000;
     cfg->rules.forward_days = 1; /* Nghị định 118/2025 Điều 20: within one working day */
-    const char *must[] = {cfg->path, cfg->conninfo, cfg->intake.endpoint,
-                          cfg->intake.events_endpoint, cfg->router.events_endpoint,
-                          cfg->lienthong.endpoint, cfg->lienthong.events_endpoint,
-                          cfg->lienthong.server_key_file, cfg->notify.spool_dir,
-                          cfg->intake.server_key_file, cfg->client.key_file,
-                          cfg->client.server_public_key_file,
-                          cfg->notify.sms_url, cfg->notify.sms_token_file, cfg->notify.smtp_url,
-                          cfg->notify.smtp_from, cfg->notify.smtp_user,
-                          cfg->notify.smtp_password_file, cfg->notify.rating_url,
-                          cfg->portal.url, cfg->portal.token_file};
-    for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
-        if (!must[i])
+    if (!cfg->path)
+        return -1;
+    for (size_t i = 0; i < N_TEXT_DEFAULTS; i++)
+        if (!(*text_field(cfg, i) = strdup(text_defaults[i].value)))
             return -1;
     return 0;
 }
@@ -749,28 +757,10 @@ void mc_cfg_destroy(mc_cfg_t **cfg)
     }
     free(c->wards);
     free(c->path);
-    free(c->conninfo);
     for (int i = 0; i < MC_DB_PROGRAMS; i++)
         free(c->login[i]);
-    free(c->intake.endpoint);
-    free(c->intake.events_endpoint);
-    free(c->intake.server_key_file);
-    free(c->client.key_file);
-    free(c->client.server_public_key_file);
-    free(c->router.events_endpoint);
-    free(c->lienthong.endpoint);
-    free(c->lienthong.events_endpoint);
-    free(c->lienthong.server_key_file);
-    free(c->notify.spool_dir);
-    free(c->notify.sms_url);
-    free(c->notify.sms_token_file);
-    free(c->notify.smtp_url);
-    free(c->notify.smtp_from);
-    free(c->notify.smtp_user);
-    free(c->notify.smtp_password_file);
-    free(c->notify.rating_url);
-    free(c->portal.url);
-    free(c->portal.token_file);
+    for (size_t i = 0; i < N_TEXT_DEFAULTS; i++)
+        free(*text_field(c, i));
     free(c->procedures_path);
     free(c->calendar_path);
     free(c->routing_path);
