@@ -486,6 +486,13 @@ static void put_rect(FILE *out, double x, double y, double w, double h, const ch
             px(x).s, px(y).s, px(w).s, px(h).s, colour);
 }
 
+/* widest - the larger of chars and the width, in characters, of value as shown */
+static size_t widest(size_t chars, long value)
+{
+    size_t n = strlen(count_text(value).s);
+    return n > chars ? n : chars;
+}
+
 /* draw_frame - the scale up to max; returns the width of one month's slot,
  * or 0, with a "no data" label in the plot, when there is no month to draw */
 static double draw_frame(FILE *out, const mc_report_t *report, double max, double plot_top,
@@ -518,9 +525,7 @@ static void draw_stacked(FILE *out, const mc_report_t *report, const series_t *s
         }
         if (sum > max)
             max = sum;
-        size_t chars = strlen(count_text(total).s);
-        if (chars > total_chars)
-            total_chars = chars;
+        total_chars = widest(total_chars, total);
     }
     scale_t scale;
     double slot = draw_frame(out, report, max, plot_top, baseline, &scale);
@@ -567,9 +572,7 @@ static void draw_grouped(FILE *out, const mc_report_t *report, const series_t *s
             long v = series[s].value(&report->months[i]);
             if (non_negative(v) > max)
                 max = non_negative(v);
-            size_t c = strlen(count_text(v).s);
-            if (c > chars)
-                chars = c;
+            chars = widest(chars, v);
         }
     scale_t scale;
     double slot = draw_frame(out, report, max, plot_top, baseline, &scale);
