@@ -57,22 +57,6 @@ int mc_cli_rejection_status(const Motcua__V1__Rejection *rejection)
     }
 }
 
-/* mc_cli_client_endpoint - the endpoint to connect to for the one the daemon
- * binds: a wildcard bind address (tcp with host "*" or 0.0.0.0) is
- * not connectable, and a CLI reading the daemon's own config runs beside it */
-const char *mc_cli_client_endpoint(const char *bind, char *buf, size_t size)
-{
-    static const char *const wild[] = { "tcp://*:", "tcp://0.0.0.0:" };
-    for (size_t i = 0; i < sizeof wild / sizeof wild[0]; i++) {
-        size_t n = strlen(wild[i]);
-        if (strncmp(bind, wild[i], n) == 0) {
-            snprintf(buf, size, "tcp://127.0.0.1:%s", bind + n);
-            return buf;
-        }
-    }
-    return bind;
-}
-
 /* mc_cli_intake_keys - our secret key and intake's public key, unless plain text */
 int mc_cli_intake_keys(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg, mc_transport_keys_t *keys,
                     const mc_transport_keys_t **keys_out)
@@ -126,7 +110,7 @@ int mc_cli_exchange(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg,
     motcua__v1__intake_request__pack(request, buf);
 
     char ep[512];
-    const char *endpoint = mc_cli_client_endpoint(cfg->intake.endpoint, ep, sizeof ep);
+    const char *endpoint = mc_transport_connectable(cfg->intake.endpoint, ep, sizeof ep);
     void *raw = NULL;
     size_t raw_len = 0;
     mc_err_t err;

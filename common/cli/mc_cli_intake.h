@@ -41,10 +41,6 @@ int mc_cli_exchange(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg,
 int mc_cli_intake_keys(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg, mc_transport_keys_t *keys,
                        const mc_transport_keys_t **keys_out);
 
-/* mc_cli_client_endpoint - cfg's intake endpoint made connectable (a wildcard
- * bind address becomes 127.0.0.1); returns bind itself or buf */
-const char *mc_cli_client_endpoint(const char *bind, char *buf, size_t size);
-
 /* mc_cli_rejection_status - the exit status a Rejection maps to (2 or 3) */
 int mc_cli_rejection_status(const Motcua__V1__Rejection *rejection);
 

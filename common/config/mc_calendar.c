@@ -378,13 +378,8 @@ static int load_holidays(mc_calendar_t *cal, const mc_yaml_node_t *seq, mc_err_t
     static const char *const allowed[] = {"date", "from", "to", "name", NULL};
     static const char *const required[] = {"name", NULL};
     char where[512];
-    if (mc_yaml_expect(seq, MC_YAML_SEQUENCE, "holidays", err) < 0)
+    if (mc_yaml_expect_list(seq, "holidays", MC_CAL_MAX_ENTRIES, "entries", err) < 0)
         return -1;
-    if (seq->count > MC_CAL_MAX_ENTRIES) {
-        mc_err_add(err, "%s: key 'holidays': at most %d entries",
-                   mc_yaml_where(seq, where, sizeof where), MC_CAL_MAX_ENTRIES);
-        return -1;
-    }
     size_t cap = 0;
     int rc = 0;
     for (size_t i = 0; i < seq->count; i++) {
@@ -453,13 +448,9 @@ static int load_makeup(mc_calendar_t *cal, const mc_yaml_node_t *seq, mc_err_t *
     static const char *const allowed[] = {"date", "name", NULL};
     static const char *const required[] = {"date", "name", NULL};
     char where[512];
-    if (mc_yaml_expect(seq, MC_YAML_SEQUENCE, "makeup_working_days", err) < 0)
+    if (mc_yaml_expect_list(seq, "makeup_working_days", MC_CAL_MAX_ENTRIES, "entries",
+                            err) < 0)
         return -1;
-    if (seq->count > MC_CAL_MAX_ENTRIES) {
-        mc_err_add(err, "%s: key 'makeup_working_days': at most %d entries",
-                   mc_yaml_where(seq, where, sizeof where), MC_CAL_MAX_ENTRIES);
-        return -1;
-    }
     size_t cap = 0;
     int rc = 0;
     for (size_t i = 0; i < seq->count; i++) {

@@ -42,27 +42,6 @@
 #define CAT_NAME_MAX       1000      /* bytes in names */
 #define CAT_CODE_MAX       64        /* bytes in codes */
 
-/* where - "file:line:col" of a map's key (or of the map when absent) */
-static const char *where_key(const mc_yaml_node_t *map, const char *key, char *buf, size_t n)
-{
-    const mc_yaml_node_t *v = mc_yaml_get(map, key);
-    return mc_yaml_where(v ? v : map, buf, n);
-}
-
-/* req_text - a required, non-empty string */
-static int req_text(const mc_yaml_node_t *map, const char *key, size_t max, char **out,
-                    mc_err_t *err)
-{
-    if (mc_yaml_get_string(map, key, true, max, out, err) < 0)
-        return -1;
-    if ((*out)[0] == '\0') {
-        char w[512];
-        mc_err_add(err, "%s: key '%s': must not be empty", where_key(map, key, w, sizeof w), key);
-        return -1;
-    }
-    return 0;
-}
-
 /* opt_text - an optional string, "" when absent, so readers never see NULL */
 static int opt_text(const mc_yaml_node_t *map, const char *key, size_t max, char **out,
                     mc_err_t *err)
@@ -100,7 +79,7 @@ static int req_code(const mc_yaml_node_t *map, const char *key, bool national, c
     bool ok = national ? code_ok(*out, ".-", false) : code_ok(*out, "_", true);
     if (!ok) {
         char w[512];
-        mc_err_add(err, "%s: key '%s': expected %s", where_key(map, key, w, sizeof w), key,
+        mc_err_add(err, "%s: key '%s': expected %s", mc_yaml_where_key(map, key, w, sizeof w), key,
                    national ? "a code of letters, digits, '.' and '-' (e.g. \"1.001193\")"
                             : "a code of A-Z, 0-9 and '_' (e.g. \"TU_PHAP\")");
         free(*out);
@@ -131,7 +110,7 @@ static int get_amount(const mc_yaml_node_t *map, const char *key, int *amount,
         min = 1; /* "00 giờ làm việc" means nothing: use 0 working_days */
     } else {
         mc_err_add(err, "%s: key 'unit': expected working_days or working_hours",
-                   where_key(t, "unit", w, sizeof w));
+                   mc_yaml_where_key(t, "unit", w, sizeof w));
         rc = -1;
     }
     free(u);
@@ -199,13 +178,8 @@ static int load_documents(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_
     static const char *const required[] = {"code", "name", NULL};
     const mc_yaml_node_t *seq = mc_yaml_get(p, "documents");
     char w[512];
-    if (mc_yaml_expect(seq, MC_YAML_SEQUENCE, "documents", err) < 0)
+    if (mc_yaml_expect_list(seq, "documents", CAT_MAX_DOCUMENTS, "documents", err) < 0)
         return -1;
-    if (seq->count > CAT_MAX_DOCUMENTS) {
-        mc_err_add(err, "%s: key 'documents': at most %d documents",
-                   mc_yaml_where(seq, w, sizeof w), CAT_MAX_DOCUMENTS);
-        return -1;
-    }
     if (seq->count == 0)
         return 0;
     proc->documents = calloc(seq->count, sizeof *proc->documents);
@@ -218,14 +192,11 @@ static int load_documents(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_
         const mc_yaml_node_t *d = seq->items[i];
         mc_document_req_t *doc = &proc->documents[proc->n_documents++];
         doc->required = true;
-        if (mc_yaml_check_keys(d, "document", allowed, required, err) < 0) {
-            rc = -1;
-            if (d->kind != MC_YAML_MAPPING)
-                continue;
-        }
+        if (!mc_yaml_check_item(d, "document", allowed, required, &rc, err))
+            continue;
         if (req_code(d, "code", false, &doc->code, err) < 0)
             rc = -1;
-        if (req_text(d, "name", CAT_NAME_MAX, &doc->name, err) < 0)
+        if (mc_yaml_get_text(d, "name", CAT_NAME_MAX, &doc->name, err) < 0)
             rc = -1;
         if (opt_text(d, "form", 200, &doc->form, err) < 0)
             rc = -1;
@@ -234,7 +205,7 @@ static int load_documents(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_
         for (size_t k = 0; doc->code && k + 1 < proc->n_documents; k++)
             if (proc->documents[k].code && strcmp(proc->documents[k].code, doc->code) == 0) {
                 mc_err_add(err, "%s: key 'code': document '%s' listed twice",
-                           where_key(d, "code", w, sizeof w), doc->code);
+                           mc_yaml_where_key(d, "code", w, sizeof w), doc->code);
                 rc = -1;
             }
     }
@@ -246,16 +217,10 @@ static int load_steps(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_t *e
 {
     static const char *const keys[] = {"agency", "task", "time_limit", NULL};
     const mc_yaml_node_t *seq = mc_yaml_get(p, "steps");
-    char w[512];
     if (!seq)
         return 0;
-    if (mc_yaml_expect(seq, MC_YAML_SEQUENCE, "steps", err) < 0)
+    if (mc_yaml_expect_list(seq, "steps", CAT_MAX_STEPS, "steps", err) < 0)
         return -1;
-    if (seq->count > CAT_MAX_STEPS) {
-        mc_err_add(err, "%s: key 'steps': at most %d steps", mc_yaml_where(seq, w, sizeof w),
-                   CAT_MAX_STEPS);
-        return -1;
-    }
     if (seq->count == 0)
         return 0;
     proc->steps = calloc(seq->count, sizeof *proc->steps);
@@ -267,14 +232,11 @@ static int load_steps(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_t *e
     for (size_t i = 0; i < seq->count; i++) {
         const mc_yaml_node_t *s = seq->items[i];
         mc_agency_step_t *step = &proc->steps[proc->n_steps++];
-        if (mc_yaml_check_keys(s, "step", keys, keys, err) < 0) {
-            rc = -1;
-            if (s->kind != MC_YAML_MAPPING)
-                continue;
-        }
+        if (!mc_yaml_check_item(s, "step", keys, keys, &rc, err))
+            continue;
         if (req_code(s, "agency", false, &step->agency, err) < 0)
             rc = -1;
-        if (req_text(s, "task", CAT_NAME_MAX, &step->task, err) < 0)
+        if (mc_yaml_get_text(s, "task", CAT_NAME_MAX, &step->task, err) < 0)
             rc = -1;
         if (mc_yaml_get(s, "time_limit") &&
             get_amount(s, "time_limit", &step->time_limit, &step->time_unit, err) < 0)
@@ -295,7 +257,7 @@ static int check_step_total(const mc_yaml_node_t *p, const mc_procedure_t *proc,
     if (proc->n_steps && total > proc->processing_time) {
         char w[512];
         mc_err_add(err, "%s: key 'steps': the steps take %ld, more than processing_time %d",
-                   where_key(p, "steps", w, sizeof w), total, proc->processing_time);
+                   mc_yaml_where_key(p, "steps", w, sizeof w), total, proc->processing_time);
         return -1;
     }
     return 0;
@@ -361,7 +323,7 @@ static int load_fee_rule(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_t
         fr->max_vnd = (uint64_t)v;
     } else {
         mc_err_add(err, "%s: key 'per': expected \"dossier\" or \"page\"",
-                   where_key(r, "per", w, sizeof w));
+                   mc_yaml_where_key(r, "per", w, sizeof w));
         rc = -1;
     }
     free(per);
@@ -387,13 +349,13 @@ static int load_procedure(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_
         return -1;
     if (req_code(p, "code", true, &proc->code, err) < 0)
         rc = -1;
-    if (req_text(p, "name", CAT_NAME_MAX, &proc->name, err) < 0)
+    if (mc_yaml_get_text(p, "name", CAT_NAME_MAX, &proc->name, err) < 0)
         rc = -1;
-    if (req_text(p, "field", 200, &proc->field, err) < 0)
+    if (mc_yaml_get_text(p, "field", 200, &proc->field, err) < 0)
         rc = -1;
     if (req_code(p, "department", false, &proc->department, err) < 0)
         rc = -1;
-    if (req_text(p, "department_name", CAT_NAME_MAX, &proc->department_name, err) < 0)
+    if (mc_yaml_get_text(p, "department_name", CAT_NAME_MAX, &proc->department_name, err) < 0)
         rc = -1;
     if (mc_yaml_get(p, "processing_time") &&
         get_amount(p, "processing_time", &proc->processing_time, &proc->time_unit, err) < 0)
@@ -406,7 +368,7 @@ static int load_procedure(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_
         proc->cutoff_minutes = parse_hhmm(cut);
         if (proc->cutoff_minutes < 0) {
             mc_err_add(err, "%s: key 'cutoff': expected a time \"HH:MM\"",
-                       where_key(p, "cutoff", w, sizeof w));
+                       mc_yaml_where_key(p, "cutoff", w, sizeof w));
             rc = -1;
         }
         free(cut);
@@ -414,7 +376,7 @@ static int load_procedure(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_
 
     if (mc_yaml_get(p, "channels") && load_channels(p, &proc->channels, err) < 0)
         rc = -1;
-    if (req_text(p, "online_level", 64, &proc->online_level, err) < 0) {
+    if (mc_yaml_get_text(p, "online_level", 64, &proc->online_level, err) < 0) {
         rc = -1;
     } else {
         bool none = strcmp(proc->online_level, "không") == 0;
@@ -423,11 +385,11 @@ static int load_procedure(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_
             strcmp(proc->online_level, "một phần") != 0) {
             mc_err_add(err, "%s: key 'online_level': expected \"toàn trình\", \"một phần\" "
                             "or \"không\"",
-                       where_key(p, "online_level", w, sizeof w));
+                       mc_yaml_where_key(p, "online_level", w, sizeof w));
             rc = -1;
         } else if (proc->channels && none == online) {
             mc_err_add(err, "%s: key 'online_level': \"%s\" contradicts channels (%s)",
-                       where_key(p, "online_level", w, sizeof w), proc->online_level,
+                       mc_yaml_where_key(p, "online_level", w, sizeof w), proc->online_level,
                        online ? "online is listed" : "online is not listed");
             rc = -1;
         }
@@ -441,9 +403,9 @@ static int load_procedure(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_
         rc = -1;
     if (load_fee_rule(p, proc, err) < 0)
         rc = -1;
-    if (req_text(p, "result", CAT_TEXT_MAX, &proc->result, err) < 0)
+    if (mc_yaml_get_text(p, "result", CAT_TEXT_MAX, &proc->result, err) < 0)
         rc = -1;
-    if (req_text(p, "legal_basis", CAT_TEXT_MAX, &proc->legal_basis, err) < 0)
+    if (mc_yaml_get_text(p, "legal_basis", CAT_TEXT_MAX, &proc->legal_basis, err) < 0)
         rc = -1;
     if (mc_yaml_get_bool(p, "assumed", false, &proc->assumed, err) < 0)
         rc = -1;
@@ -456,7 +418,7 @@ static int load_procedure(const mc_yaml_node_t *p, mc_procedure_t *proc, mc_err_
         rc = -1;
     } else if (!proc->assumed && proc->assumption[0] != '\0') {
         mc_err_add(err, "%s: key 'assumption': given but assumed is not true",
-                   where_key(p, "assumption", w, sizeof w));
+                   mc_yaml_where_key(p, "assumption", w, sizeof w));
         rc = -1;
     }
     if (mc_yaml_get(p, "documents") && load_documents(p, proc, err) < 0)
@@ -524,7 +486,7 @@ int mc_catalog_from_yaml(const mc_yaml_node_t *root, mc_catalog_t **catalog, mc_
         for (size_t k = 0; proc->code && k + 1 < cat->count; k++)
             if (cat->procedures[k].code && strcmp(cat->procedures[k].code, proc->code) == 0) {
                 mc_err_add(err, "%s: key 'code': procedure '%s' is listed twice",
-                           where_key(seq->items[i], "code", w, sizeof w), proc->code);
+                           mc_yaml_where_key(seq->items[i], "code", w, sizeof w), proc->code);
                 rc = -1;
             }
     }

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +28,6 @@
 #define CFG_PATH_MAX    4096 /* bytes in file names */
 #define CFG_CONNINFO_MAX 2048 /* bytes in a libpq connection string */
 #define CFG_URL_MAX     1024 /* bytes in a URL that goes into messages */
-
-/* where_key - "file:line:col" of map[key], or of map when the key is absent */
-static const char *where_key(const mc_yaml_node_t *map, const char *key, char *buf, size_t n)
-{
-    const mc_yaml_node_t *v = mc_yaml_get(map, key);
-    return mc_yaml_where(v ? v : map, buf, n);
-}
 
 /* get_int_field - an optional bounded integer into an int */
 static int get_int_field(const mc_yaml_node_t *map, const char *key, int64_t min, int64_t max,
@@ -60,20 +54,6 @@ static int replace_text(const mc_yaml_node_t *map, const char *key, size_t max, 
     return 0;
 }
 
-/* req_text - a required, non-empty string */
-static int req_text(const mc_yaml_node_t *map, const char *key, size_t max, char **out,
-                    mc_err_t *err)
-{
-    if (mc_yaml_get_string(map, key, true, max, out, err) < 0)
-        return -1;
-    if ((*out)[0] == '\0') {
-        char w[512];
-        mc_err_add(err, "%s: key '%s': must not be empty", where_key(map, key, w, sizeof w), key);
-        return -1;
-    }
-    return 0;
-}
-
 /* section - a sub-mapping, checked against its keys; NULL when absent or bad */
 static const mc_yaml_node_t *section(const mc_yaml_node_t *root, const char *name,
                                      const char *const *allowed, int *rc, mc_err_t *err)
@@ -81,12 +61,7 @@ static const mc_yaml_node_t *section(const mc_yaml_node_t *root, const char *nam
     const mc_yaml_node_t *s = mc_yaml_get(root, name);
     if (!s)
         return NULL;
-    if (mc_yaml_check_keys(s, name, allowed, NULL, err) < 0) {
-        *rc = -1;
-        if (s->kind != MC_YAML_MAPPING)
-            return NULL;
-    }
-    return s;
+    return mc_yaml_check_item(s, name, allowed, NULL, rc, err) ? s : NULL;
 }
 
 /* the programs with a database role, in mc_db_program_t order: the key
@@ -115,7 +90,7 @@ static int load_login(const mc_yaml_node_t *db, mc_cfg_t *cfg, mc_err_t *err)
             why[strcspn(why, "\n")] = '\0';
         if (!opts) {
             mc_err_add(err, "%s: key 'database.login.%s': not a libpq connection string: %s",
-                       where_key(s, db_program_keys[i], w, sizeof w), db_program_keys[i],
+                       mc_yaml_where_key(s, db_program_keys[i], w, sizeof w), db_program_keys[i],
                        why ? why : "out of memory");
             rc = -1;
         }
@@ -123,7 +98,8 @@ static int load_login(const mc_yaml_node_t *db, mc_cfg_t *cfg, mc_err_t *err)
             if (o->val && strcmp(o->keyword, "password") == 0) {
                 mc_err_add(err, "%s: key 'database.login.%s': no password here: use passfile=, "
                            "a file only the daemon can read (docs/store.md)",
-                           where_key(s, db_program_keys[i], w, sizeof w), db_program_keys[i]);
+                           mc_yaml_where_key(s, db_program_keys[i], w, sizeof w),
+                           db_program_keys[i]);
                 rc = -1;
             }
         PQfreemem(why);
@@ -166,7 +142,7 @@ static int load_log(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
         return -1;
     if (level && mc_log_level_parse(level, &cfg->log_level) < 0) {
         mc_err_add(err, "%s: key 'level': expected error, warning, notice, info or debug",
-                   where_key(s, "level", w, sizeof w));
+                   mc_yaml_where_key(s, "level", w, sizeof w));
         rc = -1;
     }
     free(level);
@@ -209,7 +185,7 @@ static int endpoint_field(const mc_yaml_node_t *s, const char *key, char **field
     if (!endpoint_ok(*field)) {
         mc_err_add(err, "%s: key '%s': expected tcp://, ipc:// or inproc:// and an address, "
                         "without spaces",
-                   where_key(s, key, w, sizeof w), key);
+                   mc_yaml_where_key(s, key, w, sizeof w), key);
         return -1;
     }
     return 0;
@@ -228,7 +204,7 @@ static int events_field(const mc_yaml_node_t *s, const char *key, char **field, 
                         "have no CURVE yet and would announce dossier codes to any listener; "
                         "use ipc:// or a 127.0.0.1 address (several hosts are the \"beyond one "
                         "machine\" work, docs/security.md)",
-                   where_key(s, key, w, sizeof w), key, *field);
+                   mc_yaml_where_key(s, key, w, sizeof w), key, *field);
         return -1;
     }
     return 0;
@@ -382,7 +358,7 @@ static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     } else if (!web_url_ok(n->rating_url)) {
         mc_err_add(err, "%s: key 'rating_url': expected https:// or http:// and a host, "
                         "without spaces or '#'",
-                   where_key(s, "rating_url", w, sizeof w));
+                   mc_yaml_where_key(s, "rating_url", w, sizeof w));
         rc = -1;
     }
     return rc;
@@ -409,7 +385,7 @@ static int load_portal(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     } else if (p->url[0] && !web_url_ok(p->url)) {
         mc_err_add(err, "%s: key 'url': expected \"\" (off), or https:// or http:// and a host, "
                         "without spaces or '#'",
-                   where_key(s, "url", w, sizeof w));
+                   mc_yaml_where_key(s, "url", w, sizeof w));
         rc = -1;
     }
     return rc;
@@ -427,15 +403,8 @@ static int load_intake(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     if (!s)
         return rc;
     mc_cfg_intake_t *in = &cfg->intake;
-    char w[512];
-    if (replace_text(s, "endpoint", 256, &in->endpoint, err) < 0) {
+    if (endpoint_field(s, "endpoint", &in->endpoint, err) < 0)
         rc = -1;
-    } else if (!endpoint_ok(in->endpoint)) {
-        mc_err_add(err, "%s: key 'endpoint': expected tcp://, ipc:// or inproc:// and an "
-                        "address, without spaces",
-                   where_key(s, "endpoint", w, sizeof w));
-        rc = -1;
-    }
     if (events_field(s, "events_endpoint", &in->events_endpoint, err) < 0)
         rc = -1;
     if (get_int_field(s, "workers", 1, 64, &in->workers, err) < 0)
@@ -515,45 +484,42 @@ static int load_wards(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     for (size_t i = 0; i < seq->count; i++) {
         const mc_yaml_node_t *m = seq->items[i];
         mc_ward_t *ward = &cfg->wards[cfg->n_wards++];
-        if (mc_yaml_check_keys(m, "ward", keys, keys, err) < 0) {
-            rc = -1;
-            if (m->kind != MC_YAML_MAPPING)
-                continue;
-        }
-        if (req_text(m, "code", 16, &ward->code, err) < 0) {
+        if (!mc_yaml_check_item(m, "ward", keys, keys, &rc, err))
+            continue;
+        if (mc_yaml_get_text(m, "code", 16, &ward->code, err) < 0) {
             rc = -1;
         } else if (!ward_code_ok(ward->code)) {
             mc_err_add(err, "%s: key 'code': expected the 5-digit ward code, e.g. \"00229\"",
-                       where_key(m, "code", w, sizeof w));
+                       mc_yaml_where_key(m, "code", w, sizeof w));
             rc = -1;
         }
-        if (req_text(m, "name", CFG_TEXT_MAX, &ward->name, err) < 0)
+        if (mc_yaml_get_text(m, "name", CFG_TEXT_MAX, &ward->name, err) < 0)
             rc = -1;
-        if (req_text(m, "province", CFG_TEXT_MAX, &ward->province, err) < 0)
+        if (mc_yaml_get_text(m, "province", CFG_TEXT_MAX, &ward->province, err) < 0)
             rc = -1;
-        if (req_text(m, "unit_id", 64, &ward->unit_id, err) < 0) {
+        if (mc_yaml_get_text(m, "unit_id", 64, &ward->unit_id, err) < 0) {
             rc = -1;
         } else if (!mc_unit_id_valid(ward->unit_id)) {
             mc_err_add(err, "%s: key 'unit_id': expected 4 dot-separated groups of letters "
                             "and digits, e.g. \"000.22.29.H26\"",
-                       where_key(m, "unit_id", w, sizeof w));
+                       mc_yaml_where_key(m, "unit_id", w, sizeof w));
             rc = -1;
         }
-        if (req_text(m, "unit_name", CFG_TEXT_MAX, &ward->unit_name, err) < 0)
+        if (mc_yaml_get_text(m, "unit_name", CFG_TEXT_MAX, &ward->unit_name, err) < 0)
             rc = -1;
-        if (req_text(m, "address", CFG_TEXT_MAX, &ward->address, err) < 0)
+        if (mc_yaml_get_text(m, "address", CFG_TEXT_MAX, &ward->address, err) < 0)
             rc = -1;
         /* unit ids start dossier codes: two wards sharing one would collide */
         for (size_t k = 0; k + 1 < cfg->n_wards; k++) {
             const mc_ward_t *o = &cfg->wards[k];
             if (ward->code && o->code && strcmp(o->code, ward->code) == 0) {
                 mc_err_add(err, "%s: key 'code': ward '%s' is listed twice",
-                           where_key(m, "code", w, sizeof w), ward->code);
+                           mc_yaml_where_key(m, "code", w, sizeof w), ward->code);
                 rc = -1;
             }
             if (ward->unit_id && o->unit_id && strcmp(o->unit_id, ward->unit_id) == 0) {
                 mc_err_add(err, "%s: key 'unit_id': '%s' already belongs to ward '%s'",
-                           where_key(m, "unit_id", w, sizeof w), ward->unit_id,
+                           mc_yaml_where_key(m, "unit_id", w, sizeof w), ward->unit_id,
                            o->code ? o->code : "?");
                 rc = -1;
             }
@@ -599,7 +565,7 @@ static int load_files(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
         if (name[0] == '\0') {
             char w[512];
             mc_err_add(err, "%s: key '%s': file names must not be empty",
-                       where_key(s, keys[i], w, sizeof w), keys[i]);
+                       mc_yaml_where_key(s, keys[i], w, sizeof w), keys[i]);
             rc = -1;
         }
         *resolved[i] = resolve(cfg->path, name);
@@ -612,15 +578,52 @@ static int load_files(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     return rc;
 }
 
+/* the text settings with a default: where each lives in mc_cfg_t, and the
+ * default; set_defaults copies them and mc_cfg_destroy frees them */
+static const struct {
+    size_t      at;    /* offsetof the char * in mc_cfg_t */
+    const char *value; /* the documented default */
+} text_defaults[] = {
+    {offsetof(mc_cfg_t, conninfo), "dbname=motcua"},
+    {offsetof(mc_cfg_t, intake.endpoint), "tcp://127.0.0.1:5555"},
+    /* every events endpoint: ipc in a directory only the motcua user can open
+     * (systemd RuntimeDirectory): the events carry dossier codes, which no
+     * stranger may collect */
+    {offsetof(mc_cfg_t, intake.events_endpoint), "ipc:///run/motcua/intake-events"},
+    {offsetof(mc_cfg_t, intake.server_key_file), "keys/intake.key"},
+    {offsetof(mc_cfg_t, client.key_file), ""},
+    {offsetof(mc_cfg_t, client.server_public_key_file), ""},
+    {offsetof(mc_cfg_t, router.events_endpoint), "ipc:///run/motcua/router-events"},
+    {offsetof(mc_cfg_t, lienthong.endpoint), "tcp://127.0.0.1:5560"},
+    {offsetof(mc_cfg_t, lienthong.events_endpoint), "ipc:///run/motcua/lienthong-events"},
+    {offsetof(mc_cfg_t, lienthong.server_key_file), "keys/lienthong.key"},
+    {offsetof(mc_cfg_t, notify.spool_dir), "/var/spool/motcua"},
+    {offsetof(mc_cfg_t, notify.sms_url), ""},
+    {offsetof(mc_cfg_t, notify.sms_token_file), ""},
+    {offsetof(mc_cfg_t, notify.smtp_url), ""},
+    {offsetof(mc_cfg_t, notify.smtp_from), "motcua@localhost"},
+    {offsetof(mc_cfg_t, notify.smtp_user), ""},
+    {offsetof(mc_cfg_t, notify.smtp_password_file), ""},
+    /* a placeholder that shows the shape; each deployment names its own survey page */
+    {offsetof(mc_cfg_t, notify.rating_url), "https://dichvucong.example.vn/danh-gia"},
+    {offsetof(mc_cfg_t, portal.url), ""},
+    {offsetof(mc_cfg_t, portal.token_file), ""},
+};
+enum { N_TEXT_DEFAULTS = sizeof text_defaults / sizeof text_defaults[0] };
+
+/* text_field - the char * of cfg that text_defaults[i] names */
+static char **text_field(mc_cfg_t *cfg, size_t i)
+{
+    return (char **)(void *)((char *)cfg + text_defaults[i].at);
+}
+
 /* set_defaults - the values documented for absent keys */
 static int set_defaults(mc_cfg_t *cfg, const char *path)
 {
     cfg->path = strdup(path);
-    cfg->conninfo = strdup("dbname=motcua");
     for (int i = 0; i < MC_DB_PROGRAMS; i++)
         if (!(cfg->login[i] = strdup("")))
             return -1;
-    cfg->intake.endpoint = strdup("tcp://127.0.0.1:5555");
     cfg->connect_timeout_s = 2;
     cfg->statement_timeout_ms = 5000;
     cfg->log_level = MC_LOG_INFO;
@@ -632,14 +635,6 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->intake.shutdown_grace_ms = 10000;
     cfg->client.timeout_ms = 5000;
     cfg->client.retries = 2;
-    /* every events endpoint: ipc in a directory only the motcua user can open
-     * (systemd RuntimeDirectory): the events carry dossier codes, which no
-     * stranger may collect */
-    cfg->intake.events_endpoint = strdup("ipc:///run/motcua/intake-events");
-    cfg->intake.server_key_file = strdup("keys/intake.key");
-    cfg->client.key_file = strdup("");
-    cfg->client.server_public_key_file = strdup("");
-    cfg->router.events_endpoint = strdup("ipc:///run/motcua/router-events");
     cfg->router.poll_ms = 1000;
     cfg->router.batch = 100;
     cfg->router.deadline_scan_ms = 60000;
@@ -647,49 +642,27 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->rules.warn_before_days = 2;
     cfg->rules.apology_before_days = 1;
     cfg->rules.acceptance_hours = 8;
-    cfg->lienthong.endpoint = strdup("tcp://127.0.0.1:5560");
-    cfg->lienthong.events_endpoint = strdup("ipc:///run/motcua/lienthong-events");
-    cfg->lienthong.server_key_file = strdup("keys/lienthong.key");
     cfg->lienthong.heartbeat_ms = 2000;
     cfg->lienthong.ack_timeout_ms = 10000;
     cfg->lienthong.max_attempts = 5;
     cfg->lienthong.window_max = 32;
     cfg->lienthong.poll_ms = 1000;
     cfg->lienthong.lease_ms = 60000;
-    cfg->notify.spool_dir = strdup("/var/spool/motcua");
-    cfg->notify.sms_url = strdup("");
-    cfg->notify.sms_token_file = strdup("");
-    cfg->notify.smtp_url = strdup("");
-    cfg->notify.smtp_from = strdup("motcua@localhost");
-    cfg->notify.smtp_user = strdup("");
-    cfg->notify.smtp_password_file = strdup("");
     cfg->notify.poll_ms = 1000;
     cfg->notify.retry_initial_ms = 2000;
     cfg->notify.retry_max_ms = 600000;
     cfg->notify.max_attempts = 10;
     cfg->notify.send_lease_ms = 60000;
-    /* a placeholder that shows the shape; each deployment names its own survey page */
-    cfg->notify.rating_url = strdup("https://dichvucong.example.vn/danh-gia");
-    cfg->portal.url = strdup("");
-    cfg->portal.token_file = strdup("");
     cfg->portal.poll_ms = 1000;
     cfg->portal.retry_initial_ms = 2000;
     cfg->portal.retry_max_ms = 300000;
     cfg->portal.batch = 16;
     cfg->portal.send_lease_ms = 30000;
     cfg->rules.forward_days = 1; /* Nghị định 118/2025 Điều 20: within one working day */
-    const char *must[] = {cfg->path, cfg->conninfo, cfg->intake.endpoint,
-                          cfg->intake.events_endpoint, cfg->router.events_endpoint,
-                          cfg->lienthong.endpoint, cfg->lienthong.events_endpoint,
-                          cfg->lienthong.server_key_file, cfg->notify.spool_dir,
-                          cfg->intake.server_key_file, cfg->client.key_file,
-                          cfg->client.server_public_key_file,
-                          cfg->notify.sms_url, cfg->notify.sms_token_file, cfg->notify.smtp_url,
-                          cfg->notify.smtp_from, cfg->notify.smtp_user,
-                          cfg->notify.smtp_password_file, cfg->notify.rating_url,
-                          cfg->portal.url, cfg->portal.token_file};
-    for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
-        if (!must[i])
+    if (!cfg->path)
+        return -1;
+    for (size_t i = 0; i < N_TEXT_DEFAULTS; i++)
+        if (!(*text_field(cfg, i) = strdup(text_defaults[i].value)))
             return -1;
     return 0;
 }
@@ -784,28 +757,10 @@ void mc_cfg_destroy(mc_cfg_t **cfg)
     }
     free(c->wards);
     free(c->path);
-    free(c->conninfo);
     for (int i = 0; i < MC_DB_PROGRAMS; i++)
         free(c->login[i]);
-    free(c->intake.endpoint);
-    free(c->intake.events_endpoint);
-    free(c->intake.server_key_file);
-    free(c->client.key_file);
-    free(c->client.server_public_key_file);
-    free(c->router.events_endpoint);
-    free(c->lienthong.endpoint);
-    free(c->lienthong.events_endpoint);
-    free(c->lienthong.server_key_file);
-    free(c->notify.spool_dir);
-    free(c->notify.sms_url);
-    free(c->notify.sms_token_file);
-    free(c->notify.smtp_url);
-    free(c->notify.smtp_from);
-    free(c->notify.smtp_user);
-    free(c->notify.smtp_password_file);
-    free(c->notify.rating_url);
-    free(c->portal.url);
-    free(c->portal.token_file);
+    for (size_t i = 0; i < N_TEXT_DEFAULTS; i++)
+        free(*text_field(c, i));
     free(c->procedures_path);
     free(c->calendar_path);
     free(c->routing_path);

@@ -87,6 +87,24 @@ static void line(FILE *out, int indent, const char *label, long value, const cha
     fputc('\n', out);
 }
 
+/* rate_line - one "label .... percent" line: part of whole */
+static void rate_line(FILE *out, const char *label, long part, long whole)
+{
+    char pct[32];
+    fprintf(out, "   ");
+    mc_report_put_padded(out, label, 41, false);
+    mc_report_put_padded(out, mc_report_percent(part, whole, pct, sizeof pct), 10, true);
+    fputc('\n', out);
+}
+
+/* share_note - "(12,5%)": part of whole, the note beside a line */
+static const char *share_note(char *note, size_t size, long part, long whole)
+{
+    char pct[32];
+    snprintf(note, size, "(%s)", mc_report_percent(part, whole, pct, sizeof pct));
+    return note;
+}
+
 /* date_vn - "DD/MM/YYYY" */
 static const char *date_vn(mc_date_t d, char *buf, size_t size)
 {
@@ -132,12 +150,12 @@ static void print_table(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
     fprintf(out, "1. Số hồ sơ nhận giải quyết\n");
     line(out, 3, "Từ kỳ trước chuyển qua", t->carried_over, NULL);
     line(out, 3, "Mới tiếp nhận trong kỳ", t->received_new, NULL);
-    snprintf(note, sizeof note, "(%s)", mc_report_percent(t->received_direct, t->received_new, a, sizeof a));
-    line(out, 6, "Trực tiếp", t->received_direct, note);
-    snprintf(note, sizeof note, "(%s)", mc_report_percent(t->received_online, t->received_new, a, sizeof a));
-    line(out, 6, "Trực tuyến", t->received_online, note);
-    snprintf(note, sizeof note, "(%s)", mc_report_percent(t->received_postal, t->received_new, a, sizeof a));
-    line(out, 6, "Bưu chính công ích", t->received_postal, note);
+    line(out, 6, "Trực tiếp", t->received_direct,
+         share_note(note, sizeof note, t->received_direct, t->received_new));
+    line(out, 6, "Trực tuyến", t->received_online,
+         share_note(note, sizeof note, t->received_online, t->received_new));
+    line(out, 6, "Bưu chính công ích", t->received_postal,
+         share_note(note, sizeof note, t->received_postal, t->received_new));
     line(out, 3, "Tổng số", t->received_total, NULL);
 
     fprintf(out, "2. Số hồ sơ đã giải quyết\n");
@@ -148,11 +166,8 @@ static void print_table(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
              mc_report_number(t->late_reappointed, a, sizeof a),
              mc_report_number(t->late_reappointed_kept, b, sizeof b));
     line(out, 6, "Quá hạn", t->resolved_late, note);
-    fprintf(out, "   ");
-    mc_report_put_padded(out, "Tỷ lệ trước hạn và đúng hạn", 41, false);
-    mc_report_put_padded(out, mc_report_percent(t->resolved_early + t->resolved_on_time, t->resolved_total,
-                                       a, sizeof a), 10, true);
-    fputc('\n', out);
+    rate_line(out, "Tỷ lệ trước hạn và đúng hạn", t->resolved_early + t->resolved_on_time,
+              t->resolved_total);
 
     fprintf(out, "3. Số hồ sơ đang giải quyết (cuối kỳ)\n");
     line(out, 3, "Tổng số", t->open_total, NULL);
@@ -171,17 +186,13 @@ static void print_table(FILE *out, const mc_cfg_t *cfg, const mc_report_t *r)
     line(out, 3, "Hài lòng", t->rating_satisfied, NULL);
     line(out, 3, "Không hài lòng", t->rating_not_satisfied, NULL);
     line(out, 3, "Tổng số lượt đánh giá", t->rating_total, NULL);
-    fprintf(out, "   ");
-    mc_report_put_padded(out, "Tỷ lệ hài lòng (gồm rất hài lòng)", 41, false);
-    mc_report_put_padded(out, mc_report_percent(t->rating_very_satisfied + t->rating_satisfied,
-                                       t->rating_total, a, sizeof a), 10, true);
-    fputc('\n', out);
+    rate_line(out, "Tỷ lệ hài lòng (gồm rất hài lòng)",
+              t->rating_very_satisfied + t->rating_satisfied, t->rating_total);
 
     fprintf(out, "6. Tiếp nhận trực tuyến, xin lỗi, quá hạn (Nghị định 118/2025)\n");
-    snprintf(note, sizeof note, "(%s)", mc_report_percent(t->accepted_in_time,
-                                                           t->accepted_in_time + t->accepted_late,
-                                                           a, sizeof a));
-    line(out, 3, "Tiếp nhận trực tuyến trong 8 giờ làm việc", t->accepted_in_time, note);
+    line(out, 3, "Tiếp nhận trực tuyến trong 8 giờ làm việc", t->accepted_in_time,
+         share_note(note, sizeof note, t->accepted_in_time,
+                    t->accepted_in_time + t->accepted_late));
     line(out, 3, "Tiếp nhận trực tuyến quá 8 giờ làm việc", t->accepted_late, NULL);
     line(out, 3, "Chờ tiếp nhận quá 8 giờ làm việc (cuối kỳ)", t->acceptance_overdue, NULL);
     line(out, 3, "Văn bản xin lỗi, hẹn lại (Mẫu 04)", t->apologies, NULL);

@@ -486,6 +486,28 @@ static void put_rect(FILE *out, double x, double y, double w, double h, const ch
             px(x).s, px(y).s, px(w).s, px(h).s, colour);
 }
 
+/* widest - the larger of chars and the width, in characters, of value as shown */
+static size_t widest(size_t chars, long value)
+{
+    size_t n = strlen(count_text(value).s);
+    return n > chars ? n : chars;
+}
+
+/* draw_frame - the scale up to max; returns the width of one month's slot,
+ * or 0, with a "no data" label in the plot, when there is no month to draw */
+static double draw_frame(FILE *out, const mc_report_t *report, double max, double plot_top,
+                         double baseline, scale_t *scale)
+{
+    *scale = nice_scale(max);
+    draw_scale(out, scale, plot_top, baseline);
+    if (report->n_months == 0) {
+        put_label(out, (PLOT_LEFT + PLOT_RIGHT) / 2, (plot_top + baseline) / 2, "middle", 14,
+                  false, COLOUR_MUTED, "Không có số liệu theo tháng");
+        return 0;
+    }
+    return (PLOT_RIGHT - PLOT_LEFT) / (double)report->n_months;
+}
+
 /* draw_stacked - one bar per month made of the series on top of each other, the month's
  * total above it, each part's number inside it where it fits */
 static void draw_stacked(FILE *out, const mc_report_t *report, const series_t *series,
@@ -503,19 +525,12 @@ static void draw_stacked(FILE *out, const mc_report_t *report, const series_t *s
         }
         if (sum > max)
             max = sum;
-        size_t chars = strlen(count_text(total).s);
-        if (chars > total_chars)
-            total_chars = chars;
+        total_chars = widest(total_chars, total);
     }
-    scale_t scale = nice_scale(max);
-    draw_scale(out, &scale, plot_top, baseline);
-    if (report->n_months == 0) {
-        put_label(out, (PLOT_LEFT + PLOT_RIGHT) / 2, (plot_top + baseline) / 2, "middle", 14,
-                  false, COLOUR_MUTED, "Không có số liệu theo tháng");
+    scale_t scale;
+    double slot = draw_frame(out, report, max, plot_top, baseline, &scale);
+    if (slot <= 0)
         return;
-    }
-
-    double slot = (PLOT_RIGHT - PLOT_LEFT) / (double)report->n_months;
     double bar = slot * 0.7 < MAX_BAR_WIDTH ? slot * 0.7 : MAX_BAR_WIDTH;
     double total_font = number_font(total_chars, slot - 2, true);
     for (size_t i = 0; i < report->n_months; i++) {
@@ -557,19 +572,12 @@ static void draw_grouped(FILE *out, const mc_report_t *report, const series_t *s
             long v = series[s].value(&report->months[i]);
             if (non_negative(v) > max)
                 max = non_negative(v);
-            size_t c = strlen(count_text(v).s);
-            if (c > chars)
-                chars = c;
+            chars = widest(chars, v);
         }
-    scale_t scale = nice_scale(max);
-    draw_scale(out, &scale, plot_top, baseline);
-    if (report->n_months == 0) {
-        put_label(out, (PLOT_LEFT + PLOT_RIGHT) / 2, (plot_top + baseline) / 2, "middle", 14,
-                  false, COLOUR_MUTED, "Không có số liệu theo tháng");
+    scale_t scale;
+    double slot = draw_frame(out, report, max, plot_top, baseline, &scale);
+    if (slot <= 0)
         return;
-    }
-
-    double slot = (PLOT_RIGHT - PLOT_LEFT) / (double)report->n_months;
     double group = slot * 0.86; /* wide bars: room for their numbers; groups still apart */
     if (group > MAX_BAR_WIDTH * (double)n_series)
         group = MAX_BAR_WIDTH * (double)n_series;

@@ -225,6 +225,14 @@ static int check_duplicates(builder_t *b, const mc_yaml_node_t *map)
 
 static int build_node(builder_t *b, yaml_event_t *ev, int depth, mc_yaml_node_t **out);
 
+/* build_child - build_node on the event just read, then free that event */
+static int build_child(builder_t *b, yaml_event_t *ev, int depth, mc_yaml_node_t **out)
+{
+    int rc = build_node(b, ev, depth, out);
+    yaml_event_delete(ev);
+    return rc;
+}
+
 /* build_scalar - copy a scalar event's bytes into a node */
 static int build_scalar(builder_t *b, yaml_event_t *ev, mc_yaml_node_t **out)
 {
@@ -284,9 +292,7 @@ static int build_collection(builder_t *b, yaml_event_t *start, int depth, mc_yam
                 yaml_event_delete(&ev);
                 goto fail;
             }
-            int rc = build_node(b, &ev, depth + 1, &key);
-            yaml_event_delete(&ev);
-            if (rc < 0)
+            if (build_child(b, &ev, depth + 1, &key) < 0)
                 goto fail;
             if (push_item(b, &node->keys, node->count, &cap_keys, key) < 0) {
                 node_free(key);
@@ -300,15 +306,11 @@ static int build_collection(builder_t *b, yaml_event_t *start, int depth, mc_yam
             node->count++;
             if (next_event(b, &ev) < 0)
                 goto fail;
-            rc = build_node(b, &ev, depth + 1, &value);
-            yaml_event_delete(&ev);
-            if (rc < 0)
+            if (build_child(b, &ev, depth + 1, &value) < 0)
                 goto fail;
             node->items[node->count - 1] = value;
         } else {
-            int rc = build_node(b, &ev, depth + 1, &value);
-            yaml_event_delete(&ev);
-            if (rc < 0)
+            if (build_child(b, &ev, depth + 1, &value) < 0)
                 goto fail;
             if (push_item(b, &node->items, node->count, &cap_items, value) < 0) {
                 node_free(value);
@@ -385,8 +387,7 @@ static int parse_stream(builder_t *b, mc_yaml_node_t **root)
 
     if (next_event(b, &ev) < 0)
         return -1;
-    rc = build_node(b, &ev, 0, root);
-    yaml_event_delete(&ev);
+    rc = build_child(b, &ev, 0, root);
     if (rc < 0)
         return -1;
 
@@ -539,6 +540,13 @@ const mc_yaml_node_t *mc_yaml_get(const mc_yaml_node_t *map, const char *key)
     return NULL;
 }
 
+/* mc_yaml_where_key - where map[key] is, or map when there is no such key */
+const char *mc_yaml_where_key(const mc_yaml_node_t *map, const char *key, char *buf, size_t n)
+{
+    const mc_yaml_node_t *v = mc_yaml_get(map, key);
+    return mc_yaml_where(v ? v : map, buf, n);
+}
+
 /* kind_name - for messages */
 static const char *kind_name(mc_yaml_kind_t kind)
 {
@@ -582,6 +590,34 @@ int mc_yaml_expect(const mc_yaml_node_t *node, mc_yaml_kind_t kind, const char *
         return -1;
     }
     return 0;
+}
+
+/* mc_yaml_expect_list - a sequence, bounded */
+int mc_yaml_expect_list(const mc_yaml_node_t *node, const char *key, int max, const char *noun,
+                        mc_err_t *err)
+{
+    if (mc_yaml_expect(node, MC_YAML_SEQUENCE, key, err) < 0)
+        return -1;
+    if (node->count > (size_t)max) {
+        char where[512];
+        mc_err_add(err, "%s: key '%s': at most %d %s", mc_yaml_where(node, where, sizeof where),
+                   key, max, noun);
+        return -1;
+    }
+    return 0;
+}
+
+/* mc_yaml_check_item - check one item's keys; a non-mapping cannot be read further */
+bool mc_yaml_check_item(const mc_yaml_node_t *item, const char *what,
+                        const char *const *allowed, const char *const *required, int *rc,
+                        mc_err_t *err)
+{
+    if (mc_yaml_check_keys(item, what, allowed, required, err) < 0) {
+        *rc = -1;
+        if (item->kind != MC_YAML_MAPPING)
+            return false;
+    }
+    return true;
 }
 
 /* in_list - is this key (bytes) one of a NULL-terminated list? */
@@ -826,6 +862,21 @@ int mc_yaml_get_int(const mc_yaml_node_t *map, const char *key, bool required,
         return 0;
     char name[160];
     return int_of(v, label(name, sizeof name, key, NULL), min, max, out, err);
+}
+
+/* mc_yaml_get_text - a required string that is not empty */
+int mc_yaml_get_text(const mc_yaml_node_t *map, const char *key, size_t max_len, char **out,
+                     mc_err_t *err)
+{
+    if (mc_yaml_get_string(map, key, true, max_len, out, err) < 0)
+        return -1;
+    if ((*out)[0] == '\0') {
+        char w[512];
+        mc_err_add(err, "%s: key '%s': must not be empty", mc_yaml_where_key(map, key, w, sizeof w),
+                   key);
+        return -1;
+    }
+    return 0;
 }
 
 /* mc_yaml_get_bool - map[key] as exactly true or false */

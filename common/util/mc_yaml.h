@@ -65,6 +65,10 @@ void mc_yaml_destroy(mc_yaml_doc_t **doc);
 /* mc_yaml_get - value of key in a mapping, NULL if absent or not a mapping */
 const mc_yaml_node_t *mc_yaml_get(const mc_yaml_node_t *map, const char *key);
 
+/* mc_yaml_where_key - "file:line:col" of map[key], or of map when the key is
+ * absent: where a message about that key points */
+const char *mc_yaml_where_key(const mc_yaml_node_t *map, const char *key, char *buf, size_t n);
+
 /*
  * mc_yaml_check_keys - fail (one message per offender) when map is not a
  * mapping, holds a key not in allowed (NULL-terminated), or lacks one of
@@ -89,6 +93,10 @@ int mc_yaml_get_int(const mc_yaml_node_t *map, const char *key, bool required,
 int mc_yaml_get_bool(const mc_yaml_node_t *map, const char *key, bool required,
                      bool *out, mc_err_t *err);
 
+/* mc_yaml_get_text - map[key] as a required, non-empty bounded UTF-8 string */
+int mc_yaml_get_text(const mc_yaml_node_t *map, const char *key, size_t max_len, char **out,
+                     mc_err_t *err);
+
 /* mc_yaml_scalar_string / _int - the same checks on a node itself (e.g. a
  * sequence item); what names it in messages */
 int mc_yaml_scalar_string(const mc_yaml_node_t *node, const char *what,
@@ -99,6 +107,17 @@ int mc_yaml_scalar_int(const mc_yaml_node_t *node, const char *what,
 /* mc_yaml_expect - fail unless node has the given kind */
 int mc_yaml_expect(const mc_yaml_node_t *node, mc_yaml_kind_t kind, const char *what,
                    mc_err_t *err);
+
+/* mc_yaml_expect_list - fail unless node is a sequence of at most max items;
+ * key names it and noun its items in messages ("at most 50 documents") */
+int mc_yaml_expect_list(const mc_yaml_node_t *node, const char *key, int max, const char *noun,
+                        mc_err_t *err);
+
+/* mc_yaml_check_item - mc_yaml_check_keys on one item of a list: *rc becomes
+ * -1 on any problem; false when the item is no mapping and must be skipped */
+bool mc_yaml_check_item(const mc_yaml_node_t *item, const char *what,
+                        const char *const *allowed, const char *const *required, int *rc,
+                        mc_err_t *err);
 
 /* mc_yaml_where - "file:line:col" of a node into buf */
 const char *mc_yaml_where(const mc_yaml_node_t *node, char *buf, size_t size);

@@ -78,4 +78,14 @@ void cli_json_status(FILE *out, const Motcua__V1__DossierStatus *status);
 /* cli_json_error - {"result":"KIND","message":"..."} for failures scripts must see */
 void cli_json_error(FILE *out, const char *kind, const char *message);
 
+/* cli_ask - one request/reply round trip with intake (mc_cli_exchange); when
+ * no usable reply came, the JSON error scripts read (with --json). Returns
+ * the exit status; *reply is set only with MC_CLI_EX_OK. */
+int cli_ask(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg,
+            const Motcua__V1__IntakeRequest *request, bool json, Motcua__V1__IntakeReply **reply);
+
+/* cli_unexpected - a reply of a kind this command does not take: what on
+ * stderr, the JSON error (with --json); returns MC_CLI_EX_FAIL */
+int cli_unexpected(const mc_cli_ctx_t *ctx, bool json, const char *what);
+
 #endif

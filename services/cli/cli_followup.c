@@ -191,10 +191,7 @@ static int answer(const mc_cli_ctx_t *ctx, const Motcua__V1__IntakeReply *reply,
         return status;
     }
     default:
-        fprintf(stderr, "%s: unexpected reply from the intake daemon\n", ctx->progname);
-        if (json)
-            cli_json_error(stdout, "error", "unexpected reply");
-        return MC_CLI_EX_FAIL;
+        return cli_unexpected(ctx, json, "unexpected reply from the intake daemon");
     }
 }
 
@@ -203,14 +200,9 @@ static int exchange(mc_cli_ctx_t *ctx, const mc_cfg_t *cfg, const Motcua__V1__In
                     bool json)
 {
     Motcua__V1__IntakeReply *reply = NULL;
-    int status = mc_cli_exchange(ctx, cfg, req, &reply);
-    if (status != MC_CLI_EX_OK) {
-        if (json)
-            cli_json_error(stdout, status == MC_CLI_EX_RETRY ? "no_reply" : "error",
-                           status == MC_CLI_EX_RETRY ? "no reply from the intake daemon"
-                                                  : "bad reply from the intake daemon");
+    int status = cli_ask(ctx, cfg, req, json, &reply);
+    if (status != MC_CLI_EX_OK)
         return status;
-    }
     status = answer(ctx, reply, json);
     motcua__v1__intake_reply__free_unpacked(reply, NULL);
     return status;

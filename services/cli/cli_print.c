@@ -447,3 +447,24 @@ void cli_json_error(FILE *out, const char *kind, const char *message)
     kv_str(out, 0, "message", message);
     fputs("}\n", out);
 }
+
+/* cli_ask - mc_cli_exchange, and the JSON error when no usable reply came */
+int cli_ask(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg,
+            const Motcua__V1__IntakeRequest *request, bool json, Motcua__V1__IntakeReply **reply)
+{
+    int status = mc_cli_exchange(ctx, cfg, request, reply);
+    if (status != MC_CLI_EX_OK && json)
+        cli_json_error(stdout, status == MC_CLI_EX_RETRY ? "no_reply" : "error",
+                       status == MC_CLI_EX_RETRY ? "no reply from the intake daemon"
+                                              : "bad reply from the intake daemon");
+    return status;
+}
+
+/* cli_unexpected - a reply of the wrong kind, told to people and scripts */
+int cli_unexpected(const mc_cli_ctx_t *ctx, bool json, const char *what)
+{
+    fprintf(stderr, "%s: %s\n", ctx->progname, what);
+    if (json)
+        cli_json_error(stdout, "error", "unexpected reply");
+    return MC_CLI_EX_FAIL;
+}

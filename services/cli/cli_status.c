@@ -47,14 +47,9 @@ int cli_status(mc_cli_ctx_t *ctx, int argc, char **argv)
     request.status = &query;
 
     Motcua__V1__IntakeReply *reply = NULL;
-    status = mc_cli_exchange(ctx, cfg, &request, &reply);
-    if (status != MC_CLI_EX_OK) {
-        if (json)
-            cli_json_error(stdout, status == MC_CLI_EX_RETRY ? "no_reply" : "error",
-                           status == MC_CLI_EX_RETRY ? "no reply from the intake daemon"
-                                                  : "bad reply from the intake daemon");
+    status = cli_ask(ctx, cfg, &request, json, &reply);
+    if (status != MC_CLI_EX_OK)
         goto done;
-    }
     char name[64];
     switch (reply->body_case) {
     case MOTCUA__V1__INTAKE_REPLY__BODY_STATUS:
@@ -83,11 +78,7 @@ int cli_status(mc_cli_ctx_t *ctx, int argc, char **argv)
         break;
     }
     default:
-        fprintf(stderr, "%s: the daemon answered a status query with no status\n",
-                ctx->progname);
-        if (json)
-            cli_json_error(stdout, "error", "unexpected reply");
-        status = MC_CLI_EX_FAIL;
+        status = cli_unexpected(ctx, json, "the daemon answered a status query with no status");
         break;
     }
 done:

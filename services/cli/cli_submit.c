@@ -111,14 +111,9 @@ int cli_submit(mc_cli_ctx_t *ctx, int argc, char **argv)
     Motcua__V1__IntakeRequest request = MOTCUA__V1__INTAKE_REQUEST__INIT;
     request.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_SUBMIT;
     request.submit = submit;
-    status = mc_cli_exchange(ctx, cfg, &request, &reply);
-    if (status != MC_CLI_EX_OK) {
-        if (json)
-            cli_json_error(stdout, status == MC_CLI_EX_RETRY ? "no_reply" : "error",
-                           status == MC_CLI_EX_RETRY ? "no reply from the intake daemon"
-                                                  : "bad reply from the intake daemon");
+    status = cli_ask(ctx, cfg, &request, json, &reply);
+    if (status != MC_CLI_EX_OK)
         goto done;
-    }
     switch (reply->body_case) {
     case MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT:
         if (json)
@@ -135,11 +130,7 @@ int cli_submit(mc_cli_ctx_t *ctx, int argc, char **argv)
         status = mc_cli_rejection_status(reply->rejection);
         break;
     default:
-        fprintf(stderr, "%s: the daemon answered a submission with neither receipt nor rejection\n",
-                ctx->progname);
-        if (json)
-            cli_json_error(stdout, "error", "unexpected reply");
-        status = MC_CLI_EX_FAIL;
+        status = cli_unexpected(ctx, json, "the daemon answered a submission with neither receipt nor rejection");
         break;
     }
 done:

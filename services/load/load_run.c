@@ -474,7 +474,7 @@ int load_command(mc_cli_ctx_t *ctx, int argc, char **argv)
     l.cfg = cfg;
     status = MC_CLI_EX_FAIL;
     char ep[512];
-    l.endpoint = mc_cli_client_endpoint(cfg->intake.endpoint, ep, sizeof ep);
+    l.endpoint = mc_transport_connectable(cfg->intake.endpoint, ep, sizeof ep);
     if ((status = mc_cli_intake_keys(ctx, cfg, &l.keys, &l.as)) != MC_CLI_EX_OK)
         goto done;
     status = MC_CLI_EX_FAIL;
