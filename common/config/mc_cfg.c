@@ -689,30 +689,14 @@ int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
     const mc_yaml_node_t *root = mc_yaml_root(doc);
     int rc = mc_yaml_check_keys(root, "motcua.yaml", top, required, err);
     if (root->kind == MC_YAML_MAPPING) {
-        if (load_database(root, cfg, err) < 0)
-            rc = -1;
-        if (load_log(root, cfg, err) < 0)
-            rc = -1;
-        if (load_intake(root, cfg, err) < 0)
-            rc = -1;
-        if (load_client(root, cfg, err) < 0)
-            rc = -1;
-        if (load_router(root, cfg, err) < 0)
-            rc = -1;
-        if (load_rules(root, cfg, err) < 0)
-            rc = -1;
-        if (load_lienthong(root, cfg, err) < 0)
-            rc = -1;
-        if (load_notify(root, cfg, err) < 0)
-            rc = -1;
-        if (load_portal(root, cfg, err) < 0)
-            rc = -1;
-        if (load_rules(root, cfg, err) < 0)
-            rc = -1;
-        if (load_wards(root, cfg, err) < 0)
-            rc = -1;
-        if (load_files(root, cfg, err) < 0)
-            rc = -1;
+        /* every section, each once, all of them even after a problem: one run, every error */
+        static int (*const sections[])(const mc_yaml_node_t *, mc_cfg_t *, mc_err_t *) = {
+            load_database, load_log,    load_intake, load_client, load_router, load_rules,
+            load_lienthong, load_notify, load_portal, load_wards,  load_files,
+        };
+        for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+            if (sections[i](root, cfg, err) < 0)
+                rc = -1;
     }
     mc_yaml_destroy(&doc);
 
