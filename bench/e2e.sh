@@ -1,6 +1,6 @@
 # bench/e2e.sh - one END TO END run (sourced by bench/run.sh, POSIX sh).
 #
-# e2e LABEL PROCEDURE FINAL_STATE COUNT
+# e2e LABEL PROCEDURE FINAL_STATE COUNT [direct]
 #   On the cluster of run.sh ($conninfo, $run, $kv), with a catalog holding
 #   only PROCEDURE (and its routing entry): starts motcua-intake, -router,
 #   -lienthong and -notify (spool channel only: no gateway) and one
@@ -16,10 +16,19 @@
 #   fsyncs per dossier, peak RSS per daemon. The daemons are stopped before
 #   the statistics are read, so their backends have flushed theirs.
 
-# e2e_catalog PROCEDURE DIR - DIR/procedures.yaml and DIR/routing.yaml with
-# only PROCEDURE (the catalog files' list items, copied verbatim)
+# e2e_catalog PROCEDURE DIR [direct] - DIR/procedures.yaml and
+# DIR/routing.yaml with only PROCEDURE (the catalog files' list items,
+# copied verbatim; with "direct", no online filing, so that every dossier is
+# received at the counter, not accepted online by the desk first)
 e2e_catalog() {
-    e2e_only "$1" code <"$repo/config/procedures.yaml" >"$2/procedures.yaml"
+    e2e_only "$1" code <"$repo/config/procedures.yaml" |
+        if [ "${3:-}" = direct ]; then
+            sed -e 's/^    channels:.*/    channels: [direct, postal]   # bench: no online filing/' \
+                -e 's/^    online_level:.*/    online_level: "không"/' \
+                -e '/^    fee_rule:/s/ online: [0-9]*,//'
+        else
+            cat
+        fi >"$2/procedures.yaml"
     e2e_only "$1" procedure <"$repo/config/routing.yaml" >"$2/routing.yaml"
     grep -q "^  - procedure:" "$2/routing.yaml" || echo "procedures: []" >"$2/routing.yaml"
 }
@@ -66,22 +75,28 @@ e2e_stop() {
     e2e_pids=""
 }
 
-# pg_counters - "xid commits wal_records wal_fpi wal_bytes wal_write wal_sync"
+# pg_counters - "xid commits wal_records wal_fpi wal_bytes wal_write wal_sync
+# inserts updates hot_updates deletes" (the xid horizon counts the
+# transactions that wrote; xact_commit counts read-only ones too)
 pg_counters() {
     q "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
               (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
-              wal_records, wal_fpi, wal_bytes, wal_write, wal_sync FROM pg_stat_wal" | tr '|' ' '
+              wal_records, wal_fpi, wal_bytes, wal_write, wal_sync,
+              t.ins, t.upd, t.hot, t.del
+         FROM pg_stat_wal,
+              (SELECT sum(n_tup_ins) AS ins, sum(n_tup_upd) AS upd, sum(n_tup_hot_upd) AS hot,
+                      sum(n_tup_del) AS del FROM pg_stat_user_tables) t" | tr '|' ' '
 }
 
 e2e() {
-    label=$1 proc=$2 final=$3 n=$4
+    label=$1 proc=$2 final=$3 n=$4 only=${5:-}
     dir="$run/e2e-$label"
     timeout=${BENCH_E2E_TIMEOUT:-900}
     mkdir -p "$dir/spool" "$dir/logs"
     # a fresh database: nothing of an earlier section waits in its queues
     psql "${conninfo%dbname=*}dbname=postgres" -X -q -v ON_ERROR_STOP=1 \
         -c "DROP DATABASE IF EXISTS motcua WITH (FORCE)" -c "CREATE DATABASE motcua" || return 1
-    e2e_catalog "$proc" "$dir"
+    e2e_catalog "$proc" "$dir" "$only"
     bench_config "$dir/motcua.yaml" "$dir/procedures.yaml" "$dir/routing.yaml" "$dir"
     "$build/bin/motcua" -c "$dir/motcua.yaml" migrate >/dev/null || return 1
     agencies=$(e2e_agencies "$dir")
@@ -91,6 +106,11 @@ e2e() {
     put "e2e.$label.steps" "$((steps + 1))"
     put "e2e.$label.agencies" "$(echo $agencies)"
     put "e2e.$label.dossiers" "$n"
+    if [ "$only" = direct ]; then
+        put "e2e.$label.filed" "counter (direct)"
+    else
+        put "e2e.$label.filed" "catalog channels (online: the desk accepts first, step 0)"
+    fi
 
     e2e_pids=""
     for d in intake router lienthong notify; do
@@ -108,6 +128,7 @@ e2e() {
     backend_cpu "$dir/backends.before"
     set -- $(pg_counters)
     xid0=$1 commit0=$2 rec0=$3 fpi0=$4 bytes0=$5 write0=$6 sync0=$7
+    ins0=$8 upd0=$9 hot0=${10} del0=${11}
 
     t0=$(date +%s%N)
     "$build/bin/motcua" -c "$dir/motcua.yaml" load --rate 0 --count "$n" --clients 32 --ward 00229 \
@@ -173,6 +194,10 @@ e2e() {
     put "e2e.$label.per_dossier.wal_bytes" "$(div "$(($5 - bytes0))" "$n" %.0f)"
     put "e2e.$label.per_dossier.wal_writes" "$(div "$(($6 - write0))" "$n" %.2f)"
     put "e2e.$label.per_dossier.wal_fsyncs" "$(div "$(($7 - sync0))" "$n" %.2f)"
+    put "e2e.$label.per_dossier.rows_inserted" "$(div "$(($8 - ins0))" "$n" %.2f)"
+    put "e2e.$label.per_dossier.rows_updated" "$(div "$(($9 - upd0))" "$n" %.2f)"
+    put "e2e.$label.per_dossier.rows_hot_updated" "$(div "$((${10} - hot0))" "$n" %.2f)"
+    put "e2e.$label.per_dossier.rows_deleted" "$(div "$((${11} - del0))" "$n" %.2f)"
     put "e2e.$label.per_dossier.notices" "$(div "$(q "SELECT count(*) FROM notification n JOIN dossier d
         ON d.id = n.dossier_id WHERE d.procedure_code = '$proc'")" "$n" %.2f)"
 

@@ -2,7 +2,8 @@
 # POSIX sh). Contract:
 #   * results are key/value lines in $kv ("a.b.c<TAB>value"); kv_json turns
 #     them into one nested JSON object (dots are levels; a value that looks
-#     like a number is written as one, anything else as a string);
+#     like a number is written as one, anything else as a string; put_text
+#     forces a string);
 #   * say prints a progress line "[+SSSs] text" on stdout (t from $bench_t0);
 #   * the /proc readers return 0 for a process that is gone, never fail.
 # Needs: $kv, $bench_t0, $conninfo (for q).
@@ -14,14 +15,19 @@ say() {
     printf '[+%4ds] %s\n' "$(( $(date +%s) - bench_t0 ))" "$*"
 }
 
-# put KEY VALUE - record one result
+# put KEY VALUE - record one result (a number, null, true or false, else text)
 put() {
     printf '%s\t%s\n' "$1" "$2" >>"$kv"
 }
 
+# put_text KEY VALUE - record one result that is text even if it looks like a number
+put_text() {
+    printf '%s\ts:%s\n' "$1" "$2" >>"$kv"
+}
+
 # get KEY - the last value recorded for KEY (empty if none)
 get() {
-    awk -F '\t' -v k="$1" '$1 == k { v = $2 } END { print v }' "$kv"
+    awk -F '\t' -v k="$1" '$1 == k { v = $2 } END { sub(/^s:/, "", v); print v }' "$kv"
 }
 
 # q SQL - one psql query, unaligned tuples only
@@ -68,7 +74,9 @@ kv_json() {
                 c = kid[path, i]; full = path == "" ? c : path "." c
                 sep = i < n ? "," : ""
                 printf "%s\"%s\": ", pad, esc(c)
-                if (full in val) {
+                if ((full in val) && val[full] ~ /^s:/) {
+                    printf "\"%s\"%s\n", esc(substr(val[full], 3)), sep
+                } else if (full in val) {
                     if (val[full] == "null" || val[full] == "true" || val[full] == "false" || isnum(val[full]))
                         printf "%s%s\n", val[full], sep
                     else

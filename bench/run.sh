@@ -10,8 +10,8 @@
 #   2. motcua-intake alone: closed loop, 32 clients (receipts/s), and
 #      receipt latency p50/p99 at 1,000 dossiers/s offered (open loop);
 #   3. END TO END (bench/e2e.sh): intake, router, lienthong, notify and the
-#      agencies answering at once, for a one-step procedure (2.000815, the
-#      desk only) and an inter-agency one (2.000986, the desk + 3 partners,
+#      agencies answering at once, for a one-step procedure (1.004222, the
+#      desk only, 7 working days, filed at the counter) and an inter-agency one (2.000986, the desk + 3 partners,
 #      online: the desk's acceptance first): dossiers/s from the first
 #      submit until every dossier is closed and every notice sent, stage
 #      lags, CPU per daemon and per backend, write transactions, WAL
@@ -98,11 +98,11 @@ mkdir -p "$run/keys" "$run/intake/spool"
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 put "started" "$started"
-put "commit" "$commit"
+put_text "commit" "$commit"
 put "dirty" "$(git -C "$repo" status --porcelain 2>/dev/null | grep -qv '^??' && echo true || echo false)"
 put "nproc" "$(nproc)"
 put "cpu" "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-put "postgresql" "$("$bindir/postgres" --version | sed 's/.* //')"
+put_text "postgresql" "$("$bindir/postgres" --version | sed -n 's/^postgres (PostgreSQL) \([0-9.]*\).*/\1/p')"
 put "settings.fsync" "on"
 put "settings.synchronous_commit" "on"
 
@@ -172,7 +172,7 @@ case $skip in *" intake "*) ;; *)
     e2e_stop
 ;; esac
 
-case $skip in *" e2e-one "*) ;; *) e2e one_step 2.000815 5 "$e2e_count" ;; esac
+case $skip in *" e2e-one "*) ;; *) e2e one_step 1.004222 5 "$e2e_count" direct ;; esac
 case $skip in *" e2e-lt "*) ;; *) e2e inter_agency 2.000986 5 "$e2e_lt_count" ;; esac
 
 # every throughput as a ratio to pgbench single-row insert, 8 clients
@@ -181,6 +181,12 @@ for k in pgbench.single_c1.tps pgbench.single_c32.tps pgbench.batch50_c8.rows_pe
          intake.closed_loop.receipts_per_s e2e.one_step.dossiers_per_s e2e.inter_agency.dossiers_per_s; do
     v=$(get "$k")
     [ -n "$v" ] && put "ratio_to_pgbench_c8.${k%.*}" "$(div "$v" "$ref")"
+done
+# peak RSS per daemon over every section that ran it
+for d in intake router lienthong notify; do
+    m=$(awk -F '\t' -v d="$d" '($1 == "intake.rss_peak_mb" && d == "intake") || $1 ~ "^e2e\\.[a-z_]*\\.rss_peak_mb\\." d "$" {
+        if ($2 + 0 > m) m = $2 + 0 } END { if (m) print m }' "$kv")
+    [ -n "$m" ] && put "rss_peak_mb.$d" "$m"
 done
 put "seconds" "$(( $(date +%s) - bench_t0 ))"
 
@@ -216,7 +222,8 @@ for l in one_step inter_agency; do
         p50=$(get "e2e.$l.lag_ms.$s.p50") p99=$(get "e2e.$l.lag_ms.$s.p99")
         [ -n "$p50" ] && printf '%-58s %14s\n' "  lag $s p50 / p99 (ms)" "$p50 / $p99"
     done
-    for k in write_xacts commits wal_records wal_bytes wal_fsyncs notices; do
+    for k in write_xacts commits wal_records wal_bytes wal_fsyncs rows_inserted rows_updated \
+             rows_hot_updated notices; do
         row "  per dossier: $k" "e2e.$l.per_dossier.$k"
     done
     for d in intake router lienthong notify agencies; do
@@ -225,8 +232,8 @@ for l in one_step inter_agency; do
     for d in intake router lienthong notify; do
         row "  CPU ms per dossier: PostgreSQL backends of $d" "e2e.$l.backend_cpu_ms_per_dossier.$d"
     done
-    for d in intake router lienthong notify; do
-        row "  peak RSS (MB): $d" "e2e.$l.rss_peak_mb.$d"
-    done
+done
+for d in intake router lienthong notify; do
+    row "peak RSS (VmHWM, MB) over the whole bench: $d" "rss_peak_mb.$d"
 done
 echo "(whole bench: $(get seconds) s; JSON: $out)"
