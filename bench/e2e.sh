@@ -7,9 +7,11 @@
 #   motcua-agency per desk or partner of the procedure's plan, answering at
 #   once (--delay-ms 0 --outcomes approved=100); submits COUNT dossiers
 #   through `motcua load` (closed loop, 32 clients, ward 00229); waits,
-#   bounded by BENCH_E2E_TIMEOUT seconds (default 900), until every one of
+#   bounded by BENCH_E2E_TIMEOUT seconds (default 600) and by what is left of
+#   BENCH_BUDGET (default 870 s since the bench started, less 30), until every one of
 #   them is in FINAL_STATE and none of their notifications is pending.
-#   Records under e2e.LABEL: dossiers/s from the first submit until then,
+#   Records under e2e.LABEL: dossiers/s from the first submit until then
+#   (completed / seconds; timed_out true when the bound came first),
 #   per-stage lag (dossier_event: received/submitted -> routed -> result),
 #   CPU per daemon and per PostgreSQL backend (application_name motcua-*),
 #   write transactions (xids assigned), commits, WAL records, bytes and
@@ -91,7 +93,12 @@ pg_counters() {
 e2e() {
     label=$1 proc=$2 final=$3 n=$4 only=${5:-}
     dir="$run/e2e-$label"
-    timeout=${BENCH_E2E_TIMEOUT:-900}
+    timeout=${BENCH_E2E_TIMEOUT:-600}
+    # and never past the bench's budget (BENCH_BUDGET s from its start, less
+    # 30 s for the summary): a slow pipeline gives a partial figure, on time
+    left=$(( ${BENCH_BUDGET:-870} - 30 - ($(date +%s) - bench_t0) ))
+    [ "$left" -lt 30 ] && left=30
+    [ "$left" -lt "$timeout" ] && timeout=$left
     mkdir -p "$dir/spool" "$dir/logs"
     # a fresh database: nothing of an earlier section waits in its queues
     psql "${conninfo%dbname=*}dbname=postgres" -X -q -v ON_ERROR_STOP=1 \
@@ -137,7 +144,7 @@ e2e() {
     say "  $n submitted in ${submit_s}s ($(sed -n 's/.* rate=\([0-9.]*\/s\).*/\1/p' "$dir/load.txt")); waiting for the pipeline"
 
     # wait, bounded, until every dossier is closed and every notice sent
-    last=0 done_n=0 pending=1
+    last=0 done_n=0 pending=1 timed_out=false
     while :; do
         set -- $(q "SELECT (SELECT count(*) FROM dossier WHERE procedure_code = '$proc' AND state = $final),
                            (SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id
@@ -150,6 +157,7 @@ e2e() {
         [ "$done_n" -ge "$n" ] && [ "$pending" -eq 0 ] && break
         if [ "$el" -ge "$timeout" ]; then
             say "  TIMEOUT after ${timeout}s: $done_n of $n closed, $pending notices pending"
+            timed_out=true
             break
         fi
         if [ $((el - last)) -ge 5 ]; then
@@ -184,6 +192,7 @@ e2e() {
 
     set -- $(pg_counters)
     put "e2e.$label.completed" "$done_n"
+    put "e2e.$label.timed_out" "$timed_out"
     put "e2e.$label.seconds" "$secs"
     put "e2e.$label.submit_seconds" "$submit_s"
     put "e2e.$label.dossiers_per_s" "$(div "$done_n" "$secs" %.1f)"

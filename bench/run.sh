@@ -25,8 +25,11 @@
 # (20000) dossiers of the intake closed loop; BENCH_LATENCY_COUNT (15000)
 # dossiers at 1,000/s; BENCH_E2E_COUNT (3000) dossiers per end-to-end run,
 # BENCH_E2E_LT_COUNT (BENCH_E2E_COUNT) for the inter-agency one;
-# BENCH_E2E_TIMEOUT (900) s each end-to-end run may take; BENCH_WORKERS (16)
-# intake workers; BENCH_SKIP ("" or words of: pgbench intake e2e-one e2e-lt).
+# BENCH_E2E_TIMEOUT (600) s each end-to-end run may take, and BENCH_BUDGET
+# (870) s for the whole bench: an end-to-end run still going when either
+# runs out stops there and reports what completed (timed_out: true);
+# BENCH_WORKERS (16) intake workers; BENCH_SKIP ("" or words of: pgbench
+# intake e2e-one e2e-lt).
 # Usage: bench/run.sh [BUILD]
 set -eu
 build=${1:-build}
@@ -216,7 +219,9 @@ row "receipt latency at 1,000/s: p99 (ms)" intake.at_1000.latency_ms.p99
 row "intake alone: peak RSS (MB)" intake.rss_peak_mb
 for l in one_step inter_agency; do
     [ -n "$(get "e2e.$l.dossiers_per_s")" ] || continue
-    echo "-- end to end, $l: procedure $(get "e2e.$l.procedure"), $(get "e2e.$l.steps") steps, $(get "e2e.$l.completed")/$(get "e2e.$l.dossiers") closed in $(get "e2e.$l.seconds") s"
+    t=""
+    [ "$(get "e2e.$l.timed_out")" = true ] && t=" (TIMED OUT)"
+    echo "-- end to end, $l: procedure $(get "e2e.$l.procedure"), $(get "e2e.$l.steps") steps, $(get "e2e.$l.completed")/$(get "e2e.$l.dossiers") closed in $(get "e2e.$l.seconds") s$t"
     row "  dossiers/s (first submit -> last notice sent)" "e2e.$l.dossiers_per_s" "ratio_to_pgbench_c8.e2e.$l"
     for s in received_to_routed routed_to_result result_to_last_notice received_to_last_notice; do
         p50=$(get "e2e.$l.lag_ms.$s.p50") p99=$(get "e2e.$l.lag_ms.$s.p99")
