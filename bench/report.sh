@@ -93,8 +93,13 @@ INSERT INTO dossier_history (dossier_id, until, state, counted_from, due_at)
      SELECT id, closed_at, 3, counted_from, due_at FROM dossier WHERE closed_at IS NOT NULL;
 INSERT INTO rating (dossier_id, level, rated_at)
      SELECT id, 1 + id % 3, closed_at + interval '1 hour' FROM dossier WHERE state = 5 AND id % 10 = 0;
+-- without the portal outbox (migration 0011): its trigger takes one advisory lock per
+-- event, and a statement of n/12 events runs out of the lock table; the report does
+-- not read the outbox
+ALTER TABLE dossier_event DISABLE TRIGGER portal_outbox;
 INSERT INTO dossier_event (dossier_id, at, actor, kind)
      SELECT id, received_at + interval '1 day', 'bench', 'supplement_requested' FROM dossier WHERE id % 12 = 0;
+ALTER TABLE dossier_event ENABLE TRIGGER portal_outbox;
 VACUUM ANALYZE;
 SQL
 echo "   filled in $(( $(date +%s) - start )) s: $(psql "$conninfo" -X -qAt -c "SELECT count(*) FROM dossier") dossiers, $(psql "$conninfo" -X -qAt -c "SELECT count(*) FROM dossier_history") history rows, $(psql "$conninfo" -X -qAt -c "SELECT pg_size_pretty(pg_database_size(current_database()))")"

@@ -1,76 +1,244 @@
 #!/bin/sh
-# bench/run.sh - the first measurement (make bench).
-# On ONE throwaway cluster with fsync=on and synchronous_commit=on:
-#   1. pgbench, 8 clients, one single-row INSERT per transaction (the
-#      floor every durable receipt pays: one commit, one WAL flush);
-#   2. motcua-intake at its highest sustainable rate (closed loop: as fast
-#      as the clients get receipts);
-#   3. receipt latency at 1,000 dossiers/s offered (open loop);
-#   4. intake's peak resident memory (VmHWM).
-# Prints a summary; BENCH_SECONDS (default 15) sets the pgbench duration
-# and BENCH_COUNT (default 20000) the dossiers of the saturation run.
+# bench/run.sh - the measurement of issue 11 (make bench, with bench/report.sh).
+#
+# On ONE throwaway cluster (tests/pgtmp.sh) with fsync=on and
+# synchronous_commit=on, with the real binaries of BUILD (default build):
+#   1. pgbench: one single-row INSERT per transaction with 1, 8 and 32
+#      clients (the floor every durable write pays: one commit, one WAL
+#      flush), and 50-row multi-row INSERTs with 8 clients (rows/s: what the
+#      cluster commits when work is batched);
+#   2. motcua-intake alone: closed loop, 32 clients (receipts/s), and
+#      receipt latency p50/p99 at 1,000 dossiers/s offered (open loop);
+#   3. END TO END (bench/e2e.sh): intake, router, lienthong, notify and the
+#      agencies answering at once, for a one-step procedure (1.004222, the
+#      desk only, 7 working days, filed at the counter) and an inter-agency one (2.000986, the desk + 3 partners,
+#      online: the desk's acceptance first): dossiers/s from the first
+#      submit until every dossier is closed and every notice sent, stage
+#      lags, CPU per daemon and per backend, write transactions, WAL
+#      records, bytes and fsyncs per dossier, peak RSS per daemon;
+#   4. every throughput also as a ratio to pgbench, 8 clients, of this run.
+# Progress lines while it runs; at the end a table, and the JSON in
+# bench/results/<UTC time>-<short commit>.json and bench/results/latest.json
+# (keys: bench/results/README.md).
+#
+# Knobs (environment): BENCH_SECONDS (15) each pgbench run; BENCH_COUNT
+# (20000) dossiers of the intake closed loop; BENCH_LATENCY_COUNT (15000)
+# dossiers at 1,000/s; BENCH_E2E_COUNT (3000) dossiers per end-to-end run,
+# BENCH_E2E_LT_COUNT (BENCH_E2E_COUNT) for the inter-agency one;
+# BENCH_E2E_TIMEOUT (600) s each end-to-end run may take, and BENCH_BUDGET
+# (870) s for the whole bench: an end-to-end run still going when either
+# runs out stops there and reports what completed (timed_out: true);
+# BENCH_WORKERS (16) intake workers; BENCH_SKIP ("" or words of: pgbench
+# intake e2e-one e2e-lt).
+# Usage: bench/run.sh [BUILD]
 set -eu
 build=${1:-build}
 repo=$(pwd)
 run="$repo/run/bench"
 port=${MOTCUA_BENCH_PG_PORT:-55449}
-intake_port=${MOTCUA_BENCH_INTAKE_PORT:-55565}
+base=${MOTCUA_BENCH_INTAKE_PORT:-55565}
 seconds=${BENCH_SECONDS:-15}
 count=${BENCH_COUNT:-20000}
+lat_count=${BENCH_LATENCY_COUNT:-15000}
+e2e_count=${BENCH_E2E_COUNT:-3000}
+e2e_lt_count=${BENCH_E2E_LT_COUNT:-$e2e_count}
+skip=" ${BENCH_SKIP:-} "
 bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+bench_t0=$(date +%s)
+kv="$run/results.tsv"
+. "$repo/bench/lib.sh"
+. "$repo/bench/e2e.sh"
 
+e2e_pids=""
 cleanup() {
-    [ -n "${intake_pid:-}" ] && kill -TERM "$intake_pid" 2>/dev/null && wait "$intake_pid" 2>/dev/null
+    e2e_stop
     sh tests/pgtmp.sh stop "$run/pg" >/dev/null 2>&1 || true
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# bench_config OUT PROCEDURES ROUTING DIR - the shipped motcua.yaml pointed
+# at this cluster, the bench's keys and DIR (spool, event sockets)
+bench_config() {
+    awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v dir="$4" -v base="$base" \
+        -v procs="$2" -v routing="$3" -v workers="${BENCH_WORKERS:-16}" '
+        /^[a-z]/ { section = $1 }
+        section == "database:" && $1 == "conninfo:" { print "  conninfo: \"" conninfo "\""; next }
+        section == "log:" && $1 == "level:" { print "  level: notice"; next }
+        section == "files:" && $1 == "procedures:" { print "  procedures: " procs; next }
+        section == "files:" && $1 == "routing:" { print "  routing: " routing; next }
+        section == "files:" && $1 == "agencies:" { print "  agencies: " run "/agencies.yaml"; next }
+        section == "files:" && $1 == "clients:" { print "  clients: " run "/clients.yaml"; next }
+        section == "files:" && $1 ~ /^(calendar|notifications):$/ { print "  " $1 " " repo "/config/" $2; next }
+        section == "intake:" && $1 == "endpoint:" { print "  endpoint: \"tcp://127.0.0.1:" base "\""; next }
+        section == "intake:" && $1 == "workers:" { print "  workers: " workers; next }
+        section == "intake:" && $1 == "server_key_file:" { print "  server_key_file: " run "/keys/intake.key"; next }
+        $1 == "events_endpoint:" { name = section; sub(/:$/, "", name); print "  events_endpoint: \"ipc://" dir "/" name "-events\""; next }
+        section == "client:" && $1 == "key_file:" { print "  key_file: " run "/keys/QUAY_KIM_LIEN.key"; next }
+        section == "lienthong:" && $1 == "endpoint:" { print "  endpoint: \"tcp://127.0.0.1:" base + 3 "\""; next }
+        section == "lienthong:" && $1 == "server_key_file:" { print "  server_key_file: " run "/keys/lienthong.key"; next }
+        section == "notify:" && $1 == "spool_dir:" { print "  spool_dir: " dir "/spool"; next }
+        { print }' "$repo/config/motcua.yaml" >"$1"
+}
+
+# pgbench_run LABEL CLIENTS SCRIPT - tps of one pgbench run into pgbench.LABEL.tps
+pgbench_run() {
+    threads=$2
+    [ "$threads" -gt 2 ] && threads=2
+    "$bindir/pgbench" -n -c "$2" -j "$threads" -T "$seconds" -f "$3" \
+        -h "$run/pg" -p "$port" -U postgres motcua >"$run/pgbench-$1.txt" 2>&1
+    tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$run/pgbench-$1.txt" | head -n 1)
+    lat=$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$run/pgbench-$1.txt" | head -n 1)
+    put "pgbench.$1.clients" "$2"
+    put "pgbench.$1.tps" "$(div "$tps" 1 %.0f)"
+    put "pgbench.$1.latency_avg_ms" "$lat"
+}
 
 sh tests/pgtmp.sh stop "$run/pg" >/dev/null 2>&1 || true
 rm -rf "$run"
-mkdir -p "$run"
+mkdir -p "$run/keys" "$run/intake/spool"
+: >"$kv"
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+put "started" "$started"
+put_text "commit" "$commit"
+put "dirty" "$(git -C "$repo" status --porcelain 2>/dev/null | grep -qv '^??' && echo true || echo false)"
+put "nproc" "$(nproc)"
+put "cpu" "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+put_text "postgresql" "$("$bindir/postgres" --version | sed -n 's/^postgres (PostgreSQL) \([0-9.]*\).*/\1/p')"
+put "settings.fsync" "on"
+put "settings.synchronous_commit" "on"
+
+say "throwaway cluster in $run/pg (fsync=on, synchronous_commit=on)"
 sh tests/pgtmp.sh start "$run/pg" "$port" -c fsync=on -c synchronous_commit=on -c shared_buffers=256MB
 conninfo=$(sh tests/pgtmp.sh conninfo "$run/pg" "$port")
 
-echo "== pgbench: 8 clients, 1 single-row INSERT per transaction, ${seconds}s"
-psql "$conninfo" -X -q -c "CREATE TABLE bench_insert (id bigserial PRIMARY KEY, at timestamptz DEFAULT now(), payload text)"
-printf "INSERT INTO bench_insert (payload) VALUES ('000.22.29.H26-251001-0001');\n" >"$run/insert.sql"
-"$bindir/pgbench" -n -c 8 -j 2 -T "$seconds" -f "$run/insert.sql" \
-    -h "$run/pg" -p "$port" -U postgres motcua >"$run/pgbench.txt" 2>&1
-cat "$run/pgbench.txt" | grep -E "tps|latency average|number of transactions"
-pg_tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$run/pgbench.txt" | head -n 1)
+# keys: intake, the hub, the counter the load generator speaks for, every agency
+motcua_k() { "$build/bin/motcua" keygen "$1" --dir "$run/keys" >/dev/null; }
+cp config/agencies.yaml "$run/agencies.yaml"
+mkdir -p "$run/keys"
+for k in intake lienthong QUAY_KIM_LIEN $(sed -n 's/.*{code: *\([A-Z0-9_]*\),.*/\1/p' "$run/agencies.yaml"); do
+    motcua_k "$k"
+done
+# agencies.yaml names keys/CODE.pub relative to its directory: $run/keys
+cat >"$run/clients.yaml" <<YAML
+clients:
+  - {code: QUAY_KIM_LIEN, name: "Quầy một cửa (tải thử)", role: counter,
+     wards: ["00229", "00220"], public_key_file: keys/QUAY_KIM_LIEN.pub}
+YAML
+bench_config "$run/motcua.yaml" "$repo/config/procedures.yaml" "$repo/config/routing.yaml" "$run/intake"
+"$build/bin/motcua" -c "$run/motcua.yaml" migrate >/dev/null
 
-sed -e "s|^\(  *conninfo:\).*|\1 \"$conninfo\"|" \
-    -e "s|^\(  *endpoint:\).*|\1 \"tcp://127.0.0.1:$intake_port\"|" \
-    -e "s|^\(  *workers:\).*|\1 ${BENCH_WORKERS:-16}|" \
-    -e "s|^\(  *level:\).*|\1 warning|" \
-    -e "s|^\(  *procedures:\).*|\1 $repo/config/procedures.yaml|" \
-    -e "s|^\(  *calendar:\).*|\1 $repo/config/calendar.yaml|" \
-    config/motcua.yaml >"$run/motcua.yaml"
-"$build/bin/motcua" -c "$run/motcua.yaml" migrate
-"$build/bin/motcua-intake" -c "$run/motcua.yaml" 2>"$run/intake.log" &
-intake_pid=$!
-sleep 1
+case $skip in *" pgbench "*) ;; *)
+    q "CREATE TABLE bench_insert (id bigserial PRIMARY KEY, at timestamptz DEFAULT now(), payload text)" >/dev/null
+    printf "INSERT INTO bench_insert (payload) VALUES ('000.22.29.H26-251001-0001');\n" >"$run/insert.sql"
+    awk 'BEGIN { printf "INSERT INTO bench_insert (payload) VALUES "
+                 for (i = 1; i <= 50; i++) printf "%s(%c000.22.29.H26-251001-%04d%c)", (i > 1 ? ", " : ""), 39, i, 39
+                 print ";" }' >"$run/insert50.sql"
+    for c in 1 8 32; do
+        say "pgbench: $c client(s), one single-row INSERT per transaction, ${seconds}s"
+        pgbench_run "single_c$c" "$c" "$run/insert.sql"
+        say "  $(get "pgbench.single_c$c.tps") tps"
+    done
+    say "pgbench: 8 clients, one 50-row INSERT per transaction, ${seconds}s"
+    pgbench_run "batch50_c8" 8 "$run/insert50.sql"
+    put "pgbench.batch50_c8.rows_per_s" "$(div "$(get pgbench.batch50_c8.tps)" 0.02 %.0f)"
+    say "  $(get pgbench.batch50_c8.rows_per_s) rows/s"
+    q "DROP TABLE bench_insert" >/dev/null
+;; esac
 
-echo "== intake, closed loop (highest sustainable rate): $count dossiers, 32 clients"
-"$build/bin/motcua" -c "$run/motcua.yaml" load --rate 0 --count "$count" --clients 32 2>"$run/load-max.err" | tee "$run/load-max.txt"
-max_rate=$(sed -n 's/.* rate=\([0-9.]*\)\/s.*/\1/p' "$run/load-max.txt" | tail -n 1)
+case $skip in *" intake "*) ;; *)
+    "$build/bin/motcua-intake" -c "$run/motcua.yaml" 2>"$run/intake/intake.log" &
+    e2e_pids=$!
+    i=0
+    until grep -q "event=started" "$run/intake/intake.log" 2>/dev/null; do
+        i=$((i + 1)); [ $i -lt 200 ] || { cat "$run/intake/intake.log" >&2; exit 1; }
+        sleep 0.05
+    done
+    say "intake alone, closed loop: $count dossiers, 32 clients"
+    "$build/bin/motcua" -c "$run/motcua.yaml" load --rate 0 --count "$count" --clients 32 \
+        >"$run/load-max.txt" 2>"$run/load-max.err" || say "  not every request answered (see $run/load-max.err)"
+    put "intake.closed_loop.clients" 32
+    put "intake.closed_loop.dossiers" "$count"
+    put "intake.closed_loop.receipts_per_s" "$(sed -n 's/.* rate=\([0-9.]*\)\/s.*/\1/p' "$run/load-max.txt")"
+    say "  $(cat "$run/load-max.txt")"
+    say "intake alone, open loop at 1,000/s offered: $lat_count dossiers, 64 clients"
+    "$build/bin/motcua" -c "$run/motcua.yaml" load --rate 1000 --count "$lat_count" --clients 64 \
+        >"$run/load-1000.txt" 2>"$run/load-1000.err" || say "  not every request answered (see $run/load-1000.err)"
+    put "intake.at_1000.dossiers" "$lat_count"
+    for p in p50 p90 p99 max; do
+        put "intake.at_1000.latency_ms.$p" "$(sed -n "s/.* $p=\([0-9.]*\)ms.*/\1/p" "$run/load-1000.txt")"
+    done
+    put "intake.at_1000.timeouts" "$(sed -n 's/.* timeouts=\([0-9]*\).*/\1/p' "$run/load-1000.txt")"
+    say "  $(cat "$run/load-1000.txt")"
+    put "intake.rss_peak_mb" "$(div "$(hwm_kb "$e2e_pids")" 1024 %.1f)"
+    e2e_stop
+;; esac
 
-echo "== intake, open loop at 1,000/s offered: 15,000 dossiers, 64 clients"
-"$build/bin/motcua" -c "$run/motcua.yaml" load --rate 1000 --count 15000 --clients 64 2>"$run/load-1000.err" | tee "$run/load-1000.txt"
-p50=$(sed -n 's/.* p50=\([0-9.]*ms\).*/\1/p' "$run/load-1000.txt" | tail -n 1)
-p99=$(sed -n 's/.* p99=\([0-9.]*ms\).*/\1/p' "$run/load-1000.txt" | tail -n 1)
+case $skip in *" e2e-one "*) ;; *) e2e one_step 1.004222 5 "$e2e_count" direct ;; esac
+case $skip in *" e2e-lt "*) ;; *) e2e inter_agency 2.000986 5 "$e2e_lt_count" ;; esac
 
-rss=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$intake_pid/status")
-kill -TERM "$intake_pid" && wait "$intake_pid" || true
-intake_pid=""
-ratio=$(awk -v a="${max_rate:-0}" -v b="${pg_tps:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
-rows=$(psql "$conninfo" -X -qAt -c "SELECT count(*) FROM dossier")
+# every throughput as a ratio to pgbench single-row insert, 8 clients
+ref=$(get pgbench.single_c8.tps)
+for k in pgbench.single_c1.tps pgbench.single_c32.tps pgbench.batch50_c8.rows_per_s \
+         intake.closed_loop.receipts_per_s e2e.one_step.dossiers_per_s e2e.inter_agency.dossiers_per_s; do
+    v=$(get "$k")
+    [ -n "$v" ] && put "ratio_to_pgbench_c8.${k%.*}" "$(div "$v" "$ref")"
+done
+# peak RSS per daemon over every section that ran it
+for d in intake router lienthong notify; do
+    m=$(awk -F '\t' -v d="$d" '($1 == "intake.rss_peak_mb" && d == "intake") || $1 ~ "^e2e\\.[a-z_]*\\.rss_peak_mb\\." d "$" {
+        if ($2 + 0 > m) m = $2 + 0 } END { if (m) print m }' "$kv")
+    [ -n "$m" ] && put "rss_peak_mb.$d" "$m"
+done
+put "seconds" "$(( $(date +%s) - bench_t0 ))"
 
+mkdir -p "$repo/bench/results"
+out="$repo/bench/results/$(date -u +%Y%m%dT%H%M%SZ)-$commit.json"
+kv_json >"$out"
+cp "$out" "$repo/bench/results/latest.json"
+
+# the table: one row per figure that was measured
+row() {
+    v=$(get "$2")
+    [ -n "$v" ] || return 0
+    r=""
+    [ -n "${3:-}" ] && r=$(get "$3")
+    printf '%-58s %14s %10s\n' "$1" "$v" "${r:+${r}×}"
+}
 echo
-echo "== summary ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, fsync=on)"
-printf '%-44s %s\n' "pgbench single-row insert tps (8 clients)" "${pg_tps:-?}"
-printf '%-44s %s\n' "intake receipts/s (closed loop, 32 clients)" "${max_rate:-?}"
-printf '%-44s %s\n' "ratio intake / pgbench" "$ratio"
-printf '%-44s %s / %s\n' "receipt latency p50 / p99 at 1,000/s" "${p50:-?}" "${p99:-?}"
-printf '%-44s %s MiB\n' "intake peak RSS (VmHWM)" "$(awk -v k="${rss:-0}" 'BEGIN { printf "%.1f", k / 1024 }')"
-printf '%-44s %s\n' "dossiers stored" "$rows"
+echo "== summary: $started, commit $commit, $(get nproc) cores, PostgreSQL $(get postgresql), fsync=on, synchronous_commit=on"
+printf '%-58s %14s %10s\n' "figure" "value" "/ pgbench8"
+row "pgbench single-row insert, 1 client (tps)" pgbench.single_c1.tps ratio_to_pgbench_c8.pgbench.single_c1
+row "pgbench single-row insert, 8 clients (tps)" pgbench.single_c8.tps
+row "pgbench single-row insert, 32 clients (tps)" pgbench.single_c32.tps ratio_to_pgbench_c8.pgbench.single_c32
+row "pgbench 50-row insert, 8 clients (rows/s)" pgbench.batch50_c8.rows_per_s ratio_to_pgbench_c8.pgbench.batch50_c8
+row "intake closed loop, 32 clients (receipts/s)" intake.closed_loop.receipts_per_s ratio_to_pgbench_c8.intake.closed_loop
+row "receipt latency at 1,000/s: p50 (ms)" intake.at_1000.latency_ms.p50
+row "receipt latency at 1,000/s: p99 (ms)" intake.at_1000.latency_ms.p99
+row "intake alone: peak RSS (MB)" intake.rss_peak_mb
+for l in one_step inter_agency; do
+    [ -n "$(get "e2e.$l.dossiers_per_s")" ] || continue
+    t=""
+    [ "$(get "e2e.$l.timed_out")" = true ] && t=" (TIMED OUT)"
+    echo "-- end to end, $l: procedure $(get "e2e.$l.procedure"), $(get "e2e.$l.steps") steps, $(get "e2e.$l.completed")/$(get "e2e.$l.dossiers") closed in $(get "e2e.$l.seconds") s$t"
+    row "  dossiers/s (first submit -> last notice sent)" "e2e.$l.dossiers_per_s" "ratio_to_pgbench_c8.e2e.$l"
+    for s in received_to_routed routed_to_result result_to_last_notice received_to_last_notice; do
+        p50=$(get "e2e.$l.lag_ms.$s.p50") p99=$(get "e2e.$l.lag_ms.$s.p99")
+        [ -n "$p50" ] && printf '%-58s %14s\n' "  lag $s p50 / p99 (ms)" "$p50 / $p99"
+    done
+    for k in write_xacts commits wal_records wal_bytes wal_fsyncs rows_inserted rows_updated \
+             rows_hot_updated notices; do
+        row "  per dossier: $k" "e2e.$l.per_dossier.$k"
+    done
+    for d in intake router lienthong notify agencies; do
+        row "  CPU ms per dossier: $d" "e2e.$l.cpu_ms_per_dossier.$d"
+    done
+    for d in intake router lienthong notify; do
+        row "  CPU ms per dossier: PostgreSQL backends of $d" "e2e.$l.backend_cpu_ms_per_dossier.$d"
+    done
+done
+for d in intake router lienthong notify; do
+    row "peak RSS (VmHWM, MB) over the whole bench: $d" "rss_peak_mb.$d"
+done
+echo "(whole bench: $(get seconds) s; JSON: $out)"
