@@ -148,6 +148,9 @@ struct lienthong_hub {
     bool            status_dirty; /* the counts changed since the last STATUS */
     int64_t         next_status;  /* monotonic ms before which no STATUS is sent */
     int64_t         next_rewarn;  /* monotonic ms of the next periodic DueSoon pass */
+    long            claims;       /* case claims run (limit > 0) since the last hub_view line */
+    long            dead_passes;  /* claim calls with no room (dead letters only) since then */
+    int64_t         counted_from; /* monotonic ms the two counts start from */
 };
 
 /* log_store_error - one line for a failed store call */
@@ -366,6 +369,10 @@ static void dispatch(lienthong_hub_t *hub, peer_t *p)
     mc_err_clear(&err);
     int64_t resend_ms[LIENTHONG_RESEND_STEPS];
     lienthong_resend_delays(lc->ack_timeout_ms, resend_ms);
+    if (room > 0)
+        hub->claims++;
+    else
+        hub->dead_passes++;
     mc_store_rc_t rc = mc_store_cases_claim(hub->store, p->agency, room > 0 ? (int)room : 0,
                                             resend_ms, LIENTHONG_RESEND_STEPS, lc->max_attempts,
                                             &cases, &n, &dead, &err);
@@ -466,7 +473,9 @@ static void status_send(lienthong_hub_t *hub, int64_t now)
                      hub->status_ready);
 }
 
-/* view_summary - the hub_view line: the whole picture in one line */
+/* view_summary - the hub_view line: the whole picture in one line, with the
+ * store calls the dispatches made since the last one (issue 11: claims per
+ * second, each an index range read and a commit) */
 static void view_summary(lienthong_hub_t *hub)
 {
     size_t up = 0, ready = 0;
@@ -474,9 +483,15 @@ static void view_summary(lienthong_hub_t *hub)
         up += (hub->view[a].now & VIEW_CONNECTED) != 0;
         ready += (hub->view[a].now & VIEW_READY) != 0;
     }
+    int64_t now = mc_time_mono_ms(), span = now - hub->counted_from;
     mc_log(MC_LOG_NOTICE, "hub_view",
-           "epoch=%016" PRIx64 " agencies=%zu connected=%zu ready=%zu peers=%zu ready_peers=%zu",
-           hub->epoch, hub->agencies->count, up, ready, hub->status_peers, hub->status_ready);
+           "epoch=%016" PRIx64 " agencies=%zu connected=%zu ready=%zu peers=%zu ready_peers=%zu"
+           " claims=%ld dead_passes=%ld claims_per_s=%.1f",
+           hub->epoch, hub->agencies->count, up, ready, hub->status_peers, hub->status_ready,
+           hub->claims, hub->dead_passes,
+           span > 0 ? (double)hub->claims * 1000.0 / (double)span : 0.0);
+    hub->claims = hub->dead_passes = 0;
+    hub->counted_from = now;
 }
 
 /* drop_note - a frame of agency a was not served: counted, and logged at
@@ -1447,6 +1462,7 @@ int lienthong_hub_start(lienthong_hub_t *hub, mc_loop_t *loop, mc_err_t *err)
 {
     hub->next_poll = hub->next_renew = hub->next_expire = mc_time_mono_ms(); /* all at start */
     hub->next_summary = hub->next_poll + HUB_SUMMARY_MS;
+    hub->counted_from = hub->next_poll;
     hub->tick_timer = mc_loop_every(loop, 0, HUB_TICK_MS, on_tick, hub);
     if (hub->tick_timer < 0 || mc_loop_add_socket(loop, hub->router, on_router, hub) != 0 ||
         mc_loop_add_socket(loop, hub->sub, on_events, hub) != 0) {
@@ -1462,6 +1478,8 @@ void lienthong_hub_destroy(lienthong_hub_t **hub_p)
     if (!hub_p || !*hub_p)
         return;
     lienthong_hub_t *hub = *hub_p;
+    if (hub->counted_from)
+        view_summary(hub); /* the counts of the last period */
     for (size_t i = 0; i < hub->n_peers; i++) {
         free(hub->peers[i]->inflight);
         free(hub->peers[i]);
