@@ -561,6 +561,11 @@ MC_TEST(claim_takes_the_oldest_queued_or_due_cases_and_nothing_else)
 {
     char code[64];
     REQUIRE(new_routed("lt-claim-order-0001", code) == 0);
+    /* its step 1 becomes CLAIM_ORDER's and held, so no later test's TU_PHAP gets it */
+    REQUIRE(harness_count(&H, "WITH u AS (UPDATE agency_case SET agency = 'CLAIM_ORDER', state = "
+                          MC_SQL(MC_CASE_ACKED) " WHERE case_id = $1 || '/1' AND state = "
+                          MC_SQL(MC_CASE_QUEUED) " AND attempts = 0 RETURNING 1) SELECT count(*) FROM u",
+                          code) == 1);
     /* steps 2..9 in id order: state, attempts, next attempt from now */
     REQUIRE(exec_sql("INSERT INTO agency_case (case_id, dossier_id, step, steps_total, agency, task,"
                      " state, attempts, next_attempt_at)"
@@ -596,7 +601,7 @@ MC_TEST(claim_takes_the_oldest_queued_or_due_cases_and_nothing_else)
                     " AND c.agency = 'CLAIM_ORDER'";
     PGresult *res = PQexecParams(harness_db(&H), q, 1, NULL, (const char *const[]){code}, NULL, NULL, 0);
     REQUIRE(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1);
-    CHECK_STR(PQgetvalue(res, 0, 0), "2:3:1,3:2:2,4:3:1,5:2:1,6:2:1,7:5:3,8:2:1,9:2:1");
+    CHECK_STR(PQgetvalue(res, 0, 0), "1:3:0,2:3:1,3:2:2,4:3:1,5:2:1,6:2:1,7:5:3,8:2:1,9:2:1");
     PQclear(res);
     /* a first send is a step in the timeline, a resend is not */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
