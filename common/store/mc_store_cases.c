@@ -35,9 +35,21 @@ static const mc_stmt_t stmt_dead = {"cases_dead", false, 3,
      "   SELECT d.dossier_id, now(), 'lienthong', 'dead_letter',"
      "   format($3::text, d.step, d.steps_total, $1::text, d.attempts) FROM d)"
      " SELECT count(*) FROM d"};
+/* $1 agency, $2 limit, $3 resend delays (ms), $4 max attempts, $5 event text.
+ * The candidates are the $2 oldest of each claimable range, read from the
+ * indexes that hold only those rows (0020_hot_claims: agency_case_queued_idx,
+ * agency_case_sent_idx), never from the agency's held cases; the oldest $2
+ * of them are locked, the predicate checked again on each locked row (a
+ * case acked or dead-lettered meanwhile is not sent); sent cases at $4
+ * attempts are stmt_dead's */
 static const mc_stmt_t stmt_claim = {"cases_claim", false, 5,
-     "WITH c AS (SELECT id FROM agency_case WHERE agency = $1 AND (state = " MC_SQL(MC_CASE_QUEUED) " OR (state = " MC_SQL(MC_CASE_SENT)
-     "   AND next_attempt_at <= now() AND attempts < $4::integer))"
+     "WITH q AS (SELECT id FROM agency_case WHERE agency = $1 AND state = " MC_SQL(MC_CASE_QUEUED)
+     "   ORDER BY id LIMIT $2::integer),"
+     " r AS (SELECT id FROM agency_case WHERE agency = $1 AND state = " MC_SQL(MC_CASE_SENT)
+     "   AND next_attempt_at <= now() AND attempts < $4::integer ORDER BY id LIMIT $2::integer),"
+     " c AS (SELECT id FROM agency_case WHERE id = ANY (ARRAY(SELECT id FROM q UNION ALL"
+     "   SELECT id FROM r)) AND agency = $1 AND (state = " MC_SQL(MC_CASE_QUEUED) " OR (state = "
+     MC_SQL(MC_CASE_SENT) " AND next_attempt_at <= now() AND attempts < $4::integer))"
      "   ORDER BY id LIMIT $2::integer FOR UPDATE SKIP LOCKED),"
      " u AS (UPDATE agency_case a SET state = " MC_SQL(MC_CASE_SENT) ", attempts = a.attempts + 1,"
      "   next_attempt_at = now() + interval '1 millisecond' * coalesce(($3::bigint[])[a.attempts + 1],"

@@ -34,7 +34,9 @@
     "   WHERE a.notification_id = n.id AND a.ok GROUP BY a.channel) s)"
 
 /* the lock is taken in the CTE alone: FOR UPDATE cannot sit beside the
- * aggregates that flatten data and earlier attempts */
+ * aggregates that flatten data and earlier attempts; the CTE reads the first
+ * $1 entries of notification_due_idx (next_attempt_at, id) WHERE pending
+ * (0020_hot_claims), not every due row */
 static const mc_stmt_t stmt_claim = {"notify_claim", false, 1,
      "WITH c AS (SELECT id FROM notification WHERE state = " MC_SQL(MC_NOTIFICATION_PENDING)
      "           AND next_attempt_at <= now()"

@@ -114,7 +114,7 @@ typedef enum mc_case_state {
     MC_CASE_PAUSED    = MC_CASE_PAUSED_,    /* waiting for the applicant's supplement */
 } mc_case_state_t;
 
-/* the cases an agency owes work on (migration 0002's agency_case_queue_idx) */
+/* the cases an agency owes work on (migration 0004's agency_case_open_due_idx) */
 #define MC_SQL_CASE_OPEN \
     MC_SQL(MC_CASE_QUEUED) ", " MC_SQL(MC_CASE_SENT) ", " MC_SQL(MC_CASE_ACKED)
 

@@ -9,6 +9,12 @@
  * A frame lost on the way is covered by the ack timeout (the case goes
  * again, same case_id) or by the agency resending its result.
  *
+ * Dispatch (issue 11, "no statement re-run per peer per poll"): an ack, a
+ * result, an event, a timeout or the poll only marks the agency
+ * (dispatch_later); at the end of the loop pass (timers) each marked agency
+ * with a ready connection gets ONE store claim sized to all its
+ * connections' room (dispatch), whatever the number of frames in the pass.
+ *
  * Sessions and leases (agency.proto rules 6, 7): every frame of a
  * connection that has not sent a resync Ready may get a Hello (the first
  * always, then at most one per heartbeat to non-Ready frames); an ack is
@@ -116,6 +122,7 @@ typedef struct view {
     long    dropped;   /* frames not served (over the limits) since the last frame_dropped line */
     int64_t drop_logged; /* monotonic ms of the last frame_dropped line, 0 = none */
     int64_t rewarn_after; /* the periodic DueSoon pass goes on after this agency_case.id */
+    bool    dispatch;  /* its connections are dispatched at the end of this loop pass */
 } view_t;
 
 struct lienthong_hub {
@@ -148,6 +155,9 @@ struct lienthong_hub {
     bool            status_dirty; /* the counts changed since the last STATUS */
     int64_t         next_status;  /* monotonic ms before which no STATUS is sent */
     int64_t         next_rewarn;  /* monotonic ms of the next periodic DueSoon pass */
+    long            claims;       /* case claims run (limit > 0) since the last hub_view line */
+    long            dead_passes;  /* claim calls with no room (dead letters only) since then */
+    int64_t         counted_from; /* monotonic ms the two counts start from */
 };
 
 /* log_store_error - one line for a failed store call */
@@ -342,23 +352,69 @@ static int inflight_add(peer_t *p, const char *case_id, int64_t deadline)
     return 0;
 }
 
-/* dispatch - send a peer as many cases as its credit and window allow */
-static void dispatch(lienthong_hub_t *hub, peer_t *p)
+/* room - how many cases p takes now (its credit, its window less what is in
+ * flight), probing its connection first when that is more than none; -1 if
+ * it takes nothing at all (not ready, gone, or the probe did not leave) */
+static long room(lienthong_hub_t *hub, peer_t *p)
+{
+    if (!p->ready || p->gone)
+        return -1;
+    long r = (long)p->window - (long)p->n_inflight;
+    if ((long)p->credit < r)
+        r = (long)p->credit;
+    if (r <= 0)
+        return 0;
+    /* is the connection still there? a case marked sent into a closed
+     * connection would cost an attempt and an ack timeout */
+    lienthong_frame_t probe = {0};
+    if (lienthong_pack_heartbeat(hub->epoch, &probe) == 0 && !send_to(hub, p, &probe))
+        return -1;
+    return r;
+}
+
+/* send_case - one claimed case to p, in flight until its ack or its timeout */
+static void send_case(lienthong_hub_t *hub, peer_t *p, const mc_case_t *c, int64_t now)
 {
     const mc_cfg_lienthong_t *lc = &hub->cfg->lienthong;
-    if (!p->ready || p->gone || !store_usable(hub))
-        return;
-    long room = (long)p->window - (long)p->n_inflight;
-    if ((long)p->credit < room)
-        room = (long)p->credit;
-    if (room > 0) {
-        /* is the connection still there? a case marked sent into a closed
-         * connection would cost an attempt and an ack timeout */
-        lienthong_frame_t probe = {0};
-        if (lienthong_pack_heartbeat(hub->epoch, &probe) == 0 && !send_to(hub, p, &probe))
-            return;
+    lienthong_frame_t f = {0};
+    if (lienthong_pack_case(hub->cfg, c, &f) != 0) {
+        mc_log(MC_LOG_ERR, "case_unpackable", "case=%s", c->case_id);
+        return; /* marked sent: it becomes a dead letter for an operator to see */
     }
-    /* limit 0 still runs the dead-letter pass for this agency */
+    /* the same delay the store gave next_attempt_at */
+    inflight_add(p, c->case_id, now + lienthong_resend_delay_ms(lc->ack_timeout_ms, c->attempt));
+    send_to(hub, p, &f); /* lost or not, the ack timeout decides what happens next */
+    if (p->credit > 0)
+        p->credit--;
+    mc_log(c->attempt > 1 ? MC_LOG_NOTICE : MC_LOG_INFO, "case_sent",
+           "case=%s agency=%s attempt=%d window=%d credit=%" PRIu32, c->case_id, p->agency,
+           c->attempt, p->window, p->credit);
+}
+
+/* dispatch - agency a's ready connections get as many cases as their credit
+ * and windows allow, from ONE claim for them all (oldest first, the first
+ * connection filled first); with no room anywhere the store call still runs
+ * its dead-letter pass; with no ready connection nothing runs */
+static void dispatch(lienthong_hub_t *hub, size_t a)
+{
+    const mc_cfg_lienthong_t *lc = &hub->cfg->lienthong;
+    if (!store_usable(hub))
+        return;
+    peer_t *to[HUB_AGENCY_PEERS];
+    long rooms[HUB_AGENCY_PEERS], total = 0;
+    size_t n_to = 0;
+    for (size_t i = 0; i < hub->n_peers && n_to < HUB_AGENCY_PEERS; i++) {
+        peer_t *p = hub->peers[i];
+        long r = p->agency_index == a ? room(hub, p) : -1;
+        if (r < 0)
+            continue;
+        to[n_to] = p;
+        rooms[n_to++] = r;
+        total += r;
+    }
+    if (n_to == 0)
+        return;
+    const char *agency = hub->agencies->items[a].code;
     mc_case_t *cases = NULL;
     size_t n = 0;
     int dead = 0;
@@ -366,7 +422,11 @@ static void dispatch(lienthong_hub_t *hub, peer_t *p)
     mc_err_clear(&err);
     int64_t resend_ms[LIENTHONG_RESEND_STEPS];
     lienthong_resend_delays(lc->ack_timeout_ms, resend_ms);
-    mc_store_rc_t rc = mc_store_cases_claim(hub->store, p->agency, room > 0 ? (int)room : 0,
+    if (total > 0)
+        hub->claims++;
+    else
+        hub->dead_passes++;
+    mc_store_rc_t rc = mc_store_cases_claim(hub->store, agency, total > INT32_MAX ? INT32_MAX : (int)total,
                                             resend_ms, LIENTHONG_RESEND_STEPS, lc->max_attempts,
                                             &cases, &n, &dead, &err);
     if (rc != MC_STORE_OK) {
@@ -374,33 +434,42 @@ static void dispatch(lienthong_hub_t *hub, peer_t *p)
         return;
     }
     if (dead > 0)
-        mc_log(MC_LOG_WARNING, "dead_letters", "agency=%s count=%d", p->agency, dead);
+        mc_log(MC_LOG_WARNING, "dead_letters", "agency=%s count=%d", agency, dead);
     int64_t now = mc_time_mono_ms();
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        mc_case_t *c = &cases[i];
-        lienthong_frame_t f = {0};
-        if (lienthong_pack_case(hub->cfg, c, &f) != 0) {
-            mc_log(MC_LOG_ERR, "case_unpackable", "case=%s", c->case_id);
-            continue; /* marked sent: it becomes a dead letter for an operator to see */
-        }
-        /* the same delay the store gave next_attempt_at */
-        inflight_add(p, c->case_id, now + lienthong_resend_delay_ms(lc->ack_timeout_ms, c->attempt));
-        send_to(hub, p, &f); /* lost or not, the ack timeout decides what happens next */
-        if (p->credit > 0)
-            p->credit--;
-        mc_log(c->attempt > 1 ? MC_LOG_NOTICE : MC_LOG_INFO, "case_sent",
-               "case=%s agency=%s attempt=%d window=%d credit=%" PRIu32, c->case_id, p->agency,
-               c->attempt, p->window, p->credit);
+        while (k < n_to && rooms[k] == 0)
+            k++;
+        if (k == n_to) /* never: the store returns at most total; the ack timeout covers it */
+            break;
+        send_case(hub, to[k], &cases[i], now);
+        rooms[k]--;
     }
     mc_cases_free(&cases, n);
 }
 
-/* dispatch_agency - dispatch every connection of agency (NULL: all) */
-static void dispatch_agency(lienthong_hub_t *hub, const char *agency)
+/* dispatch_later - agency's connections (NULL or "": every agency's) are
+ * dispatched at the end of this loop pass (dispatch_pending), once however
+ * many acks, results and events asked for it */
+static void dispatch_later(lienthong_hub_t *hub, const char *agency)
 {
-    for (size_t i = 0; i < hub->n_peers; i++)
-        if (!agency || !*agency || strcmp(hub->peers[i]->agency, agency) == 0)
-            dispatch(hub, hub->peers[i]);
+    for (size_t i = 0; i < hub->n_peers; i++) {
+        const peer_t *p = hub->peers[i];
+        if (p->agency_index < hub->agencies->count &&
+            (!agency || !*agency || strcmp(p->agency, agency) == 0))
+            hub->view[p->agency_index].dispatch = true;
+    }
+}
+
+/* dispatch_pending - one dispatch for each agency asked for in this pass */
+static void dispatch_pending(lienthong_hub_t *hub)
+{
+    for (size_t a = 0; a < hub->agencies->count; a++) {
+        if (!hub->view[a].dispatch)
+            continue;
+        hub->view[a].dispatch = false;
+        dispatch(hub, a);
+    }
 }
 
 /* up_changed - remember how many agencies are connected; true if that changed */
@@ -466,7 +535,9 @@ static void status_send(lienthong_hub_t *hub, int64_t now)
                      hub->status_ready);
 }
 
-/* view_summary - the hub_view line: the whole picture in one line */
+/* view_summary - the hub_view line: the whole picture in one line, with the
+ * store calls the dispatches made since the last one (issue 11: claims per
+ * second, each an index range read and a commit) */
 static void view_summary(lienthong_hub_t *hub)
 {
     size_t up = 0, ready = 0;
@@ -474,9 +545,15 @@ static void view_summary(lienthong_hub_t *hub)
         up += (hub->view[a].now & VIEW_CONNECTED) != 0;
         ready += (hub->view[a].now & VIEW_READY) != 0;
     }
+    int64_t now = mc_time_mono_ms(), span = now - hub->counted_from;
     mc_log(MC_LOG_NOTICE, "hub_view",
-           "epoch=%016" PRIx64 " agencies=%zu connected=%zu ready=%zu peers=%zu ready_peers=%zu",
-           hub->epoch, hub->agencies->count, up, ready, hub->status_peers, hub->status_ready);
+           "epoch=%016" PRIx64 " agencies=%zu connected=%zu ready=%zu peers=%zu ready_peers=%zu"
+           " claims=%ld dead_passes=%ld claims_per_s=%.1f",
+           hub->epoch, hub->agencies->count, up, ready, hub->status_peers, hub->status_ready,
+           hub->claims, hub->dead_passes,
+           span > 0 ? (double)hub->claims * 1000.0 / (double)span : 0.0);
+    hub->claims = hub->dead_passes = 0;
+    hub->counted_from = now;
 }
 
 /* drop_note - a frame of agency a was not served: counted, and logged at
@@ -667,7 +744,7 @@ static void expire_leases(lienthong_hub_t *hub)
     mc_log(MC_LOG_NOTICE, "leases_expired", "cases=%d", expired);
     if (expired >= HUB_LEASE_BATCH)
         hub->next_expire = mc_time_mono_ms(); /* more are waiting */
-    dispatch_agency(hub, NULL);
+    dispatch_later(hub, NULL);
 }
 
 /* handle_ack - CaseAck */
@@ -705,7 +782,7 @@ static void handle_ack(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseAc
             p->window++; /* slow open: one more per ack */
         mc_log(MC_LOG_INFO, "case_acked", "case=%s agency=%s verdict=%s window=%d", ack->case_id,
                p->agency, mc_case_verdict_name(verdict), p->window);
-        dispatch(hub, p);
+        dispatch_later(hub, p->agency);
         break;
     default: /* unknown, not yours, never sent, closed: one answer, nothing to enumerate */
         refuse_unknown(hub, p, ack->case_id, verdict);
@@ -800,13 +877,13 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
     if (out.next_agency[0]) {
         publish(hub, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED, out.dossier_code,
                 out.next_agency);
-        dispatch_agency(hub, out.next_agency);
+        dispatch_later(hub, out.next_agency);
     }
     if (out.notified)
         publish(hub, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_NOTIFICATION, out.dossier_code, "");
     if (out.accepted) /* the router routes it at once (it polls too) */
         publish(hub, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_ACCEPTED, out.dossier_code, "");
-    dispatch(hub, p);
+    dispatch_later(hub, p->agency);
 }
 
 #define HUB_WARN_BATCH   32 /* DueSoon frames read from the store at once */
@@ -1152,10 +1229,7 @@ static void handle_ready(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Read
         p->ready = true;
         view_update(hub);
     }
-    if (reoffered > 0)
-        dispatch_agency(hub, p->agency); /* queued again: offer them now, to any connection */
-    else
-        dispatch(hub, p);
+    dispatch_later(hub, p->agency); /* and what it queued again (reoffered), to any connection */
     if (r->resync && p->resynced && store_usable(hub)) /* rule 8: a lost DueSoon comes again */
         rewarn(hub, p->agency, p->session, 0, "resync");
 }
@@ -1264,14 +1338,14 @@ static void read_events(lienthong_hub_t *hub)
         if (!e)
             continue;
         if (e->kind == MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED && e->agency && *e->agency)
-            dispatch_agency(hub, e->agency);
+            dispatch_later(hub, e->agency);
         else if (e->kind == MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_SUPPLEMENTED ||
                  e->kind == MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED)
             all = true;
         motcua__v1__pipeline_event__free_unpacked(e, NULL);
     }
     if (all)
-        dispatch_agency(hub, NULL);
+        dispatch_later(hub, NULL);
 }
 
 /* timers - ack timeouts, heartbeats, dead peers, the safety-net poll */
@@ -1315,7 +1389,7 @@ static void timers(lienthong_hub_t *hub)
         }
         if (timed_out) {
             p->window = p->window / 2 > 1 ? p->window / 2 : 1; /* halve on timeout */
-            dispatch(hub, p);                                  /* the store says what is due */
+            dispatch_later(hub, p->agency); /* the store says what is due */
         }
         if (now - p->last_send >= lc->heartbeat_ms) {
             lienthong_frame_t f = {0};
@@ -1340,13 +1414,14 @@ static void timers(lienthong_hub_t *hub)
     }
     if (now >= hub->next_poll) {
         hub->next_poll = now + lc->poll_ms;
-        dispatch_agency(hub, NULL);
+        dispatch_later(hub, NULL);
         each_ready_agency(hub, warn_agency); /* DueSoon for what the router's scan flagged */
     }
     if (now >= hub->next_rewarn) { /* rule 8: DueSoon again while unanswered */
         hub->next_rewarn = now + HUB_REWARN_BEATS * (int64_t)lc->heartbeat_ms;
         each_ready_agency(hub, rewarn_agency);
     }
+    dispatch_pending(hub); /* what the frames, events and timers of this pass asked for */
 }
 
 /* lienthong_hub_new - ZAP first, then the CURVE socket */
@@ -1447,6 +1522,7 @@ int lienthong_hub_start(lienthong_hub_t *hub, mc_loop_t *loop, mc_err_t *err)
 {
     hub->next_poll = hub->next_renew = hub->next_expire = mc_time_mono_ms(); /* all at start */
     hub->next_summary = hub->next_poll + HUB_SUMMARY_MS;
+    hub->counted_from = hub->next_poll;
     hub->tick_timer = mc_loop_every(loop, 0, HUB_TICK_MS, on_tick, hub);
     if (hub->tick_timer < 0 || mc_loop_add_socket(loop, hub->router, on_router, hub) != 0 ||
         mc_loop_add_socket(loop, hub->sub, on_events, hub) != 0) {
@@ -1462,6 +1538,8 @@ void lienthong_hub_destroy(lienthong_hub_t **hub_p)
     if (!hub_p || !*hub_p)
         return;
     lienthong_hub_t *hub = *hub_p;
+    if (hub->counted_from)
+        view_summary(hub); /* the counts of the last period */
     for (size_t i = 0; i < hub->n_peers; i++) {
         free(hub->peers[i]->inflight);
         free(hub->peers[i]);

@@ -27,6 +27,7 @@
 #include <zmq.h>
 
 #include "mc_states.h"
+#include "mc_store_cases.h"
 #include "harness.h"
 #include "mc_calendar.h"
 #include "mc_catalog.h"
@@ -526,6 +527,86 @@ MC_TEST(unacked_case_is_redelivered_with_the_same_case_id)
     /* sent_to_agency once: a resend is not a new step in the timeline */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
                             " WHERE d.code = $1 AND e.kind = 'sent_to_agency'", code), 1);
+}
+
+/* claim_steps - one store claim for agency CLAIM_ORDER (limit, 3 attempts at
+ * most): the claimed steps into steps (their attempt into attempts), *dead the
+ * dead letters; the number claimed, -1 on a store error */
+static int claim_steps(mc_store_t *store, int limit, int *steps, int *attempts, int *dead)
+{
+    static const int64_t resend_ms[] = {1000};
+    mc_case_t *cases = NULL;
+    size_t n = 0;
+    mc_err_t err;
+    mc_err_clear(&err);
+    if (mc_store_cases_claim(store, "CLAIM_ORDER", limit, resend_ms, 1, 3, &cases, &n, dead,
+                             &err) != MC_STORE_OK) {
+        char why[256];
+        fprintf(stderr, "claim: %s\n", mc_err_first(&err, why, sizeof why));
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        steps[i] = cases[i].step;
+        attempts[i] = cases[i].attempt;
+    }
+    mc_cases_free(&cases, n);
+    return (int)n;
+}
+
+/* the case claim (0020_hot_claims: candidates from the queued and due-sent
+ * index ranges) returns what the plain `queued OR due sent ORDER BY id`
+ * did: the oldest claimable first, queued and resends mixed, never a held,
+ * not yet due or dead one. CLAIM_ORDER has no connection: only the test claims */
+MC_TEST(claim_takes_the_oldest_queued_or_due_cases_and_nothing_else)
+{
+    char code[64];
+    REQUIRE(new_routed("lt-claim-order-0001", code) == 0);
+    /* its step 1 becomes CLAIM_ORDER's and held, so no later test's TU_PHAP gets it */
+    REQUIRE(harness_count(&H, "WITH u AS (UPDATE agency_case SET agency = 'CLAIM_ORDER', state = "
+                          MC_SQL(MC_CASE_ACKED) " WHERE case_id = $1 || '/1' AND state = "
+                          MC_SQL(MC_CASE_QUEUED) " AND attempts = 0 RETURNING 1) SELECT count(*) FROM u",
+                          code) == 1);
+    /* steps 2..9 in id order: state, attempts, next attempt from now */
+    REQUIRE(exec_sql("INSERT INTO agency_case (case_id, dossier_id, step, steps_total, agency, task,"
+                     " state, attempts, next_attempt_at)"
+                     " SELECT $1 || '/' || v.s, d.id, v.s, 9, 'CLAIM_ORDER', 'kiểm tra', v.st, v.a,"
+                     " now() + v.due FROM dossier d, (VALUES"
+                     " (2, " MC_SQL(MC_CASE_ACKED) ", 1, NULL::interval),"
+                     " (3, " MC_SQL(MC_CASE_SENT) ", 1, interval '-1 second'),"
+                     " (4, " MC_SQL(MC_CASE_ACKED) ", 1, NULL),"
+                     " (5, " MC_SQL(MC_CASE_QUEUED) ", 0, NULL),"
+                     " (6, " MC_SQL(MC_CASE_SENT) ", 1, interval '1 hour'),"
+                     " (7, " MC_SQL(MC_CASE_SENT) ", 3, interval '-1 second'),"
+                     " (8, " MC_SQL(MC_CASE_QUEUED) ", 0, NULL),"
+                     " (9, " MC_SQL(MC_CASE_QUEUED) ", 0, NULL)) AS v(s, st, a, due)"
+                     " WHERE d.code = $1 ORDER BY v.s", 1, (const char *const[]){code}) == 0);
+    mc_store_t *store = mc_store_new(H.conninfo, 5, 10000);
+    REQUIRE(store != NULL);
+    int steps[10] = {0}, attempts[10] = {0}, dead = 0;
+    CHECK_INT(claim_steps(store, 2, steps, attempts, &dead), 2);
+    CHECK_INT(dead, 1); /* step 7: its 3 attempts are spent */
+    CHECK_INT(steps[0], 3); /* a resend, older than the queued step 5 */
+    CHECK_INT(attempts[0], 2);
+    CHECK_INT(steps[1], 5);
+    CHECK_INT(attempts[1], 1);
+    CHECK_INT(claim_steps(store, 10, steps, attempts, &dead), 2);
+    CHECK_INT(dead, 0);
+    CHECK_INT(steps[0], 8);
+    CHECK_INT(steps[1], 9);
+    CHECK_INT(claim_steps(store, 10, steps, attempts, &dead), 0); /* step 6 is not due yet */
+    mc_store_destroy(&store);
+    CHECK(store == NULL);
+    const char *q = "SELECT string_agg(c.step || ':' || c.state || ':' || c.attempts, ',' ORDER BY c.step)"
+                    " FROM agency_case c JOIN dossier d ON d.id = c.dossier_id WHERE d.code = $1"
+                    " AND c.agency = 'CLAIM_ORDER'";
+    PGresult *res = PQexecParams(harness_db(&H), q, 1, NULL, (const char *const[]){code}, NULL, NULL, 0);
+    REQUIRE(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1);
+    CHECK_STR(PQgetvalue(res, 0, 0), "1:3:0,2:3:1,3:2:2,4:3:1,5:2:1,6:2:1,7:5:3,8:2:1,9:2:1");
+    PQclear(res);
+    /* a first send is a step in the timeline, a resend is not */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d ON d.id = e.dossier_id"
+                            " WHERE d.code = $1 AND e.kind = 'sent_to_agency'"
+                            " AND e.detail LIKE '%CLAIM_ORDER%'", code), 3);
 }
 
 MC_TEST(unknown_key_gets_nothing)
@@ -1697,6 +1778,7 @@ int main(void)
         mc_test_run(inter_agency_dossier_visits_agencies_in_order);
         mc_test_run(offline_agency_gets_its_cases_on_reconnect);
         mc_test_run(unacked_case_is_redelivered_with_the_same_case_id);
+        mc_test_run(claim_takes_the_oldest_queued_or_due_cases_and_nothing_else);
         mc_test_run(unknown_key_gets_nothing);
         mc_test_run(agency_never_gets_nor_answers_another_agencys_case);
         mc_test_run(dead_letter_after_max_attempts_and_requeue);
