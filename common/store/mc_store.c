@@ -2,10 +2,12 @@
  * mc_store - PostgreSQL, the source of truth (contract in mc_store.h).
  *
  * Two connections per store: "main" commits synchronously and carries every
- * state change; "counter" has synchronous_commit off and only hands out
- * dossier sequence numbers, so the short row lock on a ward's counter is
- * never held across a WAL flush and concurrent intakes for one ward do not
- * queue behind each other's fsync.
+ * state change; "counter" has synchronous_commit off (kept for statements
+ * marked counter; no longer for dossier numbers). A dossier's number is taken
+ * in the transaction that creates it: the row lock on a ward's counter is
+ * then held across the WAL flush, which is why intake creates its dossiers
+ * in batches, one transaction (and one flush) per batch of the receipts that
+ * arrived together (mc_store_create_dossiers).
  */
 #include "mc_store.h"
 
@@ -23,17 +25,10 @@
 
 #define MC_STORE_MIGRATE_LOCK 7270010001LL /* pg_advisory_lock key for migrations */
 
-static const mc_stmt_t stmt_reserve_code = {"reserve_code", true, 4,
-     "SELECT seq, request_sha256, response FROM mc_reserve_code($1, $2, $3, $4::date)"};
-/* one submission key at a time: a concurrent retry of a submission still in
- * flight waits here, then finds its key instead of burning a number. The
- * lock is the session's (the counter connection autocommits), taken before
- * the key is looked up and released once the dossier is created or refused;
- * two keys that share a hash only wait for each other. */
-static const mc_stmt_t stmt_key_lock = {"key_lock", true, 2,
-     "SELECT pg_advisory_lock(7270011, hashtext($1 || ' ' || $2))"};
-static const mc_stmt_t stmt_key_unlock = {"key_unlock", true, 0,
-     "SELECT pg_advisory_unlock_all()"};
+/* the submission key's lock, then its stored answer or the ward's next number,
+ * inside the receiving transaction (migration 0021) */
+static const mc_stmt_t stmt_receive_code = {"receive_code", false, 4,
+     "SELECT seq, request_sha256, response FROM mc_receive_code($1, $2, $3, $4::date)"};
 static const mc_stmt_t stmt_create_dossier = {"create_dossier", false, 20,
      "SELECT created, dossier_id, request_sha256, response FROM mc_create_dossier("
      "$1, $2, $3, $4, $5, $6, $7::date, $8::integer, $9, $10::smallint,"
@@ -85,7 +80,6 @@ void mc_store_disconnect(mc_store_t *store)
     if (store->counter)
         PQfinish(store->counter);
     store->main = store->counter = NULL;
-    store->key_locked = false; /* session locks end with their session */
     store->prepared = false;
     store->n_prepared = 0;
 }
@@ -457,68 +451,39 @@ static void date_text(mc_date_t d, char buf[16])
     snprintf(buf, 16, "%04d-%02d-%02d", d.year % 10000, d.month % 100, d.day % 100);
 }
 
-/* key_unlock - release the submission key's lock, if held; a failure only
- * means the connection is gone, and the lock with it */
-static void key_unlock(mc_store_t *store)
+/* receive_code - in the open transaction: lock the item's key, then its stored
+ * response (EXISTS, in r->existing) or the next number (OK, in *seq) */
+static mc_store_rc_t receive_code(mc_store_t *store, const mc_new_dossier_t *d, int *seq,
+                                  mc_new_dossier_result_t *r, mc_err_t *err)
 {
-    if (!store->key_locked || !store->counter)
-        return;
-    PQclear(mc_store_exec(store, &stmt_key_unlock, NULL, NULL, NULL, false));
-    store->key_locked = false;
-}
-
-/* mc_store_reserve_code - under the key's lock: the stored response for the
- * key, or the next number (the lock is kept until mc_store_create_dossiers) */
-mc_store_rc_t mc_store_reserve_code(mc_store_t *store, const char *scope, const char *key,
-                                    const char *unit_id, mc_date_t day, int *seq,
-                                    mc_stored_response_t *existing, mc_err_t *err)
-{
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    key_unlock(store); /* a reservation whose dossier was never created */
-    const char *lp[2] = {scope, key};
-    PGresult *res = mc_store_exec(store, &stmt_key_lock, lp, NULL, NULL, true);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->counter, res, "key_lock", err);
-        PQclear(res);
-        return rc;
-    }
-    PQclear(res);
-    store->key_locked = true;
     char day_text[16];
-    date_text(day, day_text);
-    const char *p[4] = {scope, key, unit_id, day_text};
-    res = mc_store_exec(store, &stmt_reserve_code, p, NULL, NULL, false);
+    date_text(d->day, day_text);
+    const char *p[4] = {d->scope, d->key, d->unit_id, day_text};
+    PGresult *res = mc_store_exec(store, &stmt_receive_code, p, NULL, NULL, false);
+    mc_store_rc_t rc;
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        rc = mc_store_classify(store, store->counter, res, "reserve_code", err);
-        PQclear(res);
-        key_unlock(store);
-        return rc;
-    }
-    if (!PQgetisnull(res, 0, 0)) {
+        rc = mc_store_classify(store, store->main, res, "receive_code", err);
+    } else if (!PQgetisnull(res, 0, 0)) {
         *seq = atoi(PQgetvalue(res, 0, 0));
-        rc = MC_STORE_OK; /* the lock stays until the dossier is created */
-    } else if (read_response(res, 0, 1, 2, existing) == 0) {
+        rc = MC_STORE_OK;
+    } else if (read_response(res, 0, 1, 2, &r->existing) == 0) {
         rc = MC_STORE_EXISTS;
     } else {
-        mc_err_add(err, "store: reserve_code: bad stored response");
+        mc_err_add(err, "store: receive_code: bad stored response");
         rc = MC_STORE_FAILED;
     }
     PQclear(res);
-    if (rc != MC_STORE_OK)
-        key_unlock(store);
     return rc;
 }
 
-/* create_one - one dossier in one transaction (the function call is atomic) */
-static mc_store_rc_t create_one(mc_store_t *store, const mc_new_dossier_t *d,
+/* create_one - one dossier with number seq, inside the open transaction */
+static mc_store_rc_t create_one(mc_store_t *store, const mc_new_dossier_t *d, int seq,
                                 mc_new_dossier_result_t *r, mc_err_t *err)
 {
     char day_text[16], seq_text[16], chan_text[8], rec[24], cnt[24], due[24], state[8], acc[24],
          fwd[24];
     date_text(d->day, day_text);
-    snprintf(seq_text, sizeof seq_text, "%d", d->seq);
+    snprintf(seq_text, sizeof seq_text, "%d", seq);
     snprintf(chan_text, sizeof chan_text, "%d", d->channel);
     snprintf(rec, sizeof rec, "%" PRId64, d->received_at);
     snprintf(cnt, sizeof cnt, "%" PRId64, d->counted_from);
@@ -541,7 +506,7 @@ static mc_store_rc_t create_one(mc_store_t *store, const mc_new_dossier_t *d,
     /* the 20-parameter statement ignores the last three */
     PGresult *res = mc_store_exec(store, d->receiving_ward ? &stmt_create_dossier_fwd
                                                            : &stmt_create_dossier,
-                                  p, lens, fmts, true);
+                                  p, lens, fmts, false);
     mc_store_rc_t rc;
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
         rc = mc_store_classify(store, store->main, res, "create_dossier", err);
@@ -559,30 +524,68 @@ static mc_store_rc_t create_one(mc_store_t *store, const mc_new_dossier_t *d,
     return rc;
 }
 
-/* mc_store_create_dossiers - each item in its own transaction, in order */
-mc_store_rc_t mc_store_create_dossiers(mc_store_t *store, const mc_new_dossier_t *items,
-                                       size_t n, mc_new_dossier_result_t *results,
-                                       mc_err_t *err)
+/* receive_one - one item inside the open transaction: key, number, receipt, rows */
+static mc_store_rc_t receive_one(mc_store_t *store, mc_new_dossier_t *d,
+                                 mc_new_dossier_result_t *r, mc_err_t *err)
 {
-    for (size_t i = 0; i < n; i++)
-        memset(&results[i], 0, sizeof results[i]);
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc != MC_STORE_OK) {
-        for (size_t i = 0; i < n; i++)
-            results[i].rc = rc;
+    int seq = 0;
+    mc_store_rc_t rc = receive_code(store, d, &seq, r, err);
+    if (rc != MC_STORE_OK)
         return rc;
-    }
+    if (d->pack(d->pack_arg, seq, d, err) != 0)
+        return MC_STORE_FAILED;
+    return create_one(store, d, seq, r, err);
+}
+
+/* clear_results - results[0..n) back to nothing, each with rc */
+static void clear_results(mc_new_dossier_result_t *results, size_t n, mc_store_rc_t rc)
+{
     for (size_t i = 0; i < n; i++) {
-        results[i].rc = create_one(store, &items[i], &results[i], err);
-        if (results[i].rc < 0) {
-            for (size_t j = i + 1; j < n; j++)
-                results[j].rc = results[i].rc;
-            key_unlock(store);
-            return results[i].rc;
+        mc_stored_response_clear(&results[i].existing);
+        memset(&results[i], 0, sizeof results[i]);
+        results[i].rc = rc;
+    }
+}
+
+/* receive_batch - items[0..n) in one transaction: all committed, or none
+ * (every result then carries the failure) */
+static mc_store_rc_t receive_batch(mc_store_t *store, mc_new_dossier_t *items, size_t n,
+                                   mc_new_dossier_result_t *results, mc_err_t *err)
+{
+    clear_results(results, n, MC_STORE_OK);
+    mc_store_rc_t rc = mc_store_begin(store, MC_TX_WRITE, err);
+    for (size_t i = 0; i < n && rc == MC_STORE_OK; i++) {
+        results[i].rc = receive_one(store, &items[i], &results[i], err);
+        rc = results[i].rc == MC_STORE_EXISTS ? MC_STORE_OK : results[i].rc;
+    }
+    rc = mc_store_end(store, rc, err); /* COMMIT, or ROLLBACK after a failure */
+    if (rc != MC_STORE_OK)
+        clear_results(results, n, rc);
+    return rc;
+}
+
+/* mc_store_create_dossiers - one transaction for all; one each when an item fails */
+mc_store_rc_t mc_store_create_dossiers(mc_store_t *store, mc_new_dossier_t *items, size_t n,
+                                       mc_new_dossier_result_t *results, mc_err_t *err)
+{
+    mc_store_rc_t rc = receive_batch(store, items, n, results, err);
+    if (rc == MC_STORE_OK || rc == MC_STORE_UNAVAILABLE || n == 1)
+        return rc;
+    /* one item failed and took the batch with it: each alone, so it fails alone */
+    mc_log_error(MC_LOG_WARNING, "store_batch_split", err, "items=%zu", n);
+    mc_store_rc_t first = MC_STORE_OK;
+    for (size_t i = 0; i < n; i++) {
+        mc_err_t one;
+        mc_err_clear(&one);
+        mc_store_rc_t r = receive_batch(store, &items[i], 1, &results[i], &one);
+        if (r != MC_STORE_OK && first == MC_STORE_OK) {
+            char line[256];
+            first = r;
+            mc_err_clear(err);
+            mc_err_add(err, "%s", mc_err_first(&one, line, sizeof line));
         }
     }
-    key_unlock(store); /* committed (or found): a waiting retry now finds the key */
-    return MC_STORE_OK;
+    return first;
 }
 
 /* mc_store_copy_text - bounded copy of a result cell */
