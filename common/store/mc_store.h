@@ -136,8 +136,11 @@ typedef struct mc_new_dossier_result {
  * item is received again in a transaction of its own, so one bad dossier
  * fails alone. A lost server (or a cut-off COMMIT) fails every item with
  * MC_STORE_UNAVAILABLE: a retry under the same key tells what was stored.
- * Returns MC_STORE_OK when every item was decided (OK or EXISTS), else the
- * first item's failure; results[i].rc is always set.
+ * The keys of one call must differ: a repeated key would take a number
+ * before the first one's key is written, and that number would be a gap
+ * (the repeat still gets EXISTS). Returns MC_STORE_OK when every item was
+ * decided (OK or EXISTS), else the first item's failure; results[i].rc is
+ * always set.
  */
 mc_store_rc_t mc_store_create_dossiers(mc_store_t *store, mc_new_dossier_t *items, size_t n,
                                        mc_new_dossier_result_t *results, mc_err_t *err);

@@ -50,16 +50,36 @@ struct intake_committer {
     int64_t               next_connect; /* monotonic ms before which a lost store is not retried */
 };
 
-/* take_batch - unlink up to max waiting items into batch; the count */
+/* same_key - do two dossiers carry the same idempotency key? */
+static bool same_key(const mc_new_dossier_t *a, const mc_new_dossier_t *b)
+{
+    return strcmp(a->key, b->key) == 0 && strcmp(a->scope, b->scope) == 0;
+}
+
+/* take_batch - unlink up to max waiting items into batch, oldest first; the
+ * count. An item whose key is already in the batch (a client's retry sent
+ * while its first attempt waits) stays queued for the next batch, where it
+ * finds the key committed and gets the stored receipt: within one call the
+ * store would take a number for each (mc_store_create_dossiers). */
 static size_t take_batch(intake_committer_t *c, intake_commit_item_t **batch, size_t max)
 {
     size_t n = 0;
-    while (c->head && n < max) {
-        batch[n++] = c->head;
-        c->head = c->head->next;
+    intake_commit_item_t **link = &c->head;
+    c->tail = NULL;
+    while (*link) {
+        intake_commit_item_t *it = *link;
+        bool repeat = false;
+        for (size_t i = 0; i < n && !repeat; i++)
+            repeat = same_key(batch[i]->dossier, it->dossier);
+        if (n < max && !repeat) {
+            batch[n++] = it;
+            *link = it->next; /* unlinked */
+            it->next = NULL;
+        } else {
+            c->tail = it; /* stays, in order */
+            link = &it->next;
+        }
     }
-    if (!c->head)
-        c->tail = NULL;
     return n;
 }
 
@@ -82,9 +102,9 @@ static void commit_batch(intake_committer_t *c, intake_commit_item_t **batch, si
         mc_err_add(&err, "store: not connected (reconnect after intake.reconnect_ms)");
     } else {
         rc = mc_store_create_dossiers(c->store, items, n, results, &err);
+        if (rc == MC_STORE_UNAVAILABLE && !mc_store_connected(c->store)) /* tried and lost */
+            c->next_connect = mc_time_mono_ms() + c->cfg->intake.reconnect_ms;
     }
-    if (rc == MC_STORE_UNAVAILABLE && !mc_store_connected(c->store))
-        c->next_connect = mc_time_mono_ms() + c->cfg->intake.reconnect_ms;
     if (rc != MC_STORE_OK)
         mc_log_error(rc == MC_STORE_UNAVAILABLE ? MC_LOG_WARNING : MC_LOG_ERR, "batch_error",
                      &err, "items=%zu rc=%d", n, (int)rc);
