@@ -3,8 +3,10 @@
  *
  * Shape: one broker thread owns the public ROUTER socket and an inproc
  * ROUTER towards N worker threads (the ZeroMQ Guide's load-balancing
- * broker). A worker owns one mc_store_t (its own PostgreSQL connections)
- * and answers one request at a time, so a client frame is read from the
+ * broker). A worker owns one mc_store_t (its own PostgreSQL connections,
+ * for status and follow-ups; new dossiers go through the one committer,
+ * intake_commit.c, which commits those of all workers together) and
+ * answers one request at a time, so a client frame is read from the
  * network only when a worker is free to take it: back-pressure, not
  * unbounded queues. Workers never touch the public socket; the broker never
  * touches the store.
