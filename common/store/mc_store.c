@@ -738,6 +738,17 @@ mc_store_rc_t mc_store_create_dossiers(mc_store_t *store, mc_new_dossier_t *item
     if (n == 0)
         return MC_STORE_OK;
     mc_store_rc_t rc = receive_batch(store, items, n, results, err);
+    if (rc == MC_STORE_UNAVAILABLE) {
+        /* the connection may have died while idle (PostgreSQL restarted), or the
+         * batch was a deadlock victim: once more, on a new connection. Safe even
+         * if the first COMMIT went through unseen: its keys are then found, and
+         * each item gets its stored receipt (EXISTS), the same bytes. */
+        mc_err_t again;
+        mc_err_clear(&again);
+        rc = receive_batch(store, items, n, results, &again);
+        if (rc == MC_STORE_OK)
+            mc_err_clear(err);
+    }
     if (rc == MC_STORE_OK || rc == MC_STORE_UNAVAILABLE || n == 1)
         return rc;
     /* one item failed and took the batch with it: each alone, so it fails alone */
