@@ -2,10 +2,12 @@
  * mc_store - PostgreSQL, the source of truth (contract in mc_store.h).
  *
  * Two connections per store: "main" commits synchronously and carries every
- * state change; "counter" has synchronous_commit off and only hands out
- * dossier sequence numbers, so the short row lock on a ward's counter is
- * never held across a WAL flush and concurrent intakes for one ward do not
- * queue behind each other's fsync.
+ * state change; "counter" has synchronous_commit off (kept for statements
+ * marked counter; no longer for dossier numbers). A dossier's number is taken
+ * in the transaction that creates it: the row lock on a ward's counter is
+ * then held across the WAL flush, which is why intake creates its dossiers
+ * in batches, one transaction (and one flush) per batch of the receipts that
+ * arrived together (mc_store_create_dossiers).
  */
 #include "mc_store.h"
 
@@ -23,17 +25,19 @@
 
 #define MC_STORE_MIGRATE_LOCK 7270010001LL /* pg_advisory_lock key for migrations */
 
-static const mc_stmt_t stmt_reserve_code = {"reserve_code", true, 4,
+static const mc_stmt_t stmt_begin_write = {"store_begin", false, 0, "BEGIN"};
+static const mc_stmt_t stmt_commit = {"store_commit", false, 0, "COMMIT"};
+/* one submission key at a time: a concurrent attempt with the same key (from
+ * another intake) waits here until the first one's transaction ends, then
+ * finds its key instead of taking a number. A transaction lock, taken in the
+ * receiving transaction before the key is looked up; two keys that share a
+ * hash only wait for each other. */
+static const mc_stmt_t stmt_key_lock = {"key_xact_lock", false, 2,
+     "SELECT pg_advisory_xact_lock(7270011, hashtext($1 || ' ' || $2))"};
+/* the key's stored answer, or the ward's next number (migration 0001); in the
+ * receiving transaction, so the number commits with its dossier */
+static const mc_stmt_t stmt_receive_code = {"receive_code", false, 4,
      "SELECT seq, request_sha256, response FROM mc_reserve_code($1, $2, $3, $4::date)"};
-/* one submission key at a time: a concurrent retry of a submission still in
- * flight waits here, then finds its key instead of burning a number. The
- * lock is the session's (the counter connection autocommits), taken before
- * the key is looked up and released once the dossier is created or refused;
- * two keys that share a hash only wait for each other. */
-static const mc_stmt_t stmt_key_lock = {"key_lock", true, 2,
-     "SELECT pg_advisory_lock(7270011, hashtext($1 || ' ' || $2))"};
-static const mc_stmt_t stmt_key_unlock = {"key_unlock", true, 0,
-     "SELECT pg_advisory_unlock_all()"};
 static const mc_stmt_t stmt_create_dossier = {"create_dossier", false, 20,
      "SELECT created, dossier_id, request_sha256, response FROM mc_create_dossier("
      "$1, $2, $3, $4, $5, $6, $7::date, $8::integer, $9, $10::smallint,"
@@ -85,7 +89,6 @@ void mc_store_disconnect(mc_store_t *store)
     if (store->counter)
         PQfinish(store->counter);
     store->main = store->counter = NULL;
-    store->key_locked = false; /* session locks end with their session */
     store->prepared = false;
     store->n_prepared = 0;
 }
@@ -457,132 +460,312 @@ static void date_text(mc_date_t d, char buf[16])
     snprintf(buf, 16, "%04d-%02d-%02d", d.year % 10000, d.month % 100, d.day % 100);
 }
 
-/* key_unlock - release the submission key's lock, if held; a failure only
- * means the connection is gone, and the lock with it */
-static void key_unlock(mc_store_t *store)
+/* pipe_send - queue a prepared statement in main's pipeline; 0, or -1 */
+static int pipe_send(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
+                     const int *lens, const int *fmts)
 {
-    if (!store->key_locked || !store->counter)
-        return;
-    PQclear(mc_store_exec(store, &stmt_key_unlock, NULL, NULL, NULL, false));
-    store->key_locked = false;
+    return PQsendQueryPrepared(store->main, stmt->name, stmt->nparams, params, lens, fmts, 0)
+               ? 0 : -1;
 }
 
-/* mc_store_reserve_code - under the key's lock: the stored response for the
- * key, or the next number (the lock is kept until mc_store_create_dossiers) */
-mc_store_rc_t mc_store_reserve_code(mc_store_t *store, const char *scope, const char *key,
-                                    const char *unit_id, mc_date_t day, int *seq,
-                                    mc_stored_response_t *existing, mc_err_t *err)
+/* pipe_result - the result of the pipeline's next query (its closing NULL read
+ * too), or NULL when none came (connection lost) */
+static PGresult *pipe_result(mc_store_t *store)
 {
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    key_unlock(store); /* a reservation whose dossier was never created */
-    const char *lp[2] = {scope, key};
-    PGresult *res = mc_store_exec(store, &stmt_key_lock, lp, NULL, NULL, true);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->counter, res, "key_lock", err);
-        PQclear(res);
-        return rc;
+    PGresult *res = PQgetResult(store->main);
+    if (res) {
+        PGresult *end = PQgetResult(store->main); /* NULL: the query's results end */
+        PQclear(end);
     }
+    return res;
+}
+
+/* pipe_ok - a query's result: OK, or classified (an earlier failure makes
+ * every later query PGRES_PIPELINE_ABORTED: the first failure tells) */
+static mc_store_rc_t pipe_ok(mc_store_t *store, PGresult *res, ExecStatusType want,
+                             const char *what, mc_err_t *err)
+{
+    ExecStatusType st = PQresultStatus(res);
+    if (res && st == want)
+        return MC_STORE_OK;
+    if (st == PGRES_PIPELINE_ABORTED) {
+        mc_err_add(err, "store: %s: aborted by an earlier statement", what);
+        return MC_STORE_FAILED;
+    }
+    return mc_store_classify(store, store->main, res, what, err);
+}
+
+/* pipe_sync - mark the end of what was queued and send it all; 0, or -1 */
+static int pipe_sync(mc_store_t *store)
+{
+    return PQpipelineSync(store->main) == 1 ? 0 : -1;
+}
+
+/* pipe_end - read the sync point of pipe_sync: true when it came */
+static bool pipe_end(mc_store_t *store)
+{
+    PGresult *res = PQgetResult(store->main);
+    bool ok = res && PQresultStatus(res) == PGRES_PIPELINE_SYNC;
     PQclear(res);
-    store->key_locked = true;
-    char day_text[16];
-    date_text(day, day_text);
-    const char *p[4] = {scope, key, unit_id, day_text};
-    res = mc_store_exec(store, &stmt_reserve_code, p, NULL, NULL, false);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        rc = mc_store_classify(store, store->counter, res, "reserve_code", err);
-        PQclear(res);
-        key_unlock(store);
-        return rc;
-    }
-    if (!PQgetisnull(res, 0, 0)) {
+    return ok;
+}
+
+/* read_code - a receive_code row: the number (OK, *seq) or the key's stored
+ * response (EXISTS, in r->existing) */
+static mc_store_rc_t read_code(const PGresult *res, int *seq, mc_new_dossier_result_t *r,
+                               mc_err_t *err)
+{
+    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
         *seq = atoi(PQgetvalue(res, 0, 0));
-        rc = MC_STORE_OK; /* the lock stays until the dossier is created */
-    } else if (read_response(res, 0, 1, 2, existing) == 0) {
-        rc = MC_STORE_EXISTS;
-    } else {
-        mc_err_add(err, "store: reserve_code: bad stored response");
-        rc = MC_STORE_FAILED;
+        return MC_STORE_OK;
     }
-    PQclear(res);
-    if (rc != MC_STORE_OK)
-        key_unlock(store);
-    return rc;
+    if (PQntuples(res) == 1 && read_response(res, 0, 1, 2, &r->existing) == 0)
+        return MC_STORE_EXISTS;
+    mc_err_add(err, "store: receive_code: bad stored response");
+    return MC_STORE_FAILED;
 }
 
-/* create_one - one dossier in one transaction (the function call is atomic) */
-static mc_store_rc_t create_one(mc_store_t *store, const mc_new_dossier_t *d,
-                                mc_new_dossier_result_t *r, mc_err_t *err)
+/* the parameters of one mc_create_dossier call (bound texts and their buffers) */
+typedef struct create_args {
+    char        day[16], seq[16], chan[8], rec[24], cnt[24], due[24], state[8], acc[24], fwd[24];
+    const char *p[23];    /* the parameters */
+    int         lens[23]; /* lengths of the binary ones */
+    int         fmts[23]; /* 1 = binary */
+} create_args_t;
+
+/* create_args - the parameters to create d with number seq */
+static void create_args(const mc_new_dossier_t *d, int seq, create_args_t *a)
 {
-    char day_text[16], seq_text[16], chan_text[8], rec[24], cnt[24], due[24], state[8], acc[24],
-         fwd[24];
-    date_text(d->day, day_text);
-    snprintf(seq_text, sizeof seq_text, "%d", d->seq);
-    snprintf(chan_text, sizeof chan_text, "%d", d->channel);
-    snprintf(rec, sizeof rec, "%" PRId64, d->received_at);
-    snprintf(cnt, sizeof cnt, "%" PRId64, d->counted_from);
-    snprintf(due, sizeof due, "%" PRId64, d->due_at);
-    snprintf(state, sizeof state, "%d", d->state ? d->state : 1);
-    snprintf(acc, sizeof acc, "%" PRId64, d->accept_due_at);
-    snprintf(fwd, sizeof fwd, "%" PRId64, d->forward_due_at);
+    memset(a, 0, sizeof *a);
+    date_text(d->day, a->day);
+    snprintf(a->seq, sizeof a->seq, "%d", seq);
+    snprintf(a->chan, sizeof a->chan, "%d", d->channel);
+    snprintf(a->rec, sizeof a->rec, "%" PRId64, d->received_at);
+    snprintf(a->cnt, sizeof a->cnt, "%" PRId64, d->counted_from);
+    snprintf(a->due, sizeof a->due, "%" PRId64, d->due_at);
+    snprintf(a->state, sizeof a->state, "%d", d->state ? d->state : 1);
+    snprintf(a->acc, sizeof a->acc, "%" PRId64, d->accept_due_at);
+    snprintf(a->fwd, sizeof a->fwd, "%" PRId64, d->forward_due_at);
     /* a pending online dossier has no processing time yet: NULL, not 1970 */
     const char *p[23] = {d->scope, d->key, (const char *)d->request_sha256, d->code,
-                         d->ward_code, d->unit_id, day_text, seq_text, d->procedure_code,
-                         chan_text, rec, d->counted_from ? cnt : NULL, d->due_at ? due : NULL,
-                         (const char *)d->payload, (const char *)d->response, d->event_actor,
-                         d->event_detail, d->secret, state, d->accept_due_at ? acc : NULL,
-                         d->receiving_ward, fwd, d->forward_detail ? d->forward_detail : ""};
-    int lens[23] = {0};
-    int fmts[23] = {0};
-    lens[2] = 32, fmts[2] = 1; /* bytea parameters go binary: no escaping */
-    lens[13] = (int)d->payload_len, fmts[13] = 1;
-    lens[14] = (int)d->response_len, fmts[14] = 1;
-    /* the 20-parameter statement ignores the last three */
-    PGresult *res = mc_store_exec(store, d->receiving_ward ? &stmt_create_dossier_fwd
-                                                           : &stmt_create_dossier,
-                                  p, lens, fmts, true);
-    mc_store_rc_t rc;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        rc = mc_store_classify(store, store->main, res, "create_dossier", err);
-    } else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
-        r->id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-        rc = MC_STORE_OK;
-    } else if (read_response(res, 0, 2, 3, &r->existing) == 0) {
-        r->id = PQgetisnull(res, 0, 1) ? 0 : strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-        rc = MC_STORE_EXISTS;
-    } else {
-        mc_err_add(err, "store: create_dossier: bad stored response");
-        rc = MC_STORE_FAILED;
+                         d->ward_code, d->unit_id, a->day, a->seq, d->procedure_code,
+                         a->chan, a->rec, d->counted_from ? a->cnt : NULL,
+                         d->due_at ? a->due : NULL, (const char *)d->payload,
+                         (const char *)d->response, d->event_actor, d->event_detail, d->secret,
+                         a->state, d->accept_due_at ? a->acc : NULL, d->receiving_ward, a->fwd,
+                         d->forward_detail ? d->forward_detail : ""};
+    memcpy(a->p, p, sizeof p);
+    a->lens[2] = 32, a->fmts[2] = 1; /* bytea parameters go binary: no escaping */
+    a->lens[13] = (int)d->payload_len, a->fmts[13] = 1;
+    a->lens[14] = (int)d->response_len, a->fmts[14] = 1;
+}
+
+/* read_created - an mc_create_dossier row: created (OK) or the key's first
+ * response (EXISTS: a concurrent attempt under the same key won) */
+static mc_store_rc_t read_created(const PGresult *res, mc_new_dossier_result_t *r, mc_err_t *err)
+{
+    if (PQntuples(res) != 1) {
+        mc_err_add(err, "store: create_dossier: no row");
+        return MC_STORE_FAILED;
     }
+    if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+        r->id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        return MC_STORE_OK;
+    }
+    if (read_response(res, 0, 2, 3, &r->existing) == 0) {
+        r->id = PQgetisnull(res, 0, 1) ? 0 : strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        return MC_STORE_EXISTS;
+    }
+    mc_err_add(err, "store: create_dossier: bad stored response");
+    return MC_STORE_FAILED;
+}
+
+/* clear_results - results[0..n) back to nothing, each with rc */
+static void clear_results(mc_new_dossier_result_t *results, size_t n, mc_store_rc_t rc)
+{
+    for (size_t i = 0; i < n; i++) {
+        mc_stored_response_clear(&results[i].existing);
+        memset(&results[i], 0, sizeof results[i]);
+        results[i].rc = rc;
+    }
+}
+
+/* prepare_receiving - every statement of a batch prepared before the pipeline
+ * (a pipeline cannot prepare on first use as mc_store_exec does) */
+static mc_store_rc_t prepare_receiving(mc_store_t *store, mc_err_t *err)
+{
+    const mc_stmt_t *stmts[] = {&stmt_begin_write, &stmt_key_lock, &stmt_receive_code,
+                                &stmt_create_dossier, &stmt_create_dossier_fwd, &stmt_commit};
+    for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
+        if (is_prepared(store, stmts[i]))
+            continue;
+        PGresult *res = PQprepare(store->main, stmts[i]->name, stmts[i]->sql, stmts[i]->nparams,
+                                  NULL);
+        mc_store_rc_t rc = PQresultStatus(res) == PGRES_COMMAND_OK
+                               ? MC_STORE_OK
+                               : mc_store_classify(store, store->main, res, stmts[i]->name, err);
+        PQclear(res);
+        if (rc != MC_STORE_OK)
+            return rc;
+        if (store->n_prepared >= MC_STORE_MAX_STMTS) { /* invariant: the table has room */
+            mc_err_add(err, "store: too many statements");
+            return MC_STORE_FAILED;
+        }
+        store->prepared_stmts[store->n_prepared++] = stmts[i];
+    }
+    return MC_STORE_OK;
+}
+
+/* receive_codes - round trip 1: BEGIN and every item's key lock and number
+ * (or stored response); then pack each numbered item. seqs[i] = 0 for a key
+ * already used (results[i].rc = EXISTS). */
+static mc_store_rc_t receive_codes(mc_store_t *store, mc_new_dossier_t *items, size_t n,
+                                   mc_new_dossier_result_t *results, int *seqs, mc_err_t *err)
+{
+    bool sent = pipe_send(store, &stmt_begin_write, NULL, NULL, NULL) == 0;
+    for (size_t i = 0; i < n && sent; i++) {
+        char day[16];
+        date_text(items[i].day, day);
+        const char *p[4] = {items[i].scope, items[i].key, items[i].unit_id, day};
+        sent = pipe_send(store, &stmt_key_lock, p, NULL, NULL) == 0 &&
+               pipe_send(store, &stmt_receive_code, p, NULL, NULL) == 0;
+    }
+    if (!sent || pipe_sync(store) != 0)
+        return mc_store_classify(store, store->main, NULL, "receive_codes", err);
+    PGresult *res = pipe_result(store);
+    mc_store_rc_t rc = pipe_ok(store, res, PGRES_COMMAND_OK, "begin", err);
     PQclear(res);
+    for (size_t i = 0; i < n; i++) {
+        res = pipe_result(store); /* the key's lock */
+        mc_store_rc_t one = pipe_ok(store, res, PGRES_TUPLES_OK, "key_lock", err);
+        PQclear(res);
+        res = pipe_result(store);
+        if (one == MC_STORE_OK)
+            one = pipe_ok(store, res, PGRES_TUPLES_OK, "receive_code", err);
+        if (one == MC_STORE_OK)
+            one = read_code(res, &seqs[i], &results[i], err);
+        PQclear(res);
+        results[i].rc = one;
+        if (rc == MC_STORE_OK && one < 0)
+            rc = one;
+    }
+    if (!pipe_end(store) && rc == MC_STORE_OK)
+        rc = mc_store_classify(store, store->main, NULL, "receive_codes sync", err);
+    for (size_t i = 0; i < n && rc == MC_STORE_OK; i++) /* the daemon's receipts, numbered */
+        if (results[i].rc == MC_STORE_OK &&
+            items[i].pack(items[i].pack_arg, seqs[i], &items[i], err) != 0)
+            rc = MC_STORE_FAILED;
     return rc;
 }
 
-/* mc_store_create_dossiers - each item in its own transaction, in order */
-mc_store_rc_t mc_store_create_dossiers(mc_store_t *store, const mc_new_dossier_t *items,
-                                       size_t n, mc_new_dossier_result_t *results,
-                                       mc_err_t *err)
+/* create_all - round trip 2: every numbered item's rows, then COMMIT */
+static mc_store_rc_t create_all(mc_store_t *store, mc_new_dossier_t *items, size_t n,
+                                mc_new_dossier_result_t *results, const int *seqs,
+                                mc_err_t *err)
 {
-    for (size_t i = 0; i < n; i++)
-        memset(&results[i], 0, sizeof results[i]);
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc != MC_STORE_OK) {
-        for (size_t i = 0; i < n; i++)
-            results[i].rc = rc;
-        return rc;
+    bool sent = true;
+    for (size_t i = 0; i < n && sent; i++) {
+        if (results[i].rc != MC_STORE_OK)
+            continue;
+        create_args_t a;
+        create_args(&items[i], seqs[i], &a);
+        /* the 20-parameter statement ignores the last three */
+        sent = pipe_send(store, items[i].receiving_ward ? &stmt_create_dossier_fwd
+                                                        : &stmt_create_dossier,
+                         a.p, a.lens, a.fmts) == 0;
     }
+    if (!sent || pipe_send(store, &stmt_commit, NULL, NULL, NULL) != 0 || pipe_sync(store) != 0)
+        return mc_store_classify(store, store->main, NULL, "create_all", err);
+    mc_store_rc_t rc = MC_STORE_OK;
     for (size_t i = 0; i < n; i++) {
-        results[i].rc = create_one(store, &items[i], &results[i], err);
-        if (results[i].rc < 0) {
-            for (size_t j = i + 1; j < n; j++)
-                results[j].rc = results[i].rc;
-            key_unlock(store);
-            return results[i].rc;
+        if (results[i].rc != MC_STORE_OK)
+            continue;
+        PGresult *res = pipe_result(store);
+        mc_store_rc_t one = pipe_ok(store, res, PGRES_TUPLES_OK, "create_dossier", err);
+        if (one == MC_STORE_OK)
+            one = read_created(res, &results[i], err);
+        PQclear(res);
+        results[i].rc = one;
+        if (rc == MC_STORE_OK && one < 0)
+            rc = one;
+    }
+    PGresult *res = pipe_result(store); /* COMMIT: only its answer says it is durable */
+    mc_store_rc_t commit = pipe_ok(store, res, PGRES_COMMAND_OK, "commit", err);
+    PQclear(res);
+    if (rc == MC_STORE_OK)
+        rc = commit;
+    if (!pipe_end(store) && rc == MC_STORE_OK)
+        rc = mc_store_classify(store, store->main, NULL, "create_all sync", err);
+    return rc;
+}
+
+/* receive_batch - items[0..n) in one transaction, two round trips (libpq
+ * pipeline mode): all committed, or none (every result then carries the
+ * failure). A failed statement aborts the rest of its pipeline and the
+ * transaction, which is then rolled back. */
+static mc_store_rc_t receive_batch(mc_store_t *store, mc_new_dossier_t *items, size_t n,
+                                   mc_new_dossier_result_t *results, mc_err_t *err)
+{
+    clear_results(results, n, MC_STORE_OK);
+    int seqs[n];
+    memset(seqs, 0, sizeof seqs);
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc == MC_STORE_OK)
+        rc = prepare_receiving(store, err);
+    if (rc == MC_STORE_OK && PQenterPipelineMode(store->main) != 1)
+        rc = mc_store_classify(store, store->main, NULL, "pipeline", err);
+    if (rc == MC_STORE_OK) {
+        rc = receive_codes(store, items, n, results, seqs, err);
+        if (rc == MC_STORE_OK)
+            rc = create_all(store, items, n, results, seqs, err);
+        if (store->main && PQexitPipelineMode(store->main) != 1) {
+            mc_err_add(err, "store: pipeline left unfinished");
+            mc_store_disconnect(store); /* its transaction dies with it */
+            rc = MC_STORE_UNAVAILABLE;
         }
     }
-    key_unlock(store); /* committed (or found): a waiting retry now finds the key */
-    return MC_STORE_OK;
+    if (rc != MC_STORE_OK) {
+        mc_store_rollback(store);
+        clear_results(results, n, rc);
+    }
+    return rc;
+}
+
+/* mc_store_create_dossiers - one transaction for all; one each when an item fails */
+mc_store_rc_t mc_store_create_dossiers(mc_store_t *store, mc_new_dossier_t *items, size_t n,
+                                       mc_new_dossier_result_t *results, mc_err_t *err)
+{
+    if (n == 0)
+        return MC_STORE_OK;
+    mc_store_rc_t rc = receive_batch(store, items, n, results, err);
+    if (rc == MC_STORE_UNAVAILABLE) {
+        /* the connection may have died while idle (PostgreSQL restarted), or the
+         * batch was a deadlock victim: once more, on a new connection. Safe even
+         * if the first COMMIT went through unseen: its keys are then found, and
+         * each item gets its stored receipt (EXISTS), the same bytes. */
+        mc_err_t again;
+        mc_err_clear(&again);
+        rc = receive_batch(store, items, n, results, &again);
+        if (rc == MC_STORE_OK)
+            mc_err_clear(err);
+    }
+    if (rc == MC_STORE_OK || rc == MC_STORE_UNAVAILABLE || n == 1)
+        return rc;
+    /* one item failed and took the batch with it: each alone, so it fails alone */
+    mc_log_error(MC_LOG_WARNING, "store_batch_split", err, "items=%zu", n);
+    mc_store_rc_t first = MC_STORE_OK;
+    for (size_t i = 0; i < n; i++) {
+        mc_err_t one;
+        mc_err_clear(&one);
+        mc_store_rc_t r = receive_batch(store, &items[i], 1, &results[i], &one);
+        if (r != MC_STORE_OK && first == MC_STORE_OK) {
+            char line[256];
+            first = r;
+            mc_err_clear(err);
+            mc_err_add(err, "%s", mc_err_first(&one, line, sizeof line));
+        }
+    }
+    return first;
 }
 
 /* mc_store_copy_text - bounded copy of a result cell */
@@ -699,10 +882,8 @@ mc_store_rc_t mc_store_run_retry(mc_store_t *store, const mc_stmt_t *stmt,
     return rc;
 }
 
-static const mc_stmt_t stmt_begin_write = {"store_begin", false, 0, "BEGIN"};
 static const mc_stmt_t stmt_begin_snapshot = {"store_begin_snapshot", false, 0,
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"};
-static const mc_stmt_t stmt_commit = {"store_commit", false, 0, "COMMIT"};
 
 /* mc_store_begin - BEGIN a transaction of kind (mc_store_int.h says when each is used) */
 mc_store_rc_t mc_store_begin(mc_store_t *store, mc_tx_kind_t kind, mc_err_t *err)

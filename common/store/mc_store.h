@@ -4,9 +4,9 @@
  * Contract:
  *   * One mc_store_t belongs to one thread. It holds two libpq connections:
  *     "main" (synchronous_commit on: every state change is durable when its
- *     call returns OK) and "counter" (synchronous_commit off, used only to
- *     hand out per-day dossier sequence numbers; see mc_store_reserve_code
- *     for why that is safe).
+ *     call returns OK) and "counter" (synchronous_commit off; no longer used
+ *     by intake, whose numbers commit with their dossiers, see
+ *     mc_store_create_dossiers).
  *   * Every statement is prepared once per connection and run with
  *     parameters; there is no string-built SQL.
  *   * A state change and its event are written in one transaction.
@@ -75,33 +75,27 @@ typedef struct mc_stored_response {
 /* mc_stored_response_clear - free bytes, zero the struct */
 void mc_stored_response_clear(mc_stored_response_t *response);
 
+typedef struct mc_new_dossier mc_new_dossier_t;
+
 /*
- * mc_store_reserve_code - if (scope, key) already has a response, return
- * MC_STORE_EXISTS with it in *existing; otherwise take the next sequence
- * number of (unit_id, day) into *seq and return MC_STORE_OK.
- * The increment commits asynchronously: it is durable before any dossier
- * that uses the number, because that dossier's synchronous commit flushes
- * the WAL up to and past it. A number whose dossier then fails is a gap,
- * never a duplicate (dossier.code is also UNIQUE).
- * The key is looked up under a lock on (scope, key), held from here until
- * mc_store_create_dossiers returns (or the next reserve_code, or the
- * connection ends): a retry arriving while its first attempt is still in
- * flight waits, then finds the key, and burns no number.
+ * mc_new_dossier_pack_fn - the daemon's receipt for a dossier whose number
+ * is now known: format the code of seq and pack the response to store for
+ * replays, then point d->code, d->response and d->response_len at them (the
+ * caller's memory, valid until the store call returns). Called inside the
+ * transaction, with no I/O; called again with another seq if the batch is
+ * retried, so it must release what a previous call made. 0, or -1 with err.
  */
-mc_store_rc_t mc_store_reserve_code(mc_store_t *store, const char *scope, const char *key,
-                                    const char *unit_id, mc_date_t day, int *seq,
-                                    mc_stored_response_t *existing, mc_err_t *err);
+typedef int (*mc_new_dossier_pack_fn)(void *arg, int seq, mc_new_dossier_t *d, mc_err_t *err);
 
 /* one dossier to create, with its idempotency key and first event */
-typedef struct mc_new_dossier {
+struct mc_new_dossier {
     const char    *scope;          /* idempotency scope, e.g. "submit:<ward>" */
     const char    *key;            /* submission_id */
     const uint8_t *request_sha256; /* 32 bytes: hash of the serialized Dossier */
-    const char    *code;           /* dossier code from mc_code_format() */
+    const char    *code;           /* set by pack: the dossier code from mc_code_format() */
     const char    *ward_code;
     const char    *unit_id;
     mc_date_t      day;            /* receipt day in the code */
-    int            seq;            /* from mc_store_reserve_code() */
     const char    *procedure_code;
     int            channel;        /* motcua.v1.Channel */
     int64_t        received_at;
@@ -109,8 +103,10 @@ typedef struct mc_new_dossier {
     int64_t        due_at;
     const uint8_t *payload;        /* serialized motcua.v1.Dossier as submitted */
     size_t         payload_len;
-    const uint8_t *response;       /* serialized Receipt to replay on retries */
-    size_t         response_len;
+    const uint8_t *response;       /* set by pack: serialized Receipt to replay on retries */
+    size_t         response_len;   /* set by pack: bytes in response */
+    mc_new_dossier_pack_fn pack;   /* makes code and response once the number is known */
+    void          *pack_arg;       /* pack's first argument */
     const char    *event_actor;    /* who received it */
     const char    *event_detail;   /* human text, no personal data */
     const char    *secret;         /* the applicant's secret (rating_token), UUID text, as in response */
@@ -119,24 +115,35 @@ typedef struct mc_new_dossier {
     const char    *receiving_ward; /* boundary-free reception: the ward that received it when it is not ward_code, else NULL */
     int64_t        forward_due_at; /* with receiving_ward: when it must reach the competent unit */
     const char    *forward_detail; /* with receiving_ward: the `forward_due` event's detail */
-} mc_new_dossier_t;
+};
 
 typedef struct mc_new_dossier_result {
-    mc_store_rc_t        rc;       /* OK: created; EXISTS: key was used, see existing */
+    mc_store_rc_t        rc;       /* OK: created; EXISTS: key was used, see existing; < 0: not stored */
     int64_t              id;       /* dossier id when created */
     mc_stored_response_t existing; /* when EXISTS: the first response */
 } mc_new_dossier_result_t;
 
 /*
- * mc_store_create_dossiers - create n dossiers, each in its own transaction
- * with its "received" event and idempotency key (a batch, so later group
- * commit needs no API change). Returns MC_STORE_OK when every item was
- * decided (results[i].rc is OK or EXISTS); otherwise the first failure,
- * and items after it are not attempted (results[i].rc = that failure).
+ * mc_store_create_dossiers - receive n dossiers in ONE transaction (one
+ * synchronous commit for all: group commit). For each item in order: lock
+ * its (scope, key) until the commit, and either find the key's stored
+ * response (results[i].rc = MC_STORE_EXISTS, nothing written, pack not
+ * called) or take the next number of (unit_id, day), call pack, and write
+ * the dossier, its "received" event, its notification and its key.
+ * Numbers are taken in the same transaction, so codes have no gaps from
+ * retries or failures and are never duplicated. When an item fails for
+ * any reason but a lost server, the transaction is rolled back and every
+ * item is received again in a transaction of its own, so one bad dossier
+ * fails alone. A lost server (or a cut-off COMMIT) fails every item with
+ * MC_STORE_UNAVAILABLE: a retry under the same key tells what was stored.
+ * The keys of one call must differ: a repeated key would take a number
+ * before the first one's key is written, and that number would be a gap
+ * (the repeat still gets EXISTS). Returns MC_STORE_OK when every item was
+ * decided (OK or EXISTS), else the first item's failure; results[i].rc is
+ * always set.
  */
-mc_store_rc_t mc_store_create_dossiers(mc_store_t *store, const mc_new_dossier_t *items,
-                                       size_t n, mc_new_dossier_result_t *results,
-                                       mc_err_t *err);
+mc_store_rc_t mc_store_create_dossiers(mc_store_t *store, mc_new_dossier_t *items, size_t n,
+                                       mc_new_dossier_result_t *results, mc_err_t *err);
 
 /* one line of a dossier's history */
 typedef struct mc_store_event {

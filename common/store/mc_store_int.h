@@ -35,7 +35,6 @@ struct mc_store {
     bool             prepared;             /* connected and schema checked */
     const mc_stmt_t *prepared_stmts[MC_STORE_MAX_STMTS]; /* prepared on these connections */
     int              n_prepared;           /* entries in prepared_stmts */
-    bool             key_locked;           /* counter holds a submission key's advisory lock (mc_store_reserve_code) */
 };
 
 /*

@@ -3,8 +3,10 @@
  *
  * Shape: one broker thread owns the public ROUTER socket and an inproc
  * ROUTER towards N worker threads (the ZeroMQ Guide's load-balancing
- * broker). A worker owns one mc_store_t (its own PostgreSQL connections)
- * and answers one request at a time, so a client frame is read from the
+ * broker). A worker owns one mc_store_t (its own PostgreSQL connections,
+ * for status and follow-ups; new dossiers go through the one committer,
+ * intake_commit.c, which commits those of all workers together) and
+ * answers one request at a time, so a client frame is read from the
  * network only when a worker is free to take it: back-pressure, not
  * unbounded queues. Workers never touch the public socket; the broker never
  * touches the store.
@@ -62,10 +64,31 @@ void intake_reply_clear(intake_reply_t *reply);
 /* intake_reason_retryable - is this reason worth a retry by the client? */
 int intake_reason_retryable(Motcua__V1__Reason reason);
 
+/*
+ * The committer (intake_commit.c): group commit of new dossiers. Workers
+ * prepare a dossier and hand it over; one thread with its own store
+ * connection receives every dossier waiting at that moment in one
+ * transaction (mc_store_create_dossiers) and wakes each worker with its
+ * result after the commit. Created before the workers, destroyed after them.
+ */
+typedef struct intake_committer intake_committer_t;
+
+/* intake_committer_new - start the committer thread; NULL with err */
+intake_committer_t *intake_committer_new(const mc_cfg_t *cfg, mc_err_t *err);
+
+/* intake_commit_submit - hand d over and wait until its transaction ended:
+ * *r is its outcome (OK: committed; EXISTS: the key's first response, owned
+ * by the caller; < 0: nothing stored). d->pack runs on the committer's thread */
+void intake_commit_submit(intake_committer_t *c, mc_new_dossier_t *d, mc_new_dossier_result_t *r);
+
+/* intake_committer_destroy - commit what still waits, stop the thread, free, NULL */
+void intake_committer_destroy(intake_committer_t **committer);
+
 /* per-worker context handed to request handlers */
 typedef struct intake_ctx {
     const mc_cfg_t *cfg;                     /* immutable configuration */
-    mc_store_t     *store;                   /* this worker's store */
+    mc_store_t     *store;                   /* this worker's store (status and follow-ups) */
+    intake_committer_t *committer;           /* new dossiers go through it (group commit) */
     int64_t         next_connect;            /* monotonic ms before which we do not reconnect */
     int             worker;                  /* worker number, for logs */
     const mc_client_t *client;               /* who sent the request being handled (from its CURVE key) */

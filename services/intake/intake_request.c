@@ -2,9 +2,10 @@
  * intake_request - answer one IntakeRequest: submit or status here; the
  * follow-ups (supplement, withdraw, rate) are dispatched to intake_followup.c.
  *
- * The rule that matters: a Receipt is packed before the store call (it must
- * be stored for replays) but only SENT after mc_store_create_dossiers()
- * returned OK, i.e. after the synchronous commit. Any doubt becomes a
+ * The rule that matters: a Receipt is packed inside the receiving transaction
+ * once the ward's number is known (receipt_pack; it must be stored for
+ * replays) but only SENT after the committer's transaction committed
+ * (intake_commit_submit, mc_store_create_dossiers). Any doubt becomes a
  * retryable rejection, and the client's retry with the same submission_id
  * then finds either the committed dossier (same receipt) or nothing.
  */
@@ -163,7 +164,41 @@ static int dossier_fee(const mc_procedure_t *proc, const Motcua__V1__Dossier *d,
     return 0;
 }
 
-/* intake_submit - validate, reserve a code, commit, then answer */
+/* a receipt waiting for its dossier's number (receipt_pack) */
+typedef struct receipt_pack {
+    Motcua__V1__Receipt *receipt;          /* every field but dossier_code */
+    const char          *unit_id;          /* the competent unit: the code's first part */
+    mc_date_t            day;              /* the receipt day: the code's second part */
+    char                 code[MC_CODE_MAX]; /* the dossier code, once numbered */
+    intake_reply_t       packed;           /* the IntakeReply with the receipt, to store and send */
+} receipt_pack_t;
+
+/* receipt_pack - mc_new_dossier_pack_fn: the code of number seq and the
+ * packed receipt carrying it (on the committer's thread, inside its
+ * transaction; again with a new number if the batch is retried) */
+static int receipt_pack(void *arg, int seq, mc_new_dossier_t *d, mc_err_t *err)
+{
+    receipt_pack_t *p = arg;
+    intake_reply_clear(&p->packed);
+    if (mc_code_format(p->code, sizeof p->code, p->unit_id, p->day, seq) != 0) {
+        mc_err_add(err, "cannot format a dossier code for unit %s", p->unit_id);
+        return -1;
+    }
+    p->receipt->dossier_code = p->code;
+    Motcua__V1__IntakeReply msg = MOTCUA__V1__INTAKE_REPLY__INIT;
+    msg.body_case = MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT;
+    msg.receipt = p->receipt;
+    if (intake_reply_pack(&p->packed, &msg) != 0) {
+        mc_err_add(err, "out of memory packing a receipt");
+        return -1;
+    }
+    d->code = p->code;
+    d->response = p->packed.bytes;
+    d->response_len = p->packed.length;
+    return 0;
+}
+
+/* intake_submit - validate, hand the dossier to the committer, answer after its commit */
 void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
                    intake_reply_t *reply)
 {
@@ -248,29 +283,7 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         free(payload);
         return;
     }
-    int seq = 0;
-    mc_stored_response_t existing = {0};
-    mc_store_rc_t rc = mc_store_reserve_code(ctx->store, scope, submit->submission_id,
-                                             ward->unit_id, day, &seq, &existing, &err);
-    if (rc == MC_STORE_EXISTS) {
-        replay(ctx, sha, &existing, ward->code, reply);
-        mc_stored_response_clear(&existing);
-        free(payload);
-        return;
-    }
-    if (rc != MC_STORE_OK) {
-        store_failed(ctx, rc, &err, reply);
-        free(payload);
-        return;
-    }
-
-    char code[MC_CODE_MAX], time_text[64], due_text[80] = "", accept_due_text[80] = "";
-    if (mc_code_format(code, sizeof code, ward->unit_id, day, seq) != 0) {
-        mc_err_add(&err, "cannot format a dossier code for unit %s", ward->unit_id);
-        store_failed(ctx, MC_STORE_FAILED, &err, reply);
-        free(payload);
-        return;
-    }
+    char time_text[64], due_text[80] = "", accept_due_text[80] = "";
     mc_procedure_time_text(proc, time_text, sizeof time_text);
     if (due_at)
         mc_format_local(due_at, due_text, sizeof due_text);
@@ -279,7 +292,7 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
 
     /* the receipt: the fields of Mẫu số 01 */
     Motcua__V1__Receipt rcpt = MOTCUA__V1__RECEIPT__INIT;
-    rcpt.dossier_code = code;
+    rcpt.dossier_code = ""; /* receipt_pack writes it once the ward's number is taken */
     rcpt.submission_id = submit->submission_id;
     rcpt.receiving_unit_code = receiving->unit_id;
     rcpt.receiving_unit_name = receiving->unit_name;
@@ -338,16 +351,7 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         return;
     }
     rcpt.secret = secret;
-    Motcua__V1__IntakeReply msg = MOTCUA__V1__INTAKE_REPLY__INIT;
-    msg.body_case = MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT;
-    msg.receipt = &rcpt;
-    intake_reply_t packed = {0};
-    if (intake_reply_pack(&packed, &msg) != 0) {
-        mc_err_add(&err, "out of memory packing a receipt");
-        store_failed(ctx, MC_STORE_FAILED, &err, reply);
-        free(payload);
-        return;
-    }
+    receipt_pack_t packing = {.receipt = &rcpt, .unit_id = ward->unit_id, .day = day};
 
     /* the history names the client (actor) and the clerk who received it */
     char detail[400];
@@ -360,11 +364,11 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
     else
         snprintf(detail, sizeof detail, "Tiếp nhận hồ sơ qua kênh %s", channel_text[d->channel]);
     mc_new_dossier_t item = {
-        .scope = scope, .key = submit->submission_id, .request_sha256 = sha, .code = code,
-        .ward_code = ward->code, .unit_id = ward->unit_id, .day = day, .seq = seq,
+        .scope = scope, .key = submit->submission_id, .request_sha256 = sha,
+        .ward_code = ward->code, .unit_id = ward->unit_id, .day = day,
         .procedure_code = proc->code, .channel = d->channel, .received_at = received_at,
         .counted_from = counted_from, .due_at = due_at, .payload = payload,
-        .payload_len = payload_len, .response = packed.bytes, .response_len = packed.length,
+        .payload_len = payload_len, .pack = receipt_pack, .pack_arg = &packing,
         .event_actor = ctx->client->code, .event_detail = detail, .secret = secret,
         .state = rcpt.state, .accept_due_at = accept_due_at,
     };
@@ -379,26 +383,27 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
         item.forward_detail = forward_detail;
     }
     mc_new_dossier_result_t result;
-    rc = mc_store_create_dossiers(ctx->store, &item, 1, &result, &err);
+    intake_commit_submit(ctx->committer, &item, &result); /* returns after the commit */
     free(payload);
-    if (rc != MC_STORE_OK) {
-        intake_reply_clear(&packed);
-        store_failed(ctx, rc, &err, reply);
-        return;
-    }
-    if (result.rc == MC_STORE_EXISTS) { /* a concurrent retry won the race */
-        intake_reply_clear(&packed);
+    if (result.rc == MC_STORE_EXISTS) { /* a repeated submission_id: its first answer */
+        intake_reply_clear(&packing.packed);
         replay(ctx, sha, &result.existing, ward->code, reply);
         mc_stored_response_clear(&result.existing);
         return;
     }
+    if (result.rc != MC_STORE_OK) {
+        intake_reply_clear(&packing.packed);
+        mc_err_add(&err, "the dossier was not received (see batch_error)");
+        store_failed(ctx, result.rc, &err, reply);
+        return;
+    }
     /* committed: only now may the receipt leave */
     intake_reply_clear(reply);
-    *reply = packed;
-    intake_note_event(ctx, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_DOSSIER_RECEIVED, code);
+    *reply = packing.packed;
+    intake_note_event(ctx, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_DOSSIER_RECEIVED, packing.code);
     mc_log(MC_LOG_INFO, "receipt",
            "worker=%d code=%s procedure=%s ward=%s receiving=%s channel=%d ms=%lld",
-           ctx->worker, code, proc->code, ward->code, receiving->code, (int)d->channel,
+           ctx->worker, packing.code, proc->code, ward->code, receiving->code, (int)d->channel,
            (long long)(mc_time_mono_ms() - started));
 }
 

@@ -53,6 +53,7 @@ struct intake_server {
     void            *frontend; /* public ROUTER */
     void            *backend;  /* inproc ROUTER to the workers */
     void            *events;   /* PUB on intake.events_endpoint, NULL if it could not bind */
+    intake_committer_t *committer; /* group commit of the workers' new dossiers */
     intake_worker_t *workers;  /* cfg->intake.workers entries */
     int              n_workers;/* entries in workers */
     int              n_free;   /* workers known and not busy */
@@ -78,6 +79,7 @@ static void *worker_main(void *arg)
         .cfg = cfg,
         .store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms),
         .worker = w->number,
+        .committer = w->server->committer,
     };
     if (!ctx.store) {
         mc_log(MC_LOG_ERR, "worker_failed", "worker=%d error=out_of_memory", w->number);
@@ -192,6 +194,8 @@ intake_server_t *intake_server_new(const mc_cfg_t *cfg, const mc_clients_t *clie
     mc_socket_opts_t front = {.max_message_bytes = (int64_t)cfg->intake.max_request_bytes * 4,
                               .send_hwm = 10000, .recv_hwm = 10000, .linger_ms = 1000};
     if (s->workers)
+        s->committer = intake_committer_new(cfg, err);
+    if (s->committer)
         s->frontend = bind_frontend(s, &front, err);
     if (s->frontend)
         s->backend = mc_transport_bind(ZMQ_ROUTER, BACKEND_ENDPOINT, NULL, err);
@@ -531,6 +535,7 @@ void intake_server_destroy(intake_server_t **server)
             if (s->workers[i].started)
                 pthread_join(s->workers[i].thread, NULL);
     }
+    intake_committer_destroy(&s->committer); /* after the workers: they may wait on it */
     mc_zap_stop(&s->zap); /* last: it may be serving the frontend */
     free(s->workers);
     free(s);
