@@ -1,9 +1,7 @@
 /*
  * mc_store - PostgreSQL, the source of truth (contract in mc_store.h).
  *
- * Two connections per store: "main" commits synchronously and carries every
- * state change; "counter" has synchronous_commit off (kept for statements
- * marked counter; no longer for dossier numbers). A dossier's number is taken
+ * One connection per store, committing synchronously. A dossier's number is taken
  * in the transaction that creates it: the row lock on a ward's counter is
  * then held across the WAL flush, which is why intake creates its dossiers
  * in batches, one transaction (and one flush) per batch of the receipts that
@@ -25,39 +23,39 @@
 
 #define MC_STORE_MIGRATE_LOCK 7270010001LL /* pg_advisory_lock key for migrations */
 
-static const mc_stmt_t stmt_begin_write = {"store_begin", false, 0, "BEGIN"};
-static const mc_stmt_t stmt_commit = {"store_commit", false, 0, "COMMIT"};
+static const mc_stmt_t stmt_begin_write = {"store_begin", 0, "BEGIN"};
+static const mc_stmt_t stmt_commit = {"store_commit", 0, "COMMIT"};
 /* one submission key at a time: a concurrent attempt with the same key (from
  * another intake) waits here until the first one's transaction ends, then
  * finds its key instead of taking a number. A transaction lock, taken in the
  * receiving transaction before the key is looked up; two keys that share a
  * hash only wait for each other. */
-static const mc_stmt_t stmt_key_lock = {"key_xact_lock", false, 2,
+static const mc_stmt_t stmt_key_lock = {"key_xact_lock", 2,
      "SELECT pg_advisory_xact_lock(7270011, hashtext($1 || ' ' || $2))"};
 /* the key's stored answer, or the ward's next number (migration 0001); in the
  * receiving transaction, so the number commits with its dossier */
-static const mc_stmt_t stmt_receive_code = {"receive_code", false, 4,
+static const mc_stmt_t stmt_receive_code = {"receive_code", 4,
      "SELECT seq, request_sha256, response FROM mc_reserve_code($1, $2, $3, $4::date)"};
-static const mc_stmt_t stmt_create_dossier = {"create_dossier", false, 20,
+static const mc_stmt_t stmt_create_dossier = {"create_dossier", 20,
      "SELECT created, dossier_id, request_sha256, response FROM mc_create_dossier("
      "$1, $2, $3, $4, $5, $6, $7::date, $8::integer, $9, $10::smallint,"
      " to_timestamp($11::bigint), to_timestamp($12::bigint), to_timestamp($13::bigint),"
      " $14, $15, $16, $17, $18::uuid, $19::smallint, to_timestamp($20::bigint))"};
 /* a dossier received at another ward than its competent one (migration 0016) */
-static const mc_stmt_t stmt_create_dossier_fwd = {"create_dossier_fwd", false, 23,
+static const mc_stmt_t stmt_create_dossier_fwd = {"create_dossier_fwd", 23,
      "SELECT created, dossier_id, request_sha256, response FROM mc_create_dossier("
      "$1, $2, $3, $4, $5, $6, $7::date, $8::integer, $9, $10::smallint,"
      " to_timestamp($11::bigint), to_timestamp($12::bigint), to_timestamp($13::bigint),"
      " $14, $15, $16, $17, $18::uuid, $19::smallint, to_timestamp($20::bigint),"
      " $21, to_timestamp($22::bigint), $23)"};
-static const mc_stmt_t stmt_dossier_by_code = {"dossier_by_code", false, 1,
+static const mc_stmt_t stmt_dossier_by_code = {"dossier_by_code", 1,
      "SELECT id, code, ward_code, procedure_code, state, channel,"
      " extract(epoch FROM received_at)::bigint, extract(epoch FROM counted_from)::bigint,"
      " extract(epoch FROM due_at)::bigint, rating_token::text,"
      " coalesce(extract(epoch FROM accept_due_at)::bigint, 0),"
      " coalesce(extract(epoch FROM accepted_at)::bigint, 0), coalesce(receiving_ward, '')"
      " FROM dossier WHERE code = $1"};
-static const mc_stmt_t stmt_dossier_events = {"dossier_events", false, 2,
+static const mc_stmt_t stmt_dossier_events = {"dossier_events", 2,
      "SELECT at_s, actor, kind, detail FROM ("
      " SELECT id, extract(epoch FROM at)::bigint AS at_s, actor, kind, detail"
      " FROM dossier_event WHERE dossier_id = $1::bigint ORDER BY id DESC LIMIT $2::integer"
@@ -79,16 +77,14 @@ mc_store_t *mc_store_new(const char *conninfo, int connect_timeout_s, int statem
     return store;
 }
 
-/* mc_store_disconnect - drop both connections */
+/* mc_store_disconnect - drop the connection */
 void mc_store_disconnect(mc_store_t *store)
 {
     if (!store)
         return;
     if (store->main)
         PQfinish(store->main);
-    if (store->counter)
-        PQfinish(store->counter);
-    store->main = store->counter = NULL;
+    store->main = NULL;
     store->prepared = false;
     store->n_prepared = 0;
 }
@@ -104,11 +100,10 @@ void mc_store_destroy(mc_store_t **store_p)
     *store_p = NULL;
 }
 
-/* mc_store_connected - both connections up as far as libpq knows */
+/* mc_store_connected - the connection up as far as libpq knows */
 bool mc_store_connected(const mc_store_t *store)
 {
-    return store && store->main && store->counter && store->prepared &&
-           PQstatus(store->main) == CONNECTION_OK && PQstatus(store->counter) == CONNECTION_OK;
+    return store && store->main && store->prepared && PQstatus(store->main) == CONNECTION_OK;
 }
 
 /* first_line - the first line of a libpq message, for one-line logs */
@@ -157,7 +152,7 @@ static void ignore_notice(void *arg, const char *message)
 }
 
 /* open_one - connect one libpq connection with our session settings */
-static PGconn *open_one(mc_store_t *store, const char *role, bool async_commit, mc_err_t *err)
+static PGconn *open_one(mc_store_t *store, const char *role, mc_err_t *err)
 {
     char timeout[16], appname[64];
     snprintf(timeout, sizeof timeout, "%d", store->connect_timeout_s);
@@ -183,7 +178,7 @@ static PGconn *open_one(mc_store_t *store, const char *role, bool async_commit, 
     snprintf(stmt_timeout, sizeof stmt_timeout, "%d", store->statement_timeout_ms);
     const char *params[2][2] = {
         {"statement_timeout", stmt_timeout},
-        {"synchronous_commit", async_commit ? "off" : "on"},
+        {"synchronous_commit", "on"},
     };
     for (int i = 0; i < 2; i++) {
         PGresult *res = PQexecParams(conn, "SELECT set_config($1, $2, false)", 2, NULL,
@@ -203,20 +198,14 @@ static PGconn *open_one(mc_store_t *store, const char *role, bool async_commit, 
     return conn;
 }
 
-/* connect_raw - both connections, no prepared statements (for migrate) */
+/* connect_raw - the connection, no prepared statements (for migrate) */
 static mc_store_rc_t connect_raw(mc_store_t *store, mc_err_t *err)
 {
-    if (store->main && PQstatus(store->main) == CONNECTION_OK && store->counter &&
-        PQstatus(store->counter) == CONNECTION_OK)
+    if (store->main && PQstatus(store->main) == CONNECTION_OK)
         return MC_STORE_OK;
     mc_store_disconnect(store);
-    store->main = open_one(store, "main", false, err);
-    if (store->main)
-        store->counter = open_one(store, "counter", true, err);
-    if (!store->main || !store->counter) {
-        mc_store_disconnect(store);
+    if (!(store->main = open_one(store, "main", err)))
         return MC_STORE_UNAVAILABLE;
-    }
     return MC_STORE_OK;
 }
 
@@ -270,7 +259,7 @@ PGresult *mc_store_exec(mc_store_t *store, const mc_stmt_t *stmt, const char *co
                         const int *lens, const int *fmts, bool retry_once)
 {
     for (int attempt = 0;; attempt++) {
-        PGconn *conn = stmt->counter ? store->counter : store->main;
+        PGconn *conn = store->main;
         if (!conn)
             return NULL;
         PGresult *res = NULL;
@@ -882,7 +871,7 @@ mc_store_rc_t mc_store_run_retry(mc_store_t *store, const mc_stmt_t *stmt,
     return rc;
 }
 
-static const mc_stmt_t stmt_begin_snapshot = {"store_begin_snapshot", false, 0,
+static const mc_stmt_t stmt_begin_snapshot = {"store_begin_snapshot", 0,
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"};
 
 /* mc_store_begin - BEGIN a transaction of kind (mc_store_int.h says when each is used) */
@@ -997,7 +986,7 @@ void mc_store_claim_head(const PGresult *rows, int i, int64_t *id, char *code, s
     *due_at = strtoll(PQgetvalue(rows, i, 4), NULL, 10);
 }
 
-static const mc_stmt_t stmt_add_event = {"store_add_event", false, 4,
+static const mc_stmt_t stmt_add_event = {"store_add_event", 4,
      "INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
      " VALUES ($1::bigint, now(), $2, $3, $4)"};
 

@@ -2,10 +2,9 @@
  * mc_store - PostgreSQL, the source of truth.
  *
  * Contract:
- *   * One mc_store_t belongs to one thread. It holds two libpq connections:
- *     "main" (synchronous_commit on: every state change is durable when its
- *     call returns OK) and "counter" (synchronous_commit off; no longer used
- *     by intake, whose numbers commit with their dossiers, see
+ *   * One mc_store_t belongs to one thread. It holds one libpq connection,
+ *     synchronous_commit on: every state change is durable when its call
+ *     returns OK (a dossier's number commits with its dossier, see
  *     mc_store_create_dossiers).
  *   * Every statement is prepared once per connection and run with
  *     parameters; there is no string-built SQL.

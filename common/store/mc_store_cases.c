@@ -26,7 +26,7 @@
 #include "mc_store_int.h"
 #include "mc_limits.h"
 
-static const mc_stmt_t stmt_dead = {"cases_dead", false, 3,
+static const mc_stmt_t stmt_dead = {"cases_dead", 3,
      "WITH c AS (SELECT id FROM agency_case WHERE agency = $1 AND state = " MC_SQL(MC_CASE_SENT)
      "   AND next_attempt_at <= now() AND attempts >= $2::integer FOR UPDATE SKIP LOCKED),"
      " d AS (UPDATE agency_case a SET state = " MC_SQL(MC_CASE_DEAD) ", updated_at = now() FROM c WHERE a.id = c.id"
@@ -42,7 +42,7 @@ static const mc_stmt_t stmt_dead = {"cases_dead", false, 3,
  * of them are locked, the predicate checked again on each locked row (a
  * case acked or dead-lettered meanwhile is not sent); sent cases at $4
  * attempts are stmt_dead's */
-static const mc_stmt_t stmt_claim = {"cases_claim", false, 5,
+static const mc_stmt_t stmt_claim = {"cases_claim", 5,
      "WITH q AS (SELECT id FROM agency_case WHERE agency = $1 AND state = " MC_SQL(MC_CASE_QUEUED)
      "   ORDER BY id LIMIT $2::integer),"
      " r AS (SELECT id FROM agency_case WHERE agency = $1 AND state = " MC_SQL(MC_CASE_SENT)
@@ -65,7 +65,7 @@ static const mc_stmt_t stmt_claim = {"cases_claim", false, 5,
      "   coalesce(extract(epoch FROM u.due_at)::bigint, 0), d.code, d.procedure_code, d.payload,"
      "   u.revision"
      " FROM u JOIN dossier d ON d.id = u.dossier_id ORDER BY u.id"};
-static const mc_stmt_t stmt_previous = {"cases_previous", false, 2,
+static const mc_stmt_t stmt_previous = {"cases_previous", 2,
      "SELECT step, agency, coalesce(outcome, 0), result FROM agency_case"
      " WHERE dossier_id = $1::bigint AND step BETWEEN 1 AND $2::integer - 1 AND state = " MC_SQL(MC_CASE_DONE)
      " ORDER BY step"}; /* not the acceptance (step 0): the processing steps' results */
@@ -85,7 +85,7 @@ static const mc_stmt_t stmt_previous = {"cases_previous", false, 2,
 /* $1 case_id, $2 agency, $3 session, $4 hub epoch, $5 lease_ms, $6 revision (0 = current).
  * sent (2), dead (5) or queued again after a lease ran out (1, attempts > 0)
  * → acked (3); acked under another session → this one (no event) */
-static const mc_stmt_t stmt_ack = {"cases_ack", false, 7,
+static const mc_stmt_t stmt_ack = {"cases_ack", 7,
      "WITH c AS (SELECT id, agency, state, revision, attempts, lease_session FROM agency_case"
      "   WHERE case_id = $1 FOR UPDATE),"
      " a AS (UPDATE agency_case k SET state = " MC_SQL(MC_CASE_ACKED) ", lease_session = $3,"
@@ -105,7 +105,7 @@ static const mc_stmt_t stmt_ack = {"cases_ack", false, 7,
      "   (SELECT count(*) FROM p) FROM c"};
 /* $1 agency, $2 session, $3 hub epoch, $4 lease_ms, $5 held case_ids, $6 their revisions.
  * Nothing changes unless the session is this agency's (s has a row). */
-static const mc_stmt_t stmt_resync = {"sessions_resync", false, 7,
+static const mc_stmt_t stmt_resync = {"sessions_resync", 7,
      "WITH s AS (" SESSION_UPSERT("$2", "$1", "$3", "$4", "true")
      SESSION_ON_CONFLICT("true") " RETURNING 1),"
      " h AS (SELECT DISTINCT u.case_id, greatest(u.revision, 1) AS revision"
@@ -126,7 +126,7 @@ static const mc_stmt_t stmt_resync = {"sessions_resync", false, 7,
      "   (SELECT count(*) FROM agency_case k JOIN h ON h.case_id = k.case_id"
      "    AND h.revision = k.revision WHERE k.state = " MC_SQL(MC_CASE_ACKED) " AND k.agency = $1)"};
 /* $1 hub epoch, $2 lease_ms, $3 sessions, $4 agencies, $5 ready, $6 credit, $7 in_flight */
-static const mc_stmt_t stmt_renew = {"sessions_renew", false, 7,
+static const mc_stmt_t stmt_renew = {"sessions_renew", 7,
      "WITH u AS (SELECT x.session, min(x.agency) AS agency, bool_or(x.ready) AS ready,"
      "   least(sum(x.credit), 1000000)::integer AS credit,"
      "   least(sum(x.in_flight), 1000000)::integer AS in_flight"
@@ -142,11 +142,11 @@ static const mc_stmt_t stmt_renew = {"sessions_renew", false, 7,
      "   WHERE hub_epoch = $1::bigint AND connected AND session <> ALL ($3::text[]) RETURNING 1)"
      " SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM d)"};
 /* $1 session, $2 agency */
-static const mc_stmt_t stmt_disconnect = {"sessions_disconnect", false, 2,
+static const mc_stmt_t stmt_disconnect = {"sessions_disconnect", 2,
      "UPDATE agency_session SET connected = false, ready = false, credit = 0, in_flight = 0"
      " WHERE session = $1 AND agency = $2"};
 /* $1 limit: acked (3) cases whose lease ran out → queued (1) */
-static const mc_stmt_t stmt_expire = {"sessions_expire", false, 2,
+static const mc_stmt_t stmt_expire = {"sessions_expire", 2,
      "WITH x AS (SELECT c.id FROM agency_case c LEFT JOIN agency_session s"
      "   ON s.session = c.lease_session AND s.agency = c.agency"
      "   WHERE c.state = " MC_SQL(MC_CASE_ACKED) " AND (s.session IS NULL OR s.lease_until < now())"
@@ -161,58 +161,58 @@ static const mc_stmt_t stmt_expire = {"sessions_expire", false, 2,
      " SELECT count(*) FROM u"};
 /* the dossier first: intake's withdraw and supplement lock the dossier and
  * then its cases, so taking them in the other order here could deadlock */
-static const mc_stmt_t stmt_lock_dossier_of = {"cases_lock_dossier", false, 1,
+static const mc_stmt_t stmt_lock_dossier_of = {"cases_lock_dossier", 1,
      "SELECT d.id FROM dossier d WHERE d.id = (SELECT dossier_id FROM agency_case"
      " WHERE case_id = $1) FOR NO KEY UPDATE"};
-static const mc_stmt_t stmt_lock_case = {"cases_lock", false, 1,
+static const mc_stmt_t stmt_lock_case = {"cases_lock", 1,
      "SELECT c.id, c.agency, c.state, c.step, c.steps_total, coalesce(c.outcome, 0), c.result,"
      " c.dossier_id, d.code, d.state, c.revision, c.attempts, d.supplement_requests,"
      " d.procedure_code"
      " FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
      " WHERE c.case_id = $1 FOR NO KEY UPDATE OF c, d"};
-static const mc_stmt_t stmt_set_case = {"cases_set", false, 4,
+static const mc_stmt_t stmt_set_case = {"cases_set", 4,
      "UPDATE agency_case SET state = $2::smallint, outcome = $3::smallint, result = $4,"
      " next_attempt_at = NULL, updated_at = now() WHERE id = $1::bigint"};
-static const mc_stmt_t stmt_event = {"cases_event", false, 4,
+static const mc_stmt_t stmt_event = {"cases_event", 4,
      "INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
      " VALUES ($1::bigint, now(), $2, $3, $4)"};
-static const mc_stmt_t stmt_next_step = {"cases_next_step", false, 2,
+static const mc_stmt_t stmt_next_step = {"cases_next_step", 2,
      "SELECT id, agency, time_limit, time_unit, state FROM agency_case"
      " WHERE dossier_id = $1::bigint AND step = $2::integer FOR UPDATE"};
-static const mc_stmt_t stmt_queue_step = {"cases_queue_step", false, 2,
+static const mc_stmt_t stmt_queue_step = {"cases_queue_step", 2,
      "UPDATE agency_case SET state = " MC_SQL(MC_CASE_QUEUED) ", attempts = 0, next_attempt_at = NULL,"
      " due_at = to_timestamp($2::bigint), updated_at = now() WHERE id = $1::bigint AND state = " MC_SQL(MC_CASE_PLANNED)};
-static const mc_stmt_t stmt_dossier_progress = {"cases_dossier_progress", false, 1,
+static const mc_stmt_t stmt_dossier_progress = {"cases_dossier_progress", 1,
      "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_IN_PROGRESS) " WHERE id = $1::bigint AND state = " MC_SQL(MC_DOSSIER_ROUTED)};
-static const mc_stmt_t stmt_dossier_ready = {"cases_dossier_ready", false, 1,
+static const mc_stmt_t stmt_dossier_ready = {"cases_dossier_ready", 1,
      "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_RESULT_READY) ", result_at = now() WHERE id = $1::bigint"};
-static const mc_stmt_t stmt_dossier_refused = {"cases_dossier_refused", false, 1,
+static const mc_stmt_t stmt_dossier_refused = {"cases_dossier_refused", 1,
      "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_REFUSED) " WHERE id = $1::bigint"};
 /* $2: the applicant's deadline for the one supplement (0015_supplement_once) */
-static const mc_stmt_t stmt_dossier_paused = {"cases_dossier_paused", false, 2,
+static const mc_stmt_t stmt_dossier_paused = {"cases_dossier_paused", 2,
      "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) ", paused_at = now(),"
      " supplement_requests = supplement_requests + 1, supplement_due_at = to_timestamp($2::bigint)"
      " WHERE id = $1::bigint"};
 /* $1 dossier, $2 accepted at, $3 counted from, $4 due: only a pending one (9) becomes RECEIVED (1) */
-static const mc_stmt_t stmt_dossier_accepted = {"cases_dossier_accepted", false, 4,
+static const mc_stmt_t stmt_dossier_accepted = {"cases_dossier_accepted", 4,
      "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_RECEIVED) ", accepted_at = to_timestamp($2::bigint),"
      " counted_from = to_timestamp($3::bigint), due_at = to_timestamp($4::bigint)"
      " WHERE id = $1::bigint AND state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE)};
-static const mc_stmt_t stmt_cancel_later = {"cases_cancel_later", false, 2,
+static const mc_stmt_t stmt_cancel_later = {"cases_cancel_later", 2,
      "UPDATE agency_case SET state = " MC_SQL(MC_CASE_CANCELLED) ", next_attempt_at = NULL, updated_at = now()"
      " WHERE dossier_id = $1::bigint AND step > $2::integer AND state IN (" MC_SQL(MC_CASE_PLANNED) ", " MC_SQL(MC_CASE_QUEUED) ", " MC_SQL(MC_CASE_SENT) ", " MC_SQL(MC_CASE_ACKED) ", " MC_SQL(MC_CASE_PAUSED) ")"};
-static const mc_stmt_t stmt_notify = {"cases_notify", false, 4,
+static const mc_stmt_t stmt_notify = {"cases_notify", 4,
      "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
      " VALUES ($1::bigint, $2, $3, $4::jsonb) ON CONFLICT (dedupe_key) DO NOTHING"};
-static const mc_stmt_t stmt_count_events = {"cases_count_events", false, 2,
+static const mc_stmt_t stmt_count_events = {"cases_count_events", 2,
      "SELECT count(*) FROM dossier_event WHERE dossier_id = $1::bigint AND kind = $2"};
-static const mc_stmt_t stmt_dead_list = {"cases_dead_list", false, 1,
+static const mc_stmt_t stmt_dead_list = {"cases_dead_list", 1,
      "SELECT c.case_id, d.code, c.agency, c.step, c.steps_total, c.attempts,"
      " extract(epoch FROM c.updated_at)::bigint FROM agency_case c"
      " JOIN dossier d ON d.id = c.dossier_id WHERE c.state = " MC_SQL(MC_CASE_DEAD)
      " ORDER BY c.updated_at, c.id LIMIT $1::integer"};
 /* $1 case_id: dead (5) → queued (1), attempts 0; acked (3) → queued, attempts kept */
-static const mc_stmt_t stmt_requeue = {"cases_requeue", false, 3,
+static const mc_stmt_t stmt_requeue = {"cases_requeue", 3,
      "WITH c AS (SELECT id, state FROM agency_case WHERE case_id = $1 AND state IN (" MC_SQL(MC_CASE_ACKED) ", " MC_SQL(MC_CASE_DEAD) ")"
      "   FOR UPDATE),"
      " r AS (UPDATE agency_case k SET state = " MC_SQL(MC_CASE_QUEUED) ","

@@ -23,24 +23,24 @@
 /* ROUTED or IN_PROGRESS only: a RECEIVED dossier has no step yet to flag, and
  * warning it would spend the warning for that due date on nobody; NO KEY: see
  * mc_store_route.c (no deadlock with lienthong's event inserts) */
-static const mc_stmt_t stmt_claim_due_soon = {"extend_claim_due_soon", false, 2,
+static const mc_stmt_t stmt_claim_due_soon = {"extend_claim_due_soon", 2,
      "SELECT id, code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
      " extended_at IS NOT NULL FROM dossier"
      " WHERE state IN (" MC_SQL(MC_DOSSIER_ROUTED) ", " MC_SQL(MC_DOSSIER_IN_PROGRESS) ") AND due_at > now() AND due_at <= to_timestamp($2::bigint)"
      " AND warned_due IS DISTINCT FROM due_at"
      " ORDER BY due_at LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
-static const mc_stmt_t stmt_set_warned = {"extend_set_warned", false, 1,
+static const mc_stmt_t stmt_set_warned = {"extend_set_warned", 1,
      "UPDATE dossier SET warned_due = due_at WHERE id = $1::bigint"};
-static const mc_stmt_t stmt_warn_cases = {"extend_warn_cases", false, 1,
+static const mc_stmt_t stmt_warn_cases = {"extend_warn_cases", 1,
      "UPDATE agency_case SET warn_pending = true, updated_at = now()"
      " WHERE dossier_id = $1::bigint AND state IN (" MC_SQL_CASE_OPEN ")"};
-static const mc_stmt_t stmt_warnings = {"extend_warnings", false, 2,
+static const mc_stmt_t stmt_warnings = {"extend_warnings", 2,
      "SELECT a.case_id, a.revision, coalesce(extract(epoch FROM a.due_at)::bigint, 0),"
      " extract(epoch FROM d.due_at)::bigint, coalesce(a.lease_session, '')"
      " FROM agency_case a JOIN dossier d ON d.id = a.dossier_id"
      " WHERE a.agency = $1 AND a.warn_pending AND a.state = " MC_SQL(MC_CASE_ACKED)
      " ORDER BY a.id LIMIT $2::integer"};
-static const mc_stmt_t stmt_rewarnings = {"extend_rewarnings", false, 4,
+static const mc_stmt_t stmt_rewarnings = {"extend_rewarnings", 4,
      "SELECT a.case_id, a.revision, coalesce(extract(epoch FROM a.due_at)::bigint, 0),"
      " extract(epoch FROM d.due_at)::bigint, coalesce(a.lease_session, ''), a.id"
      " FROM agency_case a JOIN dossier d ON d.id = a.dossier_id"
@@ -52,25 +52,25 @@ static const mc_stmt_t stmt_rewarnings = {"extend_rewarnings", false, 4,
      " AND left(k.key, length(a.case_id || '/' || a.revision || '/'))"
      " = a.case_id || '/' || a.revision || '/')"
      " ORDER BY a.id LIMIT $4::integer"};
-static const mc_stmt_t stmt_warned = {"extend_warned", false, 1,
+static const mc_stmt_t stmt_warned = {"extend_warned", 1,
      "UPDATE agency_case SET warn_pending = false WHERE case_id = $1 AND warn_pending"};
-static const mc_stmt_t stmt_key_lookup = {"extend_key", false, 2,
+static const mc_stmt_t stmt_key_lookup = {"extend_key", 2,
      "SELECT request_sha256, response FROM idempotency_key WHERE scope = $1 AND key = $2"};
-static const mc_stmt_t stmt_key_insert = {"extend_key_insert", false, 5,
+static const mc_stmt_t stmt_key_insert = {"extend_key_insert", 5,
      "INSERT INTO idempotency_key (scope, key, request_sha256, dossier_id, response)"
      " VALUES ($1, $2, $3, $4::bigint, $5) ON CONFLICT (scope, key) DO NOTHING RETURNING 1"};
-static const mc_stmt_t stmt_lock_case = {"extend_lock_case", false, 1,
+static const mc_stmt_t stmt_lock_case = {"extend_lock_case", 1,
      "SELECT a.agency, a.state, a.revision, a.step, d.id, d.code, d.state,"
      " extract(epoch FROM d.due_at)::bigint, d.extended_at IS NOT NULL"
      " FROM agency_case a JOIN dossier d ON d.id = a.dossier_id"
      " WHERE a.case_id = $1 FOR NO KEY UPDATE OF a, d"};
-static const mc_stmt_t stmt_extend_dossier = {"extend_dossier", false, 3,
+static const mc_stmt_t stmt_extend_dossier = {"extend_dossier", 3,
      "UPDATE dossier SET due_at = to_timestamp($2::bigint), extended_at = now(),"
      " extension_reason = $3, apology_at = now() WHERE id = $1::bigint"};
-static const mc_stmt_t stmt_extend_case = {"extend_case", false, 2,
+static const mc_stmt_t stmt_extend_case = {"extend_case", 2,
      "UPDATE agency_case SET due_at = to_timestamp($2::bigint), updated_at = now()"
      " WHERE case_id = $1"};
-static const mc_stmt_t stmt_apology_notice = {"extend_apology_notice", false, 5,
+static const mc_stmt_t stmt_apology_notice = {"extend_apology_notice", 5,
      "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
      " VALUES ($1::bigint, 'apology', $2, jsonb_build_object('reason', $3::text,"
      " 'old_due', $4::text, 'new_due', $5::text)) ON CONFLICT (dedupe_key) DO NOTHING"};

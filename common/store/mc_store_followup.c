@@ -20,43 +20,43 @@
 #include "mc_store_int.h"
 #include "mc_limits.h"
 
-static const mc_stmt_t stmt_key_lookup = {"followup_key", false, 2,
+static const mc_stmt_t stmt_key_lookup = {"followup_key", 2,
      "SELECT request_sha256, response FROM idempotency_key WHERE scope = $1 AND key = $2"};
 /* the rating's token and whether a rating exists are read under the same
  * lock, so decide judges a rating against what the commit will see */
-static const mc_stmt_t stmt_lock_dossier = {"followup_lock", false, 1,
+static const mc_stmt_t stmt_lock_dossier = {"followup_lock", 1,
      "SELECT id, code, ward_code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
      " payload, rating_token::text,"
      " EXISTS (SELECT 1 FROM rating r WHERE r.dossier_id = dossier.id),"
      " accept_due_at IS NOT NULL AND accepted_at IS NULL, coalesce(receiving_ward, '')"
      " FROM dossier WHERE code = $1 FOR NO KEY UPDATE"};
-static const mc_stmt_t stmt_key_insert = {"followup_key_insert", false, 5,
+static const mc_stmt_t stmt_key_insert = {"followup_key_insert", 5,
      "INSERT INTO idempotency_key (scope, key, request_sha256, dossier_id, response)"
      " VALUES ($1, $2, $3, $4::bigint, $5) ON CONFLICT (scope, key) DO NOTHING RETURNING 1"};
-static const mc_stmt_t stmt_supplement = {"followup_supplement", false, 4,
+static const mc_stmt_t stmt_supplement = {"followup_supplement", 4,
      "UPDATE dossier SET payload = $2, state = " MC_SQL(MC_DOSSIER_IN_PROGRESS) ", paused_at = NULL,"
      " counted_from = to_timestamp($3::bigint), due_at = to_timestamp($4::bigint)"
      " WHERE id = $1::bigint AND state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT)};
 /* a supplement before acceptance: back to PENDING_ACCEPTANCE (9), no due date */
-static const mc_stmt_t stmt_supplement_unaccepted = {"followup_supplement_unaccepted", false, 3,
+static const mc_stmt_t stmt_supplement_unaccepted = {"followup_supplement_unaccepted", 3,
      "UPDATE dossier SET payload = $2, state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) ", paused_at = NULL, counted_from = NULL,"
      " due_at = NULL, accept_due_at = to_timestamp($3::bigint)"
      " WHERE id = $1::bigint AND state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) " AND accepted_at IS NULL"};
 /* the agency steps change through functions (migration 0010): intake holds
  * no privilege on agency_case, only EXECUTE on these two transitions */
-static const mc_stmt_t stmt_resume_cases = {"followup_resume_cases", false, 2,
+static const mc_stmt_t stmt_resume_cases = {"followup_resume_cases", 2,
      "SELECT mc_cases_resume($1::bigint, to_timestamp($2::bigint))"};
-static const mc_stmt_t stmt_withdraw = {"followup_withdraw", false, 1,
+static const mc_stmt_t stmt_withdraw = {"followup_withdraw", 1,
      "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_WITHDRAWN) " WHERE id = $1::bigint AND (state < " MC_SQL_DOSSIER_OPEN_BELOW " OR state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) ")"};
-static const mc_stmt_t stmt_cancel_cases = {"followup_cancel_cases", false, 1,
+static const mc_stmt_t stmt_cancel_cases = {"followup_cancel_cases", 1,
      "SELECT mc_cases_cancel($1::bigint)"};
-static const mc_stmt_t stmt_add_withdraw_notice = {"followup_withdraw_notice", false, 3,
+static const mc_stmt_t stmt_add_withdraw_notice = {"followup_withdraw_notice", 3,
      "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
      " VALUES ($1::bigint, 'withdrawn', $2, jsonb_build_object('reason', $3::text))"
      " ON CONFLICT (dedupe_key) DO NOTHING"};
 /* no ON CONFLICT: decide saw no rating under the dossier's lock, so a
  * conflict here is a bug worth a failed transaction, not a silent no-op */
-static const mc_stmt_t stmt_add_rating = {"followup_add_rating", false, 3,
+static const mc_stmt_t stmt_add_rating = {"followup_add_rating", 3,
      "INSERT INTO rating (dossier_id, level, comment) VALUES ($1::bigint, $2::smallint, $3)"};
 
 /* apply_change - the writes of an accepted follow-up (key first: a lost race is EXISTS) */

@@ -17,7 +17,7 @@
 
 /* the receipt is the reply intake kept under the submission's idempotency key; the
  * extension's old and new appointment are those of its apology notification (0014) */
-static const mc_stmt_t stmt_dossier = {"forms_dossier", false, 1,
+static const mc_stmt_t stmt_dossier = {"forms_dossier", 1,
     "SELECT d.id, d.code, d.ward_code, d.unit_id, d.procedure_code, coalesce(d.department, ''),"
     " d.submission_id, d.state, d.channel,"
     " extract(epoch FROM d.received_at)::bigint, extract(epoch FROM d.counted_from)::bigint,"
@@ -36,11 +36,11 @@ static const mc_stmt_t stmt_dossier = {"forms_dossier", false, 1,
     "   (n.data->>'new_due')::bigint AS new_due FROM notification n"
     "   WHERE n.dossier_id = d.id AND n.kind = 'apology' ORDER BY n.id LIMIT 1) ap ON true"
     " WHERE d.code = $1"};
-static const mc_stmt_t stmt_events = {"forms_events", false, 2,
+static const mc_stmt_t stmt_events = {"forms_events", 2,
     "SELECT extract(epoch FROM at)::bigint, actor, kind, detail FROM dossier_event"
     " WHERE dossier_id = $1::bigint ORDER BY id LIMIT $2::integer"};
 /* sent_at: the sent_to_agency event's detail starts "bước N/M" (mc_store_cases.c) */
-static const mc_stmt_t stmt_cases = {"forms_cases", false, 1,
+static const mc_stmt_t stmt_cases = {"forms_cases", 1,
     "SELECT a.step, a.steps_total, a.agency, a.task, a.state, coalesce(a.outcome, -1),"
     " coalesce(extract(epoch FROM a.due_at)::bigint, 0),"
     " coalesce((SELECT extract(epoch FROM min(e.at))::bigint FROM dossier_event e"
@@ -51,7 +51,7 @@ static const mc_stmt_t stmt_cases = {"forms_cases", false, 1,
     " FROM agency_case a WHERE a.dossier_id = $1::bigint ORDER BY a.step"};
 
 /* the register: one ward's dossiers received in a period, limit + 1 to see "more" */
-static const mc_stmt_t stmt_register = {"forms_register", false, 4,
+static const mc_stmt_t stmt_register = {"forms_register", 4,
     "SELECT d.code, d.procedure_code, coalesce(d.department, ''), d.state,"
     " extract(epoch FROM d.received_at)::bigint, extract(epoch FROM d.due_at)::bigint,"
     " coalesce((SELECT extract(epoch FROM min(e.at))::bigint FROM dossier_event e"

@@ -21,7 +21,6 @@
 /* a statement: prepared on first use on its connection, then reused */
 typedef struct mc_stmt {
     const char *name;    /* prepared statement name, unique in the program */
-    bool        counter; /* runs on the counter (asynchronous commit) connection */
     int         nparams; /* number of parameters */
     const char *sql;     /* the statement: parameters only, never built from input */
 } mc_stmt_t;
@@ -30,8 +29,7 @@ struct mc_store {
     char            *conninfo;             /* as configured (may hold a password: never logged) */
     int              connect_timeout_s;    /* libpq connect_timeout */
     int              statement_timeout_ms; /* server-side statement_timeout, 0 = none */
-    PGconn          *main;                 /* synchronous commits: every state change */
-    PGconn          *counter;              /* asynchronous commits: code counters only */
+    PGconn          *main;                 /* the connection: synchronous commits */
     bool             prepared;             /* connected and schema checked */
     const mc_stmt_t *prepared_stmts[MC_STORE_MAX_STMTS]; /* prepared on these connections */
     int              n_prepared;           /* entries in prepared_stmts */

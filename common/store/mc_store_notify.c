@@ -37,7 +37,7 @@
  * aggregates that flatten data and earlier attempts; the CTE reads the first
  * $1 entries of notification_due_idx (next_attempt_at, id) WHERE pending
  * (0020_hot_claims), not every due row */
-static const mc_stmt_t stmt_claim = {"notify_claim", false, 1,
+static const mc_stmt_t stmt_claim = {"notify_claim", 1,
      "WITH c AS (SELECT id FROM notification WHERE state = " MC_SQL(MC_NOTIFICATION_PENDING)
      "           AND next_attempt_at <= now()"
      "           ORDER BY next_attempt_at, id LIMIT $1::integer FOR UPDATE SKIP LOCKED)"
@@ -60,31 +60,31 @@ static const mc_stmt_t stmt_claim = {"notify_claim", false, 1,
      " FROM c JOIN notification n ON n.id = c.id JOIN dossier d ON d.id = n.dossier_id"
      " ORDER BY n.next_attempt_at, n.id"};
 /* a claimed row is due, so whatever it has in progress belongs to a lease that ran out */
-static const mc_stmt_t stmt_lost = {"notify_lost", false, 1,
+static const mc_stmt_t stmt_lost = {"notify_lost", 1,
      "UPDATE notification_attempt SET finished_at = now(),"
      " error = 'outcome unknown: not recorded before the send lease ran out'"
      " WHERE notification_id = $1::bigint AND ok IS NULL AND finished_at IS NULL /* in progress */"};
-static const mc_stmt_t stmt_lease = {"notify_lease", false, 2,
+static const mc_stmt_t stmt_lease = {"notify_lease", 2,
      "UPDATE notification SET attempts = attempts + 1,"
      " next_attempt_at = now() + $2::integer * interval '1 millisecond'"
      " WHERE id = $1::bigint AND state = " MC_SQL(MC_NOTIFICATION_PENDING) " RETURNING attempts"};
-static const mc_stmt_t stmt_begin_try = {"notify_begin_try", false, 2,
+static const mc_stmt_t stmt_begin_try = {"notify_begin_try", 2,
      "INSERT INTO notification_attempt (notification_id, channel, ok, finished_at)"
      " VALUES ($1::bigint, $2, NULL, NULL) /* in progress */ RETURNING id"};
-static const mc_stmt_t stmt_finish_try = {"notify_finish_try", false, 3,
+static const mc_stmt_t stmt_finish_try = {"notify_finish_try", 3,
      "UPDATE notification_attempt SET ok = $2::boolean, error = $3, finished_at = now()"
      " WHERE id = $1::bigint AND ok IS NULL /* in progress or lost: a late outcome still counts */"};
-static const mc_stmt_t stmt_lock = {"notify_lock", false, 1,
+static const mc_stmt_t stmt_lock = {"notify_lock", 1,
      "SELECT n.state, n.attempts, " DONE_CHANNELS
      " FROM notification n WHERE n.id = $1::bigint FOR UPDATE"};
-static const mc_stmt_t stmt_sent = {"notify_sent", false, 2,
+static const mc_stmt_t stmt_sent = {"notify_sent", 2,
      "UPDATE notification SET state = " MC_SQL(MC_NOTIFICATION_SENT) ", channel = $2,"
      " sent_at = now(), last_error = NULL WHERE id = $1::bigint"};
-static const mc_stmt_t stmt_retry = {"notify_retry", false, 4,
+static const mc_stmt_t stmt_retry = {"notify_retry", 4,
      "UPDATE notification SET"
      " next_attempt_at = now() + $2::integer * interval '1 millisecond',"
      " last_error = $3, channel = nullif($4, '') WHERE id = $1::bigint"};
-static const mc_stmt_t stmt_failed = {"notify_failed", false, 3,
+static const mc_stmt_t stmt_failed = {"notify_failed", 3,
      "UPDATE notification SET state = " MC_SQL(MC_NOTIFICATION_FAILED) ", last_error = $2,"
      " channel = nullif($3, '') WHERE id = $1::bigint"};
 

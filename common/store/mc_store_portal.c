@@ -24,7 +24,7 @@
 #define PORTAL_MAX_ERROR 500 /* bytes of last_error kept */
 
 /* the lock is taken in the CTE: FOR UPDATE cannot sit on an UPDATE ... FROM */
-static const mc_stmt_t stmt_claim = {"portal_claim", false, 2,
+static const mc_stmt_t stmt_claim = {"portal_claim", 2,
      "WITH c AS (SELECT o.id FROM portal_outbox o WHERE o.state = " MC_SQL(MC_OUTBOX_PENDING)
      "           AND o.next_attempt_at <= now()"
      "           AND NOT EXISTS (SELECT 1 FROM portal_outbox p WHERE p.dossier_id = o.dossier_id"
@@ -34,11 +34,11 @@ static const mc_stmt_t stmt_claim = {"portal_claim", false, 2,
      "  next_attempt_at = now() + $2::integer * interval '1 millisecond'"
      " FROM c WHERE o.id = c.id"
      " RETURNING o.id, o.event_id, o.code, o.seq, o.attempts, o.body"};
-static const mc_stmt_t stmt_acked = {"portal_acked", false, 2,
+static const mc_stmt_t stmt_acked = {"portal_acked", 2,
      "UPDATE portal_outbox SET state = " MC_SQL(MC_OUTBOX_ACKED) ", sent_at = now(),"
      " last_status = $2::integer, last_error = NULL"
      " WHERE id = $1::bigint AND state = " MC_SQL(MC_OUTBOX_PENDING)};
-static const mc_stmt_t stmt_retry = {"portal_retry", false, 5,
+static const mc_stmt_t stmt_retry = {"portal_retry", 5,
      "UPDATE portal_outbox SET next_attempt_at = now() + $3::integer * interval '1 millisecond',"
      " last_status = nullif($4::integer, 0), last_error = $5"
      " WHERE id = $1::bigint AND state = " MC_SQL(MC_OUTBOX_PENDING) " AND attempts = $2::integer"};

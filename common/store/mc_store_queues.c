@@ -34,7 +34,7 @@ enum { NOTE_SENDING = NOTE_SENDING_ };
  * The last row (stage -1) is always there and carries now and the table
  * check even when nothing is queued.
  */
-static const mc_stmt_t stmt_queues = {"queues_lines", false, 0,
+static const mc_stmt_t stmt_queues = {"queues_lines", 0,
     "SELECT 0, '', state, false, count(*), extract(epoch FROM now() - min(received_at))::bigint"
     "  FROM dossier WHERE state IN (" MC_SQL(MC_DOSSIER_RECEIVED) ", " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) ") AND (state <> " MC_SQL(MC_DOSSIER_RECEIVED) " OR department IS NULL)"
     " GROUP BY state"
@@ -61,7 +61,7 @@ static const mc_stmt_t stmt_queues = {"queues_lines", false, 0,
     " ORDER BY 1, 2, 3, 4"};
 
 /* the hub's sessions (migration 0006); text casts keep this reader loose about column types */
-static const mc_stmt_t stmt_sessions = {"queues_sessions", false, 0,
+static const mc_stmt_t stmt_sessions = {"queues_sessions", 0,
     "SELECT session::text, agency::text, coalesce(hub_epoch::text, ''), connected::text,"
     "       ready::text, coalesce(credit, 0)::bigint, coalesce(in_flight, 0)::bigint,"
     "       coalesce(extract(epoch FROM now() - seen_at)::bigint, -1),"

@@ -50,7 +50,7 @@
  * $1 start, $2 end (epoch s), $3 ward or '', $4 procedure or '',
  * $5 local offset (s), $6 the month starts of the period (timestamptz[]).
  */
-static const mc_stmt_t stmt_report_main = {"report_main", false, 6,
+static const mc_stmt_t stmt_report_main = {"report_main", 6,
     "WITH r AS ("
     "  SELECT id, procedure_code, channel, state, received_at, closed_at, result_at, due_at,"
     "         counted_from, late_notified_due, paused_at, accepted_at, accept_due_at FROM dossier"
@@ -126,7 +126,7 @@ static const mc_stmt_t stmt_report_main = {"report_main", false, 6,
  * dossier up by primary key in a subquery: a quarter has tens of thousands
  * of them, and a join would tempt the planner into scanning every dossier.
  */
-static const mc_stmt_t stmt_report_supplements = {"report_supplements", false, 4,
+static const mc_stmt_t stmt_report_supplements = {"report_supplements", 4,
     "SELECT grouping(p), p, count(*) FROM ("
     "  SELECT (SELECT d.procedure_code FROM dossier d WHERE d.id = e.dossier_id"
     "            AND ($3::text = '' OR d.ward_code = $3::text)"
@@ -139,7 +139,7 @@ static const mc_stmt_t stmt_report_supplements = {"report_supplements", false, 4
 /* second requests for documents refused in the period: one per refused
  * answer (step and revision are in the detail; the agency's resends of the
  * same refused answer count once) */
-static const mc_stmt_t stmt_report_supplement_refused = {"report_supplement_refused", false, 4,
+static const mc_stmt_t stmt_report_supplement_refused = {"report_supplement_refused", 4,
     "SELECT grouping(p), p, count(*) FROM ("
     "  SELECT (SELECT d.procedure_code FROM dossier d WHERE d.id = e.dossier_id"
     "            AND ($3::text = '' OR d.ward_code = $3::text)"
@@ -149,7 +149,7 @@ static const mc_stmt_t stmt_report_supplement_refused = {"report_supplement_refu
     "             AND at < to_timestamp($2::bigint)) e) x"
     " WHERE p IS NOT NULL GROUP BY GROUPING SETS ((), (p))"};
 
-static const mc_stmt_t stmt_report_ratings = {"report_ratings", false, 4,
+static const mc_stmt_t stmt_report_ratings = {"report_ratings", 4,
     "SELECT grouping(p), p, count(*) FILTER (WHERE level = 1),"
     "       count(*) FILTER (WHERE level = 2), count(*) FILTER (WHERE level = 3) FROM ("
     "  SELECT g.level, (SELECT d.procedure_code FROM dossier d WHERE d.id = g.dossier_id"
@@ -165,7 +165,7 @@ static const mc_stmt_t stmt_report_ratings = {"report_ratings", false, 4,
  * replaced from the apology notice (`old_due`, written in the same
  * transaction as the event); the C side judges the timing with the calendar.
  */
-static const mc_stmt_t stmt_report_apologies = {"report_apologies", false, 4,
+static const mc_stmt_t stmt_report_apologies = {"report_apologies", 4,
     "SELECT d.procedure_code, extract(epoch FROM e.at)::bigint,"
     "       (SELECT (n.data->>'old_due')::bigint FROM notification n"
     "         WHERE n.dedupe_key = d.code || '/apology')"
@@ -177,7 +177,7 @@ static const mc_stmt_t stmt_report_apologies = {"report_apologies", false, 4,
 
 /* dossiers that became late in the period (the router's `late` event, once
  * per due date) with no apology before: quá hạn không có văn bản xin lỗi */
-static const mc_stmt_t stmt_report_late_unapologised = {"report_late_unapologised", false, 4,
+static const mc_stmt_t stmt_report_late_unapologised = {"report_late_unapologised", 4,
     "SELECT grouping(p), p, count(*) FROM ("
     "  SELECT (SELECT d.procedure_code FROM dossier d WHERE d.id = e.dossier_id"
     "            AND ($3::text = '' OR d.ward_code = $3::text)"
@@ -197,7 +197,7 @@ static const mc_stmt_t stmt_report_late_unapologised = {"report_late_unapologise
  * passed (unless closed before the deadline, a withdrawal: nothing left to
  * forward). forwarded_at and forward_due_at never change once written.
  */
-static const mc_stmt_t stmt_report_forwarding = {"report_forwarding", false, 4,
+static const mc_stmt_t stmt_report_forwarding = {"report_forwarding", 4,
     "SELECT grouping(procedure_code), procedure_code, count(*),"
     "       count(*) FILTER (WHERE forwarded_at < to_timestamp($2::bigint)"
     "                          AND forwarded_at <= forward_due_at),"
@@ -214,14 +214,14 @@ static const mc_stmt_t stmt_report_forwarding = {"report_forwarding", false, 4,
 
 /* JIT compiling the expressions costs more than it saves on queries of this size, and
  * the grouping needs a few MB to hash in memory instead of sorting on disk */
-static const mc_stmt_t stmt_report_nojit = {"report_nojit", false, 0,
+static const mc_stmt_t stmt_report_nojit = {"report_nojit", 0,
     "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"};
-static const mc_stmt_t stmt_report_now = {"report_now", false, 0,
+static const mc_stmt_t stmt_report_now = {"report_now", 0,
     "SELECT extract(epoch FROM now())::bigint"};
 
 /* open dossiers past `before` or warned (due_soon) and not extended, with the step that
  * holds each (the lowest open or dead one) */
-static const mc_stmt_t stmt_overdue = {"report_overdue", false, 3,
+static const mc_stmt_t stmt_overdue = {"report_overdue", 3,
     "SELECT d.code, d.ward_code, d.procedure_code, d.state,"
     "       extract(epoch FROM d.received_at)::bigint, extract(epoch FROM d.due)::bigint,"
     "       coalesce(d.due_at > d.late_notified_due, false),"

@@ -26,17 +26,17 @@
 #include "mc_store_int.h"
 #include "mc_limits.h"
 
-static const mc_stmt_t stmt_claim_received = {"route_claim", false, 1,
+static const mc_stmt_t stmt_claim_received = {"route_claim", 1,
      "SELECT id, code, ward_code, procedure_code, extract(epoch FROM due_at)::bigint"
      " FROM dossier WHERE state = " MC_SQL(MC_DOSSIER_RECEIVED) " ORDER BY id LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
-static const mc_stmt_t stmt_set_routed = {"route_set_routed", false, 2,
+static const mc_stmt_t stmt_set_routed = {"route_set_routed", 2,
      "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_ROUTED) ", department = $2 WHERE id = $1::bigint AND state = " MC_SQL(MC_DOSSIER_RECEIVED)};
-static const mc_stmt_t stmt_add_case = {"route_add_case", false, 10,
+static const mc_stmt_t stmt_add_case = {"route_add_case", 10,
      "INSERT INTO agency_case (case_id, dossier_id, step, steps_total, agency, task, state,"
      " time_limit, time_unit, due_at) VALUES ($1, $2::bigint, $3::smallint, $4::smallint, $5,"
      " $6, $7::smallint, $8::integer, $9::smallint, to_timestamp($10::bigint))"};
 
-static const mc_stmt_t stmt_claim_late = {"route_claim_late", false, 1,
+static const mc_stmt_t stmt_claim_late = {"route_claim_late", 1,
      "SELECT id, code, procedure_code, state, extract(epoch FROM due_at)::bigint,"
      " late_notified_due IS NOT NULL, apology_at IS NOT NULL FROM dossier"
      " WHERE state IN (" MC_SQL_DOSSIER_RUNNING ") AND due_at < now() AND late_notified_due IS DISTINCT FROM due_at"
@@ -44,36 +44,36 @@ static const mc_stmt_t stmt_claim_late = {"route_claim_late", false, 1,
 /* late_notified_due takes due_at itself, not its whole seconds: a due date
  * with a fraction would otherwise never compare equal and be reported at
  * every scan now that the scan no longer moves the date */
-static const mc_stmt_t stmt_set_late = {"route_set_late", false, 2,
+static const mc_stmt_t stmt_set_late = {"route_set_late", 2,
      "UPDATE dossier SET late_notified_due = due_at,"
      " due_at = coalesce(to_timestamp($2::bigint), due_at) WHERE id = $1::bigint"};
-static const mc_stmt_t stmt_add_late_notice = {"route_add_late_notice", false, 6,
+static const mc_stmt_t stmt_add_late_notice = {"route_add_late_notice", 6,
      "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
      " VALUES ($1::bigint, 'late', $2, jsonb_build_object('due_at', $3::bigint,"
      " 'new_due_at', $4::bigint, 'apology', $5::boolean, 'reason', $6::text))"
      " ON CONFLICT (dedupe_key) DO NOTHING"};
 
 /* the closure of dossiers not supplemented in time; states: 4 WAITING_SUPPLEMENT, 10 RETURNED */
-static const mc_stmt_t stmt_claim_unsupplemented = {"route_claim_unsupplemented", false, 1,
+static const mc_stmt_t stmt_claim_unsupplemented = {"route_claim_unsupplemented", 1,
      "SELECT id, code, procedure_code, extract(epoch FROM supplement_due_at)::bigint FROM dossier"
      " WHERE state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) " AND supplement_due_at < now()"
      " ORDER BY supplement_due_at LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
-static const mc_stmt_t stmt_set_returned = {"route_set_returned", false, 1,
+static const mc_stmt_t stmt_set_returned = {"route_set_returned", 1,
      "UPDATE dossier SET state = " MC_SQL(MC_DOSSIER_RETURNED) ", returned_at = now() WHERE id = $1::bigint AND state = " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT)};
-static const mc_stmt_t stmt_return_cases = {"route_return_cases", false, 1,
+static const mc_stmt_t stmt_return_cases = {"route_return_cases", 1,
      "SELECT mc_cases_return($1::bigint)"};
-static const mc_stmt_t stmt_add_returned_notice = {"route_add_returned_notice", false, 3,
+static const mc_stmt_t stmt_add_returned_notice = {"route_add_returned_notice", 3,
      "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
      " VALUES ($1::bigint, 'returned', $2, jsonb_build_object('supplement_due', $3::bigint))"
      " ON CONFLICT (dedupe_key) DO NOTHING"};
 
 /* boundary-free reception (0016): overdue forwardings, each reported once */
-static const mc_stmt_t stmt_claim_forwarding = {"route_claim_forwarding", false, 1,
+static const mc_stmt_t stmt_claim_forwarding = {"route_claim_forwarding", 1,
      "SELECT id, code, ward_code, receiving_ward, extract(epoch FROM forward_due_at)::bigint"
      " FROM dossier WHERE receiving_ward IS NOT NULL AND forwarded_at IS NULL"
      " AND forward_overdue_at IS NULL AND forward_due_at < now() AND state IN (" MC_SQL(MC_DOSSIER_RECEIVED) ", " MC_SQL(MC_DOSSIER_ROUTED) ", " MC_SQL(MC_DOSSIER_IN_PROGRESS) ", " MC_SQL(MC_DOSSIER_WAITING_SUPPLEMENT) ")"
      " ORDER BY forward_due_at LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
-static const mc_stmt_t stmt_set_forward_overdue = {"route_set_forward_overdue", false, 1,
+static const mc_stmt_t stmt_set_forward_overdue = {"route_set_forward_overdue", 1,
      "UPDATE dossier SET forward_overdue_at = now() WHERE id = $1::bigint"
      " AND forward_overdue_at IS NULL"};
 
@@ -186,12 +186,12 @@ mc_store_rc_t mc_store_route_batch(mc_store_t *store, int limit, mc_route_decide
                        err);
 }
 
-static const mc_stmt_t stmt_claim_pending = {"route_claim_pending", false, 1,
+static const mc_stmt_t stmt_claim_pending = {"route_claim_pending", 1,
      "SELECT id, code, ward_code, procedure_code, extract(epoch FROM accept_due_at)::bigint"
      " FROM dossier d WHERE state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) " AND NOT EXISTS (SELECT 1 FROM agency_case c"
      "   WHERE c.dossier_id = d.id AND c.step = 0)"
      " ORDER BY id LIMIT $1::integer FOR NO KEY UPDATE SKIP LOCKED"};
-static const mc_stmt_t stmt_claim_accept_overdue = {"route_claim_accept_overdue", false, 1,
+static const mc_stmt_t stmt_claim_accept_overdue = {"route_claim_accept_overdue", 1,
      "SELECT d.id, d.code, extract(epoch FROM d.accept_due_at)::bigint,"
      " coalesce((SELECT c.agency FROM agency_case c WHERE c.dossier_id = d.id AND c.step = 0), '')"
      " FROM dossier d WHERE d.state = " MC_SQL(MC_DOSSIER_PENDING_ACCEPTANCE) " AND d.accept_due_at < now()"
@@ -302,7 +302,7 @@ mc_store_rc_t mc_store_late_batch(mc_store_t *store, int limit, mc_late_decide_f
 
 /* $1 limit: open steps past their own due date, not reported for it; the
  * first five columns as mc_store_claim_head reads them */
-static const mc_stmt_t stmt_claim_step_overdue = {"route_claim_step_overdue", false, 1,
+static const mc_stmt_t stmt_claim_step_overdue = {"route_claim_step_overdue", 1,
      "SELECT a.id, d.code, d.procedure_code, a.state,"
      " floor(extract(epoch FROM a.due_at))::bigint, a.dossier_id, a.step, a.steps_total, a.agency"
      " FROM agency_case a JOIN dossier d ON d.id = a.dossier_id"
@@ -310,7 +310,7 @@ static const mc_stmt_t stmt_claim_step_overdue = {"route_claim_step_overdue", fa
      " AND a.overdue_noted_due IS DISTINCT FROM a.due_at ORDER BY a.due_at LIMIT $1::integer"
      " FOR NO KEY UPDATE OF a SKIP LOCKED"};
 /* $1 agency_case.id: reported for its due date */
-static const mc_stmt_t stmt_set_step_overdue = {"route_set_step_overdue", false, 1,
+static const mc_stmt_t stmt_set_step_overdue = {"route_set_step_overdue", 1,
      "UPDATE agency_case SET overdue_noted_due = due_at, updated_at = now() WHERE id = $1::bigint"};
 
 /* step_overdue_row - one overdue step: decide, then mark it and its event */
