@@ -337,7 +337,8 @@ static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     static const char *const keys[] = {"spool_dir",   "sms_url",     "sms_token_file",
                                        "smtp_url",    "smtp_from",   "smtp_user",
                                        "smtp_password_file", "poll_ms", "retry_initial_ms",
-                                       "retry_max_ms", "max_attempts", "send_lease_ms", "rating_url", NULL};
+                                       "retry_max_ms", "max_attempts", "send_lease_ms", "rating_url",
+                                       "batch", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "notify", keys, &rc, err);
     if (!s)
@@ -350,7 +351,9 @@ static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
             rc = -1;
     if (get_outbox_timing(s, &n->poll_ms, &n->retry_initial_ms, &n->retry_max_ms,
                           &n->send_lease_ms, err) < 0 ||
-        get_int_field(s, "max_attempts", 1, 1000, &n->max_attempts, err) < 0)
+        get_int_field(s, "max_attempts", 1, 1000, &n->max_attempts, err) < 0 ||
+        /* each spool file of a batch is open until the batch's one directory fsync */
+        get_int_field(s, "batch", 1, 256, &n->batch, err) < 0)
         rc = -1;
     char w[512];
     if (replace_text(s, "rating_url", CFG_URL_MAX, &n->rating_url, err) < 0) {
@@ -653,6 +656,7 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->notify.retry_max_ms = 600000;
     cfg->notify.max_attempts = 10;
     cfg->notify.send_lease_ms = 60000;
+    cfg->notify.batch = 64;
     cfg->portal.poll_ms = 1000;
     cfg->portal.retry_initial_ms = 2000;
     cfg->portal.retry_max_ms = 300000;

@@ -87,6 +87,7 @@ typedef struct mc_cfg_notify {
     int   retry_max_ms;       /* backoff ceiling */
     int   max_attempts;       /* tries before a notification is failed for good */
     int   send_lease_ms;      /* how long a claimed notification is held for its sends (notify.h) */
+    int   batch;              /* notifications claimed, sent and recorded together (notify.h) */
     char *rating_url;         /* the satisfaction survey page: {rating_link} = rating_url?ma=<code>&t=<token> */
 } mc_cfg_notify_t;
 

@@ -1,10 +1,11 @@
 /*
  * mc_store_notify - the notification queue (contract in mc_store_notify.h).
  *
- * Two short transactions per notification and none across a send: the
- * claim (lock with SKIP LOCKED, write the attempts in progress, lease the
- * row by moving next_attempt_at past the send) and the record (outcomes
- * and the decision). The lease, not a held row lock, is what keeps a
+ * Two short transactions per batch of notifications and none across a
+ * send: the claim (lock up to a batch with SKIP LOCKED, write the attempts
+ * in progress, lease the rows by moving next_attempt_at past the sends)
+ * and the record (every outcome and decision of the batch, rows locked in
+ * id order). The lease, not a held row lock, is what keeps a
  * second notify instance off a message being sent; a crash costs a resend
  * under the same message ids once the lease runs out, and the attempt rows
  * say which channels were left not knowing. Retry and give-up are the
@@ -204,8 +205,10 @@ mc_store_rc_t mc_store_notify_start(mc_store_t *store, mc_notice_t *notice,
     snprintf(id_text, sizeof id_text, "%" PRId64, notice->id);
     snprintf(lease_text, sizeof lease_text, "%d", lease_ms);
     const char *p_id[1] = {id_text};
-    mc_store_rc_t rc = exec_update(store, &stmt_lost, p_id, err);
-    if (rc != MC_STORE_OK)
+    mc_store_rc_t rc = MC_STORE_OK;
+    /* the claim read what is in progress (unknown_channels): with nothing
+     * there, closing lost attempts would update no row, so it is not run */
+    if (notice->unknown_channels[0] && (rc = exec_update(store, &stmt_lost, p_id, err)) != MC_STORE_OK)
         return rc;
     if (if_lost->give_up && notice->unknown_channels[0]) {
         /* the last allowed attempt was lost: it counted (the daemon's verdict) */
@@ -297,9 +300,12 @@ static mc_store_rc_t record_in_tx(mc_store_t *store, const mc_notice_t *notice,
     PGresult *res = NULL;
     const char *p_id[1] = {id_text};
     if ((rc = exec_row(store, &stmt_lock, p_id, &res, err)) != MC_STORE_OK) {
-        if (rc == MC_STORE_NOT_FOUND)
-            mc_err_add(err, "store: notify_lock: notification %" PRId64 " is gone", notice->id);
-        return rc == MC_STORE_NOT_FOUND ? MC_STORE_FAILED : rc;
+        if (rc != MC_STORE_NOT_FOUND)
+            return rc;
+        /* deleted meanwhile: nothing is left to decide, and failing here
+         * would hold back the rest of the batch for good */
+        *outcome = MC_NOTICE_OVERTAKEN;
+        return MC_STORE_OK;
     }
     bool ours = atoi(PQgetvalue(res, 0, 0)) == 0 /* pending */ &&
                 atoi(PQgetvalue(res, 0, 1)) == notice->attempts;
@@ -329,16 +335,52 @@ static mc_store_rc_t record_in_tx(mc_store_t *store, const mc_notice_t *notice,
     return exec_update(store, &stmt_retry, p, err);
 }
 
-/* mc_store_notify_record - BEGIN, outcomes and decision, COMMIT */
+/* by_id - qsort order of record items: by notification id */
+static int by_id(const void *a, const void *b)
+{
+    int64_t x = (*(mc_notice_record_t *const *)a)->notice->id;
+    int64_t y = (*(mc_notice_record_t *const *)b)->notice->id;
+    return (x > y) - (x < y);
+}
+
+/* mc_store_notify_record_batch - BEGIN, every item's outcomes and decision in id order, COMMIT */
+mc_store_rc_t mc_store_notify_record_batch(mc_store_t *store, mc_notice_record_t *items,
+                                           size_t n, mc_err_t *err)
+{
+    mc_notice_record_t **order = malloc((n ? n : 1) * sizeof *order);
+    if (!order) {
+        mc_err_add(err, "store: notify_record: out of memory");
+        return MC_STORE_FAILED;
+    }
+    /* rows are locked in id order, whatever order they were claimed in: two
+     * instances recording overlapping batches (an overtaken claim) then wait
+     * for each other instead of deadlocking */
+    for (size_t i = 0; i < n; i++)
+        order[i] = &items[i];
+    qsort(order, n, sizeof *order, by_id);
+    mc_store_rc_t rc = mc_store_begin(store, MC_TX_WRITE, err);
+    if (rc != MC_STORE_OK) {
+        free(order);
+        return rc;
+    }
+    for (size_t i = 0; rc == MC_STORE_OK && i < n; i++) {
+        mc_notice_record_t *r = order[i];
+        rc = record_in_tx(store, r->notice, r->tries, r->n_tries, r->wanted, &r->if_unsent,
+                          &r->outcome, err);
+    }
+    free(order);
+    mc_store_rc_t end = mc_store_notify_end(store, rc == MC_STORE_OK, err);
+    return rc != MC_STORE_OK ? rc : end;
+}
+
+/* mc_store_notify_record - one notice: a batch of one */
 mc_store_rc_t mc_store_notify_record(mc_store_t *store, const mc_notice_t *notice,
                                      const mc_notice_try_t *tries, size_t n_tries,
                                      const char *wanted, const mc_notice_retry_t *if_unsent,
                                      mc_notice_outcome_t *outcome, mc_err_t *err)
 {
-    mc_store_rc_t rc = mc_store_begin(store, MC_TX_WRITE, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    rc = record_in_tx(store, notice, tries, n_tries, wanted, if_unsent, outcome, err);
-    mc_store_rc_t end = mc_store_notify_end(store, rc == MC_STORE_OK, err);
-    return rc != MC_STORE_OK ? rc : end;
+    mc_notice_record_t item = {notice, tries, n_tries, wanted, *if_unsent, MC_NOTICE_RETRY};
+    mc_store_rc_t rc = mc_store_notify_record_batch(store, &item, 1, err);
+    *outcome = item.outcome;
+    return rc;
 }

@@ -2,8 +2,10 @@
  * mc_store_notify - the notification queue (tables notification and
  * notification_attempt, migrations 0002 and 0007) as motcua-notify uses it.
  *
- * Contract: no transaction is ever open while the caller sends. One
- * notification goes through three steps:
+ * Contract: no transaction is ever open while the caller sends. A batch
+ * of notifications goes through three steps, each notification of it as
+ * described below (the claim's transaction starts them all, one record
+ * transaction, mc_store_notify_record_batch, decides them all):
  *   1. Claim (one short transaction, no network inside):
  *      mc_store_notify_claim() opens a transaction on the main connection
  *      and locks up to max due pending notifications (state 0,
@@ -159,5 +161,27 @@ mc_store_rc_t mc_store_notify_record(mc_store_t *store, const mc_notice_t *notic
                                      const mc_notice_try_t *tries, size_t n_tries,
                                      const char *wanted, const mc_notice_retry_t *if_unsent,
                                      mc_notice_outcome_t *outcome, mc_err_t *err);
+
+/* one started notice's outcomes, for mc_store_notify_record_batch */
+typedef struct mc_notice_record {
+    const mc_notice_t     *notice;    /* as started (attempts = this attempt) */
+    const mc_notice_try_t *tries;     /* its tries, OK or FAILED (IN_PROGRESS ones are not written) */
+    size_t                 n_tries;   /* entries in tries */
+    const char            *wanted;    /* channels that must all have succeeded: "spool,sms" */
+    mc_notice_retry_t      if_unsent; /* the daemon's verdict if not every wanted channel did */
+    mc_notice_outcome_t    outcome;   /* out: what was written (valid on MC_STORE_OK) */
+} mc_notice_record_t;
+
+/*
+ * mc_store_notify_record_batch - mc_store_notify_record for items[0..n) in
+ * ONE transaction (one commit for the whole batch). Rows are locked in
+ * notification id order, so two instances never deadlock on them. A
+ * notification deleted meanwhile is reported OVERTAKEN and holds back none
+ * of the others. On anything but MC_STORE_OK nothing was committed, or the
+ * commit's fate is unknown: the caller may simply call it again with the
+ * same items (a repeat changes nothing the first one committed).
+ */
+mc_store_rc_t mc_store_notify_record_batch(mc_store_t *store, mc_notice_record_t *items,
+                                           size_t n, mc_err_t *err);
 
 #endif

@@ -146,6 +146,24 @@ int notify_spool_write(notify_channels_t *channels, int64_t id, const char *kind
                        const char *code, const notify_recipient_t *to,
                        const notify_message_t *msg, char *error, size_t size);
 
+/* one spool file of a batch */
+typedef struct notify_spool_item {
+    int64_t                   id;    /* notification id: the file is <id>.txt */
+    const char               *kind;  /* notification kind */
+    const char               *code;  /* dossier code */
+    const notify_recipient_t *to;    /* contacts written into the file */
+    const notify_message_t   *msg;   /* rendered texts */
+    char                     *error; /* out: why not (no personal data) */
+    size_t                    size;  /* bytes at error */
+    int                       rc;    /* out: 0 written and durable, -1 not (error says why) */
+} notify_spool_item_t;
+
+/* notify_spool_write_batch - notify_spool_write for items[0..n), with the disk
+ * flushes shared: every file written, then each fsynced and renamed, then the
+ * directory fsynced ONCE; an item is rc 0 only once all that is done. Returns
+ * the number written */
+int notify_spool_write_batch(notify_channels_t *channels, notify_spool_item_t *items, size_t n);
+
 /* notify_sms_send - POST {"to": phone, "text": sms, "ref": "motcua-<id>"} with
  * the header Idempotency-Key: motcua-<id> to sms_url; 2xx = taken */
 int notify_sms_send(notify_channels_t *channels, int64_t id, const notify_recipient_t *to,

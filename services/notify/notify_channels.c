@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,34 +160,35 @@ static void one_line(char *s)
             *s = ' ';
 }
 
-/* notify_spool_write - <id>.txt, atomically */
-int notify_spool_write(notify_channels_t *channels, int64_t id, const char *kind,
-                       const char *code, const notify_recipient_t *to,
-                       const notify_message_t *msg, char *error, size_t size)
+/* spool_names - the temporary and final names of item's file, into tmp and final
+ * (size n each); the temporary name is per process, so two instances never share one */
+static void spool_names(const char *dir, int64_t id, char *tmp, char *final, size_t n)
 {
-    const char *dir = channels->cfg->spool_dir;
-    size_t n = strlen(dir) + 64;
-    char *tmp = malloc(n), *final = malloc(n);
-    char *sms = strdup(msg->sms), *subject = strdup(msg->subject);
-    int rc = -1;
+    snprintf(tmp, n, "%s/.%" PRId64 ".%ld.tmp", dir, id, (long)getpid());
+    snprintf(final, n, "%s/%" PRId64 ".txt", dir, id);
+}
+
+/* spool_fill - create item's temporary file and write its text, not yet
+ * synced; the open descriptor, or -1 with item->error set (nothing left behind) */
+static int spool_fill(const char *tmp, notify_spool_item_t *item)
+{
+    char *sms = strdup(item->msg->sms), *subject = strdup(item->msg->subject);
     int fd = -1;
-    if (!tmp || !final || !sms || !subject) {
-        snprintf(error, size, "out of memory");
+    if (!sms || !subject) {
+        snprintf(item->error, item->size, "out of memory");
         goto out;
     }
     one_line(sms);
     one_line(subject);
-    /* the temporary name is per process, so two instances never share one */
-    snprintf(tmp, n, "%s/.%" PRId64 ".%ld.tmp", dir, id, (long)getpid());
-    snprintf(final, n, "%s/%" PRId64 ".txt", dir, id);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0) {
-        snprintf(error, size, "spool: open: %s", strerror(errno));
+        snprintf(item->error, item->size, "spool: open: %s", strerror(errno));
         goto out;
     }
+    const notify_recipient_t *to = item->to;
     char head[512];
-    int hn = snprintf(head, sizeof head, "Notification: %" PRId64 "\nKind: %s\nDossier: %s\n", id,
-                      kind, code);
+    int hn = snprintf(head, sizeof head, "Notification: %" PRId64 "\nKind: %s\nDossier: %s\n",
+                      item->id, item->kind, item->code);
     if (hn < 0 || (size_t)hn >= sizeof head)
         hn = (int)strlen(head);
     if (write_all(fd, head, (size_t)hn) < 0 ||
@@ -194,37 +196,90 @@ int notify_spool_write(notify_channels_t *channels, int64_t id, const char *kind
         write_all(fd, "\nPhone: ", 8) < 0 || write_all(fd, to->phone, strlen(to->phone)) < 0 ||
         write_all(fd, "\nSubject: ", 10) < 0 || write_all(fd, subject, strlen(subject)) < 0 ||
         write_all(fd, "\nSMS: ", 6) < 0 || write_all(fd, sms, strlen(sms)) < 0 ||
-        write_all(fd, "\n\n", 2) < 0 || write_all(fd, msg->body, strlen(msg->body)) < 0) {
-        snprintf(error, size, "spool: write: %s", strerror(errno));
-        goto out;
-    }
-    /* durable before it is recorded as sent: the spool is a delivery */
-    if (fsync(fd) != 0) {
-        snprintf(error, size, "spool: fsync: %s", strerror(errno));
-        goto out;
-    }
-    close(fd);
-    fd = -1;
-    if (rename(tmp, final) != 0) {
-        snprintf(error, size, "spool: rename: %s", strerror(errno));
-        goto out;
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    rc = 0;
-out:
-    if (fd >= 0)
+        write_all(fd, "\n\n", 2) < 0 ||
+        write_all(fd, item->msg->body, strlen(item->msg->body)) < 0) {
+        snprintf(item->error, item->size, "spool: write: %s", strerror(errno));
         close(fd);
-    if (rc != 0 && tmp)
         unlink(tmp);
-    free(tmp);
-    free(final);
+        fd = -1;
+    }
+out:
     free(sms);
     free(subject);
-    return rc;
+    return fd;
+}
+
+/* notify_spool_write_batch - write every file, fsync each, rename each, fsync the directory once */
+int notify_spool_write_batch(notify_channels_t *channels, notify_spool_item_t *items, size_t n)
+{
+    const char *dir = channels->cfg->spool_dir;
+    size_t len = strlen(dir) + 64;
+    char *tmp = malloc(len), *final = malloc(len);
+    int *fds = malloc((n ? n : 1) * sizeof *fds);
+    int written = 0;
+    for (size_t i = 0; i < n; i++)
+        items[i].rc = -1;
+    if (!tmp || !final || !fds) {
+        for (size_t i = 0; i < n; i++)
+            snprintf(items[i].error, items[i].size, "out of memory");
+        goto out;
+    }
+    /* all the data first, so the disk sees it together; then each file
+     * durable before its rename makes it visible under its final name */
+    for (size_t i = 0; i < n; i++) {
+        spool_names(dir, items[i].id, tmp, final, len);
+        fds[i] = spool_fill(tmp, &items[i]);
+    }
+    bool renamed = false;
+    for (size_t i = 0; i < n; i++) {
+        if (fds[i] < 0)
+            continue;
+        spool_names(dir, items[i].id, tmp, final, len);
+        int synced = fsync(fds[i]);
+        int e = errno;
+        close(fds[i]);
+        if (synced != 0) {
+            snprintf(items[i].error, items[i].size, "spool: fsync: %s", strerror(e));
+            unlink(tmp);
+        } else if (rename(tmp, final) != 0) {
+            snprintf(items[i].error, items[i].size, "spool: rename: %s", strerror(errno));
+            unlink(tmp);
+        } else {
+            items[i].rc = 0;
+            renamed = true;
+        }
+    }
+    /* the renames durable, once for the batch, before any is recorded as sent:
+     * the spool is a delivery (a file not kept is sent again, replacing nothing) */
+    int dfd = renamed ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (renamed && (dfd < 0 || fsync(dfd) != 0)) {
+        int e = errno;
+        for (size_t i = 0; i < n; i++)
+            if (items[i].rc == 0) {
+                items[i].rc = -1;
+                snprintf(items[i].error, items[i].size, "spool: fsync of the directory: %s",
+                         strerror(e));
+            }
+    }
+    if (dfd >= 0)
+        close(dfd);
+    for (size_t i = 0; i < n; i++)
+        written += items[i].rc == 0;
+out:
+    free(tmp);
+    free(final);
+    free(fds);
+    return written;
+}
+
+/* notify_spool_write - one file: a batch of one */
+int notify_spool_write(notify_channels_t *channels, int64_t id, const char *kind,
+                       const char *code, const notify_recipient_t *to,
+                       const notify_message_t *msg, char *error, size_t size)
+{
+    notify_spool_item_t item = {id, kind, code, to, msg, error, size, -1};
+    notify_spool_write_batch(channels, &item, 1);
+    return item.rc;
 }
 
 /* notify_message_ref - "motcua-<id>" */

@@ -1,18 +1,26 @@
 /*
- * notify_loop - claim, send, record; wake on events or the poll.
+ * notify_loop - claim a batch, send it, record it; wake on events or the poll.
  *
- * Contract (notify.h): one notification per claim (batch 1), because the
- * send lease covers one message's sends. No transaction is open while a
- * channel is tried: the claim commits first (attempts in progress, lease),
- * the outcomes are recorded after. Outcomes the store could not take are
- * kept (n->job) and recorded first thing when it is back; SIGTERM waits for
- * at most one message's sends. The events only shorten the wait; every
- * wake re-reads the store, and a lost event costs at most poll_ms.
+ * Contract (notify.h): up to notify.batch notifications per claim, all
+ * started in ONE transaction, sent together, recorded in ONE transaction.
+ * No transaction is open while a channel is tried: the claim commits first
+ * (attempts in progress, lease), the outcomes are recorded after. The
+ * batch shares one lease, sized for its sends: send_lease_ms per round of
+ * NOTIFY_SEND_THREADS network transfers (notify_lease_ms); every transfer
+ * ends within its first three quarters. Spool files are written together
+ * and flushed together (one directory fsync per batch); SMS and e-mail
+ * transfers run on a small fixed pool of threads, each transfer touching
+ * only its own try. Outcomes the store could not take are kept (n->jobs)
+ * and recorded first thing when it is back; SIGTERM waits for at most the
+ * batch in hand. The events only shorten the wait; every wake re-reads the
+ * store, and a lost event costs at most poll_ms.
  */
 #include "notify.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +37,8 @@
 #include "mc_transport.h"
 #include "motcua/v1/dossier.pb-c.h"
 
-#define NOTIFY_BATCH 1       /* notifications per claim: see the contract */
 #define NOTIFY_CHANNELS 3    /* spool, sms, email */
+#define NOTIFY_SEND_THREADS 8 /* SMS and e-mail transfers of a batch at once */
 #define SEND_MIN_MS 500      /* a network channel with less of the lease left is not tried */
 
 /* one claimed notification from its claim until its outcomes are recorded */
@@ -40,9 +48,15 @@ typedef struct notify_job {
     char            errors[NOTIFY_CHANNELS][256]; /* their failure reasons (tries[].error) */
     size_t          n_tries;                     /* entries in tries */
     char            wanted[64];                  /* channels that must all succeed: "spool,sms" */
-    bool            active;                      /* outcomes waiting to be recorded */
-    bool            unrecorded_logged;           /* outcome_unrecorded said once */
 } notify_job_t;
+
+/* what one notification is sent as: the unpacked dossier, who, the texts */
+typedef struct notify_letter {
+    Motcua__V1__Dossier *dossier;  /* unpacked payload; NULL if unreadable */
+    notify_recipient_t   to;       /* points into dossier */
+    notify_message_t     msg;      /* rendered texts */
+    const char          *problem;  /* why nothing but a failed spool try is possible, or NULL */
+} notify_letter_t;
 
 struct notify {
     const mc_cfg_t           *cfg;
@@ -52,7 +66,14 @@ struct notify {
     void                     *sub;        /* SUB: intake, router and lienthong events */
     mc_daemon_t              *daemon;     /* for its stop requests */
     int                       work_timer; /* mc_loop timer of the work */
-    notify_job_t              job;        /* the notification in hand */
+    int                       batch;      /* notify.batch: capacity of the arrays below */
+    mc_notice_t              *claimed;    /* [batch] what the claim returned */
+    notify_job_t             *jobs;       /* [batch] the batch in hand: jobs[0..n_jobs) */
+    notify_letter_t          *letters;    /* [batch] their rendered letters, while sending */
+    mc_notice_record_t       *records;    /* [batch] the record's items */
+    size_t                    n_jobs;     /* notifications in hand */
+    bool                      unsent;     /* jobs hold outcomes still to record */
+    bool                      unrecorded_logged; /* outcome_unrecorded said once for them */
     bool                      store_down; /* logged once per outage */
 };
 
@@ -70,10 +91,20 @@ notify_t *notify_new(const mc_cfg_t *cfg, const notify_templates_t *templates,
     n->cfg = cfg;
     n->templates = templates;
     n->channels = channels;
+    n->batch = cfg->notify.batch > 0 ? cfg->notify.batch : 1;
+    n->claimed = calloc((size_t)n->batch, sizeof *n->claimed);
+    n->jobs = calloc((size_t)n->batch, sizeof *n->jobs);
+    n->letters = calloc((size_t)n->batch, sizeof *n->letters);
+    n->records = calloc((size_t)n->batch, sizeof *n->records);
+    if (!n->claimed || !n->jobs || !n->letters || !n->records) {
+        mc_err_add(err, "out of memory");
+        notify_destroy(&n);
+        return NULL;
+    }
     n->store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms);
     if (!n->store) {
         mc_err_add(err, "out of memory");
-        free(n);
+        notify_destroy(&n);
         return NULL;
     }
     const char *publishers[] = {cfg->intake.events_endpoint, cfg->router.events_endpoint,
@@ -92,10 +123,16 @@ void notify_destroy(notify_t **notify)
 {
     if (!notify || !*notify)
         return;
-    mc_transport_close(&(*notify)->sub);
-    mc_store_destroy(&(*notify)->store);
-    job_clear(&(*notify)->job);
-    free(*notify);
+    notify_t *n = *notify;
+    mc_transport_close(&n->sub);
+    mc_store_destroy(&n->store);
+    for (size_t i = 0; n->jobs && i < n->n_jobs; i++)
+        job_clear(&n->jobs[i]);
+    free(n->claimed);
+    free(n->jobs);
+    free(n->letters);
+    free(n->records);
+    free(n);
     *notify = NULL;
 }
 
@@ -124,14 +161,6 @@ static void job_clear(notify_job_t *job)
     mc_notice_clear(&job->notice);
     memset(job, 0, sizeof *job);
 }
-
-/* what one notification is sent as: the unpacked dossier, who, the texts */
-typedef struct notify_letter {
-    Motcua__V1__Dossier *dossier;  /* unpacked payload; NULL if unreadable */
-    notify_recipient_t   to;       /* points into dossier */
-    notify_message_t     msg;      /* rendered texts */
-    const char          *problem;  /* why nothing but a failed spool try is possible, or NULL */
-} notify_letter_t;
 
 /* letter_clear - free the dossier and the texts */
 static void letter_clear(notify_letter_t *l)
@@ -223,49 +252,118 @@ static void prepare(notify_t *n, notify_job_t *job, notify_letter_t *l)
     }
 }
 
-/* send_all - try each started channel, no transaction open; a network send
- * must end by deadline (monotonic ms), inside the lease */
-static void send_all(notify_t *n, notify_job_t *job, const notify_letter_t *l, int64_t deadline)
+/* one network transfer of the batch: a try of a job and its letter */
+typedef struct notify_transfer {
+    notify_t              *n;      /* channels */
+    notify_job_t          *job;    /* whose try */
+    size_t                 i;      /* which try */
+    const notify_letter_t *letter; /* what to send */
+} notify_transfer_t;
+
+/* the transfers of a batch, shared by the pool's threads */
+typedef struct notify_pool {
+    notify_transfer_t *items;    /* [count] */
+    size_t             count;    /* transfers */
+    atomic_size_t      next;     /* the next one to take */
+    int64_t            deadline; /* monotonic ms every transfer must end by */
+} notify_pool_t;
+
+/* try_set - the outcome of try i of job: rc 0 is OK, else FAILED with its error */
+static void try_set(notify_job_t *job, size_t i, int rc)
 {
-    const mc_notice_t *m = &job->notice;
-    for (size_t i = 0; i < job->n_tries; i++) {
-        mc_notice_try_t *t = &job->tries[i];
-        char *error = job->errors[i];
-        size_t size = sizeof job->errors[i];
-        error[0] = '\0';
-        int64_t left = deadline - mc_time_mono_ms();
-        int rc = -1;
-        if (l->problem)
-            snprintf(error, size, "%s", l->problem);
-        else if (strcmp(t->channel, "spool") == 0)
-            rc = notify_spool_write(n->channels, m->id, m->kind, m->code, &l->to, &l->msg, error, size);
-        else if (left < SEND_MIN_MS)
-            snprintf(error, size, "%s: not tried, the send lease is nearly over", t->channel);
-        else if (strcmp(t->channel, "sms") == 0)
-            rc = notify_sms_send(n->channels, m->id, &l->to, &l->msg, (int)left, error, size);
-        else
-            rc = notify_email_send(n->channels, m->id, &l->to, &l->msg, (int)left, error, size);
-        t->state = rc == 0 ? MC_ATTEMPT_OK : MC_ATTEMPT_FAILED;
-        t->error = rc == 0 ? NULL : error;
-    }
+    job->tries[i].state = rc == 0 ? MC_ATTEMPT_OK : MC_ATTEMPT_FAILED;
+    job->tries[i].error = rc == 0 ? NULL : job->errors[i];
 }
 
-/* record - the outcomes of the job in hand into the store; logs the decision */
-static mc_store_rc_t record(notify_t *n, mc_err_t *err)
+/* pool_run - take transfers until none is left; each writes only its own try */
+static void *pool_run(void *arg)
 {
-    notify_job_t *job = &n->job;
-    const mc_notice_t *m = &job->notice;
-    mc_notice_retry_t verdict = notify_decide_retry(&n->cfg->notify, m->attempts);
-    mc_notice_outcome_t outcome = MC_NOTICE_RETRY;
-    mc_store_rc_t rc = mc_store_notify_record(n->store, m, job->tries, job->n_tries, job->wanted,
-                                              &verdict, &outcome, err);
-    if (rc != MC_STORE_OK) {
-        if (!job->unrecorded_logged)
-            mc_log(MC_LOG_WARNING, "outcome_unrecorded", "id=%" PRId64 " code=%s kind=%s attempt=%d"
-                   " what=kept_until_the_store_is_back", m->id, m->code, m->kind, m->attempts);
-        job->unrecorded_logged = true;
-        return rc;
+    notify_pool_t *pool = arg;
+    for (size_t k; (k = atomic_fetch_add(&pool->next, 1)) < pool->count;) {
+        notify_transfer_t *x = &pool->items[k];
+        const mc_notice_t *m = &x->job->notice;
+        mc_notice_try_t *t = &x->job->tries[x->i];
+        char *error = x->job->errors[x->i];
+        size_t size = sizeof x->job->errors[x->i];
+        int64_t left = pool->deadline - mc_time_mono_ms();
+        int rc = -1;
+        if (left < SEND_MIN_MS)
+            snprintf(error, size, "%s: not tried, the send lease is nearly over", t->channel);
+        else if (strcmp(t->channel, "sms") == 0)
+            rc = notify_sms_send(x->n->channels, m->id, &x->letter->to, &x->letter->msg, (int)left,
+                                 error, size);
+        else
+            rc = notify_email_send(x->n->channels, m->id, &x->letter->to, &x->letter->msg, (int)left,
+                                   error, size);
+        try_set(x->job, x->i, rc);
     }
+    return NULL;
+}
+
+/* send_batch - try every started channel of the batch, no transaction open:
+ * the network transfers on up to NOTIFY_SEND_THREADS threads while this one
+ * writes and flushes the spool files; every network send ends by deadline
+ * (monotonic ms), inside the lease. -1 only without memory (nothing tried) */
+static int send_batch(notify_t *n, int64_t deadline)
+{
+    size_t cap = n->n_jobs * NOTIFY_CHANNELS;
+    notify_transfer_t *net = malloc((cap ? cap : 1) * sizeof *net);
+    notify_spool_item_t *spool = malloc((cap ? cap : 1) * sizeof *spool);
+    size_t *spool_of = malloc((cap ? cap : 1) * sizeof *spool_of); /* spool item -> job */
+    size_t *spool_try = malloc((cap ? cap : 1) * sizeof *spool_try);
+    if (!net || !spool || !spool_of || !spool_try) {
+        free(net);
+        free(spool);
+        free(spool_of);
+        free(spool_try);
+        return -1;
+    }
+    size_t n_net = 0, n_spool = 0;
+    for (size_t j = 0; j < n->n_jobs; j++) {
+        notify_job_t *job = &n->jobs[j];
+        const notify_letter_t *l = &n->letters[j];
+        const mc_notice_t *m = &job->notice;
+        for (size_t i = 0; i < job->n_tries; i++) {
+            job->errors[i][0] = '\0';
+            if (l->problem) {
+                snprintf(job->errors[i], sizeof job->errors[i], "%s", l->problem);
+                try_set(job, i, -1);
+            } else if (strcmp(job->tries[i].channel, "spool") == 0) {
+                spool_of[n_spool] = j;
+                spool_try[n_spool] = i;
+                spool[n_spool++] = (notify_spool_item_t){m->id, m->kind, m->code, &l->to, &l->msg,
+                                                         job->errors[i], sizeof job->errors[i], -1};
+            } else {
+                net[n_net++] = (notify_transfer_t){n, job, i, l};
+            }
+        }
+    }
+    notify_pool_t pool = {.items = net, .count = n_net, .deadline = deadline};
+    atomic_init(&pool.next, 0);
+    pthread_t threads[NOTIFY_SEND_THREADS];
+    size_t started = 0;
+    /* threads may fail to start: whatever they leave, this thread takes below */
+    while (started < NOTIFY_SEND_THREADS && started < n_net &&
+           pthread_create(&threads[started], NULL, pool_run, &pool) == 0)
+        started++;
+    if (n_spool > 0)
+        notify_spool_write_batch(n->channels, spool, n_spool);
+    for (size_t k = 0; k < n_spool; k++)
+        try_set(&n->jobs[spool_of[k]], spool_try[k], spool[k].rc);
+    pool_run(&pool);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(threads[t], NULL);
+    free(net);
+    free(spool);
+    free(spool_of);
+    free(spool_try);
+    return 0;
+}
+
+/* log_outcome - one line for the decision recorded for job */
+static void log_outcome(const notify_job_t *job, mc_notice_outcome_t outcome, int delay_ms)
+{
+    const mc_notice_t *m = &job->notice;
     char q[300];
     for (size_t i = 0; i < job->n_tries; i++)
         if (job->tries[i].state == MC_ATTEMPT_FAILED)
@@ -283,51 +381,126 @@ static mc_store_rc_t record(notify_t *n, mc_err_t *err)
                " what=outcomes_recorded_newer_claim_decides", m->id, m->code, m->kind, m->attempts);
     else
         mc_log(MC_LOG_NOTICE, "notification_retry", "id=%" PRId64 " code=%s kind=%s attempt=%d delay_ms=%d",
-               m->id, m->code, m->kind, m->attempts, verdict.delay_ms);
-    job_clear(job);
+               m->id, m->code, m->kind, m->attempts, delay_ms);
+}
+
+/* jobs_clear - forget the batch in hand */
+static void jobs_clear(notify_t *n)
+{
+    for (size_t j = 0; j < n->n_jobs; j++)
+        job_clear(&n->jobs[j]);
+    n->n_jobs = 0;
+    n->unsent = false;
+    n->unrecorded_logged = false;
+}
+
+/* record - the outcomes of the batch in hand into the store, one
+ * transaction; logs each decision */
+static mc_store_rc_t record(notify_t *n, mc_err_t *err)
+{
+    for (size_t j = 0; j < n->n_jobs; j++) {
+        const notify_job_t *job = &n->jobs[j];
+        n->records[j] = (mc_notice_record_t){
+            .notice = &job->notice,
+            .tries = job->tries,
+            .n_tries = job->n_tries,
+            .wanted = job->wanted,
+            .if_unsent = notify_decide_retry(&n->cfg->notify, job->notice.attempts),
+            .outcome = MC_NOTICE_RETRY,
+        };
+    }
+    mc_store_rc_t rc = mc_store_notify_record_batch(n->store, n->records, n->n_jobs, err);
+    if (rc != MC_STORE_OK) {
+        if (!n->unrecorded_logged)
+            mc_log(MC_LOG_WARNING, "outcome_unrecorded", "notifications=%zu first_id=%" PRId64
+                   " what=kept_until_the_store_is_back", n->n_jobs, n->jobs[0].notice.id);
+        n->unrecorded_logged = true;
+        return rc;
+    }
+    for (size_t j = 0; j < n->n_jobs; j++)
+        log_outcome(&n->jobs[j], n->records[j].outcome, n->records[j].if_unsent.delay_ms);
+    jobs_clear(n);
     return MC_STORE_OK;
 }
 
-/* claim - the claim transaction: lock one due notice, choose its channels,
- * start the attempts and lease it, commit. *started: there is something to
- * send (job filled, letter prepared); 0 / 1 handled, -1 store failure */
-static int claim(notify_t *n, notify_letter_t *l, bool *started, mc_err_t *err)
+/* notify_lease_ms - the lease of a batch with net_tries network transfers:
+ * send_lease_ms covers the spool and one round of up to NOTIFY_SEND_THREADS
+ * transfers (each at most NOTIFY_TRANSFER_MAX_MS); one more per further round */
+static int notify_lease_ms(const mc_cfg_notify_t *cfg, size_t net_tries)
 {
-    notify_job_t *job = &n->job;
-    *started = false;
+    size_t rounds = (net_tries + NOTIFY_SEND_THREADS - 1) / NOTIFY_SEND_THREADS;
+    int64_t lease = (int64_t)cfg->send_lease_ms * (int64_t)(rounds > 1 ? rounds : 1);
+    return lease > 24 * 3600000 ? 24 * 3600000 : (int)lease;
+}
+
+/* letters_clear - free the letters of the batch in hand */
+static void letters_clear(notify_t *n)
+{
+    for (size_t j = 0; j < n->n_jobs; j++)
+        letter_clear(&n->letters[j]);
+}
+
+/* claim - the claim transaction: lock up to a batch of due notices, choose
+ * their channels, start their attempts and lease them, commit. Jobs and
+ * letters of what is to be sent are left in n->jobs[0..n_jobs), *lease_ms
+ * is their lease. Returns the number handled (started or failed for good),
+ * 0 when none was due, -1 on a store failure (nothing in hand then) */
+static int claim(notify_t *n, int *lease_ms, mc_err_t *err)
+{
     int count = 0;
-    if (mc_store_notify_claim(n->store, NOTIFY_BATCH, &job->notice, &count, err) != MC_STORE_OK)
+    if (mc_store_notify_claim(n->store, n->batch, n->claimed, &count, err) != MC_STORE_OK)
         return -1;
+    size_t net_tries = 0;
+    for (int j = 0; j < count; j++) {
+        n->jobs[j].notice = n->claimed[j]; /* the buffers move to the job */
+        memset(&n->claimed[j], 0, sizeof n->claimed[j]);
+        prepare(n, &n->jobs[j], &n->letters[j]);
+        for (size_t i = 0; !n->letters[j].problem && i < n->jobs[j].n_tries; i++)
+            net_tries += strcmp(n->jobs[j].tries[i].channel, "spool") != 0;
+    }
+    n->n_jobs = (size_t)count;
+    *lease_ms = notify_lease_ms(&n->cfg->notify, net_tries);
     mc_store_rc_t rc = MC_STORE_OK;
-    mc_notice_outcome_t outcome = MC_NOTICE_SENDING;
-    if (count > 0) {
-        prepare(n, job, l);
+    mc_notice_outcome_t outcome[count > 0 ? count : 1];
+    for (int j = 0; j < count && rc == MC_STORE_OK; j++) {
+        notify_job_t *job = &n->jobs[j];
         /* on the attempts counted so far: is a lost last attempt the end? */
         mc_notice_retry_t if_lost = notify_decide_retry(&n->cfg->notify, job->notice.attempts);
-        rc = mc_store_notify_start(n->store, &job->notice, job->tries, job->n_tries,
-                                   n->cfg->notify.send_lease_ms, &if_lost, &outcome, err);
+        outcome[j] = MC_NOTICE_SENDING;
+        rc = mc_store_notify_start(n->store, &job->notice, job->tries, job->n_tries, *lease_ms,
+                                   &if_lost, &outcome[j], err);
     }
     mc_store_rc_t end = mc_store_notify_end(n->store, rc == MC_STORE_OK, err);
     if (rc != MC_STORE_OK || end != MC_STORE_OK) {
-        letter_clear(l);
-        job_clear(job);
+        letters_clear(n);
+        jobs_clear(n);
         return -1;
     }
-    if (count == 0)
-        return 0;
-    const mc_notice_t *m = &job->notice;
-    if (outcome == MC_NOTICE_FAILED) {
-        mc_log(MC_LOG_ERR, "notification_failed", "id=%" PRId64 " code=%s kind=%s attempts=%d"
-               " what=last_attempt_lost", m->id, m->code, m->kind, m->attempts);
-        letter_clear(l);
-        job_clear(job);
-        return 1;
+    /* keep what is to be sent, in claim order */
+    size_t kept = 0;
+    for (int j = 0; j < count; j++) {
+        notify_job_t *job = &n->jobs[j];
+        const mc_notice_t *m = &job->notice;
+        if (outcome[j] == MC_NOTICE_FAILED) {
+            mc_log(MC_LOG_ERR, "notification_failed", "id=%" PRId64 " code=%s kind=%s attempts=%d"
+                   " what=last_attempt_lost", m->id, m->code, m->kind, m->attempts);
+            letter_clear(&n->letters[j]);
+            job_clear(job);
+            continue;
+        }
+        if (m->unknown_channels[0])
+            mc_log(MC_LOG_NOTICE, "notification_resend", "id=%" PRId64 " code=%s kind=%s attempt=%d"
+                   " unknown=%s", m->id, m->code, m->kind, m->attempts, m->unknown_channels);
+        if (kept != (size_t)j) {
+            n->jobs[kept] = *job; /* buffers and letter move down */
+            n->letters[kept] = n->letters[j];
+            memset(job, 0, sizeof *job);
+            memset(&n->letters[j], 0, sizeof n->letters[j]);
+        }
+        kept++;
     }
-    if (m->unknown_channels[0])
-        mc_log(MC_LOG_NOTICE, "notification_resend", "id=%" PRId64 " code=%s kind=%s attempt=%d"
-               " unknown=%s", m->id, m->code, m->kind, m->attempts, m->unknown_channels);
-    *started = true;
-    return 1;
+    n->n_jobs = kept;
+    return count;
 }
 
 /* store_failed - log the first failure of an outage; -1 */
@@ -347,39 +520,44 @@ static void store_ok(notify_t *n)
     n->store_down = false;
 }
 
-/* work_once - record what is in hand, then claim, send, record one notice.
+/* work_once - record what is in hand, then claim, send, record one batch.
  * Returns the number of notifications handled, 0 when none was due, -1 on
  * a store failure */
 static int work_once(notify_t *n)
 {
     mc_err_t err;
     mc_err_clear(&err);
-    if (n->job.active) {
+    if (n->unsent) {
         if (record(n, &err) != MC_STORE_OK)
             return store_failed(n, &err);
         store_ok(n);
     }
     /* the lease is counted from before the claim: notify's deadline falls
      * before the store's, whatever the claim transaction takes */
-    int64_t deadline = mc_time_mono_ms() + (int64_t)n->cfg->notify.send_lease_ms * 3 / 4;
-    notify_letter_t letter;
-    memset(&letter, 0, sizeof letter);
-    bool started = false;
-    int handled = claim(n, &letter, &started, &err);
+    int64_t t0 = mc_time_mono_ms();
+    int lease_ms = n->cfg->notify.send_lease_ms;
+    int handled = claim(n, &lease_ms, &err);
     if (handled < 0)
         return store_failed(n, &err);
     store_ok(n);
-    if (!started)
+    if (n->n_jobs == 0)
         return handled;
-    send_all(n, &n->job, &letter, deadline);
-    letter_clear(&letter);
-    n->job.active = true;
+    if (send_batch(n, t0 + (int64_t)lease_ms * 3 / 4) != 0) {
+        /* nothing was tried: the tries stay in progress, the lease runs out
+         * and the next claim sends them (same message ids) */
+        mc_log(MC_LOG_ERR, "batch_not_sent", "notifications=%zu what=out_of_memory", n->n_jobs);
+        letters_clear(n);
+        jobs_clear(n);
+        return -1;
+    }
+    letters_clear(n);
+    n->unsent = true;
     if (record(n, &err) != MC_STORE_OK)
         return store_failed(n, &err);
-    return 1;
+    return handled;
 }
 
-/* on_work - mc_loop_fn: work until nothing is due, checking for SIGTERM between messages */
+/* on_work - mc_loop_fn: work until nothing is due, checking for SIGTERM between batches */
 static int on_work(mc_loop_t *loop, void *arg)
 {
     (void)loop;
@@ -410,15 +588,17 @@ int notify_start(notify_t *n, mc_daemon_t *d, mc_err_t *err)
     return 0;
 }
 
-/* notify_finish - the outcome in hand, if the store never took it */
+/* notify_finish - the outcomes in hand, if the store never took them */
 int notify_finish(notify_t *n)
 {
-    if (n->job.active) {
-        /* the store is still down: the lease runs out and the notification is
-         * sent again, under the same message ids (notify.h) */
-        mc_log(MC_LOG_WARNING, "outcome_abandoned", "id=%" PRId64 " code=%s kind=%s attempt=%d",
-               n->job.notice.id, n->job.notice.code, n->job.notice.kind, n->job.notice.attempts);
-        job_clear(&n->job);
+    if (n->unsent) {
+        /* the store is still down: the lease runs out and these notifications
+         * are sent again, under the same message ids (notify.h) */
+        for (size_t j = 0; j < n->n_jobs; j++)
+            mc_log(MC_LOG_WARNING, "outcome_abandoned", "id=%" PRId64 " code=%s kind=%s attempt=%d",
+                   n->jobs[j].notice.id, n->jobs[j].notice.code, n->jobs[j].notice.kind,
+                   n->jobs[j].notice.attempts);
+        jobs_clear(n);
     }
     return 0;
 }

@@ -461,7 +461,8 @@ MC_TEST(two_instances_never_send_one_message_twice)
 {
     gateway_t g;
     char config[700];
-    REQUIRE(gw_setup(&g, 0, "", config, sizeof config) == 0);
+    /* small batches, so that neither instance takes the whole backlog at once */
+    REQUIRE(gw_setup(&g, 0, "\n  batch: 2", config, sizeof config) == 0);
     long before = harness_count(&H, SENT_ALL, NULL);
     /* queue first, so both instances start with the same backlog */
     char code[64];
@@ -542,6 +543,55 @@ MC_TEST(failing_gateway_is_retried_with_backoff_and_sms_goes_once)
     PQclear(res);
     CHECK(t1 - t0 >= 190);
     CHECK(t2 - t1 >= 390);
+    gw_stop(&g);
+}
+
+MC_TEST(a_batch_due_together_goes_once_each_and_one_failure_holds_back_none)
+{
+    gateway_t g;
+    char config[700];
+    /* the gateway refuses the first SMS, whichever of the batch it is */
+    REQUIRE(gw_setup(&g, 1, "", config, sizeof config) == 0);
+    long before = harness_count(&H, SENT_ALL, NULL);
+    int files = spool_files();
+    long first_attempt = harness_count(&H, "SELECT coalesce(max(id), 0) FROM notification_attempt", NULL);
+    /* all queued while notify is down: due together, one claim takes them */
+    enum { N = 40 };
+    char code[64];
+    for (int i = 0; i < N; i++)
+        CHECK(submit_one(code, sizeof code) == 0);
+    pid_t d = harness_start_daemon(&H, "notify", config, "notify-batch.log");
+    REQUIRE(d > 0);
+    CHECK_INT(harness_wait_count(&H, SENT_ALL, NULL, before + N, 20000), before + N);
+    CHECK_INT(harness_stop_daemon(d, SIGTERM), 0);
+    /* every notice once: one file each, one successful try per channel each */
+    CHECK_INT(spool_files(), files + N);
+    char since[32];
+    snprintf(since, sizeof since, "%ld", first_attempt);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification_attempt WHERE id > $1::bigint"
+                                " AND channel = 'spool' AND ok", since), N);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification_attempt WHERE id > $1::bigint"
+                                " AND channel = 'sms' AND ok", since), N);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM (SELECT notification_id, channel"
+                                " FROM notification_attempt WHERE id > $1::bigint AND ok"
+                                " GROUP BY 1, 2 HAVING count(*) > 1) dup", since), 0);
+    int requests = 0, ok = 0;
+    gw_counts(&g, &requests, &ok);
+    CHECK_INT(requests, N + 1);
+    CHECK_INT(ok, N);
+    /* the failure held back only its own notice: the others went on their
+     * first attempt, and its spool file was not written twice */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification_attempt WHERE id > $1::bigint"
+                                " AND channel = 'sms' AND NOT ok", since), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n WHERE n.attempts = 2 AND n.id IN"
+                                " (SELECT notification_id FROM notification_attempt WHERE id > $1::bigint)",
+                            since), 1);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n WHERE n.attempts = 1 AND n.id IN"
+                                " (SELECT notification_id FROM notification_attempt WHERE id > $1::bigint)",
+                            since), N - 1);
+    /* one claim started them all: their first attempts share its transaction's now() */
+    CHECK_INT(harness_count(&H, "SELECT count(DISTINCT at) FROM notification_attempt"
+                                " WHERE id > $1::bigint AND channel = 'spool'", since), 1);
     gw_stop(&g);
 }
 
@@ -954,6 +1004,7 @@ int main(void)
     mc_test_run(each_dossier_gets_one_received_file_across_restart);
     mc_test_run(two_instances_never_send_one_message_twice);
     mc_test_run(failing_gateway_is_retried_with_backoff_and_sms_goes_once);
+    mc_test_run(a_batch_due_together_goes_once_each_and_one_failure_holds_back_none);
     mc_test_run(other_kinds_render_vietnamese_with_code_and_dates);
     mc_test_run(email_goes_out_as_mime_utf8);
     mc_test_run(store_stopped_during_a_slow_send_records_it_once);
