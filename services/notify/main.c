@@ -5,7 +5,7 @@
  * Reads the configuration and notifications.yaml (strictly: a bad
  * placeholder stops the start), reads the channels' secrets, tells systemd
  * READY=1 (Type=notify), sends due notifications until SIGTERM/SIGINT,
- * finishes the message in hand, tells systemd STOPPING=1 and exits 0.
+ * finishes the batch in hand, tells systemd STOPPING=1 and exits 0.
  * Several instances may run against one database (see notify.h).
  * Signals and exit codes: mc_daemon.h.
  */
@@ -57,7 +57,7 @@ static int start(mc_daemon_t *d, mc_err_t *err)
     return 0;
 }
 
-/* finish - the message in hand */
+/* finish - the batch in hand */
 static int finish(mc_daemon_t *d)
 {
     notify_daemon_t *nd = d->app;

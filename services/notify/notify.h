@@ -1,19 +1,24 @@
 /*
  * notify - the motcua-notify daemon's internal interfaces.
  *
- * Shape: one thread. For one notification at a time it
- *   1. claims it in a short transaction (mc_store_notify: FOR UPDATE SKIP
- *      LOCKED, so any number of instances may run), renders the kind's
+ * Shape: one thread, plus a fixed pool of NOTIFY_SEND_THREADS (8) while a
+ * batch's SMS and e-mail transfers run. For a batch of up to notify.batch
+ * notifications (default 64) at a time it
+ *   1. claims them in ONE short transaction (mc_store_notify: FOR UPDATE SKIP
+ *      LOCKED, so any number of instances may run), renders each kind's
  *      template (config/notifications.yaml) with the dossier's values,
  *      picks the channels still to do (spool always; SMS and e-mail when
  *      configured and the applicant has an address; minus those that
  *      succeeded before), writes their attempts "in progress" and leases the
- *      notification for notify.send_lease_ms, and commits;
+ *      batch for notify.send_lease_ms per round of NOTIFY_SEND_THREADS
+ *      network transfers (at least one), and commits;
  *   2. sends on those channels with NO transaction open, all within the
- *      first three quarters of the lease;
- *   3. records the outcomes and the decision (sent, retry with doubling
- *      backoff, failed for good at max_attempts: notify_decide_retry, the
- *      store only writes its verdict) in a second short
+ *      first three quarters of the lease: the spool files written together,
+ *      fsynced, renamed, the directory fsynced once; the network transfers
+ *      on the pool, each outcome its own notification's;
+ *   3. records every outcome and decision of the batch (sent, retry with
+ *      doubling backoff, failed for good at max_attempts: notify_decide_retry,
+ *      the store only writes its verdict) in a second short
  *      transaction. If the store is down then, it keeps the outcomes and
  *      records them when the store is back, before claiming anything else.
  * It wakes on any PipelineEvent from intake, router or lienthong, or every
@@ -200,7 +205,7 @@ notify_t *notify_new(const mc_cfg_t *cfg, const notify_templates_t *templates,
 
 /* notify_start - on d's loop: work at once and every notify.poll_ms, and at
  * once when an event comes; a stop (mc_daemon_stopping) is seen between two
- * messages. 0, or -1 with err */
+ * batches (SIGTERM waits for at most the batch in hand). 0, or -1 with err */
 int notify_start(notify_t *notify, mc_daemon_t *d, mc_err_t *err);
 
 /* notify_finish - after the loop: outcomes that cannot be recorded because

@@ -8,8 +8,9 @@
  * the status code, never the server's reply (an SMTP server may echo the
  * address). Every transfer is bounded by the caller's timeout_ms, itself
  * at most NOTIFY_TRANSFER_MAX_MS (connect at most 5 s of it), so a send
- * ends inside the notification's send lease and a SIGTERM waits at most
- * that long for the current message. Each message carries its stable id
+ * ends inside the batch's send lease and a SIGTERM waits at most that
+ * long for the batch in hand. The senders share nothing but the read-only
+ * channels: notify_loop runs them on several threads at once. Each message carries its stable id
  * (notify_message_ref): the SMS gateway gets it as "ref" and as the
  * Idempotency-Key header, the e-mail as its Message-ID.
  * Secrets (the gateway token, the SMTP password) are read once at start
