@@ -461,14 +461,14 @@ static int claim(notify_t *n, int *lease_ms, mc_err_t *err)
     n->n_jobs = (size_t)count;
     *lease_ms = notify_lease_ms(&n->cfg->notify, net_tries);
     mc_store_rc_t rc = MC_STORE_OK;
-    mc_notice_outcome_t outcome[count > 0 ? count : 1];
+    /* the record items are free until the sends are over: they hold the starts' outcomes */
     for (int j = 0; j < count && rc == MC_STORE_OK; j++) {
         notify_job_t *job = &n->jobs[j];
         /* on the attempts counted so far: is a lost last attempt the end? */
         mc_notice_retry_t if_lost = notify_decide_retry(&n->cfg->notify, job->notice.attempts);
-        outcome[j] = MC_NOTICE_SENDING;
+        n->records[j].outcome = MC_NOTICE_SENDING;
         rc = mc_store_notify_start(n->store, &job->notice, job->tries, job->n_tries, *lease_ms,
-                                   &if_lost, &outcome[j], err);
+                                   &if_lost, &n->records[j].outcome, err);
     }
     mc_store_rc_t end = mc_store_notify_end(n->store, rc == MC_STORE_OK, err);
     if (rc != MC_STORE_OK || end != MC_STORE_OK) {
@@ -481,7 +481,7 @@ static int claim(notify_t *n, int *lease_ms, mc_err_t *err)
     for (int j = 0; j < count; j++) {
         notify_job_t *job = &n->jobs[j];
         const mc_notice_t *m = &job->notice;
-        if (outcome[j] == MC_NOTICE_FAILED) {
+        if (n->records[j].outcome == MC_NOTICE_FAILED) {
             mc_log(MC_LOG_ERR, "notification_failed", "id=%" PRId64 " code=%s kind=%s attempts=%d"
                    " what=last_attempt_lost", m->id, m->code, m->kind, m->attempts);
             letter_clear(&n->letters[j]);

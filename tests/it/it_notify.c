@@ -546,6 +546,15 @@ MC_TEST(failing_gateway_is_retried_with_backoff_and_sms_goes_once)
     gw_stop(&g);
 }
 
+/* attempts_since - attempt rows after attempt id since that meet cond (SQL, no parameters) */
+static long attempts_since(const char *since, const char *cond)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM notification_attempt WHERE id > $1::bigint AND %s",
+             cond);
+    return harness_count(&H, sql, since);
+}
+
 MC_TEST(a_batch_due_together_goes_once_each_and_one_failure_holds_back_none)
 {
     gateway_t g;
@@ -568,10 +577,8 @@ MC_TEST(a_batch_due_together_goes_once_each_and_one_failure_holds_back_none)
     CHECK_INT(spool_files(), files + N);
     char since[32];
     snprintf(since, sizeof since, "%ld", first_attempt);
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification_attempt WHERE id > $1::bigint"
-                                " AND channel = 'spool' AND ok", since), N);
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification_attempt WHERE id > $1::bigint"
-                                " AND channel = 'sms' AND ok", since), N);
+    CHECK_INT(attempts_since(since, "channel = 'spool' AND ok"), N);
+    CHECK_INT(attempts_since(since, "channel = 'sms' AND ok"), N);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM (SELECT notification_id, channel"
                                 " FROM notification_attempt WHERE id > $1::bigint AND ok"
                                 " GROUP BY 1, 2 HAVING count(*) > 1) dup", since), 0);
@@ -581,8 +588,7 @@ MC_TEST(a_batch_due_together_goes_once_each_and_one_failure_holds_back_none)
     CHECK_INT(ok, N);
     /* the failure held back only its own notice: the others went on their
      * first attempt, and its spool file was not written twice */
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification_attempt WHERE id > $1::bigint"
-                                " AND channel = 'sms' AND NOT ok", since), 1);
+    CHECK_INT(attempts_since(since, "channel = 'sms' AND NOT ok"), 1);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n WHERE n.attempts = 2 AND n.id IN"
                                 " (SELECT notification_id FROM notification_attempt WHERE id > $1::bigint)",
                             since), 1);
