@@ -2,13 +2,15 @@
  * mc_store_notify - the notification queue (contract in mc_store_notify.h).
  *
  * Two short transactions per batch of notifications and none across a
- * send: the claim (lock up to a batch with SKIP LOCKED, write the attempts
- * in progress, lease the rows by moving next_attempt_at past the sends)
- * and the record (every outcome and decision of the batch, rows locked in
- * id order). The lease, not a held row lock, is what keeps a
- * second notify instance off a message being sent; a crash costs a resend
- * under the same message ids once the lease runs out, and the attempt rows
- * say which channels were left not knowing. Retry and give-up are the
+ * send: the claim (lock up to a batch with SKIP LOCKED; per row ONE update
+ * that counts the attempt, names its channels in flight in sending and
+ * leases the row by moving next_attempt_at past the sends) and the record
+ * (per row one attempt row per try, with its outcome, and one update that
+ * decides and clears sending; rows locked in id order). The lease, not a
+ * held row lock, is what keeps a second notify instance off a message
+ * being sent; a crash costs a resend under the same message ids once the
+ * lease runs out, and sending says which channels were left not knowing
+ * (written as lost attempt rows by the claim that finds them). Retry and give-up are the
  * daemon's verdicts (mc_notice_retry_t), written as given.
  * Notification states in SQL: 0 pending, 1 sent, 2 failed for good
  * (migration 0002); attempt states: mc_attempt_state_t (migration 0007).
@@ -51,43 +53,43 @@ static const mc_stmt_t stmt_claim = {"notify_claim", 1,
      "  coalesce(n.data->>'reason', ''),"
      "  coalesce(n.data->>'new_due', ''),"
      "  " DONE_CHANNELS ","
-     "  coalesce((SELECT string_agg(DISTINCT a.channel, ',') FROM notification_attempt a"
-     "             WHERE a.notification_id = n.id AND a.ok IS NULL AND a.finished_at IS NULL"
-     "             /* in progress: left by a claim whose lease ran out */), ''),"
+     "  coalesce(n.sending, '') /* in flight: left by a claim whose lease ran out (0022) */,"
      "  d.rating_token::text,"
      "  coalesce(n.data->>'supplement_due', ''),"
      "  coalesce(n.data->>'old_due', ''),"
      "  coalesce((n.data->>'accept_due_at')::bigint, 0)"
      " FROM c JOIN notification n ON n.id = c.id JOIN dossier d ON d.id = n.dossier_id"
      " ORDER BY n.next_attempt_at, n.id"};
-/* a claimed row is due, so whatever it has in progress belongs to a lease that ran out */
-static const mc_stmt_t stmt_lost = {"notify_lost", 1,
-     "UPDATE notification_attempt SET finished_at = now(),"
-     " error = 'outcome unknown: not recorded before the send lease ran out'"
-     " WHERE notification_id = $1::bigint AND ok IS NULL AND finished_at IS NULL /* in progress */"};
-static const mc_stmt_t stmt_lease = {"notify_lease", 2,
+/* a claimed row is due, so the channels it has in flight ($2, its sending)
+ * belong to a lease that ran out: one lost attempt row each (0007's state) */
+static const mc_stmt_t stmt_lost = {"notify_lost", 2,
+     "INSERT INTO notification_attempt (notification_id, channel, ok, finished_at, error)"
+     " SELECT $1::bigint, c, NULL, now(), 'outcome unknown: not recorded before the send lease ran out'"
+     " FROM unnest(string_to_array($2, ',')) c"};
+/* the attempt counted, the lease, and the channels in flight: one row write,
+ * no attempt row before the send (0022); now() is when the attempt started */
+static const mc_stmt_t stmt_lease = {"notify_lease", 3,
      "UPDATE notification SET attempts = attempts + 1,"
-     " next_attempt_at = now() + $2::integer * interval '1 millisecond'"
-     " WHERE id = $1::bigint AND state = " MC_SQL(MC_NOTIFICATION_PENDING) " RETURNING attempts"};
-static const mc_stmt_t stmt_begin_try = {"notify_begin_try", 2,
-     "INSERT INTO notification_attempt (notification_id, channel, ok, finished_at)"
-     " VALUES ($1::bigint, $2, NULL, NULL) /* in progress */ RETURNING id"};
-static const mc_stmt_t stmt_finish_try = {"notify_finish_try", 3,
-     "UPDATE notification_attempt SET ok = $2::boolean, error = $3, finished_at = now()"
-     " WHERE id = $1::bigint AND ok IS NULL /* in progress or lost: a late outcome still counts */"};
+     " next_attempt_at = now() + $2::integer * interval '1 millisecond', sending = nullif($3, '')"
+     " WHERE id = $1::bigint AND state = " MC_SQL(MC_NOTIFICATION_PENDING) " RETURNING attempts, now()::text"};
+/* one try's outcome, written once; a late outcome of an overtaken claim is
+ * written too and counts (DONE_CHANNELS) */
+static const mc_stmt_t stmt_add_try = {"notify_add_try", 5,
+     "INSERT INTO notification_attempt (notification_id, channel, ok, error, at, finished_at)"
+     " VALUES ($1::bigint, $2, $3::boolean, $4, coalesce($5::timestamptz, now()), now())"};
 static const mc_stmt_t stmt_lock = {"notify_lock", 1,
      "SELECT n.state, n.attempts, " DONE_CHANNELS
      " FROM notification n WHERE n.id = $1::bigint FOR UPDATE"};
 static const mc_stmt_t stmt_sent = {"notify_sent", 2,
      "UPDATE notification SET state = " MC_SQL(MC_NOTIFICATION_SENT) ", channel = $2,"
-     " sent_at = now(), last_error = NULL WHERE id = $1::bigint"};
+     " sent_at = now(), last_error = NULL, sending = NULL WHERE id = $1::bigint"};
 static const mc_stmt_t stmt_retry = {"notify_retry", 4,
      "UPDATE notification SET"
      " next_attempt_at = now() + $2::integer * interval '1 millisecond',"
-     " last_error = $3, channel = nullif($4, '') WHERE id = $1::bigint"};
+     " last_error = $3, channel = nullif($4, ''), sending = NULL WHERE id = $1::bigint"};
 static const mc_stmt_t stmt_failed = {"notify_failed", 3,
      "UPDATE notification SET state = " MC_SQL(MC_NOTIFICATION_FAILED) ", last_error = $2,"
-     " channel = nullif($3, '') WHERE id = $1::bigint"};
+     " channel = nullif($3, ''), sending = NULL WHERE id = $1::bigint"};
 
 /* mc_notice_clear - free and zero */
 void mc_notice_clear(mc_notice_t *notice)
@@ -195,7 +197,7 @@ static mc_store_rc_t exec_row(mc_store_t *store, const mc_stmt_t *stmt,
     return MC_STORE_OK;
 }
 
-/* mc_store_notify_start - close lost attempts, count and lease, attempts in progress */
+/* mc_store_notify_start - record lost attempts; count, lease and name the channels in flight */
 mc_store_rc_t mc_store_notify_start(mc_store_t *store, mc_notice_t *notice,
                                     mc_notice_try_t *tries, size_t n_tries, int lease_ms,
                                     const mc_notice_retry_t *if_lost,
@@ -204,11 +206,10 @@ mc_store_rc_t mc_store_notify_start(mc_store_t *store, mc_notice_t *notice,
     char id_text[MC_I64_TEXT], lease_text[16];
     snprintf(id_text, sizeof id_text, "%" PRId64, notice->id);
     snprintf(lease_text, sizeof lease_text, "%d", lease_ms);
-    const char *p_id[1] = {id_text};
+    const char *p_lost[2] = {id_text, notice->unknown_channels};
     mc_store_rc_t rc = MC_STORE_OK;
-    /* the claim read what is in progress (unknown_channels): with nothing
-     * there, closing lost attempts would update no row, so it is not run */
-    if (notice->unknown_channels[0] && (rc = exec_update(store, &stmt_lost, p_id, err)) != MC_STORE_OK)
+    /* the claim read what is in flight (unknown_channels): nothing there, nothing lost */
+    if (notice->unknown_channels[0] && (rc = exec_update(store, &stmt_lost, p_lost, err)) != MC_STORE_OK)
         return rc;
     if (if_lost->give_up && notice->unknown_channels[0]) {
         /* the last allowed attempt was lost: it counted (the daemon's verdict) */
@@ -219,23 +220,23 @@ mc_store_rc_t mc_store_notify_start(mc_store_t *store, mc_notice_t *notice,
                             notice->done_channels};
         return exec_update(store, &stmt_failed, p, err);
     }
+    char sending[sizeof notice->done_channels] = "";
+    for (size_t i = 0; i < n_tries; i++) {
+        size_t used = strlen(sending);
+        snprintf(sending + used, sizeof sending - used, "%s%s", used ? "," : "", tries[i].channel);
+    }
     PGresult *res = NULL;
-    const char *p_lease[2] = {id_text, lease_text};
+    const char *p_lease[3] = {id_text, lease_text, sending};
     if ((rc = exec_row(store, &stmt_lease, p_lease, &res, err)) != MC_STORE_OK) {
         if (rc == MC_STORE_NOT_FOUND)
             mc_err_add(err, "store: notify_lease: notification %" PRId64 " is not pending", notice->id);
         return rc == MC_STORE_NOT_FOUND ? MC_STORE_FAILED : rc;
     }
     notice->attempts = atoi(PQgetvalue(res, 0, 0));
+    snprintf(notice->started_at, sizeof notice->started_at, "%s", PQgetvalue(res, 0, 1));
     PQclear(res);
-    for (size_t i = 0; i < n_tries; i++) {
-        const char *p[2] = {id_text, tries[i].channel};
-        if ((rc = exec_row(store, &stmt_begin_try, p, &res, err)) != MC_STORE_OK)
-            return rc == MC_STORE_NOT_FOUND ? MC_STORE_FAILED : rc;
-        tries[i].attempt_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    for (size_t i = 0; i < n_tries; i++)
         tries[i].state = MC_ATTEMPT_IN_PROGRESS;
-        PQclear(res);
-    }
     *outcome = MC_NOTICE_SENDING;
     return MC_STORE_OK;
 }
@@ -280,13 +281,13 @@ static mc_store_rc_t record_in_tx(mc_store_t *store, const mc_notice_t *notice,
     for (size_t i = 0; i < n_tries; i++) {
         const mc_notice_try_t *t = &tries[i];
         if (t->state != MC_ATTEMPT_OK && t->state != MC_ATTEMPT_FAILED)
-            continue; /* not sent after all: the attempt stays in progress, found lost later */
+            continue; /* not sent after all: no row; unless all is done the decision retries it */
         bool ok = t->state == MC_ATTEMPT_OK;
-        char attempt_text[24], error[NOTIFY_MAX_ERROR + 1];
-        snprintf(attempt_text, sizeof attempt_text, "%" PRId64, t->attempt_id);
+        char error[NOTIFY_MAX_ERROR + 1];
         snprintf(error, sizeof error, "%s", t->error ? t->error : "failed");
-        const char *p[3] = {attempt_text, ok ? "true" : "false", ok ? NULL : error};
-        if ((rc = exec_update(store, &stmt_finish_try, p, err)) != MC_STORE_OK)
+        const char *p[5] = {id_text, t->channel, ok ? "true" : "false", ok ? NULL : error,
+                            notice->started_at[0] ? notice->started_at : NULL};
+        if ((rc = exec_update(store, &stmt_add_try, p, err)) != MC_STORE_OK)
             return rc;
         if (!ok) {
             size_t used = strlen(last_error);

@@ -12,20 +12,23 @@
  *      next_attempt_at <= now()) with FOR UPDATE SKIP LOCKED, joined with
  *      their dossier (code, contacts, due date, and the dossier's rating
  *      token for the satisfaction link). For each, mc_store_notify_start()
- *      closes any attempt an earlier claim left in progress as lost,
- *      counts this attempt (attempts + 1: a lost attempt was counted when
- *      it started, so it counts against max_attempts), writes one attempt
- *      row "in progress" per channel the caller is about to try, and leases
- *      the notification: next_attempt_at = now() + lease_ms, so no other
- *      instance claims it while the caller sends. If the count was already
+ *      writes one lost attempt row per channel an earlier claim left in
+ *      flight (notification.sending, migration 0022), and in ONE update of
+ *      the notification counts this attempt (attempts + 1: a lost attempt
+ *      was counted when it started, so it counts against max_attempts),
+ *      names the channels the caller is about to try (sending = "spool,sms":
+ *      the attempt "in progress") and leases it: next_attempt_at = now() +
+ *      lease_ms, so no other instance claims it while the caller sends.
+ *      No attempt row is written before the send. If the count was already
  *      at max_attempts and that last try was lost in a crash, it is failed
  *      for good instead and nothing is to be sent (the daemon's verdict,
  *      see below). mc_store_notify_end() commits (or rolls back: then
  *      nothing was started).
  *   2. The caller sends, with no transaction open, within the lease.
  *   3. Record (one short transaction of its own): mc_store_notify_record()
- *      writes each attempt's outcome (ok / failed, finished_at) and decides
- *      the notification: sent (state 1, channel, sent_at) when every
+ *      inserts each try's attempt row once, with its outcome (ok / failed,
+ *      at = the claim's start, finished_at) and decides the notification in
+ *      the same UPDATE that clears sending: sent (state 1, channel, sent_at) when every
  *      channel in `wanted` has succeeded in this or an earlier attempt;
  *      otherwise what the caller's verdict (mc_notice_retry_t) says: failed
  *      for good (state 2), or pending again with next_attempt_at = now +
@@ -39,9 +42,9 @@
  *     up is the daemon's (services/notify/notify_decide.c
  *     notify_decide_retry); the store writes the verdict it is given.
  *   * Crash windows: a crash before the claim commits changes nothing. A
- *     crash (of notify or of PostgreSQL) after it leaves the attempts in
- *     progress; the notification is due again when the lease runs out, the
- *     next claim marks them lost and sends those channels again, under the
+ *     crash (of notify or of PostgreSQL) after it leaves the attempt in
+ *     progress (sending set); the notification is due again when the lease
+ *     runs out, the next claim records those channels lost and sends them again, under the
  *     same message ids (notify.h): at-least-once per channel, one resend
  *     per crash. A channel with a committed success (done_channels) is
  *     never sent again. What that means per channel (notify.h): spool
@@ -82,6 +85,7 @@ typedef struct mc_notice {
     char     rating_token[40];                          /* dossier.rating_token as UUID text, for the rating link (a secret: never log it) */
     char     supplement_due[24];                        /* data.supplement_due: epoch seconds as text, "" if none */
     int64_t  accept_due_at;                             /* submitted: data.accept_due_at, the acceptance deadline (epoch s); 0 if none */
+    char     started_at[48];                            /* this attempt's start (the claim's now(), text), set by mc_store_notify_start */
 } mc_notice_t;
 
 /* mc_notice_clear - free a notice's buffers, zero it */
@@ -100,7 +104,8 @@ mc_store_rc_t mc_store_notify_claim(mc_store_t *store, int max, mc_notice_t *not
  * migration 0007 for how the columns name it).
  */
 typedef enum mc_attempt_state {
-    MC_ATTEMPT_IN_PROGRESS = 0, /* ok NULL, finished_at NULL: being sent, outcome not recorded yet */
+    MC_ATTEMPT_IN_PROGRESS = 0, /* being sent, outcome not recorded yet: notification.sending names it
+                                   (0022; before it, a row with ok NULL and finished_at NULL) */
     MC_ATTEMPT_OK          = 1, /* ok true: the channel took the message */
     MC_ATTEMPT_FAILED      = 2, /* ok false: refused or unreachable */
     MC_ATTEMPT_LOST        = 3, /* ok NULL, finished_at set: never recorded (crash); maybe delivered */
@@ -108,10 +113,9 @@ typedef enum mc_attempt_state {
 
 /* one channel tried in this attempt */
 typedef struct mc_notice_try {
-    const char        *channel;    /* "spool", "sms", "email" */
-    int64_t            attempt_id; /* notification_attempt.id, set by mc_store_notify_start */
-    mc_attempt_state_t state;      /* IN_PROGRESS until sent, then OK or FAILED */
-    const char        *error;      /* why not, no personal data; NULL when ok */
+    const char        *channel; /* "spool", "sms", "email" */
+    mc_attempt_state_t state;   /* IN_PROGRESS until sent, then OK or FAILED */
+    const char        *error;   /* why not, no personal data; NULL when ok */
 } mc_notice_try_t;
 
 /* the daemon's verdict for a notification not sent by every channel it wants */
@@ -132,7 +136,7 @@ typedef enum mc_notice_outcome {
 /*
  * mc_store_notify_start - inside the claim's transaction: start one attempt
  * of a claimed notice (see the contract). tries[0..n_tries) name the
- * channels about to be tried; their attempt_id and state (IN_PROGRESS) are
+ * channels about to be tried (written as notification.sending); their state (IN_PROGRESS) is
  * filled in, and notice->attempts becomes this attempt's number. if_lost
  * is the daemon's verdict on the attempts counted so far (as claimed):
  * *outcome is SENDING, or FAILED when if_lost->give_up and the last attempt
