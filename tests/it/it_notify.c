@@ -828,6 +828,10 @@ MC_TEST(store_stopped_during_a_slow_send_records_it_once)
     CHECK(harness_count(&H, "SELECT count(*) FROM pg_stat_activity WHERE usename = 'motcua-notify'"
                             " AND state = 'idle'", NULL) >= 1);
     CHECK_INT(count_for(IN_PROGRESS, id), 2); /* spool and sms: outcome not known yet */
+    /* the queues view shows it being sent, by its last channel in flight */
+    CHECK_INT(harness_motcua(&H, "queues --json"), 0);
+    CHECK_INT(harness_run("grep -q '\"stage\":\"notification\",\"holder\":\"sms\",\"state\":\"sending\"'"
+                          " %s/motcua.out", H.dir), 0);
 
     /* PostgreSQL goes away while the send is in flight, then the gateway says yes */
     REQUIRE(harness_pg_stop(&H) == 0);
