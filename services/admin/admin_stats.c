@@ -195,10 +195,14 @@ static void print_table(FILE *out, const stats_view_t *v)
     struct tm tm;
     strftime(when, sizeof when, "%H:%M:%S %d/%m/%Y", localtime_r(&t, &tm));
     fprintf(out, "Số liệu lúc %s\n\nHồ sơ theo trạng thái:\n", when);
+    static const size_t dw[3] = {20, 18, 10};
     for (int st = 1; st < MC_STATS_DOSSIER_STATES; st++)
-        if (dossier_state_name(st))
-            fprintf(out, "  %-20s %-18s %10s\n", dossier_state_name(st), dossier_state_label(st),
-                    mc_report_number(s->dossiers[st], num, sizeof num));
+        if (dossier_state_name(st)) {
+            const char *cells[3] = {dossier_state_name(st), dossier_state_label(st),
+                                    mc_report_number(s->dossiers[st], num, sizeof num)};
+            fputs("  ", out);
+            admin_put_row(out, cells, dw, 3, 2);
+        }
     fprintf(out, "\nTiếp nhận: %ld trong phút qua, %ld trong 15 phút qua (%.1f/phút)\n",
             s->receipts_1m, s->receipts_15m, s->receipts_15m / 15.0);
     fprintf(out, "Có kết quả: %ld trong phút qua, %ld trong 15 phút qua (%.1f/phút)\n",
