@@ -273,13 +273,22 @@ mc_store_rc_t mc_store_queues(mc_store_t *store, mc_queues_t **out, mc_err_t *er
     return MC_STORE_OK;
 }
 
+/* mc_queues_clear - free the lists of q (not q) */
+void mc_queues_clear(mc_queues_t *q)
+{
+    free(q->lines);
+    free(q->sessions);
+    q->lines = NULL;
+    q->sessions = NULL;
+    q->n_lines = q->n_sessions = 0;
+}
+
 /* mc_queues_destroy - free and NULL */
 void mc_queues_destroy(mc_queues_t **queues)
 {
     if (!queues || !*queues)
         return;
-    free((*queues)->lines);
-    free((*queues)->sessions);
+    mc_queues_clear(*queues);
     free(*queues);
     *queues = NULL;
 }

@@ -109,8 +109,11 @@ typedef struct mc_queues {
 mc_store_rc_t mc_store_queues(mc_store_t *store, mc_queues_t **out, mc_err_t *err);
 
 /* mc_store_queues_read - the same into *q (zeroed by the caller) inside the caller's
- * snapshot (an mc_store_read_fn); free q's lists with mc_queues_destroy or free() */
+ * snapshot (an mc_store_read_fn); free q's lists with mc_queues_clear */
 mc_store_rc_t mc_store_queues_read(mc_store_t *store, void *q, mc_err_t *err);
+
+/* mc_queues_clear - free q's lists (q itself stays: mc_stats_t holds one) */
+void mc_queues_clear(mc_queues_t *q);
 
 /* mc_queues_destroy - free and NULL the caller's pointer */
 void mc_queues_destroy(mc_queues_t **queues);

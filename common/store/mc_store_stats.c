@@ -85,8 +85,7 @@ void mc_stats_destroy(mc_stats_t **stats)
 {
     if (!stats || !*stats)
         return;
-    free((*stats)->queues.lines);
-    free((*stats)->queues.sessions);
+    mc_queues_clear(&(*stats)->queues);
     free(*stats);
     *stats = NULL;
 }
