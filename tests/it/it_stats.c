@@ -245,6 +245,36 @@ MC_TEST(prometheus_gives_exact_counts_and_valid_text)
         CHECK_INT(harness_run("promtool check metrics <%s", path), 0);
 }
 
+MC_TEST(the_format_checks_can_fail)
+{
+    /* each file breaks one rule: a raw quote in a label, a sample before its TYPE, a series
+     * twice, a name outside motcua_*, a value that is no number */
+    static const char *const bad[] = {
+        "# HELP motcua_x x.\n# TYPE motcua_x gauge\nmotcua_x{a=\"q\"q\"} 1\n",
+        "# HELP motcua_x x.\nmotcua_x 1\n# TYPE motcua_x gauge\n",
+        "# HELP motcua_x x.\n# TYPE motcua_x gauge\nmotcua_x{a=\"1\"} 1\nmotcua_x{a=\"1\"} 2\n",
+        "# HELP other_x x.\n# TYPE other_x gauge\nother_x 1\n",
+        "# HELP motcua_x x.\n# TYPE motcua_x gauge\nmotcua_x 1 2 x\n",
+    };
+    char path[600];
+    snprintf(path, sizeof path, "%s/bad.prom", H.dir);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        FILE *f = fopen(path, "w");
+        REQUIRE(f);
+        fputs(bad[i], f);
+        fclose(f);
+        CHECK_INT(prom_check(path), -1);
+    }
+    /* and promtool refuses the first (a quote inside a label value) */
+    if (harness_run("command -v promtool >/dev/null 2>&1") == 0) {
+        FILE *f = fopen(path, "w");
+        REQUIRE(f);
+        fputs(bad[0], f);
+        fclose(f);
+        CHECK(harness_run("promtool check metrics <%s >/dev/null 2>&1", path) != 0);
+    }
+}
+
 MC_TEST(json_and_table_give_the_same_counts)
 {
     CHECK_INT(motcua("stats --format json"), 0);
@@ -427,6 +457,7 @@ int main(void)
         mc_test_run(prometheus_gives_exact_counts_and_valid_text);
         mc_test_run(json_and_table_give_the_same_counts);
         mc_test_run(output_file_is_written_whole);
+        mc_test_run(the_format_checks_can_fail);
         mc_test_run(failed_notifications_are_listed_without_personal_data);
         mc_test_run(retry_requeues_once_then_says_there_is_nothing_to_do);
         mc_test_run(bad_arguments_exit_64_with_a_clear_message);
