@@ -1,7 +1,7 @@
 /*
  * admin - declarations shared by the files of `motcua-admin`, the
  * operator's tool (migrate, config check, keygen, deadletters, requeue,
- * overdue, queues), and by nothing else.
+ * overdue, queues, stats, notifications), and by nothing else.
  *
  * Contract: every command is a function `int admin_NAME(mc_cli_ctx_t *,
  * argc, argv)` that receives the arguments after its own name, parses them
