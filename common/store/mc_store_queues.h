@@ -19,6 +19,16 @@
  *     for documents wait for the applicant; dead cases and failed
  *     notifications wait for a person (`motcua requeue`): none of them is in
  *     flight. The pipeline is idle when in_flight is 0.
+ *   * Each line also counts its items by age, in the buckets of
+ *     mc_queue_age_bucket_name (like Postfix's qshape): 0-1m, 1-5m, 5-10m,
+ *     10-30m, 30-60m, 1-4h, >4h; an item of age exactly 60 s is in 1-5m.
+ *   * mc_store_queues_read() is the same read inside a snapshot the caller
+ *     already holds (mc_store_stats adds its figures to the same snapshot).
+ *   * mc_store_notifications_failed() lists the notifications failed for
+ *     good without personal data (dossier code, kind, channel, attempts, the
+ *     class of the last error, when); mc_store_notifications_retry() puts
+ *     failed ones back to pending with attempts 0, in one statement that a
+ *     repeat turns into a no-op (only rows still failed change).
  *   * Never logs parameters; there are none that hold personal data.
  */
 #ifndef MC_STORE_QUEUES_H
@@ -56,6 +66,9 @@ typedef enum mc_queue_state {
     MC_QUEUE_STATES          /* count */
 } mc_queue_state_t;
 
+/* the age buckets of a line (qshape's columns); names by mc_queue_age_bucket_name */
+#define MC_QUEUE_AGE_BUCKETS 7
+
 /* one line of the backlog */
 typedef struct mc_queue_line {
     mc_queue_stage_t stage;        /* which stage */
@@ -64,6 +77,7 @@ typedef struct mc_queue_line {
     long             count;        /* how many */
     int64_t          oldest_age_s; /* age of the oldest (since received / updated / created), seconds */
     bool             in_flight;    /* counted in mc_queues_t.in_flight (see the contract) */
+    long             by_age[MC_QUEUE_AGE_BUCKETS]; /* count per age bucket (they add up to count) */
 } mc_queue_line_t;
 
 /* the hub's view of one agency session (table agency_session) */
@@ -94,6 +108,13 @@ typedef struct mc_queues {
 /* mc_store_queues - the backlog in one snapshot; *out set on OK (free with mc_queues_destroy) */
 mc_store_rc_t mc_store_queues(mc_store_t *store, mc_queues_t **out, mc_err_t *err);
 
+/* mc_store_queues_read - the same into *q (zeroed by the caller) inside the caller's
+ * snapshot (an mc_store_read_fn); free q's lists with mc_queues_clear */
+mc_store_rc_t mc_store_queues_read(mc_store_t *store, void *q, mc_err_t *err);
+
+/* mc_queues_clear - free q's lists (q itself stays: mc_stats_t holds one) */
+void mc_queues_clear(mc_queues_t *q);
+
 /* mc_queues_destroy - free and NULL the caller's pointer */
 void mc_queues_destroy(mc_queues_t **queues);
 
@@ -102,5 +123,43 @@ const char *mc_queue_state_name(mc_queue_state_t state);
 
 /* mc_queue_stage_name - "dossier", "case", "notification" */
 const char *mc_queue_stage_name(mc_queue_stage_t stage);
+
+/* mc_queue_age_bucket_name - "0-1m", "1-5m", "5-10m", "10-30m", "30-60m", "1-4h", ">4h" */
+const char *mc_queue_age_bucket_name(int bucket);
+
+/* one notification failed for good, as the operator sees it (no personal data) */
+typedef struct mc_failed_notice {
+    int64_t id;                     /* notification.id: what `notifications retry` takes */
+    char    dossier_code[MC_CODE_MAX]; /* the dossier's code */
+    char    kind[32];               /* received, result_ready, ... */
+    char    channel[32];            /* the channel of its last failed attempt ("-": none) */
+    int     attempts;               /* attempts made */
+    char    error_class[48];        /* the last error without its channel prefix and details */
+    int64_t failed_at;              /* when the last attempt ended (epoch s) */
+} mc_failed_notice_t;
+
+/* mc_store_notifications_failed - up to max failed notifications (channel NULL or "": every
+ * channel), oldest first; *out malloc'd (free()), *n entries */
+mc_store_rc_t mc_store_notifications_failed(mc_store_t *store, const char *channel, size_t max,
+                                            mc_failed_notice_t **out, size_t *n, mc_err_t *err);
+
+/* what a retry did to one notification */
+typedef enum mc_failed_retry_outcome {
+    MC_RETRY_REQUEUED = 0, /* was failed, now pending with attempts 0 */
+    MC_RETRY_NOT_FAILED,   /* pending or sent already: nothing done (a repeated retry) */
+    MC_RETRY_UNKNOWN,      /* no notification with that id */
+} mc_failed_retry_outcome_t;
+
+/* one notification a retry was asked for */
+typedef struct mc_failed_retry {
+    int64_t                   id;      /* notification.id */
+    mc_failed_retry_outcome_t outcome; /* what happened */
+} mc_failed_retry_t;
+
+/* mc_store_notifications_retry - ids[0..n_ids) (or, all_failed, every failed one) back to
+ * pending; *out (free()) gets one entry per id asked (all_failed: per one requeued) */
+mc_store_rc_t mc_store_notifications_retry(mc_store_t *store, const int64_t *ids, size_t n_ids,
+                                           bool all_failed, mc_failed_retry_t **out,
+                                           size_t *n_out, mc_err_t *err);
 
 #endif

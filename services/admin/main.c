@@ -1,7 +1,8 @@
 /*
  * motcua-admin - the operator's tool: migrate the schema, check the
  * configuration, make CURVE keys, list and requeue dead letters, list
- * overdue dossiers and the pipeline's queues.
+ * overdue dossiers and the pipeline's queues, the figures to monitor
+ * (stats) and the notifications that failed for good.
  *
  * Contract: `motcua-admin [-c FILE] COMMAND [ARGS]` runs one command and
  * exits with its status (docs/cli.md). `motcua COMMAND` forwards here for
@@ -25,6 +26,11 @@ static const char usage_text[] =
     "                              open dossiers past (or near) their due date\n"
     "  queues [--json] [--idle]    the pipeline's backlog per stage and agency;\n"
     "                              --idle: exit 0 when nothing is in flight\n"
+    "  stats [--format table|json|prometheus] [--output FILE]\n"
+    "                              figures to monitor: backlog by age, rates\n"
+    "  notifications failed [--channel C] [--format table|json]\n"
+    "  notifications retry ID...|--all-failed\n"
+    "                              notifications notify gave up on, and sending them again\n"
     "\n"
     "options:\n"
     "  -c, --config FILE           configuration (default: $MOTCUA_CONFIG,\n"
@@ -38,7 +44,8 @@ int main(int argc, char **argv)
         {"migrate", admin_migrate},         {"config", admin_config},
         {"keygen", admin_keygen},           {"deadletters", admin_deadletters},
         {"requeue", admin_requeue},         {"overdue", admin_overdue},
-        {"queues", admin_queues},
+        {"queues", admin_queues},           {"stats", admin_stats},
+        {"notifications", admin_notifications},
     };
     return mc_cli_main(argc, argv, usage_text, commands, sizeof commands / sizeof commands[0],
                        NULL);
