@@ -9,7 +9,12 @@
  * BEGIN ... COMMIT holding the case and its dossier locked: the store judges
  * only the verdict (identity, revision, idempotency); what an accepted
  * result does is the daemon's (mc_result_decide_fn, lienthong_decide.c
- * lienthong_decide_result), written here as planned.
+ * lienthong_decide_result), written here as planned. Acks and results go
+ * in batches (mc_store_cases_batch; mc_store_cases_result is a batch of
+ * one): one transaction, libpq pipeline mode, two round trips per "wave"
+ * (locks and reads, then writes; COMMIT with the last), whatever the
+ * number of items, so PostgreSQL's latency is paid per batch, not per
+ * message.
  * The resend delays are the daemon's (bound as a bigint[]), not decided here.
  */
 #include "mc_store_cases.h"

@@ -9,6 +9,15 @@
  * A frame lost on the way is covered by the ack timeout (the case goes
  * again, same case_id) or by the agency resending its result.
  *
+ * Batches (issue 11, "results and acks batched per poll"): a wake reads
+ * every message already waiting (HUB_DRAIN at most); each ack and result is
+ * checked at once (a malformed one refused alone) and kept (batch_add); at
+ * the end of the run (or before a Ready or ExtensionRequest, to keep order)
+ * flush_batch applies them all in ONE store transaction
+ * (mc_store_cases_batch, pipelined), then answers each in arrival order.
+ * The next steps those results queued are dispatched at the end of the same
+ * pass. hub_view counts the batches and what they applied.
+ *
  * Dispatch (issue 11, "no statement re-run per peer per poll"): an ack, a
  * result, an event, a timeout or the poll only marks the agency
  * (dispatch_later); at the end of the loop pass (timers) each marked agency
