@@ -279,38 +279,140 @@ void mc_cases_free(mc_case_t **cases, size_t n)
     *cases = NULL;
 }
 
-/* load_previous - the answered earlier steps of c's dossier */
-static mc_store_rc_t load_previous(mc_store_t *store, mc_case_t *c, mc_err_t *err)
+/* take - the next pipelined result into *res when it is want (the caller clears it), else
+ * cleared and NULL; its outcome */
+static mc_store_rc_t take(mc_store_t *store, ExecStatusType want, const char *what,
+                          PGresult **res, mc_err_t *err)
 {
-    char id[MC_I64_TEXT], step[16];
-    snprintf(id, sizeof id, "%" PRId64, c->dossier_id);
-    snprintf(step, sizeof step, "%d", c->step);
-    const char *p[2] = {id, step};
-    PGresult *res = mc_store_exec(store, &stmt_previous, p, NULL, NULL, true);
-    mc_store_rc_t rc = tuples_ok(store, res, "cases_previous", err);
-    if (rc != MC_STORE_OK)
-        return rc;
+    *res = mc_store_pipe_result(store);
+    mc_store_rc_t rc = mc_store_pipe_ok(store, *res, want, what, err);
+    if (rc != MC_STORE_OK) {
+        PQclear(*res);
+        *res = NULL;
+    }
+    return rc;
+}
+
+/* read_previous - a stmt_previous result: c's answered earlier steps; -1 out of memory */
+static int read_previous(const PGresult *res, mc_case_t *c)
+{
     int n = PQntuples(res);
     c->previous = n ? calloc((size_t)n, sizeof *c->previous) : NULL;
-    if (n && !c->previous) {
-        PQclear(res);
-        mc_err_add(err, "store: out of memory");
-        return MC_STORE_FAILED;
-    }
+    if (n && !c->previous)
+        return -1;
     for (int i = 0; i < n; i++) {
         mc_case_prev_t *pr = &c->previous[i];
         pr->step = atoi(PQgetvalue(res, i, 0));
         mc_store_copy_text(pr->agency, sizeof pr->agency, res, i, 1);
         pr->outcome = atoi(PQgetvalue(res, i, 2));
-        if (!PQgetisnull(res, i, 3) && mc_store_unescape(res, i, 3, &pr->result, &pr->result_len) != 0) {
-            PQclear(res);
-            mc_err_add(err, "store: out of memory");
-            return MC_STORE_FAILED;
-        }
+        if (!PQgetisnull(res, i, 3) && mc_store_unescape(res, i, 3, &pr->result, &pr->result_len) != 0)
+            return -1;
         c->n_previous++;
     }
+    return 0;
+}
+
+/* read_claimed - stmt_claim's rows as cases (*cases malloc'd, *n); -1 out of memory */
+static int read_claimed(const PGresult *res, mc_case_t **cases, size_t *n)
+{
+    int rows = PQntuples(res);
+    *cases = NULL;
+    *n = 0;
+    if (rows == 0)
+        return 0;
+    mc_case_t *out = calloc((size_t)rows, sizeof *out);
+    if (!out)
+        return -1;
+    size_t got = 0;
+    for (int i = 0; i < rows; i++) {
+        mc_case_t *c = &out[got++];
+        c->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        c->dossier_id = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        mc_store_copy_text(c->case_id, sizeof c->case_id, res, i, 2);
+        c->step = atoi(PQgetvalue(res, i, 3));
+        c->steps_total = atoi(PQgetvalue(res, i, 4));
+        c->task = strdup(PQgetvalue(res, i, 5));
+        c->attempt = atoi(PQgetvalue(res, i, 6));
+        c->revision = atoi(PQgetvalue(res, i, 11));
+        c->due_at = strtoll(PQgetvalue(res, i, 7), NULL, 10);
+        mc_store_copy_text(c->dossier_code, sizeof c->dossier_code, res, i, 8);
+        mc_store_copy_text(c->procedure_code, sizeof c->procedure_code, res, i, 9);
+        if (!c->task || mc_store_unescape(res, i, 10, &c->payload, &c->payload_len) != 0) {
+            mc_cases_free(&out, got);
+            return -1;
+        }
+    }
+    *cases = out;
+    *n = got;
+    return 0;
+}
+
+/* load_previous - the answered earlier steps of every claimed case past step 1, in one
+ * round trip (pipelined reads) */
+static mc_store_rc_t load_previous(mc_store_t *store, mc_case_t *cases, size_t n, mc_err_t *err)
+{
+    bool sent = true, any = false;
+    for (size_t i = 0; i < n && sent; i++) {
+        if (cases[i].step <= 1)
+            continue;
+        char id[MC_I64_TEXT], step[16];
+        snprintf(id, sizeof id, "%" PRId64, cases[i].dossier_id);
+        snprintf(step, sizeof step, "%d", cases[i].step);
+        const char *p[2] = {id, step};
+        sent = mc_store_pipe_send(store, &stmt_previous, p, NULL, NULL) == 0;
+        any = true;
+    }
+    if (!any)
+        return MC_STORE_OK;
+    if (!sent || mc_store_pipe_sync(store) != 0)
+        return mc_store_classify(store, store->main, NULL, "cases_previous", err);
+    mc_store_rc_t rc = MC_STORE_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (cases[i].step <= 1)
+            continue;
+        PGresult *res = NULL;
+        mc_store_rc_t one = take(store, PGRES_TUPLES_OK, "cases_previous", &res, err);
+        if (one == MC_STORE_OK && read_previous(res, &cases[i]) != 0) {
+            mc_err_add(err, "store: out of memory");
+            one = MC_STORE_FAILED;
+        }
+        PQclear(res);
+        if (rc == MC_STORE_OK)
+            rc = one;
+    }
+    if (!mc_store_pipe_end(store) && rc == MC_STORE_OK)
+        rc = mc_store_classify(store, store->main, NULL, "cases_previous sync", err);
+    return rc;
+}
+
+/* claim_round - stmt_dead and (claim) stmt_claim in one round trip and one implicit
+ * transaction (the pipeline's sync ends it): *dead, and the claimed cases */
+static mc_store_rc_t claim_round(mc_store_t *store, const char *const *pd, const char *const *pc,
+                                 bool claim, mc_case_t **cases, size_t *n, int *dead,
+                                 mc_err_t *err)
+{
+    bool sent = mc_store_pipe_send(store, &stmt_dead, pd, NULL, NULL) == 0 &&
+                (!claim || mc_store_pipe_send(store, &stmt_claim, pc, NULL, NULL) == 0);
+    if (!sent || mc_store_pipe_sync(store) != 0)
+        return mc_store_classify(store, store->main, NULL, "cases_claim", err);
+    PGresult *res = NULL;
+    mc_store_rc_t rc = take(store, PGRES_TUPLES_OK, "cases_dead", &res, err);
+    if (rc == MC_STORE_OK)
+        *dead = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
-    return MC_STORE_OK;
+    if (claim) {
+        mc_store_rc_t one = take(store, PGRES_TUPLES_OK, "cases_claim", &res, err);
+        if (one == MC_STORE_OK && read_claimed(res, cases, n) != 0) {
+            mc_err_add(err, "store: out of memory");
+            one = MC_STORE_FAILED;
+        }
+        PQclear(res);
+        if (rc == MC_STORE_OK)
+            rc = one;
+    }
+    if (!mc_store_pipe_end(store) && rc == MC_STORE_OK)
+        rc = mc_store_classify(store, store->main, NULL, "cases_claim sync", err);
+    return rc;
 }
 
 /* mc_store_cases_claim - dead letters first, then claim and mark sent */
@@ -339,61 +441,24 @@ mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int li
                                  i ? ',' : '{', resend_ms[i]);
     snprintf(resend_text + used, sizeof resend_text - used, "}");
     const char *pd[3] = {agency, max_text, mc_event_sql_format(MC_EVENT_DEAD_LETTER)};
-    PGresult *res = mc_store_exec(store, &stmt_dead, pd, NULL, NULL, true);
-    if ((rc = tuples_ok(store, res, "cases_dead", err)) != MC_STORE_OK)
-        return rc;
-    *dead = atoi(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    if (limit <= 0)
-        return MC_STORE_OK;
-
     const char *pc[5] = {agency, limit_text, resend_text, max_text,
                          mc_event_sql_format(MC_EVENT_SENT_TO_AGENCY)};
     /* not retried on a lost connection: a commit we did not hear about would
      * be repeated as a second send; the ack timeout covers that case anyway */
-    res = mc_store_exec(store, &stmt_claim, pc, NULL, NULL, false);
-    if ((rc = tuples_ok(store, res, "cases_claim", err)) != MC_STORE_OK)
-        return rc;
-    int rows = PQntuples(res);
-    if (rows == 0) {
-        PQclear(res);
-        return MC_STORE_OK;
-    }
-    mc_case_t *out = calloc((size_t)rows, sizeof *out);
-    if (!out) {
-        PQclear(res);
-        mc_err_add(err, "store: out of memory");
-        return MC_STORE_FAILED;
-    }
+    const mc_stmt_t *stmts[] = {&stmt_dead, &stmt_claim, &stmt_previous};
+    mc_case_t *out = NULL;
     size_t got = 0;
-    for (int i = 0; i < rows; i++) {
-        mc_case_t *c = &out[got++];
-        c->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        c->dossier_id = strtoll(PQgetvalue(res, i, 1), NULL, 10);
-        mc_store_copy_text(c->case_id, sizeof c->case_id, res, i, 2);
-        c->step = atoi(PQgetvalue(res, i, 3));
-        c->steps_total = atoi(PQgetvalue(res, i, 4));
-        c->task = strdup(PQgetvalue(res, i, 5));
-        c->attempt = atoi(PQgetvalue(res, i, 6));
-        c->revision = atoi(PQgetvalue(res, i, 11));
-        c->due_at = strtoll(PQgetvalue(res, i, 7), NULL, 10);
-        mc_store_copy_text(c->dossier_code, sizeof c->dossier_code, res, i, 8);
-        mc_store_copy_text(c->procedure_code, sizeof c->procedure_code, res, i, 9);
-        if (!c->task || mc_store_unescape(res, i, 10, &c->payload, &c->payload_len) != 0) {
-            PQclear(res);
-            mc_cases_free(&out, got);
-            mc_err_add(err, "store: out of memory");
-            return MC_STORE_FAILED;
-        }
-    }
-    PQclear(res);
-    for (size_t i = 0; i < got; i++) {
-        if (out[i].step > 1 && (rc = load_previous(store, &out[i], err)) != MC_STORE_OK) {
-            /* the cases are marked sent: without this send they go again at
-             * their ack timeout, so nothing is lost */
-            mc_cases_free(&out, got);
-            return rc;
-        }
+    rc = mc_store_pipe_open(store, stmts, sizeof stmts / sizeof stmts[0], err);
+    if (rc == MC_STORE_OK)
+        rc = claim_round(store, pd, pc, limit > 0, &out, &got, dead, err);
+    /* a failure here leaves the cases marked sent: without this send they go
+     * again at their ack timeout, so nothing is lost */
+    if (rc == MC_STORE_OK)
+        rc = load_previous(store, out, got, err);
+    rc = mc_store_pipe_close(store, rc, err);
+    if (rc != MC_STORE_OK) {
+        mc_cases_free(&out, got);
+        return rc;
     }
     *cases = out;
     *n = got;
@@ -695,20 +760,6 @@ static const mc_stmt_t *const batch_stmts[] = {
     &stmt_set_case, &stmt_event, &stmt_queue_step, &stmt_dossier_progress, &stmt_dossier_ready,
     &stmt_dossier_refused, &stmt_dossier_paused, &stmt_dossier_accepted, &stmt_cancel_later,
     &stmt_notify};
-
-/* take - the next pipelined result into *res when it is want (the caller clears it), else
- * cleared and NULL; its outcome */
-static mc_store_rc_t take(mc_store_t *store, ExecStatusType want, const char *what,
-                          PGresult **res, mc_err_t *err)
-{
-    *res = mc_store_pipe_result(store);
-    mc_store_rc_t rc = mc_store_pipe_ok(store, *res, want, what, err);
-    if (rc != MC_STORE_OK) {
-        PQclear(*res);
-        *res = NULL;
-    }
-    return rc;
-}
 
 /* take_into - take, then read(res, arg) when it came; the first failure of *first kept */
 static void take_into(mc_store_t *store, ExecStatusType want, const char *what,
