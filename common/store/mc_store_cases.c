@@ -293,9 +293,36 @@ static mc_store_rc_t take(mc_store_t *store, ExecStatusType want, const char *wh
     return rc;
 }
 
-/* read_previous - a stmt_previous result: c's answered earlier steps; -1 out of memory */
-static int read_previous(const PGresult *res, mc_case_t *c)
+/* take_into - take, then read(res, arg) when it came (-1 from read: out of memory,
+ * FAILED); the first failure is kept in *first */
+static void take_into(mc_store_t *store, ExecStatusType want, const char *what,
+                      int (*read)(const PGresult *, void *), void *arg, mc_store_rc_t *first,
+                      mc_err_t *err)
 {
+    PGresult *res = NULL;
+    mc_store_rc_t rc = take(store, want, what, &res, err);
+    if (rc == MC_STORE_OK && read && read(res, arg) != 0) {
+        mc_err_add(err, "store: %s: out of memory", what);
+        rc = MC_STORE_FAILED;
+    }
+    PQclear(res);
+    if (*first == MC_STORE_OK)
+        *first = rc;
+}
+
+/* pipe_finish - read the round trip's sync point: rc, or the lost connection's failure */
+static mc_store_rc_t pipe_finish(mc_store_t *store, mc_store_rc_t rc, const char *what,
+                                 mc_err_t *err)
+{
+    if (!mc_store_pipe_end(store) && rc == MC_STORE_OK)
+        rc = mc_store_classify(store, store->main, NULL, what, err);
+    return rc;
+}
+
+/* read_previous - a stmt_previous result: c's answered earlier steps; -1 out of memory */
+static int read_previous(const PGresult *res, void *arg)
+{
+    mc_case_t *c = arg;
     int n = PQntuples(res);
     c->previous = n ? calloc((size_t)n, sizeof *c->previous) : NULL;
     if (n && !c->previous)
@@ -312,9 +339,24 @@ static int read_previous(const PGresult *res, mc_case_t *c)
     return 0;
 }
 
-/* read_claimed - stmt_claim's rows as cases (*cases malloc'd, *n); -1 out of memory */
-static int read_claimed(const PGresult *res, mc_case_t **cases, size_t *n)
+/* where read_claimed puts the cases */
+typedef struct claimed {
+    mc_case_t **cases; /* malloc'd array */
+    size_t     *n;     /* entries */
+} claimed_t;
+
+/* read_count_int - a count(*) row into an int */
+static int read_count_int(const PGresult *res, void *arg)
 {
+    *(int *)arg = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 0)) : 0;
+    return 0;
+}
+
+/* read_claimed - stmt_claim's rows as cases (arg: a claimed_t); -1 out of memory */
+static int read_claimed(const PGresult *res, void *arg)
+{
+    mc_case_t **cases = ((claimed_t *)arg)->cases;
+    size_t *n = ((claimed_t *)arg)->n;
     int rows = PQntuples(res);
     *cases = NULL;
     *n = 0;
@@ -367,22 +409,10 @@ static mc_store_rc_t load_previous(mc_store_t *store, mc_case_t *cases, size_t n
     if (!sent || mc_store_pipe_sync(store) != 0)
         return mc_store_classify(store, store->main, NULL, "cases_previous", err);
     mc_store_rc_t rc = MC_STORE_OK;
-    for (size_t i = 0; i < n; i++) {
-        if (cases[i].step <= 1)
-            continue;
-        PGresult *res = NULL;
-        mc_store_rc_t one = take(store, PGRES_TUPLES_OK, "cases_previous", &res, err);
-        if (one == MC_STORE_OK && read_previous(res, &cases[i]) != 0) {
-            mc_err_add(err, "store: out of memory");
-            one = MC_STORE_FAILED;
-        }
-        PQclear(res);
-        if (rc == MC_STORE_OK)
-            rc = one;
-    }
-    if (!mc_store_pipe_end(store) && rc == MC_STORE_OK)
-        rc = mc_store_classify(store, store->main, NULL, "cases_previous sync", err);
-    return rc;
+    for (size_t i = 0; i < n; i++)
+        if (cases[i].step > 1)
+            take_into(store, PGRES_TUPLES_OK, "cases_previous", read_previous, &cases[i], &rc, err);
+    return pipe_finish(store, rc, "cases_previous sync", err);
 }
 
 /* claim_round - stmt_dead and (claim) stmt_claim in one round trip and one implicit
@@ -395,24 +425,12 @@ static mc_store_rc_t claim_round(mc_store_t *store, const char *const *pd, const
                 (!claim || mc_store_pipe_send(store, &stmt_claim, pc, NULL, NULL) == 0);
     if (!sent || mc_store_pipe_sync(store) != 0)
         return mc_store_classify(store, store->main, NULL, "cases_claim", err);
-    PGresult *res = NULL;
-    mc_store_rc_t rc = take(store, PGRES_TUPLES_OK, "cases_dead", &res, err);
-    if (rc == MC_STORE_OK)
-        *dead = atoi(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    if (claim) {
-        mc_store_rc_t one = take(store, PGRES_TUPLES_OK, "cases_claim", &res, err);
-        if (one == MC_STORE_OK && read_claimed(res, cases, n) != 0) {
-            mc_err_add(err, "store: out of memory");
-            one = MC_STORE_FAILED;
-        }
-        PQclear(res);
-        if (rc == MC_STORE_OK)
-            rc = one;
-    }
-    if (!mc_store_pipe_end(store) && rc == MC_STORE_OK)
-        rc = mc_store_classify(store, store->main, NULL, "cases_claim sync", err);
-    return rc;
+    mc_store_rc_t rc = MC_STORE_OK;
+    claimed_t got = {cases, n};
+    take_into(store, PGRES_TUPLES_OK, "cases_dead", read_count_int, dead, &rc, err);
+    if (claim)
+        take_into(store, PGRES_TUPLES_OK, "cases_claim", read_claimed, &got, &rc, err);
+    return pipe_finish(store, rc, "cases_claim sync", err);
 }
 
 /* mc_store_cases_claim - dead letters first, then claim and mark sent */
@@ -761,27 +779,13 @@ static const mc_stmt_t *const batch_stmts[] = {
     &stmt_dossier_refused, &stmt_dossier_paused, &stmt_dossier_accepted, &stmt_cancel_later,
     &stmt_notify};
 
-/* take_into - take, then read(res, arg) when it came; the first failure of *first kept */
-static void take_into(mc_store_t *store, ExecStatusType want, const char *what,
-                      void (*read)(const PGresult *, void *), void *arg, mc_store_rc_t *first,
-                      mc_err_t *err)
-{
-    PGresult *res = NULL;
-    mc_store_rc_t rc = take(store, want, what, &res, err);
-    if (rc == MC_STORE_OK && read)
-        read(res, arg);
-    PQclear(res);
-    if (*first == MC_STORE_OK)
-        *first = rc;
-}
-
 /* read_case_row - stmt_lock_case's row (none: the case is unknown) into a result_work_t */
-static void read_case_row(const PGresult *res, void *arg)
+static int read_case_row(const PGresult *res, void *arg)
 {
     result_work_t *w = arg;
     case_row_t *row = &w->row;
     if (PQntuples(res) != 1)
-        return;
+        return 0; /* unknown */
     w->found = true;
     mc_store_copy_text(row->id, sizeof row->id, res, 0, 0);
     mc_store_copy_text(row->agency, sizeof row->agency, res, 0, 1);
@@ -795,10 +799,9 @@ static void read_case_row(const PGresult *res, void *arg)
     row->attempts = atoi(PQgetvalue(res, 0, 11));
     row->supplement_requests = atoi(PQgetvalue(res, 0, 12));
     mc_store_copy_text(row->procedure_code, sizeof row->procedure_code, res, 0, 13);
-    /* out of memory reads as no stored answer: the verdict then cannot be
-     * DUPLICATE and a resend is CONFLICT; the agency's retry comes again */
     if (!PQgetisnull(res, 0, 6) && mc_store_unescape(res, 0, 6, &row->result, &row->result_len) != 0)
-        row->result = NULL;
+        return -1; /* never judged without the stored answer */
+    return 0;
 }
 
 /* read_dossier_code - column 8 of stmt_lock_case: the dossier's code (out's) */
@@ -809,31 +812,33 @@ static void read_dossier_code(const PGresult *res, mc_case_result_out_t *out)
 }
 
 /* read_locked - stmt_lock_case's row: the case and its dossier's code */
-static void read_locked(const PGresult *res, void *arg)
+static int read_locked(const PGresult *res, void *arg)
 {
     mc_case_result_item_t *item = ((void **)arg)[0];
-    read_case_row(res, ((void **)arg)[1]);
     read_dossier_code(res, &item->out);
+    return read_case_row(res, ((void **)arg)[1]);
 }
 
 /* read_count - a count(*) row into a long */
-static void read_count(const PGresult *res, void *arg)
+static int read_count(const PGresult *res, void *arg)
 {
     *(long *)arg = PQntuples(res) == 1 ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    return 0;
 }
 
 /* read_next - stmt_next_step_of's row, if the plan has a next step */
-static void read_next(const PGresult *res, void *arg)
+static int read_next(const PGresult *res, void *arg)
 {
     next_step_t *next = arg;
     memset(next, 0, sizeof *next);
     if (PQntuples(res) != 1)
-        return;
+        return 0; /* the last step */
     next->found = true;
     mc_store_copy_text(next->id, sizeof next->id, res, 0, 0);
     mc_store_copy_text(next->agency, sizeof next->agency, res, 0, 1);
     next->time_limit = atoi(PQgetvalue(res, 0, 2));
     next->time_unit = atoi(PQgetvalue(res, 0, 3));
+    return 0;
 }
 
 /* judge - the store's verdict on an answer to the locked case (identity, revision,
@@ -1003,10 +1008,11 @@ static bool put_plan(mc_store_t *store, const mc_case_result_t *in, const result
 }
 
 /* read_ack - stmt_ack's row into its mc_case_ack_item_t */
-static void read_ack(const PGresult *res, void *arg)
+static int read_ack(const PGresult *res, void *arg)
 {
     mc_case_ack_item_t *a = arg;
     a->verdict = ack_verdict(res, a->who.agency, a->revision);
+    return 0;
 }
 
 /* a batch being run: its items and their state */
@@ -1087,8 +1093,7 @@ static mc_store_rc_t read_round(mc_store_t *store, batch_t *b, int w, bool commi
     }
     if (commit)
         take_into(store, PGRES_COMMAND_OK, "commit", NULL, NULL, &rc, err);
-    if (!mc_store_pipe_end(store) && rc == MC_STORE_OK)
-        rc = mc_store_classify(store, store->main, NULL, "cases_batch sync", err);
+    rc = pipe_finish(store, rc, "cases_batch sync", err);
     for (size_t i = 0; i < b->n_results && rc == MC_STORE_OK; i++)
         if (b->work[i].wave == w)
             settle(&b->results[i], &b->work[i], err);
@@ -1115,9 +1120,7 @@ static mc_store_rc_t write_round(mc_store_t *store, batch_t *b, int w, bool comm
         take_into(store, PGRES_COMMAND_OK, "cases_write", NULL, NULL, &rc, err);
     if (commit) /* only its answer says the batch is durable */
         take_into(store, PGRES_COMMAND_OK, "commit", NULL, NULL, &rc, err);
-    if (!mc_store_pipe_end(store) && rc == MC_STORE_OK)
-        rc = mc_store_classify(store, store->main, NULL, "cases_batch sync", err);
-    return rc;
+    return pipe_finish(store, rc, "cases_batch sync", err);
 }
 
 /* items_reset - every item back to "not judged": verdict UNKNOWN, rc */
