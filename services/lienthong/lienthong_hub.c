@@ -961,6 +961,8 @@ static void flush_batch(lienthong_hub_t *hub)
                           : MC_STORE_FAILED;
     if (rc != MC_STORE_OK && ok)
         log_store_error(hub, "cases_batch", rc, &err);
+    else if (!ok) /* nothing answered: acks come again with their cases, results are resent */
+        mc_log(MC_LOG_ERR, "batch_dropped", "reason=out_of_memory frames=%zu", n);
     if (rc == MC_STORE_OK) {
         hub->batches++;
         hub->batched += (long)(na + nr);
