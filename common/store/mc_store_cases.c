@@ -389,98 +389,131 @@ static int read_claimed(const PGresult *res, void *arg)
     return 0;
 }
 
-/* load_previous - the answered earlier steps of every claimed case past step 1, in one
- * round trip (pipelined reads) */
-static mc_store_rc_t load_previous(mc_store_t *store, mc_case_t *cases, size_t n, mc_err_t *err)
+/* load_previous - the answered earlier steps of every claimed case past step 1, of
+ * every req, in one round trip (pipelined reads) */
+static mc_store_rc_t load_previous(mc_store_t *store, mc_claim_req_t *reqs, size_t n_reqs,
+                                   mc_err_t *err)
 {
     bool sent = true, any = false;
-    for (size_t i = 0; i < n && sent; i++) {
-        if (cases[i].step <= 1)
-            continue;
-        char id[MC_I64_TEXT], step[16];
-        snprintf(id, sizeof id, "%" PRId64, cases[i].dossier_id);
-        snprintf(step, sizeof step, "%d", cases[i].step);
-        const char *p[2] = {id, step};
-        sent = mc_store_pipe_send(store, &stmt_previous, p, NULL, NULL) == 0;
-        any = true;
+    for (size_t r = 0; r < n_reqs; r++) {
+        for (size_t i = 0; i < reqs[r].n && sent; i++) {
+            const mc_case_t *c = &reqs[r].cases[i];
+            if (c->step <= 1)
+                continue;
+            char id[MC_I64_TEXT], step[16];
+            snprintf(id, sizeof id, "%" PRId64, c->dossier_id);
+            snprintf(step, sizeof step, "%d", c->step);
+            const char *p[2] = {id, step};
+            sent = mc_store_pipe_send(store, &stmt_previous, p, NULL, NULL) == 0;
+            any = true;
+        }
     }
     if (!any)
         return MC_STORE_OK;
     if (!sent || mc_store_pipe_sync(store) != 0)
         return mc_store_classify(store, store->main, NULL, "cases_previous", err);
     mc_store_rc_t rc = MC_STORE_OK;
-    for (size_t i = 0; i < n; i++)
-        if (cases[i].step > 1)
-            take_into(store, PGRES_TUPLES_OK, "cases_previous", read_previous, &cases[i], &rc, err);
+    for (size_t r = 0; r < n_reqs; r++)
+        for (size_t i = 0; i < reqs[r].n; i++)
+            if (reqs[r].cases[i].step > 1)
+                take_into(store, PGRES_TUPLES_OK, "cases_previous", read_previous,
+                          &reqs[r].cases[i], &rc, err);
     return pipe_finish(store, rc, "cases_previous sync", err);
 }
 
-/* claim_round - stmt_dead and (claim) stmt_claim in one round trip and one implicit
- * transaction (the pipeline's sync ends it): *dead, and the claimed cases */
-static mc_store_rc_t claim_round(mc_store_t *store, const char *const *pd, const char *const *pc,
-                                 bool claim, mc_case_t **cases, size_t *n, int *dead,
-                                 mc_err_t *err)
+/* the text parameters every claim of a round shares */
+typedef struct claim_params {
+    char max[16];                                       /* max_attempts */
+    char resend[MC_CASES_MAX_RESEND_STEPS * 22 + 3];    /* the delays, a bigint[] literal */
+} claim_params_t;
+
+/* claim_round - for each req stmt_dead and (limit > 0) stmt_claim, in one round trip and
+ * one implicit transaction (the pipeline's sync ends it) */
+static mc_store_rc_t claim_round(mc_store_t *store, mc_claim_req_t *reqs, size_t n_reqs,
+                                 const claim_params_t *cp, mc_err_t *err)
 {
-    bool sent = mc_store_pipe_send(store, &stmt_dead, pd, NULL, NULL) == 0 &&
-                (!claim || mc_store_pipe_send(store, &stmt_claim, pc, NULL, NULL) == 0);
+    bool sent = true;
+    for (size_t r = 0; r < n_reqs && sent; r++) {
+        char limit_text[16];
+        snprintf(limit_text, sizeof limit_text, "%d", reqs[r].limit);
+        const char *pd[3] = {reqs[r].agency, cp->max, mc_event_sql_format(MC_EVENT_DEAD_LETTER)};
+        const char *pc[5] = {reqs[r].agency, limit_text, cp->resend, cp->max,
+                             mc_event_sql_format(MC_EVENT_SENT_TO_AGENCY)};
+        sent = mc_store_pipe_send(store, &stmt_dead, pd, NULL, NULL) == 0 &&
+               (reqs[r].limit <= 0 || mc_store_pipe_send(store, &stmt_claim, pc, NULL, NULL) == 0);
+    }
     if (!sent || mc_store_pipe_sync(store) != 0)
         return mc_store_classify(store, store->main, NULL, "cases_claim", err);
     mc_store_rc_t rc = MC_STORE_OK;
-    claimed_t got = {cases, n};
-    take_into(store, PGRES_TUPLES_OK, "cases_dead", read_count_int, dead, &rc, err);
-    if (claim)
-        take_into(store, PGRES_TUPLES_OK, "cases_claim", read_claimed, &got, &rc, err);
+    for (size_t r = 0; r < n_reqs; r++) {
+        claimed_t got = {&reqs[r].cases, &reqs[r].n};
+        take_into(store, PGRES_TUPLES_OK, "cases_dead", read_count_int, &reqs[r].dead, &rc, err);
+        if (reqs[r].limit > 0)
+            take_into(store, PGRES_TUPLES_OK, "cases_claim", read_claimed, &got, &rc, err);
+    }
     return pipe_finish(store, rc, "cases_claim sync", err);
 }
 
-/* mc_store_cases_claim - dead letters first, then claim and mark sent */
-mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int limit,
-                                   const int64_t *resend_ms, size_t n_resend, int max_attempts,
-                                   mc_case_t **cases, size_t *n, int *dead, mc_err_t *err)
+/* claim_reqs_clear - every req back to nothing claimed (cases freed) */
+static void claim_reqs_clear(mc_claim_req_t *reqs, size_t n_reqs)
 {
-    *cases = NULL;
-    *n = 0;
-    *dead = 0;
+    for (size_t r = 0; r < n_reqs; r++) {
+        mc_cases_free(&reqs[r].cases, reqs[r].n);
+        reqs[r].n = 0;
+        reqs[r].dead = 0;
+    }
+}
+
+/* mc_store_cases_claim_many - every agency's dead letters and claim in one round trip */
+mc_store_rc_t mc_store_cases_claim_many(mc_store_t *store, mc_claim_req_t *reqs, size_t n_reqs,
+                                        const int64_t *resend_ms, size_t n_resend,
+                                        int max_attempts, mc_err_t *err)
+{
+    for (size_t r = 0; r < n_reqs; r++)
+        reqs[r] = (mc_claim_req_t){.agency = reqs[r].agency, .limit = reqs[r].limit};
     if (n_resend < 1 || n_resend > MC_CASES_MAX_RESEND_STEPS) {
         mc_err_add(err, "store: cases_claim: %zu resend delays (1..%d)", n_resend,
                    MC_CASES_MAX_RESEND_STEPS);
         return MC_STORE_FAILED;
     }
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    char max_text[16], limit_text[16], resend_text[MC_CASES_MAX_RESEND_STEPS * 22 + 3];
-    snprintf(max_text, sizeof max_text, "%d", max_attempts);
-    snprintf(limit_text, sizeof limit_text, "%d", limit);
+    if (n_reqs == 0)
+        return MC_STORE_OK;
+    claim_params_t cp;
+    snprintf(cp.max, sizeof cp.max, "%d", max_attempts);
     /* the daemon's delays as a bigint[] literal "{d1,d2,...}": one parameter */
     size_t used = 0;
     for (size_t i = 0; i < n_resend; i++)
-        used += (size_t)snprintf(resend_text + used, sizeof resend_text - used, "%c%" PRId64,
+        used += (size_t)snprintf(cp.resend + used, sizeof cp.resend - used, "%c%" PRId64,
                                  i ? ',' : '{', resend_ms[i]);
-    snprintf(resend_text + used, sizeof resend_text - used, "}");
-    const char *pd[3] = {agency, max_text, mc_event_sql_format(MC_EVENT_DEAD_LETTER)};
-    const char *pc[5] = {agency, limit_text, resend_text, max_text,
-                         mc_event_sql_format(MC_EVENT_SENT_TO_AGENCY)};
+    snprintf(cp.resend + used, sizeof cp.resend - used, "}");
     /* not retried on a lost connection: a commit we did not hear about would
      * be repeated as a second send; the ack timeout covers that case anyway */
     const mc_stmt_t *stmts[] = {&stmt_dead, &stmt_claim, &stmt_previous};
-    mc_case_t *out = NULL;
-    size_t got = 0;
-    rc = mc_store_pipe_open(store, stmts, sizeof stmts / sizeof stmts[0], err);
+    mc_store_rc_t rc = mc_store_pipe_open(store, stmts, sizeof stmts / sizeof stmts[0], err);
     if (rc == MC_STORE_OK)
-        rc = claim_round(store, pd, pc, limit > 0, &out, &got, dead, err);
+        rc = claim_round(store, reqs, n_reqs, &cp, err);
     /* a failure here leaves the cases marked sent: without this send they go
      * again at their ack timeout, so nothing is lost */
     if (rc == MC_STORE_OK)
-        rc = load_previous(store, out, got, err);
+        rc = load_previous(store, reqs, n_reqs, err);
     rc = mc_store_pipe_close(store, rc, err);
-    if (rc != MC_STORE_OK) {
-        mc_cases_free(&out, got);
-        return rc;
-    }
-    *cases = out;
-    *n = got;
-    return MC_STORE_OK;
+    if (rc != MC_STORE_OK)
+        claim_reqs_clear(reqs, n_reqs);
+    return rc;
+}
+
+/* mc_store_cases_claim - one agency's claim: a claim_many of one */
+mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int limit,
+                                   const int64_t *resend_ms, size_t n_resend, int max_attempts,
+                                   mc_case_t **cases, size_t *n, int *dead, mc_err_t *err)
+{
+    mc_claim_req_t req = {.agency = agency, .limit = limit};
+    mc_store_rc_t rc = mc_store_cases_claim_many(store, &req, 1, resend_ms, n_resend,
+                                                 max_attempts, err);
+    *cases = req.cases;
+    *n = req.n;
+    *dead = req.dead;
+    return rc;
 }
 
 /* session_params - the text parameters that name who: session, agency, epoch, lease */

@@ -92,6 +92,26 @@ mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int li
                                    const int64_t *resend_ms, size_t n_resend, int max_attempts,
                                    mc_case_t **cases, size_t *n, int *dead, mc_err_t *err);
 
+/* one agency's claim in mc_store_cases_claim_many */
+typedef struct mc_claim_req {
+    const char *agency; /* whose cases */
+    int         limit;  /* at most this many; 0: the dead-letter pass only */
+    mc_case_t  *cases;  /* out: the claimed cases (free with mc_cases_free) */
+    size_t      n;      /* out: entries in cases */
+    int         dead;   /* out: cases parked as dead letters */
+} mc_claim_req_t;
+
+/*
+ * mc_store_cases_claim_many - mc_store_cases_claim for several agencies at
+ * once, in one round trip (libpq pipeline: every dead-letter pass and claim
+ * in one implicit transaction) and a second one for the earlier steps'
+ * results of all claimed cases past step 1. All or nothing: on a failure no
+ * req has cases.
+ */
+mc_store_rc_t mc_store_cases_claim_many(mc_store_t *store, mc_claim_req_t *reqs, size_t n_reqs,
+                                        const int64_t *resend_ms, size_t n_resend,
+                                        int max_attempts, mc_err_t *err);
+
 /* what the store decided about an agency's ack or result */
 typedef enum mc_case_verdict {
     MC_VERDICT_ACCEPTED  = 0, /* stored; the transitions are done */

@@ -22,7 +22,9 @@
  * result, an event, a timeout or the poll only marks the agency
  * (dispatch_later); at the end of the loop pass (timers) each marked agency
  * with a ready connection gets ONE store claim sized to all its
- * connections' room (dispatch), whatever the number of frames in the pass.
+ * connections' room (dispatch), whatever the number of frames in the pass,
+ * and the claims of all agencies of the pass go in ONE round trip
+ * (mc_store_cases_claim_many, pipelined).
  *
  * Sessions and leases (agency.proto rules 6, 7): every frame of a
  * connection that has not sent a resync Ready may get a Hello (the first
@@ -411,61 +413,91 @@ static void send_case(lienthong_hub_t *hub, peer_t *p, const mc_case_t *c, int64
            c->attempt, p->window, p->credit);
 }
 
-/* dispatch - agency a's ready connections get as many cases as their credit
- * and windows allow, from ONE claim for them all (oldest first, the first
- * connection filled first); with no room anywhere the store call still runs
- * its dead-letter pass; with no ready connection nothing runs */
-static void dispatch(lienthong_hub_t *hub, size_t a)
+/* one agency's part of a dispatch pass: its ready connections and their room */
+typedef struct share {
+    size_t  a;                        /* the agency (index in hub->agencies) */
+    peer_t *to[HUB_AGENCY_PEERS];     /* its ready connections */
+    long    rooms[HUB_AGENCY_PEERS];  /* the room of each */
+    size_t  n_to;                     /* entries used */
+    long    total;                    /* their room, summed */
+} share_t;
+
+/* share_fill - agency a's ready connections and their room (probed); false if none */
+static bool share_fill(lienthong_hub_t *hub, size_t a, share_t *sh)
 {
-    const mc_cfg_lienthong_t *lc = &hub->cfg->lienthong;
-    if (!store_usable(hub))
-        return;
-    peer_t *to[HUB_AGENCY_PEERS];
-    long rooms[HUB_AGENCY_PEERS], total = 0;
-    size_t n_to = 0;
-    for (size_t i = 0; i < hub->n_peers && n_to < HUB_AGENCY_PEERS; i++) {
+    sh->a = a;
+    sh->n_to = 0;
+    sh->total = 0;
+    for (size_t i = 0; i < hub->n_peers && sh->n_to < HUB_AGENCY_PEERS; i++) {
         peer_t *p = hub->peers[i];
         long r = p->agency_index == a ? room(hub, p) : -1;
         if (r < 0)
             continue;
-        to[n_to] = p;
-        rooms[n_to++] = r;
-        total += r;
+        sh->to[sh->n_to] = p;
+        sh->rooms[sh->n_to++] = r;
+        sh->total += r;
     }
-    if (n_to == 0)
-        return;
-    const char *agency = hub->agencies->items[a].code;
-    mc_case_t *cases = NULL;
+    return sh->n_to > 0;
+}
+
+/* share_send - the cases claimed for sh's agency, oldest first, the first connection
+ * filled first */
+static void share_send(lienthong_hub_t *hub, share_t *sh, const mc_case_t *cases, size_t n)
+{
+    int64_t now = mc_time_mono_ms();
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        while (k < sh->n_to && sh->rooms[k] == 0)
+            k++;
+        if (k == sh->n_to) /* never: the store returns at most total; the ack timeout covers it */
+            break;
+        send_case(hub, sh->to[k], &cases[i], now);
+        sh->rooms[k]--;
+    }
+}
+
+/* dispatch - every marked agency's ready connections get as many cases as their
+ * credit and windows allow, from ONE claim per agency sized to the room of all
+ * its connections, and all these claims in ONE round trip
+ * (mc_store_cases_claim_many); with no room anywhere an agency's claim still runs
+ * its dead-letter pass; an agency with no ready connection is skipped */
+static void dispatch(lienthong_hub_t *hub, const size_t *marked, size_t n_marked)
+{
+    const mc_cfg_lienthong_t *lc = &hub->cfg->lienthong;
+    share_t *shares = calloc(n_marked + 1, sizeof *shares);
+    mc_claim_req_t *reqs = calloc(n_marked + 1, sizeof *reqs);
     size_t n = 0;
-    int dead = 0;
+    for (size_t m = 0; shares && reqs && m < n_marked; m++) {
+        if (!share_fill(hub, marked[m], &shares[n]))
+            continue;
+        long total = shares[n].total;
+        reqs[n] = (mc_claim_req_t){.agency = hub->agencies->items[marked[m]].code,
+                                   .limit = total > INT32_MAX ? INT32_MAX : (int)total};
+        if (total > 0)
+            hub->claims++;
+        else
+            hub->dead_passes++;
+        n++;
+    }
     mc_err_t err;
     mc_err_clear(&err);
     int64_t resend_ms[LIENTHONG_RESEND_STEPS];
     lienthong_resend_delays(lc->ack_timeout_ms, resend_ms);
-    if (total > 0)
-        hub->claims++;
-    else
-        hub->dead_passes++;
-    mc_store_rc_t rc = mc_store_cases_claim(hub->store, agency, total > INT32_MAX ? INT32_MAX : (int)total,
-                                            resend_ms, LIENTHONG_RESEND_STEPS, lc->max_attempts,
-                                            &cases, &n, &dead, &err);
-    if (rc != MC_STORE_OK) {
+    mc_store_rc_t rc = n == 0 ? MC_STORE_OK
+                              : mc_store_cases_claim_many(hub->store, reqs, n, resend_ms,
+                                                          LIENTHONG_RESEND_STEPS,
+                                                          lc->max_attempts, &err);
+    if (rc != MC_STORE_OK)
         log_store_error(hub, "claim", rc, &err);
-        return;
+    for (size_t k = 0; k < n && rc == MC_STORE_OK; k++) {
+        if (reqs[k].dead > 0)
+            mc_log(MC_LOG_WARNING, "dead_letters", "agency=%s count=%d", reqs[k].agency,
+                   reqs[k].dead);
+        share_send(hub, &shares[k], reqs[k].cases, reqs[k].n);
+        mc_cases_free(&reqs[k].cases, reqs[k].n);
     }
-    if (dead > 0)
-        mc_log(MC_LOG_WARNING, "dead_letters", "agency=%s count=%d", agency, dead);
-    int64_t now = mc_time_mono_ms();
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        while (k < n_to && rooms[k] == 0)
-            k++;
-        if (k == n_to) /* never: the store returns at most total; the ack timeout covers it */
-            break;
-        send_case(hub, to[k], &cases[i], now);
-        rooms[k]--;
-    }
-    mc_cases_free(&cases, n);
+    free(shares);
+    free(reqs);
 }
 
 /* dispatch_later - agency's connections (NULL or "": every agency's) are
@@ -481,15 +513,22 @@ static void dispatch_later(lienthong_hub_t *hub, const char *agency)
     }
 }
 
-/* dispatch_pending - one dispatch for each agency asked for in this pass */
+/* dispatch_pending - one dispatch for the agencies asked for in this pass */
 static void dispatch_pending(lienthong_hub_t *hub)
 {
+    if (!store_usable(hub))
+        return; /* they stay marked: the next pass after the backoff */
+    size_t *marked = calloc(hub->agencies->count + 1, sizeof *marked), n = 0;
+    if (!marked)
+        return; /* they stay marked */
     for (size_t a = 0; a < hub->agencies->count; a++) {
         if (!hub->view[a].dispatch)
             continue;
         hub->view[a].dispatch = false;
-        dispatch(hub, a);
+        marked[n++] = a;
     }
+    dispatch(hub, marked, n);
+    free(marked);
 }
 
 /* up_changed - remember how many agencies are connected; true if that changed */
