@@ -585,7 +585,14 @@ static mc_store_rc_t prepare_receiving(mc_store_t *store, mc_err_t *err)
 {
     const mc_stmt_t *stmts[] = {&stmt_begin_write, &stmt_key_lock, &stmt_receive_code,
                                 &stmt_create_dossier, &stmt_create_dossier_fwd, &stmt_commit};
-    for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
+    return mc_store_prepare(store, stmts, sizeof stmts / sizeof stmts[0], err);
+}
+
+/* mc_store_prepare - stmts prepared on main unless they are already */
+mc_store_rc_t mc_store_prepare(mc_store_t *store, const mc_stmt_t *const *stmts, size_t n,
+                               mc_err_t *err)
+{
+    for (size_t i = 0; i < n; i++) {
         if (is_prepared(store, stmts[i]))
             continue;
         PGresult *res = PQprepare(store->main, stmts[i]->name, stmts[i]->sql, stmts[i]->nparams,
@@ -1004,4 +1011,77 @@ mc_store_rc_t mc_store_add_event(mc_store_t *store, int64_t id, const char *acto
     char idt[MC_I64_TEXT];
     const char *p[4] = {mc_store_i64(idt, sizeof idt, id), actor, kind, detail ? detail : ""};
     return mc_store_run(store, &stmt_add_event, p, NULL, NULL, err);
+}
+
+/* --- pipeline mode for the other store files (mc_store_int.h) -------------- */
+
+/* mc_store_pipe_open - connect, prepare stmts with BEGIN and COMMIT, enter pipeline mode */
+mc_store_rc_t mc_store_pipe_open(mc_store_t *store, const mc_stmt_t *const *stmts, size_t n,
+                                 mc_err_t *err)
+{
+    const mc_stmt_t *tx[] = {&stmt_begin_write, &stmt_commit};
+    mc_store_rc_t rc = mc_store_connect(store, err);
+    if (rc == MC_STORE_OK)
+        rc = mc_store_prepare(store, tx, 2, err);
+    if (rc == MC_STORE_OK)
+        rc = mc_store_prepare(store, stmts, n, err);
+    if (rc == MC_STORE_OK && PQenterPipelineMode(store->main) != 1)
+        rc = mc_store_classify(store, store->main, NULL, "pipeline", err);
+    return rc;
+}
+
+/* mc_store_pipe_close - leave pipeline mode: a connection that cannot is dropped (its
+ * transaction dies with it) and the outcome becomes UNAVAILABLE */
+mc_store_rc_t mc_store_pipe_close(mc_store_t *store, mc_store_rc_t rc, mc_err_t *err)
+{
+    if (store->main && PQexitPipelineMode(store->main) != 1) {
+        mc_err_add(err, "store: pipeline left unfinished");
+        mc_store_disconnect(store);
+        return MC_STORE_UNAVAILABLE;
+    }
+    return rc;
+}
+
+/* mc_store_pipe_send - queue a prepared statement; 0, or -1 */
+int mc_store_pipe_send(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
+                       const int *lens, const int *fmts)
+{
+    return pipe_send(store, stmt, params, lens, fmts);
+}
+
+/* mc_store_pipe_begin - queue a read-write BEGIN; 0, or -1 */
+int mc_store_pipe_begin(mc_store_t *store)
+{
+    return pipe_send(store, &stmt_begin_write, NULL, NULL, NULL);
+}
+
+/* mc_store_pipe_commit - queue COMMIT; 0, or -1 */
+int mc_store_pipe_commit(mc_store_t *store)
+{
+    return pipe_send(store, &stmt_commit, NULL, NULL, NULL);
+}
+
+/* mc_store_pipe_result - the next queued statement's result (NULL: connection lost) */
+PGresult *mc_store_pipe_result(mc_store_t *store)
+{
+    return pipe_result(store);
+}
+
+/* mc_store_pipe_ok - a queued statement's result is want, else classified */
+mc_store_rc_t mc_store_pipe_ok(mc_store_t *store, PGresult *res, ExecStatusType want,
+                               const char *what, mc_err_t *err)
+{
+    return pipe_ok(store, res, want, what, err);
+}
+
+/* mc_store_pipe_sync - send what was queued, with a sync point; 0, or -1 */
+int mc_store_pipe_sync(mc_store_t *store)
+{
+    return pipe_sync(store);
+}
+
+/* mc_store_pipe_end - read the sync point: true when it came */
+bool mc_store_pipe_end(mc_store_t *store)
+{
+    return pipe_end(store);
 }

@@ -9,7 +9,12 @@
  * BEGIN ... COMMIT holding the case and its dossier locked: the store judges
  * only the verdict (identity, revision, idempotency); what an accepted
  * result does is the daemon's (mc_result_decide_fn, lienthong_decide.c
- * lienthong_decide_result), written here as planned.
+ * lienthong_decide_result), written here as planned. Acks and results go
+ * in batches (mc_store_cases_batch; mc_store_cases_result is a batch of
+ * one): one transaction, libpq pipeline mode, two round trips per "wave"
+ * (locks and reads, then writes; COMMIT with the last), whatever the
+ * number of items, so PostgreSQL's latency is paid per batch, not per
+ * message.
  * The resend delays are the daemon's (bound as a bigint[]), not decided here.
  */
 #include "mc_store_cases.h"
@@ -23,6 +28,7 @@
 #include <libpq-fe.h>
 
 #include "mc_event.h"
+#include "mc_log.h"
 #include "mc_store_int.h"
 #include "mc_limits.h"
 
@@ -176,9 +182,11 @@ static const mc_stmt_t stmt_set_case = {"cases_set", 4,
 static const mc_stmt_t stmt_event = {"cases_event", 4,
      "INSERT INTO dossier_event (dossier_id, at, actor, kind, detail)"
      " VALUES ($1::bigint, now(), $2, $3, $4)"};
-static const mc_stmt_t stmt_next_step = {"cases_next_step", 2,
-     "SELECT id, agency, time_limit, time_unit, state FROM agency_case"
-     " WHERE dossier_id = $1::bigint AND step = $2::integer FOR UPDATE"};
+/* $1 case_id: the step after it (none after the last), locked */
+static const mc_stmt_t stmt_next_step_of = {"cases_next_step_of", 1,
+     "SELECT n.id, n.agency, n.time_limit, n.time_unit, n.state FROM agency_case c"
+     " JOIN agency_case n ON n.dossier_id = c.dossier_id AND n.step = c.step + 1"
+     " WHERE c.case_id = $1 AND c.step < c.steps_total FOR UPDATE OF n"};
 static const mc_stmt_t stmt_queue_step = {"cases_queue_step", 2,
      "UPDATE agency_case SET state = " MC_SQL(MC_CASE_QUEUED) ", attempts = 0, next_attempt_at = NULL,"
      " due_at = to_timestamp($2::bigint), updated_at = now() WHERE id = $1::bigint AND state = " MC_SQL(MC_CASE_PLANNED)};
@@ -204,8 +212,10 @@ static const mc_stmt_t stmt_cancel_later = {"cases_cancel_later", 2,
 static const mc_stmt_t stmt_notify = {"cases_notify", 4,
      "INSERT INTO notification (dossier_id, kind, dedupe_key, data)"
      " VALUES ($1::bigint, $2, $3, $4::jsonb) ON CONFLICT (dedupe_key) DO NOTHING"};
-static const mc_stmt_t stmt_count_events = {"cases_count_events", 2,
-     "SELECT count(*) FROM dossier_event WHERE dossier_id = $1::bigint AND kind = $2"};
+/* $1 case_id, $2 kind: the events of kind of the case's dossier (dedupe numbering) */
+static const mc_stmt_t stmt_count_events_of = {"cases_count_events_of", 2,
+     "SELECT count(*) FROM dossier_event WHERE dossier_id ="
+     " (SELECT dossier_id FROM agency_case WHERE case_id = $1) AND kind = $2"};
 static const mc_stmt_t stmt_dead_list = {"cases_dead_list", 1,
      "SELECT c.case_id, d.code, c.agency, c.step, c.steps_total, c.attempts,"
      " extract(epoch FROM c.updated_at)::bigint FROM agency_case c"
@@ -269,92 +279,92 @@ void mc_cases_free(mc_case_t **cases, size_t n)
     *cases = NULL;
 }
 
-/* load_previous - the answered earlier steps of c's dossier */
-static mc_store_rc_t load_previous(mc_store_t *store, mc_case_t *c, mc_err_t *err)
+/* take - the next pipelined result into *res when it is want (the caller clears it), else
+ * cleared and NULL; its outcome */
+static mc_store_rc_t take(mc_store_t *store, ExecStatusType want, const char *what,
+                          PGresult **res, mc_err_t *err)
 {
-    char id[MC_I64_TEXT], step[16];
-    snprintf(id, sizeof id, "%" PRId64, c->dossier_id);
-    snprintf(step, sizeof step, "%d", c->step);
-    const char *p[2] = {id, step};
-    PGresult *res = mc_store_exec(store, &stmt_previous, p, NULL, NULL, true);
-    mc_store_rc_t rc = tuples_ok(store, res, "cases_previous", err);
-    if (rc != MC_STORE_OK)
-        return rc;
+    *res = mc_store_pipe_result(store);
+    mc_store_rc_t rc = mc_store_pipe_ok(store, *res, want, what, err);
+    if (rc != MC_STORE_OK) {
+        PQclear(*res);
+        *res = NULL;
+    }
+    return rc;
+}
+
+/* take_into - take, then read(res, arg) when it came (-1 from read: out of memory,
+ * FAILED); the first failure is kept in *first */
+static void take_into(mc_store_t *store, ExecStatusType want, const char *what,
+                      int (*read)(const PGresult *, void *), void *arg, mc_store_rc_t *first,
+                      mc_err_t *err)
+{
+    PGresult *res = NULL;
+    mc_store_rc_t rc = take(store, want, what, &res, err);
+    if (rc == MC_STORE_OK && read && read(res, arg) != 0) {
+        mc_err_add(err, "store: %s: out of memory", what);
+        rc = MC_STORE_FAILED;
+    }
+    PQclear(res);
+    if (*first == MC_STORE_OK)
+        *first = rc;
+}
+
+/* pipe_finish - read the round trip's sync point: rc, or the lost connection's failure */
+static mc_store_rc_t pipe_finish(mc_store_t *store, mc_store_rc_t rc, const char *what,
+                                 mc_err_t *err)
+{
+    if (!mc_store_pipe_end(store) && rc == MC_STORE_OK)
+        rc = mc_store_classify(store, store->main, NULL, what, err);
+    return rc;
+}
+
+/* read_previous - a stmt_previous result: c's answered earlier steps; -1 out of memory */
+static int read_previous(const PGresult *res, void *arg)
+{
+    mc_case_t *c = arg;
     int n = PQntuples(res);
     c->previous = n ? calloc((size_t)n, sizeof *c->previous) : NULL;
-    if (n && !c->previous) {
-        PQclear(res);
-        mc_err_add(err, "store: out of memory");
-        return MC_STORE_FAILED;
-    }
+    if (n && !c->previous)
+        return -1;
     for (int i = 0; i < n; i++) {
         mc_case_prev_t *pr = &c->previous[i];
         pr->step = atoi(PQgetvalue(res, i, 0));
         mc_store_copy_text(pr->agency, sizeof pr->agency, res, i, 1);
         pr->outcome = atoi(PQgetvalue(res, i, 2));
-        if (!PQgetisnull(res, i, 3) && mc_store_unescape(res, i, 3, &pr->result, &pr->result_len) != 0) {
-            PQclear(res);
-            mc_err_add(err, "store: out of memory");
-            return MC_STORE_FAILED;
-        }
+        if (!PQgetisnull(res, i, 3) && mc_store_unescape(res, i, 3, &pr->result, &pr->result_len) != 0)
+            return -1;
         c->n_previous++;
     }
-    PQclear(res);
-    return MC_STORE_OK;
+    return 0;
 }
 
-/* mc_store_cases_claim - dead letters first, then claim and mark sent */
-mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int limit,
-                                   const int64_t *resend_ms, size_t n_resend, int max_attempts,
-                                   mc_case_t **cases, size_t *n, int *dead, mc_err_t *err)
+/* where read_claimed puts the cases */
+typedef struct claimed {
+    mc_case_t **cases; /* malloc'd array */
+    size_t     *n;     /* entries */
+} claimed_t;
+
+/* read_count_int - a count(*) row into an int */
+static int read_count_int(const PGresult *res, void *arg)
 {
+    *(int *)arg = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 0)) : 0;
+    return 0;
+}
+
+/* read_claimed - stmt_claim's rows as cases (arg: a claimed_t); -1 out of memory */
+static int read_claimed(const PGresult *res, void *arg)
+{
+    mc_case_t **cases = ((claimed_t *)arg)->cases;
+    size_t *n = ((claimed_t *)arg)->n;
+    int rows = PQntuples(res);
     *cases = NULL;
     *n = 0;
-    *dead = 0;
-    if (n_resend < 1 || n_resend > MC_CASES_MAX_RESEND_STEPS) {
-        mc_err_add(err, "store: cases_claim: %zu resend delays (1..%d)", n_resend,
-                   MC_CASES_MAX_RESEND_STEPS);
-        return MC_STORE_FAILED;
-    }
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    char max_text[16], limit_text[16], resend_text[MC_CASES_MAX_RESEND_STEPS * 22 + 3];
-    snprintf(max_text, sizeof max_text, "%d", max_attempts);
-    snprintf(limit_text, sizeof limit_text, "%d", limit);
-    /* the daemon's delays as a bigint[] literal "{d1,d2,...}": one parameter */
-    size_t used = 0;
-    for (size_t i = 0; i < n_resend; i++)
-        used += (size_t)snprintf(resend_text + used, sizeof resend_text - used, "%c%" PRId64,
-                                 i ? ',' : '{', resend_ms[i]);
-    snprintf(resend_text + used, sizeof resend_text - used, "}");
-    const char *pd[3] = {agency, max_text, mc_event_sql_format(MC_EVENT_DEAD_LETTER)};
-    PGresult *res = mc_store_exec(store, &stmt_dead, pd, NULL, NULL, true);
-    if ((rc = tuples_ok(store, res, "cases_dead", err)) != MC_STORE_OK)
-        return rc;
-    *dead = atoi(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    if (limit <= 0)
-        return MC_STORE_OK;
-
-    const char *pc[5] = {agency, limit_text, resend_text, max_text,
-                         mc_event_sql_format(MC_EVENT_SENT_TO_AGENCY)};
-    /* not retried on a lost connection: a commit we did not hear about would
-     * be repeated as a second send; the ack timeout covers that case anyway */
-    res = mc_store_exec(store, &stmt_claim, pc, NULL, NULL, false);
-    if ((rc = tuples_ok(store, res, "cases_claim", err)) != MC_STORE_OK)
-        return rc;
-    int rows = PQntuples(res);
-    if (rows == 0) {
-        PQclear(res);
-        return MC_STORE_OK;
-    }
+    if (rows == 0)
+        return 0;
     mc_case_t *out = calloc((size_t)rows, sizeof *out);
-    if (!out) {
-        PQclear(res);
-        mc_err_add(err, "store: out of memory");
-        return MC_STORE_FAILED;
-    }
+    if (!out)
+        return -1;
     size_t got = 0;
     for (int i = 0; i < rows; i++) {
         mc_case_t *c = &out[got++];
@@ -370,24 +380,140 @@ mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int li
         mc_store_copy_text(c->dossier_code, sizeof c->dossier_code, res, i, 8);
         mc_store_copy_text(c->procedure_code, sizeof c->procedure_code, res, i, 9);
         if (!c->task || mc_store_unescape(res, i, 10, &c->payload, &c->payload_len) != 0) {
-            PQclear(res);
             mc_cases_free(&out, got);
-            mc_err_add(err, "store: out of memory");
-            return MC_STORE_FAILED;
-        }
-    }
-    PQclear(res);
-    for (size_t i = 0; i < got; i++) {
-        if (out[i].step > 1 && (rc = load_previous(store, &out[i], err)) != MC_STORE_OK) {
-            /* the cases are marked sent: without this send they go again at
-             * their ack timeout, so nothing is lost */
-            mc_cases_free(&out, got);
-            return rc;
+            return -1;
         }
     }
     *cases = out;
     *n = got;
-    return MC_STORE_OK;
+    return 0;
+}
+
+/* load_previous - the answered earlier steps of every claimed case past step 1, of
+ * every req, in one round trip (pipelined reads) */
+static mc_store_rc_t load_previous(mc_store_t *store, mc_claim_req_t *reqs, size_t n_reqs,
+                                   mc_err_t *err)
+{
+    bool sent = true, any = false;
+    for (size_t r = 0; r < n_reqs; r++) {
+        for (size_t i = 0; i < reqs[r].n && sent; i++) {
+            const mc_case_t *c = &reqs[r].cases[i];
+            if (c->step <= 1)
+                continue;
+            char id[MC_I64_TEXT], step[16];
+            snprintf(id, sizeof id, "%" PRId64, c->dossier_id);
+            snprintf(step, sizeof step, "%d", c->step);
+            const char *p[2] = {id, step};
+            sent = mc_store_pipe_send(store, &stmt_previous, p, NULL, NULL) == 0;
+            any = true;
+        }
+    }
+    if (!any)
+        return MC_STORE_OK;
+    if (!sent || mc_store_pipe_sync(store) != 0)
+        return mc_store_classify(store, store->main, NULL, "cases_previous", err);
+    mc_store_rc_t rc = MC_STORE_OK;
+    for (size_t r = 0; r < n_reqs; r++)
+        for (size_t i = 0; i < reqs[r].n; i++)
+            if (reqs[r].cases[i].step > 1)
+                take_into(store, PGRES_TUPLES_OK, "cases_previous", read_previous,
+                          &reqs[r].cases[i], &rc, err);
+    return pipe_finish(store, rc, "cases_previous sync", err);
+}
+
+/* the text parameters every claim of a round shares */
+typedef struct claim_params {
+    char max[16];                                       /* max_attempts */
+    char resend[MC_CASES_MAX_RESEND_STEPS * 22 + 3];    /* the delays, a bigint[] literal */
+} claim_params_t;
+
+/* claim_round - for each req stmt_dead and (limit > 0) stmt_claim, in one round trip and
+ * one implicit transaction (the pipeline's sync ends it) */
+static mc_store_rc_t claim_round(mc_store_t *store, mc_claim_req_t *reqs, size_t n_reqs,
+                                 const claim_params_t *cp, mc_err_t *err)
+{
+    bool sent = true;
+    for (size_t r = 0; r < n_reqs && sent; r++) {
+        char limit_text[16];
+        snprintf(limit_text, sizeof limit_text, "%d", reqs[r].limit);
+        const char *pd[3] = {reqs[r].agency, cp->max, mc_event_sql_format(MC_EVENT_DEAD_LETTER)};
+        const char *pc[5] = {reqs[r].agency, limit_text, cp->resend, cp->max,
+                             mc_event_sql_format(MC_EVENT_SENT_TO_AGENCY)};
+        sent = mc_store_pipe_send(store, &stmt_dead, pd, NULL, NULL) == 0 &&
+               (reqs[r].limit <= 0 || mc_store_pipe_send(store, &stmt_claim, pc, NULL, NULL) == 0);
+    }
+    if (!sent || mc_store_pipe_sync(store) != 0)
+        return mc_store_classify(store, store->main, NULL, "cases_claim", err);
+    mc_store_rc_t rc = MC_STORE_OK;
+    for (size_t r = 0; r < n_reqs; r++) {
+        claimed_t got = {&reqs[r].cases, &reqs[r].n};
+        take_into(store, PGRES_TUPLES_OK, "cases_dead", read_count_int, &reqs[r].dead, &rc, err);
+        if (reqs[r].limit > 0)
+            take_into(store, PGRES_TUPLES_OK, "cases_claim", read_claimed, &got, &rc, err);
+    }
+    return pipe_finish(store, rc, "cases_claim sync", err);
+}
+
+/* claim_reqs_clear - every req back to nothing claimed (cases freed) */
+static void claim_reqs_clear(mc_claim_req_t *reqs, size_t n_reqs)
+{
+    for (size_t r = 0; r < n_reqs; r++) {
+        mc_cases_free(&reqs[r].cases, reqs[r].n);
+        reqs[r].n = 0;
+        reqs[r].dead = 0;
+    }
+}
+
+/* mc_store_cases_claim_many - every agency's dead letters and claim in one round trip */
+mc_store_rc_t mc_store_cases_claim_many(mc_store_t *store, mc_claim_req_t *reqs, size_t n_reqs,
+                                        const int64_t *resend_ms, size_t n_resend,
+                                        int max_attempts, mc_err_t *err)
+{
+    for (size_t r = 0; r < n_reqs; r++)
+        reqs[r] = (mc_claim_req_t){.agency = reqs[r].agency, .limit = reqs[r].limit};
+    if (n_resend < 1 || n_resend > MC_CASES_MAX_RESEND_STEPS) {
+        mc_err_add(err, "store: cases_claim: %zu resend delays (1..%d)", n_resend,
+                   MC_CASES_MAX_RESEND_STEPS);
+        return MC_STORE_FAILED;
+    }
+    if (n_reqs == 0)
+        return MC_STORE_OK;
+    claim_params_t cp;
+    snprintf(cp.max, sizeof cp.max, "%d", max_attempts);
+    /* the daemon's delays as a bigint[] literal "{d1,d2,...}": one parameter */
+    size_t used = 0;
+    for (size_t i = 0; i < n_resend; i++)
+        used += (size_t)snprintf(cp.resend + used, sizeof cp.resend - used, "%c%" PRId64,
+                                 i ? ',' : '{', resend_ms[i]);
+    snprintf(cp.resend + used, sizeof cp.resend - used, "}");
+    /* not retried on a lost connection: a commit we did not hear about would
+     * be repeated as a second send; the ack timeout covers that case anyway */
+    const mc_stmt_t *stmts[] = {&stmt_dead, &stmt_claim, &stmt_previous};
+    mc_store_rc_t rc = mc_store_pipe_open(store, stmts, sizeof stmts / sizeof stmts[0], err);
+    if (rc == MC_STORE_OK)
+        rc = claim_round(store, reqs, n_reqs, &cp, err);
+    /* a failure here leaves the cases marked sent: without this send they go
+     * again at their ack timeout, so nothing is lost */
+    if (rc == MC_STORE_OK)
+        rc = load_previous(store, reqs, n_reqs, err);
+    rc = mc_store_pipe_close(store, rc, err);
+    if (rc != MC_STORE_OK)
+        claim_reqs_clear(reqs, n_reqs);
+    return rc;
+}
+
+/* mc_store_cases_claim - one agency's claim: a claim_many of one */
+mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int limit,
+                                   const int64_t *resend_ms, size_t n_resend, int max_attempts,
+                                   mc_case_t **cases, size_t *n, int *dead, mc_err_t *err)
+{
+    mc_claim_req_t req = {.agency = agency, .limit = limit};
+    mc_store_rc_t rc = mc_store_cases_claim_many(store, &req, 1, resend_ms, n_resend,
+                                                 max_attempts, err);
+    *cases = req.cases;
+    *n = req.n;
+    *dead = req.dead;
+    return rc;
 }
 
 /* session_params - the text parameters that name who: session, agency, epoch, lease */
@@ -403,7 +529,42 @@ static void session_params_fill(const mc_session_ref_t *who, session_params_t *s
     snprintf(sp->lease, sizeof sp->lease, "%d", who->lease_ms);
 }
 
-/* mc_store_cases_ack - sent → acked under who's session */
+/* the parameters of stmt_ack for one ack */
+typedef struct ack_params {
+    session_params_t sp;      /* who's numbers */
+    char             rev[16]; /* the revision */
+    const char      *p[7];    /* the parameters */
+} ack_params_t;
+
+/* ack_params_fill - stmt_ack's parameters for who's ack of case_id, revision */
+static void ack_params_fill(ack_params_t *a, const mc_session_ref_t *who, const char *case_id,
+                            uint32_t revision)
+{
+    session_params_fill(who, &a->sp);
+    snprintf(a->rev, sizeof a->rev, "%" PRIu32, revision);
+    const char *p[7] = {case_id, who->agency, who->session, a->sp.epoch, a->sp.lease, a->rev,
+                        mc_event_sql_format(MC_EVENT_AGENCY_RECEIVED)};
+    memcpy(a->p, p, sizeof p);
+}
+
+/* ack_verdict - what stmt_ack's row says of an ack by agency for revision */
+static mc_case_verdict_t ack_verdict(const PGresult *res, const char *agency, uint32_t revision)
+{
+    if (PQntuples(res) != 1)
+        return MC_VERDICT_UNKNOWN;
+    int state = atoi(PQgetvalue(res, 0, 1));
+    if (strcmp(PQgetvalue(res, 0, 0), agency) != 0)
+        return MC_VERDICT_NOT_YOURS;
+    if (revision != 0 && (long)revision != atol(PQgetvalue(res, 0, 2)))
+        return MC_VERDICT_STALE;
+    if (atoi(PQgetvalue(res, 0, 3)) == 1)
+        return MC_VERDICT_ACCEPTED;
+    if (state == MC_CASE_PLANNED || state == MC_CASE_CANCELLED)
+        return MC_VERDICT_CLOSED;
+    return MC_VERDICT_DUPLICATE;
+}
+
+/* mc_store_cases_ack - sent → acked under who's session: one statement */
 mc_store_rc_t mc_store_cases_ack(mc_store_t *store, const mc_session_ref_t *who,
                                  const char *case_id, uint32_t revision,
                                  mc_case_verdict_t *verdict, mc_err_t *err)
@@ -416,28 +577,12 @@ mc_store_rc_t mc_store_cases_ack(mc_store_t *store, const mc_session_ref_t *who,
         *verdict = MC_VERDICT_STALE; /* no case has such a revision */
         return MC_STORE_OK;
     }
-    session_params_t sp;
-    session_params_fill(who, &sp);
-    char rev[16];
-    snprintf(rev, sizeof rev, "%" PRIu32, revision);
-    const char *p[7] = {case_id, who->agency, who->session, sp.epoch, sp.lease, rev,
-                        mc_event_sql_format(MC_EVENT_AGENCY_RECEIVED)};
-    PGresult *res = mc_store_exec(store, &stmt_ack, p, NULL, NULL, true); /* repeat = no-op */
+    ack_params_t a;
+    ack_params_fill(&a, who, case_id, revision);
+    PGresult *res = mc_store_exec(store, &stmt_ack, a.p, NULL, NULL, true); /* repeat = no-op */
     if ((rc = tuples_ok(store, res, "cases_ack", err)) != MC_STORE_OK)
         return rc;
-    if (PQntuples(res) == 1) {
-        int state = atoi(PQgetvalue(res, 0, 1));
-        if (strcmp(PQgetvalue(res, 0, 0), who->agency) != 0)
-            *verdict = MC_VERDICT_NOT_YOURS;
-        else if (revision != 0 && (long)revision != atol(PQgetvalue(res, 0, 2)))
-            *verdict = MC_VERDICT_STALE;
-        else if (atoi(PQgetvalue(res, 0, 3)) == 1)
-            *verdict = MC_VERDICT_ACCEPTED;
-        else if (state == MC_CASE_PLANNED || state == MC_CASE_CANCELLED)
-            *verdict = MC_VERDICT_CLOSED;
-        else
-            *verdict = MC_VERDICT_DUPLICATE;
-    }
+    *verdict = ack_verdict(res, who->agency, revision);
     PQclear(res);
     return MC_STORE_OK;
 }
@@ -622,35 +767,6 @@ mc_store_rc_t mc_store_sessions_expire(mc_store_t *store, int limit, int *expire
     return MC_STORE_OK;
 }
 
-/* add_event - one dossier_event inside the open transaction */
-static mc_store_rc_t add_event(mc_store_t *store, const char *dossier_id, const char *actor,
-                               const char *kind, const char *detail, mc_err_t *err)
-{
-    const char *p[4] = {dossier_id, actor, kind, detail};
-    return mc_store_run(store, &stmt_event, p, NULL, NULL, err);
-}
-
-/* add_notification - one notification inside the open transaction */
-static mc_store_rc_t add_notification(mc_store_t *store, const char *dossier_id, const char *kind,
-                                      const char *dedupe, const char *data, mc_err_t *err)
-{
-    const char *p[4] = {dossier_id, kind, dedupe, data};
-    return mc_store_run(store, &stmt_notify, p, NULL, NULL, err);
-}
-
-/* count_events - how many events of kind the dossier has (for dedupe keys) */
-static long count_events(mc_store_t *store, const char *dossier_id, const char *kind,
-                         mc_store_rc_t *rc, mc_err_t *err)
-{
-    const char *p[2] = {dossier_id, kind};
-    PGresult *res = mc_store_exec(store, &stmt_count_events, p, NULL, NULL, false);
-    if ((*rc = tuples_ok(store, res, "cases_count_events", err)) != MC_STORE_OK)
-        return -1;
-    long v = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return v;
-}
-
 /* case_row - what the result transaction reads about the locked case */
 typedef struct case_row {
     char     id[MC_I64_TEXT];                           /* agency_case.id */
@@ -678,43 +794,190 @@ typedef struct next_step {
     int  time_unit;                      /* mc_time_unit_t of the limit */
 } next_step_t;
 
-/* read_next_step - step + 1 of the locked dossier, if the plan has one */
-static mc_store_rc_t read_next_step(mc_store_t *store, const case_row_t *row, next_step_t *next,
-                                    mc_err_t *err)
+/* one result's state during one attempt of a batch */
+typedef struct result_work {
+    case_row_t       row;   /* the locked case (row.result malloc'd) */
+    bool             found; /* the case exists */
+    long             asked; /* `supplement_requested` events of its dossier (notice numbering) */
+    next_step_t      next;  /* step + 1, locked with it */
+    mc_result_plan_t plan;  /* the daemon's plan (ACCEPTED and decided) */
+    bool             write; /* the plan, or a refusal's event, is written in its wave */
+    int              wave;  /* 0, or 1 + the wave of the last earlier result of its dossier */
+} result_work_t;
+
+/* every statement a batch may queue: prepared before its pipeline opens */
+static const mc_stmt_t *const batch_stmts[] = {
+    &stmt_ack, &stmt_lock_dossier_of, &stmt_lock_case, &stmt_count_events_of, &stmt_next_step_of,
+    &stmt_set_case, &stmt_event, &stmt_queue_step, &stmt_dossier_progress, &stmt_dossier_ready,
+    &stmt_dossier_refused, &stmt_dossier_paused, &stmt_dossier_accepted, &stmt_cancel_later,
+    &stmt_notify};
+
+/* read_case_row - stmt_lock_case's row (none: the case is unknown) into a result_work_t */
+static int read_case_row(const PGresult *res, void *arg)
 {
-    memset(next, 0, sizeof *next);
-    if (row->step >= row->steps_total)
-        return MC_STORE_OK;
-    char step_text[16];
-    snprintf(step_text, sizeof step_text, "%d", row->step + 1);
-    const char *pn[2] = {row->dossier_id, step_text};
-    PGresult *res = mc_store_exec(store, &stmt_next_step, pn, NULL, NULL, false);
-    mc_store_rc_t rc = tuples_ok(store, res, "cases_next_step", err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    if (PQntuples(res) == 1) {
-        next->found = true;
-        mc_store_copy_text(next->id, sizeof next->id, res, 0, 0);
-        mc_store_copy_text(next->agency, sizeof next->agency, res, 0, 1);
-        next->time_limit = atoi(PQgetvalue(res, 0, 2));
-        next->time_unit = atoi(PQgetvalue(res, 0, 3));
-    }
-    PQclear(res);
-    return MC_STORE_OK;
+    result_work_t *w = arg;
+    case_row_t *row = &w->row;
+    if (PQntuples(res) != 1)
+        return 0; /* unknown */
+    w->found = true;
+    mc_store_copy_text(row->id, sizeof row->id, res, 0, 0);
+    mc_store_copy_text(row->agency, sizeof row->agency, res, 0, 1);
+    row->state = atoi(PQgetvalue(res, 0, 2));
+    row->step = atoi(PQgetvalue(res, 0, 3));
+    row->steps_total = atoi(PQgetvalue(res, 0, 4));
+    row->outcome = atoi(PQgetvalue(res, 0, 5));
+    mc_store_copy_text(row->dossier_id, sizeof row->dossier_id, res, 0, 7);
+    row->dossier_state = atoi(PQgetvalue(res, 0, 9));
+    row->revision = atoi(PQgetvalue(res, 0, 10));
+    row->attempts = atoi(PQgetvalue(res, 0, 11));
+    row->supplement_requests = atoi(PQgetvalue(res, 0, 12));
+    mc_store_copy_text(row->procedure_code, sizeof row->procedure_code, res, 0, 13);
+    if (!PQgetisnull(res, 0, 6) && mc_store_unescape(res, 0, 6, &row->result, &row->result_len) != 0)
+        return -1; /* never judged without the stored answer */
+    return 0;
 }
 
-/* write_dossier - the dossier's next state as the plan gives it */
-static mc_store_rc_t write_dossier(mc_store_t *store, const case_row_t *row,
-                                   const mc_result_plan_t *plan, mc_case_result_out_t *out,
-                                   mc_err_t *err)
+/* read_dossier_code - column 8 of stmt_lock_case: the dossier's code (out's) */
+static void read_dossier_code(const PGresult *res, mc_case_result_out_t *out)
+{
+    if (PQntuples(res) == 1)
+        mc_store_copy_text(out->dossier_code, sizeof out->dossier_code, res, 0, 8);
+}
+
+/* read_locked - stmt_lock_case's row: the case and its dossier's code */
+static int read_locked(const PGresult *res, void *arg)
+{
+    mc_case_result_item_t *item = ((void **)arg)[0];
+    read_dossier_code(res, &item->out);
+    return read_case_row(res, ((void **)arg)[1]);
+}
+
+/* read_count - a count(*) row into a long */
+static int read_count(const PGresult *res, void *arg)
+{
+    *(long *)arg = PQntuples(res) == 1 ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    return 0;
+}
+
+/* read_next - stmt_next_step_of's row, if the plan has a next step */
+static int read_next(const PGresult *res, void *arg)
+{
+    next_step_t *next = arg;
+    memset(next, 0, sizeof *next);
+    if (PQntuples(res) != 1)
+        return 0; /* the last step */
+    next->found = true;
+    mc_store_copy_text(next->id, sizeof next->id, res, 0, 0);
+    mc_store_copy_text(next->agency, sizeof next->agency, res, 0, 1);
+    next->time_limit = atoi(PQgetvalue(res, 0, 2));
+    next->time_unit = atoi(PQgetvalue(res, 0, 3));
+    return 0;
+}
+
+/* judge - the store's verdict on an answer to the locked case (identity, revision,
+ * idempotency); the daemon judges only what an ACCEPTED one does */
+static mc_case_verdict_t judge(const case_row_t *row, const mc_case_result_t *in)
+{
+    bool same = row->result && row->result_len == in->result_len && row->outcome == in->outcome &&
+                memcmp(row->result, in->result, in->result_len) == 0;
+    int answers = in->revision > 0 ? in->revision : 1;
+    if (strcmp(row->agency, in->agency) != 0)
+        return MC_VERDICT_NOT_YOURS;
+    if (answers > row->revision)
+        return MC_VERDICT_NOT_SENT; /* a round the case never had */
+    if (answers != row->revision)
+        return MC_VERDICT_CLOSED; /* an answer to an earlier round: that round is over */
+    if (row->state == MC_CASE_PLANNED || (row->state == MC_CASE_QUEUED && row->attempts == 0))
+        return MC_VERDICT_NOT_SENT; /* this round never left the hub */
+    if (same)
+        return MC_VERDICT_DUPLICATE; /* a resend, even after a resume */
+    if (row->state == MC_CASE_DONE || row->state == MC_CASE_PAUSED)
+        return MC_VERDICT_CONFLICT;
+    if (row->state == MC_CASE_CANCELLED)
+        return MC_VERDICT_CLOSED;
+    return MC_VERDICT_ACCEPTED;
+}
+
+/* item_fail - a result the batch goes on without: nothing of it is written */
+static void item_fail(mc_case_result_item_t *item, result_work_t *w, const char *why,
+                      mc_err_t *err)
+{
+    item->rc = MC_STORE_FAILED;
+    item->out.verdict = MC_VERDICT_UNKNOWN;
+    w->write = false;
+    mc_err_add(err, "store: the result for dossier %s %s", item->out.dossier_code, why);
+}
+
+/* settle - the verdict of a result whose reads came, and for an ACCEPTED one
+ * the daemon's plan (in->decide; no I/O) */
+static void settle(mc_case_result_item_t *item, result_work_t *w, mc_err_t *err)
+{
+    const mc_case_result_t *in = &item->in;
+    mc_case_result_out_t *out = &item->out;
+    if (!w->found)
+        return; /* UNKNOWN */
+    out->dossier_state = w->row.dossier_state;
+    out->verdict = judge(&w->row, in);
+    if (out->verdict == MC_VERDICT_NOT_YOURS || out->verdict == MC_VERDICT_NOT_SENT)
+        memset(out->dossier_code, 0, sizeof out->dossier_code); /* not theirs to know */
+    if (out->verdict != MC_VERDICT_ACCEPTED)
+        return;
+    const case_row_t *row = &w->row;
+    mc_result_claim_t claim = {
+        .agency = in->agency, .dossier_code = out->dossier_code,
+        .procedure_code = row->procedure_code, .dossier_state = row->dossier_state,
+        .supplement_requests = row->supplement_requests, .supplement_events = w->asked,
+        .step = row->step, .steps_total = row->steps_total, .revision = row->revision,
+        .outcome = in->outcome, .reason = in->reason, .missing = in->missing,
+        .n_missing = in->n_missing, .has_next = w->next.found, .next_agency = w->next.agency,
+        .next_time_limit = w->next.time_limit, .next_time_unit = w->next.time_unit,
+        .now = (int64_t)time(NULL),
+    };
+    memset(&w->plan, 0, sizeof w->plan);
+    if (!in->decide || in->decide(in->decide_arg, &claim, &w->plan) != 0) {
+        item_fail(item, w, "was not decided", err);
+        return;
+    }
+    if (w->plan.refuse) { /* the answer is refused: its event only, the case stays */
+        out->verdict = MC_VERDICT_SUPPLEMENT_REFUSED;
+        w->write = w->plan.event.kind != NULL;
+        return;
+    }
+    if (w->plan.queue_next && !w->next.found) {
+        item_fail(item, w, "has no next step to queue", err);
+        return;
+    }
+    w->write = true;
+}
+
+/* put - queue one write of the batch, counted in *queued; false if it could not be */
+static bool put(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
+                const int *lens, const int *fmts, int *queued)
+{
+    if (mc_store_pipe_send(store, stmt, params, lens, fmts) != 0)
+        return false;
+    (*queued)++;
+    return true;
+}
+
+/* put_event - queue one dossier_event (actor: the agency) */
+static bool put_event(mc_store_t *store, const char *dossier_id, const char *actor,
+                      const mc_result_event_t *e, int *queued)
+{
+    const char *p[4] = {dossier_id, actor, e->kind, e->detail};
+    return !e->kind || put(store, &stmt_event, p, NULL, NULL, queued);
+}
+
+/* put_dossier - the dossier's next state as the plan gives it */
+static bool put_dossier(mc_store_t *store, const case_row_t *row, const mc_result_plan_t *plan,
+                        mc_case_result_out_t *out, int *queued)
 {
     char a[24], b[24], c[24];
-    const char *did = row->dossier_id;
-    const char *pd[4] = {did, NULL, NULL, NULL};
+    const char *pd[4] = {row->dossier_id, NULL, NULL, NULL};
     const mc_stmt_t *stmt = NULL;
     switch (plan->dossier_state) {
     case 0:
-        return MC_STORE_OK;
+        return true;
     case MC_DOSSIER_RESULT_READY:
         stmt = &stmt_dossier_ready;
         break;
@@ -734,191 +997,255 @@ static mc_store_rc_t write_dossier(mc_store_t *store, const case_row_t *row,
         out->accepted = true;
         break;
     default:
-        mc_err_add(err, "store: a result plan with dossier state %d", plan->dossier_state);
-        return MC_STORE_FAILED;
+        return false; /* a plan with another dossier state: the batch fails */
     }
     out->dossier_state = plan->dossier_state;
-    return mc_store_run(store, stmt, pd, NULL, NULL, err);
+    return put(store, stmt, pd, NULL, NULL, queued);
 }
 
-/* write_plan - an accepted result's plan, as given, inside the open transaction */
-static mc_store_rc_t write_plan(mc_store_t *store, const mc_case_result_t *in,
-                                const case_row_t *row, const next_step_t *next,
-                                const mc_result_plan_t *plan, mc_case_result_out_t *out,
-                                mc_err_t *err)
+/* put_plan - an accepted result's plan (or a refused one's event), queued in this order:
+ * the case, `before`, the later steps cancelled, the dossier, `event`, the next step, the
+ * notice */
+static bool put_plan(mc_store_t *store, const mc_case_result_t *in, const result_work_t *w,
+                     mc_case_result_out_t *out, int *queued)
 {
-    mc_store_rc_t rc;
+    const case_row_t *row = &w->row;
+    const mc_result_plan_t *plan = &w->plan;
     const char *did = row->dossier_id;
-    char state_text[8], outcome_text[8], step_text[16];
+    if (plan->refuse)
+        return put_event(store, did, in->agency, &plan->event, queued);
+    char state_text[8], outcome_text[8], step_text[16], due_text[24];
     snprintf(state_text, sizeof state_text, "%d", plan->case_state);
     snprintf(outcome_text, sizeof outcome_text, "%d", in->outcome);
+    snprintf(step_text, sizeof step_text, "%d", row->step);
     const char *pc[4] = {row->id, state_text, outcome_text, (const char *)in->result};
     int lens[4] = {0, 0, 0, (int)in->result_len}, fmts[4] = {0, 0, 0, 1};
-    if ((rc = mc_store_run(store, &stmt_set_case, pc, lens, fmts, err)) != MC_STORE_OK)
-        return rc;
-    const char *pd[1] = {did};
-    if ((rc = mc_store_run(store, &stmt_dossier_progress, pd, NULL, NULL, err)) != MC_STORE_OK)
-        return rc;
+    const char *pd[1] = {did}, *pl[2] = {did, step_text};
+    const char *pq[2] = {w->next.id, mc_store_i64(due_text, sizeof due_text, plan->next_due_at)};
+    const char *pn[4] = {did, plan->notice_kind, plan->notice_dedupe,
+                         plan->notice_data ? plan->notice_data : "{}"};
     out->dossier_state =
         row->dossier_state == MC_DOSSIER_ROUTED ? MC_DOSSIER_IN_PROGRESS : row->dossier_state;
-    if (plan->before.kind &&
-        (rc = add_event(store, did, in->agency, plan->before.kind, plan->before.detail, err)) !=
-            MC_STORE_OK)
-        return rc;
-    snprintf(step_text, sizeof step_text, "%d", row->step);
-    const char *pl[2] = {did, step_text};
-    if (plan->cancel_later &&
-        (rc = mc_store_run(store, &stmt_cancel_later, pl, NULL, NULL, err)) != MC_STORE_OK)
-        return rc;
-    if ((rc = write_dossier(store, row, plan, out, err)) != MC_STORE_OK)
-        return rc;
-    if (plan->event.kind &&
-        (rc = add_event(store, did, in->agency, plan->event.kind, plan->event.detail, err)) !=
-            MC_STORE_OK)
-        return rc;
-    if (plan->queue_next) {
-        if (!next->found) {
-            mc_err_add(err, "store: dossier %s has no step %d", out->dossier_code, row->step + 1);
-            return MC_STORE_FAILED;
+    bool ok = put(store, &stmt_set_case, pc, lens, fmts, queued) &&
+              put(store, &stmt_dossier_progress, pd, NULL, NULL, queued) &&
+              put_event(store, did, in->agency, &plan->before, queued) &&
+              (!plan->cancel_later || put(store, &stmt_cancel_later, pl, NULL, NULL, queued)) &&
+              put_dossier(store, row, plan, out, queued) &&
+              put_event(store, did, in->agency, &plan->event, queued) &&
+              (!plan->queue_next || put(store, &stmt_queue_step, pq, NULL, NULL, queued)) &&
+              (!plan->notice_kind || put(store, &stmt_notify, pn, NULL, NULL, queued));
+    if (ok && plan->queue_next)
+        snprintf(out->next_agency, sizeof out->next_agency, "%s", w->next.agency);
+    out->notified = ok && plan->notice_kind;
+    return ok;
+}
+
+/* read_ack - stmt_ack's row into its mc_case_ack_item_t */
+static int read_ack(const PGresult *res, void *arg)
+{
+    mc_case_ack_item_t *a = arg;
+    a->verdict = ack_verdict(res, a->who.agency, a->revision);
+    return 0;
+}
+
+/* a batch being run: its items and their state */
+typedef struct batch {
+    mc_case_ack_item_t    *acks;      /* acks, judged in wave 0 */
+    size_t                 n_acks;    /* entries in acks */
+    mc_case_result_item_t *results;   /* results, each in its wave */
+    size_t                 n_results; /* entries in results */
+    result_work_t         *work;      /* one per result */
+    int                    waves;     /* read/write round trip pairs */
+} batch_t;
+
+/* dossier_len - the dossier part of a case_id ("<code>/<step>": up to the last '/') */
+static size_t dossier_len(const char *case_id)
+{
+    const char *slash = strrchr(case_id, '/');
+    return slash ? (size_t)(slash - case_id) : strlen(case_id);
+}
+
+/* assign_waves - each result's wave: after every earlier result of its dossier */
+static void assign_waves(batch_t *b)
+{
+    b->waves = 1;
+    for (size_t i = 0; i < b->n_results; i++) {
+        const char *ci = b->results[i].in.case_id;
+        size_t li = dossier_len(ci);
+        b->work[i].wave = 0;
+        for (size_t j = 0; j < i; j++) {
+            const char *cj = b->results[j].in.case_id;
+            if (dossier_len(cj) == li && memcmp(ci, cj, li) == 0 &&
+                b->work[j].wave >= b->work[i].wave)
+                b->work[i].wave = b->work[j].wave + 1;
         }
-        char due_text[24];
-        const char *pq[2] = {next->id, mc_store_i64(due_text, sizeof due_text, plan->next_due_at)};
-        if ((rc = mc_store_run(store, &stmt_queue_step, pq, NULL, NULL, err)) != MC_STORE_OK)
-            return rc;
-        snprintf(out->next_agency, sizeof out->next_agency, "%s", next->agency);
+        if (b->work[i].wave + 1 > b->waves)
+            b->waves = b->work[i].wave + 1;
     }
-    if (!plan->notice_kind)
+}
+
+/* read_round - one round trip: (wave 0) BEGIN and every ack; every result of wave w
+ * locked and read (dossier, case, supplement requests, next step); COMMIT too when
+ * commit (a batch of acks alone). Then each result of the wave settled. */
+static mc_store_rc_t read_round(mc_store_t *store, batch_t *b, int w, bool commit,
+                                mc_err_t *err)
+{
+    bool sent = w > 0 || mc_store_pipe_begin(store) == 0;
+    ack_params_t ap;
+    for (size_t i = 0; w == 0 && i < b->n_acks && sent; i++) {
+        ack_params_fill(&ap, &b->acks[i].who, b->acks[i].case_id, b->acks[i].revision);
+        sent = mc_store_pipe_send(store, &stmt_ack, ap.p, NULL, NULL) == 0;
+    }
+    for (size_t i = 0; i < b->n_results && sent; i++) {
+        if (b->work[i].wave != w)
+            continue;
+        const char *p[2] = {b->results[i].in.case_id, "supplement_requested"};
+        sent = mc_store_pipe_send(store, &stmt_lock_dossier_of, p, NULL, NULL) == 0 &&
+               mc_store_pipe_send(store, &stmt_lock_case, p, NULL, NULL) == 0 &&
+               mc_store_pipe_send(store, &stmt_count_events_of, p, NULL, NULL) == 0 &&
+               mc_store_pipe_send(store, &stmt_next_step_of, p, NULL, NULL) == 0;
+    }
+    if (sent && commit)
+        sent = mc_store_pipe_commit(store) == 0;
+    if (!sent || mc_store_pipe_sync(store) != 0)
+        return mc_store_classify(store, store->main, NULL, "cases_batch", err);
+    mc_store_rc_t rc = MC_STORE_OK;
+    if (w == 0)
+        take_into(store, PGRES_COMMAND_OK, "begin", NULL, NULL, &rc, err);
+    for (size_t i = 0; w == 0 && i < b->n_acks; i++)
+        take_into(store, PGRES_TUPLES_OK, "cases_ack", read_ack, &b->acks[i], &rc, err);
+    for (size_t i = 0; i < b->n_results; i++) {
+        result_work_t *wk = &b->work[i];
+        if (wk->wave != w)
+            continue;
+        void *locked[2] = {&b->results[i], wk};
+        take_into(store, PGRES_TUPLES_OK, "cases_lock_dossier", NULL, NULL, &rc, err);
+        take_into(store, PGRES_TUPLES_OK, "cases_lock", read_locked, locked, &rc, err);
+        take_into(store, PGRES_TUPLES_OK, "cases_count_events", read_count, &wk->asked, &rc, err);
+        take_into(store, PGRES_TUPLES_OK, "cases_next_step", read_next, &wk->next, &rc, err);
+    }
+    if (commit)
+        take_into(store, PGRES_COMMAND_OK, "commit", NULL, NULL, &rc, err);
+    rc = pipe_finish(store, rc, "cases_batch sync", err);
+    for (size_t i = 0; i < b->n_results && rc == MC_STORE_OK; i++)
+        if (b->work[i].wave == w)
+            settle(&b->results[i], &b->work[i], err);
+    return rc;
+}
+
+/* write_round - one round trip: every planned write of wave w, and COMMIT when commit */
+static mc_store_rc_t write_round(mc_store_t *store, batch_t *b, int w, bool commit,
+                                 mc_err_t *err)
+{
+    int queued = 0;
+    bool sent = true;
+    for (size_t i = 0; i < b->n_results && sent; i++)
+        if (b->work[i].wave == w && b->work[i].write)
+            sent = put_plan(store, &b->results[i].in, &b->work[i], &b->results[i].out, &queued);
+    if (sent && commit)
+        sent = mc_store_pipe_commit(store) == 0;
+    if (sent && queued == 0 && !commit)
         return MC_STORE_OK;
-    out->notified = true;
-    return add_notification(store, did, plan->notice_kind, plan->notice_dedupe,
-                            plan->notice_data ? plan->notice_data : "{}", err);
+    if (!sent || mc_store_pipe_sync(store) != 0)
+        return mc_store_classify(store, store->main, NULL, "cases_batch writes", err);
+    mc_store_rc_t rc = MC_STORE_OK;
+    for (int i = 0; i < queued; i++)
+        take_into(store, PGRES_COMMAND_OK, "cases_write", NULL, NULL, &rc, err);
+    if (commit) /* only its answer says the batch is durable */
+        take_into(store, PGRES_COMMAND_OK, "commit", NULL, NULL, &rc, err);
+    return pipe_finish(store, rc, "cases_batch sync", err);
 }
 
-/* decide_and_write - read what the daemon's judgement needs, ask it, write its plan */
-static mc_store_rc_t decide_and_write(mc_store_t *store, const mc_case_result_t *in,
-                                      const case_row_t *row, mc_case_result_out_t *out,
-                                      mc_err_t *err)
+/* items_reset - every item back to "not judged": verdict UNKNOWN, rc */
+static void items_reset(batch_t *b, mc_store_rc_t rc)
 {
-    mc_store_rc_t rc;
-    next_step_t next;
-    long asked = count_events(store, row->dossier_id, "supplement_requested", &rc, err);
-    if (asked < 0 || (rc = read_next_step(store, row, &next, err)) != MC_STORE_OK)
-        return rc;
-    mc_result_claim_t claim = {
-        .agency = in->agency, .dossier_code = out->dossier_code,
-        .procedure_code = row->procedure_code, .dossier_state = row->dossier_state,
-        .supplement_requests = row->supplement_requests, .supplement_events = asked,
-        .step = row->step, .steps_total = row->steps_total, .revision = row->revision,
-        .outcome = in->outcome, .reason = in->reason, .missing = in->missing,
-        .n_missing = in->n_missing, .has_next = next.found, .next_agency = next.agency,
-        .next_time_limit = next.time_limit, .next_time_unit = next.time_unit,
-        .now = (int64_t)time(NULL),
-    };
-    mc_result_plan_t plan;
-    memset(&plan, 0, sizeof plan);
-    if (!in->decide || in->decide(in->decide_arg, &claim, &plan) != 0) {
-        mc_err_add(err, "store: the result for dossier %s was not decided", out->dossier_code);
-        return MC_STORE_FAILED;
+    for (size_t i = 0; i < b->n_acks; i++) {
+        b->acks[i].verdict = MC_VERDICT_UNKNOWN;
+        b->acks[i].rc = rc;
     }
-    if (plan.refuse) { /* the answer is refused: its event only, the case stays */
-        out->verdict = MC_VERDICT_SUPPLEMENT_REFUSED;
-        return add_event(store, row->dossier_id, in->agency, plan.event.kind, plan.event.detail,
-                         err);
+    for (size_t i = 0; i < b->n_results; i++) {
+        memset(&b->results[i].out, 0, sizeof b->results[i].out);
+        b->results[i].out.verdict = MC_VERDICT_UNKNOWN;
+        b->results[i].rc = rc;
     }
-    return write_plan(store, in, row, &next, &plan, out, err);
 }
 
-/* mc_store_cases_result - record an agency's result, idempotently */
-mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_case_result_t *in,
-                                    mc_case_result_out_t *out, mc_err_t *err)
+/* batch_once - one attempt: every item judged and written in one transaction, or
+ * nothing (every item then has the failure) */
+static mc_store_rc_t batch_once(mc_store_t *store, mc_case_ack_item_t *acks, size_t n_acks,
+                                mc_case_result_item_t *results, size_t n_results, mc_err_t *err)
 {
-    memset(out, 0, sizeof *out);
-    out->verdict = MC_VERDICT_UNKNOWN;
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    if ((rc = mc_store_begin(store, MC_TX_WRITE, err)) != MC_STORE_OK)
-        return rc;
-    const char *p[1] = {in->case_id};
-    PGresult *res = mc_store_exec(store, &stmt_lock_dossier_of, p, NULL, NULL, false);
-    if ((rc = tuples_ok(store, res, "cases_lock_dossier", err)) != MC_STORE_OK) {
-        mc_store_rollback(store);
-        return rc;
-    }
-    PQclear(res);
-    res = mc_store_exec(store, &stmt_lock_case, p, NULL, NULL, false);
-    if ((rc = tuples_ok(store, res, "cases_lock", err)) != MC_STORE_OK) {
-        mc_store_rollback(store);
-        return rc;
-    }
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        mc_store_rollback(store);
-        return MC_STORE_OK; /* unknown case */
-    }
-    case_row_t row;
-    memset(&row, 0, sizeof row);
-    mc_store_copy_text(row.id, sizeof row.id, res, 0, 0);
-    mc_store_copy_text(row.agency, sizeof row.agency, res, 0, 1);
-    row.state = atoi(PQgetvalue(res, 0, 2));
-    row.step = atoi(PQgetvalue(res, 0, 3));
-    row.steps_total = atoi(PQgetvalue(res, 0, 4));
-    row.outcome = atoi(PQgetvalue(res, 0, 5));
-    mc_store_copy_text(row.dossier_id, sizeof row.dossier_id, res, 0, 7);
-    mc_store_copy_text(out->dossier_code, sizeof out->dossier_code, res, 0, 8);
-    row.dossier_state = atoi(PQgetvalue(res, 0, 9));
-    row.revision = atoi(PQgetvalue(res, 0, 10));
-    row.attempts = atoi(PQgetvalue(res, 0, 11));
-    row.supplement_requests = atoi(PQgetvalue(res, 0, 12));
-    mc_store_copy_text(row.procedure_code, sizeof row.procedure_code, res, 0, 13);
-    out->dossier_state = row.dossier_state;
-    if (!PQgetisnull(res, 0, 6) && mc_store_unescape(res, 0, 6, &row.result, &row.result_len) != 0) {
-        PQclear(res);
-        mc_store_rollback(store);
+    batch_t b = {.acks = acks, .n_acks = n_acks, .results = results, .n_results = n_results};
+    b.work = calloc(n_results + 1, sizeof *b.work);
+    if (!b.work) {
         mc_err_add(err, "store: out of memory");
         return MC_STORE_FAILED;
     }
-    PQclear(res);
-
-    bool same = row.result && row.result_len == in->result_len && row.outcome == in->outcome &&
-                memcmp(row.result, in->result, in->result_len) == 0;
-    int answers = in->revision > 0 ? in->revision : 1;
-    if (strcmp(row.agency, in->agency) != 0) {
-        out->verdict = MC_VERDICT_NOT_YOURS;
-    } else if (answers > row.revision) {
-        out->verdict = MC_VERDICT_NOT_SENT; /* a round the case never had */
-    } else if (answers != row.revision) {
-        out->verdict = MC_VERDICT_CLOSED; /* an answer to an earlier round: that round is over */
-    } else if (row.state == MC_CASE_PLANNED || (row.state == MC_CASE_QUEUED && row.attempts == 0)) {
-        out->verdict = MC_VERDICT_NOT_SENT; /* this round never left the hub */
-    } else if (same) {
-        out->verdict = MC_VERDICT_DUPLICATE; /* a resend, even after a resume */
-    } else if (row.state == MC_CASE_DONE || row.state == MC_CASE_PAUSED) {
-        out->verdict = MC_VERDICT_CONFLICT;
-    } else if (row.state == MC_CASE_PLANNED || row.state == MC_CASE_CANCELLED) {
-        out->verdict = MC_VERDICT_CLOSED;
-    } else {
-        out->verdict = MC_VERDICT_ACCEPTED;
+    items_reset(&b, MC_STORE_OK);
+    assign_waves(&b);
+    mc_store_rc_t rc = mc_store_pipe_open(store, batch_stmts,
+                                          sizeof batch_stmts / sizeof batch_stmts[0], err);
+    for (int w = 0; w < b.waves && rc == MC_STORE_OK; w++) {
+        bool last = w == b.waves - 1;
+        rc = read_round(store, &b, w, last && n_results == 0, err);
+        if (rc == MC_STORE_OK && n_results > 0)
+            rc = write_round(store, &b, w, last, err);
     }
-    free(row.result);
-    if (out->verdict == MC_VERDICT_NOT_YOURS || out->verdict == MC_VERDICT_NOT_SENT)
-        memset(out->dossier_code, 0, sizeof out->dossier_code); /* not theirs to know */
-    if (out->verdict != MC_VERDICT_ACCEPTED) {
-        mc_store_rollback(store);
-        return MC_STORE_OK;
-    }
-    rc = decide_and_write(store, in, &row, out, err);
-    if (rc == MC_STORE_OK)
-        rc = mc_store_commit(store, err);
+    rc = mc_store_pipe_close(store, rc, err);
     if (rc != MC_STORE_OK) {
         mc_store_rollback(store);
-        out->verdict = MC_VERDICT_UNKNOWN;
-        out->next_agency[0] = '\0';
-        out->notified = false;
-        out->accepted = false;
-        out->supplement_due_at = 0;
+        items_reset(&b, rc);
     }
+    for (size_t i = 0; i < n_results; i++)
+        free(b.work[i].row.result);
+    free(b.work);
     return rc;
+}
+
+/* mc_store_cases_batch - one transaction for all; each alone when one fails it */
+mc_store_rc_t mc_store_cases_batch(mc_store_t *store, mc_case_ack_item_t *acks, size_t n_acks,
+                                   mc_case_result_item_t *results, size_t n_results,
+                                   mc_err_t *err)
+{
+    if (n_acks + n_results == 0)
+        return MC_STORE_OK;
+    mc_store_rc_t rc = batch_once(store, acks, n_acks, results, n_results, err);
+    if (rc == MC_STORE_UNAVAILABLE) {
+        /* an idle connection that died, or a deadlock victim: once more. Safe
+         * even if the first COMMIT went through unseen: every item is then a
+         * DUPLICATE, answered the same way */
+        mc_err_t again;
+        mc_err_clear(&again);
+        rc = batch_once(store, acks, n_acks, results, n_results, &again);
+        if (rc == MC_STORE_OK)
+            mc_err_clear(err);
+    }
+    if (rc == MC_STORE_OK || rc == MC_STORE_UNAVAILABLE || n_acks + n_results == 1)
+        return rc;
+    /* one item failed and took the batch with it: each alone, so it fails alone */
+    mc_log_error(MC_LOG_WARNING, "store_batch_split", err, "acks=%zu results=%zu", n_acks,
+                 n_results);
+    for (size_t i = 0; i < n_acks; i++) {
+        mc_err_t one;
+        mc_err_clear(&one);
+        batch_once(store, &acks[i], 1, NULL, 0, &one);
+    }
+    for (size_t i = 0; i < n_results; i++) {
+        mc_err_t one;
+        mc_err_clear(&one);
+        batch_once(store, NULL, 0, &results[i], 1, &one);
+    }
+    return MC_STORE_OK;
+}
+
+/* mc_store_cases_result - a batch of one result */
+mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_case_result_t *in,
+                                    mc_case_result_out_t *out, mc_err_t *err)
+{
+    mc_case_result_item_t item = {.in = *in};
+    mc_store_rc_t rc = mc_store_cases_batch(store, NULL, 0, &item, 1, err);
+    *out = item.out;
+    return rc == MC_STORE_OK ? item.rc : rc;
 }
 
 /* mc_store_cases_dead - the dead letters */

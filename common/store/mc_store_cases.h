@@ -24,6 +24,10 @@
  *   * Event actors: "lienthong" for sends, dead letters and lease expiry,
  *     the agency code for what the agency did, "operator" for requeues. Details carry step
  *     numbers and agency codes, never personal data.
+ *   * Batches (mc_store_cases_batch): the acks and results of one hub poll
+ *     are judged one by one as above but committed together, in one
+ *     transaction of a few pipelined round trips; mc_store_cases_result is
+ *     a batch of one.
  *   * Same return convention as mc_store.h.
  */
 #ifndef MC_STORE_CASES_H
@@ -87,6 +91,26 @@ void mc_cases_free(mc_case_t **cases, size_t n);
 mc_store_rc_t mc_store_cases_claim(mc_store_t *store, const char *agency, int limit,
                                    const int64_t *resend_ms, size_t n_resend, int max_attempts,
                                    mc_case_t **cases, size_t *n, int *dead, mc_err_t *err);
+
+/* one agency's claim in mc_store_cases_claim_many */
+typedef struct mc_claim_req {
+    const char *agency; /* whose cases */
+    int         limit;  /* at most this many; 0: the dead-letter pass only */
+    mc_case_t  *cases;  /* out: the claimed cases (free with mc_cases_free) */
+    size_t      n;      /* out: entries in cases */
+    int         dead;   /* out: cases parked as dead letters */
+} mc_claim_req_t;
+
+/*
+ * mc_store_cases_claim_many - mc_store_cases_claim for several agencies at
+ * once, in one round trip (libpq pipeline: every dead-letter pass and claim
+ * in one implicit transaction) and a second one for the earlier steps'
+ * results of all claimed cases past step 1. All or nothing: on a failure no
+ * req has cases.
+ */
+mc_store_rc_t mc_store_cases_claim_many(mc_store_t *store, mc_claim_req_t *reqs, size_t n_reqs,
+                                        const int64_t *resend_ms, size_t n_resend,
+                                        int max_attempts, mc_err_t *err);
 
 /* what the store decided about an agency's ack or result */
 typedef enum mc_case_verdict {
@@ -319,6 +343,48 @@ typedef struct mc_case_result_out {
  */
 mc_store_rc_t mc_store_cases_result(mc_store_t *store, const mc_case_result_t *in,
                                     mc_case_result_out_t *out, mc_err_t *err);
+
+/* one agency's ack in a batch (mc_store_cases_batch) */
+typedef struct mc_case_ack_item {
+    mc_session_ref_t  who;      /* who acked (the connection's agency and session) */
+    const char       *case_id;  /* CaseAck.case_id */
+    uint32_t          revision; /* CaseAck.revision (0 = the current one) */
+    mc_case_verdict_t verdict;  /* out: as mc_store_cases_ack decides it */
+    mc_store_rc_t     rc;       /* out: OK (verdict holds), or this ack's failure (not stored) */
+} mc_case_ack_item_t;
+
+/* one agency's result in a batch (mc_store_cases_batch) */
+typedef struct mc_case_result_item {
+    mc_case_result_t     in;  /* the result; in.decide_arg is this item's own */
+    mc_case_result_out_t out; /* out: as mc_store_cases_result fills it */
+    mc_store_rc_t        rc;  /* out: OK (out holds), or this result's failure (nothing of it
+                               * stored, out.verdict UNKNOWN; the others unaffected) */
+} mc_case_result_item_t;
+
+/*
+ * mc_store_cases_batch - the acks and results an agency poll brought, in ONE
+ * transaction (one commit, one WAL flush) and few round trips (libpq
+ * pipeline mode: BEGIN, every ack and every result's locks and reads in
+ * one; every accepted result's writes and COMMIT in the next). Each item is
+ * judged exactly as mc_store_cases_ack / mc_store_cases_result judge it
+ * (unknown, not yours, stale, not sent, closed, duplicate, conflict,
+ * accepted, supplement refused), acks first, then results in their order;
+ * a result whose dossier (case_id up to its last '/') an earlier result of
+ * the batch also answers is read after that one's writes (a second "wave"
+ * in the same transaction), so two answers of one case or dossier never
+ * both see the state before either. A result the daemon cannot decide
+ * (decide -1) gets rc FAILED and writes nothing; the rest go on. If a
+ * statement fails (the whole transaction is then lost), the batch is tried
+ * once more on UNAVAILABLE (safe: a commit that went through unseen makes
+ * every item a DUPLICATE), and on FAILED each item again alone, so a bad
+ * one fails alone. Returns OK when every item has its own rc (each OK or
+ * its failure), else the failure that left every item with it (nothing
+ * stored). Verdicts are final only after this returns OK: answers go out
+ * after it, never before.
+ */
+mc_store_rc_t mc_store_cases_batch(mc_store_t *store, mc_case_ack_item_t *acks, size_t n_acks,
+                                   mc_case_result_item_t *results, size_t n_results,
+                                   mc_err_t *err);
 
 /* one dead letter, for the operator */
 typedef struct mc_dead_case {

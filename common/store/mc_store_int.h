@@ -132,4 +132,49 @@ const char *mc_store_i64(char *buf, size_t size, int64_t v);
 mc_store_rc_t mc_store_add_event(mc_store_t *store, int64_t id, const char *actor,
                                  const char *kind, const char *detail, mc_err_t *err);
 
+/* --- pipeline mode (libpq): many statements per round trip ------------------
+ *
+ * A batch opens the pipeline (mc_store_pipe_open), queues statements
+ * (mc_store_pipe_send, _begin, _commit), sends them with a sync point
+ * (mc_store_pipe_sync), reads one result per queued statement in order
+ * (mc_store_pipe_result, checked with mc_store_pipe_ok: after a failure the
+ * rest come PGRES_PIPELINE_ABORTED), then the sync point (mc_store_pipe_end),
+ * and closes it (mc_store_pipe_close). Used by mc_store_create_dossiers and
+ * mc_store_cases_batch. */
+
+/* mc_store_prepare - stmts prepared on main unless they are already (a pipeline cannot
+ * prepare on first use as mc_store_exec does) */
+mc_store_rc_t mc_store_prepare(mc_store_t *store, const mc_stmt_t *const *stmts, size_t n,
+                               mc_err_t *err);
+
+/* mc_store_pipe_open - connect, prepare stmts (and BEGIN, COMMIT), enter pipeline mode */
+mc_store_rc_t mc_store_pipe_open(mc_store_t *store, const mc_stmt_t *const *stmts, size_t n,
+                                 mc_err_t *err);
+
+/* mc_store_pipe_close - leave pipeline mode; rc, or UNAVAILABLE (disconnected) if it cannot */
+mc_store_rc_t mc_store_pipe_close(mc_store_t *store, mc_store_rc_t rc, mc_err_t *err);
+
+/* mc_store_pipe_send - queue a prepared statement; 0, or -1 */
+int mc_store_pipe_send(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
+                       const int *lens, const int *fmts);
+
+/* mc_store_pipe_begin - queue a read-write BEGIN; 0, or -1 */
+int mc_store_pipe_begin(mc_store_t *store);
+
+/* mc_store_pipe_commit - queue COMMIT; 0, or -1 */
+int mc_store_pipe_commit(mc_store_t *store);
+
+/* mc_store_pipe_result - the next queued statement's result (NULL: connection lost); PQclear it */
+PGresult *mc_store_pipe_result(mc_store_t *store);
+
+/* mc_store_pipe_ok - res is want, else classified into err (PIPELINE_ABORTED: FAILED) */
+mc_store_rc_t mc_store_pipe_ok(mc_store_t *store, PGresult *res, ExecStatusType want,
+                               const char *what, mc_err_t *err);
+
+/* mc_store_pipe_sync - send what was queued, with a sync point; 0, or -1 */
+int mc_store_pipe_sync(mc_store_t *store);
+
+/* mc_store_pipe_end - read the sync point: true when it came */
+bool mc_store_pipe_end(mc_store_t *store);
+
 #endif

@@ -5,7 +5,8 @@
  * the agencies, a PUB for PipelineEvents, a SUB on the router's and
  * intake's events, and one mc_store_t. The store is the source of truth:
  * a case is marked sent in the store before its frame leaves, acks and
- * results are committed before anything is answered, and a restart (even
+ * results are committed before anything is answered (those that arrive
+ * together in one transaction: mc_store_cases_batch), and a restart (even
  * kill -9) loses nothing but the in-memory credit and windows.
  *
  * Sessions (agency.proto rules 6 and 7): the hub picks a random non-zero

@@ -9,11 +9,22 @@
  * A frame lost on the way is covered by the ack timeout (the case goes
  * again, same case_id) or by the agency resending its result.
  *
+ * Batches (issue 11, "results and acks batched per poll"): a wake reads
+ * every message already waiting (HUB_DRAIN at most); each ack and result is
+ * checked at once (a malformed one refused alone) and kept (batch_add); at
+ * the end of the run (or before a Ready or ExtensionRequest, to keep order)
+ * flush_batch applies them all in ONE store transaction
+ * (mc_store_cases_batch, pipelined), then answers each in arrival order.
+ * The next steps those results queued are dispatched at the end of the same
+ * pass. hub_view counts the batches and what they applied.
+ *
  * Dispatch (issue 11, "no statement re-run per peer per poll"): an ack, a
  * result, an event, a timeout or the poll only marks the agency
  * (dispatch_later); at the end of the loop pass (timers) each marked agency
  * with a ready connection gets ONE store claim sized to all its
- * connections' room (dispatch), whatever the number of frames in the pass.
+ * connections' room (dispatch), whatever the number of frames in the pass,
+ * and the claims of all agencies of the pass go in ONE round trip
+ * (mc_store_cases_claim_many, pipelined).
  *
  * Sessions and leases (agency.proto rules 6, 7): every frame of a
  * connection that has not sent a resync Ready may get a Hello (the first
@@ -112,6 +123,13 @@ typedef struct peer {
     int64_t     last_send;                          /* monotonic ms of the last frame to it */
 } peer_t;
 
+/* an ack or result read in this loop pass: checked at once, applied with the
+ * others of the pass in one store transaction (flush_batch), answered after it */
+typedef struct pending {
+    peer_t                  *peer; /* who sent it (peers are freed only by timers, after the flush) */
+    Motcua__V1__AgencyToHub *msg;  /* the frame, unpacked: an ack or a result (flush_batch frees it) */
+} pending_t;
+
 /* what the hub sees of one agency, for the agency_view line */
 typedef struct view {
     uint8_t logged;    /* VIEW_* flags as last logged */
@@ -158,6 +176,10 @@ struct lienthong_hub {
     long            claims;       /* case claims run (limit > 0) since the last hub_view line */
     long            dead_passes;  /* claim calls with no room (dead letters only) since then */
     int64_t         counted_from; /* monotonic ms the two counts start from */
+    pending_t       pending[HUB_DRAIN]; /* acks and results of this pass, not applied yet */
+    size_t          n_pending;    /* entries used */
+    long            batches;      /* store transactions of acks and results since the last hub_view */
+    long            batched;      /* acks and results they applied */
 };
 
 /* log_store_error - one line for a failed store call */
@@ -391,61 +413,91 @@ static void send_case(lienthong_hub_t *hub, peer_t *p, const mc_case_t *c, int64
            c->attempt, p->window, p->credit);
 }
 
-/* dispatch - agency a's ready connections get as many cases as their credit
- * and windows allow, from ONE claim for them all (oldest first, the first
- * connection filled first); with no room anywhere the store call still runs
- * its dead-letter pass; with no ready connection nothing runs */
-static void dispatch(lienthong_hub_t *hub, size_t a)
+/* one agency's part of a dispatch pass: its ready connections and their room */
+typedef struct share {
+    size_t  a;                        /* the agency (index in hub->agencies) */
+    peer_t *to[HUB_AGENCY_PEERS];     /* its ready connections */
+    long    rooms[HUB_AGENCY_PEERS];  /* the room of each */
+    size_t  n_to;                     /* entries used */
+    long    total;                    /* their room, summed */
+} share_t;
+
+/* share_fill - agency a's ready connections and their room (probed); false if none */
+static bool share_fill(lienthong_hub_t *hub, size_t a, share_t *sh)
 {
-    const mc_cfg_lienthong_t *lc = &hub->cfg->lienthong;
-    if (!store_usable(hub))
-        return;
-    peer_t *to[HUB_AGENCY_PEERS];
-    long rooms[HUB_AGENCY_PEERS], total = 0;
-    size_t n_to = 0;
-    for (size_t i = 0; i < hub->n_peers && n_to < HUB_AGENCY_PEERS; i++) {
+    sh->a = a;
+    sh->n_to = 0;
+    sh->total = 0;
+    for (size_t i = 0; i < hub->n_peers && sh->n_to < HUB_AGENCY_PEERS; i++) {
         peer_t *p = hub->peers[i];
         long r = p->agency_index == a ? room(hub, p) : -1;
         if (r < 0)
             continue;
-        to[n_to] = p;
-        rooms[n_to++] = r;
-        total += r;
+        sh->to[sh->n_to] = p;
+        sh->rooms[sh->n_to++] = r;
+        sh->total += r;
     }
-    if (n_to == 0)
-        return;
-    const char *agency = hub->agencies->items[a].code;
-    mc_case_t *cases = NULL;
+    return sh->n_to > 0;
+}
+
+/* share_send - the cases claimed for sh's agency, oldest first, the first connection
+ * filled first */
+static void share_send(lienthong_hub_t *hub, share_t *sh, const mc_case_t *cases, size_t n)
+{
+    int64_t now = mc_time_mono_ms();
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        while (k < sh->n_to && sh->rooms[k] == 0)
+            k++;
+        if (k == sh->n_to) /* never: the store returns at most total; the ack timeout covers it */
+            break;
+        send_case(hub, sh->to[k], &cases[i], now);
+        sh->rooms[k]--;
+    }
+}
+
+/* dispatch - every marked agency's ready connections get as many cases as their
+ * credit and windows allow, from ONE claim per agency sized to the room of all
+ * its connections, and all these claims in ONE round trip
+ * (mc_store_cases_claim_many); with no room anywhere an agency's claim still runs
+ * its dead-letter pass; an agency with no ready connection is skipped */
+static void dispatch(lienthong_hub_t *hub, const size_t *marked, size_t n_marked)
+{
+    const mc_cfg_lienthong_t *lc = &hub->cfg->lienthong;
+    share_t *shares = calloc(n_marked + 1, sizeof *shares);
+    mc_claim_req_t *reqs = calloc(n_marked + 1, sizeof *reqs);
     size_t n = 0;
-    int dead = 0;
+    for (size_t m = 0; shares && reqs && m < n_marked; m++) {
+        if (!share_fill(hub, marked[m], &shares[n]))
+            continue;
+        long total = shares[n].total;
+        reqs[n] = (mc_claim_req_t){.agency = hub->agencies->items[marked[m]].code,
+                                   .limit = total > INT32_MAX ? INT32_MAX : (int)total};
+        if (total > 0)
+            hub->claims++;
+        else
+            hub->dead_passes++;
+        n++;
+    }
     mc_err_t err;
     mc_err_clear(&err);
     int64_t resend_ms[LIENTHONG_RESEND_STEPS];
     lienthong_resend_delays(lc->ack_timeout_ms, resend_ms);
-    if (total > 0)
-        hub->claims++;
-    else
-        hub->dead_passes++;
-    mc_store_rc_t rc = mc_store_cases_claim(hub->store, agency, total > INT32_MAX ? INT32_MAX : (int)total,
-                                            resend_ms, LIENTHONG_RESEND_STEPS, lc->max_attempts,
-                                            &cases, &n, &dead, &err);
-    if (rc != MC_STORE_OK) {
+    mc_store_rc_t rc = n == 0 ? MC_STORE_OK
+                              : mc_store_cases_claim_many(hub->store, reqs, n, resend_ms,
+                                                          LIENTHONG_RESEND_STEPS,
+                                                          lc->max_attempts, &err);
+    if (rc != MC_STORE_OK)
         log_store_error(hub, "claim", rc, &err);
-        return;
+    for (size_t k = 0; k < n && rc == MC_STORE_OK; k++) {
+        if (reqs[k].dead > 0)
+            mc_log(MC_LOG_WARNING, "dead_letters", "agency=%s count=%d", reqs[k].agency,
+                   reqs[k].dead);
+        share_send(hub, &shares[k], reqs[k].cases, reqs[k].n);
+        mc_cases_free(&reqs[k].cases, reqs[k].n);
     }
-    if (dead > 0)
-        mc_log(MC_LOG_WARNING, "dead_letters", "agency=%s count=%d", agency, dead);
-    int64_t now = mc_time_mono_ms();
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        while (k < n_to && rooms[k] == 0)
-            k++;
-        if (k == n_to) /* never: the store returns at most total; the ack timeout covers it */
-            break;
-        send_case(hub, to[k], &cases[i], now);
-        rooms[k]--;
-    }
-    mc_cases_free(&cases, n);
+    free(shares);
+    free(reqs);
 }
 
 /* dispatch_later - agency's connections (NULL or "": every agency's) are
@@ -461,15 +513,22 @@ static void dispatch_later(lienthong_hub_t *hub, const char *agency)
     }
 }
 
-/* dispatch_pending - one dispatch for each agency asked for in this pass */
+/* dispatch_pending - one dispatch for the agencies asked for in this pass */
 static void dispatch_pending(lienthong_hub_t *hub)
 {
+    if (!store_usable(hub))
+        return; /* they stay marked: the next pass after the backoff */
+    size_t *marked = calloc(hub->agencies->count + 1, sizeof *marked), n = 0;
+    if (!marked)
+        return; /* they stay marked */
     for (size_t a = 0; a < hub->agencies->count; a++) {
         if (!hub->view[a].dispatch)
             continue;
         hub->view[a].dispatch = false;
-        dispatch(hub, a);
+        marked[n++] = a;
     }
+    dispatch(hub, marked, n);
+    free(marked);
 }
 
 /* up_changed - remember how many agencies are connected; true if that changed */
@@ -548,11 +607,12 @@ static void view_summary(lienthong_hub_t *hub)
     int64_t now = mc_time_mono_ms(), span = now - hub->counted_from;
     mc_log(MC_LOG_NOTICE, "hub_view",
            "epoch=%016" PRIx64 " agencies=%zu connected=%zu ready=%zu peers=%zu ready_peers=%zu"
-           " claims=%ld dead_passes=%ld claims_per_s=%.1f",
+           " claims=%ld dead_passes=%ld claims_per_s=%.1f batches=%ld batched=%ld",
            hub->epoch, hub->agencies->count, up, ready, hub->status_peers, hub->status_ready,
            hub->claims, hub->dead_passes,
-           span > 0 ? (double)hub->claims * 1000.0 / (double)span : 0.0);
-    hub->claims = hub->dead_passes = 0;
+           span > 0 ? (double)hub->claims * 1000.0 / (double)span : 0.0, hub->batches,
+           hub->batched);
+    hub->claims = hub->dead_passes = hub->batches = hub->batched = 0;
     hub->counted_from = now;
 }
 
@@ -747,104 +807,123 @@ static void expire_leases(lienthong_hub_t *hub)
     dispatch_later(hub, NULL);
 }
 
-/* handle_ack - CaseAck */
-static void handle_ack(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseAck *ack)
+/* ack_usable - a CaseAck the store may judge; refused (or, with the store in
+ * its backoff, dropped: the case goes again and is acked again) otherwise */
+static bool ack_usable(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseAck *ack)
 {
     if (!lienthong_case_id_ok(ack->case_id)) { /* never echoed: it may not be text */
         refuse(hub, p, "", MOTCUA__V1__REASON__REASON_MALFORMED, "ack without a valid case_id");
-        return;
+        return false;
     }
     if (ack->revision > INT32_MAX) {
         refuse(hub, p, ack->case_id, MOTCUA__V1__REASON__REASON_MALFORMED, "revision out of range");
-        return;
+        return false;
     }
-    if (!store_usable(hub))
-        return; /* not acked in the store: the case goes again and is acked again */
-    mc_case_verdict_t verdict;
-    mc_err_t err;
-    mc_err_clear(&err);
-    mc_session_ref_t who = session_ref(hub, p);
-    mc_store_rc_t rc = mc_store_cases_ack(hub->store, &who, ack->case_id, ack->revision, &verdict,
-                                          &err);
-    if (rc != MC_STORE_OK) {
-        log_store_error(hub, "ack", rc, &err);
-        return;
-    }
-    switch (verdict) {
+    return store_usable(hub);
+}
+
+/* answer_ack - what the store decided about p's ack (after the commit) */
+static void answer_ack(lienthong_hub_t *hub, peer_t *p, const mc_case_ack_item_t *a)
+{
+    switch (a->verdict) {
     case MC_VERDICT_STALE: /* rule: an ack for another revision is answered by nothing */
-        mc_log(MC_LOG_INFO, "ack_stale", "case=%s agency=%s revision=%" PRIu32, ack->case_id,
-               p->agency, ack->revision);
+        mc_log(MC_LOG_INFO, "ack_stale", "case=%s agency=%s revision=%" PRIu32, a->case_id,
+               p->agency, a->revision);
         break;
     case MC_VERDICT_ACCEPTED:
     case MC_VERDICT_DUPLICATE:
         p->session_live = true; /* the ack made or renewed the session's row */
-        if (inflight_remove(p, ack->case_id) && p->window < hub->cfg->lienthong.window_max)
+        if (inflight_remove(p, a->case_id) && p->window < hub->cfg->lienthong.window_max)
             p->window++; /* slow open: one more per ack */
-        mc_log(MC_LOG_INFO, "case_acked", "case=%s agency=%s verdict=%s window=%d", ack->case_id,
-               p->agency, mc_case_verdict_name(verdict), p->window);
+        mc_log(MC_LOG_INFO, "case_acked", "case=%s agency=%s verdict=%s window=%d", a->case_id,
+               p->agency, mc_case_verdict_name(a->verdict), p->window);
         dispatch_later(hub, p->agency);
         break;
     default: /* unknown, not yours, never sent, closed: one answer, nothing to enumerate */
-        refuse_unknown(hub, p, ack->case_id, verdict);
+        refuse_unknown(hub, p, a->case_id, a->verdict);
         break;
     }
 }
 
-/* handle_result - CaseResult: check, commit, answer */
-static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseResult *r)
+/* result_usable - a CaseResult the store may judge (*revision: its round); refused
+ * (or, with the store in its backoff, dropped: the agency resends) otherwise */
+static bool result_usable(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseResult *r,
+                          int *revision)
 {
     if (!lienthong_case_id_ok(r->case_id)) { /* never echoed, logged or sent to SQL */
         refuse(hub, p, "", MOTCUA__V1__REASON__REASON_MALFORMED, "case_id missing or invalid");
-        return;
+        return false;
     }
-    int revision = 0;
     const char *bad = lienthong_check_result(r);
-    if (!bad && mc_wire_u32_to_int(r->revision, &revision) != 0)
+    if (!bad && mc_wire_u32_to_int(r->revision, revision) != 0)
         bad = "revision out of range"; /* 4294967295 is not 1 */
     if (bad) {
         refuse(hub, p, r->case_id, MOTCUA__V1__REASON__REASON_MALFORMED, bad);
-        return;
+        return false;
     }
-    if (!store_usable(hub))
-        return; /* no answer: the agency resends until it gets one */
+    return store_usable(hub);
+}
+
+/* what one result of a batch needs until the batch is answered */
+typedef struct result_buf {
+    uint8_t                *bytes;   /* our own packing of the CaseResult (what is stored) */
+    mc_case_missing_t      *missing; /* its missing documents */
+    lienthong_result_ctx_t *ctx;     /* the plan's texts (9 KB) */
+} result_buf_t;
+
+/* result_buf_clear - free what result_item allocated */
+static void result_buf_clear(result_buf_t *b)
+{
+    free(b->bytes);
+    free(b->missing);
+    free(b->ctx);
+    memset(b, 0, sizeof *b);
+}
+
+/* result_item - p's result r as a store batch item; -1 when out of memory (then no
+ * answer: the agency resends) */
+static int result_item(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseResult *r,
+                       mc_case_result_item_t *item, result_buf_t *b)
+{
+    int revision = 0;
+    (void)mc_wire_u32_to_int(r->revision, &revision); /* checked by result_usable */
     /* the bytes we store are our own packing of what we understood, so the
      * same result always compares equal however the agency encoded it */
     size_t n = motcua__v1__case_result__get_packed_size(r);
-    uint8_t *bytes = malloc(n ? n : 1);
-    mc_case_missing_t *missing = calloc(r->n_missing + 1, sizeof *missing);
-    lienthong_result_ctx_t *ctx = calloc(1, sizeof *ctx); /* the plan's texts: 9 KB */
-    if (!bytes || !missing || !ctx) {
-        free(bytes);
-        free(missing);
-        free(ctx);
-        return;
+    b->bytes = malloc(n ? n : 1);
+    b->missing = calloc(r->n_missing + 1, sizeof *b->missing);
+    b->ctx = calloc(1, sizeof *b->ctx);
+    if (!b->bytes || !b->missing || !b->ctx) {
+        result_buf_clear(b);
+        return -1;
     }
-    ctx->cfg = hub->cfg;
-    motcua__v1__case_result__pack(r, bytes);
+    b->ctx->cfg = hub->cfg;
+    motcua__v1__case_result__pack(r, b->bytes);
     for (size_t i = 0; i < r->n_missing; i++) {
-        missing[i].document_type = r->missing[i]->document_type;
-        missing[i].name = r->missing[i]->name;
-        missing[i].reason = r->missing[i]->reason;
+        b->missing[i].document_type = r->missing[i]->document_type;
+        b->missing[i].name = r->missing[i]->name;
+        b->missing[i].reason = r->missing[i]->reason;
     }
-    mc_case_result_t in = {
+    item->in = (mc_case_result_t){
         .agency = p->agency, .case_id = r->case_id, .outcome = (int)r->outcome,
-        .result = bytes, .result_len = n, .reason = r->reason,
-        .missing = missing, .n_missing = r->n_missing, .revision = revision,
-        .decide = lienthong_decide_result, .decide_arg = ctx,
+        .result = b->bytes, .result_len = n, .reason = r->reason,
+        .missing = b->missing, .n_missing = r->n_missing, .revision = revision,
+        .decide = lienthong_decide_result, .decide_arg = b->ctx,
     };
-    mc_case_result_out_t out;
-    mc_err_t err;
-    mc_err_clear(&err);
-    mc_store_rc_t rc = mc_store_cases_result(hub->store, &in, &out, &err);
-    free(ctx);
-    free(bytes);
-    free(missing);
-    if (rc != MC_STORE_OK) {
-        log_store_error(hub, "result", rc, &err);
+    return 0;
+}
+
+/* answer_result - what the store decided about p's result r (after the commit) */
+static void answer_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseResult *r,
+                          const mc_case_result_item_t *item)
+{
+    const mc_case_result_out_t *out = &item->out;
+    if (item->rc != MC_STORE_OK) { /* this one alone failed: no answer, the agency resends */
+        mc_log(MC_LOG_ERR, "result_failed", "case=%s agency=%s", r->case_id, p->agency);
         return;
     }
     lienthong_frame_t f = {0};
-    switch (out.verdict) {
+    switch (out->verdict) {
     case MC_VERDICT_ACCEPTED:
     case MC_VERDICT_DUPLICATE:
         lienthong_pack_result_ack(r->case_id, 1, "", &f);
@@ -852,7 +931,7 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
     case MC_VERDICT_CONFLICT:
     case MC_VERDICT_CLOSED:
     case MC_VERDICT_STALE:
-        lienthong_pack_result_ack(r->case_id, 0, mc_case_verdict_name(out.verdict), &f);
+        lienthong_pack_result_ack(r->case_id, 0, mc_case_verdict_name(out->verdict), &f);
         break;
     case MC_VERDICT_SUPPLEMENT_REFUSED:
         /* one request per dossier: the case stays with the agency, which answers again */
@@ -863,27 +942,95 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
     case MC_VERDICT_NOT_YOURS:
     case MC_VERDICT_UNKNOWN:
     case MC_VERDICT_NOT_SENT:
-        refuse_unknown(hub, p, r->case_id, out.verdict);
+        refuse_unknown(hub, p, r->case_id, out->verdict);
         return;
     }
     send_to(hub, p, &f);
     mc_log(MC_LOG_INFO, "case_result", "case=%s agency=%s outcome=%d verdict=%s state=%d next=%s",
-           r->case_id, p->agency, (int)r->outcome, mc_case_verdict_name(out.verdict),
-           out.dossier_state, out.next_agency[0] ? out.next_agency : "-");
-    if (out.verdict != MC_VERDICT_ACCEPTED)
+           r->case_id, p->agency, (int)r->outcome, mc_case_verdict_name(out->verdict),
+           out->dossier_state, out->next_agency[0] ? out->next_agency : "-");
+    if (out->verdict != MC_VERDICT_ACCEPTED)
         return;
     if (inflight_remove(p, r->case_id) && p->window < hub->cfg->lienthong.window_max)
         p->window++; /* a result is an ack too */
-    if (out.next_agency[0]) {
-        publish(hub, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED, out.dossier_code,
-                out.next_agency);
-        dispatch_later(hub, out.next_agency);
+    if (out->next_agency[0]) { /* dispatched at the end of this very pass */
+        publish(hub, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED, out->dossier_code,
+                out->next_agency);
+        dispatch_later(hub, out->next_agency);
     }
-    if (out.notified)
-        publish(hub, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_NOTIFICATION, out.dossier_code, "");
-    if (out.accepted) /* the router routes it at once (it polls too) */
-        publish(hub, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_ACCEPTED, out.dossier_code, "");
+    if (out->notified)
+        publish(hub, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_NOTIFICATION, out->dossier_code, "");
+    if (out->accepted) /* the router routes it at once (it polls too) */
+        publish(hub, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_ACCEPTED, out->dossier_code, "");
     dispatch_later(hub, p->agency);
+}
+
+/* flush_batch - this pass's acks and results in ONE store transaction
+ * (mc_store_cases_batch: one commit, a few pipelined round trips), then each
+ * answered in arrival order; nothing is answered before the commit. With the
+ * store unavailable nothing is answered: acks come again with the case,
+ * results are resent. */
+static void flush_batch(lienthong_hub_t *hub)
+{
+    size_t n = hub->n_pending, na = 0, nr = 0;
+    if (n == 0)
+        return;
+    hub->n_pending = 0;
+    mc_case_ack_item_t *acks = calloc(n, sizeof *acks);
+    mc_case_result_item_t *results = calloc(n, sizeof *results);
+    result_buf_t *bufs = calloc(n, sizeof *bufs);
+    long *slot = calloc(n, sizeof *slot); /* pending i's entry in acks or results, -1: none */
+    bool ok = acks && results && bufs && slot;
+    for (size_t i = 0; i < n && ok; i++) {
+        peer_t *p = hub->pending[i].peer;
+        const Motcua__V1__AgencyToHub *m = hub->pending[i].msg;
+        slot[i] = -1;
+        if (m->body_case == MOTCUA__V1__AGENCY_TO_HUB__BODY_ACK) {
+            acks[na] = (mc_case_ack_item_t){.who = session_ref(hub, p),
+                                            .case_id = m->ack->case_id,
+                                            .revision = m->ack->revision};
+            slot[i] = (long)na++;
+        } else if (result_item(hub, p, m->result, &results[nr], &bufs[nr]) == 0) {
+            slot[i] = (long)nr++;
+        }
+    }
+    mc_err_t err;
+    mc_err_clear(&err);
+    mc_store_rc_t rc = ok ? mc_store_cases_batch(hub->store, acks, na, results, nr, &err)
+                          : MC_STORE_FAILED;
+    if (rc != MC_STORE_OK && ok)
+        log_store_error(hub, "cases_batch", rc, &err);
+    else if (!ok) /* nothing answered: acks come again with their cases, results are resent */
+        mc_log(MC_LOG_ERR, "batch_dropped", "reason=out_of_memory frames=%zu", n);
+    if (rc == MC_STORE_OK) {
+        hub->batches++;
+        hub->batched += (long)(na + nr);
+    }
+    for (size_t i = 0; i < n; i++) {
+        peer_t *p = hub->pending[i].peer;
+        Motcua__V1__AgencyToHub *m = hub->pending[i].msg;
+        if (rc == MC_STORE_OK && slot[i] >= 0 && m->body_case == MOTCUA__V1__AGENCY_TO_HUB__BODY_ACK) {
+            if (acks[slot[i]].rc == MC_STORE_OK)
+                answer_ack(hub, p, &acks[slot[i]]);
+        } else if (rc == MC_STORE_OK && slot[i] >= 0) {
+            answer_result(hub, p, m->result, &results[slot[i]]);
+        }
+        motcua__v1__agency_to_hub__free_unpacked(m, NULL);
+    }
+    for (size_t i = 0; i < nr; i++)
+        result_buf_clear(&bufs[i]);
+    free(acks);
+    free(results);
+    free(bufs);
+    free(slot);
+}
+
+/* batch_add - keep p's checked ack or result m for this pass's flush (it owns m now) */
+static void batch_add(lienthong_hub_t *hub, peer_t *p, Motcua__V1__AgencyToHub *m)
+{
+    if (hub->n_pending == HUB_DRAIN) /* never: on_router flushes every HUB_DRAIN frames */
+        flush_batch(hub);
+    hub->pending[hub->n_pending++] = (pending_t){p, m};
 }
 
 #define HUB_WARN_BATCH   32 /* DueSoon frames read from the store at once */
@@ -1257,19 +1404,26 @@ static void handle_frame(lienthong_hub_t *hub, peer_t *p, const uint8_t *data, s
      * it to us silently, so the agency may not know we are new */
     if (!p->resynced && !(is_ready && m->ready->resync) && (!is_ready || p->last_hello == 0))
         hello(hub, p);
+    int revision = 0;
     switch (m->body_case) {
     case MOTCUA__V1__AGENCY_TO_HUB__BODY_READY:
+        flush_batch(hub); /* what came before it is applied before it */
         handle_ready(hub, p, m->ready);
         break;
     case MOTCUA__V1__AGENCY_TO_HUB__BODY_HEARTBEAT:
         break; /* last_recv is already updated */
     case MOTCUA__V1__AGENCY_TO_HUB__BODY_ACK:
-        handle_ack(hub, p, m->ack);
-        break;
+        if (!ack_usable(hub, p, m->ack))
+            break;
+        batch_add(hub, p, m); /* applied with the others of this pass */
+        return;
     case MOTCUA__V1__AGENCY_TO_HUB__BODY_RESULT:
-        handle_result(hub, p, m->result);
-        break;
+        if (!result_usable(hub, p, m->result, &revision))
+            break;
+        batch_add(hub, p, m);
+        return;
     case MOTCUA__V1__AGENCY_TO_HUB__BODY_EXTENSION:
+        flush_batch(hub);
         handle_extension(hub, p, m->extension);
         break;
     default:
@@ -1499,12 +1653,15 @@ static int on_tick(mc_loop_t *loop, void *arg)
     return 0;
 }
 
-/* on_router - mc_loop_fn: a bounded run of agency frames, then the timers */
+/* on_router - mc_loop_fn: a bounded run of agency frames (every message already
+ * waiting, HUB_DRAIN at most), their acks and results in one transaction, then the
+ * timers (and the dispatch they asked for) */
 static int on_router(mc_loop_t *loop, void *arg)
 {
     lienthong_hub_t *hub = arg;
     for (int i = 0; i < HUB_DRAIN && read_router(hub); i++)
         ;
+    flush_batch(hub); /* then the timers dispatch what it freed and queued, in this pass */
     return on_tick(loop, hub);
 }
 
@@ -1540,6 +1697,8 @@ void lienthong_hub_destroy(lienthong_hub_t **hub_p)
     lienthong_hub_t *hub = *hub_p;
     if (hub->counted_from)
         view_summary(hub); /* the counts of the last period */
+    for (size_t i = 0; i < hub->n_pending; i++) /* never applied nor answered: resent */
+        motcua__v1__agency_to_hub__free_unpacked(hub->pending[i].msg, NULL);
     for (size_t i = 0; i < hub->n_peers; i++) {
         free(hub->peers[i]->inflight);
         free(hub->peers[i]);

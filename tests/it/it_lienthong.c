@@ -1726,6 +1726,112 @@ MC_TEST(sigterm_stops_cleanly)
 }
 
 /* setup - keys, agencies.yaml, config, intake and lienthong */
+/* take_cases - s (credit for them all, session) takes and acks the n cases ids[]; how many */
+static int take_cases(void *s, const char *session, char ids[][96], int n)
+{
+    bool got[16] = {false};
+    int seen = 0;
+    raw_resync(s, (uint32_t)n, session, NULL, 0);
+    int64_t deadline = harness_now_ms() + 20000;
+    while (seen < n && n <= 16 && harness_now_ms() < deadline) {
+        Motcua__V1__HubToAgency *m = raw_next(s, 2000);
+        for (int i = 0; m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_CASE && i < n; i++) {
+            if (!got[i] && strcmp(m->case_->case_id, ids[i]) == 0) {
+                got[i] = true;
+                seen++;
+                raw_ack(s, ids[i]);
+            }
+        }
+        if (m)
+            motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    }
+    for (int i = 0; i < n && seen == n; i++)
+        if (!wait_acked_by(ids[i], session, 5000))
+            return i;
+    return seen;
+}
+
+/* the answers a burst of results got */
+typedef struct burst_answers {
+    int  accepted[8]; /* ResultAck accepted, per case */
+    int  refused[8];  /* ResultAck not accepted, per case */
+    bool malformed;   /* the Refusal of the malformed one came */
+    bool unknown;     /* the Refusal of the unknown case came */
+} burst_answers_t;
+
+/* burst_collect - read answers for n cases (ids) until want frames came or 10 s passed */
+static void burst_collect(void *s, char ids[][96], int n, const char *unknown, int want,
+                          burst_answers_t *a)
+{
+    int64_t deadline = harness_now_ms() + 10000;
+    for (int got = 0; got < want && harness_now_ms() < deadline;) {
+        Motcua__V1__HubToAgency *m = raw_next(s, 2000);
+        if (m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_RESULT_ACK) {
+            for (int i = 0; i < n; i++)
+                if (strcmp(m->result_ack->case_id, ids[i]) == 0) {
+                    (m->result_ack->accepted ? a->accepted : a->refused)[i]++;
+                    got++;
+                }
+        } else if (m && m->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_REFUSAL) {
+            if (m->refusal->reason == MOTCUA__V1__REASON__REASON_MALFORMED)
+                a->malformed = true;
+            if (m->refusal->reason == MOTCUA__V1__REASON__REASON_NOT_FOUND &&
+                strcmp(m->refusal->case_id, unknown) == 0)
+                a->unknown = true;
+            got++;
+        }
+        if (m)
+            motcua__v1__hub_to_agency__free_unpacked(m, NULL);
+    }
+}
+
+/* issue 11: the hub applies what arrives together in one transaction; each
+ * result is still judged alone: applied once (its resend in the same burst is
+ * a duplicate, a different answer after it a conflict), acked after the commit,
+ * and a malformed result and one for an unknown case among them are refused
+ * alone without costing the others anything */
+MC_TEST(results_arriving_together_are_applied_once_each_and_a_bad_one_is_refused_alone)
+{
+    enum { N = 6 };
+    char codes[N][64], ids[N][96], unknown[100];
+    for (int i = 0; i < N; i++) {
+        char sub[32];
+        snprintf(sub, sizeof sub, "lt-burst-%04d", i);
+        REQUIRE(new_case(sub, codes[i], ids[i]) == 0);
+    }
+    snprintf(unknown, sizeof unknown, "%s/9", codes[0]); /* its dossier is in the burst too */
+    void *s = raw_connect("TU_PHAP");
+    REQUIRE(s);
+    REQUIRE(take_cases(s, "it-lienthong-burst-session", ids, N) == N);
+    /* the burst: every frame sent before any answer is read */
+    for (int i = 0; i < N; i++) {
+        raw_result(s, ids[i], MOTCUA__V1__OUTCOME__OUTCOME_APPROVED, NULL);
+        if (i == N / 2) {
+            raw_result(s, ids[i], MOTCUA__V1__OUTCOME__OUTCOME_UNSPECIFIED, NULL); /* malformed */
+            raw_result(s, unknown, MOTCUA__V1__OUTCOME__OUTCOME_APPROVED, NULL);
+        }
+    }
+    for (int i = 0; i < N; i++) /* the agency resends them all: duplicates */
+        raw_result(s, ids[i], MOTCUA__V1__OUTCOME__OUTCOME_APPROVED, NULL);
+    raw_result(s, ids[1], MOTCUA__V1__OUTCOME__OUTCOME_REJECTED, "đổi ý"); /* a conflict */
+    burst_answers_t a = {0};
+    burst_collect(s, ids, N, unknown, 2 * N + 3, &a);
+    mc_transport_close(&s);
+    CHECK(a.malformed);
+    CHECK(a.unknown);
+    for (int i = 0; i < N; i++) {
+        CHECK_INT(a.accepted[i], 2);
+        CHECK_INT(a.refused[i], i == 1 ? 1 : 0);
+        CHECK_INT(case_state(ids[i]), MC_CASE_DONE);
+        CHECK_INT(harness_count(&H, "SELECT state FROM dossier WHERE code = $1", codes[i]),
+                  MC_DOSSIER_RESULT_READY);
+        CHECK_INT(events(ids[i], "result_ready"), 1); /* applied once */
+        CHECK_INT(harness_count(&H, "SELECT count(*) FROM notification n JOIN dossier d ON"
+                                " d.id = n.dossier_id WHERE d.code = $1 AND n.kind = 'result_ready'",
+                                codes[i]), 1);
+    }
+}
+
 static int setup(void)
 {
     if (harness_setup(&H, "lienthong", 2) != 0)
@@ -1783,6 +1889,7 @@ int main(void)
         mc_test_run(agency_never_gets_nor_answers_another_agencys_case);
         mc_test_run(dead_letter_after_max_attempts_and_requeue);
         mc_test_run(results_are_idempotent_per_case);
+        mc_test_run(results_arriving_together_are_applied_once_each_and_a_bad_one_is_refused_alone);
         mc_test_run(rejection_and_supplement_requests_end_or_pause_the_dossier);
         mc_test_run(resync_reoffers_what_is_not_held_and_keeps_what_is);
         mc_test_run(acked_cases_of_a_silent_session_go_to_another_connection_after_the_lease);
