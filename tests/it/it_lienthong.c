@@ -534,7 +534,9 @@ MC_TEST(unacked_case_is_redelivered_with_the_same_case_id)
  * dead letters; the number claimed, -1 on a store error */
 static int claim_steps(mc_store_t *store, int limit, int *steps, int *attempts, int *dead)
 {
-    static const int64_t resend_ms[] = {1000};
+    /* an hour: the claimed cases must not fall due again between the test's
+     * claims, however slowly a loaded machine runs them (with 1 s they did) */
+    static const int64_t resend_ms[] = {3600000};
     mc_case_t *cases = NULL;
     size_t n = 0;
     mc_err_t err;
