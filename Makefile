@@ -155,10 +155,18 @@ install: $(BINS)
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(COMPLETIONDIR)
 	$(INSTALL) -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
-	$(INSTALL) -m 644 deploy/systemd/*.service deploy/systemd/*.target $(DESTDIR)$(UNITDIR)/
+	# the units name /usr/bin and /usr/share/doc: the installed ones name BINDIR and DOCDIR
+	for f in deploy/systemd/*.service deploy/systemd/*.target; do \
+	    sed -e 's|/usr/bin/motcua|$(BINDIR)/motcua|g' -e 's|/usr/share/doc/motcua|$(DOCDIR)|g' \
+	        "$$f" > $(DESTDIR)$(UNITDIR)/$${f##*/} && chmod 644 $(DESTDIR)$(UNITDIR)/$${f##*/} || exit 1; \
+	done
 	$(INSTALL) -m 644 deploy/systemd/motcua.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/motcua.conf
 	$(INSTALL) -m 644 deploy/systemd/motcua.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/motcua.conf
-	$(INSTALL) -m 644 config/*.yaml $(DESTDIR)$(CONFDIR)/
+	# the example configuration never replaces an operator's file
+	for f in config/*.yaml; do \
+	    if [ -e $(DESTDIR)$(CONFDIR)/$${f##*/} ]; then echo "kept $(DESTDIR)$(CONFDIR)/$${f##*/}"; \
+	    else $(INSTALL) -m 644 "$$f" $(DESTDIR)$(CONFDIR)/ || exit 1; fi; \
+	done
 	$(INSTALL) -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
