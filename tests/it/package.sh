@@ -27,15 +27,8 @@
 # Prints "ok - name" / "not ok - name", last "it_package: N passed, N failed".
 # Usage: sh tests/it/package.sh   (from the worktree root)
 set -u
-passed=0
-failed=0
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-not_ok() { echo "not ok - $1"; failed=$((failed + 1)); }
-finish() {
-    echo "it_package: $passed passed, $failed failed"
-    [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
-    exit $?
-}
+TEST_NAME=it_package
+. tests/tap.sh # ok, not_ok, finish
 skip() { echo "skip - skipped: $1"; passed=$((passed + 1)); finish; }
 # check NAME CMD... - one test: CMD succeeds
 check() {
