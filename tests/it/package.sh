@@ -83,7 +83,8 @@ check "version: VERSION and debian/changelog both say $version" \
     test "$(dpkg-parsechangelog -S Version)" = "$version"
 
 mkdir "$work/motcua"
-tar --exclude=./build --exclude=./build-asan --exclude=./.git --exclude=./debian/build -cf - . |
+tar --exclude=./build --exclude=./build-asan --exclude=./.git --exclude=./run --exclude=./debian/build \
+    -cf - . |
     tar -C "$work/motcua" -xf -
 start=$(date +%s)
 if (cd "$work/motcua" && dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1; then
