@@ -7,6 +7,7 @@
 #   make chaos      the fault test: load, kill -9s, a PostgreSQL crash; nothing lost (CHAOS_SEED=S replays)
 #   make bench      pgbench vs intake on one throwaway cluster (fsync=on); report speed on millions
 #   make deps       install the Debian packages motcua needs (apt-get as root, else sudo)
+#   make install    install the programs, units, configuration, docs (PREFIX=/usr/local, DESTDIR)
 
 BUILD    ?= build
 # common/ by kind (docs/architecture.md): util is generic, the rest is motcua's own;
@@ -55,11 +56,20 @@ TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC)) \
 # the fault test (make chaos; it_chaos runs its short version): not it_*/test_*, run.sh skips it
 CHAOS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/chaos/*.c))
 
-.PHONY: all deps check asan demo bench chaos clean install-deps-if-missing
+.PHONY: all programs install deps check asan demo bench chaos clean install-deps-if-missing
 .DEFAULT_GOAL := all
 .SECONDARY:
 
 all: $(BINS) $(TESTS) $(BUILD)/tests/chaos $(BUILD)/tests/fakeportal
+
+# the programs alone (what `make install` and the Debian package build)
+programs: $(BINS)
+
+# one version for every program (--version, the `started` line): the VERSION file;
+# debian/changelog says the same (tests/it/package.sh checks)
+MOTCUA_VERSION := $(shell cat VERSION 2>/dev/null || echo unknown)
+$(BUILD)/obj/common/util/mc_version.o: CFLAGS += -DMC_VERSION='"$(MOTCUA_VERSION)"'
+$(BUILD)/obj/common/util/mc_version.o: VERSION
 
 # --- generated code -------------------------------------------------------
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
@@ -124,6 +134,45 @@ $(BUILD)/tests/test_decide: $(BUILD)/obj/services/notify/notify_decide.o \
 $(BUILD)/obj/tests/unit/test_decide.o: CFLAGS += -I services/notify -I services/lienthong
 $(BUILD)/tests/test_fakeportal: $(BUILD)/obj/tests/fakeportal/fakeportal_check.o \
                                 $(BUILD)/obj/tests/fakeportal/fakeportal_ledger.o
+
+# --- install (GNU conventions: PREFIX, DESTDIR; the Debian package: PREFIX=/usr) ---
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+SYSCONFDIR  ?= /etc
+# the programs read /etc/motcua/motcua.yaml whatever PREFIX is
+CONFDIR     ?= $(SYSCONFDIR)/motcua
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+DOCDIR      ?= $(PREFIX)/share/doc/motcua
+MANDIR      ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL     ?= install
+
+install: $(BINS)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(COMPLETIONDIR)
+	$(INSTALL) -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	# the units name /usr/bin and /usr/share/doc: the installed ones name BINDIR and DOCDIR
+	for f in deploy/systemd/*.service deploy/systemd/*.target; do \
+	    sed -e 's|/usr/bin/motcua|$(BINDIR)/motcua|g' -e 's|/usr/share/doc/motcua|$(DOCDIR)|g' \
+	        "$$f" > $(DESTDIR)$(UNITDIR)/$${f##*/} && chmod 644 $(DESTDIR)$(UNITDIR)/$${f##*/} || exit 1; \
+	done
+	$(INSTALL) -m 644 deploy/systemd/motcua.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/motcua.conf
+	$(INSTALL) -m 644 deploy/systemd/motcua.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/motcua.conf
+	# the example configuration never replaces an operator's file
+	for f in config/*.yaml; do \
+	    if [ -e $(DESTDIR)$(CONFDIR)/$${f##*/} ]; then echo "kept $(DESTDIR)$(CONFDIR)/$${f##*/}"; \
+	    else $(INSTALL) -m 644 "$$f" $(DESTDIR)$(CONFDIR)/ || exit 1; fi; \
+	done
+	$(INSTALL) -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 644 deploy/bash-completion/motcua $(DESTDIR)$(COMPLETIONDIR)/motcua
+	ln -sf motcua $(DESTDIR)$(COMPLETIONDIR)/motcua-admin
 
 # --- workflows ------------------------------------------------------------
 deps:

@@ -1,6 +1,8 @@
 #!/bin/sh
 # install-deps.sh - install the Debian packages motcua builds, tests and
 # demos with. apt-get as root, through sudo otherwise.
+# debhelper and lintian: tests/it/package.sh builds and checks the Debian
+# package (man-db: systemd-analyze verify reads the units' man: pages).
 # --if-missing: do nothing (quickly) when every package is already there.
 # --promtool: also the prometheus package, for promtool (it_stats checks the
 # `motcua stats --format prometheus` text with it, and says it skipped that
@@ -10,7 +12,7 @@ set -eu
 PACKAGES="build-essential pkg-config libzmq3-dev libpq-dev libprotobuf-c-dev
 protobuf-c-compiler libyaml-dev libsystemd-dev libcurl4-openssl-dev libsodium-dev libpng-dev
 postgresql postgresql-contrib librsvg2-bin procps zlib1g-dev
-systemd"
+systemd debhelper lintian man-db"
 [ "${1:-}" = "--promtool" ] && PACKAGES="$PACKAGES prometheus"
 
 missing=""

@@ -17,6 +17,7 @@
 #include "mc_json.h"
 #include "mc_log.h"
 #include "mc_transport.h"
+#include "mc_version.h"
 
 /* getopt_long codes of the options every command takes besides its own */
 enum {
@@ -217,6 +218,7 @@ int mc_cli_main(int argc, char **argv, const char *usage, const mc_cli_command_t
     static const struct option lo[] = {{"config", required_argument, NULL, 'c'},
                                        {"key", required_argument, NULL, 'k'},
                                        {"help", no_argument, NULL, 'h'},
+                                       {"version", no_argument, NULL, 'V'},
                                        {NULL, 0, NULL, 0}};
     int c;
     optind = 0;
@@ -230,6 +232,8 @@ int mc_cli_main(int argc, char **argv, const char *usage, const mc_cli_command_t
         } else if (c == 'h') {
             fputs(usage, stdout);
             return MC_CLI_EX_OK;
+        } else if (c == 'V') {
+            return finish(&ctx, mc_version_print(ctx.progname));
         } else if (c == ':') {
             fputs(usage, stderr);
             return MC_CLI_EX_USAGE;
@@ -267,5 +271,7 @@ int mc_cli_main_one(int argc, char **argv, int (*run)(mc_cli_ctx_t *ctx, int arg
     mc_cli_ctx_t ctx;
     ctx_init(&ctx, argc > 0 ? argv[0] : NULL);
     ctx.config_path = mc_cfg_default_path();
+    if (mc_version_asked(argc, argv))
+        return finish(&ctx, mc_version_print(ctx.progname));
     return finish(&ctx, run(&ctx, argc > 0 ? argc - 1 : 0, argc > 0 ? argv + 1 : argv));
 }

@@ -24,6 +24,7 @@
 #include "mc_log.h"
 #include "mc_time.h"
 #include "mc_transport.h"
+#include "mc_version.h"
 
 /* usage - the daemon's help to f */
 static void usage(const mc_daemon_def_t *def, FILE *f)
@@ -34,13 +35,15 @@ static void usage(const mc_daemon_def_t *def, FILE *f)
             "                     or config/motcua.yaml)%s%s\n"
             "      --check        %s, then exit\n"
             "  -h, --help         this text\n"
+            "      --version      print the version, then exit\n"
             "Signals: SIGTERM or SIGINT stop after the work in hand; SIGHUP does not stop.\n"
             "Environment: MOTCUA_DATABASE overrides database.conninfo.\n",
             def->name, def->more_help ? "; " : "", def->more_help ? def->more_help : "",
             def->check_help ? def->check_help : "load and check the configuration");
 }
 
-/* parse_args - [-c FILE] [--check] [--help]: MC_DAEMON_CONTINUE, or 0 (help) / 64 */
+/* parse_args - [-c FILE] [--check] [--help] [--version]: MC_DAEMON_CONTINUE, or 0 (help,
+ * version) / 64 */
 static int parse_args(const mc_daemon_def_t *def, int argc, char **argv, const char **config,
                       bool *check_only)
 {
@@ -48,6 +51,7 @@ static int parse_args(const mc_daemon_def_t *def, int argc, char **argv, const c
         {"config", required_argument, NULL, 'c'},
         {"check", no_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     *config = NULL;
@@ -58,6 +62,7 @@ static int parse_args(const mc_daemon_def_t *def, int argc, char **argv, const c
         case 'c': *config = optarg; break;
         case 'k': *check_only = true; break;
         case 'h': usage(def, stdout); return 0;
+        case 'V': return mc_version_print(def->name);
         default: usage(def, stderr); return 64;
         }
     }
@@ -299,7 +304,7 @@ static int serve(mc_daemon_t *d)
         n += (size_t)snprintf(fields + n, sizeof fields - n, "events=%s ", events);
     if (d->detail[0] && n < sizeof fields)
         snprintf(fields + n, sizeof fields - n, "%s ", d->detail);
-    mc_log(MC_LOG_NOTICE, "started", "%spid=%d", fields, (int)getpid());
+    mc_log(MC_LOG_NOTICE, "started", "%sversion=%s pid=%d", fields, mc_version(), (int)getpid());
     const char *reported = d->endpoint ? endpoint : d->events ? events : NULL;
     mc_daemon_ready(d->status, reported, reported ? d->def->role : NULL,
                     d->events ? events : NULL);

@@ -35,7 +35,8 @@ static const char usage_text[] =
     "options:\n"
     "  -c, --config FILE           configuration (default: $MOTCUA_CONFIG,\n"
     "                              /etc/motcua/motcua.yaml, config/motcua.yaml)\n"
-    "  -h, --help                  this text; `motcua-admin COMMAND --help` for a command\n";
+    "  -h, --help                  this text; `motcua-admin COMMAND --help` for a command\n"
+    "      --version               print the version, then exit\n";
 
 /* main - one operator command */
 int main(int argc, char **argv)

@@ -23,6 +23,7 @@
 #include "mc_daemon.h"
 #include "mc_log.h"
 #include "mc_transport.h"
+#include "mc_version.h"
 
 /* open_journal - the state directory's journal, or NULL with the memory-only warning; 0 or 78 */
 static int open_journal(const char *state_dir, agency_journal_t **journal)
@@ -43,6 +44,8 @@ static int open_journal(const char *state_dir, agency_journal_t **journal)
 
 int main(int argc, char **argv)
 {
+    if (mc_version_asked(argc, argv))
+        return mc_version_print("motcua-agency");
     agency_args_t a;
     int status = agency_args_parse(argc, argv, &a);
     if (status != AGENCY_ARGS_CONTINUE)
@@ -56,9 +59,9 @@ int main(int argc, char **argv)
     if ((status = open_journal(a.state_dir, &journal)) == 0 &&
         (signal_fd = mc_daemon_signal_fd()) >= 0) { /* before the first socket's threads */
         mc_log(MC_LOG_NOTICE, "started", "agency=%s endpoint=%s credit=%u delay_ms=%d durable=%s"
-               " extend_days=%d extend_hold_ms=%d pid=%d", o->agency, o->endpoint, o->credit,
-               o->delay_ms, journal ? "yes" : "no", o->extend_days, o->extend_hold_ms,
-               (int)getpid());
+               " extend_days=%d extend_hold_ms=%d version=%s pid=%d", o->agency, o->endpoint,
+               o->credit, o->delay_ms, journal ? "yes" : "no", o->extend_days, o->extend_hold_ms,
+               mc_version(), (int)getpid());
         rc = agency_run(o, journal, signal_fd);
     }
     agency_journal_close(&journal);

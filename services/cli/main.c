@@ -45,7 +45,8 @@ static const char usage_text[] =
     "                              /etc/motcua/motcua.yaml, config/motcua.yaml)\n"
     "  -k, --key FILE              this client's CURVE secret key for intake\n"
     "                              (default: client.key_file)\n"
-    "  -h, --help                  this text; `motcua COMMAND --help` for a command\n";
+    "  -h, --help                  this text; `motcua COMMAND --help` for a command\n"
+    "      --version               print the version, then exit\n";
 
 /* a command that lives in another program */
 typedef struct moved {

@@ -388,6 +388,7 @@ MC_TEST(ack_follows_the_journal_and_connect_resyncs)
     /* acked means journaled: each T line is there once the ack is seen */
     CHECK_INT(journal_count("T K-"), N_FIRST);
     CHECK(log_has(log, "event=started") && !log_has(log, "event=memory_only"));
+    CHECK(log_has(log, "version=")); /* mc_version, like every daemon's started line */
 }
 
 MC_TEST(kill9_after_ack_resumes_and_answers_each_case_once)

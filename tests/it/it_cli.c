@@ -239,6 +239,24 @@ MC_TEST(moved_commands_run_their_programs)
     CHECK_INT(harness_motcua(&H, "keygen"), 64);
 }
 
+MC_TEST(every_program_prints_its_version)
+{
+    /* "NAME VERSION", exit 0, the version from the VERSION file (mc_version) */
+    static const char *const programs[] = {
+        "motcua",        "motcua-admin",     "motcua-report", "motcua-load",   "motcua-agency",
+        "motcua-intake", "motcua-router",    "motcua-lienthong", "motcua-notify", "motcua-portal"};
+    for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++)
+        CHECK_INT(harness_run("test \"$(%s/bin/%s --version)\" = \"%s $(cat VERSION)\"", H.build,
+                              programs[i], programs[i]),
+                  0);
+    /* after the global options too, and forwarded by motcua under its own name */
+    CHECK_INT(harness_motcua(&H, "--version"), 0);
+    CHECK_INT(harness_run("grep -qx \"motcua $(cat VERSION)\" %s/motcua.out", H.dir), 0);
+    /* the running intake's started line carries it (logged before READY, which setup awaited) */
+    CHECK_INT(harness_run("grep -q \"event=started .*version=$(cat VERSION) \" %s/intake.log", H.dir),
+              0);
+}
+
 MC_TEST(store_down_means_exit_3_and_nothing_stored)
 {
     REQUIRE(harness_pg_stop(&H) == 0);
@@ -268,6 +286,7 @@ int main(void)
     mc_test_run(bad_dossier_file_is_refused_before_sending);
     mc_test_run(usage_errors_and_help);
     mc_test_run(moved_commands_run_their_programs);
+    mc_test_run(every_program_prints_its_version);
     mc_test_run(load_generator_gets_every_request_answered);
     mc_test_run(store_down_means_exit_3_and_nothing_stored);
     harness_teardown(&H);
