@@ -156,7 +156,7 @@ install: $(BINS)
 	    $(DESTDIR)$(COMPLETIONDIR)
 	$(INSTALL) -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
 	# the units name /usr/bin and /usr/share/doc: the installed ones name BINDIR and DOCDIR
-	for f in deploy/systemd/*.service deploy/systemd/*.target; do \
+	for f in deploy/systemd/*.service deploy/systemd/*.timer deploy/systemd/*.target; do \
 	    sed -e 's|/usr/bin/motcua|$(BINDIR)/motcua|g' -e 's|/usr/share/doc/motcua|$(DOCDIR)|g' \
 	        "$$f" > $(DESTDIR)$(UNITDIR)/$${f##*/} && chmod 644 $(DESTDIR)$(UNITDIR)/$${f##*/} || exit 1; \
 	done
