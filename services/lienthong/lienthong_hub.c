@@ -1424,6 +1424,46 @@ static void timers(lienthong_hub_t *hub)
     dispatch_pending(hub); /* what the frames, events and timers of this pass asked for */
 }
 
+/* lienthong_hub_reload - the new table in the ZAP handler, the views and the peers */
+int lienthong_hub_reload(lienthong_hub_t *hub, const mc_cfg_t *cfg, mc_agencies_t *agencies,
+                         mc_err_t *err)
+{
+    view_t *view = calloc(agencies->count + 1, sizeof *view);
+    if (!view) {
+        mc_err_add(err, "out of memory");
+        return -1;
+    }
+    size_t kept = 0, dropped = 0;
+    for (size_t a = 0; a < hub->agencies->count; a++) {
+        const mc_agency_t *n = mc_agencies_find(agencies, hub->agencies->items[a].code);
+        if (n && strcmp(n->public_key, hub->agencies->items[a].public_key) == 0) {
+            view[n - agencies->items] = hub->view[a];
+            kept++;
+        }
+    }
+    for (size_t i = 0; i < hub->n_peers; i++) {
+        peer_t *p = hub->peers[i];
+        const mc_agency_t *old = mc_agencies_find(hub->agencies, p->agency);
+        const mc_agency_t *n = mc_agencies_find(agencies, p->agency);
+        if (n && old && strcmp(n->public_key, old->public_key) == 0) {
+            p->agency_index = (size_t)(n - agencies->items);
+        } else { /* its key no longer admits it: dropped, with its log line, at the next tick */
+            p->agency_index = agencies->count;
+            p->gone = true;
+            dropped++;
+        }
+    }
+    mc_zap_set_table(hub->zap, agencies);
+    free(hub->view);
+    hub->view = view;
+    hub->cfg = cfg;
+    hub->agencies = agencies;
+    hub->status_dirty = true;
+    mc_log(MC_LOG_NOTICE, "agencies_reloaded", "agencies=%zu kept=%zu new=%zu peers_dropped=%zu",
+           agencies->count, kept, agencies->count - kept, dropped);
+    return 0;
+}
+
 /* lienthong_hub_new - ZAP first, then the CURVE socket */
 lienthong_hub_t *lienthong_hub_new(const mc_cfg_t *cfg, mc_agencies_t *agencies, mc_err_t *err)
 {
