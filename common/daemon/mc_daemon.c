@@ -491,6 +491,8 @@ static void summary(void)
     long c[MC_COUNTERS];
     for (int i = 0; i < MC_COUNTERS; i++) {
         c[i] = atomic_exchange(&counts[i], 0);
+        if (i == MC_COUNT_ERRORS) /* every WARNING-or-worse line is a problem counted */
+            c[i] += mc_log_take_problems();
         totals[i] += c[i];
     }
     mc_log(MC_LOG_INFO, "summary", "received=%ld routed=%ld sent=%ld errors=%ld waiting=%ld",

@@ -88,7 +88,8 @@ typedef enum mc_daemon_counter {
     MC_COUNT_RECEIVED, /* work taken in (dossiers received, cases claimed, results read) */
     MC_COUNT_ROUTED,   /* work passed on (dossiers routed, cases sent) */
     MC_COUNT_SENT,     /* messages out (notifications, results committed, pushes) */
-    MC_COUNT_ERRORS,   /* failures (store errors, refused frames, failed sends) */
+    MC_COUNT_ERRORS,   /* failures beyond the lines logged at WARNING or worse (those
+                          are counted by mc_log and added to the summary's errors) */
     MC_COUNTERS        /* how many */
 } mc_daemon_counter_t;
 

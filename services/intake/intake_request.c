@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "mc_code.h"
+#include "mc_daemon.h"
 #include "mc_log.h"
 #include "mc_time.h"
 #include "mc_validate.h"
@@ -38,9 +39,11 @@ int intake_store_ready(intake_ctx_t *ctx)
     mc_err_clear(&err);
     if (mc_store_connect(ctx->store, &err) == MC_STORE_OK) {
         mc_log(MC_LOG_NOTICE, "store_connected", "worker=%d", ctx->worker);
+        mc_daemon_store_down(false);
         return 0;
     }
     mc_log_error(MC_LOG_WARNING, "store_unavailable", &err, "worker=%d", ctx->worker);
+    mc_daemon_store_down(true);
     ctx->next_connect = now + ctx->cfg->intake.reconnect_ms;
     return -1;
 }
@@ -401,7 +404,8 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
     intake_reply_clear(reply);
     *reply = packing.packed;
     intake_note_event(ctx, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_DOSSIER_RECEIVED, packing.code);
-    mc_log(MC_LOG_INFO, "receipt",
+    mc_daemon_count(MC_COUNT_RECEIVED, 1); /* per dossier: debug, counted in the summary */
+    mc_log(MC_LOG_DEBUG, "receipt",
            "worker=%d code=%s procedure=%s ward=%s receiving=%s channel=%d ms=%lld",
            ctx->worker, packing.code, proc->code, ward->code, receiving->code, (int)d->channel,
            (long long)(mc_time_mono_ms() - started));

@@ -166,8 +166,10 @@ static void log_store_error(lienthong_hub_t *hub, const char *what, mc_store_rc_
 {
     mc_log_error(rc == MC_STORE_UNAVAILABLE ? MC_LOG_WARNING : MC_LOG_ERR, "store_failed", err,
                  "what=%s unavailable=%s", what, rc == MC_STORE_UNAVAILABLE ? "yes" : "no");
-    if (rc == MC_STORE_UNAVAILABLE)
+    if (rc == MC_STORE_UNAVAILABLE) {
         hub->store_retry = mc_time_mono_ms() + HUB_RECONNECT_MS;
+        mc_daemon_store_down(true);
+    }
 }
 
 /* store_usable - not inside a reconnect backoff */
@@ -386,7 +388,8 @@ static void send_case(lienthong_hub_t *hub, peer_t *p, const mc_case_t *c, int64
     send_to(hub, p, &f); /* lost or not, the ack timeout decides what happens next */
     if (p->credit > 0)
         p->credit--;
-    mc_log(c->attempt > 1 ? MC_LOG_NOTICE : MC_LOG_INFO, "case_sent",
+    mc_daemon_count(MC_COUNT_ROUTED, 1); /* per case: debug (a resend: notice), in the summary */
+    mc_log(c->attempt > 1 ? MC_LOG_NOTICE : MC_LOG_DEBUG, "case_sent",
            "case=%s agency=%s attempt=%d window=%d credit=%" PRIu32, c->case_id, p->agency,
            c->attempt, p->window, p->credit);
 }
@@ -739,6 +742,7 @@ static void expire_leases(lienthong_hub_t *hub)
         log_store_error(hub, "lease_expire", rc, &err);
         return;
     }
+    mc_daemon_store_down(false); /* every second: the store answers again */
     if (expired == 0)
         return;
     mc_log(MC_LOG_NOTICE, "leases_expired", "cases=%d", expired);
@@ -780,7 +784,7 @@ static void handle_ack(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__CaseAc
         p->session_live = true; /* the ack made or renewed the session's row */
         if (inflight_remove(p, ack->case_id) && p->window < hub->cfg->lienthong.window_max)
             p->window++; /* slow open: one more per ack */
-        mc_log(MC_LOG_INFO, "case_acked", "case=%s agency=%s verdict=%s window=%d", ack->case_id,
+        mc_log(MC_LOG_DEBUG, "case_acked", "case=%s agency=%s verdict=%s window=%d", ack->case_id,
                p->agency, mc_case_verdict_name(verdict), p->window);
         dispatch_later(hub, p->agency);
         break;
@@ -867,7 +871,8 @@ static void handle_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
         return;
     }
     send_to(hub, p, &f);
-    mc_log(MC_LOG_INFO, "case_result", "case=%s agency=%s outcome=%d verdict=%s state=%d next=%s",
+    mc_daemon_count(MC_COUNT_RECEIVED, 1); /* per case: debug, counted in the summary */
+    mc_log(MC_LOG_DEBUG, "case_result", "case=%s agency=%s outcome=%d verdict=%s state=%d next=%s",
            r->case_id, p->agency, (int)r->outcome, mc_case_verdict_name(out.verdict),
            out.dossier_state, out.next_agency[0] ? out.next_agency : "-");
     if (out.verdict != MC_VERDICT_ACCEPTED)

@@ -22,6 +22,7 @@
 #include <zmq.h>
 
 #include "mc_events.h"
+#include "mc_daemon.h"
 #include "mc_log.h"
 #include "mc_time.h"
 #include "mc_store.h"
@@ -273,7 +274,9 @@ static mc_store_rc_t record(notify_t *n, mc_err_t *err)
                    m->id, m->code, m->kind, job->tries[i].channel,
                    mc_log_quote(job->tries[i].error, q, sizeof q));
     if (outcome == MC_NOTICE_SENT)
-        mc_log(MC_LOG_INFO, "notification_sent", "id=%" PRId64 " code=%s kind=%s channels=%s attempt=%d",
+        mc_daemon_count(MC_COUNT_SENT, 1); /* per notice: debug, counted in the summary */
+    if (outcome == MC_NOTICE_SENT)
+        mc_log(MC_LOG_DEBUG, "notification_sent", "id=%" PRId64 " code=%s kind=%s channels=%s attempt=%d",
                m->id, m->code, m->kind, job->wanted, m->attempts);
     else if (outcome == MC_NOTICE_FAILED)
         mc_log(MC_LOG_ERR, "notification_failed", "id=%" PRId64 " code=%s kind=%s attempts=%d",
@@ -335,6 +338,7 @@ static int store_failed(notify_t *n, mc_err_t *err)
 {
     if (!n->store_down)
         mc_log_error(MC_LOG_WARNING, "store_unavailable", err, NULL);
+    mc_daemon_store_down(true);
     n->store_down = true;
     return -1;
 }
@@ -344,6 +348,7 @@ static void store_ok(notify_t *n)
 {
     if (n->store_down)
         mc_log(MC_LOG_NOTICE, "store_available", "what=reconnected");
+    mc_daemon_store_down(false);
     n->store_down = false;
 }
 

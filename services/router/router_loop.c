@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "mc_events.h"
+#include "mc_daemon.h"
 #include "mc_log.h"
 #include "mc_transport.h"
 #include "motcua/v1/pipeline.pb-c.h"
@@ -50,6 +51,7 @@ router_t *router_new(const mc_cfg_t *cfg, const mc_routing_t *routing, mc_err_t 
     mc_err_clear(&cerr);
     if (mc_store_connect(r->store, &cerr) != MC_STORE_OK) {
         mc_log_error(MC_LOG_WARNING, "store_unavailable", &cerr, NULL);
+        mc_daemon_store_down(true);
         r->store_ok = false;
     }
     return r;
@@ -91,6 +93,7 @@ static void store_back(router_t *r)
 {
     if (!r->store_ok)
         mc_log(MC_LOG_NOTICE, "store_connected", "daemon=router");
+    mc_daemon_store_down(false);
     r->store_ok = true;
 }
 
@@ -112,7 +115,8 @@ int router_route_all(router_t *r)
         }
         store_back(r);
         for (int i = 0; i < r->n_notes; i++) {
-            mc_log(MC_LOG_INFO, "routed", "code=%s department=%s", r->notes[i].code,
+            mc_daemon_count(MC_COUNT_ROUTED, 1); /* per dossier: debug, counted in the summary */
+            mc_log(MC_LOG_DEBUG, "routed", "code=%s department=%s", r->notes[i].code,
                    r->notes[i].agency);
             publish(r, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED, r->notes[i].code,
                     r->notes[i].agency);
