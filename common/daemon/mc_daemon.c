@@ -339,9 +339,10 @@ static bool concerns(const char *key, const char *name)
 }
 
 /* keep_restart_keys - next gets run's values of the keys a restart applies
- * (strings swapped, so each mc_cfg_t still frees its own); every one that
- * differed and concerns this daemon is logged once */
-static void keep_restart_keys(const char *name, mc_cfg_t *run, mc_cfg_t *next)
+ * (strings swapped, so each mc_cfg_t still frees what it holds, and a second
+ * call swaps them back); with log, every one that differed and concerns this
+ * daemon is logged once */
+static void keep_restart_keys(const char *name, mc_cfg_t *run, mc_cfg_t *next, bool log)
 {
     for (size_t i = 0; i < sizeof restart_keys / sizeof restart_keys[0]; i++) {
         const restart_key_t *k = &restart_keys[i];
@@ -358,7 +359,7 @@ static void keep_restart_keys(const char *name, mc_cfg_t *run, mc_cfg_t *next)
             differs = *ia != *ib;
             *ib = *ia;
         }
-        if (differs && concerns(k->key, name))
+        if (log && differs && concerns(k->key, name))
             mc_log(MC_LOG_WARNING, "reload_ignored", "key=%s reason=restart_needed", k->key);
     }
 }
@@ -377,6 +378,15 @@ static void reload_failed(const char *file, const mc_err_t *err)
     char first[300], reason[340];
     mc_log(MC_LOG_ERR, "reload_failed", "file=%s reason=%s kept=old", file,
            mc_log_quote(mc_err_first(err, first, sizeof first), reason, sizeof reason));
+}
+
+/* mc_daemon_keep_cfg - exchange: the skeleton's swap after the hook puts them back */
+void mc_daemon_keep_cfg(mc_daemon_t *d, mc_daemon_t *next)
+{
+    keep_restart_keys(d->def->name, d->cfg, next->cfg, false); /* each its own strings again */
+    mc_cfg_t *t = d->cfg;
+    d->cfg = next->cfg;
+    next->cfg = t;
 }
 
 /* reload - SIGHUP: the new configuration loaded, checked, swapped in (or not), old freed after */
@@ -403,21 +413,24 @@ static void reload(mc_daemon_t *d)
         notify_now("READY=1");
         return;
     }
-    keep_restart_keys(d->def->name, d->cfg, next.cfg);
+    keep_restart_keys(d->def->name, d->cfg, next.cfg, true);
     mc_log_level_t level = next.cfg->log_level;
+    if (!files) {
+        mc_daemon_keep_cfg(d, &next); /* log.level only: the running configuration stays */
+    } else if (d->def->reload(d, &next, &err) != 0) {
+        keep_restart_keys(d->def->name, d->cfg, next.cfg, false); /* each its own strings */
+        reload_failed(file, &err);
+        unload_next(&next);
+        notify_now("READY=1");
+        return;
+    }
+    /* the running state points at next's now: the old ones are freed after the swap */
+    mc_cfg_t *cfg = d->cfg;
+    d->cfg = next.cfg;
+    next.cfg = cfg;
     if (files) {
-        if (d->def->reload(d, &next, &err) != 0) {
-            reload_failed(file, &err);
-            unload_next(&next);
-            notify_now("READY=1");
-            return;
-        }
-        /* the running state points at next's now: the old ones are freed after the swap */
-        mc_cfg_t *cfg = d->cfg;
         void *old = d->files;
-        d->cfg = next.cfg;
         d->files = next.files;
-        next.cfg = cfg;
         next.files = old;
     }
     unload_next(&next);

@@ -113,6 +113,11 @@ struct mc_daemon {
     bool                   reload_due;      /* a SIGHUP came: reload after this handler */
 };
 
+/* mc_daemon_keep_cfg - in a reload hook: the daemon keeps running on the
+ * motcua.yaml it started with (threads hold it) and takes only next's files;
+ * next's configuration is freed after the hook instead (log.level still applies) */
+void mc_daemon_keep_cfg(mc_daemon_t *d, mc_daemon_t *next);
+
 /* The counters are the process's (one daemon per process), so any module or
  * thread counts without holding the mc_daemon_t. */
 

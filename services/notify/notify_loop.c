@@ -59,6 +59,14 @@ struct notify {
 
 static void job_clear(notify_job_t *job);
 
+/* notify_reload - the new configuration and templates */
+void notify_reload(notify_t *n, const mc_cfg_t *cfg, const notify_templates_t *templates)
+{
+    n->cfg = cfg;
+    n->templates = templates;
+    notify_channels_reload(n->channels, &cfg->notify);
+}
+
 /* notify_new - store (lazy) and event subscriptions */
 notify_t *notify_new(const mc_cfg_t *cfg, const notify_templates_t *templates,
                      notify_channels_t *channels, mc_err_t *err)
