@@ -263,21 +263,30 @@ static int on_signal(mc_loop_t *loop, void *arg)
     return 0;
 }
 
+static int64_t watchdog_ms;   /* half $WATCHDOG_USEC in ms, 0: no watchdog (the loop's thread) */
+static int64_t watchdog_last; /* monotonic ms of the last WATCHDOG=1 */
+
 /* watchdog_ping - WATCHDOG=1 when systemd asked for it; never blocking */
-static void watchdog_ping(mc_daemon_t *d)
+static void watchdog_ping(void)
 {
-    if (d->watchdog_ms <= 0)
+    if (watchdog_ms <= 0)
         return;
-    d->watchdog_last = mc_time_mono_ms();
+    watchdog_last = mc_time_mono_ms();
     notify_now("WATCHDOG=1");
+}
+
+/* mc_daemon_keepalive - a ping when one is due */
+void mc_daemon_keepalive(void)
+{
+    if (watchdog_ms > 0 && mc_time_mono_ms() - watchdog_last >= watchdog_ms)
+        watchdog_ping();
 }
 
 /* mc_daemon_stopping - pending signals read at once (the signalfd is
  * non-blocking), and a keepalive when one is due */
 bool mc_daemon_stopping(mc_daemon_t *d)
 {
-    if (d->watchdog_ms > 0 && mc_time_mono_ms() - d->watchdog_last >= d->watchdog_ms)
-        watchdog_ping(d);
+    mc_daemon_keepalive();
     read_signals(d);
     return d->stopping;
 }
@@ -286,7 +295,8 @@ bool mc_daemon_stopping(mc_daemon_t *d)
 static int on_watchdog(mc_loop_t *loop, void *arg)
 {
     (void)loop;
-    watchdog_ping(arg);
+    (void)arg;
+    watchdog_ping();
     return 0;
 }
 
@@ -360,7 +370,7 @@ static void keep_restart_keys(const char *name, mc_cfg_t *run, mc_cfg_t *next, b
             *ib = *ia;
         }
         if (log && differs && concerns(k->key, name))
-            mc_log(MC_LOG_WARNING, "reload_ignored", "key=%s reason=restart_needed", k->key);
+            mc_log(MC_LOG_NOTICE, "reload_ignored", "key=%s reason=restart_needed", k->key);
     }
 }
 
@@ -553,7 +563,7 @@ static int serve(mc_daemon_t *d)
         mc_log(MC_LOG_ERR, "start_failed", "what=watchdog");
         return 69;
     }
-    d->watchdog_ms = (int64_t)(usec / 2000);
+    watchdog_ms = (int64_t)(usec / 2000);
     if (mc_loop_every(d->loop, d->cfg->log_summary_ms, d->cfg->log_summary_ms, on_summary,
                       d) < 0) {
         mc_log(MC_LOG_ERR, "start_failed", "what=summary");

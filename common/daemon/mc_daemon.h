@@ -108,10 +108,15 @@ struct mc_daemon {
     bool                   stopping;        /* SIGTERM or SIGINT came */
     int                    stop_fd;         /* the signalfd */
     const char            *config_path;     /* motcua.yaml as given: what SIGHUP reads again */
-    int64_t                watchdog_ms;     /* half $WATCHDOG_USEC in ms, 0 off */
-    int64_t                watchdog_last;   /* monotonic ms of the last WATCHDOG=1 */
     bool                   reload_due;      /* a SIGHUP came: reload after this handler */
 };
+
+/* mc_daemon_keepalive - WATCHDOG=1 if one is due (half $WATCHDOG_USEC since
+ * the last), never blocking; for a handler that runs many store calls in a
+ * row (a backlog drained batch after batch): each call is bounded by
+ * database.statement_timeout_ms, the run is not, and a loop that works must
+ * not look hung. Cheap when nothing is due or no watchdog is asked for. */
+void mc_daemon_keepalive(void);
 
 /* mc_daemon_keep_cfg - in a reload hook: the daemon keeps running on the
  * motcua.yaml it started with (threads hold it) and takes only next's files;

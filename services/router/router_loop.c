@@ -102,6 +102,7 @@ int router_route_all(router_t *r)
 {
     int total = 0;
     for (;;) {
+        mc_daemon_keepalive(); /* a long backlog is work, not a hang */
         mc_err_t err;
         mc_err_clear(&err);
         int claimed = 0, routed = 0;
@@ -137,6 +138,7 @@ static int scan_batches(router_t *r, const char *what, scan_batch_fn batch, cons
 {
     int total = 0;
     for (;;) {
+        mc_daemon_keepalive(); /* a long backlog is work, not a hang */
         mc_err_t err;
         mc_err_clear(&err);
         int marked = 0;
@@ -175,6 +177,7 @@ int router_scan_late(router_t *r)
         return -1;
     /* each agency step against its own limit: an event for the desk's staff */
     for (;;) {
+        mc_daemon_keepalive(); /* a long backlog is work, not a hang */
         mc_err_t err;
         mc_err_clear(&err);
         int steps = 0;
@@ -218,6 +221,7 @@ static int run_batches(router_t *r, const char *what, router_batch_fn batch,
 {
     int total = 0;
     for (;;) {
+        mc_daemon_keepalive(); /* a long backlog is work, not a hang */
         mc_err_t err;
         mc_err_clear(&err);
         int claimed = 0, done = 0;
