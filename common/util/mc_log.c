@@ -25,6 +25,7 @@ static atomic_int     log_level = MC_LOG_INFO;  /* most verbose level written (a
 static atomic_long    log_problems;             /* lines at WARNING or worse, written or not */
 static pthread_once_t log_once = PTHREAD_ONCE_INIT; /* guards log_journal's first look */
 static bool           log_journal;              /* stderr is journald's stream: no time */
+static bool           log_structured;           /* and lines go as fields (sd_journal_sendv) */
 
 /* detect_journal - is stderr the stream JOURNAL_STREAM=dev:ino names? */
 static void detect_journal(void)
@@ -35,6 +36,10 @@ static void detect_journal(void)
     log_journal = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
                   fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
                   (unsigned long long)st.st_ino == ino;
+    /* sd_journal_sendv drops lines silently when journald's socket is missing */
+    const char *plain = getenv("MOTCUA_LOG_PLAIN");
+    log_structured = log_journal && !(plain && strcmp(plain, "1") == 0) &&
+                     access("/run/systemd/journal/socket", W_OK) == 0;
 }
 
 /* timestamp - "2026-11-30T22:20:46.123Z " into buf, or "" under journald */
@@ -232,7 +237,7 @@ void mc_log(mc_log_level_t level, const char *event, const char *fmt, ...)
         if (line[i] == '\n' || line[i] == '\r')
             line[i] = ' ';
     line[len] = '\0';
-    if (log_journal) { /* MESSAGE is the line after "<P>IDENT: " */
+    if (log_structured) { /* MESSAGE is the line after "<P>IDENT: " */
         const char *message = strstr(line, ": event=");
         message = message ? message + 2 : line;
         const char *pairs = strchr(message, ' ');

@@ -15,7 +15,8 @@
  * "IDENT: "), PRIORITY, SYSLOG_IDENTIFIER, EVENT, and one field per pair
  * (mc_log_fields: code= as DOSSIER_CODE, case= as CASE_ID, agency= as
  * AGENCY, any other key in capitals), so `journalctl DOSSIER_CODE=...`
- * finds a dossier's lines; the stderr line is the fallback when that fails.
+ * finds a dossier's lines; the stderr line is the fallback when that fails,
+ * and is kept when MOTCUA_LOG_PLAIN=1 or journald's socket is missing.
  * Per-dossier and per-case lines are DEBUG (a daemon's minute summary
  * carries their counts); the level changes at run time (a reload). Values are quoted and escaped by
  * mc_log_kv(); callers must never pass secrets or raw personal data
