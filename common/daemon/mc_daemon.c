@@ -463,7 +463,7 @@ static int on_reload(mc_loop_t *loop, void *arg)
 
 static _Atomic long counts[MC_COUNTERS]; /* since the last summary, any thread */
 static long          totals[MC_COUNTERS]; /* since start (the loop's thread): STATUS */
-static _Atomic long  waiting_now;         /* mc_daemon_set_waiting */
+static _Atomic long  waiting_now = -1;    /* mc_daemon_set_waiting; -1 never set: not shown */
 static _Atomic long  store_down_at;       /* wall seconds the store went down, 0 up */
 
 /* mc_daemon_count - one counter up */
@@ -500,12 +500,18 @@ static void status_now(void)
         char at[16] = "?";
         if (localtime_r(&t, &tm))
             strftime(at, sizeof at, "%H:%M:%S", &tm);
-        mc_daemon_status("store down since %s, %ld waiting", at, waiting);
+        if (waiting >= 0)
+            mc_daemon_status("store down since %s, %ld waiting", at, waiting);
+        else
+            mc_daemon_status("store down since %s", at);
         return;
     }
-    mc_daemon_status("ready: %ld received, %ld routed, %ld sent, %ld errors, %ld waiting",
+    char tail[40] = "";
+    if (waiting >= 0)
+        snprintf(tail, sizeof tail, ", %ld waiting", waiting);
+    mc_daemon_status("ready: %ld received, %ld routed, %ld sent, %ld errors%s",
                      totals[MC_COUNT_RECEIVED], totals[MC_COUNT_ROUTED], totals[MC_COUNT_SENT],
-                     totals[MC_COUNT_ERRORS], waiting);
+                     totals[MC_COUNT_ERRORS], tail);
 }
 
 /* summary - the counts since the last summary, one line, and STATUS */
@@ -518,9 +524,12 @@ static void summary(void)
             c[i] += mc_log_take_problems();
         totals[i] += c[i];
     }
-    mc_log(MC_LOG_INFO, "summary", "received=%ld routed=%ld sent=%ld errors=%ld waiting=%ld",
-           c[MC_COUNT_RECEIVED], c[MC_COUNT_ROUTED], c[MC_COUNT_SENT], c[MC_COUNT_ERRORS],
-           atomic_load(&waiting_now));
+    long waiting = atomic_load(&waiting_now);
+    char w[24] = "-"; /* "-": this daemon does not know its backlog */
+    if (waiting >= 0)
+        snprintf(w, sizeof w, "%ld", waiting);
+    mc_log(MC_LOG_INFO, "summary", "received=%ld routed=%ld sent=%ld errors=%ld waiting=%s",
+           c[MC_COUNT_RECEIVED], c[MC_COUNT_ROUTED], c[MC_COUNT_SENT], c[MC_COUNT_ERRORS], w);
     status_now();
 }
 

@@ -129,7 +129,9 @@ void mc_daemon_keep_cfg(mc_daemon_t *d, mc_daemon_t *next);
 /* mc_daemon_count - add n to a counter of the minute summary (thread-safe) */
 void mc_daemon_count(mc_daemon_counter_t which, long n);
 
-/* mc_daemon_set_waiting - the work waiting now, for the summary and STATUS */
+/* mc_daemon_set_waiting - the work waiting now, for the summary and STATUS
+ * (lienthong: cases sent and not yet acknowledged); never set, the summary
+ * says waiting=- and STATUS leaves it out */
 void mc_daemon_set_waiting(long waiting);
 
 /* mc_daemon_store_down - the store went down (true: STATUS says since when)

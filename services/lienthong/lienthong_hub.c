@@ -489,6 +489,7 @@ static bool up_changed(lienthong_hub_t *hub, size_t agencies_up)
 static void view_update(lienthong_hub_t *hub)
 {
     size_t na = hub->agencies->count, peers = 0, ready = 0, agencies_up = 0;
+    long unacked = 0;
     for (size_t a = 0; a < na; a++) {
         view_t *v = &hub->view[a];
         v->now = 0;
@@ -504,9 +505,11 @@ static void view_update(lienthong_hub_t *hub)
         v->peers++;
         v->credit += (long)p->credit;
         v->in_flight += (long)p->n_inflight;
+        unacked += (long)p->n_inflight;
         peers++;
         ready += p->ready;
     }
+    mc_daemon_set_waiting(unacked); /* the summary's waiting: sent, not yet acknowledged */
     for (size_t a = 0; a < na; a++) {
         view_t *v = &hub->view[a];
         agencies_up += v->now != 0;
