@@ -21,6 +21,7 @@
 
 #include "mc_curve.h"
 #include "mc_events.h"
+#include "mc_daemon.h"
 #include "mc_log.h"
 #include "mc_time.h"
 #include "mc_transport.h"
@@ -278,7 +279,8 @@ static void reject_direct(intake_server_t *s, zmq_msg_t *envelope, int n_env,
     if (intake_reply_rejection(&reply, reason, "", message, s->cfg->intake.retry_after_ms) == 0)
         send_to_client(s, envelope, n_env, reply.bytes, reply.length);
     intake_reply_clear(&reply);
-    mc_log(MC_LOG_INFO, "rejected", "reason=%s",
+    mc_daemon_count(MC_COUNT_ERRORS, 1); /* per request: debug, in the summary */
+    mc_log(MC_LOG_DEBUG, "rejected", "reason=%s",
            protobuf_c_enum_descriptor_get_value(&motcua__v1__reason__descriptor, reason)->name);
 }
 

@@ -271,7 +271,8 @@ static mc_store_rc_t acceptance_cases(router_t *r, int *claimed, int *done, mc_e
 static void acceptance_queued(router_t *r)
 {
     for (int i = 0; i < r->n_notes; i++) {
-        mc_log(MC_LOG_INFO, "acceptance_queued", "code=%s department=%s", r->notes[i].code,
+        mc_daemon_count(MC_COUNT_ROUTED, 1); /* per dossier: debug, in the summary */
+        mc_log(MC_LOG_DEBUG, "acceptance_queued", "code=%s department=%s", r->notes[i].code,
                r->notes[i].agency);
         publish(r, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED, r->notes[i].code,
                 r->notes[i].agency);
