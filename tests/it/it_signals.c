@@ -133,17 +133,44 @@ MC_TEST(router_hup_with_an_invalid_routing_keeps_the_old_one_and_serves)
     CHECK(last_line_has("router-invalid.log", "event=stopped clean=yes"));
 }
 
-/* submit_one - one valid dossier through intake; true on a receipt */
-static bool submit_one(const char *submission_id)
+/* submit_as - one valid dossier through intake as client who; true on a receipt */
+static bool submit_as(harness_client_t who, const char *submission_id, int timeout_ms)
 {
     harness_dossier_t d;
     harness_dossier_init(&d, submission_id);
     Motcua__V1__IntakeReply *r = NULL;
-    if (harness_request(&H, &d.request, 10000, &r) != 0)
+    if (harness_request_as(&H, who, &d.request, timeout_ms, &r) != 0)
         return false;
     bool ok = r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT;
     motcua__v1__intake_reply__free_unpacked(r, NULL);
     return ok;
+}
+
+/* submit_one - one valid dossier as the counter client; true on a receipt */
+static bool submit_one(const char *submission_id)
+{
+    return submit_as(HARNESS_COUNTER, submission_id, 10000);
+}
+
+MC_TEST(intake_hup_admits_a_client_added_to_the_registry)
+{
+    pid_t pid = harness_start_daemon(&H, "intake", NULL, "intake-clients.log");
+    REQUIRE(pid > 0);
+    /* not registered: the handshake is refused (its request gets no answer) */
+    CHECK(!submit_as(HARNESS_STRANGER, "sig-clients-0001", 500));
+    CHECK(wait_log("intake-clients.log", "event=client_refused", 10000));
+    REQUIRE(harness_run("cp %s/clients.yaml %s/clients.good && echo '  - {code: STRANGER,"
+                        " name: \"Quầy mới\", role: counter, wards: [\"00229\"],"
+                        " public_key_file: keys/STRANGER.pub}' >> %s/clients.yaml",
+                        H.dir, H.dir, H.dir) == 0);
+    CHECK(kill(pid, SIGHUP) == 0);
+    CHECK(wait_log("intake-clients.log", "event=clients_reloaded clients=4", 10000));
+    CHECK(wait_log("intake-clients.log", "event=reloaded", 10000));
+    CHECK(submit_as(HARNESS_STRANGER, "sig-clients-0002", 10000));
+    CHECK(submit_one("sig-clients-0003")); /* the others still served */
+    REQUIRE(harness_run("mv %s/clients.good %s/clients.yaml", H.dir, H.dir) == 0);
+    CHECK_INT(harness_stop_daemon(pid, SIGTERM), 0);
+    CHECK(last_line_has("intake-clients.log", "event=stopped clean=yes"));
 }
 
 MC_TEST(info_level_logs_the_summary_not_each_dossier_and_a_reload_brings_debug)
@@ -187,6 +214,7 @@ int main(void)
         mc_test_run(portal_hup_goes_on_int_stops_cleanly);
         mc_test_run(intake_hup_goes_on_term_stops_cleanly);
         mc_test_run(router_hup_with_an_invalid_routing_keeps_the_old_one_and_serves);
+        mc_test_run(intake_hup_admits_a_client_added_to_the_registry);
         mc_test_run(info_level_logs_the_summary_not_each_dossier_and_a_reload_brings_debug);
     } else {
         printf("  FAIL setup\n");
