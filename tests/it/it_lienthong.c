@@ -1842,16 +1842,8 @@ static int setup(void)
         if (harness_motcua(&H, args) != 0)
             return -1;
     }
-    char path[400];
-    snprintf(path, sizeof path, "%s/agencies.yaml", H.dir);
-    FILE *f = fopen(path, "w");
-    if (!f)
+    if (write_agencies("") != 0)
         return -1;
-    fprintf(f, "agencies:\n");
-    for (int i = 0; agency_codes[i]; i++)
-        fprintf(f, "  - {code: %s, name: \"%s\", kind: %s, public_key_file: keys/%s.pub}\n",
-                agency_codes[i], agency_codes[i], i ? "partner" : "department", agency_codes[i]);
-    fclose(f);
     int p1 = harness_free_port(H.pg_port), p2 = harness_free_port(p1);
     snprintf(hub_endpoint, sizeof hub_endpoint, "tcp://127.0.0.1:%d", p1);
     harness_config_append(&H,
