@@ -21,20 +21,24 @@
  *                        configuration that fails to load or check, or that
  *                        def->reload refuses, changes nothing: one line
  *                        `reload_failed reason=...`. Then READY=1. Without
- *                        def->reload only log.level is reloaded;
+ *                        def->reload only log.level is reloaded. The reload
+ *                        runs as a loop timer, between two handlers, so
+ *                        nothing in hand ever sees its configuration change;
  *       SIGPIPE          ignored.
  *     They are blocked in every thread and read from a signalfd that the
  *     loop watches, so a stop is handled between two units of work.
  *   - sd_notify: READY=1 with the bound endpoints (mc_daemon_ready), STATUS,
  *     WATCHDOG=1 every half $WATCHDOG_USEC from the loop when systemd asks
- *     for it (and from mc_daemon_stopping, which a long run of work calls
- *     between its units, when one is due: a slow but working store does not
- *     starve it), STOPPING=1 on the way out;
+ *     for it (and from mc_daemon_keepalive / mc_daemon_stopping, which a
+ *     long run of work calls between its units, when one is due: a slow but
+ *     working store does not starve it), RELOADING=1 / READY=1 around a
+ *     reload, STOPPING=1 on the way out;
  *   - a summary every log.summary_ms (a minute) and at the stop: `event=summary
  *     received=.. routed=.. sent=.. errors=.. waiting=..` (INFO) from the
  *     counters the daemon keeps (mc_daemon_count: counts since the last
- *     summary; waiting as it is now), and STATUS= kept current from them ("ready: ..." or, while
- *     mc_daemon_store_down says so, "store down since HH:MM:SS, N waiting");
+ *     summary; waiting as it is now), and STATUS= kept current from them
+ *     ("ready: ..." or, while mc_daemon_store_down says so, "store down
+ *     since HH:MM:SS, N waiting");
  *   - the loop (mc_loop), on which def->start registers the daemon's
  *     sockets, fds and timers; the event bus is mc_events.
  * Exit statuses: 0 clean stop (and --help, --check), 64 usage, 78 bad
