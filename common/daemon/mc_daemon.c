@@ -314,6 +314,7 @@ static const restart_key_t restart_keys[] = {
     RESTART_TEXT("database.conninfo", conninfo),
     RESTART_INT("database.connect_timeout_s", connect_timeout_s),
     RESTART_INT("database.statement_timeout_ms", statement_timeout_ms),
+    RESTART_INT("log.summary_ms", log_summary_ms),
     RESTART_TEXT("intake.endpoint", intake.endpoint),
     RESTART_TEXT("intake.events_endpoint", intake.events_endpoint),
     RESTART_TEXT("intake.server_key_file", intake.server_key_file),
@@ -339,12 +340,12 @@ static const restart_key_t restart_keys[] = {
     RESTART_INT("portal.poll_ms", portal.poll_ms),
 };
 
-/* concerns - is key (database.* or <daemon>.*) one this daemon runs with? */
+/* concerns - is key (database.*, log.* or <daemon>.*) one this daemon runs with? */
 static bool concerns(const char *key, const char *name)
 {
     const char *own = strncmp(name, "motcua-", 7) == 0 ? name + 7 : name;
     size_t n = strcspn(key, ".");
-    return (n == 8 && strncmp(key, "database", 8) == 0) ||
+    return (n == 8 && strncmp(key, "database", 8) == 0) || (n == 3 && strncmp(key, "log", 3) == 0) ||
            (strlen(own) == n && strncmp(key, own, n) == 0);
 }
 
