@@ -190,8 +190,9 @@ int lienthong_hub_start(lienthong_hub_t *hub, mc_loop_t *loop, mc_err_t *err);
  * lienthong_hub_reload - serve cfg and agencies from now on (SIGHUP, between
  * two loop handlers): the ZAP handler answers from the new table at once, an
  * agency's view follows its code, a connection of an agency no longer listed
- * (or whose key changed) is dropped at the next tick (its cases go again:
- * nothing in flight is lost, the store has them). The old cfg and agencies
+ * (or whose key changed) is dropped at the next tick and its connection
+ * ended, so it must authenticate again (its cases go again: nothing in
+ * flight is lost, the store has them). The old cfg and agencies
  * are no longer read once this returns 0 (the caller frees them); -1 (err,
  * out of memory) changes nothing.
  */

@@ -1455,9 +1455,11 @@ int lienthong_hub_reload(lienthong_hub_t *hub, const mc_cfg_t *cfg, mc_agencies_
         const mc_agency_t *n = mc_agencies_find(agencies, p->agency);
         if (n && old && strcmp(n->public_key, old->public_key) == 0) {
             p->agency_index = (size_t)(n - agencies->items);
-        } else { /* its key no longer admits it: dropped, with its log line, at the next tick */
+        } else { /* its key no longer admits it: dropped, with its log line, at the next tick,
+                  * and its connection ended, so a reconnect meets the new table in ZAP */
             p->agency_index = agencies->count;
             p->gone = true;
+            conn_cut(hub, p->fd, "agency_reloaded");
             dropped++;
         }
     }

@@ -1821,6 +1821,22 @@ MC_TEST(sighup_with_an_invalid_agencies_file_keeps_the_old_one)
                          " public_key_file: keys/SO_Y_TE.pub}\n") == 0);
 }
 
+MC_TEST(sighup_removing_a_partner_ends_its_connection)
+{
+    long up = count_log("lienthong.log", "agency=SO_Y_TE connected=yes ready=yes");
+    long refused = count_log("lienthong.log", "event=agency_refused");
+    void *soyte = raw_connect("SO_Y_TE");
+    REQUIRE(soyte != NULL);
+    raw_resync(soyte, 1, "reload-soyte-session-03", NULL, 0);
+    CHECK(wait_log_count("lienthong.log", "agency=SO_Y_TE connected=yes ready=yes", up + 1, 10000));
+    REQUIRE(write_agencies("") == 0); /* SO_Y_TE no longer listed */
+    CHECK(kill(hub_pid, SIGHUP) == 0);
+    CHECK(wait_log("lienthong.log", "agencies=4 kept=4 new=0 peers_dropped=1", 10000));
+    /* its connection was ended: ZeroMQ reconnects it, and ZAP refuses the key now */
+    CHECK(wait_log_count("lienthong.log", "event=agency_refused", refused + 1, 10000));
+    mc_transport_close(&soyte);
+}
+
 MC_TEST(sigterm_stops_cleanly)
 {
     CHECK_INT(harness_stop_daemon(hub_pid, SIGTERM), 0);
@@ -1896,6 +1912,7 @@ int main(void)
         mc_test_run(agency_with_extend_days_answers_a_case_never_warned_after_the_hold);
         mc_test_run(sighup_adds_a_partner_that_gets_its_case_and_keeps_cases_in_flight);
         mc_test_run(sighup_with_an_invalid_agencies_file_keeps_the_old_one);
+        mc_test_run(sighup_removing_a_partner_ends_its_connection);
         mc_test_run(sigterm_stops_cleanly);
     }
     if (hub_pid > 0)
