@@ -129,16 +129,17 @@ static int load_database(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *er
     return rc;
 }
 
-/* load_log - log: {level} */
+/* load_log - log: {level, summary_ms} */
 static int load_log(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
-    static const char *const keys[] = {"level", NULL};
+    static const char *const keys[] = {"level", "summary_ms", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "log", keys, &rc, err);
     if (!s)
         return rc;
     char *level = NULL, w[512];
-    if (mc_yaml_get_string(s, "level", false, 16, &level, err) < 0)
+    if (mc_yaml_get_string(s, "level", false, 16, &level, err) < 0 ||
+        get_int_field(s, "summary_ms", 100, 86400000, &cfg->log_summary_ms, err) < 0)
         return -1;
     if (level && mc_log_level_parse(level, &cfg->log_level) < 0) {
         mc_err_add(err, "%s: key 'level': expected error, warning, notice, info or debug",
@@ -630,6 +631,7 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->connect_timeout_s = 2;
     cfg->statement_timeout_ms = 5000;
     cfg->log_level = MC_LOG_INFO;
+    cfg->log_summary_ms = 60000;
     cfg->intake.workers = 4;
     cfg->intake.max_request_bytes = 262144;
     cfg->intake.max_documents = 50;

@@ -125,7 +125,8 @@ typedef struct mc_cfg {
     char            *login[MC_DB_PROGRAMS]; /* database.login.<program>: conninfo overrides ("" = none) */
     int              connect_timeout_s;    /* libpq connect_timeout */
     int              statement_timeout_ms; /* per statement, 0 = none */
-    mc_log_level_t   log_level;            /* from log.level */
+    mc_log_level_t   log_level;            /* from log.level (SIGHUP reloads it) */
+    int              log_summary_ms;       /* log.summary_ms: a daemon's `summary` line this often */
     mc_cfg_intake_t  intake;               /* intake daemon */
     mc_cfg_client_t  client;               /* motcua CLI */
     mc_cfg_router_t  router;               /* motcua-router */

@@ -10,7 +10,15 @@
  *     <P>2026-11-30T22:20:46.123Z IDENT: event=NAME ...
  * Under journald (JOURNAL_STREAM names stderr's device and inode, as
  * sd_journal_stream_fd(3) describes) the time is left out: the journal
- * stamps every line itself. Values are quoted and escaped by
+ * stamps every line itself, and each line goes to the journal with
+ * sd_journal_sendv as structured fields instead: MESSAGE (the line after
+ * "IDENT: "), PRIORITY, SYSLOG_IDENTIFIER, EVENT, and one field per pair
+ * (mc_log_fields: code= as DOSSIER_CODE, case= as CASE_ID, agency= as
+ * AGENCY, any other key in capitals), so `journalctl DOSSIER_CODE=...`
+ * finds a dossier's lines; the stderr line is the fallback when that fails,
+ * and is kept when MOTCUA_LOG_PLAIN=1 or journald's socket is missing.
+ * Per-dossier and per-case lines are DEBUG (a daemon's minute summary
+ * carries their counts); the level changes at run time (a reload). Values are quoted and escaped by
  * mc_log_kv(); callers must never pass secrets or raw personal data
  * (citizen ID numbers, phone numbers, e-mail addresses, names): log the
  * dossier code, the procedure, the ward, the reason instead.
@@ -20,6 +28,7 @@
 #define MC_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "mc_err.h"
 
@@ -60,6 +69,19 @@ void mc_log(mc_log_level_t level, const char *event, const char *fmt, ...)
  */
 void mc_log_error(mc_log_level_t level, const char *event, const mc_err_t *err,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* mc_log_take_problems - how many WARNING-or-worse lines were logged (also
+ * those the level filtered out) since the last call; resets the count */
+long mc_log_take_problems(void);
+
+struct iovec;
+
+/*
+ * mc_log_fields - the journal fields of a key=value text as mc_log writes
+ * it ("code=X case=\"a b\""): "DOSSIER_CODE=X", "CASE_ID=a b", ... in buf,
+ * one iov each (at most max); quoted values unquoted. Returns the count.
+ */
+int mc_log_fields(const char *pairs, char *buf, size_t size, struct iovec *iov, int max);
 
 /*
  * mc_log_quote - render a free-text value safely for a key=value line:

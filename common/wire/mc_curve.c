@@ -219,7 +219,8 @@ int mc_curve_client_keys(const char *secret_key_file, const char *server_public_
 struct mc_zap {
     void             *socket;      /* REP bound to ZAP_ENDPOINT, used by the thread only */
     mc_zap_lookup_fn  lookup;      /* public key -> user id */
-    const void       *table;       /* who may connect (not owned), for lookup */
+    const void       *table;       /* who may connect (not owned), for lookup; under lock */
+    pthread_mutex_t   lock;        /* table against mc_zap_set_table (a reload) */
     char              ok_event[48];     /* "<who>_authenticated" */
     char              refused_event[48]; /* "<who>_refused" */
     char              who[24];     /* log key naming the user id: "agency", "client" */
@@ -283,10 +284,16 @@ static void zap_handle(mc_zap_t *zap)
         frame_text(&frames[5], mechanism, sizeof mechanism);
     }
     const char *user = NULL;
+    char found[128]; /* the user id copied under the lock: a reload may free the table */
     if (n >= 7 && strcmp(mechanism, "CURVE") == 0 && zmq_msg_size(&frames[6]) == 32) {
         char z85[MC_CURVE_KEY_LEN + 1];
-        if (zmq_z85_encode(z85, zmq_msg_data(&frames[6]), 32))
-            user = zap->lookup(zap->table, z85);
+        if (zmq_z85_encode(z85, zmq_msg_data(&frames[6]), 32)) {
+            pthread_mutex_lock(&zap->lock);
+            const char *u = zap->lookup(zap->table, z85);
+            if (u && snprintf(found, sizeof found, "%s", u) < (int)sizeof found)
+                user = found;
+            pthread_mutex_unlock(&zap->lock);
+        }
     }
     if (strcmp(version, "1.0") != 0) {
         zap_reply(zap->socket, request_id, request_id_len, "500", "bad ZAP version", "");
@@ -342,22 +349,37 @@ mc_zap_t *mc_zap_start_lookup(const char *who, mc_zap_lookup_fn lookup, const vo
     }
     zap->lookup = lookup;
     zap->table = table;
+    if (pthread_mutex_init(&zap->lock, NULL) != 0) {
+        mc_err_add(err, "curve: cannot make the ZAP lock");
+        free(zap);
+        return NULL;
+    }
     snprintf(zap->who, sizeof zap->who, "%s", who);
     snprintf(zap->ok_event, sizeof zap->ok_event, "%s_authenticated", who);
     snprintf(zap->refused_event, sizeof zap->refused_event, "%s_refused", who);
     atomic_init(&zap->stop, false);
     zap->socket = mc_transport_bind(ZMQ_REP, ZAP_ENDPOINT, NULL, err);
     if (!zap->socket) {
+        pthread_mutex_destroy(&zap->lock);
         free(zap);
         return NULL;
     }
     if (pthread_create(&zap->thread, NULL, zap_main, zap) != 0) {
         mc_err_add(err, "curve: cannot start the ZAP thread");
         mc_transport_close(&zap->socket);
+        pthread_mutex_destroy(&zap->lock);
         free(zap);
         return NULL;
     }
     return zap;
+}
+
+/* mc_zap_set_table - the table lookups read from now on */
+void mc_zap_set_table(mc_zap_t *zap, const void *table)
+{
+    pthread_mutex_lock(&zap->lock);
+    zap->table = table;
+    pthread_mutex_unlock(&zap->lock);
 }
 
 /* mc_zap_stop - stop, join, close, free */
@@ -369,6 +391,7 @@ void mc_zap_stop(mc_zap_t **zap_p)
     atomic_store(&zap->stop, true);
     pthread_join(zap->thread, NULL);
     mc_transport_close(&zap->socket);
+    pthread_mutex_destroy(&zap->lock);
     free(zap);
     *zap_p = NULL;
 }

@@ -15,7 +15,10 @@
  *     listed in the agencies table, and answers with the agency code as the
  *     ZAP user id, so each received frame's "User-Id" property names the
  *     agency. Anything else (unknown key, other mechanism) gets 400.
- *   * The agencies table must not change while the handler runs.
+ *   * The table must not change while the handler runs; a reload gives the
+ *     handler a new one with mc_zap_set_table() and may free the old one as
+ *     soon as that returned (lookups run under the handler's lock and copy
+ *     the user id out).
  *   * mc_zap_start_lookup() is the same handler for any registry (intake's
  *     clients): lookup turns a public key into the user id, NULL refuses.
  *     Log events are "<who>_authenticated" and "<who>_refused".
@@ -86,6 +89,10 @@ mc_zap_t *mc_zap_start(const mc_agencies_t *agencies, mc_err_t *err);
 /* mc_zap_start_lookup - the same handler over any registry; who names it in logs */
 mc_zap_t *mc_zap_start_lookup(const char *who, mc_zap_lookup_fn lookup, const void *table,
                               mc_err_t *err);
+
+/* mc_zap_set_table - answer from table from now on (a reload); the old one
+ * is no longer read once this returns */
+void mc_zap_set_table(mc_zap_t *zap, const void *table);
 
 /* mc_zap_stop - stop the thread, close its socket, free, NULL the pointer */
 void mc_zap_stop(mc_zap_t **zap);

@@ -190,6 +190,16 @@ int intake_server_start(intake_server_t *server, mc_loop_t *loop, mc_err_t *err)
 /* intake_server_stop - begin the graceful stop (see intake_server_start) */
 void intake_server_stop(intake_server_t *server);
 
+/*
+ * intake_server_reload_clients - admit the keys of clients from now on (a
+ * SIGHUP): the ZAP handler answers from it at once, and it is swapped in
+ * once the requests in hand are answered (workers hold the registry for a
+ * whole request). The old registry is no longer read once this returns 0;
+ * -1 (err) in plain-text mode, where there is none.
+ */
+int intake_server_reload_clients(intake_server_t *server, const mc_clients_t *clients,
+                                 mc_err_t *err);
+
 /* intake_server_destroy - free and NULL */
 void intake_server_destroy(intake_server_t **server);
 

@@ -27,6 +27,7 @@
 
 #include "mc_code.h"
 #include "mc_event.h"
+#include "mc_daemon.h"
 #include "mc_log.h"
 #include "mc_store_followup.h"
 #include "mc_time.h"
@@ -93,7 +94,8 @@ static int check_common(const mc_cfg_t *cfg, const char *submission_id, const ch
 static void refuse_problem(intake_ctx_t *ctx, const char *what, const mc_problem_t *p,
                            intake_reply_t *reply)
 {
-    mc_log(MC_LOG_INFO, "rejected", "worker=%d request=%s reason=%s field=%s", ctx->worker, what,
+    mc_daemon_count(MC_COUNT_ERRORS, 1); /* per request: debug, in the summary */
+    mc_log(MC_LOG_DEBUG, "rejected", "worker=%d request=%s reason=%s field=%s", ctx->worker, what,
            protobuf_c_enum_descriptor_get_value(&motcua__v1__reason__descriptor, p->reason)->name,
            p->field);
     intake_reply_rejection(reply, p->reason, p->field, p->message, 0);
@@ -137,7 +139,8 @@ static int pack_ack(fu_ctx_t *fu, const char *code, int state, int64_t due_at, c
 static int refuse_state(fu_ctx_t *fu, const mc_followup_row_t *row, const char *what,
                         Motcua__V1__Reason reason, const char *field, const char *message)
 {
-    mc_log(MC_LOG_INFO, "rejected", "worker=%d request=%s code=%s state=%d reason=%s",
+    mc_daemon_count(MC_COUNT_ERRORS, 1); /* per request: debug, in the summary */
+    mc_log(MC_LOG_DEBUG, "rejected", "worker=%d request=%s code=%s state=%d reason=%s",
            fu->ctx->worker, what, row->code, row->state,
            protobuf_c_enum_descriptor_get_value(&motcua__v1__reason__descriptor, reason)->name);
     if (intake_reply_rejection(&fu->refusal, reason, field, message, 0) != 0)

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "mc_code.h"
+#include "mc_daemon.h"
 #include "mc_log.h"
 #include "mc_time.h"
 #include "mc_validate.h"
@@ -38,9 +39,11 @@ int intake_store_ready(intake_ctx_t *ctx)
     mc_err_clear(&err);
     if (mc_store_connect(ctx->store, &err) == MC_STORE_OK) {
         mc_log(MC_LOG_NOTICE, "store_connected", "worker=%d", ctx->worker);
+        mc_daemon_store_down(false);
         return 0;
     }
     mc_log_error(MC_LOG_WARNING, "store_unavailable", &err, "worker=%d", ctx->worker);
+    mc_daemon_store_down(true);
     ctx->next_connect = now + ctx->cfg->intake.reconnect_ms;
     return -1;
 }
@@ -88,7 +91,7 @@ static void replay(intake_ctx_t *ctx, const uint8_t sha[32], mc_stored_response_
     reply->length = existing->length;
     existing->bytes = NULL;
     existing->length = 0;
-    mc_log(MC_LOG_INFO, "receipt_replayed", "worker=%d ward=%s", ctx->worker, ward);
+    mc_log(MC_LOG_DEBUG, "receipt_replayed", "worker=%d ward=%s", ctx->worker, ward);
 }
 
 /* intake_secret_equal - compare in constant time, so the answer's timing does
@@ -208,7 +211,8 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
     const mc_ward_t *ward = NULL;
     mc_problem_t problem;
     if (mc_validate_submit(submit, cfg, &proc, &ward, &problem) != 0) {
-        mc_log(MC_LOG_INFO, "rejected", "worker=%d reason=%s field=%s", ctx->worker,
+        mc_daemon_count(MC_COUNT_ERRORS, 1); /* per request: debug, in the summary */
+        mc_log(MC_LOG_DEBUG, "rejected", "worker=%d reason=%s field=%s", ctx->worker,
                protobuf_c_enum_descriptor_get_value(&motcua__v1__reason__descriptor,
                                                     problem.reason)->name,
                problem.field);
@@ -401,7 +405,8 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
     intake_reply_clear(reply);
     *reply = packing.packed;
     intake_note_event(ctx, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_DOSSIER_RECEIVED, packing.code);
-    mc_log(MC_LOG_INFO, "receipt",
+    mc_daemon_count(MC_COUNT_RECEIVED, 1); /* per dossier: debug, counted in the summary */
+    mc_log(MC_LOG_DEBUG, "receipt",
            "worker=%d code=%s procedure=%s ward=%s receiving=%s channel=%d ms=%lld",
            ctx->worker, packing.code, proc->code, ward->code, receiving->code, (int)d->channel,
            (long long)(mc_time_mono_ms() - started));
@@ -671,7 +676,8 @@ static void refuse_wire(intake_ctx_t *ctx, const char *why, size_t length,
              "Yêu cầu không đúng định dạng IntakeRequest (protobuf) nên không được tiếp nhận: %s.",
              why);
     intake_reply_rejection(reply, reason, field, message, 0);
-    mc_log(MC_LOG_INFO, "rejected", "worker=%d reason=%s bytes=%zu why=%s", ctx->worker,
+    mc_daemon_count(MC_COUNT_ERRORS, 1); /* per request: debug, in the summary */
+    mc_log(MC_LOG_DEBUG, "rejected", "worker=%d reason=%s bytes=%zu why=%s", ctx->worker,
            protobuf_c_enum_descriptor_get_value(&motcua__v1__reason__descriptor, reason)->name,
            length, mc_log_quote(why, quoted, sizeof quoted));
 }

@@ -21,6 +21,7 @@
 
 #include "mc_curve.h"
 #include "mc_events.h"
+#include "mc_daemon.h"
 #include "mc_log.h"
 #include "mc_time.h"
 #include "mc_transport.h"
@@ -48,6 +49,7 @@ typedef struct intake_worker {
 struct intake_server {
     const mc_cfg_t  *cfg;      /* configuration */
     const mc_clients_t *clients; /* who may connect (not owned); NULL in plain-text mode */
+    pthread_rwlock_t clients_lock; /* workers read clients under it; a reload swaps them */
     mc_client_t      plaintext;  /* the stand-in client of plain-text mode: counter, every ward */
     mc_zap_t        *zap;      /* ZAP handler (CURVE mode) */
     void            *frontend; /* public ROUTER */
@@ -115,13 +117,16 @@ static void *worker_main(void *arg)
         size_t n = zmq_msg_size(&req);
         intake_reply_t reply = {0};
         ctx.event_kind = 0;
+        /* ctx.client points into the registry: held for the whole request */
+        pthread_rwlock_rdlock(&w->server->clients_lock);
         ctx.client = w->server->clients ? mc_clients_find(w->server->clients, client_code)
                                         : &w->server->plaintext;
         if (ctx.client)
             intake_handle(&ctx, zmq_msg_data(&req), n, &reply);
-        else /* invariant: ZAP only lets registered clients in */
+        else /* invariant: ZAP only lets registered clients in (a reload may have removed it) */
             intake_reply_rejection(&reply, MOTCUA__V1__REASON__REASON_FORBIDDEN, "",
                                    "Máy khách chưa được đăng ký với hệ thống.", 0);
+        pthread_rwlock_unlock(&w->server->clients_lock);
         zmq_msg_close(&req);
         if (!reply.bytes) /* invariant: every request is answered */
             intake_reply_rejection(&reply, MOTCUA__V1__REASON__REASON_INTERNAL, "",
@@ -180,6 +185,11 @@ intake_server_t *intake_server_new(const mc_cfg_t *cfg, const mc_clients_t *clie
     }
     s->cfg = cfg;
     s->clients = clients;
+    if (pthread_rwlock_init(&s->clients_lock, NULL) != 0) {
+        mc_err_add(err, "intake: cannot make the registry lock");
+        free(s);
+        return NULL;
+    }
     s->plaintext = (mc_client_t){.code = PLAINTEXT_CLIENT, .name = "plain text (development)",
                                  .role = MC_CLIENT_COUNTER, .all_wards = true};
     if (!cfg->intake.plaintext && !clients) {
@@ -269,7 +279,8 @@ static void reject_direct(intake_server_t *s, zmq_msg_t *envelope, int n_env,
     if (intake_reply_rejection(&reply, reason, "", message, s->cfg->intake.retry_after_ms) == 0)
         send_to_client(s, envelope, n_env, reply.bytes, reply.length);
     intake_reply_clear(&reply);
-    mc_log(MC_LOG_INFO, "rejected", "reason=%s",
+    mc_daemon_count(MC_COUNT_ERRORS, 1); /* per request: debug, in the summary */
+    mc_log(MC_LOG_DEBUG, "rejected", "reason=%s",
            protobuf_c_enum_descriptor_get_value(&motcua__v1__reason__descriptor, reason)->name);
 }
 
@@ -494,6 +505,23 @@ void intake_server_stop(intake_server_t *s)
     after_work(s);
 }
 
+/* intake_server_reload_clients - the new registry for ZAP and the workers */
+int intake_server_reload_clients(intake_server_t *s, const mc_clients_t *clients, mc_err_t *err)
+{
+    if (!s->clients || !clients) {
+        mc_err_add(err, "intake: no client registry to reload (intake.plaintext)");
+        return -1;
+    }
+    /* the broker (this thread) hands out nothing meanwhile: the wait is for the
+     * requests in hand only */
+    pthread_rwlock_wrlock(&s->clients_lock);
+    mc_zap_set_table(s->zap, clients);
+    s->clients = clients;
+    pthread_rwlock_unlock(&s->clients_lock);
+    mc_log(MC_LOG_NOTICE, "clients_reloaded", "clients=%zu", clients->count);
+    return 0;
+}
+
 /* intake_server_destroy - stop workers, close sockets, free */
 void intake_server_destroy(intake_server_t **server)
 {
@@ -537,6 +565,7 @@ void intake_server_destroy(intake_server_t **server)
     }
     intake_committer_destroy(&s->committer); /* after the workers: they may wait on it */
     mc_zap_stop(&s->zap); /* last: it may be serving the frontend */
+    pthread_rwlock_destroy(&s->clients_lock);
     free(s->workers);
     free(s);
     *server = NULL;

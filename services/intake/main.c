@@ -9,7 +9,9 @@
  * X_MOTCUA_INTAKE_ENDPOINT, X_MOTCUA_EVENTS_ENDPOINT: a `*` port shows as
  * the real one), serves until SIGTERM/SIGINT, then stops taking work,
  * finishes what is in flight (intake_server_stop), tells systemd STOPPING=1
- * and exits 0. Signals and exit codes: mc_daemon.h.
+ * and exits 0. SIGHUP reloads the client registry (files.clients: who may
+ * connect, with which key, for which wards) and log.level; the rest of
+ * motcua.yaml needs a restart. Signals and exit codes: mc_daemon.h.
  */
 #include <stdio.h>
 
@@ -59,6 +61,30 @@ static void stop(mc_daemon_t *d)
     intake_server_stop(d->app);
 }
 
+/* reload - SIGHUP: the client registry (keys and what each may do); the rest
+ * of motcua.yaml stays as it started: the worker threads hold it */
+static int reload(mc_daemon_t *d, mc_daemon_t *next, mc_err_t *err)
+{
+    if (d->cfg->intake.plaintext != next->cfg->intake.plaintext) {
+        mc_err_add(err, "intake.plaintext changed: restart to apply it");
+        return -1;
+    }
+    if (!d->cfg->intake.plaintext && intake_server_reload_clients(d->app, next->files, err) != 0)
+        return -1;
+    mc_log(MC_LOG_NOTICE, "reload_ignored",
+           "key=motcua.yaml reason=\"intake reloads files.clients and log.level only\"");
+    mc_daemon_keep_cfg(d, next);
+    return 0;
+}
+
+/* unload - the client registry as loaded */
+static void unload(mc_daemon_t *d)
+{
+    mc_clients_t *clients = d->files;
+    mc_clients_destroy(&clients);
+    d->files = NULL;
+}
+
 /* destroy - workers and sockets, then the registry */
 static void destroy(mc_daemon_t *d)
 {
@@ -77,6 +103,8 @@ int main(int argc, char **argv)
         .start = start,
         .stop = stop,
         .destroy = destroy,
+        .reload = reload,
+        .unload = unload,
     };
     return mc_daemon_main(argc, argv, &def);
 }

@@ -187,6 +187,19 @@ lienthong_hub_t *lienthong_hub_new(const mc_cfg_t *cfg, mc_agencies_t *agencies,
  * hub's timers at once, then at least every 100 ms; 0, or -1 with err */
 int lienthong_hub_start(lienthong_hub_t *hub, mc_loop_t *loop, mc_err_t *err);
 
+/*
+ * lienthong_hub_reload - serve cfg and agencies from now on (SIGHUP, between
+ * two loop handlers): the ZAP handler answers from the new table at once, an
+ * agency's view follows its code, a connection of an agency no longer listed
+ * (or whose key changed) is dropped at the next tick and its connection
+ * ended, so it must authenticate again (its cases go again: nothing in
+ * flight is lost, the store has them). The old cfg and agencies
+ * are no longer read once this returns 0 (the caller frees them); -1 (err,
+ * out of memory) changes nothing.
+ */
+int lienthong_hub_reload(lienthong_hub_t *hub, const mc_cfg_t *cfg, mc_agencies_t *agencies,
+                         mc_err_t *err);
+
 /* lienthong_hub_destroy - close everything, free, NULL the pointer (agencies are the caller's) */
 void lienthong_hub_destroy(lienthong_hub_t **hub);
 

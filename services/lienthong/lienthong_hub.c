@@ -188,8 +188,10 @@ static void log_store_error(lienthong_hub_t *hub, const char *what, mc_store_rc_
 {
     mc_log_error(rc == MC_STORE_UNAVAILABLE ? MC_LOG_WARNING : MC_LOG_ERR, "store_failed", err,
                  "what=%s unavailable=%s", what, rc == MC_STORE_UNAVAILABLE ? "yes" : "no");
-    if (rc == MC_STORE_UNAVAILABLE)
+    if (rc == MC_STORE_UNAVAILABLE) {
         hub->store_retry = mc_time_mono_ms() + HUB_RECONNECT_MS;
+        mc_daemon_store_down(true);
+    }
 }
 
 /* store_usable - not inside a reconnect backoff */
@@ -408,7 +410,8 @@ static void send_case(lienthong_hub_t *hub, peer_t *p, const mc_case_t *c, int64
     send_to(hub, p, &f); /* lost or not, the ack timeout decides what happens next */
     if (p->credit > 0)
         p->credit--;
-    mc_log(c->attempt > 1 ? MC_LOG_NOTICE : MC_LOG_INFO, "case_sent",
+    mc_daemon_count(MC_COUNT_ROUTED, 1); /* per case: debug (a resend: notice), in the summary */
+    mc_log(c->attempt > 1 ? MC_LOG_NOTICE : MC_LOG_DEBUG, "case_sent",
            "case=%s agency=%s attempt=%d window=%d credit=%" PRIu32, c->case_id, p->agency,
            c->attempt, p->window, p->credit);
 }
@@ -545,6 +548,7 @@ static bool up_changed(lienthong_hub_t *hub, size_t agencies_up)
 static void view_update(lienthong_hub_t *hub)
 {
     size_t na = hub->agencies->count, peers = 0, ready = 0, agencies_up = 0;
+    long unacked = 0;
     for (size_t a = 0; a < na; a++) {
         view_t *v = &hub->view[a];
         v->now = 0;
@@ -560,9 +564,11 @@ static void view_update(lienthong_hub_t *hub)
         v->peers++;
         v->credit += (long)p->credit;
         v->in_flight += (long)p->n_inflight;
+        unacked += (long)p->n_inflight;
         peers++;
         ready += p->ready;
     }
+    mc_daemon_set_waiting(unacked); /* the summary's waiting: sent, not yet acknowledged */
     for (size_t a = 0; a < na; a++) {
         view_t *v = &hub->view[a];
         agencies_up += v->now != 0;
@@ -799,6 +805,7 @@ static void expire_leases(lienthong_hub_t *hub)
         log_store_error(hub, "lease_expire", rc, &err);
         return;
     }
+    mc_daemon_store_down(false); /* every second: the store answers again */
     if (expired == 0)
         return;
     mc_log(MC_LOG_NOTICE, "leases_expired", "cases=%d", expired);
@@ -835,7 +842,7 @@ static void answer_ack(lienthong_hub_t *hub, peer_t *p, const mc_case_ack_item_t
         p->session_live = true; /* the ack made or renewed the session's row */
         if (inflight_remove(p, a->case_id) && p->window < hub->cfg->lienthong.window_max)
             p->window++; /* slow open: one more per ack */
-        mc_log(MC_LOG_INFO, "case_acked", "case=%s agency=%s verdict=%s window=%d", a->case_id,
+        mc_log(MC_LOG_DEBUG, "case_acked", "case=%s agency=%s verdict=%s window=%d", a->case_id,
                p->agency, mc_case_verdict_name(a->verdict), p->window);
         dispatch_later(hub, p->agency);
         break;
@@ -946,7 +953,8 @@ static void answer_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
         return;
     }
     send_to(hub, p, &f);
-    mc_log(MC_LOG_INFO, "case_result", "case=%s agency=%s outcome=%d verdict=%s state=%d next=%s",
+    mc_daemon_count(MC_COUNT_RECEIVED, 1); /* per case: debug, counted in the summary */
+    mc_log(MC_LOG_DEBUG, "case_result", "case=%s agency=%s outcome=%d verdict=%s state=%d next=%s",
            r->case_id, p->agency, (int)r->outcome, mc_case_verdict_name(out->verdict),
            out->dossier_state, out->next_agency[0] ? out->next_agency : "-");
     if (out->verdict != MC_VERDICT_ACCEPTED)
@@ -1576,6 +1584,48 @@ static void timers(lienthong_hub_t *hub)
         each_ready_agency(hub, rewarn_agency);
     }
     dispatch_pending(hub); /* what the frames, events and timers of this pass asked for */
+}
+
+/* lienthong_hub_reload - the new table in the ZAP handler, the views and the peers */
+int lienthong_hub_reload(lienthong_hub_t *hub, const mc_cfg_t *cfg, mc_agencies_t *agencies,
+                         mc_err_t *err)
+{
+    view_t *view = calloc(agencies->count + 1, sizeof *view);
+    if (!view) {
+        mc_err_add(err, "out of memory");
+        return -1;
+    }
+    size_t kept = 0, dropped = 0;
+    for (size_t a = 0; a < hub->agencies->count; a++) {
+        const mc_agency_t *n = mc_agencies_find(agencies, hub->agencies->items[a].code);
+        if (n && strcmp(n->public_key, hub->agencies->items[a].public_key) == 0) {
+            view[n - agencies->items] = hub->view[a];
+            kept++;
+        }
+    }
+    for (size_t i = 0; i < hub->n_peers; i++) {
+        peer_t *p = hub->peers[i];
+        const mc_agency_t *old = mc_agencies_find(hub->agencies, p->agency);
+        const mc_agency_t *n = mc_agencies_find(agencies, p->agency);
+        if (n && old && strcmp(n->public_key, old->public_key) == 0) {
+            p->agency_index = (size_t)(n - agencies->items);
+        } else { /* its key no longer admits it: dropped, with its log line, at the next tick,
+                  * and its connection ended, so a reconnect meets the new table in ZAP */
+            p->agency_index = agencies->count;
+            p->gone = true;
+            conn_cut(hub, p->fd, "agency_reloaded");
+            dropped++;
+        }
+    }
+    mc_zap_set_table(hub->zap, agencies);
+    free(hub->view);
+    hub->view = view;
+    hub->cfg = cfg;
+    hub->agencies = agencies;
+    hub->status_dirty = true;
+    mc_log(MC_LOG_NOTICE, "agencies_reloaded", "agencies=%zu kept=%zu new=%zu peers_dropped=%zu",
+           agencies->count, kept, agencies->count - kept, dropped);
+    return 0;
 }
 
 /* lienthong_hub_new - ZAP first, then the CURVE socket */

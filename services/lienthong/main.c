@@ -9,7 +9,9 @@
  * lienthong.events_endpoint, tells systemd READY=1 (Type=notify) with the
  * endpoints it got (X_MOTCUA_ENDPOINT, X_MOTCUA_LIENTHONG_ENDPOINT,
  * X_MOTCUA_EVENTS_ENDPOINT: a `*` port shows as the real one), serves
- * until SIGTERM/SIGINT, tells systemd STOPPING=1 and exits 0.
+ * until SIGTERM/SIGINT, tells systemd STOPPING=1 and exits 0. SIGHUP
+ * reloads agencies.yaml (partners and their keys), the catalog, calendar and
+ * log level (lienthong_hub_reload); endpoints and keys of its own need a restart.
  * Signals and exit codes: mc_daemon.h (78 also for bad agencies).
  */
 #include <stdio.h>
@@ -44,6 +46,24 @@ static int start(mc_daemon_t *d, mc_err_t *err)
     return 0;
 }
 
+/* reload - SIGHUP: the hub serves the new configuration and agencies */
+static int reload(mc_daemon_t *d, mc_daemon_t *next, mc_err_t *err)
+{
+    mc_agencies_t *agencies = next->files;
+    if (lienthong_hub_reload(d->app, next->cfg, agencies, err) != 0)
+        return -1;
+    snprintf(d->status, sizeof d->status, "serving %zu agencies", agencies->count);
+    return 0;
+}
+
+/* unload - agencies.yaml as loaded */
+static void unload(mc_daemon_t *d)
+{
+    mc_agencies_t *agencies = d->files;
+    mc_agencies_destroy(&agencies);
+    d->files = NULL;
+}
+
 /* destroy - the hub, then the agencies it serves */
 static void destroy(mc_daemon_t *d)
 {
@@ -62,6 +82,8 @@ int main(int argc, char **argv)
         .load = load,
         .start = start,
         .destroy = destroy,
+        .reload = reload,
+        .unload = unload,
     };
     return mc_daemon_main(argc, argv, &def);
 }

@@ -6,7 +6,9 @@
  * placeholder stops the start), reads the channels' secrets, tells systemd
  * READY=1 (Type=notify), sends due notifications until SIGTERM/SIGINT,
  * finishes the batch in hand, tells systemd STOPPING=1 and exits 0.
- * Several instances may run against one database (see notify.h).
+ * Several instances may run against one database (see notify.h). SIGHUP
+ * reloads the templates (notifications.yaml, checked as strictly as at
+ * start), the catalog, wards and log.level.
  * Signals and exit codes: mc_daemon.h.
  */
 #include <stdio.h>
@@ -64,6 +66,24 @@ static int finish(mc_daemon_t *d)
     return notify_finish(nd->notify);
 }
 
+/* reload - SIGHUP: notifications.yaml (templates) and motcua.yaml's catalog,
+ * wards and retry figures; the channels' URLs, secrets and spool need a restart */
+static int reload(mc_daemon_t *d, mc_daemon_t *next, mc_err_t *err)
+{
+    (void)err;
+    notify_daemon_t *nd = d->app;
+    notify_reload(nd->notify, next->cfg, next->files);
+    return 0;
+}
+
+/* unload - notifications.yaml as loaded */
+static void unload(mc_daemon_t *d)
+{
+    notify_templates_t *templates = d->files;
+    notify_templates_destroy(&templates);
+    d->files = NULL;
+}
+
 /* destroy - what start and load made */
 static void destroy(mc_daemon_t *d)
 {
@@ -87,6 +107,8 @@ int main(int argc, char **argv)
         .start = start,
         .finish = finish,
         .destroy = destroy,
+        .reload = reload,
+        .unload = unload,
     };
     return mc_daemon_main(argc, argv, &def);
 }

@@ -212,6 +212,15 @@ int notify_start(notify_t *notify, mc_daemon_t *d, mc_err_t *err);
  * the store is down are left to the lease (resent after it); 0 */
 int notify_finish(notify_t *notify);
 
+/* notify_reload - render with templates and read cfg (catalog, wards, retry
+ * figures, rating_url) from now on; the channels read cfg->notify (their
+ * URLs, files and spool stay as they started: the skeleton keeps those keys).
+ * Call between two loop handlers; the old ones are not read afterwards. */
+void notify_reload(notify_t *notify, const mc_cfg_t *cfg, const notify_templates_t *templates);
+
+/* notify_channels_reload - read cfg from now on (notify_reload) */
+void notify_channels_reload(notify_channels_t *channels, const mc_cfg_notify_t *cfg);
+
 /* notify_destroy - close sockets and the store, free, NULL */
 void notify_destroy(notify_t **notify);
 

@@ -45,6 +45,12 @@ struct notify_channels {
     char                   mail_domain[256]; /* for Message-ID, from smtp_from */
 };
 
+/* notify_channels_reload - the new cfg (same URLs and files: restart keys) */
+void notify_channels_reload(notify_channels_t *channels, const mc_cfg_notify_t *cfg)
+{
+    channels->cfg = cfg;
+}
+
 /* wipe_free - zero a secret, then free it */
 static void wipe_free(char *s)
 {

@@ -30,6 +30,7 @@
 #include <zmq.h>
 
 #include "mc_events.h"
+#include "mc_daemon.h"
 #include "mc_log.h"
 #include "mc_time.h"
 #include "mc_store.h"
@@ -78,6 +79,14 @@ struct notify {
 };
 
 static void job_clear(notify_job_t *job);
+
+/* notify_reload - the new configuration and templates */
+void notify_reload(notify_t *n, const mc_cfg_t *cfg, const notify_templates_t *templates)
+{
+    n->cfg = cfg;
+    n->templates = templates;
+    notify_channels_reload(n->channels, &cfg->notify);
+}
 
 /* notify_new - store (lazy) and event subscriptions */
 notify_t *notify_new(const mc_cfg_t *cfg, const notify_templates_t *templates,
@@ -371,7 +380,9 @@ static void log_outcome(const notify_job_t *job, mc_notice_outcome_t outcome, in
                    m->id, m->code, m->kind, job->tries[i].channel,
                    mc_log_quote(job->tries[i].error, q, sizeof q));
     if (outcome == MC_NOTICE_SENT)
-        mc_log(MC_LOG_INFO, "notification_sent", "id=%" PRId64 " code=%s kind=%s channels=%s attempt=%d",
+        mc_daemon_count(MC_COUNT_SENT, 1); /* per notice: debug, counted in the summary */
+    if (outcome == MC_NOTICE_SENT)
+        mc_log(MC_LOG_DEBUG, "notification_sent", "id=%" PRId64 " code=%s kind=%s channels=%s attempt=%d",
                m->id, m->code, m->kind, job->wanted, m->attempts);
     else if (outcome == MC_NOTICE_FAILED)
         mc_log(MC_LOG_ERR, "notification_failed", "id=%" PRId64 " code=%s kind=%s attempts=%d",
@@ -508,6 +519,7 @@ static int store_failed(notify_t *n, mc_err_t *err)
 {
     if (!n->store_down)
         mc_log_error(MC_LOG_WARNING, "store_unavailable", err, NULL);
+    mc_daemon_store_down(true);
     n->store_down = true;
     return -1;
 }
@@ -517,6 +529,7 @@ static void store_ok(notify_t *n)
 {
     if (n->store_down)
         mc_log(MC_LOG_NOTICE, "store_available", "what=reconnected");
+    mc_daemon_store_down(false);
     n->store_down = false;
 }
 

@@ -125,7 +125,9 @@ static mc_store_rc_t record_one(portal_t *p, push_t *u, mc_err_t *err)
         return rc;
     char q[300];
     if (u->state == PUSH_ACKED)
-        mc_log(MC_LOG_INFO, "event_pushed", "code=%s seq=%d attempt=%d status=%d", e->code,
+        mc_daemon_count(MC_COUNT_SENT, 1); /* per event: debug, counted in the summary */
+    if (u->state == PUSH_ACKED)
+        mc_log(MC_LOG_DEBUG, "event_pushed", "code=%s seq=%d attempt=%d status=%d", e->code,
                e->seq, e->attempts, u->status);
     else if (u->state == PUSH_FAILED && !overtaken)
         mc_log(MC_LOG_WARNING, "push_failed", "code=%s seq=%d attempt=%d status=%d error=%s"
@@ -159,6 +161,7 @@ static int store_failed(portal_t *p, mc_err_t *err)
 {
     if (!p->store_down)
         mc_log_error(MC_LOG_WARNING, "store_unavailable", err, NULL);
+    mc_daemon_store_down(true);
     p->store_down = true;
     return -1;
 }
@@ -168,6 +171,7 @@ static void store_back(portal_t *p)
 {
     if (p->store_down)
         mc_log(MC_LOG_NOTICE, "store_available", "what=reconnected");
+    mc_daemon_store_down(false);
     p->store_down = false;
 }
 

@@ -7,7 +7,9 @@
  * X_MOTCUA_ROUTER_ENDPOINT and X_MOTCUA_EVENTS_ENDPOINT are its events
  * endpoint as bound), routes and scans until SIGTERM/SIGINT, tells systemd
  * STOPPING=1 and exits 0. A batch in progress is one transaction: stopping
- * between batches loses nothing. Signals and exit codes: mc_daemon.h.
+ * between batches loses nothing. SIGHUP reloads routing.yaml, the catalog,
+ * the calendar, the rules and log.level between two passes (poll and scan
+ * intervals and endpoints need a restart). Signals and exit codes: mc_daemon.h.
  */
 #include <stdio.h>
 
@@ -41,6 +43,26 @@ static int start(mc_daemon_t *d, mc_err_t *err)
     return 0;
 }
 
+/* reload - SIGHUP: routing, catalog, calendar and rules from now on (between
+ * two passes: a batch is one handler, never cut by a reload) */
+static int reload(mc_daemon_t *d, mc_daemon_t *next, mc_err_t *err)
+{
+    (void)err;
+    router_t *r = d->app;
+    r->cfg = next->cfg;
+    r->routing = next->files;
+    snprintf(d->status, sizeof d->status, "routing, batch %d", next->cfg->router.batch);
+    return 0;
+}
+
+/* unload - routing.yaml as loaded */
+static void unload(mc_daemon_t *d)
+{
+    mc_routing_t *routing = d->files;
+    mc_routing_destroy(&routing);
+    d->files = NULL;
+}
+
 /* destroy - the router, then the routing table it reads */
 static void destroy(mc_daemon_t *d)
 {
@@ -60,6 +82,8 @@ int main(int argc, char **argv)
         .load = load,
         .start = start,
         .destroy = destroy,
+        .reload = reload,
+        .unload = unload,
     };
     return mc_daemon_main(argc, argv, &def);
 }

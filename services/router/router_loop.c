@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "mc_events.h"
+#include "mc_daemon.h"
 #include "mc_log.h"
 #include "mc_transport.h"
 #include "motcua/v1/pipeline.pb-c.h"
@@ -50,6 +51,7 @@ router_t *router_new(const mc_cfg_t *cfg, const mc_routing_t *routing, mc_err_t 
     mc_err_clear(&cerr);
     if (mc_store_connect(r->store, &cerr) != MC_STORE_OK) {
         mc_log_error(MC_LOG_WARNING, "store_unavailable", &cerr, NULL);
+        mc_daemon_store_down(true);
         r->store_ok = false;
     }
     return r;
@@ -91,6 +93,7 @@ static void store_back(router_t *r)
 {
     if (!r->store_ok)
         mc_log(MC_LOG_NOTICE, "store_connected", "daemon=router");
+    mc_daemon_store_down(false);
     r->store_ok = true;
 }
 
@@ -99,6 +102,7 @@ int router_route_all(router_t *r)
 {
     int total = 0;
     for (;;) {
+        mc_daemon_keepalive(); /* a long backlog is work, not a hang */
         mc_err_t err;
         mc_err_clear(&err);
         int claimed = 0, routed = 0;
@@ -112,7 +116,8 @@ int router_route_all(router_t *r)
         }
         store_back(r);
         for (int i = 0; i < r->n_notes; i++) {
-            mc_log(MC_LOG_INFO, "routed", "code=%s department=%s", r->notes[i].code,
+            mc_daemon_count(MC_COUNT_ROUTED, 1); /* per dossier: debug, counted in the summary */
+            mc_log(MC_LOG_DEBUG, "routed", "code=%s department=%s", r->notes[i].code,
                    r->notes[i].agency);
             publish(r, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED, r->notes[i].code,
                     r->notes[i].agency);
@@ -133,6 +138,7 @@ static int scan_batches(router_t *r, const char *what, scan_batch_fn batch, cons
 {
     int total = 0;
     for (;;) {
+        mc_daemon_keepalive(); /* a long backlog is work, not a hang */
         mc_err_t err;
         mc_err_clear(&err);
         int marked = 0;
@@ -171,6 +177,7 @@ int router_scan_late(router_t *r)
         return -1;
     /* each agency step against its own limit: an event for the desk's staff */
     for (;;) {
+        mc_daemon_keepalive(); /* a long backlog is work, not a hang */
         mc_err_t err;
         mc_err_clear(&err);
         int steps = 0;
@@ -214,6 +221,7 @@ static int run_batches(router_t *r, const char *what, router_batch_fn batch,
 {
     int total = 0;
     for (;;) {
+        mc_daemon_keepalive(); /* a long backlog is work, not a hang */
         mc_err_t err;
         mc_err_clear(&err);
         int claimed = 0, done = 0;
@@ -263,7 +271,8 @@ static mc_store_rc_t acceptance_cases(router_t *r, int *claimed, int *done, mc_e
 static void acceptance_queued(router_t *r)
 {
     for (int i = 0; i < r->n_notes; i++) {
-        mc_log(MC_LOG_INFO, "acceptance_queued", "code=%s department=%s", r->notes[i].code,
+        mc_daemon_count(MC_COUNT_ROUTED, 1); /* per dossier: debug, in the summary */
+        mc_log(MC_LOG_DEBUG, "acceptance_queued", "code=%s department=%s", r->notes[i].code,
                r->notes[i].agency);
         publish(r, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED, r->notes[i].code,
                 r->notes[i].agency);

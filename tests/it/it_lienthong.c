@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1720,6 +1721,124 @@ MC_TEST(agency_with_extend_days_answers_a_case_never_warned_after_the_hold)
     CHECK_INT(harness_stop_daemon(a, SIGTERM), 0);
 }
 
+/* write_agencies - DIR/agencies.yaml: the setup's agencies, then extra lines, renamed into
+ * place (a reload never reads half a file) */
+static int write_agencies(const char *extra)
+{
+    char path[400], tmp[420];
+    snprintf(path, sizeof path, "%s/agencies.yaml", H.dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "agencies:\n");
+    for (int i = 0; agency_codes[i]; i++)
+        fprintf(f, "  - {code: %s, name: \"%s\", kind: %s, public_key_file: keys/%s.pub}\n",
+                agency_codes[i], agency_codes[i], i ? "partner" : "department", agency_codes[i]);
+    fputs(extra, f);
+    if (fclose(f) != 0)
+        return -1;
+    return rename(tmp, path);
+}
+
+/* count_log - lines of DIR/log holding text */
+static long count_log(const char *log, const char *text)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "grep -cF -- '%s' %s/%s", text, H.dir, log);
+    FILE *p = popen(cmd, "r");
+    long n = -1;
+    if (p) {
+        if (fscanf(p, "%ld", &n) != 1)
+            n = -1;
+        pclose(p);
+    }
+    return n;
+}
+
+/* wait_log_count - DIR/log holds text at least want times, polled until ms pass */
+static bool wait_log_count(const char *log, const char *text, long want, int ms)
+{
+    int64_t deadline = harness_now_ms() + ms;
+    while (count_log(log, text) < want) {
+        if (harness_now_ms() >= deadline)
+            return false;
+        usleep(20000);
+    }
+    return true;
+}
+
+MC_TEST(sighup_adds_a_partner_that_gets_its_case_and_keeps_cases_in_flight)
+{
+    /* a case for SO_Y_TE, a partner agencies.yaml does not list yet */
+    char code[64], new_case_id[96], held[96];
+    REQUIRE(new_case("lt-reload-0001", code, new_case_id) == 0);
+    REQUIRE(exec_sql("UPDATE agency_case SET agency = 'SO_Y_TE' WHERE case_id = $1", 1,
+                     (const char *const[]){new_case_id}) == 0);
+    /* a TU_PHAP case in flight across the reload: taken and acked, not answered yet */
+    void *tuphap = routed_and_held("lt-reload-0002", "reload-tuphap-session-1", held);
+    REQUIRE(tuphap != NULL);
+    long reloads = count_log("lienthong.log", "event=reloaded");
+    REQUIRE(write_agencies("  - {code: SO_Y_TE, name: \"Sở Y tế\", kind: partner,"
+                           " public_key_file: keys/SO_Y_TE.pub}\n") == 0);
+    CHECK(kill(hub_pid, SIGHUP) == 0);
+    CHECK(wait_log_count("lienthong.log", "event=reloaded", reloads + 1, 10000));
+    CHECK(log_has("lienthong.log", "event=agencies_reloaded agencies=5 kept=4 new=1 peers_dropped=0"));
+    CHECK(waitpid(hub_pid, NULL, WNOHANG) == 0); /* still running */
+    /* the new partner connects with its key and gets its case */
+    void *soyte = raw_connect("SO_Y_TE");
+    REQUIRE(soyte != NULL);
+    CHECK(take_and_finish(soyte, "reload-soyte-session-01", new_case_id));
+    CHECK_INT(case_state(new_case_id), MC_CASE_DONE);
+    /* the case in flight for TU_PHAP is answered on the same connection */
+    CHECK(raw_finish(tuphap, held));
+    CHECK_INT(case_state(held), MC_CASE_DONE);
+    mc_transport_close(&soyte);
+    mc_transport_close(&tuphap);
+}
+
+MC_TEST(sighup_with_an_invalid_agencies_file_keeps_the_old_one)
+{
+    long failed = count_log("lienthong.log", "event=reload_failed");
+    /* SO_Y_TE's key file does not exist: the file does not load */
+    REQUIRE(write_agencies("  - {code: SO_Y_TE, name: \"Sở Y tế\", kind: partner,"
+                           " public_key_file: keys/SO_Y_TE.pub}\n"
+                           "  - {code: KHONG_CO, name: \"Không có\", kind: partner,"
+                           " public_key_file: keys/KHONG_CO.pub}\n") == 0);
+    CHECK(kill(hub_pid, SIGHUP) == 0);
+    CHECK(wait_log_count("lienthong.log", "event=reload_failed", failed + 1, 10000));
+    CHECK(log_has("lienthong.log", "kept=old"));
+    CHECK(waitpid(hub_pid, NULL, WNOHANG) == 0);
+    /* the old table still serves: SO_Y_TE (added by the last good reload) gets a new case */
+    char code[64], case_id[96];
+    REQUIRE(new_case("lt-reload-0003", code, case_id) == 0);
+    REQUIRE(exec_sql("UPDATE agency_case SET agency = 'SO_Y_TE' WHERE case_id = $1", 1,
+                     (const char *const[]){case_id}) == 0);
+    void *soyte = raw_connect("SO_Y_TE");
+    REQUIRE(soyte != NULL);
+    CHECK(take_and_finish(soyte, "reload-soyte-session-02", case_id));
+    mc_transport_close(&soyte);
+    /* the file back as it was for the tests after this one */
+    CHECK(write_agencies("  - {code: SO_Y_TE, name: \"Sở Y tế\", kind: partner,"
+                         " public_key_file: keys/SO_Y_TE.pub}\n") == 0);
+}
+
+MC_TEST(sighup_removing_a_partner_ends_its_connection)
+{
+    long up = count_log("lienthong.log", "agency=SO_Y_TE connected=yes ready=yes");
+    long refused = count_log("lienthong.log", "event=agency_refused");
+    void *soyte = raw_connect("SO_Y_TE");
+    REQUIRE(soyte != NULL);
+    raw_resync(soyte, 1, "reload-soyte-session-03", NULL, 0);
+    CHECK(wait_log_count("lienthong.log", "agency=SO_Y_TE connected=yes ready=yes", up + 1, 10000));
+    REQUIRE(write_agencies("") == 0); /* SO_Y_TE no longer listed */
+    CHECK(kill(hub_pid, SIGHUP) == 0);
+    CHECK(wait_log("lienthong.log", "agencies=4 kept=4 new=0 peers_dropped=1", 10000));
+    /* its connection was ended: ZeroMQ reconnects it, and ZAP refuses the key now */
+    CHECK(wait_log_count("lienthong.log", "event=agency_refused", refused + 1, 10000));
+    mc_transport_close(&soyte);
+}
+
 MC_TEST(sigterm_stops_cleanly)
 {
     CHECK_INT(harness_stop_daemon(hub_pid, SIGTERM), 0);
@@ -1840,23 +1959,15 @@ static int setup(void)
         return -1;
     snprintf(keys, sizeof keys, "%s/keys", H.dir);
     const char *names[] = {"lienthong", "TU_PHAP", "UBND_XA_TUPHAP", "CONG_AN_XA", "BHXH", "INTRUDER",
-                           NULL};
+                           "SO_Y_TE", NULL};
     for (int i = 0; names[i]; i++) {
         char args[600];
         snprintf(args, sizeof args, "keygen %s --dir %s", names[i], keys);
         if (harness_motcua(&H, args) != 0)
             return -1;
     }
-    char path[400];
-    snprintf(path, sizeof path, "%s/agencies.yaml", H.dir);
-    FILE *f = fopen(path, "w");
-    if (!f)
+    if (write_agencies("") != 0)
         return -1;
-    fprintf(f, "agencies:\n");
-    for (int i = 0; agency_codes[i]; i++)
-        fprintf(f, "  - {code: %s, name: \"%s\", kind: %s, public_key_file: keys/%s.pub}\n",
-                agency_codes[i], agency_codes[i], i ? "partner" : "department", agency_codes[i]);
-    fclose(f);
     int p1 = harness_free_port(H.pg_port), p2 = harness_free_port(p1);
     snprintf(hub_endpoint, sizeof hub_endpoint, "tcp://127.0.0.1:%d", p1);
     harness_config_append(&H,
@@ -1908,6 +2019,9 @@ int main(void)
         mc_test_run(due_soon_comes_again_after_a_resync_and_periodically_until_answered);
         mc_test_run(agency_killed_after_a_due_soon_still_extends_once_and_answers);
         mc_test_run(agency_with_extend_days_answers_a_case_never_warned_after_the_hold);
+        mc_test_run(sighup_adds_a_partner_that_gets_its_case_and_keeps_cases_in_flight);
+        mc_test_run(sighup_with_an_invalid_agencies_file_keeps_the_old_one);
+        mc_test_run(sighup_removing_a_partner_ends_its_connection);
         mc_test_run(sigterm_stops_cleanly);
     }
     if (hub_pid > 0)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@ static int log_in_child(const char *path, bool journal)
             snprintf(js, sizeof js, "%llu:%llu", (unsigned long long)st.st_dev,
                      (unsigned long long)st.st_ino);
             setenv("JOURNAL_STREAM", js, 1);
+            setenv("MOTCUA_LOG_PLAIN", "1", 1); /* the line, not fields to a journald */
         } else {
             setenv("JOURNAL_STREAM", "1:2", 1); /* another stream: not ours */
         }
@@ -86,6 +88,28 @@ MC_TEST(test_log_line_has_utc_time_off_journald)
     unlink(path);
 }
 
+MC_TEST(test_journal_fields_of_a_line)
+{
+    char buf[1024], q[64];
+    struct iovec iov[8];
+    char pairs[256];
+    snprintf(pairs, sizeof pairs, "code=G01.29.H29-261201-0001 case=%s agency=TU_PHAP"
+             " error=%s worker=2 message=x 9lives=y",
+             "G01.29.H29-261201-0001/1", mc_log_quote("a \"b\" c", q, sizeof q));
+    int n = mc_log_fields(pairs, buf, sizeof buf, iov, 8);
+    REQUIRE(n == 7);
+    const char *want[] = {"DOSSIER_CODE=G01.29.H29-261201-0001", "CASE_ID=G01.29.H29-261201-0001/1",
+                          "AGENCY=TU_PHAP", "ERROR=a \"b\" c", "WORKER=2", "X_MESSAGE=x",
+                          "X_9LIVES=y"};
+    for (int i = 0; i < n; i++) {
+        char got[128];
+        snprintf(got, sizeof got, "%.*s", (int)iov[i].iov_len, (const char *)iov[i].iov_base);
+        CHECK_STR(got, want[i]);
+    }
+    CHECK_INT(mc_log_fields("not-a-pair code=X", buf, sizeof buf, iov, 8), 1);
+    CHECK_INT(mc_log_fields("a=1 b=2 c=3", buf, sizeof buf, iov, 2), 2); /* at most max */
+}
+
 MC_TEST(test_any_port_bind_reports_the_port_it_got)
 {
     mc_err_t err;
@@ -115,6 +139,7 @@ int main(void)
     setvbuf(stdout, NULL, _IOLBF, 0);
     mc_log_init("test_transport_log", MC_LOG_ERR); /* the binds' own lines stay quiet */
     mc_test_run(test_log_line_has_utc_time_off_journald);
+    mc_test_run(test_journal_fields_of_a_line);
     mc_test_run(test_any_port_bind_reports_the_port_it_got);
     return mc_test_done("test_transport_log");
 }
