@@ -35,4 +35,7 @@ int admin_overdue(mc_cli_ctx_t *ctx, int argc, char **argv);
 /* admin_queues - `motcua-admin queues [--json] [--idle]` (admin_queues.c) */
 int admin_queues(mc_cli_ctx_t *ctx, int argc, char **argv);
 
+/* admin_retention - `motcua-admin retention [--dry-run]` (admin_retention.c) */
+int admin_retention(mc_cli_ctx_t *ctx, int argc, char **argv);
+
 #endif

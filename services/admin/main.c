@@ -25,6 +25,8 @@ static const char usage_text[] =
     "                              open dossiers past (or near) their due date\n"
     "  queues [--json] [--idle]    the pipeline's backlog per stage and agency;\n"
     "                              --idle: exit 0 when nothing is in flight\n"
+    "  retention [--dry-run]       expire old keys and spool files; export, then\n"
+    "                              delete dossiers past their keeping time\n"
     "\n"
     "options:\n"
     "  -c, --config FILE           configuration (default: $MOTCUA_CONFIG,\n"
@@ -38,7 +40,7 @@ int main(int argc, char **argv)
         {"migrate", admin_migrate},         {"config", admin_config},
         {"keygen", admin_keygen},           {"deadletters", admin_deadletters},
         {"requeue", admin_requeue},         {"overdue", admin_overdue},
-        {"queues", admin_queues},
+        {"queues", admin_queues},           {"retention", admin_retention},
     };
     return mc_cli_main(argc, argv, usage_text, commands, sizeof commands / sizeof commands[0],
                        NULL);

@@ -36,7 +36,7 @@ static const char usage_text[] =
     "  form register WARD [--from D] [--to D] [--format text|html]\n                              the ward's register of dossiers (Mẫu 07)\n"
     "\n"
     "the operator's commands run motcua-admin (migrate, config check, keygen,\n"
-    "deadletters, requeue, overdue, queues), `report` runs motcua-report and\n"
+    "deadletters, requeue, overdue, queues, retention), `report` runs motcua-report and\n"
     "`load` runs motcua-load: `motcua COMMAND ...` is the same as\n"
     "`motcua-PROGRAM ...` (see their --help)\n"
     "\n"
@@ -59,6 +59,7 @@ static const moved_t moved[] = {
     {"keygen", "motcua-admin", true},   {"deadletters", "motcua-admin", true},
     {"requeue", "motcua-admin", true},  {"overdue", "motcua-admin", true},
     {"queues", "motcua-admin", true},   {"report", "motcua-report", false},
+    {"retention", "motcua-admin", true},
     {"load", "motcua-load", false},
 };
 
