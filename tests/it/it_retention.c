@@ -8,7 +8,8 @@
  * idempotency keys: all but the young closed one's 40 days old (past
  * retention.key_days = 30). Spool files: a settled one and a pending one
  * 40 days old, a young one, and a name that is not a spool file. Then:
- * --dry-run counts and changes nothing; a run deletes exactly the old
+ * --dry-run counts and changes nothing; a run that cannot write its
+ * export deletes no dossier; a run deletes exactly the old
  * keys, the settled old spool file and the three old closed dossiers with
  * everything hanging on them, after exporting them to one JSON lines file
  * (each line parsed by PostgreSQL's jsonb); a late retry under an expired
@@ -153,9 +154,30 @@ MC_TEST(dry_run_counts_and_changes_nothing)
     CHECK(spool_exists(name));
 }
 
+MC_TEST(failed_export_deletes_no_dossier)
+{
+    /* an export directory that cannot be made: the keys and spool passes run, the
+     * dossier pass stops before any delete */
+    char config[400], from[400];
+    snprintf(config, sizeof config, "%s/motcua-noexport.yaml", H.dir);
+    snprintf(from, sizeof from, "export_dir: \"%s/archive\"", H.dir);
+    REQUIRE(harness_config_copy(&H, config, from, "export_dir: \"/dev/null/archive\"") == 0);
+    long d0, k0, e0, d1, k1, e1;
+    counts(&d0, &k0, &e0);
+    CHECK_INT(harness_run("%s/bin/motcua -c %s retention > %s/noexport.out 2>&1", H.build, config,
+                          H.dir), 1);
+    CHECK_INT(harness_run("grep -q 'idempotency.*đã xóa 4$' %s/noexport.out", H.dir), 0);
+    CHECK_INT(harness_run("grep -q '/dev/null/archive' %s/noexport.out", H.dir), 0);
+    counts(&d1, &k1, &e1);
+    CHECK_INT(d1, d0);
+    CHECK_INT(e1, e0);
+    CHECK_INT(k1, k0 - 4);
+}
+
 MC_TEST(run_exports_then_deletes_only_what_is_due)
 {
-    CHECK(retention("", "retention: keys=4 spool=1 dossiers=3 dry_run=no") == 0);
+    /* keys and the spool file went in the failed run above */
+    CHECK(retention("", "retention: keys=0 spool=0 dossiers=3 dry_run=no") == 0);
     long d, k, e;
     counts(&d, &k, &e);
     CHECK_INT(d, 2);
@@ -259,6 +281,7 @@ int main(void)
     }
     mc_test_run(store_is_filled);
     mc_test_run(dry_run_counts_and_changes_nothing);
+    mc_test_run(failed_export_deletes_no_dossier);
     mc_test_run(run_exports_then_deletes_only_what_is_due);
     mc_test_run(late_retry_of_an_expired_key_is_a_duplicate);
     mc_test_run(second_run_is_a_no_op);
