@@ -57,7 +57,7 @@ stub() {
 }
 
 services=""
-for f in "$units_dir"/*.service "$units_dir"/*.target; do
+for f in "$units_dir"/*.service "$units_dir"/*.target "$units_dir"/*.timer; do
     [ -f "$f" ] || continue
     cp "$f" "$root/etc/systemd/system/"
     case "$f" in *.service) services="$services $(basename "$f")" ;; esac
