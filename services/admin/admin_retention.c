@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "mc_file.h"
 #include "mc_store_retention.h"
 
 static const char retention_usage[] =
@@ -51,20 +52,6 @@ typedef struct export_file {
     long        lines;     /* lines written */
 } export_file_t;
 
-/* fsync_dir - make a new entry of dir durable; 0, or -1 with err */
-static int fsync_dir(const char *dir, mc_err_t *err)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0 || fsync(fd) != 0) {
-        mc_err_add(err, "%s: fsync: %s", dir, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    return 0;
-}
-
 /* export_open - the run's file, new (O_EXCL), with its directory entry durable */
 static int export_open(export_file_t *x, mc_err_t *err)
 {
@@ -82,20 +69,9 @@ static int export_open(export_file_t *x, mc_err_t *err)
         mc_err_add(err, "%s: %s", x->path, strerror(errno));
         return -1;
     }
-    return fsync_dir(x->dir, err);
-}
-
-/* write_all - every byte of buf to fd; 0, or -1 */
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, buf, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        buf += w;
-        len -= (size_t)w;
+    if (mc_file_fsync_dir(x->dir) != 0) {
+        mc_err_add(err, "%s: fsync: %s", x->dir, strerror(errno));
+        return -1;
     }
     return 0;
 }
@@ -107,7 +83,8 @@ static int export_write(void *arg, const char *const *lines, size_t n, mc_err_t 
     if (x->fd < 0 && export_open(x, err) != 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        if (write_all(x->fd, lines[i], strlen(lines[i])) != 0 || write_all(x->fd, "\n", 1) != 0) {
+        if (mc_file_write_all(x->fd, lines[i], strlen(lines[i])) != 0 ||
+            mc_file_write_all(x->fd, "\n", 1) != 0) {
             mc_err_add(err, "%s: write: %s", x->path, strerror(errno));
             return -1;
         }
