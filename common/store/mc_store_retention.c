@@ -34,13 +34,18 @@ static const mc_stmt_t stmt_pending = {"retention_pending", 1,
     " AND state = " MC_SQL(MC_NOTIFICATION_PENDING)};
 
 /* closed, and closed before $1 (closed_at >= received_at: the received_at
- * bound lets dossier_received_idx find them) */
+ * bound lets dossier_received_idx find them), with nothing still to send: a
+ * pending notice or portal event keeps its dossier until it is settled */
 #define DOSSIERS_RETIRED \
     " FROM dossier d WHERE d.received_at < to_timestamp($1::bigint)" \
     " AND d.closed_at < to_timestamp($1::bigint)" \
     " AND d.state IN (" MC_SQL(MC_DOSSIER_RESULT_READY) ", " MC_SQL(MC_DOSSIER_DELIVERED) ", " \
     MC_SQL(MC_DOSSIER_WITHDRAWN) ", " MC_SQL(MC_DOSSIER_REFUSED) ", " \
-    MC_SQL(MC_DOSSIER_RETURNED) ")"
+    MC_SQL(MC_DOSSIER_RETURNED) ")" \
+    " AND NOT EXISTS (SELECT 1 FROM notification n WHERE n.dossier_id = d.id" \
+    "   AND n.state = " MC_SQL(MC_NOTIFICATION_PENDING) ")" \
+    " AND NOT EXISTS (SELECT 1 FROM portal_outbox o WHERE o.dossier_id = d.id" \
+    "   AND o.state = " MC_SQL(MC_OUTBOX_PENDING) ")"
 
 /* the rows of table t (alias r) of the dossier, as a JSON array in id order */
 #define ROWS_OF(t) \

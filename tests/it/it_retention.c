@@ -3,8 +3,9 @@
  * common/store/mc_store_retention.c) on a real store filled through a real
  * motcua-intake.
  *
- * Five dossiers: three closed 11 years ago (past retention.dossier_years =
- * 10), one received 12 years ago and still open, one closed today. Their
+ * Six dossiers: three closed 11 years ago (past retention.dossier_years =
+ * 10), one received 12 years ago and still open, one closed today, one
+ * closed 11 years ago whose received notice is still to send. Their
  * idempotency keys: all but the young closed one's 40 days old (past
  * retention.key_days = 30). Spool files: a settled one and a pending one
  * 40 days old, a young one, and a name that is not a spool file. Then:
@@ -25,8 +26,10 @@
 #include "mc_test.h"
 
 static harness_t H;                      /* the cluster and intake */
-static char      codes[5][64];           /* 0-2 old closed, 3 old open, 4 young closed */
-static const char *const sids[5] = {"ret-old-1", "ret-old-2", "ret-old-3", "ret-open", "ret-young"};
+#define N_DOSSIERS 6
+static char      codes[N_DOSSIERS][64]; /* 0-2 old closed, 3 old open, 4 young closed, 5 old closed with a notice to send */
+static const char *const sids[N_DOSSIERS] = {"ret-old-1", "ret-old-2", "ret-old-3", "ret-open",
+                                             "ret-young", "ret-pending"};
 static long      settled_notice;         /* a notification id with no row (spool: settled) */
 static long      pending_notice;         /* the young closed dossier's received notice (pending) */
 
@@ -113,15 +116,22 @@ static void counts(long *dossiers, long *keys, long *old_events)
 
 MC_TEST(store_is_filled)
 {
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < N_DOSSIERS; i++)
         REQUIRE(submit(sids[i], codes[i]) == 0);
     /* 11 years closed (DELIVERED), with a rating-less history; the open one 12 years old */
     REQUIRE(sql("UPDATE dossier SET received_at = now() - interval '12 years',"
                 " counted_from = now() - interval '12 years', due_at = now() - interval '12 years',"
                 " closed_at = now() - interval '11 years', state = 6"
-                " WHERE submission_id LIKE 'ret-old-%'") == 0);
+                " WHERE submission_id LIKE 'ret-old-%' OR submission_id = 'ret-pending'") == 0);
     REQUIRE(sql("UPDATE dossier SET received_at = now() - interval '12 years'"
                 " WHERE submission_id = 'ret-open'") == 0);
+    /* what the old three had to tell was told (no notify or portal runs here);
+     * ret-pending's received notice is still to send: it keeps its dossier */
+    REQUIRE(sql("UPDATE notification SET state = 1 WHERE dossier_id IN"
+                " (SELECT id FROM dossier WHERE submission_id LIKE 'ret-old-%')") == 0);
+    REQUIRE(sql("UPDATE portal_outbox SET state = 1 WHERE dossier_id IN"
+                " (SELECT id FROM dossier WHERE submission_id LIKE 'ret-old-%'"
+                " OR submission_id = 'ret-pending')") == 0);
     REQUIRE(sql("UPDATE dossier SET state = 6 WHERE submission_id = 'ret-young'") == 0);
     REQUIRE(sql("UPDATE idempotency_key SET created_at = now() - interval '40 days'"
                 " WHERE key <> 'ret-young'") == 0);
@@ -142,7 +152,7 @@ MC_TEST(dry_run_counts_and_changes_nothing)
 {
     long d0, k0, e0, d1, k1, e1;
     counts(&d0, &k0, &e0);
-    CHECK(retention("--dry-run", "retention: keys=4 spool=1 dossiers=3 dry_run=yes") == 0);
+    CHECK(retention("--dry-run", "retention: keys=5 spool=1 dossiers=3 dry_run=yes") == 0);
     counts(&d1, &k1, &e1);
     CHECK_INT(d1, d0);
     CHECK_INT(k1, k0);
@@ -166,12 +176,12 @@ MC_TEST(failed_export_deletes_no_dossier)
     counts(&d0, &k0, &e0);
     CHECK_INT(harness_run("%s/bin/motcua -c %s retention > %s/noexport.out 2>&1", H.build, config,
                           H.dir), 1);
-    CHECK_INT(harness_run("grep -q 'idempotency.*đã xóa 4$' %s/noexport.out", H.dir), 0);
+    CHECK_INT(harness_run("grep -q 'idempotency.*đã xóa 5$' %s/noexport.out", H.dir), 0);
     CHECK_INT(harness_run("grep -q '/dev/null/archive' %s/noexport.out", H.dir), 0);
     counts(&d1, &k1, &e1);
     CHECK_INT(d1, d0);
     CHECK_INT(e1, e0);
-    CHECK_INT(k1, k0 - 4);
+    CHECK_INT(k1, k0 - 5);
 }
 
 MC_TEST(run_exports_then_deletes_only_what_is_due)
@@ -180,11 +190,11 @@ MC_TEST(run_exports_then_deletes_only_what_is_due)
     CHECK(retention("", "retention: keys=0 spool=0 dossiers=3 dry_run=no") == 0);
     long d, k, e;
     counts(&d, &k, &e);
-    CHECK_INT(d, 2);
+    CHECK_INT(d, 3);
     CHECK_INT(e, 0);
     CHECK_INT(k, 1); /* the young dossier's key */
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE submission_id IN"
-                                " ('ret-open', 'ret-young')", NULL), 2);
+                                 " ('ret-open', 'ret-young', 'ret-pending')", NULL), 3);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM idempotency_key WHERE key = $1", "ret-young"), 1);
     /* nothing left that hung on the deleted dossiers */
     CHECK_INT(harness_count(&H, "SELECT (SELECT count(*) FROM dossier_history WHERE dossier_id NOT IN"
@@ -264,7 +274,7 @@ MC_TEST(second_run_is_a_no_op)
     CHECK(retention("", "retention: keys=0 spool=0 dossiers=0 dry_run=no") == 0);
     CHECK_INT(archive_files(after, sizeof after), 1);
     CHECK_STR(after, before);
-    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier", NULL), 3);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier", NULL), 4);
 }
 
 int main(void)

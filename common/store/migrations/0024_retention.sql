@@ -45,6 +45,12 @@ END $$;
 -- migrations) may build it CONCURRENTLY.
 CREATE INDEX idempotency_key_created_idx ON idempotency_key (created_at);
 
+-- The export and the delete read a dossier's notifications by dossier_id,
+-- which no index had (only dedupe_key and the pending queue): without one,
+-- each retired batch would read the whole table. dossier_id is never
+-- updated (no effect on HOT); the same plain CREATE INDEX caveat applies.
+CREATE INDEX notification_dossier_idx ON notification (dossier_id);
+
 -- 3. The history is evidence and stays append-only, except for the one
 -- transaction that removes a dossier whose keeping time has run out, after
 -- its export was written and fsynced (mc_store_retention.c sets
