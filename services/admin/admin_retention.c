@@ -153,7 +153,7 @@ static mc_store_rc_t spool_pass(mc_store_t *store, const char *dir, int64_t befo
             st.st_mtime >= before)
             continue;
         ids[n] = id;
-        snprintf(names[n], sizeof names[n], "%s", e->d_name);
+        memcpy(names[n], e->d_name, strlen(e->d_name) + 1); /* fits: checked above */
         if (++n == SPOOL_BATCH) {
             rc = spool_settle(store, dir, ids, names, n, dry_run, removed, err);
             n = 0;
