@@ -132,6 +132,8 @@ $(BUILD)/tests/test_report_svg: $(BUILD)/obj/tests/harness/png_check.o
 $(BUILD)/tests/test_decide: $(BUILD)/obj/services/notify/notify_decide.o \
                             $(BUILD)/obj/services/lienthong/lienthong_decide.o
 $(BUILD)/obj/tests/unit/test_decide.o: CFLAGS += -I services/notify -I services/lienthong
+$(BUILD)/tests/test_sms: $(BUILD)/obj/services/notify/notify_templates.o
+$(BUILD)/obj/tests/unit/test_sms.o: CFLAGS += -I services/notify
 $(BUILD)/tests/test_fakeportal: $(BUILD)/obj/tests/fakeportal/fakeportal_check.o \
                                 $(BUILD)/obj/tests/fakeportal/fakeportal_ledger.o
 

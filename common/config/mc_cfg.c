@@ -339,7 +339,7 @@ static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
                                        "smtp_url",    "smtp_from",   "smtp_user",
                                        "smtp_password_file", "poll_ms", "retry_initial_ms",
                                        "retry_max_ms", "max_attempts", "send_lease_ms", "rating_url",
-                                       "batch", NULL};
+                                       "batch", "sms_ascii", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "notify", keys, &rc, err);
     if (!s)
@@ -354,7 +354,8 @@ static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
                           &n->send_lease_ms, err) < 0 ||
         get_int_field(s, "max_attempts", 1, 1000, &n->max_attempts, err) < 0 ||
         /* each spool file of a batch is open until the batch's one directory fsync */
-        get_int_field(s, "batch", 1, 256, &n->batch, err) < 0)
+        get_int_field(s, "batch", 1, 256, &n->batch, err) < 0 ||
+        mc_yaml_get_bool(s, "sms_ascii", false, &n->sms_ascii, err) < 0)
         rc = -1;
     char w[512];
     if (replace_text(s, "rating_url", CFG_URL_MAX, &n->rating_url, err) < 0) {
@@ -365,6 +366,26 @@ static int load_notify(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
                    mc_yaml_where_key(s, "rating_url", w, sizeof w));
         rc = -1;
     }
+    return rc;
+}
+
+/* load_retention - retention: how long keys, spool files and closed dossiers are kept */
+static int load_retention(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"key_days", "spool_days", "dossier_years", "batch",
+                                       "export_dir", NULL};
+    int rc = 0;
+    const mc_yaml_node_t *s = section(root, "retention", keys, &rc, err);
+    if (!s)
+        return rc;
+    mc_cfg_retention_t *r = &cfg->retention;
+    /* a key younger than a day would cut off a client's ordinary retries */
+    if (get_int_field(s, "key_days", 1, 3650, &r->key_days, err) < 0 ||
+        get_int_field(s, "spool_days", 1, 3650, &r->spool_days, err) < 0 ||
+        get_int_field(s, "dossier_years", 1, 100, &r->dossier_years, err) < 0 ||
+        get_int_field(s, "batch", 1, 10000, &r->batch, err) < 0 ||
+        replace_text(s, "export_dir", CFG_PATH_MAX, &r->export_dir, err) < 0)
+        rc = -1;
     return rc;
 }
 
@@ -610,6 +631,7 @@ static const struct {
     {offsetof(mc_cfg_t, notify.smtp_password_file), ""},
     /* a placeholder that shows the shape; each deployment names its own survey page */
     {offsetof(mc_cfg_t, notify.rating_url), "https://dichvucong.example.vn/danh-gia"},
+    {offsetof(mc_cfg_t, retention.export_dir), "/var/lib/motcua/archive"},
     {offsetof(mc_cfg_t, portal.url), ""},
     {offsetof(mc_cfg_t, portal.token_file), ""},
 };
@@ -664,6 +686,10 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->portal.retry_max_ms = 300000;
     cfg->portal.batch = 16;
     cfg->portal.send_lease_ms = 30000;
+    cfg->retention.key_days = 30;
+    cfg->retention.spool_days = 30;
+    cfg->retention.dossier_years = 10;
+    cfg->retention.batch = 500;
     cfg->rules.forward_days = 1; /* Nghị định 118/2025 Điều 20: within one working day */
     if (!cfg->path)
         return -1;
@@ -678,7 +704,7 @@ int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
 {
     static const char *const top[] = {"database", "log",       "files",  "intake", "client",
                                       "router",   "lienthong", "notify", "portal", "wards",
-                                      "rules",    NULL};
+                                      "rules",    "retention", NULL};
     static const char *const required[] = {"wards", NULL};
     *out = NULL;
     mc_cfg_t *cfg = calloc(1, sizeof *cfg);
@@ -699,6 +725,7 @@ int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
         static int (*const sections[])(const mc_yaml_node_t *, mc_cfg_t *, mc_err_t *) = {
             load_database, load_log,    load_intake, load_client, load_router, load_rules,
             load_lienthong, load_notify, load_portal, load_wards,  load_files,
+            load_retention,
         };
         for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
             if (sections[i](root, cfg, err) < 0)

@@ -89,7 +89,17 @@ typedef struct mc_cfg_notify {
     int   send_lease_ms;      /* how long a claimed notification is held for its sends (notify.h) */
     int   batch;              /* notifications claimed, sent and recorded together (notify.h) */
     char *rating_url;         /* the satisfaction survey page: {rating_link} = rating_url?ma=<code>&t=<token> */
+    bool  sms_ascii;          /* SMS without diacritics (không dấu): GSM-7, 160 characters a part */
 } mc_cfg_notify_t;
+
+/* retention: what `motcua-admin retention` removes, and when (docs/operations.md "Retention") */
+typedef struct mc_cfg_retention {
+    int   key_days;     /* idempotency keys (stored receipts) older than this are deleted */
+    int   spool_days;   /* spool files of settled notifications older than this are deleted */
+    int   dossier_years; /* closed dossiers closed longer ago than this are exported, then deleted */
+    int   batch;        /* rows per transaction (keys, dossiers) */
+    char *export_dir;   /* where each run's JSON lines export of dossiers goes */
+} mc_cfg_retention_t;
 
 typedef struct mc_cfg_portal {
     char *url;              /* the national portal's endpoint (POST, JSON); "" = synchronisation off */
@@ -134,6 +144,7 @@ typedef struct mc_cfg {
     mc_cfg_notify_t  notify;               /* motcua-notify */
     mc_cfg_portal_t  portal;               /* motcua-portal */
     mc_cfg_rules_t   rules;                /* rules: figures of Nghị định 118/2025 */
+    mc_cfg_retention_t retention;          /* motcua-admin retention */
     mc_ward_t       *wards;                /* wards served */
     size_t           n_wards;              /* entries in wards */
     char            *procedures_path;      /* resolved path */

@@ -70,5 +70,7 @@ int admin_parse_format(mc_cli_ctx_t *ctx, const char *usage, const char *cmd, co
 
 /* admin_store_failed - print err; the exit status for rc (3 unreachable, else 1) */
 int admin_store_failed(mc_cli_ctx_t *ctx, mc_store_rc_t rc, const mc_err_t *err);
+/* admin_retention - `motcua-admin retention [--dry-run]` (admin_retention.c) */
+int admin_retention(mc_cli_ctx_t *ctx, int argc, char **argv);
 
 #endif

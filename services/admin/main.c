@@ -31,6 +31,8 @@ static const char usage_text[] =
     "  notifications failed [--channel C] [--format table|json]\n"
     "  notifications retry ID...|--all-failed\n"
     "                              notifications notify gave up on, and sending them again\n"
+    "  retention [--dry-run]       expire old keys and spool files; export, then\n"
+    "                              delete dossiers past their keeping time\n"
     "\n"
     "options:\n"
     "  -c, --config FILE           configuration (default: $MOTCUA_CONFIG,\n"
@@ -47,6 +49,7 @@ int main(int argc, char **argv)
         {"requeue", admin_requeue},         {"overdue", admin_overdue},
         {"queues", admin_queues},           {"stats", admin_stats},
         {"notifications", admin_notifications},
+        {"retention", admin_retention},
     };
     return mc_cli_main(argc, argv, usage_text, commands, sizeof commands / sizeof commands[0],
                        NULL);

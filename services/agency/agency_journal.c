@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "agency.h"
+#include "mc_file.h"
 #include "mc_log.h"
 
 #define JOURNAL_LINE_MAX 200 /* longest valid line, '\n' included */
@@ -124,14 +125,10 @@ static bool parse_line(const char *text, size_t len, agency_record_t *r)
 /* fsync_dir - make a directory's entries (a new or renamed file) durable */
 static int fsync_dir(const char *dir, mc_err_t *err)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
+    if (mc_file_fsync_dir(dir) != 0) {
         mc_err_add(err, "agency: cannot sync directory %s: %s", dir, strerror(errno));
-        if (fd >= 0)
-            close(fd);
         return -1;
     }
-    close(fd);
     return 0;
 }
 

@@ -36,9 +36,9 @@ static const char usage_text[] =
     "  form register WARD [--from D] [--to D] [--format text|html]\n                              the ward's register of dossiers (Mẫu 07)\n"
     "\n"
     "the operator's commands run motcua-admin (migrate, config check, keygen,\n"
-    "deadletters, requeue, overdue, queues, stats, notifications), `report` runs\n"
-    "motcua-report and `load` runs motcua-load: `motcua COMMAND ...` is the same\n"
-    "as `motcua-PROGRAM ...` (see their --help)\n"
+    "deadletters, requeue, overdue, queues, stats, notifications, retention), `report`\n"
+    "runs motcua-report and `load` runs motcua-load: `motcua COMMAND ...` is the\n"
+    "same as `motcua-PROGRAM ...` (see their --help)\n"
     "\n"
     "options:\n"
     "  -c, --config FILE           configuration (default: $MOTCUA_CONFIG,\n"
@@ -61,6 +61,7 @@ static const moved_t moved[] = {
     {"requeue", "motcua-admin", true},  {"overdue", "motcua-admin", true},
     {"queues", "motcua-admin", true},   {"stats", "motcua-admin", true},
     {"notifications", "motcua-admin", true}, {"report", "motcua-report", false},
+    {"retention", "motcua-admin", true},
     {"load", "motcua-load", false},
 };
 

@@ -32,6 +32,7 @@ static int load(mc_daemon_t *d, mc_err_t *err, const char **file)
     *file = d->cfg->notifications_path;
     if (notify_templates_load(d->cfg->notifications_path, &templates, err) != 0)
         return -1;
+    notify_templates_set_sms_ascii(templates, d->cfg->notify.sms_ascii);
     d->files = templates;
     return 0;
 }

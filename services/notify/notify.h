@@ -99,6 +99,18 @@ void notify_templates_destroy(notify_templates_t **templates);
 int notify_render(const notify_templates_t *templates, const char *kind,
                   const notify_values_t *values, notify_message_t *msg);
 
+/* notify_templates_set_sms_ascii - notify.sms_ascii: SMS rendered without diacritics */
+void notify_templates_set_sms_ascii(notify_templates_t *templates, bool on);
+
+/* notify_sms_unaccent - text in place without diacritics (không dấu): each precomposed
+ * Vietnamese letter to its base letter (đ->d, Đ->D), combining marks U+0300..U+036F
+ * dropped, everything else kept; returns the new length (never longer) */
+size_t notify_sms_unaccent(char *text);
+
+/* notify_sms_parts - SMS parts text takes: GSM-7 (160 a part, 153 when concatenated)
+ * when every character is in the GSM 03.38 alphabet, else UCS-2 (70, 67) */
+int notify_sms_parts(const char *text);
+
 /* notify_message_clear - free the texts, zero */
 void notify_message_clear(notify_message_t *msg);
 

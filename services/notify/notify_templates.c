@@ -66,6 +66,7 @@ typedef struct template {
 
 struct notify_templates {
     template_t kinds[K_COUNT];
+    bool       sms_ascii; /* notify.sms_ascii: SMS rendered without diacritics */
 };
 
 /* find_placeholder - by name and length */
@@ -261,6 +262,8 @@ int notify_render(const notify_templates_t *templates, const char *kind,
             continue;
         const template_t *t = &templates->kinds[k];
         msg->sms = render_text(t->sms, values);
+        if (msg->sms && templates->sms_ascii)
+            notify_sms_unaccent(msg->sms);
         msg->subject = render_text(t->email_subject, values);
         msg->body = render_text(t->email_body, values);
         if (!msg->sms || !msg->subject || !msg->body) {
@@ -318,4 +321,124 @@ const char *notify_rating_link(const char *base, const char *code, const char *t
     if (!put_escaped(buf, size, &used, token))
         return NULL;
     return buf;
+}
+
+/* notify_templates_set_sms_ascii - render SMS without diacritics from now on */
+void notify_templates_set_sms_ascii(notify_templates_t *templates, bool on)
+{
+    templates->sms_ascii = on;
+}
+
+/* --- SMS without diacritics, and its parts ------------------------------- */
+
+/* every precomposed Vietnamese letter with diacritics, grouped by its base
+ * letter (the tones on a ă â e ê i o ô ơ u ư y, and đ) */
+static const struct {
+    char        base;    /* the ASCII letter it becomes */
+    const char *letters; /* UTF-8 */
+} vn_letters[] = {
+    {'a', "àáảãạăằắẳẵặâầấẩẫậ"}, {'A', "ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬ"},
+    {'e', "èéẻẽẹêềếểễệ"},       {'E', "ÈÉẺẼẸÊỀẾỂỄỆ"},
+    {'i', "ìíỉĩị"},             {'I', "ÌÍỈĨỊ"},
+    {'o', "òóỏõọôồốổỗộơờớởỡợ"}, {'O', "ÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢ"},
+    {'u', "ùúủũụưừứửữự"},       {'U', "ÙÚỦŨỤƯỪỨỬỮỰ"},
+    {'y', "ỳýỷỹỵ"},             {'Y', "ỲÝỶỸỴ"},
+    {'d', "đ"},                 {'D', "Đ"},
+};
+
+/* utf8_next - the code point at *p (advancing *p past it); invalid bytes read as
+ * themselves, one at a time (the caller keeps them as they are) */
+static uint32_t utf8_next(const unsigned char **p)
+{
+    const unsigned char *s = *p;
+    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
+               : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    uint32_t cp = len == 1 ? s[0] : len == 2 ? s[0] & 0x1Fu : len == 3 ? s[0] & 0x0Fu : s[0] & 0x07u;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80) { /* truncated: the lead byte alone */
+            len = 0;
+            break;
+        }
+        cp = (cp << 6) | (s[k] & 0x3Fu);
+    }
+    if (len == 0) {
+        *p = s + 1;
+        return 0xFFFFFFFFu; /* not a code point */
+    }
+    *p = s + len;
+    return cp;
+}
+
+/* vn_base - the ASCII base letter of a precomposed Vietnamese letter, 0 for any other */
+static char vn_base(uint32_t cp)
+{
+    for (size_t g = 0; g < sizeof vn_letters / sizeof vn_letters[0]; g++) {
+        const unsigned char *q = (const unsigned char *)vn_letters[g].letters;
+        while (*q)
+            if (utf8_next(&q) == cp)
+                return vn_letters[g].base;
+    }
+    return 0;
+}
+
+/* notify_sms_unaccent - in place: Vietnamese letters to their base letter, combining marks dropped */
+size_t notify_sms_unaccent(char *text)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    size_t o = 0;
+    while (*p) {
+        const unsigned char *start = p;
+        uint32_t cp = utf8_next(&p);
+        char base = cp >= 0x80 && cp != 0xFFFFFFFFu ? vn_base(cp) : 0;
+        if (base)
+            text[o++] = base;
+        else if (cp >= 0x0300 && cp <= 0x036F) /* a combining diacritical mark (decomposed text) */
+            continue;
+        else
+            for (const unsigned char *c = start; c < p; c++) /* never longer than the input */
+                text[o++] = (char)*c;
+    }
+    text[o] = '\0';
+    return o;
+}
+
+/* gsm7_septets - septets of cp in the GSM 03.38 default alphabet (2: the extension
+ * table), 0 when it has none */
+static int gsm7_septets(uint32_t cp)
+{
+    static const char basic_ascii[] =
+        "@$_!\"#%&'()*+,-./:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+        "0123456789 \n\r";
+    static const uint32_t basic_other[] = {0xA3, 0xA5, 0xE8, 0xE9, 0xF9, 0xEC, 0xF2, 0xC7, 0xD8,
+                                           0xF8, 0xC5, 0xE5, 0x394, 0x3A6, 0x393, 0x39B, 0x3A9,
+                                           0x3A0, 0x3A8, 0x3A3, 0x398, 0x39E, 0xC6, 0xE6, 0xDF,
+                                           0xC9, 0xA4, 0xA1, 0xC4, 0xD6, 0xD1, 0xDC, 0xA7, 0xBF,
+                                           0xE4, 0xF6, 0xF1, 0xFC, 0xE0};
+    if (cp > 0 && cp < 0x80)
+        return strchr(basic_ascii, (int)cp) ? 1 : strchr("^{}\\[~]|", (int)cp) ? 2 : 0;
+    if (cp == 0x20AC) /* euro sign: extension table */
+        return 2;
+    for (size_t i = 0; i < sizeof basic_other / sizeof basic_other[0]; i++)
+        if (basic_other[i] == cp)
+            return 1;
+    return 0;
+}
+
+/* notify_sms_parts - how many SMS parts text takes (GSM-7: 160, or 153 each when
+ * concatenated; else UCS-2: 70, or 67 each) */
+int notify_sms_parts(const char *text)
+{
+    size_t septets = 0, units = 0;
+    bool gsm = true;
+    for (const unsigned char *p = (const unsigned char *)text; *p;) {
+        uint32_t cp = utf8_next(&p);
+        int s = gsm7_septets(cp);
+        if (s == 0)
+            gsm = false;
+        septets += (size_t)s;
+        units += cp > 0xFFFF && cp != 0xFFFFFFFFu ? 2 : 1;
+    }
+    if (gsm)
+        return septets <= 160 ? 1 : (int)((septets + 152) / 153);
+    return units <= 70 ? 1 : (int)((units + 66) / 67);
 }

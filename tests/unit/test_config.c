@@ -497,6 +497,43 @@ MC_TEST(test_samples_match_catalog)
     mc_cfg_destroy(&cfg);
 }
 
+/* retention: and notify.sms_ascii: defaults, values, bounds */
+MC_TEST(test_retention_and_sms_ascii)
+{
+    mc_err_t err;
+    mc_cfg_t *cfg = NULL;
+    REQUIRE(load_in_tmp(ward, NULL, NULL, &cfg, &err) == 0);
+    CHECK_INT(cfg->retention.key_days, 30);
+    CHECK_INT(cfg->retention.spool_days, 30);
+    CHECK_INT(cfg->retention.dossier_years, 10);
+    CHECK_INT(cfg->retention.batch, 500);
+    CHECK_STR(cfg->retention.export_dir, "/var/lib/motcua/archive");
+    CHECK(!cfg->notify.sms_ascii);
+    mc_cfg_destroy(&cfg);
+    char text[1024];
+    snprintf(text, sizeof text,
+             "retention: {key_days: 7, spool_days: 3, dossier_years: 20, batch: 50,"
+             " export_dir: /srv/archive}\nnotify: {sms_ascii: true}\n%s", ward);
+    REQUIRE(load_in_tmp(text, NULL, NULL, &cfg, &err) == 0);
+    CHECK_INT(cfg->retention.key_days, 7);
+    CHECK_INT(cfg->retention.spool_days, 3);
+    CHECK_INT(cfg->retention.dossier_years, 20);
+    CHECK_INT(cfg->retention.batch, 50);
+    CHECK_STR(cfg->retention.export_dir, "/srv/archive");
+    CHECK(cfg->notify.sms_ascii);
+    mc_cfg_destroy(&cfg);
+    static const char *const bad[] = {"retention: {key_days: 0}", "retention: {dossier_years: 101}",
+                                      "retention: {batch: 0}", "retention: {keep: 1}",
+                                      "notify: {sms_ascii: yes}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "%s\n%s", bad[i], ward);
+        mc_err_clear(&err);
+        CHECK(load_in_tmp(text, NULL, NULL, &cfg, &err) == -1);
+        CHECK(cfg == NULL);
+        CHECK(has(&err, "motcua.yaml:1:"));
+    }
+}
+
 /* main - make a scratch directory, run every test, clean up */
 MC_TEST(test_rating_url)
 {
@@ -550,6 +587,7 @@ int main(void)
     mc_test_run(test_redaction);
     mc_test_run(test_samples_match_catalog);
     mc_test_run(test_rating_url);
+    mc_test_run(test_retention_and_sms_ascii);
     static const char *const files[] = {"motcua.yaml", "procedures.yaml", "calendar.yaml"};
     for (size_t i = 0; i < 3; i++) {
         char path[256];
