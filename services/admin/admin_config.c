@@ -32,6 +32,7 @@
 #include "admin.h"
 #include "mc_calendar.h"
 #include "mc_cfg_check.h"
+#include "mc_log.h"
 #include "mc_migrations.h"
 #include "mc_store.h"
 
@@ -104,7 +105,7 @@ int admin_migrate(mc_cli_ctx_t *ctx, int argc, char **argv)
     }
     int n_rest = 0;
     for (int i = 0; i < argc; i++) {
-        if (i > 0 && strcmp(argv[i], "--status") == 0)
+        if (strcmp(argv[i], "--status") == 0)
             status_only = true;
         else
             rest[n_rest++] = argv[i];
@@ -147,6 +148,9 @@ int admin_migrate(mc_cli_ctx_t *ctx, int argc, char **argv)
     mc_err_t err;
     mc_err_clear(&err);
     mc_store_rc_t rc = MC_STORE_OK;
+    /* each migration applied, each lock retry and backfill: a line for the
+     * operator (the journal of motcua-migrate.service), at least notices */
+    mc_log_set_level(cfg->log_level > MC_LOG_NOTICE ? cfg->log_level : MC_LOG_NOTICE);
     if (status_only) {
         status = migrate_status(ctx, store, &err);
         rc = status < 0 ? MC_STORE_FAILED : MC_STORE_OK;

@@ -73,12 +73,22 @@ COMMIT;
 -- they get the count and a deadline. The working-day calendar lives in
 -- calendar.yaml, not in SQL, so the deadline is 21 calendar days from the
 -- request (15 working days are 21 calendar days outside holidays): never
--- earlier than the applicant could expect. Outside the transaction (no
--- exclusive lock held while it scans), and safe to repeat.
-UPDATE dossier
-   SET supplement_requests = 1,
-       supplement_due_at = coalesce(paused_at, now()) + interval '21 days'
- WHERE state = 4 AND supplement_requests = 0 AND supplement_due_at IS NULL;
+-- earlier than the applicant could expect. Outside the transaction, in
+-- batches of 5,000 dossiers by id (no exclusive lock while it scans, each
+-- row locked only for its batch), and safe to repeat.
+-- motcua:batch
+WITH batch AS (
+    SELECT id FROM dossier WHERE id > $1::bigint ORDER BY id LIMIT 5000
+), done AS (
+    UPDATE dossier d
+       SET supplement_requests = 1,
+           supplement_due_at = coalesce(d.paused_at, now()) + interval '21 days'
+      FROM batch b
+     WHERE d.id = b.id AND d.state = 4 AND d.supplement_requests = 0
+       AND d.supplement_due_at IS NULL
+    RETURNING 1
+)
+SELECT (SELECT max(id) FROM batch), (SELECT count(*) FROM done);
 
 -- outside the transaction: built without blocking writes (issue 13 point 2)
 -- the closure scan: waiting dossiers by their deadline
