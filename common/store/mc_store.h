@@ -58,8 +58,10 @@ void mc_store_disconnect(mc_store_t *store);
  * mc_store_migrate - apply every embedded migration whose version has no
  * row in schema_migration (in version order; a gap left by a migration that
  * landed later than a newer one is filled, never skipped), each in its own
- * transaction with its row; concurrent migrators serialise on an advisory
- * lock. *version is the highest version recorded afterwards.
+ * transaction with its row, or statement by statement for a file marked
+ * `-- motcua:no-transaction` (mc_store_migrate.c); concurrent migrators
+ * serialise on an advisory lock. *version is the highest version recorded
+ * afterwards. The default waits (mc_store_migrate_defaults).
  * Needs no prepared statements (run before the schema exists).
  */
 mc_store_rc_t mc_store_migrate(mc_store_t *store, int *applied, int *version, mc_err_t *err);

@@ -49,9 +49,9 @@
 
 /* one unit of work the runner may retry after a lock timeout */
 typedef struct unit {
-    const mc_migration_t *m;   /* the migration it belongs to */
-    const char           *sql; /* one statement, or the whole file (transactional) */
-    bool                  batch; /* repeat until it changes no row */
+    const mc_migration_t *m;     /* the migration it belongs to */
+    const char           *sql;   /* a statement, a BEGIN ... COMMIT group, or the whole file */
+    bool                  batch; /* a `-- motcua:batch` statement: run once per cursor */
 } unit_t;
 
 /* mc_store_migrate_defaults - the documented defaults */
@@ -78,10 +78,10 @@ static bool lock_timed_out(const PGresult *res)
 }
 
 /* run_sql - one parameterless command (or script) on main. A lock timeout
- * sets *locked and adds nothing to err (the caller retries); any other
- * failure is classified into err. *rows: the rows it changed, when asked. */
+ * sets *locked (when locked is not NULL) and adds nothing to err: the caller
+ * retries; any other failure is classified into err. */
 static mc_store_rc_t run_sql(mc_store_t *store, const char *sql, const char *what, bool *locked,
-                             long *rows, mc_err_t *err)
+                             mc_err_t *err)
 {
     PGresult *res = PQexec(store->main, sql);
     ExecStatusType st = PQresultStatus(res);
@@ -93,8 +93,6 @@ static mc_store_rc_t run_sql(mc_store_t *store, const char *sql, const char *wha
         } else {
             rc = mc_store_classify(store, store->main, res, what, err);
         }
-    } else if (rows) {
-        *rows = atol(PQcmdTuples(res)); /* "" for a command that reports none: 0 */
     }
     PQclear(res);
     return rc;
@@ -303,7 +301,7 @@ static mc_store_rc_t drop_invalid_index(mc_store_t *store, const mc_migration_t 
     PQfreemem(quoted);
     mc_log(MC_LOG_WARNING, "migration_invalid_index", "version=%d index=%s action=drop_rebuild",
            m->version, name);
-    rc = run_sql(store, drop, "migrate drop invalid index", locked, NULL, err);
+    rc = run_sql(store, drop, "migrate drop invalid index", locked, err);
     free(drop);
     return rc;
 }
@@ -360,7 +358,7 @@ static mc_store_rc_t run_statement(mc_store_t *store, const unit_t *u, bool *loc
         return rc;
     if (u->batch)
         return run_batches(store, u, locked, err);
-    rc = run_sql(store, u->sql, u->m->name, locked, NULL, err);
+    rc = run_sql(store, u->sql, u->m->name, locked, err);
     /* a BEGIN ... COMMIT group cut short leaves its transaction open */
     if (rc != MC_STORE_OK && store->main && PQtransactionStatus(store->main) != PQTRANS_IDLE)
         PQclear(PQexec(store->main, "ROLLBACK"));
@@ -375,7 +373,7 @@ static mc_store_rc_t run_transaction(mc_store_t *store, const unit_t *u, bool *l
     if ((rc = mc_store_begin(store, MC_TX_SCHEMA, err)) != MC_STORE_OK)
         return rc;
     /* a migration file is a fixed, reviewed script: a simple query runs all its statements */
-    if ((rc = run_sql(store, u->sql, u->m->name, locked, NULL, err)) == MC_STORE_OK)
+    if ((rc = run_sql(store, u->sql, u->m->name, locked, err)) == MC_STORE_OK)
         rc = record(store, u->m, err);
     return mc_store_end(store, rc, err);
 }
@@ -516,7 +514,7 @@ mc_store_rc_t mc_store_migrate_with(mc_store_t *store, const mc_store_migrate_op
                  "CREATE TABLE IF NOT EXISTS schema_migration ("
                  " version integer PRIMARY KEY, name text NOT NULL,"
                  " applied_at timestamptz NOT NULL DEFAULT now())",
-                 "migrate table", NULL, NULL, err);
+                 "migrate table", NULL, err);
     if (rc != MC_STORE_OK)
         return rc;
     /* every recorded version, not just the highest: migrations made on two

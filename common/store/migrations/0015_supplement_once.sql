@@ -78,14 +78,18 @@ COMMIT;
 -- row locked only for its batch), and safe to repeat.
 -- motcua:batch
 WITH batch AS (
-    SELECT id FROM dossier WHERE id > $1::bigint ORDER BY id LIMIT 5000
+    SELECT id, state, supplement_requests, supplement_due_at
+      FROM dossier WHERE id > $1::bigint ORDER BY id LIMIT 5000
 ), done AS (
+    -- the batch's own columns pick the rows, so the plan walks the batch by
+    -- primary key instead of fetching every waiting dossier per batch
     UPDATE dossier d
        SET supplement_requests = 1,
            supplement_due_at = coalesce(d.paused_at, now()) + interval '21 days'
       FROM batch b
-     WHERE d.id = b.id AND d.state = 4 AND d.supplement_requests = 0
-       AND d.supplement_due_at IS NULL
+     WHERE d.id = b.id AND b.state = 4 AND b.supplement_requests = 0
+       AND b.supplement_due_at IS NULL
+       AND d.state = 4 AND d.supplement_requests = 0 AND d.supplement_due_at IS NULL
     RETURNING 1
 )
 SELECT (SELECT max(id) FROM batch), (SELECT count(*) FROM done);
