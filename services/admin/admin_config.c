@@ -85,8 +85,9 @@ static int migrate_status(mc_cli_ctx_t *ctx, mc_store_t *store, mc_err_t *err)
         return -1;
     }
     for (int i = 0; i < mc_migrations_count; i++)
-        printf("%04d  %-28s  %s  %s\n", states[i].version, states[i].name,
-               states[i].applied ? "đã áp dụng" : "chưa áp dụng", states[i].applied_at);
+        printf("%04d  %-28s  %s%s%s\n", states[i].version, states[i].name,
+               states[i].applied ? "đã áp dụng" : "chưa áp dụng", states[i].applied ? "  " : "",
+               states[i].applied_at);
     printf("migrate: %d/%d đã áp dụng, %d chưa áp dụng\n", mc_migrations_count - pending,
            mc_migrations_count, pending);
     free(states);

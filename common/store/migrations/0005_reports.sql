@@ -16,7 +16,7 @@
 -- The columns come without a rewrite (closed_at nullable; rating_token
 -- nullable, its volatile default set for new rows only), the trigger keeps
 -- closed_at right from then on, one batched pass fills both columns for the
--- rows already there (5,000 dossiers a transaction:
+-- rows already there (1,000 dossiers a transaction:
 -- a writer that wants one of them waits for that short batch only), the check is added NOT
 -- VALID then validated (reads and writes go on), NOT NULL is proved by a
 -- validated check so SET NOT NULL scans nothing, and the indexes are built
@@ -42,7 +42,7 @@ CREATE OR REPLACE TRIGGER dossier_closed
 -- rating_token for every one
 -- motcua:batch
 WITH batch AS (
-    SELECT id FROM dossier WHERE id > $1::bigint ORDER BY id LIMIT 5000
+    SELECT id FROM dossier WHERE id > $1::bigint ORDER BY id LIMIT 1000
 ), done AS (
     UPDATE dossier d
        SET rating_token = coalesce(d.rating_token, gen_random_uuid()),
