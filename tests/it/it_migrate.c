@@ -8,7 +8,8 @@
  * Asserts: no read and no write waited a second or more; the migration
  * completed (schema 20, every embedded migration applied, --status exit
  * codes 10 then 0); a lock not granted (a long transaction on dossier) is
- * retried with a logged backoff and then succeeds; a CREATE INDEX
+ * retried with a logged backoff and then succeeds, and one never granted
+ * fails after --lock-retries with a clear message; a CREATE INDEX
  * CONCURRENTLY left INVALID is dropped and rebuilt on the next run.
  * Prints the figures (rows, migration time, reads, longest read) so a run
  * can be reported.
@@ -190,7 +191,7 @@ MC_TEST(every_later_migration_applies_while_reads_and_writes_go_on)
                           H.dir), 0);
 }
 
-MC_TEST(an_invalid_concurrent_index_is_rebuilt)
+MC_TEST(a_lock_never_granted_fails_clearly_then_an_invalid_index_is_rebuilt)
 {
     /* what a CREATE INDEX CONCURRENTLY cut short leaves: the index INVALID
      * and the migration unrecorded */
@@ -200,6 +201,19 @@ MC_TEST(an_invalid_concurrent_index_is_rebuilt)
                            " DELETE FROM schema_migration WHERE version = 20;");
     CHECK_INT(PQresultStatus(res), PGRES_COMMAND_OK);
     PQclear(res);
+    /* first with its table locked by a transaction that does not end: the
+     * runner gives up after its retries, with a message that says why */
+    PGconn *holder = PQconnectdb(H.conninfo);
+    REQUIRE(PQstatus(holder) == CONNECTION_OK);
+    res = PQexec(holder, "BEGIN; LOCK TABLE agency_case IN ACCESS EXCLUSIVE MODE;");
+    CHECK_INT(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    CHECK_INT(admin("gaveup.log", "--lock-timeout", "100", "--lock-retries", "2", NULL, NULL), 1);
+    CHECK(log_has("gaveup.log", "event=migration_lock_gave_up version=20 attempts=3"));
+    CHECK(log_has("gaveup.log", "a lock was not granted within 100 ms, 3 times"));
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM schema_migration WHERE version = 20", NULL), 0);
+    PQclear(PQexec(holder, "COMMIT"));
+    PQfinish(holder);
     CHECK_INT(admin("again.log", NULL, NULL, NULL, NULL, NULL, NULL), 0);
     CHECK(log_has("again.log", "migration_invalid_index version=20 index=agency_case_queued_idx"));
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM pg_index WHERE NOT indisvalid", NULL), 0);
@@ -257,7 +271,7 @@ int main(void)
     }
     mc_test_run(a_lock_not_granted_is_retried_while_reads_go_on);
     mc_test_run(every_later_migration_applies_while_reads_and_writes_go_on);
-    mc_test_run(an_invalid_concurrent_index_is_rebuilt);
+    mc_test_run(a_lock_never_granted_fails_clearly_then_an_invalid_index_is_rebuilt);
     mc_test_run(no_read_or_write_waited_a_second);
     harness_teardown(&H);
     return mc_test_done("it_migrate");
