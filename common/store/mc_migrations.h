@@ -1,7 +1,10 @@
 /*
  * mc_migrations - the schema migrations, embedded at build time from
  * common/store/migrations/NNNN_name.sql (deploy/embed-sql.sh). Versions ascend;
- * a migration, once released, is never edited: add a new one.
+ * a migration, once released, is never edited: add a new one (unless the
+ * rewrite gives the very same schema: docs/store.md "Migrations on a live
+ * store"). A file whose first line is `-- motcua:no-transaction` runs
+ * statement by statement (mc_store_migrate.c).
  */
 #ifndef MC_MIGRATIONS_H
 #define MC_MIGRATIONS_H

@@ -21,8 +21,6 @@
 #include "mc_store_int.h"
 #include "mc_limits.h"
 
-#define MC_STORE_MIGRATE_LOCK 7270010001LL /* pg_advisory_lock key for migrations */
-
 static const mc_stmt_t stmt_begin_write = {"store_begin", 0, "BEGIN"};
 static const mc_stmt_t stmt_commit = {"store_commit", 0, "COMMIT"};
 /* one submission key at a time: a concurrent attempt with the same key (from
@@ -198,8 +196,8 @@ static PGconn *open_one(mc_store_t *store, const char *role, mc_err_t *err)
     return conn;
 }
 
-/* connect_raw - the connection, no prepared statements (for migrate) */
-static mc_store_rc_t connect_raw(mc_store_t *store, mc_err_t *err)
+/* mc_store_connect_raw - the connection, no prepared statements (for migrate) */
+mc_store_rc_t mc_store_connect_raw(mc_store_t *store, mc_err_t *err)
 {
     if (store->main && PQstatus(store->main) == CONNECTION_OK)
         return MC_STORE_OK;
@@ -214,7 +212,7 @@ mc_store_rc_t mc_store_connect(mc_store_t *store, mc_err_t *err)
 {
     if (mc_store_connected(store))
         return MC_STORE_OK;
-    mc_store_rc_t rc = connect_raw(store, err);
+    mc_store_rc_t rc = mc_store_connect_raw(store, err);
     if (rc != MC_STORE_OK)
         return rc;
     /* statements are prepared on first use (mc_store_exec); here we only make
@@ -290,112 +288,6 @@ PGresult *mc_store_exec(mc_store_t *store, const mc_stmt_t *stmt, const char *co
         if (mc_store_connect(store, &ignored) != MC_STORE_OK)
             return NULL;
     }
-}
-
-/* exec_simple - run one parameterless command on main, expecting success */
-static mc_store_rc_t exec_simple(mc_store_t *store, const char *sql, const char *what,
-                                 mc_err_t *err)
-{
-    PGresult *res = PQexec(store->main, sql);
-    ExecStatusType st = PQresultStatus(res);
-    mc_store_rc_t rc = MC_STORE_OK;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-        rc = mc_store_classify(store, store->main, res, what, err);
-    PQclear(res);
-    return rc;
-}
-
-/* migration_recorded - is version one of the rows of res (SELECT version ...)? */
-static bool migration_recorded(const PGresult *res, int version)
-{
-    for (int r = 0; r < PQntuples(res); r++)
-        if (atoi(PQgetvalue(res, r, 0)) == version)
-            return true;
-    return false;
-}
-
-/* migration_apply - one migration and its schema_migration row in one transaction */
-static mc_store_rc_t migration_apply(mc_store_t *store, const mc_migration_t *m, mc_err_t *err)
-{
-    mc_store_rc_t rc;
-    if ((rc = mc_store_begin(store, MC_TX_SCHEMA, err)) != MC_STORE_OK)
-        return rc;
-    /* a migration file is a fixed, reviewed script: a simple query runs all its statements */
-    if ((rc = exec_simple(store, m->sql, m->name, err)) == MC_STORE_OK) {
-        char vtext[16];
-        snprintf(vtext, sizeof vtext, "%d", m->version);
-        const char *p[2] = {vtext, m->name};
-        PGresult *res = PQexecParams(store->main,
-                                     "INSERT INTO schema_migration (version, name)"
-                                     " VALUES ($1::integer, $2)",
-                                     2, NULL, p, NULL, NULL, 0);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            rc = mc_store_classify(store, store->main, res, "migrate record", err);
-        PQclear(res);
-    }
-    if ((rc = mc_store_end(store, rc, err)) != MC_STORE_OK)
-        return rc;
-    mc_log(MC_LOG_NOTICE, "migration_applied", "version=%d name=%s", m->version, m->name);
-    return MC_STORE_OK;
-}
-
-/* mc_store_migrate - apply every embedded migration the database has not recorded */
-mc_store_rc_t mc_store_migrate(mc_store_t *store, int *applied, int *version, mc_err_t *err)
-{
-    *applied = 0;
-    *version = 0;
-    mc_store_rc_t rc = connect_raw(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    char lock_key[24];
-    snprintf(lock_key, sizeof lock_key, "%lld", MC_STORE_MIGRATE_LOCK);
-    const char *lock_params[1] = {lock_key};
-    PGresult *res = PQexecParams(store->main, "SELECT pg_advisory_lock($1::bigint)", 1, NULL,
-                                 lock_params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, "migrate lock", err);
-        PQclear(res);
-        return rc;
-    }
-    PQclear(res);
-    rc = exec_simple(store,
-                     "CREATE TABLE IF NOT EXISTS schema_migration ("
-                     " version integer PRIMARY KEY, name text NOT NULL,"
-                     " applied_at timestamptz NOT NULL DEFAULT now())",
-                     "migrate table", err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    /* every recorded version, not just the highest: migrations made on two
-     * branches at once land out of order (0008 before 0007), and one that
-     * is missing must still be applied, never skipped for being "older" */
-    PGresult *done = PQexec(store->main, "SELECT version FROM schema_migration ORDER BY version");
-    if (PQresultStatus(done) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, done, "migrate version", err);
-        PQclear(done);
-        return rc;
-    }
-    int current = 0;
-    for (int r = 0; r < PQntuples(done); r++)
-        if (atoi(PQgetvalue(done, r, 0)) > current)
-            current = atoi(PQgetvalue(done, r, 0));
-    for (int i = 0; i < mc_migrations_count && rc == MC_STORE_OK; i++) {
-        const mc_migration_t *m = &mc_migrations[i];
-        if (migration_recorded(done, m->version))
-            continue;
-        if ((rc = migration_apply(store, m, err)) != MC_STORE_OK)
-            break;
-        if (m->version > current)
-            current = m->version;
-        (*applied)++;
-    }
-    PQclear(done);
-    if (rc != MC_STORE_OK)
-        return rc;
-    *version = current;
-    res = PQexecParams(store->main, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, lock_params,
-                       NULL, NULL, 0);
-    PQclear(res);
-    return MC_STORE_OK;
 }
 
 /* mc_stored_response_clear - free and zero */

@@ -58,11 +58,56 @@ void mc_store_disconnect(mc_store_t *store);
  * mc_store_migrate - apply every embedded migration whose version has no
  * row in schema_migration (in version order; a gap left by a migration that
  * landed later than a newer one is filled, never skipped), each in its own
- * transaction with its row; concurrent migrators serialise on an advisory
- * lock. *version is the highest version recorded afterwards.
+ * transaction with its row, or statement by statement for a file marked
+ * `-- motcua:no-transaction` (mc_store_migrate.c); concurrent migrators
+ * serialise on an advisory lock. *version is the highest version recorded
+ * afterwards. The default waits (mc_store_migrate_defaults).
  * Needs no prepared statements (run before the schema exists).
  */
 mc_store_rc_t mc_store_migrate(mc_store_t *store, int *applied, int *version, mc_err_t *err);
+
+/* how the migration runner waits (mc_store_migrate_with; docs/operations.md "Migrations") */
+typedef struct mc_store_migrate_opts {
+    int target;          /* apply versions up to this one only; 0 = every embedded one */
+    int lock_timeout_ms; /* the longest one statement waits for a lock (lock_timeout) */
+    int lock_retries;    /* attempts after a lock timeout before giving up */
+    int backoff_ms;      /* first wait between attempts, doubled each time (at most 30 s) */
+} mc_store_migrate_opts_t;
+
+#define MC_STORE_MIGRATE_LOCK_TIMEOUT_MS 2000 /* default lock_timeout of the runner */
+#define MC_STORE_MIGRATE_LOCK_RETRIES    10   /* default attempts after a lock timeout */
+#define MC_STORE_MIGRATE_BACKOFF_MS      500  /* default first backoff */
+
+/* mc_store_migrate_defaults - the defaults above, target 0 */
+void mc_store_migrate_defaults(mc_store_migrate_opts_t *opts);
+
+/*
+ * mc_store_migrate_with - mc_store_migrate with explicit waits. The session
+ * runs without statement_timeout and with opts->lock_timeout_ms; a unit (a
+ * transactional migration, or one statement of a `-- motcua:no-transaction`
+ * one) whose lock is not granted is retried after a backoff, logged
+ * (migration_lock_retry), and fails with a clear error after
+ * opts->lock_retries retries. The file markers are described in
+ * docs/operations.md.
+ */
+mc_store_rc_t mc_store_migrate_with(mc_store_t *store, const mc_store_migrate_opts_t *opts,
+                                    int *applied, int *version, mc_err_t *err);
+
+/* one embedded migration as the database knows it (mc_store_migrate_status) */
+typedef struct mc_store_migration_state {
+    int         version;        /* NNNN */
+    const char *name;           /* the embedded file's name (static) */
+    bool        applied;        /* schema_migration has its row */
+    char        applied_at[40]; /* when, "YYYY-MM-DD HH:MM:SS+TZ"; "" when pending */
+} mc_store_migration_state_t;
+
+/*
+ * mc_store_migrate_status - each embedded migration (mc_migrations_count
+ * entries into states, in file order) applied or pending; *pending counts the
+ * pending ones. Reads only; an empty database has every migration pending.
+ */
+mc_store_rc_t mc_store_migrate_status(mc_store_t *store, mc_store_migration_state_t *states,
+                                      int *pending, mc_err_t *err);
 
 /* a response stored under an idempotency key */
 typedef struct mc_stored_response {

@@ -44,6 +44,10 @@ struct mc_store {
 PGresult *mc_store_exec(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
                         const int *lens, const int *fmts, bool retry_once);
 
+/* mc_store_connect_raw - connect with the session settings, no schema check, no
+ * prepared statements (the migration runner, before the schema exists) */
+mc_store_rc_t mc_store_connect_raw(mc_store_t *store, mc_err_t *err);
+
 /* mc_store_classify - a failed result: UNAVAILABLE (and disconnect) or FAILED, message in err */
 mc_store_rc_t mc_store_classify(mc_store_t *store, PGconn *conn, const PGresult *res,
                                 const char *what, mc_err_t *err);

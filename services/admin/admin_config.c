@@ -4,7 +4,10 @@
  * with this configuration?).
  *
  * Contract: migrate exits 0 when the database is at the newest embedded
- * schema, 1 otherwise, 78 when the configuration does not load. config
+ * schema, 1 otherwise, 78 when the configuration does not load; migrate
+ * --status changes nothing and exits 0 when every embedded migration is
+ * applied, 10 (MIGRATE_EX_PENDING) when some are pending, 1 when it cannot
+ * tell. config
  * check prints every problem it finds and exits 1, or prints a one-line
  * summary and exits 0. It fails on everything a daemon would refuse at
  * start: it runs each daemon's own `--check` (installed beside this
@@ -29,13 +32,21 @@
 #include "admin.h"
 #include "mc_calendar.h"
 #include "mc_cfg_check.h"
+#include "mc_log.h"
+#include "mc_migrations.h"
 #include "mc_store.h"
 
 static const char migrate_usage[] =
-    "usage: motcua-admin [-c FILE] migrate\n"
-    "  Apply every embedded schema migration newer than the database's version.\n"
-    "  Safe to run again, and from several hosts at once.\n"
-    "exit: 0 up to date, 1 failed, 64 usage, 78 bad configuration\n";
+    "usage: motcua-admin [-c FILE] migrate [--status] [--to VERSION]\n"
+    "                    [--lock-timeout MS] [--lock-retries N]\n"
+    "  Apply every embedded schema migration the database has not recorded\n"
+    "  (with --to, only those up to VERSION). Safe to run again, and from\n"
+    "  several hosts at once; no statement timeout; a statement that waits\n"
+    "  longer than --lock-timeout (default 2000 ms) for a lock gives up and is\n"
+    "  retried after a growing pause, at most --lock-retries times (default 10).\n"
+    "  --status: list each embedded migration, applied (when) or pending; change nothing.\n"
+    "exit: 0 up to date, 1 failed, 10 migrations pending (--status), 64 usage,\n"
+    "      78 bad configuration\n";
 
 static const char config_usage[] =
     "usage: motcua-admin [-c FILE] config check [FILE]\n"
@@ -46,14 +57,79 @@ static const char config_usage[] =
     "  other hosts can reach.\n"
     "exit: 0 ok, 1 problems found, 64 usage\n";
 
+#define MIGRATE_EX_PENDING 10 /* --status: some embedded migration is not applied */
+
+/* migrate_int - option text as an integer in [lo, hi] into *out; false if not one */
+static bool migrate_int(const char *text, long lo, long hi, int *out)
+{
+    char *end = NULL;
+    long v = text ? strtol(text, &end, 10) : 0;
+    if (!text || !*text || *end || v < lo || v > hi)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+/* migrate_status - `migrate --status`: one line per embedded migration */
+static int migrate_status(mc_cli_ctx_t *ctx, mc_store_t *store, mc_err_t *err)
+{
+    mc_store_migration_state_t *states = calloc(mc_migrations_count ? (size_t)mc_migrations_count
+                                                                     : 1, sizeof *states);
+    if (!states) {
+        fprintf(stderr, "%s: migrate: out of memory\n", ctx->progname);
+        return MC_CLI_EX_FAIL;
+    }
+    int pending = 0;
+    if (mc_store_migrate_status(store, states, &pending, err) != MC_STORE_OK) {
+        free(states);
+        return -1;
+    }
+    for (int i = 0; i < mc_migrations_count; i++)
+        printf("%04d  %-28s  %s%s%s\n", states[i].version, states[i].name,
+               states[i].applied ? "đã áp dụng" : "chưa áp dụng", states[i].applied ? "  " : "",
+               states[i].applied_at);
+    printf("migrate: %d/%d đã áp dụng, %d chưa áp dụng\n", mc_migrations_count - pending,
+           mc_migrations_count, pending);
+    free(states);
+    return pending ? MIGRATE_EX_PENDING : MC_CLI_EX_OK;
+}
+
 /* admin_migrate - `motcua-admin migrate` */
 int admin_migrate(mc_cli_ctx_t *ctx, int argc, char **argv)
 {
-    const char *args[1];
-    int n_args = 0;
-    int parsed = mc_cli_parse_args(ctx, argc, argv, "migrate", migrate_usage, NULL, args, 0, &n_args);
+    /* --status takes no value: taken out before the value options are parsed */
+    bool status_only = false;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    if (!rest) {
+        fprintf(stderr, "%s: migrate: out of memory\n", ctx->progname);
+        return MC_CLI_EX_FAIL;
+    }
+    int n_rest = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--status") == 0)
+            status_only = true;
+        else
+            rest[n_rest++] = argv[i];
+    }
+    const char *to_text = NULL, *lock_text = NULL, *retries_text = NULL;
+    const mc_cli_opt_t opts[] = {
+        {"--to", &to_text, 0},
+        {"--lock-timeout", &lock_text, 0},
+        {"--lock-retries", &retries_text, 0},
+    };
+    int parsed = mc_cli_parse_opts(ctx, n_rest, rest, "migrate", migrate_usage, opts,
+                                   sizeof opts / sizeof opts[0], NULL, NULL);
+    free(rest);
     if (parsed != MC_CLI_EX_OK)
         return parsed == MC_CLI_EX_HELP ? MC_CLI_EX_OK : parsed;
+    mc_store_migrate_opts_t mopts;
+    mc_store_migrate_defaults(&mopts);
+    if (to_text && !migrate_int(to_text, 1, 9999, &mopts.target))
+        return mc_cli_usage_error(ctx, migrate_usage, "migrate: --to must be 1..9999");
+    if (lock_text && !migrate_int(lock_text, 1, 600000, &mopts.lock_timeout_ms))
+        return mc_cli_usage_error(ctx, migrate_usage, "migrate: --lock-timeout must be 1..600000 ms");
+    if (retries_text && !migrate_int(retries_text, 0, 1000, &mopts.lock_retries))
+        return mc_cli_usage_error(ctx, migrate_usage, "migrate: --lock-retries must be 0..1000");
     mc_cfg_t *cfg = NULL;
     int status = mc_cli_load_config(ctx, &cfg);
     if (status != MC_CLI_EX_OK)
@@ -61,7 +137,7 @@ int admin_migrate(mc_cli_ctx_t *ctx, int argc, char **argv)
 
     /* no mc_store_connect(): it prepares statements against tables that
      * an empty database does not have yet; migrate makes its own
-     * connection and needs none */
+     * connection and needs none; its statement timeout is its own (none) */
     mc_store_t *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s,
                                      cfg->statement_timeout_ms);
     if (!store) {
@@ -72,11 +148,20 @@ int admin_migrate(mc_cli_ctx_t *ctx, int argc, char **argv)
     int applied = 0, version = 0;
     mc_err_t err;
     mc_err_clear(&err);
-    mc_store_rc_t rc = mc_store_migrate(store, &applied, &version, &err);
-    if (rc == MC_STORE_OK) {
-        printf("migrate: applied %d, schema version %d\n", applied, version);
-        status = MC_CLI_EX_OK;
+    mc_store_rc_t rc = MC_STORE_OK;
+    /* each migration applied, each lock retry and backfill: a line for the
+     * operator (the journal of motcua-migrate.service), at least notices */
+    mc_log_set_level(cfg->log_level > MC_LOG_NOTICE ? cfg->log_level : MC_LOG_NOTICE);
+    if (status_only) {
+        status = migrate_status(ctx, store, &err);
+        rc = status < 0 ? MC_STORE_FAILED : MC_STORE_OK;
     } else {
+        rc = mc_store_migrate_with(store, &mopts, &applied, &version, &err);
+        if (rc == MC_STORE_OK)
+            printf("migrate: applied %d, schema version %d\n", applied, version);
+        status = MC_CLI_EX_OK;
+    }
+    if (rc != MC_STORE_OK) {
         char redacted[512];
         mc_cli_print_err(ctx, &err);
         fprintf(stderr, "%s: migrate: failed%s against %s (applied %d before the failure)\n",

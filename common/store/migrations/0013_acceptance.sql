@@ -1,3 +1,4 @@
+-- motcua:no-transaction
 -- 0013_acceptance: online dossiers wait for the desk's acceptance (issue 12
 -- point 1; Nghị định 118/2025 Điều 17 khoản 2-3, docs/rules.md "Online
 -- acceptance"). An online submission is stored PENDING_ACCEPTANCE (9) with
@@ -11,20 +12,19 @@
 -- DROP NOT NULL and a NOT VALID check are catalog-only changes; the one new
 -- index is partial (pending dossiers only), so it stays small.
 
-ALTER TABLE dossier ADD COLUMN accept_due_at timestamptz; -- online: acceptance due (8 working hours)
-ALTER TABLE dossier ADD COLUMN accepted_at timestamptz;   -- online: when the desk accepted it
+BEGIN;
+ALTER TABLE dossier ADD COLUMN IF NOT EXISTS accept_due_at timestamptz; -- online: acceptance due (8 working hours)
+ALTER TABLE dossier ADD COLUMN IF NOT EXISTS accepted_at timestamptz;   -- online: when the desk accepted it
 -- a pending online dossier has no processing time running yet
 ALTER TABLE dossier ALTER COLUMN counted_from DROP NOT NULL;
 ALTER TABLE dossier ALTER COLUMN due_at DROP NOT NULL;
 -- the history (0008) keeps the values before each change: a pending dossier's too
 ALTER TABLE dossier_history ALTER COLUMN counted_from DROP NOT NULL;
 ALTER TABLE dossier_history ALTER COLUMN due_at DROP NOT NULL;
--- the acceptance scan and the overdue list: pending dossiers by their deadline
-CREATE INDEX dossier_accept_due_idx ON dossier (accept_due_at) WHERE state = 9;
 
 -- step 0 is the acceptance case ("<code>/0"); steps 1..n as before
-ALTER TABLE agency_case DROP CONSTRAINT agency_case_step_check;
-ALTER TABLE agency_case ADD CONSTRAINT agency_case_step_check CHECK (step >= 0) NOT VALID;
+ALTER TABLE agency_case DROP CONSTRAINT IF EXISTS agency_case_step_check,
+    ADD CONSTRAINT agency_case_step_check CHECK (step >= 0) NOT VALID;
 
 -- mc_create_dossier: as in 0012, plus the state the dossier starts in and
 -- its acceptance deadline. A PENDING_ACCEPTANCE (9) dossier's first event
@@ -32,7 +32,7 @@ ALTER TABLE agency_case ADD CONSTRAINT agency_case_step_check CHECK (step >= 0) 
 -- the notice can state the deadline); every other dossier starts RECEIVED
 -- with `received` as before. The 18-argument version stays for a binary of
 -- the previous release during an upgrade.
-CREATE FUNCTION mc_create_dossier(
+CREATE OR REPLACE FUNCTION mc_create_dossier(
     p_scope text, p_key text, p_sha bytea, p_code text, p_ward text, p_unit text,
     p_day date, p_seq integer, p_procedure text, p_channel smallint,
     p_received timestamptz, p_counted timestamptz, p_due timestamptz,
@@ -132,3 +132,8 @@ END $$;
 -- router: the acceptance scan flags a dossier once (it looks for an earlier
 -- `acceptance_overdue` event of the dossier)
 GRANT SELECT (dossier_id, kind) ON dossier_event TO motcua_router;
+COMMIT;
+
+-- outside the transaction: built without blocking writes (issue 13 point 2)
+-- the acceptance scan and the overdue list: pending dossiers by their deadline
+CREATE INDEX CONCURRENTLY IF NOT EXISTS dossier_accept_due_idx ON dossier (accept_due_at) WHERE state = 9;

@@ -1,3 +1,4 @@
+-- motcua:no-transaction
 -- 0015_supplement_once: one request for more documents per dossier, then
 -- closure (issue 12 point 3; Nghị định 118/2025; docs/rules.md "One
 -- supplement request, then return").
@@ -17,32 +18,19 @@
 -- States (motcua.v1.DossierState): 4 WAITING_SUPPLEMENT, 10 RETURNED; case
 -- states (mc_store_cases.h): 0 planned, 1 queued, 2 sent, 3 acked,
 -- 6 cancelled, 7 paused.
-ALTER TABLE dossier ADD COLUMN supplement_requests smallint NOT NULL DEFAULT 0;
-ALTER TABLE dossier ADD COLUMN supplement_due_at timestamptz;
-ALTER TABLE dossier ADD COLUMN returned_at timestamptz;
+BEGIN;
+ALTER TABLE dossier ADD COLUMN IF NOT EXISTS supplement_requests smallint NOT NULL DEFAULT 0;
+ALTER TABLE dossier ADD COLUMN IF NOT EXISTS supplement_due_at timestamptz;
+ALTER TABLE dossier ADD COLUMN IF NOT EXISTS returned_at timestamptz;
 
--- dossiers waiting for a supplement when this runs had their one request:
--- they get the count and a deadline. The working-day calendar lives in
--- calendar.yaml, not in SQL, so the deadline is 21 calendar days from the
--- request (15 working days are 21 calendar days outside holidays): never
--- earlier than the applicant could expect.
-UPDATE dossier
-   SET supplement_requests = 1,
-       supplement_due_at = coalesce(paused_at, now()) + interval '21 days'
- WHERE state = 4;
 
--- the closure scan: waiting dossiers by their deadline
-CREATE INDEX dossier_supplement_due_idx ON dossier (supplement_due_at) WHERE state = 4;
--- the report's refused second requests in a period
-CREATE INDEX dossier_event_supplement_refused_idx ON dossier_event (at)
-    WHERE kind = 'supplement_refused';
 
 -- mc_cases_return - after the router returned the dossier (state RETURNED):
 -- every open step of that dossier (planned, queued, sent, acked, paused) is
 -- cancelled, exactly as mc_cases_cancel does after a withdrawal (0010). The
 -- router holds no UPDATE on agency_case's state, so this is a function with
 -- the migration owner's rights. Returns the steps cancelled.
-CREATE FUNCTION mc_cases_return(p_dossier bigint) RETURNS integer
+CREATE OR REPLACE FUNCTION mc_cases_return(p_dossier bigint) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     n integer;
@@ -79,3 +67,36 @@ LANGUAGE sql IMMUTABLE AS $$
                   WHEN 9 THEN 'PENDING_ACCEPTANCE' WHEN 10 THEN 'RETURNED'
                   ELSE 'UNSPECIFIED' END
 $$;
+COMMIT;
+
+-- dossiers waiting for a supplement when this runs had their one request:
+-- they get the count and a deadline. The working-day calendar lives in
+-- calendar.yaml, not in SQL, so the deadline is 21 calendar days from the
+-- request (15 working days are 21 calendar days outside holidays): never
+-- earlier than the applicant could expect. Outside the transaction, in
+-- batches of 5,000 dossiers by id (no exclusive lock while it scans, each
+-- row locked only for its batch), and safe to repeat.
+-- motcua:batch
+WITH batch AS (
+    SELECT id, state, supplement_requests, supplement_due_at
+      FROM dossier WHERE id > $1::bigint ORDER BY id LIMIT 5000
+), done AS (
+    -- the batch's own columns pick the rows, so the plan walks the batch by
+    -- primary key instead of fetching every waiting dossier per batch
+    UPDATE dossier d
+       SET supplement_requests = 1,
+           supplement_due_at = coalesce(d.paused_at, now()) + interval '21 days'
+      FROM batch b
+     WHERE d.id = b.id AND b.state = 4 AND b.supplement_requests = 0
+       AND b.supplement_due_at IS NULL
+       AND d.state = 4 AND d.supplement_requests = 0 AND d.supplement_due_at IS NULL
+    RETURNING 1
+)
+SELECT (SELECT max(id) FROM batch), (SELECT count(*) FROM done);
+
+-- outside the transaction: built without blocking writes (issue 13 point 2)
+-- the closure scan: waiting dossiers by their deadline
+CREATE INDEX CONCURRENTLY IF NOT EXISTS dossier_supplement_due_idx ON dossier (supplement_due_at) WHERE state = 4;
+-- the report's refused second requests in a period
+CREATE INDEX CONCURRENTLY IF NOT EXISTS dossier_event_supplement_refused_idx ON dossier_event (at)
+    WHERE kind = 'supplement_refused';

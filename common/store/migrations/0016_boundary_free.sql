@@ -1,3 +1,4 @@
+-- motcua:no-transaction
 -- 0016_boundary_free: boundary-free reception (tiếp nhận hồ sơ không phụ
 -- thuộc vào địa giới hành chính, Nghị định 118/2025 Điều 14 khoản 2, Điều 20;
 -- docs/rules.md "Boundary-free reception"). A ward's one-stop point receives a
@@ -11,25 +12,20 @@
 -- table rewrite); the indexes are partial over rows that are NULL everywhere
 -- today, so they stay as small as the forwarded dossiers.
 
+BEGIN;
 ALTER TABLE dossier
-    ADD COLUMN receiving_ward     text,          -- ward code where it was received; NULL = the competent ward itself
-    ADD COLUMN forward_due_at     timestamptz,   -- end of the forward_days-th working day after the deemed receipt
-    ADD COLUMN forwarded_at       timestamptz,   -- the competent side first took it (first case acked)
-    ADD COLUMN forward_overdue_at timestamptz;   -- when the router recorded `forward_overdue` (once)
+    ADD COLUMN IF NOT EXISTS receiving_ward     text,          -- ward code where it was received; NULL = the competent ward itself
+    ADD COLUMN IF NOT EXISTS forward_due_at     timestamptz,   -- end of the forward_days-th working day after the deemed receipt
+    ADD COLUMN IF NOT EXISTS forwarded_at       timestamptz,   -- the competent side first took it (first case acked)
+    ADD COLUMN IF NOT EXISTS forward_overdue_at timestamptz;   -- when the router recorded `forward_overdue` (once)
 
--- the router's forwarding scan: received elsewhere, not yet taken, not yet reported
-CREATE INDEX dossier_forward_due_idx ON dossier (forward_due_at)
-    WHERE receiving_ward IS NOT NULL AND forwarded_at IS NULL AND forward_overdue_at IS NULL;
--- the receiving ward's lists and report figure
-CREATE INDEX dossier_receiving_ward_idx ON dossier (receiving_ward, received_at)
-    WHERE receiving_ward IS NOT NULL;
 
 -- mc_create_dossier (23 arguments): the 20-argument version of 0013 (state and
 -- acceptance deadline), then,
 -- for a dossier received at another ward (p_receiving not NULL), where and
 -- the forwarding deadline, with the `forward_due` event, in the same
 -- transaction. A replay (created false) writes nothing.
-CREATE FUNCTION mc_create_dossier(
+CREATE OR REPLACE FUNCTION mc_create_dossier(
     p_scope text, p_key text, p_sha bytea, p_code text, p_ward text, p_unit text,
     p_day date, p_seq integer, p_procedure text, p_channel smallint,
     p_received timestamptz, p_counted timestamptz, p_due timestamptz,
@@ -65,7 +61,7 @@ GRANT UPDATE (receiving_ward, forward_due_at) ON dossier TO motcua_intake;
 -- MC_CASE_ACKED) the file has reached the competent unit: forwarded_at and
 -- the `forwarded` event (actor: the agency that took it). Runs at the end of
 -- the ack's statement, so it sees the ack's own writes to the dossier.
-CREATE FUNCTION mc_forwarded() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION mc_forwarded() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     fwd record;
 BEGIN
@@ -81,7 +77,7 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER agency_case_forwarded
+CREATE OR REPLACE TRIGGER agency_case_forwarded
     AFTER UPDATE OF state ON agency_case
     FOR EACH ROW WHEN (NEW.state = 3 AND OLD.state IS DISTINCT FROM 3)
     EXECUTE FUNCTION mc_forwarded();
@@ -97,3 +93,12 @@ REVOKE EXECUTE ON FUNCTION mc_forwarded() FROM PUBLIC;
 
 -- the router's forwarding scan (mc_store_forwarding_batch) records the overdue once
 GRANT UPDATE (forward_overdue_at) ON dossier TO motcua_router;
+COMMIT;
+
+-- outside the transaction: built without blocking writes (issue 13 point 2)
+-- the router's forwarding scan: received elsewhere, not yet taken, not yet reported
+CREATE INDEX CONCURRENTLY IF NOT EXISTS dossier_forward_due_idx ON dossier (forward_due_at)
+    WHERE receiving_ward IS NOT NULL AND forwarded_at IS NULL AND forward_overdue_at IS NULL;
+-- the receiving ward's lists and report figure
+CREATE INDEX CONCURRENTLY IF NOT EXISTS dossier_receiving_ward_idx ON dossier (receiving_ward, received_at)
+    WHERE receiving_ward IS NOT NULL;

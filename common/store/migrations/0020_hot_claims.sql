@@ -1,3 +1,4 @@
+-- motcua:no-transaction
 -- 0020_hot_claims: the two claims that grew with the backlog (issue 11
 -- point 2, "indexes that keep the hot paths on a few pages") read only the
 -- rows they can claim.
@@ -48,16 +49,18 @@
 -- back, VACUUM; then BEGIN; EXPLAIN (ANALYZE, BUFFERS) the statement with its
 -- parameters written in; ROLLBACK; the same after this migration.
 --
--- Locks: applied in one transaction (mc_store.c migration_apply), so each
--- plain CREATE INDEX blocks writes to its table while it builds: on the
--- store above 0.2 s + 0.2 s + 0.9 s for agency_case (the ACKED index holds
--- 400,000 rows) and 0.2 s for notification, 1.3 s in all on 2 cores. Issue
--- 13 (safe migrations) may turn these into CREATE INDEX CONCURRENTLY
--- outside the transaction.
-CREATE INDEX agency_case_queued_idx ON agency_case (agency, id) WHERE state = 1;
-CREATE INDEX agency_case_sent_idx ON agency_case (agency, next_attempt_at) WHERE state = 2;
-CREATE INDEX agency_case_acked_idx ON agency_case (agency, id) WHERE state = 3;
-DROP INDEX agency_case_queue_idx;
-DROP INDEX agency_case_resend_idx;
-CREATE INDEX notification_due_idx ON notification (next_attempt_at, id) WHERE state = 0;
-DROP INDEX notification_pending_idx;
+-- Locks: a `-- motcua:no-transaction` migration (issue 13 point 2;
+-- docs/operations.md "Migrations"): each index is built CONCURRENTLY and each
+-- old one dropped CONCURRENTLY, every statement on its own, so reads and
+-- writes of agency_case and notification go on while they build. (Applied
+-- in one transaction as first written, each plain CREATE INDEX blocked
+-- writes to its table while it built: on the store above 0.2 s + 0.2 s +
+-- 0.9 s for agency_case and 0.2 s for notification.) The resulting schema is
+-- the same; IF [NOT] EXISTS makes a run cut short safe to repeat.
+CREATE INDEX CONCURRENTLY IF NOT EXISTS agency_case_queued_idx ON agency_case (agency, id) WHERE state = 1;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS agency_case_sent_idx ON agency_case (agency, next_attempt_at) WHERE state = 2;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS agency_case_acked_idx ON agency_case (agency, id) WHERE state = 3;
+DROP INDEX CONCURRENTLY IF EXISTS agency_case_queue_idx;
+DROP INDEX CONCURRENTLY IF EXISTS agency_case_resend_idx;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS notification_due_idx ON notification (next_attempt_at, id) WHERE state = 0;
+DROP INDEX CONCURRENTLY IF EXISTS notification_pending_idx;
