@@ -53,7 +53,7 @@ static const mc_stmt_t stmt_claim = {"notify_claim", 1,
      "  coalesce(n.data->>'reason', ''),"
      "  coalesce(n.data->>'new_due', ''),"
      "  " DONE_CHANNELS ","
-     "  coalesce(n.sending, '') /* in flight: left by a claim whose lease ran out (0022) */,"
+     "  coalesce(n.sending, '') /* in flight: left by a claim whose lease ran out (0021) */,"
      "  d.rating_token::text,"
      "  coalesce(n.data->>'supplement_due', ''),"
      "  coalesce(n.data->>'old_due', ''),"
@@ -67,7 +67,7 @@ static const mc_stmt_t stmt_lost = {"notify_lost", 2,
      " SELECT $1::bigint, c, NULL, now(), 'outcome unknown: not recorded before the send lease ran out'"
      " FROM unnest(string_to_array($2, ',')) c"};
 /* the attempt counted, the lease, and the channels in flight: one row write,
- * no attempt row before the send (0022); now() is when the attempt started */
+ * no attempt row before the send (0021); now() is when the attempt started */
 static const mc_stmt_t stmt_lease = {"notify_lease", 3,
      "UPDATE notification SET attempts = attempts + 1,"
      " next_attempt_at = now() + $2::integer * interval '1 millisecond', sending = nullif($3, '')"

@@ -13,7 +13,7 @@
  *      their dossier (code, contacts, due date, and the dossier's rating
  *      token for the satisfaction link). For each, mc_store_notify_start()
  *      writes one lost attempt row per channel an earlier claim left in
- *      flight (notification.sending, migration 0022), and in ONE update of
+ *      flight (notification.sending, migration 0021), and in ONE update of
  *      the notification counts this attempt (attempts + 1: a lost attempt
  *      was counted when it started, so it counts against max_attempts),
  *      names the channels the caller is about to try (sending = "spool,sms":
@@ -105,7 +105,7 @@ mc_store_rc_t mc_store_notify_claim(mc_store_t *store, int max, mc_notice_t *not
  */
 typedef enum mc_attempt_state {
     MC_ATTEMPT_IN_PROGRESS = 0, /* being sent, outcome not recorded yet: notification.sending names it
-                                   (0022; before it, a row with ok NULL and finished_at NULL) */
+                                   (0021; before it, a row with ok NULL and finished_at NULL) */
     MC_ATTEMPT_OK          = 1, /* ok true: the channel took the message */
     MC_ATTEMPT_FAILED      = 2, /* ok false: refused or unreachable */
     MC_ATTEMPT_LOST        = 3, /* ok NULL, finished_at set: never recorded (crash); maybe delivered */

@@ -39,8 +39,8 @@ enum { NOTE_SENDING = NOTE_SENDING_ };
  * Indexes: each branch names its states one by one (state = a OR state =
  * b), so the planner takes each from its partial index by a BitmapOr:
  * dossier_state_idx for dossiers, agency_case_{queued,sent,acked}_idx
- * (0020) and agency_case_parked_idx (0023) for cases, notification_due_idx
- * (0020) and notification_failed_idx (0023) for notifications. Neither the
+ * (0020) and agency_case_parked_idx (0022) for cases, notification_due_idx
+ * (0020) and notification_failed_idx (0022) for notifications. Neither the
  * dossiers nor the cases done are read (docs/operations.md, "Monitoring").
  */
 static const mc_stmt_t stmt_queues = {"queues_lines", 0,
@@ -62,7 +62,7 @@ static const mc_stmt_t stmt_queues = {"queues_lines", 0,
     "SELECT 2, coalesce(f.channel, '-'), CASE WHEN f.running THEN " MC_SQL(NOTE_SENDING) " ELSE n.state END,"
     "       n.attempts > 0, n.created_at"
     "  FROM notification n LEFT JOIN LATERAL ("
-    /* in flight: the last channel of sending (0022); else the latest attempt not ok */
+    /* in flight: the last channel of sending (0021); else the latest attempt not ok */
     "       SELECT substring(n.sending FROM '[^,]*$') AS channel, true AS running"
     "        WHERE n.sending IS NOT NULL"
     "       UNION ALL"

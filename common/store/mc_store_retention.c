@@ -67,7 +67,7 @@ static const mc_stmt_t stmt_dossiers_lock = {"retention_dossiers_lock", 2,
     " 'portal_outbox', " ROWS_OF("portal_outbox") ")::text"
     DOSSIERS_RETIRED " ORDER BY d.received_at, d.id LIMIT $2::integer FOR UPDATE OF d SKIP LOCKED"};
 
-/* only this transaction may delete from the append-only history (migration 0024) */
+/* only this transaction may delete from the append-only history (migration 0023) */
 static const mc_stmt_t stmt_purge_mode = {"retention_purge_mode", 0,
     "SELECT set_config('motcua.retention', 'purge', true)"};
 

@@ -9,7 +9,7 @@
  *     transaction (MC_TX_SNAPSHOT_READ_ONLY): every figure is from the same
  *     instant, taken_at (the queue view's). It changes nothing.
  *   * Receipts count dossiers by received_at (dossier_received_idx), results
- *     by result_at (dossier_result_idx, migration 0023), each over
+ *     by result_at (dossier_result_idx, migration 0022), each over
  *     (taken_at - 60 s, taken_at] and (taken_at - 900 s, taken_at].
  *   * Dossiers by state count every dossier (an index-only scan of
  *     dossier_state_idx: the only figure that reads the whole table's

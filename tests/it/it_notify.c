@@ -414,7 +414,7 @@ static const char *const SMS_OK = "SELECT count(*) FROM notification_attempt"
                                   " WHERE notification_id = $1::bigint AND channel = 'sms' AND ok";
 static const char *const SMS_ALL = "SELECT count(*) FROM notification_attempt"
                                    " WHERE notification_id = $1::bigint AND channel = 'sms'";
-/* channels in flight: named by the claim in notification.sending (0022), no attempt row yet */
+/* channels in flight: named by the claim in notification.sending (0021), no attempt row yet */
 static const char *const IN_PROGRESS = "SELECT coalesce(array_length(string_to_array(sending, ','), 1), 0)"
                                        " FROM notification WHERE id = $1::bigint";
 static const char *const LOST = "SELECT count(*) FROM notification_attempt"

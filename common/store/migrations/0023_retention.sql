@@ -1,4 +1,5 @@
--- 0024_retention: what `motcua-admin retention` needs (issue 13 point 6,
+-- motcua:no-transaction
+-- 0023_retention: what `motcua-admin retention` needs (issue 13 point 6,
 -- docs/operations.md "Retention"), and the queue tables tuned for HOT
 -- updates.
 --
@@ -13,6 +14,9 @@
 -- submission_id, not retryable), no number is taken, nothing is written.
 -- A replay is impossible (the receipt is gone on purpose) and a second
 -- dossier would be a second application with its own code and clock.
+-- Sections 1, 3 and 4 are one transaction (BEGIN ... COMMIT below); the
+-- indexes of section 2 are built CONCURRENTLY after it.
+BEGIN;
 CREATE OR REPLACE FUNCTION mc_reserve_code(p_scope text, p_key text, p_unit text, p_day date,
                                            OUT seq integer, OUT request_sha256 bytea,
                                            OUT response bytea)
@@ -40,16 +44,13 @@ END $$;
 -- 2. Expiry of keys in batches, oldest first, without reading the table:
 -- created_at is written once and never updated (no effect on HOT), and
 -- intake's insert adds to the index's rightmost page.
--- A plain CREATE INDEX blocks writes to idempotency_key while it builds
--- (about 1 s per million keys on 2 cores); issue 13 point 2 (safe
--- migrations) may build it CONCURRENTLY.
-CREATE INDEX idempotency_key_created_idx ON idempotency_key (created_at);
+-- idempotency_key_created_idx, built CONCURRENTLY at the end of this file.
 
 -- The export and the delete read a dossier's notifications by dossier_id,
 -- which no index had (only dedupe_key and the pending queue): without one,
 -- each retired batch would read the whole table. dossier_id is never
--- updated (no effect on HOT); the same plain CREATE INDEX caveat applies.
-CREATE INDEX notification_dossier_idx ON notification (dossier_id);
+-- updated (no effect on HOT): notification_dossier_idx, built CONCURRENTLY
+-- at the end of this file.
 
 -- 3. The history is evidence and stays append-only, except for the one
 -- transaction that removes a dossier whose keeping time has run out, after
@@ -95,3 +96,10 @@ ALTER TABLE agency_case SET (fillfactor = 85);
 ALTER TABLE notification SET (fillfactor = 85);
 ALTER TABLE portal_outbox SET (fillfactor = 85);
 ALTER TABLE dossier SET (fillfactor = 90);
+COMMIT;
+
+-- The two indexes, each built CONCURRENTLY on its own (reads and writes go
+-- on while the tables are read whole; docs/store.md "Migrations on a live
+-- store").
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idempotency_key_created_idx ON idempotency_key (created_at);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS notification_dossier_idx ON notification (dossier_id);

@@ -1,4 +1,4 @@
--- 0022_notify_sending: fewer writes per notification (issue 11 point 2, "no
+-- 0021_notify_sending: fewer writes per notification (issue 11 point 2, "no
 -- write that no reader needs").
 --
 -- Until now a claim inserted one notification_attempt row "in progress" per

@@ -1,4 +1,5 @@
--- 0023_stats_indexes: `motcua stats` and `motcua notifications failed`
+-- motcua:no-transaction
+-- 0022_stats_indexes: `motcua stats` and `motcua notifications failed`
 -- (issue 13 point 3) read only the rows they count.
 --
 -- The queue view (mc_store_queues.c) already finds the unrouted, waiting
@@ -17,10 +18,9 @@
 -- tables grow (dossier_result_idx grows with the results, as
 -- dossier_received_idx does with the receipts).
 --
--- Locks: applied in one transaction like every migration, so each plain
--- CREATE INDEX blocks writes to its table while it builds (the indexes are
--- small but the table is read whole); issue 13 point 2 may turn them into
--- CREATE INDEX CONCURRENTLY outside the transaction.
-CREATE INDEX agency_case_parked_idx ON agency_case (agency, updated_at) WHERE state IN (5, 7);
-CREATE INDEX notification_failed_idx ON notification (id) WHERE state = 2;
-CREATE INDEX dossier_result_idx ON dossier (result_at) WHERE result_at IS NOT NULL;
+-- Locks: built CONCURRENTLY, each statement on its own (the marker above,
+-- docs/store.md "Migrations on a live store"), so reads and writes go on
+-- while the table is read whole.
+CREATE INDEX CONCURRENTLY IF NOT EXISTS agency_case_parked_idx ON agency_case (agency, updated_at) WHERE state IN (5, 7);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS notification_failed_idx ON notification (id) WHERE state = 2;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS dossier_result_idx ON dossier (result_at) WHERE result_at IS NOT NULL;
