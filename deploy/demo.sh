@@ -263,6 +263,13 @@ progress() {
         moving=$(psql_q "SELECT count(*) FROM dossier WHERE state IN (1, 2, 3, 9)")
         pending=$(psql_q "SELECT count(*) FROM notification WHERE state = 0")
         [ "$moving" -eq 0 ] && [ "$pending" -eq 0 ] && return 0
+        if [ "$t" -eq 2 ] && [ -n "${2:-}" ]; then
+            # what an operator watches (docs/operations.md "Monitoring"): the
+            # backlog per stage and per agency, by age, while it moves
+            echo "--- motcua stats (t=${t}s) ---"
+            motcua stats || echo "motcua stats failed (exit $?)"
+            echo "---"
+        fi
         sleep 2
         t=$((t + 2))
     done
@@ -270,7 +277,7 @@ progress() {
 }
 
 say "Dossiers flowing: intake → router → desks and agencies → notify"
-progress 40
+progress 40 stats
 
 waiting=$(psql_q "SELECT code FROM dossier WHERE state = 4 ORDER BY id")
 if [ -n "$waiting" ]; then
