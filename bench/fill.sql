@@ -11,23 +11,25 @@
 --   dossier   dossiers LO..HI of N (one INSERT ... SELECT generate_series)
 --   history, event, case, notice, rating
 --             the rows those dossiers left in the other tables
---   rebuild   recreates, from bench_fill_ddl, the keys and indexes exactly as
---             the migrations made them (pg_get_constraintdef /
---             pg_get_indexdef), keys first, foreign keys last (validated),
---             re-enables the triggers and moves the identity sequences past
---             the rows written
+--   finish    (after bench/fill.sh has recreated, from bench_fill_ddl, the
+--             keys and indexes exactly as the migrations made them:
+--             pg_get_constraintdef / pg_get_indexdef, keys first, foreign
+--             keys last, validated) re-enables the triggers and moves the
+--             dossier identity past the rows written
 -- The store: N dossiers received over the two years before today (in receipt
 -- order, as a real store grows; none today, so no code or counter of the
 -- day collides with intake's), 126 wards (1 of 126 is Kim Liên, 00229),
--- 7 procedures; 22% at the counter, 77% online, 1% by post. A dossier of the
--- last 4 days is still open (IN_PROGRESS, its case ACKED, due 7 days after
--- receipt, so no overdue or due-soon pass picks it up); the older ones are
+-- 7 procedures; 22% at the counter, 77% online, 1% by post. Every one is
 -- closed: 2% WITHDRAWN, 2% REFUSED, the rest RESULT_READY 0..9 days after
--- receipt. Per dossier: 2-3 history rows (routed, taken up, closed), the
--- 'received' event (+ 'result_ready' when closed, + 'supplement_requested'
--- for 1 in 12), one agency case (DONE when closed), the 'received' notice
--- (+ the result notice when closed), both SENT; 1 in 10 closed dossiers
--- rated. Payload: 256 bytes.
+-- receipt (never after today), due 10 days after receipt. None is open on
+-- purpose: an open one is real work for the daemons (an ACKED case whose
+-- lease names no live session is re-queued and sent again), which the
+-- "stored vs empty" comparison must not add; the backlog is another figure.
+-- Per dossier: 3 history rows (routed, taken up, closed), the 'received'
+-- event (+ 'result_ready' when resolved, + 'supplement_requested' for 1 in
+-- 12), one agency case (DONE), the 'received' notice (+ the result notice
+-- when resolved), both SENT; 1 in 10 resolved dossiers rated. Payload: 256
+-- bytes.
 \set ON_ERROR_STOP on
 SELECT set_config('bench.n', :'n', false), set_config('bench.phase', :'phase', false),
        set_config('bench.lo', :'lo', false), set_config('bench.hi', :'hi', false) \gset
@@ -44,7 +46,7 @@ SELECT current_setting('bench.phase') = 'drop' AS p_drop,
        current_setting('bench.phase') = 'case' AS p_case,
        current_setting('bench.phase') = 'notice' AS p_notice,
        current_setting('bench.phase') = 'rating' AS p_rating,
-       current_setting('bench.phase') = 'rebuild' AS p_rebuild \gset
+       current_setting('bench.phase') = 'finish' AS p_finish \gset
 
 \if :p_drop
 BEGIN;
@@ -81,24 +83,22 @@ COMMIT;
 \if :p_dossier
 INSERT INTO dossier (id, code, ward_code, unit_id, receipt_day, seq, procedure_code, channel,
                      state, received_at, counted_from, due_at, submission_id, payload, created_at,
-                     department, result_at, closed_at, warned_due)
+                     department, result_at, closed_at)
 OVERRIDING SYSTEM VALUE
 SELECT g, 'BENCH-' || g, w.code, 'U' || w.code, (r.at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date, g,
        (ARRAY['1.001193', '1.004222', '2.000986', '2.000635', '2.000815', '1.013978', '1.009469'])[1 + g % 7],
        CASE WHEN g % 100 < 22 THEN 1 WHEN g % 100 < 99 THEN 2 ELSE 3 END,
-       s.state, r.at, r.at, r.at + interval '7 days', 'bench-' || g,
+       s.state, r.at, r.at, r.at + interval '10 days', 'bench-' || g,
        decode(repeat('2a', 256), 'hex'), r.at, 'UBND_XA',
-       CASE WHEN s.state = 5 THEN r.at + (g % 10) * interval '1 day' + interval '2 hours' END,
-       CASE WHEN s.state = 5 THEN r.at + (g % 10) * interval '1 day' + interval '2 hours'
-            WHEN s.state IN (7, 8) THEN r.at + interval '1 day' END,
-       CASE WHEN s.state = 3 THEN r.at + interval '7 days' END
+       CASE WHEN s.state = 5 THEN c.at END, c.at
   FROM generate_series(current_setting('bench.lo')::bigint, current_setting('bench.hi')::bigint) g,
        LATERAL (SELECT pg_temp.at(g) AS at) r,
        LATERAL (SELECT CASE WHEN (g / 3) % 126 = 0 THEN '00229'
                             ELSE lpad((10000 + (g / 3) % 126)::text, 5, '0') END AS code) w,
-       LATERAL (SELECT CASE WHEN r.at > date_trunc('day', now()) - interval '4 days' THEN 3
-                            WHEN g % 50 = 0 THEN 7 WHEN g % 50 = 1 THEN 8
-                            ELSE 5 END AS state) s;
+       LATERAL (SELECT CASE WHEN g % 50 = 0 THEN 7 WHEN g % 50 = 1 THEN 8 ELSE 5 END AS state) s,
+       LATERAL (SELECT least(CASE WHEN s.state = 5 THEN r.at + (g % 10) * interval '1 day' + interval '2 hours'
+                                  ELSE r.at + interval '1 day' END,
+                             date_trunc('day', now())) AS at) c;
 \endif
 
 -- dossier_history as the daemons' trigger leaves it: routed (RECEIVED until
@@ -110,8 +110,7 @@ INSERT INTO dossier_history (dossier_id, until, state, counted_from, due_at)
       WHERE d.id BETWEEN current_setting('bench.lo')::bigint AND current_setting('bench.hi')::bigint
      UNION ALL
      SELECT d.id, d.closed_at, 3, d.counted_from, d.due_at FROM dossier d
-      WHERE d.id BETWEEN current_setting('bench.lo')::bigint AND current_setting('bench.hi')::bigint
-        AND d.closed_at IS NOT NULL;
+      WHERE d.id BETWEEN current_setting('bench.lo')::bigint AND current_setting('bench.hi')::bigint;
 \endif
 
 \if :p_event
@@ -130,9 +129,9 @@ INSERT INTO dossier_event (dossier_id, at, actor, kind, recorded_at)
 INSERT INTO agency_case (case_id, dossier_id, step, steps_total, agency, task, state, due_at,
                          outcome, created_at, updated_at)
      SELECT 'bench-' || d.id || '-1', d.id, 1, 1, 'CONG_AN_XA', 'xử lý',
-            CASE WHEN d.closed_at IS NULL THEN 3 ELSE 4 END, d.due_at,
+            4, d.due_at,
             CASE WHEN d.state = 5 THEN 1 WHEN d.state = 8 THEN 2 END,
-            d.received_at + interval '1 hour', coalesce(d.closed_at, d.received_at + interval '1 hour')
+            d.received_at + interval '1 hour', d.closed_at
        FROM dossier d
       WHERE d.id BETWEEN current_setting('bench.lo')::bigint AND current_setting('bench.hi')::bigint;
 \endif
@@ -155,16 +154,10 @@ INSERT INTO rating (dossier_id, level, rated_at)
         AND state = 5 AND id % 10 = 0;
 \endif
 
-\if :p_rebuild
-SET maintenance_work_mem = '256MB';
-SET max_parallel_maintenance_workers = 1;
-DO $$
-DECLARE r record;
-BEGIN
-    FOR r IN SELECT create_sql FROM bench_fill_ddl ORDER BY ord LOOP
-        EXECUTE r.create_sql;
-    END LOOP;
-END $$;
+-- after the keys and indexes (bench/fill.sh runs bench_fill_ddl's statements
+-- itself, in two sessions): the triggers back on, the definitions dropped,
+-- the dossier identity past the rows written
+\if :p_finish
 ALTER TABLE dossier ENABLE TRIGGER dossier_closed;
 ALTER TABLE dossier_event ENABLE TRIGGER portal_outbox;
 DROP TABLE bench_fill_ddl;

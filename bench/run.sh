@@ -36,18 +36,26 @@ build=${1:-build}
 repo=$(pwd)
 run="$repo/run/bench"
 port=${MOTCUA_BENCH_PG_PORT:-55449}
-base=${MOTCUA_BENCH_INTAKE_PORT:-55565}
+base_port=${MOTCUA_BENCH_INTAKE_PORT:-55565}
 seconds=${BENCH_SECONDS:-15}
 count=${BENCH_COUNT:-20000}
 lat_count=${BENCH_LATENCY_COUNT:-15000}
 e2e_count=${BENCH_E2E_COUNT:-3000}
 e2e_lt_count=${BENCH_E2E_LT_COUNT:-$e2e_count}
 skip=" ${BENCH_SKIP:-} "
+delays=${BENCH_DELAYS_MS:-2 20}
+delay_count=${BENCH_DELAY_COUNT:-300}
+delay_timeout=${BENCH_DELAY_TIMEOUT:-60}
+store_asked=${BENCH_STORE_DOSSIERS:-5000000}
+store_rate=${BENCH_STORE_RATE:-4000}
+store_reserve=${BENCH_STORE_RESERVE:-200}
+report_runs=${BENCH_REPORT_RUNS:-3}
 bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 bench_t0=$(date +%s)
 kv="$run/results.tsv"
 . "$repo/bench/lib.sh"
 . "$repo/bench/e2e.sh"
+. "$repo/bench/fill.sh"
 
 e2e_pids=""
 cleanup() {
@@ -60,7 +68,7 @@ trap 'exit 130' INT TERM
 # bench_config OUT PROCEDURES ROUTING DIR - the shipped motcua.yaml pointed
 # at this cluster, the bench's keys and DIR (spool, event sockets)
 bench_config() {
-    awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v dir="$4" -v base="$base" \
+    awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v dir="$4" -v base="$base_port" \
         -v procs="$2" -v routing="$3" -v workers="${BENCH_WORKERS:-16}" '
         /^[a-z]/ { section = $1 }
         section == "database:" && $1 == "conninfo:" { print "  conninfo: \"" conninfo "\""; next }
@@ -147,36 +155,101 @@ case $skip in *" pgbench "*) ;; *)
     q "DROP TABLE bench_insert" >/dev/null
 ;; esac
 
-case $skip in *" intake "*) ;; *)
-    "$build/bin/motcua-intake" -c "$run/motcua.yaml" 2>"$run/intake/intake.log" &
+# intake_run PREFIX [open] - motcua-intake alone on the current database:
+# the closed loop (receipts/s) into PREFIX.closed_loop, with "open" also the
+# latency at 1,000/s offered into PREFIX.at_1000 and the peak RSS
+intake_run() {
+    "$build/bin/motcua-intake" -c "$run/motcua.yaml" 2>"$run/intake/intake-$1.log" &
     e2e_pids=$!
     i=0
-    until grep -q "event=started" "$run/intake/intake.log" 2>/dev/null; do
-        i=$((i + 1)); [ $i -lt 200 ] || { cat "$run/intake/intake.log" >&2; exit 1; }
+    until grep -q "event=started" "$run/intake/intake-$1.log" 2>/dev/null; do
+        i=$((i + 1)); [ $i -lt 200 ] || { cat "$run/intake/intake-$1.log" >&2; exit 1; }
         sleep 0.05
     done
     say "intake alone, closed loop: $count dossiers, 32 clients"
     "$build/bin/motcua" -c "$run/motcua.yaml" load --rate 0 --count "$count" --clients 32 \
-        >"$run/load-max.txt" 2>"$run/load-max.err" || say "  not every request answered (see $run/load-max.err)"
-    put "intake.closed_loop.clients" 32
-    put "intake.closed_loop.dossiers" "$count"
-    put "intake.closed_loop.receipts_per_s" "$(sed -n 's/.* rate=\([0-9.]*\)\/s.*/\1/p' "$run/load-max.txt")"
-    say "  $(cat "$run/load-max.txt")"
-    say "intake alone, open loop at 1,000/s offered: $lat_count dossiers, 64 clients"
-    "$build/bin/motcua" -c "$run/motcua.yaml" load --rate 1000 --count "$lat_count" --clients 64 \
-        >"$run/load-1000.txt" 2>"$run/load-1000.err" || say "  not every request answered (see $run/load-1000.err)"
-    put "intake.at_1000.dossiers" "$lat_count"
-    for p in p50 p90 p99 max; do
-        put "intake.at_1000.latency_ms.$p" "$(sed -n "s/.* $p=\([0-9.]*\)ms.*/\1/p" "$run/load-1000.txt")"
-    done
-    put "intake.at_1000.timeouts" "$(sed -n 's/.* timeouts=\([0-9]*\).*/\1/p' "$run/load-1000.txt")"
-    say "  $(cat "$run/load-1000.txt")"
-    put "intake.rss_peak_mb" "$(div "$(hwm_kb "$e2e_pids")" 1024 %.1f)"
+        >"$run/load-max-$1.txt" 2>"$run/load-max-$1.err" || say "  not every request answered (see $run/load-max-$1.err)"
+    put "$1.closed_loop.clients" 32
+    put "$1.closed_loop.dossiers" "$count"
+    put "$1.closed_loop.receipts_per_s" "$(sed -n 's/.* rate=\([0-9.]*\)\/s.*/\1/p' "$run/load-max-$1.txt")"
+    say "  $(cat "$run/load-max-$1.txt")"
+    if [ "${2:-}" = open ]; then
+        say "intake alone, open loop at 1,000/s offered: $lat_count dossiers, 64 clients"
+        "$build/bin/motcua" -c "$run/motcua.yaml" load --rate 1000 --count "$lat_count" --clients 64 \
+            >"$run/load-1000.txt" 2>"$run/load-1000.err" || say "  not every request answered (see $run/load-1000.err)"
+        put "$1.at_1000.dossiers" "$lat_count"
+        for p in p50 p90 p99 max; do
+            put "$1.at_1000.latency_ms.$p" "$(sed -n "s/.* $p=\([0-9.]*\)ms.*/\1/p" "$run/load-1000.txt")"
+        done
+        put "$1.at_1000.timeouts" "$(sed -n 's/.* timeouts=\([0-9]*\).*/\1/p' "$run/load-1000.txt")"
+        say "  $(cat "$run/load-1000.txt")"
+        put "$1.rss_peak_mb" "$(div "$(hwm_kb "$e2e_pids")" 1024 %.1f)"
+    fi
     e2e_stop
-;; esac
+}
+
+case $skip in *" intake "*) ;; *) intake_run intake open ;; esac
 
 case $skip in *" e2e-one "*) ;; *) e2e one_step 1.004222 5 "$e2e_count" direct ;; esac
 case $skip in *" e2e-lt "*) ;; *) e2e inter_agency 2.000986 5 "$e2e_lt_count" ;; esac
+
+# latency tolerance: the inter-agency run again with lienthong's PostgreSQL
+# and the agencies' link to lienthong each behind a delay line
+case $skip in *" latency "*) ;; *)
+    for d in $delays; do
+        e2e_timeout=$delay_timeout
+        e2e "inter_agency_delay_${d}ms" 2.000986 5 "$delay_count" - fresh "$d"
+        e2e_timeout=""
+        put "e2e.inter_agency_delay_${d}ms.ratio_to_no_delay" \
+            "$(div "$(get "e2e.inter_agency_delay_${d}ms.dossiers_per_s")" "$(get e2e.inter_agency.dossiers_per_s)")"
+    done
+;; esac
+
+# the same with millions of dossiers stored: as many as the budget lets the
+# fill write (at BENCH_STORE_RATE dossiers/s, keys and indexes included),
+# BENCH_STORE_RESERVE s kept for what runs on the filled store
+case $skip in *" store "*) ;; *)
+    left=$(( ${BENCH_BUDGET:-870} - ($(date +%s) - bench_t0) ))
+    fit=$(( (left - store_reserve) * store_rate / 100000 * 100000 ))
+    [ "$fit" -lt 0 ] && fit=0
+    n_store=$store_asked
+    put "store.dossiers_asked" "$store_asked"
+    put "store.budget_left_s" "$left"
+    put "store.fill_rate_assumed" "$store_rate"
+    if [ "$fit" -lt "$n_store" ]; then
+        n_store=$fit
+        put_text "store.reason" "budget: $left s left of BENCH_BUDGET, $store_reserve s kept for the runs on the filled store; at $store_rate dossiers/s (the fill's measured speed on 2 cores, keys and indexes included: the GiST index build dominates) $store_asked would take $((store_asked / store_rate)) s"
+    fi
+    put "store.dossiers" "$n_store"
+    if [ "$n_store" -ge 100000 ]; then
+        psql "${conninfo%dbname=*}dbname=postgres" -X -q -v ON_ERROR_STOP=1 \
+            -c "DROP DATABASE IF EXISTS motcua WITH (FORCE)" -c "CREATE DATABASE motcua"
+        "$build/bin/motcua" -c "$run/motcua.yaml" migrate >/dev/null
+        fill_store "$n_store" store.fill
+        intake_run store.intake
+        e2e one_step_stored 1.004222 5 "$e2e_count" direct keep
+        put "store.ratio_to_empty.intake_closed_loop" \
+            "$(div "$(get store.intake.closed_loop.receipts_per_s)" "$(get intake.closed_loop.receipts_per_s)")"
+        put "store.ratio_to_empty.e2e_one_step" \
+            "$(div "$(get e2e.one_step_stored.dossiers_per_s)" "$(get e2e.one_step.dossiers_per_s)")"
+        left=$(( ${BENCH_BUDGET:-870} - ($(date +%s) - bench_t0) ))
+        if [ "$left" -ge 60 ]; then
+            say "motcua report on the filled store (bench/report.sh), $report_runs runs each"
+            : >"$run/report.kv"
+            BENCH_REPORT_CONNINFO=$conninfo BENCH_REPORT_RUNS=$report_runs BENCH_REPORT_KV="$run/report.kv" \
+                sh bench/report.sh "$build" >"$run/report.txt" 2>&1 || say "  report failed (see $run/report.txt)"
+            while read -r slug med max; do
+                put "store.report_ms.$slug.median" "$med"
+                put "store.report_ms.$slug.max" "$max"
+            done <"$run/report.kv"
+            sed -n 's/^report\|^overdue/  &/p' "$run/report.txt" | while read -r l; do say "  $l"; done
+        else
+            put_text "store.report_skipped" "budget: $left s left"
+        fi
+    else
+        say "the filled store skipped: ${left}s left of the budget"
+    fi
+;; esac
 
 # every throughput as a ratio to pgbench single-row insert, 8 clients
 ref=$(get pgbench.single_c8.tps)
