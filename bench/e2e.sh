@@ -217,6 +217,8 @@ e2e() {
         ag_cpu=$((ag_cpu + $(cpu_ms "$p")))
     done
     put "e2e.$label.cpu_ms_per_dossier.agencies" "$(div "$ag_cpu" "$n")"
+    # an agency that heard nothing from the hub for its silence limit reconnects
+    put "e2e.$label.agency_reconnects" "$(cat "$dir"/logs/agency-*.log | grep -c "event=hub_silent" || true)"
     backend_cpu "$dir/backends.after"
     awk 'NR == FNR { before[$2] = $3; next }
          { used[$1] += $3 - ($2 in before ? before[$2] : 0) }
