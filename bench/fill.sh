@@ -1,9 +1,15 @@
 # bench/fill.sh - fill the store with N dossiers, fast (sourced by bench/run.sh
 # and bench/report.sh, POSIX sh). What the rows are: bench/fill.sql.
 #
-# fill_store N [PREFIX]
+# fill_store N [SECONDS [PREFIX]]
 #   On the migrated database of $conninfo: drops the filled tables' keys and
-#   indexes (definitions kept), writes the dossiers with one INSERT ...
+#   indexes (definitions kept). With SECONDS > 0, the fill must fit in about
+#   that long: it first times the dossier statement alone on 50,000 rows
+#   (then TRUNCATEd) and writes at most as many dossiers as that speed, over
+#   FILL_COST (7: the whole fill took 5.8-6.6 times its dossier statement
+#   here), allows in SECONDS, in 100,000s (never fewer than 100,000); the
+#   count written is left in $fill_n, the reason in PREFIX.reason. Then writes
+#   the dossiers with one INSERT ...
 #   SELECT generate_series, then the rows of the other tables with one
 #   statement each, two sessions at a time (2 cores), recreates the keys,
 #   indexes and foreign keys from their definitions (two sessions; the GiST
@@ -60,10 +66,24 @@ fill_ddl_lanes() {
 
 fill_store() {
     fill_n=$1
-    pre=${2:-store.fill}
+    pre=${3:-store.fill}
     fill_t0=$(fill_now)
-    say "filling the store: $fill_n dossiers and the rows they leave (bench/fill.sql)"
     fill_psql drop "$fill_n" || return 1
+    if [ "${2:-0}" -gt 0 ]; then
+        t0=$(fill_now)
+        fill_psql dossier 50000 || return 1
+        cal=$(fill_since "$t0")
+        q "TRUNCATE dossier" || return 1
+        fit=$(awk -v s="$2" -v c="$cal" 'BEGIN { n = int(s * 50000 / (c * 7) / 100000) * 100000
+                                               print (n < 100000 ? 100000 : n) }')
+        put "$pre.calibration.dossiers_per_s" "$(div 50000 "$cal" %.0f)"
+        put "$pre.calibration.seconds_allowed" "$2"
+        if [ "$fit" -lt "$fill_n" ]; then
+            put_text "$pre.reason" "budget: $2 s left for the fill; its dossier statement wrote $(div 50000 "$cal" %.0f) dossiers/s here, and the whole fill takes about 7 times as long (the other tables, then the keys and indexes: the GiST index dominates), so $fill_n would take about $(awk -v n="$fill_n" -v c="$cal" 'BEGIN { printf "%d", n / 50000 * c * 7 }') s"
+            fill_n=$fit
+        fi
+    fi
+    say "filling the store: $fill_n dossiers and the rows they leave (bench/fill.sql)"
     fill_lane dossier || return 1
     say "  dossiers written in $(cat "$run/fill.dossier.s") s; the other tables, two sessions"
     fill_lane history case & l1=$!

@@ -47,9 +47,10 @@ delays=${BENCH_DELAYS_MS:-2 20}
 delay_count=${BENCH_DELAY_COUNT:-300}
 delay_timeout=${BENCH_DELAY_TIMEOUT:-60}
 store_asked=${BENCH_STORE_DOSSIERS:-5000000}
-store_rate=${BENCH_STORE_RATE:-3000}
-store_reserve=${BENCH_STORE_RESERVE:-220}
+store_reserve=${BENCH_STORE_RESERVE:-200}
 report_runs=${BENCH_REPORT_RUNS:-3}
+intake_limit=${BENCH_INTAKE_LIMIT:-25}
+e2e_cap=${BENCH_E2E_CAP:-120}
 bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 bench_t0=$(date +%s)
 kv="$run/results.tsv"
@@ -168,16 +169,16 @@ intake_run() {
     done
     say "intake alone, closed loop: $count dossiers, 32 clients"
     "$build/bin/motcua" -c "$run/motcua.yaml" load --rate 0 --count "$count" --clients 32 \
-        >"$run/load-max-$1.txt" 2>"$run/load-max-$1.err" || say "  not every request answered (see $run/load-max-$1.err)"
+        --duration-limit "$intake_limit" >"$run/load-max-$1.txt" 2>"$run/load-max-$1.err" || say "  not every request answered (see $run/load-max-$1.err)"
     put "$1.closed_loop.clients" 32
-    put "$1.closed_loop.dossiers" "$count"
+    put "$1.closed_loop.dossiers" "$(sed -n 's/.*acked=\([0-9]*\).*/\1/p' "$run/load-max-$1.txt")"
     put "$1.closed_loop.receipts_per_s" "$(sed -n 's/.* rate=\([0-9.]*\)\/s.*/\1/p' "$run/load-max-$1.txt")"
     say "  $(cat "$run/load-max-$1.txt")"
     if [ "${2:-}" = open ]; then
         say "intake alone, open loop at 1,000/s offered: $lat_count dossiers, 64 clients"
         "$build/bin/motcua" -c "$run/motcua.yaml" load --rate 1000 --count "$lat_count" --clients 64 \
-            >"$run/load-1000.txt" 2>"$run/load-1000.err" || say "  not every request answered (see $run/load-1000.err)"
-        put "$1.at_1000.dossiers" "$lat_count"
+            --duration-limit "$intake_limit" >"$run/load-1000.txt" 2>"$run/load-1000.err" || say "  not every request answered (see $run/load-1000.err)"
+        put "$1.at_1000.dossiers" "$(sed -n 's/.*acked=\([0-9]*\).*/\1/p' "$run/load-1000.txt")"
         for p in p50 p90 p99 max; do
             put "$1.at_1000.latency_ms.$p" "$(sed -n "s/.* $p=\([0-9.]*\)ms.*/\1/p" "$run/load-1000.txt")"
         done
@@ -190,6 +191,7 @@ intake_run() {
 
 case $skip in *" intake "*) ;; *) intake_run intake open ;; esac
 
+e2e_timeout=$e2e_cap
 case $skip in *" e2e-one "*) ;; *) e2e one_step 1.004222 5 "$e2e_count" direct ;; esac
 case $skip in *" e2e-lt "*) ;; *) e2e inter_agency 2.000986 5 "$e2e_lt_count" ;; esac
 
@@ -199,33 +201,25 @@ case $skip in *" latency "*) ;; *)
     for d in $delays; do
         e2e_timeout=$delay_timeout
         e2e "inter_agency_delay_${d}ms" 2.000986 5 "$delay_count" - fresh "$d"
-        e2e_timeout=""
+        e2e_timeout=$e2e_cap
         put "e2e.inter_agency_delay_${d}ms.ratio_to_no_delay" \
             "$(div "$(get "e2e.inter_agency_delay_${d}ms.dossiers_per_s")" "$(get e2e.inter_agency.dossiers_per_s)")"
     done
 ;; esac
 
 # the same with millions of dossiers stored: as many as the budget lets the
-# fill write (at BENCH_STORE_RATE dossiers/s, keys and indexes included),
-# BENCH_STORE_RESERVE s kept for what runs on the filled store
+# fill write (bench/fill.sh times its speed first), BENCH_STORE_RESERVE s kept
+# for what runs on the filled store
 case $skip in *" store "*) ;; *)
     left=$(( ${BENCH_BUDGET:-870} - ($(date +%s) - bench_t0) ))
-    fit=$(( (left - store_reserve) * store_rate / 100000 * 100000 ))
-    [ "$fit" -lt 0 ] && fit=0
-    n_store=$store_asked
     put "store.dossiers_asked" "$store_asked"
     put "store.budget_left_s" "$left"
-    put "store.fill_rate_assumed" "$store_rate"
-    if [ "$fit" -lt "$n_store" ]; then
-        n_store=$fit
-        put_text "store.reason" "budget: $left s left of BENCH_BUDGET, $store_reserve s kept for the runs on the filled store; at $store_rate dossiers/s (the fill's measured speed on 2 cores, keys and indexes included: the GiST index build dominates) $store_asked would take $((store_asked / store_rate)) s"
-    fi
-    put "store.dossiers" "$n_store"
-    if [ "$n_store" -ge 100000 ]; then
+    if [ $((left - store_reserve)) -ge 60 ]; then
         psql "${conninfo%dbname=*}dbname=postgres" -X -q -v ON_ERROR_STOP=1 \
             -c "DROP DATABASE IF EXISTS motcua WITH (FORCE)" -c "CREATE DATABASE motcua"
         "$build/bin/motcua" -c "$run/motcua.yaml" migrate >/dev/null
-        fill_store "$n_store" store.fill
+        fill_store "$store_asked" $((left - store_reserve)) store.fill
+        put "store.dossiers" "$fill_n"
         # the end-to-end run first: intake alone leaves RECEIVED dossiers of the
         # whole catalog that the end-to-end run's router (one procedure) would skip
         e2e one_step_stored 1.004222 5 "$e2e_count" direct keep
@@ -235,7 +229,7 @@ case $skip in *" store "*) ;; *)
         put "store.ratio_to_empty.e2e_one_step" \
             "$(div "$(get e2e.one_step_stored.dossiers_per_s)" "$(get e2e.one_step.dossiers_per_s)")"
         left=$(( ${BENCH_BUDGET:-870} - ($(date +%s) - bench_t0) ))
-        if [ "$left" -ge 60 ]; then
+        if [ "$left" -ge 40 ]; then
             say "motcua report on the filled store (bench/report.sh), $report_runs runs each"
             : >"$run/report.kv"
             BENCH_REPORT_CONNINFO=$conninfo BENCH_REPORT_RUNS=$report_runs BENCH_REPORT_KV="$run/report.kv" \
@@ -249,6 +243,7 @@ case $skip in *" store "*) ;; *)
             put_text "store.report_skipped" "budget: $left s left"
         fi
     else
+        put_text "store.skipped" "budget: $left s left, $store_reserve kept for the runs on the filled store"
         say "the filled store skipped: ${left}s left of the budget"
     fi
 ;; esac
@@ -262,7 +257,7 @@ for k in pgbench.single_c1.tps pgbench.single_c32.tps pgbench.batch50_c8.rows_pe
 done
 # peak RSS per daemon over every section that ran it
 for d in intake router lienthong notify; do
-    m=$(awk -F '\t' -v d="$d" '($1 == "intake.rss_peak_mb" && d == "intake") || $1 ~ "^e2e\\.[a-z_]*\\.rss_peak_mb\\." d "$" {
+    m=$(awk -F '\t' -v d="$d" '($1 == "intake.rss_peak_mb" && d == "intake") || $1 ~ "^e2e\\.[a-z0-9_]*\\.rss_peak_mb\\." d "$" {
         if ($2 + 0 > m) m = $2 + 0 } END { if (m) print m }' "$kv")
     [ -n "$m" ] && put "rss_peak_mb.$d" "$m"
 done
@@ -292,20 +287,23 @@ row "intake closed loop, 32 clients (receipts/s)" intake.closed_loop.receipts_pe
 row "receipt latency at 1,000/s: p50 (ms)" intake.at_1000.latency_ms.p50
 row "receipt latency at 1,000/s: p99 (ms)" intake.at_1000.latency_ms.p99
 row "intake alone: peak RSS (MB)" intake.rss_peak_mb
-for l in one_step inter_agency; do
+for l in one_step inter_agency one_step_stored $(for d in $delays; do echo "inter_agency_delay_${d}ms"; done); do
     [ -n "$(get "e2e.$l.dossiers_per_s")" ] || continue
     t=""
     [ "$(get "e2e.$l.timed_out")" = true ] && t=" (TIMED OUT)"
     echo "-- end to end, $l: procedure $(get "e2e.$l.procedure"), $(get "e2e.$l.steps") steps, $(get "e2e.$l.completed")/$(get "e2e.$l.dossiers") closed in $(get "e2e.$l.seconds") s$t"
     row "  dossiers/s (first submit -> last notice sent)" "e2e.$l.dossiers_per_s" "ratio_to_pgbench_c8.e2e.$l"
+    row "  ratio to the run without delay lines" "e2e.$l.ratio_to_no_delay"
+    row "  agency reconnects (hub silent too long)" "e2e.$l.agency_reconnects"
     for s in received_to_routed routed_to_result result_to_last_notice received_to_last_notice; do
         p50=$(get "e2e.$l.lag_ms.$s.p50") p99=$(get "e2e.$l.lag_ms.$s.p99")
         [ -n "$p50" ] && printf '%-58s %14s\n' "  lag $s p50 / p99 (ms)" "$p50 / $p99"
     done
     for k in write_xacts commits wal_records wal_bytes wal_fsyncs rows_inserted rows_updated \
-             rows_hot_updated notices; do
+             rows_hot_updated notices notify_fsyncs; do
         row "  per dossier: $k" "e2e.$l.per_dossier.$k"
     done
+    row "  per notice: notify fsyncs (spool)" "e2e.$l.per_notice.notify_fsyncs"
     for d in intake router lienthong notify agencies; do
         row "  CPU ms per dossier: $d" "e2e.$l.cpu_ms_per_dossier.$d"
     done
@@ -313,6 +311,20 @@ for l in one_step inter_agency; do
         row "  CPU ms per dossier: PostgreSQL backends of $d" "e2e.$l.backend_cpu_ms_per_dossier.$d"
     done
 done
+if [ -n "$(get store.fill.dossiers)" ]; then
+    echo "-- the filled store: $(get store.fill.dossiers) dossiers (asked: $(get store.dossiers_asked))"
+    [ -n "$(get store.fill.reason)" ] && echo "  fewer: $(get store.fill.reason)"
+    row "  fill: rows written" store.fill.rows
+    row "  fill: rows/s (INSERT ... SELECT, keys and indexes off)" store.fill.rows_per_s
+    row "  fill: seconds, keys and indexes rebuilt" store.fill.seconds.keys_and_indexes
+    row "  fill: seconds in all" store.fill.seconds.total
+    row "  intake closed loop on it (receipts/s)" store.intake.closed_loop.receipts_per_s store.ratio_to_empty.intake_closed_loop
+    row "  one-step end to end on it (dossiers/s)" e2e.one_step_stored.dossiers_per_s store.ratio_to_empty.e2e_one_step
+    echo "  (the second column here: ratio to the empty store)"
+    for r in ward_quarter_json ward_quarter_table store_quarter_json store_year_json overdue_ward; do
+        row "  motcua report $r: median (ms)" "store.report_ms.$r.median"
+    done
+fi
 for d in intake router lienthong notify; do
     row "peak RSS (VmHWM, MB) over the whole bench: $d" "rss_peak_mb.$d"
 done
