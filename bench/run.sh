@@ -16,20 +16,38 @@
 #      submit until every dossier is closed and every notice sent, stage
 #      lags, CPU per daemon and per backend, write transactions, WAL
 #      records, bytes and fsyncs per dossier, peak RSS per daemon;
-#   4. every throughput also as a ratio to pgbench, 8 clients, of this run.
+#   4. every throughput also as a ratio to pgbench, 8 clients, of this run;
+#   5. latency tolerance: the inter-agency run again with lienthong's
+#      PostgreSQL connection and the agencies' link to lienthong each behind
+#      a userspace delay line (build/bench/delayproxy, bench/delayproxy.c;
+#      this kernel has no netem) at 2 and 20 ms each way;
+#   6. the same with millions of dossiers stored: the store filled by
+#      bench/fill.sh (as many as the budget lets it write, up to 5 million),
+#      then the one-step end to end and intake's closed loop again, as
+#      ratios to the empty store, and `motcua report` timed on it
+#      (bench/report.sh).
 # Progress lines while it runs; at the end a table, and the JSON in
 # bench/results/<UTC time>-<short commit>.json and bench/results/latest.json
 # (keys: bench/results/README.md).
 #
-# Knobs (environment): BENCH_SECONDS (15) each pgbench run; BENCH_COUNT
+# Knobs (environment): BENCH_SECONDS (10) each pgbench run; BENCH_COUNT
 # (20000) dossiers of the intake closed loop; BENCH_LATENCY_COUNT (15000)
-# dossiers at 1,000/s; BENCH_E2E_COUNT (3000) dossiers per end-to-end run,
-# BENCH_E2E_LT_COUNT (BENCH_E2E_COUNT) for the inter-agency one;
-# BENCH_E2E_TIMEOUT (600) s each end-to-end run may take, and BENCH_BUDGET
-# (870) s for the whole bench: an end-to-end run still going when either
-# runs out stops there and reports what completed (timed_out: true);
-# BENCH_WORKERS (16) intake workers; BENCH_SKIP ("" or words of: pgbench
-# intake e2e-one e2e-lt).
+# dossiers at 1,000/s; BENCH_INTAKE_LIMIT (25) s each intake load may take
+# (--duration-limit: the figures then cover what was answered);
+# BENCH_E2E_COUNT (3000) dossiers per one-step end-to-end run (empty and
+# filled store); BENCH_E2E_LT_COUNT (1500) for the inter-agency one;
+# BENCH_E2E_TIMEOUT (600) and BENCH_E2E_CAP (120) s each end-to-end run may
+# take, and BENCH_BUDGET (870) s for the whole bench: an end-to-end run still
+# going when one runs out stops there and reports what completed
+# (timed_out: true); BENCH_DELAYS_MS ("2 20") the delay lines' delays,
+# BENCH_DELAY_COUNT (300) dossiers and BENCH_DELAY_TIMEOUT (60) s per delay
+# run; BENCH_STORE_DOSSIERS (5000000) dossiers asked of the fill (fewer when
+# the budget left, less BENCH_STORE_RESERVE (200) s for the runs on the
+# filled store, does not allow them: the reason is in the JSON);
+# BENCH_REPORT_RUNS (3) runs of each report timing; BENCH_WORKERS (16)
+# intake workers; BENCH_SKIP ("" or words of: pgbench intake e2e-one e2e-lt
+# latency store); MOTCUA_BENCH_PG_PORT (55449), MOTCUA_BENCH_INTAKE_PORT
+# (55565: intake; +3 lienthong, +10 and +11 the delay lines).
 # Usage: bench/run.sh [BUILD]
 set -eu
 build=${1:-build}
