@@ -5,7 +5,7 @@
 #   make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make demo       run the pipeline on a throwaway PostgreSQL with sample dossiers
 #   make chaos      the fault test: load, kill -9s, a PostgreSQL crash; nothing lost (CHAOS_SEED=S replays)
-#   make bench      pgbench vs intake on one throwaway cluster (fsync=on); report speed on millions
+#   make bench      pgbench, intake, end to end, delay lines, a filled store, report speed (<= 15 min)
 #   make deps       install the Debian packages motcua needs (apt-get as root, else sudo)
 
 BUILD    ?= build
