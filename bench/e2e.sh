@@ -61,11 +61,15 @@ e2e_agencies() {
 }
 
 # e2e_start NAME LOG CMD... - start a process, remember its pid in $e2e_pids
+# ($e2e_proxies for a delay line: stopped after the daemons that use it)
 e2e_start() {
     name=$1 log=$2
     shift 2
     "$@" 2>"$log" &
-    e2e_pids="$e2e_pids $!"
+    case $name in
+        proxy_*) e2e_proxies="${e2e_proxies:-} $!" ;;
+        *) e2e_pids="$e2e_pids $!" ;;
+    esac
     eval "pid_$name=$!"
     i=0
     until grep -q "event=started" "$log" 2>/dev/null; do
@@ -79,11 +83,14 @@ e2e_start() {
     done
 }
 
-# e2e_stop - SIGTERM every process of the run, then wait for each
+# e2e_stop - SIGTERM every process of the run, then wait for each; the
+# delay lines last, so no daemon loses its link while it stops
 e2e_stop() {
     for p in $e2e_pids; do kill -TERM "$p" 2>/dev/null || true; done
     for p in $e2e_pids; do wait "$p" 2>/dev/null || true; done
-    e2e_pids=""
+    for p in ${e2e_proxies:-}; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in ${e2e_proxies:-}; do wait "$p" 2>/dev/null || true; done
+    e2e_pids="" e2e_proxies=""
 }
 
 # pg_counters - "xid commits wal_records wal_fpi wal_bytes wal_write wal_sync

@@ -216,12 +216,13 @@ case $skip in *" e2e-lt "*) ;; *) e2e inter_agency 2.000986 5 "$e2e_lt_count" ;;
 # latency tolerance: the inter-agency run again with lienthong's PostgreSQL
 # and the agencies' link to lienthong each behind a delay line
 case $skip in *" latency "*) ;; *)
-    for d in $delays; do
+    # (not $d: e2e uses it)
+    for delay_ms in $delays; do
         e2e_timeout=$delay_timeout
-        e2e "inter_agency_delay_${d}ms" 2.000986 5 "$delay_count" - fresh "$d"
+        e2e "inter_agency_delay_${delay_ms}ms" 2.000986 5 "$delay_count" - fresh "$delay_ms"
         e2e_timeout=$e2e_cap
-        put "e2e.inter_agency_delay_${d}ms.ratio_to_no_delay" \
-            "$(div "$(get "e2e.inter_agency_delay_${d}ms.dossiers_per_s")" "$(get e2e.inter_agency.dossiers_per_s)")"
+        put "e2e.inter_agency_delay_${delay_ms}ms.ratio_to_no_delay" \
+            "$(div "$(get "e2e.inter_agency_delay_${delay_ms}ms.dossiers_per_s")" "$(get e2e.inter_agency.dossiers_per_s)")"
     done
 ;; esac
 
