@@ -5,7 +5,7 @@
 #   make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make demo       run the pipeline on a throwaway PostgreSQL with sample dossiers
 #   make chaos      the fault test: load, kill -9s, a PostgreSQL crash; nothing lost (CHAOS_SEED=S replays)
-#   make bench      pgbench vs intake on one throwaway cluster (fsync=on); report speed on millions
+#   make bench      pgbench, intake, end to end, delay lines, a filled store, report speed (<= 15 min)
 #   make deps       install the Debian packages motcua needs (apt-get as root, else sudo)
 #   make install    install the programs, units, configuration, docs (PREFIX=/usr/local, DESTDIR)
 
@@ -203,9 +203,13 @@ chaos: install-deps-if-missing
 	MOTCUA_BUILD=$(BUILD) $(BUILD)/tests/chaos
 
 bench: install-deps-if-missing
-	$(MAKE) all
+	$(MAKE) all $(BUILD)/bench/delayproxy
 	sh bench/run.sh $(BUILD)
-	sh bench/report.sh $(BUILD)
+
+# the bench's TCP delay line (bench/delayproxy.c: latency tolerance, issue 11 point 3)
+$(BUILD)/bench/delayproxy: bench/delayproxy.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -o $@ $<
 
 clean:
 	rm -rf build build-asan

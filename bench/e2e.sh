@@ -1,6 +1,6 @@
 # bench/e2e.sh - one END TO END run (sourced by bench/run.sh, POSIX sh).
 #
-# e2e LABEL PROCEDURE FINAL_STATE COUNT [direct]
+# e2e LABEL PROCEDURE FINAL_STATE COUNT [direct|-] [keep|fresh] [DELAY_MS]
 #   On the cluster of run.sh ($conninfo, $run, $kv), with a catalog holding
 #   only PROCEDURE (and its routing entry): starts motcua-intake, -router,
 #   -lienthong and -notify (spool channel only: no gateway) and one
@@ -15,8 +15,17 @@
 #   per-stage lag (dossier_event: received/submitted -> routed -> result),
 #   CPU per daemon and per PostgreSQL backend (application_name motcua-*),
 #   write transactions (xids assigned), commits, WAL records, bytes and
-#   fsyncs per dossier, peak RSS per daemon. The daemons are stopped before
-#   the statistics are read, so their backends have flushed theirs.
+#   fsyncs per dossier, peak RSS per daemon, notify's fsync calls (the spool's;
+#   perf stat on its syscall tracepoints, when perf works). The daemons are
+#   stopped before the statistics are read, so their backends have flushed
+#   theirs.
+#   "keep": on the database as it is (the filled store, bench/fill.sh), not a
+#   fresh one; only the dossiers and notifications written after the start
+#   (ids above the highest before) are counted.
+#   DELAY_MS (default 0: none): lienthong's PostgreSQL connection and the
+#   agencies' connection to lienthong each go through a delay line
+#   (build/bench/delayproxy, DELAY_MS each way), so each of their round
+#   trips costs 2 x DELAY_MS more.
 
 # e2e_catalog PROCEDURE DIR [direct] - DIR/procedures.yaml and
 # DIR/routing.yaml with only PROCEDURE (the catalog files' list items,
@@ -52,11 +61,15 @@ e2e_agencies() {
 }
 
 # e2e_start NAME LOG CMD... - start a process, remember its pid in $e2e_pids
+# ($e2e_proxies for a delay line: stopped after the daemons that use it)
 e2e_start() {
     name=$1 log=$2
     shift 2
     "$@" 2>"$log" &
-    e2e_pids="$e2e_pids $!"
+    case $name in
+        proxy_*) e2e_proxies="${e2e_proxies:-} $!" ;;
+        *) e2e_pids="$e2e_pids $!" ;;
+    esac
     eval "pid_$name=$!"
     i=0
     until grep -q "event=started" "$log" 2>/dev/null; do
@@ -70,11 +83,14 @@ e2e_start() {
     done
 }
 
-# e2e_stop - SIGTERM every process of the run, then wait for each
+# e2e_stop - SIGTERM every process of the run, then wait for each; the
+# delay lines last, so no daemon loses its link while it stops
 e2e_stop() {
     for p in $e2e_pids; do kill -TERM "$p" 2>/dev/null || true; done
     for p in $e2e_pids; do wait "$p" 2>/dev/null || true; done
-    e2e_pids=""
+    for p in ${e2e_proxies:-}; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in ${e2e_proxies:-}; do wait "$p" 2>/dev/null || true; done
+    e2e_pids="" e2e_proxies=""
 }
 
 # pg_counters - "xid commits wal_records wal_fpi wal_bytes wal_write wal_sync
@@ -91,21 +107,27 @@ pg_counters() {
 }
 
 e2e() {
-    label=$1 proc=$2 final=$3 n=$4 only=${5:-}
+    label=$1 proc=$2 final=$3 n=$4 only=${5:-} keep=${6:-fresh} delay=${7:-0}
     dir="$run/e2e-$label"
     timeout=${BENCH_E2E_TIMEOUT:-600}
+    [ -n "${e2e_timeout:-}" ] && [ "$e2e_timeout" -lt "$timeout" ] && timeout=$e2e_timeout
     # and never past the bench's budget (BENCH_BUDGET s from its start, less
     # 30 s for the summary): a slow pipeline gives a partial figure, on time
     left=$(( ${BENCH_BUDGET:-870} - 30 - ($(date +%s) - bench_t0) ))
     [ "$left" -lt 30 ] && left=30
     [ "$left" -lt "$timeout" ] && timeout=$left
     mkdir -p "$dir/spool" "$dir/logs"
-    # a fresh database: nothing of an earlier section waits in its queues
-    psql "${conninfo%dbname=*}dbname=postgres" -X -q -v ON_ERROR_STOP=1 \
-        -c "DROP DATABASE IF EXISTS motcua WITH (FORCE)" -c "CREATE DATABASE motcua" || return 1
+    if [ "$keep" != keep ]; then
+        # a fresh database: nothing of an earlier section waits in its queues
+        psql "${conninfo%dbname=*}dbname=postgres" -X -q -v ON_ERROR_STOP=1 \
+            -c "DROP DATABASE IF EXISTS motcua WITH (FORCE)" -c "CREATE DATABASE motcua" || return 1
+    fi
     e2e_catalog "$proc" "$dir" "$only"
     bench_config "$dir/motcua.yaml" "$dir/procedures.yaml" "$dir/routing.yaml" "$dir"
     "$build/bin/motcua" -c "$dir/motcua.yaml" migrate >/dev/null || return 1
+    # what was there before: only what comes after is this run's
+    base=$(q "SELECT coalesce(max(id), 0) FROM dossier")
+    nbase=$(q "SELECT coalesce(max(id), 0) FROM notification")
     agencies=$(e2e_agencies "$dir")
     steps=$(grep -c "{agency:" "$dir/procedures.yaml" || true)
     say "end to end '$label': procedure $proc ($((steps + 1)) steps: $(echo $agencies)), $n dossiers"
@@ -113,6 +135,8 @@ e2e() {
     put "e2e.$label.steps" "$((steps + 1))"
     put "e2e.$label.agencies" "$(echo $agencies)"
     put "e2e.$label.dossiers" "$n"
+    put "e2e.$label.store_dossiers_before" "$base"
+    put "e2e.$label.delay_ms" "$delay"
     if [ "$only" = direct ]; then
         put "e2e.$label.filed" "counter (direct)"
     else
@@ -120,14 +144,34 @@ e2e() {
     fi
 
     e2e_pids=""
+    lt_conf="$dir/motcua.yaml" ag_endpoint="tcp://127.0.0.1:$((base_port + 3))"
+    if [ "$delay" -gt 0 ]; then
+        # the delay lines: lienthong -> PostgreSQL (TCP), agencies -> lienthong
+        e2e_start proxy_pg "$dir/logs/proxy-pg.log" "$build/bench/delayproxy" \
+            "$((base_port + 10))" "$port" "$delay" || return 1
+        e2e_start proxy_lt "$dir/logs/proxy-lt.log" "$build/bench/delayproxy" \
+            "$((base_port + 11))" "$((base_port + 3))" "$delay" || return 1
+        lt_conf="$dir/motcua-lienthong.yaml" ag_endpoint="tcp://127.0.0.1:$((base_port + 11))"
+        sed "s|^  conninfo: .*|  conninfo: \"host=127.0.0.1 port=$((base_port + 10)) user=postgres dbname=motcua\"|" \
+            "$dir/motcua.yaml" >"$lt_conf"
+    fi
     for d in intake router lienthong notify; do
-        e2e_start "$d" "$dir/logs/$d.log" "$build/bin/motcua-$d" -c "$dir/motcua.yaml" || return 1
+        c="$dir/motcua.yaml"
+        [ "$d" = lienthong ] && c=$lt_conf
+        e2e_start "$d" "$dir/logs/$d.log" "$build/bin/motcua-$d" -c "$c" || return 1
     done
     for a in $agencies; do
         e2e_start "agency_$a" "$dir/logs/agency-$a.log" "$build/bin/motcua-agency" -c "$dir/motcua.yaml" \
             --agency "$a" --key "$run/keys/$a.key" --server-key "$run/keys/lienthong.pub" \
-            --credit 32 --delay-ms 0 --outcomes approved=100 || return 1
+            --endpoint "$ag_endpoint" --credit 32 --delay-ms 0 --outcomes approved=100 || return 1
     done
+    # notify's fsync calls (the spool's), counted by the kernel: no tracing stop
+    perf_pid=""
+    if perf stat -e syscalls:sys_enter_fsync -x, -o "$dir/perf.probe" true >/dev/null 2>&1; then
+        perf stat -e syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync -x, -o "$dir/perf.txt" \
+            -p "$pid_notify" >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
 
     for d in intake router lienthong notify; do
         eval "cpu0_$d=\$(cpu_ms \$pid_$d)"
@@ -146,11 +190,10 @@ e2e() {
     # wait, bounded, until every dossier is closed and every notice sent
     last=0 done_n=0 pending=1 timed_out=false
     while :; do
-        set -- $(q "SELECT (SELECT count(*) FROM dossier WHERE procedure_code = '$proc' AND state = $final),
-                           (SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id
-                             WHERE d.procedure_code = '$proc' AND n.state = 0),
-                           (SELECT count(*) FROM notification n JOIN dossier d ON d.id = n.dossier_id
-                             WHERE d.procedure_code = '$proc' AND n.state = 1)" | tr '|' ' ')
+        set -- $(q "SELECT (SELECT count(*) FROM dossier
+                             WHERE id > $base AND procedure_code = '$proc' AND state = $final),
+                           (SELECT count(*) FROM notification WHERE id > $nbase AND state = 0),
+                           (SELECT count(*) FROM notification WHERE id > $nbase AND state = 1)" | tr '|' ' ')
         done_n=$1 pending=$2 sent=$3
         now=$(date +%s%N)
         el=$(( (now - t0) / 1000000000 ))
@@ -181,6 +224,8 @@ e2e() {
         ag_cpu=$((ag_cpu + $(cpu_ms "$p")))
     done
     put "e2e.$label.cpu_ms_per_dossier.agencies" "$(div "$ag_cpu" "$n")"
+    # an agency that heard nothing from the hub for its silence limit reconnects
+    put "e2e.$label.agency_reconnects" "$(cat "$dir"/logs/agency-*.log | grep -c "event=hub_silent" || true)"
     backend_cpu "$dir/backends.after"
     awk 'NR == FNR { before[$2] = $3; next }
          { used[$1] += $3 - ($2 in before ? before[$2] : 0) }
@@ -188,6 +233,10 @@ e2e() {
         sort | while read -r app ms; do
             put "e2e.$label.backend_cpu_ms_per_dossier.${app#motcua-}" "$(div "$ms" "$n")"
         done
+    if [ -n "$perf_pid" ]; then
+        kill -INT "$perf_pid" 2>/dev/null || true
+        wait "$perf_pid" 2>/dev/null || true
+    fi
     e2e_stop
 
     set -- $(pg_counters)
@@ -207,18 +256,28 @@ e2e() {
     put "e2e.$label.per_dossier.rows_updated" "$(div "$(($9 - upd0))" "$n" %.2f)"
     put "e2e.$label.per_dossier.rows_hot_updated" "$(div "$((${10} - hot0))" "$n" %.2f)"
     put "e2e.$label.per_dossier.rows_deleted" "$(div "$((${11} - del0))" "$n" %.2f)"
-    put "e2e.$label.per_dossier.notices" "$(div "$(q "SELECT count(*) FROM notification n JOIN dossier d
-        ON d.id = n.dossier_id WHERE d.procedure_code = '$proc'")" "$n" %.2f)"
+    notices=$(q "SELECT count(*) FROM notification WHERE id > $nbase")
+    put "e2e.$label.per_dossier.notices" "$(div "$notices" "$n" %.2f)"
+    fsyncs=$(awk -F, '$3 ~ /sys_enter_f(data)?sync$/ && $1 ~ /^[0-9]+$/ { s += $1; ok = 1 } END { if (ok) print s }' \
+        "$dir/perf.txt" 2>/dev/null)
+    if [ -n "$fsyncs" ]; then
+        put "e2e.$label.notify.fsyncs" "$fsyncs"
+        put "e2e.$label.per_notice.notify_fsyncs" "$(div "$fsyncs" "$notices" %.2f)"
+        put "e2e.$label.per_dossier.notify_fsyncs" "$(div "$fsyncs" "$n" %.2f)"
+    fi
 
     # per-stage lag from the dossier's events, in ms: p50 and p99
-    q "WITH e AS (
+    q "WITH n AS (SELECT dossier_id, max(sent_at) AS noticed FROM notification
+                  WHERE id > $nbase GROUP BY dossier_id),
+       e AS (
            SELECT d.id,
                   min(ev.at) FILTER (WHERE ev.kind IN ('received', 'submitted')) AS received,
                   min(ev.at) FILTER (WHERE ev.kind = 'routed') AS routed,
                   min(ev.at) FILTER (WHERE ev.kind = 'result_ready') AS result,
-                  (SELECT max(n.sent_at) FROM notification n WHERE n.dossier_id = d.id) AS noticed
+                  min(n.noticed) AS noticed
              FROM dossier d JOIN dossier_event ev ON ev.dossier_id = d.id
-            WHERE d.procedure_code = '$proc' GROUP BY d.id),
+                  LEFT JOIN n ON n.dossier_id = d.id
+            WHERE d.id > $base AND d.procedure_code = '$proc' GROUP BY d.id),
        lag AS (
            SELECT 'received_to_routed' AS stage, extract(epoch FROM routed - received) * 1000 AS ms FROM e
            UNION ALL SELECT 'routed_to_result', extract(epoch FROM result - routed) * 1000 FROM e
