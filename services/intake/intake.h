@@ -191,14 +191,15 @@ int intake_server_start(intake_server_t *server, mc_loop_t *loop, mc_err_t *err)
 void intake_server_stop(intake_server_t *server);
 
 /*
- * intake_server_reload_clients - admit the keys of clients from now on (a
- * SIGHUP): the ZAP handler answers from it at once, and it is swapped in
- * once the requests in hand are answered (workers hold the registry for a
- * whole request). The old registry is no longer read once this returns 0;
- * -1 (err) in plain-text mode, where there is none.
+ * intake_server_reload - from the next request on, answer with cfg (the
+ * catalog, calendar, wards and limits of a reloaded motcua.yaml: its
+ * restart-only keys already hold the running values) and admit the keys of
+ * clients (NULL in plain-text mode; a change of mode is refused). Waits for
+ * the requests in hand, so the old configuration and registry may be freed
+ * when it returns. 0, or -1 with err (nothing changed).
  */
-int intake_server_reload_clients(intake_server_t *server, const mc_clients_t *clients,
-                                 mc_err_t *err);
+int intake_server_reload(intake_server_t *server, const mc_cfg_t *cfg, const mc_clients_t *clients,
+                         mc_err_t *err);
 
 /* intake_server_destroy - free and NULL */
 void intake_server_destroy(intake_server_t **server);

@@ -37,7 +37,7 @@ typedef struct intake_commit_item {
 } intake_commit_item_t;
 
 struct intake_committer {
-    const mc_cfg_t       *cfg;          /* configuration (not owned) */
+    int                   reconnect_ms;  /* intake.reconnect_ms (a copy: a reload frees the cfg) */
     mc_store_t           *store;        /* the committer's own connection */
     pthread_t             thread;       /* the committer thread */
     bool                  started;      /* thread was created */
@@ -103,7 +103,7 @@ static void commit_batch(intake_committer_t *c, intake_commit_item_t **batch, si
     } else {
         rc = mc_store_create_dossiers(c->store, items, n, results, &err);
         if (rc == MC_STORE_UNAVAILABLE && !mc_store_connected(c->store)) /* tried and lost */
-            c->next_connect = mc_time_mono_ms() + c->cfg->intake.reconnect_ms;
+            c->next_connect = mc_time_mono_ms() + c->reconnect_ms;
     }
     if (rc != MC_STORE_OK)
         mc_log_error(rc == MC_STORE_UNAVAILABLE ? MC_LOG_WARNING : MC_LOG_ERR, "batch_error",
@@ -149,7 +149,7 @@ intake_committer_t *intake_committer_new(const mc_cfg_t *cfg, mc_err_t *err)
         mc_err_add(err, "intake: out of memory");
         return NULL;
     }
-    c->cfg = cfg;
+    c->reconnect_ms = cfg->intake.reconnect_ms;
     c->store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms);
     if (!c->store) {
         free(c);

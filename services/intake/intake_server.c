@@ -47,9 +47,9 @@ typedef struct intake_worker {
 } intake_worker_t;
 
 struct intake_server {
-    const mc_cfg_t  *cfg;      /* configuration */
+    const mc_cfg_t  *cfg;      /* configuration (workers read it under clients_lock) */
     const mc_clients_t *clients; /* who may connect (not owned); NULL in plain-text mode */
-    pthread_rwlock_t clients_lock; /* workers read clients under it; a reload swaps them */
+    pthread_rwlock_t clients_lock; /* workers read clients and cfg under it; a reload swaps them */
     mc_client_t      plaintext;  /* the stand-in client of plain-text mode: counter, every ward */
     mc_zap_t        *zap;      /* ZAP handler (CURVE mode) */
     void            *frontend; /* public ROUTER */
@@ -117,8 +117,11 @@ static void *worker_main(void *arg)
         size_t n = zmq_msg_size(&req);
         intake_reply_t reply = {0};
         ctx.event_kind = 0;
-        /* ctx.client points into the registry: held for the whole request */
+        /* ctx.client points into the registry and ctx.cfg is the configuration
+         * of the moment: both held for the whole request (a reload swaps them) */
         pthread_rwlock_rdlock(&w->server->clients_lock);
+        ctx.cfg = w->server->cfg;
+        int retry_after_ms = ctx.cfg->intake.retry_after_ms; /* read while cfg is held */
         ctx.client = w->server->clients ? mc_clients_find(w->server->clients, client_code)
                                         : &w->server->plaintext;
         if (ctx.client)
@@ -130,7 +133,7 @@ static void *worker_main(void *arg)
         zmq_msg_close(&req);
         if (!reply.bytes) /* invariant: every request is answered */
             intake_reply_rejection(&reply, MOTCUA__V1__REASON__REASON_INTERNAL, "",
-                                   "Lỗi hệ thống.", cfg->intake.retry_after_ms);
+                                   "Lỗi hệ thống.", retry_after_ms);
         /* a committed change travels behind the reply as a second frame: the
          * broker publishes it after the reply has gone (workers never touch PUB) */
         uint8_t event[160];
@@ -505,20 +508,25 @@ void intake_server_stop(intake_server_t *s)
     after_work(s);
 }
 
-/* intake_server_reload_clients - the new registry for ZAP and the workers */
-int intake_server_reload_clients(intake_server_t *s, const mc_clients_t *clients, mc_err_t *err)
+/* intake_server_reload - the new configuration (catalog, calendar, wards,
+ * limits) and registry for ZAP and the workers; clients NULL in plain-text mode */
+int intake_server_reload(intake_server_t *s, const mc_cfg_t *cfg, const mc_clients_t *clients,
+                         mc_err_t *err)
 {
-    if (!s->clients || !clients) {
-        mc_err_add(err, "intake: no client registry to reload (intake.plaintext)");
+    if (!s->clients != !clients) {
+        mc_err_add(err, "intake: intake.plaintext changed: restart to apply it");
         return -1;
     }
     /* the broker (this thread) hands out nothing meanwhile: the wait is for the
-     * requests in hand only */
+     * requests in hand only; after the unlock no worker holds the old ones */
     pthread_rwlock_wrlock(&s->clients_lock);
-    mc_zap_set_table(s->zap, clients);
-    s->clients = clients;
+    if (clients) {
+        mc_zap_set_table(s->zap, clients);
+        s->clients = clients;
+    }
+    s->cfg = cfg;
     pthread_rwlock_unlock(&s->clients_lock);
-    mc_log(MC_LOG_NOTICE, "clients_reloaded", "clients=%zu", clients->count);
+    mc_log(MC_LOG_NOTICE, "clients_reloaded", "clients=%zu", clients ? clients->count : 0);
     return 0;
 }
 

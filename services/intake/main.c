@@ -10,8 +10,9 @@
  * the real one), serves until SIGTERM/SIGINT, then stops taking work,
  * finishes what is in flight (intake_server_stop), tells systemd STOPPING=1
  * and exits 0. SIGHUP reloads the client registry (files.clients: who may
- * connect, with which key, for which wards) and log.level; the rest of
- * motcua.yaml needs a restart. Signals and exit codes: mc_daemon.h.
+ * connect, with which key, for which wards), the catalog, calendar, wards,
+ * limits and log.level; the endpoints, keys, workers and database need a
+ * restart (logged as reload_ignored). Signals and exit codes: mc_daemon.h.
  */
 #include <stdio.h>
 
@@ -61,20 +62,13 @@ static void stop(mc_daemon_t *d)
     intake_server_stop(d->app);
 }
 
-/* reload - SIGHUP: the client registry (keys and what each may do); the rest
- * of motcua.yaml stays as it started: the worker threads hold it */
+/* reload - SIGHUP: the client registry (keys and what each may do) and
+ * motcua.yaml's catalog, calendar, wards and limits; its restart-only keys
+ * (endpoints, workers, database) keep their running values (the skeleton) */
 static int reload(mc_daemon_t *d, mc_daemon_t *next, mc_err_t *err)
 {
-    if (d->cfg->intake.plaintext != next->cfg->intake.plaintext) {
-        mc_err_add(err, "intake.plaintext changed: restart to apply it");
-        return -1;
-    }
-    if (!d->cfg->intake.plaintext && intake_server_reload_clients(d->app, next->files, err) != 0)
-        return -1;
-    mc_log(MC_LOG_NOTICE, "reload_ignored",
-           "key=motcua.yaml reason=\"intake reloads files.clients and log.level only\"");
-    mc_daemon_keep_cfg(d, next);
-    return 0;
+    return intake_server_reload(d->app, next->cfg, d->cfg->intake.plaintext ? NULL : next->files,
+                                err);
 }
 
 /* unload - the client registry as loaded */

@@ -47,6 +47,20 @@ static bool wait_log(const char *log, const char *text, int ms)
     return true;
 }
 
+/* wait_log_count - DIR/log holds at least n lines with text, polled until true or ms pass */
+static bool wait_log_count(const char *log, const char *text, int n, int ms)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "test $(grep -cF -- '%s' %s/%s) -ge %d", text, H.dir, log, n);
+    int64_t deadline = harness_now_ms() + ms;
+    while (system(cmd) != 0) {
+        if (harness_now_ms() >= deadline)
+            return false;
+        usleep(20000);
+    }
+    return true;
+}
+
 /* alive - has pid not exited? (reaps it if it has) */
 static bool alive(pid_t pid)
 {
@@ -173,6 +187,35 @@ MC_TEST(intake_hup_admits_a_client_added_to_the_registry)
     CHECK(last_line_has("intake-clients.log", "event=stopped clean=yes"));
 }
 
+/* intake reloads the catalog: a procedure taken out of procedures.yaml is
+ * refused from the next request on, and served again once it is back; the
+ * process, its clients and its endpoint stay (no restart) */
+MC_TEST(intake_hup_reloads_the_catalog)
+{
+    char config[400], procs[400], from[600], to[600];
+    snprintf(procs, sizeof procs, "%s/procedures-reload.yaml", H.dir);
+    REQUIRE(harness_run("cp config/procedures.yaml %s", procs) == 0);
+    snprintf(config, sizeof config, "%s/catalog.yaml", H.dir);
+    snprintf(from, sizeof from, "procedures: %s/config/procedures.yaml", H.repo);
+    snprintf(to, sizeof to, "procedures: %s", procs);
+    REQUIRE(harness_config_copy(&H, config, from, to) == 0);
+    pid_t pid = harness_start_daemon(&H, "intake", config, "intake-catalog.log");
+    REQUIRE(pid > 0);
+    CHECK(submit_one("sig-catalog-0001"));
+    /* the procedure of the test dossier renamed away: unknown from now on */
+    REQUIRE(harness_run("sed -i 's/code: \"1.001193\"/code: \"9.999193\"/' %s", procs) == 0);
+    CHECK(kill(pid, SIGHUP) == 0);
+    CHECK(wait_log("intake-catalog.log", "event=reloaded", 10000));
+    CHECK(!submit_one("sig-catalog-0002"));
+    REQUIRE(harness_run("sed -i 's/code: \"9.999193\"/code: \"1.001193\"/' %s", procs) == 0);
+    CHECK(kill(pid, SIGHUP) == 0);
+    CHECK(wait_log_count("intake-catalog.log", "event=reloaded", 2, 10000));
+    CHECK(submit_one("sig-catalog-0003"));
+    CHECK(alive(pid));
+    CHECK_INT(harness_stop_daemon(pid, SIGTERM), 0);
+    CHECK(last_line_has("intake-catalog.log", "event=stopped clean=yes"));
+}
+
 MC_TEST(info_level_logs_the_summary_not_each_dossier_and_a_reload_brings_debug)
 {
     char config[400], msg[2048];
@@ -215,6 +258,7 @@ int main(void)
         mc_test_run(intake_hup_goes_on_term_stops_cleanly);
         mc_test_run(router_hup_with_an_invalid_routing_keeps_the_old_one_and_serves);
         mc_test_run(intake_hup_admits_a_client_added_to_the_registry);
+        mc_test_run(intake_hup_reloads_the_catalog);
         mc_test_run(info_level_logs_the_summary_not_each_dossier_and_a_reload_brings_debug);
     } else {
         printf("  FAIL setup\n");
