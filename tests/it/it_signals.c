@@ -33,20 +33,6 @@ static bool last_line_has(const char *log, const char *text)
     return system(cmd) == 0;
 }
 
-/* wait_log - DIR/log contains text, polled until true or ms pass */
-static bool wait_log(const char *log, const char *text, int ms)
-{
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "grep -qF -- '%s' %s/%s", text, H.dir, log);
-    int64_t deadline = harness_now_ms() + ms;
-    while (system(cmd) != 0) {
-        if (harness_now_ms() >= deadline)
-            return false;
-        usleep(20000);
-    }
-    return true;
-}
-
 /* wait_log_count - DIR/log holds at least n lines with text, polled until true or ms pass */
 static bool wait_log_count(const char *log, const char *text, int n, int ms)
 {
@@ -59,6 +45,12 @@ static bool wait_log_count(const char *log, const char *text, int n, int ms)
         usleep(20000);
     }
     return true;
+}
+
+/* wait_log - DIR/log contains text, polled until true or ms pass */
+static bool wait_log(const char *log, const char *text, int ms)
+{
+    return wait_log_count(log, text, 1, ms);
 }
 
 /* alive - has pid not exited? (reaps it if it has) */
