@@ -977,3 +977,18 @@ bool mc_store_pipe_end(mc_store_t *store)
 {
     return pipe_end(store);
 }
+
+/* mc_store_id_array - "{1,2,3}" of n ids (an int8[] parameter), malloc'd; NULL when out of memory */
+char *mc_store_id_array(const int64_t *ids, size_t n)
+{
+    char *text = malloc(n * MC_I64_TEXT + 3);
+    if (!text)
+        return NULL;
+    size_t used = 0;
+    text[used++] = '{';
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)sprintf(text + used, "%s%" PRId64, i ? "," : "", ids[i]);
+    text[used++] = '}';
+    text[used] = '\0';
+    return text;
+}

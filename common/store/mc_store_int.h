@@ -181,4 +181,7 @@ int mc_store_pipe_sync(mc_store_t *store);
 /* mc_store_pipe_end - read the sync point: true when it came */
 bool mc_store_pipe_end(mc_store_t *store);
 
+/* mc_store_id_array - "{1,2,3}" of n ids (an int8[] parameter), malloc'd; NULL when out of memory */
+char *mc_store_id_array(const int64_t *ids, size_t n);
+
 #endif

@@ -394,21 +394,6 @@ mc_store_rc_t mc_store_notifications_failed(mc_store_t *store, const char *chann
     return MC_STORE_OK;
 }
 
-/* id_array - "{1,2,3}" for ids (malloc'd), NULL when out of memory */
-static char *id_array(const int64_t *ids, size_t n)
-{
-    char *text = malloc(n * MC_I64_TEXT + 3);
-    if (!text)
-        return NULL;
-    size_t used = 0;
-    text[used++] = '{';
-    for (size_t i = 0; i < n; i++)
-        used += (size_t)sprintf(text + used, "%s%" PRId64, i ? "," : "", ids[i]);
-    text[used++] = '}';
-    text[used] = '\0';
-    return text;
-}
-
 /* mc_store_notifications_retry - failed ones back to pending; a repeat changes nothing */
 mc_store_rc_t mc_store_notifications_retry(mc_store_t *store, const int64_t *ids, size_t n_ids,
                                            bool all_failed, mc_failed_retry_t **out,
@@ -419,7 +404,7 @@ mc_store_rc_t mc_store_notifications_retry(mc_store_t *store, const int64_t *ids
     mc_store_rc_t rc = mc_store_connect(store, err);
     if (rc != MC_STORE_OK)
         return rc;
-    char *array = all_failed ? NULL : id_array(ids, n_ids);
+    char *array = all_failed ? NULL : mc_store_id_array(ids, n_ids);
     if (!all_failed && !array) {
         mc_err_add(err, "store: notifications retry: out of memory");
         return MC_STORE_FAILED;

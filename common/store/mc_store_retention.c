@@ -132,21 +132,6 @@ mc_store_rc_t mc_store_keys_expire(mc_store_t *store, int64_t before, int batch,
     }
 }
 
-/* ids_array - "{1,2,3}" of n ids into a malloc'd text; NULL on out of memory */
-static char *ids_array(const int64_t *ids, size_t n)
-{
-    char *text = malloc(n * 21 + 3);
-    if (!text)
-        return NULL;
-    size_t o = 0;
-    text[o++] = '{';
-    for (size_t i = 0; i < n; i++)
-        o += (size_t)sprintf(text + o, "%s%" PRId64, i ? "," : "", ids[i]);
-    text[o++] = '}';
-    text[o] = '\0';
-    return text;
-}
-
 /* mc_store_notifications_pending - which of ids are still pending */
 mc_store_rc_t mc_store_notifications_pending(mc_store_t *store, const int64_t *ids, size_t n,
                                              bool *pending, mc_err_t *err)
@@ -158,7 +143,7 @@ mc_store_rc_t mc_store_notifications_pending(mc_store_t *store, const int64_t *i
     mc_store_rc_t rc = mc_store_connect(store, err);
     if (rc != MC_STORE_OK)
         return rc;
-    char *array = ids_array(ids, n);
+    char *array = mc_store_id_array(ids, n);
     if (!array) {
         mc_err_add(err, "store: notifications_pending: out of memory");
         return MC_STORE_FAILED;
@@ -206,7 +191,7 @@ static mc_store_rc_t retire_locked(mc_store_t *store, const PGresult *rows,
     /* durable before anything is deleted */
     if (rc == MC_STORE_OK && write(arg, lines, n, err) != 0)
         rc = MC_STORE_FAILED;
-    if (rc == MC_STORE_OK && !(array = ids_array(ids, n))) {
+    if (rc == MC_STORE_OK && !(array = mc_store_id_array(ids, n))) {
         mc_err_add(err, "store: retire: out of memory");
         rc = MC_STORE_FAILED;
     }
