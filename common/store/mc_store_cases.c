@@ -3,7 +3,9 @@
  * (contract in mc_store_cases.h).
  *
  * The simple transitions (claim, ack, dead letter, requeue, and the session
- * calls: resync, renew, disconnect, lease expiry) are each ONE statement whose data-modifying CTEs change the case and append the event
+ * calls: resync, renew (which also marks the sessions it no longer lists
+ * disconnected), lease expiry) are each ONE statement whose data-modifying
+ * CTEs change the case and append the event
  * together: a statement is atomic, so they need no explicit transaction.
  * Recording a result branches on what is stored, so it is an explicit
  * BEGIN ... COMMIT holding the case and its dossier locked: the store judges
@@ -147,10 +149,6 @@ static const mc_stmt_t stmt_renew = {"sessions_renew", 7,
      " d AS (UPDATE agency_session SET connected = false, ready = false, credit = 0, in_flight = 0"
      "   WHERE hub_epoch = $1::bigint AND connected AND session <> ALL ($3::text[]) RETURNING 1)"
      " SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM d)"};
-/* $1 session, $2 agency */
-static const mc_stmt_t stmt_disconnect = {"sessions_disconnect", 2,
-     "UPDATE agency_session SET connected = false, ready = false, credit = 0, in_flight = 0"
-     " WHERE session = $1 AND agency = $2"};
 /* $1 limit: acked (3) cases whose lease ran out → queued (1) */
 static const mc_stmt_t stmt_expire = {"sessions_expire", 2,
      "WITH x AS (SELECT c.id FROM agency_case c LEFT JOIN agency_session s"
@@ -736,17 +734,6 @@ mc_store_rc_t mc_store_sessions_renew(mc_store_t *store, int64_t hub_epoch, int 
         return rc;
     PQclear(res);
     return MC_STORE_OK;
-}
-
-/* mc_store_sessions_disconnect - no live connection for this session */
-mc_store_rc_t mc_store_sessions_disconnect(mc_store_t *store, const char *agency,
-                                           const char *session, mc_err_t *err)
-{
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    const char *p[2] = {session, agency};
-    return mc_store_run(store, &stmt_disconnect, p, NULL, NULL, err);
 }
 
 /* mc_store_sessions_expire - acked cases of lapsed sessions back to queued */

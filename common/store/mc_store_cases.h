@@ -192,12 +192,6 @@ typedef struct mc_session_state {
 mc_store_rc_t mc_store_sessions_renew(mc_store_t *store, int64_t hub_epoch, int lease_ms,
                                       const mc_session_state_t *live, size_t n, mc_err_t *err);
 
-/* mc_store_sessions_disconnect - agency's session has no live connection any
- * more: connected, ready off; its lease is NOT extended, so it runs out
- * lease_ms after the last renewal unless the agency comes back */
-mc_store_rc_t mc_store_sessions_disconnect(mc_store_t *store, const char *agency,
-                                           const char *session, mc_err_t *err);
-
 /*
  * mc_store_sessions_expire - up to limit acked cases whose lease ran out
  * (their session's lease_until has passed, or the session is missing,
