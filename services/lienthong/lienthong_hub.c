@@ -12,8 +12,10 @@
  * Batches (issue 11, "results and acks batched per poll"): a wake reads
  * every message already waiting (HUB_DRAIN at most); each ack and result is
  * checked at once (a malformed one refused alone) and kept (batch_add); at
- * the end of the run (or before a Ready or ExtensionRequest, to keep order)
- * flush_batch applies them all in ONE store transaction
+ * the end of the run (or before a resync Ready, a Ready naming another
+ * session or an ExtensionRequest, to keep order; a plain Ready only adds
+ * credit and does not cut the batch) flush_batch applies them all in ONE
+ * store transaction
  * (mc_store_cases_batch, pipelined), then answers each in arrival order.
  * The next steps those results queued are dispatched at the end of the same
  * pass. hub_view counts the batches and what they applied.
@@ -34,6 +36,14 @@
  * dropped peer's session is marked disconnected (its lease then runs out
  * unless the agency comes back). Lease expiry is the store's scan, run
  * every HUB_LEASE_SCAN_MS and at start.
+ *
+ * Latency (issue 11 point 3): every pass costs a constant number of store
+ * round trips, whatever the number of agencies, cases or warnings (one
+ * batch, one claim for all agencies, one read of every agency's DueSoon
+ * flags and one clear of those sent, one renewal for all sessions and all
+ * the drops), and beat() heartbeats every peer owed one between the store
+ * calls of a pass, so a slow store never makes the hub look silent to the
+ * agencies (they reconnect after 3 silent heartbeats).
  *
  * DueSoon (rule 8): sent for each case the router's scan flagged (flag
  * cleared once sent), then derived from the store again after every resync
@@ -1045,6 +1055,7 @@ static void flush_batch(lienthong_hub_t *hub)
     free(results);
     free(bufs);
     free(slot);
+    beat(hub); /* a batch is a few round trips: the agencies hear from us in between */
 }
 
 /* batch_add - keep p's checked ack or result m for this pass's flush (it owns m now) */
@@ -1505,6 +1516,8 @@ static void handle_frame(lienthong_hub_t *hub, peer_t *p, const uint8_t *data, s
         if (m->ready->resync || !ready_keeps_session(p, m->ready))
             flush_batch(hub); /* what came before it is applied before it */
         handle_ready(hub, p, m->ready);
+        if (m->ready->resync)
+            beat(hub); /* its store calls took a while: many agencies may resync at once */
         break;
     case MOTCUA__V1__AGENCY_TO_HUB__BODY_HEARTBEAT:
         break; /* last_recv is already updated */
@@ -1521,6 +1534,7 @@ static void handle_frame(lienthong_hub_t *hub, peer_t *p, const uint8_t *data, s
     case MOTCUA__V1__AGENCY_TO_HUB__BODY_EXTENSION:
         flush_batch(hub);
         handle_extension(hub, p, m->extension);
+        beat(hub); /* one transaction of its own */
         break;
     default:
         refuse(hub, p, "", MOTCUA__V1__REASON__REASON_MALFORMED, "unknown body");
@@ -1803,7 +1817,6 @@ static int on_router(mc_loop_t *loop, void *arg)
     for (int i = 0; i < HUB_DRAIN && read_router(hub); i++)
         ;
     flush_batch(hub); /* then the timers dispatch what it freed and queued, in this pass */
-    beat(hub);
     return on_tick(loop, hub);
 }
 
