@@ -60,7 +60,7 @@ CHAOS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/chaos/*.c))
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(BINS) $(TESTS) $(BUILD)/tests/chaos $(BUILD)/tests/fakeportal
+all: $(BINS) $(TESTS) $(BUILD)/tests/chaos $(BUILD)/tests/fakeportal $(BUILD)/bench/delayproxy
 
 # the programs alone (what `make install` and the Debian package build)
 programs: $(BINS)
@@ -206,7 +206,7 @@ bench: install-deps-if-missing
 	$(MAKE) all $(BUILD)/bench/delayproxy
 	sh bench/run.sh $(BUILD)
 
-# the bench's TCP delay line (bench/delayproxy.c: latency tolerance, issue 11 point 3)
+# the TCP delay line of the bench and of it_lienthong (bench/delayproxy.c: latency tolerance, issue 11 point 3)
 $(BUILD)/bench/delayproxy: bench/delayproxy.c
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -o $@ $<

@@ -3,7 +3,9 @@
  * (contract in mc_store_cases.h).
  *
  * The simple transitions (claim, ack, dead letter, requeue, and the session
- * calls: resync, renew, disconnect, lease expiry) are each ONE statement whose data-modifying CTEs change the case and append the event
+ * calls: resync, renew (which also marks the sessions it no longer lists
+ * disconnected), lease expiry) are each ONE statement whose data-modifying
+ * CTEs change the case and append the event
  * together: a statement is atomic, so they need no explicit transaction.
  * Recording a result branches on what is stored, so it is an explicit
  * BEGIN ... COMMIT holding the case and its dossier locked: the store judges
@@ -68,13 +70,14 @@ static const mc_stmt_t stmt_claim = {"cases_claim", 5,
      "   format($5::text, u.step, u.steps_total, $1::text, left(u.task, 60)) FROM u"
      "   WHERE u.attempts = 1)"
      " SELECT u.id, u.dossier_id, u.case_id, u.step, u.steps_total, u.task, u.attempts,"
-     "   coalesce(extract(epoch FROM u.due_at)::bigint, 0), d.code, d.procedure_code, d.payload,"
-     "   u.revision"
-     " FROM u JOIN dossier d ON d.id = u.dossier_id ORDER BY u.id"};
-static const mc_stmt_t stmt_previous = {"cases_previous", 2,
-     "SELECT step, agency, coalesce(outcome, 0), result FROM agency_case"
-     " WHERE dossier_id = $1::bigint AND step BETWEEN 1 AND $2::integer - 1 AND state = " MC_SQL(MC_CASE_DONE)
-     " ORDER BY step"}; /* not the acceptance (step 0): the processing steps' results */
+     "   coalesce(extract(epoch FROM u.due_at)::bigint, 0), d.code, d.procedure_code,"
+     "   CASE WHEN p.step IS NULL OR p.step = min(p.step) OVER (PARTITION BY u.id)"
+     "   THEN d.payload END, u.revision,"
+     "   p.step, p.agency, coalesce(p.outcome, 0), p.result"
+     " FROM u JOIN dossier d ON d.id = u.dossier_id"
+     " LEFT JOIN agency_case p ON p.dossier_id = u.dossier_id AND p.step BETWEEN 1 AND u.step - 1"
+     "   AND p.state = " MC_SQL(MC_CASE_DONE)
+     " ORDER BY u.id, p.step"};
 /* the lease part the session statements share: make the session or renew
  * it (lease_until never moves back), never another agency's session;
  * ready_etc is the new value of ready and any further assignments */
@@ -147,10 +150,6 @@ static const mc_stmt_t stmt_renew = {"sessions_renew", 7,
      " d AS (UPDATE agency_session SET connected = false, ready = false, credit = 0, in_flight = 0"
      "   WHERE hub_epoch = $1::bigint AND connected AND session <> ALL ($3::text[]) RETURNING 1)"
      " SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM d)"};
-/* $1 session, $2 agency */
-static const mc_stmt_t stmt_disconnect = {"sessions_disconnect", 2,
-     "UPDATE agency_session SET connected = false, ready = false, credit = 0, in_flight = 0"
-     " WHERE session = $1 AND agency = $2"};
 /* $1 limit: acked (3) cases whose lease ran out → queued (1) */
 static const mc_stmt_t stmt_expire = {"sessions_expire", 2,
      "WITH x AS (SELECT c.id FROM agency_case c LEFT JOIN agency_session s"
@@ -319,23 +318,19 @@ static mc_store_rc_t pipe_finish(mc_store_t *store, mc_store_rc_t rc, const char
     return rc;
 }
 
-/* read_previous - a stmt_previous result: c's answered earlier steps; -1 out of memory */
-static int read_previous(const PGresult *res, void *arg)
+/* read_previous - stmt_claim's row i as an answered earlier step of c (its
+ * columns 12..15, NULL step: none); -1 out of memory */
+static int read_previous(const PGresult *res, int i, mc_case_t *c)
 {
-    mc_case_t *c = arg;
-    int n = PQntuples(res);
-    c->previous = n ? calloc((size_t)n, sizeof *c->previous) : NULL;
-    if (n && !c->previous)
+    if (PQgetisnull(res, i, 12))
+        return 0;
+    mc_case_prev_t *pr = &c->previous[c->n_previous];
+    pr->step = atoi(PQgetvalue(res, i, 12));
+    mc_store_copy_text(pr->agency, sizeof pr->agency, res, i, 13);
+    pr->outcome = atoi(PQgetvalue(res, i, 14));
+    if (!PQgetisnull(res, i, 15) && mc_store_unescape(res, i, 15, &pr->result, &pr->result_len) != 0)
         return -1;
-    for (int i = 0; i < n; i++) {
-        mc_case_prev_t *pr = &c->previous[i];
-        pr->step = atoi(PQgetvalue(res, i, 0));
-        mc_store_copy_text(pr->agency, sizeof pr->agency, res, i, 1);
-        pr->outcome = atoi(PQgetvalue(res, i, 2));
-        if (!PQgetisnull(res, i, 3) && mc_store_unescape(res, i, 3, &pr->result, &pr->result_len) != 0)
-            return -1;
-        c->n_previous++;
-    }
+    c->n_previous++;
     return 0;
 }
 
@@ -352,7 +347,8 @@ static int read_count_int(const PGresult *res, void *arg)
     return 0;
 }
 
-/* read_claimed - stmt_claim's rows as cases (arg: a claimed_t); -1 out of memory */
+/* read_claimed - stmt_claim's rows as cases (arg: a claimed_t): one row per case and
+ * earlier step answered, a case's rows together, oldest step first; -1 out of memory */
 static int read_claimed(const PGresult *res, void *arg)
 {
     mc_case_t **cases = ((claimed_t *)arg)->cases;
@@ -367,8 +363,16 @@ static int read_claimed(const PGresult *res, void *arg)
         return -1;
     size_t got = 0;
     for (int i = 0; i < rows; i++) {
+        int64_t id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        if (got > 0 && out[got - 1].id == id) { /* one more earlier step of the same case */
+            if (read_previous(res, i, &out[got - 1]) != 0) {
+                mc_cases_free(&out, got);
+                return -1;
+            }
+            continue;
+        }
         mc_case_t *c = &out[got++];
-        c->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        c->id = id;
         c->dossier_id = strtoll(PQgetvalue(res, i, 1), NULL, 10);
         mc_store_copy_text(c->case_id, sizeof c->case_id, res, i, 2);
         c->step = atoi(PQgetvalue(res, i, 3));
@@ -379,7 +383,13 @@ static int read_claimed(const PGresult *res, void *arg)
         c->due_at = strtoll(PQgetvalue(res, i, 7), NULL, 10);
         mc_store_copy_text(c->dossier_code, sizeof c->dossier_code, res, i, 8);
         mc_store_copy_text(c->procedure_code, sizeof c->procedure_code, res, i, 9);
-        if (!c->task || mc_store_unescape(res, i, 10, &c->payload, &c->payload_len) != 0) {
+        int same = 1; /* its rows: one per earlier step answered, at least one */
+        while (i + same < rows && strtoll(PQgetvalue(res, i + same, 0), NULL, 10) == id)
+            same++;
+        c->previous = PQgetisnull(res, i, 12) ? NULL : calloc((size_t)same, sizeof *c->previous);
+        if (!c->task || (!PQgetisnull(res, i, 12) && !c->previous) ||
+            mc_store_unescape(res, i, 10, &c->payload, &c->payload_len) != 0 ||
+            read_previous(res, i, c) != 0) {
             mc_cases_free(&out, got);
             return -1;
         }
@@ -387,38 +397,6 @@ static int read_claimed(const PGresult *res, void *arg)
     *cases = out;
     *n = got;
     return 0;
-}
-
-/* load_previous - the answered earlier steps of every claimed case past step 1, of
- * every req, in one round trip (pipelined reads) */
-static mc_store_rc_t load_previous(mc_store_t *store, mc_claim_req_t *reqs, size_t n_reqs,
-                                   mc_err_t *err)
-{
-    bool sent = true, any = false;
-    for (size_t r = 0; r < n_reqs; r++) {
-        for (size_t i = 0; i < reqs[r].n && sent; i++) {
-            const mc_case_t *c = &reqs[r].cases[i];
-            if (c->step <= 1)
-                continue;
-            char id[MC_I64_TEXT], step[16];
-            snprintf(id, sizeof id, "%" PRId64, c->dossier_id);
-            snprintf(step, sizeof step, "%d", c->step);
-            const char *p[2] = {id, step};
-            sent = mc_store_pipe_send(store, &stmt_previous, p, NULL, NULL) == 0;
-            any = true;
-        }
-    }
-    if (!any)
-        return MC_STORE_OK;
-    if (!sent || mc_store_pipe_sync(store) != 0)
-        return mc_store_classify(store, store->main, NULL, "cases_previous", err);
-    mc_store_rc_t rc = MC_STORE_OK;
-    for (size_t r = 0; r < n_reqs; r++)
-        for (size_t i = 0; i < reqs[r].n; i++)
-            if (reqs[r].cases[i].step > 1)
-                take_into(store, PGRES_TUPLES_OK, "cases_previous", read_previous,
-                          &reqs[r].cases[i], &rc, err);
-    return pipe_finish(store, rc, "cases_previous sync", err);
 }
 
 /* the text parameters every claim of a round shares */
@@ -488,14 +466,14 @@ mc_store_rc_t mc_store_cases_claim_many(mc_store_t *store, mc_claim_req_t *reqs,
     snprintf(cp.resend + used, sizeof cp.resend - used, "}");
     /* not retried on a lost connection: a commit we did not hear about would
      * be repeated as a second send; the ack timeout covers that case anyway */
-    const mc_stmt_t *stmts[] = {&stmt_dead, &stmt_claim, &stmt_previous};
+    const mc_stmt_t *stmts[] = {&stmt_dead, &stmt_claim};
     mc_store_rc_t rc = mc_store_pipe_open(store, stmts, sizeof stmts / sizeof stmts[0], err);
+    /* the claimed cases come with their earlier steps' results (one row per
+     * step: no second round trip); a failure after the claim leaves the
+     * cases marked sent: without this send they go again at their ack
+     * timeout, so nothing is lost */
     if (rc == MC_STORE_OK)
         rc = claim_round(store, reqs, n_reqs, &cp, err);
-    /* a failure here leaves the cases marked sent: without this send they go
-     * again at their ack timeout, so nothing is lost */
-    if (rc == MC_STORE_OK)
-        rc = load_previous(store, reqs, n_reqs, err);
     rc = mc_store_pipe_close(store, rc, err);
     if (rc != MC_STORE_OK)
         claim_reqs_clear(reqs, n_reqs);
@@ -736,17 +714,6 @@ mc_store_rc_t mc_store_sessions_renew(mc_store_t *store, int64_t hub_epoch, int 
         return rc;
     PQclear(res);
     return MC_STORE_OK;
-}
-
-/* mc_store_sessions_disconnect - no live connection for this session */
-mc_store_rc_t mc_store_sessions_disconnect(mc_store_t *store, const char *agency,
-                                           const char *session, mc_err_t *err)
-{
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    const char *p[2] = {session, agency};
-    return mc_store_run(store, &stmt_disconnect, p, NULL, NULL, err);
 }
 
 /* mc_store_sessions_expire - acked cases of lapsed sessions back to queued */

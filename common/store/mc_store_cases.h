@@ -103,10 +103,10 @@ typedef struct mc_claim_req {
 
 /*
  * mc_store_cases_claim_many - mc_store_cases_claim for several agencies at
- * once, in one round trip (libpq pipeline: every dead-letter pass and claim
- * in one implicit transaction) and a second one for the earlier steps'
- * results of all claimed cases past step 1. All or nothing: on a failure no
- * req has cases.
+ * once, in ONE round trip (libpq pipeline: every dead-letter pass and claim
+ * in one implicit transaction; each claim returns its cases with the
+ * earlier steps' results joined in). All or nothing: on a failure no req
+ * has cases.
  */
 mc_store_rc_t mc_store_cases_claim_many(mc_store_t *store, mc_claim_req_t *reqs, size_t n_reqs,
                                         const int64_t *resend_ms, size_t n_resend,
@@ -191,12 +191,6 @@ typedef struct mc_session_state {
  */
 mc_store_rc_t mc_store_sessions_renew(mc_store_t *store, int64_t hub_epoch, int lease_ms,
                                       const mc_session_state_t *live, size_t n, mc_err_t *err);
-
-/* mc_store_sessions_disconnect - agency's session has no live connection any
- * more: connected, ready off; its lease is NOT extended, so it runs out
- * lease_ms after the last renewal unless the agency comes back */
-mc_store_rc_t mc_store_sessions_disconnect(mc_store_t *store, const char *agency,
-                                           const char *session, mc_err_t *err);
 
 /*
  * mc_store_sessions_expire - up to limit acked cases whose lease ran out

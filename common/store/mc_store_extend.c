@@ -122,71 +122,119 @@ mc_store_rc_t mc_store_due_soon_batch(mc_store_t *store, int limit, int64_t hori
     return rc;
 }
 
-/* read_warnings - run a warnings query (the last parameter is the limit) into out */
-static mc_store_rc_t read_warnings(mc_store_t *store, const mc_stmt_t *stmt,
-                                   const char *const *params, mc_case_warning_t *out,
-                                   size_t max, size_t *n, mc_err_t *err)
+/* read_rows - a warnings query's rows into req (at most req->max) */
+static void read_rows(const PGresult *res, mc_warn_req_t *req)
 {
-    *n = 0;
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    PGresult *res = mc_store_exec(store, stmt, params, NULL, NULL, true);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = mc_store_classify(store, store->main, res, stmt->name, err);
-        PQclear(res);
-        return rc;
-    }
     bool has_id = PQnfields(res) > 5;
-    for (int i = 0; i < PQntuples(res) && (size_t)i < max; i++) {
-        mc_case_warning_t *w = &out[i];
+    for (int i = 0; i < PQntuples(res) && req->n < req->max; i++) {
+        mc_case_warning_t *w = &req->out[req->n++];
         mc_store_copy_text(w->case_id, sizeof w->case_id, res, i, 0);
         w->revision = atoi(PQgetvalue(res, i, 1));
         w->due_at = strtoll(PQgetvalue(res, i, 2), NULL, 10);
         w->dossier_due_at = strtoll(PQgetvalue(res, i, 3), NULL, 10);
         mc_store_copy_text(w->session, sizeof w->session, res, i, 4);
         w->id = has_id ? strtoll(PQgetvalue(res, i, 5), NULL, 10) : 0;
-        (*n)++;
     }
-    PQclear(res);
-    return MC_STORE_OK;
 }
 
-/* mc_store_cases_warnings - acked cases of agency still to be warned */
-mc_store_rc_t mc_store_cases_warnings(mc_store_t *store, const char *agency,
-                                      mc_case_warning_t *out, size_t max, size_t *n,
+/* pipe_results - the results of n queued statements (each TUPLES_OK or COMMAND_OK as want),
+ * rows read into reqs[i] when reqs, then the sync point: the first failure, or OK */
+static mc_store_rc_t pipe_results(mc_store_t *store, ExecStatusType want, mc_warn_req_t *reqs,
+                                  size_t n, const char *what, mc_err_t *err)
+{
+    mc_store_rc_t rc = MC_STORE_OK;
+    for (size_t i = 0; i < n; i++) {
+        PGresult *res = mc_store_pipe_result(store);
+        mc_store_rc_t one = mc_store_pipe_ok(store, res, want, what, err);
+        if (one == MC_STORE_OK && reqs)
+            read_rows(res, &reqs[i]);
+        if (rc == MC_STORE_OK)
+            rc = one;
+        PQclear(res);
+    }
+    if (!mc_store_pipe_end(store) && rc == MC_STORE_OK)
+        rc = mc_store_classify(store, store->main, NULL, what, err);
+    return rc;
+}
+
+/* pipe_many - stmt n times in ONE round trip (pipelined, one implicit transaction), the
+ * i-th with params[i * stmt->nparams ...]; results as pipe_results */
+static mc_store_rc_t pipe_many(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
+                               size_t n, ExecStatusType want, mc_warn_req_t *reqs, mc_err_t *err)
+{
+    if (n == 0)
+        return MC_STORE_OK;
+    const mc_stmt_t *stmts[] = {stmt};
+    mc_store_rc_t rc = mc_store_pipe_open(store, stmts, 1, err);
+    bool sent = rc == MC_STORE_OK;
+    for (size_t i = 0; i < n && sent; i++)
+        sent = mc_store_pipe_send(store, stmt, params + i * (size_t)stmt->nparams, NULL, NULL) == 0;
+    if (rc == MC_STORE_OK && (!sent || mc_store_pipe_sync(store) != 0))
+        rc = mc_store_classify(store, store->main, NULL, stmt->name, err);
+    else if (rc == MC_STORE_OK)
+        rc = pipe_results(store, want, reqs, n, stmt->name, err);
+    return mc_store_pipe_close(store, rc, err);
+}
+
+/* the text parameters of one warnings read */
+typedef struct warn_params {
+    char lim[24];   /* max */
+    char after[24]; /* after_id */
+} warn_params_t;
+
+/* warnings_round - stmt (stmt_warnings or stmt_rewarnings) for every req in ONE round
+ * trip; every req's n is 0 unless it all came */
+static mc_store_rc_t warnings_round(mc_store_t *store, const mc_stmt_t *stmt, mc_warn_req_t *reqs,
+                                    size_t n_reqs, mc_err_t *err)
+{
+    for (size_t i = 0; i < n_reqs; i++)
+        reqs[i].n = 0;
+    warn_params_t *wp = calloc(n_reqs + 1, sizeof *wp);
+    const char **p = calloc(n_reqs * 4 + 1, sizeof *p);
+    if (!wp || !p) {
+        free(wp);
+        free(p);
+        mc_err_add(err, "store: out of memory");
+        return MC_STORE_FAILED;
+    }
+    bool re = stmt == &stmt_rewarnings;
+    size_t k = 0;
+    for (size_t i = 0; i < n_reqs; i++) {
+        snprintf(wp[i].lim, sizeof wp[i].lim, "%zu", reqs[i].max);
+        p[k++] = reqs[i].agency;
+        if (re) {
+            p[k++] = reqs[i].session ? reqs[i].session : "";
+            p[k++] = mc_store_i64(wp[i].after, sizeof wp[i].after, reqs[i].after_id);
+        }
+        p[k++] = wp[i].lim;
+    }
+    mc_store_rc_t rc = pipe_many(store, stmt, p, n_reqs, PGRES_TUPLES_OK, reqs, err);
+    free(wp);
+    free(p);
+    for (size_t i = 0; i < n_reqs && rc != MC_STORE_OK; i++)
+        reqs[i].n = 0;
+    return rc;
+}
+
+/* mc_store_cases_warnings - acked cases of every req's agency still to be warned */
+mc_store_rc_t mc_store_cases_warnings(mc_store_t *store, mc_warn_req_t *reqs, size_t n_reqs,
                                       mc_err_t *err)
 {
-    char lim[24];
-    snprintf(lim, sizeof lim, "%zu", max);
-    const char *p[2] = {agency, lim};
-    return read_warnings(store, &stmt_warnings, p, out, max, n, err);
+    return warnings_round(store, &stmt_warnings, reqs, n_reqs, err);
 }
 
 /* mc_store_cases_rewarnings - held cases warned for their due date, not extended nor answered */
-mc_store_rc_t mc_store_cases_rewarnings(mc_store_t *store, const char *agency, const char *session,
-                                        int64_t after_id, mc_case_warning_t *out, size_t max,
-                                        size_t *n, mc_err_t *err)
+mc_store_rc_t mc_store_cases_rewarnings(mc_store_t *store, mc_warn_req_t *reqs, size_t n_reqs,
+                                        mc_err_t *err)
 {
-    char lim[24], after[24];
-    snprintf(lim, sizeof lim, "%zu", max);
-    const char *p[4] = {agency, session ? session : "", mc_store_i64(after, sizeof after, after_id),
-                        lim};
-    return read_warnings(store, &stmt_rewarnings, p, out, max, n, err);
+    return warnings_round(store, &stmt_rewarnings, reqs, n_reqs, err);
 }
 
-/* mc_store_cases_warned - the DueSoon went out: clear the flag */
-mc_store_rc_t mc_store_cases_warned(mc_store_t *store, const char *case_id, mc_err_t *err)
+/* mc_store_cases_warned - the DueSoons went out: clear the flags, one round trip */
+mc_store_rc_t mc_store_cases_warned(mc_store_t *store, const char *const *case_ids, size_t n,
+                                    mc_err_t *err)
 {
-    mc_store_rc_t rc = mc_store_connect(store, err);
-    if (rc != MC_STORE_OK)
-        return rc;
-    const char *p[1] = {case_id};
-    PGresult *res = mc_store_exec(store, &stmt_warned, p, NULL, NULL, true);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = mc_store_classify(store, store->main, res, stmt_warned.name, err);
-    PQclear(res);
-    return rc;
+    return pipe_many(store, &stmt_warned, case_ids, n, PGRES_COMMAND_OK, NULL, err);
 }
 
 /* extend_apply - the writes of a decided request, key first */

@@ -70,33 +70,44 @@ typedef struct mc_case_warning {
     int64_t id;                          /* agency_case.id: the cursor of mc_store_cases_rewarnings */
 } mc_case_warning_t;
 
+/* one agency's part of a warnings read (mc_store_cases_warnings, _rewarnings) */
+typedef struct mc_warn_req {
+    const char        *agency;   /* whose cases */
+    const char        *session;  /* rewarnings: that session's cases only; NULL or "": any */
+    int64_t            after_id; /* rewarnings: cases with agency_case.id > after_id only */
+    mc_case_warning_t *out;      /* the caller's array of max entries */
+    size_t             max;      /* its size */
+    size_t             n;        /* out: entries filled (0 for every req on a failure) */
+} mc_warn_req_t;
+
 /*
- * mc_store_cases_warnings - up to max acked cases of agency with
- * warn_pending, oldest first, into out (*n entries). Reads only.
+ * mc_store_cases_warnings - for every req, up to max acked cases of its
+ * agency with warn_pending, oldest first. Reads only; ONE round trip for
+ * all the reqs (pipelined), however many agencies.
  */
-mc_store_rc_t mc_store_cases_warnings(mc_store_t *store, const char *agency,
-                                      mc_case_warning_t *out, size_t max, size_t *n,
+mc_store_rc_t mc_store_cases_warnings(mc_store_t *store, mc_warn_req_t *reqs, size_t n_reqs,
                                       mc_err_t *err);
 
-/* mc_store_cases_warned - clear warn_pending of case_id (its DueSoon went out) */
-mc_store_rc_t mc_store_cases_warned(mc_store_t *store, const char *case_id, mc_err_t *err);
+/* mc_store_cases_warned - clear warn_pending of the n case_ids (their DueSoon went out),
+ * in ONE round trip */
+mc_store_rc_t mc_store_cases_warned(mc_store_t *store, const char *const *case_ids, size_t n,
+                                    mc_err_t *err);
 
 /*
  * mc_store_cases_rewarnings - the cases whose DueSoon must go again (agency
- * .proto rule 8: after a resync Ready, and every few heartbeats): up to max
- * cases of agency, acked (held) under session ("" = any session), with id
- * > after_id, oldest first, not flagged warn_pending (those go first
- * anyway), whose dossier is RECEIVED, ROUTED or IN_PROGRESS, was warned for
- * its current due date (warned_due = due_at), is not due yet, was never
- * extended (extended_at IS NULL), and whose ExtensionRequest for this case
- * and revision has no stored answer (idempotency_key scope
- * "extension:<agency>", key "<case_id>/<revision>/..."). Reads only: the
- * warning is derived from the store, so a lost frame or a dead daemon on
- * either side never loses it.
+ * .proto rule 8: after a resync Ready, and every few heartbeats): for every
+ * req, up to max cases of its agency, acked (held) under its session (any
+ * session when none), with id > after_id, oldest first, not flagged
+ * warn_pending (those go first anyway), whose dossier is RECEIVED, ROUTED or
+ * IN_PROGRESS, was warned for its current due date (warned_due = due_at), is
+ * not due yet, was never extended (extended_at IS NULL), and whose
+ * ExtensionRequest for this case and revision has no stored answer
+ * (idempotency_key scope "extension:<agency>", key "<case_id>/<revision>/...").
+ * Reads only, ONE round trip for all the reqs: the warning is derived from
+ * the store, so a lost frame or a dead daemon on either side never loses it.
  */
-mc_store_rc_t mc_store_cases_rewarnings(mc_store_t *store, const char *agency, const char *session,
-                                        int64_t after_id, mc_case_warning_t *out, size_t max,
-                                        size_t *n, mc_err_t *err);
+mc_store_rc_t mc_store_cases_rewarnings(mc_store_t *store, mc_warn_req_t *reqs, size_t n_reqs,
+                                        mc_err_t *err);
 
 /* --- the extension (lienthong) ----------------------------------------------- */
 

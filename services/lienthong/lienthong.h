@@ -16,7 +16,8 @@
  * Ready; the resync Ready replaces the credit and reconciles the cases the
  * agency holds against the store. Acks record the agency's session; the
  * hub renews the leases of the sessions it hears from every lease_ms/4 (one
- * statement), marks a dropped peer's session disconnected, and every second
+ * statement; a dropped peer makes it due at once, and it marks the sessions
+ * it no longer lists disconnected), and every second
  * (and at start) queues again the acked cases whose lease ran out.
  *
  * Per connected agency (a "peer", one per connection: routing id, ZAP user

@@ -12,8 +12,10 @@
  * Batches (issue 11, "results and acks batched per poll"): a wake reads
  * every message already waiting (HUB_DRAIN at most); each ack and result is
  * checked at once (a malformed one refused alone) and kept (batch_add); at
- * the end of the run (or before a Ready or ExtensionRequest, to keep order)
- * flush_batch applies them all in ONE store transaction
+ * the end of the run (or before a resync Ready, a Ready naming another
+ * session or an ExtensionRequest, to keep order; a plain Ready only adds
+ * credit and does not cut the batch) flush_batch applies them all in ONE
+ * store transaction
  * (mc_store_cases_batch, pipelined), then answers each in arrival order.
  * The next steps those results queued are dispatched at the end of the same
  * pass. hub_view counts the batches and what they applied.
@@ -34,6 +36,14 @@
  * dropped peer's session is marked disconnected (its lease then runs out
  * unless the agency comes back). Lease expiry is the store's scan, run
  * every HUB_LEASE_SCAN_MS and at start.
+ *
+ * Latency (issue 11 point 3): every pass costs a constant number of store
+ * round trips, whatever the number of agencies, cases or warnings (one
+ * batch, one claim for all agencies, one read of every agency's DueSoon
+ * flags and one clear of those sent, one renewal for all sessions and all
+ * the drops), and beat() heartbeats every peer owed one between the store
+ * calls of a pass, so a slow store never makes the hub look silent to the
+ * agencies (they reconnect after 3 silent heartbeats).
  *
  * DueSoon (rule 8): sent for each case the router's scan flagged (flag
  * cleared once sent), then derived from the store again after every resync
@@ -314,6 +324,23 @@ static bool send_to(lienthong_hub_t *hub, peer_t *p, lienthong_frame_t *frame)
         p->last_send = mc_time_mono_ms();
     lienthong_frame_clear(frame);
     return sent;
+}
+
+/* beat - a Heartbeat to every peer that has had no frame for heartbeat_ms.
+ * Called between the store calls of a pass, not only once per pass: a slow
+ * store (latency, a long batch) must never make the hub look silent to the
+ * agencies, which reconnect after 3 silent heartbeats */
+static void beat(lienthong_hub_t *hub)
+{
+    int64_t now = mc_time_mono_ms();
+    for (size_t i = 0; i < hub->n_peers; i++) {
+        peer_t *p = hub->peers[i];
+        if (p->gone || now - p->last_send < hub->cfg->lienthong.heartbeat_ms)
+            continue;
+        lienthong_frame_t f = {0};
+        if (lienthong_pack_heartbeat(hub->epoch, &f) == 0)
+            send_to(hub, p, &f);
+    }
 }
 
 /* publish - a PipelineEvent for the other daemons (losing one costs latency only) */
@@ -732,13 +759,10 @@ static void session_release(lienthong_hub_t *hub, const peer_t *p)
             strcmp(o->agency, p->agency) == 0)
             return;
     }
-    if (!store_usable(hub))
-        return; /* the next renewal marks it: it is not in the list any more */
-    mc_err_t err;
-    mc_err_clear(&err);
-    mc_store_rc_t rc = mc_store_sessions_disconnect(hub->store, p->agency, p->session, &err);
-    if (rc != MC_STORE_OK)
-        log_store_error(hub, "session_disconnect", rc, &err);
+    /* the renewal marks every session of ours it does not list as disconnected:
+     * due now, it runs once at the end of this pass however many peers went
+     * (no round trip per dropped connection) */
+    hub->next_renew = mc_time_mono_ms();
 }
 
 /* peer_drop - forget peer i (its credit with it; its session's lease runs on) */
@@ -1031,6 +1055,7 @@ static void flush_batch(lienthong_hub_t *hub)
     free(results);
     free(bufs);
     free(slot);
+    beat(hub); /* a batch is a few round trips: the agencies hear from us in between */
 }
 
 /* batch_add - keep p's checked ack or result m for this pass's flush (it owns m now) */
@@ -1073,92 +1098,151 @@ static bool send_due_soon(lienthong_hub_t *hub, peer_t *to, const mc_case_warnin
                                    message, &f) == 0 && send_to(hub, to, &f);
 }
 
-/* warn_agency - DueSoon for the acked cases of p's agency that the due_soon
- * scan flagged, each to the connection whose session holds the case (else
- * to p), the flag cleared once the frame went (a frame lost after that is
- * covered by rewarn: after the holder's next resync, and periodically) */
-static void warn_agency(lienthong_hub_t *hub, peer_t *p)
+/* ready_agencies - the first ready connection of each agency that has one, into
+ * firsts (hub->agencies->count entries at most); how many */
+static size_t ready_agencies(lienthong_hub_t *hub, peer_t **firsts)
 {
-    mc_case_warning_t w[HUB_WARN_BATCH];
     size_t n = 0;
-    mc_err_t err;
-    mc_err_clear(&err);
-    mc_store_rc_t rc = mc_store_cases_warnings(hub->store, p->agency, w, HUB_WARN_BATCH, &n, &err);
-    if (rc != MC_STORE_OK) {
-        log_store_error(hub, "warnings", rc, &err);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        peer_t *to = holder(hub, p->agency, w[i].session);
-        if (!send_due_soon(hub, to ? to : p, &w[i]))
-            continue; /* stays flagged: the next pass tries again */
-        rc = mc_store_cases_warned(hub->store, w[i].case_id, &err);
-        if (rc != MC_STORE_OK) {
-            log_store_error(hub, "warned", rc, &err);
-            return;
-        }
-        mc_log(MC_LOG_NOTICE, "due_soon_sent", "case=%s agency=%s", w[i].case_id, p->agency);
-    }
-}
-
-/* rewarn - DueSoon again (agency.proto rule 8) for agency's held cases that were
- * warned for their due date and are neither extended nor answered
- * (mc_store_cases_rewarnings): those of session only, or of any session when
- * NULL, each to the ready connection of its session (none: skipped). At most
- * HUB_REWARN_PAGES batches from after the case id `after`; returns where the
- * next pass goes on (0: all were seen). Reads the store only. */
-static int64_t rewarn(lienthong_hub_t *hub, const char *agency, const char *session,
-                      int64_t after, const char *why)
-{
-    mc_case_warning_t w[HUB_WARN_BATCH];
-    for (int page = 0; page < HUB_REWARN_PAGES; page++) {
-        size_t n = 0;
-        mc_err_t err;
-        mc_err_clear(&err);
-        mc_store_rc_t rc = mc_store_cases_rewarnings(hub->store, agency, session, after, w,
-                                                     HUB_WARN_BATCH, &n, &err);
-        if (rc != MC_STORE_OK) {
-            log_store_error(hub, "rewarnings", rc, &err);
-            return after; /* the next pass tries again from here */
-        }
-        for (size_t i = 0; i < n; i++) {
-            after = w[i].id;
-            peer_t *to = holder(hub, agency, w[i].session);
-            if (to && send_due_soon(hub, to, &w[i]))
-                mc_log(MC_LOG_INFO, "due_soon_resent", "case=%s agency=%s why=%s", w[i].case_id,
-                       agency, why);
-        }
-        if (n < HUB_WARN_BATCH)
-            return 0;
-    }
-    return after;
-}
-
-/* rewarn_agency - the periodic DueSoon pass for p's agency, going on where the last stopped */
-static void rewarn_agency(lienthong_hub_t *hub, peer_t *p)
-{
-    if (p->agency_index > hub->agencies->count)
-        return;
-    view_t *v = &hub->view[p->agency_index];
-    v->rewarn_after = rewarn(hub, p->agency, NULL, v->rewarn_after, "period");
-}
-
-/* each_ready_agency - fn once per agency with a ready connection (with its first one) */
-static void each_ready_agency(lienthong_hub_t *hub, void (*fn)(lienthong_hub_t *, peer_t *))
-{
-    if (!store_usable(hub))
-        return;
     for (size_t i = 0; i < hub->n_peers; i++) {
         peer_t *p = hub->peers[i];
-        if (!p->ready || p->gone)
+        if (!p->ready || p->gone || p->agency_index >= hub->agencies->count)
             continue;
         bool seen = false;
-        for (size_t k = 0; k < i && !seen; k++)
-            seen = hub->peers[k]->ready && !hub->peers[k]->gone &&
-                   strcmp(hub->peers[k]->agency, p->agency) == 0;
+        for (size_t k = 0; k < n && !seen; k++)
+            seen = firsts[k]->agency_index == p->agency_index;
         if (!seen)
-            fn(hub, p);
+            firsts[n++] = p;
     }
+    return n;
+}
+
+/* warn_reqs_new - one mc_warn_req_t per ready agency (to[i] its first ready connection),
+ * each with HUB_WARN_BATCH entries; NULL when none or out of memory */
+static mc_warn_req_t *warn_reqs_new(lienthong_hub_t *hub, peer_t **to, size_t *n)
+{
+    *n = ready_agencies(hub, to);
+    mc_warn_req_t *reqs = *n ? calloc(*n, sizeof *reqs) : NULL;
+    mc_case_warning_t *w = reqs ? calloc(*n * HUB_WARN_BATCH, sizeof *w) : NULL;
+    if (!w) {
+        free(reqs);
+        return NULL;
+    }
+    for (size_t i = 0; i < *n; i++)
+        reqs[i] = (mc_warn_req_t){.agency = to[i]->agency, .out = w + i * HUB_WARN_BATCH,
+                                  .max = HUB_WARN_BATCH};
+    return reqs;
+}
+
+/* warn_reqs_free - what warn_reqs_new allocated */
+static void warn_reqs_free(mc_warn_req_t **reqs)
+{
+    if (*reqs)
+        free((*reqs)[0].out);
+    free(*reqs);
+    *reqs = NULL;
+}
+
+/* warn_agencies - DueSoon for the acked cases of every ready agency that the
+ * due_soon scan flagged, each to the connection whose session holds the case
+ * (else to the agency's first ready one), the flags of those sent cleared
+ * after (a frame lost after that is covered by rewarn: after the holder's
+ * next resync, and periodically). Two round trips whatever the number of
+ * agencies and cases: one read for all, one clear for all. */
+static void warn_agencies(lienthong_hub_t *hub)
+{
+    peer_t **to = calloc(hub->agencies->count + 1, sizeof *to);
+    size_t n = 0;
+    mc_warn_req_t *reqs = to ? warn_reqs_new(hub, to, &n) : NULL;
+    const char **sent = reqs ? calloc(n * HUB_WARN_BATCH, sizeof *sent) : NULL;
+    mc_err_t err;
+    mc_err_clear(&err);
+    mc_store_rc_t rc = sent ? mc_store_cases_warnings(hub->store, reqs, n, &err) : MC_STORE_OK;
+    if (rc != MC_STORE_OK)
+        log_store_error(hub, "warnings", rc, &err);
+    size_t n_sent = 0;
+    for (size_t a = 0; sent && a < n; a++) {
+        for (size_t i = 0; i < reqs[a].n; i++) {
+            const mc_case_warning_t *w = &reqs[a].out[i];
+            peer_t *p = holder(hub, reqs[a].agency, w->session);
+            if (!send_due_soon(hub, p ? p : to[a], w))
+                continue; /* stays flagged: the next pass tries again */
+            sent[n_sent++] = w->case_id;
+            mc_log(MC_LOG_NOTICE, "due_soon_sent", "case=%s agency=%s", w->case_id,
+                   reqs[a].agency);
+        }
+    }
+    rc = mc_store_cases_warned(hub->store, sent, n_sent, &err);
+    if (rc != MC_STORE_OK) /* they stay flagged: sent again at the next poll */
+        log_store_error(hub, "warned", rc, &err);
+    free(sent);
+    warn_reqs_free(&reqs);
+    free(to);
+}
+
+/* rewarn - DueSoon again (agency.proto rule 8) for the held cases of every req's
+ * agency that were warned for their due date and are neither extended nor
+ * answered (mc_store_cases_rewarnings): those of its session only, or of any
+ * session when none, each to the ready connection of its session (none:
+ * skipped). At most HUB_REWARN_PAGES round trips, each reading the next batch
+ * of every req not done; each req's after_id is left where its next pass goes
+ * on (0: all were seen). Reads the store only. */
+static void rewarn(lienthong_hub_t *hub, mc_warn_req_t *reqs, size_t n, const char *why)
+{
+    mc_warn_req_t **left = calloc(n + 1, sizeof *left);
+    size_t n_left = 0;
+    for (size_t i = 0; left && i < n; i++)
+        left[n_left++] = &reqs[i];
+    for (int page = 0; left && page < HUB_REWARN_PAGES && n_left > 0; page++) {
+        mc_warn_req_t *round = calloc(n_left, sizeof *round);
+        if (!round)
+            break;
+        for (size_t i = 0; i < n_left; i++)
+            round[i] = *left[i];
+        mc_err_t err;
+        mc_err_clear(&err);
+        mc_store_rc_t rc = mc_store_cases_rewarnings(hub->store, round, n_left, &err);
+        if (rc != MC_STORE_OK) {
+            log_store_error(hub, "rewarnings", rc, &err);
+            free(round);
+            break; /* the next pass tries again from where each is */
+        }
+        size_t kept = 0;
+        for (size_t i = 0; i < n_left; i++) {
+            for (size_t k = 0; k < round[i].n; k++) {
+                const mc_case_warning_t *w = &round[i].out[k];
+                left[i]->after_id = w->id;
+                peer_t *to = holder(hub, round[i].agency, w->session);
+                if (to && send_due_soon(hub, to, w))
+                    mc_log(MC_LOG_INFO, "due_soon_resent", "case=%s agency=%s why=%s",
+                           w->case_id, round[i].agency, why);
+            }
+            if (round[i].n < round[i].max)
+                left[i]->after_id = 0; /* all seen */
+            else
+                left[kept++] = left[i];
+        }
+        n_left = kept;
+        free(round);
+        beat(hub); /* a long pass must not silence the hub */
+    }
+    free(left);
+}
+
+/* rewarn_agencies - the periodic DueSoon pass of every ready agency, going on where
+ * its last one stopped */
+static void rewarn_agencies(lienthong_hub_t *hub)
+{
+    peer_t **to = calloc(hub->agencies->count + 1, sizeof *to);
+    size_t n = 0;
+    mc_warn_req_t *reqs = to ? warn_reqs_new(hub, to, &n) : NULL;
+    for (size_t i = 0; reqs && i < n; i++)
+        reqs[i].after_id = hub->view[to[i]->agency_index].rewarn_after;
+    if (reqs)
+        rewarn(hub, reqs, n, "period");
+    for (size_t i = 0; reqs && i < n; i++)
+        hub->view[to[i]->agency_index].rewarn_after = reqs[i].after_id;
+    warn_reqs_free(&reqs);
+    free(to);
 }
 
 /* what an extension request is decided with (decide_extension's arg) */
@@ -1385,8 +1469,18 @@ static void handle_ready(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Read
         view_update(hub);
     }
     dispatch_later(hub, p->agency); /* and what it queued again (reoffered), to any connection */
-    if (r->resync && p->resynced && store_usable(hub)) /* rule 8: a lost DueSoon comes again */
-        rewarn(hub, p->agency, p->session, 0, "resync");
+    if (r->resync && p->resynced && store_usable(hub)) { /* rule 8: a lost DueSoon comes again */
+        mc_case_warning_t w[HUB_WARN_BATCH];
+        mc_warn_req_t req = {.agency = p->agency, .session = p->session, .out = w,
+                             .max = HUB_WARN_BATCH};
+        rewarn(hub, &req, 1, "resync");
+    }
+}
+
+/* ready_keeps_session - r names no session or p's own (a plain Ready then only adds credit) */
+static bool ready_keeps_session(const peer_t *p, const Motcua__V1__Ready *r)
+{
+    return !r->session || !*r->session || strcmp(r->session, p->session) == 0;
 }
 
 /* handle_frame - one frame from an authenticated agency */
@@ -1415,8 +1509,15 @@ static void handle_frame(lienthong_hub_t *hub, peer_t *p, const uint8_t *data, s
     int revision = 0;
     switch (m->body_case) {
     case MOTCUA__V1__AGENCY_TO_HUB__BODY_READY:
-        flush_batch(hub); /* what came before it is applied before it */
+        /* a plain Ready of the same session only adds credit: no store, no
+         * order to keep (the batch's acks are recorded under the session it
+         * leaves unchanged), so it does not cut the batch (one transaction
+         * per answered case otherwise: the agency sends one per result) */
+        if (m->ready->resync || !ready_keeps_session(p, m->ready))
+            flush_batch(hub); /* what came before it is applied before it */
         handle_ready(hub, p, m->ready);
+        if (m->ready->resync)
+            beat(hub); /* its store calls took a while: many agencies may resync at once */
         break;
     case MOTCUA__V1__AGENCY_TO_HUB__BODY_HEARTBEAT:
         break; /* last_recv is already updated */
@@ -1433,6 +1534,7 @@ static void handle_frame(lienthong_hub_t *hub, peer_t *p, const uint8_t *data, s
     case MOTCUA__V1__AGENCY_TO_HUB__BODY_EXTENSION:
         flush_batch(hub);
         handle_extension(hub, p, m->extension);
+        beat(hub); /* one transaction of its own */
         break;
     default:
         refuse(hub, p, "", MOTCUA__V1__REASON__REASON_MALFORMED, "unknown body");
@@ -1553,20 +1655,18 @@ static void timers(lienthong_hub_t *hub)
             p->window = p->window / 2 > 1 ? p->window / 2 : 1; /* halve on timeout */
             dispatch_later(hub, p->agency); /* the store says what is due */
         }
-        if (now - p->last_send >= lc->heartbeat_ms) {
-            lienthong_frame_t f = {0};
-            if (lienthong_pack_heartbeat(hub->epoch, &f) == 0)
-                send_to(hub, p, &f);
-        }
         i++;
     }
+    beat(hub);
     if (now >= hub->next_renew && store_usable(hub)) {
         hub->next_renew = now + lc->lease_ms / 4; /* a lease outlives three missed renewals */
         renew_leases(hub);
+        beat(hub);
     }
     if (now >= hub->next_expire && store_usable(hub)) {
         hub->next_expire = now + HUB_LEASE_SCAN_MS;
         expire_leases(hub);
+        beat(hub);
     }
     status_send(hub, now);
     drops_flush(hub, now);
@@ -1577,13 +1677,18 @@ static void timers(lienthong_hub_t *hub)
     if (now >= hub->next_poll) {
         hub->next_poll = now + lc->poll_ms;
         dispatch_later(hub, NULL);
-        each_ready_agency(hub, warn_agency); /* DueSoon for what the router's scan flagged */
+        if (store_usable(hub))
+            warn_agencies(hub); /* DueSoon for what the router's scan flagged */
+        beat(hub);
     }
     if (now >= hub->next_rewarn) { /* rule 8: DueSoon again while unanswered */
         hub->next_rewarn = now + HUB_REWARN_BEATS * (int64_t)lc->heartbeat_ms;
-        each_ready_agency(hub, rewarn_agency);
+        if (store_usable(hub))
+            rewarn_agencies(hub);
+        beat(hub);
     }
     dispatch_pending(hub); /* what the frames, events and timers of this pass asked for */
+    beat(hub);
 }
 
 /* lienthong_hub_reload - the new table in the ZAP handler, the views and the peers */

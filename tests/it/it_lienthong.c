@@ -421,18 +421,25 @@ static long events(const char *case_id, const char *kind)
 
 /* --- tests ---------------------------------------------------------------- */
 
-MC_TEST(inter_agency_dossier_visits_agencies_in_order)
+/* new_inter_agency - a routed 2.000986 dossier (the desk + 3 partners, online only) */
+static int new_inter_agency(const char *submission_id, char *code)
 {
     harness_dossier_t d;
-    harness_dossier_init(&d, "lt-order-0001");
+    harness_dossier_init(&d, submission_id);
     d.dossier.procedure_code = (char *)"2.000986";
     d.dossier.channel = MOTCUA__V1__CHANNEL__CHANNEL_ONLINE; /* online only */
     d.docs[0].document_type = (char *)"TO_KHAI_LIEN_THONG";
     d.docs[0].name = (char *)"Tờ khai điện tử liên thông";
     d.dossier.n_documents = 2;
+    if (submit(&d, code) != 0)
+        return -1;
+    return route_like_router(code);
+}
+
+MC_TEST(inter_agency_dossier_visits_agencies_in_order)
+{
     char code[64];
-    REQUIRE(submit(&d, code) == 0);
-    REQUIRE(route_like_router(code) == 0);
+    REQUIRE(new_inter_agency("lt-order-0001", code) == 0);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_case c JOIN dossier d ON d.id = c.dossier_id"
                             " WHERE d.code = $1", code), 4);
     pid_t pids[4];
@@ -1839,6 +1846,80 @@ MC_TEST(sighup_removing_a_partner_ends_its_connection)
     mc_transport_close(&soyte);
 }
 
+/* --- issue 11 point 3: latency tolerance ------------------------------------ */
+
+/* slow_config - PATH: the generated config with the store reached through the
+ * delay line on proxy_port and 1 s heartbeats (agencies reconnect after 3 s of
+ * silence; the first batch prepares its statements one round trip each) */
+static int slow_config(const char *path, int proxy_port)
+{
+    char from[400], to[64], tmp[sizeof H.config], saved[sizeof H.config];
+    snprintf(from, sizeof from, "host=%s/pg port=%d ", H.dir, H.pg_port);
+    snprintf(to, sizeof to, "host=127.0.0.1 port=%d ", proxy_port);
+    snprintf(tmp, sizeof tmp, "%.400s.tmp", path);
+    if (harness_config_copy(&H, tmp, from, to) != 0)
+        return -1;
+    memcpy(saved, H.config, sizeof saved); /* harness_config_copy reads H.config */
+    snprintf(H.config, sizeof H.config, "%s", tmp);
+    int rc = harness_config_copy(&H, path, "heartbeat_ms: 300", "heartbeat_ms: 1000");
+    memcpy(H.config, saved, sizeof saved);
+    return rc;
+}
+
+/* the hub with its PostgreSQL 20 ms away each way (bench/delayproxy: 40 ms
+ * per round trip): the dossiers still go through all four agencies, and no
+ * agency ever finds the hub silent and reconnects (the hub heartbeats
+ * between its store calls; every pass costs a few round trips, not one per
+ * case or agency) */
+MC_TEST(hub_with_its_store_20ms_away_finishes_dossiers_and_is_never_silent)
+{
+    enum { N = 6 };
+    int proxy_port = harness_free_port(H.pg_port);
+    REQUIRE(proxy_port > 0);
+    char listen[16], target[16], cfg[400];
+    snprintf(listen, sizeof listen, "%d", proxy_port);
+    snprintf(target, sizeof target, "%d", H.pg_port);
+    pid_t proxy = harness_spawn(&H, "../bench/delayproxy", "delayproxy.log",
+                                (const char *const[]){listen, target, "20", NULL});
+    REQUIRE(proxy > 0);
+    REQUIRE(wait_log("delayproxy.log", "event=started", 10000));
+    snprintf(cfg, sizeof cfg, "%.300s/motcua-slow.yaml", H.dir);
+    REQUIRE(slow_config(cfg, proxy_port) == 0);
+    CHECK_INT(harness_stop_daemon(hub_pid, SIGTERM), 0);
+    hub_pid = harness_start_daemon(&H, "lienthong", cfg, "lienthong-slow.log");
+    REQUIRE(hub_pid > 0);
+    char codes[N][64], sub[32], log[64], saved[sizeof H.config];
+    for (int i = 0; i < N; i++) {
+        snprintf(sub, sizeof sub, "lt-slow-%04d", i);
+        REQUIRE(new_inter_agency(sub, codes[i]) == 0);
+    }
+    memcpy(saved, H.config, sizeof saved); /* the agencies read the 1 s heartbeat too */
+    snprintf(H.config, sizeof H.config, "%s", cfg);
+    pid_t pids[4];
+    for (int i = 0; i < 4; i++) {
+        snprintf(log, sizeof log, "agency-slow-%s.log", agency_codes[i]);
+        pids[i] = start_agency(agency_codes[i], agency_codes[i], log, "--outcomes", "approved=100",
+                               NULL, NULL);
+    }
+    memcpy(H.config, saved, sizeof saved);
+    for (int i = 0; i < N; i++)
+        CHECK_INT(harness_wait_count(&H, "SELECT state FROM dossier WHERE code = $1", codes[i],
+                                     MC_DOSSIER_RESULT_READY, 60000), MC_DOSSIER_RESULT_READY);
+    for (int i = 0; i < 4; i++) {
+        CHECK_INT(harness_stop_daemon(pids[i], SIGTERM), 0);
+        snprintf(log, sizeof log, "agency-slow-%s.log", agency_codes[i]);
+        CHECK_INT(count_log(log, "event=hub_silent"), 0);
+        CHECK_INT(count_log(log, "why=connect"), 1); /* one connection, never another */
+    }
+    CHECK_INT(harness_stop_daemon(hub_pid, SIGTERM), 0);
+    hub_pid = 0;
+    CHECK(log_has("lienthong-slow.log", "event=stopped clean=yes"));
+    CHECK_INT(harness_stop_daemon(proxy, SIGTERM), 0);
+    CHECK(log_has("delayproxy.log", "event=stopped connections=1 ")); /* the hub's store went through it */
+    hub_pid = harness_start_daemon(&H, "lienthong", NULL, "lienthong.log"); /* for the tests after */
+    REQUIRE(hub_pid > 0);
+}
+
 MC_TEST(sigterm_stops_cleanly)
 {
     CHECK_INT(harness_stop_daemon(hub_pid, SIGTERM), 0);
@@ -2008,6 +2089,7 @@ int main(void)
         mc_test_run(acked_cases_of_a_silent_session_go_to_another_connection_after_the_lease);
         mc_test_run(requeue_takes_an_acked_case_back);
         mc_test_run(hub_killed_under_a_connected_agency_resyncs_without_an_agency_restart);
+        mc_test_run(hub_with_its_store_20ms_away_finishes_dossiers_and_is_never_silent);
         mc_test_run(routing_id_takeover_gets_nothing_and_answers_nothing);
         mc_test_run(unknown_fields_nul_and_bad_utf8_are_refused_with_the_field_path);
         mc_test_run(one_answer_for_unknown_not_yours_and_never_sent);
