@@ -17,17 +17,28 @@
 
 #include "mc_store_int.h"
 
-/* the keys that may go: old enough, and no extension key of a running dossier */
+/* the keys that may go: old enough, not a tombstone already, and no
+ * extension key of a running dossier */
 #define KEYS_EXPIRED \
     " FROM idempotency_key k LEFT JOIN dossier d ON d.id = k.dossier_id" \
-    " WHERE k.created_at < to_timestamp($1::bigint)" \
+    " WHERE k.created_at < to_timestamp($1::bigint) AND k.response <> ''::bytea" \
     " AND (left(k.scope, 10) <> 'extension:' OR d.closed_at IS NOT NULL)"
 
 static const mc_stmt_t stmt_keys_count = {"retention_keys_count", 1,
     "SELECT count(*)" KEYS_EXPIRED};
+/* a submission's key whose dossier remains becomes a tombstone (no stored
+ * receipt, a fingerprint no request has: a late retry is refused as a
+ * duplicate, migration 0023); every other expired key is deleted */
 static const mc_stmt_t stmt_keys_expire = {"retention_keys_expire", 2,
-    "DELETE FROM idempotency_key WHERE (scope, key) IN (SELECT k.scope, k.key" KEYS_EXPIRED
-    " ORDER BY k.created_at LIMIT $2::integer FOR UPDATE OF k SKIP LOCKED)"};
+    "WITH x AS (SELECT k.scope, k.key,"
+    "   left(k.scope, 7) = 'submit:' AND k.dossier_id IS NOT NULL AS tomb" KEYS_EXPIRED
+    "   ORDER BY k.created_at LIMIT $2::integer FOR UPDATE OF k SKIP LOCKED),"
+    " t AS (UPDATE idempotency_key i SET request_sha256 = decode(repeat('00', 32), 'hex'),"
+    "   response = ''::bytea FROM x WHERE x.tomb AND i.scope = x.scope AND i.key = x.key"
+    "   RETURNING 1),"
+    " g AS (DELETE FROM idempotency_key i USING x WHERE NOT x.tomb AND i.scope = x.scope"
+    "   AND i.key = x.key RETURNING 1)"
+    " SELECT (SELECT count(*) FROM t) + (SELECT count(*) FROM g)"};
 
 static const mc_stmt_t stmt_pending = {"retention_pending", 1,
     "SELECT id FROM notification WHERE id = ANY($1::bigint[])"
@@ -103,7 +114,7 @@ static mc_store_rc_t count_rows(mc_store_t *store, const mc_stmt_t *stmt, int64_
     return rc;
 }
 
-/* mc_store_keys_expire - batches of DELETE, each committed on its own */
+/* mc_store_keys_expire - batches of tombstones and deletes, each committed on its own */
 mc_store_rc_t mc_store_keys_expire(mc_store_t *store, int64_t before, int batch, bool dry_run,
                                    long *n, mc_err_t *err)
 {
@@ -119,12 +130,12 @@ mc_store_rc_t mc_store_keys_expire(mc_store_t *store, int64_t before, int batch,
     for (;;) {
         /* one statement outside a transaction: repeating it after a lost connection is safe */
         PGresult *res = mc_store_exec(store, &stmt_keys_expire, p, NULL, NULL, true);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
             rc = mc_store_classify(store, store->main, res, stmt_keys_expire.name, err);
             PQclear(res);
             return rc;
         }
-        long done = strtol(PQcmdTuples(res), NULL, 10);
+        long done = strtol(PQgetvalue(res, 0, 0), NULL, 10);
         PQclear(res);
         *n += done;
         if (done < batch)

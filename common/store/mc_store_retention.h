@@ -27,10 +27,13 @@
 #include "mc_store.h"
 
 /*
- * mc_store_keys_expire - delete the idempotency keys created before `before`
- * (epoch s), batch at a time, oldest first; a lienthong extension key only
- * once its dossier is closed (the DueSoon pass reads it while the dossier
- * runs). *n = keys deleted (dry_run: that would be).
+ * mc_store_keys_expire - expire the idempotency keys created before `before`
+ * (epoch s), batch at a time, oldest first: a submission's key whose
+ * dossier remains becomes a tombstone (stored receipt emptied, fingerprint
+ * zeroed: a late retry is refused as a duplicate), every other one is
+ * deleted; a lienthong extension key only once its dossier is closed (the
+ * DueSoon pass reads it while the dossier runs). *n = keys expired
+ * (dry_run: that would be).
  */
 mc_store_rc_t mc_store_keys_expire(mc_store_t *store, int64_t before, int batch, bool dry_run,
                                    long *n, mc_err_t *err);

@@ -108,7 +108,8 @@ static int retention(const char *args, const char *want)
 static void counts(long *dossiers, long *keys, long *old_events)
 {
     *dossiers = harness_count(&H, "SELECT count(*) FROM dossier", NULL);
-    *keys = harness_count(&H, "SELECT count(*) FROM idempotency_key", NULL);
+    /* live keys: an expired submission key whose dossier remains is a tombstone (response '') */
+    *keys = harness_count(&H, "SELECT count(*) FROM idempotency_key WHERE response <> ''::bytea", NULL);
     *old_events = harness_count(&H, "SELECT count(*) FROM dossier_event e JOIN dossier d"
                                     " ON d.id = e.dossier_id WHERE d.submission_id LIKE 'ret-old-%'",
                                 NULL);
@@ -196,6 +197,12 @@ MC_TEST(run_exports_then_deletes_only_what_is_due)
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier WHERE submission_id IN"
                                  " ('ret-open', 'ret-young', 'ret-pending')", NULL), 3);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM idempotency_key WHERE key = $1", "ret-young"), 1);
+    /* the old keys of the dossiers that remain are tombstones: no receipt, a zero fingerprint */
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM idempotency_key k JOIN dossier d ON d.id = k.dossier_id"
+                                " WHERE d.submission_id IN ('ret-open', 'ret-pending') AND k.response = ''::bytea"
+                                " AND k.request_sha256 = decode(repeat('00', 32), 'hex')", NULL), 2);
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM idempotency_key WHERE response = ''::bytea"
+                                " AND request_sha256 <> decode(repeat('00', 32), 'hex')", NULL), 0);
     /* nothing left that hung on the deleted dossiers */
     CHECK_INT(harness_count(&H, "SELECT (SELECT count(*) FROM dossier_history WHERE dossier_id NOT IN"
                                 " (SELECT id FROM dossier)) + (SELECT count(*) FROM notification"

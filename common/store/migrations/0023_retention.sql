@@ -5,41 +5,24 @@
 --
 -- 1. A late retry of a submission whose idempotency key has expired.
 -- The key (idempotency_key: the stored receipt, with the applicant's name
--- and address) is deleted after retention.key_days; the dossier stays, and
--- with it UNIQUE (ward_code, submission_id). Before this migration such a
--- retry found no key, took a number, and failed on that unique constraint:
--- REASON_INTERNAL, "retry", for ever. Now mc_reserve_code answers it as a
--- used key whose fingerprint matches no request (32 zero bytes, no
--- response): intake rejects it with REASON_DUPLICATE_SUBMISSION (field
--- submission_id, not retryable), no number is taken, nothing is written.
--- A replay is impossible (the receipt is gone on purpose) and a second
--- dossier would be a second application with its own code and clock.
--- Sections 1, 3 and 4 are one transaction (BEGIN ... COMMIT below); the
+-- and address) is emptied after retention.key_days, not deleted, while its
+-- dossier stays (mc_store_retention.c): request_sha256 becomes 32 zero
+-- bytes and response '' (a tombstone without personal data). A retry then
+-- finds the key as mc_reserve_code always did, as a used key whose
+-- fingerprint matches no request: intake rejects it with
+-- REASON_DUPLICATE_SUBMISSION (field submission_id, not retryable), no
+-- number is taken, nothing is written. Without it the retry would take a
+-- number and fail on UNIQUE (ward_code, submission_id): REASON_INTERNAL,
+-- "retry", for ever. A replay is impossible (the receipt is gone on
+-- purpose) and a second dossier would be a second application. The
+-- tombstone goes with its dossier. (A first version of this migration
+-- looked the dossier up in mc_reserve_code instead: with no statistics yet
+-- the planner read that lookup through dossier_ward_received_idx, every
+-- dossier of the ward per receipt, and intake fell from ~800 to ~460
+-- receipts/s on a store filling up: measured with make bench.)
+-- Sections 3 and 4 are one transaction (BEGIN ... COMMIT below); the
 -- indexes of section 2 are built CONCURRENTLY after it.
 BEGIN;
-CREATE OR REPLACE FUNCTION mc_reserve_code(p_scope text, p_key text, p_unit text, p_day date,
-                                           OUT seq integer, OUT request_sha256 bytea,
-                                           OUT response bytea)
-LANGUAGE plpgsql AS $$
-BEGIN
-    SELECT k.request_sha256, k.response INTO request_sha256, response
-      FROM idempotency_key k WHERE k.scope = p_scope AND k.key = p_key;
-    IF FOUND THEN
-        seq := NULL;
-        RETURN;
-    END IF;
-    IF left(p_scope, 7) = 'submit:' AND EXISTS (
-           SELECT 1 FROM dossier d
-            WHERE d.ward_code = substr(p_scope, 8) AND d.submission_id = p_key) THEN
-        seq := NULL;
-        request_sha256 := decode(repeat('00', 32), 'hex');
-        response := ''::bytea;
-        RETURN;
-    END IF;
-    INSERT INTO dossier_code_counter AS c (unit_id, day, last_seq) VALUES (p_unit, p_day, 1)
-        ON CONFLICT (unit_id, day) DO UPDATE SET last_seq = c.last_seq + 1
-        RETURNING c.last_seq INTO seq;
-END $$;
 
 -- 2. Expiry of keys in batches, oldest first, without reading the table:
 -- created_at is written once and never updated (no effect on HOT), and
