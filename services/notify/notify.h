@@ -10,8 +10,8 @@
  *      picks the channels still to do (spool always; SMS and e-mail when
  *      configured and the applicant has an address; minus those that
  *      succeeded before), writes their attempts "in progress" and leases the
- *      batch for notify.send_lease_ms per round of NOTIFY_SEND_THREADS
- *      network transfers (at least one), and commits;
+ *      batch for notify.send_lease_ms (however many it holds: a transfer
+ *      that cannot start in time is retried by the next claim), and commits;
  *   2. sends on those channels with NO transaction open, all within the
  *      first three quarters of the lease: the spool files written together,
  *      fsynced, renamed, the directory fsynced once; the network transfers

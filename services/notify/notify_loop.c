@@ -5,9 +5,9 @@
  * started in ONE transaction, sent together, recorded in ONE transaction.
  * No transaction is open while a channel is tried: the claim commits first
  * (attempts in progress, lease), the outcomes are recorded after. The
- * batch shares one lease, sized for its sends: send_lease_ms per round of
- * NOTIFY_SEND_THREADS network transfers (notify_lease_ms); every transfer
- * ends within its first three quarters. Spool files are written together
+ * batch shares one lease, send_lease_ms (notify_lease_ms); every transfer
+ * ends within its first three quarters, and one that cannot start in time
+ * is left for the next claim. Spool files are written together
  * and flushed together (one directory fsync per batch); SMS and e-mail
  * transfers run on a small fixed pool of threads, each transfer touching
  * only its own try. Outcomes the store could not take are kept (n->jobs)
@@ -434,14 +434,17 @@ static mc_store_rc_t record(notify_t *n, mc_err_t *err)
     return MC_STORE_OK;
 }
 
-/* notify_lease_ms - the lease of a batch with net_tries network transfers:
- * send_lease_ms covers the spool and one round of up to NOTIFY_SEND_THREADS
- * transfers (each at most NOTIFY_TRANSFER_MAX_MS); one more per further round */
+/* notify_lease_ms - the lease of a batch: send_lease_ms, whatever its size.
+ * Every transfer ends by three quarters of it (NOTIFY_TRANSFER_MAX_MS at
+ * most, and no later than the deadline); a transfer that cannot start in
+ * time is "not tried" and retried by the next claim. A lease that grew with
+ * the batch (send_lease_ms per round of NOTIFY_SEND_THREADS transfers, as
+ * first built) made a batch of 64 SMS wait 8 minutes after a kill -9 of
+ * notify before anyone sent it again: make chaos found 64 notices stuck */
 static int notify_lease_ms(const mc_cfg_notify_t *cfg, size_t net_tries)
 {
-    size_t rounds = (net_tries + NOTIFY_SEND_THREADS - 1) / NOTIFY_SEND_THREADS;
-    int64_t lease = (int64_t)cfg->send_lease_ms * (int64_t)(rounds > 1 ? rounds : 1);
-    return lease > 24 * 3600000 ? 24 * 3600000 : (int)lease;
+    (void)net_tries;
+    return cfg->send_lease_ms;
 }
 
 /* letters_clear - free the letters of the batch in hand */
