@@ -5,7 +5,8 @@
  * started in ONE transaction, sent together, recorded in ONE transaction.
  * No transaction is open while a channel is tried: the claim commits first
  * (attempts in progress, lease), the outcomes are recorded after. The
- * batch shares one lease, send_lease_ms (notify_lease_ms); every transfer
+ * batch shares one lease, send_lease_ms, whatever its size (one that grew
+ * with the batch left 64 SMS stuck for minutes after a kill -9); every transfer
  * ends within its first three quarters, and one that cannot start in time
  * is left for the next claim. Spool files are written together
  * and flushed together (one directory fsync per batch); SMS and e-mail
@@ -434,19 +435,6 @@ static mc_store_rc_t record(notify_t *n, mc_err_t *err)
     return MC_STORE_OK;
 }
 
-/* notify_lease_ms - the lease of a batch: send_lease_ms, whatever its size.
- * Every transfer ends by three quarters of it (NOTIFY_TRANSFER_MAX_MS at
- * most, and no later than the deadline); a transfer that cannot start in
- * time is "not tried" and retried by the next claim. A lease that grew with
- * the batch (send_lease_ms per round of NOTIFY_SEND_THREADS transfers, as
- * first built) made a batch of 64 SMS wait 8 minutes after a kill -9 of
- * notify before anyone sent it again: make chaos found 64 notices stuck */
-static int notify_lease_ms(const mc_cfg_notify_t *cfg, size_t net_tries)
-{
-    (void)net_tries;
-    return cfg->send_lease_ms;
-}
-
 /* letters_clear - free the letters of the batch in hand */
 static void letters_clear(notify_t *n)
 {
@@ -456,24 +444,20 @@ static void letters_clear(notify_t *n)
 
 /* claim - the claim transaction: lock up to a batch of due notices, choose
  * their channels, start their attempts and lease them, commit. Jobs and
- * letters of what is to be sent are left in n->jobs[0..n_jobs), *lease_ms
- * is their lease. Returns the number handled (started or failed for good),
+ * letters of what is to be sent are left in n->jobs[0..n_jobs), leased for
+ * notify.send_lease_ms. Returns the number handled (started or failed for good),
  * 0 when none was due, -1 on a store failure (nothing in hand then) */
-static int claim(notify_t *n, int *lease_ms, mc_err_t *err)
+static int claim(notify_t *n, mc_err_t *err)
 {
     int count = 0;
     if (mc_store_notify_claim(n->store, n->batch, n->claimed, &count, err) != MC_STORE_OK)
         return -1;
-    size_t net_tries = 0;
     for (int j = 0; j < count; j++) {
         n->jobs[j].notice = n->claimed[j]; /* the buffers move to the job */
         memset(&n->claimed[j], 0, sizeof n->claimed[j]);
         prepare(n, &n->jobs[j], &n->letters[j]);
-        for (size_t i = 0; !n->letters[j].problem && i < n->jobs[j].n_tries; i++)
-            net_tries += strcmp(n->jobs[j].tries[i].channel, "spool") != 0;
     }
     n->n_jobs = (size_t)count;
-    *lease_ms = notify_lease_ms(&n->cfg->notify, net_tries);
     mc_store_rc_t rc = MC_STORE_OK;
     /* the record items are free until the sends are over: they hold the starts' outcomes */
     for (int j = 0; j < count && rc == MC_STORE_OK; j++) {
@@ -481,7 +465,8 @@ static int claim(notify_t *n, int *lease_ms, mc_err_t *err)
         /* on the attempts counted so far: is a lost last attempt the end? */
         mc_notice_retry_t if_lost = notify_decide_retry(&n->cfg->notify, job->notice.attempts);
         n->records[j].outcome = MC_NOTICE_SENDING;
-        rc = mc_store_notify_start(n->store, &job->notice, job->tries, job->n_tries, *lease_ms,
+        rc = mc_store_notify_start(n->store, &job->notice, job->tries, job->n_tries,
+                                   n->cfg->notify.send_lease_ms,
                                    &if_lost, &n->records[j].outcome, err);
     }
     mc_store_rc_t end = mc_store_notify_end(n->store, rc == MC_STORE_OK, err);
@@ -551,14 +536,13 @@ static int work_once(notify_t *n)
     /* the lease is counted from before the claim: notify's deadline falls
      * before the store's, whatever the claim transaction takes */
     int64_t t0 = mc_time_mono_ms();
-    int lease_ms = n->cfg->notify.send_lease_ms;
-    int handled = claim(n, &lease_ms, &err);
+    int handled = claim(n, &err);
     if (handled < 0)
         return store_failed(n, &err);
     store_ok(n);
     if (n->n_jobs == 0)
         return handled;
-    if (send_batch(n, t0 + (int64_t)lease_ms * 3 / 4) != 0) {
+    if (send_batch(n, t0 + (int64_t)n->cfg->notify.send_lease_ms * 3 / 4) != 0) {
         /* nothing was tried: the tries stay in progress, the lease runs out
          * and the next claim sends them (same message ids) */
         mc_log(MC_LOG_ERR, "batch_not_sent", "notifications=%zu what=out_of_memory", n->n_jobs);
