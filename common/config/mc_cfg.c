@@ -108,11 +108,16 @@ static int load_login(const mc_yaml_node_t *db, mc_cfg_t *cfg, mc_err_t *err)
     return rc;
 }
 
-/* load_database - database: {conninfo, connect_timeout_s, statement_timeout_ms, login} */
+/* load_database - database: {conninfo, connect_timeout_s, statement_timeout_ms, login,
+ * keepalives_idle_s, keepalives_interval_s, keepalives_count, tcp_user_timeout_ms,
+ * code_gap_after_failover} */
 static int load_database(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
     static const char *const keys[] = {"conninfo", "connect_timeout_s",
-                                       "statement_timeout_ms", "login", NULL};
+                                       "statement_timeout_ms", "login",
+                                       "keepalives_idle_s", "keepalives_interval_s",
+                                       "keepalives_count", "tcp_user_timeout_ms",
+                                       "code_gap_after_failover", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "database", keys, &rc, err);
     if (!s)
@@ -126,6 +131,19 @@ static int load_database(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *er
     if (get_int_field(s, "statement_timeout_ms", 0, 3600000, &cfg->statement_timeout_ms,
                       err) < 0)
         rc = -1;
+    /* a dead primary is noticed within idle + interval * count s (keepalives) or
+     * tcp_user_timeout (unacknowledged data): docs/reliability.md "Several hosts" */
+    mc_store_tcp_t *t = &cfg->db_tcp;
+    const struct { const char *key; int min, max; int *out; } ints[] = {
+        {"keepalives_idle_s", 1, 3600, &t->keepalives_idle_s},
+        {"keepalives_interval_s", 1, 600, &t->keepalives_interval_s},
+        {"keepalives_count", 1, 100, &t->keepalives_count},
+        {"tcp_user_timeout_ms", 0, 3600000, &t->tcp_user_timeout_ms},
+        {"code_gap_after_failover", 0, 100000, &cfg->code_gap},
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        if (get_int_field(s, ints[i].key, ints[i].min, ints[i].max, ints[i].out, err) < 0)
+            rc = -1;
     return rc;
 }
 
@@ -652,6 +670,9 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
             return -1;
     cfg->connect_timeout_s = 2;
     cfg->statement_timeout_ms = 5000;
+    cfg->db_tcp = (mc_store_tcp_t){MC_STORE_KEEPALIVES_IDLE_S, MC_STORE_KEEPALIVES_INTERVAL_S,
+                                   MC_STORE_KEEPALIVES_COUNT, MC_STORE_TCP_USER_TIMEOUT_MS};
+    cfg->code_gap = MC_STORE_CODE_GAP;
     cfg->log_level = MC_LOG_INFO;
     cfg->log_summary_ms = 60000;
     cfg->intake.workers = 4;

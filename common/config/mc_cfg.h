@@ -23,6 +23,7 @@
 #include "mc_catalog.h"
 #include "mc_err.h"
 #include "mc_log.h"
+#include "mc_store.h"
 
 typedef struct mc_ward {
     char *code;          /* mã đơn vị hành chính of the ward/commune */
@@ -135,6 +136,8 @@ typedef struct mc_cfg {
     char            *login[MC_DB_PROGRAMS]; /* database.login.<program>: conninfo overrides ("" = none) */
     int              connect_timeout_s;    /* libpq connect_timeout */
     int              statement_timeout_ms; /* per statement, 0 = none */
+    mc_store_tcp_t   db_tcp;               /* database.keepalives_*, tcp_user_timeout_ms (conninfo wins) */
+    int              code_gap;             /* database.code_gap_after_failover: counters moved on a new timeline */
     mc_log_level_t   log_level;            /* from log.level (SIGHUP reloads it) */
     int              log_summary_ms;       /* log.summary_ms: a daemon's `summary` line this often */
     mc_cfg_intake_t  intake;               /* intake daemon */

@@ -570,6 +570,7 @@ mc_report_rc_t mc_report_run(const mc_cfg_t *cfg, const mc_report_request_t *req
     int timeout = cfg->statement_timeout_ms > REPORT_STATEMENT_TIMEOUT_MS || cfg->statement_timeout_ms == 0
                       ? cfg->statement_timeout_ms : REPORT_STATEMENT_TIMEOUT_MS;
     mc_store_t *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, timeout);
+    mc_store_set_tcp(store, &cfg->db_tcp);
     if (!store)
         return MC_REPORT_RUN_FAILED;
     mc_report_t *report = NULL;

@@ -10,6 +10,7 @@
 #include "mc_store.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 
 static const mc_stmt_t stmt_begin_write = {"store_begin", 0, "BEGIN"};
 static const mc_stmt_t stmt_commit = {"store_commit", 0, "COMMIT"};
+static const mc_stmt_t stmt_begin_snapshot = {"store_begin_snapshot", 0,
+    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"};
 /* one submission key at a time: a concurrent attempt with the same key (from
  * another intake) waits here until the first one's transaction ends, then
  * finds its key instead of taking a number. A transaction lock, taken in the
@@ -72,14 +75,40 @@ mc_store_t *mc_store_new(const char *conninfo, int connect_timeout_s, int statem
     }
     store->connect_timeout_s = connect_timeout_s > 0 ? connect_timeout_s : 2;
     store->statement_timeout_ms = statement_timeout_ms > 0 ? statement_timeout_ms : 0;
+    store->tcp = (mc_store_tcp_t){MC_STORE_KEEPALIVES_IDLE_S, MC_STORE_KEEPALIVES_INTERVAL_S,
+                                  MC_STORE_KEEPALIVES_COUNT, MC_STORE_TCP_USER_TIMEOUT_MS};
     return store;
 }
 
-/* mc_store_disconnect - drop the connection */
+/* mc_store_set_tcp - keepalive defaults of the next connections */
+void mc_store_set_tcp(mc_store_t *store, const mc_store_tcp_t *tcp)
+{
+    if (store && tcp)
+        store->tcp = *tcp;
+}
+
+/* mc_store_set_code_gap - move counters by gap on a new timeline (intake) */
+void mc_store_set_code_gap(mc_store_t *store, int gap)
+{
+    if (store)
+        store->code_gap = gap > 0 ? gap : 0;
+}
+
+/* mc_store_disconnect - drop the connection; a commit still in flight on it
+ * (or whose synchronous-replication wait was cancelled) has an unknown
+ * outcome from now on, until a new connection's barrier commits */
 void mc_store_disconnect(mc_store_t *store)
 {
     if (!store)
         return;
+    if (store->main && (store->commit_pending || store->sync_cancelled)) {
+        if (!store->unknown)
+            mc_log(MC_LOG_WARNING, "store_commit_unknown", "cause=%s",
+                   store->sync_cancelled ? "sync_replication_wait_cancelled" : "connection_lost");
+        store->unknown = true;
+    }
+    store->commit_pending = false;
+    store->sync_cancelled = false;
     if (store->main)
         PQfinish(store->main);
     store->main = NULL;
@@ -137,16 +166,76 @@ mc_store_rc_t mc_store_classify(mc_store_t *store, PGconn *conn, const PGresult 
     mc_err_add(err, "store: %s: %s%s%s", what, line, state ? " sqlstate=" : "", state ? state : "");
     if (lost) {
         mc_store_disconnect(store);
+        if (store->unknown)
+            mc_err_set_code(err, MC_ERR_UNKNOWN_COMMIT);
         return MC_STORE_UNAVAILABLE;
     }
     return MC_STORE_FAILED;
 }
 
-/* ignore_notice - server NOTICEs ("already exists, skipping") are not events */
-static void ignore_notice(void *arg, const char *message)
+/* contains - does text (may be NULL) contain part? */
+static bool contains(const char *text, const char *part)
 {
-    (void)arg;
-    (void)message;
+    return text && strstr(text, part);
+}
+
+/* on_notice - server NOTICEs ("already exists, skipping") are not events, except
+ * the WARNING of syncrep.c (PostgreSQL 15, SyncRepWaitForLSN): "canceling wait
+ * for synchronous replication due to user request" (SQLSTATE 01000, a query
+ * cancel: pg_cancel_backend or a client's cancel request) or "canceling the
+ * wait for synchronous replication and terminating connection due to
+ * administrator command" (57P01), both with the detail "The transaction has
+ * already committed locally, but might not have been replicated to the
+ * standby.": the COMMIT then answers success, yet a failover may lose it.
+ * Matched by its English text and, for a server whose messages are
+ * translated, by any WARNING 01000/57P01 while a commit is awaited (nothing
+ * of ours raises warnings: a false alarm costs one barrier and a retry). */
+static void on_notice(void *arg, const PGresult *res)
+{
+    mc_store_t *store = arg;
+    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (!severity || strcmp(severity, "WARNING") != 0)
+        return;
+    bool text = contains(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), "synchronous replication") ||
+                contains(PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL), "committed locally");
+    bool code = state && (strcmp(state, "01000") == 0 || strcmp(state, "57P01") == 0);
+    if (text || (code && store->commit_pending))
+        store->sync_cancelled = true;
+}
+
+/* mc_store_conn_error - libpq's connect error (one line per host tried, with
+ * tab-indented hints) as one line: the lines joined with " | ", any
+ * password=... replaced by ***; into buf, which it returns */
+const char *mc_store_conn_error(const char *msg, char *buf, size_t size)
+{
+    size_t n = 0;
+    bool line_start = true;
+    if (size == 0)
+        return buf;
+    for (const char *c = msg ? msg : ""; *c && n + 1 < size; c++) {
+        if (*c == '\n' || *c == '\r') {
+            line_start = true;
+            continue;
+        }
+        if (line_start && (*c == ' ' || *c == '\t'))
+            continue;
+        if (line_start && n > 0) {
+            for (const char *sep = " | "; *sep && n + 1 < size; sep++)
+                buf[n++] = *sep;
+        }
+        line_start = false;
+        if (strncmp(c, "password=", 9) == 0) {
+            for (const char *r = "password=***"; *r && n + 1 < size; r++)
+                buf[n++] = *r;
+            while (c[1] && c[1] != ' ' && c[1] != '\n')
+                c++;
+            continue;
+        }
+        buf[n++] = *c;
+    }
+    buf[n] = '\0';
+    return buf;
 }
 
 /* open_one - connect one libpq connection with our session settings */
@@ -157,21 +246,32 @@ static PGconn *open_one(mc_store_t *store, const char *role, mc_err_t *err)
     snprintf(appname, sizeof appname, "motcua-%s", role);
     /* dbname with expand_dbname=1 takes a whole conninfo string or URI; a
      * daemon's carries its application_name and role (mc_cfg_use_role), so
-     * ours is only the fallback */
-    const char *keys[] = {"dbname", "connect_timeout", "fallback_application_name", NULL};
-    const char *vals[] = {store->conninfo, timeout, appname, NULL};
-    if (!*store->conninfo)
-        keys[0] = "fallback_application_name", vals[0] = appname, keys[2] = NULL;
+     * ours is only the fallback. Keywords are processed in order, the last
+     * value kept: the keepalive defaults come before dbname, so a conninfo
+     * that sets them wins (libpq, PQconnectdbParams) */
+    char idle[16], interval[16], count[16], user_timeout[16];
+    snprintf(idle, sizeof idle, "%d", store->tcp.keepalives_idle_s);
+    snprintf(interval, sizeof interval, "%d", store->tcp.keepalives_interval_s);
+    snprintf(count, sizeof count, "%d", store->tcp.keepalives_count);
+    snprintf(user_timeout, sizeof user_timeout, "%d", store->tcp.tcp_user_timeout_ms);
+    const char *keys[] = {"keepalives", "keepalives_idle", "keepalives_interval",
+                          "keepalives_count", "tcp_user_timeout", "dbname", "connect_timeout",
+                          "fallback_application_name", NULL};
+    const char *vals[] = {"1", idle, interval, count, user_timeout, store->conninfo, timeout,
+                          appname, NULL};
+    if (!*store->conninfo) /* libpq's environment only: no dbname to expand */
+        keys[5] = "fallback_application_name", vals[5] = appname, keys[7] = NULL;
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
-        char line[256];
+        char line[1024];
         mc_err_add(err, "store: connect (%s): %s", role,
-                   first_line(conn ? PQerrorMessage(conn) : "out of memory", line, sizeof line));
+                   mc_store_conn_error(conn ? PQerrorMessage(conn) : "out of memory", line,
+                                       sizeof line));
         if (conn)
             PQfinish(conn);
         return NULL;
     }
-    PQsetNoticeProcessor(conn, ignore_notice, NULL);
+    PQsetNoticeReceiver(conn, on_notice, store);
     char stmt_timeout[24];
     snprintf(stmt_timeout, sizeof stmt_timeout, "%d", store->statement_timeout_ms);
     const char *params[2][2] = {
@@ -207,6 +307,94 @@ mc_store_rc_t mc_store_connect_raw(mc_store_t *store, mc_err_t *err)
     return MC_STORE_OK;
 }
 
+/* the durability barrier of a new connection (one round trip): on a primary, a
+ * transaction that takes an xid (txid_current) and so writes a commit record
+ * that, under synchronous_commit on, waits for the synchronous standbys
+ * (RecordTransactionCommit -> SyncRepWaitForLSN) up to an LSN beyond every
+ * commit before it; on a standby, nothing. With it, the settings that decide
+ * whether an acknowledged commit survives a failover (mc_store_risk_check). */
+static const char barrier_sql[] =
+    "SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE txid_current() END,"
+    " current_setting('synchronous_commit'), current_setting('synchronous_standby_names'),"
+    " (SELECT count(*) FROM pg_stat_replication), pg_is_in_recovery()";
+
+/* what the last connection of this process found (log the risk once per change) */
+static atomic_int replication_risk = 0; /* 0 not known yet, 1 safe, 2 failover may lose work */
+
+/* risk_check - one warning line when acknowledged work could be lost on a failover:
+ * a primary with standbys but no synchronous standby named, or a commit level below on */
+static void risk_check(const PGresult *res)
+{
+    const char *level = PQgetvalue(res, 0, 1);
+    const char *names = PQgetvalue(res, 0, 2);
+    long standbys = strtol(PQgetvalue(res, 0, 3), NULL, 10);
+    bool primary = strcmp(PQgetvalue(res, 0, 4), "f") == 0;
+    bool sync_level = strcmp(level, "on") == 0 || strcmp(level, "remote_apply") == 0;
+    int risk = primary && standbys > 0 && (!sync_level || !*names) ? 2 : 1;
+    if (atomic_exchange(&replication_risk, risk) != risk && risk == 2)
+        mc_log(MC_LOG_WARNING, "replication_not_synchronous",
+               "synchronous_commit=%s synchronous_standby_names=%s standbys=%ld"
+               " effect=a_failover_may_lose_acknowledged_work", level, *names ? "set" : "empty",
+               standbys);
+}
+
+/* durability_barrier - a new connection's first commit: OK when it committed cleanly (every
+ * outcome left unknown before it is now durable); a cancelled wait or a lost connection
+ * leaves the outcome unknown (UNAVAILABLE, MC_ERR_UNKNOWN_COMMIT: retried on the caller's
+ * next connect, after its backoff); any failure drops the connection */
+static mc_store_rc_t durability_barrier(mc_store_t *store, mc_err_t *err)
+{
+    store->commit_pending = true; /* an autocommit statement: it commits */
+    PGresult *res = PQexec(store->main, barrier_sql);
+    mc_store_rc_t rc = MC_STORE_OK;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = mc_store_classify(store, store->main, res, "durability barrier", err);
+    } else if (store->sync_cancelled) {
+        mc_err_add(err, "store: durability barrier: the wait for synchronous replication was "
+                        "cancelled: outcome still unknown");
+        mc_store_disconnect(store);
+        rc = MC_STORE_UNAVAILABLE;
+    } else {
+        store->commit_pending = false;
+        if (store->unknown)
+            mc_log(MC_LOG_INFO, "store_commit_resolved", "barrier=committed");
+        store->unknown = false;
+        risk_check(res);
+    }
+    PQclear(res);
+    if (rc != MC_STORE_OK) {
+        mc_store_disconnect(store); /* FAILED too: nothing is answered before the barrier */
+        if (store->unknown)
+            mc_err_set_code(err, MC_ERR_UNKNOWN_COMMIT);
+        return rc;
+    }
+    return MC_STORE_OK;
+}
+
+/* follow_timeline - intake: the counters moved forward if the primary's timeline changed
+ * since the store last noted it (mc_store_set_code_gap, migration 0024) */
+static mc_store_rc_t follow_timeline(mc_store_t *store, mc_err_t *err)
+{
+    char gap[16];
+    snprintf(gap, sizeof gap, "%d", store->code_gap);
+    const char *p[1] = {gap};
+    PGresult *res = PQexecParams(store->main,
+                                 "SELECT timeline, previous, moved FROM mc_follow_timeline($1::integer)",
+                                 1, NULL, p, NULL, NULL, 0);
+    mc_store_rc_t rc = MC_STORE_OK;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        rc = mc_store_classify(store, store->main, res, "follow_timeline", err);
+        if (rc == MC_STORE_FAILED) /* no codes from an unchecked primary */
+            mc_store_disconnect(store);
+    } else if (!PQgetisnull(res, 0, 2) && atoi(PQgetvalue(res, 0, 2)) > 0) {
+        mc_log(MC_LOG_WARNING, "code_counters_moved", "timeline=%s previous=%s counters=%s gap=%d",
+               PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+               store->code_gap);
+    }
+    PQclear(res);
+    return rc;
+}
+
 /* mc_store_connect - connect and check the schema is as new as this binary */
 mc_store_rc_t mc_store_connect(mc_store_t *store, mc_err_t *err)
 {
@@ -239,6 +427,11 @@ mc_store_rc_t mc_store_connect(mc_store_t *store, mc_err_t *err)
         mc_store_disconnect(store);
         return MC_STORE_FAILED;
     }
+    rc = durability_barrier(store, err);
+    if (rc == MC_STORE_OK && store->code_gap > 0)
+        rc = follow_timeline(store, err);
+    if (rc != MC_STORE_OK)
+        return rc;
     store->prepared = true;
     return MC_STORE_OK;
 }
@@ -252,6 +445,25 @@ static bool is_prepared(const mc_store_t *store, const mc_stmt_t *stmt)
     return false;
 }
 
+/* outcome_unknown - after a result: true when the server warned that the
+ * synchronous-replication wait of the commit in flight was cancelled (its
+ * success may not survive a failover): the connection is dropped and the
+ * outcome stays unknown until a new connection's barrier. Otherwise a
+ * connection still up has answered the commit in flight, if any; a lost one
+ * leaves it pending (mc_store_classify drops it: unknown) */
+static bool outcome_unknown(mc_store_t *store)
+{
+    if (!store->main)
+        return false;
+    if (store->sync_cancelled) {
+        mc_store_disconnect(store);
+        return true;
+    }
+    if (PQstatus(store->main) == CONNECTION_OK)
+        store->commit_pending = false;
+    return false;
+}
+
 /* mc_store_exec - run a statement, preparing it on first use */
 PGresult *mc_store_exec(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
                         const int *lens, const int *fmts, bool retry_once)
@@ -260,6 +472,10 @@ PGresult *mc_store_exec(mc_store_t *store, const mc_stmt_t *stmt, const char *co
         PGconn *conn = store->main;
         if (!conn)
             return NULL;
+        /* a COMMIT, or a statement outside a transaction (it commits itself) */
+        store->commit_pending = stmt == &stmt_commit ||
+                                (PQtransactionStatus(conn) == PQTRANS_IDLE &&
+                                 stmt != &stmt_begin_write && stmt != &stmt_begin_snapshot);
         PGresult *res = NULL;
         if (!is_prepared(store, stmt)) {
             res = PQprepare(conn, stmt->name, stmt->sql, stmt->nparams, NULL);
@@ -276,6 +492,10 @@ PGresult *mc_store_exec(mc_store_t *store, const mc_stmt_t *stmt, const char *co
         }
         if (!res)
             res = PQexecPrepared(conn, stmt->name, stmt->nparams, params, lens, fmts, 0);
+        if (outcome_unknown(store)) {
+            PQclear(res); /* a success that may not survive a failover: unknown */
+            return NULL;
+        }
         if (PQstatus(conn) == CONNECTION_OK || !retry_once || attempt > 0)
             return res;
         /* the connection was dead (PostgreSQL restarted since we last used it):
@@ -345,6 +565,8 @@ static void date_text(mc_date_t d, char buf[16])
 static int pipe_send(mc_store_t *store, const mc_stmt_t *stmt, const char *const *params,
                      const int *lens, const int *fmts)
 {
+    if (stmt == &stmt_commit) /* in doubt from now until the sync point is read */
+        store->commit_pending = true;
     return PQsendQueryPrepared(store->main, stmt->name, stmt->nparams, params, lens, fmts, 0)
                ? 0 : -1;
 }
@@ -357,6 +579,11 @@ static PGresult *pipe_result(mc_store_t *store)
     if (res) {
         PGresult *end = PQgetResult(store->main); /* NULL: the query's results end */
         PQclear(end);
+    }
+    if (store->sync_cancelled && store->main) { /* the COMMIT's success may not survive */
+        PQclear(res);
+        mc_store_disconnect(store);
+        return NULL;
     }
     return res;
 }
@@ -388,6 +615,8 @@ static bool pipe_end(mc_store_t *store)
     PGresult *res = PQgetResult(store->main);
     bool ok = res && PQresultStatus(res) == PGRES_PIPELINE_SYNC;
     PQclear(res);
+    if (ok && outcome_unknown(store))
+        ok = false; /* dropped: the caller classifies a lost connection */
     return ok;
 }
 
@@ -626,11 +855,11 @@ mc_store_rc_t mc_store_create_dossiers(mc_store_t *store, mc_new_dossier_t *item
     if (n == 0)
         return MC_STORE_OK;
     mc_store_rc_t rc = receive_batch(store, items, n, results, err);
-    if (rc == MC_STORE_UNAVAILABLE) {
+    if (rc == MC_STORE_UNAVAILABLE && err->code != MC_ERR_UNKNOWN_COMMIT) {
         /* the connection may have died while idle (PostgreSQL restarted), or the
-         * batch was a deadlock victim: once more, on a new connection. Safe even
-         * if the first COMMIT went through unseen: its keys are then found, and
-         * each item gets its stored receipt (EXISTS), the same bytes. */
+         * batch was a deadlock victim: once more, on a new connection. Not after
+         * an unknown commit: the receipts are then answered by the clients'
+         * retries under the same keys, once the truth is durable (mc_store.h) */
         mc_err_t again;
         mc_err_clear(&again);
         rc = receive_batch(store, items, n, results, &again);
@@ -770,8 +999,6 @@ mc_store_rc_t mc_store_run_retry(mc_store_t *store, const mc_stmt_t *stmt,
     return rc;
 }
 
-static const mc_stmt_t stmt_begin_snapshot = {"store_begin_snapshot", 0,
-    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"};
 
 /* mc_store_begin - BEGIN a transaction of kind (mc_store_int.h says when each is used) */
 mc_store_rc_t mc_store_begin(mc_store_t *store, mc_tx_kind_t kind, mc_err_t *err)

@@ -16,6 +16,19 @@
  *     was committed, or, for a write cut off at commit, the write is either
  *     committed or not and a retry with the same idempotency key tells
  *     which; MC_STORE_FAILED for any other error (message in err).
+ *   * A commit whose outcome is unknown (the connection lost while a COMMIT
+ *     or an autocommit statement was under way, or the server's warning that
+ *     the wait for synchronous replication was cancelled: "committed
+ *     locally, but might not have been replicated") is MC_STORE_UNAVAILABLE
+ *     with err->code MC_ERR_UNKNOWN_COMMIT: never done, retried by the
+ *     caller under the same idempotency key. The connection is then dropped;
+ *     every new connection first commits a durability barrier (a transaction
+ *     that takes an xid: with synchronous replication its commit waits until
+ *     the standby has everything before it) and answers nothing until it
+ *     committed cleanly (docs/reliability.md, "Several hosts: failover").
+ *   * Connections get TCP keepalives and tcp_user_timeout (mc_store_set_tcp);
+ *     a multi-host conninfo (target_session_attrs=read-write) follows the
+ *     primary; a failed connect reports every host's error on one line.
  *   * Never logs parameters (they hold personal data).
  */
 #ifndef MC_STORE_H
@@ -39,8 +52,42 @@ typedef enum mc_store_rc {
 
 typedef struct mc_store mc_store_t;
 
+/* TCP settings every connection gets unless its conninfo sets them (database.keepalives_*,
+ * database.tcp_user_timeout_ms; docs/reliability.md "Several hosts: failover") */
+typedef struct mc_store_tcp {
+    int keepalives_idle_s;     /* libpq keepalives_idle: idle seconds before the first probe */
+    int keepalives_interval_s; /* libpq keepalives_interval: seconds between probes */
+    int keepalives_count;      /* libpq keepalives_count: probes lost before the link is dead */
+    int tcp_user_timeout_ms;   /* libpq tcp_user_timeout: unacknowledged data this long = dead; 0 = kernel's */
+} mc_store_tcp_t;
+
+#define MC_STORE_KEEPALIVES_IDLE_S     5     /* default keepalives_idle */
+#define MC_STORE_KEEPALIVES_INTERVAL_S 2     /* default keepalives_interval */
+#define MC_STORE_KEEPALIVES_COUNT      3     /* default keepalives_count */
+#define MC_STORE_TCP_USER_TIMEOUT_MS   10000 /* default tcp_user_timeout */
+#define MC_STORE_CODE_GAP              1000  /* default intake.code_gap_after_failover */
+
 /* mc_store_new - a store that is not connected yet; NULL only on out of memory */
 mc_store_t *mc_store_new(const char *conninfo, int connect_timeout_s, int statement_timeout_ms);
+
+/* mc_store_set_tcp - the keepalive defaults of the next connections (a store starts with the
+ * MC_STORE_* defaults above); a value the conninfo sets wins */
+void mc_store_set_tcp(mc_store_t *store, const mc_store_tcp_t *tcp);
+
+/*
+ * mc_store_set_code_gap - intake's stores: on each new connection, when the
+ * primary is on another timeline than the store last noted (a promotion:
+ * failover, switchover or point-in-time recovery), move the dossier code
+ * counters of yesterday, today and later forward by gap in one transaction
+ * before anything else (mc_follow_timeline, migration 0024), so that a
+ * number handed out on the old primary and lost with it is never handed
+ * out again. 0 (the default) leaves counters alone.
+ */
+void mc_store_set_code_gap(mc_store_t *store, int gap);
+
+/* mc_store_conn_error - libpq's connect error (one line per host tried) as one line for
+ * the log: lines joined with " | ", password=... redacted; into buf, returned */
+const char *mc_store_conn_error(const char *msg, char *buf, size_t size);
 
 /* mc_store_destroy - disconnect, free, NULL the caller's pointer */
 void mc_store_destroy(mc_store_t **store);

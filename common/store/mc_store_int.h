@@ -33,6 +33,11 @@ struct mc_store {
     bool             prepared;             /* connected and schema checked */
     const mc_stmt_t *prepared_stmts[MC_STORE_MAX_STMTS]; /* prepared on these connections */
     int              n_prepared;           /* entries in prepared_stmts */
+    mc_store_tcp_t   tcp;                  /* keepalive defaults of every connection (conninfo wins) */
+    int              code_gap;             /* > 0: counters move by this on a new timeline (mc_store_set_code_gap) */
+    bool             commit_pending;       /* a COMMIT or autocommit statement was sent, its answer not read */
+    bool             sync_cancelled;       /* the server warned that this connection's sync-rep wait was cancelled */
+    bool             unknown;              /* a commit's outcome is unknown: nothing is answered before a barrier */
 };
 
 /*

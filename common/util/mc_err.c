@@ -15,6 +15,14 @@ void mc_err_clear(mc_err_t *err)
     err->text[0] = '\0';
     err->len = 0;
     err->count = 0;
+    err->code = MC_ERR_NONE;
+}
+
+/* mc_err_set_code - the code a caller tells this failure by */
+void mc_err_set_code(mc_err_t *err, mc_err_code_t code)
+{
+    if (err)
+        err->code = code;
 }
 
 /* mc_err_add - append one message; silently truncates when full */

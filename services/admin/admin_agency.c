@@ -92,6 +92,7 @@ static int open_store(mc_cli_ctx_t *ctx, const char *program, mc_cfg_t **cfg, mc
         return status;
     *store = mc_store_new((*cfg)->conninfo, (*cfg)->connect_timeout_s,
                           (*cfg)->statement_timeout_ms);
+    mc_store_set_tcp(*store, &(*cfg)->db_tcp);
     if (!*store) {
         mc_cfg_destroy(cfg);
         return MC_CLI_EX_FAIL;

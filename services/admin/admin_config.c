@@ -140,6 +140,7 @@ int admin_migrate(mc_cli_ctx_t *ctx, int argc, char **argv)
      * connection and needs none; its statement timeout is its own (none) */
     mc_store_t *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s,
                                      cfg->statement_timeout_ms);
+    mc_store_set_tcp(store, &cfg->db_tcp);
     if (!store) {
         fprintf(stderr, "%s: migrate: out of memory\n", ctx->progname);
         mc_cfg_destroy(&cfg);

@@ -207,6 +207,7 @@ int admin_overdue(mc_cli_ctx_t *ctx, int argc, char **argv)
         return MC_CLI_EX_CONFIG;
     }
     mc_store_t *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms);
+    mc_store_set_tcp(store, &cfg->db_tcp);
     if (!store) {
         mc_cfg_destroy(&cfg);
         return MC_CLI_EX_FAIL;

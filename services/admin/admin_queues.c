@@ -102,6 +102,7 @@ int admin_open_store(mc_cli_ctx_t *ctx, const char *program, mc_store_t **store)
     if (status != MC_CLI_EX_OK)
         return status;
     *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms);
+    mc_store_set_tcp(*store, &cfg->db_tcp);
     mc_cfg_destroy(&cfg);
     return *store ? MC_CLI_EX_OK : MC_CLI_EX_FAIL;
 }

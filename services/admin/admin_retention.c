@@ -254,6 +254,7 @@ int admin_retention(mc_cli_ctx_t *ctx, int argc, char **argv)
         return status;
     /* no statement timeout: a batch's export query reads whole dossiers */
     mc_store_t *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, 0);
+    mc_store_set_tcp(store, &cfg->db_tcp);
     if (!store) {
         mc_cfg_destroy(&cfg);
         return MC_CLI_EX_FAIL;

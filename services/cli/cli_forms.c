@@ -670,6 +670,7 @@ static int load_and_print(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg, int k, c
 {
     mc_store_t *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s,
                                      cfg->statement_timeout_ms);
+    mc_store_set_tcp(store, &cfg->db_tcp);
     if (!store)
         return MC_CLI_EX_FAIL;
     mc_form_data_t *data = NULL;
@@ -792,6 +793,7 @@ static int print_register(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg, const mc
 {
     mc_store_t *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s,
                                      cfg->statement_timeout_ms);
+    mc_store_set_tcp(store, &cfg->db_tcp);
     if (!store)
         return MC_CLI_EX_FAIL;
     mc_form_register_row_t *rows = NULL;

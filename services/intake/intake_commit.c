@@ -151,6 +151,8 @@ intake_committer_t *intake_committer_new(const mc_cfg_t *cfg, mc_err_t *err)
     }
     c->reconnect_ms = cfg->intake.reconnect_ms;
     c->store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms);
+    mc_store_set_tcp(c->store, &cfg->db_tcp);
+    mc_store_set_code_gap(c->store, cfg->code_gap); /* before any number */
     if (!c->store) {
         free(c);
         mc_err_add(err, "intake: out of memory");

@@ -83,6 +83,7 @@ static void *worker_main(void *arg)
         .worker = w->number,
         .committer = w->server->committer,
     };
+    mc_store_set_tcp(ctx.store, &cfg->db_tcp);
     if (!ctx.store) {
         mc_log(MC_LOG_ERR, "worker_failed", "worker=%d error=out_of_memory", w->number);
         mc_transport_close(&sock);

@@ -1759,6 +1759,7 @@ lienthong_hub_t *lienthong_hub_new(const mc_cfg_t *cfg, mc_agencies_t *agencies,
         return NULL;
     }
     hub->store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms);
+    mc_store_set_tcp(hub->store, &cfg->db_tcp);
     mc_socket_opts_t ropts = {.max_message_bytes = LIENTHONG_MAX_FRAME, .send_hwm = 10000,
                               .recv_hwm = 10000, .linger_ms = 0};
     const char *publishers[] = {cfg->router.events_endpoint, cfg->intake.events_endpoint};

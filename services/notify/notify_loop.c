@@ -112,6 +112,7 @@ notify_t *notify_new(const mc_cfg_t *cfg, const notify_templates_t *templates,
         return NULL;
     }
     n->store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms);
+    mc_store_set_tcp(n->store, &cfg->db_tcp);
     if (!n->store) {
         mc_err_add(err, "out of memory");
         notify_destroy(&n);

@@ -60,6 +60,7 @@ portal_t *portal_new(const mc_cfg_t *cfg, portal_http_t *http, mc_err_t *err)
     if (p) {
         p->pushes = calloc((size_t)cfg->portal.batch, sizeof *p->pushes);
         p->store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms);
+        mc_store_set_tcp(p->store, &cfg->db_tcp);
     }
     if (!p || !p->pushes || !p->store) {
         mc_err_add(err, "out of memory");

@@ -34,6 +34,7 @@ router_t *router_new(const mc_cfg_t *cfg, const mc_routing_t *routing, mc_err_t 
     r->cap_notes = cfg->router.batch > 0 ? cfg->router.batch : 1;
     r->notes = calloc((size_t)r->cap_notes, sizeof *r->notes);
     r->store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms);
+    mc_store_set_tcp(r->store, &cfg->db_tcp);
     if (!r->notes || !r->store) {
         mc_err_add(err, "router: out of memory");
         router_destroy(&r);
