@@ -49,6 +49,16 @@ static const mc_stmt_t stmt_create_dossier_fwd = {"create_dossier_fwd", 23,
      " to_timestamp($11::bigint), to_timestamp($12::bigint), to_timestamp($13::bigint),"
      " $14, $15, $16, $17, $18::uuid, $19::smallint, to_timestamp($20::bigint),"
      " $21, to_timestamp($22::bigint), $23)"};
+/* a replay's durability: a batch that only found stored receipts writes nothing, so its
+ * COMMIT would not wait for the synchronous standby, yet the receipt it replays may
+ * have been committed by a transaction whose wait was cancelled (another intake's, or
+ * ours before a crash). A transactional message takes an xid AND writes WAL, so the
+ * COMMIT flushes and waits for the standby up to an LSN past it (an xid alone does
+ * not: RecordTransactionCommit waits only when the transaction wrote WAL before its
+ * commit record; measured: SELECT txid_current() committed at once with the standby
+ * down). Logical decoding sees a message with prefix "motcua", which consumers skip. */
+#define MC_STORE_WAL_WRITE "pg_logical_emit_message(true, 'motcua', 'barrier')"
+static const mc_stmt_t stmt_take_xid = {"receive_take_xid", 0, "SELECT " MC_STORE_WAL_WRITE};
 static const mc_stmt_t stmt_dossier_by_code = {"dossier_by_code", 1,
      "SELECT id, code, ward_code, procedure_code, state, channel,"
      " extract(epoch FROM received_at)::bigint, extract(epoch FROM counted_from)::bigint,"
@@ -151,7 +161,10 @@ mc_store_rc_t mc_store_classify(mc_store_t *store, PGconn *conn, const PGresult 
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     char line[256];
-    first_line(res ? PQresultErrorMessage(res) : conn ? PQerrorMessage(conn) : "no connection",
+    first_line(res ? PQresultErrorMessage(res)
+               : conn ? PQerrorMessage(conn)
+               : store->unknown ? "commit outcome unknown (connection dropped; see store_commit_unknown)"
+                                : "no connection",
                line, sizeof line);
     bool lost = !conn || PQstatus(conn) != CONNECTION_OK || !state ||
                 strncmp(state, "08", 2) == 0 ||     /* connection exception */
@@ -308,13 +321,14 @@ mc_store_rc_t mc_store_connect_raw(mc_store_t *store, mc_err_t *err)
 }
 
 /* the durability barrier of a new connection (one round trip): on a primary, a
- * transaction that takes an xid (txid_current) and so writes a commit record
- * that, under synchronous_commit on, waits for the synchronous standbys
- * (RecordTransactionCommit -> SyncRepWaitForLSN) up to an LSN beyond every
- * commit before it; on a standby, nothing. With it, the settings that decide
- * whether an acknowledged commit survives a failover (mc_store_risk_check). */
+ * transaction that writes WAL and takes an xid (MC_STORE_WAL_WRITE) and so
+ * commits with a flush that, under synchronous_commit on, waits for the
+ * synchronous standbys (RecordTransactionCommit -> SyncRepWaitForLSN) up to an
+ * LSN beyond every commit before it; on a standby, nothing. With it, the
+ * settings that decide whether an acknowledged commit survives a failover
+ * (risk_check). */
 static const char barrier_sql[] =
-    "SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE txid_current() END,"
+    "SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE " MC_STORE_WAL_WRITE " END,"
     " current_setting('synchronous_commit'), current_setting('synchronous_standby_names'),"
     " (SELECT count(*) FROM pg_stat_replication), pg_is_in_recovery()";
 
@@ -347,7 +361,12 @@ static mc_store_rc_t durability_barrier(mc_store_t *store, mc_err_t *err)
     store->commit_pending = true; /* an autocommit statement: it commits */
     PGresult *res = PQexec(store->main, barrier_sql);
     mc_store_rc_t rc = MC_STORE_OK;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (state && strcmp(state, "25006") == 0) {
+        /* a read-only session (default_transaction_read_only: a report login)
+         * commits nothing of its own: no barrier to wait for */
+        store->commit_pending = false;
+    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         rc = mc_store_classify(store, store->main, res, "durability barrier", err);
     } else if (store->sync_cancelled) {
         mc_err_add(err, "store: durability barrier: the wait for synchronous replication was "
@@ -705,7 +724,8 @@ static void clear_results(mc_new_dossier_result_t *results, size_t n, mc_store_r
 static mc_store_rc_t prepare_receiving(mc_store_t *store, mc_err_t *err)
 {
     const mc_stmt_t *stmts[] = {&stmt_begin_write, &stmt_key_lock, &stmt_receive_code,
-                                &stmt_create_dossier, &stmt_create_dossier_fwd, &stmt_commit};
+                                &stmt_create_dossier, &stmt_create_dossier_fwd, &stmt_take_xid,
+                                &stmt_commit};
     return mc_store_prepare(store, stmts, sizeof stmts / sizeof stmts[0], err);
 }
 
@@ -780,8 +800,9 @@ static mc_store_rc_t create_all(mc_store_t *store, mc_new_dossier_t *items, size
                                 mc_new_dossier_result_t *results, const int *seqs,
                                 mc_err_t *err)
 {
-    bool sent = true;
+    bool sent = true, replays = false;
     for (size_t i = 0; i < n && sent; i++) {
+        replays = replays || results[i].rc == MC_STORE_EXISTS;
         if (results[i].rc != MC_STORE_OK)
             continue;
         create_args_t a;
@@ -791,6 +812,8 @@ static mc_store_rc_t create_all(mc_store_t *store, mc_new_dossier_t *items, size
                                                         : &stmt_create_dossier,
                          a.p, a.lens, a.fmts) == 0;
     }
+    if (sent && replays)
+        sent = pipe_send(store, &stmt_take_xid, NULL, NULL, NULL) == 0;
     if (!sent || pipe_send(store, &stmt_commit, NULL, NULL, NULL) != 0 || pipe_sync(store) != 0)
         return mc_store_classify(store, store->main, NULL, "create_all", err);
     mc_store_rc_t rc = MC_STORE_OK;
@@ -806,7 +829,15 @@ static mc_store_rc_t create_all(mc_store_t *store, mc_new_dossier_t *items, size
         if (rc == MC_STORE_OK && one < 0)
             rc = one;
     }
-    PGresult *res = pipe_result(store); /* COMMIT: only its answer says it is durable */
+    PGresult *res;
+    if (replays) {
+        res = pipe_result(store);
+        mc_store_rc_t xid = pipe_ok(store, res, PGRES_TUPLES_OK, "take_xid", err);
+        PQclear(res);
+        if (rc == MC_STORE_OK)
+            rc = xid;
+    }
+    res = pipe_result(store); /* COMMIT: only its answer says it is durable */
     mc_store_rc_t commit = pipe_ok(store, res, PGRES_COMMAND_OK, "commit", err);
     PQclear(res);
     if (rc == MC_STORE_OK)
