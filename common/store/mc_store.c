@@ -49,16 +49,20 @@ static const mc_stmt_t stmt_create_dossier_fwd = {"create_dossier_fwd", 23,
      " to_timestamp($11::bigint), to_timestamp($12::bigint), to_timestamp($13::bigint),"
      " $14, $15, $16, $17, $18::uuid, $19::smallint, to_timestamp($20::bigint),"
      " $21, to_timestamp($22::bigint), $23)"};
-/* a replay's durability: a batch that only found stored receipts writes nothing, so its
- * COMMIT would not wait for the synchronous standby, yet the receipt it replays may
- * have been committed by a transaction whose wait was cancelled (another intake's, or
- * ours before a crash). A transactional message takes an xid AND writes WAL, so the
- * COMMIT flushes and waits for the standby up to an LSN past it (an xid alone does
- * not: RecordTransactionCommit waits only when the transaction wrote WAL before its
- * commit record; measured: SELECT txid_current() committed at once with the standby
- * down). Logical decoding sees a message with prefix "motcua", which consumers skip. */
-#define MC_STORE_WAL_WRITE "pg_logical_emit_message(true, 'motcua', 'barrier')"
-static const mc_stmt_t stmt_take_xid = {"receive_take_xid", 0, "SELECT " MC_STORE_WAL_WRITE};
+/* what makes a COMMIT wait for the synchronous standby even when its transaction wrote
+ * nothing: a transactional message takes an xid AND writes WAL, so the COMMIT flushes
+ * and waits up to an LSN past every commit before it (an xid alone does not:
+ * RecordTransactionCommit waits only when the transaction wrote WAL before its commit
+ * record; measured: SELECT txid_current() committed at once with the standby down).
+ * Logical decoding sees a message with prefix "motcua", which consumers skip. */
+#define MC_STORE_WAL_WRITE "pg_logical_emit_message(true, 'motcua', 'durable')"
+/* queued before every pipelined COMMIT (pipe_commit_send): a batch whose items were all
+ * found done already (a replayed receipt, a duplicate ack or result) writes nothing, yet
+ * what it answers may come from a transaction whose wait for the standby was cancelled
+ * (another instance's, or ours before a crash); with this its COMMIT returns only once
+ * that is on the standby. pipe_result skips its result (by the column's name). */
+static const mc_stmt_t stmt_durable = {"store_durable", 0,
+                                       "SELECT " MC_STORE_WAL_WRITE " AS motcua_durable"};
 static const mc_stmt_t stmt_dossier_by_code = {"dossier_by_code", 1,
      "SELECT id, code, ward_code, procedure_code, state, channel,"
      " extract(epoch FROM received_at)::bigint, extract(epoch FROM counted_from)::bigint,"
@@ -590,6 +594,14 @@ static int pipe_send(mc_store_t *store, const mc_stmt_t *stmt, const char *const
                ? 0 : -1;
 }
 
+/* pipe_commit_send - queue stmt_durable and COMMIT; 0, or -1 */
+static int pipe_commit_send(mc_store_t *store)
+{
+    return pipe_send(store, &stmt_durable, NULL, NULL, NULL) == 0 &&
+                   pipe_send(store, &stmt_commit, NULL, NULL, NULL) == 0
+               ? 0 : -1;
+}
+
 /* pipe_result - the result of the pipeline's next query (its closing NULL read
  * too), or NULL when none came (connection lost) */
 static PGresult *pipe_result(mc_store_t *store)
@@ -598,6 +610,11 @@ static PGresult *pipe_result(mc_store_t *store)
     if (res) {
         PGresult *end = PQgetResult(store->main); /* NULL: the query's results end */
         PQclear(end);
+    }
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQnfields(res) == 1 &&
+        strcmp(PQfname(res, 0), "motcua_durable") == 0) { /* pipe_commit_send's, not asked for */
+        PQclear(res);
+        return pipe_result(store);
     }
     if (store->sync_cancelled && store->main) { /* the COMMIT's success may not survive */
         PQclear(res);
@@ -724,7 +741,7 @@ static void clear_results(mc_new_dossier_result_t *results, size_t n, mc_store_r
 static mc_store_rc_t prepare_receiving(mc_store_t *store, mc_err_t *err)
 {
     const mc_stmt_t *stmts[] = {&stmt_begin_write, &stmt_key_lock, &stmt_receive_code,
-                                &stmt_create_dossier, &stmt_create_dossier_fwd, &stmt_take_xid,
+                                &stmt_create_dossier, &stmt_create_dossier_fwd, &stmt_durable,
                                 &stmt_commit};
     return mc_store_prepare(store, stmts, sizeof stmts / sizeof stmts[0], err);
 }
@@ -800,9 +817,8 @@ static mc_store_rc_t create_all(mc_store_t *store, mc_new_dossier_t *items, size
                                 mc_new_dossier_result_t *results, const int *seqs,
                                 mc_err_t *err)
 {
-    bool sent = true, replays = false;
+    bool sent = true;
     for (size_t i = 0; i < n && sent; i++) {
-        replays = replays || results[i].rc == MC_STORE_EXISTS;
         if (results[i].rc != MC_STORE_OK)
             continue;
         create_args_t a;
@@ -812,9 +828,7 @@ static mc_store_rc_t create_all(mc_store_t *store, mc_new_dossier_t *items, size
                                                         : &stmt_create_dossier,
                          a.p, a.lens, a.fmts) == 0;
     }
-    if (sent && replays)
-        sent = pipe_send(store, &stmt_take_xid, NULL, NULL, NULL) == 0;
-    if (!sent || pipe_send(store, &stmt_commit, NULL, NULL, NULL) != 0 || pipe_sync(store) != 0)
+    if (!sent || pipe_commit_send(store) != 0 || pipe_sync(store) != 0)
         return mc_store_classify(store, store->main, NULL, "create_all", err);
     mc_store_rc_t rc = MC_STORE_OK;
     for (size_t i = 0; i < n; i++) {
@@ -829,15 +843,7 @@ static mc_store_rc_t create_all(mc_store_t *store, mc_new_dossier_t *items, size
         if (rc == MC_STORE_OK && one < 0)
             rc = one;
     }
-    PGresult *res;
-    if (replays) {
-        res = pipe_result(store);
-        mc_store_rc_t xid = pipe_ok(store, res, PGRES_TUPLES_OK, "take_xid", err);
-        PQclear(res);
-        if (rc == MC_STORE_OK)
-            rc = xid;
-    }
-    res = pipe_result(store); /* COMMIT: only its answer says it is durable */
+    PGresult *res = pipe_result(store); /* COMMIT: only its answer says it is durable */
     mc_store_rc_t commit = pipe_ok(store, res, PGRES_COMMAND_OK, "commit", err);
     PQclear(res);
     if (rc == MC_STORE_OK)
@@ -886,7 +892,7 @@ mc_store_rc_t mc_store_create_dossiers(mc_store_t *store, mc_new_dossier_t *item
     if (n == 0)
         return MC_STORE_OK;
     mc_store_rc_t rc = receive_batch(store, items, n, results, err);
-    if (rc == MC_STORE_UNAVAILABLE && err->code != MC_ERR_UNKNOWN_COMMIT) {
+    if (rc == MC_STORE_UNAVAILABLE && !(err && err->code == MC_ERR_UNKNOWN_COMMIT)) {
         /* the connection may have died while idle (PostgreSQL restarted), or the
          * batch was a deadlock victim: once more, on a new connection. Not after
          * an unknown commit: the receipts are then answered by the clients'
@@ -1169,10 +1175,10 @@ mc_store_rc_t mc_store_add_event(mc_store_t *store, int64_t id, const char *acto
 mc_store_rc_t mc_store_pipe_open(mc_store_t *store, const mc_stmt_t *const *stmts, size_t n,
                                  mc_err_t *err)
 {
-    const mc_stmt_t *tx[] = {&stmt_begin_write, &stmt_commit};
+    const mc_stmt_t *tx[] = {&stmt_begin_write, &stmt_durable, &stmt_commit};
     mc_store_rc_t rc = mc_store_connect(store, err);
     if (rc == MC_STORE_OK)
-        rc = mc_store_prepare(store, tx, 2, err);
+        rc = mc_store_prepare(store, tx, 3, err);
     if (rc == MC_STORE_OK)
         rc = mc_store_prepare(store, stmts, n, err);
     if (rc == MC_STORE_OK && PQenterPipelineMode(store->main) != 1)
@@ -1205,10 +1211,10 @@ int mc_store_pipe_begin(mc_store_t *store)
     return pipe_send(store, &stmt_begin_write, NULL, NULL, NULL);
 }
 
-/* mc_store_pipe_commit - queue COMMIT; 0, or -1 */
+/* mc_store_pipe_commit - queue COMMIT, made to wait for the standby (stmt_durable); 0, or -1 */
 int mc_store_pipe_commit(mc_store_t *store)
 {
-    return pipe_send(store, &stmt_commit, NULL, NULL, NULL);
+    return pipe_commit_send(store);
 }
 
 /* mc_store_pipe_result - the next queued statement's result (NULL: connection lost) */

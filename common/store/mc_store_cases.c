@@ -1177,10 +1177,11 @@ mc_store_rc_t mc_store_cases_batch(mc_store_t *store, mc_case_ack_item_t *acks, 
     if (n_acks + n_results == 0)
         return MC_STORE_OK;
     mc_store_rc_t rc = batch_once(store, acks, n_acks, results, n_results, err);
-    if (rc == MC_STORE_UNAVAILABLE) {
+    if (rc == MC_STORE_UNAVAILABLE && !(err && err->code == MC_ERR_UNKNOWN_COMMIT)) {
         /* an idle connection that died, or a deadlock victim: once more. Safe
          * even if the first COMMIT went through unseen: every item is then a
-         * DUPLICATE, answered the same way */
+         * DUPLICATE, answered the same way. Not after an unknown commit: like
+         * "unavailable", the agency's resend answers it (mc_store.h) */
         mc_err_t again;
         mc_err_clear(&again);
         rc = batch_once(store, acks, n_acks, results, n_results, &again);

@@ -170,7 +170,9 @@ int mc_store_pipe_send(mc_store_t *store, const mc_stmt_t *stmt, const char *con
 /* mc_store_pipe_begin - queue a read-write BEGIN; 0, or -1 */
 int mc_store_pipe_begin(mc_store_t *store);
 
-/* mc_store_pipe_commit - queue COMMIT; 0, or -1 */
+/* mc_store_pipe_commit - queue COMMIT, preceded by a WAL write whose result the pipeline
+ * hides, so that the COMMIT waits for the synchronous standby even when the transaction
+ * wrote nothing (its answers may replay what an unknown commit left); 0, or -1 */
 int mc_store_pipe_commit(mc_store_t *store);
 
 /* mc_store_pipe_result - the next queued statement's result (NULL: connection lost); PQclear it */
