@@ -11,7 +11,9 @@
  *    intake's next connection moves the day's counters forward by
  *    database.code_gap_after_failover before numbering; a number whose code
  *    a dossier has is skipped.
- * 4. With a standby streaming asynchronously, a program that connects logs
+ * 4. A connection lost during COMMIT (terminated while a deferred check
+ *    runs) is MC_ERR_UNKNOWN_COMMIT, resolved by the next connection.
+ * 5. With a standby streaming asynchronously, a program that connects logs
  *    replication_not_synchronous; with it synchronous, not.
  *    Unknown commits, with a real synchronous standby (pg_basebackup,
  *    synchronous_standby_names '*'), stopped: a COMMIT waiting for it is
@@ -227,22 +229,33 @@ static int wait_sync(void)
                               NULL, 1, 15000) == 1 ? 0 : -1;
 }
 
-/* cancel_sync_waiter - wait for a backend waiting for the standby, cancel its wait; 0 or -1 */
-static int cancel_sync_waiter(void)
+/* stop_sync_waiter - wait for a backend waiting for the standby, then cancel its wait
+ * (or terminate it: terminate); 0 or -1 */
+static int stop_sync_waiter(bool terminate)
 {
     if (harness_wait_count(&H, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'",
                            NULL, 1, 15000) != 1)
         return -1;
     /* OFFSET 0: the filter runs first, so we never cancel ourselves */
-    return harness_count(&H, "SELECT count(*) FROM (SELECT pid FROM pg_stat_activity"
-                             " WHERE wait_event = 'SyncRep' OFFSET 0) w WHERE pg_cancel_backend(w.pid)",
+    return harness_count(&H, terminate
+                                 ? "SELECT count(*) FROM (SELECT pid FROM pg_stat_activity WHERE"
+                                   " wait_event = 'SyncRep' OFFSET 0) w WHERE pg_terminate_backend(w.pid)"
+                                 : "SELECT count(*) FROM (SELECT pid FROM pg_stat_activity WHERE"
+                                   " wait_event = 'SyncRep' OFFSET 0) w WHERE pg_cancel_backend(w.pid)",
                          NULL) == 1 ? 0 : -1;
+}
+
+/* cancel_sync_waiter - stop_sync_waiter(false) */
+static int cancel_sync_waiter(void)
+{
+    return stop_sync_waiter(false);
 }
 
 /* a store call run on a thread while the test cancels its wait */
 typedef struct store_call {
     mc_store_t   *store; /* the store */
-    bool          write; /* a write transaction (BEGIN; stmt_take_xid; COMMIT), else connect */
+    bool          write; /* a write transaction (BEGIN; stmt or stmt_take_xid; COMMIT), else connect */
+    const mc_stmt_t *stmt; /* the write's statement; NULL = stmt_take_xid */
     mc_store_rc_t rc;    /* its outcome */
     mc_err_t      err;   /* its error */
 } store_call_t;
@@ -262,18 +275,20 @@ static void *store_call_main(void *arg)
     }
     c->rc = mc_store_begin(c->store, MC_TX_WRITE, &c->err);
     if (c->rc == MC_STORE_OK)
-        c->rc = mc_store_run(c->store, &stmt_take_xid, NULL, NULL, NULL, &c->err);
+        c->rc = mc_store_run(c->store, c->stmt ? c->stmt : &stmt_take_xid, NULL, NULL, NULL,
+                             &c->err);
     c->rc = mc_store_end(c->store, c->rc, &c->err);
     return NULL;
 }
 
-/* cancelled_call - run the call on a thread, cancel its wait for the standby; its outcome */
-static mc_store_rc_t cancelled_call(store_call_t *c)
+/* stopped_call - run the call on a thread, cancel its wait for the standby (or terminate
+ * its backend); its outcome */
+static mc_store_rc_t stopped_call(store_call_t *c, bool terminate)
 {
     pthread_t t;
     if (pthread_create(&t, NULL, store_call_main, c) != 0)
         return MC_STORE_FAILED;
-    int cancelled = cancel_sync_waiter();
+    int cancelled = stop_sync_waiter(terminate);
     pthread_join(t, NULL);
     if (cancelled != 0 || c->rc != MC_STORE_UNAVAILABLE) {
         char line[512];
@@ -281,6 +296,12 @@ static mc_store_rc_t cancelled_call(store_call_t *c)
                mc_err_first(&c->err, line, sizeof line));
     }
     return cancelled == 0 ? c->rc : MC_STORE_FAILED;
+}
+
+/* cancelled_call - stopped_call with a cancel */
+static mc_store_rc_t cancelled_call(store_call_t *c)
+{
+    return stopped_call(c, false);
 }
 
 /* a submission run on a thread */
@@ -299,6 +320,37 @@ static void *submit_main(void *arg)
     return NULL;
 }
 
+/* a row whose deferred check sleeps at COMMIT: a COMMIT that takes long enough to be cut */
+static const mc_stmt_t stmt_slow_commit = {"it_slow_commit", 0, "INSERT INTO it_slow VALUES (1)"};
+
+MC_TEST(connection_lost_during_commit_is_unknown)
+{
+    REQUIRE(sql("CREATE TABLE it_slow (x integer)") == 0);
+    REQUIRE(sql("CREATE FUNCTION it_sleep() RETURNS trigger LANGUAGE plpgsql AS"
+                " $$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$") == 0);
+    REQUIRE(sql("CREATE CONSTRAINT TRIGGER it_slow_check AFTER INSERT ON it_slow"
+                " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION it_sleep()") == 0);
+    mc_store_t *s = mc_store_new(H.conninfo, 5, 0);
+    store_call_t call = {.store = s, .write = true, .stmt = &stmt_slow_commit};
+    REQUIRE(s && mc_store_connect(s, &call.err) == MC_STORE_OK);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, store_call_main, &call) == 0);
+    /* OFFSET 0: the filter runs first, so we never end ourselves */
+    CHECK(harness_wait_count(&H, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'",
+                             NULL, 1, 15000) == 1);
+    CHECK(harness_count(&H, "SELECT count(*) FROM (SELECT pid FROM pg_stat_activity WHERE"
+                            " wait_event = 'PgSleep' OFFSET 0) w WHERE pg_terminate_backend(w.pid)",
+                        NULL) == 1);
+    pthread_join(t, NULL);
+    CHECK_INT(call.rc, MC_STORE_UNAVAILABLE);
+    CHECK_INT(call.err.code, MC_ERR_UNKNOWN_COMMIT);
+    /* resolved by the next connection's barrier */
+    mc_err_clear(&call.err);
+    CHECK_INT(mc_store_connect(s, &call.err), MC_STORE_OK);
+    CHECK_INT(call.err.code, MC_ERR_NONE);
+    mc_store_destroy(&s);
+}
+
 MC_TEST(unknown_commit_is_never_done_and_is_resolved_by_retry)
 {
     REQUIRE(standby_start() == 0);
@@ -311,9 +363,10 @@ MC_TEST(unknown_commit_is_never_done_and_is_resolved_by_retry)
     REQUIRE(wait_sync() == 0);
     CHECK(harness_motcua(&H, "queues") == 0);
     CHECK(harness_run("grep -q 'replication_not_synchronous' %s/motcua.out", H.dir) != 0);
-    mc_store_t *s = mc_store_new(H.conninfo, 5, 2000);
-    store_call_t call = {.store = s, .write = false};
+    mc_store_t *s = mc_store_new(H.conninfo, 5, 2000), *s2 = mc_store_new(H.conninfo, 5, 2000);
+    store_call_t call = {.store = s, .write = false}, call2 = {.store = s2, .write = true};
     REQUIRE(s && mc_store_connect(s, &call.err) == MC_STORE_OK); /* barrier with the standby up */
+    REQUIRE(s2 && mc_store_connect(s2, &call2.err) == MC_STORE_OK);
     char code[64];
     REQUIRE(submit("fo-sync-warm", code, NULL, 10000) == 0);
 
@@ -323,6 +376,10 @@ MC_TEST(unknown_commit_is_never_done_and_is_resolved_by_retry)
     CHECK_INT(cancelled_call(&call), MC_STORE_UNAVAILABLE);
     CHECK_INT(call.err.code, MC_ERR_UNKNOWN_COMMIT);
     CHECK(!mc_store_connected(s));
+    /* the connection lost during a COMMIT (terminated while it waits): unknown */
+    CHECK_INT(stopped_call(&call2, true), MC_STORE_UNAVAILABLE);
+    CHECK_INT(call2.err.code, MC_ERR_UNKNOWN_COMMIT);
+    mc_store_destroy(&s2);
     /* the next connection's barrier waits for the standby too: still unknown */
     call.write = false;
     CHECK_INT(cancelled_call(&call), MC_STORE_UNAVAILABLE);
@@ -378,6 +435,7 @@ int main(void)
     mc_test_run(keepalive_defaults_and_conninfo_override);
     mc_test_run(multi_host_follows_the_live_one_and_names_every_dead_one);
     mc_test_run(new_timeline_moves_counters_and_taken_codes_are_skipped);
+    mc_test_run(connection_lost_during_commit_is_unknown);
     mc_test_run(unknown_commit_is_never_done_and_is_resolved_by_retry);
     standby_stop();
     harness_teardown(&H);
