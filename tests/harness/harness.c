@@ -289,6 +289,20 @@ long harness_count(harness_t *h, const char *sql, const char *param)
     return v;
 }
 
+/* harness_exec - a statement on the assertion connection; 0 or -1 */
+int harness_exec(harness_t *h, const char *sql)
+{
+    PGconn *db = harness_db(h);
+    if (!db)
+        return -1;
+    PGresult *res = PQexec(db, sql);
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
+    if (!ok)
+        printf("  harness_exec: %s", PQerrorMessage(db));
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
 /* harness_now_ms - monotonic ms */
 int64_t harness_now_ms(void)
 {

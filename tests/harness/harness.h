@@ -118,6 +118,10 @@ PGconn *harness_db(harness_t *h);
 /* harness_count - run a query returning one integer; -1 on error */
 long harness_count(harness_t *h, const char *sql, const char *param);
 
+/* harness_exec - run a statement (or a few, no parameters) on the assertion connection;
+ * 0, or -1 with the error printed */
+int harness_exec(harness_t *h, const char *sql);
+
 /* harness_request - send a serialized IntakeRequest; *reply unpacked (free with
  * motcua__v1__intake_reply__free_unpacked); -1 on timeout or garbage */
 int harness_request(harness_t *h, const Motcua__V1__IntakeRequest *req, int timeout_ms,

@@ -151,12 +151,7 @@ static int seq_of(const char *code)
 /* sql - a statement on the assertion connection; 0 or -1 */
 static int sql(const char *text)
 {
-    PGresult *res = PQexec(harness_db(&H), text);
-    int ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
-    if (!ok)
-        printf("  sql: %s", PQerrorMessage(harness_db(&H)));
-    PQclear(res);
-    return ok ? 0 : -1;
+    return harness_exec(&H, text);
 }
 
 /* drop_intake_connections - end intake's sessions (its next batch reconnects) */
