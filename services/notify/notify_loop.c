@@ -117,10 +117,9 @@ notify_t *notify_new(const mc_cfg_t *cfg, const notify_templates_t *templates,
         notify_destroy(&n);
         return NULL;
     }
-    const char *publishers[] = {cfg->intake.events_endpoint, cfg->router.events_endpoint,
-                                cfg->lienthong.events_endpoint};
     /* connecting to a publisher that is not up yet is fine: ZeroMQ retries */
-    n->sub = mc_events_sub(publishers, 3, err);
+    n->sub = mc_events_listen(cfg, MC_EVENTS_FROM_INTAKE | MC_EVENTS_FROM_ROUTER |
+                                       MC_EVENTS_FROM_LIENTHONG, err);
     if (!n->sub) {
         notify_destroy(&n);
         return NULL;
