@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <zmq.h>
 
@@ -151,6 +152,26 @@ MC_TEST(without_key_a_router_refuses_an_events_bind_off_this_host)
         harness_stop_daemon(pid, SIGKILL);
 }
 
+MC_TEST(config_check_reads_the_events_key)
+{
+    char cmd[700];
+    /* the generated config names keys/events.key: accepted */
+    CHECK_INT(harness_motcua(&H, "config check"), 0);
+    /* a key others can read is refused, as the daemons refuse it */
+    REQUIRE(chmod(key_file, 0644) == 0);
+    CHECK(harness_motcua(&H, "config check") != 0);
+    CHECK_INT(harness_run("grep -q 'events.key.*open to everyone' %s/motcua.out", H.dir), 0);
+    REQUIRE(chmod(key_file, 0600) == 0);
+    /* a key file that is not there */
+    char missing[500];
+    snprintf(missing, sizeof missing, "%s/missing-key.yaml", H.dir);
+    REQUIRE(harness_config_copy(&H, missing, "key_file: keys/events.key",
+                                "key_file: keys/nonexistent.key") == 0);
+    snprintf(cmd, sizeof cmd, "-c %s config check", missing);
+    CHECK(harness_motcua(&H, cmd) != 0);
+    CHECK_INT(harness_run("grep -q 'nonexistent.key' %s/motcua.out", H.dir), 0);
+}
+
 MC_TEST(one_subscriber_hears_both_routers_and_a_stranger_nothing)
 {
     /* every subscriber exists before the publishers: no handshake goes unseen */
@@ -248,6 +269,7 @@ int main(void)
         return 1;
     }
     mc_test_run(without_key_a_router_refuses_an_events_bind_off_this_host);
+    mc_test_run(config_check_reads_the_events_key);
     mc_test_run(one_subscriber_hears_both_routers_and_a_stranger_nothing);
     mc_transport_term();
     harness_teardown(&H);
