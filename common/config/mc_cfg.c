@@ -11,6 +11,7 @@
  */
 #include "mc_cfg.h"
 #include "mc_code.h"
+#include "mc_transport.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -210,23 +211,103 @@ static int endpoint_field(const mc_yaml_node_t *s, const char *key, char **field
     return 0;
 }
 
-/* events_field - an events_endpoint: an endpoint that stays on this host.
- * The PipelineEvents name dossier codes and PUB/SUB has no CURVE here yet,
- * so a listener on another host would collect them unauthenticated. */
-static int events_field(const mc_yaml_node_t *s, const char *key, char **field, mc_err_t *err)
+/* events_reach_ok - an events endpoint off this host only with CURVE: the
+ * PipelineEvents name dossier codes, so without events.key_file a listener
+ * on another host would collect them unauthenticated. where and key name
+ * the place in messages. */
+static int events_reach_ok(const char *where, const char *key, const char *endpoint,
+                           const mc_cfg_t *cfg, mc_err_t *err)
+{
+    if (cfg->events.key_file[0] || mc_cfg_endpoint_is_local(endpoint))
+        return 0;
+    mc_err_add(err, "%s: key '%s': %s is reachable from other hosts and events.key_file is "
+                    "not set: the events (PUB/SUB) would announce dossier codes to any listener "
+                    "in plain text; set events.key_file (one CURVE key shared by every instance, "
+                    "`motcua keygen events`) or use ipc:// or a 127.0.0.1 address "
+                    "(docs/security.md)",
+               where, key, endpoint);
+    return -1;
+}
+
+/* events_field - an events_endpoint (a PUB bind): local, or any tcp:// with CURVE */
+static int events_field(const mc_yaml_node_t *s, const char *key, const mc_cfg_t *cfg,
+                        char **field, mc_err_t *err)
 {
     if (endpoint_field(s, key, field, err) < 0)
         return -1;
-    if (!mc_cfg_endpoint_is_local(*field)) {
-        char w[512];
-        mc_err_add(err, "%s: key '%s': %s is reachable from other hosts: the events (PUB/SUB) "
-                        "have no CURVE yet and would announce dossier codes to any listener; "
-                        "use ipc:// or a 127.0.0.1 address (several hosts are the \"beyond one "
-                        "machine\" work, docs/security.md)",
-                   mc_yaml_where_key(s, key, w, sizeof w), key, *field);
+    char w[512];
+    return events_reach_ok(mc_yaml_where_key(s, key, w, sizeof w), key, *field, cfg, err);
+}
+
+/* publishers_field - events_connect: every instance's publisher of one
+ * kind, connectable addresses (no wildcard host), local unless CURVE is on;
+ * absent = left empty for default_publishers */
+static int publishers_field(const mc_yaml_node_t *s, const mc_cfg_t *cfg, char ***list,
+                            size_t *n, mc_err_t *err)
+{
+    static const char key[] = "events_connect";
+    const mc_yaml_node_t *seq = mc_yaml_get(s, key);
+    if (!seq)
+        return 0;
+    char w[512];
+    if (mc_yaml_expect_list(seq, key, MC_CFG_PUBLISHERS_MAX, "publishers", err) < 0)
+        return -1;
+    if (seq->count == 0) {
+        mc_err_add(err, "%s: key '%s': expected at least one publisher",
+                   mc_yaml_where(seq, w, sizeof w), key);
         return -1;
     }
+    if (!(*list = calloc(seq->count, sizeof **list))) {
+        mc_err_add(err, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < seq->count; i++) {
+        char *e = NULL, buf[300];
+        mc_yaml_where(seq->items[i], w, sizeof w);
+        if (mc_yaml_scalar_string(seq->items[i], key, 256, &e, err) < 0) {
+            rc = -1;
+            continue;
+        }
+        (*list)[(*n)++] = e;
+        if (!endpoint_ok(e)) {
+            mc_err_add(err, "%s: key '%s': expected tcp://, ipc:// or inproc:// and an address, "
+                            "without spaces", w, key);
+            rc = -1;
+        } else if (mc_transport_connectable(e, buf, sizeof buf) != e) {
+            mc_err_add(err, "%s: key '%s': %s is a wildcard bind address: name the host of "
+                            "that instance's publisher", w, key, e);
+            rc = -1;
+        } else if (events_reach_ok(w, key, e, cfg, err) < 0) {
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+/* default_publishers - an absent events_connect: [the connectable form of
+ * events_endpoint] (a wildcard bind heard on 127.0.0.1) */
+static int default_publishers(const char *events_endpoint, char ***list, size_t *n)
+{
+    if (*n)
+        return 0;
+    char buf[300];
+    free(*list);
+    *list = calloc(1, sizeof **list);
+    if (!*list || !((*list)[0] = strdup(mc_transport_connectable(events_endpoint, buf, sizeof buf))))
+        return -1;
+    *n = 1;
     return 0;
+}
+
+/* free_publishers - an events_connect list */
+static void free_publishers(char ***list, size_t *n)
+{
+    for (size_t i = 0; *list && i < *n; i++)
+        free((*list)[i]);
+    free(*list);
+    *list = NULL;
+    *n = 0;
 }
 
 /* path_field - an optional file name replacing a default, resolved relative
@@ -252,13 +333,15 @@ static int path_field(const mc_yaml_node_t *s, const char *key, const mc_cfg_t *
 static int load_router(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
     static const char *const keys[] = {"events_endpoint", "poll_ms", "batch",
-                                       "deadline_scan_ms", NULL};
+                                       "deadline_scan_ms", "events_connect", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "router", keys, &rc, err);
     if (!s)
         return rc;
     mc_cfg_router_t *r = &cfg->router;
-    if (events_field(s, "events_endpoint", &r->events_endpoint, err) < 0 ||
+    if (publishers_field(s, cfg, &r->events_connect, &r->n_events_connect, err) < 0)
+        rc = -1;
+    if (events_field(s, "events_endpoint", cfg, &r->events_endpoint, err) < 0 ||
         get_int_field(s, "poll_ms", 10, 600000, &r->poll_ms, err) < 0 ||
         get_int_field(s, "batch", 1, 10000, &r->batch, err) < 0 ||
         get_int_field(s, "deadline_scan_ms", 100, 3600000, &r->deadline_scan_ms, err) < 0)
@@ -298,7 +381,7 @@ static int load_lienthong(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *e
     static const char *const keys[] = {"endpoint",     "events_endpoint", "server_key_file",
                                        "heartbeat_ms", "ack_timeout_ms",  "max_attempts",
                                        "window_max",   "poll_ms",         "lease_ms",
-                                       NULL};
+                                       "events_connect", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "lienthong", keys, &rc, err);
     if (!s)
@@ -306,7 +389,8 @@ static int load_lienthong(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *e
     mc_cfg_lienthong_t *l = &cfg->lienthong;
     if (endpoint_field(s, "endpoint", &l->endpoint, err) < 0)
         rc = -1;
-    if (events_field(s, "events_endpoint", &l->events_endpoint, err) < 0)
+    if (events_field(s, "events_endpoint", cfg, &l->events_endpoint, err) < 0 ||
+        publishers_field(s, cfg, &l->events_connect, &l->n_events_connect, err) < 0)
         rc = -1;
     if (path_field(s, "server_key_file", cfg, &l->server_key_file, err) < 0)
         rc = -1;
@@ -434,13 +518,24 @@ static int load_portal(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     return rc;
 }
 
+/* load_events - events: {key_file}; loaded first, the events endpoints depend on it */
+static int load_events(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"key_file", NULL};
+    int rc = 0;
+    const mc_yaml_node_t *s = section(root, "events", keys, &rc, err);
+    if (s && path_field(s, "key_file", cfg, &cfg->events.key_file, err) < 0)
+        rc = -1;
+    return rc;
+}
+
 /* load_intake - intake: the intake daemon's bounds */
 static int load_intake(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
     static const char *const keys[] = {"endpoint",       "workers",      "max_request_bytes",
                                        "max_documents",  "retry_after_ms", "reconnect_ms",
                                        "shutdown_grace_ms", "events_endpoint", "server_key_file",
-                                       "plaintext", NULL};
+                                       "plaintext", "events_connect", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "intake", keys, &rc, err);
     if (!s)
@@ -448,7 +543,8 @@ static int load_intake(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     mc_cfg_intake_t *in = &cfg->intake;
     if (endpoint_field(s, "endpoint", &in->endpoint, err) < 0)
         rc = -1;
-    if (events_field(s, "events_endpoint", &in->events_endpoint, err) < 0)
+    if (events_field(s, "events_endpoint", cfg, &in->events_endpoint, err) < 0 ||
+        publishers_field(s, cfg, &in->events_connect, &in->n_events_connect, err) < 0)
         rc = -1;
     if (get_int_field(s, "workers", 1, 64, &in->workers, err) < 0)
         rc = -1;
@@ -652,6 +748,7 @@ static const struct {
     {offsetof(mc_cfg_t, retention.export_dir), "/var/lib/motcua/archive"},
     {offsetof(mc_cfg_t, portal.url), ""},
     {offsetof(mc_cfg_t, portal.token_file), ""},
+    {offsetof(mc_cfg_t, events.key_file), ""},
 };
 enum { N_TEXT_DEFAULTS = sizeof text_defaults / sizeof text_defaults[0] };
 
@@ -725,7 +822,7 @@ int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
 {
     static const char *const top[] = {"database", "log",       "files",  "intake", "client",
                                       "router",   "lienthong", "notify", "portal", "wards",
-                                      "rules",    "retention", NULL};
+                                      "rules",    "retention", "events", NULL};
     static const char *const required[] = {"wards", NULL};
     *out = NULL;
     mc_cfg_t *cfg = calloc(1, sizeof *cfg);
@@ -744,13 +841,22 @@ int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
     if (root->kind == MC_YAML_MAPPING) {
         /* every section, each once, all of them even after a problem: one run, every error */
         static int (*const sections[])(const mc_yaml_node_t *, mc_cfg_t *, mc_err_t *) = {
-            load_database, load_log,    load_intake, load_client, load_router, load_rules,
-            load_lienthong, load_notify, load_portal, load_wards,  load_files,
+            load_events,   load_database, load_log,    load_intake, load_client, load_router,
+            load_rules,    load_lienthong, load_notify, load_portal, load_wards,  load_files,
             load_retention,
         };
         for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
             if (sections[i](root, cfg, err) < 0)
                 rc = -1;
+    }
+    if (default_publishers(cfg->intake.events_endpoint, &cfg->intake.events_connect,
+                           &cfg->intake.n_events_connect) < 0 ||
+        default_publishers(cfg->router.events_endpoint, &cfg->router.events_connect,
+                           &cfg->router.n_events_connect) < 0 ||
+        default_publishers(cfg->lienthong.events_endpoint, &cfg->lienthong.events_connect,
+                           &cfg->lienthong.n_events_connect) < 0) {
+        mc_err_add(err, "%s: out of memory", path);
+        rc = -1;
     }
     mc_yaml_destroy(&doc);
 
@@ -805,6 +911,9 @@ void mc_cfg_destroy(mc_cfg_t **cfg)
     free(c->agencies_path);
     free(c->clients_path);
     free(c->notifications_path);
+    free_publishers(&c->intake.events_connect, &c->intake.n_events_connect);
+    free_publishers(&c->router.events_connect, &c->router.n_events_connect);
+    free_publishers(&c->lienthong.events_connect, &c->lienthong.n_events_connect);
     mc_catalog_destroy(&c->catalog);
     mc_calendar_destroy(&c->calendar);
     free(c);

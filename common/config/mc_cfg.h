@@ -43,12 +43,16 @@ typedef struct mc_cfg_intake {
     int      reconnect_ms;      /* least time between store reconnect attempts */
     int      shutdown_grace_ms; /* how long SIGTERM waits for in-flight work */
     char    *events_endpoint;   /* PUB bind: PipelineEvent after each commit (ipc:// in a private directory) */
+    char   **events_connect;    /* every intake instance's publisher, for subscribers (default: ours) */
+    size_t   n_events_connect;  /* entries in events_connect */
     char    *server_key_file;   /* intake's CURVE secret key (Z85), from `motcua keygen intake` */
     bool     plaintext;         /* no CURVE, no client registry: local development only (warned at start) */
 } mc_cfg_intake_t;
 
 typedef struct mc_cfg_router {
     char *events_endpoint;  /* PUB bind: PipelineEvent (case queued, notification) */
+    char **events_connect;  /* every router instance's publisher, for subscribers (default: ours) */
+    size_t n_events_connect; /* entries in events_connect */
     int   poll_ms;          /* safety-net poll of the store */
     int   batch;            /* dossiers claimed per transaction */
     int   deadline_scan_ms; /* how often overdue dossiers and steps are looked for */
@@ -66,6 +70,8 @@ typedef struct mc_cfg_rules {
 typedef struct mc_cfg_lienthong {
     char *endpoint;         /* ROUTER bind for agencies (CURVE server) */
     char *events_endpoint;  /* PUB bind: PipelineEvent (results, notifications) */
+    char **events_connect;  /* every lienthong instance's publisher, for subscribers (default: ours) */
+    size_t n_events_connect; /* entries in events_connect */
     char *server_key_file;  /* the hub's CURVE secret key (Z85), from `motcua keygen` */
     int   heartbeat_ms;     /* heartbeat interval both ways */
     int   ack_timeout_ms;   /* a sent case not acked by then is sent again */
@@ -119,6 +125,13 @@ typedef struct mc_cfg_client {
     char *server_public_key_file; /* CLI: intake's public key; "" = intake.server_key_file with .pub */
 } mc_cfg_client_t;
 
+#define MC_CFG_PUBLISHERS_MAX 16 /* entries in an events_connect list */
+
+/* events: the PipelineEvent bus between daemons (mc_events), on every host */
+typedef struct mc_cfg_events {
+    char *key_file; /* CURVE secret key shared by every instance (`motcua keygen events`); "" = local bus only */
+} mc_cfg_events_t;
+
 /* the programs that run under their own database role (docs/store.md, "Roles") */
 typedef enum mc_db_program {
     MC_DB_INTAKE,    /* motcua-intake: role motcua_intake, database.login.intake */
@@ -148,6 +161,7 @@ typedef struct mc_cfg {
     mc_cfg_portal_t  portal;               /* motcua-portal */
     mc_cfg_rules_t   rules;                /* rules: figures of Nghị định 118/2025 */
     mc_cfg_retention_t retention;          /* motcua-admin retention */
+    mc_cfg_events_t  events;               /* events: CURVE on the bus between hosts */
     mc_ward_t       *wards;                /* wards served */
     size_t           n_wards;              /* entries in wards */
     char            *procedures_path;      /* resolved path */
@@ -192,9 +206,10 @@ int mc_cfg_use_role(mc_cfg_t *cfg, const char *program, mc_err_t *err);
 
 /*
  * mc_cfg_endpoint_is_local - does a ZeroMQ endpoint stay on this host
- * (ipc://, inproc://, tcp:// on 127.x, localhost, [::1] or lo)? The
- * events endpoints must (mc_cfg_load refuses others: PUB/SUB has no CURVE
- * yet); config check warns on a plaintext intake bound elsewhere.
+ * (ipc://, inproc://, tcp:// on 127.x, localhost, [::1] or lo)? Without
+ * events.key_file the events endpoints and events_connect lists must
+ * (mc_cfg_load refuses others: they would be plain text); config check
+ * warns on a plaintext intake bound elsewhere.
  */
 bool mc_cfg_endpoint_is_local(const char *endpoint);
 

@@ -59,6 +59,10 @@ static int check_secrets(const mc_cfg_t *cfg, mc_err_t *err)
     if (mc_curve_read_secret_key(cfg->lienthong.server_key_file, key, err) != 0)
         problems++;
     explicit_bzero(key, sizeof key);
+    /* every daemon's PUB and SUB reads it (mc_events) */
+    if (cfg->events.key_file[0] && mc_curve_read_secret_key(cfg->events.key_file, key, err) != 0)
+        problems++;
+    explicit_bzero(key, sizeof key);
     if (cfg->notify.sms_url[0] && cfg->notify.sms_token_file[0])
         problems += check_secret(cfg->notify.sms_token_file, "sms token", err);
     if (cfg->notify.smtp_url[0] && cfg->notify.smtp_user[0])
@@ -87,7 +91,8 @@ int mc_cfg_check_files(const mc_cfg_t *cfg, mc_err_t *err)
 /* mc_cfg_check_warnings - a plain-TCP bind others can reach: anyone there may
  * submit without a key. intake with CURVE (its client registry) and
  * lienthong (always CURVE) are fine on any address; the events endpoints
- * never get here (mc_cfg_load refuses them off this host). */
+ * never get here (mc_cfg_load refuses them off this host without
+ * events.key_file, and with it they are CURVE). */
 int mc_cfg_check_warnings(const mc_cfg_t *cfg, mc_err_t *warn)
 {
     if (!cfg->intake.plaintext || mc_cfg_endpoint_is_local(cfg->intake.endpoint))

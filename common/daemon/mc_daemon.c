@@ -325,6 +325,7 @@ static const restart_key_t restart_keys[] = {
     RESTART_TEXT("intake.server_key_file", intake.server_key_file),
     RESTART_INT("intake.workers", intake.workers),
     RESTART_INT("intake.reconnect_ms", intake.reconnect_ms),
+    RESTART_TEXT("events.key_file", events.key_file),
     RESTART_TEXT("router.events_endpoint", router.events_endpoint),
     RESTART_INT("router.poll_ms", router.poll_ms),
     RESTART_INT("router.deadline_scan_ms", router.deadline_scan_ms),

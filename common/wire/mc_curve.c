@@ -216,6 +216,69 @@ int mc_curve_client_keys(const char *secret_key_file, const char *server_public_
     return rc;
 }
 
+#define ZAP_ADMITTED_MAX 4 /* domains with one admitted key (the events bus) */
+
+/* the domains answered from one key, whichever handler runs (mc_zap_admit) */
+static struct {
+    char domain[64];                     /* ZMQ_ZAP_DOMAIN of the server sockets */
+    char public_key[MC_CURVE_KEY_LEN + 1]; /* the one key admitted */
+    char user[32];                       /* user id given, and log name */
+} admitted[ZAP_ADMITTED_MAX];
+static size_t          n_admitted;                           /* entries in admitted */
+static pthread_mutex_t admitted_lock = PTHREAD_MUTEX_INITIALIZER; /* admitted, n_admitted */
+static atomic_int      zap_running;                          /* handlers bound now */
+
+/* mc_zap_admit - one key for domain, process-wide */
+int mc_zap_admit(const char *domain, const char *public_z85, const char *user, mc_err_t *err)
+{
+    if (!mc_curve_key_valid(public_z85) || strlen(domain) >= sizeof admitted[0].domain ||
+        strlen(user) >= sizeof admitted[0].user) {
+        mc_err_add(err, "curve: bad ZAP domain, key or user for %s", domain);
+        return -1;
+    }
+    pthread_mutex_lock(&admitted_lock);
+    size_t i = 0;
+    while (i < n_admitted && strcmp(admitted[i].domain, domain) != 0)
+        i++;
+    int rc = 0;
+    if (i == ZAP_ADMITTED_MAX) {
+        mc_err_add(err, "curve: too many ZAP domains with one key");
+        rc = -1;
+    } else {
+        snprintf(admitted[i].domain, sizeof admitted[i].domain, "%s", domain);
+        memcpy(admitted[i].public_key, public_z85, MC_CURVE_KEY_LEN + 1);
+        snprintf(admitted[i].user, sizeof admitted[i].user, "%s", user);
+        if (i == n_admitted)
+            n_admitted++;
+    }
+    pthread_mutex_unlock(&admitted_lock);
+    return rc;
+}
+
+/* mc_zap_running - a handler holds the ZAP endpoint */
+bool mc_zap_running(void)
+{
+    return atomic_load(&zap_running) > 0;
+}
+
+/* admitted_user - for a domain given one key: 1 and user (the key matches)
+ * or "" (it does not) and its log name in who; 0 for any other domain */
+static int admitted_user(const char *domain, const char *z85, char *user, size_t size, char *who,
+                         size_t who_size)
+{
+    int found = 0;
+    pthread_mutex_lock(&admitted_lock);
+    for (size_t i = 0; i < n_admitted && !found; i++)
+        if (strcmp(admitted[i].domain, domain) == 0) {
+            found = 1;
+            snprintf(who, who_size, "%s", admitted[i].user);
+            snprintf(user, size, "%s", z85 && strcmp(admitted[i].public_key, z85) == 0
+                                           ? admitted[i].user : "");
+        }
+    pthread_mutex_unlock(&admitted_lock);
+    return found;
+}
+
 struct mc_zap {
     void             *socket;      /* REP bound to ZAP_ENDPOINT, used by the thread only */
     mc_zap_lookup_fn  lookup;      /* public key -> user id */
@@ -271,7 +334,7 @@ static void zap_handle(mc_zap_t *zap)
         if (!more)
             break;
     }
-    char version[8] = "", mechanism[16] = "", address[64] = "";
+    char version[8] = "", mechanism[16] = "", address[64] = "", domain[64] = "";
     char request_id[256] = "";
     size_t request_id_len = 0;
     if (n >= 2) {
@@ -280,30 +343,42 @@ static void zap_handle(mc_zap_t *zap)
         memcpy(request_id, zmq_msg_data(&frames[1]), request_id_len);
     }
     if (n >= 6) {
+        frame_text(&frames[2], domain, sizeof domain);
         frame_text(&frames[3], address, sizeof address);
         frame_text(&frames[5], mechanism, sizeof mechanism);
     }
     const char *user = NULL;
     char found[128]; /* the user id copied under the lock: a reload may free the table */
-    if (n >= 7 && strcmp(mechanism, "CURVE") == 0 && zmq_msg_size(&frames[6]) == 32) {
-        char z85[MC_CURVE_KEY_LEN + 1];
-        if (zmq_z85_encode(z85, zmq_msg_data(&frames[6]), 32)) {
-            pthread_mutex_lock(&zap->lock);
-            const char *u = zap->lookup(zap->table, z85);
-            if (u && snprintf(found, sizeof found, "%s", u) < (int)sizeof found)
-                user = found;
-            pthread_mutex_unlock(&zap->lock);
-        }
+    char z85[MC_CURVE_KEY_LEN + 1] = "";
+    bool curve = n >= 7 && strcmp(mechanism, "CURVE") == 0 && zmq_msg_size(&frames[6]) == 32 &&
+                 zmq_z85_encode(z85, zmq_msg_data(&frames[6]), 32);
+    char who[32];
+    const char *ok_event = zap->ok_event, *refused_event = zap->refused_event, *who_key = zap->who;
+    char own_ok[48], own_refused[48];
+    if (admitted_user(domain, curve ? z85 : NULL, found, sizeof found, who, sizeof who)) {
+        /* a domain with its one key (the events bus): never the handler's table */
+        user = found[0] ? found : NULL;
+        snprintf(own_ok, sizeof own_ok, "%s_authenticated", who);
+        snprintf(own_refused, sizeof own_refused, "%s_refused", who);
+        ok_event = own_ok;
+        refused_event = own_refused;
+        who_key = "peer";
+    } else if (curve) {
+        pthread_mutex_lock(&zap->lock);
+        const char *u = zap->lookup(zap->table, z85);
+        if (u && snprintf(found, sizeof found, "%s", u) < (int)sizeof found)
+            user = found;
+        pthread_mutex_unlock(&zap->lock);
     }
     if (strcmp(version, "1.0") != 0) {
         zap_reply(zap->socket, request_id, request_id_len, "500", "bad ZAP version", "");
     } else if (user) {
         zap_reply(zap->socket, request_id, request_id_len, "200", "OK", user);
-        mc_log(MC_LOG_INFO, zap->ok_event, "%s=%s address=%s", zap->who, user,
+        mc_log(MC_LOG_INFO, ok_event, "%s=%s address=%s", who_key, user,
                address[0] ? address : "-");
     } else {
         zap_reply(zap->socket, request_id, request_id_len, "400", "unknown key", "");
-        mc_log(MC_LOG_WARNING, zap->refused_event, "reason=unknown_key mechanism=%s address=%s",
+        mc_log(MC_LOG_WARNING, refused_event, "reason=unknown_key mechanism=%s address=%s",
                mechanism[0] ? mechanism : "-", address[0] ? address : "-");
     }
     for (int i = 0; i < n; i++)
@@ -371,6 +446,7 @@ mc_zap_t *mc_zap_start_lookup(const char *who, mc_zap_lookup_fn lookup, const vo
         free(zap);
         return NULL;
     }
+    atomic_fetch_add(&zap_running, 1);
     return zap;
 }
 
@@ -391,6 +467,7 @@ void mc_zap_stop(mc_zap_t **zap_p)
     atomic_store(&zap->stop, true);
     pthread_join(zap->thread, NULL);
     mc_transport_close(&zap->socket);
+    atomic_fetch_sub(&zap_running, 1);
     pthread_mutex_destroy(&zap->lock);
     free(zap);
     *zap_p = NULL;

@@ -22,6 +22,11 @@
  *   * mc_zap_start_lookup() is the same handler for any registry (intake's
  *     clients): lookup turns a public key into the user id, NULL refuses.
  *     Log events are "<who>_authenticated" and "<who>_refused".
+ *   * mc_zap_admit() gives one ZAP domain a single admitted key for the
+ *     whole process (the events bus: one key shared by every daemon
+ *     instance); whichever handler runs answers that domain from it, not
+ *     from its table. The ZAP endpoint is one per ZeroMQ context, so this
+ *     is process-wide; mc_zap_running() says whether a handler is bound.
  */
 #ifndef MC_CURVE_H
 #define MC_CURVE_H
@@ -93,6 +98,14 @@ mc_zap_t *mc_zap_start_lookup(const char *who, mc_zap_lookup_fn lookup, const vo
 /* mc_zap_set_table - answer from table from now on (a reload); the old one
  * is no longer read once this returns */
 void mc_zap_set_table(mc_zap_t *zap, const void *table);
+
+/* mc_zap_admit - from now on, a request for domain is admitted only with
+ * public_z85 (user id user; logs "<user>_authenticated"/"<user>_refused"),
+ * by any handler of this process; a second call for domain replaces the key */
+int mc_zap_admit(const char *domain, const char *public_z85, const char *user, mc_err_t *err);
+
+/* mc_zap_running - is a ZAP handler bound in this process? */
+bool mc_zap_running(void);
 
 /* mc_zap_stop - stop the thread, close its socket, free, NULL the pointer */
 void mc_zap_stop(mc_zap_t **zap);

@@ -219,7 +219,7 @@ intake_server_t *intake_server_new(const mc_cfg_t *cfg, const mc_clients_t *clie
     }
     /* events only make the router quicker (it polls the store anyway), so a
      * failed bind is a warning, not a reason to refuse dossiers */
-    s->events = mc_events_pub(cfg->intake.events_endpoint);
+    s->events = mc_events_pub(cfg->intake.events_endpoint, cfg->events.key_file, &s->zap);
     for (int i = 0; i < s->n_workers; i++) {
         intake_worker_t *w = &s->workers[i];
         w->server = s;

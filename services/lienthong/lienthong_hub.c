@@ -1762,11 +1762,10 @@ lienthong_hub_t *lienthong_hub_new(const mc_cfg_t *cfg, mc_agencies_t *agencies,
     mc_store_set_tcp(hub->store, &cfg->db_tcp);
     mc_socket_opts_t ropts = {.max_message_bytes = LIENTHONG_MAX_FRAME, .send_hwm = 10000,
                               .recv_hwm = 10000, .linger_ms = 0};
-    const char *publishers[] = {cfg->router.events_endpoint, cfg->intake.events_endpoint};
     if (!hub->store || !(hub->zap = mc_zap_start(agencies, err)) ||
         !(hub->router = mc_transport_bind_curve_server(ZMQ_ROUTER, cfg->lienthong.endpoint, &ropts,
                                                        secret, HUB_ZAP_DOMAIN, err)) ||
-        !(hub->sub = mc_events_sub(publishers, 2, err)) ||
+        !(hub->sub = mc_events_listen(cfg, MC_EVENTS_FROM_ROUTER | MC_EVENTS_FROM_INTAKE, err)) ||
         mc_transport_router_mandatory(hub->router, true, err) != 0) { /* see send_to */
         explicit_bzero(secret, sizeof secret);
         if (!hub->store)
@@ -1775,7 +1774,8 @@ lienthong_hub_t *lienthong_hub_new(const mc_cfg_t *cfg, mc_agencies_t *agencies,
         return NULL;
     }
     explicit_bzero(secret, sizeof secret);
-    hub->pub = mc_events_pub(cfg->lienthong.events_endpoint); /* NULL: latency only */
+    /* NULL: latency only; hub->zap (the agencies') admits the events key too */
+    hub->pub = mc_events_pub(cfg->lienthong.events_endpoint, cfg->events.key_file, &hub->zap);
     /* handshakes (to cut connections that serve no peer) and closes; an event
      * may reach us after the frames that followed it, so a handshake may name
      * a connection we already serve (watch_connections checks the peers) */

@@ -147,7 +147,9 @@ notify_channels_t *notify_channels_new(const mc_cfg_notify_t *cfg, mc_err_t *err
 /* notify_channels_destroy - free and NULL (secrets are wiped) */
 void notify_channels_destroy(notify_channels_t **channels);
 
-/* notify_sms_enabled / notify_email_enabled - is the channel configured? */
+/* notify_spool_enabled / notify_sms_enabled / notify_email_enabled - is the
+ * channel configured? (notify.spool_dir "" turns the spool off) */
+bool notify_spool_enabled(const notify_channels_t *channels);
 bool notify_sms_enabled(const notify_channels_t *channels);
 bool notify_email_enabled(const notify_channels_t *channels);
 

@@ -1,6 +1,7 @@
 /*
- * notify_channels - where messages go: the spool directory (always), an
- * HTTP SMS gateway and SMTP (each when configured), both through libcurl.
+ * notify_channels - where messages go: the spool directory (unless
+ * notify.spool_dir is ""), an HTTP SMS gateway and SMTP (each when
+ * configured), both through libcurl.
  *
  * Contract (notify.h): a sender returns 0 when the channel took the
  * message. Errors are short and free of personal data, since they are
@@ -108,6 +109,8 @@ notify_channels_t *notify_channels_new(const mc_cfg_notify_t *cfg, mc_err_t *err
         notify_channels_destroy(&c);
         return NULL;
     }
+    if (!cfg->spool_dir[0])
+        return c; /* the spool channel is off: SMS and e-mail only */
     if (mkdir(cfg->spool_dir, 0750) != 0 && errno != EEXIST) {
         mc_err_add(err, "%s: cannot create spool directory: %s", cfg->spool_dir, strerror(errno));
         notify_channels_destroy(&c);
@@ -130,6 +133,12 @@ void notify_channels_destroy(notify_channels_t **channels)
     wipe_free((*channels)->smtp_password);
     free(*channels);
     *channels = NULL;
+}
+
+/* notify_spool_enabled - spool_dir configured (not "") */
+bool notify_spool_enabled(const notify_channels_t *channels)
+{
+    return channels->cfg->spool_dir[0] != '\0';
 }
 
 /* notify_sms_enabled - sms_url configured */

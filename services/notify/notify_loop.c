@@ -118,10 +118,9 @@ notify_t *notify_new(const mc_cfg_t *cfg, const notify_templates_t *templates,
         notify_destroy(&n);
         return NULL;
     }
-    const char *publishers[] = {cfg->intake.events_endpoint, cfg->router.events_endpoint,
-                                cfg->lienthong.events_endpoint};
     /* connecting to a publisher that is not up yet is fine: ZeroMQ retries */
-    n->sub = mc_events_sub(publishers, 3, err);
+    n->sub = mc_events_listen(cfg, MC_EVENTS_FROM_INTAKE | MC_EVENTS_FROM_ROUTER |
+                                       MC_EVENTS_FROM_LIENTHONG, err);
     if (!n->sub) {
         notify_destroy(&n);
         return NULL;
@@ -242,23 +241,32 @@ static void prepare(notify_t *n, notify_job_t *job, notify_letter_t *l)
         l->problem = "dossier payload unreadable";
     else if (notify_render(n->templates, m->kind, &v, &l->msg) != 0)
         l->problem = "no template for this kind";
+    bool spool = notify_spool_enabled(n->channels);
+    bool sms = notify_sms_enabled(n->channels) && l->to.phone[0];
+    bool email = notify_email_enabled(n->channels) && l->to.email[0];
+    /* spool off and no phone or e-mail to use: nowhere to deliver, a failure
+     * (retried, then failed for good), never "sent" to no channel */
+    if (!l->problem && !spool && !sms && !email)
+        l->problem = "no channel: spool off, no SMS or e-mail for this recipient";
     if (l->problem) {
         job->tries[job->n_tries++] = (mc_notice_try_t){.channel = "spool"};
         return;
     }
-    bool sms = notify_sms_enabled(n->channels) && l->to.phone[0];
-    bool email = notify_email_enabled(n->channels) && l->to.email[0];
-    snprintf(job->wanted, sizeof job->wanted, "spool%s%s", sms ? ",sms" : "", email ? ",email" : "");
     static const char *const names[NOTIFY_CHANNELS] = {"spool", "sms", "email"};
-    const bool use[NOTIFY_CHANNELS] = {true, sms, email};
+    const bool use[NOTIFY_CHANNELS] = {spool, sms, email};
     char have[72];
     snprintf(have, sizeof have, ",%s,", m->done_channels);
+    size_t len = 0;
     for (int c = 0; c < NOTIFY_CHANNELS; c++) {
+        if (!use[c])
+            continue;
+        len += (size_t)snprintf(job->wanted + len, sizeof job->wanted - len, "%s%s",
+                                len ? "," : "", names[c]);
         /* a channel that took this message in a committed earlier attempt is
          * not asked again: a retry for a failed e-mail resends no SMS */
         char pattern[72];
         snprintf(pattern, sizeof pattern, ",%s,", names[c]);
-        if (use[c] && !strstr(have, pattern))
+        if (!strstr(have, pattern))
             job->tries[job->n_tries++] = (mc_notice_try_t){.channel = names[c]};
     }
 }

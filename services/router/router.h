@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "mc_cfg.h"
+#include "mc_curve.h"
 #include "mc_err.h"
 #include "mc_routing.h"
 #include "mc_loop.h"
@@ -42,6 +43,7 @@ typedef struct router {
     mc_store_t          *store;    /* our connections */
     void                *sub;      /* SUB: intake + lienthong events, may be NULL */
     void                *pub;      /* PUB: our events, NULL if the bind failed */
+    mc_zap_t            *zap;      /* ZAP handler admitting the events key (events.key_file) */
     bool                 store_ok; /* last store call succeeded (log transitions only) */
     mc_plan_step_t       steps[ROUTER_MAX_STEPS]; /* plan being written */
     char                 detail[256];             /* event detail being written */

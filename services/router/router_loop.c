@@ -41,9 +41,8 @@ router_t *router_new(const mc_cfg_t *cfg, const mc_routing_t *routing, mc_err_t 
         return NULL;
     }
     /* a failed PUB bind only costs latency (mc_events) */
-    r->pub = mc_events_pub(cfg->router.events_endpoint);
-    const char *publishers[] = {cfg->intake.events_endpoint, cfg->lienthong.events_endpoint};
-    r->sub = mc_events_sub(publishers, 2, err);
+    r->pub = mc_events_pub(cfg->router.events_endpoint, cfg->events.key_file, &r->zap);
+    r->sub = mc_events_listen(cfg, MC_EVENTS_FROM_INTAKE | MC_EVENTS_FROM_LIENTHONG, err);
     if (!r->sub) {
         router_destroy(&r);
         return NULL;
@@ -66,6 +65,7 @@ void router_destroy(router_t **rp)
     router_t *r = *rp;
     mc_transport_close(&r->sub);
     mc_transport_close(&r->pub);
+    mc_zap_stop(&r->zap); /* after the PUB it admitted listeners to */
     mc_store_destroy(&r->store);
     free(r->notes);
     free(r);

@@ -1005,6 +1005,32 @@ MC_TEST(bad_placeholder_is_a_config_error)
     CHECK_INT(harness_run("%s/bin/motcua-notify -c %s --check > /dev/null 2>&1", H.build, H.config), 0);
 }
 
+MC_TEST(spool_off_sends_sms_only_and_writes_no_file)
+{
+    /* several notify hosts without shared storage: notify.spool_dir "" */
+    gateway_t g;
+    char config[700];
+    REQUIRE(gw_setup(&g, 0, "", config, sizeof config) == 0);
+    REQUIRE(harness_run("sed -i 's|spool_dir: \"[^\"]*\"|spool_dir: \"\"|' %s", config) == 0);
+    int files = spool_files();
+    pid_t e = harness_start_daemon(&H, "notify", config, "notify-nospool.log");
+    REQUIRE(e > 0);
+    char code[64];
+    REQUIRE(submit_one(code, sizeof code) == 0);
+    long id = notice_id(code);
+    char text[24];
+    snprintf(text, sizeof text, "%ld", id);
+    CHECK_INT(harness_wait_count(&H, SENT_ID, text, 1, 15000), 1);
+    CHECK_INT(harness_stop_daemon(e, SIGTERM), 0);
+    CHECK_INT(spool_files(), files);
+    CHECK_INT(count_for(SMS_OK, id), 1);
+    CHECK_INT(count_for("SELECT count(*) FROM notification_attempt WHERE notification_id = $1::bigint"
+                        " AND channel = 'spool'", id), 0);
+    CHECK_INT(count_for("SELECT count(*) FROM notification WHERE id = $1::bigint AND channel = 'sms'",
+                        id), 1);
+    gw_stop(&g);
+}
+
 int main(void)
 {
     if (harness_setup(&H, "notify", 2) != 0 || harness_start_intake(&H) != 0) {
@@ -1026,6 +1052,8 @@ int main(void)
     mc_test_run(received_notice_gives_the_secret_once);
     mc_test_run(no_personal_data_in_notify_logs);
     mc_test_run(bad_placeholder_is_a_config_error);
+    /* last: every test before counts one spool file per notification sent */
+    mc_test_run(spool_off_sends_sms_only_and_writes_no_file);
     harness_teardown(&H);
     return mc_test_done("it_notify");
 }

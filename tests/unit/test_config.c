@@ -306,13 +306,64 @@ MC_TEST(test_events_stay_on_this_host)
              "lienthong: {events_endpoint: \"tcp://eth0:5572\"}\n%s", ward);
     CHECK(load_in_tmp(text, NULL, NULL, &cfg, &err) == -1);
     CHECK(cfg == NULL);
-    CHECK(has(&err, "tcp://0.0.0.0:5570 is reachable from other hosts: the events (PUB/SUB) have no CURVE yet"));
+    CHECK(has(&err, "tcp://0.0.0.0:5570 is reachable from other hosts and events.key_file is not set"));
+    CHECK(has(&err, "set events.key_file"));
     CHECK(has(&err, "tcp://10.0.0.5:5571 is reachable"));
     CHECK(has(&err, "tcp://eth0:5572 is reachable"));
     CHECK_INT(err.count, 3);
     CHECK(mc_cfg_endpoint_is_local("ipc:///run/motcua/x"));
     CHECK(mc_cfg_endpoint_is_local("tcp://localhost:1"));
     CHECK(!mc_cfg_endpoint_is_local("tcp://*:1"));
+}
+
+MC_TEST(test_events_across_hosts)
+{
+    mc_err_t err;
+    mc_cfg_t *cfg = NULL;
+    /* without events: the lists default to the kind's own publisher */
+    REQUIRE(load_in_tmp(ward, NULL, NULL, &cfg, &err) == 0);
+    CHECK_STR(cfg->events.key_file, "");
+    CHECK_INT(cfg->router.n_events_connect, 1);
+    CHECK_STR(cfg->router.events_connect[0], "ipc:///run/motcua/router-events");
+    mc_cfg_destroy(&cfg);
+    /* with a key: any tcp:// bind, wildcards too, and lists of other hosts */
+    char text[2048];
+    snprintf(text, sizeof text, "events: {key_file: keys/events.key}\n"
+             "intake: {events_endpoint: \"tcp://*:5570\"}\n"
+             "router: {events_endpoint: \"tcp://0.0.0.0:5571\",\n"
+             "  events_connect: [\"tcp://10.77.0.21:5571\", \"tcp://10.77.0.22:5571\"]}\n"
+             "lienthong: {events_endpoint: \"tcp://10.77.0.21:5572\"}\n%s", ward);
+    REQUIRE(load_in_tmp(text, NULL, NULL, &cfg, &err) == 0);
+    CHECK(strstr(cfg->events.key_file, "/keys/events.key") != NULL); /* beside motcua.yaml */
+    CHECK_INT(cfg->intake.n_events_connect, 1);
+    CHECK_STR(cfg->intake.events_connect[0], "tcp://127.0.0.1:5570"); /* a wildcard's default */
+    CHECK_INT(cfg->router.n_events_connect, 2);
+    CHECK_STR(cfg->router.events_connect[1], "tcp://10.77.0.22:5571");
+    CHECK_STR(cfg->lienthong.events_connect[0], "tcp://10.77.0.21:5572");
+    mc_cfg_destroy(&cfg);
+    /* without a key: another host in a list is refused too, saying what to set */
+    snprintf(text, sizeof text, "router: {events_connect: [\"ipc:///run/motcua/router-events\","
+             " \"tcp://10.77.0.22:5571\"]}\n%s", ward);
+    CHECK(load_in_tmp(text, NULL, NULL, &cfg, &err) == -1);
+    CHECK(has(&err, "key 'events_connect': tcp://10.77.0.22:5571 is reachable from other hosts "
+                    "and events.key_file is not set"));
+    CHECK_INT(err.count, 1);
+    /* lists: a wildcard, an empty list, a non-list, a bad scheme; unknown events keys */
+    snprintf(text, sizeof text, "events: {key_file: k.key, keyfile: x}\n"
+             "intake: {events_connect: [\"tcp://*:5570\"]}\n"
+             "router: {events_connect: []}\n"
+             "lienthong: {events_connect: \"tcp://10.0.0.1:1\"}\n"
+             "notify: {}\n%s", ward);
+    CHECK(load_in_tmp(text, NULL, NULL, &cfg, &err) == -1);
+    CHECK(has(&err, "tcp://*:5570 is a wildcard bind address"));
+    CHECK(has(&err, "expected at least one publisher"));
+    CHECK(has(&err, "events_connect"));
+    CHECK(has(&err, "keyfile"));
+    CHECK(err.count >= 4);
+    snprintf(text, sizeof text, "events: {key_file: k.key}\n"
+             "router: {events_connect: [\"udp://10.0.0.1:1\"]}\n%s", ward);
+    CHECK(load_in_tmp(text, NULL, NULL, &cfg, &err) == -1);
+    CHECK(has(&err, "expected tcp://, ipc:// or inproc://"));
 }
 
 MC_TEST(test_errors_across_files)
@@ -582,6 +633,7 @@ int main(void)
     mc_test_run(test_ranges_and_wards);
     mc_test_run(test_rules_and_provinces);
     mc_test_run(test_events_stay_on_this_host);
+    mc_test_run(test_events_across_hosts);
     mc_test_run(test_errors_across_files);
     mc_test_run(test_catalog_errors);
     mc_test_run(test_redaction);
