@@ -1,5 +1,5 @@
 /*
- * it_failover - a store that follows the primary (issue 14 part 2;
+ * it_store_failover - a store that follows the primary (issue 14 part 2;
  * common/store/mc_store.c, migration 0024, docs/reliability.md "Several
  * hosts: failover"), on real PostgreSQL clusters.
  *
@@ -421,10 +421,10 @@ MC_TEST(unknown_commit_is_never_done_and_is_resolved_by_retry)
 
 int main(void)
 {
-    if (harness_setup(&H, "it_failover", 2) != 0 || harness_start_intake(&H) != 0) {
+    if (harness_setup(&H, "it_store_failover", 2) != 0 || harness_start_intake(&H) != 0) {
         printf("not ok - setup\n");
         harness_teardown(&H);
-        printf("it_failover: 0 passed, 1 failed\n");
+        printf("it_store_failover: 0 passed, 1 failed\n");
         return 1;
     }
     mc_test_run(keepalive_defaults_and_conninfo_override);
@@ -434,5 +434,5 @@ int main(void)
     mc_test_run(unknown_commit_is_never_done_and_is_resolved_by_retry);
     standby_stop();
     harness_teardown(&H);
-    return mc_test_done("it_failover");
+    return mc_test_done("it_store_failover");
 }
