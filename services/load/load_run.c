@@ -145,7 +145,7 @@ static int open_client(load_t *l, client_t *c)
 {
     mc_transport_close(&c->sock);
     /* linger 0: closing a timed-out socket must drop what it still holds */
-    mc_socket_opts_t opts = { MC_CLI_MAX_REPLY_BYTES, 0, 0, 0 };
+    mc_socket_opts_t opts = {.max_message_bytes = MC_CLI_MAX_REPLY_BYTES, .linger_ms = 0};
     mc_err_t err;
     mc_err_clear(&err);
     c->sock = mc_transport_connect_as(ZMQ_DEALER, l->endpoints[c->ep], &opts, l->as, &err);
