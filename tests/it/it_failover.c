@@ -11,7 +11,9 @@
  *     same request resent gets the same receipt bytes (idempotent);
  *   - an agency on hub A moves to hub B when A is killed and every case is
  *     answered exactly once (one step_done per case, one take per case in the
- *     agency's journal);
+ *     agency's journal); A started again neither steals nor stalls the cases
+ *     of the agency that stays on B; another agency's key cannot take its
+ *     session over on either hub;
  *   - motcua-load over both, A killed mid-run: every request acked once, none
  *     lost (timeouts=0), the store holds exactly N submissions (the hubs and
  *     the router are stopped by then: the load's dossiers stay where they are).
@@ -23,10 +25,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zmq.h>
+
 #include "harness.h"
+#include "mc_curve.h"
 #include "mc_states.h"
 #include "mc_test.h"
 #include "mc_transport.h"
+#include "motcua/v1/agency.pb-c.h"
 
 #define LOAD_COUNT "300" /* motcua-load's requests */
 #define CASES      24    /* dossiers the agency answers across the hub failover */
@@ -203,13 +209,10 @@ MC_TEST(load_over_two_intakes_loses_and_duplicates_nothing_when_one_is_killed)
                             " WHERE key LIKE $1", "load-%"), atoi(LOAD_COUNT));
 }
 
-MC_TEST(agency_moves_to_the_other_hub_and_every_case_is_answered_once)
+/* submit_cases - n birth registrations (one step, TU_PHAP) through intake, ids from first */
+static void submit_cases(int first, int n)
 {
-    pid_t router = harness_start_daemon(&H, "router", NULL, "router.log");
-    pid_t lt_a = harness_start_daemon(&H, "lienthong", NULL, "lienthong-a.log");
-    pid_t lt_b = harness_start_daemon(&H, "lienthong", cfg_b, "lienthong-b.log");
-    REQUIRE(router > 0 && lt_a > 0 && lt_b > 0);
-    for (int i = 0; i < CASES; i++) {
+    for (int i = first; i < first + n; i++) {
         harness_dossier_t d;
         char sid[32];
         snprintf(sid, sizeof sid, "fo-case-%04d", i);
@@ -220,6 +223,63 @@ MC_TEST(agency_moves_to_the_other_hub_and_every_case_is_answered_once)
         if (r)
             motcua__v1__intake_reply__free_unpacked(r, NULL);
     }
+}
+
+/* takeover_refused - agency `as` connects to hub with a resync Ready naming session
+ * (another agency's): true when the hub answers Refusal{REASON_FORBIDDEN} */
+static bool takeover_refused(const char *hub, const char *as, const char *session)
+{
+    char path[500], secret[41], pub[41], server[41];
+    mc_err_t err;
+    mc_err_clear(&err);
+    snprintf(path, sizeof path, "%s/keys/%s.key", H.dir, as);
+    if (mc_curve_read_secret_key(path, secret, &err) != 0 || mc_curve_public_of(secret, pub, &err) != 0)
+        return false;
+    snprintf(path, sizeof path, "%s/keys/lienthong.pub", H.dir);
+    if (mc_curve_read_key(path, server, &err) != 0)
+        return false;
+    mc_socket_opts_t o = {.max_message_bytes = 1 << 20, .linger_ms = 0};
+    void *s = mc_transport_connect_curve_client(ZMQ_DEALER, hub, &o, server, pub, secret, &err);
+    if (!s)
+        return false;
+    Motcua__V1__Ready r = MOTCUA__V1__READY__INIT;
+    r.credit = 1;
+    r.client_version = (char *)"it_failover";
+    r.session = (char *)session;
+    r.resync = true;
+    Motcua__V1__AgencyToHub m = MOTCUA__V1__AGENCY_TO_HUB__INIT;
+    m.body_case = MOTCUA__V1__AGENCY_TO_HUB__BODY_READY;
+    m.ready = &r;
+    uint8_t buf[256];
+    size_t n = motcua__v1__agency_to_hub__pack(&m, buf);
+    bool refused = false;
+    int64_t deadline = harness_now_ms() + 10000;
+    if (zmq_send(s, buf, n, 0) == (int)n) {
+        while (!refused && harness_now_ms() < deadline) {
+            zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};
+            if (zmq_poll(&item, 1, 200) <= 0)
+                continue;
+            uint8_t in[4096];
+            int got = zmq_recv(s, in, sizeof in, 0);
+            Motcua__V1__HubToAgency *h =
+                got > 0 ? motcua__v1__hub_to_agency__unpack(NULL, (size_t)got, in) : NULL;
+            refused = h && h->body_case == MOTCUA__V1__HUB_TO_AGENCY__BODY_REFUSAL &&
+                      h->refusal->reason == MOTCUA__V1__REASON__REASON_FORBIDDEN;
+            if (h)
+                motcua__v1__hub_to_agency__free_unpacked(h, NULL);
+        }
+    }
+    mc_transport_close(&s);
+    return refused;
+}
+
+MC_TEST(agency_moves_to_the_other_hub_and_every_case_is_answered_once)
+{
+    pid_t router = harness_start_daemon(&H, "router", NULL, "router.log");
+    pid_t lt_a = harness_start_daemon(&H, "lienthong", NULL, "lienthong-a.log");
+    pid_t lt_b = harness_start_daemon(&H, "lienthong", cfg_b, "lienthong-b.log");
+    REQUIRE(router > 0 && lt_a > 0 && lt_b > 0);
+    submit_cases(0, CASES);
     char key[500], server[500], state[500];
     snprintf(key, sizeof key, "%s/keys/TU_PHAP.key", H.dir);
     snprintf(server, sizeof server, "%s/keys/lienthong.pub", H.dir);
@@ -255,6 +315,31 @@ MC_TEST(agency_moves_to_the_other_hub_and_every_case_is_answered_once)
     char cmd[700];
     snprintf(cmd, sizeof cmd, "test \"$(grep -c '^T ' %s/journal)\" -eq %d", state, TOTAL);
     CHECK_INT(harness_run("%s", cmd), 0);
+
+    /* A back while the agency stays on B: A neither steals nor stalls its cases */
+    lt_a = harness_start_daemon(&H, "lienthong", NULL, "lienthong-a2.log");
+    CHECK(lt_a > 0);
+    submit_cases(CASES, 6);
+    CHECK_INT(harness_wait_count(&H, "SELECT count(*) FROM dossier WHERE state = $1::smallint",
+                                 MC_SQL(MC_DOSSIER_RESULT_READY), TOTAL + 6, 40000), TOTAL + 6);
+    snprintf(cmd, sizeof cmd, "test \"$(grep -c 'event=connected' %s/agency.log)\" -eq 2", H.dir);
+    CHECK_INT(harness_run("%s", cmd), 0);
+    snprintf(cmd, sizeof cmd, "test \"$(grep -c '^T ' %s/journal)\" -eq %d", state, TOTAL + 6);
+    CHECK_INT(harness_run("%s", cmd), 0);
+
+    /* another agency's key cannot take TU_PHAP's session over, on either hub */
+    PGresult *res = PQexecParams(harness_db(&H), "SELECT session FROM agency_session WHERE agency = $1"
+                                 " ORDER BY seen_at DESC LIMIT 1", 1, NULL,
+                                 (const char *const[]){"TU_PHAP"}, NULL, NULL, 0);
+    REQUIRE(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1);
+    char session[80];
+    snprintf(session, sizeof session, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    CHECK(takeover_refused(hub_b, "CONG_AN_XA", session));
+    CHECK(takeover_refused(hub_a, "CONG_AN_XA", session));
+    CHECK_INT(harness_count(&H, "SELECT count(*) FROM agency_session WHERE session = $1"
+                            " AND agency = 'TU_PHAP'", session), 1);
+    harness_stop_daemon(lt_a, SIGTERM);
     harness_stop_daemon(agency, SIGTERM);
     harness_stop_daemon(lt_b, SIGTERM);
     harness_stop_daemon(router, SIGTERM);
