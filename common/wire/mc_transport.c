@@ -393,7 +393,11 @@ static attempt_rc_t attempt(const char *endpoint, const mc_transport_keys_t *key
      * handshake): an endpoint that is down costs no more than the deadline */
     int wait = (int)(deadline - mc_time_mono_ms());
     wait = wait > 0 ? wait : 0;
-    zmq_setsockopt(s, ZMQ_SNDTIMEO, &wait, sizeof wait);
+    if (zmq_setsockopt(s, ZMQ_SNDTIMEO, &wait, sizeof wait) != 0) {
+        mc_err_add(err, "transport: socket option: %s", zmq_strerror(errno));
+        mc_transport_close(&s);
+        return ATTEMPT_FAILED;
+    }
     /* empty delimiter first: the same envelope a REQ socket would send */
     if (zmq_send(s, "", 0, ZMQ_SNDMORE) < 0 || zmq_send(s, request, request_len, 0) < 0) {
         attempt_rc_t rc = errno == EAGAIN || errno == EINTR ? ATTEMPT_NONE : ATTEMPT_FAILED;
