@@ -21,6 +21,7 @@
 
 /* getopt_long codes of the options every command takes besides its own */
 enum {
+    OPT_CONNECT = 255, /* --connect E */
     OPT_JSON  = 256, /* --json */
     OPT_VALUE = 257  /* opts[k] is OPT_VALUE + k */
 };
@@ -37,18 +38,39 @@ int mc_cli_usage_error(const mc_cli_ctx_t *ctx, const char *usage, const char *f
     return MC_CLI_EX_USAGE;
 }
 
+/* add_connect - one more --connect endpoint; -1 when there are too many */
+static int add_connect(mc_cli_ctx_t *ctx, const char *endpoint)
+{
+    if (ctx->n_connect >= MC_CFG_CONNECT_MAX)
+        return -1;
+    ctx->connect[ctx->n_connect++] = endpoint;
+    return 0;
+}
+
+/* mc_cli_intake_connect - --connect, else intake.connect */
+const char *const *mc_cli_intake_connect(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg, size_t *n)
+{
+    if (ctx->n_connect > 0) {
+        *n = ctx->n_connect;
+        return ctx->connect;
+    }
+    *n = cfg->intake.n_connect;
+    return (const char *const *)cfg->intake.connect;
+}
+
 /* parse - the one getopt_long loop behind mc_cli_parse_args and _opts */
 static int parse(mc_cli_ctx_t *ctx, int argc, char **argv, const char *name, const char *usage,
                  const mc_cli_opt_t *opts, size_t n_opts, bool *json, const char **args, int max,
                  int *n_args)
 {
-    struct option lo[MC_CLI_MAX_OPTS + 5];
+    struct option lo[MC_CLI_MAX_OPTS + 6];
     size_t n = 0;
     if (n_opts > MC_CLI_MAX_OPTS)
         return mc_cli_usage_error(ctx, usage, "%s: too many options declared", name);
     lo[n++] = (struct option){"config", required_argument, NULL, 'c'};
     lo[n++] = (struct option){"key", required_argument, NULL, 'k'};
     lo[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    lo[n++] = (struct option){"connect", required_argument, NULL, OPT_CONNECT};
     if (json)
         lo[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
     for (size_t k = 0; k < n_opts; k++)
@@ -84,6 +106,10 @@ static int parse(mc_cli_ctx_t *ctx, int argc, char **argv, const char *name, con
             ctx->config_path = optarg;
         } else if (c == 'k') {
             ctx->key_path = optarg;
+        } else if (c == OPT_CONNECT) {
+            if (add_connect(ctx, optarg) < 0)
+                status = mc_cli_usage_error(ctx, usage, "%s: --connect: at most %d endpoints",
+                                            name, MC_CFG_CONNECT_MAX);
         } else if (c == 'h') {
             fputs(usage, stdout);
             status = MC_CLI_EX_HELP;
@@ -191,6 +217,7 @@ static void ctx_init(mc_cli_ctx_t *ctx, const char *argv0)
     ctx->progname = argv0 && *argv0 ? (slash ? slash + 1 : argv0) : "motcua";
     ctx->config_path = NULL;
     ctx->key_path = NULL;
+    ctx->n_connect = 0;
     ctx->argv0 = argv0 ? argv0 : "";
     mc_log_init(ctx->progname, MC_LOG_WARNING);
 }
@@ -219,6 +246,7 @@ int mc_cli_main(int argc, char **argv, const char *usage, const mc_cli_command_t
                                        {"key", required_argument, NULL, 'k'},
                                        {"help", no_argument, NULL, 'h'},
                                        {"version", no_argument, NULL, 'V'},
+                                       {"connect", required_argument, NULL, OPT_CONNECT},
                                        {NULL, 0, NULL, 0}};
     int c;
     optind = 0;
@@ -229,6 +257,12 @@ int mc_cli_main(int argc, char **argv, const char *usage, const mc_cli_command_t
             ctx.config_path = optarg;
         } else if (c == 'k') {
             ctx.key_path = optarg;
+        } else if (c == OPT_CONNECT) {
+            if (add_connect(&ctx, optarg) < 0) {
+                fprintf(stderr, "%s: --connect: at most %d endpoints\n", ctx.progname,
+                        MC_CFG_CONNECT_MAX);
+                return MC_CLI_EX_USAGE;
+            }
         } else if (c == 'h') {
             fputs(usage, stdout);
             return MC_CLI_EX_OK;

@@ -41,6 +41,8 @@ typedef struct mc_cli_ctx {
     const char *config_path; /* -c / --config, else mc_cfg_default_path() */
     const char *key_path;    /* -k / --key: our CURVE secret key for intake, else client.key_file */
     const char *argv0;       /* argv[0] as given: where the sibling programs are */
+    const char *connect[MC_CFG_CONNECT_MAX]; /* --connect E (repeatable): intake endpoints replacing intake.connect */
+    size_t      n_connect;   /* entries in connect (0: intake.connect) */
 } mc_cli_ctx_t;
 
 /* one option that takes a value ("--name VALUE", "--name=VALUE"), stored in *value */
@@ -73,7 +75,7 @@ int mc_cli_usage_error(const mc_cli_ctx_t *ctx, const char *usage, const char *f
 
 /*
  * mc_cli_parse_args - getopt_long over a simple command's arguments:
- * -c/--config, -k/--key, -h/--help, --json (only when json is not NULL),
+ * -c/--config, -k/--key, --connect (repeatable), -h/--help, --json (only when json is not NULL),
  * and up to max positional arguments (anywhere) into args[] (*n_args of
  * them). Returns MC_CLI_EX_OK to go on, MC_CLI_EX_HELP after printing usage
  * to stdout, or MC_CLI_EX_USAGE after an error.
@@ -95,6 +97,10 @@ int mc_cli_load_config(const mc_cli_ctx_t *ctx, mc_cfg_t **cfg);
 /* mc_cli_load_config_as - mc_cli_load_config, then connect as program's database
  * role (mc_cfg_use_role): MC_CLI_READER for the read-only commands */
 int mc_cli_load_config_as(const mc_cli_ctx_t *ctx, const char *program, mc_cfg_t **cfg);
+
+/* mc_cli_intake_connect - the intake endpoints a client tries, in turn: --connect's
+ * when given, else intake.connect; *n gets their number (>= 1) */
+const char *const *mc_cli_intake_connect(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg, size_t *n);
 
 /* mc_cli_print_err - print every line of err to stderr, each prefixed with "prog: " */
 void mc_cli_print_err(const mc_cli_ctx_t *ctx, const mc_err_t *err);

@@ -109,15 +109,17 @@ int mc_cli_exchange(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg,
     }
     motcua__v1__intake_request__pack(request, buf);
 
-    char ep[512];
-    const char *endpoint = mc_transport_connectable(cfg->intake.endpoint, ep, sizeof ep);
+    size_t n_endpoints = 0, next = 0;
+    const char *const *endpoints = mc_cli_intake_connect(ctx, cfg, &n_endpoints);
     void *raw = NULL;
     size_t raw_len = 0;
     mc_err_t err;
     mc_err_clear(&err);
-    int rc = mc_transport_request_as(endpoint, as, buf, len, cfg->client.timeout_ms,
-                                     cfg->client.retries, MC_CLI_MAX_REPLY_BYTES, &raw, &raw_len,
-                                     &err);
+    /* no reply: the same bytes to the next instance (every request is idempotent) */
+    int rc = mc_transport_request_any(endpoints, n_endpoints, &next, as, buf, len,
+                                      cfg->client.timeout_ms, cfg->client.retries,
+                                      MC_CLI_MAX_REPLY_BYTES, &raw, &raw_len, &err);
+    const char *endpoint = endpoints[next % n_endpoints];
     explicit_bzero(&keys, sizeof keys);
     free(buf);
     if (rc < 0) {

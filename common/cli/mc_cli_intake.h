@@ -23,8 +23,10 @@
 #define MC_CLI_MAX_REPLY_BYTES (4u * 1024u * 1024u)
 
 /*
- * mc_cli_exchange - pack request, send it to cfg's intake endpoint with the
- * configured timeout and retries, and unpack the reply into *reply (free
+ * mc_cli_exchange - pack request, send it to the intake endpoints (--connect,
+ * else intake.connect) with the configured timeout and retries, each retry
+ * the same bytes to the next endpoint (mc_transport_request_any: failover,
+ * safe because every intake request is idempotent), and unpack the reply into *reply (free
  * with motcua__v1__intake_reply__free_unpacked). Returns MC_CLI_EX_OK, or
  * MC_CLI_EX_RETRY when no reply came, or MC_CLI_EX_FAIL; messages on stderr.
  */

@@ -211,6 +211,76 @@ static int endpoint_field(const mc_yaml_node_t *s, const char *key, char **field
     return 0;
 }
 
+/* mc_cfg_endpoint_is_wildcard - host "*" or 0.0.0.0 after tcp:// */
+bool mc_cfg_endpoint_is_wildcard(const char *endpoint)
+{
+    return strncmp(endpoint, "tcp://*:", 8) == 0 || strncmp(endpoint, "tcp://0.0.0.0:", 14) == 0;
+}
+
+/* connect_field - an optional list of endpoints clients connect to (intake.connect,
+ * lienthong.connect): 1..MC_CFG_CONNECT_MAX endpoints, none a wildcard; *given
+ * says it was there (the default is set by connect_default after the sections) */
+static int connect_field(const mc_yaml_node_t *s, const char *key, char ***list, size_t *n,
+                         bool *given, mc_err_t *err)
+{
+    const mc_yaml_node_t *seq = mc_yaml_get(s, key);
+    if (!seq)
+        return 0;
+    char w[512];
+    if (mc_yaml_expect_list(seq, key, MC_CFG_CONNECT_MAX, "endpoints", err) < 0)
+        return -1;
+    if (seq->count == 0) {
+        mc_err_add(err, "%s: key '%s': expected at least one endpoint",
+                   mc_yaml_where(seq, w, sizeof w), key);
+        return -1;
+    }
+    if (!(*list = calloc(seq->count, sizeof **list))) {
+        mc_err_add(err, "out of memory");
+        return -1;
+    }
+    *given = true;
+    int rc = 0;
+    for (size_t i = 0; i < seq->count; i++) {
+        char *e = NULL;
+        if (mc_yaml_scalar_string(seq->items[i], key, 256, &e, err) < 0) {
+            rc = -1;
+            continue;
+        }
+        (*list)[(*n)++] = e;
+        if (!endpoint_ok(e) || mc_cfg_endpoint_is_wildcard(e)) {
+            mc_err_add(err, "%s: key '%s': expected tcp://, ipc:// or inproc:// and an address "
+                            "clients can connect to (not * nor 0.0.0.0), without spaces",
+                       mc_yaml_where(seq->items[i], w, sizeof w), key);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+/* connect_default - [endpoint made connectable] when no connect list was given */
+static int connect_default(const char *endpoint, char ***list, size_t *n)
+{
+    if (*n > 0)
+        return 0;
+    char buf[300];
+    free(*list);
+    if (!(*list = calloc(1, sizeof **list)) ||
+        !((*list)[0] = strdup(mc_transport_connectable(endpoint, buf, sizeof buf))))
+        return -1;
+    *n = 1;
+    return 0;
+}
+
+/* connect_free - a connect list and its entries */
+static void connect_free(char ***list, size_t *n)
+{
+    for (size_t i = 0; *list && i < *n; i++)
+        free((*list)[i]);
+    free(*list);
+    *list = NULL;
+    *n = 0;
+}
+
 /* events_reach_ok - an events endpoint off this host only with CURVE: the
  * PipelineEvents name dossier codes, so without events.key_file a listener
  * on another host would collect them unauthenticated. where and key name
@@ -240,74 +310,22 @@ static int events_field(const mc_yaml_node_t *s, const char *key, const mc_cfg_t
 }
 
 /* publishers_field - events_connect: every instance's publisher of one
- * kind, connectable addresses (no wildcard host), local unless CURVE is on;
- * absent = left empty for default_publishers */
+ * kind, a connect list (connect_field) whose entries must also obey the
+ * events rule (events_reach_ok); absent = left empty for connect_default */
 static int publishers_field(const mc_yaml_node_t *s, const mc_cfg_t *cfg, char ***list,
                             size_t *n, mc_err_t *err)
 {
     static const char key[] = "events_connect";
+    bool given = false;
+    int rc = connect_field(s, key, list, n, &given, err);
     const mc_yaml_node_t *seq = mc_yaml_get(s, key);
-    if (!seq)
-        return 0;
-    char w[512];
-    if (mc_yaml_expect_list(seq, key, MC_CFG_PUBLISHERS_MAX, "publishers", err) < 0)
-        return -1;
-    if (seq->count == 0) {
-        mc_err_add(err, "%s: key '%s': expected at least one publisher",
-                   mc_yaml_where(seq, w, sizeof w), key);
-        return -1;
-    }
-    if (!(*list = calloc(seq->count, sizeof **list))) {
-        mc_err_add(err, "out of memory");
-        return -1;
-    }
-    int rc = 0;
-    for (size_t i = 0; i < seq->count; i++) {
-        char *e = NULL, buf[300];
+    for (size_t i = 0; rc == 0 && i < *n; i++) {
+        char w[512];
         mc_yaml_where(seq->items[i], w, sizeof w);
-        if (mc_yaml_scalar_string(seq->items[i], key, 256, &e, err) < 0) {
+        if (events_reach_ok(w, key, (*list)[i], cfg, err) < 0)
             rc = -1;
-            continue;
-        }
-        (*list)[(*n)++] = e;
-        if (!endpoint_ok(e)) {
-            mc_err_add(err, "%s: key '%s': expected tcp://, ipc:// or inproc:// and an address, "
-                            "without spaces", w, key);
-            rc = -1;
-        } else if (mc_transport_connectable(e, buf, sizeof buf) != e) {
-            mc_err_add(err, "%s: key '%s': %s is a wildcard bind address: name the host of "
-                            "that instance's publisher", w, key, e);
-            rc = -1;
-        } else if (events_reach_ok(w, key, e, cfg, err) < 0) {
-            rc = -1;
-        }
     }
     return rc;
-}
-
-/* default_publishers - an absent events_connect: [the connectable form of
- * events_endpoint] (a wildcard bind heard on 127.0.0.1) */
-static int default_publishers(const char *events_endpoint, char ***list, size_t *n)
-{
-    if (*n)
-        return 0;
-    char buf[300];
-    free(*list);
-    *list = calloc(1, sizeof **list);
-    if (!*list || !((*list)[0] = strdup(mc_transport_connectable(events_endpoint, buf, sizeof buf))))
-        return -1;
-    *n = 1;
-    return 0;
-}
-
-/* free_publishers - an events_connect list */
-static void free_publishers(char ***list, size_t *n)
-{
-    for (size_t i = 0; *list && i < *n; i++)
-        free((*list)[i]);
-    free(*list);
-    *list = NULL;
-    *n = 0;
 }
 
 /* path_field - an optional file name replacing a default, resolved relative
@@ -381,13 +399,15 @@ static int load_lienthong(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *e
     static const char *const keys[] = {"endpoint",     "events_endpoint", "server_key_file",
                                        "heartbeat_ms", "ack_timeout_ms",  "max_attempts",
                                        "window_max",   "poll_ms",         "lease_ms",
-                                       "events_connect", NULL};
+                                       "events_connect", "connect", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "lienthong", keys, &rc, err);
     if (!s)
         return rc;
     mc_cfg_lienthong_t *l = &cfg->lienthong;
     if (endpoint_field(s, "endpoint", &l->endpoint, err) < 0)
+        rc = -1;
+    if (connect_field(s, "connect", &l->connect, &l->n_connect, &l->connect_given, err) < 0)
         rc = -1;
     if (events_field(s, "events_endpoint", cfg, &l->events_endpoint, err) < 0 ||
         publishers_field(s, cfg, &l->events_connect, &l->n_events_connect, err) < 0)
@@ -535,13 +555,15 @@ static int load_intake(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     static const char *const keys[] = {"endpoint",       "workers",      "max_request_bytes",
                                        "max_documents",  "retry_after_ms", "reconnect_ms",
                                        "shutdown_grace_ms", "events_endpoint", "server_key_file",
-                                       "plaintext", "events_connect", NULL};
+                                       "plaintext", "events_connect", "connect", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "intake", keys, &rc, err);
     if (!s)
         return rc;
     mc_cfg_intake_t *in = &cfg->intake;
     if (endpoint_field(s, "endpoint", &in->endpoint, err) < 0)
+        rc = -1;
+    if (connect_field(s, "connect", &in->connect, &in->n_connect, &in->connect_given, err) < 0)
         rc = -1;
     if (events_field(s, "events_endpoint", cfg, &in->events_endpoint, err) < 0 ||
         publishers_field(s, cfg, &in->events_connect, &in->n_events_connect, err) < 0)
@@ -849,16 +871,22 @@ int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
             if (sections[i](root, cfg, err) < 0)
                 rc = -1;
     }
-    if (default_publishers(cfg->intake.events_endpoint, &cfg->intake.events_connect,
+    if (connect_default(cfg->intake.events_endpoint, &cfg->intake.events_connect,
                            &cfg->intake.n_events_connect) < 0 ||
-        default_publishers(cfg->router.events_endpoint, &cfg->router.events_connect,
+        connect_default(cfg->router.events_endpoint, &cfg->router.events_connect,
                            &cfg->router.n_events_connect) < 0 ||
-        default_publishers(cfg->lienthong.events_endpoint, &cfg->lienthong.events_connect,
+        connect_default(cfg->lienthong.events_endpoint, &cfg->lienthong.events_connect,
                            &cfg->lienthong.n_events_connect) < 0) {
         mc_err_add(err, "%s: out of memory", path);
         rc = -1;
     }
     mc_yaml_destroy(&doc);
+    if (connect_default(cfg->intake.endpoint, &cfg->intake.connect, &cfg->intake.n_connect) < 0 ||
+        connect_default(cfg->lienthong.endpoint, &cfg->lienthong.connect,
+                        &cfg->lienthong.n_connect) < 0) {
+        mc_err_add(err, "%s: out of memory", path);
+        rc = -1;
+    }
 
     /* companions are checked even when motcua.yaml has problems: one run, every error */
     if (cfg->procedures_path && mc_catalog_load(cfg->procedures_path, &cfg->catalog, err) < 0)
@@ -911,9 +939,11 @@ void mc_cfg_destroy(mc_cfg_t **cfg)
     free(c->agencies_path);
     free(c->clients_path);
     free(c->notifications_path);
-    free_publishers(&c->intake.events_connect, &c->intake.n_events_connect);
-    free_publishers(&c->router.events_connect, &c->router.n_events_connect);
-    free_publishers(&c->lienthong.events_connect, &c->lienthong.n_events_connect);
+    connect_free(&c->intake.events_connect, &c->intake.n_events_connect);
+    connect_free(&c->router.events_connect, &c->router.n_events_connect);
+    connect_free(&c->lienthong.events_connect, &c->lienthong.n_events_connect);
+    connect_free(&c->intake.connect, &c->intake.n_connect);
+    connect_free(&c->lienthong.connect, &c->lienthong.n_connect);
     mc_catalog_destroy(&c->catalog);
     mc_calendar_destroy(&c->calendar);
     free(c);

@@ -47,6 +47,9 @@ typedef struct mc_cfg_intake {
     size_t   n_events_connect;  /* entries in events_connect */
     char    *server_key_file;   /* intake's CURVE secret key (Z85), from `motcua keygen intake` */
     bool     plaintext;         /* no CURVE, no client registry: local development only (warned at start) */
+    char   **connect;           /* intake.connect: every instance clients may reach, failover in turn */
+    size_t   n_connect;         /* entries in connect (>= 1: default [endpoint made connectable]) */
+    bool     connect_given;     /* connect came from motcua.yaml (else the one-host default) */
 } mc_cfg_intake_t;
 
 typedef struct mc_cfg_router {
@@ -79,6 +82,9 @@ typedef struct mc_cfg_lienthong {
     int   window_max;       /* most unacked cases per agency (concurrency window) */
     int   poll_ms;          /* safety-net poll of the store */
     int   lease_ms;         /* an acked case outlives a silent agency session this long */
+    char **connect;         /* lienthong.connect: the hubs an agency may use, in turn on failover */
+    size_t n_connect;       /* entries in connect (>= 1: default [endpoint made connectable]) */
+    bool   connect_given;   /* connect came from motcua.yaml (else the one-host default) */
 } mc_cfg_lienthong_t;
 
 typedef struct mc_cfg_notify {
@@ -212,6 +218,13 @@ int mc_cfg_use_role(mc_cfg_t *cfg, const char *program, mc_err_t *err);
  * warns on a plaintext intake bound elsewhere.
  */
 bool mc_cfg_endpoint_is_local(const char *endpoint);
+
+/* most entries in intake.connect / lienthong.connect */
+#define MC_CFG_CONNECT_MAX 16
+
+/* mc_cfg_endpoint_is_wildcard - a tcp bind on every address (host "*" or
+ * 0.0.0.0): clients on other hosts need an explicit connect list */
+bool mc_cfg_endpoint_is_wildcard(const char *endpoint);
 
 /*
  * mc_cfg_open_secret - open a file holding a secret (CURVE secret key, SMS

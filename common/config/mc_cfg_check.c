@@ -88,6 +88,19 @@ int mc_cfg_check_files(const mc_cfg_t *cfg, mc_err_t *err)
     return problems + check_secrets(cfg, err);
 }
 
+/* wildcard_warning - a bind on every address whose clients only know the
+ * one-host default (127.0.0.1): clients on other hosts need <section>.connect */
+static int wildcard_warning(const char *section, const char *endpoint, bool connect_given,
+                            mc_err_t *warn)
+{
+    if (connect_given || !mc_cfg_endpoint_is_wildcard(endpoint))
+        return 0;
+    mc_err_add(warn, "config check: warning: %s.endpoint %s binds every address but %s.connect "
+               "is not set: clients would only try 127.0.0.1 (this host); list every instance's "
+               "address in %s.connect", section, endpoint, section, section);
+    return 1;
+}
+
 /* mc_cfg_check_warnings - a plain-TCP bind others can reach: anyone there may
  * submit without a key. intake with CURVE (its client registry) and
  * lienthong (always CURVE) are fine on any address; the events endpoints
@@ -95,12 +108,15 @@ int mc_cfg_check_files(const mc_cfg_t *cfg, mc_err_t *err)
  * events.key_file, and with it they are CURVE). */
 int mc_cfg_check_warnings(const mc_cfg_t *cfg, mc_err_t *warn)
 {
+    int n = wildcard_warning("intake", cfg->intake.endpoint, cfg->intake.connect_given, warn) +
+            wildcard_warning("lienthong", cfg->lienthong.endpoint, cfg->lienthong.connect_given,
+                             warn);
     if (!cfg->intake.plaintext || mc_cfg_endpoint_is_local(cfg->intake.endpoint))
-        return 0;
+        return n;
     mc_err_add(warn, "config check: warning: intake.endpoint %s is reachable from other hosts "
                "without CURVE (intake.plaintext: true): bind it to 127.0.0.1 or ipc://, or turn "
                "CURVE on", cfg->intake.endpoint);
-    return 1;
+    return n + 1;
 }
 
 /* mc_cfg_check_all - load, then the cross-file checks */

@@ -148,7 +148,8 @@ static const mc_stmt_t stmt_renew = {"sessions_renew", 7,
      SESSION_ON_CONFLICT("EXCLUDED.ready, credit = EXCLUDED.credit, in_flight = EXCLUDED.in_flight")
      " RETURNING 1),"
      " d AS (UPDATE agency_session SET connected = false, ready = false, credit = 0, in_flight = 0"
-     "   WHERE hub_epoch = $1::bigint AND connected AND session <> ALL ($3::text[]) RETURNING 1)"
+     "   WHERE connected AND ((hub_epoch = $1::bigint AND session <> ALL ($3::text[]))"
+     "   OR lease_until < now()) RETURNING 1)"
      " SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM d)"};
 /* $1 limit: acked (3) cases whose lease ran out → queued (1) */
 static const mc_stmt_t stmt_expire = {"sessions_expire", 2,

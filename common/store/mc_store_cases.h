@@ -186,7 +186,9 @@ typedef struct mc_session_state {
  * hub: each listed session is made or renewed (connected, ready, credit,
  * in_flight, hub_epoch, seen_at = now, lease_until = now + lease_ms;
  * several entries of one session are summed); sessions of this hub_epoch
- * that are not listed are marked not connected (their lease runs on).
+ * that are not listed are marked not connected (their lease runs on), and
+ * so are sessions of any hub whose lease ran out (a hub killed with its
+ * sessions still marked connected: another instance clears them).
  * A session that belongs to another agency is left alone.
  */
 mc_store_rc_t mc_store_sessions_renew(mc_store_t *store, int64_t hub_epoch, int lease_ms,

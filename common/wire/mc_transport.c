@@ -76,6 +76,10 @@ static void *make_socket(int type, const mc_socket_opts_t *opts, mc_err_t *err)
     if (rc == 0 && opts && opts->max_message_bytes > 0)
         rc = zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &opts->max_message_bytes,
                             sizeof opts->max_message_bytes);
+    if (rc == 0 && opts && opts->immediate) {
+        int on = 1;
+        rc = zmq_setsockopt(s, ZMQ_IMMEDIATE, &on, sizeof on);
+    }
     if (rc == 0 && opts && opts->send_hwm > 0)
         rc = zmq_setsockopt(s, ZMQ_SNDHWM, &opts->send_hwm, sizeof opts->send_hwm);
     if (rc == 0 && opts && opts->recv_hwm > 0)
@@ -355,72 +359,131 @@ int mc_transport_request(const char *endpoint, const void *request, size_t reque
                                    max_reply_bytes, reply, reply_len, err);
 }
 
-/* mc_transport_request_as - one request, one reply, with resends on new sockets */
+/* mc_transport_request_as - one endpoint: mc_transport_request_any with a list of one */
 int mc_transport_request_as(const char *endpoint, const mc_transport_keys_t *keys,
                             const void *request, size_t request_len, int timeout_ms, int retries,
                             uint32_t max_reply_bytes, void **reply, size_t *reply_len,
                             mc_err_t *err)
 {
-    *reply = NULL;
-    *reply_len = 0;
-    mc_socket_opts_t opts = {.max_message_bytes = max_reply_bytes, .linger_ms = 0};
-    for (int attempt = 0; attempt <= retries; attempt++) {
-        void *s = mc_transport_connect_as(ZMQ_DEALER, endpoint, &opts, keys, err);
-        if (!s)
-            return -1;
-        /* empty delimiter first: the same envelope a REQ socket would send */
-        if (zmq_send(s, "", 0, ZMQ_SNDMORE) < 0 || zmq_send(s, request, request_len, 0) < 0) {
+    size_t next = 0;
+    return mc_transport_request_any(&endpoint, 1, &next, keys, request, request_len, timeout_ms,
+                                    retries, max_reply_bytes, reply, reply_len, err);
+}
+
+/* what one attempt of a request came to */
+typedef enum attempt_rc {
+    ATTEMPT_REPLY   = 0,  /* *reply holds the answer */
+    ATTEMPT_NONE    = 1,  /* connection not up or no reply in time: try the next endpoint */
+    ATTEMPT_FAILED  = -1, /* a local failure or a reply not in our protocol: err says */
+} attempt_rc_t;
+
+/* attempt - the request once to endpoint on a fresh DEALER (a late reply to an
+ * older attempt can never be mistaken for this one), waiting until deadline */
+static attempt_rc_t attempt(const char *endpoint, const mc_transport_keys_t *keys,
+                            const void *request, size_t request_len, int64_t deadline,
+                            uint32_t max_reply_bytes, void **reply, size_t *reply_len,
+                            mc_err_t *err)
+{
+    mc_socket_opts_t opts = {.max_message_bytes = max_reply_bytes, .linger_ms = 0,
+                             .immediate = true};
+    void *s = mc_transport_connect_as(ZMQ_DEALER, endpoint, &opts, keys, err);
+    if (!s)
+        return ATTEMPT_FAILED;
+    /* with ZMQ_IMMEDIATE the send waits for the connection (and its CURVE
+     * handshake): an endpoint that is down costs no more than the deadline */
+    int wait = (int)(deadline - mc_time_mono_ms());
+    wait = wait > 0 ? wait : 0;
+    if (zmq_setsockopt(s, ZMQ_SNDTIMEO, &wait, sizeof wait) != 0) {
+        mc_err_add(err, "transport: socket option: %s", zmq_strerror(errno));
+        mc_transport_close(&s);
+        return ATTEMPT_FAILED;
+    }
+    /* empty delimiter first: the same envelope a REQ socket would send */
+    if (zmq_send(s, "", 0, ZMQ_SNDMORE) < 0 || zmq_send(s, request, request_len, 0) < 0) {
+        attempt_rc_t rc = errno == EAGAIN || errno == EINTR ? ATTEMPT_NONE : ATTEMPT_FAILED;
+        if (rc == ATTEMPT_FAILED)
             mc_err_add(err, "transport: send to %s: %s", endpoint, zmq_strerror(errno));
-            mc_transport_close(&s);
-            return -1;
+        mc_transport_close(&s);
+        return rc;
+    }
+    for (;;) {
+        int64_t left = deadline - mc_time_mono_ms();
+        if (left <= 0)
+            break;
+        zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll(&item, 1, (long)left);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc <= 0)
+            break;
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, s, 0) < 0) {
+            zmq_msg_close(&part);
+            break;
         }
-        int64_t deadline = mc_time_mono_ms() + timeout_ms;
-        for (;;) {
-            int64_t left = deadline - mc_time_mono_ms();
-            if (left <= 0)
-                break;
-            zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};
-            int rc = zmq_poll(&item, 1, (long)left);
-            if (rc < 0 && errno == EINTR)
-                continue;
-            if (rc <= 0)
-                break;
-            zmq_msg_t part;
-            zmq_msg_init(&part);
-            if (zmq_msg_recv(&part, s, 0) < 0) {
-                zmq_msg_close(&part);
-                break;
-            }
-            /* skip the empty delimiter; the payload is the last frame */
-            int more = zmq_msg_more(&part);
-            if (zmq_msg_size(&part) == 0 && more) {
-                zmq_msg_close(&part);
-                continue;
-            }
-            if (more) { /* not our protocol: drain and fail */
-                zmq_msg_close(&part);
-                mc_err_add(err, "transport: reply from %s has extra frames", endpoint);
-                mc_transport_close(&s);
-                return -1;
-            }
-            size_t n = zmq_msg_size(&part);
-            void *copy = malloc(n ? n : 1);
-            if (!copy) {
-                zmq_msg_close(&part);
-                mc_transport_close(&s);
-                mc_err_add(err, "transport: out of memory");
-                return -1;
-            }
-            memcpy(copy, zmq_msg_data(&part), n);
+        /* skip the empty delimiter; the payload is the last frame */
+        int more = zmq_msg_more(&part);
+        if (zmq_msg_size(&part) == 0 && more) {
+            zmq_msg_close(&part);
+            continue;
+        }
+        if (more) { /* not our protocol: drain and fail */
+            zmq_msg_close(&part);
+            mc_err_add(err, "transport: reply from %s has extra frames", endpoint);
+            mc_transport_close(&s);
+            return ATTEMPT_FAILED;
+        }
+        size_t n = zmq_msg_size(&part);
+        void *copy = malloc(n ? n : 1);
+        if (!copy) {
             zmq_msg_close(&part);
             mc_transport_close(&s);
-            *reply = copy;
-            *reply_len = n;
+            mc_err_add(err, "transport: out of memory");
+            return ATTEMPT_FAILED;
+        }
+        memcpy(copy, zmq_msg_data(&part), n);
+        zmq_msg_close(&part);
+        mc_transport_close(&s);
+        *reply = copy;
+        *reply_len = n;
+        return ATTEMPT_REPLY;
+    }
+    mc_transport_close(&s);
+    return ATTEMPT_NONE;
+}
+
+/* mc_transport_request_any - one request, one reply, resent round robin over endpoints */
+int mc_transport_request_any(const char *const *endpoints, size_t n, size_t *next,
+                             const mc_transport_keys_t *keys, const void *request,
+                             size_t request_len, int timeout_ms, int retries,
+                             uint32_t max_reply_bytes, void **reply, size_t *reply_len,
+                             mc_err_t *err)
+{
+    *reply = NULL;
+    *reply_len = 0;
+    if (n == 0) {
+        mc_err_add(err, "transport: no endpoint to send to");
+        return -1;
+    }
+    for (int tries = 0; tries <= retries; tries++) {
+        const char *endpoint = endpoints[*next % n];
+        attempt_rc_t rc = attempt(endpoint, keys, request, request_len,
+                                  mc_time_mono_ms() + timeout_ms, max_reply_bytes, reply,
+                                  reply_len, err);
+        if (rc == ATTEMPT_REPLY) {
+            *next %= n;
             return 0;
         }
-        mc_transport_close(&s);
+        if (rc == ATTEMPT_FAILED)
+            return -1;
+        *next = (*next + 1) % n; /* no answer there: the same bytes to the next one */
     }
-    mc_err_add(err, "transport: no reply from %s after %d tries of %d ms", endpoint, retries + 1,
-               timeout_ms);
+    if (n == 1)
+        mc_err_add(err, "transport: no reply from %s after %d tries of %d ms", endpoints[0],
+                   retries + 1, timeout_ms);
+    else
+        mc_err_add(err, "transport: no reply from any of %zu endpoints (%s, ...) after %d tries "
+                   "of %d ms", n, endpoints[0], retries + 1, timeout_ms);
     return -1;
 }

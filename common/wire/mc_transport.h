@@ -34,6 +34,8 @@ typedef struct mc_socket_opts {
     int     send_hwm;          /* ZMQ_SNDHWM, 0 = default 1000 */
     int     recv_hwm;          /* ZMQ_RCVHWM, 0 = default 1000 */
     int     linger_ms;         /* ZMQ_LINGER; -1 keeps the default of 0 */
+    bool    immediate;         /* ZMQ_IMMEDIATE: queue only to completed connections (a send
+                                * to an endpoint that is down blocks instead of queueing) */
 } mc_socket_opts_t;
 
 /* how long a bind keeps retrying EADDRINUSE before it fails (ms) */
@@ -147,5 +149,22 @@ int mc_transport_request_as(const char *endpoint, const mc_transport_keys_t *key
                             const void *request, size_t request_len, int timeout_ms, int retries,
                             uint32_t max_reply_bytes, void **reply, size_t *reply_len,
                             mc_err_t *err);
+
+/*
+ * mc_transport_request_any - mc_transport_request_as over a list of
+ * endpoints (instances of one service) with failover: the first attempt goes
+ * to endpoints[*next % n]; an attempt whose connection is not up within
+ * timeout_ms (ZMQ_IMMEDIATE: nothing is queued to an endpoint that is down)
+ * or whose reply does not come by then is sent again, the same bytes, to the
+ * next endpoint in the list, round robin, retries times at most. Safe only
+ * for idempotent requests (every intake request is: submission_id). On
+ * success *next is the endpoint that answered (the next call starts there);
+ * on failure it has moved past the last one tried. 0, or -1 with err set.
+ */
+int mc_transport_request_any(const char *const *endpoints, size_t n, size_t *next,
+                             const mc_transport_keys_t *keys, const void *request,
+                             size_t request_len, int timeout_ms, int retries,
+                             uint32_t max_reply_bytes, void **reply, size_t *reply_len,
+                             mc_err_t *err);
 
 #endif

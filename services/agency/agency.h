@@ -13,7 +13,12 @@
  * sends the result and resends it (at least once a second) until a
  * ResultAck or Refusal for that case_id arrives, gives one credit back per
  * answered case, heartbeats when idle, and reconnects (a new connection, so
- * a new resync Ready) when the hub has been silent for 3 heartbeats. It
+ * a new resync Ready) when the hub has been silent for 3 heartbeats: to the
+ * next hub of its list (--endpoint E, repeatable, else lienthong.connect),
+ * round robin, so a dead hub is left for another instance over the same
+ * store, with the same session (new only at each start): the resync Ready
+ * keeps its acked cases there and its unanswered results are resent, the
+ * same bytes, which the new hub accepts or answers as duplicates. It
  * follows the hub's epoch (Heartbeat.epoch, Hello.epoch): a Hello asking
  * for a resync, or an epoch other than the last one seen, makes it send a
  * resync Ready at once and resend every unanswered result.
@@ -105,6 +110,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mc_cfg.h"
 #include "mc_err.h"
 
 #define AGENCY_MAX_CASES   100000 /* cases remembered (held + recently answered) */
@@ -113,7 +119,8 @@
 /* what the command line asked for */
 typedef struct agency_opts {
     const char *agency;          /* code, for logs only: the key is the identity */
-    char        endpoint[300];   /* lienthong endpoint to connect to */
+    char        endpoints[MC_CFG_CONNECT_MAX][300]; /* the hubs (lienthong instances), tried in turn */
+    size_t      n_endpoints;     /* entries in endpoints (>= 1) */
     char        public_key[41];  /* ours, derived from the secret */
     char        secret_key[41];  /* ours */
     char        server_key[41];  /* the hub's public key */
@@ -142,7 +149,8 @@ typedef struct agency_args {
     const char   *config;          /* -c/--config, or mc_cfg_default_path() */
     const char   *key_file;        /* --key: our CURVE secret key */
     const char   *server_key_file; /* --server-key: the hub's public key */
-    const char   *endpoint;        /* --endpoint, NULL: lienthong.endpoint */
+    const char   *endpoints[MC_CFG_CONNECT_MAX]; /* --endpoint E (repeatable); none: lienthong.connect */
+    size_t        n_endpoints;     /* entries in endpoints */
     const char   *state_dir;       /* --state-dir, NULL: memory only */
     agency_opts_t opts;            /* the rest; endpoint and keys filled by agency_args_load */
 } agency_args_t;
@@ -151,7 +159,7 @@ typedef struct agency_args {
  * AGENCY_ARGS_CONTINUE, or the exit status: 0 (--help) or 64 (usage, on stderr) */
 int agency_args_parse(int argc, char **argv, agency_args_t *a);
 
-/* agency_args_load - the configuration (lienthong.endpoint, heartbeat_ms) and the
+/* agency_args_load - the configuration (lienthong.connect, heartbeat_ms) and the
  * keys into a->opts; AGENCY_ARGS_CONTINUE, or 78 after saying why on stderr */
 int agency_args_load(agency_args_t *a);
 

@@ -13,6 +13,7 @@
 #include "mc_cfg.h"
 #include "mc_curve.h"
 #include "mc_log.h"
+#include "mc_transport.h"
 
 /* usage - help text to f */
 static void usage(FILE *f)
@@ -30,7 +31,8 @@ static void usage(FILE *f)
             "  --credit N          cases we hold at once (default 10)\n"
             "  --count N           exit 0 after N results were answered\n"
             "  --drop-first-ack    ignore each case's first delivery (tests resends)\n"
-            "  --endpoint E        connect here instead of lienthong.endpoint\n"
+            "  --endpoint E        a hub to connect to (repeatable; default lienthong.connect):\n"
+            "                      a hub silent for 3 heartbeats is left for the next one\n"
             "  --state-dir DIR     keep the journal of taken cases here (created 0700, one\n"
             "                      agency per directory): a case is acked only once it is\n"
             "                      stored, and survives a crash; without it: memory only\n"
@@ -147,7 +149,13 @@ int agency_args_parse(int argc, char **argv, agency_args_t *a)
         case 'a': o->agency = optarg; break;
         case 'k': a->key_file = optarg; break;
         case 's': a->server_key_file = optarg; break;
-        case 'e': a->endpoint = optarg; break;
+        case 'e':
+            if (a->n_endpoints >= MC_CFG_CONNECT_MAX) {
+                fprintf(stderr, "motcua-agency: --endpoint: at most %d\n", MC_CFG_CONNECT_MAX);
+                return 64;
+            }
+            a->endpoints[a->n_endpoints++] = optarg;
+            break;
         case 'S': a->state_dir = optarg; break;
         case 'D': o->drop_first_ack = true; break;
         case 'd': case 'r': case 'n': case 'x': case 'H':
@@ -178,18 +186,6 @@ int agency_args_parse(int argc, char **argv, agency_args_t *a)
     return AGENCY_ARGS_CONTINUE;
 }
 
-/* client_endpoint - a bind address made connectable ("*" and 0.0.0.0 become 127.0.0.1) */
-static void client_endpoint(const char *bind, char *out, size_t size)
-{
-    const char *host = strstr(bind, "://");
-    if (host && (strncmp(host + 3, "*:", 2) == 0 || strncmp(host + 3, "0.0.0.0:", 8) == 0)) {
-        const char *port = strchr(host + 3, ':');
-        snprintf(out, size, "%.*s127.0.0.1%s", (int)(host + 3 - bind), bind, port);
-    } else {
-        snprintf(out, size, "%s", bind);
-    }
-}
-
 /* agency_args_load - lienthong's endpoint and heartbeat from the configuration, then the keys */
 int agency_args_load(agency_args_t *a)
 {
@@ -202,8 +198,14 @@ int agency_args_load(agency_args_t *a)
         return 78;
     }
     mc_log_set_level(cfg->log_level);
-    client_endpoint(a->endpoint ? a->endpoint : cfg->lienthong.endpoint, o->endpoint,
-                    sizeof o->endpoint);
+    size_t n = a->n_endpoints ? a->n_endpoints : cfg->lienthong.n_connect;
+    for (size_t i = 0; i < n; i++) {
+        char buf[300];
+        const char *e = a->n_endpoints ? mc_transport_connectable(a->endpoints[i], buf, sizeof buf)
+                                       : cfg->lienthong.connect[i];
+        snprintf(o->endpoints[i], sizeof o->endpoints[i], "%s", e);
+    }
+    o->n_endpoints = n;
     o->heartbeat_ms = cfg->lienthong.heartbeat_ms;
     mc_cfg_destroy(&cfg);
     if (mc_curve_read_secret_key(a->key_file, o->secret_key, &err) != 0 ||

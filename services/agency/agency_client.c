@@ -87,6 +87,7 @@ typedef struct client {
     uint64_t resync_epoch;        /* hub_epoch when the last resync Ready left */
     int64_t  last_resync;         /* monotonic ms of the last resync Ready */
     int      heartbeat_ms;        /* config, or what the last Hello said */
+    size_t   hub;                 /* the endpoint in use (index in opts->endpoints) */
     int64_t  last_recv;           /* monotonic ms of the last frame from the hub */
     mc_loop_t *loop;              /* the loop of the connection in hand, NULL between two */
     int      signal_fd;           /* mc_daemon_signal_fd */
@@ -262,14 +263,15 @@ static void resync(client_t *c, const char *why)
     resend_extensions(c, true);
 }
 
-/* connect_hub - a fresh CURVE connection, opened with a resync Ready */
+/* connect_hub - a fresh CURVE connection to the hub in use, opened with a resync Ready */
 static int connect_hub(client_t *c)
 {
+    const char *endpoint = c->opts->endpoints[c->hub % c->opts->n_endpoints];
     mc_transport_close(&c->socket);
     mc_err_t err;
     mc_err_clear(&err);
     mc_socket_opts_t o = {.max_message_bytes = 16 << 20, .linger_ms = 0};
-    c->socket = mc_transport_connect_curve_client(ZMQ_DEALER, c->opts->endpoint, &o,
+    c->socket = mc_transport_connect_curve_client(ZMQ_DEALER, endpoint, &o,
                                                   c->opts->server_key, c->opts->public_key,
                                                   c->opts->secret_key, &err);
     if (!c->socket) {
@@ -278,7 +280,7 @@ static int connect_hub(client_t *c)
     }
     c->last_recv = mc_time_mono_ms();
     mc_log(MC_LOG_NOTICE, "connected", "agency=%s endpoint=%s session=%s", c->opts->agency,
-           c->opts->endpoint, c->session);
+           endpoint, c->session);
     resync(c, "connect");
     return 0;
 }
@@ -900,6 +902,9 @@ int agency_run(const agency_opts_t *opts, agency_journal_t *journal, int signal_
         rc = serve(&c);
         if (rc != AGENCY_RECONNECT)
             break; /* stopped (0) or failed */
+        /* the hub went silent: the next one of the list (the same one when alone);
+         * same session, so the resync Ready keeps our acked cases there */
+        c.hub = (c.hub + 1) % opts->n_endpoints;
         rc = connect_hub(&c);
     }
     free(c.work);

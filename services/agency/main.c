@@ -5,7 +5,7 @@
  *                      [--delay-ms N] [--outcomes approved=90,rejected=5,needs_documents=5]
  *                      [--credit N] [--count N] [--drop-first-ack] [--endpoint E]
  *                      [--state-dir DIR] [--extend-days N] [--extend-hold-ms N]
- * (agency_args.c). Connects to lienthong.endpoint (or --endpoint) as a CURVE
+ * (agency_args.c). Connects to lienthong.connect (or --endpoint, repeatable) as a CURVE
  * client with the secret key in --key, and serves until SIGTERM/SIGINT or
  * until --count results have been answered. The signals mean what they mean
  * in every daemon (mc_daemon.h, docs/operations.md): SIGTERM and SIGINT stop
@@ -58,9 +58,9 @@ int main(int argc, char **argv)
     int signal_fd = -1, rc = -1;
     if ((status = open_journal(a.state_dir, &journal)) == 0 &&
         (signal_fd = mc_daemon_signal_fd()) >= 0) { /* before the first socket's threads */
-        mc_log(MC_LOG_NOTICE, "started", "agency=%s endpoint=%s credit=%u delay_ms=%d durable=%s"
-               " extend_days=%d extend_hold_ms=%d version=%s pid=%d", o->agency, o->endpoint,
-               o->credit, o->delay_ms, journal ? "yes" : "no", o->extend_days, o->extend_hold_ms,
+        mc_log(MC_LOG_NOTICE, "started", "agency=%s endpoint=%s hubs=%zu credit=%u delay_ms=%d durable=%s"
+               " extend_days=%d extend_hold_ms=%d version=%s pid=%d", o->agency, o->endpoints[0],
+               o->n_endpoints, o->credit, o->delay_ms, journal ? "yes" : "no", o->extend_days, o->extend_hold_ms,
                mc_version(), (int)getpid());
         rc = agency_run(o, journal, signal_fd);
     }

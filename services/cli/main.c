@@ -45,6 +45,9 @@ static const char usage_text[] =
     "                              /etc/motcua/motcua.yaml, config/motcua.yaml)\n"
     "  -k, --key FILE              this client's CURVE secret key for intake\n"
     "                              (default: client.key_file)\n"
+    "      --connect ENDPOINT      an intake instance to use (repeatable; replaces\n"
+    "                              intake.connect): a request with no reply goes again,\n"
+    "                              the same bytes, to the next one\n"
     "  -h, --help                  this text; `motcua COMMAND --help` for a command\n"
     "      --version               print the version, then exit\n";
 
@@ -75,7 +78,7 @@ static int forward(mc_cli_ctx_t *ctx, const char *name, int argc, char **argv)
             m = &moved[k];
     if (!m)
         return MC_CLI_NOT_MINE;
-    char **v = malloc(((size_t)argc + 7) * sizeof *v);
+    char **v = malloc(((size_t)argc + 7 + 2 * ctx->n_connect) * sizeof *v);
     if (!v) {
         fprintf(stderr, "%s: %s: out of memory\n", ctx->progname, name);
         return MC_CLI_EX_FAIL;
@@ -87,6 +90,10 @@ static int forward(mc_cli_ctx_t *ctx, const char *name, int argc, char **argv)
     if (ctx->key_path) {
         v[n++] = "-k";
         v[n++] = (char *)ctx->key_path;
+    }
+    for (size_t i = 0; i < ctx->n_connect; i++) {
+        v[n++] = "--connect";
+        v[n++] = (char *)ctx->connect[i];
     }
     if (m->keep)
         v[n++] = (char *)name;

@@ -11,7 +11,12 @@
  * omission). --rate 0 is a closed loop: every free client sends at once and
  * latency runs from the send. A request without a reply within
  * client.timeout_ms is a timeout; its socket is closed and reopened so a
- * late reply cannot be taken for the next request's. Progress goes to
+ * late reply cannot be taken for the next request's, connected to the next
+ * intake endpoint (--connect E, repeatable, else intake.connect; the
+ * clients start spread over them), and the same request (same bytes, same
+ * submission_id: idempotent) is sent again there, client.retries times at
+ * most; only then is it counted lost (timeouts=). Each request is counted
+ * once, by the one reply its last socket got. Progress goes to
  * stderr once a second; the summary line to stdout. Exit 0 when every
  * request got a reply (receipt or rejection), 1 otherwise.
  */
@@ -41,7 +46,7 @@
 
 static const char load_usage[] =
     "usage: motcua-load [-c FILE] [-k KEYFILE] --rate R --count N [--clients C] [--ward W]\n"
-    "                   [--duration-limit S]\n"
+    "                   [--duration-limit S] [--connect E ...]\n"
     "  Send N valid random dossiers to the intake daemon.\n"
     "  --rate R              requests per second, open loop (latency counted from\n"
     "                        each request's scheduled time); 0 = closed loop, as\n"
@@ -50,6 +55,9 @@ static const char load_usage[] =
     "  --clients C           connections, one request in flight each (default 16)\n"
     "  --ward W              ward code to file in (default: cycle over the config's)\n"
     "  --duration-limit S    stop sending after S seconds (default: no limit)\n"
+    "  --connect E           an intake instance (repeatable; default intake.connect):\n"
+    "                        clients spread over them; a timed-out request goes again\n"
+    "                        to the next one\n"
     "exit: 0 every request answered, 1 otherwise, 64 usage, 78 bad configuration\n";
 
 /* one connection */
@@ -58,13 +66,17 @@ typedef struct client {
     bool     busy;        /* a request is in flight */
     int64_t  due_ns;      /* when the request in flight was due */
     int64_t  deadline_ns; /* when it becomes a timeout */
+    unsigned req;         /* the number of the request in flight */
+    int      tries;       /* sends of it so far */
+    size_t   ep;          /* the endpoint its socket is connected to (index) */
 } client_t;
 
 /* the whole run */
 typedef struct load {
     const mc_cli_ctx_t *ctx;
     const mc_cfg_t  *cfg;
-    const char      *endpoint;
+    const char *const *endpoints; /* intake instances (--connect, else intake.connect) */
+    size_t           n_endpoints; /* entries in endpoints (>= 1) */
     mc_transport_keys_t keys;     /* our CURVE keys for intake */
     const mc_transport_keys_t *as; /* &keys, or NULL with intake.plaintext */
     const char      *ward;        /* NULL: cycle over cfg's wards */
@@ -79,6 +91,7 @@ typedef struct load {
     size_t           buf_size;
     unsigned         next;        /* index of the next request to send */
     unsigned         sent, acked, rejected, timeouts, bad_replies;
+    unsigned         resent;      /* requests sent again after a timeout (failover) */
     unsigned         reasons[REASONS];
     int64_t          t0;
 } load_t;
@@ -132,10 +145,10 @@ static int open_client(load_t *l, client_t *c)
 {
     mc_transport_close(&c->sock);
     /* linger 0: closing a timed-out socket must drop what it still holds */
-    mc_socket_opts_t opts = { MC_CLI_MAX_REPLY_BYTES, 0, 0, 0 };
+    mc_socket_opts_t opts = {.max_message_bytes = MC_CLI_MAX_REPLY_BYTES, .linger_ms = 0};
     mc_err_t err;
     mc_err_clear(&err);
-    c->sock = mc_transport_connect_as(ZMQ_DEALER, l->endpoint, &opts, l->as, &err);
+    c->sock = mc_transport_connect_as(ZMQ_DEALER, l->endpoints[c->ep], &opts, l->as, &err);
     if (!c->sock) {
         mc_cli_print_err(l->ctx, &err);
         return -1;
@@ -167,10 +180,9 @@ static size_t pack_request(load_t *l, unsigned n)
     return len;
 }
 
-/* send_next - send the next request on a free client; -1 on a fatal error */
-static int send_next(load_t *l, client_t *c, int64_t due, int64_t now)
+/* send_req - request n on client c (a first send or a resend); -1 on a fatal error */
+static int send_req(load_t *l, client_t *c, unsigned n, int64_t now)
 {
-    unsigned n = l->next;
     size_t len = pack_request(l, n);
     if (len == 0) {
         fprintf(stderr, "%s: load: cannot build dossier %u\n", l->ctx->progname, n);
@@ -181,12 +193,43 @@ static int send_next(load_t *l, client_t *c, int64_t due, int64_t now)
     if (zmq_send(c->sock, l->buf, len, ZMQ_DONTWAIT) < 0)
         fprintf(stderr, "%s: load: send of request %u failed: %s\n", l->ctx->progname, n,
                 zmq_strerror(zmq_errno()));
-    l->next++;
-    l->sent++;
+    c->req = n;
+    c->tries++;
     c->busy = true;
-    c->due_ns = due;
     c->deadline_ns = now + (int64_t)l->cfg->client.timeout_ms * 1000000;
     return 0;
+}
+
+/* send_next - send the next request on a free client; -1 on a fatal error */
+static int send_next(load_t *l, client_t *c, int64_t due, int64_t now)
+{
+    c->tries = 0;
+    c->due_ns = due; /* a resend keeps it: latency runs from the first due time */
+    if (send_req(l, c, l->next, now) < 0)
+        return -1;
+    l->next++;
+    l->sent++;
+    return 0;
+}
+
+/* timed_out - c's request got no reply in time: its socket reopened on the next
+ * endpoint and the same request sent there, or, after client.retries resends,
+ * counted lost; -1 on a fatal error */
+static int timed_out(load_t *l, client_t *c, int index, int64_t now)
+{
+    c->busy = false;
+    c->ep = (c->ep + 1) % l->n_endpoints;
+    if (open_client(l, c) < 0) {
+        fprintf(stderr, "%s: load: client %d stays closed\n", l->ctx->progname, index);
+        l->timeouts++;
+        return 0;
+    }
+    if (c->tries > l->cfg->client.retries) {
+        l->timeouts++;
+        return 0;
+    }
+    l->resent++;
+    return send_req(l, c, c->req, now);
 }
 
 /* take_reply - read what a client received and account for it */
@@ -365,12 +408,9 @@ static int run(load_t *l)
             client_t *c = &l->clients[owner[k]];
             if (items[k].revents & ZMQ_POLLIN)
                 take_reply(l, c, now);
-            if (c->busy && now >= c->deadline_ns) {
-                l->timeouts++;
-                c->busy = false;
-                if (open_client(l, c) < 0)
-                    fprintf(stderr, "%s: load: client %d stays closed\n", l->ctx->progname,
-                            owner[k]);
+            if (c->busy && now >= c->deadline_ns && timed_out(l, c, owner[k], now) < 0) {
+                rc = -1;
+                goto out;
             }
         }
         if (now >= next_tick) {
@@ -391,9 +431,9 @@ static void summary(load_t *l)
     double elapsed = (double)(now_ns() - l->t0) / 1e9;
     qsort(l->lat_ms, l->n_lat, sizeof *l->lat_ms, cmp_double);
     unsigned replies = l->acked + l->rejected;
-    printf("load: sent=%u acked=%u rejected=%u timeouts=%u elapsed=%.2fs rate=%.1f/s "
+    printf("load: sent=%u acked=%u rejected=%u timeouts=%u resent=%u elapsed=%.2fs rate=%.1f/s "
            "p50=%.2fms p90=%.2fms p99=%.2fms max=%.2fms\n",
-           l->sent, l->acked, l->rejected, l->timeouts, elapsed,
+           l->sent, l->acked, l->rejected, l->timeouts, l->resent, elapsed,
            elapsed > 0 ? (double)replies / elapsed : 0.0, percentile(l->lat_ms, l->n_lat, 50),
            percentile(l->lat_ms, l->n_lat, 90), percentile(l->lat_ms, l->n_lat, 99),
            l->n_lat ? l->lat_ms[l->n_lat - 1] : 0.0);
@@ -473,8 +513,7 @@ int load_command(mc_cli_ctx_t *ctx, int argc, char **argv)
         return status;
     l.cfg = cfg;
     status = MC_CLI_EX_FAIL;
-    char ep[512];
-    l.endpoint = mc_transport_connectable(cfg->intake.endpoint, ep, sizeof ep);
+    l.endpoints = mc_cli_intake_connect(ctx, cfg, &l.n_endpoints);
     if ((status = mc_cli_intake_keys(ctx, cfg, &l.keys, &l.as)) != MC_CLI_EX_OK)
         goto done;
     status = MC_CLI_EX_FAIL;
@@ -497,6 +536,7 @@ int load_command(mc_cli_ctx_t *ctx, int argc, char **argv)
         goto done;
     }
     for (int i = 0; i < l.n_clients; i++) {
+        l.clients[i].ep = (size_t)i % l.n_endpoints; /* spread over the instances */
         if (open_client(&l, &l.clients[i]) < 0)
             goto done;
     }
@@ -511,8 +551,8 @@ int load_command(mc_cli_ctx_t *ctx, int argc, char **argv)
         fprintf(stderr, "%s: load: sigaction: %s\n", ctx->progname, strerror(errno));
         goto done;
     }
-    fprintf(stderr, "%s: load: %u requests to %s, %s, %d clients\n", ctx->progname, l.count,
-            l.endpoint, l.rate > 0 ? "open loop" : "closed loop", l.n_clients);
+    fprintf(stderr, "%s: load: %u requests to %s%s, %s, %d clients\n", ctx->progname, l.count,
+            l.endpoints[0], l.n_endpoints > 1 ? " (and more)" : "", l.rate > 0 ? "open loop" : "closed loop", l.n_clients);
     int rc = run(&l);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

@@ -12,6 +12,7 @@
 
 #include "mc_test.h"
 #include "mc_cfg.h"
+#include "mc_cfg_check.h"
 
 static char tmpdir[64]; /* per-run scratch directory */
 
@@ -355,8 +356,8 @@ MC_TEST(test_events_across_hosts)
              "lienthong: {events_connect: \"tcp://10.0.0.1:1\"}\n"
              "notify: {}\n%s", ward);
     CHECK(load_in_tmp(text, NULL, NULL, &cfg, &err) == -1);
-    CHECK(has(&err, "tcp://*:5570 is a wildcard bind address"));
-    CHECK(has(&err, "expected at least one publisher"));
+    CHECK(has(&err, "clients can connect to (not * nor 0.0.0.0)"));
+    CHECK(has(&err, "expected at least one endpoint"));
     CHECK(has(&err, "events_connect"));
     CHECK(has(&err, "keyfile"));
     CHECK(err.count >= 4);
@@ -364,6 +365,57 @@ MC_TEST(test_events_across_hosts)
              "router: {events_connect: [\"udp://10.0.0.1:1\"]}\n%s", ward);
     CHECK(load_in_tmp(text, NULL, NULL, &cfg, &err) == -1);
     CHECK(has(&err, "expected tcp://, ipc:// or inproc://"));
+}
+
+MC_TEST(test_connect_lists)
+{
+    mc_err_t err, warn;
+    mc_cfg_t *cfg = NULL;
+    /* default: the bind made connectable, one entry; no warning on loopback */
+    REQUIRE(load_in_tmp(ward, NULL, NULL, &cfg, &err) == 0);
+    CHECK_INT(cfg->intake.n_connect, 1);
+    CHECK_STR(cfg->intake.connect[0], "tcp://127.0.0.1:5555");
+    CHECK_INT(cfg->lienthong.n_connect, 1);
+    CHECK_STR(cfg->lienthong.connect[0], "tcp://127.0.0.1:5560");
+    CHECK(!cfg->intake.connect_given && !cfg->lienthong.connect_given);
+    mc_err_clear(&warn);
+    CHECK_INT(mc_cfg_check_warnings(cfg, &warn), 0);
+    mc_cfg_destroy(&cfg);
+    /* wildcard binds: the one-host default, and config check warns for each */
+    char text[2048];
+    snprintf(text, sizeof text, "intake: {endpoint: \"tcp://*:5555\"}\n"
+             "lienthong: {endpoint: \"tcp://0.0.0.0:5560\"}\n%s", ward);
+    REQUIRE(load_in_tmp(text, NULL, NULL, &cfg, &err) == 0);
+    CHECK_STR(cfg->intake.connect[0], "tcp://127.0.0.1:5555");
+    CHECK_STR(cfg->lienthong.connect[0], "tcp://127.0.0.1:5560");
+    mc_err_clear(&warn);
+    CHECK_INT(mc_cfg_check_warnings(cfg, &warn), 2);
+    CHECK(has(&warn, "intake.endpoint tcp://*:5555 binds every address but intake.connect is not set"));
+    CHECK(has(&warn, "lienthong.endpoint tcp://0.0.0.0:5560 binds every address"));
+    mc_cfg_destroy(&cfg);
+    /* explicit lists: kept in order, no warning */
+    snprintf(text, sizeof text, "intake:\n  endpoint: \"tcp://*:5555\"\n"
+             "  connect: [\"tcp://10.77.0.21:5555\", \"tcp://10.77.0.22:5555\"]\n"
+             "lienthong:\n  endpoint: \"tcp://*:5560\"\n  connect: [\"tcp://10.77.0.21:5560\"]\n%s",
+             ward);
+    REQUIRE(load_in_tmp(text, NULL, NULL, &cfg, &err) == 0);
+    CHECK_INT(cfg->intake.n_connect, 2);
+    CHECK_STR(cfg->intake.connect[1], "tcp://10.77.0.22:5555");
+    CHECK_INT(cfg->lienthong.n_connect, 1);
+    CHECK(cfg->intake.connect_given && cfg->lienthong.connect_given);
+    mc_err_clear(&warn);
+    CHECK_INT(mc_cfg_check_warnings(cfg, &warn), 0);
+    mc_cfg_destroy(&cfg);
+    /* bad lists: empty, a wildcard, not an endpoint, not a list */
+    snprintf(text, sizeof text, "intake: {connect: []}\nlienthong: {connect: [\"tcp://*:1\", \"x\"]}\n%s",
+             ward);
+    CHECK(load_in_tmp(text, NULL, NULL, &cfg, &err) == -1);
+    CHECK(has(&err, "key 'connect': expected at least one endpoint"));
+    CHECK(has(&err, "clients can connect to (not * nor 0.0.0.0)"));
+    CHECK_INT(err.count, 3);
+    snprintf(text, sizeof text, "intake: {connect: \"tcp://10.0.0.1:1\"}\n%s", ward);
+    CHECK(load_in_tmp(text, NULL, NULL, &cfg, &err) == -1);
+    CHECK(cfg == NULL);
 }
 
 MC_TEST(test_errors_across_files)
@@ -634,6 +686,7 @@ int main(void)
     mc_test_run(test_rules_and_provinces);
     mc_test_run(test_events_stay_on_this_host);
     mc_test_run(test_events_across_hosts);
+    mc_test_run(test_connect_lists);
     mc_test_run(test_errors_across_files);
     mc_test_run(test_catalog_errors);
     mc_test_run(test_redaction);
