@@ -17,7 +17,7 @@
 # the end; exit 1 on any violation. Run as root (namespaces, TUN).
 # Usage: tests/ha/ha.sh BUILD_DIR   (make ha). Environment: HA_RATE (load,
 # default 40/s), HA_LINK_DELAY_MS / HA_LINK_LOSS (scenario e, per link:
-# default 2 ms and 1 %, so 4 ms one way and about 2 % between two hosts),
+# default 10 ms and 1 %, so 20 ms one way and about 2 % between two hosts),
 # HA_LATENCY_S (how long scenario e lasts, default 15), HA_SYNC_STRICT
 # (Patroni's synchronous_mode_strict, default false: docs/ha.md says why).
 set -euo pipefail
@@ -30,7 +30,7 @@ etc="$run/etc"
 P=mcha                       # namespace and TUN name prefix
 NET=10.77.0
 rate=${HA_RATE:-40}
-link_delay=${HA_LINK_DELAY_MS:-2}
+link_delay=${HA_LINK_DELAY_MS:-10}
 link_loss=${HA_LINK_LOSS:-1}
 latency_s=${HA_LATENCY_S:-15}
 sync_strict=${HA_SYNC_STRICT:-false}
