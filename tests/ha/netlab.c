@@ -25,7 +25,7 @@
  *   part NAME                         drop every packet to or from NAME
  *   heal NAME|all                     undo part
  * Each applied command is echoed on stderr ("netlab: applied ...").
- * SIGTERM/SIGINT end it; the TUN devices go with it.
+ * SIGTERM/SIGINT end it (read through a signalfd); the TUN devices go with it.
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,15 +73,7 @@ static held_t heap[MAX_QUEUED];
 static size_t n_held;
 static uint64_t seq_next;
 static uint64_t rng_state = 0x6e65746c6162ull;
-static volatile sig_atomic_t stopping;
 static unsigned long forwarded, dropped_loss, dropped_part, dropped_unknown, dropped_full;
-
-/* on_signal - remember to stop; poll returns EINTR */
-static void on_signal(int sig)
-{
-    (void)sig;
-    stopping = 1;
-}
 
 /* now_ms - monotonic milliseconds */
 static int64_t now_ms(void)
@@ -294,6 +287,14 @@ static void release(int64_t now)
     }
 }
 
+/* readable - a poll entry waiting for fd to be readable */
+static void readable(struct pollfd *p, int fd)
+{
+    p->fd = fd;
+    p->events = POLLIN;
+    p->revents = 0;
+}
+
 /* main - parse, create the devices, switch until a signal */
 int main(int argc, char **argv)
 {
@@ -337,12 +338,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "netlab: %s: %s\n", fifo, strerror(errno));
         return 1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0) {
-        fprintf(stderr, "netlab: sigaction: %s\n", strerror(errno));
+    /* SIGTERM and SIGINT as a descriptor in the poll set: no window between a
+     * flag's check and poll() where a signal could be missed */
+    sigset_t stop_set;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGTERM);
+    sigaddset(&stop_set, SIGINT);
+    int sfd = -1;
+    if (sigprocmask(SIG_BLOCK, &stop_set, NULL) < 0
+        || (sfd = signalfd(-1, &stop_set, SFD_CLOEXEC)) < 0) {
+        fprintf(stderr, "netlab: signalfd: %s\n", strerror(errno));
         return 1;
     }
     printf("ready\n");
@@ -351,24 +356,18 @@ int main(int argc, char **argv)
     static uint8_t pkt[PKT_MAX];
     char cmd[1024];
     size_t cmd_used = 0;
-    struct pollfd pfd[MAX_HOSTS + 1];
-    while (!stopping) {
+    struct pollfd pfd[MAX_HOSTS + 2];
+    for (;;) {
         int64_t now = now_ms();
         release(now);
         int timeout = -1;
         if (n_held > 0)
             timeout = heap[0].due_ms > now ? (int)(heap[0].due_ms - now) : 0;
-        for (int i = 0; i < n_hosts; i++) {
-            pfd[i].fd = hosts[i].fd;
-            pfd[i].events = POLLIN;
-            pfd[i].revents = 0;
-        }
-        pfd[n_hosts].fd = cfd;
-        pfd[n_hosts].events = POLLIN;
-        pfd[n_hosts].revents = 0;
-        if (poll(pfd, (nfds_t)n_hosts + 1, timeout) < 0) {
-            if (errno == EINTR)
-                continue;
+        for (int i = 0; i < n_hosts; i++)
+            readable(&pfd[i], hosts[i].fd);
+        readable(&pfd[n_hosts], cfd);
+        readable(&pfd[n_hosts + 1], sfd);
+        if (poll(pfd, (nfds_t)n_hosts + 2, timeout) < 0 && errno != EINTR) {
             fprintf(stderr, "netlab: poll: %s\n", strerror(errno));
             return 1;
         }
@@ -386,6 +385,8 @@ int main(int argc, char **argv)
         }
         if (pfd[n_hosts].revents & POLLIN)
             read_commands(cfd, cmd, sizeof cmd, &cmd_used);
+        if (pfd[n_hosts + 1].revents & POLLIN)
+            break; /* SIGTERM or SIGINT */
     }
     fprintf(stderr, "netlab: stopped forwarded=%lu dropped_loss=%lu dropped_part=%lu "
                     "dropped_unknown=%lu dropped_full=%lu held=%zu\n",
