@@ -5,6 +5,7 @@
 #   make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make demo       run the pipeline on a throwaway PostgreSQL with sample dossiers
 #   make chaos      the fault test: load, kill -9s, a PostgreSQL crash; nothing lost (CHAOS_SEED=S replays)
+#   make ha         several hosts (namespaces), Patroni failover, two of each daemon: nothing lost (docs/ha.md)
 #   make bench      pgbench, intake, end to end, delay lines, a filled store, report speed (<= 15 min)
 #   make deps       install the Debian packages motcua needs (apt-get as root, else sudo)
 #   make install    install the programs, units, configuration, docs (PREFIX=/usr/local, DESTDIR)
@@ -56,11 +57,12 @@ TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC)) \
 # the fault test (make chaos; it_chaos runs its short version): not it_*/test_*, run.sh skips it
 CHAOS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/chaos/*.c))
 
-.PHONY: all programs install deps check asan demo bench chaos clean install-deps-if-missing
+.PHONY: all programs install deps check asan demo bench chaos ha clean install-deps-if-missing
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(BINS) $(TESTS) $(BUILD)/tests/chaos $(BUILD)/tests/fakeportal $(BUILD)/bench/delayproxy
+all: $(BINS) $(TESTS) $(BUILD)/tests/chaos $(BUILD)/tests/fakeportal $(BUILD)/bench/delayproxy \
+     $(BUILD)/tests/ha-netlab
 
 # the programs alone (what `make install` and the Debian package build)
 programs: $(BINS)
@@ -201,6 +203,17 @@ demo: install-deps-if-missing
 chaos: install-deps-if-missing
 	$(MAKE) all
 	MOTCUA_BUILD=$(BUILD) $(BUILD)/tests/chaos
+
+# the reference deployment under faults (tests/ha/ha.sh, docs/ha.md): root, network namespaces
+ha:
+	sh deploy/install-deps.sh --ha --if-missing
+	$(MAKE) programs $(BUILD)/tests/ha-netlab
+	bash tests/ha/ha.sh $(BUILD)
+
+# the link emulator of make ha (tests/ha/netlab.c: delay, loss, partitions without netem)
+$(BUILD)/tests/ha-netlab: tests/ha/netlab.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -o $@ $<
 
 bench: install-deps-if-missing
 	$(MAKE) all $(BUILD)/bench/delayproxy

@@ -8,12 +8,18 @@
 # `motcua stats --format prometheus` text with it, and says it skipped that
 # check without it). Opt-in: it took about 2 minutes here, and on a machine
 # running systemd it also starts a Prometheus server on :9090.
+# --ha: also what make ha runs (Patroni, etcd, nftables, iproute2); it may
+# come before --if-missing.
 set -eu
 PACKAGES="build-essential pkg-config libzmq3-dev libpq-dev libprotobuf-c-dev
 protobuf-c-compiler libyaml-dev libsystemd-dev libcurl4-openssl-dev libsodium-dev libpng-dev
 postgresql postgresql-contrib librsvg2-bin procps zlib1g-dev
 systemd debhelper lintian man-db"
 [ "${1:-}" = "--promtool" ] && PACKAGES="$PACKAGES prometheus"
+if [ "${1:-}" = "--ha" ]; then
+    PACKAGES="$PACKAGES patroni etcd-server etcd-client python3-etcd iproute2"
+    shift
+fi
 
 missing=""
 for p in $PACKAGES; do

@@ -17,7 +17,10 @@
  * submission_id: idempotent) is sent again there, client.retries times at
  * most; only then is it counted lost (timeouts=). Each request is counted
  * once, by the one reply its last socket got. Progress goes to
- * stderr once a second; the summary line to stdout. Exit 0 when every
+ * stderr once a second; the summary line to stdout. --trace FILE writes one
+ * line per receipt, "<monotonic ms> <dossier code> <submission_id>", flushed
+ * at once, so that a harness (make ha) can measure write outages and check
+ * every receipt against the store even if this process is killed. Exit 0 when every
  * request got a reply (receipt or rejection), 1 otherwise.
  */
 #include <errno.h>
@@ -46,7 +49,7 @@
 
 static const char load_usage[] =
     "usage: motcua-load [-c FILE] [-k KEYFILE] --rate R --count N [--clients C] [--ward W]\n"
-    "                   [--duration-limit S] [--connect E ...]\n"
+    "                   [--duration-limit S] [--connect E ...] [--trace FILE]\n"
     "  Send N valid random dossiers to the intake daemon.\n"
     "  --rate R              requests per second, open loop (latency counted from\n"
     "                        each request's scheduled time); 0 = closed loop, as\n"
@@ -58,6 +61,7 @@ static const char load_usage[] =
     "  --connect E           an intake instance (repeatable; default intake.connect):\n"
     "                        clients spread over them; a timed-out request goes again\n"
     "                        to the next one\n"
+    "  --trace FILE          one line per receipt: monotonic_ms dossier_code submission_id\n"
     "exit: 0 every request answered, 1 otherwise, 64 usage, 78 bad configuration\n";
 
 /* one connection */
@@ -84,6 +88,7 @@ typedef struct load {
     unsigned         count;
     int              n_clients;
     double           limit_s;     /* 0 = none */
+    FILE            *trace;       /* --trace: one line per receipt, or NULL */
     client_t        *clients;
     double          *lat_ms;      /* one per reply, in arrival order */
     size_t           n_lat;
@@ -261,6 +266,11 @@ static void take_reply(load_t *l, client_t *c, int64_t now)
         l->bad_replies++;
     } else if (reply->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_RECEIPT) {
         l->acked++;
+        if (l->trace) {
+            fprintf(l->trace, "%lld %s %s\n", (long long)(now / 1000000),
+                    reply->receipt->dossier_code, reply->receipt->submission_id);
+            fflush(l->trace);
+        }
     } else if (reply->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION) {
         l->rejected++;
         unsigned r = (unsigned)reply->rejection->reason;
@@ -482,9 +492,10 @@ static int parse_uint(const char *text, unsigned long min, unsigned long max, un
 int load_command(mc_cli_ctx_t *ctx, int argc, char **argv)
 {
     const char *rate = NULL, *count = NULL, *clients = "16", *ward = NULL, *limit = NULL;
+    const char *trace = NULL;
     const mc_cli_opt_t opts[] = {{"--rate", &rate, 0},   {"--count", &count, 0},
                                  {"--clients", &clients, 0}, {"--ward", &ward, 0},
-                                 {"--duration-limit", &limit, 0}};
+                                 {"--duration-limit", &limit, 0}, {"--trace", &trace, 0}};
     int parsed = mc_cli_parse_opts(ctx, argc, argv, "load", load_usage, opts,
                                    sizeof opts / sizeof opts[0], NULL, NULL);
     if (parsed != MC_CLI_EX_OK)
@@ -529,6 +540,10 @@ int load_command(mc_cli_ctx_t *ctx, int argc, char **argv)
     mc_cli_dossier_free(&probe);
     preflight(&l);
 
+    if (trace && !(l.trace = fopen(trace, "a"))) {
+        fprintf(stderr, "%s: load: --trace %s: %s\n", ctx->progname, trace, strerror(errno));
+        goto done;
+    }
     l.clients = calloc((size_t)l.n_clients, sizeof *l.clients);
     l.lat_ms = malloc((size_t)l.count * sizeof *l.lat_ms);
     if (!l.clients || !l.lat_ms) {
@@ -564,6 +579,8 @@ done:
         for (int i = 0; i < l.n_clients; i++)
             mc_transport_close(&l.clients[i].sock);
     }
+    if (l.trace)
+        fclose(l.trace);
     free(l.clients);
     free(l.lat_ms);
     free(l.buf);

@@ -270,6 +270,39 @@ MC_TEST(load_generator_gets_every_request_answered)
     CHECK(out_has("acked=300"));
 }
 
+/* --trace: one line per receipt, each naming a dossier the store holds under that submission_id */
+MC_TEST(load_trace_names_every_receipt)
+{
+    char args[512], path[300], line[256];
+    snprintf(path, sizeof path, "%s/load-trace.txt", H.dir);
+    snprintf(args, sizeof args, "load --rate 200 --count 40 --clients 4 --trace %s", path);
+    CHECK_INT(harness_motcua(&H, args), 0);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    int lines = 0, found = 0;
+    long long prev = 0;
+    bool ordered = true;
+    while (fgets(line, sizeof line, f)) {
+        long long ms = 0;
+        char code[64] = "", sid[64] = "", key[140];
+        if (sscanf(line, "%lld %63s %63s", &ms, code, sid) != 3)
+            continue;
+        lines++;
+        ordered = ordered && ms >= prev;
+        prev = ms;
+        snprintf(key, sizeof key, "%s %s", code, sid);
+        if (harness_count(&H, "SELECT count(*) FROM dossier WHERE code || ' ' || submission_id = $1",
+                          key) == 1)
+            found++;
+    }
+    fclose(f);
+    CHECK_INT(lines, 40);
+    CHECK_INT(found, 40);
+    CHECK(ordered);
+}
+
 int main(void)
 {
     if (harness_setup(&H, "it_cli", 2) != 0 || harness_start_intake(&H) != 0) {
@@ -288,6 +321,7 @@ int main(void)
     mc_test_run(moved_commands_run_their_programs);
     mc_test_run(every_program_prints_its_version);
     mc_test_run(load_generator_gets_every_request_answered);
+    mc_test_run(load_trace_names_every_receipt);
     mc_test_run(store_down_means_exit_3_and_nothing_stored);
     harness_teardown(&H);
     mc_transport_term();
