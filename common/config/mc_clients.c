@@ -309,14 +309,21 @@ const mc_client_t *mc_clients_find_token(const mc_clients_t *clients, const char
  * and the lowercase hex SHA-256 clients.yaml keeps */
 int mc_clients_token_new(char token[MC_TOKEN_NEW_LEN + 1], char token_sha256[65])
 {
-    unsigned char raw[32], hash[32];
+    unsigned char raw[32];
     if (sodium_init() < 0)
         return -1;
     randombytes_buf(raw, sizeof raw);
     sodium_bin2base64(token, MC_TOKEN_NEW_LEN + 1, raw, sizeof raw,
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(raw, sizeof raw);
-    if (crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token)) != 0)
+    return mc_clients_token_hash(token, token_sha256);
+}
+
+/* mc_clients_token_hash - SHA-256 of the token's bytes, lowercase hex */
+int mc_clients_token_hash(const char *token, char token_sha256[65])
+{
+    unsigned char hash[32];
+    if (!token || crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token)) != 0)
         return -1;
     sodium_bin2hex(token_sha256, 65, hash, sizeof hash);
     return 0;

@@ -104,4 +104,7 @@ const mc_client_t *mc_clients_find_token(const mc_clients_t *clients, const char
  * base64 characters) and its token_sha256 (64 lowercase hex); 0 or -1 */
 int mc_clients_token_new(char token[MC_TOKEN_NEW_LEN + 1], char token_sha256[65]);
 
+/* mc_clients_token_hash - the token_sha256 line of a token (64 lowercase hex); 0 or -1 */
+int mc_clients_token_hash(const char *token, char token_sha256[65]);
+
 #endif
