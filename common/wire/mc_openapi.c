@@ -228,11 +228,11 @@ static void jw_raw(jw_t *w, const char *key, const char *literal)
 
 /* what components.schemas will hold: messages and enums, by name */
 typedef struct schema_set {
-    const ProtobufCMessageDescriptor *messages[SCHEMAS_MAX]; /* reached messages */
-    size_t                            n_messages;            /* entries in messages */
-    const ProtobufCEnumDescriptor    *enums[SCHEMAS_MAX];    /* reached enums */
-    size_t                            n_enums;               /* entries in enums */
-    bool                              overflow;              /* more than SCHEMAS_MAX */
+    const void *messages[SCHEMAS_MAX]; /* reached ProtobufCMessageDescriptors */
+    size_t      n_messages;            /* entries in messages */
+    const void *enums[SCHEMAS_MAX];    /* reached ProtobufCEnumDescriptors */
+    size_t      n_enums;               /* entries in enums */
+    bool        overflow;              /* more than SCHEMAS_MAX */
 } schema_set_t;
 
 /* schema_name - the name in components.schemas: the full name without the
@@ -245,30 +245,31 @@ static const char *schema_name(const char *full_name, const char *package)
     return full_name;
 }
 
+/* remember - add item to list (n entries) unless there; true when it was added */
+static bool remember(const void **list, size_t *n, const void *item, bool *overflow)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (list[i] == item)
+            return false;
+    if (*n == SCHEMAS_MAX) {
+        *overflow = true;
+        return false;
+    }
+    list[(*n)++] = item;
+    return true;
+}
+
 /* add_enum - remember an enum once */
 static void add_enum(schema_set_t *s, const ProtobufCEnumDescriptor *e)
 {
-    for (size_t i = 0; i < s->n_enums; i++)
-        if (s->enums[i] == e)
-            return;
-    if (s->n_enums == SCHEMAS_MAX) {
-        s->overflow = true;
-        return;
-    }
-    s->enums[s->n_enums++] = e;
+    (void)remember(s->enums, &s->n_enums, e, &s->overflow);
 }
 
 /* add_message - remember a message once, and everything its fields reach */
 static void add_message(schema_set_t *s, const ProtobufCMessageDescriptor *m)
 {
-    for (size_t i = 0; i < s->n_messages; i++)
-        if (s->messages[i] == m)
-            return;
-    if (s->n_messages == SCHEMAS_MAX) {
-        s->overflow = true;
+    if (!remember(s->messages, &s->n_messages, m, &s->overflow))
         return;
-    }
-    s->messages[s->n_messages++] = m;
     for (unsigned i = 0; i < m->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &m->fields[i];
         if (f->type == PROTOBUF_C_TYPE_MESSAGE)
@@ -281,8 +282,8 @@ static void add_message(schema_set_t *s, const ProtobufCMessageDescriptor *m)
 /* by_message_name / by_enum_name - qsort: components.schemas in name order */
 static int by_message_name(const void *a, const void *b)
 {
-    const ProtobufCMessageDescriptor *x = *(const ProtobufCMessageDescriptor *const *)a;
-    const ProtobufCMessageDescriptor *y = *(const ProtobufCMessageDescriptor *const *)b;
+    const ProtobufCMessageDescriptor *x = *(const void *const *)a;
+    const ProtobufCMessageDescriptor *y = *(const void *const *)b;
     return strcmp(schema_name(x->name, x->package_name), schema_name(y->name, y->package_name));
 }
 
@@ -437,8 +438,8 @@ static void write_enum(jw_t *w, const ProtobufCEnumDescriptor *e)
 /* by_enum_name - qsort order of enums */
 static int by_enum_name(const void *a, const void *b)
 {
-    const ProtobufCEnumDescriptor *x = *(const ProtobufCEnumDescriptor *const *)a;
-    const ProtobufCEnumDescriptor *y = *(const ProtobufCEnumDescriptor *const *)b;
+    const ProtobufCEnumDescriptor *x = *(const void *const *)a;
+    const ProtobufCEnumDescriptor *y = *(const void *const *)b;
     return strcmp(schema_name(x->name, x->package_name), schema_name(y->name, y->package_name));
 }
 
