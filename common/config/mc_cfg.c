@@ -571,11 +571,13 @@ static char *resolve(const char *cfg_path, const char *name)
 static int load_files(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
     static const char *const keys[] = {"procedures", "calendar", "routing", "agencies",
-                                       "notifications", "clients", NULL};
+                                       "notifications", "clients", "staff", NULL};
     static const char *const defaults[] = {"procedures.yaml", "calendar.yaml", "routing.yaml",
-                                           "agencies.yaml", "notifications.yaml", "clients.yaml"};
+                                           "agencies.yaml", "notifications.yaml", "clients.yaml",
+                                           "staff.yaml"};
     char **resolved[] = {&cfg->procedures_path, &cfg->calendar_path, &cfg->routing_path,
-                         &cfg->agencies_path, &cfg->notifications_path, &cfg->clients_path};
+                         &cfg->agencies_path, &cfg->notifications_path, &cfg->clients_path,
+                         &cfg->staff_path};
     enum { N_FILES = sizeof defaults / sizeof defaults[0] };
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "files", keys, &rc, err);
@@ -783,6 +785,7 @@ void mc_cfg_destroy(mc_cfg_t **cfg)
     free(c->routing_path);
     free(c->agencies_path);
     free(c->clients_path);
+    free(c->staff_path);
     free(c->notifications_path);
     mc_catalog_destroy(&c->catalog);
     mc_calendar_destroy(&c->calendar);

@@ -152,6 +152,7 @@ typedef struct mc_cfg {
     char            *routing_path;         /* resolved path of routing.yaml (router) */
     char            *agencies_path;        /* resolved path of agencies.yaml (lienthong) */
     char            *clients_path;         /* resolved path of clients.yaml (intake's client registry) */
+    char            *staff_path;           /* resolved path of staff.yaml (the gateway's ward dashboard logins) */
     char            *notifications_path;   /* resolved path of notifications.yaml (notify) */
     mc_catalog_t    *catalog;              /* loaded procedures.yaml */
     mc_calendar_t   *calendar;             /* loaded calendar.yaml */

@@ -1,5 +1,5 @@
 /* danh-gia.js - the rating page behind notify.rating_url (?ma=<code>&t=<token>):
-   POST /v1/public/rating once; the submission id is made once per page so a
+   POST /v1/public/rating (a RateService as JSON) once; the submission id is made once per page so a
    retry of the same click is the same rating (idempotent at intake). */
 "use strict";
 (function () {
@@ -27,8 +27,8 @@
     button.disabled = true;
     MC.say(note, "Đang gửi…");
     MC.csrf().then(function (t) {
-      return MC.api("POST", "/v1/public/rating", { code: code, token: token, level: chosen.value,
-        comment: document.getElementById("gop-y").value, submissionId: submissionId }, t);
+      return MC.api("POST", "/v1/public/rating", { submissionId: submissionId, dossierCode: code, token: token,
+        level: chosen.value, comment: document.getElementById("gop-y").value }, t);
     }).then(function (r) {
       if (r.status === 200) {
         form.hidden = true;

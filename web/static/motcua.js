@@ -48,13 +48,16 @@ var MC = (function () {
       .then(function (j) { return j.token || cookie("mc_csrf"); });
   }
 
-  /* api - a JSON request; resolves {status, body}; token: the X-CSRF-Token to send (or none) */
+  /* api - a request with a JSON body (or a URLSearchParams form); resolves {status, body};
+     token: the X-CSRF-Token to send (or none) */
   function api(method, path, body, token) {
     var headers = { "Accept": "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    var form = body instanceof URLSearchParams;
+    if (body !== undefined)
+      headers["Content-Type"] = form ? "application/x-www-form-urlencoded" : "application/json";
     if (token) headers["X-CSRF-Token"] = token;
     return fetch(path, { method: method, headers: headers, credentials: "same-origin",
-                         body: body === undefined ? undefined : JSON.stringify(body) })
+                         body: body === undefined ? undefined : form ? body.toString() : JSON.stringify(body) })
       .then(function (r) {
         return r.text().then(function (t) {
           var j = {};

@@ -60,7 +60,8 @@
     document.getElementById("tai-csv").href = "/v1/staff/report.csv?" + period();
   }
 
-  function showOverdue(list) {
+  /* showOpen - the overdue / due-soon list and the backlog per desk and agency */
+  function showOpen(list) {
     var body = document.querySelector("#bang-qua-han tbody");
     body.textContent = "";
     (list.dossiers || []).forEach(function (d) {
@@ -73,25 +74,22 @@
       body.appendChild(tr);
     });
     document.getElementById("khong-qua-han").hidden = (list.dossiers || []).length > 0;
-  }
-
-  function showQueues(q) {
-    var body = document.querySelector("#bang-ton tbody");
-    body.textContent = "";
-    (q.lines || []).forEach(function (l) {
+    var backlog = document.querySelector("#bang-ton tbody");
+    backlog.textContent = "";
+    (list.backlog || []).forEach(function (b) {
       var tr = document.createElement("tr");
-      cell(tr, l.holder || "Chưa phân công");
-      cell(tr, l.label);
-      cell(tr, MC.number(l.count), "num");
-      body.appendChild(tr);
+      cell(tr, b.holder);
+      cell(tr, MC.number(b.overdue), "num");
+      cell(tr, MC.number(b.count), "num");
+      backlog.appendChild(tr);
     });
   }
 
   function load() {
     MC.say(note, "Đang tải báo cáo…");
     var p = period();
-    Promise.all([MC.api("GET", "/v1/staff/report?" + p), MC.api("GET", "/v1/staff/overdue"),
-                 MC.api("GET", "/v1/staff/queues")]).then(function (rs) {
+    Promise.all([MC.api("GET", "/v1/staff/report?" + p), MC.api("GET", "/v1/staff/open")])
+      .then(function (rs) {
       var bad = rs.filter(function (r) { return r.status !== 200; })[0];
       if (bad) {
         if (bad.status === 401) return start();
@@ -99,8 +97,7 @@
         return;
       }
       showReport(rs[0].body);
-      showOverdue(rs[1].body);
-      showQueues(rs[2].body);
+      showOpen(rs[1].body);
       document.getElementById("bao-cao").hidden = false;
       MC.say(note, "Đã tải báo cáo.", "ok");
     });
@@ -132,7 +129,7 @@
     }
     document.getElementById("nut-dang-nhap").disabled = true;
     MC.csrf().then(function (t) {
-      return MC.api("POST", "/v1/staff/login", { username: user, password: pass }, t);
+      return MC.api("POST", "/v1/staff/login", new URLSearchParams({ username: user, password: pass }), t);
     }).then(function (r) {
       document.getElementById("nut-dang-nhap").disabled = false;
       document.getElementById("mat-khau").value = "";

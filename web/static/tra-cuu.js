@@ -1,4 +1,5 @@
-/* tra-cuu.js - the lookup page: POST /v1/public/lookup {code, secret}; the
+/* tra-cuu.js - the lookup page: POST /v1/public/lookup (a StatusQuery as JSON:
+   {dossierCode, secret}) answered with a DossierStatus as JSON; the
    secret travels in the body, never in the address (logs, history). */
 "use strict";
 (function () {
@@ -44,7 +45,7 @@
     }
     MC.say(note, "Đang tra cứu…");
     document.getElementById("nut-tra-cuu").disabled = true;
-    MC.api("POST", "/v1/public/lookup", { code: code, secret: secret }).then(function (r) {
+    MC.api("POST", "/v1/public/lookup", { dossierCode: code, secret: secret }).then(function (r) {
       document.getElementById("nut-tra-cuu").disabled = false;
       if (r.status === 200) {
         MC.say(note, "");
