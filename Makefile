@@ -101,6 +101,8 @@ $(BUILD)/bin/$(call bin_name,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard s
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rule,$(s))))
+# libcrypt (crypt(3)): the ward dashboard's staff passwords (motcua-admin staff-passwd, the gateway's logins)
+$(BUILD)/bin/motcua-admin $(BUILD)/bin/motcua-gateway: LDLIBS += -lcrypt
 
 # tests also link libpng (tests/harness/png_check reads PNGs) and zlib (test_png_check
 # makes them); the daemons do not
