@@ -101,6 +101,8 @@ $(BUILD)/bin/$(call bin_name,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard s
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rule,$(s))))
+# the web door alone serves HTTP (libmicrohttpd)
+$(BUILD)/bin/motcua-gateway: LDLIBS += $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 # tests also link libpng (tests/harness/png_check reads PNGs) and zlib (test_png_check
 # makes them); the daemons do not
