@@ -30,7 +30,7 @@ GEN_CFLAGS := $(filter-out -Wshadow -Wformat=2,$(CFLAGS))
 LDFLAGS  := $(SAN)
 LDLIBS   := $(PKG_LIBS) -lpthread
 
-PROTOS   := $(wildcard proto/motcua/v1/*.proto)
+PROTOS   := $(wildcard proto/motcua/v1/*.proto proto/motcua/internal/v1/*.proto)
 GEN_C    := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H    := $(GEN_C:.c=.h)
 MIGRATIONS := $(sort $(wildcard common/store/migrations/*.sql))
