@@ -30,7 +30,7 @@ GEN_CFLAGS := $(filter-out -Wshadow -Wformat=2,$(CFLAGS))
 LDFLAGS  := $(SAN)
 LDLIBS   := $(PKG_LIBS) -lpthread
 
-PROTOS   := $(wildcard proto/motcua/v1/*.proto)
+PROTOS   := $(wildcard proto/motcua/v1/*.proto proto/motcua/internal/v1/*.proto)
 GEN_C    := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H    := $(GEN_C:.c=.h)
 MIGRATIONS := $(sort $(wildcard common/store/migrations/*.sql))
@@ -101,6 +101,8 @@ $(BUILD)/bin/$(call bin_name,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard s
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rule,$(s))))
+# the web door alone serves HTTP (libmicrohttpd)
+$(BUILD)/bin/motcua-gateway: LDLIBS += $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 # libcrypt (crypt(3)): the ward dashboard's staff passwords (motcua-admin staff-passwd, the gateway's logins)
 $(BUILD)/bin/motcua-admin $(BUILD)/bin/motcua-gateway: LDLIBS += -lcrypt
 

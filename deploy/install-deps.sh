@@ -12,7 +12,7 @@ set -eu
 PACKAGES="build-essential pkg-config libzmq3-dev libpq-dev libprotobuf-c-dev
 protobuf-c-compiler libyaml-dev libsystemd-dev libcurl4-openssl-dev libsodium-dev libpng-dev
 postgresql postgresql-contrib librsvg2-bin procps zlib1g-dev
-systemd debhelper lintian man-db"
+systemd debhelper lintian man-db libmicrohttpd-dev"
 [ "${1:-}" = "--promtool" ] && PACKAGES="$PACKAGES prometheus"
 
 missing=""

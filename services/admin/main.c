@@ -20,6 +20,7 @@ static const char usage_text[] =
     "  migrate                     bring the database schema up to date\n"
     "  config check [FILE]         load the configuration and report problems\n"
     "  keygen NAME [--dir D]       make a CURVE keypair (NAME.key secret, NAME.pub)\n"
+    "  token NAME                  make an HTTP bearer token (printed once) and its token_sha256\n"
     "  deadletters [--json]        cases agencies never acknowledged\n"
     "  requeue CASE_ID             send a dead letter or an acked case again\n"
     "  overdue [--ward CODE] [--days-left N]\n"
@@ -50,8 +51,12 @@ int main(int argc, char **argv)
         {"requeue", admin_requeue},         {"overdue", admin_overdue},
         {"queues", admin_queues},           {"stats", admin_stats},
         {"notifications", admin_notifications},
+<<<<<<< HEAD
         {"retention", admin_retention},
         {"staff-passwd", admin_staff_passwd},
+=======
+        {"retention", admin_retention},     {"token", admin_token},
+>>>>>>> gw
     };
     return mc_cli_main(argc, argv, usage_text, commands, sizeof commands / sizeof commands[0],
                        NULL);
