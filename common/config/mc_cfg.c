@@ -422,7 +422,7 @@ static int load_gateway(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err
     static const char *const keys[] = {"listen", "key_file", "public_client", "openapi_file",
                                        "tls_cert_file", "tls_key_file", "max_body_bytes",
                                        "rate_per_s", "burst", "max_connections",
-                                       "per_ip_connections", "timeout_s", NULL};
+                                       "per_ip_connections", "timeout_s", "web_dir", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "gateway", keys, &rc, err);
     if (!s)
@@ -432,6 +432,7 @@ static int load_gateway(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err
         replace_text(s, "public_client", 64, &g->public_client, err) < 0 ||
         path_field(s, "key_file", cfg, &g->key_file, err) < 0 ||
         path_field(s, "openapi_file", cfg, &g->openapi_file, err) < 0 ||
+        path_field(s, "web_dir", cfg, &g->web_dir, err) < 0 ||
         path_field(s, "tls_cert_file", cfg, &g->tls_cert_file, err) < 0 ||
         path_field(s, "tls_key_file", cfg, &g->tls_key_file, err) < 0 ||
         get_int_field(s, "max_body_bytes", 1024, 64 * 1024 * 1024, &g->max_body_bytes, err) < 0 ||
@@ -669,6 +670,8 @@ static const struct {
     {offsetof(mc_cfg_t, gateway.public_client), "CONG_CONG"},
     /* the source tree's; the package installs it there too (docs/gateway.md) */
     {offsetof(mc_cfg_t, gateway.openapi_file), "docs/openapi.json"},
+    /* the pages (issue 15): the source tree's; a package sets /usr/share/motcua/web (docs/web.md) */
+    {offsetof(mc_cfg_t, gateway.web_dir), "web"},
     {offsetof(mc_cfg_t, gateway.tls_cert_file), ""},
     {offsetof(mc_cfg_t, gateway.tls_key_file), ""},
 };

@@ -117,6 +117,7 @@ typedef struct mc_cfg_gateway {
     char *key_file;           /* the gateway's CURVE secret key to reach intake (clients.yaml: role gateway) */
     char *public_client;      /* the client code the citizen pages act as */
     char *openapi_file;       /* served at GET /v1/openapi.json */
+    char *web_dir;            /* the citizen pages and the ward dashboard (web/; docs/web.md) */
     char *tls_cert_file;      /* PEM certificate chain; "" = plain HTTP (TLS at a reverse proxy) */
     char *tls_key_file;       /* its PEM key (0600); "" = plain HTTP */
     int   max_body_bytes;     /* biggest request body (413 above) */

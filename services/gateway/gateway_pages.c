@@ -4,7 +4,7 @@
  * their JSON backends.
  *
  * Routes (all without a bearer token; docs/web.md):
- *   GET  /  /tra-cuu  /danh-gia  /phuong     the pages (web_dir/*.html)
+ *   GET  /  /tra-cuu  /danh-gia  /phuong     the pages (web_dir/<page>.html)
  *   GET  /static/{file}                      CSS, JavaScript (web_dir/static)
  *   GET  /v1/public/csrf                     the double-submit CSRF cookie mc_csrf
  *   POST /v1/public/lookup                   StatusQuery as JSON -> DossierStatus
@@ -590,13 +590,14 @@ static void holder_text(const mc_overdue_item_t *it, char *buf, size_t size)
         snprintf(buf, size, "%s", it->where);
 }
 
-/* backlog_add - one more open dossier for holder (overdue or not) in the running tally */
+/* one holder's line of the backlog */
 typedef struct backlog {
-    char holder[64]; /* desk or agency code, or the words of holder_text */
-    long count;      /* open dossiers it holds */
-    long overdue;    /* of those, past their due date */
+    char holder[128]; /* desk or agency code, or the words of holder_text */
+    long count;       /* open dossiers it holds */
+    long overdue;     /* of those, past their due date */
 } backlog_t;
 
+/* backlog_add - one more open dossier for holder (overdue or not) in the running tally */
 static void backlog_add(backlog_t *b, size_t *n, size_t max, const char *holder, bool overdue)
 {
     size_t i = 0;
