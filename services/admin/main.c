@@ -51,12 +51,8 @@ int main(int argc, char **argv)
         {"requeue", admin_requeue},         {"overdue", admin_overdue},
         {"queues", admin_queues},           {"stats", admin_stats},
         {"notifications", admin_notifications},
-<<<<<<< HEAD
-        {"retention", admin_retention},
-        {"staff-passwd", admin_staff_passwd},
-=======
         {"retention", admin_retention},     {"token", admin_token},
->>>>>>> gw
+        {"staff-passwd", admin_staff_passwd},
     };
     return mc_cli_main(argc, argv, usage_text, commands, sizeof commands / sizeof commands[0],
                        NULL);
