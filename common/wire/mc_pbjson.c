@@ -626,6 +626,8 @@ static int parse_value(parser_t *ps, const ProtobufCFieldDescriptor *f, void *v)
 {
     int64_t sv = 0;
     uint64_t uv = 0;
+    if (peek(ps) == '\0')
+        return fail(ps, MC_PBJSON_SYNTAX, "the document ends before the value");
     switch (f->type) {
     case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
         if (parse_integer(ps, true, INT32_MIN, INT32_MAX, 0, &sv, NULL) != 0)
@@ -760,6 +762,8 @@ static const ProtobufCFieldDescriptor *find_field(const ProtobufCMessageDescript
 /* set_field - the value of f after its key */
 static int set_field(parser_t *ps, const ProtobufCFieldDescriptor *f, ProtobufCMessage *m)
 {
+    if (peek(ps) == '\0')
+        return fail(ps, MC_PBJSON_SYNTAX, "the document ends before the value");
     if (skip_null(ps))
         return 0;
     if (f->label == PROTOBUF_C_LABEL_REPEATED)

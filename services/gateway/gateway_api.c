@@ -191,6 +191,9 @@ static int answer(gw_reply_t *reply, Motcua__V1__IntakeReply *r, Motcua__V1__Int
     case MOTCUA__V1__INTAKE_REPLY__BODY_ACK:
         body = &r->ack->base;
         break;
+    case MOTCUA__V1__INTAKE_REPLY__BODY_CATALOG:
+        body = &r->catalog->base;
+        break;
     default:
         break;
     }
@@ -310,6 +313,26 @@ static int rating(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
     return follow_up(gw, req, reply, &fu);
 }
 
+/* procedures - GET /v1/procedures[?procedureCode=C]: the catalog */
+static int procedures(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
+{
+    Motcua__V1__CatalogQuery q = MOTCUA__V1__CATALOG_QUERY__INIT;
+    const char *code = gw_req_query(req, "procedureCode");
+    if (!code)
+        code = gw_req_query(req, "procedure_code");
+    q.procedure_code = (char *)(code ? code : "");
+    Motcua__V1__IntakeRequest request = MOTCUA__V1__INTAKE_REQUEST__INIT;
+    request.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_CATALOG;
+    request.catalog = &q;
+    Motcua__V1__IntakeReply *r = NULL;
+    int rc = exchange(gw, req, reply, &request, &r);
+    if (rc == 0 && r)
+        rc = answer(reply, r, MOTCUA__V1__INTAKE_REPLY__BODY_CATALOG, 200);
+    if (r)
+        motcua__v1__intake_reply__free_unpacked(r, NULL);
+    return rc;
+}
+
 /* healthz - GET /healthz: the process serves (intake's health is intake's) */
 static int healthz(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
 {
@@ -362,6 +385,8 @@ int gw_api_register(gw_t *gw, mc_err_t *err)
         {"POST", "/v1/dossiers/{code}/supplement", supplement, GW_ROUTE_JSON | GW_ROUTE_API},
         {"POST", "/v1/dossiers/{code}/withdraw", withdraw, GW_ROUTE_JSON | GW_ROUTE_API},
         {"POST", "/v1/dossiers/{code}/rating", rating, GW_ROUTE_JSON | GW_ROUTE_API},
+        /* public information: without a token it is asked as gateway.public_client */
+        {"GET", "/v1/procedures", procedures, GW_ROUTE_PUBLIC | GW_ROUTE_API},
     };
     if (gw_routes_add(gw, routes, sizeof routes / sizeof routes[0]) != 0) {
         mc_err_add(err, "gateway: the route table is full");

@@ -38,6 +38,8 @@
 #define GW_HEADERS_MAX 64            /* headers in one request */
 #define GW_PARAMS_MAX 8              /* `{name}` segments of one pattern */
 #define GW_REPLY_HEADERS_MAX 16      /* headers one handler may add */
+#define GW_DRAIN_MAX (1024 * 1024)   /* body bytes read and dropped past the limit, so the
+                                        client is still reading when its 413 comes */
 
 /* one request's path parameter */
 typedef struct gw_param {
@@ -56,6 +58,8 @@ struct gw_req {
     size_t                 body_len;     /* bytes in body */
     size_t                 body_cap;     /* bytes allocated */
     bool                   refused;      /* a reply went out before the body was read */
+    bool                   too_large;    /* the body went over the limit: dropped, then 413 */
+    size_t                 dropped;      /* body bytes dropped since */
     char                   remote[64];   /* peer address */
     const mc_client_t     *client;       /* the bearer token's client, or NULL */
     struct timespec        started;      /* for the log line's ms */
@@ -299,6 +303,13 @@ static enum MHD_Result refuse(gw_req_t *req, int status, int reason, const char 
     return send_reply(req, &reply);
 }
 
+/* refuse_too_large - 413 */
+static enum MHD_Result refuse_too_large(gw_req_t *req)
+{
+    return refuse(req, 413, MOTCUA__V1__REASON__REASON_TOO_LARGE, NULL,
+                  "Nội dung yêu cầu quá lớn.", 0);
+}
+
 /* match - does path match pattern? fills req's params */
 static bool match(const char *pattern, const char *path, gw_req_t *req)
 {
@@ -415,8 +426,7 @@ static enum MHD_Result first_call(gw_t *gw, gw_req_t *req)
         errno = 0;
         unsigned long long n = strtoull(cl, &end, 10);
         if (errno || end == cl || *end || n > (unsigned long long)gw->cfg->gateway.max_body_bytes)
-            return refuse(req, 413, MOTCUA__V1__REASON__REASON_TOO_LARGE, NULL,
-                          "Nội dung yêu cầu quá lớn.", 0);
+            return refuse_too_large(req);
     }
     bool has_body = (cl && strcmp(cl, "0") != 0) ||
                     gw_req_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
@@ -436,13 +446,17 @@ static enum MHD_Result first_call(gw_t *gw, gw_req_t *req)
     return MHD_YES;
 }
 
-/* take_body - append a piece of the body, refusing past the limit */
+/* take_body - append a piece of the body; past the limit (a body without
+ * Content-Length) drop it, up to GW_DRAIN_MAX, so the client that keeps
+ * sending still reads its 413 instead of a reset connection */
 static enum MHD_Result take_body(gw_t *gw, gw_req_t *req, const char *data, size_t n)
 {
     size_t max = (size_t)gw->cfg->gateway.max_body_bytes;
-    if (req->body_len + n > max)
-        return refuse(req, 413, MOTCUA__V1__REASON__REASON_TOO_LARGE, NULL,
-                      "Nội dung yêu cầu quá lớn.", 0);
+    if (req->too_large || req->body_len + n > max) {
+        req->too_large = true;
+        req->dropped += n;
+        return req->dropped > GW_DRAIN_MAX ? refuse_too_large(req) : MHD_YES;
+    }
     if (req->body_len + n + 1 > req->body_cap) {
         size_t cap = req->body_cap ? req->body_cap : 4096;
         while (cap < req->body_len + n + 1)
@@ -504,7 +518,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return take_body(gw, req, upload_data, n);
     }
-    return dispatch(gw, req);
+    return req->too_large ? refuse_too_large(req) : dispatch(gw, req);
 }
 
 /* on_completed - MHD_RequestCompletedCallback: free the request */

@@ -50,9 +50,6 @@ void gw_limit_destroy(gw_t *gw);
 int gw_auth(gw_t *gw, const gw_route_t *route, const char *authorization,
             const mc_client_t **client, int *retry_s);
 
-/* TEMPORARY (gateway_token_stub.c) until gp adds it to mc_clients.h */
-const mc_client_t *mc_clients_find_token(const mc_clients_t *clients, const char *token);
-
 /* gw_api_status - the HTTP status a Rejection maps to (gateway_api.c) */
 int gw_api_status(const Motcua__V1__Rejection *r);
 

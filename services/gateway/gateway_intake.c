@@ -23,6 +23,8 @@ int gw_intake_exchange(gw_t *gw, const char *on_behalf_of, Motcua__V1__IntakeReq
         .config_path = cfg->path,
         .key_path = cfg->gateway.key_file,
     };
-    (void)on_behalf_of; /* IntakeRequest.on_behalf_of: set once helper gp's proto change is merged */
-    return mc_cli_exchange(&ctx, cfg, request, reply) == MC_CLI_EX_OK ? 0 : -1;
+    request->on_behalf_of = (char *)on_behalf_of;
+    int rc = mc_cli_exchange(&ctx, cfg, request, reply) == MC_CLI_EX_OK ? 0 : -1;
+    request->on_behalf_of = (char *)protobuf_c_empty_string; /* the caller's message again */
+    return rc;
 }

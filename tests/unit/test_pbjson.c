@@ -186,6 +186,8 @@ MC_TEST(strict_errors_name_the_field)
     CHECK(refused("{\"receivedBy\":\"a\"", MC_PBJSON_SYNTAX, ""));
     CHECK(refused("{\"receivedBy\":\"a\"} x", MC_PBJSON_SYNTAX, ""));
     CHECK(refused("[]", MC_PBJSON_SYNTAX, ""));
+    CHECK(refused("{\"dossier\":", MC_PBJSON_SYNTAX, "dossier"));
+    CHECK(refused("{\"dossier\":{\"documents\":[{}, ", MC_PBJSON_SYNTAX, "dossier.documents[1]"));
     CHECK(refused("", MC_PBJSON_SYNTAX, ""));
     CHECK(refused("{\"dossier\":{\"channel\":true}}", MC_PBJSON_TYPE, "dossier.channel"));
 }
