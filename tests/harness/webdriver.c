@@ -26,7 +26,7 @@
 #include "mc_json.h"
 
 /* the W3C name of an element reference's member */
-#define ELEMENT_KEY "element-6066-11e4-a52f-4a6f7ad6f6a3"
+#define ELEMENT_KEY "element-6066-11e4-a52e-4f735466cecf"
 #define POLL_MS     100 /* between two looks at the page */
 #define REPLY_MAX   (32u * 1024u * 1024u) /* a screenshot's base64 is the largest reply */
 

@@ -51,6 +51,7 @@ static char        agency_code[MAX_AGENCIES][64];
 static pid_t       agency_pid[MAX_AGENCIES];
 static char        base[64];                 /* http://127.0.0.1:PORT */
 static char        ready_code[64], secret[64]; /* a dossier with its result, and its secret */
+static char        ready2_code[64];          /* another with its result, never rated */
 static char        open_code[64];            /* a dossier still open */
 
 /* --- helpers ---------------------------------------------------------------- */
@@ -272,14 +273,22 @@ MC_TEST(rating_page_records_the_rating_once)
     CHECK_INT(harness_count(&H, "SELECT r.level FROM rating r JOIN dossier d ON d.id = r.dossier_id "
                                 "WHERE d.code = $1", ready_code), 2);
 
-    /* a link with a wrong token: refused, nothing stored */
+    /* a link with a wrong token: refused, nothing stored, the form stays */
+    snprintf(link, sizeof link, "%s/danh-gia?ma=%s&t=11111111-0000-4000-8000-000000000000", base,
+             ready2_code);
+    REQUIRE(webdriver_get(&WD, link) == 0);
+    REQUIRE(webdriver_click(&WD, "#muc-rat-hai-long") == 0);
+    REQUIRE(webdriver_click(&WD, "#nut-gui") == 0);
+    CHECK(wait_text("#thong-bao", "") == 0);
+    CHECK(webdriver_displayed(&WD, "#form-danh-gia"));
+    CHECK_INT(rating_count(ready2_code), 0);
+    /* a dossier without its result yet cannot be rated */
     snprintf(link, sizeof link, "%s/danh-gia?ma=%s&t=11111111-0000-4000-8000-000000000000", base,
              open_code);
     REQUIRE(webdriver_get(&WD, link) == 0);
     REQUIRE(webdriver_click(&WD, "#muc-rat-hai-long") == 0);
     REQUIRE(webdriver_click(&WD, "#nut-gui") == 0);
     CHECK(wait_text("#thong-bao", "") == 0);
-    CHECK(webdriver_displayed(&WD, "#form-danh-gia"));
     CHECK_INT(rating_count(open_code), 0);
 }
 
@@ -502,7 +511,7 @@ static int setup(void)
     /* three birth registrations to their result, one land dossier left open */
     char code[64];
     if (submit("web-ready-0001", NULL, ready_code, secret) != 0 ||
-        submit("web-ready-0002", NULL, code, NULL) != 0 ||
+        submit("web-ready-0002", NULL, ready2_code, NULL) != 0 ||
         submit("web-open-0001", "1.013978", open_code, NULL) != 0 ||
         submit("web-ready-0003", NULL, code, NULL) != 0)
         return -1;

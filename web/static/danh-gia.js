@@ -33,9 +33,9 @@
       if (r.status === 200) {
         form.hidden = true;
         MC.say(note, r.body.message || "Cảm ơn Ông/Bà đã đánh giá.", "ok");
-      } else if (r.status === 409) {
+      } else if (r.body.reason === "REASON_ALREADY_RATED") {
         form.hidden = true;
-        MC.say(note, r.body.message || "Hồ sơ này đã được đánh giá.", "error");
+        MC.say(note, r.body.message || "Hồ sơ này đã đánh giá rồi.", "error");
       } else {
         button.disabled = false;
         MC.say(note, r.body.message || "Chưa gửi được đánh giá. Vui lòng thử lại.", "error");
