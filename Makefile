@@ -153,6 +153,8 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DOCDIR      ?= $(PREFIX)/share/doc/motcua
 MANDIR      ?= $(PREFIX)/share/man
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+# the gateway's pages (gateway.web_dir; docs/web.md)
+WEBDIR      ?= $(PREFIX)/share/motcua/web
 INSTALL     ?= install
 
 install: $(BINS)
@@ -179,6 +181,9 @@ install: $(BINS)
 	$(INSTALL) -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 644 deploy/bash-completion/motcua $(DESTDIR)$(COMPLETIONDIR)/motcua
 	ln -sf motcua $(DESTDIR)$(COMPLETIONDIR)/motcua-admin
+	$(INSTALL) -d $(DESTDIR)$(WEBDIR)/static
+	$(INSTALL) -m 644 web/*.html $(DESTDIR)$(WEBDIR)/
+	$(INSTALL) -m 644 web/static/* $(DESTDIR)$(WEBDIR)/static/
 
 # --- workflows ------------------------------------------------------------
 deps:

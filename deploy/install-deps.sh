@@ -3,6 +3,9 @@
 # demos with. apt-get as root, through sudo otherwise.
 # debhelper and lintian: tests/it/package.sh builds and checks the Debian
 # package (man-db: systemd-analyze verify reads the units' man: pages).
+# chromium and chromium-driver: it_web drives the gateway's pages in headless
+# Chromium over WebDriver (/usr/bin/chromium, /usr/bin/chromedriver); libcrypt-dev:
+# the staff passwords of the ward dashboard (crypt(3)).
 # --if-missing: do nothing (quickly) when every package is already there.
 # --promtool: also the prometheus package, for promtool (it_stats checks the
 # `motcua stats --format prometheus` text with it, and says it skipped that
