@@ -623,12 +623,12 @@ for page in / /tra-cuu /danh-gia /phuong /static/motcua.css; do
     printf '%-20s HTTP %s\n' "GET $page" "$(curl -s -o /dev/null -w '%{http_code}' "$web$page")"
 done
 echo "lookup of $web_code without its secret: state $web_state (no history, nothing personal)"
-if cmp -s "$run/web-report.json" "$run/cli-report.json"; then
+if [ -s "$run/web-report.json" ] && cmp -s "$run/web-report.json" "$run/cli-report.json"; then
     echo "dashboard report (/v1/staff/report) = motcua report --format json, for 00229 today"
 else
     fail "web dashboard" "/v1/staff/report differs from motcua report --format json ($run/web-report.json)"
 fi
-[ "$web_state" = "RESULT_READY" ] || fail "web lookup" "the lookup page's backend answered '$web_state' for $web_code"
+[ "$web_state" = "DOSSIER_STATE_RESULT_READY" ] || fail "web lookup" "the lookup page's backend answered '$web_state' for $web_code"
 echo "Open in a browser (a phone-sized window works):"
 echo "  tra cứu hồ sơ:   $web/tra-cuu?ma=$web_code   (mã bí mật: $web_token)"
 echo "  đánh giá:        $web/danh-gia?ma=$web_code&t=$web_token"
