@@ -83,8 +83,8 @@ awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v base="$base" -v war
         print "          lienthong: \"user=motcua-lienthong\", notify: \"user=motcua-notify\","
         print "          portal: \"user=motcua-portal\"}"; next }
     section == "files:" && $1 == "agencies:" { print "  agencies: " run "/agencies.yaml"; next }
-    section == "files:" && $1 == "clients:" { print "  clients: " run "/clients.yaml"
-        print "  staff: " run "/staff.yaml"; next }
+    section == "files:" && $1 == "clients:" { print "  clients: " run "/clients.yaml"; next }
+    section == "files:" && $1 == "staff:" { print "  staff: " run "/staff.yaml"; next }
     section == "files:" && $1 ~ /^(procedures|calendar|routing|notifications):$/ {
         name = $2; if (name !~ /^\//) name = repo "/config/" name; print "  " $1 " " name; next }
     section == "intake:" && $1 == "endpoint:" { print "  endpoint: \"tcp://127.0.0.1:" base "\""; next }
