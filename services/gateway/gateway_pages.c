@@ -193,31 +193,24 @@ static int serve(gw_t *gw, gw_reply_t *reply, const char *name, const char *cont
     return gw_reply_take(reply, content_type, body, len);
 }
 
-#define HTML "text/html; charset=utf-8"
+/* the pages: route -> file under web_dir */
+static const struct {
+    const char *route; /* the pattern it is registered under */
+    const char *file;  /* the HTML file */
+} page_files[] = {
+    {"/", "index.html"},
+    {"/tra-cuu", "tra-cuu.html"},
+    {"/danh-gia", "danh-gia.html"},
+    {"/phuong", "phuong.html"},
+};
 
-/* page_index / page_lookup / page_rating / page_ward - the four pages */
-static int page_index(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
+/* page - one of page_files, by the route it matched */
+static int page(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
 {
-    (void)req;
-    return serve(gw, reply, "index.html", HTML);
-}
-
-static int page_lookup(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
-{
-    (void)req;
-    return serve(gw, reply, "tra-cuu.html", HTML);
-}
-
-static int page_rating(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
-{
-    (void)req;
-    return serve(gw, reply, "danh-gia.html", HTML);
-}
-
-static int page_ward(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
-{
-    (void)req;
-    return serve(gw, reply, "phuong.html", HTML);
+    for (size_t i = 0; i < sizeof page_files / sizeof page_files[0]; i++)
+        if (strcmp(gw_req_route(req), page_files[i].route) == 0)
+            return serve(gw, reply, page_files[i].file, "text/html; charset=utf-8");
+    return json_message(reply, 404, "NOT_FOUND", "Không tìm thấy trang.");
 }
 
 /* static_type - the Content-Type of a static file name, NULL for a name not served:
@@ -701,10 +694,10 @@ static int staff_open(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
 int gw_pages_register(gw_t *gw, mc_err_t *err)
 {
     static const gw_route_t routes[] = {
-        {"GET", "/", page_index, GW_ROUTE_PUBLIC},
-        {"GET", "/tra-cuu", page_lookup, GW_ROUTE_PUBLIC},
-        {"GET", "/danh-gia", page_rating, GW_ROUTE_PUBLIC},
-        {"GET", "/phuong", page_ward, GW_ROUTE_PUBLIC},
+        {"GET", "/", page, GW_ROUTE_PUBLIC},
+        {"GET", "/tra-cuu", page, GW_ROUTE_PUBLIC},
+        {"GET", "/danh-gia", page, GW_ROUTE_PUBLIC},
+        {"GET", "/phuong", page, GW_ROUTE_PUBLIC},
         {"GET", "/static/*", page_static, GW_ROUTE_PUBLIC},
         {"GET", "/v1/public/csrf", public_csrf, GW_ROUTE_PUBLIC | GW_ROUTE_API},
         {"POST", "/v1/public/lookup", public_lookup, GW_ROUTE_PUBLIC | GW_ROUTE_JSON | GW_ROUTE_API},

@@ -7,9 +7,9 @@
  */
 #include "webdriver.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +24,8 @@
 
 #include "harness.h"
 #include "mc_json.h"
+
+extern char **environ;
 
 /* the W3C name of an element reference's member */
 #define ELEMENT_KEY "element-6066-11e4-a52e-4f735466cecf"
@@ -166,6 +168,27 @@ static int json_string_at(const char *p, char *buf, size_t size)
     return 0;
 }
 
+/* json_body - {"<key>":<value as a JSON string>} (malloc'd), NULL when out of memory */
+static char *json_body(webdriver_t *wd, const char *key, const char *value)
+{
+    char *body = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&body, &len);
+    if (!f) {
+        fail(wd, "out of memory");
+        return NULL;
+    }
+    fprintf(f, "{\"%s\":", key);
+    mc_json_fputs(f, value);
+    fputc('}', f);
+    if (fclose(f) != 0) {
+        free(body);
+        fail(wd, "out of memory");
+        return NULL;
+    }
+    return body;
+}
+
 /* member - the text after "key": (spaces skipped) in json, NULL if absent */
 static const char *member(const char *json, const char *key)
 {
@@ -197,22 +220,29 @@ bool webdriver_available(void)
     return access(WEBDRIVER_CHROMIUM, X_OK) == 0 && access(WEBDRIVER_CHROMEDRIVER, X_OK) == 0;
 }
 
-/* spawn_driver - chromedriver --port=P, output to log */
+/* spawn_driver - chromedriver --port=P in a process group of its own (webdriver_stop
+ * ends it and any browser it left), output to log; the pid or -1 */
 static pid_t spawn_driver(int port, const char *log)
 {
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-    }
-    setpgid(0, 0); /* its own group: webdriver_stop ends chromedriver and any browser left */
     char arg[32];
     snprintf(arg, sizeof arg, "--port=%d", port);
-    execl(WEBDRIVER_CHROMEDRIVER, WEBDRIVER_CHROMEDRIVER, arg, (char *)NULL);
-    _exit(127);
+    char *const argv[] = {(char *)WEBDRIVER_CHROMEDRIVER, arg, NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    pid_t pid = -1;
+    if (posix_spawn_file_actions_init(&fa) != 0)
+        return -1;
+    if (posix_spawnattr_init(&attr) == 0) {
+        if (posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0644) == 0 &&
+            posix_spawn_file_actions_adddup2(&fa, 1, 2) == 0 &&
+            posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP) == 0 &&
+            posix_spawnattr_setpgroup(&attr, 0) == 0 &&
+            posix_spawn(&pid, WEBDRIVER_CHROMEDRIVER, &fa, &attr, argv, environ) != 0)
+            pid = -1;
+        posix_spawnattr_destroy(&attr);
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
 }
 
 int webdriver_start(webdriver_t *wd, const char *dir)
@@ -229,7 +259,7 @@ int webdriver_start(webdriver_t *wd, const char *dir)
     snprintf(profile, sizeof profile, "%s/chromium-profile", dir);
     wd->driver_pid = spawn_driver(wd->port, log);
     if (wd->driver_pid < 0)
-        return fail(wd, "fork: %s", strerror(errno));
+        return fail(wd, "cannot start %s", WEBDRIVER_CHROMEDRIVER);
     /* ready when /status says so */
     int64_t deadline = harness_now_ms() + WEBDRIVER_WAIT_MS;
     bool ready = false;
@@ -282,15 +312,9 @@ void webdriver_stop(webdriver_t *wd)
 
 int webdriver_get(webdriver_t *wd, const char *url)
 {
-    char *body = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&body, &len);
-    if (!f)
-        return fail(wd, "out of memory");
-    fputs("{\"url\":", f);
-    mc_json_fputs(f, url);
-    fputc('}', f);
-    fclose(f);
+    char *body = json_body(wd, "url", url);
+    if (!body)
+        return -1;
     char *r = NULL;
     long status = call(wd, "POST", true, "/url", body, &r, 60000);
     int rc = status == 200 ? 0 : fail(wd, "navigate %s: HTTP %ld: %.300s", url, status, r);
@@ -302,21 +326,17 @@ int webdriver_get(webdriver_t *wd, const char *url)
 /* find_once - the element matching css now, into id; 0, or -1 (not there yet) */
 static int find_once(webdriver_t *wd, const char *css, char *id, size_t size)
 {
-    char *body = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&body, &len);
-    if (!f)
-        return fail(wd, "out of memory");
-    fputs("{\"using\":\"css selector\",\"value\":", f);
-    mc_json_fputs(f, css);
-    fputc('}', f);
-    fclose(f);
+    char *value = json_body(wd, "value", css);
+    if (!value)
+        return -1;
+    char body[4200];
+    snprintf(body, sizeof body, "{\"using\":\"css selector\",%s", value + 1); /* value's "{" dropped */
+    free(value);
     char *r = NULL;
     long status = call(wd, "POST", true, "/element", body, &r, 10000);
     int rc = status == 200 && member_string(r, ELEMENT_KEY, id, size) == 0
                  ? 0
                  : fail(wd, "element %s: HTTP %ld: %.200s", css, status, r);
-    free(body);
     free(r);
     return rc;
 }
@@ -361,15 +381,9 @@ int webdriver_type(webdriver_t *wd, const char *css, const char *text)
 {
     if (element_call(wd, css, "POST", "clear", "{}", NULL) != 0)
         return -1;
-    char *body = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&body, &len);
-    if (!f)
-        return fail(wd, "out of memory");
-    fputs("{\"text\":", f);
-    mc_json_fputs(f, text);
-    fputc('}', f);
-    fclose(f);
+    char *body = json_body(wd, "text", text);
+    if (!body)
+        return -1;
     int rc = element_call(wd, css, "POST", "value", body, NULL);
     free(body);
     return rc;
