@@ -333,45 +333,31 @@ static int reply_rejection(gw_reply_t *reply, const Motcua__V1__Rejection *rej)
     return json_message(reply, status_of_reason(rej), v ? v->name : "REASON_UNSPECIFIED", message);
 }
 
-/* public_lookup - POST /v1/public/lookup: {"dossierCode","secret"} -> DossierStatus */
-static int public_lookup(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
+/*
+ * public_call - the body (JSON of desc) to intake as the request member body_case
+ * (status or rate); the DossierStatus or a thank-you for the Acknowledgement, a
+ * rejection by its status and message
+ */
+static int public_call(gw_t *gw, gw_req_t *req, gw_reply_t *reply,
+                       const ProtobufCMessageDescriptor *desc,
+                       Motcua__V1__IntakeRequest__BodyCase body_case)
 {
     int rc = 0;
-    Motcua__V1__StatusQuery *q =
-        (Motcua__V1__StatusQuery *)decode_body(req, reply, &motcua__v1__status_query__descriptor, &rc);
-    if (!q)
+    ProtobufCMessage *msg = decode_body(req, reply, desc, &rc);
+    if (!msg)
         return rc;
     Motcua__V1__IntakeRequest request = MOTCUA__V1__INTAKE_REQUEST__INIT;
-    request.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_STATUS;
-    request.status = q;
+    request.body_case = body_case;
+    if (body_case == MOTCUA__V1__INTAKE_REQUEST__BODY_STATUS)
+        request.status = (Motcua__V1__StatusQuery *)msg;
+    else
+        request.rate = (Motcua__V1__RateService *)msg;
     Motcua__V1__IntakeReply *r = exchange(gw, &request, reply, &rc);
-    if (r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_STATUS)
+    if (r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_STATUS &&
+        body_case == MOTCUA__V1__INTAKE_REQUEST__BODY_STATUS)
         rc = gw_reply_message(reply, 200, &r->status->base);
-    else if (r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION)
-        rc = reply_rejection(reply, r->rejection);
-    else if (r)
-        rc = json_message(reply, 502, "INTERNAL", "Hệ thống trả lời không đúng. Vui lòng thử lại sau.");
-    if (r)
-        motcua__v1__intake_reply__free_unpacked(r, NULL);
-    protobuf_c_message_free_unpacked(&q->base, NULL);
-    return rc;
-}
-
-/* public_rating - POST /v1/public/rating: RateService as JSON (CSRF) -> {"message"} */
-static int public_rating(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
-{
-    if (!csrf_ok(req, gw_req_cookie(req, "mc_csrf")))
-        return refuse_csrf(reply);
-    int rc = 0;
-    Motcua__V1__RateService *rate =
-        (Motcua__V1__RateService *)decode_body(req, reply, &motcua__v1__rate_service__descriptor, &rc);
-    if (!rate)
-        return rc;
-    Motcua__V1__IntakeRequest request = MOTCUA__V1__INTAKE_REQUEST__INIT;
-    request.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_RATE;
-    request.rate = rate;
-    Motcua__V1__IntakeReply *r = exchange(gw, &request, reply, &rc);
-    if (r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_ACK)
+    else if (r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_ACK &&
+             body_case == MOTCUA__V1__INTAKE_REQUEST__BODY_RATE)
         rc = json_message(reply, 200, NULL, "Cảm ơn Ông/Bà đã đánh giá. Ý kiến của Ông/Bà đã được ghi nhận.");
     else if (r && r->body_case == MOTCUA__V1__INTAKE_REPLY__BODY_REJECTION)
         rc = reply_rejection(reply, r->rejection);
@@ -379,8 +365,24 @@ static int public_rating(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
         rc = json_message(reply, 502, "INTERNAL", "Hệ thống trả lời không đúng. Vui lòng thử lại sau.");
     if (r)
         motcua__v1__intake_reply__free_unpacked(r, NULL);
-    protobuf_c_message_free_unpacked(&rate->base, NULL);
+    protobuf_c_message_free_unpacked(msg, NULL);
     return rc;
+}
+
+/* public_lookup - POST /v1/public/lookup: a StatusQuery {"dossierCode","secret"} -> DossierStatus */
+static int public_lookup(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
+{
+    return public_call(gw, req, reply, &motcua__v1__status_query__descriptor,
+                       MOTCUA__V1__INTAKE_REQUEST__BODY_STATUS);
+}
+
+/* public_rating - POST /v1/public/rating: a RateService (CSRF) -> {"message"} */
+static int public_rating(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
+{
+    if (!csrf_ok(req, gw_req_cookie(req, "mc_csrf")))
+        return refuse_csrf(reply);
+    return public_call(gw, req, reply, &motcua__v1__rate_service__descriptor,
+                       MOTCUA__V1__INTAKE_REQUEST__BODY_RATE);
 }
 
 /* --- staff ------------------------------------------------------------------- */
