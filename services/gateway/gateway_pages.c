@@ -82,12 +82,39 @@ static pages_t *pages_of(gw_t *gw)
 
 /* --- small helpers ---------------------------------------------------------- */
 
+#define JSON_TYPE "application/json; charset=utf-8"
+
+/* a JSON body being written */
+typedef struct json_out {
+    char  *buf; /* what open_memstream gives at fclose */
+    size_t len; /* its length */
+    FILE  *f;   /* the stream, NULL when it could not be opened */
+} json_out_t;
+
+/* json_open - a stream for a JSON body; NULL when out of memory */
+static FILE *json_open(json_out_t *j)
+{
+    j->buf = NULL;
+    j->len = 0;
+    return j->f = open_memstream(&j->buf, &j->len);
+}
+
+/* json_send - close the stream and make it the reply's body; -1 (nothing sent)
+ * when the stream failed or written is not 0 */
+static int json_send(json_out_t *j, gw_reply_t *reply, int written)
+{
+    if (!j->f || fclose(j->f) != 0 || written != 0) {
+        free(j->buf);
+        return -1;
+    }
+    return gw_reply_take(reply, JSON_TYPE, j->buf, j->len);
+}
+
 /* json_message - status and {"message":"<vi>"} (plus "reason" when given) */
 static int json_message(gw_reply_t *reply, int status, const char *reason, const char *message)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+    json_out_t j;
+    FILE *f = json_open(&j);
     if (!f)
         return -1;
     fputs("{", f);
@@ -99,12 +126,8 @@ static int json_message(gw_reply_t *reply, int status, const char *reason, const
     fputs("\"message\":", f);
     mc_json_fputs(f, message);
     fputs("}", f);
-    if (fclose(f) != 0) {
-        free(buf);
-        return -1;
-    }
     gw_reply_status(reply, status);
-    return gw_reply_take(reply, "application/json; charset=utf-8", buf, len);
+    return json_send(&j, reply, 0);
 }
 
 /* secure_cookies - may the cookies say Secure (TLS here or at the proxy)? */
@@ -262,7 +285,7 @@ static int public_csrf(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
     int n = snprintf(body, sizeof body, "{\"token\":\"%s\"}", token);
     if (set_cookie(gw, req, reply, "mc_csrf", token, false, -1) != 0)
         return -1;
-    return gw_reply_body(reply, "application/json; charset=utf-8", body, (size_t)n);
+    return gw_reply_body(reply, JSON_TYPE, body, (size_t)n);
 }
 
 /* status_of_reason - the HTTP status of an intake Rejection (as the REST API maps it) */
@@ -419,9 +442,8 @@ static bool form_value(const char *body, const char *name, char *out, size_t siz
 static int session_json(gw_t *gw, gw_reply_t *reply, const gw_session_info_t *s)
 {
     const mc_ward_t *w = mc_cfg_ward(gw_cfg(gw), s->ward);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+    json_out_t j;
+    FILE *f = json_open(&j);
     if (!f)
         return -1;
     fputs("{\"username\":", f);
@@ -431,11 +453,7 @@ static int session_json(gw_t *gw, gw_reply_t *reply, const gw_session_info_t *s)
     fputs(",\"wardName\":", f);
     mc_json_fputs(f, w ? w->name : s->ward);
     fprintf(f, ",\"csrf\":\"%s\"}", s->csrf);
-    if (fclose(f) != 0) {
-        free(buf);
-        return -1;
-    }
-    return gw_reply_take(reply, "application/json; charset=utf-8", buf, len);
+    return json_send(&j, reply, 0);
 }
 
 /* staff_login - POST /v1/staff/login (form: username, password; X-CSRF-Token = mc_csrf) */
@@ -561,7 +579,7 @@ static int staff_report_as(gw_t *gw, gw_req_t *req, gw_reply_t *reply, mc_report
 /* staff_report / _csv / _svg - GET /v1/staff/report, .csv, .svg */
 static int staff_report(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
 {
-    return staff_report_as(gw, req, reply, MC_REPORT_JSON, "application/json; charset=utf-8");
+    return staff_report_as(gw, req, reply, MC_REPORT_JSON, JSON_TYPE);
 }
 
 static int staff_report_csv(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
@@ -678,17 +696,12 @@ static int staff_open(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
         gw_reply_header(reply, "Retry-After", "5");
         return json_message(reply, 503, "UNAVAILABLE", "Chưa đọc được danh sách hồ sơ. Vui lòng thử lại sau.");
     }
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+    json_out_t j;
+    FILE *f = json_open(&j);
     int wrc = f ? write_open(f, cfg, &list, now) : -1;
     mc_overdue_list_clear(&list);
-    if (!f || fclose(f) != 0 || wrc != 0) {
-        free(buf);
-        return -1;
-    }
     gw_reply_header(reply, "Cache-Control", "no-store");
-    return gw_reply_take(reply, "application/json; charset=utf-8", buf, len);
+    return json_send(&j, reply, wrc);
 }
 
 /* --- registration ------------------------------------------------------------ */
