@@ -172,6 +172,8 @@ install: $(BINS)
 	    else $(INSTALL) -m 644 "$$f" $(DESTDIR)$(CONFDIR)/ || exit 1; fi; \
 	done
 	$(INSTALL) -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	# what motcua-gateway serves at /v1/openapi.json when gateway.openapi_file is not there
+	if [ -e docs/openapi.json ]; then $(INSTALL) -m 644 docs/openapi.json $(DESTDIR)$(DOCDIR)/; fi
 	$(INSTALL) -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/

@@ -16,6 +16,8 @@
  *    headers, 429 with Retry-After past the token bucket, the per-address
  *    connection limit, a slow client cut at timeout_s; none of it stored.
  *    Every reply carries the security headers; the API's Cache-Control no-store.
+ * 4. With tls_cert_file/tls_key_file (a self-signed certificate made by
+ *    openssl, when present) the gateway serves HTTPS.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -497,6 +499,51 @@ MC_TEST(bad_input_stops_at_the_door)
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier", NULL), before);
 }
 
+MC_TEST(tls_when_given_a_certificate)
+{
+    if (harness_run("command -v openssl >/dev/null") != 0) {
+        printf("  info: no openssl here: TLS not tried\n");
+        return;
+    }
+    char cfg[600], from[64], to[64];
+    int tls_port = harness_free_port(tight_port);
+    snprintf(cfg, sizeof cfg, "%s/tls.yaml", H.dir);
+    snprintf(from, sizeof from, "127.0.0.1:%d", port);
+    snprintf(to, sizeof to, "127.0.0.1:%d", tls_port);
+    REQUIRE(harness_run("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+                        "-nodes -keyout tls.key -out tls.crt -days 2 -subj /CN=127.0.0.1 "
+                        ">/dev/null 2>&1 && chmod 600 tls.key", H.dir) == 0);
+    REQUIRE(harness_config_copy(&H, cfg, from, to) == 0);
+    REQUIRE(harness_run("sed -i 's|^  listen: .*|&\\n  tls_cert_file: tls.crt\\n  tls_key_file: tls.key|' %s",
+                        cfg) == 0);
+    pid_t pid = harness_start_daemon(&H, "gateway", cfg, "gateway-tls.log");
+    REQUIRE(pid > 0);
+    CURL *c = curl_easy_init();
+    http_res_t r = {0};
+    char url[128];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/healthz", tls_port);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L); /* self-signed: only the channel is tested */
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
+    CHECK(curl_easy_perform(c) == CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_easy_cleanup(c);
+    CHECK_INT(r.status, 200);
+    CHECK(r.body && strcmp(r.body, "{\"status\":\"ok\"}") == 0);
+    CHECK(secure(&r));
+    free(r.body);
+    /* plain HTTP to the TLS port gets no HTTP answer */
+    http_res_t p = http(tls_port, "GET", "/healthz", NULL, "", NULL);
+    CHECK(p.status != 200);
+    free(p.body);
+    CHECK_INT(harness_stop_daemon(pid, SIGTERM), 0);
+}
+
 int main(void)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || harness_setup(&H, "it_gateway", 2) != 0 ||
@@ -527,6 +574,7 @@ int main(void)
     mc_test_run(http_and_zeromq_give_the_same_answers);
     mc_test_run(who_may_ask);
     mc_test_run(bad_input_stops_at_the_door);
+    mc_test_run(tls_when_given_a_certificate);
     /* a clean stop: both say so with status 0 */
     int s1 = harness_stop_daemon(gw_pid, SIGTERM), s2 = harness_stop_daemon(tight_pid, SIGTERM);
     if (s1 != 0 || s2 != 0)
