@@ -14,7 +14,8 @@
  *    Content-Length and by a chunked body, 400 for malformed JSON and an
  *    unknown field (reason and field in the body), 415, 431 for too many
  *    headers, 429 with Retry-After past the token bucket, the per-address
- *    connection limit, a slow client cut at timeout_s; none of it stored.
+ *    and the total connection limits (a second client address: 127.0.0.2),
+ *    a header block over 32 KiB, a slow client cut at timeout_s; none of it stored.
  *    Every reply carries the security headers; the API's Cache-Control no-store.
  * 4. With tls_cert_file/tls_key_file (a self-signed certificate made by
  *    openssl, when present) the gateway serves HTTPS.
@@ -95,10 +96,11 @@ static http_res_t http(int p, const char *method, const char *path, const char *
     }
     if (body && !strstr(extra, "Content-Type"))
         hl = curl_slist_append(hl, "Content-Type: application/json");
-    char lines[8192];
-    snprintf(lines, sizeof lines, "%s", extra);
-    for (char *save = NULL, *l = strtok_r(lines, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+    char *lines = strdup(extra);
+    for (char *save = NULL, *l = lines ? strtok_r(lines, "\n", &save) : NULL; l;
+         l = strtok_r(NULL, "\n", &save))
         hl = curl_slist_append(hl, l);
+    free(lines);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
@@ -383,13 +385,17 @@ MC_TEST(who_may_ask)
     free(r.body);
 }
 
-/* raw_connect - a plain TCP connection to the tight gateway, or -1 */
-static int raw_connect(void)
+/* raw_connect - a plain TCP connection to the tight gateway from address
+ * src (any of 127/8: another client address on one host), or -1 */
+static int raw_connect(const char *src)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)tight_port)};
+    struct sockaddr_in from = {.sin_family = AF_INET};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    inet_pton(AF_INET, src, &from.sin_addr);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&from, sizeof from) != 0 ||
+        connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
         if (fd >= 0)
             close(fd);
         return -1;
@@ -480,14 +486,43 @@ MC_TEST(bad_input_stops_at_the_door)
     }
     CHECK(limited);
 
-    /* per-address connection limit (2): a third connection is refused at once */
-    int a = raw_connect(), b = raw_connect();
+    /* request and header sizes past libmicrohttpd's memory for them: refused */
+    char *huge = malloc(40100);
+    REQUIRE(huge);
+    strcpy(huge, "X-Huge: ");
+    memset(huge + 8, 'x', 40000);
+    huge[40008] = '\0';
+    r = http(tight_port, "GET", "/healthz", NULL, huge, NULL);
+    if (r.status != 431)
+        printf("  info: a 40 KB header got %ld\n", r.status);
+    CHECK(r.status == 431 || r.status == 414 || r.status == 413);
+    free(r.body);
+    free(huge);
+
+    /* per-address connection limit (2): a third connection from 127.0.0.1 is closed at once */
+    int a = raw_connect("127.0.0.1"), b = raw_connect("127.0.0.1");
     CHECK(a >= 0 && b >= 0);
-    usleep(0);
-    int c = raw_connect();
+    int c = raw_connect("127.0.0.1");
     CHECK(c < 0 || closed_within(c, 5000));
     if (c >= 0)
         close(c);
+    /* total limit (3): one from 127.0.0.2 is served, a second from there is closed */
+    int d = raw_connect("127.0.0.2");
+    CHECK(d >= 0);
+    if (d >= 0) {
+        const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+        char buf[2048] = "";
+        CHECK(write(d, get, sizeof get - 1) == (ssize_t)(sizeof get - 1));
+        struct pollfd pd = {.fd = d, .events = POLLIN};
+        CHECK(poll(&pd, 1, 10000) == 1 && read(d, buf, sizeof buf - 1) > 0 &&
+              strncmp(buf, "HTTP/1.1 200", 12) == 0);
+    }
+    int e = raw_connect("127.0.0.2");
+    CHECK(e < 0 || closed_within(e, 5000));
+    if (e >= 0)
+        close(e);
+    if (d >= 0)
+        close(d);
     /* a slow client (half a request line) is cut after timeout_s (2) */
     if (a >= 0) {
         CHECK(write(a, "GET /heal", 9) == 9);
@@ -563,7 +598,7 @@ int main(void)
                               from) != 0 ||
         harness_config_copy(&H, tight, from, to) != 0 ||
         harness_run("sed -i 's/rate_per_s: 1000/rate_per_s: 1\\n  max_body_bytes: 4096\\n"
-                    "  per_ip_connections: 2\\n  timeout_s: 2/; s/burst: 1000/burst: 10/' %s",
+                    "  per_ip_connections: 2\\n  max_connections: 3\\n  timeout_s: 2/; s/burst: 1000/burst: 10/' %s",
                     tight) != 0 ||
         (gw_pid = harness_start_daemon(&H, "gateway", NULL, "gateway.log")) <= 0 ||
         (tight_pid = harness_start_daemon(&H, "gateway", tight, "gateway-tight.log")) <= 0) {
