@@ -298,6 +298,8 @@ static enum MHD_Result refuse(gw_req_t *req, int status, int reason, const char 
     gw_reply_t reply = {.status = status, .no_store = true};
     if (gw_reply_error(&reply, status, reason, field, message) != 0)
         reply.status = 500;
+    if (status == 401)
+        gw_reply_header(&reply, "WWW-Authenticate", "Bearer");
     if (retry_after_s > 0) {
         char v[16];
         snprintf(v, sizeof v, "%d", retry_after_s);
