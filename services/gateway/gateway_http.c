@@ -291,12 +291,19 @@ static enum MHD_Result send_reply(gw_req_t *req, gw_reply_t *reply)
     return rc;
 }
 
-/* refuse - answer at once with a Rejection (bad input stopped at the door) */
+/* refuse - answer at once with a Rejection (bad input stopped at the door);
+ * retry_after_s > 0: retryable, with Retry-After */
 static enum MHD_Result refuse(gw_req_t *req, int status, int reason, const char *field,
                               const char *message, int retry_after_s)
 {
     gw_reply_t reply = {.status = status, .no_store = true};
-    if (gw_reply_error(&reply, status, reason, field, message) != 0)
+    Motcua__V1__Rejection r = MOTCUA__V1__REJECTION__INIT;
+    r.reason = (Motcua__V1__Reason)reason;
+    r.field = (char *)(field ? field : "");
+    r.message = (char *)message;
+    r.retryable = retry_after_s > 0;
+    r.retry_after_ms = retry_after_s > 0 ? (uint32_t)retry_after_s * 1000u : 0;
+    if (gw_reply_message(&reply, status, &r.base) != 0)
         reply.status = 500;
     if (status == 401)
         gw_reply_header(&reply, "WWW-Authenticate", "Bearer");

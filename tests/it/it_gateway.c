@@ -19,6 +19,7 @@
  *    Every reply carries the security headers; the API's Cache-Control no-store.
  * 4. With tls_cert_file/tls_key_file (a self-signed certificate made by
  *    openssl, when present) the gateway serves HTTPS.
+ * 5. Intake stopped: 503, Retry-After, REASON_UNAVAILABLE retryable.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -481,6 +482,7 @@ MC_TEST(bad_input_stops_at_the_door)
             limited = true;
             CHECK(strstr(r.headers, "Retry-After: ") != NULL);
             CHECK(strstr(r.body, "REASON_UNAVAILABLE") != NULL);
+            CHECK(strstr(r.body, "\"retryable\":true") != NULL);
         }
         free(r.body);
     }
@@ -579,6 +581,21 @@ MC_TEST(tls_when_given_a_certificate)
     CHECK_INT(harness_stop_daemon(pid, SIGTERM), 0);
 }
 
+MC_TEST(no_intake_is_503_with_retry_after)
+{
+    REQUIRE(harness_signal_intake(&H, SIGTERM) == 0);
+    long t0 = (long)harness_now_ms();
+    http_res_t r = http(tight_port, "GET", "/v1/procedures", NULL, "", NULL);
+    CHECK_INT(r.status, 503);
+    CHECK(strstr(r.headers, "Retry-After: 1\r\n") != NULL);
+    CHECK(strstr(r.body, "\"reason\":\"REASON_UNAVAILABLE\"") != NULL);
+    CHECK(strstr(r.body, "\"retryable\":true") != NULL);
+    CHECK(secure(&r));
+    printf("  info: answered in %ld ms (client.timeout_ms 1000, retries 0)\n",
+           (long)harness_now_ms() - t0);
+    free(r.body);
+}
+
 int main(void)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || harness_setup(&H, "it_gateway", 2) != 0 ||
@@ -598,7 +615,8 @@ int main(void)
                               from) != 0 ||
         harness_config_copy(&H, tight, from, to) != 0 ||
         harness_run("sed -i 's/rate_per_s: 1000/rate_per_s: 1\\n  max_body_bytes: 4096\\n"
-                    "  per_ip_connections: 2\\n  max_connections: 3\\n  timeout_s: 2/; s/burst: 1000/burst: 10/' %s",
+                    "  per_ip_connections: 2\\n  max_connections: 3\\n  timeout_s: 2/; s/burst: 1000/burst: 10/;"
+                    " s/^  timeout_ms: 5000$/  timeout_ms: 1000/; s/^  retries: 2$/  retries: 0/' %s",
                     tight) != 0 ||
         (gw_pid = harness_start_daemon(&H, "gateway", NULL, "gateway.log")) <= 0 ||
         (tight_pid = harness_start_daemon(&H, "gateway", tight, "gateway-tight.log")) <= 0) {
@@ -610,6 +628,7 @@ int main(void)
     mc_test_run(who_may_ask);
     mc_test_run(bad_input_stops_at_the_door);
     mc_test_run(tls_when_given_a_certificate);
+    mc_test_run(no_intake_is_503_with_retry_after);
     /* a clean stop: both say so with status 0 */
     int s1 = harness_stop_daemon(gw_pid, SIGTERM), s2 = harness_stop_daemon(tight_pid, SIGTERM);
     if (s1 != 0 || s2 != 0)
