@@ -7,6 +7,7 @@
 #   make chaos      the fault test: load, kill -9s, a PostgreSQL crash; nothing lost (CHAOS_SEED=S replays)
 #   make bench      pgbench, intake, end to end, delay lines, a filled store, report speed (<= 15 min)
 #   make deps       install the Debian packages motcua needs (apt-get as root, else sudo)
+#   make openapi    regenerate docs/openapi.json from the .proto descriptors
 #   make install    install the programs, units, configuration, docs (PREFIX=/usr/local, DESTDIR)
 
 BUILD    ?= build
@@ -56,11 +57,12 @@ TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC)) \
 # the fault test (make chaos; it_chaos runs its short version): not it_*/test_*, run.sh skips it
 CHAOS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/chaos/*.c))
 
-.PHONY: all programs install deps check asan demo bench chaos clean install-deps-if-missing
+.PHONY: all programs install deps check asan demo bench chaos clean install-deps-if-missing openapi
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(BINS) $(TESTS) $(BUILD)/tests/chaos $(BUILD)/tests/fakeportal $(BUILD)/bench/delayproxy
+all: $(BINS) $(TESTS) $(BUILD)/tests/chaos $(BUILD)/tests/fakeportal $(BUILD)/bench/delayproxy \
+     $(BUILD)/tools/mc-openapi
 
 # the programs alone (what `make install` and the Debian package build)
 programs: $(BINS)
@@ -127,6 +129,15 @@ $(BUILD)/tests/fakeportal: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/fake
                            $(BUILD)/obj/tests/harness/http_fake.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# the OpenAPI description of the REST door, from the descriptors (common/wire/mc_openapi.h);
+# `make openapi` rewrites docs/openapi.json, tests/unit/test_openapi checks it is current
+$(BUILD)/tools/mc-openapi: $(BUILD)/obj/tools/openapi/mc_openapi.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+openapi: $(BUILD)/tools/mc-openapi
+	$(BUILD)/tools/mc-openapi docs/openapi.json
 
 # unit tests of code outside common/: the objects they need besides libmotcua.a
 $(BUILD)/tests/test_png_check: $(BUILD)/obj/tests/harness/png_check.o
