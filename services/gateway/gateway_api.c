@@ -357,7 +357,7 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-/* openapi - GET /v1/openapi.json: gateway.openapi_file, else the installed copy */
+/* openapi - GET /v1/openapi.json: gateway.openapi_file, else the package's copy */
 static int openapi(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
 {
     (void)req;

@@ -384,6 +384,12 @@ MC_TEST(who_may_ask)
     CHECK_INT(r.status, 200);
     CHECK(has_header(&r, "Cache-Control", "no-store"));
     free(r.body);
+    /* the OpenAPI document, without a token: gateway.openapi_file */
+    r = http(port, "GET", "/v1/openapi.json", NULL, "", NULL);
+    CHECK_INT(r.status, 200);
+    CHECK(strstr(r.body, "\"openapi\"") != NULL && strstr(r.body, "/v1/dossiers/{code}") != NULL);
+    CHECK(secure(&r));
+    free(r.body);
 }
 
 /* raw_connect - a plain TCP connection to the tight gateway from address
@@ -611,8 +617,9 @@ int main(void)
     snprintf(from, sizeof from, "127.0.0.1:%d", port);
     snprintf(to, sizeof to, "127.0.0.1:%d", tight_port);
     if (harness_config_append(&H, "gateway:\n  listen: \"%s\"\n  key_file: keys/HARNESS_GATEWAY.key\n"
-                                  "  public_client: HARNESS_WEB\n  rate_per_s: 1000\n  burst: 1000\n",
-                              from) != 0 ||
+                                  "  public_client: HARNESS_WEB\n  rate_per_s: 1000\n  burst: 1000\n"
+                                  "  openapi_file: %s/docs/openapi.json\n",
+                              from, H.repo) != 0 ||
         harness_config_copy(&H, tight, from, to) != 0 ||
         harness_run("sed -i 's/rate_per_s: 1000/rate_per_s: 1\\n  max_body_bytes: 4096\\n"
                     "  per_ip_connections: 2\\n  max_connections: 3\\n  timeout_s: 2/; s/burst: 1000/burst: 10/;"
