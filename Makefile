@@ -7,6 +7,7 @@
 #   make chaos      the fault test: load, kill -9s, a PostgreSQL crash; nothing lost (CHAOS_SEED=S replays)
 #   make bench      pgbench, intake, end to end, delay lines, a filled store, report speed (<= 15 min)
 #   make deps       install the Debian packages motcua needs (apt-get as root, else sudo)
+#   make openapi    regenerate docs/openapi.json from the .proto descriptors
 #   make install    install the programs, units, configuration, docs (PREFIX=/usr/local, DESTDIR)
 
 BUILD    ?= build
@@ -56,11 +57,12 @@ TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC)) \
 # the fault test (make chaos; it_chaos runs its short version): not it_*/test_*, run.sh skips it
 CHAOS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/chaos/*.c))
 
-.PHONY: all programs install deps check asan demo bench chaos clean install-deps-if-missing
+.PHONY: all programs install deps check asan demo bench chaos clean install-deps-if-missing openapi
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(BINS) $(TESTS) $(BUILD)/tests/chaos $(BUILD)/tests/fakeportal $(BUILD)/bench/delayproxy
+all: $(BINS) $(TESTS) $(BUILD)/tests/chaos $(BUILD)/tests/fakeportal $(BUILD)/bench/delayproxy \
+     $(BUILD)/tools/mc-openapi
 
 # the programs alone (what `make install` and the Debian package build)
 programs: $(BINS)
@@ -130,6 +132,15 @@ $(BUILD)/tests/fakeportal: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/fake
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# the OpenAPI description of the REST door, from the descriptors (common/wire/mc_openapi.h);
+# `make openapi` rewrites docs/openapi.json, tests/unit/test_openapi checks it is current
+$(BUILD)/tools/mc-openapi: $(BUILD)/obj/tools/openapi/mc_openapi.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+openapi: $(BUILD)/tools/mc-openapi
+	$(BUILD)/tools/mc-openapi docs/openapi.json
+
 # unit tests of code outside common/: the objects they need besides libmotcua.a
 $(BUILD)/tests/test_png_check: $(BUILD)/obj/tests/harness/png_check.o
 $(BUILD)/tests/test_report_svg: $(BUILD)/obj/tests/harness/png_check.o
@@ -176,6 +187,8 @@ install: $(BINS)
 	    else $(INSTALL) -m 644 "$$f" $(DESTDIR)$(CONFDIR)/ || exit 1; fi; \
 	done
 	$(INSTALL) -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	# what motcua-gateway serves at /v1/openapi.json when gateway.openapi_file is not there
+	if [ -e docs/openapi.json ]; then $(INSTALL) -m 644 docs/openapi.json $(DESTDIR)$(DOCDIR)/; fi
 	$(INSTALL) -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/

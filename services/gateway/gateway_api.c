@@ -200,6 +200,19 @@ static int answer(gw_reply_t *reply, Motcua__V1__IntakeReply *r, Motcua__V1__Int
     return gw_reply_message(reply, status, body);
 }
 
+/* ask - request to intake, its answer (case ok at status ok_status) as the reply */
+static int ask(gw_t *gw, gw_req_t *req, gw_reply_t *reply, Motcua__V1__IntakeRequest *request,
+               Motcua__V1__IntakeReply__BodyCase ok, int ok_status)
+{
+    Motcua__V1__IntakeReply *r = NULL;
+    int rc = exchange(gw, req, reply, request, &r);
+    if (rc == 0 && r)
+        rc = answer(reply, r, ok, ok_status);
+    if (r)
+        motcua__v1__intake_reply__free_unpacked(r, NULL);
+    return rc;
+}
+
 /* submit - POST /v1/dossiers */
 static int submit(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
 {
@@ -236,13 +249,7 @@ static int status(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
     Motcua__V1__IntakeRequest request = MOTCUA__V1__INTAKE_REQUEST__INIT;
     request.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_STATUS;
     request.status = &q;
-    Motcua__V1__IntakeReply *r = NULL;
-    int rc = exchange(gw, req, reply, &request, &r);
-    if (rc == 0 && r)
-        rc = answer(reply, r, MOTCUA__V1__INTAKE_REPLY__BODY_STATUS, 200);
-    if (r)
-        motcua__v1__intake_reply__free_unpacked(r, NULL);
-    return rc;
+    return ask(gw, req, reply, &request, MOTCUA__V1__INTAKE_REPLY__BODY_STATUS, 200);
 }
 
 /* a follow-up: its body's type, the name of its secret field and its oneof case */
@@ -259,7 +266,6 @@ static int follow_up(gw_t *gw, gw_req_t *req, gw_reply_t *reply, const followup_
     if (!m)
         return 0;
     int rc = 0;
-    Motcua__V1__IntakeReply *r = NULL;
     if (reconcile(m, "submission_id", gw_req_header(req, "Idempotency-Key"), "Idempotency-Key",
                   reply) == 0 &&
         reconcile(m, "dossier_code", gw_req_param(req, "code"), "mã hồ sơ trong địa chỉ",
@@ -280,11 +286,8 @@ static int follow_up(gw_t *gw, gw_req_t *req, gw_reply_t *reply, const followup_
             request.rate = (Motcua__V1__RateService *)m;
             break;
         }
-        if ((rc = exchange(gw, req, reply, &request, &r)) == 0 && r)
-            rc = answer(reply, r, MOTCUA__V1__INTAKE_REPLY__BODY_ACK, 200);
+        rc = ask(gw, req, reply, &request, MOTCUA__V1__INTAKE_REPLY__BODY_ACK, 200);
     }
-    if (r)
-        motcua__v1__intake_reply__free_unpacked(r, NULL);
     protobuf_c_message_free_unpacked(m, NULL);
     return rc;
 }
@@ -324,13 +327,7 @@ static int procedures(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
     Motcua__V1__IntakeRequest request = MOTCUA__V1__INTAKE_REQUEST__INIT;
     request.body_case = MOTCUA__V1__INTAKE_REQUEST__BODY_CATALOG;
     request.catalog = &q;
-    Motcua__V1__IntakeReply *r = NULL;
-    int rc = exchange(gw, req, reply, &request, &r);
-    if (rc == 0 && r)
-        rc = answer(reply, r, MOTCUA__V1__INTAKE_REPLY__BODY_CATALOG, 200);
-    if (r)
-        motcua__v1__intake_reply__free_unpacked(r, NULL);
-    return rc;
+    return ask(gw, req, reply, &request, MOTCUA__V1__INTAKE_REPLY__BODY_CATALOG, 200);
 }
 
 /* healthz - GET /healthz: the process serves (intake's health is intake's) */
@@ -360,7 +357,7 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-/* openapi - GET /v1/openapi.json: gateway.openapi_file, else the installed copy */
+/* openapi - GET /v1/openapi.json: gateway.openapi_file, else the package's copy */
 static int openapi(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
 {
     (void)req;

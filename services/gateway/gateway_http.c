@@ -279,6 +279,10 @@ static enum MHD_Result send_reply(gw_req_t *req, gw_reply_t *reply)
     for (int i = 0; i < reply->n_headers; i++)
         MHD_add_response_header(resp, reply->headers[i].name, reply->headers[i].value);
     enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)reply->status, resp);
+    /* the minute summary: requests answered, and the server's own failures */
+    mc_daemon_count(MC_COUNT_RECEIVED, 1);
+    if (reply->status >= 500)
+        mc_daemon_count(MC_COUNT_ERRORS, 1);
     MHD_destroy_response(resp);
     mc_log(reply->status >= 500 ? MC_LOG_WARNING : MC_LOG_INFO, "http",
            "method=%s route=%s status=%d client=%s ms=%ld", req->method, gw_req_route(req),
@@ -287,13 +291,22 @@ static enum MHD_Result send_reply(gw_req_t *req, gw_reply_t *reply)
     return rc;
 }
 
-/* refuse - answer at once with a Rejection (bad input stopped at the door) */
+/* refuse - answer at once with a Rejection (bad input stopped at the door);
+ * retry_after_s > 0: retryable, with Retry-After */
 static enum MHD_Result refuse(gw_req_t *req, int status, int reason, const char *field,
                               const char *message, int retry_after_s)
 {
     gw_reply_t reply = {.status = status, .no_store = true};
-    if (gw_reply_error(&reply, status, reason, field, message) != 0)
+    Motcua__V1__Rejection r = MOTCUA__V1__REJECTION__INIT;
+    r.reason = (Motcua__V1__Reason)reason;
+    r.field = (char *)(field ? field : "");
+    r.message = (char *)message;
+    r.retryable = retry_after_s > 0;
+    r.retry_after_ms = retry_after_s > 0 ? (uint32_t)retry_after_s * 1000u : 0;
+    if (gw_reply_message(&reply, status, &r.base) != 0)
         reply.status = 500;
+    if (status == 401)
+        gw_reply_header(&reply, "WWW-Authenticate", "Bearer");
     if (retry_after_s > 0) {
         char v[16];
         snprintf(v, sizeof v, "%d", retry_after_s);
@@ -612,14 +625,15 @@ int gw_start(gw_t *gw, mc_err_t *err)
         tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, cert};
         tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, key};
     }
+    /* the logger first, so that no message of the other options goes to stderr unformatted */
     gw->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, gw, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        flags, 0, NULL, NULL, on_request, gw, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, gw,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->per_ip_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GW_HEADER_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, gw,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, gw,
         MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     gw_tls_free(&cert, &key);
     if (!gw->mhd) {

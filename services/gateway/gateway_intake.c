@@ -26,5 +26,7 @@ int gw_intake_exchange(gw_t *gw, const char *on_behalf_of, Motcua__V1__IntakeReq
     request->on_behalf_of = (char *)on_behalf_of;
     int rc = mc_cli_exchange(&ctx, cfg, request, reply) == MC_CLI_EX_OK ? 0 : -1;
     request->on_behalf_of = (char *)protobuf_c_empty_string; /* the caller's message again */
+    if (rc == 0)
+        mc_daemon_count(MC_COUNT_ROUTED, 1); /* the summary: requests intake answered */
     return rc;
 }

@@ -30,11 +30,31 @@ static int load(mc_daemon_t *d, mc_err_t *err, const char **file)
     return 0;
 }
 
+/* public_client_ok - gateway.public_client names a client that may be acted for */
+static bool public_client_ok(const mc_daemon_t *d)
+{
+    const mc_client_t *c = mc_clients_find(d->files, d->cfg->gateway.public_client);
+    return c && c->role != MC_CLIENT_GATEWAY;
+}
+
+/* check - --check: the client the pages act as exists */
+static int check(mc_daemon_t *d, mc_err_t *err, const char **file)
+{
+    *file = d->cfg->clients_path;
+    if (public_client_ok(d))
+        return 0;
+    mc_err_add(err, "gateway.public_client %s: not a counter or portal client of clients.yaml",
+               d->cfg->gateway.public_client);
+    return -1;
+}
+
 /* start - the routes, then the server */
 static int start(mc_daemon_t *d, mc_err_t *err)
 {
     static gw_t *gw;
     const mc_cfg_t *cfg = d->cfg;
+    if (!public_client_ok(d)) /* only the pages and token-less catalog requests need it */
+        mc_log(MC_LOG_WARNING, "public_client_unknown", "client=%s", cfg->gateway.public_client);
     if (!(gw = gw_new(cfg, d->files, err)))
         return -1;
     d->app = gw;
@@ -84,6 +104,7 @@ int main(int argc, char **argv)
         .name = "motcua-gateway",
         .check_help = "load and check the configuration and clients.yaml",
         .load = load,
+        .check = check,
         .start = start,
         .finish = finish,
         .destroy = destroy,

@@ -15,7 +15,10 @@
  * admits only the keys of clients.yaml (mc_clients) and stamps each frame
  * with the client's code (User-Id). The broker hands a worker
  * [client code][payload]; the worker looks the client up and the handlers
- * decide what that client may do (its wards, its role). With
+ * decide what that client may do (its wards, its role). A client of role
+ * gateway names, per request, the client it acts for
+ * (IntakeRequest.on_behalf_of): intake_handle then swaps ctx->client for
+ * that client for the one request (intake_request.c, delegate). With
  * intake.plaintext (development only) every request comes from one
  * stand-in counter client, PLAINTEXT, acting for every ward.
  *

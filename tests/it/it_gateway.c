@@ -14,8 +14,12 @@
  *    Content-Length and by a chunked body, 400 for malformed JSON and an
  *    unknown field (reason and field in the body), 415, 431 for too many
  *    headers, 429 with Retry-After past the token bucket, the per-address
- *    connection limit, a slow client cut at timeout_s; none of it stored.
+ *    and the total connection limits (a second client address: 127.0.0.2),
+ *    a header block over 32 KiB, a slow client cut at timeout_s; none of it stored.
  *    Every reply carries the security headers; the API's Cache-Control no-store.
+ * 4. With tls_cert_file/tls_key_file (a self-signed certificate made by
+ *    openssl, when present) the gateway serves HTTPS.
+ * 5. Intake stopped: 503, Retry-After, REASON_UNAVAILABLE retryable.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -93,10 +97,11 @@ static http_res_t http(int p, const char *method, const char *path, const char *
     }
     if (body && !strstr(extra, "Content-Type"))
         hl = curl_slist_append(hl, "Content-Type: application/json");
-    char lines[8192];
-    snprintf(lines, sizeof lines, "%s", extra);
-    for (char *save = NULL, *l = strtok_r(lines, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+    char *lines = strdup(extra);
+    for (char *save = NULL, *l = lines ? strtok_r(lines, "\n", &save) : NULL; l;
+         l = strtok_r(NULL, "\n", &save))
         hl = curl_slist_append(hl, l);
+    free(lines);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
@@ -379,15 +384,25 @@ MC_TEST(who_may_ask)
     CHECK_INT(r.status, 200);
     CHECK(has_header(&r, "Cache-Control", "no-store"));
     free(r.body);
+    /* the OpenAPI document, without a token: gateway.openapi_file */
+    r = http(port, "GET", "/v1/openapi.json", NULL, "", NULL);
+    CHECK_INT(r.status, 200);
+    CHECK(strstr(r.body, "\"openapi\"") != NULL && strstr(r.body, "/v1/dossiers/{code}") != NULL);
+    CHECK(secure(&r));
+    free(r.body);
 }
 
-/* raw_connect - a plain TCP connection to the tight gateway, or -1 */
-static int raw_connect(void)
+/* raw_connect - a plain TCP connection to the tight gateway from address
+ * src (any of 127/8: another client address on one host), or -1 */
+static int raw_connect(const char *src)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)tight_port)};
+    struct sockaddr_in from = {.sin_family = AF_INET};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    inet_pton(AF_INET, src, &from.sin_addr);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&from, sizeof from) != 0 ||
+        connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
         if (fd >= 0)
             close(fd);
         return -1;
@@ -473,19 +488,49 @@ MC_TEST(bad_input_stops_at_the_door)
             limited = true;
             CHECK(strstr(r.headers, "Retry-After: ") != NULL);
             CHECK(strstr(r.body, "REASON_UNAVAILABLE") != NULL);
+            CHECK(strstr(r.body, "\"retryable\":true") != NULL);
         }
         free(r.body);
     }
     CHECK(limited);
 
-    /* per-address connection limit (2): a third connection is refused at once */
-    int a = raw_connect(), b = raw_connect();
+    /* request and header sizes past libmicrohttpd's memory for them: refused */
+    char *huge = malloc(40100);
+    REQUIRE(huge);
+    strcpy(huge, "X-Huge: ");
+    memset(huge + 8, 'x', 40000);
+    huge[40008] = '\0';
+    r = http(tight_port, "GET", "/healthz", NULL, huge, NULL);
+    if (r.status != 431)
+        printf("  info: a 40 KB header got %ld\n", r.status);
+    CHECK(r.status == 431 || r.status == 414 || r.status == 413);
+    free(r.body);
+    free(huge);
+
+    /* per-address connection limit (2): a third connection from 127.0.0.1 is closed at once */
+    int a = raw_connect("127.0.0.1"), b = raw_connect("127.0.0.1");
     CHECK(a >= 0 && b >= 0);
-    usleep(0);
-    int c = raw_connect();
+    int c = raw_connect("127.0.0.1");
     CHECK(c < 0 || closed_within(c, 5000));
     if (c >= 0)
         close(c);
+    /* total limit (3): one from 127.0.0.2 is served, a second from there is closed */
+    int d = raw_connect("127.0.0.2");
+    CHECK(d >= 0);
+    if (d >= 0) {
+        const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+        char buf[2048] = "";
+        CHECK(write(d, get, sizeof get - 1) == (ssize_t)(sizeof get - 1));
+        struct pollfd pd = {.fd = d, .events = POLLIN};
+        CHECK(poll(&pd, 1, 10000) == 1 && read(d, buf, sizeof buf - 1) > 0 &&
+              strncmp(buf, "HTTP/1.1 200", 12) == 0);
+    }
+    int e = raw_connect("127.0.0.2");
+    CHECK(e < 0 || closed_within(e, 5000));
+    if (e >= 0)
+        close(e);
+    if (d >= 0)
+        close(d);
     /* a slow client (half a request line) is cut after timeout_s (2) */
     if (a >= 0) {
         CHECK(write(a, "GET /heal", 9) == 9);
@@ -495,6 +540,66 @@ MC_TEST(bad_input_stops_at_the_door)
     if (b >= 0)
         close(b);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM dossier", NULL), before);
+}
+
+MC_TEST(tls_when_given_a_certificate)
+{
+    if (harness_run("command -v openssl >/dev/null") != 0) {
+        printf("  info: no openssl here: TLS not tried\n");
+        return;
+    }
+    char cfg[600], from[64], to[64];
+    int tls_port = harness_free_port(tight_port);
+    snprintf(cfg, sizeof cfg, "%s/tls.yaml", H.dir);
+    snprintf(from, sizeof from, "127.0.0.1:%d", port);
+    snprintf(to, sizeof to, "127.0.0.1:%d", tls_port);
+    REQUIRE(harness_run("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+                        "-nodes -keyout tls.key -out tls.crt -days 2 -subj /CN=127.0.0.1 "
+                        ">/dev/null 2>&1 && chmod 600 tls.key", H.dir) == 0);
+    REQUIRE(harness_config_copy(&H, cfg, from, to) == 0);
+    REQUIRE(harness_run("sed -i 's|^  listen: .*|&\\n  tls_cert_file: tls.crt\\n  tls_key_file: tls.key|' %s",
+                        cfg) == 0);
+    pid_t pid = harness_start_daemon(&H, "gateway", cfg, "gateway-tls.log");
+    REQUIRE(pid > 0);
+    CURL *c = curl_easy_init();
+    http_res_t r = {0};
+    char url[128];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/healthz", tls_port);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L); /* self-signed: only the channel is tested */
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
+    CHECK(curl_easy_perform(c) == CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_easy_cleanup(c);
+    CHECK_INT(r.status, 200);
+    CHECK(r.body && strcmp(r.body, "{\"status\":\"ok\"}") == 0);
+    CHECK(secure(&r));
+    free(r.body);
+    /* plain HTTP to the TLS port gets no HTTP answer */
+    http_res_t p = http(tls_port, "GET", "/healthz", NULL, "", NULL);
+    CHECK(p.status != 200);
+    free(p.body);
+    CHECK_INT(harness_stop_daemon(pid, SIGTERM), 0);
+}
+
+MC_TEST(no_intake_is_503_with_retry_after)
+{
+    REQUIRE(harness_signal_intake(&H, SIGTERM) == 0);
+    long t0 = (long)harness_now_ms();
+    http_res_t r = http(tight_port, "GET", "/v1/procedures", NULL, "", NULL);
+    CHECK_INT(r.status, 503);
+    CHECK(strstr(r.headers, "Retry-After: 1\r\n") != NULL);
+    CHECK(strstr(r.body, "\"reason\":\"REASON_UNAVAILABLE\"") != NULL);
+    CHECK(strstr(r.body, "\"retryable\":true") != NULL);
+    CHECK(secure(&r));
+    printf("  info: answered in %ld ms (client.timeout_ms 1000, retries 0)\n",
+           (long)harness_now_ms() - t0);
+    free(r.body);
 }
 
 int main(void)
@@ -512,11 +617,13 @@ int main(void)
     snprintf(from, sizeof from, "127.0.0.1:%d", port);
     snprintf(to, sizeof to, "127.0.0.1:%d", tight_port);
     if (harness_config_append(&H, "gateway:\n  listen: \"%s\"\n  key_file: keys/HARNESS_GATEWAY.key\n"
-                                  "  public_client: HARNESS_WEB\n  rate_per_s: 1000\n  burst: 1000\n",
-                              from) != 0 ||
+                                  "  public_client: HARNESS_WEB\n  rate_per_s: 1000\n  burst: 1000\n"
+                                  "  openapi_file: %s/docs/openapi.json\n",
+                              from, H.repo) != 0 ||
         harness_config_copy(&H, tight, from, to) != 0 ||
         harness_run("sed -i 's/rate_per_s: 1000/rate_per_s: 1\\n  max_body_bytes: 4096\\n"
-                    "  per_ip_connections: 2\\n  timeout_s: 2/; s/burst: 1000/burst: 10/' %s",
+                    "  per_ip_connections: 2\\n  max_connections: 3\\n  timeout_s: 2/; s/burst: 1000/burst: 10/;"
+                    " s/^  timeout_ms: 5000$/  timeout_ms: 1000/; s/^  retries: 2$/  retries: 0/' %s",
                     tight) != 0 ||
         (gw_pid = harness_start_daemon(&H, "gateway", NULL, "gateway.log")) <= 0 ||
         (tight_pid = harness_start_daemon(&H, "gateway", tight, "gateway-tight.log")) <= 0) {
@@ -527,6 +634,8 @@ int main(void)
     mc_test_run(http_and_zeromq_give_the_same_answers);
     mc_test_run(who_may_ask);
     mc_test_run(bad_input_stops_at_the_door);
+    mc_test_run(tls_when_given_a_certificate);
+    mc_test_run(no_intake_is_503_with_retry_after);
     /* a clean stop: both say so with status 0 */
     int s1 = harness_stop_daemon(gw_pid, SIGTERM), s2 = harness_stop_daemon(tight_pid, SIGTERM);
     if (s1 != 0 || s2 != 0)
