@@ -102,6 +102,11 @@ awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v base="$base" -v war
     section == "notify:" && $1 == "spool_dir:" { print "  spool_dir: " run "/spool"; next }
     section == "notify:" && $1 == "poll_ms:" { print "  poll_ms: 300"; next }
     # the result notices link to the rating page of the demo gateway
+    section == "gateway:" && $1 == "listen:" { print "  listen: \"127.0.0.1:" web_port "\""; next }
+    section == "gateway:" && $1 == "key_file:" { print "  key_file: " run "/keys/MOTCUA_GATEWAY.key"; next }
+    section == "gateway:" && $1 == "public_client:" { print "  public_client: CONG_DVC"; next }
+    section == "gateway:" && $1 == "openapi_file:" { print "  openapi_file: " repo "/docs/openapi.json"; next }
+    section == "gateway:" && $1 == "web_dir:" { print "  web_dir: " repo "/web"; next }
     section == "notify:" && $1 == "rating_url:" { print "  rating_url: \"http://127.0.0.1:" web_port "/danh-gia\""; next }
     # a wide warning horizon, so that a 7-working-day dossier is "due soon" on
     # the day it is received and the apology section below sees a warning,
@@ -151,14 +156,6 @@ cat >>"$run/clients.yaml" <<YAML
      public_key_file: keys/MOTCUA_GATEWAY.pub}
 YAML
 cat "$run/clients.yaml"
-cat >>"$run/motcua.yaml" <<YAML
-
-gateway:
-  listen: "127.0.0.1:$web_port"
-  key_file: "$run/keys/MOTCUA_GATEWAY.key"
-  public_client: CONG_DVC
-  web_dir: "$repo/web"
-YAML
 # the ward dashboard's demo login (staff.yaml holds only its hash: motcua staff-passwd)
 staff_user=canbo.kimlien
 staff_pass=kimlien-demo
