@@ -151,6 +151,9 @@ $(BUILD)/tests/test_sms: $(BUILD)/obj/services/notify/notify_templates.o
 $(BUILD)/obj/tests/unit/test_sms.o: CFLAGS += -I services/notify
 $(BUILD)/tests/test_fakeportal: $(BUILD)/obj/tests/fakeportal/fakeportal_check.o \
                                 $(BUILD)/obj/tests/fakeportal/fakeportal_ledger.o
+$(BUILD)/tests/test_staff: $(BUILD)/obj/services/gateway/gateway_staff.o
+$(BUILD)/tests/test_staff: TEST_LDLIBS += -lcrypt
+$(BUILD)/obj/tests/unit/test_staff.o: CFLAGS += -I services/gateway
 
 # --- install (GNU conventions: PREFIX, DESTDIR; the Debian package: PREFIX=/usr) ---
 PREFIX      ?= /usr/local
