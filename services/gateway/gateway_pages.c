@@ -738,15 +738,15 @@ int gw_pages_register(gw_t *gw, mc_err_t *err)
         mc_cfg_use_role(p->reader, "motcua-report", err) != 0 ||
         !(p->staff = gw_staff_load(cfg, err)))
         return -1;
+    /* without its pages the gateway still serves the API: said loudly, each page 404 */
     struct stat st;
-    if (stat(p->web_dir, &st) != 0) {
-        mc_err_add(err, "gateway.web_dir %s: %s", p->web_dir, strerror(errno));
-        return -1;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        mc_err_add(err, "gateway.web_dir %s: not a directory", p->web_dir);
-        return -1;
-    }
+    int sr = stat(p->web_dir, &st);
+    if (sr != 0 || !S_ISDIR(st.st_mode))
+        mc_log(MC_LOG_WARNING, "web_dir_missing", "web_dir=%s error=\"%s\"", p->web_dir,
+               sr != 0 ? strerror(errno) : "not a directory");
+    /* the file's name and the count only: no username in logs */
+    mc_log(gw_staff_count(p->staff) ? MC_LOG_INFO : MC_LOG_NOTICE, "staff_accounts",
+           "count=%zu file=%s", gw_staff_count(p->staff), cfg->staff_path);
     if (gw_routes_add(gw, routes, sizeof routes / sizeof routes[0]) != 0) {
         mc_err_add(err, "gateway: the route table is full");
         return -1;

@@ -56,8 +56,12 @@ typedef enum gw_login_rc {
     GW_LOGIN_FAILED     /* out of memory, no randomness */
 } gw_login_rc_t;
 
-/* gw_staff_load - files.staff of cfg (every ward checked against cfg); NULL with err */
+/* gw_staff_load - files.staff of cfg (every ward checked against cfg); no such file:
+ * no accounts (the dashboard refuses every login); NULL with err */
 gw_staff_t *gw_staff_load(const mc_cfg_t *cfg, mc_err_t *err);
+
+/* gw_staff_count - the accounts loaded */
+size_t gw_staff_count(const gw_staff_t *st);
 
 /* gw_staff_destroy - free, wipe the sessions, NULL the pointer */
 void gw_staff_destroy(gw_staff_t **st);

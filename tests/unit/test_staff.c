@@ -180,6 +180,17 @@ MC_TEST(test_bad_files_say_where)
     CHECK(st != NULL);
     gw_staff_destroy(&st);
     CHECK(load("staff: 3\n", &err) == NULL);
+    /* no file at all: no accounts, every login refused */
+    free(CFG->staff_path);
+    CFG->staff_path = strdup("/nonexistent/staff.yaml");
+    st = gw_staff_load(CFG, &err);
+    REQUIRE(st != NULL);
+    CHECK_INT(gw_staff_count(st), 0);
+    char cookie[GW_TOKEN_HEX + 1];
+    gw_session_info_t info;
+    int retry = 0;
+    CHECK_INT(gw_staff_login(st, "canbo.kimlien", "x", "a", T0, cookie, &info, &retry), GW_LOGIN_BAD);
+    gw_staff_destroy(&st);
     CHECK(load("personnel: []\n", &err) == NULL);
 }
 
