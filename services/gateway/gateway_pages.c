@@ -572,7 +572,6 @@ static int staff_report_as(gw_t *gw, gw_req_t *req, gw_reply_t *reply, mc_report
             return -1;
         }
     }
-    gw_reply_header(reply, "Cache-Control", "no-store");
     return gw_reply_take(reply, content_type, buf, len);
 }
 
@@ -700,7 +699,6 @@ static int staff_open(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
     FILE *f = json_open(&j);
     int wrc = f ? write_open(f, cfg, &list, now) : -1;
     mc_overdue_list_clear(&list);
-    gw_reply_header(reply, "Cache-Control", "no-store");
     return json_send(&j, reply, wrc);
 }
 
