@@ -432,6 +432,19 @@ bool webdriver_displayed(webdriver_t *wd, const char *css)
     return shown;
 }
 
+int webdriver_cookie(webdriver_t *wd, const char *name, char *buf, size_t size)
+{
+    char path[160], *r = NULL;
+    snprintf(path, sizeof path, "/cookie/%s", name);
+    long status = call(wd, "GET", true, path, NULL, &r, 10000);
+    const char *v = status == 200 ? member(r, "value") : NULL;
+    int rc = v && *v == '{' && member_string(v, "value", buf, size) == 0
+                 ? 0
+                 : fail(wd, "cookie %s: HTTP %ld", name, status);
+    free(r);
+    return rc;
+}
+
 int webdriver_screenshot(webdriver_t *wd, const char *path)
 {
     char *r = NULL;

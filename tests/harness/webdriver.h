@@ -60,6 +60,10 @@ int webdriver_wait_text(webdriver_t *wd, const char *css, const char *want, char
 /* webdriver_displayed - is the element css there and shown? (no wait) */
 bool webdriver_displayed(webdriver_t *wd, const char *css);
 
+/* webdriver_cookie - the value of the browser's cookie name for the current page
+ * (HttpOnly ones too) into buf. 0, or -1 when there is none */
+int webdriver_cookie(webdriver_t *wd, const char *name, char *buf, size_t size);
+
 /* webdriver_screenshot - the viewport as a PNG file at path. 0 or -1 */
 int webdriver_screenshot(webdriver_t *wd, const char *path);
 

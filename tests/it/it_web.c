@@ -103,7 +103,7 @@ static int wait_text(const char *css, const char *want)
 /* an HTTP answer read with libcurl */
 typedef struct answer {
     long   status;    /* HTTP status, -1 if none */
-    char   body[8192];/* the body (cut) */
+    char   body[65536]; /* the body (cut) */
     size_t len;       /* bytes in body */
     char   retry_after[32]; /* the Retry-After header, "" if none */
 } answer_t;
@@ -128,8 +128,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
     return size * n;
 }
 
-/* post - POST body to path with the extra headers (NULL-terminated); the answer in *a */
-static void post(const char *path, const char *const *headers, const char *body, answer_t *a)
+/* http - GET (body NULL) or POST body to path with the extra headers (NULL-terminated);
+ * the answer in *a */
+static void http(const char *path, const char *const *headers, const char *body, answer_t *a)
 {
     memset(a, 0, sizeof *a);
     a->status = -1;
@@ -142,7 +143,8 @@ static void post(const char *path, const char *const *headers, const char *body,
     for (size_t i = 0; headers && headers[i]; i++)
         h = curl_slist_append(h, headers[i]);
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    if (body)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
@@ -354,10 +356,36 @@ MC_TEST(dashboard_shows_the_numbers_of_motcua_report)
     snprintf(url, sizeof url, "%s/v1/staff/report?ward=00220&from=%s&to=%s", base, from, to);
     REQUIRE(webdriver_get(&WD, url) == 0);
     CHECK(wait_text("body", "chỉ xem được số liệu của phường mình") == 0);
-    /* the CSV of one's own ward */
+    /* the chart */
     snprintf(url, sizeof url, "%s/v1/staff/report.svg?from=%s&to=%s", base, from, to);
     REQUIRE(webdriver_get(&WD, url) == 0);
     CHECK(shot("bieu-do.png") == 0);
+
+    /* the CSV download, with the browser's session: motcua report's CSV byte for byte */
+    char session[128], cookie[160], csv_path[160];
+    REQUIRE(webdriver_cookie(&WD, "mc_session", session, sizeof session) == 0);
+    snprintf(cookie, sizeof cookie, "Cookie: mc_session=%s", session);
+    const char *with_session[] = {cookie, NULL};
+    snprintf(csv_path, sizeof csv_path, "/v1/staff/report.csv?from=%s&to=%s", from, to);
+    answer_t csv;
+    http(csv_path, with_session, NULL, &csv);
+    CHECK_INT(csv.status, 200);
+    snprintf(args, sizeof args, "report --format csv --ward " WARD " --from %s --to %s", from, to);
+    REQUIRE(harness_motcua(&H, args) == 0);
+    f = fopen(path, "r");
+    REQUIRE(f != NULL);
+    n = fread(json, 1, sizeof json - 1, f);
+    fclose(f);
+    CHECK(n > 100 && csv.len == n && memcmp(csv.body, json, n) == 0);
+
+    /* logging out from the page ends the session on the server */
+    snprintf(url, sizeof url, "%s/phuong", base);
+    REQUIRE(webdriver_get(&WD, url) == 0);
+    REQUIRE(webdriver_click(&WD, "#nut-dang-xuat") == 0);
+    CHECK(wait_text("#thong-bao", "Đã đăng xuất") == 0);
+    CHECK(webdriver_displayed(&WD, "#form-dang-nhap"));
+    http("/v1/staff/me", with_session, NULL, &csv);
+    CHECK_INT(csv.status, 401);
 }
 
 MC_TEST(state_changes_need_the_csrf_token_and_logins_are_throttled)
@@ -372,37 +400,37 @@ MC_TEST(state_changes_need_the_csrf_token_and_logins_are_throttled)
     answer_t a;
     /* no token at all */
     const char *none[] = {"Content-Type: application/json", NULL};
-    post("/v1/public/rating", none, body, &a);
+    http("/v1/public/rating", none, body, &a);
     CHECK_INT(a.status, 403);
     /* a token that is not the cookie's */
     const char *wrong[] = {"Content-Type: application/json", cookie,
                            "X-CSRF-Token: ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", NULL};
-    post("/v1/public/rating", wrong, body, &a);
+    http("/v1/public/rating", wrong, body, &a);
     CHECK_INT(a.status, 403);
     /* the right pair from another site */
     const char *cross[] = {"Content-Type: application/json", cookie, token_header,
                            "Origin: http://ke-gian.example", NULL};
-    post("/v1/public/rating", cross, body, &a);
+    http("/v1/public/rating", cross, body, &a);
     CHECK_INT(a.status, 403);
     CHECK_INT(harness_count(&H, "SELECT count(*) FROM rating", NULL), 1); /* only the page's */
     /* wrong content type */
     const char *text[] = {"Content-Type: text/plain", cookie, token_header, NULL};
-    post("/v1/public/rating", text, body, &a);
+    http("/v1/public/rating", text, body, &a);
     CHECK_INT(a.status, 415);
 
     /* logins: GW_LOGIN_FAILURES failures, then 429 with Retry-After even for the right password */
     const char *form[] = {"Content-Type: application/x-www-form-urlencoded", cookie, token_header, NULL};
-    post("/v1/staff/login", none, "username=" STAFF_USER "&password=" STAFF_PASS, &a);
+    http("/v1/staff/login", none, "username=" STAFF_USER "&password=" STAFF_PASS, &a);
     CHECK_INT(a.status, 403); /* without the CSRF pair */
     int refused = 0;
     for (int i = 0; i < 10 && a.status != 429; i++) {
-        post("/v1/staff/login", form, "username=" STAFF_USER "&password=sai", &a);
+        http("/v1/staff/login", form, "username=" STAFF_USER "&password=sai", &a);
         refused += a.status == 401;
     }
     CHECK(refused >= 3 && refused <= 5); /* the dashboard test made one failure already */
     CHECK_INT(a.status, 429);
     CHECK(atoi(a.retry_after) > 0);
-    post("/v1/staff/login", form, "username=" STAFF_USER "&password=" STAFF_PASS, &a);
+    http("/v1/staff/login", form, "username=" STAFF_USER "&password=" STAFF_PASS, &a);
     CHECK_INT(a.status, 429);
     /* nothing personal or secret in the gateway's log */
     CHECK(harness_run("grep -qF '%s' %s/gateway.log", secret, H.dir) != 0);
