@@ -169,6 +169,8 @@ MANDIR      ?= $(PREFIX)/share/man
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 # the gateway's pages (gateway.web_dir; docs/web.md)
 WEBDIR      ?= $(PREFIX)/share/motcua/web
+# ... where the gateway looks when gateway.web_dir has no pages (the shipped ../web from /etc/motcua)
+$(BUILD)/obj/services/gateway/gateway_pages.o: CFLAGS += -DMC_WEB_INSTALLED='"$(WEBDIR)"'
 INSTALL     ?= install
 
 install: $(BINS)

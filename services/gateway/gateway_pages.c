@@ -39,7 +39,6 @@
 #include "gateway_pages.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +60,10 @@
 #define OPEN_LIST_MAX   100000        /* open dossiers read for one ward's dashboard */
 #define OVERDUE_SHOWN   500           /* overdue / due-soon lines sent to the page */
 #define OPEN_HORIZON_S  (10LL * 366 * 86400) /* "every open dossier": due before now + this */
+
+#ifndef MC_WEB_INSTALLED
+#define MC_WEB_INSTALLED "/usr/share/motcua/web" /* make install's WEBDIR (the package's) */
+#endif
 
 /* the security headers of every page (the server adds nosniff, X-Frame-Options, Referrer-Policy) */
 #define PAGE_CSP                                                                              \
@@ -704,6 +707,13 @@ static int staff_open(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
 
 /* --- registration ------------------------------------------------------------ */
 
+/* is_dir - path is a directory we can look into */
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int gw_pages_register(gw_t *gw, mc_err_t *err)
 {
     static const gw_route_t routes[] = {
@@ -736,12 +746,20 @@ int gw_pages_register(gw_t *gw, mc_err_t *err)
         mc_cfg_use_role(p->reader, "motcua-report", err) != 0 ||
         !(p->staff = gw_staff_load(cfg, err)))
         return -1;
-    /* without its pages the gateway still serves the API: said loudly, each page 404 */
-    struct stat st;
-    int sr = stat(p->web_dir, &st);
-    if (sr != 0 || !S_ISDIR(st.st_mode))
-        mc_log(MC_LOG_WARNING, "web_dir_missing", "web_dir=%s error=\"%s\"", p->web_dir,
-               sr != 0 ? strerror(errno) : "not a directory");
+    /* no pages at web_dir: the installed ones (the shipped motcua.yaml names the source
+     * tree's ../web); none there either: the API still works, said loudly, each page 404 */
+    bool found = is_dir(p->web_dir);
+    if (!found && is_dir(MC_WEB_INSTALLED)) {
+        mc_log(MC_LOG_NOTICE, "web_dir_installed", "web_dir=%s used=%s", p->web_dir, MC_WEB_INSTALLED);
+        free(p->web_dir);
+        if (!(p->web_dir = strdup(MC_WEB_INSTALLED))) {
+            mc_err_add(err, "out of memory");
+            return -1;
+        }
+    } else if (!found) {
+        mc_log(MC_LOG_WARNING, "web_dir_missing", "web_dir=%s installed=%s", p->web_dir,
+               MC_WEB_INSTALLED);
+    }
     /* the file's name and the count only: no username in logs */
     mc_log(gw_staff_count(p->staff) ? MC_LOG_INFO : MC_LOG_NOTICE, "staff_accounts",
            "count=%zu file=%s", gw_staff_count(p->staff), cfg->staff_path);
