@@ -567,6 +567,13 @@ static int staff_report_as(gw_t *gw, gw_req_t *req, gw_reply_t *reply, mc_report
         gw_reply_header(reply, "Retry-After", "5");
         return json_message(reply, 503, "UNAVAILABLE", "Chưa đọc được số liệu. Vui lòng thử lại sau.");
     }
+    /* the chart opened on its own: nothing in it may run or load (its text is escaped anyway) */
+    if (format == MC_REPORT_SVG &&
+        gw_reply_header(reply, "Content-Security-Policy",
+                        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'") != 0) {
+        free(buf);
+        return -1;
+    }
     if (format == MC_REPORT_CSV) {
         char disp[96];
         snprintf(disp, sizeof disp, "attachment; filename=\"bao-cao-%s.csv\"", s.ward);

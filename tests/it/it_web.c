@@ -438,6 +438,13 @@ MC_TEST(state_changes_need_the_csrf_token_and_logins_are_throttled)
     CHECK(harness_run("grep -qF '%s' %s/gateway.log", ready_code, H.dir) != 0);
 }
 
+MC_TEST(gateway_stops_cleanly)
+{
+    webdriver_stop(&WD);
+    CHECK_INT(harness_stop_daemon(gateway_pid, SIGTERM), 0); /* (under make asan: no leak) */
+    gateway_pid = 0;
+}
+
 /* --- setup ---------------------------------------------------------------- */
 
 /* submit - a counter dossier of procedure proc with sid; its code (and secret) */
@@ -568,6 +575,7 @@ int main(void)
         mc_test_run(rating_page_records_the_rating_once);
         mc_test_run(dashboard_shows_the_numbers_of_motcua_report);
         mc_test_run(state_changes_need_the_csrf_token_and_logins_are_throttled);
+        mc_test_run(gateway_stops_cleanly);
     }
     webdriver_stop(&WD);
     pid_t *pids[] = {&gateway_pid, &notify_pid, &hub_pid, &router_pid};
