@@ -445,6 +445,43 @@ int webdriver_cookie(webdriver_t *wd, const char *name, char *buf, size_t size)
     return rc;
 }
 
+int webdriver_script(webdriver_t *wd, const char *script, char *buf, size_t size)
+{
+    char *body = json_body(wd, "script", script), *r = NULL;
+    if (!body)
+        return -1;
+    char *args = realloc(body, strlen(body) + 16);
+    if (!args) {
+        free(body);
+        return fail(wd, "out of memory");
+    }
+    strcpy(args + strlen(args) - 1, ",\"args\":[]}"); /* {"script":"...","args":[]} */
+    long status = call(wd, "POST", true, "/execute/sync", args, &r, 30000);
+    free(args);
+    const char *v = status == 200 ? member(r, "value") : NULL;
+    int rc = -1;
+    if (v) { /* the value's JSON text: up to the reply's closing brace */
+        size_t n = strlen(v);
+        while (n > 0 && (v[n - 1] == '}' || v[n - 1] == ' ' || v[n - 1] == '\n'))
+            n--;
+        snprintf(buf, size, "%.*s", (int)n, v);
+        rc = 0;
+    } else {
+        fail(wd, "script: HTTP %ld: %.200s", status, r ? r : "");
+    }
+    free(r);
+    return rc;
+}
+
+int webdriver_window(webdriver_t *wd, int width, int height)
+{
+    char body[96], *r = NULL;
+    snprintf(body, sizeof body, "{\"width\":%d,\"height\":%d}", width, height);
+    long status = call(wd, "POST", true, "/window/rect", body, &r, 30000);
+    free(r);
+    return status == 200 ? 0 : fail(wd, "window %dx%d: HTTP %ld", width, height, status);
+}
+
 int webdriver_screenshot(webdriver_t *wd, const char *path)
 {
     char *r = NULL;

@@ -64,6 +64,13 @@ bool webdriver_displayed(webdriver_t *wd, const char *css);
  * (HttpOnly ones too) into buf. 0, or -1 when there is none */
 int webdriver_cookie(webdriver_t *wd, const char *name, char *buf, size_t size);
 
+/* webdriver_script - run script (a function body without arguments, e.g. "return
+ * 1 + 1") in the page; its result as JSON text (true, 0, "text") into buf. 0 or -1 */
+int webdriver_script(webdriver_t *wd, const char *script, char *buf, size_t size);
+
+/* webdriver_window - resize the window to width x height (CSS px). 0 or -1 */
+int webdriver_window(webdriver_t *wd, int width, int height);
+
 /* webdriver_screenshot - the viewport as a PNG file at path. 0 or -1 */
 int webdriver_screenshot(webdriver_t *wd, const char *path);
 

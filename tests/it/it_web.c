@@ -207,6 +207,30 @@ static void period(char *from, char *to, size_t size)
     snprintf(to, size, "%04d-%02d-%02d", b.year, b.month, b.day);
 }
 
+/* usable - the page now: lang="vi", every field labelled, no sideways scrolling at
+ * the window's width; prints what is wrong */
+static bool usable(const char *page)
+{
+    static const struct { const char *script, *want, *what; } checks[] = {
+        {"return document.documentElement.lang", "\"vi\"", "lang"},
+        {"return Array.from(document.querySelectorAll('input, textarea, select'))"
+         ".filter(function (e) { return !e.labels || e.labels.length === 0; }).length",
+         "0", "fields without a label"},
+        {"return document.documentElement.scrollWidth <= window.innerWidth", "true",
+         "no sideways scrolling"},
+    };
+    bool ok = true;
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+        char got[256];
+        if (webdriver_script(&WD, checks[i].script, got, sizeof got) != 0 ||
+            strcmp(got, checks[i].want) != 0) {
+            printf("  %s: %s: %s, not %s\n", page, checks[i].what, got, checks[i].want);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 /* rate_with_wrong_token - the rating page of code with a made-up token, "rất hài
  * lòng" sent; 0 once the page shows its refusal */
 static int rate_with_wrong_token(const char *code)
@@ -224,12 +248,16 @@ static int rate_with_wrong_token(const char *code)
 
 MC_TEST(lookup_shows_state_without_personal_data_and_timeline_with_secret)
 {
-    char url[256], text[8192];
+    char url[256], text[8192], typed[128];
+    REQUIRE(webdriver_window(&WD, 360, 740) == 0); /* the narrowest phone the pages are made for */
     snprintf(url, sizeof url, "%s/tra-cuu", base);
     REQUIRE(webdriver_get(&WD, url) == 0);
-    REQUIRE(webdriver_type(&WD, "#ma", ready_code) == 0);
-    REQUIRE(webdriver_click(&WD, "#nut-tra-cuu") == 0);
+    CHECK(usable("tra-cuu"));
+    /* with the keyboard alone: the code, then Enter (WebDriver's U+E007) */
+    snprintf(typed, sizeof typed, "%s\xee\x80\x87", ready_code);
+    REQUIRE(webdriver_type(&WD, "#ma", typed) == 0);
     CHECK(wait_text("#kq-trang-thai", "Đã có kết quả") == 0);
+    CHECK(usable("tra-cuu (kết quả)"));
     CHECK(page_text("#kq-hen-tra", text, sizeof text) == 0 && strchr(text, '/') != NULL);
     CHECK(page_text("#kq-ma", text, sizeof text) == 0 && strcmp(text, ready_code) == 0);
     CHECK(!webdriver_displayed(&WD, "#kq-qua-trinh")); /* no history without the secret */
@@ -256,6 +284,7 @@ MC_TEST(lookup_shows_state_without_personal_data_and_timeline_with_secret)
     REQUIRE(webdriver_text(&WD, "body", text, sizeof text) == 0);
     CHECK(strstr(text, "Trần Văn Minh") == NULL && strstr(text, "001085012345") == NULL);
     CHECK(shot("tra-cuu-bi-mat.png") == 0);
+    CHECK(webdriver_window(&WD, 390, 844) == 0);
 }
 
 MC_TEST(rating_page_records_the_rating_once)
@@ -268,6 +297,7 @@ MC_TEST(rating_page_records_the_rating_once)
     CHECK_INT(rating_count(ready_code), 0);
     REQUIRE(webdriver_get(&WD, link) == 0);
     CHECK(wait_text("#dg-ma", ready_code) == 0);
+    CHECK(usable("danh-gia"));
     REQUIRE(webdriver_click(&WD, "#muc-hai-long") == 0);
     REQUIRE(webdriver_type(&WD, "#gop-y", COMMENT) == 0);
     REQUIRE(webdriver_click(&WD, "#nut-gui") == 0);
@@ -311,6 +341,7 @@ MC_TEST(dashboard_shows_the_numbers_of_motcua_report)
     REQUIRE(webdriver_click(&WD, "#nut-dang-nhap") == 0);
     CHECK(wait_text("#thong-bao", "Đã tải báo cáo") == 0);
     CHECK(wait_text("#db-phuong", "Kim Liên") == 0);
+    CHECK(usable("phuong"));
 
     /* the same period from the command line */
     snprintf(args, sizeof args, "report --format json --ward " WARD " --from %s --to %s", from, to);
