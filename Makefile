@@ -103,6 +103,10 @@ $(BUILD)/bin/$(call bin_name,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard s
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rule,$(s))))
+# the web door alone serves HTTP (libmicrohttpd)
+$(BUILD)/bin/motcua-gateway: LDLIBS += $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+# libcrypt (crypt(3)): the ward dashboard's staff passwords (motcua-admin staff-passwd, the gateway's logins)
+$(BUILD)/bin/motcua-admin $(BUILD)/bin/motcua-gateway: LDLIBS += -lcrypt
 
 # tests also link libpng (tests/harness/png_check reads PNGs) and zlib (test_png_check
 # makes them); the daemons do not
@@ -147,6 +151,9 @@ $(BUILD)/tests/test_sms: $(BUILD)/obj/services/notify/notify_templates.o
 $(BUILD)/obj/tests/unit/test_sms.o: CFLAGS += -I services/notify
 $(BUILD)/tests/test_fakeportal: $(BUILD)/obj/tests/fakeportal/fakeportal_check.o \
                                 $(BUILD)/obj/tests/fakeportal/fakeportal_ledger.o
+$(BUILD)/tests/test_staff: $(BUILD)/obj/services/gateway/gateway_staff.o
+$(BUILD)/tests/test_staff: TEST_LDLIBS += -lcrypt
+$(BUILD)/obj/tests/unit/test_staff.o: CFLAGS += -I services/gateway
 
 # --- install (GNU conventions: PREFIX, DESTDIR; the Debian package: PREFIX=/usr) ---
 PREFIX      ?= /usr/local
@@ -160,6 +167,10 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DOCDIR      ?= $(PREFIX)/share/doc/motcua
 MANDIR      ?= $(PREFIX)/share/man
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+# the gateway's pages (gateway.web_dir; docs/web.md)
+WEBDIR      ?= $(PREFIX)/share/motcua/web
+# ... where the gateway looks when gateway.web_dir has no pages (the shipped ../web from /etc/motcua)
+$(BUILD)/obj/services/gateway/gateway_pages.o: CFLAGS += -DMC_WEB_INSTALLED='"$(WEBDIR)"'
 INSTALL     ?= install
 
 install: $(BINS)
@@ -181,11 +192,16 @@ install: $(BINS)
 	    else $(INSTALL) -m 644 "$$f" $(DESTDIR)$(CONFDIR)/ || exit 1; fi; \
 	done
 	$(INSTALL) -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	# what motcua-gateway serves at /v1/openapi.json when gateway.openapi_file is not there
+	if [ -e docs/openapi.json ]; then $(INSTALL) -m 644 docs/openapi.json $(DESTDIR)$(DOCDIR)/; fi
 	$(INSTALL) -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 644 deploy/bash-completion/motcua $(DESTDIR)$(COMPLETIONDIR)/motcua
 	ln -sf motcua $(DESTDIR)$(COMPLETIONDIR)/motcua-admin
+	$(INSTALL) -d $(DESTDIR)$(WEBDIR)/static
+	$(INSTALL) -m 644 web/*.html $(DESTDIR)$(WEBDIR)/
+	$(INSTALL) -m 644 web/static/* $(DESTDIR)$(WEBDIR)/static/
 
 # --- workflows ------------------------------------------------------------
 deps:

@@ -24,6 +24,9 @@ int admin_migrate(mc_cli_ctx_t *ctx, int argc, char **argv);
 /* admin_config - `motcua-admin config check [FILE]` (admin_config.c) */
 int admin_config(mc_cli_ctx_t *ctx, int argc, char **argv);
 
+/* admin_staff_passwd - `motcua-admin staff-passwd [--sha512]` (admin_staff.c) */
+int admin_staff_passwd(mc_cli_ctx_t *ctx, int argc, char **argv);
+
 /* admin_keygen - `motcua-admin keygen NAME [--dir D]` (admin_agency.c) */
 int admin_keygen(mc_cli_ctx_t *ctx, int argc, char **argv);
 

@@ -34,6 +34,7 @@ static const char usage_text[] =
     "                              notifications notify gave up on, and sending them again\n"
     "  retention [--dry-run]       expire old keys and spool files; export, then\n"
     "                              delete dossiers past their keeping time\n"
+    "  staff-passwd [--sha512]     hash a ward dashboard password (stdin) for staff.yaml\n"
     "\n"
     "options:\n"
     "  -c, --config FILE           configuration (default: $MOTCUA_CONFIG,\n"
@@ -51,6 +52,7 @@ int main(int argc, char **argv)
         {"queues", admin_queues},           {"stats", admin_stats},
         {"notifications", admin_notifications},
         {"retention", admin_retention},     {"token", admin_token},
+        {"staff-passwd", admin_staff_passwd},
     };
     return mc_cli_main(argc, argv, usage_text, commands, sizeof commands / sizeof commands[0],
                        NULL);

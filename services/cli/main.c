@@ -65,6 +65,7 @@ static const moved_t moved[] = {
     {"queues", "motcua-admin", true},   {"stats", "motcua-admin", true},
     {"notifications", "motcua-admin", true}, {"report", "motcua-report", false},
     {"retention", "motcua-admin", true}, {"token", "motcua-admin", true},
+    {"staff-passwd", "motcua-admin", true},
     {"load", "motcua-load", false},
 };
 
