@@ -88,7 +88,7 @@ static int load_client(const char *path, const mc_yaml_node_t *node, mc_client_t
                        mc_err_t *err)
 {
     static const char *const keys[] = {"code", "name", "role", "wards", "public_key",
-                                       "public_key_file", "token_sha256", NULL};
+                                       "public_key_file", "token_sha256", "gateway_only", NULL};
     static const char *const required[] = {"code", "name", "role", NULL};
     if (mc_yaml_check_keys(node, "client", keys, required, err) < 0)
         return -1;
@@ -122,9 +122,19 @@ static int load_client(const char *path, const mc_yaml_node_t *node, mc_client_t
         rc = -1;
     if (load_token(node, c, err) != 0)
         rc = -1;
-    /* a token alone is enough: such a client comes only through the gateway */
+    /* a token alone is enough: such a client comes only through the gateway;
+     * gateway_only: true says on purpose that it has neither (the citizen
+     * pages' gateway.public_client: only a gateway acts as it, with
+     * IntakeRequest.on_behalf_of), so a key forgotten elsewhere still fails */
+    bool gateway_only = false;
+    if (mc_yaml_get_bool(node, "gateway_only", false, &gateway_only, err) < 0)
+        rc = -1;
     bool has_key = mc_yaml_get(node, "public_key") || mc_yaml_get(node, "public_key_file");
-    if ((has_key || !c->has_token) &&
+    if (gateway_only && (has_key || c->has_token)) {
+        mc_err_add(err, "%s: client %s: gateway_only: true takes neither a key nor a token",
+                   mc_yaml_where(node, w, sizeof w), c->code);
+        rc = -1;
+    } else if (!gateway_only && (has_key || !c->has_token) &&
         mc_curve_yaml_public_key(path, node, "client", c->code, c->public_key, err) != 0)
         rc = -1;
     return rc;

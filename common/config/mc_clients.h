@@ -26,6 +26,8 @@
  *     - {code: CONG_DVC, name: "Cổng dịch vụ công", role: portal,
  *        wards: ["00229", "00220"], public_key_file: keys/CONG_DVC.pub}
  *     - {code: CONG_CONG, name: "Trang tra cứu công cộng", role: portal,
+ *        wards: ["00229"], gateway_only: true}    (no key nor token: only a gateway acts as it)
+ *     - {code: WEB_APP, name: "Ứng dụng web", role: portal,
  *        wards: ["00229"], token_sha256: "9f86d0...(64 hex)"}
  *     - {code: GATEWAY, name: "Cổng HTTP motcua-gateway", role: gateway,
  *        public_key_file: keys/GATEWAY.pub}

@@ -173,6 +173,21 @@ MC_TEST(test_wrong_entries)
              "clients:\n  - {code: A, name: a, role: admin, wards: [\"1\"], public_key: \"%s\"}\n",
              key);
     CHECK(refused(text, "counter, portal or gateway"));
+    /* gateway_only: neither key nor token, on purpose; with either it is refused */
+    mc_clients_t *c = NULL;
+    char first[512];
+    CHECK_INT(load("clients:\n  - {code: CONG, name: c, role: portal, wards: [\"1\"],"
+                   " gateway_only: true}\n", &c, first, sizeof first), 0);
+    if (c) {
+        CHECK_STR(c->items[0].public_key, "");
+        CHECK(!c->items[0].has_token);
+        mc_clients_destroy(&c);
+    }
+    snprintf(text, sizeof text, "clients:\n  - {code: A, name: a, role: portal, wards: [\"1\"],"
+             " gateway_only: true, public_key: \"%s\"}\n", key);
+    CHECK(refused(text, "gateway_only: true takes neither a key nor a token"));
+    CHECK(refused("clients:\n  - {code: A, name: a, role: portal, wards: [\"1\"],"
+                  " gateway_only: yes}\n", "gateway_only"));
 }
 
 int main(void)
