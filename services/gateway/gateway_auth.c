@@ -7,6 +7,7 @@
  * Contract (gateway_int.h): the token itself is never logged or kept; a
  * refused request is answered before its body is read (nothing stored).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,12 @@ int gw_limit_init(gw_t *gw, mc_err_t *err)
 {
     size_t n = gw->clients ? gw->clients->count : 0;
     if (!(gw->buckets = calloc(n ? n : 1, sizeof *gw->buckets)) ||
+        !(gw->addr_buckets = calloc(GW_ADDR_BUCKETS, sizeof *gw->addr_buckets)) ||
         pthread_mutex_init(&gw->lock, NULL) != 0) {
         free(gw->buckets);
+        free(gw->addr_buckets);
         gw->buckets = NULL;
+        gw->addr_buckets = NULL;
         mc_err_add(err, "out of memory");
         return -1;
     }
@@ -52,31 +56,54 @@ void gw_limit_destroy(gw_t *gw)
         return;
     pthread_mutex_destroy(&gw->lock);
     free(gw->buckets);
+    free(gw->addr_buckets);
     gw->buckets = NULL;
+    gw->addr_buckets = NULL;
 }
 
-/* take_token - one request of client i: 0, or the seconds to wait */
-static int take_token(gw_t *gw, size_t i)
+/* take_from - one request from bucket b (lock held): 0, or the seconds to wait */
+static int take_from(const mc_cfg_gateway_t *c, gw_bucket_t *b)
 {
-    const mc_cfg_gateway_t *c = &gw->cfg->gateway;
-    int retry_s = 0;
-    pthread_mutex_lock(&gw->lock);
-    gw_bucket_t *b = &gw->buckets[i];
     int64_t now = now_ms();
     b->tokens += (double)(now - b->last_ms) * c->rate_per_s / 1000.0;
     if (b->tokens > c->burst)
         b->tokens = c->burst;
     b->last_ms = now;
-    if (b->tokens >= 1.0)
+    if (b->tokens >= 1.0) {
         b->tokens -= 1.0;
-    else
-        retry_s = 1 + (int)((1.0 - b->tokens) / c->rate_per_s); /* rounded up, at least 1 */
+        return 0;
+    }
+    return 1 + (int)((1.0 - b->tokens) / c->rate_per_s); /* rounded up, at least 1 */
+}
+
+/* take_token - one request of client i: 0, or the seconds to wait */
+static int take_token(gw_t *gw, size_t i)
+{
+    pthread_mutex_lock(&gw->lock);
+    int retry_s = take_from(&gw->cfg->gateway, &gw->buckets[i]);
+    pthread_mutex_unlock(&gw->lock);
+    return retry_s;
+}
+
+/* take_addr - one token-less request from remote: 0, or the seconds to wait */
+static int take_addr(gw_t *gw, const char *remote)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = remote; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    pthread_mutex_lock(&gw->lock);
+    gw_addr_bucket_t *a = &gw->addr_buckets[h % GW_ADDR_BUCKETS];
+    if (strncmp(a->addr, remote, sizeof a->addr) != 0) {
+        snprintf(a->addr, sizeof a->addr, "%s", remote);
+        a->b = (gw_bucket_t){.tokens = gw->cfg->gateway.burst, .last_ms = now_ms()};
+    }
+    int retry_s = take_from(&gw->cfg->gateway, &a->b);
     pthread_mutex_unlock(&gw->lock);
     return retry_s;
 }
 
 /* gw_auth - the token's client, and its rate */
-int gw_auth(gw_t *gw, const gw_route_t *route, const char *authorization,
+int gw_auth(gw_t *gw, const gw_route_t *route, const char *authorization, const char *remote,
             const mc_client_t **client, int *retry_s)
 {
     *client = NULL;
@@ -88,8 +115,13 @@ int gw_auth(gw_t *gw, const gw_route_t *route, const char *authorization,
             token++;
         *client = mc_clients_find_token(gw->clients, token);
     }
-    if (!*client)
-        return need ? 401 : 0;
+    if (!*client && need)
+        return 401;
+    if (!*client) {
+        if ((route->flags & GW_ROUTE_API) && remote && (*retry_s = take_addr(gw, remote)) > 0)
+            return 429;
+        return 0;
+    }
     size_t i = (size_t)(*client - gw->clients->items);
     if ((*retry_s = take_token(gw, i)) > 0)
         return 429;

@@ -449,7 +449,7 @@ static enum MHD_Result first_call(gw_t *gw, gw_req_t *req)
                       "Nội dung phải là application/json.", 0);
     int retry_s = 0;
     int status = gw_auth(gw, req->route, gw_req_header(req, MHD_HTTP_HEADER_AUTHORIZATION),
-                         &req->client, &retry_s);
+                         req->remote, &req->client, &retry_s);
     if (status == 401)
         return refuse(req, 401, MOTCUA__V1__REASON__REASON_FORBIDDEN, "Authorization",
                       "Thiếu hoặc sai mã truy cập (Authorization: Bearer).", 0);

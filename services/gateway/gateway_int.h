@@ -22,6 +22,16 @@ typedef struct gw_bucket {
     int64_t last_ms; /* when tokens was last filled (monotonic) */
 } gw_bucket_t;
 
+/* requests without a token to the JSON routes: a bucket per remote address,
+ * in a fixed table (a collision starts the newcomer with a full bucket) */
+#define GW_ADDR_BUCKETS 4096
+
+/* one remote address's bucket */
+typedef struct gw_addr_bucket {
+    char        addr[48]; /* the remote address ("" = free slot) */
+    gw_bucket_t b;        /* its bucket */
+} gw_addr_bucket_t;
+
 struct gw {
     const mc_cfg_t      *cfg;                  /* motcua.yaml */
     const mc_clients_t  *clients;              /* clients.yaml (tokens, roles, wards) */
@@ -32,6 +42,7 @@ struct gw {
     void                *pages;                /* gateway_pages.c's state */
     pthread_mutex_t      lock;                 /* guards buckets */
     gw_bucket_t         *buckets;              /* one per clients->items[i] */
+    gw_addr_bucket_t    *addr_buckets;         /* GW_ADDR_BUCKETS, token-less requests */
 };
 
 /* gw_limit_init - the token buckets, full; 0 or -1 (err) */
@@ -44,10 +55,14 @@ void gw_limit_destroy(gw_t *gw);
  * gw_auth - the bearer token of an Authorization header: *client is its
  * client (NULL when absent or unknown). Returns 0 (go on), 401 (the route
  * needs a token and there is no valid one) or 429 (the client is over its
- * rate; *retry_s is when to retry). A public route is never refused, but a
- * valid token on it still counts against its client's rate.
+ * rate; *retry_s is when to retry). A public route is never refused for
+ * want of a token, but a valid token on it still counts against its
+ * client's rate, and a request without one to a JSON route (GW_ROUTE_API:
+ * lookup, rating, login, catalog) against its remote address's bucket (the
+ * same rate_per_s and burst): the citizen pages' backends are rate-limited
+ * per address. Pages and static files are not.
  */
-int gw_auth(gw_t *gw, const gw_route_t *route, const char *authorization,
+int gw_auth(gw_t *gw, const gw_route_t *route, const char *authorization, const char *remote,
             const mc_client_t **client, int *retry_s);
 
 /* gw_api_status - the HTTP status a Rejection maps to (gateway_api.c) */

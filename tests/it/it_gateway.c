@@ -493,6 +493,17 @@ MC_TEST(bad_input_stops_at_the_door)
         free(r.body);
     }
     CHECK(limited);
+    /* without a token the JSON routes are limited per address, the same way */
+    limited = false;
+    for (int i = 0; i < 16 && !limited; i++) {
+        r = http(tight_port, "GET", "/v1/procedures", NULL, "", NULL);
+        if (r.status == 429) {
+            limited = true;
+            CHECK(strstr(r.headers, "Retry-After: ") != NULL);
+        }
+        free(r.body);
+    }
+    CHECK(limited);
 
     /* request and header sizes past libmicrohttpd's memory for them: refused */
     char *huge = malloc(40100);
