@@ -555,7 +555,8 @@ static int load_gateway(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err
     static const char *const keys[] = {"listen", "key_file", "public_client", "openapi_file",
                                        "tls_cert_file", "tls_key_file", "max_body_bytes",
                                        "rate_per_s", "burst", "max_connections",
-                                       "per_ip_connections", "timeout_s", "web_dir", NULL};
+                                       "per_ip_connections", "timeout_s", "web_dir",
+                                       "rate_per_address", NULL};
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "gateway", keys, &rc, err);
     if (!s)
@@ -573,6 +574,7 @@ static int load_gateway(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err
         get_int_field(s, "burst", 1, 100000, &g->burst, err) < 0 ||
         get_int_field(s, "max_connections", 1, 100000, &g->max_connections, err) < 0 ||
         get_int_field(s, "per_ip_connections", 1, 100000, &g->per_ip_connections, err) < 0 ||
+        mc_yaml_get_bool(s, "rate_per_address", false, &g->rate_per_address, err) < 0 ||
         get_int_field(s, "timeout_s", 1, 3600, &g->timeout_s, err) < 0)
         rc = -1;
     return rc;
@@ -871,6 +873,7 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->gateway.burst = 40;
     cfg->gateway.max_connections = 256;
     cfg->gateway.per_ip_connections = 32;
+    cfg->gateway.rate_per_address = true;
     cfg->gateway.timeout_s = 30;
     cfg->retention.key_days = 30;
     cfg->retention.spool_days = 30;

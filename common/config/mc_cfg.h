@@ -138,6 +138,7 @@ typedef struct mc_cfg_gateway {
     int   burst;              /* requests one client token may make at once */
     int   max_connections;    /* connections at once, in all */
     int   per_ip_connections; /* connections at once from one address */
+    bool  rate_per_address;   /* token-less JSON requests: a bucket per remote address (off behind a proxy) */
     int   timeout_s;          /* an idle (slow) connection is closed after this */
 } mc_cfg_gateway_t;
 

@@ -118,7 +118,8 @@ int gw_auth(gw_t *gw, const gw_route_t *route, const char *authorization, const 
     if (!*client && need)
         return 401;
     if (!*client) {
-        if ((route->flags & GW_ROUTE_API) && remote && (*retry_s = take_addr(gw, remote)) > 0)
+        if ((route->flags & GW_ROUTE_API) && remote && gw->cfg->gateway.rate_per_address &&
+            (*retry_s = take_addr(gw, remote)) > 0)
             return 429;
         return 0;
     }
