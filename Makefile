@@ -8,6 +8,7 @@
 #   make ha         several hosts (namespaces), Patroni failover, two of each daemon: nothing lost (docs/ha.md)
 #   make bench      pgbench, intake, end to end, delay lines, a filled store, report speed (<= 15 min)
 #   make deps       install the Debian packages motcua needs (apt-get as root, else sudo)
+#   make openapi    regenerate docs/openapi.json from the .proto descriptors
 #   make install    install the programs, units, configuration, docs (PREFIX=/usr/local, DESTDIR)
 
 BUILD    ?= build
@@ -31,7 +32,7 @@ GEN_CFLAGS := $(filter-out -Wshadow -Wformat=2,$(CFLAGS))
 LDFLAGS  := $(SAN)
 LDLIBS   := $(PKG_LIBS) -lpthread
 
-PROTOS   := $(wildcard proto/motcua/v1/*.proto)
+PROTOS   := $(wildcard proto/motcua/v1/*.proto proto/motcua/internal/v1/*.proto)
 GEN_C    := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H    := $(GEN_C:.c=.h)
 MIGRATIONS := $(sort $(wildcard common/store/migrations/*.sql))
@@ -57,12 +58,12 @@ TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC)) \
 # the fault test (make chaos; it_chaos runs its short version): not it_*/test_*, run.sh skips it
 CHAOS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/chaos/*.c))
 
-.PHONY: all programs install deps check asan demo bench chaos ha clean install-deps-if-missing
+.PHONY: all programs install deps check asan demo bench chaos ha clean install-deps-if-missing openapi
 .DEFAULT_GOAL := all
 .SECONDARY:
 
 all: $(BINS) $(TESTS) $(BUILD)/tests/chaos $(BUILD)/tests/fakeportal $(BUILD)/bench/delayproxy \
-     $(BUILD)/tests/ha-netlab
+     $(BUILD)/tests/ha-netlab $(BUILD)/tools/mc-openapi
 
 # the programs alone (what `make install` and the Debian package build)
 programs: $(BINS)
@@ -103,6 +104,10 @@ $(BUILD)/bin/$(call bin_name,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard s
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_rule,$(s))))
+# the web door alone serves HTTP (libmicrohttpd)
+$(BUILD)/bin/motcua-gateway: LDLIBS += $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+# libcrypt (crypt(3)): the ward dashboard's staff passwords (motcua-admin staff-passwd, the gateway's logins)
+$(BUILD)/bin/motcua-admin $(BUILD)/bin/motcua-gateway: LDLIBS += -lcrypt
 
 # tests also link libpng (tests/harness/png_check reads PNGs) and zlib (test_png_check
 # makes them); the daemons do not
@@ -128,6 +133,15 @@ $(BUILD)/tests/fakeportal: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/fake
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# the OpenAPI description of the REST door, from the descriptors (common/wire/mc_openapi.h);
+# `make openapi` rewrites docs/openapi.json, tests/unit/test_openapi checks it is current
+$(BUILD)/tools/mc-openapi: $(BUILD)/obj/tools/openapi/mc_openapi.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+openapi: $(BUILD)/tools/mc-openapi
+	$(BUILD)/tools/mc-openapi docs/openapi.json
+
 # unit tests of code outside common/: the objects they need besides libmotcua.a
 $(BUILD)/tests/test_png_check: $(BUILD)/obj/tests/harness/png_check.o
 $(BUILD)/tests/test_report_svg: $(BUILD)/obj/tests/harness/png_check.o
@@ -138,6 +152,9 @@ $(BUILD)/tests/test_sms: $(BUILD)/obj/services/notify/notify_templates.o
 $(BUILD)/obj/tests/unit/test_sms.o: CFLAGS += -I services/notify
 $(BUILD)/tests/test_fakeportal: $(BUILD)/obj/tests/fakeportal/fakeportal_check.o \
                                 $(BUILD)/obj/tests/fakeportal/fakeportal_ledger.o
+$(BUILD)/tests/test_staff: $(BUILD)/obj/services/gateway/gateway_staff.o
+$(BUILD)/tests/test_staff: TEST_LDLIBS += -lcrypt
+$(BUILD)/obj/tests/unit/test_staff.o: CFLAGS += -I services/gateway
 
 # --- install (GNU conventions: PREFIX, DESTDIR; the Debian package: PREFIX=/usr) ---
 PREFIX      ?= /usr/local
@@ -151,6 +168,10 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DOCDIR      ?= $(PREFIX)/share/doc/motcua
 MANDIR      ?= $(PREFIX)/share/man
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+# the gateway's pages (gateway.web_dir; docs/web.md)
+WEBDIR      ?= $(PREFIX)/share/motcua/web
+# ... where the gateway looks when gateway.web_dir has no pages (the shipped ../web from /etc/motcua)
+$(BUILD)/obj/services/gateway/gateway_pages.o: CFLAGS += -DMC_WEB_INSTALLED='"$(WEBDIR)"'
 INSTALL     ?= install
 
 install: $(BINS)
@@ -172,11 +193,16 @@ install: $(BINS)
 	    else $(INSTALL) -m 644 "$$f" $(DESTDIR)$(CONFDIR)/ || exit 1; fi; \
 	done
 	$(INSTALL) -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	# what motcua-gateway serves at /v1/openapi.json when gateway.openapi_file is not there
+	if [ -e docs/openapi.json ]; then $(INSTALL) -m 644 docs/openapi.json $(DESTDIR)$(DOCDIR)/; fi
 	$(INSTALL) -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 644 deploy/bash-completion/motcua $(DESTDIR)$(COMPLETIONDIR)/motcua
 	ln -sf motcua $(DESTDIR)$(COMPLETIONDIR)/motcua-admin
+	$(INSTALL) -d $(DESTDIR)$(WEBDIR)/static
+	$(INSTALL) -m 644 web/*.html $(DESTDIR)$(WEBDIR)/
+	$(INSTALL) -m 644 web/static/* $(DESTDIR)$(WEBDIR)/static/
 
 # --- workflows ------------------------------------------------------------
 deps:

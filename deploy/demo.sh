@@ -30,6 +30,8 @@ port=${MOTCUA_DEMO_PG_PORT:-25439}
 base=${MOTCUA_DEMO_INTAKE_PORT:-25555}
 # the fake national portal (tests/fakeportal), also below the ephemeral range
 portal_port=${MOTCUA_DEMO_PORTAL_PORT:-$((base + 6))}
+# motcua-gateway: the citizen's pages, the ward's dashboard and the REST API (docs/web.md)
+web_port=${MOTCUA_DEMO_GATEWAY_PORT:-$((base + 7))}
 bin="$build/bin"
 pids=""
 bad_restarts=0   # processes stopped mid-demo (a desk restarted) that did not exit 0
@@ -72,7 +74,8 @@ warn_days=10
 
 # The shipped configuration, pointed at this cluster, with ports of its own
 # and short polling intervals so the demo moves briskly.
-awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v base="$base" -v warn_days="$warn_days" '
+awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v base="$base" -v warn_days="$warn_days" \
+    -v web_port="$web_port" '
     /^[a-z]/ { section = $1 }
     section == "database:" && $1 == "conninfo:" { print "  conninfo: \"" conninfo "\""
         # each daemon logs in as its own role (docs/store.md, "Roles")
@@ -81,6 +84,7 @@ awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v base="$base" -v war
         print "          portal: \"user=motcua-portal\"}"; next }
     section == "files:" && $1 == "agencies:" { print "  agencies: " run "/agencies.yaml"; next }
     section == "files:" && $1 == "clients:" { print "  clients: " run "/clients.yaml"; next }
+    section == "files:" && $1 == "staff:" { print "  staff: " run "/staff.yaml"; next }
     section == "files:" && $1 ~ /^(procedures|calendar|routing|notifications):$/ {
         name = $2; if (name !~ /^\//) name = repo "/config/" name; print "  " $1 " " name; next }
     section == "intake:" && $1 == "endpoint:" { print "  endpoint: \"tcp://127.0.0.1:" base "\""; next }
@@ -97,6 +101,13 @@ awk -v conninfo="$conninfo" -v repo="$repo" -v run="$run" -v base="$base" -v war
     section == "lienthong:" && $1 == "ack_timeout_ms:" { print "  ack_timeout_ms: 3000"; next }
     section == "notify:" && $1 == "spool_dir:" { print "  spool_dir: " run "/spool"; next }
     section == "notify:" && $1 == "poll_ms:" { print "  poll_ms: 300"; next }
+    # the result notices link to the rating page of the demo gateway
+    section == "gateway:" && $1 == "listen:" { print "  listen: \"127.0.0.1:" web_port "\""; next }
+    section == "gateway:" && $1 == "key_file:" { print "  key_file: " run "/keys/MOTCUA_GATEWAY.key"; next }
+    section == "gateway:" && $1 == "public_client:" { print "  public_client: CONG_DVC"; next }
+    section == "gateway:" && $1 == "openapi_file:" { print "  openapi_file: " repo "/docs/openapi.json"; next }
+    section == "gateway:" && $1 == "web_dir:" { print "  web_dir: " repo "/web"; next }
+    section == "notify:" && $1 == "rating_url:" { print "  rating_url: \"http://127.0.0.1:" web_port "/danh-gia\""; next }
     # a wide warning horizon, so that a 7-working-day dossier is "due soon" on
     # the day it is received and the apology section below sees a warning,
     # an extension and the apology within seconds (the shipped default is 2)
@@ -138,7 +149,18 @@ clients:
   - {code: CONG_DVC, name: "Cổng dịch vụ công", role: portal, wards: ["00229", "00220"],
      public_key_file: keys/CONG_DVC.pub}
 YAML
+# the web door: motcua-gateway acts for the citizen pages as the portal client (delegation)
+motcua keygen MOTCUA_GATEWAY --dir "$run/keys" >/dev/null
+cat >>"$run/clients.yaml" <<YAML
+  - {code: MOTCUA_GATEWAY, name: "Cổng web một cửa (motcua-gateway)", role: gateway,
+     public_key_file: keys/MOTCUA_GATEWAY.pub}
+YAML
 cat "$run/clients.yaml"
+# the ward dashboard's demo login (staff.yaml holds only its hash: motcua staff-passwd)
+staff_user=canbo.kimlien
+staff_pass=kimlien-demo
+printf 'staff:\n  - {username: %s, ward: "00229", password_hash: "%s"}\n' "$staff_user" \
+    "$(echo "$staff_pass" | "$bin/motcua" -c "$run/motcua.yaml" staff-passwd)" >"$run/staff.yaml"
 
 say "motcua config check && motcua migrate; one login role per daemon"
 motcua config check
@@ -182,6 +204,8 @@ for d in intake router lienthong notify; do
     start "$d" "$bin/motcua-$d" -c "$run/motcua.yaml"
     echo "motcua-$d: $(grep -m1 'event=started' "$run/logs/$d.log" | sed 's/.*event=started //')"
 done
+start gateway "$bin/motcua-gateway" -c "$run/motcua.yaml"
+echo "motcua-gateway: $(grep -m1 'event=started' "$run/logs/gateway.log" | sed 's/.*event=started //')"
 
 say "Cổng Dịch vụ công (giả lập): a fake national portal on 127.0.0.1:$portal_port, and motcua-portal pushing to it"
 # tests/fakeportal checks each POST against docs/portal.md, records it in
@@ -576,6 +600,39 @@ sample=$(ls "$run/spool" | head -n 1)
 if [ -n "$sample" ]; then
     say "One notification as the applicant receives it ($run/spool/$sample)"
     cat "$run/spool/$sample"
+fi
+
+say "Cổng web (motcua-gateway): the citizen's pages and the ward's dashboard"
+web="http://127.0.0.1:$web_port"
+web_code=$(psql_q "SELECT d.code FROM dossier d WHERE d.state = 5 AND d.ward_code = '00229'
+    AND NOT EXISTS (SELECT 1 FROM rating r WHERE r.dossier_id = d.id) ORDER BY d.id LIMIT 1")
+web_token=$(psql_q "SELECT rating_token FROM dossier WHERE code = '$web_code'")
+# the pages answer, and the dashboard's report is motcua report's (but for generated_at)
+jar="$run/web-cookies.txt"
+csrf=$(curl -s -c "$jar" "$web/v1/public/csrf" | sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p')
+web_state=$(curl -s -X POST -H 'Content-Type: application/json' \
+    -d "{\"dossierCode\":\"$web_code\"}" "$web/v1/public/lookup" | sed -n 's/.*"state":"\([A-Z_]*\)".*/\1/p')
+curl -s -b "$jar" -c "$jar" -H "X-CSRF-Token: $csrf" --data-urlencode "username=$staff_user" \
+    --data-urlencode "password=$staff_pass" "$web/v1/staff/login" >/dev/null
+curl -s -b "$jar" "$web/v1/staff/report?from=$today&to=$today" | sed 's/"generated_at":"[^"]*"//' >"$run/web-report.json"
+motcua report --from "$today" --to "$today" --ward 00229 --format json | sed 's/"generated_at":"[^"]*"//' >"$run/cli-report.json"
+for page in / /tra-cuu /danh-gia /phuong /static/motcua.css; do
+    printf '%-20s HTTP %s\n' "GET $page" "$(curl -s -o /dev/null -w '%{http_code}' "$web$page")"
+done
+echo "lookup of $web_code without its secret: state $web_state (no history, nothing personal)"
+if [ -s "$run/web-report.json" ] && cmp -s "$run/web-report.json" "$run/cli-report.json"; then
+    echo "dashboard report (/v1/staff/report) = motcua report --format json, for 00229 today"
+else
+    fail "web dashboard" "/v1/staff/report differs from motcua report --format json ($run/web-report.json)"
+fi
+[ "$web_state" = "DOSSIER_STATE_RESULT_READY" ] || fail "web lookup" "the lookup page's backend answered '$web_state' for $web_code"
+echo "Open in a browser (a phone-sized window works):"
+echo "  tra cứu hồ sơ:   $web/tra-cuu?ma=$web_code   (mã bí mật: $web_token)"
+echo "  đánh giá:        $web/danh-gia?ma=$web_code&t=$web_token"
+echo "  trang của phường: $web/phuong   (đăng nhập: $staff_user / $staff_pass)"
+if [ "${MOTCUA_DEMO_WAIT:-0}" = 1 ]; then
+    printf 'MOTCUA_DEMO_WAIT=1: everything keeps running; press Enter to stop the demo. '
+    read -r _ || true
 fi
 
 say "Stopping everything with SIGTERM (motcua-portal and the fake portal last)"

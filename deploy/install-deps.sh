@@ -3,6 +3,9 @@
 # demos with. apt-get as root, through sudo otherwise.
 # debhelper and lintian: tests/it/package.sh builds and checks the Debian
 # package (man-db: systemd-analyze verify reads the units' man: pages).
+# chromium and chromium-driver: it_web drives the gateway's pages in headless
+# Chromium over WebDriver (/usr/bin/chromium, /usr/bin/chromedriver); libcrypt-dev:
+# the staff passwords of the ward dashboard (crypt(3)).
 # --if-missing: do nothing (quickly) when every package is already there.
 # --promtool: also the prometheus package, for promtool (it_stats checks the
 # `motcua stats --format prometheus` text with it, and says it skipped that
@@ -14,7 +17,7 @@ set -eu
 PACKAGES="build-essential pkg-config libzmq3-dev libpq-dev libprotobuf-c-dev
 protobuf-c-compiler libyaml-dev libsystemd-dev libcurl4-openssl-dev libsodium-dev libpng-dev
 postgresql postgresql-contrib librsvg2-bin procps zlib1g-dev
-systemd debhelper lintian man-db"
+systemd debhelper lintian man-db libmicrohttpd-dev"
 [ "${1:-}" = "--promtool" ] && PACKAGES="$PACKAGES prometheus"
 if [ "${1:-}" = "--ha" ]; then
     PACKAGES="$PACKAGES patroni etcd-server etcd-client python3-etcd iproute2"

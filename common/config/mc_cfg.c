@@ -549,6 +549,37 @@ static int load_events(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
     return rc;
 }
 
+/* load_gateway - gateway: the web door's address, keys and limits */
+static int load_gateway(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
+{
+    static const char *const keys[] = {"listen", "key_file", "public_client", "openapi_file",
+                                       "tls_cert_file", "tls_key_file", "max_body_bytes",
+                                       "rate_per_s", "burst", "max_connections",
+                                       "per_ip_connections", "timeout_s", "web_dir",
+                                       "rate_per_address", NULL};
+    int rc = 0;
+    const mc_yaml_node_t *s = section(root, "gateway", keys, &rc, err);
+    if (!s)
+        return rc;
+    mc_cfg_gateway_t *g = &cfg->gateway;
+    if (replace_text(s, "listen", 256, &g->listen, err) < 0 ||
+        replace_text(s, "public_client", 64, &g->public_client, err) < 0 ||
+        path_field(s, "key_file", cfg, &g->key_file, err) < 0 ||
+        path_field(s, "openapi_file", cfg, &g->openapi_file, err) < 0 ||
+        path_field(s, "web_dir", cfg, &g->web_dir, err) < 0 ||
+        path_field(s, "tls_cert_file", cfg, &g->tls_cert_file, err) < 0 ||
+        path_field(s, "tls_key_file", cfg, &g->tls_key_file, err) < 0 ||
+        get_int_field(s, "max_body_bytes", 1024, 64 * 1024 * 1024, &g->max_body_bytes, err) < 0 ||
+        get_int_field(s, "rate_per_s", 1, 100000, &g->rate_per_s, err) < 0 ||
+        get_int_field(s, "burst", 1, 100000, &g->burst, err) < 0 ||
+        get_int_field(s, "max_connections", 1, 100000, &g->max_connections, err) < 0 ||
+        get_int_field(s, "per_ip_connections", 1, 100000, &g->per_ip_connections, err) < 0 ||
+        mc_yaml_get_bool(s, "rate_per_address", false, &g->rate_per_address, err) < 0 ||
+        get_int_field(s, "timeout_s", 1, 3600, &g->timeout_s, err) < 0)
+        rc = -1;
+    return rc;
+}
+
 /* load_intake - intake: the intake daemon's bounds */
 static int load_intake(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
@@ -707,11 +738,13 @@ static char *resolve(const char *cfg_path, const char *name)
 static int load_files(const mc_yaml_node_t *root, mc_cfg_t *cfg, mc_err_t *err)
 {
     static const char *const keys[] = {"procedures", "calendar", "routing", "agencies",
-                                       "notifications", "clients", NULL};
+                                       "notifications", "clients", "staff", NULL};
     static const char *const defaults[] = {"procedures.yaml", "calendar.yaml", "routing.yaml",
-                                           "agencies.yaml", "notifications.yaml", "clients.yaml"};
+                                           "agencies.yaml", "notifications.yaml", "clients.yaml",
+                                           "staff.yaml"};
     char **resolved[] = {&cfg->procedures_path, &cfg->calendar_path, &cfg->routing_path,
-                         &cfg->agencies_path, &cfg->notifications_path, &cfg->clients_path};
+                         &cfg->agencies_path, &cfg->notifications_path, &cfg->clients_path,
+                         &cfg->staff_path};
     enum { N_FILES = sizeof defaults / sizeof defaults[0] };
     int rc = 0;
     const mc_yaml_node_t *s = section(root, "files", keys, &rc, err);
@@ -771,6 +804,15 @@ static const struct {
     {offsetof(mc_cfg_t, portal.url), ""},
     {offsetof(mc_cfg_t, portal.token_file), ""},
     {offsetof(mc_cfg_t, events.key_file), ""},
+    {offsetof(mc_cfg_t, gateway.listen), "127.0.0.1:8080"},
+    {offsetof(mc_cfg_t, gateway.key_file), "keys/gateway.key"},
+    {offsetof(mc_cfg_t, gateway.public_client), "CONG_CONG"},
+    /* the source tree's; the package installs it there too (docs/gateway.md) */
+    {offsetof(mc_cfg_t, gateway.openapi_file), "docs/openapi.json"},
+    /* the pages (issue 15): the source tree's; a package sets /usr/share/motcua/web (docs/web.md) */
+    {offsetof(mc_cfg_t, gateway.web_dir), "web"},
+    {offsetof(mc_cfg_t, gateway.tls_cert_file), ""},
+    {offsetof(mc_cfg_t, gateway.tls_key_file), ""},
 };
 enum { N_TEXT_DEFAULTS = sizeof text_defaults / sizeof text_defaults[0] };
 
@@ -826,6 +868,13 @@ static int set_defaults(mc_cfg_t *cfg, const char *path)
     cfg->portal.retry_max_ms = 300000;
     cfg->portal.batch = 16;
     cfg->portal.send_lease_ms = 30000;
+    cfg->gateway.max_body_bytes = 1024 * 1024;
+    cfg->gateway.rate_per_s = 20;
+    cfg->gateway.burst = 40;
+    cfg->gateway.max_connections = 256;
+    cfg->gateway.per_ip_connections = 32;
+    cfg->gateway.rate_per_address = true;
+    cfg->gateway.timeout_s = 30;
     cfg->retention.key_days = 30;
     cfg->retention.spool_days = 30;
     cfg->retention.dossier_years = 10;
@@ -844,7 +893,7 @@ int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
 {
     static const char *const top[] = {"database", "log",       "files",  "intake", "client",
                                       "router",   "lienthong", "notify", "portal", "wards",
-                                      "rules",    "retention", "events", NULL};
+                                      "rules",    "retention", "events", "gateway", NULL};
     static const char *const required[] = {"wards", NULL};
     *out = NULL;
     mc_cfg_t *cfg = calloc(1, sizeof *cfg);
@@ -865,7 +914,7 @@ int mc_cfg_load(const char *path, mc_cfg_t **out, mc_err_t *err)
         static int (*const sections[])(const mc_yaml_node_t *, mc_cfg_t *, mc_err_t *) = {
             load_events,   load_database, load_log,    load_intake, load_client, load_router,
             load_rules,    load_lienthong, load_notify, load_portal, load_wards,  load_files,
-            load_retention,
+            load_retention, load_gateway,
         };
         for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
             if (sections[i](root, cfg, err) < 0)
@@ -938,6 +987,7 @@ void mc_cfg_destroy(mc_cfg_t **cfg)
     free(c->routing_path);
     free(c->agencies_path);
     free(c->clients_path);
+    free(c->staff_path);
     free(c->notifications_path);
     connect_free(&c->intake.events_connect, &c->intake.n_events_connect);
     connect_free(&c->router.events_connect, &c->router.n_events_connect);

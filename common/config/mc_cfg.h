@@ -124,6 +124,24 @@ typedef struct mc_cfg_portal {
     int   send_lease_ms;    /* how long claimed events are held for their pushes (docs/portal.md) */
 } mc_cfg_portal_t;
 
+/* gateway: motcua-gateway, the web door (docs/gateway.md) */
+typedef struct mc_cfg_gateway {
+    char *listen;             /* HTTP "HOST:PORT" ("[v6]:PORT"; port 0: any free one) */
+    char *key_file;           /* the gateway's CURVE secret key to reach intake (clients.yaml: role gateway) */
+    char *public_client;      /* the client code the citizen pages act as */
+    char *openapi_file;       /* served at GET /v1/openapi.json */
+    char *web_dir;            /* the citizen pages and the ward dashboard (web/; docs/web.md) */
+    char *tls_cert_file;      /* PEM certificate chain; "" = plain HTTP (TLS at a reverse proxy) */
+    char *tls_key_file;       /* its PEM key (0600); "" = plain HTTP */
+    int   max_body_bytes;     /* biggest request body (413 above) */
+    int   rate_per_s;         /* requests per second one client token may make on average */
+    int   burst;              /* requests one client token may make at once */
+    int   max_connections;    /* connections at once, in all */
+    int   per_ip_connections; /* connections at once from one address */
+    bool  rate_per_address;   /* token-less JSON requests: a bucket per remote address (off behind a proxy) */
+    int   timeout_s;          /* an idle (slow) connection is closed after this */
+} mc_cfg_gateway_t;
+
 typedef struct mc_cfg_client {
     int   timeout_ms;             /* CLI: how long to wait for a reply before retrying */
     int   retries;                /* CLI: resend attempts after a timeout */
@@ -165,6 +183,7 @@ typedef struct mc_cfg {
     mc_cfg_lienthong_t lienthong;          /* motcua-lienthong */
     mc_cfg_notify_t  notify;               /* motcua-notify */
     mc_cfg_portal_t  portal;               /* motcua-portal */
+    mc_cfg_gateway_t gateway;              /* motcua-gateway */
     mc_cfg_rules_t   rules;                /* rules: figures of Nghị định 118/2025 */
     mc_cfg_retention_t retention;          /* motcua-admin retention */
     mc_cfg_events_t  events;               /* events: CURVE on the bus between hosts */
@@ -175,6 +194,7 @@ typedef struct mc_cfg {
     char            *routing_path;         /* resolved path of routing.yaml (router) */
     char            *agencies_path;        /* resolved path of agencies.yaml (lienthong) */
     char            *clients_path;         /* resolved path of clients.yaml (intake's client registry) */
+    char            *staff_path;           /* resolved path of staff.yaml (the gateway's ward dashboard logins) */
     char            *notifications_path;   /* resolved path of notifications.yaml (notify) */
     mc_catalog_t    *catalog;              /* loaded procedures.yaml */
     mc_calendar_t   *calendar;             /* loaded calendar.yaml */

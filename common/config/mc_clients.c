@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "mc_curve.h"
 #include "mc_yaml.h"
 #include "mc_limits.h"
@@ -31,6 +33,14 @@ static int load_wards(const mc_yaml_node_t *node, mc_client_t *c, mc_err_t *err)
 {
     const mc_yaml_node_t *list = mc_yaml_get(node, "wards");
     char w[512];
+    if (!list && c->role == MC_CLIENT_GATEWAY)
+        return 0; /* a gateway acts for nobody itself: its requests name a client */
+    if (!list) {
+        mc_err_add(err, "%s: client '%s': key 'wards' is required for role %s",
+                   mc_yaml_where(node, w, sizeof w), c->code ? c->code : "?",
+                   mc_client_role_name(c->role));
+        return -1;
+    }
     if (mc_yaml_expect(list, MC_YAML_SEQUENCE, "wards", err) < 0)
         return -1;
     if (list->count == 0 || list->count > MC_CLIENT_WARDS_MAX) {
@@ -51,13 +61,35 @@ static int load_wards(const mc_yaml_node_t *node, mc_client_t *c, mc_err_t *err)
     return 0;
 }
 
+/* load_token - the optional token_sha256: exactly 64 lowercase hex digits */
+static int load_token(const mc_yaml_node_t *node, mc_client_t *c, mc_err_t *err)
+{
+    char w[512];
+    char *hex = NULL;
+    if (mc_yaml_get_string(node, "token_sha256", false, 64, &hex, err) < 0)
+        return -1;
+    if (!hex)
+        return 0;
+    bool ok = strlen(hex) == 64 && strspn(hex, "0123456789abcdef") == 64 &&
+              sodium_hex2bin(c->token_sha256, sizeof c->token_sha256, hex, 64, NULL, NULL, NULL) == 0;
+    free(hex);
+    if (!ok) {
+        mc_err_add(err, "%s: key 'token_sha256': expected 64 lowercase hex digits "
+                        "(the SHA-256 of the token: `motcua token NAME`)",
+                   mc_yaml_where(mc_yaml_get(node, "token_sha256"), w, sizeof w));
+        return -1;
+    }
+    c->has_token = true;
+    return 0;
+}
+
 /* load_client - one entry of the clients list into c */
 static int load_client(const char *path, const mc_yaml_node_t *node, mc_client_t *c,
                        mc_err_t *err)
 {
     static const char *const keys[] = {"code", "name", "role", "wards", "public_key",
-                                       "public_key_file", NULL};
-    static const char *const required[] = {"code", "name", "role", "wards", NULL};
+                                       "public_key_file", "token_sha256", "gateway_only", NULL};
+    static const char *const required[] = {"code", "name", "role", NULL};
     if (mc_yaml_check_keys(node, "client", keys, required, err) < 0)
         return -1;
     char w[512];
@@ -78,31 +110,52 @@ static int load_client(const char *path, const mc_yaml_node_t *node, mc_client_t
         c->role = MC_CLIENT_COUNTER;
     } else if (strcmp(role, "portal") == 0) {
         c->role = MC_CLIENT_PORTAL;
+    } else if (strcmp(role, "gateway") == 0) {
+        c->role = MC_CLIENT_GATEWAY;
     } else {
-        mc_err_add(err, "%s: key 'role': expected counter or portal",
+        mc_err_add(err, "%s: key 'role': expected counter, portal or gateway",
                    mc_yaml_where(mc_yaml_get(node, "role"), w, sizeof w));
         rc = -1;
     }
     free(role);
     if (load_wards(node, c, err) != 0)
         rc = -1;
-    if (mc_curve_yaml_public_key(path, node, "client", c->code, c->public_key, err) != 0)
+    if (load_token(node, c, err) != 0)
+        rc = -1;
+    /* a token alone is enough: such a client comes only through the gateway;
+     * gateway_only: true says on purpose that it has neither (the citizen
+     * pages' gateway.public_client: only a gateway acts as it, with
+     * IntakeRequest.on_behalf_of), so a key forgotten elsewhere still fails */
+    bool gateway_only = false;
+    if (mc_yaml_get_bool(node, "gateway_only", false, &gateway_only, err) < 0)
+        rc = -1;
+    bool has_key = mc_yaml_get(node, "public_key") || mc_yaml_get(node, "public_key_file");
+    if (gateway_only && (has_key || c->has_token)) {
+        mc_err_add(err, "%s: client %s: gateway_only: true takes neither a key nor a token",
+                   mc_yaml_where(node, w, sizeof w), c->code);
+        rc = -1;
+    } else if (!gateway_only && (has_key || !c->has_token) &&
+        mc_curve_yaml_public_key(path, node, "client", c->code, c->public_key, err) != 0)
         rc = -1;
     return rc;
 }
 
-/* clash - does entry i repeat the code or key of an earlier, valid entry? */
+/* clash - does entry i repeat the code, key or token of an earlier, valid entry? */
 static int clash(const mc_clients_t *t, size_t i, const mc_yaml_node_t *node, mc_err_t *err)
 {
     char w[512];
     const mc_client_t *c = &t->items[i];
     for (size_t j = 0; j < i; j++) {
         const mc_client_t *o = &t->items[j];
-        if (!o->code || !o->public_key[0])
+        if (!o->code || (!o->public_key[0] && !o->has_token))
             continue; /* an entry that already failed */
-        const char *what = strcmp(o->code, c->code) == 0             ? "is listed twice"
-                           : strcmp(o->public_key, c->public_key) == 0 ? "has the public key of"
-                                                                       : NULL;
+        const char *what =
+            strcmp(o->code, c->code) == 0 ? "is listed twice"
+            : o->public_key[0] && strcmp(o->public_key, c->public_key) == 0
+                ? "has the public key of"
+            : o->has_token && c->has_token && memcmp(o->token_sha256, c->token_sha256, 32) == 0
+                ? "has the token of"
+                : NULL;
         if (what) {
             mc_err_add(err, "%s: client '%s' %s '%s'", mc_yaml_where(node, w, sizeof w), c->code,
                        what, o->code);
@@ -185,6 +238,7 @@ void mc_clients_destroy(mc_clients_t **clients)
         free(c->wards);
         free(c->code);
         free(c->name);
+        sodium_memzero(c->token_sha256, sizeof c->token_sha256);
     }
     free((*clients)->items);
     free(*clients);
@@ -233,5 +287,54 @@ bool mc_client_acts_for(const mc_client_t *client, const char *ward_code)
 /* mc_client_role_name - the role as written in clients.yaml */
 const char *mc_client_role_name(mc_client_role_t role)
 {
-    return role == MC_CLIENT_PORTAL ? "portal" : "counter";
+    return role == MC_CLIENT_PORTAL ? "portal" : role == MC_CLIENT_GATEWAY ? "gateway" : "counter";
+}
+
+/* mc_clients_find_token - hash the token, then compare with EVERY client's
+ * hash in constant time (no early exit: the time does not say which client
+ * or how many bytes matched) */
+const mc_client_t *mc_clients_find_token(const mc_clients_t *clients, const char *token)
+{
+    if (!clients || !token)
+        return NULL;
+    size_t n = strlen(token);
+    if (n < MC_TOKEN_MIN_LEN || n > MC_TOKEN_MAX_LEN)
+        return NULL;
+    unsigned char hash[32];
+    if (crypto_hash_sha256(hash, (const unsigned char *)token, n) != 0)
+        return NULL;
+    const mc_client_t *found = NULL;
+    for (size_t i = 0; i < clients->count; i++) {
+        const mc_client_t *c = &clients->items[i];
+        /* sodium_memcmp runs in constant time; evaluate it for every client */
+        bool match = sodium_memcmp(hash, c->token_sha256, sizeof hash) == 0;
+        if (match && c->has_token && !found)
+            found = c;
+    }
+    sodium_memzero(hash, sizeof hash);
+    return found;
+}
+
+/* mc_clients_token_new - a fresh token (URL-safe base64 of 32 random bytes)
+ * and the lowercase hex SHA-256 clients.yaml keeps */
+int mc_clients_token_new(char token[MC_TOKEN_NEW_LEN + 1], char token_sha256[65])
+{
+    unsigned char raw[32];
+    if (sodium_init() < 0)
+        return -1;
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2base64(token, MC_TOKEN_NEW_LEN + 1, raw, sizeof raw,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof raw);
+    return mc_clients_token_hash(token, token_sha256);
+}
+
+/* mc_clients_token_hash - SHA-256 of the token's bytes, lowercase hex */
+int mc_clients_token_hash(const char *token, char token_sha256[65])
+{
+    unsigned char hash[32];
+    if (!token || crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token)) != 0)
+        return -1;
+    sodium_bin2hex(token_sha256, 65, hash, sizeof hash);
+    return 0;
 }

@@ -9,15 +9,28 @@
  * keys, wrong types, duplicate codes or keys fail with file:line:col) and
  * returns an immutable table, safe to read from any thread. Each client has
  * a code (A-Z, 0-9, _; 1..64), a name, a role, 1..MC_CLIENT_WARDS_MAX ward
- * codes it acts for, and exactly one of `public_key` (40 Z85 characters) or
- * `public_key_file` (relative to the yaml file's directory). Whether the
- * wards are served here is the caller's check (mc_clients_check_wards).
+ * codes it acts for (optional, and unused, for role gateway), at most one of
+ * `public_key` (40 Z85 characters) or `public_key_file` (relative to the
+ * yaml file's directory), and optionally `token_sha256` (64 lowercase hex
+ * digits: the SHA-256 of its HTTP bearer token); a key, a token or both. A
+ * client with a token and no key cannot connect over ZeroMQ (its
+ * public_key is ""): it reaches intake only through motcua-gateway, whose
+ * requests name it in IntakeRequest.on_behalf_of (role gateway: a CURVE
+ * client that acts for other clients, never for itself). Codes, keys and
+ * tokens are unique. Whether the wards are served here is the caller's
+ * check (mc_clients_check_wards).
  *
  *   clients:
  *     - {code: QUAY_KIM_LIEN, name: "Quầy một cửa phường Kim Liên", role: counter,
  *        wards: ["00229"], public_key_file: keys/QUAY_KIM_LIEN.pub}
  *     - {code: CONG_DVC, name: "Cổng dịch vụ công", role: portal,
  *        wards: ["00229", "00220"], public_key_file: keys/CONG_DVC.pub}
+ *     - {code: CONG_CONG, name: "Trang tra cứu công cộng", role: portal,
+ *        wards: ["00229"], gateway_only: true}    (no key nor token: only a gateway acts as it)
+ *     - {code: WEB_APP, name: "Ứng dụng web", role: portal,
+ *        wards: ["00229"], token_sha256: "9f86d0...(64 hex)"}
+ *     - {code: GATEWAY, name: "Cổng HTTP motcua-gateway", role: gateway,
+ *        public_key_file: keys/GATEWAY.pub}
  */
 #ifndef MC_CLIENTS_H
 #define MC_CLIENTS_H
@@ -33,7 +46,12 @@
 typedef enum mc_client_role {
     MC_CLIENT_COUNTER = 1, /* a ward office's counter: acts for applicants present in person */
     MC_CLIENT_PORTAL  = 2, /* the online portal: acts for applicants who hold their dossier's secret */
+    MC_CLIENT_GATEWAY = 3, /* motcua-gateway: acts only on behalf of another client (on_behalf_of) */
 } mc_client_role_t;
+
+#define MC_TOKEN_MIN_LEN 16  /* shortest bearer token mc_clients_find_token hashes */
+#define MC_TOKEN_MAX_LEN 512 /* longest one (a longer header is nobody's) */
+#define MC_TOKEN_NEW_LEN 43  /* mc_clients_token_new: 32 random bytes, URL-safe base64 */
 
 typedef struct mc_client {
     char            *code;           /* e.g. "QUAY_KIM_LIEN": the actor in the dossier's history */
@@ -42,7 +60,9 @@ typedef struct mc_client {
     char           **wards;          /* ward codes it acts for */
     size_t           n_wards;        /* entries in wards */
     bool             all_wards;      /* acts for every ward (only the plain-text stand-in) */
-    char             public_key[41]; /* CURVE public key, Z85 ("" for the plain-text stand-in) */
+    char             public_key[41]; /* CURVE public key, Z85 ("" for the plain-text stand-in or a token-only client) */
+    unsigned char    token_sha256[32]; /* SHA-256 of its HTTP bearer token, when has_token */
+    bool             has_token;      /* token_sha256 was given */
 } mc_client_t;
 
 typedef struct mc_clients {
@@ -71,7 +91,22 @@ const char *mc_clients_code_of_key(const void *clients, const char *public_z85);
 /* mc_client_acts_for - may client act for ward_code? */
 bool mc_client_acts_for(const mc_client_t *client, const char *ward_code);
 
-/* mc_client_role_name - "counter" or "portal" */
+/* mc_client_role_name - "counter", "portal" or "gateway" */
 const char *mc_client_role_name(mc_client_role_t role);
+
+/*
+ * mc_clients_find_token - the client whose token_sha256 is the SHA-256 of
+ * token (a NUL-terminated bearer token, MC_TOKEN_MIN_LEN..MC_TOKEN_MAX_LEN
+ * bytes), or NULL. The hash is compared with every client's in constant
+ * time; the token is neither kept nor logged.
+ */
+const mc_client_t *mc_clients_find_token(const mc_clients_t *clients, const char *token);
+
+/* mc_clients_token_new - a new random token (MC_TOKEN_NEW_LEN URL-safe
+ * base64 characters) and its token_sha256 (64 lowercase hex); 0 or -1 */
+int mc_clients_token_new(char token[MC_TOKEN_NEW_LEN + 1], char token_sha256[65]);
+
+/* mc_clients_token_hash - the token_sha256 line of a token (64 lowercase hex); 0 or -1 */
+int mc_clients_token_hash(const char *token, char token_sha256[65]);
 
 #endif

@@ -12,7 +12,7 @@
 
 #include "mc_log.h"
 #include "mc_transport.h"
-#include "motcua/v1/pipeline.pb-c.h"
+#include "motcua/internal/v1/pipeline.pb-c.h"
 
 /* the options of every bus socket */
 static const mc_socket_opts_t bus_opts = {.max_message_bytes = MC_EVENTS_MAX_BYTES,
@@ -143,15 +143,15 @@ void mc_events_publish(void *pub, int kind, const char *code, const char *agency
 {
     if (!pub)
         return;
-    Motcua__V1__PipelineEvent ev = MOTCUA__V1__PIPELINE_EVENT__INIT;
-    ev.kind = (Motcua__V1__PipelineEvent__Kind)kind;
+    Motcua__Internal__V1__PipelineEvent ev = MOTCUA__INTERNAL__V1__PIPELINE_EVENT__INIT;
+    ev.kind = (Motcua__Internal__V1__PipelineEvent__Kind)kind;
     ev.dossier_code = (char *)code;
     ev.agency = (char *)(agency ? agency : "");
     uint8_t buf[512];
-    size_t n = motcua__v1__pipeline_event__get_packed_size(&ev);
+    size_t n = motcua__internal__v1__pipeline_event__get_packed_size(&ev);
     if (n > sizeof buf)
         return;
-    motcua__v1__pipeline_event__pack(&ev, buf);
+    motcua__internal__v1__pipeline_event__pack(&ev, buf);
     mc_events_send(pub, buf, n);
 }
 

@@ -2,7 +2,7 @@
  * mc_events - the pipeline's event bus, wired one way for every daemon:
  * each publisher binds one PUB on its `<daemon>.events_endpoint`, each
  * listener holds one SUB connected to the publishers it cares about, and a
- * message is one packed PipelineEvent (proto/motcua/v1/pipeline.proto).
+ * message is one packed PipelineEvent (proto/motcua/internal/v1/pipeline.proto).
  *
  * Contract: events are best effort and only mean "look now": every
  * consumer polls the store anyway. So a PUB that cannot bind is a warning
@@ -58,7 +58,7 @@ void *mc_events_sub(const char *const *endpoints, size_t n, const char *key_file
  * (mc_events_from_t bits), with cfg's events.key_file */
 void *mc_events_listen(const mc_cfg_t *cfg, unsigned from, mc_err_t *err);
 
-/* mc_events_publish - one PipelineEvent of kind (Motcua__V1__PipelineEvent__Kind)
+/* mc_events_publish - one PipelineEvent of kind (Motcua__Internal__V1__PipelineEvent__Kind)
  * about code (and agency, may be NULL), without blocking */
 void mc_events_publish(void *pub, int kind, const char *code, const char *agency);
 

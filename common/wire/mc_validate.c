@@ -294,6 +294,30 @@ static int check_applicant(const Motcua__V1__Applicant *a, mc_problem_t *problem
     return check_text(a->address, "dossier.applicant.address", true, MAX_ADDRESS, problem);
 }
 
+/* find_procedure - the catalog's procedure named by code (required) at field */
+static int find_procedure(const char *code, const char *field, const mc_cfg_t *cfg,
+                          const mc_procedure_t **procedure, mc_problem_t *problem)
+{
+    if (check_text(code, field, true, MC_PROCEDURE_CODE_LEN, problem))
+        return -1;
+    *procedure = mc_catalog_find(cfg->catalog, code);
+    if (!*procedure)
+        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_UNKNOWN_PROCEDURE, field,
+                              "Thủ tục hành chính không có trong danh mục tiếp nhận.");
+    return 0;
+}
+
+/* mc_validate_catalog_query - an empty code asks for every procedure */
+int mc_validate_catalog_query(const Motcua__V1__CatalogQuery *query, const mc_cfg_t *cfg,
+                              const mc_procedure_t **procedure, mc_problem_t *problem)
+{
+    *procedure = NULL;
+    if (!query || !query->procedure_code || !*query->procedure_code)
+        return 0;
+    return find_procedure(query->procedure_code, "catalog.procedure_code", cfg, procedure,
+                          problem);
+}
+
 /* mc_validate_document - one DocumentRef at list[i] */
 int mc_validate_document(const Motcua__V1__DocumentRef *d, const char *list, size_t i,
                          mc_problem_t *problem)
@@ -409,13 +433,8 @@ int mc_validate_submit(const Motcua__V1__SubmitDossier *submit, const mc_cfg_t *
     if (!*ward)
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_UNKNOWN_WARD, "dossier.ward_code",
                               "Đơn vị hành chính này không tiếp nhận hồ sơ tại hệ thống.");
-    if (check_text(d->procedure_code, "dossier.procedure_code", true, MC_PROCEDURE_CODE_LEN, problem))
+    if (find_procedure(d->procedure_code, "dossier.procedure_code", cfg, procedure, problem))
         return -1;
-    *procedure = mc_catalog_find(cfg->catalog, d->procedure_code);
-    if (!*procedure)
-        return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_UNKNOWN_PROCEDURE,
-                              "dossier.procedure_code",
-                              "Thủ tục hành chính không có trong danh mục tiếp nhận.");
     if (d->channel < MOTCUA__V1__CHANNEL__CHANNEL_DIRECT ||
         d->channel > MOTCUA__V1__CHANNEL__CHANNEL_POSTAL)
         return mc_problem_set(problem, MOTCUA__V1__REASON__REASON_MISSING_FIELD, "dossier.channel",

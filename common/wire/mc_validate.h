@@ -73,4 +73,12 @@ int mc_validate_submit(const Motcua__V1__SubmitDossier *submit, const mc_cfg_t *
                        const mc_procedure_t **procedure, const mc_ward_t **ward,
                        mc_problem_t *problem);
 
+/*
+ * mc_validate_catalog_query - a CatalogQuery: *procedure = the one asked
+ * for, or NULL for every procedure (empty procedure_code); -1 with problem
+ * (REASON_TOO_LARGE, REASON_UNKNOWN_PROCEDURE, field "catalog.procedure_code").
+ */
+int mc_validate_catalog_query(const Motcua__V1__CatalogQuery *query, const mc_cfg_t *cfg,
+                              const mc_procedure_t **procedure, mc_problem_t *problem);
+
 #endif

@@ -24,8 +24,14 @@ int admin_migrate(mc_cli_ctx_t *ctx, int argc, char **argv);
 /* admin_config - `motcua-admin config check [FILE]` (admin_config.c) */
 int admin_config(mc_cli_ctx_t *ctx, int argc, char **argv);
 
+/* admin_staff_passwd - `motcua-admin staff-passwd [--sha512]` (admin_staff.c) */
+int admin_staff_passwd(mc_cli_ctx_t *ctx, int argc, char **argv);
+
 /* admin_keygen - `motcua-admin keygen NAME [--dir D]` (admin_agency.c) */
 int admin_keygen(mc_cli_ctx_t *ctx, int argc, char **argv);
+
+/* admin_token - `motcua-admin token NAME`: a bearer token and its token_sha256 (admin_agency.c) */
+int admin_token(mc_cli_ctx_t *ctx, int argc, char **argv);
 
 /* admin_deadletters - `motcua-admin deadletters [--json]` (admin_agency.c) */
 int admin_deadletters(mc_cli_ctx_t *ctx, int argc, char **argv);

@@ -1,11 +1,13 @@
 /*
  * admin_agency - the operator's commands for the inter-agency exchange:
  *   motcua-admin keygen NAME [--dir D]    a CURVE keypair: D/NAME.key (secret, 0600), D/NAME.pub
+ *   motcua-admin token NAME               a new HTTP bearer token (printed once) and its token_sha256
  *   motcua-admin deadletters [--json]     cases parked after lienthong.max_attempts sends
  *   motcua-admin requeue CASE_ID          a dead letter (attempts 0) or an acked case back to the queue
  *
  * Contract: keygen needs no configuration and never prints the secret key;
- * it refuses to overwrite existing files. deadletters and requeue read and
+ * it refuses to overwrite existing files. token needs no configuration and
+ * writes no file: the token is printed once, clients.yaml keeps its hash. deadletters and requeue read and
  * write the store directly (each change with its event, in one
  * transaction). Exit: 0 done, 1 failed, 2 requeue: neither dead nor acked,
  * 64 usage, 78 bad configuration.
@@ -17,6 +19,7 @@
 
 #include "admin.h"
 #include "mc_calendar.h"
+#include "mc_clients.h"
 #include "mc_curve.h"
 #include "mc_store.h"
 #include "mc_store_cases.h"
@@ -28,6 +31,14 @@ static const char keygen_usage[] =
     "  secret key, mode 0600) and D/NAME.pub (the public key to register in\n"
     "  agencies.yaml or hand to agencies). D defaults to the current directory.\n"
     "exit: 0 written, 1 failed (existing files are never overwritten), 64 usage\n";
+
+static const char token_usage[] =
+    "usage: motcua-admin token NAME\n"
+    "  Make a new random HTTP bearer token for the client NAME of clients.yaml\n"
+    "  (motcua-gateway: `Authorization: Bearer <token>`). The token is printed\n"
+    "  once: give it to the client; add the token_sha256 line to NAME's entry\n"
+    "  in clients.yaml and reload intake and the gateway (SIGHUP).\n"
+    "exit: 0 printed, 1 failed, 64 usage\n";
 
 static const char dead_usage[] =
     "usage: motcua-admin [-c FILE] deadletters [--json]\n"
@@ -80,6 +91,26 @@ int admin_keygen(mc_cli_ctx_t *ctx, int argc, char **argv)
     printf("secret key: %s/%s.key (mode 0600, keep it private)\n", dir, name);
     printf("public key: %s/%s.pub\n", dir, name);
     printf("public_key: \"%s\"\n", pub);
+    return MC_CLI_EX_OK;
+}
+
+/* admin_token - `motcua-admin token NAME` */
+int admin_token(mc_cli_ctx_t *ctx, int argc, char **argv)
+{
+    const char *name = NULL;
+    int parsed = mc_cli_parse_opts(ctx, argc, argv, "token", token_usage, NULL, 0, NULL, &name);
+    if (parsed != MC_CLI_EX_OK)
+        return parsed == MC_CLI_EX_HELP ? MC_CLI_EX_OK : parsed;
+    if (!name || !name_ok(name))
+        return mc_cli_usage_error(ctx, token_usage, "token: NAME must be 1..64 of A-Z a-z 0-9 _ - .");
+    char token[MC_TOKEN_NEW_LEN + 1], hash[65];
+    if (mc_clients_token_new(token, hash) != 0) {
+        fprintf(stderr, "motcua-admin: token: cannot make a random token\n");
+        return MC_CLI_EX_FAIL;
+    }
+    printf("token: %s (shown once: give it to %s, keep it nowhere else)\n", token, name);
+    printf("token_sha256: \"%s\"\n", hash);
+    explicit_bzero(token, sizeof token);
     return MC_CLI_EX_OK;
 }
 

@@ -20,6 +20,7 @@ static const char usage_text[] =
     "  migrate                     bring the database schema up to date\n"
     "  config check [FILE]         load the configuration and report problems\n"
     "  keygen NAME [--dir D]       make a CURVE keypair (NAME.key secret, NAME.pub)\n"
+    "  token NAME                  make an HTTP bearer token (printed once) and its token_sha256\n"
     "  deadletters [--json]        cases agencies never acknowledged\n"
     "  requeue CASE_ID             send a dead letter or an acked case again\n"
     "  overdue [--ward CODE] [--days-left N]\n"
@@ -33,6 +34,7 @@ static const char usage_text[] =
     "                              notifications notify gave up on, and sending them again\n"
     "  retention [--dry-run]       expire old keys and spool files; export, then\n"
     "                              delete dossiers past their keeping time\n"
+    "  staff-passwd [--sha512]     hash a ward dashboard password (stdin) for staff.yaml\n"
     "\n"
     "options:\n"
     "  -c, --config FILE           configuration (default: $MOTCUA_CONFIG,\n"
@@ -49,7 +51,8 @@ int main(int argc, char **argv)
         {"requeue", admin_requeue},         {"overdue", admin_overdue},
         {"queues", admin_queues},           {"stats", admin_stats},
         {"notifications", admin_notifications},
-        {"retention", admin_retention},
+        {"retention", admin_retention},     {"token", admin_token},
+        {"staff-passwd", admin_staff_passwd},
     };
     return mc_cli_main(argc, argv, usage_text, commands, sizeof commands / sizeof commands[0],
                        NULL);

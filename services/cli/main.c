@@ -35,7 +35,7 @@ static const char usage_text[] =
     "  form KIND CODE [--format text|html]\n                              print a form (receipt, supplement, refusal, apology, stop, control)\n"
     "  form register WARD [--from D] [--to D] [--format text|html]\n                              the ward's register of dossiers (Mẫu 07)\n"
     "\n"
-    "the operator's commands run motcua-admin (migrate, config check, keygen,\n"
+    "the operator's commands run motcua-admin (migrate, config check, keygen, token,\n"
     "deadletters, requeue, overdue, queues, stats, notifications, retention), `report`\n"
     "runs motcua-report and `load` runs motcua-load: `motcua COMMAND ...` is the\n"
     "same as `motcua-PROGRAM ...` (see their --help)\n"
@@ -64,7 +64,8 @@ static const moved_t moved[] = {
     {"requeue", "motcua-admin", true},  {"overdue", "motcua-admin", true},
     {"queues", "motcua-admin", true},   {"stats", "motcua-admin", true},
     {"notifications", "motcua-admin", true}, {"report", "motcua-report", false},
-    {"retention", "motcua-admin", true},
+    {"retention", "motcua-admin", true}, {"token", "motcua-admin", true},
+    {"staff-passwd", "motcua-admin", true},
     {"load", "motcua-load", false},
 };
 

@@ -15,11 +15,14 @@
  * admits only the keys of clients.yaml (mc_clients) and stamps each frame
  * with the client's code (User-Id). The broker hands a worker
  * [client code][payload]; the worker looks the client up and the handlers
- * decide what that client may do (its wards, its role). With
+ * decide what that client may do (its wards, its role). A client of role
+ * gateway names, per request, the client it acts for
+ * (IntakeRequest.on_behalf_of): intake_handle then swaps ctx->client for
+ * that client for the one request (intake_request.c, delegate). With
  * intake.plaintext (development only) every request comes from one
  * stand-in counter client, PLAINTEXT, acting for every ward.
  *
- * Events: after a commit a handler notes a motcua.v1.PipelineEvent in its
+ * Events: after a commit a handler notes a motcua.internal.v1.PipelineEvent in its
  * context (intake_note_event); the worker sends it to the broker as a second
  * frame behind the reply, and the broker publishes it on
  * intake.events_endpoint after the reply has left. Only the broker touches
@@ -91,7 +94,8 @@ typedef struct intake_ctx {
     intake_committer_t *committer;           /* new dossiers go through it (group commit) */
     int64_t         next_connect;            /* monotonic ms before which we do not reconnect */
     int             worker;                  /* worker number, for logs */
-    const mc_client_t *client;               /* who sent the request being handled (from its CURVE key) */
+    const mc_client_t *client;               /* whom the request is handled as: its CURVE key's client, or the one a gateway names (on_behalf_of) */
+    const mc_clients_t *clients;             /* the registry of the moment (on_behalf_of), NULL in plain-text mode */
     int             event_kind;              /* set by a handler after a commit: PipelineEvent kind to publish, 0 none */
     char            event_code[MC_CODE_MAX]; /* the dossier code of that event */
 } intake_ctx_t;
@@ -161,6 +165,10 @@ void intake_supplement(intake_ctx_t *ctx, const Motcua__V1__SupplementDossier *s
 /* intake_withdraw - WithdrawDossier: the applicant withdraws (intake_followup.c) */
 void intake_withdraw(intake_ctx_t *ctx, const Motcua__V1__WithdrawDossier *withdraw,
                      intake_reply_t *reply);
+
+/* intake_catalog - CatalogQuery: the procedures and the client's wards (intake_catalog.c) */
+void intake_catalog(intake_ctx_t *ctx, const Motcua__V1__CatalogQuery *query,
+                    intake_reply_t *reply);
 
 /* intake_rate - RateService: the applicant's satisfaction rating, once per dossier (intake_followup.c) */
 void intake_rate(intake_ctx_t *ctx, const Motcua__V1__RateService *rate, intake_reply_t *reply);

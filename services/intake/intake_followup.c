@@ -32,7 +32,7 @@
 #include "mc_store_followup.h"
 #include "mc_time.h"
 #include "mc_validate.h"
-#include "motcua/v1/pipeline.pb-c.h"
+#include "motcua/internal/v1/pipeline.pb-c.h"
 
 #define FU_MAX_NOTE     2000      /* bytes in note / reason / comment */
 #define FU_TOKEN_LEN    INTAKE_SECRET_LEN /* a rating token is the dossier's secret */
@@ -465,8 +465,8 @@ static void run_followup(intake_ctx_t *ctx, fu_ctx_t *fu, mc_followup_kind_t kin
     }
     intake_note_event(ctx,
                       kind == MC_FOLLOWUP_SUPPLEMENT
-                          ? MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_SUPPLEMENTED
-                          : MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_WITHDRAWN,
+                          ? MOTCUA__INTERNAL__V1__PIPELINE_EVENT__KIND__KIND_SUPPLEMENTED
+                          : MOTCUA__INTERNAL__V1__PIPELINE_EVENT__KIND__KIND_WITHDRAWN,
                       code);
     mc_log(MC_LOG_INFO, kind == MC_FOLLOWUP_SUPPLEMENT ? "supplemented" : "withdrawn",
            "worker=%d code=%s ward=%s due=%lld ms=%lld", ctx->worker, code, ward->code,

@@ -25,7 +25,7 @@
 #include "mc_time.h"
 #include "mc_validate.h"
 #include "mc_wire.h"
-#include "motcua/v1/pipeline.pb-c.h"
+#include "motcua/internal/v1/pipeline.pb-c.h"
 
 /* intake_store_ready - connected, or try now unless we tried very recently */
 int intake_store_ready(intake_ctx_t *ctx)
@@ -404,7 +404,7 @@ void intake_submit(intake_ctx_t *ctx, const Motcua__V1__SubmitDossier *submit,
     /* committed: only now may the receipt leave */
     intake_reply_clear(reply);
     *reply = packing.packed;
-    intake_note_event(ctx, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_DOSSIER_RECEIVED, packing.code);
+    intake_note_event(ctx, MOTCUA__INTERNAL__V1__PIPELINE_EVENT__KIND__KIND_DOSSIER_RECEIVED, packing.code);
     mc_daemon_count(MC_COUNT_RECEIVED, 1); /* per dossier: debug, counted in the summary */
     mc_log(MC_LOG_DEBUG, "receipt",
            "worker=%d code=%s procedure=%s ward=%s receiving=%s channel=%d ms=%lld",
@@ -682,6 +682,47 @@ static void refuse_wire(intake_ctx_t *ctx, const char *why, size_t length,
            length, mc_log_quote(why, quoted, sizeof quoted));
 }
 
+/* delegate - IntakeRequest.on_behalf_of (intake.proto, "Delegation"): 0 with
+ * ctx->client the client the request is handled as, or 1 with a
+ * REASON_FORBIDDEN (field "on_behalf_of") in reply. Logs the gateway's and
+ * the named client's codes only. */
+static int delegate(intake_ctx_t *ctx, const Motcua__V1__IntakeRequest *req,
+                    intake_reply_t *reply)
+{
+    const mc_client_t *gateway = ctx->client;
+    const char *code = req->on_behalf_of ? req->on_behalf_of : "";
+    const char *why = NULL;
+    const mc_client_t *client = NULL;
+    if (!*code) {
+        if (gateway->role != MC_CLIENT_GATEWAY ||
+            req->body_case == MOTCUA__V1__INTAKE_REQUEST__BODY_CATALOG)
+            return 0;
+        why = "no_client";
+    } else if (gateway->role != MC_CLIENT_GATEWAY) {
+        why = "not_gateway";
+    } else if (!(client = mc_clients_find(ctx->clients, code)) ||
+               client->role == MC_CLIENT_GATEWAY) {
+        why = "unknown_client"; /* the code was checked against the registry: safe to log */
+    }
+    if (!why) {
+        mc_log(MC_LOG_DEBUG, "delegated", "worker=%d gateway=%s client=%s", ctx->worker,
+               gateway->code, client->code);
+        ctx->client = client;
+        return 0;
+    }
+    mc_log(MC_LOG_NOTICE, "forbidden", "worker=%d client=%s field=on_behalf_of why=%s%s%s",
+           ctx->worker, gateway->code, why, client ? " on_behalf_of=" : "",
+           client ? client->code : "");
+    intake_reply_rejection(
+        reply, MOTCUA__V1__REASON__REASON_FORBIDDEN, "on_behalf_of",
+        gateway->role != MC_CLIENT_GATEWAY
+            ? "Máy khách này không được phép gửi yêu cầu thay cho máy khách khác."
+        : *code ? "Máy khách được ủy quyền (on_behalf_of) không có trong danh sách máy khách."
+                : "Cổng phải ghi rõ máy khách được ủy quyền (on_behalf_of).",
+        0);
+    return 1;
+}
+
 /* intake_handle - decode one frame strictly (mc_wire: no unknown field, no
  * NUL byte, UTF-8 strings, named enum values, at any depth) and dispatch;
  * always leaves a reply */
@@ -695,6 +736,11 @@ void intake_handle(intake_ctx_t *ctx, const uint8_t *frame, size_t length, intak
         return;
     }
     Motcua__V1__IntakeRequest *req = (Motcua__V1__IntakeRequest *)msg;
+    const mc_client_t *sender = ctx->client;
+    if (delegate(ctx, req, reply) != 0) {
+        motcua__v1__intake_request__free_unpacked(req, NULL);
+        return;
+    }
     switch (req->body_case) {
     case MOTCUA__V1__INTAKE_REQUEST__BODY_SUBMIT:
         intake_submit(ctx, req->submit, reply);
@@ -711,11 +757,15 @@ void intake_handle(intake_ctx_t *ctx, const uint8_t *frame, size_t length, intak
     case MOTCUA__V1__INTAKE_REQUEST__BODY_RATE:
         intake_rate(ctx, req->rate, reply);
         break;
+    case MOTCUA__V1__INTAKE_REQUEST__BODY_CATALOG:
+        intake_catalog(ctx, req->catalog, reply);
+        break;
     default:
         intake_reply_rejection(reply, MOTCUA__V1__REASON__REASON_MALFORMED, "body",
-                               "Yêu cầu không có nội dung (submit, status, supplement, withdraw "
-                               "hoặc rate).", 0);
+                               "Yêu cầu không có nội dung (submit, status, supplement, withdraw, "
+                               "rate hoặc catalog).", 0);
         break;
     }
+    ctx->client = sender; /* the delegation lasts one request */
     motcua__v1__intake_request__free_unpacked(req, NULL);
 }

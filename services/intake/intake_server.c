@@ -25,7 +25,7 @@
 #include "mc_log.h"
 #include "mc_time.h"
 #include "mc_transport.h"
-#include "motcua/v1/pipeline.pb-c.h"
+#include "motcua/internal/v1/pipeline.pb-c.h"
 
 #define BACKEND_ENDPOINT "inproc://intake-workers"
 #define INTAKE_STOP_QUIET_MS 200 /* stopping: exit after this long with no new frame */
@@ -123,6 +123,7 @@ static void *worker_main(void *arg)
         pthread_rwlock_rdlock(&w->server->clients_lock);
         ctx.cfg = w->server->cfg;
         int retry_after_ms = ctx.cfg->intake.retry_after_ms; /* read while cfg is held */
+        ctx.clients = w->server->clients;
         ctx.client = w->server->clients ? mc_clients_find(w->server->clients, client_code)
                                         : &w->server->plaintext;
         if (ctx.client)
@@ -140,11 +141,11 @@ static void *worker_main(void *arg)
         uint8_t event[160];
         size_t event_len = 0;
         if (ctx.event_kind) {
-            Motcua__V1__PipelineEvent ev = MOTCUA__V1__PIPELINE_EVENT__INIT;
-            ev.kind = (Motcua__V1__PipelineEvent__Kind)ctx.event_kind;
+            Motcua__Internal__V1__PipelineEvent ev = MOTCUA__INTERNAL__V1__PIPELINE_EVENT__INIT;
+            ev.kind = (Motcua__Internal__V1__PipelineEvent__Kind)ctx.event_kind;
             ev.dossier_code = ctx.event_code;
-            if (motcua__v1__pipeline_event__get_packed_size(&ev) <= sizeof event)
-                event_len = motcua__v1__pipeline_event__pack(&ev, event);
+            if (motcua__internal__v1__pipeline_event__get_packed_size(&ev) <= sizeof event)
+                event_len = motcua__internal__v1__pipeline_event__pack(&ev, event);
         }
         zmq_send(sock, reply.bytes ? reply.bytes : (const uint8_t *)"", reply.length,
                  event_len ? ZMQ_SNDMORE : 0);

@@ -77,7 +77,7 @@
 #include "mc_time.h"
 #include "mc_transport.h"
 #include "mc_wire.h"
-#include "motcua/v1/pipeline.pb-c.h"
+#include "motcua/internal/v1/pipeline.pb-c.h"
 #include "mc_limits.h"
 
 #define HUB_MAX_PEERS      4096 /* connections served at once, all agencies */
@@ -986,14 +986,14 @@ static void answer_result(lienthong_hub_t *hub, peer_t *p, const Motcua__V1__Cas
     if (inflight_remove(p, r->case_id) && p->window < hub->cfg->lienthong.window_max)
         p->window++; /* a result is an ack too */
     if (out->next_agency[0]) { /* dispatched at the end of this very pass */
-        publish(hub, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED, out->dossier_code,
+        publish(hub, MOTCUA__INTERNAL__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED, out->dossier_code,
                 out->next_agency);
         dispatch_later(hub, out->next_agency);
     }
     if (out->notified)
-        publish(hub, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_NOTIFICATION, out->dossier_code, "");
+        publish(hub, MOTCUA__INTERNAL__V1__PIPELINE_EVENT__KIND__KIND_NOTIFICATION, out->dossier_code, "");
     if (out->accepted) /* the router routes it at once (it polls too) */
-        publish(hub, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_ACCEPTED, out->dossier_code, "");
+        publish(hub, MOTCUA__INTERNAL__V1__PIPELINE_EVENT__KIND__KIND_ACCEPTED, out->dossier_code, "");
     dispatch_later(hub, p->agency);
 }
 
@@ -1389,7 +1389,7 @@ static void handle_extension(lienthong_hub_t *hub, peer_t *p,
         char *slash = strrchr(code, '/');
         if (slash)
             *slash = '\0';
-        publish(hub, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_NOTIFICATION, code, "");
+        publish(hub, MOTCUA__INTERNAL__V1__PIPELINE_EVENT__KIND__KIND_NOTIFICATION, code, "");
     }
 }
 
@@ -1596,17 +1596,17 @@ static void read_events(lienthong_hub_t *hub)
             zmq_msg_close(&m);
             break;
         }
-        Motcua__V1__PipelineEvent *e =
-            motcua__v1__pipeline_event__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+        Motcua__Internal__V1__PipelineEvent *e =
+            motcua__internal__v1__pipeline_event__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
         zmq_msg_close(&m);
         if (!e)
             continue;
-        if (e->kind == MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED && e->agency && *e->agency)
+        if (e->kind == MOTCUA__INTERNAL__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED && e->agency && *e->agency)
             dispatch_later(hub, e->agency);
-        else if (e->kind == MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_SUPPLEMENTED ||
-                 e->kind == MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED)
+        else if (e->kind == MOTCUA__INTERNAL__V1__PIPELINE_EVENT__KIND__KIND_SUPPLEMENTED ||
+                 e->kind == MOTCUA__INTERNAL__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED)
             all = true;
-        motcua__v1__pipeline_event__free_unpacked(e, NULL);
+        motcua__internal__v1__pipeline_event__free_unpacked(e, NULL);
     }
     if (all)
         dispatch_later(hub, NULL);

@@ -14,7 +14,7 @@
 #include "lienthong.h"
 #include "mc_validate.h"
 #include "mc_wire.h"
-#include "motcua/v1/pipeline.pb-c.h"
+#include "motcua/internal/v1/pipeline.pb-c.h"
 
 /* lienthong_frame_clear - free and zero */
 void lienthong_frame_clear(lienthong_frame_t *frame)
@@ -199,15 +199,15 @@ int lienthong_pack_extension_ack(const char *case_id, bool accepted, int64_t new
 int lienthong_pack_event(int kind, const char *dossier_code, const char *agency,
                          lienthong_frame_t *frame)
 {
-    Motcua__V1__PipelineEvent e = MOTCUA__V1__PIPELINE_EVENT__INIT;
-    e.kind = (Motcua__V1__PipelineEvent__Kind)kind;
+    Motcua__Internal__V1__PipelineEvent e = MOTCUA__INTERNAL__V1__PIPELINE_EVENT__INIT;
+    e.kind = (Motcua__Internal__V1__PipelineEvent__Kind)kind;
     e.dossier_code = (char *)(dossier_code ? dossier_code : "");
     e.agency = (char *)(agency ? agency : "");
-    size_t n = motcua__v1__pipeline_event__get_packed_size(&e);
+    size_t n = motcua__internal__v1__pipeline_event__get_packed_size(&e);
     frame->bytes = malloc(n ? n : 1);
     if (!frame->bytes)
         return -1;
-    frame->length = motcua__v1__pipeline_event__pack(&e, frame->bytes);
+    frame->length = motcua__internal__v1__pipeline_event__pack(&e, frame->bytes);
     return 0;
 }
 

@@ -18,7 +18,7 @@
 #include "mc_daemon.h"
 #include "mc_log.h"
 #include "mc_transport.h"
-#include "motcua/v1/pipeline.pb-c.h"
+#include "motcua/internal/v1/pipeline.pb-c.h"
 
 /* router_new - store and sockets; a failed PUB bind only costs latency, so it is not fatal */
 router_t *router_new(const mc_cfg_t *cfg, const mc_routing_t *routing, mc_err_t *err)
@@ -73,7 +73,7 @@ void router_destroy(router_t **rp)
 }
 
 /* publish - one PipelineEvent, never blocking */
-static void publish(router_t *r, Motcua__V1__PipelineEvent__Kind kind, const char *code,
+static void publish(router_t *r, Motcua__Internal__V1__PipelineEvent__Kind kind, const char *code,
                     const char *agency)
 {
     mc_events_publish(r->pub, (int)kind, code, agency);
@@ -120,7 +120,7 @@ int router_route_all(router_t *r)
             mc_daemon_count(MC_COUNT_ROUTED, 1); /* per dossier: debug, counted in the summary */
             mc_log(MC_LOG_DEBUG, "routed", "code=%s department=%s", r->notes[i].code,
                    r->notes[i].agency);
-            publish(r, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED, r->notes[i].code,
+            publish(r, MOTCUA__INTERNAL__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED, r->notes[i].code,
                     r->notes[i].agency);
         }
         total += routed;
@@ -154,7 +154,7 @@ static int scan_batches(router_t *r, const char *what, scan_batch_fn batch, cons
         for (int i = 0; i < r->n_notes; i++) {
             mc_log(MC_LOG_NOTICE, event, "code=%s", r->notes[i].code);
             if (notify)
-                publish(r, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_NOTIFICATION, r->notes[i].code,
+                publish(r, MOTCUA__INTERNAL__V1__PIPELINE_EVENT__KIND__KIND_NOTIFICATION, r->notes[i].code,
                         "");
         }
         total += marked;
@@ -275,7 +275,7 @@ static void acceptance_queued(router_t *r)
         mc_daemon_count(MC_COUNT_ROUTED, 1); /* per dossier: debug, in the summary */
         mc_log(MC_LOG_DEBUG, "acceptance_queued", "code=%s department=%s", r->notes[i].code,
                r->notes[i].agency);
-        publish(r, MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED, r->notes[i].code,
+        publish(r, MOTCUA__INTERNAL__V1__PIPELINE_EVENT__KIND__KIND_CASE_QUEUED, r->notes[i].code,
                 r->notes[i].agency);
     }
 }

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mc_clients.h"
 #include "mc_curve.h"
 #include "mc_transport.h"
 
@@ -131,6 +132,7 @@ static const struct {
     {"QUAY_00220", "role: counter, wards: [\"00220\"]"},
     {"HARNESS_PORTAL", "role: portal, wards: [\"00229\", \"00220\"]"},
     {"STRANGER", NULL},
+    {"HARNESS_GATEWAY", "role: gateway"},
 };
 
 /* write_keys - intake's keypair, one per client, clients.yaml; h->keys filled */
@@ -155,11 +157,18 @@ static int write_keys(harness_t *h)
             mc_curve_read_key(key_path, k->secret_key, &err) != 0)
             break;
         memcpy(k->server_public, server_pub, sizeof server_pub);
+        char hex[65], token[100] = ""; /* HARNESS_PORTAL has a token besides its key */
+        if (i == HARNESS_PORTAL && mc_clients_token_hash(HARNESS_PORTAL_TOKEN, hex) == 0)
+            snprintf(token, sizeof token, ", token_sha256: \"%s\"", hex);
         if (harness_clients[i].entry)
-            fprintf(f, "  - {code: %s, name: \"%s\", %s, public_key_file: keys/%s.pub}\n",
+            fprintf(f, "  - {code: %s, name: \"%s\", %s, public_key_file: keys/%s.pub%s}\n",
                     harness_clients[i].code, harness_clients[i].code, harness_clients[i].entry,
-                    harness_clients[i].code);
+                    harness_clients[i].code, token);
     }
+    char web[65];
+    if (mc_clients_token_hash(HARNESS_WEB_TOKEN, web) == 0)
+        fprintf(f, "  - {code: %s, name: \"%s\", role: portal, wards: [\"00220\"], "
+                   "token_sha256: \"%s\"}\n", HARNESS_WEB, HARNESS_WEB, web);
     return (fclose(f) == 0 && err.count == 0) ? 0 : -1;
 }
 

@@ -36,7 +36,7 @@
 /*
  * Intake's clients: harness_setup() writes DIR/keys (intake's keypair and one
  * per client) and DIR/clients.yaml registering every client below but
- * HARNESS_STRANGER; the generated config points intake.server_key_file and
+ * HARNESS_STRANGER, and the token-only HARNESS_WEB; the generated config points intake.server_key_file and
  * the CLI's client.key_file (HARNESS_COUNTER) at them.
  */
 typedef enum harness_client {
@@ -44,8 +44,16 @@ typedef enum harness_client {
     HARNESS_OTHER_WARD = 1, /* QUAY_00220: a counter acting for ward 00220 only */
     HARNESS_PORTAL     = 2, /* HARNESS_PORTAL: the online portal, both wards */
     HARNESS_STRANGER   = 3, /* a valid CURVE key that clients.yaml does not list */
-    HARNESS_N_CLIENTS  = 4,
+    HARNESS_GATEWAY    = 4, /* HARNESS_GATEWAY: role gateway (on_behalf_of), no wards */
+    HARNESS_N_CLIENTS  = 5,
 } harness_client_t;
+
+/* HARNESS_PORTAL's bearer token (clients.yaml holds its token_sha256 besides
+ * its CURVE key), and a token-only portal client of ward 00220, HARNESS_WEB,
+ * that can reach intake only through a gateway (on_behalf_of) */
+#define HARNESS_PORTAL_TOKEN "harness-portal-token-0123456789abcdef"
+#define HARNESS_WEB_TOKEN    "harness-web-token-0123456789abcdef"
+#define HARNESS_WEB          "HARNESS_WEB"
 
 typedef struct harness {
     char    dir[256];                /* temp directory holding everything */

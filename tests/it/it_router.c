@@ -25,7 +25,7 @@
 #include "mc_cfg.h"
 #include "mc_test.h"
 #include "mc_transport.h"
-#include "motcua/v1/pipeline.pb-c.h"
+#include "motcua/internal/v1/pipeline.pb-c.h"
 
 static harness_t H;        /* the shared cluster and intake */
 static mc_cfg_t *CFG;      /* the test's configuration, for calendar and catalog */
@@ -138,11 +138,11 @@ static bool received_event_seen(void *sub, const char *code, int ms)
         int n = zmq_recv(sub, buf, sizeof buf, 0);
         if (n <= 0 || (size_t)n > sizeof buf)
             continue;
-        Motcua__V1__PipelineEvent *ev = motcua__v1__pipeline_event__unpack(NULL, (size_t)n, buf);
-        bool match = ev && ev->kind == MOTCUA__V1__PIPELINE_EVENT__KIND__KIND_DOSSIER_RECEIVED &&
+        Motcua__Internal__V1__PipelineEvent *ev = motcua__internal__v1__pipeline_event__unpack(NULL, (size_t)n, buf);
+        bool match = ev && ev->kind == MOTCUA__INTERNAL__V1__PIPELINE_EVENT__KIND__KIND_DOSSIER_RECEIVED &&
                      strcmp(ev->dossier_code, code) == 0;
         if (ev)
-            motcua__v1__pipeline_event__free_unpacked(ev, NULL);
+            motcua__internal__v1__pipeline_event__free_unpacked(ev, NULL);
         if (match)
             return true;
     }

@@ -115,7 +115,7 @@ for b in $bins; do
     n=$((n + 1))
     check "$(basename "$b") --version" test "$("$b" --version 2>&1)" = "$(basename "$b") $version"
 done
-check "ten programs installed (found $n)" test "$n" -eq 10
+check "eleven programs installed (found $n)" test "$n" -eq 11
 
 check "conffiles: /etc/motcua/motcua.yaml" \
     sh -c "dpkg-query -W -f='\${Conffiles}' motcua | grep -q '^ /etc/motcua/motcua.yaml '"
