@@ -31,7 +31,7 @@ enum {
 #define E_GET  (E400 | E401 | E403 | E404 | E429 | E503)
 
 /* parameters: bits of route_t.params */
-enum { P_CODE = 1 << 0, P_IDEMPOTENCY = 1 << 1, P_SECRET = 1 << 2 };
+enum { P_CODE = 1 << 0, P_IDEMPOTENCY = 1 << 1, P_SECRET = 1 << 2, P_PROCEDURE = 1 << 3 };
 
 /* one error status of the REST door: the body is always a Rejection */
 typedef struct error_status {
@@ -127,8 +127,8 @@ static const route_t routes[] = {
      "CatalogQuery: thủ tục, giấy tờ phải nộp, kênh, phí, thời hạn; đủ để lập một "
      "SubmitDossier hợp lệ / Procedures, required documents, channels, fees and processing "
      "times: enough to build a valid SubmitDossier.",
-     NULL, "200", "Danh mục / The Catalog.", NULL, &motcua__v1__catalog__descriptor, false, 0,
-     E_GET, false},
+     NULL, "200", "Danh mục / The Catalog.", NULL, &motcua__v1__catalog__descriptor, false,
+     P_PROCEDURE, E_GET, false},
     {"get", "/healthz", "health", "Tình trạng cổng / Gateway health",
      "200 khi cổng phục vụ được / 200 while the gateway serves.", NULL, "200",
      "Đang phục vụ / Serving.", NULL, NULL, false, 0, E503, true},
@@ -151,7 +151,12 @@ static const char code_text[] =
     "Mã hồ sơ như in trên giấy tiếp nhận / The dossier code as printed on the receipt.";
 static const char idempotency_text[] =
     "submission_id: 8..64 ký tự [A-Za-z0-9._:-], ví dụ một UUID / 8..64 of [A-Za-z0-9._:-], "
-    "e.g. a UUID; reuse it for a retry.";
+    "e.g. a UUID; reuse it for a retry. Hoặc submissionId trong thân; có cả hai thì phải "
+    "giống nhau (400) / Or submissionId in the body; when both are given they must match "
+    "(else 400).";
+static const char procedure_text[] =
+    "Mã thủ tục (tùy chọn): chỉ thủ tục này / A procedure code (optional): only that "
+    "procedure; an unknown code is 400 REASON_UNKNOWN_PROCEDURE.";
 static const char secret_text[] =
     "Mã bí mật của hồ sơ (Receipt.secret), tùy chọn / The dossier's secret (Receipt.secret), "
     "optional: with it, the history too.";
@@ -498,7 +503,7 @@ static void write_operation(jw_t *w, const route_t *r)
             unsigned    bit;  /* P_* */
             const char *name; /* components.parameters key */
         } params[] = {{P_CODE, "DossierCode"}, {P_IDEMPOTENCY, "IdempotencyKey"},
-                      {P_SECRET, "DossierSecret"}};
+                      {P_SECRET, "DossierSecret"}, {P_PROCEDURE, "ProcedureCode"}};
         jw_open(w, "parameters", '[');
         for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
             if (r->params & params[i].bit)
@@ -573,9 +578,10 @@ static void write_components_rest(jw_t *w)
 {
     jw_open(w, "parameters", '{');
     parameter(w, "DossierCode", "code", "path", true, code_text, NULL, "64");
-    parameter(w, "IdempotencyKey", "Idempotency-Key", "header", true, idempotency_text,
+    parameter(w, "IdempotencyKey", "Idempotency-Key", "header", false, idempotency_text,
               "^[A-Za-z0-9._:-]{8,64}$", "64");
     parameter(w, "DossierSecret", "X-Dossier-Secret", "header", false, secret_text, NULL, "64");
+    parameter(w, "ProcedureCode", "procedureCode", "query", false, procedure_text, NULL, "64");
     jw_close(w, '}');
     jw_open(w, "responses", '{');
     for (size_t i = 0; i < sizeof error_statuses / sizeof error_statuses[0]; i++) {
