@@ -5,8 +5,11 @@
  * a line in the caller's mc_err_t. A secret key read into memory is wiped
  * before returning.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <libpq-fe.h>
 
 #include "mc_agencies.h"
 #include "mc_catalog.h"
@@ -101,6 +104,40 @@ static int wildcard_warning(const char *section, const char *endpoint, bool conn
     return 1;
 }
 
+/* multi_host_warning - a conninfo (what, e.g. "database.conninfo") naming
+ * several hosts without target_session_attrs=read-write (or primary): libpq
+ * then takes the first host that answers, a standby after a failover, and
+ * every write fails there instead of following the primary (docs/ha.md).
+ * 1 when it warned. Parsed by libpq itself (key=value and URI forms); a
+ * conninfo it cannot parse is the daemons' error, not this warning's. */
+static int multi_host_warning(const char *what, const char *conninfo, mc_err_t *warn)
+{
+    if (!conninfo || !*conninfo)
+        return 0;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    if (!opts)
+        return 0;
+    bool several = false, follows = false;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val)
+            continue;
+        if ((strcmp(o->keyword, "host") == 0 || strcmp(o->keyword, "hostaddr") == 0) &&
+            strchr(o->val, ','))
+            several = true;
+        if (strcmp(o->keyword, "target_session_attrs") == 0 &&
+            (strcmp(o->val, "read-write") == 0 || strcmp(o->val, "primary") == 0))
+            follows = true;
+    }
+    PQconninfoFree(opts);
+    if (!several || follows)
+        return 0;
+    mc_err_add(warn, "config check: warning: %s names several hosts without "
+               "target_session_attrs=read-write: a daemon may stay on a standby after a "
+               "failover and fail every write; add target_session_attrs=read-write "
+               "(docs/ha.md)", what);
+    return 1;
+}
+
 /* mc_cfg_check_warnings - a plain-TCP bind others can reach: anyone there may
  * submit without a key. intake with CURVE (its client registry) and
  * lienthong (always CURVE) are fine on any address; the events endpoints
@@ -110,7 +147,11 @@ int mc_cfg_check_warnings(const mc_cfg_t *cfg, mc_err_t *warn)
 {
     int n = wildcard_warning("intake", cfg->intake.endpoint, cfg->intake.connect_given, warn) +
             wildcard_warning("lienthong", cfg->lienthong.endpoint, cfg->lienthong.connect_given,
-                             warn);
+                             warn) +
+            multi_host_warning("database.conninfo", cfg->conninfo, warn);
+    for (int i = 0; i < MC_DB_PROGRAMS; i++)
+        if (cfg->login[i] && *cfg->login[i])
+            n += multi_host_warning("a database.login conninfo", cfg->login[i], warn);
     if (!cfg->intake.plaintext || mc_cfg_endpoint_is_local(cfg->intake.endpoint))
         return n;
     mc_err_add(warn, "config check: warning: intake.endpoint %s is reachable from other hosts "

@@ -28,8 +28,10 @@ int mc_cfg_check_files(const mc_cfg_t *cfg, mc_err_t *err);
  * mc_cfg_check_warnings - what is allowed but risky: intake without CURVE
  * (intake.plaintext) bound on an address other hosts can reach; intake or
  * lienthong bound on a wildcard (host "*" or 0.0.0.0) without an explicit
- * intake.connect / lienthong.connect list. Each
- * appended to warn; returns their number.
+ * intake.connect / lienthong.connect list; a database conninfo naming
+ * several hosts without target_session_attrs=read-write (it would not
+ * follow the primary after a failover). Each appended to warn; returns
+ * their number.
  */
 int mc_cfg_check_warnings(const mc_cfg_t *cfg, mc_err_t *warn);
 

@@ -418,6 +418,33 @@ MC_TEST(test_connect_lists)
     CHECK(cfg == NULL);
 }
 
+MC_TEST(test_multi_host_conninfo_warning)
+{
+    mc_err_t err, warn;
+    mc_cfg_t *cfg = NULL;
+    char text[2048];
+    /* several hosts without target_session_attrs: one warning */
+    snprintf(text, sizeof text, "database: {conninfo: \"host=10.0.0.1,10.0.0.2 dbname=m\"}\n%s",
+             ward);
+    REQUIRE(load_in_tmp(text, NULL, NULL, &cfg, &err) == 0);
+    mc_err_clear(&warn);
+    CHECK_INT(mc_cfg_check_warnings(cfg, &warn), 1);
+    CHECK(has(&warn, "several hosts without target_session_attrs=read-write"));
+    mc_cfg_destroy(&cfg);
+    /* the URI form, with it: none; one host: none */
+    snprintf(text, sizeof text, "database: {conninfo: \"postgresql://a,b/m?"
+             "target_session_attrs=read-write\"}\n%s", ward);
+    REQUIRE(load_in_tmp(text, NULL, NULL, &cfg, &err) == 0);
+    mc_err_clear(&warn);
+    CHECK_INT(mc_cfg_check_warnings(cfg, &warn), 0);
+    mc_cfg_destroy(&cfg);
+    snprintf(text, sizeof text, "database: {conninfo: \"host=a dbname=m\"}\n%s", ward);
+    REQUIRE(load_in_tmp(text, NULL, NULL, &cfg, &err) == 0);
+    mc_err_clear(&warn);
+    CHECK_INT(mc_cfg_check_warnings(cfg, &warn), 0);
+    mc_cfg_destroy(&cfg);
+}
+
 MC_TEST(test_errors_across_files)
 {
     mc_err_t err;
@@ -687,6 +714,7 @@ int main(void)
     mc_test_run(test_events_stay_on_this_host);
     mc_test_run(test_events_across_hosts);
     mc_test_run(test_connect_lists);
+    mc_test_run(test_multi_host_conninfo_warning);
     mc_test_run(test_errors_across_files);
     mc_test_run(test_catalog_errors);
     mc_test_run(test_redaction);
