@@ -85,11 +85,18 @@
     });
   }
 
+  // each load, and each logout, starts a new generation: the answers of a
+  // load overtaken by a logout (or by a later load) are dropped, so they
+  // cannot show a report after "Đã đăng xuất."
+  var generation = 0;
+
   function load() {
+    var mine = ++generation;
     MC.say(note, "Đang tải báo cáo…");
     var p = period();
     Promise.all([MC.api("GET", "/v1/staff/report?" + p), MC.api("GET", "/v1/staff/open")])
       .then(function (rs) {
+      if (mine !== generation) return;
       var bad = rs.filter(function (r) { return r.status !== 200; })[0];
       if (bad) {
         if (bad.status === 401) return start();
@@ -114,6 +121,7 @@
   }
 
   function start() {
+    generation++;
     session = null;
     board.hidden = true;
     login.hidden = false;
