@@ -378,11 +378,12 @@ typedef enum attempt_rc {
 } attempt_rc_t;
 
 /* attempt - the request once to endpoint on a fresh DEALER (a late reply to an
- * older attempt can never be mistaken for this one), waiting until deadline */
+ * older attempt can never be mistaken for this one), waiting until deadline,
+ * and for the connection at most connect_ms of it */
 static attempt_rc_t attempt(const char *endpoint, const mc_transport_keys_t *keys,
                             const void *request, size_t request_len, int64_t deadline,
-                            uint32_t max_reply_bytes, void **reply, size_t *reply_len,
-                            mc_err_t *err)
+                            int connect_ms, uint32_t max_reply_bytes, void **reply,
+                            size_t *reply_len, mc_err_t *err)
 {
     mc_socket_opts_t opts = {.max_message_bytes = max_reply_bytes, .linger_ms = 0,
                              .immediate = true};
@@ -393,6 +394,7 @@ static attempt_rc_t attempt(const char *endpoint, const mc_transport_keys_t *key
      * handshake): an endpoint that is down costs no more than the deadline */
     int wait = (int)(deadline - mc_time_mono_ms());
     wait = wait > 0 ? wait : 0;
+    wait = wait < connect_ms ? wait : connect_ms;
     if (zmq_setsockopt(s, ZMQ_SNDTIMEO, &wait, sizeof wait) != 0) {
         mc_err_add(err, "transport: socket option: %s", zmq_strerror(errno));
         mc_transport_close(&s);
@@ -468,9 +470,10 @@ int mc_transport_request_any(const char *const *endpoints, size_t n, size_t *nex
     }
     for (int tries = 0; tries <= retries; tries++) {
         const char *endpoint = endpoints[*next % n];
+        int connect_ms = n > 1 ? MC_TRANSPORT_CONNECT_MS(timeout_ms) : timeout_ms;
         attempt_rc_t rc = attempt(endpoint, keys, request, request_len,
-                                  mc_time_mono_ms() + timeout_ms, max_reply_bytes, reply,
-                                  reply_len, err);
+                                  mc_time_mono_ms() + timeout_ms, connect_ms, max_reply_bytes,
+                                  reply, reply_len, err);
         if (rc == ATTEMPT_REPLY) {
             *next %= n;
             return 0;

@@ -154,13 +154,21 @@ int mc_transport_request_as(const char *endpoint, const mc_transport_keys_t *key
  * mc_transport_request_any - mc_transport_request_as over a list of
  * endpoints (instances of one service) with failover: the first attempt goes
  * to endpoints[*next % n]; an attempt whose connection is not up within
- * timeout_ms (ZMQ_IMMEDIATE: nothing is queued to an endpoint that is down)
+ * timeout_ms (ZMQ_IMMEDIATE: nothing is queued to an endpoint that is down;
+ * with several endpoints within MC_TRANSPORT_CONNECT_MS(timeout_ms), so a
+ * dead host costs about a second, not the whole timeout, before the next)
  * or whose reply does not come by then is sent again, the same bytes, to the
  * next endpoint in the list, round robin, retries times at most. Safe only
  * for idempotent requests (every intake request is: submission_id). On
  * success *next is the endpoint that answered (the next call starts there);
  * on failure it has moved past the last one tried. 0, or -1 with err set.
  */
+/* the connection wait of one attempt when there are other endpoints to try:
+ * a quarter of the request timeout, at least 1 s (a CURVE handshake is a few
+ * round trips: far less, even at 20 ms one way), at most the timeout */
+#define MC_TRANSPORT_CONNECT_MS(timeout_ms)                                                   \
+    ((timeout_ms) / 4 > 1000 ? (timeout_ms) / 4 : (timeout_ms) < 1000 ? (timeout_ms) : 1000)
+
 int mc_transport_request_any(const char *const *endpoints, size_t n, size_t *next,
                              const mc_transport_keys_t *keys, const void *request,
                              size_t request_len, int timeout_ms, int retries,
