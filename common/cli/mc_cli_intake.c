@@ -101,6 +101,17 @@ int mc_cli_exchange(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg,
     int krc = mc_cli_intake_keys(ctx, cfg, &keys, &as);
     if (krc != MC_CLI_EX_OK)
         return krc;
+    int rc = mc_cli_exchange_as(ctx, cfg, as, request, reply);
+    explicit_bzero(&keys, sizeof keys);
+    return rc;
+}
+
+/* mc_cli_exchange_as - one exchange with the keys given */
+int mc_cli_exchange_as(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg,
+                       const mc_transport_keys_t *as, const Motcua__V1__IntakeRequest *request,
+                       Motcua__V1__IntakeReply **reply)
+{
+    *reply = NULL;
     size_t len = motcua__v1__intake_request__get_packed_size(request);
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf) {
@@ -120,7 +131,6 @@ int mc_cli_exchange(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg,
                                       cfg->client.timeout_ms, cfg->client.retries,
                                       MC_CLI_MAX_REPLY_BYTES, &raw, &raw_len, &err);
     const char *endpoint = endpoints[next % n_endpoints];
-    explicit_bzero(&keys, sizeof keys);
     free(buf);
     if (rc < 0) {
         mc_cli_print_err(ctx, &err);

@@ -33,6 +33,13 @@
 int mc_cli_exchange(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg,
                     const Motcua__V1__IntakeRequest *request, Motcua__V1__IntakeReply **reply);
 
+/* mc_cli_exchange_as - mc_cli_exchange with keys already loaded
+ * (mc_cli_intake_keys; NULL: plain text): for a daemon that sends many
+ * requests (the gateway) and reads its key files once, at start */
+int mc_cli_exchange_as(const mc_cli_ctx_t *ctx, const mc_cfg_t *cfg,
+                       const mc_transport_keys_t *as, const Motcua__V1__IntakeRequest *request,
+                       Motcua__V1__IntakeReply **reply);
+
 /*
  * mc_cli_intake_keys - the keys to talk to intake: *keys_out is NULL with
  * intake.plaintext, else keys filled from ctx->key_path (or client.key_file)

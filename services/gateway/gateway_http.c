@@ -97,6 +97,11 @@ gw_t *gw_new(const mc_cfg_t *cfg, const mc_clients_t *clients, mc_err_t *err)
         free(gw);
         return NULL;
     }
+    if (gw_intake_keys(gw, err) != 0) {
+        gw_limit_destroy(gw);
+        free(gw);
+        return NULL;
+    }
     return gw;
 }
 
@@ -662,6 +667,7 @@ void gw_destroy(gw_t **gw)
         return;
     gw_stop(*gw);
     gw_limit_destroy(*gw);
+    explicit_bzero(&(*gw)->intake_keys, sizeof (*gw)->intake_keys);
     free(*gw);
     *gw = NULL;
 }

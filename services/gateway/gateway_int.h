@@ -13,6 +13,7 @@
 #include <pthread.h>
 
 #include "gateway.h"
+#include "mc_transport.h"
 
 struct MHD_Daemon;
 
@@ -43,10 +44,15 @@ struct gw {
     pthread_mutex_t      lock;                 /* guards buckets */
     gw_bucket_t         *buckets;              /* one per clients->items[i] */
     gw_addr_bucket_t    *addr_buckets;         /* GW_ADDR_BUCKETS, token-less requests */
+    mc_transport_keys_t  intake_keys;          /* gateway.key_file + intake's public key, read at gw_new */
+    const mc_transport_keys_t *intake_as;      /* &intake_keys, or NULL (intake.plaintext) */
 };
 
 /* gw_limit_init - the token buckets, full; 0 or -1 (err) */
 int gw_limit_init(gw_t *gw, mc_err_t *err);
+
+/* gw_intake_keys - the keys to reach intake, read once (gateway_intake.c); 0 or -1 (err) */
+int gw_intake_keys(gw_t *gw, mc_err_t *err);
 
 /* gw_limit_destroy - free them */
 void gw_limit_destroy(gw_t *gw);
