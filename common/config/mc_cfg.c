@@ -1179,6 +1179,10 @@ int mc_cfg_use_role(mc_cfg_t *cfg, const char *program, mc_err_t *err)
     for (int i = 0; i < MC_DB_PROGRAMS; i++)
         if (strncmp(program, "motcua-", 7) == 0 && strcmp(program + 7, db_program_keys[i]) == 0)
             which = i;
+    /* the gateway writes through intake (ZeroMQ) only; the store it reads for
+     * the ward dashboard, as the read-only report role */
+    if (strcmp(program, "motcua-gateway") == 0)
+        which = MC_DB_REPORT;
     if (which < 0)
         return 0; /* no role: the CLI's writing commands and the agency client keep theirs */
     char *why = NULL, *why_login = NULL;

@@ -223,7 +223,9 @@ const char *mc_cfg_conninfo_redacted(const mc_cfg_t *cfg, char *buf, size_t size
  * options "-c role=motcua_<name>", so every session of the program runs as
  * its group role from its first statement (the server refuses the
  * connection if the login may not take that role). "motcua-report" is the
- * CLI's read-only commands (role motcua_report, database.login.report).
+ * CLI's read-only commands (role motcua_report, database.login.report);
+ * motcua-gateway reads the store as that role too (its writes go through
+ * intake).
  * Programs without a role (the CLI's other commands, motcua-agency) are
  * left as configured. Call once, right after
  * mc_cfg_load(), before the configuration is shared. 0 or -1 (err).

@@ -72,7 +72,6 @@
 
 /* the module's state (gw_pages_state) */
 typedef struct pages {
-    mc_cfg_t   *reader;  /* the configuration again, as the read-only report role */
     gw_staff_t *staff;   /* accounts, sessions, login throttle */
     char       *web_dir; /* where the pages are */
 } pages_t;
@@ -560,7 +559,7 @@ static int staff_report_as(gw_t *gw, gw_req_t *req, gw_reply_t *reply, mc_report
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return -1;
-    mc_report_rc_t run = mc_report_run(pages_of(gw)->reader, &r, f, &err);
+    mc_report_rc_t run = mc_report_run(gw_cfg(gw), &r, f, &err);
     if (fclose(f) != 0 || run != MC_REPORT_RUN_OK) {
         free(buf);
         mc_log_error(MC_LOG_WARNING, "staff_report", &err, "ward=%s outcome=failed", s.ward);
@@ -690,7 +689,7 @@ static int staff_open(gw_t *gw, gw_req_t *req, gw_reply_t *reply)
     int rc = 0;
     if (!staff_session(gw, req, reply, &s, &rc) || !own_ward(req, reply, &s, &rc))
         return rc;
-    const mc_cfg_t *cfg = pages_of(gw)->reader;
+    const mc_cfg_t *cfg = gw_cfg(gw); /* the report role (mc_cfg_use_role) */
     mc_store_t *store = mc_store_new(cfg->conninfo, cfg->connect_timeout_s, cfg->statement_timeout_ms);
     if (!store)
         return -1;
@@ -748,10 +747,9 @@ int gw_pages_register(gw_t *gw, mc_err_t *err)
         return -1;
     }
     gw_set_pages_state(gw, p);
-    /* the staff backends' own copy of the configuration, as the read-only report role */
-    if (mc_cfg_load(cfg->path, &p->reader, err) != 0 ||
-        mc_cfg_use_role(p->reader, "motcua-report", err) != 0 ||
-        !(p->staff = gw_staff_load(cfg, err)))
+    /* the staff backends read the store with cfg's conninfo: the read-only
+     * report role, which mc_cfg_use_role gives motcua-gateway */
+    if (!(p->staff = gw_staff_load(cfg, err)))
         return -1;
     /* no pages at web_dir: the installed ones (the shipped motcua.yaml names the source
      * tree's ../web); none there either: the API still works, said loudly, each page 404 */
@@ -782,7 +780,6 @@ void gw_pages_destroy(gw_t *gw)
     pages_t *p = pages_of(gw);
     if (!p)
         return;
-    mc_cfg_destroy(&p->reader);
     gw_staff_destroy(&p->staff);
     free(p->web_dir);
     free(p);
