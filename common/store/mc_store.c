@@ -60,9 +60,13 @@ static const mc_stmt_t stmt_create_dossier_fwd = {"create_dossier_fwd", 23,
  * found done already (a replayed receipt, a duplicate ack or result) writes nothing, yet
  * what it answers may come from a transaction whose wait for the standby was cancelled
  * (another instance's, or ours before a crash); with this its COMMIT returns only once
- * that is on the standby. pipe_result skips its result (by the column's name). */
+ * that is on the standby. Only such a batch writes the message: one that took an xid
+ * wrote WAL with it (our statements take one only by inserting, updating or locking a
+ * row, each WAL-logged), so its own COMMIT already waits past every commit before it.
+ * pipe_result skips its result (by the column's name). */
 static const mc_stmt_t stmt_durable = {"store_durable", 0,
-                                       "SELECT " MC_STORE_WAL_WRITE " AS motcua_durable"};
+    "SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN " MC_STORE_WAL_WRITE
+    " END AS motcua_durable"};
 static const mc_stmt_t stmt_dossier_by_code = {"dossier_by_code", 1,
      "SELECT id, code, ward_code, procedure_code, state, channel,"
      " extract(epoch FROM received_at)::bigint, extract(epoch FROM counted_from)::bigint,"
