@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "mc_json.h"
+#include "mc_pbjson.h"
 #include "motcua/v1/intake.pb-c.h"
 
 #define SCHEMAS_MAX 128 /* messages and enums one document may reach */
@@ -292,22 +293,6 @@ static int by_message_name(const void *a, const void *b)
     return strcmp(schema_name(x->name, x->package_name), schema_name(y->name, y->package_name));
 }
 
-/* json_name - protoc's json_name: drop each '_' and upper-case the letter after it */
-static void json_name(const char *proto_name, char *out, size_t size)
-{
-    size_t n = 0;
-    bool upper = false;
-    for (const char *p = proto_name; *p && n + 1 < size; p++) {
-        if (*p == '_') {
-            upper = true;
-            continue;
-        }
-        out[n++] = upper && *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
-        upper = false;
-    }
-    out[n] = '\0';
-}
-
 /* ref - a {"$ref": "#/components/<kind>/<name>"} object under key */
 static void ref(jw_t *w, const char *key, const char *kind, const char *name)
 {
@@ -384,7 +369,7 @@ static void write_oneofs(jw_t *w, const ProtobufCMessageDescriptor *m, char *tex
             if ((m->fields[k].flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
                 m->fields[k].quantifier_offset == f->quantifier_offset) {
                 char name[128];
-                json_name(m->fields[k].name, name, sizeof name);
+                mc_pbjson_name(m->fields[k].name, name, sizeof name);
                 jw_str(w, NULL, name);
                 used += (size_t)snprintf(text + used, used < size ? size - used : 0, "%s %s",
                                          k == i ? "" : ",", name);
@@ -411,7 +396,7 @@ static void write_message(jw_t *w, const ProtobufCMessageDescriptor *m)
     for (unsigned i = 0; i < m->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &m->fields[i];
         char name[128];
-        json_name(f->name, name, sizeof name);
+        mc_pbjson_name(f->name, name, sizeof name);
         if (f->label == PROTOBUF_C_LABEL_REPEATED) {
             jw_open(w, name, '{');
             jw_str(w, "type", "array");

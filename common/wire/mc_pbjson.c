@@ -26,8 +26,8 @@
 
 #define NAME_MAX_LEN 128 /* a field's name, either form */
 
-/* json_name - the lowerCamelCase name of a proto field name (protoc's ToJsonName) */
-static void json_name(const char *name, char *out, size_t size)
+/* mc_pbjson_name - the lowerCamelCase name of a proto field name (protoc's ToJsonName) */
+void mc_pbjson_name(const char *name, char *out, size_t size)
 {
     size_t n = 0;
     bool up = false;
@@ -198,7 +198,7 @@ static int encode_message(FILE *out, const ProtobufCMessage *msg)
             continue;
         }
         char name[NAME_MAX_LEN];
-        json_name(f->name, name, sizeof name);
+        mc_pbjson_name(f->name, name, sizeof name);
         fprintf(out, "%s\"%s\":", first ? "" : ",", name);
         first = false;
         if (f->label != PROTOBUF_C_LABEL_REPEATED) {
@@ -752,7 +752,7 @@ static const ProtobufCFieldDescriptor *find_field(const ProtobufCMessageDescript
         return f;
     for (unsigned i = 0; i < d->n_fields; i++) {
         char name[NAME_MAX_LEN];
-        json_name(d->fields[i].name, name, sizeof name);
+        mc_pbjson_name(d->fields[i].name, name, sizeof name);
         if (strcmp(name, key) == 0)
             return &d->fields[i];
     }

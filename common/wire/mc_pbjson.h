@@ -57,6 +57,13 @@ typedef struct mc_pbjson_problem {
 } mc_pbjson_problem_t;
 
 /*
+ * mc_pbjson_name - the JSON name of a proto field name (protoc's json_name:
+ * each '_' dropped and the letter after it upper-cased), into out (size
+ * bytes, NUL-terminated, cut if too long); the OpenAPI schemas use it too
+ */
+void mc_pbjson_name(const char *name, char *out, size_t size);
+
+/*
  * mc_pbjson_encode - msg as canonical JSON: *json is malloc'd (caller
  * frees), NUL-terminated, *len bytes. 0, or -1 with err set.
  */
